@@ -1,0 +1,213 @@
+// Package app is provisiond's composition root: configuration → database → migrations →
+// reference data → APIs → HTTP server → graceful shutdown. Nothing else reads the
+// configuration or builds long-lived dependencies.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"gorm.io/gorm"
+
+	"github.com/provisiond/provisiond/internal/config"
+	"github.com/provisiond/provisiond/internal/credential"
+	"github.com/provisiond/provisiond/internal/fixtures"
+	"github.com/provisiond/provisiond/internal/httpserver"
+	"github.com/provisiond/provisiond/internal/password"
+	"github.com/provisiond/provisiond/internal/store"
+	"github.com/provisiond/provisiond/internal/xcart"
+)
+
+// Migrations is the whole schema history, in order.
+func Migrations() []store.Migration {
+	return slices.Concat(credential.Migrations(), xcart.Migrations())
+}
+
+// NewLogger builds the process logger: JSON or text on w, every line of a request carrying its id.
+func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
+	if cfg.LogFormat == "text" {
+		h = slog.NewTextHandler(w, opts)
+	}
+	return slog.New(httpserver.NewLogHandler(h))
+}
+
+// OpenDB opens the configured database.
+func OpenDB(ctx context.Context, cfg config.Config) (*gorm.DB, error) {
+	return store.Open(ctx, cfg.DatabaseURL, store.Options{MaxConns: cfg.DBMaxConns})
+}
+
+// Prepare brings db up to date: migrations (or a check that none is pending), the built-in
+// reference data, and the configured fixtures file.
+func Prepare(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slog.Logger) error {
+	if cfg.AutoMigrate {
+		applied, err := store.Migrate(ctx, db, Migrations())
+		if err != nil {
+			return err
+		}
+		if len(applied) > 0 {
+			logger.InfoContext(ctx, "migrations applied", "ids", applied)
+		}
+	} else {
+		pending, err := store.Pending(ctx, db, Migrations())
+		if err != nil {
+			return err
+		}
+		if len(pending) > 0 {
+			return fmt.Errorf("migrations pending (run provisiond migrate): %v", pending)
+		}
+	}
+	if err := fixtures.ApplyDefaults(ctx, db); err != nil {
+		return err
+	}
+	if cfg.FixturesFile != "" {
+		if err := fixtures.LoadFile(ctx, db, cfg.FixturesFile); err != nil {
+			return err
+		}
+		logger.InfoContext(ctx, "fixtures loaded", "file", cfg.FixturesFile)
+	}
+	return nil
+}
+
+// Deps are what tests may replace.
+type Deps struct {
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Hasher hashes passwords; one with OWASP parameters and cfg.PasswordConcurrency slots when nil.
+	Hasher *password.Hasher
+}
+
+// NewHandler builds the HTTP handler over a prepared database.
+func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slog.Logger, deps Deps) (*echo.Echo, error) {
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Hasher == nil {
+		deps.Hasher = password.New(password.OWASP, cfg.PasswordConcurrency)
+	}
+	key, err := credential.SigningKey(ctx, db, cfg.JWTSecret)
+	if err != nil {
+		return nil, err
+	}
+	signer := credential.NewSigner(key, cfg.JWTTTL, deps.Now)
+	creds := credential.NewStore(db)
+
+	xsvc := xcart.NewService(xcart.NewStore(db), deps.Hasher, signer, deps.Now)
+	xapi, err := xcart.NewAPI(xsvc, creds)
+	if err != nil {
+		return nil, err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return httpserver.New(httpserver.Options{
+		Logger:    logger,
+		BodyLimit: cfg.BodyLimit,
+		Ready:     func(ctx context.Context) error { return store.Ping(ctx, db) },
+		Registry:  reg,
+		APIs:      []*httpserver.API{xapi},
+	})
+}
+
+// BootstrapCredentials creates one read/write credential for every API that has none yet and
+// writes them to out, once: on the next start they exist and nothing is written.
+func BootstrapCredentials(ctx context.Context, db *gorm.DB, out io.Writer) error {
+	creds := credential.NewStore(db)
+	for _, api := range fixtures.APIs {
+		n, err := creds.Count(ctx, api)
+		if err != nil {
+			return fmt.Errorf("count credentials: %w", err)
+		}
+		if n > 0 {
+			continue
+		}
+		secret, err := creds.Create(ctx, api, false)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "provisiond: created a read/write credential for %s (shown only this once): %s\n", api, secret)
+	}
+	return nil
+}
+
+// Serve runs the server on ln until ctx ends, then stops accepting, waits up to
+// cfg.ShutdownTimeout for in-flight requests, and closes the database.
+func Serve(ctx context.Context, cfg config.Config, ln net.Listener, out io.Writer, logger *slog.Logger, deps Deps) (err error) {
+	db, err := OpenDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := store.Close(db); cerr != nil && err == nil {
+			err = fmt.Errorf("close database: %w", cerr)
+		}
+	}()
+	if err := Prepare(ctx, cfg, db, logger); err != nil {
+		return err
+	}
+	if err := BootstrapCredentials(ctx, db, out); err != nil {
+		return err
+	}
+	h, err := NewHandler(ctx, cfg, db, logger, deps)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	logger.InfoContext(ctx, "serving", "addr", ln.Addr().String(), "database", describeDB(cfg.DatabaseURL))
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// describeDB names the database for the log without its credentials.
+func describeDB(url string) string {
+	if store.IsPostgres(url) {
+		return "postgres"
+	}
+	return "sqlite " + url
+}
+
+// Listen opens the TCP listener for cfg.Addr.
+func Listen(cfg config.Config) (net.Listener, error) {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	return ln, nil
+}
+

@@ -1,0 +1,197 @@
+// Package cli is provisiond's command line: serve (the default), migrate, credentials create,
+// fixtures load and openapi. It parses flags and environment into a config.Config and calls
+// internal/app.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/provisiond/provisiond/internal/app"
+	"github.com/provisiond/provisiond/internal/config"
+	"github.com/provisiond/provisiond/internal/credential"
+	"github.com/provisiond/provisiond/internal/fixtures"
+	"github.com/provisiond/provisiond/internal/store"
+	"github.com/provisiond/provisiond/openapi"
+)
+
+const usage = `provisiond serves five vendors' user-provisioning APIs (X-Cart profiles, platformOS users,
+Oracle Commerce Cloud admin profiles and store members, ActivePlatform users) exactly as their
+documentation describes them, with persistent state in SQLite or PostgreSQL.
+
+Usage:
+  provisiond [serve] [flags]                      run the server (the default command)
+  provisiond migrate [flags]                      apply pending database migrations
+  provisiond credentials create --api NAME [--read-only] [flags]
+                                                  create an API credential; prints only its secret
+  provisiond fixtures load [flags] FILE           load reference data and credentials from YAML
+  provisiond openapi [--format yaml|json] NAME    print an API's OpenAPI document
+
+Every flag also reads an environment variable (named in each command's --help); a flag wins.
+Run "provisiond COMMAND --help" for a command's flags.
+`
+
+// Run runs the command in args. getenv reads the environment; stdout receives only a command's
+// result (a secret, a document), stderr the logs.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	} else if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		fmt.Fprint(stdout, usage)
+		return flag.ErrHelp
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, getenv, stdout, stderr)
+	case "migrate":
+		return migrate(ctx, args, getenv, stdout, stderr)
+	case "credentials":
+		if len(args) == 0 || args[0] != "create" {
+			return errors.New(`credentials: the only subcommand is "create"`)
+		}
+		return createCredential(ctx, args[1:], getenv, stdout, stderr)
+	case "fixtures":
+		if len(args) == 0 || args[0] != "load" {
+			return errors.New(`fixtures: the only subcommand is "load"`)
+		}
+		return loadFixtures(ctx, args[1:], getenv, stdout, stderr)
+	case "openapi":
+		return printSpec(args, stdout, stderr)
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q (see provisiond --help)", cmd)
+}
+
+func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "%s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg := config.Default()
+	fs := newFlagSet("serve", "Usage: provisiond [serve] [flags]\n\nRuns the server. On the first start with an empty database it creates one read/write\ncredential per API and prints it once on stdout.", stderr)
+	set := config.NewSet(fs)
+	set.Serve(&cfg)
+	if err := set.Parse(&cfg, args, getenv); err != nil {
+		return err
+	}
+	logger := app.NewLogger(cfg, stderr)
+	ln, err := app.Listen(cfg)
+	if err != nil {
+		return err
+	}
+	return app.Serve(ctx, cfg, ln, stdout, logger, app.Deps{})
+}
+
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg := config.Default()
+	fs := newFlagSet("migrate", "Usage: provisiond migrate [flags]\n\nApplies pending migrations and prints the id of each one applied.", stderr)
+	set := config.NewSet(fs)
+	set.Database(&cfg)
+	if err := set.Parse(&cfg, args, getenv); err != nil {
+		return err
+	}
+	db, err := app.OpenDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close(db)
+	applied, err := store.Migrate(ctx, db, app.Migrations())
+	for _, id := range applied {
+		fmt.Fprintln(stdout, id)
+	}
+	return err
+}
+
+// openPrepared opens the database with migrations and default reference data applied.
+func openPrepared(ctx context.Context, cfg config.Config, stderr io.Writer, run func(*credential.Store) error) error {
+	db, err := app.OpenDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close(db)
+	if err := app.Prepare(ctx, cfg, db, app.NewLogger(cfg, stderr)); err != nil {
+		return err
+	}
+	return run(credential.NewStore(db))
+}
+
+func createCredential(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg := config.Default()
+	fs := newFlagSet("credentials create", "Usage: provisiond credentials create --api NAME [--read-only] [flags]\n\nCreates a credential for one API and prints its secret, and nothing else, on stdout.\nThe secret is stored only as a hash: it cannot be shown again.\nAPIs: "+strings.Join(fixtures.APIs, ", "), stderr)
+	api := fs.String("api", "", "the API the credential is for (required)")
+	readOnly := fs.Bool("read-only", false, "a read-only credential (X-Cart: GET only)")
+	set := config.NewSet(fs)
+	set.Database(&cfg)
+	if err := set.Parse(&cfg, args, getenv); err != nil {
+		return err
+	}
+	if !slices.Contains(fixtures.APIs, *api) {
+		return fmt.Errorf("--api must be one of %s", strings.Join(fixtures.APIs, ", "))
+	}
+	return openPrepared(ctx, cfg, stderr, func(creds *credential.Store) error {
+		secret, err := creds.Create(ctx, *api, *readOnly)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(stdout, secret)
+		return err
+	})
+}
+
+func loadFixtures(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg := config.Default()
+	fs := newFlagSet("fixtures load", "Usage: provisiond fixtures load [flags] FILE\n\nLoads reference data and credentials from a YAML file (format in the README).\nRows with an id that exists take the file's values.", stderr)
+	set := config.NewSet(fs)
+	set.Database(&cfg)
+	if err := set.Parse(&cfg, args, getenv); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("fixtures load takes one FILE")
+	}
+	cfg.FixturesFile = fs.Arg(0)
+	return openPrepared(ctx, cfg, stderr, func(*credential.Store) error {
+		_, err := fmt.Fprintf(stdout, "loaded %s\n", cfg.FixturesFile)
+		return err
+	})
+}
+
+func printSpec(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("openapi", "Usage: provisiond openapi [--format yaml|json] NAME\n\nPrints an API's OpenAPI document. APIs: "+strings.Join(fixtures.APIs, ", "), stderr)
+	format := fs.String("format", "yaml", "yaml or json")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || !slices.Contains(fixtures.APIs, fs.Arg(0)) {
+		return fmt.Errorf("openapi takes one API name: %s", strings.Join(fixtures.APIs, ", "))
+	}
+	doc, err := openapi.FS.ReadFile(fs.Arg(0) + ".yaml")
+	if err != nil {
+		return err
+	}
+	switch *format {
+	case "yaml":
+	case "json":
+		if doc, err = openapi.JSON(doc); err != nil {
+			return err
+		}
+	default:
+		return errors.New("--format must be yaml or json")
+	}
+	_, err = stdout.Write(doc)
+	return err
+}

@@ -1,0 +1,157 @@
+// Package config is provisiond's typed configuration. Every setting has a default, an
+// environment variable and an equivalent command-line flag; a flag wins over the environment.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// DefaultDatabaseURL is the SQLite file used when no database is configured.
+const DefaultDatabaseURL = "./data/provisiond.db"
+
+// Config holds every setting of every command; each command registers the groups it uses.
+type Config struct {
+	// Database
+	DatabaseURL  string
+	DBMaxConns   int
+	AutoMigrate  bool
+	FixturesFile string
+
+	// Logging
+	LogLevel  slog.Level
+	LogFormat string
+
+	// Serving
+	Addr                string
+	JWTSecret           string
+	JWTTTL              time.Duration
+	BodyLimit           int64
+	ShutdownTimeout     time.Duration
+	ReadTimeout         time.Duration
+	WriteTimeout        time.Duration
+	IdleTimeout         time.Duration
+	PasswordConcurrency int
+}
+
+// Default is the configuration before any environment variable or flag is read.
+func Default() Config {
+	return Config{
+		DatabaseURL:         DefaultDatabaseURL,
+		DBMaxConns:          4 * runtime.NumCPU(),
+		AutoMigrate:         true,
+		LogLevel:            slog.LevelInfo,
+		LogFormat:           "json",
+		Addr:                ":8080",
+		JWTTTL:              time.Hour,
+		BodyLimit:           1 << 20,
+		ShutdownTimeout:     15 * time.Second,
+		ReadTimeout:         30 * time.Second,
+		WriteTimeout:        30 * time.Second,
+		IdleTimeout:         120 * time.Second,
+		PasswordConcurrency: runtime.NumCPU(),
+	}
+}
+
+// Set is a group of settings registered on a flag set together with their environment variables.
+type Set struct {
+	fs  *flag.FlagSet
+	env map[string]string // flag name → environment variable
+}
+
+// NewSet starts registering settings on fs.
+func NewSet(fs *flag.FlagSet) *Set { return &Set{fs: fs, env: map[string]string{}} }
+
+func (s *Set) add(name, env, usage string, register func(name, usage string)) {
+	register(name, usage+" (env "+env+")")
+	s.env[name] = env
+}
+
+// Database registers the settings every command that opens the database needs.
+func (s *Set) Database(c *Config) {
+	s.add("database-url", "PROVISIOND_DATABASE_URL", "database: postgres://… for PostgreSQL, a file path or sqlite: URL for SQLite", func(n, u string) { s.fs.StringVar(&c.DatabaseURL, n, c.DatabaseURL, u) })
+	s.add("db-max-conns", "PROVISIOND_DB_MAX_CONNS", "PostgreSQL connection pool size, open and idle (SQLite always uses one connection)", func(n, u string) { s.fs.IntVar(&c.DBMaxConns, n, c.DBMaxConns, u) })
+	s.Log(c)
+}
+
+// Log registers the logging settings.
+func (s *Set) Log(c *Config) {
+	s.add("log-level", "PROVISIOND_LOG_LEVEL", "log level: debug, info, warn or error", func(n, u string) { s.fs.TextVar(&c.LogLevel, n, c.LogLevel, u) })
+	s.add("log-format", "PROVISIOND_LOG_FORMAT", "log format: json or text", func(n, u string) {
+		s.fs.Func(n, u+" (default \"json\")", func(v string) error {
+			if v != "json" && v != "text" {
+				return errors.New(`must be "json" or "text"`)
+			}
+			c.LogFormat = v
+			return nil
+		})
+	})
+}
+
+// Serve registers the settings of the server.
+func (s *Set) Serve(c *Config) {
+	s.Database(c)
+	s.add("addr", "PROVISIOND_ADDR", "address to listen on", func(n, u string) { s.fs.StringVar(&c.Addr, n, c.Addr, u) })
+	s.add("auto-migrate", "PROVISIOND_AUTO_MIGRATE", "apply pending migrations at start", func(n, u string) { s.fs.BoolVar(&c.AutoMigrate, n, c.AutoMigrate, u) })
+	s.add("fixtures", "PROVISIOND_FIXTURES", "fixtures file to load at start (idempotent)", func(n, u string) { s.fs.StringVar(&c.FixturesFile, n, c.FixturesFile, u) })
+	s.add("jwt-secret", "PROVISIOND_JWT_SECRET", "secret that signs JWTs; generated and kept in the database when empty", func(n, u string) { s.fs.StringVar(&c.JWTSecret, n, c.JWTSecret, u) })
+	s.add("jwt-ttl", "PROVISIOND_JWT_TTL", "lifetime of an issued JWT", func(n, u string) { s.fs.DurationVar(&c.JWTTTL, n, c.JWTTTL, u) })
+	s.add("body-limit", "PROVISIOND_BODY_LIMIT", "largest request body in bytes (413 beyond)", func(n, u string) { s.fs.Int64Var(&c.BodyLimit, n, c.BodyLimit, u) })
+	s.add("shutdown-timeout", "PROVISIOND_SHUTDOWN_TIMEOUT", "how long SIGTERM waits for in-flight requests", func(n, u string) { s.fs.DurationVar(&c.ShutdownTimeout, n, c.ShutdownTimeout, u) })
+	s.add("read-timeout", "PROVISIOND_READ_TIMEOUT", "HTTP server read timeout", func(n, u string) { s.fs.DurationVar(&c.ReadTimeout, n, c.ReadTimeout, u) })
+	s.add("write-timeout", "PROVISIOND_WRITE_TIMEOUT", "HTTP server write timeout", func(n, u string) { s.fs.DurationVar(&c.WriteTimeout, n, c.WriteTimeout, u) })
+	s.add("idle-timeout", "PROVISIOND_IDLE_TIMEOUT", "HTTP server keep-alive idle timeout", func(n, u string) { s.fs.DurationVar(&c.IdleTimeout, n, c.IdleTimeout, u) })
+	s.add("password-concurrency", "PROVISIOND_PASSWORD_CONCURRENCY", "password hashes computed at once (each takes about 19 MiB)", func(n, u string) { s.fs.IntVar(&c.PasswordConcurrency, n, c.PasswordConcurrency, u) })
+}
+
+// Parse applies the environment (read through getenv), then the command line, then checks the result.
+func (s *Set) Parse(c *Config, args []string, getenv func(string) string) error {
+	var errs []error
+	s.fs.VisitAll(func(f *flag.Flag) {
+		env, ok := s.env[f.Name]
+		if !ok {
+			return
+		}
+		if v := getenv(env); v != "" {
+			if err := s.fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", env, err))
+			}
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if err := s.fs.Parse(args); err != nil {
+		return err
+	}
+	return c.Validate()
+}
+
+// Validate checks the settings that a flag's type alone cannot.
+func (c *Config) Validate() error {
+	var errs []error
+	if strings.TrimSpace(c.DatabaseURL) == "" {
+		errs = append(errs, errors.New("database URL must not be empty"))
+	}
+	if c.DBMaxConns < 1 {
+		errs = append(errs, errors.New("db-max-conns must be at least 1"))
+	}
+	if c.BodyLimit < 1 {
+		errs = append(errs, errors.New("body-limit must be at least 1 byte"))
+	}
+	if c.JWTTTL <= 0 {
+		errs = append(errs, errors.New("jwt-ttl must be positive"))
+	}
+	if c.PasswordConcurrency < 1 {
+		errs = append(errs, errors.New("password-concurrency must be at least 1"))
+	}
+	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
+		errs = append(errs, errors.New("jwt-secret must be at least 32 bytes"))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,165 @@
+// Package credential keeps the API credentials (keys and tokens that integrations present) and
+// issues and checks the JWTs and access tokens that the vendors' login endpoints hand out.
+// A credential is a random secret shown once and stored only as its SHA-256 hash, scoped to
+// one API and, where the vendor distinguishes them, to read-only or read/write use.
+package credential
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/store"
+)
+
+// Credential is a stored credential. The secret itself is never stored.
+type Credential struct {
+	ID        uint64    `gorm:"primaryKey"`
+	API       string    `gorm:"size:32;not null;index"`
+	Hash      string    `gorm:"size:64;not null;uniqueIndex"`
+	ReadOnly  bool      `gorm:"not null"`
+	CreatedAt time.Time `gorm:"not null"`
+}
+
+// TableName keeps the table name stable whatever GORM's naming rules.
+func (Credential) TableName() string { return "credentials" }
+
+type setting struct {
+	Name  string `gorm:"primaryKey;size:64"`
+	Value string `gorm:"not null"`
+}
+
+func (setting) TableName() string { return "settings" }
+
+// Migrations create the credentials and settings tables.
+func Migrations() []store.Migration {
+	type credential struct {
+		ID        uint64    `gorm:"primaryKey"`
+		API       string    `gorm:"size:32;not null;index:idx_credentials_api"`
+		Hash      string    `gorm:"size:64;not null;uniqueIndex:idx_credentials_hash"`
+		ReadOnly  bool      `gorm:"not null"`
+		CreatedAt time.Time `gorm:"not null"`
+	}
+	type settingV1 struct {
+		Name  string `gorm:"primaryKey;size:64"`
+		Value string `gorm:"not null"`
+	}
+	return []store.Migration{{
+		ID: "0001_credentials_and_settings",
+		Up: func(tx *gorm.DB) error {
+			if err := tx.Table("credentials").Migrator().CreateTable(&credential{}); err != nil {
+				return err
+			}
+			return tx.Table("settings").Migrator().CreateTable(&settingV1{})
+		},
+	}}
+}
+
+// Store reads and writes credentials.
+type Store struct{ db *gorm.DB }
+
+// NewStore returns a Store over db.
+func NewStore(db *gorm.DB) *Store { return &Store{db: db} }
+
+// NewSecret returns a fresh random secret: 32 bytes, base64url without padding.
+func NewSecret() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("credential secret: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+func hashOf(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// Create makes a new credential for api and returns its secret, which exists nowhere else.
+func (s *Store) Create(ctx context.Context, api string, readOnly bool) (string, error) {
+	secret, err := NewSecret()
+	if err != nil {
+		return "", err
+	}
+	if err := s.Import(ctx, api, secret, readOnly); err != nil {
+		return "", err
+	}
+	return secret, nil
+}
+
+// Import stores a credential whose secret the operator chose (fixtures). Importing the same
+// secret again updates its scope; a secret too short to be safe is refused.
+func (s *Store) Import(ctx context.Context, api, secret string, readOnly bool) error {
+	if len(secret) < 16 {
+		return apperr.Invalid("secret", "length", "a credential secret must be at least 16 characters")
+	}
+	c := Credential{API: api, Hash: hashOf(secret), ReadOnly: readOnly, CreatedAt: time.Now().UTC()}
+	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "hash"}},
+		DoUpdates: clause.AssignmentColumns([]string{"api", "read_only"}),
+	}).Create(&c).Error
+	if err != nil {
+		return fmt.Errorf("store credential: %w", err)
+	}
+	return nil
+}
+
+// Check finds the credential of api whose secret this is. An unknown secret, or one of another
+// API, is an apperr.KindUnauthenticated error.
+func (s *Store) Check(ctx context.Context, api, secret string) (Credential, error) {
+	h := hashOf(secret)
+	var c Credential
+	err := s.db.WithContext(ctx).Where("hash = ?", h).Take(&c).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Credential{}, apperr.Unauthenticated("unknown credential")
+	}
+	if err != nil {
+		return Credential{}, apperr.Unavailable(fmt.Errorf("look up credential: %w", err))
+	}
+	if subtle.ConstantTimeCompare([]byte(c.Hash), []byte(h)) != 1 || c.API != api {
+		return Credential{}, apperr.Unauthenticated("unknown credential")
+	}
+	return c, nil
+}
+
+// Count is the number of credentials of api.
+func (s *Store) Count(ctx context.Context, api string) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&Credential{}).Where("api = ?", api).Count(&n).Error
+	return n, err
+}
+
+// Setting returns the value stored under key, creating it with make() when there is none yet.
+// Concurrent first callers agree on one value: the first insert wins, the others read it back.
+func Setting(ctx context.Context, db *gorm.DB, key string, make func() (string, error)) (string, error) {
+	db = db.WithContext(ctx)
+	var s setting
+	err := db.Where("name = ?", key).Take(&s).Error
+	if err == nil {
+		return s.Value, nil
+	}
+	if !errors.Is(err, gorm.ErrRecordNotFound) {
+		return "", fmt.Errorf("read setting %s: %w", key, err)
+	}
+	v, err := make()
+	if err != nil {
+		return "", err
+	}
+	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&setting{Name: key, Value: v}).Error; err != nil {
+		return "", fmt.Errorf("store setting %s: %w", key, err)
+	}
+	if err := db.Where("name = ?", key).Take(&s).Error; err != nil {
+		return "", fmt.Errorf("read setting %s: %w", key, err)
+	}
+	return s.Value, nil
+}

@@ -1,0 +1,310 @@
+// Package httpserver is the HTTP side that all APIs share: Echo with its middleware chain
+// (request id, access log and metrics, panic recovery, body limit), the OpenAPI request
+// validator, the dispatch of errors to each API's renderer, and the operational endpoints
+// (/healthz, /readyz, /metrics, /openapi/<api>.yaml|json).
+package httpserver
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/provisiond/provisiond/internal/apperr"
+)
+
+// Reply is an error response in a vendor's dialect.
+type Reply struct {
+	Status      int
+	ContentType string
+	Body        any
+}
+
+// API is one vendor API served by the server.
+type API struct {
+	// Name is the API's short name ("xcart"), used in /openapi/<name>.yaml and in metrics.
+	Name string
+	// Spec is the API's OpenAPI document; SpecYAML its source text.
+	Spec     *openapi3.T
+	SpecYAML []byte
+	// Prefixes are the path prefixes the API owns, so that its renderer also answers for
+	// requests that match none of its routes.
+	Prefixes []string
+	// Register adds the API's routes (the generated RegisterHandlers).
+	Register func(*echo.Echo)
+	// Authenticate checks one security scheme of the spec. It returns apperr errors: Rule
+	// "missing" when the request carries no credential for the scheme.
+	Authenticate openapi3filter.AuthenticationFunc
+	// Render turns any error of a request to this API into the vendor's error response.
+	// It must be a pure function of the error and the request path.
+	Render func(err error, path string) Reply
+}
+
+// Options configure the server.
+type Options struct {
+	Logger    *slog.Logger
+	BodyLimit int64
+	// Ready reports whether the server can serve (the database answers).
+	Ready func(context.Context) error
+	// Registry receives the HTTP metrics; /metrics serves it.
+	Registry *prometheus.Registry
+	APIs     []*API
+}
+
+type server struct {
+	opts    Options
+	metrics *metrics
+	specs   map[string][]byte // "xcart.yaml", "xcart.json" → document
+}
+
+// New builds the Echo instance serving opts.APIs.
+func New(opts Options) (*echo.Echo, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Registry == nil {
+		opts.Registry = prometheus.NewRegistry()
+	}
+	s := &server{opts: opts, specs: map[string][]byte{}}
+	var err error
+	if s.metrics, err = newMetrics(opts.Registry); err != nil {
+		return nil, err
+	}
+	for _, api := range opts.APIs {
+		js, err := json.Marshal(api.Spec)
+		if err != nil {
+			return nil, fmt.Errorf("%s spec as JSON: %w", api.Name, err)
+		}
+		s.specs[api.Name+".json"] = js
+		s.specs[api.Name+".yaml"] = api.SpecYAML
+	}
+	v, err := newValidator(opts.APIs)
+	if err != nil {
+		return nil, err
+	}
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(s.observe, s.recover, s.limitBody, v.middleware)
+
+	e.GET("/healthz", func(c echo.Context) error {
+		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	})
+	e.GET("/readyz", s.ready)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{})))
+	e.GET("/openapi/:file", s.spec)
+	for _, api := range opts.APIs {
+		api.Register(e)
+	}
+	return e, nil
+}
+
+func (s *server) ready(c echo.Context) error {
+	if s.opts.Ready != nil {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+		defer cancel()
+		if err := s.opts.Ready(ctx); err != nil {
+			s.opts.Logger.WarnContext(ctx, "not ready", "error", err)
+			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *server) spec(c echo.Context) error {
+	name := c.Param("file")
+	doc, ok := s.specs[name]
+	if !ok {
+		return echo.ErrNotFound
+	}
+	ct := "application/yaml"
+	if strings.HasSuffix(name, ".json") {
+		ct = echo.MIMEApplicationJSON
+	}
+	return c.Blob(http.StatusOK, ct, doc)
+}
+
+// apiFor is the API that owns path, or nil.
+func (s *server) apiFor(path string) *API {
+	for _, api := range s.opts.APIs {
+		for _, p := range api.Prefixes {
+			if strings.HasPrefix(path, p) {
+				return api
+			}
+		}
+	}
+	return nil
+}
+
+// handleError writes err as the owning API's error response and logs the causes of server faults.
+func (s *server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	req := c.Request()
+	var reply Reply
+	if api := s.apiFor(req.URL.Path); api != nil {
+		reply = api.Render(err, req.URL.Path)
+	} else {
+		reply = genericReply(err)
+	}
+	if reply.Status >= 500 {
+		s.opts.Logger.ErrorContext(req.Context(), "request failed", "status", reply.Status, "error", err)
+	}
+	c.Response().Header().Set(echo.HeaderContentType, reply.ContentType)
+	var werr error
+	if req.Method == http.MethodHead || reply.Body == nil {
+		werr = c.NoContent(reply.Status)
+	} else {
+		c.Response().WriteHeader(reply.Status)
+		werr = json.NewEncoder(c.Response()).Encode(reply.Body)
+	}
+	if werr != nil {
+		s.opts.Logger.WarnContext(req.Context(), "writing error response", "error", werr)
+	}
+}
+
+// genericReply answers requests outside every API: an RFC 7807 problem with the status only.
+func genericReply(err error) Reply {
+	status, ok := TransportStatus(err)
+	if !ok {
+		status = http.StatusInternalServerError
+		switch apperr.KindOf(err) {
+		case apperr.KindNotFound:
+			status = http.StatusNotFound
+		case apperr.KindUnavailable:
+			status = http.StatusServiceUnavailable
+		}
+	}
+	return Reply{Status: status, ContentType: "application/problem+json", Body: map[string]any{
+		"type": "about:blank", "title": http.StatusText(status), "status": status,
+	}}
+}
+
+// observe gives the request its id, and logs and counts it once it is answered (errors included).
+func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		req := c.Request()
+		id := req.Header.Get(echo.HeaderXRequestID)
+		if !validRequestID(id) {
+			id = rand.Text()
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		ctx := WithRequestID(req.Context(), id)
+		c.SetRequest(req.WithContext(ctx))
+
+		if err := next(c); err != nil {
+			c.Error(err)
+		}
+
+		res := c.Response()
+		route := c.Path()
+		if route == "" || res.Status == http.StatusNotFound && c.Handler() == nil {
+			route = "unmatched"
+		}
+		api := "none"
+		if a := s.apiFor(req.URL.Path); a != nil {
+			api = a.Name
+		}
+		elapsed := time.Since(start)
+		status := strconv.Itoa(res.Status)
+		s.metrics.requests.WithLabelValues(api, req.Method, route, status).Inc()
+		s.metrics.duration.WithLabelValues(api, req.Method, route, status).Observe(elapsed.Seconds())
+		// Only the route template is logged: the path and query hold submitted values.
+		s.opts.Logger.LogAttrs(ctx, slog.LevelInfo, "request",
+			slog.String("method", req.Method), slog.String("route", route),
+			slog.Int("status", res.Status), slog.Int64("bytes", res.Size),
+			slog.Duration("duration", elapsed))
+		return nil
+	}
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// recover turns a panic into an internal error, keeping the stack for the log.
+func (s *server) recover(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				err = apperr.Internal(fmt.Errorf("panic: %v\n%s", r, debug.Stack()))
+			}
+		}()
+		return next(c)
+	}
+}
+
+// limitBody refuses bodies over the limit: at once when Content-Length says so, and while
+// reading otherwise.
+func (s *server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	limit := s.opts.BodyLimit
+	if limit <= 0 {
+		return next
+	}
+	return func(c echo.Context) error {
+		req := c.Request()
+		if req.ContentLength > limit {
+			return &http.MaxBytesError{Limit: limit}
+		}
+		if req.Body != nil && req.Body != http.NoBody {
+			req.Body = http.MaxBytesReader(c.Response(), req.Body, limit)
+		}
+		return next(c)
+	}
+}
+
+type metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	labels := []string{"api", "method", "route", "status"}
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "provisiond_http_requests_total",
+			Help: "HTTP requests answered, by API, method, route template and status.",
+		}, labels),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "provisiond_http_request_duration_seconds",
+			Help:    "Time to answer HTTP requests, by API, method, route template and status.",
+			Buckets: prometheus.DefBuckets,
+		}, labels),
+	}
+	for _, c := range []prometheus.Collector{m.requests, m.duration} {
+		if err := reg.Register(c); err != nil {
+			var already prometheus.AlreadyRegisteredError
+			if !errors.As(err, &already) {
+				return nil, err
+			}
+		}
+	}
+	return m, nil
+}

@@ -1,0 +1,349 @@
+package httpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/labstack/echo/v4"
+
+	"github.com/provisiond/provisiond/internal/apperr"
+)
+
+// Issue is one problem the validator found in a request.
+type Issue struct {
+	// In is where the problem is: "body", "query", "path" or "header".
+	In string
+	// Field is the parameter name, or the body member as a path such as "role_ids[1]"
+	// ("" for the body as a whole).
+	Field string
+	// Rule is the schema keyword that failed ("type", "nullable", "required", "minLength",
+	// "maxLength", "enum", "format", "minimum", "maximum", …), or "syntax" for a body that does
+	// not parse and "missing" for a required body that is absent.
+	Rule string
+	// Schema is the schema that failed, for the rule's limits (nil for "syntax" and "missing").
+	Schema *openapi3.Schema
+	// Value is the value that failed. It is a submitted value: fit for a response, never for a log.
+	Value any
+}
+
+// InvalidRequest is the error of a request that its operation's schema refuses; it lists every
+// problem found.
+type InvalidRequest struct {
+	OperationID string
+	Issues      []Issue
+}
+
+func (e *InvalidRequest) Error() string {
+	parts := make([]string, len(e.Issues))
+	for i, is := range e.Issues {
+		parts[i] = fmt.Sprintf("%s %s: %s", is.In, is.Field, is.Rule)
+	}
+	return "invalid request: " + strings.Join(parts, "; ")
+}
+
+// Malformed reports whether the body could not be read as the media type at all.
+func (e *InvalidRequest) Malformed() bool {
+	for _, is := range e.Issues {
+		if is.In == "body" && (is.Rule == "syntax" || is.Rule == "missing") {
+			return true
+		}
+	}
+	return false
+}
+
+// UnsupportedMediaType is the error of a body in a media type the operation does not accept.
+type UnsupportedMediaType struct {
+	Got       string
+	Supported []string
+}
+
+func (e *UnsupportedMediaType) Error() string {
+	return fmt.Sprintf("unsupported media type %q", e.Got)
+}
+
+// TransportStatus is the status of an error that arose in the HTTP layer before any API code ran:
+// no route (404), wrong method (405), body too large (413), unsupported media type (415), or a
+// body the binder could not decode (400). ok is false for every other error.
+func TransportStatus(err error) (status int, ok bool) {
+	var tooLarge *http.MaxBytesError
+	var media *UnsupportedMediaType
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &tooLarge):
+		return http.StatusRequestEntityTooLarge, true
+	case errors.As(err, &media):
+		return http.StatusUnsupportedMediaType, true
+	case errors.As(err, &he):
+		return he.Code, true
+	}
+	return 0, false
+}
+
+// principalHolder carries what an API's authentication function found out about the caller from
+// the validator to the handler.
+type principalHolder struct{ value any }
+
+type principalKey struct{}
+
+// SetPrincipal records the authenticated caller in ctx, as an API's authentication function
+// sees it. It does nothing outside a request.
+func SetPrincipal(ctx context.Context, p any) {
+	if h, ok := ctx.Value(principalKey{}).(*principalHolder); ok {
+		h.value = p
+	}
+}
+
+// Principal is the caller recorded by SetPrincipal, or nil.
+func Principal(ctx context.Context) any {
+	if h, ok := ctx.Value(principalKey{}).(*principalHolder); ok {
+		return h.value
+	}
+	return nil
+}
+
+// route is one operation of one API, as the validator needs it.
+type route struct {
+	api      *API
+	route    *routers.Route
+	security openapi3.SecurityRequirements
+	media    []string // the request body's media types, when the operation has a body
+}
+
+// validator checks requests against the operation Echo's router matched, so the spec's
+// servers play no part in routing and every request is routed once.
+type validator struct {
+	routes map[string]*route // method + " " + Echo path
+	opts   openapi3filter.Options
+}
+
+var echoParam = regexp.MustCompile(`\{([^}]+)\}`)
+
+// echoPath turns an OpenAPI path template into Echo's syntax: /a/{id} → /a/:id.
+func echoPath(p string) string { return echoParam.ReplaceAllString(p, ":$1") }
+
+var defineFormats sync.Once
+
+// emailPattern is the HTML5 definition of a valid email address.
+const emailPattern = `^[a-zA-Z0-9.!#$%&'*+/=?^_` + "`" + `{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)+$`
+
+func newValidator(apis []*API) (*validator, error) {
+	defineFormats.Do(func() {
+		openapi3.DefineStringFormatValidator("email", openapi3.NewRegexpFormatValidator(emailPattern))
+	})
+	v := &validator{
+		routes: map[string]*route{},
+		opts: openapi3filter.Options{
+			MultiError:          true,
+			KeepValidatedValue:  true,
+			SkipSettingDefaults: true,
+			AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
+		},
+	}
+	for _, api := range apis {
+		doc := api.Spec
+		for path, item := range doc.Paths.Map() {
+			for method, op := range item.Operations() {
+				r := &route{
+					api:   api,
+					route: &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op},
+				}
+				if op.Security != nil {
+					r.security = *op.Security
+				} else {
+					r.security = doc.Security
+				}
+				if op.RequestBody != nil && op.RequestBody.Value != nil {
+					for mt := range op.RequestBody.Value.Content {
+						r.media = append(r.media, mt)
+					}
+				}
+				key := method + " " + echoPath(path)
+				if _, dup := v.routes[key]; dup {
+					return nil, fmt.Errorf("%s: operation %s is defined twice", api.Name, key)
+				}
+				v.routes[key] = r
+			}
+		}
+	}
+	return v, nil
+}
+
+// middleware validates the request of every route the specs define: security first (a request
+// without a valid credential learns nothing about its body), then the media type, then
+// parameters and body, reporting every problem at once.
+func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		r, ok := v.routes[req.Method+" "+c.Path()]
+		if !ok {
+			return next(c)
+		}
+		holder := &principalHolder{}
+		ctx := context.WithValue(req.Context(), principalKey{}, holder)
+		req = req.WithContext(ctx)
+		c.SetRequest(req)
+
+		names, values := c.ParamNames(), c.ParamValues()
+		params := make(map[string]string, len(names))
+		for i, n := range names {
+			params[n] = values[i]
+		}
+		input := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: r.route, Options: &v.opts}
+
+		if len(r.security) > 0 {
+			authInput := *input
+			authOpts := v.opts
+			authOpts.AuthenticationFunc = r.api.Authenticate
+			authInput.Options = &authOpts
+			if err := openapi3filter.ValidateSecurityRequirements(ctx, &authInput, r.security); err != nil {
+				return securityError(err)
+			}
+		}
+		if r.media != nil && hasBody(req) {
+			if err := checkMediaType(req.Header.Get(echo.HeaderContentType), r.media); err != nil {
+				return err
+			}
+		}
+		if err := openapi3filter.ValidateRequest(ctx, input); err != nil {
+			return requestError(r.route.Operation.OperationID, err)
+		}
+		return next(c)
+	}
+}
+
+func hasBody(req *http.Request) bool {
+	return req.ContentLength > 0 || (req.ContentLength < 0 && req.Body != nil && req.Body != http.NoBody)
+}
+
+func checkMediaType(header string, supported []string) error {
+	mt, _, err := mime.ParseMediaType(header)
+	if err == nil {
+		for _, s := range supported {
+			if strings.EqualFold(mt, s) {
+				return nil
+			}
+		}
+	} else {
+		mt = header
+	}
+	return &UnsupportedMediaType{Got: mt, Supported: supported}
+}
+
+// securityError picks, among the failures of each security scheme, the one that tells the
+// client most: a failure of the server itself, then a refusal of a valid credential, then an
+// invalid credential, and only then a missing one.
+func securityError(err error) error {
+	rank := func(e *apperr.Error) int {
+		switch {
+		case e.Kind == apperr.KindInternal || e.Kind == apperr.KindUnavailable:
+			return 0
+		case e.Kind == apperr.KindForbidden:
+			return 1
+		case e.Rule != "missing":
+			return 2
+		}
+		return 3
+	}
+	var best *apperr.Error
+	for _, e := range apperr.All(err) {
+		if best == nil || rank(e) < rank(best) {
+			best = e
+		}
+	}
+	if best == nil {
+		return apperr.Internal(err)
+	}
+	return best
+}
+
+func requestError(operationID string, err error) error {
+	out := &InvalidRequest{OperationID: operationID}
+	var walk func(error, Issue)
+	walk = func(err error, at Issue) {
+		// A type switch on the node itself, not errors.As: errors.As would look through a
+		// RequestError into its cause and lose where the problem is.
+		switch e := err.(type) {
+		case openapi3.MultiError:
+			for _, x := range e {
+				walk(x, at)
+			}
+		case *openapi3filter.RequestError:
+			next := at
+			switch {
+			case e.Parameter != nil:
+				next.In, next.Field = e.Parameter.In, e.Parameter.Name
+			case e.RequestBody != nil:
+				next.In = "body"
+			}
+			switch {
+			case errors.Is(e.Err, openapi3filter.ErrInvalidRequired):
+				next.Rule = "required"
+				if next.In == "body" {
+					next.Rule = "missing"
+				}
+				out.Issues = append(out.Issues, next)
+			case e.Err == nil:
+				next.Rule = "syntax"
+				out.Issues = append(out.Issues, next)
+			default:
+				walk(e.Err, next)
+			}
+		case *openapi3.SchemaError:
+			is := at
+			is.Field = joinPath(at.Field, e.JSONPointer())
+			is.Rule, is.Schema, is.Value = e.SchemaField, e.Schema, e.Value
+			out.Issues = append(out.Issues, is)
+		case *openapi3filter.ParseError:
+			is := at
+			is.Rule = "type"
+			if at.In == "body" {
+				is.Rule = "syntax"
+			}
+			is.Value = e.Value
+			out.Issues = append(out.Issues, is)
+		case interface{ Unwrap() []error }:
+			for _, x := range e.Unwrap() {
+				walk(x, at)
+			}
+		default:
+			is := at
+			is.Rule = "syntax"
+			out.Issues = append(out.Issues, is)
+		}
+	}
+	walk(err, Issue{})
+	// A body that cannot be read for another reason (too large, connection cut) is not the
+	// client's schema problem; let its own error speak.
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return tooLarge
+	}
+	return out
+}
+
+// joinPath renders a JSON pointer below base as a property path: a, b, 0 → a.b[0].
+func joinPath(base string, pointer []string) string {
+	var b strings.Builder
+	b.WriteString(base)
+	for _, p := range pointer {
+		if _, err := strconv.Atoi(p); err == nil {
+			b.WriteString("[" + p + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}

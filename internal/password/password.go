@@ -1,0 +1,130 @@
+// Package password hashes and verifies passwords with argon2id in the PHC string format
+// ($argon2id$v=19$m=…,t=…,p=…$salt$hash). Each hash needs Params.Memory KiB, so a Hasher lets
+// only a fixed number run at once; a caller waiting for its turn gives up when its context ends.
+package password
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Params are argon2id's cost parameters.
+type Params struct {
+	Memory  uint32 // KiB
+	Time    uint32 // passes
+	Threads uint8
+	SaltLen int
+	KeyLen  uint32
+}
+
+// OWASP are the parameters OWASP's password storage cheat sheet recommends for argon2id
+// (19 MiB, two passes, one lane).
+var OWASP = Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// ErrMismatch is returned by Verify when the password does not match.
+var ErrMismatch = errors.New("password does not match")
+
+// Hasher computes argon2id hashes, at most limit at a time.
+type Hasher struct {
+	params Params
+	slots  chan struct{}
+	kdf    func(password, salt []byte, p Params) []byte
+}
+
+// New returns a Hasher with params that runs at most limit hashes at once.
+func New(params Params, limit int) *Hasher {
+	if limit < 1 {
+		limit = 1
+	}
+	return &Hasher{params: params, slots: make(chan struct{}, limit), kdf: idKey}
+}
+
+func idKey(password, salt []byte, p Params) []byte {
+	return argon2.IDKey(password, salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+}
+
+// Hash returns the PHC string of password with a fresh random salt.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	salt := make([]byte, h.params.SaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("password salt: %w", err)
+	}
+	key, err := h.derive(ctx, []byte(password), salt, h.params)
+	if err != nil {
+		return "", err
+	}
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, h.params.Memory, h.params.Time, h.params.Threads,
+		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+// Verify checks password against a PHC string made by Hash (with any parameters), in constant
+// time. It returns ErrMismatch when the password is wrong.
+func (h *Hasher) Verify(ctx context.Context, password, encoded string) error {
+	p, salt, want, err := decode(encoded)
+	if err != nil {
+		return err
+	}
+	got, err := h.derive(ctx, []byte(password), salt, p)
+	if err != nil {
+		return err
+	}
+	if subtle.ConstantTimeCompare(got, want) != 1 {
+		return ErrMismatch
+	}
+	return nil
+}
+
+func (h *Hasher) derive(ctx context.Context, password, salt []byte, p Params) ([]byte, error) {
+	select {
+	case h.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting to hash a password: %w", context.Cause(ctx))
+	}
+	defer func() { <-h.slots }()
+	return h.kdf(password, salt, p), nil
+}
+
+func decode(encoded string) (Params, []byte, []byte, error) {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
+		return Params{}, nil, nil, errors.New("password hash: not an argon2id PHC string")
+	}
+	var version int
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return Params{}, nil, nil, errors.New("password hash: unsupported argon2 version")
+	}
+	var p Params
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
+		return Params{}, nil, nil, fmt.Errorf("password hash: parameters: %w", err)
+	}
+	b64 := base64.RawStdEncoding
+	salt, err := b64.DecodeString(parts[4])
+	if err != nil {
+		return Params{}, nil, nil, fmt.Errorf("password hash: salt: %w", err)
+	}
+	key, err := b64.DecodeString(parts[5])
+	if err != nil {
+		return Params{}, nil, nil, fmt.Errorf("password hash: key: %w", err)
+	}
+	p.SaltLen, p.KeyLen = len(salt), uint32(len(key))
+	return p, salt, key, nil
+}
+
+// VerifyAbsent spends the time of one verification without a stored hash, so that a login for an
+// account that does not exist (or has no password) takes as long as one with a wrong password.
+func (h *Hasher) VerifyAbsent(ctx context.Context, password string) error {
+	salt := make([]byte, h.params.SaltLen)
+	if _, err := h.derive(ctx, []byte(password), salt, h.params); err != nil {
+		return err
+	}
+	return ErrMismatch
+}

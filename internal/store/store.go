@@ -1,0 +1,127 @@
+// Package store opens provisiond's database (SQLite or PostgreSQL, chosen by the URL), runs the
+// versioned migrations, and holds the helpers every API's store shares.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+	"gorm.io/gorm/logger"
+)
+
+// Options tune the connection pool.
+type Options struct {
+	// MaxConns is the PostgreSQL pool size, used for both open and idle connections so that
+	// connections are not churned under load. SQLite always uses a single connection.
+	MaxConns int
+}
+
+// IsPostgres reports whether url selects PostgreSQL.
+func IsPostgres(url string) bool {
+	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
+}
+
+// Open connects to the database that url names: postgres:// or postgresql:// for PostgreSQL;
+// otherwise a SQLite file, given as a path or as sqlite:PATH (its folder is created).
+func Open(ctx context.Context, url string, opts Options) (*gorm.DB, error) {
+	cfg := &gorm.Config{
+		TranslateError:         true,
+		SkipDefaultTransaction: true,
+		// GORM's logger prints SQL with its arguments, which are submitted values; provisiond
+		// logs failures itself, with the request id and without values.
+		Logger:  logger.Discard,
+		NowFunc: func() time.Time { return time.Now().UTC() },
+	}
+	var (
+		db  *gorm.DB
+		err error
+	)
+	maxConns := opts.MaxConns
+	if IsPostgres(url) {
+		db, err = gorm.Open(postgres.Open(url), cfg)
+	} else {
+		var dsn string
+		dsn, err = sqliteDSN(url)
+		if err == nil {
+			db, err = gorm.Open(sqlite.Open(dsn), cfg)
+		}
+		// One connection: SQLite has one writer at a time anyway, and a single connection makes
+		// concurrent writes queue in Go instead of failing or spinning on the busy timeout.
+		maxConns = 1
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if maxConns < 1 {
+		maxConns = 1
+	}
+	sqlDB.SetMaxOpenConns(maxConns)
+	sqlDB.SetMaxIdleConns(maxConns)
+	sqlDB.SetConnMaxIdleTime(10 * time.Minute)
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pingCtx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return db, nil
+}
+
+func sqliteDSN(url string) (string, error) {
+	path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite://"), "sqlite:")
+	path, query, _ := strings.Cut(path, "?")
+	if path == "" {
+		return "", errors.New("open database: empty SQLite path")
+	}
+	if path != ":memory:" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return "", fmt.Errorf("create database folder: %w", err)
+		}
+	}
+	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	if query != "" {
+		pragmas += "&" + query
+	}
+	return path + "?" + pragmas, nil
+}
+
+// Close closes the database's connections.
+func Close(db *gorm.DB) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// Ping checks that the database answers.
+func Ping(ctx context.Context, db *gorm.DB) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// ForUpdate locks the rows the query reads until the transaction ends. PostgreSQL needs the
+// lock to serialize read-then-write rules across concurrent transactions; SQLite has no row locks
+// and needs none, since its transactions take the single write lock when they begin.
+func ForUpdate(tx *gorm.DB) *gorm.DB {
+	if tx.Name() == "postgres" {
+		return tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate})
+	}
+	return tx
+}

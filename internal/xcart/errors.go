@@ -1,0 +1,204 @@
+package xcart
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	gen "github.com/provisiond/provisiond/gen/xcart"
+	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/httpserver"
+)
+
+// API Platform's problem type and title, the same for every error.
+const (
+	problemType  = "https://tools.ietf.org/html/rfc2616#section-10"
+	problemTitle = "An error occurred"
+	problemMedia = "application/problem+json"
+)
+
+// Render turns any error of an X-Cart request into API Platform's problem document.
+func Render(err error, path string) httpserver.Reply {
+	if status, ok := httpserver.TransportStatus(err); ok {
+		return problem(status, path, transportDetail(status, err))
+	}
+	var invalid *httpserver.InvalidRequest
+	if errors.As(err, &invalid) {
+		return renderInvalid(invalid, path)
+	}
+	all := apperr.All(err)
+	if len(all) == 0 {
+		return problem(http.StatusInternalServerError, path, "Internal Server Error")
+	}
+	var violations []gen.ConstraintViolation
+	for _, e := range all {
+		switch e.Kind {
+		case apperr.KindInvalid:
+			violations = append(violations, gen.ConstraintViolation{PropertyPath: e.Field, Message: e.Message})
+		case apperr.KindConflict:
+			return problem(http.StatusBadRequest, path, e.Message)
+		case apperr.KindNotFound:
+			return problem(http.StatusNotFound, path, "Not Found")
+		case apperr.KindUnauthenticated:
+			r := problem(http.StatusUnauthorized, path, e.Message)
+			if e.Rule == "credentials" {
+				p := r.Body.(gen.Problem)
+				code, msg := http.StatusUnauthorized, e.Message
+				p.Code, p.Message = &code, &msg
+				r.Body = p
+			}
+			return r
+		case apperr.KindForbidden:
+			return problem(http.StatusForbidden, path, e.Message)
+		default:
+			return problem(http.StatusInternalServerError, path, "Internal Server Error")
+		}
+	}
+	return violationList(violations, path)
+}
+
+func problem(status int, path, detail string) httpserver.Reply {
+	return httpserver.Reply{Status: status, ContentType: problemMedia, Body: gen.Problem{
+		Type: problemType, Title: problemTitle,
+		Detail:   nullableString(detail),
+		Instance: nullableString(path),
+	}}
+}
+
+func violationList(violations []gen.ConstraintViolation, path string) httpserver.Reply {
+	lines := make([]string, len(violations))
+	for i, v := range violations {
+		lines[i] = v.PropertyPath + ": " + v.Message
+	}
+	return httpserver.Reply{Status: http.StatusUnprocessableEntity, ContentType: problemMedia, Body: gen.ConstraintViolationList{
+		Type: problemType, Title: problemTitle,
+		Detail:     nullableString(strings.Join(lines, "\n")),
+		Instance:   nullableString(path),
+		Violations: violations,
+	}}
+}
+
+func transportDetail(status int, err error) string {
+	var media *httpserver.UnsupportedMediaType
+	switch {
+	case status == http.StatusBadRequest:
+		return "Syntax error"
+	case errors.As(err, &media):
+		return fmt.Sprintf(`The content-type "%s" is not supported. Supported MIME types are "%s".`, media.Got, strings.Join(media.Supported, `", "`))
+	}
+	return http.StatusText(status)
+}
+
+func renderInvalid(invalid *httpserver.InvalidRequest, path string) httpserver.Reply {
+	var violations []gen.ConstraintViolation
+	for _, is := range invalid.Issues {
+		switch {
+		case is.In == "path":
+			// An id that is not a number names no profile.
+			return problem(http.StatusNotFound, path, "Not Found")
+		case is.In == "query":
+			return problem(http.StatusBadRequest, path, queryDetail(is))
+		case is.Rule == "syntax" || is.Rule == "missing":
+			return problem(http.StatusBadRequest, path, "Syntax error")
+		case invalid.OperationID == "login" && is.Rule == "required":
+			// The login firewall, not API Platform, reads this body; it answers 400 per key.
+			return problem(http.StatusBadRequest, path, fmt.Sprintf(`The key "%s" must be provided.`, is.Field))
+		case invalid.OperationID == "login":
+			return problem(http.StatusBadRequest, path, fmt.Sprintf(`The key "%s" must be a string.`, is.Field))
+		case is.Rule == "type" || is.Rule == "nullable":
+			// API Platform's denormalizer refuses a mistyped value before any constraint runs.
+			return problem(http.StatusBadRequest, path, fmt.Sprintf(`The type of the "%s" attribute must be "%s", "%s" given.`, is.Field, phpType(is.Schema), phpTypeOf(is.Value)))
+		default:
+			violations = append(violations, gen.ConstraintViolation{PropertyPath: is.Field, Message: constraintMessage(is)})
+		}
+	}
+	return violationList(violations, path)
+}
+
+func queryDetail(is httpserver.Issue) string {
+	switch {
+	case is.Field == "page" && is.Rule == "minimum":
+		return "Page should not be less than 1"
+	case is.Field == "itemsPerPage" && is.Rule == "minimum":
+		return "Item per page parameter should not be less than 0"
+	}
+	return fmt.Sprintf(`Invalid value for the "%s" query parameter.`, is.Field)
+}
+
+// constraintMessage words a schema violation as Symfony's validator does.
+func constraintMessage(is httpserver.Issue) string {
+	s := is.Schema
+	switch is.Rule {
+	case "required":
+		return "This value should not be blank."
+	case "minLength":
+		return fmt.Sprintf("This value is too short. It should have %d %s or more.", s.MinLength, plural(s.MinLength, "character"))
+	case "maxLength":
+		if s.MaxLength != nil {
+			return fmt.Sprintf("This value is too long. It should have %d %s or less.", *s.MaxLength, plural(*s.MaxLength, "character"))
+		}
+	case "enum":
+		return "The value you selected is not a valid choice."
+	case "format":
+		if s.Format == "email" {
+			return "This value is not a valid email address."
+		}
+	case "minimum":
+		if s.Min != nil {
+			return fmt.Sprintf("This value should be greater than or equal to %v.", *s.Min)
+		}
+	case "maximum":
+		if s.Max != nil {
+			return fmt.Sprintf("This value should be less than or equal to %v.", *s.Max)
+		}
+	}
+	return "This value is not valid."
+}
+
+func plural(n uint64, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+// phpType names a schema's type the way PHP, and so API Platform, does.
+func phpType(s *openapi3.Schema) string {
+	if s == nil || s.Type == nil {
+		return "mixed"
+	}
+	switch {
+	case s.Type.Is("integer"):
+		return "int"
+	case s.Type.Is("boolean"):
+		return "bool"
+	case s.Type.Is("number"):
+		return "float"
+	case s.Type.Is("array"), s.Type.Is("object"):
+		return "array"
+	}
+	return "string"
+}
+
+// phpTypeOf names the type of a decoded JSON value the way PHP does.
+func phpTypeOf(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case bool:
+		return "bool"
+	case float64:
+		if x == float64(int64(x)) {
+			return "int"
+		}
+		return "float"
+	case string:
+		return "string"
+	case []any, map[string]any:
+		return "array"
+	}
+	return "mixed"
+}

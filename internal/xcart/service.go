@@ -1,0 +1,275 @@
+// Package xcart serves the X-Cart 5.5 admin REST API's profiles (seed 000): create, list, get,
+// update and delete profiles, log administrators in with a JWT, and answer errors the way
+// API Platform does.
+package xcart
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/credential"
+	"github.com/provisiond/provisiond/internal/password"
+)
+
+// Name is the API's short name: its spec, credential scope and route group.
+const Name = "xcart"
+
+// The access levels X-Cart knows.
+const (
+	AccessLevelCustomer = 0
+	AccessLevelAdmin    = 100
+)
+
+// The profile statuses.
+const (
+	StatusEnabled  = "E"
+	StatusDisabled = "D"
+)
+
+// MaxItemsPerPage caps a list page, as API Platform's maximum_items_per_page does.
+const MaxItemsPerPage = 100
+
+// Profile is an X-Cart profile. PasswordHash is "" when the profile has no password.
+type Profile struct {
+	ID                  int
+	Login               string
+	PasswordHash        string
+	AccessLevel         int
+	Status              string
+	StatusComment       string
+	Referer             string
+	GAClientID          string
+	Language            string
+	MembershipID        *int
+	PendingMembershipID *int
+	ForceChangePassword bool
+	RoleIDs             []int
+	SocialLoginProvider *string
+	SocialLoginID       *string
+	ConciergeUserID     *string
+	StripeCustomerID    *string
+	StoredSelectors     []string
+	MailChimpLists      []int
+	MailChimpInterests  []int
+	MailChimpSegments   []int
+	CreateDate          time.Time
+	FirstLoginDate      *time.Time
+	LastLoginDate       *time.Time
+}
+
+// ListQuery selects a page of profiles.
+type ListQuery struct {
+	Offset, Limit int
+	Login         string // part of the login, any letter case
+}
+
+// Store is what the service needs from persistence. Errors are apperr errors: NotFound for a
+// missing profile, Conflict for a login taken (in any letter case).
+type Store interface {
+	Create(ctx context.Context, p *Profile) error
+	Get(ctx context.Context, id int) (Profile, error)
+	GetByLogin(ctx context.Context, login string) (Profile, error)
+	List(ctx context.Context, q ListQuery) ([]Profile, error)
+	Update(ctx context.Context, p Profile) error
+	Delete(ctx context.Context, id int) error
+	RecordLogin(ctx context.Context, id int, at time.Time) error
+	MissingMemberships(ctx context.Context, ids []int) ([]int, error)
+	MissingRoles(ctx context.Context, ids []int) ([]int, error)
+}
+
+// Service applies X-Cart's rules that the schema cannot express: references to memberships and
+// roles, roles only for administrators, login uniqueness, password hashing, who may log in.
+type Service struct {
+	store  Store
+	hasher *password.Hasher
+	signer *credential.Signer
+	now    func() time.Time
+}
+
+// NewService returns a Service. now is the clock.
+func NewService(store Store, hasher *password.Hasher, signer *credential.Signer, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, hasher: hasher, signer: signer, now: now}
+}
+
+// PasswordChange says what an update does to the password: nothing (Set false), remove it
+// (Set, Value nil) or replace it.
+type PasswordChange struct {
+	Set   bool
+	Value *string
+}
+
+// Create stores a new profile; password, when not nil, becomes its password.
+func (s *Service) Create(ctx context.Context, p Profile, password *string) (Profile, error) {
+	if err := s.checkReferences(ctx, p); err != nil {
+		return Profile{}, err
+	}
+	if password != nil {
+		hash, err := s.hash(ctx, *password)
+		if err != nil {
+			return Profile{}, err
+		}
+		p.PasswordHash = hash
+	}
+	normalize(&p)
+	p.CreateDate = s.now().UTC().Truncate(time.Second)
+	p.FirstLoginDate, p.LastLoginDate = nil, nil
+	if err := s.store.Create(ctx, &p); err != nil {
+		return Profile{}, err
+	}
+	return p, nil
+}
+
+// Get reads a profile.
+func (s *Service) Get(ctx context.Context, id int) (Profile, error) { return s.store.Get(ctx, id) }
+
+// List reads a page of profiles; page counts from 1, perPage is capped at MaxItemsPerPage.
+func (s *Service) List(ctx context.Context, page, perPage int, login string) ([]Profile, error) {
+	perPage = min(perPage, MaxItemsPerPage)
+	if perPage <= 0 {
+		return []Profile{}, nil
+	}
+	return s.store.List(ctx, ListQuery{Offset: (page - 1) * perPage, Limit: perPage, Login: login})
+}
+
+// Update applies change to the stored profile id and the password change pw.
+func (s *Service) Update(ctx context.Context, id int, change func(*Profile), pw PasswordChange) (Profile, error) {
+	p, err := s.store.Get(ctx, id)
+	if err != nil {
+		return Profile{}, err
+	}
+	change(&p)
+	if err := s.checkReferences(ctx, p); err != nil {
+		return Profile{}, err
+	}
+	if pw.Set {
+		p.PasswordHash = ""
+		if pw.Value != nil {
+			if p.PasswordHash, err = s.hash(ctx, *pw.Value); err != nil {
+				return Profile{}, err
+			}
+		}
+	}
+	normalize(&p)
+	if err := s.store.Update(ctx, p); err != nil {
+		return Profile{}, err
+	}
+	return p, nil
+}
+
+// Delete removes a profile; the last administrator stays.
+func (s *Service) Delete(ctx context.Context, id int) error { return s.store.Delete(ctx, id) }
+
+// errBadCredentials is the one answer to every failed login, whatever was wrong.
+var errBadCredentials = &apperr.Error{Kind: apperr.KindUnauthenticated, Rule: "credentials", Message: "Invalid credentials."}
+
+// Login checks an administrator's login and password and returns a JWT for the API.
+func (s *Service) Login(ctx context.Context, login, pw string) (string, error) {
+	p, err := s.store.GetByLogin(ctx, login)
+	if err != nil && apperr.KindOf(err) != apperr.KindNotFound {
+		return "", err
+	}
+	if err != nil || p.PasswordHash == "" {
+		if err := s.hasher.VerifyAbsent(ctx, pw); !errors.Is(err, password.ErrMismatch) {
+			return "", apperr.Unavailable(err)
+		}
+		return "", errBadCredentials
+	}
+	switch err := s.hasher.Verify(ctx, pw, p.PasswordHash); {
+	case errors.Is(err, password.ErrMismatch):
+		return "", errBadCredentials
+	case err != nil:
+		return "", apperr.Internal(err)
+	}
+	if !mayLogIn(p) {
+		return "", errBadCredentials
+	}
+	token, err := s.signer.Issue(Name, strconv.Itoa(p.ID))
+	if err != nil {
+		return "", apperr.Internal(fmt.Errorf("sign JWT: %w", err))
+	}
+	if err := s.store.RecordLogin(ctx, p.ID, s.now().UTC().Truncate(time.Second)); err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// Authorize checks a JWT and that its profile still may log in.
+func (s *Service) Authorize(ctx context.Context, token string) (Profile, error) {
+	sub, err := s.signer.Verify(Name, token)
+	if err != nil {
+		return Profile{}, err
+	}
+	id, err := strconv.Atoi(sub)
+	if err != nil {
+		return Profile{}, apperr.Unauthenticated("Invalid JWT Token")
+	}
+	p, err := s.store.Get(ctx, id)
+	if apperr.KindOf(err) == apperr.KindNotFound || err == nil && !mayLogIn(p) {
+		return Profile{}, apperr.Unauthenticated("Invalid JWT Token")
+	}
+	return p, err
+}
+
+func mayLogIn(p Profile) bool {
+	return p.AccessLevel == AccessLevelAdmin && p.Status == StatusEnabled && p.PasswordHash != ""
+}
+
+func (s *Service) hash(ctx context.Context, pw string) (string, error) {
+	h, err := s.hasher.Hash(ctx, pw)
+	if err != nil {
+		return "", apperr.Unavailable(err)
+	}
+	return h, nil
+}
+
+// checkReferences reports every membership and role id that names nothing, X-Cart's way.
+func (s *Service) checkReferences(ctx context.Context, p Profile) error {
+	var errs []error
+	var memberships []int
+	if p.MembershipID != nil {
+		memberships = append(memberships, *p.MembershipID)
+	}
+	if p.PendingMembershipID != nil {
+		memberships = append(memberships, *p.PendingMembershipID)
+	}
+	missing, err := s.store.MissingMemberships(ctx, memberships)
+	if err != nil {
+		return err
+	}
+	if p.MembershipID != nil && slices.Contains(missing, *p.MembershipID) {
+		errs = append(errs, apperr.Invalid("membership_id", "exists", fmt.Sprintf("Membership with ID %d not found", *p.MembershipID)))
+	}
+	if p.PendingMembershipID != nil && slices.Contains(missing, *p.PendingMembershipID) {
+		errs = append(errs, apperr.Invalid("pending_membership_id", "exists", fmt.Sprintf("Pending membership with ID %d not found", *p.PendingMembershipID)))
+	}
+	missing, err = s.store.MissingRoles(ctx, p.RoleIDs)
+	if err != nil {
+		return err
+	}
+	slices.Sort(missing)
+	for _, id := range slices.Compact(missing) {
+		errs = append(errs, apperr.Invalid("role_ids", "exists", fmt.Sprintf("Role with ID %d not found", id)))
+	}
+	return errors.Join(errs...)
+}
+
+// normalize applies the rules that shape a stored profile: only administrators hold roles, and
+// lists are empty rather than absent.
+func normalize(p *Profile) {
+	if p.AccessLevel != AccessLevelAdmin {
+		p.RoleIDs = nil
+	}
+	p.RoleIDs = orEmpty(p.RoleIDs)
+	p.StoredSelectors = orEmpty(p.StoredSelectors)
+	p.MailChimpLists = orEmpty(p.MailChimpLists)
+	p.MailChimpInterests = orEmpty(p.MailChimpInterests)
+	p.MailChimpSegments = orEmpty(p.MailChimpSegments)
+}
