@@ -121,24 +121,23 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 }
 
 // BootstrapCredentials creates one read/write credential for every API that has none yet and
-// writes them to out, once: on the next start they exist and nothing is written.
-func BootstrapCredentials(ctx context.Context, db *gorm.DB, out io.Writer) error {
+// returns their secrets by API name. On the next start they exist and nothing is created.
+func BootstrapCredentials(ctx context.Context, db *gorm.DB) (map[string]string, error) {
 	creds := credential.NewStore(db)
+	created := map[string]string{}
 	for _, api := range fixtures.APIs {
 		n, err := creds.Count(ctx, api)
 		if err != nil {
-			return fmt.Errorf("count credentials: %w", err)
+			return nil, fmt.Errorf("count credentials: %w", err)
 		}
 		if n > 0 {
 			continue
 		}
-		secret, err := creds.Create(ctx, api, false)
-		if err != nil {
-			return err
+		if created[api], err = creds.Create(ctx, api, false); err != nil {
+			return nil, err
 		}
-		fmt.Fprintf(out, "provisiond: created a read/write credential for %s (shown only this once): %s\n", api, secret)
 	}
-	return nil
+	return created, nil
 }
 
 // Serve runs the server on ln until ctx ends, then stops accepting, waits up to
@@ -156,8 +155,14 @@ func Serve(ctx context.Context, cfg config.Config, ln net.Listener, out io.Write
 	if err := Prepare(ctx, cfg, db, logger); err != nil {
 		return err
 	}
-	if err := BootstrapCredentials(ctx, db, out); err != nil {
+	created, err := BootstrapCredentials(ctx, db)
+	if err != nil {
 		return err
+	}
+	for _, api := range fixtures.APIs {
+		if secret, ok := created[api]; ok {
+			fmt.Fprintf(out, "provisiond: created a read/write credential for %s (shown only this once): %s\n", api, secret)
+		}
 	}
 	h, err := NewHandler(ctx, cfg, db, logger, deps)
 	if err != nil {

@@ -1,0 +1,373 @@
+// Package apitest runs the whole provisiond server in process for API tests, on a fresh
+// database per test (a temporary SQLite file, or a fresh schema of the PostgreSQL database
+// named by PROVISIOND_TEST_DATABASE_URL), and validates every response against the spec of
+// the operation it answers.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+	"gorm.io/gorm"
+
+	"github.com/provisiond/provisiond/internal/app"
+	"github.com/provisiond/provisiond/internal/config"
+	"github.com/provisiond/provisiond/internal/store"
+	"github.com/provisiond/provisiond/openapi"
+)
+
+// EnvDatabaseURL names the PostgreSQL database the tests also run on when it is set.
+const EnvDatabaseURL = "PROVISIOND_TEST_DATABASE_URL"
+
+// Clock is a settable clock for tests: it starts at a fixed instant and moves only when told.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock returns a Clock at start.
+func NewClock(start time.Time) *Clock { return &Clock{now: start} }
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Dialects are the databases the tests run on: "sqlite", and "postgres" when
+// PROVISIOND_TEST_DATABASE_URL is set.
+func Dialects() []string {
+	if os.Getenv(EnvDatabaseURL) != "" {
+		return []string{"sqlite", "postgres"}
+	}
+	return []string{"sqlite"}
+}
+
+// ForEachDialect runs f as a subtest on every database of Dialects.
+func ForEachDialect(t *testing.T, f func(t *testing.T, dialect string)) {
+	for _, d := range Dialects() {
+		t.Run(d, func(t *testing.T) { f(t, d) })
+	}
+}
+
+// DatabaseURL returns the URL of a fresh, empty database of dialect that lives as long as t.
+func DatabaseURL(t testing.TB, dialect string) string {
+	t.Helper()
+	if dialect == "sqlite" {
+		return filepath.Join(t.TempDir(), "provisiond.db")
+	}
+	base := os.Getenv(EnvDatabaseURL)
+	if base == "" {
+		t.Skip(EnvDatabaseURL + " is not set")
+	}
+	schema := "t_" + strings.ToLower(rand.Text())
+	admin, err := store.Open(context.Background(), base, store.Options{MaxConns: 1})
+	if err != nil {
+		t.Fatalf("open %s: %v", EnvDatabaseURL, err)
+	}
+	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = admin.Exec("DROP SCHEMA " + schema + " CASCADE").Error
+		_ = store.Close(admin)
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parse %s: %v", EnvDatabaseURL, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// Server is provisiond running in process on a fresh database.
+type Server struct {
+	Handler http.Handler
+	DB      *gorm.DB
+	Config  config.Config
+	Clock   *Clock
+	// Keys are the read/write credentials created at first start, by API name.
+	Keys map[string]string
+	// Logs holds everything the server logged.
+	Logs *SyncBuffer
+
+	specs []spec
+}
+
+type spec struct {
+	name   string
+	doc    *openapi3.T
+	router routers.Router
+}
+
+// Options change how Start builds the server.
+type Options struct {
+	// DatabaseURL reuses a database (to test a restart); a fresh one of the dialect when empty.
+	DatabaseURL string
+	// Configure may change the configuration before the server is built.
+	Configure func(*config.Config)
+	// Deps replace dependencies; its Now is set to the test clock when nil.
+	Deps app.Deps
+}
+
+// Start builds the server on a fresh database of dialect and closes it when t ends.
+func Start(t testing.TB, dialect string, opts Options) *Server {
+	t.Helper()
+	ctx := context.Background()
+	cfg := config.Default()
+	cfg.DatabaseURL = opts.DatabaseURL
+	if cfg.DatabaseURL == "" {
+		cfg.DatabaseURL = DatabaseURL(t, dialect)
+	}
+	cfg.DBMaxConns = 8
+	cfg.PasswordConcurrency = 2
+	if opts.Configure != nil {
+		opts.Configure(&cfg)
+	}
+	s := &Server{Config: cfg, Clock: NewClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)), Logs: &SyncBuffer{}}
+	deps := opts.Deps
+	if deps.Now == nil {
+		deps.Now = s.Clock.Now
+	}
+	logger := app.NewLogger(config.Config{LogLevel: slog.LevelDebug, LogFormat: "json"}, s.Logs)
+
+	db, err := app.OpenDB(ctx, cfg)
+	if err != nil {
+		t.Fatalf("open database: %v", err)
+	}
+	t.Cleanup(func() { _ = store.Close(db) })
+	s.DB = db
+	if err := app.Prepare(ctx, cfg, db, logger); err != nil {
+		t.Fatalf("prepare database: %v", err)
+	}
+	if s.Keys, err = app.BootstrapCredentials(ctx, db); err != nil {
+		t.Fatalf("bootstrap credentials: %v", err)
+	}
+	h, err := app.NewHandler(ctx, cfg, db, logger, deps)
+	if err != nil {
+		t.Fatalf("build handler: %v", err)
+	}
+	s.Handler = h
+	s.specs = loadSpecs(t)
+	return s
+}
+
+var (
+	specsOnce sync.Once
+	specsErr  error
+	specsAll  []spec
+)
+
+// loadSpecs loads every spec of openapi/ for response validation, with servers cleared so that
+// routes match by path alone.
+func loadSpecs(t testing.TB) []spec {
+	specsOnce.Do(func() {
+		entries, err := openapi.FS.ReadDir(".")
+		if err != nil {
+			specsErr = err
+			return
+		}
+		for _, e := range entries {
+			name, ok := strings.CutSuffix(e.Name(), ".yaml")
+			if !ok {
+				continue
+			}
+			b, _ := openapi.FS.ReadFile(e.Name())
+			doc, err := openapi3.NewLoader().LoadFromData(b)
+			if err != nil {
+				specsErr = fmt.Errorf("%s: %w", e.Name(), err)
+				return
+			}
+			if err := doc.Validate(context.Background()); err != nil {
+				specsErr = fmt.Errorf("%s: %w", e.Name(), err)
+				return
+			}
+			doc.Servers = nil
+			r, err := legacy.NewRouter(doc)
+			if err != nil {
+				specsErr = fmt.Errorf("%s: %w", e.Name(), err)
+				return
+			}
+			specsAll = append(specsAll, spec{name: name, doc: doc, router: r})
+		}
+	})
+	if specsErr != nil {
+		t.Fatalf("load specs: %v", specsErr)
+	}
+	return specsAll
+}
+
+// Response is an answer of the server.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+	// Operation is the id of the spec operation that answered, "" when no route matched.
+	Operation string
+}
+
+// JSON decodes the body into v.
+func (r *Response) JSON(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("response body %q: %v", r.Body, err)
+	}
+}
+
+// Map decodes the body as a JSON object.
+func (r *Response) Map(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	r.JSON(t, &m)
+	return m
+}
+
+// Do serves req and validates the response against the spec of the operation it names; a
+// request outside every spec must be answered with 404 or 405.
+func (s *Server) Do(t testing.TB, req *http.Request) *Response {
+	t.Helper()
+	var reqBody []byte
+	if req.Body != nil {
+		reqBody, _ = io.ReadAll(req.Body)
+		req.Body = io.NopCloser(bytes.NewReader(reqBody))
+	}
+	rec := httptest.NewRecorder()
+	s.Handler.ServeHTTP(rec, req)
+	res := &Response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
+	if res.Header.Get("X-Request-Id") == "" {
+		t.Errorf("%s %s: no X-Request-Id header", req.Method, req.URL)
+	}
+	// Validate against a copy of the request, since the server consumed the body.
+	vreq := req.Clone(context.Background())
+	vreq.Body = io.NopCloser(bytes.NewReader(reqBody))
+	s.validate(t, vreq, res)
+	return res
+}
+
+func (s *Server) validate(t testing.TB, req *http.Request, res *Response) {
+	t.Helper()
+	for _, sp := range s.specs {
+		route, params, err := sp.router.FindRoute(req)
+		if err != nil {
+			continue
+		}
+		res.Operation = route.Operation.OperationID
+		in := &openapi3filter.ResponseValidationInput{
+			RequestValidationInput: &openapi3filter.RequestValidationInput{
+				Request: req, PathParams: params, Route: route,
+				Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
+			},
+			Status:  res.Status,
+			Header:  res.Header,
+			Body:    io.NopCloser(bytes.NewReader(res.Body)),
+			Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+		}
+		if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+			t.Errorf("%s %s → %d does not conform to %s.yaml (%s): %v\nbody: %s", req.Method, req.URL.Path, res.Status, sp.name, route.Operation.OperationID, err, res.Body)
+		}
+		return
+	}
+	if res.Status != http.StatusNotFound && res.Status != http.StatusMethodNotAllowed {
+		t.Errorf("%s %s is in no spec but answered %d, want 404 or 405", req.Method, req.URL.Path, res.Status)
+	}
+}
+
+// ValidateSchema checks that body conforms to the named component schema of api's spec; it is
+// for responses to requests that match no operation (unknown route, wrong method).
+func (s *Server) ValidateSchema(t testing.TB, api, schema string, body []byte) {
+	t.Helper()
+	for _, sp := range s.specs {
+		if sp.name != api {
+			continue
+		}
+		ref := sp.doc.Components.Schemas[schema]
+		if ref == nil {
+			t.Fatalf("%s.yaml has no schema %s", api, schema)
+		}
+		var v any
+		if err := json.Unmarshal(body, &v); err != nil {
+			t.Fatalf("body %q is not JSON: %v", body, err)
+		}
+		if err := ref.Value.VisitJSON(v, openapi3.MultiErrors()); err != nil {
+			t.Errorf("body %s does not conform to %s.yaml %s: %v", body, api, schema, err)
+		}
+		return
+	}
+	t.Fatalf("no spec %s", api)
+}
+
+// Call builds a request and serves it with Do. body is sent as is when it is a string or
+// []byte and as JSON otherwise (nil: no body); header lists name, value pairs. A JSON or
+// string body gets Content-Type application/json unless header sets one.
+func (s *Server) Call(t testing.TB, method, path string, body any, header ...string) *Response {
+	t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	default:
+		js, err := json.Marshal(b)
+		if err != nil {
+			t.Fatalf("marshal request body: %v", err)
+		}
+		r = bytes.NewReader(js)
+	}
+	req := httptest.NewRequest(method, path, r)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return s.Do(t, req)
+}
+
+// SyncBuffer is a bytes.Buffer safe for concurrent writers.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String is what was written so far.
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
