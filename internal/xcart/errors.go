@@ -108,7 +108,9 @@ func renderInvalid(invalid *httpserver.InvalidRequest, path string) httpserver.R
 			return problem(http.StatusBadRequest, path, fmt.Sprintf(`The key "%s" must be provided.`, is.Field))
 		case invalid.OperationID == "login":
 			return problem(http.StatusBadRequest, path, fmt.Sprintf(`The key "%s" must be a string.`, is.Field))
-		case is.Rule == "type" || is.Rule == "nullable":
+		case is.Field == "":
+			return problem(http.StatusBadRequest, path, "The input data is misformatted.")
+		case is.Rule == "type" || is.Rule == "nullable" || !typeMatches(is.Schema, is.Value):
 			// API Platform's denormalizer refuses a mistyped value before any constraint runs.
 			return problem(http.StatusBadRequest, path, fmt.Sprintf(`The type of the "%s" attribute must be "%s", "%s" given.`, is.Field, phpType(is.Schema), phpTypeOf(is.Value)))
 		default:
@@ -181,6 +183,29 @@ func phpType(s *openapi3.Schema) string {
 		return "array"
 	}
 	return "string"
+}
+
+// typeMatches reports whether v has the JSON type s asks for (an enum of integers, say, is
+// checked against its values before its type, so a string there is a type error too).
+func typeMatches(s *openapi3.Schema, v any) bool {
+	if s == nil || s.Type == nil {
+		return true
+	}
+	switch x := v.(type) {
+	case nil:
+		return s.Nullable
+	case bool:
+		return s.Type.Is("boolean")
+	case float64:
+		return s.Type.Is("number") || s.Type.Is("integer") && x == float64(int64(x))
+	case string:
+		return s.Type.Is("string")
+	case []any:
+		return s.Type.Is("array")
+	case map[string]any:
+		return s.Type.Is("object")
+	}
+	return true
 }
 
 // phpTypeOf names the type of a decoded JSON value the way PHP does.
