@@ -215,4 +215,3 @@ func Listen(cfg config.Config) (net.Listener, error) {
 	}
 	return ln, nil
 }
-

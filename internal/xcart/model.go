@@ -24,7 +24,7 @@ type profileRow struct {
 	MembershipID        *int64
 	PendingMembershipID *int64
 	ForceChangePassword bool
-	RoleIDs             []int    `gorm:"serializer:json"`
+	RoleIDs             []int `gorm:"serializer:json"`
 	SocialLoginProvider *string
 	SocialLoginID       *string
 	ConciergeUserID     *string
@@ -58,9 +58,9 @@ func (roleRow) TableName() string { return "xcart_roles" }
 // models is a new migration, never an edit of these.
 func Migrations() []store.Migration {
 	type profileV1 struct {
-		ID                  int64   `gorm:"primaryKey"`
-		Login               string  `gorm:"not null"`
-		LoginKey            string  `gorm:"not null;uniqueIndex:idx_xcart_profiles_login_key"`
+		ID                  int64  `gorm:"primaryKey"`
+		Login               string `gorm:"not null"`
+		LoginKey            string `gorm:"not null;uniqueIndex:idx_xcart_profiles_login_key"`
 		PasswordHash        *string
 		AccessLevel         int    `gorm:"not null;index:idx_xcart_profiles_access_level"`
 		Status              string `gorm:"not null"`
