@@ -3,8 +3,10 @@
 package openapi
 
 import (
+	"context"
 	"embed"
 	"encoding/json"
+	"fmt"
 
 	"github.com/getkin/kin-openapi/openapi3"
 )
@@ -13,6 +15,22 @@ import (
 //
 //go:embed *.yaml
 var FS embed.FS
+
+// Load returns the source text and the parsed, validated document of the API name.
+func Load(name string) ([]byte, *openapi3.T, error) {
+	text, err := FS.ReadFile(name + ".yaml")
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s spec: %w", name, err)
+	}
+	doc, err := openapi3.NewLoader().LoadFromData(text)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s spec: %w", name, err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		return nil, nil, fmt.Errorf("%s spec: %w", name, err)
+	}
+	return text, doc, nil
+}
 
 // JSON converts a YAML document of this folder to JSON.
 func JSON(yamlDoc []byte) ([]byte, error) {

@@ -1,8 +1,6 @@
 package xcart
 
 import (
-	"fmt"
-
 	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/nullable"
 
@@ -13,13 +11,11 @@ import (
 
 // NewAPI assembles the X-Cart API for the HTTP server.
 func NewAPI(svc *Service, creds Credentials) (*httpserver.API, error) {
-	spec, err := gen.GetSwagger()
+	// The spec comes from the YAML as written: oapi-codegen's embedded copy (gen.GetSwagger)
+	// has its operationIds rewritten in Go's capitalization.
+	yaml, spec, err := openapi.Load(Name)
 	if err != nil {
-		return nil, fmt.Errorf("xcart spec: %w", err)
-	}
-	yaml, err := openapi.FS.ReadFile(Name + ".yaml")
-	if err != nil {
-		return nil, fmt.Errorf("xcart spec: %w", err)
+		return nil, err
 	}
 	strict := gen.NewStrictHandler(NewHandler(svc), nil)
 	return &httpserver.API{
