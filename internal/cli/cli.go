@@ -9,8 +9,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/provisiond/provisiond/internal/app"
 	"github.com/provisiond/provisiond/internal/config"
@@ -31,6 +34,7 @@ Usage:
                                                   create an API credential; prints only its secret
   provisiond fixtures load [flags] FILE           load reference data and credentials from YAML
   provisiond openapi [--format yaml|json] NAME    print an API's OpenAPI document
+  provisiond healthcheck [--url URL]              exit 0 when the server at PROVISIOND_ADDR is ready
 
 Every flag also reads an environment variable (named in each command's --help); a flag wins.
 Run "provisiond COMMAND --help" for a command's flags.
@@ -63,6 +67,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return loadFixtures(ctx, args[1:], getenv, stdout, stderr)
 	case "openapi":
 		return printSpec(args, stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, args, getenv, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -194,4 +200,40 @@ func printSpec(args []string, stdout, stderr io.Writer) error {
 	}
 	_, err = stdout.Write(doc)
 	return err
+}
+
+// healthcheck probes /readyz, for container health checks in images without a shell or curl.
+func healthcheck(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	cfg := config.Default()
+	if v := getenv("PROVISIOND_ADDR"); v != "" {
+		cfg.Addr = v
+	}
+	host, port, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("PROVISIOND_ADDR: %w", err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	fs := newFlagSet("healthcheck", "Usage: provisiond healthcheck [--url URL]\n\nExits 0 when URL answers 200, 1 otherwise. The default URL is /readyz on PROVISIOND_ADDR.", stderr)
+	url := fs.String("url", "http://"+net.JoinHostPort(host, port)+"/readyz", "the readiness URL to probe")
+	timeout := fs.Duration("timeout", 3*time.Second, "how long to wait for the answer")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: %s answered %s", *url, res.Status)
+	}
+	return nil
 }

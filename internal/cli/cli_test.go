@@ -1,0 +1,189 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/provisiond/provisiond/internal/app"
+	"github.com/provisiond/provisiond/internal/cli"
+	"github.com/provisiond/provisiond/internal/config"
+	"github.com/provisiond/provisiond/internal/credential"
+	"github.com/provisiond/provisiond/internal/store"
+)
+
+func run(t *testing.T, env map[string]string, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := cli.Run(context.Background(), args, func(k string) string { return env[k] }, &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+func TestCredentialsCreatePrintsOnlyTheSecret(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "p.db")
+	env := map[string]string{"PROVISIOND_DATABASE_URL": db}
+	out, _, err := run(t, env, "credentials", "create", "--api", "xcart", "--read-only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := strings.TrimSuffix(out, "\n")
+	if strings.ContainsAny(secret, " \n") || len(secret) < 32 {
+		t.Fatalf("stdout %q, want only the secret on one line", out)
+	}
+	conn, err := store.Open(context.Background(), db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close(conn)
+	c, err := credential.NewStore(conn).Check(context.Background(), "xcart", secret)
+	if err != nil || !c.ReadOnly {
+		t.Fatalf("the printed secret is not a read-only xcart credential: %+v %v", c, err)
+	}
+	var stored int64
+	conn.Table("credentials").Where("hash = ?", secret).Count(&stored)
+	if stored != 0 {
+		t.Errorf("the secret is stored in clear")
+	}
+	if _, _, err := run(t, env, "credentials", "create", "--api", "nope"); err == nil {
+		t.Errorf("an unknown API was accepted")
+	}
+}
+
+func TestFixturesLoad(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "p.db")
+	file := filepath.Join(dir, "f.yaml")
+	writeFile(t, file, "xcart:\n  memberships:\n    - {id: 1, name: Renamed}\n    - {id: 7, name: Gold}\n  roles:\n    - {id: 9, name: Auditor}\ncredentials:\n  - {api: xcart, secret: ci-known-secret-0123456789}\n")
+	env := map[string]string{"PROVISIOND_DATABASE_URL": db}
+	if _, _, err := run(t, env, "fixtures", "load", file); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := store.Open(context.Background(), db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close(conn)
+	var names []string
+	conn.Table("xcart_memberships").Order("id").Pluck("name", &names)
+	if strings.Join(names, ",") != "Renamed,VIP,Gold" {
+		t.Errorf("memberships %v, want the file's names over the defaults", names)
+	}
+	if _, err := credential.NewStore(conn).Check(context.Background(), "xcart", "ci-known-secret-0123456789"); err != nil {
+		t.Errorf("the fixture credential does not work: %v", err)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	writeFile(t, bad, "xcart:\n  rolez: []\n")
+	if _, _, err := run(t, env, "fixtures", "load", bad); err == nil || !strings.Contains(err.Error(), "rolez") {
+		t.Errorf("a misspelt key was accepted: %v", err)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	out, _, err := run(t, nil, "--help")
+	if !errors.Is(err, flag.ErrHelp) || !strings.Contains(out, "credentials create") {
+		t.Errorf("--help: %v %q", err, out)
+	}
+	for _, cmd := range [][]string{{"serve"}, {"migrate"}, {"credentials", "create"}, {"fixtures", "load"}, {"openapi"}, {"healthcheck"}} {
+		_, errOut, err := run(t, nil, append(cmd, "--help")...)
+		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(errOut, "Usage: provisiond") {
+			t.Errorf("%v --help: %v %q", cmd, err, errOut)
+		}
+	}
+	_, errOut, _ := run(t, nil, "serve", "--help")
+	for _, s := range []string{"PROVISIOND_ADDR", "PROVISIOND_DATABASE_URL", "PROVISIOND_LOG_LEVEL", "PROVISIOND_LOG_FORMAT", "PROVISIOND_JWT_SECRET", "PROVISIOND_BODY_LIMIT"} {
+		if !strings.Contains(errOut, s) {
+			t.Errorf("serve --help does not mention %s", s)
+		}
+	}
+	if _, _, err := run(t, nil, "frobnicate"); err == nil {
+		t.Errorf("an unknown command was accepted")
+	}
+}
+
+func TestOpenAPICommand(t *testing.T) {
+	out, _, err := run(t, nil, "openapi", "xcart")
+	if err != nil || !strings.HasPrefix(out, "openapi: 3.0.3") {
+		t.Errorf("openapi xcart: %v %.40q", err, out)
+	}
+	out, _, err = run(t, nil, "openapi", "--format", "json", "xcart")
+	var doc map[string]any
+	if err != nil || json.Unmarshal([]byte(out), &doc) != nil || doc["openapi"] != "3.0.3" {
+		t.Errorf("openapi --format json xcart: %v %.40q", err, out)
+	}
+}
+
+func TestMigrate(t *testing.T) {
+	env := map[string]string{"PROVISIOND_DATABASE_URL": filepath.Join(t.TempDir(), "p.db")}
+	out, _, err := run(t, env, "migrate")
+	if err != nil || len(strings.Fields(out)) != len(app.Migrations()) {
+		t.Errorf("first migrate: %v, printed %q, want every migration id", err, out)
+	}
+	if out, _, err := run(t, env, "migrate"); err != nil || out != "" {
+		t.Errorf("second migrate: %v, printed %q, want nothing", err, out)
+	}
+}
+
+func TestHealthcheck(t *testing.T) {
+	status := http.StatusOK
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(status) }))
+	defer srv.Close()
+	if _, _, err := run(t, nil, "healthcheck", "--url", srv.URL); err != nil {
+		t.Errorf("healthy server: %v", err)
+	}
+	status = http.StatusServiceUnavailable
+	if _, _, err := run(t, nil, "healthcheck", "--url", srv.URL); err == nil {
+		t.Errorf("unready server passed the healthcheck")
+	}
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	status = http.StatusOK
+	// The default URL is /readyz on PROVISIOND_ADDR; this server answers any path.
+	if _, _, err := run(t, map[string]string{"PROVISIOND_ADDR": addr}, "healthcheck"); err != nil {
+		t.Errorf("healthcheck on PROVISIOND_ADDR: %v", err)
+	}
+}
+
+func TestConfigPrecedence(t *testing.T) {
+	parse := func(env map[string]string, args ...string) (config.Config, error) {
+		cfg := config.Default()
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(&bytes.Buffer{})
+		set := config.NewSet(fs)
+		set.Serve(&cfg)
+		err := set.Parse(&cfg, args, func(k string) string { return env[k] })
+		return cfg, err
+	}
+	cfg, err := parse(nil)
+	if err != nil || cfg.Addr != ":8080" || cfg.DatabaseURL != "./data/provisiond.db" || cfg.BodyLimit != 1<<20 || cfg.LogFormat != "json" {
+		t.Errorf("defaults: %+v %v", cfg, err)
+	}
+	cfg, err = parse(map[string]string{"PROVISIOND_ADDR": ":9000", "PROVISIOND_BODY_LIMIT": "2048", "PROVISIOND_LOG_FORMAT": "text"}, "--addr", ":9100")
+	if err != nil || cfg.Addr != ":9100" || cfg.BodyLimit != 2048 || cfg.LogFormat != "text" {
+		t.Errorf("env then flag: %+v %v, want the flag to win over the environment", cfg, err)
+	}
+	for _, env := range []map[string]string{
+		{"PROVISIOND_BODY_LIMIT": "lots"},
+		{"PROVISIOND_LOG_FORMAT": "xml"},
+		{"PROVISIOND_LOG_LEVEL": "loud"},
+		{"PROVISIOND_JWT_SECRET": "short"},
+		{"PROVISIOND_BODY_LIMIT": "0"},
+	} {
+		if _, err := parse(env); err == nil {
+			t.Errorf("%v was accepted", env)
+		}
+	}
+}
+
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
