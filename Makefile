@@ -35,6 +35,20 @@ lint-go:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
+## lint-spec: Spectral (spectral:oas) and Redocly (recommended) on openapi/*.yaml; a warning fails too
+SPECLINT     := .ci/lint
+SPECLINT_BIN := $(SPECLINT)/node_modules/.bin
+SPECS        := $(wildcard openapi/*.yaml)
+
+lint-spec: $(SPECLINT)/node_modules/.installed
+	$(SPECLINT_BIN)/spectral lint --ruleset $(SPECLINT)/.spectral.yaml --fail-severity=warn $(SPECS)
+	REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(SPECLINT_BIN)/redocly lint --config $(SPECLINT)/redocly.yaml --lint-config=error $(SPECS)
+
+# The pinned linters of .ci/lint, installed again only when its package files are newer than the last install.
+$(SPECLINT)/node_modules/.installed: $(SPECLINT)/package.json $(SPECLINT)/package-lock.json
+	npm ci --prefix $(SPECLINT) --no-audit --no-fund
+	@touch $@
+
 ## bench: benchmarks of the write path
 bench:
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(BENCHCOUNT) ./...
