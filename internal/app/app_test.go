@@ -251,3 +251,11 @@ func TestReadyzReportsADeadDatabase(t *testing.T) {
 		t.Errorf("the cause of the 500 is not logged:\n%s", s.Logs)
 	}
 }
+
+func configFor(url string) config.Config {
+	cfg := config.Default()
+	cfg.DatabaseURL = url
+	return cfg
+}
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
