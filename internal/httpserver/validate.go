@@ -1,7 +1,6 @@
 package httpserver
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"mime"
@@ -89,28 +88,6 @@ func TransportStatus(err error) (status int, ok bool) {
 	return 0, false
 }
 
-// principalHolder carries what an API's authentication function found out about the caller from
-// the validator to the handler.
-type principalHolder struct{ value any }
-
-type principalKey struct{}
-
-// SetPrincipal records the authenticated caller in ctx, as an API's authentication function
-// sees it. It does nothing outside a request.
-func SetPrincipal(ctx context.Context, p any) {
-	if h, ok := ctx.Value(principalKey{}).(*principalHolder); ok {
-		h.value = p
-	}
-}
-
-// Principal is the caller recorded by SetPrincipal, or nil.
-func Principal(ctx context.Context) any {
-	if h, ok := ctx.Value(principalKey{}).(*principalHolder); ok {
-		return h.value
-	}
-	return nil
-}
-
 // route is one operation of one API, as the validator needs it.
 type route struct {
 	api      *API
@@ -188,11 +165,7 @@ func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if !ok {
 			return next(c)
 		}
-		holder := &principalHolder{}
-		ctx := context.WithValue(req.Context(), principalKey{}, holder)
-		req = req.WithContext(ctx)
-		c.SetRequest(req)
-
+		ctx := req.Context()
 		names, values := c.ParamNames(), c.ParamValues()
 		params := make(map[string]string, len(names))
 		for i, n := range names {
