@@ -23,9 +23,8 @@ import (
 	"github.com/provisiond/provisiond/openapi"
 )
 
-const usage = `provisiond serves five vendors' user-provisioning APIs (X-Cart profiles, platformOS users,
-Oracle Commerce Cloud admin profiles and store members, ActivePlatform users) exactly as their
-documentation describes them, with persistent state in SQLite or PostgreSQL.
+const usage = `provisiond serves vendors' user-provisioning APIs exactly as their documentation describes
+them, with persistent state in SQLite or PostgreSQL. APIs served: ` + apiList + `.
 
 Usage:
   provisiond [serve] [flags]                      run the server (the default command)
@@ -39,6 +38,8 @@ Usage:
 Every flag also reads an environment variable (named in each command's --help); a flag wins.
 Run "provisiond COMMAND --help" for a command's flags.
 `
+
+const apiList = "xcart (X-Cart 5.5 admin REST API: profiles)"
 
 // Run runs the command in args. getenv reads the environment; stdout receives only a command's
 // result (a secret, a document), stderr the logs.
@@ -76,6 +77,17 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return fmt.Errorf("unknown command %q (see provisiond --help)", cmd)
 }
 
+// parseNoArgs parses a command that takes flags only: a stray word is an error, not ignored.
+func parseNoArgs(set *config.Set, cfg *config.Config, args []string, getenv func(string) string) error {
+	if err := set.Parse(cfg, args, getenv); err != nil {
+		return err
+	}
+	if rest := set.Args(); len(rest) > 0 {
+		return fmt.Errorf("unexpected arguments %q (flags go after the command: provisiond COMMAND [flags])", rest)
+	}
+	return nil
+}
+
 func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -91,7 +103,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs := newFlagSet("serve", "Usage: provisiond [serve] [flags]\n\nRuns the server. On the first start with an empty database it creates one read/write\ncredential per API and prints it once on stdout.", stderr)
 	set := config.NewSet(fs)
 	set.Serve(&cfg)
-	if err := set.Parse(&cfg, args, getenv); err != nil {
+	if err := parseNoArgs(set, &cfg, args, getenv); err != nil {
 		return err
 	}
 	logger := app.NewLogger(cfg, stderr)
@@ -107,7 +119,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	fs := newFlagSet("migrate", "Usage: provisiond migrate [flags]\n\nApplies pending migrations and prints the id of each one applied.", stderr)
 	set := config.NewSet(fs)
 	set.Database(&cfg)
-	if err := set.Parse(&cfg, args, getenv); err != nil {
+	if err := parseNoArgs(set, &cfg, args, getenv); err != nil {
 		return err
 	}
 	db, err := app.OpenDB(ctx, cfg)
@@ -142,7 +154,7 @@ func createCredential(ctx context.Context, args []string, getenv func(string) st
 	readOnly := fs.Bool("read-only", false, "a read-only credential (X-Cart: GET only)")
 	set := config.NewSet(fs)
 	set.Database(&cfg)
-	if err := set.Parse(&cfg, args, getenv); err != nil {
+	if err := parseNoArgs(set, &cfg, args, getenv); err != nil {
 		return err
 	}
 	if !slices.Contains(fixtures.APIs, *api) {

@@ -103,6 +103,9 @@ func TestHelp(t *testing.T) {
 			t.Errorf("serve --help does not mention %s", s)
 		}
 	}
+	if _, _, err := run(t, nil, "--database-url", "x.db", "migrate"); err == nil || !strings.Contains(err.Error(), "unexpected arguments") {
+		t.Errorf("flags before the command: %v, want an unexpected arguments error", err)
+	}
 	if _, _, err := run(t, nil, "frobnicate"); err == nil {
 		t.Errorf("an unknown command was accepted")
 	}

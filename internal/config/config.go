@@ -132,6 +132,9 @@ func (s *Set) Parse(c *Config, args []string, getenv func(string) string) error 
 	return c.Validate()
 }
 
+// Args are the command-line arguments left after the flags.
+func (s *Set) Args() []string { return s.fs.Args() }
+
 // Validate checks the settings that a flag's type alone cannot.
 func (c *Config) Validate() error {
 	var errs []error

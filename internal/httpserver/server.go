@@ -229,7 +229,7 @@ func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		s.opts.Logger.LogAttrs(ctx, slog.LevelInfo, "request",
 			slog.String("method", req.Method), slog.String("route", route),
 			slog.Int("status", res.Status), slog.Int64("bytes", res.Size),
-			slog.Duration("duration", elapsed))
+			slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000))
 		return nil
 	}
 }
