@@ -1,8 +1,10 @@
 package httpserver
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"regexp"
@@ -116,6 +118,7 @@ const emailPattern = `^[a-zA-Z0-9.!#$%&'*+/=?^_` + "`" + `{|}~-]+@[a-zA-Z0-9](?:
 func newValidator(apis []*API) (*validator, error) {
 	defineFormats.Do(func() {
 		openapi3.DefineStringFormatValidator("email", openapi3.NewRegexpFormatValidator(emailPattern))
+		openapi3filter.RegisterBodyDecoder("application/json", decodeJSONBody)
 	})
 	v := &validator{
 		routes: map[string]*route{},
@@ -139,6 +142,11 @@ func newValidator(apis []*API) (*validator, error) {
 				} else {
 					r.security = doc.Security
 				}
+				// The middleware checks security itself, first; the copy of the operation that
+				// ValidateRequest sees has none, so it is not checked twice.
+				unsecured := *op
+				unsecured.Security = &openapi3.SecurityRequirements{}
+				r.route.Operation = &unsecured
 				if op.RequestBody != nil && op.RequestBody.Value != nil {
 					for mt := range op.RequestBody.Value.Content {
 						r.media = append(r.media, mt)
@@ -192,6 +200,21 @@ func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// decodeJSONBody decodes one JSON value and refuses anything but white space after it
+// (kin-openapi's own decoder stops at the end of the first value and ignores the rest).
+func decodeJSONBody(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
+	dec := json.NewDecoder(body)
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: err}
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: errors.New("data after the JSON value")}
+	}
+	return v, nil
 }
 
 func hasBody(req *http.Request) bool {

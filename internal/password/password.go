@@ -98,13 +98,15 @@ func decode(encoded string) (Params, []byte, []byte, error) {
 	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
 		return Params{}, nil, nil, errors.New("password hash: not an argon2id PHC string")
 	}
-	var version int
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+	if parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
 		return Params{}, nil, nil, errors.New("password hash: unsupported argon2 version")
 	}
 	var p Params
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
 		return Params{}, nil, nil, fmt.Errorf("password hash: parameters: %w", err)
+	}
+	if parts[3] != fmt.Sprintf("m=%d,t=%d,p=%d", p.Memory, p.Time, p.Threads) || p.Time < 1 || p.Threads < 1 {
+		return Params{}, nil, nil, errors.New("password hash: malformed parameters")
 	}
 	b64 := base64.RawStdEncoding
 	salt, err := b64.DecodeString(parts[4])
@@ -114,6 +116,9 @@ func decode(encoded string) (Params, []byte, []byte, error) {
 	key, err := b64.DecodeString(parts[5])
 	if err != nil {
 		return Params{}, nil, nil, fmt.Errorf("password hash: key: %w", err)
+	}
+	if len(salt) == 0 || len(key) == 0 {
+		return Params{}, nil, nil, errors.New("password hash: empty salt or key")
 	}
 	p.SaltLen, p.KeyLen = len(salt), uint32(len(key))
 	return p, salt, key, nil

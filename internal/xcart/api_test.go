@@ -450,6 +450,7 @@ func TestMalformedRequests(t *testing.T) {
 			detail             string
 		}{
 			{"malformed JSON", "POST", "/api/profiles", `{"login": "a@b.c"`, nil, 400, "Syntax error"},
+			{"data after the JSON value", "POST", "/api/profiles", `{"login": "a@b.c"} {}`, nil, 400, "Syntax error"},
 			{"not an object", "POST", "/api/profiles", `[1,2]`, nil, 400, "The input data is misformatted."},
 			{"empty body", "POST", "/api/profiles", ``, nil, 400, "Syntax error"},
 			{"wrong type", "POST", "/api/profiles", `{"login": true}`, nil, 400, `The type of the "login" attribute must be "string", "bool" given.`},

@@ -1,0 +1,302 @@
+package xcart_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/crypto/argon2"
+
+	gen "github.com/provisiond/provisiond/gen/xcart"
+	"github.com/provisiond/provisiond/internal/apitest"
+	"github.com/provisiond/provisiond/internal/app"
+	"github.com/provisiond/provisiond/internal/config"
+	"github.com/provisiond/provisiond/internal/credential"
+	"github.com/provisiond/provisiond/internal/httpserver"
+	"github.com/provisiond/provisiond/internal/password"
+	"github.com/provisiond/provisiond/internal/xcart"
+)
+
+// benchLogins numbers the logins of every benchmark, so that no create ever meets a taken login.
+var benchLogins atomic.Uint64
+
+// loginDigits is the width of the number in a benchmark login.
+const loginDigits = 12
+
+// createBody is a typical create request: an administrator with a membership and roles.
+// The login's digits are rewritten in place before each request.
+func createBody(withPassword bool) []byte {
+	m := map[string]any{
+		"login":            "u" + string(bytes.Repeat([]byte("0"), loginDigits)) + "@example.com",
+		"access_level":     100,
+		"status":           "E",
+		"status_comment":   "created by a benchmark",
+		"referer":          "https://example.com/landing",
+		"language":         "en",
+		"membership_id":    1,
+		"role_ids":         []int{1, 2},
+		"mail_chimp_lists": []int{},
+	}
+	if withPassword {
+		m["password"] = "correct horse battery staple"
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// bodyBuf is one client's request body: its bytes are reused, only the login's number changes.
+type bodyBuf struct {
+	b      []byte
+	digits int // offset of the login's digits in b
+	reader bytes.Reader
+}
+
+func newBodyBuf(template []byte) *bodyBuf {
+	b := bytes.Clone(template)
+	i := bytes.Index(b, []byte(`"u0`))
+	if i < 0 {
+		panic("template has no login")
+	}
+	return &bodyBuf{b: b, digits: i + 2}
+}
+
+// next numbers the login afresh and returns a reader over the body.
+func (bb *bodyBuf) next() io.Reader {
+	n := benchLogins.Add(1)
+	d := bb.b[bb.digits : bb.digits+loginDigits]
+	for i := len(d) - 1; i >= 0; i-- {
+		d[i] = byte('0' + n%10)
+		n /= 10
+	}
+	bb.reader.Reset(bb.b)
+	return &bb.reader
+}
+
+var profilesURL = &url.URL{Path: "/api/profiles"}
+
+// newCreateRequest builds a fresh POST /api/profiles request over body, as net/http's server
+// hands one to a handler (without httptest.NewRequest's parsing of a request line).
+func newCreateRequest(body io.Reader, n int64, token string) *http.Request {
+	u := *profilesURL
+	req := &http.Request{
+		Method:        http.MethodPost,
+		URL:           &u,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        http.Header{"Content-Type": {"application/json"}},
+		Body:          io.NopCloser(body),
+		ContentLength: n,
+		Host:          "example.com",
+		RemoteAddr:    "192.0.2.1:1234",
+		RequestURI:    profilesURL.Path,
+	}
+	if token != "" {
+		req.Header["X-Auth-Token"] = []string{token}
+	}
+	return req.WithContext(context.Background())
+}
+
+// createOnce serves one create request with a fresh login and reports the response when its
+// status is not 201.
+func createOnce(h http.Handler, bb *bodyBuf, token string) *httptest.ResponseRecorder {
+	body := bb.next()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, newCreateRequest(body, int64(len(bb.b)), token))
+	if rec.Code != http.StatusCreated {
+		return rec
+	}
+	return nil
+}
+
+func benchSequential(b *testing.B, h http.Handler, body []byte, token string) {
+	bb := newBodyBuf(body)
+	if rec := createOnce(h, bb, token); rec != nil { // warm up, and fail early
+		b.Fatalf("status %d, want 201: %s", rec.Code, rec.Body)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if rec := createOnce(h, bb, token); rec != nil {
+			b.Fatalf("status %d, want 201: %s", rec.Code, rec.Body)
+		}
+	}
+}
+
+// benchParallel runs clients concurrent clients per GOMAXPROCS.
+func benchParallel(b *testing.B, h http.Handler, body []byte, token string, clients int) {
+	if rec := createOnce(h, newBodyBuf(body), token); rec != nil {
+		b.Fatalf("status %d, want 201: %s", rec.Code, rec.Body)
+	}
+	b.ReportAllocs()
+	b.SetParallelism(clients)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		bb := newBodyBuf(body)
+		for pb.Next() {
+			if rec := createOnce(h, bb, token); rec != nil {
+				// Not b.Fatal: it must not be called from a RunParallel goroutine.
+				b.Errorf("status %d, want 201: %s", rec.Code, rec.Body)
+				return
+			}
+		}
+	})
+}
+
+// bareHandler is the baseline: Echo with one route that decodes the body as the generated
+// type and answers a profile, nothing else.
+func bareHandler() http.Handler {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	var ids atomic.Int64
+	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	e.POST("/api/profiles", func(c echo.Context) error {
+		var in gen.ProfileCreate
+		if err := json.NewDecoder(c.Request().Body).Decode(&in); err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "Syntax error")
+		}
+		id := int(ids.Add(1))
+		return c.JSON(http.StatusCreated, gen.Profile{
+			Id: id, Login: string(in.Login), AccessLevel: 100, Status: gen.ProfileStatusE,
+			RoleIds: []int{1, 2}, StoredSelectors: []string{}, MailChimpLists: []int{},
+			MailChimpInterests: []int{}, MailChimpSegments: []int{}, CreateDate: created,
+		})
+	})
+	return e
+}
+
+const fakeToken = "bench-token-0123456789abcdef"
+
+// fakeHandler is the whole HTTP stack of production (middleware chain, validator, strict
+// handler, renderer, JSON access log) over the in-memory store.
+func fakeHandler(tb testing.TB) http.Handler {
+	tb.Helper()
+	signer := credential.NewSigner(bytes.Repeat([]byte{7}, 32), time.Hour, nil)
+	hasher := password.New(password.OWASP, runtime.NumCPU())
+	svc := xcart.NewService(newFakeStore(), hasher, signer, nil)
+	api, err := xcart.NewAPI(svc, fakeCreds{fakeToken: {ID: 1, API: xcart.Name}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg := config.Default()
+	e, err := httpserver.New(httpserver.Options{
+		Logger:    app.NewLogger(cfg, io.Discard), // JSON at info level, with request ids
+		BodyLimit: cfg.BodyLimit,
+		Registry:  prometheus.NewRegistry(),
+		APIs:      []*httpserver.API{api},
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e
+}
+
+// sqliteServer is the whole server over a fresh SQLite database, with as many password hashes
+// at once as CPUs (the production default).
+func sqliteServer(tb testing.TB) (http.Handler, string) {
+	tb.Helper()
+	s := apitest.Start(tb, "sqlite", apitest.Options{Configure: func(c *config.Config) {
+		c.PasswordConcurrency = runtime.NumCPU()
+	}})
+	return s.Handler, s.Keys[xcart.Name]
+}
+
+// BenchmarkCreateProfile measures one POST /api/profiles through http.Handler.ServeHTTP:
+//   - bare: Echo decoding the body into the generated type, the floor;
+//   - fake: the production stack over an in-memory store, the cost of the stack itself;
+//   - sqlite: the production stack over SQLite, without a password;
+//   - password: the same with a password (argon2id with OWASP parameters);
+//   - *-parallel: 8 clients per CPU, for throughput under concurrency.
+func BenchmarkCreateProfile(b *testing.B) {
+	plain, withPassword := createBody(false), createBody(true)
+	b.Run("bare", func(b *testing.B) {
+		benchSequential(b, bareHandler(), plain, "")
+	})
+	b.Run("fake", func(b *testing.B) {
+		benchSequential(b, fakeHandler(b), plain, fakeToken)
+	})
+	b.Run("fake-parallel", func(b *testing.B) {
+		benchParallel(b, fakeHandler(b), plain, fakeToken, 8)
+	})
+	b.Run("sqlite", func(b *testing.B) {
+		h, token := sqliteServer(b)
+		benchSequential(b, h, plain, token)
+	})
+	b.Run("sqlite-parallel", func(b *testing.B) {
+		h, token := sqliteServer(b)
+		benchParallel(b, h, plain, token, 8)
+	})
+	b.Run("password", func(b *testing.B) {
+		h, token := sqliteServer(b)
+		benchSequential(b, h, withPassword, token)
+	})
+	b.Run("password-parallel", func(b *testing.B) {
+		h, token := sqliteServer(b)
+		benchParallel(b, h, withPassword, token, 8)
+	})
+}
+
+// BenchmarkArgon2id is the rate of bare argon2id derivations with the OWASP parameters, the
+// ceiling of password-create throughput.
+func BenchmarkArgon2id(b *testing.B) {
+	p := password.OWASP
+	pw := []byte("correct horse battery staple")
+	salt := bytes.Repeat([]byte{1}, p.SaltLen)
+	b.Run("sequential", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			argon2.IDKey(pw, salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				argon2.IDKey(pw, salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+			}
+		})
+	})
+}
+
+// TestBenchmarkHandlers runs every benchmark's handler once as a test, so that a broken
+// benchmark shows in go test, and that the fake stack refuses a taken login as the real one does.
+func TestBenchmarkHandlers(t *testing.T) {
+	for _, withPassword := range []bool{false, true} {
+		body := createBody(withPassword)
+		h, token := sqliteServer(t)
+		for name, c := range map[string]struct {
+			h     http.Handler
+			token string
+		}{"bare": {bareHandler(), ""}, "fake": {fakeHandler(t), fakeToken}, "sqlite": {h, token}} {
+			if name == "bare" && withPassword {
+				continue
+			}
+			bb := newBodyBuf(body)
+			if rec := createOnce(c.h, bb, c.token); rec != nil {
+				t.Fatalf("%s (password %v): status %d, want 201: %s", name, withPassword, rec.Code, rec.Body)
+			}
+		}
+	}
+	// The same login twice is refused by the fake stack as by the real one.
+	h := fakeHandler(t)
+	bb := newBodyBuf(createBody(false))
+	_ = createOnce(h, bb, fakeToken)
+	bb.reader.Reset(bb.b)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, newCreateRequest(&bb.reader, int64(len(bb.b)), fakeToken))
+	if rec.Code != http.StatusBadRequest || !bytes.Contains(rec.Body.Bytes(), []byte(`must be unique`)) {
+		t.Errorf("duplicate login: %d %s, want 400 must be unique", rec.Code, rec.Body)
+	}
+}
