@@ -1,0 +1,77 @@
+package httpserver_test
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labstack/echo/v4"
+
+	"github.com/provisiond/provisiond/internal/httpserver"
+)
+
+// TestPanicsBecomeTheAPIsInternalError checks that a panic in a handler is answered by the
+// owning API's renderer as its internal error, logged with the request id and the stack.
+func TestPanicsBecomeTheAPIsInternalError(t *testing.T) {
+	var logs strings.Builder
+	var rendered error
+	api := &httpserver.API{
+		Name:     "test",
+		Spec:     &openapi3.T{OpenAPI: "3.0.3", Paths: openapi3.NewPaths()},
+		Prefixes: []string{"/test"},
+		Register: func(e *echo.Echo) {
+			e.GET("/test/boom", func(echo.Context) error { panic("kaboom") })
+		},
+		Render: func(err error, path string) httpserver.Reply {
+			rendered = err
+			return httpserver.Reply{Status: http.StatusInternalServerError, ContentType: "application/json", Body: map[string]string{"error": "internal"}}
+		},
+	}
+	e, err := httpserver.New(httpserver.Options{
+		Logger: slog.New(httpserver.NewLogHandler(slog.NewJSONHandler(&logs, nil))),
+		APIs:   []*httpserver.API{api},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest("GET", "/test/boom", nil))
+	if rec.Code != http.StatusInternalServerError || rec.Body.String() != "{\"error\":\"internal\"}\n" {
+		t.Errorf("panic answered %d %q, want the renderer's 500", rec.Code, rec.Body)
+	}
+	if rendered == nil || !strings.Contains(rendered.Error(), "kaboom") {
+		t.Errorf("renderer got %v, want the panic", rendered)
+	}
+	id := rec.Header().Get("X-Request-Id")
+	if !strings.Contains(logs.String(), `"request_id":"`+id+`"`) || !strings.Contains(logs.String(), "panic: kaboom") {
+		t.Errorf("the panic is not logged with its request id %q:\n%s", id, logs.String())
+	}
+
+	// A path no API owns gets a generic problem.
+	rec = httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest("GET", "/nowhere", nil))
+	if rec.Code != http.StatusNotFound || rec.Header().Get("Content-Type") != "application/problem+json" {
+		t.Errorf("unowned path: %d %s, want a 404 problem", rec.Code, rec.Header().Get("Content-Type"))
+	}
+}
+
+func TestTransportStatus(t *testing.T) {
+	for _, c := range []struct {
+		err    error
+		status int
+		ok     bool
+	}{
+		{&http.MaxBytesError{Limit: 1}, 413, true},
+		{&httpserver.UnsupportedMediaType{Got: "text/plain"}, 415, true},
+		{echo.ErrMethodNotAllowed, 405, true},
+		{errors.New("other"), 0, false},
+	} {
+		if status, ok := httpserver.TransportStatus(c.err); status != c.status || ok != c.ok {
+			t.Errorf("TransportStatus(%v) = %d %v, want %d %v", c.err, status, ok, c.status, c.ok)
+		}
+	}
+}
