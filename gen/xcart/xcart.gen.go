@@ -482,6 +482,8 @@ type ClientInterface interface {
 	// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
 	//
 	// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them.
+	// Bodies are `application/json` only (X-Cart's JSON-LD variant, `application/ld+json`, is not served:
+	// any other media type is a 415), and a body must be exactly one JSON object.
 	// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
 	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
@@ -496,6 +498,8 @@ type ClientInterface interface {
 	// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
 	//
 	// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them.
+	// Bodies are `application/json` only (X-Cart's JSON-LD variant, `application/ld+json`, is not served:
+	// any other media type is a 415), and a body must be exactly one JSON object.
 	// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
 	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
@@ -620,6 +624,8 @@ func (c *Client) ListProfiles(ctx context.Context, params *ListProfilesParams, r
 // Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
 //
 // Decisions: attributes that are not in the schema are ignored, as API Platform ignores them.
+// Bodies are `application/json` only (X-Cart's JSON-LD variant, `application/ld+json`, is not served:
+// any other media type is a 415), and a body must be exactly one JSON object.
 // `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
 // a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 // Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
@@ -644,6 +650,8 @@ func (c *Client) CreateProfileWithBody(ctx context.Context, contentType string, 
 // Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
 //
 // Decisions: attributes that are not in the schema are ignored, as API Platform ignores them.
+// Bodies are `application/json` only (X-Cart's JSON-LD variant, `application/ld+json`, is not served:
+// any other media type is a 415), and a body must be exactly one JSON object.
 // `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
 // a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 // Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
@@ -1106,6 +1114,8 @@ type ClientWithResponsesInterface interface {
 	// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
 	//
 	// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them.
+	// Bodies are `application/json` only (X-Cart's JSON-LD variant, `application/ld+json`, is not served:
+	// any other media type is a 415), and a body must be exactly one JSON object.
 	// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
 	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
@@ -1120,6 +1130,8 @@ type ClientWithResponsesInterface interface {
 	// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
 	//
 	// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them.
+	// Bodies are `application/json` only (X-Cart's JSON-LD variant, `application/ld+json`, is not served:
+	// any other media type is a 415), and a body must be exactly one JSON object.
 	// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
 	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
@@ -1701,6 +1713,8 @@ func (c *ClientWithResponses) ListProfilesWithResponse(ctx context.Context, para
 // Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
 //
 // Decisions: attributes that are not in the schema are ignored, as API Platform ignores them.
+// Bodies are `application/json` only (X-Cart's JSON-LD variant, `application/ld+json`, is not served:
+// any other media type is a 415), and a body must be exactly one JSON object.
 // `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
 // a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 // Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
@@ -1721,6 +1735,8 @@ func (c *ClientWithResponses) CreateProfileWithBodyWithResponse(ctx context.Cont
 // Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
 //
 // Decisions: attributes that are not in the schema are ignored, as API Platform ignores them.
+// Bodies are `application/json` only (X-Cart's JSON-LD variant, `application/ld+json`, is not served:
+// any other media type is a 415), and a body must be exactly one JSON object.
 // `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
 // a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 // Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
@@ -3265,93 +3281,94 @@ func (sh *strictHandler) UpdateProfile(ctx echo.Context, profileId int) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fzvcts4kn+VLu5Vxa6lZcmxZ2aVL+eJnVl5ndgXezbZi1wWRLYkxCTABUDLmpSr7iHuCe9JrhoA/4ii",
-	"/CdOZrO7+ZJYJAECje7+dTd+4KcgkmkmBQqjg/6nQKHOpNBof/zM4rf49xy1oV+RFAaF/ZNlWcIjZrgU",
-	"25mS4wTTP37UUtA9vGFpliD9GaNhPAn6wdlCGHYDqJRUQRgYbuiBYF+4SyCjKFcKY7q3yOjWzJhM97e3",
-	"jZSJ7nA0k45U0+2ZSZNtNYl2fuj98AeNEY1gq9cNbsNARzNMGb32PxROgn7wh+1qatvurt4+daMNbm9v",
-	"wyBGHSmeUSdBPzifISg3XeAaUpZMpEox7lDvr6Qa8zhG8URJ7EcRag0HKDj1/C3LIlIYozCcJZCyBQhp",
-	"IJZgZlzDBgOFLN6SIlnAFS5ACmAwV9zgphXXQBhUgiWHdsWfJrKiLzhDdY0KDr9pLSpHa8fUAZKkmwop",
-	"1RQFKh69AEMCZrlGusqF/a3t/J5pSOQUchGjspdLnYy9aK9ZwuOByPLPMEtr19qao/0rT1OmFkE/eF2o",
-	"OxydnbwJwuCaJfnvbcW3Rcv6yPbBDgXkxIpjrqSYgn2sbZAkb7pZPD4MmDW5ywSvMRkGwIxRfJwbhDTX",
-	"Bsb0CBdmGIQwDLRRXEyHAUz5NYrOV5tlLvjf88Y8D3K3ekjrz0Xr7F5xTGIYBvaJYVBOwff3dYb7ZczC",
-	"ai1wUtu+XZmxjBek/eRY3E3SPNjw1jJc0rdhsBkC85owY7qmCrYVzW0oNkxlbYKl6B6rVpyJ2F7Bmwwj",
-	"g7G9YJfadqA3Q5DO6KyAaXQsIU+3AMOuUAzFeAFMSDNDBZmSE55gCCQJpjCGiGnc4kKj0Nzwa0wW5WxG",
-	"d6/caLMzFGTdb6R5JXMRP9FnvpEGXD/fqp98IwsB+uUkP+g83ClbJJLF51IeMzXFJ4rCRzBwKAw3CziX",
-	"Ely33zL2FraR0EhJI1kdIoBcWmY0bPTgNf8ZxguIccLyxIQwOn178tfB2eDkzcHlzycHf7s8HrwenI8c",
-	"LP8qWG5mUvHf8Kka9ipPEqDeKERw7WjABFacbMFIcI7XLa1CLXMVYedbVsgq4rF+QAokyZtlJ7WRiysh",
-	"54LinhDGLKZH8Sazsz56dx7SP4Q+rFTwopOYazZO0LaYSoHFomRKkqTontPSJ66N9TF9OCfBO4/JNRgp",
-	"Qc+kMh0YGPorT2KYsWuEPYhmTLHIoNI0tFQq7AxFiukYlZ7x7JLHfXhd/oQ5NzMYHMDujpXL5Ks5mjC4",
-	"5jKxE9dB/8OnICUxkUsInjS5IAwyJTNUZnHKzKwQWXAb1l9x/4wbnSxJLLi9eLBavpRCG8W4MH8t5nvM",
-	"tWlT0yVtAbTq0req6icHUdkZVNILgSUJJFwT6nEBo+rWaCgIBj9KLvw9p0gjYBqGwTDvdp9H9ZnaK9gH",
-	"d8fLy10cBpBwgdqj2a9C51kmlcH4Ncacnfvg7gm6bTMT13zLxnnDwOCN2c4SZnHV22r53g6cFX/C68Hr",
-	"Qwf0wJQNDWsvp5cOg84/BSzQDEfNwY86QRWq2Ti/Ra2cLOv9ngj0ekIRTNmiZiPcZQ2lYXxqSxbLhs80",
-	"+Cc7lbxcXE1yWDaZtq7KcC10ZseUYgvgIsYbtLnSWLHoCgn+RkomeMlj/aF3QRC38r7bMCgQKeh/WH55",
-	"WM7oomwnxx8xMjTOdSZJKpskJxPrjh60lOGnhiDrPu1TwA2m+jMcRFAmS4GV0Mpka69ZneBFU732wVsf",
-	"xDLKUxTGegsupoDXqBatbqVIsnyKauHsmDxprWzUeI0AFqdccOrLSMp2K9TVq0qXMa3nUsXtquIB9pmG",
-	"4jnqgfJYZoJ+1bipF2FgaxUnIlkEfaNypJRMU96e4n1vskhxv6qV3YXVMNr0zIrrXF5hi2nu21Bi4lOS",
-	"0dG78xFojHJFgaxVDVyVmGnviyZx9O78/oG79m1DLTS6bVHfvnoJP/7U/XFFi0JCkf3TAZwmzNDKgEIR",
-	"Exhb39qy5JGM1yzCn8/PT0EbZnJtu60StQlXOCeEU0i+XgM3sGGrU7YyNWGcwi77bN1NcGFwiiqwztYB",
-	"TPO97yh2m5M52GyTGos8SQh9neq0+DgutGEiWqdKzMxWDOcBvd7pf5fFUPngh0iheoVHvlU9tLEV+FpF",
-	"e1MP7c2Wv74duPi3ysevuIhJAF5VHqCSrtjjRlcu1RoVJTNdHYi/UeYhK1pXrxJZtOOCp3ka9Ltt2hJJ",
-	"EXFUU7wkO6doj5qwm2MUU8K13s5PD1jRSCEzeBkzg22Khy7nK7KIObO+knA6hMHZCfz0Q7fnIFJOJhrN",
-	"ku+jTrcMtw5IIYsrX9cykAlX2lxaxVgzGtIx+5R1SfbJEGiCkAvDExqoWPv+piDuH49UEV5GMyameFmH",
-	"AP/kWMoEmYXAKbuMEo7C+EVYNca4uZxrXl9b3oSJae5trbaqOy1DTdgDJEfB1V2ic6L9cvJz2UyLSqZc",
-	"lL/bXAzjyWU042l2SdJQqM1yjLIqquUQZKkLih+e0FzjNC22pR7Tw1IS1lj6NSZZ6y5DEXMxvXxiNwon",
-	"qFA1FWhvr0XqRRD7yIlqGXGWeN37TA+01Eem5DWPVwb9wJ4sLDv1t6WooB8cBmGAgmT2wf59QD67TOrs",
-	"pfp77lVP947LSKapzx5bHpEK40uNCUZGqlaZNkGrJlKjeIaXUa6NTD/XrzfAi1P4WVT0l1BmGQBavPCq",
-	"dynlvCKMSuVq7qvhHpvGsU7b1zngmqquU51VtWwDy1ZJtyxeiztZ46TaPccdIcJLK/p2dy1wDo8OGEq1",
-	"7zZTq64N4RkUkw2h1/XXGtlQpzKYbtjrdi++XuyxFmLLeUxYoquWj4Hcx8BngVR3pVxIawssjhVqHcJ8",
-	"xqOZ25vRErjxOdkLv5cCLJViWjTXd+7PdGDf9epLQtEMoyuMXVRlbMrx+ngPYpxwwYuMl/lK8NKwlsDb",
-	"3ml4twb87v27wO/qwnIb/TMBeOMrDFUjEuMjAXttheDMuhNKFMnO1FSKHR7DjOmZ3fcTeI0KFJpcCYw7",
-	"sF9F2tzMZG6AlWUFiJgQ0tideS7WFRnuWO57TbKtJLE2FvnaMv3c6KWx5xtrGlQ5InpSvwDn5Z3/qzs/",
-	"DZSq0mD/5YKgZbkcwgYKuxG0CVLBAWwUG0Obne8R0wePCXdg96/ZXUkqJk7vavtvEhzQvQAzkxohwYkB",
-	"svArxIz8PFeFWtotpc4D0P6fF+H/tRH9Ow5/CRx+4SoUClN57ct2Xwek9220Xdxvee19lf1vFHQbM+Hm",
-	"Owr/I1D4O+7ejbsNiKWe/QbTmd1fsqM5endO/42RKVSvChukq6u7iHb7CCZKpjA6PTk7h22W8S27qts2",
-	"uxqFoFEYCstH+56NZDcT+/CzfYHnFdiOHKtgRMvj9rsIt+xTy3vxJJJ1m2jCbj9dISV7lra8bY3e8pZT",
-	"toCIJYnf4yTEt2N5AU2GMz1pf9Bl2Pjl8HwzdMQJJhbgGIEpmpn0ySM3jg41yXWRT+52n3dgZFVbcyni",
-	"+s6nr+zD1hbLONxETBn4sLVVjuFiBCm7QrJO7AwFmSdNbobMVV3czmXwfotEuuVEUWlNxv+CC0cq4GIi",
-	"CwoGi6xq+rbVwIIwyFVSozlMuZnl404k0+3qqdqfQStbocBryGg2fsfr/dZL+rXX2XN+B94enp3bFdoY",
-	"5zwxMF4Uz0ixvHG40/nRylw7GlxMj1Zj6MApMzMdNkhpoUvW3Xa1ymk4BQtU546gRr8dyVSMZcxRw0Qm",
-	"iZz7cTzTkOXjhEfgHLKI0LrNYeBqSFWgOQxsXxS/aD5OyNuWGqXDodCSYkQbaFmyvEEBbMq40Kaac7Lw",
-	"waq2HY2ZRvj17XFnKIbCUt9dpWLthquGjdE6Us1oE/iyUJ9p0DOWYX8oWHXkwXKJuCb1iUvSCYPdbjcE",
-	"BvEyUbm8dy/J1RvM3XwCKZaOYXjKEiPRREjDZ7C7s7NEYHIUESuhA4ysOuiaZljurob5DBVWa1rIq6Qu",
-	"ap5Yv6SwXBxHzB+Kmm4XelwuLMnK0TToup1XhEo4I014hEJjzcr2MxbNEHY63RUrm8/nHWZvWzKRb6u3",
-	"jwcvD9+cHW5Rm2qTNvAa07Ci//uf/y0NLwiDa1TaWeReZ8+1lxkKlvGgHzzvdDvPLUHBzKyjb/pqy8CQ",
-	"bTyOw5tCSatNeFrbsmCylIC57Ojo3TmlYhpF/DjvPxQUoYEHb9gYOXgdwTA4HAabywFM5XY2RvWsbUQ5",
-	"2abbi7bMwFp1h5y7K+28IBUt/Hkk0zEXNW5rzZlbB8JShN1uLwQtHdNc6DkqiCU6jpbCa2SJT2+sF5wz",
-	"7YkES9rqGPEOO60qTkXxoj+f7ez9QK6OFexfjZFCE0LElOJFlOwlzZ1odT72tD7HTNXAJgYdpXUmc1Wj",
-	"DMNGnTJ89O788vz8eLRJYOnGo43MNMyluiKHRt5XSkH/c6OHonxxRW8NIcZUGudGYkzQuPKadSR1Qi1z",
-	"3H0XfLjZutAERgV9xs9iVCzVqPI2gqX0qGUU4MISQkrjbrBC3LrozlAQLu12e24shQDH0i9ojT8ximSM",
-	"I6vTI8+lGJXIUfhcV2xwpl46hEEc9B2tJ3B1DdTmZxnfReptITxWGVMQSaVIQDOpNMKYGYNqEdQZS4G1",
-	"gP/0zQmnH045XOJr3S7XYnxKtHQocKfbfdxMPCEpwMXRbPxLxE/40eDX3wa9N3ygB+LtXvRy8MPgKnv/",
-	"15dHf+rg4ui3+N2An/DBzYDP+X+/n80HH+XNm9/2568P9n9783F/fvzyKPvb+//iJx8Pn78+sNfnrw9+",
-	"/lMn2knEOH3Vjd8fJY8UgIuY7j0J57DXRhQvaiZrJOQabaUZXHjqblhC3K4TWNsQSsFu145a2ia9z6PJ",
-	"Ou4UuaT6+Tm3XdHg2VU85zUPfKvn61oGSyLrPb9fys2TJbbd3v3tWnnMt2Gw95ClXT4LWU+xgv6Hi7B2",
-	"AuzYQpA7lITGISYJm001Jab7S4FtcEFdEWJvl3jf/xRMsZV1af0faSfpr/W6jlbraFgOL6WKUbmwmseh",
-	"xYqMTZFiLwaGp5R4jGyKeorq1DnEsbxGW+zkGiKWZS5U69lAscH7i1hGmPHCAu/UFnaMO41FMbPdpME0",
-	"M4symlt1qlyb0yq2yZhiKRpU7mxAG9NuiiDydIwqdClpr1NkTn/PnRMtkh+3XV6pZ1nA79XKNr3VMs1t",
-	"2Hzzn+UcUgoiSsH6Cc9kEusXJJ9Uaisk2PAHfGzV2W9BWilurhtoXf7tA37eDe9kr62O+C+Imcs8yiHP",
-	"XZ3cwqhNFbnwJ3kM3ph7K7BtIy84ENWQm+WIi6dBzYdmmZ7UsK2YLvIkabDvgp3uzu5Wd2+r2zvv/qn/",
-	"vNvvdv/YpX/biBm+hzUVdr9xvlxUDwJHRevVi+mBzdJXKGSud19Ib8H2dRVq8iarhefG1aqebG8sVznd",
-	"m9eUQN3NsioZ1Pkg/Q+9i5Y6oGuyprTnb/pqnS2yNetmQRsrxHnNlgIYdUhKVGnYg8j1BWl0lVC/gj4n",
-	"hU+s+c0ngvx9yFM7sfcExKkwhmtTTxALcCn96sVtuCbnc+UOXdvnWkmxurayupyPtaZhfgTNLKg8+6Fd",
-	"okAOkTKF4oS8y7PpKp8KUotVmHE3bFaUEmAVKjpy1QhyRo1iOMxnzFgygM3hXFHIDjaEce4G4cvl1kmu",
-	"1swpayyFQslD9VJqzJI5W2iHbpQILWcz+lE0haGojqW50pWbA72nqk/FzDCgUAdjB3wTfmNyZZPiWmGk",
-	"vEqPujPITcx1i16YyBMSmmXX3G1xg97ffWQCO7HE9S6vcGzPwx9XXVivvtsU6OeUK2/ZK10VB0v+5jHx",
-	"aI0ztiZLWMMauy+b6j1RjN8Yvu08Gt/uX+/7Ic5rwgNRrveZEPeNINwjtbZNX5t6WhwsCEK/pWCV81hG",
-	"aw4NNs+x2D1c79KD+s7ZUn6yvXNn+Hf7UBxd+gTK5yLpbvcBCWP12Z9/VIq5u7PzkMarR8i/RLDQ3OBo",
-	"jxeaaej2J//XJY9vne4k2MbXObDXdaNQPJUydt/NIcfRXtxtDyo8SW+MRdXR7bnYSELLFCmjjZgAbXiS",
-	"+IIvGFe6tTb4TMOYRVcgJxMeYRscuiHX4XDJme/eSXyxRVJfD60FjU84Df3SzdixDFwpvpRZbdGqA2mN",
-	"lep908eda2IzrerQ+T2t3y3u3S3Kz7d8Cetzunaf9YV3l3xsFafyzMva/Auatarc/R6XfI9Lfu+4pGb1",
-	"T7Ht39tSf7HV2nvM9P5yZUmP5HEH9gXwuLFdJqTYEjhlhl8j+IKeP1grqu8pbex2d6v6Yea+dVCRPDwy",
-	"r6Qm9eW7s354EQb+23ON+oDfES4l0YFXjo17H9/2Bc3Nc5XcplrJEbIsOq4hSpApjIdiwz1aT6Lb6ILl",
-	"nmwhFQJ+ISGRgoTmwH/T7wh6XohCzw/2Ua3n5JQ+Myw3AF1h1BYUtGGLZZ6qpQfUPxHWukPoSMxfILEu",
-	"zfigzYyPSfR2MjLNmFg8Oun1ZOs1xurp1iXDuhN88f3D78jyz4ssD1PJfzDSWE6DL8JZloQdm1fnbz0n",
-	"fSzW/fslsW8xS1hUi6Ofae+21qSzyzu0nwpi6YeL29BzYT9c2G0GS8dpQ/P9OvvMPRaCvCZESBgX7kMm",
-	"0tW0/SEI4O6DOygoZl8m5ewfHLwdhTDq/9T9qTuqcXcK/LIELhhjIucWxUoejJwLC4S2bm237wo+IcR8",
-	"MqEEwZaHLds1KUiI1hgcZlUMtf729qeZ1ObWfphUcVol69Bn5WZBceQpkRFL6LIdcNBmenTXEcZkxQ1d",
-	"EZrjWBREJcv88RwoKSw7srhVCNHK1H68OZpxQeZrwxW/yutIbCundEoG0RKlrWSxdap4qrEnv7q3+rLY",
-	"KrFU4VaiWq27Ug1vL27/PwAA//8=",
+	"7Fzvcts4kn8VFPeqYtfSsuTYM7PKl3NiZ1ZeJ/bFns3sRS4LIlsSYhLgApBlTcpV9xD3hPckV90A/4ry",
+	"nziZze7mS2KRBAg0uvvX3fiBn4JIpZmSIK0J+p8CDSZT0gD9eMnjd/D3ORiLvyIlLUj6k2dZIiJuhZLb",
+	"mVbjBNI/fjRK4j244WmWAP4Zg+UiCfrB2VJafsNAa6WDMLDC4gPBvnSXmIqiudYQ471lhrdm1mamv71t",
+	"lUpMR4CddJSebs9smmzrSbTzQ++HPxiIcARbvW5wGwYmmkHK8bX/oWES9IM/bJdT23Z3zfapG21we3sb",
+	"BjGYSIsMOwn6wfkMmHbTZcKwlCcTpVOIO9j7a6XHIo5BPlES+1EExrADkAJ7/pZlEWmIQVrBE5byJZPK",
+	"slgxOxOGbXCmgcdbSiZLdgVLpiTjbKGFhU0S10Ba0JInh7TiTxNZ3hc7A30Nmh1+01pUjJbG1GEoSTcV",
+	"VKopSNAiesEsCpjPDeBVIem3ofk9MyxRUzaXMWi6XOhk7EV7zRMRD2Q2/wyzJLs2ZI701zxNuV4G/eBN",
+	"ru7s6OzkbRAG1zyZ/95WfJu3rI5sn9FQmJqQOBZaySmjx9oGifLGm/njw4CTyV0mcA3JMGDcWi3Gcwss",
+	"nRvLxviIkHYYhGwYGKuFnA4DNhXXIDtfbZZzKf4+b8zzYO5WD3D9hWyd3WsBScyGAT0xDIop+P6+znC/",
+	"jFmQ1jKBatunlRmreInaj47F3UTNYxveWoY1fRsGmyHjXhNm3FRUgVrh3IZyw5bWJnkK7rFyxbmM6Qrc",
+	"ZBBZiOkCLTV1YDZDppzRkYBxdDxBT7dkll+BHMrxknGp7Aw0y7SaiARChpLgGmIWcQNbQhqQRlhxDcmy",
+	"mM3o7pUbbXaGEq37rbKv1VzGT/SZb5Vlrp9v1U++VbkA/XKiH3Qe7pQvE8Xjc6WOuZ7CE0XhIxh2KK2w",
+	"S3auFHPdfsvYm9tGgiNFjeRViGDo0jJr2EaPvREv2XjJYpjweWJDNjp9d/LXwdng5O3B5cuTg79dHg/e",
+	"DM5HDpZ/kXxuZ0qL3+CpGvZ6niQMe8MQwbXDASNYCbQFq5hzvG5pNRg11xF0vmWFLCMe8gNKAkre1p3U",
+	"xlxeSbWQGPeEbMxjfBRuMpr10fvzEP9B9OGFguedxMLwcQLUYqok5IuSaYWSwntOS5+4NuRj+uwcBe88",
+	"pjDMKsXMTGnbYQOLf82TmM34NbA9Fs245pEFbXBoqdLQGcoU0jFoMxPZpYj77E3xky2EnbHBAdvdIblM",
+	"vpqjCYNroRKauAn6Hz4FKYoJXULwpMkFYZBplYG2y1NuZ7nIgtuw+or7Z9zopCax4PbiwWr5SkljNRfS",
+	"/jWf77Ewtk1Na9rCgNSlT6rqJ8eiojNWSi9kPElYIgyinpBsVN4aDSXC4EclpL/nFGnEuGHDYDjvdp9H",
+	"1ZnSFegzd8fLy10cBiwREoxHs1+kmWeZ0hbiNxALfu6DuyfoNmUmrvkWxXnDwMKN3c4STrjqbbV4b4ed",
+	"5X+yN4M3hw7oGdcUGlZeji8dBp1/CljAGY6agx91gjJUozi/Ra2cLKv9nkjweoIRTNGiYiPCZQ2FYXxq",
+	"SxaLhs8M8092Snm5uBrlUDeZtq6KcC10Zse15ksmZAw3QLnSWPPoChD+RlolcCli86F3gRC38r7bMMgR",
+	"Keh/qL88LGZ0UbRT448QWRznOpNElU2Skwm5owctZfipIciqT/sUCAup+QwHERTJUkASWpls5TWrE7xo",
+	"qtc+89bHYhXNU5CWvIWQUwbXoJetbiVPsnyKSnB2jJ60UjZqvEYyHqdCCuzLKsx2S9Q1q0qXcWMWSsft",
+	"quIB9plh+XPYA+ax3Ab9snFTL8KAahUnMlkGfavngCmZwbw9hfveREhxv6oV3YXlMNr0jMR1rq6gxTT3",
+	"KZSY+JRkdPT+fMQMRHONgSypBqxKzLb3hZM4en9+/8Bd+7ah5hrdtqjvXr9iP/7U/XFFi0JEkf3TATtN",
+	"uMWVYRpkjGBMvrVlySMVr1mEP5+fnzJjuZ0b6rZM1CZCwwIRTgP6esOEZRtUnaLK1IQLDLvo2aqbENLC",
+	"FHRAztYBTPO97zF2W6A5ULaJjeU8SRB9neq0+DghjeUyWqdK3M5WDOcBvd7pf+tiKH3wQ6RQvsIj36oe",
+	"UmzFfK2ivamH9mbLX94NXPxb5uNXQsYoAK8qD1BJV+xxoyuWao2KopmuDsTfKPKQFa2rVokI7YQU6TwN",
+	"+t02bYmUjAToKVyinWO0h034zTHIKeJab+enB6xopIFbuIy5hTbFA5fz5VnEgpOvRJwO2eDshP30Q7fn",
+	"IFJNJgZszfdhp1tWkAPSwOPS17UMZCK0sZekGGtGgzpGT5FLoidDhhNkc2lFggOVa9/fFMT941E6gsto",
+	"xuUULqsQ4J8cK5UAJwic8ssoESCtX4RVY4yby7nm9ZXlTbiczr2tVVZ1p2WoCX+A5DC4ukt0TrRfTn4u",
+	"m2lRyVTI4nebi+EiuYxmIs0uURoajK3HKKuiqocgtS4wfnhCcwPTNN+WekwPtSSssfRrTLLSXQYyFnJ6",
+	"+cRuNExAg24q0N5ei9TzIPaREzUqEjzxuveZHqjWR6bVtYhXBv3AngiWnfpTKSroB4dBGIBEmX2gvw/Q",
+	"ZxdJHV2qvude9XTvuIxUmvrsseURpSG+NJBAZJVulWkTtCoitVpkcBnNjVXp5/r1BngJDD/zin4NZeoA",
+	"0OKFV71LIecVYZQqV3FfDffYNI512r7OAVdUdZ3qrKplG1i2Srpl8VrcyRon1e457ggRXpHo2921hAV7",
+	"dMBQqH23mVp1KYTnLJ9syHpdf62RDXVKg+mGvW734uvFHmshtpjHhCembPkYyH0MfOZIdVfKBbi2jMex",
+	"BmNCtpiJaOb2Zoxiwvqc7IXfS2E8VXKaNzd37s902L7r1ZeEohlEVxC7qMpSyvHmeI/FMBFS5Bkv95Xg",
+	"2rBq4E13Gt6tAb97/y7wu7qwgqJ/Lhnc+ApD2QjF+EjAXlshOCN3goki2pmeKrkjYjbjZkb7fhKuQTMN",
+	"dq4lxB22X0baws7U3DJelBVYxKVUlnbmhVxXZLhjue81ybaSxNpY5GvL9HOjl8aeb2xwUMWI8Enzgjkv",
+	"7/xf1fkZhqkqDvZfLgiqy+WQbYCkjaBNpjQ7YBv5xtBm53vE9MFjwh3Y/Ut2V5IKidO7yv6bYg7oXjA7",
+	"UwZYAhPL0MKvADL080LnaklbSp0HoP0/L8L/ayP6dxz+Ejj8wlUoNKTq2pftvg5I71O0nd9vee19lf1v",
+	"FHQbMxH2Owr/I1D4O+7ejbsNiMWe/QbTGe0v0WiO3p/jf2PgGvTr3Abx6uouIm0fsYlWKRudnpyds22e",
+	"iS1a1W3KrkYhMyAthuWjfc9Gos3EPntJL/C8AurIsQpGuDxuvwtxi56q78WjSNZtoknafroCTPaItrxN",
+	"Rk+85ZQvWcSTxO9xIuLTWF6wJsMZn6QfeJlt/Hx4vhk64gSXS+YYgSnYmfLJo7CODjWZmzyf3O0+77AR",
+	"qbYRSsbVnU9f2WdbWzwT7Cbi2rIPW1vFGC5GLOVXgNYJnaFE88TJzYC7qovbuQx+3UKRbjlRlFqTib/A",
+	"0pEKhJyonILBI1JN37YcWBAGc51UaA5TYWfzcSdS6Xb5VOXPoJWtkOM1y3A2fsfr161X+Guvs+f8Dnt3",
+	"eHZOK7QxnovEsvEyf0bJ+sbhTudHkrlxNLgYHy3H0GGn3M5M2CClhS5Zd9vVeo7DyVmgZu4IavjbkUzl",
+	"WMUCDJuoJFELP45nhmXzcSIi5hyyjIDc5jBwNaQy0BwG1BfGL0aME/S2hUaZcCiNwhiRAi0iy1uQjE+5",
+	"kMaWc06WPlg11NGYG2C/vDvuDOVQEvXdVSrWbrgatjFaR6oZbTJRF+ozw8yMZ9AfSl4eeSAukTCoPnFB",
+	"OuFst9sNGWdxnahc3LuX5OoN5m4+gZK1YxiessRRNBHg8Dnb3dmpEZgcRYQkdAARqYOpaAZxdw1bzEBD",
+	"uaa5vArqohEJ+SUNxeI4Yv5QVnQ71+NiYVFWjqaB12leEWjpjDQREUgDFSvbz3g0A7bT6a5Y2WKx6HC6",
+	"TWQi39ZsHw9eHb49O9zCNuUmbeA1pmFF//c//1sYXhAG16CNs8i9zp5rrzKQPBNBP3je6XaeE0HBzsjR",
+	"N301MTBUG4/j8CZX0nITHte2KJjUEjCXHR29P8dUzICMH+f9hxIjNObBm22MHLyO2DA4HAab9QCmdDsb",
+	"o2rWNsKcbNPtRRMzsFLdQefuSjsvUEVzfx6pdCxkhdtacebkQHgKbLfbC5lRjmkuzQI0ixU4jpaGa+CJ",
+	"T2/ICy648USCmrY6RrzDTlLFqcxf9Oeznb0f0NXxnP1rINJgQxZxrUUeJXtJCydaMx97Wp9jphrGJxYc",
+	"pXWm5rpCGWYbVcrw0fvzy/Pz49EmgqUbj7EqM2yh9BU6NPS+Skn8X1gzlMWLS3pryGJIlXVuJIYErCuv",
+	"kSOpEmq54+674MPN1oUmbJTTZ/wsRvlSjUpvI3mKjxKjAJZECCmMu8EKcetiOkOJuLTb7bmx5AIcK7+g",
+	"Ff7EKFIxjEinR55LMSqQI/e5rtjgTL1wCIM46DtaT+DqGmDsSxXfReptITyWGVMQKa1RQDOlDbAxtxb0",
+	"MqgylgKygP/0zRGnH045rPG1buu1GJ8S1Q4F7nS7j5uJJyQFsDyajX+OxIk4Gvzy26D3VgzMQL7bi14N",
+	"fhhcZb/+9dXRnzqwPPotfj8QJ2JwMxAL8d+/zhaDj+rm7W/7izcH+7+9/bi/OH51lP3t1/8SJx8Pn785",
+	"oOuLNwcv/9SJdhI5Tl9341+PkkcKwEVM956Ec9hLEcWLislaxeYGqNLMXHjqbhAhbtcJrG0IhWC3K0ct",
+	"qUnv82iyjjuFLql6fs5tVzR4diXPec0D3+r5upbBosh6z++XcvNkCbXbu79dK4/5Ngz2HrK09bOQ1RQr",
+	"6H+4CCsnwI4JgtyhJLAOMVHYfGowMd2vBbbBBXaFiL1d4H3/UzCFVtYl+T/UTtRf8rqOVutoWA4vlY5B",
+	"u7BaxCFhRcangLEXZ1akmHiMKEU9BX3qHOJYXQMVO4VhEc8yF6r1KFBs8P4iniFmvCDgnVJhx7rTWBgz",
+	"0yYNpJldFtHcqlMVxp6WsU3GNU/BgnZnA9qYdlNgcp6OQYcuJe118szp73PnRPPkx22Xl+pZFPB7lbJN",
+	"b7VMcxs23/xntWApBhGFYP2EZyqJzQuUT6oMCYlt+AM+VHX2W5Akxc11A63Kv33Az7vhney11RH/BSBz",
+	"mUcx5IWrkxOMUqoopD/JY+HG3luBbRt5zoEoh9wsR1w8DWo+NMv0qIZtxXQ5T5IG+y7Y6e7sbnX3trq9",
+	"8+6f+s+7/W73j138t42Y4XtYU2H3G+f1onoQOCpar1pMDyhLX6GQud59Ib0F29dVqNGbrBaeG1fLejLd",
+	"qFc53ZvXlEDdzaIqGVT5IP0PvYuWOqBrsqa052/6ah0V2Zp1s6CNFeK8ZksBDDtEJSo17EHk+pw0ukqo",
+	"X0Gfk9wnVvzmE0H+PuSpnNh7AuKUGCOMrSaIObgUfvXiNlyT87lyh6nsc62kWF2qrNbzsdY0zI+gmQUV",
+	"Zz+MSxTQIWKmkJ+Qd3k2XhVTiWqxCjPuBmVFaWcoX7qKDjZZPTHjnN5GkTYgMG4dH7BrrgWXNqw3SWJX",
+	"RAmLQ0ZUhupXU8YUwwN3AN0lKr29zZAQnbucIy+JwA2PLDGzoZoFIcTmRjVyD6P7bJTv2WLGLdEXKOt0",
+	"ZSwSb8jGcyc2X+CnGa5W+THPLZYR053ypdiYJwu+NA6PMXWr51/mUcSKoSwP0rlim5sDvqesqMXccobB",
+	"GcQOqifixs41pfGVUk5xFR91p6abUYJT09yon5CC1cGk2+K4vYf+yCV0YgXrnXTuip+HP6463V51fyww",
+	"zzG736IrXR0HNQ/5mAi6wnJbk9es4bndl//1nijGbwyRdx6NyPev9/2g7DXhgbjc+0xQ/kYw+ZFa26av",
+	"TT3Nj0IEod8EIeU8VtGaY47Nkze06+xBKKju9dUyqu2dOwPW24cif+2jLZ+L/bvdB6S45YeK/lFJ8e7O",
+	"zkMarx56/xLhTXNLpj3CaSbO25/8X5civnW6k0Abw+iArptGaXuqVOy+9IOOo70c3R4GeVrhGPI6qdsl",
+	"otjHqBQwOoi4ZMaKJPElamZdsZls8JlhYx5dMTWZiAja4NANuQqHNWe+eydVh8q6voJbCXOfcH77lZux",
+	"40W4zYNCZpVFK4/QNVaq900f0K6IzbaqQ+f3tH63uHe3KD448yWsz+nafdYX3l2korpT6Znr2vwz2LWq",
+	"3P0el3yPS37vuKRi9U+x7d/bUn+m+vI9Znp/gbUgdIq4w/YlE3Fjg08quSVhyq24BuZLkP4osCy/ALWx",
+	"290tK56Z+zpDSUvxyLySmlSX786K50UY+K/lNSoafg+7kESHvXb84fsYwi9wbp5d5bYBC1YT8f6EYVEC",
+	"XEM8lBvu0WoS3UZwLHaRc6kg8EvFEiVRaA78N/0epmeyaPCMZh/VehZR4TPDYsvSlXKpoGAsX9aZtURo",
+	"qH7UrHVP09Guv0BiXZjxQZsZH6PoaTIqzbhcPjrp9fTwNcbqCeIFJ7wTfPEdz+/I8s+LLA9TyX8w0hAL",
+	"wxfhiNdBY/Pq/K3npI/Fun+/JPYdZAmPKnH0M+Pd1pp0tr6n/Cmnwn64uA09e/fDBW2MEIGoDc33q3w5",
+	"91jI1DUiQsKFdJ9eUa4K749tMOE+EQQSY/Y6jWj/4ODdKGSj/k/dn7qjCtsoxy+inLExJGpBKFaU4NVC",
+	"EhBS3Zo2HHMGJIvFZIIJApWHiZ+b5LRJMgaHWSWnrr+9/WmmjL2lT6lqgatEDn1WbG/kh7QSFfEEL9OA",
+	"gzbTw7uO4qZKNuuK0BwrJKdW0RaAZ20pSXzO/FYuRJIpfW46mgmJ5kvhil/ldbS7lXNFBeepRsIreHed",
+	"Mp5qsAhWd4Nf5Zs7tGvRSq2rdFeo4e3F7f8HAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
