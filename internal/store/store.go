@@ -91,7 +91,9 @@ func sqliteDSN(url string) (string, error) {
 			return "", fmt.Errorf("create database folder: %w", err)
 		}
 	}
-	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	// synchronous(FULL): a write is on disk before it is acknowledged, even across a power cut
+	// (NORMAL, the usual WAL companion, may lose the last commits then).
+	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_txlock=immediate"
 	if query != "" {
 		pragmas += "&" + query
 	}
