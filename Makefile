@@ -6,7 +6,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCH       ?= .
 BENCHCOUNT  ?= 6
 
-.PHONY: all generate build run test lint lint-go lint-spec bench
+.PHONY: all generate build run test lint lint-go lint-spec bench load
 
 all: build
 
@@ -52,3 +52,15 @@ $(SPECLINT)/node_modules/.installed: $(SPECLINT)/package.json $(SPECLINT)/packag
 ## bench: benchmarks of the write path
 bench:
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(BENCHCOUNT) ./...
+
+## load: load test: the server on a fresh temporary SQLite database (or on LOAD_DATABASE_URL, a
+## fresh PostgreSQL database) at LOAD_ADDR, driven by bin/loadgen with LOAD_ARGS (see .ci/load.sh)
+LOADGEN           ?= bin/loadgen
+LOAD_ADDR         ?= 127.0.0.1:18181
+LOAD_ARGS         ?= -c 32 -d 10s
+LOAD_DATABASE_URL ?=
+
+load: build
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(LOADGEN) ./cmd/loadgen
+	@PROVISIOND_BIN='$(BIN)' LOADGEN_BIN='$(LOADGEN)' LOAD_ADDR='$(LOAD_ADDR)' \
+		LOAD_DATABASE_URL='$(LOAD_DATABASE_URL)' .ci/load.sh $(LOAD_ARGS)

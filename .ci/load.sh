@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Load test of provisiond, run by `make load` (which builds bin/provisiond and bin/loadgen first):
+# starts the server in the background on a fresh database with a known X-Cart key, waits for
+# /readyz, runs bin/loadgen against it with this script's arguments, then stops the server with
+# SIGTERM and waits for it.
+#
+#   .ci/load.sh [LOADGEN FLAGS...]        e.g. .ci/load.sh -c 32 -d 10s -scenario mixed
+#
+# Environment:
+#   LOAD_ADDR              where the server listens (default 127.0.0.1:18181; must be free)
+#   LOAD_DATABASE_URL      a fresh PostgreSQL database to use (postgres://…); by default, a new
+#                          SQLite database in a temporary directory
+#   LOAD_READY_TIMEOUT     seconds to wait for /readyz (default 60)
+#   PROVISIOND_BIN, LOADGEN_BIN   the binaries (default bin/provisiond, bin/loadgen)
+# Other PROVISIOND_* settings of the environment (PROVISIOND_DB_MAX_CONNS,
+# PROVISIOND_PASSWORD_CONCURRENCY, …) reach the server; its address, database, fixtures and log
+# level are set here. The server logs at warn level into the temporary directory; their last
+# lines are shown when something fails. The exit status is loadgen's (1 on a 5xx or a transport
+# error), or 1 when loadgen passed but the server did not start or stop cleanly.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+server=${PROVISIOND_BIN:-bin/provisiond}
+loadgen=${LOADGEN_BIN:-bin/loadgen}
+addr=${LOAD_ADDR:-127.0.0.1:18181}
+ready_timeout=${LOAD_READY_TIMEOUT:-60}
+base="http://$addr"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/provisiond-load.XXXXXX")
+log="$tmp/server.log"
+pid=
+
+say() { printf 'load: %s\n' "$*"; }
+
+show_log() {
+	say "last lines of the server log ($log):"
+	tail -n 30 "$log" 2>/dev/null | sed 's/^/    /' || true
+}
+
+# stop_server sends SIGTERM and waits; its status is the server's exit status.
+stop_server() {
+	local rc=0
+	if [ -n "$pid" ]; then
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" || rc=$?
+		pid=
+	fi
+	return "$rc"
+}
+
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup() {
+	stop_server || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+for f in "$server" "$loadgen"; do
+	[ -x "$f" ] || { say "$f is missing: run make load (it builds both binaries)"; exit 2; }
+done
+
+if curl -s -o /dev/null --max-time 2 "$base/readyz"; then
+	say "something already answers on $addr: set LOAD_ADDR to a free address"
+	exit 2
+fi
+
+# A known read/write key, loaded as a fixture: the server then generates none.
+key=$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n' | cut -c1-32)
+cat >"$tmp/fixtures.yaml" <<EOF
+credentials:
+  - {api: xcart, secret: $key}
+EOF
+
+if [ -n "${LOAD_DATABASE_URL:-}" ]; then
+	db=$LOAD_DATABASE_URL
+	dbname="postgres (LOAD_DATABASE_URL)"
+else
+	db="$tmp/provisiond.db"
+	dbname="sqlite $db"
+fi
+
+say "starting $server on $addr, database: $dbname"
+PROVISIOND_ADDR=$addr \
+	PROVISIOND_DATABASE_URL=$db \
+	PROVISIOND_FIXTURES="$tmp/fixtures.yaml" \
+	PROVISIOND_LOG_LEVEL=warn \
+	PROVISIOND_LOG_FORMAT=text \
+	"$server" serve >"$log" 2>&1 &
+pid=$!
+
+t0=$(date +%s)
+until curl -fs -o /dev/null --max-time 2 "$base/readyz"; do
+	if ! kill -0 "$pid" 2>/dev/null; then
+		rc=0
+		wait "$pid" || rc=$?
+		pid=
+		say "the server exited with status $rc before it was ready"
+		show_log
+		exit 1
+	fi
+	if [ $(($(date +%s) - t0)) -ge "$ready_timeout" ]; then
+		say "the server was not ready after ${ready_timeout}s"
+		show_log
+		exit 1
+	fi
+	sleep 0.2
+done
+say "server ready after $(($(date +%s) - t0))s; running $loadgen $*"
+
+rc=0
+PROVISIOND_LOAD_KEY=$key "$loadgen" -url "$base" "$@" || rc=$?
+
+server_rc=0
+stop_server || server_rc=$?
+lines=$(wc -l <"$log")
+say "server stopped with status $server_rc; it logged $lines lines at warn level or above"
+if [ "$rc" -ne 0 ] || [ "$server_rc" -ne 0 ]; then
+	show_log
+fi
+if [ "$rc" -eq 0 ] && [ "$server_rc" -ne 0 ]; then
+	rc=1
+fi
+exit "$rc"
