@@ -23,6 +23,8 @@ import (
 	"github.com/provisiond/provisiond/internal/credential"
 	"github.com/provisiond/provisiond/internal/fixtures"
 	"github.com/provisiond/provisiond/internal/httpserver"
+	"github.com/provisiond/provisiond/internal/occ"
+	"github.com/provisiond/provisiond/internal/occadmin"
 	"github.com/provisiond/provisiond/internal/password"
 	"github.com/provisiond/provisiond/internal/store"
 	"github.com/provisiond/provisiond/internal/xcart"
@@ -30,7 +32,7 @@ import (
 
 // Migrations is the whole schema history, in order.
 func Migrations() []store.Migration {
-	return slices.Concat(credential.Migrations(), xcart.Migrations())
+	return slices.Concat(credential.Migrations(), xcart.Migrations(), occadmin.Migrations())
 }
 
 // NewLogger builds the process logger: JSON or text on w, every line of a request carrying its id.
@@ -109,6 +111,13 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 		return nil, err
 	}
 
+	occSigner := credential.NewSigner(key, cfg.OCCTokenTTL, deps.Now)
+	asvc := occadmin.NewService(occadmin.NewStore(db), deps.Hasher, occ.NewTokens(occadmin.Name, occSigner), deps.Now)
+	aapi, err := occadmin.NewAPI(asvc, creds)
+	if err != nil {
+		return nil, err
+	}
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return httpserver.New(httpserver.Options{
@@ -116,7 +125,7 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 		BodyLimit: cfg.BodyLimit,
 		Ready:     func(ctx context.Context) error { return store.Ping(ctx, db) },
 		Registry:  reg,
-		APIs:      []*httpserver.API{xapi},
+		APIs:      []*httpserver.API{xapi, aapi},
 	})
 }
 

@@ -74,12 +74,13 @@ func (r *running) stop(t *testing.T) {
 
 func (r *running) key(t *testing.T) string {
 	t.Helper()
-	out := strings.TrimSpace(r.out.String())
-	i := strings.LastIndex(out, " ")
-	if !strings.Contains(out, "credential for xcart") || i < 0 {
-		t.Fatalf("no xcart credential printed: %q", out)
+	for _, line := range strings.Split(r.out.String(), "\n") {
+		if strings.Contains(line, "credential for xcart ") {
+			return line[strings.LastIndex(line, " ")+1:]
+		}
 	}
-	return out[i+1:]
+	t.Fatalf("no xcart credential printed: %q", r.out.String())
+	return ""
 }
 
 func do(t *testing.T, method, url, key string, body io.Reader) (int, map[string]any) {

@@ -31,6 +31,7 @@ type Config struct {
 	Addr                string
 	JWTSecret           string
 	JWTTTL              time.Duration
+	OCCTokenTTL         time.Duration
 	BodyLimit           int64
 	ShutdownTimeout     time.Duration
 	ReadTimeout         time.Duration
@@ -49,6 +50,7 @@ func Default() Config {
 		LogFormat:           "json",
 		Addr:                ":8080",
 		JWTTTL:              time.Hour,
+		OCCTokenTTL:         5 * time.Minute,
 		BodyLimit:           1 << 20,
 		ShutdownTimeout:     15 * time.Second,
 		ReadTimeout:         30 * time.Second,
@@ -101,6 +103,7 @@ func (s *Set) Serve(c *Config) {
 	s.add("fixtures", "PROVISIOND_FIXTURES", "fixtures file to load at start (idempotent)", func(n, u string) { s.fs.StringVar(&c.FixturesFile, n, c.FixturesFile, u) })
 	s.add("jwt-secret", "PROVISIOND_JWT_SECRET", "secret that signs JWTs; generated and kept in the database when empty", func(n, u string) { s.fs.StringVar(&c.JWTSecret, n, c.JWTSecret, u) })
 	s.add("jwt-ttl", "PROVISIOND_JWT_TTL", "lifetime of an issued JWT", func(n, u string) { s.fs.DurationVar(&c.JWTTTL, n, c.JWTTTL, u) })
+	s.add("occ-token-ttl", "PROVISIOND_OCC_TOKEN_TTL", "lifetime of an Oracle Commerce Cloud access token", func(n, u string) { s.fs.DurationVar(&c.OCCTokenTTL, n, c.OCCTokenTTL, u) })
 	s.add("body-limit", "PROVISIOND_BODY_LIMIT", "largest request body in bytes (413 beyond)", func(n, u string) { s.fs.Int64Var(&c.BodyLimit, n, c.BodyLimit, u) })
 	s.add("shutdown-timeout", "PROVISIOND_SHUTDOWN_TIMEOUT", "how long SIGTERM waits for in-flight requests", func(n, u string) { s.fs.DurationVar(&c.ShutdownTimeout, n, c.ShutdownTimeout, u) })
 	s.add("read-timeout", "PROVISIOND_READ_TIMEOUT", "HTTP server read timeout", func(n, u string) { s.fs.DurationVar(&c.ReadTimeout, n, c.ReadTimeout, u) })
@@ -147,8 +150,8 @@ func (c *Config) Validate() error {
 	if c.BodyLimit < 1 {
 		errs = append(errs, errors.New("body-limit must be at least 1 byte"))
 	}
-	if c.JWTTTL <= 0 {
-		errs = append(errs, errors.New("jwt-ttl must be positive"))
+	if c.JWTTTL <= 0 || c.OCCTokenTTL <= 0 {
+		errs = append(errs, errors.New("jwt-ttl and occ-token-ttl must be positive"))
 	}
 	if c.PasswordConcurrency < 1 {
 		errs = append(errs, errors.New("password-concurrency must be at least 1"))

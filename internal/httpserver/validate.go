@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -90,6 +91,28 @@ func TransportStatus(err error) (status int, ok bool) {
 	return 0, false
 }
 
+// principalHolder carries what an API's authentication function learnt about the caller from the
+// validator to the handler.
+type principalHolder struct{ value any }
+
+type principalKey struct{}
+
+// SetPrincipal records the authenticated caller, from an API's authentication function. It does
+// nothing outside a validated request.
+func SetPrincipal(ctx context.Context, p any) {
+	if h, ok := ctx.Value(principalKey{}).(*principalHolder); ok {
+		h.value = p
+	}
+}
+
+// Principal is the caller that the authentication function recorded for this request, or nil.
+func Principal(ctx context.Context) any {
+	if h, ok := ctx.Value(principalKey{}).(*principalHolder); ok {
+		return h.value
+	}
+	return nil
+}
+
 // route is one operation of one API, as the validator needs it.
 type route struct {
 	api      *API
@@ -174,6 +197,11 @@ func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		ctx := req.Context()
+		if len(r.security) > 0 {
+			ctx = context.WithValue(ctx, principalKey{}, &principalHolder{})
+			req = req.WithContext(ctx)
+			c.SetRequest(req)
+		}
 		names, values := c.ParamNames(), c.ParamValues()
 		params := make(map[string]string, len(names))
 		for i, n := range names {
@@ -215,6 +243,16 @@ func decodeJSONBody(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ open
 		return nil, &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: errors.New("data after the JSON value")}
 	}
 	return v, nil
+}
+
+// Bearer is the token of an "Authorization: Bearer <token>" header; ok is false without one.
+func Bearer(r *http.Request) (token string, ok bool) {
+	scheme, token, found := strings.Cut(r.Header.Get("Authorization"), " ")
+	token = strings.TrimSpace(token)
+	if !found || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return "", false
+	}
+	return token, true
 }
 
 func hasBody(req *http.Request) bool {

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 
 	"github.com/provisiond/provisiond/internal/apperr"
 	"github.com/provisiond/provisiond/internal/credential"
+	"github.com/provisiond/provisiond/internal/httpserver"
 )
 
 // Credentials checks API keys.
@@ -46,11 +46,11 @@ func authenticator(svc *Service, creds Credentials) openapi3filter.Authenticatio
 			}
 			return nil
 		case "JWT":
-			scheme, token, ok := strings.Cut(req.Header.Get("Authorization"), " ")
-			if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+			token, ok := httpserver.Bearer(req)
+			if !ok {
 				return missing()
 			}
-			_, err := svc.Authorize(ctx, strings.TrimSpace(token))
+			_, err := svc.Authorize(ctx, token)
 			return err
 		}
 		return apperr.Internal(fmt.Errorf("xcart: unknown security scheme %q", in.SecuritySchemeName))

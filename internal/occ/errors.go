@@ -1,0 +1,126 @@
+// Package occ holds what Oracle Commerce Cloud's admin API (occadmin) and store API (occstore)
+// share: the OCC error model and its renderer, OAuth-style access tokens, the SCIM filter subset
+// of their list endpoints, and paging.
+package occ
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/httpserver"
+)
+
+// ErrorBody is OCC's error model. Status and ErrorCode are strings, as OCC sends them.
+type ErrorBody struct {
+	ErrorCode string      `json:"errorCode,omitempty"`
+	Message   string      `json:"message"`
+	Status    string      `json:"status"`
+	ErrorPath string      `json:"o:errorPath,omitempty"`
+	Errors    []ErrorBody `json:"errors,omitempty"`
+}
+
+// CodeInternal is the code of an internal error while creating a profile, in both APIs.
+const CodeInternal = "22004"
+
+// Issue is one problem in the OCC dialect: its error code, message and JSON-pointer path.
+type Issue struct {
+	Code, Message, Path string
+}
+
+// Dialect is what differs between the OCC APIs' error bodies: which code a schema problem gets.
+type Dialect struct {
+	// Classify words one problem the request validator found.
+	Classify func(httpserver.Issue) Issue
+}
+
+// Render turns any error of a request into OCC's error model. An apperr.Error's Rule is its
+// OCC error code and its Field the path (such as "/email"). Errors without a code of OCC's own
+// (authentication, routing, media type) carry their HTTP status as the code.
+func (d Dialect) Render(err error, _ string) httpserver.Reply {
+	if status, ok := httpserver.TransportStatus(err); ok {
+		if status == http.StatusBadRequest {
+			return reply(http.StatusBadRequest, []Issue{{Code: "22007", Message: "The request body is not valid JSON."}})
+		}
+		return reply(status, []Issue{{Code: strconv.Itoa(status), Message: http.StatusText(status)}})
+	}
+	var invalid *httpserver.InvalidRequest
+	if errors.As(err, &invalid) {
+		issues := make([]Issue, 0, len(invalid.Issues))
+		for _, is := range invalid.Issues {
+			issues = append(issues, d.Classify(is))
+		}
+		return reply(http.StatusBadRequest, issues)
+	}
+	all := apperr.All(err)
+	if len(all) == 0 {
+		return reply(http.StatusInternalServerError, []Issue{{Code: CodeInternal, Message: "An internal error occurred."}})
+	}
+	var issues []Issue
+	for _, e := range all {
+		status := statusOf(e.Kind)
+		if status != http.StatusBadRequest {
+			if status == http.StatusInternalServerError {
+				return reply(status, []Issue{{Code: CodeInternal, Message: "An internal error occurred."}})
+			}
+			code := e.Rule
+			if code == "" || code == "missing" {
+				code = strconv.Itoa(status)
+			}
+			return reply(status, []Issue{{Code: code, Message: e.Message, Path: e.Field}})
+		}
+		issues = append(issues, Issue{Code: e.Rule, Message: e.Message, Path: e.Field})
+	}
+	return reply(http.StatusBadRequest, issues)
+}
+
+func statusOf(k apperr.Kind) int {
+	switch k {
+	case apperr.KindInvalid, apperr.KindConflict:
+		return http.StatusBadRequest
+	case apperr.KindUnauthenticated:
+		return http.StatusUnauthorized
+	case apperr.KindForbidden:
+		return http.StatusForbidden
+	case apperr.KindNotFound:
+		return http.StatusNotFound
+	}
+	return http.StatusInternalServerError
+}
+
+// reply builds the body: one problem flat, several under errors[] with a summary on top.
+func reply(status int, issues []Issue) httpserver.Reply {
+	st := strconv.Itoa(status)
+	body := ErrorBody{Status: st}
+	if len(issues) == 1 {
+		is := issues[0]
+		body.ErrorCode, body.Message, body.ErrorPath = is.Code, is.Message, is.Path
+	} else {
+		body.Message = fmt.Sprintf("There are %d errors in the request.", len(issues))
+		for _, is := range issues {
+			body.Errors = append(body.Errors, ErrorBody{ErrorCode: is.Code, Message: is.Message, Status: st, ErrorPath: is.Path})
+		}
+	}
+	return httpserver.Reply{Status: status, ContentType: "application/json", Body: body}
+}
+
+// Pointer renders a validator field path ("roles[0]", "a.b") as a JSON pointer ("/roles/0", "/a/b").
+func Pointer(field string) string {
+	if field == "" {
+		return ""
+	}
+	out := make([]byte, 0, len(field)+2)
+	out = append(out, '/')
+	for i := 0; i < len(field); i++ {
+		switch c := field[i]; c {
+		case '.', '[':
+			out = append(out, '/')
+		case ']':
+		default:
+			out = append(out, c)
+		}
+	}
+	return string(out)
+}

@@ -1,0 +1,337 @@
+package occadmin_test
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/provisiond/provisiond/internal/apitest"
+)
+
+type oa struct {
+	*apitest.Server
+	token string
+}
+
+const form = "application/x-www-form-urlencoded"
+
+func login(t *testing.T, s *apitest.Server, key, body string) *apitest.Response {
+	t.Helper()
+	return s.Call(t, "POST", "/ccadmin/v1/login", body, "Content-Type", form, "Authorization", "Bearer "+key)
+}
+
+func start(t *testing.T, dialect string) *oa {
+	t.Helper()
+	s := apitest.Start(t, dialect, apitest.Options{})
+	res := login(t, s, s.Keys["occadmin"], "grant_type=client_credentials")
+	if res.Status != http.StatusOK {
+		t.Fatalf("login: %d %s", res.Status, res.Body)
+	}
+	return &oa{Server: s, token: res.Map(t)["access_token"].(string)}
+}
+
+func (x *oa) call(t *testing.T, method, path string, body any) *apitest.Response {
+	t.Helper()
+	return x.Call(t, method, path, body, "Authorization", "Bearer "+x.token)
+}
+
+func (x *oa) create(t *testing.T, body map[string]any) string {
+	t.Helper()
+	res := x.call(t, "POST", "/ccadmin/v1/adminProfiles/", body)
+	if res.Status != http.StatusOK {
+		t.Fatalf("create %v: %d %s", body, res.Status, res.Body)
+	}
+	return res.Map(t)["id"].(string)
+}
+
+func profile(email string) map[string]any {
+	return map[string]any{"firstName": "Amber", "lastName": "Admin", "roles": []string{"adminRole"}, "active": true, "email": email}
+}
+
+// codes lists the (errorCode, o:errorPath) pairs of an OCC error body, flat or under errors[].
+func codes(t *testing.T, res *apitest.Response) []string {
+	t.Helper()
+	m := res.Map(t)
+	var out []string
+	add := func(e map[string]any) {
+		out = append(out, fmt.Sprintf("%v %v", e["errorCode"], e["o:errorPath"]))
+		if st, _ := e["status"].(string); st != fmt.Sprint(res.Status) {
+			t.Errorf("status %q in the body, %d on the wire", st, res.Status)
+		}
+	}
+	if list, ok := m["errors"].([]any); ok {
+		for _, e := range list {
+			add(e.(map[string]any))
+		}
+	} else {
+		add(m)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestSeedExample(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		for _, path := range []string{"/ccadmin/v1/adminProfiles/", "/ccadmin/v1/adminProfiles"} {
+			email := "amber@example.com"
+			if path == "/ccadmin/v1/adminProfiles" {
+				email = "amber2@example.com"
+			}
+			res := x.call(t, "POST", path, profile(email))
+			if res.Status != http.StatusOK {
+				t.Fatalf("POST %s: %d %s, want 200", path, res.Status, res.Body)
+			}
+			id, _ := res.Map(t)["id"].(string)
+			if !regexp.MustCompile(`^iuser[0-9]+$`).MatchString(id) || len(res.Map(t)) != 1 {
+				t.Fatalf("POST %s answered %s, want only an iuser id", path, res.Body)
+			}
+			got := x.call(t, "GET", "/ccadmin/v1/adminProfiles/"+id, nil).Map(t)
+			want := map[string]any{"id": id, "repositoryId": id, "email": email, "firstName": "Amber", "lastName": "Admin", "active": true,
+				"roles": []any{map[string]any{"repositoryId": "adminRole", "name": "Administrator"}}, "registrationDate": "2026-01-02T03:04:05Z"}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("GET %s = %v, want %v", id, got, want)
+			}
+		}
+	})
+}
+
+func TestErrorCodes(t *testing.T) {
+	with := func(change func(map[string]any)) map[string]any {
+		p := profile("code@example.com")
+		change(p)
+		return p
+	}
+	cases := []struct {
+		name string
+		body any
+		want []string
+	}{
+		{"email missing", with(func(p map[string]any) { delete(p, "email") }), []string{"22003 /email"}},
+		{"email empty", with(func(p map[string]any) { p["email"] = "" }), []string{"22003 /email"}},
+		{"email null", with(func(p map[string]any) { p["email"] = nil }), []string{"22003 /email"}},
+		{"email invalid", with(func(p map[string]any) { p["email"] = "not-an-email" }), []string{"23006 /email"}},
+		{"email duplicate", with(func(p map[string]any) { p["email"] = "TAKEN@example.com" }), []string{"22006 /email"}},
+		{"first name missing", with(func(p map[string]any) { delete(p, "firstName") }), []string{"22007 /firstName"}},
+		{"active a string", with(func(p map[string]any) { p["active"] = "yes" }), []string{"22007 /active"}},
+		{"malformed JSON", `{"email":`, []string{"22007 <nil>"}},
+		{"roles missing", with(func(p map[string]any) { delete(p, "roles") }), []string{"89002 /roles"}},
+		{"roles empty", with(func(p map[string]any) { p["roles"] = []string{} }), []string{"89002 /roles"}},
+		{"roles null", with(func(p map[string]any) { p["roles"] = nil }), []string{"89002 /roles"}},
+		{"role unknown", with(func(p map[string]any) { p["roles"] = []string{"adminRole", "bogusRole", "otherRole"} }), []string{"89001 /roles/1", "89001 /roles/2"}},
+		{"no privilege", with(func(p map[string]any) { p["roles"] = []string{"noPrivilegesRole"} }), []string{"89012 /roles"}},
+		{"password empty", with(func(p map[string]any) { p["password"] = "" }), []string{"22005 /password"}},
+		{"several problems", map[string]any{"email": "bad", "lastName": 5, "roles": []string{}}, []string{"22007 /firstName", "22007 /lastName", "23006 /email", "89002 /roles"}},
+	}
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		x.create(t, profile("taken@example.com"))
+		for _, c := range cases {
+			res := x.call(t, "POST", "/ccadmin/v1/adminProfiles/", c.body)
+			if res.Status != http.StatusBadRequest {
+				t.Errorf("%s: %d %s, want 400", c.name, res.Status, res.Body)
+				continue
+			}
+			if got := codes(t, res); strings.Join(got, ",") != strings.Join(c.want, ",") {
+				t.Errorf("%s: codes %v, want %v; body %s", c.name, got, c.want, res.Body)
+			}
+		}
+		// A profile with a password is created (22005 only for an empty one).
+		x.create(t, with(func(p map[string]any) { p["email"] = "withpw@example.com"; p["password"] = "secret-password" }))
+	})
+}
+
+func TestLoginFlows(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		s := apitest.Start(t, dialect, apitest.Options{})
+		key := s.Keys["occadmin"]
+		for _, c := range []struct {
+			name, key, body string
+			status          int
+			code            string
+		}{
+			{"wrong grant type", key, "grant_type=password", 400, "22007"},
+			{"no grant type", key, "scope=x", 400, "22007"},
+			{"wrong key", "not-a-key-of-this-server", "grant_type=client_credentials", 401, "401"},
+			{"key of another API", s.Keys["xcart"], "grant_type=client_credentials", 401, "401"},
+		} {
+			res := login(t, s, c.key, c.body)
+			if res.Status != c.status || res.Map(t)["errorCode"] != c.code {
+				t.Errorf("login %s: %d %s, want %d with errorCode %s", c.name, res.Status, res.Body, c.status, c.code)
+			}
+		}
+		if res := s.Call(t, "POST", "/ccadmin/v1/login", "grant_type=client_credentials", "Content-Type", form); res.Status != 401 {
+			t.Errorf("login without a key: %d, want 401", res.Status)
+		}
+		if res := s.Call(t, "POST", "/ccadmin/v1/login", `{"grant_type":"client_credentials"}`, "Authorization", "Bearer "+key); res.Status != 415 {
+			t.Errorf("login with a JSON body: %d %s, want 415", res.Status, res.Body)
+		}
+
+		res := login(t, s, key, "grant_type=client_credentials")
+		tok := res.Map(t)
+		if res.Status != 200 || tok["token_type"] != "bearer" || tok["expires_in"] != 300.0 {
+			t.Fatalf("login: %d %s", res.Status, res.Body)
+		}
+		access := tok["access_token"].(string)
+		get := func(token string) int {
+			return s.Call(t, "GET", "/ccadmin/v1/adminRoles", nil, "Authorization", "Bearer "+token).Status
+		}
+		if st := get(access); st != 200 {
+			t.Errorf("GET with the access token: %d", st)
+		}
+		if st := get(key); st != 401 {
+			t.Errorf("the application key used as an access token: %d, want 401", st)
+		}
+		if st := s.Call(t, "GET", "/ccadmin/v1/adminRoles", nil).Status; st != 401 {
+			t.Errorf("no token: %d, want 401", st)
+		}
+
+		// The xcart API refuses an occadmin token, and occadmin an xcart JWT.
+		if st := s.Call(t, "GET", "/api/profiles", nil, "Authorization", "Bearer "+access).Status; st != 401 {
+			t.Errorf("occadmin token on xcart: %d, want 401", st)
+		}
+		s.Call(t, "POST", "/api/profiles", map[string]any{"login": "x@example.com", "password": "x-password", "access_level": 100}, "X-Auth-Token", s.Keys["xcart"])
+		xjwt := s.Call(t, "POST", "/api-login/check", map[string]any{"username": "x@example.com", "password": "x-password"}).Map(t)["token"].(string)
+		if st := get(xjwt); st != 401 {
+			t.Errorf("xcart JWT on occadmin: %d, want 401", st)
+		}
+
+		// Refresh renews a valid token; tokens expire after 5 minutes.
+		s.Clock.Advance(4 * time.Minute)
+		res = s.Call(t, "POST", "/ccadmin/v1/refresh", nil, "Authorization", "Bearer "+access)
+		if res.Status != 200 {
+			t.Fatalf("refresh: %d %s", res.Status, res.Body)
+		}
+		fresh := res.Map(t)["access_token"].(string)
+		s.Clock.Advance(2 * time.Minute)
+		if st := get(access); st != 401 {
+			t.Errorf("token after 6 minutes: %d, want 401", st)
+		}
+		if st := s.Call(t, "POST", "/ccadmin/v1/refresh", nil, "Authorization", "Bearer "+access).Status; st != 401 {
+			t.Errorf("refresh of an expired token: %d, want 401", st)
+		}
+		if st := get(fresh); st != 200 {
+			t.Errorf("refreshed token 2 minutes later: %d, want 200", st)
+		}
+	})
+}
+
+func TestUpdateAndRoles(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		id := x.create(t, profile("upd@example.com"))
+		res := x.call(t, "PUT", "/ccadmin/v1/adminProfiles/"+id, map[string]any{"active": false, "roles": []string{"adminRole", "catalogRole"}})
+		got := res.Map(t)
+		if res.Status != 200 || got["active"] != false || got["firstName"] != "Amber" || len(got["roles"].([]any)) != 2 {
+			t.Errorf("PUT: %d %s", res.Status, res.Body)
+		}
+		if res := x.call(t, "PUT", "/ccadmin/v1/adminProfiles/"+id, map[string]any{"roles": []string{"nope"}}); res.Status != 400 || codes(t, res)[0] != "89001 /roles/0" {
+			t.Errorf("PUT unknown role: %d %s", res.Status, res.Body)
+		}
+		x.create(t, profile("other@example.com"))
+		if res := x.call(t, "PUT", "/ccadmin/v1/adminProfiles/"+id, map[string]any{"email": "OTHER@example.com"}); res.Status != 400 || codes(t, res)[0] != "22006 /email" {
+			t.Errorf("PUT to a taken email: %d %s", res.Status, res.Body)
+		}
+		for _, bad := range []string{"iuser999999", "user1", "iuser", "iuser-1", "1"} {
+			if res := x.call(t, "GET", "/ccadmin/v1/adminProfiles/"+bad, nil); res.Status != 404 {
+				t.Errorf("GET %s: %d, want 404", bad, res.Status)
+			}
+		}
+		if res := x.call(t, "PUT", "/ccadmin/v1/adminProfiles/iuser999999", map[string]any{"active": true}); res.Status != 404 {
+			t.Errorf("PUT unknown: %d, want 404", res.Status)
+		}
+		roles := x.call(t, "GET", "/ccadmin/v1/adminRoles", nil)
+		if !strings.Contains(string(roles.Body), `"repositoryId":"adminRole"`) || !strings.Contains(string(roles.Body), `"privileges":[]`) {
+			t.Errorf("adminRoles: %s", roles.Body)
+		}
+	})
+}
+
+func TestListFilterSortPaging(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		people := []struct{ first, last, email string }{
+			{"Amber", "Admin", "amber@example.com"}, {"Bob", "Builder", "bob@example.org"},
+			{"Carol", "Admin", "carol@example.com"}, {"Dave", "Daring", "dave@example.com"},
+		}
+		ids := map[string]string{}
+		for _, p := range people {
+			ids[p.first] = x.create(t, map[string]any{"firstName": p.first, "lastName": p.last, "email": p.email, "roles": []string{"adminRole"}})
+		}
+		x.call(t, "PUT", "/ccadmin/v1/adminProfiles/"+ids["Dave"], map[string]any{"active": false})
+		names := func(res *apitest.Response) string {
+			var out []string
+			for _, it := range res.Map(t)["items"].([]any) {
+				out = append(out, it.(map[string]any)["firstName"].(string))
+			}
+			return strings.Join(out, ",")
+		}
+		for _, c := range []struct{ query, want string }{
+			{"", "Amber,Bob,Carol,Dave"},
+			{`q=lastName eq "admin"`, "Amber,Carol"},
+			{`q=email co ".ORG"`, "Bob"},
+			{`q=firstName sw "c" or firstName sw "d"`, "Carol,Dave"},
+			{`q=active eq false`, "Dave"},
+			{`q=(lastName eq "Admin" or lastName eq "Daring") and active eq true`, "Amber,Carol"},
+			{"sort=firstName:desc", "Dave,Carol,Bob,Amber"},
+			{"sort=email:asc&limit=2&offset=1", "Bob,Carol"},
+			{"limit=0", ""},
+		} {
+			q := strings.ReplaceAll(strings.ReplaceAll(c.query, " ", "%20"), `"`, "%22")
+			res := x.call(t, "GET", "/ccadmin/v1/adminProfiles?"+q, nil)
+			if res.Status != 200 || names(res) != c.want {
+				t.Errorf("list ?%s: %d %q, want %q (%s)", c.query, res.Status, names(res), c.want, res.Body)
+			}
+		}
+		res := x.call(t, "GET", "/ccadmin/v1/adminProfiles?limit=1&sort=email:desc", nil).Map(t)
+		if res["total"] != 4.0 || res["totalResults"] != 4.0 || res["limit"] != 1.0 || fmt.Sprint(res["sort"]) != "[map[order:desc property:email]]" {
+			t.Errorf("list metadata: %v", res)
+		}
+		for _, bad := range []string{`q=email%20gt%20%22a%22`, `q=email`, `q=(email%20eq%20%22a%22`, `q=password%20eq%20%22x%22`, `sort=password:asc`, `sort=email`, `limit=-1`, `limit=251`} {
+			res := x.call(t, "GET", "/ccadmin/v1/adminProfiles?"+bad, nil)
+			if res.Status != 400 || res.Map(t)["errorCode"] != "22007" {
+				t.Errorf("list ?%s: %d %s, want 400 22007", bad, res.Status, res.Body)
+			}
+		}
+	})
+}
+
+func TestConcurrentCreatesOfOneEmail(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		const n = 50
+		results := make([]*apitest.Response, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				email := "race@example.com"
+				if i%2 == 1 {
+					email = "Race@Example.com"
+				}
+				results[i] = x.call(t, "POST", "/ccadmin/v1/adminProfiles/", profile(email))
+			})
+		}
+		wg.Wait()
+		ok, dup := 0, 0
+		for _, r := range results {
+			switch {
+			case r.Status == 200:
+				ok++
+			case r.Status == 400 && r.Map(t)["errorCode"] == "22006":
+				dup++
+			default:
+				t.Errorf("unexpected answer %d %s", r.Status, r.Body)
+			}
+		}
+		var rows int64
+		x.DB.Table("occadmin_profiles").Where("email_key = ?", "race@example.com").Count(&rows)
+		if ok != 1 || dup != n-1 || rows != 1 {
+			t.Errorf("%d created, %d duplicates, %d rows; want 1, %d, 1", ok, dup, rows, n-1)
+		}
+	})
+}

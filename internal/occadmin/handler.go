@@ -1,0 +1,193 @@
+package occadmin
+
+import (
+	"context"
+	"fmt"
+
+	gen "github.com/provisiond/provisiond/gen/occadmin"
+	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/httpserver"
+	"github.com/provisiond/provisiond/internal/occ"
+)
+
+// Handler implements the generated strict server over the service.
+type Handler struct{ svc *Service }
+
+var _ gen.StrictServerInterface = (*Handler)(nil)
+
+// NewHandler returns a Handler over svc.
+func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
+
+// subject is the caller the authentication function recorded.
+func subject(ctx context.Context) (string, error) {
+	s, ok := httpserver.Principal(ctx).(string)
+	if !ok || s == "" {
+		return "", apperr.Internal(fmt.Errorf("occadmin: no authenticated caller"))
+	}
+	return s, nil
+}
+
+func token(t occ.Token) gen.AccessToken {
+	return gen.AccessToken{AccessToken: t.AccessToken, TokenType: gen.AccessTokenTokenType(t.TokenType), ExpiresIn: t.ExpiresIn}
+}
+
+// Login implements POST /ccadmin/v1/login.
+func (h *Handler) Login(ctx context.Context, _ gen.LoginRequestObject) (gen.LoginResponseObject, error) {
+	sub, err := subject(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := h.svc.Login(sub)
+	if err != nil {
+		return nil, err
+	}
+	return gen.Login200JSONResponse(token(t)), nil
+}
+
+// Refresh implements POST /ccadmin/v1/refresh.
+func (h *Handler) Refresh(ctx context.Context, _ gen.RefreshRequestObject) (gen.RefreshResponseObject, error) {
+	sub, err := subject(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := h.svc.Refresh(sub)
+	if err != nil {
+		return nil, err
+	}
+	return gen.Refresh200JSONResponse(token(t)), nil
+}
+
+func (h *Handler) create(ctx context.Context, b *gen.AdminProfileCreate) (gen.AdminProfileCreated, error) {
+	p := AdminProfile{Email: string(b.Email), FirstName: b.FirstName, LastName: b.LastName, Active: true, Roles: b.Roles}
+	if b.Active != nil {
+		p.Active = *b.Active
+	}
+	created, err := h.svc.Create(ctx, p, b.Password)
+	if err != nil {
+		return gen.AdminProfileCreated{}, err
+	}
+	return gen.AdminProfileCreated{Id: formatID(created.ID)}, nil
+}
+
+// CreateAdminProfile implements POST /ccadmin/v1/adminProfiles/.
+func (h *Handler) CreateAdminProfile(ctx context.Context, req gen.CreateAdminProfileRequestObject) (gen.CreateAdminProfileResponseObject, error) {
+	out, err := h.create(ctx, req.Body)
+	if err != nil {
+		return nil, err
+	}
+	return gen.CreateAdminProfile200JSONResponse{AdminProfileCreatedJSONResponse: gen.AdminProfileCreatedJSONResponse(out)}, nil
+}
+
+// CreateAdminProfileWithoutSlash implements POST /ccadmin/v1/adminProfiles.
+func (h *Handler) CreateAdminProfileWithoutSlash(ctx context.Context, req gen.CreateAdminProfileWithoutSlashRequestObject) (gen.CreateAdminProfileWithoutSlashResponseObject, error) {
+	out, err := h.create(ctx, req.Body)
+	if err != nil {
+		return nil, err
+	}
+	return gen.CreateAdminProfileWithoutSlash200JSONResponse{AdminProfileCreatedJSONResponse: gen.AdminProfileCreatedJSONResponse(out)}, nil
+}
+
+// GetAdminProfile implements GET /ccadmin/v1/adminProfiles/{id}.
+func (h *Handler) GetAdminProfile(ctx context.Context, req gen.GetAdminProfileRequestObject) (gen.GetAdminProfileResponseObject, error) {
+	p, err := h.svc.Get(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	out, err := h.toAPI(ctx, []AdminProfile{p})
+	if err != nil {
+		return nil, err
+	}
+	return gen.GetAdminProfile200JSONResponse{AdminProfileJSONResponse: gen.AdminProfileJSONResponse(out[0])}, nil
+}
+
+// UpdateAdminProfile implements PUT /ccadmin/v1/adminProfiles/{id}.
+func (h *Handler) UpdateAdminProfile(ctx context.Context, req gen.UpdateAdminProfileRequestObject) (gen.UpdateAdminProfileResponseObject, error) {
+	b := req.Body
+	p, err := h.svc.Update(ctx, req.Id, func(p *AdminProfile) {
+		if b.Email != nil {
+			p.Email = string(*b.Email)
+		}
+		setIf(&p.FirstName, b.FirstName)
+		setIf(&p.LastName, b.LastName)
+		setIf(&p.Active, b.Active)
+		setIf(&p.Roles, b.Roles)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out, err := h.toAPI(ctx, []AdminProfile{p})
+	if err != nil {
+		return nil, err
+	}
+	return gen.UpdateAdminProfile200JSONResponse{AdminProfileJSONResponse: gen.AdminProfileJSONResponse(out[0])}, nil
+}
+
+// ListAdminProfiles implements GET /ccadmin/v1/adminProfiles.
+func (h *Handler) ListAdminProfiles(ctx context.Context, req gen.ListAdminProfilesRequestObject) (gen.ListAdminProfilesResponseObject, error) {
+	lp := ListParams{Limit: MaxLimit}
+	setIf(&lp.Limit, req.Params.Limit)
+	setIf(&lp.Offset, req.Params.Offset)
+	setIf(&lp.Sort, req.Params.Sort)
+	setIf(&lp.Filter, req.Params.Q)
+	page, err := h.svc.List(ctx, lp)
+	if err != nil {
+		return nil, err
+	}
+	items, err := h.toAPI(ctx, page.Items)
+	if err != nil {
+		return nil, err
+	}
+	out := gen.ListAdminProfiles200JSONResponse{Items: items, Limit: page.Limit, Offset: page.Offset, Total: page.Total, TotalResults: page.Total}
+	if page.SortProperty != "" {
+		order := gen.Asc
+		if page.SortDesc {
+			order = gen.Desc
+		}
+		out.Sort = &[]gen.SortOrder{{Property: page.SortProperty, Order: order}}
+	}
+	return out, nil
+}
+
+// ListAdminRoles implements GET /ccadmin/v1/adminRoles.
+func (h *Handler) ListAdminRoles(ctx context.Context, _ gen.ListAdminRolesRequestObject) (gen.ListAdminRolesResponseObject, error) {
+	roles, err := h.svc.Roles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := gen.ListAdminRoles200JSONResponse{Items: make([]gen.AdminRole, len(roles))}
+	for i, r := range roles {
+		out.Items[i] = gen.AdminRole{RepositoryId: r.ID, Name: r.Name, Privileges: r.Privileges}
+	}
+	return out, nil
+}
+
+// toAPI renders profiles with their roles' names.
+func (h *Handler) toAPI(ctx context.Context, ps []AdminProfile) ([]gen.AdminProfile, error) {
+	roles, err := h.svc.Roles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[string]string, len(roles))
+	for _, r := range roles {
+		names[r.ID] = r.Name
+	}
+	out := make([]gen.AdminProfile, len(ps))
+	for i, p := range ps {
+		refs := make([]gen.RoleRef, len(p.Roles))
+		for j, id := range p.Roles {
+			refs[j] = gen.RoleRef{RepositoryId: id, Name: names[id]}
+		}
+		id := formatID(p.ID)
+		out[i] = gen.AdminProfile{
+			Id: id, RepositoryId: id, Email: p.Email, FirstName: p.FirstName, LastName: p.LastName,
+			Active: p.Active, Roles: refs, RegistrationDate: p.RegistrationDate,
+		}
+	}
+	return out, nil
+}
+
+func setIf[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}

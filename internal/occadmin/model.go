@@ -1,0 +1,61 @@
+package occadmin
+
+import (
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/provisiond/provisiond/internal/store"
+)
+
+// profileRow is an admin profile as stored; EmailKey is the lower-cased email, unique.
+type profileRow struct {
+	ID               int64 `gorm:"primaryKey"`
+	Email            string
+	EmailKey         string
+	FirstName        string
+	LastName         string
+	Active           bool
+	Roles            []string `gorm:"serializer:json"`
+	PasswordHash     *string
+	RegistrationDate time.Time
+}
+
+func (profileRow) TableName() string { return "occadmin_profiles" }
+
+type roleRow struct {
+	ID         string `gorm:"primaryKey"`
+	Name       string
+	Privileges []string `gorm:"serializer:json"`
+}
+
+func (roleRow) TableName() string { return "occadmin_roles" }
+
+// Migrations create the OCC admin tables from frozen structs.
+func Migrations() []store.Migration {
+	type profileV1 struct {
+		ID               int64  `gorm:"primaryKey"`
+		Email            string `gorm:"not null"`
+		EmailKey         string `gorm:"not null;uniqueIndex:idx_occadmin_profiles_email_key"`
+		FirstName        string `gorm:"not null"`
+		LastName         string `gorm:"not null"`
+		Active           bool   `gorm:"not null"`
+		Roles            string `gorm:"not null"`
+		PasswordHash     *string
+		RegistrationDate time.Time `gorm:"not null"`
+	}
+	type roleV1 struct {
+		ID         string `gorm:"primaryKey"`
+		Name       string `gorm:"not null"`
+		Privileges string `gorm:"not null"`
+	}
+	return []store.Migration{{
+		ID: "0201_occadmin_profiles",
+		Up: func(tx *gorm.DB) error {
+			if err := tx.Table("occadmin_profiles").Migrator().CreateTable(&profileV1{}); err != nil {
+				return err
+			}
+			return tx.Table("occadmin_roles").Migrator().CreateTable(&roleV1{})
+		},
+	}}
+}

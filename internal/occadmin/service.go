@@ -1,0 +1,241 @@
+// Package occadmin serves Oracle Commerce Cloud's admin API for admin profiles (seed 002): log in
+// with an application key, create, list, read and change admin profiles, list admin roles, all
+// with OCC's error model.
+package occadmin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/occ"
+	"github.com/provisiond/provisiond/internal/password"
+)
+
+// Name is the API's short name.
+const Name = "occadmin"
+
+// OCC's error codes of the admin profile operations.
+const (
+	CodeEmailMissing  = "22003"
+	CodePasswordEmpty = "22005"
+	CodeProfileExists = "22006"
+	CodeInvalidInput  = "22007"
+	CodeEmailInvalid  = "23006"
+	CodeRoleUnknown   = "89001"
+	CodeRolesMissing  = "89002"
+	CodeNoPrivilege   = "89012"
+)
+
+// MaxLimit caps a list page.
+const MaxLimit = 250
+
+// idPrefix starts every admin profile id, as in OCC.
+const idPrefix = "iuser"
+
+func formatID(id int64) string { return idPrefix + strconv.FormatInt(id, 10) }
+
+// parseID reads an "iuser<n>" id; ok is false for anything else.
+func parseID(s string) (int64, bool) {
+	n, err := strconv.ParseInt(strings.TrimPrefix(s, idPrefix), 10, 64)
+	return n, err == nil && strings.HasPrefix(s, idPrefix) && n > 0
+}
+
+// AdminProfile is an administrator of the Commerce Cloud back office.
+type AdminProfile struct {
+	ID               int64
+	Email            string
+	FirstName        string
+	LastName         string
+	Active           bool
+	Roles            []string // role ids
+	PasswordHash     string
+	RegistrationDate time.Time
+}
+
+// Role is an admin role with the privileges it grants.
+type Role struct {
+	ID         string
+	Name       string
+	Privileges []string
+}
+
+// ListQuery selects a page of profiles: Where and Args are a SQL condition, Order a SQL order.
+type ListQuery struct {
+	Where         string
+	Args          []any
+	Order         string
+	Offset, Limit int
+}
+
+// Store is what the service needs from persistence.
+type Store interface {
+	Create(ctx context.Context, p *AdminProfile) error
+	Get(ctx context.Context, id int64) (AdminProfile, error)
+	Update(ctx context.Context, p AdminProfile) error
+	List(ctx context.Context, q ListQuery) ([]AdminProfile, int64, error)
+	Roles(ctx context.Context) ([]Role, error)
+}
+
+// Service applies OCC's rules for admin profiles that the schema cannot express.
+type Service struct {
+	store  Store
+	hasher *password.Hasher
+	tokens *occ.Tokens
+	now    func() time.Time
+}
+
+// NewService returns a Service.
+func NewService(store Store, hasher *password.Hasher, tokens *occ.Tokens, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, hasher: hasher, tokens: tokens, now: now}
+}
+
+// Login issues an access token to the holder of application key credentialID.
+func (s *Service) Login(credentialID string) (occ.Token, error) { return s.tokens.Issue(credentialID) }
+
+// Refresh issues a fresh access token to the subject of a valid one.
+func (s *Service) Refresh(subject string) (occ.Token, error) { return s.tokens.Issue(subject) }
+
+// Authorize checks an access token and returns its subject.
+func (s *Service) Authorize(token string) (string, error) { return s.tokens.Check(token) }
+
+// Create stores a new admin profile; password, when not nil, becomes its password.
+func (s *Service) Create(ctx context.Context, p AdminProfile, pw *string) (AdminProfile, error) {
+	if err := s.checkRoles(ctx, p.Roles); err != nil {
+		return AdminProfile{}, err
+	}
+	if pw != nil {
+		h, err := s.hasher.Hash(ctx, *pw)
+		if err != nil {
+			return AdminProfile{}, apperr.Unavailable(err)
+		}
+		p.PasswordHash = h
+	}
+	p.RegistrationDate = s.now().UTC().Truncate(time.Second)
+	if err := s.store.Create(ctx, &p); err != nil {
+		return AdminProfile{}, err
+	}
+	return p, nil
+}
+
+// Get reads an admin profile by its "iuser…" id.
+func (s *Service) Get(ctx context.Context, id string) (AdminProfile, error) {
+	n, ok := parseID(id)
+	if !ok {
+		return AdminProfile{}, apperr.NotFound(fmt.Sprintf("No admin profile has the id %s.", id))
+	}
+	return s.store.Get(ctx, n)
+}
+
+// Update applies change to the stored profile id.
+func (s *Service) Update(ctx context.Context, id string, change func(*AdminProfile)) (AdminProfile, error) {
+	p, err := s.Get(ctx, id)
+	if err != nil {
+		return AdminProfile{}, err
+	}
+	change(&p)
+	if err := s.checkRoles(ctx, p.Roles); err != nil {
+		return AdminProfile{}, err
+	}
+	if err := s.store.Update(ctx, p); err != nil {
+		return AdminProfile{}, err
+	}
+	return p, nil
+}
+
+// Roles reads every admin role.
+func (s *Service) Roles(ctx context.Context) ([]Role, error) { return s.store.Roles(ctx) }
+
+// checkRoles reports every role id that names no role (89001), and, when all exist, roles none
+// of which carries a privilege (89012).
+func (s *Service) checkRoles(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return apperr.Invalid("/roles", CodeRolesMissing, "The roles are missing or empty.")
+	}
+	roles, err := s.store.Roles(ctx)
+	if err != nil {
+		return err
+	}
+	known := make(map[string]Role, len(roles))
+	for _, r := range roles {
+		known[r.ID] = r
+	}
+	var errs []error
+	privileged := false
+	for i, id := range ids {
+		r, ok := known[id]
+		if !ok {
+			errs = append(errs, apperr.Invalid(fmt.Sprintf("/roles/%d", i), CodeRoleUnknown, fmt.Sprintf("The role %s does not exist.", id)))
+			continue
+		}
+		privileged = privileged || len(r.Privileges) > 0
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	if !privileged {
+		return apperr.Invalid("/roles", CodeNoPrivilege, "None of the roles carries a privilege.")
+	}
+	return nil
+}
+
+// ListParams are the list operation's query parameters.
+type ListParams struct {
+	Limit, Offset int
+	Sort          string // "property:asc|desc", or ""
+	Filter        string // SCIM, or ""
+}
+
+// Page is one page of profiles.
+type Page struct {
+	Items                []AdminProfile
+	Limit, Offset, Total int
+	SortProperty         string
+	SortDesc             bool
+}
+
+var filterColumns = map[string]occ.Column{
+	"email":     occ.StringColumn("email_key"),
+	"firstName": occ.StringColumn("first_name"),
+	"lastName":  occ.StringColumn("last_name"),
+	"active":    occ.BoolColumn("active"),
+}
+
+var sortColumns = map[string]string{
+	"id": "id", "email": "email_key", "firstName": "first_name", "lastName": "last_name",
+	"active": "active", "registrationDate": "registration_date",
+}
+
+// List reads one page of the profiles the filter selects, in the requested order.
+func (s *Service) List(ctx context.Context, lp ListParams) (Page, error) {
+	q := ListQuery{Offset: lp.Offset, Limit: min(lp.Limit, MaxLimit)}
+	page := Page{Limit: q.Limit, Offset: q.Offset}
+	if lp.Filter != "" {
+		where, args, err := occ.Where(lp.Filter, filterColumns)
+		if err != nil {
+			return Page{}, err
+		}
+		q.Where, q.Args = where, args
+	}
+	if lp.Sort != "" {
+		prop, dir, col, err := occ.Sort(lp.Sort, sortColumns)
+		if err != nil {
+			return Page{}, err
+		}
+		q.Order = col + " " + dir
+		page.SortProperty, page.SortDesc = prop, dir == "desc"
+	}
+	items, total, err := s.store.List(ctx, q)
+	if err != nil {
+		return Page{}, err
+	}
+	page.Items, page.Total = items, int(total)
+	return page, nil
+}

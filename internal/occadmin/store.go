@@ -1,0 +1,154 @@
+package occadmin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/provisiond/provisiond/internal/apperr"
+)
+
+// DBStore keeps admin profiles and admin roles in the database.
+type DBStore struct{ db *gorm.DB }
+
+// NewStore returns a DBStore over db.
+func NewStore(db *gorm.DB) *DBStore { return &DBStore{db: db} }
+
+var errEmailTaken = apperr.Conflict("/email", CodeProfileExists, "A profile with this email already exists.")
+
+func notFound(id int64) error {
+	return apperr.NotFound(fmt.Sprintf("No admin profile has the id %s.", formatID(id)))
+}
+
+// Create inserts p and sets its ID.
+func (s *DBStore) Create(ctx context.Context, p *AdminProfile) error {
+	row := toRow(p)
+	err := s.db.WithContext(ctx).Create(&row).Error
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return errEmailTaken
+	}
+	if err != nil {
+		return apperr.Internal(fmt.Errorf("insert admin profile: %w", err))
+	}
+	p.ID = row.ID
+	return nil
+}
+
+// Get reads the profile with id.
+func (s *DBStore) Get(ctx context.Context, id int64) (AdminProfile, error) {
+	var row profileRow
+	err := s.db.WithContext(ctx).Take(&row, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return AdminProfile{}, notFound(id)
+	}
+	if err != nil {
+		return AdminProfile{}, apperr.Internal(fmt.Errorf("read admin profile: %w", err))
+	}
+	return row.profile(), nil
+}
+
+// Update writes every field of p over the stored profile.
+func (s *DBStore) Update(ctx context.Context, p AdminProfile) error {
+	row := toRow(&p)
+	res := s.db.WithContext(ctx).Model(&profileRow{ID: row.ID}).Select("*").Omit("id", "registration_date").Updates(&row)
+	if errors.Is(res.Error, gorm.ErrDuplicatedKey) {
+		return errEmailTaken
+	}
+	if res.Error != nil {
+		return apperr.Internal(fmt.Errorf("update admin profile: %w", res.Error))
+	}
+	if res.RowsAffected == 0 {
+		return notFound(p.ID)
+	}
+	return nil
+}
+
+// List reads the profiles q selects, one page, and how many it selects in all.
+func (s *DBStore) List(ctx context.Context, q ListQuery) ([]AdminProfile, int64, error) {
+	tx := s.db.WithContext(ctx).Model(&profileRow{})
+	if q.Where != "" {
+		tx = tx.Where(q.Where, q.Args...)
+	}
+	var total int64
+	if err := tx.Count(&total).Error; err != nil {
+		return nil, 0, apperr.Internal(fmt.Errorf("count admin profiles: %w", err))
+	}
+	var rows []profileRow
+	order := q.Order
+	if order == "" {
+		order = "id"
+	} else {
+		order += ", id"
+	}
+	if err := tx.Order(order).Offset(q.Offset).Limit(q.Limit).Find(&rows).Error; err != nil {
+		return nil, 0, apperr.Internal(fmt.Errorf("list admin profiles: %w", err))
+	}
+	out := make([]AdminProfile, len(rows))
+	for i, r := range rows {
+		out[i] = r.profile()
+	}
+	return out, total, nil
+}
+
+// Roles reads every admin role, by id.
+func (s *DBStore) Roles(ctx context.Context) ([]Role, error) {
+	var rows []roleRow
+	if err := s.db.WithContext(ctx).Order("id").Find(&rows).Error; err != nil {
+		return nil, apperr.Internal(fmt.Errorf("list admin roles: %w", err))
+	}
+	out := make([]Role, len(rows))
+	for i, r := range rows {
+		out[i] = Role{ID: r.ID, Name: r.Name, Privileges: orEmpty(r.Privileges)}
+	}
+	return out, nil
+}
+
+// LoadRoles stores roles; with overwrite an existing id takes the new name and privileges.
+func (s *DBStore) LoadRoles(ctx context.Context, roles []Role, overwrite bool) error {
+	onConflict := clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoNothing: true}
+	if overwrite {
+		onConflict = clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoUpdates: clause.AssignmentColumns([]string{"name", "privileges"})}
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for _, r := range roles {
+			row := roleRow{ID: r.ID, Name: r.Name, Privileges: orEmpty(r.Privileges)}
+			if err := tx.Clauses(onConflict).Create(&row).Error; err != nil {
+				return fmt.Errorf("admin role %s: %w", r.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+func toRow(p *AdminProfile) profileRow {
+	var hash *string
+	if p.PasswordHash != "" {
+		hash = &p.PasswordHash
+	}
+	return profileRow{
+		ID: p.ID, Email: p.Email, EmailKey: strings.ToLower(p.Email), FirstName: p.FirstName, LastName: p.LastName,
+		Active: p.Active, Roles: orEmpty(p.Roles), PasswordHash: hash, RegistrationDate: p.RegistrationDate,
+	}
+}
+
+func (r profileRow) profile() AdminProfile {
+	p := AdminProfile{
+		ID: r.ID, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName, Active: r.Active,
+		Roles: orEmpty(r.Roles), RegistrationDate: r.RegistrationDate.UTC(),
+	}
+	if r.PasswordHash != nil {
+		p.PasswordHash = *r.PasswordHash
+	}
+	return p
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
