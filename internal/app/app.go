@@ -25,6 +25,7 @@ import (
 	"github.com/provisiond/provisiond/internal/httpserver"
 	"github.com/provisiond/provisiond/internal/occ"
 	"github.com/provisiond/provisiond/internal/occadmin"
+	"github.com/provisiond/provisiond/internal/occstore"
 	"github.com/provisiond/provisiond/internal/password"
 	"github.com/provisiond/provisiond/internal/store"
 	"github.com/provisiond/provisiond/internal/xcart"
@@ -32,7 +33,7 @@ import (
 
 // Migrations is the whole schema history, in order.
 func Migrations() []store.Migration {
-	return slices.Concat(credential.Migrations(), xcart.Migrations(), occadmin.Migrations())
+	return slices.Concat(credential.Migrations(), xcart.Migrations(), occadmin.Migrations(), occstore.Migrations())
 }
 
 // NewLogger builds the process logger: JSON or text on w, every line of a request carrying its id.
@@ -118,6 +119,12 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 		return nil, err
 	}
 
+	ssvc := occstore.NewService(occstore.NewStore(db), deps.Hasher, occ.NewTokens(occstore.Name, occSigner), deps.Now)
+	sapi, err := occstore.NewAPI(ssvc)
+	if err != nil {
+		return nil, err
+	}
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return httpserver.New(httpserver.Options{
@@ -125,7 +132,7 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 		BodyLimit: cfg.BodyLimit,
 		Ready:     func(ctx context.Context) error { return store.Ping(ctx, db) },
 		Registry:  reg,
-		APIs:      []*httpserver.API{xapi, aapi},
+		APIs:      []*httpserver.API{xapi, aapi, sapi},
 	})
 }
 

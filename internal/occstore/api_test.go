@@ -1,0 +1,317 @@
+package occstore_test
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/provisiond/provisiond/internal/apitest"
+	"github.com/provisiond/provisiond/internal/config"
+)
+
+const form = "application/x-www-form-urlencoded"
+
+type st struct {
+	*apitest.Server
+	ada string // a token of Ada, delegated administrator of Acme, Globex and (inactive) Closed
+}
+
+func start(t *testing.T, dialect string) *st {
+	t.Helper()
+	s := apitest.Start(t, dialect, apitest.Options{Configure: func(c *config.Config) { c.FixturesFile = "testdata/fixtures.yaml" }})
+	x := &st{Server: s}
+	x.ada = x.login(t, "ada@acme.example", "ada-password")
+	return x
+}
+
+func (x *st) loginRes(t *testing.T, body string) *apitest.Response {
+	t.Helper()
+	return x.Call(t, "POST", "/ccstore/v1/login", body, "Content-Type", form)
+}
+
+func (x *st) login(t *testing.T, user, pw string) string {
+	t.Helper()
+	res := x.loginRes(t, "grant_type=password&username="+user+"&password="+pw)
+	if res.Status != http.StatusOK {
+		t.Fatalf("login %s: %d %s", user, res.Status, res.Body)
+	}
+	return res.Map(t)["access_token"].(string)
+}
+
+func (x *st) as(t *testing.T, token, method, path string, body any, header ...string) *apitest.Response {
+	t.Helper()
+	return x.Call(t, method, path, body, append([]string{"Authorization", "Bearer " + token}, header...)...)
+}
+
+func (x *st) create(t *testing.T, body map[string]any, header ...string) string {
+	t.Helper()
+	res := x.as(t, x.ada, "POST", "/ccstore/v1/organizationMembers", body, header...)
+	if res.Status != http.StatusOK {
+		t.Fatalf("create %v: %d %s", body, res.Status, res.Body)
+	}
+	return res.Map(t)["id"].(string)
+}
+
+func leota() map[string]any {
+	return map[string]any{
+		"firstName": "Leota", "lastName": "Dilliard", "roles": []map[string]string{{"function": "admin"}, {"function": "buyer"}},
+		"active": true, "receiveEmail": "yes", "email": "leota@example.com", "Age": 30, "Nickname": "Leota",
+	}
+}
+
+func member(email string) map[string]any {
+	return map[string]any{"firstName": "bcd", "lastName": "K", "roles": []map[string]string{{"function": "buyer"}}, "receiveEmail": "yes", "active": true, "email": email}
+}
+
+func codes(t *testing.T, res *apitest.Response) []string {
+	t.Helper()
+	m := res.Map(t)
+	var out []string
+	if list, ok := m["errors"].([]any); ok {
+		for _, e := range list {
+			e := e.(map[string]any)
+			out = append(out, fmt.Sprintf("%v %v", e["errorCode"], e["o:errorPath"]))
+		}
+	} else {
+		out = append(out, fmt.Sprintf("%v %v", m["errorCode"], m["o:errorPath"]))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestSeedExamples(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		numeric := regexp.MustCompile(`^[0-9]+$`)
+		id := x.create(t, leota(), "X-CCAsset-Language", "de")
+		bcd := x.create(t, member("bcd@abc.com"))
+		if !numeric.MatchString(id) || !numeric.MatchString(bcd) || id == bcd {
+			t.Fatalf("ids %q and %q, want distinct numeric strings", id, bcd)
+		}
+		got := x.as(t, x.ada, "GET", "/ccstore/v1/organizationMembers/"+id, nil)
+		if got.Status != http.StatusOK {
+			t.Fatalf("GET: %d %s", got.Status, got.Body)
+		}
+		// Dynamic properties come back as sent: the number stays a number.
+		for _, want := range []string{`"Age":30`, `"Nickname":"Leota"`, `"locale":"de"`, `"parentOrganization":{"id":"or-acme","name":"Acme"}`, `"receiveEmail":"yes"`, `"roles":[{"function":"admin"},{"function":"buyer"}]`} {
+			if !strings.Contains(string(got.Body), want) {
+				t.Errorf("GET member %s lacks %s", got.Body, want)
+			}
+		}
+		if b := x.as(t, x.ada, "GET", "/ccstore/v1/organizationMembers/"+bcd, nil).Map(t); b["locale"] != nil || b["email"] != "bcd@abc.com" {
+			t.Errorf("bcd: %v", b)
+		}
+	})
+}
+
+func TestErrorCodes(t *testing.T) {
+	with := func(change func(map[string]any)) map[string]any {
+		m := member("code@example.com")
+		change(m)
+		return m
+	}
+	cases := []struct {
+		name string
+		body any
+		want []string
+	}{
+		{"email missing", with(func(m map[string]any) { delete(m, "email") }), []string{"22003 /email"}},
+		{"email empty", with(func(m map[string]any) { m["email"] = "" }), []string{"22003 /email"}},
+		{"email invalid", with(func(m map[string]any) { m["email"] = "nope" }), []string{"23006 /email"}},
+		{"email in use", with(func(m map[string]any) { m["email"] = "ADA@acme.example" }), []string{"22006 /email"}},
+		{"first name missing", with(func(m map[string]any) { delete(m, "firstName") }), []string{"22007 /firstName"}},
+		{"receiveEmail not yes or no", with(func(m map[string]any) { m["receiveEmail"] = "maybe" }), []string{"22007 /receiveEmail"}},
+		{"receiveEmail a boolean", with(func(m map[string]any) { m["receiveEmail"] = true }), []string{"22007 /receiveEmail"}},
+		{"role function unknown", with(func(m map[string]any) { m["roles"] = []map[string]string{{"function": "owner"}} }), []string{"22007 /roles/0/function"}},
+		{"active a string", with(func(m map[string]any) { m["active"] = "true" }), []string{"22007 /active"}},
+		{"reserved dynamic property", with(func(m map[string]any) { m["id"] = "1" }), []string{"22007 /id"}},
+		{"malformed JSON", `{"email":`, []string{"22007 <nil>"}},
+		{"several problems", map[string]any{"email": "", "active": "no", "receiveEmail": "yes"}, []string{"22003 /email", "22007 /active", "22007 /firstName", "22007 /lastName", "22007 /roles"}},
+	}
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		for _, c := range cases {
+			res := x.as(t, x.ada, "POST", "/ccstore/v1/organizationMembers", c.body)
+			if res.Status != http.StatusBadRequest {
+				t.Errorf("%s: %d %s, want 400", c.name, res.Status, res.Body)
+				continue
+			}
+			if got := codes(t, res); strings.Join(got, ",") != strings.Join(c.want, ",") {
+				t.Errorf("%s: codes %v, want %v; body %s", c.name, got, c.want, res.Body)
+			}
+		}
+	})
+}
+
+func TestWhoMayDoWhat(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		bea := x.login(t, "bea@acme.example", "bea-password")
+		gus := x.login(t, "gus@globex.example", "gus-password")
+		beaID := ""
+		for _, m := range x.as(t, x.ada, "GET", "/ccstore/v1/organizationMembers?q=email%20eq%20%22bea@acme.example%22", nil).Map(t)["items"].([]any) {
+			beaID = m.(map[string]any)["id"].(string)
+		}
+
+		// A buyer may not create, list or change members, but may read itself.
+		for _, c := range []struct {
+			method, path string
+			body         any
+		}{
+			{"POST", "/ccstore/v1/organizationMembers", member("new@example.com")},
+			{"GET", "/ccstore/v1/organizationMembers", nil},
+			{"PUT", "/ccstore/v1/organizationMembers/" + beaID, map[string]any{"firstName": "B"}},
+		} {
+			if res := x.as(t, bea, c.method, c.path, c.body); res.Status != http.StatusForbidden || res.Map(t)["errorCode"] != "403" {
+				t.Errorf("buyer %s %s: %d %s, want 403", c.method, c.path, res.Status, res.Body)
+			}
+		}
+		if res := x.as(t, bea, "GET", "/ccstore/v1/organizationMembers/"+beaID, nil); res.Status != http.StatusOK {
+			t.Errorf("buyer reads itself: %d %s", res.Status, res.Body)
+		}
+
+		// X-CCOrganization: an organization of the caller's, another's, an inactive one.
+		id := x.create(t, member("in-globex@example.com"), "X-CCOrganization", "or-globex")
+		if got := x.as(t, gus, "GET", "/ccstore/v1/organizationMembers/"+id, nil).Map(t)["parentOrganization"]; fmt.Sprint(got) != "map[id:or-globex name:Globex]" {
+			t.Errorf("created in Globex, parentOrganization %v", got)
+		}
+		for _, c := range []struct{ token, org string }{{gus, "or-acme"}, {x.ada, "or-closed"}, {x.ada, "or-nowhere"}} {
+			if res := x.as(t, c.token, "POST", "/ccstore/v1/organizationMembers", member("x-"+c.org+"@example.com"), "X-CCOrganization", c.org); res.Status != http.StatusForbidden {
+				t.Errorf("create in %s: %d %s, want 403", c.org, res.Status, res.Body)
+			}
+		}
+		// Members of another organization are not visible from this one.
+		if res := x.as(t, gus, "GET", "/ccstore/v1/organizationMembers/"+beaID, nil); res.Status != http.StatusNotFound {
+			t.Errorf("Gus reads Acme's Bea: %d, want 404", res.Status)
+		}
+		list := x.as(t, gus, "GET", "/ccstore/v1/organizationMembers", nil).Map(t)
+		if list["total"] != 3.0 {
+			t.Errorf("Globex has %v members, want 3 (Gus, Ada, the new one): %v", list["total"], list)
+		}
+	})
+}
+
+func TestLoginAndDeactivation(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		for _, c := range []struct {
+			body   string
+			status int
+		}{
+			{"grant_type=password&username=ada@acme.example&password=wrong", 401},
+			{"grant_type=password&username=ghost@acme.example&password=ada-password", 401},
+			{"grant_type=client_credentials&username=ada@acme.example&password=ada-password", 400},
+			{"grant_type=password&username=ada@acme.example", 400},
+		} {
+			if res := x.loginRes(t, c.body); res.Status != c.status {
+				t.Errorf("login %s: %d %s, want %d", c.body, res.Status, res.Body, c.status)
+			}
+		}
+		bea := x.login(t, "BEA@acme.example", "bea-password")
+		beaID := x.as(t, x.ada, "GET", "/ccstore/v1/organizationMembers?q=firstName%20eq%20%22bea%22", nil).Map(t)["items"].([]any)[0].(map[string]any)["id"].(string)
+		res := x.as(t, x.ada, "PUT", "/ccstore/v1/organizationMembers/"+beaID, map[string]any{"active": false, "Nickname": "B"})
+		if res.Status != http.StatusOK || res.Map(t)["active"] != false || res.Map(t)["Nickname"] != "B" || res.Map(t)["firstName"] != "Bea" {
+			t.Fatalf("deactivate: %d %s", res.Status, res.Body)
+		}
+		if res := x.loginRes(t, "grant_type=password&username=bea@acme.example&password=bea-password"); res.Status != http.StatusUnauthorized {
+			t.Errorf("login of a deactivated member: %d, want 401", res.Status)
+		}
+		if res := x.as(t, bea, "GET", "/ccstore/v1/organizationMembers/"+beaID, nil); res.Status != http.StatusUnauthorized {
+			t.Errorf("token of a deactivated member: %d, want 401", res.Status)
+		}
+
+		// Tokens expire after 5 minutes; refresh renews a valid one; the other OCC API refuses them.
+		x.Clock.Advance(4 * time.Minute)
+		fresh := x.as(t, x.ada, "POST", "/ccstore/v1/refresh", nil)
+		if fresh.Status != http.StatusOK {
+			t.Fatalf("refresh: %d %s", fresh.Status, fresh.Body)
+		}
+		x.Clock.Advance(2 * time.Minute)
+		if res := x.as(t, x.ada, "GET", "/ccstore/v1/organizationMembers", nil); res.Status != http.StatusUnauthorized {
+			t.Errorf("expired token: %d, want 401", res.Status)
+		}
+		tok := fresh.Map(t)["access_token"].(string)
+		if res := x.as(t, tok, "GET", "/ccstore/v1/organizationMembers", nil); res.Status != http.StatusOK {
+			t.Errorf("refreshed token: %d", res.Status)
+		}
+		if res := x.as(t, tok, "GET", "/ccadmin/v1/adminRoles", nil); res.Status != http.StatusUnauthorized {
+			t.Errorf("a store token on the admin API: %d, want 401", res.Status)
+		}
+	})
+}
+
+func TestListFilters(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		x.create(t, leota())
+		x.create(t, member("bcd@abc.com"))
+		names := func(q string) string {
+			res := x.as(t, x.ada, "GET", "/ccstore/v1/organizationMembers?"+q, nil)
+			if res.Status != http.StatusOK {
+				t.Fatalf("list %s: %d %s", q, res.Status, res.Body)
+			}
+			var out []string
+			for _, it := range res.Map(t)["items"].([]any) {
+				out = append(out, it.(map[string]any)["email"].(string))
+			}
+			return strings.Join(out, ",")
+		}
+		for _, c := range []struct{ q, want string }{
+			{"", "ada@acme.example,bea@acme.example,leota@example.com,bcd@abc.com"},
+			{`q=roles%20eq%20%22admin%22`, "ada@acme.example,leota@example.com"},
+			{`q=roles%20eq%20%22buyer%22%20and%20email%20co%20%22acme%22`, "bea@acme.example"},
+			{`q=lastName%20sw%20%22d%22%20or%20firstName%20eq%20%22BCD%22`, "leota@example.com,bcd@abc.com"},
+			{"sort=email:desc&limit=2", "leota@example.com,bea@acme.example"},
+			{"sort=email:asc&offset=3", "leota@example.com"},
+		} {
+			if got := names(c.q); got != c.want {
+				t.Errorf("list ?%s: %s, want %s", c.q, got, c.want)
+			}
+		}
+		for _, bad := range []string{`q=roles%20gt%20%22a%22`, `q=Age%20eq%2030`, `sort=Age:asc`} {
+			if res := x.as(t, x.ada, "GET", "/ccstore/v1/organizationMembers?"+bad, nil); res.Status != 400 || res.Map(t)["errorCode"] != "22007" {
+				t.Errorf("list ?%s: %d %s, want 400 22007", bad, res.Status, res.Body)
+			}
+		}
+	})
+}
+
+func TestConcurrentCreatesOfOneEmail(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		const n = 50
+		results := make([]*apitest.Response, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				email := "race@example.com"
+				if i%2 == 1 {
+					email = "RACE@example.com"
+				}
+				results[i] = x.as(t, x.ada, "POST", "/ccstore/v1/organizationMembers", member(email))
+			})
+		}
+		wg.Wait()
+		ok, dup := 0, 0
+		for _, r := range results {
+			switch {
+			case r.Status == 200:
+				ok++
+			case r.Status == 400 && r.Map(t)["errorCode"] == "22006":
+				dup++
+			default:
+				t.Errorf("unexpected %d %s", r.Status, r.Body)
+			}
+		}
+		var rows int64
+		x.DB.Table("occstore_members").Where("email_key = ?", "race@example.com").Count(&rows)
+		if ok != 1 || dup != n-1 || rows != 1 {
+			t.Errorf("%d created, %d duplicates, %d rows; want 1, %d, 1", ok, dup, rows, n-1)
+		}
+	})
+}

@@ -1,0 +1,231 @@
+package occstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/oapi-codegen/nullable"
+
+	gen "github.com/provisiond/provisiond/gen/occstore"
+	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/httpserver"
+	"github.com/provisiond/provisiond/internal/occ"
+)
+
+// Handler implements the generated strict server over the service.
+type Handler struct{ svc *Service }
+
+var _ gen.StrictServerInterface = (*Handler)(nil)
+
+// NewHandler returns a Handler over svc.
+func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
+
+func caller(ctx context.Context) (Member, error) {
+	m, ok := httpserver.Principal(ctx).(Member)
+	if !ok {
+		return Member{}, apperr.Internal(fmt.Errorf("occstore: no authenticated caller"))
+	}
+	return m, nil
+}
+
+// acting is the caller and the organization it acts in.
+func (h *Handler) acting(ctx context.Context, named *string) (Member, Organization, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return Member{}, Organization{}, err
+	}
+	org, err := h.svc.Context(ctx, c, named)
+	return c, org, err
+}
+
+func token(t occ.Token) gen.AccessToken {
+	return gen.AccessToken{AccessToken: t.AccessToken, TokenType: gen.AccessTokenTokenType(t.TokenType), ExpiresIn: t.ExpiresIn}
+}
+
+// Login implements POST /ccstore/v1/login.
+func (h *Handler) Login(ctx context.Context, req gen.LoginRequestObject) (gen.LoginResponseObject, error) {
+	var pw string
+	if req.Body.Password != nil {
+		pw = *req.Body.Password
+	}
+	t, err := h.svc.Login(ctx, req.Body.Username, pw)
+	if err != nil {
+		return nil, err
+	}
+	return gen.Login200JSONResponse(token(t)), nil
+}
+
+// Refresh implements POST /ccstore/v1/refresh.
+func (h *Handler) Refresh(ctx context.Context, _ gen.RefreshRequestObject) (gen.RefreshResponseObject, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := h.svc.Refresh(c)
+	if err != nil {
+		return nil, err
+	}
+	return gen.Refresh200JSONResponse(token(t)), nil
+}
+
+// CreateMember implements POST /ccstore/v1/organizationMembers.
+func (h *Handler) CreateMember(ctx context.Context, req gen.CreateMemberRequestObject) (gen.CreateMemberResponseObject, error) {
+	c, org, err := h.acting(ctx, req.Params.XCCOrganization)
+	if err != nil {
+		return nil, err
+	}
+	b := req.Body
+	m := Member{
+		Email: string(b.Email), FirstName: b.FirstName, LastName: b.LastName, Active: b.Active,
+		ReceiveEmail: string(b.ReceiveEmail), Roles: functions(b.Roles), Locale: req.Params.XCCAssetLanguage,
+		Dynamic: b.AdditionalProperties,
+	}
+	created, err := h.svc.Create(ctx, c, org, m)
+	if err != nil {
+		return nil, err
+	}
+	return gen.CreateMember200JSONResponse{Id: strconv.FormatInt(created.ID, 10)}, nil
+}
+
+// GetMember implements GET /ccstore/v1/organizationMembers/{id}.
+func (h *Handler) GetMember(ctx context.Context, req gen.GetMemberRequestObject) (gen.GetMemberResponseObject, error) {
+	c, org, err := h.acting(ctx, req.Params.XCCOrganization)
+	if err != nil {
+		return nil, err
+	}
+	m, err := h.svc.Get(ctx, c, org, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	out, err := h.toAPI(ctx, []Member{m})
+	if err != nil {
+		return nil, err
+	}
+	return memberReply{out[0]}, nil
+}
+
+// UpdateMember implements PUT /ccstore/v1/organizationMembers/{id}.
+func (h *Handler) UpdateMember(ctx context.Context, req gen.UpdateMemberRequestObject) (gen.UpdateMemberResponseObject, error) {
+	c, org, err := h.acting(ctx, req.Params.XCCOrganization)
+	if err != nil {
+		return nil, err
+	}
+	b := req.Body
+	m, err := h.svc.Update(ctx, c, org, req.Id, func(m *Member) {
+		if b.Email != nil {
+			m.Email = string(*b.Email)
+		}
+		setIf(&m.FirstName, b.FirstName)
+		setIf(&m.LastName, b.LastName)
+		setIf(&m.Active, b.Active)
+		if b.ReceiveEmail != nil {
+			m.ReceiveEmail = string(*b.ReceiveEmail)
+		}
+		if b.Roles != nil {
+			m.Roles = functions(*b.Roles)
+		}
+		if len(b.AdditionalProperties) > 0 && m.Dynamic == nil {
+			m.Dynamic = map[string]any{}
+		}
+		for k, v := range b.AdditionalProperties {
+			m.Dynamic[k] = v
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	out, err := h.toAPI(ctx, []Member{m})
+	if err != nil {
+		return nil, err
+	}
+	return memberReply{out[0]}, nil
+}
+
+// ListMembers implements GET /ccstore/v1/organizationMembers.
+func (h *Handler) ListMembers(ctx context.Context, req gen.ListMembersRequestObject) (gen.ListMembersResponseObject, error) {
+	c, org, err := h.acting(ctx, req.Params.XCCOrganization)
+	if err != nil {
+		return nil, err
+	}
+	lp := ListParams{Limit: MaxLimit}
+	setIf(&lp.Limit, req.Params.Limit)
+	setIf(&lp.Offset, req.Params.Offset)
+	setIf(&lp.Sort, req.Params.Sort)
+	setIf(&lp.Filter, req.Params.Q)
+	items, total, err := h.svc.List(ctx, c, org, lp)
+	if err != nil {
+		return nil, err
+	}
+	out, err := h.toAPI(ctx, items)
+	if err != nil {
+		return nil, err
+	}
+	return gen.ListMembers200JSONResponse{Items: out, Total: total, TotalResults: total, Offset: lp.Offset, Limit: min(lp.Limit, MaxLimit)}, nil
+}
+
+// toAPI renders members with their parent organizations.
+func (h *Handler) toAPI(ctx context.Context, ms []Member) ([]gen.Member, error) {
+	orgs := map[string]Organization{}
+	out := make([]gen.Member, len(ms))
+	for i, m := range ms {
+		org, ok := orgs[m.ParentOrganization]
+		if !ok {
+			var err error
+			if org, err = h.svc.Organization(ctx, m.ParentOrganization); err != nil {
+				return nil, err
+			}
+			orgs[m.ParentOrganization] = org
+		}
+		roles := make([]gen.Role, len(m.Roles))
+		for j, f := range m.Roles {
+			roles[j] = gen.Role{Function: gen.RoleFunction(f)}
+		}
+		locale := nullable.NewNullNullable[string]()
+		if m.Locale != nil {
+			locale = nullable.NewNullableWithValue(*m.Locale)
+		}
+		id := strconv.FormatInt(m.ID, 10)
+		out[i] = gen.Member{
+			Id: id, RepositoryId: id, FirstName: m.FirstName, LastName: m.LastName, Email: m.Email,
+			Active: m.Active, ReceiveEmail: gen.MemberReceiveEmail(m.ReceiveEmail), Roles: roles,
+			ParentOrganization: gen.OrganizationRef{Id: org.ID, Name: org.Name}, Locale: locale,
+			AdditionalProperties: m.Dynamic,
+		}
+	}
+	return out, nil
+}
+
+// memberReply writes one member with its dynamic properties. The generated 200 response types
+// are defined types over gen.Member and so lose its MarshalJSON, which writes those properties.
+type memberReply struct{ member gen.Member }
+
+func (r memberReply) VisitGetMemberResponse(w http.ResponseWriter) error    { return r.write(w) }
+func (r memberReply) VisitUpdateMemberResponse(w http.ResponseWriter) error { return r.write(w) }
+
+func (r memberReply) write(w http.ResponseWriter) error {
+	b, err := json.Marshal(r.member)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+func functions(roles []gen.Role) []string {
+	out := make([]string, 0, len(roles))
+	for _, r := range roles {
+		out = append(out, string(r.Function))
+	}
+	return out
+}
+
+func setIf[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}

@@ -1,0 +1,86 @@
+package occstore
+
+import (
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/provisiond/provisiond/internal/store"
+)
+
+type organizationRow struct {
+	ID     string `gorm:"primaryKey"`
+	Name   string
+	Active bool
+}
+
+func (organizationRow) TableName() string { return "occstore_organizations" }
+
+// memberRow is a member as stored. EmailKey is the lower-cased email, unique; Roles holds the role
+// functions as ",admin,buyer," so that a filter can match one; Dynamic the dynamic properties as a
+// JSON object.
+type memberRow struct {
+	ID                   int64 `gorm:"primaryKey"`
+	Email                string
+	EmailKey             string
+	FirstName            string
+	LastName             string
+	Active               bool
+	ReceiveEmail         string
+	Roles                string
+	Locale               *string
+	PasswordHash         *string
+	Dynamic              string
+	ParentOrganizationID string
+	CreatedAt            time.Time
+}
+
+func (memberRow) TableName() string { return "occstore_members" }
+
+// membershipRow says that a member belongs to an organization.
+type membershipRow struct {
+	MemberID       int64  `gorm:"primaryKey;autoIncrement:false"`
+	OrganizationID string `gorm:"primaryKey"`
+}
+
+func (membershipRow) TableName() string { return "occstore_memberships" }
+
+// Migrations create the OCC store tables from frozen structs.
+func Migrations() []store.Migration {
+	type organizationV1 struct {
+		ID     string `gorm:"primaryKey"`
+		Name   string `gorm:"not null"`
+		Active bool   `gorm:"not null"`
+	}
+	type memberV1 struct {
+		ID                   int64  `gorm:"primaryKey"`
+		Email                string `gorm:"not null"`
+		EmailKey             string `gorm:"not null;uniqueIndex:idx_occstore_members_email_key"`
+		FirstName            string `gorm:"not null"`
+		LastName             string `gorm:"not null"`
+		Active               bool   `gorm:"not null"`
+		ReceiveEmail         string `gorm:"not null"`
+		Roles                string `gorm:"not null"`
+		Locale               *string
+		PasswordHash         *string
+		Dynamic              string    `gorm:"not null"`
+		ParentOrganizationID string    `gorm:"not null;index:idx_occstore_members_parent"`
+		CreatedAt            time.Time `gorm:"not null"`
+	}
+	type membershipV1 struct {
+		MemberID       int64  `gorm:"primaryKey;autoIncrement:false"`
+		OrganizationID string `gorm:"primaryKey;index:idx_occstore_memberships_organization"`
+	}
+	return []store.Migration{{
+		ID: "0301_occstore_members",
+		Up: func(tx *gorm.DB) error {
+			if err := tx.Table("occstore_organizations").Migrator().CreateTable(&organizationV1{}); err != nil {
+				return err
+			}
+			if err := tx.Table("occstore_members").Migrator().CreateTable(&memberV1{}); err != nil {
+				return err
+			}
+			return tx.Table("occstore_memberships").Migrator().CreateTable(&membershipV1{})
+		},
+	}}
+}

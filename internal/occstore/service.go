@@ -1,0 +1,303 @@
+// Package occstore serves Oracle Commerce Cloud's store API for organization members (seed 004):
+// shoppers log in with email and password, and delegated administrators of a B2B organization
+// create, list, read and change its members, all with OCC's error model.
+package occstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/occ"
+	"github.com/provisiond/provisiond/internal/password"
+)
+
+// Name is the API's short name.
+const Name = "occstore"
+
+// OCC's error codes of the member operations.
+const (
+	CodeEmailMissing = "22003"
+	CodeEmailInUse   = "22006"
+	CodeInvalidInput = "22007"
+	CodeEmailInvalid = "23006"
+)
+
+// The role functions.
+const (
+	RoleAdmin = "admin"
+	RoleBuyer = "buyer"
+)
+
+// MaxLimit caps a list page.
+const MaxLimit = 250
+
+// reserved are the names a dynamic property may not take: the member model answers with them.
+var reserved = []string{"id", "repositoryId", "parentOrganization", "locale"}
+
+// Organization is a B2B account.
+type Organization struct {
+	ID     string
+	Name   string
+	Active bool
+}
+
+// Member is an account contact. Roles are role functions ("admin", "buyer") that hold in every
+// organization the member belongs to; ParentOrganization is the organization it was created in.
+type Member struct {
+	ID                 int64
+	Email              string
+	FirstName          string
+	LastName           string
+	Active             bool
+	ReceiveEmail       string
+	Roles              []string
+	Locale             *string
+	PasswordHash       string
+	Dynamic            map[string]any
+	ParentOrganization string
+	CreatedAt          time.Time
+}
+
+// HasRole reports whether m holds the role function f.
+func (m Member) HasRole(f string) bool { return slices.Contains(m.Roles, f) }
+
+// ListQuery selects a page of an organization's members.
+type ListQuery struct {
+	Organization  string
+	Where         string
+	Args          []any
+	Order         string
+	Offset, Limit int
+}
+
+// Store is what the service needs from persistence.
+type Store interface {
+	Create(ctx context.Context, m *Member) error
+	Get(ctx context.Context, id int64) (Member, error)
+	GetByEmail(ctx context.Context, email string) (Member, error)
+	Update(ctx context.Context, m Member) error
+	List(ctx context.Context, q ListQuery) ([]Member, int64, error)
+	Organizations(ctx context.Context, member int64) ([]Organization, error)
+	Organization(ctx context.Context, id string) (Organization, error)
+	InOrganization(ctx context.Context, member int64, organization string) (bool, error)
+}
+
+// Service applies OCC's rules for members that the schema cannot express: who may act in which
+// organization, email uniqueness, reserved property names, logins.
+type Service struct {
+	store  Store
+	hasher *password.Hasher
+	tokens *occ.Tokens
+	now    func() time.Time
+}
+
+// NewService returns a Service.
+func NewService(store Store, hasher *password.Hasher, tokens *occ.Tokens, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, hasher: hasher, tokens: tokens, now: now}
+}
+
+var errBadLogin = apperr.Unauthenticated("The username or password is invalid.")
+
+// Login checks a member's email and password and issues an access token.
+func (s *Service) Login(ctx context.Context, email, pw string) (occ.Token, error) {
+	m, err := s.store.GetByEmail(ctx, email)
+	if err != nil && apperr.KindOf(err) != apperr.KindNotFound {
+		return occ.Token{}, err
+	}
+	if err != nil || m.PasswordHash == "" {
+		if err := s.hasher.VerifyAbsent(ctx, pw); !errors.Is(err, password.ErrMismatch) {
+			return occ.Token{}, apperr.Unavailable(err)
+		}
+		return occ.Token{}, errBadLogin
+	}
+	switch err := s.hasher.Verify(ctx, pw, m.PasswordHash); {
+	case errors.Is(err, password.ErrMismatch):
+		return occ.Token{}, errBadLogin
+	case err != nil:
+		return occ.Token{}, apperr.Internal(err)
+	}
+	if !m.Active {
+		return occ.Token{}, errBadLogin
+	}
+	return s.tokens.Issue(strconv.FormatInt(m.ID, 10))
+}
+
+// Refresh issues a fresh token to an authorized caller.
+func (s *Service) Refresh(caller Member) (occ.Token, error) {
+	return s.tokens.Issue(strconv.FormatInt(caller.ID, 10))
+}
+
+// Authorize checks an access token and that its member is still active.
+func (s *Service) Authorize(ctx context.Context, token string) (Member, error) {
+	sub, err := s.tokens.Check(token)
+	if err != nil {
+		return Member{}, err
+	}
+	id, err := strconv.ParseInt(sub, 10, 64)
+	if err != nil {
+		return Member{}, apperr.Unauthenticated("The access token is invalid or has expired.")
+	}
+	m, err := s.store.Get(ctx, id)
+	if apperr.KindOf(err) == apperr.KindNotFound || err == nil && !m.Active {
+		return Member{}, apperr.Unauthenticated("The access token is invalid or has expired.")
+	}
+	return m, err
+}
+
+// Context resolves the organization a caller acts in: the one named (which the caller must
+// belong to, and which must be active) or else the caller's first active organization.
+func (s *Service) Context(ctx context.Context, caller Member, named *string) (Organization, error) {
+	if named != nil && *named != "" {
+		in, err := s.store.InOrganization(ctx, caller.ID, *named)
+		if err != nil {
+			return Organization{}, err
+		}
+		if !in {
+			return Organization{}, apperr.Forbidden("The caller does not belong to the organization " + *named + ".")
+		}
+		org, err := s.store.Organization(ctx, *named)
+		if err != nil {
+			return Organization{}, err
+		}
+		if !org.Active {
+			return Organization{}, apperr.Forbidden("The organization " + *named + " is not active.")
+		}
+		return org, nil
+	}
+	orgs, err := s.store.Organizations(ctx, caller.ID)
+	if err != nil {
+		return Organization{}, err
+	}
+	for _, o := range orgs {
+		if o.Active {
+			return o, nil
+		}
+	}
+	return Organization{}, apperr.Forbidden("The caller belongs to no active organization.")
+}
+
+func requireAdmin(caller Member) error {
+	if !caller.HasRole(RoleAdmin) {
+		return apperr.Forbidden("Only a delegated administrator of the organization may do this.")
+	}
+	return nil
+}
+
+// Create stores a new member of org, created by caller.
+func (s *Service) Create(ctx context.Context, caller Member, org Organization, m Member) (Member, error) {
+	if err := requireAdmin(caller); err != nil {
+		return Member{}, err
+	}
+	if err := checkDynamic(m.Dynamic); err != nil {
+		return Member{}, err
+	}
+	m.ParentOrganization = org.ID
+	m.CreatedAt = s.now().UTC()
+	if err := s.store.Create(ctx, &m); err != nil {
+		return Member{}, err
+	}
+	return m, nil
+}
+
+// Get reads a member of org: the caller itself, or anyone when the caller is an administrator.
+func (s *Service) Get(ctx context.Context, caller Member, org Organization, id string) (Member, error) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n <= 0 {
+		return Member{}, notFound(id)
+	}
+	if n != caller.ID {
+		if err := requireAdmin(caller); err != nil {
+			return Member{}, err
+		}
+	}
+	in, err := s.store.InOrganization(ctx, n, org.ID)
+	if err != nil {
+		return Member{}, err
+	}
+	if !in {
+		return Member{}, notFound(id)
+	}
+	return s.store.Get(ctx, n)
+}
+
+// Update applies change to a member of org; only an administrator may.
+func (s *Service) Update(ctx context.Context, caller Member, org Organization, id string, change func(*Member)) (Member, error) {
+	if err := requireAdmin(caller); err != nil {
+		return Member{}, err
+	}
+	m, err := s.Get(ctx, caller, org, id)
+	if err != nil {
+		return Member{}, err
+	}
+	change(&m)
+	if err := checkDynamic(m.Dynamic); err != nil {
+		return Member{}, err
+	}
+	if err := s.store.Update(ctx, m); err != nil {
+		return Member{}, err
+	}
+	return m, nil
+}
+
+// ListParams are the list operation's query parameters.
+type ListParams struct {
+	Limit, Offset int
+	Sort, Filter  string
+}
+
+var filterColumns = map[string]occ.Column{
+	"email":     occ.StringColumn("email_key"),
+	"firstName": occ.StringColumn("first_name"),
+	"lastName":  occ.StringColumn("last_name"),
+	"active":    occ.BoolColumn("active"),
+	"roles":     occ.ListColumn("roles"),
+}
+
+var sortColumns = map[string]string{"id": "id", "email": "email_key", "firstName": "first_name", "lastName": "last_name"}
+
+// List reads a page of org's members; only an administrator may.
+func (s *Service) List(ctx context.Context, caller Member, org Organization, lp ListParams) ([]Member, int, error) {
+	if err := requireAdmin(caller); err != nil {
+		return nil, 0, err
+	}
+	q := ListQuery{Organization: org.ID, Offset: lp.Offset, Limit: min(lp.Limit, MaxLimit)}
+	if lp.Filter != "" {
+		where, args, err := occ.Where(lp.Filter, filterColumns)
+		if err != nil {
+			return nil, 0, err
+		}
+		q.Where, q.Args = where, args
+	}
+	if lp.Sort != "" {
+		_, dir, col, err := occ.Sort(lp.Sort, sortColumns)
+		if err != nil {
+			return nil, 0, err
+		}
+		q.Order = col + " " + dir
+	}
+	items, total, err := s.store.List(ctx, q)
+	return items, int(total), err
+}
+
+// Organization reads an organization, for the parentOrganization of a member.
+func (s *Service) Organization(ctx context.Context, id string) (Organization, error) {
+	return s.store.Organization(ctx, id)
+}
+
+func checkDynamic(dyn map[string]any) error {
+	var errs []error
+	for _, name := range reserved {
+		if _, ok := dyn[name]; ok {
+			errs = append(errs, apperr.Invalid("/"+name, CodeInvalidInput, fmt.Sprintf("%s cannot be set.", name)))
+		}
+	}
+	return errors.Join(errs...)
+}
