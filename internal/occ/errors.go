@@ -30,10 +30,40 @@ type Issue struct {
 	Code, Message, Path string
 }
 
-// Dialect is what differs between the OCC APIs' error bodies: which code a schema problem gets.
+// The codes both APIs give the email.
+const (
+	CodeEmailMissing = "22003"
+	CodeEmailInvalid = "23006"
+)
+
+// Dialect is what differs between the OCC APIs' error bodies: the codes of their own fields.
 type Dialect struct {
-	// Classify words one problem the request validator found.
-	Classify func(httpserver.Issue) Issue
+	// Special words a schema problem the API gives a code of its own; ok false leaves it to Classify.
+	Special func(is httpserver.Issue, path string) (issue Issue, ok bool)
+}
+
+// Classify gives a schema problem its OCC error code: the API's own first, then 22003 for an email
+// missing, empty or null, 23006 for an invalid email, and 22007 for everything else.
+func (d Dialect) Classify(is httpserver.Issue) Issue {
+	path := Pointer(is.Field)
+	if d.Special != nil {
+		if out, ok := d.Special(is, path); ok {
+			return out
+		}
+	}
+	switch {
+	case is.In == "query" || is.In == "header":
+		return Issue{Code: CodeInvalidInput, Message: fmt.Sprintf("The value of the parameter %s is invalid.", is.Field), Path: "/" + is.Field}
+	case is.Rule == "syntax" || is.Rule == "missing":
+		return Issue{Code: CodeInvalidInput, Message: "The request body is not a valid JSON object."}
+	case is.Field == "email" && (is.Rule == "required" || is.Value == "" || is.Value == nil):
+		return Issue{Code: CodeEmailMissing, Message: "The email is missing or empty.", Path: path}
+	case is.Field == "email" && is.Rule == "format":
+		return Issue{Code: CodeEmailInvalid, Message: "The email is not a valid email address.", Path: path}
+	case is.Rule == "required":
+		return Issue{Code: CodeInvalidInput, Message: fmt.Sprintf("The value of %s is missing.", is.Field), Path: path}
+	}
+	return Issue{Code: CodeInvalidInput, Message: fmt.Sprintf("The value of %s is invalid.", is.Field), Path: path}
 }
 
 // Render turns any error of a request into OCC's error model. An apperr.Error's Rule is its

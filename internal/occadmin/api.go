@@ -1,8 +1,6 @@
 package occadmin
 
 import (
-	"fmt"
-
 	"github.com/labstack/echo/v4"
 
 	gen "github.com/provisiond/provisiond/gen/occadmin"
@@ -29,26 +27,13 @@ func NewAPI(svc *Service, creds Credentials) (*httpserver.API, error) {
 	}, nil
 }
 
-var dialect = occ.Dialect{Classify: classify}
-
-// classify gives a schema problem its OCC error code.
-func classify(is httpserver.Issue) occ.Issue {
-	path := occ.Pointer(is.Field)
+// dialect gives the admin profile fields their own codes: roles (89002) and password (22005).
+var dialect = occ.Dialect{Special: func(is httpserver.Issue, path string) (occ.Issue, bool) {
 	switch {
-	case is.In == "query":
-		return occ.Issue{Code: CodeInvalidInput, Message: fmt.Sprintf("The value of the query parameter %s is invalid.", is.Field), Path: "/" + is.Field}
-	case is.Rule == "syntax" || is.Rule == "missing":
-		return occ.Issue{Code: CodeInvalidInput, Message: "The request body is not a valid JSON object."}
-	case is.Field == "email" && (is.Rule == "required" || is.Value == "" || is.Value == nil):
-		return occ.Issue{Code: CodeEmailMissing, Message: "The email is missing or empty.", Path: path}
-	case is.Field == "email" && is.Rule == "format":
-		return occ.Issue{Code: CodeEmailInvalid, Message: "The email is not a valid email address.", Path: path}
 	case is.Field == "roles" && (is.Rule == "required" || is.Rule == "minItems" || is.Value == nil):
-		return occ.Issue{Code: CodeRolesMissing, Message: "The roles are missing or empty.", Path: path}
+		return occ.Issue{Code: CodeRolesMissing, Message: "The roles are missing or empty.", Path: path}, true
 	case is.Field == "password" && is.Rule == "minLength":
-		return occ.Issue{Code: CodePasswordEmpty, Message: "The password is missing or empty.", Path: path}
-	case is.Rule == "required":
-		return occ.Issue{Code: CodeInvalidInput, Message: fmt.Sprintf("The value of %s is missing.", is.Field), Path: path}
+		return occ.Issue{Code: CodePasswordEmpty, Message: "The password is missing or empty.", Path: path}, true
 	}
-	return occ.Issue{Code: CodeInvalidInput, Message: fmt.Sprintf("The value of %s is invalid.", is.Field), Path: path}
-}
+	return occ.Issue{}, false
+}}

@@ -21,11 +21,9 @@ const Name = "occadmin"
 
 // OCC's error codes of the admin profile operations.
 const (
-	CodeEmailMissing  = "22003"
 	CodePasswordEmpty = "22005"
 	CodeProfileExists = "22006"
-	CodeInvalidInput  = "22007"
-	CodeEmailInvalid  = "23006"
+	CodeInvalidInput  = occ.CodeInvalidInput
 	CodeRoleUnknown   = "89001"
 	CodeRolesMissing  = "89002"
 	CodeNoPrivilege   = "89012"

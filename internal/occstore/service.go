@@ -21,10 +21,8 @@ const Name = "occstore"
 
 // OCC's error codes of the member operations.
 const (
-	CodeEmailMissing = "22003"
 	CodeEmailInUse   = "22006"
-	CodeInvalidInput = "22007"
-	CodeEmailInvalid = "23006"
+	CodeInvalidInput = occ.CodeInvalidInput
 )
 
 // The role functions.

@@ -1,0 +1,83 @@
+package occ
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/httpserver"
+)
+
+func TestRender(t *testing.T) {
+	d := Dialect{Special: func(is httpserver.Issue, path string) (Issue, bool) {
+		if is.Field == "roles" {
+			return Issue{Code: "89002", Message: "roles", Path: path}, true
+		}
+		return Issue{}, false
+	}}
+	cases := []struct {
+		name   string
+		err    error
+		status int
+		body   string
+	}{
+		{"unclassified", errors.New("boom"), 500, `{"errorCode":"22004","message":"An internal error occurred.","status":"500"}`},
+		{"unavailable", apperr.Unavailable(errors.New("db")), 500, `{"errorCode":"22004","message":"An internal error occurred.","status":"500"}`},
+		{"one invalid", apperr.Invalid("/email", "22006", "taken"), 400, `{"errorCode":"22006","message":"taken","status":"400","o:errorPath":"/email"}`},
+		{"several invalid", errors.Join(apperr.Invalid("/roles/0", "89001", "a"), apperr.Invalid("/roles/1", "89001", "b")), 400,
+			`{"message":"There are 2 errors in the request.","status":"400","errors":[{"errorCode":"89001","message":"a","status":"400","o:errorPath":"/roles/0"},{"errorCode":"89001","message":"b","status":"400","o:errorPath":"/roles/1"}]}`},
+		{"conflict", apperr.Conflict("/email", "22006", "taken"), 400, `{"errorCode":"22006","message":"taken","status":"400","o:errorPath":"/email"}`},
+		{"missing token", ErrNoToken(), 401, `{"errorCode":"401","message":"This request requires an access token.","status":"401"}`},
+		{"bad token", apperr.Unauthenticated("expired"), 401, `{"errorCode":"401","message":"expired","status":"401"}`},
+		{"forbidden", apperr.Forbidden("no"), 403, `{"errorCode":"403","message":"no","status":"403"}`},
+		{"not found", apperr.NotFound("gone"), 404, `{"errorCode":"404","message":"gone","status":"404"}`},
+		{"no route", echo.ErrNotFound, 404, `{"errorCode":"404","message":"Not Found","status":"404"}`},
+		{"bind", echo.NewHTTPError(400, "x"), 400, `{"errorCode":"22007","message":"The request body is not valid JSON.","status":"400"}`},
+		{"too large", &http.MaxBytesError{Limit: 1}, 413, `{"errorCode":"413","message":"Request Entity Too Large","status":"413"}`},
+		{"media type", &httpserver.UnsupportedMediaType{Got: "text/plain"}, 415, `{"errorCode":"415","message":"Unsupported Media Type","status":"415"}`},
+		{"schema problems", &httpserver.InvalidRequest{Issues: []httpserver.Issue{
+			{In: "body", Field: "email", Rule: "required"},
+			{In: "body", Field: "email", Rule: "format", Value: "x"},
+			{In: "body", Field: "roles", Rule: "minItems"},
+			{In: "body", Field: "name.first", Rule: "type", Value: 5.0},
+			{In: "query", Field: "limit", Rule: "maximum"},
+		}}, 400, `{"message":"There are 5 errors in the request.","status":"400","errors":[
+			{"errorCode":"22003","message":"The email is missing or empty.","status":"400","o:errorPath":"/email"},
+			{"errorCode":"23006","message":"The email is not a valid email address.","status":"400","o:errorPath":"/email"},
+			{"errorCode":"89002","message":"roles","status":"400","o:errorPath":"/roles"},
+			{"errorCode":"22007","message":"The value of name.first is invalid.","status":"400","o:errorPath":"/name/first"},
+			{"errorCode":"22007","message":"The value of the parameter limit is invalid.","status":"400","o:errorPath":"/limit"}]}`},
+		{"syntax", &httpserver.InvalidRequest{Issues: []httpserver.Issue{{In: "body", Rule: "syntax"}}}, 400, `{"errorCode":"22007","message":"The request body is not a valid JSON object.","status":"400"}`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := d.Render(c.err, "/p")
+			if r.Status != c.status || r.ContentType != "application/json" {
+				t.Errorf("Render(%v): %d %s, want %d application/json", c.err, r.Status, r.ContentType, c.status)
+			}
+			got, _ := json.Marshal(r.Body)
+			var g, w any
+			_ = json.Unmarshal(got, &g)
+			if err := json.Unmarshal([]byte(c.body), &w); err != nil {
+				t.Fatal(err)
+			}
+			gb, _ := json.Marshal(g)
+			wb, _ := json.Marshal(w)
+			if string(gb) != string(wb) {
+				t.Errorf("Render(%v)\n got %s\nwant %s", c.err, gb, wb)
+			}
+		})
+	}
+}
+
+func TestPointer(t *testing.T) {
+	for in, want := range map[string]string{"": "", "email": "/email", "roles[0].function": "/roles/0/function", "a.b": "/a/b"} {
+		if got := Pointer(in); got != want {
+			t.Errorf("Pointer(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
