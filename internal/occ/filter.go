@@ -1,23 +1,8 @@
 package occ
 
 // SCIM filters (RFC 7644 §3.4.2.2) for the q parameter of OCC list endpoints: the subset that
-// provisiond supports, parsed into a small tree and rendered as SQL with ? placeholders.
-//
-// Grammar (EBNF; keywords, operators and the literals true and false are case-insensitive):
-//
-//	filter     = orExpr ;
-//	orExpr     = andExpr , { "or" , andExpr } ;           (* left-associative *)
-//	andExpr    = term , { "and" , term } ;                (* left-associative, binds tighter than or *)
-//	term       = "(" , orExpr , ")" | comparison ;
-//	comparison = attrName , compareOp , compValue ;
-//	attrName   = ALPHA , { ALPHA | DIGIT | "_" | "-" } ;
-//	compareOp  = "eq" | "co" | "sw" ;
-//	compValue  = string | "true" | "false" | number ;
-//	string     = '"' , { unescaped | "\" , ( '"' | "\" | "/" | "b" | "f" | "n" | "r" | "t" | "u" , 4 * HEXDIG ) } , '"' ;
-//	number     = [ "-" ] , ( "0" | DIGIT1-9 , { DIGIT } ) , [ "." , DIGIT , { DIGIT } ] , [ ( "e" | "E" ) , [ "+" | "-" ] , DIGIT , { DIGIT } ] ;
-//
-// Tokens are separated by whitespace (space, tab, CR, LF), which is required only where two
-// words would otherwise run together; parentheses and strings delimit themselves.
+// provisiond supports (see ParseFilter), parsed into a small tree and rendered as SQL with ?
+// placeholders (see SQL).
 
 import (
 	"errors"
@@ -36,8 +21,8 @@ const (
 	maxFilterDepth = 32
 	// maxSQLDepth bounds the depth of a tree SQL renders (a parsed filter stays far below it).
 	maxSQLDepth = 1000
-	// maxQuoted is how many bytes of a token or name an error message quotes.
-	maxQuoted = 32
+	// maxFilterQuoted is how many bytes of a token or name an error message quotes.
+	maxFilterQuoted = 32
 )
 
 // Filter is a parsed SCIM filter: a Comparison, an And or an Or (or a pointer to one).
@@ -65,20 +50,20 @@ func (Or) filter()         {}
 
 // String renders the comparison in filter syntax: ParseFilter reads it back as c.
 func (c Comparison) String() string {
-	return c.Attr + " " + c.Op + " " + formatValue(c.Value)
+	return c.Attr + " " + c.Op + " " + formatFilterValue(c.Value)
 }
 
 // String renders the conjunction in filter syntax, with only the parentheses it needs.
 func (a And) String() string {
-	return group(a.Left, isOr(a.Left)) + " and " + group(a.Right, isOr(a.Right) || isAnd(a.Right))
+	return groupFilter(a.Left, isOrFilter(a.Left)) + " and " + groupFilter(a.Right, isOrFilter(a.Right) || isAndFilter(a.Right))
 }
 
 // String renders the disjunction in filter syntax, with only the parentheses it needs.
 func (o Or) String() string {
-	return group(o.Left, false) + " or " + group(o.Right, isOr(o.Right))
+	return groupFilter(o.Left, false) + " or " + groupFilter(o.Right, isOrFilter(o.Right))
 }
 
-func group(f Filter, parens bool) string {
+func groupFilter(f Filter, parens bool) string {
 	s := "<nil>"
 	if f != nil {
 		s = fmt.Sprint(f)
@@ -89,7 +74,7 @@ func group(f Filter, parens bool) string {
 	return s
 }
 
-func isAnd(f Filter) bool {
+func isAndFilter(f Filter) bool {
 	switch f.(type) {
 	case And, *And:
 		return true
@@ -97,7 +82,7 @@ func isAnd(f Filter) bool {
 	return false
 }
 
-func isOr(f Filter) bool {
+func isOrFilter(f Filter) bool {
 	switch f.(type) {
 	case Or, *Or:
 		return true
@@ -105,7 +90,7 @@ func isOr(f Filter) bool {
 	return false
 }
 
-func formatValue(v any) string {
+func formatFilterValue(v any) string {
 	switch v := v.(type) {
 	case string:
 		return quoteJSON(v)
@@ -163,16 +148,16 @@ func (e *FilterError) Error() string {
 	return fmt.Sprintf("invalid filter at %d: %s", e.Pos, e.Msg)
 }
 
-func errAt(pos int, format string, a ...any) *FilterError {
+func filterErrAt(pos int, format string, a ...any) *FilterError {
 	return &FilterError{Pos: pos, Msg: fmt.Sprintf(format, a...)}
 }
 
-// quote quotes at most maxQuoted bytes of s (cut at a rune boundary), for error messages.
-func quote(s string) string {
-	if len(s) <= maxQuoted {
+// quoteShort quotes at most maxFilterQuoted bytes of s (cut at a rune boundary), for error messages.
+func quoteShort(s string) string {
+	if len(s) <= maxFilterQuoted {
 		return strconv.Quote(s)
 	}
-	n := maxQuoted
+	n := maxFilterQuoted
 	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
@@ -180,14 +165,35 @@ func quote(s string) string {
 }
 
 // ParseFilter parses a SCIM filter of the supported subset: comparisons attr op value with the
-// operators eq, co and sw, combined with and, or and parentheses (and binds tighter than or,
-// both associate to the left). Keywords and operators are case-insensitive. A value is a
-// double-quoted string with JSON escapes, true, false or a JSON number. The filter must be
-// valid UTF-8 of at most 4096 bytes, with parentheses nested at most 32 deep; strings may not
-// hold U+0000. Every error is a *FilterError.
+// operators eq, co (contains) and sw (starts with), combined with and, or and parentheses. The
+// grammar, in EBNF:
+//
+//	filter     = orExpr ;
+//	orExpr     = andExpr , { "or" , andExpr } ;   (* left-associative *)
+//	andExpr    = term , { "and" , term } ;        (* left-associative; binds tighter than or *)
+//	term       = "(" , orExpr , ")" | comparison ;
+//	comparison = attrName , compareOp , compValue ;
+//	attrName   = ALPHA , { ALPHA | DIGIT | "_" | "-" } ;
+//	compareOp  = "eq" | "co" | "sw" ;
+//	compValue  = string | "true" | "false" | number ;
+//	string     = '"' , { char | "\" , escape } , '"' ;   (* char: any but '"', "\" and U+0000-U+001F *)
+//	escape     = '"' | "\" | "/" | "b" | "f" | "n" | "r" | "t" | "u" , 4 * HEXDIG ;
+//	number     = [ "-" ] , ( "0" | DIGIT19 , { DIGIT } ) , [ "." , DIGIT , { DIGIT } ] ,
+//	             [ ( "e" | "E" ) , [ "+" | "-" ] , DIGIT , { DIGIT } ] ;
+//
+// The keywords and, or, the operators and the literals true and false are case-insensitive (ASCII
+// letters only); attribute names are kept as written. Strings and numbers are as in JSON: a \u
+// escape of a surrogate must be a pair, and U+0000 is refused (PostgreSQL text cannot hold it).
+// Whitespace (space, tab, CR, LF) separates tokens and is needed only where two words would
+// otherwise run together: parentheses and strings delimit themselves.
+//
+// Everything else is an error: other operators (ne, gt, pr, ...), not, attribute paths
+// (emails.value), value filters (emails[...]), schema-qualified names, null, an empty filter,
+// unbalanced parentheses, trailing tokens. The filter must be valid UTF-8 of at most 4096 bytes,
+// with parentheses nested at most 32 deep. Every error is a *FilterError.
 func ParseFilter(s string) (Filter, error) {
 	if len(s) > maxFilterLen {
-		return nil, errAt(maxFilterLen, "filter longer than %d bytes", maxFilterLen)
+		return nil, filterErrAt(maxFilterLen, "filter longer than %d bytes", maxFilterLen)
 	}
 	if !utf8.ValidString(s) {
 		i := 0
@@ -198,14 +204,14 @@ func ParseFilter(s string) (Filter, error) {
 			}
 			i += size
 		}
-		return nil, errAt(i, "invalid UTF-8")
+		return nil, filterErrAt(i, "invalid UTF-8")
 	}
-	p := &parser{s: s}
+	p := &filterParser{s: s}
 	if err := p.next(); err != nil {
 		return nil, err
 	}
 	if p.tok.kind == tokEOF {
-		return nil, errAt(p.tok.pos, "empty filter")
+		return nil, filterErrAt(p.tok.pos, "empty filter")
 	}
 	f, err := p.parseOr()
 	if err != nil {
@@ -215,28 +221,28 @@ func ParseFilter(s string) (Filter, error) {
 	case tokEOF:
 		return f, nil
 	case tokRParen:
-		return nil, errAt(p.tok.pos, "unbalanced ')'")
+		return nil, filterErrAt(p.tok.pos, "unbalanced ')'")
 	}
-	return nil, errAt(p.tok.pos, "unexpected %s; want and, or or the end of the filter", p.tok.describe())
+	return nil, filterErrAt(p.tok.pos, "unexpected %s; want and, or or the end of the filter", p.tok.describe())
 }
 
-type tokKind int
+type filterTokKind int
 
 const (
-	tokEOF tokKind = iota
+	tokEOF filterTokKind = iota
 	tokLParen
 	tokRParen
 	tokString
 	tokWord
 )
 
-type token struct {
-	kind tokKind
+type filterToken struct {
+	kind filterTokKind
 	pos  int
 	text string // a word as written, or a string's decoded value
 }
 
-func (t token) describe() string {
+func (t filterToken) describe() string {
 	switch t.kind {
 	case tokEOF:
 		return "end of filter"
@@ -245,80 +251,80 @@ func (t token) describe() string {
 	case tokRParen:
 		return "')'"
 	case tokString:
-		return "string " + quote(t.text)
+		return "string " + quoteShort(t.text)
 	}
-	return quote(t.text)
+	return quoteShort(t.text)
 }
 
-type parser struct {
+type filterParser struct {
 	s     string
 	i     int // scan offset
-	tok   token
+	tok   filterToken
 	depth int
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+func isFilterSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-func (p *parser) skipSpace() {
-	for p.i < len(p.s) && isSpace(p.s[p.i]) {
+func (p *filterParser) skipSpace() {
+	for p.i < len(p.s) && isFilterSpace(p.s[p.i]) {
 		p.i++
 	}
 }
 
 // next scans the next token into p.tok.
-func (p *parser) next() error {
+func (p *filterParser) next() error {
 	p.skipSpace()
 	start := p.i
 	if start == len(p.s) {
-		p.tok = token{kind: tokEOF, pos: start}
+		p.tok = filterToken{kind: tokEOF, pos: start}
 		return nil
 	}
 	switch p.s[start] {
 	case '(':
 		p.i++
-		p.tok = token{kind: tokLParen, pos: start}
+		p.tok = filterToken{kind: tokLParen, pos: start}
 		return nil
 	case ')':
 		p.i++
-		p.tok = token{kind: tokRParen, pos: start}
+		p.tok = filterToken{kind: tokRParen, pos: start}
 		return nil
 	case '"':
 		return p.scanString()
 	}
 	for p.i < len(p.s) {
 		c := p.s[p.i]
-		if isSpace(c) || c == '(' || c == ')' || c == '"' {
+		if isFilterSpace(c) || c == '(' || c == ')' || c == '"' {
 			break
 		}
 		p.i++
 	}
-	p.tok = token{kind: tokWord, pos: start, text: p.s[start:p.i]}
+	p.tok = filterToken{kind: tokWord, pos: start, text: p.s[start:p.i]}
 	return nil
 }
 
-func (p *parser) scanString() error {
+func (p *filterParser) scanString() error {
 	start := p.i
 	p.i++
 	var b strings.Builder
 	for {
 		if p.i >= len(p.s) {
-			return errAt(start, "unterminated string")
+			return filterErrAt(start, "unterminated string")
 		}
 		c := p.s[p.i]
 		switch {
 		case c == '"':
 			p.i++
-			p.tok = token{kind: tokString, pos: start, text: b.String()}
+			p.tok = filterToken{kind: tokString, pos: start, text: b.String()}
 			return nil
 		case c < 0x20:
-			return errAt(p.i, "control character in string; escape it")
+			return filterErrAt(p.i, "control character in string; escape it")
 		case c != '\\':
 			b.WriteByte(c)
 			p.i++
 			continue
 		}
 		if p.i+1 >= len(p.s) {
-			return errAt(start, "unterminated string")
+			return filterErrAt(start, "unterminated string")
 		}
 		esc := p.i
 		switch e := p.s[p.i+1]; e {
@@ -335,34 +341,34 @@ func (p *parser) scanString() error {
 		case 't':
 			b.WriteByte('\t')
 		case 'u':
-			r, ok := hex4(p.s, p.i+2)
+			r, ok := parseHex4(p.s, p.i+2)
 			if !ok {
-				return errAt(esc, `invalid \u escape; want 4 hex digits`)
+				return filterErrAt(esc, `invalid \u escape; want 4 hex digits`)
 			}
 			p.i += 6
 			if utf16.IsSurrogate(r) {
 				r2, ok := rune(0), false
 				if r < 0xDC00 && strings.HasPrefix(p.s[p.i:], `\u`) {
-					r2, ok = hex4(p.s, p.i+2)
+					r2, ok = parseHex4(p.s, p.i+2)
 				}
 				if r = utf16.DecodeRune(r, r2); !ok || r == utf8.RuneError {
-					return errAt(esc, `unpaired surrogate in \u escape`)
+					return filterErrAt(esc, `unpaired surrogate in \u escape`)
 				}
 				p.i += 6
 			}
 			if r == 0 {
-				return errAt(esc, "U+0000 is not allowed in a string")
+				return filterErrAt(esc, "U+0000 is not allowed in a string")
 			}
 			b.WriteRune(r)
 			continue
 		default:
-			return errAt(esc, "invalid escape \\%c", e)
+			return filterErrAt(esc, "invalid escape \\%c", e)
 		}
 		p.i += 2
 	}
 }
 
-func hex4(s string, i int) (rune, bool) {
+func parseHex4(s string, i int) (rune, bool) {
 	if i+4 > len(s) {
 		return 0, false
 	}
@@ -383,7 +389,7 @@ func hex4(s string, i int) (rune, bool) {
 }
 
 // keyword reports whether the current token is the word kw (lower case), ignoring ASCII case.
-func (p *parser) keyword(kw string) bool {
+func (p *filterParser) keyword(kw string) bool {
 	return p.tok.kind == tokWord && asciiEqualFold(p.tok.text, kw)
 }
 
@@ -408,7 +414,7 @@ func asciiLower(c byte) byte {
 	return c
 }
 
-func (p *parser) parseOr() (Filter, error) {
+func (p *filterParser) parseOr() (Filter, error) {
 	left, err := p.parseAnd()
 	if err != nil {
 		return nil, err
@@ -426,7 +432,7 @@ func (p *parser) parseOr() (Filter, error) {
 	return left, nil
 }
 
-func (p *parser) parseAnd() (Filter, error) {
+func (p *filterParser) parseAnd() (Filter, error) {
 	left, err := p.parseTerm()
 	if err != nil {
 		return nil, err
@@ -444,13 +450,13 @@ func (p *parser) parseAnd() (Filter, error) {
 	return left, nil
 }
 
-func (p *parser) parseTerm() (Filter, error) {
+func (p *filterParser) parseTerm() (Filter, error) {
 	switch p.tok.kind {
 	case tokLParen:
 		open := p.tok.pos
 		p.depth++
 		if p.depth > maxFilterDepth {
-			return nil, errAt(open, "parentheses nested deeper than %d", maxFilterDepth)
+			return nil, filterErrAt(open, "parentheses nested deeper than %d", maxFilterDepth)
 		}
 		if err := p.next(); err != nil {
 			return nil, err
@@ -460,22 +466,22 @@ func (p *parser) parseTerm() (Filter, error) {
 			return nil, err
 		}
 		if p.tok.kind != tokRParen {
-			return nil, errAt(p.tok.pos, "unexpected %s; want and, or or ')' to close the '(' at %d", p.tok.describe(), open)
+			return nil, filterErrAt(p.tok.pos, "unexpected %s; want and, or or ')' to close the '(' at %d", p.tok.describe(), open)
 		}
 		p.depth--
 		return f, p.next()
 	case tokWord:
 		return p.parseComparison()
 	}
-	return nil, errAt(p.tok.pos, "unexpected %s; want an attribute name or '('", p.tok.describe())
+	return nil, filterErrAt(p.tok.pos, "unexpected %s; want an attribute name or '('", p.tok.describe())
 }
 
-func (p *parser) parseComparison() (Filter, error) {
+func (p *filterParser) parseComparison() (Filter, error) {
 	attr := p.tok
 	if asciiEqualFold(attr.text, "not") {
 		rest := strings.TrimLeft(p.s[p.i:], " \t\r\n")
 		if strings.HasPrefix(rest, "(") {
-			return nil, errAt(attr.pos, "not is not supported")
+			return nil, filterErrAt(attr.pos, "not is not supported")
 		}
 	}
 	if err := checkAttrName(attr.text, attr.pos); err != nil {
@@ -485,16 +491,16 @@ func (p *parser) parseComparison() (Filter, error) {
 		return nil, err
 	}
 	if p.tok.kind != tokWord {
-		return nil, errAt(p.tok.pos, "unexpected %s; want an operator (eq, co or sw) after attribute %s", p.tok.describe(), quote(attr.text))
+		return nil, filterErrAt(p.tok.pos, "unexpected %s; want an operator (eq, co or sw) after attribute %s", p.tok.describe(), quoteShort(attr.text))
 	}
 	var op string
 	switch w := p.tok.text; {
 	case asciiEqualFold(w, "eq"), asciiEqualFold(w, "co"), asciiEqualFold(w, "sw"):
 		op = strings.ToLower(w)
 	case slices.ContainsFunc([]string{"ne", "ew", "gt", "ge", "lt", "le", "pr"}, func(o string) bool { return asciiEqualFold(w, o) }):
-		return nil, errAt(p.tok.pos, "operator %s is not supported; want eq, co or sw", quote(p.tok.text))
+		return nil, filterErrAt(p.tok.pos, "operator %s is not supported; want eq, co or sw", quoteShort(p.tok.text))
 	default:
-		return nil, errAt(p.tok.pos, "unknown operator %s; want eq, co or sw", quote(p.tok.text))
+		return nil, filterErrAt(p.tok.pos, "unknown operator %s; want eq, co or sw", quoteShort(p.tok.text))
 	}
 	if err := p.next(); err != nil {
 		return nil, err
@@ -510,7 +516,7 @@ func (p *parser) parseComparison() (Filter, error) {
 		}
 		value = v
 	default:
-		return nil, errAt(p.tok.pos, "unexpected %s; want a value (a quoted string, true, false or a number) after %s", p.tok.describe(), op)
+		return nil, filterErrAt(p.tok.pos, "unexpected %s; want a value (a quoted string, true, false or a number) after %s", p.tok.describe(), op)
 	}
 	if err := p.next(); err != nil {
 		return nil, err
@@ -528,13 +534,13 @@ func checkAttrName(name string, pos int) error {
 		case i > 0 && ('0' <= c && c <= '9' || c == '_' || c == '-'):
 			continue
 		case c == '.' && i > 0:
-			return errAt(pos+i, "attribute paths (attr.subAttr) are not supported")
+			return filterErrAt(pos+i, "attribute paths (attr.subAttr) are not supported")
 		case c == '[' && i > 0:
-			return errAt(pos+i, "value filters (attr[...]) are not supported")
+			return filterErrAt(pos+i, "value filters (attr[...]) are not supported")
 		case c == ':' && i > 0:
-			return errAt(pos+i, "schema-qualified attribute names are not supported")
+			return filterErrAt(pos+i, "schema-qualified attribute names are not supported")
 		}
-		return errAt(pos, "invalid attribute name %s; want a letter followed by letters, digits, '_' or '-'", quote(name))
+		return filterErrAt(pos, "invalid attribute name %s; want a letter followed by letters, digits, '_' or '-'", quoteShort(name))
 	}
 	return nil
 }
@@ -548,23 +554,23 @@ func parseLiteral(w string, pos int) (any, error) {
 	case isJSONNumber(w):
 		f, err := strconv.ParseFloat(w, 64)
 		if err != nil {
-			return nil, errAt(pos, "number %s out of range", quote(w))
+			return nil, filterErrAt(pos, "number %s out of range", quoteShort(w))
 		}
 		return f, nil
 	case asciiEqualFold(w, "null"):
-		return nil, errAt(pos, "null is not supported")
+		return nil, filterErrAt(pos, "null is not supported")
 	}
-	return nil, errAt(pos, "invalid value %s; want a quoted string, true, false or a number", quote(w))
+	return nil, filterErrAt(pos, "invalid value %s; want a quoted string, true, false or a number", quoteShort(w))
 }
 
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+func isASCIIDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // isJSONNumber reports whether s is a number in JSON syntax (RFC 8259 §6).
 func isJSONNumber(s string) bool {
 	i := 0
 	digits := func() int {
 		j := i
-		for i < len(s) && isDigit(s[i]) {
+		for i < len(s) && isASCIIDigit(s[i]) {
 			i++
 		}
 		return i - j
@@ -607,7 +613,7 @@ func columnError(format string, a ...any) *FilterError {
 }
 
 func unsupportedOp(op string) *FilterError {
-	return columnError("does not support operator %s", quote(op))
+	return columnError("does not support operator %s", quoteShort(op))
 }
 
 // escapeLike escapes the LIKE metacharacters % and _ and the escape character ! itself with !,
@@ -723,20 +729,20 @@ func ListColumn(expr string) Column {
 // every and/or is parenthesized, so precedence survives, and the output is deterministic, for
 // example ((lower(email) = ?) OR ((lower(first_name) LIKE ? ESCAPE '!') AND (active = ?))).
 func SQL(f Filter, columns map[string]Column) (string, []any, error) {
-	r := renderer{columns: columns, args: []any{}}
+	r := sqlRenderer{columns: columns, args: []any{}}
 	if err := r.render(f, 0); err != nil {
 		return "", nil, err
 	}
 	return r.b.String(), r.args, nil
 }
 
-type renderer struct {
+type sqlRenderer struct {
 	columns map[string]Column
 	b       strings.Builder
 	args    []any
 }
 
-func (r *renderer) render(f Filter, depth int) error {
+func (r *sqlRenderer) render(f Filter, depth int) error {
 	if depth > maxSQLDepth {
 		return &FilterError{Msg: fmt.Sprintf("filter nested deeper than %d", maxSQLDepth)}
 	}
@@ -763,7 +769,7 @@ func (r *renderer) render(f Filter, depth int) error {
 	return &FilterError{Msg: "missing filter"}
 }
 
-func (r *renderer) binary(left Filter, op string, right Filter, depth int) error {
+func (r *sqlRenderer) binary(left Filter, op string, right Filter, depth int) error {
 	r.b.WriteByte('(')
 	if err := r.render(left, depth+1); err != nil {
 		return err
@@ -776,18 +782,18 @@ func (r *renderer) binary(left Filter, op string, right Filter, depth int) error
 	return nil
 }
 
-func (r *renderer) comparison(c Comparison) error {
+func (r *sqlRenderer) comparison(c Comparison) error {
 	col := r.column(c.Attr)
 	if col == nil {
-		return &FilterError{Msg: "unknown attribute " + quote(c.Attr)}
+		return &FilterError{Msg: "unknown attribute " + quoteShort(c.Attr)}
 	}
 	sql, args, err := col(c.Op, c.Value)
 	if err != nil {
 		var fe *FilterError
 		if errors.As(err, &fe) {
-			return &FilterError{Msg: "attribute " + quote(c.Attr) + " " + fe.Msg}
+			return &FilterError{Msg: "attribute " + quoteShort(c.Attr) + " " + fe.Msg}
 		}
-		return &FilterError{Msg: "attribute " + quote(c.Attr) + ": " + err.Error()}
+		return &FilterError{Msg: "attribute " + quoteShort(c.Attr) + ": " + err.Error()}
 	}
 	r.b.WriteByte('(')
 	r.b.WriteString(sql)
@@ -796,7 +802,7 @@ func (r *renderer) comparison(c Comparison) error {
 	return nil
 }
 
-func (r *renderer) column(attr string) Column {
+func (r *sqlRenderer) column(attr string) Column {
 	if col := r.columns[attr]; col != nil {
 		return col
 	}
