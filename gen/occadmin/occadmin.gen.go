@@ -284,6 +284,9 @@ type BadRequest = Error
 // CreateBadRequest OCC's error model.
 type CreateBadRequest = Error
 
+// Forbidden OCC's error model.
+type Forbidden = Error
+
 // InternalError OCC's error model.
 type InternalError = Error
 
@@ -522,8 +525,9 @@ type ClientInterface interface {
 	// The body is form-encoded and must be `grant_type=client_credentials`.
 	//
 	// Decisions: application keys are provisiond credentials of the `occadmin` API
-	// (`provisiond credentials create --api occadmin`); an access token lives 5 minutes by default
-	// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token.
+	// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 5 minutes by default
+	// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token. A token obtained
+	// with a read-only key may read and refresh, and any write with it is a 403.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -536,8 +540,9 @@ type ClientInterface interface {
 	// The body is form-encoded and must be `grant_type=client_credentials`.
 	//
 	// Decisions: application keys are provisiond credentials of the `occadmin` API
-	// (`provisiond credentials create --api occadmin`); an access token lives 5 minutes by default
-	// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token.
+	// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 5 minutes by default
+	// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token. A token obtained
+	// with a read-only key may read and refresh, and any write with it is a 403.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -746,8 +751,9 @@ func (c *Client) ListAdminRoles(ctx context.Context, reqEditors ...RequestEditor
 // The body is form-encoded and must be `grant_type=client_credentials`.
 //
 // Decisions: application keys are provisiond credentials of the `occadmin` API
-// (`provisiond credentials create --api occadmin`); an access token lives 5 minutes by default
-// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token.
+// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 5 minutes by default
+// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token. A token obtained
+// with a read-only key may read and refresh, and any write with it is a 403.
 //
 // Takes any type of body and a specified content type.
 //
@@ -770,8 +776,9 @@ func (c *Client) LoginWithBody(ctx context.Context, contentType string, body io.
 // The body is form-encoded and must be `grant_type=client_credentials`.
 //
 // Decisions: application keys are provisiond credentials of the `occadmin` API
-// (`provisiond credentials create --api occadmin`); an access token lives 5 minutes by default
-// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token.
+// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 5 minutes by default
+// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token. A token obtained
+// with a read-only key may read and refresh, and any write with it is a 403.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -1346,8 +1353,9 @@ type ClientWithResponsesInterface interface {
 	// The body is form-encoded and must be `grant_type=client_credentials`.
 	//
 	// Decisions: application keys are provisiond credentials of the `occadmin` API
-	// (`provisiond credentials create --api occadmin`); an access token lives 5 minutes by default
-	// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token.
+	// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 5 minutes by default
+	// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token. A token obtained
+	// with a read-only key may read and refresh, and any write with it is a 403.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1360,8 +1368,9 @@ type ClientWithResponsesInterface interface {
 	// The body is form-encoded and must be `grant_type=client_credentials`.
 	//
 	// Decisions: application keys are provisiond credentials of the `occadmin` API
-	// (`provisiond credentials create --api occadmin`); an access token lives 5 minutes by default
-	// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token.
+	// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 5 minutes by default
+	// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token. A token obtained
+	// with a read-only key may read and refresh, and any write with it is a 403.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1449,6 +1458,8 @@ type CreateAdminProfileWithoutSlashResponse struct {
 	JSON400 *CreateBadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
@@ -1470,6 +1481,11 @@ func (r CreateAdminProfileWithoutSlashResponse) GetJSON400() *CreateBadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r CreateAdminProfileWithoutSlashResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateAdminProfileWithoutSlashResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -1525,6 +1541,8 @@ type CreateAdminProfileResponse struct {
 	JSON400 *CreateBadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
@@ -1546,6 +1564,11 @@ func (r CreateAdminProfileResponse) GetJSON400() *CreateBadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r CreateAdminProfileResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateAdminProfileResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -1663,6 +1686,8 @@ type UpdateAdminProfileResponse struct {
 	JSON400 *CreateBadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
@@ -1686,6 +1711,11 @@ func (r UpdateAdminProfileResponse) GetJSON400() *CreateBadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r UpdateAdminProfileResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r UpdateAdminProfileResponse) GetJSON403() *Forbidden {
+	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
@@ -2087,8 +2117,9 @@ func (c *ClientWithResponses) ListAdminRolesWithResponse(ctx context.Context, re
 // The body is form-encoded and must be `grant_type=client_credentials`.
 //
 // Decisions: application keys are provisiond credentials of the `occadmin` API
-// (`provisiond credentials create --api occadmin`); an access token lives 5 minutes by default
-// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token.
+// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 5 minutes by default
+// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token. A token obtained
+// with a read-only key may read and refresh, and any write with it is a 403.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2107,8 +2138,9 @@ func (c *ClientWithResponses) LoginWithBodyWithResponse(ctx context.Context, con
 // The body is form-encoded and must be `grant_type=client_credentials`.
 //
 // Decisions: application keys are provisiond credentials of the `occadmin` API
-// (`provisiond credentials create --api occadmin`); an access token lives 5 minutes by default
-// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token.
+// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 5 minutes by default
+// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token. A token obtained
+// with a read-only key may read and refresh, and any write with it is a 403.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2218,6 +2250,13 @@ func ParseCreateAdminProfileWithoutSlashResponse(rsp *http.Response) (*CreateAdm
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -2278,6 +2317,13 @@ func ParseCreateAdminProfileResponse(rsp *http.Response) (*CreateAdminProfileRes
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -2386,6 +2432,13 @@ func ParseUpdateAdminProfileResponse(rsp *http.Response) (*UpdateAdminProfileRes
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -2823,6 +2876,8 @@ type BadRequestJSONResponse Error
 
 type CreateBadRequestJSONResponse Error
 
+type ForbiddenJSONResponse Error
+
 type InternalErrorJSONResponse Error
 
 type NotFoundJSONResponse Error
@@ -2950,6 +3005,20 @@ func (response CreateAdminProfileWithoutSlash401JSONResponse) VisitCreateAdminPr
 	return err
 }
 
+type CreateAdminProfileWithoutSlash403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateAdminProfileWithoutSlash403JSONResponse) VisitCreateAdminProfileWithoutSlashResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateAdminProfileWithoutSlash413JSONResponse struct{ PayloadTooLargeJSONResponse }
 
 func (response CreateAdminProfileWithoutSlash413JSONResponse) VisitCreateAdminProfileWithoutSlashResponse(w http.ResponseWriter) error {
@@ -3043,6 +3112,20 @@ func (response CreateAdminProfile401JSONResponse) VisitCreateAdminProfileRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAdminProfile403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response CreateAdminProfile403JSONResponse) VisitCreateAdminProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3202,6 +3285,20 @@ func (response UpdateAdminProfile401JSONResponse) VisitUpdateAdminProfileRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAdminProfile403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response UpdateAdminProfile403JSONResponse) VisitUpdateAdminProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3774,96 +3871,97 @@ func (sh *strictHandler) Refresh(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7DztbhvJka9SmAuwFDKiKNly1hQOOK1Wu5HjtQxZmw1i6szmTFHseKab7u4RTfsE3EPcE96THKp6vmco",
-	"SrKze0HyTyL7o76/m5+DSKdLrVA5G4w/B0thRIoODf93bC26l0JdZ+Ia6YMYbWTk0kmtgnFwuUAQtASS",
-	"fA3oObgFgsEPGVoHAxFFuHQYH4GIU6lgafRcJmghEsasQWlwRiibCIcxRFo5VG5nGIQBfhTpMsFgHKAK",
-	"wkDSfQsUMZogDJRI6Zu/7J6cMIi7JYxhYKMFpoKAdeslrbLOSHUd3N7ehkEO13c6lsgYnhgUDo8Jttce",
-	"NPo0B4T+FMtlIiNBGO/9zRLanyvYPgcicvIGg7EzGYYBpkImwTgQ6QzNf+TLhpFOgzCYS2PdKw/4MX0f",
-	"hEEiqo8IhCAMjE4IsrcB0+tCJxhc3dax+p3BeTAO/m2vYtye/9bu1fHwmFVoS4Oxh9N/YpdaWU+E3wp9",
-	"GQfjQGYWzf5o9Gy0gSB4La0zDML3hNE4OBgdPN0dHe6O9i9Hz8dPRuPR6K+8cqmtdNqszzoHF2T9XMgO",
-	"H+8P1qa7uaL+7ePI7wnfoy91NRgGt2HQZVr8MCa0yfgF4hL3gf2DThK9kuoaUh1jAtKCQZcZhTGsFqhA",
-	"L9HzB2wWRYixZcS+E/GF17eH4YPGaHOiY2b1wWj0hyAMUrSWbRATcS4Th4YAkepGJDIeF38UXwkHz8aA",
-	"H5cYkWURBZDakHHRY77jtXCLYBzsfSCz4YTLbDAOno4eQMFTOqaPZmc5OFItMwcDvg4YmZ2QqLQAYUEU",
-	"0LqFcBBrtKC0g6UwFkEbgjpTNlsutSEkro1QDsiqMXk9xx5DZFZ6VtYcTPrfZmkqzJpo/mQ0egb8fUHW",
-	"IAxuRJJ12UNLO+zJt3psBHhK+A9FHBu0tocJ3ni0GXGbW5WfpLVkxZuAHoxGT/KDU7+AyIbp0q03Qkx7",
-	"NkPcPuYhgOa0OiOWdwH9QymiLBN3wdcVeF5KzrU0ozVge2CsrG0PnEq/NvJGJuh9egXmt89H+wfkk8la",
-	"wkq6BQhYlms3QMy7GhC/0qqKBHTh7SXa+nE9UHsj3QPxUli70iY+Zc52SHsIxYLtvD/s0Lbcez/2F8t7",
-	"4fS29PSjtD6casL5rLD7gH7FHXA2teq43MlccQtpC4VKDIp4nZ/4EHElav+s3iu9Uh0xGO2X0krL7mD9",
-	"aL9DUJaemb7OLDnQyq4xiJvYvjfaBKPt1X26+iCXrvvqPu/pBdeCMHgf7m8UUYs3aETSBPKN/5CYN0sw",
-	"teSWtIq69PShya9hp8JfiSRXrTMN8nkH4PEFqeqJwrBL0i/3wUwwdrxFtDsEQtuOwXsOdxdFj8D7wcai",
-	"XCmOJsrrs2jrZbHWq+ORd/kg1Bq0W1DI0owLRP3aVFpy7hTDYBKHE5WKZK5NijG8eHP+aucIvNC7Oznk",
-	"V+2D8HrY1D7+srLxE9VjmD3Qh/RRYRlXwoJF5XIZgK5cG4REWopSpIKp5/F0OFEUqJwph0aJxDPqi0LB",
-	"p02rqEDmZ+eM1lGUGYNxQ54Ov0pE171swBDtHDFDIpFZ9CLC/1s0N2i+sZDoa8hUzFFelRjLmGO4V9r9",
-	"oDMVP54qT1s0eaWbKQYshOWbSegoR3j+/HlL255+BepsuJbo4TF9LdaJFvGl1i+FucYvQHi/aRbz6BdO",
-	"lZNuDZdag7+hjuP+k+Dr2JOZjtfE5YSu4MC9zm7w5Q4Lg334SX4HszXEOBdZ4naYCD8rkbmFNvITfhHL",
-	"uz6XLrYWnH6PqmaoyCoQJ/DjUrbVgo75Ooyv3R3SjRT+cUrTBCQHAgZzbUgtpAp9isMxCNQoAO9xXVCs",
-	"zH9+wliKS67pPF52muFf7XTg44HPb0jO4VeWHLLFuY0o8+ZvLKR8fZ7clTf68gzT95LI263BHasm750m",
-	"Sx1Tejk9zoWN7xjDdygMGphko9GTyG96x5v4E5ySdCwNAeXy6lh9UX/5j7+ija1iWxh4btt3smfnG4y0",
-	"ii1kysmESeGBz/fUziOTe42GDuQl71wuAC0qJCuxtjCdMYqMCaosDcZvA/9RcNUBsVEXe9vEtXFbA5fq",
-	"HD37G0auXcHp51Cz6NMls6+itXf+IBKLvsRCNCpMq7QQI+8Rzut0DtFM6wQF+9y8FNfHskYiHsJqIaMF",
-	"nSkSq/keVs1entaKeB1Y6SsYXMsbVDugRIq9J/haQxeoHLdvvL/o2VhVBtvbXwrr+EIY2MzQHzu9J3QL",
-	"ie2TfmlTmuKeyBfG6EgKxoQLxkEsHO46yel1zz31SuI2ZGHA7oPA90k+Ka6Mpxtw0Hn1pnuojwjr0C90",
-	"ErMuSYep3Wa8KFe7wDlrmr9WGCPWHT3hYlADx0La6vJRY1hYyHcBfg8rtmlVXszu6hYoXD1EvdgZF/Xq",
-	"FhFNhiB91YICJdYJ3noEc9bE1pePVcLTugICOUM+sYAfLilsWskk8So54xvZopfaCTmG66LMonCVrAtZ",
-	"5fMaAlswKBUfX6K6psTt4PDpl2p47fLyysYNh1+qyI+6oazQ9JlizX9T7pKvCsE6bTx9hQJhrrU6kDGF",
-	"TYshfI+RtBSRDM5PTiiYkY6yJRI4S+FdUSW1DkW8A//73/8DRcsL2JwKB1Xx95AyvjKrqjKqHXiPuLQg",
-	"HQUCQuVFvZJ9tZpTDfv9g2/DIJWq/L9NizBYGenwXCXrvPOz0YIck64TtXMzokFYK685nuAwvjAqAxlb",
-	"mBudwvTH00vYiyImxt7N/l7ZM7HeepVmp1Ua/75eG+w1c6lUZ37z/hZrtMXyeGzvZ102GGuKXSsh3Ghk",
-	"Njm2CtumitYPEo7yymAc/CdnaG9Hu8+vfv+7YFvEIuOtmL2Uvi/QtprLvFfbbMr2YNXPwpoTswV6dOS9",
-	"nU2zU9bmcRgkMpVuw70EupWfvFXsDxX1fG6xZ/8f9QpSodYV8Cs0CPa9XC43nWW12QCJNpTVExShD9Km",
-	"tHbKUQNbyXuT44027pxO66OF004k98HFVZ0xiwlGbmMg7URygTZLnP1657aFk/EuOFmypECnBcU2Of55",
-	"Gff6f98MxCRmMRStSJuMV7QQ6hqPwC20RUhw7kBnju0tISaND7seGpRXvr8Rcz0oDvDBy/3D8b+zN//6",
-	"3vteJ24LaUMwuExEJNW1L7RlxpDj1Art39PL9MsjjwRsTvGKu5qipHoJVmD4jd2cLpVF2Y1GuPi+RNW3",
-	"ie1RUQBeSbcgiSeVjoRS2lFEKWpJiFbJuoS8JGcHlrZd2p7n5NjJOCRN5Pqoatw8ZQ5Ph1tdXSvfUN67",
-	"16hzdRfD+r3g6Q2a9Z18u8P7MeAPc3d+mmRbdsXH9WFTVs+bwJyfnHxj8xCTxzO6aMR481NR8rorIlZa",
-	"7SY6Eon8hDHkVTIeyhJSsfphtFAyEhTwemNEkTElMDHeYEJ32t5SUFWC66OlylI0fGykYwq4UDk5XxcK",
-	"z7s3HmvvximR1pEhKLpOc0izxMllgsVHHAGginSmHBIX7slT5gfZjz7dSDfR+5INepvGfs1sK8apNnim",
-	"5voxfOQGFR1QZ17fJY323l33pCJaSIVgUMRilhRo8NdE8xV3/UqEyuZM36VFwbWPXn+8vHwNfgFLSN/+",
-	"/rIg7f754swnMbWD0EtajHOpZD8dbjepILO8q4YKi27YP48C/kvKf1Up7xPJlxQc1gbAOnicH2duAQcQ",
-	"JRKV240MMndFYn2g0JVW/nhLnd2f9q52WqPm3v16e/29dm2f+yvKkz1RNIc5ndi/rH5+rVjsAfHO4wKa",
-	"PrSrzLDX5FDCCe9x3cVT928iMGNpMKL/6ywTNgp8RbSHVeXh6421AF+NtL6XptV2CpQnhjmsXfR5rCbK",
-	"jHTrN+R1sa8d5vs7PxS50YtfLoNwS4/Ml69en79p1q840ZqCNjDdMzg3aBfTI5CuaEuBmFMOfAipVBkl",
-	"flV7d1gMnnPm5ztOJToL55Ycj1aNyj/huj+LaPZAYTBdGn3DFcgY6rrry0iwuyuWkkwOIzHdCX1RkSN6",
-	"pzfieA9w/UCjN8LsgSJXqU9QQRWEQWaSfJsd7+1dS7fIZsNIp3vVqtqfwfaxaAtLYThsOzciShBOdJqi",
-	"iRBOEp3F3+QFWLg4fXMJx6/PYDCt4UhU4HkVc4MxzNYTVV0+5nEMqfLhxg7Bw5ywIQeOIRt9EER7LiP4",
-	"e4up8RLccKJoDcearkSmbMisIRVrtkdDIH9jQxCZWxAr/c2hH5H1UNBJM36fAHMevAYO8Sdqmc0SGYHB",
-	"ORpUEbLfjzrvF/gA6SxYOUukurYhWA0idwCwMtI5VCCuhVTW0eEsLhPlUfRF6JmwFDm9HE7URJ36QJny",
-	"t062Mc6HfSi4mPLVU+/DpjwT5HXfhjCt+dsp29iiruRHnWgnckKWR1HEfa1qAzO2O2D09mo6hF/Y/xIa",
-	"sY6ylGJ0UDqHkRzpRA3a5C5GDowmPQ5rzXcb+ka9lZ9wB2rKl9kc4rqfzlsydAtTqugW2PpOJ96jzcME",
-	"T78CUM9wSaxKiDdEsYI/+YhAM9iYqMbYAJkqn454MYu0itCo4URx4S1CZbGmtMdLES0QDoajjtKuVquh",
-	"4K+H2lzv5Xvt3suzk9NXb053aQ+FH9Lxk5xetczFnvSR2yANjQ7C4AaN9Qq/Pxz58/QSlVjKYBw8GY6G",
-	"T3wtfMFWvtNYeF2cRCEK9gY7doXGstRsqG83eDSG6Ydpzh0i65uTs5/KOmc2s+hgih+mIUwjPYVBHobb",
-	"nRCmdjWFgXXCOMuWhD4TKqa12kzDiVoKg8QrEhoS7VhnswR3P2SaG0OFVugbNDDlch7tLct19E9RaeOr",
-	"UzownqhIWNyVyqKy0skbTNY7Xul8tXIKg6kzGXonxk3L6c7R3e8MpK01qP4wnKi8ii0tTAsfPRY28meW",
-	"nxDtp/dDICzBCydq2u79+nNlPPWd8Nyh5sV1yU5WxjtDmHLBOLcx9eKxtzQz7RZePVSWztAQ9++qYLOO",
-	"lJrEb35eSuuOG6IWNt7Dvd1eKhde8jj2hIFwkGrr4OBw5BtitOlDhmZdvWEr6uPVhFHZpD44HHH9VKYU",
-	"ovn/pPL/jfoK8Pco5WtudmwCpizS90Dz4NvLFgm7462y1Hr0RyI19kFpH6TclanDWWuivT3e/avY/XT1",
-	"+/FA2Oi/6PSd3m5az/wHD+k6DVwOqlf2+4QIBiR12yRT+JzJV9o3Ub7RDel5xFh2E7pQH9ctV/W4yGsl",
-	"RBomQf0t3iRgQL1GAn4ANhg91Ae7gol/yzcJNoD9oQFrrdb/dPT8WZfiV62Hhwej0QOfuvnK3Nt/lpeH",
-	"V2UrlNW/6GuOirbk2zLRyxO4Kk/LaUJH5B3E/Xbrb/9RLwW5mt4z5Hi+2e+Sr3/qed13SykTe7XXbLxl",
-	"f/uWxkztbcjT3ls3NUfSOdEsH20QfsAIQ80ROHHNz3KPm2HNFeXG2m7oEPNYVxWukVZ2MrJGcLM3DX1Y",
-	"z8G69Q47QXGD3LXkSUkjJMX1YBNhF8OOF+u+aP7Fd4De0PquS+sjVLVkr/kE3Gtw8YZ6vZnQtWfWez1v",
-	"rG/7DcHdTOt9rnpPweo8lnyseD3df7J9U3vYnfcd3ueynmnnryHTHv2mVMOAgu2yP9iVrZ27xP423Byi",
-	"77FD7tUKDwgFStXgXnv6rRhRnWGk02Z/3b+nkIrLMmlmuZeZKfkhQxCpVtcT1TQ9IRTBM3Rj504+UMWv",
-	"3plXMTg58qJ6xfGMVHkyV/SjG0ndsGhtgrQTVWzkQ1OxhrwJy7NfPFn2jfWmMxXmPWXgVfl5jY4T3yJK",
-	"90+AyEYU9QXBieNEqSxJyldAO0d5Os3FUaYUPwCCAb8O8lmDty2We+l+jf9VhtpjIF6/f7AznKhjiDPv",
-	"nGsPoqrU4ZmvqeSZ8dPRqC/E7jEF/zJI/zJIpSg8ztx8lvHtvcoCnUHhpnT+iK4lml8mE4/n6ejp9k3l",
-	"27GvwY8f0d2fGVvS4vaIey0nqSLjaZkJkReqMop8vLz+eyV3/abLVRjkr+1bfiYvZrbbQkfFuNjmSbCi",
-	"WjH2U9/TTbNeEzVwXNTjRz0QY4IOd7wDM1nxPNPPneWjSHnVvpS6PhPpR906ctgwcQ//gRZG5VHhfj56",
-	"1/c7Ml9HP35VY/lQxfrHtK6eZ19mXS/0fYqt2Bqi8kGAdLY2mhaWk/BlFyISCuZSxVD9xgDI2A6rcGxc",
-	"e+JctTxi4UQIRGyMfRtvLj+6zKBttsrKT2npNH+iO8tk4nalAotuohZkj0pMfcDXGpmrULizXHhRvmr5",
-	"OqWNDXWC+izg29a3V3eVEcLyyFe6hlP7yO4ZtR8KsY/6LaRy+O7OH0PKZ+n+PyT8BSubmpK/ImirCWci",
-	"m1Od049RzQm1+4zcp936SLO5K3+n6UsEotnUHk5U/ZXpXJt0F1Wk4yLtyJOlaTVn8e99UxytlKgFgdfH",
-	"DT3p3MlNy3Y0HL8+m6iH9rCP2qhBIm/Q9vbd6fTXF+d/Pntzdv7q+3fnJyfvLs//dPrq3eXly2me5HS7",
-	"6sUrXGcxmfcQsqvqzOn7uuGPu6vVapc5kJkkZ0JL2+tDNn3jMvfWs8YA0P2d9EMiiPob4ADXLxazHyN5",
-	"Ll+c/fzpbP+VPLNn6uIwOjl7dvZ++Zc/n7x4PsT1i0/xL2fyXJ59PFOjYXSQqFn6wyj+y4uk+Zx2/GQ0",
-	"aj7tLeYR7m9pavMgG+xMznT/2x2+Rb/hzbQAf33xsPlXLFz+Q4Ua+VgO+6v2XMtbrlvX7OudIxd1a9to",
-	"03cNbj6Us9nkFlGJAF7YmvohownWySTJww6tkI1N8cMEfl01JG9Q4QpjGORDIzwzsdPNGy9yuH5jVVv/",
-	"1qqWv8atG9PfzqtfIAPTNO53CltHruuDZrlQ88989CW9x3Wv6JdxkZKHVpQFraDmqI6///4CBtPxt6Nv",
-	"R9PGz4SAf+PmFhZmmOgVO1xfIdQrxaG0n+5ayGpMB2I5n5Pgc0gswKBIwD9YtU6oiGsd1cTHeG/v80Jb",
-	"d8u/Q2WkmOWh/qLUqrzpG/CELX3MoHYm6/6orWMvS6alfAnYJsSQhOWqJP2mQKnPVZPS2oU2bpeCgLjB",
-	"TJ7uLILlJjd7uqS9k1sFyK1JlpmI3oOez6WnXD0gr9Km/o53nrWo1qhYMQEGg2Yys9M53webt1e3/xcA",
-	"AP//",
+	"7Hz9UhvJtfirnJpfqiwqgxAYnLWoX9VlWbzB8RoXZrOpIK6nNdNCHc90y909yLIvVfch7hPeJ7l1Tvd8",
+	"jxBgsptU8h+MprvP93fP1yBW2UJJLq0Jxl+DBdMs45Zr+u/IGG7fMHmds2uODxJuYi0WVigZjIOLOQeG",
+	"r0Dq3wE1AzvnoPmnnBsLAxbHfGF5cggsyYSEhVYzkXIDMdN6BVKB1UyalFmeQKyk5dJuDYMw4J9Ztkh5",
+	"MA64DMJA4HlzzhKugzCQLMNf/rJ9fEwgbpcwhoGJ5zxjCKxdLfAtY7WQ18Ht7W0YeLi+V4nghOGx5szy",
+	"I4TtnQMNn3pA8E+2WKQiZojxzt8Mov21gu1rwGIrbngwtjrnYcAzJtJgHLBsyvV/+NeGscqCMJgJbexb",
+	"B/gR/h6EQcqqRwhCEAZapQjZZUD0OlcpD65u61j9TvNZMA7+307FuB33q9mp4+Ewq9AWmicOTvfELJQ0",
+	"jgi/FfoiCcaByA3Xu6PRi9EagvBrYawmEH5AjMbB3mhvf3t0sD3avRi9HD8fjUejv9KbC2WEVXp12tm4",
+	"IOvXQnZoe7ex0t3FFfVvH0d+R/gefamrwTC4DYMu05KHMaFNxm8Ql6QP7FcqTdVSyGvIVMJTEAY0t7mW",
+	"PIHlnEtQC+74AyaPY84TQ4h9z5Jzp28Pw4drrfSxSojVe6PRH4IwyLgxZIOIiDORWq4RECFvWCqScfFH",
+	"8ROz8GIM/POCx2hZWAGk0mhc1JjOeMfsPBgHO5/QbFhmcxOMg/3RAyh4gtv00ezUgyPkIrcwoOOAkNkK",
+	"kUpzYAZYAa2dMwuJ4gaksrBg2nBQGqHOpckXC6URiWvNpAW0akRex7HHEJmUnpTVg4n/mzzLmF4hzZ+P",
+	"Ri+Afi/IGoTBDUvzLnvw1Q57/FKHDQNHCfeQJYnmxvQwwRmPNiNuvVX5SRiDVrwJ6N5o9NxvnLkXkGw8",
+	"W9jVWohxzXqI29s8BFBPq1NkeRfQP5QiSjJxF3xdgadX0bmWZrQGbA+MlbXtgVOqd1rciJQ7n16B+d3L",
+	"0e4e+mS0lrAUdg4MFuW7ayCmVQ2I3ypZRQKq8PaCm/p2PVA7I90D8YIZs1Q6OSHOdkh7AMULm3l/0KFt",
+	"ufZ+7C9e74XT2dKTz8K4cKoJ54vC7gN3b9wBZ1OrjsqVxBU7F6ZQqFRzlqz8jg8RV6T2z/KjVEvZEYPR",
+	"bimt+NodrB/tdghK0jNV17lBB1rZNQJxHdt3RutgNL26j0fveem6r+7Tml5wDTDN78P9tSJq+A3XLG0C",
+	"+d49ROZNU54ZdEtKxl16utDk17BT4a9EkqvWnprTfnvg8AUh64nCsEvSb/fBRDByvEW0OwRE24zBeQ57",
+	"F0UPwfnBxkteKQ4n0ukza+tl8a5Tx0Pn8oHJFSg7x5ClGRew+rGZMOjcMYbhaRJOZMbSmdIZT+D1+7O3",
+	"W4fghN7eySH31i4wp4dN7aMfKxs/kT2G2QF9gI8Ky7hkBgyX1ssAdOVac0iFwShFSIgcj6PhRGKg8krp",
+	"qUgSLh8fBu736EJtOXzkK+dwhAGrPnLpglSWbCuZrlrS9Tx4GtnC3NYU5yGJ1NQyQVGxc50lAG1YQ2Ay",
+	"cdBWsfNSC8td5HwqLdeSpe74bwqe95t+RILwe3vVUHGca82TBo0OniQG7h42IIi2DkmEY5Yb7pSK/jdc",
+	"33D9zECqriGXCcXFVSlBJESat8q+UrlMvkWW9lvRSjMpgzkzdDKqKWZVL1++bEnQ/hNQZ82xSA+H6Tu2",
+	"ShVLLpR6w/Q1/waEd5vK4/MFOJFW2BVcKAXuhDqOu0+lJVOVrJDLKR5BqU6d3eAKRAYGu/CT+B6mK0j4",
+	"jOWp3SIi/CxZbudKiy/8m1jejVIa2luZdrSjyAn+eSHaaoHbPA3ja2eHeCIGzJQENgHxQMBgpjSqhZCh",
+	"SwopamtblYJiZcb4E08Eu6Aq2ONlpxkw13YH2h5o/4bkHDyx5KD38jaitJbPDGR0vE+HyxNdQYvoe4Hk",
+	"7VYtj2ST91ahb0swIY+OvLDRGWP4njPNNUzy0eh57BZ9oEX0hEcoHQuNQFlfT6y/1F8wpZ9wYas8GQaO",
+	"2+aD6Fn5nsdKJgZyaUVKpHDA+zW1/dDkXnONG9IrH6wXgBYV0iVbGYimhCJhwmWeBePLwD0KrjogNiqJ",
+	"l01cG6c1cKn2UdO/8di2a179HGqWybpkdnXH9spXLDXcFaWQRoVpFQYSTmuYdTrtIZoqlXJGUYovXvax",
+	"rFG6CGE5F/Ec92SpUXQOqWYvT2tlzw6s+BMMrsUNl1sgWcZ7d3DVmS5QHrdnzl/0LKxqqe3lb5ixdCAM",
+	"TK7xj63eHbql1/ZOv7QpjWFQ7EqJuCWGr8wG4yBhlm9bQQWJnnPqtddNyMKA3AeC78oiqLgiidbgoHy9",
+	"q7upi6Hr0M9VmpAuCcszs8l4YXZ7zmekae5YpjVbdfSEymcNHAtpq8tHjWFhId8F+D2s2KRVvvzf1S2Q",
+	"fPkQ9SJnXFT4W0TUOQfh6jwYKJFO0NJDmJEmtn58rBKe1BUQ0BnSjgX8cIFh01KkqVPJKZ1IFr3UTvAY",
+	"rorClOTLdFXIKu3XENiCQRn7/IbLa0x19w72v1XDa4eXRzZOOPhWRX7UCWVNq88UK/obsz3/VgjGKu3o",
+	"yyQwfa3knkgwbJoP4QceC4MRyeDs+BiDGcxqnMAZDO+KurKxnCVb8L///T9QNAmBzCmzUJXLDzBHLvPQ",
+	"Kgfdgo+cLwwIi4EAk74MWrKvVqWrYb+7910YZEKW/7dpEQaUhZ3JdOV7ZWstyBHqOlLbmxEFzBhxTfEE",
+	"hfGFURmIxMBMqwyiH08uYCeOiRg7N7s7ZZfJOOtVmp1WM+GHejW118xlQp66xbsbrNEGy+OwvZ91WWOs",
+	"MXathHCtkVnn2Cpsmypa34hZzCuDcfCflKFdjrZfXv3+d8GmiEUkGzF7I1wnpW01F7673Wxj92DVz8Ka",
+	"EzMFerjlvZ1Ns7fY5nEYpCITds25CLoRX5xV7A8V1WxmeM/6P6olZEyuKuCXXHMwH8VisW4vo/QaSJTG",
+	"rB6hCF2QFuG7EUUNZCXvTY73Stsz3K2PFlZZlt4HF1v1Eg1PeWzXBtKWpefc5Kk1T7dvWzgJ74KTJUsK",
+	"dFpQbJLjnxdJr/937VOeJiSGrBVpo/GK50xe80Owc2U4pHxmQeWW7C0iJrQLux4alFe+vxFzPSgOcMHL",
+	"/cPxv7M3f3rvfa8dN4W0IWi+SFks5LUrtOVao+NUkpu/p5fpl0caolif4hVnNUVJ9hKswPCZWZ8ulWXs",
+	"tUa4+L1E1TXWzWFRMl8KO0eJR5WOmZTKYkTJakkI1XQLyEtydmBp26XNeY7HTiQhaiLVR2Xj5Ig4HA03",
+	"urpWviGdd69R5+ouhvV7wZMbrld38u0O70eAP8zdufmbTdkVbdeHTVk9bwJzdnz8zPgQkwZaumgk/Oan",
+	"ouR1V0QsldxOVcxS8YUn4KtkNMbGhCT14/FciphhwOuMEUbGmMAk/IaneKbpLQVVJbg+Wso845q2jVWC",
+	"AReXVsxWhcLT6rXbmrtxSoWxaAiKPt0Msjy1YpHy4hFFAFzGKpeWIxfuyVPiB9qPPt3I1tH7ggx6m8bu",
+	"nelGjDOl+amcqcfwkbo4uEGdeX2HNBqid52TsXguJKfGEJumBRr0M9J8SX3SEqGyOdN3aFFw7aPXHy8u",
+	"3oF7gSSkb31/WRBX/3x+6pKY2kbcSVrCZ0KKfjrcrlNBYnlXDSUv+of/Ogr4byn/VaW8TyTfYHBYG5nr",
+	"4HF2lNs57EGcCi7tdqw5cZelxgUKXWmlxxvq7G63D7XdGjX37s+b6++1Y/vcX1Ge7ImiKczpxP5l9fOp",
+	"YrEHxDuPC2j60K4yw16TgwknfOSrLp6qfxGCmQjNY/y/zjJm4sBVRHtYVW6+WlsLcNVI43ppSm6mQLlj",
+	"6GHtok+DSHGuhV29R6/L+9phrr/zqsiNXv9yEYQbemSufPXu7H2zfkWJVgRKQ7Sj+UxzM48OQdiiLQVs",
+	"hjnwAWRC5pj4Ve3dYTGqT5mf6ziV6MytXVA8WjUq/8RX/VlEawpkEC20uqEKZAJ13XVlJNjeZguBJoeQ",
+	"iLZCV1SkiN6qtTjeA1w3AuqMMHmg2FbqE1RQBWGQ69QvM+OdnWth5/l0GKtsp3qr9meweZDcwIJpCtvO",
+	"NItTDscqy7iOORynKk+e+QIsnJ+8v4Cjd6cwiGo4IhVowkff8ASmq4msDh/TOIaQfqZFdkdZHGFDChxD",
+	"Mvo03eLKCO7cYs6+BDecSHyHYk1bIlM2ZFaQsRXZoyGgvzEhsNzOkZXu5NANFTsocKcp3eiAGY2qA4X4",
+	"E7nIp6mIQfMZ11zGnPx+3LnxQRsIa8CIaSrktQnBKGDeAdBcjuUS2DUT0ljcnMRlIh2Krgg9ZQYjpzfD",
+	"iZzIExcoY/7WyTbGfjwKg4uIjo6cD4toisrpvgkhqvnbiGxsUVdyw2G4klNC5qMo5L6StYEZ0x3JuryK",
+	"hvAL+V9EI1FxnmGMDlJ5GNGRTuSgTe5i5EAr1OOw1nw3oWvUG/GFb0FN+XLjIa77ad+SwVOIUkW3wNRX",
+	"WvaRGx8mOPoVgDqGC2RVirxBihX88SMCzWBjIhtjA2iqXDrixCxWMuZaDieSCm8xl4bXlPZoweI5h73h",
+	"qKO0y+VyyOjnodLXO36t2Xlzenzy9v3JNq7B8ENYusTUq5Ze7FEfqQ3S0OggDG64Nk7hd4cjt59acMkW",
+	"IhgHz4ej4XNXC5+Tle80Ft4VO2GIwnuDHbPk2pDUrKlvN3g0huhT5LmDZH1/fPpTWefMp4ZbiPinKIQo",
+	"VhEMfBhutkKIzDKCgbFMW0OWBJ8xmeC7SkfhRC6Y5sgrFBoU7UTl05Rvf8oVNYYKrVA3XENE5TxcW5br",
+	"8J+i0kZHZ7hhMpExM3xbSMOlEVbc8HS15ZTOVSsjGERW59w5MWpaRluHd9/MEKbWoPrDcCJ9FVsYiAof",
+	"PWYmdnuWT5D20f0QCEvwwomM2r1ft69IItcJ9w7VF9cFOVmRbA0hooKxtzH14rGzNFNl5049ZJ5NuUbu",
+	"31XBJh0pNYluSb0Rxh41RC1s3CC83FwqZ07yKPaEAbOQKWNh72DkGmK46FPO9aq69VfUx6sJo7JJvXcw",
+	"ovqpyDBEc/8J6f4b9RXg71HKV9TsWAdMWaTvgebBp5ctEnLHG2WpdU0SRWrsgtI+SKkrU4ez1kS7PNr+",
+	"K9v+cvX78YCZ+L9w963eblrP/AeNNVsFVA6qV/b7hAgGKHWbJJO5nMlV2tdRvtEN6bn2WXYTulAf1S1X",
+	"dR3LaSXECiZB/fbiJCBAnUYC/wRkMHqoD2YJE3f7cRKsAftTA9ZarX9/9PJFl+JXrauae6PRAy8Husrc",
+	"5b/KXc2rshVK6l/0NUdFW/KyTPR8AlflaZ4muIXvIO62W3+7j7pbSdX0niHHs/V+F339vuN13ymlTOzU",
+	"7v/Rkt3NSxoztbchTXtvXNQcSadEs7zmgvgBIQw1R2DZNV1kPmqGNVeYGyuzpkNMY11VuIZa2cnIGsHN",
+	"ThS6sJ6CdeMcdsrZDaeuJU1KaiYwrgeTMjMfdrxY9w74L64D9B7f77q0PkJVr+w0L807DS5una/WE7p2",
+	"MX2n51b6bb8huJtpvRd87ylYneuljxWv/dHzzYuqOyK4YvceK9rj8bTu4D7g9cxHP4UWOII19QAGGJ6X",
+	"HcWuNG7dpSi34fqgfodceK8eOUAwtKpG/drzcsVQ65THKmt25N0NDCGpkJPlhrqfuRSfcg4sU/J6IpvG",
+	"KoQi3IZutN3JIKqI17n/KmpH11/UuygCEtKnf0UHu5EGDotmKAgzkcVC2jRjK/BtW5oWo1m0Z8YZ24zp",
+	"j5izVwXrFbeUKhdxvbtmhValqEgwSjUnUuZpWt602jr0CTiVU4lSdMkKBnQDy+UZzhoZ6r67d9yXL2oX",
+	"ruj93b2t4UQeQZI7d167dFYlGy9cFcbn0vujUV9Q3mM8/m3C/m3CHmvCHm2gvork9l6lh84wclOef+S2",
+	"JczfJkXfIAX7mxeV99Oegh8/cnt/ZmxIvdtj9LW8p4q+ozLbQr9VZS1+hL3+FZm7vrRzFQb+Gwgtz+QL",
+	"pu3W02ExkrZ+2qyoiIzdZHm0bp5sIgeWCod0cQgSnnLLt5zL03lxadbNtvlxJ98ZKKWuz6i6cbqOHDaM",
+	"4sM/m0OoPCql8ON9fV/3eRr9+Ac3rw9VxX9Oe+y4/G32+FzdpwTMW6NdLtAQ1tQG5sJyPr/sjcRMwkzI",
+	"BKpvRYBIzLAK+ca1q+pVIyZhloWAxOaJay7OxGeba26aDbzyKb4a+YvD01ykdltIMNxO5BwtWImpCypb",
+	"g3wVCncWMc/LuzZPU3BZU72oTyhetn69uqu4EZZbvlU1nNpbdveoffDFPOqbVuVI4J0ftfITfv8IZYiC",
+	"lU1N8Xcb2mpC2c76dOrkc1xzW+3uJ3WPN14dba7yt0dd4YI1W+3DiazffZ0pnW1zGaukSG18QhZV0x//",
+	"v2+2pJV2tSBw+rimU+7dYlQ2yeHo3elEPqyzDpfb2+X3D66op9KaKUjFDTe9swF41rvzsz+fvj89e/vD",
+	"h7Pj4w8XZ386efvh4uJN5NOqbue/uClsDU9nHbLCkT+2+EjDRHa+0vDRN57LHrafaQj9kSv3jYbCNtLM",
+	"OeyPnvdaFRKq+8YIn7eXy+U2MTvXqed3y7DUp4z65oXurdKNCaj7RxAPCW/ql6ADvno9n/4YizPx+vTn",
+	"L6e7b8WpOZXnB/Hx6YvTj4u//Pn49cshX73+kvxyKs7E6edTORrGe6mcZq9GyV9ep837xOPno1HzbnMx",
+	"kHF/o1YbiFlj0rxEuc+9uBmFNZfGGbjji5vdv2Ll9p8qqvFzSeQa24M9l1S4r5nyO2dO6oa9MafQte1e",
+	"g9db9yIAYkAvtsae0D6DsSJNfYSjJCdLVnyZwb1X3RLQXPIlT2Dgp2ZoaGSrm9See7h+Y1Vb/daq5q8j",
+	"1y31bxdAnHMCpuk57hS2jlzXJ+28UNN3Tvoy8qO6A3avUc2VpnakASWh5gWPfvjhHAbR+LvRd6Oo8Z0U",
+	"cJf87NzAlKdqSb7dFTzVUlLU7sbb5qKaU4JEzGYo+BR9kxdMwd3YNZbJmAox1cjLeGfn61wZe0ufLtOC",
+	"TX1WMS+1yne9AxoxxscEame08I/KWPKnaFrKq5BtQgxRWK5K0q+LyfriAFRaM1fabmOEkTSYSeOtRVze",
+	"5GZPm7h3dK0AuTXKM2XxR1CzmXCUq8f+VYbW3/L3CZJszcoVI3AwaOZNW539XVx7e3X7fwEAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

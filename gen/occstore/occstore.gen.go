@@ -997,7 +997,8 @@ type ClientInterface interface {
 	// organization may create members (others: 403). The email is unique among members, compared
 	// case-insensitively (22006). `X-CCAsset-Language` sets the new member's `locale`. A dynamic property
 	// may not reuse a name the member model answers with (`id`, `repositoryId`, `parentOrganization`,
-	// `locale`): that is error 22007.
+	// `locale`), nor be a `password` (it would be kept in clear; members with passwords come from
+	// fixtures): that is error 22007.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1013,7 +1014,8 @@ type ClientInterface interface {
 	// organization may create members (others: 403). The email is unique among members, compared
 	// case-insensitively (22006). `X-CCAsset-Language` sets the new member's `locale`. A dynamic property
 	// may not reuse a name the member model answers with (`id`, `repositoryId`, `parentOrganization`,
-	// `locale`): that is error 22007.
+	// `locale`), nor be a `password` (it would be kept in clear; members with passwords come from
+	// fixtures): that is error 22007.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1033,7 +1035,9 @@ type ClientInterface interface {
 	// Changes a member of the caller's current organization; fields left out keep their value, and dynamic
 	// properties sent are set (others are kept). `active: false` deactivates the member (there is no
 	// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator may
-	// change members (others: 403).
+	// change members (others: 403), and only members created in the current organization: a member's
+	// roles and active flag hold in every organization it belongs to, so a member of several
+	// organizations is changed from the one it was created in (from another: 403).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1045,7 +1049,9 @@ type ClientInterface interface {
 	// Changes a member of the caller's current organization; fields left out keep their value, and dynamic
 	// properties sent are set (others are kept). `active: false` deactivates the member (there is no
 	// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator may
-	// change members (others: 403).
+	// change members (others: 403), and only members created in the current organization: a member's
+	// roles and active flag hold in every organization it belongs to, so a member of several
+	// organizations is changed from the one it was created in (from another: 403).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1135,7 +1141,8 @@ func (c *Client) ListMembers(ctx context.Context, params *ListMembersParams, req
 // organization may create members (others: 403). The email is unique among members, compared
 // case-insensitively (22006). `X-CCAsset-Language` sets the new member's `locale`. A dynamic property
 // may not reuse a name the member model answers with (`id`, `repositoryId`, `parentOrganization`,
-// `locale`): that is error 22007.
+// `locale`), nor be a `password` (it would be kept in clear; members with passwords come from
+// fixtures): that is error 22007.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1161,7 +1168,8 @@ func (c *Client) CreateMemberWithBody(ctx context.Context, params *CreateMemberP
 // organization may create members (others: 403). The email is unique among members, compared
 // case-insensitively (22006). `X-CCAsset-Language` sets the new member's `locale`. A dynamic property
 // may not reuse a name the member model answers with (`id`, `repositoryId`, `parentOrganization`,
-// `locale`): that is error 22007.
+// `locale`), nor be a `password` (it would be kept in clear; members with passwords come from
+// fixtures): that is error 22007.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1201,7 +1209,9 @@ func (c *Client) GetMember(ctx context.Context, id string, params *GetMemberPara
 // Changes a member of the caller's current organization; fields left out keep their value, and dynamic
 // properties sent are set (others are kept). `active: false` deactivates the member (there is no
 // delete): it can no longer log in, and its tokens stop working. Only a delegated administrator may
-// change members (others: 403).
+// change members (others: 403), and only members created in the current organization: a member's
+// roles and active flag hold in every organization it belongs to, so a member of several
+// organizations is changed from the one it was created in (from another: 403).
 //
 // Takes any type of body and a specified content type.
 //
@@ -1223,7 +1233,9 @@ func (c *Client) UpdateMemberWithBody(ctx context.Context, id string, params *Up
 // Changes a member of the caller's current organization; fields left out keep their value, and dynamic
 // properties sent are set (others are kept). `active: false` deactivates the member (there is no
 // delete): it can no longer log in, and its tokens stop working. Only a delegated administrator may
-// change members (others: 403).
+// change members (others: 403), and only members created in the current organization: a member's
+// roles and active flag hold in every organization it belongs to, so a member of several
+// organizations is changed from the one it was created in (from another: 403).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1709,7 +1721,8 @@ type ClientWithResponsesInterface interface {
 	// organization may create members (others: 403). The email is unique among members, compared
 	// case-insensitively (22006). `X-CCAsset-Language` sets the new member's `locale`. A dynamic property
 	// may not reuse a name the member model answers with (`id`, `repositoryId`, `parentOrganization`,
-	// `locale`): that is error 22007.
+	// `locale`), nor be a `password` (it would be kept in clear; members with passwords come from
+	// fixtures): that is error 22007.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1725,7 +1738,8 @@ type ClientWithResponsesInterface interface {
 	// organization may create members (others: 403). The email is unique among members, compared
 	// case-insensitively (22006). `X-CCAsset-Language` sets the new member's `locale`. A dynamic property
 	// may not reuse a name the member model answers with (`id`, `repositoryId`, `parentOrganization`,
-	// `locale`): that is error 22007.
+	// `locale`), nor be a `password` (it would be kept in clear; members with passwords come from
+	// fixtures): that is error 22007.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1747,7 +1761,9 @@ type ClientWithResponsesInterface interface {
 	// Changes a member of the caller's current organization; fields left out keep their value, and dynamic
 	// properties sent are set (others are kept). `active: false` deactivates the member (there is no
 	// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator may
-	// change members (others: 403).
+	// change members (others: 403), and only members created in the current organization: a member's
+	// roles and active flag hold in every organization it belongs to, so a member of several
+	// organizations is changed from the one it was created in (from another: 403).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1759,7 +1775,9 @@ type ClientWithResponsesInterface interface {
 	// Changes a member of the caller's current organization; fields left out keep their value, and dynamic
 	// properties sent are set (others are kept). `active: false` deactivates the member (there is no
 	// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator may
-	// change members (others: 403).
+	// change members (others: 403), and only members created in the current organization: a member's
+	// roles and active flag hold in every organization it belongs to, so a member of several
+	// organizations is changed from the one it was created in (from another: 403).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2283,7 +2301,8 @@ func (c *ClientWithResponses) ListMembersWithResponse(ctx context.Context, param
 // organization may create members (others: 403). The email is unique among members, compared
 // case-insensitively (22006). `X-CCAsset-Language` sets the new member's `locale`. A dynamic property
 // may not reuse a name the member model answers with (`id`, `repositoryId`, `parentOrganization`,
-// `locale`): that is error 22007.
+// `locale`), nor be a `password` (it would be kept in clear; members with passwords come from
+// fixtures): that is error 22007.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2305,7 +2324,8 @@ func (c *ClientWithResponses) CreateMemberWithBodyWithResponse(ctx context.Conte
 // organization may create members (others: 403). The email is unique among members, compared
 // case-insensitively (22006). `X-CCAsset-Language` sets the new member's `locale`. A dynamic property
 // may not reuse a name the member model answers with (`id`, `repositoryId`, `parentOrganization`,
-// `locale`): that is error 22007.
+// `locale`), nor be a `password` (it would be kept in clear; members with passwords come from
+// fixtures): that is error 22007.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2339,7 +2359,9 @@ func (c *ClientWithResponses) GetMemberWithResponse(ctx context.Context, id stri
 // Changes a member of the caller's current organization; fields left out keep their value, and dynamic
 // properties sent are set (others are kept). `active: false` deactivates the member (there is no
 // delete): it can no longer log in, and its tokens stop working. Only a delegated administrator may
-// change members (others: 403).
+// change members (others: 403), and only members created in the current organization: a member's
+// roles and active flag hold in every organization it belongs to, so a member of several
+// organizations is changed from the one it was created in (from another: 403).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2357,7 +2379,9 @@ func (c *ClientWithResponses) UpdateMemberWithBodyWithResponse(ctx context.Conte
 // Changes a member of the caller's current organization; fields left out keep their value, and dynamic
 // properties sent are set (others are kept). `active: false` deactivates the member (there is no
 // delete): it can no longer log in, and its tokens stop working. Only a delegated administrator may
-// change members (others: 403).
+// change members (others: 403), and only members created in the current organization: a member's
+// roles and active flag hold in every organization it belongs to, so a member of several
+// organizations is changed from the one it was created in (from another: 403).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3811,94 +3835,96 @@ func (sh *strictHandler) Refresh(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fz9chvJcX+Vro2rRJaXIEhKZx9UqTJFSTZlSVQoyueKwGgHuw1grN0ZaGaWEHRhVR4iT5gnSXXP7mK/",
-	"AJIi72JXrL9EYD56evrj1x+Dn4NYZwutUDkbjH4OFsKIDB0a/uvYWnSvhZrlYob0QYI2NnLhpFbBKLiY",
-	"IwgaAmkxBvQU3BzB4JccrXsK0sEEY52h5c8VLiHDbILmkYUo1bFIMRoEYYBfRbZIMRgFqIIwkLT8HEWC",
-	"JggDJTL65q97JydM0V5FUhjYeI6ZINoy8fU1qpmbB6OjJ2HgVguaZJ2RahZcX4fBmZkJJb8JT337MCe5",
-	"Magc6NooiLVy+NWVx0r1bIYJSAW5RTPiz2RC3wrVnEjfxCJN0cAEU61mFpweqx2htJujAWlBwOPh0e4A",
-	"fpJurnMH0oW1aY8sTKWxDkTs5BU2V5eWCEgGY9VgnTZ7B8PhcHiwjYMNLtT512bYdRgYtAutLLIwPBPJ",
-	"ub9W+os5o/i/YrFIZcwL7v/Net5WRP0coDHanOiEFj88HA5/F4RBhtaySLEMTWXqPE+kuhKpTEblf8qv",
-	"hIMfRoBfFxg7TJjbCzTCaUPCo0e8xztBdx/sf6FjOeFyG4yCx8NhcF0/5m8MToNR8C/7a8Hf99/a/Re0",
-	"jD96UzhOC3KkWuQOdng74MPshmDzeA6CLrSg1s2Fg0SjBaUdLISxdH9Eda5svlhoQ4eYGaEcENcHROGJ",
-	"QeHwe5jMt4OZkOmp+mCZ5zbPMmFWBcd/AP62kNsgDK5EmvfezQ+NuzkudBWW0s3BzaUtFhKpQZGsAL9K",
-	"62zPFfCwzjVchyWZzM0WoUd1Qv2ATZQetSklKSqmeqYL8BdW0JskBu3dCX0jrSVl6HD0qFg48wPodjFb",
-	"uNU23h5tpri9zF0ILXh1SpLZJfR3lSax6G6jr6uXPJSsm8EY5RW+KOkt1uwhsz6yj1qLV2hE2iT0vf8Q",
-	"FkZPUswsqbtWcVdSbTD6+OswNrwbf3SKtrZfH2NoSGeby9aSBkEYhEPwxyWNrbnTQZej9zdtzC+2Z6W1",
-	"HwCd2o7AS7rbxtCn4PW2MagQj6dj5a1P48vSdnhj9NRbURBqBYVnbJpaUd8yk5bsJbkFTJMQxFhFdYmL",
-	"ijXcXCgYByu044DmjQOlx0EIgm8KprmK2Y/WRoskk+TDYZKv0ISQiXSqTYYJvHp/9nZ3MFZdKTUIqbTO",
-	"I4LIX1lETvk6DF5qM5FJgur7neXjlmSfqXQFAhJMcSbYDRLN0jp2hCVGaQCFTKwg0Wy6W8JzFDyM6BQg",
-	"pzK7d6AuJHZXbtLDJHC6ewo9hagNXSJ2mqfKoVEi9STeC5Y8bro+BbJYu9AOHceEEJMGH588CLrobrbD",
-	"FO0+LQBhbtHrFf9t0VwxQEz1DHKVsAhXRgLILl+HwRt23XfjyTGd/WgYBm9l/LnAjK9ROxGEgcehwciZ",
-	"HAv3GIyClL79Q7HEINZZEAaMW982Z5O3Dw4OhsNDctypqAY8l2kqhSFf78OBMgRYCILjbczO69RxbkHl",
-	"cZxhwIi15n9GZAEC+nChrXTarE4bZHibTC6ltAjBKGCxZQdQ+5CNQnB9eeu7Lri/QWk8rOJreqvdS52r",
-	"5D5moim6b3UJ2+bCliHKj/yvZQMeP4DsrncrNDzui6M8JSTCXjjfiVWqRXKh9WthfGj5nYc/aNrIAjzD",
-	"C+WkW8GF1uB3qB/84KGM30STI7OQ0haFI1lrKIg4xoWzsHMAb+QzmKwgwanIU7fLTPigRO7m2shveK/r",
-	"P+gAE9rYUsT5GVXNIZO9pZvArwvZtmS0zINIQ31vtvBaoY+ImoQURPAQUcoQj1sKCwmyvWFHsjPVhmyd",
-	"VCEsDTmJ2GCCykmR2pKVVVz1BhMpLjiW/X6hetJgaW114OWB12+I1JMHFilyiYW996Gu1OqRhYy3L4LG",
-	"akefrGHGXxDfu9mNY9UUCqfBokoobI2OCynkPUbwDIVBA+N8ODyK/aRPPIk/8emahSGinPSxZ31Qf5aI",
-	"v6KJrSRDGHgxsJ9kz8z3GGuVWMiVkymzwhNfzKmtR+5zRvY2DHjIJ1cIQIsL6VKsLEQTPqJPPKk8C0Yf",
-	"A/9RcNmXOCLPSrJK4xpnbezWOMt6HT35G8aOKKtASpOos5OTR7bw+5lOMO0yOMGrN6U09tys5v+LFJRW",
-	"e+xFyaRAIcCcxBJSEYZ2GM+VjAWF2ARvvXUm/UrwClPa0/be0lo7+q5X5RkaXjbWCfkbUs7pincsw4uN",
-	"y9rtZyKETb6ljIimkOWpk4sUy4+WFDahinVOIAoJSkiHmb2VHp46zFhsPG3CGLGiv7NN/L7gPGCbx37M",
-	"5MYTZ9rgqZrq77lHzsLQAvXL69ukEXpu2ycT8Vwqgo4iEZO0PMaiRN1LjkirA1UYuG/T0hb28etPFxfv",
-	"wA9gCemb36+xNPvD+WkZFlQLoZe0BKdSyX4+XG9SQb7yrhoqLEO7/z8K+E8p/1WlvE8kXxOwqeV8O+c4",
-	"I/8Mh2DQ6tzEuKeXCg0shLVLbYo8cldk+eMb/GC5RsMTlh/2+MJw/WUvB6rSTjmM1vWXGIzWc9vrhsHS",
-	"SIdnKl35+PI6DHJL8XCGN2zEcegguMlr15hRWzrsO+v6ZtYRtEgS6YXpXY3HPhJucbYgLfRyLJ2FZKVE",
-	"JmNYXw+hrmlufPJJL/ZSUv3a930IywffbV68FKlFEmCPFAsULRv4ucadidYpCs5PFQF8H3M7OfOOFNQi",
-	"/L4FfOGKWNw7W94kPTLpnbfOGvRaK7FtzzK3sHVfPyiEqdGZzzg1y40RCEexB5ukp6DyNPW8VxTjUNgy",
-	"k1ce59J3ZGtKKelRpL70xja4Uh97jtNutqN9tp/mWOQ3K8lYCuVqSlOqvE+TKN2r8s3syQ0XBzsc/4qs",
-	"zI5TgCGTaLf3VooEzNY1eczgtpjuXKfYhXMta8CVpcax6iJdE7RSTarsV4vl5Ql6r7MSus22xdf87mph",
-	"1kX0ARxXefOOIVn5InPL/Kxgh5QEhEr8De2GYJ02yLFgJb+3Mz8XnNKxZY268H1FImhh9FSmCHau8zSB",
-	"CQIdh8L9KVmt+5ml1iZ1N1NeWa0f4PDJ4/tYse5mjbWffL+t+o6Vt+s8re7HgsGFQYvKiRrQqQwCOcHC",
-	"HDgNBmOJVyWPtQGlXQjS1S7v0QrtI/rqkdKPbm07+hX8dRHT+bqZQkyICGGtjiVh+6Le7Kl8UNW/l5rf",
-	"pMgbzKPvEGm2v3R1rM8rnlc2qrlIuvJuCJOa5CyEc2ho2n98HO79ePnb39wIi+Q24EOX1AMdYVH0+fiD",
-	"9ICV6rY2WfW19ooZ3tq0lyn1bqyeyky6/g2ZWCu/oW+Y6c0Y6enUYs/8P+klZEKtKqo50WA/y8Vi01JO",
-	"O5HeYiW37nqxmGLs7Jb1ztHmqbMPtmxbCJj5Je2tPSvulFzeLC8fFsmdnZm3s5gmLBLrNLCGeC7UDJ+C",
-	"m2uLkOLUgc4dfEZc0DGl8d5rAGcbYTQXaHvQN+c+3V1B9hpR2xqiupMX8667A69/Qc81eEBfNbi/d3oo",
-	"RLoZNvJXIfm+VMRlnqIqSamHQJId8W8D895kRG3M7Wz/RasKvjku2hwmt+ZviI760DGv2afrzJYeyebG",
-	"isKsl2Go6pTyu0dfF1l7Jbnq1Cj6SmmX5VzGc4iFIljS7Nuoi5Av5IZF7fbGxH5FSPfU3LcU50a61XuS",
-	"Duyrt/gCwstSl1/9dBGENxRhfJz57uz9BezHMaPw/auDfS51RXSmaN/g1KCdR9xJW9QXQEzJwj+BTKqc",
-	"zNG6sDgoOzrZIPmSRnWcuXMLX3aSRW6OE5Mxu76ijr4w+kpaqRUJQW7SYpod7e/PpJvnk0Gss/31qNp/",
-	"g9561rPDZ3RonSsHxXYWFsIw/jszIk4RTnSWoYkRTlKdJ4+sD0jg/MX7Czh+dwo7UY090W5IkQqXWBOY",
-	"rMZqTcIIBCHWxQK5YGhBqpAjna19Ke3eXQ+tbMilBzYmIrFjRet4r2Q5r1PiH3gn3NyGIHI3R+WKGmPo",
-	"GxD9ijR1ohNyPlOdpnoJvuizyCepjMHgFA2qGGGqzVj5/b1T5am0m5WTVKqZDcFqEBCnkiza0kjnUIGY",
-	"Camso2VBK4KHNUInwiJ8OH89GKuxeuFrJrlF6BSeRkUT04lOMOKdIx/SRexKveLYEKJa6jViq1JCD9+V",
-	"pZKxwis0qzKhTlzWqtaiYruNUx8vowH8xKlYOkWi4zwjgwxKFzRyanunxeaxWqDhFjGtbAi5+qz0UoHR",
-	"OV/hul5qQ19bJTC4C2uZIVbYZnEh5wwdew6dILOtbuMts8aDEO9qNwiXRyDr202EE7AT1faeyq8uJ5VO",
-	"tUii3cFYPceYv7N1Ep34jLbIU/tbK9lT9YNbmZJA0IalUBT2t5XtdnMcq6qkTFbGezz6YkUqGqNRvrM8",
-	"lTEq31BcttksRDxHOBwMO+ZhuVwOBH890Ga2X8y1+69PT168ff9ij+aQ95SOe3x6Vb9QfNL5//mv/261",
-	"snl1C8LgCo31BuZgMPSr6gUqsZDBKDgaDAdHPhqas5nuWFZ+5qD7YpsXX0u1Ea0MM994mSwOSU2zPVQk",
-	"HYkPVqN1hvlfq6w6DyTzUrf69TseeWXlEZxBqfdbi3WKPxMrbvaSCna8YvmcTyx8Y1iVc3s8PNh9Olbr",
-	"Unkqr9D2ugrYid6dn/3l9P3p2dvnn85OTj5dnP35xdtPFxevWRAD5qqXEm6b4kJF4J0mWvdMJ6stLRZf",
-	"95bL5R4zKjdpwatWz0W9RFGvDqyLDEGsjcHYwVwbizDhEHdVz+GPApGIP4g4w0G58q0bMRqll+smICjK",
-	"EI0XEIfD4d2aSpqNEQGuXs0nf4zlmXx1+uHb6cFbeWpP1fmT+OT0h9PPi7/+5eTVjwNcvfqW/HQqz+Tp",
-	"1zcXx8s3z1/I6b8N4sNUTbKXw+Svr9Jmq8HoaDhstj2Unv/WjKhDmU19nuuWGzYyvsOXJW9TY4kAT0fZ",
-	"/XEdctPyBloqTu/X3kDwlIObpzRaqWjSwdHNk9pNaDzvyW0262k2ug65GfTGyc2O1Tq0DEYfL8NaV/xr",
-	"PavBGVY9J2aWsOpxwwcGl7RM3c7VDeebwm6SvmFvhdEuOSWjsErtuG6qpnqV1Nff99TbMa52la5wrFq+",
-	"kI2YtI6Wy2CHLZgd+UdQ5GJrVjH6EhU+j7Z+f3L6pkpr5BOLDiL8EoUQxTqCnaK6bndDiOwygh3rhHGW",
-	"jSh9JhRZ4kibiMAC5+nnSD6fbHqi80mKe19yTd67QDigr9BAVEXZNL0Mkun/6HvNd+iChaGjkiHek8qi",
-	"spIMebrindmoR7ATkTXxiJ5z39GuR1ccrdL3PhGKX2Dsw5ZxEJUZnPIixmqu08SHtMI1G9l3n25/fCRL",
-	"mMfN9gOIrDYuoo+jsiwwEjaOxopIrD4iQYkKZvgzh5u4wmeTSeTrP6WL0Sbx5cjJCmTS71WkdW8q115/",
-	"fvixX5XWQxoVMe7YvSE9JryAEx8t7AgHmbYODp8MuTrFL+a+5N6/FL7F57zqZrQ4WjA6fDLkfIjMKNz0",
-	"f0nl/xr2Jd1uzt5pTi5uoqVKxPUQc+fNfXYgQcPBVFMKoCsErSeaJAs0dAOlJF0NOuup6eO9fxd73y5/",
-	"O9oRNv5PWn23N1G9MXekwUeTdSPVTXzCzkQTLuNsZhHM1DObPqQRvhGCy14bhaCVEO28mKwSf12ij+vG",
-	"a/1SsK7vnJ4YBz5M9SgQv3CprI/rYJcw9l3342ADvV82PYt9PPzxhy6nL++Lcop02sd/vh+4+f3AZVWt",
-	"YItRlh6GVengoJ30P7jjmwMu2/SAuLOaf69KN78mJBveApKtX03dA0+tERShjbVzKdHTWV9YeXkdbogK",
-	"fW2PvUdR0eaoDuLcOp2xBW0/gdiGlXzNvqpXcPrKF+YnaGVSYJ4yvseEs9b9pfx15V4lYNDlRtXL+C1Q",
-	"pbc/H9sRrde+2HosF/H4aLf10IMwQ+vFmU9gVca5CfWg8UAzV/JLjiAyrWblhBC2ASv/NuqH3UF/h45F",
-	"t+2nBuC4w8WxIpoJLBnMLYLwlflaIpuTYyAKoMzs2SGwE0JUNw30d9fqEOost98dVS8h6nisBxad1HKA",
-	"98dFN4xv/syDdwi3ifH73qFP4ta77mOfma+/5e13BZM4+YOYxD1OgNZsGP0/B5ssdZ9Frozvdej9TZvA",
-	"utx364V1yn85B9fv0m5/yO1u5/qOTqRoTPolciJ1T/5dVCV93u0lp9UpOvLKKu3aIHKL3jrjafM4Rkzu",
-	"4P06P83w6/nAf6hERqVSnmFQma8bPO/N2Yv9n2VyfasUxp08cekdR2sXTr7AoOCiC6bTp2NFf/H7c/Zi",
-	"RV7ibs+w28mOjrn/I7qKWX3qtf0q1p0xv5ZUDh/fPKN62foQEvVHdLcWp4673NqxSvCteD5Rds5VYZo3",
-	"U1EVGC6Em69jhqKNtG4dt/2eTnhHv30ZBsVPerTwaKtGccsMXdFms7GTxhdKC/dXoVKJFmxZWLLoSlHm",
-	"vz/jwhEO855v5Ps6ow2dMpwZMujfNo4VqY/D3RFIx6V8pSHVauYLt1XdVroir8w14QUstfks1WwAN/wW",
-	"QiZWY+WLORtgaI8S+gammh5+Bwaqwxtmxx1dXNFEdXvHe3vL8Hfu6O5qUv4xPaO/3+/1jEU3yOYKZukJ",
-	"BfDAVrsJh63WyTQtfh2JHKZvgGjUHwcd1TgvNv77KIid/l8XxHwjX6Oq+92qcm+ROkcmplll3losahad",
-	"Wp1MHzlJ5X/BoM99HtcbE/wwbk7ihg5FIAxqdeXj58/PYSca/X74+2HU+AUE8O25bm75p1+W7FF8c4Ne",
-	"Km5z4YwF/2xE2cICiZxOScC5dUoQUku5XUQq64SKub1t3Zcw2t//ea6tu+YYzkgxKaLUeaU9RQLdJw/p",
-	"Yya107r1J22dbwLQxtW69puMGJCwXFas77S9typ6VaZFmp42g0EtO9m8wv50fuXn2u1Wu7639tnhs04v",
-	"XrF+r/W5vrz+3wAAAP//",
+	"7Fz9ctvIkX+VLlyqTFUgipLsTZauq4qs9SZybMsna7OpM3WLIdAkJwZm6JmBaHpPVfcQ94T3JFfdA4D4",
+	"IiVZ2r2kLvpLBOajp6en+9cfg5+DWGdLrVA5G4x/DpbCiAwdGv51Yi2610LNczFHepCgjY1cOqlVMA4u",
+	"FwiCmkBatAE9A7dAMPgpR+ueg3QwxVhnaPm5whVkmE3RPLEQpToWKUbDIAzws8iWKQbjAFUQBpKGX6BI",
+	"0ARhoERGb/66f3rKFO1XJIWBjReYCaItE59fo5q7RTA+fhYGbr2kTtYZqebBzU0YnJu5UPKL8NS3F3Oa",
+	"G4PKga61glgrh59duaxUz+eYgFSQWzRjfiYTeitUsyO9iUWaooEpplrNLTg9UQOhtFugAWlBwNPR8d4Q",
+	"fpRuoXMH0oW1bk8szKSxDkTs5DU2R5eWCEiGE9VgnTb7h6PRaHS4i4MNLtT512bYTRgYtEutLLIwvBDJ",
+	"hd9W+sWcUfyvWC5TGfOAB3+znrcVUT8HaIw2pzqhwY+ORqPfBWGQobUsUixDM5k6zxOprkUqk3H5T/lK",
+	"OPhmDPh5ibHDhLm9RCOcNiQ8esxzvBO098HBJ1qWEy63wTh4OhoFN/Vl/sbgLBgH/3KwEfwD/9YevKRh",
+	"/NKbwnFWkCPVMncw4OmAF7MXgs3jBQja0IJatxAOEo0WlHawFMbS/hHVubL5cqkNLWJuhHJAXB8ShacG",
+	"hcOvYTLvDmZCpmfqB8s8t3mWCbMuOP4N8NtCboMwuBZp3rs33zT25qQ4q7CSbgFuIW0xkEgNimQN+Fla",
+	"Z3u2gJt1tuEmLMlkbrYIPa4T6htso/S4TSlJUdHVM12A37CC3iQxaO9P6BtpLR2GDkePi4Ez34B2F7Ol",
+	"W+/i7fF2itvD3IfQgldnJJldQn9XnSQW3V30dc8lNyXtZjBGeY0vS3qLMXvIrLfso9biNRqRNgl97x/C",
+	"0uhpipml465V3JVUG4w//DqMDe/HH52irc3Xxxhq0pnmqjWkQRAG4Qj8cunE1szpsMvRh6s25hfrs1Lb",
+	"D4FWbcfgJd3tYuhz8Oe20agQj+cT5bVP42WpO7wyeu61KAi1hsIyNlWtqE+ZSUv6kswCpkkIYqKiusRF",
+	"xRhuIRRMgjXaSUD9JoHSkyAEwTsFs1zFbEdrrUWSSbLhMM3XaELIRDrTJsMEXr0/f7s3nKiulBqEVFrn",
+	"EUHktywio3wTBt9rM5VJgurrjeXTlmSfq3QNAhJMcS7YDBLN0jo2hCVGaQCFTKwh0ay6W8JzHDyO6BQg",
+	"p1K796AuJHZXZtLDJHC6uwo9g6gNXSI2mmfKoVEi9SQ+CJY8bZo+BbIYuzgdOo4JISYNPj57FHTRnWzA",
+	"FO09LwBhbtGfK/5t0VwzQEz1HHKVsAhXSgJIL9+EwRs23ffjyQmt/XgUBm9l/LHAjK9ROxGEgcehwdiZ",
+	"HAvzGIyDlN7+oRhiGOssCAPGrW+bvcnaB4eHo9ERGe5UVA2+k2kqhSFb792B0gVYCoLjbczO49RxbkHl",
+	"SZxhwIi1Zn/GpAECerjUVjpt1mcNMrxOJpNSaoRgHLDYsgGoPWSlENxc3XmvC+5vOTQeVvE2vdXue52r",
+	"5CFqoim6b3UJ2xbCli7Kt/zX0gFPH0F2N7MVJzzu86M8JSTCXjjfiXWqRXKp9WthvGv5lYs/bOrIAjzD",
+	"S+WkW8Ol1uBnqC/88LGU31STIbOQ0hSFIdmcUBBxjEtnYXAIb+QLmK4hwZnIU7fHTPhBidwttJFf8EHb",
+	"f9gBJjSxJY/zI6qaQSZ9SzuBn5eyrclomEeRhvrcrOG1Qu8RNQkpiOAmopQhbrcSFhJkfcOGZDDThnSd",
+	"VCGsDBmJ2GCCykmR2pKVlV/1BhMpLtmX/XqhetZgaW104OGBx2+I1LNHFikyiYW+966u1OqJhYynL5zG",
+	"akYfrGHGXxLfu9GNE9UUCqfBokrIbY1OCinkOcbwAoVBA5N8NDqOfaefuBM/8eGapSGinPS+Z71Rf5SI",
+	"X1HHVpAhDLwY2J9kT8/3GGuVWMiVkymzwhNf9KmNR+ZzTvo2DLjJT64QgBYX0pVYW4imvEQfeFJ5Fow/",
+	"BP5RcNUXOCLLSrJK7RprbczWWMtmHD39G8aOKKtASpOo89PTJ7aw+5lOMO0yOMHrN6U09uys5v9FCkqr",
+	"fbaipFKgEGAOYgmpCEM7jBdKxoJcbIK3XjvT+UrwGlOa0/bu0uZ09G2vyjM0PGysE7I3dDhna56xdC+2",
+	"Dmt3r4kQNtmW0iOaQZanTi5TLB+tyG1CFeucQBQSlJAOM3unc3jmMGOx8bQJY8Safmfb+H3JccA2j32b",
+	"6a0rzrTBMzXTX7OPHIWhAeqb1zdJw/XcNU8m4oVUBB1FIqZpuYxlibpX7JFWC6owcN+kpS7s49efLi/f",
+	"gW/AEtLXv//EUu8fLs5Kt6AaCL2kJTiTSvbz4WbbEeQt7x5DhaVr9//nAP5Tyn9VKe8TydcEbGox3846",
+	"zsk+wxEYtDo3Me7rlUIDS2HtSpsijtwVWX58ix0sx2hYwvJhjy0MNy97OVCldspmNK7fxGC86dseNwxW",
+	"Rjo8V+na+5c3YZBb8oczvGUi9kOHwW1Wu8aM2tBh31o3O7PxoEWSSC9M72o89p5wi7MFaaGXY+ksJGsl",
+	"MhnDZnsIdc1y44NPermf0tGvve9DWN75bvPie5FaJAH2SLFA0bKBn2vcmWqdouD4VOHA9zG3EzPvSEHN",
+	"w+8bwCeuiMW9veVt0iOT3n6bqEGvthK75ixjCzvn9Y1CmBmd+YhTM90YgXDke7BKeg4qT1PPe0U+Drkt",
+	"c3ntcS69I11TSknPQeoLb+yCK/W2FzjrRjvaa/txgUV8s5KMlVCudmjKI+/DJEr3Hvlm9OSWjYMB+78i",
+	"K6Pj5GDIJNrr3ZUiALNzTG4zvCumu9ApduFcSxtwZqmxrLpI1wStPCZV9KvF8nIFvdtZCd123eJzfvfV",
+	"MJsk+hBOqrh5R5GsfZK5pX7WMKBDAkIlfof2QrBOG2RfsJLfu6mfSw7p2DJHXdi+IhC0NHomUwS70Hma",
+	"wBSBlkPu/oy01sPUUmuSupkpt6xWD3D07OlDtFh3ssbYz75eV33FyLvPPI3u24LBpUGLyoka0KkUAhnB",
+	"Qh04DQZjidclj7UBpV0I0tU278ka7RN69UTpJ3fWHf0H/HXh0/m8mUJMiAhhrY4lYfsi3+ypfNSj/6Bj",
+	"fttB3qIefYVIs/yle8b6rOJFpaOag6Rrb4YwqUnOUjiHhrr9x4fR/rdXv/3NrbBI7gI+tEk90BGWRZ2P",
+	"X0gPWKl2a5tW35xeMcc7q/YypN711VOZSdc/IRNr5Rf0BTO9ESM9m1ns6f8nvYJMqHVFNQca7Ee5XG4b",
+	"ymkn0juM5DZVLxZTjJ3dMd4F2jx19tGGbQsBM7+kvTVnxZ2Sy9vl5Ydlcm9j5vUspgmLxCYMrCFeCDXH",
+	"5+AW2iKkOHOgcwcfEZe0TGm89RrC+VYYzQnaHvTNsU93X5C9QdS2hqjuZcW86e7A61/Qcg0f0VYNH26d",
+	"HguRboeN/Cok25eKuIxTVCkp9RhIsiP+bWDeG4yotbmb7r9sZcG3+0Xb3eRW/y3eUR865jH7zjqzpUey",
+	"ubCiUOulG6o6qfzu0jdJ1l5Jrio1irpSmmW1kPECYqEIljTrNuoi5BO5YZG7vTWwXxHSXTXXLcW5kW79",
+	"nqQD+/ItPoHwfXmWX/14GYS3JGG8n/nu/P0lHMQxo/CD68MDTnVFtKbowODMoF1EXElb5BdAzEjDP4NM",
+	"qpzU0SaxOCwrOlkh+ZRGtZyFc0ufdpJFbI4DkzGbviKPvjT6WlqpFQlBbtKimx0fHMylW+TTYayzg02r",
+	"2r9Bbz7rxdELWrTOlYNiOgtLYRj/nRsRpwinOsvQxAinqc6TJ9Y7JHDx8v0lnLw7g0FUY0+0F5KnwinW",
+	"BKbridqQMAZBiHW5RE4YWpAqZE9nZ11Ku3bXQysbcuqBlYlI7ETRON4qWY7rlPgH3gm3sCGI3C1QuSLH",
+	"GPoCRD8idZ3qhIzPTKepXoFP+izzaSpjMDhDgypGmGkzUX5+b1S5K81m5TSVam5DsBoExKkkjbYy0jlU",
+	"IOZCKutoWNCK4GGN0KmwCD9cvB5O1ES99DmT3CJ0Ek/joojpVCcY8cyRd+kiNqX+4NgQolroNWKtUkIP",
+	"X5WlkonCazTrMqBOXNaqVqJiu4VTH66iIfzIoVhaRaLjPCOFDEoXNHJoe9Bi80Qt0XCJmFY2hFx9VHql",
+	"wOict3CTL7Whz60SGNyDjcwQK2wzuZBzhI4th06Q2VbX8ZZZ40GIN7VbhMsjkM3uJsIJGES1uWfys8vp",
+	"SKdaJNHecKK+w5jf2TqJTnxEW8Sp/a6V7Knqwa1MSSBowlIoCv3bina7BU5UlVImLeMtHr1Y0xGN0Shf",
+	"WZ7KGJUvKC7LbJYiXiAcDUcd9bBarYaCXw+1mR8Ufe3B67PTl2/fv9ynPmQ9peMan96jXxx8OvP/81//",
+	"3Spl88ctCINrNNYrmMPhyI+ql6jEUgbj4Hg4Gh57b2jBarqjWfmag+7zbV5+Lo+NaEWYecfLYHFIxzTb",
+	"R0XSkXhnNdpEmP+1iqpzQ1Ivda1f3+OxP6zcgiMo9XprsQnxZ2LNxV5SwcAfLB/ziYUvDKtibk9Hh3vP",
+	"J2qTKk/lNdpeUwGD6N3F+V/O3p+dv/3up/PT058uz//88u1Pl5evWRAD5qqXEi6b4kRF4I0mWvdCJ+sd",
+	"JRaf91er1T4zKjdpwatWzUU9RVHPDmySDEGsjcHYwUIbizBlF3ddj+GPA5GIP4g4w2E58p0LMRqpl5sm",
+	"ICjSEI0bEEej0f2KSpqFEQGuXy2mf4zluXx19sOXs8O38syeqYtn8enZN2cfl3/9y+mrb4e4fvUl+fFM",
+	"nsuzz28uT1ZvvnspZ/82jI9SNc2+HyV/fZU2Sw3Gx6NRs+yhtPx3ZkQdymyr89yU3LCS8RW+LHnbCksE",
+	"eDrK6o+bkIuWt9BScfqgdgeCuxze3qVRSkWdDo9v79QuQuN+z+4yWU+x0U3IxaC3dm5WrNahZTD+cBXW",
+	"quJf63kNzvDRc2JuCaueNGxgcEXD1PVcXXG+KfQmnTfszTDaFYdkFFahHdcN1VS3kvrq+557PcbZrtIU",
+	"TlTLFrISk9bRcBkMWIPZsb8ERSa2phWjT1Fh82jq96dnb6qwRj616CDCT1EIUawjGBTZdbsXQmRXEQys",
+	"E8ZZVqL0TCjSxJE2EYEFjtMvkGw+6fRE59MU9z/lmqx3gXBAX6OBqPKyqXvpJNP/6GvNB7TBwtBSSRHv",
+	"S2VRWUmKPF3zzKzUIxhEpE08oufYd7Tn0RV7q/TeB0LxE0y82zIJojKCU27ERC10mniXVrhmIfve892X",
+	"j2QJ87jYfgiR1cZF9Dgq0wJjYeNooojE6hEJSlQww6853MYVXptMIp//KU2MNolPR07XIJN+qyKte1OZ",
+	"9vr1ww/9R2nTpJER44rdW8Jjwgs48dHCQDjItHVw9GzE2Sm+Mfcp9/alsC0+5lVXo8XSgvHRsxHHQ2RG",
+	"7qb/JZX/NeoLut0evdMcXNxGSxWI6yHm3pP76ECChp2pphRAVwhaVzRJFqjpFkpJuhp01kPTJ/v/Lva/",
+	"XP12PBA2/k8afa83UL01dqTBe5N1JdUNfMJgqgmXcTSzcGbqkU3v0ghfCMFpr61C0AqIdm5MVoG/LtEn",
+	"deW1uSlYP+8cnpgE3k31KBA/caqsj+tgVzDxVfeTYAu9n7Zdi306+vabLqevHopyinDah3/eH7j9/sBV",
+	"la1gjVGmHkZV6uCwHfQ/vOedA07b9IC485p9r1I3vyYkG90Bkm1uTT0AT20QFKGNjXEp0dN5n1t5dRNu",
+	"8Qp9bo+tR5HRZq8O4tw6nbEGbV+B2IWVfM6+yldw+Mon5qdoZVJgntK/x4Sj1v2p/E3mXiVg0OVG1dP4",
+	"LVCld18fG4jWbV9sXZaLuH2017roQZihdePMB7Aq5dyEetC4oJkr+SlHEJlW87JDCLuAlb8b9c3esL9C",
+	"x6Lb9akBOOlwcaKIZgJLBnOLIHxmvhbI5uAYiAIoM3sGBHZCiOqqgX53tQ6hznL6vRAIYU1pkk3xHQyk",
+	"g1WZZ/+IS678j1MU5vkm90izll0scQg5fjxRZQxpb1xds6iDvR7MdVoLMD4cdN3SvvkNCW9t7hJA6Lvk",
+	"Po1bl8ZPfNi/flG4385M4+QPYhr3WBgas2FR/hxsMwN96r7S7DehN2ZtAuuHqpuMrFP+y1nPfnt590Xu",
+	"tmk397RQRdXTLxFwqcOEr6Iq6TOd33PMnlwvrwmk3Whbrv/bhFNtHseIyT1Ma+e7D7+egf2HipJUR8oz",
+	"DCr1dYtZvz00cvCzTG7uFB+5l5kvTe94gw/I0BgUnNHBdPZ8ougXX25nE1kEPe53x7sdSemo+z+iq5jV",
+	"d7x2b8Wm7ObXksrR09t7VNdmH0Oi/ojuzuLUMZc7y2EJGxZ3M8qyvMoH9GoqqrzOpXCLjUNS1KjWteOu",
+	"j/WE97TbV2FQfC+kBXZbCZA7hv+KGp6tZTo+C1uYvwrySrRgy6yVRVeKMv8mHEQgz1u+sS8ajbaU4XDY",
+	"yaC/ODlRdHwc7o1BOq4TUBpSreY+K1wlhaUrgtaccF7CSpuPUs2HcMuHFjKxniifKerHuH54xtvl+7Jc",
+	"r8jJ9XFxXMs6TZSPENSCArNUzDl0RWMUSaDGN6Fc7UtTRZZ4s4fFd1eaYJ3dCr+QxBcjsHJRSIOtRIPq",
+	"Ab8vPl+1Xdf4IrCauvkKqFdHcbzr97TkRSHa3fHF3RXg37k9v6/m/McEAH5/vxYAFBU127PApcEXwA1b",
+	"JTvs+lsn07T4whQdF19E0sjhDjtH46KY+O8jqXj2f51U9MWQjcz4Vx+VB4vUBTIxzUz9zoRbM3HXqgb7",
+	"wIE+/xWIPpRwUi/u8M24wIuLYhRhTajl5k++++4CBtH496Pfj6LGVyTAlzi7hWXdv2LD6QtE9EqxEWAr",
+	"xJ/eKMuAIJGzGQm41+gESFMuuZHKOqFiLhHc1HaMDw5+XmjrbthVNVJMC2d8UZ2eIgnhA7D0mEntlL/9",
+	"SVvnCym0cbWbD01GDElYrirWd64OtLKiVbRKmp5SjWEtwtvcwv6USGXO2yVre74++cXRi049YzF+r/a5",
+	"ubr53wAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -1,6 +1,7 @@
 package occadmin_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/provisiond/provisiond/internal/apitest"
+	"github.com/provisiond/provisiond/internal/credential"
 )
 
 type oa struct {
@@ -332,6 +334,44 @@ func TestConcurrentCreatesOfOneEmail(t *testing.T) {
 		x.DB.Table("occadmin_profiles").Where("email_key = ?", "race@example.com").Count(&rows)
 		if ok != 1 || dup != n-1 || rows != 1 {
 			t.Errorf("%d created, %d duplicates, %d rows; want 1, %d, 1", ok, dup, rows, n-1)
+		}
+	})
+}
+
+func TestReadOnlyApplicationKey(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		ro, err := credential.NewStore(x.DB).Create(context.Background(), "occadmin", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := login(t, x.Server, ro, "grant_type=client_credentials")
+		if res.Status != http.StatusOK {
+			t.Fatalf("login with a read-only key: %d %s", res.Status, res.Body)
+		}
+		tok := res.Map(t)["access_token"].(string)
+		if st := x.Call(t, "GET", "/ccadmin/v1/adminProfiles", nil, "Authorization", "Bearer "+tok).Status; st != http.StatusOK {
+			t.Errorf("read with a read-only token: %d, want 200", st)
+		}
+		res = x.Call(t, "POST", "/ccadmin/v1/adminProfiles/", profile("ro@example.com"), "Authorization", "Bearer "+tok)
+		if res.Status != http.StatusForbidden || res.Map(t)["errorCode"] != "403" {
+			t.Errorf("create with a read-only token: %d %s, want 403", res.Status, res.Body)
+		}
+		if st := x.Call(t, "POST", "/ccadmin/v1/refresh", nil, "Authorization", "Bearer "+tok).Status; st != http.StatusOK {
+			t.Errorf("refresh of a read-only token: %d, want 200", st)
+		}
+	})
+}
+
+func TestEveryServiceProblemAtOnce(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		x.create(t, profile("taken@example.com"))
+		p := profile("Taken@example.com")
+		p["roles"] = []string{"bogusRole"}
+		res := x.call(t, "POST", "/ccadmin/v1/adminProfiles/", p)
+		if got := codes(t, res); strings.Join(got, ",") != "22006 /email,89001 /roles/0" {
+			t.Errorf("duplicate email and unknown role: %v, want both; body %s", got, res.Body)
 		}
 	})
 }

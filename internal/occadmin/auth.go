@@ -3,7 +3,9 @@ package occadmin
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 
@@ -17,6 +19,11 @@ import (
 type Credentials interface {
 	Check(ctx context.Context, api, secret string) (credential.Credential, error)
 }
+
+// readOnlySuffix marks the token subject of a read-only application key.
+const readOnlySuffix = ":read-only"
+
+func readOnlyMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead }
 
 // authenticator checks the two bearer schemes: an application key (login only) and an access token.
 func authenticator(svc *Service, creds Credentials) openapi3filter.AuthenticationFunc {
@@ -34,12 +41,20 @@ func authenticator(svc *Service, creds Credentials) openapi3filter.Authenticatio
 			if err != nil {
 				return err
 			}
-			httpserver.SetPrincipal(ctx, "key:"+strconv.FormatUint(c.ID, 10))
+			sub := "key:" + strconv.FormatUint(c.ID, 10)
+			if c.ReadOnly {
+				sub += readOnlySuffix
+			}
+			httpserver.SetPrincipal(ctx, sub)
 			return nil
 		case "AccessToken":
 			sub, err := svc.Authorize(bearer)
 			if err != nil {
 				return err
+			}
+			// A token obtained with a read-only application key may only read.
+			if strings.HasSuffix(sub, readOnlySuffix) && !readOnlyMethod(in.RequestValidationInput.Request.Method) && in.RequestValidationInput.Route.Operation.OperationID != "refresh" {
+				return apperr.Forbidden("The application key of this token is read-only.")
 			}
 			httpserver.SetPrincipal(ctx, sub)
 			return nil

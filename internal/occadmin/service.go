@@ -75,6 +75,7 @@ type Store interface {
 	Create(ctx context.Context, p *AdminProfile) error
 	Get(ctx context.Context, id int64) (AdminProfile, error)
 	Update(ctx context.Context, p AdminProfile) error
+	IDByEmail(ctx context.Context, email string) (int64, error)
 	List(ctx context.Context, q ListQuery) ([]AdminProfile, int64, error)
 	Roles(ctx context.Context) ([]Role, error)
 }
@@ -106,7 +107,7 @@ func (s *Service) Authorize(token string) (string, error) { return s.tokens.Chec
 
 // Create stores a new admin profile; password, when not nil, becomes its password.
 func (s *Service) Create(ctx context.Context, p AdminProfile, pw *string) (AdminProfile, error) {
-	if err := s.checkRoles(ctx, p.Roles); err != nil {
+	if err := errors.Join(s.checkRoles(ctx, p.Roles), s.checkEmail(ctx, p.Email, 0)); err != nil {
 		return AdminProfile{}, err
 	}
 	if pw != nil {
@@ -139,13 +140,26 @@ func (s *Service) Update(ctx context.Context, id string, change func(*AdminProfi
 		return AdminProfile{}, err
 	}
 	change(&p)
-	if err := s.checkRoles(ctx, p.Roles); err != nil {
+	if err := errors.Join(s.checkRoles(ctx, p.Roles), s.checkEmail(ctx, p.Email, p.ID)); err != nil {
 		return AdminProfile{}, err
 	}
 	if err := s.store.Update(ctx, p); err != nil {
 		return AdminProfile{}, err
 	}
 	return p, nil
+}
+
+// checkEmail reports an email another profile has, so that it is listed with the request's other
+// problems; the unique index still decides between concurrent requests.
+func (s *Service) checkEmail(ctx context.Context, email string, self int64) error {
+	id, err := s.store.IDByEmail(ctx, email)
+	if err != nil {
+		return err
+	}
+	if id != 0 && id != self {
+		return errEmailTaken
+	}
+	return nil
 }
 
 // Roles reads every admin role.

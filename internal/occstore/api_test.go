@@ -1,6 +1,7 @@
 package occstore_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/provisiond/provisiond/internal/apitest"
 	"github.com/provisiond/provisiond/internal/config"
+	"github.com/provisiond/provisiond/internal/fixtures"
 )
 
 const form = "application/x-www-form-urlencoded"
@@ -314,4 +316,42 @@ func TestConcurrentCreatesOfOneEmail(t *testing.T) {
 			t.Errorf("%d created, %d duplicates, %d rows; want 1, %d, 1", ok, dup, rows, n-1)
 		}
 	})
+}
+
+func TestMembersOfOtherOrganizationsAndSecrets(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		gus := x.login(t, "gus@globex.example", "gus-password")
+		adaID := x.as(t, x.ada, "GET", "/ccstore/v1/organizationMembers?q=firstName%20eq%20%22ada%22", nil).Map(t)["items"].([]any)[0].(map[string]any)["id"].(string)
+		// Gus administers Globex, which Ada belongs to, but Ada was created in Acme: Gus may read
+		// her, not change her roles or deactivate her.
+		if res := x.as(t, gus, "GET", "/ccstore/v1/organizationMembers/"+adaID, nil); res.Status != http.StatusOK {
+			t.Errorf("Gus reads Ada: %d", res.Status)
+		}
+		if res := x.as(t, gus, "PUT", "/ccstore/v1/organizationMembers/"+adaID, map[string]any{"active": false}); res.Status != http.StatusForbidden {
+			t.Errorf("Gus deactivates Ada from Globex: %d %s, want 403", res.Status, res.Body)
+		}
+		// A password is not a dynamic property: it would be kept in clear.
+		m := member("pw@example.com")
+		m["password"] = "hunter2-secret"
+		m["email"] = "ADA@acme.example"
+		res := x.as(t, x.ada, "POST", "/ccstore/v1/organizationMembers", m)
+		if got := codes(t, res); strings.Join(got, ",") != "22006 /email,22007 /password" {
+			t.Errorf("password and a taken email: %v, want both; body %s", got, res.Body)
+		}
+	})
+}
+
+func TestFixturesReloadKeepsDeactivation(t *testing.T) {
+	x := start(t, "sqlite")
+	beaID := x.as(t, x.ada, "GET", "/ccstore/v1/organizationMembers?q=firstName%20eq%20%22bea%22", nil).Map(t)["items"].([]any)[0].(map[string]any)["id"].(string)
+	if res := x.as(t, x.ada, "PUT", "/ccstore/v1/organizationMembers/"+beaID, map[string]any{"active": false}); res.Status != http.StatusOK {
+		t.Fatalf("deactivate: %d %s", res.Status, res.Body)
+	}
+	if err := fixtures.LoadFile(context.Background(), x.DB, "testdata/fixtures.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	if res := x.loginRes(t, "grant_type=password&username=bea@acme.example&password=bea-password"); res.Status != http.StatusUnauthorized {
+		t.Errorf("login after reloading the fixtures: %d, want 401 (still deactivated)", res.Status)
+	}
 }

@@ -34,8 +34,9 @@ const (
 // MaxLimit caps a list page.
 const MaxLimit = 250
 
-// reserved are the names a dynamic property may not take: the member model answers with them.
-var reserved = []string{"id", "repositoryId", "parentOrganization", "locale"}
+// reserved are the names a dynamic property may not take: the member model answers with them,
+// or (password) they would keep a secret in clear; members get passwords from fixtures only.
+var reserved = []string{"id", "repositoryId", "parentOrganization", "locale", "password"}
 
 // Organization is a B2B account.
 type Organization struct {
@@ -194,7 +195,7 @@ func (s *Service) Create(ctx context.Context, caller Member, org Organization, m
 	if err := requireAdmin(caller); err != nil {
 		return Member{}, err
 	}
-	if err := checkDynamic(m.Dynamic); err != nil {
+	if err := errors.Join(checkDynamic(m.Dynamic), s.checkEmail(ctx, m.Email, 0)); err != nil {
 		return Member{}, err
 	}
 	m.ParentOrganization = org.ID
@@ -235,8 +236,13 @@ func (s *Service) Update(ctx context.Context, caller Member, org Organization, i
 	if err != nil {
 		return Member{}, err
 	}
+	// Roles and the active flag hold in every organization of the member, so only an
+	// administrator of the organization the member was created in may change it.
+	if m.ParentOrganization != org.ID {
+		return Member{}, apperr.Forbidden(fmt.Sprintf("The member %s belongs to another organization; change it from there.", id))
+	}
 	change(&m)
-	if err := checkDynamic(m.Dynamic); err != nil {
+	if err := errors.Join(checkDynamic(m.Dynamic), s.checkEmail(ctx, m.Email, m.ID)); err != nil {
 		return Member{}, err
 	}
 	if err := s.store.Update(ctx, m); err != nil {
@@ -288,6 +294,21 @@ func (s *Service) List(ctx context.Context, caller Member, org Organization, lp 
 // Organization reads an organization, for the parentOrganization of a member.
 func (s *Service) Organization(ctx context.Context, id string) (Organization, error) {
 	return s.store.Organization(ctx, id)
+}
+
+// checkEmail reports an email another member has, so that it is listed with the request's other
+// problems; the unique index still decides between concurrent requests.
+func (s *Service) checkEmail(ctx context.Context, email string, self int64) error {
+	other, err := s.store.GetByEmail(ctx, email)
+	switch {
+	case apperr.KindOf(err) == apperr.KindNotFound:
+		return nil
+	case err != nil:
+		return err
+	case other.ID != self:
+		return errEmailTaken
+	}
+	return nil
 }
 
 func checkDynamic(dyn map[string]any) error {

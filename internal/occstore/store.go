@@ -160,7 +160,8 @@ func (s *DBStore) List(ctx context.Context, q ListQuery) ([]Member, int64, error
 
 // LoadOrganization stores an organization and makes each of members (with a password hash) a
 // member of it: a new member, or an existing one (found by email) that joins the organization,
-// gains the given roles and takes the given names and password.
+// gains the given roles and takes the given names and password. A member deactivated through the
+// API stays deactivated.
 func (s *DBStore) LoadOrganization(ctx context.Context, org Organization, members []Member) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		row := organizationRow(org)
@@ -188,7 +189,7 @@ func (s *DBStore) LoadOrganization(ctx context.Context, org Organization, member
 				if err != nil {
 					return err
 				}
-				m.FirstName, m.LastName, m.PasswordHash, m.Active = a.FirstName, a.LastName, a.PasswordHash, true
+				m.FirstName, m.LastName, m.PasswordHash = a.FirstName, a.LastName, a.PasswordHash
 				for _, r := range a.Roles {
 					if !m.HasRole(r) {
 						m.Roles = append(m.Roles, r)
@@ -198,7 +199,7 @@ func (s *DBStore) LoadOrganization(ctx context.Context, org Organization, member
 				if err != nil {
 					return err
 				}
-				if err := tx.Model(&memberRow{ID: r.ID}).Select("first_name", "last_name", "password_hash", "active", "roles").Updates(&r).Error; err != nil {
+				if err := tx.Model(&memberRow{ID: r.ID}).Select("first_name", "last_name", "password_hash", "roles").Updates(&r).Error; err != nil {
 					return err
 				}
 			}
