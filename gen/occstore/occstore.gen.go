@@ -258,8 +258,8 @@ type MemberCreate struct {
 	ReceiveEmail MemberCreateReceiveEmail `json:"receiveEmail"`
 
 	// Roles List of roles need to associate with the user
-	Roles                []Role                 `json:"roles"`
-	AdditionalProperties map[string]interface{} `json:"-"`
+	Roles                []Role                     `json:"roles"`
+	AdditionalProperties map[string]json.RawMessage `json:"-"`
 }
 
 // MemberCreateReceiveEmail The string representation of whether the user wants to recieve email or not, it should be 'yes' or 'no'
@@ -307,8 +307,8 @@ type MemberUpdate struct {
 	ReceiveEmail *MemberUpdateReceiveEmail `json:"receiveEmail,omitempty"`
 
 	// Roles The roles, replacing the current ones.
-	Roles                *[]Role                `json:"roles,omitempty"`
-	AdditionalProperties map[string]interface{} `json:"-"`
+	Roles                *[]Role                    `json:"roles,omitempty"`
+	AdditionalProperties map[string]json.RawMessage `json:"-"`
 }
 
 // MemberUpdateReceiveEmail Whether the member wants email.
@@ -604,7 +604,7 @@ func (a Member) MarshalJSON() ([]byte, error) {
 
 // Getter for additional properties for MemberCreate. Returns the specified
 // element and whether it was found
-func (a MemberCreate) Get(fieldName string) (value interface{}, found bool) {
+func (a MemberCreate) Get(fieldName string) (value json.RawMessage, found bool) {
 	if a.AdditionalProperties != nil {
 		value, found = a.AdditionalProperties[fieldName]
 	}
@@ -612,9 +612,9 @@ func (a MemberCreate) Get(fieldName string) (value interface{}, found bool) {
 }
 
 // Setter for additional properties for MemberCreate
-func (a *MemberCreate) Set(fieldName string, value interface{}) {
+func (a *MemberCreate) Set(fieldName string, value json.RawMessage) {
 	if a.AdditionalProperties == nil {
-		a.AdditionalProperties = make(map[string]interface{})
+		a.AdditionalProperties = make(map[string]json.RawMessage)
 	}
 	a.AdditionalProperties[fieldName] = value
 }
@@ -676,9 +676,9 @@ func (a *MemberCreate) UnmarshalJSON(b []byte) error {
 	}
 
 	if len(object) != 0 {
-		a.AdditionalProperties = make(map[string]interface{})
+		a.AdditionalProperties = make(map[string]json.RawMessage)
 		for fieldName, fieldBuf := range object {
-			var fieldVal interface{}
+			var fieldVal json.RawMessage
 			err := json.Unmarshal(fieldBuf, &fieldVal)
 			if err != nil {
 				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
@@ -737,7 +737,7 @@ func (a MemberCreate) MarshalJSON() ([]byte, error) {
 
 // Getter for additional properties for MemberUpdate. Returns the specified
 // element and whether it was found
-func (a MemberUpdate) Get(fieldName string) (value interface{}, found bool) {
+func (a MemberUpdate) Get(fieldName string) (value json.RawMessage, found bool) {
 	if a.AdditionalProperties != nil {
 		value, found = a.AdditionalProperties[fieldName]
 	}
@@ -745,9 +745,9 @@ func (a MemberUpdate) Get(fieldName string) (value interface{}, found bool) {
 }
 
 // Setter for additional properties for MemberUpdate
-func (a *MemberUpdate) Set(fieldName string, value interface{}) {
+func (a *MemberUpdate) Set(fieldName string, value json.RawMessage) {
 	if a.AdditionalProperties == nil {
-		a.AdditionalProperties = make(map[string]interface{})
+		a.AdditionalProperties = make(map[string]json.RawMessage)
 	}
 	a.AdditionalProperties[fieldName] = value
 }
@@ -809,9 +809,9 @@ func (a *MemberUpdate) UnmarshalJSON(b []byte) error {
 	}
 
 	if len(object) != 0 {
-		a.AdditionalProperties = make(map[string]interface{})
+		a.AdditionalProperties = make(map[string]json.RawMessage)
 		for fieldName, fieldBuf := range object {
-			var fieldVal interface{}
+			var fieldVal json.RawMessage
 			err := json.Unmarshal(fieldBuf, &fieldVal)
 			if err != nil {
 				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
@@ -3835,96 +3835,97 @@ func (sh *strictHandler) Refresh(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fz9ctvIkX+VLlyqTFUgipLsTZauq4qs9SZybMsna7OpM3WLIdAkJwZm6JmBaHpPVfcQ94T3JFfdA4D4",
-	"IiVZ2r2kLvpLBOajp6en+9cfg5+DWGdLrVA5G4x/DpbCiAwdGv51Yi2610LNczFHepCgjY1cOqlVMA4u",
-	"FwiCmkBatAE9A7dAMPgpR+ueg3QwxVhnaPm5whVkmE3RPLEQpToWKUbDIAzws8iWKQbjAFUQBpKGX6BI",
-	"0ARhoERGb/66f3rKFO1XJIWBjReYCaItE59fo5q7RTA+fhYGbr2kTtYZqebBzU0YnJu5UPKL8NS3F3Oa",
-	"G4PKga61glgrh59duaxUz+eYgFSQWzRjfiYTeitUsyO9iUWaooEpplrNLTg9UQOhtFugAWlBwNPR8d4Q",
-	"fpRuoXMH0oW1bk8szKSxDkTs5DU2R5eWCEiGE9VgnTb7h6PRaHS4i4MNLtT512bYTRgYtEutLLIwvBDJ",
-	"hd9W+sWcUfyvWC5TGfOAB3+znrcVUT8HaIw2pzqhwY+ORqPfBWGQobUsUixDM5k6zxOprkUqk3H5T/lK",
-	"OPhmDPh5ibHDhLm9RCOcNiQ8esxzvBO098HBJ1qWEy63wTh4OhoFN/Vl/sbgLBgH/3KwEfwD/9YevKRh",
-	"/NKbwnFWkCPVMncw4OmAF7MXgs3jBQja0IJatxAOEo0WlHawFMbS/hHVubL5cqkNLWJuhHJAXB8ShacG",
-	"hcOvYTLvDmZCpmfqB8s8t3mWCbMuOP4N8NtCboMwuBZp3rs33zT25qQ4q7CSbgFuIW0xkEgNimQN+Fla",
-	"Z3u2gJt1tuEmLMlkbrYIPa4T6htso/S4TSlJUdHVM12A37CC3iQxaO9P6BtpLR2GDkePi4Ez34B2F7Ol",
-	"W+/i7fF2itvD3IfQgldnJJldQn9XnSQW3V30dc8lNyXtZjBGeY0vS3qLMXvIrLfso9biNRqRNgl97x/C",
-	"0uhpipml465V3JVUG4w//DqMDe/HH52irc3Xxxhq0pnmqjWkQRAG4Qj8cunE1szpsMvRh6s25hfrs1Lb",
-	"D4FWbcfgJd3tYuhz8Oe20agQj+cT5bVP42WpO7wyeu61KAi1hsIyNlWtqE+ZSUv6kswCpkkIYqKiusRF",
-	"xRhuIRRMgjXaSUD9JoHSkyAEwTsFs1zFbEdrrUWSSbLhMM3XaELIRDrTJsMEXr0/f7s3nKiulBqEVFrn",
-	"EUHktywio3wTBt9rM5VJgurrjeXTlmSfq3QNAhJMcS7YDBLN0jo2hCVGaQCFTKwh0ay6W8JzHDyO6BQg",
-	"p1K796AuJHZXZtLDJHC6uwo9g6gNXSI2mmfKoVEi9SQ+CJY8bZo+BbIYuzgdOo4JISYNPj57FHTRnWzA",
-	"FO09LwBhbtGfK/5t0VwzQEz1HHKVsAhXSgJIL9+EwRs23ffjyQmt/XgUBm9l/LHAjK9ROxGEgcehwdiZ",
-	"HAvzGIyDlN7+oRhiGOssCAPGrW+bvcnaB4eHo9ERGe5UVA2+k2kqhSFb792B0gVYCoLjbczO49RxbkHl",
-	"SZxhwIi1Zn/GpAECerjUVjpt1mcNMrxOJpNSaoRgHLDYsgGoPWSlENxc3XmvC+5vOTQeVvE2vdXue52r",
-	"5CFqoim6b3UJ2xbCli7Kt/zX0gFPH0F2N7MVJzzu86M8JSTCXjjfiXWqRXKp9WthvGv5lYs/bOrIAjzD",
-	"S+WkW8Ol1uBnqC/88LGU31STIbOQ0hSFIdmcUBBxjEtnYXAIb+QLmK4hwZnIU7fHTPhBidwttJFf8EHb",
-	"f9gBJjSxJY/zI6qaQSZ9SzuBn5eyrclomEeRhvrcrOG1Qu8RNQkpiOAmopQhbrcSFhJkfcOGZDDThnSd",
-	"VCGsDBmJ2GCCykmR2pKVlV/1BhMpLtmX/XqhetZgaW104OGBx2+I1LNHFikyiYW+966u1OqJhYynL5zG",
-	"akYfrGHGXxLfu9GNE9UUCqfBokrIbY1OCinkOcbwAoVBA5N8NDqOfaefuBM/8eGapSGinPS+Z71Rf5SI",
-	"X1HHVpAhDLwY2J9kT8/3GGuVWMiVkymzwhNf9KmNR+ZzTvo2DLjJT64QgBYX0pVYW4imvEQfeFJ5Fow/",
-	"BP5RcNUXOCLLSrJK7RprbczWWMtmHD39G8aOKKtASpOo89PTJ7aw+5lOMO0yOMHrN6U09uys5v9FCkqr",
-	"fbaipFKgEGAOYgmpCEM7jBdKxoJcbIK3XjvT+UrwGlOa0/bu0uZ09G2vyjM0PGysE7I3dDhna56xdC+2",
-	"Dmt3r4kQNtmW0iOaQZanTi5TLB+tyG1CFeucQBQSlJAOM3unc3jmMGOx8bQJY8Safmfb+H3JccA2j32b",
-	"6a0rzrTBMzXTX7OPHIWhAeqb1zdJw/XcNU8m4oVUBB1FIqZpuYxlibpX7JFWC6owcN+kpS7s49efLi/f",
-	"gW/AEtLXv//EUu8fLs5Kt6AaCL2kJTiTSvbz4WbbEeQt7x5DhaVr9//nAP5Tyn9VKe8TydcEbGox3846",
-	"zsk+wxEYtDo3Me7rlUIDS2HtSpsijtwVWX58ix0sx2hYwvJhjy0MNy97OVCldspmNK7fxGC86dseNwxW",
-	"Rjo8V+na+5c3YZBb8oczvGUi9kOHwW1Wu8aM2tBh31o3O7PxoEWSSC9M72o89p5wi7MFaaGXY+ksJGsl",
-	"MhnDZnsIdc1y44NPermf0tGvve9DWN75bvPie5FaJAH2SLFA0bKBn2vcmWqdouD4VOHA9zG3EzPvSEHN",
-	"w+8bwCeuiMW9veVt0iOT3n6bqEGvthK75ixjCzvn9Y1CmBmd+YhTM90YgXDke7BKeg4qT1PPe0U+Drkt",
-	"c3ntcS69I11TSknPQeoLb+yCK/W2FzjrRjvaa/txgUV8s5KMlVCudmjKI+/DJEr3Hvlm9OSWjYMB+78i",
-	"K6Pj5GDIJNrr3ZUiALNzTG4zvCumu9ApduFcSxtwZqmxrLpI1wStPCZV9KvF8nIFvdtZCd123eJzfvfV",
-	"MJsk+hBOqrh5R5GsfZK5pX7WMKBDAkIlfof2QrBOG2RfsJLfu6mfSw7p2DJHXdi+IhC0NHomUwS70Hma",
-	"wBSBlkPu/oy01sPUUmuSupkpt6xWD3D07OlDtFh3ssbYz75eV33FyLvPPI3u24LBpUGLyoka0KkUAhnB",
-	"Qh04DQZjidclj7UBpV0I0tU278ka7RN69UTpJ3fWHf0H/HXh0/m8mUJMiAhhrY4lYfsi3+ypfNSj/6Bj",
-	"fttB3qIefYVIs/yle8b6rOJFpaOag6Rrb4YwqUnOUjiHhrr9x4fR/rdXv/3NrbBI7gI+tEk90BGWRZ2P",
-	"X0gPWKl2a5tW35xeMcc7q/YypN711VOZSdc/IRNr5Rf0BTO9ESM9m1ns6f8nvYJMqHVFNQca7Ee5XG4b",
-	"ymkn0juM5DZVLxZTjJ3dMd4F2jx19tGGbQsBM7+kvTVnxZ2Sy9vl5Ydlcm9j5vUspgmLxCYMrCFeCDXH",
-	"5+AW2iKkOHOgcwcfEZe0TGm89RrC+VYYzQnaHvTNsU93X5C9QdS2hqjuZcW86e7A61/Qcg0f0VYNH26d",
-	"HguRboeN/Cok25eKuIxTVCkp9RhIsiP+bWDeG4yotbmb7r9sZcG3+0Xb3eRW/y3eUR865jH7zjqzpUey",
-	"ubCiUOulG6o6qfzu0jdJ1l5Jrio1irpSmmW1kPECYqEIljTrNuoi5BO5YZG7vTWwXxHSXTXXLcW5kW79",
-	"nqQD+/ItPoHwfXmWX/14GYS3JGG8n/nu/P0lHMQxo/CD68MDTnVFtKbowODMoF1EXElb5BdAzEjDP4NM",
-	"qpzU0SaxOCwrOlkh+ZRGtZyFc0ufdpJFbI4DkzGbviKPvjT6WlqpFQlBbtKimx0fHMylW+TTYayzg02r",
-	"2r9Bbz7rxdELWrTOlYNiOgtLYRj/nRsRpwinOsvQxAinqc6TJ9Y7JHDx8v0lnLw7g0FUY0+0F5KnwinW",
-	"BKbridqQMAZBiHW5RE4YWpAqZE9nZ11Ku3bXQysbcuqBlYlI7ETRON4qWY7rlPgH3gm3sCGI3C1QuSLH",
-	"GPoCRD8idZ3qhIzPTKepXoFP+izzaSpjMDhDgypGmGkzUX5+b1S5K81m5TSVam5DsBoExKkkjbYy0jlU",
-	"IOZCKutoWNCK4GGN0KmwCD9cvB5O1ES99DmT3CJ0Ek/joojpVCcY8cyRd+kiNqX+4NgQolroNWKtUkIP",
-	"X5WlkonCazTrMqBOXNaqVqJiu4VTH66iIfzIoVhaRaLjPCOFDEoXNHJoe9Bi80Qt0XCJmFY2hFx9VHql",
-	"wOict3CTL7Whz60SGNyDjcwQK2wzuZBzhI4th06Q2VbX8ZZZ40GIN7VbhMsjkM3uJsIJGES1uWfys8vp",
-	"SKdaJNHecKK+w5jf2TqJTnxEW8Sp/a6V7Knqwa1MSSBowlIoCv3bina7BU5UlVImLeMtHr1Y0xGN0Shf",
-	"WZ7KGJUvKC7LbJYiXiAcDUcd9bBarYaCXw+1mR8Ufe3B67PTl2/fv9ynPmQ9peMan96jXxx8OvP/81//",
-	"3Spl88ctCINrNNYrmMPhyI+ql6jEUgbj4Hg4Gh57b2jBarqjWfmag+7zbV5+Lo+NaEWYecfLYHFIxzTb",
-	"R0XSkXhnNdpEmP+1iqpzQ1Ivda1f3+OxP6zcgiMo9XprsQnxZ2LNxV5SwcAfLB/ziYUvDKtibk9Hh3vP",
-	"J2qTKk/lNdpeUwGD6N3F+V/O3p+dv/3up/PT058uz//88u1Pl5evWRAD5qqXEi6b4kRF4I0mWvdCJ+sd",
-	"JRaf91er1T4zKjdpwatWzUU9RVHPDmySDEGsjcHYwUIbizBlF3ddj+GPA5GIP4g4w2E58p0LMRqpl5sm",
-	"ICjSEI0bEEej0f2KSpqFEQGuXy2mf4zluXx19sOXs8O38syeqYtn8enZN2cfl3/9y+mrb4e4fvUl+fFM",
-	"nsuzz28uT1ZvvnspZ/82jI9SNc2+HyV/fZU2Sw3Gx6NRs+yhtPx3ZkQdymyr89yU3LCS8RW+LHnbCksE",
-	"eDrK6o+bkIuWt9BScfqgdgeCuxze3qVRSkWdDo9v79QuQuN+z+4yWU+x0U3IxaC3dm5WrNahZTD+cBXW",
-	"quJf63kNzvDRc2JuCaueNGxgcEXD1PVcXXG+KfQmnTfszTDaFYdkFFahHdcN1VS3kvrq+557PcbZrtIU",
-	"TlTLFrISk9bRcBkMWIPZsb8ERSa2phWjT1Fh82jq96dnb6qwRj616CDCT1EIUawjGBTZdbsXQmRXEQys",
-	"E8ZZVqL0TCjSxJE2EYEFjtMvkGw+6fRE59MU9z/lmqx3gXBAX6OBqPKyqXvpJNP/6GvNB7TBwtBSSRHv",
-	"S2VRWUmKPF3zzKzUIxhEpE08oufYd7Tn0RV7q/TeB0LxE0y82zIJojKCU27ERC10mniXVrhmIfve892X",
-	"j2QJ87jYfgiR1cZF9Dgq0wJjYeNooojE6hEJSlQww6853MYVXptMIp//KU2MNolPR07XIJN+qyKte1OZ",
-	"9vr1ww/9R2nTpJER44rdW8Jjwgs48dHCQDjItHVw9GzE2Sm+Mfcp9/alsC0+5lVXo8XSgvHRsxHHQ2RG",
-	"7qb/JZX/NeoLut0evdMcXNxGSxWI6yHm3pP76ECChp2pphRAVwhaVzRJFqjpFkpJuhp01kPTJ/v/Lva/",
-	"XP12PBA2/k8afa83UL01dqTBe5N1JdUNfMJgqgmXcTSzcGbqkU3v0ghfCMFpr61C0AqIdm5MVoG/LtEn",
-	"deW1uSlYP+8cnpgE3k31KBA/caqsj+tgVzDxVfeTYAu9n7Zdi306+vabLqevHopyinDah3/eH7j9/sBV",
-	"la1gjVGmHkZV6uCwHfQ/vOedA07b9IC485p9r1I3vyYkG90Bkm1uTT0AT20QFKGNjXEp0dN5n1t5dRNu",
-	"8Qp9bo+tR5HRZq8O4tw6nbEGbV+B2IWVfM6+yldw+Mon5qdoZVJgntK/x4Sj1v2p/E3mXiVg0OVG1dP4",
-	"LVCld18fG4jWbV9sXZaLuH2017roQZihdePMB7Aq5dyEetC4oJkr+SlHEJlW87JDCLuAlb8b9c3esL9C",
-	"x6Lb9akBOOlwcaKIZgJLBnOLIHxmvhbI5uAYiAIoM3sGBHZCiOqqgX53tQ6hznL6vRAIYU1pkk3xHQyk",
-	"g1WZZ/+IS678j1MU5vkm90izll0scQg5fjxRZQxpb1xds6iDvR7MdVoLMD4cdN3SvvkNCW9t7hJA6Lvk",
-	"Po1bl8ZPfNi/flG4385M4+QPYhr3WBgas2FR/hxsMwN96r7S7DehN2ZtAuuHqpuMrFP+y1nPfnt590Xu",
-	"tmk397RQRdXTLxFwqcOEr6Iq6TOd33PMnlwvrwmk3Whbrv/bhFNtHseIyT1Ma+e7D7+egf2HipJUR8oz",
-	"DCr1dYtZvz00cvCzTG7uFB+5l5kvTe94gw/I0BgUnNHBdPZ8ougXX25nE1kEPe53x7sdSemo+z+iq5jV",
-	"d7x2b8Wm7ObXksrR09t7VNdmH0Oi/ojuzuLUMZc7y2EJGxZ3M8qyvMoH9GoqqrzOpXCLjUNS1KjWteOu",
-	"j/WE97TbV2FQfC+kBXZbCZA7hv+KGp6tZTo+C1uYvwrySrRgy6yVRVeKMv8mHEQgz1u+sS8ajbaU4XDY",
-	"yaC/ODlRdHwc7o1BOq4TUBpSreY+K1wlhaUrgtaccF7CSpuPUs2HcMuHFjKxniifKerHuH54xtvl+7Jc",
-	"r8jJ9XFxXMs6TZSPENSCArNUzDl0RWMUSaDGN6Fc7UtTRZZ4s4fFd1eaYJ3dCr+QxBcjsHJRSIOtRIPq",
-	"Ab8vPl+1Xdf4IrCauvkKqFdHcbzr97TkRSHa3fHF3RXg37k9v6/m/McEAH5/vxYAFBU127PApcEXwA1b",
-	"JTvs+lsn07T4whQdF19E0sjhDjtH46KY+O8jqXj2f51U9MWQjcz4Vx+VB4vUBTIxzUz9zoRbM3HXqgb7",
-	"wIE+/xWIPpRwUi/u8M24wIuLYhRhTajl5k++++4CBtH496Pfj6LGVyTAlzi7hWXdv2LD6QtE9EqxEWAr",
-	"xJ/eKMuAIJGzGQm41+gESFMuuZHKOqFiLhHc1HaMDw5+XmjrbthVNVJMC2d8UZ2eIgnhA7D0mEntlL/9",
-	"SVvnCym0cbWbD01GDElYrirWd64OtLKiVbRKmp5SjWEtwtvcwv6USGXO2yVre74++cXRi049YzF+r/a5",
-	"ubr53wAAAP//",
+	"7Hx9c9vIkfdX6cKTKlMViKIke5Ol66mKrPUmcmzLJ2uzqTN1iyHQJCcGZuiZgWh6T1X3Ie4T3ie56h4A",
+	"xBspydLuJXfRXyIwLz09Pd2/fhn8HMQ6W2qFytlg/HOwFEZk6NDwrxNr0b0Wap6LOdKDBG1s5NJJrYJx",
+	"cLlAENQE0qIN6Bm4BYLBTzla9xykgynGOkPLzxWuIMNsiuaJhSjVsUgxGgZhgJ9FtkwxGAeogjCQNPwC",
+	"RYImCAMlMnrz1/3TU6ZovyIpDGy8wEwQbZn4/BrV3C2C8fGzMHDrJXWyzkg1D25uwuDczIWSX4Snvr2Y",
+	"09wYVA50rRXEWjn87MplpXo+xwSkgtyiGfMzmdBboZod6U0s0hQNTDHVam7B6YkaCKXdAg1ICwKejo73",
+	"hvCjdAudO5AurHV7YmEmjXUgYievsTm6tERAMpyoBuu02T8cjUajw10cbHChzr82w27CwKBdamWRheGF",
+	"SC78ttIv5ozif8VymcqYBzz4m/W8rYj6OUBjtDnVCQ1+dDQa/S4IgwytZZFiGZrJ1HmeSHUtUpmMy3/K",
+	"V8LBN2PAz0uMHSbM7SUa4bQh4dFjnuOdoL0PDj7RspxwuQ3GwdPRKLipL/M3BmfBOPh/BxvBP/Bv7cFL",
+	"GsYvvSkcZwU5Ui1zBwOeDngxeyHYPF6AoA0tqHUL4SDRaEFpB0thLO0fUZ0rmy+X2tAi5kYoB8T1IVF4",
+	"alA4/Bom8+5gJmR6pn6wzHObZ5kw64Lj3wC/LeQ2CINrkea9e/NNY29OirMKK+kW4BbSFgOJ1KBI1oCf",
+	"pXW2Zwu4WWcbbsKSTOZmi9DjOqG+wTZKj9uUkhQVXT3TBfgNK+hNEoP2/oS+kdbSYehw9LgYOPMNaHcx",
+	"W7r1Lt4eb6e4Pcx9CC14dUaS2SX0d9VJYtHdRV/3XHJT0m4GY5TX+LKktxizh8x6yz5qLV6jEWmT0Pf+",
+	"ISyNnqaYWTruWsVdSbXB+MOvw9jwfvzRKdrafH2MoSadaa5aQxoEYRCOwC+XTmzNnA67HH24amN+sT4r",
+	"tf0QaNV2DF7S3S6GPgd/bhuNCvF4PlFe+zRelrrDK6PnXouCUGsoLGNT1Yr6lJm0pC/JLGCahCAmKqpL",
+	"XFSM4RZCwSRYo50E1G8SKD0JQhC8UzDLVcx2tNZaJJkkGw7TfI0mhEykM20yTODV+/O3e8OJ6kqpQUil",
+	"dR4RRH7LIjLKN2HwvTZTmSSovt5YPm1J9rlK1yAgwRTngs0g0SytY0NYYpQGUMjEGhLNqrslPMfB44hO",
+	"AXIqtXsP6kJid2UmPUwCp7ur0DOI2tAlYqN5phwaJVJP4oNgydOm6VMgi7GL06HjmBBi0uDjs0dBF93J",
+	"BkzR3vMCEOYW/bni3xbNNQPEVM8hVwmLcKUkgPTyTRi8YdN9P56c0NqPR2HwVsYfC8z4GrUTQRh4HBqM",
+	"ncmxMI/BOEjp7R+KIYaxzoIwYNz6ttmbrH1weDgaHZHhTkXV4DuZplIYsvXeHShdgKUgON7G7DxOHecW",
+	"VJ7EGQaMWGv2Z0waIKCHS22l02Z91iDD62QyKaVGCMYBiy0bgNpDVgrBzdWd97rg/pZD42EVb9Nb7b7X",
+	"uUoeoiaaovtWl7BtIWzponzLfy0d8PQRZHczW3HC4z4/ylNCIuyF851Yp1okl1q/Fsa7ll+5+MOmjizA",
+	"M7xUTro1XGoNfob6wg8fS/lNNRkyCylNURiSzQkFEce4dBYGh/BGvoDpGhKciTx1e8yEH5TI3UIb+QUf",
+	"tP2HHWBCE1vyOD+iqhlk0re0E/h5KduajIZ5FGmoz80aXiv0HlGTkIIIbiJKGeJ2K2EhQdY3bEgGM21I",
+	"10kVwsqQkYgNJqicFKktWVn5VW8wkeKSfdmvF6pnDZbWRgceHnj8hkg9e2SRIpNY6Hvv6kqtnljIePrC",
+	"aaxm9MEaZvwl8b0b3ThRTaFwGiyqhNzW6KSQQp5jDC9QGDQwyUej49h3+ok78RMfrlkaIspJ73vWG/VH",
+	"ifgVdWwFGcLAi4H9Sfb0fI+xVomFXDmZMis88UWf2nhkPuekb8OAm/zkCgFocSFdibWFaMpL9IEnlWfB",
+	"+EPgHwVXfYEjsqwkq9SusdbGbI21bMbR079h7IiyCqQ0iTo/PX1iC7uf6QTTLoMTvH5TSmPPzmr+X6Sg",
+	"tNpnK0oqBQoB5iCWkIowtMN4oWQsyMUmeOu1M52vBK8xpTlt7y5tTkff9qo8Q8PDxjohe0OHc7bmGUv3",
+	"YuuwdveaCGGTbSk9ohlkeerkMsXy0YrcJlSxzglEIUEJ6TCzdzqHZw4zFhtPmzBGrOl3to3flxwHbPPY",
+	"t5neuuJMGzxTM/01+8hRGBqgvnl9kzRcz13zZCJeSEXQUSRimpbLWJaoe8UeabWgCgP3TVrqwj5+/eny",
+	"8h34Biwhff37Tyz1/uHirHQLqoHQS1qCM6lkPx9uth1B3vLuMVRYunb/dw7gP6X8V5XyPpF8TcCmFvPt",
+	"rOOc7DMcgUGrcxPjvl4pNLAU1q60KeLIXZHlx7fYwXKMhiUsH/bYwnDzspcDVWqnbEbj+k0Mxpu+7XHD",
+	"YGWkw3OVrr1/eRMGuSV/OMNbJmI/dBjcZrVrzKgNHfatdbMzGw9aJIn0wvSuxmPvCbc4W5AWejmWzkKy",
+	"ViKTMWy2h1DXLDc++KSX+ykd/dr7PoTlne82L74XqUUSYI8UCxQtG/i5xp2p1ikKjk8VDnwfczsx844U",
+	"1Dz8vgF84opY3Ntb3iY9Muntt4ka9GorsWvOMrawc17fKISZ0ZmPODXTjREIR74Hq6TnoPI09bxX5OOQ",
+	"2zKX1x7n0jvSNaWU9BykvvDGLrhSb3uBs260o722HxdYxDcryVgJ5WqHpjzyPkyidO+Rb0ZPbtk4GLD/",
+	"K7IyOk4Ohkyivd5dKQIwO8fkNsO7YroLnWIXzrW0AWeWGsuqi3RN0MpjUkW/WiwvV9C7nZXQbdctPue3",
+	"XcN09HZbmayfWM/nkCPor96fvy1/f8SlA/wsYpeuaRcseivxeX+u9wt6yA8eXohViW1qb/dlRh6vrwng",
+	"FAYh7ESqufeee6KYtez+EE6qgH5Hw6199ru9FBjQ6QWhEr+EvRCs0wbZSa0O1t304iXHmmyZPC+MchGh",
+	"Who9kymCXeg8TWCKQGcUtIEZqdOH6cvWJHX7V8pSrVDh6NnTh6jX7mSNsZ99vRL9ipF3KyMa3bcFg0uD",
+	"JI6ihsAqTUXWudBTToPBWOJ1yWNtQGkXgnS1zXuyRvuEXj1R+smdlVq/5nldOJs+oacQEyJCWKtjSU5H",
+	"kQj3VD6qTnqQ/rlNw2zR2750pVmX0z1jfeb6olKezUHStbePmNQkZymcQ0Pd/u3DaP/bq9/+5la8Jnch",
+	"MtqkPt24LAqQ/EJ6UFS1W9vMzeb0ijne2eaUsf5uECGVmXT9EzKxVn5BX8nTG8rSs5nFnv5/0ivISN+X",
+	"VHMExH6Uy+W2oZx2Ir3DSG5TjmMxxdjZHeNdoM1TZx9t2LYQMPNL2ltzVtwpubxdXn5YJv97rKw3AJgm",
+	"LKubwLmGeCHUHJ+DW2iLkOLMgc4dfERcEv+l8TQP4Xyr48Ep7R5/haPF7r5uycYHsTUMei/z6jFFxyH5",
+	"BU3q8BGN6PDhZvOxMPx2oM2vQjLKqYjLyE6VxFOPgb0757LtyvSGb2pt7maULlt1A9s9ye2BhVb/Lf5k",
+	"nz/BY/YpIWZLj2RzKUphb0rHXXWKH7pL36SleyW5qm0pKnFpltVCxguIhSK81Kx0qYuQT32HRbb71lRI",
+	"RUh31VzpFedGuvV7kg7sy1D5lMv35Vl+9eNlEN6StvKe+bvz95dwEMfsHhxcHx5wcjCiNUUHBmcG7SLi",
+	"2uMiIwNiRqbnGWRS5aSONqnYYVkDywrJJ4Gq5SycW/pEnSyimRzKjVlhF5UHS6OvpZVakRDkJi262fHB",
+	"wVy6RT4dxjo72LSq/Rv0avcXRy9o0TpXDorpLCyFYWB6bkScIpzqLEMTI5ymOk+eWO8pwcXL95dw8u4M",
+	"BlGNPdFe6E2TucYEpuuJ2pAwBkFQerlETrFakCpkF2xnJU+72tljPhtysoaViUjsRNE43ipZjoSVwAze",
+	"CbewIYjcLVC5Iisb+pJNPyJ1neqEjM9Mp6legU+TLfNpKmMwOEODKkaYaTNRfn5v7bkrzWblNJVqbkOw",
+	"GgTEqSSNtjLSOVQg5kIq62hY0Ipwa43QqbAIP1y8Hk7URL30WabcInRSdeOi7OtUJxjxzJH3NSM2pf7g",
+	"2BCiWrA6Yq1SYiJfx6aSicJrNOsyBUFc1qpW1GO7pWYfrqIh/MjBa1pFouM8I4UMShc0cjJg0GLzRC3R",
+	"cFGdVjaEXH1UeqXA6Jy3cJNhtqHPRhNK3YONzBArbDMdk3NMky2HTpDZVtfxllnjQYg3tVuEyyOQze4m",
+	"wgkYRLW5Z/Kzy+lIp1ok0d5wor7DmN/ZOolOfERbRPb9rpXsqSrorUxJIGjCUigK/dvKD7gFTlSVhCct",
+	"4y0evVjTEY3RKF+Ln8oYlS/BLguTliJeIBwNRx31sFqthoJfD7WZHxR97cHrs9OXb9+/3Kc+ZD2l46qo",
+	"3qNfHHw68//1H//ZKv7zxy0Ig2s01iuYw+HIj6qXqMRSBuPgeDgaHns3bcFquqNZGZ7qPqfr5efy2IhW",
+	"TJ53vAyvh3RMs33Gtph4LzraxOT/f5WH4IakXupav77HY39YuQWHduoV6mKTFMnEmsvjpIKBP1g+GBUL",
+	"X0pXRSmfjg73nk/Uprgglddoe00FDKJ3F+d/OXt/dv72u5/OT09/ujz/88u3P11evmZBDJirXkq40IxT",
+	"O4E3mmjdC52sdxSlfN5frVb7zKjcpAWvWlUq9aROPZ+yScsEsTYGYwcLbSzClH3vdT3rMQ5EIv4g4gyH",
+	"5ch3Ll1pJKtumoCgSNw07owcjUb3K8NplpIEuH61mP4xlufy1dkPX84O38oze6YunsWnZ9+cfVz+9S+n",
+	"r74d4vrVl+THM3kuzz6/uTxZvfnupZz9yzA+StU0+36U/PVV2izOGB+PRs1CkdLy35kRdSizrTJ2U6TE",
+	"SsbXRLPkbSvFEeDpKOtlbkIu895CS8Xpg9qtEe5yeHuXRvEZdTo8vr1Tu2yP+z27y2Q95Vk3IZfP3tq5",
+	"WeNbh5bB+MNVWLtH8FrPa3CGj54Tc0tY9aRhA4MrGqau5+qK802hN+m8YW9O1q44VqSwijm5bgypusfV",
+	"VxH53Osxzg+WpnCiWraQlZi0jobLYMAazI79tTEysTWtGH2KCptHU78/PXtTxVvyqUUHEX6KQohiHcGg",
+	"qEeweyFEdhXBwDphnGUlSs+EIk0caRMRWODMxgLJ5pNOT3Q+TXH/U67JehcIB/Q1GogqL5u6l04y/Y++",
+	"On9AGywMLZUU8b5UFpWVpMjTNc/MSj2CQUTaxCN6DspHex5dsbdK732EFj/BxLstkyAqQ0vlRkzUQqeJ",
+	"d2mFa5b+7z3ffV1LljCPrycMIbLauIgeR2VQaCxsHE0UkVg9IkGJCmb4NYfbuMJrk0nkM2alidEm8Qnc",
+	"6Rpk0m9VpHVvKtNev7D5of8obZo0cohc43xL3E54ASc+WhgIB5m2Do6ejTifx3cMP+XevhS2xQfj6mq0",
+	"WFowPno24niIzMjd9L+k8r9GfdHA28OKmqOe22ipIoQ9xNx7ch8dSNCwM9WUAugKQetSK8kCNd1CKUlX",
+	"g856zPxk/1/F/per344Hwsb/TqPv9UbQt8aONHhvsq6kuhFZGEw14TIOsxbOTD3k6l0a4UtHOB+3VQha",
+	"kdrOHdMq8Ncl+qSuvDZ3K+vnncMTk8C7qR4F4ifO4fVxHewKJv6ewiTYQu+nbReJn46+/abL6auHopwi",
+	"nPbhnzcubr9xcVWlUVhjlDmRUZXTOGxnIw7veUuD80k9IO68Zt+rnNKvCclGd4Bkm3tmD8BTGwRFaGNj",
+	"XEr0dN7nVl7dhFu8Qp90ZOtRpNrZq4M4t05nrEHbl0Z2YSVfTFDlKzh85SsGpmhlUmCe0r/HhKPW/TUG",
+	"m5IClYBBlxtVry9ogSq9+8LdQLTuR2PremHE7aO91tUYwgytO3o+gFUp5ybUg8aV1lzJTzmCyLSalx1C",
+	"2AWs/G2yb/aG/TVNFt2ujzNANx02UUQzgSWDuUUQvmSgFsjm4BiIAigzewYEdkKI6qqBfne1DqHOcvq9",
+	"EAhhTWmSTbkiDKSDVVkAwDk4qSBOUZjnm6QozVp2scQh5PjxRJUxpL1xdTGlDvZ6MNdpLcD4cNB1S/vm",
+	"Vze8tblLAKHvswDTuHXN/sSH/etXq/vtzDRO/iCmcY+FoTEbFuXPwTYz0KfuK81+E3pj1iawfqi6ycg6",
+	"5b+c9ey3l3df5G6bdnNPC1XUif0SAZc6TPgqqpI+0/k9x+zJ9fKaQNqNtuWKyU041eZxjJjcw7R2vpTx",
+	"6xnYf6goSXWkPMOgUl+3mPXbQyMHP8vk5k7xkXuZ+dL0jjf4gAyNQcEZHUxnzyeKfvHnANhEFkGP+92K",
+	"b0dSOur+j+gqZvUdr91bsakH+rWkcvT09h7VRePHkKg/oruzOHXM5c4CYsKGxW2Wsl6w8gG9mooqr5NL",
+	"ZiqHpKjqrWvHXZ83Cu9pt6/CoPjCSgvsthIgdwz/FTU8W8t0fBa2MH8V5JXoS4x8dhFdKcr8m3AQgTxv",
+	"+ca+mjXaUobDYSeD/qrpRNHxcbg3Bum4TkBpSLWa+6xwlRSWrghac8J5CSttPko1H8Itn6bIxHqifKao",
+	"H+P64Rlvl+/LOsIiJ9fHxXEt6zRRPkJQCwrMUjHn0BWNUSSBGl/RcrVvcxVZ4s0eFl+qaYJ1div8QhJf",
+	"jMDKRSENthINqgf8vvjg13Zd46vTaurmK6BeHcXxrt/TkhcVcnfHF3dXgH/n9vy+mvMfEwD4/f1aAFBU",
+	"1GzPApcGXwA3bJXssOtvnUzT4ptcdFx8EUkjhzvsHI2LYuK/j6Ti2f90UtEXQzYy4199VB4sUhfIxDQz",
+	"9TsTbs3EXasa7AMH+vx3M/pQwkm9uMM34wIvLopRhDWhlps/+e67CxhE49+Pfj+KGt/dAF977RaWdf+K",
+	"DacvENErxUaArRB/rKQsA4JEzmYk4F6jEyBNueRGKuuEirlEcFPbMT44+HmhrbthV9VIMS2c8UV1eook",
+	"hA/A0mMmtVP+9idtnS+k0MbVrmQ0GTEkYbmqWN+509DKilbRKml6SjWGtQhvcwv7UyKVOW+XrO35+uQX",
+	"Ry869YzF+L3a5+bq5r8DAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

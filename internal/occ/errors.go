@@ -54,7 +54,9 @@ func (d Dialect) Classify(is httpserver.Issue) Issue {
 	switch {
 	case is.In == "query" || is.In == "header":
 		return Issue{Code: CodeInvalidInput, Message: fmt.Sprintf("The value of the parameter %s is invalid.", is.Field), Path: "/" + is.Field}
-	case is.Rule == "syntax" || is.Rule == "missing":
+	case is.Rule == "syntax" || is.Rule == "missing" || is.In == "body" && is.Field == "":
+		// A body that does not parse, is absent, or is a JSON value other than an object ([],
+		// null, "x"): the last has no field to name.
 		return Issue{Code: CodeInvalidInput, Message: "The request body is not a valid JSON object."}
 	case is.Field == "email" && (is.Rule == "required" || is.Value == "" || is.Value == nil):
 		return Issue{Code: CodeEmailMissing, Message: "The email is missing or empty.", Path: path}

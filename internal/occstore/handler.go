@@ -1,6 +1,7 @@
 package occstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -78,10 +79,14 @@ func (h *Handler) CreateMember(ctx context.Context, req gen.CreateMemberRequestO
 		return nil, err
 	}
 	b := req.Body
+	dyn, err := dynamic(b.AdditionalProperties)
+	if err != nil {
+		return nil, err
+	}
 	m := Member{
 		Email: string(b.Email), FirstName: b.FirstName, LastName: b.LastName, Active: b.Active,
 		ReceiveEmail: string(b.ReceiveEmail), Roles: functions(b.Roles), Locale: req.Params.XCCAssetLanguage,
-		Dynamic: b.AdditionalProperties,
+		Dynamic: dyn,
 	}
 	created, err := h.svc.Create(ctx, c, org, m)
 	if err != nil {
@@ -114,6 +119,10 @@ func (h *Handler) UpdateMember(ctx context.Context, req gen.UpdateMemberRequestO
 		return nil, err
 	}
 	b := req.Body
+	dyn, err := dynamic(b.AdditionalProperties)
+	if err != nil {
+		return nil, err
+	}
 	m, err := h.svc.Update(ctx, c, org, req.Id, func(m *Member) {
 		if b.Email != nil {
 			m.Email = string(*b.Email)
@@ -127,10 +136,10 @@ func (h *Handler) UpdateMember(ctx context.Context, req gen.UpdateMemberRequestO
 		if b.Roles != nil {
 			m.Roles = functions(*b.Roles)
 		}
-		if len(b.AdditionalProperties) > 0 && m.Dynamic == nil {
+		if len(dyn) > 0 && m.Dynamic == nil {
 			m.Dynamic = map[string]any{}
 		}
-		for k, v := range b.AdditionalProperties {
+		for k, v := range dyn {
 			m.Dynamic[k] = v
 		}
 	})
@@ -214,6 +223,26 @@ func (r memberReply) write(w http.ResponseWriter) error {
 	w.WriteHeader(http.StatusOK)
 	_, err = w.Write(append(b, '\n'))
 	return err
+}
+
+// dynamic decodes the dynamic properties of a request body, keeping numbers as json.Number so
+// that they are stored exactly as sent (through float64, 12345678901234567890 would come back
+// as 12345678901234567000, and 1e-400 as 0).
+func dynamic(raw map[string]json.RawMessage) (map[string]any, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	out := make(map[string]any, len(raw))
+	for name, js := range raw {
+		dec := json.NewDecoder(bytes.NewReader(js))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return nil, apperr.Invalid("/"+name, CodeInvalidInput, fmt.Sprintf("The value of %s is invalid.", name))
+		}
+		out[name] = v
+	}
+	return out, nil
 }
 
 func functions(roles []gen.Role) []string {
