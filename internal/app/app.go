@@ -27,13 +27,14 @@ import (
 	"github.com/provisiond/provisiond/internal/occadmin"
 	"github.com/provisiond/provisiond/internal/occstore"
 	"github.com/provisiond/provisiond/internal/password"
+	"github.com/provisiond/provisiond/internal/platformos"
 	"github.com/provisiond/provisiond/internal/store"
 	"github.com/provisiond/provisiond/internal/xcart"
 )
 
 // Migrations is the whole schema history, in order.
 func Migrations() []store.Migration {
-	return slices.Concat(credential.Migrations(), xcart.Migrations(), occadmin.Migrations(), occstore.Migrations())
+	return slices.Concat(credential.Migrations(), xcart.Migrations(), occadmin.Migrations(), occstore.Migrations(), platformos.Migrations())
 }
 
 // NewLogger builds the process logger: JSON or text on w, every line of a request carrying its id.
@@ -125,6 +126,12 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 		return nil, err
 	}
 
+	psvc := platformos.NewService(platformos.NewStore(db), deps.Hasher, deps.Now)
+	papi, err := platformos.NewAPI(psvc, creds)
+	if err != nil {
+		return nil, err
+	}
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return httpserver.New(httpserver.Options{
@@ -132,7 +139,7 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 		BodyLimit: cfg.BodyLimit,
 		Ready:     func(ctx context.Context) error { return store.Ping(ctx, db) },
 		Registry:  reg,
-		APIs:      []*httpserver.API{xapi, aapi, sapi},
+		APIs:      []*httpserver.API{xapi, aapi, sapi, papi},
 	})
 }
 

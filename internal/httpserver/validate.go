@@ -138,9 +138,19 @@ var defineFormats sync.Once
 // emailPattern is the HTML5 definition of a valid email address.
 const emailPattern = `^[a-zA-Z0-9.!#$%&'*+/=?^_` + "`" + `{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)+$`
 
+var emailRE = regexp.MustCompile(emailPattern)
+
+// ValidEmail reports whether s is a valid email address by the definition the specs' `format: email` uses.
+func ValidEmail(s string) bool { return emailRE.MatchString(s) }
+
 func newValidator(apis []*API) (*validator, error) {
 	defineFormats.Do(func() {
-		openapi3.DefineStringFormatValidator("email", openapi3.NewRegexpFormatValidator(emailPattern))
+		openapi3.DefineStringFormatValidator("email", openapi3.NewCallbackValidator(func(s string) error {
+			if !ValidEmail(s) {
+				return errors.New("not a valid email address")
+			}
+			return nil
+		}))
 		openapi3filter.RegisterBodyDecoder("application/json", decodeJSONBody)
 	})
 	v := &validator{

@@ -1,0 +1,271 @@
+package platformos_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/provisiond/provisiond/internal/apitest"
+	"github.com/provisiond/provisiond/internal/config"
+)
+
+type pos struct {
+	*apitest.Server
+	auth string
+}
+
+func start(t *testing.T, dialect string) *pos {
+	t.Helper()
+	s := apitest.Start(t, dialect, apitest.Options{Configure: func(c *config.Config) { c.FixturesFile = "testdata/fixtures.yaml" }})
+	return &pos{Server: s, auth: "Token token=" + s.Keys["platformos"]}
+}
+
+func (x *pos) call(t *testing.T, method, path string, body any, header ...string) *apitest.Response {
+	t.Helper()
+	return x.Call(t, method, path, body, append([]string{"Authorization", x.auth}, header...)...)
+}
+
+func create(form string, fields map[string]any) map[string]any {
+	return map[string]any{"form_configuration_name": form, "form": fields}
+}
+
+// errs renders the errors envelope as sorted "field: message" lines.
+func errs(t *testing.T, res *apitest.Response) string {
+	t.Helper()
+	var body struct {
+		ID     *int                `json:"id"`
+		Errors map[string][]string `json:"errors"`
+	}
+	res.JSON(t, &body)
+	if body.ID != nil {
+		t.Errorf("error envelope with id %d", *body.ID)
+	}
+	var out []string
+	for f, msgs := range body.Errors {
+		for _, m := range msgs {
+			out = append(out, f+": "+m)
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, "; ")
+}
+
+func TestSeedExample(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		res := x.call(t, "POST", "/api/users", create("reference_rest_api_create_user", map[string]any{"first_name": "Example", "email": "example1@example.com", "password": "somepassword"}))
+		if res.Status != http.StatusCreated || res.Header.Get("Content-Type") != "application/vnd.api+json" {
+			t.Fatalf("create: %d %s %s", res.Status, res.Header.Get("Content-Type"), res.Body)
+		}
+		m := res.Map(t)
+		if id, ok := m["id"].(float64); !ok || id < 1 || fmt.Sprint(m["errors"]) != "map[]" {
+			t.Errorf("body %s, want {id: <int>, errors: {}}", res.Body)
+		}
+		// form_name is the newer name of the key.
+		res = x.call(t, "POST", "/api/users", map[string]any{"form_name": "reference_rest_api_create_user", "form": map[string]any{"first_name": "Two", "email": "two@example.com", "password": "somepassword"}})
+		if res.Status != http.StatusCreated {
+			t.Errorf("create with form_name: %d %s", res.Status, res.Body)
+		}
+	})
+}
+
+func TestValidation(t *testing.T) {
+	cases := []struct {
+		name, form string
+		fields     map[string]any
+		status     int
+		want       string
+	}{
+		{"no configuration", "", map[string]any{"email": "a@example.com"}, 406, "form_configuration_name: can't be blank"},
+		{"unknown configuration", "nope", map[string]any{"email": "a@example.com"}, 406, "form_configuration_name: is not a known form configuration"},
+		{"update configuration on create", "reference_rest_api_update_user", map[string]any{"email": "a@example.com"}, 406, "form_configuration_name: is not a known form configuration"},
+		{"everything missing", "reference_rest_api_create_user", map[string]any{}, 422, "email: can't be blank; first_name: can't be blank; password: can't be blank"},
+		{"blank values", "reference_rest_api_create_user", map[string]any{"email": " ", "first_name": "", "password": "abcdef"}, 422, "email: can't be blank; first_name: can't be blank"},
+		{"email invalid", "reference_rest_api_create_user", map[string]any{"email": "not-an-email", "first_name": "A", "password": "abcdef"}, 422, "email: is invalid"},
+		{"email taken in another case", "reference_rest_api_create_user", map[string]any{"email": "TAKEN@example.com", "first_name": "A", "password": "abcdef"}, 422, "email: has already been taken"},
+		{"password too short", "reference_rest_api_create_user", map[string]any{"email": "p@example.com", "first_name": "A", "password": "abcde"}, 422, "password: is too short (minimum is 6 characters)"},
+		{"field not allowed", "signup_strict", map[string]any{"email": "s@example.com", "password": "long-enough-pw", "last_name": "L", "first_name": "F"}, 422, "first_name: is not allowed"},
+		{"unknown field", "reference_rest_api_create_user", map[string]any{"email": "u@example.com", "first_name": "A", "password": "abcdef", "shoe_size": 42}, 422, "shoe_size: is not allowed"},
+		{"wrong type", "reference_rest_api_create_user", map[string]any{"email": "w@example.com", "first_name": "A", "password": "abcdef", "featured": "yes"}, 422, "featured: is invalid"},
+		{"several at once", "signup_strict", map[string]any{"email": "bad", "password": "short", "middle_name": "M"}, 422, "email: is invalid; last_name: can't be blank; middle_name: is not allowed; password: is too short (minimum is 10 characters)"},
+	}
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		if res := x.call(t, "POST", "/api/users", create("reference_rest_api_create_user", map[string]any{"email": "taken@example.com", "first_name": "T", "password": "abcdef"})); res.Status != 201 {
+			t.Fatalf("create: %d %s", res.Status, res.Body)
+		}
+		for _, c := range cases {
+			body := create(c.form, c.fields)
+			if c.form == "" {
+				body = map[string]any{"form": c.fields}
+			}
+			res := x.call(t, "POST", "/api/users", body)
+			if res.Status != c.status || errs(t, res) != c.want {
+				t.Errorf("%s: %d %q, want %d %q", c.name, res.Status, errs(t, res), c.status, c.want)
+			}
+		}
+		for _, c := range []struct {
+			body   string
+			status int
+			want   string
+		}{
+			{`{"form_configuration_name": "reference_rest_api_create_user", "form": `, 400, "base: is not valid JSON"},
+			{`{"form_configuration_name": "reference_rest_api_create_user"}`, 422, "form: can't be blank"},
+		} {
+			res := x.call(t, "POST", "/api/users", c.body)
+			if res.Status != c.status || errs(t, res) != c.want {
+				t.Errorf("body %s: %d %q, want %d %q", c.body, res.Status, errs(t, res), c.status, c.want)
+			}
+		}
+	})
+}
+
+func TestConfigurationsDecide(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		// The same body: accepted by signup_open (email only required), refused by the built-in
+		// create configuration (first_name and password required) and by signup_strict.
+		fields := map[string]any{"email": "same@example.com", "last_name": "Same"}
+		if res := x.call(t, "POST", "/api/users", create("reference_rest_api_create_user", fields)); res.Status != 422 || errs(t, res) != "first_name: can't be blank; password: can't be blank" {
+			t.Errorf("built-in: %d %q", res.Status, errs(t, res))
+		}
+		if res := x.call(t, "POST", "/api/users", create("signup_strict", fields)); res.Status != 422 || errs(t, res) != "password: can't be blank" {
+			t.Errorf("signup_strict: %d %q", res.Status, errs(t, res))
+		}
+		if res := x.call(t, "POST", "/api/users", create("signup_open", fields)); res.Status != 201 {
+			t.Errorf("signup_open: %d %s", res.Status, res.Body)
+		}
+	})
+}
+
+func TestUpdateAndSessions(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		res := x.call(t, "POST", "/api/users", create("reference_rest_api_create_user", map[string]any{
+			"first_name": "Ann", "email": "ann@example.com", "password": "ann-password",
+			"profiles": map[string]any{"buyer": map[string]any{"properties": map[string]any{"age": 30, "big": json.Number("12345678901234567890")}}},
+		}))
+		if res.Status != 201 {
+			t.Fatalf("create: %d %s", res.Status, res.Body)
+		}
+		id := fmt.Sprint(res.Map(t)["id"])
+		update := func(fields map[string]any) *apitest.Response {
+			return x.call(t, "PUT", "/api/users/"+id, create("reference_rest_api_update_user", fields))
+		}
+		if res := update(map[string]any{"last_name": "Example", "profiles": map[string]any{"seller": map[string]any{"properties": map[string]any{"shop": "A"}}}}); res.Status != 204 || len(res.Body) != 0 {
+			t.Errorf("PUT: %d %s, want 204 and no body", res.Status, res.Body)
+		}
+		var profiles string
+		x.DB.Table("platformos_users").Where("id = ?", id).Pluck("profiles", &profiles)
+		if !strings.Contains(profiles, `"big":12345678901234567890`) || !strings.Contains(profiles, `"seller"`) || !strings.Contains(profiles, `"age":30`) {
+			t.Errorf("stored profiles %s, want both profile types with their properties as sent", profiles)
+		}
+		if res := update(map[string]any{"email": ""}); res.Status != 422 || errs(t, res) != "email: can't be blank" {
+			t.Errorf("PUT blank email: %d %q", res.Status, errs(t, res))
+		}
+		if res := x.call(t, "PUT", "/api/users/999999", create("reference_rest_api_update_user", map[string]any{"last_name": "X"})); res.Status != 404 {
+			t.Errorf("PUT unknown id: %d %s", res.Status, res.Body)
+		}
+		if res := x.call(t, "PUT", "/api/users/abc", create("reference_rest_api_update_user", map[string]any{"last_name": "X"})); res.Status != 404 {
+			t.Errorf("PUT non-numeric id: %d %s", res.Status, res.Body)
+		}
+		if res := x.call(t, "PUT", "/api/users/"+id, create("nope", map[string]any{"last_name": "X"})); res.Status != 406 {
+			t.Errorf("PUT unknown configuration: %d %s", res.Status, res.Body)
+		}
+
+		session := func(email, pw string) *apitest.Response {
+			return x.call(t, "POST", "/api/sessions", create("reference_rest_api_user_session", map[string]any{"email": email, "password": pw}))
+		}
+		if res := session("ann@example.com", "wrong-password"); res.Status != 422 || errs(t, res) != "base: Invalid email or password" {
+			t.Errorf("wrong password: %d %q", res.Status, errs(t, res))
+		}
+		if res := session("ghost@example.com", "ann-password"); res.Status != 422 {
+			t.Errorf("unknown email: %d", res.Status)
+		}
+		res = session("ANN@example.com", "ann-password")
+		cookie := res.Header.Get("Set-Cookie")
+		if res.Status != 200 || string(res.Body) != "{}\n" || !strings.Contains(cookie, "_platformos_session=") || !strings.Contains(cookie, "HttpOnly") {
+			t.Fatalf("login: %d %s cookie %q", res.Status, res.Body, cookie)
+		}
+		var sessions int64
+		x.DB.Table("platformos_sessions").Count(&sessions)
+		if sessions != 1 {
+			t.Errorf("%d sessions stored, want 1", sessions)
+		}
+		value := strings.TrimPrefix(strings.Split(cookie, ";")[0], "_platformos_session=")
+		res = x.call(t, "DELETE", "/api/sessions", nil, "Cookie", "_platformos_session="+value)
+		if res.Status != 204 || !strings.Contains(res.Header.Get("Set-Cookie"), "Max-Age=0") {
+			t.Errorf("logout: %d cookie %q", res.Status, res.Header.Get("Set-Cookie"))
+		}
+		x.DB.Table("platformos_sessions").Count(&sessions)
+		if sessions != 0 {
+			t.Errorf("%d sessions left after logout, want 0", sessions)
+		}
+	})
+}
+
+func TestAuthentication(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		key := x.Keys["platformos"]
+		body := create("reference_rest_api_create_user", map[string]any{"first_name": "A", "email": "auth@example.com", "password": "abcdef"})
+		for _, c := range []struct {
+			header string
+			status int
+		}{
+			{"", 401},
+			{"Token token=wrong-token-of-nobody", 401},
+			{"Bearer " + key, 401},
+			{"Token " + key, 401},
+			{`Token token="` + key + `"`, 201},
+		} {
+			h := []string{}
+			if c.header != "" {
+				h = []string{"Authorization", c.header}
+			}
+			res := x.Call(t, "POST", "/api/users", body, h...)
+			if res.Status != c.status {
+				t.Errorf("Authorization %q: %d %s, want %d", c.header, res.Status, res.Body, c.status)
+			}
+			if c.status == 401 && errs(t, res) != "base: Invalid Authentication" {
+				t.Errorf("401 body %s", res.Body)
+			}
+		}
+		xkey := x.Keys["xcart"]
+		if res := x.Call(t, "POST", "/api/users", body, "Authorization", "Token token="+xkey); res.Status != 401 {
+			t.Errorf("an xcart key: %d, want 401", res.Status)
+		}
+	})
+}
+
+func TestConcurrentCreatesOfOneEmail(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		const n = 50
+		statuses := make([]int, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				email := "race@example.com"
+				if i%2 == 1 {
+					email = "Race@Example.com"
+				}
+				statuses[i] = x.call(t, "POST", "/api/users", create("signup_open", map[string]any{"email": email})).Status
+			})
+		}
+		wg.Wait()
+		counts := map[int]int{}
+		for _, s := range statuses {
+			counts[s]++
+		}
+		var rows int64
+		x.DB.Table("platformos_users").Where("email_key = ?", "race@example.com").Count(&rows)
+		if counts[201] != 1 || counts[422] != n-1 || rows != 1 {
+			t.Errorf("statuses %v, %d rows; want one 201, %d 422, one row", counts, rows, n-1)
+		}
+	})
+}

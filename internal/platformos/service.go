@@ -1,0 +1,363 @@
+// Package platformos serves platformOS's legacy REST API for users (seed 001): create and update
+// users through form configurations, and log users in and out, with Rails-style errors.
+package platformos
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/httpserver"
+	"github.com/provisiond/provisiond/internal/password"
+)
+
+// Name is the API's short name.
+const Name = "platformos"
+
+// The kinds of form configuration: which operation may use it.
+const (
+	KindCreate  = "create"
+	KindUpdate  = "update"
+	KindSession = "session"
+)
+
+// DefaultPasswordMinLength is platformOS's default password validation.
+const DefaultPasswordMinLength = 6
+
+// SessionTTL is how long a session cookie lives.
+const SessionTTL = 14 * 24 * time.Hour
+
+// Fields are the form fields a user form may carry, in the order errors list them.
+var Fields = []string{"email", "password", "external_id", "first_name", "middle_name", "last_name", "name",
+	"featured", "public_profile", "profiles", "relationship_users", "transactables"}
+
+// FormConfiguration decides which form fields an operation accepts and which it requires.
+type FormConfiguration struct {
+	Name              string
+	Kind              string
+	Fields            []string
+	Required          []string
+	PasswordMinLength int
+}
+
+// User is a platformOS user. The three hashes are JSON objects, kept as sent.
+type User struct {
+	ID                                         int64
+	Email                                      string
+	PasswordHash                               string
+	ExternalID, FirstName, MiddleName          *string
+	LastName, Name                             *string
+	Featured, PublicProfile                    bool
+	Profiles, RelationshipUsers, Transactables string
+	CreatedAt, UpdatedAt                       time.Time
+}
+
+// Form is the form of a request: the fields sent (Sent, every name, known or not) and their values.
+type Form struct {
+	Sent                                       []string
+	Email, Password, ExternalID, FirstName     *string
+	MiddleName, LastName, Name                 *string
+	Featured, PublicProfile                    *bool
+	Profiles, RelationshipUsers, Transactables json.RawMessage
+}
+
+func (f Form) sent(name string) bool { return slices.Contains(f.Sent, name) }
+
+// blank reports whether the form lacks a value for name, in Rails' sense of blank.
+func (f Form) blank(name string) bool {
+	str := func(p *string) bool { return p == nil || strings.TrimSpace(*p) == "" }
+	obj := func(js json.RawMessage) bool {
+		s := strings.TrimSpace(string(js))
+		return s == "" || s == "null" || strings.ReplaceAll(s, " ", "") == "{}"
+	}
+	switch name {
+	case "email":
+		return str(f.Email)
+	case "password":
+		return str(f.Password)
+	case "external_id":
+		return str(f.ExternalID)
+	case "first_name":
+		return str(f.FirstName)
+	case "middle_name":
+		return str(f.MiddleName)
+	case "last_name":
+		return str(f.LastName)
+	case "name":
+		return str(f.Name)
+	case "featured":
+		return f.Featured == nil
+	case "public_profile":
+		return f.PublicProfile == nil
+	case "profiles":
+		return obj(f.Profiles)
+	case "relationship_users":
+		return obj(f.RelationshipUsers)
+	case "transactables":
+		return obj(f.Transactables)
+	}
+	return true
+}
+
+// Store is what the service needs from persistence.
+type Store interface {
+	Create(ctx context.Context, u *User) error
+	Get(ctx context.Context, id int64) (User, error)
+	GetByEmail(ctx context.Context, email string) (User, error)
+	Update(ctx context.Context, u User) error
+	Form(ctx context.Context, name string) (FormConfiguration, bool, error)
+	CreateSession(ctx context.Context, hash string, user int64, expires time.Time) error
+	DeleteSession(ctx context.Context, hash string) error
+}
+
+// Service applies the form configurations and the rules the schema cannot express.
+type Service struct {
+	store  Store
+	hasher *password.Hasher
+	now    func() time.Time
+}
+
+// NewService returns a Service.
+func NewService(store Store, hasher *password.Hasher, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, hasher: hasher, now: now}
+}
+
+func invalid(field, rule, message string) error { return apperr.Invalid(field, rule, message) }
+
+// errNotAcceptable is a missing or unknown form configuration, answered with 406.
+func errNotAcceptable(message string) error {
+	return &apperr.Error{Kind: apperr.KindInvalid, Field: "form_configuration_name", Rule: "not_acceptable", Message: message}
+}
+
+// form finds the configuration name of kind.
+func (s *Service) form(ctx context.Context, name, kind string) (FormConfiguration, error) {
+	if name == "" {
+		return FormConfiguration{}, errNotAcceptable("can't be blank")
+	}
+	cfg, ok, err := s.store.Form(ctx, name)
+	if err != nil {
+		return FormConfiguration{}, err
+	}
+	if !ok || cfg.Kind != kind {
+		return FormConfiguration{}, errNotAcceptable("is not a known form configuration")
+	}
+	if cfg.PasswordMinLength <= 0 {
+		cfg.PasswordMinLength = DefaultPasswordMinLength
+	}
+	return cfg, nil
+}
+
+// check lists every problem of f under cfg. requireEmail holds for creates: a user always has one.
+func (s *Service) check(ctx context.Context, cfg FormConfiguration, f Form, requireEmail bool, self int64) error {
+	var errs []error
+	for _, name := range f.Sent {
+		if !slices.Contains(cfg.Fields, name) {
+			errs = append(errs, invalid(name, "allowed", "is not allowed"))
+		}
+	}
+	for _, name := range Fields {
+		if slices.Contains(f.Sent, name) && !slices.Contains(cfg.Fields, name) {
+			continue
+		}
+		required := slices.Contains(cfg.Required, name) || name == "email" && (requireEmail || f.sent("email"))
+		if required && f.blank(name) {
+			errs = append(errs, invalid(name, "blank", "can't be blank"))
+		}
+	}
+	if f.Email != nil && !f.blank("email") {
+		if !httpserver.ValidEmail(*f.Email) {
+			errs = append(errs, invalid("email", "invalid", "is invalid"))
+		} else if other, err := s.store.GetByEmail(ctx, *f.Email); err == nil && other.ID != self {
+			errs = append(errs, errEmailTaken)
+		} else if err != nil && apperr.KindOf(err) != apperr.KindNotFound {
+			return err
+		}
+	}
+	if f.Password != nil && !f.blank("password") && len([]rune(*f.Password)) < cfg.PasswordMinLength {
+		errs = append(errs, invalid("password", "too_short", fmt.Sprintf("is too short (minimum is %d characters)", cfg.PasswordMinLength)))
+	}
+	return errors.Join(errs...)
+}
+
+// Create makes a user from the form, under the configuration formName.
+func (s *Service) Create(ctx context.Context, formName string, f Form) (int64, error) {
+	cfg, err := s.form(ctx, formName, KindCreate)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.check(ctx, cfg, f, true, 0); err != nil {
+		return 0, err
+	}
+	u := User{CreatedAt: s.now().UTC()}
+	u.UpdatedAt = u.CreatedAt
+	if err := s.apply(ctx, &u, f); err != nil {
+		return 0, err
+	}
+	if err := s.store.Create(ctx, &u); err != nil {
+		return 0, err
+	}
+	return u.ID, nil
+}
+
+// Update changes user id with the form, under the configuration formName.
+func (s *Service) Update(ctx context.Context, id, formName string, f Form) error {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n <= 0 {
+		return errUserNotFound
+	}
+	u, err := s.store.Get(ctx, n)
+	if err != nil {
+		return err
+	}
+	cfg, err := s.form(ctx, formName, KindUpdate)
+	if err != nil {
+		return err
+	}
+	if err := s.check(ctx, cfg, f, false, n); err != nil {
+		return err
+	}
+	if err := s.apply(ctx, &u, f); err != nil {
+		return err
+	}
+	u.UpdatedAt = s.now().UTC()
+	return s.store.Update(ctx, u)
+}
+
+// apply copies the form's values onto u, hashing a password and merging profiles by type.
+func (s *Service) apply(ctx context.Context, u *User, f Form) error {
+	set := func(dst **string, v *string) {
+		if v != nil {
+			*dst = v
+		}
+	}
+	if f.Email != nil {
+		u.Email = *f.Email
+	}
+	set(&u.ExternalID, f.ExternalID)
+	set(&u.FirstName, f.FirstName)
+	set(&u.MiddleName, f.MiddleName)
+	set(&u.LastName, f.LastName)
+	set(&u.Name, f.Name)
+	if f.Featured != nil {
+		u.Featured = *f.Featured
+	}
+	if f.PublicProfile != nil {
+		u.PublicProfile = *f.PublicProfile
+	}
+	var err error
+	if u.Profiles, err = merge(u.Profiles, f.Profiles); err != nil {
+		return err
+	}
+	if u.RelationshipUsers, err = merge(u.RelationshipUsers, f.RelationshipUsers); err != nil {
+		return err
+	}
+	if u.Transactables, err = merge(u.Transactables, f.Transactables); err != nil {
+		return err
+	}
+	if f.Password != nil {
+		h, err := s.hasher.Hash(ctx, *f.Password)
+		if err != nil {
+			return apperr.Unavailable(err)
+		}
+		u.PasswordHash = h
+	}
+	return nil
+}
+
+// merge sets the top-level entries of the JSON object sent over those stored, keeping each value's
+// JSON text exactly as sent.
+func merge(stored string, sent json.RawMessage) (string, error) {
+	if len(sent) == 0 || strings.TrimSpace(string(sent)) == "null" {
+		if stored == "" {
+			return "{}", nil
+		}
+		return stored, nil
+	}
+	all := map[string]json.RawMessage{}
+	if stored != "" {
+		if err := json.Unmarshal([]byte(stored), &all); err != nil {
+			return "", apperr.Internal(fmt.Errorf("decode stored hash: %w", err))
+		}
+	}
+	var add map[string]json.RawMessage
+	if err := json.Unmarshal(sent, &add); err != nil {
+		return "", apperr.Internal(fmt.Errorf("decode sent hash: %w", err))
+	}
+	for k, v := range add {
+		all[k] = v
+	}
+	out, err := json.Marshal(all)
+	if err != nil {
+		return "", apperr.Internal(err)
+	}
+	return string(out), nil
+}
+
+var errBadLogin = invalid("base", "credentials", "Invalid email or password")
+
+// Login checks a user's credentials under a session configuration and returns a new session's secret.
+func (s *Service) Login(ctx context.Context, formName string, email, pw *string) (string, error) {
+	cfg, err := s.form(ctx, formName, KindSession)
+	if err != nil {
+		return "", err
+	}
+	f := Form{Email: email, Password: pw}
+	var errs []error
+	for _, name := range cfg.Required {
+		if f.blank(name) {
+			errs = append(errs, invalid(name, "blank", "can't be blank"))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return "", err
+	}
+	if email == nil || pw == nil {
+		return "", errBadLogin
+	}
+	u, err := s.store.GetByEmail(ctx, *email)
+	if err != nil && apperr.KindOf(err) != apperr.KindNotFound {
+		return "", err
+	}
+	if err != nil || u.PasswordHash == "" {
+		if err := s.hasher.VerifyAbsent(ctx, *pw); !errors.Is(err, password.ErrMismatch) {
+			return "", apperr.Unavailable(err)
+		}
+		return "", errBadLogin
+	}
+	switch err := s.hasher.Verify(ctx, *pw, u.PasswordHash); {
+	case errors.Is(err, password.ErrMismatch):
+		return "", errBadLogin
+	case err != nil:
+		return "", apperr.Internal(err)
+	}
+	secret := rand.Text() + rand.Text()
+	if err := s.store.CreateSession(ctx, sessionHash(secret), u.ID, s.now().Add(SessionTTL)); err != nil {
+		return "", err
+	}
+	return secret, nil
+}
+
+// Logout ends the session whose cookie holds secret.
+func (s *Service) Logout(ctx context.Context, secret string) error {
+	if secret == "" {
+		return nil
+	}
+	return s.store.DeleteSession(ctx, sessionHash(secret))
+}
+
+func sessionHash(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,158 @@
+package platformos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/provisiond/provisiond/internal/apperr"
+)
+
+// DBStore keeps users, form configurations and sessions in the database.
+type DBStore struct{ db *gorm.DB }
+
+// NewStore returns a DBStore over db.
+func NewStore(db *gorm.DB) *DBStore { return &DBStore{db: db} }
+
+var errEmailTaken = apperr.Conflict("email", "taken", "has already been taken")
+
+var errUserNotFound = apperr.NotFound("User not found")
+
+// Create inserts u and sets its ID.
+func (s *DBStore) Create(ctx context.Context, u *User) error {
+	row := toRow(u)
+	err := s.db.WithContext(ctx).Create(&row).Error
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return errEmailTaken
+	}
+	if err != nil {
+		return apperr.Internal(fmt.Errorf("insert user: %w", err))
+	}
+	u.ID = row.ID
+	return nil
+}
+
+// Get reads the user with id.
+func (s *DBStore) Get(ctx context.Context, id int64) (User, error) {
+	var row userRow
+	err := s.db.WithContext(ctx).Take(&row, id).Error
+	return fromResult(row, err)
+}
+
+// GetByEmail reads the user whose email is email in any letter case.
+func (s *DBStore) GetByEmail(ctx context.Context, email string) (User, error) {
+	var row userRow
+	err := s.db.WithContext(ctx).Where("email_key = ?", strings.ToLower(email)).Take(&row).Error
+	return fromResult(row, err)
+}
+
+func fromResult(row userRow, err error) (User, error) {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return User{}, errUserNotFound
+	}
+	if err != nil {
+		return User{}, apperr.Internal(fmt.Errorf("read user: %w", err))
+	}
+	return row.user(), nil
+}
+
+// Update writes every field of u over the stored user.
+func (s *DBStore) Update(ctx context.Context, u User) error {
+	row := toRow(&u)
+	res := s.db.WithContext(ctx).Model(&userRow{ID: row.ID}).Select("*").Omit("id", "created_at").Updates(&row)
+	if errors.Is(res.Error, gorm.ErrDuplicatedKey) {
+		return errEmailTaken
+	}
+	if res.Error != nil {
+		return apperr.Internal(fmt.Errorf("update user: %w", res.Error))
+	}
+	if res.RowsAffected == 0 {
+		return errUserNotFound
+	}
+	return nil
+}
+
+// Form reads the form configuration name.
+func (s *DBStore) Form(ctx context.Context, name string) (FormConfiguration, bool, error) {
+	var row formRow
+	err := s.db.WithContext(ctx).Take(&row, "name = ?", name).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return FormConfiguration{}, false, nil
+	}
+	if err != nil {
+		return FormConfiguration{}, false, apperr.Internal(fmt.Errorf("read form configuration: %w", err))
+	}
+	return FormConfiguration(row), true, nil
+}
+
+// LoadForms stores form configurations; with overwrite an existing name takes the new definition.
+func (s *DBStore) LoadForms(ctx context.Context, forms []FormConfiguration, overwrite bool) error {
+	onConflict := clause.OnConflict{Columns: []clause.Column{{Name: "name"}}, DoNothing: true}
+	if overwrite {
+		onConflict = clause.OnConflict{Columns: []clause.Column{{Name: "name"}}, DoUpdates: clause.AssignmentColumns([]string{"kind", "fields", "required", "password_min_length"})}
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for _, f := range forms {
+			row := formRow(f)
+			if err := tx.Clauses(onConflict).Create(&row).Error; err != nil {
+				return fmt.Errorf("form configuration %s: %w", f.Name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// CreateSession stores a session of user, known by the hash of its secret.
+func (s *DBStore) CreateSession(ctx context.Context, hash string, user int64, expires time.Time) error {
+	if err := s.db.WithContext(ctx).Create(&sessionRow{Hash: hash, UserID: user, ExpiresAt: expires}).Error; err != nil {
+		return apperr.Internal(fmt.Errorf("insert session: %w", err))
+	}
+	return nil
+}
+
+// DeleteSession ends the session with hash, if there is one.
+func (s *DBStore) DeleteSession(ctx context.Context, hash string) error {
+	if err := s.db.WithContext(ctx).Delete(&sessionRow{}, "hash = ?", hash).Error; err != nil {
+		return apperr.Internal(fmt.Errorf("delete session: %w", err))
+	}
+	return nil
+}
+
+func toRow(u *User) userRow {
+	var hash *string
+	if u.PasswordHash != "" {
+		hash = &u.PasswordHash
+	}
+	return userRow{
+		ID: u.ID, Email: u.Email, EmailKey: strings.ToLower(u.Email), PasswordHash: hash,
+		ExternalID: u.ExternalID, FirstName: u.FirstName, MiddleName: u.MiddleName, LastName: u.LastName, Name: u.Name,
+		Featured: u.Featured, PublicProfile: u.PublicProfile,
+		Profiles: orObject(u.Profiles), RelationshipUsers: orObject(u.RelationshipUsers), Transactables: orObject(u.Transactables),
+		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+	}
+}
+
+func (r userRow) user() User {
+	u := User{
+		ID: r.ID, Email: r.Email, ExternalID: r.ExternalID, FirstName: r.FirstName, MiddleName: r.MiddleName,
+		LastName: r.LastName, Name: r.Name, Featured: r.Featured, PublicProfile: r.PublicProfile,
+		Profiles: r.Profiles, RelationshipUsers: r.RelationshipUsers, Transactables: r.Transactables,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+	if r.PasswordHash != nil {
+		u.PasswordHash = *r.PasswordHash
+	}
+	return u
+}
+
+func orObject(js string) string {
+	if js == "" {
+		return "{}"
+	}
+	return js
+}
