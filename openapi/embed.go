@@ -7,6 +7,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
 )
@@ -30,6 +31,18 @@ func Load(name string) ([]byte, *openapi3.T, error) {
 		return nil, nil, fmt.Errorf("%s spec: %w", name, err)
 	}
 	return text, doc, nil
+}
+
+// Names lists the APIs whose documents this folder holds, sorted.
+func Names() []string {
+	entries, _ := FS.ReadDir(".")
+	var out []string
+	for _, e := range entries {
+		if name, ok := strings.CutSuffix(e.Name(), ".yaml"); ok {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // JSON converts a YAML document of this folder to JSON.

@@ -39,7 +39,7 @@ Every flag also reads an environment variable (named in each command's --help); 
 Run "provisiond COMMAND --help" for a command's flags.
 `
 
-const apiList = "xcart (X-Cart 5.5 profiles),\noccadmin (Oracle Commerce Cloud admin profiles) and occstore (Oracle Commerce Cloud\norganization members)"
+const apiList = "xcart (X-Cart 5.5 profiles),\noccadmin (Oracle Commerce Cloud admin profiles), occstore (Oracle Commerce Cloud\norganization members) and platformos (platformOS users)"
 
 // Run runs the command in args. getenv reads the environment; stdout receives only a command's
 // result (a secret, a document), stderr the logs.
@@ -151,7 +151,7 @@ func createCredential(ctx context.Context, args []string, getenv func(string) st
 	cfg := config.Default()
 	fs := newFlagSet("credentials create", "Usage: provisiond credentials create --api NAME [--read-only] [flags]\n\nCreates a credential for one API and prints its secret, and nothing else, on stdout.\nThe secret is stored only as a hash: it cannot be shown again.\nAPIs: "+strings.Join(fixtures.APIs, ", "), stderr)
 	api := fs.String("api", "", "the API the credential is for (required)")
-	readOnly := fs.Bool("read-only", false, "a read-only credential (X-Cart: GET only)")
+	readOnly := fs.Bool("read-only", false, "a read-only credential (X-Cart: GET only; OCC admin: tokens that only read); for "+strings.Join(fixtures.ReadOnlyAPIs, " and ")+" only")
 	set := config.NewSet(fs)
 	set.Database(&cfg)
 	if err := parseNoArgs(set, &cfg, args, getenv); err != nil {
@@ -159,6 +159,9 @@ func createCredential(ctx context.Context, args []string, getenv func(string) st
 	}
 	if !slices.Contains(fixtures.APIs, *api) {
 		return fmt.Errorf("--api must be one of %s", strings.Join(fixtures.APIs, ", "))
+	}
+	if *readOnly && !slices.Contains(fixtures.ReadOnlyAPIs, *api) {
+		return fmt.Errorf("--read-only: %s has no read-only credentials (only %s)", *api, strings.Join(fixtures.ReadOnlyAPIs, ", "))
 	}
 	return openPrepared(ctx, cfg, stderr, func(creds *credential.Store) error {
 		secret, err := creds.Create(ctx, *api, *readOnly)
@@ -189,13 +192,14 @@ func loadFixtures(ctx context.Context, args []string, getenv func(string) string
 }
 
 func printSpec(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("openapi", "Usage: provisiond openapi [--format yaml|json] NAME\n\nPrints an API's OpenAPI document. APIs: "+strings.Join(fixtures.APIs, ", "), stderr)
+	names := openapi.Names()
+	fs := newFlagSet("openapi", "Usage: provisiond openapi [--format yaml|json] NAME\n\nPrints an API's OpenAPI document. APIs: "+strings.Join(names, ", "), stderr)
 	format := fs.String("format", "yaml", "yaml or json")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 || !slices.Contains(fixtures.APIs, fs.Arg(0)) {
-		return fmt.Errorf("openapi takes one API name: %s", strings.Join(fixtures.APIs, ", "))
+	if fs.NArg() != 1 || !slices.Contains(names, fs.Arg(0)) {
+		return fmt.Errorf("openapi takes one API name: %s", strings.Join(names, ", "))
 	}
 	doc, err := openapi.FS.ReadFile(fs.Arg(0) + ".yaml")
 	if err != nil {

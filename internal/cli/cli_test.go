@@ -55,6 +55,9 @@ func TestCredentialsCreatePrintsOnlyTheSecret(t *testing.T) {
 	if _, _, err := run(t, env, "credentials", "create", "--api", "nope"); err == nil {
 		t.Errorf("an unknown API was accepted")
 	}
+	if _, _, err := run(t, env, "credentials", "create", "--api", "platformos", "--read-only"); err == nil {
+		t.Errorf("a read-only platformos token was made; platformOS has none")
+	}
 }
 
 func TestFixturesLoad(t *testing.T) {
@@ -112,6 +115,11 @@ func TestHelp(t *testing.T) {
 }
 
 func TestOpenAPICommand(t *testing.T) {
+	for _, api := range []string{"xcart", "occadmin", "occstore", "platformos"} {
+		if out, _, err := run(t, nil, "openapi", api); err != nil || !strings.HasPrefix(out, "openapi: 3.0.3") {
+			t.Errorf("openapi %s: %v %.40q", api, err, out)
+		}
+	}
 	out, _, err := run(t, nil, "openapi", "xcart")
 	if err != nil || !strings.HasPrefix(out, "openapi: 3.0.3") {
 		t.Errorf("openapi xcart: %v %.40q", err, out)

@@ -276,8 +276,8 @@ func (s *Service) apply(ctx context.Context, u *User, f Form) error {
 	return nil
 }
 
-// merge sets the top-level entries of the JSON object sent over those stored, keeping each value's
-// JSON text exactly as sent.
+// merge sets the top-level entries of the JSON object sent over those stored. Values keep their
+// exact value (numbers are never rounded); the order of object keys is not kept.
 func merge(stored string, sent json.RawMessage) (string, error) {
 	if len(sent) == 0 || strings.TrimSpace(string(sent)) == "null" {
 		if stored == "" {
