@@ -236,8 +236,60 @@ func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if err := openapi3filter.ValidateRequest(ctx, input); err != nil {
 			return requestError(r.route.Operation.OperationID, err)
 		}
+		if issues := nulIssues(c); len(issues) > 0 {
+			return &InvalidRequest{OperationID: r.route.Operation.OperationID, Issues: issues}
+		}
 		return next(c)
 	}
+}
+
+// nulIssues lists the request values that hold U+0000: PostgreSQL text cannot store it (a query
+// with one fails), so such a value is refused as invalid before it reaches a store, whatever the
+// database. Rule "characters" marks them.
+func nulIssues(c echo.Context) []Issue {
+	var out []Issue
+	for i, v := range c.ParamValues() {
+		if strings.ContainsRune(v, 0) {
+			out = append(out, Issue{In: "path", Field: c.ParamNames()[i], Rule: "characters"})
+		}
+	}
+	for name, vs := range c.Request().URL.Query() {
+		for _, v := range vs {
+			if strings.ContainsRune(v, 0) || strings.ContainsRune(name, 0) {
+				out = append(out, Issue{In: "query", Field: name, Rule: "characters"})
+				break
+			}
+		}
+	}
+	if vb, ok := c.Request().Body.(interface{ ValidatedValue() any }); ok {
+		var walk func(v any, path string)
+		walk = func(v any, path string) {
+			switch x := v.(type) {
+			case string:
+				if strings.ContainsRune(x, 0) {
+					out = append(out, Issue{In: "body", Field: path, Rule: "characters", Value: x})
+				}
+			case []any:
+				for i, e := range x {
+					walk(e, path+"["+strconv.Itoa(i)+"]")
+				}
+			case map[string]any:
+				for k, e := range x {
+					p := k
+					if path != "" {
+						p = path + "." + k
+					}
+					if strings.ContainsRune(k, 0) {
+						out = append(out, Issue{In: "body", Field: path, Rule: "characters"})
+						continue
+					}
+					walk(e, p)
+				}
+			}
+		}
+		walk(vb.ValidatedValue(), "")
+	}
+	return out
 }
 
 // decodeJSONBody decodes one JSON value and refuses anything but white space after it

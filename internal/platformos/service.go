@@ -171,7 +171,10 @@ func (s *Service) check(ctx context.Context, cfg FormConfiguration, f Form, requ
 		if slices.Contains(f.Sent, name) && !slices.Contains(cfg.Fields, name) {
 			continue
 		}
-		required := slices.Contains(cfg.Required, name) || name == "email" && (requireEmail || f.sent("email"))
+		// A password that is sent must not be blank (Devise's rule): a blank one would replace the
+		// stored hash below every minimum length.
+		required := slices.Contains(cfg.Required, name) || name == "email" && (requireEmail || f.sent("email")) ||
+			name == "password" && f.sent("password")
 		if required && f.blank(name) {
 			errs = append(errs, invalid(name, "blank", "can't be blank"))
 		}
