@@ -529,6 +529,8 @@ type ClientInterface interface {
 	// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
 	// (a null `password` removes the password, so the profile can no longer log in).
 	// The rules are those of the create operation, and the login must stay unique among the other profiles.
+	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+	// "Cannot remove the last admin profile", as deleting it is.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -540,6 +542,8 @@ type ClientInterface interface {
 	// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
 	// (a null `password` removes the password, so the profile can no longer log in).
 	// The rules are those of the create operation, and the login must stay unique among the other profiles.
+	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+	// "Cannot remove the last admin profile", as deleting it is.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -711,6 +715,8 @@ func (c *Client) GetProfile(ctx context.Context, profileId int, reqEditors ...Re
 // Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
 // (a null `password` removes the password, so the profile can no longer log in).
 // The rules are those of the create operation, and the login must stay unique among the other profiles.
+// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+// "Cannot remove the last admin profile", as deleting it is.
 //
 // Takes any type of body and a specified content type.
 //
@@ -732,6 +738,8 @@ func (c *Client) UpdateProfileWithBody(ctx context.Context, profileId int, conte
 // Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
 // (a null `password` removes the password, so the profile can no longer log in).
 // The rules are those of the create operation, and the login must stay unique among the other profiles.
+// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+// "Cannot remove the last admin profile", as deleting it is.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1165,6 +1173,8 @@ type ClientWithResponsesInterface interface {
 	// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
 	// (a null `password` removes the password, so the profile can no longer log in).
 	// The rules are those of the create operation, and the login must stay unique among the other profiles.
+	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+	// "Cannot remove the last admin profile", as deleting it is.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1176,6 +1186,8 @@ type ClientWithResponsesInterface interface {
 	// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
 	// (a null `password` removes the password, so the profile can no longer log in).
 	// The rules are those of the create operation, and the login must stay unique among the other profiles.
+	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+	// "Cannot remove the last admin profile", as deleting it is.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1788,6 +1800,8 @@ func (c *ClientWithResponses) GetProfileWithResponse(ctx context.Context, profil
 // Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
 // (a null `password` removes the password, so the profile can no longer log in).
 // The rules are those of the create operation, and the login must stay unique among the other profiles.
+// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+// "Cannot remove the last admin profile", as deleting it is.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -1805,6 +1819,8 @@ func (c *ClientWithResponses) UpdateProfileWithBodyWithResponse(ctx context.Cont
 // Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
 // (a null `password` removes the password, so the profile can no longer log in).
 // The rules are those of the create operation, and the login must stay unique among the other profiles.
+// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+// "Cannot remove the last admin profile", as deleting it is.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3281,94 +3297,95 @@ func (sh *strictHandler) UpdateProfile(ctx echo.Context, profileId int) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fzvcts4kn8VFPeqYtfSsuTYM7PKl3NiZ1ZeJ/bFns3sRS4LIlsSYhLgApBlTcpV9xD3hPckV90A/4ry",
-	"nziZze7mS2KRBAg0uvvX3fiBn4JIpZmSIK0J+p8CDSZT0gD9eMnjd/D3ORiLvyIlLUj6k2dZIiJuhZLb",
-	"mVbjBNI/fjRK4j244WmWAP4Zg+UiCfrB2VJafsNAa6WDMLDC4gPBvnSXmIqiudYQ471lhrdm1mamv71t",
-	"lUpMR4CddJSebs9smmzrSbTzQ++HPxiIcARbvW5wGwYmmkHK8bX/oWES9IM/bJdT23Z3zfapG21we3sb",
-	"BjGYSIsMOwn6wfkMmHbTZcKwlCcTpVOIO9j7a6XHIo5BPlES+1EExrADkAJ7/pZlEWmIQVrBE5byJZPK",
-	"slgxOxOGbXCmgcdbSiZLdgVLpiTjbKGFhU0S10Ba0JInh7TiTxNZ3hc7A30Nmh1+01pUjJbG1GEoSTcV",
-	"VKopSNAiesEsCpjPDeBVIem3ofk9MyxRUzaXMWi6XOhk7EV7zRMRD2Q2/wyzJLs2ZI701zxNuV4G/eBN",
-	"ru7s6OzkbRAG1zyZ/95WfJu3rI5sn9FQmJqQOBZaySmjx9oGifLGm/njw4CTyV0mcA3JMGDcWi3Gcwss",
-	"nRvLxviIkHYYhGwYGKuFnA4DNhXXIDtfbZZzKf4+b8zzYO5WD3D9hWyd3WsBScyGAT0xDIop+P6+znC/",
-	"jFmQ1jKBatunlRmreInaj47F3UTNYxveWoY1fRsGmyHjXhNm3FRUgVrh3IZyw5bWJnkK7rFyxbmM6Qrc",
-	"ZBBZiOkCLTV1YDZDppzRkYBxdDxBT7dkll+BHMrxknGp7Aw0y7SaiARChpLgGmIWcQNbQhqQRlhxDcmy",
-	"mM3o7pUbbXaGEq37rbKv1VzGT/SZb5Vlrp9v1U++VbkA/XKiH3Qe7pQvE8Xjc6WOuZ7CE0XhIxh2KK2w",
-	"S3auFHPdfsvYm9tGgiNFjeRViGDo0jJr2EaPvREv2XjJYpjweWJDNjp9d/LXwdng5O3B5cuTg79dHg/e",
-	"DM5HDpZ/kXxuZ0qL3+CpGvZ6niQMe8MQwbXDASNYCbQFq5hzvG5pNRg11xF0vmWFLCMe8gNKAkre1p3U",
-	"xlxeSbWQGPeEbMxjfBRuMpr10fvzEP9B9OGFguedxMLwcQLUYqok5IuSaYWSwntOS5+4NuRj+uwcBe88",
-	"pjDMKsXMTGnbYQOLf82TmM34NbA9Fs245pEFbXBoqdLQGcoU0jFoMxPZpYj77E3xky2EnbHBAdvdIblM",
-	"vpqjCYNroRKauAn6Hz4FKYoJXULwpMkFYZBplYG2y1NuZ7nIgtuw+or7Z9zopCax4PbiwWr5SkljNRfS",
-	"/jWf77Ewtk1Na9rCgNSlT6rqJ8eiojNWSi9kPElYIgyinpBsVN4aDSXC4EclpL/nFGnEuGHDYDjvdp9H",
-	"1ZnSFegzd8fLy10cBiwREoxHs1+kmWeZ0hbiNxALfu6DuyfoNmUmrvkWxXnDwMKN3c4STrjqbbV4b4ed",
-	"5X+yN4M3hw7oGdcUGlZeji8dBp1/CljAGY6agx91gjJUozi/Ra2cLKv9nkjweoIRTNGiYiPCZQ2FYXxq",
-	"SxaLhs8M8092Snm5uBrlUDeZtq6KcC10Zse15ksmZAw3QLnSWPPoChD+RlolcCli86F3gRC38r7bMMgR",
-	"Keh/qL88LGZ0UbRT448QWRznOpNElU2Skwm5owctZfipIciqT/sUCAup+QwHERTJUkASWpls5TWrE7xo",
-	"qtc+89bHYhXNU5CWvIWQUwbXoJetbiVPsnyKSnB2jJ60UjZqvEYyHqdCCuzLKsx2S9Q1q0qXcWMWSsft",
-	"quIB9plh+XPYA+ax3Ab9snFTL8KAahUnMlkGfavngCmZwbw9hfveREhxv6oV3YXlMNr0jMR1rq6gxTT3",
-	"KZSY+JRkdPT+fMQMRHONgSypBqxKzLb3hZM4en9+/8Bd+7ah5hrdtqjvXr9iP/7U/XFFi0JEkf3TATtN",
-	"uMWVYRpkjGBMvrVlySMVr1mEP5+fnzJjuZ0b6rZM1CZCwwIRTgP6esOEZRtUnaLK1IQLDLvo2aqbENLC",
-	"FHRAztYBTPO97zF2W6A5ULaJjeU8SRB9neq0+DghjeUyWqdK3M5WDOcBvd7pf+tiKH3wQ6RQvsIj36oe",
-	"UmzFfK2ivamH9mbLX94NXPxb5uNXQsYoAK8qD1BJV+xxoyuWao2KopmuDsTfKPKQFa2rVokI7YQU6TwN",
-	"+t02bYmUjAToKVyinWO0h034zTHIKeJab+enB6xopIFbuIy5hTbFA5fz5VnEgpOvRJwO2eDshP30Q7fn",
-	"IFJNJgZszfdhp1tWkAPSwOPS17UMZCK0sZekGGtGgzpGT5FLoidDhhNkc2lFggOVa9/fFMT941E6gsto",
-	"xuUULqsQ4J8cK5UAJwic8ssoESCtX4RVY4yby7nm9ZXlTbiczr2tVVZ1p2WoCX+A5DC4ukt0TrRfTn4u",
-	"m2lRyVTI4nebi+EiuYxmIs0uURoajK3HKKuiqocgtS4wfnhCcwPTNN+WekwPtSSssfRrTLLSXQYyFnJ6",
-	"+cRuNExAg24q0N5ei9TzIPaREzUqEjzxuveZHqjWR6bVtYhXBv3AngiWnfpTKSroB4dBGIBEmX2gvw/Q",
-	"ZxdJHV2qvude9XTvuIxUmvrsseURpSG+NJBAZJVulWkTtCoitVpkcBnNjVXp5/r1BngJDD/zin4NZeoA",
-	"0OKFV71LIecVYZQqV3FfDffYNI512r7OAVdUdZ3qrKplG1i2Srpl8VrcyRon1e457ggRXpHo2921hAV7",
-	"dMBQqH23mVp1KYTnLJ9syHpdf62RDXVKg+mGvW734uvFHmshtpjHhCembPkYyH0MfOZIdVfKBbi2jMex",
-	"BmNCtpiJaOb2Zoxiwvqc7IXfS2E8VXKaNzd37s902L7r1ZeEohlEVxC7qMpSyvHmeI/FMBFS5Bkv95Xg",
-	"2rBq4E13Gt6tAb97/y7wu7qwgqJ/Lhnc+ApD2QjF+EjAXlshOCN3goki2pmeKrkjYjbjZkb7fhKuQTMN",
-	"dq4lxB22X0baws7U3DJelBVYxKVUlnbmhVxXZLhjue81ybaSxNpY5GvL9HOjl8aeb2xwUMWI8Enzgjkv",
-	"7/xf1fkZhqkqDvZfLgiqy+WQbYCkjaBNpjQ7YBv5xtBm53vE9MFjwh3Y/Ut2V5IKidO7yv6bYg7oXjA7",
-	"UwZYAhPL0MKvADL080LnaklbSp0HoP0/L8L/ayP6dxz+Ejj8wlUoNKTq2pftvg5I71O0nd9vee19lf1v",
-	"FHQbMxH2Owr/I1D4O+7ejbsNiMWe/QbTGe0v0WiO3p/jf2PgGvTr3Abx6uouIm0fsYlWKRudnpyds22e",
-	"iS1a1W3KrkYhMyAthuWjfc9Gos3EPntJL/C8AurIsQpGuDxuvwtxi56q78WjSNZtoknafroCTPaItrxN",
-	"Rk+85ZQvWcSTxO9xIuLTWF6wJsMZn6QfeJlt/Hx4vhk64gSXS+YYgSnYmfLJo7CODjWZmzyf3O0+77AR",
-	"qbYRSsbVnU9f2WdbWzwT7Cbi2rIPW1vFGC5GLOVXgNYJnaFE88TJzYC7qovbuQx+3UKRbjlRlFqTib/A",
-	"0pEKhJyonILBI1JN37YcWBAGc51UaA5TYWfzcSdS6Xb5VOXPoJWtkOM1y3A2fsfr161X+Guvs+f8Dnt3",
-	"eHZOK7QxnovEsvEyf0bJ+sbhTudHkrlxNLgYHy3H0GGn3M5M2CClhS5Zd9vVeo7DyVmgZu4IavjbkUzl",
-	"WMUCDJuoJFELP45nhmXzcSIi5hyyjIDc5jBwNaQy0BwG1BfGL0aME/S2hUaZcCiNwhiRAi0iy1uQjE+5",
-	"kMaWc06WPlg11NGYG2C/vDvuDOVQEvXdVSrWbrgatjFaR6oZbTJRF+ozw8yMZ9AfSl4eeSAukTCoPnFB",
-	"OuFst9sNGWdxnahc3LuX5OoN5m4+gZK1YxiessRRNBHg8Dnb3dmpEZgcRYQkdAARqYOpaAZxdw1bzEBD",
-	"uaa5vArqohEJ+SUNxeI4Yv5QVnQ71+NiYVFWjqaB12leEWjpjDQREUgDFSvbz3g0A7bT6a5Y2WKx6HC6",
-	"TWQi39ZsHw9eHb49O9zCNuUmbeA1pmFF//c//1sYXhAG16CNs8i9zp5rrzKQPBNBP3je6XaeE0HBzsjR",
-	"N301MTBUG4/j8CZX0nITHte2KJjUEjCXHR29P8dUzICMH+f9hxIjNObBm22MHLyO2DA4HAab9QCmdDsb",
-	"o2rWNsKcbNPtRRMzsFLdQefuSjsvUEVzfx6pdCxkhdtacebkQHgKbLfbC5lRjmkuzQI0ixU4jpaGa+CJ",
-	"T2/ICy648USCmrY6RrzDTlLFqcxf9Oeznb0f0NXxnP1rINJgQxZxrUUeJXtJCydaMx97Wp9jphrGJxYc",
-	"pXWm5rpCGWYbVcrw0fvzy/Pz49EmgqUbj7EqM2yh9BU6NPS+Skn8X1gzlMWLS3pryGJIlXVuJIYErCuv",
-	"kSOpEmq54+674MPN1oUmbJTTZ/wsRvlSjUpvI3mKjxKjAJZECCmMu8EKcetiOkOJuLTb7bmx5AIcK7+g",
-	"Ff7EKFIxjEinR55LMSqQI/e5rtjgTL1wCIM46DtaT+DqGmDsSxXfReptITyWGVMQKa1RQDOlDbAxtxb0",
-	"MqgylgKygP/0zRGnH045rPG1buu1GJ8S1Q4F7nS7j5uJJyQFsDyajX+OxIk4Gvzy26D3VgzMQL7bi14N",
-	"fhhcZb/+9dXRnzqwPPotfj8QJ2JwMxAL8d+/zhaDj+rm7W/7izcH+7+9/bi/OH51lP3t1/8SJx8Pn785",
-	"oOuLNwcv/9SJdhI5Tl9341+PkkcKwEVM956Ec9hLEcWLislaxeYGqNLMXHjqbhAhbtcJrG0IhWC3K0ct",
-	"qUnv82iyjjuFLql6fs5tVzR4diXPec0D3+r5upbBosh6z++XcvNkCbXbu79dK4/5Ngz2HrK09bOQ1RQr",
-	"6H+4CCsnwI4JgtyhJLAOMVHYfGowMd2vBbbBBXaFiL1d4H3/UzCFVtYl+T/UTtRf8rqOVutoWA4vlY5B",
-	"u7BaxCFhRcangLEXZ1akmHiMKEU9BX3qHOJYXQMVO4VhEc8yF6r1KFBs8P4iniFmvCDgnVJhx7rTWBgz",
-	"0yYNpJldFtHcqlMVxp6WsU3GNU/BgnZnA9qYdlNgcp6OQYcuJe118szp73PnRPPkx22Xl+pZFPB7lbJN",
-	"b7VMcxs23/xntWApBhGFYP2EZyqJzQuUT6oMCYlt+AM+VHX2W5Akxc11A63Kv33Az7vhney11RH/BSBz",
-	"mUcx5IWrkxOMUqoopD/JY+HG3luBbRt5zoEoh9wsR1w8DWo+NMv0qIZtxXQ5T5IG+y7Y6e7sbnX3trq9",
-	"8+6f+s+7/W73j138t42Y4XtYU2H3G+f1onoQOCpar1pMDyhLX6GQud59Ib0F29dVqNGbrBaeG1fLejLd",
-	"qFc53ZvXlEDdzaIqGVT5IP0PvYuWOqBrsqa052/6ah0V2Zp1s6CNFeK8ZksBDDtEJSo17EHk+pw0ukqo",
-	"X0Gfk9wnVvzmE0H+PuSpnNh7AuKUGCOMrSaIObgUfvXiNlyT87lyh6nsc62kWF2qrNbzsdY0zI+gmQUV",
-	"Zz+MSxTQIWKmkJ+Qd3k2XhVTiWqxCjPuBmVFaWcoX7qKDjZZPTHjnN5GkTYgMG4dH7BrrgWXNqw3SWJX",
-	"RAmLQ0ZUhupXU8YUwwN3AN0lKr29zZAQnbucIy+JwA2PLDGzoZoFIcTmRjVyD6P7bJTv2WLGLdEXKOt0",
-	"ZSwSb8jGcyc2X+CnGa5W+THPLZYR053ypdiYJwu+NA6PMXWr51/mUcSKoSwP0rlim5sDvqesqMXccobB",
-	"GcQOqifixs41pfGVUk5xFR91p6abUYJT09yon5CC1cGk2+K4vYf+yCV0YgXrnXTuip+HP6463V51fyww",
-	"zzG736IrXR0HNQ/5mAi6wnJbk9es4bndl//1nijGbwyRdx6NyPev9/2g7DXhgbjc+0xQ/kYw+ZFa26av",
-	"TT3Nj0IEod8EIeU8VtGaY47Nkze06+xBKKju9dUyqu2dOwPW24cif+2jLZ+L/bvdB6S45YeK/lFJ8e7O",
-	"zkMarx56/xLhTXNLpj3CaSbO25/8X5civnW6k0Abw+iArptGaXuqVOy+9IOOo70c3R4GeVrhGPI6qdsl",
-	"otjHqBQwOoi4ZMaKJPElamZdsZls8JlhYx5dMTWZiAja4NANuQqHNWe+eydVh8q6voJbCXOfcH77lZux",
-	"40W4zYNCZpVFK4/QNVaq900f0K6IzbaqQ+f3tH63uHe3KD448yWsz+nafdYX3l2korpT6Znr2vwz2LWq",
-	"3P0el3yPS37vuKRi9U+x7d/bUn+m+vI9Znp/gbUgdIq4w/YlE3Fjg08quSVhyq24BuZLkP4osCy/ALWx",
-	"290tK56Z+zpDSUvxyLySmlSX786K50UY+K/lNSoafg+7kESHvXb84fsYwi9wbp5d5bYBC1YT8f6EYVEC",
-	"XEM8lBvu0WoS3UZwLHaRc6kg8EvFEiVRaA78N/0epmeyaPCMZh/VehZR4TPDYsvSlXKpoGAsX9aZtURo",
-	"qH7UrHVP09Guv0BiXZjxQZsZH6PoaTIqzbhcPjrp9fTwNcbqCeIFJ7wTfPEdz+/I8s+LLA9TyX8w0hAL",
-	"wxfhiNdBY/Pq/K3npI/Fun+/JPYdZAmPKnH0M+Pd1pp0tr6n/Cmnwn64uA09e/fDBW2MEIGoDc33q3w5",
-	"91jI1DUiQsKFdJ9eUa4K749tMOE+EQQSY/Y6jWj/4ODdKGSj/k/dn7qjCtsoxy+inLExJGpBKFaU4NVC",
-	"EhBS3Zo2HHMGJIvFZIIJApWHiZ+b5LRJMgaHWSWnrr+9/WmmjL2lT6lqgatEDn1WbG/kh7QSFfEEL9OA",
-	"gzbTw7uO4qZKNuuK0BwrJKdW0RaAZ20pSXzO/FYuRJIpfW46mgmJ5kvhil/ldbS7lXNFBeepRsIreHed",
-	"Mp5qsAhWd4Nf5Zs7tGvRSq2rdFeo4e3F7f8HAAD//w==",
+	"7Fz9cts4kn8VFPeqYtfSsuTYM7PKP+fEzqy8TuyLPZvZi1wWRLYkxCTABSDLmpSr7iHuCe9JrroBfory",
+	"R5zMZnfzjy2RBAg0Gv3rjx/0KYhUmikJ0pqg/ynQYDIlDdCXlzx+B3+fg7H4LVLSgqSPPMsSEXErlNzO",
+	"tBonkP7xo1ES78ENT7ME8GMMlosk6AdnS2n5DQOtlQ7CwAqLDwT70l1iKormWkOM95YZ3ppZm5n+9rZV",
+	"KjEdAXbSUXq6PbNpsq0n0c4PvR/+YCDCEWz1usFtGJhoBinH1/6HhknQD/6wXU5t290126dutMHt7W0Y",
+	"xGAiLTLsJOgH5zNg2k2XCcNSnkyUTiHuYO+vlR6LOAb5REnsRxEYww5ACuz5W5ZFpCEGaQVPWMqXTCrL",
+	"YsXsTBi2wZkGHm8pmSzZFSyZkoyzhRYWNklcA2lBS54c0oo/TWR5X+wM9DVodvhNa1ExWhpTh6Ek3VRQ",
+	"qaYgQYvoBbMoYD43gFeFpO+G5vfMsERN2VzGoOlyoZOxF+01T0Q8kNn8M7Yl7WtD25E+zdOU62XQD97k",
+	"6s6Ozk7eBmFwzZP5772Lb/OW1ZHtMxoKUxMSx0IrOWX0WNsgUd54M398GHDacpcJXEMyDBi3Vovx3AJL",
+	"58ayMT4ipB0GIRsGxmohp8OATcU1yM5Xm+Vcir/PG/M8mLvVA1x/IVtn91pAErNhQE8Mg2IKvr+vM9wv",
+	"sy1Ia5lAte3TyoxVvETtR8PibqLmsQ2/W4Y1fRsGmyHjXhNm3FRUgVrh3IZyw5a7TfIU3GPlinMZ0xW4",
+	"ySCyENMFWmrqwGyGTLlNRwLG0fEELd2SWX4FcijHS8alsjPQLNNqIhIIGUqCa4hZxA1sCWlAGmHFNSTL",
+	"Yjaju1dutNkZStzdb5V9reYyfqLNfKssc/18q3byrcoF6JcT7aCzcKd8mSgenyt1zPUUnigK78GwQ2mF",
+	"XbJzpZjr9lvG3nxvJDhS1EhehQiGJi2zhm302Bvxko2XLIYJnyc2ZKPTdyd/HZwNTt4eXL48Ofjb5fHg",
+	"zeB85GD5F8nndqa0+A2eqmGv50nCsDd0EVw7HDCClcC9YBVzhtctrQaj5jqCzreskKXHQ3ZASUDJ27qR",
+	"2pjLK6kWEv2ekI15jI/CTUazPnp/HuIfRB9eKHjeSSwMHydALaZKQr4omVYoKbzntPSJa0M2ps/OUfDO",
+	"YgrDrFLMzJS2HTaw+GmexGzGr4HtsWjGNY8saINDS5WGzlCmkI5Bm5nILkXcZ2+Kr2wh7IwNDtjuDsll",
+	"8tUMTRhcC5XQxE3Q//ApSFFMaBKCJ00uCINMqwy0XZ5yO8tFFtyG1VfcP+NGJzWJBbcXD1bLV0oaq7mQ",
+	"9q/5fI+FsW1qWtMWBqQufVJVPzkWFZ2xUnoh40nCEmEQ9YRko/LWaCgRBj8qIf09p0gjxg0bBsN5t/s8",
+	"qs6UrkCfuTteXu7iMGCJkGA8mv0izTzLlLYQv4FY8HPv3D1Btykycc23yM8bBhZu7HaWcMJVv1eL93bY",
+	"Wf6RvRm8OXRAz7gm17DycnzpMOj8U8ACznDUHPyoE5SuGvn5LWrlZFnt90SC1xP0YIoWlT0iXNRQbIxP",
+	"bcFi0fCZYf7JTikv51ejHOpbpq2rwl0L3bbjWvMlEzKGG6BYaax5dAUIfyOtErgUsfnQu0CIW3nfbRjk",
+	"iBT0P9RfHhYzuijaqfFHiCyOc92WRJVNkpMJmaMHLWX4qSHIqk37FAgLqfkMAxEUwVJAElqZbOU1qxO8",
+	"aKrXPvO7j8UqmqcgLVkLIacMrkEvW81KHmT5EJXg7BgtaSVt1HiNZDxOhRTYl1UY7Zaoa1aVLuPGLJSO",
+	"21XFA+wzw/LnsAeMY7kN+mXjpl6EAeUqTmSyDPpWzwFDMoNxewr3vYmQ4n5VK7oLy2G06RmJ61xdQcvW",
+	"3CdXYuJDktHR+/MRMxDNNTqypBqwKjHb3hdO4uj9+f0Dd+3bhpprdNuivnv9iv34U/fHFS0KEUX2Twfs",
+	"NOEWV4ZpkDGCMdnWliWPVLxmEf58fn7KjOV2bqjbMlCbCA0LRDgNaOsNE5ZtUHaKMlMTLtDtomerZkJI",
+	"C1PQARlbBzDN975H322B24GiTWws50mC6OtUp8XGCWksl9E6VeJ2trJxHtDrnfa3LobSBj9ECuUrPPKt",
+	"6iH5VsznKtqbemhvtvzl3cD5v2U8fiVkjALwqvIAlXTJHje6YqnWqChu09WB+BtFHLKiddUsEaGdkCKd",
+	"p0G/26YtkZKRAD2FS9zn6O1hE35zDHKKuNbb+ekBKxpp4BYuY26hTfHAxXx5FLHgZCsRp0M2ODthP/3Q",
+	"7TmIVJOJAVuzfdjplhVkgDTwuLR1LQOZCG3sJSnGmtGgjtFTZJLoyZDhBNlcWpHgQOXa9zcFcf94lI7g",
+	"MppxOYXLKgT4J8dKJcAJAqf8MkoESOsXYXUzxs3lXPP6yvImXE7nfq9VVnWnZagJf4Dk0Lm6S3ROtF9O",
+	"fi6aaVHJVMjie5uJ4SK5jGYizS5RGhqMrfsoq6KquyC1LtB/eEJzA9M0L0s9podaENZY+jVbstJdBjIW",
+	"cnr5xG40TECDbirQ3l6L1HMn9pETNSoSPPG695kWqNZHptW1iFcG/cCeCJad+lMqKugHh0EYgESZfaDP",
+	"B2izi6COLlXfc696undcRipNffTY8ojSEF8aSCCySrfKtAlaFZFaLTK4jObGqvRz7XoDvAS6n3lGv4Yy",
+	"dQBoscKr1qWQ84owSpWrmK+GeWxujnXavs4AV1R1neqsqmUbWLZKumXxWszJGiPVbjnucBFekejbzbWE",
+	"BXu0w1CofbcZWnXJhecsn2zIel1/rRENdcoN0w173e7F1/M91kJsMY8JT0zZ8jGQ+xj4zJHqrpALcG0Z",
+	"j2MNxoRsMRPRzNVmjGLC+pjsha+lMJ4qOc2bmzvrMx2273r1KaFoBtEVxM6rshRyvDneYzFMhBR5xMt9",
+	"Jrg2rBp4052GdWvA796/C/yuLqwg759LBjc+w1A2QjE+ErDXZgjOyJxgoIj7TE+V3BExm3Ezo7qfhGvQ",
+	"TIOdawlxh+2XnrawMzW3jBdpBRZxKZWlyryQ65IMdyz3vVuyLSWx1hf52jL9XO+lUfONDQ6qGBE+aV4w",
+	"Z+Wd/asaP8MwVMXB/ss5QXW5HLINkFQI2mRKswO2kReGNjvfPaYPHhPuwO5fsruCVEic3lXqb4o5oHvB",
+	"7EwZYAlMLMMdfgWQoZ0XOldLKil1HoD2/7wI/6+N6N9x+Evg8AuXodCQqmuftvs6IL1P3nZ+v+W192X2",
+	"v1HQbcxE2O8o/I9A4e+4ezfuNiAWe/YFpjOqL9Fojt6f478xcA36db4H8epqFZHKR2yiVcpGpydn52yb",
+	"Z2KLVnWboqtRyAxIi275aN+zkaiY2Gcv6QWeV0AdOVbBCJfH1bsQt+ipei0eRbKuiCap/HQFGOwRbXmb",
+	"Nj3xllO+ZBFPEl/jRMSnsbxgTYYzPklf8DLb+PnwfDN0xAkul8wxAlOwM+WDR2EdHWoyN3k8udt93mEj",
+	"Um0jlIyrlU+f2WdbWzwT7Cbi2rIPW1vFGC5GLOVXgLsTOkOJ2xMnNwPusi6uchn8uoUi3XKiKLUmE3+B",
+	"pSMVCDlROQWDR6Savm05sCAM5jqp0Bymws7m406k0u3yqcrHoJWtkOM1y3A2vuL169Yr/LbX2XN2h707",
+	"PDunFdoYz0Vi2XiZP6NkvXC40/mRZG4cDS7GR8sxdNgptzMTNkhpoQvWXblaz3E4OQvUzB1BDb87kqkc",
+	"q1iAYROVJGrhx/HMsGw+TkTEnEGWEZDZHAYuh1Q6msOA+kL/xYhxgta20CgTDqVR6COSo0VkeQuS8SkX",
+	"0thyzsnSO6uGOhpzA+yXd8edoRxKor67TMXagqthG6N1pJrRJhN1oT4zzMx4Bv2h5OWRB+ISCYPqExek",
+	"E852u92QcRbXicrFvXtJrn7D3M0nULJ2DMNTljiKJgIcPme7Ozs1ApOjiJCEDiAidTAVzSDurmGLGWgo",
+	"1zSXV0FdNCIhu6ShWBxHzB/Kim7nelwsLMrK0TTwOs0rAi3dJk1EBNJAZZftZzyaAdvpdFd22WKx6HC6",
+	"TWQi39ZsHw9eHb49O9zCNmWRNvAa09hF//c//1tsvCAMrkEbtyP3OnuuvcpA8kwE/eB5p9t5TgQFOyND",
+	"37TVxMBQbTyOw5tcScsiPK5tkTCpBWAuOjp6f46hmAEZP876DyV6aMyDN9sYOXgdsWFwOAw26w5MaXY2",
+	"RtWobYQx2aarRRMzsJLdQePuUjsvUEVzex6pdCxkhdtaMeZkQHgKbLfbC5lRjmkuzQI0ixU4jpaGa+CJ",
+	"D2/ICi648USCmrY6RrzDTlLFqcxf9Oeznb0f0NTxnP1rINJgQxZxrUXuJXtJCydaMx97Wp9jphrGJxYc",
+	"pXWm5rpCGWYbVcrw0fvzy/Pz49EmgqUbj7EqM2yh9BUaNLS+Skn8L6wZyuLFJb01ZDGkyjozEkMC1qXX",
+	"yJBUCbXccfed8+Fm61wTNsrpM34Wo3ypRqW1kTzFR4lRAEsihBSbu8EKcetiOkOJuLTb7bmx5AIcK7+g",
+	"Ff7EKFIxjEinR55LMSqQI7e5LtngtnphEAZx0He0nsDlNcDYlyq+i9TbQngsI6YgUlqjgGZKG2Bjbi3o",
+	"ZVBlLAW0A/7TN0ecfjjlsMbXuq3nYnxIVDsUuNPtPm4mnpAUwPJoNv45EifiaPDLb4PeWzEwA/luL3o1",
+	"+GFwlf3611dHf+rA8ui3+P1AnIjBzUAsxH//OlsMPqqbt7/tL94c7P/29uP+4vjVUfa3X/9LnHw8fP7m",
+	"gK4v3hy8/FMn2knkOH3djX89Sh4pAOcx3XsSzmEveRQvKlvWKjY3QJlm5txTd4MIcbtOYG1DKAS7XTlq",
+	"SU16n0eTddwpNEnV83OuXNHg2ZU85zUPfKvn61oGiyLrPb9fys2TJdRu7/52rTzm2zDYe8jS1s9CVkOs",
+	"oP/hIqycADsmCHKHksA6xERh86nBwHS/5tgGF9gVIvZ2gff9T8EUWlmXZP9QO1F/yeo6Wq2jYTm8VDoG",
+	"7dxqEYeEFRmfAvpenFmRYuAxohD1FPSpM4hjdQ2U7BSGRTzLnKvWI0exwfuLeIaY8YKAd0qJHetOY6HP",
+	"TEUaSDO7LLy5VaMqjD0tfZuMa56CBe3OBrQx7abA5Dwdgw5dSNrr5JHT3+fOiObBjyuXl+pZJPB7lbRN",
+	"bzVNcxs23/xntWApOhGFYP2EZyqJzQuUT6oMCYlt+AM+lHX2JUiS4ua6gVbl3z7g593wTvba6oj/ApC5",
+	"yKMY8sLlyQlGKVQU0p/ksXBj783Ato0850CUQ26mIy6eBjUfmml6VMO2ZLqcJ0mDfRfsdHd2t7p7W93e",
+	"efdP/efdfrf7xy7+bSNm+B7WZNh94byeVA8CR0XrVZPpAUXpKxQy17tPpLdg+7oMNVqT1cRz42qZT6Yb",
+	"9Syne/OaFKi7WWQlgyofpP+hd9GSB3RN1qT2/E2fraMkWzNvFrSxQpzVbEmAYYeoRKWGPYhcn5NGVwn1",
+	"K+hzktvEit18IsjfhzyVE3tPQJwSY4Sx1QAxB5fCrl7chmtiPpfuMJU610qI1aXMaj0eaw3D/AiaUVBx",
+	"9sO4QAENIkYK+Ql5F2fjVTGVqBarMONuUFSUdobypcvoYJPVEzPO6G0UYQMC49bxAbvmWnBpw3qTJHZJ",
+	"lLA4ZERpqH41ZEzRPXAH0F2g0tvbDAnRuYs58pQI3PDIEjMbqlEQQmy+qUbuYTSfjfQ9W8y4JfoCRZ0u",
+	"jUXiDdl47sTmE/w0w9UsP8a5xTJiuFO+FBvzZMGXxuExhm71+Ms8ilgxlOVBOpdsc3PA95QZtZhbztA5",
+	"g9hB9UTc2LmmML6Syimu4qPu1HTTS3Bqmm/qJ4RgdTDpthhub6E/cgmdWMF6I52b4ufhj6tGt1etjwXm",
+	"OUb3W3Slq+OgZiEf40FXWG5r4po1PLf74r/eE8X4jSHyzqMR+f71vh+UvSY8EJd7nwnK3wgmP1Jr2/S1",
+	"qaf5UYgg9EUQUs5jFa055tg8eUNVZw9CQbXWV4uotnfudFhvH4r8tR9t+Vzs3+0+IMQtf6joHxUU7+7s",
+	"PKTx6qH3L+HeNEsy7R5OM3De/uQ/XYr41ulOAm0MowO6bhqp7alSsfulHzQc7enodjfI0wrHkOdJXZWI",
+	"fB+jUkDvIOKSGSuSxKeomXXJZtqDzwwb8+iKqclERNAGh27IVTisGfPdO6k6lNb1GdyKm/uE89uv3Iwd",
+	"L8IVDwqZVRatPELXWKneN31AuyI226oOnd9z97vFvbtF8YMzX2L3OV27b/eFdyepKO9UWua6Nv8Mdq0q",
+	"d7/7Jd/9kt/bL6ns+qfs7d97p/5M+eV7tun9CdaC0CniDtuXTMSNAp9UckvClFtxDcynIP1RYFn+AtTG",
+	"bne3zHhm7tcZSlqKR+aV0KS6fHdmPC/CwP9aXiOj4WvYhSQ67LXjD9/HEH6Bc/PsKlcGLFhNxPsThkUJ",
+	"cA3xUG64R6tBdBvBsagi51JB4JeKJUqi0Bz4b/oapmeyaPCMZu/VehZRYTPDomTpUrmUUDCWL+vMWiI0",
+	"VH/UzHTKtEzflXPzWmuLi9OSBVrlPnWHcvgg9B8GlNQhtwNfSkyqNs/G0cC/QKBfmJWDNrNyjKpAwlVp",
+	"xuXy0UG4p6uvMR6esF5w1DvBF6/Afke6f16ke5hK/oORj1ghPilIPBMam1fnbz1Gfiz2/vsF1e8gS3hU",
+	"8eufGW+21oTX9Rr3p5ya++HiNvRs4g8XVKghQlObd7Ff5e+5x0KmrhGhEi6k+ykY5aoC/hgJAgWxBSXG",
+	"EHVa0/7BwbtRyEb9n7o/dUcV9lOOp0SBY2NI1IJQtSgJqIUkYKY8OhVAc0Ymi8VkggELpauJL5zkNE7a",
+	"DA6zSo5ff3v700wZe0s/7aoFrhIZ9FlRbskPjSUq4glepgEHbVsP7zrKnSrZtStCcyyVnOpFJQnPIlOS",
+	"+KX5rVyIJFP6+etoJiRuX3Kf/CqvowGunHMqOFg1UmDBA+yU/l2D1bBanX6VF5uoitJK9at0V6jh7cXt",
+	"/wcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -320,6 +320,13 @@ func TestLastAdministrator(t *testing.T) {
 		if res := x.call(t, "GET", fmt.Sprintf("/api/profiles/%d", b), nil); res.Status != http.StatusOK {
 			t.Errorf("last admin is gone: %d", res.Status)
 		}
+		res = x.call(t, "PUT", fmt.Sprintf("/api/profiles/%d", b), map[string]any{"access_level": 0})
+		if res.Status != http.StatusBadRequest || detail(t, res) != "Cannot remove the last admin profile" {
+			t.Errorf("demote last admin: %d %s, want 400 Cannot remove the last admin profile", res.Status, res.Body)
+		}
+		if res := x.call(t, "PUT", fmt.Sprintf("/api/profiles/%d", b), map[string]any{"status_comment": "still here"}); res.Status != http.StatusOK {
+			t.Errorf("PUT keeping the last admin an admin: %d %s", res.Status, res.Body)
+		}
 		if res := x.call(t, "DELETE", fmt.Sprintf("/api/profiles/%d", customer), nil); res.Status != http.StatusNoContent {
 			t.Errorf("delete customer: %d %s", res.Status, res.Body)
 		}

@@ -135,11 +135,25 @@ func (s *fakeStore) Update(ctx context.Context, p xcart.Profile) error {
 	if id, taken := s.byLogin[newKey]; taken && id != p.ID {
 		return errFakeLoginTaken
 	}
+	if old.AccessLevel == xcart.AccessLevelAdmin && p.AccessLevel != xcart.AccessLevelAdmin && s.admins() <= 1 {
+		return apperr.Conflict("", "last_admin", "Cannot remove the last admin profile")
+	}
 	p.CreateDate = old.CreateDate // never updated, as in the DB store
 	delete(s.byLogin, oldKey)
 	s.byLogin[newKey] = p.ID
 	s.byID[p.ID] = clone(p)
 	return nil
+}
+
+// admins counts the administrators; the caller holds s.mu.
+func (s *fakeStore) admins() int {
+	n := 0
+	for _, q := range s.byID {
+		if q.AccessLevel == xcart.AccessLevelAdmin {
+			n++
+		}
+	}
+	return n
 }
 
 func (s *fakeStore) Delete(ctx context.Context, id int) error {
@@ -149,16 +163,8 @@ func (s *fakeStore) Delete(ctx context.Context, id int) error {
 	if !ok {
 		return fakeNotFound()
 	}
-	if p.AccessLevel == xcart.AccessLevelAdmin {
-		admins := 0
-		for _, q := range s.byID {
-			if q.AccessLevel == xcart.AccessLevelAdmin {
-				admins++
-			}
-		}
-		if admins <= 1 {
-			return apperr.Conflict("", "last_admin", "Cannot remove the last admin profile")
-		}
+	if p.AccessLevel == xcart.AccessLevelAdmin && s.admins() <= 1 {
+		return apperr.Conflict("", "last_admin", "Cannot remove the last admin profile")
 	}
 	delete(s.byLogin, strings.ToLower(p.Login))
 	delete(s.byID, id)
@@ -264,6 +270,11 @@ func TestStoreContract(t *testing.T) {
 			}
 			if err := st.Delete(ctx, a.ID); apperr.KindOf(err) != apperr.KindConflict {
 				t.Errorf("Delete(last admin) = %v, want conflict", err)
+			}
+			demoted := a
+			demoted.AccessLevel = xcart.AccessLevelCustomer
+			if err := st.Update(ctx, demoted); apperr.KindOf(err) != apperr.KindConflict {
+				t.Errorf("Update(demote the last admin) = %v, want conflict", err)
 			}
 			for _, tc := range []struct {
 				name string

@@ -84,18 +84,44 @@ func escapeLike(s string) string {
 	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(s)
 }
 
-// Update writes every field of p over the stored profile with p.ID.
+// Update writes every field of p over the stored profile with p.ID. A change that would demote
+// the last administrator is refused, as deleting it is.
 func (s *DBStore) Update(ctx context.Context, p Profile) error {
 	row := toRow(&p)
-	res := s.db.WithContext(ctx).Model(&profileRow{ID: row.ID}).Select("*").Omit("id", "create_date").Updates(&row)
-	if errors.Is(res.Error, gorm.ErrDuplicatedKey) {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if p.AccessLevel != AccessLevelAdmin {
+			if err := lastAdmin(tx, p.ID); err != nil {
+				return err
+			}
+		}
+		res := tx.Model(&profileRow{ID: row.ID}).Select("*").Omit("id", "create_date").Updates(&row)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return apperr.NotFound("Not Found")
+		}
+		return nil
+	})
+	var ae *apperr.Error
+	switch {
+	case errors.Is(err, gorm.ErrDuplicatedKey):
 		return errLoginTaken
+	case err != nil && !errors.As(err, &ae):
+		return apperr.Internal(fmt.Errorf("update profile: %w", err))
 	}
-	if res.Error != nil {
-		return apperr.Internal(fmt.Errorf("update profile: %w", res.Error))
+	return err
+}
+
+// lastAdmin refuses, inside tx, to take the administrator id away when it is the only one.
+// Every administrator row is locked, so that two concurrent changes cannot each see the other.
+func lastAdmin(tx *gorm.DB, id int) error {
+	var admins []int64
+	if err := store.ForUpdate(tx).Model(&profileRow{}).Where("access_level = ?", AccessLevelAdmin).Pluck("id", &admins).Error; err != nil {
+		return err
 	}
-	if res.RowsAffected == 0 {
-		return apperr.NotFound("Not Found")
+	if len(admins) == 1 && admins[0] == int64(id) {
+		return apperr.Conflict("", "last_admin", "Cannot remove the last admin profile")
 	}
 	return nil
 }
@@ -112,13 +138,8 @@ func (s *DBStore) Delete(ctx context.Context, id int) error {
 			return err
 		}
 		if row.AccessLevel == AccessLevelAdmin {
-			// Lock every administrator, so that two concurrent deletes cannot each see the other.
-			var admins []int64
-			if err := store.ForUpdate(tx).Model(&profileRow{}).Where("access_level = ?", AccessLevelAdmin).Pluck("id", &admins).Error; err != nil {
+			if err := lastAdmin(tx, id); err != nil {
 				return err
-			}
-			if len(admins) <= 1 {
-				return apperr.Conflict("", "last_admin", "Cannot remove the last admin profile")
 			}
 		}
 		return tx.Delete(&profileRow{}, id).Error
