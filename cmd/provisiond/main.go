@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // PROVISIOND_TIMEZONE works in images without a zoneinfo database
 
 	"github.com/provisiond/provisiond/internal/cli"
 )

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"gorm.io/gorm"
 
+	"github.com/provisiond/provisiond/internal/activeplatform"
 	"github.com/provisiond/provisiond/internal/config"
 	"github.com/provisiond/provisiond/internal/credential"
 	"github.com/provisiond/provisiond/internal/fixtures"
@@ -34,7 +35,7 @@ import (
 
 // Migrations is the whole schema history, in order.
 func Migrations() []store.Migration {
-	return slices.Concat(credential.Migrations(), xcart.Migrations(), occadmin.Migrations(), occstore.Migrations(), platformos.Migrations())
+	return slices.Concat(credential.Migrations(), xcart.Migrations(), occadmin.Migrations(), occstore.Migrations(), platformos.Migrations(), activeplatform.Migrations())
 }
 
 // NewLogger builds the process logger: JSON or text on w, every line of a request carrying its id.
@@ -132,6 +133,20 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 		return nil, err
 	}
 
+	policy, err := activeplatform.ParsePolicy(cfg.PasswordPolicy)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := Location(cfg.Timezone)
+	if err != nil {
+		return nil, err
+	}
+	apsvc := activeplatform.NewService(activeplatform.NewStore(db), deps.Hasher, policy, deps.Now)
+	apapi, err := activeplatform.NewAPI(apsvc, creds, loc)
+	if err != nil {
+		return nil, err
+	}
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return httpserver.New(httpserver.Options{
@@ -139,8 +154,21 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 		BodyLimit: cfg.BodyLimit,
 		Ready:     func(ctx context.Context) error { return store.Ping(ctx, db) },
 		Registry:  reg,
-		APIs:      []*httpserver.API{xapi, aapi, sapi, papi},
+		APIs:      []*httpserver.API{xapi, aapi, sapi, papi, apapi},
 	})
+}
+
+// Location reads a time zone: an IANA name ("Europe/Moscow", "UTC") or a fixed offset ("+03:00").
+func Location(tz string) (*time.Location, error) {
+	if t, err := time.Parse("-07:00", tz); err == nil {
+		_, offset := t.Zone()
+		return time.FixedZone(tz, offset), nil
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return nil, fmt.Errorf("time zone %q: %w", tz, err)
+	}
+	return loc, nil
 }
 
 // BootstrapCredentials creates one read/write credential for every API that has none yet and

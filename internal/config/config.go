@@ -38,6 +38,8 @@ type Config struct {
 	WriteTimeout        time.Duration
 	IdleTimeout         time.Duration
 	PasswordConcurrency int
+	Timezone            string
+	PasswordPolicy      string
 }
 
 // Default is the configuration before any environment variable or flag is read.
@@ -57,6 +59,8 @@ func Default() Config {
 		WriteTimeout:        30 * time.Second,
 		IdleTimeout:         120 * time.Second,
 		PasswordConcurrency: runtime.NumCPU(),
+		Timezone:            "UTC",
+		PasswordPolicy:      "min=8,letter,digit",
 	}
 }
 
@@ -109,6 +113,8 @@ func (s *Set) Serve(c *Config) {
 	s.add("read-timeout", "PROVISIOND_READ_TIMEOUT", "HTTP server read timeout", func(n, u string) { s.fs.DurationVar(&c.ReadTimeout, n, c.ReadTimeout, u) })
 	s.add("write-timeout", "PROVISIOND_WRITE_TIMEOUT", "HTTP server write timeout", func(n, u string) { s.fs.DurationVar(&c.WriteTimeout, n, c.WriteTimeout, u) })
 	s.add("idle-timeout", "PROVISIOND_IDLE_TIMEOUT", "HTTP server keep-alive idle timeout", func(n, u string) { s.fs.DurationVar(&c.IdleTimeout, n, c.IdleTimeout, u) })
+	s.add("timezone", "PROVISIOND_TIMEZONE", "time zone of ActivePlatform timestamps: an IANA name (Europe/Moscow) or an offset (+03:00)", func(n, u string) { s.fs.StringVar(&c.Timezone, n, c.Timezone, u) })
+	s.add("password-policy", "PROVISIOND_PASSWORD_POLICY", "ActivePlatform password policy: min=N plus any of letter, digit, upper, lower, symbol", func(n, u string) { s.fs.StringVar(&c.PasswordPolicy, n, c.PasswordPolicy, u) })
 	s.add("password-concurrency", "PROVISIOND_PASSWORD_CONCURRENCY", "password hashes computed at once (each takes about 19 MiB)", func(n, u string) { s.fs.IntVar(&c.PasswordConcurrency, n, c.PasswordConcurrency, u) })
 }
 

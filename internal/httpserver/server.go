@@ -48,6 +48,12 @@ type API struct {
 	// Authenticate checks one security scheme of the spec. It returns apperr errors: Rule
 	// "missing" when the request carries no credential for the scheme.
 	Authenticate openapi3filter.AuthenticationFunc
+	// RewritePath, when set, maps a request path of the API to the one its routes use, before
+	// routing (ActivePlatform's optional ".json" suffix).
+	RewritePath func(path string) string
+	// Prepare, when set, may replace a request before it is validated (ActivePlatform decodes
+	// form-encoded bodies to JSON, so that both are checked by the same schema).
+	Prepare func(*http.Request) (*http.Request, error)
 	// Render turns any error of a request to this API into the vendor's error response.
 	// It must be a pure function of the error and the request path.
 	Render func(err error, path string) Reply
@@ -99,6 +105,7 @@ func New(opts Options) (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	e.Pre(s.rewritePath)
 	e.Use(s.observe, s.recover, s.limitBody, v.middleware)
 
 	e.GET("/healthz", func(c echo.Context) error {
@@ -111,6 +118,20 @@ func New(opts Options) (*echo.Echo, error) {
 		api.Register(e)
 	}
 	return e, nil
+}
+
+// rewritePath applies the owning API's path rewrite before routing.
+func (s *server) rewritePath(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		if api := s.apiFor(req.URL.Path); api != nil && api.RewritePath != nil {
+			// In place: Echo routes the request it was given, whatever c.SetRequest says.
+			if p := api.RewritePath(req.URL.Path); p != req.URL.Path {
+				req.URL.Path, req.URL.RawPath = p, ""
+			}
+		}
+		return next(c)
+	}
 }
 
 func (s *server) ready(c echo.Context) error {

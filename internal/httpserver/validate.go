@@ -228,6 +228,15 @@ func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 				return securityError(err)
 			}
 		}
+		if r.api.Prepare != nil {
+			prepared, err := r.api.Prepare(req)
+			if err != nil {
+				return err
+			}
+			req = prepared
+			c.SetRequest(req)
+			input.Request = req
+		}
 		if r.media != nil && hasBody(req) {
 			if err := checkMediaType(req.Header.Get(echo.HeaderContentType), r.media); err != nil {
 				return err

@@ -25,8 +25,8 @@ type userRow struct {
 	Profiles          string
 	RelationshipUsers string
 	Transactables     string
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	CreatedAt         time.Time `gorm:"autoCreateTime:false"`
+	UpdatedAt         time.Time `gorm:"autoUpdateTime:false"`
 }
 
 func (userRow) TableName() string { return "platformos_users" }

@@ -1,0 +1,160 @@
+package activeplatform
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	gen "github.com/provisiond/provisiond/gen/activeplatform"
+	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/httpserver"
+	"github.com/provisiond/provisiond/openapi"
+)
+
+const base = "/api/vendor/v1/users"
+
+// NewAPI assembles the ActivePlatform API; timestamps are written in loc.
+func NewAPI(svc *Service, creds Credentials, loc *time.Location) (*httpserver.API, error) {
+	yaml, spec, err := openapi.Load(Name)
+	if err != nil {
+		return nil, err
+	}
+	w := &gen.ServerInterfaceWrapper{Handler: gen.NewStrictHandler(NewHandler(svc, loc), nil)}
+	return &httpserver.API{
+		Name:     Name,
+		Spec:     spec,
+		SpecYAML: yaml,
+		Prefixes: []string{"/api/vendor/"},
+		// The ".json" routes are the same operations: RewritePath maps them onto the routes
+		// without the suffix, since Echo cannot tell "/users/:id" from "/users/:id.json".
+		Register: func(e *echo.Echo) {
+			e.POST(base, w.CreateUser)
+			e.GET(base, w.ListUsers)
+			e.GET(base+"/:id", w.GetUser)
+			e.PUT(base+"/:id", w.UpdateUser)
+		},
+		RewritePath:  rewritePath,
+		Prepare:      formToJSON,
+		Authenticate: authenticator(creds),
+		Render:       Render,
+	}, nil
+}
+
+// rewritePath drops the ".json" suffix of ActivePlatform's paths.
+func rewritePath(p string) string {
+	if rest, ok := strings.CutPrefix(p, base); ok && strings.HasSuffix(rest, ".json") && strings.Count(rest, "/") <= 1 {
+		return strings.TrimSuffix(p, ".json")
+	}
+	return p
+}
+
+// formToJSON turns a form-encoded body, in Rack's nested syntax, into the JSON body it stands for,
+// so that both encodings are one request to the validator and the handler.
+func formToJSON(r *http.Request) (*http.Request, error) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
+	if mt != echo.MIMEApplicationForm || r.Body == nil {
+		return r, nil
+	}
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, err
+	}
+	v, err := decodeRack(string(raw))
+	if err != nil {
+		return nil, apperr.Invalid("", "syntax", "body is not a valid form: "+err.Error())
+	}
+	js, err := json.Marshal(v)
+	if err != nil {
+		return nil, apperr.Internal(err)
+	}
+	out := r.Clone(r.Context())
+	out.Body = io.NopCloser(bytes.NewReader(js))
+	out.ContentLength = int64(len(js))
+	out.Header.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	return out, nil
+}
+
+// Render turns any error of an ActivePlatform request into {"error": "<message>"}.
+func Render(err error, path string) httpserver.Reply {
+	if status, ok := httpserver.TransportStatus(err); ok {
+		if status == http.StatusBadRequest {
+			return reply400("body is not valid JSON")
+		}
+		return errReply(status, fmt.Sprintf("%d %s", status, http.StatusText(status)))
+	}
+	var invalid *httpserver.InvalidRequest
+	if errors.As(err, &invalid) {
+		var missing, other []string
+		for _, is := range invalid.Issues {
+			field := rackPath(is.Field)
+			switch {
+			case is.In == "path":
+				return errReply(http.StatusNotFound, "Couldn't find User with 'id'="+idOf(path))
+			case is.Rule == "syntax" || is.Rule == "missing":
+				return reply400("body is not valid JSON")
+			case field == "":
+				other = append(other, "body is invalid")
+			case is.Rule == "required":
+				missing = append(missing, field+" is missing")
+			case is.In == "query" && is.Rule == "enum":
+				other = append(other, field+" does not have a valid value")
+			default:
+				other = append(other, field+" is invalid")
+			}
+		}
+		return reply400(strings.Join(append(missing, other...), ", "))
+	}
+	all := apperr.All(err)
+	if len(all) == 0 {
+		return errReply(http.StatusInternalServerError, "Internal Server Error")
+	}
+	var msgs []string
+	for _, e := range all {
+		switch e.Kind {
+		case apperr.KindInvalid:
+			msgs = append(msgs, e.Message)
+		case apperr.KindConflict:
+			return errReply(http.StatusUnprocessableEntity, e.Message)
+		case apperr.KindNotFound, apperr.KindUnauthenticated:
+			status := http.StatusNotFound
+			if e.Kind == apperr.KindUnauthenticated {
+				status = http.StatusUnauthorized
+			}
+			return errReply(status, e.Message)
+		default:
+			return errReply(http.StatusInternalServerError, "Internal Server Error")
+		}
+	}
+	return reply400(strings.Join(msgs, ", "))
+}
+
+func reply400(msg string) httpserver.Reply { return errReply(http.StatusBadRequest, msg) }
+
+// errReply builds the {"error": …} body.
+func errReply(status int, msg string) httpserver.Reply {
+	return httpserver.Reply{Status: status, ContentType: "application/json", Body: gen.Error{Error: msg}}
+}
+
+// rackPath renders a validator path ("custom_attributes[0].key") as Grape names it
+// ("custom_attributes[0][key]").
+func rackPath(field string) string {
+	head, rest, found := strings.Cut(field, ".")
+	if !found {
+		return field
+	}
+	return head + "[" + strings.ReplaceAll(rest, ".", "][") + "]"
+}
+
+// idOf is the id segment of a user path.
+func idOf(path string) string {
+	rest, _ := strings.CutPrefix(path, base+"/")
+	return strings.TrimSuffix(rest, ".json")
+}

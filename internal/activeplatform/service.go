@@ -1,0 +1,277 @@
+// Package activeplatform serves ActivePlatform's API v1 for vendor users (seed 003): create,
+// list, read and update users with JSON or form-encoded bodies, Grape-style errors.
+package activeplatform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/password"
+)
+
+// Name is the API's short name.
+const Name = "activeplatform"
+
+// The value types of custom attributes.
+const (
+	TypeString  = "string"
+	TypeInteger = "integer"
+	TypeBoolean = "boolean"
+)
+
+// User is an ActivePlatform user.
+type User struct {
+	ID                              int64
+	Email                           string
+	FirstName, MiddleName, LastName string
+	PasswordHash                    string
+	Status                          string
+	Attributes                      []Attribute
+	CreatedAt, UpdatedAt            time.Time
+}
+
+// Attribute is a custom attribute's value, by the definition's key.
+type Attribute struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// Definition is an operator-defined custom attribute: its key, display name and value type.
+type Definition struct {
+	Key  string
+	Name string
+	Type string
+}
+
+// ListQuery selects a page of users.
+type ListQuery struct {
+	Email, Status            string
+	CreatedFrom, UpdatedFrom *time.Time
+	Sort                     string
+	Reversed                 bool
+	Offset, Limit            int
+}
+
+// Store is what the service needs from persistence.
+type Store interface {
+	Create(ctx context.Context, u *User) error
+	Get(ctx context.Context, id int64) (User, error)
+	EmailTaken(ctx context.Context, email string) (bool, error)
+	Update(ctx context.Context, u User) error
+	List(ctx context.Context, q ListQuery) ([]User, error)
+	Definitions(ctx context.Context) (map[string]Definition, error)
+}
+
+// Policy is the password policy.
+type Policy struct {
+	MinLength                           int
+	Letter, Digit, Upper, Lower, Symbol bool
+	text                                string
+}
+
+// ParsePolicy reads "min=8,letter,digit" (any of letter, digit, upper, lower, symbol).
+func ParsePolicy(s string) (Policy, error) {
+	p := Policy{text: s}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		switch {
+		case strings.HasPrefix(part, "min="):
+			n, err := strconv.Atoi(strings.TrimPrefix(part, "min="))
+			if err != nil || n < 1 {
+				return Policy{}, fmt.Errorf("password policy: min must be a positive number")
+			}
+			p.MinLength = n
+		case part == "letter":
+			p.Letter = true
+		case part == "digit":
+			p.Digit = true
+		case part == "upper":
+			p.Upper = true
+		case part == "lower":
+			p.Lower = true
+		case part == "symbol":
+			p.Symbol = true
+		case part == "":
+		default:
+			return Policy{}, fmt.Errorf("password policy: unknown rule %q", part)
+		}
+	}
+	return p, nil
+}
+
+// Allows reports whether pw satisfies the policy.
+func (p Policy) Allows(pw string) bool {
+	if len([]rune(pw)) < p.MinLength {
+		return false
+	}
+	has := func(f func(rune) bool) bool { return strings.IndexFunc(pw, f) >= 0 }
+	return (!p.Letter || has(unicode.IsLetter)) && (!p.Digit || has(unicode.IsDigit)) &&
+		(!p.Upper || has(unicode.IsUpper)) && (!p.Lower || has(unicode.IsLower)) &&
+		(!p.Symbol || has(func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }))
+}
+
+// Describe words the policy for an error message.
+func (p Policy) Describe() string {
+	parts := []string{fmt.Sprintf("at least %d characters", p.MinLength)}
+	for _, c := range []struct {
+		on   bool
+		what string
+	}{{p.Letter, "a letter"}, {p.Digit, "a digit"}, {p.Upper, "an upper-case letter"}, {p.Lower, "a lower-case letter"}, {p.Symbol, "a symbol"}} {
+		if c.on {
+			parts = append(parts, c.what)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Service applies ActivePlatform's rules that the schema cannot express.
+type Service struct {
+	store  Store
+	hasher *password.Hasher
+	policy Policy
+	now    func() time.Time
+}
+
+// NewService returns a Service.
+func NewService(store Store, hasher *password.Hasher, policy Policy, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, hasher: hasher, policy: policy, now: now}
+}
+
+func invalid(field, message string) error { return apperr.Invalid(field, "invalid", message) }
+
+// check lists the problems of a password (when set) and of custom attributes.
+func (s *Service) check(ctx context.Context, pw *string, attrs []Attribute) error {
+	var errs []error
+	if pw != nil && !s.policy.Allows(*pw) {
+		errs = append(errs, invalid("password", "password is too weak: "+s.policy.Describe()))
+	}
+	if len(attrs) > 0 {
+		defs, err := s.store.Definitions(ctx)
+		if err != nil {
+			return err
+		}
+		for i, a := range attrs {
+			d, ok := defs[a.Key]
+			switch {
+			case !ok:
+				errs = append(errs, invalid(fmt.Sprintf("custom_attributes[%d][key]", i), fmt.Sprintf("custom_attributes[%d][key] does not have a valid value", i)))
+			case !fits(d.Type, a.Value):
+				errs = append(errs, invalid(fmt.Sprintf("custom_attributes[%d][value]", i), fmt.Sprintf("custom_attributes[%d][value] is invalid", i)))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func fits(typ, v string) bool {
+	switch typ {
+	case TypeInteger:
+		_, err := strconv.ParseInt(v, 10, 64)
+		return err == nil
+	case TypeBoolean:
+		return v == "true" || v == "false"
+	}
+	return true
+}
+
+// Create stores a new, active user.
+func (s *Service) Create(ctx context.Context, u User, pw string) (User, error) {
+	if err := s.check(ctx, &pw, u.Attributes); err != nil {
+		return User{}, err
+	}
+	taken, err := s.store.EmailTaken(ctx, u.Email)
+	if err != nil {
+		return User{}, err
+	}
+	if taken {
+		return User{}, errEmailTaken
+	}
+	if u.PasswordHash, err = s.hasher.Hash(ctx, pw); err != nil {
+		return User{}, apperr.Unavailable(err)
+	}
+	u.Status = "active"
+	u.CreatedAt = s.now().UTC()
+	u.UpdatedAt = u.CreatedAt
+	if err := s.store.Create(ctx, &u); err != nil {
+		return User{}, err
+	}
+	return u, nil
+}
+
+// Get reads a user; id is the path's text, so that a 404 names it as sent.
+func (s *Service) Get(ctx context.Context, id string) (User, error) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n < 1 {
+		return User{}, notFound(id)
+	}
+	return s.store.Get(ctx, n)
+}
+
+// Change is an update: the fields sent.
+type Change struct {
+	FirstName, MiddleName, LastName, Password *string
+	EmailSent                                 bool
+	Attributes                                []Attribute
+}
+
+// Update applies a change to user id.
+func (s *Service) Update(ctx context.Context, id string, c Change) (User, error) {
+	u, err := s.Get(ctx, id)
+	if err != nil {
+		return User{}, err
+	}
+	var errs []error
+	if c.EmailSent {
+		errs = append(errs, invalid("email", "email cannot be changed"))
+	}
+	errs = append(errs, s.check(ctx, c.Password, c.Attributes))
+	if err := errors.Join(errs...); err != nil {
+		return User{}, err
+	}
+	for _, f := range []struct {
+		dst *string
+		v   *string
+	}{{&u.FirstName, c.FirstName}, {&u.MiddleName, c.MiddleName}, {&u.LastName, c.LastName}} {
+		if f.v != nil {
+			*f.dst = *f.v
+		}
+	}
+	for _, a := range c.Attributes {
+		set := false
+		for i := range u.Attributes {
+			if u.Attributes[i].Key == a.Key {
+				u.Attributes[i].Value, set = a.Value, true
+			}
+		}
+		if !set {
+			u.Attributes = append(u.Attributes, a)
+		}
+	}
+	if c.Password != nil {
+		if u.PasswordHash, err = s.hasher.Hash(ctx, *c.Password); err != nil {
+			return User{}, apperr.Unavailable(err)
+		}
+	}
+	u.UpdatedAt = s.now().UTC()
+	if err := s.store.Update(ctx, u); err != nil {
+		return User{}, err
+	}
+	return u, nil
+}
+
+// List reads a page of users.
+func (s *Service) List(ctx context.Context, q ListQuery) ([]User, error) { return s.store.List(ctx, q) }
+
+// Definitions reads the custom attribute definitions.
+func (s *Service) Definitions(ctx context.Context) (map[string]Definition, error) {
+	return s.store.Definitions(ctx)
+}

@@ -1,0 +1,155 @@
+package activeplatform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/provisiond/provisiond/internal/apperr"
+)
+
+// DBStore keeps users and custom attribute definitions in the database.
+type DBStore struct{ db *gorm.DB }
+
+// NewStore returns a DBStore over db.
+func NewStore(db *gorm.DB) *DBStore { return &DBStore{db: db} }
+
+var errEmailTaken = apperr.Conflict("email", "taken", "Email has already been taken")
+
+func notFound(id string) error {
+	return apperr.NotFound(fmt.Sprintf("Couldn't find User with 'id'=%s", id))
+}
+
+// Create inserts u and sets its ID.
+func (s *DBStore) Create(ctx context.Context, u *User) error {
+	row := toRow(u)
+	err := s.db.WithContext(ctx).Create(&row).Error
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return errEmailTaken
+	}
+	if err != nil {
+		return apperr.Internal(fmt.Errorf("insert user: %w", err))
+	}
+	u.ID = row.ID
+	return nil
+}
+
+// Get reads the user with id.
+func (s *DBStore) Get(ctx context.Context, id int64) (User, error) {
+	var row userRow
+	err := s.db.WithContext(ctx).Take(&row, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return User{}, notFound(strconv.FormatInt(id, 10))
+	}
+	if err != nil {
+		return User{}, apperr.Internal(fmt.Errorf("read user: %w", err))
+	}
+	return row.user(), nil
+}
+
+// EmailTaken reports whether a user has email, in any letter case.
+func (s *DBStore) EmailTaken(ctx context.Context, email string) (bool, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&userRow{}).Where("email_key = ?", strings.ToLower(email)).Count(&n).Error; err != nil {
+		return false, apperr.Internal(fmt.Errorf("look up email: %w", err))
+	}
+	return n > 0, nil
+}
+
+// Update writes every field of u over the stored user.
+func (s *DBStore) Update(ctx context.Context, u User) error {
+	row := toRow(&u)
+	res := s.db.WithContext(ctx).Model(&userRow{ID: row.ID}).Select("*").Omit("id", "created_at", "email", "email_key").Updates(&row)
+	if res.Error != nil {
+		return apperr.Internal(fmt.Errorf("update user: %w", res.Error))
+	}
+	if res.RowsAffected == 0 {
+		return notFound(strconv.FormatInt(u.ID, 10))
+	}
+	return nil
+}
+
+// List reads the users q selects.
+func (s *DBStore) List(ctx context.Context, q ListQuery) ([]User, error) {
+	tx := s.db.WithContext(ctx).Model(&userRow{})
+	if q.Email != "" {
+		tx = tx.Where("email_key LIKE ? ESCAPE '!'", "%"+strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(strings.ToLower(q.Email))+"%")
+	}
+	if q.Status != "" {
+		tx = tx.Where("status = ?", q.Status)
+	}
+	if q.CreatedFrom != nil {
+		tx = tx.Where("created_at >= ? AND created_at < ?", *q.CreatedFrom, q.CreatedFrom.AddDate(0, 0, 1))
+	}
+	if q.UpdatedFrom != nil {
+		tx = tx.Where("updated_at >= ? AND updated_at < ?", *q.UpdatedFrom, q.UpdatedFrom.AddDate(0, 0, 1))
+	}
+	dir := " ASC"
+	if q.Reversed {
+		dir = " DESC"
+	}
+	var rows []userRow
+	if err := tx.Order(q.Sort + dir).Order("id" + dir).Offset(q.Offset).Limit(q.Limit).Find(&rows).Error; err != nil {
+		return nil, apperr.Internal(fmt.Errorf("list users: %w", err))
+	}
+	out := make([]User, len(rows))
+	for i, r := range rows {
+		out[i] = r.user()
+	}
+	return out, nil
+}
+
+// Definitions reads the custom attribute definitions, by key.
+func (s *DBStore) Definitions(ctx context.Context) (map[string]Definition, error) {
+	var rows []attributeRow
+	if err := s.db.WithContext(ctx).Find(&rows).Error; err != nil {
+		return nil, apperr.Internal(fmt.Errorf("read attribute definitions: %w", err))
+	}
+	out := make(map[string]Definition, len(rows))
+	for _, r := range rows {
+		out[r.Key] = Definition(r)
+	}
+	return out, nil
+}
+
+// LoadDefinitions stores definitions; with overwrite an existing key takes the new name and type.
+func (s *DBStore) LoadDefinitions(ctx context.Context, defs []Definition, overwrite bool) error {
+	onConflict := clause.OnConflict{Columns: []clause.Column{{Name: "attr_key"}}, DoNothing: true}
+	if overwrite {
+		onConflict = clause.OnConflict{Columns: []clause.Column{{Name: "attr_key"}}, DoUpdates: clause.AssignmentColumns([]string{"name", "type"})}
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for _, d := range defs {
+			row := attributeRow(d)
+			if err := tx.Clauses(onConflict).Create(&row).Error; err != nil {
+				return fmt.Errorf("attribute %s: %w", d.Key, err)
+			}
+		}
+		return nil
+	})
+}
+
+func toRow(u *User) userRow {
+	attrs := u.Attributes
+	if attrs == nil {
+		attrs = []Attribute{}
+	}
+	return userRow{
+		ID: u.ID, Email: u.Email, EmailKey: strings.ToLower(u.Email), FirstName: u.FirstName, MiddleName: u.MiddleName,
+		LastName: u.LastName, PasswordHash: u.PasswordHash, Status: u.Status, Attributes: attrs,
+		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+	}
+}
+
+func (r userRow) user() User {
+	return User{
+		ID: r.ID, Email: r.Email, FirstName: r.FirstName, MiddleName: r.MiddleName, LastName: r.LastName,
+		PasswordHash: r.PasswordHash, Status: r.Status, Attributes: r.Attributes,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+}
