@@ -255,3 +255,24 @@ func TestConcurrentCreatesOfOneEmail(t *testing.T) {
 		}
 	})
 }
+
+// TestEveryMissingParameterCombination sends the seed example without each non-empty subset of the
+// required parameters and expects every missing one named, in the documented order, in one message.
+func TestEveryMissingParameterCombination(t *testing.T) {
+	x := start(t, "sqlite", nil)
+	required := []string{"first_name", "last_name", "password", "email"}
+	for mask := 1; mask < 1<<len(required); mask++ {
+		body := john("combo@example.com")
+		var want []string
+		for i, name := range required {
+			if mask&(1<<i) != 0 {
+				delete(body, name)
+				want = append(want, name+" is missing")
+			}
+		}
+		res := x.call(t, "POST", "/api/vendor/v1/users.json", body)
+		if res.Status != http.StatusBadRequest || errorOf(t, res) != strings.Join(want, ", ") {
+			t.Errorf("without %v: %d %q, want 400 %q", want, res.Status, errorOf(t, res), strings.Join(want, ", "))
+		}
+	}
+}
