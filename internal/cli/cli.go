@@ -39,7 +39,7 @@ Every flag also reads an environment variable (named in each command's --help); 
 Run "provisiond COMMAND --help" for a command's flags.
 `
 
-const apiList = "xcart (X-Cart 5.5 profiles),\noccadmin (Oracle Commerce Cloud admin profiles), occstore (Oracle Commerce Cloud\norganization members) and platformos (platformOS users)"
+const apiList = "xcart (X-Cart 5.5 profiles),\noccadmin (Oracle Commerce Cloud admin profiles), occstore (Oracle Commerce Cloud\norganization members), platformos (platformOS users) and activeplatform (ActivePlatform users)"
 
 // Run runs the command in args. getenv reads the environment; stdout receives only a command's
 // result (a secret, a document), stderr the logs.
