@@ -3,8 +3,12 @@ package activeplatform
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 )
+
+// maxDepth is Rack 3's param_depth_limit: a key nested deeper is refused (ParamsTooDeepError).
+const maxDepth = 32
 
 // decodeRack turns a form-encoded body into the value Rack (and so Grape) builds from it:
 // a[b]=1 is {"a": {"b": "1"}}, a[]=1&a[]=2 is {"a": ["1", "2"]}, and
@@ -12,25 +16,39 @@ import (
 // [{"k": "x", "v": "1"}, {"k": "y"}]. Values are strings. Pairs are read in their order in the body.
 func decodeRack(body string) (map[string]any, error) {
 	out := map[string]any{}
-	for _, pair := range strings.Split(body, "&") {
+	for i, pair := range strings.Split(body, "&") {
+		if i > 0 {
+			pair = strings.TrimLeft(pair, " ") // Rack splits on /& */
+		}
 		if pair == "" {
 			continue
 		}
-		rawKey, rawValue, _ := strings.Cut(pair, "=")
+		rawKey, rawValue, hasValue := strings.Cut(pair, "=")
 		key, err := url.QueryUnescape(rawKey)
 		if err != nil {
 			return nil, fmt.Errorf("form key: %w", err)
 		}
-		value, err := url.QueryUnescape(rawValue)
+		text, err := url.QueryUnescape(rawValue)
 		if err != nil {
-			return nil, fmt.Errorf("form value of %s: %w", key, err)
+			return nil, fmt.Errorf("form value of %.64q: %w", key, err)
+		}
+		if key == "" {
+			continue // Rack drops a pair without a name
+		}
+		// A key without "=" has no value: nil, as in Rack.
+		var value any
+		if hasValue {
+			value = text
 		}
 		name, rest, err := splitKey(key)
 		if err != nil {
 			return nil, err
 		}
+		if len(rest) >= maxDepth {
+			return nil, fmt.Errorf("form key %.64q is nested too deep", key)
+		}
 		if err := assign(out, name, rest, value); err != nil {
-			return nil, fmt.Errorf("form key %s: %w", key, err)
+			return nil, fmt.Errorf("form key %.64q: %w", key, err)
 		}
 	}
 	return out, nil
@@ -44,16 +62,16 @@ func splitKey(key string) (string, []string, error) {
 	}
 	name, rest := key[:i], key[i:]
 	if name == "" {
-		return "", nil, fmt.Errorf("form key %q has no name", key)
+		return "", nil, fmt.Errorf("form key %.64q has no name", key)
 	}
 	var parts []string
 	for rest != "" {
 		if rest[0] != '[' {
-			return "", nil, fmt.Errorf("form key %q is malformed", key)
+			return "", nil, fmt.Errorf("form key %.64q is malformed", key)
 		}
 		j := strings.IndexByte(rest, ']')
 		if j < 0 {
-			return "", nil, fmt.Errorf("form key %q is malformed", key)
+			return "", nil, fmt.Errorf("form key %.64q is malformed", key)
 		}
 		parts = append(parts, rest[1:j])
 		rest = rest[j+1:]
@@ -62,7 +80,7 @@ func splitKey(key string) (string, []string, error) {
 }
 
 // assign sets value at name followed by the bracketed parts under m.
-func assign(m map[string]any, name string, parts []string, value string) error {
+func assign(m map[string]any, name string, parts []string, value any) error {
 	if len(parts) == 0 {
 		m[name] = value
 		return nil
@@ -75,6 +93,9 @@ func assign(m map[string]any, name string, parts []string, value string) error {
 		if len(parts) == 1 {
 			m[name] = append(list, value)
 			return nil
+		}
+		if parts[1] == "" { // name[][]: no ActivePlatform parameter is a list of lists
+			return fmt.Errorf("%s is a list of lists", name)
 		}
 		// name[][k]...: add to the last element unless it already has k, as Rack does.
 		var last map[string]any
@@ -99,17 +120,21 @@ func assign(m map[string]any, name string, parts []string, value string) error {
 	return assign(child, parts[0], parts[1:], value)
 }
 
-// has reports whether m already holds a value at the path parts (the first names a key).
+// has reports whether m already holds a value at the path parts (the first names a key), as
+// Rack's params_hash_has_key? does: a path with [] is never held, nor one through a non-hash.
 func has(m map[string]any, parts []string) bool {
-	v, ok := m[parts[0]]
-	if !ok {
+	if slices.Contains(parts, "") {
 		return false
 	}
-	if len(parts) == 1 {
-		return true
-	}
-	if child, isMap := v.(map[string]any); isMap && parts[1] != "" {
-		return has(child, parts[1:])
+	var v any = m
+	for _, p := range parts {
+		h, ok := v.(map[string]any)
+		if !ok {
+			return false
+		}
+		if v, ok = h[p]; !ok {
+			return false
+		}
 	}
 	return true
 }
