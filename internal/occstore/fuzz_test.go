@@ -1,11 +1,6 @@
 package occstore_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"math/big"
 	"net/http"
 	"reflect"
 	"strings"
@@ -77,12 +72,12 @@ func FuzzCreateMember(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		res := s.Call(t, http.MethodPost, "/ccstore/v1/organizationMembers", body, "Authorization", auth)
 		if res.Status >= 500 {
-			t.Fatalf("body %q: status %d: %s\nlogs:\n%s", body, res.Status, res.Body, fuzzLastLines(s.Logs.String(), 5))
+			t.Fatalf("body %q: status %d: %s\nlogs:\n%s", body, res.Status, res.Body, apitest.LastLines(s.Logs.String(), 5))
 		}
 		if res.Status != http.StatusOK {
 			return
 		}
-		sent, err := fuzzDecodeObject(body)
+		sent, err := apitest.DecodeObject(body)
 		if err != nil {
 			t.Fatalf("body %q was accepted (200) but is not one JSON object: %v", body, err)
 		}
@@ -92,7 +87,7 @@ func FuzzCreateMember(f *testing.F) {
 		if got.Status != http.StatusOK {
 			t.Fatalf("body %q: created %s, but GET answers %d %s", body, created.ID, got.Status, got.Body)
 		}
-		read, err := fuzzDecodeObject(got.Body)
+		read, err := apitest.DecodeObject(got.Body)
 		if err != nil {
 			t.Fatalf("GET %s: %v: %s", created.ID, err, got.Body)
 		}
@@ -105,10 +100,10 @@ func FuzzCreateMember(f *testing.F) {
 			case !ok:
 				t.Errorf("body %q: dynamic property %q is missing from the member read back: %s", body, name, got.Body)
 			case reflect.DeepEqual(have, want):
-			case reflect.DeepEqual(fuzzCanonical(have), fuzzCanonical(want)):
+			case reflect.DeepEqual(apitest.Canonical(have), apitest.Canonical(want)):
 				// The same value, spelt otherwise (1.0 → 1): a legitimate normalization.
 			default:
-				t.Errorf("body %q: dynamic property %q sent as %s, read back as %s", body, name, fuzzJSON(want), fuzzJSON(have))
+				t.Errorf("body %q: dynamic property %q sent as %s, read back as %s", body, name, apitest.JSONText(want), apitest.JSONText(have))
 			}
 		}
 	})
@@ -127,88 +122,4 @@ func fuzzLogin(tb testing.TB, s *apitest.Server) string {
 	}
 	res.JSON(tb, &tok)
 	return tok.AccessToken
-}
-
-// fuzzDecodeObject decodes b as exactly one JSON object (with nothing but white space after it),
-// keeping numbers as json.Number.
-func fuzzDecodeObject(b []byte) (map[string]any, error) {
-	if !json.Valid(b) {
-		return nil, errors.New("not one JSON value")
-	}
-	var m map[string]any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
-		return nil, err
-	}
-	if m == nil {
-		return nil, errors.New("null, not an object")
-	}
-	return m, nil
-}
-
-// fuzzNumber is the exact value of a JSON number in a canonical spelling, so that numbers compare
-// by value and never equal a string.
-type fuzzNumber string
-
-// fuzzCanonical replaces every json.Number in v by its fuzzNumber.
-func fuzzCanonical(v any) any {
-	switch v := v.(type) {
-	case json.Number:
-		return fuzzCanonicalNumber(string(v))
-	case map[string]any:
-		out := make(map[string]any, len(v))
-		for k, x := range v {
-			out[k] = fuzzCanonical(x)
-		}
-		return out
-	case []any:
-		out := make([]any, len(v))
-		for i, x := range v {
-			out[i] = fuzzCanonical(x)
-		}
-		return out
-	}
-	return v
-}
-
-// fuzzCanonicalNumber spells the exact decimal value of the JSON number s as [-]digits"e"exponent,
-// with no leading or trailing zero digits ("0" for zero, of either sign): 1.50 and 15e-1 are
-// both "15e-1". The exponent may be arbitrarily large.
-func fuzzCanonicalNumber(s string) fuzzNumber {
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	mantissa, exp, _ := strings.Cut(strings.ToLower(s), "e")
-	e := new(big.Int)
-	if exp != "" {
-		if _, ok := e.SetString(exp, 10); !ok {
-			return fuzzNumber("invalid " + s)
-		}
-	}
-	whole, frac, _ := strings.Cut(mantissa, ".")
-	digits := strings.TrimLeft(whole+frac, "0")
-	e.Sub(e, big.NewInt(int64(len(frac))))
-	if digits == "" {
-		return "0"
-	}
-	trimmed := strings.TrimRight(digits, "0")
-	e.Add(e, big.NewInt(int64(len(digits)-len(trimmed))))
-	sign := ""
-	if neg {
-		sign = "-"
-	}
-	return fuzzNumber(sign + trimmed + "e" + e.String())
-}
-
-func fuzzJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprintf("%#v", v)
-	}
-	return string(b)
-}
-
-func fuzzLastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }

@@ -1,15 +1,11 @@
 package platformos_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"math/big"
 	"mime"
 	"net/http"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/provisiond/provisiond/internal/apitest"
@@ -94,12 +90,12 @@ func FuzzCreateUser(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		res := s.Call(t, http.MethodPost, "/api/users", body, "Authorization", auth)
 		if res.Status >= 500 || res.Status < 400 && res.Status != http.StatusCreated {
-			t.Fatalf("body %q: status %d: %s\nlogs:\n%s", body, res.Status, res.Body, fuzzLastLines(s.Logs.String(), 5))
+			t.Fatalf("body %q: status %d: %s\nlogs:\n%s", body, res.Status, res.Body, apitest.LastLines(s.Logs.String(), 5))
 		}
 		if res.Status != http.StatusCreated {
 			return
 		}
-		sent, err := fuzzDecodeObject(body)
+		sent, err := apitest.DecodeObject(body)
 		if err != nil {
 			t.Fatalf("body %q was created (201) but is not one JSON object: %v", body, err)
 		}
@@ -189,7 +185,7 @@ func FuzzUpdateUser(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		res := s.Call(t, http.MethodPut, path, body, "Authorization", auth)
 		if res.Status != http.StatusNoContent && (res.Status < 400 || res.Status >= 500) {
-			t.Fatalf("body %q: status %d, want 204 or a client error: %s\nlogs:\n%s", body, res.Status, res.Body, fuzzLastLines(s.Logs.String(), 5))
+			t.Fatalf("body %q: status %d, want 204 or a client error: %s\nlogs:\n%s", body, res.Status, res.Body, apitest.LastLines(s.Logs.String(), 5))
 		}
 		if res.Status != http.StatusNoContent {
 			return
@@ -197,7 +193,7 @@ func FuzzUpdateUser(f *testing.F) {
 		if len(res.Body) != 0 {
 			t.Errorf("body %q: 204 with a body %q", body, res.Body)
 		}
-		sent, err := fuzzDecodeObject(body)
+		sent, err := apitest.DecodeObject(body)
 		if err != nil {
 			t.Fatalf("body %q was accepted (204) but is not one JSON object: %v", body, err)
 		}
@@ -231,7 +227,7 @@ func fuzzCreated(t *testing.T, body []byte, res *apitest.Response) int64 {
 	if mt, _, err := mime.ParseMediaType(res.Header.Get("Content-Type")); err != nil || mt != "application/vnd.api+json" {
 		t.Errorf("body %q: 201 with Content-Type %q, want application/vnd.api+json", body, res.Header.Get("Content-Type"))
 	}
-	got, err := fuzzDecodeObject(res.Body)
+	got, err := apitest.DecodeObject(res.Body)
 	if err != nil {
 		t.Fatalf("body %q: 201 answer %q: %v", body, res.Body, err)
 	}
@@ -264,7 +260,7 @@ func fuzzCheckStored(t *testing.T, s *apitest.Server, body []byte, id int64, for
 		if !ok {
 			continue
 		}
-		have, err := fuzzDecodeObject([]byte(stored[i]))
+		have, err := apitest.DecodeObject([]byte(stored[i]))
 		if err != nil {
 			t.Fatalf("body %q: stored %s %q is not a JSON object: %v", body, field, stored[i], err)
 		}
@@ -273,94 +269,10 @@ func fuzzCheckStored(t *testing.T, s *apitest.Server, body []byte, id int64, for
 			switch {
 			case !ok:
 				t.Errorf("body %q: %s entry %q is missing from the stored %s", body, field, name, stored[i])
-			case reflect.DeepEqual(fuzzCanonical(h), fuzzCanonical(w)):
+			case reflect.DeepEqual(apitest.Canonical(h), apitest.Canonical(w)):
 			default:
-				t.Errorf("body %q: %s entry %q sent as %s, stored as %s", body, field, name, fuzzJSON(w), fuzzJSON(h))
+				t.Errorf("body %q: %s entry %q sent as %s, stored as %s", body, field, name, apitest.JSONText(w), apitest.JSONText(h))
 			}
 		}
 	}
-}
-
-// fuzzDecodeObject decodes b as exactly one JSON object (with nothing but white space after it),
-// keeping numbers as json.Number.
-func fuzzDecodeObject(b []byte) (map[string]any, error) {
-	if !json.Valid(b) {
-		return nil, errors.New("not one JSON value")
-	}
-	var m map[string]any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
-		return nil, err
-	}
-	if m == nil {
-		return nil, errors.New("null, not an object")
-	}
-	return m, nil
-}
-
-// fuzzNumber is the exact value of a JSON number in a canonical spelling, so that numbers compare
-// by value and never equal a string.
-type fuzzNumber string
-
-// fuzzCanonical replaces every json.Number in v by its fuzzNumber.
-func fuzzCanonical(v any) any {
-	switch v := v.(type) {
-	case json.Number:
-		return fuzzCanonicalNumber(string(v))
-	case map[string]any:
-		out := make(map[string]any, len(v))
-		for k, x := range v {
-			out[k] = fuzzCanonical(x)
-		}
-		return out
-	case []any:
-		out := make([]any, len(v))
-		for i, x := range v {
-			out[i] = fuzzCanonical(x)
-		}
-		return out
-	}
-	return v
-}
-
-// fuzzCanonicalNumber spells the exact decimal value of the JSON number s as [-]digits"e"exponent,
-// with no leading or trailing zero digits ("0" for zero, of either sign): 1.50 and 15e-1 are
-// both "15e-1". The exponent may be arbitrarily large.
-func fuzzCanonicalNumber(s string) fuzzNumber {
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	mantissa, exp, _ := strings.Cut(strings.ToLower(s), "e")
-	e := new(big.Int)
-	if exp != "" {
-		if _, ok := e.SetString(exp, 10); !ok {
-			return fuzzNumber("invalid " + s)
-		}
-	}
-	whole, frac, _ := strings.Cut(mantissa, ".")
-	digits := strings.TrimLeft(whole+frac, "0")
-	e.Sub(e, big.NewInt(int64(len(frac))))
-	if digits == "" {
-		return "0"
-	}
-	trimmed := strings.TrimRight(digits, "0")
-	e.Add(e, big.NewInt(int64(len(digits)-len(trimmed))))
-	sign := ""
-	if neg {
-		sign = "-"
-	}
-	return fuzzNumber(sign + trimmed + "e" + e.String())
-}
-
-func fuzzJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprintf("%#v", v)
-	}
-	return string(b)
-}
-
-func fuzzLastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }

@@ -70,7 +70,7 @@ func FuzzCreateProfile(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		res := s.Call(t, http.MethodPost, "/api/profiles", body, "X-Auth-Token", token)
 		if res.Status >= 500 {
-			t.Fatalf("body %q: status %d: %s\nlogs:\n%s", body, res.Status, res.Body, lastLines(s.Logs.String(), 5))
+			t.Fatalf("body %q: status %d: %s\nlogs:\n%s", body, res.Status, res.Body, apitest.LastLines(s.Logs.String(), 5))
 		}
 		if res.Status != http.StatusCreated {
 			return
@@ -90,9 +90,4 @@ func FuzzCreateProfile(f *testing.F) {
 			t.Errorf("body %q: created login %q, want %q", body, got.Login, want)
 		}
 	})
-}
-
-func lastLines(s string, n int) string {
-	lines := bytes.Split(bytes.TrimRight([]byte(s), "\n"), []byte("\n"))
-	return string(bytes.Join(lines[max(0, len(lines)-n):], []byte("\n")))
 }
