@@ -2,7 +2,6 @@ package activeplatform
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/store"
 )
 
 // DBStore keeps users and custom attribute definitions in the database.
@@ -28,12 +28,8 @@ func notFound(id string) error {
 // Create inserts u and sets its ID.
 func (s *DBStore) Create(ctx context.Context, u *User) error {
 	row := toRow(u)
-	err := s.db.WithContext(ctx).Create(&row).Error
-	if errors.Is(err, gorm.ErrDuplicatedKey) {
-		return errEmailTaken
-	}
-	if err != nil {
-		return apperr.Internal(fmt.Errorf("insert user: %w", err))
+	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+		return store.Classify(err, "insert user", errEmailTaken, nil)
 	}
 	u.ID = row.ID
 	return nil
@@ -42,12 +38,8 @@ func (s *DBStore) Create(ctx context.Context, u *User) error {
 // Get reads the user with id.
 func (s *DBStore) Get(ctx context.Context, id int64) (User, error) {
 	var row userRow
-	err := s.db.WithContext(ctx).Take(&row, id).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return User{}, notFound(strconv.FormatInt(id, 10))
-	}
-	if err != nil {
-		return User{}, apperr.Internal(fmt.Errorf("read user: %w", err))
+	if err := s.db.WithContext(ctx).Take(&row, id).Error; err != nil {
+		return User{}, store.Classify(err, "read user", nil, notFound(strconv.FormatInt(id, 10)))
 	}
 	return row.user(), nil
 }
@@ -78,7 +70,7 @@ func (s *DBStore) Update(ctx context.Context, u User) error {
 func (s *DBStore) List(ctx context.Context, q ListQuery) ([]User, error) {
 	tx := s.db.WithContext(ctx).Model(&userRow{})
 	if q.Email != "" {
-		tx = tx.Where("email_key LIKE ? ESCAPE '!'", "%"+strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(strings.ToLower(q.Email))+"%")
+		tx = tx.Where("email_key LIKE ? ESCAPE '!'", "%"+store.EscapeLike(strings.ToLower(q.Email))+"%")
 	}
 	if q.Status != "" {
 		tx = tx.Where("status = ?", q.Status)

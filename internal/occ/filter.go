@@ -12,6 +12,8 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/provisiond/provisiond/internal/store"
 )
 
 const (
@@ -616,23 +618,6 @@ func unsupportedOp(op string) *FilterError {
 	return columnError("does not support operator %s", quoteShort(op))
 }
 
-// escapeLike escapes the LIKE metacharacters % and _ and the escape character ! itself with !,
-// for use with ESCAPE '!'.
-func escapeLike(s string) string {
-	if !strings.ContainsAny(s, "%_!") {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == '%' || c == '_' || c == '!' {
-			b.WriteByte('!')
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
 // StringColumn compares the text column (or SQL expression) expr case-insensitively: both sides
 // are lower-cased, the value with strings.ToLower and the column with SQL lower().
 //
@@ -659,9 +644,9 @@ func StringColumn(expr string) Column {
 		case "eq":
 			return "lower(" + expr + ") = ?", []any{s}, nil
 		case "co":
-			return "lower(" + expr + ") LIKE ? ESCAPE '!'", []any{"%" + escapeLike(s) + "%"}, nil
+			return "lower(" + expr + ") LIKE ? ESCAPE '!'", []any{"%" + store.EscapeLike(s) + "%"}, nil
 		}
-		return "lower(" + expr + ") LIKE ? ESCAPE '!'", []any{escapeLike(s) + "%"}, nil
+		return "lower(" + expr + ") LIKE ? ESCAPE '!'", []any{store.EscapeLike(s) + "%"}, nil
 	}
 }
 
@@ -710,13 +695,13 @@ func ListColumn(expr string) Column {
 		var pattern string
 		switch {
 		case op == "eq":
-			pattern = "%," + escapeLike(s) + ",%"
+			pattern = "%," + store.EscapeLike(s) + ",%"
 		case s == "":
 			pattern = "%,%,%"
 		case op == "co":
-			pattern = "%" + escapeLike(s) + "%"
+			pattern = "%" + store.EscapeLike(s) + "%"
 		default:
-			pattern = "%," + escapeLike(s) + "%"
+			pattern = "%," + store.EscapeLike(s) + "%"
 		}
 		return expr + " LIKE ? ESCAPE '!'", []any{pattern}, nil
 	}

@@ -2,7 +2,6 @@ package occadmin
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -10,6 +9,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/store"
 )
 
 // DBStore keeps admin profiles and admin roles in the database.
@@ -27,12 +27,8 @@ func notFound(id int64) error {
 // Create inserts p and sets its ID.
 func (s *DBStore) Create(ctx context.Context, p *AdminProfile) error {
 	row := toRow(p)
-	err := s.db.WithContext(ctx).Create(&row).Error
-	if errors.Is(err, gorm.ErrDuplicatedKey) {
-		return errEmailTaken
-	}
-	if err != nil {
-		return apperr.Internal(fmt.Errorf("insert admin profile: %w", err))
+	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+		return store.Classify(err, "insert admin profile", errEmailTaken, nil)
 	}
 	p.ID = row.ID
 	return nil
@@ -41,12 +37,8 @@ func (s *DBStore) Create(ctx context.Context, p *AdminProfile) error {
 // Get reads the profile with id.
 func (s *DBStore) Get(ctx context.Context, id int64) (AdminProfile, error) {
 	var row profileRow
-	err := s.db.WithContext(ctx).Take(&row, id).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return AdminProfile{}, notFound(id)
-	}
-	if err != nil {
-		return AdminProfile{}, apperr.Internal(fmt.Errorf("read admin profile: %w", err))
+	if err := s.db.WithContext(ctx).Take(&row, id).Error; err != nil {
+		return AdminProfile{}, store.Classify(err, "read admin profile", nil, notFound(id))
 	}
 	return row.profile(), nil
 }
@@ -67,11 +59,8 @@ func (s *DBStore) IDByEmail(ctx context.Context, email string) (int64, error) {
 func (s *DBStore) Update(ctx context.Context, p AdminProfile) error {
 	row := toRow(&p)
 	res := s.db.WithContext(ctx).Model(&profileRow{ID: row.ID}).Select("*").Omit("id", "registration_date").Updates(&row)
-	if errors.Is(res.Error, gorm.ErrDuplicatedKey) {
-		return errEmailTaken
-	}
 	if res.Error != nil {
-		return apperr.Internal(fmt.Errorf("update admin profile: %w", res.Error))
+		return store.Classify(res.Error, "update admin profile", errEmailTaken, nil)
 	}
 	if res.RowsAffected == 0 {
 		return notFound(p.ID)

@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/store"
 )
 
 // DBStore keeps organizations, members and memberships in the database.
@@ -36,11 +37,8 @@ func (s *DBStore) Create(ctx context.Context, m *Member) error {
 		}
 		return tx.Create(&membershipRow{MemberID: row.ID, OrganizationID: row.ParentOrganizationID}).Error
 	})
-	if errors.Is(err, gorm.ErrDuplicatedKey) {
-		return errEmailTaken
-	}
 	if err != nil {
-		return apperr.Internal(fmt.Errorf("insert member: %w", err))
+		return store.Classify(err, "insert member", errEmailTaken, nil)
 	}
 	m.ID = row.ID
 	return nil
@@ -61,11 +59,8 @@ func (s *DBStore) GetByEmail(ctx context.Context, email string) (Member, error) 
 }
 
 func (s *DBStore) fromResult(row memberRow, err error, id string) (Member, error) {
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return Member{}, notFound(id)
-	}
 	if err != nil {
-		return Member{}, apperr.Internal(fmt.Errorf("read member: %w", err))
+		return Member{}, store.Classify(err, "read member", nil, notFound(id))
 	}
 	return row.member()
 }
@@ -77,11 +72,8 @@ func (s *DBStore) Update(ctx context.Context, m Member) error {
 		return err
 	}
 	res := s.db.WithContext(ctx).Model(&memberRow{ID: row.ID}).Select("*").Omit("id", "created_at", "parent_organization_id").Updates(&row)
-	if errors.Is(res.Error, gorm.ErrDuplicatedKey) {
-		return errEmailTaken
-	}
 	if res.Error != nil {
-		return apperr.Internal(fmt.Errorf("update member: %w", res.Error))
+		return store.Classify(res.Error, "update member", errEmailTaken, nil)
 	}
 	if res.RowsAffected == 0 {
 		return notFound(fmt.Sprint(m.ID))
@@ -108,12 +100,8 @@ func (s *DBStore) Organizations(ctx context.Context, member int64) ([]Organizati
 // Organization reads one organization.
 func (s *DBStore) Organization(ctx context.Context, id string) (Organization, error) {
 	var row organizationRow
-	err := s.db.WithContext(ctx).Take(&row, "id = ?", id).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return Organization{}, apperr.NotFound("no organization " + id)
-	}
-	if err != nil {
-		return Organization{}, apperr.Internal(fmt.Errorf("read organization: %w", err))
+	if err := s.db.WithContext(ctx).Take(&row, "id = ?", id).Error; err != nil {
+		return Organization{}, store.Classify(err, "read organization", nil, apperr.NotFound("no organization "+id))
 	}
 	return Organization(row), nil
 }

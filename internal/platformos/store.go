@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/store"
 )
 
 // DBStore keeps users, form configurations and sessions in the database.
@@ -26,12 +27,8 @@ var errUserNotFound = apperr.NotFound("User not found")
 // Create inserts u and sets its ID.
 func (s *DBStore) Create(ctx context.Context, u *User) error {
 	row := toRow(u)
-	err := s.db.WithContext(ctx).Create(&row).Error
-	if errors.Is(err, gorm.ErrDuplicatedKey) {
-		return errEmailTaken
-	}
-	if err != nil {
-		return apperr.Internal(fmt.Errorf("insert user: %w", err))
+	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+		return store.Classify(err, "insert user", errEmailTaken, nil)
 	}
 	u.ID = row.ID
 	return nil
@@ -52,11 +49,8 @@ func (s *DBStore) GetByEmail(ctx context.Context, email string) (User, error) {
 }
 
 func fromResult(row userRow, err error) (User, error) {
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return User{}, errUserNotFound
-	}
 	if err != nil {
-		return User{}, apperr.Internal(fmt.Errorf("read user: %w", err))
+		return User{}, store.Classify(err, "read user", nil, errUserNotFound)
 	}
 	return row.user(), nil
 }
@@ -65,11 +59,8 @@ func fromResult(row userRow, err error) (User, error) {
 func (s *DBStore) Update(ctx context.Context, u User) error {
 	row := toRow(&u)
 	res := s.db.WithContext(ctx).Model(&userRow{ID: row.ID}).Select("*").Omit("id", "created_at").Updates(&row)
-	if errors.Is(res.Error, gorm.ErrDuplicatedKey) {
-		return errEmailTaken
-	}
 	if res.Error != nil {
-		return apperr.Internal(fmt.Errorf("update user: %w", res.Error))
+		return store.Classify(res.Error, "update user", errEmailTaken, nil)
 	}
 	if res.RowsAffected == 0 {
 		return errUserNotFound

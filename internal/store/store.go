@@ -16,6 +16,8 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 	"gorm.io/gorm/logger"
+
+	"github.com/provisiond/provisiond/internal/apperr"
 )
 
 // Options tune the connection pool.
@@ -126,4 +128,38 @@ func ForUpdate(tx *gorm.DB) *gorm.DB {
 		return tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate})
 	}
 	return tx
+}
+
+// Classify turns the error of a database call into an apperr error, once, where it arises: a
+// unique-key violation becomes dup and a missing row missing (a nil one leaves that case to the
+// last rule), an apperr error passes unchanged, and anything else is an internal error saying
+// what was being done. Call it only with a non-nil err.
+func Classify(err error, doing string, dup, missing error) error {
+	var ae *apperr.Error
+	switch {
+	case dup != nil && errors.Is(err, gorm.ErrDuplicatedKey):
+		return dup
+	case missing != nil && errors.Is(err, gorm.ErrRecordNotFound):
+		return missing
+	case errors.As(err, &ae):
+		return err
+	}
+	return apperr.Internal(fmt.Errorf("%s: %w", doing, err))
+}
+
+// EscapeLike escapes the LIKE metacharacters % and _ and the escape character ! itself with !,
+// for use with ESCAPE '!'.
+func EscapeLike(s string) string {
+	if !strings.ContainsAny(s, "%_!") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '%' || c == '_' || c == '!' {
+			b.WriteByte('!')
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }

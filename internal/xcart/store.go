@@ -2,7 +2,6 @@ package xcart
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -28,12 +27,8 @@ func loginKey(login string) string { return strings.ToLower(login) }
 // Create inserts p and sets its ID.
 func (s *DBStore) Create(ctx context.Context, p *Profile) error {
 	row := toRow(p)
-	err := s.db.WithContext(ctx).Create(&row).Error
-	if errors.Is(err, gorm.ErrDuplicatedKey) {
-		return errLoginTaken
-	}
-	if err != nil {
-		return apperr.Internal(fmt.Errorf("insert profile: %w", err))
+	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+		return store.Classify(err, "insert profile", errLoginTaken, nil)
 	}
 	p.ID = int(row.ID)
 	return nil
@@ -54,11 +49,8 @@ func (s *DBStore) GetByLogin(ctx context.Context, login string) (Profile, error)
 }
 
 func fromResult(row profileRow, err error) (Profile, error) {
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return Profile{}, apperr.NotFound("Not Found")
-	}
 	if err != nil {
-		return Profile{}, apperr.Internal(fmt.Errorf("read profile: %w", err))
+		return Profile{}, store.Classify(err, "read profile", nil, apperr.NotFound("Not Found"))
 	}
 	return row.profile(), nil
 }
@@ -68,7 +60,7 @@ func (s *DBStore) List(ctx context.Context, q ListQuery) ([]Profile, error) {
 	var rows []profileRow
 	tx := s.db.WithContext(ctx).Order("id").Offset(q.Offset).Limit(q.Limit)
 	if q.Login != "" {
-		tx = tx.Where("login_key LIKE ? ESCAPE '!'", "%"+escapeLike(loginKey(q.Login))+"%")
+		tx = tx.Where("login_key LIKE ? ESCAPE '!'", "%"+store.EscapeLike(loginKey(q.Login))+"%")
 	}
 	if err := tx.Find(&rows).Error; err != nil {
 		return nil, apperr.Internal(fmt.Errorf("list profiles: %w", err))
@@ -78,10 +70,6 @@ func (s *DBStore) List(ctx context.Context, q ListQuery) ([]Profile, error) {
 		out[i] = r.profile()
 	}
 	return out, nil
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(s)
 }
 
 // Update writes every field of p over the stored profile with p.ID. A change that would demote
@@ -103,14 +91,10 @@ func (s *DBStore) Update(ctx context.Context, p Profile) error {
 		}
 		return nil
 	})
-	var ae *apperr.Error
-	switch {
-	case errors.Is(err, gorm.ErrDuplicatedKey):
-		return errLoginTaken
-	case err != nil && !errors.As(err, &ae):
-		return apperr.Internal(fmt.Errorf("update profile: %w", err))
+	if err != nil {
+		return store.Classify(err, "update profile", errLoginTaken, nil)
 	}
-	return err
+	return nil
 }
 
 // lastAdmin refuses, inside tx, to take the administrator id away when it is the only one.
@@ -130,12 +114,8 @@ func lastAdmin(tx *gorm.DB, id int) error {
 func (s *DBStore) Delete(ctx context.Context, id int) error {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var row profileRow
-		err := store.ForUpdate(tx).Select("id", "access_level").Take(&row, id).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return apperr.NotFound("Not Found")
-		}
-		if err != nil {
-			return err
+		if err := store.ForUpdate(tx).Select("id", "access_level").Take(&row, id).Error; err != nil {
+			return store.Classify(err, "read profile", nil, apperr.NotFound("Not Found"))
 		}
 		if row.AccessLevel == AccessLevelAdmin {
 			if err := lastAdmin(tx, id); err != nil {
@@ -144,11 +124,10 @@ func (s *DBStore) Delete(ctx context.Context, id int) error {
 		}
 		return tx.Delete(&profileRow{}, id).Error
 	})
-	var ae *apperr.Error
-	if err != nil && !errors.As(err, &ae) {
-		return apperr.Internal(fmt.Errorf("delete profile: %w", err))
+	if err != nil {
+		return store.Classify(err, "delete profile", nil, nil)
 	}
-	return err
+	return nil
 }
 
 // RecordLogin sets the profile's last login time, and its first one when it has none.
