@@ -30,6 +30,7 @@ import (
 
 	"github.com/provisiond/provisiond/internal/app"
 	"github.com/provisiond/provisiond/internal/config"
+	"github.com/provisiond/provisiond/internal/httpserver"
 	"github.com/provisiond/provisiond/internal/store"
 	"github.com/provisiond/provisiond/openapi"
 )
@@ -149,6 +150,7 @@ func Start(t testing.TB, dialect string, opts Options) *Server {
 	}
 	cfg.DBMaxConns = 8
 	cfg.PasswordConcurrency = 2
+	cfg.ValidateResponses = true
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
 	}
@@ -177,7 +179,25 @@ func Start(t testing.TB, dialect string, opts Options) *Server {
 	}
 	s.Handler = h
 	s.specs = loadSpecs(t)
+	t.Cleanup(func() { s.checkViolations(t) })
 	return s
+}
+
+// checkViolations fails t for every response the server itself found in breach of its spec
+// (the response-validation mode, on in every test).
+func (s *Server) checkViolations(t testing.TB) {
+	t.Helper()
+	for line := range strings.Lines(s.Logs.String()) {
+		if !strings.Contains(line, httpserver.ResponseViolation) {
+			continue
+		}
+		var rec struct {
+			Msg string `json:"msg"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == httpserver.ResponseViolation {
+			t.Errorf("the server's response validation found: %s", line)
+		}
+	}
 }
 
 var (

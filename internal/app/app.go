@@ -155,6 +155,8 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 		Ready:     func(ctx context.Context) error { return store.Ping(ctx, db) },
 		Registry:  reg,
 		APIs:      []*httpserver.API{xapi, aapi, sapi, papi, apapi},
+
+		ValidateResponses: cfg.ValidateResponses,
 	})
 }
 

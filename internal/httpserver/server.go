@@ -68,6 +68,9 @@ type Options struct {
 	// Registry receives the HTTP metrics; /metrics serves it.
 	Registry *prometheus.Registry
 	APIs     []*API
+	// ValidateResponses checks every response of an API operation against its spec and logs
+	// each violation with the request id (ResponseViolation); the response goes out unchanged.
+	ValidateResponses bool
 }
 
 type server struct {
@@ -106,7 +109,11 @@ func New(opts Options) (*echo.Echo, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.Pre(s.rewritePath)
-	e.Use(s.observe, s.recover, s.limitBody, v.middleware)
+	e.Use(s.observe)
+	if opts.ValidateResponses {
+		e.Use(v.checkResponses(opts.Logger))
+	}
+	e.Use(s.recover, s.limitBody, v.middleware)
 
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
