@@ -1,0 +1,424 @@
+// Package e2e_test drives the provisiond binary end to end through the Go clients that
+// oapi-codegen generated from the specs (gen/<api>): the server runs as its own process on a
+// real TCP port over a fresh database, with its response-validation mode on, and every request
+// goes through a generated client. For every API the suite logs in where the API has a login,
+// creates, reads back and updates, and produces each error status the spec documents (but 500).
+//
+// With PROVISIOND_E2E_PRISM set to Stoplight Prism's command (the .ci/prism package), the same
+// suite runs through one `prism proxy` per API, and any violation Prism reports fails the test
+// that caused it, except the request violations of requests the suite sends invalid on purpose,
+// which Prism must report.
+package e2e_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/oapi-codegen/nullable"
+
+	"github.com/provisiond/provisiond/internal/httpserver"
+	"github.com/provisiond/provisiond/openapi"
+)
+
+// Credentials the fixtures file gives the server. Public test values.
+const (
+	xcartKey          = "e2e-xcart-read-write-key-0001"
+	xcartReadOnlyKey  = "e2e-xcart-read-only-key-0001"
+	occadminKey       = "e2e-occadmin-application-key-0001"
+	occadminReadOnly  = "e2e-occadmin-read-only-key-0001"
+	platformosToken   = "e2e-platformos-api-token-0001"
+	activeplatformKey = "e2e-activeplatform-api-token-0001"
+
+	occstoreOrg           = "or-e2e"
+	occstoreAdminEmail    = "ada@e2e.example"
+	occstoreAdminPassword = "ada-e2e-password"
+	occstoreBuyerEmail    = "bea@e2e.example"
+	occstoreBuyerPassword = "bea-e2e-password"
+)
+
+const fixtures = `
+credentials:
+  - {api: xcart, secret: ` + xcartKey + `}
+  - {api: xcart, secret: ` + xcartReadOnlyKey + `, read_only: true}
+  - {api: occadmin, secret: ` + occadminKey + `}
+  - {api: occadmin, secret: ` + occadminReadOnly + `, read_only: true}
+  - {api: platformos, secret: ` + platformosToken + `}
+  - {api: activeplatform, secret: ` + activeplatformKey + `}
+occstore:
+  organizations:
+    - id: ` + occstoreOrg + `
+      name: E2E
+      admins:
+        - {email: ` + occstoreAdminEmail + `, firstName: Ada, lastName: Admin, password: ` + occstoreAdminPassword + `}
+      members:
+        - {email: ` + occstoreBuyerEmail + `, firstName: Bea, lastName: Buyer, password: ` + occstoreBuyerPassword + `, roles: [buyer]}
+`
+
+// env is the running system under test.
+var env struct {
+	// urls are where each API's client sends its requests: the server, or the API's Prism proxy.
+	urls map[string]string
+	// upstream is the server itself, whatever urls say.
+	upstream string
+	prism    bool
+	logPath  string
+}
+
+func TestMain(m *testing.M) { os.Exit(run(m)) }
+
+func run(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "provisiond-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	stop, err := start(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	code := m.Run()
+	if err := stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		code = 1
+	}
+	if v := responseViolations(env.logPath); len(v) > 0 {
+		fmt.Fprintf(os.Stderr, "e2e: the server's response validation found %d violations:\n%s\n", len(v), strings.Join(v, "\n"))
+		code = 1
+	}
+	return code
+}
+
+// start builds (or takes from PROVISIOND_BIN) the binary, serves it over a fresh SQLite database
+// in dir, and starts the Prism proxies when asked. stop ends them all.
+func start(dir string) (stop func() error, err error) {
+	bin := os.Getenv("PROVISIOND_BIN")
+	if bin == "" {
+		bin = filepath.Join(dir, "provisiond")
+		build := exec.Command("go", "build", "-trimpath", "-o", bin, "github.com/provisiond/provisiond/cmd/provisiond")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("build provisiond: %v\n%s", err, out)
+		}
+	} else if bin, err = filepath.Abs(bin); err != nil {
+		return nil, err
+	}
+	fixturesPath := filepath.Join(dir, "fixtures.yaml")
+	if err := os.WriteFile(fixturesPath, []byte(fixtures), 0o600); err != nil {
+		return nil, err
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	env.logPath = filepath.Join(dir, "server.log")
+	server, err := launch(env.logPath, bin, []string{"serve"}, []string{
+		"PROVISIOND_DATABASE_URL=" + filepath.Join(dir, "provisiond.db"),
+		"PROVISIOND_ADDR=" + addr,
+		"PROVISIOND_FIXTURES=" + fixturesPath,
+		"PROVISIOND_VALIDATE_RESPONSES=true",
+		"PROVISIOND_LOG_FORMAT=json",
+		"PROVISIOND_PASSWORD_CONCURRENCY=2",
+	})
+	if err != nil {
+		return nil, err
+	}
+	stops := []func() error{server.stop}
+	stop = func() error {
+		var errs []error
+		for _, s := range slices.Backward(stops) {
+			errs = append(errs, s())
+		}
+		return errors.Join(errs...)
+	}
+	upstream := "http://" + addr
+	if err := waitReady(upstream+"/readyz", server); err != nil {
+		return nil, errors.Join(err, stop(), fmt.Errorf("server log:\n%s", tail(env.logPath)))
+	}
+
+	env.upstream = upstream
+	env.urls = map[string]string{}
+	prism := os.Getenv("PROVISIOND_E2E_PRISM")
+	if prism == "" {
+		for _, api := range openapi.Names() {
+			env.urls[api] = upstream
+		}
+		return stop, nil
+	}
+	// One proxy per API, started together: each takes seconds to start.
+	env.prism = true
+	type started struct {
+		api, url string
+		stop     func() error
+		err      error
+	}
+	results := make(chan started)
+	for _, api := range openapi.Names() {
+		go func() {
+			stopPrism, url, err := startPrism(prism, api, upstream, dir)
+			results <- started{api, url, stopPrism, err}
+		}()
+	}
+	var errs []error
+	for range openapi.Names() {
+		r := <-results
+		if r.err != nil {
+			errs = append(errs, r.err)
+			continue
+		}
+		stops = append(stops, r.stop)
+		env.urls[r.api] = r.url
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(append(errs, stop())...)
+	}
+	return stop, nil
+}
+
+// process is a child process whose output goes to a log file.
+type process struct {
+	cmd  *exec.Cmd
+	log  string
+	done chan struct{}
+	err  error
+}
+
+func launch(logPath, bin string, args, extraEnv []string) (*process, error) {
+	f, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), extraEnv...)
+	cmd.Stdout, cmd.Stderr = f, f
+	// Its own process group, so that stopping it also stops what it started (node under npx).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("start %s: %w", bin, err)
+	}
+	p := &process{cmd: cmd, log: logPath, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		f.Close()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// stop asks the process to end (SIGTERM) and waits for it; after 20 s it is killed.
+func (p *process) stop() error {
+	select {
+	case <-p.done:
+		return fmt.Errorf("%s ended early: %v\n%s", p.cmd.Path, p.err, tail(p.log))
+	default:
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(20 * time.Second):
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+		return fmt.Errorf("%s did not stop within 20s of SIGTERM", p.cmd.Path)
+	}
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// waitReady polls url until it answers 200, the process ends, or a minute passes.
+func waitReady(url string, p *process) error {
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		select {
+		case <-p.done:
+			return fmt.Errorf("%s ended before it was ready: %v", p.cmd.Path, p.err)
+		default:
+		}
+		if res, err := http.Get(url); err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("%s: not ready after a minute", url)
+}
+
+func tail(path string) string {
+	b, _ := os.ReadFile(path)
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
+}
+
+// responseViolations are the log records of the server's response-validation mode.
+func responseViolations(logPath string) []string {
+	f, err := os.Open(logPath)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var rec struct {
+			Msg string `json:"msg"`
+		}
+		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == httpserver.ResponseViolation {
+			out = append(out, sc.Text())
+		}
+	}
+	return out
+}
+
+// requestKind is what the suite expects Prism to say of a request.
+type requestKind int
+
+const (
+	validRequest   requestKind = iota // no request violation
+	invalidRequest                    // at least one request violation
+	anyRequest                        // either: a body over the size limit, whose content is beside the point
+	unparsable                        // a body that does not parse, which Prism cannot forward
+)
+
+type requestKindKey struct{}
+
+// invalid marks a request the suite sends invalid on purpose (for its operation's schema or
+// security): through Prism, it must be reported as a request violation.
+func invalid(ctx context.Context) context.Context {
+	return context.WithValue(ctx, requestKindKey{}, invalidRequest)
+}
+
+// malformed marks a request whose body does not parse as its media type. Prism answers such a
+// request itself (400 invalid_json) instead of forwarding it, so it goes to the server directly.
+func malformed(ctx context.Context) context.Context {
+	return context.WithValue(ctx, requestKindKey{}, unparsable)
+}
+
+// oversized marks a request whose body is over the server's size limit: the test is about the
+// server's 413, so Prism may judge its content either way.
+func oversized(ctx context.Context) context.Context {
+	return context.WithValue(ctx, requestKindKey{}, anyRequest)
+}
+
+// doer is the HTTP client of one API's generated client in one test: it records the statuses the
+// API answered and checks what Prism reports about each exchange.
+type doer struct {
+	t    *testing.T
+	api  string
+	http *http.Client
+
+	mu   sync.Mutex
+	seen map[int]bool
+}
+
+func newDoer(t *testing.T, api string) *doer {
+	return &doer{t: t, api: api, http: &http.Client{Timeout: time.Minute}, seen: map[int]bool{}}
+}
+
+// url is where this API's requests go.
+func (d *doer) url() string { return env.urls[d.api] }
+
+func (d *doer) Do(req *http.Request) (*http.Response, error) {
+	kind, _ := req.Context().Value(requestKindKey{}).(requestKind)
+	if env.prism && kind == unparsable {
+		u, err := url.Parse(env.upstream)
+		if err != nil {
+			return nil, err
+		}
+		req.URL.Scheme, req.URL.Host, req.Host = u.Scheme, u.Host, ""
+	}
+	res, err := d.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if res.Header.Get("X-Request-Id") == "" {
+		d.t.Errorf("%s %s → %d: no X-Request-Id, so provisiond did not answer it", req.Method, req.URL.Path, res.StatusCode)
+	}
+	d.mu.Lock()
+	d.seen[res.StatusCode] = true
+	d.mu.Unlock()
+	if env.prism && kind != unparsable {
+		d.checkPrism(req, res, kind)
+	}
+	return res, nil
+}
+
+// coverage fails the test for every error status the API's spec documents that no request of
+// the test produced. 500 is left out: a correct server cannot be made to answer it on purpose.
+func (d *doer) coverage() {
+	d.t.Helper()
+	_, doc, err := openapi.Load(d.api)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	documented := map[int]bool{}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			for status := range op.Responses.Map() {
+				if code, err := strconv.Atoi(status); err == nil && code >= 400 && code != 500 {
+					documented[code] = true
+				}
+			}
+		}
+	}
+	var missing []int
+	for code := range documented {
+		if !d.seen[code] {
+			missing = append(missing, code)
+		}
+	}
+	slices.Sort(missing)
+	if len(missing) > 0 {
+		d.t.Errorf("%s: no request produced the documented statuses %v", d.api, missing)
+	}
+}
+
+// tooLarge is a JSON body over the server's default 1 MiB limit.
+func tooLarge() io.Reader {
+	return bytes.NewReader([]byte(`{"padding":"` + strings.Repeat("x", 1<<20+1) + `"}`))
+}
+
+// want fails the test unless got is the status wanted, showing the body.
+func want(t *testing.T, what string, got int, body []byte, status int) {
+	t.Helper()
+	if got != status {
+		t.Fatalf("%s: status %d, want %d\nbody: %s", what, got, status, body)
+	}
+}
+
+// get is n's value, or T's zero value when n is null or absent (MustGet would panic).
+func get[T any](n nullable.Nullable[T]) T {
+	v, _ := n.Get()
+	return v
+}

@@ -1,0 +1,176 @@
+package e2e_test
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/oapi-codegen/nullable"
+
+	"github.com/provisiond/provisiond/gen/xcart"
+)
+
+func TestXCart(t *testing.T) {
+	ctx := t.Context()
+	d := newDoer(t, "xcart")
+	withKey := func(key string) xcart.RequestEditorFn {
+		return func(_ context.Context, req *http.Request) error {
+			req.Header.Set("X-Auth-Token", key)
+			return nil
+		}
+	}
+	c, err := xcart.NewClientWithResponses(d.url(), xcart.WithHTTPClient(d), xcart.WithRequestEditorFn(withKey(xcartKey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Create an administrator with a password, so that it can log in.
+	password := "e2e-passw0rd"
+	admin := xcart.ProfileCreateAccessLevelN100
+	created, err := c.CreateProfileWithResponse(ctx, xcart.ProfileCreate{
+		Login:        "e2e.admin@example.com",
+		Password:     nullable.NewNullableWithValue(password),
+		AccessLevel:  &admin,
+		MembershipId: nullable.NewNullableWithValue(1),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, "create", created.StatusCode(), created.Body, http.StatusCreated)
+	p := created.JSON201
+	if p == nil || p.Login != "e2e.admin@example.com" || p.AccessLevel != 100 || get(p.MembershipId) != 1 || p.Status != "E" {
+		t.Fatalf("created profile = %s, want the login, access level 100, membership 1, status E", created.Body)
+	}
+	if loc := created.HTTPResponse.Header.Get("Location"); !strings.HasSuffix(loc, "/api/profiles/"+strconv.Itoa(p.Id)) {
+		t.Errorf("Location = %q, want the new profile's path", loc)
+	}
+
+	// Log in with it, and read it back with the JWT.
+	login, err := c.LoginWithResponse(ctx, xcart.LoginRequest{Username: "e2e.admin@example.com", Password: &password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, "login", login.StatusCode(), login.Body, http.StatusOK)
+	bearer := func(_ context.Context, req *http.Request) error {
+		req.Header.Del("X-Auth-Token")
+		req.Header.Set("Authorization", "Bearer "+login.JSON200.Token)
+		return nil
+	}
+	got, err := c.GetProfileWithResponse(ctx, p.Id, bearer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, "get with the JWT", got.StatusCode(), got.Body, http.StatusOK)
+	if got.JSON200.Login != p.Login || got.JSON200.Id != p.Id || !got.JSON200.CreateDate.Equal(p.CreateDate) {
+		t.Errorf("read back %s, want the created profile %s", got.Body, created.Body)
+	}
+
+	// Update it, and find the change in a read and in a search.
+	status := xcart.ProfileUpdateStatus("D")
+	language := "de"
+	updated, err := c.UpdateProfileWithResponse(ctx, p.Id, xcart.ProfileUpdate{Status: &status, Language: &language})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, "update", updated.StatusCode(), updated.Body, http.StatusOK)
+	if updated.JSON200.Status != "D" || updated.JSON200.Language != "de" || updated.JSON200.Login != p.Login {
+		t.Errorf("updated profile = %s, want status D, language de, the same login", updated.Body)
+	}
+	search := "E2E.ADMIN"
+	list, err := c.ListProfilesWithResponse(ctx, &xcart.ListProfilesParams{Login: &search})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, "list", list.StatusCode(), list.Body, http.StatusOK)
+	if l := *list.JSON200; len(l) != 1 || l[0].Id != p.Id || l[0].Status != "D" {
+		t.Errorf("search %q = %s, want the updated profile alone", search, list.Body)
+	}
+
+	// Errors, one of each documented kind.
+	bad, err := c.CreateProfileWithBodyWithResponse(malformed(ctx), "application/json", strings.NewReader(`{"login":`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, "malformed JSON", bad.StatusCode(), bad.Body, http.StatusBadRequest)
+	if bad.ApplicationproblemJSON400 == nil || get(bad.ApplicationproblemJSON400.Detail) != "Syntax error" {
+		t.Errorf("malformed JSON answered %s, want detail \"Syntax error\"", bad.Body)
+	}
+
+	unauthenticated, err := c.GetProfileWithResponse(invalid(ctx), p.Id, func(_ context.Context, req *http.Request) error {
+		req.Header.Del("X-Auth-Token")
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, "no credential", unauthenticated.StatusCode(), unauthenticated.Body, http.StatusUnauthorized)
+	if unauthenticated.ApplicationproblemJSON401 == nil {
+		t.Errorf("no credential answered %s, want a problem", unauthenticated.Body)
+	}
+
+	readOnly, err := c.CreateProfileWithResponse(ctx, xcart.ProfileCreate{Login: "e2e.nobody@example.com"}, withKey(xcartReadOnlyKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, "create with a read-only key", readOnly.StatusCode(), readOnly.Body, http.StatusForbidden)
+
+	missing, err := c.GetProfileWithResponse(ctx, p.Id+1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, "get a missing profile", missing.StatusCode(), missing.Body, http.StatusNotFound)
+	if missing.ApplicationproblemJSON404 == nil || get(missing.ApplicationproblemJSON404.Detail) != "Not Found" {
+		t.Errorf("missing profile answered %s, want detail \"Not Found\"", missing.Body)
+	}
+
+	large, err := c.CreateProfileWithBodyWithResponse(oversized(ctx), "application/json", tooLarge())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, "body over the limit", large.StatusCode(), large.Body, http.StatusRequestEntityTooLarge)
+
+	media, err := c.CreateProfileWithBodyWithResponse(invalid(ctx), "text/plain", strings.NewReader("login=x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, "text/plain body", media.StatusCode(), media.Body, http.StatusUnsupportedMediaType)
+
+	// The generated client refuses to send an invalid email itself, so a short password it is.
+	unprocessable, err := c.CreateProfileWithResponse(invalid(ctx), xcart.ProfileCreate{Login: "e2e.short@example.com", Password: nullable.NewNullableWithValue("short")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, "short password", unprocessable.StatusCode(), unprocessable.Body, http.StatusUnprocessableEntity)
+	if v := unprocessable.ApplicationproblemJSON422; v == nil || len(v.Violations) != 1 || v.Violations[0].PropertyPath != "password" {
+		t.Errorf("short password answered %s, want one violation on password", unprocessable.Body)
+	}
+
+	// The last administrator cannot be deleted; a customer can, and is gone.
+	last, err := c.DeleteProfileWithResponse(ctx, p.Id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, "delete the last administrator", last.StatusCode(), last.Body, http.StatusBadRequest)
+	if last.ApplicationproblemJSON400 == nil || get(last.ApplicationproblemJSON400.Detail) != "Cannot remove the last admin profile" {
+		t.Errorf("deleting the last administrator answered %s", last.Body)
+	}
+	customer, err := c.CreateProfileWithResponse(ctx, xcart.ProfileCreate{Login: "e2e.customer@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, "create a customer", customer.StatusCode(), customer.Body, http.StatusCreated)
+	deleted, err := c.DeleteProfileWithResponse(ctx, customer.JSON201.Id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, "delete", deleted.StatusCode(), deleted.Body, http.StatusNoContent)
+	gone, err := c.GetProfileWithResponse(ctx, customer.JSON201.Id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, "get after delete", gone.StatusCode(), gone.Body, http.StatusNotFound)
+
+	d.coverage()
+}
