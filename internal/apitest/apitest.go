@@ -315,7 +315,7 @@ func operational(path string) bool {
 	case "/healthz", "/readyz", "/metrics":
 		return true
 	}
-	return strings.HasPrefix(path, "/openapi/")
+	return strings.HasPrefix(path, "/openapi/") || path == "/docs" || strings.HasPrefix(path, "/docs/")
 }
 
 // ValidateSchema checks that body conforms to the named component schema of api's spec; it is

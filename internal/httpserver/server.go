@@ -1,7 +1,7 @@
 // Package httpserver is the HTTP side that all APIs share: Echo with its middleware chain
 // (request id, access log and metrics, panic recovery, body limit), the OpenAPI request
 // validator, the dispatch of errors to each API's renderer, and the operational endpoints
-// (/healthz, /readyz, /metrics, /openapi/<api>.yaml|json).
+// (/healthz, /readyz, /metrics, /openapi/<api>.yaml|json, /docs).
 package httpserver
 
 import (
@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/docs"
 )
 
 // Reply is an error response in a vendor's dialect.
@@ -121,6 +122,17 @@ func New(opts Options) (*echo.Echo, error) {
 	e.GET("/readyz", s.ready)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(opts.Registry, promhttp.HandlerOpts{})))
 	e.GET("/openapi/:file", s.spec)
+	docAPIs := make([]docs.API, 0, len(opts.APIs))
+	for _, api := range opts.APIs {
+		docAPIs = append(docAPIs, docs.API{Name: api.Name, Spec: api.Spec})
+	}
+	reference, err := docs.New(docAPIs)
+	if err != nil {
+		return nil, err
+	}
+	e.GET("/docs", echo.WrapHandler(reference))
+	e.GET("/docs/", echo.WrapHandler(reference))
+	e.GET("/docs/*", echo.WrapHandler(reference))
 	for _, api := range opts.APIs {
 		api.Register(e)
 	}
