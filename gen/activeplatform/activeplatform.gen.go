@@ -4659,9 +4659,9 @@ var swaggerSpec = []string{
 	"GtwXvx50ENfaLvyquL7lZcOdM3TTcF9Kr/kIc9h0jQlOLDiPSomZjVHoqstXlr/sG8rGpa4pLyTpMlTZ",
 	"uPSwl5jZXe/BN/SjDNxk+tGlsJVLanMlPgx/aHWsCX2nqbDx3QCuaDe6D14/1spbQOsdbeg7getdze4P",
 	"QeMH27o/pzuXiwhPt6sZ3QqqVaj1JwLWm5OlJ4C9E8A+NFZ/AtknkP1+IHtT8NrosCTTr3srzy+oBkWl",
-	"ZA8La93RdYOWH0a/baLmWelQGBpp/NHr1x9hZzR42XvZGy21fMFZUacwMMZEzchq15q81ExSpx414NHP",
-	"scvOO4jEZEJVrGYb1qDbvY6VsQvKe7VwaQHpZVzVhco/2EhUyBP3mJhjq+Wy/1LGEupkyvdQUjljdesd",
-	"ZxMXlYA3/XOFKQl479apG0f9iSwuFv8fAAD//w==",
+	"ZA8La93RdYOWH0a/baLmWelQGBpp/NHr1x9hZ/Cy97K31PAFZ0WVwsAYEzUjm11r8VIzSX161H5HP8Yu",
+	"++4gEpMJ1bCaTViDbvc6VsYuKOvVwiUFpJVxVRUq/14jUSFP3GPija0Wy/5LGUuYkynfQUnFjNWNd5xF",
+	"XFTi3fS/FaYk4H1bp24b9eexuFj8fwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

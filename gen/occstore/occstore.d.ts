@@ -493,7 +493,7 @@ export interface operations {
                  * @example {
                  *       "grant_type": "password",
                  *       "username": "ada@acme.example",
-                 *       "password": "correct horse battery"
+                 *       "password": "ada-password"
                  *     }
                  */
                 "application/x-www-form-urlencoded": components["schemas"]["LoginRequest"];

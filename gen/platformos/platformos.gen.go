@@ -2704,9 +2704,9 @@ var swaggerSpec = []string{
 	"62MllxiUnqimIFHfu0OC32ndNZoCKmdWYLDMRRJqugHj/Jv6I9FuM6kP6T7w0uEAHs1lm++ABnCuQKZ+",
 	"jeaT2lJ7BIbwrUYoOKvwnefB6ej0sElyKaNvU9xwuNE20jya5n4jNnd6rg32fjF/b4/vd0TY093fj9AJ",
 	"eCX8Z2t/P6A7fRLQ+W+S/4mMT0ZGfyv3IGOn88JXNfRcfvtIl8JXlPvu8Hm34uiHnYF0vuyp+MuQy/fv",
-	"/vT66vW7t69uzl+9eg8H0/EfR38cTTc+UmbY45IczDDXSwa/jaqlXiouxHMRgpu2dXEdUjmfczuXWLUA",
-	"gyIHqawTKuF6W1tsHA+HnzNt3Zo/ODWy6dFmDWtnhaJxlOtE5PSYtY22KcEv2jpfYdG+SxJ63Zu2GNBN",
-	"/NiYu+8TioZQ+HohRxyCwZ09kkGLcf701vG23Dd6sWi7x90uSju3yWHWH9f/FwAA//8=",
+	"/vT66vW7t69uzl+9eg8H4z+O/jja+ESZQY8LcjDDXC8Z+jZqlnqpuAzPJQhu2daldUjlfM7NXOLUAgyK",
+	"HKSyTqiEq21tqXE8HH7OtHVr/tzUyKZDmzWcnRWKxlGuE5HTY1Y22iYEv2jrfH1F+x5J6HRvWmJA9/Bj",
+	"Y+y+DygaOuGrhRxvCAR3dkgGLcL5s1vH23Lf6MWi7R13eyjt3CaDWX9c/18AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

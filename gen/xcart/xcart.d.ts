@@ -247,7 +247,11 @@ export interface components {
             stripe_customer_id: string | null;
             readonly id: number;
             login: string;
-            access_level: number;
+            /**
+             * @description 0 for a customer, 100 for an administrator.
+             * @enum {integer}
+             */
+            access_level: 0 | 100;
             /**
              * Format: date-time
              * @description When the profile was created, ISO 8601 with offset.

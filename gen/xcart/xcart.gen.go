@@ -24,6 +24,24 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for ProfileAccessLevel.
+const (
+	ProfileAccessLevelN0   ProfileAccessLevel = 0
+	ProfileAccessLevelN100 ProfileAccessLevel = 100
+)
+
+// Valid indicates whether the value is a known member of the ProfileAccessLevel enum.
+func (e ProfileAccessLevel) Valid() bool {
+	switch e {
+	case ProfileAccessLevelN0:
+		return true
+	case ProfileAccessLevelN100:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ProfileStatus.
 const (
 	ProfileStatusD ProfileStatus = "D"
@@ -183,7 +201,8 @@ type Problem struct {
 
 // Profile Profile resource
 type Profile struct {
-	AccessLevel     int                       `json:"access_level"`
+	// AccessLevel 0 for a customer, 100 for an administrator.
+	AccessLevel     ProfileAccessLevel        `json:"access_level"`
 	ConciergeUserId nullable.Nullable[string] `json:"concierge_user_id"`
 
 	// CreateDate When the profile was created, ISO 8601 with offset.
@@ -215,6 +234,9 @@ type Profile struct {
 	StoredSelectors  []string                  `json:"stored_selectors"`
 	StripeCustomerId nullable.Nullable[string] `json:"stripe_customer_id"`
 }
+
+// ProfileAccessLevel 0 for a customer, 100 for an administrator.
+type ProfileAccessLevel int
 
 // ProfileStatus Example: E
 type ProfileStatus string
@@ -3297,95 +3319,95 @@ func (sh *strictHandler) UpdateProfile(ctx echo.Context, profileId int) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fz9cts4kn8VFPeqYtfSsuTYM7PKP+fEzqy8TuyLPZvZi1wWRLYkxCTABSDLmpSr7iHuCe9JrroBfory",
-	"R5zMZnfzjy2RBAg0Gv3rjx/0KYhUmikJ0pqg/ynQYDIlDdCXlzx+B3+fg7H4LVLSgqSPPMsSEXErlNzO",
-	"tBonkP7xo1ES78ENT7ME8GMMlosk6AdnS2n5DQOtlQ7CwAqLDwT70l1iKormWkOM95YZ3ppZm5n+9rZV",
-	"KjEdAXbSUXq6PbNpsq0n0c4PvR/+YCDCEWz1usFtGJhoBinH1/6HhknQD/6wXU5t290126dutMHt7W0Y",
-	"xGAiLTLsJOgH5zNg2k2XCcNSnkyUTiHuYO+vlR6LOAb5REnsRxEYww5ACuz5W5ZFpCEGaQVPWMqXTCrL",
-	"YsXsTBi2wZkGHm8pmSzZFSyZkoyzhRYWNklcA2lBS54c0oo/TWR5X+wM9DVodvhNa1ExWhpTh6Ek3VRQ",
-	"qaYgQYvoBbMoYD43gFeFpO+G5vfMsERN2VzGoOlyoZOxF+01T0Q8kNn8M7Yl7WtD25E+zdOU62XQD97k",
-	"6s6Ozk7eBmFwzZP5772Lb/OW1ZHtMxoKUxMSx0IrOWX0WNsgUd54M398GHDacpcJXEMyDBi3Vovx3AJL",
-	"58ayMT4ipB0GIRsGxmohp8OATcU1yM5Xm+Vcir/PG/M8mLvVA1x/IVtn91pAErNhQE8Mg2IKvr+vM9wv",
-	"sy1Ia5lAte3TyoxVvETtR8PibqLmsQ2/W4Y1fRsGmyHjXhNm3FRUgVrh3IZyw5a7TfIU3GPlinMZ0xW4",
-	"ySCyENMFWmrqwGyGTLlNRwLG0fEELd2SWX4FcijHS8alsjPQLNNqIhIIGUqCa4hZxA1sCWlAGmHFNSTL",
-	"Yjaju1dutNkZStzdb5V9reYyfqLNfKssc/18q3byrcoF6JcT7aCzcKd8mSgenyt1zPUUnigK78GwQ2mF",
-	"XbJzpZjr9lvG3nxvJDhS1EhehQiGJi2zhm302Bvxko2XLIYJnyc2ZKPTdyd/HZwNTt4eXL48Ofjb5fHg",
-	"zeB85GD5F8nndqa0+A2eqmGv50nCsDd0EVw7HDCClcC9YBVzhtctrQaj5jqCzreskKXHQ3ZASUDJ27qR",
-	"2pjLK6kWEv2ekI15jI/CTUazPnp/HuIfRB9eKHjeSSwMHydALaZKQr4omVYoKbzntPSJa0M2ps/OUfDO",
-	"YgrDrFLMzJS2HTaw+GmexGzGr4HtsWjGNY8saINDS5WGzlCmkI5Bm5nILkXcZ2+Kr2wh7IwNDtjuDsll",
-	"8tUMTRhcC5XQxE3Q//ApSFFMaBKCJ00uCINMqwy0XZ5yO8tFFtyG1VfcP+NGJzWJBbcXD1bLV0oaq7mQ",
-	"9q/5fI+FsW1qWtMWBqQufVJVPzkWFZ2xUnoh40nCEmEQ9YRko/LWaCgRBj8qIf09p0gjxg0bBsN5t/s8",
-	"qs6UrkCfuTteXu7iMGCJkGA8mv0izTzLlLYQv4FY8HPv3D1Btykycc23yM8bBhZu7HaWcMJVv1eL93bY",
-	"Wf6RvRm8OXRAz7gm17DycnzpMOj8U8ACznDUHPyoE5SuGvn5LWrlZFnt90SC1xP0YIoWlT0iXNRQbIxP",
-	"bcFi0fCZYf7JTikv51ejHOpbpq2rwl0L3bbjWvMlEzKGG6BYaax5dAUIfyOtErgUsfnQu0CIW3nfbRjk",
-	"iBT0P9RfHhYzuijaqfFHiCyOc92WRJVNkpMJmaMHLWX4qSHIqk37FAgLqfkMAxEUwVJAElqZbOU1qxO8",
-	"aKrXPvO7j8UqmqcgLVkLIacMrkEvW81KHmT5EJXg7BgtaSVt1HiNZDxOhRTYl1UY7Zaoa1aVLuPGLJSO",
-	"21XFA+wzw/LnsAeMY7kN+mXjpl6EAeUqTmSyDPpWzwFDMoNxewr3vYmQ4n5VK7oLy2G06RmJ61xdQcvW",
-	"3CdXYuJDktHR+/MRMxDNNTqypBqwKjHb3hdO4uj9+f0Dd+3bhpprdNuivnv9iv34U/fHFS0KEUX2Twfs",
-	"NOEWV4ZpkDGCMdnWliWPVLxmEf58fn7KjOV2bqjbMlCbCA0LRDgNaOsNE5ZtUHaKMlMTLtDtomerZkJI",
-	"C1PQARlbBzDN975H322B24GiTWws50mC6OtUp8XGCWksl9E6VeJ2trJxHtDrnfa3LobSBj9ECuUrPPKt",
-	"6iH5VsznKtqbemhvtvzl3cD5v2U8fiVkjALwqvIAlXTJHje6YqnWqChu09WB+BtFHLKiddUsEaGdkCKd",
-	"p0G/26YtkZKRAD2FS9zn6O1hE35zDHKKuNbb+ekBKxpp4BYuY26hTfHAxXx5FLHgZCsRp0M2ODthP/3Q",
-	"7TmIVJOJAVuzfdjplhVkgDTwuLR1LQOZCG3sJSnGmtGgjtFTZJLoyZDhBNlcWpHgQOXa9zcFcf94lI7g",
-	"MppxOYXLKgT4J8dKJcAJAqf8MkoESOsXYXUzxs3lXPP6yvImXE7nfq9VVnWnZagJf4Dk0Lm6S3ROtF9O",
-	"fi6aaVHJVMjie5uJ4SK5jGYizS5RGhqMrfsoq6KquyC1LtB/eEJzA9M0L0s9podaENZY+jVbstJdBjIW",
-	"cnr5xG40TECDbirQ3l6L1HMn9pETNSoSPPG695kWqNZHptW1iFcG/cCeCJad+lMqKugHh0EYgESZfaDP",
-	"B2izi6COLlXfc696undcRipNffTY8ojSEF8aSCCySrfKtAlaFZFaLTK4jObGqvRz7XoDvAS6n3lGv4Yy",
-	"dQBoscKr1qWQ84owSpWrmK+GeWxujnXavs4AV1R1neqsqmUbWLZKumXxWszJGiPVbjnucBFekejbzbWE",
-	"BXu0w1CofbcZWnXJhecsn2zIel1/rRENdcoN0w173e7F1/M91kJsMY8JT0zZ8jGQ+xj4zJHqrpALcG0Z",
-	"j2MNxoRsMRPRzNVmjGLC+pjsha+lMJ4qOc2bmzvrMx2273r1KaFoBtEVxM6rshRyvDneYzFMhBR5xMt9",
-	"Jrg2rBp4052GdWvA796/C/yuLqwg759LBjc+w1A2QjE+ErDXZgjOyJxgoIj7TE+V3BExm3Ezo7qfhGvQ",
-	"TIOdawlxh+2XnrawMzW3jBdpBRZxKZWlyryQ65IMdyz3vVuyLSWx1hf52jL9XO+lUfONDQ6qGBE+aV4w",
-	"Z+Wd/asaP8MwVMXB/ss5QXW5HLINkFQI2mRKswO2kReGNjvfPaYPHhPuwO5fsruCVEic3lXqb4o5oHvB",
-	"7EwZYAlMLMMdfgWQoZ0XOldLKil1HoD2/7wI/6+N6N9x+Evg8AuXodCQqmuftvs6IL1P3nZ+v+W192X2",
-	"v1HQbcxE2O8o/I9A4e+4ezfuNiAWe/YFpjOqL9Fojt6f478xcA36db4H8epqFZHKR2yiVcpGpydn52yb",
-	"Z2KLVnWboqtRyAxIi275aN+zkaiY2Gcv6QWeV0AdOVbBCJfH1bsQt+ipei0eRbKuiCap/HQFGOwRbXmb",
-	"Nj3xllO+ZBFPEl/jRMSnsbxgTYYzPklf8DLb+PnwfDN0xAkul8wxAlOwM+WDR2EdHWoyN3k8udt93mEj",
-	"Um0jlIyrlU+f2WdbWzwT7Cbi2rIPW1vFGC5GLOVXgLsTOkOJ2xMnNwPusi6uchn8uoUi3XKiKLUmE3+B",
-	"pSMVCDlROQWDR6Savm05sCAM5jqp0Bymws7m406k0u3yqcrHoJWtkOM1y3A2vuL169Yr/LbX2XN2h707",
-	"PDunFdoYz0Vi2XiZP6NkvXC40/mRZG4cDS7GR8sxdNgptzMTNkhpoQvWXblaz3E4OQvUzB1BDb87kqkc",
-	"q1iAYROVJGrhx/HMsGw+TkTEnEGWEZDZHAYuh1Q6msOA+kL/xYhxgta20CgTDqVR6COSo0VkeQuS8SkX",
-	"0thyzsnSO6uGOhpzA+yXd8edoRxKor67TMXagqthG6N1pJrRJhN1oT4zzMx4Bv2h5OWRB+ISCYPqExek",
-	"E852u92QcRbXicrFvXtJrn7D3M0nULJ2DMNTljiKJgIcPme7Ozs1ApOjiJCEDiAidTAVzSDurmGLGWgo",
-	"1zSXV0FdNCIhu6ShWBxHzB/Kim7nelwsLMrK0TTwOs0rAi3dJk1EBNJAZZftZzyaAdvpdFd22WKx6HC6",
-	"TWQi39ZsHw9eHb49O9zCNmWRNvAa09hF//c//1tsvCAMrkEbtyP3OnuuvcpA8kwE/eB5p9t5TgQFOyND",
-	"37TVxMBQbTyOw5tcScsiPK5tkTCpBWAuOjp6f46hmAEZP876DyV6aMyDN9sYOXgdsWFwOAw26w5MaXY2",
-	"RtWobYQx2aarRRMzsJLdQePuUjsvUEVzex6pdCxkhdtaMeZkQHgKbLfbC5lRjmkuzQI0ixU4jpaGa+CJ",
-	"D2/ICi648USCmrY6RrzDTlLFqcxf9Oeznb0f0NTxnP1rINJgQxZxrUXuJXtJCydaMx97Wp9jphrGJxYc",
-	"pXWm5rpCGWYbVcrw0fvzy/Pz49EmgqUbj7EqM2yh9BUaNLS+Skn8L6wZyuLFJb01ZDGkyjozEkMC1qXX",
-	"yJBUCbXccfed8+Fm61wTNsrpM34Wo3ypRqW1kTzFR4lRAEsihBSbu8EKcetiOkOJuLTb7bmx5AIcK7+g",
-	"Ff7EKFIxjEinR55LMSqQI7e5LtngtnphEAZx0He0nsDlNcDYlyq+i9TbQngsI6YgUlqjgGZKG2Bjbi3o",
-	"ZVBlLAW0A/7TN0ecfjjlsMbXuq3nYnxIVDsUuNPtPm4mnpAUwPJoNv45EifiaPDLb4PeWzEwA/luL3o1",
-	"+GFwlf3611dHf+rA8ui3+P1AnIjBzUAsxH//OlsMPqqbt7/tL94c7P/29uP+4vjVUfa3X/9LnHw8fP7m",
-	"gK4v3hy8/FMn2knkOH3djX89Sh4pAOcx3XsSzmEveRQvKlvWKjY3QJlm5txTd4MIcbtOYG1DKAS7XTlq",
-	"SU16n0eTddwpNEnV83OuXNHg2ZU85zUPfKvn61oGiyLrPb9fys2TJdRu7/52rTzm2zDYe8jS1s9CVkOs",
-	"oP/hIqycADsmCHKHksA6xERh86nBwHS/5tgGF9gVIvZ2gff9T8EUWlmXZP9QO1F/yeo6Wq2jYTm8VDoG",
-	"7dxqEYeEFRmfAvpenFmRYuAxohD1FPSpM4hjdQ2U7BSGRTzLnKvWI0exwfuLeIaY8YKAd0qJHetOY6HP",
-	"TEUaSDO7LLy5VaMqjD0tfZuMa56CBe3OBrQx7abA5Dwdgw5dSNrr5JHT3+fOiObBjyuXl+pZJPB7lbRN",
-	"bzVNcxs23/xntWApOhGFYP2EZyqJzQuUT6oMCYlt+AM+lHX2JUiS4ua6gVbl3z7g593wTvba6oj/ApC5",
-	"yKMY8sLlyQlGKVQU0p/ksXBj783Ato0850CUQ26mIy6eBjUfmml6VMO2ZLqcJ0mDfRfsdHd2t7p7W93e",
-	"efdP/efdfrf7xy7+bSNm+B7WZNh94byeVA8CR0XrVZPpAUXpKxQy17tPpLdg+7oMNVqT1cRz42qZT6Yb",
-	"9Syne/OaFKi7WWQlgyofpP+hd9GSB3RN1qT2/E2fraMkWzNvFrSxQpzVbEmAYYeoRKWGPYhcn5NGVwn1",
-	"K+hzktvEit18IsjfhzyVE3tPQJwSY4Sx1QAxB5fCrl7chmtiPpfuMJU610qI1aXMaj0eaw3D/AiaUVBx",
-	"9sO4QAENIkYK+Ql5F2fjVTGVqBarMONuUFSUdobypcvoYJPVEzPO6G0UYQMC49bxAbvmWnBpw3qTJHZJ",
-	"lLA4ZERpqH41ZEzRPXAH0F2g0tvbDAnRuYs58pQI3PDIEjMbqlEQQmy+qUbuYTSfjfQ9W8y4JfoCRZ0u",
-	"jUXiDdl47sTmE/w0w9UsP8a5xTJiuFO+FBvzZMGXxuExhm71+Ms8ilgxlOVBOpdsc3PA95QZtZhbztA5",
-	"g9hB9UTc2LmmML6Syimu4qPu1HTTS3Bqmm/qJ4RgdTDpthhub6E/cgmdWMF6I52b4ufhj6tGt1etjwXm",
-	"OUb3W3Slq+OgZiEf40FXWG5r4po1PLf74r/eE8X4jSHyzqMR+f71vh+UvSY8EJd7nwnK3wgmP1Jr2/S1",
-	"qaf5UYgg9EUQUs5jFa055tg8eUNVZw9CQbXWV4uotnfudFhvH4r8tR9t+Vzs3+0+IMQtf6joHxUU7+7s",
-	"PKTx6qH3L+HeNEsy7R5OM3De/uQ/XYr41ulOAm0MowO6bhqp7alSsfulHzQc7enodjfI0wrHkOdJXZWI",
-	"fB+jUkDvIOKSGSuSxKeomXXJZtqDzwwb8+iKqclERNAGh27IVTisGfPdO6k6lNb1GdyKm/uE89uv3Iwd",
-	"L8IVDwqZVRatPELXWKneN31AuyI226oOnd9z97vFvbtF8YMzX2L3OV27b/eFdyepKO9UWua6Nv8Mdq0q",
-	"d7/7Jd/9kt/bL6ns+qfs7d97p/5M+eV7tun9CdaC0CniDtuXTMSNAp9UckvClFtxDcynIP1RYFn+AtTG",
-	"bne3zHhm7tcZSlqKR+aV0KS6fHdmPC/CwP9aXiOj4WvYhSQ67LXjD9/HEH6Bc/PsKlcGLFhNxPsThkUJ",
-	"cA3xUG64R6tBdBvBsagi51JB4JeKJUqi0Bz4b/oapmeyaPCMZu/VehZRYTPDomTpUrmUUDCWL+vMWiI0",
-	"VH/UzHTKtEzflXPzWmuLi9OSBVrlPnWHcvgg9B8GlNQhtwNfSkyqNs/G0cC/QKBfmJWDNrNyjKpAwlVp",
-	"xuXy0UG4p6uvMR6esF5w1DvBF6/Afke6f16ke5hK/oORj1ghPilIPBMam1fnbz1Gfiz2/vsF1e8gS3hU",
-	"8eufGW+21oTX9Rr3p5ya++HiNvRs4g8XVKghQlObd7Ff5e+5x0KmrhGhEi6k+ykY5aoC/hgJAgWxBSXG",
-	"EHVa0/7BwbtRyEb9n7o/dUcV9lOOp0SBY2NI1IJQtSgJqIUkYKY8OhVAc0Ymi8VkggELpauJL5zkNE7a",
-	"DA6zSo5ff3v700wZe0s/7aoFrhIZ9FlRbskPjSUq4glepgEHbVsP7zrKnSrZtStCcyyVnOpFJQnPIlOS",
-	"+KX5rVyIJFP6+etoJiRuX3Kf/CqvowGunHMqOFg1UmDBA+yU/l2D1bBanX6VF5uoitJK9at0V6jh7cXt",
-	"/wcAAP//",
+	"7Fz9cts4kn+VLu5Vxa6lZcmxZ2aVf86JnVl7nTiXeDazF7ksiGxJiCmAC0CWNSlX3UPcE96TXHUD/JBE",
+	"+SPOzGR2848tkQQINBr9648f9ClK9CTXCpWzUfdTZNDmWlnkL89F+hb/OUXr6FuilUPFH0WeZzIRTmq1",
+	"nRs9yHDy549WK7qH12KSZ0gfU3RCZlE3ejdXTlwDGqNNFEdOOnog2lf+EugkmRqDKd2b53Rr7Fxuu9vb",
+	"TuvMtiS6YUub0fbYTbJtM0x2vut89yeLCY1gq9OObuLIJmOcCHrtfxgcRt3oT9vV1Lb9Xbv9xo82urm5",
+	"iaMUbWJkTp1E3ehsjGD8dEFamIhsqM0E0xb1/lKbgUxTVI+UxH6SoLVwgEpSz1+zLBKDKSonRQYTMQel",
+	"HaQa3Fha2BBgUKRbWmVzuMQ5aAUCZkY63GRxHSmHRonskFf8cSIr+oJ3aK7QwOFXrUXlaHlMLSBJ+qmQ",
+	"Uo1QoZHJM3AkYDG1SFel4u+W5/fEQqZHMFUpGr5c6mQaRHslMpkeqXz6GduS97Xl7cifppOJMPOoG70q",
+	"1B2O352+juLoSmTT33oX3xQt6yPbBx4K6CGLY2a0GgE/1jRIkjfdLB7vRYK33EWGV5j1IhDOGTmYOoTJ",
+	"1DoY0CNSuV4UQy+yzkg16kUwkleoWr/aLKdK/nO6NM+DqV89pPWXqnF2LyVmKfQifqIXlVMI/f06w/0y",
+	"24K1FiSpbZdXZqDTOWk/GRZ/kzQPNsJu6S3oWy/ajEEETRgLW1MFbkVz66kNV+02JSboH6tWXKiUr+B1",
+	"jonDlC/wUnMHdjMG7TcdC5hGJzKydHNw4hJVTw3mIJR2YzSQGz2UGcZAkhAGU0iExS2pLCornbzCbF7O",
+	"pn/7yvU3Wz1Fu/u1di/1VKWPtJmvtQPfz9dqJ1/rQoBhOckOegv3RswzLdIzrU+EGeEjRRE8GDhUTro5",
+	"nGkNvtuvGXuLvZHRSEkjRR0igExa7ixsdOCVfA6DOaQ4FNPMxdB/8/b070fvjk5fH1w8Pz34x8XJ0auj",
+	"s76H5Z+UmLqxNvIXfKyGvZxmGVBv5CL4djRgAitJe8Fp8IbXL61Bq6cmwdbXrJCVx8N2QCskybtFI7Ux",
+	"VZdKzxT5PTEMREqP4nXOsz5+fxbTH0IfUSp40UkqrRhkyC1GWmGxKLnRJCm657X0kWvDNqYLZyR4bzGl",
+	"Bac12LE2rgVHjj5NsxTG4gphD5KxMCJxaCwNbaINtnpqgpMBGjuW+YVMu/Cq/Aoz6cZwdAC7OyyX4a9m",
+	"aOLoSuqMJ26j7odP0YTERCYhetTkojjKjc7RuPkb4caFyKKbuP6Ku2e81MmCxKKb83ur5QutrDNCKvf3",
+	"Yr4n0romNV3QFkBWly6rapgcJGVnUEkvBpFlkElLqCcV9Ktb/Z4iGPyopQr3vCL1QVjoRb1pu/00qc+U",
+	"r2AX/J0gL3+xF0EmFdqAZj8pO81zbRymrzCV4iw4d4/QbY5MfPMt9vN6kcNrt51ngnE17NXyvS14V3yE",
+	"V0evDj3QgzDsGtZeTi/tRa0/BCzQDPvLg++3ospVYz+/Qa28LOv9nioMekIeTNmitkekjxrKjfGpKVgs",
+	"Gz6xEJ5sVfLyfjXJYXHLNHVVumux33bCGDEHqVK8Ro6VBkYkl0jw1zc6wwuZ2g+dc4K4lffdxFGBSFH3",
+	"w+LL43JG52U7PfiIiaNxrtuSpLJZdjpkc3SvpYw/LQmybtM+RdLhxH6GgYjKYCliCa1Mtvaa1QmeL6vX",
+	"PoTdB6lOphNUjq2FVCPAKzTzRrNSBFkhRGU4OyFLWksbLb1GgUgnUknqy2mKdivUtatKlwtrZ9qkzaoS",
+	"APaJheI56oHiWOGibtV4WS/iiHMVpyqbR11npkghmaW4fYJ3vYmR4m5VK7uLq2E06RmL60xfYsPW3GdX",
+	"YhhCkv7x+7M+WEymhhxZVg1clZhr7osmcfz+7O6B+/ZNQy00umlR3758Ad//0P5+RYtiQpH9N0fwJhOO",
+	"VgYMqpTAmG1rw5InOl2zCH89O3sD1gk3tdxtFagNpcEZIZxBsvUWpIMNzk5xZmooJLld/GzdTEjlcIQm",
+	"YmPrAWb5ve/Jd5vRduBokxqraZYR+nrVabBxUlknVLJOlYQbr2yce/R6q/1dFENlg+8jheoVAflW9ZB9",
+	"Kwi5iuamAdqXW/709sj7v1U8filVSgIIqnIPlfTJHj+6cqnWqCht09WBhBtlHLKidfUs0WrzNu9CAcnU",
+	"Oj1BE0OnHa4tGTSaDarpJOp+aMeddvu8SdkSrRKJZoQXZCbIWSR8FdcnqEYEi52dH+6hEIlB4fAiFQ6b",
+	"9BZ9yFgEITPBppZgPoajd6fww3ftjkdYPRxadAumkzrdcpLtl0GRVqayYSBDaay7YL1aMxpSUX6KLRo/",
+	"GQNNEKbKyYwGqta+f1kQd49HmwQvkrFQI7yoI0h4cqB1hoIRdCQukkyicmERVveyXxup5IQWtb329bXl",
+	"zYQaTcNWra3qTsNQM3EPyZFvdpvovGi/nPx8MNSgkhOpyu9NFkrI7CIZy0l+QdIwaN2ii7MqqkUPZqEL",
+	"cj8e0dziaFJUtR7Sw0IMt7T0a7ZkrbscVSrV6OKR3RgcokGzrEB7ew1SL3zgB07U6kSKLOjeZ1qghT5y",
+	"o69kujLoe/bEqO7VnzNZUTc6rEwpfz4gk1/GhHyp/p471dO/4yLRk0kIPhse0QbTC4sZJk6bRpkuY15N",
+	"pM7IHC8KkPg8qS5hnyTvtSgILIDUIgA0WOFV61LKeUUYlcrVzNeSeVzeHOu0fZ0BrqnqOtVZVcsmsGyU",
+	"dMPiNZiTNUaq2XLc4mG8YNE3m2uFM/gMfyOofTv+I/geayG2nMdQZLZq+RDIfQh8Fkh1W8SGtLYg0tSg",
+	"tTHMxjIZ+9KO1SBdCOmehVIMiIlWo6K5vbW804J932vIKCVjTC4x9V6V44jl1ckepDiUShYBswiJ5IVh",
+	"LYA331mybkvwu/fvAr+rCys5eBAK8DokKKpGJMYHAvbaBMM7NicUZ9I+MyOtdmQKY2HHXDZUeIUGDLqp",
+	"UZi2YL/ytKUb66kDUWYlIBFKaceFfanW5ShuWe47t2RTRmOtL/Jry/RzvZelknFqaVDliOhJ+wy8lff2",
+	"r278LFCkS4P9l3OCFuVyCBuouI60CdrAAWwUdaXN1jeP6UPAhFuw+6f8tiAVM693tfKdBg90z8CNtUXI",
+	"cOiAdvglYk52XppCLbki1fpXyC58ySD6D4To33D4S+DwM5+hMDjRVyHr9+uA9D5728X9htfeVRj4SkF3",
+	"aSbSfUPh3wOFv+Hu7bi7BLHUc6hPvePyFI/m+P0Z/RugMGheFnuQrq4WIbn6BEOjJ9B/c/ruDLZFLrd4",
+	"Vbc5uurHYFE5csv7+4HMxLXILjznFwRaAnfkSQl9Wh5fLiPc4qcWS/kkknU1OMXVq0ukYI9Zz9u86Zn2",
+	"PBFzSESWhRIpIT6P5RksE6TpSf5Cl2Hjx8OzzdjzLoSagycUTtCNdQgepfNsquHUFvHkbvtpC/qs2lZq",
+	"ldYLpyGzD1tbIpdwnQjj4MPWVjmG8z5MxCXS7sRWT9H2pMmNUfisiy98Rj9vkUi3vCgqrcnl33DuOQlS",
+	"DXXB4BAJq2ZoWw0siqOpyWosiZF04+mglejJdvVU7WPUSHYo8Bpymk0omP289YK+7bX2vN2Bt4fvzniF",
+	"NgZTmTkYzItntFqsO+60vmeZW8+iS+nRagwteCPc2MZLnLbYB+u+2m2mNJyCRGqnnt9G3z1HVQ10KtHC",
+	"UGeZnoVxPLGQTweZTMAbZJUgm81e5HNIlaPZi7gv8l+sHGRkbUuNsnFPWU0+IjtazLV3qECMhFTWVXPO",
+	"5sFZtdzRQFiEn96etHqqp5g57zMVa+u1Fjb66zg5/U2Qi0J9YsGORY7dnhLViQmmIklL6pOWnBUBu+12",
+	"DALSRZ5zee9OjmzYMLfTEbRaOMURGE+CRJMgDV/A7s7OAv/JM0xYQgeYsDrYmmYw9dfCbIwGqzUt5FUy",
+	"H63M2C4ZLBfH8/p7qqbbhR6XC0uy8iwPus7zStAov0kzmaCyWNtl+7lIxgg7rfbKLpvNZi3Bt5mLFNra",
+	"7ZOjF4ev3x1uUZuqxhsFjVnaRf/3P/9bbrwojq7QWL8j91p7vr3OUYlcRt3oaavdesr8BjdmQ79sq5nA",
+	"oZtoIIfXhZJWNXxa2zJhshCA+ejo+P0ZhWIWVfow699T5KFBAG/Y6Ht47UMvOuxFm4sOTGV2Nvr1qK1P",
+	"MdmmL2UzsbCW3SHj7lM7z0hFC3ue6MlAqho1tmbM2YCICcJuuxOD1Z6oruwMDaQaPcXL4BWKLIQ3bAVn",
+	"wgYewoK2ekK9x05WxZEqXvTXdzt735GpEwV52GJi0MWQCGNk4SUHSUsvWjsdBFagJ7ZaEEOHnhE71lNT",
+	"YxzDRp1xfPz+7OLs7KS/SWDpx2Odzi3MtLkkg0bWV2tF/6WzPVW+uGLHxpDiRDtvRlLM0Pn0GhuSOh9X",
+	"eOq/dz78bL1rAv2CfRNm0S+Wql9ZGyUm9CgTEnDOfJJycy+RSvy62FZPES7ttjt+LIUABzosaI1+0U90",
+	"in3W6X6gYvRL5Chsrk82+K1eGoSjNOp6VlDk8xpo3XOd3sYJbuBLVhFTlGhjSEBjbSzCQDiHZh7VCU8R",
+	"74D/DM0Jp+/PWFyge90s5mJCSLRwpnCn3X7YTAKfKcL58XjwYyJP5fHRT78cdV7LI3uk3u4lL46+O7rM",
+	"f/77i+O/tHB+/Ev6/kieyqPrIzmT//3zeHb0UV+//mV/9upg/5fXH/dnJy+O83/8/F/y9OPh01cHfH32",
+	"6uD5X1rJTqYGk5ft9Ofj7IEC8B7TnQfpPPayR/GstmWdhqlFzjSDd0/9DebT7XqBNQ2hFOx27aQmN+l8",
+	"HsvWU6/IJNWP3/lyxRJNr6JJr3ngaz2e1zBYElnn6d1SXj6Ywu327m7XSIO+iaO9+yzt4lHKeogVdT+c",
+	"x7UDZCcMQf5MEzqPmCRsMbIUmO4vOLbROXVFiL1d4n33UzTCRtIm2z/STtJftrqeletZXB4vtUnReLda",
+	"pjFjRS5GSL6XACcnFHj0OUR9g+aNN4gDfYWc7JQWEpHn3lXrsKO4RBtMRE6Y8YyBd8SJHecPc5HPzEUa",
+	"nORuXnpzq0ZVWvem8m1yYcQEHRp/tKCJqDdCUNPJAE3sQ9JOq4ic/jn1RrQIfny5vFLPMoHfqaVtOqtp",
+	"mpt4+c1/1TOYkBNRCjZMeKyz1D4j+Uy0ZSHBRjgfxFnnUIJkKW6uG2hd/s0DftpeTDTdPeK/IeY+8iiH",
+	"PPN5coZRDhWlCgeBHF67OzOwTSMvOBDVkJfTEeePg5oPy2l6UsOmZLqaZtkS+y7aae/sbrX3ttqds/Zf",
+	"uk/b3Xb7z23620TMCD2sybCHwvliUj2KPBWtU0+mRxylr1DIfO8hkd6A7esy1GRNVhPPS1erfDLfWMxy",
+	"+jevSYH6m2VWMqrzQbofOucNeUDfZE1qL9wM2TpOsi3nzaImVoi3mg0JMOqQlKjSsHtx8wvO6SoffwV9",
+	"TgubWLObjwT5u5CnduDvEYhTYYy0rh4gFuBS2tXzm3hNzOfTHbZW51oJsdqcWV2MxxrDsDCC5SioPDpi",
+	"faBABpEiheKAvY+z6aocKVKLVZjxNzgqmrR66rnP6FCT1QM33uhtlGEDAePWyQFcCSOFcvFikyz1SZS4",
+	"PKPEaahuPWSckHvgz6/7QKWztxkzogsfcxQpEbwWiWNiN9ajIILYYlP1/cNkPpfS9zAbC8f0BY46fRqL",
+	"xRvDYOrFFhL8PMPVLD/FueUyUrhTvZQai2wm5tbjMYVui/GXfRCxoqeqc3g+2ebnQO+pMmqpcALIOcPU",
+	"Q/VQXrup4TC+lsopr9Kj/tD1spfg1bTY1I8IwRbBpN1guIOF/igUtlKN6410YYqfxt+vGt1OvT4W2acU",
+	"3W/xlbZJowUL+RAPusZyWxPXrOG53RX/dR4pxq8MkXcejMh3r/fdoBw04Z643PlMUP5KMPmBWtukr8t6",
+	"WhyFiOJQBGHlPNHJmlOSywd3uOocQCiq1/oWIqrtnVsd1pv7Iv/Cb758Lvbvtu8R4la/c/R7BcW7Ozv3",
+	"abx6Zv5LuDfLJZlmD2c5cN7+FD5dyPTG606GTQyjA75ul1LbI61T/0NBZDia09HNblCgFQ6wyJP6KhH7",
+	"PlZPkLyDRCiwTmZZSFGD88lm3oNPLAxEcgl6OJQJNsGhH3IdDheM+e6tVB1O64YMbs3NfcTx7xd+xp4X",
+	"4YsHpcxqi1adwFtaqc5Xfb67JjbXqA6t33L3+8W9vUX5ezVfYvd5Xbtr98W3J6k471RZ5kVt/hHdWlVu",
+	"f/NLvvklv7VfUtv1j9nbv/VO/ZHzy3ds07sTrCWhU6Yt2Fcg06UCn9JqS+FIOHmFEFKQ4SSxqn5AamO3",
+	"vVtlPHP/4w4VLSUg80poUl++WzOe53EUfmxvKaMRatilJFrw0vOH72IIP6O5BXaVLwOWrCbm/UkLSYbC",
+	"YNpTG/7RehDdRHAsq8iFVAj4lYZMKxKaB//NUMMMTBaDgdEcvNrAIiptZlyWLH0qlxMK1on5IrOWCQ31",
+	"30SzrSot0/Xl3KLW2uDiNGSBVrlP7Z7q3Qv9exEnddjtoJcyk6rJs/E08C8Q6Jdm5aDJrJyQKrBw9SQX",
+	"av7gIDzQ1dcYj0BYLznqreiLV2C/Id0fF+nup5K/M/IxKyQkBZlnwmML6vy1x8gPxd5/v6D6LeaZSGp+",
+	"/RMbzNaa8Hqxxv2poOZ+OL+JA5v4wzkXapjQ1ORd7Nf5e/6xGPQVIVQmpPK/JKN9VSAcIyGgYLagohgC",
+	"Nmqspv2Dg7cxdH9o/9CuMZ8KLGX6Gwww0zNG1LIcoGeKQZlz6Fz8LNiYkMrhkIIVTlUzVzgrKJy8ETxe",
+	"Vfy+7vb2p7G27oZ/FdZIWiE25uOy1FIcGMt0IjK6zOONmrYd3fV0O10xa1cE5hkqBc2LyxGBQaYVc0uL",
+	"W4UAWZ78y9nJWCrauuw6hRVeRwFcOeNU8q8WCIElB7BV+XZLjIbVyvSLotDEFZRGml+tu1IFb85v/j8A",
+	"AP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

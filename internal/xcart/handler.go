@@ -144,7 +144,7 @@ func toAPI(p Profile) gen.Profile {
 	return gen.Profile{
 		Id:                  p.ID,
 		Login:               p.Login,
-		AccessLevel:         p.AccessLevel,
+		AccessLevel:         gen.ProfileAccessLevel(p.AccessLevel),
 		Status:              gen.ProfileStatus(p.Status),
 		StatusComment:       p.StatusComment,
 		Referer:             p.Referer,
