@@ -124,6 +124,8 @@ func TestCreateFieldRules(t *testing.T) {
 		{"pending_membership_id unknown", map[string]any{"login": "pm99@example.com", "pending_membership_id": 98}, want{422, "pending_membership_id", "Pending membership with ID 98 not found"}},
 		{"role_ids unknown", map[string]any{"login": "r42@example.com", "access_level": 100, "role_ids": []int{1, 42}}, want{422, "role_ids", "Role with ID 42 not found"}},
 		{"role_ids wrong item type", map[string]any{"login": "rt@example.com", "role_ids": []any{"x"}}, want{400, "", `The type of the "role_ids[0]" attribute must be "int", "string" given.`}},
+		{"status a number", map[string]any{"login": "sn@example.com", "status": 1}, want{400, "", `The type of the "status" attribute must be "string", "int" given.`}},
+		{"access_level a fraction", map[string]any{"login": "alf@example.com", "access_level": 1.5}, want{400, "", `The type of the "access_level" attribute must be "int", "float" given.`}},
 		{"force_change_password a string", map[string]any{"login": "fcp@example.com", "force_change_password": "yes"}, want{400, "", `The type of the "force_change_password" attribute must be "bool", "string" given.`}},
 		{"mail chimp arrays", map[string]any{"login": "mc@example.com", "mail_chimp_lists": []int{1, 2}, "mail_chimp_interests": []int{3}, "mail_chimp_segments": []int{}}, ok},
 		{"stored_selectors", map[string]any{"login": "ss@example.com", "stored_selectors": []string{"#a", ".b"}}, ok},

@@ -1,6 +1,7 @@
 package xcart
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -191,6 +192,14 @@ func typeMatches(s *openapi3.Schema, v any) bool {
 	if s == nil || s.Type == nil {
 		return true
 	}
+	if n, ok := v.(json.Number); ok {
+		// The request decoder keeps numbers exact; an enum check reports them undecoded.
+		f, err := n.Float64()
+		if err != nil {
+			return false
+		}
+		v = f
+	}
 	switch x := v.(type) {
 	case nil:
 		return s.Nullable
@@ -210,6 +219,12 @@ func typeMatches(s *openapi3.Schema, v any) bool {
 
 // phpTypeOf names the type of a decoded JSON value the way PHP does.
 func phpTypeOf(v any) string {
+	if n, ok := v.(json.Number); ok {
+		if _, err := n.Int64(); err == nil {
+			return "int"
+		}
+		return "float"
+	}
 	switch x := v.(type) {
 	case nil:
 		return "NULL"
