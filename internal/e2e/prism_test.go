@@ -26,7 +26,8 @@ func startPrism(script, api, upstream, dir string) (stop func() error, url strin
 	_, port, _ := net.SplitHostPort(addr)
 	out := filepath.Join(dir, "prism-"+api+".log")
 	cmd := exec.Command(script, api, upstream, port)
-	cmd.Env = append(os.Environ(), "PRISM_OUT="+out)
+	// PRISM_WATCH_PID: the proxy stops by itself should this process die without stopping it.
+	cmd.Env = append(os.Environ(), "PRISM_OUT="+out, "PRISM_WATCH_PID="+strconv.Itoa(os.Getpid()))
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	stdout, err := cmd.Output()
