@@ -1,18 +1,26 @@
 # provisiond — every command a developer or CI needs. Go is the only prerequisite, plus
-# Node.js/npm for the spec linters of `make lint`.
+# Node.js/npm for the spec linters of `make lint`, the TypeScript types of `make generate`,
+# `make contract` (Prism) and `make sdk-ts`; the /docs browser test of `make test` uses Debian's
+# chromium when it is installed.
 GO          ?= go
 BIN         ?= bin/provisiond
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCH       ?= .
 BENCHCOUNT  ?= 6
 
-.PHONY: all generate build run test lint lint-go lint-spec bench load
+.PHONY: all generate generate-go generate-ts build run test contract sdk-ts lint lint-go lint-spec bench load
 
 all: build
 
-## generate: regenerate gen/ from openapi/ (go generate runs go tool oapi-codegen)
-generate:
+## generate: regenerate gen/ from openapi/: the Go server, models and clients (go generate runs
+## go tool oapi-codegen) and the TypeScript types gen/<api>/<api>.d.ts (openapi-typescript)
+generate: generate-go generate-ts
+
+generate-go:
 	$(GO) generate ./gen/...
+
+generate-ts:
+	.ci/typescript/generate.sh
 
 ## build: build the server into bin/provisiond (static, no cgo)
 build:
@@ -25,6 +33,16 @@ run:
 ## test: every test on SQLite, and on PostgreSQL too when PROVISIOND_TEST_DATABASE_URL is set
 test:
 	$(GO) test -count=1 ./...
+
+## contract: the end-to-end suite again, each API behind its own Stoplight Prism proxy
+## (`prism proxy openapi/<api>.yaml`); any request or response violation Prism reports fails it
+contract:
+	PROVISIOND_E2E_PRISM=$(CURDIR)/.ci/prism/start.sh $(GO) test -count=1 ./internal/e2e/
+
+## sdk-ts: type-check (tsc --strict) the TypeScript programs of .ci/typescript, built on the
+## generated types and openapi-fetch, and run them with node against a fresh server
+sdk-ts: build
+	PROVISIOND_BIN=$(CURDIR)/$(BIN) .ci/typescript/check.sh
 
 ## lint: Go (gofmt, go vet, staticcheck) and specs (Spectral, Redocly)
 lint: lint-go lint-spec
