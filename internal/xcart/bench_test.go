@@ -180,8 +180,9 @@ func bareHandler() http.Handler {
 const fakeToken = "bench-token-0123456789abcdef"
 
 // fakeHandler is the whole HTTP stack of production (middleware chain, validator, strict
-// handler, renderer, JSON access log) over the in-memory store.
-func fakeHandler(tb testing.TB) http.Handler {
+// handler, renderer, JSON access log) over the in-memory store; validateResponses turns on the
+// response-validation mode.
+func fakeHandler(tb testing.TB, validateResponses bool) http.Handler {
 	tb.Helper()
 	signer := credential.NewSigner(bytes.Repeat([]byte{7}, 32), time.Hour, nil)
 	hasher := password.New(password.OWASP, runtime.NumCPU())
@@ -196,6 +197,8 @@ func fakeHandler(tb testing.TB) http.Handler {
 		BodyLimit: cfg.BodyLimit,
 		Registry:  prometheus.NewRegistry(),
 		APIs:      []*httpserver.API{api},
+
+		ValidateResponses: validateResponses,
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -203,12 +206,13 @@ func fakeHandler(tb testing.TB) http.Handler {
 	return e
 }
 
-// sqliteServer is the whole server over a fresh SQLite database, with as many password hashes
-// at once as CPUs (the production default).
+// sqliteServer is the whole server over a fresh SQLite database, configured as in production:
+// as many password hashes at once as CPUs, no response validation.
 func sqliteServer(tb testing.TB) (http.Handler, string) {
 	tb.Helper()
 	s := apitest.Start(tb, "sqlite", apitest.Options{Configure: func(c *config.Config) {
 		c.PasswordConcurrency = runtime.NumCPU()
+		c.ValidateResponses = false
 	}})
 	return s.Handler, s.Keys[xcart.Name]
 }
@@ -216,6 +220,7 @@ func sqliteServer(tb testing.TB) (http.Handler, string) {
 // BenchmarkCreateProfile measures one POST /api/profiles through http.Handler.ServeHTTP:
 //   - bare: Echo decoding the body into the generated type, the floor;
 //   - fake: the production stack over an in-memory store, the cost of the stack itself;
+//   - fake-validate-responses: the same in the response-validation mode, its cost;
 //   - sqlite: the production stack over SQLite, without a password;
 //   - password: the same with a password (argon2id with OWASP parameters);
 //   - *-parallel: 8 clients per CPU, for throughput under concurrency.
@@ -225,10 +230,13 @@ func BenchmarkCreateProfile(b *testing.B) {
 		benchSequential(b, bareHandler(), plain, "")
 	})
 	b.Run("fake", func(b *testing.B) {
-		benchSequential(b, fakeHandler(b), plain, fakeToken)
+		benchSequential(b, fakeHandler(b, false), plain, fakeToken)
+	})
+	b.Run("fake-validate-responses", func(b *testing.B) {
+		benchSequential(b, fakeHandler(b, true), plain, fakeToken)
 	})
 	b.Run("fake-parallel", func(b *testing.B) {
-		benchParallel(b, fakeHandler(b), plain, fakeToken, 8)
+		benchParallel(b, fakeHandler(b, false), plain, fakeToken, 8)
 	})
 	b.Run("sqlite", func(b *testing.B) {
 		h, token := sqliteServer(b)
@@ -279,7 +287,7 @@ func TestBenchmarkHandlers(t *testing.T) {
 		for name, c := range map[string]struct {
 			h     http.Handler
 			token string
-		}{"bare": {bareHandler(), ""}, "fake": {fakeHandler(t), fakeToken}, "sqlite": {h, token}} {
+		}{"bare": {bareHandler(), ""}, "fake": {fakeHandler(t, false), fakeToken}, "fake-validate-responses": {fakeHandler(t, true), fakeToken}, "sqlite": {h, token}} {
 			if name == "bare" && withPassword {
 				continue
 			}
@@ -290,7 +298,7 @@ func TestBenchmarkHandlers(t *testing.T) {
 		}
 	}
 	// The same login twice is refused by the fake stack as by the real one.
-	h := fakeHandler(t)
+	h := fakeHandler(t, false)
 	bb := newBodyBuf(createBody(false))
 	_ = createOnce(h, bb, fakeToken)
 	bb.reader.Reset(bb.b)
