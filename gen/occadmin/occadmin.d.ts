@@ -636,10 +636,7 @@ export interface operations {
                 sort?: string;
                 /** @description Whether to count the profiles the filter selects (both `total` and `totalResults` are always given). */
                 totalResults?: boolean;
-                /**
-                 * @description A SCIM filter, such as `email co "@example.com" and active eq true`.
-                 * @example email sw "amber"
-                 */
+                /** @description A SCIM filter, such as `email co "@example.com" and active eq true`; without one, every profile. (No example value is given here, so that documentation tools do not send one as a filter.) */
                 q?: string;
             };
             header?: never;

@@ -566,10 +566,7 @@ export interface operations {
                 sort?: string;
                 /** @description Whether to count the members the filter selects (both `total` and `totalResults` are always given). */
                 totalResults?: boolean;
-                /**
-                 * @description A SCIM filter, such as `roles eq "buyer" and active eq true`.
-                 * @example email sw "leota"
-                 */
+                /** @description A SCIM filter, such as `roles eq "buyer" and active eq true`; without one, every member the caller may see. (No example value is given here, so that documentation tools do not send one as a filter.) */
                 q?: string;
             };
             header?: {
