@@ -136,11 +136,15 @@ export interface components {
              * @enum {string}
              */
             grant_type: "password";
-            /** @description The member's email. */
+            /**
+             * @description The member's email.
+             * @example ada@acme.example
+             */
             username: string;
             /**
              * Format: password
              * @description The member's password.
+             * @example ada-password
              */
             password: string;
         };
