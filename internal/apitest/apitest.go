@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -87,26 +88,37 @@ func DatabaseURL(t testing.TB, dialect string) string {
 	if base == "" {
 		t.Skip(EnvDatabaseURL + " is not set")
 	}
+	u, drop, err := FreshSchema(base)
+	if err != nil {
+		t.Fatalf("%s: %v", EnvDatabaseURL, err)
+	}
+	t.Cleanup(func() { _ = drop() })
+	return u
+}
+
+// FreshSchema creates an empty schema in the PostgreSQL database at base and returns base
+// pointed at it (search_path), and how to drop it.
+func FreshSchema(base string) (dbURL string, drop func() error, err error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", nil, err
+	}
 	schema := "t_" + strings.ToLower(rand.Text())
 	admin, err := store.Open(context.Background(), base, store.Options{MaxConns: 1})
 	if err != nil {
-		t.Fatalf("open %s: %v", EnvDatabaseURL, err)
+		return "", nil, fmt.Errorf("open: %w", err)
 	}
 	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = admin.Exec("DROP SCHEMA " + schema + " CASCADE").Error
 		_ = store.Close(admin)
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse %s: %v", EnvDatabaseURL, err)
+		return "", nil, fmt.Errorf("create schema: %w", err)
+	}
+	drop = func() error {
+		return errors.Join(admin.Exec("DROP SCHEMA "+schema+" CASCADE").Error, store.Close(admin))
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return u.String()
+	return u.String(), drop, nil
 }
 
 // Server is provisiond running in process on a fresh database.

@@ -1,6 +1,7 @@
 // Package e2e_test drives the provisiond binary end to end through the Go clients that
 // oapi-codegen generated from the specs (gen/<api>): the server runs as its own process on a
-// real TCP port over a fresh database, with its response-validation mode on, and every request
+// real TCP port over a fresh database (PostgreSQL when PROVISIOND_TEST_DATABASE_URL is set, else
+// SQLite), with its response-validation mode on, and every request
 // goes through a generated client. For every API the suite logs in where the API has a login,
 // creates, reads back and updates, and produces each error status the spec documents (but 500).
 //
@@ -34,6 +35,7 @@ import (
 
 	"github.com/oapi-codegen/nullable"
 
+	"github.com/provisiond/provisiond/internal/apitest"
 	"github.com/provisiond/provisiond/internal/httpserver"
 	"github.com/provisiond/provisiond/openapi"
 )
@@ -108,8 +110,9 @@ func run(m *testing.M) int {
 	return code
 }
 
-// start builds (or takes from PROVISIOND_BIN) the binary, serves it over a fresh SQLite database
-// in dir, and starts the Prism proxies when asked. stop ends them all.
+// start builds (or takes from PROVISIOND_BIN) the binary, serves it over a fresh database (a
+// schema of PROVISIOND_TEST_DATABASE_URL when it is set, else SQLite in dir), and starts the
+// Prism proxies when asked. stop ends them all.
 func start(dir string) (stop func() error, err error) {
 	bin := os.Getenv("PROVISIOND_BIN")
 	if bin == "" {
@@ -130,9 +133,15 @@ func start(dir string) (stop func() error, err error) {
 	if err != nil {
 		return nil, err
 	}
+	dbURL, dropDB := filepath.Join(dir, "provisiond.db"), func() error { return nil }
+	if base := os.Getenv(apitest.EnvDatabaseURL); base != "" {
+		if dbURL, dropDB, err = apitest.FreshSchema(base); err != nil {
+			return nil, fmt.Errorf("%s: %w", apitest.EnvDatabaseURL, err)
+		}
+	}
 	env.logPath = filepath.Join(dir, "server.log")
 	server, err := launch(env.logPath, bin, []string{"serve"}, []string{
-		"PROVISIOND_DATABASE_URL=" + filepath.Join(dir, "provisiond.db"),
+		"PROVISIOND_DATABASE_URL=" + dbURL,
 		"PROVISIOND_ADDR=" + addr,
 		"PROVISIOND_FIXTURES=" + fixturesPath,
 		"PROVISIOND_VALIDATE_RESPONSES=true",
@@ -143,9 +152,9 @@ func start(dir string) (stop func() error, err error) {
 		"PROVISIOND_BODY_LIMIT=" + strconv.Itoa(bodyLimit),
 	})
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(err, dropDB())
 	}
-	stops := []func() error{server.stop}
+	stops := []func() error{dropDB, server.stop}
 	stop = func() error {
 		var errs []error
 		for _, s := range slices.Backward(stops) {
