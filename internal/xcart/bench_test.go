@@ -2,12 +2,10 @@ package xcart_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -27,17 +25,11 @@ import (
 	"github.com/provisiond/provisiond/internal/xcart"
 )
 
-// benchLogins numbers the logins of every benchmark, so that no create ever meets a taken login.
-var benchLogins atomic.Uint64
-
-// loginDigits is the width of the number in a benchmark login.
-const loginDigits = 12
-
 // createBody is a typical create request: an administrator with a membership and roles.
-// The login's digits are rewritten in place before each request.
+// Its login is numbered afresh for each request (apitest.Creates).
 func createBody(withPassword bool) []byte {
 	m := map[string]any{
-		"login":            "u" + string(bytes.Repeat([]byte("0"), loginDigits)) + "@example.com",
+		"login":            "u" + apitest.CreateNumber + "@example.com",
 		"access_level":     100,
 		"status":           "E",
 		"status_comment":   "created by a benchmark",
@@ -57,102 +49,23 @@ func createBody(withPassword bool) []byte {
 	return b
 }
 
-// bodyBuf is one client's request body: its bytes are reused, only the login's number changes.
-type bodyBuf struct {
-	b      []byte
-	digits int // offset of the login's digits in b
-	reader bytes.Reader
-}
-
-func newBodyBuf(template []byte) *bodyBuf {
-	b := bytes.Clone(template)
-	i := bytes.Index(b, []byte(`"u0`))
-	if i < 0 {
-		panic("template has no login")
-	}
-	return &bodyBuf{b: b, digits: i + 2}
-}
-
-// next numbers the login afresh and returns a reader over the body.
-func (bb *bodyBuf) next() io.Reader {
-	n := benchLogins.Add(1)
-	d := bb.b[bb.digits : bb.digits+loginDigits]
-	for i := len(d) - 1; i >= 0; i-- {
-		d[i] = byte('0' + n%10)
-		n /= 10
-	}
-	bb.reader.Reset(bb.b)
-	return &bb.reader
-}
-
-var profilesURL = &url.URL{Path: "/api/profiles"}
-
-// newCreateRequest builds a fresh POST /api/profiles request over body, as net/http's server
-// hands one to a handler (without httptest.NewRequest's parsing of a request line).
-func newCreateRequest(body io.Reader, n int64, token string) *http.Request {
-	u := *profilesURL
-	req := &http.Request{
-		Method:        http.MethodPost,
-		URL:           &u,
-		Proto:         "HTTP/1.1",
-		ProtoMajor:    1,
-		ProtoMinor:    1,
-		Header:        http.Header{"Content-Type": {"application/json"}},
-		Body:          io.NopCloser(body),
-		ContentLength: n,
-		Host:          "example.com",
-		RemoteAddr:    "192.0.2.1:1234",
-		RequestURI:    profilesURL.Path,
-	}
+// creates is one client's stream of POST /api/profiles requests with body, authenticated by
+// token when it is not empty.
+func creates(body []byte, token string) *apitest.Creates {
+	header := http.Header{"Content-Type": {"application/json"}}
 	if token != "" {
-		req.Header["X-Auth-Token"] = []string{token}
+		header["X-Auth-Token"] = []string{token}
 	}
-	return req.WithContext(context.Background())
-}
-
-// createOnce serves one create request with a fresh login and reports the response when its
-// status is not 201.
-func createOnce(h http.Handler, bb *bodyBuf, token string) *httptest.ResponseRecorder {
-	body := bb.next()
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, newCreateRequest(body, int64(len(bb.b)), token))
-	if rec.Code != http.StatusCreated {
-		return rec
-	}
-	return nil
+	return apitest.NewCreates(http.MethodPost, "/api/profiles", header, body)
 }
 
 func benchSequential(b *testing.B, h http.Handler, body []byte, token string) {
-	bb := newBodyBuf(body)
-	if rec := createOnce(h, bb, token); rec != nil { // warm up, and fail early
-		b.Fatalf("status %d, want 201: %s", rec.Code, rec.Body)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if rec := createOnce(h, bb, token); rec != nil {
-			b.Fatalf("status %d, want 201: %s", rec.Code, rec.Body)
-		}
-	}
+	apitest.BenchSequential(b, h, creates(body, token), http.StatusCreated)
 }
 
 // benchParallel runs clients concurrent clients per GOMAXPROCS.
 func benchParallel(b *testing.B, h http.Handler, body []byte, token string, clients int) {
-	if rec := createOnce(h, newBodyBuf(body), token); rec != nil {
-		b.Fatalf("status %d, want 201: %s", rec.Code, rec.Body)
-	}
-	b.ReportAllocs()
-	b.SetParallelism(clients)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		bb := newBodyBuf(body)
-		for pb.Next() {
-			if rec := createOnce(h, bb, token); rec != nil {
-				// Not b.Fatal: it must not be called from a RunParallel goroutine.
-				b.Errorf("status %d, want 201: %s", rec.Code, rec.Body)
-				return
-			}
-		}
-	})
+	apitest.BenchParallel(b, h, func() *apitest.Creates { return creates(body, token) }, http.StatusCreated, clients)
 }
 
 // bareHandler is the baseline: Echo with one route that decodes the body as the generated
@@ -291,19 +204,17 @@ func TestBenchmarkHandlers(t *testing.T) {
 			if name == "bare" && withPassword {
 				continue
 			}
-			bb := newBodyBuf(body)
-			if rec := createOnce(c.h, bb, c.token); rec != nil {
+			if rec := creates(body, c.token).Serve(c.h, http.StatusCreated); rec != nil {
 				t.Fatalf("%s (password %v): status %d, want 201: %s", name, withPassword, rec.Code, rec.Body)
 			}
 		}
 	}
 	// The same login twice is refused by the fake stack as by the real one.
 	h := fakeHandler(t, false)
-	bb := newBodyBuf(createBody(false))
-	_ = createOnce(h, bb, fakeToken)
-	bb.reader.Reset(bb.b)
+	c := creates(createBody(false), fakeToken)
+	_ = c.Serve(h, http.StatusCreated)
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, newCreateRequest(&bb.reader, int64(len(bb.b)), fakeToken))
+	h.ServeHTTP(rec, c.Again())
 	if rec.Code != http.StatusBadRequest || !bytes.Contains(rec.Body.Bytes(), []byte(`must be unique`)) {
 		t.Errorf("duplicate login: %d %s, want 400 must be unique", rec.Code, rec.Body)
 	}
