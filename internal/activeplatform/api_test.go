@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -229,21 +228,15 @@ func TestConcurrentCreatesOfOneEmail(t *testing.T) {
 	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		x := start(t, dialect, nil)
 		const n = 50
-		statuses := make([]int, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() {
-				email := "race@example.com"
-				if i%2 == 1 {
-					email = "RACE@example.com"
-				}
-				m := john(email)
-				delete(m, "password")
-				m["password"] = "abcdefg1"
-				statuses[i] = x.call(t, "POST", "/api/vendor/v1/users", m).Status
-			})
-		}
-		wg.Wait()
+		statuses := apitest.Concurrently(n, func(i int) int {
+			email := "race@example.com"
+			if i%2 == 1 {
+				email = "RACE@example.com"
+			}
+			m := john(email)
+			m["password"] = "abcdefg1"
+			return x.call(t, "POST", "/api/vendor/v1/users", m).Status
+		})
 		counts := map[int]int{}
 		for _, s := range statuses {
 			counts[s]++

@@ -401,3 +401,15 @@ func (b *SyncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// Concurrently runs f(0), …, f(n-1) at once and returns their results in order: n clients racing
+// for the same resource.
+func Concurrently[T any](n int, f func(i int) T) []T {
+	out := make([]T, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { out[i] = f(i) })
+	}
+	wg.Wait()
+	return out
+}

@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -307,18 +306,13 @@ func TestConcurrentCreatesOfOneEmail(t *testing.T) {
 	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		x := start(t, dialect)
 		const n = 50
-		results := make([]*apitest.Response, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() {
-				email := "race@example.com"
-				if i%2 == 1 {
-					email = "Race@Example.com"
-				}
-				results[i] = x.call(t, "POST", "/ccadmin/v1/adminProfiles/", profile(email))
-			})
-		}
-		wg.Wait()
+		results := apitest.Concurrently(n, func(i int) *apitest.Response {
+			email := "race@example.com"
+			if i%2 == 1 {
+				email = "Race@Example.com"
+			}
+			return x.call(t, "POST", "/ccadmin/v1/adminProfiles/", profile(email))
+		})
 		ok, dup := 0, 0
 		for _, r := range results {
 			switch {

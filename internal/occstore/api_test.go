@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -287,18 +286,13 @@ func TestConcurrentCreatesOfOneEmail(t *testing.T) {
 	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		x := start(t, dialect)
 		const n = 50
-		results := make([]*apitest.Response, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() {
-				email := "race@example.com"
-				if i%2 == 1 {
-					email = "RACE@example.com"
-				}
-				results[i] = x.as(t, x.ada, "POST", "/ccstore/v1/organizationMembers", member(email))
-			})
-		}
-		wg.Wait()
+		results := apitest.Concurrently(n, func(i int) *apitest.Response {
+			email := "race@example.com"
+			if i%2 == 1 {
+				email = "RACE@example.com"
+			}
+			return x.as(t, x.ada, "POST", "/ccstore/v1/organizationMembers", member(email))
+		})
 		ok, dup := 0, 0
 		for _, r := range results {
 			switch {

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/provisiond/provisiond/internal/apitest"
@@ -246,18 +245,13 @@ func TestConcurrentCreatesOfOneEmail(t *testing.T) {
 	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		x := start(t, dialect)
 		const n = 50
-		statuses := make([]int, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() {
-				email := "race@example.com"
-				if i%2 == 1 {
-					email = "Race@Example.com"
-				}
-				statuses[i] = x.call(t, "POST", "/api/users", create("signup_open", map[string]any{"email": email})).Status
-			})
-		}
-		wg.Wait()
+		statuses := apitest.Concurrently(n, func(i int) int {
+			email := "race@example.com"
+			if i%2 == 1 {
+				email = "Race@Example.com"
+			}
+			return x.call(t, "POST", "/api/users", create("signup_open", map[string]any{"email": email})).Status
+		})
 		counts := map[int]int{}
 		for _, s := range statuses {
 			counts[s]++

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/provisiond/provisiond/internal/apitest"
@@ -418,18 +417,13 @@ func TestConcurrentCreatesOfOneLogin(t *testing.T) {
 	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		x := start(t, dialect)
 		const n = 50
-		statuses := make([]int, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() {
-				login := "race@example.com"
-				if i%2 == 1 {
-					login = "RACE@example.com"
-				}
-				statuses[i] = x.call(t, "POST", "/api/profiles", map[string]any{"login": login}).Status
-			})
-		}
-		wg.Wait()
+		statuses := apitest.Concurrently(n, func(i int) int {
+			login := "race@example.com"
+			if i%2 == 1 {
+				login = "RACE@example.com"
+			}
+			return x.call(t, "POST", "/api/profiles", map[string]any{"login": login}).Status
+		})
 		counts := map[int]int{}
 		for _, s := range statuses {
 			counts[s]++
