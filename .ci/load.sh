@@ -29,29 +29,15 @@ base="http://$addr"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/provisiond-load.XXXXXX")
 log="$tmp/server.log"
-pid=
 
 say() { printf 'load: %s\n' "$*"; }
 
-show_log() {
-	say "last lines of the server log ($log):"
-	tail -n 30 "$log" 2>/dev/null | sed 's/^/    /' || true
-}
-
-# stop_server sends SIGTERM and waits; its status is the server's exit status.
-stop_server() {
-	local rc=0
-	if [ -n "$pid" ]; then
-		kill -TERM "$pid" 2>/dev/null || true
-		wait "$pid" || rc=$?
-		pid=
-	fi
-	return "$rc"
-}
+# shellcheck source=.ci/server.sh
+source .ci/server.sh
 
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
-	stop_server || true
+	server_stop || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -83,42 +69,23 @@ else
 fi
 
 say "starting $server on $addr, database: $dbname"
-PROVISIOND_ADDR=$addr \
-	PROVISIOND_DATABASE_URL=$db \
-	PROVISIOND_FIXTURES="$tmp/fixtures.yaml" \
-	PROVISIOND_LOG_LEVEL=warn \
-	PROVISIOND_LOG_FORMAT=text \
-	"$server" serve >"$log" 2>&1 &
-pid=$!
-
 t0=$(date +%s)
-until curl -fs -o /dev/null --max-time 2 "$base/readyz"; do
-	if ! kill -0 "$pid" 2>/dev/null; then
-		rc=0
-		wait "$pid" || rc=$?
-		pid=
-		say "the server exited with status $rc before it was ready"
-		show_log
-		exit 1
-	fi
-	if [ $(($(date +%s) - t0)) -ge "$ready_timeout" ]; then
-		say "the server was not ready after ${ready_timeout}s"
-		show_log
-		exit 1
-	fi
-	sleep 0.2
-done
+if ! server_start "$addr" "$ready_timeout" PROVISIOND_DATABASE_URL="$db" PROVISIOND_FIXTURES="$tmp/fixtures.yaml" \
+	PROVISIOND_LOG_LEVEL=warn PROVISIOND_LOG_FORMAT=text; then
+	server_show_log
+	exit 1
+fi
 say "server ready after $(($(date +%s) - t0))s; running $loadgen $*"
 
 rc=0
 PROVISIOND_LOAD_KEY=$key "$loadgen" -url "$base" "$@" || rc=$?
 
 server_rc=0
-stop_server || server_rc=$?
+server_stop || server_rc=$?
 lines=$(wc -l <"$log")
 say "server stopped with status $server_rc; it logged $lines lines at warn level or above"
 if [ "$rc" -ne 0 ] || [ "$server_rc" -ne 0 ]; then
-	show_log
+	server_show_log
 fi
 if [ "$rc" -eq 0 ] && [ "$server_rc" -ne 0 ]; then
 	rc=1

@@ -40,31 +40,17 @@ OCCSTORE_PASSWORD=ts-admin-password
 started=$(date +%s)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/provisiond-ts.XXXXXX")
 log="$tmp/server.log"
-pid=
 failed=()
 
 say() { printf 'typescript: %s\n' "$*"; }
 since() { echo "$(($(date +%s) - $1))s"; }
 
-show_log() {
-	say "last lines of the server log:"
-	tail -n 40 "$log" 2>/dev/null | sed 's/^/    /' || true
-}
-
-# stop_server sends SIGTERM and waits; its status is the server's exit status.
-stop_server() {
-	local rc=0
-	if [ -n "$pid" ]; then
-		kill -TERM "$pid" 2>/dev/null || true
-		wait "$pid" || rc=$?
-		pid=
-	fi
-	return "$rc"
-}
+# shellcheck source=../server.sh
+source "$root/.ci/server.sh"
 
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
-	stop_server >/dev/null 2>&1 || true
+	server_stop >/dev/null 2>&1 || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -133,39 +119,17 @@ free_port() {
 	node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { process.stdout.write(String(s.address().port)); s.close(); });'
 }
 
-# start_server starts the server on a free port and waits for /readyz; it fails when the server
-# exits first (another process may have taken the port in between) or is not ready in time.
-start_server() {
-	addr="127.0.0.1:$(free_port)"
-	PROVISIOND_ADDR=$addr PROVISIOND_VALIDATE_RESPONSES=true "$server" serve >"$log" 2>&1 &
-	pid=$!
-	local t0
-	t0=$(date +%s)
-	until PROVISIOND_ADDR=$addr "$server" healthcheck --timeout 1s >/dev/null 2>&1; do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			local rc=0
-			wait "$pid" || rc=$?
-			pid=
-			say "the server on $addr exited with status $rc before it was ready"
-			return 1
-		fi
-		if [ $(($(date +%s) - t0)) -ge "$ready_timeout" ]; then
-			say "the server on $addr was not ready after ${ready_timeout}s"
-			return 1
-		fi
-		sleep 0.1
-	done
-}
-
 t0=$(date +%s)
 ready=false
 for attempt in 1 2 3; do
-	if start_server; then
+	# Another process may take the free port before the server does: try another.
+	addr="127.0.0.1:$(free_port)"
+	if server_start "$addr" "$ready_timeout" PROVISIOND_VALIDATE_RESPONSES=true; then
 		ready=true
 		break
 	fi
-	show_log
-	stop_server || true
+	server_show_log
+	server_stop || true
 	say "start attempt $attempt failed"
 done
 $ready || exit 1
@@ -193,7 +157,7 @@ for api in "${APIS[@]}"; do
 done
 
 server_rc=0
-stop_server || server_rc=$?
+server_stop || server_rc=$?
 if [ "$server_rc" -ne 0 ]; then
 	say "the server stopped with status $server_rc"
 	failed+=("server exit")
@@ -205,7 +169,7 @@ if grep -q 'level=ERROR' "$log"; then
 	failed+=("server log")
 fi
 if [ "${#failed[@]}" -gt 0 ]; then
-	show_log
+	server_show_log
 fi
 
 say "took $(since "$started") in all"
