@@ -172,12 +172,35 @@ func TestConfigPrecedence(t *testing.T) {
 		return cfg, err
 	}
 	cfg, err := parse(nil)
-	if err != nil || cfg.Addr != ":8080" || cfg.DatabaseURL != "./data/provisiond.db" || cfg.BodyLimit != 1<<20 || cfg.LogFormat != "json" {
+	if err != nil || cfg.Addr != ":8080" || cfg.DatabaseURL != "./data/provisiond.db" || cfg.BodyLimit != 1<<20 || cfg.LogFormat != "json" || cfg.ValidateResponses {
 		t.Errorf("defaults: %+v %v", cfg, err)
 	}
 	cfg, err = parse(map[string]string{"PROVISIOND_ADDR": ":9000", "PROVISIOND_BODY_LIMIT": "2048", "PROVISIOND_LOG_FORMAT": "text"}, "--addr", ":9100")
 	if err != nil || cfg.Addr != ":9100" || cfg.BodyLimit != 2048 || cfg.LogFormat != "text" {
 		t.Errorf("env then flag: %+v %v, want the flag to win over the environment", cfg, err)
+	}
+	// Each setting of serve is read from its own environment variable and its own flag.
+	for _, c := range []struct {
+		env, flag, value string
+		got              func(config.Config) any
+		want             any
+	}{
+		{"PROVISIOND_VALIDATE_RESPONSES", "validate-responses", "true", func(c config.Config) any { return c.ValidateResponses }, true},
+		{"PROVISIOND_TIMEZONE", "timezone", "Europe/Moscow", func(c config.Config) any { return c.Timezone }, "Europe/Moscow"},
+		{"PROVISIOND_PASSWORD_POLICY", "password-policy", "min=10,upper", func(c config.Config) any { return c.PasswordPolicy }, "min=10,upper"},
+		{"PROVISIOND_OCC_TOKEN_TTL", "occ-token-ttl", "90s", func(c config.Config) any { return c.OCCTokenTTL.String() }, "1m30s"},
+		{"PROVISIOND_JWT_TTL", "jwt-ttl", "2h", func(c config.Config) any { return c.JWTTTL.String() }, "2h0m0s"},
+		{"PROVISIOND_PASSWORD_CONCURRENCY", "password-concurrency", "3", func(c config.Config) any { return c.PasswordConcurrency }, 3},
+		{"PROVISIOND_FIXTURES", "fixtures", "f.yaml", func(c config.Config) any { return c.FixturesFile }, "f.yaml"},
+	} {
+		fromEnv, err := parse(map[string]string{c.env: c.value})
+		if err != nil || c.got(fromEnv) != c.want {
+			t.Errorf("%s=%s: got %v (%v), want %v", c.env, c.value, c.got(fromEnv), err, c.want)
+		}
+		fromFlag, err := parse(nil, "--"+c.flag+"="+c.value)
+		if err != nil || c.got(fromFlag) != c.want {
+			t.Errorf("--%s=%s: got %v (%v), want %v", c.flag, c.value, c.got(fromFlag), err, c.want)
+		}
 	}
 	for _, env := range []map[string]string{
 		{"PROVISIOND_BODY_LIMIT": "lots"},
