@@ -191,15 +191,15 @@ func Start(t testing.TB, dialect string, opts Options) *Server {
 	}
 	s.Handler = h
 	s.specs = loadSpecs(t)
-	t.Cleanup(func() { s.checkViolations(t) })
+	t.Cleanup(func() { FailOnViolations(t, s.Logs.String()) })
 	return s
 }
 
-// checkViolations fails t for every response the server itself found in breach of its spec
-// (the response-validation mode, on in every test).
-func (s *Server) checkViolations(t testing.TB) {
-	t.Helper()
-	for line := range strings.Lines(s.Logs.String()) {
+// Violations are the records of a JSON log that the server's response-validation mode wrote:
+// the responses it found in breach of its spec.
+func Violations(logs string) []string {
+	var out []string
+	for line := range strings.Lines(logs) {
 		if !strings.Contains(line, httpserver.ResponseViolation) {
 			continue
 		}
@@ -207,8 +207,18 @@ func (s *Server) checkViolations(t testing.TB) {
 			Msg string `json:"msg"`
 		}
 		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == httpserver.ResponseViolation {
-			t.Errorf("the server's response validation found: %s", line)
+			out = append(out, strings.TrimSuffix(line, "\n"))
 		}
+	}
+	return out
+}
+
+// FailOnViolations fails t for every violation in logs (Violations): the response-validation
+// mode is on in every test.
+func FailOnViolations(t testing.TB, logs string) {
+	t.Helper()
+	for _, v := range Violations(logs) {
+		t.Errorf("the server's response validation found: %s", v)
 	}
 }
 

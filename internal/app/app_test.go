@@ -34,6 +34,7 @@ func serve(t *testing.T, dbURL string) *running {
 	cfg.DatabaseURL = dbURL
 	cfg.PasswordConcurrency = 2
 	cfg.ShutdownTimeout = 10 * time.Second
+	cfg.ValidateResponses = true
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +44,10 @@ func serve(t *testing.T, dbURL string) *running {
 	r.cancel = cancel
 	logger := app.NewLogger(config.Config{LogLevel: slog.LevelInfo, LogFormat: "json"}, r.logs)
 	go func() { r.done <- app.Serve(ctx, cfg, ln, r.out, logger, app.Deps{}) }()
-	t.Cleanup(func() { r.stop(t) })
+	t.Cleanup(func() {
+		r.stop(t)
+		apitest.FailOnViolations(t, r.logs.String())
+	})
 	for i := 0; ; i++ {
 		res, err := http.Get(r.base + "/healthz")
 		if err == nil {

@@ -12,10 +12,8 @@
 package e2e_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -36,7 +34,6 @@ import (
 	"github.com/oapi-codegen/nullable"
 
 	"github.com/provisiond/provisiond/internal/apitest"
-	"github.com/provisiond/provisiond/internal/httpserver"
 	"github.com/provisiond/provisiond/openapi"
 )
 
@@ -103,7 +100,12 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		code = 1
 	}
-	if v := responseViolations(env.logPath); len(v) > 0 {
+	logs, err := os.ReadFile(env.logPath)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		code = 1
+	}
+	if v := apitest.Violations(string(logs)); len(v) > 0 {
 		fmt.Fprintf(os.Stderr, "e2e: the server's response validation found %d violations:\n%s\n", len(v), strings.Join(v, "\n"))
 		code = 1
 	}
@@ -290,27 +292,6 @@ func tail(path string) string {
 		b = b[len(b)-4000:]
 	}
 	return string(b)
-}
-
-// responseViolations are the log records of the server's response-validation mode.
-func responseViolations(logPath string) []string {
-	f, err := os.Open(logPath)
-	if err != nil {
-		return []string{err.Error()}
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var rec struct {
-			Msg string `json:"msg"`
-		}
-		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == httpserver.ResponseViolation {
-			out = append(out, sc.Text())
-		}
-	}
-	return out
 }
 
 // requestKind is what the suite expects Prism to say of a request.
