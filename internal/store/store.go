@@ -163,3 +163,10 @@ func EscapeLike(s string) string {
 	}
 	return b.String()
 }
+
+// Transaction runs fn in one transaction on db under ctx: committed when fn returns nil, rolled
+// back otherwise. Every multi-statement write of every API goes through it, so that what all
+// transactions need (a deadline, the classification of a failing database) is added in one place.
+func Transaction(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) error {
+	return db.WithContext(ctx).Transaction(fn)
+}
