@@ -326,6 +326,9 @@ type PayloadTooLarge = Error
 // Unauthorized An error.
 type Unauthorized = Error
 
+// Unavailable An error.
+type Unavailable = Error
+
 // Unprocessable An error.
 type Unprocessable = Error
 
@@ -1857,6 +1860,11 @@ type ClientWithResponsesInterface interface {
 	UpdateUserJsonWithFormdataBodyWithResponse(ctx context.Context, id UserId, body UpdateUserJsonFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserJsonResponse, error)
 }
 
+// ListUsersResponse503Headers the declared response headers of an HTTP 503 response for ListUsers
+type ListUsersResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListUsersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1868,6 +1876,10 @@ type ListUsersResponse struct {
 	JSON401 *Unauthorized
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListUsersResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1888,6 +1900,11 @@ func (r ListUsersResponse) GetJSON401() *Unauthorized {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ListUsersResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListUsersResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -1919,6 +1936,11 @@ func (r ListUsersResponse) ContentType() string {
 	return ""
 }
 
+// CreateUserResponse503Headers the declared response headers of an HTTP 503 response for CreateUser
+type CreateUserResponse503Headers struct {
+	RetryAfter *int
+}
+
 type CreateUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1936,6 +1958,10 @@ type CreateUserResponse struct {
 	JSON422 *Unprocessable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateUserResponse503Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -1973,6 +1999,11 @@ func (r CreateUserResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateUserResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r CreateUserResponse) GetBody() []byte {
 	return r.Body
@@ -2002,6 +2033,11 @@ func (r CreateUserResponse) ContentType() string {
 	return ""
 }
 
+// ListUsersJsonResponse503Headers the declared response headers of an HTTP 503 response for ListUsersJson
+type ListUsersJsonResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListUsersJsonResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2013,6 +2049,10 @@ type ListUsersJsonResponse struct {
 	JSON401 *Unauthorized
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListUsersJsonResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2033,6 +2073,11 @@ func (r ListUsersJsonResponse) GetJSON401() *Unauthorized {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ListUsersJsonResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListUsersJsonResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -2064,6 +2109,11 @@ func (r ListUsersJsonResponse) ContentType() string {
 	return ""
 }
 
+// CreateUserJsonResponse503Headers the declared response headers of an HTTP 503 response for CreateUserJson
+type CreateUserJsonResponse503Headers struct {
+	RetryAfter *int
+}
+
 type CreateUserJsonResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2081,6 +2131,10 @@ type CreateUserJsonResponse struct {
 	JSON422 *Unprocessable
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateUserJsonResponse503Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -2118,6 +2172,11 @@ func (r CreateUserJsonResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateUserJsonResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r CreateUserJsonResponse) GetBody() []byte {
 	return r.Body
@@ -2147,6 +2206,11 @@ func (r CreateUserJsonResponse) ContentType() string {
 	return ""
 }
 
+// GetUserResponse503Headers the declared response headers of an HTTP 503 response for GetUser
+type GetUserResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2158,6 +2222,10 @@ type GetUserResponse struct {
 	JSON404 *NotFound
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetUserResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2178,6 +2246,11 @@ func (r GetUserResponse) GetJSON404() *NotFound {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetUserResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetUserResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -2209,6 +2282,11 @@ func (r GetUserResponse) ContentType() string {
 	return ""
 }
 
+// UpdateUserResponse503Headers the declared response headers of an HTTP 503 response for UpdateUser
+type UpdateUserResponse503Headers struct {
+	RetryAfter *int
+}
+
 type UpdateUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2226,6 +2304,10 @@ type UpdateUserResponse struct {
 	JSON415 *UnsupportedMediaType
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateUserResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2263,6 +2345,11 @@ func (r UpdateUserResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateUserResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r UpdateUserResponse) GetBody() []byte {
 	return r.Body
@@ -2292,6 +2379,11 @@ func (r UpdateUserResponse) ContentType() string {
 	return ""
 }
 
+// GetUserJsonResponse503Headers the declared response headers of an HTTP 503 response for GetUserJson
+type GetUserJsonResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetUserJsonResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2303,6 +2395,10 @@ type GetUserJsonResponse struct {
 	JSON404 *NotFound
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetUserJsonResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2323,6 +2419,11 @@ func (r GetUserJsonResponse) GetJSON404() *NotFound {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetUserJsonResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetUserJsonResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -2354,6 +2455,11 @@ func (r GetUserJsonResponse) ContentType() string {
 	return ""
 }
 
+// UpdateUserJsonResponse503Headers the declared response headers of an HTTP 503 response for UpdateUserJson
+type UpdateUserJsonResponse503Headers struct {
+	RetryAfter *int
+}
+
 type UpdateUserJsonResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2371,6 +2477,10 @@ type UpdateUserJsonResponse struct {
 	JSON415 *UnsupportedMediaType
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateUserJsonResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2406,6 +2516,11 @@ func (r UpdateUserJsonResponse) GetJSON415() *UnsupportedMediaType {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r UpdateUserJsonResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateUserJsonResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -2777,6 +2892,26 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListUsersResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -2845,6 +2980,26 @@ func ParseCreateUserResponse(rsp *http.Response) (*CreateUserResponse, error) {
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers CreateUserResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -2892,6 +3047,26 @@ func ParseListUsersJsonResponse(rsp *http.Response) (*ListUsersJsonResponse, err
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListUsersJsonResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -2960,6 +3135,26 @@ func ParseCreateUserJsonResponse(rsp *http.Response) (*CreateUserJsonResponse, e
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers CreateUserJsonResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -3007,6 +3202,26 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetUserResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -3075,6 +3290,26 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers UpdateUserResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -3122,6 +3357,26 @@ func ParseGetUserJsonResponse(rsp *http.Response) (*GetUserJsonResponse, error) 
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetUserJsonResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -3190,6 +3445,26 @@ func ParseUpdateUserJsonResponse(rsp *http.Response) (*UpdateUserJsonResponse, e
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers UpdateUserJsonResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -3512,6 +3787,15 @@ type PayloadTooLargeJSONResponse Error
 
 type UnauthorizedJSONResponse Error
 
+type UnavailableResponseHeaders struct {
+	RetryAfter *int
+}
+type UnavailableJSONResponse struct {
+	Body Error
+
+	Headers UnavailableResponseHeaders
+}
+
 type UnprocessableJSONResponse Error
 
 type UnsupportedMediaTypeJSONResponse Error
@@ -3580,6 +3864,23 @@ func (response ListUsers500JSONResponse) VisitListUsersResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListUsers503JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3693,6 +3994,23 @@ func (response CreateUser500JSONResponse) VisitCreateUserResponse(w http.Respons
 	return err
 }
 
+type CreateUser503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreateUser503JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUsersJsonRequestObject struct {
 	Params ListUsersJsonParams
 }
@@ -3753,6 +4071,23 @@ func (response ListUsersJson500JSONResponse) VisitListUsersJsonResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsersJson503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListUsersJson503JSONResponse) VisitListUsersJsonResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3866,6 +4201,23 @@ func (response CreateUserJson500JSONResponse) VisitCreateUserJsonResponse(w http
 	return err
 }
 
+type CreateUserJson503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreateUserJson503JSONResponse) VisitCreateUserJsonResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUserRequestObject struct {
 	Id UserId `json:"id"`
 }
@@ -3926,6 +4278,23 @@ func (response GetUser500JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetUser503JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4040,6 +4409,23 @@ func (response UpdateUser500JSONResponse) VisitUpdateUserResponse(w http.Respons
 	return err
 }
 
+type UpdateUser503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response UpdateUser503JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUserJsonRequestObject struct {
 	Id UserId `json:"id"`
 }
@@ -4100,6 +4486,23 @@ func (response GetUserJson500JSONResponse) VisitGetUserJsonResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserJson503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetUserJson503JSONResponse) VisitGetUserJsonResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4210,6 +4613,23 @@ func (response UpdateUserJson500JSONResponse) VisitUpdateUserJsonResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUserJson503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response UpdateUserJson503JSONResponse) VisitUpdateUserJsonResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4601,67 +5021,70 @@ func (sh *strictHandler) UpdateUserJson(ctx echo.Context, id UserId) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fz9bhs5kn+VOt4BsXFtfTjOTCBjgPUkmT3PJHEQO7vIWUZEdZfUHHeTHZJtRWsIuIe4J7wnObDYX5Ja",
-	"tvyxmQXG/0ndZLFYrPrVB0u6ZqFKMyVRWsMG1yzjmqdoUdO3X0RiUb/SyC1GR9Y9itCEWmRWKMkG7DfE",
-	"DHKD2kDoR4GSYGNhIOJz2Pn8+fPnvXfv9l6/3gXhXiAY1FeonxmwIkX4h5LYYQETjtrXHPWcBUzyFNmA",
-	"TWh1c15Q/sLtBQuYCWNMuWNlonTKLRuwiFtkAbPzzE0zVgs5ZYtFUPD/JuUiuZH3WawMArpxECppuZDG",
-	"78LiNxs41rmcQ4LWooaQm1t5JlrL7G5i79Rym5ub+RM29vwYGnzb6n7U8vIo85QNzhkPrbhCIlB8vNgs",
-	"uk9ZtMXRJ9xYyP3Qf8L5F5Tvcf4f+BTXOT+LETI+xQAmWqXQ37S+G7O0YIQTnieWDfoBS4UUqZNov1pY",
-	"SItT1H5l1O2LfyKJZagLFriFVBkL/V5vIx+ov2zmZf9FwFL+rWCm17uVtVOlrZDTXwQmUbtwJu4VWAVG",
-	"aQtKbmLMeErnNP6inT0mIhZUyue/kD0GbCK0sV+IVsCcDpWfa4NnAatPv11Ri+18xCvUBtt2pHOEidLg",
-	"HqOMhJyC0hHq27alC5IbdjbhicGKo7FSCXJJLLkzPt4gW2cxzwyIqFo94zauFycJafyaC+02Y3WOzdVv",
-	"PNuFm2kyJQ0SnvzMo4/4NUdD5uuADSV95FmWiJA7trq/G8fbNcNvPM0SP5Fbq8U4t6S/Jk9TrudswI4k",
-	"5DLCiZAYQZgbq1Kohwbsiic5TUGtlWYD5sd8qcaY897F+SXOLyBSaEAqCzG/QuBwxRMRgSfg9iEkPVlb",
-	"v3gOpQ6tLelBXJhyJFFLhTFOX5aovfMPoeHyWujVSuqIFoQCyLgxM6WjxkNaaYb8coXpeqyDv0wlIpyD",
-	"xknuTqllxSZpqxQ4kgOHEwk6nH0JYcw1Dx3DAfDCKblPkZgK69WgVpj/0DhhA/bv3drPd/1b031DK9KE",
-	"ZUUtRaN0JfBaSgHwJAEnkchhupIIKRrDp9hhi4AdS4ta8sQT31rvmhIoScAp+Qoo+Hzwtkh/CtK01iEd",
-	"Schzg15llj1Uoqak8Joea29KZLqLgL1X9heVy+h+W3yl8iSSzyxMhIzAAYZ38s9E9Oyng/1H2Ox7RVgD",
-	"MS9CmYLvD3yeKB6dKfWWa++h7s7+Qf85FNACb6QVdg5nSoGn+HDeHVCOVTR3h5I4mu4EePN0gIchZtbA",
-	"Th/eiZ9hPIcCmHdpl58kz22stPgH3vOEDnp9WKLyKEfCM/HFqkuUgTMuB4Al9lEgRJxnWoXOoMbJPU+H",
-	"Al46eJ5o5NEcxogSLL9E+UinU8EsEW2PkGkzJs8ypS1G7zAS/Ixc1v007gU0qAGRA6L3uPomUdgYNfx6",
-	"evIepNIudEj3UIYqQm9BzlrvtolGQDNg+73+D3v93l7vx7P+waD/YnDwY+fHgx/+s/d80Ou56GfVabLB",
-	"+XUZHhxNG46W7ffZ4qIMqAbsdxXLTqTw5V98ZJ8l3LoQtxOqdDneGrBfVSxdBBKxwX5vv9978bwZgw3Y",
-	"a+UWSkUUJVg+c3FQkazUaUQjPrttb1sfFEl4wzkRqM14lXBWR3Ly29Oh/JGH0mF15EFR5CuS2VEzllzx",
-	"x2tBJKgJ8IJawDKtMtRW+KDU77ctpq6mPzMQCZMlfE7xSWc9KWzEW+t06FUA3Kf9ndaUsg7Nz1mRrniK",
-	"dXKixr9jaN1aKxI4lllutxKDy73QrsvgEue3i+AS57SJMlIfz8lxOjrcKv0wqRyCsJDmxoLJhSXCzbUd",
-	"YdjhPtByfruxJ36JxgepZvd24bqt3iTbKr5ci/HIZazLDtsn/D3mFmYoLcy0ktPbGfN02lgqHcPq8bbr",
-	"cxN/1uc4+wUuI18mUROSdJE80kyhZOBjxlQkiTAYKhkZP6UZxKrJpFClpXrJnqPbpgktSLfOXSKMJVuN",
-	"IuEe8qQ+aF+dspia2xBlFSAWFTtcaz5337G9dudOmSKQhmACmMUijJ0Pzw1GTmG5C+GFbNX4JvC2F0G0",
-	"sQQjVDywFcq10BJR67FL8TVHEBFKKyaFJwKZp2PUTcYbJKtcfgn329ijmtt23C35izZafsCW1MyGcuVR",
-	"qZ1+wAC8M/I5pP/caVSCtilDLvuxLW2kUYxsChmE9PovfD1rG2NYMXwqzSwVrZqSXS5hlfWJQlptZrVN",
-	"nWsZW3whvk0SEmebUOYPM2fv7R7HpmciSWCMbYZdHWQp8jtZ+tGd7PwGmzx6NIs8ups9luWiNkJVKalJ",
-	"JYAwxvDSCXLKhTTeiVdDfYFqSbLVEqvLB2ymhcUTmcx9qXLVZDaWeBsk/blt0nl/A7GpiF/WpFzAFMZc",
-	"TtGXdIqrHC5dhj3G4l10L/N4tRKcmUZ09j3s4iOVCiPv6zkc9Hqwc8Medw/JnDECo8C64MYXrya54ZSx",
-	"4zeXFgnbeYitPMA8HmgRdzYCh43l+3+27q+osHOXGOZa2PmpUwavXkeZOFOXKFuY/XAMVB0qMTDlkrso",
-	"ehYryFA7rkwjmHfxxM4o0+pKGKFk5CJDijZ4UubHsLfHMwGN3FPpdLS76e6jqk/V++WZ+A3nPvNzTrTM",
-	"snlo67SM1Uw4X6Zd5htbm5lBtzsVNs7HLt/t1qMaH1lrSnmFMlK6uGHMuCYHdUTb+FBs45kBJ7GrPmUn",
-	"FPFStlOTHhRSCMgmAtDII4oYvLcdSiJfxNFU8Vkp+MBYRQJNBz5wGxvY8UYovTWq3MKo87tRcrQbAM9t",
-	"7GQfFrE5lfX8GXEZDaWnBBOVJGq2vpMsHycidIaKGmXokX/IvM8HTjXiIaO1hTVgxDgRcmoCZ+YcwkT4",
-	"FEZYi3IoS/VeXgaUTOYFUBgiM+YG4dPHt52hHEpKqQxwjTC6HvpEZ8gGMGTDvNd7HhZlfvqCQ7YYdWAd",
-	"HN3sDZkn7NS7i7jlg6GkXLWZswc+36RE8hCauj0R32yu0UCieDTa9UA/zkVi94SEEZ/iyMGbidVMOn0Y",
-	"sqMpDllnKM9EisbyNPPcHZ+ewMsfev3tsyfYGX34ePK349Pjk/evv5wdv3vz3yfv34wC+HT2aqn0PJSv",
-	"MSR+TUMLi9R3FqPG9YOPVJinKK1XFbcDkbizdKwW51neTDSsZCgLiKiRQGnwLsc9n0OoZIhadobOlhMR",
-	"ojTYMNijjIcxwn6nt2aws9msw+l1R+lpt5hrum+PX715f/pmz81xYCdsQpSWdcybJPzf//yvN16XxaM2",
-	"3rL7nZ6frDKUPBNswJ53ep3nFBLYmPCxyzPR9ebfvep3PZHBNZtiWxYgzcwhBIexExjZMHlUBxeFdSvp",
-	"L/yBW+CULDQPagCj5a6NEVwiZubm3hCkagjsrFS9dw+HcrTShjECSzSKLg5uixTpsF640eIyIiUctTQ/",
-	"jEiPgIOHrp1R3V0x2qVZl+vtODsFgV3fmMEtNWZs7MVwZNtUfbcDo+XrfjI2J1k1AREFXkIB1AFEAFU8",
-	"EEC9wWAo6z3BTmE6IFzgMlq7ev/JedYRFN8dZnVgVDZEEAvNBgpS9cogjiM2YG+FsZ8KNWw2N523x2z1",
-	"kC71byyC28cVrR5bDF1qvdh+fNXbsMWUZsvT1sOLFqStx9cdYVtPqTuJFhcrbQr7vd5dKvfnT6X7snR/",
-	"0azdb5WL+CL+au6xXtQ/KSGzRFG6ZjnwJ9W2QHWi3UbXCU3p3z5l9Z71xTbrLDcaUKxdNV04q4fS7C2f",
-	"ujP3rVfswqULyrS4Eq/VpryAgOatYGtsSID+kYeXzwxI9DnXXFr+zaHoeu+Lb335qYig9n9oG0GaePHT",
-	"ft8FOGPlgk2Kp/yCVnnY5mnVjjCUDvjLrKYIuPyAPEFDcV3D1fEkKftVmumzW6StowN2Rts3wIyc81vK",
-	"p/w9AbfCTJYjQRfv+kaYJXfz4ej09O8nH19/+XDy9vjV51HQCK4aHTBDWbfAlGlx4YOdMIpOmN1DFxev",
-	"3qxc4ty7QeH7j8pQ1XkSl1u7SVHu4QeHsrjnXrvdLsbv73egrr65hyNvyKM2X+QVjEzQl0nQ2J9VNL/j",
-	"vWUrntHNEOOPDGdbIFiderP3h2d/UYfzfzs4e/81+dvdbhaL2qYz4+b+v+3NZrM9srpcJ4XhrbYIPOb+",
-	"Hns7i9VuvsWa99sGIAvY/l4AfNB/fvuk1U4imvdim8VamkLc5P39bSY322Mew1csZdgt7mIRtGYkndI0",
-	"n9KSp7Tk/mnJr06LnlKTp9TkKTX5s6UmsEM+ZPfPnqLQLuh7XcvkpriZsfFqqf0ppfmXTGkKR/aU1jyl",
-	"NU9pzb9aWnODq9mQ3nSvRbS4Nb1xuFp2piwDw1/RVoWO9YDqdrU4+e3+p9w7uH1S9fOdx5D1X9Fuzh/v",
-	"GtwXvx50ENfaLvyquL7lZcOdM3TTcF9Kr/kIc9h0jQlOLDiPSomZjVHoqstXlr/sG8rGpa4pLyTpMlTZ",
-	"uPSwl5jZXe/BN/SjDNxk+tGlsJVLanMlPgx/aHWsCX2nqbDx3QCuaDe6D14/1spbQOsdbeg7getdze4P",
-	"QeMH27o/pzuXiwhPt6sZ3QqqVaj1JwLWm5OlJ4C9E8A+NFZ/AtknkP1+IHtT8NrosCTTr3srzy+oBkWl",
-	"ZA8La93RdYOWH0a/baLmWelQGBpp/NHr1x9hZ/Cy97K31PAFZ0WVwsAYEzUjm11r8VIzSX161H5HP8Yu",
-	"++4gEpMJ1bCaTViDbvc6VsYuKOvVwiUFpJVxVRUq/14jUSFP3GPija0Wy/5LGUuYkynfQUnFjNWNd5xF",
-	"XFTi3fS/FaYk4H1bp24b9eexuFj8fwAAAP//",
+	"7Fz9bhs5kn+Vur4DYuPa+nCcmUDGAOtJMnueSeIgdnaRs4yI6i6pOW6RHZJtRRsYuIe4J7wnOVSxvyS1",
+	"bNnxTgZ3/s+WyGKRrPpV/Yplfw0iPcu0QuVsMPgaZMKIGTo0/NsvMnVoXhgUDuMjRx/FaCMjMye1CgbB",
+	"b4gZ5BaNhciPAq3AJdJCLBaw8/Hjx497b97svXy5C5K+QLBortA8seDkDOEfWmEnCANJ0j7naBZBGCgx",
+	"w2AQTHh1e15I/iTcRRAGNkpwJkiViTYz4YJBEAuHQRi4RUbTrDNSTYPr67DQ/9VMyPRG3eeJtghI4yDS",
+	"ygmprN+Fwy8uJNWFWkCKzqGBSNhbdWZZy+puUu/UCZfbm/WTLvH6WB582+p+1PLyqPJZMDgPROTkFbKA",
+	"4seLzUf3IYu3uPpUWAe5H/pPuP9C8j3u/52Y4rrmZwlCJqYYwsToGfQ3rU9jlhaMcSLy1AWDfhjMpJIz",
+	"OtF+tbBUDqdo/Mpo2hf/wCeWoSlUEA5m2jro93ob9UDzabMu+8/CYCa+FMr0ereqdqqNk2r6i8Q0bj+c",
+	"CX0FToPVxoFWmxSzXtI5j79oVy+QcRBWxud/YX8Mg4k01n1iWWFANlT+XDt8EAb17bcbarGd93iFxmLb",
+	"jkyOMNEG6GNUsVRT0CZGc9u2TCFyw84mIrVYaTTWOkWhWCW64+MNZ0se88SCjKvVM+GSenE+IYOfc2lo",
+	"M87k2Fz9xru9ppk208oi48nPIn6Pn3O07L4EbKj4R5FlqYwEqdX93ZJuXwP8ImZZ6icK54wc547t1+az",
+	"mTCLYBAcKchVjBOpMIYot07PoB4aBlcizXkKGqNNMAj8mE/VGHveuzi/xMUFxBotKO0gEVcIAq5EKmPw",
+	"AmgfUvEna+sXn0NpQ2tLehCXthzJ0mbSWrKXJWlv/IfQCHkt8mojJaGFoBAyYe1cm7jxIa80R3G5onQ9",
+	"luAv06mMFmBwktMttazYFO20BhI5IJxIkXD2OUSJMCIihUMQRVCin2I5lc6bQW0w/2ZwEgyCf+3Wcb7r",
+	"v7XdV7wiT1g21PJotKkOvD6lEESaAp1ITJiuFcIMrRVT7ATXYXCsHBolUi98a7trnkApAk45VkCh5zdv",
+	"i+2nEM1rHfKVRCK36E1mOUKlesoGb/hj412JXfc6DN5q94vOVXy/Lb7QeRqrJw4mUsVAgOGD/BMZP/np",
+	"YP8BNvtWM9ZAIopUptD7nVikWsRnWr8Wxkeou6t/0H8KBbTAK+WkW8CZ1uAlfrvuBJRjHS/oUlKSSTcg",
+	"mrcDIoowcxZ2+vBG/gzjBRTAvMu7/KBE7hJt5D/wnjd00OvDkpQHuRKRyU9OX6IKybkIAEvs40TIa34l",
+	"ZCrG6T3vhpxGRghNQQ9zJbFwYiy8r+TKoIgSkk47iWXsd6PsvLDlVW+qZsco4lQq5CNoXKm0oK/QkHVi",
+	"7N2hwsJE2ESqaQfOGp44Fz6G8MFgfAgWVQzSgZgKStknrnBdlc/GaEBPwGKkVcyuPnqPziz2jmjUiKJx",
+	"giIuiE/jq/UwflrIcBrmQjoY40Qb5MUJNJtYwYqQ7Oqe+q3RvNcWzdkYMqMjQtd7mwOzH0YBkRoU8QLG",
+	"iAqcuET1QHZRxVwW2k6XeDM2zzJtHMZvMJbijHd8P/h5Bg1pwOKA5T0s+CiULkEDv56evAWlDeWRsz1U",
+	"kY7RwylB99020chuB8F+r//DXr+31/vxrH8w6D8bHPzY+fHgh3/vPR30epQKr2ZQweD8a5krHk0bWVew",
+	"3w+uL8rsehD8rhPViTU+/4uneVkqHPGdTqRny8n3IPhVJ4rS0TgY7Pf2+71nT5sJ+SB4qWmhmYzjFMvP",
+	"KCkumGvNKRvJ+m172/qi+IQ33BNHOIKB4lCrKzn57fFSvueldII6DWVEfcFndtQkFivJ2RqjILwWhbQw",
+	"yIzO0DjpGYrfbxvBqqZTyJE2S8WCk9XOeoWgkXyvy+GvQhC+BtRprS/UPO08KLirl1gzVT3+HSNHa62c",
+	"wLHKcrfVMRARR7d+Bpe4uP0ILnHBmyhp23jBAYrkCKfNt53KIQXbWW4d2Fw6FtxcmwTDjvBZNyVxjT2J",
+	"S7Sesdjd2w+XtnrT2VZkYy3h55CxfnbYPuHviXAwR+VgbrSa3q6Yl9OmUhkYVq+33Z6b+LM+h/wXhIp9",
+	"zUxP+KSLSgLPlFqFPmOayTSVZZbDU5o5mJ5MClNaKp7tkdw2S2hBunXtUmkd+2ocS/pQpPVF+1Klw5m9",
+	"DVFWAeK6UkcYIxb0O7YXcumWOQNpHEwI80RGCWeqFmMyWEF8zmdja/tsAm97RcxYxzDClSRXoVyLLBm3",
+	"XruSn3MEGaNyclJEokZi2iKySgWXcL9NPS7AbqfdUrxok+UHbCnNbqhdH5XW6QcMwAcjX1DwP3caZcFt",
+	"atLLcWxLH2lUppuHDFJ5+5e+uLmNM6w4PtfpliqYzZNdrmeWxaritNrcapui5zK2+FeZtpNQON+EMt/N",
+	"nX20exifnss0hTG2OXZ1keWR38nTj+7k5zf45NGDeeTR3fyx5Mttgiou3ZQSQpRgdEkHSVTV+iBeDfXV",
+	"yqWTrZZYXT4M5kY6PFHpwtetV11mY72/IdLf2yab989Rm150ygIlJUxRItQUfX2veNcTSmki68V38b3c",
+	"48VKcmYb2dkf4RfvuW5cVEcEHPR6sHPDHncP2Z0xBqvBUXLjqxOT3Apm7PiFaJF0nW/xlW9wj2/0iDs7",
+	"AWFj+f0/2/ZXTJjCJUa5kW5xSsbgzesok2f6ElWLsu+OgUuFJQbOhBKURc8TDRka0so2knnKJ3ZGmdFX",
+	"0kqtYsoMOdsQacmPYW9PZBIa3FOb2Wh300NYVays9ysy+RsuPPOjIFqybBG5mpYFtRIUywwx38S5zA66",
+	"3al0ST4mvtutRzV+DFop5RWqWJviuTkThgPUEW/jXbGNJxboxK76zE4442W2U4seFKcQsk+EYFDEnDH4",
+	"aDtULL7Io7nis1LwgbGOJdoOvBMusbDjnVB5b9S5g1Hnd6vVaDcEkbuEzj4qcnOu8fo7EioeKi8JJjpN",
+	"9Xx9J1k+TmVEjooGVeSRfxj4mA+CHwyGAa8tnQUrx6lUUxuSmwuIUukpjHQO1VCV5r28DGiVLgqgsCyG",
+	"q7Mf3r/uDNVQMaWyIAzC6OvQE51hMIBhMMx7vadR8ebDv+AwuB51YB0cafYG5gk79e5i4cRgqJirNjl7",
+	"6PkmE8lDaNr2RH5xuUELqRbxaNcD/TiXqduTCkZiiiOCN5vouSJ7GAZHUxwGnaE6kzO0Tswyr93x6Qk8",
+	"/6HX3549wc7o3fuTvx2fHp+8ffnp7PjNq/88eftqFMKHsxdL7xBD9RIj1tc2rLCgvvMEDa5ffKyjfIbK",
+	"eVOhHciU7pJULe6zfKZqeMlQFRBRI4E24EMOfb6ASKsIjeoMyZdTGaGy2HDYo0xECcJ+p7fmsPP5vCP4",
+	"6442024x13ZfH7949fb01R7NIbCTLmVJyzbmXRL+57/+2zsvsXg01nt2v9Pzk3WGSmQyGARPO73OU04J",
+	"XML42BWZ7Hr37171u17I4GswxTYWwK8PlBGO6cDYhzmiElwU3q2V7/4A4UAwWWhe1ABGyy08I7hEzOzN",
+	"jULI1RDYWal67x4O1WilJ2cEjmUULT3CFRTpsF640e80YiMctXTCjNiOQICHrp1R3Woz2uVZl+u9WTuF",
+	"gF3fpSMcd+lsbMwhsW2mvtuB0XLvBzsbnayegIxDf0Ih1AlECFU+EEK9wXCo6j3BTuE6IClxGa31YfxE",
+	"kXUExe+EWR0Yld0xrEKzm4ZNvXKI4zgYBK+ldR8KM2x2up2352z1kC4381yHt48r+n62GLrUh7P9+KrR",
+	"ZYspzf63rYcX/Whbj6/bA7eeUreVXV+s9Kzs93p3qdyfP5buy9L9RbN2vxUX8UX8Ve6xXtQ/KSGzRFF+",
+	"ZjnwN9W2QHWj3UYLEk/p3z5l9dH92TbrLHed8KynWy1VP5FTfl517RBSQAkVTkzJTnzvXnBBFEPblvDj",
+	"PcGWjxbQfElszSc5CLwX0eUTCwo9T1soJ74Q8q43T/neqZ+KrGv/h7YRbL0XP+33KSkaa0pQOQfzCzrt",
+	"oV7MqjfqoaJgUTKhIknzA/IULeeCjfAo0rRseGpSblqkrSUIdkbbd1CNKGAucTD/tiCctJPl7JFyZN9J",
+	"tRSi3h2dnv795P3LT+9OXh+/+DgKGwlZo4VqqOoeqpJKF3GbDqNopdo9pFx69TXmEhc+dErffFCmtxR9",
+	"iI/TpDj3kIVDVbyNr72IF+P39ztQV+zow5F3/lFb/PIGxm7rSyto3c86XtzxrbMVA/k1KRAPDIFboF5N",
+	"14O3h2d/0YeLfzk4e/s5/dvdXiOLeii5cXP/X/bm8/kee11u0sLxVtsKHnJ/D72d69V20Ou1iLkNqBZQ",
+	"/0eB9kF/C/hdbUXjec+2WaylkYQm7+9vM7nZUvO94ssSk28JMddhK/PplO78SH8e6c/96c+vZEWPFOiR",
+	"Aj1SoEcKdDsFgh2OO7v/36kQ74J/r+uswhavRi5ZfQZ4pE5/SupUBL9H+vRInx7p0/8F+nRDeNpAo7pf",
+	"ZXx9K40iLC47bZbB5K/oqiLMeuJ2uymd/HZ/y+gd3D6p+tu073U/f0W3mdvelXgUf05LUNraMv2ieMIW",
+	"ZdMhAYpthElt1mKRPWyG4BQnDihyM2l0CUpTdTqr8k9dh6rxsG3LR1l+ENYuKSP5JWZu12cKG3pyBtVf",
+	"CklXhb62kOUpwrdW+5oQezqTLrkbkBYtV/eJCw+18hYQfke/+4NA/K6u+l1Q/7vgg7/bO5e/GLe3q4Hd",
+	"Ct5VGvgI4DcC+M3k7xHI7wTk38o9HsH8Ecz/3GB+UzLe6IBluKh7X88vuHbHJXgPJWvd63UDnR/Gf3vG",
+	"zc2K0B4apYyjly/fw87gee95b6khD86KSo2FMaZ6zn6+1oKn54r7KLk9kv9zQtkXCbGcTLj212ySG3S7",
+	"XxNt3TUzfyPphNiSk6oyVv4vnFRHIqWPWbdgtcj4H9o6xqlM+w5XLuisbrxDXnRRHe+mfzJjSwE+hnbq",
+	"tl5/H9cX1/8bAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -299,6 +299,9 @@ type PayloadTooLarge = Error
 // Unauthorized OCC's error model.
 type Unauthorized = Error
 
+// Unavailable OCC's error model.
+type Unavailable = Error
+
 // UnsupportedMediaType OCC's error model.
 type UnsupportedMediaType = Error
 
@@ -1387,6 +1390,11 @@ type ClientWithResponsesInterface interface {
 	RefreshWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RefreshResponse, error)
 }
 
+// ListAdminProfilesResponse503Headers the declared response headers of an HTTP 503 response for ListAdminProfiles
+type ListAdminProfilesResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListAdminProfilesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1398,6 +1406,10 @@ type ListAdminProfilesResponse struct {
 	JSON401 *Unauthorized
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListAdminProfilesResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1418,6 +1430,11 @@ func (r ListAdminProfilesResponse) GetJSON401() *Unauthorized {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ListAdminProfilesResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListAdminProfilesResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -1449,6 +1466,11 @@ func (r ListAdminProfilesResponse) ContentType() string {
 	return ""
 }
 
+// CreateAdminProfileWithoutSlashResponse503Headers the declared response headers of an HTTP 503 response for CreateAdminProfileWithoutSlash
+type CreateAdminProfileWithoutSlashResponse503Headers struct {
+	RetryAfter *int
+}
+
 type CreateAdminProfileWithoutSlashResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1466,6 +1488,10 @@ type CreateAdminProfileWithoutSlashResponse struct {
 	JSON415 *UnsupportedMediaType
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateAdminProfileWithoutSlashResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1503,6 +1529,11 @@ func (r CreateAdminProfileWithoutSlashResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateAdminProfileWithoutSlashResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r CreateAdminProfileWithoutSlashResponse) GetBody() []byte {
 	return r.Body
@@ -1532,6 +1563,11 @@ func (r CreateAdminProfileWithoutSlashResponse) ContentType() string {
 	return ""
 }
 
+// CreateAdminProfileResponse503Headers the declared response headers of an HTTP 503 response for CreateAdminProfile
+type CreateAdminProfileResponse503Headers struct {
+	RetryAfter *int
+}
+
 type CreateAdminProfileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1549,6 +1585,10 @@ type CreateAdminProfileResponse struct {
 	JSON415 *UnsupportedMediaType
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateAdminProfileResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1586,6 +1626,11 @@ func (r CreateAdminProfileResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateAdminProfileResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r CreateAdminProfileResponse) GetBody() []byte {
 	return r.Body
@@ -1615,6 +1660,11 @@ func (r CreateAdminProfileResponse) ContentType() string {
 	return ""
 }
 
+// GetAdminProfileResponse503Headers the declared response headers of an HTTP 503 response for GetAdminProfile
+type GetAdminProfileResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetAdminProfileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1626,6 +1676,10 @@ type GetAdminProfileResponse struct {
 	JSON404 *NotFound
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetAdminProfileResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1646,6 +1700,11 @@ func (r GetAdminProfileResponse) GetJSON404() *NotFound {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetAdminProfileResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetAdminProfileResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -1677,6 +1736,11 @@ func (r GetAdminProfileResponse) ContentType() string {
 	return ""
 }
 
+// UpdateAdminProfileResponse503Headers the declared response headers of an HTTP 503 response for UpdateAdminProfile
+type UpdateAdminProfileResponse503Headers struct {
+	RetryAfter *int
+}
+
 type UpdateAdminProfileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1696,6 +1760,10 @@ type UpdateAdminProfileResponse struct {
 	JSON415 *UnsupportedMediaType
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateAdminProfileResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1738,6 +1806,11 @@ func (r UpdateAdminProfileResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateAdminProfileResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r UpdateAdminProfileResponse) GetBody() []byte {
 	return r.Body
@@ -1767,6 +1840,11 @@ func (r UpdateAdminProfileResponse) ContentType() string {
 	return ""
 }
 
+// ListAdminRolesResponse503Headers the declared response headers of an HTTP 503 response for ListAdminRoles
+type ListAdminRolesResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListAdminRolesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1776,6 +1854,10 @@ type ListAdminRolesResponse struct {
 	JSON401 *Unauthorized
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListAdminRolesResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1791,6 +1873,11 @@ func (r ListAdminRolesResponse) GetJSON401() *Unauthorized {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ListAdminRolesResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListAdminRolesResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -1822,6 +1909,11 @@ func (r ListAdminRolesResponse) ContentType() string {
 	return ""
 }
 
+// LoginResponse503Headers the declared response headers of an HTTP 503 response for Login
+type LoginResponse503Headers struct {
+	RetryAfter *int
+}
+
 type LoginResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1837,6 +1929,10 @@ type LoginResponse struct {
 	JSON415 *UnsupportedMediaType
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *LoginResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1867,6 +1963,11 @@ func (r LoginResponse) GetJSON415() *UnsupportedMediaType {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r LoginResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r LoginResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -2210,6 +2311,26 @@ func ParseListAdminProfilesResponse(rsp *http.Response) (*ListAdminProfilesRespo
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListAdminProfilesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -2278,6 +2399,26 @@ func ParseCreateAdminProfileWithoutSlashResponse(rsp *http.Response) (*CreateAdm
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers CreateAdminProfileWithoutSlashResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -2346,6 +2487,26 @@ func ParseCreateAdminProfileResponse(rsp *http.Response) (*CreateAdminProfileRes
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers CreateAdminProfileResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -2393,6 +2554,26 @@ func ParseGetAdminProfileResponse(rsp *http.Response) (*GetAdminProfileResponse,
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetAdminProfileResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -2468,6 +2649,26 @@ func ParseUpdateAdminProfileResponse(rsp *http.Response) (*UpdateAdminProfileRes
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers UpdateAdminProfileResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -2508,6 +2709,26 @@ func ParseListAdminRolesResponse(rsp *http.Response) (*ListAdminRolesResponse, e
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListAdminRolesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -2569,6 +2790,26 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers LoginResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -2886,6 +3127,15 @@ type PayloadTooLargeJSONResponse Error
 
 type UnauthorizedJSONResponse Error
 
+type UnavailableResponseHeaders struct {
+	RetryAfter *int
+}
+type UnavailableJSONResponse struct {
+	Body Error
+
+	Headers UnavailableResponseHeaders
+}
+
 type UnsupportedMediaTypeJSONResponse Error
 
 type ListAdminProfilesRequestObject struct {
@@ -2948,6 +3198,23 @@ func (response ListAdminProfiles500JSONResponse) VisitListAdminProfilesResponse(
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAdminProfiles503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListAdminProfiles503JSONResponse) VisitListAdminProfilesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3063,6 +3330,23 @@ func (response CreateAdminProfileWithoutSlash500JSONResponse) VisitCreateAdminPr
 	return err
 }
 
+type CreateAdminProfileWithoutSlash503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreateAdminProfileWithoutSlash503JSONResponse) VisitCreateAdminProfileWithoutSlashResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateAdminProfileRequestObject struct {
 	Params CreateAdminProfileParams
 	Body   *CreateAdminProfileJSONRequestBody
@@ -3174,6 +3458,23 @@ func (response CreateAdminProfile500JSONResponse) VisitCreateAdminProfileRespons
 	return err
 }
 
+type CreateAdminProfile503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreateAdminProfile503JSONResponse) VisitCreateAdminProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetAdminProfileRequestObject struct {
 	Id string `json:"id"`
 }
@@ -3234,6 +3535,23 @@ func (response GetAdminProfile500JSONResponse) VisitGetAdminProfileResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAdminProfile503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetAdminProfile503JSONResponse) VisitGetAdminProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3361,6 +3679,23 @@ func (response UpdateAdminProfile500JSONResponse) VisitUpdateAdminProfileRespons
 	return err
 }
 
+type UpdateAdminProfile503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response UpdateAdminProfile503JSONResponse) VisitUpdateAdminProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListAdminRolesRequestObject struct {
 }
 
@@ -3406,6 +3741,23 @@ func (response ListAdminRoles500JSONResponse) VisitListAdminRolesResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAdminRoles503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListAdminRoles503JSONResponse) VisitListAdminRolesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3500,6 +3852,23 @@ func (response Login500JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Login503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response Login503JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3871,98 +4240,101 @@ func (sh *strictHandler) Refresh(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Hz9UhvJtfirnJpfqiwqgxAYnLWoX9VlWbzB8RoXZrOpIK6nNdNCHc90y909yLIvVfch7hPeJ7l1Tvd8",
-	"jxBgsptU8h+MprvP93fP1yBW2UJJLq0Jxl+DBdMs45Zr+u/IGG7fMHmds2uODxJuYi0WVigZjIOLOQeG",
-	"r0Dq3wE1AzvnoPmnnBsLAxbHfGF5cggsyYSEhVYzkXIDMdN6BVKB1UyalFmeQKyk5dJuDYMw4J9Ztkh5",
-	"MA64DMJA4HlzzhKugzCQLMNf/rJ9fEwgbpcwhoGJ5zxjCKxdLfAtY7WQ18Ht7W0YeLi+V4nghOGx5szy",
-	"I4TtnQMNn3pA8E+2WKQiZojxzt8Mov21gu1rwGIrbngwtjrnYcAzJtJgHLBsyvV/+NeGscqCMJgJbexb",
-	"B/gR/h6EQcqqRwhCEAZapQjZZUD0OlcpD65u61j9TvNZMA7+307FuB33q9mp4+Ewq9AWmicOTvfELJQ0",
-	"jgi/FfoiCcaByA3Xu6PRi9EagvBrYawmEH5AjMbB3mhvf3t0sD3avRi9HD8fjUejv9KbC2WEVXp12tm4",
-	"IOvXQnZoe7ex0t3FFfVvH0d+R/gefamrwTC4DYMu05KHMaFNxm8Ql6QP7FcqTdVSyGvIVMJTEAY0t7mW",
-	"PIHlnEtQC+74AyaPY84TQ4h9z5Jzp28Pw4drrfSxSojVe6PRH4IwyLgxZIOIiDORWq4RECFvWCqScfFH",
-	"8ROz8GIM/POCx2hZWAGk0mhc1JjOeMfsPBgHO5/QbFhmcxOMg/3RAyh4gtv00ezUgyPkIrcwoOOAkNkK",
-	"kUpzYAZYAa2dMwuJ4gaksrBg2nBQGqHOpckXC6URiWvNpAW0akRex7HHEJmUnpTVg4n/mzzLmF4hzZ+P",
-	"Ri+Afi/IGoTBDUvzLnvw1Q57/FKHDQNHCfeQJYnmxvQwwRmPNiNuvVX5SRiDVrwJ6N5o9NxvnLkXkGw8",
-	"W9jVWohxzXqI29s8BFBPq1NkeRfQP5QiSjJxF3xdgadX0bmWZrQGbA+MlbXtgVOqd1rciJQ7n16B+d3L",
-	"0e4e+mS0lrAUdg4MFuW7ayCmVQ2I3ypZRQKq8PaCm/p2PVA7I90D8YIZs1Q6OSHOdkh7AMULm3l/0KFt",
-	"ufZ+7C9e74XT2dKTz8K4cKoJ54vC7gN3b9wBZ1OrjsqVxBU7F6ZQqFRzlqz8jg8RV6T2z/KjVEvZEYPR",
-	"bimt+NodrB/tdghK0jNV17lBB1rZNQJxHdt3RutgNL26j0fveem6r+7Tml5wDTDN78P9tSJq+A3XLG0C",
-	"+d49ROZNU54ZdEtKxl16utDk17BT4a9EkqvWnprTfnvg8AUh64nCsEvSb/fBRDByvEW0OwRE24zBeQ57",
-	"F0UPwfnBxkteKQ4n0ukza+tl8a5Tx0Pn8oHJFSg7x5ClGRew+rGZMOjcMYbhaRJOZMbSmdIZT+D1+7O3",
-	"W4fghN7eySH31i4wp4dN7aMfKxs/kT2G2QF9gI8Ky7hkBgyX1ssAdOVac0iFwShFSIgcj6PhRGKg8krp",
-	"qUgSLh8fBu736EJtOXzkK+dwhAGrPnLpglSWbCuZrlrS9Tx4GtnC3NYU5yGJ1NQyQVGxc50lAG1YQ2Ay",
-	"cdBWsfNSC8td5HwqLdeSpe74bwqe95t+RILwe3vVUHGca82TBo0OniQG7h42IIi2DkmEY5Yb7pSK/jdc",
-	"33D9zECqriGXCcXFVSlBJESat8q+UrlMvkWW9lvRSjMpgzkzdDKqKWZVL1++bEnQ/hNQZ82xSA+H6Tu2",
-	"ShVLLpR6w/Q1/waEd5vK4/MFOJFW2BVcKAXuhDqOu0+lJVOVrJDLKR5BqU6d3eAKRAYGu/CT+B6mK0j4",
-	"jOWp3SIi/CxZbudKiy/8m1jejVIa2luZdrSjyAn+eSHaaoHbPA3ja2eHeCIGzJQENgHxQMBgpjSqhZCh",
-	"SwopamtblYJiZcb4E08Eu6Aq2ONlpxkw13YH2h5o/4bkHDyx5KD38jaitJbPDGR0vE+HyxNdQYvoe4Hk",
-	"7VYtj2ST91ahb0swIY+OvLDRGWP4njPNNUzy0eh57BZ9oEX0hEcoHQuNQFlfT6y/1F8wpZ9wYas8GQaO",
-	"2+aD6Fn5nsdKJgZyaUVKpHDA+zW1/dDkXnONG9IrH6wXgBYV0iVbGYimhCJhwmWeBePLwD0KrjogNiqJ",
-	"l01cG6c1cKn2UdO/8di2a179HGqWybpkdnXH9spXLDXcFaWQRoVpFQYSTmuYdTrtIZoqlXJGUYovXvax",
-	"rFG6CGE5F/Ec92SpUXQOqWYvT2tlzw6s+BMMrsUNl1sgWcZ7d3DVmS5QHrdnzl/0LKxqqe3lb5ixdCAM",
-	"TK7xj63eHbql1/ZOv7QpjWFQ7EqJuCWGr8wG4yBhlm9bQQWJnnPqtddNyMKA3AeC78oiqLgiidbgoHy9",
-	"q7upi6Hr0M9VmpAuCcszs8l4YXZ7zmekae5YpjVbdfSEymcNHAtpq8tHjWFhId8F+D2s2KRVvvzf1S2Q",
-	"fPkQ9SJnXFT4W0TUOQfh6jwYKJFO0NJDmJEmtn58rBKe1BUQ0BnSjgX8cIFh01KkqVPJKZ1IFr3UTvAY",
-	"rorClOTLdFXIKu3XENiCQRn7/IbLa0x19w72v1XDa4eXRzZOOPhWRX7UCWVNq88UK/obsz3/VgjGKu3o",
-	"yyQwfa3knkgwbJoP4QceC4MRyeDs+BiDGcxqnMAZDO+KurKxnCVb8L///T9QNAmBzCmzUJXLDzBHLvPQ",
-	"Kgfdgo+cLwwIi4EAk74MWrKvVqWrYb+7910YZEKW/7dpEQaUhZ3JdOV7ZWstyBHqOlLbmxEFzBhxTfEE",
-	"hfGFURmIxMBMqwyiH08uYCeOiRg7N7s7ZZfJOOtVmp1WM+GHejW118xlQp66xbsbrNEGy+OwvZ91WWOs",
-	"MXathHCtkVnn2Cpsmypa34hZzCuDcfCflKFdjrZfXv3+d8GmiEUkGzF7I1wnpW01F7673Wxj92DVz8Ka",
-	"EzMFerjlvZ1Ns7fY5nEYpCITds25CLoRX5xV7A8V1WxmeM/6P6olZEyuKuCXXHMwH8VisW4vo/QaSJTG",
-	"rB6hCF2QFuG7EUUNZCXvTY73Stsz3K2PFlZZlt4HF1v1Eg1PeWzXBtKWpefc5Kk1T7dvWzgJ74KTJUsK",
-	"dFpQbJLjnxdJr/937VOeJiSGrBVpo/GK50xe80Owc2U4pHxmQeWW7C0iJrQLux4alFe+vxFzPSgOcMHL",
-	"/cPxv7M3f3rvfa8dN4W0IWi+SFks5LUrtOVao+NUkpu/p5fpl0caolif4hVnNUVJ9hKswPCZWZ8ulWXs",
-	"tUa4+L1E1TXWzWFRMl8KO0eJR5WOmZTKYkTJakkI1XQLyEtydmBp26XNeY7HTiQhaiLVR2Xj5Ig4HA03",
-	"urpWviGdd69R5+ouhvV7wZMbrld38u0O70eAP8zdufmbTdkVbdeHTVk9bwJzdnz8zPgQkwZaumgk/Oan",
-	"ouR1V0QsldxOVcxS8YUn4KtkNMbGhCT14/FciphhwOuMEUbGmMAk/IaneKbpLQVVJbg+Wso845q2jVWC",
-	"AReXVsxWhcLT6rXbmrtxSoWxaAiKPt0Msjy1YpHy4hFFAFzGKpeWIxfuyVPiB9qPPt3I1tH7ggx6m8bu",
-	"nelGjDOl+amcqcfwkbo4uEGdeX2HNBqid52TsXguJKfGEJumBRr0M9J8SX3SEqGyOdN3aFFw7aPXHy8u",
-	"3oF7gSSkb31/WRBX/3x+6pKY2kbcSVrCZ0KKfjrcrlNBYnlXDSUv+of/Ogr4byn/VaW8TyTfYHBYG5nr",
-	"4HF2lNs57EGcCi7tdqw5cZelxgUKXWmlxxvq7G63D7XdGjX37s+b6++1Y/vcX1Ge7ImiKczpxP5l9fOp",
-	"YrEHxDuPC2j60K4yw16TgwknfOSrLp6qfxGCmQjNY/y/zjJm4sBVRHtYVW6+WlsLcNVI43ppSm6mQLlj",
-	"6GHtok+DSHGuhV29R6/L+9phrr/zqsiNXv9yEYQbemSufPXu7H2zfkWJVgRKQ7Sj+UxzM48OQdiiLQVs",
-	"hjnwAWRC5pj4Ve3dYTGqT5mf6ziV6MytXVA8WjUq/8RX/VlEawpkEC20uqEKZAJ13XVlJNjeZguBJoeQ",
-	"iLZCV1SkiN6qtTjeA1w3AuqMMHmg2FbqE1RQBWGQ69QvM+OdnWth5/l0GKtsp3qr9meweZDcwIJpCtvO",
-	"NItTDscqy7iOORynKk+e+QIsnJ+8v4Cjd6cwiGo4IhVowkff8ASmq4msDh/TOIaQfqZFdkdZHGFDChxD",
-	"Mvo03eLKCO7cYs6+BDecSHyHYk1bIlM2ZFaQsRXZoyGgvzEhsNzOkZXu5NANFTsocKcp3eiAGY2qA4X4",
-	"E7nIp6mIQfMZ11zGnPx+3LnxQRsIa8CIaSrktQnBKGDeAdBcjuUS2DUT0ljcnMRlIh2Krgg9ZQYjpzfD",
-	"iZzIExcoY/7WyTbGfjwKg4uIjo6cD4toisrpvgkhqvnbiGxsUVdyw2G4klNC5qMo5L6StYEZ0x3JuryK",
-	"hvAL+V9EI1FxnmGMDlJ5GNGRTuSgTe5i5EAr1OOw1nw3oWvUG/GFb0FN+XLjIa77ad+SwVOIUkW3wNRX",
-	"WvaRGx8mOPoVgDqGC2RVirxBihX88SMCzWBjIhtjA2iqXDrixCxWMuZaDieSCm8xl4bXlPZoweI5h73h",
-	"qKO0y+VyyOjnodLXO36t2Xlzenzy9v3JNq7B8ENYusTUq5Ze7FEfqQ3S0OggDG64Nk7hd4cjt59acMkW",
-	"IhgHz4ej4XNXC5+Tle80Ft4VO2GIwnuDHbPk2pDUrKlvN3g0huhT5LmDZH1/fPpTWefMp4ZbiPinKIQo",
-	"VhEMfBhutkKIzDKCgbFMW0OWBJ8xmeC7SkfhRC6Y5sgrFBoU7UTl05Rvf8oVNYYKrVA3XENE5TxcW5br",
-	"8J+i0kZHZ7hhMpExM3xbSMOlEVbc8HS15ZTOVSsjGERW59w5MWpaRluHd9/MEKbWoPrDcCJ9FVsYiAof",
-	"PWYmdnuWT5D20f0QCEvwwomM2r1ft69IItcJ9w7VF9cFOVmRbA0hooKxtzH14rGzNFNl5049ZJ5NuUbu",
-	"31XBJh0pNYluSb0Rxh41RC1s3CC83FwqZ07yKPaEAbOQKWNh72DkGmK46FPO9aq69VfUx6sJo7JJvXcw",
-	"ovqpyDBEc/8J6f4b9RXg71HKV9TsWAdMWaTvgebBp5ctEnLHG2WpdU0SRWrsgtI+SKkrU4ez1kS7PNr+",
-	"K9v+cvX78YCZ+L9w963eblrP/AeNNVsFVA6qV/b7hAgGKHWbJJO5nMlV2tdRvtEN6bn2WXYTulAf1S1X",
-	"dR3LaSXECiZB/fbiJCBAnUYC/wRkMA7LOrGSPKxcsZtIGLxV4LfwUyrCIwTo1sKy1d30bFapFL0dWRua",
-	"SkPbXLsqNtxaQ45PDRrUegj7o5cvupy8al0B3RuNHnjp0FX8Lv9V7oBelS1WMitFv3RUtDsvywTSJ4ZV",
-	"/udpglv4zuRuu6W4+6g7m1Sl7xmePFvvzzGG2He87jullImd2r1CWrK7eUljVvc2pCnyjYuao+6UwJbX",
-	"ZxA/IISh5mAsu6YL0kfNcOkKc25l1nSeaVysCgNR2zuZXiNo2olCly5QEmCcsqac3XDqhtIEpmYC8wUw",
-	"KTPzYcc7du+W/+Isxnt8v+sq+whVvbLTvIzvNLi4zb5aT+jahfedntvut/2G4G6m9V4cvqdgda6tPla8",
-	"9kfPNy+q7p7git17rGiP3dO6g/uA1zN3/RRa4AjW1AMYYNhfeqCuNG7dpSi34fpkYYdCg149coCgL6pG",
-	"CNtzeMWw7JTHKmt2+t3NDiGpQJTlhrqquRSfcg4sU/J6IpvGKoQijIduFN/JTKpI2oUVVTaAIUVRR6PI",
-	"SkifVhad8YYTHhZNVhBmIouFtGnGVuDbwTSFRjNuz4wzthnTHw3iVhbCV9xSCl7kC+76FlqVotLBKIWd",
-	"SJmnaXmDa+vQRxNUpiVK0eUtGNDNLpe/OGtkKPpw77gvatQuctH7u3tbw4k8giR37rx2ma1KYl646o7P",
-	"0fdHo75gv8d4/NuE/duEPdaEPdpAfRXJ7b1KGp0h56Y8/8htS5i/TYq+QQr2Ny8q7709BT9+5Pb+zNiQ",
-	"0rfH82v5VBV9R2UWh36rylr8aHz96zR3fcHnKgz8txVanskXYtstrcNi1G39FFtRaRm7ifVo3ZzaRA4s",
-	"FSTpQhIkPOWWbzmXp/PiMq6bmfNjVL7jUEpdn1F1Y3odOWwYxYd/jodQeVRK4ccG+74a9DT68Q9uXh+q",
-	"iv+c9thx+dvs8bm6T2mZt0bGXKAhrKkN4lXFkLLnEjMJMyETqL5BASIxwyrkG9euwFcNnoRZFgISmyeu",
-	"aTkTn22uuWk2Bsun+GrkLyRPc5HabSHBcDuRc7RgJaYuqGwNCFYo3FkcPS/v8DxNwWVN9aI++XjZ+vXq",
-	"ruJGWG75VtVwam/Z3aP2IRnzqG9llaOGd34sy08O/iOUIQpWNjXF35loqwllO+vTqZPPcc1ttbuq1JXe",
-	"eCW1ucrfSnWFC9Zs4Q8nsn6ndqZ0ts1lrJIitfEJWVRNlfz/vpmVVtrVgsDp45oOvHeLUdl8h6N3pxP5",
-	"sI49XG5vl99VuKJeTWtWIRU33PTOHOBZ787P/nz6/vTs7Q8fzo6PP1yc/enk7YeLizeRT6u6EwXFDWRr",
-	"eDrrkBWO/LHFxx8msvP1h4++oV32xv2sROiPXLlvPxS2kWbZYX/0vNeqkFDdN0b4vL1cLreJ2blOPb9b",
-	"hqU+vdQ3h3RvlW5MVt0/gnhIeFO/XB3w1ev59MdYnInXpz9/Od19K07NqTw/iI9PX5x+XPzlz8evXw75",
-	"6vWX5JdTcSZOP5/K0TDeS+U0ezVK/vI6bd5THj8fjZp3potBj/sbtdqgzRqT5iXKfUbGzT6suYzOwB1f",
-	"3Bj/FSu3/1RRjZ93ItfYHhi6pMJ9zZTfOctSN+yN+YeubfcavN66FwEQA3qxNU6F9hmMFWnqIxwlOVmy",
-	"4osP7r3q9oHmki95AgM/jUPDKFvdpPbcw/Ubq9rqt1Y1f825bql/uwDinBMwTc9xp7B15Lo+weeFmr6f",
-	"0peRH9UdsHuNaq40DSQNKAk1L3j0ww/nMBh/N/pu1Pj6Crirg3ZuYMpTtSTP7sqdaikpZndDc3NRTT9B",
-	"ImYzFHuKvckHpuDuARvLZExlmGqQZryz83WujL2lD6JpwaY+p5iXOuV76QENLuNjgrQzsPhHZSx5UzQs",
-	"5QXLNhmGKCpXJeHXRWR9UQCqrJkrbbcxvkgarKSh2SIqb/Kyp/ncOxBXgNwaEJqy+COo2Uw4ytUj/yo/",
-	"6x8k8OmRbE3gFYN1MGhmTVud/V1Ue3t1+38BAAD//w==",
+	"7Dz/cts4eq/yDXszkedoWXbs3EaeztTr9e45l40zjvf25iI3hMhPFi4koACgFSX1TB+iT9gn6eAD+Juy",
+	"ZCeXbXv3n00RwPf7N/g5iGW2kAKF0cH4c7BgimVoUNF/J1qjecnETc5u0D5IUMeKLwyXIhgHV3MEZl+B",
+	"1L8DcgZmjqDwQ47awIDFMS4MJsfAkowLWCg54ylqiJlSKxASjGJCp8xgArEUBoXZGQZhgB9ZtkgxGAco",
+	"gjDg9rw5sgRVEAaCZfaXv+yenhKIuyWMYaDjOWbMAmtWC/uWNoqLm+Du7i4MPFzfy4QjYXiqkBk8sbC9",
+	"dqDZpx4Q+ydbLFIeM4vx3t+0RftzBdvngMWG32IwNirHMMCM8TQYByybovo3/9owllkQBjOutHnlAD+x",
+	"vwdhkLLqkQUhCAMlUwvZ24DodSlTDK7v6lj9TuEsGAf/slcxbs/9qvfqeDjMKrS5wsTB6Z7ohRTaEeG3",
+	"Qp8nwTjguUa1Pxo9G60hCN5wbRSB8IPFaBwcjA4Od0dHu6P9q9Hz8dPReDT6K725kJobqVbnnY0Lsn4u",
+	"ZIe2dxtL1V1cUf/uceR3hO/Rl7oaDIO7MOgyLXkYE9pk/AJxSfrA/lGmqVxycQOZTDAFrkGhyZXABJZz",
+	"FCAX6PgDOo9jxEQTYt+z5NLp28PwQaWkOpUJsfpgNPpDEAYZak02iIg446lBZQHh4palPBkXfxQ/MQPP",
+	"xoAfFxhby8IKIKWyxkWO6YzXzMyDcbD3wZoNw0yug3FwOHoABc/sNn00O/fgcLHIDQzoOCBkdkJLpTkw",
+	"DayA1syZgUSiBiENLJjSCFJZqHOh88VCKovEjWLCgLVqRF7HsccQmZSelNWDaf/XeZYxtbI0fzoaPQP6",
+	"vSBrEAa3LM277LGvdtjjlzpsGDhKuIcsSRRq3cMEZzzajLjzVuVnrrW14k1AD0ajp37jzL1gyYbZwqzW",
+	"QmzXrIe4vc1DAPW0Orcs7wL6h1JESSbug68r8PSqda6lGa0B2wNjZW174BTyteK3PEXn0yswv3s+2j+w",
+	"PtlaS1hyMwcGi/LdNRDTqgbEr6SoIgFZeHuOur5dD9TOSPdAvGBaL6VKzoizHdIeQfHCZt4fdWhbrt2O",
+	"/cXrvXA6W3r2kWsXTjXhfFbYfUD3xj1wNrXqpFxJXDFzrguFShWyZOV3fIi4Wmr/It4LuRQdMRjtl9Jq",
+	"X7uH9aP9DkFJeqbyJtfWgVZ2jUBcx/a90ToYda/u26MPvHRtq/u0phdcDUzhNtxfK6Iab1GxtAnkG/fQ",
+	"Mm+aYqatW5Ii7tLThSbfwk6F34gk1609FdJ+B+DwBS7qicKwS9Iv98FEMHK8RbQ7BIu2HoPzHOY+ih6D",
+	"84ONl7xSHE+E02fW1sviXaeOx87lAxMrkGZuQ5ZmXMDqx2ZcW+duYxhMk3AiMpbOpMowgRdvLl7tHIMT",
+	"enMvh9xb+8CcHja1j36sbPxE9BhmB/SRfVRYxiXToFEYLwPQlWuFkHJtoxQuIHI8joYTYQOVH6Wa8iRB",
+	"8fgw8LBHF2rL4T2unMPhGox8j8IFqSzZlSJdtaTrafB1ZMvmtro4z5JITg3jFBU711kC0IY1BCYSB20V",
+	"Oy8VN+gi53NhUAmWuuO/KHg+bPoRAdzv7VVDxnGuFCYNGh19lRi4e9iAINo5JhGOWa7RKRX9r1Hdonqi",
+	"IZU3kIuE4uKqlMATIs0raX6UuUi+RJYOW9FKMymDOdN0slVTm1U9f/68JUGHX4E6a4619HCYvmarVLLk",
+	"SsqXTN3gFyC831Qeny/AmTDcrOBKSnAn1HHc/1paMpXJynI5tUdQqlNnN7gCkYbBPvzMv4fpChKcsTw1",
+	"O0SEXwTLzVwq/gm/iOXdKKWhvZVpt3bUcgI/LnhbLew2X4fxtbNDe6INmCkJbALigYDBTCqrFlyELimk",
+	"qK1tVUqK3TKesmn6BSJz1GNvLcN4TBprMFtIxRRPV5BX5x2DUStgN4wLSJlB1TIqX0ukEmbYlDnjkQuF",
+	"LJ7b4y3FEp64rFPoJSoyxG3zUq5OkCUpF0gcqImktcq3qKzyFba89IRzpuc25YKrmmmytp8OtQTG5Nj6",
+	"ygS48aRgM+NtmcizKSrrqTTGUiRk+6JLNGq1e2LfiizFXJmT8ofaT93y6xu/h5GwZNzAFGdSIR1uA4K6",
+	"8SRAGmXV/TonMi54lmfBeBQWVVNruW+QWEBCVZYhfsaEsyt66fEGqZmF1XYH2h5o/4Y5OvrK5sjyy0tG",
+	"6YKfaMjoeF9jKU90VVJS2iurs11enIimQTHSCQHTEJ14C0ZnjOF7ZAoVTPLR6GnsFr2jRfQESQQWygJl",
+	"fJG6/lJ/FZ5+sgtbNW/LcGtC9Dsu1gtQLgxPiRQOeL+mtl8pDWFAr7wzXgBaVEiXbKUhmhKKhAkKK1dv",
+	"A/couO6A2ChPv23i2jitgUu1j5z+DWPTLqT2c6hZe+2S2RWz2yt/ZKlGV+m0NCr8NdfWgtg1zDhH4SGa",
+	"Spkio9DXV8T7WNaoh4WwnPN4bvdkqZZ0Dtn7Xp7WaukdWO1PMLjhtyh2QLAMe3dwJb8uUB63Jy4I6VlY",
+	"Fejby18ybehAGOhc2T92enfo1vPbO/3aprS1r7GrT9stbU7ETDAOEmZw13CqcvWcUy/ob0IWBuQALPiu",
+	"1mYVlyfRGhykL6J2N3WJWR36uUwT0iVuMNObjNelTPESZ6Rp7limFFt19IRqsg0cC2mry0eNYWEh3wX4",
+	"PazYpFW+p9TVLRC4fIh6UYRXtI1aRFQ5AnfFQxt9k07Q0mOYkSa2fnysEp7VFRBshEU7FvDDlY3FlzxN",
+	"nUpO6USy6KV2gsdwVVQ7BS7TVSGrtF9DYAsGZezjSxQ3Zh6MD44Ov1TDa4eXRzZOOPpSRX7UCWWhtM8U",
+	"S/qbpWVkFYI2Ujn6MgFM3UhxwF3ANYQfMObahrmDi9NTGyHbVNkJnLY5Q9Gs0AZZsgP//Z//BUXnGcic",
+	"MgNVD+YIBrXiRlXY2IH3iAsN3NhAgAlfWy/ZVyv91rDfP/gutBFU+X+bFmFAqf2FSFe+AbvWgpxYXbfU",
+	"9mZEAtOa31A8QblhYVQGPNEwUzKD6KezK9iLYyLG3u3+Xtm61M56lWan1aH6oV6i7zVzGRfnbvH+Bmu0",
+	"wfI4bLezLmuMtU2IKiFca2TWObYK26aK1jdixqCyC/6d0v63o93n17//XbApYuHJRsxecteea1vNhR+Z",
+	"aM5G9GDVz8KaE9MFenbLrZ1Ns2Hd5nEYpDzjZs25FnTNPzmr2B8qytlMY8/6P8olZEysKuCXaBOX93yx",
+	"WLeXlmoNJFIlSLY7CV2QFtl3I4oayEpuTY43UpkLu1sfLYw0LN0GF1M1qDWmGJu1gbRh6SXqPDX66+3b",
+	"Fk7Cu+BkyZICnRYUm+T4l0XS6/9dTx7ThMSQtSJta7ziORM3eAxmLjVCijMDMjdkby1iXLmw66FBeeX7",
+	"GzHXg+IAF7xsH47/nb351/feW+24KaQNQeEiZXFRWaCqsTAgBeq/p5fpl0eazFmf4hVnNUVJ9BKswPCJ",
+	"Xp8ulb2RtUa4+L1E1U1r6OOiD7PkZm4l3qp0zISQxkaUrJaEUKOggLwkZweWtl3anOd47HgSWk2korto",
+	"nBwRh6PhRlfXyjeE8+416lzfx7B+L3h2i2p1L9/u8X4E+MPcnRvq2pRd0XZ92JQtmSYwF6enT7QPMWlK",
+	"qotGgrc/FyWv+yJiIcVuKmOW8k+YgK+S0Wwk44LUD+O54DGzAa8zRjYytglMgreY2jN1bymoKsH10VLk",
+	"GSraNpaJDbhQGD5bFQpPq9duq+/HKeXaWENQNH9nkOWp4YsUi0cUAaCIZS4MWi5syVPih7UffbqRraP3",
+	"FRn0No3dO9ONGGdS4bmYycfwkcrJdoM68/oOaXTZ7zsnY/GcC6RuI5XBa69ami+p+V4iVHb8+g4tCq59",
+	"9Prj1dVrcC+QhPSt7y8L2tW/XJ67JKa2ETpJS3DGBe+nw906FSSWd9VQYNGU/sdRwH9K+TeV8j6RfGmD",
+	"w9ocZgePi5PczOEA4pSjMLuxQuIuS7ULFLrSSo831Nndbu9quzVq7t2fN9ffa8f2ub+iPNkTRVOY04n9",
+	"y+rn14rFHhDvPC6g6UO7ygx7TY5NOOE9rrp4yv5F1MXkCmP7f51lTMeBq4j2sKrcfLW2FuCqkdr10qTY",
+	"TIFyx9DD2kWfptviXHGzemO9Lva1w1x/58ciN3rx61UQbuiRufLV64s3zfoVJVoRSAXRnsKZQj2PjoGb",
+	"oi3l+6lHkHGR28SvmhkYFvc/KPNzHacSnbkxC4pHq0bln3DVn0W0RosG0ULJW6pAJlDXXVdGgt1dtuDW",
+	"5BAS0U7oiooU0Ru5FsctwHVzxc4IkweKTaU+QQVVEAa5Sv0yPd7bu+Fmnk+Hscz2qrdqfwabbydoWDBF",
+	"YduFYnGKcCqzDFWMcJrKPHniC7BwefbmCk5en8MgquFoqUBjY+oWE5iuJqI6fEwzPlz4QSnRnY9yhA0p",
+	"cAzJ6NPIlCsjuHOLyxsluOFE2Hco1jQlMmVDZgUZW5E9GoL1NzoElpu5ZaU7OXST6g4Ku9OUrgnBjO4/",
+	"AIX4E7HIpymPQeEMFYoYye/HnWtEtAE3GjSfplzc6BC0BOYdAA17GRSuMa+N3ZzEZSIciq4ITWMKv1y+",
+	"HE7ERJy5QNnmb51sY+xn7mxwEdHRkfNhEY3mOd3XIUQ1fxuRjS3qSm7i0K5ESsh8FGW5L0VtCkt35/ze",
+	"XkdD+JX8r0UjkXGe2RgdhPQwWkc6EYM2uYs5FiWtHoe15rsOXaNe80+4AzXly7WHuO6nfUvGnkKUKroF",
+	"ur7SsPeofZjg6FcA6hjOLatSyxtLsYI/fkSgGWxMRGNswJoql444MYuliFGJ4URQ4S1GobGmtCcLFs8R",
+	"DoajjtIul8sho5+HUt3s+bV67+X56dmrN2e7do0NP7ihm3G9aunF3uojtUEaGh2EwS0q7RR+fzhy+8kF",
+	"CrbgwTh4OhwNn7pa+JysfKex8LrYyYYo2Bvs6CUqTVKzpr7d4NEYog+R544l65vT85/LOmc+1Wggwg9R",
+	"CFEsIxj4MFzvhBDpZQQDbZgymiyJfcZEYt+VKgonYsEUWl5ZobGinch8muLuh1xSY6jQCnmLCiIq59m1",
+	"ZbnO/lNU2ujozG6YTETMNO5yoVFobvgtpqsdp3SuWhnBIDIqR+fEqGkZ7Rzff92H61qD6g/DifBVbK4h",
+	"Knz0mOnY7Vk+sbSPtkMgLMELJyJq937dvjyJXCfcO1RfXOfkZHmyM4SICsbextSLx87STKWZO/WoZp3u",
+	"q2CTjpSaRFfvXnJtThqiFjaupb7dXCpnTvIo9oQBM5BJbeDgaOQaYnbRhxzVqrpKWtTHqwmjskl9cDSi",
+	"+qmbkHL/3TcvFW5RypfU7FgHTFmk74HmwaeXLRJyxxtlqXX31orU2AWlfZBSV6YOZ62J9vZk969s99P1",
+	"78cDpuP/sLvv9HbTeuY/aFbeSKByUL2y3ydEMLBSt0kymcuZXKV9HeUb3ZCeu8RlN6EL9UndclV3/JxW",
+	"QixhEtSvxE4CAtRpJOAHIINxXNaJpcCwcsVuImHwSoLfwk+pcI8QWLcWlq3upmczUqbW25G1oak0a5tr",
+	"9w+HO2vI8aFBg1oP4XD0/FmXk9ete8UHo9EDb7K6it/bf5SLxddli5XMStEvHRXtzrdlAukTwyr/8zSx",
+	"W/jO5H67pbj/qIvAVKXvGZ68WO/PbQxx6Hjdd0opE3u1y6q0ZH/zksYA+F1IVxM2Lmren6BVT7c6qpyc",
+	"pqS3vMdlaQJEJKg5JcNu6Kb+STPEurZ5utRrutU0YlaFjtZCdLLDRqC1F4UuxaDEQTsFT5HdInVQaWpT",
+	"MW5zDNAp0/Nhx6N2P3Lwq7Myb+z7XffaR6bqlb3mVyGc1hefVVitJ3Ptywt7PZ9duOs3HvezrPcG+5bC",
+	"2Lk//ViRPNxGuKpLUHbF/hYr2vc/aN3RNuD1zGr/VprjiNzUHRjY9KL0dF0J3rlPue7C9UnJHoUgvbrn",
+	"ALE+rxpVbM/7FUO5U4xl1pwocNeSuKBCVJZr6t7mgn/IEVgmxc1ENI1iCEW6AN1soZMBVRG7C1+qrMOG",
+	"LkW9jiI4Lnz6WnTgG85+WDRzgeuJKBbSphlbgW8707QbzdI90c6oZ0y91xa3suC+QkOpfpGXuLuH1hIV",
+	"FRVGqfJEiDxNy+uHO8c+aqFyMFGKbh7CgK4lujzJWTBNUY57x30OpnYLkd7fP9gZTsQJJLkLG2o3Matk",
+	"6ZmrIvlawOFo1JdU9Bicf5q9f5q9b2n2Hm3UPvPkbqtyS2cAu6kDP6FpKcCXSd4XSM7h5kXlRc/fioc/",
+	"odmegRtKFO3rBrX8sMomojIrtf6xysL8qH/9E073febqOgz8B0haHtAXltstuuNidG/9VF5RORq7Cfxo",
+	"3dzdRAwMFVjpghUkmKLBHX9ZLi9urLsZQD8W5jsopaT2GW83dtiR3Ybxffg3qwiVR6VIfgyy79NaX0en",
+	"/peb8Yeq7z+O3XeS8WV2/1JuU17H1ticC4K40bVhxKogVPadYiZgxkUC1cddgCd6WIWj49q3JaomV8IM",
+	"C8FfiaXG7Yx/NLlC3WyOlk/tq5G/6T/NeWp2uQCNZiLm1uqVmLqAtzUkWaFwb4H4srzH9HWKTmsqOPXp",
+	"z7etX6/vK/CE5ZavZA2n9pbdPWpfaNKP+ghdOW5571fo/PTk/9VSTMH+pnb5uyZt1aLsbX16ePYxrrnH",
+	"djeauvkbr/I2V/nbvK54w5qjD8OJqN9FnkmV7aKIZVKkaj7BjKppnH/tm/VppZEtCJwOr5lc8O43KocW",
+	"4OT1+UQ8bNIB3u7ulh85uaYeV2vGI+W3qHtnNexZry8v/nz+5vzi1Q/vLk5P311d/Ons1burq5eRTxO7",
+	"kxjFzW2jMZ11yAon/tjiSywT0fkUy3s/CFDOFPgZk9AfuXIfYinsKd0BgMPR015LREK1bSzycXe5XO4S",
+	"s3OVen63jFF96qtvfmtrM9CYSNs+UnlIGFW/lB7g6sV8+lPML/iL818+ne+/4uf6XFwexafnz87fL/7y",
+	"59MXz4e4evEp+fWcX/Dzj+diNIwPUjHNfhwlf3mRNu93j5+ORs275sWAzPaGsDagtMYMeoly33RyMyNr",
+	"LvEzcMcXN+2/YcX7/3305GfLyAW3h7PeUpOkZv7vnRuqO4PGrEnXH3itX+8RikCLAb3YGl2zNh204Wnq",
+	"IykpkKxf8ckW915100OhwCUmMPCTTzT4s9NN0i89XL+xeq5+a/X0V8rr1v2bBiqNoOMSCZimt7lX2Dpy",
+	"XZ+W9EJNX5vpqxac1J22e43qzjR5JTRIATXPefLDD5cwGH83+m7U+HwSuGuaZq5hiqlcUjTgSr5yKSg3",
+	"cAOKc15NmkHCZzMr9hTjk99Mwd251oaJmMpK1dDSeG/v81xqc0dfNFTcKjXJ67zUKT+3ENCQuH1MkHaG",
+	"Q/8otSEPbI1ReZm1TYahFZXrkvDrori+yMGqrJ5LZXZtTJI0WEkDykX03+RlT6O/d/iwALk1jDVl8XuQ",
+	"sxl3lKtnGFUe2D+04dMw0Zp2LIYYYdDMznY6+7tI+O767n8CAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -363,6 +363,9 @@ type PayloadTooLarge = Error
 // Unauthorized OCC's error model.
 type Unauthorized = Error
 
+// Unavailable OCC's error model.
+type Unavailable = Error
+
 // UnsupportedMediaType OCC's error model.
 type UnsupportedMediaType = Error
 
@@ -1798,6 +1801,11 @@ type ClientWithResponsesInterface interface {
 	RefreshWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*RefreshResponse, error)
 }
 
+// LoginResponse503Headers the declared response headers of an HTTP 503 response for Login
+type LoginResponse503Headers struct {
+	RetryAfter *int
+}
+
 type LoginResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1813,6 +1821,10 @@ type LoginResponse struct {
 	JSON415 *UnsupportedMediaType
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *LoginResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1845,6 +1857,11 @@ func (r LoginResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r LoginResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r LoginResponse) GetBody() []byte {
 	return r.Body
@@ -1874,6 +1891,11 @@ func (r LoginResponse) ContentType() string {
 	return ""
 }
 
+// ListMembersResponse503Headers the declared response headers of an HTTP 503 response for ListMembers
+type ListMembersResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListMembersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1887,6 +1909,10 @@ type ListMembersResponse struct {
 	JSON403 *Forbidden
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListMembersResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1912,6 +1938,11 @@ func (r ListMembersResponse) GetJSON403() *Forbidden {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ListMembersResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListMembersResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -1943,6 +1974,11 @@ func (r ListMembersResponse) ContentType() string {
 	return ""
 }
 
+// CreateMemberResponse503Headers the declared response headers of an HTTP 503 response for CreateMember
+type CreateMemberResponse503Headers struct {
+	RetryAfter *int
+}
+
 type CreateMemberResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1960,6 +1996,10 @@ type CreateMemberResponse struct {
 	JSON415 *UnsupportedMediaType
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateMemberResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1997,6 +2037,11 @@ func (r CreateMemberResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateMemberResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r CreateMemberResponse) GetBody() []byte {
 	return r.Body
@@ -2026,6 +2071,11 @@ func (r CreateMemberResponse) ContentType() string {
 	return ""
 }
 
+// GetMemberResponse503Headers the declared response headers of an HTTP 503 response for GetMember
+type GetMemberResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetMemberResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2039,6 +2089,10 @@ type GetMemberResponse struct {
 	JSON404 *NotFound
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetMemberResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2064,6 +2118,11 @@ func (r GetMemberResponse) GetJSON404() *NotFound {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetMemberResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetMemberResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -2095,6 +2154,11 @@ func (r GetMemberResponse) ContentType() string {
 	return ""
 }
 
+// UpdateMemberResponse503Headers the declared response headers of an HTTP 503 response for UpdateMember
+type UpdateMemberResponse503Headers struct {
+	RetryAfter *int
+}
+
 type UpdateMemberResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2114,6 +2178,10 @@ type UpdateMemberResponse struct {
 	JSON415 *UnsupportedMediaType
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateMemberResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2156,6 +2224,11 @@ func (r UpdateMemberResponse) GetJSON500() *InternalError {
 	return r.JSON500
 }
 
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateMemberResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r UpdateMemberResponse) GetBody() []byte {
 	return r.Body
@@ -2185,6 +2258,11 @@ func (r UpdateMemberResponse) ContentType() string {
 	return ""
 }
 
+// RefreshResponse503Headers the declared response headers of an HTTP 503 response for Refresh
+type RefreshResponse503Headers struct {
+	RetryAfter *int
+}
+
 type RefreshResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2194,6 +2272,10 @@ type RefreshResponse struct {
 	JSON401 *Unauthorized
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RefreshResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2209,6 +2291,11 @@ func (r RefreshResponse) GetJSON401() *Unauthorized {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r RefreshResponse) GetJSON500() *InternalError {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RefreshResponse) GetJSON503() *Unavailable {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -2469,6 +2556,26 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers LoginResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -2523,6 +2630,26 @@ func ParseListMembersResponse(rsp *http.Response) (*ListMembersResponse, error) 
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListMembersResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -2591,6 +2718,26 @@ func ParseCreateMemberResponse(rsp *http.Response) (*CreateMemberResponse, error
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers CreateMemberResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -2645,6 +2792,26 @@ func ParseGetMemberResponse(rsp *http.Response) (*GetMemberResponse, error) {
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetMemberResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -2720,6 +2887,26 @@ func ParseUpdateMemberResponse(rsp *http.Response) (*UpdateMemberResponse, error
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers UpdateMemberResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -2760,6 +2947,26 @@ func ParseRefreshResponse(rsp *http.Response) (*RefreshResponse, error) {
 		}
 		response.JSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers RefreshResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -3061,6 +3268,15 @@ type PayloadTooLargeJSONResponse Error
 
 type UnauthorizedJSONResponse Error
 
+type UnavailableResponseHeaders struct {
+	RetryAfter *int
+}
+type UnavailableJSONResponse struct {
+	Body Error
+
+	Headers UnavailableResponseHeaders
+}
+
 type UnsupportedMediaTypeJSONResponse Error
 
 type LoginRequestObject struct {
@@ -3157,6 +3373,23 @@ func (response Login500JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 	return err
 }
 
+type Login503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response Login503JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListMembersRequestObject struct {
 	Params ListMembersParams
 }
@@ -3231,6 +3464,23 @@ func (response ListMembers500JSONResponse) VisitListMembersResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMembers503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListMembers503JSONResponse) VisitListMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3344,6 +3594,23 @@ func (response CreateMember500JSONResponse) VisitCreateMemberResponse(w http.Res
 	return err
 }
 
+type CreateMember503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreateMember503JSONResponse) VisitCreateMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMemberRequestObject struct {
 	Id     string `json:"id"`
 	Params GetMemberParams
@@ -3419,6 +3686,23 @@ func (response GetMember500JSONResponse) VisitGetMemberResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMember503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetMember503JSONResponse) VisitGetMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3547,6 +3831,23 @@ func (response UpdateMember500JSONResponse) VisitUpdateMemberResponse(w http.Res
 	return err
 }
 
+type UpdateMember503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response UpdateMember503JSONResponse) VisitUpdateMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RefreshRequestObject struct {
 }
 
@@ -3592,6 +3893,23 @@ func (response Refresh500JSONResponse) VisitRefreshResponse(w http.ResponseWrite
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Refresh503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response Refresh503JSONResponse) VisitRefreshResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3839,98 +4157,101 @@ func (sh *strictHandler) Refresh(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Hx9c9vIkfdX6cKTKlMViKIke5Ol6qmKrPUmcmzLJ2uzqTN1iyHQJCcGZuiZgWh6T1X3Ie4T3ie56h4A",
-	"xBspydbuJXfRXyIwLz09Pb9+HfwcxDpbaoXK2WD8c7AURmTo0PCvU2vRvRJqnos50oMEbWzk0kmtgnFw",
-	"tUAQ1ATSog3oGbgFgsGPOVp3AtLBFGOdoeXnCleQYTZF88RClOpYpBgNgzDATyJbphiMA1RBGEgafoEi",
-	"QROEgRIZvfnr/tkZU7RfkRQGNl5gJoi2THx6hWruFsH4+FkYuPWSOllnpJoHt7dhcGHmQsnPwlPfXsxZ",
-	"bgwqB7rWCmKtHH5y5bJSPZ9jAlJBbtGM+ZlM6K1QzY70JhZpigammGo1t+D0RA2E0m6BBqQFAU9Hx3tD",
-	"+FG6hc4dSBfWuj2xMJPGOhCxkzfYHF1aIiAZTlSDddrsH45Go9HhLg42uFDnX5tht2Fg0C61ssjC8Fwk",
-	"l35b6RdzRvG/YrlMZcwDHvzNet5WRP0coDHanOmEBj86Go1+F4RBhtaySLEMzWTqPE+kuhGpTMblP+Ur",
-	"4eCbMeCnJcYOE+b2Eo1w2pDw6DHP8VbQ3gcHH2lZTrjcBuPg6WgU3NaX+RuDs2Ac/L+DjeAf+Lf24AUN",
-	"45feFI7zghyplrmDAU8HvJi9EGweL0DQhhbUuoVwkGi0oLSDpTCW9o+ozpXNl0ttaBFzI5QD4vqQKDwz",
-	"KBx+CZN5dzATMj1XP1jmuc2zTJh1wfFvgN8WchuEwY1I8969+aaxN6fFWYWVdAtwC2mLgURqUCRrwE/S",
-	"OtuzBdyssw23YUkmc7NF6HGdUN9gG6XHbUpJioqunukC/IYV9CaJQftwQl9La+kwdDh6XAyc+Qa0u5gt",
-	"3XoXb4+3U9we5iGEFrw6J8nsEvq76iSx6O6ir3suuSmhm8EY5Q2+KOktxuwhs96yj1qLN2hE2iT0nX8I",
-	"S6OnKWaWjrtWcVdSbTB+/+swNnwYf3SKtjZfH2OoSWea69aQBkEYhCPwy6UTW1Onwy5Hvx7amF+MZyXa",
-	"D4FWbcfgJd3tYugJ+HPbaFSIx8lEefRpvCyxw4PRiUdREGoNhWZsQq2oT5lJS3hJagHTJAQxUVFd4qJi",
-	"DLcQCibBGu0koH6TQOlJEILgnYJZrmLWo7XWIskk6XCY5ms0IWQinWmTYQIv31282RtOVFdKDUIqrfMW",
-	"QeS3LCKlfBsG32szlUmC6suV5dOWZF+odA0CEkxxLlgNEs3SOlaEpY3SMBQysYZEM3S3hOc4eBzRKYyc",
-	"CnYfQF1I7K7UpDeTwOnuKvQMorbpErHSPFcOjRKpJ/GrzJKnTdWnQBZjF6dDxzFZiEmDj88exbroTjZg",
-	"ivZOCoMwt+jPFf+2aG7YQEz1HHKVsAhXIAGEy7dh8JpV98N4ckprPx6FwRsZfyhsxleonQjCwNuhwdiZ",
-	"HAv1GIyDlN7+oRhiGOssCAO2W980e5O2Dw4PR6MjUtypqBp8J9NUCkO63rsDpQuwFGSOt212Hqdu5xZU",
-	"nsYZBmyx1vTPmBAgoIdLbaXTZn3eIMNjMqmUEhGCccBiywqg9pBBIbi9vvdeF9zfcmi8WcXb9Ea773Wu",
-	"kq+BiabovtGl2bYQtnRRvuW/FgY8fQTZ3cxWnPC4z4/ylJAIe+F8K9apFsmV1q+E8a7lFy7+sImRhfEM",
-	"L5STbg1XWoOfob7ww8cCv6kmRWYhpSkKRbI5oSDiGJfOwuAQXsvnMF1DgjORp26PmfCDErlbaCM/41dt",
-	"/2HHMKGJLXmcH1DVFDLhLe0EflrKNpLRMI8iDfW5GeG1Qu8RNQkpiOAmopQhbrcSFhJkvGFFMphpQ1gn",
-	"VQgrQ0oiNpigclKktmRl5Ve9xkSKK/Zlv1yonjVYWhsdeHjg8Rsi9eyRRYpUYoH33tWVWj2xkPH0hdNY",
-	"zeiDNcz4K+J7N7pxqppC4TRYVAm5rdFpIYU8xxieozBoYJKPRsex7/QTd+InPlyzNESUk973rDfqjxLx",
-	"K+rYCjKEgRcD+5Ps6fkOY60SC7lyMmVWeOKLPrXxSH3OCW/DgJv85AoBaHEhXYm1hWjKS/SBJ5Vnwfh9",
-	"4B8F132BI9KsJKvUrrHWxmyNtWzG0dO/YeyIsspIaRJ1cXb2xBZ6P9MJpl0GJ3jzupTGnp3V/L9IQWm1",
-	"z1qUIAUKAeYglpCKbGiH8ULJWJCLTeatR2c6XwneYEpz2t5d2pyOvu1VeYaGh411QvqGDudszTOW7sXW",
-	"Ye3uNZGFTbql9IhmkOWpk8sUy0crcptQxTonIwrJlJAOM3uvc3juMGOx8bQJY8Safmfb+H3FccA2j32b",
-	"6Z0rzrTBczXTX7KPHIWhAeqb1zdJw/XcNU8m4oVUZDqKREzTchnL0upesUdaLaiygfsmLbGwj19/urp6",
-	"C74BS0hf//4TS71/uDwv3YJqIPSSluBMKtnPh9ttR5C3vHsMFZau3f+dA/hPKf9VpbxPJF+RYVOL+XbW",
-	"cUH6GY7AoNW5iXFfrxQaWAprV9oUceSuyPLjO/RgOUZDE5YPe3RhuHnZy4EqtVM2a6Z2RCL2qwHCwO9u",
-	"MA5qz5oThsHKSIcXKl17x/M2DHJLjnKGd1DADmpn+j+IOMNh+eguXV9jYW3esI9Dm/3c+N0iSaQXwbe1",
-	"nfH+c2s/CrpDL/3SWUjWSmQyhs2mkq02y40PWenlfkqAUXvfZ5d5l73NqO9FapHE3tuXhe0tG1Z3zbia",
-	"ap2i4KhW4fb3cb4Tae/ITi0u0DeAT3cRi3t7y7tkTia9/Taxhl6ME7vmLCMSO+f1jUKYGZ35OFUzSRmB",
-	"cOSxMJCdgMrT1PNekWdEzs5c3njrmN4RQpVS0nP8+oIiu4ycettLnHVjJO21/bjAIipaScZKKFc/UQVQ",
-	"+OCK0r1A0Yy53LFxMGCvWWRlTJ3cEplEe727UoRtdo7JbYb3tQQvdYpdI7CFBpyPaiyrLtI1QSuPSRUz",
-	"a7G8XEHvdlZCtx1bfKZwO8J00L4NJusn1vM55Lj7y3cXb8rfH3DpAD+J2KVr2gWLXrd82p/r/YIe8p6H",
-	"l2JVWkS1t/syIz/ZVxJw4oPs8kSqufe5e2KftZqAIZxWaYAOwq19zry9FBjQ6QWhEr+EvRCs0wbZta0O",
-	"1v1w8YojVLZMuReqvIhrLY2eyRTBLnSeJjBFoDMK2sCM4PTr8LI1SV05lrJUK284evb0a+C1O1lj7Gdf",
-	"DqJfMPJuMKLRfVswuDRI4ihqdluFVKSdC5xyGgzGEm9KHmsDSrsQpKtt3pM12if06onST+4Nav3I86pw",
-	"UX0aUCEmRISwVseSXJUife6pfFRM+ir8uQthtuC2L3hpVvN0z1ifur6swLM5SLr2+hGTmuQshXNoqNu/",
-	"vR/tf3v929/caa/JXRYZbVIfNi6LsiW/kB4rqtqtbepmc3rFHO+tc8oMQTf0kMpMuv4JmVgrP6Ov/+kN",
-	"gOnZzGJP/z/pFWSE9yXVHDexH+RyuW0op51I7zGS2xTxWEwxdnbHeJdo89TZRxu2LQTM/JL21pwVd0ou",
-	"b5eXH5bJ/x4t6xUApgnL6ibcriFeCDXHE3ALbRFSnDnQuYMPiEvivzSe5iFcbHU8OBHe469wjNk91C3Z",
-	"+CC2ZoM+SL16m6LjkPyCKnX4iEp0+PVq87Fs+O2GNr8KSSmnIi7jQVXqTz2G7d05l21XpjfoU2tzP6V0",
-	"1ao22O5Jbo86tPpv8Sf7/Akesw+EmC09ks0FLIW+KR131SmZ6C59k8zuleSqIqao36VZVgsZLyAWiuyl",
-	"Zn1MXYR8wjwscuR3JlAqQrqr5vqwODfSrd+RdGBfXssnar4vz/LLH6+C8I5kl/fM3168u4KDOGb34ODm",
-	"8IBTihGtKTowODNoFxFXLBd5HBAzUj3PIJMqJzjaJHCHZeUsA5JPHVXLWTi39Ok9WcRAOQAcM2AX9QpL",
-	"o2+klVqREOQmLbrZ8cHBXLpFPh3GOjvYtKr9G/Si+/Oj57RonSsHxXQWlsKwYXphRJwinOksQxMjnKU6",
-	"T55Y7ynB5Yt3V3D69hwGUY090V7oVZO5wQSm64nakDAGQab0comcmLUgVcgu2M76n3aNtLf5bMgpHgYT",
-	"kdiJonG8VrIcCSsNM3gr3MKGIHK3QOWKXG7oCz39iNR1qhNSPjOdpnoFPrm2zKepjMHgDA2qGGGmzUT5",
-	"+b225640m5XTVKq5DcFqEBCnkhBtZaRzqEDMhVTW0bCgFdmtNUKnwiL8cPlqOFET9cLnpnKL0EnwjYti",
-	"sTOdYMQzR97XjFiV+oNjQ4hqIe6IUaW0iXz1m0omCm/QrMvEBXFZq1opkO0WqL2/jobwI4e8aRWJjvOM",
-	"ABmULmjkFMKgxeaJWqLhUjytbAi5+qD0SoHROW/hJi9tQ5/DJit1DzYyQ6ywzSROzjFN1hw6QWZbHeMt",
-	"s8YbIV7VbhEub4FsdjcRTsAgqs09k59cTkc61SKJ9oYT9R3G/M7WSXTiA9oiH+B3rWRPVXdvZUoCQROW",
-	"QlHgbyur4BY4UVXqnlDGazx6saYjGqNRvoI/lTEqX7hdljMtRbxAOBqOOvCwWq2Ggl8PtZkfFH3twavz",
-	"sxdv3r3Ypz6kPaXjoHfv0S8OPp35//qP/2yVDPrjFoTBDRrrAeZwOPKj6iUqsZTBODgejobH3k1bMEx3",
-	"kJXNU93ndL34VB4b0QrY846X4fWQjmm2z7YtJt6LjjYx+f9fZS+4IcFLHfXrezz2h5VbcGinXtcuNqmU",
-	"TKy5qE4qGPiD5YNRsfAFeFWU8unocO9kojYlCam8QdurKmAQvb28+Mv5u/OLN9/9dHF29tPVxZ9fvPnp",
-	"6uoVC2LAXPVSwuVpnBAKvNJE657rZL2jlOXT/mq12mdG5SYteNWqbamngurJlk0yp52a2SRZulmTe9e5",
-	"NDJbt007oEjmNC6YHI1GD6vZadadBLh+uZj+MZYX8uX5D5/PD9/Ic3uuLp/FZ+ffnH9Y/vUvZy+/HeL6",
-	"5efkx3N5Ic8/vb46Xb3+7oWc/cswPkrVNPt+lPz1Zdqs5Bgfj0bNqpJS4d+bEXULZlsZ7aaiibHFF1Cz",
-	"wG2r2xHg6SiLa25DrgnfQkvF6YPaFRPucnh3l0alGnU6PL67U7vGj/s9u89kPbVctyHX2t7ZuVkQXLco",
-	"g/H767B26eCVntesGD5xTswtmainDdUXXNMwdXir4+XrAi7pmGFvAteuOESksAo1uW7oqLr01Vc+eeLh",
-	"i9OCpQacqJYKZOyS1tFwGQwYuOzY3zEjzVoDw+hjVKg6mvrd2fnrKsySTy06iPBjFEIU6wgGRfGC3Qsh",
-	"sqsIBtYJ4yxjJz0TigA40iYiG4ETGgskVU9Qnuh8muL+x1yT0i4MG9A3aCCqnGvqXvrG9D/6Uv4BbbAw",
-	"tFTC332pLCorCb/TNc/MWB7BICI08YY8x+KjPW9UsZNK731gFj/CxHsrkyAqI0rlRkzUQqeJ92SFa94T",
-	"2DvZfbdLltYd32UYQmS1cRE9jspY0FjYOJooIrF6RIISFczwaw63cYXXJpPIJ8pKzaJN4vO20zXIpF+Z",
-	"SOteVxq9frvzff9R2jRppA65IPqOcJ3wAk58tDAQDjJtHRw9G3Eajy8kfszRrDdV2z4GV4fRYmnB+OjZ",
-	"iMMgMiMv0/+Syv8a9QUB744mag52bqOlCgz2EPPgyX1QIEHDPlRTCqArBK0bsCQL1HQLpSRdDTrrofLT",
-	"/X8V+5+vfzseCBv/O42+1xs43xoy0uCdyDpIdQOxMJhqMsc4ulr4MPVIq/dkhK8z4TTcViFoBWg7F1Kr",
-	"eF+X6NM6eG0uYtbPO0clJoH3Tr3xhx85dRedMIbpnANWIXiDrypErq62ELBaxCEM3mgodqlIU8tibUAe",
-	"A3uMBTzUnQandUqOBAMGK2/SBbX7osO9LZz5uO1+89PRt9909/T6a+2pIl73/p8XQe6+CHJd5WkYm8qk",
-	"y6hKmhy20x2HD7w8wgmrHnPxomZJVEmrX9P4G93D+Ntcf/sKy21jq5Fds1FjpZ120ee3Xt+GW9xOn9Vk",
-	"PVXk8tlthDi3TmeM1e27LLusMl+tUCVEOD7mSxKmaGVSWFclFiAfe9tfxLCpWVAJGHS5UfUChpb5pnff",
-	"AxyI1rVtbN16jLh9tNe6sUPWSevqoI+QVWqgaVRC46ZtruTHHEFkWs3LDiHsMuH8Jbdv9ob9RVMW3a5v",
-	"RkA33zZRRDOhrMHcIghfk1CLlHP0DURhkjN7BmRWhRDVoYF+d1GH7Nty+r0QyJab0iSbKkoYSAerssKA",
-	"k3xSQZyiMCebrCvNWnaxxCHkAPVElUGqvXF1X6ZuVvZYd2e1CObXm3d3tG9+DMRrm/tEKPq+VjCNW7f/",
-	"T31eoX7ju1/PTOPkD2Ia92gYGrOhUf4cbFMDfXBfIftt6JVZm8D6oepmO+uU/3Las19f3n+Ru3Xa7QM1",
-	"VFGI9kuEdupmwhdRlfSpzu85KUBOnkcCaTdoyyWZm3itzeMYMXmAau18wOPXU7D/UPGY6kh5hkEFX3eo",
-	"9buDMAc/y+T2XpGYB6n5UvWON/YBKRqDglNGmM5OJop+8VcKWEUW4ZWHXdZvx2w6cP9HdBWz+o7X7q3Y",
-	"FBz9WlI5enp3j+r+82NI1B/R3VucOupyZ4Uy2YbFJZuyILHyNj1MRZV/yzU5lUNSlA3X0XHXV5fCB+rt",
-	"6zAoPvzSMnZbGZZ7BhqLIqGtdUA+zVuov8rklehrmHz6El0pyvyb7CAy8rzmG/ty2WhLnQ8HuAz6G7AT",
-	"RcfH4d4YpONCBKUh1Wru085V1lm6IjzOGe0lrLT5INV8CHd8MSMT64nyqah+G9cPz/Z2+b4sVCySfn1c",
-	"HNfSWhPlYxG18MMsFXMOktEYRZap8XEvV/tkWJGG3uxh8QGdprHOboVfSOKrHRhcFNJgK9GgesDvi++Q",
-	"bccaX/5Wg5svMPXqVhzv+gM1eVGCd3/74v4A+Heuzx+KnP+YBoDf3y81AIqSne1p5lLhC+CGrZogdv2t",
-	"k2lafCqMjouvUmkkiYedo3FZTPz3kb48/59OX/pqy0bq/YuPyleL1CUyMc1SgJ2pvWaKsFVu9p4Dff5z",
-	"Hn1Wwmm9esQ34woyrrpRZGtCLfl/+t13lzAY/370+1HjYyDgS7vdwjLyr1ht+voTvVKsAlgH8RdUyioj",
-	"SORsRuLt8ZzM0ZQreqSyTqiYKxA3pSPjg4OfF9q6W3ZUjRTTwhVfVGenSHb48Cs9Zko71XV/0tb5Og1t",
-	"XO3GR5MNQxKV64rxnSsTrexrFauSpqcSZFiL7zY3sD/1UinzdkXcni9/fn70vFMuWYzfiz2317f/HQAA",
-	"//8=",
+	"7Fz9chu5kX8V1FyqTFVGFCXZmyxVVxVZ603k2JZP1mZTZ+p2wJkmiXgGoAGMaO6equ4h7gnvSa66gRli",
+	"PkhJtuKkkugvcQYfjUbj15+YX6JUFUslQVoTjX+JllzzAixo+nVqDNhXXM5LPgd8kIFJtVhaoWQ0jq4W",
+	"wDg2Yblvw9SM2QUwDR9LMPaECcumkKoCDD2XsGIFFFPQTwxLcpXyHJJhFEfwiRfLHKJxBDKKI4HDL4Bn",
+	"oKM4krzAN3/ePzsjivZrkuLIpAsoONJW8E+vQM7tIhofP4sju15iJ2O1kPPo9jaOLvScS/Ezd9S3F3NW",
+	"ag3SMhW0YqmSFj7Zalm5ms8hY0Ky0oAe0zOR4Vsumx3xTcrzHDSbQq7k3DCrJnLApbIL0EwYxtnT0fHe",
+	"kP0o7EKVlgkbB92eGDYT2ljGUytuoDm6MEhANpzIBuuU3j8cjUajw10cbHAh5F+bYbdxpMEslTRAwvCc",
+	"Z5duW/EXcUbSv3y5zEVKAx78xTje1kT9EoHWSp+pDAc/OhqNfhPFUQHGkEiRDM1Ebh1PhLzhucjG1T/V",
+	"K27ZN2MGn5aQWsiI20vQ3CqNwqPGNMdbjnsfHXzEZVluSxONo6ejUXQbLvNXGmbROPq3g43gH7i35uAF",
+	"DuOW3hSOc0+OkMvSsgFNx2gxezEzZbpgHDfUU2sX3LJMgWFSWbbk2uD+IdWlNOVyqTQuYq65tAy5PkQK",
+	"zzRwC5/DZNodKLjIz+UPhnhuyqLgeu05/g2jt15uozi64XnZuzffNPbm1J9VthJ2wexCGD8QzzXwbM3g",
+	"kzDW9GwBNetsw21ckUncbBF6HBLqGmyj9LhNKUqR7+qYzpnbME9vlmkwDyf0tTAGD0OHo8d+4MI1wN2F",
+	"YmnXu3h7vJ3i9jAPIdTz6hwls0vob+qTRKK7i77uuaSmiG4aUhA38KKi14/ZQ2bYso9aAzeged4k9J17",
+	"yJZaTXMoDB53JdOupJpo/P7rMDZ+GH9UDiaYr48x2KQzzXVrSA2Ma2BHzC0XT2ygToddjn45tBG/CM8q",
+	"tB8yXLUZMyfpdhdDT5g7t41GXjxOJtKhT+NlhR0OjE4cijIu18xrxibU8nDKQhjES1QLkGcx4xOZhBKX",
+	"+DHsgks2idZgJhH2m0RSTaKYcdopNitlSno0aM2zQqAOZ9NyDTpmBc9nSheQsZfvLt7sDSeyK6UaWC6M",
+	"dRZB4rYsQaV8G0ffKz0VWQby85Xl05ZkX8h8zTjLIIc5JzWINAtjSRFWNkrDUCj4mmWKoLslPMfR44iO",
+	"N3Jq2H0AdTGyu1aTzkxiVnVXoWYsaZsuCSnNc2lBS547Er/ILHnaVH2SCT+2Px0qTdFCzBp8fPYo1kV3",
+	"sgFRtHfiDcLSgDtX9NuAviEDMVdzVsqMRLgGCYa4fBtHr0l1P4wnp7j241EcvRHpB28zvgJleRRHzg6N",
+	"xlaX4NVjNI5yfPs7P8QwVUUUR2S3vmn2Rm0fHR6ORkeouHNeN/hO5LngGnW9cwcqF2DJ0Rxv2+w0Tmjn",
+	"eipP0wIislgD/TNGBIjw4VIZYZVenzfIcJiMKqVChGgckdiSAggeEihEt9f33mvP/S2HxplVtE1vlP1e",
+	"lTL7Ephoiu4bVZltC24qF+Vb+mthwNNHkN3NbP6Ep31+lKMERdgJ51u+zhXPrpR6xbVzLT9z8YdNjPTG",
+	"M3shrbBrdqUUczOECz98LPCbKlRkhuU4hVckmxPKeJrC0ho2OGSvxXM2XbMMZrzM7R4x4QfJS7tQWvwM",
+	"X7T9hx3DBCc26HF+ABkoZMRb3An4tBRtJMNhHkUawrkJ4ZUE5xE1CfFEUBNeyRC1W3HDMiC8IUUymCmN",
+	"WCdkzFYalUSqIQNpBc9NzcobLnI+zb9Alp71WJK4kyIl9LVQLJXmWuRrVm7mO2FWrxmfcyFZzi3oloJ4",
+	"LFnLuOVT7hRBKTXwdIHTkw4VmdO+0qy8t9ZWFXXvDHiWCwnE90BWhWHqBjSeSsicw7fkxqyUzlBmFmjV",
+	"sqtAzeAu0aTIYMhOmAGZMWE9K/jMer0kywoeDKRKZqTHkkuwer1/iq0oAORCFeTKBq+6YZp3fgyr2IpT",
+	"dGmmNNDkaCSGipAIaQSXDhvxIiFFURbReFQHi1ALzx1sk1DVzvpryAS/okafj1TPGtIVjM5oeEbjN3Dq",
+	"2SPjFO6XlwwXPxFKPjGsoOl9JKKe0UUA6TRf4WHu7sWpbCKNVU4IuGHJqYc2mmPMngPXoNmkHI2OU9fp",
+	"J+pET1wMcKmRKCtcQCNs1B96pFfYsRW5wg1HbDE/CbldgEppRU6scMT7PsF4tTTEETX5yXoBaHEhX/G1",
+	"YcmUluiimRLl6n3kHkXXfdFIlFIEQGzXWGtjtsZaNuOo6V8gtUhZbfk2ibo4O3tivDFZqAzyLoMzuHld",
+	"SWPPzir6n+dMKrlPphnqKeYFmCKjXEg6c5AupEh5zoREn8mpfATtDG4gxzlN7y5tTkff9sqyAE3DpipD",
+	"IwYRf7auTjn13jqs2b0mdNsQkSo3e8aKMrdimUP1aIW+OMhUlWiZA9qnwkJh7nUOzy0UJDaONq41X+Pv",
+	"Yhu/ryi43OaxazO9c8WF0nAuZ+pz9pGQHgcIN69vkkY8Y9c8BU8XQiIM84w0VNAUeb6iMEe9oNqx6pu0",
+	"wsI+fv3h6uotcw1IQvr6959Y7P3D5Xnla9YDgZO0DGZCin4+3G47grTl3WMooYoX/PMcwH9J+VeV8j6R",
+	"fIXWcpBI6KzjAvUzO2IajCp1CvtqJUFvTD5KTnRFlh7foQerMRqasHrYowvjzcteDtT5wqpZM1/IM75f",
+	"DxBHbnejcRQ8a04YRystLFzIfO2iGbdxVBrQLpKwkwKKenSm/x1PCxhWj+7S9QELg3njPg5t9nMTzOFZ",
+	"JpwIvg12xgVlWvvh6Y6d9AtrWLaWvBAp22wq2mqzUrs4qFru5wgYwfs+u8zFgdqM+p7nBlDsnX3pHTrR",
+	"cOUC42qqVA6cQqU+ltTH+U76piM7QbCpbwCXQ0UW9/YWd8mcyHr7bQJYvRjHd81Zhbl2zusaxWymVeGC",
+	"n83Md8K4RTeYgOyEyTLPHe8lutvom83FjbOO8Z1zjJ2U9By/vkjbLiMnbHsJs27grb22HxfgQ+21ZKy4",
+	"tOGJ8kDhInZS9QJFM5B3x8axAbm3vKgSNeiWiCzZ690VHwvcOSa1Gd7XErxUOXSNwBYaUJKzsaxQpANB",
+	"q45JHYhtsbxaQe921kK3HVtc+nk7wnTQvg0m6yfG8TmmZM7Ldxdvqt8fYGkZfOKpzde4Cwacbvm0P1f7",
+	"nh70noeXfFVZRMHbfVGgn+zKUyibhnY5uvvO5+4JqAeFJkN2WueWOgi3doUY7aWwAZ5exmXmlrAXM2OV",
+	"BnJt64N1P1y8orCnqeo4vCr3wdKlVjORAzMLVeYZmwLDM8qUZjOE0y/Dy9YkoXKsZCmomTl69vRL4LU7",
+	"WWPsZ58Pop8x8m4worgetWUalhpQHHlgt9VIhdrZ45RVTEMq4KbisdJMKhszYYPNe7IG8wRfPZHqyb1B",
+	"rR95XnkX1eWWJUCGRHBjVCrQVfE1GY7KR8WkL8KfuxBmC267KqpmiVj3jPWp68saPJuD5GunHyELJGfJ",
+	"rQWN3f7r/Wj/2+tf/+pOe03ssshwk/qwcelr4dxCeqyoere2qZvN6eVzuLfOqdJO3dBDLgph+yckYo34",
+	"GVxRWW8ATM1mBnr6/0GtWIF4X1FNcRPzQSyX24ayyvL8HiPZTWWYgRxSa3aMdwmmzK15tGHbQkDMr2hv",
+	"zVlzp+Lydnn5YZn942hZpwAgz0hWNzkcxdIFl3M4YXahDLAcZpap0rIPAEvkv9CO5iG72Op4UHVFj79C",
+	"MWb7ULdk44OYwAZ9kHp1NkXHIfkrqtThIyrR4Zerzcey4bcb2vQqRqWc87SKB9X5ZPkYtnfnXLZdmd6g",
+	"T9DmfkrpqlXCst2T3B51aPXf4k/2+RM0Zh8IEVt6JJuqory+qRx32anD6S59UyHRK8l1mZUvCsdZVguR",
+	"LljKJdpLzaKrUIRcFUbsCy/uTKDUhHRXTUWHaamFXb9D6YC+vJZL1HxfneWXP15F8R3JLueZv714d8UO",
+	"0pTcg4ObwwPKUye4puRAw0yDWSRUBu/zOD4x+owVQpYIR5uqgGFVjk2A5FJH9XIW1i5dek/4GCgFgFMC",
+	"bF8Es9TqRhihJApBqXPfzYwPDubCLsrpMFXFwaZV8G/Ui+7Pj57jolUpLfPTGbbkmgzTC83THNiZKgrQ",
+	"KbCzXJXZE+M8JXb54t0VO317zgZJwJ5kL3aqSd9AxqbridyQMGYcTenlEijbb5iQMblgO4vK2oX3zuYz",
+	"MaV4CEx4ZiYSx3FayVAkrDLM2FtuFyZmvLQLkNbncmNXPexGxK5TlaHymak8VyvmkmvLcpqLlGmYgQaZ",
+	"ApspPZFufqftqSvOZsQ0F3JuYmYU4yzNBSLaSgtrQbo8tbE4LFMS7daAUEra/3D5ajiRE/nC5aZKA6yT",
+	"4Bv7CsQzlUFCMyfO10xIlbqDY2KWBCHuhFClsolcSaXMJhJuQK+rxAVyWcmgvsx0qx7fXydD9iOFvHEV",
+	"mUrLAgGZSeVppBTCoMXmiVyCpvpOJU3MSvlBqpVkWpW0hZu8tIldDhut1D22kRlkhWkmcUqKaZLmUBkQ",
+	"20KMN8QaZ4Q4VbtFuJwFstndjFvOBkkw90x8siUe6VzxLNkbTuR3kNI7E5Jo+QcwPh/gdq1iT32Zw4gc",
+	"BQInrITC428rq2AXMJF16h5Rxmk8fLHGI5qClu5aSC5SkO42QFUjt+TpAtjRcNSBh9VqNeT0eqj0/MD3",
+	"NQevzs9evHn3Yh/7oPYUloLevUffH3w88//3P//bqkN1xy2KoxvQxgHM4XDkRlVLkHwponF0PBwNj52b",
+	"tiCY7iArmaeqz+l68ak6NrwVsKcdr8LrMR7TYp9s26rQJdnE5P+9zl5QQ4SXEPXDPR67w0otKLQTXpbg",
+	"m1RKwddUqSkkG7iD5YJRqS/mqaOUT0eHeycTuSlJyMUNmF5VwQbJ28uLP52/O794891PF2dnP11d/PHF",
+	"m5+url6RIEbEVSclVPNICaHIKU0w9rnK1jtKWT7tr1arfWJUqXPPq1ZtS5gKCpMtm2ROOzWzSbJ0syb3",
+	"rnNpZLZum3aAT+Y0bi0djUYPq9lp1p1EsH65mP4+FRfi5fkPP58fvhHn5lxePkvPzr85/7D885/OXn47",
+	"hPXLn7Mfz8WFOP/0+up09fq7F2L2H8P0KJfT4vtR9ueXebOSY3w8GjWrSiqFf29GhBbMttrsTZkcYYur",
+	"yieB21a3w5mjoyquuY3posEWWmpOHwT3lqjL4d1dGuWP2Onw+O5O7cJR6vfsPpP11HLdxlTAfWfnZpU5",
+	"9Tq+1/rqmsTQCo3G76/j4PbLKzUPLB86pZbPDZq1pw11GV3jMCEkhhj72kMsHk3oTfqaFYWVJNThKdsN",
+	"N9W3D/vqeE8c5FEqsdKaE9lSm4R3wlgcrmADAjszdpcdURsHAJp8TLx6xKnfnZ2/rkMz5dSAZQl8TGKW",
+	"pCphA1/wYPZilphVwgbGcm0N4S0+4xJBO1E6QbuCkiALQPMA4T9T5TSH/Y+lQkXvjSGqeGRJ7ZBj98qf",
+	"xv/B3SkZ4PZyjUtFzN4X0oA0AjE/X9PMhP8JGySIQM74p/h9sucMMXJs8b0L5sJHNnEeziRKqihUtRET",
+	"uVC5r2XktnlhZe9k9yVDUVmEdKlmyBKjtE3wcVLFj8bcpMlEIon1IxSUxDPDrTnexhVam8gSl1yrtJHS",
+	"mcv1TtdMZP0KSBj7urYCwmvG7/sP0qZJI91Ilfl3hPi4E3Dko2EDblmhjGVHz0aU+qObsR9L0OvN9QEX",
+	"twuh1y8tGh89G1HoxNWKul+7KkfvJg/h9oNYbqOlDib2EPPgyV0gIQNNfldTClhXCFpXsVEWsOkWSlG6",
+	"GnSG4fXT/f/k+z9f/3o84Cb9bxx9rzfYvjXMpJhzPEOQ6gZv2WCq0ISjiKz3e8LorPN+uKtNodTdViFo",
+	"BXU7N6PrGGGX6NMQvDY3gsPzTpGMSeQ8WmcwwkdK9yUnhGGqpCBXzJyRWFfE13esEFgNwJAN3ijmd8mn",
+	"toVfG0Mvg7xMDw+ho2GVytH5IMAghY+6ILi4PNzbwpmP2y7aPx19+013T6+/1AbzMb73/7qRdPeNpOs6",
+	"t0PYVCVqRnWi5bCdIjl84C0mSnL1mJgXgSVRJ7q+psF4Hytscw/zK1t7G/sObaGN6qtsu4s+//j6Nt7i",
+	"3rrsKek2XzNA7ilLS2NVQfjevoi1y5JzVRF14oXicK70YQpGZN4iq/ADCCpMf7HEpjZCZkyDLbUMCyVa",
+	"Jp/afYl1wFvfHIDWld2E2id7retmaNG07r26SFytOpqGKGtcEy+l+FgC44WS86pDzHaZfe6G5jd7w/7i",
+	"LAN21wdPWDevN5FIMyKzhtIA4672IYjIU5TP3/FxVi8boCkWsySEE/zdRSq0iavp92KG9t8UJ9lUa7KB",
+	"sGxVVTJQMlFIlubA9ckmuxveCzLIIaBA+ERWwbC9cX3ZKzRFeyzCsyBS+uUm4R3tm1+ycRrqPpGQvk9t",
+	"TNPWpytOXf4i/FxBv26aptnv+DTt0Uo4ZkML/THapjr6VEStDW5jpwDbBIaHqptVDSn/62ncfh17/0Xu",
+	"1oO3D9RqvuDtrxFCCk2Lz6Iq61O331PyAR1DhwTCbNCWSj83cWFTpilA9gB13Pn6zNdTyv/wcZ/6GDom",
+	"sxry7jAF7g72HPwistt7RXweZBpU6nq8sSlQOWnglM6CfHYykfiLPstBatWHcR72dYp2bKijIn4PtmZW",
+	"35HcvRGbYqivJcmjp3f3qC/8/62k8Pdg7y2CHbW8s+IabVB/aagqsKw9YQeHSe17U41R7Sz5MugQhXd9",
+	"mix+oH1wHUf+60gto7qVMbpnENQXPW2ta3Jpa69ma9NagKvJculYsJX402+0t9CYdBp27Mp/ky11SxR8",
+	"0+Bu9E4kHjkLe2MmLBVWSMVyJecujV5n0YX14X7K0C/ZSukPdKn7js/KFHw9kS611m9Lu+HJrq/eV4WX",
+	"PonZx8VxkKabSBcnCUIjs5zPKYCHY/isWeMLeDb4rp5Pq2/20H9lqukUkPviFpK56g0CJAk42Io3qB7Q",
+	"e/+xvu345Mr5Aoj6DJMytBZp1x9oMfiSwvvbMfcHzb9zu+GhaPvPY2g4mfhcQ8OXLW1PtVeGBWfUsFUX",
+	"RWEJY0We+2/w4RFzlTqNRPmwc5wu/cR/Hync8791CtdVnDbKDz77eP1NxPASaAHNEoqd6c1mmrRVpvee",
+	"gp3ueyV91shpWHXjmlHlHVUrSbSDWVA0cfrdd5dsMP7t6Lejxpd5mCuJtwtDGmZF6tnV7aiVJFVDuo4+",
+	"Z1RVZ7FMzGZ4JJzeQFM5p0ooIY3lMqXKzU3Jzfjg4JeFMvaWHG8tkHck6ov6vPmEjwtB42OitFOV+Adl",
+	"rKtvUdoGN2WabBiieF3XjO9cNWlloOvYm9A9FTTDIMbd3MD+9FNtNLQrCfdc2fjzo+edMlM/fi9e3V7f",
+	"/n8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

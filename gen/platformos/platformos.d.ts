@@ -299,6 +299,30 @@ export interface components {
                 "application/vnd.api+json": components["schemas"]["Errors"];
             };
         };
+        /** @description The database is unreachable or did not answer within the server's database deadline, or the server is overloaded with password hashing. The request was not applied; send it again after the number of seconds in `Retry-After`. */
+        Unavailable: {
+            headers: {
+                /**
+                 * @description Seconds to wait before sending the request again.
+                 * @example 1
+                 */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "id": null,
+                 *       "errors": {
+                 *         "base": [
+                 *           "Service Unavailable"
+                 *         ]
+                 *       }
+                 *     }
+                 */
+                "application/vnd.api+json": components["schemas"]["Errors"];
+            };
+        };
         /** @description An internal error; the cause is in the server's log under the request id. */
         InternalError: {
             headers: {
@@ -371,6 +395,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     updateUser: {
@@ -412,6 +437,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     createSession: {
@@ -458,6 +484,7 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
     deleteSession: {
@@ -486,6 +513,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
         };
     };
 }

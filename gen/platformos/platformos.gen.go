@@ -141,6 +141,9 @@ type PayloadTooLarge = Errors
 // Unauthorized The error envelope; `errors` maps each failing field (or `base`) to its messages.
 type Unauthorized = Errors
 
+// Unavailable The error envelope; `errors` maps each failing field (or `base`) to its messages.
+type Unavailable = Errors
+
 // UnprocessableEntity The error envelope; `errors` maps each failing field (or `base`) to its messages.
 type UnprocessableEntity = Errors
 
@@ -1080,6 +1083,11 @@ type DeleteSessionResponse204Headers struct {
 	SetCookie *string
 }
 
+// DeleteSessionResponse503Headers the declared response headers of an HTTP 503 response for DeleteSession
+type DeleteSessionResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteSessionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1087,8 +1095,12 @@ type DeleteSessionResponse struct {
 	ApplicationvndApiJSON401 *Unauthorized
 	// ApplicationvndApiJSON500 the response for an HTTP 500 `application/vnd.api+json` response
 	ApplicationvndApiJSON500 *InternalError
+	// ApplicationvndApiJSON503 the response for an HTTP 503 `application/vnd.api+json` response
+	ApplicationvndApiJSON503 *Unavailable
 	// Headers204 the parsed response headers for an HTTP 204 response
 	Headers204 *DeleteSessionResponse204Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteSessionResponse503Headers
 }
 
 // GetApplicationvndApiJSON401 returns the response for an HTTP 401 `application/vnd.api+json` response
@@ -1099,6 +1111,11 @@ func (r DeleteSessionResponse) GetApplicationvndApiJSON401() *Unauthorized {
 // GetApplicationvndApiJSON500 returns the response for an HTTP 500 `application/vnd.api+json` response
 func (r DeleteSessionResponse) GetApplicationvndApiJSON500() *InternalError {
 	return r.ApplicationvndApiJSON500
+}
+
+// GetApplicationvndApiJSON503 returns the response for an HTTP 503 `application/vnd.api+json` response
+func (r DeleteSessionResponse) GetApplicationvndApiJSON503() *Unavailable {
+	return r.ApplicationvndApiJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -1135,6 +1152,11 @@ type CreateSessionResponse200Headers struct {
 	SetCookie *string
 }
 
+// CreateSessionResponse503Headers the declared response headers of an HTTP 503 response for CreateSession
+type CreateSessionResponse503Headers struct {
+	RetryAfter *int
+}
+
 type CreateSessionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1154,8 +1176,12 @@ type CreateSessionResponse struct {
 	ApplicationvndApiJSON422 *UnprocessableEntity
 	// ApplicationvndApiJSON500 the response for an HTTP 500 `application/vnd.api+json` response
 	ApplicationvndApiJSON500 *InternalError
+	// ApplicationvndApiJSON503 the response for an HTTP 503 `application/vnd.api+json` response
+	ApplicationvndApiJSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *CreateSessionResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateSessionResponse503Headers
 }
 
 // GetApplicationvndApiJSON200 returns the response for an HTTP 200 `application/vnd.api+json` response
@@ -1198,6 +1224,11 @@ func (r CreateSessionResponse) GetApplicationvndApiJSON500() *InternalError {
 	return r.ApplicationvndApiJSON500
 }
 
+// GetApplicationvndApiJSON503 returns the response for an HTTP 503 `application/vnd.api+json` response
+func (r CreateSessionResponse) GetApplicationvndApiJSON503() *Unavailable {
+	return r.ApplicationvndApiJSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r CreateSessionResponse) GetBody() []byte {
 	return r.Body
@@ -1227,6 +1258,11 @@ func (r CreateSessionResponse) ContentType() string {
 	return ""
 }
 
+// CreateUserResponse503Headers the declared response headers of an HTTP 503 response for CreateUser
+type CreateUserResponse503Headers struct {
+	RetryAfter *int
+}
+
 type CreateUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1246,6 +1282,10 @@ type CreateUserResponse struct {
 	ApplicationvndApiJSON422 *UnprocessableEntity
 	// ApplicationvndApiJSON500 the response for an HTTP 500 `application/vnd.api+json` response
 	ApplicationvndApiJSON500 *InternalError
+	// ApplicationvndApiJSON503 the response for an HTTP 503 `application/vnd.api+json` response
+	ApplicationvndApiJSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateUserResponse503Headers
 }
 
 // GetApplicationvndApiJSON201 returns the response for an HTTP 201 `application/vnd.api+json` response
@@ -1288,6 +1328,11 @@ func (r CreateUserResponse) GetApplicationvndApiJSON500() *InternalError {
 	return r.ApplicationvndApiJSON500
 }
 
+// GetApplicationvndApiJSON503 returns the response for an HTTP 503 `application/vnd.api+json` response
+func (r CreateUserResponse) GetApplicationvndApiJSON503() *Unavailable {
+	return r.ApplicationvndApiJSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r CreateUserResponse) GetBody() []byte {
 	return r.Body
@@ -1317,6 +1362,11 @@ func (r CreateUserResponse) ContentType() string {
 	return ""
 }
 
+// UpdateUserResponse503Headers the declared response headers of an HTTP 503 response for UpdateUser
+type UpdateUserResponse503Headers struct {
+	RetryAfter *int
+}
+
 type UpdateUserResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1336,6 +1386,10 @@ type UpdateUserResponse struct {
 	ApplicationvndApiJSON422 *UnprocessableEntity
 	// ApplicationvndApiJSON500 the response for an HTTP 500 `application/vnd.api+json` response
 	ApplicationvndApiJSON500 *InternalError
+	// ApplicationvndApiJSON503 the response for an HTTP 503 `application/vnd.api+json` response
+	ApplicationvndApiJSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateUserResponse503Headers
 }
 
 // GetApplicationvndApiJSON400 returns the response for an HTTP 400 `application/vnd.api+json` response
@@ -1376,6 +1430,11 @@ func (r UpdateUserResponse) GetApplicationvndApiJSON422() *UnprocessableEntity {
 // GetApplicationvndApiJSON500 returns the response for an HTTP 500 `application/vnd.api+json` response
 func (r UpdateUserResponse) GetApplicationvndApiJSON500() *InternalError {
 	return r.ApplicationvndApiJSON500
+}
+
+// GetApplicationvndApiJSON503 returns the response for an HTTP 503 `application/vnd.api+json` response
+func (r UpdateUserResponse) GetApplicationvndApiJSON503() *Unavailable {
+	return r.ApplicationvndApiJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -1565,6 +1624,13 @@ func ParseDeleteSessionResponse(rsp *http.Response) (*DeleteSessionResponse, err
 		}
 		response.ApplicationvndApiJSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationvndApiJSON503 = &dest
+
 	}
 
 	switch {
@@ -1578,6 +1644,16 @@ func ParseDeleteSessionResponse(rsp *http.Response) (*DeleteSessionResponse, err
 			headers.SetCookie = &value
 		}
 		response.Headers204 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteSessionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -1653,6 +1729,13 @@ func ParseCreateSessionResponse(rsp *http.Response) (*CreateSessionResponse, err
 		}
 		response.ApplicationvndApiJSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationvndApiJSON503 = &dest
+
 	}
 
 	switch {
@@ -1666,6 +1749,16 @@ func ParseCreateSessionResponse(rsp *http.Response) (*CreateSessionResponse, err
 			headers.SetCookie = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateSessionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -1741,6 +1834,26 @@ func ParseCreateUserResponse(rsp *http.Response) (*CreateUserResponse, error) {
 		}
 		response.ApplicationvndApiJSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationvndApiJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers CreateUserResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -1819,6 +1932,26 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 		}
 		response.ApplicationvndApiJSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationvndApiJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers UpdateUserResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -1968,6 +2101,15 @@ type PayloadTooLargeApplicationVndAPIPlusJSONResponse Errors
 
 type UnauthorizedApplicationVndAPIPlusJSONResponse Errors
 
+type UnavailableResponseHeaders struct {
+	RetryAfter *int
+}
+type UnavailableApplicationVndAPIPlusJSONResponse struct {
+	Body Errors
+
+	Headers UnavailableResponseHeaders
+}
+
 type UnprocessableEntityApplicationVndAPIPlusJSONResponse Errors
 
 type UnsupportedMediaTypeApplicationVndAPIPlusJSONResponse Errors
@@ -2024,6 +2166,25 @@ func (response DeleteSession500ApplicationVndAPIPlusJSONResponse) VisitDeleteSes
 	}
 	w.Header().Set("Content-Type", "application/vnd.api+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSession503ApplicationVndAPIPlusJSONResponse struct {
+	UnavailableApplicationVndAPIPlusJSONResponse
+}
+
+func (response DeleteSession503ApplicationVndAPIPlusJSONResponse) VisitDeleteSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/vnd.api+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2172,6 +2333,25 @@ func (response CreateSession500ApplicationVndAPIPlusJSONResponse) VisitCreateSes
 	return err
 }
 
+type CreateSession503ApplicationVndAPIPlusJSONResponse struct {
+	UnavailableApplicationVndAPIPlusJSONResponse
+}
+
+func (response CreateSession503ApplicationVndAPIPlusJSONResponse) VisitCreateSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/vnd.api+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateUserRequestObject struct {
 	Body *CreateUserJSONRequestBody
 }
@@ -2302,6 +2482,25 @@ func (response CreateUser500ApplicationVndAPIPlusJSONResponse) VisitCreateUserRe
 	}
 	w.Header().Set("Content-Type", "application/vnd.api+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser503ApplicationVndAPIPlusJSONResponse struct {
+	UnavailableApplicationVndAPIPlusJSONResponse
+}
+
+func (response CreateUser503ApplicationVndAPIPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/vnd.api+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2447,6 +2646,25 @@ func (response UpdateUser500ApplicationVndAPIPlusJSONResponse) VisitUpdateUserRe
 	}
 	w.Header().Set("Content-Type", "application/vnd.api+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser503ApplicationVndAPIPlusJSONResponse struct {
+	UnavailableApplicationVndAPIPlusJSONResponse
+}
+
+func (response UpdateUser503ApplicationVndAPIPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/vnd.api+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2649,64 +2867,67 @@ func (sh *strictHandler) UpdateUser(ctx echo.Context, userId string) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Frvbhs5kn+VQt8BY8+1JdnjHezJCHCexIPJXSYxYmf3wyiwqO6SmutuskOyLesCAfsQ9wz3YPskhyqy",
-	"/0huyU7iWdwC+03qJovFYvFXv6rqz1Gii1IrVM5G48+RQVtqZZH//CTS9/ipQuvoX6KVQ8U/RVnmMhFO",
-	"ajW8U+lAlPLf/mK1ond4L4oyR/5pjDYsaSYsRuPfImlBaQd3Ipcp/OfVu7fRx3UcyTQaqyrP13FkkwwL",
-	"QVP+1eA8Gkf/MmwVHPq3dnjhBa/X6zhK0SZGlqRLNI6uM4SZTlfwYKVBtI6j18qhUSJnAc+1qVooXKG5",
-	"QwNe+DNv7FyBrNdhFc7AZQiJqCzSZqXi/5ZV+M5CrhdQqRQNPzb+GEGmbIa32p0nCZZOzPymvsUMc22K",
-	"m0SruVxUhufdKFF0j1vArdJLBTQSNkY+t5XeagftzuBvf/0fWBqtFlAKIwp0aCyUwlpM4UDpHoWAVE9j",
-	"0AaUVgh6Di4Tjh+DUCncSpUe1kb8WVcqfS43+mDRsLnmLPXZLQMVLZAJCy4jh/GucClWuRbptdZvhFng",
-	"c20m4AZcKCfdCq61Bi//d7zvOS1A/i66dwEE+4OFg2P4Vf4EsxWkOBdV7vwxflCicpk28r8xfT5E8Lhz",
-	"XrkMlQsynnvvH5SoFWdPVxrOL1+D07eoggfT3fOqaIVhu6XRCVpLF8SfzpfvmjertDvPc730ZrNVUQiz",
-	"IqSCucQ85SPouWCpxoAKfC5RHN2JvNoyJN57qLshc7U4EpbbsCMZEu/QiHxTjSv/0CtjQTjQKsEdyxVC",
-	"5rRQItR3DmYIs1yo2+hjHM2lsa4BtIfvCU2W2tRqOq3BZto4OCikkkVVkGf+CEkmjEgIfw4fqO/ELapN",
-	"5S9IIfAv9mtM91nkBkW6ghmiCpM213gWZ+v4TX2tW3xlFW3Mx1QIl2SYesfjQ7dnQKexgrmQuVSL4CF0",
-	"Z6V1mAbPtFVZauMw/RVTKa5X5bPBUUc2sHBg6b8z+Qi0o5HMKr00KJy/Mw9nK1wyTH9H+BxzwFHax3s7",
-	"iOKoNLpE46S/ge0+NyX9qTF8mErBTuEhSSjE/WVHyCiOHNs50rO/YOKiYJFtke/4LciU4Gwu0UTNRKIl",
-	"CzS8T+IZ0qC/DWkU1yp+7Fnmoig99jwgOkhvwI98os4XO0xBRmUdANUd5rrEM5h6paZQiNICiiTb8ssD",
-	"bWBKrjM9BKdBOgsFef4C9x6CSFNJy4r8cmOEdFjwj6C1dUaqBWkdHghjxCp64E4/szLMPEgjUoj16ery",
-	"pMM7z5diZYG8HLQCEdyC5tMzTwKdqfCbz/QKrZVa/axN0X8WwbkTg+xJIu+zqMe2PdN5RGf7rUVbON4z",
-	"vR5EEihCCReN25nbUuNoaaTDdypfeSut17t33smXts4ArB/RExO/sy2/ZFK/zzrzYNt9ENU9hnW8m6Fv",
-	"K/mWtGDK2xe6ew3OsvulBUAjVhvkTndoMu0RveV5vO0+lyPaXPtb/w30nr0VzsKsbmLARD/RxufAKSyl",
-	"y3aZAv6cySQDYTDwGEz5+GqVIcUSVWrpvkn3ZB//0PFvEGlq0NoBvPJ8tRNQSSUoDVpUCcZQKfmpQoXW",
-	"xmGud+veE9vgVtsKvKys0wXUY+D1K17KhcsT878QainnFJRMmJTM6FaQCicIpvo9BYWrTF/k+3OGLsN2",
-	"FYqf9eiOqJnWOQrFsjqsbIcNeQh7Xq82uXhMAI3YPb+QaZrjfgl+zG4Zj19CssYX4txleLNxbr0+VBPU",
-	"LjuFA9FH2guxAmFvWWahjacSXwOdfA/mMqQQuyLmPmwj2156GTW+bYVNUp8UrUraKCX/YclgEmmDL89W",
-	"9SsgveHAOk13V1hYyDtUhw8jbBzdHy30UXhI3HPwXix/9RGZD6aa5TK5CXL3+3q9OHF45u6FMLd+fS+m",
-	"3/kN5p5VZ7K8oZ3YL8O+hwbqSmTbdExVK/kcxnFGKCsSLs58s9KiDuddqQf28Bk0Xe+IM12/+yLtr/1p",
-	"hzF0u7Vqz3/rsm9Gis1/T18yvF/54Ou0T9Fi2DJOD4nctfs93OZxTkMjvo7MNAH+H4LJnAFKvuD0z3o6",
-	"98jST2M6XOdIKiPd6oos4w14rUPtYFPh6XmoafGaY+BhvjL0YlKNRj8kopT+P/8lvUlVfuLRPrcaZgif",
-	"Kk3c5mAaJke90yfR9HAwUdPS6DtJ1DPtklj6LRzC0RFNK3PhaI+aM7Bbug4KBxMVxZEk3TMUKeeX/iyi",
-	"ja201hOl/C9c+TRcqrmuSwUiYQ8Nk1uFojiqTE7ynSvteDhcSJdVs0Gii2E7qvMz6s3vPToS3SE3qPfy",
-	"7ooIAy5EsoL3F1fXcH75OqY7xjXINESaIHhc24PuBsNZEDtRLjO6WmQ9Lmt9NYDL+qwCkS+Vgq7cAC6F",
-	"y2jARrkx7sZ6GjrTqUQ7UXOd53q5qbuPN2BwjoY4JUPtJBQrQABdwknEYigdtnJG+bKNwWoQkOQSlQMK",
-	"9g4ViIWQyrqJapcArfIV8Qy1QMsiiCfCh/dvBhM1Ud9///PDHX//PaSYyBRhyWSb79y0Keg1TQ1yV4vK",
-	"E3A/VDooKuv48QCuM1xNFHF1XxI+siS03SvR1jH7/6ySuTuSCqbN2xuD1t2IUt74U+OIO4WDcGUtTJlx",
-	"T2Ny/0CEpqzKtGWp08O4V6Q//SCS5/QNsmhuQvZIy5R5ZUGoFSXyBKbCaQMpzqVCdou5vCfqbOGgex+b",
-	"p7kW6fRwAFfaV8kJ0bhqRXactfnMRM1WHKY2qaDPcuaV9W4tlCa441P0RRhOit4Lmdsj61Y5jvfX/urK",
-	"LGk+/TyJZDqJxlyriGESag305HMNPTy/hp0x/FY/D2WR+s3H9Xo6mKhXmLABbOcCco3UwjJDg5vXINVJ",
-	"VaByfquSHD0nz6Yt1d4dOm0daJioEGn8adBUbcDHL3q+IhMmaJRHuVwmqCx2UOq8FEmGcDIYPUCp5XI5",
-	"EPx6oM1iGOba4ZvXLy/eXl0c0RwK2NLljHftjatxiKu0nibG0R0a68HseDDyU3WJSpQyGkc/DEaDHyhG",
-	"E5yQekNRymHwvFBcy9H1BMgLSnV9z8UXOYJB6r+J1rcSY5BzclwPZUmOwtQRkl5TaGws+DqNxtErXi5U",
-	"M1ixOlmPxr/1BenN9cCiIx+dXr67uoaNzXDFgcONH9qGm5s2PtWXLuqWhreD98d4s2l+MjrtJxC1btIC",
-	"qtRntj7W8bwrdEcvvS7jx7cWA96XMuTHTem7T/kXZxweXgzP4Fdxf3S+wBejM/jFuZLSsjO4EgVeSYcv",
-	"3oj7vRulQHs6Ot5F1xojDDc6aus4+sNo9Pikzc48s52mG/JG12yfwh1RALEgD6iLbpYL+aXu46YvM0xu",
-	"bZsshNKKSpsqIP+xThhHw4LVusgxBqHskmLu9GQ0gs9rD9UWaYKCX66vL484vG1538G05zimMRyfQipW",
-	"9vCM4n1vj0zaxwMBQUzToW7d41YS1htdNIB/NlG+R9NlZFy4gtOTE9Aq1LpjHzsJrD2/WQrruzsetjav",
-	"pmcG7dUMwfgnne7rJ/Y0a+oUIFTE6lfH/xF+EEGLugWPyOoCm7/7koLoERtGT+75bFV315ucPVQ2tmBg",
-	"9FXNq6e3obh9sqMLVVfRcr1YYApSfSPY1HDxONqc3n7621//9yHmHJ+M/v3H0bcgzxNApPPB0teC1eno",
-	"x8cnbX4/Q7OOf3h81vanFjzvD09RsacxSpNPTp4y+WG//5kxWap+SF7HnkA0JaodCM1IUkO0xy5CtE26",
-	"z8V5eswf6PSBZvjOg5loB7sfZODcnWUhRA125fEEr7MVZyqdzH/aFAmmZxMloJDWEqfVBirlP3LicZK2",
-	"czr60TMdq/2D7Zpqim1Fi9JgU987O4DwFYUPEXu/oAiLeShnM4Uu5mTru4lJdMi5UIiBNI0bgxPVdC04",
-	"I+VmAoiCYgafXQzkHoIGJMLikVQWlZVO3iHdYy5l1sGUOHNTYRKK0q6FVicyhUzYbHckoQTz7xBGuo2D",
-	"6CJMf77o0kkRnx5curW1J0WW42/8LCK0iY+frGH9zUJPtHmPVlcmQWYLST3un3j9/w2vNyo5Hbz+wOC8",
-	"BdbDz0yTZLpm2K56ebUv5QTUbnqlX4naZ/WMHOeOWD7cIpaMftL40rXHLlPl6Omry7Rt6G+oqLUJ+AEh",
-	"62MllxiUnqimIFHfu0OC32ndNZoCKmdWYLDMRRJqugHj/Jv6I9FuM6kP6T7w0uEAHs1lm++ABnCuQKZ+",
-	"jeaT2lJ7BIbwrUYoOKvwnefB6ej0sElyKaNvU9xwuNE20jya5n4jNnd6rg32fjF/b4/vd0TY093fj9AJ",
-	"eCX8Z2t/P6A7fRLQ+W+S/4mMT0ZGfyv3IGOn88JXNfRcfvtIl8JXlPvu8Hm34uiHnYF0vuyp+MuQy/fv",
-	"/vT66vW7t69uzl+9eg8H4z+O/jja+ESZQY8LcjDDXC8Z+jZqlnqpuAzPJQhu2daldUjlfM7NXOLUAgyK",
-	"HKSyTqiEq21tqXE8HH7OtHVr/tzUyKZDmzWcnRWKxlGuE5HTY1Y22iYEv2jrfH1F+x5J6HRvWmJA9/Bj",
-	"Y+y+DygaOuGrhRxvCAR3dkgGLcL5s1vH23Lf6MWi7R13eyjt3CaDWX9c/18AAAD//w==",
+	"7Fr9bhs5kn+VQt8BY8+1ZTnjHezJCHCexIPJXSYxbGf3j5FhUc2SxHU32UOyregCAfsQ9wz3YPskhyqy",
+	"PyS3bCdxFneH/a8/yGKxWPWrL35KMlOURqP2Lhl9Siy60miH/PKTkBf4e4XO01tmtEfNj6Isc5UJr4w+",
+	"vNNyIEr1L39xRtM//CiKMkd+tNZYpjQVDpPRb4lyoI2HO5ErCf9++f5dcr1OEyWTka7yfJ0mLltgIWjK",
+	"P1ucJaPknw5bBg/DX3d4Fgiv1+s0kegyq0riJRklVwuEqZEruLfSIFmnyRvt0WqRM4Hn2lRNFC7R3qGF",
+	"QPyZN3aqQdXrMAsn4BcImagc0maV5nfHLHznIDdzqLREy59tOEZQksXwzvjTLMPSi2nY1NeIYWZscZMZ",
+	"PVPzyvK8Gy2K7nELuNVmqYFGwsbI55bSO+Oh3Rn87a//BUtr9BxKYUWBHq2DUjiHEva06WEIiHWZgrGg",
+	"jUYwM/AL4fkzCC3hVmm5XwvxZ1Np+Vxq9MGhZXHNmOqzSwYqWmAhHPgFKUxQhXOxyo2QV8a8FXaOz7WZ",
+	"iBtwpr3yK7gyBgL9b2jvOS1A+i66tgCC9cHB3hH8qn6C6QokzkSV+3CMH7So/MJY9Z8onw8RAu6cVn6B",
+	"2kcaz733D1rUjLOmawOn52/Am1vUUYPJ9gIrRmO93Tuh8ucw/Hq3BHsqQ+iS/gbHLIUXtCQddaUtimzB",
+	"Rm4sSCXDZrVbooWl8ottPGxmSxQyVxpZQh01UQ7MHVoyBpRMgpFiaawko1koPR/AVQdLlyKiG8kN5Qk4",
+	"1BKUBzEXSoOY+Qi+uiqmaAlKHGZGSwbryQV6uzo4pVGTQZImCxQSg2A7v+h1UxSXkYY3sBTKwxRnxiIv",
+	"rvR8A+2ZEaLdHN9R9ygKpVVRFclomCZ+VWIySsjFzNHSEbCulNZk6BzJOVjy5+sM70gbf5rnZhlMzFVF",
+	"IeyKvBrMFOaSue4BY2kwyphtOEmTO5FXW2qIH4NbvCF9a31OXG5DEUkT8Q6tyDfZuAwfAzMOhAejM9yx",
+	"XCFUTgtlQn9H4odpLvRtcp0mM2Wdb5zf/f+1PkU2vTHgFsZ62ItHQUr4I2QLYUVGvmr/Hvte3KLeZP6M",
+	"GILw42GOCftFblHIFUwRdZy0ucazAFNHb2oX0PpiZtGlfEyF8NkCZQApPnR3AnQaK5gJlZNGBw0hfFfO",
+	"o4wo5qqyNNaj/BWlElesvs/kh1vawMSBqX/jQDWGqA1lZumVReGDzdyfrXHJLv078uUpByfahNjQkdGX",
+	"1pRovQoW2O5zk9KfGsHHqRQYadwnCoX4eN4h0sKEmf4FM59EiWyTfM9/QUlyfTOFNunBlzQhlFIWgzVI",
+	"QqnA4nXPMmdFGbDnXlCM9AfCyCfyfLZDFCRU5gFQ32FuSjyBSWBqAoUoHZDP2dLLPWNhQqoz2SdIVt5B",
+	"QZo/xwcPQUipaFmRn2+MUB4LfohcO2+VnhPX8YOwVqySe+r0MzPDUSpxRAwxP11ennR4p/lSrByQloPR",
+	"IKJa0Hz6FuIGbyv86jO9ROeU0T8bW/SfRVTuzCJrksj7JBqw7YHpPKKz/VaiLRw/ML0eRBTIQwmfjNqZ",
+	"21TTZGmVx/c6XwUprde7d97JrbfOAFwY0eMTv3NtLsIJ4EPSmUXZPgRR3WNYp7uzuW0m3xEXnB71ue5e",
+	"gTPtfmoR0CgDinQnOziZ9JDe0jzedp/KUYpV61u/BQbN3nJncVY3ieSkMDM21EtivLhDFPDnhcoWICzG",
+	"OAYlH1/NMkgskUI6o0H5J+v4h45+g5DSonMDeB1ym45DJZagtOhQZ5hCpdXvFWp0Lo1zg1r3nthGbLXN",
+	"wKvKeVNAPQbevOalfDSelN+iq6WQV1DiaSWJ0a+agLxfU1D4yvZ5vj8v0C+wXYX8Zz26Q2pqTI5CM61O",
+	"VLZDhjyENa+Xm1w8RoBG7J5fKClzfJhCGLObxuNGSNL4TJw7rxOc7rn16lAdoHajU9gTfUF7IVYg3C3T",
+	"LIwNocSXQCfbwUzFFGKXx3wI20i254FGjW9bbpPYJ0arkjaq51AvGUVCuSbr8nRV/wLiG/acN2S7wsFc",
+	"3aHev+9h0+TjwdwcxI8Uew4uxPLX4JH5YKpprrKbSPdhXa8XpxieY/dC2NuwfiDTr/wW8xBVL1R5Qztx",
+	"n4d99wXUpciy6YiqZvI5hOOt0E5kXMj7aqZF7c67VPfc/jNwut7hZ7p691ncX4XTjmPIuo1uz3/L2Dc9",
+	"xebb05eM/1fB+XoTUrQUtoTTE0Tu2v0Dsc3jMQ2N+LJgpnHw/ycimRNAxQZOby6Ec48s/bRIh+scWWWV",
+	"X12SZIIAr0ysHWwyPDmN9U9ecwQ8LFQRX46r4fCHTJQqvPMr8U2s8peA9rkzMEX4vTIU2+xN4uSkd/o4",
+	"mewPxnpSWnOnKPSU3SCWnoVHODigaWUuPO3RcAZ2S+agcTDWSZoo4j0UzZLaPSYbW2mlJ0r1H7gKabjS",
+	"M1OXCkTGGhontwwlaVLZnOh7X7rR4eFc+UU1HWSmOGxHdR6T3vw+oCOFO6QG9V7eX1LAgHORreDi7PIK",
+	"Ts/fpGRjXIiU0dNEwqNaHmQbDGeR7Fj7hTXVfNGjsi5UA7gFxCxQ8KUlmMoP4Fz4BQ3YKE2nXV9PQ6dG",
+	"KnRjPTN5bpabvAd/AxZnaCmmZKgdx2IFCCAjHCdMhtJhp6aUL7sUnAEBWa5QeyBn71GHGqXzY90uAUbn",
+	"K4oz9Bwdk+DC7YeLt4OxHuvvv//5/o6//x4kZkoiLDnYZpubNAW9piRK6sp1WuIuDFUeisp5/swV3tVY",
+	"C1vXhQ8cEW33SmHriPV/WqncHygNk+bvjUXnb0SpbsKpscedwF40WQcTjrgnKal/DIQmzMqkjVIn+2kv",
+	"yXD6kSTP6Rvk0N7E7JGWKfPKgdArSuQJTIU3FiTOlEZWi5n6SKGzg72uPTZfcyPkZH8AlyaUygnRuGpF",
+	"cpy2+cxYT1fspjZDwZDlzCoX1FpoQ3DHpxiKMJwUXQiVuwPnVzmOHq791ZVZLqB/GidKjpMR1ypSGMda",
+	"A335VEMPz69hZwS/1d9jWaT+c71eTwZj/RozFoDrGCDXSB0sF2hx0wykyaoCtQ9bVaToOWk2banW7tiF",
+	"6EDDWEdPE06DphoLwX/R9xWJMEOrA8rlKkPtsINSp6XIFggvBsN7KLVcLgeCfw+MnR/Gue7w7ZtXZ+8u",
+	"zw5oDjls5XPGu9biahziKm0IE9PkDq0LYHY0GIappkQtSpWMkh8Gw8EP5KMJToi9Q1Gqw6h5sbiWo+9x",
+	"kGfcveDGSyhyRIHUr5kxtwpTUDNS3ABlWY7C1h6SfpNrbCT4Riaj5DUvF6sZzFidrCej3/qc9OZ64NCT",
+	"jk7O319ewcZmuOLA7iYMbd3NTeufaqNLuqXhbed9nW5esHgxPO4PIGrelAPUMmS2nQbRJfqDV4GX0eNb",
+	"SwE/lirmx03pu4/5lyfsHl4ensCv4uPB6RxfDk/gF+9LSstO4FIUeKk8vnwrPj64UXK0x8OjXeFaI4TD",
+	"je7rOk3+MBw+PmnzFgfP+uFJSzXtSY6Qmg7KW1NnCOQiKWwQcxc6m1GdrylbM33x7KsFZreuTTBiOUbL",
+	"tntIL84L62lYlHQXbUaxb+lg8mI4hE/rAO8OaYKGX66uzg/YJW5p7N6k5wgnKRwdgxQrt39CMUJvX025",
+	"x50HwVJzA6JVqVtF/sGaonESJ2Md+jrdKI6LXXD84gUYHevjafC3BPAhJloKFzpCAeo2zTlEE605Rwf+",
+	"k5EP9SB7Gjx12hCraPWvo3+LDxTUJd0iSeJMgc3rQ4lE8ogMkyf3ibYqwuvNOD9WQ7agY/hFDa+nt664",
+	"5bKjc1VX3nIzn6OE0GX+CoCqIeZxhDq+/f1vf/3v+zh19GL4rz8OvwatngA8nQtxXwpwx8MfH5+0eT+L",
+	"Zh09AeC2r/LwvD88hcWeZipNfvHiKZPv3xH4X4DjSvfD+DoNgUpTCtuB6ow+NawHvCMU3EwruAnANzxE",
+	"gbIPaOPdI454O3h/L9PnLjAToRBkV72AIHm64oyoU2GYNMWIyclYCyiUcxQ7GwuVDhfveJyi7RwPfwwR",
+	"lTPhw3btVmJbOaN029a26gYQb2sEt/LgTY24WIB/FlPslo637meMk/1wqyb4TZrGDcixbrojnPly0wJE",
+	"QX6Gzy4FUg5BAzLh8EBph9opr+6QbJ9LprUDpti8qWQJTend3OgXKlzs2e19KJH9O7ieboMiOYvTn88j",
+	"dVLRpzukbg3vSd7o6CuvX8R29NGTOazvRvR4qAt0prIZcoSR1eP+gfH/HzB+o8rUwfgPDOhbAH/4icMx",
+	"JdcM9VVv/B7KTBHpmz7uFyL9ST0jx5mnbAJuEUtGTGVDWT3eIqxyDGGyXxjXhNmx2tcWB/YIjR8rB6Wg",
+	"zVg3xZLaVvcJsid1R2sCqL1dgcUyF1msN0dcDH/qy87dRlcfOn7gpeMBPJpnN3eUBnCqQcmwRnM1vDQB",
+	"tSHeI4nFcB3vK+8dD4/3mwS8FH7Rpt/xcJNtdHo0Bf9KPO/0gxu8/uw8oT2+b4jKx7vvtvA1WmYiXKn7",
+	"+4Hj8ZPAMdyt/weaflM0DZb8AJp2Okls3rGH9Ns1GVKokPfZ/Wm3ghqGnYDyoYyr+abL+cX7P725fPP+",
+	"3eub09evL2Bv9MfhH4cb1/MZKLnACFPMzZLhcqMGa5aa2wpcHuEWdN0qAKlmM25OU+wuwKLIQWnnhc64",
+	"etiWTkeHh58Wxvk1X5+1quk4L5rcgBlKRkluMpHTZ2Y22Q48fjHOh9qPCT2f2LnflMSAbPe6EXbfhZAm",
+	"bAnVT/ZRBJw7Oz6DFhXD2a3TbbpvzXze9sK7PaF2bpMpra/X/xMAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

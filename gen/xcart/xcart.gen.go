@@ -356,6 +356,9 @@ type PayloadTooLarge = Problem
 // Unauthorized An RFC 7807 problem document, as API Platform renders errors.
 type Unauthorized = Problem
 
+// Unavailable An RFC 7807 problem document, as API Platform renders errors.
+type Unavailable = Problem
+
 // UnprocessableEntity A problem document listing every constraint violation of the request.
 type UnprocessableEntity = ConstraintViolationList
 
@@ -1217,6 +1220,11 @@ type ClientWithResponsesInterface interface {
 	UpdateProfileWithResponse(ctx context.Context, profileId int, body UpdateProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileResponse, error)
 }
 
+// LoginResponse503Headers the declared response headers of an HTTP 503 response for Login
+type LoginResponse503Headers struct {
+	RetryAfter *int
+}
+
 type LoginResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1232,6 +1240,10 @@ type LoginResponse struct {
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *LoginResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1264,6 +1276,11 @@ func (r LoginResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
 }
 
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r LoginResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r LoginResponse) GetBody() []byte {
 	return r.Body
@@ -1293,6 +1310,11 @@ func (r LoginResponse) ContentType() string {
 	return ""
 }
 
+// ListProfilesResponse503Headers the declared response headers of an HTTP 503 response for ListProfiles
+type ListProfilesResponse503Headers struct {
+	RetryAfter *int
+}
+
 type ListProfilesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1304,6 +1326,10 @@ type ListProfilesResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListProfilesResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1324,6 +1350,11 @@ func (r ListProfilesResponse) GetApplicationproblemJSON401() *Unauthorized {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r ListProfilesResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListProfilesResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -1360,6 +1391,11 @@ type CreateProfileResponse201Headers struct {
 	Location *string
 }
 
+// CreateProfileResponse503Headers the declared response headers of an HTTP 503 response for CreateProfile
+type CreateProfileResponse503Headers struct {
+	RetryAfter *int
+}
+
 type CreateProfileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1379,8 +1415,12 @@ type CreateProfileResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateProfileResponse201Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateProfileResponse503Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -1423,6 +1463,11 @@ func (r CreateProfileResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
 }
 
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateProfileResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
 // GetBody returns the raw response body bytes
 func (r CreateProfileResponse) GetBody() []byte {
 	return r.Body
@@ -1452,6 +1497,11 @@ func (r CreateProfileResponse) ContentType() string {
 	return ""
 }
 
+// DeleteProfileResponse503Headers the declared response headers of an HTTP 503 response for DeleteProfile
+type DeleteProfileResponse503Headers struct {
+	RetryAfter *int
+}
+
 type DeleteProfileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1465,6 +1515,10 @@ type DeleteProfileResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteProfileResponse503Headers
 }
 
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
@@ -1490,6 +1544,11 @@ func (r DeleteProfileResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r DeleteProfileResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteProfileResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -1521,6 +1580,11 @@ func (r DeleteProfileResponse) ContentType() string {
 	return ""
 }
 
+// GetProfileResponse503Headers the declared response headers of an HTTP 503 response for GetProfile
+type GetProfileResponse503Headers struct {
+	RetryAfter *int
+}
+
 type GetProfileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1532,6 +1596,10 @@ type GetProfileResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetProfileResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1552,6 +1620,11 @@ func (r GetProfileResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r GetProfileResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetProfileResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -1583,6 +1656,11 @@ func (r GetProfileResponse) ContentType() string {
 	return ""
 }
 
+// UpdateProfileResponse503Headers the declared response headers of an HTTP 503 response for UpdateProfile
+type UpdateProfileResponse503Headers struct {
+	RetryAfter *int
+}
+
 type UpdateProfileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1604,6 +1682,10 @@ type UpdateProfileResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateProfileResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1649,6 +1731,11 @@ func (r UpdateProfileResponse) GetApplicationproblemJSON422() *UnprocessableEnti
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r UpdateProfileResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r UpdateProfileResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -1911,6 +1998,26 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers LoginResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -1958,6 +2065,26 @@ func ParseListProfilesResponse(rsp *http.Response) (*ListProfilesResponse, error
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListProfilesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -2033,6 +2160,13 @@ func ParseCreateProfileResponse(rsp *http.Response) (*CreateProfileResponse, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
 	}
 
 	switch {
@@ -2046,6 +2180,16 @@ func ParseCreateProfileResponse(rsp *http.Response) (*CreateProfileResponse, err
 			headers.Location = &value
 		}
 		response.Headers201 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateProfileResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -2103,6 +2247,26 @@ func ParseDeleteProfileResponse(rsp *http.Response) (*DeleteProfileResponse, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers DeleteProfileResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -2150,6 +2314,26 @@ func ParseGetProfileResponse(rsp *http.Response) (*GetProfileResponse, error) {
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetProfileResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -2232,6 +2416,26 @@ func ParseUpdateProfileResponse(rsp *http.Response) (*UpdateProfileResponse, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers UpdateProfileResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -2432,6 +2636,15 @@ type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
 
 type UnauthorizedApplicationProblemPlusJSONResponse Problem
 
+type UnavailableResponseHeaders struct {
+	RetryAfter *int
+}
+type UnavailableApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers UnavailableResponseHeaders
+}
+
 type UnprocessableEntityApplicationProblemPlusJSONResponse ConstraintViolationList
 
 type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
@@ -2536,6 +2749,25 @@ func (response Login500ApplicationProblemPlusJSONResponse) VisitLoginResponse(w 
 	return err
 }
 
+type Login503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response Login503ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListProfilesRequestObject struct {
 	Params ListProfilesParams
 }
@@ -2602,6 +2834,25 @@ func (response ListProfiles500ApplicationProblemPlusJSONResponse) VisitListProfi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProfiles503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListProfiles503ApplicationProblemPlusJSONResponse) VisitListProfilesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2750,6 +3001,25 @@ func (response CreateProfile500ApplicationProblemPlusJSONResponse) VisitCreatePr
 	return err
 }
 
+type CreateProfile503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProfile503ApplicationProblemPlusJSONResponse) VisitCreateProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteProfileRequestObject struct {
 	ProfileId int `json:"profile_id"`
 }
@@ -2844,6 +3114,25 @@ func (response DeleteProfile500ApplicationProblemPlusJSONResponse) VisitDeletePr
 	return err
 }
 
+type DeleteProfile503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteProfile503ApplicationProblemPlusJSONResponse) VisitDeleteProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetProfileRequestObject struct {
 	ProfileId int `json:"profile_id"`
 }
@@ -2910,6 +3199,25 @@ func (response GetProfile500ApplicationProblemPlusJSONResponse) VisitGetProfileR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProfile503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetProfile503ApplicationProblemPlusJSONResponse) VisitGetProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3061,6 +3369,25 @@ func (response UpdateProfile500ApplicationProblemPlusJSONResponse) VisitUpdatePr
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfile503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProfile503ApplicationProblemPlusJSONResponse) VisitUpdateProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3319,95 +3646,97 @@ func (sh *strictHandler) UpdateProfile(ctx echo.Context, profileId int) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fz9cts4kn+VLu5Vxa6lZcmxZ2aVf86JnVl7nTiXeDazF7ksiGxJiCmAC0CWNSlX3UPcE96TXHUD/JBE",
-	"+SPOzGR2848tkQQINBr9648f9ClK9CTXCpWzUfdTZNDmWlnkL89F+hb/OUXr6FuilUPFH0WeZzIRTmq1",
-	"nRs9yHDy549WK7qH12KSZ0gfU3RCZlE3ejdXTlwDGqNNFEdOOnog2lf+EugkmRqDKd2b53Rr7Fxuu9vb",
-	"TuvMtiS6YUub0fbYTbJtM0x2vut89yeLCY1gq9OObuLIJmOcCHrtfxgcRt3oT9vV1Lb9Xbv9xo82urm5",
-	"iaMUbWJkTp1E3ehsjGD8dEFamIhsqM0E0xb1/lKbgUxTVI+UxH6SoLVwgEpSz1+zLBKDKSonRQYTMQel",
-	"HaQa3Fha2BBgUKRbWmVzuMQ5aAUCZkY63GRxHSmHRonskFf8cSIr+oJ3aK7QwOFXrUXlaHlMLSBJ+qmQ",
-	"Uo1QoZHJM3AkYDG1SFel4u+W5/fEQqZHMFUpGr5c6mQaRHslMpkeqXz6GduS97Xl7cifppOJMPOoG70q",
-	"1B2O352+juLoSmTT33oX3xQt6yPbBx4K6CGLY2a0GgE/1jRIkjfdLB7vRYK33EWGV5j1IhDOGTmYOoTJ",
-	"1DoY0CNSuV4UQy+yzkg16kUwkleoWr/aLKdK/nO6NM+DqV89pPWXqnF2LyVmKfQifqIXlVMI/f06w/0y",
-	"24K1FiSpbZdXZqDTOWk/GRZ/kzQPNsJu6S3oWy/ajEEETRgLW1MFbkVz66kNV+02JSboH6tWXKiUr+B1",
-	"jonDlC/wUnMHdjMG7TcdC5hGJzKydHNw4hJVTw3mIJR2YzSQGz2UGcZAkhAGU0iExS2pLCornbzCbF7O",
-	"pn/7yvU3Wz1Fu/u1di/1VKWPtJmvtQPfz9dqJ1/rQoBhOckOegv3RswzLdIzrU+EGeEjRRE8GDhUTro5",
-	"nGkNvtuvGXuLvZHRSEkjRR0igExa7ixsdOCVfA6DOaQ4FNPMxdB/8/b070fvjk5fH1w8Pz34x8XJ0auj",
-	"s76H5Z+UmLqxNvIXfKyGvZxmGVBv5CL4djRgAitJe8Fp8IbXL61Bq6cmwdbXrJCVx8N2QCskybtFI7Ux",
-	"VZdKzxT5PTEMREqP4nXOsz5+fxbTH0IfUSp40UkqrRhkyC1GWmGxKLnRJCm657X0kWvDNqYLZyR4bzGl",
-	"Bac12LE2rgVHjj5NsxTG4gphD5KxMCJxaCwNbaINtnpqgpMBGjuW+YVMu/Cq/Aoz6cZwdAC7OyyX4a9m",
-	"aOLoSuqMJ26j7odP0YTERCYhetTkojjKjc7RuPkb4caFyKKbuP6Ku2e81MmCxKKb83ur5QutrDNCKvf3",
-	"Yr4n0romNV3QFkBWly6rapgcJGVnUEkvBpFlkElLqCcV9Ktb/Z4iGPyopQr3vCL1QVjoRb1pu/00qc+U",
-	"r2AX/J0gL3+xF0EmFdqAZj8pO81zbRymrzCV4iw4d4/QbY5MfPMt9vN6kcNrt51ngnE17NXyvS14V3yE",
-	"V0evDj3QgzDsGtZeTi/tRa0/BCzQDPvLg++3ospVYz+/Qa28LOv9nioMekIeTNmitkekjxrKjfGpKVgs",
-	"Gz6xEJ5sVfLyfjXJYXHLNHVVumux33bCGDEHqVK8Ro6VBkYkl0jw1zc6wwuZ2g+dc4K4lffdxFGBSFH3",
-	"w+LL43JG52U7PfiIiaNxrtuSpLJZdjpkc3SvpYw/LQmybtM+RdLhxH6GgYjKYCliCa1Mtvaa1QmeL6vX",
-	"PoTdB6lOphNUjq2FVCPAKzTzRrNSBFkhRGU4OyFLWksbLb1GgUgnUknqy2mKdivUtatKlwtrZ9qkzaoS",
-	"APaJheI56oHiWOGibtV4WS/iiHMVpyqbR11npkghmaW4fYJ3vYmR4m5VK7uLq2E06RmL60xfYsPW3GdX",
-	"YhhCkv7x+7M+WEymhhxZVg1clZhr7osmcfz+7O6B+/ZNQy00umlR3758Ad//0P5+RYtiQpH9N0fwJhOO",
-	"VgYMqpTAmG1rw5InOl2zCH89O3sD1gk3tdxtFagNpcEZIZxBsvUWpIMNzk5xZmooJLld/GzdTEjlcIQm",
-	"YmPrAWb5ve/Jd5vRduBokxqraZYR+nrVabBxUlknVLJOlYQbr2yce/R6q/1dFENlg+8jheoVAflW9ZB9",
-	"Kwi5iuamAdqXW/709sj7v1U8filVSgIIqnIPlfTJHj+6cqnWqCht09WBhBtlHLKidfUs0WrzNu9CAcnU",
-	"Oj1BE0OnHa4tGTSaDarpJOp+aMeddvu8SdkSrRKJZoQXZCbIWSR8FdcnqEYEi52dH+6hEIlB4fAiFQ6b",
-	"9BZ9yFgEITPBppZgPoajd6fww3ftjkdYPRxadAumkzrdcpLtl0GRVqayYSBDaay7YL1aMxpSUX6KLRo/",
-	"GQNNEKbKyYwGqta+f1kQd49HmwQvkrFQI7yoI0h4cqB1hoIRdCQukkyicmERVveyXxup5IQWtb329bXl",
-	"zYQaTcNWra3qTsNQM3EPyZFvdpvovGi/nPx8MNSgkhOpyu9NFkrI7CIZy0l+QdIwaN2ii7MqqkUPZqEL",
-	"cj8e0dziaFJUtR7Sw0IMt7T0a7ZkrbscVSrV6OKR3RgcokGzrEB7ew1SL3zgB07U6kSKLOjeZ1qghT5y",
-	"o69kujLoe/bEqO7VnzNZUTc6rEwpfz4gk1/GhHyp/p471dO/4yLRk0kIPhse0QbTC4sZJk6bRpkuY15N",
-	"pM7IHC8KkPg8qS5hnyTvtSgILIDUIgA0WOFV61LKeUUYlcrVzNeSeVzeHOu0fZ0BrqnqOtVZVcsmsGyU",
-	"dMPiNZiTNUaq2XLc4mG8YNE3m2uFM/gMfyOofTv+I/geayG2nMdQZLZq+RDIfQh8Fkh1W8SGtLYg0tSg",
-	"tTHMxjIZ+9KO1SBdCOmehVIMiIlWo6K5vbW804J932vIKCVjTC4x9V6V44jl1ckepDiUShYBswiJ5IVh",
-	"LYA331mybkvwu/fvAr+rCys5eBAK8DokKKpGJMYHAvbaBMM7NicUZ9I+MyOtdmQKY2HHXDZUeIUGDLqp",
-	"UZi2YL/ytKUb66kDUWYlIBFKaceFfanW5ShuWe47t2RTRmOtL/Jry/RzvZelknFqaVDliOhJ+wy8lff2",
-	"r278LFCkS4P9l3OCFuVyCBuouI60CdrAAWwUdaXN1jeP6UPAhFuw+6f8tiAVM693tfKdBg90z8CNtUXI",
-	"cOiAdvglYk52XppCLbki1fpXyC58ySD6D4To33D4S+DwM5+hMDjRVyHr9+uA9D5728X9htfeVRj4SkF3",
-	"aSbSfUPh3wOFv+Hu7bi7BLHUc6hPvePyFI/m+P0Z/RugMGheFnuQrq4WIbn6BEOjJ9B/c/ruDLZFLrd4",
-	"Vbc5uurHYFE5csv7+4HMxLXILjznFwRaAnfkSQl9Wh5fLiPc4qcWS/kkknU1OMXVq0ukYI9Zz9u86Zn2",
-	"PBFzSESWhRIpIT6P5RksE6TpSf5Cl2Hjx8OzzdjzLoSagycUTtCNdQgepfNsquHUFvHkbvtpC/qs2lZq",
-	"ldYLpyGzD1tbIpdwnQjj4MPWVjmG8z5MxCXS7sRWT9H2pMmNUfisiy98Rj9vkUi3vCgqrcnl33DuOQlS",
-	"DXXB4BAJq2ZoWw0siqOpyWosiZF04+mglejJdvVU7WPUSHYo8Bpymk0omP289YK+7bX2vN2Bt4fvzniF",
-	"NgZTmTkYzItntFqsO+60vmeZW8+iS+nRagwteCPc2MZLnLbYB+u+2m2mNJyCRGqnnt9G3z1HVQ10KtHC",
-	"UGeZnoVxPLGQTweZTMAbZJUgm81e5HNIlaPZi7gv8l+sHGRkbUuNsnFPWU0+IjtazLV3qECMhFTWVXPO",
-	"5sFZtdzRQFiEn96etHqqp5g57zMVa+u1Fjb66zg5/U2Qi0J9YsGORY7dnhLViQmmIklL6pOWnBUBu+12",
-	"DALSRZ5zee9OjmzYMLfTEbRaOMURGE+CRJMgDV/A7s7OAv/JM0xYQgeYsDrYmmYw9dfCbIwGqzUt5FUy",
-	"H63M2C4ZLBfH8/p7qqbbhR6XC0uy8iwPus7zStAov0kzmaCyWNtl+7lIxgg7rfbKLpvNZi3Bt5mLFNra",
-	"7ZOjF4ev3x1uUZuqxhsFjVnaRf/3P/9bbrwojq7QWL8j91p7vr3OUYlcRt3oaavdesr8BjdmQ79sq5nA",
-	"oZtoIIfXhZJWNXxa2zJhshCA+ejo+P0ZhWIWVfow699T5KFBAG/Y6Ht47UMvOuxFm4sOTGV2Nvr1qK1P",
-	"MdmmL2UzsbCW3SHj7lM7z0hFC3ue6MlAqho1tmbM2YCICcJuuxOD1Z6oruwMDaQaPcXL4BWKLIQ3bAVn",
-	"wgYewoK2ekK9x05WxZEqXvTXdzt735GpEwV52GJi0MWQCGNk4SUHSUsvWjsdBFagJ7ZaEEOHnhE71lNT",
-	"YxzDRp1xfPz+7OLs7KS/SWDpx2Odzi3MtLkkg0bWV2tF/6WzPVW+uGLHxpDiRDtvRlLM0Pn0GhuSOh9X",
-	"eOq/dz78bL1rAv2CfRNm0S+Wql9ZGyUm9CgTEnDOfJJycy+RSvy62FZPES7ttjt+LIUABzosaI1+0U90",
-	"in3W6X6gYvRL5Chsrk82+K1eGoSjNOp6VlDk8xpo3XOd3sYJbuBLVhFTlGhjSEBjbSzCQDiHZh7VCU8R",
-	"74D/DM0Jp+/PWFyge90s5mJCSLRwpnCn3X7YTAKfKcL58XjwYyJP5fHRT78cdV7LI3uk3u4lL46+O7rM",
-	"f/77i+O/tHB+/Ev6/kieyqPrIzmT//3zeHb0UV+//mV/9upg/5fXH/dnJy+O83/8/F/y9OPh01cHfH32",
-	"6uD5X1rJTqYGk5ft9Ofj7IEC8B7TnQfpPPayR/GstmWdhqlFzjSDd0/9DebT7XqBNQ2hFOx27aQmN+l8",
-	"HsvWU6/IJNWP3/lyxRJNr6JJr3ngaz2e1zBYElnn6d1SXj6Ywu327m7XSIO+iaO9+yzt4lHKeogVdT+c",
-	"x7UDZCcMQf5MEzqPmCRsMbIUmO4vOLbROXVFiL1d4n33UzTCRtIm2z/STtJftrqeletZXB4vtUnReLda",
-	"pjFjRS5GSL6XACcnFHj0OUR9g+aNN4gDfYWc7JQWEpHn3lXrsKO4RBtMRE6Y8YyBd8SJHecPc5HPzEUa",
-	"nORuXnpzq0ZVWvem8m1yYcQEHRp/tKCJqDdCUNPJAE3sQ9JOq4ic/jn1RrQIfny5vFLPMoHfqaVtOqtp",
-	"mpt4+c1/1TOYkBNRCjZMeKyz1D4j+Uy0ZSHBRjgfxFnnUIJkKW6uG2hd/s0DftpeTDTdPeK/IeY+8iiH",
-	"PPN5coZRDhWlCgeBHF67OzOwTSMvOBDVkJfTEeePg5oPy2l6UsOmZLqaZtkS+y7aae/sbrX3ttqds/Zf",
-	"uk/b3Xb7z23620TMCD2sybCHwvliUj2KPBWtU0+mRxylr1DIfO8hkd6A7esy1GRNVhPPS1erfDLfWMxy",
-	"+jevSYH6m2VWMqrzQbofOucNeUDfZE1qL9wM2TpOsi3nzaImVoi3mg0JMOqQlKjSsHtx8wvO6SoffwV9",
-	"TgubWLObjwT5u5CnduDvEYhTYYy0rh4gFuBS2tXzm3hNzOfTHbZW51oJsdqcWV2MxxrDsDCC5SioPDpi",
-	"faBABpEiheKAvY+z6aocKVKLVZjxNzgqmrR66rnP6FCT1QM33uhtlGEDAePWyQFcCSOFcvFikyz1SZS4",
-	"PKPEaahuPWSckHvgz6/7QKWztxkzogsfcxQpEbwWiWNiN9ajIILYYlP1/cNkPpfS9zAbC8f0BY46fRqL",
-	"xRvDYOrFFhL8PMPVLD/FueUyUrhTvZQai2wm5tbjMYVui/GXfRCxoqeqc3g+2ebnQO+pMmqpcALIOcPU",
-	"Q/VQXrup4TC+lsopr9Kj/tD1spfg1bTY1I8IwRbBpN1guIOF/igUtlKN6410YYqfxt+vGt1OvT4W2acU",
-	"3W/xlbZJowUL+RAPusZyWxPXrOG53RX/dR4pxq8MkXcejMh3r/fdoBw04Z643PlMUP5KMPmBWtukr8t6",
-	"WhyFiOJQBGHlPNHJmlOSywd3uOocQCiq1/oWIqrtnVsd1pv7Iv/Cb758Lvbvtu8R4la/c/R7BcW7Ozv3",
-	"abx6Zv5LuDfLJZlmD2c5cN7+FD5dyPTG606GTQyjA75ul1LbI61T/0NBZDia09HNblCgFQ6wyJP6KhH7",
-	"PlZPkLyDRCiwTmZZSFGD88lm3oNPLAxEcgl6OJQJNsGhH3IdDheM+e6tVB1O64YMbs3NfcTx7xd+xp4X",
-	"4YsHpcxqi1adwFtaqc5Xfb67JjbXqA6t33L3+8W9vUX5ezVfYvd5Xbtr98W3J6k471RZ5kVt/hHdWlVu",
-	"f/NLvvklv7VfUtv1j9nbv/VO/ZHzy3ds07sTrCWhU6Yt2Fcg06UCn9JqS+FIOHmFEFKQ4SSxqn5AamO3",
-	"vVtlPHP/4w4VLSUg80poUl++WzOe53EUfmxvKaMRatilJFrw0vOH72IIP6O5BXaVLwOWrCbm/UkLSYbC",
-	"YNpTG/7RehDdRHAsq8iFVAj4lYZMKxKaB//NUMMMTBaDgdEcvNrAIiptZlyWLH0qlxMK1on5IrOWCQ31",
-	"30SzrSot0/Xl3KLW2uDiNGSBVrlP7Z7q3Qv9exEnddjtoJcyk6rJs/E08C8Q6Jdm5aDJrJyQKrBw9SQX",
-	"av7gIDzQ1dcYj0BYLznqreiLV2C/Id0fF+nup5K/M/IxKyQkBZlnwmML6vy1x8gPxd5/v6D6LeaZSGp+",
-	"/RMbzNaa8Hqxxv2poOZ+OL+JA5v4wzkXapjQ1ORd7Nf5e/6xGPQVIVQmpPK/JKN9VSAcIyGgYLagohgC",
-	"Nmqspv2Dg7cxdH9o/9CuMZ8KLGX6Gwww0zNG1LIcoGeKQZlz6Fz8LNiYkMrhkIIVTlUzVzgrKJy8ETxe",
-	"Vfy+7vb2p7G27oZ/FdZIWiE25uOy1FIcGMt0IjK6zOONmrYd3fV0O10xa1cE5hkqBc2LyxGBQaYVc0uL",
-	"W4UAWZ78y9nJWCrauuw6hRVeRwFcOeNU8q8WCIElB7BV+XZLjIbVyvSLotDEFZRGml+tu1IFb85v/j8A",
-	"AP//",
+	"7Hxtc9s4kv9XQXH/VbFraVly7JlZ5c3fiZ1ZeZ04F3s2sxe5LIhsSYhJgAOAljUpV92HuE94n+SqG+CD",
+	"KMoPcWbGs5c3iUUSYKPRz/0DPweRSjMlQVoT9D8HGkympAH68ZLH7+GXHIzFX5GSFiT9ybMsERG3Qsnt",
+	"TKtxAulfPxkl8R5c8zRLAP+MwXKRBP3gdCEtv2agtdJBGFhh8YFgX7pLTEVRrjXEeG+R4a2ZtZnpb29b",
+	"pRLTEWAnHaWn2zObJtt6Eu181/vuLwYipGCr1w1uwsBEM0g5vvb/aZgE/eAv29XStt1ds/3OURvc3NyE",
+	"QQwm0iLDSYJ+cDYDpt1ymTAs5clE6RTiDs7+WumxiGOQj+TEfhSBMewApMCZnzIvIg0xSCt4wlK+YFJZ",
+	"FitmZ8KwDc408HhLyWTBLmHBlGSczbWwsEnsGkgLWvLkkHb8cSwr5mKnoK9As8MnLUUltURThyEn3VJQ",
+	"qKYgQYvoBbPIYJ4bwKtC0m9D63tmWKKmLJcxaLpcymTsWXvFExEPZJZ/gVqSXhtSR/orT1OuF0E/eFOI",
+	"Ozs6PXkbhMEVT/LfW4tvipF1yvYZkcLUhNgx10pOGT3WRiTyG28Wjw8DTip3kcAVJMOAcWu1GOcWWJob",
+	"y8b4iJB2GIRsGBirhZwOAzYVVyA7v9kqcyl+yRvrPMjd7gHuv5Ctq3stIInZMKAnhkG5BD/fb0Pu11EL",
+	"klomUGz7tDNjFS9Q+tGwuJsoeWzDa8twSd6GwWbIuJeEGTc1UaBRuLah3LCVtkmegnus2nEuY7oC1xlE",
+	"FmK6QFtNE5jNkCmndMRgpI4naOkWzPJLkEM5XjAulZ2BZplWE5FAyJATXEPMIm5gS0gD0ggrriBZlKsZ",
+	"3b5zo83OUKJ2v1X2tcpl/Eib+VZZ5uZ5qnbyrSoY6LcT7aCzcO/4IlE8PlPqmOspPJIVPoJhh9IKu2Bn",
+	"SjE37VP2vYVuJEgpSiSvuwiGJi2zhm302Bvxko0XLIYJzxMbstG79yf/HJwOTt4eXLw8OfjXxfHgzeBs",
+	"5NzyT5Lndqa0+BUeK2Gv8yRhOBuGCG4cEozOSqAuWMWc4XVbq8GoXEfQecoCWUU8ZAeUBOS8XTZSG7m8",
+	"lGouMe4J2ZjH+ChcZ7Tqow9nIf6D3oeXAl5MEgvDxwnQiKmSUG7KFRcJ3nlsmA36SkTA6jM+ZSmPueVj",
+	"7mKgXGrg0QxpRvbEIiaec2nmoNlc2FkzSipHx8DjREgojbfXEmGYugKNtgRimoJl3Ji50jHanJmQUxef",
+	"FRHWnLuNJr5D/IIZkDETlvEpF5LxifUhmczTMWjcZAORkjGFcKP3YPViax+fGqGcz4DHoCniqt1yO1Zn",
+	"xamfwyo25wK9wkRpoJcLDHVqFBIhOHe5/b36XqRCijRPg3633FohLUxB4xaQrGVaoVYin51FfKTMkT/r",
+	"szNUcuedBa5EMTNT2nbYwOJfeYIsvwK2x6IZ1zyyoA1uV6o0dIYyBWSomYnsQsR99qb86bZtcMB2d2hr",
+	"Jr+ZUwuDK6ESWrgJ+h8/BymyCd1P8KjFBWGQaZWBtot33M4KlgU3Yf0Vd6+4MckSx4Kb83vr5CsljdVc",
+	"SPvPYr3Hwtg2HV2SFgYkLn0yi35xLConYxX3QsaThCXCYISFilHdGg0lhlyflJD+nhOkEeOGDYNh3u0+",
+	"j+orpSvQZ+6O55e7OAwYar3xkdNP0uRZprSF+A3Egp/5ROIRsk1ZsBu+RTnFMLBwbbezhFMM5/1C+d4O",
+	"Oy3+ZG8Gbw5dUMm4pjSk9nJ86TDo/ClCEFzhqEn8qBNUaQFZuBaxWrV0JxK8nGC0XI6o6YhwGWqpGJ/b",
+	"ChPlwGeG+Sc7Fb9cDod8WFaZtqnK1CB0ase15gsmZAzXQEZ9rHl0CRhqjbRK4ELE5mPvHMOplffdhEER",
+	"/QT9j8svD8sVnZfj1PgTRBbpXKeSKLJJcjIhc3SvrQw/NxhZt2mfA2EhNV9gIIIyMQ+IQyuLrb1mdYHn",
+	"TfHaZ177WKyiPAVpyVqgs4Mr0ItWs1Ik9N4VUuh0jJa0VqJsvEYyHqNLxLmswpihivDMqtAVwUG7qPhg",
+	"7pkpgwicYaJ0ym3QrwY35SIMqC52IpNF0Lc6B0z/DWjMT+96E3mKu0WtnC6syGiTM2LXmbqEFtXcp7B1",
+	"4iOo0dGHsxEGN7nGpIlEA1Y5ZtvnwkUcfTi7m3A3vo3UQqLbNvX961fs+x+6369IUYheZP/dgL1LuMWd",
+	"YRokhmDOtrZseaTiNZvw97Ozd8xYbnND01ZFgYnQMEcPpwFtvcEAcYMqoVQFnXCBIT49WzcTZSAWlg6m",
+	"+d4PmCfMUR2osoGDZZ74zABFp8XGCWksl9E6UeJ2tqI495j1Vvu7zIbKBt+HC9UrvOdblUOKrZivi7UP",
+	"9a69OfKn9wOXa1W1n0shY2SAF5V7iKQrLDrqyq1aI6KopquE+BtlzrsidfWK5OrwLmkhZ1FurEpBh6zX",
+	"9dcaBo0SAYnx/sdu2Ot2z9uELVIyEqCncIFmAoNF9K/8+hjkFN1ib+eHewhEpIFbuIi5hTa5BZebFQkv",
+	"JlJuRByywekJ++G7bs95WDWZGLBLphMn3bKC7JcGHlemsoWQidDGXpBcraEGRZSeIotGT4YMF8hyaUWC",
+	"hMq1728y4m56lI7gIppxOYWLugfxT46VSoCTB53yiygRIK3fhFVdjptJ3JrX17Y34XKae1Wt7epOC6kJ",
+	"vwfnMDa7jXWOtV+Pfy4ZahHJVMjyd5uF4iK5iGYizS6QGxqMXQ5xVlm1HMEsTYHhxyOGG5imRQf1ITMs",
+	"5XCNrV+jkrXpMlcguHjkNBomoF1doi5Ae3stXC9i4Acu1KhI8MTL3hdaoKU5Mq2uRLxC9D1nIq/uxJ+q",
+	"pkE/OKxMKf19gCa/zAnpUv09d4qne8dFpNLUJ58tjygN8YWBBCKrdCtPmz6vxlKrRQYXhZP4Mq42fJ/A",
+	"6LVoPi05qWUH0GKFV61LyecVZlQiVzNfDfPYVI510r7OANdEdZ3orIplm7Ns5XTL5rWYkzVGqt1y3BJh",
+	"vCLWt5trCXP2BfGGF/tu+GeIPda62HIdE56YauRDXO5D3GfhqW7L2AD3lvE41mBMyOYzEc1cG9EoJqxP",
+	"6V74th/jqZLTYri5tZXYYftuVl9RimYQXRZ1bUsZy5vjPRbDREhRJMzcNy2WyFpy3nSnYd0a7nfv/4r7",
+	"Xd1YQckDlwyufYGiGoRsfKDDXltgOCVzgnkm6pmeKrkjXJOCWtQSrkAzDTbXEuIO268ibWFnKreMV62N",
+	"iEupLIFIhFxXo7hlu+9UybaKxtpY5Lfm6ZdGLw14QmyQqJIifNK8YM7KO/tXN36GYaaLxP7bBUHLfDlk",
+	"GyCpZ7nJlGYHbKPoYW52vkVMH71PuMV3/5TdlqRC4uSu1ipWzDm6F8zOlAGWwMQy1PBLgAztvNCFWFJH",
+	"qvPvUF34mkn0n8ijf/PDX8MPv3AVCg2puvJVv9/GSe9TtF3cb3ntXY2BJ+p0GysR9psX/iO88De/e7vf",
+	"bbhYnNn3p06pPUXUHH04w//GwDXo14UO4tXVJiR1n9hEq5SN3p2cnrFtnokt2tVtyq5GITMgLYblo30P",
+	"nKNeZJ+9pBd4WAJN5EAJBPxx7TL0W/TUcisfWbKuByepe3UJmOwRwn6blJ4g9ilfsIgniW+RoscnWl6w",
+	"Jhgfn6QfeJlt/Hh4thk63AWXC+bAqynYmfLJo7AOuTfJTZFP7nafd9iIRNsIJeN649RX9tnWFs8Eu464",
+	"tuzj1lZJw/mIpfwSUDuhM5Sonrg4h4YKwsA1PoOft5ClW44VldRk4h+wcJgEISeqQHDwiETTj60IC8Ig",
+	"10kNJTEVdpaPO5FKt6unan8GrWCHwl+zDFfjG2Y/b73CX3udPWd32PvD0zPaoY1xLhLLxoviGSWX+447",
+	"ne+J58Zh0WJ8tKKhw95xOzNhAz8ZumTddbt1juQUgGWTOywl/nZ4aDlWsQDDJipJ1NzT8cywLB8nImLO",
+	"IMsIyGwOA1dDqgLNYUBzYfxixDhBa1tKlAmH0iiMESnQonMdFqQDnxlbrTlZ+GDV0EQExvvp/XFnKIeS",
+	"Tmm4SsXafq1hG6N1mJzRJhPLTH1mmJnxDPpDyavTOQRFEgbFJy4xK5ztdrsh4yxextSX9+7EY3uFuR2O",
+	"oOTSiSGPeOLImgiQfM52d3aW8E8OYUIcOoCIxMHUJINg5obNZ6Ch2tOCXyXK1oiE7JKGcnMcOnIoa7Jd",
+	"yHG5scgrh/LA67SuCLR0SpqICKSBmpbtZzyaAdvpdFe0bD6fdzjdJiySH2u2jwevDt+eHm7hmKrHG3iJ",
+	"aWjR//zXf5eKF4TBFWjjNHKvs+fGqwwkz0TQD553up3nhG+wMzL0TVtNAA7VBgM5vC6EtOrh496WBZOl",
+	"BMxlR0cfzjAVI/zng6z/UGKExrzzZhsj515HbBgcDoPN5QCmMjsbo3rWNsKcbNO1sglYWKvuoHF3pZ0X",
+	"KKKFPY9UOhayBsOuGXMyIDwFttvthcwodyjCAWtjBQ7ipeEKeOLTG7KCc248DmFJWt3hDec7SRSnsnjR",
+	"30939r5DU8cLCK6BSIMNWcS1FkWU7DktHGtNPvaoQAeiNh5ni8o1U7muodvZRh3dfvTh7OLs7Hi0ic7S",
+	"0WOsygybK32JBg2tr1IS/xfWDGX54gqJHbIYUmWdGYkhAevKa2RI6thv7o6ZuODDrdaFJmxUoG/8KkbF",
+	"Vo0qayN5WiB5CTXOTaXcDVCJ2xfTGUr0S7vdnqOlYOBY+Q2twS9GkYphRDI98lCMUek5Cpvrig1O1UuD",
+	"MIiDvkMFBa6uAca+VPFtmOAWvGSVMQWR0hoZNFPaABtza0EvgjrgKSAN+P9+OPrp+yMWl+BeN8u1GJ8S",
+	"LZ1f3el2H7YSj2cKYHE0G/8YiRNxNPjp10HvrRiYgXy/F70afDe4zH7+56ujv3VgcfRr/GEgTsTgeiDm",
+	"4j9/ns0Hn9T121/3528O9n99+2l/fvzqKPvXz/8hTj4dPn9zQNfnbw5e/q0T7SRynL7uxj8fJQ9kgIuY",
+	"7jy06XwvRRQvaiprFcsNUKWZufDU3SA83a5jWBsJJWO3a6eCaUjvy1C2DnqFJql+1NO1KxowvQomveaB",
+	"p3oUtIVYZFnv+d1cbh6ConF7d49rhUHfhMHefbZ2+dgujXp+n1dWx03qaVnQ/3ge1g44HpPbcmfuwDov",
+	"ixvEpwaT2f2lYDg4x6nQy2+XMUL/czCFVqAn2UyUaJR5stQOyeuQX87HKh2DdqG4iEPyLxmfAsZrnFmR",
+	"YrIyorT2Heh3zoiO1RVQgVQYFvEsc+Fdj4LLBtQw4hn6mRfkrKdUDLLusCHG2dTYgTSzizICXDXEwth3",
+	"VTyUcc1TsHSC5GM7uG9aHEUJXRrb6xTZ1i+5M7xFwuRa7JVIl0X/Xq3U02s5NRI23/x3NWcpBh4lY/2C",
+	"ZyqJzQvkT6oMMYlt+PNrVKn2bUvi4uY6Quv8byf4eTe8/ZzLCsX/AMhctlKSPHe1dXK9lF4K6Q+qWbi2",
+	"d1Zt2ygvcBMVyc0Sxvnj3NPHZmkfxbCtAC/zJGkg9oKd7s7uVndvq9s76/6t/7zb73b/2sV/28AcfoY1",
+	"VXnfbF8uxAeBg6/16gX4gDL7FdiZm90X31vigXVVbbQmq8XqxtWqBk03liuj7s1ryqbuZlnJDOoYkv7H",
+	"3nlL7dANWVMO9Dd9hY8Kc81aW9CGJHFWs6VohhOiEFUSdi88f4FTXcXwr3isk8Im1uzmIwODO11HdSD1",
+	"d/ZSlV8SxtYT0cIhlbb4/CZck1u6soqp9dNWUrkuVXCX877WdM9T0My2yiMqxiUkaEQxIymOQ7p8Hq+K",
+	"qURRWnVN7gZlX2lnKF+6yhEOWT3Y4wzlRpmeoDPdOj5gV1wLLm24PCSJXbEmLM9CUbmrX09NUwxD3DcZ",
+	"XELU29sMKQrgLrcpSi9wzSNLAHKoZ1volgtFHLmH0eQ22gRsPuOWYBKU3bpyGbE3ZOPcsc03EmiFq90E",
+	"zKfLbcS0qnopDubJnC+M8+GYIi7neeZBAI6hrM77uaKeWwO+p6rcxdxy5k+vknufiGubayoX1EpG5VV8",
+	"1H1IoBlZODEtDMEjUr1lB9RtMfbeqn/iEjqxgvWGvTDfz8PvVw11r96HC8zzSIPdoitdHQdLVvUhkXoN",
+	"Tbcmf1qDp7srz+w9ko1PzIvvPNiL373fdztyLwn39OW9L3TkT8SPP1Bq2+S1KafFkYvlo+fHKlpzGrN5",
+	"QIi6294J1Y+YL2dh2zu3Brk3940Wlr5j9KXxwu59PH/17a4/Kvne3dm5z+DVs/l/VEjUbBe1R0XNBH37",
+	"s//rQsQ3Tt4SaEM/HdB10yi7T5WK3QcZ0Ni0l8rbQycPeRxDUcN1HSyKl4xKASOKiEtmrEgSXz5n1hXC",
+	"SW+fGTbm0SVTk4mIoM2FOpLrLnTJAezeCiOikrOvLtfC6UccTX/lVuwwG66xUfKstmnV6cDGTvWe9Nnz",
+	"Gttsqzh0fk+L4Tb39hHld5v+KI118nmXxoa3F9CoJlZ5gGUN+BHsWvHvfot/vsU/v3f8U7MUj7EHfwbt",
+	"/pHq5Xeo9t0F4xLUKuIO25dMxI0mp1RyS8KUW3EFzJdU/WlqWX2wbWO3u1tVcDP3gYsKmuMjgJW06d5f",
+	"KjoPA/9xy0a1xffxS0502GuHob4LJf0C1+YRZq4VWiK7CPsoDIsS4Briodxwj9YT/DaQZ9lJL7iCAYZU",
+	"LFESmeaCjE3fx/VoHg0e1e0jbo+kKu1sWLZtXWmaih3G8sUyuphAHfVvEJpOVTLqu5Z20W9uCaVaKlSr",
+	"+K/uUA7vFWUMAyo4UXiDLyU0WVsE5aDwX6EIUZqigzZTdIyiQMxVacbl4sEFAg/ZX2NwPGi/xOl3gq/e",
+	"hf7mHf+83vF+IvkHe0tCxviCZflNu0Kcn3r+/lB//S3hv0+A8R6yhEe1/OGZ8aZuTeq/3Of/XECaP57f",
+	"hB6F/fGcmlUEBGuLSPbruEf3WEgfbGT0fTX3BR7luhz++A06F0JZSsxV2EYNDbZ/cPA+ZP0fuj90a4ix",
+	"wv8SbJCNIVFz8sJle0PNJTly6glQA7hAsbJYTCaYFFHpnTDWSQF9JeVxPq7CRfa3tz/PlLE39OVmLZDL",
+	"5ABmZeuoOGiXqIgneJnoDdpUFe86mKKqEMkrDHPIngIeR+0Vj7xTkjC5xa2CgcRP+rp9NBMS1Z3CLb/D",
+	"66CTK2fDStzaEpCyxE52qniwgepY7c6/Khpn1BFqhUfWpitF8Ob85n8DAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

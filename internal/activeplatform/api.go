@@ -112,6 +112,9 @@ func Render(err error, path string) httpserver.Reply {
 		}
 		return reply400(strings.Join(append(missing, other...), ", "))
 	}
+	if apperr.Has(err, apperr.KindUnavailable) {
+		return errReply(http.StatusServiceUnavailable, "Service Unavailable")
+	}
 	all := apperr.All(err)
 	if len(all) == 0 {
 		return errReply(http.StatusInternalServerError, "Internal Server Error")

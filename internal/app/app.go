@@ -50,7 +50,7 @@ func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
 
 // OpenDB opens the configured database.
 func OpenDB(ctx context.Context, cfg config.Config) (*gorm.DB, error) {
-	return store.Open(ctx, cfg.DatabaseURL, store.Options{MaxConns: cfg.DBMaxConns})
+	return store.Open(ctx, cfg.DatabaseURL, store.Options{MaxConns: cfg.DBMaxConns, Timeout: cfg.DBTimeout})
 }
 
 // Prepare brings db up to date: migrations (or a check that none is pending), the built-in
@@ -99,7 +99,7 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 		deps.Now = time.Now
 	}
 	if deps.Hasher == nil {
-		deps.Hasher = password.New(password.OWASP, cfg.PasswordConcurrency)
+		deps.Hasher = password.New(password.OWASP, cfg.PasswordConcurrency).WithWait(cfg.PasswordQueueTimeout)
 	}
 	key, err := credential.SigningKey(ctx, db, cfg.JWTSecret)
 	if err != nil {
@@ -156,8 +156,21 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 		Registry:  reg,
 		APIs:      []*httpserver.API{xapi, aapi, sapi, papi, apapi},
 
+		RequestTimeout: RequestTimeout(cfg.WriteTimeout),
+
 		ValidateResponses: cfg.ValidateResponses,
 	})
+}
+
+// RequestTimeout is the deadline of a request's work: a margin before the HTTP write timeout, so
+// that a request still waiting (for a hashing slot, for the database) when it passes is answered
+// 503 while its answer can still be delivered, and nothing is committed after it — a commit that
+// the client would never hear about. 0 (no write timeout) means no deadline.
+func RequestTimeout(writeTimeout time.Duration) time.Duration {
+	if writeTimeout <= 0 {
+		return 0
+	}
+	return writeTimeout - min(time.Second, writeTimeout/4)
 }
 
 // Location reads a time zone: an IANA name ("Europe/Moscow", "UTC") or a fixed offset ("+03:00").

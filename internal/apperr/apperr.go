@@ -86,8 +86,15 @@ func Forbidden(message string) *Error { return &Error{Kind: KindForbidden, Messa
 // Unavailable reports a dependency that cannot serve now; err is the cause.
 func Unavailable(err error) *Error { return &Error{Kind: KindUnavailable, Err: err} }
 
-// Internal wraps an unexpected cause.
-func Internal(err error) *Error { return &Error{Kind: KindInternal, Err: err} }
+// Internal wraps an unexpected cause. A cause already classified as unavailable stays
+// unavailable: a store that wraps a failed query as internal must not turn an outage of the
+// database into the server's own fault.
+func Internal(err error) *Error {
+	if KindOf(err) == KindUnavailable {
+		return &Error{Kind: KindUnavailable, Err: err}
+	}
+	return &Error{Kind: KindInternal, Err: err}
+}
 
 // KindOf is the kind of the first *Error in err's tree, or KindInternal when there is none.
 func KindOf(err error) Kind {
@@ -96,6 +103,16 @@ func KindOf(err error) Kind {
 		return e.Kind
 	}
 	return KindInternal
+}
+
+// Has reports whether any *Error in err's tree (as All walks it) is of kind k.
+func Has(err error, k Kind) bool {
+	for _, e := range All(err) {
+		if e.Kind == k {
+			return true
+		}
+	}
+	return false
 }
 
 // All lists every *Error in err's tree, depth first, following both Unwrap() error and

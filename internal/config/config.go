@@ -20,6 +20,7 @@ type Config struct {
 	// Database
 	DatabaseURL  string
 	DBMaxConns   int
+	DBTimeout    time.Duration
 	AutoMigrate  bool
 	FixturesFile string
 
@@ -28,40 +29,43 @@ type Config struct {
 	LogFormat string
 
 	// Serving
-	Addr                string
-	JWTSecret           string
-	JWTTTL              time.Duration
-	OCCTokenTTL         time.Duration
-	BodyLimit           int64
-	ShutdownTimeout     time.Duration
-	ReadTimeout         time.Duration
-	WriteTimeout        time.Duration
-	IdleTimeout         time.Duration
-	PasswordConcurrency int
-	Timezone            string
-	PasswordPolicy      string
-	ValidateResponses   bool
+	Addr                 string
+	JWTSecret            string
+	JWTTTL               time.Duration
+	OCCTokenTTL          time.Duration
+	BodyLimit            int64
+	ShutdownTimeout      time.Duration
+	ReadTimeout          time.Duration
+	WriteTimeout         time.Duration
+	IdleTimeout          time.Duration
+	PasswordConcurrency  int
+	PasswordQueueTimeout time.Duration
+	Timezone             string
+	PasswordPolicy       string
+	ValidateResponses    bool
 }
 
 // Default is the configuration before any environment variable or flag is read.
 func Default() Config {
 	return Config{
-		DatabaseURL:         DefaultDatabaseURL,
-		DBMaxConns:          4 * runtime.NumCPU(),
-		AutoMigrate:         true,
-		LogLevel:            slog.LevelInfo,
-		LogFormat:           "json",
-		Addr:                ":8080",
-		JWTTTL:              time.Hour,
-		OCCTokenTTL:         5 * time.Minute,
-		BodyLimit:           1 << 20,
-		ShutdownTimeout:     15 * time.Second,
-		ReadTimeout:         30 * time.Second,
-		WriteTimeout:        30 * time.Second,
-		IdleTimeout:         120 * time.Second,
-		PasswordConcurrency: runtime.NumCPU(),
-		Timezone:            "UTC",
-		PasswordPolicy:      "min=8,letter,digit",
+		DatabaseURL:          DefaultDatabaseURL,
+		DBMaxConns:           4 * runtime.NumCPU(),
+		DBTimeout:            5 * time.Second,
+		AutoMigrate:          true,
+		LogLevel:             slog.LevelInfo,
+		LogFormat:            "json",
+		Addr:                 ":8080",
+		JWTTTL:               time.Hour,
+		OCCTokenTTL:          5 * time.Minute,
+		BodyLimit:            1 << 20,
+		ShutdownTimeout:      15 * time.Second,
+		ReadTimeout:          30 * time.Second,
+		WriteTimeout:         30 * time.Second,
+		IdleTimeout:          120 * time.Second,
+		PasswordConcurrency:  runtime.NumCPU(),
+		PasswordQueueTimeout: 5 * time.Second,
+		Timezone:             "UTC",
+		PasswordPolicy:       "min=8,letter,digit",
 	}
 }
 
@@ -83,6 +87,7 @@ func (s *Set) add(name, env, usage string, register func(name, usage string)) {
 func (s *Set) Database(c *Config) {
 	s.add("database-url", "PROVISIOND_DATABASE_URL", "database: postgres://… for PostgreSQL, a file path or sqlite: URL for SQLite", func(n, u string) { s.fs.StringVar(&c.DatabaseURL, n, c.DatabaseURL, u) })
 	s.add("db-max-conns", "PROVISIOND_DB_MAX_CONNS", "PostgreSQL connection pool size, open and idle (SQLite always uses one connection)", func(n, u string) { s.fs.IntVar(&c.DBMaxConns, n, c.DBMaxConns, u) })
+	s.add("db-timeout", "PROVISIOND_DB_TIMEOUT", "deadline of each database call and transaction; past it the request is answered 503 with Retry-After (0: none)", func(n, u string) { s.fs.DurationVar(&c.DBTimeout, n, c.DBTimeout, u) })
 	s.Log(c)
 }
 
@@ -118,6 +123,7 @@ func (s *Set) Serve(c *Config) {
 	s.add("password-policy", "PROVISIOND_PASSWORD_POLICY", "ActivePlatform password policy: min=N plus any of letter, digit, upper, lower, symbol", func(n, u string) { s.fs.StringVar(&c.PasswordPolicy, n, c.PasswordPolicy, u) })
 	s.add("validate-responses", "PROVISIOND_VALIDATE_RESPONSES", "check every API response against its spec and log each violation (for testing clients and the server)", func(n, u string) { s.fs.BoolVar(&c.ValidateResponses, n, c.ValidateResponses, u) })
 	s.add("password-concurrency", "PROVISIOND_PASSWORD_CONCURRENCY", "password hashes computed at once (each takes about 19 MiB)", func(n, u string) { s.fs.IntVar(&c.PasswordConcurrency, n, c.PasswordConcurrency, u) })
+	s.add("password-queue-timeout", "PROVISIOND_PASSWORD_QUEUE_TIMEOUT", "longest wait for a password-hashing slot; past it the request is answered 503 with Retry-After before anything is written (0: until the request's deadline)", func(n, u string) { s.fs.DurationVar(&c.PasswordQueueTimeout, n, c.PasswordQueueTimeout, u) })
 }
 
 // Parse applies the environment (read through getenv), then the command line, then checks the result.
@@ -160,6 +166,9 @@ func (c *Config) Validate() error {
 	}
 	if c.JWTTTL <= 0 || c.OCCTokenTTL <= 0 {
 		errs = append(errs, errors.New("jwt-ttl and occ-token-ttl must be positive"))
+	}
+	if c.DBTimeout < 0 || c.PasswordQueueTimeout < 0 {
+		errs = append(errs, errors.New("db-timeout and password-queue-timeout must not be negative"))
 	}
 	if c.PasswordConcurrency < 1 {
 		errs = append(errs, errors.New("password-concurrency must be at least 1"))

@@ -27,6 +27,10 @@ import (
 	"github.com/provisiond/provisiond/internal/docs"
 )
 
+// RetryAfterSeconds is the Retry-After of every 503: a database outage or an overload usually
+// passes in seconds, and a client backing off from there does not hammer a recovering database.
+const RetryAfterSeconds = 1
+
 // Reply is an error response in a vendor's dialect.
 type Reply struct {
 	Status      int
@@ -69,6 +73,9 @@ type Options struct {
 	// Registry receives the HTTP metrics; /metrics serves it.
 	Registry *prometheus.Registry
 	APIs     []*API
+	// RequestTimeout is the deadline of each request's context (0: none): work still waiting
+	// when it passes fails as unavailable (503) and rolls back.
+	RequestTimeout time.Duration
 	// ValidateResponses checks every response of an API operation against its spec and logs
 	// each violation with the request id (ResponseViolation); the response goes out unchanged.
 	ValidateResponses bool
@@ -110,7 +117,7 @@ func New(opts Options) (*echo.Echo, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.Pre(s.rewritePath)
-	e.Use(s.observe)
+	e.Use(s.observe, s.deadline)
 	if opts.ValidateResponses {
 		e.Use(v.checkResponses(opts.Logger))
 	}
@@ -137,6 +144,24 @@ func New(opts Options) (*echo.Echo, error) {
 		api.Register(e)
 	}
 	return e, nil
+}
+
+// deadline gives the request's context the configured deadline while the request is handled.
+// The request goes back to its own context afterwards, so that the error handler, which runs
+// later, sees whether the client went away and not this deadline's release.
+func (s *server) deadline(next echo.HandlerFunc) echo.HandlerFunc {
+	if s.opts.RequestTimeout <= 0 {
+		return next
+	}
+	return func(c echo.Context) error {
+		req := c.Request()
+		ctx, cancel := context.WithTimeout(req.Context(), s.opts.RequestTimeout)
+		defer cancel()
+		c.SetRequest(req.WithContext(ctx))
+		err := next(c)
+		c.SetRequest(c.Request().WithContext(req.Context()))
+		return err
+	}
 }
 
 // rewritePath applies the owning API's path rewrite before routing.
@@ -202,7 +227,13 @@ func (s *server) handleError(err error, c echo.Context) {
 	} else {
 		reply = genericReply(err)
 	}
-	if reply.Status >= 500 {
+	switch {
+	case reply.Status == http.StatusServiceUnavailable:
+		// A database outage or an overload is not a fault of the server: the client is told when
+		// to try again, and the log says why without the alarm of an error.
+		c.Response().Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
+		s.opts.Logger.WarnContext(req.Context(), "request refused: unavailable", "status", reply.Status, "error", err)
+	case reply.Status >= 500:
 		s.opts.Logger.ErrorContext(req.Context(), "request failed", "status", reply.Status, "error", err)
 	}
 	c.Response().Header().Set(echo.HeaderContentType, reply.ContentType)
@@ -223,11 +254,11 @@ func genericReply(err error) Reply {
 	status, ok := TransportStatus(err)
 	if !ok {
 		status = http.StatusInternalServerError
-		switch apperr.KindOf(err) {
-		case apperr.KindNotFound:
-			status = http.StatusNotFound
-		case apperr.KindUnavailable:
+		switch {
+		case apperr.Has(err, apperr.KindUnavailable):
 			status = http.StatusServiceUnavailable
+		case apperr.KindOf(err) == apperr.KindNotFound:
+			status = http.StatusNotFound
 		}
 	}
 	return Reply{Status: status, ContentType: "application/problem+json", Body: map[string]any{

@@ -86,6 +86,9 @@ func (d Dialect) Render(err error, _ string) httpserver.Reply {
 		}
 		return reply(http.StatusBadRequest, issues)
 	}
+	if apperr.Has(err, apperr.KindUnavailable) {
+		return reply(http.StatusServiceUnavailable, []Issue{{Code: strconv.Itoa(http.StatusServiceUnavailable), Message: "The service is temporarily unavailable; try again later."}})
+	}
 	all := apperr.All(err)
 	if len(all) == 0 {
 		return reply(http.StatusInternalServerError, []Issue{{Code: CodeInternal, Message: "An internal error occurred."}})

@@ -3,6 +3,7 @@ package occ
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -26,7 +27,9 @@ func TestRender(t *testing.T) {
 		body   string
 	}{
 		{"unclassified", errors.New("boom"), 500, `{"errorCode":"22004","message":"An internal error occurred.","status":"500"}`},
-		{"unavailable", apperr.Unavailable(errors.New("db")), 500, `{"errorCode":"22004","message":"An internal error occurred.","status":"500"}`},
+		{"unavailable", apperr.Unavailable(errors.New("db")), 503, `{"errorCode":"503","message":"The service is temporarily unavailable; try again later.","status":"503"}`},
+		{"internal wrapping unavailable", apperr.Internal(fmt.Errorf("list: %w", apperr.Unavailable(errors.New("db")))), 503, `{"errorCode":"503","message":"The service is temporarily unavailable; try again later.","status":"503"}`},
+		{"unavailable among invalid", errors.Join(apperr.Invalid("/roles", "89001", "x"), apperr.Unavailable(errors.New("db"))), 503, `{"errorCode":"503","message":"The service is temporarily unavailable; try again later.","status":"503"}`},
 		{"one invalid", apperr.Invalid("/email", "22006", "taken"), 400, `{"errorCode":"22006","message":"taken","status":"400","o:errorPath":"/email"}`},
 		{"several invalid", errors.Join(apperr.Invalid("/roles/0", "89001", "a"), apperr.Invalid("/roles/1", "89001", "b")), 400,
 			`{"message":"There are 2 errors in the request.","status":"400","errors":[{"errorCode":"89001","message":"a","status":"400","o:errorPath":"/roles/0"},{"errorCode":"89001","message":"b","status":"400","o:errorPath":"/roles/1"}]}`},

@@ -11,8 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/provisiond/provisiond/internal/apperr"
 )
 
 // Params are argon2id's cost parameters.
@@ -31,19 +34,34 @@ var OWASP = Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 
 // ErrMismatch is returned by Verify when the password does not match.
 var ErrMismatch = errors.New("password does not match")
 
+// ErrBusy is returned when no hashing slot came free within the Hasher's wait: the server is
+// overloaded with password work, and the request is refused before anything is written, so that
+// the client can retry instead of queueing past its own timeout.
+var ErrBusy = errors.New("no password-hashing slot came free in time")
+
 // Hasher computes argon2id hashes, at most limit at a time.
 type Hasher struct {
 	params Params
 	slots  chan struct{}
+	wait   time.Duration
 	kdf    func(password, salt []byte, p Params) []byte
 }
 
-// New returns a Hasher with params that runs at most limit hashes at once.
+// New returns a Hasher with params that runs at most limit hashes at once. A caller waits for a
+// free slot until its context ends.
 func New(params Params, limit int) *Hasher {
 	if limit < 1 {
 		limit = 1
 	}
 	return &Hasher{params: params, slots: make(chan struct{}, limit), kdf: idKey}
+}
+
+// WithWait returns a Hasher that shares h's slots and waits for one at most wait (and never past
+// the caller's context); it then fails with ErrBusy.
+func (h *Hasher) WithWait(wait time.Duration) *Hasher {
+	c := *h
+	c.wait = wait
+	return &c
 }
 
 func idKey(password, salt []byte, p Params) []byte {
@@ -86,11 +104,33 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) error {
 func (h *Hasher) derive(ctx context.Context, password, salt []byte, p Params) ([]byte, error) {
 	select {
 	case h.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("waiting to hash a password: %w", context.Cause(ctx))
+	default:
+		if err := h.queue(ctx); err != nil {
+			return nil, err
+		}
 	}
 	defer func() { <-h.slots }()
 	return h.kdf(password, salt, p), nil
+}
+
+// queue waits for a slot, at most h.wait and never past ctx. Its errors are classified here, as
+// unavailable: whatever wraps them, the request is answered 503 with Retry-After (or, when the
+// client has gone, not at all).
+func (h *Hasher) queue(ctx context.Context) error {
+	var expired <-chan time.Time
+	if h.wait > 0 {
+		t := time.NewTimer(h.wait)
+		defer t.Stop()
+		expired = t.C
+	}
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	case <-expired:
+		return apperr.Unavailable(ErrBusy)
+	case <-ctx.Done():
+		return apperr.Unavailable(fmt.Errorf("waiting to hash a password: %w", context.Cause(ctx)))
+	}
 }
 
 func decode(encoded string) (Params, []byte, []byte, error) {

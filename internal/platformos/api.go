@@ -69,6 +69,9 @@ func Render(err error, _ string) httpserver.Reply {
 		}
 		return envelope(http.StatusUnprocessableEntity, errs)
 	}
+	if apperr.Has(err, apperr.KindUnavailable) {
+		return base(http.StatusServiceUnavailable, "Service Unavailable")
+	}
 	all := apperr.All(err)
 	if len(all) == 0 {
 		return base(http.StatusInternalServerError, "Internal Server Error")

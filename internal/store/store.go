@@ -25,6 +25,9 @@ type Options struct {
 	// MaxConns is the PostgreSQL pool size, used for both open and idle connections so that
 	// connections are not churned under load. SQLite always uses a single connection.
 	MaxConns int
+	// Timeout is the deadline of every database call and of every transaction as a whole (0:
+	// none), so that a frozen database answers 503 instead of holding requests.
+	Timeout time.Duration
 }
 
 // IsPostgres reports whether url selects PostgreSQL.
@@ -61,6 +64,9 @@ func Open(ctx context.Context, url string, opts Options) (*gorm.DB, error) {
 		maxConns = 1
 	}
 	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := db.Use(deadlines{timeout: opts.Timeout}); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	sqlDB, err := db.DB()
@@ -132,7 +138,8 @@ func ForUpdate(tx *gorm.DB) *gorm.DB {
 
 // Classify turns the error of a database call into an apperr error, once, where it arises: a
 // unique-key violation becomes dup and a missing row missing (a nil one leaves that case to the
-// last rule), an apperr error passes unchanged, and anything else is an internal error saying
+// last rule), an apperr error passes unchanged, a failing database (Outage) is unavailable, and
+// anything else is an internal error saying
 // what was being done. Call it only with a non-nil err.
 func Classify(err error, doing string, dup, missing error) error {
 	var ae *apperr.Error
@@ -143,6 +150,8 @@ func Classify(err error, doing string, dup, missing error) error {
 		return missing
 	case errors.As(err, &ae):
 		return err
+	case Outage(err):
+		return apperr.Unavailable(fmt.Errorf("%s: %w", doing, err))
 	}
 	return apperr.Internal(fmt.Errorf("%s: %w", doing, err))
 }
@@ -164,9 +173,3 @@ func EscapeLike(s string) string {
 	return b.String()
 }
 
-// Transaction runs fn in one transaction on db under ctx: committed when fn returns nil, rolled
-// back otherwise. Every multi-statement write of every API goes through it, so that what all
-// transactions need (a deadline, the classification of a failing database) is added in one place.
-func Transaction(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) error {
-	return db.WithContext(ctx).Transaction(fn)
-}

@@ -30,6 +30,9 @@ func Render(err error, path string) httpserver.Reply {
 	if errors.As(err, &invalid) {
 		return renderInvalid(invalid, path)
 	}
+	if apperr.Has(err, apperr.KindUnavailable) {
+		return problem(http.StatusServiceUnavailable, path, "Service Unavailable")
+	}
 	all := apperr.All(err)
 	if len(all) == 0 {
 		return problem(http.StatusInternalServerError, path, "Internal Server Error")

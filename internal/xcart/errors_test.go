@@ -27,7 +27,9 @@ func TestRender(t *testing.T) {
 	}{
 		{"internal", errors.New("disk on fire"), 500, `{"type":"T","title":"An error occurred","detail":"Internal Server Error","instance":"/p"}`},
 		{"apperr internal", apperr.Internal(errors.New("x")), 500, `{"type":"T","title":"An error occurred","detail":"Internal Server Error","instance":"/p"}`},
-		{"unavailable", apperr.Unavailable(errors.New("db down")), 500, `{"type":"T","title":"An error occurred","detail":"Internal Server Error","instance":"/p"}`},
+		{"unavailable", apperr.Unavailable(errors.New("db down")), 503, `{"type":"T","title":"An error occurred","detail":"Service Unavailable","instance":"/p"}`},
+		{"internal wrapping unavailable", apperr.Internal(fmt.Errorf("list: %w", apperr.Unavailable(errors.New("db down")))), 503, `{"type":"T","title":"An error occurred","detail":"Service Unavailable","instance":"/p"}`},
+		{"unavailable among invalid", errors.Join(apperr.Invalid("role_ids", "exists", "Role with ID 4 not found"), apperr.Unavailable(errors.New("db down"))), 503, `{"type":"T","title":"An error occurred","detail":"Service Unavailable","instance":"/p"}`},
 		{"invalid", errors.Join(apperr.Invalid("membership_id", "exists", "Membership with ID 9 not found"), apperr.Invalid("role_ids", "exists", "Role with ID 4 not found")), 422,
 			`{"type":"T","title":"An error occurred","detail":"membership_id: Membership with ID 9 not found\nrole_ids: Role with ID 4 not found","instance":"/p","violations":[{"propertyPath":"membership_id","message":"Membership with ID 9 not found"},{"propertyPath":"role_ids","message":"Role with ID 4 not found"}]}`},
 		{"conflict", apperr.Conflict("login", "unique", `Field "login" must be unique`), 400, `{"type":"T","title":"An error occurred","detail":"Field \"login\" must be unique","instance":"/p"}`},

@@ -1,0 +1,123 @@
+package store_test
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/gorm"
+
+	"github.com/provisiond/provisiond/internal/apitest"
+	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/store"
+)
+
+type sqliteErr int
+
+func (e sqliteErr) Error() string { return fmt.Sprintf("sqlite error %d", int(e)) }
+func (e sqliteErr) Code() int     { return int(e) }
+
+func TestOutage(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	for _, c := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"connection refused", fmt.Errorf("failed to connect: %w", refused), true},
+		{"connection reset", &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}, true},
+		{"pgx connect error", &pgconn.ConnectError{}, true},
+		{"pgx closed connection", fmt.Errorf("query: %w", pgconn.ErrConnClosed), true},
+		{"server closed the connection", fmt.Errorf("receive message: %w", io.ErrUnexpectedEOF), true},
+		{"bad connection", driver.ErrBadConn, true},
+		{"deadline", fmt.Errorf("query: %w", context.DeadlineExceeded), true},
+		{"admin shutdown", &pgconn.PgError{Code: "57P01"}, true},
+		{"starting up", &pgconn.PgError{Code: "57P03"}, true},
+		{"too many connections", &pgconn.PgError{Code: "53300"}, true},
+		{"disk full", &pgconn.PgError{Code: "53100"}, true},
+		{"serialization failure", &pgconn.PgError{Code: "40001"}, true},
+		{"deadlock", &pgconn.PgError{Code: "40P01"}, true},
+		{"sqlite busy", sqliteErr(5), true},
+		{"sqlite busy snapshot (extended)", sqliteErr(5 | 2<<8), true},
+		{"sqlite disk I/O", sqliteErr(10), true},
+		{"sqlite full", sqliteErr(13), true},
+		{"client canceled", fmt.Errorf("query: %w", context.Canceled), false},
+		{"unique violation", &pgconn.PgError{Code: "23505"}, false},
+		{"syntax error", &pgconn.PgError{Code: "42601"}, false},
+		{"sqlite constraint", sqliteErr(19), false},
+		{"not found", gorm.ErrRecordNotFound, false},
+		{"other", errors.New("something else"), false},
+	} {
+		if got := store.Outage(c.err); got != c.want {
+			t.Errorf("%s: Outage(%v) = %v, want %v", c.name, c.err, got, c.want)
+		}
+		if got := store.Classify(c.err, "doing", nil, nil); c.want && apperr.KindOf(got) != apperr.KindUnavailable {
+			t.Errorf("%s: Classify(%v) = %v, want kind unavailable", c.name, c.err, got)
+		}
+	}
+}
+
+// slowQuery is a statement of dialect that runs far longer than any test: it must be cut off by
+// the deadline.
+func slowQuery(dialect string) string {
+	if dialect == "postgres" {
+		return "SELECT pg_sleep(600)"
+	}
+	return "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5000000000) SELECT count(*) FROM c"
+}
+
+// A database call that does not return within the configured timeout fails as unavailable, on
+// its own and inside a transaction, and the pool serves the next call.
+func TestDeadline(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		db, err := store.Open(ctx, apitest.DatabaseURL(t, dialect), store.Options{MaxConns: 2, Timeout: 300 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = store.Close(db) })
+		if got := store.Timeout(db); got != 300*time.Millisecond {
+			t.Errorf("Timeout(db) = %v, want 300ms", got)
+		}
+		err = db.WithContext(ctx).Exec(slowQuery(dialect)).Error
+		if apperr.KindOf(err) != apperr.KindUnavailable {
+			t.Errorf("slow statement: error %v (kind %v), want kind unavailable", err, apperr.KindOf(err))
+		}
+		err = store.Transaction(ctx, db, func(tx *gorm.DB) error {
+			return tx.Exec(slowQuery(dialect)).Error
+		})
+		if apperr.KindOf(err) != apperr.KindUnavailable {
+			t.Errorf("slow transaction: error %v (kind %v), want kind unavailable", err, apperr.KindOf(err))
+		}
+		var one int
+		if err := db.WithContext(ctx).Raw("SELECT 1").Scan(&one).Error; err != nil || one != 1 {
+			t.Errorf("after the deadlines: SELECT 1 = %d, %v; want 1, nil", one, err)
+		}
+	})
+}
+
+// With no timeout configured, nothing is cut off.
+func TestNoDeadline(t *testing.T) {
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close(db) })
+	if got := store.Timeout(db); got != 0 {
+		t.Errorf("Timeout(db) = %v, want 0", got)
+	}
+	var n int64
+	q := "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000) SELECT count(*) FROM c"
+	if err := db.Raw(q).Scan(&n).Error; err != nil || n != 20000 {
+		t.Errorf("count = %d, %v; want 20000, nil", n, err)
+	}
+}
