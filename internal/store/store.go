@@ -172,4 +172,3 @@ func EscapeLike(s string) string {
 	}
 	return b.String()
 }
-
