@@ -157,6 +157,7 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 		APIs:      []*httpserver.API{xapi, aapi, sapi, papi, apapi},
 
 		RequestTimeout: RequestTimeout(cfg.WriteTimeout),
+		RequestScope:   store.Scope,
 
 		ValidateResponses: cfg.ValidateResponses,
 	})

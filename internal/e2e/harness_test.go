@@ -79,6 +79,9 @@ var env struct {
 	upstream string
 	prism    bool
 	logPath  string
+	// bin is the provisiond binary and fixtures the fixtures file, for tests that run servers
+	// of their own.
+	bin, fixtures string
 }
 
 func TestMain(m *testing.M) { os.Exit(run(m)) }
@@ -131,6 +134,7 @@ func start(dir string) (stop func() error, err error) {
 	if err := os.WriteFile(fixturesPath, []byte(fixtures), 0o600); err != nil {
 		return nil, err
 	}
+	env.bin, env.fixtures = bin, fixturesPath
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err

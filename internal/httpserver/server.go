@@ -76,6 +76,9 @@ type Options struct {
 	// RequestTimeout is the deadline of each request's context (0: none): work still waiting
 	// when it passes fails as unavailable (503) and rolls back.
 	RequestTimeout time.Duration
+	// RequestScope, when set, prepares each request's context for the work below the handlers
+	// (the database's deadline shared by all calls of one request).
+	RequestScope func(context.Context) context.Context
 	// ValidateResponses checks every response of an API operation against its spec and logs
 	// each violation with the request id (ResponseViolation); the response goes out unchanged.
 	ValidateResponses bool
@@ -146,17 +149,24 @@ func New(opts Options) (*echo.Echo, error) {
 	return e, nil
 }
 
-// deadline gives the request's context the configured deadline while the request is handled.
+// deadline gives the request's context the configured deadline and scope while the request is
+// handled.
 // The request goes back to its own context afterwards, so that the error handler, which runs
 // later, sees whether the client went away and not this deadline's release.
 func (s *server) deadline(next echo.HandlerFunc) echo.HandlerFunc {
-	if s.opts.RequestTimeout <= 0 {
+	if s.opts.RequestTimeout <= 0 && s.opts.RequestScope == nil {
 		return next
 	}
 	return func(c echo.Context) error {
 		req := c.Request()
-		ctx, cancel := context.WithTimeout(req.Context(), s.opts.RequestTimeout)
+		ctx, cancel := req.Context(), context.CancelFunc(func() {})
+		if s.opts.RequestTimeout > 0 {
+			ctx, cancel = context.WithTimeout(ctx, s.opts.RequestTimeout)
+		}
 		defer cancel()
+		if s.opts.RequestScope != nil {
+			ctx = s.opts.RequestScope(ctx)
+		}
 		c.SetRequest(req.WithContext(ctx))
 		err := next(c)
 		c.SetRequest(c.Request().WithContext(req.Context()))

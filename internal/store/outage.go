@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -120,7 +121,7 @@ func (d deadlines) start(db *gorm.DB) {
 		return
 	}
 	parent := db.Statement.Context
-	ctx, cancel := context.WithTimeout(parent, d.timeout)
+	ctx, cancel := withDeadline(parent, d.timeout)
 	db.Statement.Context = ctx
 	db.Statement.Settings.Store(deadlineKey{}, deadline{parent: parent, cancel: cancel})
 }
@@ -145,6 +146,36 @@ func passed(ctx context.Context, err error) error {
 	return err
 }
 
+// Scope makes ctx one unit of work (one request) whose database calls share one deadline, the
+// database timeout after the first of them, instead of a deadline each: a request that makes
+// several calls to a frozen database then fails after one timeout, not after one per call.
+func Scope(ctx context.Context) context.Context {
+	return context.WithValue(ctx, scopeKey{}, &scope{})
+}
+
+type scopeKey struct{}
+
+type scope struct {
+	mu       sync.Mutex
+	deadline time.Time
+}
+
+// withDeadline is ctx with the deadline of a database call: the scope's when ctx has one,
+// else timeout from now.
+func withDeadline(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	s, ok := ctx.Value(scopeKey{}).(*scope)
+	if !ok {
+		return context.WithTimeout(ctx, timeout)
+	}
+	s.mu.Lock()
+	if s.deadline.IsZero() {
+		s.deadline = time.Now().Add(timeout)
+	}
+	at := s.deadline
+	s.mu.Unlock()
+	return context.WithDeadline(ctx, at)
+}
+
 // Timeout is the deadline of one database call on db (0: none).
 func Timeout(db *gorm.DB) time.Duration {
 	if p, ok := db.Config.Plugins[deadlinesName].(deadlines); ok {
@@ -160,7 +191,7 @@ func Timeout(db *gorm.DB) time.Duration {
 func Transaction(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) error {
 	if t := Timeout(db); t > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, t)
+		ctx, cancel = withDeadline(ctx, t)
 		defer cancel()
 	}
 	return unavailable(passed(ctx, db.WithContext(ctx).Transaction(fn)))

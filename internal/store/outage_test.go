@@ -121,3 +121,29 @@ func TestNoDeadline(t *testing.T) {
 		t.Errorf("count = %d, %v; want 20000, nil", n, err)
 	}
 }
+
+// The calls of one scope (one request) share one deadline: once a slow call has used it up, the
+// next call of the scope fails at once, however fast, while calls outside the scope still run.
+func TestScopeSharesTheDeadline(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		db, err := store.Open(context.Background(), apitest.DatabaseURL(t, dialect), store.Options{MaxConns: 2, Timeout: 300 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = store.Close(db) })
+		ctx := store.Scope(context.Background())
+		if err := db.WithContext(ctx).Exec(slowQuery(dialect)).Error; apperr.KindOf(err) != apperr.KindUnavailable {
+			t.Fatalf("slow statement: error %v, want kind unavailable", err)
+		}
+		if err := db.WithContext(ctx).Exec("SELECT 1").Error; apperr.KindOf(err) != apperr.KindUnavailable {
+			t.Errorf("SELECT 1 in the spent scope: error %v, want kind unavailable", err)
+		}
+		err = store.Transaction(ctx, db, func(tx *gorm.DB) error { return tx.Exec("SELECT 1").Error })
+		if apperr.KindOf(err) != apperr.KindUnavailable {
+			t.Errorf("transaction in the spent scope: error %v, want kind unavailable", err)
+		}
+		if err := db.WithContext(context.Background()).Exec("SELECT 1").Error; err != nil {
+			t.Errorf("SELECT 1 outside the scope: %v, want nil", err)
+		}
+	})
+}
