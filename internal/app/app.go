@@ -157,7 +157,9 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 		APIs:      []*httpserver.API{xapi, aapi, sapi, papi, apapi},
 
 		RequestTimeout: RequestTimeout(cfg.WriteTimeout),
-		RequestScope:   store.Scope,
+		RequestScope: func(ctx context.Context) context.Context {
+			return store.Scope(ctx, CommitBy(time.Now(), cfg.WriteTimeout))
+		},
 
 		ValidateResponses: cfg.ValidateResponses,
 	})
@@ -172,6 +174,15 @@ func RequestTimeout(writeTimeout time.Duration) time.Duration {
 		return 0
 	}
 	return writeTimeout - min(time.Second, writeTimeout/4)
+}
+
+// CommitBy is when a write begun at start must have committed for its answer to be delivered:
+// shortly before the write timeout (zero when there is none).
+func CommitBy(start time.Time, writeTimeout time.Duration) time.Time {
+	if writeTimeout <= 0 {
+		return time.Time{}
+	}
+	return start.Add(writeTimeout - min(250*time.Millisecond, writeTimeout/10))
 }
 
 // Location reads a time zone: an IANA name ("Europe/Moscow", "UTC") or a fixed offset ("+03:00").
