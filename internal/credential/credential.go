@@ -124,7 +124,7 @@ func (s *Store) Check(ctx context.Context, api, secret string) (Credential, erro
 		return Credential{}, apperr.Unauthenticated("unknown credential")
 	}
 	if err != nil {
-		return Credential{}, apperr.Unavailable(fmt.Errorf("look up credential: %w", err))
+		return Credential{}, store.Classify(err, "look up credential", nil, nil)
 	}
 	if subtle.ConstantTimeCompare([]byte(c.Hash), []byte(h)) != 1 || c.API != api {
 		return Credential{}, apperr.Unauthenticated("unknown credential")
