@@ -115,7 +115,7 @@ func (s *DBStore) LoadDefinitions(ctx context.Context, defs []Definition, overwr
 	if overwrite {
 		onConflict = clause.OnConflict{Columns: []clause.Column{{Name: "attr_key"}}, DoUpdates: clause.AssignmentColumns([]string{"name", "type"})}
 	}
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return store.Transaction(ctx, s.db, func(tx *gorm.DB) error {
 		for _, d := range defs {
 			row := attributeRow(d)
 			if err := tx.Clauses(onConflict).Create(&row).Error; err != nil {

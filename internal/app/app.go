@@ -199,21 +199,29 @@ func Location(tz string) (*time.Location, error) {
 }
 
 // BootstrapCredentials creates one read/write credential for every API that has none yet and
-// returns their secrets by API name. On the next start they exist and nothing is created.
+// returns their secrets by API name. On the next start they exist and nothing is created. It
+// counts and creates under the start-up lock (store.WithStartupLock): of instances starting
+// together, only the first finds none, so the credentials are created, and printed, once.
 func BootstrapCredentials(ctx context.Context, db *gorm.DB) (map[string]string, error) {
-	creds := credential.NewStore(db)
 	created := map[string]string{}
-	for _, api := range fixtures.APIs {
-		n, err := creds.Count(ctx, api)
-		if err != nil {
-			return nil, fmt.Errorf("count credentials: %w", err)
+	err := store.WithStartupLock(ctx, db, func(tx *gorm.DB) error {
+		creds := credential.NewStore(tx)
+		for _, api := range fixtures.APIs {
+			n, err := creds.Count(ctx, api)
+			if err != nil {
+				return fmt.Errorf("count credentials: %w", err)
+			}
+			if n > 0 {
+				continue
+			}
+			if created[api], err = creds.Create(ctx, api, false); err != nil {
+				return err
+			}
 		}
-		if n > 0 {
-			continue
-		}
-		if created[api], err = creds.Create(ctx, api, false); err != nil {
-			return nil, err
-		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return created, nil
 }

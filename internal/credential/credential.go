@@ -140,26 +140,31 @@ func (s *Store) Count(ctx context.Context, api string) (int64, error) {
 }
 
 // Setting returns the value stored under key, creating it with make() when there is none yet.
-// Concurrent first callers agree on one value: the first insert wins, the others read it back.
+// It is created under the start-up lock (store.WithStartupLock), so that instances starting
+// together agree on one value: the first to take the lock creates it, the others find it.
 func Setting(ctx context.Context, db *gorm.DB, key string, make func() (string, error)) (string, error) {
-	db = db.WithContext(ctx)
 	var s setting
-	err := db.Where("name = ?", key).Take(&s).Error
+	err := db.WithContext(ctx).Where("name = ?", key).Take(&s).Error
 	if err == nil {
 		return s.Value, nil
 	}
 	if !errors.Is(err, gorm.ErrRecordNotFound) {
 		return "", fmt.Errorf("read setting %s: %w", key, err)
 	}
-	v, err := make()
+	err = store.WithStartupLock(ctx, db, func(tx *gorm.DB) error {
+		err := tx.Where("name = ?", key).Take(&s).Error
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return err
+		}
+		v, err := make()
+		if err != nil {
+			return err
+		}
+		s = setting{Name: key, Value: v}
+		return tx.Create(&s).Error
+	})
 	if err != nil {
-		return "", err
-	}
-	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&setting{Name: key, Value: v}).Error; err != nil {
-		return "", fmt.Errorf("store setting %s: %w", key, err)
-	}
-	if err := db.Where("name = ?", key).Take(&s).Error; err != nil {
-		return "", fmt.Errorf("read setting %s: %w", key, err)
+		return "", fmt.Errorf("setting %s: %w", key, err)
 	}
 	return s.Value, nil
 }

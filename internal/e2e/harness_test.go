@@ -61,6 +61,10 @@ credentials:
   - {api: occadmin, secret: ` + occadminReadOnly + `, read_only: true}
   - {api: platformos, secret: ` + platformosToken + `}
   - {api: activeplatform, secret: ` + activeplatformKey + `}
+` + occstoreFixtures
+
+// occstoreFixtures is the fixtures' OCC store organization, with its administrator and a buyer.
+const occstoreFixtures = `
 occstore:
   organizations:
     - id: ` + occstoreOrg + `
@@ -146,17 +150,11 @@ func start(dir string) (stop func() error, err error) {
 		}
 	}
 	env.logPath = filepath.Join(dir, "server.log")
-	server, err := launch(env.logPath, bin, []string{"serve"}, []string{
-		"PROVISIOND_DATABASE_URL=" + dbURL,
-		"PROVISIOND_ADDR=" + addr,
-		"PROVISIOND_FIXTURES=" + fixturesPath,
-		"PROVISIOND_VALIDATE_RESPONSES=true",
-		"PROVISIOND_LOG_FORMAT=json",
-		"PROVISIOND_PASSWORD_CONCURRENCY=2",
+	server, err := launch(env.logPath, bin, []string{"serve"}, append(serverEnv(dbURL, addr, fixturesPath),
 		// A small limit keeps the 413 bodies small: the server drains an unread body of up to
 		// 256 KiB before it answers, so the client (or Prism) is not cut off while still sending.
-		"PROVISIOND_BODY_LIMIT=" + strconv.Itoa(bodyLimit),
-	})
+		"PROVISIOND_BODY_LIMIT="+strconv.Itoa(bodyLimit),
+	))
 	if err != nil {
 		return nil, errors.Join(err, dropDB())
 	}
@@ -210,6 +208,19 @@ func start(dir string) (stop func() error, err error) {
 		return nil, errors.Join(append(errs, stop())...)
 	}
 	return stop, nil
+}
+
+// serverEnv is the environment of a server the suite starts: on dbURL, listening on addr,
+// loading the fixtures file at fixturesPath, with its response-validation mode on.
+func serverEnv(dbURL, addr, fixturesPath string) []string {
+	return []string{
+		"PROVISIOND_DATABASE_URL=" + dbURL,
+		"PROVISIOND_ADDR=" + addr,
+		"PROVISIOND_FIXTURES=" + fixturesPath,
+		"PROVISIOND_VALIDATE_RESPONSES=true",
+		"PROVISIOND_LOG_FORMAT=json",
+		"PROVISIOND_PASSWORD_CONCURRENCY=2",
+	}
 }
 
 // process is a child process whose output goes to a log file.

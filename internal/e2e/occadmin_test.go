@@ -231,7 +231,7 @@ func TestOCCAdmin(t *testing.T) {
 	want(t, "the application key as an access token", keyAsToken.StatusCode(), keyAsToken.Body, http.StatusUnauthorized)
 	occWant(t, "the application key as an access token", keyAsToken.Body, occadminProblem(keyAsToken.JSON401), occProblem{"401", "The access token is invalid or has expired.", "401", ""})
 
-	storeToken := occstoreLogin(t, ctx, newDoer(t, "occstore"), occstoreAdminEmail, occstoreAdminPassword)
+	storeToken := occstoreLogin(t, ctx, newDoer(t, "occstore"), env.urls["occstore"], occstoreAdminEmail, occstoreAdminPassword)
 	foreign, err := c.GetAdminProfileWithResponse(ctx, id, occBearer(storeToken))
 	if err != nil {
 		t.Fatal(err)
@@ -328,10 +328,10 @@ func occadminLogin(t *testing.T, ctx context.Context, c *occadmin.ClientWithResp
 	return res.JSON200.AccessToken
 }
 
-// occstoreLogin logs a store member in through a client of its own on d.
-func occstoreLogin(t *testing.T, ctx context.Context, d *doer, email, password string) string {
+// occstoreLogin logs a store member in through a client of its own on d, at the server at url.
+func occstoreLogin(t *testing.T, ctx context.Context, d *doer, url, email, password string) string {
 	t.Helper()
-	c, err := occstore.NewClientWithResponses(d.url(), occstore.WithHTTPClient(d))
+	c, err := occstore.NewClientWithResponses(url, occstore.WithHTTPClient(d))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func TestOCCStore(t *testing.T) {
 	inOrg := &occstore.GetMemberParams{XCCOrganization: &org}
 
 	// Log in as the organization's delegated administrator, and renew the token.
-	token = occstoreLogin(t, ctx, d, occstoreAdminEmail, occstoreAdminPassword)
+	token = occstoreLogin(t, ctx, d, d.url(), occstoreAdminEmail, occstoreAdminPassword)
 	refreshed, err := c.RefreshWithResponse(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -246,7 +246,7 @@ func TestOCCStore(t *testing.T) {
 	}
 
 	// 403: a buyer reads itself but administers nothing; nobody acts in an organization it is not in.
-	buyer := occstoreLogin(t, ctx, d, occstoreBuyerEmail, occstoreBuyerPassword)
+	buyer := occstoreLogin(t, ctx, d, d.url(), occstoreBuyerEmail, occstoreBuyerPassword)
 	self, err := c.GetMemberWithResponse(ctx, buyerID, nil, occBearer(buyer))
 	if err != nil {
 		t.Fatal(err)

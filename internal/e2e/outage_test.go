@@ -36,14 +36,7 @@ func serve(t *testing.T, dbURL string, extraEnv ...string) *own {
 		t.Fatal(err)
 	}
 	o := &own{url: "http://" + addr, log: filepath.Join(t.TempDir(), "server.log")}
-	p, err := launch(o.log, env.bin, []string{"serve"}, append([]string{
-		"PROVISIOND_DATABASE_URL=" + dbURL,
-		"PROVISIOND_ADDR=" + addr,
-		"PROVISIOND_FIXTURES=" + env.fixtures,
-		"PROVISIOND_VALIDATE_RESPONSES=true",
-		"PROVISIOND_LOG_FORMAT=json",
-		"PROVISIOND_PASSWORD_CONCURRENCY=2",
-	}, extraEnv...))
+	p, err := launch(o.log, env.bin, []string{"serve"}, append(serverEnv(dbURL, addr, env.fixtures), extraEnv...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,8 +148,8 @@ func probes(t *testing.T, base string) []probe {
 	}
 }
 
-// answer is what one probe got.
-type answer struct {
+// reply is what one probe got.
+type reply struct {
 	probe      probe
 	status     int
 	retryAfter string
@@ -166,9 +159,9 @@ type answer struct {
 }
 
 // fire sends every probe rounds times, all at once, and returns the answers.
-func fire(ps []probe, rounds int) []answer {
+func fire(ps []probe, rounds int) []reply {
 	var mu sync.Mutex
-	var out []answer
+	var out []reply
 	var wg sync.WaitGroup
 	client := &http.Client{Timeout: time.Minute}
 	for range rounds {
@@ -176,7 +169,7 @@ func fire(ps []probe, rounds int) []answer {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				a := answer{probe: p}
+				a := reply{probe: p}
 				start := time.Now()
 				res, err := client.Do(p.req())
 				if err == nil {
@@ -224,9 +217,9 @@ func contains(got, want any) bool {
 	return fmt.Sprint(got) == fmt.Sprint(want)
 }
 
-// checkUnavailable fails for every answer that is not the API's 503 with Retry-After, and
-// returns the longest time an answer took.
-func checkUnavailable(t *testing.T, phase string, answers []answer) time.Duration {
+// checkUnavailable fails for every reply that is not the API's 503 with Retry-After, and
+// returns the longest time a reply took.
+func checkUnavailable(t *testing.T, phase string, answers []reply) time.Duration {
 	t.Helper()
 	var longest time.Duration
 	for _, a := range answers {
@@ -237,7 +230,7 @@ func checkUnavailable(t *testing.T, phase string, answers []answer) time.Duratio
 			t.Logf("%s: %d in %v", what, a.status, a.took.Round(time.Millisecond))
 		}
 		if a.err != nil {
-			t.Errorf("%s: no answer: %v", what, a.err)
+			t.Errorf("%s: no reply: %v", what, a.err)
 			continue
 		}
 		var got, want any
@@ -252,13 +245,13 @@ func checkUnavailable(t *testing.T, phase string, answers []answer) time.Duratio
 	return longest
 }
 
-// checkServing fails for every answer of the server's own making (5xx) or none.
-func checkServing(t *testing.T, phase string, answers []answer) {
+// checkServing fails for every reply of the server's own making (5xx) or none.
+func checkServing(t *testing.T, phase string, answers []reply) {
 	t.Helper()
 	for _, a := range answers {
 		req := a.probe.req()
 		if a.err != nil || a.status >= 500 {
-			t.Errorf("%s: %s %s %s: %d %v %s, want an answer below 500", phase, a.probe.api, req.Method, req.URL.Path, a.status, a.err, a.body)
+			t.Errorf("%s: %s %s %s: %d %v %s, want a reply below 500", phase, a.probe.api, req.Method, req.URL.Path, a.status, a.err, a.body)
 		}
 	}
 }
@@ -274,7 +267,7 @@ func waitReadyAgain(t *testing.T, base string) {
 			}
 		}
 	}
-	t.Fatal("/readyz did not answer 200 within a minute of the database coming back")
+	t.Fatal("/readyz did not reply 200 within a minute of the database coming back")
 }
 
 // TestDatabaseOutage runs the binary on a PostgreSQL of its own and takes that database away:
@@ -296,7 +289,7 @@ func TestDatabaseOutage(t *testing.T) {
 	waitReadyAgain(t, srv.url)
 	checkServing(t, "database back", fire(ps, 1))
 
-	// Frozen for longer than any answer may take: a request that waited for the database
+	// Frozen for longer than any reply may take: a request that waited for the database
 	// instead of giving up at its deadline would take the whole freeze.
 	const freeze = 8 * time.Second
 	c.freeze(t)
@@ -305,7 +298,7 @@ func TestDatabaseOutage(t *testing.T) {
 	longest = checkUnavailable(t, "database frozen", answers)
 	t.Logf("database frozen: %d requests, the longest answered in %v (database deadline %v)", len(answers), longest.Round(time.Millisecond), dbTimeout)
 	if longest >= freeze-2*time.Second {
-		t.Errorf("database frozen for %v: an answer took %v; requests waited for the database instead of giving up at its %v deadline", freeze, longest, dbTimeout)
+		t.Errorf("database frozen for %v: a reply took %v; requests waited for the database instead of giving up at its %v deadline", freeze, longest, dbTimeout)
 	}
 	if thawed.Stop() {
 		c.thaw()

@@ -39,7 +39,7 @@ var passwordCreates = []passwordCreate{
 }
 
 // TestPasswordOverload sends far more password creates at once than the server can hash within
-// its write timeout. Every client gets an answer — the create (2xx) or 503 with Retry-After in
+// its write timeout. Every client gets a reply — the create (2xx) or 503 with Retry-After in
 // the API's format, refused before anything was written — and the database holds exactly the
 // records that were answered 2xx: none that a client believes failed, none it never heard of.
 func TestPasswordOverload(t *testing.T) {
@@ -70,11 +70,11 @@ func TestPasswordOverload(t *testing.T) {
 				start := time.Now()
 				answers := fire(ps, 1)
 				created, refused := 0, 0
-				var unavailable []answer
+				var unavailable []reply
 				for _, a := range answers {
 					switch {
 					case a.err != nil:
-						t.Errorf("%s: no answer: %v", pc.api, a.err)
+						t.Errorf("%s: no reply: %v", pc.api, a.err)
 					case a.status == http.StatusOK || a.status == http.StatusCreated:
 						created++
 					default:

@@ -114,7 +114,7 @@ func (s *DBStore) LoadRoles(ctx context.Context, roles []Role, overwrite bool) e
 	if overwrite {
 		onConflict = clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoUpdates: clause.AssignmentColumns([]string{"name", "privileges"})}
 	}
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return store.Transaction(ctx, s.db, func(tx *gorm.DB) error {
 		for _, r := range roles {
 			row := roleRow{ID: r.ID, Name: r.Name, Privileges: orEmpty(r.Privileges)}
 			if err := tx.Clauses(onConflict).Create(&row).Error; err != nil {

@@ -151,7 +151,7 @@ func (s *DBStore) List(ctx context.Context, q ListQuery) ([]Member, int64, error
 // gains the given roles and takes the given names and password. A member deactivated through the
 // API stays deactivated.
 func (s *DBStore) LoadOrganization(ctx context.Context, org Organization, members []Member) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return store.Transaction(ctx, s.db, func(tx *gorm.DB) error {
 		row := organizationRow(org)
 		if err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoUpdates: clause.AssignmentColumns([]string{"name", "active"})}).Create(&row).Error; err != nil {
 			return fmt.Errorf("organization %s: %w", org.ID, err)

@@ -87,7 +87,7 @@ func (s *DBStore) LoadForms(ctx context.Context, forms []FormConfiguration, over
 	if overwrite {
 		onConflict = clause.OnConflict{Columns: []clause.Column{{Name: "name"}}, DoUpdates: clause.AssignmentColumns([]string{"kind", "fields", "required", "password_min_length"})}
 	}
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return store.Transaction(ctx, s.db, func(tx *gorm.DB) error {
 		for _, f := range forms {
 			row := formRow(f)
 			if err := tx.Clauses(onConflict).Create(&row).Error; err != nil {

@@ -125,6 +125,15 @@ func Scope(ctx context.Context, commitBy time.Time) context.Context {
 
 type scopeKey struct{}
 
+type unboundedKey struct{}
+
+// Unbounded marks ctx as work without the database deadline: what a start writes under the
+// start-up lock may wait for other instances' turns and run long migrations, and a start must
+// not fail because of it. It keeps ctx's own deadline and cancellation.
+func Unbounded(ctx context.Context) context.Context {
+	return context.WithValue(ctx, unboundedKey{}, true)
+}
+
 type scope struct {
 	commitBy time.Time
 
@@ -136,6 +145,9 @@ type scope struct {
 // callContext is the context of one database call (a statement, or a whole transaction) made
 // under ctx: see Scope for what a scope changes. Outside a scope it is ctx with the timeout.
 func callContext(ctx context.Context, timeout time.Duration, write bool) (context.Context, context.CancelFunc, error) {
+	if ctx.Value(unboundedKey{}) != nil {
+		return ctx, func() {}, nil
+	}
 	s, ok := ctx.Value(scopeKey{}).(*scope)
 	if !ok {
 		c, cancel := context.WithTimeout(ctx, timeout)

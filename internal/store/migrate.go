@@ -25,21 +25,15 @@ type schemaMigration struct {
 
 func (schemaMigration) TableName() string { return "schema_migrations" }
 
-// migrationLockKey is the PostgreSQL advisory lock that serializes instances migrating at once.
-const migrationLockKey = 7_305_911_204
-
 // Migrate applies, in order, the migrations not yet recorded in the database, each in its own
-// transaction, and returns the ids it applied. Several instances may start at once: on
-// PostgreSQL an advisory lock makes them take turns, and each re-checks inside its transaction.
+// transaction, and returns the ids it applied. Several instances may start at once: each
+// transaction holds the start-up lock (WithStartupLock), so they take turns, and each re-checks
+// inside its transaction.
 func Migrate(ctx context.Context, db *gorm.DB, migrations []Migration) ([]string, error) {
 	if err := checkIDs(migrations); err != nil {
 		return nil, err
 	}
-	db = db.WithContext(ctx)
-	if err := db.Transaction(func(tx *gorm.DB) error {
-		if err := lockMigrations(tx); err != nil {
-			return err
-		}
+	if err := WithStartupLock(ctx, db, func(tx *gorm.DB) error {
 		if tx.Migrator().HasTable(&schemaMigration{}) {
 			return nil
 		}
@@ -50,10 +44,7 @@ func Migrate(ctx context.Context, db *gorm.DB, migrations []Migration) ([]string
 	var applied []string
 	for _, m := range migrations {
 		done := false
-		err := db.Transaction(func(tx *gorm.DB) error {
-			if err := lockMigrations(tx); err != nil {
-				return err
-			}
+		err := WithStartupLock(ctx, db, func(tx *gorm.DB) error {
 			var n int64
 			if err := tx.Model(&schemaMigration{}).Where("id = ?", m.ID).Count(&n).Error; err != nil {
 				return err
@@ -99,11 +90,34 @@ func Pending(ctx context.Context, db *gorm.DB, migrations []Migration) ([]string
 	return pending, nil
 }
 
-func lockMigrations(tx *gorm.DB) error {
-	if tx.Name() != "postgres" {
-		return nil
-	}
-	return tx.Exec("SELECT pg_advisory_xact_lock(?)", migrationLockKey).Error
+// startupLockKey is the PostgreSQL advisory lock of WithStartupLock. It is the key the
+// migrations alone took before, so that an instance of an older version still takes turns with
+// a newer one.
+const startupLockKey = 7_305_911_204
+
+// WithStartupLock runs fn in one transaction (Transaction) that holds the start-up lock, so that
+// instances starting at once on one database write what a start writes one after the other,
+// each seeing all that the ones before it committed: every migration, the built-in reference
+// data, the fixtures file, the bootstrap credentials and the JWT signing key all go through it.
+// Without it, they would both create what each found missing (two sets of bootstrap
+// credentials, two keys), or deadlock when they insert the same rows in different orders.
+//
+// On PostgreSQL the lock is a transaction-level advisory lock, taken by the transaction's first
+// statement and released when it ends; under READ COMMITTED, PostgreSQL's default, every later
+// statement sees what the previous holder committed. On SQLite the transaction itself is the
+// lock: it begins IMMEDIATE (_txlock in Open's DSN), so it holds the database's single write
+// lock from the start, and other processes wait for it up to the busy timeout. Called with a
+// transaction that holds the lock already, fn runs in a savepoint of it. It runs without the
+// database deadline (Unbounded): its turn may come only after other instances' migrations.
+func WithStartupLock(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) error {
+	return Transaction(Unbounded(ctx), db, func(tx *gorm.DB) error {
+		if tx.Name() == "postgres" {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", startupLockKey).Error; err != nil {
+				return fmt.Errorf("take the start-up lock: %w", err)
+			}
+		}
+		return fn(tx)
+	})
 }
 
 func checkIDs(migrations []Migration) error {

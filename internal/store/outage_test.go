@@ -147,3 +147,21 @@ func TestScopeSharesTheDeadline(t *testing.T) {
 		}
 	})
 }
+
+// Work marked Unbounded (a start under the start-up lock) is not cut off by the database timeout.
+func TestUnboundedHasNoDeadline(t *testing.T) {
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "db"), store.Options{MaxConns: 1, Timeout: time.Nanosecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close(db) })
+	err = store.WithStartupLock(context.Background(), db, func(tx *gorm.DB) error {
+		return tx.Exec("CREATE TABLE t (x INTEGER)").Error
+	})
+	if err != nil {
+		t.Errorf("under the start-up lock with a 1 ns database timeout: %v, want nil", err)
+	}
+	if err := db.Exec("INSERT INTO t VALUES (1)").Error; apperr.KindOf(err) != apperr.KindUnavailable {
+		t.Errorf("outside it: %v, want kind unavailable (the 1 ns deadline)", err)
+	}
+}

@@ -3,6 +3,7 @@ package xcart
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -183,14 +184,16 @@ func (s *DBStore) LoadReference(ctx context.Context, ref Reference, overwrite bo
 	if overwrite {
 		onConflict = clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoUpdates: clause.AssignmentColumns([]string{"name"})}
 	}
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		for id, name := range ref.Memberships {
-			if err := tx.Clauses(onConflict).Create(&membershipRow{ID: int64(id), Name: name}).Error; err != nil {
+	return store.Transaction(ctx, s.db, func(tx *gorm.DB) error {
+		// In the order of the ids, not the maps' random order: transactions that insert the same
+		// rows in different orders deadlock.
+		for _, id := range slices.Sorted(maps.Keys(ref.Memberships)) {
+			if err := tx.Clauses(onConflict).Create(&membershipRow{ID: int64(id), Name: ref.Memberships[id]}).Error; err != nil {
 				return fmt.Errorf("membership %d: %w", id, err)
 			}
 		}
-		for id, name := range ref.Roles {
-			if err := tx.Clauses(onConflict).Create(&roleRow{ID: int64(id), Name: name}).Error; err != nil {
+		for _, id := range slices.Sorted(maps.Keys(ref.Roles)) {
+			if err := tx.Clauses(onConflict).Create(&roleRow{ID: int64(id), Name: ref.Roles[id]}).Error; err != nil {
 				return fmt.Errorf("role %d: %w", id, err)
 			}
 		}
