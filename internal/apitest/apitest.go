@@ -284,8 +284,14 @@ func (s *Server) Do(t testing.TB, req *http.Request) *Response {
 	t.Helper()
 	var reqBody []byte
 	if req.Body != nil {
-		reqBody, _ = io.ReadAll(req.Body)
-		req.Body = io.NopCloser(bytes.NewReader(reqBody))
+		var err error
+		reqBody, err = io.ReadAll(req.Body)
+		var rest io.Reader = bytes.NewReader(reqBody)
+		if err != nil {
+			// A body that fails (a client that stops sending) fails the server's reading too.
+			rest = io.MultiReader(rest, failing{err})
+		}
+		req.Body = io.NopCloser(rest)
 	}
 	rec := httptest.NewRecorder()
 	s.Handler.ServeHTTP(rec, req)
@@ -299,6 +305,11 @@ func (s *Server) Do(t testing.TB, req *http.Request) *Response {
 	s.validate(t, vreq, res)
 	return res
 }
+
+// failing is a reader that always fails with err.
+type failing struct{ err error }
+
+func (f failing) Read([]byte) (int, error) { return 0, f.err }
 
 func (s *Server) validate(t testing.TB, req *http.Request, res *Response) {
 	t.Helper()
