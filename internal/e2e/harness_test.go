@@ -79,6 +79,8 @@ var env struct {
 	upstream string
 	prism    bool
 	logPath  string
+	// bin is the provisiond binary, for tests that start instances of their own.
+	bin string
 }
 
 func TestMain(m *testing.M) { os.Exit(run(m)) }
@@ -127,6 +129,7 @@ func start(dir string) (stop func() error, err error) {
 	} else if bin, err = filepath.Abs(bin); err != nil {
 		return nil, err
 	}
+	env.bin = bin
 	fixturesPath := filepath.Join(dir, "fixtures.yaml")
 	if err := os.WriteFile(fixturesPath, []byte(fixtures), 0o600); err != nil {
 		return nil, err
@@ -246,14 +249,21 @@ func (p *process) stop() error {
 		return fmt.Errorf("%s ended early: %v\n%s", p.cmd.Path, p.err, tail(p.log))
 	default:
 	}
+	_, err := p.terminate()
+	return err
+}
+
+// terminate sends SIGTERM to the process and waits for it to end: exit is how it ended (nil for
+// status 0). After 20 s it is killed, and err says so.
+func (p *process) terminate() (exit, err error) {
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
 	select {
 	case <-p.done:
-		return nil
+		return p.err, nil
 	case <-time.After(20 * time.Second):
 		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 		<-p.done
-		return fmt.Errorf("%s did not stop within 20s of SIGTERM", p.cmd.Path)
+		return p.err, fmt.Errorf("%s did not stop within 20s of SIGTERM", p.cmd.Path)
 	}
 }
 

@@ -101,7 +101,7 @@ func New(opts Options) (*echo.Echo, error) {
 		s.specs[api.Name+".json"] = js
 		s.specs[api.Name+".yaml"] = api.SpecYAML
 	}
-	v, err := newValidator(opts.APIs)
+	v, err := newValidator(opts.APIs, opts.Logger)
 	if err != nil {
 		return nil, err
 	}
