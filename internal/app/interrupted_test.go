@@ -1,7 +1,9 @@
 package app_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,7 +18,10 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/provisiond/provisiond/internal/apitest"
+	"github.com/provisiond/provisiond/internal/app"
 	"github.com/provisiond/provisiond/internal/config"
+	"github.com/provisiond/provisiond/internal/httpserver"
+	"github.com/provisiond/provisiond/internal/password"
 	"github.com/provisiond/provisiond/openapi"
 )
 
@@ -208,11 +213,109 @@ func TestUnreadableBodiesAreTheClientsError(t *testing.T) {
 		if errs := records(t, s.Logs.String(), "ERROR"); len(errs) > 0 {
 			t.Errorf("unreadable bodies logged %d errors, want none:\n%s", len(errs), strings.Join(errs, "\n"))
 		}
-		metrics := s.Call(t, "GET", "/metrics", nil)
-		for line := range strings.Lines(string(metrics.Body)) {
-			if strings.HasPrefix(line, "provisiond_http_requests_total{") && strings.Contains(line, `status="5`) {
-				t.Errorf("metrics count a server error: %s", strings.TrimSpace(line))
-			}
+		if counts := requestCounts(t, s); strings.Contains(counts, `status="5`) {
+			t.Errorf("metrics count a server error:\n%s", counts)
 		}
 	})
+}
+
+// TestClientThatGoesAwayIsNotAServerError sends X-Cart creates with a password whose client goes
+// away: while the request waits for a password-hashing slot (the only one held), and before its
+// credential is looked up in the database. Each is recorded as 499 in the access log and the
+// metrics, below error level, and answered with nothing: no one is left to read it.
+func TestClientThatGoesAwayIsNotAServerError(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		hasher := password.New(password.OWASP, 1)
+		s := apitest.Start(t, dialect, apitest.Options{Deps: app.Deps{Hasher: hasher}})
+		release, err := hasher.Hold(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer release()
+
+		waited := false
+		cases := []struct {
+			name string
+			// goAway cancels the request: at once, or from the hasher's wait hook.
+			goAway func(cancel context.CancelFunc)
+			waits  bool
+		}{
+			{"while waiting for a hashing slot", func(cancel context.CancelFunc) {
+				hasher.OnWait(func(context.Context) {
+					waited = true
+					cancel()
+				})
+			}, true},
+			{"before its credential is looked up", func(cancel context.CancelFunc) {
+				hasher.OnWait(nil)
+				cancel()
+			}, false},
+		}
+		for i, c := range cases {
+			waited = false
+			ctx, cancel := context.WithCancel(context.Background())
+			id := fmt.Sprintf("gone-%d", i)
+			body := fmt.Sprintf(`{"login":"gone%d@example.com","password":"gone-passw0rd"}`, i)
+			req := httptest.NewRequest("POST", "/api/profiles", strings.NewReader(body)).WithContext(ctx)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-Auth-Token", s.Keys["xcart"])
+			req.Header.Set("X-Request-Id", id)
+			c.goAway(cancel)
+			rec := httptest.NewRecorder()
+			s.Handler.ServeHTTP(rec, req)
+			if waited != c.waits {
+				t.Errorf("create %s: waited for a hashing slot: %v, want %v", c.name, waited, c.waits)
+			}
+			if rec.Body.Len() != 0 || rec.Header().Get("Content-Type") != "" {
+				t.Errorf("create %s: answered %d %s %s, want nothing", c.name, rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+			}
+			if got := accessRecord(t, s.Logs.String(), id); got.Status != httpserver.StatusClientClosedRequest || got.Level != "INFO" {
+				t.Errorf("create %s: access log level %s status %d, want INFO 499", c.name, got.Level, got.Status)
+			}
+		}
+		if errs := records(t, s.Logs.String(), "ERROR"); len(errs) > 0 {
+			t.Errorf("clients that went away logged %d errors, want none:\n%s", len(errs), strings.Join(errs, "\n"))
+		}
+		counts := requestCounts(t, s)
+		if want := `provisiond_http_requests_total{api="xcart",method="POST",route="/api/profiles",status="499"} 2`; !strings.Contains(counts, want) {
+			t.Errorf("metrics lack %s:\n%s", want, counts)
+		}
+		if strings.Contains(counts, `status="5`) {
+			t.Errorf("metrics count a server error:\n%s", counts)
+		}
+	})
+}
+
+// accessRecord is the access-log record ("request") of the request with the id.
+func accessRecord(t *testing.T, logs, id string) (rec struct {
+	Level  string `json:"level"`
+	Status int    `json:"status"`
+}) {
+	t.Helper()
+	for line := range strings.Lines(logs) {
+		var r struct {
+			Msg       string `json:"msg"`
+			RequestID string `json:"request_id"`
+		}
+		if json.Unmarshal([]byte(line), &r) == nil && r.Msg == "request" && r.RequestID == id {
+			if err := json.Unmarshal([]byte(line), &rec); err != nil {
+				t.Fatal(err)
+			}
+			return rec
+		}
+	}
+	t.Fatalf("no access-log record of request %s in:\n%s", id, logs)
+	return rec
+}
+
+// requestCounts are the lines of the server's metrics that count requests.
+func requestCounts(t *testing.T, s *apitest.Server) string {
+	t.Helper()
+	var b strings.Builder
+	for line := range strings.Lines(string(s.Call(t, "GET", "/metrics", nil).Body)) {
+		if strings.HasPrefix(line, "provisiond_http_requests_total{") {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
 }

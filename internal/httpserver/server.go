@@ -202,6 +202,10 @@ func (s *server) handleError(err error, c echo.Context) {
 	} else {
 		reply = genericReply(err)
 	}
+	if reply.Status >= 500 && errors.Is(req.Context().Err(), context.Canceled) {
+		s.abandon(c, err)
+		return
+	}
 	if reply.Status >= 500 {
 		s.opts.Logger.ErrorContext(req.Context(), "request failed", "status", reply.Status, "error", err)
 	}
@@ -215,6 +219,28 @@ func (s *server) handleError(err error, c echo.Context) {
 	}
 	if werr != nil {
 		s.opts.Logger.WarnContext(req.Context(), "writing error response", "error", werr)
+	}
+}
+
+// StatusClientClosedRequest is the status (nginx's 499) that the access log and the metrics give
+// a request whose client went away before it could be answered. It is never sent.
+const StatusClientClosedRequest = 499
+
+// abandon ends a request that failed after its client went away (its context is cancelled: the
+// connection closed): the failure is the cancellation's doing — a database call or the wait for a
+// password-hashing slot given up — not the server's, and nobody is left to answer. It is logged
+// below error level and recorded as 499, and the connection, should it still be open, is closed
+// without a response, as nginx does. A failure that does not name the cancellation may be a fault
+// of its own that coincided, so it is logged as a warning.
+func (s *server) abandon(c echo.Context, err error) {
+	level := slog.LevelInfo
+	if !errors.Is(err, context.Canceled) {
+		level = slog.LevelWarn
+	}
+	s.opts.Logger.Log(c.Request().Context(), level, "client went away", "error", err)
+	c.Response().Status = StatusClientClosedRequest
+	if conn, _, herr := http.NewResponseController(c.Response().Writer).Hijack(); herr == nil {
+		_ = conn.Close()
 	}
 }
 

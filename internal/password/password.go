@@ -36,6 +36,7 @@ type Hasher struct {
 	params Params
 	slots  chan struct{}
 	kdf    func(password, salt []byte, p Params) []byte
+	onWait func(ctx context.Context)
 }
 
 // New returns a Hasher with params that runs at most limit hashes at once.
@@ -84,14 +85,37 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) error {
 }
 
 func (h *Hasher) derive(ctx context.Context, password, salt []byte, p Params) ([]byte, error) {
-	select {
-	case h.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("waiting to hash a password: %w", context.Cause(ctx))
+	release, err := h.Hold(ctx)
+	if err != nil {
+		return nil, err
 	}
-	defer func() { <-h.slots }()
+	defer release()
 	return h.kdf(password, salt, p), nil
 }
+
+// Hold takes one of h's slots, as a hash does, and keeps it until release is called: meanwhile
+// others wait for a slot as they would behind a running hash. Like a hash, it gives up when ctx
+// ends first. Tests use it to make callers wait.
+func (h *Hasher) Hold(ctx context.Context) (release func(), err error) {
+	select {
+	case h.slots <- struct{}{}:
+	default:
+		if h.onWait != nil {
+			h.onWait(ctx)
+		}
+		select {
+		case h.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting to hash a password: %w", context.Cause(ctx))
+		}
+	}
+	return func() { <-h.slots }, nil
+}
+
+// OnWait makes h call f, with the caller's context, whenever a caller finds every slot taken and
+// is about to wait for one. Call it before h is used. Tests use it to act on a request at exactly
+// that point, such as cancelling it.
+func (h *Hasher) OnWait(f func(ctx context.Context)) { h.onWait = f }
 
 func decode(encoded string) (Params, []byte, []byte, error) {
 	parts := strings.Split(encoded, "$")

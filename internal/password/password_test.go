@@ -386,3 +386,33 @@ func BenchmarkHash(b *testing.B) {
 		})
 	})
 }
+
+// TestHoldMakesCallersWait checks that a held slot makes a hash wait, that OnWait is called with
+// the waiting caller's context at that point, and that the hash runs once the slot is released.
+func TestHoldMakesCallersWait(t *testing.T) {
+	h := New(cheap, 1)
+	release, err := h.Hold(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	type key struct{}
+	waiting := make(chan any, 1)
+	h.OnWait(func(ctx context.Context) { waiting <- ctx.Value(key{}) })
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.Hash(context.WithValue(context.Background(), key{}, "caller"), "password")
+		done <- err
+	}()
+	if got := <-waiting; got != "caller" {
+		t.Errorf("OnWait got a context carrying %v, want the caller's", got)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Hash returned %v while the only slot was held, want it to wait", err)
+	default:
+	}
+	release()
+	if err := <-done; err != nil {
+		t.Errorf("Hash after the slot was released: %v, want success", err)
+	}
+}
