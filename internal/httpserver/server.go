@@ -72,6 +72,9 @@ type Options struct {
 	// ValidateResponses checks every response of an API operation against its spec and logs
 	// each violation with the request id (ResponseViolation); the response goes out unchanged.
 	ValidateResponses bool
+	// Draining, when set, reports whether the server is shutting down: /readyz then answers 503,
+	// and every response asks the client to close its connection.
+	Draining func() bool
 }
 
 type server struct {
@@ -109,7 +112,7 @@ func New(opts Options) (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Pre(s.rewritePath)
+	e.Pre(s.rewritePath, s.closeWhenDraining)
 	e.Use(s.observe)
 	if opts.ValidateResponses {
 		e.Use(v.checkResponses(opts.Logger))
@@ -153,16 +156,45 @@ func (s *server) rewritePath(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// draining reports whether the server is shutting down.
+func (s *server) draining() bool { return s.opts.Draining != nil && s.opts.Draining() }
+
+// closeWhenDraining adds "Connection: close" to every response written once the server is
+// shutting down: a client stops reusing its connection after the answer it is waiting for, instead
+// of sending its next request on a connection the server is about to close.
+func (s *server) closeWhenDraining(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		res := c.Response()
+		res.Before(func() {
+			if s.draining() {
+				res.Header().Set(echo.HeaderConnection, "close")
+			}
+		})
+		return next(c)
+	}
+}
+
+// ready answers 503 while the server is shutting down, so that load balancers send it no new
+// requests, and while the database does not answer.
 func (s *server) ready(c echo.Context) error {
-	if s.opts.Ready != nil {
-		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
-		defer cancel()
-		if err := s.opts.Ready(ctx); err != nil {
-			s.opts.Logger.WarnContext(ctx, "not ready", "error", err)
-			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
-		}
+	if s.draining() || !s.databaseReady(c.Request().Context()) {
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// databaseReady asks opts.Ready, for two seconds at most, and logs why the answer is no.
+func (s *server) databaseReady(ctx context.Context) bool {
+	if s.opts.Ready == nil {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := s.opts.Ready(ctx); err != nil {
+		s.opts.Logger.WarnContext(ctx, "not ready", "error", err)
+		return false
+	}
+	return true
 }
 
 func (s *server) spec(c echo.Context) error {
