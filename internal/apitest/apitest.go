@@ -213,6 +213,20 @@ func Violations(logs string) []string {
 	return out
 }
 
+// Records are the records of a JSON log at level ("ERROR", "WARN", …), one line each.
+func Records(logs, level string) []string {
+	var out []string
+	for line := range strings.Lines(logs) {
+		var rec struct {
+			Level string `json:"level"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Level == level {
+			out = append(out, strings.TrimSuffix(line, "\n"))
+		}
+	}
+	return out
+}
+
 // FailOnViolations fails t for every violation in logs (Violations): the response-validation
 // mode is on in every test.
 func FailOnViolations(t testing.TB, logs string) {

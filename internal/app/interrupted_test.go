@@ -157,24 +157,6 @@ func (b *failingBody) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// records are the JSON log records of logs at level.
-func records(t *testing.T, logs, level string) []string {
-	t.Helper()
-	var out []string
-	for line := range strings.Lines(logs) {
-		var rec struct {
-			Level string `json:"level"`
-		}
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("log line %q is not JSON: %v", line, err)
-		}
-		if rec.Level == level {
-			out = append(out, strings.TrimSpace(line))
-		}
-	}
-	return out
-}
-
 // TestUnreadableBodiesAreTheClientsError sends every operation of the specs that takes a request
 // body, with valid credentials, a body that fails while the server reads it: one that ends before
 // its Content-Length, and one slower than the read timeout. Each is the client's fault: the API's
@@ -210,7 +192,7 @@ func TestUnreadableBodiesAreTheClientsError(t *testing.T) {
 				}
 			}
 		}
-		if errs := records(t, s.Logs.String(), "ERROR"); len(errs) > 0 {
+		if errs := apitest.Records(s.Logs.String(), "ERROR"); len(errs) > 0 {
 			t.Errorf("unreadable bodies logged %d errors, want none:\n%s", len(errs), strings.Join(errs, "\n"))
 		}
 		if counts := requestCounts(t, s); strings.Contains(counts, `status="5`) {
@@ -273,7 +255,7 @@ func TestClientThatGoesAwayIsNotAServerError(t *testing.T) {
 				t.Errorf("create %s: access log level %s status %d, want INFO 499", c.name, got.Level, got.Status)
 			}
 		}
-		if errs := records(t, s.Logs.String(), "ERROR"); len(errs) > 0 {
+		if errs := apitest.Records(s.Logs.String(), "ERROR"); len(errs) > 0 {
 			t.Errorf("clients that went away logged %d errors, want none:\n%s", len(errs), strings.Join(errs, "\n"))
 		}
 		counts := requestCounts(t, s)

@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -73,16 +72,7 @@ func (in *instance) errorRecords(t *testing.T) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []string
-	for line := range strings.Lines(string(logs)) {
-		var rec struct {
-			Level string `json:"level"`
-		}
-		if json.Unmarshal([]byte(line), &rec) == nil && rec.Level == "ERROR" {
-			out = append(out, strings.TrimSpace(line))
-		}
-	}
-	return out
+	return apitest.Records(string(logs), "ERROR")
 }
 
 // partial sends a request over a fresh connection whose headers declare a Content-Length larger
