@@ -213,6 +213,20 @@ func Violations(logs string) []string {
 	return out
 }
 
+// Records are the records of a JSON log at level ("ERROR", "WARN", …), one line each.
+func Records(logs, level string) []string {
+	var out []string
+	for line := range strings.Lines(logs) {
+		var rec struct {
+			Level string `json:"level"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Level == level {
+			out = append(out, strings.TrimSuffix(line, "\n"))
+		}
+	}
+	return out
+}
+
 // FailOnViolations fails t for every violation in logs (Violations): the response-validation
 // mode is on in every test.
 func FailOnViolations(t testing.TB, logs string) {
@@ -284,8 +298,14 @@ func (s *Server) Do(t testing.TB, req *http.Request) *Response {
 	t.Helper()
 	var reqBody []byte
 	if req.Body != nil {
-		reqBody, _ = io.ReadAll(req.Body)
-		req.Body = io.NopCloser(bytes.NewReader(reqBody))
+		var err error
+		reqBody, err = io.ReadAll(req.Body)
+		var rest io.Reader = bytes.NewReader(reqBody)
+		if err != nil {
+			// A body that fails (a client that stops sending) fails the server's reading too.
+			rest = io.MultiReader(rest, failing{err})
+		}
+		req.Body = io.NopCloser(rest)
 	}
 	rec := httptest.NewRecorder()
 	s.Handler.ServeHTTP(rec, req)
@@ -299,6 +319,11 @@ func (s *Server) Do(t testing.TB, req *http.Request) *Response {
 	s.validate(t, vreq, res)
 	return res
 }
+
+// failing is a reader that always fails with err.
+type failing struct{ err error }
+
+func (f failing) Read([]byte) (int, error) { return 0, f.err }
 
 func (s *Server) validate(t testing.TB, req *http.Request, res *Response) {
 	t.Helper()

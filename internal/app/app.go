@@ -12,6 +12,8 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -85,12 +87,16 @@ func Prepare(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slog.L
 	return nil
 }
 
-// Deps are what tests may replace.
+// Deps are what the handler needs besides the configuration: what tests may replace, and the
+// shutdown state that Serve shares with it.
 type Deps struct {
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Hasher hashes passwords; one with OWASP parameters and cfg.PasswordConcurrency slots when nil.
 	Hasher *password.Hasher
+	// Draining reports whether the server is shutting down (httpserver.Options.Draining); Serve
+	// sets it. Never when nil.
+	Draining func() bool
 }
 
 // NewHandler builds the HTTP handler over a prepared database.
@@ -162,6 +168,7 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 		},
 
 		ValidateResponses: cfg.ValidateResponses,
+		Draining:          deps.Draining,
 	})
 }
 
@@ -226,7 +233,7 @@ func BootstrapCredentials(ctx context.Context, db *gorm.DB) (map[string]string, 
 	return created, nil
 }
 
-// Serve runs the server on ln until ctx ends, then stops accepting, waits up to
+// Serve runs the server on ln until ctx ends, then drains (drain), stops accepting, waits up to
 // cfg.ShutdownTimeout for in-flight requests, and closes the database.
 func Serve(ctx context.Context, cfg config.Config, ln net.Listener, out io.Writer, logger *slog.Logger, deps Deps) (err error) {
 	db, err := OpenDB(ctx, cfg)
@@ -250,11 +257,15 @@ func Serve(ctx context.Context, cfg config.Config, ln net.Listener, out io.Write
 			fmt.Fprintf(out, "provisiond: created a read/write credential for %s (shown only this once): %s\n", api, secret)
 		}
 	}
+	var draining atomic.Bool
+	deps.Draining = draining.Load
 	h, err := NewHandler(ctx, cfg, db, logger, deps)
 	if err != nil {
 		return err
 	}
+	conns := newConnCount()
 	srv := &http.Server{
+		ConnState:         conns.track,
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       cfg.ReadTimeout,
@@ -271,6 +282,8 @@ func Serve(ctx context.Context, cfg config.Config, ln net.Listener, out io.Write
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
+	draining.Store(true)
+	drain(cfg.ShutdownDrain, conns, logger)
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
@@ -283,6 +296,62 @@ func Serve(ctx context.Context, cfg config.Config, ln net.Listener, out io.Write
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// drain keeps serving for up to period, or until no connection is left, while /readyz answers
+// 503 and every response closes its connection (httpserver.Options.Draining). http.Server's
+// Shutdown alone closes idle keep-alive connections at once, and a client may be sending its next
+// request on one at that moment: the request is lost, unanswered. Draining first lets each
+// client's next request be answered with "Connection: close", so that by Shutdown the busy
+// connections have closed themselves.
+func drain(period time.Duration, conns *connCount, logger *slog.Logger) {
+	if period <= 0 {
+		return
+	}
+	logger.Info("draining", "period", period.String())
+	timer := time.NewTimer(period)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-conns.none():
+	}
+}
+
+// connCount counts a server's open connections (http.Server.ConnState).
+type connCount struct {
+	mu    sync.Mutex
+	n     int
+	empty chan struct{} // closed while n is 0
+}
+
+func newConnCount() *connCount {
+	c := &connCount{empty: make(chan struct{})}
+	close(c.empty)
+	return c
+}
+
+func (c *connCount) track(_ net.Conn, state http.ConnState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch state {
+	case http.StateNew:
+		if c.n == 0 {
+			c.empty = make(chan struct{})
+		}
+		c.n++
+	case http.StateClosed, http.StateHijacked:
+		c.n--
+		if c.n == 0 {
+			close(c.empty)
+		}
+	}
+}
+
+// none is closed while no connection is open.
+func (c *connCount) none() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.empty
 }
 
 // describeDB names the database for the log without its credentials.

@@ -35,6 +35,7 @@ type Config struct {
 	OCCTokenTTL          time.Duration
 	BodyLimit            int64
 	ShutdownTimeout      time.Duration
+	ShutdownDrain        time.Duration
 	ReadTimeout          time.Duration
 	WriteTimeout         time.Duration
 	IdleTimeout          time.Duration
@@ -59,6 +60,7 @@ func Default() Config {
 		OCCTokenTTL:          5 * time.Minute,
 		BodyLimit:            1 << 20,
 		ShutdownTimeout:      15 * time.Second,
+		ShutdownDrain:        2 * time.Second,
 		ReadTimeout:          30 * time.Second,
 		WriteTimeout:         30 * time.Second,
 		IdleTimeout:          120 * time.Second,
@@ -116,6 +118,7 @@ func (s *Set) Serve(c *Config) {
 	s.add("occ-token-ttl", "PROVISIOND_OCC_TOKEN_TTL", "lifetime of an Oracle Commerce Cloud access token", func(n, u string) { s.fs.DurationVar(&c.OCCTokenTTL, n, c.OCCTokenTTL, u) })
 	s.add("body-limit", "PROVISIOND_BODY_LIMIT", "largest request body in bytes (413 beyond)", func(n, u string) { s.fs.Int64Var(&c.BodyLimit, n, c.BodyLimit, u) })
 	s.add("shutdown-timeout", "PROVISIOND_SHUTDOWN_TIMEOUT", "how long SIGTERM waits for in-flight requests", func(n, u string) { s.fs.DurationVar(&c.ShutdownTimeout, n, c.ShutdownTimeout, u) })
+	s.add("shutdown-drain", "PROVISIOND_SHUTDOWN_DRAIN", "how long SIGTERM keeps serving, with /readyz at 503 and every response closing its connection, before it stops accepting (0: stop at once)", func(n, u string) { s.fs.DurationVar(&c.ShutdownDrain, n, c.ShutdownDrain, u) })
 	s.add("read-timeout", "PROVISIOND_READ_TIMEOUT", "HTTP server read timeout", func(n, u string) { s.fs.DurationVar(&c.ReadTimeout, n, c.ReadTimeout, u) })
 	s.add("write-timeout", "PROVISIOND_WRITE_TIMEOUT", "HTTP server write timeout", func(n, u string) { s.fs.DurationVar(&c.WriteTimeout, n, c.WriteTimeout, u) })
 	s.add("idle-timeout", "PROVISIOND_IDLE_TIMEOUT", "HTTP server keep-alive idle timeout", func(n, u string) { s.fs.DurationVar(&c.IdleTimeout, n, c.IdleTimeout, u) })

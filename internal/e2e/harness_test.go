@@ -261,14 +261,21 @@ func (p *process) stop() error {
 		return fmt.Errorf("%s ended early: %v\n%s", p.cmd.Path, p.err, tail(p.log))
 	default:
 	}
+	_, err := p.terminate()
+	return err
+}
+
+// terminate sends SIGTERM to the process and waits for it to end: exit is how it ended (nil for
+// status 0). After 20 s it is killed, and err says so.
+func (p *process) terminate() (exit, err error) {
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
 	select {
 	case <-p.done:
-		return nil
+		return p.err, nil
 	case <-time.After(20 * time.Second):
 		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 		<-p.done
-		return fmt.Errorf("%s did not stop within 20s of SIGTERM", p.cmd.Path)
+		return p.err, fmt.Errorf("%s did not stop within 20s of SIGTERM", p.cmd.Path)
 	}
 }
 

@@ -41,6 +41,9 @@ func (v *validator) checkResponses(logger *slog.Logger) echo.MiddlewareFunc {
 			if err := next(c); err != nil {
 				c.Error(err)
 			}
+			if res.Status == StatusClientClosedRequest && !res.Committed {
+				return nil // nothing was answered: the client went away
+			}
 
 			in := &openapi3filter.ResponseValidationInput{
 				RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, Route: r.route},

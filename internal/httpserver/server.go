@@ -82,6 +82,9 @@ type Options struct {
 	// ValidateResponses checks every response of an API operation against its spec and logs
 	// each violation with the request id (ResponseViolation); the response goes out unchanged.
 	ValidateResponses bool
+	// Draining, when set, reports whether the server is shutting down: /readyz then answers 503,
+	// and every response asks the client to close its connection.
+	Draining func() bool
 }
 
 type server struct {
@@ -111,7 +114,7 @@ func New(opts Options) (*echo.Echo, error) {
 		s.specs[api.Name+".json"] = js
 		s.specs[api.Name+".yaml"] = api.SpecYAML
 	}
-	v, err := newValidator(opts.APIs)
+	v, err := newValidator(opts.APIs, opts.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +122,7 @@ func New(opts Options) (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Pre(s.rewritePath)
+	e.Pre(s.rewritePath, s.closeWhenDraining)
 	e.Use(s.observe, s.deadline)
 	if opts.ValidateResponses {
 		e.Use(v.checkResponses(opts.Logger))
@@ -188,16 +191,45 @@ func (s *server) rewritePath(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// draining reports whether the server is shutting down.
+func (s *server) draining() bool { return s.opts.Draining != nil && s.opts.Draining() }
+
+// closeWhenDraining adds "Connection: close" to every response written once the server is
+// shutting down: a client stops reusing its connection after the answer it is waiting for, instead
+// of sending its next request on a connection the server is about to close.
+func (s *server) closeWhenDraining(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		res := c.Response()
+		res.Before(func() {
+			if s.draining() {
+				res.Header().Set(echo.HeaderConnection, "close")
+			}
+		})
+		return next(c)
+	}
+}
+
+// ready answers 503 while the server is shutting down, so that load balancers send it no new
+// requests, and while the database does not answer.
 func (s *server) ready(c echo.Context) error {
-	if s.opts.Ready != nil {
-		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
-		defer cancel()
-		if err := s.opts.Ready(ctx); err != nil {
-			s.opts.Logger.WarnContext(ctx, "not ready", "error", err)
-			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
-		}
+	if s.draining() || !s.databaseReady(c.Request().Context()) {
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// databaseReady asks opts.Ready, for two seconds at most, and logs why the answer is no.
+func (s *server) databaseReady(ctx context.Context) bool {
+	if s.opts.Ready == nil {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := s.opts.Ready(ctx); err != nil {
+		s.opts.Logger.WarnContext(ctx, "not ready", "error", err)
+		return false
+	}
+	return true
 }
 
 func (s *server) spec(c echo.Context) error {
@@ -237,6 +269,10 @@ func (s *server) handleError(err error, c echo.Context) {
 	} else {
 		reply = genericReply(err)
 	}
+	if reply.Status >= 500 && errors.Is(req.Context().Err(), context.Canceled) {
+		s.abandon(c, err)
+		return
+	}
 	switch {
 	case reply.Status == http.StatusServiceUnavailable:
 		// A database outage or an overload is not a fault of the server: the client is told when
@@ -256,6 +292,28 @@ func (s *server) handleError(err error, c echo.Context) {
 	}
 	if werr != nil {
 		s.opts.Logger.WarnContext(req.Context(), "writing error response", "error", werr)
+	}
+}
+
+// StatusClientClosedRequest is the status (nginx's 499) that the access log and the metrics give
+// a request whose client went away before it could be answered. It is never sent.
+const StatusClientClosedRequest = 499
+
+// abandon ends a request that failed after its client went away (its context is cancelled: the
+// connection closed): the failure is the cancellation's doing — a database call or the wait for a
+// password-hashing slot given up — not the server's, and nobody is left to answer. It is logged
+// below error level and recorded as 499, and the connection, should it still be open, is closed
+// without a response, as nginx does. A failure that does not name the cancellation may be a fault
+// of its own that coincided, so it is logged as a warning.
+func (s *server) abandon(c echo.Context, err error) {
+	level := slog.LevelInfo
+	if !errors.Is(err, context.Canceled) {
+		level = slog.LevelWarn
+	}
+	s.opts.Logger.Log(c.Request().Context(), level, "client went away", "error", err)
+	c.Response().Status = StatusClientClosedRequest
+	if conn, _, herr := http.NewResponseController(c.Response().Writer).Hijack(); herr == nil {
+		_ = conn.Close()
 	}
 }
 

@@ -1,6 +1,7 @@
 package httpserver_test
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -72,6 +73,49 @@ func TestTransportStatus(t *testing.T) {
 	} {
 		if status, ok := httpserver.TransportStatus(c.err); status != c.status || ok != c.ok {
 			t.Errorf("TransportStatus(%v) = %d %v, want %d %v", c.err, status, ok, c.status, c.ok)
+		}
+	}
+}
+
+// TestDrainingClosesConnectionsAndIsNotReady checks that once Options.Draining says so, /readyz
+// answers 503 and every response, success or error, asks the client to close its connection;
+// and that none does before.
+func TestDrainingClosesConnectionsAndIsNotReady(t *testing.T) {
+	var draining bool
+	api := &httpserver.API{
+		Name:     "test",
+		Spec:     &openapi3.T{OpenAPI: "3.0.3", Paths: openapi3.NewPaths()},
+		Prefixes: []string{"/test"},
+		Register: func(e *echo.Echo) {
+			e.GET("/test/ok", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
+			e.GET("/test/fail", func(echo.Context) error { return errors.New("fails") })
+		},
+		Render: func(err error, path string) httpserver.Reply {
+			return httpserver.Reply{Status: http.StatusInternalServerError, ContentType: "application/json", Body: map[string]string{"error": "internal"}}
+		},
+	}
+	e, err := httpserver.New(httpserver.Options{
+		APIs:     []*httpserver.API{api},
+		Ready:    func(context.Context) error { return nil },
+		Draining: func() bool { return draining },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, draining = range []bool{false, true} {
+		wantReady, wantConnection := http.StatusOK, ""
+		if draining {
+			wantReady, wantConnection = http.StatusServiceUnavailable, "close"
+		}
+		for _, path := range []string{"/readyz", "/healthz", "/test/ok", "/test/fail", "/nowhere"} {
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+			if got := rec.Header().Get("Connection"); got != wantConnection {
+				t.Errorf("draining %v, GET %s: Connection %q, want %q", draining, path, got, wantConnection)
+			}
+			if path == "/readyz" && rec.Code != wantReady {
+				t.Errorf("draining %v, GET /readyz: %d %s, want %d", draining, rec.Code, rec.Body, wantReady)
+			}
 		}
 	}
 }

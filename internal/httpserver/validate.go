@@ -1,11 +1,13 @@
 package httpserver
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"regexp"
@@ -126,6 +128,7 @@ type route struct {
 type validator struct {
 	routes map[string]*route // method + " " + Echo path
 	opts   openapi3filter.Options
+	logger *slog.Logger
 }
 
 var echoParam = regexp.MustCompile(`\{([^}]+)\}`)
@@ -143,7 +146,7 @@ var emailRE = regexp.MustCompile(emailPattern)
 // ValidEmail reports whether s is a valid email address by the definition the specs' `format: email` uses.
 func ValidEmail(s string) bool { return emailRE.MatchString(s) }
 
-func newValidator(apis []*API) (*validator, error) {
+func newValidator(apis []*API, logger *slog.Logger) (*validator, error) {
 	defineFormats.Do(func() {
 		openapi3.DefineStringFormatValidator("email", openapi3.NewCallbackValidator(func(s string) error {
 			if !ValidEmail(s) {
@@ -154,6 +157,7 @@ func newValidator(apis []*API) (*validator, error) {
 		openapi3filter.RegisterBodyDecoder("application/json", decodeJSONBody)
 	})
 	v := &validator{
+		logger: logger,
 		routes: map[string]*route{},
 		opts: openapi3filter.Options{
 			MultiError:          true,
@@ -198,7 +202,8 @@ func newValidator(apis []*API) (*validator, error) {
 
 // middleware validates the request of every route the specs define: security first (a request
 // without a valid credential learns nothing about its body), then the media type, then
-// parameters and body, reporting every problem at once.
+// parameters and body, reporting every problem at once. Only reading the body comes before
+// security: a body that cannot be read at all (too large, cut short) says nothing of its content.
 func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
@@ -207,6 +212,9 @@ func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		ctx := req.Context()
+		if err := v.readBody(req, r); err != nil {
+			return err
+		}
 		if len(r.security) > 0 {
 			ctx = context.WithValue(ctx, principalKey{}, &principalHolder{})
 			req = req.WithContext(ctx)
@@ -250,6 +258,30 @@ func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// readBody reads the whole body into memory, once, before anything else looks at it, so that a
+// body that cannot be read is one error wherever it would have surfaced (the authentication
+// function, a form decoder, the schema check). A body over the limit stays a 413; any other
+// failure — the client stopped sending before its Content-Length, or sends slower than the read
+// timeout — is the client's fault, refused as a body that does not parse (the API's own 400).
+func (v *validator) readBody(req *http.Request, r *route) error {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil
+	}
+	data, err := io.ReadAll(req.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return tooLarge
+		}
+		v.logger.InfoContext(req.Context(), "request body unreadable", "error", err)
+		return &InvalidRequest{OperationID: r.route.Operation.OperationID, Issues: []Issue{{In: "body", Rule: "syntax"}}}
+	}
+	// GetBody lets kin-openapi hand each reader of the body a fresh copy instead of reading again.
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+	req.Body, _ = req.GetBody()
+	return nil
 }
 
 // nulIssues lists the request values that hold U+0000: PostgreSQL text cannot store it (a query
@@ -427,12 +459,6 @@ func requestError(operationID string, err error) error {
 		}
 	}
 	walk(err, Issue{})
-	// A body that cannot be read for another reason (too large, connection cut) is not the
-	// client's schema problem; let its own error speak.
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return tooLarge
-	}
 	return out
 }
 

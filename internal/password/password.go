@@ -45,6 +45,7 @@ type Hasher struct {
 	slots  chan struct{}
 	wait   time.Duration
 	kdf    func(password, salt []byte, p Params) []byte
+	onWait func(ctx context.Context)
 }
 
 // New returns a Hasher with params that runs at most limit hashes at once. A caller waits for a
@@ -102,14 +103,11 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) error {
 }
 
 func (h *Hasher) derive(ctx context.Context, password, salt []byte, p Params) ([]byte, error) {
-	select {
-	case h.slots <- struct{}{}:
-	default:
-		if err := h.queue(ctx); err != nil {
-			return nil, err
-		}
+	release, err := h.Hold(ctx)
+	if err != nil {
+		return nil, err
 	}
-	defer func() { <-h.slots }()
+	defer release()
 	return h.kdf(password, salt, p), nil
 }
 
@@ -132,6 +130,28 @@ func (h *Hasher) queue(ctx context.Context) error {
 		return apperr.Unavailable(fmt.Errorf("waiting to hash a password: %w", context.Cause(ctx)))
 	}
 }
+
+// Hold takes one of h's slots, as a hash does, and keeps it until release is called: meanwhile
+// others wait for a slot as they would behind a running hash. Like a hash, it gives up when ctx
+// ends first or h's wait has passed (queue). Tests use it to make callers wait.
+func (h *Hasher) Hold(ctx context.Context) (release func(), err error) {
+	select {
+	case h.slots <- struct{}{}:
+	default:
+		if h.onWait != nil {
+			h.onWait(ctx)
+		}
+		if err := h.queue(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return func() { <-h.slots }, nil
+}
+
+// OnWait makes h call f, with the caller's context, whenever a caller finds every slot taken and
+// is about to wait for one. Call it before h is used. Tests use it to act on a request at exactly
+// that point, such as cancelling it.
+func (h *Hasher) OnWait(f func(ctx context.Context)) { h.onWait = f }
 
 func decode(encoded string) (Params, []byte, []byte, error) {
 	parts := strings.Split(encoded, "$")

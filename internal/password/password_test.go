@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/provisiond/provisiond/internal/apperr"
 )
 
 // cheap are parameters small enough for tests that hash many times.
@@ -385,4 +387,54 @@ func BenchmarkHash(b *testing.B) {
 			}
 		})
 	})
+}
+
+// TestHoldMakesCallersWait checks that a held slot makes a hash wait, that OnWait is called with
+// the waiting caller's context at that point, and that the hash runs once the slot is released.
+func TestHoldMakesCallersWait(t *testing.T) {
+	h := New(cheap, 1)
+	release, err := h.Hold(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	type key struct{}
+	waiting := make(chan any, 1)
+	h.OnWait(func(ctx context.Context) { waiting <- ctx.Value(key{}) })
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.Hash(context.WithValue(context.Background(), key{}, "caller"), "password")
+		done <- err
+	}()
+	if got := <-waiting; got != "caller" {
+		t.Errorf("OnWait got a context carrying %v, want the caller's", got)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Hash returned %v while the only slot was held, want it to wait", err)
+	default:
+	}
+	release()
+	if err := <-done; err != nil {
+		t.Errorf("Hash after the slot was released: %v, want success", err)
+	}
+}
+
+// A caller that cannot get a slot within the Hasher's wait is refused with ErrBusy, classified
+// unavailable (503 with Retry-After), instead of queueing past its client's patience; a Hasher
+// made WithWait shares the slots of the one it came from.
+func TestWaitIsBounded(t *testing.T) {
+	h := New(cheap, 1)
+	bounded := h.WithWait(20 * time.Millisecond)
+	release, err := h.Hold(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = bounded.Hash(context.Background(), "pw")
+	if !errors.Is(err, ErrBusy) || apperr.KindOf(err) != apperr.KindUnavailable {
+		t.Errorf("Hash with the only slot held: %v, want ErrBusy of kind unavailable", err)
+	}
+	release()
+	if _, err := bounded.Hash(context.Background(), "pw"); err != nil {
+		t.Errorf("Hash with the slot free: %v, want nil", err)
+	}
 }
