@@ -630,6 +630,8 @@ type ClientInterface interface {
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+	// committed wins.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -640,6 +642,8 @@ type ClientInterface interface {
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+	// committed wins.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -650,6 +654,8 @@ type ClientInterface interface {
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+	// committed wins.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -667,6 +673,8 @@ type ClientInterface interface {
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+	// committed wins.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -677,6 +685,8 @@ type ClientInterface interface {
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+	// committed wins.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -687,6 +697,8 @@ type ClientInterface interface {
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+	// committed wins.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -915,6 +927,8 @@ func (c *Client) GetUser(ctx context.Context, id UserId, reqEditors ...RequestEd
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 // attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+// committed wins.
 //
 // Takes any type of body and a specified content type.
 //
@@ -935,6 +949,8 @@ func (c *Client) UpdateUserWithBody(ctx context.Context, id UserId, contentType 
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 // attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+// committed wins.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -955,6 +971,8 @@ func (c *Client) UpdateUser(ctx context.Context, id UserId, body UpdateUserJSONR
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 // attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+// committed wins.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -992,6 +1010,8 @@ func (c *Client) GetUserJson(ctx context.Context, id UserId, reqEditors ...Reque
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 // attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+// committed wins.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1012,6 +1032,8 @@ func (c *Client) UpdateUserJsonWithBody(ctx context.Context, id UserId, contentT
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 // attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+// committed wins.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1032,6 +1054,8 @@ func (c *Client) UpdateUserJson(ctx context.Context, id UserId, body UpdateUserJ
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 // attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+// committed wins.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -1791,6 +1815,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+	// committed wins.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1801,6 +1827,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+	// committed wins.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1811,6 +1839,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+	// committed wins.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1830,6 +1860,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+	// committed wins.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1840,6 +1872,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+	// committed wins.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1850,6 +1884,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+	// committed wins.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2628,6 +2664,8 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id UserId
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 // attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+// committed wins.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2644,6 +2682,8 @@ func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 // attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+// committed wins.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2660,6 +2700,8 @@ func (c *ClientWithResponses) UpdateUserWithResponse(ctx context.Context, id Use
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 // attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+// committed wins.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2691,6 +2733,8 @@ func (c *ClientWithResponses) GetUserJsonWithResponse(ctx context.Context, id Us
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 // attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+// committed wins.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2707,6 +2751,8 @@ func (c *ClientWithResponses) UpdateUserJsonWithBodyWithResponse(ctx context.Con
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 // attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+// committed wins.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2723,6 +2769,8 @@ func (c *ClientWithResponses) UpdateUserJsonWithResponse(ctx context.Context, id
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 // attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+// committed wins.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4601,67 +4649,68 @@ func (sh *strictHandler) UpdateUserJson(ctx echo.Context, id UserId) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fz9bhs5kn+VOt4BsXFtfTjOTCBjgPUkmT3PJHEQO7vIWUZEdZfUHHeTHZJtRWsIuIe4J7wnObDYX5Ja",
-	"tvyxmQXG/0ndZLFYrPrVB0u6ZqFKMyVRWsMG1yzjmqdoUdO3X0RiUb/SyC1GR9Y9itCEWmRWKMkG7DfE",
-	"DHKD2kDoR4GSYGNhIOJz2Pn8+fPnvXfv9l6/3gXhXiAY1FeonxmwIkX4h5LYYQETjtrXHPWcBUzyFNmA",
-	"TWh1c15Q/sLtBQuYCWNMuWNlonTKLRuwiFtkAbPzzE0zVgs5ZYtFUPD/JuUiuZH3WawMArpxECppuZDG",
-	"78LiNxs41rmcQ4LWooaQm1t5JlrL7G5i79Rym5ub+RM29vwYGnzb6n7U8vIo85QNzhkPrbhCIlB8vNgs",
-	"uk9ZtMXRJ9xYyP3Qf8L5F5Tvcf4f+BTXOT+LETI+xQAmWqXQ37S+G7O0YIQTnieWDfoBS4UUqZNov1pY",
-	"SItT1H5l1O2LfyKJZagLFriFVBkL/V5vIx+ov2zmZf9FwFL+rWCm17uVtVOlrZDTXwQmUbtwJu4VWAVG",
-	"aQtKbmLMeErnNP6inT0mIhZUyue/kD0GbCK0sV+IVsCcDpWfa4NnAatPv11Ri+18xCvUBtt2pHOEidLg",
-	"HqOMhJyC0hHq27alC5IbdjbhicGKo7FSCXJJLLkzPt4gW2cxzwyIqFo94zauFycJafyaC+02Y3WOzdVv",
-	"PNuFm2kyJQ0SnvzMo4/4NUdD5uuADSV95FmWiJA7trq/G8fbNcNvPM0SP5Fbq8U4t6S/Jk9TrudswI4k",
-	"5DLCiZAYQZgbq1Kohwbsiic5TUGtlWYD5sd8qcaY897F+SXOLyBSaEAqCzG/QuBwxRMRgSfg9iEkPVlb",
-	"v3gOpQ6tLelBXJhyJFFLhTFOX5aovfMPoeHyWujVSuqIFoQCyLgxM6WjxkNaaYb8coXpeqyDv0wlIpyD",
-	"xknuTqllxSZpqxQ4kgOHEwk6nH0JYcw1Dx3DAfDCKblPkZgK69WgVpj/0DhhA/bv3drPd/1b031DK9KE",
-	"ZUUtRaN0JfBaSgHwJAEnkchhupIIKRrDp9hhi4AdS4ta8sQT31rvmhIoScAp+Qoo+Hzwtkh/CtK01iEd",
-	"Schzg15llj1Uoqak8Joea29KZLqLgL1X9heVy+h+W3yl8iSSzyxMhIzAAYZ38s9E9Oyng/1H2Ox7RVgD",
-	"MS9CmYLvD3yeKB6dKfWWa++h7s7+Qf85FNACb6QVdg5nSoGn+HDeHVCOVTR3h5I4mu4EePN0gIchZtbA",
-	"Th/eiZ9hPIcCmHdpl58kz22stPgH3vOEDnp9WKLyKEfCM/HFqkuUgTMuB4Al9lEgRJxnWoXOoMbJPU+H",
-	"Al46eJ5o5NEcxogSLL9E+UinU8EsEW2PkGkzJs8ypS1G7zAS/Ixc1v007gU0qAGRA6L3uPomUdgYNfx6",
-	"evIepNIudEj3UIYqQm9BzlrvtolGQDNg+73+D3v93l7vx7P+waD/YnDwY+fHgx/+s/d80Ou56GfVabLB",
-	"+XUZHhxNG46W7ffZ4qIMqAbsdxXLTqTw5V98ZJ8l3LoQtxOqdDneGrBfVSxdBBKxwX5vv9978bwZgw3Y",
-	"a+UWSkUUJVg+c3FQkazUaUQjPrttb1sfFEl4wzkRqM14lXBWR3Ly29Oh/JGH0mF15EFR5CuS2VEzllzx",
-	"x2tBJKgJ8IJawDKtMtRW+KDU77ctpq6mPzMQCZMlfE7xSWc9KWzEW+t06FUA3Kf9ndaUsg7Nz1mRrniK",
-	"dXKixr9jaN1aKxI4lllutxKDy73QrsvgEue3i+AS57SJMlIfz8lxOjrcKv0wqRyCsJDmxoLJhSXCzbUd",
-	"YdjhPtByfruxJ36JxgepZvd24bqt3iTbKr5ci/HIZazLDtsn/D3mFmYoLcy0ktPbGfN02lgqHcPq8bbr",
-	"cxN/1uc4+wUuI18mUROSdJE80kyhZOBjxlQkiTAYKhkZP6UZxKrJpFClpXrJnqPbpgktSLfOXSKMJVuN",
-	"IuEe8qQ+aF+dspia2xBlFSAWFTtcaz5337G9dudOmSKQhmACmMUijJ0Pzw1GTmG5C+GFbNX4JvC2F0G0",
-	"sQQjVDywFcq10BJR67FL8TVHEBFKKyaFJwKZp2PUTcYbJKtcfgn329ijmtt23C35izZafsCW1MyGcuVR",
-	"qZ1+wAC8M/I5pP/caVSCtilDLvuxLW2kUYxsChmE9PovfD1rG2NYMXwqzSwVrZqSXS5hlfWJQlptZrVN",
-	"nWsZW3whvk0SEmebUOYPM2fv7R7HpmciSWCMbYZdHWQp8jtZ+tGd7PwGmzx6NIs8ups9luWiNkJVKalJ",
-	"JYAwxvDSCXLKhTTeiVdDfYFqSbLVEqvLB2ymhcUTmcx9qXLVZDaWeBsk/blt0nl/A7GpiF/WpFzAFMZc",
-	"TtGXdIqrHC5dhj3G4l10L/N4tRKcmUZ09j3s4iOVCiPv6zkc9Hqwc8Medw/JnDECo8C64MYXrya54ZSx",
-	"4zeXFgnbeYitPMA8HmgRdzYCh43l+3+27q+osHOXGOZa2PmpUwavXkeZOFOXKFuY/XAMVB0qMTDlkrso",
-	"ehYryFA7rkwjmHfxxM4o0+pKGKFk5CJDijZ4UubHsLfHMwGN3FPpdLS76e6jqk/V++WZ+A3nPvNzTrTM",
-	"snlo67SM1Uw4X6Zd5htbm5lBtzsVNs7HLt/t1qMaH1lrSnmFMlK6uGHMuCYHdUTb+FBs45kBJ7GrPmUn",
-	"FPFStlOTHhRSCMgmAtDII4oYvLcdSiJfxNFU8Vkp+MBYRQJNBz5wGxvY8UYovTWq3MKo87tRcrQbAM9t",
-	"7GQfFrE5lfX8GXEZDaWnBBOVJGq2vpMsHycidIaKGmXokX/IvM8HTjXiIaO1hTVgxDgRcmoCZ+YcwkT4",
-	"FEZYi3IoS/VeXgaUTOYFUBgiM+YG4dPHt52hHEpKqQxwjTC6HvpEZ8gGMGTDvNd7HhZlfvqCQ7YYdWAd",
-	"HN3sDZkn7NS7i7jlg6GkXLWZswc+36RE8hCauj0R32yu0UCieDTa9UA/zkVi94SEEZ/iyMGbidVMOn0Y",
-	"sqMpDllnKM9EisbyNPPcHZ+ewMsfev3tsyfYGX34ePK349Pjk/evv5wdv3vz3yfv34wC+HT2aqn0PJSv",
-	"MSR+TUMLi9R3FqPG9YOPVJinKK1XFbcDkbizdKwW51neTDSsZCgLiKiRQGnwLsc9n0OoZIhadobOlhMR",
-	"ojTYMNijjIcxwn6nt2aws9msw+l1R+lpt5hrum+PX715f/pmz81xYCdsQpSWdcybJPzf//yvN16XxaM2",
-	"3rL7nZ6frDKUPBNswJ53ep3nFBLYmPCxyzPR9ebfvep3PZHBNZtiWxYgzcwhBIexExjZMHlUBxeFdSvp",
-	"L/yBW+CULDQPagCj5a6NEVwiZubm3hCkagjsrFS9dw+HcrTShjECSzSKLg5uixTpsF640eIyIiUctTQ/",
-	"jEiPgIOHrp1R3V0x2qVZl+vtODsFgV3fmMEtNWZs7MVwZNtUfbcDo+XrfjI2J1k1AREFXkIB1AFEAFU8",
-	"EEC9wWAo6z3BTmE6IFzgMlq7ev/JedYRFN8dZnVgVDZEEAvNBgpS9cogjiM2YG+FsZ8KNWw2N523x2z1",
-	"kC71byyC28cVrR5bDF1qvdh+fNXbsMWUZsvT1sOLFqStx9cdYVtPqTuJFhcrbQr7vd5dKvfnT6X7snR/",
-	"0azdb5WL+CL+au6xXtQ/KSGzRFG6ZjnwJ9W2QHWi3UbXCU3p3z5l9Z71xTbrLDcaUKxdNV04q4fS7C2f",
-	"ujP3rVfswqULyrS4Eq/VpryAgOatYGtsSID+kYeXzwxI9DnXXFr+zaHoeu+Lb335qYig9n9oG0GaePHT",
-	"ft8FOGPlgk2Kp/yCVnnY5mnVjjCUDvjLrKYIuPyAPEFDcV3D1fEkKftVmumzW6StowN2Rts3wIyc81vK",
-	"p/w9AbfCTJYjQRfv+kaYJXfz4ej09O8nH19/+XDy9vjV51HQCK4aHTBDWbfAlGlx4YOdMIpOmN1DFxev",
-	"3qxc4ty7QeH7j8pQ1XkSl1u7SVHu4QeHsrjnXrvdLsbv73egrr65hyNvyKM2X+QVjEzQl0nQ2J9VNL/j",
-	"vWUrntHNEOOPDGdbIFiderP3h2d/UYfzfzs4e/81+dvdbhaL2qYz4+b+v+3NZrM9srpcJ4XhrbYIPOb+",
-	"Hns7i9VuvsWa99sGIAvY/l4AfNB/fvuk1U4imvdim8VamkLc5P39bSY322Mew1csZdgt7mIRtGYkndI0",
-	"n9KSp7Tk/mnJr06LnlKTp9TkKTX5s6UmsEM+ZPfPnqLQLuh7XcvkpriZsfFqqf0ppfmXTGkKR/aU1jyl",
-	"NU9pzb9aWnODq9mQ3nSvRbS4Nb1xuFp2piwDw1/RVoWO9YDqdrU4+e3+p9w7uH1S9fOdx5D1X9Fuzh/v",
-	"GtwXvx50ENfaLvyquL7lZcOdM3TTcF9Kr/kIc9h0jQlOLDiPSomZjVHoqstXlr/sG8rGpa4pLyTpMlTZ",
-	"uPSwl5jZXe/BN/SjDNxk+tGlsJVLanMlPgx/aHWsCX2nqbDx3QCuaDe6D14/1spbQOsdbeg7getdze4P",
-	"QeMH27o/pzuXiwhPt6sZ3QqqVaj1JwLWm5OlJ4C9E8A+NFZ/AtknkP1+IHtT8NrosCTTr3srzy+oBkWl",
-	"ZA8La93RdYOWH0a/baLmWelQGBpp/NHr1x9hZ/Cy97K31PAFZ0WVwsAYEzUjm11r8VIzSX161H5HP8Yu",
-	"++4gEpMJ1bCaTViDbvc6VsYuKOvVwiUFpJVxVRUq/14jUSFP3GPija0Wy/5LGUuYkynfQUnFjNWNd5xF",
-	"XFTi3fS/FaYk4H1bp24b9eexuFj8fwAAAP//",
+	"7Fz9bhs5kn+VOt4BsXFtfTjOTCBjgPU4mT3PJHEQO7vIWUZEdZfUHHeTHZJtRRsIuIe4J7wnObDYX5Ja",
+	"tvyxM7MY/ye1yGKxWPWrD1brGwtVmimJ0ho2+MYyrnmKFjV9+0kkFvWxRm4xOrLuUYQm1CKzQkk2YL8g",
+	"ZpAb1AZCPwqUBBsLAxGfw86nT58+7b19u/fq1S4I9wOCQX2N+pkBK1KEfyiJHRYw4ah9yVHPWcAkT5EN",
+	"2IRWNxcF5c/cXrKAmTDGlDtWJkqn3LIBi7hFFjA7z9w0Y7WQU7ZYBAX/r1Mukht5n8XKIKAbB6GSlgtp",
+	"/C4sfrWBY53LOSRoLWoIubmVZ6K1zO4m9s4st7m5mT9hY8+PocG3re5HLS+PMk/Z4ILx0IprJALFx8vN",
+	"ovuYRVscfcKNhdwP/Secf0H5Huf/nk9xnfPzGCHjUwxgolUK/U3ruzFLC0Y44Xli2aAfsFRIkTqJ9quF",
+	"hbQ4Re1XRt2++EeSWIa6YIFbSJWx0O/1NvKB+vNmXvZfBCzlXwtmer1bWTtT2go5/UlgErULZ+J+AqvA",
+	"KG1ByU2MGU/pgsZftrPHRMSCSvn8F7LHgE2ENvYz0QqY06Hyc23wLGD16bcrarGdD3iN2mDbjnSOMFEa",
+	"3GOUkZBTUDpCfdu2dEFyw84mPDFYcTRWKkEuiSV3xicbZOss5pkBEVWrZ9zG9eIkIY1fcqHdZqzOsbn6",
+	"jWe7cDNNpqRBwpMfefQBv+RoyHwdsKGkjzzLEhFyx1b3V+N4+8bwK0+zxE/k1moxzi3pr8nTlOs5G7Aj",
+	"CbmMcCIkRhDmxqoU6qEBu+ZJTlNQa6XZgPkxn6sx5qJ3eXGF80uIFBqQykLMrxE4XPNEROAJuH0ISU/W",
+	"1i+eQ6lDa0t6EBemHEnUUmGM05clam/9Q2i4vBZ6tZI6ogWhADJuzEzpqPGQVpohv1phuh7r4C9TiQjn",
+	"oHGSu1NqWbFJ2ioFjuTA4USCDmdfQhhzzUPHcAC8cEruUySmwno1qBXmPzRO2ID9e7f2813/q+m+phVp",
+	"wrKilqJRuhJ4LaUAeJKAk0jkMF1JhBSN4VPssEXATqRFLXniiW+td00JlCTgjHwFFHw+eFukPwVpWuuQ",
+	"jiTkuUGvMsseKlFTUnhNj7U3JTLdRcDeKfuTymV0vy0eqzyJ5DMLEyEjcIDhnfwzET374WD/ETb7ThHW",
+	"QMyLUKbg+z2fJ4pH50q94dp7qLuzf9B/DgW0wGtphZ3DuVLgKT6cdweUYxXN3aEkjqY7Ad48HeBhiJk1",
+	"sNOHt+JHGM+hAOZd2uVHyXMbKy3+gfc8oYNeH5aoPMqR8Ex8tuoKZeCMywFgiX0UCBHnmVahM6hxcs/T",
+	"oYCXDp4nGnk0hzGiBMuvUD7S6VQwS0TbI2TajMmzTGmL0VuMBD8nl3U/jXsBDWpA5IDoPa6+SRQ2Rg0/",
+	"n52+A6m0Cx3SPZShitBbkLPWu22iEdAM2H6v/91ev7fX+/68fzDovxgcfN/5/uC7/+w9H/R6LvpZdZps",
+	"cPGtDA+Opg1Hy/b7bHFZBlQD9quKZSdS+PIvPrLPEm5diNsJVbocbw3YzyqWLgKJ2GC/t9/vvXjejMEG",
+	"7JVyC6UiihIsn7k4qEhW6jSiEZ/dtretD4okvOGcCNRmvEo4qyM5/eXpUH7PQ+mwOvKgKPKYZHbUjCVX",
+	"/PFaEAlqArygFrBMqwy1FT4o9ftti6mr6c8MRMJkCZ9TfNJZTwob8dY6HfopAO7T/k5rSlmH5hesSFc8",
+	"xTo5UeNfMbRurRUJnMgst1uJweVeaNdlcIXz20VwhXPaRBmpj+fkOB0dbpV+mFQOQVhIc2PB5MIS4eba",
+	"jjDscB9oOb/d2BO/QuODVLN7u3DdVm+SbRVfrsV45DLWZYftE/4ecwszlBZmWsnp7Yx5Om0slY5h9Xjb",
+	"9bmJP+tznP0Cl5Evk6gJSbpIHmmmUDLwMWMqkkQYDJWMjJ/SDGLVZFKo0lK9ZM/RbdOEFqRb5y4RxpKt",
+	"RpFwD3lSH7SvTllMzW2IsgoQi4odrjWfu+/YXrtzp0wRSEMwAcxiEcbOh+cGI6ew3IXwQrZqfBN424sg",
+	"2liCESoe2ArlWmiJqPXYpfiSI4gIpRWTwhOBzNMx6ibjDZJVLr+E+23sUc1tO+6W/EUbLT9gS2pmQ7ny",
+	"qNROP2AA3hn5HNJ/7jQqQduUIZf92JY20ihGNoUMQnr9F76etY0xrBg+lWaWilZNyS6XsMr6RCGtNrPa",
+	"ps61jC2+EN8mCYmzTSjzu5mz93aPY9MzkSQwxjbDrg6yFPmdLP3oTnZ+g00ePZpFHt3NHstyURuhqpTU",
+	"pBJAGGN45QQ55UIa78Srob5AtSTZaonV5QM208LiqUzmvlS5ajIbS7wNkv7cNum8v4HYVMQva1IuYApj",
+	"LqfoSzrFVQ6XLsMeY/FbdC/zOF4JzkwjOvst7OIDlQoj7+s5HPR6sHPDHncPyZwxAqPAuuDGF68mueGU",
+	"seNXlxYJ23mIrTzAPB5oEXc2AoeN5e//bN1fUWHnLjHMtbDzM6cMXr2OMnGurlC2MPv+BKg6VGJgyiV3",
+	"UfQsVpChdlyZRjDv4omdUabVtTBCychFhhRt8KTMj2Fvj2cCGrmn0ulod9PdR1WfqvfLM/ELzn3m55xo",
+	"mWXz0NZpGauZcL5Mu8w3tjYzg253Kmycj12+261HNT6y1pTyGmWkdHHDmHFNDuqItvG+2MYzA05i133K",
+	"TijipWynJj0opBCQTQSgkUcUMXhvO5REvoijqeKzUvCBsYoEmg685zY2sOONUHprVLmFUedXo+RoNwCe",
+	"29jJPixicyrr+TPiMhpKTwkmKknUbH0nWT5OROgMFTXK0CP/kHmfD5xqxENGawtrwIhxIuTUBM7MOYSJ",
+	"8CmMsBblUJbqvbwMKJnMC6AwRGbMDcLHD286QzmUlFIZ4Bph9G3oE50hG8CQDfNe73lYlPnpCw7ZYtSB",
+	"dXB0szdknrBT7y7ilg+GknLVZs4e+HyTEslDaOr2RHy1uUYDieLRaNcD/TgXid0TEkZ8iiMHbyZWM+n0",
+	"YciOpjhknaE8Fykay9PMc3dydgovv+v1t8+eYGf0/sPp307OTk7fvfp8fvL29X+fvns9CuDj+fFS6Xko",
+	"X2FI/JqGFhap7yxGjesHH6kwT1FarypuByJxZ+lYLc6zvJloWMlQFhBRI4HS4F2Oez6HUMkQtewMnS0n",
+	"IkRpsGGwRxkPY4T9Tm/NYGezWYfTzx2lp91irum+OTl+/e7s9Z6b48BO2IQoLeuYN0n4v//5X2+8LotH",
+	"bbxl9zs9P1llKHkm2IA97/Q6zykksDHhY5dnouvNv3vd73oig29sim1ZgDQzhxAcxk5gZMPkUR1cFNat",
+	"pL/wB26BU7LQPKgBjJa7NkZwhZiZm3tDkKohsLNS9d49HMrRShvGCCzRKLo4uC1SpMN64UaLy4iUcNTS",
+	"/DAiPQIOHrp2RnV3xWiXZl2tt+PsFAR2fWMGt9SYsbEXw5FtU/XdDoyWr/vJ2Jxk1QREFHgJBVAHEAFU",
+	"8UAA9QaDoaz3BDuF6YBwgcto7er9B+dZR1B8d5jVgVHZEEEsNBsoSNUrgziJ2IC9EcZ+LNSw2dx00R6z",
+	"1UO61L+xCG4fV7R6bDF0qfVi+/FVb8MWU5otT1sPL1qQth5fd4RtPaXuJFpcrrQp7Pd6d6ncXzyV7svS",
+	"/WWzdr9VLuKL+Ku5x3pR/7SEzBJF6ZrlwJ9U2wLViXYbXSc0pX/7lNV71hfbrLPcaECxdtV04aweSrO3",
+	"fOrO3LdesUuXLijT4kq8VpvyAgKat4KtsSEB+gceXj0zINHnXHNp+VeHouu9L7715Ycigtr/rm0EaeLl",
+	"D/t9F+CMlQs2KZ7yC1rlYZunVTvCUDrgL7OaIuDyA/IEDcV1DVfHk6TsV2mmz26Rto4O2Blt3wAzcs5v",
+	"KZ/y9wTcCjNZjgRdvOsbYZbczfujs7O/n3549fn96ZuT40+joBFcNTpghrJugSnT4sIHO2EUnTC7hy4u",
+	"Xr1ZucK5d4PC9x+VoarzJC63dpOi3MMPDmVxz712u12M39/vQF19cw9H3pBHbb7IKxiZoC+ToLE/qmh+",
+	"x3vLVjyjmyHGHxnOtkCwOvVm7w7P/6IO5/92cP7uS/K3u90sFrVNZ8bN/X/dm81me2R1uU4Kw1ttEXjM",
+	"/T32dhar3XyLNe+3DUAWsP1bAfBB//ntk1Y7iWjei20Wa2kKcZP397eZ3GyPeQxfsZRht7iLRdCakXRK",
+	"03xKS57SkvunJT87LXpKTZ5Sk6fU5M+WmsAO+ZDdP3uKQrug73Utk5viZsbGq6X2p5TmD5nSFI7sKa15",
+	"Smue0po/Wlpzg6vZkN50v4locWt643C17ExZBoa/oq0KHesB1e1qcfrL/U+5d3D7pOr1nceQ9V/Rbs4f",
+	"7xrcF28POohrbRc+Lq5vedlw5wzdNNyX0ms+whw2XWOCEwvOo1JiZmMUuuryleWbfUPZuNQ15YUkXYYq",
+	"G5ce9gozu+s9+IZ+lIGbTC9dClu5pM5QHisZ5lo7wj6uNC6gi8SEbohtk9+2DZHbz1AbYexh2S7hgwiJ",
+	"QdUJOJShSlNhLcVC0rT5MB//P7Qs18Tcs1TY+G7IWvQ53cdRPNbKW2D6HY33N0L1u9r77+IGHgwy/pzu",
+	"XKciIN+uWHUrmlcx3p8I0W/O0p6Q/V8D2R+anTyh+xO6/3boflO43ugpJcypu0kvLqnqRsVzj0dr/eB1",
+	"S5ofRm9zUbuwdPAPjcLF0atXH2Bn8LL3srfU4gbnRV3GwBgTNSOwWGtqUzNJnYnUcEivn5edhgUQ0GsF",
+	"ddvZoNv9FitjF5Tna+HSINLKuKqDlX8okqiQJ+4x8cZWy4P/pYwlsMuU7xml8s3qxjvOIi4r8W76pw5T",
+	"EvBOtVM3yvrzWFwu/j8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -494,6 +494,7 @@ type ClientInterface interface {
 	//
 	// Changes an admin profile; fields left out keep their value. `active: false` deactivates the profile
 	// (there is no delete). The rules are those of the create operation.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -504,6 +505,7 @@ type ClientInterface interface {
 	//
 	// Changes an admin profile; fields left out keep their value. `active: false` deactivates the profile
 	// (there is no delete). The rules are those of the create operation.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -690,6 +692,7 @@ func (c *Client) GetAdminProfile(ctx context.Context, id string, reqEditors ...R
 //
 // Changes an admin profile; fields left out keep their value. `active: false` deactivates the profile
 // (there is no delete). The rules are those of the create operation.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 //
 // Takes any type of body and a specified content type.
 //
@@ -710,6 +713,7 @@ func (c *Client) UpdateAdminProfileWithBody(ctx context.Context, id string, cont
 //
 // Changes an admin profile; fields left out keep their value. `active: false` deactivates the profile
 // (there is no delete). The rules are those of the create operation.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1320,6 +1324,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes an admin profile; fields left out keep their value. `active: false` deactivates the profile
 	// (there is no delete). The rules are those of the create operation.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1330,6 +1335,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes an admin profile; fields left out keep their value. `active: false` deactivates the profile
 	// (there is no delete). The rules are those of the create operation.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2066,6 +2072,7 @@ func (c *ClientWithResponses) GetAdminProfileWithResponse(ctx context.Context, i
 //
 // Changes an admin profile; fields left out keep their value. `active: false` deactivates the profile
 // (there is no delete). The rules are those of the create operation.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2082,6 +2089,7 @@ func (c *ClientWithResponses) UpdateAdminProfileWithBodyWithResponse(ctx context
 //
 // Changes an admin profile; fields left out keep their value. `active: false` deactivates the profile
 // (there is no delete). The rules are those of the create operation.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3948,21 +3956,22 @@ var swaggerSpec = []string{
 	"SJmnaXmDa+vQRxNUpiVK0eUtGNDNLpe/OGtkKPpw77gvatQuctH7u3tbw4k8giR37rx2ma1KYl646o7P",
 	"0fdHo75gv8d4/NuE/duEPdaEPdpAfRXJ7b1KGp0h56Y8/8htS5i/TYq+QQr2Ny8q7709BT9+5Pb+zNiQ",
 	"0rfH82v5VBV9R2UWh36rylr8aHz96zR3fcHnKgz8txVanskXYtstrcNi1G39FFtRaRm7ifVo3ZzaRA4s",
-	"FSTpQhIkPOWWbzmXp/PiMq6bmfNjVL7jUEpdn1F1Y3odOWwYxYd/jodQeVRK4ccG+74a9DT68Q9uXh+q",
-	"iv+c9thx+dvs8bm6T2mZt0bGXKAhrKkN4lXFkLLnEjMJMyETqL5BASIxwyrkG9euwFcNnoRZFgISmyeu",
-	"aTkTn22uuWk2Bsun+GrkLyRPc5HabSHBcDuRc7RgJaYuqGwNCFYo3FkcPS/v8DxNwWVN9aI++XjZ+vXq",
-	"ruJGWG75VtVwam/Z3aP2IRnzqG9llaOGd34sy08O/iOUIQpWNjXF35loqwllO+vTqZPPcc1ttbuq1JXe",
-	"eCW1ucrfSnWFC9Zs4Q8nsn6ndqZ0ts1lrJIitfEJWVRNlfz/vpmVVtrVgsDp45oOvHeLUdl8h6N3pxP5",
-	"sI49XG5vl99VuKJeTWtWIRU33PTOHOBZ787P/nz6/vTs7Q8fzo6PP1yc/enk7YeLizeRT6u6EwXFDWRr",
-	"eDrrkBWO/LHFxx8msvP1h4++oV32xv2sROiPXLlvPxS2kWbZYX/0vNeqkFDdN0b4vL1cLreJ2blOPb9b",
-	"hqU+vdQ3h3RvlW5MVt0/gnhIeFO/XB3w1ev59MdYnInXpz9/Od19K07NqTw/iI9PX5x+XPzlz8evXw75",
-	"6vWX5JdTcSZOP5/K0TDeS+U0ezVK/vI6bd5THj8fjZp3potBj/sbtdqgzRqT5iXKfUbGzT6suYzOwB1f",
-	"3Bj/FSu3/1RRjZ93ItfYHhi6pMJ9zZTfOctSN+yN+YeubfcavN66FwEQA3qxNU6F9hmMFWnqIxwlOVmy",
-	"4osP7r3q9oHmki95AgM/jUPDKFvdpPbcw/Ubq9rqt1Y1f825bql/uwDinBMwTc9xp7B15Lo+weeFmr6f",
-	"0peRH9UdsHuNaq40DSQNKAk1L3j0ww/nMBh/N/pu1Pj6Crirg3ZuYMpTtSTP7sqdaikpZndDc3NRTT9B",
-	"ImYzFHuKvckHpuDuARvLZExlmGqQZryz83WujL2lD6JpwaY+p5iXOuV76QENLuNjgrQzsPhHZSx5UzQs",
-	"5QXLNhmGKCpXJeHXRWR9UQCqrJkrbbcxvkgarKSh2SIqb/Kyp/ncOxBXgNwaEJqy+COo2Uw4ytUj/yo/",
-	"6x8k8OmRbE3gFYN1MGhmTVud/V1Ue3t1+38BAAD//w==",
+	"FSTpQhIkPOWWbzmXp/PiMq6bmfNjVL7jUErdcCKPlSx8Tk4DejSFl4gZVahtAS5LU1hwbejGrt+NIlhX",
+	"/HVDbmj8Y5Vlwlq6cip7SzRuDrAj6A2r+/Dv/RCtHpWz+LnEvs8SPY0C/oPb74fq+j+nwXdc/jaDf67u",
+	"U7vmrZk0F8kIa2qTflW1pWzqxEzCTMgEqo9cgEhQg4qYcly7Y191kBJmWQhIbJ64ruhMfLa55qbZeSyf",
+	"4quRv/E8zUVqt4UEw+1EztFElpi6qLU1gVihcGf19by8JPQ0FZ015ZH6aOVl69eru6onYbnlW1XDqb1l",
+	"d4/al2rMoz7GVc4y3vk1Lj+a+I9Q5yhY2dQUfymjrSaUTq3P104+xzW/2G7bUtt7453X5ip/7dVVRlhz",
+	"RmA4kfVLuzOls20uY5UUuZPP+KJqbOX/9w3FtPK6FgROH9e0+L2njMruPhy9O53Ih40EwOX2dvnhhitq",
+	"BrWGIVJxw03vUAOe9e787M+n70/P3v7w4ez4+MPF2Z9O3n64uHgT+bytO7JQXHG2hqezDlnhyB9bfF1i",
+	"Ijufl/joO+Zl890PY4T+yJX7uERhG2lYHvZHz3utCgnVfWOEz9vL5XKbmJ3r1PO7ZVjq41F9g073VunG",
+	"6Nb9I4iHhDf129sBX72eT3+MxZl4ffrzl9Pdt+LUnMrzg/j49MXpx8Vf/nz8+uWQr15/SX45FWfi9POp",
+	"HA3jvVROs1ej5C+v0+ZF6PHz0ah5KbuYJLm/UatN8qwxaV6i3Hdq3HDFmtvuDNzxxZX0X7E0/E8V1fiB",
+	"KnKN7YmkS+oM1Ez5ncMydcPeGLDo2navweutexEAMaAXW/NaaJ/BWJGmPsJRkpMlKz4p4d6rrjdoLvmS",
+	"JzDw4z407bLVzZrPPVy/saqtfmtV8/eo65b6twsgzjkB0/QcdwpbR67rI4JeqOkDLX0p/1HdAbvXqKhL",
+	"40bSgJJQ84JHP/xwDoPxd6PvRo3Pu4C7m2jnBqY8VUvy7K6eqpaSYnY3lTcX1XiVz5X9hVrygSm4i8bG",
+	"MhlTnaea1Bnv7HydK2Nv6YtrWrCpzynmpU75Zn1Ak9H4mCDtTET+URlL3hQNS3mDs02GIYrKVUn4dRFZ",
+	"XxSAKmvmStttjC+SBitpKreIypu87Olu907cFSC3JpCmLP4IajYTjnL1yL/Kz/onFXx6JFsjfsXkHgya",
+	"WdNWZ38X1d5e3f5fAAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -1042,6 +1042,8 @@ type ClientInterface interface {
 	// change members (others: 403), and only members created in the current organization: a member's
 	// roles and active flag hold in every organization it belongs to, so a member of several
 	// organizations is changed from the one it was created in (from another: 403).
+	// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
+	// wins.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1056,6 +1058,8 @@ type ClientInterface interface {
 	// change members (others: 403), and only members created in the current organization: a member's
 	// roles and active flag hold in every organization it belongs to, so a member of several
 	// organizations is changed from the one it was created in (from another: 403).
+	// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
+	// wins.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1216,6 +1220,8 @@ func (c *Client) GetMember(ctx context.Context, id string, params *GetMemberPara
 // change members (others: 403), and only members created in the current organization: a member's
 // roles and active flag hold in every organization it belongs to, so a member of several
 // organizations is changed from the one it was created in (from another: 403).
+// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
+// wins.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1240,6 +1246,8 @@ func (c *Client) UpdateMemberWithBody(ctx context.Context, id string, params *Up
 // change members (others: 403), and only members created in the current organization: a member's
 // roles and active flag hold in every organization it belongs to, so a member of several
 // organizations is changed from the one it was created in (from another: 403).
+// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
+// wins.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1768,6 +1776,8 @@ type ClientWithResponsesInterface interface {
 	// change members (others: 403), and only members created in the current organization: a member's
 	// roles and active flag hold in every organization it belongs to, so a member of several
 	// organizations is changed from the one it was created in (from another: 403).
+	// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
+	// wins.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1782,6 +1792,8 @@ type ClientWithResponsesInterface interface {
 	// change members (others: 403), and only members created in the current organization: a member's
 	// roles and active flag hold in every organization it belongs to, so a member of several
 	// organizations is changed from the one it was created in (from another: 403).
+	// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
+	// wins.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2366,6 +2378,8 @@ func (c *ClientWithResponses) GetMemberWithResponse(ctx context.Context, id stri
 // change members (others: 403), and only members created in the current organization: a member's
 // roles and active flag hold in every organization it belongs to, so a member of several
 // organizations is changed from the one it was created in (from another: 403).
+// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
+// wins.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2386,6 +2400,8 @@ func (c *ClientWithResponses) UpdateMemberWithBodyWithResponse(ctx context.Conte
 // change members (others: 403), and only members created in the current organization: a member's
 // roles and active flag hold in every organization it belongs to, so a member of several
 // organizations is changed from the one it was created in (from another: 403).
+// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
+// wins.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3839,98 +3855,98 @@ func (sh *strictHandler) Refresh(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Hx9c9vIkfdX6cKTKlMViKIke5Ol6qmKrPUmcmzLJ2uzqTN1iyHQJCcGZuiZgWh6T1X3Ie4T3ie56h4A",
-	"xBspydbuJXfRXyIwLz09Pb9+HfwcxDpbaoXK2WD8c7AURmTo0PCvU2vRvRJqnos50oMEbWzk0kmtgnFw",
-	"tUAQ1ATSog3oGbgFgsGPOVp3AtLBFGOdoeXnCleQYTZF88RClOpYpBgNgzDATyJbphiMA1RBGEgafoEi",
-	"QROEgRIZvfnr/tkZU7RfkRQGNl5gJoi2THx6hWruFsH4+FkYuPWSOllnpJoHt7dhcGHmQsnPwlPfXsxZ",
-	"bgwqB7rWCmKtHH5y5bJSPZ9jAlJBbtGM+ZlM6K1QzY70JhZpigammGo1t+D0RA2E0m6BBqQFAU9Hx3tD",
-	"+FG6hc4dSBfWuj2xMJPGOhCxkzfYHF1aIiAZTlSDddrsH45Go9HhLg42uFDnX5tht2Fg0C61ssjC8Fwk",
-	"l35b6RdzRvG/YrlMZcwDHvzNet5WRP0coDHanOmEBj86Go1+F4RBhtaySLEMzWTqPE+kuhGpTMblP+Ur",
-	"4eCbMeCnJcYOE+b2Eo1w2pDw6DHP8VbQ3gcHH2lZTrjcBuPg6WgU3NaX+RuDs2Ac/L+DjeAf+Lf24AUN",
-	"45feFI7zghyplrmDAU8HvJi9EGweL0DQhhbUuoVwkGi0oLSDpTCW9o+ozpXNl0ttaBFzI5QD4vqQKDwz",
-	"KBx+CZN5dzATMj1XP1jmuc2zTJh1wfFvgN8WchuEwY1I8969+aaxN6fFWYWVdAtwC2mLgURqUCRrwE/S",
-	"OtuzBdyssw23YUkmc7NF6HGdUN9gG6XHbUpJioqunukC/IYV9CaJQftwQl9La+kwdDh6XAyc+Qa0u5gt",
-	"3XoXb4+3U9we5iGEFrw6J8nsEvq76iSx6O6ir3suuSmhm8EY5Q2+KOktxuwhs96yj1qLN2hE2iT0nX8I",
-	"S6OnKWaWjrtWcVdSbTB+/+swNnwYf3SKtjZfH2OoSWea69aQBkEYhCPwy6UTW1Onwy5Hvx7amF+MZyXa",
-	"D4FWbcfgJd3tYugJ+HPbaFSIx8lEefRpvCyxw4PRiUdREGoNhWZsQq2oT5lJS3hJagHTJAQxUVFd4qJi",
-	"DLcQCibBGu0koH6TQOlJEILgnYJZrmLWo7XWIskk6XCY5ms0IWQinWmTYQIv31282RtOVFdKDUIqrfMW",
-	"QeS3LCKlfBsG32szlUmC6suV5dOWZF+odA0CEkxxLlgNEs3SOlaEpY3SMBQysYZEM3S3hOc4eBzRKYyc",
-	"CnYfQF1I7K7UpDeTwOnuKvQMorbpErHSPFcOjRKpJ/GrzJKnTdWnQBZjF6dDxzFZiEmDj88exbroTjZg",
-	"ivZOCoMwt+jPFf+2aG7YQEz1HHKVsAhXIAGEy7dh8JpV98N4ckprPx6FwRsZfyhsxleonQjCwNuhwdiZ",
-	"HAv1GIyDlN7+oRhiGOssCAO2W980e5O2Dw4PR6MjUtypqBp8J9NUCkO63rsDpQuwFGSOt212Hqdu5xZU",
-	"nsYZBmyx1vTPmBAgoIdLbaXTZn3eIMNjMqmUEhGCccBiywqg9pBBIbi9vvdeF9zfcmi8WcXb9Ea773Wu",
-	"kq+BiabovtGl2bYQtnRRvuW/FgY8fQTZ3cxWnPC4z4/ylJAIe+F8K9apFsmV1q+E8a7lFy7+sImRhfEM",
-	"L5STbg1XWoOfob7ww8cCv6kmRWYhpSkKRbI5oSDiGJfOwuAQXsvnMF1DgjORp26PmfCDErlbaCM/41dt",
-	"/2HHMKGJLXmcH1DVFDLhLe0EflrKNpLRMI8iDfW5GeG1Qu8RNQkpiOAmopQhbrcSFhJkvGFFMphpQ1gn",
-	"VQgrQ0oiNpigclKktmRl5Ve9xkSKK/Zlv1yonjVYWhsdeHjg8Rsi9eyRRYpUYoH33tWVWj2xkPH0hdNY",
-	"zeiDNcz4K+J7N7pxqppC4TRYVAm5rdFpIYU8xxieozBoYJKPRsex7/QTd+InPlyzNESUk973rDfqjxLx",
-	"K+rYCjKEgRcD+5Ps6fkOY60SC7lyMmVWeOKLPrXxSH3OCW/DgJv85AoBaHEhXYm1hWjKS/SBJ5Vnwfh9",
-	"4B8F132BI9KsJKvUrrHWxmyNtWzG0dO/YeyIsspIaRJ1cXb2xBZ6P9MJpl0GJ3jzupTGnp3V/L9IQWm1",
-	"z1qUIAUKAeYglpCKbGiH8ULJWJCLTeatR2c6XwneYEpz2t5d2pyOvu1VeYaGh411QvqGDudszTOW7sXW",
-	"Ye3uNZGFTbql9IhmkOWpk8sUy0crcptQxTonIwrJlJAOM3uvc3juMGOx8bQJY8Safmfb+H3FccA2j32b",
-	"6Z0rzrTBczXTX7KPHIWhAeqb1zdJw/XcNU8m4oVUZDqKREzTchnL0upesUdaLaiygfsmLbGwj19/urp6",
-	"C74BS0hf//4TS71/uDwv3YJqIPSSluBMKtnPh9ttR5C3vHsMFZau3f+dA/hPKf9VpbxPJF+RYVOL+XbW",
-	"cUH6GY7AoNW5iXFfrxQaWAprV9oUceSuyPLjO/RgOUZDE5YPe3RhuHnZy4EqtVM2a6Z2RCL2qwHCwO9u",
-	"MA5qz5oThsHKSIcXKl17x/M2DHJLjnKGd1DADmpn+j+IOMNh+eguXV9jYW3esI9Dm/3c+N0iSaQXwbe1",
-	"nfH+c2s/CrpDL/3SWUjWSmQyhs2mkq02y40PWenlfkqAUXvfZ5d5l73NqO9FapHE3tuXhe0tG1Z3zbia",
-	"ap2i4KhW4fb3cb4Tae/ITi0u0DeAT3cRi3t7y7tkTia9/Taxhl6ME7vmLCMSO+f1jUKYGZ35OFUzSRmB",
-	"cOSxMJCdgMrT1PNekWdEzs5c3njrmN4RQpVS0nP8+oIiu4ycettLnHVjJO21/bjAIipaScZKKFc/UQVQ",
-	"+OCK0r1A0Yy53LFxMGCvWWRlTJ3cEplEe727UoRtdo7JbYb3tQQvdYpdI7CFBpyPaiyrLtI1QSuPSRUz",
-	"a7G8XEHvdlZCtx1bfKZwO8J00L4NJusn1vM55Lj7y3cXb8rfH3DpAD+J2KVr2gWLXrd82p/r/YIe8p6H",
-	"l2JVWkS1t/syIz/ZVxJw4oPs8kSqufe5e2KftZqAIZxWaYAOwq19zry9FBjQ6QWhEr+EvRCs0wbZta0O",
-	"1v1w8YojVLZMuReqvIhrLY2eyRTBLnSeJjBFoDMK2sCM4PTr8LI1SV05lrJUK284evb0a+C1O1lj7Gdf",
-	"DqJfMPJuMKLRfVswuDRI4ihqdluFVKSdC5xyGgzGEm9KHmsDSrsQpKtt3pM12if06onST+4Nav3I86pw",
-	"UX0aUCEmRISwVseSXJUife6pfFRM+ir8uQthtuC2L3hpVvN0z1ifur6swLM5SLr2+hGTmuQshXNoqNu/",
-	"vR/tf3v929/caa/JXRYZbVIfNi6LsiW/kB4rqtqtbepmc3rFHO+tc8oMQTf0kMpMuv4JmVgrP6Ov/+kN",
-	"gOnZzGJP/z/pFWSE9yXVHDexH+RyuW0op51I7zGS2xTxWEwxdnbHeJdo89TZRxu2LQTM/JL21pwVd0ou",
-	"b5eXH5bJ/x4t6xUApgnL6ibcriFeCDXHE3ALbRFSnDnQuYMPiEvivzSe5iFcbHU8OBHe469wjNk91C3Z",
-	"+CC2ZoM+SL16m6LjkPyCKnX4iEp0+PVq87Fs+O2GNr8KSSmnIi7jQVXqTz2G7d05l21XpjfoU2tzP6V0",
-	"1ao22O5Jbo86tPpv8Sf7/Akesw+EmC09ks0FLIW+KR131SmZ6C59k8zuleSqIqao36VZVgsZLyAWiuyl",
-	"Zn1MXYR8wjwscuR3JlAqQrqr5vqwODfSrd+RdGBfXssnar4vz/LLH6+C8I5kl/fM3168u4KDOGb34ODm",
-	"8IBTihGtKTowODNoFxFXLBd5HBAzUj3PIJMqJzjaJHCHZeUsA5JPHVXLWTi39Ok9WcRAOQAcM2AX9QpL",
-	"o2+klVqREOQmLbrZ8cHBXLpFPh3GOjvYtKr9G/Si+/Oj57RonSsHxXQWlsKwYXphRJwinOksQxMjnKU6",
-	"T55Y7ynB5Yt3V3D69hwGUY090V7oVZO5wQSm64nakDAGQab0comcmLUgVcgu2M76n3aNtLf5bMgpHgYT",
-	"kdiJonG8VrIcCSsNM3gr3MKGIHK3QOWKXG7oCz39iNR1qhNSPjOdpnoFPrm2zKepjMHgDA2qGGGmzUT5",
-	"+b225640m5XTVKq5DcFqEBCnkhBtZaRzqEDMhVTW0bCgFdmtNUKnwiL8cPlqOFET9cLnpnKL0EnwjYti",
-	"sTOdYMQzR97XjFiV+oNjQ4hqIe6IUaW0iXz1m0omCm/QrMvEBXFZq1opkO0WqL2/jobwI4e8aRWJjvOM",
-	"ABmULmjkFMKgxeaJWqLhUjytbAi5+qD0SoHROW/hJi9tQ5/DJit1DzYyQ6ywzSROzjFN1hw6QWZbHeMt",
-	"s8YbIV7VbhEub4FsdjcRTsAgqs09k59cTkc61SKJ9oYT9R3G/M7WSXTiA9oiH+B3rWRPVXdvZUoCQROW",
-	"QlHgbyur4BY4UVXqnlDGazx6saYjGqNRvoI/lTEqX7hdljMtRbxAOBqOOvCwWq2Ggl8PtZkfFH3twavz",
-	"sxdv3r3Ypz6kPaXjoHfv0S8OPp35//qP/2yVDPrjFoTBDRrrAeZwOPKj6iUqsZTBODgejobH3k1bMEx3",
-	"kJXNU93ndL34VB4b0QrY846X4fWQjmm2z7YtJt6LjjYx+f9fZS+4IcFLHfXrezz2h5VbcGinXtcuNqmU",
-	"TKy5qE4qGPiD5YNRsfAFeFWU8unocO9kojYlCam8QdurKmAQvb28+Mv5u/OLN9/9dHF29tPVxZ9fvPnp",
-	"6uoVC2LAXPVSwuVpnBAKvNJE657rZL2jlOXT/mq12mdG5SYteNWqbamngurJlk0yp52a2SRZulmTe9e5",
-	"NDJbt007oEjmNC6YHI1GD6vZadadBLh+uZj+MZYX8uX5D5/PD9/Ic3uuLp/FZ+ffnH9Y/vUvZy+/HeL6",
-	"5efkx3N5Ic8/vb46Xb3+7oWc/cswPkrVNPt+lPz1Zdqs5Bgfj0bNqpJS4d+bEXULZlsZ7aaiibHFF1Cz",
-	"wG2r2xHg6SiLa25DrgnfQkvF6YPaFRPucnh3l0alGnU6PL67U7vGj/s9u89kPbVctyHX2t7ZuVkQXLco",
-	"g/H767B26eCVntesGD5xTswtmainDdUXXNMwdXir4+XrAi7pmGFvAteuOESksAo1uW7oqLr01Vc+eeLh",
-	"i9OCpQacqJYKZOyS1tFwGQwYuOzY3zEjzVoDw+hjVKg6mvrd2fnrKsySTy06iPBjFEIU6wgGRfGC3Qsh",
-	"sqsIBtYJ4yxjJz0TigA40iYiG4ETGgskVU9Qnuh8muL+x1yT0i4MG9A3aCCqnGvqXvrG9D/6Uv4BbbAw",
-	"tFTC332pLCorCb/TNc/MWB7BICI08YY8x+KjPW9UsZNK731gFj/CxHsrkyAqI0rlRkzUQqeJ92SFa94T",
-	"2DvZfbdLltYd32UYQmS1cRE9jspY0FjYOJooIrF6RIISFczwaw63cYXXJpPIJ8pKzaJN4vO20zXIpF+Z",
-	"SOteVxq9frvzff9R2jRppA65IPqOcJ3wAk58tDAQDjJtHRw9G3Eajy8kfszRrDdV2z4GV4fRYmnB+OjZ",
-	"iMMgMiMv0/+Syv8a9QUB744mag52bqOlCgz2EPPgyX1QIEHDPlRTCqArBK0bsCQL1HQLpSRdDTrrofLT",
-	"/X8V+5+vfzseCBv/O42+1xs43xoy0uCdyDpIdQOxMJhqMsc4ulr4MPVIq/dkhK8z4TTcViFoBWg7F1Kr",
-	"eF+X6NM6eG0uYtbPO0clJoH3Tr3xhx85dRedMIbpnANWIXiDrypErq62ELBaxCEM3mgodqlIU8tibUAe",
-	"A3uMBTzUnQandUqOBAMGK2/SBbX7osO9LZz5uO1+89PRt9909/T6a+2pIl73/p8XQe6+CHJd5WkYm8qk",
-	"y6hKmhy20x2HD7w8wgmrHnPxomZJVEmrX9P4G93D+Ntcf/sKy21jq5Fds1FjpZ120ee3Xt+GW9xOn9Vk",
-	"PVXk8tlthDi3TmeM1e27LLusMl+tUCVEOD7mSxKmaGVSWFclFiAfe9tfxLCpWVAJGHS5UfUChpb5pnff",
-	"AxyI1rVtbN16jLh9tNe6sUPWSevqoI+QVWqgaVRC46ZtruTHHEFkWs3LDiHsMuH8Jbdv9ob9RVMW3a5v",
-	"RkA33zZRRDOhrMHcIghfk1CLlHP0DURhkjN7BmRWhRDVoYF+d1GH7Nty+r0QyJab0iSbKkoYSAerssKA",
-	"k3xSQZyiMCebrCvNWnaxxCHkAPVElUGqvXF1X6ZuVvZYd2e1CObXm3d3tG9+DMRrm/tEKPq+VjCNW7f/",
-	"T31eoX7ju1/PTOPkD2Ia92gYGrOhUf4cbFMDfXBfIftt6JVZm8D6oepmO+uU/3Las19f3n+Ru3Xa7QM1",
-	"VFGI9kuEdupmwhdRlfSpzu85KUBOnkcCaTdoyyWZm3itzeMYMXmAau18wOPXU7D/UPGY6kh5hkEFX3eo",
-	"9buDMAc/y+T2XpGYB6n5UvWON/YBKRqDglNGmM5OJop+8VcKWEUW4ZWHXdZvx2w6cP9HdBWz+o7X7q3Y",
-	"FBz9WlI5enp3j+r+82NI1B/R3VucOupyZ4Uy2YbFJZuyILHyNj1MRZV/yzU5lUNSlA3X0XHXV5fCB+rt",
-	"6zAoPvzSMnZbGZZ7BhqLIqGtdUA+zVuov8rklehrmHz6El0pyvyb7CAy8rzmG/ty2WhLnQ8HuAz6G7AT",
-	"RcfH4d4YpONCBKUh1Wru085V1lm6IjzOGe0lrLT5INV8CHd8MSMT64nyqah+G9cPz/Z2+b4sVCySfn1c",
-	"HNfSWhPlYxG18MMsFXMOktEYRZap8XEvV/tkWJGG3uxh8QGdprHOboVfSOKrHRhcFNJgK9GgesDvi++Q",
-	"bccaX/5Wg5svMPXqVhzv+gM1eVGCd3/74v4A+Heuzx+KnP+YBoDf3y81AIqSne1p5lLhC+CGrZogdv2t",
-	"k2lafCqMjouvUmkkiYedo3FZTPz3kb48/59OX/pqy0bq/YuPyleL1CUyMc1SgJ2pvWaKsFVu9p4Dff5z",
-	"Hn1Wwmm9esQ34woyrrpRZGtCLfl/+t13lzAY/370+1HjYyDgS7vdwjLyr1ht+voTvVKsAlgH8RdUyioj",
-	"SORsRuLt8ZzM0ZQreqSyTqiYKxA3pSPjg4OfF9q6W3ZUjRTTwhVfVGenSHb48Cs9Zko71XV/0tb5Og1t",
-	"XO3GR5MNQxKV64rxnSsTrexrFauSpqcSZFiL7zY3sD/1UinzdkXcni9/fn70vFMuWYzfiz2317f/HQAA",
-	"//8=",
+	"7Hx7c9vIse9X6cJNlaUKRFF+bLJU3arIWm8ix7Z8ZW02dU3dxRBokhMDM/TMQDR3r6rOhzif8HySU90z",
+	"APGiHrazJzkn+ksE5tHT09P968fglyjVxUorVM5Gk1+ilTCiQIeGf51Yi+6VUItSLJAeZGhTI1dOahVN",
+	"osslgqAmkIc2oOfglggGP5Zo3TFIBzNMdYGWnytcQ4HFDM0jC0muU5FjMoriCD+JYpVjNIlQRXEkafgl",
+	"igxNFEdKFPTmrwenp0zRQU1SHNl0iYUg2grx6RWqhVtGkyfP4shtVtTJOiPVIrq5iaNzsxBK/iw89d3F",
+	"nJbGoHKgG60g1crhJ1ctK9eLBWYgFZQWzYSfyYzeCtXuSG9SkedoYIa5VgsLTk/VnlDaLdGAtCDg6fjJ",
+	"/gh+lG6pSwfSxY1ujyzMpbEOROrkNbZHl5YIyEZT1WKdNgdH4/F4fHQbB1tcaPKvy7CbODJoV1pZZGF4",
+	"LrILv630izmj+F+xWuUy5QEP/2Y9b2uifonQGG1OdUaDP348Hv8uiqMCrWWRYhmay9x5nkh1LXKZTap/",
+	"qlfCwTcTwE8rTB1mzO0VGuG0IeHRE57jraC9jw4/0rKccKWNJtHT8Ti6aS7zNwbn0ST6X4dbwT/0b+3h",
+	"CxrGL70tHGeBHKlWpYM9ng54Mfsx2DJdgqANDdS6pXCQabSgtIOVMJb2j6gulS1XK21oEQsjlAPi+ogo",
+	"PDUoHH4Ok3l3sBAyP1M/WOa5LYtCmE3g+DfAb4PcRnF0LfJycG++ae3NSTirsJZuCW4pbRhI5AZFtgH8",
+	"JK2zA1vAzXrbcBNXZDI3O4Q+aRLqG+yi9EmXUpKi0NUzXYDfsEBvlhm0Dyf0tbSWDkOPo0/CwIVvQLuL",
+	"xcptbuPtk90Ud4d5CKGBV2ckmX1Cf1efJBbd2+jrn0tuStrNYIryGl9U9IYxB8hsthyi1uI1GpG3CX3n",
+	"H8LK6FmOhaXjrlXal1QbTd7/OoyNH8YfnaNtzDfEGGrSm+aqM6RBEAbhMfjl0oltmNNRn6NfrtqYX6zP",
+	"Km0/Alq1nYCXdHcbQ4/Bn9tWoyAex1PltU/rZaU7vDI69loUhNpAsIxtVSuaUxbSkr4ks4B5FoOYqqQp",
+	"cUkYwy2Fgmm0QTuNqN80UnoaxSB4p2BeqpTtaKO1yApJNhxm5QZNDIXI59oUmMHLd+dv9kdT1ZdSg5BL",
+	"6zwiSPyWJWSUb+Loe21mMstQfb6xfNqR7HOVb0BAhjkuBJtBollax4awwigtoFCIDWSaVXdHeJ5EX0d0",
+	"Asip1e4DqIuJ3bWZ9DAJnO6vQs8h6UKXhI3mmXJolMg9iV8ES562TZ8CGcYOp0OnKSHErMXHZ18FXfQn",
+	"22OK9o8DICwt+nPFvy2aawaIuV5AqTIW4VpJAOnlmzh6zab7YTw5obU/GcfRG5l+CJjxFWonojjyODSa",
+	"OFNiMI/RJMrp7R/CEKNUF1EcMW590+5N1j46OhqPH5PhzkXd4DuZ51IYsvXeHahcgJUgON7F7DxOE+cG",
+	"Kk/SAiNGrA37MyENENHDlbbSabM5a5HhdTKZlEojRJOIxZYNQOMhK4Xo5ureex24v+PQeFjF2/RGu+91",
+	"qbIvURNt0X2jK9i2FLZyUb7lv44OePoVZHc7Wzjh6ZAf5SkhEfbC+VZsci2yS61fCeNdy89c/FFbRwbw",
+	"DC+Uk24Dl1qDn6G58KOvpfxmmgyZhZymCIZke0JBpCmunIW9I3gtn8NsAxnORZm7fWbCD0qUbqmN/Bm/",
+	"aPuPesCEJrbkcX5A1TDIpG9pJ/DTSnY1GQ3zVaShOTdreK3Qe0RtQgIR3ERUMsTt1sJChqxv2JDszbUh",
+	"XSdVDGtDRiI1mKFyUuS2YmXtV73GTIpL9mU/X6ietVjaGB14eODxWyL17CuLFJnEoO+9qyu1emSh4OmD",
+	"01jP6IM1zPhL4ns/unGi2kLhNFhUGbmtyUmQQp5jAs9RGDQwLcfjJ6nv9BN34ic+XLMyRJST3vdsNhqO",
+	"EvEr6tgJMsSRFwP7kxzo+Q5TrTILpXIyZ1Z44kOfxnhkPhekb+OIm/zkggB0uJCvxcZCMuMl+sCTKoto",
+	"8j7yj6KrocARWVaSVWrXWmtrttZatuPo2d8wdURZDVLaRJ2fnj6ywe4XOsO8z+AMr19X0jiws5r/Fzko",
+	"rQ7YipJKgSDAHMQSUhGGdpgulUwFudgEb712pvOV4TXmNKcd3KXt6RjaXlUWaHjYVGdkb+hwzjc8Y+Ve",
+	"7BzW3r4mQthkWyqPaA5FmTu5yrF6tCa3CVWqSwJRSFBCOizsvc7hmcOCxcbTJowRG/pd7OL3JccBuzz2",
+	"bWZ3rrjQBs/UXH/OPnIUhgZobt7QJC3X87Z5CpEupSLoKDIxy6tlrCrUvWaPtF5QjYGHJq104RC//nR5",
+	"+RZ8A5aQof7DJ5Z6/3BxVrkF9UDoJS3DuVRymA83u44gb3n/GCqsXLv/OQfwX1L+q0r5kEi+ImDTiPn2",
+	"1nFO9hkeg0GrS5PigV4rNLAS1q61CXHkvsjy4zvsYDVGyxJWDwdsYbx9OciBOrVTNWundkQmDuoB4sjv",
+	"bjSJGs/aE8bR2kiH5yrfeMfzJo5KS45ygXdQwA5qb/o/iLTAUfXoLlvfYGFj3niIQ9v93PrdIsukF8G3",
+	"jZ3x/nNnPwLdsZd+6SxkGyUKmcJ2UwmrzUvjQ1Z6dZCTwmi8H8Jl3mXvMup7kVsksff4MmBv2ULdDXA1",
+	"0zpHwVGt4PYPcb4Xae/JTiMuMDSAT3cRiwd7y7tkTmaD/baxhkEdJ26bs4pI3DqvbxTD3OjCx6naScoE",
+	"hCOPhRXZMagyzz3vFXlG5Ows5LVHx/SONFQlJQPHbygochvIaba9wHk/RtJd249LDFHRWjLWQrnmiQqK",
+	"wgdXlB5UFO2Yyx0bB3vsNYuiiqmTWyKzZH9wV0LY5tYxuc3ovkjwQufYB4EdbcD5qNaymiLdELTqmNQx",
+	"sw7LqxUMbmctdLt1i88U7tYwPW3fVSabR9bzOea4+8t352+q3x9w5QA/idTlG9oFi962fDpY6INAD3nP",
+	"owuxrhBR4+2BLMhP9pUEnPggXJ5JtfA+90Dss1ETMIKTOg3Q03AbnzPvLgX26PSCUJlfwn4M1mmD7NrW",
+	"B+t+evGSI1S2SrkHUx7iWiuj5zJHsEtd5hnMEOiMgjYwJ3X6ZfqyM0nTOFay1ChvePzs6Zeo1/5krbGf",
+	"fb4S/YyRb1dGNLpvCwZXBkkcRQO31ZqKrHPQU06DwVTidcVjbUBpF4N0jc17tEH7iF49UvrRvZXasOZ5",
+	"FVxUnwZUiBkRIazVqSRXJaTPPZVfVSd9kf65S8Ps0Nu+4KVdzdM/Y0Pm+qJWnu1B8o23j5g1JGclnEND",
+	"3f7f+/HBt1e//c2deE3ehshok4Z04yqULfmFDKCoerd2mZvt6RULvLfNqTIE/dBDLgvphidkYq38GX39",
+	"z2AATM/nFgf6/0mvoSB9X1HNcRP7Qa5Wu4Zy2on8HiO5bRGPxRxTZ28Z7wJtmTv71YbtCgEzv6K9M2fN",
+	"nYrLu+Xlh1X238fKegOAecayug23a0iXQi3wGNxSW4Qc5w506eAD4or4L42neQTnOx0PToQP+CscY3YP",
+	"dUu2PohtYNAHmVePKXoOyd/RpI6+ohEdfbnZ/FoYfjfQ5lcxGeVcpFU8qE79qa+BvXvnsuvKDAZ9Gm3u",
+	"Z5QuO9UGuz3J3VGHTv8d/uSQP8FjDikhZsuAZHMBS7A3leOueiUT/aVvk9mDklxXxIT6XZplvZTpElKh",
+	"CC+162OaIuQT5nHIkd+ZQKkJ6a+a68PS0ki3eUfSgUN5LZ+o+b46yy9/vIziO5Jd3jN/e/7uEg7TlN2D",
+	"w+ujQ04pJrSm5NDg3KBdJlyxHPI4IOZkep5BIVVJ6mibwB1VlbOskHzqqF7O0rmVT+/JEAPlAHDKCjvU",
+	"K6yMvpZWakVCUJo8dLOTw8OFdMtyNkp1cbht1fg3GtTuzx8/p0XrUjkI01lYCcPA9NyINEc41UWBJkU4",
+	"zXWZPbLeU4KLF+8u4eTtGewlDfYk+7E3TeYaM5htpmpLwgQEQenVCjkxa0GqmF2wW+t/ujXSHvPZmFM8",
+	"rExEZqeKxvFWyXIkrAJm8Fa4pY1BlG6JyoVcbuwLPf2I1HWmMzI+c53neg0+ubYqZ7lMweAcDaoUYa7N",
+	"VPn5vbXnrjSblbNcqoWNwWoQkOaSNNraSOdQgVgIqayjYUErwq0NQmfCIvxw8Wo0VVP1wuemSovQS/BN",
+	"QrHYqc4w4ZkT72smbEr9wbExJI0Qd8JapcJEvvpNZVOF12g2VeKCuKxVoxTI9gvU3l8lI/iRQ960ikyn",
+	"ZUEKGZQONHIKYa/D5qlaoeFSPK1sDKX6oPRagdElb+E2L21jn8MmlLoPW5khVth2EqfkmCZbDp0hs62p",
+	"4y2zxoMQb2p3CJdHINvdzYQTsJc05p7LT66kI51rkSX7o6n6DlN+Z5skOvEBbcgH+F2r2FPX3VuZk0DQ",
+	"hJVQBP3bySq4JU5VnbonLeMtHr3Y0BFN0ShfwZ/LFJUv3K7KmVYiXSI8Ho176mG9Xo8Evx5pszgMfe3h",
+	"q7PTF2/evTigPmQ9peOg9+DRDwefzvx//Nu/d0oG/XGL4ugajfUK5mg09qPqFSqxktEkejIaj554N23J",
+	"arqnWRme6iGn68Wn6tiITsCed7wKr8d0TIsDxraYeS862cbk/3edveCGpF6aWr+5xxN/WLkFh3aade1i",
+	"m0opxIaL6qSCPX+wfDAqFb4Ar45SPh0f7R9P1bYkIZfXaAdNBewlby/O/3L27uz8zXc/nZ+e/nR5/ucX",
+	"b366vHzFghgxV72UcHkaJ4QibzTRuuc629xSyvLpYL1eHzCjSpMHXnVqW5qpoGayZZvM6aZmtkmWftbk",
+	"3nUurczWTRsHhGRO64LJ4/H4YTU77bqTCDcvl7M/pvJcvjz74eezozfyzJ6pi2fp6dk3Zx9Wf/3L6ctv",
+	"R7h5+XP245k8l2efXl+erF9/90LO/88ofZyrWfH9OPvry7xdyTF5Mh63q0oqg39vRjQRzK4y2m1FE+sW",
+	"X0DNArerbkeAp6MqrrmJuSZ8By01pw8bV0y4y9HdXVqVatTp6Mndnbo1ftzv2X0mG6jluom51vbOzu2C",
+	"4CaijCbvr+LGpYNXetFAMXzinFhYgqgnLdMXXdEwTfXW1Jevg7qkY4aDCVy75hCRwjrU5Pqho/rS11D5",
+	"5LFXX5wWrCzgVHVMIOsuaR0NV8AeKy478XfMyLI2lGHyMQmmjqZ+d3r2ug6zlDOLDhL8mMSQpDqBvVC8",
+	"YPdjSOw6gT3rhHGWdSc9E4oUcKJNQhiBExpLJFNPqjzT5SzHg4+lJqMdgA3oazSQ1M41da98Y/offSn/",
+	"Hm2wMLRU0r8HUllUVpL+zjc8M+vyBPYS0iYeyHMsPtn3oIqdVHrvA7P4EabeW5lGSRVRqjZiqpY6z7wn",
+	"K1z7nsD+8e13u2SF7vguwwgSq41L6HFSxYImwqbJVBGJ9SMSlCQww6853sUVXpvMEp8oqyyLNpnP2842",
+	"ILNhYyKte11b9ObtzvfDR2nbpJU65ILoO8J1wgs48dHCnnBQaOvg8bMxp/H4QuLHEs1mW7XtY3BNNRqW",
+	"Fk0ePxtzGEQW5GX6X1L5X+OhIODd0UTNwc5dtNSBwQFiHjy5DwpkaNiHaksB9IWgcwOWZIGa7qCUpKtF",
+	"ZzNUfnLwf8XBz1e/newJm/5/Gn1/MHC+M2SkwTuRTSXVD8TC3kwTHOPoavBhmpFW78kIX2fCabidQtAJ",
+	"0PYupNbxvj7RJ03ltb2I2TzvHJWYRt479eAPP3LqLjlmHaZLDljF4AFfXYhcX20hxWoRR7D3RkPYpZCm",
+	"lmFtQB4De4xBPTSdBqd1To4EKww23mQLGvdFR/s7OPNx1/3mp+Nvv+nv6dWX4qkQr3v/r4sgd18Euarz",
+	"NKybqqTLuE6aHHXTHUcPvDzCCasBuHjeQBJ10urXBH/je4C/7fW3L0BuW6xGuGZrxiqcdj7kt17dxDvc",
+	"Tp/VZDsVcvnsNkJaWqcL1tXduyy3oTJfrVAnRDg+5ksSZmhlFtBVpQuQj70dLmLY1iyoDAy60qhmAUMH",
+	"vunb7wHuic61bezceky4fbLfubFD6KRzddBHyGoz0AaV0LppWyr5sUQQhVaLqkMMt0E4f8ntm/3RcNGU",
+	"RXfbNyOgn2+bKqKZtKzB0iIIX5PQiJRz9A1EgOTMnj2CVTEkTdVAv/tah/BtNf1+DITlZjTJtooS9qSD",
+	"dVVhwEk+qSDNUZjjbdaVZq26WOIQcoB6qqog1f6kvi/ThJUD6O60EcH8cnh3R/v2x0C8tblPhGLoawWz",
+	"tHP7/8TnFZo3voftzCzN/iBm6YCFoTFbFuXP0S4zMKTua81+E3tj1iWweaj62c4m5X8/6zlsL++/yNtt",
+	"2s0DLVQoRPt7hHaaMOGzqMqGTOf3nBQgJ89rAmm32pZLMrfxWlumKWL2ANPa+4DHr2dg/6niMfWR8gyD",
+	"Wn3dYdbvDsIc/iKzm3tFYh5k5ivTO9niAzI0BgWnjDCfH08V/eKvFLCJDOGVh13W78Zseur+j+hqZg0d",
+	"r9u3Yltw9GtJ5fjp3T3q+89fQ6L+iO7e4tQzl7dWKBM2DJdsqoLE2tv0aiqp/VuuyakdklA23NSOt311",
+	"KX6g3b6Ko/Dhlw7Y7WRY7hloDEVCO+uAfJo3mL8a8kr0NUw+fYmuEmX+TTiIQJ63fBNfLpvsqPPhAJdB",
+	"fwN2quj4ONyfgHRciKA05FotfNq5zjpLF8LjnNFewVqbD1ItRnDHFzMKsZkqn4oaxrh+eMbb1fuqUDEk",
+	"/Ya4OGmktabKxyIa4Yd5LhYcJKMxQpap9XEv1/hkWEhDb/cwfECnDdbZrfALyXy1AysXhTTYWrSo3uP3",
+	"4Ttkta451apaSsmFbxyZzuScc6quLh4zgxdT8hxWaKy07riSM06TcVzFVcVNqS4K6Th2vZbKDmk4X3TX",
+	"UHKfATCb2JFl7YH4IRT+3R/V3F/t/oOjiIfq639O2OH393NhRygU2p3crmCGAG7YqUTigIN1Ms/DB8ro",
+	"kPramFZqetQ7Ghdh4n+MpOnZf3XS1Nd4thL+n31UvlikLpCJaRcg3JpQbCcmO0Vu7zm86D8iMoRNTpo1",
+	"K74Z161xrY8ihAuNkoOT7767gL3J78e/H7c+QQK+oNwtLdubNRtrX/Wi14oND1s+/m5LVdsUTIL1VkYQ",
+	"CM65jkgq64RKue5xW7AyOTz8Zamtu2H32EgxCwGAZX12QorFB33pMVPaq+n7k7bOV4do4xr3TNpsGJGo",
+	"XNWM713U6OR86wiZNAP1J6NGVLm9gcMJnxpCdOvw9n3R9fPHz3tFmmH8Qd1zc3XznwEAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

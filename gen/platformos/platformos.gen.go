@@ -603,6 +603,7 @@ type ClientInterface interface {
 	// Changes a user with the `form` fields that the named form configuration accepts; fields left out keep
 	// their value. The rules are those of the create operation (for `reference_rest_api_update_user`, no
 	// field is required). A `profiles` entry replaces the stored entry of that profile type.
+	// Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -614,6 +615,7 @@ type ClientInterface interface {
 	// Changes a user with the `form` fields that the named form configuration accepts; fields left out keep
 	// their value. The rules are those of the create operation (for `reference_rest_api_update_user`, no
 	// field is required). A `profiles` entry replaces the stored entry of that profile type.
+	// Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -737,6 +739,7 @@ func (c *Client) CreateUser(ctx context.Context, body CreateUserJSONRequestBody,
 // Changes a user with the `form` fields that the named form configuration accepts; fields left out keep
 // their value. The rules are those of the create operation (for `reference_rest_api_update_user`, no
 // field is required). A `profiles` entry replaces the stored entry of that profile type.
+// Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 //
 // Takes any type of body and a specified content type.
 //
@@ -758,6 +761,7 @@ func (c *Client) UpdateUserWithBody(ctx context.Context, userId string, contentT
 // Changes a user with the `form` fields that the named form configuration accepts; fields left out keep
 // their value. The rules are those of the create operation (for `reference_rest_api_update_user`, no
 // field is required). A `profiles` entry replaces the stored entry of that profile type.
+// Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1057,6 +1061,7 @@ type ClientWithResponsesInterface interface {
 	// Changes a user with the `form` fields that the named form configuration accepts; fields left out keep
 	// their value. The rules are those of the create operation (for `reference_rest_api_update_user`, no
 	// field is required). A `profiles` entry replaces the stored entry of that profile type.
+	// Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1068,6 +1073,7 @@ type ClientWithResponsesInterface interface {
 	// Changes a user with the `form` fields that the named form configuration accepts; fields left out keep
 	// their value. The rules are those of the create operation (for `reference_rest_api_update_user`, no
 	// field is required). A `profiles` entry replaces the stored entry of that profile type.
+	// Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1505,6 +1511,7 @@ func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, body C
 // Changes a user with the `form` fields that the named form configuration accepts; fields left out keep
 // their value. The rules are those of the create operation (for `reference_rest_api_update_user`, no
 // field is required). A `profiles` entry replaces the stored entry of that profile type.
+// Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -1522,6 +1529,7 @@ func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context
 // Changes a user with the `form` fields that the named form configuration accepts; fields left out keep
 // their value. The rules are those of the create operation (for `reference_rest_api_update_user`, no
 // field is required). A `profiles` entry replaces the stored entry of that profile type.
+// Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2649,64 +2657,65 @@ func (sh *strictHandler) UpdateUser(ctx echo.Context, userId string) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Frvbhs5kn+VQt8BY8+1JdnjHezJCHCexIPJXSYxYmf3wyiwqO6SmutuskOyLesCAfsQ9wz3YPskhyqy",
-	"/0huyU7iWdwC+03qJovFYvFXv6rqz1Gii1IrVM5G48+RQVtqZZH//CTS9/ipQuvoX6KVQ8U/RVnmMhFO",
-	"ajW8U+lAlPLf/mK1ond4L4oyR/5pjDYsaSYsRuPfImlBaQd3Ipcp/OfVu7fRx3UcyTQaqyrP13FkkwwL",
-	"QVP+1eA8Gkf/MmwVHPq3dnjhBa/X6zhK0SZGlqRLNI6uM4SZTlfwYKVBtI6j18qhUSJnAc+1qVooXKG5",
-	"QwNe+DNv7FyBrNdhFc7AZQiJqCzSZqXi/5ZV+M5CrhdQqRQNPzb+GEGmbIa32p0nCZZOzPymvsUMc22K",
-	"m0SruVxUhufdKFF0j1vArdJLBTQSNkY+t5XeagftzuBvf/0fWBqtFlAKIwp0aCyUwlpM4UDpHoWAVE9j",
-	"0AaUVgh6Di4Tjh+DUCncSpUe1kb8WVcqfS43+mDRsLnmLPXZLQMVLZAJCy4jh/GucClWuRbptdZvhFng",
-	"c20m4AZcKCfdCq61Bi//d7zvOS1A/i66dwEE+4OFg2P4Vf4EsxWkOBdV7vwxflCicpk28r8xfT5E8Lhz",
-	"XrkMlQsynnvvH5SoFWdPVxrOL1+D07eoggfT3fOqaIVhu6XRCVpLF8SfzpfvmjertDvPc730ZrNVUQiz",
-	"IqSCucQ85SPouWCpxoAKfC5RHN2JvNoyJN57qLshc7U4EpbbsCMZEu/QiHxTjSv/0CtjQTjQKsEdyxVC",
-	"5rRQItR3DmYIs1yo2+hjHM2lsa4BtIfvCU2W2tRqOq3BZto4OCikkkVVkGf+CEkmjEgIfw4fqO/ELapN",
-	"5S9IIfAv9mtM91nkBkW6ghmiCpM213gWZ+v4TX2tW3xlFW3Mx1QIl2SYesfjQ7dnQKexgrmQuVSL4CF0",
-	"Z6V1mAbPtFVZauMw/RVTKa5X5bPBUUc2sHBg6b8z+Qi0o5HMKr00KJy/Mw9nK1wyTH9H+BxzwFHax3s7",
-	"iOKoNLpE46S/ge0+NyX9qTF8mErBTuEhSSjE/WVHyCiOHNs50rO/YOKiYJFtke/4LciU4Gwu0UTNRKIl",
-	"CzS8T+IZ0qC/DWkU1yp+7Fnmoig99jwgOkhvwI98os4XO0xBRmUdANUd5rrEM5h6paZQiNICiiTb8ssD",
-	"bWBKrjM9BKdBOgsFef4C9x6CSFNJy4r8cmOEdFjwj6C1dUaqBWkdHghjxCp64E4/szLMPEgjUoj16ery",
-	"pMM7z5diZYG8HLQCEdyC5tMzTwKdqfCbz/QKrZVa/axN0X8WwbkTg+xJIu+zqMe2PdN5RGf7rUVbON4z",
-	"vR5EEihCCReN25nbUuNoaaTDdypfeSut17t33smXts4ArB/RExO/sy2/ZFK/zzrzYNt9ENU9hnW8m6Fv",
-	"K/mWtGDK2xe6ew3OsvulBUAjVhvkTndoMu0RveV5vO0+lyPaXPtb/w30nr0VzsKsbmLARD/RxufAKSyl",
-	"y3aZAv6cySQDYTDwGEz5+GqVIcUSVWrpvkn3ZB//0PFvEGlq0NoBvPJ8tRNQSSUoDVpUCcZQKfmpQoXW",
-	"xmGud+veE9vgVtsKvKys0wXUY+D1K17KhcsT878QainnFJRMmJTM6FaQCicIpvo9BYWrTF/k+3OGLsN2",
-	"FYqf9eiOqJnWOQrFsjqsbIcNeQh7Xq82uXhMAI3YPb+QaZrjfgl+zG4Zj19CssYX4txleLNxbr0+VBPU",
-	"LjuFA9FH2guxAmFvWWahjacSXwOdfA/mMqQQuyLmPmwj2156GTW+bYVNUp8UrUraKCX/YclgEmmDL89W",
-	"9SsgveHAOk13V1hYyDtUhw8jbBzdHy30UXhI3HPwXix/9RGZD6aa5TK5CXL3+3q9OHF45u6FMLd+fS+m",
-	"3/kN5p5VZ7K8oZ3YL8O+hwbqSmTbdExVK/kcxnFGKCsSLs58s9KiDuddqQf28Bk0Xe+IM12/+yLtr/1p",
-	"hzF0u7Vqz3/rsm9Gis1/T18yvF/54Ou0T9Fi2DJOD4nctfs93OZxTkMjvo7MNAH+H4LJnAFKvuD0z3o6",
-	"98jST2M6XOdIKiPd6oos4w14rUPtYFPh6XmoafGaY+BhvjL0YlKNRj8kopT+P/8lvUlVfuLRPrcaZgif",
-	"Kk3c5mAaJke90yfR9HAwUdPS6DtJ1DPtklj6LRzC0RFNK3PhaI+aM7Bbug4KBxMVxZEk3TMUKeeX/iyi",
-	"ja201hOl/C9c+TRcqrmuSwUiYQ8Nk1uFojiqTE7ynSvteDhcSJdVs0Gii2E7qvMz6s3vPToS3SE3qPfy",
-	"7ooIAy5EsoL3F1fXcH75OqY7xjXINESaIHhc24PuBsNZEDtRLjO6WmQ9Lmt9NYDL+qwCkS+Vgq7cAC6F",
-	"y2jARrkx7sZ6GjrTqUQ7UXOd53q5qbuPN2BwjoY4JUPtJBQrQABdwknEYigdtnJG+bKNwWoQkOQSlQMK",
-	"9g4ViIWQyrqJapcArfIV8Qy1QMsiiCfCh/dvBhM1Ud9///PDHX//PaSYyBRhyWSb79y0Keg1TQ1yV4vK",
-	"E3A/VDooKuv48QCuM1xNFHF1XxI+siS03SvR1jH7/6ySuTuSCqbN2xuD1t2IUt74U+OIO4WDcGUtTJlx",
-	"T2Ny/0CEpqzKtGWp08O4V6Q//SCS5/QNsmhuQvZIy5R5ZUGoFSXyBKbCaQMpzqVCdou5vCfqbOGgex+b",
-	"p7kW6fRwAFfaV8kJ0bhqRXactfnMRM1WHKY2qaDPcuaV9W4tlCa441P0RRhOit4Lmdsj61Y5jvfX/urK",
-	"LGk+/TyJZDqJxlyriGESag305HMNPTy/hp0x/FY/D2WR+s3H9Xo6mKhXmLABbOcCco3UwjJDg5vXINVJ",
-	"VaByfquSHD0nz6Yt1d4dOm0daJioEGn8adBUbcDHL3q+IhMmaJRHuVwmqCx2UOq8FEmGcDIYPUCp5XI5",
-	"EPx6oM1iGOba4ZvXLy/eXl0c0RwK2NLljHftjatxiKu0nibG0R0a68HseDDyU3WJSpQyGkc/DEaDHyhG",
-	"E5yQekNRymHwvFBcy9H1BMgLSnV9z8UXOYJB6r+J1rcSY5BzclwPZUmOwtQRkl5TaGws+DqNxtErXi5U",
-	"M1ixOlmPxr/1BenN9cCiIx+dXr67uoaNzXDFgcONH9qGm5s2PtWXLuqWhreD98d4s2l+MjrtJxC1btIC",
-	"qtRntj7W8bwrdEcvvS7jx7cWA96XMuTHTem7T/kXZxweXgzP4Fdxf3S+wBejM/jFuZLSsjO4EgVeSYcv",
-	"3oj7vRulQHs6Ot5F1xojDDc6aus4+sNo9Pikzc48s52mG/JG12yfwh1RALEgD6iLbpYL+aXu46YvM0xu",
-	"bZsshNKKSpsqIP+xThhHw4LVusgxBqHskmLu9GQ0gs9rD9UWaYKCX66vL484vG1538G05zimMRyfQipW",
-	"9vCM4n1vj0zaxwMBQUzToW7d41YS1htdNIB/NlG+R9NlZFy4gtOTE9Aq1LpjHzsJrD2/WQrruzsetjav",
-	"pmcG7dUMwfgnne7rJ/Y0a+oUIFTE6lfH/xF+EEGLugWPyOoCm7/7koLoERtGT+75bFV315ucPVQ2tmBg",
-	"9FXNq6e3obh9sqMLVVfRcr1YYApSfSPY1HDxONqc3n7621//9yHmHJ+M/v3H0bcgzxNApPPB0teC1eno",
-	"x8cnbX4/Q7OOf3h81vanFjzvD09RsacxSpNPTp4y+WG//5kxWap+SF7HnkA0JaodCM1IUkO0xy5CtE26",
-	"z8V5eswf6PSBZvjOg5loB7sfZODcnWUhRA125fEEr7MVZyqdzH/aFAmmZxMloJDWEqfVBirlP3LicZK2",
-	"czr60TMdq/2D7Zpqim1Fi9JgU987O4DwFYUPEXu/oAiLeShnM4Uu5mTru4lJdMi5UIiBNI0bgxPVdC04",
-	"I+VmAoiCYgafXQzkHoIGJMLikVQWlZVO3iHdYy5l1sGUOHNTYRKK0q6FVicyhUzYbHckoQTz7xBGuo2D",
-	"6CJMf77o0kkRnx5curW1J0WW42/8LCK0iY+frGH9zUJPtHmPVlcmQWYLST3un3j9/w2vNyo5Hbz+wOC8",
-	"BdbDz0yTZLpm2K56ebUv5QTUbnqlX4naZ/WMHOeOWD7cIpaMftL40rXHLlPl6Omry7Rt6G+oqLUJ+AEh",
-	"62MllxiUnqimIFHfu0OC32ndNZoCKmdWYLDMRRJqugHj/Jv6I9FuM6kP6T7w0uEAHs1lm++ABnCuQKZ+",
-	"jeaT2lJ7BIbwrUYoOKvwnefB6ej0sElyKaNvU9xwuNE20jya5n4jNnd6rg32fjF/b4/vd0TY093fj9AJ",
-	"eCX8Z2t/P6A7fRLQ+W+S/4mMT0ZGfyv3IGOn88JXNfRcfvtIl8JXlPvu8Hm34uiHnYF0vuyp+MuQy/fv",
-	"/vT66vW7t69uzl+9eg8H4z+O/jja+ESZQY8LcjDDXC8Z+jZqlnqpuAzPJQhu2daldUjlfM7NXOLUAgyK",
-	"HKSyTqiEq21tqXE8HH7OtHVr/tzUyKZDmzWcnRWKxlGuE5HTY1Y22iYEv2jrfH1F+x5J6HRvWmJA9/Bj",
-	"Y+y+DygaOuGrhRxvCAR3dkgGLcL5s1vH23Lf6MWi7R13eyjt3CaDWX9c/18AAAD//w==",
+	"7Fr9bhs5kn+VQt8BY8+1JdnjHezJCHCexIPJXSYxYmf3j1FgUd0lNdfdZIdkW9YFAvYh7hnuwfZJDlVk",
+	"f0huyU7iWdwC+19/kMVisepXX/wcJbootULlbDT+HBm0pVYW+eUnkb7HTxVaR2+JVg4VP4qyzGUinNRq",
+	"eKfSgSjlv/3FakX/8F4UZY78aIw2TGkmLEbj3yJpQWkHdyKXKfzn1bu30cd1HMk0Gqsqz9dxZJMMC0FT",
+	"/tXgPBpH/zJsGRz6v3Z44Qmv1+s4StEmRpbESzSOrjOEmU5X8GClQbSOo9fKoVEiZwLPtamaKFyhuUMD",
+	"nvgzb+xcgazXYRbOwGUIiags0mal4nfLLHxnIdcLqFSKhj8bf4wgUxbDW+3OkwRLJ2Z+U98ihrk2xU2i",
+	"1VwuKsPzbpQousct4FbppQIaCRsjn1tKb7WDdmfwt7/+DyyNVgsohREFOjQWSmEtpnCgdA9DQKynMWgD",
+	"SisEPQeXCcefQagUbqVKD2sh/qwrlT6XGn2waFhcc6b67JKBihbIhAWXkcJ4VbgUq1yL9FrrN8Is8Lk2",
+	"E3ADLpSTbgXXWoOn/zvae04LkL6Lri2AYH2wcHAMv8qfYLaCFOeiyp0/xg9KVC7TRv43ps+HCB53ziuX",
+	"oXKBxnPv/YMSNeOs6UrD+eVrcPoWVdBgsj3PilYYtlsanaC1ZCD+dL5817xZpd15nuulF5utikKYFSEV",
+	"zCXmKR9Bj4GlGgMq8LlEcXQn8mpLkHjvoe6GxNXiSFhuQ44kSLxDI/JNNq78R8+MBeFAqwR3LFcImdNC",
+	"iVDfOZghzHKhbqOPcTSXxroG0B7+JzRZalOz6bQGm2nj4KCQShZVQZr5IySZMCIh/Dl8wL4Tt6g2mb8g",
+	"hsD/2M8x2bPIDYp0BTNEFSZtrvEsytbRm9qsW3xlFm3Mx1QIl2SYesXjQ7dnQKexgrmQuVSLoCFks9I6",
+	"TINm2qostXGY/oqpFNer8tngqEMbmDgw9d85+AhhR0OZWXppUDhvMw9nK1wyTH9H+Byzw1Ha+3s7iOKo",
+	"NLpE46S3wHafm5T+1Ag+TCVnp/CQKBTi/rJDZBRHjuUc6dlfMHFRkMg2yXf8F2RKcDaXaKJmIoUlCzS8",
+	"T4ozpEFvDWkU1yx+7Fnmoig99jwIdJD+gB/5RJ4vdoiChMo8AKo7zHWJZzD1TE2hEKUFFEm2pZcH2sCU",
+	"VGd6CE6DdBYK0vwF7j0EkaaSlhX55cYI6bDgh8C1dUaqBXEdPghjxCp6oE4/MzMceRBHxBDz0+XlSYd3",
+	"ni/FygJpOWgFIqgFzadvPgh0psJvPtMrtFZq9bM2Rf9ZBOVODLImibxPoh7b9kznEZ3ttxJt4XjP9HoQ",
+	"USAPJVw0bmduU42jpZEO36l85aW0Xu/eeSdf2joDsH5Ej0/8zrbxJQf1+6QzD7LdB1HdY1jHuyP0bSbf",
+	"Ehcc8va57l6BM+1+agHQKKoNdKc7OJn2kN7SPN52n8pR2FzrW78Fes3ecmdhVjcx4EA/0cbnwCkspct2",
+	"iQL+nMkkA2EwxDGY8vHVLEOKJarUkr1J92Qd/9DRbxBpatDaAbzy8WrHoRJLUBq0qBKMoVLyU4UKrY3D",
+	"XK/WvSe2EVttM/Cysk4XUI+B1694KReMJ+a34Gop5xSUTJiUxOhWkAonCKb6NQWFq0yf5/tzhi7DdhXy",
+	"n/XoDqmZ1jkKxbQ6UdkOGfIQ1rxebnLxGAEasXt+IdM0x/0U/JjdNB43QpLGF+LcZfizcW69OlQHqN3o",
+	"FA5EX9BeiBUIe8s0C218KPE10Ml2MJchhdjlMfdhG8n20tOo8W3LbRL7xGhV0kYp+Q9LBpFIG3R5tqp/",
+	"AfENB9Zpsl1hYSHvUB0+9LBxdH+00EfhI8Weg/di+av3yHww1SyXyU2gu1/X68UphufYvRDm1q/vyfQr",
+	"v8HcR9WZLG9oJ/bLsO+hgLoUWTYdUdVMPodwnBHKioSLM9/MtKjdeZfqgT18Bk7XO/xMV+++iPtrf9ph",
+	"DFm3Vu35bxn7pqfYfHv6kuH/yjtfp32KFsOWcHqCyF273xPbPB7T0IivC2YaB/8PEcmcAUo2cHqzPpx7",
+	"ZOmnRTpc50gqI93qiiTjBXitQ+1gk+Hpeahp8Zpj4GG+MvRiUo1GPySilP6dX4lvYpW/eLTPrYYZwqdK",
+	"U2xzMA2To97pk2h6OJioaWn0naTQM+0GsfQsHMLREU0rc+Foj5ozsFsyB4WDiYriSBLvGYqU80t/FtHG",
+	"VlrpiVL+F658Gi7VXNelApGwhobJLUNRHFUmJ/rOlXY8HC6ky6rZINHFsB3VeYx683uPjhTukBrUe3l3",
+	"RQEDLkSygvcXV9dwfvk6JhvjGmQaPE0gPK7lQbbBcBbITpTLjK4WWY/KWl8N4LI+s0DBl0pBV24Al8Jl",
+	"NGCj3Bh3fT0NnelUop2ouc5zvdzk3fsbMDhHQzElQ+0kFCtAABnhJGIylA5bOaN82cZgNQhIconKATl7",
+	"hwrEQkhl3US1S4BW+YriDLVAyyQoToQP798MJmqivv/+54c7/v57SDGRKcKSg222uWlT0GuaGqSuFpUP",
+	"wP1Q6aCorOPPA7jOcDVRFKv7kvCRJaLtXilsHbP+zyqZuyOpYNr8vTFo3Y0o5Y0/Nfa4UzgIJmthyhH3",
+	"NCb1D4HQlFmZtlHq9DDuJelPP5DkOX2DLJqbkD3SMmVeWRBqRYk8galw2kCKc6mQ1WIu7yl0tnDQtcfm",
+	"a65FOj0cwJX2VXJCNK5akRxnbT4zUbMVu6nNUNBnOfPKerUWShPc8Sn6IgwnRe+FzO2Rdascx/trf3Vl",
+	"ljiffp5EMp1EY65VxDAJtQb68rmGHp5fw84Yfqu/h7JI/efjej0dTNQrTFgAtmOAXCO1sMzQ4KYZpDqp",
+	"ClTOb1WSouek2bSlWrtDp60DDRMVPI0/DZqqDXj/Rd9XJMIEjfIol8sElcUOSp2XIskQTgajByi1XC4H",
+	"gn8PtFkMw1w7fPP65cXbq4sjmkMOW7qc8a61uBqHuErrw8Q4ukNjPZgdD0Z+qi5RiVJG4+iHwWjwA/lo",
+	"ghNibyhKOQyaF4prOboeB3lBqa7vufgiRxBI/ZpofSsxBjknxfVQluQoTO0h6Te5xkaCr9NoHL3i5UI1",
+	"gxmrk/Vo/Fufk95cDyw60tHp5bura9jYDFcc2N34oa27uWn9U210Ubc0vO28P8abTfOT0Wl/AFHzJi2g",
+	"Sn1m630dz7tCd/TS8zJ+fGsx4H0pQ37clL77mH9xxu7hxfAMfhX3R+cLfDE6g1+cKyktO4MrUeCVdPji",
+	"jbjfu1FytKej413hWiOE4UZHbR1HfxiNHp+02ZnnaKfphrzRdbRP7o5CALEgDaiLbpYL+aXui01fZpjc",
+	"2jZZCKUVlTZVQH6xThhHw4LUusgxBqHsknzu9GQ0gs9rD9UWaYKCX66vL4/YvW1p38G05zimMRyfQipW",
+	"9vCM/H1vj0zaxx0BQUzToW7V41YS1htdNIB/NlG+R9ONyLhwBacnJ6BVqHXH3ncSWPv4Zims7+542No0",
+	"TR8ZtKYZnPFPOt3XT+xp1tQpQKiI1b+O/yM8UIAWdQsekdUFNq/7koLoERlGT+75bFV315sxe6hsbMHA",
+	"6KuaV09vQ3H7ZEcXqq6i5XqxwBSk+kawqeHicbQ5vf30t7/+70PMOT4Z/fuPo29BnieASOfC0teC1eno",
+	"x8cnbd6foVnHPzw+a/uqBc/7w1NY7GmM0uSTk6dMftjvf2ZMlqofktexDyCaEtUOhGYkqSHaYxch2ma4",
+	"z8V5+swXdPpAM9zz4Ei0g90PMnDuzjIRCg125fEEr7MVZyqdzH/aFAmmZxMloJDWUkyrDVTKX3LicZK2",
+	"czr60Uc6VvsP2zXVFNuKFqXBprY7O4Bwi8K7iL03KMJiHspZTKGLOdm6NzGJDjkXCj6QpnFjcKKargVn",
+	"pNxMAFGQz+Czi4HUQ9CARFg8ksqistLJOyQ75lJm7UwpZm4qTEJR2rXQ6kSmkAmb7fYklGD+HdxIt3EQ",
+	"XYTpz+ddOini051Lt7b2JM9y/I3XIkKb+PjJHNZ3Fnq8zXu0ujIJcrSQ1OP+idf/3/B6o5LTwesPDM5b",
+	"YD38zGGSTNcM21VvXO1LOQG1m17pV6L2WT0jx7mjKB9uEUtGP2l86dpjl6ly9OGry7Rtwt9QUWsT8ANC",
+	"1sdKLjEoPVFNQaK2u0OC32ndNZoCKmdWYLDMRRJqugHj/J/6kmi3mTSYqJdaJZUxqFwL8XNI5Zx5cvWO",
+	"NV/KzJiWpL3lOZSUplt31kT3XHZWGPMbdyYTXRTSOUxhKZXtA9YPvGg470dT5+ba0QDOFcjUb6m5wVtq",
+	"D/gQroaE+rYK10oPTkenh01OXQqXtRl10KVoG9gezaq/0RV0WrwN1H9xutBqy+8I6Ke7r6vQCXgm/C25",
+	"vx+unj4JV/0V6H8C8ZOB2FvlHiDuNHrYVEOL57ePZBS+gN1nw+fdAqcfdgbS+Sqr4osol+/f/en11et3",
+	"b1/dnL969R4Oxn8c/XG0cSOaMZbrfzDDXC8ZaTdKpHqpuOrPFQ/uENeV/ABt1ofwAgyKHKSyTqiEi3tt",
+	"ZXM8HH7OtHVrvt1qZNMQzpoUgRmKxlGuE5HTZ2Y22o4/ftHW+XKO9i2Z0FjflMSA7PBjI+y++xpN9OKL",
+	"k+zeCAR3NmQGLcL5s1vH23Tf6MWibVV3Wzbt3CZhWn9c/18AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -553,6 +553,7 @@ type ClientInterface interface {
 	// The rules are those of the create operation, and the login must stay unique among the other profiles.
 	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
 	// "Cannot remove the last admin profile", as deleting it is.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -566,6 +567,7 @@ type ClientInterface interface {
 	// The rules are those of the create operation, and the login must stay unique among the other profiles.
 	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
 	// "Cannot remove the last admin profile", as deleting it is.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -739,6 +741,7 @@ func (c *Client) GetProfile(ctx context.Context, profileId int, reqEditors ...Re
 // The rules are those of the create operation, and the login must stay unique among the other profiles.
 // Decision: demoting the last administrator (`access_level` 0) is refused with 400
 // "Cannot remove the last admin profile", as deleting it is.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 //
 // Takes any type of body and a specified content type.
 //
@@ -762,6 +765,7 @@ func (c *Client) UpdateProfileWithBody(ctx context.Context, profileId int, conte
 // The rules are those of the create operation, and the login must stay unique among the other profiles.
 // Decision: demoting the last administrator (`access_level` 0) is refused with 400
 // "Cannot remove the last admin profile", as deleting it is.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1197,6 +1201,7 @@ type ClientWithResponsesInterface interface {
 	// The rules are those of the create operation, and the login must stay unique among the other profiles.
 	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
 	// "Cannot remove the last admin profile", as deleting it is.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1210,6 +1215,7 @@ type ClientWithResponsesInterface interface {
 	// The rules are those of the create operation, and the login must stay unique among the other profiles.
 	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
 	// "Cannot remove the last admin profile", as deleting it is.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1824,6 +1830,7 @@ func (c *ClientWithResponses) GetProfileWithResponse(ctx context.Context, profil
 // The rules are those of the create operation, and the login must stay unique among the other profiles.
 // Decision: demoting the last administrator (`access_level` 0) is refused with 400
 // "Cannot remove the last admin profile", as deleting it is.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -1843,6 +1850,7 @@ func (c *ClientWithResponses) UpdateProfileWithBodyWithResponse(ctx context.Cont
 // The rules are those of the create operation, and the login must stay unique among the other profiles.
 // Decision: demoting the last administrator (`access_level` 0) is refused with 400
 // "Cannot remove the last admin profile", as deleting it is.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3401,13 +3409,13 @@ var swaggerSpec = []string{
 	"f/NLvvklv7VfUtv1j9nbv/VO/ZHzy3ds07sTrCWhU6Yt2Fcg06UCn9JqS+FIOHmFEFKQ4SSxqn5AamO3",
 	"vVtlPHP/4w4VLSUg80poUl++WzOe53EUfmxvKaMRatilJFrw0vOH72IIP6O5BXaVLwOWrCbm/UkLSYbC",
 	"YNpTG/7RehDdRHAsq8iFVAj4lYZMKxKaB//NUMMMTBaDgdEcvNrAIiptZlyWLH0qlxMK1on5IrOWCQ31",
-	"30SzrSot0/Xl3KLW2uDiNGSBVrlP7Z7q3Qv9exEnddjtoJcyk6rJs/E08C8Q6Jdm5aDJrJyQKrBw9SQX",
-	"av7gIDzQ1dcYj0BYLznqreiLV2C/Id0fF+nup5K/M/IxKyQkBZlnwmML6vy1x8gPxd5/v6D6LeaZSGp+",
-	"/RMbzNaa8Hqxxv2poOZ+OL+JA5v4wzkXapjQ1ORd7Nf5e/6xGPQVIVQmpPK/JKN9VSAcIyGgYLagohgC",
-	"Nmqspv2Dg7cxdH9o/9CuMZ8KLGX6Gwww0zNG1LIcoGeKQZlz6Fz8LNiYkMrhkIIVTlUzVzgrKJy8ETxe",
-	"Vfy+7vb2p7G27oZ/FdZIWiE25uOy1FIcGMt0IjK6zOONmrYd3fV0O10xa1cE5hkqBc2LyxGBQaYVc0uL",
-	"W4UAWZ78y9nJWCrauuw6hRVeRwFcOeNU8q8WCIElB7BV+XZLjIbVyvSLotDEFZRGml+tu1IFb85v/j8A",
-	"AP//",
+	"30SzrSot0/Xl3KLW2uDiNGSBVrlP7Z7q3Qv9exEnddjtoJcyk6rVUy+0YpRXDqZMAGdeYyqHnEJwBfNb",
+	"ZBnkaKy07lkhFi7U8/24eikZDukcj1A1FnE9z/wLZBJKu3XQZLdOSNd49fQkF2r+4Cg/8OHXWKcgl5IE",
+	"34q+eIn3G5T+caH0fir5O0Mr005C1pGJLDy2oM5fexD+UHD/94va32KeiaQWODyxwWytid8Xi+ifCu7v",
+	"h/ObONCVP5xzJYgZU03uy36dIOgfi0FfEQRmQir/UzXalx3CORVCIqYjKgpSYKNGm9o/OHgbQ/eH9g/t",
+	"GrWqAGvm18EAMz1jyC7rDXqmGPU5Sc/V1YLuGXDN+lw4k5GzgiPKG8HjVUUg7G5vfxpr6274Z2eNpBVi",
+	"Yz4uaznFibRMJyKjyzzeqGnb0V3P59MVdXdFYJ4CU/DIuN4RKGpaMXm1uFUIkOXJP82djKWircu+WVjh",
+	"dRzDlUNUJcFrgXFYkgxblfO4RJlYLX2/KCpZXKJp5BHWuitV8Ob85v8DAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
