@@ -59,6 +59,8 @@ export interface paths {
          * Update a User
          * @description Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
          *     attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+         *     Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+         *     committed wins.
          */
         put: operations["updateUser"];
         post?: never;
@@ -123,6 +125,8 @@ export interface paths {
          * Update a User (.json)
          * @description Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
          *     attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+         *     Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+         *     committed wins.
          */
         put: operations["updateUserJson"];
         post?: never;

@@ -633,6 +633,8 @@ type ClientInterface interface {
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+	// committed wins.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -643,6 +645,8 @@ type ClientInterface interface {
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+	// committed wins.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -653,6 +657,8 @@ type ClientInterface interface {
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+	// committed wins.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -670,6 +676,8 @@ type ClientInterface interface {
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+	// committed wins.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -680,6 +688,8 @@ type ClientInterface interface {
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+	// committed wins.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -690,6 +700,8 @@ type ClientInterface interface {
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+	// committed wins.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -918,6 +930,8 @@ func (c *Client) GetUser(ctx context.Context, id UserId, reqEditors ...RequestEd
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 // attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+// committed wins.
 //
 // Takes any type of body and a specified content type.
 //
@@ -938,6 +952,8 @@ func (c *Client) UpdateUserWithBody(ctx context.Context, id UserId, contentType 
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 // attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+// committed wins.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -958,6 +974,8 @@ func (c *Client) UpdateUser(ctx context.Context, id UserId, body UpdateUserJSONR
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 // attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+// committed wins.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -995,6 +1013,8 @@ func (c *Client) GetUserJson(ctx context.Context, id UserId, reqEditors ...Reque
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 // attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+// committed wins.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1015,6 +1035,8 @@ func (c *Client) UpdateUserJsonWithBody(ctx context.Context, id UserId, contentT
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 // attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+// committed wins.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1035,6 +1057,8 @@ func (c *Client) UpdateUserJson(ctx context.Context, id UserId, body UpdateUserJ
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 // attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+// committed wins.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -1794,6 +1818,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+	// committed wins.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1804,6 +1830,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+	// committed wins.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1814,6 +1842,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+	// committed wins.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1833,6 +1863,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+	// committed wins.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1843,6 +1875,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+	// committed wins.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1853,6 +1887,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+	// committed wins.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2743,6 +2779,8 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id UserId
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 // attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+// committed wins.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2759,6 +2797,8 @@ func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 // attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+// committed wins.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2775,6 +2815,8 @@ func (c *ClientWithResponses) UpdateUserWithResponse(ctx context.Context, id Use
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 // attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+// committed wins.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2806,6 +2848,8 @@ func (c *ClientWithResponses) GetUserJsonWithResponse(ctx context.Context, id Us
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 // attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+// committed wins.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2822,6 +2866,8 @@ func (c *ClientWithResponses) UpdateUserJsonWithBodyWithResponse(ctx context.Con
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 // attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+// committed wins.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2838,6 +2884,8 @@ func (c *ClientWithResponses) UpdateUserJsonWithResponse(ctx context.Context, id
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
 // attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
+// committed wins.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5022,69 +5070,70 @@ func (sh *strictHandler) UpdateUserJson(ctx echo.Context, id UserId) error {
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
 	"7Fz9bhs5kn+Vur4DYuPa+nCcmUDGAOtJMnueSeIgdnaRs4yI6i6pOW6RHZJtRRsYuIe4J7wnOVSxvyS1",
-	"bNnxTgZ3/s+WyGKRrPpV/Yplfw0iPcu0QuVsMPgaZMKIGTo0/NsvMnVoXhgUDuMjRx/FaCMjMye1CgbB",
-	"b4gZ5BaNhciPAq3AJdJCLBaw8/Hjx497b97svXy5C5K+QLBortA8seDkDOEfWmEnCANJ0j7naBZBGCgx",
-	"w2AQTHh1e15I/iTcRRAGNkpwJkiViTYz4YJBEAuHQRi4RUbTrDNSTYPr67DQ/9VMyPRG3eeJtghI4yDS",
-	"ygmprN+Fwy8uJNWFWkCKzqGBSNhbdWZZy+puUu/UCZfbm/WTLvH6WB582+p+1PLyqPJZMDgPROTkFbKA",
-	"4seLzUf3IYu3uPpUWAe5H/pPuP9C8j3u/52Y4rrmZwlCJqYYwsToGfQ3rU9jlhaMcSLy1AWDfhjMpJIz",
-	"OtF+tbBUDqdo/Mpo2hf/wCeWoSlUEA5m2jro93ob9UDzabMu+8/CYCa+FMr0ereqdqqNk2r6i8Q0bj+c",
-	"CX0FToPVxoFWmxSzXtI5j79oVy+QcRBWxud/YX8Mg4k01n1iWWFANlT+XDt8EAb17bcbarGd93iFxmLb",
-	"jkyOMNEG6GNUsVRT0CZGc9u2TCFyw84mIrVYaTTWOkWhWCW64+MNZ0se88SCjKvVM+GSenE+IYOfc2lo",
-	"M87k2Fz9xru9ppk208oi48nPIn6Pn3O07L4EbKj4R5FlqYwEqdX93ZJuXwP8ImZZ6icK54wc547t1+az",
-	"mTCLYBAcKchVjBOpMIYot07PoB4aBlcizXkKGqNNMAj8mE/VGHveuzi/xMUFxBotKO0gEVcIAq5EKmPw",
-	"AmgfUvEna+sXn0NpQ2tLehCXthzJ0mbSWrKXJWlv/IfQCHkt8mojJaGFoBAyYe1cm7jxIa80R3G5onQ9",
-	"luAv06mMFmBwktMttazYFO20BhI5IJxIkXD2OUSJMCIihUMQRVCin2I5lc6bQW0w/2ZwEgyCf+3Wcb7r",
-	"v7XdV7wiT1g21PJotKkOvD6lEESaAp1ITJiuFcIMrRVT7ATXYXCsHBolUi98a7trnkApAk45VkCh5zdv",
-	"i+2nEM1rHfKVRCK36E1mOUKlesoGb/hj412JXfc6DN5q94vOVXy/Lb7QeRqrJw4mUsVAgOGD/BMZP/np",
-	"YP8BNvtWM9ZAIopUptD7nVikWsRnWr8Wxkeou6t/0H8KBbTAK+WkW8CZ1uAlfrvuBJRjHS/oUlKSSTcg",
-	"mrcDIoowcxZ2+vBG/gzjBRTAvMu7/KBE7hJt5D/wnjd00OvDkpQHuRKRyU9OX6IKybkIAEvs40TIa34l",
-	"ZCrG6T3vhpxGRghNQQ9zJbFwYiy8r+TKoIgSkk47iWXsd6PsvLDlVW+qZsco4lQq5CNoXKm0oK/QkHVi",
-	"7N2hwsJE2ESqaQfOGp44Fz6G8MFgfAgWVQzSgZgKStknrnBdlc/GaEBPwGKkVcyuPnqPziz2jmjUiKJx",
-	"giIuiE/jq/UwflrIcBrmQjoY40Qb5MUJNJtYwYqQ7Oqe+q3RvNcWzdkYMqMjQtd7mwOzH0YBkRoU8QLG",
-	"iAqcuET1QHZRxVwW2k6XeDM2zzJtHMZvMJbijHd8P/h5Bg1pwOKA5T0s+CiULkEDv56evAWlDeWRsz1U",
-	"kY7RwylB99020chuB8F+r//DXr+31/vxrH8w6D8bHPzY+fHgh3/vPR30epQKr2ZQweD8a5krHk0bWVew",
-	"3w+uL8rsehD8rhPViTU+/4uneVkqHPGdTqRny8n3IPhVJ4rS0TgY7Pf2+71nT5sJ+SB4qWmhmYzjFMvP",
-	"KCkumGvNKRvJ+m172/qi+IQ33BNHOIKB4lCrKzn57fFSvueldII6DWVEfcFndtQkFivJ2RqjILwWhbQw",
-	"yIzO0DjpGYrfbxvBqqZTyJE2S8WCk9XOeoWgkXyvy+GvQhC+BtRprS/UPO08KLirl1gzVT3+HSNHa62c",
-	"wLHKcrfVMRARR7d+Bpe4uP0ILnHBmyhp23jBAYrkCKfNt53KIQXbWW4d2Fw6FtxcmwTDjvBZNyVxjT2J",
-	"S7Sesdjd2w+XtnrT2VZkYy3h55CxfnbYPuHviXAwR+VgbrSa3q6Yl9OmUhkYVq+33Z6b+LM+h/wXhIp9",
-	"zUxP+KSLSgLPlFqFPmOayTSVZZbDU5o5mJ5MClNaKp7tkdw2S2hBunXtUmkd+2ocS/pQpPVF+1Klw5m9",
-	"DVFWAeK6UkcYIxb0O7YXcumWOQNpHEwI80RGCWeqFmMyWEF8zmdja/tsAm97RcxYxzDClSRXoVyLLBm3",
-	"XruSn3MEGaNyclJEokZi2iKySgWXcL9NPS7AbqfdUrxok+UHbCnNbqhdH5XW6QcMwAcjX1DwP3caZcFt",
-	"atLLcWxLH2lUppuHDFJ5+5e+uLmNM6w4PtfpliqYzZNdrmeWxaritNrcapui5zK2+FeZtpNQON+EMt/N",
-	"nX20exifnss0hTG2OXZ1keWR38nTj+7k5zf45NGDeeTR3fyx5Mttgiou3ZQSQpRgdEkHSVTV+iBeDfXV",
-	"yqWTrZZYXT4M5kY6PFHpwtetV11mY72/IdLf2yab989Rm150ygIlJUxRItQUfX2veNcTSmki68V38b3c",
-	"48VKcmYb2dkf4RfvuW5cVEcEHPR6sHPDHncP2Z0xBqvBUXLjqxOT3Apm7PiFaJF0nW/xlW9wj2/0iDs7",
-	"AWFj+f0/2/ZXTJjCJUa5kW5xSsbgzesok2f6ElWLsu+OgUuFJQbOhBKURc8TDRka0so2knnKJ3ZGmdFX",
-	"0kqtYsoMOdsQacmPYW9PZBIa3FOb2Wh300NYVays9ysy+RsuPPOjIFqybBG5mpYFtRIUywwx38S5zA66",
-	"3al0ST4mvtutRzV+DFop5RWqWJviuTkThgPUEW/jXbGNJxboxK76zE4442W2U4seFKcQsk+EYFDEnDH4",
-	"aDtULL7Io7nis1LwgbGOJdoOvBMusbDjnVB5b9S5g1Hnd6vVaDcEkbuEzj4qcnOu8fo7EioeKi8JJjpN",
-	"9Xx9J1k+TmVEjooGVeSRfxj4mA+CHwyGAa8tnQUrx6lUUxuSmwuIUukpjHQO1VCV5r28DGiVLgqgsCyG",
-	"q7Mf3r/uDNVQMaWyIAzC6OvQE51hMIBhMMx7vadR8ebDv+AwuB51YB0cafYG5gk79e5i4cRgqJirNjl7",
-	"6PkmE8lDaNr2RH5xuUELqRbxaNcD/TiXqduTCkZiiiOCN5vouSJ7GAZHUxwGnaE6kzO0Tswyr93x6Qk8",
-	"/6HX3549wc7o3fuTvx2fHp+8ffnp7PjNq/88eftqFMKHsxdL7xBD9RIj1tc2rLCgvvMEDa5ffKyjfIbK",
-	"eVOhHciU7pJULe6zfKZqeMlQFRBRI4E24EMOfb6ASKsIjeoMyZdTGaGy2HDYo0xECcJ+p7fmsPP5vCP4",
-	"6442024x13ZfH7949fb01R7NIbCTLmVJyzbmXRL+57/+2zsvsXg01nt2v9Pzk3WGSmQyGARPO73OU04J",
-	"XML42BWZ7Hr37171u17I4GswxTYWwK8PlBGO6cDYhzmiElwU3q2V7/4A4UAwWWhe1ABGyy08I7hEzOzN",
-	"jULI1RDYWal67x4O1WilJ2cEjmUULT3CFRTpsF640e80YiMctXTCjNiOQICHrp1R3Woz2uVZl+u9WTuF",
-	"gF3fpSMcd+lsbMwhsW2mvtuB0XLvBzsbnayegIxDf0Ih1AlECFU+EEK9wXCo6j3BTuE6IClxGa31YfxE",
-	"kXUExe+EWR0Yld0xrEKzm4ZNvXKI4zgYBK+ldR8KM2x2up2352z1kC4381yHt48r+n62GLrUh7P9+KrR",
-	"ZYspzf63rYcX/Whbj6/bA7eeUreVXV+s9Kzs93p3qdyfP5buy9L9RbN2vxUX8UX8Ve6xXtQ/KSGzRFF+",
-	"ZjnwN9W2QHWj3UYLEk/p3z5l9dH92TbrLHed8KynWy1VP5FTfl517RBSQAkVTkzJTnzvXnBBFEPblvDj",
-	"PcGWjxbQfElszSc5CLwX0eUTCwo9T1soJ74Q8q43T/neqZ+KrGv/h7YRbL0XP+33KSkaa0pQOQfzCzrt",
-	"oV7MqjfqoaJgUTKhIknzA/IULeeCjfAo0rRseGpSblqkrSUIdkbbd1CNKGAucTD/tiCctJPl7JFyZN9J",
-	"tRSi3h2dnv795P3LT+9OXh+/+DgKGwlZo4VqqOoeqpJKF3GbDqNopdo9pFx69TXmEhc+dErffFCmtxR9",
-	"iI/TpDj3kIVDVbyNr72IF+P39ztQV+zow5F3/lFb/PIGxm7rSyto3c86XtzxrbMVA/k1KRAPDIFboF5N",
-	"14O3h2d/0YeLfzk4e/s5/dvdXiOLeii5cXP/X/bm8/kee11u0sLxVtsKHnJ/D72d69V20Ou1iLkNqBZQ",
-	"/0eB9kF/C/hdbUXjec+2WaylkYQm7+9vM7nZUvO94ssSk28JMddhK/PplO78SH8e6c/96c+vZEWPFOiR",
-	"Aj1SoEcKdDsFgh2OO7v/36kQ74J/r+uswhavRi5ZfQZ4pE5/SupUBL9H+vRInx7p0/8F+nRDeNpAo7pf",
-	"ZXx9K40iLC47bZbB5K/oqiLMeuJ2uymd/HZ/y+gd3D6p+tu073U/f0W3mdvelXgUf05LUNraMv2ieMIW",
-	"ZdMhAYpthElt1mKRPWyG4BQnDihyM2l0CUpTdTqr8k9dh6rxsG3LR1l+ENYuKSP5JWZu12cKG3pyBtVf",
-	"CklXhb62kOUpwrdW+5oQezqTLrkbkBYtV/eJCw+18hYQfke/+4NA/K6u+l1Q/7vgg7/bO5e/GLe3q4Hd",
-	"Ct5VGvgI4DcC+M3k7xHI7wTk38o9HsH8Ecz/3GB+UzLe6IBluKh7X88vuHbHJXgPJWvd63UDnR/Gf3vG",
-	"zc2K0B4apYyjly/fw87gee95b6khD86KSo2FMaZ6zn6+1oKn54r7KLk9kv9zQtkXCbGcTLj212ySG3S7",
-	"XxNt3TUzfyPphNiSk6oyVv4vnFRHIqWPWbdgtcj4H9o6xqlM+w5XLuisbrxDXnRRHe+mfzJjSwE+hnbq",
-	"tl5/H9cX1/8bAAD//w==",
+	"bNnxTvZu/Z/UTRaLxfr6FUv6GkR6lmmFytlg8DXIhBEzdGj42y8ydWheGBQO4yNHj2K0kZGZk1oFg+A3",
+	"xAxyi8ZC5EeBVuASaSEWC9j5+PHjx703b/ZevtwFSS8QLJorNE8sODlD+JtW2AnCQBK1zzmaRRAGSsww",
+	"GAQTXt2eF5Q/CXcRhIGNEpwJYmWizUy4YBDEwmEQBm6R0TTrjFTT4Po6LPh/NRMyvZH3eaItAtI4iLRy",
+	"Qirrd+HwiwuJdaEWkKJzaCAS9laemdYyu5vYO3XC5fZm/qRLPD+WB9+2uh+1vDyqfBYMzgMROXmFTKD4",
+	"eLFZdB+yeIujT4V1kPuhf4fzLyjf4/zfiSmuc36WIGRiiiFMjJ5Bf9P6NGZpwRgnIk9dMOiHwUwqOSOJ",
+	"9quFpXI4ReNXRtO++AeWWIamYEE4mGnroN/rbeQDzafNvOw/C4OZ+FIw0+vdytqpNk6q6S8S07hdOBN6",
+	"BU6D1caBVpsYs57SOY+/aGcvkHEQVsrnv7A9hsFEGus+Ma0wIB0qP9cGH4RBffrtilps5z1eobHYtiOT",
+	"I0y0AXqMKpZqCtrEaG7blilIbtjZRKQWK47GWqcoFLNEZ3y8QbZkMU8syLhaPRMuqRdnCRn8nEtDm3Em",
+	"x+bqN57tNc20mVYW2Z/8LOL3+DlHy+ZLjg0VfxRZlspIEFvd3y3x9jXAL2KWpX6icM7Ice5Yf20+mwmz",
+	"CAbBkYJcxTiRCmOIcuv0DOqhYXAl0pynoDHaBIPAj/lUjbHnvYvzS1xcQKzRgtIOEnGFIOBKpDIGT4D2",
+	"IRU/WVu/eA6lDq0t6Z24tOVIpjaT1pK+LFF74x9CI+S10KuVlIgWhELIhLVzbeLGQ15pjuJyhel6LLm/",
+	"TKcyWoDBSU6n1LJik7TTGojkgPxEiuRnn0OUCCMiYjgEUQQl+hTLqXReDWqF+TeDk2AQ/Gu3jvNd/9Z2",
+	"X/GKPGFZUUvRaFMJvJZSCCJNgSQSk0/XCmGG1oopdoLrMDhWDo0SqSe+td41JVCSgFOOFVDw+c3bYv0p",
+	"SPNah3wkkcgtepVZjlCpnrLCG35svCmx6V6HwVvtftG5iu+3xRc6T2P1xMFEqhjIYfgg/0TGT3462H+A",
+	"zb7V7GsgEUUqU/D9TixSLeIzrV8L4yPU3dk/6D+FwrXAK+WkW8CZ1uApfjvv5CjHOl7QoaREk05ANE8H",
+	"RBRh5izs9OGN/BnGCygc8y7v8oMSuUu0kX/De57QQa8PS1Qe5EhEJj85fYkqJOMiB1j6Pk6EPOdXQqZi",
+	"nN7zbMhoZITQJPQwRxILJ8bC20quDIooIeq0k1jGfjfKzgtdXrWmanaMIk6lQhZB40ilBX2FhrQTY28O",
+	"lS9MhE2kmnbgrGGJc+FjCAsG40OwqGKQDsRUUMo+cYXpqnw2RgN6AhYjrWI29dF7dGaxd0SjRhSNExRx",
+	"AXwar9bD+GlBw2mYC+lgjBNtkBcnp9n0FcwI0a7Oqd8azXtt0ZyVITM6Iu96b3Vg9MNeQKQGRbyAMaIC",
+	"Jy5RPZBeVDGXibbDJd6MzbNMG4fxG4ylOOMd38/9PIMGNWBywPQe1vkolC5BA7+enrwFpQ3lkbM9VJGO",
+	"0btTct1320Qjux0E+73+D3v93l7vx7P+waD/bHDwY+fHgx/+vfd00OtRKryaQQWD869lrng0bWRdwX4/",
+	"uL4os+tB8LtOVCfW+PxPHuZlqXCEdzqRni0n34PgV50oSkfjYLDf2+/3nj1tJuSD4KWmhWYyjlMsn1FS",
+	"XCDXGlM2kvXb9rb1QbGEN5wTRzhyA4VQqyM5+e3xUL7noXSCOg1lj/qCZXbUBBYrydkaoiB/LQpqYZAZ",
+	"naFx0iMUv982gFVNp5AjbZaKBSernfUKQSP5XqfDr0IQvgbUaa0v1DjtPCiwq6dYI1U9/h0jR2utSOBY",
+	"ZbnbSgwExNGty+ASF7eL4BIXvIkSto0XHKCIjnDafJtUDinYznLrwObSMeHm2kQYdoTPuimJa+xJXKL1",
+	"iMXu3i5c2upNsq3AxlrCzyFjXXbYPuGviXAwR+VgbrSa3s6Yp9PGUhkYVo+3XZ+b/md9DtkvCBX7mpme",
+	"sKSLSgLPlFqFPmOayTSVZZbDU5o5mJ5MClVaKp7tEd02TWjxdOvcpdI6ttU4lvRQpPVB+1Klw5m9zaOs",
+	"Oojrih1hjFjQd2wv5NIpcwbSEEwI80RGCWeqFmNSWEF4zmdja/tsOt72ipixjt0IV5Jc5eVaaMm49diV",
+	"/JwjyBiVk5MiEjUS0xaSVSq45Pfb2OMC7HbcLcWLNlp+wJbU7Iba9VGpnX7AAHww8gUF/7nTKAtuU5Ne",
+	"jmNb2kijMt0UMkjl9V/64uY2xrBi+FynW6pgNiW7XM8si1WFtNrMapui57Jv8bcybZJQON/kZb6bOfto",
+	"9zA2PZdpCmNsM+zqIEuR38nSj+5k5zfY5NGDWeTR3eyxxMtthCos3aQSQpRgdEmCJKhqfRCvhvpq5ZJk",
+	"qyVWlw+DuZEOT1S68HXrVZPZWO9vkPTntknn/XXUphudskBJCVOUCDVFX98r7vWEUprAevEuvpd5vFhJ",
+	"zmwjO/sj7OI9142L6oiAg14Pdm7Y4+4hmzPGYDU4Sm58dWKSW8GIHb8QLJKu8y228g3m8Y0WcWcjIN9Y",
+	"vv976/6KClO4xCg30i1OSRm8eh1l8kxfomph9t0xcKmw9IEzoQRl0fNEQ4aGuLKNZJ7yiZ1RZvSVtFKr",
+	"mDJDzjZEWuJj2NsTmYQG9tRmNtrddBFWFSvr/YpM/oYLj/woiJYoW0SuhmVBzQTFMkPIN3Eus4Nudypd",
+	"ko8J73brUY2PQSukvEIVa1NcN2fCcIA64m28K7bxxAJJ7KrP6IQzXkY7NelBIYWQbSIEgyLmjMFH26Fi",
+	"8kUezRWflYIPjHUs0XbgnXCJhR1vhMpbo84djDq/W61GuyGI3CUk+6jIzbnG689IqHioPCWY6DTV8/Wd",
+	"ZPk4lREZKhpUkff8w8DHfBB8YTAMeG3pLFg5TqWa2pDMXECUSg9hpHOohqpU7+VlQKt0UTgKy2S4Ovvh",
+	"/evOUA0VQyoLwiCMvg490BkGAxgGw7zXexoVdz78BYfB9agD686RZm9AnrBT7y4WTgyGirFqE7OHHm8y",
+	"kDyEpm5P5BeXG7SQahGPdr2jH+cydXtSwUhMcUTuzSZ6rkgfhsHRFIdBZ6jO5AytE7PMc3d8egLPf+j1",
+	"t0dPsDN69/7kL8enxydvX346O37z6j9P3r4ahfDh7MXSPcRQvcSI+bUNLSyg7zxBg+sHH+son6FyXlVo",
+	"BzKlsyRWi/Msr6kaVjJUhYuoPYE24EMOPV9ApFWERnWGZMupjFBZbBjsUSaiBGG/01sz2Pl83hH8uqPN",
+	"tFvMtd3Xxy9evT19tUdzyNlJlzKlZR3zJgn/81//7Y2XUDwa6y273+n5yTpDJTIZDIKnnV7nKacELmH/",
+	"2BWZ7Hrz7171u57I4GswxTYUwLcPlBGOSWBswxxRyV0U1q2V7/4A4UAwWGge1ABGyy08I7hEzOzNjULI",
+	"1RDYWal67x4O1WilJ2cEjmkULT3CFRDpsF640e80YiUctXTCjFiPQIB3XTujutVmtMuzLtd7s3YKAru+",
+	"S0c47tLZ2JhDZNtUfbcDo+XeDzY2kqyegIxDL6EQ6gQihCofCKHeYDhU9Z5gpzAdkJS4jNb6MH6iyDqC",
+	"4jv5rA6Myu4YZqHZTcOqXhnEcRwMgtfSug+FGjY73c7bc7Z6SJebea7D28cVfT9bDF3qw9l+fNXossWU",
+	"Zv/b1sOLfrStx9ftgVtPqdvKri9Welb2e727VO7PH0v3Zen+olm73wqL+CL+KvZYL+qflC6z9KJ8zXLg",
+	"T6ptgepEu40WJJ7Sv33K6qX7s23WWe464VlPt1qqviKn/Lzq2iFPAaWrcGJKeuJ794ILghjatoQfbwm2",
+	"vLSA5k1iaz7JQeC9iC6fWFDocdpCOfGFPO9685TvnfqpyLr2f2gbwdp78dN+n5KisaYElXMwv6DT3tWL",
+	"WXVHPVQULEokVCRpfkCeouVcsBEeRZqWDU9NyE2LtLUEwc5o+w6qEQXMJQzm7xaEk3aynD1Sjuw7qZZC",
+	"1Luj09O/nrx/+endyevjFx9HYSMha7RQDVXdQ1VC6SJukzCKVqrdQ8qlV29jLnHhQ6f0zQdlekvRh/A4",
+	"TYpz77JwqIq78bUb8WL8/n4H6oodPRx54x+1xS+vYGy2vrSC1v2s48Ud7zpbfSDfJgXigV3gFl6vhuvB",
+	"28OzP+nDxb8cnL39nP7lbreRRT2UzLi5/y978/l8j60uN2lheKttBQ+5v4fezvVqO+j1WsTcxqkWrv6P",
+	"ctoH/S3c72orGs97ts1iLY0kNHl/f5vJzZaa7xVflpB8S4i5DluRT6c050f48wh/7g9/fiUteoRAjxDo",
+	"EQI9QqDbIRDscNzZ/WeHQrwL/l7XWYUtbo1csnoN8Aid/iGhUxH8HuHTI3x6hE//H+DTDeFpA4zqfpXx",
+	"9a0winxx2Wmz7Ez+jK4qwqwnbrer0slv99eM3sHtk6rfpn2v8/kzus3Y9q7Ao/g5LbnS1pbpF8UVtiib",
+	"Dsmh2EaY1GYtFtnDZghOceKAIjeDRpegNFWnsyp/6jpUjYttW17K8oWwdkkZyS8xc7s+U9jQkzOofikk",
+	"XRX6OkP1QqsoN4YI+5zXUrIZywnfkrsmv20b4vQiQ2OldYdly4hPVhSGVTfkUEV6NpPOcc6lbFus9Njk",
+	"W8uMTd9+OpMuuZsHL3q97hOQHmrlLWLHHQ3+D4oed/UR3yXcfBfH5M/2znU3DhjbFd9ujRpV/vkYOW6M",
+	"HDejzscI8n8jgnwr2nqMIo9R5B87itwEPxo9v+yn6m7f8wuuVvKlg/dha/36dcugH8a/tuN2bkVhBhrF",
+	"m6OXL9/DzuB573lvqQURzoralIUxpnrODmat6VDPFXeOckMo/1dE2QlaOA/+2UfdFjjodr8m2rprrnUY",
+	"SRJiTU6qWmD57z+pjkRKj5m3YLWs+h/aOnaQmfY9vVzCWt14h6zoohLvpr/VsSUBH7w7dSOzP4/ri+v/",
+	"DQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -126,6 +126,7 @@ export interface paths {
          * Update Admin Profile
          * @description Changes an admin profile; fields left out keep their value. `active: false` deactivates the profile
          *     (there is no delete). The rules are those of the create operation.
+         *     Concurrent updates of different fields all persist; of the same field, the last committed wins.
          */
         put: operations["updateAdminProfile"];
         post?: never;

@@ -497,6 +497,7 @@ type ClientInterface interface {
 	//
 	// Changes an admin profile; fields left out keep their value. `active: false` deactivates the profile
 	// (there is no delete). The rules are those of the create operation.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -507,6 +508,7 @@ type ClientInterface interface {
 	//
 	// Changes an admin profile; fields left out keep their value. `active: false` deactivates the profile
 	// (there is no delete). The rules are those of the create operation.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -693,6 +695,7 @@ func (c *Client) GetAdminProfile(ctx context.Context, id string, reqEditors ...R
 //
 // Changes an admin profile; fields left out keep their value. `active: false` deactivates the profile
 // (there is no delete). The rules are those of the create operation.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 //
 // Takes any type of body and a specified content type.
 //
@@ -713,6 +716,7 @@ func (c *Client) UpdateAdminProfileWithBody(ctx context.Context, id string, cont
 //
 // Changes an admin profile; fields left out keep their value. `active: false` deactivates the profile
 // (there is no delete). The rules are those of the create operation.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1323,6 +1327,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes an admin profile; fields left out keep their value. `active: false` deactivates the profile
 	// (there is no delete). The rules are those of the create operation.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1333,6 +1338,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes an admin profile; fields left out keep their value. `active: false` deactivates the profile
 	// (there is no delete). The rules are those of the create operation.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2167,6 +2173,7 @@ func (c *ClientWithResponses) GetAdminProfileWithResponse(ctx context.Context, i
 //
 // Changes an admin profile; fields left out keep their value. `active: false` deactivates the profile
 // (there is no delete). The rules are those of the create operation.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2183,6 +2190,7 @@ func (c *ClientWithResponses) UpdateAdminProfileWithBodyWithResponse(ctx context
 //
 // Changes an admin profile; fields left out keep their value. `active: false` deactivates the profile
 // (there is no delete). The rules are those of the create operation.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4320,21 +4328,22 @@ var swaggerSpec = []string{
 	"FRVGqfJEiDxNy+uHO8c+aqFyMFGKbh7CgK4lujzJWTBNUY57x30OpnYLkd7fP9gZTsQJJLkLG2o3Matk",
 	"6ZmrIvlawOFo1JdU9Bicf5q9f5q9b2n2Hm3UPvPkbqtyS2cAu6kDP6FpKcCXSd4XSM7h5kXlRc/fioc/",
 	"odmegRtKFO3rBrX8sMomojIrtf6xysL8qH/9E073febqOgz8B0haHtAXltstuuNidG/9VF5RORq7Cfxo",
-	"3dzdRAwMFVjpghUkmKLBHX9ZLi9urLsZQD8W5jsopaT2GW83dtiR3Ybxffg3qwiVR6VIfgyy79NaX0en",
-	"/peb8Yeq7z+O3XeS8WV2/1JuU17H1ticC4K40bVhxKogVPadYiZgxkUC1cddgCd6WIWj49q3JaomV8IM",
-	"C8FfiaXG7Yx/NLlC3WyOlk/tq5G/6T/NeWp2uQCNZiLm1uqVmLqAtzUkWaFwb4H4srzH9HWKTmsqOPXp",
-	"z7etX6/vK/CE5ZavZA2n9pbdPWpfaNKP+ghdOW5571fo/PTk/9VSTMH+pnb5uyZt1aLsbX16ePYxrrnH",
-	"djeauvkbr/I2V/nbvK54w5qjD8OJqN9FnkmV7aKIZVKkaj7BjKppnH/tm/VppZEtCJwOr5lc8O43KocW",
-	"4OT1+UQ8bNIB3u7ulh85uaYeV2vGI+W3qHtnNexZry8v/nz+5vzi1Q/vLk5P311d/Ons1burq5eRTxO7",
-	"kxjFzW2jMZ11yAon/tjiSywT0fkUy3s/CFDOFPgZk9AfuXIfYinsKd0BgMPR015LREK1bSzycXe5XO4S",
-	"s3OVen63jFF96qtvfmtrM9CYSNs+UnlIGFW/lB7g6sV8+lPML/iL818+ne+/4uf6XFwexafnz87fL/7y",
-	"59MXz4e4evEp+fWcX/Dzj+diNIwPUjHNfhwlf3mRNu93j5+ORs275sWAzPaGsDagtMYMeoly33RyMyNr",
-	"LvEzcMcXN+2/YcX7/3305GfLyAW3h7PeUpOkZv7vnRuqO4PGrEnXH3itX+8RikCLAb3YGl2zNh204Wnq",
-	"IykpkKxf8ckW915100OhwCUmMPCTTzT4s9NN0i89XL+xeq5+a/X0V8rr1v2bBiqNoOMSCZimt7lX2Dpy",
-	"XZ+W9EJNX5vpqxac1J22e43qzjR5JTRIATXPefLDD5cwGH83+m7U+HwSuGuaZq5hiqlcUjTgSr5yKSg3",
-	"cAOKc15NmkHCZzMr9hTjk99Mwd251oaJmMpK1dDSeG/v81xqc0dfNFTcKjXJ67zUKT+3ENCQuH1MkHaG",
-	"Q/8otSEPbI1ReZm1TYahFZXrkvDrori+yMGqrJ5LZXZtTJI0WEkDykX03+RlT6O/d/iwALk1jDVl8XuQ",
-	"sxl3lKtnGFUe2D+04dMw0Zp2LIYYYdDMznY6+7tI+O767n8CAAD//w==",
+	"3dzdRAwMFVjpghUkmKLBHX9ZLi9urLsZQD8W5jsopaQOJ+JUisK35TRwSFOFCZ9Rxd0U4LI0hQUqTdfa",
+	"/W4UXbtithvas04mllnGjaG7fKK35OTmGjvK0bDuD/8oFtHqUTmYn7Ps+3bX11Ha/+V+4qH24R/HsTjJ",
+	"+DLHcim3qd9jay7PRVnc6Nq0Y1VxKhtbMRMw4yKB6usxwBOrdUW8O659vKLqoiXMsBD8nVvqDM/4R5Mr",
+	"1M3ua/nUvhr5TwlMc56aXS5Ao5mIuTWrJaYuom5NYVYo3FuBviwvSn2dqtaaElF9vPRt69fr+ypIYbnl",
+	"K1nDqb1ld4/aJ6D0o75yV85z3vuZOz+e+X+11lOwv6ld/jJLW7UoPVyff559jGv+t93upnGBjXeFm6v8",
+	"dWFXHWLN2YrhRNQvO8+kynZRxDIpckGfwUbVuM+/9g0TtfLUFgROh9eMRniPHJVTEXDy+nwiHjZKAW93",
+	"d8uvqFxTE601RJLyW9S9wyD2rNeXF38+f3N+8eqHdxenp++uLv509urd1dXLyOeh3VGP4mq40ZjOOmSF",
+	"E39s8amXieh86+W9nzQohxb8EEvoj1y5L70U9pQuGcDh6GmvJSKh2jYW+bi7XC53idm5Sj2/W8aoPlbW",
+	"NyC2tRlojLxtH6k8JIyq33oPcPViPv0p5hf8xfkvn873X/FzfS4uj+LT82fn7xd/+fPpi+dDXL34lPx6",
+	"zi/4+cdzMRrGB6mYZj+Okr+8SJsXyMdPR6PmZfZiAmd7Q1ibgFpjBr1EuY9GuaGUNV8JYOCOL67yf8OS",
+	"+v/76MkPr5ELbk9/vaUuTM383zuYVHcGjWGWrj/wWr/eIxSBFgN6sTUbZ206aMPT1EdSUiBZv+KbMO69",
+	"6iqJQoFLTGDgR6tosminWwW49HD9xuq5+q3V099Zr1v3bxqoNIKOSyRgmt7mXmHryHV9HNMLNX3Opq8c",
+	"cVJ32u41KmzTaJfQIAXUPOfJDz9cwmD83ei7UeP7TODugZq5himmcknRgKspy6Wg3MBNQM55Ncrm83h/",
+	"eZn8ZgruUrc2TMRUt6qmosZ7e5/nUps7+mSi4lapSV7npU75wYiAptDtY4K0M336R6kNeWBrjMrbsm0y",
+	"DK2oXJeEXxfF9UUOVmX1XCqza2OSpMFKmoAuov8mL3smCXqnGwuQW9NeUxa/BzmbcUe5eoZR5YH9UyE+",
+	"DROtccpiShIGzexsp7O/i4Tvru/+JwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

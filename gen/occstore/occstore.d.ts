@@ -116,6 +116,8 @@ export interface paths {
          *     change members (others: 403), and only members created in the current organization: a member's
          *     roles and active flag hold in every organization it belongs to, so a member of several
          *     organizations is changed from the one it was created in (from another: 403).
+         *     Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
+         *     wins.
          */
         put: operations["updateMember"];
         post?: never;

@@ -1045,6 +1045,8 @@ type ClientInterface interface {
 	// change members (others: 403), and only members created in the current organization: a member's
 	// roles and active flag hold in every organization it belongs to, so a member of several
 	// organizations is changed from the one it was created in (from another: 403).
+	// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
+	// wins.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1059,6 +1061,8 @@ type ClientInterface interface {
 	// change members (others: 403), and only members created in the current organization: a member's
 	// roles and active flag hold in every organization it belongs to, so a member of several
 	// organizations is changed from the one it was created in (from another: 403).
+	// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
+	// wins.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1219,6 +1223,8 @@ func (c *Client) GetMember(ctx context.Context, id string, params *GetMemberPara
 // change members (others: 403), and only members created in the current organization: a member's
 // roles and active flag hold in every organization it belongs to, so a member of several
 // organizations is changed from the one it was created in (from another: 403).
+// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
+// wins.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1243,6 +1249,8 @@ func (c *Client) UpdateMemberWithBody(ctx context.Context, id string, params *Up
 // change members (others: 403), and only members created in the current organization: a member's
 // roles and active flag hold in every organization it belongs to, so a member of several
 // organizations is changed from the one it was created in (from another: 403).
+// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
+// wins.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1771,6 +1779,8 @@ type ClientWithResponsesInterface interface {
 	// change members (others: 403), and only members created in the current organization: a member's
 	// roles and active flag hold in every organization it belongs to, so a member of several
 	// organizations is changed from the one it was created in (from another: 403).
+	// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
+	// wins.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1785,6 +1795,8 @@ type ClientWithResponsesInterface interface {
 	// change members (others: 403), and only members created in the current organization: a member's
 	// roles and active flag hold in every organization it belongs to, so a member of several
 	// organizations is changed from the one it was created in (from another: 403).
+	// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
+	// wins.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2453,6 +2465,8 @@ func (c *ClientWithResponses) GetMemberWithResponse(ctx context.Context, id stri
 // change members (others: 403), and only members created in the current organization: a member's
 // roles and active flag hold in every organization it belongs to, so a member of several
 // organizations is changed from the one it was created in (from another: 403).
+// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
+// wins.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2473,6 +2487,8 @@ func (c *ClientWithResponses) UpdateMemberWithBodyWithResponse(ctx context.Conte
 // change members (others: 403), and only members created in the current organization: a member's
 // roles and active flag hold in every organization it belongs to, so a member of several
 // organizations is changed from the one it was created in (from another: 403).
+// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
+// wins.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4246,12 +4262,12 @@ var swaggerSpec = []string{
 	"mix+oH1wHUf+60gto7qVMbpnENQXPW2ta3Jpa69ma9NagKvJculYsJX402+0t9CYdBp27Mp/ky11SxR8",
 	"0+Bu9E4kHjkLe2MmLBVWSMVyJecujV5n0YX14X7K0C/ZSukPdKn7js/KFHw9kS611m9Lu+HJrq/eV4WX",
 	"PonZx8VxkKabSBcnCUIjs5zPKYCHY/isWeMLeDb4rp5Pq2/20H9lqukUkPviFpK56g0CJAk42Io3qB7Q",
-	"e/+xvu345Mr5Aoj6DJMytBZp1x9oMfiSwvvbMfcHzb9zu+GhaPvPY2g4mfhcQ8OXLW1PtVeGBWfUsFUX",
-	"RWEJY0We+2/w4RFzlTqNRPmwc5wu/cR/Hync8791CtdVnDbKDz77eP1NxPASaAHNEoqd6c1mmrRVpvee",
-	"gp3ueyV91shpWHXjmlHlHVUrSbSDWVA0cfrdd5dsMP7t6Lejxpd5mCuJtwtDGmZF6tnV7aiVJFVDuo4+",
-	"Z1RVZ7FMzGZ4JJzeQFM5p0ooIY3lMqXKzU3Jzfjg4JeFMvaWHG8tkHck6ov6vPmEjwtB42OitFOV+Adl",
-	"rKtvUdoGN2WabBiieF3XjO9cNWlloOvYm9A9FTTDIMbd3MD+9FNtNLQrCfdc2fjzo+edMlM/fi9e3V7f",
-	"/n8AAAD//w==",
+	"e/+xvhqfzpSsllJSIR9FzTMxoxyxrYvhdO9FmzxnS9BGGHtSyRml/SjmY6tirVQVhbAUV18JafpQ0RUR",
+	"BsD4GYZsaKOSrD3QTvGFjPe3nu4P1X/n1spDMf6fx7xxMvG55o0vltqe4K/MGc6oYasai4Ihxoo891/+",
+	"w4Pt6oMa6flh5zhd+on/PhLH53/rxLGrc20UPXz28fqbiOEl0AKahRs7k6rN5GyrOPA9hVjdV1L6bKDT",
+	"sNbHNaN6P6qRkmh9s6BU4/S77y7ZYPzb0W9Hje8BMVeIbxeG9NqKjAJXLaRWkhQcaVj6iFJVE+ZVj3Ha",
+	"jKOBnlP9lZDGcplSveim0Gd8cPDLQhl7S+6+Fsg7EvVFfd58mskFvvExUdqphfyDMtZV1Shtg/s5TTYM",
+	"Ubyua8Z3Lri08t51xE/onrqdYRBZb25gf9KrNlXa9Yt7rlj9+dHzTnGrH78Xr26vb/8/AAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -43,6 +43,7 @@ export interface paths {
          * @description Changes a user with the `form` fields that the named form configuration accepts; fields left out keep
          *     their value. The rules are those of the create operation (for `reference_rest_api_update_user`, no
          *     field is required). A `profiles` entry replaces the stored entry of that profile type.
+         *     Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
          */
         put: operations["updateUser"];
         post?: never;

@@ -606,6 +606,7 @@ type ClientInterface interface {
 	// Changes a user with the `form` fields that the named form configuration accepts; fields left out keep
 	// their value. The rules are those of the create operation (for `reference_rest_api_update_user`, no
 	// field is required). A `profiles` entry replaces the stored entry of that profile type.
+	// Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -617,6 +618,7 @@ type ClientInterface interface {
 	// Changes a user with the `form` fields that the named form configuration accepts; fields left out keep
 	// their value. The rules are those of the create operation (for `reference_rest_api_update_user`, no
 	// field is required). A `profiles` entry replaces the stored entry of that profile type.
+	// Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -740,6 +742,7 @@ func (c *Client) CreateUser(ctx context.Context, body CreateUserJSONRequestBody,
 // Changes a user with the `form` fields that the named form configuration accepts; fields left out keep
 // their value. The rules are those of the create operation (for `reference_rest_api_update_user`, no
 // field is required). A `profiles` entry replaces the stored entry of that profile type.
+// Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 //
 // Takes any type of body and a specified content type.
 //
@@ -761,6 +764,7 @@ func (c *Client) UpdateUserWithBody(ctx context.Context, userId string, contentT
 // Changes a user with the `form` fields that the named form configuration accepts; fields left out keep
 // their value. The rules are those of the create operation (for `reference_rest_api_update_user`, no
 // field is required). A `profiles` entry replaces the stored entry of that profile type.
+// Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1060,6 +1064,7 @@ type ClientWithResponsesInterface interface {
 	// Changes a user with the `form` fields that the named form configuration accepts; fields left out keep
 	// their value. The rules are those of the create operation (for `reference_rest_api_update_user`, no
 	// field is required). A `profiles` entry replaces the stored entry of that profile type.
+	// Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1071,6 +1076,7 @@ type ClientWithResponsesInterface interface {
 	// Changes a user with the `form` fields that the named form configuration accepts; fields left out keep
 	// their value. The rules are those of the create operation (for `reference_rest_api_update_user`, no
 	// field is required). A `profiles` entry replaces the stored entry of that profile type.
+	// Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1564,6 +1570,7 @@ func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, body C
 // Changes a user with the `form` fields that the named form configuration accepts; fields left out keep
 // their value. The rules are those of the create operation (for `reference_rest_api_update_user`, no
 // field is required). A `profiles` entry replaces the stored entry of that profile type.
+// Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -1581,6 +1588,7 @@ func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context
 // Changes a user with the `form` fields that the named form configuration accepts; fields left out keep
 // their value. The rules are those of the create operation (for `reference_rest_api_update_user`, no
 // field is required). A `profiles` entry replaces the stored entry of that profile type.
+// Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2867,67 +2875,68 @@ func (sh *strictHandler) UpdateUser(ctx echo.Context, userId string) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fr9bhs5kn+VQt8BY8+1ZTnjHezJCHCexIPJXSYxbGf3j5FhUc2SxHU32UOyregCAfsQ9wz3YPskhyqy",
-	"PyS3bCdxFneH/a8/yGKxWPWrL35KMlOURqP2Lhl9Siy60miH/PKTkBf4e4XO01tmtEfNj6Isc5UJr4w+",
-	"vNNyIEr1L39xRtM//CiKMkd+tNZYpjQVDpPRb4lyoI2HO5ErCf9++f5dcr1OEyWTka7yfJ0mLltgIWjK",
-	"P1ucJaPknw5bBg/DX3d4Fgiv1+s0kegyq0riJRklVwuEqZEruLfSIFmnyRvt0WqRM4Hn2lRNFC7R3qGF",
-	"QPyZN3aqQdXrMAsn4BcImagc0maV5nfHLHznIDdzqLREy59tOEZQksXwzvjTLMPSi2nY1NeIYWZscZMZ",
-	"PVPzyvK8Gy2K7nELuNVmqYFGwsbI55bSO+Oh3Rn87a//BUtr9BxKYUWBHq2DUjiHEva06WEIiHWZgrGg",
-	"jUYwM/AL4fkzCC3hVmm5XwvxZ1Np+Vxq9MGhZXHNmOqzSwYqWmAhHPgFKUxQhXOxyo2QV8a8FXaOz7WZ",
-	"iBtwpr3yK7gyBgL9b2jvOS1A+i66tgCC9cHB3hH8qn6C6QokzkSV+3CMH7So/MJY9Z8onw8RAu6cVn6B",
-	"2kcaz733D1rUjLOmawOn52/Am1vUUYPJ9gIrRmO93Tuh8ucw/Hq3BHsqQ+iS/gbHLIUXtCQddaUtimzB",
-	"Rm4sSCXDZrVbooWl8ottPGxmSxQyVxpZQh01UQ7MHVoyBpRMgpFiaawko1koPR/AVQdLlyKiG8kN5Qk4",
-	"1BKUBzEXSoOY+Qi+uiqmaAlKHGZGSwbryQV6uzo4pVGTQZImCxQSg2A7v+h1UxSXkYY3sBTKwxRnxiIv",
-	"rvR8A+2ZEaLdHN9R9ygKpVVRFclomCZ+VWIySsjFzNHSEbCulNZk6BzJOVjy5+sM70gbf5rnZhlMzFVF",
-	"IeyKvBrMFOaSue4BY2kwyphtOEmTO5FXW2qIH4NbvCF9a31OXG5DEUkT8Q6tyDfZuAwfAzMOhAejM9yx",
-	"XCFUTgtlQn9H4odpLvRtcp0mM2Wdb5zf/f+1PkU2vTHgFsZ62ItHQUr4I2QLYUVGvmr/Hvte3KLeZP6M",
-	"GILw42GOCftFblHIFUwRdZy0ucazAFNHb2oX0PpiZtGlfEyF8NkCZQApPnR3AnQaK5gJlZNGBw0hfFfO",
-	"o4wo5qqyNNaj/BWlElesvs/kh1vawMSBqX/jQDWGqA1lZumVReGDzdyfrXHJLv078uUpByfahNjQkdGX",
-	"1pRovQoW2O5zk9KfGsHHqRQYadwnCoX4eN4h0sKEmf4FM59EiWyTfM9/QUlyfTOFNunBlzQhlFIWgzVI",
-	"QqnA4nXPMmdFGbDnXlCM9AfCyCfyfLZDFCRU5gFQ32FuSjyBSWBqAoUoHZDP2dLLPWNhQqoz2SdIVt5B",
-	"QZo/xwcPQUipaFmRn2+MUB4LfohcO2+VnhPX8YOwVqySe+r0MzPDUSpxRAwxP11ennR4p/lSrByQloPR",
-	"IKJa0Hz6FuIGbyv86jO9ROeU0T8bW/SfRVTuzCJrksj7JBqw7YHpPKKz/VaiLRw/ML0eRBTIQwmfjNqZ",
-	"21TTZGmVx/c6XwUprde7d97JrbfOAFwY0eMTv3NtLsIJ4EPSmUXZPgRR3WNYp7uzuW0m3xEXnB71ue5e",
-	"gTPtfmoR0CgDinQnOziZ9JDe0jzedp/KUYpV61u/BQbN3nJncVY3ieSkMDM21EtivLhDFPDnhcoWICzG",
-	"OAYlH1/NMkgskUI6o0H5J+v4h45+g5DSonMDeB1ym45DJZagtOhQZ5hCpdXvFWp0Lo1zg1r3nthGbLXN",
-	"wKvKeVNAPQbevOalfDSelN+iq6WQV1DiaSWJ0a+agLxfU1D4yvZ5vj8v0C+wXYX8Zz26Q2pqTI5CM61O",
-	"VLZDhjyENa+Xm1w8RoBG7J5fKClzfJhCGLObxuNGSNL4TJw7rxOc7rn16lAdoHajU9gTfUF7IVYg3C3T",
-	"LIwNocSXQCfbwUzFFGKXx3wI20i254FGjW9bbpPYJ0arkjaq51AvGUVCuSbr8nRV/wLiG/acN2S7wsFc",
-	"3aHev+9h0+TjwdwcxI8Uew4uxPLX4JH5YKpprrKbSPdhXa8XpxieY/dC2NuwfiDTr/wW8xBVL1R5Qztx",
-	"n4d99wXUpciy6YiqZvI5hOOt0E5kXMj7aqZF7c67VPfc/jNwut7hZ7p691ncX4XTjmPIuo1uz3/L2Dc9",
-	"xebb05eM/1fB+XoTUrQUtoTTE0Tu2v0Dsc3jMQ2N+LJgpnHw/ycimRNAxQZOby6Ec48s/bRIh+scWWWV",
-	"X12SZIIAr0ysHWwyPDmN9U9ecwQ8LFQRX46r4fCHTJQqvPMr8U2s8peA9rkzMEX4vTIU2+xN4uSkd/o4",
-	"mewPxnpSWnOnKPSU3SCWnoVHODigaWUuPO3RcAZ2S+agcTDWSZoo4j0UzZLaPSYbW2mlJ0r1H7gKabjS",
-	"M1OXCkTGGhontwwlaVLZnOh7X7rR4eFc+UU1HWSmOGxHdR6T3vw+oCOFO6QG9V7eX1LAgHORreDi7PIK",
-	"Ts/fpGRjXIiU0dNEwqNaHmQbDGeR7Fj7hTXVfNGjsi5UA7gFxCxQ8KUlmMoP4Fz4BQ3YKE2nXV9PQ6dG",
-	"KnRjPTN5bpabvAd/AxZnaCmmZKgdx2IFCCAjHCdMhtJhp6aUL7sUnAEBWa5QeyBn71GHGqXzY90uAUbn",
-	"K4oz9Bwdk+DC7YeLt4OxHuvvv//5/o6//x4kZkoiLDnYZpubNAW9piRK6sp1WuIuDFUeisp5/swV3tVY",
-	"C1vXhQ8cEW33SmHriPV/WqncHygNk+bvjUXnb0SpbsKpscedwF40WQcTjrgnKal/DIQmzMqkjVIn+2kv",
-	"yXD6kSTP6Rvk0N7E7JGWKfPKgdArSuQJTIU3FiTOlEZWi5n6SKGzg72uPTZfcyPkZH8AlyaUygnRuGpF",
-	"cpy2+cxYT1fspjZDwZDlzCoX1FpoQ3DHpxiKMJwUXQiVuwPnVzmOHq791ZVZLqB/GidKjpMR1ypSGMda",
-	"A335VEMPz69hZwS/1d9jWaT+c71eTwZj/RozFoDrGCDXSB0sF2hx0wykyaoCtQ9bVaToOWk2banW7tiF",
-	"6EDDWEdPE06DphoLwX/R9xWJMEOrA8rlKkPtsINSp6XIFggvBsN7KLVcLgeCfw+MnR/Gue7w7ZtXZ+8u",
-	"zw5oDjls5XPGu9biahziKm0IE9PkDq0LYHY0GIappkQtSpWMkh8Gw8EP5KMJToi9Q1Gqw6h5sbiWo+9x",
-	"kGfcveDGSyhyRIHUr5kxtwpTUDNS3ABlWY7C1h6SfpNrbCT4Riaj5DUvF6sZzFidrCej3/qc9OZ64NCT",
-	"jk7O319ewcZmuOLA7iYMbd3NTeufaqNLuqXhbed9nW5esHgxPO4PIGrelAPUMmS2nQbRJfqDV4GX0eNb",
-	"SwE/lirmx03pu4/5lyfsHl4ensCv4uPB6RxfDk/gF+9LSstO4FIUeKk8vnwrPj64UXK0x8OjXeFaI4TD",
-	"je7rOk3+MBw+PmnzFgfP+uFJSzXtSY6Qmg7KW1NnCOQiKWwQcxc6m1GdrylbM33x7KsFZreuTTBiOUbL",
-	"tntIL84L62lYlHQXbUaxb+lg8mI4hE/rAO8OaYKGX66uzg/YJW5p7N6k5wgnKRwdgxQrt39CMUJvX025",
-	"x50HwVJzA6JVqVtF/sGaonESJ2Md+jrdKI6LXXD84gUYHevjafC3BPAhJloKFzpCAeo2zTlEE605Rwf+",
-	"k5EP9SB7Gjx12hCraPWvo3+LDxTUJd0iSeJMgc3rQ4lE8ogMkyf3ibYqwuvNOD9WQ7agY/hFDa+nt664",
-	"5bKjc1VX3nIzn6OE0GX+CoCqIeZxhDq+/f1vf/3v+zh19GL4rz8OvwatngA8nQtxXwpwx8MfH5+0eT+L",
-	"Zh09AeC2r/LwvD88hcWeZipNfvHiKZPv3xH4X4DjSvfD+DoNgUpTCtuB6ow+NawHvCMU3EwruAnANzxE",
-	"gbIPaOPdI454O3h/L9PnLjAToRBkV72AIHm64oyoU2GYNMWIyclYCyiUcxQ7GwuVDhfveJyi7RwPfwwR",
-	"lTPhw3btVmJbOaN029a26gYQb2sEt/LgTY24WIB/FlPslo637meMk/1wqyb4TZrGDcixbrojnPly0wJE",
-	"QX6Gzy4FUg5BAzLh8EBph9opr+6QbJ9LprUDpti8qWQJTend3OgXKlzs2e19KJH9O7ieboMiOYvTn88j",
-	"dVLRpzukbg3vSd7o6CuvX8R29NGTOazvRvR4qAt0prIZcoSR1eP+gfH/HzB+o8rUwfgPDOhbAH/4icMx",
-	"JdcM9VVv/B7KTBHpmz7uFyL9ST0jx5mnbAJuEUtGTGVDWT3eIqxyDGGyXxjXhNmx2tcWB/YIjR8rB6Wg",
-	"zVg3xZLaVvcJsid1R2sCqL1dgcUyF1msN0dcDH/qy87dRlcfOn7gpeMBPJpnN3eUBnCqQcmwRnM1vDQB",
-	"tSHeI4nFcB3vK+8dD4/3mwS8FH7Rpt/xcJNtdHo0Bf9KPO/0gxu8/uw8oT2+b4jKx7vvtvA1WmYiXKn7",
-	"+4Hj8ZPAMdyt/weaflM0DZb8AJp2Okls3rGH9Ns1GVKokPfZ/Wm3ghqGnYDyoYyr+abL+cX7P725fPP+",
-	"3eub09evL2Bv9MfhH4cb1/MZKLnACFPMzZLhcqMGa5aa2wpcHuEWdN0qAKlmM25OU+wuwKLIQWnnhc64",
-	"etiWTkeHh58Wxvk1X5+1quk4L5rcgBlKRkluMpHTZ2Y22Q48fjHOh9qPCT2f2LnflMSAbPe6EXbfhZAm",
-	"bAnVT/ZRBJw7Oz6DFhXD2a3TbbpvzXze9sK7PaF2bpMpra/X/xMAAP//",
+	"7Fvvbhs5kn+VQt8BY8+1ZTnjHezJCHCexIPJXSYxbGf3w8iwqGZJ4rqb7CHZVnSBgH2Ie4Z7sH2SQxXZ",
+	"fyS3bCdxFneH/abuJovFYtWv/lGfkswUpdGovUtGnxKLrjTaIT/8JOQF/l6h8/SUGe1R809RlrnKhFdG",
+	"H95pORCl+pe/OKPpG34URZkj/7TWWKY0FQ6T0W+JcqCNhzuRKwn/fvn+XXK9ThMlk5Gu8nydJi5bYCFo",
+	"yj9bnCWj5J8OWwYPw1d3eBYIr9frNJHoMqtK4iUZJVcLhKmRK7i30iBZp8kb7dFqkTOB59pUTRQu0d6h",
+	"hUD8mTd2qkHV6zALJ+AXCJmoHNJmleZnxyx85yA3c6i0RMuvbThGUJLF8M740yzD0otp2NTXiGFmbHGT",
+	"GT1T88ryvBstiu5xC7jVZqmBRsLGyOeW0jvjod0Z/O2v/wVLa/QcSmFFgR6tg1I4hxL2tOlhCIh1mYKx",
+	"oI1GMDPwC+H5NQgt4VZpuV8L8WdTaflcavTBoWVxzZjqs0sGKlpgIRz4BSlMUIVzscqNkFfGvBV2js+1",
+	"mYgbcKa98iu4MgYC/W9o7zktQPouurYAgvXBwd4R/Kp+gukKJM5ElftwjB+0qPzCWPWfKJ8PEQLunFZ+",
+	"gdpHGs+99w9a1IyzpmsDp+dvwJtb1FGDyfYCK0Zjvd07ofLnMPx6twR7KkPokv4GxyyFF7QkHXWlLYps",
+	"wUZuLEglw2a1W6KFpfKLbTxsZksUMlcaWUIdNVEOzB1aMgaUTIKRYmmsJKNZKD0fwFUHS5ciohvJDeUJ",
+	"ONQSlAcxF0qDmPkIvroqpmgJShxmRksG68kFers6OKVRk0GSJgsUEoNgO5/ocVMUl5GGN7AUysMUZ8Yi",
+	"L670fAPtmRGi3RzfUfcoCqVVURXJaJgmflViMkrIxczR0hGwrpTWZOgcyTlY8ufrDO9IG3+a52YZTMxV",
+	"RSHsirwazBTmkrnuAWNpMMqYbThJkzuRV1tqiB+DW7whfWt9TlxuQxFJE/EOrcg32bgMLwMzDoQHozPc",
+	"sVwhVE4LZUJ/R+KHaS70bXKdJjNlnW+c3/3vtT5FNr0x4BbGetiLR0FK+CNkC2FFRr5q/x77Xtyi3mT+",
+	"jBiC8OFhjgn7RW5RyBVMEXWctLnGswBTR29qF9D6YmbRpXxMhfDZAmUAKT50dwJ0GiuYCZWTRgcNIXxX",
+	"zqOMKOaqsjTWo/wVpRJXrL7P5Idb2sDEgal/40A1hqgNZWbplUXhg83cn61xyS79O/LlKQcn2oTY0JHR",
+	"l9aUaL0KFtjuc5PSnxrBx6kUGGncJwqF+HjeIdLChJn+BTOfRIlsk3zPX0FJcn0zhTbpwZc0IZRSFoM1",
+	"SEKpwOJ1zzJnRRmw515QjPQFwsgn8ny2QxQkVOYBUN9hbko8gUlgagKFKB2Qz9nSyz1jYUKqM9knSFbe",
+	"QUGaP8cHD0FIqWhZkZ9vjFAeC/4RuXbeKj0nruMLYa1YJffU6WdmhqNU4ogYYn66vDzp8E7zpVg5IC0H",
+	"o0FEtaD59C7EDd5W+NVneonOKaN/NrboP4uo3JlF1iSR90k0YNsD03lEZ/utRFs4fmB6PYgokIcSPhm1",
+	"M7eppsnSKo/vdb4KUlqvd++8k1tvnQG4MKLHJ37n2lyEE8CHpDOLsn0IorrHsE53Z3PbTL4jLjg96nPd",
+	"vQJn2v3UIqBRBhTpTnZwMukhvaV5vO0+laMUq9a3fgsMmr3lzuKsbhLJSWFmbKiXxHhxhyjgzwuVLUBY",
+	"jHEMSj6+mmWQWCKFdEaD8k/W8Q8d/QYhpUXnBvA65DYdh0osQWnRoc4whUqr3yvU6Fwa5wa17j2xjdhq",
+	"m4FXlfOmgHoMvHnNS/loPCk/RVdLIa+gxNNKEqNfNQF5v6ag8JXt83x/XqBfYLsK+c96dIfU1JgchWZa",
+	"nahshwx5CGteLze5eIwAjdg9v1BS5vgwhTBmN43HjZCk8Zk4d14nON1z69WhOkDtRqewJ/qC9kKsQLhb",
+	"plkYG0KJL4FOtoOZiinELo/5ELaRbM8DjRrfttwmsU+MViVtVM+hXjKKhHJN1uXpqv4ExDfsOW/IdoWD",
+	"ubpDvX/fw6bJx4O5OYgvKfYcXIjlr8Ej88FU01xlN5Huw7peL04xPMfuhbC3Yf1Apl/5LeYhql6o8oZ2",
+	"4j4P++4LqEuRZdMRVc3kcwjHW6GdyLiQ99VMi9qdd6nuuf1n4HS9w8909e6zuL8Kpx3HkHUb3Z7/lrFv",
+	"eorNp6cvGb+vgvP1JqRoKWwJpyeI3LX7B2Kbx2MaGvFlwUzj4P9PRDIngIoNnJ5cCOceWfppkQ7XObLK",
+	"Kr+6JMkEAV6ZWDvYZHhyGuufvOYIeFioIr4cV8PhD5koVXjmR+KbWOU3Ae1zZ2CK8HtlKLbZm8TJSe/0",
+	"cTLZH4z1pLTmTlHoKbtBLP0WHuHggKaVufC0R8MZ2C2Zg8bBWCdpooj3UDRLaveYbGyllZ4o1X/gKqTh",
+	"Ss9MXSoQGWtonNwylKRJZXOi733pRoeHc+UX1XSQmeKwHdX5mfTm9wEdKdwhNaj38v6SAgaci2wFF2eX",
+	"V3B6/iYlG+NCpIyeJhIe1fIg22A4i2TH2i+sqeaLHpV1oRrALSBmgYIvLcFUfgDnwi9owEZpOu36eho6",
+	"NVKhG+uZyXOz3OQ9+BuwOENLMSVD7TgWK0AAGeE4YTKUDjs1pXzZpeAMCMhyhdoDOXuPOtQonR/rdgkw",
+	"Ol9RnKHn6JgEF24/XLwdjPVYf//9z/d3/P33IDFTEmHJwTbb3KQp6DUlUVJXrtMSd2Go8lBUzvNrrvCu",
+	"xlrYui584Ihou1cKW0es/9NK5f5AaZg0X28sOn8jSnUTTo097gT2osk6mHDEPUlJ/WMgNGFWJm2UOtlP",
+	"e0mG048keU7fIIf2JmaPtEyZVw6EXlEiT2AqvLEgcaY0slrM1EcKnR3sde2xeZsbISf7A7g0oVROiMZV",
+	"K5LjtM1nxnq6Yje1GQqGLGdWuaDWQhuCOz7FUIThpOhCqNwdOL/KcfRw7a+uzHIB/dM4UXKcjLhWkcI4",
+	"1hrozacaenh+DTsj+K1+H8si9Zfr9XoyGOvXmLEAXMcAuUbqYLlAi5tmIE1WFah92KoiRc9Js2lLtXbH",
+	"LkQHGsY6eppwGjTVWAj+i96vSIQZWh1QLlcZaocdlDotRbZAeDEY3kOp5XI5EPx5YOz8MM51h2/fvDp7",
+	"d3l2QHPIYSufM961FlfjEFdpQ5iYJndoXQCzo8EwTDUlalGqZJT8MBgOfiAfTXBC7B2KUh1GzYvFtRx9",
+	"j4M84+4FN15CkSMKpH7MjLlVmIKakeIGKMtyFLb2kPSZXGMjwTcyGSWveblYzWDG6mQ9Gf3W56Q31wOH",
+	"nnR0cv7+8go2NsMVB3Y3YWjrbm5a/1QbXdItDW877+t084LFi+FxfwBR86YcoJYhs+00iC7RH7wKvIwe",
+	"31oK+LFUMT9uSt99zL88Yffw8vAEfhUfD07n+HJ4Ar94X1JadgKXosBL5fHlW/HxwY2Soz0eHu0K1xoh",
+	"HG50X9dp8ofh8PFJm7c4eNYPT1qqaU9yhNR0UN6aOkMgF0lhg5i70NmM6nxN2Zrpi2dfLTC7dW2CEcsx",
+	"WrbdQ3pwXlhPw6Kku2gzin1LB5MXwyF8Wgd4d0gTNPxydXV+wC5xS2P3Jj1HOEnh6BikWLn9E4oRevtq",
+	"yj3uPAiWmhsQrUrdKvIP1hSNkzgZ69DX6UZxXOyC4xcvwOhYH0+DvyWADzHRUrjQEQpQt2nOIZpozTk6",
+	"8J+MfKgH2dPgqdOGWEWrPx39W/xBQV3SLZIkzhTYPD6USCSPyDB5cp9oqyK83ozzYzVkCzqGX9Twenrr",
+	"ilsuOzpXdeUtN/M5Sghd5q8AqBpiHkeo49vf//bX/76PU0cvhv/64/Br0OoJwNO5EPelAHc8/PHxSZv3",
+	"s2jW0RMAbvsqD8/7w1NY7Gmm0uQXL54y+f4dgf8FOK50P4yv0xCoNKWwHajO6FPDesA7QsHNtIKbAHzD",
+	"QxQo+4A23j3iiLeD9/cyfe4CMxEKQXbVCwiSpyvOiDoVhklTjJicjLWAQjlHsbOxUOlw8Y7HKdrO8fDH",
+	"EFE5E15s124ltpUzSrdtbatuAPG2RnArD97UiIsF+GcxxW7peOt+xjjZD7dqgt+kadyAHOumO8KZLzct",
+	"QBTkZ/jsUiDlEDQgEw4PlHaonfLqDsn2uWRaO2CKzZtKltCU3s2NfqHCxZ7d3ocS2b+D6+k2KJKzOP35",
+	"PFInFX26Q+rW8J7kjY6+8vpFbEcfPZnD+m5Ej4e6QGcqmyFHGFk97h8Y//8B4zeqTB2M/8CAvgXwh584",
+	"HFNyzVBf9cbvocwUkb7p434h0p/UM3Kcecom4BaxZMRUNpTV4y3CKscQJvuFcU2YHat9bXFgj9D4sXJQ",
+	"CtqMdVMsqW11nyB7Une0JoDa2xVYLHORxXpzxMXwpb7s3G10Dcb6ldFZZS1q37qFGUg1Y558vWPDl4sX",
+	"TEvR3vIcSrROOX/SZBFcEteY8hN3TTNTFMp7vnOpXR8Yf+BF43k/mtY3V6IGcKpBybCl5iZ6aYKTgHht",
+	"JdbedbwevXc8PN5v8v1S+EWb7UddSrbB8NGM/yvdR6f93LiHz05LWm35hk7gePdVGr61y0yEG3x/Pyw+",
+	"fhIWh6v8/wDvbwrewZIfAO9O44rNO7asfrsmQwoF+T67P+0WbMOwE1A+VI01X6w5v3j/pzeXb96/e31z",
+	"+vr1BeyN/jj843Dj3wCMy1zPhCnmZsnovFHyNUvNXQyuxnDHu+5MRDh0IVUQYFHkoLTzQmdcrGwrtaPD",
+	"w08L4/yab+ta1TS4F00qwgwloyQ3mcjpNTObbMc5vxjnQ6nJhBZTvCiwKYkB2e51I+y++ydNlBSKrewS",
+	"CTh3NpgGLSqGs1un23Tfmvm8bb13W1Dt3CYxW1+v/ycAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

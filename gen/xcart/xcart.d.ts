@@ -86,6 +86,7 @@ export interface paths {
          *     The rules are those of the create operation, and the login must stay unique among the other profiles.
          *     Decision: demoting the last administrator (`access_level` 0) is refused with 400
          *     "Cannot remove the last admin profile", as deleting it is.
+         *     Concurrent updates of different fields all persist; of the same field, the last committed wins.
          */
         put: operations["updateProfile"];
         post?: never;

@@ -556,6 +556,7 @@ type ClientInterface interface {
 	// The rules are those of the create operation, and the login must stay unique among the other profiles.
 	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
 	// "Cannot remove the last admin profile", as deleting it is.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -569,6 +570,7 @@ type ClientInterface interface {
 	// The rules are those of the create operation, and the login must stay unique among the other profiles.
 	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
 	// "Cannot remove the last admin profile", as deleting it is.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -742,6 +744,7 @@ func (c *Client) GetProfile(ctx context.Context, profileId int, reqEditors ...Re
 // The rules are those of the create operation, and the login must stay unique among the other profiles.
 // Decision: demoting the last administrator (`access_level` 0) is refused with 400
 // "Cannot remove the last admin profile", as deleting it is.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 //
 // Takes any type of body and a specified content type.
 //
@@ -765,6 +768,7 @@ func (c *Client) UpdateProfileWithBody(ctx context.Context, profileId int, conte
 // The rules are those of the create operation, and the login must stay unique among the other profiles.
 // Decision: demoting the last administrator (`access_level` 0) is refused with 400
 // "Cannot remove the last admin profile", as deleting it is.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1200,6 +1204,7 @@ type ClientWithResponsesInterface interface {
 	// The rules are those of the create operation, and the login must stay unique among the other profiles.
 	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
 	// "Cannot remove the last admin profile", as deleting it is.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1213,6 +1218,7 @@ type ClientWithResponsesInterface interface {
 	// The rules are those of the create operation, and the login must stay unique among the other profiles.
 	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
 	// "Cannot remove the last admin profile", as deleting it is.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1911,6 +1917,7 @@ func (c *ClientWithResponses) GetProfileWithResponse(ctx context.Context, profil
 // The rules are those of the create operation, and the login must stay unique among the other profiles.
 // Decision: demoting the last administrator (`access_level` 0) is refused with 400
 // "Cannot remove the last admin profile", as deleting it is.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -1930,6 +1937,7 @@ func (c *ClientWithResponses) UpdateProfileWithBodyWithResponse(ctx context.Cont
 // The rules are those of the create operation, and the login must stay unique among the other profiles.
 // Decision: demoting the last administrator (`access_level` 0) is refused with 400
 // "Cannot remove the last admin profile", as deleting it is.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3646,97 +3654,98 @@ func (sh *strictHandler) UpdateProfile(ctx echo.Context, profileId int) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Hxtc9s4kv9XQXH/VbFraVly7JlZ5c3fiZ1ZeZ04F3s2sxe5LIhsSYhJgAOAljUpV92HuE94n+SqG+CD",
-	"KMoPcWbGs5c3iUUSYKPRz/0DPweRSjMlQVoT9D8HGkympAH68ZLH7+GXHIzFX5GSFiT9ybMsERG3Qsnt",
-	"TKtxAulfPxkl8R5c8zRLAP+MwXKRBP3gdCEtv2agtdJBGFhh8YFgX7pLTEVRrjXEeG+R4a2ZtZnpb29b",
-	"pRLTEWAnHaWn2zObJtt6Eu181/vuLwYipGCr1w1uwsBEM0g5vvb/aZgE/eAv29XStt1ds/3OURvc3NyE",
-	"QQwm0iLDSYJ+cDYDpt1ymTAs5clE6RTiDs7+WumxiGOQj+TEfhSBMewApMCZnzIvIg0xSCt4wlK+YFJZ",
-	"FitmZ8KwDc408HhLyWTBLmHBlGSczbWwsEnsGkgLWvLkkHb8cSwr5mKnoK9As8MnLUUltURThyEn3VJQ",
-	"qKYgQYvoBbPIYJ4bwKtC0m9D63tmWKKmLJcxaLpcymTsWXvFExEPZJZ/gVqSXhtSR/orT1OuF0E/eFOI",
-	"Ozs6PXkbhMEVT/LfW4tvipF1yvYZkcLUhNgx10pOGT3WRiTyG28Wjw8DTip3kcAVJMOAcWu1GOcWWJob",
-	"y8b4iJB2GIRsGBirhZwOAzYVVyA7v9kqcyl+yRvrPMjd7gHuv5Ctq3stIInZMKAnhkG5BD/fb0Pu11EL",
-	"klomUGz7tDNjFS9Q+tGwuJsoeWzDa8twSd6GwWbIuJeEGTc1UaBRuLah3LCVtkmegnus2nEuY7oC1xlE",
-	"FmK6QFtNE5jNkCmndMRgpI4naOkWzPJLkEM5XjAulZ2BZplWE5FAyJATXEPMIm5gS0gD0ggrriBZlKsZ",
-	"3b5zo83OUKJ2v1X2tcpl/Eib+VZZ5uZ5qnbyrSoY6LcT7aCzcO/4IlE8PlPqmOspPJIVPoJhh9IKu2Bn",
-	"SjE37VP2vYVuJEgpSiSvuwiGJi2zhm302Bvxko0XLIYJzxMbstG79yf/HJwOTt4eXLw8OfjXxfHgzeBs",
-	"5NzyT5Lndqa0+BUeK2Gv8yRhOBuGCG4cEozOSqAuWMWc4XVbq8GoXEfQecoCWUU8ZAeUBOS8XTZSG7m8",
-	"lGouMe4J2ZjH+ChcZ7Tqow9nIf6D3oeXAl5MEgvDxwnQiKmSUG7KFRcJ3nlsmA36SkTA6jM+ZSmPueVj",
-	"7mKgXGrg0QxpRvbEIiaec2nmoNlc2FkzSipHx8DjREgojbfXEmGYugKNtgRimoJl3Ji50jHanJmQUxef",
-	"FRHWnLuNJr5D/IIZkDETlvEpF5LxifUhmczTMWjcZAORkjGFcKP3YPViax+fGqGcz4DHoCniqt1yO1Zn",
-	"xamfwyo25wK9wkRpoJcLDHVqFBIhOHe5/b36XqRCijRPg3633FohLUxB4xaQrGVaoVYin51FfKTMkT/r",
-	"szNUcuedBa5EMTNT2nbYwOJfeYIsvwK2x6IZ1zyyoA1uV6o0dIYyBWSomYnsQsR99qb86bZtcMB2d2hr",
-	"Jr+ZUwuDK6ESWrgJ+h8/BymyCd1P8KjFBWGQaZWBtot33M4KlgU3Yf0Vd6+4MckSx4Kb83vr5CsljdVc",
-	"SPvPYr3Hwtg2HV2SFgYkLn0yi35xLConYxX3QsaThCXCYISFilHdGg0lhlyflJD+nhOkEeOGDYNh3u0+",
-	"j+orpSvQZ+6O55e7OAwYar3xkdNP0uRZprSF+A3Egp/5ROIRsk1ZsBu+RTnFMLBwbbezhFMM5/1C+d4O",
-	"Oy3+ZG8Gbw5dUMm4pjSk9nJ86TDo/ClCEFzhqEn8qBNUaQFZuBaxWrV0JxK8nGC0XI6o6YhwGWqpGJ/b",
-	"ChPlwGeG+Sc7Fb9cDod8WFaZtqnK1CB0ase15gsmZAzXQEZ9rHl0CRhqjbRK4ELE5mPvHMOplffdhEER",
-	"/QT9j8svD8sVnZfj1PgTRBbpXKeSKLJJcjIhc3SvrQw/NxhZt2mfA2EhNV9gIIIyMQ+IQyuLrb1mdYHn",
-	"TfHaZ177WKyiPAVpyVqgs4Mr0ItWs1Ik9N4VUuh0jJa0VqJsvEYyHqNLxLmswpihivDMqtAVwUG7qPhg",
-	"7pkpgwicYaJ0ym3QrwY35SIMqC52IpNF0Lc6B0z/DWjMT+96E3mKu0WtnC6syGiTM2LXmbqEFtXcp7B1",
-	"4iOo0dGHsxEGN7nGpIlEA1Y5ZtvnwkUcfTi7m3A3vo3UQqLbNvX961fs+x+6369IUYheZP/dgL1LuMWd",
-	"YRokhmDOtrZseaTiNZvw97Ozd8xYbnND01ZFgYnQMEcPpwFtvcEAcYMqoVQFnXCBIT49WzcTZSAWlg6m",
-	"+d4PmCfMUR2osoGDZZ74zABFp8XGCWksl9E6UeJ2tqI495j1Vvu7zIbKBt+HC9UrvOdblUOKrZivi7UP",
-	"9a69OfKn9wOXa1W1n0shY2SAF5V7iKQrLDrqyq1aI6KopquE+BtlzrsidfWK5OrwLmkhZ1FurEpBh6zX",
-	"9dcaBo0SAYnx/sdu2Ot2z9uELVIyEqCncIFmAoNF9K/8+hjkFN1ib+eHewhEpIFbuIi5hTa5BZebFQkv",
-	"JlJuRByywekJ++G7bs95WDWZGLBLphMn3bKC7JcGHlemsoWQidDGXpBcraEGRZSeIotGT4YMF8hyaUWC",
-	"hMq1728y4m56lI7gIppxOYWLugfxT46VSoCTB53yiygRIK3fhFVdjptJ3JrX17Y34XKae1Wt7epOC6kJ",
-	"vwfnMDa7jXWOtV+Pfy4ZahHJVMjyd5uF4iK5iGYizS6QGxqMXQ5xVlm1HMEsTYHhxyOGG5imRQf1ITMs",
-	"5XCNrV+jkrXpMlcguHjkNBomoF1doi5Ae3stXC9i4Acu1KhI8MTL3hdaoKU5Mq2uRLxC9D1nIq/uxJ+q",
-	"pkE/OKxMKf19gCa/zAnpUv09d4qne8dFpNLUJ58tjygN8YWBBCKrdCtPmz6vxlKrRQYXhZP4Mq42fJ/A",
-	"6LVoPi05qWUH0GKFV61LyecVZlQiVzNfDfPYVI510r7OANdEdZ3orIplm7Ns5XTL5rWYkzVGqt1y3BJh",
-	"vCLWt5trCXP2BfGGF/tu+GeIPda62HIdE56YauRDXO5D3GfhqW7L2AD3lvE41mBMyOYzEc1cG9EoJqxP",
-	"6V74th/jqZLTYri5tZXYYftuVl9RimYQXRZ1bUsZy5vjPRbDREhRJMzcNy2WyFpy3nSnYd0a7nfv/4r7",
-	"Xd1YQckDlwyufYGiGoRsfKDDXltgOCVzgnkm6pmeKrkjXJOCWtQSrkAzDTbXEuIO268ibWFnKreMV62N",
-	"iEupLIFIhFxXo7hlu+9UybaKxtpY5Lfm6ZdGLw14QmyQqJIifNK8YM7KO/tXN36GYaaLxP7bBUHLfDlk",
-	"GyCpZ7nJlGYHbKPoYW52vkVMH71PuMV3/5TdlqRC4uSu1ipWzDm6F8zOlAGWwMQy1PBLgAztvNCFWFJH",
-	"qvPvUF34mkn0n8ijf/PDX8MPv3AVCg2puvJVv9/GSe9TtF3cb3ntXY2BJ+p0GysR9psX/iO88De/e7vf",
-	"bbhYnNn3p06pPUXUHH04w//GwDXo14UO4tXVJiR1n9hEq5SN3p2cnrFtnokt2tVtyq5GITMgLYblo30P",
-	"nKNeZJ+9pBd4WAJN5EAJBPxx7TL0W/TUcisfWbKuByepe3UJmOwRwn6blJ4g9ilfsIgniW+RoscnWl6w",
-	"Jhgfn6QfeJlt/Hh4thk63AWXC+bAqynYmfLJo7AOuTfJTZFP7nafd9iIRNsIJeN649RX9tnWFs8Eu464",
-	"tuzj1lZJw/mIpfwSUDuhM5Sonrg4h4YKwsA1PoOft5ClW44VldRk4h+wcJgEISeqQHDwiETTj60IC8Ig",
-	"10kNJTEVdpaPO5FKt6unan8GrWCHwl+zDFfjG2Y/b73CX3udPWd32PvD0zPaoY1xLhLLxoviGSWX+447",
-	"ne+J58Zh0WJ8tKKhw95xOzNhAz8ZumTddbt1juQUgGWTOywl/nZ4aDlWsQDDJipJ1NzT8cywLB8nImLO",
-	"IMsIyGwOA1dDqgLNYUBzYfxixDhBa1tKlAmH0iiMESnQonMdFqQDnxlbrTlZ+GDV0EQExvvp/XFnKIeS",
-	"Tmm4SsXafq1hG6N1mJzRJhPLTH1mmJnxDPpDyavTOQRFEgbFJy4xK5ztdrsh4yxextSX9+7EY3uFuR2O",
-	"oOTSiSGPeOLImgiQfM52d3aW8E8OYUIcOoCIxMHUJINg5obNZ6Ch2tOCXyXK1oiE7JKGcnMcOnIoa7Jd",
-	"yHG5scgrh/LA67SuCLR0SpqICKSBmpbtZzyaAdvpdFe0bD6fdzjdJiySH2u2jwevDt+eHm7hmKrHG3iJ",
-	"aWjR//zXf5eKF4TBFWjjNHKvs+fGqwwkz0TQD553up3nhG+wMzL0TVtNAA7VBgM5vC6EtOrh496WBZOl",
-	"BMxlR0cfzjAVI/zng6z/UGKExrzzZhsj515HbBgcDoPN5QCmMjsbo3rWNsKcbNO1sglYWKvuoHF3pZ0X",
-	"KKKFPY9UOhayBsOuGXMyIDwFttvthcwodyjCAWtjBQ7ipeEKeOLTG7KCc248DmFJWt3hDec7SRSnsnjR",
-	"30939r5DU8cLCK6BSIMNWcS1FkWU7DktHGtNPvaoQAeiNh5ni8o1U7muodvZRh3dfvTh7OLs7Hi0ic7S",
-	"0WOsygybK32JBg2tr1IS/xfWDGX54gqJHbIYUmWdGYkhAevKa2RI6thv7o6ZuODDrdaFJmxUoG/8KkbF",
-	"Vo0qayN5WiB5CTXOTaXcDVCJ2xfTGUr0S7vdnqOlYOBY+Q2twS9GkYphRDI98lCMUek5Cpvrig1O1UuD",
-	"MIiDvkMFBa6uAca+VPFtmOAWvGSVMQWR0hoZNFPaABtza0EvgjrgKSAN+P9+OPrp+yMWl+BeN8u1GJ8S",
-	"LZ1f3el2H7YSj2cKYHE0G/8YiRNxNPjp10HvrRiYgXy/F70afDe4zH7+56ujv3VgcfRr/GEgTsTgeiDm",
-	"4j9/ns0Hn9T121/3528O9n99+2l/fvzqKPvXz/8hTj4dPn9zQNfnbw5e/q0T7SRynL7uxj8fJQ9kgIuY",
-	"7jy06XwvRRQvaiprFcsNUKWZufDU3SA83a5jWBsJJWO3a6eCaUjvy1C2DnqFJql+1NO1KxowvQomveaB",
-	"p3oUtIVYZFnv+d1cbh6ConF7d49rhUHfhMHefbZ2+dgujXp+n1dWx03qaVnQ/3ge1g44HpPbcmfuwDov",
-	"ixvEpwaT2f2lYDg4x6nQy2+XMUL/czCFVqAn2UyUaJR5stQOyeuQX87HKh2DdqG4iEPyLxmfAsZrnFmR",
-	"YrIyorT2Heh3zoiO1RVQgVQYFvEsc+Fdj4LLBtQw4hn6mRfkrKdUDLLusCHG2dTYgTSzizICXDXEwth3",
-	"VTyUcc1TsHSC5GM7uG9aHEUJXRrb6xTZ1i+5M7xFwuRa7JVIl0X/Xq3U02s5NRI23/x3NWcpBh4lY/2C",
-	"ZyqJzQvkT6oMMYlt+PNrVKn2bUvi4uY6Quv8byf4eTe8/ZzLCsX/AMhctlKSPHe1dXK9lF4K6Q+qWbi2",
-	"d1Zt2ygvcBMVyc0Sxvnj3NPHZmkfxbCtAC/zJGkg9oKd7s7uVndvq9s76/6t/7zb73b/2sV/28AcfoY1",
-	"VXnfbF8uxAeBg6/16gX4gDL7FdiZm90X31vigXVVbbQmq8XqxtWqBk03liuj7s1ryqbuZlnJDOoYkv7H",
-	"3nlL7dANWVMO9Dd9hY8Kc81aW9CGJHFWs6VohhOiEFUSdi88f4FTXcXwr3isk8Im1uzmIwODO11HdSD1",
-	"d/ZSlV8SxtYT0cIhlbb4/CZck1u6soqp9dNWUrkuVXCX877WdM9T0My2yiMqxiUkaEQxIymOQ7p8Hq+K",
-	"qURRWnVN7gZlX2lnKF+6yhEOWT3Y4wzlRpmeoDPdOj5gV1wLLm24PCSJXbEmLM9CUbmrX09NUwxD3DcZ",
-	"XELU29sMKQrgLrcpSi9wzSNLAHKoZ1volgtFHLmH0eQ22gRsPuOWYBKU3bpyGbE3ZOPcsc03EmiFq90E",
-	"zKfLbcS0qnopDubJnC+M8+GYIi7neeZBAI6hrM77uaKeWwO+p6rcxdxy5k+vknufiGubayoX1EpG5VV8",
-	"1H1IoBlZODEtDMEjUr1lB9RtMfbeqn/iEjqxgvWGvTDfz8PvVw11r96HC8zzSIPdoitdHQdLVvUhkXoN",
-	"Tbcmf1qDp7srz+w9ko1PzIvvPNiL373fdztyLwn39OW9L3TkT8SPP1Bq2+S1KafFkYvlo+fHKlpzGrN5",
-	"QIi6294J1Y+YL2dh2zu3Brk3940Wlr5j9KXxwu59PH/17a4/Kvne3dm5z+DVs/l/VEjUbBe1R0XNBH37",
-	"s//rQsQ3Tt4SaEM/HdB10yi7T5WK3QcZ0Ni0l8rbQycPeRxDUcN1HSyKl4xKASOKiEtmrEgSXz5n1hXC",
-	"SW+fGTbm0SVTk4mIoM2FOpLrLnTJAezeCiOikrOvLtfC6UccTX/lVuwwG66xUfKstmnV6cDGTvWe9Nnz",
-	"Gttsqzh0fk+L4Tb39hHld5v+KI118nmXxoa3F9CoJlZ5gGUN+BHsWvHvfot/vsU/v3f8U7MUj7EHfwbt",
-	"/pHq5Xeo9t0F4xLUKuIO25dMxI0mp1RyS8KUW3EFzJdU/WlqWX2wbWO3u1tVcDP3gYsKmuMjgJW06d5f",
-	"KjoPA/9xy0a1xffxS0502GuHob4LJf0C1+YRZq4VWiK7CPsoDIsS4Briodxwj9YT/DaQZ9lJL7iCAYZU",
-	"LFESmeaCjE3fx/VoHg0e1e0jbo+kKu1sWLZtXWmaih3G8sUyuphAHfVvEJpOVTLqu5Z20W9uCaVaKlSr",
-	"+K/uUA7vFWUMAyo4UXiDLyU0WVsE5aDwX6EIUZqigzZTdIyiQMxVacbl4sEFAg/ZX2NwPGi/xOl3gq/e",
-	"hf7mHf+83vF+IvkHe0tCxviCZflNu0Kcn3r+/lB//S3hv0+A8R6yhEe1/OGZ8aZuTeq/3Of/XECaP57f",
-	"hB6F/fGcmlUEBGuLSPbruEf3WEgfbGT0fTX3BR7luhz++A06F0JZSsxV2EYNDbZ/cPA+ZP0fuj90a4ix",
-	"wv8SbJCNIVFz8sJle0PNJTly6glQA7hAsbJYTCaYFFHpnTDWSQF9JeVxPq7CRfa3tz/PlLE39OVmLZDL",
-	"5ABmZeuoOGiXqIgneJnoDdpUFe86mKKqEMkrDHPIngIeR+0Vj7xTkjC5xa2CgcRP+rp9NBMS1Z3CLb/D",
-	"66CTK2fDStzaEpCyxE52qniwgepY7c6/Khpn1BFqhUfWpitF8Ob85n8DAAD//w==",
+	"7Hxtc9s4kv9XQXH/VbFraVly7JlZ+c3fiZ1ZeZ04F3s2sxe5LIhsSYhJgAOAljUpV92HuE94n+SqG+CD",
+	"KMoPcWYms5c3iUUSYKPRz/0DPwWRSjMlQVoT9D8FGkympAH68YLH7+CXHIzFX5GSFiT9ybMsERG3Qsnt",
+	"TKtxAulfPxol8R7c8DRLAP+MwXKRBP3gbCEtv2GgtdJBGFhh8YHgQLpLTEVRrjXEeG+R4a2ZtZnpb29b",
+	"pRLTEWAnHaWn2zObJtt6Eu181/vuLwYipGCr1w1uw8BEM0g5vvb/aZgE/eAv29XStt1ds/3WURvc3t6G",
+	"QQwm0iLDSYJ+cD4Dpt1ymTAs5clE6RTiDs7+SumxiGOQT+TEQRSBMewQpMCZv2ZeRBpikFbwhKV8waSy",
+	"LFbMzoRhG5xp4PGWksmCXcGCKck4m2thYZPYNZAWtOTJEe3401hWzMXOQF+DZkdftRSV1BJNHYacdEtB",
+	"oZqCBC2ifWaRwTw3gFeFpN+G1vfMsERNWS5j0HS5lMnYs/aaJyIeyCz/DLUkvTakjvRXnqZcL4J+8LoQ",
+	"d3Z8dvomCINrnuS/txbfFiPrlB0wIoWpCbFjrpWcMnqsjUjkN94sHh8GnFTuMoFrSIYB49ZqMc4tsDQ3",
+	"lo3xESHtMAjZMDBWCzkdBmwqrkF2frNV5lL8kjfWeZi73QPcfyFbV/dKQBKzYUBPDINyCX6+34bcL6MW",
+	"JLVMoNj2aWfGKl6g9KNhcTdR8tiG15bhkrwNg82QcS8JM25qokCjcG1DuWErbZM8BfdYteNcxnQFbjKI",
+	"LMR0gbaaJjCbIVNO6YjBSB1P0NItmOVXIIdyvGBcKjsDzTKtJiKBkCEnuIaYRdzAlpAGpBFWXEOyKFcz",
+	"unvnRpudoUTtfqPsK5XL+Ik2842yzM3ztdrJN6pgoN9OtIPOwr3li0Tx+FypE66n8ERW+AiGHUkr7IKd",
+	"K8XctF+z7y10I0FKUSJ53UUwNGmZNWyjx16LF2y8YDFMeJ7YkI3evjv95+BscPrm8PLF6eG/Lk8Grwfn",
+	"I+eWf5I8tzOlxa/wVAl7lScJw9kwRHDjkGB0VgJ1wSrmDK/bWg1G5TqCztcskFXEQ3ZASUDO22UjtZHL",
+	"K6nmEuOekI15jI/CTUarPn5/HuI/6H14KeDFJLEwfJwAjZgqCeWmXHOR4J2nhtmgr0UErD7j1yzlMbd8",
+	"zF0MlEsNPJohzcieWMTEcy7NHDSbCztrRknl6Bh4nAgJpfH2WiIMU9eg0ZZATFOwjBszVzpGmzMTcuri",
+	"syLCmnO30cR3iPeZARkzYRmfciEZn1gfksk8HYPGTTYQKRlTCDd6B1Yvtg7wqRHK+Qx4DJoirtott2N1",
+	"Vpz5Oaxicy7QK0yUBnq5wFCnRiERgnOX29+r70UqpEjzNOh3y60V0sIUNG4ByVqmFWol8tlZxCfKHPmz",
+	"PjtHJXfeWeBKFDMzpW2HDSz+lSfI8mtgeyyacc0jC9rgdqVKQ2coU0CGmpnILkXcZ6/Ln27bBodsd4e2",
+	"ZvKbObUwuBYqoYWboP/hU5Aim9D9BE9aXBAGmVYZaLt4y+2sYFlwG9Zfcf+KG5MscSy4vXiwTr5U0ljN",
+	"hbT/LNZ7Ioxt09ElaWFA4tIns+gXx6JyMlZxL2Q8SVgiDEZYqBjVrdFQYsj1UQnp7zlBGjFu2DAY5t3u",
+	"86i+UroCfebueH65i8OAodYbHzn9JE2eZUpbiF9DLPi5TySeINuUBbvhW5RTDAMLN3Y7SzjFcN4vlO/t",
+	"sLPiT/Z68PrIBZWMa0pDai/Hlw6Dzp8iBMEVjprEjzpBlRaQhWsRq1VLdyrBywlGy+WImo4Il6GWivGp",
+	"rTBRDnxmmH+yU/HL5XDIh2WVaZuqTA1Cp3Zca75gQsZwA2TUx5pHV4Ch1kirBC5FbD70LjCcWnnfbRgU",
+	"0U/Q/7D88rBc0UU5To0/QmSRznUqiSKbJKcTMkcP2srwU4ORdZv2KRAWUvMZBiIoE/OAOLSy2NprVhd4",
+	"0RSvA+a1j8UqylOQlqwFOju4Br1oNStFQu9dIYVOJ2hJayXKxmsk4zG6RJzLKowZqgjPrApdERy0i4oP",
+	"5p6ZMojAGSZKp9wG/WpwUy7CgOpipzJZBH2rc8D034DG/PS+N5GnuF/UyunCiow2OSN2nasraFHNAwpb",
+	"Jz6CGh2/Px9hcJNrTJpINGCVY7Z9LlzE8fvz+wl349tILSS6bVPfvXrJvv+h+/2KFIXoRQ7eDtjbhFvc",
+	"GaZBYgjmbGvLlkcqXrMJfz8/f8uM5TY3NG1VFJgIDXP0cBrQ1hsMEDeoEkpV0AkXGOLTs3UzUQZiYelg",
+	"mu99j3nCHNWBKhs4WOaJzwxQdFpsnJDGchmtEyVuZyuK84BZ77S/y2yobPBDuFC9wnu+VTmk2Ir5ulj7",
+	"UO/amyN/ejdwuVZV+7kSMkYGeFF5gEi6wqKjrtyqNSKKarpKiL9R5rwrUlevSK4O75IWchblxqoUdMh6",
+	"XX+tYdAoEZAY73/ohr1u96JN2CIlIwF6CpdoJjBYRP/Kb05ATtEt9nZ+eIBARBq4hcuYW2iTW3C5WZHw",
+	"YiLlRsQhG5ydsh++6/ach1WTiQG7ZDpx0i0ryH5p4HFlKlsImQht7CXJ1RpqUETpKbJo9GTIcIEsl1Yk",
+	"SKhc+/4mI+6nR+kILqMZl1O4rHsQ/+RYqQQ4edApv4wSAdL6TVjV5biZxK15fW17Ey6nuVfV2q7utJCa",
+	"8AdwDmOzu1jnWPvl+OeSoRaRTIUsf7dZKC6Sy2gm0uwSuaHB2OUQZ5VVyxHM0hQYfjxhuIFpWnRQHzPD",
+	"Ug7X2Po1KlmbLnMFgssnTqNhAtrVJeoCtLfXwvUiBn7kQo2KBE+87H2mBVqaI9PqWsQrRD9wJvLqTvyp",
+	"ahr0g6PKlNLfh2jyy5yQLtXfc694undcRipNffLZ8ojSEF8aSCCySrfytOnzaiy1WmRwWTiJz+Nqw/cJ",
+	"jF6L5tOSk1p2AC1WeNW6lHxeYUYlcjXz1TCPTeVYJ+3rDHBNVNeJzqpYtjnLVk63bF6LOVljpNotxx0R",
+	"xktifbu5ljBnnxFveLHvhn+G2GOtiy3XMeGJqUY+xuU+xn0WnuqujA1wbxmPYw3GhGw+E9HMtRGNYsL6",
+	"lG7ft/0YT5WcFsPNna3EDjtws/qKUjSD6Kqoa1vKWF6f7LEYJkKKImHmvmmxRNaS86Y7DevWcL97/1fc",
+	"7+rGCkoeuGRw4wsU1SBk4yMd9toCwxmZE8wzUc/0VMkd4ZoU1KKWcA2aabC5lhB32EEVaQs7U7llvGpt",
+	"RFxKZQlEIuS6GsUd232vSrZVNNbGIr81Tz83emnAE2KDRJUU4ZNmnzkr7+xf3fgZhpkuEvtvFwQt8+WI",
+	"bYCknuUmU5odso2ih7nZ+RYxffA+4Q7f/VN2V5IKiZO7WqtYMefo9pmdKQMsgYllqOFXABnaeaELsaSO",
+	"VOffobrwJZPoP5FH/+aHv4Qf3ncVCg2puvZVv9/GSR9QtF3cb3ntfY2Br9TpNlYi7Dcv/Ed44W9+926/",
+	"23CxOLPvT51Re4qoOX5/jv+NgWvQrwodxKurTUjqPrGJVikbvT09O2fbPBNbtKvblF2NQmZAWgzLRwce",
+	"OEe9yD57QS/wsASayIESCPjj2mXot+ip5VY+smRdD05S9+oKMNkjhP02KT1B7FO+YBFPEt8iRY9PtOyz",
+	"Jhgfn6QfeJlt/Hh0vhk63AWXC+bAqynYmfLJo7AOuTfJTZFP7nafd9iIRNsIJeN649RX9tnWFs8Eu4m4",
+	"tuzD1lZJw8WIpfwKUDuhM5Sonrg4h4YKwsA1PoOft5ClW44VldRk4h+wcJgEISeqQHDwiETTj60IC8Ig",
+	"10kNJTEVdpaPO5FKt6unan8GrWCHwl+zDFfjG2Y/b73EX3udPWd32Lujs3PaoY1xLhLLxoviGSWX+447",
+	"ne+J58Zh0WJ8tKKhw95yOzNhAz8ZumTddbt1juQUgGWTOywl/nZ4aDlWsQDDJipJ1NzT8cywLB8nImLO",
+	"IMsIyGwOA1dDqgLNYUBzYfxixDhBa1tKlAmH0iiMESnQonMdFqQDnxlbrTlZ+GDV0EQExvvp3UlnKIeS",
+	"Tmm4SsXafq1hG6N1mJzRJhPLTH1mmJnxDPpDyavTOQRFEgbFJy4xK5ztdrsh4yxextSX9+7FY3uFuRuO",
+	"oOTSiSGPeOLImgiQfM52d3aW8E8OYUIcOoSIxMHUJINg5obNZ6Ch2tOCXyXK1oiE7JKGcnMcOnIoa7Jd",
+	"yHG5scgrh/LA67SuCLR0SpqICKSBmpYdZDyaAdvpdFe0bD6fdzjdJiySH2u2TwYvj96cHW3hmKrHG3iJ",
+	"aWjR//zXf5eKF4TBNWjjNHKvs+fGqwwkz0TQD553up3nhG+wMzL0TVtNAA7VBgM5uimEtOrh496WBZOl",
+	"BMxlR8fvzzEVI/zno6z/UGKExrzzZhsj515HbBgcDYPN5QCmMjsbo3rWNsKcbNO1sglYWKvuoHF3pZ19",
+	"FNHCnkcqHQtZg2HXjDkZEJ4C2+32QmaUOxThgLWxAgfx0nANPPHpDVnBOTceh7Akre7whvOdJIpTWbzo",
+	"72c7e9+hqeMFBNdApMGGLOJaiyJK9pwWjrUmH3tUoANRG4+zReWaqVzX0O1so45uP35/fnl+fjLaRGfp",
+	"6DFWZYbNlb5Cg4bWVymJ/wtrhrJ8cYXEDlkMqbLOjMSQgHXlNTIkdew3d8dMXPDhVutCEzYq0Dd+FaNi",
+	"q0aVtZE8LZC8hBrnplLuBqjE7YvpDCX6pd1uz9FSMHCs/IbW4BejSMUwIpkeeSjGqPQchc11xQan6qVB",
+	"GMRB36GCAlfXAGNfqPguTHALXrLKmIJIaY0MmiltgI25taAXQR3wFJAG/H8/HP30wxGLS3Cv2+VajE+J",
+	"ls6v7nS7j1uJxzMFsDiejX+MxKk4Hvz066D3RgzMQL7bi14OvhtcZT//8+Xx3zqwOP41fj8Qp2JwMxBz",
+	"8Z8/z+aDj+rmza8H89eHB7+++XgwP3l5nP3r5/8Qpx+Pnr8+pOvz14cv/taJdhI5Tl9145+Pk0cywEVM",
+	"9x7adL6XIor9mspaxXIDVGlmLjx1NwhPt+sY1kZCydjt2qlgGtL7PJStg16hSaof9XTtigZMr4JJr3ng",
+	"az0K2kIssqz3/H4uNw9B0bi9+8e1wqBvw2DvIVu7fGyXRj1/yCur4yb1tCzof7gIawccT8htuTN3YJ2X",
+	"xQ3iU4PJ7MFSMBxc4FTo5bfLGKH/KZhCK9CTbCZKNMo8WWqH5HXIL+djlY5Bu1BcxCH5l4xPAeM1zqxI",
+	"MVkZUVr7FvRbZ0TH6hqoQCoMi3iWufCuR8FlA2oY8Qz9zD456ykVg6w7bIhxNjV2IM3soowAVw2xMPZt",
+	"FQ9lXPMULJ0g+dAO7psWR1FCl8b2OkW29UvuDG+RMLkWeyXSZdG/Vyv19FpOjYTNN/9dzVmKgUfJWL/g",
+	"mUpis4/8SZUhJrENf36NKtW+bUlc3FxHaJ3/7QQ/74Z3n3NZofgfAJnLVkqS5662Tq6X0ksh/UE1Czf2",
+	"3qptG+UFbqIiuVnCuHiae/rQLO2jGLYV4GWeJA3EXrDT3dnd6u5tdXvn3b/1n3f73e5fu/hvG5jDz7Cm",
+	"Ku+b7cuF+CBw8LVevQAfUGa/Ajtzs/vie0s8sK6qjdZktVjduFrVoOnGcmXUvXlN2dTdLCuZQR1D0v/Q",
+	"u2ipHboha8qB/qav8FFhrllrC9qQJM5qthTNcEIUokrCHoTnL3Cqqxj+FY91WtjEmt18YmBwr+uoDqT+",
+	"zl6q8kvC2HoiWjik0hZf3IZrcktXVjG1ftpKKtelCu5y3tea7nkKmtlWeUTFuIQEjShmJMVxSJfP41Ux",
+	"lShKq67J3aDsK+0M5QtXOcIhqwd7nKHcKNMTdKZbJ4fsmmvBpQ2XhySxK9aE5VkoKnf166lpimGI+yaD",
+	"S4h6e5shRQHc5TZF6QVueGQJQA71bAvdcqGII/cwmtxGm4DNZ9wSTIKyW1cuI/aGbJw7tvlGAq1wtZuA",
+	"+XS5jZhWVS/FwTyZ84VxPhxTxOU8zzwKwDGU1Xk/V9Rza8D3VJW7mFvO/OlVcu8TcWNzTeWCWsmovIqP",
+	"ug8JNCMLJ6aFIXhCqrfsgLotxt5b9Y9cQidWsN6wF+b7efj9qqHu1ftwgXkeabBbdKWr42DJqj4mUq+h",
+	"6dbkT2vwdPflmb0nsvEr8+I7j/bi9+/3/Y7cS8IDfXnvMx35V+LHHym1bfLalNPiyMXy0fMTFa05jdk8",
+	"IETdbe+E6kfMl7Ow7Z07g9zbh0YLS98x+tx4Yfchnr/6dtcflXzv7uw8ZPDq2fw/KiRqtovao6Jmgr79",
+	"yf91KeJbJ28JtKGfDum6aZTdp0rF7oMMaGzaS+XtoZOHPI6hqOG6DhbFS0algBFFxCUzViSJL58z6wrh",
+	"pLfPDBvz6IqpyURE0OZCHcl1F7rkAHbvhBFRydlXl2vh9BOOpr90K3aYDdfYKHlW27TqdGBjp3pf9dnz",
+	"Gttsqzh0fk+L4Tb37hHld5v+KI118nmfxoZ3F9CoJlZ5gGUN+BHsWvHvfot/vsU/v3f8U7MUT7EHfwbt",
+	"/pHq5feo9v0F4xLUKuIOO5BMxI0mp1RyS8KUW3ENzJdU/WlqWX2wbWO3u1tVcDP3gYsKmuMjgJW06cFf",
+	"KroIA/9xy0a1xffxS0502CuHob4PJb2Pa/MIM9cKLZFdhH0UhkUJcA3xUG64R+sJfhvIs+ykF1zBAEMq",
+	"liiJTHNBxqbv43o0jwaP6vYRt0dSlXY2LNu2rjRNxQ5j+WIZXUygjvo3CE2nKhn1XUu76De3hFItFapV",
+	"/Fd3KIcPijKGARWcKLzBlxKarDOUL5WkaEJalhMInrCdsZhQecMW6HeeJCwDbYSx+wVbCKxA98PqpWhs",
+	"hLVEoWxtZDus/ReocpS27rDN1p2grNHuqTTjcvHoCoQ/E7DGonm+lAcBOsEXb3N/c79/Xvf7MJH8g90x",
+	"QW98RbT8aF4hzl97geCxAcG3isJDIph3kCU8qiUoz4w3dWtqC8tAgk8FZvrDxW3oYd4fLqgbRkiztpDn",
+	"oA6sdI+F9EVIRh9wc5/4Ua6N4s/3oPciGKfEZIht1OBmB4eH70LW/6H7Q7cGSSscPOES2RgSNSc3X/ZP",
+	"1FxSpEBNB+owFzBZ7wuNq+0TiDspsLWkPM7HVcDL/vb2p5ky9pY+Da0FcpkcwKzsTRUn+RIV8QQvE71B",
+	"m6riXYeDVBXkeYVhDjpU4O+of+OhfUoS6Le4VTCQ+Emfz49mQqK6Uzznd3gdNnPl8FkJjFtCapbgzE4V",
+	"cDZgI6vt/5dFZ45aTq34y9p0pQjeXtz+bwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -63,7 +63,10 @@ type Store interface {
 	Create(ctx context.Context, u *User) error
 	Get(ctx context.Context, id int64) (User, error)
 	EmailTaken(ctx context.Context, email string) (bool, error)
-	Update(ctx context.Context, u User) error
+	// Update changes the user id in one transaction that locks it first: change gets the stored
+	// user and alters it, or returns an error that leaves it unchanged. It returns the user as
+	// written.
+	Update(ctx context.Context, id int64, change func(*User) error) (User, error)
 	List(ctx context.Context, q ListQuery) ([]User, error)
 	Definitions(ctx context.Context) (map[string]Definition, error)
 }
@@ -223,49 +226,58 @@ type Change struct {
 	Attributes                                []Attribute
 }
 
-// Update applies a change to user id.
+// Update applies a change to user id. The store runs it in one transaction that locks the user
+// first; what needs no stored user is done before: the change is checked (against the attribute
+// definitions) and a new password hashed, so that no row lock, nor SQLite's one connection, is
+// held while argon2id runs.
 func (s *Service) Update(ctx context.Context, id string, c Change) (User, error) {
-	u, err := s.Get(ctx, id)
-	if err != nil {
-		return User{}, err
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n < 1 {
+		return User{}, notFound(id)
 	}
 	var errs []error
 	if c.EmailSent {
 		errs = append(errs, invalid("email", "email cannot be changed"))
 	}
 	errs = append(errs, s.check(ctx, c.Password, c.Attributes))
-	if err := errors.Join(errs...); err != nil {
-		return User{}, err
-	}
-	for _, f := range []struct {
-		dst *string
-		v   *string
-	}{{&u.FirstName, c.FirstName}, {&u.MiddleName, c.MiddleName}, {&u.LastName, c.LastName}} {
-		if f.v != nil {
-			*f.dst = *f.v
-		}
-	}
-	for _, a := range c.Attributes {
-		set := false
-		for i := range u.Attributes {
-			if u.Attributes[i].Key == a.Key {
-				u.Attributes[i].Value, set = a.Value, true
-			}
-		}
-		if !set {
-			u.Attributes = append(u.Attributes, a)
-		}
-	}
-	if c.Password != nil {
-		if u.PasswordHash, err = s.hasher.Hash(ctx, *c.Password); err != nil {
+	// Reported from inside the transaction, once the user is known to exist: an unknown user is a
+	// 404 whatever else is wrong.
+	problems := errors.Join(errs...)
+	var hash string
+	if problems == nil && c.Password != nil {
+		if hash, err = s.hasher.Hash(ctx, *c.Password); err != nil {
 			return User{}, apperr.Unavailable(err)
 		}
 	}
-	u.UpdatedAt = s.now().UTC()
-	if err := s.store.Update(ctx, u); err != nil {
-		return User{}, err
-	}
-	return u, nil
+	return s.store.Update(ctx, n, func(u *User) error {
+		if problems != nil {
+			return problems
+		}
+		for _, f := range []struct {
+			dst *string
+			v   *string
+		}{{&u.FirstName, c.FirstName}, {&u.MiddleName, c.MiddleName}, {&u.LastName, c.LastName}} {
+			if f.v != nil {
+				*f.dst = *f.v
+			}
+		}
+		for _, a := range c.Attributes {
+			set := false
+			for i := range u.Attributes {
+				if u.Attributes[i].Key == a.Key {
+					u.Attributes[i].Value, set = a.Value, true
+				}
+			}
+			if !set {
+				u.Attributes = append(u.Attributes, a)
+			}
+		}
+		if c.Password != nil {
+			u.PasswordHash = hash
+		}
+		u.UpdatedAt = s.now().UTC()
+		return nil
+	})
 }
 
 // List reads a page of users.

@@ -53,17 +53,27 @@ func (s *DBStore) EmailTaken(ctx context.Context, email string) (bool, error) {
 	return n > 0, nil
 }
 
-// Update writes every field of u over the stored user.
-func (s *DBStore) Update(ctx context.Context, u User) error {
-	row := toRow(&u)
-	res := s.db.WithContext(ctx).Model(&userRow{ID: row.ID}).Select("*").Omit("id", "created_at", "email", "email_key").Updates(&row)
-	if res.Error != nil {
-		return apperr.Internal(fmt.Errorf("update user: %w", res.Error))
+// Update changes the user id in one transaction that locks it first (store.Modify), so that no
+// concurrent change is lost: change gets the stored user and alters it, or returns an error that
+// leaves it as it was. Read-modify-write rather than an UPDATE of the sent columns with a JSON
+// merge in the database: custom attributes are a list of {key, value} in the order they were
+// first set, merged by key, which neither jsonb || nor json_patch does (both merge objects).
+func (s *DBStore) Update(ctx context.Context, id int64, change func(*User) error) (User, error) {
+	var u User
+	err := store.Transaction(ctx, s.db, func(tx *gorm.DB) error {
+		return store.Modify(tx, id, func(row *userRow) error {
+			u = row.user()
+			if err := change(&u); err != nil {
+				return err
+			}
+			*row = toRow(&u)
+			return nil
+		}, "id", "created_at", "email", "email_key")
+	})
+	if err != nil {
+		return User{}, store.Classify(err, "update user", nil, notFound(strconv.FormatInt(id, 10)))
 	}
-	if res.RowsAffected == 0 {
-		return notFound(strconv.FormatInt(u.ID, 10))
-	}
-	return nil
+	return u, nil
 }
 
 // List reads the users q selects.

@@ -74,7 +74,10 @@ type ListQuery struct {
 type Store interface {
 	Create(ctx context.Context, p *AdminProfile) error
 	Get(ctx context.Context, id int64) (AdminProfile, error)
-	Update(ctx context.Context, p AdminProfile) error
+	// Update changes the profile id in one transaction that locks it first: change gets the stored
+	// profile and alters it, or returns an error that leaves it unchanged. It returns the profile
+	// as written.
+	Update(ctx context.Context, id int64, change func(*AdminProfile) error) (AdminProfile, error)
 	IDByEmail(ctx context.Context, email string) (int64, error)
 	List(ctx context.Context, q ListQuery) ([]AdminProfile, int64, error)
 	Roles(ctx context.Context) ([]Role, error)
@@ -107,7 +110,11 @@ func (s *Service) Authorize(token string) (string, error) { return s.tokens.Chec
 
 // Create stores a new admin profile; password, when not nil, becomes its password.
 func (s *Service) Create(ctx context.Context, p AdminProfile, pw *string) (AdminProfile, error) {
-	if err := errors.Join(s.checkRoles(ctx, p.Roles), s.checkEmail(ctx, p.Email, 0)); err != nil {
+	roles, err := s.store.Roles(ctx)
+	if err != nil {
+		return AdminProfile{}, err
+	}
+	if err := errors.Join(checkRoles(p.Roles, roles), s.checkEmail(ctx, p.Email, 0)); err != nil {
 		return AdminProfile{}, err
 	}
 	if pw != nil {
@@ -126,27 +133,45 @@ func (s *Service) Create(ctx context.Context, p AdminProfile, pw *string) (Admin
 
 // Get reads an admin profile by its "iuser…" id.
 func (s *Service) Get(ctx context.Context, id string) (AdminProfile, error) {
-	n, ok := parseID(id)
-	if !ok {
-		return AdminProfile{}, apperr.NotFound(fmt.Sprintf("No admin profile has the id %s.", id))
+	n, err := number(id)
+	if err != nil {
+		return AdminProfile{}, err
 	}
 	return s.store.Get(ctx, n)
 }
 
-// Update applies change to the stored profile id.
+// number is the number of an "iuser…" id; anything else names no profile.
+func number(id string) (int64, error) {
+	n, ok := parseID(id)
+	if !ok {
+		return 0, apperr.NotFound(fmt.Sprintf("No admin profile has the id %s.", id))
+	}
+	return n, nil
+}
+
+// Update applies change to the stored profile id. The store runs it in one transaction that locks
+// the profile first; what needs a query but no stored profile is done before: the roles (reference
+// data) are read, and the owner of a sent email is looked up (an email left out is the profile's
+// own). The roles are checked as the change leaves them, inside.
 func (s *Service) Update(ctx context.Context, id string, change func(*AdminProfile)) (AdminProfile, error) {
-	p, err := s.Get(ctx, id)
+	n, err := number(id)
 	if err != nil {
 		return AdminProfile{}, err
 	}
-	change(&p)
-	if err := errors.Join(s.checkRoles(ctx, p.Roles), s.checkEmail(ctx, p.Email, p.ID)); err != nil {
+	roles, err := s.store.Roles(ctx)
+	if err != nil {
 		return AdminProfile{}, err
 	}
-	if err := s.store.Update(ctx, p); err != nil {
-		return AdminProfile{}, err
+	var sent AdminProfile // applied to an empty profile, change holds exactly the email it sets
+	change(&sent)
+	var emailTaken error
+	if sent.Email != "" {
+		emailTaken = s.checkEmail(ctx, sent.Email, n)
 	}
-	return p, nil
+	return s.store.Update(ctx, n, func(p *AdminProfile) error {
+		change(p)
+		return errors.Join(checkRoles(p.Roles, roles), emailTaken)
+	})
 }
 
 // checkEmail reports an email another profile has, so that it is listed with the request's other
@@ -165,15 +190,11 @@ func (s *Service) checkEmail(ctx context.Context, email string, self int64) erro
 // Roles reads every admin role.
 func (s *Service) Roles(ctx context.Context) ([]Role, error) { return s.store.Roles(ctx) }
 
-// checkRoles reports every role id that names no role (89001), and, when all exist, roles none
-// of which carries a privilege (89012).
-func (s *Service) checkRoles(ctx context.Context, ids []string) error {
+// checkRoles reports, against every role there is, every role id that names no role (89001), and,
+// when all exist, roles none of which carries a privilege (89012).
+func checkRoles(ids []string, roles []Role) error {
 	if len(ids) == 0 {
 		return apperr.Invalid("/roles", CodeRolesMissing, "The roles are missing or empty.")
-	}
-	roles, err := s.store.Roles(ctx)
-	if err != nil {
-		return err
 	}
 	known := make(map[string]Role, len(roles))
 	for _, r := range roles {

@@ -55,17 +55,26 @@ func (s *DBStore) IDByEmail(ctx context.Context, email string) (int64, error) {
 	return ids[0], nil
 }
 
-// Update writes every field of p over the stored profile.
-func (s *DBStore) Update(ctx context.Context, p AdminProfile) error {
-	row := toRow(&p)
-	res := s.db.WithContext(ctx).Model(&profileRow{ID: row.ID}).Select("*").Omit("id", "registration_date").Updates(&row)
-	if res.Error != nil {
-		return store.Classify(res.Error, "update admin profile", errEmailTaken, nil)
+// Update changes the profile id in one transaction that locks it first (store.Modify), so that
+// no concurrent change is lost: change gets the stored profile and alters it, or returns an error
+// that leaves it as it was. Read-modify-write rather than an UPDATE of the sent columns alone,
+// because the roles rule applies to the roles the profile ends up with.
+func (s *DBStore) Update(ctx context.Context, id int64, change func(*AdminProfile) error) (AdminProfile, error) {
+	var p AdminProfile
+	err := store.Transaction(ctx, s.db, func(tx *gorm.DB) error {
+		return store.Modify(tx, id, func(row *profileRow) error {
+			p = row.profile()
+			if err := change(&p); err != nil {
+				return err
+			}
+			*row = toRow(&p)
+			return nil
+		}, "id", "registration_date")
+	})
+	if err != nil {
+		return AdminProfile{}, store.Classify(err, "update admin profile", errEmailTaken, notFound(id))
 	}
-	if res.RowsAffected == 0 {
-		return notFound(p.ID)
-	}
-	return nil
+	return p, nil
 }
 
 // List reads the profiles q selects, one page, and how many it selects in all.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/provisiond/provisiond/internal/apitest"
@@ -32,12 +33,12 @@ func creates(body []byte, auth string) *apitest.Creates {
 	return apitest.NewCreates(http.MethodPost, membersPath, http.Header{"Content-Type": {"application/json"}, "Authorization": {auth}}, body)
 }
 
-// benchServer is the whole server over a fresh SQLite database with the test fixtures, as in
+// benchServer is the whole server over a fresh database of dialect with the test fixtures, as in
 // production (no response validation), and the Authorization header of Ada, a delegated
 // administrator of Acme, logged in once.
-func benchServer(tb testing.TB) (http.Handler, string) {
+func benchServer(tb testing.TB, dialect string) (http.Handler, string) {
 	tb.Helper()
-	s := apitest.Start(tb, "sqlite", apitest.Options{Configure: func(c *config.Config) {
+	s := apitest.Start(tb, dialect, apitest.Options{Configure: func(c *config.Config) {
 		c.FixturesFile = "testdata/fixtures.yaml"
 		c.ValidateResponses = false
 	}})
@@ -51,13 +52,57 @@ func benchServer(tb testing.TB) (http.Handler, string) {
 func BenchmarkCreateMember(b *testing.B) {
 	body := memberBody()
 	b.Run("sqlite", func(b *testing.B) {
-		h, auth := benchServer(b)
+		h, auth := benchServer(b, "sqlite")
 		apitest.BenchSequential(b, h, creates(body, auth), http.StatusOK)
 	})
 	b.Run("sqlite-parallel", func(b *testing.B) {
-		h, auth := benchServer(b)
+		h, auth := benchServer(b, "sqlite")
 		apitest.BenchParallel(b, h, func() *apitest.Creates { return creates(body, auth) }, http.StatusOK, 8)
 	})
+}
+
+// updateBody changes a member's first name, to a value of its own for each request, and one of
+// its dynamic properties.
+var updateBody = []byte(`{"firstName":"F` + apitest.CreateNumber + `","Nickname":"Lee"}`)
+
+// updates is one client's stream of updates of the member at path, renumbered as creates are.
+func updates(path, auth string) *apitest.Creates {
+	return apitest.NewCreates(http.MethodPut, path, http.Header{"Content-Type": {"application/json"}, "Authorization": {auth}}, updateBody)
+}
+
+// updateServer is benchServer with one member of Acme, and the path of that member.
+func updateServer(tb testing.TB, dialect string) (http.Handler, string, string) {
+	tb.Helper()
+	h, auth := benchServer(tb, dialect)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, creates(memberBody(), auth).Next())
+	if rec.Code != http.StatusOK {
+		tb.Fatalf("create the member to update: %d %s", rec.Code, rec.Body)
+	}
+	var m struct{ ID string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil {
+		tb.Fatal(err)
+	}
+	return h, auth, membersPath + "/" + m.ID
+}
+
+// BenchmarkUpdateMember measures one PUT /ccstore/v1/organizationMembers/{id} that changes a
+// field and a dynamic property, through http.Handler.ServeHTTP over the whole server, on SQLite
+// and (with PROVISIOND_TEST_DATABASE_URL) PostgreSQL:
+//   - <dialect>: one client;
+//   - <dialect>-parallel: 8 clients per CPU, all updating the same member, the worst case for the
+//     lock an update holds on its row.
+func BenchmarkUpdateMember(b *testing.B) {
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		b.Run(dialect, func(b *testing.B) {
+			h, auth, path := updateServer(b, dialect)
+			apitest.BenchSequential(b, h, updates(path, auth), http.StatusOK)
+		})
+		b.Run(dialect+"-parallel", func(b *testing.B) {
+			h, auth, path := updateServer(b, dialect)
+			apitest.BenchParallel(b, h, func() *apitest.Creates { return updates(path, auth) }, http.StatusOK, 8)
+		})
+	}
 }
 
 // TestBenchmarkCreateMember runs the benchmark's request once as a test, so that a broken

@@ -79,7 +79,10 @@ type Store interface {
 	Create(ctx context.Context, m *Member) error
 	Get(ctx context.Context, id int64) (Member, error)
 	GetByEmail(ctx context.Context, email string) (Member, error)
-	Update(ctx context.Context, m Member) error
+	// Update changes the member id in one transaction that locks it first: change gets the stored
+	// member and alters it, or returns an error that leaves it unchanged. It returns the member as
+	// written.
+	Update(ctx context.Context, id int64, change func(*Member) error) (Member, error)
 	List(ctx context.Context, q ListQuery) ([]Member, int64, error)
 	Organizations(ctx context.Context, member int64) ([]Organization, error)
 	Organization(ctx context.Context, id string) (Organization, error)
@@ -208,47 +211,62 @@ func (s *Service) Create(ctx context.Context, caller Member, org Organization, m
 
 // Get reads a member of org: the caller itself, or anyone when the caller is an administrator.
 func (s *Service) Get(ctx context.Context, caller Member, org Organization, id string) (Member, error) {
-	n, err := strconv.ParseInt(id, 10, 64)
-	if err != nil || n <= 0 {
-		return Member{}, notFound(id)
-	}
-	if n != caller.ID {
-		if err := requireAdmin(caller); err != nil {
-			return Member{}, err
-		}
-	}
-	in, err := s.store.InOrganization(ctx, n, org.ID)
+	n, err := s.memberOf(ctx, caller, org, id)
 	if err != nil {
 		return Member{}, err
-	}
-	if !in {
-		return Member{}, notFound(id)
 	}
 	return s.store.Get(ctx, n)
 }
 
-// Update applies change to a member of org; only an administrator may.
+// memberOf is the number of id, a member of org that caller may see: itself, or anyone when the
+// caller is an administrator.
+func (s *Service) memberOf(ctx context.Context, caller Member, org Organization, id string) (int64, error) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, notFound(id)
+	}
+	if n != caller.ID {
+		if err := requireAdmin(caller); err != nil {
+			return 0, err
+		}
+	}
+	in, err := s.store.InOrganization(ctx, n, org.ID)
+	if err != nil {
+		return 0, err
+	}
+	if !in {
+		return 0, notFound(id)
+	}
+	return n, nil
+}
+
+// Update applies change to a member of org; only an administrator may. The store runs it in one
+// transaction that locks the member first; what needs a query but no stored member is done before:
+// the membership in org (memberships are never removed), and the owner of a sent email (an email
+// left out is the member's own).
 func (s *Service) Update(ctx context.Context, caller Member, org Organization, id string, change func(*Member)) (Member, error) {
 	if err := requireAdmin(caller); err != nil {
 		return Member{}, err
 	}
-	m, err := s.Get(ctx, caller, org, id)
+	n, err := s.memberOf(ctx, caller, org, id)
 	if err != nil {
 		return Member{}, err
 	}
-	// Roles and the active flag hold in every organization of the member, so only an
-	// administrator of the organization the member was created in may change it.
-	if m.ParentOrganization != org.ID {
-		return Member{}, apperr.Forbidden(fmt.Sprintf("The member %s belongs to another organization; change it from there.", id))
+	var sent Member // applied to an empty member, change holds exactly the email it sets
+	change(&sent)
+	var emailTaken error
+	if sent.Email != "" {
+		emailTaken = s.checkEmail(ctx, sent.Email, n)
 	}
-	change(&m)
-	if err := errors.Join(checkDynamic(m.Dynamic), s.checkEmail(ctx, m.Email, m.ID)); err != nil {
-		return Member{}, err
-	}
-	if err := s.store.Update(ctx, m); err != nil {
-		return Member{}, err
-	}
-	return m, nil
+	return s.store.Update(ctx, n, func(m *Member) error {
+		// Roles and the active flag hold in every organization of the member, so only an
+		// administrator of the organization the member was created in may change it.
+		if m.ParentOrganization != org.ID {
+			return apperr.Forbidden(fmt.Sprintf("The member %s belongs to another organization; change it from there.", id))
+		}
+		change(m)
+		return errors.Join(checkDynamic(m.Dynamic), emailTaken)
+	})
 }
 
 // ListParams are the list operation's query parameters.

@@ -65,20 +65,31 @@ func (s *DBStore) fromResult(row memberRow, err error, id string) (Member, error
 	return row.member()
 }
 
-// Update writes every field of m over the stored member.
-func (s *DBStore) Update(ctx context.Context, m Member) error {
-	row, err := toRow(&m)
+// Update changes the member id in one transaction that locks it first (store.Modify), so that no
+// concurrent change is lost: change gets the stored member and alters it, or returns an error that
+// leaves it as it was. Read-modify-write rather than an UPDATE of the sent columns with a JSON
+// merge in the database: the checks need the member as stored (its parent organization) and as
+// changed (the reserved property names), and SQLite's json_patch would merge nested objects and
+// delete keys sent as null, where a dynamic property sent replaces the stored one whole.
+func (s *DBStore) Update(ctx context.Context, id int64, change func(*Member) error) (Member, error) {
+	var m Member
+	err := store.Transaction(ctx, s.db, func(tx *gorm.DB) error {
+		return store.Modify(tx, id, func(row *memberRow) error {
+			var err error
+			if m, err = row.member(); err != nil {
+				return err
+			}
+			if err := change(&m); err != nil {
+				return err
+			}
+			*row, err = toRow(&m)
+			return err
+		}, "id", "created_at", "parent_organization_id")
+	})
 	if err != nil {
-		return err
+		return Member{}, store.Classify(err, "update member", errEmailTaken, notFound(fmt.Sprint(id)))
 	}
-	res := s.db.WithContext(ctx).Model(&memberRow{ID: row.ID}).Select("*").Omit("id", "created_at", "parent_organization_id").Updates(&row)
-	if res.Error != nil {
-		return store.Classify(res.Error, "update member", errEmailTaken, nil)
-	}
-	if res.RowsAffected == 0 {
-		return notFound(fmt.Sprint(m.ID))
-	}
-	return nil
+	return m, nil
 }
 
 // Organizations reads the organizations member belongs to, in id order.
@@ -149,7 +160,8 @@ func (s *DBStore) List(ctx context.Context, q ListQuery) ([]Member, int64, error
 // LoadOrganization stores an organization and makes each of members (with a password hash) a
 // member of it: a new member, or an existing one (found by email) that joins the organization,
 // gains the given roles and takes the given names and password. A member deactivated through the
-// API stays deactivated.
+// API stays deactivated. An existing member is locked before it is read, as an update locks it,
+// so that the roles it gains cannot overwrite a concurrent update's.
 func (s *DBStore) LoadOrganization(ctx context.Context, org Organization, members []Member) error {
 	return store.Transaction(ctx, s.db, func(tx *gorm.DB) error {
 		row := organizationRow(org)
@@ -158,7 +170,7 @@ func (s *DBStore) LoadOrganization(ctx context.Context, org Organization, member
 		}
 		for _, a := range members {
 			var existing memberRow
-			err := tx.Where("email_key = ?", strings.ToLower(a.Email)).Take(&existing).Error
+			err := store.ForUpdate(tx).Where("email_key = ?", strings.ToLower(a.Email)).Take(&existing).Error
 			switch {
 			case errors.Is(err, gorm.ErrRecordNotFound):
 				a.ParentOrganization = org.ID

@@ -113,7 +113,10 @@ type Store interface {
 	Create(ctx context.Context, u *User) error
 	Get(ctx context.Context, id int64) (User, error)
 	GetByEmail(ctx context.Context, email string) (User, error)
-	Update(ctx context.Context, u User) error
+	// Update changes the user id in one transaction that locks it first: change gets the stored
+	// user and alters it, or returns an error that leaves it unchanged. It returns the user as
+	// written.
+	Update(ctx context.Context, id int64, change func(*User) error) (User, error)
 	Form(ctx context.Context, name string) (FormConfiguration, bool, error)
 	CreateSession(ctx context.Context, hash string, user int64, expires time.Time) error
 	DeleteSession(ctx context.Context, hash string) error
@@ -203,9 +206,13 @@ func (s *Service) Create(ctx context.Context, formName string, f Form) (int64, e
 	if err := s.check(ctx, cfg, f, true, 0); err != nil {
 		return 0, err
 	}
+	hash, err := s.hash(ctx, f.Password)
+	if err != nil {
+		return 0, err
+	}
 	u := User{CreatedAt: s.now().UTC()}
 	u.UpdatedAt = u.CreatedAt
-	if err := s.apply(ctx, &u, f); err != nil {
+	if err := apply(&u, f, hash); err != nil {
 		return 0, err
 	}
 	if err := s.store.Create(ctx, &u); err != nil {
@@ -214,32 +221,61 @@ func (s *Service) Create(ctx context.Context, formName string, f Form) (int64, e
 	return u.ID, nil
 }
 
-// Update changes user id with the form, under the configuration formName.
+// Update changes user id with the form, under the configuration formName. The store runs it in
+// one transaction that locks the user first; what needs no stored user is done before: the form
+// configuration is read, the form checked (the email's owner looked up), and a new password
+// hashed, so that no row lock, nor SQLite's one connection, is held while argon2id runs.
 func (s *Service) Update(ctx context.Context, id, formName string, f Form) error {
 	n, err := strconv.ParseInt(id, 10, 64)
 	if err != nil || n <= 0 {
 		return errUserNotFound
 	}
-	u, err := s.store.Get(ctx, n)
-	if err != nil {
-		return err
+	// Reported from inside the transaction, once the user is known to exist: an unknown user is a
+	// 404 whatever else is wrong.
+	problems := s.checkUpdate(ctx, formName, f, n)
+	var hash string
+	if problems == nil {
+		if hash, err = s.hash(ctx, f.Password); err != nil {
+			return err
+		}
 	}
+	_, err = s.store.Update(ctx, n, func(u *User) error {
+		if problems != nil {
+			return problems
+		}
+		if err := apply(u, f, hash); err != nil {
+			return err
+		}
+		u.UpdatedAt = s.now().UTC()
+		return nil
+	})
+	return err
+}
+
+// checkUpdate finds the update configuration formName and lists every problem of f under it.
+func (s *Service) checkUpdate(ctx context.Context, formName string, f Form, self int64) error {
 	cfg, err := s.form(ctx, formName, KindUpdate)
 	if err != nil {
 		return err
 	}
-	if err := s.check(ctx, cfg, f, false, n); err != nil {
-		return err
-	}
-	if err := s.apply(ctx, &u, f); err != nil {
-		return err
-	}
-	u.UpdatedAt = s.now().UTC()
-	return s.store.Update(ctx, u)
+	return s.check(ctx, cfg, f, false, self)
 }
 
-// apply copies the form's values onto u, hashing a password and merging profiles by type.
-func (s *Service) apply(ctx context.Context, u *User, f Form) error {
+// hash is the hash of pw, "" when pw is nil.
+func (s *Service) hash(ctx context.Context, pw *string) (string, error) {
+	if pw == nil {
+		return "", nil
+	}
+	h, err := s.hasher.Hash(ctx, *pw)
+	if err != nil {
+		return "", apperr.Unavailable(err)
+	}
+	return h, nil
+}
+
+// apply copies the form's values onto u, merging the hashes by key, and sets the password hash
+// when the form sends a password.
+func apply(u *User, f Form, hash string) error {
 	set := func(dst **string, v *string) {
 		if v != nil {
 			*dst = v
@@ -270,11 +306,7 @@ func (s *Service) apply(ctx context.Context, u *User, f Form) error {
 		return err
 	}
 	if f.Password != nil {
-		h, err := s.hasher.Hash(ctx, *f.Password)
-		if err != nil {
-			return apperr.Unavailable(err)
-		}
-		u.PasswordHash = h
+		u.PasswordHash = hash
 	}
 	return nil
 }

@@ -136,6 +136,24 @@ func ForUpdate(tx *gorm.DB) *gorm.DB {
 	return tx
 }
 
+// Modify is the read-modify-write of every update: inside tx, it reads the row of R whose primary
+// key is id, locking it first (ForUpdate), lets change alter it, and writes every column back but
+// omit (the primary key and the columns no update may touch). Since a concurrent update of the
+// same row reads it only after tx ends, no acknowledged change can be lost between the read and the
+// write; the same field changed by two updates holds the value of the one committed last. change
+// may read and write through tx, never through the database handle: on SQLite, whose single
+// connection tx holds, that would wait for ever. A missing row is gorm.ErrRecordNotFound.
+func Modify[R any](tx *gorm.DB, id any, change func(row *R) error, omit ...string) error {
+	var row R
+	if err := ForUpdate(tx).Take(&row, id).Error; err != nil {
+		return err
+	}
+	if err := change(&row); err != nil {
+		return err
+	}
+	return tx.Model(&row).Select("*").Omit(omit...).Updates(&row).Error
+}
+
 // Classify turns the error of a database call into an apperr error, once, where it arises: a
 // unique-key violation becomes dup and a missing row missing (a nil one leaves that case to the
 // last rule), an apperr error passes unchanged, a failing database (Outage) is unavailable, and

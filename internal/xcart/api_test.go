@@ -39,7 +39,7 @@ func (x *xc) create(t *testing.T, body map[string]any) map[string]any {
 	return res.Map(t)
 }
 
-func id(t *testing.T, m map[string]any) int {
+func id(t testing.TB, m map[string]any) int {
 	t.Helper()
 	v, ok := m["id"].(float64)
 	if !ok {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -119,11 +120,11 @@ func fakeHandler(tb testing.TB, validateResponses bool) http.Handler {
 	return e
 }
 
-// sqliteServer is the whole server over a fresh SQLite database, configured as in production:
+// benchServer is the whole server over a fresh database of dialect, configured as in production:
 // as many password hashes at once as CPUs, no response validation.
-func sqliteServer(tb testing.TB) (http.Handler, string) {
+func benchServer(tb testing.TB, dialect string) (http.Handler, string) {
 	tb.Helper()
-	s := apitest.Start(tb, "sqlite", apitest.Options{Configure: func(c *config.Config) {
+	s := apitest.Start(tb, dialect, apitest.Options{Configure: func(c *config.Config) {
 		c.PasswordConcurrency = runtime.NumCPU()
 		c.ValidateResponses = false
 	}})
@@ -152,21 +153,64 @@ func BenchmarkCreateProfile(b *testing.B) {
 		benchParallel(b, fakeHandler(b, false), plain, fakeToken, 8)
 	})
 	b.Run("sqlite", func(b *testing.B) {
-		h, token := sqliteServer(b)
+		h, token := benchServer(b, "sqlite")
 		benchSequential(b, h, plain, token)
 	})
 	b.Run("sqlite-parallel", func(b *testing.B) {
-		h, token := sqliteServer(b)
+		h, token := benchServer(b, "sqlite")
 		benchParallel(b, h, plain, token, 8)
 	})
 	b.Run("password", func(b *testing.B) {
-		h, token := sqliteServer(b)
+		h, token := benchServer(b, "sqlite")
 		benchSequential(b, h, withPassword, token)
 	})
 	b.Run("password-parallel", func(b *testing.B) {
-		h, token := sqliteServer(b)
+		h, token := benchServer(b, "sqlite")
 		benchParallel(b, h, withPassword, token, 8)
 	})
+}
+
+// updateBody changes two fields of a profile, the first to a value of its own for each request.
+var updateBody = []byte(`{"status_comment":"updated ` + apitest.CreateNumber + `","referer":"https://example.com/bench"}`)
+
+// updates is one client's stream of updates of the profile at path, renumbered as creates are.
+func updates(path, token string) *apitest.Creates {
+	return apitest.NewCreates(http.MethodPut, path, http.Header{"Content-Type": {"application/json"}, "X-Auth-Token": {token}}, updateBody)
+}
+
+// updateServer is benchServer with one customer profile, and the path of that profile.
+func updateServer(tb testing.TB, dialect string) (http.Handler, string, string) {
+	tb.Helper()
+	h, token := benchServer(tb, dialect)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, creates([]byte(`{"login":"bench`+apitest.CreateNumber+`@example.com"}`), token).Next())
+	if rec.Code != http.StatusCreated {
+		tb.Fatalf("create the profile to update: %d %s", rec.Code, rec.Body)
+	}
+	var p struct{ ID int }
+	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+		tb.Fatal(err)
+	}
+	return h, token, "/api/profiles/" + strconv.Itoa(p.ID)
+}
+
+// BenchmarkUpdateProfile measures one PUT /api/profiles/{id} that changes two fields, through
+// http.Handler.ServeHTTP over the whole server, on SQLite and (with PROVISIOND_TEST_DATABASE_URL)
+// PostgreSQL:
+//   - <dialect>: one client;
+//   - <dialect>-parallel: 8 clients per CPU, all updating the same profile, the worst case for the
+//     lock an update holds on its row.
+func BenchmarkUpdateProfile(b *testing.B) {
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		b.Run(dialect, func(b *testing.B) {
+			h, token, path := updateServer(b, dialect)
+			apitest.BenchSequential(b, h, updates(path, token), http.StatusOK)
+		})
+		b.Run(dialect+"-parallel", func(b *testing.B) {
+			h, token, path := updateServer(b, dialect)
+			apitest.BenchParallel(b, h, func() *apitest.Creates { return updates(path, token) }, http.StatusOK, 8)
+		})
+	}
 }
 
 // BenchmarkArgon2id is the rate of bare argon2id derivations with the OWASP parameters, the
@@ -196,7 +240,7 @@ func BenchmarkArgon2id(b *testing.B) {
 func TestBenchmarkHandlers(t *testing.T) {
 	for _, withPassword := range []bool{false, true} {
 		body := createBody(withPassword)
-		h, token := sqliteServer(t)
+		h, token := benchServer(t, "sqlite")
 		for name, c := range map[string]struct {
 			h     http.Handler
 			token string

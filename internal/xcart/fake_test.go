@@ -124,25 +124,29 @@ func (s *fakeStore) List(ctx context.Context, q xcart.ListQuery) ([]xcart.Profil
 	return out, nil
 }
 
-func (s *fakeStore) Update(ctx context.Context, p xcart.Profile) error {
+func (s *fakeStore) Update(ctx context.Context, id int, change func(*xcart.Profile) error) (xcart.Profile, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old, ok := s.byID[p.ID]
+	old, ok := s.byID[id]
 	if !ok {
-		return fakeNotFound()
+		return xcart.Profile{}, fakeNotFound()
 	}
+	p := clone(old)
+	if err := change(&p); err != nil {
+		return xcart.Profile{}, err
+	}
+	p.ID, p.CreateDate = id, old.CreateDate // never updated, as in the DB store
 	oldKey, newKey := strings.ToLower(old.Login), strings.ToLower(p.Login)
-	if id, taken := s.byLogin[newKey]; taken && id != p.ID {
-		return errFakeLoginTaken
+	if other, taken := s.byLogin[newKey]; taken && other != id {
+		return xcart.Profile{}, errFakeLoginTaken
 	}
 	if old.AccessLevel == xcart.AccessLevelAdmin && p.AccessLevel != xcart.AccessLevelAdmin && s.admins() <= 1 {
-		return apperr.Conflict("", "last_admin", "Cannot remove the last admin profile")
+		return xcart.Profile{}, apperr.Conflict("", "last_admin", "Cannot remove the last admin profile")
 	}
-	p.CreateDate = old.CreateDate // never updated, as in the DB store
 	delete(s.byLogin, oldKey)
-	s.byLogin[newKey] = p.ID
-	s.byID[p.ID] = clone(p)
-	return nil
+	s.byLogin[newKey] = id
+	s.byID[id] = clone(p)
+	return clone(p), nil
 }
 
 // admins counts the administrators; the caller holds s.mu.
@@ -260,8 +264,8 @@ func TestStoreContract(t *testing.T) {
 			if err := st.Create(ctx, &b); err != nil {
 				t.Fatalf("Create(bob): %v", err)
 			}
-			b.Login = "ALICE@example.com"
-			if err := st.Update(ctx, b); apperr.KindOf(err) != apperr.KindConflict {
+			setLogin := func(p *xcart.Profile) error { p.Login = "ALICE@example.com"; return nil }
+			if _, err := st.Update(ctx, b.ID, setLogin); apperr.KindOf(err) != apperr.KindConflict {
 				t.Errorf("Update(to a taken login) = %v, want conflict", err)
 			}
 			list, err := st.List(ctx, xcart.ListQuery{Limit: 10, Login: "EXAMPLE"})
@@ -271,9 +275,8 @@ func TestStoreContract(t *testing.T) {
 			if err := st.Delete(ctx, a.ID); apperr.KindOf(err) != apperr.KindConflict {
 				t.Errorf("Delete(last admin) = %v, want conflict", err)
 			}
-			demoted := a
-			demoted.AccessLevel = xcart.AccessLevelCustomer
-			if err := st.Update(ctx, demoted); apperr.KindOf(err) != apperr.KindConflict {
+			demote := func(p *xcart.Profile) error { p.AccessLevel = xcart.AccessLevelCustomer; return nil }
+			if _, err := st.Update(ctx, a.ID, demote); apperr.KindOf(err) != apperr.KindConflict {
 				t.Errorf("Update(demote the last admin) = %v, want conflict", err)
 			}
 			for _, tc := range []struct {

@@ -75,7 +75,10 @@ type Store interface {
 	Get(ctx context.Context, id int) (Profile, error)
 	GetByLogin(ctx context.Context, login string) (Profile, error)
 	List(ctx context.Context, q ListQuery) ([]Profile, error)
-	Update(ctx context.Context, p Profile) error
+	// Update changes the profile id in one transaction that locks it first: change gets the stored
+	// profile and alters it, or returns an error that leaves it unchanged. It returns the profile
+	// as written. Taking the last administrator away is a Conflict.
+	Update(ctx context.Context, id int, change func(*Profile) error) (Profile, error)
 	Delete(ctx context.Context, id int) error
 	RecordLogin(ctx context.Context, id int, at time.Time) error
 	MissingMemberships(ctx context.Context, ids []int) ([]int, error)
@@ -139,29 +142,35 @@ func (s *Service) List(ctx context.Context, page, perPage int, login string) ([]
 	return s.store.List(ctx, ListQuery{Offset: (page - 1) * perPage, Limit: perPage, Login: login})
 }
 
-// Update applies change to the stored profile id and the password change pw.
+// Update applies change to the stored profile id and the password change pw. The store runs it
+// in one transaction that locks the profile first; what needs no stored profile is done before:
+// the memberships and roles that change sets are looked up (those it leaves were checked when
+// they were stored, and reference data is never removed), and a new password is hashed, so that
+// no row lock, nor SQLite's one connection, is held while argon2id runs.
 func (s *Service) Update(ctx context.Context, id int, change func(*Profile), pw PasswordChange) (Profile, error) {
-	p, err := s.store.Get(ctx, id)
-	if err != nil {
-		return Profile{}, err
-	}
-	change(&p)
-	if err := s.checkReferences(ctx, p); err != nil {
-		return Profile{}, err
-	}
-	if pw.Set {
-		p.PasswordHash = ""
-		if pw.Value != nil {
-			if p.PasswordHash, err = s.hash(ctx, *pw.Value); err != nil {
-				return Profile{}, err
-			}
+	var sent Profile // applied to an empty profile, change holds exactly the references it sets
+	change(&sent)
+	// Reported from inside the transaction, once the profile is known to exist: an unknown id is a
+	// 404 whatever else is wrong.
+	problems := s.checkReferences(ctx, sent)
+	var hash string
+	if problems == nil && pw.Set && pw.Value != nil {
+		var err error
+		if hash, err = s.hash(ctx, *pw.Value); err != nil {
+			return Profile{}, err
 		}
 	}
-	normalize(&p)
-	if err := s.store.Update(ctx, p); err != nil {
-		return Profile{}, err
-	}
-	return p, nil
+	return s.store.Update(ctx, id, func(p *Profile) error {
+		if problems != nil {
+			return problems
+		}
+		change(p)
+		if pw.Set {
+			p.PasswordHash = hash
+		}
+		normalize(p)
+		return nil
+	})
 }
 
 // Delete removes a profile; the last administrator stays.

@@ -2,6 +2,7 @@ package xcart
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -51,7 +52,7 @@ func (s *DBStore) GetByLogin(ctx context.Context, login string) (Profile, error)
 
 func fromResult(row profileRow, err error) (Profile, error) {
 	if err != nil {
-		return Profile{}, store.Classify(err, "read profile", nil, apperr.NotFound("Not Found"))
+		return Profile{}, store.Classify(err, "read profile", nil, errNotFound)
 	}
 	return row.profile(), nil
 }
@@ -73,36 +74,78 @@ func (s *DBStore) List(ctx context.Context, q ListQuery) ([]Profile, error) {
 	return out, nil
 }
 
-// Update writes every field of p over the stored profile with p.ID. A change that would demote
-// the last administrator is refused, as deleting it is.
-func (s *DBStore) Update(ctx context.Context, p Profile) error {
-	row := toRow(&p)
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if p.AccessLevel != AccessLevelAdmin {
-			if err := lastAdmin(tx, p.ID); err != nil {
+var errNotFound = apperr.NotFound("Not Found")
+
+// Update changes the profile id in one transaction that locks it first (store.Modify), so that
+// no concurrent change is lost: change gets the stored profile and alters it, or returns an error
+// that leaves it as it was. A change that takes away the last administrator is refused, as
+// deleting it is. Read-modify-write rather than an UPDATE of the sent columns alone, because
+// the rules (roles only for administrators, the last administrator) need the stored profile.
+func (s *DBStore) Update(ctx context.Context, id int, change func(*Profile) error) (Profile, error) {
+	var p Profile
+	err := s.adminGuarded(ctx, func(tx *gorm.DB, adminsLocked bool) error {
+		return store.Modify(tx, id, func(row *profileRow) error {
+			p = row.profile()
+			wasAdmin := p.AccessLevel == AccessLevelAdmin
+			if err := change(&p); err != nil {
 				return err
 			}
-		}
-		res := tx.Model(&profileRow{ID: row.ID}).Select("*").Omit("id", "create_date").Updates(&row)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return apperr.NotFound("Not Found")
-		}
-		return nil
+			if wasAdmin && p.AccessLevel != AccessLevelAdmin {
+				if err := lastAdmin(tx, id, adminsLocked); err != nil {
+					return err
+				}
+			}
+			*row = toRow(&p)
+			return nil
+		}, "id", "create_date")
 	})
 	if err != nil {
-		return store.Classify(err, "update profile", errLoginTaken, nil)
+		return Profile{}, store.Classify(err, "update profile", errLoginTaken, errNotFound)
 	}
-	return nil
+	return p, nil
 }
 
-// lastAdmin refuses, inside tx, to take the administrator id away when it is the only one.
-// Every administrator row is locked, so that two concurrent changes cannot each see the other.
-func lastAdmin(tx *gorm.DB, id int) error {
-	var admins []int64
-	if err := store.ForUpdate(tx).Model(&profileRow{}).Where("access_level = ?", AccessLevelAdmin).Pluck("id", &admins).Error; err != nil {
+// errAdminsFirst ends a transaction that is about to take an administrator away without having
+// locked the administrators first; adminGuarded runs it again with them locked.
+var errAdminsFirst = errors.New("xcart: the administrators must be locked first")
+
+// adminGuarded runs fn in a transaction, telling it whether every administrator is locked. When fn
+// returns errAdminsFirst, because it is taking an administrator away, it runs again in a fresh
+// transaction that locks every administrator first, in id order. So every transaction that
+// removes an administrator takes those locks before any other profile's: two of them queue
+// instead of deadlocking (each holding its own profile and waiting for the other's), and the
+// last administrator's count is exact. Only such a change pays a second transaction; any other
+// locks its own profile alone.
+func (s *DBStore) adminGuarded(ctx context.Context, fn func(tx *gorm.DB, adminsLocked bool) error) error {
+	err := store.Transaction(ctx, s.db, func(tx *gorm.DB) error { return fn(tx, false) })
+	if !errors.Is(err, errAdminsFirst) {
+		return err
+	}
+	return store.Transaction(ctx, s.db, func(tx *gorm.DB) error {
+		if _, err := lockAdmins(tx); err != nil {
+			return err
+		}
+		return fn(tx, true)
+	})
+}
+
+// lockAdmins locks every administrator, in id order, and returns their ids.
+func lockAdmins(tx *gorm.DB) ([]int64, error) {
+	var ids []int64
+	err := store.ForUpdate(tx).Model(&profileRow{}).Where("access_level = ?", AccessLevelAdmin).Order("id").Pluck("id", &ids).Error
+	return ids, err
+}
+
+// lastAdmin refuses, inside tx, to take the administrator id away when it is the only one. It
+// needs every administrator locked (adminGuarded), so that two concurrent changes cannot each
+// count the other.
+func lastAdmin(tx *gorm.DB, id int, adminsLocked bool) error {
+	if !adminsLocked {
+		return errAdminsFirst
+	}
+	// Again: an administrator promoted since adminGuarded locked them counts too.
+	admins, err := lockAdmins(tx)
+	if err != nil {
 		return err
 	}
 	if len(admins) == 1 && admins[0] == int64(id) {
@@ -113,20 +156,20 @@ func lastAdmin(tx *gorm.DB, id int) error {
 
 // Delete removes the profile with id, unless it is the last administrator.
 func (s *DBStore) Delete(ctx context.Context, id int) error {
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.adminGuarded(ctx, func(tx *gorm.DB, adminsLocked bool) error {
 		var row profileRow
 		if err := store.ForUpdate(tx).Select("id", "access_level").Take(&row, id).Error; err != nil {
-			return store.Classify(err, "read profile", nil, apperr.NotFound("Not Found"))
+			return err
 		}
 		if row.AccessLevel == AccessLevelAdmin {
-			if err := lastAdmin(tx, id); err != nil {
+			if err := lastAdmin(tx, id, adminsLocked); err != nil {
 				return err
 			}
 		}
 		return tx.Delete(&profileRow{}, id).Error
 	})
 	if err != nil {
-		return store.Classify(err, "delete profile", nil, nil)
+		return store.Classify(err, "delete profile", nil, errNotFound)
 	}
 	return nil
 }

@@ -1,0 +1,87 @@
+package activeplatform_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"testing"
+
+	"github.com/provisiond/provisiond/internal/activeplatform"
+	"github.com/provisiond/provisiond/internal/apitest"
+)
+
+// apUpdater is ActivePlatform's adapter for apitest.UpdateContract: users through the API. The
+// hash is custom_attributes, by key; the contract's keys are defined as string attributes whose
+// display name is the key, so that a read names them as an update does.
+type apUpdater struct {
+	*ap
+	n atomic.Int64
+}
+
+func startUpdater(t *testing.T, dialect string) apitest.Updater {
+	x := start(t, dialect, nil)
+	defs := make([]activeplatform.Definition, apitest.HashKeys)
+	for i := range defs {
+		defs[i] = activeplatform.Definition{Key: apitest.HashKey(i), Name: apitest.HashKey(i), Type: activeplatform.TypeString}
+	}
+	if err := activeplatform.NewStore(x.DB).LoadDefinitions(context.Background(), defs, false); err != nil {
+		t.Fatalf("define the contract's attributes: %v", err)
+	}
+	return &apUpdater{ap: x}
+}
+
+func (x *apUpdater) Create(t testing.TB) string {
+	body := john(fmt.Sprintf("contract%d@example.com", x.n.Add(1)))
+	res := x.Call(t, "POST", "/api/vendor/v1/users.json?api_token="+x.token, body)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create %v: status %d, want 201; body %s", body, res.Status, res.Body)
+	}
+	var created struct{ ID int64 }
+	res.JSON(t, &created)
+	return strconv.FormatInt(created.ID, 10)
+}
+
+func (x *apUpdater) Update(t testing.TB, id string, change map[string]any) *apitest.Response {
+	body := map[string]any{}
+	for k, v := range change {
+		if attrs, ok := v.(map[string]any); ok && k == "custom_attributes" {
+			list := []map[string]any{}
+			for key, value := range attrs {
+				list = append(list, map[string]any{"key": key, "value": value})
+			}
+			v = list
+		}
+		body[k] = v
+	}
+	return x.Call(t, "PUT", "/api/vendor/v1/users/"+id+".json?api_token="+x.token, body)
+}
+
+func (x *apUpdater) Read(t testing.TB, id string) map[string]any {
+	res := x.Call(t, "GET", "/api/vendor/v1/users/"+id+".json?api_token="+x.token, nil)
+	if res.Status != http.StatusOK {
+		t.Fatalf("read user %s: status %d, want 200; body %s", id, res.Status, res.Body)
+	}
+	m := res.Map(t)
+	attrs := map[string]any{}
+	list, _ := m["custom_attributes"].([]any)
+	for _, a := range list {
+		a := a.(map[string]any)
+		attrs[a["name"].(string)] = a["value"]
+	}
+	m["custom_attributes"] = attrs
+	return m
+}
+
+func TestUpdateContract(t *testing.T) {
+	apitest.UpdateContract{
+		Start: startUpdater,
+		Fields: map[string]func(int) any{
+			"first_name":  apitest.Text("First"),
+			"middle_name": apitest.Text("Middle"),
+			"last_name":   apitest.Text("Last"),
+		},
+		Hash: "custom_attributes",
+	}.Run(t)
+}
