@@ -57,7 +57,7 @@ func Open(ctx context.Context, url string, opts Options) (*gorm.DB, error) {
 		var dsn string
 		dsn, err = sqliteDSN(url)
 		if err == nil {
-			db, err = gorm.Open(sqlite.Open(dsn), cfg)
+			db, err = openSQLite(ctx, dsn, cfg)
 		}
 		// One connection: SQLite has one writer at a time anyway, and a single connection makes
 		// concurrent writes queue in Go instead of failing or spinning on the busy timeout.
@@ -86,6 +86,26 @@ func Open(ctx context.Context, url string, opts Options) (*gorm.DB, error) {
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
 	return db, nil
+}
+
+// openSQLite opens the SQLite database at dsn. The first connection switches the file to WAL,
+// which needs the file's exclusive lock: SQLite answers SQLITE_BUSY at once, without waiting out
+// the busy timeout, while another process (an instance starting at the same moment) holds a lock
+// on it. Opening is retried then, for as long as the busy timeout.
+func openSQLite(ctx context.Context, dsn string, cfg *gorm.Config) (*gorm.DB, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		db, err := gorm.Open(sqlite.Open(dsn), cfg)
+		var lite interface{ Code() int }
+		if err == nil || !errors.As(err, &lite) || lite.Code()&0xff != 5 || time.Now().After(deadline) {
+			return db, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 func sqliteDSN(url string) (string, error) {
