@@ -77,10 +77,16 @@ func (c *Creates) Again() *http.Request {
 // Body is the body of the last request.
 func (c *Creates) Body() []byte { return c.body }
 
-// Serve serves the next request on h and returns the response when its status is not want.
+// Serve serves the next request on h and returns the response when its status is not want. The
+// request's context can be canceled, as net/http's server makes it (canceled when the client goes
+// away, and once the handler returns): database drivers watch such a context (database/sql and
+// SQLite start a watcher per statement), which a context that can never end would hide from the
+// figures.
 func (c *Creates) Serve(h http.Handler, want int) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, c.Next())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h.ServeHTTP(rec, c.Next().WithContext(ctx))
 	if rec.Code != want {
 		return rec
 	}

@@ -163,7 +163,7 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 		APIs:      []*httpserver.API{xapi, aapi, sapi, papi, apapi},
 
 		RequestTimeout: RequestTimeout(cfg.WriteTimeout),
-		RequestScope: func(ctx context.Context) context.Context {
+		RequestScope: func(ctx context.Context) (context.Context, func()) {
 			return store.Scope(ctx, CommitBy(time.Now(), cfg.WriteTimeout))
 		},
 

@@ -78,7 +78,7 @@ type Options struct {
 	RequestTimeout time.Duration
 	// RequestScope, when set, prepares each request's context for the work below the handlers
 	// (the database's deadline shared by all calls of one request).
-	RequestScope func(context.Context) context.Context
+	RequestScope func(context.Context) (scoped context.Context, release func())
 	// ValidateResponses checks every response of an API operation against its spec and logs
 	// each violation with the request id (ResponseViolation); the response goes out unchanged.
 	ValidateResponses bool
@@ -168,7 +168,9 @@ func (s *server) deadline(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		defer cancel()
 		if s.opts.RequestScope != nil {
-			ctx = s.opts.RequestScope(ctx)
+			var release func()
+			ctx, release = s.opts.RequestScope(ctx)
+			defer release()
 		}
 		c.SetRequest(req.WithContext(ctx))
 		err := next(c)

@@ -40,8 +40,9 @@ func (d deadlines) Initialize(db *gorm.DB) error {
 
 type deadlineKey struct{}
 
-// deadline is what start leaves for end: the statement's own context, which end puts back (a
-// chain such as Count then Find runs two operations on one statement), and the release.
+// deadline is what start leaves for end outside a scope: the statement's own context, which end
+// puts back (a chain such as Count then Find runs two operations on one statement), and the
+// release. A scope's contexts stay on the statement: they live as long as the scope.
 type deadline struct {
 	parent context.Context
 	cancel context.CancelFunc
@@ -59,7 +60,9 @@ func (d deadlines) start(write bool) func(*gorm.DB) {
 			return
 		}
 		db.Statement.Context = ctx
-		db.Statement.Settings.Store(deadlineKey{}, deadline{parent: parent, cancel: cancel})
+		if cancel != nil {
+			db.Statement.Settings.Store(deadlineKey{}, deadline{parent: parent, cancel: cancel})
+		}
 	}
 }
 
@@ -102,25 +105,30 @@ func Transaction(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) e
 		if err != nil {
 			return err
 		}
-		defer cancel()
+		if cancel != nil {
+			defer cancel()
+		}
 		ctx = tctx
 	}
 	return unavailable(passed(ctx, db.WithContext(ctx).Transaction(fn)))
 }
 
-// Scope makes ctx one unit of work (one request) for the database calls made under it:
+// Scope makes ctx one unit of work (one request) for the database calls made under it, until
+// release is called:
 //   - they share one deadline, the database timeout after the first of them, instead of a
 //     deadline each, so that a request making several calls to a frozen database fails after one
 //     timeout, not after one per call;
-//   - a write starts only while ctx is live (its deadline not passed, its client still there),
-//     and then runs to its end without ctx's cancellation, by commitBy at the latest: a write the
-//     request's deadline cut short could have committed with its answer lost;
-//   - after a write, every later call of the scope (reading back what the answer shows) is
-//     free of ctx's cancellation the same way, so that what was committed is answered.
+//   - the first write starts only while ctx is live (its deadline not passed, its client still
+//     there), and from then on every call of the scope runs without ctx's cancellation, by
+//     commitBy at the latest: a write that the request's deadline cut short could have committed
+//     with its answer lost, and what the answer reads back after it must be answered too.
 //
-// A zero commitBy sets no bound beyond the database timeout.
-func Scope(ctx context.Context, commitBy time.Time) context.Context {
-	return context.WithValue(ctx, scopeKey{}, &scope{commitBy: commitBy})
+// The scope's calls share two contexts, made at the first call that needs each (not one per
+// statement, which would cost a timer and, in the drivers, a watcher each); they derive from the
+// context of that first call. A zero commitBy sets no bound beyond the database timeout.
+func Scope(ctx context.Context, commitBy time.Time) (scoped context.Context, release func()) {
+	s := &scope{commitBy: commitBy}
+	return context.WithValue(ctx, scopeKey{}, s), s.release
 }
 
 type scopeKey struct{}
@@ -137,16 +145,27 @@ func Unbounded(ctx context.Context) context.Context {
 type scope struct {
 	commitBy time.Time
 
-	mu       sync.Mutex
-	deadline time.Time // the shared deadline; zero until the first call
-	wrote    bool
+	mu          sync.Mutex
+	deadline    time.Time       // the shared deadline; zero until the first call
+	wrote       bool            // a write has started
+	read, write context.Context // the calls' contexts before and after the first write
+	cancels     []context.CancelFunc
+}
+
+func (s *scope) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, cancel := range s.cancels {
+		cancel()
+	}
 }
 
 // callContext is the context of one database call (a statement, or a whole transaction) made
-// under ctx: see Scope for what a scope changes. Outside a scope it is ctx with the timeout.
+// under ctx: see Scope for what a scope changes. Outside a scope it is ctx with the timeout, and
+// cancel releases it; in a scope (or Unbounded) cancel is nil.
 func callContext(ctx context.Context, timeout time.Duration, write bool) (context.Context, context.CancelFunc, error) {
 	if ctx.Value(unboundedKey{}) != nil {
-		return ctx, func() {}, nil
+		return ctx, nil, nil
 	}
 	s, ok := ctx.Value(scopeKey{}).(*scope)
 	if !ok {
@@ -159,23 +178,29 @@ func callContext(ctx context.Context, timeout time.Duration, write bool) (contex
 	if s.deadline.IsZero() {
 		s.deadline = now.Add(timeout)
 	}
-	at := s.deadline
-	if !write && !s.wrote {
-		c, cancel := context.WithDeadline(ctx, at)
-		return c, cancel, nil
-	}
-	if write {
+	if write && !s.wrote {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, unavailable(fmt.Errorf("not writing: %w", context.Cause(ctx)))
 		}
-		if !now.Before(at) {
+		if !now.Before(s.deadline) {
 			return nil, nil, apperr.Unavailable(fmt.Errorf("not writing: %w", context.DeadlineExceeded))
 		}
 		s.wrote = true
 	}
-	if !s.commitBy.IsZero() && s.commitBy.Before(at) {
-		at = s.commitBy
+	if !s.wrote {
+		if s.read == nil {
+			c, cancel := context.WithDeadline(ctx, s.deadline)
+			s.read, s.cancels = c, append(s.cancels, cancel)
+		}
+		return s.read, nil, nil
 	}
-	c, cancel := context.WithDeadline(context.WithoutCancel(ctx), at)
-	return c, cancel, nil
+	if s.write == nil {
+		at := s.deadline
+		if !s.commitBy.IsZero() && s.commitBy.Before(at) {
+			at = s.commitBy
+		}
+		c, cancel := context.WithDeadline(context.WithoutCancel(ctx), at)
+		s.write, s.cancels = c, append(s.cancels, cancel)
+	}
+	return s.write, nil, nil
 }

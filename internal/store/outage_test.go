@@ -131,7 +131,8 @@ func TestScopeSharesTheDeadline(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = store.Close(db) })
-		ctx := store.Scope(context.Background(), time.Time{})
+		ctx, release := store.Scope(context.Background(), time.Time{})
+		defer release()
 		if err := db.WithContext(ctx).Exec(slowQuery(dialect)).Error; apperr.KindOf(err) != apperr.KindUnavailable {
 			t.Fatalf("slow statement: error %v, want kind unavailable", err)
 		}
