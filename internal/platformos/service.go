@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/provisiond/provisiond/internal/apperr"
-	"github.com/provisiond/provisiond/internal/httpserver"
+	"github.com/provisiond/provisiond/internal/email"
 	"github.com/provisiond/provisiond/internal/password"
 )
 
@@ -183,7 +183,7 @@ func (s *Service) check(ctx context.Context, cfg FormConfiguration, f Form, requ
 		}
 	}
 	if f.Email != nil && !f.blank("email") {
-		if !httpserver.ValidEmail(*f.Email) {
+		if !email.Valid(*f.Email) {
 			errs = append(errs, invalid("email", "invalid", "is invalid"))
 		} else if other, err := s.store.GetByEmail(ctx, *f.Email); err == nil && other.ID != self {
 			errs = append(errs, errEmailTaken)
