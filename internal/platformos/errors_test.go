@@ -29,7 +29,7 @@ func TestRender(t *testing.T) {
 		{"invalid", errors.Join(apperr.Invalid("email", "blank", "can't be blank"), apperr.Invalid("password", "too_short", "is too short (minimum is 6 characters)")), 422,
 			`{"errors":{"email":["can't be blank"],"password":["is too short (minimum is 6 characters)"]},"id":null}`},
 		{"conflict", errEmailTaken, 422, `{"errors":{"email":["has already been taken"]},"id":null}`},
-		{"not acceptable", errNotAcceptable("is not a known form configuration"), 406, `{"errors":{"form_configuration_name":["is not a known form configuration"]},"id":null}`},
+		{"not acceptable", errFormConfiguration("exists", "is not a known form configuration"), 406, `{"errors":{"form_configuration_name":["is not a known form configuration"]},"id":null}`},
 		{"not found", errUserNotFound, 404, `{"errors":{"base":["User not found"]},"id":null}`},
 		{"unauthenticated", apperr.Unauthenticated("Invalid Authentication"), 401, `{"errors":{"base":["Invalid Authentication"]},"id":null}`},
 		{"route not found", echo.ErrNotFound, 404, `{"errors":{"base":["Not Found"]},"id":null}`},

@@ -139,22 +139,25 @@ func NewService(store Store, hasher *password.Hasher, now func() time.Time) *Ser
 
 func invalid(field, rule, message string) error { return apperr.Invalid(field, rule, message) }
 
-// errNotAcceptable is a missing or unknown form configuration, answered with 406.
-func errNotAcceptable(message string) error {
-	return &apperr.Error{Kind: apperr.KindInvalid, Field: "form_configuration_name", Rule: "not_acceptable", Message: message}
+// errNotAcceptable marks the errors platformOS answers with 406 rather than 422.
+var errNotAcceptable = errors.New("not acceptable")
+
+// errFormConfiguration is a missing or unknown form configuration, answered with 406.
+func errFormConfiguration(rule, message string) error {
+	return &apperr.Error{Kind: apperr.KindInvalid, Field: "form_configuration_name", Rule: rule, Message: message, Err: errNotAcceptable}
 }
 
 // form finds the configuration name of kind.
 func (s *Service) form(ctx context.Context, name, kind string) (FormConfiguration, error) {
 	if name == "" {
-		return FormConfiguration{}, errNotAcceptable("can't be blank")
+		return FormConfiguration{}, errFormConfiguration("blank", "can't be blank")
 	}
 	cfg, ok, err := s.store.Form(ctx, name)
 	if err != nil {
 		return FormConfiguration{}, err
 	}
 	if !ok || cfg.Kind != kind {
-		return FormConfiguration{}, errNotAcceptable("is not a known form configuration")
+		return FormConfiguration{}, errFormConfiguration("exists", "is not a known form configuration")
 	}
 	if cfg.PasswordMinLength <= 0 {
 		cfg.PasswordMinLength = DefaultPasswordMinLength
