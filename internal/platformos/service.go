@@ -365,20 +365,18 @@ func (s *Service) Login(ctx context.Context, formName string, email, pw *string)
 		return "", errBadLogin
 	}
 	u, err := s.store.GetByEmail(ctx, *email)
-	if err != nil && apperr.KindOf(err) != apperr.KindNotFound {
+	switch {
+	case apperr.KindOf(err) == apperr.KindNotFound:
+		u = User{} // its empty hash costs a verification all the same
+	case err != nil:
 		return "", err
 	}
-	if err != nil || u.PasswordHash == "" {
-		if err := s.hasher.VerifyAbsent(ctx, *pw); !errors.Is(err, password.ErrMismatch) {
-			return "", apperr.Unavailable(err)
-		}
-		return "", errBadLogin
+	ok, err := s.hasher.Check(ctx, *pw, u.PasswordHash)
+	if err != nil {
+		return "", err
 	}
-	switch err := s.hasher.Verify(ctx, *pw, u.PasswordHash); {
-	case errors.Is(err, password.ErrMismatch):
+	if !ok {
 		return "", errBadLogin
-	case err != nil:
-		return "", apperr.Internal(err)
 	}
 	secret := rand.Text() + rand.Text()
 	if err := s.store.CreateSession(ctx, sessionHash(secret), u.ID, s.now().Add(SessionTTL)); err != nil {
