@@ -5,19 +5,15 @@ package activeplatform
 
 import (
 	"bytes"
-	"compress/flate"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
@@ -5062,167 +5058,4 @@ func (sh *strictHandler) UpdateUserJson(ctx echo.Context, id UserId) error {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
-}
-
-// Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
-// Stored as a slice of fixed-width chunks rather than one concatenated
-// const string: with thousands of chunks the chained `+` fold is several
-// times slower for the Go compiler than parsing a slice literal.
-var swaggerSpec = []string{
-	"7Fz9bhs5kn+Vur4DYuPa+nCcmUDGAOtJMnueSeIgdnaRs4yI6i6pOW6RHZJtRRsYuIe4J7wnOVSxvyS1",
-	"bNnxTvZu/Z/UTRaLxfr6FUv6GkR6lmmFytlg8DXIhBEzdGj42y8ydWheGBQO4yNHj2K0kZGZk1oFg+A3",
-	"xAxyi8ZC5EeBVuASaSEWC9j5+PHjx703b/ZevtwFSS8QLJorNE8sODlD+JtW2AnCQBK1zzmaRRAGSsww",
-	"GAQTXt2eF5Q/CXcRhIGNEpwJYmWizUy4YBDEwmEQBm6R0TTrjFTT4Po6LPh/NRMyvZH3eaItAtI4iLRy",
-	"Qirrd+HwiwuJdaEWkKJzaCAS9laemdYyu5vYO3XC5fZm/qRLPD+WB9+2uh+1vDyqfBYMzgMROXmFTKD4",
-	"eLFZdB+yeIujT4V1kPuhf4fzLyjf4/zfiSmuc36WIGRiiiFMjJ5Bf9P6NGZpwRgnIk9dMOiHwUwqOSOJ",
-	"9quFpXI4ReNXRtO++AeWWIamYEE4mGnroN/rbeQDzafNvOw/C4OZ+FIw0+vdytqpNk6q6S8S07hdOBN6",
-	"BU6D1caBVpsYs57SOY+/aGcvkHEQVsrnv7A9hsFEGus+Ma0wIB0qP9cGH4RBffrtilps5z1eobHYtiOT",
-	"I0y0AXqMKpZqCtrEaG7blilIbtjZRKQWK47GWqcoFLNEZ3y8QbZkMU8syLhaPRMuqRdnCRn8nEtDm3Em",
-	"x+bqN57tNc20mVYW2Z/8LOL3+DlHy+ZLjg0VfxRZlspIEFvd3y3x9jXAL2KWpX6icM7Ice5Yf20+mwmz",
-	"CAbBkYJcxTiRCmOIcuv0DOqhYXAl0pynoDHaBIPAj/lUjbHnvYvzS1xcQKzRgtIOEnGFIOBKpDIGT4D2",
-	"IRU/WVu/eA6lDq0t6Z24tOVIpjaT1pK+LFF74x9CI+S10KuVlIgWhELIhLVzbeLGQ15pjuJyhel6LLm/",
-	"TKcyWoDBSU6n1LJik7TTGojkgPxEiuRnn0OUCCMiYjgEUQQl+hTLqXReDWqF+TeDk2AQ/Gu3jvNd/9Z2",
-	"X/GKPGFZUUvRaFMJvJZSCCJNgSQSk0/XCmGG1oopdoLrMDhWDo0SqSe+td41JVCSgFOOFVDw+c3bYv0p",
-	"SPNah3wkkcgtepVZjlCpnrLCG35svCmx6V6HwVvtftG5iu+3xRc6T2P1xMFEqhjIYfgg/0TGT3462H+A",
-	"zb7V7GsgEUUqU/D9TixSLeIzrV8L4yPU3dk/6D+FwrXAK+WkW8CZ1uApfjvv5CjHOl7QoaREk05ANE8H",
-	"RBRh5izs9OGN/BnGCygc8y7v8oMSuUu0kX/De57QQa8PS1Qe5EhEJj85fYkqJOMiB1j6Pk6EPOdXQqZi",
-	"nN7zbMhoZITQJPQwRxILJ8bC20quDIooIeq0k1jGfjfKzgtdXrWmanaMIk6lQhZB40ilBX2FhrQTY28O",
-	"lS9MhE2kmnbgrGGJc+FjCAsG40OwqGKQDsRUUMo+cYXpqnw2RgN6AhYjrWI29dF7dGaxd0SjRhSNExRx",
-	"AXwar9bD+GlBw2mYC+lgjBNtkBcnp9n0FcwI0a7Oqd8azXtt0ZyVITM6Iu96b3Vg9MNeQKQGRbyAMaIC",
-	"Jy5RPZBeVDGXibbDJd6MzbNMG4fxG4ylOOMd38/9PIMGNWBywPQe1vkolC5BA7+enrwFpQ3lkbM9VJGO",
-	"0btTct1320Qjux0E+73+D3v93l7vx7P+waD/bHDwY+fHgx/+vfd00OtRKryaQQWD869lrng0bWRdwX4/",
-	"uL4os+tB8LtOVCfW+PxPHuZlqXCEdzqRni0n34PgV50oSkfjYLDf2+/3nj1tJuSD4KWmhWYyjlMsn1FS",
-	"XCDXGlM2kvXb9rb1QbGEN5wTRzhyA4VQqyM5+e3xUL7noXSCOg1lj/qCZXbUBBYrydkaoiB/LQpqYZAZ",
-	"naFx0iMUv982gFVNp5AjbZaKBSernfUKQSP5XqfDr0IQvgbUaa0v1DjtPCiwq6dYI1U9/h0jR2utSOBY",
-	"ZbnbSgwExNGty+ASF7eL4BIXvIkSto0XHKCIjnDafJtUDinYznLrwObSMeHm2kQYdoTPuimJa+xJXKL1",
-	"iMXu3i5c2upNsq3AxlrCzyFjXXbYPuGviXAwR+VgbrSa3s6Yp9PGUhkYVo+3XZ+b/md9DtkvCBX7mpme",
-	"sKSLSgLPlFqFPmOayTSVZZbDU5o5mJ5MClVaKp7tEd02TWjxdOvcpdI6ttU4lvRQpPVB+1Klw5m9zaOs",
-	"Oojrih1hjFjQd2wv5NIpcwbSEEwI80RGCWeqFmNSWEF4zmdja/tsOt72ipixjt0IV5Jc5eVaaMm49diV",
-	"/JwjyBiVk5MiEjUS0xaSVSq45Pfb2OMC7HbcLcWLNlp+wJbU7Iba9VGpnX7AAHww8gUF/7nTKAtuU5Ne",
-	"jmNb2kijMt0UMkjl9V/64uY2xrBi+FynW6pgNiW7XM8si1WFtNrMapui57Jv8bcybZJQON/kZb6bOfto",
-	"9zA2PZdpCmNsM+zqIEuR38nSj+5k5zfY5NGDWeTR3eyxxMtthCos3aQSQpRgdEmCJKhqfRCvhvpq5ZJk",
-	"qyVWlw+DuZEOT1S68HXrVZPZWO9vkPTntknn/XXUphudskBJCVOUCDVFX98r7vWEUprAevEuvpd5vFhJ",
-	"zmwjO/sj7OI9142L6oiAg14Pdm7Y4+4hmzPGYDU4Sm58dWKSW8GIHb8QLJKu8y228g3m8Y0WcWcjIN9Y",
-	"vv976/6KClO4xCg30i1OSRm8eh1l8kxfomph9t0xcKmw9IEzoQRl0fNEQ4aGuLKNZJ7yiZ1RZvSVtFKr",
-	"mDJDzjZEWuJj2NsTmYQG9tRmNtrddBFWFSvr/YpM/oYLj/woiJYoW0SuhmVBzQTFMkPIN3Eus4Nudypd",
-	"ko8J73brUY2PQSukvEIVa1NcN2fCcIA64m28K7bxxAJJ7KrP6IQzXkY7NelBIYWQbSIEgyLmjMFH26Fi",
-	"8kUezRWflYIPjHUs0XbgnXCJhR1vhMpbo84djDq/W61GuyGI3CUk+6jIzbnG689IqHioPCWY6DTV8/Wd",
-	"ZPk4lREZKhpUkff8w8DHfBB8YTAMeG3pLFg5TqWa2pDMXECUSg9hpHOohqpU7+VlQKt0UTgKy2S4Ovvh",
-	"/evOUA0VQyoLwiCMvg490BkGAxgGw7zXexoVdz78BYfB9agD686RZm9AnrBT7y4WTgyGirFqE7OHHm8y",
-	"kDyEpm5P5BeXG7SQahGPdr2jH+cydXtSwUhMcUTuzSZ6rkgfhsHRFIdBZ6jO5AytE7PMc3d8egLPf+j1",
-	"t0dPsDN69/7kL8enxydvX346O37z6j9P3r4ahfDh7MXSPcRQvcSI+bUNLSyg7zxBg+sHH+son6FyXlVo",
-	"BzKlsyRWi/Msr6kaVjJUhYuoPYE24EMOPV9ApFWERnWGZMupjFBZbBjsUSaiBGG/01sz2Pl83hH8uqPN",
-	"tFvMtd3Xxy9evT19tUdzyNlJlzKlZR3zJgn/81//7Y2XUDwa6y273+n5yTpDJTIZDIKnnV7nKacELmH/",
-	"2BWZ7Hrz7171u57I4GswxTYUwLcPlBGOSWBswxxRyV0U1q2V7/4A4UAwWGge1ABGyy08I7hEzOzNjULI",
-	"1RDYWal67x4O1WilJ2cEjmkULT3CFRDpsF640e80YiUctXTCjFiPQIB3XTujutVmtMuzLtd7s3YKAru+",
-	"S0c47tLZ2JhDZNtUfbcDo+XeDzY2kqyegIxDL6EQ6gQihCofCKHeYDhU9Z5gpzAdkJS4jNb6MH6iyDqC",
-	"4jv5rA6Myu4YZqHZTcOqXhnEcRwMgtfSug+FGjY73c7bc7Z6SJebea7D28cVfT9bDF3qw9l+fNXossWU",
-	"Zv/b1sOLfrStx9ftgVtPqdvKri9Welb2e727VO7PH0v3Zen+olm73wqL+CL+KvZYL+qflC6z9KJ8zXLg",
-	"T6ptgepEu40WJJ7Sv33K6qX7s23WWe464VlPt1qqviKn/Lzq2iFPAaWrcGJKeuJ794ILghjatoQfbwm2",
-	"vLSA5k1iaz7JQeC9iC6fWFDocdpCOfGFPO9685TvnfqpyLr2f2gbwdp78dN+n5KisaYElXMwv6DT3tWL",
-	"WXVHPVQULEokVCRpfkCeouVcsBEeRZqWDU9NyE2LtLUEwc5o+w6qEQXMJQzm7xaEk3aynD1Sjuw7qZZC",
-	"1Luj09O/nrx/+endyevjFx9HYSMha7RQDVXdQ1VC6SJukzCKVqrdQ8qlV29jLnHhQ6f0zQdlekvRh/A4",
-	"TYpz77JwqIq78bUb8WL8/n4H6oodPRx54x+1xS+vYGy2vrSC1v2s48Ud7zpbfSDfJgXigV3gFl6vhuvB",
-	"28OzP+nDxb8cnL39nP7lbreRRT2UzLi5/y978/l8j60uN2lheKttBQ+5v4fezvVqO+j1WsTcxqkWrv6P",
-	"ctoH/S3c72orGs97ts1iLY0kNHl/f5vJzZaa7xVflpB8S4i5DluRT6c050f48wh/7g9/fiUteoRAjxDo",
-	"EQI9QqDbIRDscNzZ/WeHQrwL/l7XWYUtbo1csnoN8Aid/iGhUxH8HuHTI3x6hE//H+DTDeFpA4zqfpXx",
-	"9a0winxx2Wmz7Ez+jK4qwqwnbrer0slv99eM3sHtk6rfpn2v8/kzus3Y9q7Ao/g5LbnS1pbpF8UVtiib",
-	"Dsmh2EaY1GYtFtnDZghOceKAIjeDRpegNFWnsyp/6jpUjYttW17K8oWwdkkZyS8xc7s+U9jQkzOofikk",
-	"XRX6OkP1QqsoN4YI+5zXUrIZywnfkrsmv20b4vQiQ2OldYdly4hPVhSGVTfkUEV6NpPOcc6lbFus9Njk",
-	"W8uMTd9+OpMuuZsHL3q97hOQHmrlLWLHHQ3+D4oed/UR3yXcfBfH5M/2znU3DhjbFd9ujRpV/vkYOW6M",
-	"HDejzscI8n8jgnwr2nqMIo9R5B87itwEPxo9v+yn6m7f8wuuVvKlg/dha/36dcugH8a/tuN2bkVhBhrF",
-	"m6OXL9/DzuB573lvqQURzoralIUxpnrODmat6VDPFXeOckMo/1dE2QlaOA/+2UfdFjjodr8m2rprrnUY",
-	"SRJiTU6qWmD57z+pjkRKj5m3YLWs+h/aOnaQmfY9vVzCWt14h6zoohLvpr/VsSUBH7w7dSOzP4/ri+v/",
-	"DQAA//8=",
-}
-
-// decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
-// after base64-decoding and flate-decompressing the embedded blob.
-func decodeSpec() ([]byte, error) {
-	encoded := strings.Join(swaggerSpec, "")
-	compressed, err := base64.StdEncoding.DecodeString(encoded)
-	if err != nil {
-		return nil, fmt.Errorf("error base64 decoding spec: %w", err)
-	}
-	zr := flate.NewReader(bytes.NewReader(compressed))
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(zr); err != nil {
-		return nil, fmt.Errorf("read flate: %w", err)
-	}
-	if err := zr.Close(); err != nil {
-		return nil, fmt.Errorf("close flate reader: %w", err)
-	}
-
-	return buf.Bytes(), nil
-}
-
-var rawSpec = decodeSpecCached()
-
-// a naive cache of the decoded OpenAPI spec
-func decodeSpecCached() func() ([]byte, error) {
-	data, err := decodeSpec()
-	return func() ([]byte, error) {
-		return data, err
-	}
-}
-
-// Constructs a synthetic filesystem for resolving external references when loading openapi specifications.
-func PathToRawSpec(pathToFile string) map[string]func() ([]byte, error) {
-	res := make(map[string]func() ([]byte, error))
-	if len(pathToFile) > 0 {
-		res[pathToFile] = rawSpec
-	}
-
-	return res
-}
-
-// GetSpec returns the OpenAPI specification corresponding to the generated
-// code in this file. External references in the spec are resolved through
-// PathToRawSpec; externally-referenced files must be embedded in their
-// corresponding Go packages (via the import-mapping feature). URL-based
-// external refs are not supported.
-func GetSpec() (swagger *openapi3.T, err error) {
-	resolvePath := PathToRawSpec("")
-
-	loader := openapi3.NewLoader()
-	loader.IsExternalRefsAllowed = true
-	loader.ReadFromURIFunc = func(loader *openapi3.Loader, url *url.URL) ([]byte, error) {
-		pathToFile := url.String()
-		pathToFile = path.Clean(pathToFile)
-		getSpec, ok := resolvePath[pathToFile]
-		if !ok {
-			err1 := fmt.Errorf("path not found: %s", pathToFile)
-			return nil, err1
-		}
-		return getSpec()
-	}
-	var specData []byte
-	specData, err = rawSpec()
-	if err != nil {
-		return
-	}
-	swagger, err = loader.LoadFromData(specData)
-	if err != nil {
-		return
-	}
-	return
-}
-
-// GetSpecJSON returns the raw JSON bytes of the embedded OpenAPI
-// specification: decompressed but not unmarshaled. External references
-// are not resolved here; the bytes are the spec exactly as embedded by
-// codegen. The result is cached at package init time, so repeated calls
-// are cheap.
-func GetSpecJSON() ([]byte, error) {
-	return rawSpec()
-}
-
-// GetSwagger returns the OpenAPI specification corresponding to the
-// generated code in this file.
-//
-// Deprecated: GetSwagger predates kin-openapi renaming openapi3.Swagger
-// to openapi3.T. Use [GetSpec] instead. This wrapper is retained for
-// backwards compatibility.
-func GetSwagger() (*openapi3.T, error) {
-	return GetSpec()
 }

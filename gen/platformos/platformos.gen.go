@@ -5,18 +5,14 @@ package platformos
 
 import (
 	"bytes"
-	"compress/flate"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
@@ -2868,164 +2864,4 @@ func (sh *strictHandler) UpdateUser(ctx echo.Context, userId string) error {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
 	return nil
-}
-
-// Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
-// Stored as a slice of fixed-width chunks rather than one concatenated
-// const string: with thousands of chunks the chained `+` fold is several
-// times slower for the Go compiler than parsing a slice literal.
-var swaggerSpec = []string{
-	"7Fvvbhs5kn+VQt8BY8+1ZTnjHezJCHCexIPJXSYxbGf3w8iwqGZJ4rqb7CHZVnSBgH2Ie4Z7sH2SQxXZ",
-	"fyS3bCdxFneH/abuJovFYtWv/lGfkswUpdGovUtGnxKLrjTaIT/8JOQF/l6h8/SUGe1R809RlrnKhFdG",
-	"H95pORCl+pe/OKPpG34URZkj/7TWWKY0FQ6T0W+JcqCNhzuRKwn/fvn+XXK9ThMlk5Gu8nydJi5bYCFo",
-	"yj9bnCWj5J8OWwYPw1d3eBYIr9frNJHoMqtK4iUZJVcLhKmRK7i30iBZp8kb7dFqkTOB59pUTRQu0d6h",
-	"hUD8mTd2qkHV6zALJ+AXCJmoHNJmleZnxyx85yA3c6i0RMuvbThGUJLF8M740yzD0otp2NTXiGFmbHGT",
-	"GT1T88ryvBstiu5xC7jVZqmBRsLGyOeW0jvjod0Z/O2v/wVLa/QcSmFFgR6tg1I4hxL2tOlhCIh1mYKx",
-	"oI1GMDPwC+H5NQgt4VZpuV8L8WdTaflcavTBoWVxzZjqs0sGKlpgIRz4BSlMUIVzscqNkFfGvBV2js+1",
-	"mYgbcKa98iu4MgYC/W9o7zktQPouurYAgvXBwd4R/Kp+gukKJM5ElftwjB+0qPzCWPWfKJ8PEQLunFZ+",
-	"gdpHGs+99w9a1IyzpmsDp+dvwJtb1FGDyfYCK0Zjvd07ofLnMPx6twR7KkPokv4GxyyFF7QkHXWlLYps",
-	"wUZuLEglw2a1W6KFpfKLbTxsZksUMlcaWUIdNVEOzB1aMgaUTIKRYmmsJKNZKD0fwFUHS5ciohvJDeUJ",
-	"ONQSlAcxF0qDmPkIvroqpmgJShxmRksG68kFers6OKVRk0GSJgsUEoNgO5/ocVMUl5GGN7AUysMUZ8Yi",
-	"L670fAPtmRGi3RzfUfcoCqVVURXJaJgmflViMkrIxczR0hGwrpTWZOgcyTlY8ufrDO9IG3+a52YZTMxV",
-	"RSHsirwazBTmkrnuAWNpMMqYbThJkzuRV1tqiB+DW7whfWt9TlxuQxFJE/EOrcg32bgMLwMzDoQHozPc",
-	"sVwhVE4LZUJ/R+KHaS70bXKdJjNlnW+c3/3vtT5FNr0x4BbGetiLR0FK+CNkC2FFRr5q/x77Xtyi3mT+",
-	"jBiC8OFhjgn7RW5RyBVMEXWctLnGswBTR29qF9D6YmbRpXxMhfDZAmUAKT50dwJ0GiuYCZWTRgcNIXxX",
-	"zqOMKOaqsjTWo/wVpRJXrL7P5Idb2sDEgal/40A1hqgNZWbplUXhg83cn61xyS79O/LlKQcn2oTY0JHR",
-	"l9aUaL0KFtjuc5PSnxrBx6kUGGncJwqF+HjeIdLChJn+BTOfRIlsk3zPX0FJcn0zhTbpwZc0IZRSFoM1",
-	"SEKpwOJ1zzJnRRmw515QjPQFwsgn8ny2QxQkVOYBUN9hbko8gUlgagKFKB2Qz9nSyz1jYUKqM9knSFbe",
-	"QUGaP8cHD0FIqWhZkZ9vjFAeC/4RuXbeKj0nruMLYa1YJffU6WdmhqNU4ogYYn66vDzp8E7zpVg5IC0H",
-	"o0FEtaD59C7EDd5W+NVneonOKaN/NrboP4uo3JlF1iSR90k0YNsD03lEZ/utRFs4fmB6PYgokIcSPhm1",
-	"M7eppsnSKo/vdb4KUlqvd++8k1tvnQG4MKLHJ37n2lyEE8CHpDOLsn0IorrHsE53Z3PbTL4jLjg96nPd",
-	"vQJn2v3UIqBRBhTpTnZwMukhvaV5vO0+laMUq9a3fgsMmr3lzuKsbhLJSWFmbKiXxHhxhyjgzwuVLUBY",
-	"jHEMSj6+mmWQWCKFdEaD8k/W8Q8d/QYhpUXnBvA65DYdh0osQWnRoc4whUqr3yvU6Fwa5wa17j2xjdhq",
-	"m4FXlfOmgHoMvHnNS/loPCk/RVdLIa+gxNNKEqNfNQF5v6ag8JXt83x/XqBfYLsK+c96dIfU1JgchWZa",
-	"nahshwx5CGteLze5eIwAjdg9v1BS5vgwhTBmN43HjZCk8Zk4d14nON1z69WhOkDtRqewJ/qC9kKsQLhb",
-	"plkYG0KJL4FOtoOZiinELo/5ELaRbM8DjRrfttwmsU+MViVtVM+hXjKKhHJN1uXpqv4ExDfsOW/IdoWD",
-	"ubpDvX/fw6bJx4O5OYgvKfYcXIjlr8Ej88FU01xlN5Huw7peL04xPMfuhbC3Yf1Apl/5LeYhql6o8oZ2",
-	"4j4P++4LqEuRZdMRVc3kcwjHW6GdyLiQ99VMi9qdd6nuuf1n4HS9w8909e6zuL8Kpx3HkHUb3Z7/lrFv",
-	"eorNp6cvGb+vgvP1JqRoKWwJpyeI3LX7B2Kbx2MaGvFlwUzj4P9PRDIngIoNnJ5cCOceWfppkQ7XObLK",
-	"Kr+6JMkEAV6ZWDvYZHhyGuufvOYIeFioIr4cV8PhD5koVXjmR+KbWOU3Ae1zZ2CK8HtlKLbZm8TJSe/0",
-	"cTLZH4z1pLTmTlHoKbtBLP0WHuHggKaVufC0R8MZ2C2Zg8bBWCdpooj3UDRLaveYbGyllZ4o1X/gKqTh",
-	"Ss9MXSoQGWtonNwylKRJZXOi733pRoeHc+UX1XSQmeKwHdX5mfTm9wEdKdwhNaj38v6SAgaci2wFF2eX",
-	"V3B6/iYlG+NCpIyeJhIe1fIg22A4i2TH2i+sqeaLHpV1oRrALSBmgYIvLcFUfgDnwi9owEZpOu36eho6",
-	"NVKhG+uZyXOz3OQ9+BuwOENLMSVD7TgWK0AAGeE4YTKUDjs1pXzZpeAMCMhyhdoDOXuPOtQonR/rdgkw",
-	"Ol9RnKHn6JgEF24/XLwdjPVYf//9z/d3/P33IDFTEmHJwTbb3KQp6DUlUVJXrtMSd2Go8lBUzvNrrvCu",
-	"xlrYui584Ihou1cKW0es/9NK5f5AaZg0X28sOn8jSnUTTo097gT2osk6mHDEPUlJ/WMgNGFWJm2UOtlP",
-	"e0mG048keU7fIIf2JmaPtEyZVw6EXlEiT2AqvLEgcaY0slrM1EcKnR3sde2xeZsbISf7A7g0oVROiMZV",
-	"K5LjtM1nxnq6Yje1GQqGLGdWuaDWQhuCOz7FUIThpOhCqNwdOL/KcfRw7a+uzHIB/dM4UXKcjLhWkcI4",
-	"1hrozacaenh+DTsj+K1+H8si9Zfr9XoyGOvXmLEAXMcAuUbqYLlAi5tmIE1WFah92KoiRc9Js2lLtXbH",
-	"LkQHGsY6eppwGjTVWAj+i96vSIQZWh1QLlcZaocdlDotRbZAeDEY3kOp5XI5EPx5YOz8MM51h2/fvDp7",
-	"d3l2QHPIYSufM961FlfjEFdpQ5iYJndoXQCzo8EwTDUlalGqZJT8MBgOfiAfTXBC7B2KUh1GzYvFtRx9",
-	"j4M84+4FN15CkSMKpH7MjLlVmIKakeIGKMtyFLb2kPSZXGMjwTcyGSWveblYzWDG6mQ9Gf3W56Q31wOH",
-	"nnR0cv7+8go2NsMVB3Y3YWjrbm5a/1QbXdItDW877+t084LFi+FxfwBR86YcoJYhs+00iC7RH7wKvIwe",
-	"31oK+LFUMT9uSt99zL88Yffw8vAEfhUfD07n+HJ4Ar94X1JadgKXosBL5fHlW/HxwY2Soz0eHu0K1xoh",
-	"HG50X9dp8ofh8PFJm7c4eNYPT1qqaU9yhNR0UN6aOkMgF0lhg5i70NmM6nxN2Zrpi2dfLTC7dW2CEcsx",
-	"WrbdQ3pwXlhPw6Kku2gzin1LB5MXwyF8Wgd4d0gTNPxydXV+wC5xS2P3Jj1HOEnh6BikWLn9E4oRevtq",
-	"yj3uPAiWmhsQrUrdKvIP1hSNkzgZ69DX6UZxXOyC4xcvwOhYH0+DvyWADzHRUrjQEQpQt2nOIZpozTk6",
-	"8J+MfKgH2dPgqdOGWEWrPx39W/xBQV3SLZIkzhTYPD6USCSPyDB5cp9oqyK83ozzYzVkCzqGX9Twenrr",
-	"ilsuOzpXdeUtN/M5Sghd5q8AqBpiHkeo49vf//bX/76PU0cvhv/64/Br0OoJwNO5EPelAHc8/PHxSZv3",
-	"s2jW0RMAbvsqD8/7w1NY7Gmm0uQXL54y+f4dgf8FOK50P4yv0xCoNKWwHajO6FPDesA7QsHNtIKbAHzD",
-	"QxQo+4A23j3iiLeD9/cyfe4CMxEKQXbVCwiSpyvOiDoVhklTjJicjLWAQjlHsbOxUOlw8Y7HKdrO8fDH",
-	"EFE5E15s124ltpUzSrdtbatuAPG2RnArD97UiIsF+GcxxW7peOt+xjjZD7dqgt+kadyAHOumO8KZLzct",
-	"QBTkZ/jsUiDlEDQgEw4PlHaonfLqDsn2uWRaO2CKzZtKltCU3s2NfqHCxZ7d3ocS2b+D6+k2KJKzOP35",
-	"PFInFX26Q+rW8J7kjY6+8vpFbEcfPZnD+m5Ej4e6QGcqmyFHGFk97h8Y//8B4zeqTB2M/8CAvgXwh584",
-	"HFNyzVBf9cbvocwUkb7p434h0p/UM3Kcecom4BaxZMRUNpTV4y3CKscQJvuFcU2YHat9bXFgj9D4sXJQ",
-	"CtqMdVMsqW11nyB7Une0JoDa2xVYLHORxXpzxMXwpb7s3G10Dcb6ldFZZS1q37qFGUg1Y558vWPDl4sX",
-	"TEvR3vIcSrROOX/SZBFcEteY8hN3TTNTFMp7vnOpXR8Yf+BF43k/mtY3V6IGcKpBybCl5iZ6aYKTgHht",
-	"JdbedbwevXc8PN5v8v1S+EWb7UddSrbB8NGM/yvdR6f93LiHz05LWm35hk7gePdVGr61y0yEG3x/Pyw+",
-	"fhIWh6v8/wDvbwrewZIfAO9O44rNO7asfrsmQwoF+T67P+0WbMOwE1A+VI01X6w5v3j/pzeXb96/e31z",
-	"+vr1BeyN/jj843Dj3wCMy1zPhCnmZsnovFHyNUvNXQyuxnDHu+5MRDh0IVUQYFHkoLTzQmdcrGwrtaPD",
-	"w08L4/yab+ta1TS4F00qwgwloyQ3mcjpNTObbMc5vxjnQ6nJhBZTvCiwKYkB2e51I+y++ydNlBSKrewS",
-	"CTh3NpgGLSqGs1un23Tfmvm8bb13W1Dt3CYxW1+v/ycAAP//",
-}
-
-// decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
-// after base64-decoding and flate-decompressing the embedded blob.
-func decodeSpec() ([]byte, error) {
-	encoded := strings.Join(swaggerSpec, "")
-	compressed, err := base64.StdEncoding.DecodeString(encoded)
-	if err != nil {
-		return nil, fmt.Errorf("error base64 decoding spec: %w", err)
-	}
-	zr := flate.NewReader(bytes.NewReader(compressed))
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(zr); err != nil {
-		return nil, fmt.Errorf("read flate: %w", err)
-	}
-	if err := zr.Close(); err != nil {
-		return nil, fmt.Errorf("close flate reader: %w", err)
-	}
-
-	return buf.Bytes(), nil
-}
-
-var rawSpec = decodeSpecCached()
-
-// a naive cache of the decoded OpenAPI spec
-func decodeSpecCached() func() ([]byte, error) {
-	data, err := decodeSpec()
-	return func() ([]byte, error) {
-		return data, err
-	}
-}
-
-// Constructs a synthetic filesystem for resolving external references when loading openapi specifications.
-func PathToRawSpec(pathToFile string) map[string]func() ([]byte, error) {
-	res := make(map[string]func() ([]byte, error))
-	if len(pathToFile) > 0 {
-		res[pathToFile] = rawSpec
-	}
-
-	return res
-}
-
-// GetSpec returns the OpenAPI specification corresponding to the generated
-// code in this file. External references in the spec are resolved through
-// PathToRawSpec; externally-referenced files must be embedded in their
-// corresponding Go packages (via the import-mapping feature). URL-based
-// external refs are not supported.
-func GetSpec() (swagger *openapi3.T, err error) {
-	resolvePath := PathToRawSpec("")
-
-	loader := openapi3.NewLoader()
-	loader.IsExternalRefsAllowed = true
-	loader.ReadFromURIFunc = func(loader *openapi3.Loader, url *url.URL) ([]byte, error) {
-		pathToFile := url.String()
-		pathToFile = path.Clean(pathToFile)
-		getSpec, ok := resolvePath[pathToFile]
-		if !ok {
-			err1 := fmt.Errorf("path not found: %s", pathToFile)
-			return nil, err1
-		}
-		return getSpec()
-	}
-	var specData []byte
-	specData, err = rawSpec()
-	if err != nil {
-		return
-	}
-	swagger, err = loader.LoadFromData(specData)
-	if err != nil {
-		return
-	}
-	return
-}
-
-// GetSpecJSON returns the raw JSON bytes of the embedded OpenAPI
-// specification: decompressed but not unmarshaled. External references
-// are not resolved here; the bytes are the spec exactly as embedded by
-// codegen. The result is cached at package init time, so repeated calls
-// are cheap.
-func GetSpecJSON() ([]byte, error) {
-	return rawSpec()
-}
-
-// GetSwagger returns the OpenAPI specification corresponding to the
-// generated code in this file.
-//
-// Deprecated: GetSwagger predates kin-openapi renaming openapi3.Swagger
-// to openapi3.T. Use [GetSpec] instead. This wrapper is retained for
-// backwards compatibility.
-func GetSwagger() (*openapi3.T, error) {
-	return GetSpec()
 }

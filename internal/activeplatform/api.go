@@ -3,8 +3,6 @@ package activeplatform
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -80,84 +78,4 @@ func formToJSON(r *http.Request) (*http.Request, error) {
 	out.ContentLength = int64(len(js))
 	out.Header.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
 	return out, nil
-}
-
-// Render turns any error of an ActivePlatform request into {"error": "<message>"}.
-func Render(err error, path string) httpserver.Reply {
-	if status, ok := httpserver.TransportStatus(err); ok {
-		if status == http.StatusBadRequest {
-			return reply400("body is not valid JSON")
-		}
-		return errReply(status, fmt.Sprintf("%d %s", status, http.StatusText(status)))
-	}
-	var invalid *httpserver.InvalidRequest
-	if errors.As(err, &invalid) {
-		var missing, other []string
-		for _, is := range invalid.Issues {
-			field := rackPath(is.Field)
-			switch {
-			case is.In == "path":
-				return errReply(http.StatusNotFound, "Couldn't find User with 'id'="+idOf(path))
-			case is.Rule == "syntax" || is.Rule == "missing":
-				return reply400("body is not valid JSON")
-			case field == "":
-				other = append(other, "body is invalid")
-			case is.Rule == "required":
-				missing = append(missing, field+" is missing")
-			case is.In == "query" && is.Rule == "enum":
-				other = append(other, field+" does not have a valid value")
-			default:
-				other = append(other, field+" is invalid")
-			}
-		}
-		return reply400(strings.Join(append(missing, other...), ", "))
-	}
-	if apperr.Has(err, apperr.KindUnavailable) {
-		return errReply(http.StatusServiceUnavailable, "Service Unavailable")
-	}
-	all := apperr.All(err)
-	if len(all) == 0 {
-		return errReply(http.StatusInternalServerError, "Internal Server Error")
-	}
-	var msgs []string
-	for _, e := range all {
-		switch e.Kind {
-		case apperr.KindInvalid:
-			msgs = append(msgs, e.Message)
-		case apperr.KindConflict:
-			return errReply(http.StatusUnprocessableEntity, e.Message)
-		case apperr.KindNotFound, apperr.KindUnauthenticated:
-			status := http.StatusNotFound
-			if e.Kind == apperr.KindUnauthenticated {
-				status = http.StatusUnauthorized
-			}
-			return errReply(status, e.Message)
-		default:
-			return errReply(http.StatusInternalServerError, "Internal Server Error")
-		}
-	}
-	return reply400(strings.Join(msgs, ", "))
-}
-
-func reply400(msg string) httpserver.Reply { return errReply(http.StatusBadRequest, msg) }
-
-// errReply builds the {"error": …} body.
-func errReply(status int, msg string) httpserver.Reply {
-	return httpserver.Reply{Status: status, ContentType: "application/json", Body: gen.Error{Error: msg}}
-}
-
-// rackPath renders a validator path ("custom_attributes[0].key") as Grape names it
-// ("custom_attributes[0][key]").
-func rackPath(field string) string {
-	head, rest, found := strings.Cut(field, ".")
-	if !found {
-		return field
-	}
-	return head + "[" + strings.ReplaceAll(rest, ".", "][") + "]"
-}
-
-// idOf is the id segment of a user path.
-func idOf(path string) string {
-	rest, _ := strings.CutPrefix(path, base+"/")
-	return strings.TrimSuffix(rest, ".json")
 }

@@ -3,7 +3,6 @@ package httpserver
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,99 +20,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/email"
 )
-
-// Issue is one problem the validator found in a request.
-type Issue struct {
-	// In is where the problem is: "body", "query", "path" or "header".
-	In string
-	// Field is the parameter name, or the body member as a path such as "role_ids[1]"
-	// ("" for the body as a whole).
-	Field string
-	// Rule is the schema keyword that failed ("type", "nullable", "required", "minLength",
-	// "maxLength", "enum", "format", "minimum", "maximum", …), or "syntax" for a body that does
-	// not parse and "missing" for a required body that is absent.
-	Rule string
-	// Schema is the schema that failed, for the rule's limits (nil for "syntax" and "missing").
-	Schema *openapi3.Schema
-	// Value is the value that failed. It is a submitted value: fit for a response, never for a log.
-	Value any
-}
-
-// InvalidRequest is the error of a request that its operation's schema refuses; it lists every
-// problem found.
-type InvalidRequest struct {
-	OperationID string
-	Issues      []Issue
-}
-
-func (e *InvalidRequest) Error() string {
-	parts := make([]string, len(e.Issues))
-	for i, is := range e.Issues {
-		parts[i] = fmt.Sprintf("%s %s: %s", is.In, is.Field, is.Rule)
-	}
-	return "invalid request: " + strings.Join(parts, "; ")
-}
-
-// Malformed reports whether the body could not be read as the media type at all.
-func (e *InvalidRequest) Malformed() bool {
-	for _, is := range e.Issues {
-		if is.In == "body" && (is.Rule == "syntax" || is.Rule == "missing") {
-			return true
-		}
-	}
-	return false
-}
-
-// UnsupportedMediaType is the error of a body in a media type the operation does not accept.
-type UnsupportedMediaType struct {
-	Got       string
-	Supported []string
-}
-
-func (e *UnsupportedMediaType) Error() string {
-	return fmt.Sprintf("unsupported media type %q", e.Got)
-}
-
-// TransportStatus is the status of an error that arose in the HTTP layer before any API code ran:
-// no route (404), wrong method (405), body too large (413), unsupported media type (415), or a
-// body the binder could not decode (400). ok is false for every other error.
-func TransportStatus(err error) (status int, ok bool) {
-	var tooLarge *http.MaxBytesError
-	var media *UnsupportedMediaType
-	var he *echo.HTTPError
-	switch {
-	case errors.As(err, &tooLarge):
-		return http.StatusRequestEntityTooLarge, true
-	case errors.As(err, &media):
-		return http.StatusUnsupportedMediaType, true
-	case errors.As(err, &he):
-		return he.Code, true
-	}
-	return 0, false
-}
-
-// principalHolder carries what an API's authentication function learnt about the caller from the
-// validator to the handler.
-type principalHolder struct{ value any }
-
-type principalKey struct{}
-
-// SetPrincipal records the authenticated caller, from an API's authentication function. It does
-// nothing outside a validated request.
-func SetPrincipal(ctx context.Context, p any) {
-	if h, ok := ctx.Value(principalKey{}).(*principalHolder); ok {
-		h.value = p
-	}
-}
-
-// Principal is the caller that the authentication function recorded for this request, or nil.
-func Principal(ctx context.Context) any {
-	if h, ok := ctx.Value(principalKey{}).(*principalHolder); ok {
-		return h.value
-	}
-	return nil
-}
 
 // route is one operation of one API, as the validator needs it.
 type route struct {
@@ -138,18 +46,10 @@ func echoPath(p string) string { return echoParam.ReplaceAllString(p, ":$1") }
 
 var defineFormats sync.Once
 
-// emailPattern is the HTML5 definition of a valid email address.
-const emailPattern = `^[a-zA-Z0-9.!#$%&'*+/=?^_` + "`" + `{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)+$`
-
-var emailRE = regexp.MustCompile(emailPattern)
-
-// ValidEmail reports whether s is a valid email address by the definition the specs' `format: email` uses.
-func ValidEmail(s string) bool { return emailRE.MatchString(s) }
-
 func newValidator(apis []*API, logger *slog.Logger) (*validator, error) {
 	defineFormats.Do(func() {
 		openapi3.DefineStringFormatValidator("email", openapi3.NewCallbackValidator(func(s string) error {
-			if !ValidEmail(s) {
+			if !email.Valid(s) {
 				return errors.New("not a valid email address")
 			}
 			return nil
@@ -333,31 +233,6 @@ func nulIssues(c echo.Context) []Issue {
 	return out
 }
 
-// decodeJSONBody decodes one JSON value and refuses anything but white space after it
-// (kin-openapi's own decoder stops at the end of the first value and ignores the rest).
-func decodeJSONBody(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
-	dec := json.NewDecoder(body)
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: err}
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: errors.New("data after the JSON value")}
-	}
-	return v, nil
-}
-
-// Bearer is the token of an "Authorization: Bearer <token>" header; ok is false without one.
-func Bearer(r *http.Request) (token string, ok bool) {
-	scheme, token, found := strings.Cut(r.Header.Get("Authorization"), " ")
-	token = strings.TrimSpace(token)
-	if !found || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return "", false
-	}
-	return token, true
-}
-
 func hasBody(req *http.Request) bool {
 	return req.ContentLength > 0 || (req.ContentLength < 0 && req.Body != nil && req.Body != http.NoBody)
 }
@@ -401,80 +276,4 @@ func securityError(err error) error {
 		return apperr.Internal(err)
 	}
 	return best
-}
-
-func requestError(operationID string, err error) error {
-	out := &InvalidRequest{OperationID: operationID}
-	var walk func(error, Issue)
-	walk = func(err error, at Issue) {
-		// A type switch on the node itself, not errors.As: errors.As would look through a
-		// RequestError into its cause and lose where the problem is.
-		switch e := err.(type) {
-		case openapi3.MultiError:
-			for _, x := range e {
-				walk(x, at)
-			}
-		case *openapi3filter.RequestError:
-			next := at
-			switch {
-			case e.Parameter != nil:
-				next.In, next.Field = e.Parameter.In, e.Parameter.Name
-			case e.RequestBody != nil:
-				next.In = "body"
-			}
-			switch {
-			case errors.Is(e.Err, openapi3filter.ErrInvalidRequired):
-				next.Rule = "required"
-				if next.In == "body" {
-					next.Rule = "missing"
-				}
-				out.Issues = append(out.Issues, next)
-			case e.Err == nil:
-				next.Rule = "syntax"
-				out.Issues = append(out.Issues, next)
-			default:
-				walk(e.Err, next)
-			}
-		case *openapi3.SchemaError:
-			is := at
-			is.Field = joinPath(at.Field, e.JSONPointer())
-			is.Rule, is.Schema, is.Value = e.SchemaField, e.Schema, e.Value
-			out.Issues = append(out.Issues, is)
-		case *openapi3filter.ParseError:
-			is := at
-			is.Rule = "type"
-			if at.In == "body" {
-				is.Rule = "syntax"
-			}
-			is.Value = e.Value
-			out.Issues = append(out.Issues, is)
-		case interface{ Unwrap() []error }:
-			for _, x := range e.Unwrap() {
-				walk(x, at)
-			}
-		default:
-			is := at
-			is.Rule = "syntax"
-			out.Issues = append(out.Issues, is)
-		}
-	}
-	walk(err, Issue{})
-	return out
-}
-
-// joinPath renders a JSON pointer below base as a property path: a, b, 0 → a.b[0].
-func joinPath(base string, pointer []string) string {
-	var b strings.Builder
-	b.WriteString(base)
-	for _, p := range pointer {
-		if _, err := strconv.Atoi(p); err == nil {
-			b.WriteString("[" + p + "]")
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(p)
-	}
-	return b.String()
 }

@@ -4,7 +4,6 @@
 package occ
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -72,33 +71,33 @@ func (d Dialect) Classify(is httpserver.Issue) Issue {
 // OCC error code and its Field the path (such as "/email"). Errors without a code of OCC's own
 // (authentication, routing, media type) carry their HTTP status as the code.
 func (d Dialect) Render(err error, _ string) httpserver.Reply {
-	if status, ok := httpserver.TransportStatus(err); ok {
-		if status == http.StatusBadRequest {
-			return reply(http.StatusBadRequest, []Issue{{Code: "22007", Message: "The request body is not valid JSON."}})
-		}
-		return reply(status, []Issue{{Code: strconv.Itoa(status), Message: http.StatusText(status)}})
-	}
-	var invalid *httpserver.InvalidRequest
-	if errors.As(err, &invalid) {
-		issues := make([]Issue, 0, len(invalid.Issues))
-		for _, is := range invalid.Issues {
-			issues = append(issues, d.Classify(is))
-		}
-		return reply(http.StatusBadRequest, issues)
-	}
-	if apperr.Has(err, apperr.KindUnavailable) {
-		return reply(http.StatusServiceUnavailable, []Issue{{Code: strconv.Itoa(http.StatusServiceUnavailable), Message: "The service is temporarily unavailable; try again later."}})
-	}
-	all := apperr.All(err)
-	if len(all) == 0 {
-		return reply(http.StatusInternalServerError, []Issue{{Code: CodeInternal, Message: "An internal error occurred."}})
+	internal := reply(http.StatusInternalServerError, []Issue{{Code: CodeInternal, Message: "An internal error occurred."}})
+	r, all, done := httpserver.Prologue{
+		Transport: func(status int, _ error) httpserver.Reply {
+			if status == http.StatusBadRequest {
+				return reply(http.StatusBadRequest, []Issue{{Code: "22007", Message: "The request body is not valid JSON."}})
+			}
+			return reply(status, []Issue{{Code: strconv.Itoa(status), Message: http.StatusText(status)}})
+		},
+		Invalid: func(invalid *httpserver.InvalidRequest) httpserver.Reply {
+			issues := make([]Issue, 0, len(invalid.Issues))
+			for _, is := range invalid.Issues {
+				issues = append(issues, d.Classify(is))
+			}
+			return reply(http.StatusBadRequest, issues)
+		},
+		Unavailable: reply(http.StatusServiceUnavailable, []Issue{{Code: strconv.Itoa(http.StatusServiceUnavailable), Message: "The service is temporarily unavailable; try again later."}}),
+		Internal:    internal,
+	}.Render(err)
+	if done {
+		return r
 	}
 	var issues []Issue
 	for _, e := range all {
 		status := statusOf(e.Kind)
 		if status != http.StatusBadRequest {
 			if status == http.StatusInternalServerError {
-				return reply(status, []Issue{{Code: CodeInternal, Message: "An internal error occurred."}})
+				return internal
 			}
 			code := e.Rule
 			if code == "" || code == "missing" {

@@ -184,6 +184,25 @@ func decode(encoded string) (Params, []byte, []byte, error) {
 	return p, salt, key, nil
 }
 
+// Check reports whether password matches hash, in constant time. An empty hash (no account, or
+// one without a password) spends the time of one verification and matches nothing, so that a
+// login takes as long whether or not the account exists. Its errors are classified: unavailable
+// when no hashing slot came free, internal for a stored hash it cannot read.
+func (h *Hasher) Check(ctx context.Context, password, hash string) (ok bool, err error) {
+	if hash == "" {
+		err = h.VerifyAbsent(ctx, password)
+	} else {
+		err = h.Verify(ctx, password, hash)
+	}
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, ErrMismatch):
+		return false, nil
+	}
+	return false, apperr.Internal(err)
+}
+
 // VerifyAbsent spends the time of one verification without a stored hash, so that a login for an
 // account that does not exist (or has no password) takes as long as one with a wrong password.
 func (h *Hasher) VerifyAbsent(ctx context.Context, password string) error {

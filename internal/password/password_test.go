@@ -164,6 +164,58 @@ func TestVerifyAbsent(t *testing.T) {
 	}
 }
 
+// TestCheck: a match, a mismatch, an absent hash (one derivation spent, no match) and a stored
+// hash that cannot be read, and the kinds of Check's errors.
+func TestCheck(t *testing.T) {
+	h := New(cheap, 1)
+	ctx := context.Background()
+	stored, err := h.Hash(ctx, "right")
+	if err != nil {
+		t.Fatal(err)
+	}
+	derivations := 0
+	h.kdf = func(password, salt []byte, p Params) []byte {
+		derivations++
+		return idKey(password, salt, p)
+	}
+	cases := []struct {
+		name, pw, hash string
+		ok             bool
+		kind           apperr.Kind // of the error; KindInternal with wantErr false means none
+		wantErr        bool
+	}{
+		{"match", "right", stored, true, apperr.KindInternal, false},
+		{"mismatch", "wrong", stored, false, apperr.KindInternal, false},
+		{"absent", "right", "", false, apperr.KindInternal, false},
+		{"unreadable", "right", "$argon2id$nope", false, apperr.KindInternal, true},
+	}
+	for _, c := range cases {
+		derivations = 0
+		ok, err := h.Check(ctx, c.pw, c.hash)
+		if ok != c.ok || (err != nil) != c.wantErr || err != nil && apperr.KindOf(err) != c.kind {
+			t.Errorf("Check(%q, %q) = %v, %v; want %v, error %v of kind %v", c.pw, c.hash, ok, err, c.ok, c.wantErr, c.kind)
+		}
+		if want := map[bool]int{true: 0, false: 1}[c.wantErr]; derivations != want {
+			t.Errorf("Check(%q, %q) spent %d derivations, want %d", c.pw, c.hash, derivations, want)
+		}
+	}
+
+	// A caller whose context ends while every slot is taken is refused as unavailable, with or
+	// without a stored hash.
+	release, err := h.Hold(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	for _, hash := range []string{stored, ""} {
+		if ok, err := h.Check(done, "right", hash); ok || apperr.KindOf(err) != apperr.KindUnavailable {
+			t.Errorf("Check(cancelled, %q) = %v, %v; want false and an unavailable error", hash, ok, err)
+		}
+	}
+}
+
 // TestVerifyAbsentUsesHasherParameters checks that VerifyAbsent spends one derivation with the
 // hasher's own parameters, as a real Verify of one of its hashes would.
 func TestVerifyAbsentUsesHasherParameters(t *testing.T) {

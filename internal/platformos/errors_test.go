@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/golden"
 	"github.com/provisiond/provisiond/internal/httpserver"
 )
 
@@ -29,7 +30,7 @@ func TestRender(t *testing.T) {
 		{"invalid", errors.Join(apperr.Invalid("email", "blank", "can't be blank"), apperr.Invalid("password", "too_short", "is too short (minimum is 6 characters)")), 422,
 			`{"errors":{"email":["can't be blank"],"password":["is too short (minimum is 6 characters)"]},"id":null}`},
 		{"conflict", errEmailTaken, 422, `{"errors":{"email":["has already been taken"]},"id":null}`},
-		{"not acceptable", errNotAcceptable("is not a known form configuration"), 406, `{"errors":{"form_configuration_name":["is not a known form configuration"]},"id":null}`},
+		{"not acceptable", errFormConfiguration("exists", "is not a known form configuration"), 406, `{"errors":{"form_configuration_name":["is not a known form configuration"]},"id":null}`},
 		{"not found", errUserNotFound, 404, `{"errors":{"base":["User not found"]},"id":null}`},
 		{"unauthenticated", apperr.Unauthenticated("Invalid Authentication"), 401, `{"errors":{"base":["Invalid Authentication"]},"id":null}`},
 		{"route not found", echo.ErrNotFound, 404, `{"errors":{"base":["Not Found"]},"id":null}`},
@@ -50,4 +51,11 @@ func TestRender(t *testing.T) {
 			}
 		})
 	}
+	// The wire bodies, every case at once, reviewed as one file (go test -update rewrites it).
+	wire := map[string]golden.Response{}
+	for _, c := range cases {
+		r := Render(c.err, "/api/users")
+		wire[c.name] = golden.NewResponse(t, r.Status, r.ContentType, r.Body)
+	}
+	golden.JSON(t, "testdata/render.json", wire)
 }

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/provisiond/provisiond/internal/apperr"
-	"github.com/provisiond/provisiond/internal/httpserver"
+	"github.com/provisiond/provisiond/internal/email"
 	"github.com/provisiond/provisiond/internal/password"
 )
 
@@ -139,22 +139,25 @@ func NewService(store Store, hasher *password.Hasher, now func() time.Time) *Ser
 
 func invalid(field, rule, message string) error { return apperr.Invalid(field, rule, message) }
 
-// errNotAcceptable is a missing or unknown form configuration, answered with 406.
-func errNotAcceptable(message string) error {
-	return &apperr.Error{Kind: apperr.KindInvalid, Field: "form_configuration_name", Rule: "not_acceptable", Message: message}
+// errNotAcceptable marks the errors platformOS answers with 406 rather than 422.
+var errNotAcceptable = errors.New("not acceptable")
+
+// errFormConfiguration is a missing or unknown form configuration, answered with 406.
+func errFormConfiguration(rule, message string) error {
+	return &apperr.Error{Kind: apperr.KindInvalid, Field: "form_configuration_name", Rule: rule, Message: message, Err: errNotAcceptable}
 }
 
 // form finds the configuration name of kind.
 func (s *Service) form(ctx context.Context, name, kind string) (FormConfiguration, error) {
 	if name == "" {
-		return FormConfiguration{}, errNotAcceptable("can't be blank")
+		return FormConfiguration{}, errFormConfiguration("blank", "can't be blank")
 	}
 	cfg, ok, err := s.store.Form(ctx, name)
 	if err != nil {
 		return FormConfiguration{}, err
 	}
 	if !ok || cfg.Kind != kind {
-		return FormConfiguration{}, errNotAcceptable("is not a known form configuration")
+		return FormConfiguration{}, errFormConfiguration("exists", "is not a known form configuration")
 	}
 	if cfg.PasswordMinLength <= 0 {
 		cfg.PasswordMinLength = DefaultPasswordMinLength
@@ -183,7 +186,7 @@ func (s *Service) check(ctx context.Context, cfg FormConfiguration, f Form, requ
 		}
 	}
 	if f.Email != nil && !f.blank("email") {
-		if !httpserver.ValidEmail(*f.Email) {
+		if !email.Valid(*f.Email) {
 			errs = append(errs, invalid("email", "invalid", "is invalid"))
 		} else if other, err := s.store.GetByEmail(ctx, *f.Email); err == nil && other.ID != self {
 			errs = append(errs, errEmailTaken)
@@ -362,20 +365,18 @@ func (s *Service) Login(ctx context.Context, formName string, email, pw *string)
 		return "", errBadLogin
 	}
 	u, err := s.store.GetByEmail(ctx, *email)
-	if err != nil && apperr.KindOf(err) != apperr.KindNotFound {
+	switch {
+	case apperr.KindOf(err) == apperr.KindNotFound:
+		u = User{} // its empty hash costs a verification all the same
+	case err != nil:
 		return "", err
 	}
-	if err != nil || u.PasswordHash == "" {
-		if err := s.hasher.VerifyAbsent(ctx, *pw); !errors.Is(err, password.ErrMismatch) {
-			return "", apperr.Unavailable(err)
-		}
-		return "", errBadLogin
+	ok, err := s.hasher.Check(ctx, *pw, u.PasswordHash)
+	if err != nil {
+		return "", err
 	}
-	switch err := s.hasher.Verify(ctx, *pw, u.PasswordHash); {
-	case errors.Is(err, password.ErrMismatch):
+	if !ok {
 		return "", errBadLogin
-	case err != nil:
-		return "", apperr.Internal(err)
 	}
 	secret := rand.Text() + rand.Text()
 	if err := s.store.CreateSession(ctx, sessionHash(secret), u.ID, s.now().Add(SessionTTL)); err != nil {

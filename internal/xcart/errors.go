@@ -23,19 +23,17 @@ const (
 
 // Render turns any error of an X-Cart request into API Platform's problem document.
 func Render(err error, path string) httpserver.Reply {
-	if status, ok := httpserver.TransportStatus(err); ok {
-		return problem(status, path, transportDetail(status, err))
-	}
-	var invalid *httpserver.InvalidRequest
-	if errors.As(err, &invalid) {
-		return renderInvalid(invalid, path)
-	}
-	if apperr.Has(err, apperr.KindUnavailable) {
-		return problem(http.StatusServiceUnavailable, path, "Service Unavailable")
-	}
-	all := apperr.All(err)
-	if len(all) == 0 {
-		return problem(http.StatusInternalServerError, path, "Internal Server Error")
+	internal := problem(http.StatusInternalServerError, path, "Internal Server Error")
+	r, all, done := httpserver.Prologue{
+		Transport: func(status int, err error) httpserver.Reply {
+			return problem(status, path, transportDetail(status, err))
+		},
+		Invalid:     func(invalid *httpserver.InvalidRequest) httpserver.Reply { return renderInvalid(invalid, path) },
+		Unavailable: problem(http.StatusServiceUnavailable, path, "Service Unavailable"),
+		Internal:    internal,
+	}.Render(err)
+	if done {
+		return r
 	}
 	var violations []gen.ConstraintViolation
 	for _, e := range all {
@@ -58,7 +56,7 @@ func Render(err error, path string) httpserver.Reply {
 		case apperr.KindForbidden:
 			return problem(http.StatusForbidden, path, e.Message)
 		default:
-			return problem(http.StatusInternalServerError, path, "Internal Server Error")
+			return internal
 		}
 	}
 	return violationList(violations, path)

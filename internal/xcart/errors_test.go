@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/golden"
 	"github.com/provisiond/provisiond/internal/httpserver"
 )
 
@@ -81,4 +82,11 @@ func TestRender(t *testing.T) {
 			}
 		})
 	}
+	// The wire bodies, every case at once, reviewed as one file (go test -update rewrites it).
+	wire := map[string]golden.Response{}
+	for _, c := range cases {
+		r := Render(c.err, "/p")
+		wire[c.name] = golden.NewResponse(t, r.Status, r.ContentType, r.Body)
+	}
+	golden.JSON(t, "testdata/render.json", wire)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/oapi-codegen/nullable"
 
 	gen "github.com/provisiond/provisiond/gen/xcart"
+	"github.com/provisiond/provisiond/internal/optional"
 )
 
 // Handler implements the generated strict server: it maps requests to service calls and
@@ -68,18 +69,18 @@ func (h *Handler) CreateProfile(ctx context.Context, req gen.CreateProfileReques
 		ConciergeUserID:     nullableValue(b.ConciergeUserId),
 		StripeCustomerID:    nullableValue(b.StripeCustomerId),
 	}
-	setIf(&p.AccessLevel, (*int)(b.AccessLevel))
-	setIf(&p.Status, (*string)(b.Status))
-	setIf(&p.StatusComment, b.StatusComment)
-	setIf(&p.Referer, b.Referer)
-	setIf(&p.GAClientID, b.GaClientId)
-	setIf(&p.Language, b.Language)
-	setIf(&p.ForceChangePassword, b.ForceChangePassword)
-	setIf(&p.RoleIDs, b.RoleIds)
-	setIf(&p.StoredSelectors, b.StoredSelectors)
-	setIf(&p.MailChimpLists, b.MailChimpLists)
-	setIf(&p.MailChimpInterests, b.MailChimpInterests)
-	setIf(&p.MailChimpSegments, b.MailChimpSegments)
+	optional.Set(&p.AccessLevel, (*int)(b.AccessLevel))
+	optional.Set(&p.Status, (*string)(b.Status))
+	optional.Set(&p.StatusComment, b.StatusComment)
+	optional.Set(&p.Referer, b.Referer)
+	optional.Set(&p.GAClientID, b.GaClientId)
+	optional.Set(&p.Language, b.Language)
+	optional.Set(&p.ForceChangePassword, b.ForceChangePassword)
+	optional.Set(&p.RoleIDs, b.RoleIds)
+	optional.Set(&p.StoredSelectors, b.StoredSelectors)
+	optional.Set(&p.MailChimpLists, b.MailChimpLists)
+	optional.Set(&p.MailChimpInterests, b.MailChimpInterests)
+	optional.Set(&p.MailChimpSegments, b.MailChimpSegments)
 
 	created, err := h.svc.Create(ctx, p, nullableValue(b.Password))
 	if err != nil {
@@ -105,18 +106,18 @@ func (h *Handler) UpdateProfile(ctx context.Context, req gen.UpdateProfileReques
 		if b.Login != nil {
 			p.Login = string(*b.Login)
 		}
-		setIf(&p.AccessLevel, (*int)(b.AccessLevel))
-		setIf(&p.Status, (*string)(b.Status))
-		setIf(&p.StatusComment, b.StatusComment)
-		setIf(&p.Referer, b.Referer)
-		setIf(&p.GAClientID, b.GaClientId)
-		setIf(&p.Language, b.Language)
-		setIf(&p.ForceChangePassword, b.ForceChangePassword)
-		setIf(&p.RoleIDs, b.RoleIds)
-		setIf(&p.StoredSelectors, b.StoredSelectors)
-		setIf(&p.MailChimpLists, b.MailChimpLists)
-		setIf(&p.MailChimpInterests, b.MailChimpInterests)
-		setIf(&p.MailChimpSegments, b.MailChimpSegments)
+		optional.Set(&p.AccessLevel, (*int)(b.AccessLevel))
+		optional.Set(&p.Status, (*string)(b.Status))
+		optional.Set(&p.StatusComment, b.StatusComment)
+		optional.Set(&p.Referer, b.Referer)
+		optional.Set(&p.GAClientID, b.GaClientId)
+		optional.Set(&p.Language, b.Language)
+		optional.Set(&p.ForceChangePassword, b.ForceChangePassword)
+		optional.Set(&p.RoleIDs, b.RoleIds)
+		optional.Set(&p.StoredSelectors, b.StoredSelectors)
+		optional.Set(&p.MailChimpLists, b.MailChimpLists)
+		optional.Set(&p.MailChimpInterests, b.MailChimpInterests)
+		optional.Set(&p.MailChimpSegments, b.MailChimpSegments)
 		setNullable(&p.MembershipID, b.MembershipId)
 		setNullable(&p.PendingMembershipID, b.PendingMembershipId)
 		setNullable(&p.SocialLoginProvider, b.SocialLoginProvider)
@@ -165,13 +166,6 @@ func toAPI(p Profile) gen.Profile {
 		CreateDate:          p.CreateDate,
 		FirstLoginDate:      toNullable(p.FirstLoginDate),
 		LastLoginDate:       toNullable(p.LastLoginDate),
-	}
-}
-
-// setIf sets *dst to *v when the request carried v.
-func setIf[T any](dst *T, v *T) {
-	if v != nil {
-		*dst = *v
 	}
 }
 

@@ -182,20 +182,18 @@ var errBadCredentials = &apperr.Error{Kind: apperr.KindUnauthenticated, Rule: "c
 // Login checks an administrator's login and password and returns a JWT for the API.
 func (s *Service) Login(ctx context.Context, login, pw string) (string, error) {
 	p, err := s.store.GetByLogin(ctx, login)
-	if err != nil && apperr.KindOf(err) != apperr.KindNotFound {
+	switch {
+	case apperr.KindOf(err) == apperr.KindNotFound:
+		p = Profile{} // its empty hash costs a verification all the same
+	case err != nil:
 		return "", err
 	}
-	if err != nil || p.PasswordHash == "" {
-		if err := s.hasher.VerifyAbsent(ctx, pw); !errors.Is(err, password.ErrMismatch) {
-			return "", apperr.Unavailable(err)
-		}
-		return "", errBadCredentials
+	ok, err := s.hasher.Check(ctx, pw, p.PasswordHash)
+	if err != nil {
+		return "", err
 	}
-	switch err := s.hasher.Verify(ctx, pw, p.PasswordHash); {
-	case errors.Is(err, password.ErrMismatch):
+	if !ok {
 		return "", errBadCredentials
-	case err != nil:
-		return "", apperr.Internal(err)
 	}
 	if !mayLogIn(p) {
 		return "", errBadCredentials
