@@ -26,8 +26,8 @@ func TestXCart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The steps share what the first one creates; those the rest build on end the test when they
-	// fail, each other step fails alone.
+	// The steps share what the first one creates. One that the rest build on ends the test when it
+	// stops (t.Fatal); any other fails alone.
 	var (
 		password = "e2e-passw0rd"
 		created  *xcart.CreateProfileResponse
@@ -35,7 +35,7 @@ func TestXCart(t *testing.T) {
 	)
 
 	// Create an administrator with a password, so that it can log in.
-	if !t.Run("create an administrator", func(t *testing.T) {
+	if !prerequisite(t, "create an administrator", func(t *testing.T) {
 		admin := xcart.ProfileCreateAccessLevelN100
 		var err error
 		created, err = c.CreateProfileWithResponse(ctx, xcart.ProfileCreate{
@@ -212,4 +212,18 @@ func TestXCart(t *testing.T) {
 	})
 
 	d.coverage()
+}
+
+// prerequisite runs f as the subtest name of t, for a step whose results the steps after it use,
+// and reports whether f ran to its end. A step that ended with t.Fatal (or t.Skip) has nothing
+// for them, so the caller stops there; one that found errors with t.Error but ran to its end has,
+// and the steps after it run as they did when the test was one function. (t.Run's result would
+// stop them at any failure.)
+func prerequisite(t *testing.T, name string, f func(t *testing.T)) bool {
+	completed := false
+	t.Run(name, func(t *testing.T) {
+		f(t)
+		completed = true
+	})
+	return completed
 }
