@@ -30,286 +30,358 @@ func TestOCCAdmin(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The steps share what the first ones create. One that the rest build on ends the test when it
+	// stops (t.Fatal); any other fails alone.
+	var (
+		// Emails unique to this run, so that the test can run again over the same database.
+		run   = strconv.FormatInt(time.Now().UnixNano(), 36)
+		email = "e2e-occadmin-amber-" + run + "@example.com"
+
+		inactive = false
+		lastName = "Archer"
+		id       string
+		p        *occadmin.AdminProfile
+	)
+
 	// Log in with the application key, and renew the token.
-	token = occadminLogin(t, ctx, c, occadminKey)
-	refreshed, err := c.RefreshWithResponse(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "refresh", refreshed.StatusCode(), refreshed.Body, http.StatusOK)
-	if r := refreshed.JSON200; r == nil || r.AccessToken == "" || r.TokenType != occadmin.Bearer || r.ExpiresIn != 300 {
-		t.Fatalf("refresh answered %s, want a bearer token for 300 s", refreshed.Body)
-	}
-	token = refreshed.JSON200.AccessToken
-
-	roles, err := c.ListAdminRolesWithResponse(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "list roles with the refreshed token", roles.StatusCode(), roles.Body, http.StatusOK)
-	byID := map[string]occadmin.AdminRole{}
-	for _, r := range roles.JSON200.Items {
-		byID[r.RepositoryId] = r
-	}
-	if r := byID["adminRole"]; r.Name != "Administrator" || !slices.Equal(r.Privileges, []string{"Administrator"}) {
-		t.Errorf("roles = %s, want adminRole named Administrator with the privilege Administrator", roles.Body)
-	}
-	if r, ok := byID["noPrivilegesRole"]; !ok || len(r.Privileges) != 0 {
-		t.Errorf("roles = %s, want noPrivilegesRole without privileges", roles.Body)
+	if !prerequisite(t, "log in and refresh", func(t *testing.T) {
+		token = occadminLogin(t, ctx, c, occadminKey)
+		refreshed, err := c.RefreshWithResponse(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "refresh", refreshed.StatusCode(), refreshed.Body, http.StatusOK)
+		if r := refreshed.JSON200; r == nil || r.AccessToken == "" || r.TokenType != occadmin.Bearer || r.ExpiresIn != 300 {
+			t.Fatalf("refresh answered %s, want a bearer token for 300 s", refreshed.Body)
+		}
+		token = refreshed.JSON200.AccessToken
+	}) {
+		return
 	}
 
-	// Emails unique to this run, so that the test can run again over the same database.
-	run := strconv.FormatInt(time.Now().UnixNano(), 36)
-	email := "e2e-occadmin-amber-" + run + "@example.com"
+	t.Run("list roles", func(t *testing.T) {
+		roles, err := c.ListAdminRolesWithResponse(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "list roles with the refreshed token", roles.StatusCode(), roles.Body, http.StatusOK)
+		byID := map[string]occadmin.AdminRole{}
+		for _, r := range roles.JSON200.Items {
+			byID[r.RepositoryId] = r
+		}
+		if r := byID["adminRole"]; r.Name != "Administrator" || !slices.Equal(r.Privileges, []string{"Administrator"}) {
+			t.Errorf("roles = %s, want adminRole named Administrator with the privilege Administrator", roles.Body)
+		}
+		if r, ok := byID["noPrivilegesRole"]; !ok || len(r.Privileges) != 0 {
+			t.Errorf("roles = %s, want noPrivilegesRole without privileges", roles.Body)
+		}
+	})
 
 	// Create through OCC's path (with the slash), read it back.
-	inactive := false
-	lang := "en"
-	created, err := c.CreateAdminProfileWithResponse(ctx, &occadmin.CreateAdminProfileParams{XCCAssetLanguage: &lang}, occadmin.AdminProfileCreate{
-		Email:     openapi_types.Email(email),
-		FirstName: "Amber",
-		LastName:  "Admin",
-		Roles:     []string{"adminRole"},
-		Active:    &inactive,
-	})
-	if err != nil {
-		t.Fatal(err)
+	if !prerequisite(t, "create", func(t *testing.T) {
+		lang := "en"
+		created, err := c.CreateAdminProfileWithResponse(ctx, &occadmin.CreateAdminProfileParams{XCCAssetLanguage: &lang}, occadmin.AdminProfileCreate{
+			Email:     openapi_types.Email(email),
+			FirstName: "Amber",
+			LastName:  "Admin",
+			Roles:     []string{"adminRole"},
+			Active:    &inactive,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "create "+email, created.StatusCode(), created.Body, http.StatusOK)
+		id = created.JSON200.Id
+		if !strings.HasPrefix(id, "iuser") {
+			t.Fatalf("create %s answered %s, want an id iuser<n>", email, created.Body)
+		}
+	}) {
+		return
 	}
-	want(t, "create "+email, created.StatusCode(), created.Body, http.StatusOK)
-	id := created.JSON200.Id
-	if !strings.HasPrefix(id, "iuser") {
-		t.Fatalf("create %s answered %s, want an id iuser<n>", email, created.Body)
-	}
-	got, err := c.GetAdminProfileWithResponse(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "get "+id, got.StatusCode(), got.Body, http.StatusOK)
-	p := got.JSON200
-	if p.Id != id || p.RepositoryId != id || p.Email != email || p.FirstName != "Amber" || p.LastName != "Admin" || p.Active ||
-		!slices.Equal(p.Roles, []occadmin.RoleRef{{RepositoryId: "adminRole", Name: "Administrator"}}) {
-		t.Errorf("get %s = %s, want %s, Amber Admin, inactive, the role adminRole named Administrator", id, got.Body, email)
-	}
-	if age := time.Since(p.RegistrationDate); age < -time.Minute || age > time.Hour {
-		t.Errorf("get %s: registrationDate %s, want about now", id, p.RegistrationDate)
+	// The read after the update compares its registration date with this read's.
+	if !prerequisite(t, "get", func(t *testing.T) {
+		got, err := c.GetAdminProfileWithResponse(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "get "+id, got.StatusCode(), got.Body, http.StatusOK)
+		p = got.JSON200
+		if p.Id != id || p.RepositoryId != id || p.Email != email || p.FirstName != "Amber" || p.LastName != "Admin" || p.Active ||
+			!slices.Equal(p.Roles, []occadmin.RoleRef{{RepositoryId: "adminRole", Name: "Administrator"}}) {
+			t.Errorf("get %s = %s, want %s, Amber Admin, inactive, the role adminRole named Administrator", id, got.Body, email)
+		}
+		if age := time.Since(p.RegistrationDate); age < -time.Minute || age > time.Hour {
+			t.Errorf("get %s: registrationDate %s, want about now", id, p.RegistrationDate)
+		}
+	}) {
+		return
 	}
 
 	// Update some fields: those sent change, the others keep their value.
-	active := true
-	lastName := "Archer"
-	newRoles := []string{"adminRole", "catalogRole"}
-	updated, err := c.UpdateAdminProfileWithResponse(ctx, id, occadmin.AdminProfileUpdate{Active: &active, LastName: &lastName, Roles: &newRoles})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "update "+id, updated.StatusCode(), updated.Body, http.StatusOK)
-	wantRoles := []occadmin.RoleRef{{RepositoryId: "adminRole", Name: "Administrator"}, {RepositoryId: "catalogRole", Name: "Catalog"}}
-	if u := updated.JSON200; u.LastName != "Archer" || !u.Active || u.FirstName != "Amber" || u.Email != email || !slices.Equal(u.Roles, wantRoles) {
-		t.Errorf("update %s answered %s, want Amber Archer, active, %s, roles adminRole and catalogRole", id, updated.Body, email)
-	}
-	again, err := c.GetAdminProfileWithResponse(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "get "+id+" after the update", again.StatusCode(), again.Body, http.StatusOK)
-	if a := again.JSON200; a.LastName != "Archer" || !a.Active || a.FirstName != "Amber" || !slices.Equal(a.Roles, wantRoles) || !a.RegistrationDate.Equal(p.RegistrationDate) {
-		t.Errorf("get %s after the update = %s, want the update's answer %s", id, again.Body, updated.Body)
-	}
+	t.Run("update", func(t *testing.T) {
+		active := true
+		newRoles := []string{"adminRole", "catalogRole"}
+		updated, err := c.UpdateAdminProfileWithResponse(ctx, id, occadmin.AdminProfileUpdate{Active: &active, LastName: &lastName, Roles: &newRoles})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "update "+id, updated.StatusCode(), updated.Body, http.StatusOK)
+		wantRoles := []occadmin.RoleRef{{RepositoryId: "adminRole", Name: "Administrator"}, {RepositoryId: "catalogRole", Name: "Catalog"}}
+		if u := updated.JSON200; u.LastName != "Archer" || !u.Active || u.FirstName != "Amber" || u.Email != email || !slices.Equal(u.Roles, wantRoles) {
+			t.Errorf("update %s answered %s, want Amber Archer, active, %s, roles adminRole and catalogRole", id, updated.Body, email)
+		}
+		t.Run("get", func(t *testing.T) {
+			again, err := c.GetAdminProfileWithResponse(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want(t, "get "+id+" after the update", again.StatusCode(), again.Body, http.StatusOK)
+			if a := again.JSON200; a.LastName != "Archer" || !a.Active || a.FirstName != "Amber" || !slices.Equal(a.Roles, wantRoles) || !a.RegistrationDate.Equal(p.RegistrationDate) {
+				t.Errorf("get %s after the update = %s, want the update's answer %s", id, again.Body, updated.Body)
+			}
+		})
+	})
 
 	// A second profile through the path without the slash, then a search that finds both.
-	second := "e2e-occadmin-basil-" + run + "@example.com"
-	other, err := c.CreateAdminProfileWithoutSlashWithResponse(ctx, nil, occadmin.AdminProfileCreate{
-		Email: openapi_types.Email(second), FirstName: "Basil", LastName: "Builder", Roles: []string{"catalogRole", "noPrivilegesRole"},
+	t.Run("create without the slash", func(t *testing.T) {
+		second := "e2e-occadmin-basil-" + run + "@example.com"
+		other, err := c.CreateAdminProfileWithoutSlashWithResponse(ctx, nil, occadmin.AdminProfileCreate{
+			Email: openapi_types.Email(second), FirstName: "Basil", LastName: "Builder", Roles: []string{"catalogRole", "noPrivilegesRole"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "create "+second+" without the slash", other.StatusCode(), other.Body, http.StatusOK)
+		q := `email sw "e2e-occadmin-" and email co "` + run + `"`
+		t.Run("list", func(t *testing.T) {
+			sort := "email:desc"
+			list, err := c.ListAdminProfilesWithResponse(ctx, &occadmin.ListAdminProfilesParams{Q: &q, Sort: &sort})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want(t, "list q="+q, list.StatusCode(), list.Body, http.StatusOK)
+			if l := list.JSON200; l.Total != 2 || l.TotalResults != 2 || len(l.Items) != 2 || l.Items[0].Id != other.JSON200.Id || l.Items[1].Id != id ||
+				l.Items[1].LastName != "Archer" || !l.Items[0].Active || l.Sort == nil || len(*l.Sort) != 1 || (*l.Sort)[0] != (occadmin.SortOrder{Property: "email", Order: occadmin.Desc}) {
+				t.Errorf("list q=%s sort=%s = %s, want %s then %s, total 2, sort email desc", q, sort, list.Body, second, email)
+			}
+		})
+		t.Run("list a page", func(t *testing.T) {
+			one := 1
+			page, err := c.ListAdminProfilesWithResponse(ctx, &occadmin.ListAdminProfilesParams{Q: &q, Limit: &one, Offset: &one})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want(t, "list q="+q+" limit=1 offset=1", page.StatusCode(), page.Body, http.StatusOK)
+			if l := page.JSON200; l.Total != 2 || l.Limit != 1 || l.Offset != 1 || len(l.Items) != 1 || l.Items[0].Id != other.JSON200.Id {
+				t.Errorf("list q=%s limit=1 offset=1 = %s, want the second by id, %s, of 2", q, page.Body, second)
+			}
+		})
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "create "+second+" without the slash", other.StatusCode(), other.Body, http.StatusOK)
-	q := `email sw "e2e-occadmin-" and email co "` + run + `"`
-	sort := "email:desc"
-	list, err := c.ListAdminProfilesWithResponse(ctx, &occadmin.ListAdminProfilesParams{Q: &q, Sort: &sort})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "list q="+q, list.StatusCode(), list.Body, http.StatusOK)
-	if l := list.JSON200; l.Total != 2 || l.TotalResults != 2 || len(l.Items) != 2 || l.Items[0].Id != other.JSON200.Id || l.Items[1].Id != id ||
-		l.Items[1].LastName != "Archer" || !l.Items[0].Active || l.Sort == nil || len(*l.Sort) != 1 || (*l.Sort)[0] != (occadmin.SortOrder{Property: "email", Order: occadmin.Desc}) {
-		t.Errorf("list q=%s sort=%s = %s, want %s then %s, total 2, sort email desc", q, sort, list.Body, second, email)
-	}
-	one := 1
-	page, err := c.ListAdminProfilesWithResponse(ctx, &occadmin.ListAdminProfilesParams{Q: &q, Limit: &one, Offset: &one})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "list q="+q+" limit=1 offset=1", page.StatusCode(), page.Body, http.StatusOK)
-	if l := page.JSON200; l.Total != 2 || l.Limit != 1 || l.Offset != 1 || len(l.Items) != 1 || l.Items[0].Id != other.JSON200.Id {
-		t.Errorf("list q=%s limit=1 offset=1 = %s, want the second by id, %s, of 2", q, page.Body, second)
-	}
 
 	// 400: what the schema rules out, reported together.
-	bad, err := c.CreateAdminProfileWithBodyWithResponse(invalid(ctx), nil, "application/json",
-		strings.NewReader(`{"firstName":"Bob","lastName":"Builder","email":"not-an-email","roles":[]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "invalid email and empty roles", bad.StatusCode(), bad.Body, http.StatusBadRequest)
-	if e := bad.JSON400; e == nil || occStr(e.Message) != "There are 2 errors in the request." || occStr(e.Status) != "400" || e.Errors == nil ||
-		!slices.Equal(occadminItems(*e.Errors), []occProblem{
-			{"23006", "The email is not a valid email address.", "400", "/email"},
-			{"89002", "The roles are missing or empty.", "400", "/roles"},
-		}) {
-		t.Errorf("invalid email and empty roles answered %s, want errors 23006 on /email and 89002 on /roles", bad.Body)
-	}
-	noFirstName, err := c.CreateAdminProfileWithoutSlashWithBodyWithResponse(invalid(ctx), nil, "application/json",
-		strings.NewReader(`{"lastName":"Builder","email":"e2e-occadmin-bob-`+run+`@example.com","roles":["adminRole"]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "no firstName", noFirstName.StatusCode(), noFirstName.Body, http.StatusBadRequest)
-	occWant(t, "no firstName", noFirstName.Body, occadminProblem(noFirstName.JSON400), occProblem{"22007", "The value of firstName is missing.", "400", "/firstName"})
+	t.Run("400 invalid email and empty roles", func(t *testing.T) {
+		bad, err := c.CreateAdminProfileWithBodyWithResponse(invalid(ctx), nil, "application/json",
+			strings.NewReader(`{"firstName":"Bob","lastName":"Builder","email":"not-an-email","roles":[]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "invalid email and empty roles", bad.StatusCode(), bad.Body, http.StatusBadRequest)
+		if e := bad.JSON400; e == nil || occStr(e.Message) != "There are 2 errors in the request." || occStr(e.Status) != "400" || e.Errors == nil ||
+			!slices.Equal(occadminItems(*e.Errors), []occProblem{
+				{"23006", "The email is not a valid email address.", "400", "/email"},
+				{"89002", "The roles are missing or empty.", "400", "/roles"},
+			}) {
+			t.Errorf("invalid email and empty roles answered %s, want errors 23006 on /email and 89002 on /roles", bad.Body)
+		}
+	})
+	t.Run("400 no firstName", func(t *testing.T) {
+		noFirstName, err := c.CreateAdminProfileWithoutSlashWithBodyWithResponse(invalid(ctx), nil, "application/json",
+			strings.NewReader(`{"lastName":"Builder","email":"e2e-occadmin-bob-`+run+`@example.com","roles":["adminRole"]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "no firstName", noFirstName.StatusCode(), noFirstName.Body, http.StatusBadRequest)
+		occWant(t, "no firstName", noFirstName.Body, occadminProblem(noFirstName.JSON400), occProblem{"22007", "The value of firstName is missing.", "400", "/firstName"})
+	})
 
 	// 400: OCC's rules that need the database, in valid requests.
-	unknownRole, err := c.CreateAdminProfileWithResponse(ctx, nil, occadmin.AdminProfileCreate{
-		Email: openapi_types.Email("e2e-occadmin-bob-" + run + "@example.com"), FirstName: "Bob", LastName: "Builder", Roles: []string{"adminRole", "bogusRole"},
+	t.Run("400 unknown role", func(t *testing.T) {
+		unknownRole, err := c.CreateAdminProfileWithResponse(ctx, nil, occadmin.AdminProfileCreate{
+			Email: openapi_types.Email("e2e-occadmin-bob-" + run + "@example.com"), FirstName: "Bob", LastName: "Builder", Roles: []string{"adminRole", "bogusRole"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "role bogusRole", unknownRole.StatusCode(), unknownRole.Body, http.StatusBadRequest)
+		occWant(t, "role bogusRole", unknownRole.Body, occadminProblem(unknownRole.JSON400), occProblem{"89001", "The role bogusRole does not exist.", "400", "/roles/1"})
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "role bogusRole", unknownRole.StatusCode(), unknownRole.Body, http.StatusBadRequest)
-	occWant(t, "role bogusRole", unknownRole.Body, occadminProblem(unknownRole.JSON400), occProblem{"89001", "The role bogusRole does not exist.", "400", "/roles/1"})
 
-	noPrivilege, err := c.CreateAdminProfileWithResponse(ctx, nil, occadmin.AdminProfileCreate{
-		Email: openapi_types.Email("e2e-occadmin-bob-" + run + "@example.com"), FirstName: "Bob", LastName: "Builder", Roles: []string{"noPrivilegesRole"},
+	t.Run("400 no privilege", func(t *testing.T) {
+		noPrivilege, err := c.CreateAdminProfileWithResponse(ctx, nil, occadmin.AdminProfileCreate{
+			Email: openapi_types.Email("e2e-occadmin-bob-" + run + "@example.com"), FirstName: "Bob", LastName: "Builder", Roles: []string{"noPrivilegesRole"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "roles [noPrivilegesRole]", noPrivilege.StatusCode(), noPrivilege.Body, http.StatusBadRequest)
+		occWant(t, "roles [noPrivilegesRole]", noPrivilege.Body, occadminProblem(noPrivilege.JSON400), occProblem{"89012", "None of the roles carries a privilege.", "400", "/roles"})
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "roles [noPrivilegesRole]", noPrivilege.StatusCode(), noPrivilege.Body, http.StatusBadRequest)
-	occWant(t, "roles [noPrivilegesRole]", noPrivilege.Body, occadminProblem(noPrivilege.JSON400), occProblem{"89012", "None of the roles carries a privilege.", "400", "/roles"})
 
-	upper := strings.ToUpper(email)
-	duplicate, err := c.CreateAdminProfileWithoutSlashWithResponse(ctx, nil, occadmin.AdminProfileCreate{
-		Email: openapi_types.Email(upper), FirstName: "Amber", LastName: "Again", Roles: []string{"catalogRole"},
+	t.Run("400 email taken", func(t *testing.T) {
+		upper := strings.ToUpper(email)
+		duplicate, err := c.CreateAdminProfileWithoutSlashWithResponse(ctx, nil, occadmin.AdminProfileCreate{
+			Email: openapi_types.Email(upper), FirstName: "Amber", LastName: "Again", Roles: []string{"catalogRole"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "create "+upper, duplicate.StatusCode(), duplicate.Body, http.StatusBadRequest)
+		occWant(t, "create "+upper, duplicate.Body, occadminProblem(duplicate.JSON400), occProblem{"22006", "A profile with this email already exists.", "400", "/email"})
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "create "+upper, duplicate.StatusCode(), duplicate.Body, http.StatusBadRequest)
-	occWant(t, "create "+upper, duplicate.Body, occadminProblem(duplicate.JSON400), occProblem{"22006", "A profile with this email already exists.", "400", "/email"})
 
-	badFilter := `email zz "amber"`
-	filter, err := c.ListAdminProfilesWithResponse(ctx, &occadmin.ListAdminProfilesParams{Q: &badFilter})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "list q="+badFilter, filter.StatusCode(), filter.Body, http.StatusBadRequest)
-	if e := filter.JSON400; e == nil || occStr(e.ErrorCode) != "22007" || occStr(e.Status) != "400" || occStr(e.OErrorPath) != "/q" || !strings.HasPrefix(occStr(e.Message), "The filter is invalid") {
-		t.Errorf("list q=%s answered %s, want error 22007 on /q", badFilter, filter.Body)
-	}
+	t.Run("400 invalid filter", func(t *testing.T) {
+		badFilter := `email zz "amber"`
+		filter, err := c.ListAdminProfilesWithResponse(ctx, &occadmin.ListAdminProfilesParams{Q: &badFilter})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "list q="+badFilter, filter.StatusCode(), filter.Body, http.StatusBadRequest)
+		if e := filter.JSON400; e == nil || occStr(e.ErrorCode) != "22007" || occStr(e.Status) != "400" || occStr(e.OErrorPath) != "/q" || !strings.HasPrefix(occStr(e.Message), "The filter is invalid") {
+			t.Errorf("list q=%s answered %s, want error 22007 on /q", badFilter, filter.Body)
+		}
+	})
 
-	grant, err := c.LoginWithFormdataBodyWithResponse(invalid(ctx), occadmin.LoginRequest{GrantType: "password"}, occBearer(occadminKey))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "login grant_type=password", grant.StatusCode(), grant.Body, http.StatusBadRequest)
-	if e := grant.JSON400; e == nil || occStr(e.ErrorCode) != "22007" || occStr(e.Status) != "400" {
-		t.Errorf("login grant_type=password answered %s, want error 22007", grant.Body)
-	}
+	t.Run("400 login grant_type=password", func(t *testing.T) {
+		grant, err := c.LoginWithFormdataBodyWithResponse(invalid(ctx), occadmin.LoginRequest{GrantType: "password"}, occBearer(occadminKey))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "login grant_type=password", grant.StatusCode(), grant.Body, http.StatusBadRequest)
+		if e := grant.JSON400; e == nil || occStr(e.ErrorCode) != "22007" || occStr(e.Status) != "400" {
+			t.Errorf("login grant_type=password answered %s, want error 22007", grant.Body)
+		}
+	})
 
 	// 401: no token, a token that is not one, an unknown application key.
-	noToken, err := c.GetAdminProfileWithResponse(invalid(ctx), id, occNoBearer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "get without a token", noToken.StatusCode(), noToken.Body, http.StatusUnauthorized)
-	occWant(t, "get without a token", noToken.Body, occadminProblem(noToken.JSON401), occProblem{"401", "This request requires an access token.", "401", ""})
+	t.Run("401 no token", func(t *testing.T) {
+		noToken, err := c.GetAdminProfileWithResponse(invalid(ctx), id, occNoBearer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "get without a token", noToken.StatusCode(), noToken.Body, http.StatusUnauthorized)
+		occWant(t, "get without a token", noToken.Body, occadminProblem(noToken.JSON401), occProblem{"401", "This request requires an access token.", "401", ""})
+	})
 
-	keyAsToken, err := c.ListAdminRolesWithResponse(ctx, occBearer(occadminKey))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "the application key as an access token", keyAsToken.StatusCode(), keyAsToken.Body, http.StatusUnauthorized)
-	occWant(t, "the application key as an access token", keyAsToken.Body, occadminProblem(keyAsToken.JSON401), occProblem{"401", "The access token is invalid or has expired.", "401", ""})
+	t.Run("401 application key as a token", func(t *testing.T) {
+		keyAsToken, err := c.ListAdminRolesWithResponse(ctx, occBearer(occadminKey))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "the application key as an access token", keyAsToken.StatusCode(), keyAsToken.Body, http.StatusUnauthorized)
+		occWant(t, "the application key as an access token", keyAsToken.Body, occadminProblem(keyAsToken.JSON401), occProblem{"401", "The access token is invalid or has expired.", "401", ""})
+	})
 
-	storeToken := occstoreLogin(t, ctx, newDoer(t, "occstore"), env.urls["occstore"], occstoreAdminEmail, occstoreAdminPassword)
-	foreign, err := c.GetAdminProfileWithResponse(ctx, id, occBearer(storeToken))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "get with an occstore token", foreign.StatusCode(), foreign.Body, http.StatusUnauthorized)
-	occWant(t, "get with an occstore token", foreign.Body, occadminProblem(foreign.JSON401), occProblem{"401", "The access token is invalid or has expired.", "401", ""})
+	t.Run("401 occstore token", func(t *testing.T) {
+		storeToken := occstoreLogin(t, ctx, newDoer(t, "occstore"), env.urls["occstore"], occstoreAdminEmail, occstoreAdminPassword)
+		foreign, err := c.GetAdminProfileWithResponse(ctx, id, occBearer(storeToken))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "get with an occstore token", foreign.StatusCode(), foreign.Body, http.StatusUnauthorized)
+		occWant(t, "get with an occstore token", foreign.Body, occadminProblem(foreign.JSON401), occProblem{"401", "The access token is invalid or has expired.", "401", ""})
+	})
 
-	unknownKey, err := c.LoginWithFormdataBodyWithResponse(ctx, occadmin.LoginRequest{GrantType: occadmin.ClientCredentials}, occBearer("e2e-occadmin-unknown-key-0001"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "login with an unknown key", unknownKey.StatusCode(), unknownKey.Body, http.StatusUnauthorized)
-	occWant(t, "login with an unknown key", unknownKey.Body, occadminProblem(unknownKey.JSON401), occProblem{"401", "The application key is not valid.", "401", ""})
+	t.Run("401 unknown application key", func(t *testing.T) {
+		unknownKey, err := c.LoginWithFormdataBodyWithResponse(ctx, occadmin.LoginRequest{GrantType: occadmin.ClientCredentials}, occBearer("e2e-occadmin-unknown-key-0001"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "login with an unknown key", unknownKey.StatusCode(), unknownKey.Body, http.StatusUnauthorized)
+		occWant(t, "login with an unknown key", unknownKey.Body, occadminProblem(unknownKey.JSON401), occProblem{"401", "The application key is not valid.", "401", ""})
+	})
 
 	// 403: a read-only key's token reads and refreshes, but does not write.
-	readOnly := occadminLogin(t, ctx, c, occadminReadOnly)
-	readRefresh, err := c.RefreshWithResponse(ctx, occBearer(readOnly))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "refresh a read-only token", readRefresh.StatusCode(), readRefresh.Body, http.StatusOK)
-	readOnly = readRefresh.JSON200.AccessToken
-	read, err := c.GetAdminProfileWithResponse(ctx, id, occBearer(readOnly))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "get with a read-only token", read.StatusCode(), read.Body, http.StatusOK)
-	forbidden, err := c.CreateAdminProfileWithResponse(ctx, nil, occadmin.AdminProfileCreate{
-		Email: openapi_types.Email("e2e-occadmin-ro-" + run + "@example.com"), FirstName: "Rhoda", LastName: "Only", Roles: []string{"adminRole"},
-	}, occBearer(readOnly))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "create with a read-only token", forbidden.StatusCode(), forbidden.Body, http.StatusForbidden)
-	occWant(t, "create with a read-only token", forbidden.Body, occadminProblem(forbidden.JSON403), occProblem{"403", "The application key of this token is read-only.", "403", ""})
-	forbiddenPut, err := c.UpdateAdminProfileWithResponse(ctx, id, occadmin.AdminProfileUpdate{Active: &inactive}, occBearer(readOnly))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "update with a read-only token", forbiddenPut.StatusCode(), forbiddenPut.Body, http.StatusForbidden)
-	occWant(t, "update with a read-only token", forbiddenPut.Body, occadminProblem(forbiddenPut.JSON403), occProblem{"403", "The application key of this token is read-only.", "403", ""})
+	t.Run("403 read-only key", func(t *testing.T) {
+		readOnly := occadminLogin(t, ctx, c, occadminReadOnly)
+		readRefresh, err := c.RefreshWithResponse(ctx, occBearer(readOnly))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "refresh a read-only token", readRefresh.StatusCode(), readRefresh.Body, http.StatusOK)
+		readOnly = readRefresh.JSON200.AccessToken
+		t.Run("get", func(t *testing.T) {
+			read, err := c.GetAdminProfileWithResponse(ctx, id, occBearer(readOnly))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want(t, "get with a read-only token", read.StatusCode(), read.Body, http.StatusOK)
+		})
+		t.Run("create", func(t *testing.T) {
+			forbidden, err := c.CreateAdminProfileWithResponse(ctx, nil, occadmin.AdminProfileCreate{
+				Email: openapi_types.Email("e2e-occadmin-ro-" + run + "@example.com"), FirstName: "Rhoda", LastName: "Only", Roles: []string{"adminRole"},
+			}, occBearer(readOnly))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want(t, "create with a read-only token", forbidden.StatusCode(), forbidden.Body, http.StatusForbidden)
+			occWant(t, "create with a read-only token", forbidden.Body, occadminProblem(forbidden.JSON403), occProblem{"403", "The application key of this token is read-only.", "403", ""})
+		})
+		t.Run("update", func(t *testing.T) {
+			forbiddenPut, err := c.UpdateAdminProfileWithResponse(ctx, id, occadmin.AdminProfileUpdate{Active: &inactive}, occBearer(readOnly))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want(t, "update with a read-only token", forbiddenPut.StatusCode(), forbiddenPut.Body, http.StatusForbidden)
+			occWant(t, "update with a read-only token", forbiddenPut.Body, occadminProblem(forbiddenPut.JSON403), occProblem{"403", "The application key of this token is read-only.", "403", ""})
+		})
+	})
 
 	// 404, on a read and on a write.
 	const missingID = "iuser999999999"
-	missing, err := c.GetAdminProfileWithResponse(ctx, missingID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "get "+missingID, missing.StatusCode(), missing.Body, http.StatusNotFound)
-	occWant(t, "get "+missingID, missing.Body, occadminProblem(missing.JSON404), occProblem{"404", "No admin profile has the id " + missingID + ".", "404", ""})
-	missingPut, err := c.UpdateAdminProfileWithResponse(ctx, missingID, occadmin.AdminProfileUpdate{LastName: &lastName})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "update "+missingID, missingPut.StatusCode(), missingPut.Body, http.StatusNotFound)
-	occWant(t, "update "+missingID, missingPut.Body, occadminProblem(missingPut.JSON404), occProblem{"404", "No admin profile has the id " + missingID + ".", "404", ""})
+	t.Run("404 get", func(t *testing.T) {
+		missing, err := c.GetAdminProfileWithResponse(ctx, missingID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "get "+missingID, missing.StatusCode(), missing.Body, http.StatusNotFound)
+		occWant(t, "get "+missingID, missing.Body, occadminProblem(missing.JSON404), occProblem{"404", "No admin profile has the id " + missingID + ".", "404", ""})
+	})
+	t.Run("404 update", func(t *testing.T) {
+		missingPut, err := c.UpdateAdminProfileWithResponse(ctx, missingID, occadmin.AdminProfileUpdate{LastName: &lastName})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "update "+missingID, missingPut.StatusCode(), missingPut.Body, http.StatusNotFound)
+		occWant(t, "update "+missingID, missingPut.Body, occadminProblem(missingPut.JSON404), occProblem{"404", "No admin profile has the id " + missingID + ".", "404", ""})
+	})
 
 	// 413 and 415.
-	large, err := c.CreateAdminProfileWithBodyWithResponse(oversized(ctx), nil, "application/json", tooLarge())
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "body over the limit", large.StatusCode(), large.Body, http.StatusRequestEntityTooLarge)
-	occWant(t, "body over the limit", large.Body, occadminProblem(large.JSON413), occProblem{"413", "Request Entity Too Large", "413", ""})
+	t.Run("413 body over the limit", func(t *testing.T) {
+		large, err := c.CreateAdminProfileWithBodyWithResponse(oversized(ctx), nil, "application/json", tooLarge())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "body over the limit", large.StatusCode(), large.Body, http.StatusRequestEntityTooLarge)
+		occWant(t, "body over the limit", large.Body, occadminProblem(large.JSON413), occProblem{"413", "Request Entity Too Large", "413", ""})
+	})
 
-	media, err := c.CreateAdminProfileWithBodyWithResponse(invalid(ctx), nil, "text/plain", strings.NewReader("email="+email))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "text/plain body", media.StatusCode(), media.Body, http.StatusUnsupportedMediaType)
-	occWant(t, "text/plain body", media.Body, occadminProblem(media.JSON415), occProblem{"415", "Unsupported Media Type", "415", ""})
+	t.Run("415 plain text body", func(t *testing.T) {
+		media, err := c.CreateAdminProfileWithBodyWithResponse(invalid(ctx), nil, "text/plain", strings.NewReader("email="+email))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "text/plain body", media.StatusCode(), media.Body, http.StatusUnsupportedMediaType)
+		occWant(t, "text/plain body", media.Body, occadminProblem(media.JSON415), occProblem{"415", "Unsupported Media Type", "415", ""})
+	})
 
-	jsonLogin, err := c.LoginWithBodyWithResponse(invalid(ctx), "application/json", strings.NewReader(`{"grant_type":"client_credentials"}`), occBearer(occadminKey))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "login with a JSON body", jsonLogin.StatusCode(), jsonLogin.Body, http.StatusUnsupportedMediaType)
-	occWant(t, "login with a JSON body", jsonLogin.Body, occadminProblem(jsonLogin.JSON415), occProblem{"415", "Unsupported Media Type", "415", ""})
+	t.Run("415 login with a JSON body", func(t *testing.T) {
+		jsonLogin, err := c.LoginWithBodyWithResponse(invalid(ctx), "application/json", strings.NewReader(`{"grant_type":"client_credentials"}`), occBearer(occadminKey))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "login with a JSON body", jsonLogin.StatusCode(), jsonLogin.Body, http.StatusUnsupportedMediaType)
+		occWant(t, "login with a JSON body", jsonLogin.Body, occadminProblem(jsonLogin.JSON415), occProblem{"415", "Unsupported Media Type", "415", ""})
+	})
 
 	d.coverage()
 }

@@ -26,151 +26,204 @@ func TestXCart(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The steps share what the first one creates. One that the rest build on ends the test when it
+	// stops (t.Fatal); any other fails alone.
+	var (
+		password = "e2e-passw0rd"
+		created  *xcart.CreateProfileResponse
+		p        *xcart.Profile
+	)
+
 	// Create an administrator with a password, so that it can log in.
-	password := "e2e-passw0rd"
-	admin := xcart.ProfileCreateAccessLevelN100
-	created, err := c.CreateProfileWithResponse(ctx, xcart.ProfileCreate{
-		Login:        "e2e.admin@example.com",
-		Password:     nullable.NewNullableWithValue(password),
-		AccessLevel:  &admin,
-		MembershipId: nullable.NewNullableWithValue(1),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "create", created.StatusCode(), created.Body, http.StatusCreated)
-	p := created.JSON201
-	if p == nil || p.Login != "e2e.admin@example.com" || p.AccessLevel != 100 || get(p.MembershipId) != 1 || p.Status != "E" {
-		t.Fatalf("created profile = %s, want the login, access level 100, membership 1, status E", created.Body)
-	}
-	if loc := created.HTTPResponse.Header.Get("Location"); !strings.HasSuffix(loc, "/api/profiles/"+strconv.Itoa(p.Id)) {
-		t.Errorf("Location = %q, want the new profile's path", loc)
+	if !prerequisite(t, "create an administrator", func(t *testing.T) {
+		admin := xcart.ProfileCreateAccessLevelN100
+		var err error
+		created, err = c.CreateProfileWithResponse(ctx, xcart.ProfileCreate{
+			Login:        "e2e.admin@example.com",
+			Password:     nullable.NewNullableWithValue(password),
+			AccessLevel:  &admin,
+			MembershipId: nullable.NewNullableWithValue(1),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "create", created.StatusCode(), created.Body, http.StatusCreated)
+		p = created.JSON201
+		if p == nil || p.Login != "e2e.admin@example.com" || p.AccessLevel != 100 || get(p.MembershipId) != 1 || p.Status != "E" {
+			t.Fatalf("created profile = %s, want the login, access level 100, membership 1, status E", created.Body)
+		}
+		if loc := created.HTTPResponse.Header.Get("Location"); !strings.HasSuffix(loc, "/api/profiles/"+strconv.Itoa(p.Id)) {
+			t.Errorf("Location = %q, want the new profile's path", loc)
+		}
+	}) {
+		return
 	}
 
 	// Log in with it, and read it back with the JWT.
-	login, err := c.LoginWithResponse(ctx, xcart.LoginRequest{Username: "e2e.admin@example.com", Password: &password})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "login", login.StatusCode(), login.Body, http.StatusOK)
-	bearer := func(_ context.Context, req *http.Request) error {
-		req.Header.Del("X-Auth-Token")
-		req.Header.Set("Authorization", "Bearer "+login.JSON200.Token)
-		return nil
-	}
-	got, err := c.GetProfileWithResponse(ctx, p.Id, bearer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "get with the JWT", got.StatusCode(), got.Body, http.StatusOK)
-	if got.JSON200.Login != p.Login || got.JSON200.Id != p.Id || !got.JSON200.CreateDate.Equal(p.CreateDate) {
-		t.Errorf("read back %s, want the created profile %s", got.Body, created.Body)
-	}
+	t.Run("log in", func(t *testing.T) {
+		login, err := c.LoginWithResponse(ctx, xcart.LoginRequest{Username: "e2e.admin@example.com", Password: &password})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "login", login.StatusCode(), login.Body, http.StatusOK)
+		bearer := func(_ context.Context, req *http.Request) error {
+			req.Header.Del("X-Auth-Token")
+			req.Header.Set("Authorization", "Bearer "+login.JSON200.Token)
+			return nil
+		}
+		t.Run("get with the JWT", func(t *testing.T) {
+			got, err := c.GetProfileWithResponse(ctx, p.Id, bearer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want(t, "get with the JWT", got.StatusCode(), got.Body, http.StatusOK)
+			if got.JSON200.Login != p.Login || got.JSON200.Id != p.Id || !got.JSON200.CreateDate.Equal(p.CreateDate) {
+				t.Errorf("read back %s, want the created profile %s", got.Body, created.Body)
+			}
+		})
+	})
 
 	// Update it, and find the change in a read and in a search.
-	status := xcart.ProfileUpdateStatus("D")
-	language := "de"
-	updated, err := c.UpdateProfileWithResponse(ctx, p.Id, xcart.ProfileUpdate{Status: &status, Language: &language})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "update", updated.StatusCode(), updated.Body, http.StatusOK)
-	if updated.JSON200.Status != "D" || updated.JSON200.Language != "de" || updated.JSON200.Login != p.Login {
-		t.Errorf("updated profile = %s, want status D, language de, the same login", updated.Body)
-	}
-	search := "E2E.ADMIN"
-	list, err := c.ListProfilesWithResponse(ctx, &xcart.ListProfilesParams{Login: &search})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "list", list.StatusCode(), list.Body, http.StatusOK)
-	if l := *list.JSON200; len(l) != 1 || l[0].Id != p.Id || l[0].Status != "D" {
-		t.Errorf("search %q = %s, want the updated profile alone", search, list.Body)
-	}
+	t.Run("update", func(t *testing.T) {
+		status := xcart.ProfileUpdateStatus("D")
+		language := "de"
+		updated, err := c.UpdateProfileWithResponse(ctx, p.Id, xcart.ProfileUpdate{Status: &status, Language: &language})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "update", updated.StatusCode(), updated.Body, http.StatusOK)
+		if updated.JSON200.Status != "D" || updated.JSON200.Language != "de" || updated.JSON200.Login != p.Login {
+			t.Errorf("updated profile = %s, want status D, language de, the same login", updated.Body)
+		}
+		t.Run("search", func(t *testing.T) {
+			search := "E2E.ADMIN"
+			list, err := c.ListProfilesWithResponse(ctx, &xcart.ListProfilesParams{Login: &search})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want(t, "list", list.StatusCode(), list.Body, http.StatusOK)
+			if l := *list.JSON200; len(l) != 1 || l[0].Id != p.Id || l[0].Status != "D" {
+				t.Errorf("search %q = %s, want the updated profile alone", search, list.Body)
+			}
+		})
+	})
 
 	// Errors, one of each documented kind.
-	bad, err := c.CreateProfileWithBodyWithResponse(malformed(ctx), "application/json", strings.NewReader(`{"login":`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "malformed JSON", bad.StatusCode(), bad.Body, http.StatusBadRequest)
-	if bad.ApplicationproblemJSON400 == nil || get(bad.ApplicationproblemJSON400.Detail) != "Syntax error" {
-		t.Errorf("malformed JSON answered %s, want detail \"Syntax error\"", bad.Body)
-	}
-
-	unauthenticated, err := c.GetProfileWithResponse(invalid(ctx), p.Id, func(_ context.Context, req *http.Request) error {
-		req.Header.Del("X-Auth-Token")
-		return nil
+	t.Run("400 malformed JSON", func(t *testing.T) {
+		bad, err := c.CreateProfileWithBodyWithResponse(malformed(ctx), "application/json", strings.NewReader(`{"login":`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "malformed JSON", bad.StatusCode(), bad.Body, http.StatusBadRequest)
+		if bad.ApplicationproblemJSON400 == nil || get(bad.ApplicationproblemJSON400.Detail) != "Syntax error" {
+			t.Errorf("malformed JSON answered %s, want detail \"Syntax error\"", bad.Body)
+		}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "no credential", unauthenticated.StatusCode(), unauthenticated.Body, http.StatusUnauthorized)
-	if unauthenticated.ApplicationproblemJSON401 == nil {
-		t.Errorf("no credential answered %s, want a problem", unauthenticated.Body)
-	}
 
-	readOnly, err := c.CreateProfileWithResponse(ctx, xcart.ProfileCreate{Login: "e2e.nobody@example.com"}, withKey(xcartReadOnlyKey))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "create with a read-only key", readOnly.StatusCode(), readOnly.Body, http.StatusForbidden)
+	t.Run("401 no credential", func(t *testing.T) {
+		unauthenticated, err := c.GetProfileWithResponse(invalid(ctx), p.Id, func(_ context.Context, req *http.Request) error {
+			req.Header.Del("X-Auth-Token")
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "no credential", unauthenticated.StatusCode(), unauthenticated.Body, http.StatusUnauthorized)
+		if unauthenticated.ApplicationproblemJSON401 == nil {
+			t.Errorf("no credential answered %s, want a problem", unauthenticated.Body)
+		}
+	})
 
-	missing, err := c.GetProfileWithResponse(ctx, p.Id+1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "get a missing profile", missing.StatusCode(), missing.Body, http.StatusNotFound)
-	if missing.ApplicationproblemJSON404 == nil || get(missing.ApplicationproblemJSON404.Detail) != "Not Found" {
-		t.Errorf("missing profile answered %s, want detail \"Not Found\"", missing.Body)
-	}
+	t.Run("403 read-only key", func(t *testing.T) {
+		readOnly, err := c.CreateProfileWithResponse(ctx, xcart.ProfileCreate{Login: "e2e.nobody@example.com"}, withKey(xcartReadOnlyKey))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "create with a read-only key", readOnly.StatusCode(), readOnly.Body, http.StatusForbidden)
+	})
 
-	large, err := c.CreateProfileWithBodyWithResponse(oversized(ctx), "application/json", tooLarge())
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "body over the limit", large.StatusCode(), large.Body, http.StatusRequestEntityTooLarge)
+	t.Run("404 missing profile", func(t *testing.T) {
+		missing, err := c.GetProfileWithResponse(ctx, p.Id+1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "get a missing profile", missing.StatusCode(), missing.Body, http.StatusNotFound)
+		if missing.ApplicationproblemJSON404 == nil || get(missing.ApplicationproblemJSON404.Detail) != "Not Found" {
+			t.Errorf("missing profile answered %s, want detail \"Not Found\"", missing.Body)
+		}
+	})
 
-	media, err := c.CreateProfileWithBodyWithResponse(invalid(ctx), "text/plain", strings.NewReader("login=x"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "text/plain body", media.StatusCode(), media.Body, http.StatusUnsupportedMediaType)
+	t.Run("413 body over the limit", func(t *testing.T) {
+		large, err := c.CreateProfileWithBodyWithResponse(oversized(ctx), "application/json", tooLarge())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "body over the limit", large.StatusCode(), large.Body, http.StatusRequestEntityTooLarge)
+	})
+
+	t.Run("415 plain text body", func(t *testing.T) {
+		media, err := c.CreateProfileWithBodyWithResponse(invalid(ctx), "text/plain", strings.NewReader("login=x"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "text/plain body", media.StatusCode(), media.Body, http.StatusUnsupportedMediaType)
+	})
 
 	// The generated client refuses to send an invalid email itself, so a short password it is.
-	unprocessable, err := c.CreateProfileWithResponse(invalid(ctx), xcart.ProfileCreate{Login: "e2e.short@example.com", Password: nullable.NewNullableWithValue("short")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "short password", unprocessable.StatusCode(), unprocessable.Body, http.StatusUnprocessableEntity)
-	if v := unprocessable.ApplicationproblemJSON422; v == nil || len(v.Violations) != 1 || v.Violations[0].PropertyPath != "password" {
-		t.Errorf("short password answered %s, want one violation on password", unprocessable.Body)
-	}
+	t.Run("422 short password", func(t *testing.T) {
+		unprocessable, err := c.CreateProfileWithResponse(invalid(ctx), xcart.ProfileCreate{Login: "e2e.short@example.com", Password: nullable.NewNullableWithValue("short")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "short password", unprocessable.StatusCode(), unprocessable.Body, http.StatusUnprocessableEntity)
+		if v := unprocessable.ApplicationproblemJSON422; v == nil || len(v.Violations) != 1 || v.Violations[0].PropertyPath != "password" {
+			t.Errorf("short password answered %s, want one violation on password", unprocessable.Body)
+		}
+	})
 
 	// The last administrator cannot be deleted; a customer can, and is gone.
-	last, err := c.DeleteProfileWithResponse(ctx, p.Id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "delete the last administrator", last.StatusCode(), last.Body, http.StatusBadRequest)
-	if last.ApplicationproblemJSON400 == nil || get(last.ApplicationproblemJSON400.Detail) != "Cannot remove the last admin profile" {
-		t.Errorf("deleting the last administrator answered %s", last.Body)
-	}
-	customer, err := c.CreateProfileWithResponse(ctx, xcart.ProfileCreate{Login: "e2e.customer@example.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "create a customer", customer.StatusCode(), customer.Body, http.StatusCreated)
-	deleted, err := c.DeleteProfileWithResponse(ctx, customer.JSON201.Id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "delete", deleted.StatusCode(), deleted.Body, http.StatusNoContent)
-	gone, err := c.GetProfileWithResponse(ctx, customer.JSON201.Id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, "get after delete", gone.StatusCode(), gone.Body, http.StatusNotFound)
+	t.Run("400 delete the last administrator", func(t *testing.T) {
+		last, err := c.DeleteProfileWithResponse(ctx, p.Id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "delete the last administrator", last.StatusCode(), last.Body, http.StatusBadRequest)
+		if last.ApplicationproblemJSON400 == nil || get(last.ApplicationproblemJSON400.Detail) != "Cannot remove the last admin profile" {
+			t.Errorf("deleting the last administrator answered %s", last.Body)
+		}
+	})
+
+	t.Run("delete a customer", func(t *testing.T) {
+		customer, err := c.CreateProfileWithResponse(ctx, xcart.ProfileCreate{Login: "e2e.customer@example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "create a customer", customer.StatusCode(), customer.Body, http.StatusCreated)
+		deleted, err := c.DeleteProfileWithResponse(ctx, customer.JSON201.Id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "delete", deleted.StatusCode(), deleted.Body, http.StatusNoContent)
+		gone, err := c.GetProfileWithResponse(ctx, customer.JSON201.Id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "get after delete", gone.StatusCode(), gone.Body, http.StatusNotFound)
+	})
 
 	d.coverage()
+}
+
+// prerequisite runs f as the subtest name of t, for a step whose results the steps after it use,
+// and reports whether f ran to its end. A step that ended with t.Fatal (or t.Skip) has nothing
+// for them, so the caller stops there; one that found errors with t.Error but ran to its end has,
+// and the steps after it run as they did when the test was one function. (t.Run's result would
+// stop them at any failure.)
+func prerequisite(t *testing.T, name string, f func(t *testing.T)) bool {
+	completed := false
+	t.Run(name, func(t *testing.T) {
+		f(t)
+		completed = true
+	})
+	return completed
 }
