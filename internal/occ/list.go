@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/occ/scim"
+	"github.com/provisiond/provisiond/internal/occ/scimsql"
 )
 
 // CodeInvalidInput is OCC's code for invalid input, in both APIs.
@@ -11,14 +13,14 @@ const CodeInvalidInput = "22007"
 
 // Where parses the SCIM filter of a list request and renders it as a SQL condition over columns.
 // A filter that does not parse, or names an attribute not in columns, is error 22007 at /q.
-func Where(filter string, columns map[string]Column) (string, []any, error) {
-	f, err := ParseFilter(filter)
+func Where(filter string, columns map[string]scimsql.Column) (string, []any, error) {
+	f, err := scim.ParseFilter(filter)
 	if err == nil {
 		var (
 			where string
 			args  []any
 		)
-		if where, args, err = SQL(f, columns); err == nil {
+		if where, args, err = scimsql.Where(f, columns); err == nil {
 			return where, args, nil
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/provisiond/provisiond/internal/apperr"
 	"github.com/provisiond/provisiond/internal/occ"
+	"github.com/provisiond/provisiond/internal/occ/scimsql"
 	"github.com/provisiond/provisiond/internal/password"
 )
 
@@ -234,11 +235,11 @@ type Page struct {
 	SortDesc             bool
 }
 
-var filterColumns = map[string]occ.Column{
-	"email":     occ.StringColumn("email_key"),
-	"firstName": occ.StringColumn("first_name"),
-	"lastName":  occ.StringColumn("last_name"),
-	"active":    occ.BoolColumn("active"),
+var filterColumns = map[string]scimsql.Column{
+	"email":     scimsql.StringColumn("email_key"),
+	"firstName": scimsql.StringColumn("first_name"),
+	"lastName":  scimsql.StringColumn("last_name"),
+	"active":    scimsql.BoolColumn("active"),
 }
 
 var sortColumns = map[string]string{

@@ -13,6 +13,7 @@ import (
 
 	"github.com/provisiond/provisiond/internal/apperr"
 	"github.com/provisiond/provisiond/internal/occ"
+	"github.com/provisiond/provisiond/internal/occ/scimsql"
 	"github.com/provisiond/provisiond/internal/password"
 )
 
@@ -275,12 +276,12 @@ type ListParams struct {
 	Sort, Filter  string
 }
 
-var filterColumns = map[string]occ.Column{
-	"email":     occ.StringColumn("email_key"),
-	"firstName": occ.StringColumn("first_name"),
-	"lastName":  occ.StringColumn("last_name"),
-	"active":    occ.BoolColumn("active"),
-	"roles":     occ.ListColumn("roles"),
+var filterColumns = map[string]scimsql.Column{
+	"email":     scimsql.StringColumn("email_key"),
+	"firstName": scimsql.StringColumn("first_name"),
+	"lastName":  scimsql.StringColumn("last_name"),
+	"active":    scimsql.BoolColumn("active"),
+	"roles":     scimsql.ListColumn("roles"),
 }
 
 var sortColumns = map[string]string{"id": "id", "email": "email_key", "firstName": "first_name", "lastName": "last_name"}
