@@ -138,12 +138,12 @@ func (h *Handler) ListAdminProfiles(ctx context.Context, req gen.ListAdminProfil
 		return nil, err
 	}
 	out := gen.ListAdminProfiles200JSONResponse{Items: items, Limit: page.Limit, Offset: page.Offset, Total: page.Total, TotalResults: page.Total}
-	if page.SortProperty != "" {
+	if page.Sort.Property != "" {
 		order := gen.Asc
-		if page.SortDesc {
+		if page.Sort.Desc {
 			order = gen.Desc
 		}
-		out.Sort = &[]gen.SortOrder{{Property: page.SortProperty, Order: order}}
+		out.Sort = &[]gen.SortOrder{{Property: page.Sort.Property, Order: order}}
 	}
 	return out, nil
 }

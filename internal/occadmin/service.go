@@ -13,7 +13,7 @@ import (
 
 	"github.com/provisiond/provisiond/internal/apperr"
 	"github.com/provisiond/provisiond/internal/occ"
-	"github.com/provisiond/provisiond/internal/occ/scimsql"
+	"github.com/provisiond/provisiond/internal/occ/scim"
 	"github.com/provisiond/provisiond/internal/password"
 )
 
@@ -63,11 +63,11 @@ type Role struct {
 	Privileges []string
 }
 
-// ListQuery selects a page of profiles: Where and Args are a SQL condition, Order a SQL order.
+// ListQuery selects a page of profiles: Filter is a parsed SCIM filter (nil selects every
+// profile), Sort the order (the zero Sort is by id).
 type ListQuery struct {
-	Where         string
-	Args          []any
-	Order         string
+	Filter        scim.Filter
+	Sort          scim.Sort
 	Offset, Limit int
 }
 
@@ -80,7 +80,9 @@ type Store interface {
 	// as written.
 	Update(ctx context.Context, id int64, change func(*AdminProfile) error) (AdminProfile, error)
 	IDByEmail(ctx context.Context, email string) (int64, error)
-	List(ctx context.Context, q ListQuery) ([]AdminProfile, int64, error)
+	// List reads the page q selects, how many profiles the filter selects in all, and the sort
+	// with its property named as the API names it.
+	List(ctx context.Context, q ListQuery) (items []AdminProfile, total int64, sorted scim.Sort, err error)
 	Roles(ctx context.Context) ([]Role, error)
 }
 
@@ -227,49 +229,23 @@ type ListParams struct {
 	Filter        string // SCIM, or ""
 }
 
-// Page is one page of profiles.
+// Page is one page of profiles; Sort names its property as the API does, or is zero.
 type Page struct {
 	Items                []AdminProfile
 	Limit, Offset, Total int
-	SortProperty         string
-	SortDesc             bool
-}
-
-var filterColumns = map[string]scimsql.Column{
-	"email":     scimsql.StringColumn("email_key"),
-	"firstName": scimsql.StringColumn("first_name"),
-	"lastName":  scimsql.StringColumn("last_name"),
-	"active":    scimsql.BoolColumn("active"),
-}
-
-var sortColumns = map[string]string{
-	"id": "id", "email": "email_key", "firstName": "first_name", "lastName": "last_name",
-	"active": "active", "registrationDate": "registration_date",
+	Sort                 scim.Sort
 }
 
 // List reads one page of the profiles the filter selects, in the requested order.
 func (s *Service) List(ctx context.Context, lp ListParams) (Page, error) {
-	q := ListQuery{Offset: lp.Offset, Limit: min(lp.Limit, MaxLimit)}
-	page := Page{Limit: q.Limit, Offset: q.Offset}
-	if lp.Filter != "" {
-		where, args, err := occ.Where(lp.Filter, filterColumns)
-		if err != nil {
-			return Page{}, err
-		}
-		q.Where, q.Args = where, args
-	}
-	if lp.Sort != "" {
-		prop, dir, col, err := occ.Sort(lp.Sort, sortColumns)
-		if err != nil {
-			return Page{}, err
-		}
-		q.Order = col + " " + dir
-		page.SortProperty, page.SortDesc = prop, dir == "desc"
-	}
-	items, total, err := s.store.List(ctx, q)
+	f, sort, err := occ.ParseList(lp.Filter, lp.Sort)
 	if err != nil {
 		return Page{}, err
 	}
-	page.Items, page.Total = items, int(total)
-	return page, nil
+	q := ListQuery{Filter: f, Sort: sort, Offset: lp.Offset, Limit: min(lp.Limit, MaxLimit)}
+	items, total, sorted, err := s.store.List(ctx, q)
+	if err != nil {
+		return Page{}, err
+	}
+	return Page{Items: items, Limit: q.Limit, Offset: q.Offset, Total: int(total), Sort: sorted}, nil
 }

@@ -13,7 +13,7 @@ import (
 
 	"github.com/provisiond/provisiond/internal/apperr"
 	"github.com/provisiond/provisiond/internal/occ"
-	"github.com/provisiond/provisiond/internal/occ/scimsql"
+	"github.com/provisiond/provisiond/internal/occ/scim"
 	"github.com/provisiond/provisiond/internal/password"
 )
 
@@ -66,12 +66,12 @@ type Member struct {
 // HasRole reports whether m holds the role function f.
 func (m Member) HasRole(f string) bool { return slices.Contains(m.Roles, f) }
 
-// ListQuery selects a page of an organization's members.
+// ListQuery selects a page of an organization's members: Filter is a parsed SCIM filter (nil
+// selects every member), Sort the order (the zero Sort is by id).
 type ListQuery struct {
 	Organization  string
-	Where         string
-	Args          []any
-	Order         string
+	Filter        scim.Filter
+	Sort          scim.Sort
 	Offset, Limit int
 }
 
@@ -84,7 +84,9 @@ type Store interface {
 	// member and alters it, or returns an error that leaves it unchanged. It returns the member as
 	// written.
 	Update(ctx context.Context, id int64, change func(*Member) error) (Member, error)
-	List(ctx context.Context, q ListQuery) ([]Member, int64, error)
+	// List reads the page q selects, how many members the filter selects in all, and the sort
+	// with its property named as the API names it.
+	List(ctx context.Context, q ListQuery) (items []Member, total int64, sorted scim.Sort, err error)
 	Organizations(ctx context.Context, member int64) ([]Organization, error)
 	Organization(ctx context.Context, id string) (Organization, error)
 	InOrganization(ctx context.Context, member int64, organization string) (bool, error)
@@ -276,37 +278,17 @@ type ListParams struct {
 	Sort, Filter  string
 }
 
-var filterColumns = map[string]scimsql.Column{
-	"email":     scimsql.StringColumn("email_key"),
-	"firstName": scimsql.StringColumn("first_name"),
-	"lastName":  scimsql.StringColumn("last_name"),
-	"active":    scimsql.BoolColumn("active"),
-	"roles":     scimsql.ListColumn("roles"),
-}
-
-var sortColumns = map[string]string{"id": "id", "email": "email_key", "firstName": "first_name", "lastName": "last_name"}
-
 // List reads a page of org's members; only an administrator may.
 func (s *Service) List(ctx context.Context, caller Member, org Organization, lp ListParams) ([]Member, int, error) {
 	if err := requireAdmin(caller); err != nil {
 		return nil, 0, err
 	}
-	q := ListQuery{Organization: org.ID, Offset: lp.Offset, Limit: min(lp.Limit, MaxLimit)}
-	if lp.Filter != "" {
-		where, args, err := occ.Where(lp.Filter, filterColumns)
-		if err != nil {
-			return nil, 0, err
-		}
-		q.Where, q.Args = where, args
+	f, sort, err := occ.ParseList(lp.Filter, lp.Sort)
+	if err != nil {
+		return nil, 0, err
 	}
-	if lp.Sort != "" {
-		_, dir, col, err := occ.Sort(lp.Sort, sortColumns)
-		if err != nil {
-			return nil, 0, err
-		}
-		q.Order = col + " " + dir
-	}
-	items, total, err := s.store.List(ctx, q)
+	q := ListQuery{Organization: org.ID, Filter: f, Sort: sort, Offset: lp.Offset, Limit: min(lp.Limit, MaxLimit)}
+	items, total, _, err := s.store.List(ctx, q)
 	return items, int(total), err
 }
 
