@@ -63,6 +63,16 @@ type Role struct {
 	Privileges []string
 }
 
+// RoleRef is a role of a profile as the API shows it: its id and name (empty when no role has
+// the id any more).
+type RoleRef struct{ ID, Name string }
+
+// ProfileView is an admin profile as the API shows it: with its roles named, in its order.
+type ProfileView struct {
+	AdminProfile
+	RoleRefs []RoleRef
+}
+
 // ListQuery selects a page of profiles: Filter is a parsed SCIM filter (nil selects every
 // profile), Sort the order (the zero Sort is by id).
 type ListQuery struct {
@@ -135,12 +145,37 @@ func (s *Service) Create(ctx context.Context, p AdminProfile, pw *string) (Admin
 }
 
 // Get reads an admin profile by its "iuser…" id.
-func (s *Service) Get(ctx context.Context, id string) (AdminProfile, error) {
+func (s *Service) Get(ctx context.Context, id string) (ProfileView, error) {
 	n, err := number(id)
 	if err != nil {
-		return AdminProfile{}, err
+		return ProfileView{}, err
 	}
-	return s.store.Get(ctx, n)
+	p, err := s.store.Get(ctx, n)
+	if err != nil {
+		return ProfileView{}, err
+	}
+	roles, err := s.store.Roles(ctx)
+	if err != nil {
+		return ProfileView{}, err
+	}
+	return view(roles, p)[0], nil
+}
+
+// view names the roles of each of ps after roles, every role there is.
+func view(roles []Role, ps ...AdminProfile) []ProfileView {
+	names := make(map[string]string, len(roles))
+	for _, r := range roles {
+		names[r.ID] = r.Name
+	}
+	out := make([]ProfileView, len(ps))
+	for i, p := range ps {
+		refs := make([]RoleRef, len(p.Roles))
+		for j, id := range p.Roles {
+			refs[j] = RoleRef{ID: id, Name: names[id]}
+		}
+		out[i] = ProfileView{AdminProfile: p, RoleRefs: refs}
+	}
+	return out
 }
 
 // number is the number of an "iuser…" id; anything else names no profile.
@@ -155,15 +190,15 @@ func number(id string) (int64, error) {
 // Update applies change to the stored profile id. The store runs it in one transaction that locks
 // the profile first; what needs a query but no stored profile is done before: the roles (reference
 // data) are read, and the owner of a sent email is looked up (an email left out is the profile's
-// own). The roles are checked as the change leaves them, inside.
-func (s *Service) Update(ctx context.Context, id string, change func(*AdminProfile)) (AdminProfile, error) {
+// own). The roles are checked as the change leaves them, inside, and name them in the result.
+func (s *Service) Update(ctx context.Context, id string, change func(*AdminProfile)) (ProfileView, error) {
 	n, err := number(id)
 	if err != nil {
-		return AdminProfile{}, err
+		return ProfileView{}, err
 	}
 	roles, err := s.store.Roles(ctx)
 	if err != nil {
-		return AdminProfile{}, err
+		return ProfileView{}, err
 	}
 	var sent AdminProfile // applied to an empty profile, change holds exactly the email it sets
 	change(&sent)
@@ -171,10 +206,14 @@ func (s *Service) Update(ctx context.Context, id string, change func(*AdminProfi
 	if sent.Email != "" {
 		emailTaken = s.checkEmail(ctx, sent.Email, n)
 	}
-	return s.store.Update(ctx, n, func(p *AdminProfile) error {
+	p, err := s.store.Update(ctx, n, func(p *AdminProfile) error {
 		change(p)
 		return errors.Join(checkRoles(p.Roles, roles), emailTaken)
 	})
+	if err != nil {
+		return ProfileView{}, err
+	}
+	return view(roles, p)[0], nil
 }
 
 // checkEmail reports an email another profile has, so that it is listed with the request's other
@@ -231,7 +270,7 @@ type ListParams struct {
 
 // Page is one page of profiles; Sort names its property as the API does, or is zero.
 type Page struct {
-	Items                []AdminProfile
+	Items                []ProfileView
 	Limit, Offset, Total int
 	Sort                 scim.Sort
 }
@@ -247,5 +286,9 @@ func (s *Service) List(ctx context.Context, lp ListParams) (Page, error) {
 	if err != nil {
 		return Page{}, err
 	}
-	return Page{Items: items, Limit: q.Limit, Offset: q.Offset, Total: int(total), Sort: sorted}, nil
+	roles, err := s.store.Roles(ctx)
+	if err != nil {
+		return Page{}, err
+	}
+	return Page{Items: view(roles, items...), Limit: q.Limit, Offset: q.Offset, Total: int(total), Sort: sorted}, nil
 }
