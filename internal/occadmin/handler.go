@@ -93,11 +93,7 @@ func (h *Handler) GetAdminProfile(ctx context.Context, req gen.GetAdminProfileRe
 	if err != nil {
 		return nil, err
 	}
-	out, err := h.toAPI(ctx, []AdminProfile{p})
-	if err != nil {
-		return nil, err
-	}
-	return gen.GetAdminProfile200JSONResponse{AdminProfileJSONResponse: gen.AdminProfileJSONResponse(out[0])}, nil
+	return gen.GetAdminProfile200JSONResponse{AdminProfileJSONResponse: gen.AdminProfileJSONResponse(toAPI(p))}, nil
 }
 
 // UpdateAdminProfile implements PUT /ccadmin/v1/adminProfiles/{id}.
@@ -115,11 +111,7 @@ func (h *Handler) UpdateAdminProfile(ctx context.Context, req gen.UpdateAdminPro
 	if err != nil {
 		return nil, err
 	}
-	out, err := h.toAPI(ctx, []AdminProfile{p})
-	if err != nil {
-		return nil, err
-	}
-	return gen.UpdateAdminProfile200JSONResponse{AdminProfileJSONResponse: gen.AdminProfileJSONResponse(out[0])}, nil
+	return gen.UpdateAdminProfile200JSONResponse{AdminProfileJSONResponse: gen.AdminProfileJSONResponse(toAPI(p))}, nil
 }
 
 // ListAdminProfiles implements GET /ccadmin/v1/adminProfiles.
@@ -133,17 +125,17 @@ func (h *Handler) ListAdminProfiles(ctx context.Context, req gen.ListAdminProfil
 	if err != nil {
 		return nil, err
 	}
-	items, err := h.toAPI(ctx, page.Items)
-	if err != nil {
-		return nil, err
+	items := make([]gen.AdminProfile, len(page.Items))
+	for i, p := range page.Items {
+		items[i] = toAPI(p)
 	}
 	out := gen.ListAdminProfiles200JSONResponse{Items: items, Limit: page.Limit, Offset: page.Offset, Total: page.Total, TotalResults: page.Total}
-	if page.SortProperty != "" {
+	if page.Sort.Property != "" {
 		order := gen.Asc
-		if page.SortDesc {
+		if page.Sort.Desc {
 			order = gen.Desc
 		}
-		out.Sort = &[]gen.SortOrder{{Property: page.SortProperty, Order: order}}
+		out.Sort = &[]gen.SortOrder{{Property: page.Sort.Property, Order: order}}
 	}
 	return out, nil
 }
@@ -161,29 +153,17 @@ func (h *Handler) ListAdminRoles(ctx context.Context, _ gen.ListAdminRolesReques
 	return out, nil
 }
 
-// toAPI renders profiles with their roles' names.
-func (h *Handler) toAPI(ctx context.Context, ps []AdminProfile) ([]gen.AdminProfile, error) {
-	roles, err := h.svc.Roles(ctx)
-	if err != nil {
-		return nil, err
+// toAPI renders a profile with its roles' names.
+func toAPI(p ProfileView) gen.AdminProfile {
+	refs := make([]gen.RoleRef, len(p.RoleRefs))
+	for i, r := range p.RoleRefs {
+		refs[i] = gen.RoleRef{RepositoryId: r.ID, Name: r.Name}
 	}
-	names := make(map[string]string, len(roles))
-	for _, r := range roles {
-		names[r.ID] = r.Name
+	id := formatID(p.ID)
+	return gen.AdminProfile{
+		Id: id, RepositoryId: id, Email: p.Email, FirstName: p.FirstName, LastName: p.LastName,
+		Active: p.Active, Roles: refs, RegistrationDate: p.RegistrationDate,
 	}
-	out := make([]gen.AdminProfile, len(ps))
-	for i, p := range ps {
-		refs := make([]gen.RoleRef, len(p.Roles))
-		for j, id := range p.Roles {
-			refs[j] = gen.RoleRef{RepositoryId: id, Name: names[id]}
-		}
-		id := formatID(p.ID)
-		out[i] = gen.AdminProfile{
-			Id: id, RepositoryId: id, Email: p.Email, FirstName: p.FirstName, LastName: p.LastName,
-			Active: p.Active, Roles: refs, RegistrationDate: p.RegistrationDate,
-		}
-	}
-	return out, nil
 }
 
 func setIf[T any](dst *T, v *T) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/provisiond/provisiond/internal/apperr"
 	"github.com/provisiond/provisiond/internal/occ"
+	"github.com/provisiond/provisiond/internal/occ/scim"
 	"github.com/provisiond/provisiond/internal/password"
 )
 
@@ -62,11 +63,21 @@ type Role struct {
 	Privileges []string
 }
 
-// ListQuery selects a page of profiles: Where and Args are a SQL condition, Order a SQL order.
+// RoleRef is a role of a profile as the API shows it: its id and name (empty when no role has
+// the id any more).
+type RoleRef struct{ ID, Name string }
+
+// ProfileView is an admin profile as the API shows it: with its roles named, in its order.
+type ProfileView struct {
+	AdminProfile
+	RoleRefs []RoleRef
+}
+
+// ListQuery selects a page of profiles: Filter is a parsed SCIM filter (nil selects every
+// profile), Sort the order (the zero Sort is by id).
 type ListQuery struct {
-	Where         string
-	Args          []any
-	Order         string
+	Filter        scim.Filter
+	Sort          scim.Sort
 	Offset, Limit int
 }
 
@@ -79,7 +90,9 @@ type Store interface {
 	// as written.
 	Update(ctx context.Context, id int64, change func(*AdminProfile) error) (AdminProfile, error)
 	IDByEmail(ctx context.Context, email string) (int64, error)
-	List(ctx context.Context, q ListQuery) ([]AdminProfile, int64, error)
+	// List reads the page q selects, how many profiles the filter selects in all, and the sort
+	// with its property named as the API names it.
+	List(ctx context.Context, q ListQuery) (items []AdminProfile, total int64, sorted scim.Sort, err error)
 	Roles(ctx context.Context) ([]Role, error)
 }
 
@@ -132,12 +145,37 @@ func (s *Service) Create(ctx context.Context, p AdminProfile, pw *string) (Admin
 }
 
 // Get reads an admin profile by its "iuser…" id.
-func (s *Service) Get(ctx context.Context, id string) (AdminProfile, error) {
+func (s *Service) Get(ctx context.Context, id string) (ProfileView, error) {
 	n, err := number(id)
 	if err != nil {
-		return AdminProfile{}, err
+		return ProfileView{}, err
 	}
-	return s.store.Get(ctx, n)
+	p, err := s.store.Get(ctx, n)
+	if err != nil {
+		return ProfileView{}, err
+	}
+	roles, err := s.store.Roles(ctx)
+	if err != nil {
+		return ProfileView{}, err
+	}
+	return view(roles, p)[0], nil
+}
+
+// view names the roles of each of ps after roles, every role there is.
+func view(roles []Role, ps ...AdminProfile) []ProfileView {
+	names := make(map[string]string, len(roles))
+	for _, r := range roles {
+		names[r.ID] = r.Name
+	}
+	out := make([]ProfileView, len(ps))
+	for i, p := range ps {
+		refs := make([]RoleRef, len(p.Roles))
+		for j, id := range p.Roles {
+			refs[j] = RoleRef{ID: id, Name: names[id]}
+		}
+		out[i] = ProfileView{AdminProfile: p, RoleRefs: refs}
+	}
+	return out
 }
 
 // number is the number of an "iuser…" id; anything else names no profile.
@@ -152,15 +190,15 @@ func number(id string) (int64, error) {
 // Update applies change to the stored profile id. The store runs it in one transaction that locks
 // the profile first; what needs a query but no stored profile is done before: the roles (reference
 // data) are read, and the owner of a sent email is looked up (an email left out is the profile's
-// own). The roles are checked as the change leaves them, inside.
-func (s *Service) Update(ctx context.Context, id string, change func(*AdminProfile)) (AdminProfile, error) {
+// own). The roles are checked as the change leaves them, inside, and name them in the result.
+func (s *Service) Update(ctx context.Context, id string, change func(*AdminProfile)) (ProfileView, error) {
 	n, err := number(id)
 	if err != nil {
-		return AdminProfile{}, err
+		return ProfileView{}, err
 	}
 	roles, err := s.store.Roles(ctx)
 	if err != nil {
-		return AdminProfile{}, err
+		return ProfileView{}, err
 	}
 	var sent AdminProfile // applied to an empty profile, change holds exactly the email it sets
 	change(&sent)
@@ -168,10 +206,14 @@ func (s *Service) Update(ctx context.Context, id string, change func(*AdminProfi
 	if sent.Email != "" {
 		emailTaken = s.checkEmail(ctx, sent.Email, n)
 	}
-	return s.store.Update(ctx, n, func(p *AdminProfile) error {
+	p, err := s.store.Update(ctx, n, func(p *AdminProfile) error {
 		change(p)
 		return errors.Join(checkRoles(p.Roles, roles), emailTaken)
 	})
+	if err != nil {
+		return ProfileView{}, err
+	}
+	return view(roles, p)[0], nil
 }
 
 // checkEmail reports an email another profile has, so that it is listed with the request's other
@@ -226,49 +268,27 @@ type ListParams struct {
 	Filter        string // SCIM, or ""
 }
 
-// Page is one page of profiles.
+// Page is one page of profiles; Sort names its property as the API does, or is zero.
 type Page struct {
-	Items                []AdminProfile
+	Items                []ProfileView
 	Limit, Offset, Total int
-	SortProperty         string
-	SortDesc             bool
-}
-
-var filterColumns = map[string]occ.Column{
-	"email":     occ.StringColumn("email_key"),
-	"firstName": occ.StringColumn("first_name"),
-	"lastName":  occ.StringColumn("last_name"),
-	"active":    occ.BoolColumn("active"),
-}
-
-var sortColumns = map[string]string{
-	"id": "id", "email": "email_key", "firstName": "first_name", "lastName": "last_name",
-	"active": "active", "registrationDate": "registration_date",
+	Sort                 scim.Sort
 }
 
 // List reads one page of the profiles the filter selects, in the requested order.
 func (s *Service) List(ctx context.Context, lp ListParams) (Page, error) {
-	q := ListQuery{Offset: lp.Offset, Limit: min(lp.Limit, MaxLimit)}
-	page := Page{Limit: q.Limit, Offset: q.Offset}
-	if lp.Filter != "" {
-		where, args, err := occ.Where(lp.Filter, filterColumns)
-		if err != nil {
-			return Page{}, err
-		}
-		q.Where, q.Args = where, args
-	}
-	if lp.Sort != "" {
-		prop, dir, col, err := occ.Sort(lp.Sort, sortColumns)
-		if err != nil {
-			return Page{}, err
-		}
-		q.Order = col + " " + dir
-		page.SortProperty, page.SortDesc = prop, dir == "desc"
-	}
-	items, total, err := s.store.List(ctx, q)
+	f, sort, err := occ.ParseList(lp.Filter, lp.Sort)
 	if err != nil {
 		return Page{}, err
 	}
-	page.Items, page.Total = items, int(total)
-	return page, nil
+	q := ListQuery{Filter: f, Sort: sort, Offset: lp.Offset, Limit: min(lp.Limit, MaxLimit)}
+	items, total, sorted, err := s.store.List(ctx, q)
+	if err != nil {
+		return Page{}, err
+	}
+	roles, err := s.store.Roles(ctx)
+	if err != nil {
+		return Page{}, err
+	}
+	return Page{Items: view(roles, items...), Limit: q.Limit, Offset: q.Offset, Total: int(total), Sort: sorted}, nil
 }

@@ -9,6 +9,9 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/occ"
+	"github.com/provisiond/provisiond/internal/occ/scim"
+	"github.com/provisiond/provisiond/internal/occ/scimsql"
 	"github.com/provisiond/provisiond/internal/store"
 )
 
@@ -77,31 +80,47 @@ func (s *DBStore) Update(ctx context.Context, id int64, change func(*AdminProfil
 	return p, nil
 }
 
+// listColumns are the columns behind the attributes a list filters and sorts by.
+var listColumns = occ.Columns{
+	Filter: map[string]scimsql.Column{
+		"email":     scimsql.StringColumn("email_key"),
+		"firstName": scimsql.StringColumn("first_name"),
+		"lastName":  scimsql.StringColumn("last_name"),
+		"active":    scimsql.BoolColumn("active"),
+	},
+	Sort: map[string]string{
+		"id": "id", "email": "email_key", "firstName": "first_name", "lastName": "last_name",
+		"active": "active", "registrationDate": "registration_date",
+	},
+}
+
 // List reads the profiles q selects, one page, and how many it selects in all.
-func (s *DBStore) List(ctx context.Context, q ListQuery) ([]AdminProfile, int64, error) {
+func (s *DBStore) List(ctx context.Context, q ListQuery) ([]AdminProfile, int64, scim.Sort, error) {
+	c, err := listColumns.SQL(q.Filter, q.Sort)
+	if err != nil {
+		return nil, 0, scim.Sort{}, err
+	}
 	tx := s.db.WithContext(ctx).Model(&profileRow{})
-	if q.Where != "" {
-		tx = tx.Where(q.Where, q.Args...)
+	if c.Where != "" {
+		tx = tx.Where(c.Where, c.Args...)
 	}
 	var total int64
 	if err := tx.Count(&total).Error; err != nil {
-		return nil, 0, apperr.Internal(fmt.Errorf("count admin profiles: %w", err))
+		return nil, 0, scim.Sort{}, apperr.Internal(fmt.Errorf("count admin profiles: %w", err))
 	}
 	var rows []profileRow
-	order := q.Order
-	if order == "" {
-		order = "id"
-	} else {
-		order += ", id"
+	order := "id"
+	if c.Order != "" {
+		order = c.Order + ", id"
 	}
 	if err := tx.Order(order).Offset(q.Offset).Limit(q.Limit).Find(&rows).Error; err != nil {
-		return nil, 0, apperr.Internal(fmt.Errorf("list admin profiles: %w", err))
+		return nil, 0, scim.Sort{}, apperr.Internal(fmt.Errorf("list admin profiles: %w", err))
 	}
 	out := make([]AdminProfile, len(rows))
 	for i, r := range rows {
 		out[i] = r.profile()
 	}
-	return out, total, nil
+	return out, total, c.Sort, nil
 }
 
 // Roles reads every admin role, by id.

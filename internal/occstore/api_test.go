@@ -349,3 +349,35 @@ func TestFixturesReloadKeepsDeactivation(t *testing.T) {
 		t.Errorf("login after reloading the fixtures: %d, want 401 (still deactivated)", res.Status)
 	}
 }
+
+// TestParentOrganizationOfEachMember checks that each member answers with the organization it
+// was created in, whichever organization the caller acts in: Ada, created in Acme, is also a
+// member of Globex.
+func TestParentOrganizationOfEachMember(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		gus := x.login(t, "gus@globex.example", "gus-password")
+		acme, globex := "map[id:or-acme name:Acme]", "map[id:or-globex name:Globex]"
+		parents := map[string]string{}
+		for _, m := range x.as(t, gus, "GET", "/ccstore/v1/organizationMembers", nil).Map(t)["items"].([]any) {
+			m := m.(map[string]any)
+			parents[m["email"].(string)] = fmt.Sprint(m["parentOrganization"])
+		}
+		for email, want := range map[string]string{"ada@acme.example": acme, "gus@globex.example": globex} {
+			if got := parents[email]; got != want {
+				t.Errorf("Gus lists Globex: %s has parentOrganization %s, want %s", email, got, want)
+			}
+		}
+		adaID := x.as(t, x.ada, "GET", "/ccstore/v1/organizationMembers?q=firstName%20eq%20%22ada%22", nil).Map(t)["items"].([]any)[0].(map[string]any)["id"].(string)
+		for _, c := range []struct{ method, org string }{{"GET", "or-globex"}, {"GET", "or-acme"}, {"PUT", "or-acme"}} {
+			var body any
+			if c.method == "PUT" {
+				body = map[string]any{"lastName": "Lovelace"}
+			}
+			res := x.as(t, x.ada, c.method, "/ccstore/v1/organizationMembers/"+adaID, body, "X-CCOrganization", c.org)
+			if got := fmt.Sprint(res.Map(t)["parentOrganization"]); res.Status != http.StatusOK || got != acme {
+				t.Errorf("Ada %s herself in %s: %d, parentOrganization %s, want 200 and %s", c.method, c.org, res.Status, got, acme)
+			}
+		}
+	})
+}

@@ -32,14 +32,14 @@ func caller(ctx context.Context) (Member, error) {
 	return m, nil
 }
 
-// acting is the caller and the organization it acts in.
-func (h *Handler) acting(ctx context.Context, named *string) (Member, Organization, error) {
+// actor is the caller with the organization it names to act in; the service resolves which
+// organization that is.
+func actor(ctx context.Context, named *string) (Actor, error) {
 	c, err := caller(ctx)
 	if err != nil {
-		return Member{}, Organization{}, err
+		return Actor{}, err
 	}
-	org, err := h.svc.Context(ctx, c, named)
-	return c, org, err
+	return Actor{Caller: c, Organization: named}, nil
 }
 
 func token(t occ.Token) gen.AccessToken {
@@ -74,7 +74,7 @@ func (h *Handler) Refresh(ctx context.Context, _ gen.RefreshRequestObject) (gen.
 
 // CreateMember implements POST /ccstore/v1/organizationMembers.
 func (h *Handler) CreateMember(ctx context.Context, req gen.CreateMemberRequestObject) (gen.CreateMemberResponseObject, error) {
-	c, org, err := h.acting(ctx, req.Params.XCCOrganization)
+	a, err := actor(ctx, req.Params.XCCOrganization)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func (h *Handler) CreateMember(ctx context.Context, req gen.CreateMemberRequestO
 		ReceiveEmail: string(b.ReceiveEmail), Roles: functions(b.Roles), Locale: req.Params.XCCAssetLanguage,
 		Dynamic: dyn,
 	}
-	created, err := h.svc.Create(ctx, c, org, m)
+	created, err := h.svc.Create(ctx, a, m)
 	if err != nil {
 		return nil, err
 	}
@@ -97,24 +97,20 @@ func (h *Handler) CreateMember(ctx context.Context, req gen.CreateMemberRequestO
 
 // GetMember implements GET /ccstore/v1/organizationMembers/{id}.
 func (h *Handler) GetMember(ctx context.Context, req gen.GetMemberRequestObject) (gen.GetMemberResponseObject, error) {
-	c, org, err := h.acting(ctx, req.Params.XCCOrganization)
+	a, err := actor(ctx, req.Params.XCCOrganization)
 	if err != nil {
 		return nil, err
 	}
-	m, err := h.svc.Get(ctx, c, org, req.Id)
+	m, err := h.svc.Get(ctx, a, req.Id)
 	if err != nil {
 		return nil, err
 	}
-	out, err := h.toAPI(ctx, []Member{m})
-	if err != nil {
-		return nil, err
-	}
-	return memberReply{out[0]}, nil
+	return memberReply{toAPI(m)}, nil
 }
 
 // UpdateMember implements PUT /ccstore/v1/organizationMembers/{id}.
 func (h *Handler) UpdateMember(ctx context.Context, req gen.UpdateMemberRequestObject) (gen.UpdateMemberResponseObject, error) {
-	c, org, err := h.acting(ctx, req.Params.XCCOrganization)
+	a, err := actor(ctx, req.Params.XCCOrganization)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +119,7 @@ func (h *Handler) UpdateMember(ctx context.Context, req gen.UpdateMemberRequestO
 	if err != nil {
 		return nil, err
 	}
-	m, err := h.svc.Update(ctx, c, org, req.Id, func(m *Member) {
+	m, err := h.svc.Update(ctx, a, req.Id, func(m *Member) {
 		if b.Email != nil {
 			m.Email = string(*b.Email)
 		}
@@ -146,16 +142,12 @@ func (h *Handler) UpdateMember(ctx context.Context, req gen.UpdateMemberRequestO
 	if err != nil {
 		return nil, err
 	}
-	out, err := h.toAPI(ctx, []Member{m})
-	if err != nil {
-		return nil, err
-	}
-	return memberReply{out[0]}, nil
+	return memberReply{toAPI(m)}, nil
 }
 
 // ListMembers implements GET /ccstore/v1/organizationMembers.
 func (h *Handler) ListMembers(ctx context.Context, req gen.ListMembersRequestObject) (gen.ListMembersResponseObject, error) {
-	c, org, err := h.acting(ctx, req.Params.XCCOrganization)
+	a, err := actor(ctx, req.Params.XCCOrganization)
 	if err != nil {
 		return nil, err
 	}
@@ -164,47 +156,34 @@ func (h *Handler) ListMembers(ctx context.Context, req gen.ListMembersRequestObj
 	setIf(&lp.Offset, req.Params.Offset)
 	setIf(&lp.Sort, req.Params.Sort)
 	setIf(&lp.Filter, req.Params.Q)
-	items, total, err := h.svc.List(ctx, c, org, lp)
+	page, err := h.svc.List(ctx, a, lp)
 	if err != nil {
 		return nil, err
 	}
-	out, err := h.toAPI(ctx, items)
-	if err != nil {
-		return nil, err
+	items := make([]gen.Member, len(page.Items))
+	for i, m := range page.Items {
+		items[i] = toAPI(m)
 	}
-	return gen.ListMembers200JSONResponse{Items: out, Total: total, TotalResults: total, Offset: lp.Offset, Limit: min(lp.Limit, MaxLimit)}, nil
+	return gen.ListMembers200JSONResponse{Items: items, Total: page.Total, TotalResults: page.Total, Offset: page.Offset, Limit: page.Limit}, nil
 }
 
-// toAPI renders members with their parent organizations.
-func (h *Handler) toAPI(ctx context.Context, ms []Member) ([]gen.Member, error) {
-	orgs := map[string]Organization{}
-	out := make([]gen.Member, len(ms))
-	for i, m := range ms {
-		org, ok := orgs[m.ParentOrganization]
-		if !ok {
-			var err error
-			if org, err = h.svc.Organization(ctx, m.ParentOrganization); err != nil {
-				return nil, err
-			}
-			orgs[m.ParentOrganization] = org
-		}
-		roles := make([]gen.Role, len(m.Roles))
-		for j, f := range m.Roles {
-			roles[j] = gen.Role{Function: gen.RoleFunction(f)}
-		}
-		locale := nullable.NewNullNullable[string]()
-		if m.Locale != nil {
-			locale = nullable.NewNullableWithValue(*m.Locale)
-		}
-		id := strconv.FormatInt(m.ID, 10)
-		out[i] = gen.Member{
-			Id: id, RepositoryId: id, FirstName: m.FirstName, LastName: m.LastName, Email: m.Email,
-			Active: m.Active, ReceiveEmail: gen.MemberReceiveEmail(m.ReceiveEmail), Roles: roles,
-			ParentOrganization: gen.OrganizationRef{Id: org.ID, Name: org.Name}, Locale: locale,
-			AdditionalProperties: m.Dynamic,
-		}
+// toAPI renders a member with its parent organization.
+func toAPI(m MemberView) gen.Member {
+	roles := make([]gen.Role, len(m.Roles))
+	for i, f := range m.Roles {
+		roles[i] = gen.Role{Function: gen.RoleFunction(f)}
 	}
-	return out, nil
+	locale := nullable.NewNullNullable[string]()
+	if m.Locale != nil {
+		locale = nullable.NewNullableWithValue(*m.Locale)
+	}
+	id := strconv.FormatInt(m.ID, 10)
+	return gen.Member{
+		Id: id, RepositoryId: id, FirstName: m.FirstName, LastName: m.LastName, Email: m.Email,
+		Active: m.Active, ReceiveEmail: gen.MemberReceiveEmail(m.ReceiveEmail), Roles: roles,
+		ParentOrganization: gen.OrganizationRef{Id: m.Parent.ID, Name: m.Parent.Name}, Locale: locale,
+		AdditionalProperties: m.Dynamic,
+	}
 }
 
 // memberReply writes one member with its dynamic properties. The generated 200 response types

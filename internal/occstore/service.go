@@ -13,6 +13,7 @@ import (
 
 	"github.com/provisiond/provisiond/internal/apperr"
 	"github.com/provisiond/provisiond/internal/occ"
+	"github.com/provisiond/provisiond/internal/occ/scim"
 	"github.com/provisiond/provisiond/internal/password"
 )
 
@@ -65,12 +66,25 @@ type Member struct {
 // HasRole reports whether m holds the role function f.
 func (m Member) HasRole(f string) bool { return slices.Contains(m.Roles, f) }
 
-// ListQuery selects a page of an organization's members.
+// MemberView is a member as the API shows it: with its parent organization.
+type MemberView struct {
+	Member
+	Parent Organization
+}
+
+// Actor is who makes a request and the organization it names to act in (X-CC-Organization): nil
+// or empty for the caller's first active organization.
+type Actor struct {
+	Caller       Member
+	Organization *string
+}
+
+// ListQuery selects a page of an organization's members: Filter is a parsed SCIM filter (nil
+// selects every member), Sort the order (the zero Sort is by id).
 type ListQuery struct {
 	Organization  string
-	Where         string
-	Args          []any
-	Order         string
+	Filter        scim.Filter
+	Sort          scim.Sort
 	Offset, Limit int
 }
 
@@ -83,7 +97,9 @@ type Store interface {
 	// member and alters it, or returns an error that leaves it unchanged. It returns the member as
 	// written.
 	Update(ctx context.Context, id int64, change func(*Member) error) (Member, error)
-	List(ctx context.Context, q ListQuery) ([]Member, int64, error)
+	// List reads the page q selects, how many members the filter selects in all, and the sort
+	// with its property named as the API names it.
+	List(ctx context.Context, q ListQuery) (items []Member, total int64, sorted scim.Sort, err error)
 	Organizations(ctx context.Context, member int64) ([]Organization, error)
 	Organization(ctx context.Context, id string) (Organization, error)
 	InOrganization(ctx context.Context, member int64, organization string) (bool, error)
@@ -154,9 +170,11 @@ func (s *Service) Authorize(ctx context.Context, token string) (Member, error) {
 	return m, err
 }
 
-// Context resolves the organization a caller acts in: the one named (which the caller must
-// belong to, and which must be active) or else the caller's first active organization.
-func (s *Service) Context(ctx context.Context, caller Member, named *string) (Organization, error) {
+// acting resolves the organization a caller acts in, first in every operation on members: the one
+// named (which the caller must belong to, and which must be active) or else the caller's first
+// active organization.
+func (s *Service) acting(ctx context.Context, a Actor) (Organization, error) {
+	caller, named := a.Caller, a.Organization
 	if named != nil && *named != "" {
 		in, err := s.store.InOrganization(ctx, caller.ID, *named)
 		if err != nil {
@@ -193,9 +211,13 @@ func requireAdmin(caller Member) error {
 	return nil
 }
 
-// Create stores a new member of org, created by caller.
-func (s *Service) Create(ctx context.Context, caller Member, org Organization, m Member) (Member, error) {
-	if err := requireAdmin(caller); err != nil {
+// Create stores a new member of the organization a acts in; only an administrator may.
+func (s *Service) Create(ctx context.Context, a Actor, m Member) (Member, error) {
+	org, err := s.acting(ctx, a)
+	if err != nil {
+		return Member{}, err
+	}
+	if err := requireAdmin(a.Caller); err != nil {
 		return Member{}, err
 	}
 	if err := errors.Join(checkDynamic(m.Dynamic), s.checkEmail(ctx, m.Email, 0)); err != nil {
@@ -209,13 +231,26 @@ func (s *Service) Create(ctx context.Context, caller Member, org Organization, m
 	return m, nil
 }
 
-// Get reads a member of org: the caller itself, or anyone when the caller is an administrator.
-func (s *Service) Get(ctx context.Context, caller Member, org Organization, id string) (Member, error) {
-	n, err := s.memberOf(ctx, caller, org, id)
+// Get reads a member of the organization a acts in: the caller itself, or anyone when the caller
+// is an administrator.
+func (s *Service) Get(ctx context.Context, a Actor, id string) (MemberView, error) {
+	org, err := s.acting(ctx, a)
 	if err != nil {
-		return Member{}, err
+		return MemberView{}, err
 	}
-	return s.store.Get(ctx, n)
+	n, err := s.memberOf(ctx, a.Caller, org, id)
+	if err != nil {
+		return MemberView{}, err
+	}
+	m, err := s.store.Get(ctx, n)
+	if err != nil {
+		return MemberView{}, err
+	}
+	v, err := s.view(ctx, org, m)
+	if err != nil {
+		return MemberView{}, err
+	}
+	return v[0], nil
 }
 
 // memberOf is the number of id, a member of org that caller may see: itself, or anyone when the
@@ -240,17 +275,21 @@ func (s *Service) memberOf(ctx context.Context, caller Member, org Organization,
 	return n, nil
 }
 
-// Update applies change to a member of org; only an administrator may. The store runs it in one
-// transaction that locks the member first; what needs a query but no stored member is done before:
-// the membership in org (memberships are never removed), and the owner of a sent email (an email
-// left out is the member's own).
-func (s *Service) Update(ctx context.Context, caller Member, org Organization, id string, change func(*Member)) (Member, error) {
-	if err := requireAdmin(caller); err != nil {
-		return Member{}, err
-	}
-	n, err := s.memberOf(ctx, caller, org, id)
+// Update applies change to a member of the organization a acts in; only an administrator may. The
+// store runs it in one transaction that locks the member first; what needs a query but no stored
+// member is done before: the membership in the organization (memberships are never removed), and
+// the owner of a sent email (an email left out is the member's own).
+func (s *Service) Update(ctx context.Context, a Actor, id string, change func(*Member)) (MemberView, error) {
+	org, err := s.acting(ctx, a)
 	if err != nil {
-		return Member{}, err
+		return MemberView{}, err
+	}
+	if err := requireAdmin(a.Caller); err != nil {
+		return MemberView{}, err
+	}
+	n, err := s.memberOf(ctx, a.Caller, org, id)
+	if err != nil {
+		return MemberView{}, err
 	}
 	var sent Member // applied to an empty member, change holds exactly the email it sets
 	change(&sent)
@@ -258,7 +297,7 @@ func (s *Service) Update(ctx context.Context, caller Member, org Organization, i
 	if sent.Email != "" {
 		emailTaken = s.checkEmail(ctx, sent.Email, n)
 	}
-	return s.store.Update(ctx, n, func(m *Member) error {
+	m, err := s.store.Update(ctx, n, func(m *Member) error {
 		// Roles and the active flag hold in every organization of the member, so only an
 		// administrator of the organization the member was created in may change it.
 		if m.ParentOrganization != org.ID {
@@ -267,6 +306,11 @@ func (s *Service) Update(ctx context.Context, caller Member, org Organization, i
 		change(m)
 		return errors.Join(checkDynamic(m.Dynamic), emailTaken)
 	})
+	if err != nil {
+		return MemberView{}, err
+	}
+	// The check above makes sure that org is the member's parent.
+	return MemberView{Member: m, Parent: org}, nil
 }
 
 // ListParams are the list operation's query parameters.
@@ -275,43 +319,54 @@ type ListParams struct {
 	Sort, Filter  string
 }
 
-var filterColumns = map[string]occ.Column{
-	"email":     occ.StringColumn("email_key"),
-	"firstName": occ.StringColumn("first_name"),
-	"lastName":  occ.StringColumn("last_name"),
-	"active":    occ.BoolColumn("active"),
-	"roles":     occ.ListColumn("roles"),
+// Page is one page of members.
+type Page struct {
+	Items                []MemberView
+	Limit, Offset, Total int
 }
 
-var sortColumns = map[string]string{"id": "id", "email": "email_key", "firstName": "first_name", "lastName": "last_name"}
-
-// List reads a page of org's members; only an administrator may.
-func (s *Service) List(ctx context.Context, caller Member, org Organization, lp ListParams) ([]Member, int, error) {
-	if err := requireAdmin(caller); err != nil {
-		return nil, 0, err
+// List reads a page of the members of the organization a acts in; only an administrator may.
+func (s *Service) List(ctx context.Context, a Actor, lp ListParams) (Page, error) {
+	org, err := s.acting(ctx, a)
+	if err != nil {
+		return Page{}, err
 	}
-	q := ListQuery{Organization: org.ID, Offset: lp.Offset, Limit: min(lp.Limit, MaxLimit)}
-	if lp.Filter != "" {
-		where, args, err := occ.Where(lp.Filter, filterColumns)
-		if err != nil {
-			return nil, 0, err
-		}
-		q.Where, q.Args = where, args
+	if err := requireAdmin(a.Caller); err != nil {
+		return Page{}, err
 	}
-	if lp.Sort != "" {
-		_, dir, col, err := occ.Sort(lp.Sort, sortColumns)
-		if err != nil {
-			return nil, 0, err
-		}
-		q.Order = col + " " + dir
+	f, sort, err := occ.ParseList(lp.Filter, lp.Sort)
+	if err != nil {
+		return Page{}, err
 	}
-	items, total, err := s.store.List(ctx, q)
-	return items, int(total), err
+	q := ListQuery{Organization: org.ID, Filter: f, Sort: sort, Offset: lp.Offset, Limit: min(lp.Limit, MaxLimit)}
+	items, total, _, err := s.store.List(ctx, q)
+	if err != nil {
+		return Page{}, err
+	}
+	views, err := s.view(ctx, org, items...)
+	if err != nil {
+		return Page{}, err
+	}
+	return Page{Items: views, Limit: q.Limit, Offset: q.Offset, Total: int(total)}, nil
 }
 
-// Organization reads an organization, for the parentOrganization of a member.
-func (s *Service) Organization(ctx context.Context, id string) (Organization, error) {
-	return s.store.Organization(ctx, id)
+// view gives each of ms its parent organization: acting, the organization the caller acts in, or
+// one read from the store, each once.
+func (s *Service) view(ctx context.Context, acting Organization, ms ...Member) ([]MemberView, error) {
+	orgs := map[string]Organization{acting.ID: acting}
+	out := make([]MemberView, len(ms))
+	for i, m := range ms {
+		org, ok := orgs[m.ParentOrganization]
+		if !ok {
+			var err error
+			if org, err = s.store.Organization(ctx, m.ParentOrganization); err != nil {
+				return nil, err
+			}
+			orgs[m.ParentOrganization] = org
+		}
+		out[i] = MemberView{Member: m, Parent: org}
+	}
+	return out, nil
 }
 
 // checkEmail reports an email another member has, so that it is listed with the request's other

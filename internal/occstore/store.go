@@ -12,6 +12,9 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/occ"
+	"github.com/provisiond/provisiond/internal/occ/scim"
+	"github.com/provisiond/provisiond/internal/occ/scimsql"
 	"github.com/provisiond/provisiond/internal/store"
 )
 
@@ -127,34 +130,50 @@ func (s *DBStore) InOrganization(ctx context.Context, member int64, organization
 	return n > 0, nil
 }
 
+// listColumns are the columns behind the attributes a list filters and sorts by.
+var listColumns = occ.Columns{
+	Filter: map[string]scimsql.Column{
+		"email":     scimsql.StringColumn("email_key"),
+		"firstName": scimsql.StringColumn("first_name"),
+		"lastName":  scimsql.StringColumn("last_name"),
+		"active":    scimsql.BoolColumn("active"),
+		"roles":     scimsql.ListColumn("roles"),
+	},
+	Sort: map[string]string{"id": "id", "email": "email_key", "firstName": "first_name", "lastName": "last_name"},
+}
+
 // List reads the members of q's organization that q selects, one page, and how many it selects.
-func (s *DBStore) List(ctx context.Context, q ListQuery) ([]Member, int64, error) {
+func (s *DBStore) List(ctx context.Context, q ListQuery) ([]Member, int64, scim.Sort, error) {
+	c, err := listColumns.SQL(q.Filter, q.Sort)
+	if err != nil {
+		return nil, 0, scim.Sort{}, err
+	}
 	tx := s.db.WithContext(ctx).Model(&memberRow{}).
 		Where("id IN (?)", s.db.Model(&membershipRow{}).Select("member_id").Where("organization_id = ?", q.Organization))
-	if q.Where != "" {
-		tx = tx.Where(q.Where, q.Args...)
+	if c.Where != "" {
+		tx = tx.Where(c.Where, c.Args...)
 	}
 	var total int64
 	if err := tx.Count(&total).Error; err != nil {
-		return nil, 0, apperr.Internal(fmt.Errorf("count members: %w", err))
+		return nil, 0, scim.Sort{}, apperr.Internal(fmt.Errorf("count members: %w", err))
 	}
 	order := "id"
-	if q.Order != "" {
-		order = q.Order + ", id"
+	if c.Order != "" {
+		order = c.Order + ", id"
 	}
 	var rows []memberRow
 	if err := tx.Order(order).Offset(q.Offset).Limit(q.Limit).Find(&rows).Error; err != nil {
-		return nil, 0, apperr.Internal(fmt.Errorf("list members: %w", err))
+		return nil, 0, scim.Sort{}, apperr.Internal(fmt.Errorf("list members: %w", err))
 	}
 	out := make([]Member, len(rows))
 	for i, r := range rows {
 		m, err := r.member()
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, scim.Sort{}, err
 		}
 		out[i] = m
 	}
-	return out, total, nil
+	return out, total, c.Sort, nil
 }
 
 // LoadOrganization stores an organization and makes each of members (with a password hash) a

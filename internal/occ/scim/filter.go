@@ -1,19 +1,16 @@
-package occ
-
-// SCIM filters (RFC 7644 §3.4.2.2) for the q parameter of OCC list endpoints: the subset that
-// provisiond supports (see ParseFilter), parsed into a small tree and rendered as SQL with ?
-// placeholders (see SQL).
+// Package scim is the protocol of the q and sort parameters of OCC list endpoints: SCIM filters
+// (RFC 7644 §3.4.2.2), the subset that provisiond supports (see ParseFilter), lexed and parsed into
+// a small tree that prints back as filter syntax, and sort specifications (see ParseSort). It knows
+// nothing of storage: package scimsql compiles a tree to SQL over a store's columns.
+package scim
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
-
-	"github.com/provisiond/provisiond/internal/store"
 )
 
 const (
@@ -21,8 +18,6 @@ const (
 	maxFilterLen = 4096
 	// maxFilterDepth is how deeply ParseFilter lets parentheses nest.
 	maxFilterDepth = 32
-	// maxSQLDepth bounds the depth of a tree SQL renders (a parsed filter stays far below it).
-	maxSQLDepth = 1000
 	// maxFilterQuoted is how many bytes of a token or name an error message quotes.
 	maxFilterQuoted = 32
 )
@@ -32,7 +27,8 @@ type Filter interface{ filter() }
 
 // Comparison is one attribute comparison, attr op value.
 type Comparison struct {
-	// Attr is the attribute name as written; SQL looks it up case-insensitively.
+	// Attr is the attribute name as written; compare it with EqualFold, as SCIM attribute names
+	// are case-insensitive.
 	Attr string
 	// Op is the operator in lower case: "eq", "co" (contains) or "sw" (starts with).
 	Op string
@@ -139,7 +135,7 @@ func quoteJSON(s string) string {
 }
 
 // FilterError is a parse or compile error; Pos is the byte offset where it was detected. Errors
-// from SQL have Pos 0, since the tree keeps no positions.
+// of a compiler (scimsql.Where) have Pos 0, since the tree keeps no positions.
 type FilterError struct {
 	Pos int
 	Msg string
@@ -154,8 +150,10 @@ func filterErrAt(pos int, format string, a ...any) *FilterError {
 	return &FilterError{Pos: pos, Msg: fmt.Sprintf(format, a...)}
 }
 
-// quoteShort quotes at most maxFilterQuoted bytes of s (cut at a rune boundary), for error messages.
-func quoteShort(s string) string {
+// Quote quotes at most 32 bytes of s (cut at a rune boundary), for error messages: every message
+// about a filter, the parser's and a compiler's, quotes the input this way, so that none repeats
+// a long input.
+func Quote(s string) string {
 	if len(s) <= maxFilterQuoted {
 		return strconv.Quote(s)
 	}
@@ -253,9 +251,9 @@ func (t filterToken) describe() string {
 	case tokRParen:
 		return "')'"
 	case tokString:
-		return "string " + quoteShort(t.text)
+		return "string " + Quote(t.text)
 	}
-	return quoteShort(t.text)
+	return Quote(t.text)
 }
 
 type filterParser struct {
@@ -392,12 +390,13 @@ func parseHex4(s string, i int) (rune, bool) {
 
 // keyword reports whether the current token is the word kw (lower case), ignoring ASCII case.
 func (p *filterParser) keyword(kw string) bool {
-	return p.tok.kind == tokWord && asciiEqualFold(p.tok.text, kw)
+	return p.tok.kind == tokWord && EqualFold(p.tok.text, kw)
 }
 
-// asciiEqualFold is strings.EqualFold for ASCII letters only, so that, for example, the Kelvin
-// sign does not spell the k of a keyword.
-func asciiEqualFold(a, b string) bool {
+// EqualFold is strings.EqualFold for ASCII letters only, so that, for example, the Kelvin sign
+// does not spell the k of a keyword. Keywords, operators, literals and attribute names compare
+// this way.
+func EqualFold(a, b string) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -480,7 +479,7 @@ func (p *filterParser) parseTerm() (Filter, error) {
 
 func (p *filterParser) parseComparison() (Filter, error) {
 	attr := p.tok
-	if asciiEqualFold(attr.text, "not") {
+	if EqualFold(attr.text, "not") {
 		rest := strings.TrimLeft(p.s[p.i:], " \t\r\n")
 		if strings.HasPrefix(rest, "(") {
 			return nil, filterErrAt(attr.pos, "not is not supported")
@@ -493,16 +492,16 @@ func (p *filterParser) parseComparison() (Filter, error) {
 		return nil, err
 	}
 	if p.tok.kind != tokWord {
-		return nil, filterErrAt(p.tok.pos, "unexpected %s; want an operator (eq, co or sw) after attribute %s", p.tok.describe(), quoteShort(attr.text))
+		return nil, filterErrAt(p.tok.pos, "unexpected %s; want an operator (eq, co or sw) after attribute %s", p.tok.describe(), Quote(attr.text))
 	}
 	var op string
 	switch w := p.tok.text; {
-	case asciiEqualFold(w, "eq"), asciiEqualFold(w, "co"), asciiEqualFold(w, "sw"):
+	case EqualFold(w, "eq"), EqualFold(w, "co"), EqualFold(w, "sw"):
 		op = strings.ToLower(w)
-	case slices.ContainsFunc([]string{"ne", "ew", "gt", "ge", "lt", "le", "pr"}, func(o string) bool { return asciiEqualFold(w, o) }):
-		return nil, filterErrAt(p.tok.pos, "operator %s is not supported; want eq, co or sw", quoteShort(p.tok.text))
+	case slices.ContainsFunc([]string{"ne", "ew", "gt", "ge", "lt", "le", "pr"}, func(o string) bool { return EqualFold(w, o) }):
+		return nil, filterErrAt(p.tok.pos, "operator %s is not supported; want eq, co or sw", Quote(p.tok.text))
 	default:
-		return nil, filterErrAt(p.tok.pos, "unknown operator %s; want eq, co or sw", quoteShort(p.tok.text))
+		return nil, filterErrAt(p.tok.pos, "unknown operator %s; want eq, co or sw", Quote(p.tok.text))
 	}
 	if err := p.next(); err != nil {
 		return nil, err
@@ -542,27 +541,27 @@ func checkAttrName(name string, pos int) error {
 		case c == ':' && i > 0:
 			return filterErrAt(pos+i, "schema-qualified attribute names are not supported")
 		}
-		return filterErrAt(pos, "invalid attribute name %s; want a letter followed by letters, digits, '_' or '-'", quoteShort(name))
+		return filterErrAt(pos, "invalid attribute name %s; want a letter followed by letters, digits, '_' or '-'", Quote(name))
 	}
 	return nil
 }
 
 func parseLiteral(w string, pos int) (any, error) {
 	switch {
-	case asciiEqualFold(w, "true"):
+	case EqualFold(w, "true"):
 		return true, nil
-	case asciiEqualFold(w, "false"):
+	case EqualFold(w, "false"):
 		return false, nil
 	case isJSONNumber(w):
 		f, err := strconv.ParseFloat(w, 64)
 		if err != nil {
-			return nil, filterErrAt(pos, "number %s out of range", quoteShort(w))
+			return nil, filterErrAt(pos, "number %s out of range", Quote(w))
 		}
 		return f, nil
-	case asciiEqualFold(w, "null"):
+	case EqualFold(w, "null"):
 		return nil, filterErrAt(pos, "null is not supported")
 	}
-	return nil, filterErrAt(pos, "invalid value %s; want a quoted string, true, false or a number", quoteShort(w))
+	return nil, filterErrAt(pos, "invalid value %s; want a quoted string, true, false or a number", Quote(w))
 }
 
 func isASCIIDigit(c byte) bool { return '0' <= c && c <= '9' }
@@ -602,203 +601,4 @@ func isJSONNumber(s string) bool {
 		}
 	}
 	return i == len(s)
-}
-
-// Column renders one comparison on one attribute as SQL with ? placeholders (GORM style), given
-// the lower-case operator and the value. An error should be a *FilterError whose Msg completes
-// the sentence "attribute NAME ...", as SQL prefixes it so.
-type Column func(op string, value any) (sql string, args []any, err error)
-
-// columnError is an error of a Column: its Msg follows "attribute NAME".
-func columnError(format string, a ...any) *FilterError {
-	return &FilterError{Msg: fmt.Sprintf(format, a...)}
-}
-
-func unsupportedOp(op string) *FilterError {
-	return columnError("does not support operator %s", quoteShort(op))
-}
-
-// StringColumn compares the text column (or SQL expression) expr case-insensitively: both sides
-// are lower-cased, the value with strings.ToLower and the column with SQL lower().
-//
-//	eq: lower(expr) = ?
-//	co: lower(expr) LIKE ? ESCAPE '!'   with %value%
-//	sw: lower(expr) LIKE ? ESCAPE '!'   with value%
-//
-// % _ and ! in the value match themselves. The value must be a string. Note that SQLite's
-// lower() folds only ASCII letters (as does PostgreSQL's under the C locale), so
-// case-insensitivity beyond ASCII depends on the database.
-func StringColumn(expr string) Column {
-	return func(op string, value any) (string, []any, error) {
-		switch op {
-		case "eq", "co", "sw":
-		default:
-			return "", nil, unsupportedOp(op)
-		}
-		s, ok := value.(string)
-		if !ok {
-			return "", nil, columnError("takes a string")
-		}
-		s = strings.ToLower(s)
-		switch op {
-		case "eq":
-			return "lower(" + expr + ") = ?", []any{s}, nil
-		case "co":
-			return "lower(" + expr + ") LIKE ? ESCAPE '!'", []any{"%" + store.EscapeLike(s) + "%"}, nil
-		}
-		return "lower(" + expr + ") LIKE ? ESCAPE '!'", []any{store.EscapeLike(s) + "%"}, nil
-	}
-}
-
-// BoolColumn compares the boolean column (or SQL expression) expr: only eq with true or false,
-// rendered as expr = ?.
-func BoolColumn(expr string) Column {
-	return func(op string, value any) (string, []any, error) {
-		if op != "eq" {
-			return "", nil, unsupportedOp(op)
-		}
-		b, ok := value.(bool)
-		if !ok {
-			return "", nil, columnError("takes true or false")
-		}
-		return expr + " = ?", []any{b}, nil
-	}
-}
-
-// ListColumn matches the items of a list held in the text column (or SQL expression) expr as
-// ",a,b,": lower-case items, each between two commas (the empty list is "" or ","). The value is
-// lower-cased with strings.ToLower; % _ and ! in it match themselves. A comparison holds when
-// some item matches:
-//
-//	eq: an item equals the value            expr LIKE ? ESCAPE '!'   with %,value,%
-//	co: an item contains the value          expr LIKE ? ESCAPE '!'   with %value%
-//	sw: an item starts with the value       expr LIKE ? ESCAPE '!'   with %,value%
-//
-// Since no item contains a comma, a value with a comma matches nothing (rendered 1 = 0), which
-// also keeps co and sw from matching across items; co "" and sw "" match any non-empty list
-// (pattern %,%,%). The column is not lower-cased: its items must be stored in lower case.
-func ListColumn(expr string) Column {
-	return func(op string, value any) (string, []any, error) {
-		switch op {
-		case "eq", "co", "sw":
-		default:
-			return "", nil, unsupportedOp(op)
-		}
-		s, ok := value.(string)
-		if !ok {
-			return "", nil, columnError("takes a string")
-		}
-		s = strings.ToLower(s)
-		if strings.Contains(s, ",") {
-			return "1 = 0", []any{}, nil
-		}
-		var pattern string
-		switch {
-		case op == "eq":
-			pattern = "%," + store.EscapeLike(s) + ",%"
-		case s == "":
-			pattern = "%,%,%"
-		case op == "co":
-			pattern = "%" + store.EscapeLike(s) + "%"
-		default:
-			pattern = "%," + store.EscapeLike(s) + "%"
-		}
-		return expr + " LIKE ? ESCAPE '!'", []any{pattern}, nil
-	}
-}
-
-// SQL renders f as a SQL condition with ? placeholders and their arguments, for GORM's
-// db.Where(sql, args...). Each attribute of f is looked up in columns, whose keys are compared
-// case-insensitively (an exact match wins; otherwise the least matching key); an attribute not
-// in columns is a *FilterError naming it, as is an error of its Column. Every comparison and
-// every and/or is parenthesized, so precedence survives, and the output is deterministic, for
-// example ((lower(email) = ?) OR ((lower(first_name) LIKE ? ESCAPE '!') AND (active = ?))).
-func SQL(f Filter, columns map[string]Column) (string, []any, error) {
-	r := sqlRenderer{columns: columns, args: []any{}}
-	if err := r.render(f, 0); err != nil {
-		return "", nil, err
-	}
-	return r.b.String(), r.args, nil
-}
-
-type sqlRenderer struct {
-	columns map[string]Column
-	b       strings.Builder
-	args    []any
-}
-
-func (r *sqlRenderer) render(f Filter, depth int) error {
-	if depth > maxSQLDepth {
-		return &FilterError{Msg: fmt.Sprintf("filter nested deeper than %d", maxSQLDepth)}
-	}
-	switch f := f.(type) {
-	case Comparison:
-		return r.comparison(f)
-	case *Comparison:
-		if f != nil {
-			return r.comparison(*f)
-		}
-	case And:
-		return r.binary(f.Left, " AND ", f.Right, depth)
-	case *And:
-		if f != nil {
-			return r.binary(f.Left, " AND ", f.Right, depth)
-		}
-	case Or:
-		return r.binary(f.Left, " OR ", f.Right, depth)
-	case *Or:
-		if f != nil {
-			return r.binary(f.Left, " OR ", f.Right, depth)
-		}
-	}
-	return &FilterError{Msg: "missing filter"}
-}
-
-func (r *sqlRenderer) binary(left Filter, op string, right Filter, depth int) error {
-	r.b.WriteByte('(')
-	if err := r.render(left, depth+1); err != nil {
-		return err
-	}
-	r.b.WriteString(op)
-	if err := r.render(right, depth+1); err != nil {
-		return err
-	}
-	r.b.WriteByte(')')
-	return nil
-}
-
-func (r *sqlRenderer) comparison(c Comparison) error {
-	col := r.column(c.Attr)
-	if col == nil {
-		return &FilterError{Msg: "unknown attribute " + quoteShort(c.Attr)}
-	}
-	sql, args, err := col(c.Op, c.Value)
-	if err != nil {
-		var fe *FilterError
-		if errors.As(err, &fe) {
-			return &FilterError{Msg: "attribute " + quoteShort(c.Attr) + " " + fe.Msg}
-		}
-		return &FilterError{Msg: "attribute " + quoteShort(c.Attr) + ": " + err.Error()}
-	}
-	r.b.WriteByte('(')
-	r.b.WriteString(sql)
-	r.b.WriteByte(')')
-	r.args = append(r.args, args...)
-	return nil
-}
-
-func (r *sqlRenderer) column(attr string) Column {
-	if col := r.columns[attr]; col != nil {
-		return col
-	}
-	var (
-		best  string
-		found Column
-	)
-	for k, col := range r.columns {
-		if col != nil && asciiEqualFold(k, attr) && (found == nil || k < best) {
-			best, found = k, col
-		}
-	}
-	return found
 }
