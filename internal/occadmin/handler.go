@@ -8,6 +8,7 @@ import (
 	"github.com/provisiond/provisiond/internal/apperr"
 	"github.com/provisiond/provisiond/internal/httpserver"
 	"github.com/provisiond/provisiond/internal/occ"
+	"github.com/provisiond/provisiond/internal/optional"
 )
 
 // Handler implements the generated strict server over the service.
@@ -103,10 +104,10 @@ func (h *Handler) UpdateAdminProfile(ctx context.Context, req gen.UpdateAdminPro
 		if b.Email != nil {
 			p.Email = string(*b.Email)
 		}
-		setIf(&p.FirstName, b.FirstName)
-		setIf(&p.LastName, b.LastName)
-		setIf(&p.Active, b.Active)
-		setIf(&p.Roles, b.Roles)
+		optional.Set(&p.FirstName, b.FirstName)
+		optional.Set(&p.LastName, b.LastName)
+		optional.Set(&p.Active, b.Active)
+		optional.Set(&p.Roles, b.Roles)
 	})
 	if err != nil {
 		return nil, err
@@ -117,10 +118,10 @@ func (h *Handler) UpdateAdminProfile(ctx context.Context, req gen.UpdateAdminPro
 // ListAdminProfiles implements GET /ccadmin/v1/adminProfiles.
 func (h *Handler) ListAdminProfiles(ctx context.Context, req gen.ListAdminProfilesRequestObject) (gen.ListAdminProfilesResponseObject, error) {
 	lp := ListParams{Limit: MaxLimit}
-	setIf(&lp.Limit, req.Params.Limit)
-	setIf(&lp.Offset, req.Params.Offset)
-	setIf(&lp.Sort, req.Params.Sort)
-	setIf(&lp.Filter, req.Params.Q)
+	optional.Set(&lp.Limit, req.Params.Limit)
+	optional.Set(&lp.Offset, req.Params.Offset)
+	optional.Set(&lp.Sort, req.Params.Sort)
+	optional.Set(&lp.Filter, req.Params.Q)
 	page, err := h.svc.List(ctx, lp)
 	if err != nil {
 		return nil, err
@@ -163,11 +164,5 @@ func toAPI(p ProfileView) gen.AdminProfile {
 	return gen.AdminProfile{
 		Id: id, RepositoryId: id, Email: p.Email, FirstName: p.FirstName, LastName: p.LastName,
 		Active: p.Active, Roles: refs, RegistrationDate: p.RegistrationDate,
-	}
-}
-
-func setIf[T any](dst *T, v *T) {
-	if v != nil {
-		*dst = *v
 	}
 }

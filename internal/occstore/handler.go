@@ -14,6 +14,7 @@ import (
 	"github.com/provisiond/provisiond/internal/apperr"
 	"github.com/provisiond/provisiond/internal/httpserver"
 	"github.com/provisiond/provisiond/internal/occ"
+	"github.com/provisiond/provisiond/internal/optional"
 )
 
 // Handler implements the generated strict server over the service.
@@ -123,9 +124,9 @@ func (h *Handler) UpdateMember(ctx context.Context, req gen.UpdateMemberRequestO
 		if b.Email != nil {
 			m.Email = string(*b.Email)
 		}
-		setIf(&m.FirstName, b.FirstName)
-		setIf(&m.LastName, b.LastName)
-		setIf(&m.Active, b.Active)
+		optional.Set(&m.FirstName, b.FirstName)
+		optional.Set(&m.LastName, b.LastName)
+		optional.Set(&m.Active, b.Active)
 		if b.ReceiveEmail != nil {
 			m.ReceiveEmail = string(*b.ReceiveEmail)
 		}
@@ -152,10 +153,10 @@ func (h *Handler) ListMembers(ctx context.Context, req gen.ListMembersRequestObj
 		return nil, err
 	}
 	lp := ListParams{Limit: MaxLimit}
-	setIf(&lp.Limit, req.Params.Limit)
-	setIf(&lp.Offset, req.Params.Offset)
-	setIf(&lp.Sort, req.Params.Sort)
-	setIf(&lp.Filter, req.Params.Q)
+	optional.Set(&lp.Limit, req.Params.Limit)
+	optional.Set(&lp.Offset, req.Params.Offset)
+	optional.Set(&lp.Sort, req.Params.Sort)
+	optional.Set(&lp.Filter, req.Params.Q)
 	page, err := h.svc.List(ctx, a, lp)
 	if err != nil {
 		return nil, err
@@ -230,10 +231,4 @@ func functions(roles []gen.Role) []string {
 		out = append(out, string(r.Function))
 	}
 	return out
-}
-
-func setIf[T any](dst *T, v *T) {
-	if v != nil {
-		*dst = *v
-	}
 }

@@ -127,22 +127,17 @@ var errBadLogin = apperr.Unauthenticated("The username or password is invalid.")
 // Login checks a member's email and password and issues an access token.
 func (s *Service) Login(ctx context.Context, email, pw string) (occ.Token, error) {
 	m, err := s.store.GetByEmail(ctx, email)
-	if err != nil && apperr.KindOf(err) != apperr.KindNotFound {
+	switch {
+	case apperr.KindOf(err) == apperr.KindNotFound:
+		m = Member{} // its empty hash costs a verification all the same
+	case err != nil:
 		return occ.Token{}, err
 	}
-	if err != nil || m.PasswordHash == "" {
-		if err := s.hasher.VerifyAbsent(ctx, pw); !errors.Is(err, password.ErrMismatch) {
-			return occ.Token{}, apperr.Unavailable(err)
-		}
-		return occ.Token{}, errBadLogin
+	ok, err := s.hasher.Check(ctx, pw, m.PasswordHash)
+	if err != nil {
+		return occ.Token{}, err
 	}
-	switch err := s.hasher.Verify(ctx, pw, m.PasswordHash); {
-	case errors.Is(err, password.ErrMismatch):
-		return occ.Token{}, errBadLogin
-	case err != nil:
-		return occ.Token{}, apperr.Internal(err)
-	}
-	if !m.Active {
+	if !ok || !m.Active {
 		return occ.Token{}, errBadLogin
 	}
 	return s.tokens.Issue(strconv.FormatInt(m.ID, 10))
