@@ -31,7 +31,7 @@ func TestOCCAdmin(t *testing.T) {
 	}
 
 	// Log in with the application key, and renew the token.
-	token = occadminLogin(t, ctx, c, occadminKey)
+	token = occadminLogin(t, ctx, c, key("occadmin"))
 	refreshed, err := c.RefreshWithResponse(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -207,7 +207,7 @@ func TestOCCAdmin(t *testing.T) {
 		t.Errorf("list q=%s answered %s, want error 22007 on /q", badFilter, filter.Body)
 	}
 
-	grant, err := c.LoginWithFormdataBodyWithResponse(invalid(ctx), occadmin.LoginRequest{GrantType: "password"}, occBearer(occadminKey))
+	grant, err := c.LoginWithFormdataBodyWithResponse(invalid(ctx), occadmin.LoginRequest{GrantType: "password"}, occBearer(key("occadmin")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +224,7 @@ func TestOCCAdmin(t *testing.T) {
 	want(t, "get without a token", noToken.StatusCode(), noToken.Body, http.StatusUnauthorized)
 	occWant(t, "get without a token", noToken.Body, occadminProblem(noToken.JSON401), occProblem{"401", "This request requires an access token.", "401", ""})
 
-	keyAsToken, err := c.ListAdminRolesWithResponse(ctx, occBearer(occadminKey))
+	keyAsToken, err := c.ListAdminRolesWithResponse(ctx, occBearer(key("occadmin")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +247,7 @@ func TestOCCAdmin(t *testing.T) {
 	occWant(t, "login with an unknown key", unknownKey.Body, occadminProblem(unknownKey.JSON401), occProblem{"401", "The application key is not valid.", "401", ""})
 
 	// 403: a read-only key's token reads and refreshes, but does not write.
-	readOnly := occadminLogin(t, ctx, c, occadminReadOnly)
+	readOnly := occadminLogin(t, ctx, c, readOnlyKey("occadmin"))
 	readRefresh, err := c.RefreshWithResponse(ctx, occBearer(readOnly))
 	if err != nil {
 		t.Fatal(err)
@@ -304,7 +304,7 @@ func TestOCCAdmin(t *testing.T) {
 	want(t, "text/plain body", media.StatusCode(), media.Body, http.StatusUnsupportedMediaType)
 	occWant(t, "text/plain body", media.Body, occadminProblem(media.JSON415), occProblem{"415", "Unsupported Media Type", "415", ""})
 
-	jsonLogin, err := c.LoginWithBodyWithResponse(invalid(ctx), "application/json", strings.NewReader(`{"grant_type":"client_credentials"}`), occBearer(occadminKey))
+	jsonLogin, err := c.LoginWithBodyWithResponse(invalid(ctx), "application/json", strings.NewReader(`{"grant_type":"client_credentials"}`), occBearer(key("occadmin")))
 	if err != nil {
 		t.Fatal(err)
 	}
