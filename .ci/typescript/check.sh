@@ -14,8 +14,10 @@
 #   CHECK_READY_TIMEOUT     seconds to wait for /readyz (default 60)
 #   CHECK_PROGRAM_TIMEOUT   seconds one program may take (default 120)
 #
-# The server gets its credentials from `provisiond credentials create` and the OCC store's
-# organization and administrator from fixtures.yaml; it runs with PROVISIOND_VALIDATE_RESPONSES=true
+# Every API that takes stored credentials (the server lists them in `credentials create --help`)
+# gets a new one from `provisiond credentials create`, passed to its program as
+# PROVISIOND_<API>_KEY (PROVISIOND_XCART_KEY, …); the OCC store's organization and administrator
+# come from fixtures.yaml; it runs with PROVISIOND_VALIDATE_RESPONSES=true
 # and logs (text) into the temporary directory, whose last lines are shown when something fails.
 # Every program runs even when an earlier one failed; the exit status is non-zero if any step
 # failed, the server logged an error, or it did not stop cleanly. The temporary directory and the
@@ -107,11 +109,19 @@ credential() {
 	echo "$secret"
 }
 
+# keyed: the APIs that take stored credentials, as the server itself lists them (internal/app's
+# modules), so that a new API needs no line here.
+keyed() {
+	"$server" credentials create --help 2>&1 | sed -n 's/^APIs: //p' | tr -d ','
+}
+
 t0=$(date +%s)
-key_xcart=$(credential xcart)
-key_occadmin=$(credential occadmin)
-key_platformos=$(credential platformos)
-key_activeplatform=$(credential activeplatform)
+keys=()
+read -r -a apis_keyed <<<"$(keyed)"
+[ "${#apis_keyed[@]}" -gt 0 ] || { say "credentials create --help lists no API"; exit 1; }
+for api in "${apis_keyed[@]}"; do
+	keys+=("PROVISIOND_${api^^}_KEY=$(credential "$api")")
+done
 "$server" fixtures load "$here/fixtures.yaml" >>"$tmp/setup.log" 2>&1 || { cat "$tmp/setup.log"; exit 1; }
 say "database $PROVISIOND_DATABASE_URL: credentials created, fixtures.yaml loaded ($(since "$t0"))"
 
@@ -136,10 +146,8 @@ $ready || exit 1
 say "server ready on $addr ($(since "$t0"))"
 
 export PROVISIOND_URL="http://$addr"
-export PROVISIOND_XCART_KEY=$key_xcart
-export PROVISIOND_OCCADMIN_KEY=$key_occadmin
-export PROVISIOND_PLATFORMOS_TOKEN=$key_platformos
-export PROVISIOND_ACTIVEPLATFORM_TOKEN=$key_activeplatform
+export "${keys[@]}"
+# The OCC store takes no key: its program logs in as a member, which is per-API knowledge.
 export PROVISIOND_OCCSTORE_USERNAME=$OCCSTORE_USERNAME
 export PROVISIOND_OCCSTORE_PASSWORD=$OCCSTORE_PASSWORD
 export PROVISIOND_OCCSTORE_ORGANIZATION=$OCCSTORE_ORGANIZATION

@@ -19,7 +19,11 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cd "$root"
 
-APIS=(xcart occadmin occstore platformos activeplatform)
+# Every API with a spec in openapi/ (each also has gen/<api>/ and src/<api>.ts).
+APIS=()
+for spec in openapi/*.yaml; do
+	APIS+=("$(basename "$spec" .yaml)")
+done
 
 # install: npm ci of the pinned packages, again only when package.json or package-lock.json is newer
 # than the last install (node_modules/.installed). Shared with check.sh, which sources this file.

@@ -13,23 +13,37 @@ import (
 
 	gen "github.com/provisiond/provisiond/gen/activeplatform"
 	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/config"
 	"github.com/provisiond/provisiond/internal/httpserver"
-	"github.com/provisiond/provisiond/openapi"
+	"github.com/provisiond/provisiond/internal/module"
 )
 
 const base = "/api/vendor/v1/users"
 
-// NewAPI assembles the ActivePlatform API; timestamps are written in loc.
-func NewAPI(svc *Service, creds Credentials, loc *time.Location) (*httpserver.API, error) {
-	yaml, spec, err := openapi.Load(Name)
-	if err != nil {
-		return nil, err
-	}
+// Module is the ActivePlatform API as the program registers it (internal/app).
+var Module = module.API{
+	Name:        Name,
+	Migrations:  Migrations,
+	Credentials: module.Credentials{Keys: true},
+	New: func(d module.Deps) (httpserver.API, error) {
+		policy, err := ParsePolicy(d.Config.PasswordPolicy)
+		if err != nil {
+			return httpserver.API{}, err
+		}
+		loc, err := config.Location(d.Config.Timezone)
+		if err != nil {
+			return httpserver.API{}, err
+		}
+		return Routes(NewService(NewStore(d.DB), d.Hasher, policy, d.Now), d.Credentials, loc), nil
+	},
+	Fixtures: fixtures,
+}
+
+// Routes is the ActivePlatform API over svc, without its name and spec (module.Mount adds
+// them); timestamps are written in loc.
+func Routes(svc *Service, creds Credentials, loc *time.Location) httpserver.API {
 	w := &gen.ServerInterfaceWrapper{Handler: gen.NewStrictHandler(NewHandler(svc, loc), nil)}
-	return &httpserver.API{
-		Name:     Name,
-		Spec:     spec,
-		SpecYAML: yaml,
+	return httpserver.API{
 		Prefixes: []string{"/api/vendor/"},
 		// The ".json" routes are the same operations: RewritePath maps them onto the routes
 		// without the suffix, since Echo cannot tell "/users/:id" from "/users/:id.json".
@@ -43,7 +57,7 @@ func NewAPI(svc *Service, creds Credentials, loc *time.Location) (*httpserver.AP
 		Prepare:      formToJSON,
 		Authenticate: authenticator(creds),
 		Render:       Render,
-	}, nil
+	}
 }
 
 // rewritePath drops the ".json" suffix of ActivePlatform's paths.

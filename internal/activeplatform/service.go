@@ -143,9 +143,6 @@ type Service struct {
 
 // NewService returns a Service.
 func NewService(store Store, hasher *password.Hasher, policy Policy, now func() time.Time) *Service {
-	if now == nil {
-		now = time.Now
-	}
 	return &Service{store: store, hasher: hasher, policy: policy, now: now}
 }
 

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,7 +25,7 @@ import (
 	"github.com/provisiond/provisiond/internal/credential"
 	"github.com/provisiond/provisiond/internal/fixtures"
 	"github.com/provisiond/provisiond/internal/httpserver"
-	"github.com/provisiond/provisiond/internal/occ"
+	"github.com/provisiond/provisiond/internal/module"
 	"github.com/provisiond/provisiond/internal/occadmin"
 	"github.com/provisiond/provisiond/internal/occstore"
 	"github.com/provisiond/provisiond/internal/password"
@@ -35,10 +34,23 @@ import (
 	"github.com/provisiond/provisiond/internal/xcart"
 )
 
-// Migrations is the whole schema history, in order.
-func Migrations() []store.Migration {
-	return slices.Concat(credential.Migrations(), xcart.Migrations(), occadmin.Migrations(), occstore.Migrations(), platformos.Migrations(), activeplatform.Migrations())
+// Modules are the APIs provisiond serves, one line each, in the order they are migrated,
+// mounted and loaded from fixtures. Everything that lists the APIs derives from this list.
+var Modules = module.List{
+	xcart.Module,
+	occadmin.Module,
+	occstore.Module,
+	platformos.Module,
+	activeplatform.Module,
 }
+
+// Migrations is the whole schema history, in order: the credentials, then each API's.
+func Migrations() []store.Migration {
+	return Modules.Migrations(credential.Migrations()...)
+}
+
+// Fixtures reads and applies fixtures files for the APIs of Modules.
+func Fixtures() *fixtures.Loader { return fixtures.New(Modules) }
 
 // NewLogger builds the process logger: JSON or text on w, every line of a request carrying its id.
 func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
@@ -75,11 +87,11 @@ func Prepare(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slog.L
 			return fmt.Errorf("migrations pending (run provisiond migrate): %v", pending)
 		}
 	}
-	if err := fixtures.ApplyDefaults(ctx, db); err != nil {
+	if err := Fixtures().ApplyDefaults(ctx, db); err != nil {
 		return err
 	}
 	if cfg.FixturesFile != "" {
-		if err := fixtures.LoadFile(ctx, db, cfg.FixturesFile); err != nil {
+		if err := Fixtures().LoadFile(ctx, db, cfg.FixturesFile); err != nil {
 			return err
 		}
 		logger.InfoContext(ctx, "fixtures loaded", "file", cfg.FixturesFile)
@@ -111,46 +123,12 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 	if err != nil {
 		return nil, err
 	}
-	signer := credential.NewSigner(key, cfg.JWTTTL, deps.Now)
-	creds := credential.NewStore(db)
-
-	xsvc := xcart.NewService(xcart.NewStore(db), deps.Hasher, signer, deps.Now)
-	xapi, err := xcart.NewAPI(xsvc, creds)
-	if err != nil {
-		return nil, err
-	}
-
-	occSigner := credential.NewSigner(key, cfg.OCCTokenTTL, deps.Now)
-	asvc := occadmin.NewService(occadmin.NewStore(db), deps.Hasher, occ.NewTokens(occadmin.Name, occSigner), deps.Now)
-	aapi, err := occadmin.NewAPI(asvc, creds)
-	if err != nil {
-		return nil, err
-	}
-
-	ssvc := occstore.NewService(occstore.NewStore(db), deps.Hasher, occ.NewTokens(occstore.Name, occSigner), deps.Now)
-	sapi, err := occstore.NewAPI(ssvc)
-	if err != nil {
-		return nil, err
-	}
-
-	psvc := platformos.NewService(platformos.NewStore(db), deps.Hasher, deps.Now)
-	papi, err := platformos.NewAPI(psvc, creds)
-	if err != nil {
-		return nil, err
-	}
-
-	policy, err := activeplatform.ParsePolicy(cfg.PasswordPolicy)
-	if err != nil {
-		return nil, err
-	}
-	loc, err := Location(cfg.Timezone)
-	if err != nil {
-		return nil, err
-	}
-	apsvc := activeplatform.NewService(activeplatform.NewStore(db), deps.Hasher, policy, deps.Now)
-	apapi, err := activeplatform.NewAPI(apsvc, creds, loc)
-	if err != nil {
-		return nil, err
+	d := module.Deps{DB: db, Hasher: deps.Hasher, SigningKey: key, Now: deps.Now, Config: cfg, Credentials: credential.NewStore(db)}
+	apis := make([]*httpserver.API, len(Modules))
+	for i, m := range Modules {
+		if apis[i], err = m.Build(d); err != nil {
+			return nil, err
+		}
 	}
 
 	reg := prometheus.NewRegistry()
@@ -160,7 +138,7 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 		BodyLimit: cfg.BodyLimit,
 		Ready:     func(ctx context.Context) error { return store.Ping(ctx, db) },
 		Registry:  reg,
-		APIs:      []*httpserver.API{xapi, aapi, sapi, papi, apapi},
+		APIs:      apis,
 
 		RequestTimeout: RequestTimeout(cfg.WriteTimeout),
 		RequestScope: func(ctx context.Context) (context.Context, func()) {
@@ -192,20 +170,8 @@ func CommitBy(start time.Time, writeTimeout time.Duration) time.Time {
 	return start.Add(writeTimeout - min(250*time.Millisecond, writeTimeout/10))
 }
 
-// Location reads a time zone: an IANA name ("Europe/Moscow", "UTC") or a fixed offset ("+03:00").
-func Location(tz string) (*time.Location, error) {
-	if t, err := time.Parse("-07:00", tz); err == nil {
-		_, offset := t.Zone()
-		return time.FixedZone(tz, offset), nil
-	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		return nil, fmt.Errorf("time zone %q: %w", tz, err)
-	}
-	return loc, nil
-}
-
-// BootstrapCredentials creates one read/write credential for every API that has none yet and
+// BootstrapCredentials creates one read/write credential for every API that takes credentials
+// (module.Credentials) and has none yet and
 // returns their secrets by API name. On the next start they exist and nothing is created. It
 // counts and creates under the start-up lock (store.WithStartupLock): of instances starting
 // together, only the first finds none, so the credentials are created, and printed, once.
@@ -213,7 +179,7 @@ func BootstrapCredentials(ctx context.Context, db *gorm.DB) (map[string]string, 
 	created := map[string]string{}
 	err := store.WithStartupLock(ctx, db, func(tx *gorm.DB) error {
 		creds := credential.NewStore(tx)
-		for _, api := range fixtures.APIs {
+		for _, api := range Modules.Keyed() {
 			n, err := creds.Count(ctx, api)
 			if err != nil {
 				return fmt.Errorf("count credentials: %w", err)
@@ -252,7 +218,7 @@ func Serve(ctx context.Context, cfg config.Config, ln net.Listener, out io.Write
 	if err != nil {
 		return err
 	}
-	for _, api := range fixtures.APIs {
+	for _, api := range Modules.Keyed() {
 		if secret, ok := created[api]; ok {
 			fmt.Fprintf(out, "provisiond: created a read/write credential for %s (shown only this once): %s\n", api, secret)
 		}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/provisiond/provisiond/internal/apitest"
 	"github.com/provisiond/provisiond/internal/app"
 	"github.com/provisiond/provisiond/internal/config"
+	"github.com/provisiond/provisiond/openapi"
 )
 
 // running is a server started with app.Serve on a real TCP port.
@@ -264,3 +266,17 @@ func configFor(url string) config.Config {
 }
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestModulesAreTheSpecs checks that the APIs served are those openapi/ holds a spec of (and
+// openapi's tests check that these are those gen/ holds code of): a spec without a module, or a
+// module without a spec, is a mistake, and each module's name is unique.
+func TestModulesAreTheSpecs(t *testing.T) {
+	names := app.Modules.Names()
+	sorted := slices.Sorted(slices.Values(names))
+	if want := openapi.Names(); !slices.Equal(sorted, want) {
+		t.Errorf("app.Modules = %v, want one module per spec of openapi/: %v", names, want)
+	}
+	if got := slices.Compact(slices.Clone(sorted)); len(got) != len(names) {
+		t.Errorf("app.Modules = %v, want each name once", names)
+	}
+}

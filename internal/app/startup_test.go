@@ -11,7 +11,6 @@ import (
 	"github.com/provisiond/provisiond/internal/apitest"
 	"github.com/provisiond/provisiond/internal/app"
 	"github.com/provisiond/provisiond/internal/credential"
-	"github.com/provisiond/provisiond/internal/fixtures"
 	"github.com/provisiond/provisiond/internal/store"
 )
 
@@ -102,7 +101,7 @@ func TestInstancesStartingTogether(t *testing.T) {
 				}
 				defer store.Close(db)
 				creds := credential.NewStore(db)
-				for _, api := range fixtures.APIs {
+				for _, api := range app.Modules.Keyed() {
 					n, err := creds.Count(ctx, api)
 					if err != nil {
 						t.Fatal(err)

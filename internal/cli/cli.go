@@ -18,14 +18,15 @@ import (
 	"github.com/provisiond/provisiond/internal/app"
 	"github.com/provisiond/provisiond/internal/config"
 	"github.com/provisiond/provisiond/internal/credential"
-	"github.com/provisiond/provisiond/internal/fixtures"
 	"github.com/provisiond/provisiond/internal/store"
 	"github.com/provisiond/provisiond/openapi"
 )
 
 const usage = `provisiond serves vendors' user-provisioning APIs exactly as their documentation describes
-them, with persistent state in SQLite or PostgreSQL. APIs served: ` + apiList + `.
+them, with persistent state in SQLite or PostgreSQL.
 
+APIs served:
+%s
 Usage:
   provisiond [serve] [flags]                      run the server (the default command)
   provisiond migrate [flags]                      apply pending database migrations
@@ -39,7 +40,18 @@ Every flag also reads an environment variable (named in each command's --help); 
 Run "provisiond COMMAND --help" for a command's flags.
 `
 
-const apiList = "xcart (X-Cart 5.5 profiles),\noccadmin (Oracle Commerce Cloud admin profiles), occstore (Oracle Commerce Cloud\norganization members), platformos (platformOS users) and activeplatform (ActivePlatform users)"
+// printUsage prints the usage with the APIs of app.Modules, each with its spec's title.
+func printUsage(w io.Writer) {
+	var apis strings.Builder
+	for _, name := range app.Modules.Names() {
+		title := "(no spec)"
+		if _, doc, err := openapi.Load(name); err == nil {
+			title = doc.Info.Title
+		}
+		fmt.Fprintf(&apis, "  %-16s %s\n", name, title)
+	}
+	fmt.Fprintf(w, usage, apis.String())
+}
 
 // Run runs the command in args. getenv reads the environment; stdout receives only a command's
 // result (a secret, a document), stderr the logs.
@@ -48,7 +60,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	} else if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-		fmt.Fprint(stdout, usage)
+		printUsage(stdout)
 		return flag.ErrHelp
 	}
 	switch cmd {
@@ -71,7 +83,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "healthcheck":
 		return healthcheck(ctx, args, getenv, stderr)
 	case "help":
-		fmt.Fprint(stdout, usage)
+		printUsage(stdout)
 		return nil
 	}
 	return fmt.Errorf("unknown command %q (see provisiond --help)", cmd)
@@ -149,19 +161,26 @@ func openPrepared(ctx context.Context, cfg config.Config, stderr io.Writer, run 
 
 func createCredential(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg := config.Default()
-	fs := newFlagSet("credentials create", "Usage: provisiond credentials create --api NAME [--read-only] [flags]\n\nCreates a credential for one API and prints its secret, and nothing else, on stdout.\nThe secret is stored only as a hash: it cannot be shown again.\nAPIs: "+strings.Join(fixtures.APIs, ", "), stderr)
+	keyed, readOnlyAPIs := app.Modules.Keyed(), app.Modules.ReadOnly()
+	var readOnlyMeans []string
+	for _, m := range app.Modules {
+		if slices.Contains(readOnlyAPIs, m.Name) {
+			readOnlyMeans = append(readOnlyMeans, m.Name+": "+m.Credentials.ReadOnly)
+		}
+	}
+	fs := newFlagSet("credentials create", "Usage: provisiond credentials create --api NAME [--read-only] [flags]\n\nCreates a credential for one API and prints its secret, and nothing else, on stdout.\nThe secret is stored only as a hash: it cannot be shown again.\nAPIs: "+strings.Join(keyed, ", "), stderr)
 	api := fs.String("api", "", "the API the credential is for (required)")
-	readOnly := fs.Bool("read-only", false, "a read-only credential (X-Cart: GET only; OCC admin: tokens that only read); for "+strings.Join(fixtures.ReadOnlyAPIs, " and ")+" only")
+	readOnly := fs.Bool("read-only", false, "a read-only credential ("+strings.Join(readOnlyMeans, "; ")+"); for "+strings.Join(readOnlyAPIs, " and ")+" only")
 	set := config.NewSet(fs)
 	set.Database(&cfg)
 	if err := parseNoArgs(set, &cfg, args, getenv); err != nil {
 		return err
 	}
-	if !slices.Contains(fixtures.APIs, *api) {
-		return fmt.Errorf("--api must be one of %s", strings.Join(fixtures.APIs, ", "))
+	if !slices.Contains(keyed, *api) {
+		return fmt.Errorf("--api must be one of %s", strings.Join(keyed, ", "))
 	}
-	if *readOnly && !slices.Contains(fixtures.ReadOnlyAPIs, *api) {
-		return fmt.Errorf("--read-only: %s has no read-only credentials (only %s)", *api, strings.Join(fixtures.ReadOnlyAPIs, ", "))
+	if *readOnly && !slices.Contains(readOnlyAPIs, *api) {
+		return fmt.Errorf("--read-only: %s has no read-only credentials (only %s)", *api, strings.Join(readOnlyAPIs, ", "))
 	}
 	return openPrepared(ctx, cfg, stderr, func(creds *credential.Store) error {
 		secret, err := creds.Create(ctx, *api, *readOnly)

@@ -181,3 +181,16 @@ func (c *Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Location reads a time zone: an IANA name ("Europe/Moscow", "UTC") or a fixed offset ("+03:00").
+func Location(tz string) (*time.Location, error) {
+	if t, err := time.Parse("-07:00", tz); err == nil {
+		_, offset := t.Zone()
+		return time.FixedZone(tz, offset), nil
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return nil, fmt.Errorf("time zone %q: %w", tz, err)
+	}
+	return loc, nil
+}

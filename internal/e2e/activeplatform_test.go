@@ -30,7 +30,7 @@ func TestActivePlatform(t *testing.T) {
 			return nil
 		}
 	}
-	c, err := activeplatform.NewClientWithResponses(d.url(), activeplatform.WithHTTPClient(d), activeplatform.WithRequestEditorFn(withToken(activeplatformKey)))
+	c, err := activeplatform.NewClientWithResponses(d.url(), activeplatform.WithHTTPClient(d), activeplatform.WithRequestEditorFn(withToken(key("activeplatform"))))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,18 +34,12 @@ import (
 	"github.com/oapi-codegen/nullable"
 
 	"github.com/provisiond/provisiond/internal/apitest"
+	"github.com/provisiond/provisiond/internal/app"
 	"github.com/provisiond/provisiond/openapi"
 )
 
-// Credentials the fixtures file gives the server. Public test values.
+// The OCC store's organization and members the fixtures file gives the server. Public test values.
 const (
-	xcartKey          = "e2e-xcart-read-write-key-0001"
-	xcartReadOnlyKey  = "e2e-xcart-read-only-key-0001"
-	occadminKey       = "e2e-occadmin-application-key-0001"
-	occadminReadOnly  = "e2e-occadmin-read-only-key-0001"
-	platformosToken   = "e2e-platformos-api-token-0001"
-	activeplatformKey = "e2e-activeplatform-api-token-0001"
-
 	occstoreOrg           = "or-e2e"
 	occstoreAdminEmail    = "ada@e2e.example"
 	occstoreAdminPassword = "ada-e2e-password"
@@ -53,15 +47,25 @@ const (
 	occstoreBuyerPassword = "bea-e2e-password"
 )
 
-const fixtures = `
-credentials:
-  - {api: xcart, secret: ` + xcartKey + `}
-  - {api: xcart, secret: ` + xcartReadOnlyKey + `, read_only: true}
-  - {api: occadmin, secret: ` + occadminKey + `}
-  - {api: occadmin, secret: ` + occadminReadOnly + `, read_only: true}
-  - {api: platformos, secret: ` + platformosToken + `}
-  - {api: activeplatform, secret: ` + activeplatformKey + `}
-` + occstoreFixtures
+// key is the read/write credential the fixtures file gives api, readOnlyKey its read-only one
+// (for the APIs that have them). Public test values.
+func key(api string) string         { return "e2e-" + api + "-read-write-key-0001" }
+func readOnlyKey(api string) string { return "e2e-" + api + "-read-only-key-0001" }
+
+// fixtures is the fixtures file of the servers the suite starts: a credential for every API
+// that takes one (app.Modules), read-only too where the API has them, and the OCC store's
+// organization.
+var fixtures = func() string {
+	var b strings.Builder
+	b.WriteString("credentials:\n")
+	for _, api := range app.Modules.Keyed() {
+		fmt.Fprintf(&b, "  - {api: %s, secret: %s}\n", api, key(api))
+	}
+	for _, api := range app.Modules.ReadOnly() {
+		fmt.Fprintf(&b, "  - {api: %s, secret: %s, read_only: true}\n", api, readOnlyKey(api))
+	}
+	return b.String() + occstoreFixtures
+}()
 
 // occstoreFixtures is the fixtures' OCC store organization, with its administrator and a buyer.
 const occstoreFixtures = `

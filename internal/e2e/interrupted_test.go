@@ -130,11 +130,11 @@ func TestUnreadableBodiesOverARealSocket(t *testing.T) {
 		api, target, media string
 		header             []string
 	}{
-		{"activeplatform", "/api/vendor/v1/users?api_token=" + activeplatformKey, jsonMedia, nil},
-		{"occadmin", "/ccadmin/v1/login", form, []string{"Authorization", "Bearer " + occadminKey}},
+		{"activeplatform", "/api/vendor/v1/users?api_token=" + key("activeplatform"), jsonMedia, nil},
+		{"occadmin", "/ccadmin/v1/login", form, []string{"Authorization", "Bearer " + key("occadmin")}},
 		{"occstore", "/ccstore/v1/login", form, nil},
-		{"platformos", "/api/users", jsonMedia, []string{"Authorization", "Token token=" + platformosToken}},
-		{"xcart", "/api/profiles", jsonMedia, []string{"X-Auth-Token", xcartKey}},
+		{"platformos", "/api/users", jsonMedia, []string{"Authorization", "Token token=" + key("platformos")}},
+		{"xcart", "/api/profiles", jsonMedia, []string{"X-Auth-Token", key("xcart")}},
 	}
 	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		in := startInstance(t, apitest.DatabaseURL(t, dialect), "PROVISIOND_READ_TIMEOUT=1s")

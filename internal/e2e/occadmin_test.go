@@ -45,7 +45,7 @@ func TestOCCAdmin(t *testing.T) {
 
 	// Log in with the application key, and renew the token.
 	if !prerequisite(t, "log in and refresh", func(t *testing.T) {
-		token = occadminLogin(t, ctx, c, occadminKey)
+		token = occadminLogin(t, ctx, c, key("occadmin"))
 		refreshed, err := c.RefreshWithResponse(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -252,7 +252,7 @@ func TestOCCAdmin(t *testing.T) {
 	})
 
 	t.Run("400 login grant_type=password", func(t *testing.T) {
-		grant, err := c.LoginWithFormdataBodyWithResponse(invalid(ctx), occadmin.LoginRequest{GrantType: "password"}, occBearer(occadminKey))
+		grant, err := c.LoginWithFormdataBodyWithResponse(invalid(ctx), occadmin.LoginRequest{GrantType: "password"}, occBearer(key("occadmin")))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -273,7 +273,7 @@ func TestOCCAdmin(t *testing.T) {
 	})
 
 	t.Run("401 application key as a token", func(t *testing.T) {
-		keyAsToken, err := c.ListAdminRolesWithResponse(ctx, occBearer(occadminKey))
+		keyAsToken, err := c.ListAdminRolesWithResponse(ctx, occBearer(key("occadmin")))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -302,7 +302,7 @@ func TestOCCAdmin(t *testing.T) {
 
 	// 403: a read-only key's token reads and refreshes, but does not write.
 	t.Run("403 read-only key", func(t *testing.T) {
-		readOnly := occadminLogin(t, ctx, c, occadminReadOnly)
+		readOnly := occadminLogin(t, ctx, c, readOnlyKey("occadmin"))
 		readRefresh, err := c.RefreshWithResponse(ctx, occBearer(readOnly))
 		if err != nil {
 			t.Fatal(err)
@@ -375,7 +375,7 @@ func TestOCCAdmin(t *testing.T) {
 	})
 
 	t.Run("415 login with a JSON body", func(t *testing.T) {
-		jsonLogin, err := c.LoginWithBodyWithResponse(invalid(ctx), "application/json", strings.NewReader(`{"grant_type":"client_credentials"}`), occBearer(occadminKey))
+		jsonLogin, err := c.LoginWithBodyWithResponse(invalid(ctx), "application/json", strings.NewReader(`{"grant_type":"client_credentials"}`), occBearer(key("occadmin")))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -264,7 +264,7 @@ func TestOCCStore(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		adminToken := occadminLogin(t, ctx, ad, occadminKey)
+		adminToken := occadminLogin(t, ctx, ad, key("occadmin"))
 		foreign, err := c.RefreshWithResponse(ctx, occBearer(adminToken))
 		if err != nil {
 			t.Fatal(err)

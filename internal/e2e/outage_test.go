@@ -108,7 +108,7 @@ func token(t *testing.T, req *http.Request) string {
 func probes(t *testing.T, base string) []probe {
 	form := "application/x-www-form-urlencoded"
 	adminLogin := func() *http.Request {
-		return request("POST", base+"/ccadmin/v1/login", "grant_type=client_credentials", "Authorization", "Bearer "+occadminKey, "Content-Type", form)
+		return request("POST", base+"/ccadmin/v1/login", "grant_type=client_credentials", "Authorization", "Bearer "+key("occadmin"), "Content-Type", form)
 	}
 	storeLogin := func() *http.Request {
 		body := url.Values{"grant_type": {"password"}, "username": {occstoreAdminEmail}, "password": {occstoreAdminPassword}}.Encode()
@@ -118,10 +118,10 @@ func probes(t *testing.T, base string) []probe {
 	occ := `{"errorCode":"503","status":"503"}`
 	return []probe{
 		{"xcart", func() *http.Request {
-			return request("GET", base+"/api/profiles", "", "X-Auth-Token", xcartKey)
+			return request("GET", base+"/api/profiles", "", "X-Auth-Token", key("xcart"))
 		}, `{"detail":"Service Unavailable"}`},
 		{"xcart", func() *http.Request {
-			return request("POST", base+"/api/profiles", `{"login":"`+email("x")+`","password":"outage-password"}`, "X-Auth-Token", xcartKey, "Content-Type", "application/json")
+			return request("POST", base+"/api/profiles", `{"login":"`+email("x")+`","password":"outage-password"}`, "X-Auth-Token", key("xcart"), "Content-Type", "application/json")
 		}, `{"detail":"Service Unavailable"}`},
 		{"occadmin", adminLogin, occ},
 		{"occadmin", func() *http.Request {
@@ -136,14 +136,14 @@ func probes(t *testing.T, base string) []probe {
 		}, occ},
 		{"platformos", func() *http.Request {
 			body := `{"form_configuration_name":"reference_rest_api_create_user","form":{"email":"` + email("p") + `","password":"outage-password","first_name":"P"}}`
-			return request("POST", base+"/api/users", body, "Authorization", "Token token="+platformosToken, "Content-Type", "application/json")
+			return request("POST", base+"/api/users", body, "Authorization", "Token token="+key("platformos"), "Content-Type", "application/json")
 		}, `{"id":null,"errors":{"base":["Service Unavailable"]}}`},
 		{"activeplatform", func() *http.Request {
-			return request("GET", base+"/api/vendor/v1/users.json?api_token="+activeplatformKey, "")
+			return request("GET", base+"/api/vendor/v1/users.json?api_token="+key("activeplatform"), "")
 		}, `{"error":"Service Unavailable"}`},
 		{"activeplatform", func() *http.Request {
 			body := `{"first_name":"A","last_name":"P","email":"` + email("ap") + `","password":"outage-pass1"}`
-			return request("POST", base+"/api/vendor/v1/users.json?api_token="+activeplatformKey, body, "Content-Type", "application/json")
+			return request("POST", base+"/api/vendor/v1/users.json?api_token="+key("activeplatform"), body, "Content-Type", "application/json")
 		}, `{"error":"Service Unavailable"}`},
 	}
 }

@@ -23,18 +23,18 @@ type passwordCreate struct {
 
 var passwordCreates = []passwordCreate{
 	{"xcart", func(base, e string) *http.Request {
-		return request("POST", base+"/api/profiles", `{"login":"`+e+`","password":"overload-password"}`, "X-Auth-Token", xcartKey, "Content-Type", "application/json")
+		return request("POST", base+"/api/profiles", `{"login":"`+e+`","password":"overload-password"}`, "X-Auth-Token", key("xcart"), "Content-Type", "application/json")
 	}, "xcart_profiles", "login_key", `{"detail":"Service Unavailable"}`},
 	{"occadmin", func(base, e string) *http.Request {
 		return request("POST", base+"/ccadmin/v1/adminProfiles/", `{"email":"`+e+`","firstName":"O","lastName":"L","roles":["adminRole"],"password":"overload-password"}`, "Content-Type", "application/json")
 	}, "occadmin_profiles", "email_key", `{"errorCode":"503","status":"503"}`},
 	{"platformos", func(base, e string) *http.Request {
 		body := `{"form_configuration_name":"reference_rest_api_create_user","form":{"email":"` + e + `","password":"overload-password","first_name":"O"}}`
-		return request("POST", base+"/api/users", body, "Authorization", "Token token="+platformosToken, "Content-Type", "application/json")
+		return request("POST", base+"/api/users", body, "Authorization", "Token token="+key("platformos"), "Content-Type", "application/json")
 	}, "platformos_users", "email_key", `{"id":null,"errors":{"base":["Service Unavailable"]}}`},
 	{"activeplatform", func(base, e string) *http.Request {
 		body := `{"first_name":"O","last_name":"L","email":"` + e + `","password":"overload-pass1"}`
-		return request("POST", base+"/api/vendor/v1/users.json?api_token="+activeplatformKey, body, "Content-Type", "application/json")
+		return request("POST", base+"/api/vendor/v1/users.json?api_token="+key("activeplatform"), body, "Content-Type", "application/json")
 	}, "activeplatform_users", "email_key", `{"error":"Service Unavailable"}`},
 }
 
@@ -52,7 +52,7 @@ func TestPasswordOverload(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = store.Close(db) })
-		adminToken := token(t, request("POST", srv.url+"/ccadmin/v1/login", "grant_type=client_credentials", "Authorization", "Bearer "+occadminKey, "Content-Type", "application/x-www-form-urlencoded"))
+		adminToken := token(t, request("POST", srv.url+"/ccadmin/v1/login", "grant_type=client_credentials", "Authorization", "Bearer "+key("occadmin"), "Content-Type", "application/x-www-form-urlencoded"))
 		for _, pc := range passwordCreates {
 			t.Run(pc.api, func(t *testing.T) {
 				prefix := fmt.Sprintf("overload-%s-%d-%d-", pc.api, os.Getpid(), unique.Add(1))

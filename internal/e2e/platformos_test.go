@@ -22,7 +22,7 @@ func TestPlatformOS(t *testing.T) {
 			return nil
 		}
 	}
-	c, err := platformos.NewClientWithResponses(d.url(), platformos.WithHTTPClient(d), platformos.WithRequestEditorFn(withAuthorization("Token token="+platformosToken)))
+	c, err := platformos.NewClientWithResponses(d.url(), platformos.WithHTTPClient(d), platformos.WithRequestEditorFn(withAuthorization("Token token="+key("platformos"))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestPlatformOS(t *testing.T) {
 	})
 	// A present Authorization header satisfies the spec's security whatever its value.
 	t.Run("401 wrong token", func(t *testing.T) {
-		for _, auth := range []string{"Bearer " + platformosToken, "Token token=e2e-wrong-token", `Token token="` + platformosToken + `x"`} {
+		for _, auth := range []string{"Bearer " + key("platformos"), "Token token=e2e-wrong-token", `Token token="` + key("platformos") + `x"`} {
 			t.Run(auth, func(t *testing.T) {
 				res, err := c.DeleteSessionWithResponse(ctx, nil, withAuthorization(auth))
 				if err != nil {
@@ -195,7 +195,7 @@ func TestPlatformOS(t *testing.T) {
 		quoted, err := c.CreateUserWithResponse(ctx, platformos.UserRequest{
 			FormConfigurationName: &createForm,
 			Form:                  platformos.UserForm{Email: &quotedEmail, Password: &password, FirstName: &firstName},
-		}, withAuthorization(`Token token="`+platformosToken+`"`))
+		}, withAuthorization(`Token token="`+key("platformos")+`"`))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -47,7 +47,7 @@ func createUntilStopped(base, prefix string, client *http.Client, ack func(), ou
 		}
 		req.GetBody = nil // a body that cannot be sent again: the transport never retries
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Auth-Token", xcartKey)
+		req.Header.Set("X-Auth-Token", key("xcart"))
 		var reused, wrote bool
 		req = req.WithContext(httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
 			GotConn:      func(info httptrace.GotConnInfo) { reused = info.Reused },

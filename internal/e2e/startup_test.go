@@ -21,6 +21,7 @@ import (
 	"github.com/provisiond/provisiond/gen/platformos"
 	"github.com/provisiond/provisiond/gen/xcart"
 	"github.com/provisiond/provisiond/internal/apitest"
+	"github.com/provisiond/provisiond/internal/app"
 )
 
 // startRoundsEnv sets how many rounds TestInstancesStartTogether runs: 10 when unset.
@@ -147,7 +148,7 @@ func bootstrapKeys(t *testing.T, procs []*process) map[string]string {
 	if len(printers) != 1 {
 		t.Errorf("bootstrap credentials printed by instances %v, want by exactly one", printers)
 	}
-	apis := []string{"activeplatform", "occadmin", "platformos", "xcart"}
+	apis := slices.Sorted(slices.Values(app.Modules.Keyed()))
 	if got := slices.Sorted(maps.Keys(keys)); !slices.Equal(got, apis) {
 		t.Fatalf("bootstrap credentials printed for %v, want for %v", got, apis)
 	}

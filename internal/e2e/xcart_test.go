@@ -21,7 +21,7 @@ func TestXCart(t *testing.T) {
 			return nil
 		}
 	}
-	c, err := xcart.NewClientWithResponses(d.url(), xcart.WithHTTPClient(d), xcart.WithRequestEditorFn(withKey(xcartKey)))
+	c, err := xcart.NewClientWithResponses(d.url(), xcart.WithHTTPClient(d), xcart.WithRequestEditorFn(withKey(key("xcart"))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestXCart(t *testing.T) {
 	})
 
 	t.Run("403 read-only key", func(t *testing.T) {
-		readOnly, err := c.CreateProfileWithResponse(ctx, xcart.ProfileCreate{Login: "e2e.nobody@example.com"}, withKey(xcartReadOnlyKey))
+		readOnly, err := c.CreateProfileWithResponse(ctx, xcart.ProfileCreate{Login: "e2e.nobody@example.com"}, withKey(readOnlyKey("xcart")))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,26 +5,31 @@ import (
 
 	gen "github.com/provisiond/provisiond/gen/occadmin"
 	"github.com/provisiond/provisiond/internal/httpserver"
+	"github.com/provisiond/provisiond/internal/module"
 	"github.com/provisiond/provisiond/internal/occ"
-	"github.com/provisiond/provisiond/openapi"
 )
 
-// NewAPI assembles the OCC admin API for the HTTP server.
-func NewAPI(svc *Service, creds Credentials) (*httpserver.API, error) {
-	yaml, spec, err := openapi.Load(Name)
-	if err != nil {
-		return nil, err
-	}
+// Module is the OCC admin API as the program registers it (internal/app).
+var Module = module.API{
+	Name:        Name,
+	Migrations:  Migrations,
+	Credentials: module.Credentials{Keys: true, ReadOnly: "tokens that only read"},
+	New: func(d module.Deps) (httpserver.API, error) {
+		tokens := occ.NewTokens(Name, d.Signer(d.Config.OCCTokenTTL))
+		return Routes(NewService(NewStore(d.DB), d.Hasher, tokens, d.Now), d.Credentials), nil
+	},
+	Fixtures: fixtures,
+}
+
+// Routes is the OCC admin API over svc, without its name and spec (module.Mount adds them).
+func Routes(svc *Service, creds Credentials) httpserver.API {
 	strict := gen.NewStrictHandler(NewHandler(svc), nil)
-	return &httpserver.API{
-		Name:         Name,
-		Spec:         spec,
-		SpecYAML:     yaml,
+	return httpserver.API{
 		Prefixes:     []string{"/ccadmin/"},
 		Register:     func(e *echo.Echo) { gen.RegisterHandlers(e, strict) },
 		Authenticate: authenticator(svc, creds),
 		Render:       dialect.Render,
-	}, nil
+	}
 }
 
 // dialect gives the admin profile fields their own codes: roles (89002) and password (22005).

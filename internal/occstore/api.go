@@ -5,26 +5,31 @@ import (
 
 	gen "github.com/provisiond/provisiond/gen/occstore"
 	"github.com/provisiond/provisiond/internal/httpserver"
+	"github.com/provisiond/provisiond/internal/module"
 	"github.com/provisiond/provisiond/internal/occ"
-	"github.com/provisiond/provisiond/openapi"
 )
 
-// NewAPI assembles the OCC store API for the HTTP server.
-func NewAPI(svc *Service) (*httpserver.API, error) {
-	yaml, spec, err := openapi.Load(Name)
-	if err != nil {
-		return nil, err
-	}
+// Module is the OCC store API as the program registers it (internal/app). It takes no stored
+// credentials: members log in with email and password.
+var Module = module.API{
+	Name:       Name,
+	Migrations: Migrations,
+	New: func(d module.Deps) (httpserver.API, error) {
+		tokens := occ.NewTokens(Name, d.Signer(d.Config.OCCTokenTTL))
+		return Routes(NewService(NewStore(d.DB), d.Hasher, tokens, d.Now)), nil
+	},
+	Fixtures: fixtures,
+}
+
+// Routes is the OCC store API over svc, without its name and spec (module.Mount adds them).
+func Routes(svc *Service) httpserver.API {
 	strict := gen.NewStrictHandler(NewHandler(svc), nil)
-	return &httpserver.API{
-		Name:         Name,
-		Spec:         spec,
-		SpecYAML:     yaml,
+	return httpserver.API{
 		Prefixes:     []string{"/ccstore/"},
 		Register:     func(e *echo.Echo) { gen.RegisterHandlers(e, strict) },
 		Authenticate: authenticator(svc),
 		Render:       dialect.Render,
-	}, nil
+	}
 }
 
 // dialect: the store API has no codes of its own beyond those both OCC APIs share.

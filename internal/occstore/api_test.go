@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/provisiond/provisiond/internal/apitest"
+	"github.com/provisiond/provisiond/internal/app"
 	"github.com/provisiond/provisiond/internal/config"
-	"github.com/provisiond/provisiond/internal/fixtures"
 )
 
 const form = "application/x-www-form-urlencoded"
@@ -342,7 +342,7 @@ func TestFixturesReloadKeepsDeactivation(t *testing.T) {
 	if res := x.as(t, x.ada, "PUT", "/ccstore/v1/organizationMembers/"+beaID, map[string]any{"active": false}); res.Status != http.StatusOK {
 		t.Fatalf("deactivate: %d %s", res.Status, res.Body)
 	}
-	if err := fixtures.LoadFile(context.Background(), x.DB, "testdata/fixtures.yaml"); err != nil {
+	if err := app.Fixtures().LoadFile(context.Background(), x.DB, "testdata/fixtures.yaml"); err != nil {
 		t.Fatal(err)
 	}
 	if res := x.loginRes(t, "grant_type=password&username=bea@acme.example&password=bea-password"); res.Status != http.StatusUnauthorized {

@@ -116,9 +116,6 @@ type Service struct {
 
 // NewService returns a Service.
 func NewService(store Store, hasher *password.Hasher, tokens *occ.Tokens, now func() time.Time) *Service {
-	if now == nil {
-		now = time.Now
-	}
 	return &Service{store: store, hasher: hasher, tokens: tokens, now: now}
 }
 

@@ -5,23 +5,27 @@ import (
 
 	gen "github.com/provisiond/provisiond/gen/platformos"
 	"github.com/provisiond/provisiond/internal/httpserver"
-	"github.com/provisiond/provisiond/openapi"
+	"github.com/provisiond/provisiond/internal/module"
 )
 
-// NewAPI assembles the platformOS API for the HTTP server.
-func NewAPI(svc *Service, creds Credentials) (*httpserver.API, error) {
-	yaml, spec, err := openapi.Load(Name)
-	if err != nil {
-		return nil, err
-	}
+// Module is the platformOS API as the program registers it (internal/app).
+var Module = module.API{
+	Name:        Name,
+	Migrations:  Migrations,
+	Credentials: module.Credentials{Keys: true},
+	New: func(d module.Deps) (httpserver.API, error) {
+		return Routes(NewService(NewStore(d.DB), d.Hasher, d.Now), d.Credentials), nil
+	},
+	Fixtures: fixtures,
+}
+
+// Routes is the platformOS API over svc, without its name and spec (module.Mount adds them).
+func Routes(svc *Service, creds Credentials) httpserver.API {
 	strict := gen.NewStrictHandler(NewHandler(svc), nil)
-	return &httpserver.API{
-		Name:         Name,
-		Spec:         spec,
-		SpecYAML:     yaml,
+	return httpserver.API{
 		Prefixes:     []string{"/api/users", "/api/sessions"},
 		Register:     func(e *echo.Echo) { gen.RegisterHandlers(e, strict) },
 		Authenticate: authenticator(creds),
 		Render:       Render,
-	}, nil
+	}
 }

@@ -131,9 +131,6 @@ type Service struct {
 
 // NewService returns a Service.
 func NewService(store Store, hasher *password.Hasher, now func() time.Time) *Service {
-	if now == nil {
-		now = time.Now
-	}
 	return &Service{store: store, hasher: hasher, now: now}
 }
 

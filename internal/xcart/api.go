@@ -6,27 +6,30 @@ import (
 
 	gen "github.com/provisiond/provisiond/gen/xcart"
 	"github.com/provisiond/provisiond/internal/httpserver"
-	"github.com/provisiond/provisiond/openapi"
+	"github.com/provisiond/provisiond/internal/module"
 )
 
-// NewAPI assembles the X-Cart API for the HTTP server.
-func NewAPI(svc *Service, creds Credentials) (*httpserver.API, error) {
-	// The spec comes from the YAML as written: oapi-codegen's embedded copy (gen.GetSwagger)
-	// has its operationIds rewritten in Go's capitalization.
-	yaml, spec, err := openapi.Load(Name)
-	if err != nil {
-		return nil, err
-	}
+// Module is the X-Cart API as the program registers it (internal/app).
+var Module = module.API{
+	Name:        Name,
+	Migrations:  Migrations,
+	Credentials: module.Credentials{Keys: true, ReadOnly: "GET only"},
+	New: func(d module.Deps) (httpserver.API, error) {
+		return Routes(NewService(NewStore(d.DB), d.Hasher, d.Signer(d.Config.JWTTTL), d.Now), d.Credentials), nil
+	},
+	Fixtures: fixtures,
+}
+
+// Routes is the X-Cart API over svc, without its name and spec (module.Mount adds them): what
+// Module builds, and what the benchmarks mount over an in-memory store.
+func Routes(svc *Service, creds Credentials) httpserver.API {
 	strict := gen.NewStrictHandler(NewHandler(svc), nil)
-	return &httpserver.API{
-		Name:         Name,
-		Spec:         spec,
-		SpecYAML:     yaml,
+	return httpserver.API{
 		Prefixes:     []string{"/api/profiles", "/api-login/"},
 		Register:     func(e *echo.Echo) { gen.RegisterHandlers(e, strict) },
 		Authenticate: authenticator(svc, creds),
 		Render:       Render,
-	}, nil
+	}
 }
 
 func nullableString(s string) nullable.Nullable[string] { return nullable.NewNullableWithValue(s) }

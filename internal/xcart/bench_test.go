@@ -22,6 +22,7 @@ import (
 	"github.com/provisiond/provisiond/internal/config"
 	"github.com/provisiond/provisiond/internal/credential"
 	"github.com/provisiond/provisiond/internal/httpserver"
+	"github.com/provisiond/provisiond/internal/module"
 	"github.com/provisiond/provisiond/internal/password"
 	"github.com/provisiond/provisiond/internal/xcart"
 )
@@ -100,8 +101,8 @@ func fakeHandler(tb testing.TB, validateResponses bool) http.Handler {
 	tb.Helper()
 	signer := credential.NewSigner(bytes.Repeat([]byte{7}, 32), time.Hour, nil)
 	hasher := password.New(password.OWASP, runtime.NumCPU())
-	svc := xcart.NewService(newFakeStore(), hasher, signer, nil)
-	api, err := xcart.NewAPI(svc, fakeCreds{fakeToken: {ID: 1, API: xcart.Name}})
+	svc := xcart.NewService(newFakeStore(), hasher, signer, time.Now)
+	api, err := module.Mount(xcart.Name, xcart.Routes(svc, fakeCreds{fakeToken: {ID: 1, API: xcart.Name}}))
 	if err != nil {
 		tb.Fatal(err)
 	}

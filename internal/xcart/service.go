@@ -96,9 +96,6 @@ type Service struct {
 
 // NewService returns a Service. now is the clock.
 func NewService(store Store, hasher *password.Hasher, signer *credential.Signer, now func() time.Time) *Service {
-	if now == nil {
-		now = time.Now
-	}
 	return &Service{store: store, hasher: hasher, signer: signer, now: now}
 }
 

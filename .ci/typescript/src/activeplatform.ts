@@ -2,7 +2,7 @@
 // gen/activeplatform/activeplatform.d.ts: creates a user (JSON, on the .json path), reads it back
 // on both paths, finds it with filters[email], and changes it with a form-encoded body.
 //
-//   PROVISIOND_URL=http://localhost:8080 PROVISIOND_ACTIVEPLATFORM_TOKEN=<api token> node dist/activeplatform.js
+//   PROVISIOND_URL=http://localhost:8080 PROVISIOND_ACTIVEPLATFORM_KEY=<api token> node dist/activeplatform.js
 import createClient, { type Middleware } from "openapi-fetch";
 import type { components, paths } from "../../../gen/activeplatform/activeplatform.js";
 import { baseUrl, env, expectData, expectEqual, expectError, expectFields, run, step, unique } from "./lib.js";
@@ -14,7 +14,7 @@ await run("activeplatform", async () => {
   const ap = createClient<paths>({ baseUrl: baseUrl() });
   // The token is the api_token query parameter of every request: a security scheme, not a
   // parameter of the operations, so the generated query types leave it out and a middleware adds it.
-  const token = env("PROVISIOND_ACTIVEPLATFORM_TOKEN");
+  const token = env("PROVISIOND_ACTIVEPLATFORM_KEY");
   const apiToken: Middleware = {
     onRequest({ request }) {
       const url = new URL(request.url);

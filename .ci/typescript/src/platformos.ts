@@ -3,7 +3,7 @@
 // no operation that reads a user, so what was stored is read back through what it does: the email
 // is taken (in any letter case), the password logs in, and an update's new password replaces it.
 //
-//   PROVISIOND_URL=http://localhost:8080 PROVISIOND_PLATFORMOS_TOKEN=<api token> node dist/platformos.js
+//   PROVISIOND_URL=http://localhost:8080 PROVISIOND_PLATFORMOS_KEY=<api token> node dist/platformos.js
 import createClient from "openapi-fetch";
 import type { components, paths } from "../../../gen/platformos/platformos.js";
 import { baseUrl, env, expectData, expectEqual, expectError, expectNoContent, run, step, unique } from "./lib.js";
@@ -14,7 +14,7 @@ await run("platformos", async () => {
   const id = unique();
   const pos = createClient<paths>({
     baseUrl: baseUrl(),
-    headers: { Authorization: `Token token=${env("PROVISIOND_PLATFORMOS_TOKEN")}` },
+    headers: { Authorization: `Token token=${env("PROVISIOND_PLATFORMOS_KEY")}` },
   });
 
   const form = {
