@@ -62,7 +62,7 @@ type ListQuery struct {
 type Store interface {
 	Create(ctx context.Context, u *User) error
 	Get(ctx context.Context, id int64) (User, error)
-	EmailTaken(ctx context.Context, email string) (bool, error)
+	EmailFree(ctx context.Context, email string, self int64) error
 	// Update changes the user id in one transaction that locks it first: change gets the stored
 	// user and alters it, or returns an error that leaves it unchanged. It returns the user as
 	// written.
@@ -188,13 +188,10 @@ func (s *Service) Create(ctx context.Context, u User, pw string) (User, error) {
 	if err := s.check(ctx, &pw, u.Attributes); err != nil {
 		return User{}, err
 	}
-	taken, err := s.store.EmailTaken(ctx, u.Email)
-	if err != nil {
+	if err := s.store.EmailFree(ctx, u.Email, 0); err != nil {
 		return User{}, err
 	}
-	if taken {
-		return User{}, errEmailTaken
-	}
+	var err error
 	if u.PasswordHash, err = s.hasher.Hash(ctx, pw); err != nil {
 		return User{}, apperr.Unavailable(err)
 	}

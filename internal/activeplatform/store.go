@@ -44,13 +44,9 @@ func (s *DBStore) Get(ctx context.Context, id int64) (User, error) {
 	return row.user(), nil
 }
 
-// EmailTaken reports whether a user has email, in any letter case.
-func (s *DBStore) EmailTaken(ctx context.Context, email string) (bool, error) {
-	var n int64
-	if err := s.db.WithContext(ctx).Model(&userRow{}).Where("email_key = ?", strings.ToLower(email)).Count(&n).Error; err != nil {
-		return false, apperr.Internal(fmt.Errorf("look up email: %w", err))
-	}
-	return n > 0, nil
+// EmailFree is errEmailTaken when a user other than self holds email in any letter case.
+func (s *DBStore) EmailFree(ctx context.Context, email string, self int64) error {
+	return store.Free(ctx, s.db, &userRow{}, "email_key", strings.ToLower(email), self, errEmailTaken)
 }
 
 // Update changes the user id in one transaction that locks it first (store.Modify), so that no

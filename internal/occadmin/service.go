@@ -89,7 +89,7 @@ type Store interface {
 	// profile and alters it, or returns an error that leaves it unchanged. It returns the profile
 	// as written.
 	Update(ctx context.Context, id int64, change func(*AdminProfile) error) (AdminProfile, error)
-	IDByEmail(ctx context.Context, email string) (int64, error)
+	EmailFree(ctx context.Context, email string, self int64) error
 	// List reads the page q selects, how many profiles the filter selects in all, and the sort
 	// with its property named as the API names it.
 	List(ctx context.Context, q ListQuery) (items []AdminProfile, total int64, sorted scim.Sort, err error)
@@ -124,7 +124,7 @@ func (s *Service) Create(ctx context.Context, p AdminProfile, pw *string) (Admin
 	if err != nil {
 		return AdminProfile{}, err
 	}
-	if err := errors.Join(checkRoles(p.Roles, roles), s.checkEmail(ctx, p.Email, 0)); err != nil {
+	if err := errors.Join(checkRoles(p.Roles, roles), s.store.EmailFree(ctx, p.Email, 0)); err != nil {
 		return AdminProfile{}, err
 	}
 	if pw != nil {
@@ -201,7 +201,7 @@ func (s *Service) Update(ctx context.Context, id string, change func(*AdminProfi
 	change(&sent)
 	var emailTaken error
 	if sent.Email != "" {
-		emailTaken = s.checkEmail(ctx, sent.Email, n)
+		emailTaken = s.store.EmailFree(ctx, sent.Email, n)
 	}
 	p, err := s.store.Update(ctx, n, func(p *AdminProfile) error {
 		change(p)
@@ -211,19 +211,6 @@ func (s *Service) Update(ctx context.Context, id string, change func(*AdminProfi
 		return ProfileView{}, err
 	}
 	return view(roles, p)[0], nil
-}
-
-// checkEmail reports an email another profile has, so that it is listed with the request's other
-// problems; the unique index still decides between concurrent requests.
-func (s *Service) checkEmail(ctx context.Context, email string, self int64) error {
-	id, err := s.store.IDByEmail(ctx, email)
-	if err != nil {
-		return err
-	}
-	if id != 0 && id != self {
-		return errEmailTaken
-	}
-	return nil
 }
 
 // Roles reads every admin role.

@@ -46,16 +46,9 @@ func (s *DBStore) Get(ctx context.Context, id int64) (AdminProfile, error) {
 	return row.profile(), nil
 }
 
-// IDByEmail is the id of the profile whose email is email in any letter case, or 0.
-func (s *DBStore) IDByEmail(ctx context.Context, email string) (int64, error) {
-	var ids []int64
-	if err := s.db.WithContext(ctx).Model(&profileRow{}).Where("email_key = ?", strings.ToLower(email)).Limit(1).Pluck("id", &ids).Error; err != nil {
-		return 0, apperr.Internal(fmt.Errorf("look up admin profile email: %w", err))
-	}
-	if len(ids) == 0 {
-		return 0, nil
-	}
-	return ids[0], nil
+// EmailFree is errEmailTaken when a profile other than self holds email in any letter case.
+func (s *DBStore) EmailFree(ctx context.Context, email string, self int64) error {
+	return store.Free(ctx, s.db, &profileRow{}, "email_key", strings.ToLower(email), self, errEmailTaken)
 }
 
 // Update changes the profile id in one transaction that locks it first (store.Modify), so that

@@ -93,6 +93,7 @@ type Store interface {
 	Create(ctx context.Context, m *Member) error
 	Get(ctx context.Context, id int64) (Member, error)
 	GetByEmail(ctx context.Context, email string) (Member, error)
+	EmailFree(ctx context.Context, email string, self int64) error
 	// Update changes the member id in one transaction that locks it first: change gets the stored
 	// member and alters it, or returns an error that leaves it unchanged. It returns the member as
 	// written.
@@ -212,7 +213,7 @@ func (s *Service) Create(ctx context.Context, a Actor, m Member) (Member, error)
 	if err := requireAdmin(a.Caller); err != nil {
 		return Member{}, err
 	}
-	if err := errors.Join(checkDynamic(m.Dynamic), s.checkEmail(ctx, m.Email, 0)); err != nil {
+	if err := errors.Join(checkDynamic(m.Dynamic), s.store.EmailFree(ctx, m.Email, 0)); err != nil {
 		return Member{}, err
 	}
 	m.ParentOrganization = org.ID
@@ -287,7 +288,7 @@ func (s *Service) Update(ctx context.Context, a Actor, id string, change func(*M
 	change(&sent)
 	var emailTaken error
 	if sent.Email != "" {
-		emailTaken = s.checkEmail(ctx, sent.Email, n)
+		emailTaken = s.store.EmailFree(ctx, sent.Email, n)
 	}
 	m, err := s.store.Update(ctx, n, func(m *Member) error {
 		// Roles and the active flag hold in every organization of the member, so only an
@@ -359,21 +360,6 @@ func (s *Service) view(ctx context.Context, acting Organization, ms ...Member) (
 		out[i] = MemberView{Member: m, Parent: org}
 	}
 	return out, nil
-}
-
-// checkEmail reports an email another member has, so that it is listed with the request's other
-// problems; the unique index still decides between concurrent requests.
-func (s *Service) checkEmail(ctx context.Context, email string, self int64) error {
-	other, err := s.store.GetByEmail(ctx, email)
-	switch {
-	case apperr.KindOf(err) == apperr.KindNotFound:
-		return nil
-	case err != nil:
-		return err
-	case other.ID != self:
-		return errEmailTaken
-	}
-	return nil
 }
 
 func checkDynamic(dyn map[string]any) error {

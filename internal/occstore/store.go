@@ -54,6 +54,11 @@ func (s *DBStore) Get(ctx context.Context, id int64) (Member, error) {
 	return s.fromResult(row, err, fmt.Sprint(id))
 }
 
+// EmailFree is errEmailTaken when a member other than self holds email in any letter case.
+func (s *DBStore) EmailFree(ctx context.Context, email string, self int64) error {
+	return store.Free(ctx, s.db, &memberRow{}, "email_key", strings.ToLower(email), self, errEmailTaken)
+}
+
 // GetByEmail reads the member whose email is email in any letter case.
 func (s *DBStore) GetByEmail(ctx context.Context, email string) (Member, error) {
 	var row memberRow

@@ -113,6 +113,7 @@ type Store interface {
 	Create(ctx context.Context, u *User) error
 	Get(ctx context.Context, id int64) (User, error)
 	GetByEmail(ctx context.Context, email string) (User, error)
+	EmailFree(ctx context.Context, email string, self int64) error
 	// Update changes the user id in one transaction that locks it first: change gets the stored
 	// user and alters it, or returns an error that leaves it unchanged. It returns the user as
 	// written.
@@ -185,9 +186,9 @@ func (s *Service) check(ctx context.Context, cfg FormConfiguration, f Form, requ
 	if f.Email != nil && !f.blank("email") {
 		if !email.Valid(*f.Email) {
 			errs = append(errs, invalid("email", "invalid", "is invalid"))
-		} else if other, err := s.store.GetByEmail(ctx, *f.Email); err == nil && other.ID != self {
-			errs = append(errs, errEmailTaken)
-		} else if err != nil && apperr.KindOf(err) != apperr.KindNotFound {
+		} else if err := s.store.EmailFree(ctx, *f.Email, self); apperr.KindOf(err) == apperr.KindConflict {
+			errs = append(errs, err)
+		} else if err != nil {
 			return err
 		}
 	}

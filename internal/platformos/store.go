@@ -41,6 +41,11 @@ func (s *DBStore) Get(ctx context.Context, id int64) (User, error) {
 	return fromResult(row, err)
 }
 
+// EmailFree is errEmailTaken when a user other than self holds email in any letter case.
+func (s *DBStore) EmailFree(ctx context.Context, email string, self int64) error {
+	return store.Free(ctx, s.db, &userRow{}, "email_key", strings.ToLower(email), self, errEmailTaken)
+}
+
 // GetByEmail reads the user whose email is email in any letter case.
 func (s *DBStore) GetByEmail(ctx context.Context, email string) (User, error) {
 	var row userRow

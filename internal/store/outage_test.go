@@ -166,3 +166,38 @@ func TestUnboundedHasNoDeadline(t *testing.T) {
 		t.Errorf("outside it: %v, want kind unavailable (the 1 ns deadline)", err)
 	}
 }
+
+type owner struct {
+	ID int64
+	K  string
+}
+
+func (owner) TableName() string { return "owners" }
+
+// Free: a key held by another row is taken, one held by self alone or by nobody is free.
+func TestFree(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		db, err := store.Open(ctx, apitest.DatabaseURL(t, dialect), store.Options{MaxConns: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = store.Close(db) })
+		if err := db.Exec("CREATE TABLE owners (id INTEGER PRIMARY KEY, k TEXT NOT NULL)").Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Exec("INSERT INTO owners (id, k) VALUES (1, 'a'), (2, 'b')").Error; err != nil {
+			t.Fatal(err)
+		}
+		taken := apperr.Conflict("k", "taken", "taken")
+		for _, c := range []struct {
+			key  string
+			self int64
+			want error
+		}{{"a", 0, taken}, {"a", 2, taken}, {"a", 1, nil}, {"c", 0, nil}} {
+			if got := store.Free(ctx, db, &owner{}, "k", c.key, c.self, taken); got != c.want {
+				t.Errorf("Free(%q, self %d) = %v, want %v", c.key, c.self, got, c.want)
+			}
+		}
+	})
+}

@@ -194,6 +194,21 @@ func Classify(err error, doing string, dup, missing error) error {
 	return apperr.Internal(fmt.Errorf("%s: %w", doing, err))
 }
 
+// Free is the one shape of every "is this email (or login) taken" check: nil when no row of
+// model but self (0: none) holds key in column, else taken. Services call it through their store
+// to list a taken email with a request's other problems; the unique index still decides between
+// concurrent requests.
+func Free(ctx context.Context, db *gorm.DB, model any, column, key string, self int64, taken error) error {
+	var ids []int64
+	if err := db.WithContext(ctx).Model(model).Where(column+" = ? AND id <> ?", key, self).Limit(1).Pluck("id", &ids).Error; err != nil {
+		return Classify(err, "look up "+column, nil, nil)
+	}
+	if len(ids) > 0 {
+		return taken
+	}
+	return nil
+}
+
 // EscapeLike escapes the LIKE metacharacters % and _ and the escape character ! itself with !,
 // for use with ESCAPE '!'.
 func EscapeLike(s string) string {
