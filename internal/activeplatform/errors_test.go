@@ -29,7 +29,7 @@ func TestRender(t *testing.T) {
 		{"unavailable among invalid", errors.Join(invalid("password", "password is too weak"), apperr.Unavailable(errors.New("db down"))), 503, `{"error":"Service Unavailable"}`},
 		{"invalid", errors.Join(invalid("email", "email cannot be changed"), invalid("password", "password is too weak")), 400, `{"error":"email cannot be changed, password is too weak"}`},
 		{"conflict", errEmailTaken, 422, `{"error":"Email has already been taken"}`},
-		{"not found", notFound("7"), 404, `{"error":"Couldn't find User with 'id'=7"}`},
+		{"not found", notFound(7), 404, `{"error":"Couldn't find User with 'id'=7"}`},
 		{"unauthenticated", apperr.Unauthenticated("401 Unauthorized"), 401, `{"error":"401 Unauthorized"}`},
 		{"route not found", echo.ErrNotFound, 404, `{"error":"404 Not Found"}`},
 		{"too large", &http.MaxBytesError{Limit: 10}, 413, `{"error":"413 Request Entity Too Large"}`},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"time"
 
 	gen "github.com/provisiond/provisiond/gen/activeplatform"
@@ -135,7 +134,7 @@ func (h *Handler) create(ctx context.Context, json, form *gen.UserCreate) (reply
 	return h.one(ctx, http.StatusCreated, created)
 }
 
-func (h *Handler) update(ctx context.Context, id string, json, form *gen.UserUpdate) (reply, error) {
+func (h *Handler) update(ctx context.Context, id int64, json, form *gen.UserUpdate) (reply, error) {
 	b := json
 	if b == nil {
 		b = form
@@ -153,7 +152,7 @@ func (h *Handler) update(ctx context.Context, id string, json, form *gen.UserUpd
 	return h.one(ctx, http.StatusOK, u)
 }
 
-func (h *Handler) get(ctx context.Context, id string) (reply, error) {
+func (h *Handler) get(ctx context.Context, id int64) (reply, error) {
 	u, err := h.svc.Get(ctx, id)
 	if err != nil {
 		return reply{}, err
@@ -236,22 +235,22 @@ func (h *Handler) CreateUserJson(ctx context.Context, req gen.CreateUserJsonRequ
 
 // GetUser implements GET /api/vendor/v1/users/{id}.
 func (h *Handler) GetUser(ctx context.Context, req gen.GetUserRequestObject) (gen.GetUserResponseObject, error) {
-	return h.get(ctx, strconv.Itoa(req.Id))
+	return h.get(ctx, int64(req.Id))
 }
 
 // GetUserJson implements GET /api/vendor/v1/users/{id}.json.
 func (h *Handler) GetUserJson(ctx context.Context, req gen.GetUserJsonRequestObject) (gen.GetUserJsonResponseObject, error) {
-	return h.get(ctx, strconv.Itoa(req.Id))
+	return h.get(ctx, int64(req.Id))
 }
 
 // UpdateUser implements PUT /api/vendor/v1/users/{id}.
 func (h *Handler) UpdateUser(ctx context.Context, req gen.UpdateUserRequestObject) (gen.UpdateUserResponseObject, error) {
-	return h.update(ctx, strconv.Itoa(req.Id), req.JSONBody, req.FormdataBody)
+	return h.update(ctx, int64(req.Id), req.JSONBody, req.FormdataBody)
 }
 
 // UpdateUserJson implements PUT /api/vendor/v1/users/{id}.json.
 func (h *Handler) UpdateUserJson(ctx context.Context, req gen.UpdateUserJsonRequestObject) (gen.UpdateUserJsonResponseObject, error) {
-	return h.update(ctx, strconv.Itoa(req.Id), req.JSONBody, req.FormdataBody)
+	return h.update(ctx, int64(req.Id), req.JSONBody, req.FormdataBody)
 }
 
 // ListUsers implements GET /api/vendor/v1/users.

@@ -204,14 +204,8 @@ func (s *Service) Create(ctx context.Context, u User, pw string) (User, error) {
 	return u, nil
 }
 
-// Get reads a user; id is the path's text, so that a 404 names it as sent.
-func (s *Service) Get(ctx context.Context, id string) (User, error) {
-	n, err := strconv.ParseInt(id, 10, 64)
-	if err != nil || n < 1 {
-		return User{}, notFound(id)
-	}
-	return s.store.Get(ctx, n)
-}
+// Get reads user id (the spec lets only ids of 1 or more through).
+func (s *Service) Get(ctx context.Context, id int64) (User, error) { return s.store.Get(ctx, id) }
 
 // Change is an update: the fields sent.
 type Change struct {
@@ -224,11 +218,7 @@ type Change struct {
 // first; what needs no stored user is done before: the change is checked (against the attribute
 // definitions) and a new password hashed, so that no row lock, nor SQLite's one connection, is
 // held while argon2id runs.
-func (s *Service) Update(ctx context.Context, id string, c Change) (User, error) {
-	n, err := strconv.ParseInt(id, 10, 64)
-	if err != nil || n < 1 {
-		return User{}, notFound(id)
-	}
+func (s *Service) Update(ctx context.Context, id int64, c Change) (User, error) {
 	var errs []error
 	if c.EmailSent {
 		errs = append(errs, invalid("email", "email cannot be changed"))
@@ -239,11 +229,12 @@ func (s *Service) Update(ctx context.Context, id string, c Change) (User, error)
 	problems := errors.Join(errs...)
 	var hash string
 	if problems == nil && c.Password != nil {
+		var err error
 		if hash, err = s.hasher.Hash(ctx, *c.Password); err != nil {
 			return User{}, apperr.Unavailable(err)
 		}
 	}
-	return s.store.Update(ctx, n, func(u *User) error {
+	return s.store.Update(ctx, id, func(u *User) error {
 		if problems != nil {
 			return problems
 		}

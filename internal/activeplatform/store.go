@@ -3,7 +3,6 @@ package activeplatform
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"gorm.io/gorm"
@@ -21,8 +20,8 @@ func NewStore(db *gorm.DB) *DBStore { return &DBStore{db: db} }
 
 var errEmailTaken = apperr.Conflict("email", "taken", "Email has already been taken")
 
-func notFound(id string) error {
-	return apperr.NotFound(fmt.Sprintf("Couldn't find User with 'id'=%s", id))
+func notFound(id int64) error {
+	return apperr.NotFound(fmt.Sprintf("Couldn't find User with 'id'=%d", id))
 }
 
 // Create inserts u and sets its ID.
@@ -39,7 +38,7 @@ func (s *DBStore) Create(ctx context.Context, u *User) error {
 func (s *DBStore) Get(ctx context.Context, id int64) (User, error) {
 	var row userRow
 	if err := s.db.WithContext(ctx).Take(&row, id).Error; err != nil {
-		return User{}, store.Classify(err, "read user", nil, notFound(strconv.FormatInt(id, 10)))
+		return User{}, store.Classify(err, "read user", nil, notFound(id))
 	}
 	return row.user(), nil
 }
@@ -67,7 +66,7 @@ func (s *DBStore) Update(ctx context.Context, id int64, change func(*User) error
 		}, "id", "created_at", "email", "email_key")
 	})
 	if err != nil {
-		return User{}, store.Classify(err, "update user", nil, notFound(strconv.FormatInt(id, 10)))
+		return User{}, store.Classify(err, "update user", nil, notFound(id))
 	}
 	return u, nil
 }
