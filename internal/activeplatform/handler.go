@@ -170,13 +170,7 @@ type listParams struct {
 }
 
 func (h *Handler) list(ctx context.Context, p listParams) (reply, error) {
-	q := ListQuery{Sort: "id", Limit: 25}
-	if p.perPage != nil {
-		q.Limit = *p.perPage
-	}
-	if p.page != nil {
-		q.Offset = (*p.page - 1) * q.Limit
-	}
+	q := ListQuery{Sort: "id"}
 	if p.field != nil {
 		q.Sort = *p.field
 	}
@@ -197,7 +191,7 @@ func (h *Handler) list(ctx context.Context, p listParams) (reply, error) {
 		return &d
 	}
 	q.CreatedFrom, q.UpdatedFrom = day(p.created), day(p.updated)
-	us, err := h.svc.List(ctx, q)
+	us, err := h.svc.List(ctx, q, p.page, p.perPage)
 	if err != nil {
 		return reply{}, err
 	}

@@ -49,6 +49,9 @@ type Definition struct {
 	Type string
 }
 
+// DefaultPerPage is a list page's size when per_page is not sent.
+const DefaultPerPage = 25
+
 // ListQuery selects a page of users.
 type ListQuery struct {
 	Email, Status            string
@@ -265,8 +268,18 @@ func (s *Service) Update(ctx context.Context, id int64, c Change) (User, error) 
 	})
 }
 
-// List reads a page of users.
-func (s *Service) List(ctx context.Context, q ListQuery) ([]User, error) { return s.store.List(ctx, q) }
+// List reads the page of the users q selects: page counts from 1 (default 1), perPage defaults
+// to DefaultPerPage.
+func (s *Service) List(ctx context.Context, q ListQuery, page, perPage *int) ([]User, error) {
+	q.Limit = DefaultPerPage
+	if perPage != nil {
+		q.Limit = *perPage
+	}
+	if page != nil {
+		q.Offset = (*page - 1) * q.Limit
+	}
+	return s.store.List(ctx, q)
+}
 
 // Definitions reads the custom attribute definitions.
 func (s *Service) Definitions(ctx context.Context) (map[string]Definition, error) {

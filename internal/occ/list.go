@@ -13,6 +13,14 @@ const CodeInvalidInput = "22007"
 // passes the parsed filter and sort to its store, which compiles them over its own columns
 // (Columns.SQL). Both halves answer with OCC's error 22007, at /q or /sort.
 
+// Limit is a list's page size: the limit sent, or most when none was, and never more than most.
+func Limit(sent *int, most int) int {
+	if sent == nil {
+		return most
+	}
+	return min(*sent, most)
+}
+
 // ParseList parses the q and sort parameters of a list request: an empty q is no filter (nil),
 // an empty sort the zero scim.Sort. A q that does not parse is error 22007 at /q; a sort that does
 // not, error 22007 at /sort (the spec checks the sort's shape before).

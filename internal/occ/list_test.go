@@ -56,3 +56,15 @@ func TestList(t *testing.T) {
 		}
 	}
 }
+
+func TestLimit(t *testing.T) {
+	ten, many := 10, 1000
+	for _, c := range []struct {
+		sent *int
+		want int
+	}{{nil, 250}, {&ten, 10}, {&many, 250}} {
+		if got := Limit(c.sent, 250); got != c.want {
+			t.Errorf("Limit(%v, 250) = %d, want %d", c.sent, got, c.want)
+		}
+	}
+}

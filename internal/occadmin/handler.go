@@ -117,8 +117,7 @@ func (h *Handler) UpdateAdminProfile(ctx context.Context, req gen.UpdateAdminPro
 
 // ListAdminProfiles implements GET /ccadmin/v1/adminProfiles.
 func (h *Handler) ListAdminProfiles(ctx context.Context, req gen.ListAdminProfilesRequestObject) (gen.ListAdminProfilesResponseObject, error) {
-	lp := ListParams{Limit: MaxLimit}
-	optional.Set(&lp.Limit, req.Params.Limit)
+	lp := ListParams{Limit: req.Params.Limit}
 	optional.Set(&lp.Offset, req.Params.Offset)
 	optional.Set(&lp.Sort, req.Params.Sort)
 	optional.Set(&lp.Filter, req.Params.Q)

@@ -247,9 +247,10 @@ func checkRoles(ids []string, roles []Role) error {
 
 // ListParams are the list operation's query parameters.
 type ListParams struct {
-	Limit, Offset int
-	Sort          string // "property:asc|desc", or ""
-	Filter        string // SCIM, or ""
+	Limit  *int // default and cap MaxLimit
+	Offset int
+	Sort   string // "property:asc|desc", or ""
+	Filter string // SCIM, or ""
 }
 
 // Page is one page of profiles; Sort names its property as the API does, or is zero.
@@ -265,7 +266,7 @@ func (s *Service) List(ctx context.Context, lp ListParams) (Page, error) {
 	if err != nil {
 		return Page{}, err
 	}
-	q := ListQuery{Filter: f, Sort: sort, Offset: lp.Offset, Limit: min(lp.Limit, MaxLimit)}
+	q := ListQuery{Filter: f, Sort: sort, Offset: lp.Offset, Limit: occ.Limit(lp.Limit, MaxLimit)}
 	items, total, sorted, err := s.store.List(ctx, q)
 	if err != nil {
 		return Page{}, err

@@ -152,8 +152,7 @@ func (h *Handler) ListMembers(ctx context.Context, req gen.ListMembersRequestObj
 	if err != nil {
 		return nil, err
 	}
-	lp := ListParams{Limit: MaxLimit}
-	optional.Set(&lp.Limit, req.Params.Limit)
+	lp := ListParams{Limit: req.Params.Limit}
 	optional.Set(&lp.Offset, req.Params.Offset)
 	optional.Set(&lp.Sort, req.Params.Sort)
 	optional.Set(&lp.Filter, req.Params.Q)

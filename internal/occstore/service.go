@@ -308,8 +308,9 @@ func (s *Service) Update(ctx context.Context, a Actor, id string, change func(*M
 
 // ListParams are the list operation's query parameters.
 type ListParams struct {
-	Limit, Offset int
-	Sort, Filter  string
+	Limit        *int // default and cap MaxLimit
+	Offset       int
+	Sort, Filter string
 }
 
 // Page is one page of members.
@@ -331,7 +332,7 @@ func (s *Service) List(ctx context.Context, a Actor, lp ListParams) (Page, error
 	if err != nil {
 		return Page{}, err
 	}
-	q := ListQuery{Organization: org.ID, Filter: f, Sort: sort, Offset: lp.Offset, Limit: min(lp.Limit, MaxLimit)}
+	q := ListQuery{Organization: org.ID, Filter: f, Sort: sort, Offset: lp.Offset, Limit: occ.Limit(lp.Limit, MaxLimit)}
 	items, total, _, err := s.store.List(ctx, q)
 	if err != nil {
 		return Page{}, err

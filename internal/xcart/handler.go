@@ -34,17 +34,9 @@ func (h *Handler) Login(ctx context.Context, req gen.LoginRequestObject) (gen.Lo
 
 // ListProfiles implements GET /api/profiles.
 func (h *Handler) ListProfiles(ctx context.Context, req gen.ListProfilesRequestObject) (gen.ListProfilesResponseObject, error) {
-	page, perPage, login := 1, 30, ""
-	if req.Params.Page != nil {
-		page = *req.Params.Page
-	}
-	if req.Params.ItemsPerPage != nil {
-		perPage = *req.Params.ItemsPerPage
-	}
-	if req.Params.Login != nil {
-		login = *req.Params.Login
-	}
-	profiles, err := h.svc.List(ctx, page, perPage, login)
+	var login string
+	optional.Set(&login, req.Params.Login)
+	profiles, err := h.svc.List(ctx, req.Params.Page, req.Params.ItemsPerPage, login)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/provisiond/provisiond/internal/apperr"
 	"github.com/provisiond/provisiond/internal/credential"
+	"github.com/provisiond/provisiond/internal/optional"
 	"github.com/provisiond/provisiond/internal/password"
 )
 
@@ -31,8 +32,11 @@ const (
 	StatusDisabled = "D"
 )
 
-// MaxItemsPerPage caps a list page, as API Platform's maximum_items_per_page does.
-const MaxItemsPerPage = 100
+// The paging of lists: API Platform's items_per_page and maximum_items_per_page.
+const (
+	DefaultItemsPerPage = 30
+	MaxItemsPerPage     = 100
+)
 
 // Profile is an X-Cart profile. PasswordHash is "" when the profile has no password.
 type Profile struct {
@@ -130,8 +134,12 @@ func (s *Service) Create(ctx context.Context, p Profile, password *string) (Prof
 // Get reads a profile.
 func (s *Service) Get(ctx context.Context, id int) (Profile, error) { return s.store.Get(ctx, id) }
 
-// List reads a page of profiles; page counts from 1, perPage is capped at MaxItemsPerPage.
-func (s *Service) List(ctx context.Context, page, perPage int, login string) ([]Profile, error) {
+// List reads a page of profiles: page counts from 1 (default 1), perPage defaults to
+// DefaultItemsPerPage and is capped at MaxItemsPerPage, as API Platform's pagination does.
+func (s *Service) List(ctx context.Context, pageSent, perPageSent *int, login string) ([]Profile, error) {
+	page, perPage := 1, DefaultItemsPerPage
+	optional.Set(&page, pageSent)
+	optional.Set(&perPage, perPageSent)
 	perPage = min(perPage, MaxItemsPerPage)
 	if perPage <= 0 {
 		return []Profile{}, nil
