@@ -2,6 +2,7 @@ package activeplatform
 
 import (
 	"bytes"
+	_ "embed"
 	"encoding/json"
 	"io"
 	"mime"
@@ -17,6 +18,11 @@ import (
 	"github.com/provisiond/provisiond/internal/httpserver"
 	"github.com/provisiond/provisiond/internal/module"
 )
+
+// defaults is the built-in reference data (module.API.Defaults).
+//
+//go:embed default.yaml
+var defaults []byte
 
 const base = "/api/vendor/v1/users"
 
@@ -37,6 +43,7 @@ var Module = module.API{
 		return Routes(NewService(NewStore(d.DB), d.Hasher, policy, d.Now), d.Credentials, loc), nil
 	},
 	Fixtures: fixtures,
+	Defaults: defaults,
 }
 
 // Routes is the ActivePlatform API over svc, without its name and spec (module.Mount adds

@@ -35,6 +35,10 @@ type API struct {
 	New func(Deps) (httpserver.API, error)
 	// Fixtures reads and applies the API's section of a fixtures file; nil when it has none.
 	Fixtures *Fixtures
+	// Defaults is the API's built-in reference data: its section of a fixtures file, in YAML
+	// (the package embeds it from its default.yaml), applied at every start without overwriting
+	// what an operator changed; nil when it has none.
+	Defaults []byte
 }
 
 // Credentials says which credentials of the credential store (internal/credential) an API

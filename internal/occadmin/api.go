@@ -1,6 +1,7 @@
 package occadmin
 
 import (
+	_ "embed"
 	"github.com/labstack/echo/v4"
 
 	gen "github.com/provisiond/provisiond/gen/occadmin"
@@ -8,6 +9,11 @@ import (
 	"github.com/provisiond/provisiond/internal/module"
 	"github.com/provisiond/provisiond/internal/occ"
 )
+
+// defaults is the built-in reference data (module.API.Defaults).
+//
+//go:embed default.yaml
+var defaults []byte
 
 // Module is the OCC admin API as the program registers it (internal/app).
 var Module = module.API{
@@ -19,6 +25,7 @@ var Module = module.API{
 		return Routes(NewService(NewStore(d.DB), d.Hasher, tokens, d.Now), d.Credentials), nil
 	},
 	Fixtures: fixtures,
+	Defaults: defaults,
 }
 
 // Routes is the OCC admin API over svc, without its name and spec (module.Mount adds them).

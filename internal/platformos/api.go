@@ -1,12 +1,18 @@
 package platformos
 
 import (
+	_ "embed"
 	"github.com/labstack/echo/v4"
 
 	gen "github.com/provisiond/provisiond/gen/platformos"
 	"github.com/provisiond/provisiond/internal/httpserver"
 	"github.com/provisiond/provisiond/internal/module"
 )
+
+// defaults is the built-in reference data (module.API.Defaults).
+//
+//go:embed default.yaml
+var defaults []byte
 
 // Module is the platformOS API as the program registers it (internal/app).
 var Module = module.API{
@@ -17,6 +23,7 @@ var Module = module.API{
 		return Routes(NewService(NewStore(d.DB), d.Hasher, d.Now), d.Credentials), nil
 	},
 	Fixtures: fixtures,
+	Defaults: defaults,
 }
 
 // Routes is the platformOS API over svc, without its name and spec (module.Mount adds them).

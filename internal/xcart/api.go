@@ -1,6 +1,7 @@
 package xcart
 
 import (
+	_ "embed"
 	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/nullable"
 
@@ -8,6 +9,11 @@ import (
 	"github.com/provisiond/provisiond/internal/httpserver"
 	"github.com/provisiond/provisiond/internal/module"
 )
+
+// defaults is the built-in reference data (module.API.Defaults).
+//
+//go:embed default.yaml
+var defaults []byte
 
 // Module is the X-Cart API as the program registers it (internal/app).
 var Module = module.API{
@@ -18,6 +24,7 @@ var Module = module.API{
 		return Routes(NewService(NewStore(d.DB), d.Hasher, d.Signer(d.Config.JWTTTL), d.Now), d.Credentials), nil
 	},
 	Fixtures: fixtures,
+	Defaults: defaults,
 }
 
 // Routes is the X-Cart API over svc, without its name and spec (module.Mount adds them): what
