@@ -224,31 +224,6 @@ func TestGetPutAndList(t *testing.T) {
 	})
 }
 
-func TestConcurrentCreatesOfOneEmail(t *testing.T) {
-	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
-		x := start(t, dialect, nil)
-		const n = 50
-		statuses := apitest.Concurrently(n, func(i int) int {
-			email := "race@example.com"
-			if i%2 == 1 {
-				email = "RACE@example.com"
-			}
-			m := john(email)
-			m["password"] = "abcdefg1"
-			return x.call(t, "POST", "/api/vendor/v1/users", m).Status
-		})
-		counts := map[int]int{}
-		for _, s := range statuses {
-			counts[s]++
-		}
-		var rows int64
-		x.DB.Table("activeplatform_users").Where("email_key = ?", "race@example.com").Count(&rows)
-		if counts[201] != 1 || counts[422] != n-1 || rows != 1 {
-			t.Errorf("statuses %v, %d rows; want one 201, %d 422, one row", counts, rows, n-1)
-		}
-	})
-}
-
 // TestEveryMissingParameterCombination sends the seed example without each non-empty subset of the
 // required parameters and expects every missing one named, in the documented order, in one message.
 func TestEveryMissingParameterCombination(t *testing.T) {

@@ -85,3 +85,24 @@ func TestUpdateContract(t *testing.T) {
 		Hash: "custom_attributes",
 	}.Run(t)
 }
+
+func (x *apUpdater) CreateWith(t testing.TB, email string) *apitest.Response {
+	body := john(email)
+	body["password"] = "abcdefg1"
+	return x.Call(t, "POST", "/api/vendor/v1/users.json?api_token="+x.token, body)
+}
+
+func (x *apUpdater) Taken(t testing.TB, r *apitest.Response) bool {
+	return r.Status == http.StatusUnprocessableEntity && r.Map(t)["error"] == "Email has already been taken"
+}
+
+func (x *apUpdater) Stored(t testing.TB, email string) int64 {
+	return apitest.Stored(t, x.DB, "activeplatform_users", "email_key", email)
+}
+
+func TestCreateContract(t *testing.T) {
+	apitest.CreateContract{
+		Start:   func(t *testing.T, dialect string) apitest.Creator { return &apUpdater{ap: start(t, dialect, nil)} },
+		Created: http.StatusCreated,
+	}.Run(t)
+}

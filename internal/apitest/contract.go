@@ -7,7 +7,10 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
+
+	"gorm.io/gorm"
 )
 
 // EnvRaceRounds sets how many rounds each case of an UpdateContract races (default 3, so that
@@ -170,4 +173,63 @@ func equalJSON(a, b any) bool {
 		return Canonical(m["v"])
 	}
 	return reflect.DeepEqual(norm(a), norm(b))
+}
+
+// Creator is one API's adapter for a CreateContract, over one running server.
+type Creator interface {
+	// CreateWith sends one create whose unique key (the email, or X-Cart's login) is key, and
+	// returns the answer. It is called from many goroutines at once, so it must not call t.Fatal.
+	CreateWith(t testing.TB, key string) *Response
+	// Taken reports whether r is the API's own answer to a create whose key another record holds.
+	Taken(t testing.TB, r *Response) bool
+	// Stored is how many records hold key, in any letter case, as the database says.
+	Stored(t testing.TB, key string) int64
+}
+
+// ConcurrentCreates is how many creates of one key a CreateContract sends at once.
+const ConcurrentCreates = 50
+
+// CreateContract is what the create of every API promises, the same on every database: keys are
+// unique in any letter case, and concurrent creates of one key, sent in two letter cases, make
+// exactly one record; every other create is answered with the API's own "already taken".
+type CreateContract struct {
+	// Start starts the API's server on a fresh database of dialect and returns its adapter.
+	Start func(t *testing.T, dialect string) Creator
+	// Created is the status of a create that made a record.
+	Created int
+}
+
+// Run checks the contract on every database of Dialects.
+func (c CreateContract) Run(t *testing.T) {
+	ForEachDialect(t, func(t *testing.T, dialect string) {
+		cr := c.Start(t, dialect)
+		keys := [2]string{"race@example.com", "RACE@example.com"}
+		answers := Concurrently(ConcurrentCreates, func(i int) *Response { return cr.CreateWith(t, keys[i%2]) })
+		created, taken := 0, 0
+		for i, r := range answers {
+			switch {
+			case r.Status == c.Created:
+				created++
+			case cr.Taken(t, r):
+				taken++
+			default:
+				t.Errorf("create %d of %s: answered %d %s; want %d, or the API's answer to a key taken", i, keys[i%2], r.Status, r.Body, c.Created)
+			}
+		}
+		if stored := cr.Stored(t, keys[0]); created != 1 || taken != ConcurrentCreates-1 || stored != 1 {
+			t.Errorf("%d concurrent creates of %s in two letter cases: %d created, %d answered taken, %d records stored; want 1, %d, 1",
+				ConcurrentCreates, keys[0], created, taken, stored, ConcurrentCreates-1)
+		}
+	})
+}
+
+// Stored is how many rows of table hold key, lower-cased, in column: the records a Creator's key
+// names in any letter case, since every API keeps its unique key lower-cased in such a column.
+func Stored(t testing.TB, db *gorm.DB, table, column, key string) int64 {
+	t.Helper()
+	var n int64
+	if err := db.Table(table).Where(column+" = ?", strings.ToLower(key)).Count(&n).Error; err != nil {
+		t.Fatalf("count %s in %s: %v", key, table, err)
+	}
+	return n
 }

@@ -302,36 +302,6 @@ func TestListFilterSortPaging(t *testing.T) {
 	})
 }
 
-func TestConcurrentCreatesOfOneEmail(t *testing.T) {
-	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
-		x := start(t, dialect)
-		const n = 50
-		results := apitest.Concurrently(n, func(i int) *apitest.Response {
-			email := "race@example.com"
-			if i%2 == 1 {
-				email = "Race@Example.com"
-			}
-			return x.call(t, "POST", "/ccadmin/v1/adminProfiles/", profile(email))
-		})
-		ok, dup := 0, 0
-		for _, r := range results {
-			switch {
-			case r.Status == 200:
-				ok++
-			case r.Status == 400 && r.Map(t)["errorCode"] == "22006":
-				dup++
-			default:
-				t.Errorf("unexpected answer %d %s", r.Status, r.Body)
-			}
-		}
-		var rows int64
-		x.DB.Table("occadmin_profiles").Where("email_key = ?", "race@example.com").Count(&rows)
-		if ok != 1 || dup != n-1 || rows != 1 {
-			t.Errorf("%d created, %d duplicates, %d rows; want 1, %d, 1", ok, dup, rows, n-1)
-		}
-	})
-}
-
 func TestReadOnlyApplicationKey(t *testing.T) {
 	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		x := start(t, dialect)

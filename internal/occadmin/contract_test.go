@@ -56,3 +56,22 @@ func TestUpdateContract(t *testing.T) {
 		},
 	}.Run(t)
 }
+
+func (x *oaUpdater) CreateWith(t testing.TB, email string) *apitest.Response {
+	return x.Call(t, "POST", "/ccadmin/v1/adminProfiles/", profile(email), "Authorization", "Bearer "+x.token)
+}
+
+func (x *oaUpdater) Taken(t testing.TB, r *apitest.Response) bool {
+	return r.Status == http.StatusBadRequest && r.Map(t)["errorCode"] == "22006"
+}
+
+func (x *oaUpdater) Stored(t testing.TB, email string) int64 {
+	return apitest.Stored(t, x.DB, "occadmin_profiles", "email_key", email)
+}
+
+func TestCreateContract(t *testing.T) {
+	apitest.CreateContract{
+		Start:   func(t *testing.T, dialect string) apitest.Creator { return &oaUpdater{oa: start(t, dialect)} },
+		Created: http.StatusOK,
+	}.Run(t)
+}

@@ -112,3 +112,22 @@ func TestLoadOrganizationRace(t *testing.T) {
 		}
 	})
 }
+
+func (x *osUpdater) CreateWith(t testing.TB, email string) *apitest.Response {
+	return x.Call(t, "POST", "/ccstore/v1/organizationMembers", member(email), "Authorization", "Bearer "+x.ada)
+}
+
+func (x *osUpdater) Taken(t testing.TB, r *apitest.Response) bool {
+	return r.Status == http.StatusBadRequest && r.Map(t)["errorCode"] == "22006"
+}
+
+func (x *osUpdater) Stored(t testing.TB, email string) int64 {
+	return apitest.Stored(t, x.DB, "occstore_members", "email_key", email)
+}
+
+func TestCreateContract(t *testing.T) {
+	apitest.CreateContract{
+		Start:   func(t *testing.T, dialect string) apitest.Creator { return &osUpdater{st: start(t, dialect)} },
+		Created: http.StatusOK,
+	}.Run(t)
+}

@@ -240,26 +240,3 @@ func TestAuthentication(t *testing.T) {
 		}
 	})
 }
-
-func TestConcurrentCreatesOfOneEmail(t *testing.T) {
-	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
-		x := start(t, dialect)
-		const n = 50
-		statuses := apitest.Concurrently(n, func(i int) int {
-			email := "race@example.com"
-			if i%2 == 1 {
-				email = "Race@Example.com"
-			}
-			return x.call(t, "POST", "/api/users", create("signup_open", map[string]any{"email": email})).Status
-		})
-		counts := map[int]int{}
-		for _, s := range statuses {
-			counts[s]++
-		}
-		var rows int64
-		x.DB.Table("platformos_users").Where("email_key = ?", "race@example.com").Count(&rows)
-		if counts[201] != 1 || counts[422] != n-1 || rows != 1 {
-			t.Errorf("statuses %v, %d rows; want one 201, %d 422, one row", counts, rows, n-1)
-		}
-	})
-}

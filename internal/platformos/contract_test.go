@@ -93,3 +93,22 @@ func TestUpdateContract(t *testing.T) {
 		Hash: "profiles",
 	}.Run(t)
 }
+
+func (x *posUpdater) CreateWith(t testing.TB, email string) *apitest.Response {
+	return x.Call(t, "POST", "/api/users", create("signup_open", map[string]any{"email": email}), "Authorization", x.auth)
+}
+
+func (x *posUpdater) Taken(t testing.TB, r *apitest.Response) bool {
+	return r.Status == http.StatusUnprocessableEntity && fmt.Sprint(r.Map(t)["errors"]) == "map[email:[has already been taken]]"
+}
+
+func (x *posUpdater) Stored(t testing.TB, email string) int64 {
+	return apitest.Stored(t, x.DB, "platformos_users", "email_key", email)
+}
+
+func TestCreateContract(t *testing.T) {
+	apitest.CreateContract{
+		Start:   func(t *testing.T, dialect string) apitest.Creator { return &posUpdater{pos: start(t, dialect)} },
+		Created: http.StatusCreated,
+	}.Run(t)
+}

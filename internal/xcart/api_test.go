@@ -413,34 +413,6 @@ func TestDuplicateLogin(t *testing.T) {
 	})
 }
 
-func TestConcurrentCreatesOfOneLogin(t *testing.T) {
-	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
-		x := start(t, dialect)
-		const n = 50
-		statuses := apitest.Concurrently(n, func(i int) int {
-			login := "race@example.com"
-			if i%2 == 1 {
-				login = "RACE@example.com"
-			}
-			return x.call(t, "POST", "/api/profiles", map[string]any{"login": login}).Status
-		})
-		counts := map[int]int{}
-		for _, s := range statuses {
-			counts[s]++
-		}
-		if counts[http.StatusCreated] != 1 || counts[http.StatusBadRequest] != n-1 {
-			t.Errorf("statuses %v, want one 201 and %d 400", counts, n-1)
-		}
-		var rows int64
-		if err := x.DB.Table("xcart_profiles").Where("login_key = ?", "race@example.com").Count(&rows).Error; err != nil {
-			t.Fatal(err)
-		}
-		if rows != 1 {
-			t.Errorf("%d rows stored, want 1", rows)
-		}
-	})
-}
-
 func TestMalformedRequests(t *testing.T) {
 	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		x := start(t, dialect)

@@ -101,3 +101,22 @@ func TestLastAdministratorRace(t *testing.T) {
 		}
 	})
 }
+
+func (x *xcUpdater) CreateWith(t testing.TB, login string) *apitest.Response {
+	return x.Call(t, "POST", "/api/profiles", map[string]any{"login": login}, "X-Auth-Token", x.key)
+}
+
+func (x *xcUpdater) Taken(t testing.TB, r *apitest.Response) bool {
+	return r.Status == http.StatusBadRequest && r.Map(t)["detail"] == `Field "login" must be unique`
+}
+
+func (x *xcUpdater) Stored(t testing.TB, login string) int64 {
+	return apitest.Stored(t, x.DB, "xcart_profiles", "login_key", login)
+}
+
+func TestCreateContract(t *testing.T) {
+	apitest.CreateContract{
+		Start:   func(t *testing.T, dialect string) apitest.Creator { return &xcUpdater{xc: start(t, dialect)} },
+		Created: http.StatusCreated,
+	}.Run(t)
+}
