@@ -48,23 +48,13 @@ func (s *DBStore) EmailFree(ctx context.Context, email string, self int64) error
 	return store.Free(ctx, s.db, &userRow{}, "email_key", strings.ToLower(email), self, errEmailTaken)
 }
 
-// Update changes the user id in one transaction that locks it first (store.Modify), so that no
+// Update changes the user id in one transaction that locks it first (store.Update), so that no
 // concurrent change is lost: change gets the stored user and alters it, or returns an error that
 // leaves it as it was. Read-modify-write rather than an UPDATE of the sent columns with a JSON
 // merge in the database: custom attributes are a list of {key, value} in the order they were
 // first set, merged by key, which neither jsonb || nor json_patch does (both merge objects).
 func (s *DBStore) Update(ctx context.Context, id int64, change func(*User) error) (User, error) {
-	var u User
-	err := store.Transaction(ctx, s.db, func(tx *gorm.DB) error {
-		return store.Modify(tx, id, func(row *userRow) error {
-			u = row.user()
-			if err := change(&u); err != nil {
-				return err
-			}
-			*row = toRow(&u)
-			return nil
-		}, "id", "created_at", "email", "email_key")
-	})
+	u, err := store.Update(ctx, s.db, id, store.Lift(userRow.user), store.Lift(toRow), change, "id", "created_at", "email", "email_key")
 	if err != nil {
 		return User{}, store.Classify(err, "update user", nil, notFound(id))
 	}

@@ -51,22 +51,12 @@ func (s *DBStore) EmailFree(ctx context.Context, email string, self int64) error
 	return store.Free(ctx, s.db, &profileRow{}, "email_key", strings.ToLower(email), self, errEmailTaken)
 }
 
-// Update changes the profile id in one transaction that locks it first (store.Modify), so that
+// Update changes the profile id in one transaction that locks it first (store.Update), so that
 // no concurrent change is lost: change gets the stored profile and alters it, or returns an error
 // that leaves it as it was. Read-modify-write rather than an UPDATE of the sent columns alone,
 // because the roles rule applies to the roles the profile ends up with.
 func (s *DBStore) Update(ctx context.Context, id int64, change func(*AdminProfile) error) (AdminProfile, error) {
-	var p AdminProfile
-	err := store.Transaction(ctx, s.db, func(tx *gorm.DB) error {
-		return store.Modify(tx, id, func(row *profileRow) error {
-			p = row.profile()
-			if err := change(&p); err != nil {
-				return err
-			}
-			*row = toRow(&p)
-			return nil
-		}, "id", "registration_date")
-	})
+	p, err := store.Update(ctx, s.db, id, store.Lift(profileRow.profile), store.Lift(toRow), change, "id", "registration_date")
 	if err != nil {
 		return AdminProfile{}, store.Classify(err, "update admin profile", errEmailTaken, notFound(id))
 	}

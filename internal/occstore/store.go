@@ -73,27 +73,14 @@ func (s *DBStore) fromResult(row memberRow, err error, id string) (Member, error
 	return row.member()
 }
 
-// Update changes the member id in one transaction that locks it first (store.Modify), so that no
+// Update changes the member id in one transaction that locks it first (store.Update), so that no
 // concurrent change is lost: change gets the stored member and alters it, or returns an error that
 // leaves it as it was. Read-modify-write rather than an UPDATE of the sent columns with a JSON
 // merge in the database: the checks need the member as stored (its parent organization) and as
 // changed (the reserved property names), and SQLite's json_patch would merge nested objects and
 // delete keys sent as null, where a dynamic property sent replaces the stored one whole.
 func (s *DBStore) Update(ctx context.Context, id int64, change func(*Member) error) (Member, error) {
-	var m Member
-	err := store.Transaction(ctx, s.db, func(tx *gorm.DB) error {
-		return store.Modify(tx, id, func(row *memberRow) error {
-			var err error
-			if m, err = row.member(); err != nil {
-				return err
-			}
-			if err := change(&m); err != nil {
-				return err
-			}
-			*row, err = toRow(&m)
-			return err
-		}, "id", "created_at", "parent_organization_id")
-	})
+	m, err := store.Update(ctx, s.db, id, memberRow.member, toRow, change, "id", "created_at", "parent_organization_id")
 	if err != nil {
 		return Member{}, store.Classify(err, "update member", errEmailTaken, notFound(fmt.Sprint(id)))
 	}

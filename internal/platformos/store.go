@@ -60,24 +60,14 @@ func fromResult(row userRow, err error) (User, error) {
 	return row.user(), nil
 }
 
-// Update changes the user id in one transaction that locks it first (store.Modify), so that no
+// Update changes the user id in one transaction that locks it first (store.Update), so that no
 // concurrent change is lost: change gets the stored user and alters it, or returns an error that
 // leaves it as it was. Read-modify-write rather than an UPDATE of the sent columns with a JSON
 // merge in the database (jsonb || on PostgreSQL, json_patch on SQLite): json_patch merges nested
 // objects and deletes keys sent as null, where a profile type sent replaces the stored one whole,
 // and the merge in Go keeps every number exactly as sent on both databases.
 func (s *DBStore) Update(ctx context.Context, id int64, change func(*User) error) (User, error) {
-	var u User
-	err := store.Transaction(ctx, s.db, func(tx *gorm.DB) error {
-		return store.Modify(tx, id, func(row *userRow) error {
-			u = row.user()
-			if err := change(&u); err != nil {
-				return err
-			}
-			*row = toRow(&u)
-			return nil
-		}, "id", "created_at")
-	})
+	u, err := store.Update(ctx, s.db, id, store.Lift(userRow.user), store.Lift(toRow), change, "id", "created_at")
 	if err != nil {
 		return User{}, store.Classify(err, "update user", errEmailTaken, errUserNotFound)
 	}

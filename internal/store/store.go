@@ -174,6 +174,33 @@ func Modify[R any](tx *gorm.DB, id any, change func(row *R) error, omit ...strin
 	return tx.Model(&row).Select("*").Omit(omit...).Updates(&row).Error
 }
 
+// Update is the whole update of an API's record: in one Transaction, Modify the row of R with id,
+// decoded into the value T the API's service works with, changed by change, encoded back. It
+// returns the value as written. Lift makes an infallible conversion fit decode or encode.
+func Update[R, T any](ctx context.Context, db *gorm.DB, id any, decode func(R) (T, error), encode func(*T) (R, error),
+	change func(*T) error, omit ...string) (T, error) {
+	var v T
+	err := Transaction(ctx, db, func(tx *gorm.DB) error {
+		return Modify(tx, id, func(row *R) error {
+			var err error
+			if v, err = decode(*row); err != nil {
+				return err
+			}
+			if err := change(&v); err != nil {
+				return err
+			}
+			*row, err = encode(&v)
+			return err
+		}, omit...)
+	})
+	return v, err
+}
+
+// Lift makes a conversion that cannot fail fit Update.
+func Lift[A, B any](f func(A) B) func(A) (B, error) {
+	return func(a A) (B, error) { return f(a), nil }
+}
+
 // Classify turns the error of a database call into an apperr error, once, where it arises: a
 // unique-key violation becomes dup and a missing row missing (a nil one leaves that case to the
 // last rule), an apperr error passes unchanged, a failing database (Outage) is unavailable, and
