@@ -7,56 +7,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/provisiond/provisiond/internal/apitest"
 )
-
-// own is a provisiond process of one test, on a database of the test's choosing.
-type own struct {
-	url, log string
-}
-
-// serve starts the binary on dbURL with the suite's fixtures and extraEnv, response validation
-// on, and stops it when the test ends; the test then fails on every response the server found
-// in breach of its spec and on every error the server logged. Tests on servers of their own do
-// not go through Prism: under make contract they are skipped (make test runs them).
-func serve(t *testing.T, dbURL string, extraEnv ...string) *own {
-	t.Helper()
-	if env.prism {
-		t.Skip("a server of the test's own, without Prism: runs in make test")
-	}
-	addr, err := freeAddr()
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := &own{url: "http://" + addr, log: filepath.Join(t.TempDir(), "server.log")}
-	p, err := launch(o.log, env.bin, []string{"serve"}, append(serverEnv(dbURL, addr, env.fixtures), extraEnv...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := p.stop(); err != nil {
-			t.Error(err)
-		}
-		logs, _ := os.ReadFile(o.log)
-		apitest.FailOnViolations(t, string(logs))
-		for _, line := range strings.Split(string(logs), "\n") {
-			if strings.Contains(line, `"level":"ERROR"`) {
-				t.Errorf("the server logged an error: %s", line)
-			}
-		}
-	})
-	if err := waitReady(o.url+"/readyz", p); err != nil {
-		t.Fatalf("%v\n%s", err, tail(o.log))
-	}
-	return o
-}
 
 // probe is one request that needs the database, and what its API answers when the database is
 // down: a 503 whose body holds want.
@@ -277,8 +233,8 @@ func waitReadyAgain(t *testing.T, base string) {
 func TestDatabaseOutage(t *testing.T) {
 	c := newCluster(t)
 	const dbTimeout = time.Second
-	srv := serve(t, c.URL(), "PROVISIOND_DB_TIMEOUT="+dbTimeout.String())
-	ps := probes(t, srv.url)
+	srv := startInstance(t, c.URL(), "PROVISIOND_DB_TIMEOUT="+dbTimeout.String())
+	ps := probes(t, srv.url())
 	checkServing(t, "database up", fire(ps, 1))
 
 	c.stop(t, "fast")
@@ -286,7 +242,7 @@ func TestDatabaseOutage(t *testing.T) {
 	t.Logf("database stopped: %d requests, the longest answered in %v", 5*len(ps), longest.Round(time.Millisecond))
 
 	c.start(t)
-	waitReadyAgain(t, srv.url)
+	waitReadyAgain(t, srv.url())
 	checkServing(t, "database back", fire(ps, 1))
 
 	// Frozen for longer than any reply may take: a request that waited for the database
@@ -303,6 +259,6 @@ func TestDatabaseOutage(t *testing.T) {
 	if thawed.Stop() {
 		c.thaw()
 	}
-	waitReadyAgain(t, srv.url)
+	waitReadyAgain(t, srv.url())
 	checkServing(t, "database thawed", fire(ps, 1))
 }

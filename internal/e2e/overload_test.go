@@ -46,13 +46,13 @@ func TestPasswordOverload(t *testing.T) {
 	const clients = 256
 	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		dbURL := apitest.DatabaseURL(t, dialect)
-		srv := serve(t, dbURL, "PROVISIOND_WRITE_TIMEOUT=3s", "PROVISIOND_PASSWORD_CONCURRENCY=1")
+		srv := startInstance(t, dbURL, "PROVISIOND_WRITE_TIMEOUT=3s", "PROVISIOND_PASSWORD_CONCURRENCY=1")
 		db, err := store.Open(context.Background(), dbURL, store.Options{MaxConns: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = store.Close(db) })
-		adminToken := token(t, request("POST", srv.url+"/ccadmin/v1/login", "grant_type=client_credentials", "Authorization", "Bearer "+key("occadmin"), "Content-Type", "application/x-www-form-urlencoded"))
+		adminToken := token(t, request("POST", srv.url()+"/ccadmin/v1/login", "grant_type=client_credentials", "Authorization", "Bearer "+key("occadmin"), "Content-Type", "application/x-www-form-urlencoded"))
 		for _, pc := range passwordCreates {
 			t.Run(pc.api, func(t *testing.T) {
 				prefix := fmt.Sprintf("overload-%s-%d-%d-", pc.api, os.Getpid(), unique.Add(1))
@@ -60,7 +60,7 @@ func TestPasswordOverload(t *testing.T) {
 				for i := range ps {
 					e := fmt.Sprintf("%s%d@overload.example", prefix, i)
 					ps[i] = probe{api: pc.api, want: pc.want, req: func() *http.Request {
-						r := pc.req(srv.url, e)
+						r := pc.req(srv.url(), e)
 						if pc.api == "occadmin" {
 							r.Header.Set("Authorization", "Bearer "+adminToken)
 						}

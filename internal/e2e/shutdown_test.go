@@ -102,7 +102,7 @@ func TestShutdownAnswersEveryRequestItStarted(t *testing.T) {
 				// One transport per client: its own keep-alive connection, as separate clients have.
 				client := &http.Client{Transport: &http.Transport{}}
 				wg.Go(func() {
-					createUntilStopped("http://"+in.addr, fmt.Sprintf("r%d-c%d", round, c), client, ack, out)
+					createUntilStopped(in.url(), fmt.Sprintf("r%d-c%d", round, c), client, ack, out)
 				})
 			}
 			select {
