@@ -57,7 +57,7 @@ func Open(ctx context.Context, url string, opts Options) (*gorm.DB, error) {
 		var dsn string
 		dsn, err = sqliteDSN(url)
 		if err == nil {
-			db, err = openSQLite(ctx, dsn, cfg)
+			db, err = gorm.Open(sqlite.Open(dsn), cfg)
 		}
 		// One connection: SQLite has one writer at a time anyway, and a single connection makes
 		// concurrent writes queue in Go instead of failing or spinning on the busy timeout.
@@ -88,26 +88,6 @@ func Open(ctx context.Context, url string, opts Options) (*gorm.DB, error) {
 	return db, nil
 }
 
-// openSQLite opens the SQLite database at dsn. The first connection switches the file to WAL,
-// which needs the file's exclusive lock: SQLite answers SQLITE_BUSY at once, without waiting out
-// the busy timeout, while another process (an instance starting at the same moment) holds a lock
-// on it. Opening is retried then, for as long as the busy timeout.
-func openSQLite(ctx context.Context, dsn string, cfg *gorm.Config) (*gorm.DB, error) {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		db, err := gorm.Open(sqlite.Open(dsn), cfg)
-		var lite interface{ Code() int }
-		if err == nil || !errors.As(err, &lite) || lite.Code()&0xff != 5 || time.Now().After(deadline) {
-			return db, err
-		}
-		select {
-		case <-ctx.Done():
-			return nil, err
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
 func sqliteDSN(url string) (string, error) {
 	path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite://"), "sqlite:")
 	path, query, _ := strings.Cut(path, "?")
@@ -119,9 +99,12 @@ func sqliteDSN(url string) (string, error) {
 			return "", fmt.Errorf("create database folder: %w", err)
 		}
 	}
+	// busy_timeout first: the switch to WAL on a connection's first use needs the file's lock
+	// too, and must wait for another process holding it (an instance starting at the same moment)
+	// as long as every later statement would, not the driver's default 5 s.
 	// synchronous(FULL): a write is on disk before it is acknowledged, even across a power cut
 	// (NORMAL, the usual WAL companion, may lose the last commits then).
-	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_txlock=immediate"
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_txlock=immediate"
 	if query != "" {
 		pragmas += "&" + query
 	}
