@@ -3,3 +3,4 @@
 package activeplatform
 
 //go:generate go tool oapi-codegen -config cfg.yaml ../../openapi/activeplatform.yaml
+//go:generate go tool oapi-codegen -config server.cfg.yaml ../../openapi/activeplatform.yaml

@@ -59,14 +59,10 @@ func (r reply) write(w http.ResponseWriter) error {
 	return err
 }
 
-func (r reply) VisitCreateUserResponse(w http.ResponseWriter) error     { return r.write(w) }
-func (r reply) VisitCreateUserJsonResponse(w http.ResponseWriter) error { return r.write(w) }
-func (r reply) VisitListUsersResponse(w http.ResponseWriter) error      { return r.write(w) }
-func (r reply) VisitListUsersJsonResponse(w http.ResponseWriter) error  { return r.write(w) }
-func (r reply) VisitGetUserResponse(w http.ResponseWriter) error        { return r.write(w) }
-func (r reply) VisitGetUserJsonResponse(w http.ResponseWriter) error    { return r.write(w) }
-func (r reply) VisitUpdateUserResponse(w http.ResponseWriter) error     { return r.write(w) }
-func (r reply) VisitUpdateUserJsonResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r reply) VisitCreateUserResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r reply) VisitListUsersResponse(w http.ResponseWriter) error  { return r.write(w) }
+func (r reply) VisitGetUserResponse(w http.ResponseWriter) error    { return r.write(w) }
+func (r reply) VisitUpdateUserResponse(w http.ResponseWriter) error { return r.write(w) }
 
 func (h *Handler) users(ctx context.Context, us []User) ([]userJSON, error) {
 	defs, err := h.svc.Definitions(ctx)
@@ -222,18 +218,8 @@ func (h *Handler) CreateUser(ctx context.Context, req gen.CreateUserRequestObjec
 	return h.create(ctx, req.JSONBody, req.FormdataBody)
 }
 
-// CreateUserJson implements POST /api/vendor/v1/users.json.
-func (h *Handler) CreateUserJson(ctx context.Context, req gen.CreateUserJsonRequestObject) (gen.CreateUserJsonResponseObject, error) {
-	return h.create(ctx, req.JSONBody, req.FormdataBody)
-}
-
 // GetUser implements GET /api/vendor/v1/users/{id}.
 func (h *Handler) GetUser(ctx context.Context, req gen.GetUserRequestObject) (gen.GetUserResponseObject, error) {
-	return h.get(ctx, int64(req.Id))
-}
-
-// GetUserJson implements GET /api/vendor/v1/users/{id}.json.
-func (h *Handler) GetUserJson(ctx context.Context, req gen.GetUserJsonRequestObject) (gen.GetUserJsonResponseObject, error) {
 	return h.get(ctx, int64(req.Id))
 }
 
@@ -242,20 +228,8 @@ func (h *Handler) UpdateUser(ctx context.Context, req gen.UpdateUserRequestObjec
 	return h.update(ctx, int64(req.Id), req.JSONBody, req.FormdataBody)
 }
 
-// UpdateUserJson implements PUT /api/vendor/v1/users/{id}.json.
-func (h *Handler) UpdateUserJson(ctx context.Context, req gen.UpdateUserJsonRequestObject) (gen.UpdateUserJsonResponseObject, error) {
-	return h.update(ctx, int64(req.Id), req.JSONBody, req.FormdataBody)
-}
-
 // ListUsers implements GET /api/vendor/v1/users.
 func (h *Handler) ListUsers(ctx context.Context, req gen.ListUsersRequestObject) (gen.ListUsersResponseObject, error) {
-	p := req.Params
-	return h.list(ctx, listParams{page: p.Page, perPage: p.PerPage, field: str(p.SortingField), reversed: p.SortingReversed,
-		email: p.FiltersEmail, status: str(p.FiltersStatus), created: dateOf(p.FiltersCreatedAt), updated: dateOf(p.FiltersUpdatedAt)})
-}
-
-// ListUsersJson implements GET /api/vendor/v1/users.json.
-func (h *Handler) ListUsersJson(ctx context.Context, req gen.ListUsersJsonRequestObject) (gen.ListUsersJsonResponseObject, error) {
 	p := req.Params
 	return h.list(ctx, listParams{page: p.Page, perPage: p.PerPage, field: str(p.SortingField), reversed: p.SortingReversed,
 		email: p.FiltersEmail, status: str(p.FiltersStatus), created: dateOf(p.FiltersCreatedAt), updated: dateOf(p.FiltersUpdatedAt)})
