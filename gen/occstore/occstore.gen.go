@@ -19,21 +19,6 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
-// Defines values for AccessTokenTokenType.
-const (
-	Bearer AccessTokenTokenType = "bearer"
-)
-
-// Valid indicates whether the value is a known member of the AccessTokenTokenType enum.
-func (e AccessTokenTokenType) Valid() bool {
-	switch e {
-	case Bearer:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for LoginRequestGrantType.
 const (
 	Password LoginRequestGrantType = "password"
@@ -130,11 +115,8 @@ type AccessToken struct {
 	ExpiresIn int `json:"expires_in"`
 
 	// TokenType Always `bearer`.
-	TokenType AccessTokenTokenType `json:"token_type"`
+	TokenType string `json:"token_type"`
 }
-
-// AccessTokenTokenType Always `bearer`.
-type AccessTokenTokenType string
 
 // Error OCC's error model.
 type Error struct {

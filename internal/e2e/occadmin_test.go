@@ -51,7 +51,7 @@ func TestOCCAdmin(t *testing.T) {
 			t.Fatal(err)
 		}
 		want(t, "refresh", refreshed.StatusCode(), refreshed.Body, http.StatusOK)
-		if r := refreshed.JSON200; r == nil || r.AccessToken == "" || r.TokenType != occadmin.Bearer || r.ExpiresIn != 300 {
+		if r := refreshed.JSON200; r == nil || r.AccessToken == "" || r.TokenType != "bearer" || r.ExpiresIn != 300 {
 			t.Fatalf("refresh answered %s, want a bearer token for 300 s", refreshed.Body)
 		}
 		token = refreshed.JSON200.AccessToken
@@ -394,7 +394,7 @@ func occadminLogin(t *testing.T, ctx context.Context, c *occadmin.ClientWithResp
 		t.Fatal(err)
 	}
 	want(t, "occadmin login", res.StatusCode(), res.Body, http.StatusOK)
-	if r := res.JSON200; r.AccessToken == "" || r.TokenType != occadmin.Bearer || r.ExpiresIn != 300 {
+	if r := res.JSON200; r.AccessToken == "" || r.TokenType != "bearer" || r.ExpiresIn != 300 {
 		t.Fatalf("occadmin login answered %s, want a bearer token for 300 s", res.Body)
 	}
 	return res.JSON200.AccessToken
@@ -412,7 +412,7 @@ func occstoreLogin(t *testing.T, ctx context.Context, d *doer, url, email, passw
 		t.Fatal(err)
 	}
 	want(t, "occstore login "+email, res.StatusCode(), res.Body, http.StatusOK)
-	if r := res.JSON200; r.AccessToken == "" || r.TokenType != occstore.Bearer || r.ExpiresIn != 300 {
+	if r := res.JSON200; r.AccessToken == "" || r.TokenType != "bearer" || r.ExpiresIn != 300 {
 		t.Fatalf("occstore login %s answered %s, want a bearer token for 300 s", email, res.Body)
 	}
 	return res.JSON200.AccessToken

@@ -10,11 +10,13 @@ import (
 // DefaultTokenTTL is how long an OCC access token lives unless configured otherwise.
 const DefaultTokenTTL = 5 * time.Minute
 
-// Token is the body of a successful login or refresh.
+// Token is the body of a successful login or refresh. Its fields are those of both OCC specs'
+// AccessToken schema, in the generated structs' order, so that each API's handler converts it
+// to its generated type.
 type Token struct {
 	AccessToken string
-	TokenType   string
 	ExpiresIn   int // seconds
+	TokenType   string
 }
 
 // Tokens issues and checks the access tokens of one OCC API: JWTs whose audience is the API,

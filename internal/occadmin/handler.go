@@ -7,7 +7,6 @@ import (
 	gen "github.com/provisiond/provisiond/gen/occadmin"
 	"github.com/provisiond/provisiond/internal/apperr"
 	"github.com/provisiond/provisiond/internal/httpserver"
-	"github.com/provisiond/provisiond/internal/occ"
 	"github.com/provisiond/provisiond/internal/optional"
 )
 
@@ -28,10 +27,6 @@ func subject(ctx context.Context) (string, error) {
 	return s, nil
 }
 
-func token(t occ.Token) gen.AccessToken {
-	return gen.AccessToken{AccessToken: t.AccessToken, TokenType: gen.AccessTokenTokenType(t.TokenType), ExpiresIn: t.ExpiresIn}
-}
-
 // Login implements POST /ccadmin/v1/login.
 func (h *Handler) Login(ctx context.Context, _ gen.LoginRequestObject) (gen.LoginResponseObject, error) {
 	sub, err := subject(ctx)
@@ -42,7 +37,7 @@ func (h *Handler) Login(ctx context.Context, _ gen.LoginRequestObject) (gen.Logi
 	if err != nil {
 		return nil, err
 	}
-	return gen.Login200JSONResponse(token(t)), nil
+	return gen.Login200JSONResponse(t), nil
 }
 
 // Refresh implements POST /ccadmin/v1/refresh.
@@ -55,7 +50,7 @@ func (h *Handler) Refresh(ctx context.Context, _ gen.RefreshRequestObject) (gen.
 	if err != nil {
 		return nil, err
 	}
-	return gen.Refresh200JSONResponse(token(t)), nil
+	return gen.Refresh200JSONResponse(t), nil
 }
 
 func (h *Handler) create(ctx context.Context, b *gen.AdminProfileCreate) (gen.AdminProfileCreated, error) {

@@ -13,7 +13,6 @@ import (
 	gen "github.com/provisiond/provisiond/gen/occstore"
 	"github.com/provisiond/provisiond/internal/apperr"
 	"github.com/provisiond/provisiond/internal/httpserver"
-	"github.com/provisiond/provisiond/internal/occ"
 	"github.com/provisiond/provisiond/internal/optional"
 )
 
@@ -43,10 +42,6 @@ func actor(ctx context.Context, named *string) (Actor, error) {
 	return Actor{Caller: c, Organization: named}, nil
 }
 
-func token(t occ.Token) gen.AccessToken {
-	return gen.AccessToken{AccessToken: t.AccessToken, TokenType: gen.AccessTokenTokenType(t.TokenType), ExpiresIn: t.ExpiresIn}
-}
-
 // Login implements POST /ccstore/v1/login.
 func (h *Handler) Login(ctx context.Context, req gen.LoginRequestObject) (gen.LoginResponseObject, error) {
 	var pw string
@@ -57,7 +52,7 @@ func (h *Handler) Login(ctx context.Context, req gen.LoginRequestObject) (gen.Lo
 	if err != nil {
 		return nil, err
 	}
-	return gen.Login200JSONResponse(token(t)), nil
+	return gen.Login200JSONResponse(t), nil
 }
 
 // Refresh implements POST /ccstore/v1/refresh.
@@ -70,7 +65,7 @@ func (h *Handler) Refresh(ctx context.Context, _ gen.RefreshRequestObject) (gen.
 	if err != nil {
 		return nil, err
 	}
-	return gen.Refresh200JSONResponse(token(t)), nil
+	return gen.Refresh200JSONResponse(t), nil
 }
 
 // CreateMember implements POST /ccstore/v1/organizationMembers.
