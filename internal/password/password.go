@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/provisiond/provisiond/internal/apperr"
 )
@@ -85,9 +86,12 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
-// Verify checks password against a PHC string made by Hash (with any parameters), in constant
-// time. It returns ErrMismatch when the password is wrong.
+// Verify checks password against a PHC string made by Hash (with any parameters), or an imported
+// bcrypt hash (Import), in constant time. It returns ErrMismatch when the password is wrong.
 func (h *Hasher) Verify(ctx context.Context, password, encoded string) error {
+	if isBcrypt(encoded) {
+		return h.verifyBcrypt(ctx, password, encoded)
+	}
 	p, salt, want, err := decode(encoded)
 	if err != nil {
 		return err
@@ -211,4 +215,47 @@ func (h *Hasher) VerifyAbsent(ctx context.Context, password string) error {
 		return err
 	}
 	return ErrMismatch
+}
+
+// Import checks a password hash brought from elsewhere (a fixtures file, a migration) and returns
+// it as it is stored: an argon2id PHC string ($argon2id$v=19$m=…,t=…,p=…$salt$hash, what Hash
+// makes), or a bcrypt hash ($2a$, $2b$ or $2y$, what PHP's password_hash and Rails' has_secure_password
+// make). A login with a bcrypt hash is verified with bcrypt, and NeedsRehash tells the caller to
+// store the password again with Hash.
+func Import(encoded string) (string, error) {
+	if isBcrypt(encoded) {
+		if _, err := bcrypt.Cost([]byte(encoded)); err != nil {
+			return "", fmt.Errorf("not a valid bcrypt hash: %w", err)
+		}
+		return encoded, nil
+	}
+	if _, _, _, err := decode(encoded); err != nil {
+		return "", fmt.Errorf("not an argon2id PHC string or a bcrypt hash ($2a$, $2b$, $2y$): %w", err)
+	}
+	return encoded, nil
+}
+
+// NeedsRehash reports whether a stored hash should be replaced by Hash's after a successful login:
+// true for an imported bcrypt hash.
+func NeedsRehash(encoded string) bool { return isBcrypt(encoded) }
+
+func isBcrypt(encoded string) bool {
+	return strings.HasPrefix(encoded, "$2a$") || strings.HasPrefix(encoded, "$2b$") || strings.HasPrefix(encoded, "$2y$")
+}
+
+// verifyBcrypt checks password against a bcrypt hash, taking a hashing slot like argon2id does.
+func (h *Hasher) verifyBcrypt(ctx context.Context, password, encoded string) error {
+	release, err := h.Hold(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	switch err := bcrypt.CompareHashAndPassword([]byte(encoded), []byte(password)); {
+	case err == nil:
+		return nil
+	case errors.Is(err, bcrypt.ErrMismatchedHashAndPassword):
+		return ErrMismatch
+	default:
+		return fmt.Errorf("password hash: %w", err)
+	}
 }

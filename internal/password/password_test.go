@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/provisiond/provisiond/internal/apperr"
 )
 
@@ -121,7 +123,7 @@ func TestVerifyMalformed(t *testing.T) {
 		{"text before", "x" + valid},
 		{"argon2i", join("", "argon2i", "v=19", "m=64,t=1,p=1", salt, key)},
 		{"argon2d", join("", "argon2d", "v=19", "m=64,t=1,p=1", salt, key)},
-		{"bcrypt", "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"},
+		{"bcrypt with an unknown version", "$3a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"},
 		{"old version", join("", "argon2id", "v=16", "m=64,t=1,p=1", salt, key)},
 		{"version missing", join("", "argon2id", "", "m=64,t=1,p=1", salt, key)},
 		{"version not a number", join("", "argon2id", "v=x", "m=64,t=1,p=1", salt, key)},
@@ -488,5 +490,53 @@ func TestWaitIsBounded(t *testing.T) {
 	release()
 	if _, err := bounded.Hash(context.Background(), "pw"); err != nil {
 		t.Errorf("Hash with the slot free: %v, want nil", err)
+	}
+}
+
+// phpHash is the hash of "rasmuslerdorf" in PHP's password_verify documentation: what a user
+// migrating from X-Cart (PHP password_hash) brings.
+const phpHash = "$2y$10$.vGA1O9wmRjrwAVXD98HNOgsNpDczlqm3Jq7KnEd1rVAGv3Fykk1a"
+
+func TestImport(t *testing.T) {
+	ctx := context.Background()
+	h := New(cheap, 1)
+	argon, err := h.Hash(ctx, "correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2a, err := bcrypt.GenerateFromPassword([]byte("correct horse"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2b := "$2b$" + strings.TrimPrefix(string(b2a), "$2a$")
+	for _, tc := range []struct {
+		name, hash, password string
+		rehash               bool
+	}{
+		{"argon2id", argon, "correct horse", false},
+		{"bcrypt 2a", string(b2a), "correct horse", true},
+		{"bcrypt 2b", b2b, "correct horse", true},
+		{"bcrypt 2y from PHP", phpHash, "rasmuslerdorf", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Import(tc.hash)
+			if err != nil || got != tc.hash {
+				t.Fatalf("Import = %q, %v; want the hash as given", got, err)
+			}
+			if ok, err := h.Check(ctx, tc.password, got); !ok || err != nil {
+				t.Errorf("Check(right password) = %v, %v; want true", ok, err)
+			}
+			if ok, err := h.Check(ctx, tc.password+"x", got); ok || err != nil {
+				t.Errorf("Check(wrong password) = %v, %v; want false, nil", ok, err)
+			}
+			if NeedsRehash(got) != tc.rehash {
+				t.Errorf("NeedsRehash = %v, want %v", !tc.rehash, tc.rehash)
+			}
+		})
+	}
+	for _, bad := range []string{"", "plain text", "$2y$10$short", "$2x$10$.vGA1O9wmRjrwAVXD98HNOgsNpDczlqm3Jq7KnEd1rVAGv3Fykk1a", "$argon2id$v=19$m=x$a$b", "$argon2i$v=19$m=19456,t=2,p=1$c2FsdA$a2V5"} {
+		if _, err := Import(bad); err == nil {
+			t.Errorf("Import(%q) accepted it", bad)
+		}
 	}
 }
