@@ -46,7 +46,7 @@ func prepareFixtures(_ context.Context, f *Fixtures) (module.Write, error) {
 	for i, a := range f.CustomAttributes {
 		defs[i] = Definition(a)
 	}
-	return func(ctx context.Context, tx *gorm.DB, overwrite bool) error {
+	return func(ctx context.Context, tx *gorm.DB, overwrite bool, _ module.Applied) error {
 		return NewStore(tx).LoadDefinitions(ctx, defs, overwrite)
 	}, nil
 }

@@ -181,7 +181,7 @@ func Start(t testing.TB, dialect string, opts Options) *Server {
 	if err := app.Prepare(ctx, cfg, db, logger); err != nil {
 		t.Fatalf("prepare database: %v", err)
 	}
-	if s.Keys, err = app.BootstrapCredentials(ctx, db); err != nil {
+	if s.Keys, err = app.BootstrapCredentials(ctx, cfg, db); err != nil {
 		t.Fatalf("bootstrap credentials: %v", err)
 	}
 	h, err := app.NewHandler(ctx, cfg, db, logger, deps)

@@ -123,12 +123,14 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 	if err != nil {
 		return nil, err
 	}
-	d := module.Deps{DB: db, Hasher: deps.Hasher, SigningKey: key, Now: deps.Now, Config: cfg, Credentials: credential.NewStore(db)}
-	apis := make([]*httpserver.API, len(Modules))
-	for i, m := range Modules {
-		if apis[i], err = m.Build(d); err != nil {
+	d := module.Deps{DB: db, Hasher: deps.Hasher, SigningKey: key, Now: deps.Now, Config: cfg, Credentials: credential.NewStore(db), Modules: Modules}
+	var apis []*httpserver.API
+	for _, m := range Modules.On(cfg) {
+		api, err := m.Build(d)
+		if err != nil {
 			return nil, err
 		}
+		apis = append(apis, api)
 	}
 
 	reg := prometheus.NewRegistry()
@@ -171,15 +173,15 @@ func CommitBy(start time.Time, writeTimeout time.Duration) time.Time {
 }
 
 // BootstrapCredentials creates one read/write credential for every API that takes credentials
-// (module.Credentials) and has none yet and
+// (module.Credentials), is on (module.API.Off) and has none yet and
 // returns their secrets by API name. On the next start they exist and nothing is created. It
 // counts and creates under the start-up lock (store.WithStartupLock): of instances starting
 // together, only the first finds none, so the credentials are created, and printed, once.
-func BootstrapCredentials(ctx context.Context, db *gorm.DB) (map[string]string, error) {
+func BootstrapCredentials(ctx context.Context, cfg config.Config, db *gorm.DB) (map[string]string, error) {
 	created := map[string]string{}
 	err := store.WithStartupLock(ctx, db, func(tx *gorm.DB) error {
 		creds := credential.NewStore(tx)
-		for _, api := range Modules.Keyed() {
+		for _, api := range Modules.On(cfg).Keyed() {
 			n, err := creds.Count(ctx, api)
 			if err != nil {
 				return fmt.Errorf("count credentials: %w", err)
@@ -214,7 +216,7 @@ func Serve(ctx context.Context, cfg config.Config, ln net.Listener, out io.Write
 	if err := Prepare(ctx, cfg, db, logger); err != nil {
 		return err
 	}
-	created, err := BootstrapCredentials(ctx, db)
+	created, err := BootstrapCredentials(ctx, cfg, db)
 	if err != nil {
 		return err
 	}

@@ -71,7 +71,7 @@ func TestInstancesStartingTogether(t *testing.T) {
 					if err := app.Prepare(ctx, cfg, db, discard()); err != nil {
 						return started{err: fmt.Errorf("prepare: %w", err)}
 					}
-					if s.created, err = app.BootstrapCredentials(ctx, db); err != nil {
+					if s.created, err = app.BootstrapCredentials(ctx, cfg, db); err != nil {
 						return started{err: fmt.Errorf("bootstrap credentials: %w", err)}
 					}
 					if s.key, err = credential.SigningKey(ctx, db, ""); err != nil {

@@ -44,6 +44,8 @@ type Config struct {
 	Timezone             string
 	PasswordPolicy       string
 	ValidateResponses    bool
+	// Control serves the control API (/_provisiond/v1: reset, seed, inspect).
+	Control bool
 }
 
 // Default is the configuration before any environment variable or flag is read.
@@ -68,6 +70,7 @@ func Default() Config {
 		PasswordQueueTimeout: 5 * time.Second,
 		Timezone:             "UTC",
 		PasswordPolicy:       "min=8,letter,digit",
+		Control:              true,
 	}
 }
 
@@ -124,6 +127,7 @@ func (s *Set) Serve(c *Config) {
 	s.add("idle-timeout", "PROVISIOND_IDLE_TIMEOUT", "HTTP server keep-alive idle timeout", func(n, u string) { s.fs.DurationVar(&c.IdleTimeout, n, c.IdleTimeout, u) })
 	s.add("timezone", "PROVISIOND_TIMEZONE", "time zone of ActivePlatform timestamps: an IANA name (Europe/Moscow) or an offset (+03:00)", func(n, u string) { s.fs.StringVar(&c.Timezone, n, c.Timezone, u) })
 	s.add("password-policy", "PROVISIOND_PASSWORD_POLICY", "ActivePlatform password policy: min=N plus any of letter, digit, upper, lower, symbol", func(n, u string) { s.fs.StringVar(&c.PasswordPolicy, n, c.PasswordPolicy, u) })
+	s.add("control", "PROVISIOND_CONTROL", "serve the control API at /_provisiond/v1 (reset, seed, inspect); false for a server that only other services, not test suites, call", func(n, u string) { s.fs.BoolVar(&c.Control, n, c.Control, u) })
 	s.add("validate-responses", "PROVISIOND_VALIDATE_RESPONSES", "check every API response against its spec and log each violation (for testing clients and the server)", func(n, u string) { s.fs.BoolVar(&c.ValidateResponses, n, c.ValidateResponses, u) })
 	s.add("password-concurrency", "PROVISIOND_PASSWORD_CONCURRENCY", "password hashes computed at once (each takes about 19 MiB)", func(n, u string) { s.fs.IntVar(&c.PasswordConcurrency, n, c.PasswordConcurrency, u) })
 	s.add("password-queue-timeout", "PROVISIOND_PASSWORD_QUEUE_TIMEOUT", "longest wait for a password-hashing slot; past it the request is answered 503 with Retry-After before anything is written (0: until the request's deadline)", func(n, u string) { s.fs.DurationVar(&c.PasswordQueueTimeout, n, c.PasswordQueueTimeout, u) })

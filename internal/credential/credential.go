@@ -117,6 +117,28 @@ func (s *Store) Import(ctx context.Context, api, secret string, readOnly bool) e
 // Check finds the credential of api whose secret this is. An unknown secret, or one of another
 // API, is an apperr.KindUnauthenticated error.
 func (s *Store) Check(ctx context.Context, api, secret string) (Credential, error) {
+	c, err := s.Lookup(ctx, secret)
+	if err != nil {
+		return Credential{}, err
+	}
+	if c.API != api {
+		return Credential{}, apperr.Unauthenticated("unknown credential")
+	}
+	return c, nil
+}
+
+// Delete deletes every credential of the given APIs.
+func (s *Store) Delete(ctx context.Context, apis ...string) error {
+	if err := s.db.WithContext(ctx).Where("api IN ?", apis).Delete(&Credential{}).Error; err != nil {
+		return fmt.Errorf("delete credentials: %w", err)
+	}
+	return nil
+}
+
+// Lookup finds the credential whose secret this is, whatever its API: the control API tells a
+// credential of another API (403) from an unknown one (401). An unknown secret is an
+// apperr.KindUnauthenticated error.
+func (s *Store) Lookup(ctx context.Context, secret string) (Credential, error) {
 	h := hashOf(secret)
 	var c Credential
 	err := s.db.WithContext(ctx).Where("hash = ?", h).Take(&c).Error
@@ -126,7 +148,7 @@ func (s *Store) Check(ctx context.Context, api, secret string) (Credential, erro
 	if err != nil {
 		return Credential{}, store.Classify(err, "look up credential", nil, nil)
 	}
-	if subtle.ConstantTimeCompare([]byte(c.Hash), []byte(h)) != 1 || c.API != api {
+	if subtle.ConstantTimeCompare([]byte(c.Hash), []byte(h)) != 1 {
 		return Credential{}, apperr.Unauthenticated("unknown credential")
 	}
 	return c, nil

@@ -1,4 +1,4 @@
-// Package module is the shape every vendor API takes towards the rest of the program: one value
+// Package module is the shape every API (the five vendor APIs and the control API) takes towards the rest of the program: one value
 // per API (internal/<api>.Module) says its name, its migrations, how it is built from the one
 // shared dependency set, which credentials it takes and how it reads and applies its section of
 // a fixtures file. internal/app lists the modules once; everything that lists the APIs (the
@@ -8,6 +8,7 @@ package module
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -39,6 +40,46 @@ type API struct {
 	// (the package embeds it from its default.yaml), applied at every start without overwriting
 	// what an operator changed; nil when it has none.
 	Defaults []byte
+	// Users reads back the users (profiles, members) the API stored, in one neutral shape, for
+	// the control API's inspection; nil when it stores none.
+	Users *Users
+	// Off reports whether the configuration switches the API off: it is then not mounted, and
+	// its paths answer 404. Nil: always on.
+	Off func(config.Config) bool
+}
+
+// Tables is the prefix of every table of the API's data ("<name>_"): a reset empties the
+// tables whose names start with it.
+func (m API) Tables() string { return m.Name + "_" }
+
+// Users reads the users of one API. Both run in db, which may be a transaction.
+type Users struct {
+	// List returns the users ordered by id, from offset, at most limit, and how many there are.
+	List func(ctx context.Context, db *gorm.DB, offset, limit int) ([]User, int64, error)
+	// Get returns the user whose id (as the vendor shows it) is id, or ErrNoUser, also when id
+	// cannot be one of the API's ids.
+	Get func(ctx context.Context, db *gorm.DB, id string) (User, error)
+}
+
+// ErrNoUser is Users.Get's answer for an id that names no user.
+var ErrNoUser = errors.New("no such user")
+
+// User is a stored user of any API, in the control API's neutral shape. It never holds a password
+// or a password's hash.
+type User struct {
+	// ID is the id as the vendor API shows it (X-Cart's profile_id, OCC's repositoryId, …).
+	ID string
+	// Email and Login: the API's email and its login name, when it has them (X-Cart's login is
+	// its email; "" when the API has none).
+	Email, Login string
+	// FirstName and LastName, "" when the API keeps no names.
+	FirstName, LastName string
+	// Status is the API's own status word ("enabled", "active", …), "" when it has none.
+	Status    string
+	CreatedAt time.Time
+	UpdatedAt *time.Time
+	// Extra are the API's own fields, by the names its vendor API uses for them.
+	Extra map[string]any
 }
 
 // Credentials says which credentials of the credential store (internal/credential) an API
@@ -63,6 +104,9 @@ type Deps struct {
 	Config config.Config
 	// Credentials checks the API credentials of the APIs that take them.
 	Credentials *credential.Store
+	// Modules are all the registered APIs, this one among them (the control API works on the
+	// others' data).
+	Modules List
 }
 
 // Signer is a token signer over the shared key whose tokens live for ttl.
@@ -101,6 +145,27 @@ func (l List) Names() []string {
 		out[i] = m.Name
 	}
 	return out
+}
+
+// On are the APIs cfg does not switch off (API.Off).
+func (l List) On(cfg config.Config) List {
+	var out List
+	for _, m := range l {
+		if m.Off == nil || !m.Off(cfg) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Named returns the API called name.
+func (l List) Named(name string) (API, bool) {
+	for _, m := range l {
+		if m.Name == name {
+			return m, true
+		}
+	}
+	return API{}, false
 }
 
 // Keyed are the names of the APIs that take stored credentials: those a credential may be
@@ -145,8 +210,30 @@ type Fixtures struct {
 
 // Write is an API's part of applying a fixtures file: it runs under the start-up lock
 // (store.WithStartupLock) in the file's one transaction tx. With overwrite, rows with the same
-// id take the file's values; without, rows that exist are left alone.
-type Write func(ctx context.Context, tx *gorm.DB, overwrite bool) error
+// id (or unique key) take the file's values; without, rows that exist are left alone. It adds
+// each row it creates or updates to applied.
+type Write func(ctx context.Context, tx *gorm.DB, overwrite bool, applied Applied) error
+
+// Applied counts what applying fixtures created and updated, by kind of row in the API's own
+// words ("profiles", "roles").
+type Applied map[string]*Count
+
+// Count is how many rows of one kind were created and updated.
+type Count struct{ Created, Updated int }
+
+// Add counts one row of kind: created, or else updated.
+func (a Applied) Add(kind string, created bool) {
+	c := a[kind]
+	if c == nil {
+		c = &Count{}
+		a[kind] = c
+	}
+	if created {
+		c.Created++
+	} else {
+		c.Updated++
+	}
+}
 
 // Section is the Fixtures of an API whose section decodes (YAML, unknown keys refused) into S.
 // check lists the problems of a decoded section, each message starting with the path within the

@@ -44,7 +44,7 @@ func prepareFixtures(_ context.Context, f *Fixtures) (module.Write, error) {
 	for i, r := range f.Roles {
 		roles[i] = Role(r)
 	}
-	return func(ctx context.Context, tx *gorm.DB, overwrite bool) error {
+	return func(ctx context.Context, tx *gorm.DB, overwrite bool, _ module.Applied) error {
 		return NewStore(tx).LoadRoles(ctx, roles, overwrite)
 	}, nil
 }

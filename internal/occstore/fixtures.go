@@ -93,7 +93,7 @@ func prepareFixtures(ctx context.Context, f *Fixtures) (module.Write, error) {
 		}
 		orgs = append(orgs, organization{Organization{ID: o.ID, Name: o.Name, Active: o.Active == nil || *o.Active}, members})
 	}
-	return func(ctx context.Context, tx *gorm.DB, _ bool) error {
+	return func(ctx context.Context, tx *gorm.DB, _ bool, _ module.Applied) error {
 		st := NewStore(tx)
 		for _, o := range orgs {
 			if err := st.LoadOrganization(ctx, o.org, o.members); err != nil {

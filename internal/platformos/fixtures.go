@@ -70,7 +70,7 @@ func prepareFixtures(_ context.Context, f *Fixtures) (module.Write, error) {
 			forms[i].Required = []string{}
 		}
 	}
-	return func(ctx context.Context, tx *gorm.DB, overwrite bool) error {
+	return func(ctx context.Context, tx *gorm.DB, overwrite bool, _ module.Applied) error {
 		return NewStore(tx).LoadForms(ctx, forms, overwrite)
 	}, nil
 }

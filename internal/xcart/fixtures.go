@@ -53,7 +53,7 @@ func prepareFixtures(_ context.Context, f *Fixtures) (module.Write, error) {
 	for _, r := range f.Roles {
 		ref.Roles[r.ID] = r.Name
 	}
-	return func(ctx context.Context, tx *gorm.DB, overwrite bool) error {
+	return func(ctx context.Context, tx *gorm.DB, overwrite bool, _ module.Applied) error {
 		return NewStore(tx).LoadReference(ctx, ref, overwrite)
 	}, nil
 }
