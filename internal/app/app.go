@@ -22,6 +22,7 @@ import (
 
 	"github.com/provisiond/provisiond/internal/activeplatform"
 	"github.com/provisiond/provisiond/internal/config"
+	"github.com/provisiond/provisiond/internal/control"
 	"github.com/provisiond/provisiond/internal/credential"
 	"github.com/provisiond/provisiond/internal/fixtures"
 	"github.com/provisiond/provisiond/internal/httpserver"
@@ -42,6 +43,7 @@ var Modules = module.List{
 	occstore.Module,
 	platformos.Module,
 	activeplatform.Module,
+	control.Module,
 }
 
 // Migrations is the whole schema history, in order: the credentials, then each API's.

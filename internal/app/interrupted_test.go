@@ -98,6 +98,7 @@ func testCredentials(t *testing.T, s *apitest.Server) map[string]string {
 		"xcart/Token":             s.Keys["xcart"],
 		"platformos/Token":        "Token token=" + s.Keys["platformos"],
 		"activeplatform/ApiToken": s.Keys["activeplatform"],
+		"control/ControlKey":      s.Keys["control"],
 		"occadmin/ApplicationKey": s.Keys["occadmin"],
 		"occadmin/AccessToken": token(s.Call(t, "POST", "/ccadmin/v1/login", "grant_type=client_credentials",
 			"Content-Type", form, "Authorization", "Bearer "+s.Keys["occadmin"])),

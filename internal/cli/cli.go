@@ -18,6 +18,7 @@ import (
 	"github.com/provisiond/provisiond/internal/app"
 	"github.com/provisiond/provisiond/internal/config"
 	"github.com/provisiond/provisiond/internal/credential"
+	"github.com/provisiond/provisiond/internal/fixtures"
 	"github.com/provisiond/provisiond/internal/store"
 	"github.com/provisiond/provisiond/openapi"
 )
@@ -33,6 +34,8 @@ Usage:
   provisiond credentials create --api NAME [--read-only] [flags]
                                                   create an API credential; prints only its secret
   provisiond fixtures load [flags] FILE           load reference data and credentials from YAML
+  provisiond reset [--api NAME]... [--drop-credentials] [flags]
+                                                  empty the APIs' data and apply the fixtures again
   provisiond openapi [--format yaml|json] NAME    print an API's OpenAPI document
   provisiond healthcheck [--url URL]              exit 0 when the server at PROVISIOND_ADDR is ready
 
@@ -78,6 +81,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return errors.New(`fixtures: the only subcommand is "load"`)
 		}
 		return loadFixtures(ctx, args[1:], getenv, stdout, stderr)
+	case "reset":
+		return reset(ctx, args, getenv, stdout, stderr)
 	case "openapi":
 		return printSpec(args, stdout, stderr)
 	case "healthcheck":
@@ -190,6 +195,46 @@ func createCredential(ctx context.Context, args []string, getenv func(string) st
 		_, err = fmt.Fprintln(stdout, secret)
 		return err
 	})
+}
+
+// reset does what the control API's POST /_provisiond/v1/reset does, against the database.
+func reset(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg := config.Default()
+	data := app.Modules.Data()
+	fs := newFlagSet("reset", "Usage: provisiond reset [--api NAME]... [--drop-credentials] [flags]\n\nReturns the database to the baseline, as POST /_provisiond/v1/reset does: removes all data of\nthe named APIs (every API without --api), restarts their ids, and applies the built-in reference\ndata and the fixtures file (PROVISIOND_FIXTURES) again, in one transaction. Credentials are kept\nunless --drop-credentials. APIs: "+strings.Join(data, ", "), stderr)
+	var apis []string
+	fs.Func("api", "an API whose data to reset (repeat for several; default every API)", func(v string) error {
+		if !slices.Contains(data, v) {
+			return fmt.Errorf("must be one of %s", strings.Join(data, ", "))
+		}
+		apis = append(apis, v)
+		return nil
+	})
+	drop := fs.Bool("drop-credentials", false, "also delete the credentials of those APIs")
+	set := config.NewSet(fs)
+	set.Database(&cfg)
+	set.Fixtures(&cfg)
+	if err := parseNoArgs(set, &cfg, args, getenv); err != nil {
+		return err
+	}
+	if len(apis) == 0 {
+		apis = data
+	}
+	prepared := cfg
+	prepared.FixturesFile = "" // the reset applies it
+	db, err := app.OpenDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close(db)
+	if err := app.Prepare(ctx, prepared, db, app.NewLogger(cfg, stderr)); err != nil {
+		return err
+	}
+	if err := app.Fixtures().Reset(ctx, db, fixtures.Reset{APIs: apis, DropCredentials: *drop, File: cfg.FixturesFile}); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "reset %s\n", strings.Join(apis, ", "))
+	return err
 }
 
 func loadFixtures(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

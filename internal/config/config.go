@@ -110,12 +110,17 @@ func (s *Set) Log(c *Config) {
 	})
 }
 
+// Fixtures registers the fixtures file setting.
+func (s *Set) Fixtures(c *Config) {
+	s.add("fixtures", "PROVISIOND_FIXTURES", "fixtures file to load at start and after every reset (idempotent)", func(n, u string) { s.fs.StringVar(&c.FixturesFile, n, c.FixturesFile, u) })
+}
+
 // Serve registers the settings of the server.
 func (s *Set) Serve(c *Config) {
 	s.Database(c)
 	s.add("addr", "PROVISIOND_ADDR", "address to listen on", func(n, u string) { s.fs.StringVar(&c.Addr, n, c.Addr, u) })
 	s.add("auto-migrate", "PROVISIOND_AUTO_MIGRATE", "apply pending migrations at start", func(n, u string) { s.fs.BoolVar(&c.AutoMigrate, n, c.AutoMigrate, u) })
-	s.add("fixtures", "PROVISIOND_FIXTURES", "fixtures file to load at start (idempotent)", func(n, u string) { s.fs.StringVar(&c.FixturesFile, n, c.FixturesFile, u) })
+	s.Fixtures(c)
 	s.add("jwt-secret", "PROVISIOND_JWT_SECRET", "secret that signs JWTs; generated and kept in the database when empty", func(n, u string) { s.fs.StringVar(&c.JWTSecret, n, c.JWTSecret, u) })
 	s.add("jwt-ttl", "PROVISIOND_JWT_TTL", "lifetime of an issued JWT", func(n, u string) { s.fs.DurationVar(&c.JWTTTL, n, c.JWTTTL, u) })
 	s.add("occ-token-ttl", "PROVISIOND_OCC_TOKEN_TTL", "lifetime of an Oracle Commerce Cloud access token", func(n, u string) { s.fs.DurationVar(&c.OCCTokenTTL, n, c.OCCTokenTTL, u) })

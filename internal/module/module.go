@@ -158,6 +158,18 @@ func (l List) On(cfg config.Config) List {
 	return out
 }
 
+// Data are the names of the APIs that keep data of their own (they have migrations): those a
+// reset empties.
+func (l List) Data() []string {
+	var out []string
+	for _, m := range l {
+		if len(m.Migrations()) > 0 {
+			out = append(out, m.Name)
+		}
+	}
+	return out
+}
+
 // Named returns the API called name.
 func (l List) Named(name string) (API, bool) {
 	for _, m := range l {

@@ -1,0 +1,135 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/fixtures"
+	"github.com/provisiond/provisiond/internal/module"
+	"github.com/provisiond/provisiond/internal/store"
+)
+
+// Service resets, seeds and inspects the data of the registered APIs.
+type Service struct {
+	db      *gorm.DB
+	modules module.List
+	loader  *fixtures.Loader
+	file    string
+}
+
+// NewService returns the control service over the APIs of modules; file is the configured
+// fixtures file that a reset applies again ("" for none).
+func NewService(db *gorm.DB, modules module.List, file string) *Service {
+	return &Service{db: db, modules: modules, loader: fixtures.New(modules), file: file}
+}
+
+// Reset returns the data of apis (every API when empty) to the baseline (fixtures.Loader.Reset)
+// and returns the APIs it reset.
+func (s *Service) Reset(ctx context.Context, apis []string, dropCredentials bool) ([]string, error) {
+	if len(apis) == 0 {
+		apis = s.modules.Data()
+	}
+	apis = unique(apis)
+	err := s.loader.Reset(ctx, s.db, fixtures.Reset{APIs: apis, DropCredentials: dropCredentials, File: s.file})
+	if err != nil {
+		return nil, store.Classify(err, "reset", nil, nil)
+	}
+	return apis, nil
+}
+
+// Apply parses the fixtures document doc (YAML or JSON) and applies it, overwriting what it
+// names. A document with problems is refused whole: every problem is an apperr.KindInvalid
+// error naming its place in the document.
+func (s *Service) Apply(ctx context.Context, doc io.Reader) (fixtures.Applied, error) {
+	f, err := s.loader.Parse(doc)
+	if err != nil {
+		return nil, documentProblems(err)
+	}
+	applied, err := s.loader.Apply(ctx, s.db, f, true)
+	if err != nil {
+		if all := apperr.All(err); len(all) > 0 && all[0].Kind == apperr.KindInvalid {
+			return nil, err
+		}
+		return nil, store.Classify(err, "apply fixtures", nil, nil)
+	}
+	return applied, nil
+}
+
+// documentProblems turns the loader's errors ("fixtures: xcart.profiles[2].login: must be …")
+// into one apperr.KindInvalid error per problem, with its place in the document as the field.
+func documentProblems(err error) error {
+	var lines []string
+	var joined interface{ Unwrap() []error }
+	if errors.As(err, &joined) {
+		for _, e := range joined.Unwrap() {
+			lines = append(lines, e.Error())
+		}
+	} else {
+		lines = []string{err.Error()}
+	}
+	var out []error
+	for _, l := range lines {
+		l = strings.TrimPrefix(l, "fixtures: ")
+		field, msg, ok := strings.Cut(l, ": ")
+		if !ok || strings.ContainsAny(field, " \n") || field == "yaml" {
+			field, msg = "", l
+		}
+		out = append(out, apperr.Invalid(field, "fixtures", msg))
+	}
+	return errors.Join(out...)
+}
+
+// List returns a page of the users of api and how many there are.
+func (s *Service) List(ctx context.Context, api string, offset, limit int) ([]module.User, int64, error) {
+	users, err := s.users(api)
+	if err != nil {
+		return nil, 0, err
+	}
+	out, total, err := users.List(ctx, s.db.WithContext(ctx), offset, limit)
+	if err != nil {
+		return nil, 0, store.Classify(err, "list users", nil, nil)
+	}
+	return out, total, nil
+}
+
+// Get returns the user of api whose id is id.
+func (s *Service) Get(ctx context.Context, api, id string) (module.User, error) {
+	users, err := s.users(api)
+	if err != nil {
+		return module.User{}, err
+	}
+	u, err := users.Get(ctx, s.db.WithContext(ctx), id)
+	if errors.Is(err, module.ErrNoUser) {
+		return module.User{}, apperr.NotFound(fmt.Sprintf("No %s user has id %q.", api, id))
+	}
+	if err != nil {
+		return module.User{}, store.Classify(err, "get user", nil, nil)
+	}
+	return u, nil
+}
+
+func (s *Service) users(api string) (*module.Users, error) {
+	m, ok := s.modules.Named(api)
+	if !ok || m.Users == nil {
+		return nil, apperr.NotFound(fmt.Sprintf("No API %q stores users.", api))
+	}
+	return m.Users, nil
+}
+
+func unique(names []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, n := range names {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
+}
