@@ -221,3 +221,66 @@ func writeFile(t *testing.T, path, text string) {
 		t.Fatal(err)
 	}
 }
+
+// TestResetEmptiesTheNamedAPIs checks provisiond reset against a database: the named API's rows
+// are gone and its ids restart, the others' stay, the fixtures file is applied again, and the
+// credentials are kept unless --drop-credentials.
+func TestResetEmptiesTheNamedAPIs(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "p.db")
+	file := filepath.Join(dir, "fixtures.yaml")
+	if err := os.WriteFile(file, []byte("xcart:\n  roles:\n    - {id: 77, name: Auditor}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"PROVISIOND_DATABASE_URL": db}
+	secret, _, err := run(t, env, "credentials", "create", "--api", "activeplatform")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret = strings.TrimSpace(secret)
+	conn, err := store.Open(context.Background(), db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close(conn)
+	count := func(table, where string) (n int64) {
+		t.Helper()
+		if err := conn.Table(table).Where(where).Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if err := conn.Exec("INSERT INTO xcart_roles (id, name) VALUES (50, 'Temp')").Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Exec("INSERT INTO activeplatform_attributes (attr_key, name, type) VALUES ('shoe', 'Shoe', 'integer')").Error; err != nil {
+		t.Fatal(err)
+	}
+
+	out, _, err := run(t, env, "reset", "--api", "xcart", "--fixtures", file)
+	if err != nil || out != "reset xcart\n" {
+		t.Fatalf("reset: %q, %v", out, err)
+	}
+	if count("xcart_roles", "id = 50") != 0 || count("xcart_roles", "id = 77") != 1 || count("xcart_roles", "id = 1") != 1 {
+		t.Errorf("after reset --api xcart: the added role stays or the reference data or the fixtures file's role is missing")
+	}
+	if count("activeplatform_attributes", "attr_key = 'shoe'") != 1 {
+		t.Errorf("reset --api xcart removed ActivePlatform's data")
+	}
+	if _, err := credential.NewStore(conn).Check(context.Background(), "activeplatform", secret); err != nil {
+		t.Errorf("reset without --drop-credentials dropped a credential: %v", err)
+	}
+
+	if _, _, err := run(t, env, "reset", "--drop-credentials"); err != nil {
+		t.Fatal(err)
+	}
+	if count("activeplatform_attributes", "attr_key = 'shoe'") != 0 || count("xcart_roles", "id = 77") != 0 {
+		t.Errorf("a reset of every API left data behind")
+	}
+	if _, err := credential.NewStore(conn).Check(context.Background(), "activeplatform", secret); err == nil {
+		t.Errorf("reset --drop-credentials kept the ActivePlatform credential")
+	}
+	if _, _, err := run(t, env, "reset", "--api", "nope"); err == nil {
+		t.Errorf("reset --api nope was accepted")
+	}
+}
