@@ -26,6 +26,7 @@ var Module = module.API{
 	},
 	Fixtures: fixtures,
 	Defaults: defaults,
+	Users:    users,
 }
 
 // Routes is the OCC admin API over svc, without its name and spec (module.Mount adds them).

@@ -2,6 +2,7 @@ package occadmin
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -119,21 +120,104 @@ func (s *DBStore) Roles(ctx context.Context) ([]Role, error) {
 	return out, nil
 }
 
-// LoadRoles stores roles; with overwrite an existing id takes the new name and privileges.
-func (s *DBStore) LoadRoles(ctx context.Context, roles []Role, overwrite bool) error {
-	onConflict := clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoNothing: true}
-	if overwrite {
-		onConflict = clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoUpdates: clause.AssignmentColumns([]string{"name", "privileges"})}
-	}
+// LoadRoles stores roles; with overwrite an existing id takes the new name and privileges, and
+// without it is left alone. count is called for each role created (true) or updated (false).
+func (s *DBStore) LoadRoles(ctx context.Context, roles []Role, overwrite bool, count func(created bool)) error {
 	return store.Transaction(ctx, s.db, func(tx *gorm.DB) error {
 		for _, r := range roles {
 			row := roleRow{ID: r.ID, Name: r.Name, Privileges: orEmpty(r.Privileges)}
-			if err := tx.Clauses(onConflict).Create(&row).Error; err != nil {
+			res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoNothing: true}).Create(&row)
+			if res.Error != nil {
+				return fmt.Errorf("admin role %s: %w", r.ID, res.Error)
+			}
+			if res.RowsAffected == 1 {
+				count(true)
+				continue
+			}
+			if !overwrite {
+				continue
+			}
+			if err := tx.Model(&row).Select("name", "privileges").Updates(&row).Error; err != nil {
 				return fmt.Errorf("admin role %s: %w", r.ID, err)
 			}
+			count(false)
 		}
 		return nil
 	})
+}
+
+// loadBatch is how many profiles one statement of LoadProfiles writes (8 parameters each: within
+// both databases' limits on a statement's parameters).
+const loadBatch = 1000
+
+// profileColumns are the columns LoadProfiles writes, in the order of profileArgs.
+const profileColumns = "email, email_key, first_name, last_name, active, roles, password_hash, registration_date"
+
+// LoadProfiles stores profiles (a fixtures file's) by email, whatever its letter case, in
+// batches. Each batch is first inserted with ON CONFLICT DO NOTHING, whose RETURNING says exactly
+// which emails it created, whatever concurrent creates of the API committed meanwhile; with
+// overwrite, the rest then take the batch's values (their id and registration date stay, and a
+// profile given no password is left without one), and without, they are left alone. count is
+// called for each profile created (true) or updated (false). An email a concurrent create holds
+// but has not committed yet waits for it (PostgreSQL's unique index), so that exactly one profile
+// has it afterwards.
+func (s *DBStore) LoadProfiles(ctx context.Context, ps []AdminProfile, overwrite bool, count func(created bool)) error {
+	db := s.db.WithContext(ctx)
+	for start := 0; start < len(ps); start += loadBatch {
+		batch := ps[start:min(start+loadBatch, len(ps))]
+		var created []string
+		if err := db.Raw(insertProfiles(len(batch), "DO NOTHING RETURNING email_key"), profileArgs(batch)...).Scan(&created).Error; err != nil {
+			return store.Classify(err, "insert admin profiles", nil, nil)
+		}
+		isNew := make(map[string]bool, len(created))
+		for _, k := range created {
+			isNew[k] = true
+			count(true)
+		}
+		if !overwrite || len(created) == len(batch) {
+			continue
+		}
+		rest := make([]AdminProfile, 0, len(batch)-len(created))
+		for _, p := range batch {
+			if !isNew[strings.ToLower(p.Email)] {
+				rest = append(rest, p)
+			}
+		}
+		set := "DO UPDATE SET email = excluded.email, first_name = excluded.first_name, last_name = excluded.last_name, " +
+			"active = excluded.active, roles = excluded.roles, password_hash = excluded.password_hash"
+		if err := db.Exec(insertProfiles(len(rest), set), profileArgs(rest)...).Error; err != nil {
+			return store.Classify(err, "update admin profiles", nil, nil)
+		}
+		for range rest {
+			count(false)
+		}
+	}
+	return nil
+}
+
+// insertProfiles is the INSERT of n profiles (profileArgs) with onConflict on the email's key.
+func insertProfiles(n int, onConflict string) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO occadmin_profiles (" + profileColumns + ") VALUES ")
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?,?,?,?,?,?,?,?)")
+	}
+	b.WriteString(" ON CONFLICT (email_key) " + onConflict)
+	return b.String()
+}
+
+// profileArgs are the values of ps in the order of profileColumns, as toRow stores them.
+func profileArgs(ps []AdminProfile) []any {
+	args := make([]any, 0, len(ps)*8)
+	for i := range ps {
+		r := toRow(&ps[i])
+		roles, _ := json.Marshal(r.Roles) // a []string always marshals
+		args = append(args, r.Email, r.EmailKey, r.FirstName, r.LastName, r.Active, string(roles), r.PasswordHash, r.RegistrationDate)
+	}
+	return args
 }
 
 func toRow(p *AdminProfile) profileRow {
