@@ -24,6 +24,7 @@ var Module = module.API{
 	},
 	Fixtures: fixtures,
 	Defaults: defaults,
+	Users:    users,
 }
 
 // Routes is the platformOS API over svc, without its name and spec (module.Mount adds them).

@@ -68,6 +68,9 @@ type Form struct {
 	MiddleName, LastName, Name                 *string
 	Featured, PublicProfile                    *bool
 	Profiles, RelationshipUsers, Transactables json.RawMessage
+	// preHashed: the password comes already hashed (a fixtures user's password_hash), so it is
+	// sent and not blank though Password is nil, and no length rule can see it.
+	preHashed bool
 }
 
 func (f Form) sent(name string) bool { return slices.Contains(f.Sent, name) }
@@ -83,7 +86,7 @@ func (f Form) blank(name string) bool {
 	case "email":
 		return str(f.Email)
 	case "password":
-		return str(f.Password)
+		return !f.preHashed && str(f.Password)
 	case "external_id":
 		return str(f.ExternalID)
 	case "first_name":
@@ -113,6 +116,9 @@ type Store interface {
 	Create(ctx context.Context, u *User) error
 	Get(ctx context.Context, id int64) (User, error)
 	GetByEmail(ctx context.Context, email string) (User, error)
+	// Rehash replaces the password hash of user id by hash if it is still old; a user whose hash
+	// changed meanwhile keeps the new one.
+	Rehash(ctx context.Context, id int64, old, hash string) error
 	EmailFree(ctx context.Context, email string, self int64) error
 	// Update changes the user id in one transaction that locks it first: change gets the stored
 	// user and alters it, or returns an error that leaves it unchanged. It returns the user as
@@ -165,6 +171,21 @@ func (s *Service) form(ctx context.Context, name, kind string) (FormConfiguratio
 
 // check lists every problem of f under cfg. requireEmail holds for creates: a user always has one.
 func (s *Service) check(ctx context.Context, cfg FormConfiguration, f Form, requireEmail bool, self int64) error {
+	errs := rules(cfg, f, requireEmail)
+	if f.Email != nil && !f.blank("email") && email.Valid(*f.Email) {
+		if err := s.store.EmailFree(ctx, *f.Email, self); apperr.KindOf(err) == apperr.KindConflict {
+			errs = append(errs, err)
+		} else if err != nil {
+			return err
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// rules lists the problems of f under cfg that need no stored data (all but a taken email): the
+// fields cfg does not accept, the required ones left blank, the email's format and the
+// password's length. The fixtures' users (fixtures.go) are checked by it too.
+func rules(cfg FormConfiguration, f Form, requireEmail bool) []error {
 	var errs []error
 	for _, name := range f.Sent {
 		if !slices.Contains(cfg.Fields, name) {
@@ -183,19 +204,13 @@ func (s *Service) check(ctx context.Context, cfg FormConfiguration, f Form, requ
 			errs = append(errs, invalid(name, "blank", "can't be blank"))
 		}
 	}
-	if f.Email != nil && !f.blank("email") {
-		if !email.Valid(*f.Email) {
-			errs = append(errs, invalid("email", "invalid", "is invalid"))
-		} else if err := s.store.EmailFree(ctx, *f.Email, self); apperr.KindOf(err) == apperr.KindConflict {
-			errs = append(errs, err)
-		} else if err != nil {
-			return err
-		}
+	if f.Email != nil && !f.blank("email") && !email.Valid(*f.Email) {
+		errs = append(errs, invalid("email", "invalid", "is invalid"))
 	}
 	if f.Password != nil && !f.blank("password") && len([]rune(*f.Password)) < cfg.PasswordMinLength {
 		errs = append(errs, invalid("password", "too_short", fmt.Sprintf("is too short (minimum is %d characters)", cfg.PasswordMinLength)))
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // Create makes a user from the form, under the configuration formName.
@@ -376,11 +391,30 @@ func (s *Service) Login(ctx context.Context, formName string, email, pw *string)
 	if !ok {
 		return "", errBadLogin
 	}
+	if err := s.rehash(ctx, u, *pw); err != nil {
+		return "", err
+	}
 	secret := rand.Text() + rand.Text()
 	if err := s.store.CreateSession(ctx, sessionHash(secret), u.ID, s.now().Add(SessionTTL)); err != nil {
 		return "", err
 	}
 	return secret, nil
+}
+
+// rehash stores pw, just verified against u's stored hash, hashed again with argon2id when that
+// hash is one Import took in (bcrypt: password.NeedsRehash), so that imported hashes go away as
+// their users log in. The UPDATE changes only the hash, and only while it is still the one
+// verified: a password changed meanwhile (an update) is not overwritten. When no hashing slot
+// comes free the login goes on and the next one tries again; a failing database fails the login.
+func (s *Service) rehash(ctx context.Context, u User, pw string) error {
+	if !password.NeedsRehash(u.PasswordHash) {
+		return nil
+	}
+	hash, err := s.hasher.Hash(ctx, pw)
+	if err != nil {
+		return nil // the login stands; the bcrypt hash stays until the next one
+	}
+	return s.store.Rehash(ctx, u.ID, u.PasswordHash, hash)
 }
 
 // Logout ends the session whose cookie holds secret.
