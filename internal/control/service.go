@@ -52,10 +52,11 @@ func (s *Service) Apply(ctx context.Context, doc io.Reader) (fixtures.Applied, e
 		return nil, documentProblems(err)
 	}
 	applied, err := s.loader.Apply(ctx, s.db, f, true)
+	var refused *fixtures.Refused
+	if errors.As(err, &refused) {
+		return nil, documentProblems(refused)
+	}
 	if err != nil {
-		if all := apperr.All(err); len(all) > 0 && all[0].Kind == apperr.KindInvalid {
-			return nil, err
-		}
 		return nil, store.Classify(err, "apply fixtures", nil, nil)
 	}
 	return applied, nil

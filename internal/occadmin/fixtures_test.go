@@ -141,9 +141,9 @@ func TestProfilesSectionRoles(t *testing.T) {
     - {email: c@example.com, firstName: A, lastName: B, roles: [catalogRole]}
 `
 		_, err := loader.Apply(context.Background(), x.DB, parse(t, doc), true)
-		want := "fixtures: occadmin: profiles[0].roles[1]: The role bogusRole does not exist.\n" +
-			"profiles[0].roles[2]: The role otherRole does not exist.\n" +
-			"profiles[1].roles: None of the roles carries a privilege."
+		want := "fixtures: occadmin.profiles[0].roles[1]: The role bogusRole does not exist.\n" +
+			"fixtures: occadmin.profiles[0].roles[2]: The role otherRole does not exist.\n" +
+			"fixtures: occadmin.profiles[1].roles: None of the roles carries a privilege."
 		if err == nil || err.Error() != want {
 			t.Fatalf("apply:\n got  %v\n want %s", err, want)
 		}
