@@ -10,6 +10,7 @@ import (
 
 	"github.com/provisiond/provisiond/internal/activeplatform"
 	"github.com/provisiond/provisiond/internal/apitest"
+	"github.com/provisiond/provisiond/internal/module"
 )
 
 // apUpdater is ActivePlatform's adapter for apitest.UpdateContract: users through the API. The
@@ -26,7 +27,7 @@ func startUpdater(t *testing.T, dialect string) apitest.Updater {
 	for i := range defs {
 		defs[i] = activeplatform.Definition{Key: apitest.HashKey(i), Name: apitest.HashKey(i), Type: activeplatform.TypeString}
 	}
-	if err := activeplatform.NewStore(x.DB).LoadDefinitions(context.Background(), defs, false); err != nil {
+	if err := activeplatform.NewStore(x.DB).LoadDefinitions(context.Background(), defs, false, module.Applied{}); err != nil {
 		t.Fatalf("define the contract's attributes: %v", err)
 	}
 	return &apUpdater{ap: x}
