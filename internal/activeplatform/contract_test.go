@@ -10,6 +10,7 @@ import (
 
 	"github.com/provisiond/provisiond/internal/activeplatform"
 	"github.com/provisiond/provisiond/internal/apitest"
+	"github.com/provisiond/provisiond/internal/config"
 	"github.com/provisiond/provisiond/internal/module"
 )
 
@@ -103,7 +104,12 @@ func (x *apUpdater) Stored(t testing.TB, email string) int64 {
 
 func TestCreateContract(t *testing.T) {
 	apitest.CreateContract{
-		Start:   func(t *testing.T, dialect string) apitest.Creator { return &apUpdater{ap: start(t, dialect, nil)} },
+		// The creates wait for a hashing slot and the database as long as they need: on a loaded
+		// machine (other packages' tests at once), 50 argon2id hashes two at a time and their
+		// queued writes outlast the default 5 s timeouts, and the late creates would answer 503.
+		Start: func(t *testing.T, dialect string) apitest.Creator {
+			return &apUpdater{ap: start(t, dialect, func(c *config.Config) { c.PasswordQueueTimeout, c.DBTimeout = 0, 0 })}
+		},
 		Created: http.StatusCreated,
 	}.Run(t)
 }
