@@ -44,6 +44,7 @@ var Module = module.API{
 	},
 	Fixtures: fixtures,
 	Defaults: defaults,
+	Users:    users,
 }
 
 // Routes is the ActivePlatform API over svc, without its name and spec (module.Mount adds

@@ -10,6 +10,8 @@ import (
 
 	"github.com/provisiond/provisiond/internal/activeplatform"
 	"github.com/provisiond/provisiond/internal/apitest"
+	"github.com/provisiond/provisiond/internal/config"
+	"github.com/provisiond/provisiond/internal/module"
 )
 
 // apUpdater is ActivePlatform's adapter for apitest.UpdateContract: users through the API. The
@@ -26,7 +28,7 @@ func startUpdater(t *testing.T, dialect string) apitest.Updater {
 	for i := range defs {
 		defs[i] = activeplatform.Definition{Key: apitest.HashKey(i), Name: apitest.HashKey(i), Type: activeplatform.TypeString}
 	}
-	if err := activeplatform.NewStore(x.DB).LoadDefinitions(context.Background(), defs, false); err != nil {
+	if err := activeplatform.NewStore(x.DB).LoadDefinitions(context.Background(), defs, false, module.Applied{}); err != nil {
 		t.Fatalf("define the contract's attributes: %v", err)
 	}
 	return &apUpdater{ap: x}
@@ -102,7 +104,12 @@ func (x *apUpdater) Stored(t testing.TB, email string) int64 {
 
 func TestCreateContract(t *testing.T) {
 	apitest.CreateContract{
-		Start:   func(t *testing.T, dialect string) apitest.Creator { return &apUpdater{ap: start(t, dialect, nil)} },
+		// The creates wait for a hashing slot and the database as long as they need: on a loaded
+		// machine (other packages' tests at once), 50 argon2id hashes two at a time and their
+		// queued writes outlast the default 5 s timeouts, and the late creates would answer 503.
+		Start: func(t *testing.T, dialect string) apitest.Creator {
+			return &apUpdater{ap: start(t, dialect, func(c *config.Config) { c.PasswordQueueTimeout, c.DBTimeout = 0, 0 })}
+		},
 		Created: http.StatusCreated,
 	}.Run(t)
 }

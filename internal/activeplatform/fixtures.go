@@ -2,17 +2,31 @@ package activeplatform
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"gorm.io/gorm"
 
+	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/config"
+	"github.com/provisiond/provisiond/internal/email"
 	"github.com/provisiond/provisiond/internal/module"
+	"github.com/provisiond/provisiond/internal/password"
+	"github.com/provisiond/provisiond/openapi"
 )
 
-// Fixtures is ActivePlatform's section of a fixtures file: the custom attribute definitions.
+// Fixtures is ActivePlatform's section of a fixtures file: the custom attribute definitions and
+// users.
 type Fixtures struct {
 	CustomAttributes []AttributeFixture `yaml:"custom_attributes"`
+	Users            []UserFixture      `yaml:"users"`
 }
 
 // AttributeFixture defines a custom attribute: the key requests use, the name responses show,
@@ -23,11 +37,71 @@ type AttributeFixture struct {
 	Type string `yaml:"type"`
 }
 
+// UserFixture is a user: the body of POST /api/vendor/v1/users (first_name, middle_name,
+// last_name, email, password, custom_attributes), checked by the same rules, plus what the
+// create call cannot set:
+//   - password_hash, instead of password: a hash made elsewhere (argon2id PHC or bcrypt),
+//     stored as it is, so that many users load without hashing;
+//   - status (active or inactive; active when left out, as create makes it): ActivePlatform
+//     derives it from the user's accounts, which provisiond does not serve, and without it no
+//     test could list inactive users (filters[status]=inactive).
+//
+// The fields are pointers so that a field left out is told from one sent empty, as the create
+// call tells them (first_name "" is accepted, a missing first_name is not).
+type UserFixture struct {
+	FirstName        *string        `yaml:"first_name"`
+	MiddleName       *string        `yaml:"middle_name"`
+	LastName         *string        `yaml:"last_name"`
+	Email            *string        `yaml:"email"`
+	Password         *string        `yaml:"password"`
+	PasswordHash     *string        `yaml:"password_hash"`
+	Status           *string        `yaml:"status"`
+	CustomAttributes []ValueFixture `yaml:"custom_attributes"`
+}
+
+// ValueFixture is a custom attribute of a user, as the create call sets it: the definition's key
+// and the value as text (a YAML number or boolean is read as its text: value: 21 is "21").
+type ValueFixture struct {
+	Key   *string `yaml:"key"`
+	Value *string `yaml:"value"`
+}
+
 var fixtures = module.Section(checkFixtures, prepareFixtures)
+
+// fixturePolicy is the password policy the users of a fixtures file are checked against: the
+// default one (config.Default), since a fixtures file is read without the server's
+// configuration (module.Fixtures has none). A password_hash is not checked against it.
+var fixturePolicy = sync.OnceValue(func() Policy {
+	p, err := ParsePolicy(config.Default().PasswordPolicy)
+	if err != nil {
+		panic(err)
+	}
+	return p
+})
+
+// createSchemas are the spec's schemas of the create call's body and of a user's status: the
+// rules a user of a fixtures file is checked by, where the spec states them.
+var createSchemas = sync.OnceValues(func() (*openapi3.Schema, *openapi3.Schema) {
+	_, doc, err := openapi.Load(Name)
+	if err != nil {
+		panic(err)
+	}
+	return doc.Components.Schemas["UserCreate"].Value, doc.Components.Schemas["User"].Value.Properties["status"].Value
+})
+
+// problem is one problem of the section: Error is "<path>: <message>", the path within the
+// section ("users[2].email"). It unwraps to an invalid apperr.Error, so that a caller can tell a
+// refused file from a fault of the server, also when the write (which checks what only the
+// database knows) finds it.
+type problem struct{ path, msg string }
+
+func (p problem) Error() string { return p.path + ": " + p.msg }
+func (p problem) Unwrap() error { return apperr.Invalid(p.path, "fixtures", p.msg) }
 
 func checkFixtures(f *Fixtures) []error {
 	var errs []error
 	seen := map[string]bool{}
+	defs := map[string]Definition{}
 	for i, a := range f.CustomAttributes {
 		where := fmt.Sprintf("custom_attributes[%d]", i)
 		if a.Key == "" || a.Name == "" || seen[a.Key] {
@@ -36,17 +110,267 @@ func checkFixtures(f *Fixtures) []error {
 		seen[a.Key] = true
 		if !slices.Contains([]string{TypeString, TypeInteger, TypeBoolean}, a.Type) {
 			errs = append(errs, fmt.Errorf("%s: type must be string, integer or boolean", where))
+		} else if a.Key != "" {
+			defs[a.Key] = Definition(a)
+		}
+	}
+	for _, p := range checkUsers(f.Users, defs) {
+		errs = append(errs, p)
+	}
+	return errs
+}
+
+// checkUsers lists the problems of users, each entry's in the order of its fields' paths. An
+// entry's custom attributes are checked here against the definitions of the same document
+// (defs); a key it does not define is checked by the write, against the definitions stored.
+func checkUsers(users []UserFixture, defs map[string]Definition) []problem {
+	var out []problem
+	create, status := createSchemas()
+	first := map[string]int{}
+	for i, u := range users {
+		where := fmt.Sprintf("users[%d]", i)
+		var ps []problem
+		add := func(field, msg string) { ps = append(ps, problem{where + "." + field, msg}) }
+		// The spec's rules: required fields and their types. The email's format is checked below
+		// by the definition the spec's format names (email.Valid): whether VisitJSON checks it
+		// depends on whether the server's validator has registered it yet.
+		for _, e := range schemaErrors(create.VisitJSON(u.body(), openapi3.MultiErrors(), openapi3.VisitAsRequest())) {
+			if e.rule == "format" || (e.field == "password" && u.PasswordHash != nil) {
+				continue
+			}
+			add(e.field, e.msg)
+		}
+		if u.Email != nil {
+			key := strings.ToLower(*u.Email)
+			if !email.Valid(*u.Email) {
+				add("email", "is not a valid email address")
+			} else if j, dup := first[key]; dup {
+				add("email", fmt.Sprintf("%s is listed twice (also users[%d]; emails are compared in any letter case)", *u.Email, j))
+			} else {
+				first[key] = i
+			}
+		}
+		switch {
+		case u.Password != nil && u.PasswordHash != nil:
+			add("password_hash", "give password or password_hash, not both")
+		case u.Password != nil && !fixturePolicy().Allows(*u.Password):
+			add("password", "is too weak: "+fixturePolicy().Describe())
+		case u.PasswordHash != nil:
+			if _, err := password.Import(*u.PasswordHash); err != nil {
+				add("password_hash", err.Error())
+			}
+		}
+		if u.Status != nil {
+			for _, e := range schemaErrors(status.VisitJSON(*u.Status)) {
+				add("status", e.msg)
+			}
+		}
+		// Keys the document defines are checked here; others by the write (attributeErrors).
+		for _, p := range attributeProblems(defs, u.attributes()) {
+			if p.Field == "value" && u.CustomAttributes[p.Index].Value != nil {
+				ps = append(ps, attributeError(i, u.attributes(), p))
+			}
+		}
+		slices.SortStableFunc(ps, func(a, b problem) int { return strings.Compare(a.path, b.path) })
+		out = append(out, ps...)
+	}
+	return out
+}
+
+// body is the entry as the create call's JSON body: the fields it has, for the spec's schema.
+func (u UserFixture) body() map[string]any {
+	b := map[string]any{}
+	for k, v := range map[string]*string{
+		"first_name": u.FirstName, "middle_name": u.MiddleName, "last_name": u.LastName,
+		"email": u.Email, "password": u.Password,
+	} {
+		if v != nil {
+			b[k] = *v
+		}
+	}
+	if u.CustomAttributes != nil {
+		attrs := make([]any, len(u.CustomAttributes))
+		for i, a := range u.CustomAttributes {
+			m := map[string]any{}
+			if a.Key != nil {
+				m["key"] = *a.Key
+			}
+			if a.Value != nil {
+				m["value"] = *a.Value
+			}
+			attrs[i] = m
+		}
+		b["custom_attributes"] = attrs
+	}
+	return b
+}
+
+// attributes are the entry's custom attributes as the service takes them (a missing key or value,
+// which the schema reports, as "").
+func (u UserFixture) attributes() []Attribute {
+	out := make([]Attribute, len(u.CustomAttributes))
+	for i, a := range u.CustomAttributes {
+		out[i] = Attribute{Key: deref(a.Key), Value: deref(a.Value)}
+	}
+	return out
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// fieldError is an error of a schema: the field's path, the rule (the schema's keyword) and the
+// message.
+type fieldError struct{ field, rule, msg string }
+
+// schemaErrors are the errors of a schema's VisitJSON, each with the path of its field in the
+// section's syntax ("custom_attributes[0].key") and a message in the API's words ("is missing").
+func schemaErrors(err error) []fieldError {
+	if err == nil {
+		return nil
+	}
+	var all []error
+	var me openapi3.MultiError
+	if errors.As(err, &me) {
+		all = me
+	} else {
+		all = []error{err}
+	}
+	var out []fieldError
+	for _, e := range all {
+		var se *openapi3.SchemaError
+		if !errors.As(e, &se) {
+			out = append(out, fieldError{"", "", e.Error()})
+			continue
+		}
+		var field string
+		for _, p := range se.JSONPointer() {
+			if _, err := strconv.Atoi(p); err == nil {
+				field += "[" + p + "]"
+			} else if field == "" {
+				field = p
+			} else {
+				field += "." + p
+			}
+		}
+		msg := se.Reason
+		if se.SchemaField == "required" {
+			msg = "is missing"
+		}
+		out = append(out, fieldError{field, se.SchemaField, msg})
+	}
+	return out
+}
+
+// attributeError words a custom attribute of users[i] that the definitions do not allow.
+func attributeError(i int, attrs []Attribute, p attributeProblem) problem {
+	where := fmt.Sprintf("users[%d].custom_attributes[%d]", i, p.Index)
+	a := attrs[p.Index]
+	if p.Field == "key" {
+		return problem{where + ".key", fmt.Sprintf("%q is not a defined custom attribute", a.Key)}
+	}
+	what := map[string]string{TypeInteger: "an integer attribute (digits)", TypeBoolean: "a boolean attribute (true or false)"}[p.Def.Type]
+	return problem{where + ".value", fmt.Sprintf("%q is invalid: %s is %s", a.Value, p.Def.Key, what)}
+}
+
+// attributeErrors are the problems of the users' custom attributes against the stored
+// definitions: the same rule as the create call's.
+func attributeErrors(defs map[string]Definition, users []User) []error {
+	var errs []error
+	for i, u := range users {
+		for _, p := range attributeProblems(defs, u.Attributes) {
+			errs = append(errs, attributeError(i, u.Attributes, p))
 		}
 	}
 	return errs
 }
 
-func prepareFixtures(_ context.Context, f *Fixtures) (module.Write, error) {
+// prepareFixtures hashes the users' plain passwords, the slow part, before the start-up lock is
+// taken (a password_hash is stored as given). The write stores the definitions, checks the users'
+// custom attributes against the definitions then stored (the file's and those already there),
+// and upserts the users by email, in any letter case.
+func prepareFixtures(ctx context.Context, f *Fixtures) (module.Write, error) {
 	defs := make([]Definition, len(f.CustomAttributes))
 	for i, a := range f.CustomAttributes {
 		defs[i] = Definition(a)
 	}
-	return func(ctx context.Context, tx *gorm.DB, overwrite bool, _ module.Applied) error {
-		return NewStore(tx).LoadDefinitions(ctx, defs, overwrite)
+	users, err := fixtureUsers(ctx, f.Users)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, tx *gorm.DB, overwrite bool, applied module.Applied) error {
+		st := NewStore(tx)
+		if err := st.LoadDefinitions(ctx, defs, overwrite, applied); err != nil {
+			return err
+		}
+		if len(users) == 0 {
+			return nil
+		}
+		stored, err := st.Definitions(ctx)
+		if err != nil {
+			return err
+		}
+		if errs := attributeErrors(stored, users); len(errs) > 0 {
+			return errors.Join(errs...)
+		}
+		now := time.Now().UTC()
+		for i := range users {
+			users[i].CreatedAt, users[i].UpdatedAt = now, now
+		}
+		return st.SeedUsers(ctx, users, overwrite, applied)
 	}, nil
+}
+
+// fixtureUsers are the users of a checked section, their plain passwords hashed (on as many
+// cores as there are, each hash one of the hasher's slots).
+func fixtureUsers(ctx context.Context, in []UserFixture) ([]User, error) {
+	users := make([]User, len(in))
+	var plain []int
+	for i, u := range in {
+		users[i] = User{
+			Email: deref(u.Email), FirstName: deref(u.FirstName), MiddleName: deref(u.MiddleName), LastName: deref(u.LastName),
+			Status: StatusActive, Attributes: u.attributes(),
+		}
+		if u.Status != nil {
+			users[i].Status = *u.Status
+		}
+		if u.PasswordHash != nil {
+			hash, err := password.Import(*u.PasswordHash)
+			if err != nil {
+				return nil, fmt.Errorf("users[%d].password_hash: %w", i, err)
+			}
+			users[i].PasswordHash = hash
+		} else {
+			plain = append(plain, i)
+		}
+	}
+	if len(plain) == 0 {
+		return users, nil
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(plain))
+	hasher := password.New(password.OWASP, workers)
+	next := make(chan int)
+	errs := make([]error, len(in))
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				users[i].PasswordHash, errs[i] = hasher.Hash(ctx, deref(in[i].Password))
+			}
+		}()
+	}
+	for _, i := range plain {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return users, nil
 }

@@ -71,21 +71,27 @@ func (h *Handler) users(ctx context.Context, us []User) ([]userJSON, error) {
 	}
 	out := make([]userJSON, len(us))
 	for i, u := range us {
-		attrs := make([]attributeJSON, len(u.Attributes))
-		for j, a := range u.Attributes {
-			name := a.Key
-			if d, ok := defs[a.Key]; ok {
-				name = d.Name
-			}
-			attrs[j] = attributeJSON{Name: name, Value: a.Value}
-		}
 		out[i] = userJSON{
 			ID: u.ID, FirstName: u.FirstName, MiddleName: u.MiddleName, LastName: u.LastName, Email: u.Email,
-			Status: u.Status, CustomAttributes: attrs,
+			Status: u.Status, CustomAttributes: shown(defs, u.Attributes),
 			CreatedAt: u.CreatedAt.In(h.loc).Format(TimeLayout), UpdatedAt: u.UpdatedAt.In(h.loc).Format(TimeLayout),
 		}
 	}
 	return out, nil
+}
+
+// shown is how responses show custom attributes: by the definition's display name (the key, for
+// a definition since removed) with the value.
+func shown(defs map[string]Definition, attrs []Attribute) []attributeJSON {
+	out := make([]attributeJSON, len(attrs))
+	for i, a := range attrs {
+		name := a.Key
+		if d, ok := defs[a.Key]; ok {
+			name = d.Name
+		}
+		out[i] = attributeJSON{Name: name, Value: a.Value}
+	}
+	return out
 }
 
 func (h *Handler) one(ctx context.Context, status int, u User) (reply, error) {

@@ -25,6 +25,12 @@ const (
 	TypeBoolean = "boolean"
 )
 
+// The statuses of a user: a user the API creates is active.
+const (
+	StatusActive   = "active"
+	StatusInactive = "inactive"
+)
+
 // User is an ActivePlatform user.
 type User struct {
 	ID                              int64
@@ -162,17 +168,40 @@ func (s *Service) check(ctx context.Context, pw *string, attrs []Attribute) erro
 		if err != nil {
 			return err
 		}
-		for i, a := range attrs {
-			d, ok := defs[a.Key]
-			switch {
-			case !ok:
-				errs = append(errs, invalid(fmt.Sprintf("custom_attributes[%d][key]", i), fmt.Sprintf("custom_attributes[%d][key] does not have a valid value", i)))
-			case !fits(d.Type, a.Value):
-				errs = append(errs, invalid(fmt.Sprintf("custom_attributes[%d][value]", i), fmt.Sprintf("custom_attributes[%d][value] is invalid", i)))
+		for _, p := range attributeProblems(defs, attrs) {
+			field := fmt.Sprintf("custom_attributes[%d][%s]", p.Index, p.Field)
+			if p.Field == "key" {
+				errs = append(errs, invalid(field, field+" does not have a valid value"))
+			} else {
+				errs = append(errs, invalid(field, field+" is invalid"))
 			}
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// attributeProblem is a custom attribute that the definitions do not allow: Field is "key" when
+// no attribute has its key, "value" when its value does not suit the attribute's type.
+type attributeProblem struct {
+	Index int
+	Field string
+	Def   Definition // the definition, when Field is "value"
+}
+
+// attributeProblems lists the custom attributes of attrs that defs do not allow: the rule of
+// create and update, and of the users of a fixtures file.
+func attributeProblems(defs map[string]Definition, attrs []Attribute) []attributeProblem {
+	var out []attributeProblem
+	for i, a := range attrs {
+		d, ok := defs[a.Key]
+		switch {
+		case !ok:
+			out = append(out, attributeProblem{Index: i, Field: "key"})
+		case !fits(d.Type, a.Value):
+			out = append(out, attributeProblem{Index: i, Field: "value", Def: d})
+		}
+	}
+	return out
 }
 
 func fits(typ, v string) bool {
@@ -198,7 +227,7 @@ func (s *Service) Create(ctx context.Context, u User, pw string) (User, error) {
 	if u.PasswordHash, err = s.hasher.Hash(ctx, pw); err != nil {
 		return User{}, apperr.Unavailable(err)
 	}
-	u.Status = "active"
+	u.Status = StatusActive
 	u.CreatedAt = s.now().UTC()
 	u.UpdatedAt = u.CreatedAt
 	if err := s.store.Create(ctx, &u); err != nil {

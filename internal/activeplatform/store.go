@@ -3,12 +3,14 @@ package activeplatform
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/module"
 	"github.com/provisiond/provisiond/internal/store"
 )
 
@@ -105,20 +107,119 @@ func (s *DBStore) Definitions(ctx context.Context) (map[string]Definition, error
 }
 
 // LoadDefinitions stores definitions; with overwrite an existing key takes the new name and type.
-func (s *DBStore) LoadDefinitions(ctx context.Context, defs []Definition, overwrite bool) error {
+// It adds each definition it creates or changes to applied, as "custom_attributes".
+func (s *DBStore) LoadDefinitions(ctx context.Context, defs []Definition, overwrite bool, applied module.Applied) error {
+	if len(defs) == 0 {
+		return nil
+	}
 	onConflict := clause.OnConflict{Columns: []clause.Column{{Name: "attr_key"}}, DoNothing: true}
 	if overwrite {
 		onConflict = clause.OnConflict{Columns: []clause.Column{{Name: "attr_key"}}, DoUpdates: clause.AssignmentColumns([]string{"name", "type"})}
 	}
 	return store.Transaction(ctx, s.db, func(tx *gorm.DB) error {
+		keys := make([]string, len(defs))
+		for i, d := range defs {
+			keys[i] = d.Key
+		}
+		var stored []string
+		if err := tx.Model(&attributeRow{}).Where("attr_key IN ?", keys).Pluck("attr_key", &stored).Error; err != nil {
+			return fmt.Errorf("read attribute definitions: %w", err)
+		}
 		for _, d := range defs {
 			row := attributeRow(d)
-			if err := tx.Clauses(onConflict).Create(&row).Error; err != nil {
-				return fmt.Errorf("attribute %s: %w", d.Key, err)
+			res := tx.Clauses(onConflict).Create(&row)
+			if res.Error != nil {
+				return fmt.Errorf("attribute %s: %w", d.Key, res.Error)
+			}
+			if res.RowsAffected > 0 {
+				applied.Add("custom_attributes", !slices.Contains(stored, d.Key))
 			}
 		}
 		return nil
 	})
+}
+
+// seedBatch is how many users one INSERT of SeedUsers writes: 500 rows of 10 columns stay far
+// below SQLite's and PostgreSQL's limits on bound parameters.
+const seedBatch = 500
+
+// seedColumns are the columns a seeded user that exists takes from the file: all but its id,
+// its email key (the same, in lower case) and its creation time.
+var seedColumns = []string{"email", "first_name", "middle_name", "last_name", "password_hash", "status", "attributes", "updated_at"}
+
+// SeedUsers stores users (checked, passwords hashed), matched to stored ones by email in any
+// letter case: a user whose email is free is created; one whose email is taken takes the file's
+// values with overwrite, and is left alone without. It adds each user it creates or updates to
+// applied, as "users". Rows are written in batches of seedBatch by INSERT … ON CONFLICT on the
+// email's unique key, so that a user the API creates meanwhile (on PostgreSQL, whose API
+// requests do not wait for the start-up lock) is updated (or left alone) rather than failing
+// the file.
+func (s *DBStore) SeedUsers(ctx context.Context, users []User, overwrite bool, applied module.Applied) error {
+	db := s.db.WithContext(ctx)
+	rows := make([]userRow, len(users))
+	keys := make([]string, len(users))
+	for i := range users {
+		rows[i] = toRow(&users[i])
+		keys[i] = rows[i].EmailKey
+	}
+	// The users that exist, by email key, with their ids: writing an existing user with its own
+	// id consumes no value of PostgreSQL's id sequence.
+	ids := make(map[string]int64, len(users))
+	for chunk := range slices.Chunk(keys, seedBatch) {
+		var found []userRow
+		if err := db.Select("id", "email_key").Where("email_key IN ?", chunk).Find(&found).Error; err != nil {
+			return store.Classify(err, "look up users", nil, nil)
+		}
+		for _, r := range found {
+			ids[r.EmailKey] = r.ID
+		}
+	}
+	var fresh, stale []userRow
+	for _, r := range rows {
+		if id, ok := ids[r.EmailKey]; !ok {
+			fresh = append(fresh, r)
+		} else if overwrite {
+			r.ID = id
+			stale = append(stale, r)
+		}
+	}
+	onKey := []clause.Column{{Name: "email_key"}}
+	update := clause.OnConflict{Columns: onKey, DoUpdates: clause.AssignmentColumns(seedColumns)}
+	for chunk := range slices.Chunk(fresh, seedBatch) {
+		res := db.Clauses(clause.OnConflict{Columns: onKey, DoNothing: true}).Create(&chunk)
+		if res.Error != nil {
+			return store.Classify(res.Error, "insert users", nil, nil)
+		}
+		for range res.RowsAffected {
+			applied.Add("users", true)
+		}
+		lost := int64(len(chunk)) - res.RowsAffected
+		if lost == 0 {
+			continue
+		}
+		// Created by the API since they were looked up: they take the file's values (the rows
+		// just inserted take the same values again), or are left alone.
+		if overwrite {
+			for i := range chunk {
+				chunk[i].ID = 0
+			}
+			if err := db.Clauses(update).Create(&chunk).Error; err != nil {
+				return store.Classify(err, "update users", nil, nil)
+			}
+			for range lost {
+				applied.Add("users", false)
+			}
+		}
+	}
+	for chunk := range slices.Chunk(stale, seedBatch) {
+		if err := db.Clauses(update).Create(&chunk).Error; err != nil {
+			return store.Classify(err, "update users", nil, nil)
+		}
+		for range chunk {
+			applied.Add("users", false)
+		}
+	}
+	return nil
 }
 
 func toRow(u *User) userRow {
