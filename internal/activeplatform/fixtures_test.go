@@ -173,8 +173,8 @@ func TestFixtureUsersRefusedByStoredDefinitions(t *testing.T) {
       custom_attributes: [{key: age, value: old}, {key: nickname, value: Bob}]
 `
 		_, err := loader().Apply(context.Background(), x.DB, parse(t, doc), true)
-		want := `fixtures: activeplatform: users[1].custom_attributes[0].value: "old" is invalid: age is an integer attribute (digits)
-users[1].custom_attributes[1].key: "nickname" is not a defined custom attribute`
+		want := `fixtures: activeplatform.users[1].custom_attributes[0].value: "old" is invalid: age is an integer attribute (digits)
+fixtures: activeplatform.users[1].custom_attributes[1].key: "nickname" is not a defined custom attribute`
 		if err == nil || err.Error() != want {
 			t.Fatalf("apply: %v\nwant: %s", err, want)
 		}
