@@ -114,6 +114,10 @@ func fold(name string) string {
 // dynamic property names), and its password as below. One email (in any letter case) may be
 // listed once per organization; listed in several organizations, it is one member of each.
 func checkFixtures(f *Fixtures) []error {
+	sch, err := loadSchemas()
+	if err != nil {
+		return []error{fmt.Errorf("organizations: %w", err)}
+	}
 	var errs []error
 	orgs := map[string]int{}
 	for i, o := range f.Organizations {
@@ -136,7 +140,7 @@ func checkFixtures(f *Fixtures) []error {
 			list := l.name
 			for j, m := range l.entries {
 				path := fmt.Sprintf("%s.%s[%d]", at, list, j)
-				errs = append(errs, checkMember(path, m)...)
+				errs = append(errs, checkMember(sch, path, m)...)
 				if m.Email == nil || *m.Email == "" {
 					continue
 				}
@@ -164,7 +168,7 @@ func listsOf(o OrganizationFixture) []memberList {
 }
 
 // checkMember lists the problems of the member entry at path, sorted by field.
-func checkMember(path string, m MemberFixture) []error {
+func checkMember(sch schemas, path string, m MemberFixture) []error {
 	type problem struct{ field, message string }
 	var ps []problem
 	add := func(field, message string) { ps = append(ps, problem{field, message}) }
@@ -186,11 +190,11 @@ func checkMember(path string, m MemberFixture) []error {
 		add(strings.TrimPrefix(e.Field, "/"), e.Message)
 	}
 	body := m.body(dyn)
-	for _, is := range createIssues(body) {
+	for _, is := range createIssues(sch.create, body) {
 		add(is.Field, dialect.Classify(is).Message)
 	}
 	if m.Locale != nil {
-		if err := localeSchema().VisitJSON(*m.Locale); err != nil || strings.ContainsRune(*m.Locale, 0) {
+		if err := sch.locale.VisitJSON(*m.Locale); err != nil || strings.ContainsRune(*m.Locale, 0) {
 			add("locale", dialect.Classify(httpserver.Issue{In: "body", Field: "locale", Value: *m.Locale}).Message)
 		}
 	}
@@ -242,29 +246,21 @@ func (m MemberFixture) body(dyn map[string]any) map[string]any {
 	return body
 }
 
-// spec is the API's spec, loaded once, for the create body's schema.
-var spec = sync.OnceValues(func() (*openapi3.T, error) {
+// schemas are the schemas of the spec that a member entry is checked with: the create member
+// body's and that of X-CCAsset-Language, the header create takes the locale from.
+type schemas struct{ create, locale *openapi3.Schema }
+
+// loadSchemas reads them from the API's spec, once.
+var loadSchemas = sync.OnceValues(func() (schemas, error) {
 	_, doc, err := openapi.Load(Name)
-	return doc, err
+	if err != nil {
+		return schemas{}, err
+	}
+	return schemas{
+		create: doc.Components.Schemas["MemberCreate"].Value,
+		locale: doc.Components.Parameters["AssetLanguage"].Value.Schema.Value,
+	}, nil
 })
-
-// createSchema is the create member body's schema.
-func createSchema() *openapi3.Schema {
-	doc, err := spec()
-	if err != nil {
-		panic(err) // the embedded spec is checked by the package's own tests
-	}
-	return doc.Components.Schemas["MemberCreate"].Value
-}
-
-// localeSchema is the schema of X-CCAsset-Language, the header create takes the locale from.
-func localeSchema() *openapi3.Schema {
-	doc, err := spec()
-	if err != nil {
-		panic(err)
-	}
-	return doc.Components.Parameters["AssetLanguage"].Value.Schema.Value
-}
 
 // validEmail is the spec's email format, as the server defines it for every request.
 var validEmail = openapi3.NewCallbackValidator(func(s string) error {
@@ -277,9 +273,9 @@ var validEmail = openapi3.NewCallbackValidator(func(s string) error {
 // createIssues are the problems the create call's request validation finds in body, in the
 // shape the OCC error renderer classifies: the same schema, the same email format, and U+0000
 // refused in any string as the server refuses it.
-func createIssues(body map[string]any) []httpserver.Issue {
+func createIssues(schema *openapi3.Schema, body map[string]any) []httpserver.Issue {
 	var out []httpserver.Issue
-	err := createSchema().VisitJSON(body, openapi3.MultiErrors(), openapi3.VisitAsRequest(),
+	err := schema.VisitJSON(body, openapi3.MultiErrors(), openapi3.VisitAsRequest(),
 		openapi3.WithStringFormatValidator("email", validEmail))
 	var walk func(error)
 	walk = func(err error) {

@@ -196,9 +196,19 @@ type Seeded struct {
 	Organizations, Members module.Count
 }
 
-// seedBatch is how many rows one statement of Seed writes: 500 members are 6,000 parameters,
-// far below SQLite's 32,766 and PostgreSQL's 65,535.
+// seedBatch is how many keys one statement of Seed looks up, and how many rows it writes on
+// PostgreSQL: 500 members are 6,000 parameters, far below PostgreSQL's 65,535.
 const seedBatch = 500
+
+// insertBatch is how many rows one INSERT of Seed writes. On SQLite it is small: its driver
+// (glebarez/go-sqlite) binds each parameter by searching the arguments for it, in time that
+// grows with the square of a statement's parameters.
+func insertBatch(tx *gorm.DB) int {
+	if tx.Name() == "postgres" {
+		return seedBatch
+	}
+	return 64
+}
 
 // Seed stores seed in one transaction: the organizations, then the members, a few statements
 // per seedBatch rows whatever their number. With overwrite, existing organizations and members
@@ -243,7 +253,7 @@ func seedOrganizations(tx *gorm.DB, orgs []Organization, overwrite bool) (module
 		conflict = clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoUpdates: clause.AssignmentColumns([]string{"name", "active"})}
 	}
 	if len(rows) > 0 {
-		if err := tx.Clauses(conflict).CreateInBatches(&rows, seedBatch).Error; err != nil {
+		if err := tx.Clauses(conflict).CreateInBatches(&rows, insertBatch(tx)).Error; err != nil {
 			return c, err
 		}
 	}
@@ -283,7 +293,7 @@ func seedMembers(tx *gorm.DB, members []SeedMember, overwrite bool) (module.Coun
 		fresh = append(fresh, r)
 	}
 	var late []string
-	for chunk := range slices.Chunk(fresh, seedBatch) {
+	for chunk := range slices.Chunk(fresh, insertBatch(tx)) {
 		inserted, err := insertMembers(tx, chunk, "ON CONFLICT (email_key) DO NOTHING")
 		if err != nil {
 			return c, err
@@ -323,7 +333,7 @@ func seedMembers(tx *gorm.DB, members []SeedMember, overwrite bool) (module.Coun
 		}
 		changed = append(changed, r)
 	}
-	for chunk := range slices.Chunk(changed, seedBatch) {
+	for chunk := range slices.Chunk(changed, insertBatch(tx)) {
 		updated, err := insertMembers(tx, chunk, "ON CONFLICT (email_key) DO UPDATE SET "+updateSet)
 		if err != nil {
 			return c, err
@@ -341,7 +351,7 @@ func seedMembers(tx *gorm.DB, members []SeedMember, overwrite bool) (module.Coun
 		}
 	}
 	if len(memberships) > 0 {
-		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&memberships, seedBatch*4).Error; err != nil {
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&memberships, insertBatch(tx)*6).Error; err != nil {
 			return c, err
 		}
 	}
@@ -479,18 +489,20 @@ func (s *DBStore) OrganizationsOf(ctx context.Context, members []int64) (map[int
 	out := map[int64][]Organization{}
 	for chunk := range slices.Chunk(members, seedBatch) {
 		var rows []struct {
-			MemberID int64
-			organizationRow
+			MemberID       int64
+			OrganizationID string
+			Name           string
+			Active         bool
 		}
 		err := s.db.WithContext(ctx).Table("occstore_memberships AS ms").
-			Select("ms.member_id, o.id, o.name, o.active").
+			Select("ms.member_id, o.id AS organization_id, o.name, o.active").
 			Joins("JOIN occstore_organizations AS o ON o.id = ms.organization_id").
 			Where("ms.member_id IN ?", chunk).Order("ms.member_id, o.id").Scan(&rows).Error
 		if err != nil {
 			return nil, store.Classify(err, "read memberships", nil, nil)
 		}
 		for _, r := range rows {
-			out[r.MemberID] = append(out[r.MemberID], Organization(r.organizationRow))
+			out[r.MemberID] = append(out[r.MemberID], Organization{ID: r.OrganizationID, Name: r.Name, Active: r.Active})
 		}
 	}
 	return out, nil
