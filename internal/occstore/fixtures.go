@@ -50,7 +50,10 @@ type OrganizationFixture struct {
 // active (default true), receiveEmail (default "no") and roles (default none) may be left out,
 // as they always could in this section; an existing member then keeps its own active,
 // receiveEmail and locale. Roles are role functions, given as the body gives them
-// ({function: buyer}) or by name alone (buyer); admins always get admin besides.
+// ({function: buyer}) or by name alone (buyer); admins always get admin besides. A key spelled
+// like a field but for case, '_' or '-' (Password_Hash) is refused as a typo rather than kept as
+// a dynamic property. One email (in any letter case) listed in several organizations is one
+// member of each: its last listing gives its fields and password, and it has the roles of all.
 type MemberFixture struct {
 	Email        *string       `yaml:"email"`
 	FirstName    *string       `yaml:"firstName"`
@@ -104,9 +107,9 @@ var fields = func() map[string]string {
 	return out
 }()
 
-func fold(name string) string {
-	return strings.ToLower(strings.NewReplacer("_", "", "-", "").Replace(name))
-}
+var separators = strings.NewReplacer("_", "", "-", "")
+
+func fold(name string) string { return strings.ToLower(separators.Replace(name)) }
 
 // checkFixtures lists every problem of every organization and member entry, each with its path
 // in the section (organizations[0].members[2].email: …). A member entry is checked as the create
@@ -122,12 +125,12 @@ func checkFixtures(f *Fixtures) []error {
 	orgs := map[string]int{}
 	for i, o := range f.Organizations {
 		at := fmt.Sprintf("organizations[%d]", i)
-		for _, f := range []struct{ name, value string }{{"id", o.ID}, {"name", o.Name}} {
+		for _, field := range []struct{ name, value string }{{"id", o.ID}, {"name", o.Name}} {
 			switch {
-			case f.value == "":
-				errs = append(errs, fmt.Errorf("%s.%s: is required", at, f.name))
-			case strings.ContainsRune(f.value, 0):
-				errs = append(errs, fmt.Errorf("%s.%s: must not contain U+0000", at, f.name))
+			case field.value == "":
+				errs = append(errs, fmt.Errorf("%s.%s: is required", at, field.name))
+			case strings.ContainsRune(field.value, 0):
+				errs = append(errs, fmt.Errorf("%s.%s: must not contain U+0000", at, field.name))
 			}
 		}
 		if j, dup := orgs[o.ID]; dup && o.ID != "" {
