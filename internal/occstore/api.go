@@ -19,6 +19,7 @@ var Module = module.API{
 		return Routes(NewService(NewStore(d.DB), d.Hasher, tokens, d.Now)), nil
 	},
 	Fixtures: fixtures,
+	Users:    users,
 }
 
 // Routes is the OCC store API over svc, without its name and spec (module.Mount adds them).

@@ -65,10 +65,10 @@ func TestUpdateContract(t *testing.T) {
 	}.Run(t)
 }
 
-// TestLoadOrganizationRace loads fixtures that give a member the role admin while an update
+// TestSeedRolesRace seeds fixtures (DBStore.Seed) that give a member the role admin while an update
 // takes its roles down to buyer, in each of apitest.RaceRounds rounds. Loading only adds roles,
 // so the update's buyer must remain whichever commits first.
-func TestLoadOrganizationRace(t *testing.T) {
+func TestSeedRolesRace(t *testing.T) {
 	rounds := apitest.RaceRounds(t)
 	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		x := start(t, dialect)
@@ -82,15 +82,19 @@ func TestLoadOrganizationRace(t *testing.T) {
 		path := "/ccstore/v1/organizationMembers/" + id
 		st := occstore.NewStore(x.DB)
 		acme := occstore.Organization{ID: "or-acme", Name: "Acme", Active: true}
-		admin := occstore.Member{Email: email, FirstName: "Lou", LastName: "Loaded", Active: true, ReceiveEmail: "no",
-			Roles: []string{occstore.RoleAdmin}, PasswordHash: "not a hash"}
+		seed := occstore.Seed{Organizations: []occstore.Organization{acme}, Members: []occstore.SeedMember{{
+			Member: occstore.Member{Email: email, FirstName: "Lou", LastName: "Loaded", Active: true, ReceiveEmail: "no",
+				Roles: []string{occstore.RoleAdmin}, PasswordHash: "not a hash", ParentOrganization: acme.ID},
+			Organizations: []string{acme.ID},
+		}}}
 		for r := 1; r <= rounds; r++ {
 			if res := x.as(t, x.ada, "PUT", path, map[string]any{"roles": []map[string]string{{"function": "admin"}}}); res.Status != http.StatusOK {
 				t.Fatalf("round %d: reset the roles: %d %s", r, res.Status, res.Body)
 			}
 			errs := apitest.Concurrently(1+loads, func(i int) error {
 				if i > 0 {
-					return st.LoadOrganization(context.Background(), acme, []occstore.Member{admin})
+					_, err := st.Seed(context.Background(), seed, true)
+					return err
 				}
 				if res := x.as(t, x.ada, "PUT", path, map[string]any{"roles": []map[string]string{{"function": "buyer"}}}); res.Status != http.StatusOK {
 					return fmt.Errorf("update: %d %s", res.Status, res.Body)

@@ -94,6 +94,8 @@ type Store interface {
 	Get(ctx context.Context, id int64) (Member, error)
 	GetByEmail(ctx context.Context, email string) (Member, error)
 	EmailFree(ctx context.Context, email string, self int64) error
+	// ReplacePasswordHash stores hash as the member's password hash if it is still old.
+	ReplacePasswordHash(ctx context.Context, id int64, old, hash string) error
 	// Update changes the member id in one transaction that locks it first: change gets the stored
 	// member and alters it, or returns an error that leaves it unchanged. It returns the member as
 	// written.
@@ -122,7 +124,9 @@ func NewService(store Store, hasher *password.Hasher, tokens *occ.Tokens, now fu
 
 var errBadLogin = apperr.Unauthenticated("The username or password is invalid.")
 
-// Login checks a member's email and password and issues an access token.
+// Login checks a member's email and password and issues an access token. A password whose
+// stored hash is an imported bcrypt one (password.NeedsRehash) is stored again with the server's
+// hasher, replacing that hash only if no one changed it since it was read.
 func (s *Service) Login(ctx context.Context, email, pw string) (occ.Token, error) {
 	m, err := s.store.GetByEmail(ctx, email)
 	switch {
@@ -137,6 +141,15 @@ func (s *Service) Login(ctx context.Context, email, pw string) (occ.Token, error
 	}
 	if !ok || !m.Active {
 		return occ.Token{}, errBadLogin
+	}
+	if password.NeedsRehash(m.PasswordHash) {
+		hash, err := s.hasher.Hash(ctx, pw)
+		if err != nil {
+			return occ.Token{}, err
+		}
+		if err := s.store.ReplacePasswordHash(ctx, m.ID, m.PasswordHash, hash); err != nil {
+			return occ.Token{}, err
+		}
 	}
 	return s.tokens.Issue(strconv.FormatInt(m.ID, 10))
 }

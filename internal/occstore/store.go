@@ -4,14 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/module"
 	"github.com/provisiond/provisiond/internal/occ"
 	"github.com/provisiond/provisiond/internal/occ/scim"
 	"github.com/provisiond/provisiond/internal/occ/scimsql"
@@ -168,58 +170,342 @@ func (s *DBStore) List(ctx context.Context, q ListQuery) ([]Member, int64, scim.
 	return out, total, c.Sort, nil
 }
 
-// LoadOrganization stores an organization and makes each of members (with a password hash) a
-// member of it: a new member, or an existing one (found by email) that joins the organization,
-// gains the given roles and takes the given names and password. A member deactivated through the
-// API stays deactivated. An existing member is locked before it is read, as an update locks it,
-// so that the roles it gains cannot overwrite a concurrent update's.
-func (s *DBStore) LoadOrganization(ctx context.Context, org Organization, members []Member) error {
-	return store.Transaction(ctx, s.db, func(tx *gorm.DB) error {
-		row := organizationRow(org)
-		if err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoUpdates: clause.AssignmentColumns([]string{"name", "active"})}).Create(&row).Error; err != nil {
-			return fmt.Errorf("organization %s: %w", org.ID, err)
+// Seed is what a fixtures file stores: organizations, and members of them.
+type Seed struct {
+	Organizations []Organization
+	// Members have distinct emails (in any letter case).
+	Members []SeedMember
+}
+
+// SeedMember is a member to store. Member holds a new member's fields, the parent organization
+// among them; an existing member (found by email, in any letter case) takes its email's letter
+// case, names, password hash and dynamic properties (others are kept), gains its roles (those it
+// has are kept: a concurrent update's are never lost), and takes its active flag, receiveEmail
+// and locale only when the Set fields say so: a member deactivated through the API stays
+// deactivated unless the file says otherwise. Its parent organization and creation time stay.
+type SeedMember struct {
+	Member
+	// Organizations are those the member belongs to (it joins each; memberships are never
+	// removed).
+	Organizations                         []string
+	SetActive, SetReceiveEmail, SetLocale bool
+}
+
+// Seeded counts what Seed created and updated.
+type Seeded struct {
+	Organizations, Members module.Count
+}
+
+// seedBatch is how many keys one statement of Seed looks up, and how many rows it writes on
+// PostgreSQL: 500 members are 6,000 parameters, far below PostgreSQL's 65,535.
+const seedBatch = 500
+
+// insertBatch is how many rows one INSERT of Seed writes. On SQLite it is small: its driver
+// (glebarez/go-sqlite) binds each parameter by searching the arguments for it, in time that
+// grows with the square of a statement's parameters.
+func insertBatch(tx *gorm.DB) int {
+	if tx.Name() == "postgres" {
+		return seedBatch
+	}
+	return 64
+}
+
+// Seed stores seed in one transaction: the organizations, then the members, a few statements
+// per seedBatch rows whatever their number. With overwrite, existing organizations and members
+// take the seed's values (SeedMember says how); without, they are left alone. Every member
+// joins its organizations either way. Existing members are locked before they are read, as an
+// update locks them; a member that a concurrent create inserts meanwhile is found by the
+// insert's conflict and updated like the others, so that the seed never fails on it.
+func (s *DBStore) Seed(ctx context.Context, seed Seed, overwrite bool) (Seeded, error) {
+	var done Seeded
+	err := store.Transaction(ctx, s.db, func(tx *gorm.DB) error {
+		var err error
+		if done.Organizations, err = seedOrganizations(tx, seed.Organizations, overwrite); err != nil {
+			return fmt.Errorf("organizations: %w", err)
 		}
-		for _, a := range members {
-			var existing memberRow
-			err := store.ForUpdate(tx).Where("email_key = ?", strings.ToLower(a.Email)).Take(&existing).Error
-			switch {
-			case errors.Is(err, gorm.ErrRecordNotFound):
-				a.ParentOrganization = org.ID
-				r, err := toRow(&a)
-				if err != nil {
-					return err
-				}
-				if err := tx.Create(&r).Error; err != nil {
-					return fmt.Errorf("administrator of %s: %w", org.ID, err)
-				}
-				existing = r
-			case err != nil:
-				return err
-			default:
-				m, err := existing.member()
-				if err != nil {
-					return err
-				}
-				m.FirstName, m.LastName, m.PasswordHash = a.FirstName, a.LastName, a.PasswordHash
-				for _, r := range a.Roles {
-					if !m.HasRole(r) {
-						m.Roles = append(m.Roles, r)
-					}
-				}
-				r, err := toRow(&m)
-				if err != nil {
-					return err
-				}
-				if err := tx.Model(&memberRow{ID: r.ID}).Select("first_name", "last_name", "password_hash", "roles").Updates(&r).Error; err != nil {
-					return err
-				}
-			}
-			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&membershipRow{MemberID: existing.ID, OrganizationID: org.ID}).Error; err != nil {
-				return err
-			}
+		if done.Members, err = seedMembers(tx, seed.Members, overwrite); err != nil {
+			return fmt.Errorf("members: %w", err)
 		}
 		return nil
 	})
+	return done, err
+}
+
+func seedOrganizations(tx *gorm.DB, orgs []Organization, overwrite bool) (module.Count, error) {
+	var c module.Count
+	ids := make([]string, len(orgs))
+	rows := make([]organizationRow, len(orgs))
+	for i, o := range orgs {
+		ids[i], rows[i] = o.ID, organizationRow(o)
+	}
+	existing := map[string]bool{}
+	for chunk := range slices.Chunk(ids, seedBatch) {
+		var found []string
+		if err := tx.Model(&organizationRow{}).Where("id IN ?", chunk).Pluck("id", &found).Error; err != nil {
+			return c, err
+		}
+		for _, id := range found {
+			existing[id] = true
+		}
+	}
+	conflict := clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoNothing: true}
+	if overwrite {
+		conflict = clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoUpdates: clause.AssignmentColumns([]string{"name", "active"})}
+	}
+	if len(rows) > 0 {
+		if err := tx.Clauses(conflict).CreateInBatches(&rows, insertBatch(tx)).Error; err != nil {
+			return c, err
+		}
+	}
+	for _, id := range ids {
+		switch {
+		case !existing[id]:
+			c.Created++
+		case overwrite:
+			c.Updated++
+		}
+	}
+	return c, nil
+}
+
+func seedMembers(tx *gorm.DB, members []SeedMember, overwrite bool) (module.Count, error) {
+	var c module.Count
+	keys := make([]string, len(members))
+	for i, m := range members {
+		keys[i] = strings.ToLower(m.Email)
+	}
+	stored, err := lockMembers(tx, keys)
+	if err != nil {
+		return c, err
+	}
+	ids := map[string]int64{}
+
+	// New members, in the seed's order: inserted unless a concurrent create got there first.
+	var fresh []memberRow
+	for _, m := range members {
+		if _, ok := stored[strings.ToLower(m.Email)]; ok {
+			continue
+		}
+		r, err := toRow(&m.Member)
+		if err != nil {
+			return c, err
+		}
+		fresh = append(fresh, r)
+	}
+	var late []string
+	for chunk := range slices.Chunk(fresh, insertBatch(tx)) {
+		inserted, err := insertMembers(tx, chunk, "ON CONFLICT (email_key) DO NOTHING")
+		if err != nil {
+			return c, err
+		}
+		for _, r := range chunk {
+			if id, ok := inserted[r.EmailKey]; ok {
+				ids[r.EmailKey] = id
+				c.Created++
+			} else {
+				late = append(late, r.EmailKey)
+			}
+		}
+	}
+	if len(late) > 0 {
+		created, err := lockMembers(tx, late)
+		if err != nil {
+			return c, err
+		}
+		maps.Copy(stored, created)
+	}
+
+	// Existing members.
+	var changed []memberRow
+	for _, m := range members {
+		key := strings.ToLower(m.Email)
+		row, ok := stored[key]
+		if !ok {
+			continue
+		}
+		ids[key] = row.ID
+		if !overwrite {
+			continue
+		}
+		r, err := m.onto(row)
+		if err != nil {
+			return c, err
+		}
+		changed = append(changed, r)
+	}
+	for chunk := range slices.Chunk(changed, insertBatch(tx)) {
+		updated, err := insertMembers(tx, chunk, "ON CONFLICT (email_key) DO UPDATE SET "+updateSet)
+		if err != nil {
+			return c, err
+		}
+		if len(updated) != len(chunk) {
+			return c, fmt.Errorf("updated %d members of %d", len(updated), len(chunk))
+		}
+		c.Updated += len(chunk)
+	}
+
+	var memberships []membershipRow
+	for _, m := range members {
+		for _, org := range m.Organizations {
+			memberships = append(memberships, membershipRow{MemberID: ids[strings.ToLower(m.Email)], OrganizationID: org})
+		}
+	}
+	if len(memberships) > 0 {
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&memberships, insertBatch(tx)*6).Error; err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// onto is row, the stored member, changed by m as SeedMember says.
+func (m SeedMember) onto(row memberRow) (memberRow, error) {
+	cur, err := row.member()
+	if err != nil {
+		return memberRow{}, err
+	}
+	cur.Email, cur.FirstName, cur.LastName, cur.PasswordHash = m.Email, m.FirstName, m.LastName, m.PasswordHash
+	for _, r := range m.Roles {
+		if !cur.HasRole(r) {
+			cur.Roles = append(cur.Roles, r)
+		}
+	}
+	if m.SetActive {
+		cur.Active = m.Active
+	}
+	if m.SetReceiveEmail {
+		cur.ReceiveEmail = m.ReceiveEmail
+	}
+	if m.SetLocale {
+		cur.Locale = m.Locale
+	}
+	if cur.Dynamic == nil {
+		cur.Dynamic = map[string]any{}
+	}
+	maps.Copy(cur.Dynamic, m.Dynamic)
+	return toRow(&cur)
+}
+
+// lockMembers reads the members whose email keys are keys, locking them (store.ForUpdate), by
+// email key.
+func lockMembers(tx *gorm.DB, keys []string) (map[string]memberRow, error) {
+	out := map[string]memberRow{}
+	for chunk := range slices.Chunk(keys, seedBatch) {
+		var rows []memberRow
+		if err := store.ForUpdate(tx).Where("email_key IN ?", chunk).Order("id").Find(&rows).Error; err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			out[r.EmailKey] = r
+		}
+	}
+	return out, nil
+}
+
+// memberColumns are the columns insertMembers writes: all but the id.
+var memberColumns = []string{"email", "email_key", "first_name", "last_name", "active", "receive_email", "roles", "locale", "password_hash", "dynamic", "parent_organization_id", "created_at"}
+
+// updateSet are the columns an existing member takes from the seed's row (updateSet's rows
+// carry the kept values of the others): all but the email key, the parent organization and the
+// creation time.
+var updateSet = func() string {
+	var set []string
+	for _, c := range memberColumns {
+		if c != "email_key" && c != "parent_organization_id" && c != "created_at" {
+			set = append(set, c+" = excluded."+c)
+		}
+	}
+	return strings.Join(set, ", ")
+}()
+
+// insertMembers inserts rows in one statement that ends with conflict (an ON CONFLICT clause on
+// email_key, the same in SQLite and PostgreSQL) and returns the ids of the rows it inserted or
+// updated, by email key. GORM's batch create cannot say which rows an ON CONFLICT DO NOTHING
+// skipped; RETURNING can.
+func insertMembers(tx *gorm.DB, rows []memberRow, conflict string) (map[string]int64, error) {
+	var q strings.Builder
+	q.WriteString("INSERT INTO occstore_members (" + strings.Join(memberColumns, ", ") + ") VALUES ")
+	marks := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(memberColumns)), ", ") + ")"
+	args := make([]any, 0, len(rows)*len(memberColumns))
+	for i, r := range rows {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(marks)
+		args = append(args, r.Email, r.EmailKey, r.FirstName, r.LastName, r.Active, r.ReceiveEmail, r.Roles, r.Locale,
+			r.PasswordHash, r.Dynamic, r.ParentOrganizationID, r.CreatedAt)
+	}
+	q.WriteString(" " + conflict + " RETURNING id, email_key")
+	var out []struct {
+		ID       int64
+		EmailKey string
+	}
+	if err := tx.Raw(q.String(), args...).Scan(&out).Error; err != nil {
+		return nil, err
+	}
+	ids := make(map[string]int64, len(out))
+	for _, r := range out {
+		ids[r.EmailKey] = r.ID
+	}
+	return ids, nil
+}
+
+// ReplacePasswordHash stores hash as the password hash of the member id if its hash is still
+// old: one targeted UPDATE, so that it cannot undo a change made since old was read (a fixtures
+// load that set another password). It is no error when the hash changed meanwhile.
+func (s *DBStore) ReplacePasswordHash(ctx context.Context, id int64, old, hash string) error {
+	err := s.db.WithContext(ctx).Model(&memberRow{}).Where("id = ? AND password_hash = ?", id, old).Update("password_hash", hash).Error
+	if err != nil {
+		return store.Classify(err, "replace password hash", nil, nil)
+	}
+	return nil
+}
+
+// Page reads the members of every organization ordered by id, from offset, at most limit, and
+// how many there are.
+func (s *DBStore) Page(ctx context.Context, offset, limit int) ([]Member, int64, error) {
+	db := s.db.WithContext(ctx)
+	var total int64
+	if err := db.Model(&memberRow{}).Count(&total).Error; err != nil {
+		return nil, 0, store.Classify(err, "count members", nil, nil)
+	}
+	var rows []memberRow
+	if err := db.Order("id").Offset(offset).Limit(limit).Find(&rows).Error; err != nil {
+		return nil, 0, store.Classify(err, "list members", nil, nil)
+	}
+	out := make([]Member, len(rows))
+	for i, r := range rows {
+		m, err := r.member()
+		if err != nil {
+			return nil, 0, err
+		}
+		out[i] = m
+	}
+	return out, total, nil
+}
+
+// OrganizationsOf reads the organizations each of members belongs to, in id order.
+func (s *DBStore) OrganizationsOf(ctx context.Context, members []int64) (map[int64][]Organization, error) {
+	out := map[int64][]Organization{}
+	for chunk := range slices.Chunk(members, seedBatch) {
+		var rows []struct {
+			MemberID       int64
+			OrganizationID string
+			Name           string
+			Active         bool
+		}
+		err := s.db.WithContext(ctx).Table("occstore_memberships AS ms").
+			Select("ms.member_id, o.id AS organization_id, o.name, o.active").
+			Joins("JOIN occstore_organizations AS o ON o.id = ms.organization_id").
+			Where("ms.member_id IN ?", chunk).Order("ms.member_id, o.id").Scan(&rows).Error
+		if err != nil {
+			return nil, store.Classify(err, "read memberships", nil, nil)
+		}
+		for _, r := range rows {
+			out[r.MemberID] = append(out[r.MemberID], Organization{ID: r.OrganizationID, Name: r.Name, Active: r.Active})
+		}
+	}
+	return out, nil
 }
 
 func toRow(m *Member) (memberRow, error) {
