@@ -188,15 +188,15 @@ credentials:
 `
 		_, err := seed(t, x, doc, true)
 		want := []string{
-			"fixtures: platformos: users[1].password: can't be blank",
-			"users[1].first_name: can't be blank",
-			"users[2].password: is too short (minimum is 6 characters)",
-			"users[3].first_name: is not allowed",
-			"users[3].last_name: can't be blank",
-			"users[4].password: is too short (minimum is 10 characters)",
-			"users[5].form_configuration_name: is not a known form configuration",
-			"users[6].form_name: is not a known form configuration",
-			"users[7].password: is too short (minimum is 12 characters)",
+			"fixtures: platformos.users[1].password: can't be blank",
+			"fixtures: platformos.users[1].first_name: can't be blank",
+			"fixtures: platformos.users[2].password: is too short (minimum is 6 characters)",
+			"fixtures: platformos.users[3].first_name: is not allowed",
+			"fixtures: platformos.users[3].last_name: can't be blank",
+			"fixtures: platformos.users[4].password: is too short (minimum is 10 characters)",
+			"fixtures: platformos.users[5].form_configuration_name: is not a known form configuration",
+			"fixtures: platformos.users[6].form_name: is not a known form configuration",
+			"fixtures: platformos.users[7].password: is too short (minimum is 12 characters)",
 		}
 		if err == nil || err.Error() != strings.Join(want, "\n") {
 			t.Fatalf("apply: %v\nwant\n%s", err, strings.Join(want, "\n"))
