@@ -2,6 +2,7 @@ package xcart_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"os"
@@ -10,12 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
 
 	"github.com/provisiond/provisiond/internal/apitest"
 	"github.com/provisiond/provisiond/internal/app"
 	"github.com/provisiond/provisiond/internal/fixtures"
 	"github.com/provisiond/provisiond/internal/module"
+	"github.com/provisiond/provisiond/internal/password"
 	"github.com/provisiond/provisiond/internal/xcart"
 )
 
@@ -344,6 +347,72 @@ func TestSeedKeepsAnAdministrator(t *testing.T) {
 func logIn(t *testing.T, x *xc, username, pw string) *apitest.Response {
 	t.Helper()
 	return x.Call(t, "POST", "/api-login/check", map[string]any{"username": username, "password": pw})
+}
+
+// storedHash reads a profile's password hash from the database ("" for none).
+func storedHash(t *testing.T, db *gorm.DB, login string) string {
+	t.Helper()
+	var hash []sql.NullString
+	if err := db.Table("xcart_profiles").Where("login_key = ?", strings.ToLower(login)).Pluck("password_hash", &hash).Error; err != nil || len(hash) != 1 {
+		t.Fatalf("read the hash of %s: %v (%d rows)", login, err, len(hash))
+	}
+	return hash[0].String
+}
+
+func TestSeededHashesLogIn(t *testing.T) {
+	minCost, err := bcrypt.GenerateFromPassword([]byte("bcrypt-password"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	argon, err := password.New(password.OWASP, 1).Hash(context.Background(), "argon-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := []struct {
+		login, hash, password string
+		bcrypt                bool
+	}{
+		{"gocost@example.com", string(minCost), "bcrypt-password", true},
+		{"php@example.com", phpHash, "rasmuslerdorf", true},
+		{"argon@example.com", argon, "argon-password", false},
+	}
+	doc := "xcart:\n  profiles:\n"
+	for _, u := range users {
+		doc += fmt.Sprintf("    - {login: %s, access_level: 100, password_hash: '%s'}\n", u.login, u.hash)
+	}
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		mustApply(t, x.DB, doc, true)
+		for _, u := range users {
+			if res := logIn(t, x, u.login, "wrong-password"); res.Status != http.StatusUnauthorized {
+				t.Errorf("%s with a wrong password: %d, want 401", u.login, res.Status)
+			}
+			if got := storedHash(t, x.DB, u.login); got != u.hash {
+				t.Errorf("%s: a failed login changed the stored hash", u.login)
+			}
+			for i := range 2 {
+				if res := logIn(t, x, u.login, u.password); res.Status != http.StatusOK {
+					t.Errorf("%s login %d: %d %s, want 200", u.login, i+1, res.Status, res.Body)
+				}
+				got := storedHash(t, x.DB, u.login)
+				if u.bcrypt && !strings.HasPrefix(got, "$argon2id$") {
+					t.Errorf("%s after login %d: stored hash %.7s…, want argon2id", u.login, i+1, got)
+				}
+				if !u.bcrypt && got != u.hash {
+					t.Errorf("%s after login %d: an argon2id hash was replaced", u.login, i+1)
+				}
+			}
+		}
+		// The rehash writes only over the hash it verified: a password changed meanwhile stays.
+		var id int
+		x.DB.Table("xcart_profiles").Where("login_key = ?", "argon@example.com").Pluck("id", &id)
+		if err := xcart.NewStore(x.DB).RehashPassword(context.Background(), id, phpHash, "$argon2id$other"); err != nil {
+			t.Fatal(err)
+		}
+		if got := storedHash(t, x.DB, "argon@example.com"); got != argon {
+			t.Errorf("a rehash over a hash that changed meanwhile replaced it")
+		}
+	})
 }
 
 // TestSeedRacesCreates applies a file with profile K while the API creates K many times at once,

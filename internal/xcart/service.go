@@ -85,6 +85,9 @@ type Store interface {
 	Update(ctx context.Context, id int, change func(*Profile) error) (Profile, error)
 	Delete(ctx context.Context, id int) error
 	RecordLogin(ctx context.Context, id int, at time.Time) error
+	// RehashPassword replaces the password hash of the profile id with hash, only while it is
+	// still old: a password changed meanwhile stays as it was changed.
+	RehashPassword(ctx context.Context, id int, old, hash string) error
 	MissingMemberships(ctx context.Context, ids []int) ([]int, error)
 	MissingRoles(ctx context.Context, ids []int) ([]int, error)
 }
@@ -202,6 +205,17 @@ func (s *Service) Login(ctx context.Context, login, pw string) (string, error) {
 	}
 	if !mayLogIn(p) {
 		return "", errBadCredentials
+	}
+	if password.NeedsRehash(p.PasswordHash) {
+		// An imported hash (a fixtures file's bcrypt password_hash) is replaced by argon2id at
+		// the first login that proves the password.
+		hash, err := s.hash(ctx, pw)
+		if err != nil {
+			return "", err
+		}
+		if err := s.store.RehashPassword(ctx, p.ID, p.PasswordHash, hash); err != nil {
+			return "", err
+		}
 	}
 	token, err := s.signer.Issue(Name, strconv.Itoa(p.ID))
 	if err != nil {

@@ -268,6 +268,18 @@ func loadNamed(tx *gorm.DB, kind string, names map[int]string, overwrite bool, c
 	return nil
 }
 
+// RehashPassword replaces the profile's password hash old with hash: one UPDATE that matches only
+// while the stored hash is still old, so that a password changed since it was read stays changed.
+func (s *DBStore) RehashPassword(ctx context.Context, id int, old, hash string) error {
+	err := s.db.WithContext(ctx).Model(&profileRow{}).
+		Where("id = ? AND password_hash = ?", id, old).
+		Update("password_hash", hash).Error
+	if err != nil {
+		return store.Classify(err, "rehash password", nil, nil)
+	}
+	return nil
+}
+
 // seedBatch is how many profiles one statement of Seed writes. Larger batches gain nothing on
 // PostgreSQL, and cost on SQLite, whose driver binds a statement's parameters in a time that grows
 // faster than their number (BenchmarkSeed10k: 500 rows of 25 columns took five times as long as 50).
