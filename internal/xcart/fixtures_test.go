@@ -3,10 +3,12 @@ package xcart_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -470,6 +472,79 @@ func TestSeedRacesCreates(t *testing.T) {
 			p := x.profiles(t)
 			if p[k] == nil && p[strings.ToLower(k)] == nil {
 				t.Errorf("round %d: %s not served by the API", r, k)
+			}
+		}
+	})
+}
+
+func TestUsers(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		ctx := context.Background()
+		mustApply(t, x.DB, seedDoc, true)
+		x.create(t, map[string]any{"login": "api@example.com", "password": "api-password-1", "access_level": 100, "role_ids": []int{3}})
+		users := xcart.Module.Users
+
+		list, total, err := users.List(ctx, x.DB, 0, 10)
+		if err != nil || total != 4 || len(list) != 4 {
+			t.Fatalf("List(0, 10) = %d users, total %d, %v; want 4, 4", len(list), total, err)
+		}
+		page, total, err := users.List(ctx, x.DB, 1, 2)
+		if err != nil || total != 4 || len(page) != 2 || page[0].ID != list[1].ID || page[1].ID != list[2].ID {
+			t.Errorf("List(1, 2) = %v, total %d, %v; want users 2 and 3 of 4", page, total, err)
+		}
+		for i, u := range list {
+			if i > 0 {
+				prev, _ := strconv.Atoi(list[i-1].ID)
+				if cur, _ := strconv.Atoi(u.ID); cur <= prev {
+					t.Errorf("List: id %s after %s, want id order", u.ID, list[i-1].ID)
+				}
+			}
+			res := x.call(t, "GET", "/api/profiles/"+u.ID, nil)
+			if res.Status != http.StatusOK {
+				t.Fatalf("GET profile %s: %d", u.ID, res.Status)
+			}
+			api := res.Map(t)
+			want := module.User{
+				ID: u.ID, Email: api["login"].(string), Login: api["login"].(string), Status: api["status"].(string),
+				Extra: map[string]any{},
+			}
+			for k, v := range api {
+				if !slices.Contains([]string{"id", "login", "status", "create_date"}, k) {
+					want.Extra[k] = v
+				}
+			}
+			got, err := users.Get(ctx, x.DB, u.ID)
+			if err != nil {
+				t.Fatalf("Get(%s): %v", u.ID, err)
+			}
+			if created := got.CreatedAt.Format("2006-01-02T15:04:05Z07:00"); created != api["create_date"] {
+				t.Errorf("Get(%s).CreatedAt = %s, want the API's create_date %v", u.ID, created, api["create_date"])
+			}
+			if got.UpdatedAt != nil || got.FirstName != "" || got.LastName != "" {
+				t.Errorf("Get(%s) = %+v: X-Cart keeps no names and no update date", u.ID, got)
+			}
+			if !jsonEqual(list[i], got) {
+				t.Errorf("List's user %s = %s, Get's %s", u.ID, apitest.JSONText(list[i]), apitest.JSONText(got))
+			}
+			got.CreatedAt = want.CreatedAt
+			if !jsonEqual(got, want) {
+				t.Errorf("Get(%s) =\n%s\nwant (the API's profile)\n%s", u.ID, apitest.JSONText(got), apitest.JSONText(want))
+			}
+			hash := storedHash(t, x.DB, u.Login)
+			text := apitest.JSONText(got)
+			for _, secret := range []string{"correct-horse-battery", "api-password-1", `"password"`, "password_hash"} {
+				if strings.Contains(text, secret) {
+					t.Errorf("user %s shows %q: %s", u.ID, secret, text)
+				}
+			}
+			if hash != "" && strings.Contains(text, hash) {
+				t.Errorf("user %s shows its password hash", u.ID)
+			}
+		}
+		for _, id := range []string{"999", "abc", "", "-1", "01", "+1", "1.0", "99999999999999999999"} {
+			if _, err := users.Get(ctx, x.DB, id); !errors.Is(err, module.ErrNoUser) {
+				t.Errorf("Get(%q) = %v, want ErrNoUser", id, err)
 			}
 		}
 	})

@@ -413,6 +413,15 @@ func storedLevels(tx *gorm.DB, keys []string) (map[string]int, error) {
 	return out, nil
 }
 
+// Count is how many profiles are stored.
+func (s *DBStore) Count(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&profileRow{}).Count(&n).Error; err != nil {
+		return 0, store.Classify(err, "count profiles", nil, nil)
+	}
+	return n, nil
+}
+
 func toRow(p *Profile) profileRow {
 	var hash *string
 	if p.PasswordHash != "" {
