@@ -637,6 +637,49 @@ func TestSeedOverAnUncommittedCreate(t *testing.T) {
 	}
 }
 
+// seed10k is a fixtures document of 10,000 profiles, each with a password_hash (a bcrypt hash of
+// PHP's, imported as it is) and a membership and roles to check.
+func seed10k() string {
+	var b strings.Builder
+	b.WriteString("xcart:\n  profiles:\n")
+	for i := range 10_000 {
+		level := 0
+		if i%10 == 0 {
+			level = 100
+		}
+		fmt.Fprintf(&b, "    - {login: seed%05d@example.com, password_hash: '%s', access_level: %d, membership_id: 1, role_ids: [1, 2], language: en}\n", i, phpHash, level)
+	}
+	return b.String()
+}
+
+// BenchmarkSeed10k measures parsing and applying a document of 10,000 profiles with a
+// password_hash: "create" into an empty database, "update" over the same profiles already
+// stored (with overwrite).
+func BenchmarkSeed10k(b *testing.B) {
+	doc := seed10k()
+	for _, dialect := range apitest.Dialects() {
+		b.Run(dialect+"/create", func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				x := apitest.Start(b, dialect, apitest.Options{})
+				b.StartTimer()
+				if counts := mustApply(b, x.DB, doc, true); counts["profiles"].Created != 10_000 {
+					b.Fatalf("apply: %v, want 10000 profiles created", counts)
+				}
+			}
+		})
+		b.Run(dialect+"/update", func(b *testing.B) {
+			x := apitest.Start(b, dialect, apitest.Options{})
+			mustApply(b, x.DB, doc, true)
+			for b.Loop() {
+				if counts := mustApply(b, x.DB, doc, true); counts["profiles"].Updated != 10_000 {
+					b.Fatalf("apply: %v, want 10000 profiles updated", counts)
+				}
+			}
+		})
+	}
+}
+
 func TestExampleFixtures(t *testing.T) {
 	doc, err := os.ReadFile("testdata/fixtures.yaml")
 	if err != nil {
