@@ -25,6 +25,7 @@ var Module = module.API{
 	},
 	Fixtures: fixtures,
 	Defaults: defaults,
+	Users:    users,
 }
 
 // Routes is the X-Cart API over svc, without its name and spec (module.Mount adds them): what

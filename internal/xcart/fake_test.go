@@ -190,6 +190,18 @@ func (s *fakeStore) RecordLogin(ctx context.Context, id int, at time.Time) error
 	return nil
 }
 
+func (s *fakeStore) RehashPassword(ctx context.Context, id int, old, hash string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.byID[id]
+	if !ok || p.PasswordHash != old {
+		return nil // an UPDATE of no row, as in the DB store
+	}
+	p.PasswordHash = hash
+	s.byID[id] = p
+	return nil
+}
+
 func (s *fakeStore) MissingMemberships(ctx context.Context, ids []int) ([]int, error) {
 	return s.missing(s.memberships, ids), nil
 }

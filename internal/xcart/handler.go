@@ -49,7 +49,18 @@ func (h *Handler) ListProfiles(ctx context.Context, req gen.ListProfilesRequestO
 
 // CreateProfile implements POST /api/profiles.
 func (h *Handler) CreateProfile(ctx context.Context, req gen.CreateProfileRequestObject) (gen.CreateProfileResponseObject, error) {
-	b := req.Body
+	p, pw := fromCreate(*req.Body)
+	created, err := h.svc.Create(ctx, p, pw)
+	if err != nil {
+		return nil, err
+	}
+	location := "/api/profiles/" + strconv.Itoa(created.ID)
+	return gen.CreateProfile201JSONResponse{Body: toAPI(created), Headers: gen.CreateProfile201ResponseHeaders{Location: &location}}, nil
+}
+
+// fromCreate is the profile a create body asks for, with X-Cart's defaults for what it leaves
+// out, and its password (nil for none). The fixtures' profiles are create bodies too.
+func fromCreate(b gen.ProfileCreate) (Profile, *string) {
 	p := Profile{
 		Login:               string(b.Login),
 		AccessLevel:         AccessLevelCustomer,
@@ -73,13 +84,7 @@ func (h *Handler) CreateProfile(ctx context.Context, req gen.CreateProfileReques
 	optional.Set(&p.MailChimpLists, b.MailChimpLists)
 	optional.Set(&p.MailChimpInterests, b.MailChimpInterests)
 	optional.Set(&p.MailChimpSegments, b.MailChimpSegments)
-
-	created, err := h.svc.Create(ctx, p, nullableValue(b.Password))
-	if err != nil {
-		return nil, err
-	}
-	location := "/api/profiles/" + strconv.Itoa(created.ID)
-	return gen.CreateProfile201JSONResponse{Body: toAPI(created), Headers: gen.CreateProfile201ResponseHeaders{Location: &location}}, nil
+	return p, nullableValue(b.Password)
 }
 
 // GetProfile implements GET /api/profiles/{profile_id}.

@@ -85,6 +85,9 @@ type Store interface {
 	Update(ctx context.Context, id int, change func(*Profile) error) (Profile, error)
 	Delete(ctx context.Context, id int) error
 	RecordLogin(ctx context.Context, id int, at time.Time) error
+	// RehashPassword replaces the password hash of the profile id with hash, only while it is
+	// still old: a password changed meanwhile stays as it was changed.
+	RehashPassword(ctx context.Context, id int, old, hash string) error
 	MissingMemberships(ctx context.Context, ids []int) ([]int, error)
 	MissingRoles(ctx context.Context, ids []int) ([]int, error)
 }
@@ -203,6 +206,17 @@ func (s *Service) Login(ctx context.Context, login, pw string) (string, error) {
 	if !mayLogIn(p) {
 		return "", errBadCredentials
 	}
+	if password.NeedsRehash(p.PasswordHash) {
+		// An imported hash (a fixtures file's bcrypt password_hash) is replaced by argon2id at
+		// the first login that proves the password.
+		hash, err := s.hash(ctx, pw)
+		if err != nil {
+			return "", err
+		}
+		if err := s.store.RehashPassword(ctx, p.ID, p.PasswordHash, hash); err != nil {
+			return "", err
+		}
+	}
 	token, err := s.signer.Issue(Name, strconv.Itoa(p.ID))
 	if err != nil {
 		return "", apperr.Internal(fmt.Errorf("sign JWT: %w", err))
@@ -244,30 +258,47 @@ func (s *Service) hash(ctx context.Context, pw string) (string, error) {
 
 // checkReferences reports every membership and role id that names nothing, X-Cart's way.
 func (s *Service) checkReferences(ctx context.Context, p Profile) error {
-	var errs []error
-	var memberships []int
+	memberships, err := s.store.MissingMemberships(ctx, membershipIDs(p))
+	if err != nil {
+		return err
+	}
+	roles, err := s.store.MissingRoles(ctx, p.RoleIDs)
+	if err != nil {
+		return err
+	}
+	return referenceProblems(p, memberships, roles)
+}
+
+// membershipIDs are the memberships p names.
+func membershipIDs(p Profile) []int {
+	var ids []int
 	if p.MembershipID != nil {
-		memberships = append(memberships, *p.MembershipID)
+		ids = append(ids, *p.MembershipID)
 	}
 	if p.PendingMembershipID != nil {
-		memberships = append(memberships, *p.PendingMembershipID)
+		ids = append(ids, *p.PendingMembershipID)
 	}
-	missing, err := s.store.MissingMemberships(ctx, memberships)
-	if err != nil {
-		return err
-	}
-	if p.MembershipID != nil && slices.Contains(missing, *p.MembershipID) {
+	return ids
+}
+
+// referenceProblems lists, X-Cart's way, the references of p among the membership and role ids
+// that name nothing: the create and update check one profile, the fixtures many at once.
+func referenceProblems(p Profile, missingMemberships, missingRoles []int) error {
+	var errs []error
+	if p.MembershipID != nil && slices.Contains(missingMemberships, *p.MembershipID) {
 		errs = append(errs, apperr.Invalid("membership_id", "exists", fmt.Sprintf("Membership with ID %d not found", *p.MembershipID)))
 	}
-	if p.PendingMembershipID != nil && slices.Contains(missing, *p.PendingMembershipID) {
+	if p.PendingMembershipID != nil && slices.Contains(missingMemberships, *p.PendingMembershipID) {
 		errs = append(errs, apperr.Invalid("pending_membership_id", "exists", fmt.Sprintf("Pending membership with ID %d not found", *p.PendingMembershipID)))
 	}
-	missing, err = s.store.MissingRoles(ctx, p.RoleIDs)
-	if err != nil {
-		return err
+	var roles []int
+	for _, id := range p.RoleIDs {
+		if slices.Contains(missingRoles, id) {
+			roles = append(roles, id)
+		}
 	}
-	slices.Sort(missing)
-	for _, id := range slices.Compact(missing) {
+	slices.Sort(roles)
+	for _, id := range slices.Compact(roles) {
 		errs = append(errs, apperr.Invalid("role_ids", "exists", fmt.Sprintf("Role with ID %d not found", id)))
 	}
 	return errors.Join(errs...)

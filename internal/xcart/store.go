@@ -221,27 +221,205 @@ type Reference struct {
 }
 
 // LoadReference stores ref. With overwrite, an existing id takes the new name; without, existing
-// ids are left as they are (how the built-in defaults are applied at every start).
-func (s *DBStore) LoadReference(ctx context.Context, ref Reference, overwrite bool) error {
+// ids are left as they are (how the built-in defaults are applied at every start). count is told
+// of every row created or updated, by kind ("memberships", "roles").
+func (s *DBStore) LoadReference(ctx context.Context, ref Reference, overwrite bool, count func(kind string, created bool)) error {
+	return store.Transaction(ctx, s.db, func(tx *gorm.DB) error {
+		err := loadNamed(tx, "memberships", ref.Memberships, overwrite, count, func(id int64, name string) any {
+			return &membershipRow{ID: id, Name: name}
+		})
+		if err != nil {
+			return err
+		}
+		return loadNamed(tx, "roles", ref.Roles, overwrite, count, func(id int64, name string) any {
+			return &roleRow{ID: id, Name: name}
+		})
+	})
+}
+
+// loadNamed stores the reference rows of one kind that row makes, in the order of their ids, not
+// the map's random order: transactions that insert the same rows in different orders deadlock.
+// The ids that exist are read first to tell created rows from updated ones; only fixtures write
+// reference data, under the start-up lock, so none appears meanwhile.
+func loadNamed(tx *gorm.DB, kind string, names map[int]string, overwrite bool, count func(string, bool), row func(id int64, name string) any) error {
+	if len(names) == 0 {
+		return nil
+	}
+	ids := slices.Sorted(maps.Keys(names))
+	var existing []int
+	if err := tx.Model(row(0, "")).Where("id IN ?", ids).Pluck("id", &existing).Error; err != nil {
+		return fmt.Errorf("%s: %w", kind, err)
+	}
 	onConflict := clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoNothing: true}
 	if overwrite {
 		onConflict = clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoUpdates: clause.AssignmentColumns([]string{"name"})}
 	}
+	for _, id := range ids {
+		if err := tx.Clauses(onConflict).Create(row(int64(id), names[id])).Error; err != nil {
+			return fmt.Errorf("%s: id %d: %w", kind, id, err)
+		}
+		switch {
+		case !slices.Contains(existing, id):
+			count(kind, true)
+		case overwrite:
+			count(kind, false)
+		}
+	}
+	return nil
+}
+
+// RehashPassword replaces the profile's password hash old with hash: one UPDATE that matches only
+// while the stored hash is still old, so that a password changed since it was read stays changed.
+func (s *DBStore) RehashPassword(ctx context.Context, id int, old, hash string) error {
+	err := s.db.WithContext(ctx).Model(&profileRow{}).
+		Where("id = ? AND password_hash = ?", id, old).
+		Update("password_hash", hash).Error
+	if err != nil {
+		return store.Classify(err, "rehash password", nil, nil)
+	}
+	return nil
+}
+
+// seedBatch is how many profiles one statement of Seed writes. Larger batches gain nothing on
+// PostgreSQL, and cost on SQLite, whose driver binds a statement's parameters in a time that grows
+// faster than their number (BenchmarkSeed10k: 500 rows of 25 columns took five times as long as 50).
+const seedBatch = 50
+
+// seedColumns are the columns a seeded profile sets in a stored one: all but its id, its create
+// date and its login dates, which stay the stored profile's own.
+var seedColumns = []string{
+	"login", "password_hash", "access_level", "status", "status_comment", "referer",
+	"ga_client_id", "language", "membership_id", "pending_membership_id", "force_change_password",
+	"role_ids", "social_login_provider", "social_login_id", "concierge_user_id",
+	"stripe_customer_id", "stored_selectors", "mail_chimp_lists", "mail_chimp_interests",
+	"mail_chimp_segments",
+}
+
+var loginKeyColumn = []clause.Column{{Name: "login_key"}}
+
+// SeedProblem is why Seed refused the profile at Index of the profiles it was given.
+type SeedProblem struct {
+	Index int
+	Err   *apperr.Error
+}
+
+func (p *SeedProblem) Error() string {
+	return fmt.Sprintf("profile %d: %s: %s", p.Index, p.Err.Field, p.Err.Message)
+}
+
+// Seed stores profiles, whose logins differ from each other in any letter case, found by login
+// in any letter case: a profile whose login is new is created; one whose login is stored takes
+// the given fields (seedColumns) with overwrite and is left alone without. count is told of every
+// profile created or updated.
+//
+// The rows are written in batches of seedBatch, whatever their number: INSERT … ON CONFLICT DO
+// NOTHING for the logins that were not stored, whose affected rows are exactly those created, so
+// that a profile the API creates meanwhile with the same login is then updated (or, without
+// overwrite, left alone), never doubled and never an error; INSERT … ON CONFLICT DO UPDATE for
+// the stored logins. Taking the last administrator away is refused, as the API's update refuses it
+// (*SeedProblem): when a stored administrator is written, every administrator is locked first, in
+// id order, as the API's update and delete lock them (adminGuarded), so that neither waits for
+// the other in a cycle.
+func (s *DBStore) Seed(ctx context.Context, profiles []Profile, overwrite bool, count func(created bool)) error {
 	return store.Transaction(ctx, s.db, func(tx *gorm.DB) error {
-		// In the order of the ids, not the maps' random order: transactions that insert the same
-		// rows in different orders deadlock.
-		for _, id := range slices.Sorted(maps.Keys(ref.Memberships)) {
-			if err := tx.Clauses(onConflict).Create(&membershipRow{ID: int64(id), Name: ref.Memberships[id]}).Error; err != nil {
-				return fmt.Errorf("membership %d: %w", id, err)
+		rows := make([]profileRow, len(profiles))
+		keys := make([]string, len(profiles))
+		for i := range profiles {
+			rows[i] = toRow(&profiles[i])
+			keys[i] = rows[i].LoginKey
+		}
+		stored, err := storedLevels(tx, keys)
+		if err != nil {
+			return err
+		}
+		var fresh, known []profileRow
+		demoted, guard := -1, false
+		for i, r := range rows {
+			level, ok := stored[r.LoginKey]
+			switch {
+			case !ok:
+				fresh = append(fresh, r)
+			case overwrite:
+				known = append(known, r)
+				if level == AccessLevelAdmin {
+					guard = true
+					if r.AccessLevel != AccessLevelAdmin && demoted < 0 {
+						demoted = i
+					}
+				}
 			}
 		}
-		for _, id := range slices.Sorted(maps.Keys(ref.Roles)) {
-			if err := tx.Clauses(onConflict).Create(&roleRow{ID: int64(id), Name: ref.Roles[id]}).Error; err != nil {
-				return fmt.Errorf("role %d: %w", id, err)
+		if guard {
+			if _, err := lockAdmins(tx); err != nil {
+				return fmt.Errorf("lock administrators: %w", err)
+			}
+		}
+		update := clause.OnConflict{Columns: loginKeyColumn, DoUpdates: clause.AssignmentColumns(seedColumns)}
+		for batch := range slices.Chunk(fresh, seedBatch) {
+			// GORM writes the ids it reads back into the rows; a second statement over the same
+			// rows must not send them.
+			res := tx.Clauses(clause.OnConflict{Columns: loginKeyColumn, DoNothing: true}).Create(slices.Clone(batch))
+			if res.Error != nil {
+				return fmt.Errorf("insert profiles: %w", res.Error)
+			}
+			created := int(res.RowsAffected)
+			if created < len(batch) && overwrite {
+				// Created by the API since they were looked up: they take the seeded fields.
+				if err := tx.Clauses(update).Create(slices.Clone(batch)).Error; err != nil {
+					return fmt.Errorf("update profiles: %w", err)
+				}
+			}
+			for i := range batch {
+				if i < created {
+					count(true)
+				} else if overwrite {
+					count(false)
+				}
+			}
+		}
+		for batch := range slices.Chunk(known, seedBatch) {
+			if err := tx.Clauses(update).Create(slices.Clone(batch)).Error; err != nil {
+				return fmt.Errorf("update profiles: %w", err)
+			}
+			for range batch {
+				count(false)
+			}
+		}
+		if demoted >= 0 {
+			admins, err := lockAdmins(tx)
+			if err != nil {
+				return fmt.Errorf("lock administrators: %w", err)
+			}
+			if len(admins) == 0 {
+				return &SeedProblem{Index: demoted, Err: apperr.Conflict("access_level", "last_admin", "Cannot remove the last admin profile")}
 			}
 		}
 		return nil
 	})
+}
+
+// storedLevels returns the access level of every stored profile whose login key is among keys.
+func storedLevels(tx *gorm.DB, keys []string) (map[string]int, error) {
+	out := map[string]int{}
+	for chunk := range slices.Chunk(keys, 1000) {
+		var rows []profileRow
+		if err := tx.Select("login_key", "access_level").Where("login_key IN ?", chunk).Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("look up profiles: %w", err)
+		}
+		for _, r := range rows {
+			out[r.LoginKey] = r.AccessLevel
+		}
+	}
+	return out, nil
+}
+
+// Count is how many profiles are stored.
+func (s *DBStore) Count(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&profileRow{}).Count(&n).Error; err != nil {
+		return 0, store.Classify(err, "count profiles", nil, nil)
+	}
+	return n, nil
 }
 
 func toRow(p *Profile) profileRow {
