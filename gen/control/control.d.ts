@@ -181,12 +181,9 @@ export interface components {
             credentials?: components["schemas"]["FixtureCredential"][];
         };
         FixtureCredential: {
-            /**
-             * @description The API the credential is for (a vendor API, or `control`).
-             * @enum {string}
-             */
-            api: "xcart" | "occadmin" | "occstore" | "platformos" | "activeplatform" | "control";
-            /** @description The secret, at least 16 characters. */
+            /** @description The API the credential is for: xcart, occadmin, platformos, activeplatform or control (the OCC store takes no credentials). Checked with the rest of the document, so that every problem is listed at once. */
+            api: string;
+            /** @description The secret, at least 16 characters (checked with the rest of the document). */
             secret: string;
             /**
              * @description A read-only credential (the APIs that have them).

@@ -21,55 +21,25 @@ import (
 
 // Defines values for ApiName.
 const (
-	ApiNameActiveplatform ApiName = "activeplatform"
-	ApiNameOccadmin       ApiName = "occadmin"
-	ApiNameOccstore       ApiName = "occstore"
-	ApiNamePlatformos     ApiName = "platformos"
-	ApiNameXcart          ApiName = "xcart"
+	Activeplatform ApiName = "activeplatform"
+	Occadmin       ApiName = "occadmin"
+	Occstore       ApiName = "occstore"
+	Platformos     ApiName = "platformos"
+	Xcart          ApiName = "xcart"
 )
 
 // Valid indicates whether the value is a known member of the ApiName enum.
 func (e ApiName) Valid() bool {
 	switch e {
-	case ApiNameActiveplatform:
+	case Activeplatform:
 		return true
-	case ApiNameOccadmin:
+	case Occadmin:
 		return true
-	case ApiNameOccstore:
+	case Occstore:
 		return true
-	case ApiNamePlatformos:
+	case Platformos:
 		return true
-	case ApiNameXcart:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for FixtureCredentialApi.
-const (
-	FixtureCredentialApiActiveplatform FixtureCredentialApi = "activeplatform"
-	FixtureCredentialApiControl        FixtureCredentialApi = "control"
-	FixtureCredentialApiOccadmin       FixtureCredentialApi = "occadmin"
-	FixtureCredentialApiOccstore       FixtureCredentialApi = "occstore"
-	FixtureCredentialApiPlatformos     FixtureCredentialApi = "platformos"
-	FixtureCredentialApiXcart          FixtureCredentialApi = "xcart"
-)
-
-// Valid indicates whether the value is a known member of the FixtureCredentialApi enum.
-func (e FixtureCredentialApi) Valid() bool {
-	switch e {
-	case FixtureCredentialApiActiveplatform:
-		return true
-	case FixtureCredentialApiControl:
-		return true
-	case FixtureCredentialApiOccadmin:
-		return true
-	case FixtureCredentialApiOccstore:
-		return true
-	case FixtureCredentialApiPlatformos:
-		return true
-	case FixtureCredentialApiXcart:
+	case Xcart:
 		return true
 	default:
 		return false
@@ -150,18 +120,15 @@ type Count struct {
 
 // FixtureCredential defines model for FixtureCredential.
 type FixtureCredential struct {
-	// Api The API the credential is for (a vendor API, or `control`).
-	Api FixtureCredentialApi `json:"api"`
+	// Api The API the credential is for: xcart, occadmin, platformos, activeplatform or control (the OCC store takes no credentials). Checked with the rest of the document, so that every problem is listed at once.
+	Api string `json:"api"`
 
 	// ReadOnly A read-only credential (the APIs that have them).
 	ReadOnly *bool `json:"read_only,omitempty"`
 
-	// Secret The secret, at least 16 characters.
+	// Secret The secret, at least 16 characters (checked with the rest of the document).
 	Secret *string `json:"secret,omitempty"`
 }
-
-// FixtureCredentialApi The API the credential is for (a vendor API, or `control`).
-type FixtureCredentialApi string
 
 // Fixtures A fixtures document: one section per API (its reference data and its users; the README's Fixtures
 // section gives each API's format) and the credentials to create. Each section is checked by its API.

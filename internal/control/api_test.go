@@ -299,8 +299,8 @@ func TestApplyFixtures(t *testing.T) {
 		if len(errs) != 4 || fields[0] != "xcart.roles[1]" || fields[2] != "credentials[0]" {
 			t.Errorf("problems %v (fields %v), want 4: the role's id and name, the credential's api and secret", errs, fields)
 		}
-		if r := c.Call(t, "PUT", fmt.Sprintf("/api/profiles/%v", id), map[string]any{"role_ids": []int{9}}, "X-Auth-Token", c.Keys["xcart"]); r.Status != http.StatusBadRequest {
-			t.Errorf("role 9 of a refused document: %d, want 400 (it must not exist)", r.Status)
+		if r := c.Call(t, "PUT", fmt.Sprintf("/api/profiles/%v", id), map[string]any{"role_ids": []int{9}}, "X-Auth-Token", c.Keys["xcart"]); r.Status != http.StatusUnprocessableEntity {
+			t.Errorf("role 9 of a refused document: %d, want 422 (it must not exist)", r.Status)
 		}
 		p = problem(t, c.control(t, "POST", "/fixtures", "colours: []\n", "Content-Type", "application/yaml"), http.StatusBadRequest)
 		if errs, _ := p["errors"].([]any); len(errs) != 1 {
