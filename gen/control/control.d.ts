@@ -333,7 +333,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The body is larger than the server's limit (`PROVISIOND_BODY_LIMIT`). */
+        /** @description The body is larger than the control API's limit, `PROVISIOND_CONTROL_BODY_LIMIT` (64 MiB by default; the vendor APIs' `PROVISIOND_BODY_LIMIT` does not apply to it). */
         TooLarge: {
             headers: {
                 [name: string]: unknown;
@@ -342,9 +342,9 @@ export interface components {
                 /**
                  * @example {
                  *       "type": "about:blank",
-                 *       "title": "Payload Too Large",
+                 *       "title": "Request Entity Too Large",
                  *       "status": 413,
-                 *       "detail": "The body is larger than 1048576 bytes."
+                 *       "detail": "The body is larger than the control API's limit (PROVISIOND_CONTROL_BODY_LIMIT)."
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];

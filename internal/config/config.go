@@ -46,6 +46,8 @@ type Config struct {
 	ValidateResponses    bool
 	// Control serves the control API (/_provisiond/v1: reset, seed, inspect).
 	Control bool
+	// ControlBodyLimit is the largest request body of the control API (fixtures documents).
+	ControlBodyLimit int64
 }
 
 // Default is the configuration before any environment variable or flag is read.
@@ -71,6 +73,7 @@ func Default() Config {
 		Timezone:             "UTC",
 		PasswordPolicy:       "min=8,letter,digit",
 		Control:              true,
+		ControlBodyLimit:     64 << 20,
 	}
 }
 
@@ -133,6 +136,7 @@ func (s *Set) Serve(c *Config) {
 	s.add("timezone", "PROVISIOND_TIMEZONE", "time zone of ActivePlatform timestamps: an IANA name (Europe/Moscow) or an offset (+03:00)", func(n, u string) { s.fs.StringVar(&c.Timezone, n, c.Timezone, u) })
 	s.add("password-policy", "PROVISIOND_PASSWORD_POLICY", "ActivePlatform password policy: min=N plus any of letter, digit, upper, lower, symbol", func(n, u string) { s.fs.StringVar(&c.PasswordPolicy, n, c.PasswordPolicy, u) })
 	s.add("control", "PROVISIOND_CONTROL", "serve the control API at /_provisiond/v1 (reset, seed, inspect); false for a server that only other services, not test suites, call", func(n, u string) { s.fs.BoolVar(&c.Control, n, c.Control, u) })
+	s.add("control-body-limit", "PROVISIOND_CONTROL_BODY_LIMIT", "largest request body of the control API in bytes (a fixtures document of 10,000 users is about 2 MB)", func(n, u string) { s.fs.Int64Var(&c.ControlBodyLimit, n, c.ControlBodyLimit, u) })
 	s.add("validate-responses", "PROVISIOND_VALIDATE_RESPONSES", "check every API response against its spec and log each violation (for testing clients and the server)", func(n, u string) { s.fs.BoolVar(&c.ValidateResponses, n, c.ValidateResponses, u) })
 	s.add("password-concurrency", "PROVISIOND_PASSWORD_CONCURRENCY", "password hashes computed at once (each takes about 19 MiB)", func(n, u string) { s.fs.IntVar(&c.PasswordConcurrency, n, c.PasswordConcurrency, u) })
 	s.add("password-queue-timeout", "PROVISIOND_PASSWORD_QUEUE_TIMEOUT", "longest wait for a password-hashing slot; past it the request is answered 503 with Retry-After before anything is written (0: until the request's deadline)", func(n, u string) { s.fs.DurationVar(&c.PasswordQueueTimeout, n, c.PasswordQueueTimeout, u) })
@@ -173,8 +177,8 @@ func (c *Config) Validate() error {
 	if c.DBMaxConns < 1 {
 		errs = append(errs, errors.New("db-max-conns must be at least 1"))
 	}
-	if c.BodyLimit < 1 {
-		errs = append(errs, errors.New("body-limit must be at least 1 byte"))
+	if c.BodyLimit < 1 || c.ControlBodyLimit < 1 {
+		errs = append(errs, errors.New("body-limit and control-body-limit must be at least 1 byte"))
 	}
 	if c.JWTTTL <= 0 || c.OCCTokenTTL <= 0 {
 		errs = append(errs, errors.New("jwt-ttl and occ-token-ttl must be positive"))

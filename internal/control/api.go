@@ -29,7 +29,9 @@ var Module = module.API{
 	Migrations:  func() []store.Migration { return nil },
 	Credentials: module.Credentials{Keys: true},
 	New: func(d module.Deps) (httpserver.API, error) {
-		return Routes(NewService(d.DB, d.Modules, d.Config.FixturesFile), d.Credentials), nil
+		api := Routes(NewService(d.DB, d.Modules, d.Config.FixturesFile), d.Credentials)
+		api.BodyLimit = d.Config.ControlBodyLimit
+		return api, nil
 	},
 	Off: func(c config.Config) bool { return !c.Control },
 }

@@ -82,7 +82,7 @@ func transportDetail(status int, err error) string {
 	case http.StatusMethodNotAllowed:
 		return "The route does not take this method."
 	case http.StatusRequestEntityTooLarge:
-		return "The body is larger than the server's limit (PROVISIOND_BODY_LIMIT)."
+		return "The body is larger than the control API's limit (PROVISIOND_CONTROL_BODY_LIMIT)."
 	case http.StatusUnsupportedMediaType:
 		var got string
 		if m, ok := err.(*httpserver.UnsupportedMediaType); ok {

@@ -158,6 +158,7 @@ func start(dir string) (stop func() error, err error) {
 		// A small limit keeps the 413 bodies small: the server drains an unread body of up to
 		// 256 KiB before it answers, so the client (or Prism) is not cut off while still sending.
 		"PROVISIOND_BODY_LIMIT="+strconv.Itoa(bodyLimit),
+		"PROVISIOND_CONTROL_BODY_LIMIT="+strconv.Itoa(controlBodyLimit),
 	))
 	if err != nil {
 		return nil, errors.Join(err, dropDB())
@@ -428,8 +429,8 @@ func (d *doer) coverage() {
 	}
 }
 
-// bodyLimit is the server's body size limit in these tests.
-const bodyLimit = 64 << 10
+// bodyLimit is the server's body size limit in these tests, controlBodyLimit the control API's.
+const bodyLimit, controlBodyLimit = 64 << 10, 4 << 20
 
 // tooLarge is a JSON body over the server's limit.
 func tooLarge() io.Reader {

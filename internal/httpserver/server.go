@@ -59,6 +59,9 @@ type API struct {
 	// Prepare, when set, may replace a request before it is validated (ActivePlatform decodes
 	// form-encoded bodies to JSON, so that both are checked by the same schema).
 	Prepare func(*http.Request) (*http.Request, error)
+	// BodyLimit, when above 0, is the largest request body of this API, in place of the
+	// server's (the control API takes fixtures documents of thousands of users).
+	BodyLimit int64
 	// Render turns any error of a request to this API into the vendor's error response.
 	// It must be a pure function of the error and the request path.
 	Render func(err error, path string) Reply
@@ -405,12 +408,15 @@ func (s *server) recover(next echo.HandlerFunc) echo.HandlerFunc {
 // limitBody refuses bodies over the limit: at once when Content-Length says so, and while
 // reading otherwise.
 func (s *server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
-	limit := s.opts.BodyLimit
-	if limit <= 0 {
-		return next
-	}
 	return func(c echo.Context) error {
 		req := c.Request()
+		limit := s.opts.BodyLimit
+		if api := s.apiFor(req.URL.Path); api != nil && api.BodyLimit > 0 {
+			limit = api.BodyLimit
+		}
+		if limit <= 0 {
+			return next(c)
+		}
 		if req.ContentLength > limit {
 			return &http.MaxBytesError{Limit: limit}
 		}
