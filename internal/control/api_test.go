@@ -22,7 +22,7 @@ func start(t *testing.T, dialect string, opts apitest.Options) *ctl {
 }
 
 // control calls the control API with the control credential.
-func (c *ctl) control(t *testing.T, method, path string, body any, header ...string) *apitest.Response {
+func (c *ctl) control(t testing.TB, method, path string, body any, header ...string) *apitest.Response {
 	t.Helper()
 	return c.Call(t, method, "/_provisiond/v1"+path, body, append([]string{"Authorization", "Bearer " + c.Keys["control"]}, header...)...)
 }
