@@ -308,3 +308,67 @@ func TestApplyFixtures(t *testing.T) {
 		}
 	})
 }
+
+// TestFailedFixturesChangeNothing injects a database failure in the middle of a fixtures
+// document (after its roles are written, at its profiles): the answer is a 500 and nothing of the
+// document is stored.
+func TestFailedFixturesChangeNothing(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		c := start(t, dialect, apitest.Options{})
+		injected := errors.New("injected failure")
+		fail := func(tx *gorm.DB) {
+			if tx.Statement.Table == "xcart_profiles" {
+				_ = tx.AddError(injected)
+			}
+		}
+		if err := c.DB.Callback().Create().Before("gorm:create").Register("test:fail", fail); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.DB.Callback().Raw().Before("gorm:raw").Register("test:fail", fail); err != nil {
+			t.Fatal(err)
+		}
+		doc := "xcart:\n  roles:\n    - {id: 60, name: Sixty}\n  profiles:\n    - {login: failed@example.com}\n"
+		res := c.control(t, "POST", "/fixtures", doc, "Content-Type", "application/yaml")
+		_ = c.DB.Callback().Create().Remove("test:fail")
+		_ = c.DB.Callback().Raw().Remove("test:fail")
+		problem(t, res, http.StatusInternalServerError)
+		var roles int64
+		if err := c.DB.Table("xcart_roles").Where("id = 60").Count(&roles).Error; err != nil {
+			t.Fatal(err)
+		}
+		if roles != 0 {
+			t.Errorf("the role of a document that failed midway is stored")
+		}
+		if page := c.control(t, "GET", "/xcart/users", nil).Map(t); page["total"] != float64(0) {
+			t.Errorf("after a failed document X-Cart has %v profiles, want 0", page["total"])
+		}
+		if !strings.Contains(c.Logs.String(), "injected failure") {
+			t.Errorf("the failure's cause is not in the log")
+		}
+	})
+}
+
+// TestNoSecretsInTheLog applies documents, accepted and refused, and resets: the server's log
+// holds none of their emails, passwords, hashes or credential secrets.
+func TestNoSecretsInTheLog(t *testing.T) {
+	c := start(t, "sqlite", apitest.Options{})
+	const hash = "$2y$10$.vGA1O9wmRjrwAVXD98HNOgsNpDczlqm3Jq7KnEd1rVAGv3Fykk1a"
+	good := "xcart:\n  profiles:\n    - {login: secret.person@example.com, password: plain-secret-pw, access_level: 100}\n" +
+		"    - {login: hashed.person@example.com, access_level: 100, password_hash: '" + hash + "'}\n" +
+		"credentials:\n  - {api: xcart, secret: chosen-secret-0123456789}\n"
+	if res := c.control(t, "POST", "/fixtures", good, "Content-Type", "application/yaml"); res.Status != http.StatusOK {
+		t.Fatalf("apply: %d %s", res.Status, res.Body)
+	}
+	bad := "xcart:\n  profiles:\n    - {login: refused.person@example, password: other-secret-pw, password_hash: '" + hash + "'}\n"
+	problem(t, c.control(t, "POST", "/fixtures", bad, "Content-Type", "application/yaml"), http.StatusBadRequest)
+	if res := c.Call(t, "POST", "/api-login/check", map[string]any{"username": "hashed.person@example.com", "password": "rasmuslerdorf"}); res.Status != http.StatusOK {
+		t.Errorf("log in with the imported hash: %d %s", res.Status, res.Body)
+	}
+	c.control(t, "POST", "/reset", nil)
+	logs := c.Logs.String()
+	for _, secret := range []string{"secret.person", "hashed.person", "refused.person", "plain-secret-pw", "other-secret-pw", hash, "rasmuslerdorf", "chosen-secret-0123456789", c.Keys["control"], "$argon2id$"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the log holds %q", secret)
+		}
+	}
+}
