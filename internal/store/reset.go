@@ -85,7 +85,7 @@ func resetPostgres(tx *gorm.DB, tables, quoted []string) error {
 	var large, small []string
 	for _, t := range order {
 		var n int64
-		if err := tx.Raw("SELECT count(*) FROM (SELECT 1 FROM " + tx.Statement.Quote(t) + " LIMIT ?) s", smallTable+1).Scan(&n).Error; err != nil {
+		if err := tx.Raw("SELECT count(*) FROM (SELECT 1 FROM "+tx.Statement.Quote(t)+" LIMIT ?) s", smallTable+1).Scan(&n).Error; err != nil {
 			return err
 		}
 		if n > smallTable {
