@@ -276,6 +276,15 @@ func TestApplyFixtures(t *testing.T) {
 		if res.Status != http.StatusOK {
 			t.Fatalf("apply YAML: %d %s", res.Status, res.Body)
 		}
+		applied := func(res *apitest.Response, kind string) string {
+			return fmt.Sprint(res.Map(t)["applied"].(map[string]any)["xcart"].(map[string]any)[kind])
+		}
+		if got := applied(res, "credentials"); got != "map[created:1 updated:0]" {
+			t.Errorf("applied credentials %s, want 1 created", got)
+		}
+		if again := c.control(t, "POST", "/fixtures", yamlDoc, "Content-Type", "application/yaml"); applied(again, "credentials") != "map[created:0 updated:1]" || applied(again, "roles") != "map[created:0 updated:1]" {
+			t.Errorf("applied again: %s, want the role and the credential updated", again.Body)
+		}
 		if r := c.Call(t, "GET", "/api/profiles", nil, "X-Auth-Token", "a-chosen-xcart-secret"); r.Status != http.StatusOK {
 			t.Errorf("the credential the document chose: %d", r.Status)
 		}

@@ -25,7 +25,7 @@ func authenticator(creds Credentials) openapi3filter.AuthenticationFunc {
 		}
 		secret, ok := httpserver.Bearer(in.RequestValidationInput.Request)
 		if !ok {
-			return &apperr.Error{Kind: apperr.KindUnauthenticated, Rule: "missing", Message: "A control credential is required: Authorization: Bearer <secret>."}
+			return &apperr.Error{Kind: apperr.KindUnauthenticated, Rule: "missing", Message: "A control credential is required, as Authorization: Bearer followed by its secret."}
 		}
 		c, err := creds.Lookup(ctx, secret)
 		if apperr.KindOf(err) == apperr.KindUnauthenticated {

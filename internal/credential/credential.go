@@ -91,27 +91,34 @@ func (s *Store) Create(ctx context.Context, api string, readOnly bool) (string, 
 	if err != nil {
 		return "", err
 	}
-	if err := s.Import(ctx, api, secret, readOnly); err != nil {
+	if _, err := s.Import(ctx, api, secret, readOnly); err != nil {
 		return "", err
 	}
 	return secret, nil
 }
 
-// Import stores a credential whose secret the operator chose (fixtures). Importing the same
-// secret again updates its scope; a secret too short to be safe is refused.
-func (s *Store) Import(ctx context.Context, api, secret string, readOnly bool) error {
+// Import stores a credential whose secret the operator chose (fixtures) and reports whether it
+// is new. Importing the same secret again updates its scope; a secret too short to be safe is
+// refused.
+func (s *Store) Import(ctx context.Context, api, secret string, readOnly bool) (created bool, err error) {
 	if len(secret) < 16 {
-		return apperr.Invalid("secret", "length", "a credential secret must be at least 16 characters")
+		return false, apperr.Invalid("secret", "length", "a credential secret must be at least 16 characters")
 	}
 	c := Credential{API: api, Hash: hashOf(secret), ReadOnly: readOnly, CreatedAt: time.Now().UTC()}
-	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "hash"}},
-		DoUpdates: clause.AssignmentColumns([]string{"api", "read_only"}),
-	}).Create(&c).Error
-	if err != nil {
-		return fmt.Errorf("store credential: %w", err)
+	db := s.db.WithContext(ctx)
+	// Inserted only when new; then updated, so that the answer says which it was.
+	res := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&c)
+	if res.Error != nil {
+		return false, fmt.Errorf("store credential: %w", res.Error)
 	}
-	return nil
+	if res.RowsAffected == 1 {
+		return true, nil
+	}
+	err = db.Model(&Credential{}).Where("hash = ?", c.Hash).Updates(map[string]any{"api": api, "read_only": readOnly}).Error
+	if err != nil {
+		return false, fmt.Errorf("store credential: %w", err)
+	}
+	return false, nil
 }
 
 // Check finds the credential of api whose secret this is. An unknown secret, or one of another
