@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -84,4 +85,36 @@ func TestServeRefusesPendingMigrationsWithoutAutoMigrate(t *testing.T) {
 	if err := app.Prepare(ctx, cfg, db, discard()); err == nil {
 		t.Errorf("Prepare without migrations applied and auto-migrate off: nil, want an error")
 	}
+}
+
+// TestEveryTableHasItsAPIsPrefix checks that every table the migrations make belongs to one API
+// by its name's prefix (module.API.Tables), or is one of the program's own: a reset finds an
+// API's tables by that prefix, so a table without it would keep its rows through a reset.
+func TestEveryTableHasItsAPIsPrefix(t *testing.T) {
+	own := []string{"credentials", "settings", "schema_migrations", "sqlite_sequence"}
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		s := apitest.Start(t, dialect, apitest.Options{})
+		tables, err := s.DB.Migrator().GetTables()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var prefixes []string
+		for _, m := range app.Modules {
+			prefixes = append(prefixes, m.Tables())
+		}
+		for _, table := range tables {
+			if slices.Contains(own, table) {
+				continue
+			}
+			var apis []string
+			for i, p := range prefixes {
+				if strings.HasPrefix(table, p) {
+					apis = append(apis, app.Modules[i].Name)
+				}
+			}
+			if len(apis) != 1 {
+				t.Errorf("table %s belongs to %d APIs by its prefix (%v), want exactly one", table, len(apis), apis)
+			}
+		}
+	})
 }
