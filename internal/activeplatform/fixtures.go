@@ -2,11 +2,11 @@ package activeplatform
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +17,7 @@ import (
 	"github.com/provisiond/provisiond/internal/apperr"
 	"github.com/provisiond/provisiond/internal/config"
 	"github.com/provisiond/provisiond/internal/email"
+	"github.com/provisiond/provisiond/internal/httpserver"
 	"github.com/provisiond/provisiond/internal/module"
 	"github.com/provisiond/provisiond/internal/password"
 	"github.com/provisiond/provisiond/openapi"
@@ -131,14 +132,13 @@ func checkUsers(users []UserFixture, defs map[string]Definition) []problem {
 		where := fmt.Sprintf("users[%d]", i)
 		var ps []problem
 		add := func(field, msg string) { ps = append(ps, problem{where + "." + field, msg}) }
-		// The spec's rules: required fields and their types. The email's format is checked below
-		// by the definition the spec's format names (email.Valid): whether VisitJSON checks it
-		// depends on whether the server's validator has registered it yet.
-		for _, e := range schemaErrors(create.VisitJSON(u.body(), openapi3.MultiErrors(), openapi3.VisitAsRequest())) {
-			if e.rule == "format" || (e.field == "password" && u.PasswordHash != nil) {
+		// The spec's rules: required fields and their types. The email's format is worded below,
+		// with the check for an email listed twice.
+		for _, is := range httpserver.SchemaIssues(create, u.body()) {
+			if is.Rule == "format" || (is.Field == "password" && u.PasswordHash != nil) {
 				continue
 			}
-			add(e.field, e.msg)
+			add(is.Field, schemaMessage(is))
 		}
 		if u.Email != nil {
 			key := strings.ToLower(*u.Email)
@@ -161,8 +161,8 @@ func checkUsers(users []UserFixture, defs map[string]Definition) []problem {
 			}
 		}
 		if u.Status != nil {
-			for _, e := range schemaErrors(status.VisitJSON(*u.Status)) {
-				add("status", e.msg)
+			for _, is := range httpserver.SchemaIssues(status, *u.Status) {
+				add("status", schemaMessage(is))
 			}
 		}
 		// Keys the document defines are checked here; others by the write (attributeErrors).
@@ -222,47 +222,19 @@ func deref(s *string) string {
 	return *s
 }
 
-// fieldError is an error of a schema: the field's path, the rule (the schema's keyword) and the
-// message.
-type fieldError struct{ field, rule, msg string }
-
-// schemaErrors are the errors of a schema's VisitJSON, each with the path of its field in the
-// section's syntax ("custom_attributes[0].key") and a message in the API's words ("is missing").
-func schemaErrors(err error) []fieldError {
-	if err == nil {
-		return nil
+// schemaMessage words a schema problem of an entry: "is missing" for a required field, and
+// kin-openapi's own words for a value not in an enum (the status), as the section always said
+// them; any other problem, which the fields' types do not let an entry have, "is invalid", as the
+// API answers it.
+func schemaMessage(is httpserver.Issue) string {
+	switch is.Rule {
+	case "required":
+		return "is missing"
+	case "enum":
+		allowed, _ := json.Marshal(is.Schema.Enum)
+		return "value is not one of the allowed values " + string(allowed)
 	}
-	var all []error
-	var me openapi3.MultiError
-	if errors.As(err, &me) {
-		all = me
-	} else {
-		all = []error{err}
-	}
-	var out []fieldError
-	for _, e := range all {
-		var se *openapi3.SchemaError
-		if !errors.As(e, &se) {
-			out = append(out, fieldError{"", "", e.Error()})
-			continue
-		}
-		var field string
-		for _, p := range se.JSONPointer() {
-			if _, err := strconv.Atoi(p); err == nil {
-				field += "[" + p + "]"
-			} else if field == "" {
-				field = p
-			} else {
-				field += "." + p
-			}
-		}
-		msg := se.Reason
-		if se.SchemaField == "required" {
-			msg = "is missing"
-		}
-		out = append(out, fieldError{field, se.SchemaField, msg})
-	}
-	return out
+	return "is invalid"
 }
 
 // attributeError words a custom attribute of users[i] that the definitions do not allow.

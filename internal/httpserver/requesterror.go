@@ -17,6 +17,10 @@ type Issue struct {
 	// Field is the parameter name, or the body member as a path such as "role_ids[1]"
 	// ("" for the body as a whole).
 	Field string
+	// Pointer is a schema problem's JSON pointer below the parameter or the body, as its tokens
+	// (role_ids, 1): unambiguous where Field is not (a key of digits reads as an index there).
+	// It is nil for the other problems.
+	Pointer []string
 	// Rule is the schema keyword that failed ("type", "nullable", "required", "minLength",
 	// "maxLength", "enum", "format", "minimum", "maximum", …), or "syntax" for a body that does
 	// not parse and "missing" for a required body that is absent.

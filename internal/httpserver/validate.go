@@ -10,7 +10,6 @@ import (
 	"mime"
 	"net/http"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -20,7 +19,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/provisiond/provisiond/internal/apperr"
-	"github.com/provisiond/provisiond/internal/email"
 )
 
 // route is one operation of one API, as the validator needs it.
@@ -48,12 +46,7 @@ var defineFormats sync.Once
 
 func newValidator(apis []*API, logger *slog.Logger) (*validator, error) {
 	defineFormats.Do(func() {
-		openapi3.DefineStringFormatValidator("email", openapi3.NewCallbackValidator(func(s string) error {
-			if !email.Valid(s) {
-				return errors.New("not a valid email address")
-			}
-			return nil
-		}))
+		openapi3.DefineStringFormatValidator("email", emailFormat)
 		openapi3filter.RegisterBodyDecoder("application/json", decodeJSONBody)
 	})
 	v := &validator{
@@ -203,32 +196,7 @@ func nulIssues(c echo.Context) []Issue {
 		}
 	}
 	if vb, ok := c.Request().Body.(interface{ ValidatedValue() any }); ok {
-		var walk func(v any, path string)
-		walk = func(v any, path string) {
-			switch x := v.(type) {
-			case string:
-				if strings.ContainsRune(x, 0) {
-					out = append(out, Issue{In: "body", Field: path, Rule: "characters", Value: x})
-				}
-			case []any:
-				for i, e := range x {
-					walk(e, path+"["+strconv.Itoa(i)+"]")
-				}
-			case map[string]any:
-				for k, e := range x {
-					p := k
-					if path != "" {
-						p = path + "." + k
-					}
-					if strings.ContainsRune(k, 0) {
-						out = append(out, Issue{In: "body", Field: path, Rule: "characters"})
-						continue
-					}
-					walk(e, p)
-				}
-			}
-		}
-		walk(vb.ValidatedValue(), "")
+		out = append(out, CharacterIssues(vb.ValidatedValue())...)
 	}
 	return out
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -14,10 +13,8 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/provisiond/provisiond/internal/apperr"
-	"github.com/provisiond/provisiond/internal/email"
 	"github.com/provisiond/provisiond/internal/httpserver"
 	"github.com/provisiond/provisiond/internal/module"
-	"github.com/provisiond/provisiond/internal/occ"
 	"github.com/provisiond/provisiond/internal/password"
 	"github.com/provisiond/provisiond/openapi"
 )
@@ -83,9 +80,9 @@ var createSchema = sync.OnceValues(func() (*openapi3.Schema, error) {
 	return ref.Value, nil
 })
 
-// checkProfiles lists every problem of every profile: what the create's schema refuses, in the
-// words the API answers it with (its own format: email validator, the same classification into
-// OCC's messages), a password together with a hash, a hash that is neither argon2id nor bcrypt,
+// checkProfiles lists every problem of every profile: what the create's schema refuses, as the
+// request validator finds it (httpserver.SchemaIssues) and in the words the API answers it with
+// (the same classification into OCC's messages), a password together with a hash, a hash that is neither argon2id nor bcrypt,
 // and an email listed twice. The roles are checked when the file is written, against the roles
 // stored then (those of the file included), as the create checks them (checkRoles).
 func checkProfiles(ps []ProfileFixture) []error {
@@ -100,9 +97,8 @@ func checkProfiles(ps []ProfileFixture) []error {
 	first := map[string]int{}
 	for i, p := range ps {
 		at := fmt.Sprintf("profiles[%d]", i)
-		for _, is := range schemaIssues(schema.VisitJSON(p.body(),
-			openapi3.MultiErrors(), openapi3.VisitAsRequest(), openapi3.DisableSchemaErrorDetails(),
-			openapi3.WithStringFormatValidator("email", openapi3.NewCallbackValidator(validEmail)))) {
+		for _, problem := range httpserver.SchemaIssues(schema, p.body()) {
+			is := dialect.Classify(problem)
 			errs = append(errs, newEntryError(at, is.Path, is.Code, is.Message))
 		}
 		if p.Password != nil && p.PasswordHash != "" {
@@ -123,13 +119,6 @@ func checkProfiles(ps []ProfileFixture) []error {
 		first[key] = i
 	}
 	return errs
-}
-
-func validEmail(s string) error {
-	if !email.Valid(s) {
-		return errors.New("not a valid email address")
-	}
-	return nil
 }
 
 // body is p as the JSON body of a create: only the fields it gives.
@@ -160,52 +149,6 @@ func (p ProfileFixture) body() map[string]any {
 	return b
 }
 
-// schemaIssues classifies the schema errors of a body as the API's renderer does (dialect).
-func schemaIssues(err error) []occ.Issue {
-	var out []occ.Issue
-	var walk func(error)
-	walk = func(err error) {
-		var se *openapi3.SchemaError
-		switch e := err.(type) {
-		case nil:
-		case openapi3.MultiError:
-			for _, x := range e {
-				walk(x)
-			}
-		case interface{ Unwrap() []error }:
-			for _, x := range e.Unwrap() {
-				walk(x)
-			}
-		default:
-			if errors.As(err, &se) {
-				out = append(out, dialect.Classify(httpserver.Issue{
-					In: "body", Field: fieldPath(se.JSONPointer()), Rule: se.SchemaField, Schema: se.Schema, Value: se.Value,
-				}))
-				return
-			}
-			out = append(out, occ.Issue{Code: CodeInvalidInput, Message: err.Error()})
-		}
-	}
-	walk(err)
-	return out
-}
-
-// fieldPath renders a JSON pointer as the validator's field path: roles, 0 → roles[0].
-func fieldPath(pointer []string) string {
-	var b strings.Builder
-	for _, p := range pointer {
-		if _, err := strconv.Atoi(p); err == nil {
-			b.WriteString("[" + p + "]")
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(p)
-	}
-	return b.String()
-}
-
 // entryError is one problem of one entry of the section: "profiles[2].email: The email is not a
 // valid email address.". It unwraps to the invalid-input error the API would answer, so that
 // apperr.KindOf classifies it.
@@ -224,7 +167,7 @@ func newEntryError(entry, path, code, message string) *entryError {
 func (e *entryError) Error() string {
 	where := e.Entry
 	if e.Path != "" {
-		where += "." + fieldPath(strings.Split(strings.TrimPrefix(e.Path, "/"), "/"))
+		where += "." + httpserver.JoinPath("", strings.Split(strings.TrimPrefix(e.Path, "/"), "/"))
 	}
 	return where + ": " + e.Message
 }

@@ -19,7 +19,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/provisiond/provisiond/internal/apperr"
-	"github.com/provisiond/provisiond/internal/email"
 	"github.com/provisiond/provisiond/internal/httpserver"
 	"github.com/provisiond/provisiond/internal/module"
 	"github.com/provisiond/provisiond/internal/password"
@@ -265,83 +264,11 @@ var loadSchemas = sync.OnceValues(func() (schemas, error) {
 	}, nil
 })
 
-// validEmail is the spec's email format, as the server defines it for every request.
-var validEmail = openapi3.NewCallbackValidator(func(s string) error {
-	if !email.Valid(s) {
-		return errors.New("not a valid email address")
-	}
-	return nil
-})
-
 // createIssues are the problems the create call's request validation finds in body, in the
-// shape the OCC error renderer classifies: the same schema, the same email format, and U+0000
+// shape the OCC error renderer classifies: the schema's, as the validator finds them, and U+0000
 // refused in any string as the server refuses it.
 func createIssues(schema *openapi3.Schema, body map[string]any) []httpserver.Issue {
-	var out []httpserver.Issue
-	err := schema.VisitJSON(body, openapi3.MultiErrors(), openapi3.VisitAsRequest(),
-		openapi3.WithStringFormatValidator("email", validEmail))
-	var walk func(error)
-	walk = func(err error) {
-		var se *openapi3.SchemaError
-		switch e := err.(type) {
-		case nil:
-		case openapi3.MultiError:
-			for _, x := range e {
-				walk(x)
-			}
-		default:
-			if errors.As(err, &se) {
-				out = append(out, httpserver.Issue{In: "body", Field: fieldPath(se.JSONPointer()), Rule: se.SchemaField, Schema: se.Schema, Value: se.Value})
-			} else {
-				out = append(out, httpserver.Issue{In: "body", Rule: "syntax"})
-			}
-		}
-	}
-	walk(err)
-	var nul func(v any, path string)
-	nul = func(v any, path string) {
-		switch x := v.(type) {
-		case string:
-			if strings.ContainsRune(x, 0) {
-				out = append(out, httpserver.Issue{In: "body", Field: path, Rule: "characters", Value: x})
-			}
-		case []any:
-			for i, e := range x {
-				nul(e, fmt.Sprintf("%s[%d]", path, i))
-			}
-		case map[string]any:
-			for k, e := range x {
-				p := k
-				if path != "" {
-					p = path + "." + k
-				}
-				if strings.ContainsRune(k, 0) {
-					out = append(out, httpserver.Issue{In: "body", Field: path, Rule: "characters"})
-					continue
-				}
-				nul(e, p)
-			}
-		}
-	}
-	nul(body, "")
-	return out
-}
-
-// fieldPath renders a JSON pointer as the validator's property path: roles, 0, function →
-// roles[0].function.
-func fieldPath(pointer []string) string {
-	var b strings.Builder
-	for _, p := range pointer {
-		if _, err := strconv.Atoi(p); err == nil {
-			b.WriteString("[" + p + "]")
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(p)
-	}
-	return b.String()
+	return append(httpserver.SchemaIssues(schema, body), httpserver.CharacterIssues(body)...)
 }
 
 // jsonNumber is a JSON number literal: such a YAML number is kept exactly as written.

@@ -17,6 +17,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/httpserver"
 	"github.com/provisiond/provisiond/internal/module"
 	"github.com/provisiond/provisiond/internal/password"
 	"github.com/provisiond/provisiond/openapi"
@@ -278,8 +279,9 @@ var userForm = sync.OnceValues(func() (*openapi3.Schema, error) {
 })
 
 // schemaProblems checks the entry's form against the create body's form schema, as the API's
-// request validation does (a profile that is not an object, say): each value that breaks it is
-// "is invalid", as the API answers.
+// request validation does (httpserver.SchemaIssues; a profile that is not an object, say): each
+// value that breaks it is "is invalid", as the API answers, at its path with a dot between any
+// two keys (profiles.0 for the profile "0", a key of digits as any other).
 func schemaProblems(i int, f Form) []error {
 	schema, err := userForm()
 	if err != nil {
@@ -296,25 +298,10 @@ func schemaProblems(i int, f Form) []error {
 		}
 		body[name] = v
 	}
-	err = schema.VisitJSON(body, openapi3.MultiErrors())
-	if err == nil {
-		return nil
-	}
 	var paths []string
-	var walk func(error)
-	walk = func(err error) {
-		switch x := err.(type) {
-		case openapi3.MultiError:
-			for _, e := range x {
-				walk(e)
-			}
-		case *openapi3.SchemaError:
-			paths = append(paths, strings.Join(x.JSONPointer(), "."))
-		default:
-			paths = append(paths, "")
-		}
+	for _, is := range httpserver.SchemaIssues(schema, body) {
+		paths = append(paths, strings.Join(is.Pointer, "."))
 	}
-	walk(err)
 	slices.Sort(paths)
 	var errs []error
 	for _, p := range slices.Compact(paths) {

@@ -16,7 +16,6 @@ import (
 
 	gen "github.com/provisiond/provisiond/gen/xcart"
 	"github.com/provisiond/provisiond/internal/apperr"
-	"github.com/provisiond/provisiond/internal/email"
 	"github.com/provisiond/provisiond/internal/httpserver"
 	"github.com/provisiond/provisiond/internal/module"
 	"github.com/provisiond/provisiond/internal/password"
@@ -159,10 +158,8 @@ func (e ProfileFixture) seed(where string) (seed, []error) {
 	if err != nil {
 		return seed{}, append(errs, fmt.Errorf("%s: %w", where, err))
 	}
-	if err := schema.VisitJSON(value, openapi3.MultiErrors(), openapi3.VisitAsRequest(), openapi3.WithStringFormatValidator("email", emailFormat)); err != nil {
-		for _, is := range schemaIssues(err) {
-			errs = append(errs, fmt.Errorf("%s.%s: %s", where, is.Field, constraintMessage(is)))
-		}
+	for _, is := range httpserver.SchemaIssues(schema, value) {
+		errs = append(errs, fmt.Errorf("%s.%s: %s", where, is.Field, constraintMessage(is)))
 	}
 	if len(errs) > 0 {
 		return seed{}, errs
@@ -191,47 +188,6 @@ var createSchema = sync.OnceValues(func() (*openapi3.Schema, error) {
 	}
 	return ref.Value, nil
 })
-
-// emailFormat is the spec's `format: email`, as the server checks it.
-var emailFormat = openapi3.NewCallbackValidator(func(s string) error {
-	if !email.Valid(s) {
-		return errors.New("not a valid email address")
-	}
-	return nil
-})
-
-// schemaIssues are the problems of a VisitJSON error as the request validator reports them
-// (httpserver.Issue), so that constraintMessage words them as it words a request's.
-func schemaIssues(err error) []httpserver.Issue {
-	var out []httpserver.Issue
-	switch e := err.(type) {
-	case openapi3.MultiError:
-		for _, x := range e {
-			out = append(out, schemaIssues(x)...)
-		}
-	case *openapi3.SchemaError:
-		out = append(out, httpserver.Issue{In: "body", Field: propertyPath(e.JSONPointer()), Rule: e.SchemaField, Schema: e.Schema, Value: e.Value})
-	default:
-		out = append(out, httpserver.Issue{In: "body", Rule: "syntax"})
-	}
-	return out
-}
-
-// propertyPath renders a JSON pointer as API Platform's property path: role_ids, 1 → role_ids[1].
-func propertyPath(pointer []string) string {
-	var path string
-	for _, p := range pointer {
-		if _, err := strconv.Atoi(p); err == nil {
-			path += "[" + p + "]"
-			continue
-		}
-		if path != "" {
-			path += "."
-		}
-		path += p
-	}
-	return path
-}
 
 func prepareFixtures(ctx context.Context, f *Fixtures) (module.Write, error) {
 	ref := Reference{Memberships: map[int]string{}, Roles: map[int]string{}}
