@@ -5,17 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"gorm.io/gorm"
 
 	"github.com/provisiond/provisiond/internal/apperr"
-	"github.com/provisiond/provisiond/internal/config"
 	"github.com/provisiond/provisiond/internal/email"
 	"github.com/provisiond/provisiond/internal/httpserver"
 	"github.com/provisiond/provisiond/internal/module"
@@ -69,17 +66,6 @@ type ValueFixture struct {
 
 var fixtures = module.Section(checkFixtures, prepareFixtures)
 
-// fixturePolicy is the password policy the users of a fixtures file are checked against: the
-// default one (config.Default), since a fixtures file is read without the server's
-// configuration (module.Fixtures has none). A password_hash is not checked against it.
-var fixturePolicy = sync.OnceValue(func() Policy {
-	p, err := ParsePolicy(config.Default().PasswordPolicy)
-	if err != nil {
-		panic(err)
-	}
-	return p
-})
-
 // createSchemas are the spec's schemas of the create call's body and of a user's status: the
 // rules a user of a fixtures file is checked by, where the spec states them.
 var createSchemas = sync.OnceValues(func() (*openapi3.Schema, *openapi3.Schema) {
@@ -99,7 +85,13 @@ type problem struct{ path, msg string }
 func (p problem) Error() string { return p.path + ": " + p.msg }
 func (p problem) Unwrap() error { return apperr.Invalid(p.path, "fixtures", p.msg) }
 
-func checkFixtures(f *Fixtures) []error {
+func checkFixtures(env module.Env, f *Fixtures) []error {
+	// Plain passwords are checked against the server's policy (PROVISIOND_PASSWORD_POLICY), as
+	// the create checks them; a password_hash is not.
+	policy, err := ParsePolicy(env.Config.PasswordPolicy)
+	if err != nil {
+		return []error{fmt.Errorf("users: the server's password policy: %w", err)}
+	}
 	var errs []error
 	seen := map[string]bool{}
 	defs := map[string]Definition{}
@@ -115,7 +107,7 @@ func checkFixtures(f *Fixtures) []error {
 			defs[a.Key] = Definition(a)
 		}
 	}
-	for _, p := range checkUsers(f.Users, defs) {
+	for _, p := range checkUsers(f.Users, defs, policy) {
 		errs = append(errs, p)
 	}
 	return errs
@@ -124,7 +116,7 @@ func checkFixtures(f *Fixtures) []error {
 // checkUsers lists the problems of users, each entry's in the order of its fields' paths. An
 // entry's custom attributes are checked here against the definitions of the same document
 // (defs); a key it does not define is checked by the write, against the definitions stored.
-func checkUsers(users []UserFixture, defs map[string]Definition) []problem {
+func checkUsers(users []UserFixture, defs map[string]Definition, policy Policy) []problem {
 	var out []problem
 	create, status := createSchemas()
 	first := map[string]int{}
@@ -153,8 +145,8 @@ func checkUsers(users []UserFixture, defs map[string]Definition) []problem {
 		switch {
 		case u.Password != nil && u.PasswordHash != nil:
 			add("password_hash", "give password or password_hash, not both")
-		case u.Password != nil && !fixturePolicy().Allows(*u.Password):
-			add("password", "is too weak: "+fixturePolicy().Describe())
+		case u.Password != nil && !policy.Allows(*u.Password):
+			add("password", "is too weak: "+policy.Describe())
 		case u.PasswordHash != nil:
 			if _, err := password.Import(*u.PasswordHash); err != nil {
 				add("password_hash", err.Error())
@@ -264,12 +256,12 @@ func attributeErrors(defs map[string]Definition, users []User) []error {
 // taken (a password_hash is stored as given). The write stores the definitions, checks the users'
 // custom attributes against the definitions then stored (the file's and those already there),
 // and upserts the users by email, in any letter case.
-func prepareFixtures(ctx context.Context, f *Fixtures) (module.Write, error) {
+func prepareFixtures(ctx context.Context, env module.Env, f *Fixtures) (module.Write, error) {
 	defs := make([]Definition, len(f.CustomAttributes))
 	for i, a := range f.CustomAttributes {
 		defs[i] = Definition(a)
 	}
-	users, err := fixtureUsers(ctx, f.Users)
+	users, err := fixtureUsers(ctx, env.Hasher, f.Users)
 	if err != nil {
 		return nil, err
 	}
@@ -288,7 +280,7 @@ func prepareFixtures(ctx context.Context, f *Fixtures) (module.Write, error) {
 		if errs := attributeErrors(stored, users); len(errs) > 0 {
 			return errors.Join(errs...)
 		}
-		now := time.Now().UTC()
+		now := env.Now().UTC()
 		for i := range users {
 			users[i].CreatedAt, users[i].UpdatedAt = now, now
 		}
@@ -296,11 +288,12 @@ func prepareFixtures(ctx context.Context, f *Fixtures) (module.Write, error) {
 	}, nil
 }
 
-// fixtureUsers are the users of a checked section, their plain passwords hashed (on as many
-// cores as there are, each hash one of the hasher's slots).
-func fixtureUsers(ctx context.Context, in []UserFixture) ([]User, error) {
+// fixtureUsers are the users of a checked section, their plain passwords hashed with the
+// server's hasher.
+func fixtureUsers(ctx context.Context, hasher *password.Hasher, in []UserFixture) ([]User, error) {
 	users := make([]User, len(in))
 	var plain []int
+	var pws []string
 	for i, u := range in {
 		users[i] = User{
 			Email: deref(u.Email), FirstName: deref(u.FirstName), MiddleName: deref(u.MiddleName), LastName: deref(u.LastName),
@@ -317,32 +310,15 @@ func fixtureUsers(ctx context.Context, in []UserFixture) ([]User, error) {
 			users[i].PasswordHash = hash
 		} else {
 			plain = append(plain, i)
+			pws = append(pws, deref(u.Password))
 		}
 	}
-	if len(plain) == 0 {
-		return users, nil
-	}
-	workers := min(runtime.GOMAXPROCS(0), len(plain))
-	hasher := password.New(password.OWASP, workers)
-	next := make(chan int)
-	errs := make([]error, len(in))
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				users[i].PasswordHash, errs[i] = hasher.Hash(ctx, deref(in[i].Password))
-			}
-		}()
-	}
-	for _, i := range plain {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	hashes, err := hasher.HashAll(ctx, pws)
+	if err != nil {
 		return nil, err
+	}
+	for k, i := range plain {
+		users[i].PasswordHash = hashes[k]
 	}
 	return users, nil
 }

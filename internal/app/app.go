@@ -54,6 +54,13 @@ func Migrations() []store.Migration {
 // Fixtures reads and applies fixtures files for the APIs of Modules.
 func Fixtures() *fixtures.Loader { return fixtures.New(Modules) }
 
+// FixturesFor is the fixtures loader of the APIs as a server configured by cfg reads and applies
+// a file: its configuration (ActivePlatform's password policy), a hasher with its concurrency,
+// the wall clock.
+func FixturesFor(cfg config.Config) *fixtures.Loader {
+	return Fixtures().With(module.Env{Config: cfg, Hasher: password.New(password.OWASP, cfg.PasswordConcurrency), Now: time.Now})
+}
+
 // NewLogger builds the process logger: JSON or text on w, every line of a request carrying its id.
 func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
@@ -89,11 +96,11 @@ func Prepare(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slog.L
 			return fmt.Errorf("migrations pending (run provisiond migrate): %v", pending)
 		}
 	}
-	if err := Fixtures().ApplyDefaults(ctx, db); err != nil {
+	if err := FixturesFor(cfg).ApplyDefaults(ctx, db); err != nil {
 		return err
 	}
 	if cfg.FixturesFile != "" {
-		if err := Fixtures().LoadFile(ctx, db, cfg.FixturesFile); err != nil {
+		if err := FixturesFor(cfg).LoadFile(ctx, db, cfg.FixturesFile); err != nil {
 			return err
 		}
 		logger.InfoContext(ctx, "fixtures loaded", "file", cfg.FixturesFile)

@@ -230,7 +230,7 @@ func reset(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := app.Prepare(ctx, prepared, db, app.NewLogger(cfg, stderr)); err != nil {
 		return err
 	}
-	if err := app.Fixtures().Reset(ctx, db, fixtures.Reset{APIs: apis, DropCredentials: *drop, File: cfg.FixturesFile}); err != nil {
+	if err := app.FixturesFor(cfg).Reset(ctx, db, fixtures.Reset{APIs: apis, DropCredentials: *drop, File: cfg.FixturesFile}); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(stdout, "reset %s\n", strings.Join(apis, ", "))

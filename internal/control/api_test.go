@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -379,5 +380,25 @@ func TestNoSecretsInTheLog(t *testing.T) {
 		if strings.Contains(logs, secret) {
 			t.Errorf("the log holds %q", secret)
 		}
+	}
+}
+
+// TestFixturesInTheServersEnvironment checks that a document is read and applied as the server
+// is configured: ActivePlatform's passwords against PROVISIOND_PASSWORD_POLICY (as its create
+// checks them), and what it creates stamped by the server's clock.
+func TestFixturesInTheServersEnvironment(t *testing.T) {
+	c := start(t, "sqlite", apitest.Options{Configure: func(cfg *config.Config) { cfg.PasswordPolicy = "min=12,digit" }})
+	weak := "activeplatform:\n  users:\n    - {email: weak@example.com, first_name: W, last_name: K, password: short1pass}\n"
+	p := problem(t, c.control(t, "POST", "/fixtures", weak, "Content-Type", "application/yaml"), http.StatusBadRequest)
+	if errs := fmt.Sprint(p["errors"]); !strings.Contains(errs, "activeplatform.users[0].password") || !strings.Contains(errs, "12") {
+		t.Errorf("a password the configured policy refuses: %v", p["errors"])
+	}
+	strong := "activeplatform:\n  users:\n    - {email: strong@example.com, first_name: S, last_name: G, password: long-enough-1}\n"
+	if res := c.control(t, "POST", "/fixtures", strong, "Content-Type", "application/yaml"); res.Status != http.StatusOK {
+		t.Fatalf("a password the configured policy takes: %d %s", res.Status, res.Body)
+	}
+	u := c.control(t, "GET", "/activeplatform/users/1", nil).Map(t)
+	if want := c.Clock.Now().UTC().Format(time.RFC3339); u["created_at"] != want {
+		t.Errorf("seeded user created at %v, want the server's clock %s", u["created_at"], want)
 	}
 }

@@ -23,10 +23,11 @@ type Service struct {
 	file    string
 }
 
-// NewService returns the control service over the APIs of modules; file is the configured
-// fixtures file that a reset applies again ("" for none).
-func NewService(db *gorm.DB, modules module.List, file string) *Service {
-	return &Service{db: db, modules: modules, loader: fixtures.New(modules), file: file}
+// NewService returns the control service over the APIs of modules, reading and applying
+// fixtures in env (the server's configuration, hasher and clock); env.Config.FixturesFile is the
+// configured fixtures file that a reset applies again ("" for none).
+func NewService(db *gorm.DB, modules module.List, env module.Env) *Service {
+	return &Service{db: db, modules: modules, loader: fixtures.New(modules).With(env), file: env.Config.FixturesFile}
 }
 
 // Reset returns the data of apis (every API when empty) to the baseline (fixtures.Loader.Reset)

@@ -216,8 +216,18 @@ func (l List) Migrations(base ...store.Migration) []store.Migration {
 // the API's name). Build one with Section.
 type Fixtures struct {
 	newSection func() any
-	check      func(any) []error
-	prepare    func(context.Context, any) (Write, error)
+	check      func(Env, any) []error
+	prepare    func(context.Context, Env, any) (Write, error)
+}
+
+// Env is what reading and applying fixtures may use of the server: its configuration (an API's
+// rules that depend on it, such as ActivePlatform's password policy), its password hasher (plain
+// passwords are hashed with the server's parameters and concurrency) and its clock (the
+// timestamps of what a file creates).
+type Env struct {
+	Config config.Config
+	Hasher *password.Hasher
+	Now    func() time.Time
 }
 
 // Write is an API's part of applying a fixtures file: it runs under the start-up lock
@@ -251,11 +261,11 @@ func (a Applied) Add(kind string, created bool) {
 // check lists the problems of a decoded section, each message starting with the path within the
 // section ("roles[0]: name is required"); the loader prefixes "fixtures: <api>.". prepare does
 // the slow work that needs no lock (hashing passwords) and returns the write.
-func Section[S any](check func(*S) []error, prepare func(context.Context, *S) (Write, error)) *Fixtures {
+func Section[S any](check func(Env, *S) []error, prepare func(context.Context, Env, *S) (Write, error)) *Fixtures {
 	return &Fixtures{
 		newSection: func() any { return new(S) },
-		check:      func(s any) []error { return check(s.(*S)) },
-		prepare:    func(ctx context.Context, s any) (Write, error) { return prepare(ctx, s.(*S)) },
+		check:      func(env Env, s any) []error { return check(env, s.(*S)) },
+		prepare:    func(ctx context.Context, env Env, s any) (Write, error) { return prepare(ctx, env, s.(*S)) },
 	}
 }
 
@@ -263,9 +273,9 @@ func Section[S any](check func(*S) []error, prepare func(context.Context, *S) (W
 func (f *Fixtures) New() any { return f.newSection() }
 
 // Check lists the problems of section, a pointer New returned and the decoder filled.
-func (f *Fixtures) Check(section any) []error { return f.check(section) }
+func (f *Fixtures) Check(env Env, section any) []error { return f.check(env, section) }
 
 // Prepare does the work of applying section that needs no lock and returns the rest.
-func (f *Fixtures) Prepare(ctx context.Context, section any) (Write, error) {
-	return f.prepare(ctx, section)
+func (f *Fixtures) Prepare(ctx context.Context, env Env, section any) (Write, error) {
+	return f.prepare(ctx, env, section)
 }

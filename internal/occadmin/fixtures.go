@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -51,7 +50,7 @@ type ProfileFixture struct {
 
 var fixtures = module.Section(checkFixtures, prepareFixtures)
 
-func checkFixtures(f *Fixtures) []error {
+func checkFixtures(_ module.Env, f *Fixtures) []error {
 	var errs []error
 	seen := map[string]bool{}
 	for i, r := range f.Roles {
@@ -176,12 +175,12 @@ func (e *entryError) Unwrap() error { return apperr.Invalid(e.Path, e.Code, e.Me
 
 // prepareFixtures hashes the profiles' plain passwords, on every core (the slow part, done before
 // the start-up lock is taken); a password_hash is stored as given.
-func prepareFixtures(ctx context.Context, f *Fixtures) (module.Write, error) {
+func prepareFixtures(ctx context.Context, env module.Env, f *Fixtures) (module.Write, error) {
 	roles := make([]Role, len(f.Roles))
 	for i, r := range f.Roles {
 		roles[i] = Role(r)
 	}
-	profiles, err := seedProfiles(ctx, f.Profiles)
+	profiles, err := seedProfiles(ctx, env, f.Profiles)
 	if err != nil {
 		return nil, err
 	}
@@ -210,11 +209,13 @@ func prepareFixtures(ctx context.Context, f *Fixtures) (module.Write, error) {
 	}, nil
 }
 
-// seedProfiles turns the entries into profiles, hashing plain passwords in parallel.
-func seedProfiles(ctx context.Context, ps []ProfileFixture) ([]AdminProfile, error) {
-	now := time.Now().UTC().Truncate(time.Second)
+// seedProfiles turns the entries into profiles registered now, hashing plain passwords with the
+// server's hasher.
+func seedProfiles(ctx context.Context, env module.Env, ps []ProfileFixture) ([]AdminProfile, error) {
+	now := env.Now().UTC().Truncate(time.Second)
 	out := make([]AdminProfile, len(ps))
 	var plain []int
+	var pws []string
 	for i, p := range ps {
 		out[i] = AdminProfile{
 			Email: deref(p.Email), FirstName: deref(p.FirstName), LastName: deref(p.LastName), Active: p.Active == nil || *p.Active,
@@ -222,33 +223,15 @@ func seedProfiles(ctx context.Context, ps []ProfileFixture) ([]AdminProfile, err
 		}
 		if p.Password != nil {
 			plain = append(plain, i)
+			pws = append(pws, *p.Password)
 		}
 	}
-	if len(plain) == 0 {
-		return out, nil
-	}
-	workers := min(runtime.GOMAXPROCS(0), len(plain))
-	hasher := password.New(password.OWASP, workers)
-	next := make(chan int)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := range next {
-				if errs[w] != nil {
-					continue
-				}
-				out[i].PasswordHash, errs[w] = hasher.Hash(ctx, deref(ps[i].Password))
-			}
-		})
-	}
-	for _, i := range plain {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	hashes, err := env.Hasher.HashAll(ctx, pws)
+	if err != nil {
 		return nil, fmt.Errorf("hash the profiles' passwords: %w", err)
+	}
+	for k, i := range plain {
+		out[i].PasswordHash = hashes[k]
 	}
 	return out, nil
 }

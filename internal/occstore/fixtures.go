@@ -3,16 +3,13 @@ package occstore
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"regexp"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"gopkg.in/yaml.v3"
@@ -115,7 +112,7 @@ func fold(name string) string { return strings.ToLower(separators.Replace(name))
 // member call checks its body (the spec's MemberCreate schema, OCC's messages, the reserved
 // dynamic property names), and its password as below. One email (in any letter case) may be
 // listed once per organization; listed in several organizations, it is one member of each.
-func checkFixtures(f *Fixtures) []error {
+func checkFixtures(_ module.Env, f *Fixtures) []error {
 	sch, err := loadSchemas()
 	if err != nil {
 		return []error{fmt.Errorf("organizations: %w", err)}
@@ -342,11 +339,11 @@ func jsonScalar(n *yaml.Node) (any, error) {
 // gives its fields and password, and its roles are those of every listing. Passwords in clear
 // are hashed here, before the start-up lock is taken, while other instances may hold it;
 // pre-hashed ones are stored as given.
-func prepareFixtures(ctx context.Context, f *Fixtures) (module.Write, error) {
+func prepareFixtures(ctx context.Context, env module.Env, f *Fixtures) (module.Write, error) {
 	seed := Seed{}
 	index := map[string]int{}
 	plain := map[int]string{}
-	now := time.Now().UTC()
+	now := env.Now().UTC()
 	for _, o := range f.Organizations {
 		seed.Organizations = append(seed.Organizations, Organization{ID: o.ID, Name: o.Name, Active: o.Active == nil || *o.Active})
 		for _, l := range listsOf(o) {
@@ -371,7 +368,7 @@ func prepareFixtures(ctx context.Context, f *Fixtures) (module.Write, error) {
 			}
 		}
 	}
-	if err := hashAll(ctx, seed.Members, plain); err != nil {
+	if err := hashAll(ctx, env.Hasher, seed.Members, plain); err != nil {
 		return nil, err
 	}
 	return func(ctx context.Context, tx *gorm.DB, overwrite bool, applied module.Applied) error {
@@ -437,22 +434,22 @@ func (s *SeedMember) take(list, org string, a MemberFixture) error {
 	return nil
 }
 
-// hashAll hashes the passwords in clear of members (by index), as many at once as there are
-// CPUs.
-func hashAll(ctx context.Context, members []SeedMember, plain map[int]string) error {
-	if len(plain) == 0 {
-		return nil
-	}
-	hasher := password.New(password.OWASP, runtime.GOMAXPROCS(0))
-	errs := make([]error, len(members))
-	var wg sync.WaitGroup
+// hashAll hashes the passwords in clear of members (by index) with the server's hasher.
+func hashAll(ctx context.Context, hasher *password.Hasher, members []SeedMember, plain map[int]string) error {
+	var at []int
+	var pws []string
 	for i, pw := range plain {
-		wg.Go(func() {
-			members[i].Member.PasswordHash, errs[i] = hasher.Hash(ctx, pw)
-		})
+		at = append(at, i)
+		pws = append(pws, pw)
 	}
-	wg.Wait()
-	return errors.Join(errs...)
+	hashes, err := hasher.HashAll(ctx, pws)
+	if err != nil {
+		return err
+	}
+	for k, i := range at {
+		members[i].Member.PasswordHash = hashes[k]
+	}
+	return nil
 }
 
 // deref is *p, or "" for nil (a field the check found missing).

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -258,4 +259,37 @@ func (h *Hasher) verifyBcrypt(ctx context.Context, password, encoded string) err
 	default:
 		return fmt.Errorf("password hash: %w", err)
 	}
+}
+
+// HashAll hashes passwords, as many at once as the Hasher has slots, and returns their hashes
+// in order (for fixtures files, which may hold many). It stops at the first error.
+func (h *Hasher) HashAll(ctx context.Context, passwords []string) ([]string, error) {
+	out := make([]string, len(passwords))
+	errs := make([]error, len(passwords))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(cap(h.slots), len(passwords)) {
+		wg.Go(func() {
+			for i := range next {
+				out[i], errs[i] = h.Hash(ctx, passwords[i])
+			}
+		})
+	}
+	for i := range passwords {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, apperr.Unavailable(err)
+	}
+	return out, nil
 }

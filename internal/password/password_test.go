@@ -540,3 +540,22 @@ func TestImport(t *testing.T) {
 		}
 	}
 }
+
+func TestHashAll(t *testing.T) {
+	h := New(cheap, 2)
+	pws := []string{"one", "two", "three", "four", "five"}
+	hashes, err := h.HashAll(context.Background(), pws)
+	if err != nil || len(hashes) != len(pws) {
+		t.Fatalf("HashAll = %d hashes, %v", len(hashes), err)
+	}
+	for i, pw := range pws {
+		if err := h.Verify(context.Background(), pw, hashes[i]); err != nil {
+			t.Errorf("hash %d does not verify %q: %v", i, pw, err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := h.HashAll(ctx, pws); err == nil {
+		t.Errorf("HashAll with a canceled context succeeded")
+	}
+}

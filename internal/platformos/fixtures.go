@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -84,7 +83,7 @@ const DefaultCreateForm = "reference_rest_api_create_user"
 
 var fixtures = module.Section(checkFixtures, prepareFixtures)
 
-func checkFixtures(f *Fixtures) []error {
+func checkFixtures(_ module.Env, f *Fixtures) []error {
 	var errs []error
 	seen := map[string]bool{}
 	for i, fc := range f.FormConfigurations {
@@ -371,7 +370,7 @@ type seedUser struct {
 
 // prepareFixtures does the slow work: it hashes the users' plain passwords, several at once,
 // before the start-up lock is taken (imported hashes are taken as they are).
-func prepareFixtures(ctx context.Context, f *Fixtures) (module.Write, error) {
+func prepareFixtures(ctx context.Context, env module.Env, f *Fixtures) (module.Write, error) {
 	forms := make([]FormConfiguration, len(f.FormConfigurations))
 	for i, fc := range f.FormConfigurations {
 		forms[i] = FormConfiguration(fc)
@@ -397,7 +396,7 @@ func prepareFixtures(ctx context.Context, f *Fixtures) (module.Write, error) {
 			users[i].user.PasswordHash = *u.PasswordHash
 		}
 	}
-	if err := hashPasswords(ctx, users); err != nil {
+	if err := hashPasswords(ctx, env.Hasher, users); err != nil {
 		return nil, err
 	}
 	return func(ctx context.Context, tx *gorm.DB, overwrite bool, applied module.Applied) error {
@@ -413,7 +412,7 @@ func prepareFixtures(ctx context.Context, f *Fixtures) (module.Write, error) {
 		if err := checkForms(ctx, st, users); err != nil {
 			return err
 		}
-		now := time.Now().UTC().Truncate(time.Microsecond)
+		now := env.Now().UTC().Truncate(time.Microsecond)
 		rows := make([]userRow, len(users))
 		for i := range users {
 			u := users[i].user
@@ -438,36 +437,25 @@ func count(applied module.Applied, kind string, created, updated int) {
 	}
 }
 
-// hashPasswords hashes the plain passwords of users with argon2id (the API's parameters), on
-// as many cores as there are.
-func hashPasswords(ctx context.Context, users []seedUser) error {
+// hashPasswords hashes the plain passwords of users with the server's hasher (argon2id, the
+// API's parameters).
+func hashPasswords(ctx context.Context, hasher *password.Hasher, users []seedUser) error {
 	var todo []int
+	var pws []string
 	for i, u := range users {
 		if u.password != nil {
 			todo = append(todo, i)
+			pws = append(pws, *u.password)
 		}
 	}
-	if len(todo) == 0 {
-		return nil
+	hashes, err := hasher.HashAll(ctx, pws)
+	if err != nil {
+		return err
 	}
-	workers := min(runtime.GOMAXPROCS(0), len(todo))
-	hasher := password.New(password.OWASP, workers)
-	next := make(chan int)
-	errs := make([]error, len(users))
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for i := range next {
-				users[i].user.PasswordHash, errs[i] = hasher.Hash(ctx, *users[i].password)
-			}
-		})
+	for k, i := range todo {
+		users[i].user.PasswordHash = hashes[k]
 	}
-	for _, i := range todo {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	return errors.Join(errs...)
+	return nil
 }
 
 // checkForms checks every user against the form configuration it names, as stored now (after

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -73,7 +72,7 @@ type ProfileFixture struct {
 
 var fixtures = module.Section(checkFixtures, prepareFixtures)
 
-func checkFixtures(f *Fixtures) []error {
+func checkFixtures(_ module.Env, f *Fixtures) []error {
 	errs := append(checkNamed("memberships", f.Memberships), checkNamed("roles", f.Roles)...)
 	_, problems := seeds(f.Profiles)
 	return append(errs, problems...)
@@ -189,7 +188,7 @@ var createSchema = sync.OnceValues(func() (*openapi3.Schema, error) {
 	return ref.Value, nil
 })
 
-func prepareFixtures(ctx context.Context, f *Fixtures) (module.Write, error) {
+func prepareFixtures(ctx context.Context, env module.Env, f *Fixtures) (module.Write, error) {
 	ref := Reference{Memberships: map[int]string{}, Roles: map[int]string{}}
 	for _, m := range f.Memberships {
 		ref.Memberships[m.ID] = m.Name
@@ -201,7 +200,7 @@ func prepareFixtures(ctx context.Context, f *Fixtures) (module.Write, error) {
 	if len(problems) > 0 {
 		return nil, errors.Join(problems...)
 	}
-	profiles, err := hashPasswords(ctx, ss)
+	profiles, err := hashPasswords(ctx, env, ss)
 	if err != nil {
 		return nil, err
 	}
@@ -234,39 +233,30 @@ func prepareFixtures(ctx context.Context, f *Fixtures) (module.Write, error) {
 	}, nil
 }
 
-// hashPasswords returns the seeds' profiles with their plain passwords hashed as the create hashes
-// them (argon2id), on every processor at once: the slow part of a fixtures file, done before the
-// start-up lock is taken. Imported hashes are already in place.
-func hashPasswords(ctx context.Context, ss []seed) ([]Profile, error) {
+// hashPasswords returns the seeds' profiles, created now, with their plain passwords hashed as
+// the create hashes them (argon2id, the server's hasher): the slow part of a fixtures file, done
+// before the start-up lock is taken. Imported hashes are already in place.
+func hashPasswords(ctx context.Context, env module.Env, ss []seed) ([]Profile, error) {
 	profiles := make([]Profile, len(ss))
-	now := time.Now().UTC().Truncate(time.Second) // fixtures have no clock but the wall's
+	now := env.Now().UTC().Truncate(time.Second)
 	var plain []int
+	var pws []string
 	for i, s := range ss {
 		profiles[i] = s.profile
 		profiles[i].CreateDate = now
 		if s.password != nil {
 			plain = append(plain, i)
+			pws = append(pws, *s.password)
 		}
 	}
-	workers := min(runtime.GOMAXPROCS(0), len(plain))
-	hasher := password.New(password.OWASP, workers)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for k := w; k < len(plain); k += workers {
-				i := plain[k]
-				hash, err := hasher.Hash(ctx, *ss[i].password)
-				if err != nil {
-					errs[w] = fmt.Errorf("profiles[%d].password: %w", i, err)
-					return
-				}
-				profiles[i].PasswordHash = hash
-			}
-		})
+	hashes, err := env.Hasher.HashAll(ctx, pws)
+	if err != nil {
+		return nil, err
 	}
-	wg.Wait()
-	return profiles, errors.Join(errs...)
+	for k, i := range plain {
+		profiles[i].PasswordHash = hashes[k]
+	}
+	return profiles, nil
 }
 
 // checkSeedReferences checks, as the create does, that the memberships and roles the profiles
