@@ -53,11 +53,14 @@ if curl -s -o /dev/null --max-time 2 "$base/readyz"; then
 	exit 2
 fi
 
-# A known read/write key, loaded as a fixture: the server then generates none.
+# A known read/write key and a control key (loadgen's -preload), loaded as fixtures: the server
+# then generates none for them.
 key=$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n' | cut -c1-32)
+control_key=$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n' | cut -c1-32)
 cat >"$tmp/fixtures.yaml" <<EOF
 credentials:
   - {api: xcart, secret: $key}
+  - {api: control, secret: $control_key}
 EOF
 
 if [ -n "${LOAD_DATABASE_URL:-}" ]; then
@@ -78,7 +81,12 @@ fi
 say "server ready after $(($(date +%s) - t0))s; running $loadgen $*"
 
 rc=0
-PROVISIOND_LOAD_KEY=$key "$loadgen" -url "$base" "$@" || rc=$?
+PROVISIOND_LOAD_KEY=$key PROVISIOND_LOAD_CONTROL_KEY=$control_key "$loadgen" -url "$base" "$@" || rc=$?
+
+# The server's peak resident memory over the whole run (the kernel's high-water mark).
+if [ -n "$pid" ] && [ -r "/proc/$pid/status" ]; then
+	say "server peak RSS: $(awk '/^VmHWM:/ {printf "%.1f MiB", $2 / 1024}' "/proc/$pid/status")"
+fi
 
 server_rc=0
 server_stop || server_rc=$?

@@ -9,7 +9,8 @@
 //
 // Usage:
 //
-//	loadgen -key KEY [-url URL] [-c N] [-d DURATION | -n N] [-scenario create|get|mixed] [-password]
+//	loadgen -key KEY [-url URL] [-c N] [-d DURATION | -n N] [-scenario create|get|mixed|search|list]
+//	        [-password] [-preload N -control-key KEY]
 //
 // The key is an X-Cart read/write credential, sent as X-Auth-Token; it may also come from the
 // environment variable PROVISIOND_LOAD_KEY. `make load` starts a throwaway server with a known
@@ -25,6 +26,15 @@
 //     every request is a GET /api/profiles/{id} of one of them, picked at random.
 //   - mixed: the same warm-up, then one create for every four gets (request i is a create when
 //     i is a multiple of 5), the gets reading the warm-up profiles.
+//   - search: every request is a GET /api/profiles?login=<text> whose text is in exactly one
+//     preloaded profile's login (X-Cart's contains-search), picked at random.
+//   - list: every request is a GET /api/profiles?page=<p>&itemsPerPage=25 of a page picked at
+//     random among those the preloaded profiles fill (deep pages included).
+//
+// -preload N loads N profiles (without passwords) before the run through the control API's
+// POST /_provisiond/v1/fixtures, 10,000 per document, with the control credential -control-key
+// (or $PROVISIOND_LOAD_CONTROL_KEY): how lists and searches behave at 10 k, 100 k or 1 M rows.
+// search and list need it.
 //
 // Before measuring, every scenario makes at least one create that must answer 201: a wrong
 // URL, a wrong or read-only key stops loadgen there (exit status 2) instead of producing a
@@ -60,6 +70,7 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"slices"
@@ -84,15 +95,20 @@ type op int
 const (
 	opCreate op = iota
 	opGet
+	opSearch
+	opList
 	numOps
 )
 
 func (o op) String() string {
-	if o == opCreate {
-		return "create"
-	}
-	return "get"
+	return [...]string{"create", "get", "search", "list"}[o]
 }
+
+// preloadBatch is how many profiles one preload document holds.
+const preloadBatch = 10000
+
+// listPage is the page size of the list scenario.
+const listPage = 25
 
 // config is the parsed command line.
 type config struct {
@@ -105,6 +121,8 @@ type config struct {
 	scenario    string
 	warmup      int
 	timeout     time.Duration
+	preload     int
+	controlKey  string
 }
 
 func main() {
@@ -148,9 +166,18 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	fmt.Fprintf(stdout, "loadgen: scenario=%s url=%s concurrency=%d %s password=%t\n",
 		cfg.scenario, cfg.baseURL, cfg.concurrency, cfg.limit(), cfg.password)
 
-	// The check (create) or warm-up (get, mixed): creates that must all answer 201.
+	if cfg.preload > 0 {
+		t0 := time.Now()
+		if err := g.preload(ctx); err != nil {
+			fmt.Fprintf(stderr, "loadgen: preload: %v\n", err)
+			return 2
+		}
+		fmt.Fprintf(stdout, "preload:      %d profiles in %s (not measured)\n", cfg.preload, round(time.Since(t0)))
+	}
+
+	// The check (create, search, list) or warm-up (get, mixed): creates that must all answer 201.
 	warm, stage := 1, "check"
-	if cfg.scenario != "create" {
+	if cfg.scenario == "get" || cfg.scenario == "mixed" {
 		warm, stage = cfg.warmup, "warm-up"
 	}
 	t0 := time.Now()
@@ -159,7 +186,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "loadgen: %s: %v\n", stage, err)
 		return 2
 	}
-	if cfg.scenario != "create" {
+	if stage == "warm-up" {
 		fmt.Fprintf(stdout, "warm-up:      created %d profiles in %s (not measured)\n", len(ids), round(time.Since(t0)))
 	}
 	g.ids = ids
@@ -179,7 +206,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: loadgen -key KEY [-url URL] [-c N] [-d DURATION | -n N] [-scenario create|get|mixed] [-password]\n\n"+
+		fmt.Fprint(fs.Output(), "Usage: loadgen -key KEY [-url URL] [-c N] [-d DURATION | -n N] [-scenario create|get|mixed|search|list]\n               [-password] [-preload N -control-key KEY]\n\n"+
 			"Sends requests to provisiond's X-Cart profiles API and reports throughput, latency\npercentiles and errors. See the package documentation (go doc ./cmd/loadgen).\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
@@ -193,6 +220,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&cfg.scenario, "scenario", "create", "create, get or mixed (1 create per 4 gets)")
 	fs.IntVar(&cfg.warmup, "warmup", 200, "profiles created before a get or mixed run, for the gets to read")
 	fs.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "timeout of one request")
+	fs.IntVar(&cfg.preload, "preload", 0, "profiles to load through the control API before the run (search and list need them)")
+	fs.StringVar(&cfg.controlKey, "control-key", "", "control credential for -preload (default: $PROVISIOND_LOAD_CONTROL_KEY)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -201,6 +230,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	}
 	if cfg.key == "" {
 		cfg.key = getenv("PROVISIOND_LOAD_KEY")
+	}
+	if cfg.controlKey == "" {
+		cfg.controlKey = getenv("PROVISIOND_LOAD_CONTROL_KEY")
 	}
 	explicit := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
@@ -215,9 +247,15 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 		return cfg, errors.New("-n must be at least 1")
 	case cfg.requests == 0 && cfg.duration <= 0:
 		return cfg, errors.New("-d must be positive")
-	case cfg.scenario != "create" && cfg.scenario != "get" && cfg.scenario != "mixed":
-		return cfg, fmt.Errorf("-scenario must be create, get or mixed, not %q", cfg.scenario)
-	case cfg.scenario != "create" && cfg.warmup < 1:
+	case !slices.Contains([]string{"create", "get", "mixed", "search", "list"}, cfg.scenario):
+		return cfg, fmt.Errorf("-scenario must be create, get, mixed, search or list, not %q", cfg.scenario)
+	case (cfg.scenario == "search" || cfg.scenario == "list") && cfg.preload < 1:
+		return cfg, fmt.Errorf("-scenario %s needs -preload N", cfg.scenario)
+	case cfg.preload < 0:
+		return cfg, errors.New("-preload must not be negative")
+	case cfg.preload > 0 && cfg.controlKey == "":
+		return cfg, errors.New("-preload needs a control credential: pass -control-key or set PROVISIOND_LOAD_CONTROL_KEY")
+	case (cfg.scenario == "get" || cfg.scenario == "mixed") && cfg.warmup < 1:
 		return cfg, errors.New("-warmup must be at least 1")
 	case cfg.timeout <= 0:
 		return cfg, errors.New("-timeout must be positive")
@@ -280,6 +318,13 @@ func (g *generator) newRequest(o op, worker int, password bool, rng *mrand.Rand)
 		if err == nil {
 			req.Header.Set("Content-Type", "application/json")
 		}
+	case opSearch:
+		// "-<run>-<i>@" is in exactly one preloaded login: preloadLogin(i).
+		text := "-" + g.run + "-" + strconv.Itoa(rng.IntN(g.cfg.preload)) + "@"
+		req, err = http.NewRequest(http.MethodGet, g.cfg.baseURL+"/api/profiles?login="+url.QueryEscape(text), nil)
+	case opList:
+		pages := max(1, (g.cfg.preload+listPage-1)/listPage)
+		req, err = http.NewRequest(http.MethodGet, g.cfg.baseURL+"/api/profiles?itemsPerPage="+strconv.Itoa(listPage)+"&page="+strconv.Itoa(1+rng.IntN(pages)), nil)
 	default:
 		id := g.ids[rng.IntN(len(g.ids))]
 		req, err = http.NewRequest(http.MethodGet, g.cfg.baseURL+"/api/profiles/"+strconv.FormatInt(id, 10), nil)
@@ -355,6 +400,45 @@ func (g *generator) createOne(ctx context.Context, worker int) (int64, error) {
 	return created.ID, nil
 }
 
+// preloadLogin is the login of the i-th preloaded profile of run.
+func preloadLogin(run string, i int) string {
+	return "pre-" + run + "-" + strconv.Itoa(i) + "@example.com"
+}
+
+// preload loads cfg.preload profiles through the control API, preloadBatch per fixtures document.
+func (g *generator) preload(ctx context.Context) error {
+	for from := 0; from < g.cfg.preload; from += preloadBatch {
+		n := min(preloadBatch, g.cfg.preload-from)
+		profiles := make([]map[string]string, n)
+		for i := range profiles {
+			profiles[i] = map[string]string{"login": preloadLogin(g.run, from+i)}
+		}
+		doc, err := json.Marshal(map[string]any{"xcart": map[string]any{"profiles": profiles}})
+		if err != nil {
+			return err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.cfg.baseURL+"/_provisiond/v1/fixtures", bytes.NewReader(doc))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+g.cfg.controlKey)
+		res, err := g.client.Do(req)
+		if err != nil {
+			return err
+		}
+		body, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+		res.Body.Close()
+		if err != nil {
+			return err
+		}
+		if res.StatusCode != http.StatusOK {
+			return fmt.Errorf("POST %s/_provisiond/v1/fixtures answered %s: %s", g.cfg.baseURL, res.Status, bytes.TrimSpace(body))
+		}
+	}
+	return nil
+}
+
 // workerStats is what one worker records; workers share nothing while they run.
 type workerStats struct {
 	latencies [numOps][]time.Duration // every latency, by kind of request
@@ -428,6 +512,10 @@ func (g *generator) opFor(i int64) op {
 		return opCreate
 	case "get":
 		return opGet
+	case "search":
+		return opSearch
+	case "list":
+		return opList
 	}
 	if i%5 == 0 { // mixed: 1 create, then 4 gets
 		return opCreate
