@@ -11,6 +11,10 @@
 #   LOAD_DATABASE_URL      a fresh PostgreSQL database to use (postgres://…); by default, a new
 #                          SQLite database in a temporary directory
 #   LOAD_READY_TIMEOUT     seconds to wait for /readyz (default 60)
+#   LOAD_COMPARE           1: after the server's run, run the database's bounds with the same
+#                          loadgen flags (loadgen -bound gorm, and -bound pgx on PostgreSQL) on a
+#                          fresh database of the same kind, and print the server's throughput
+#                          as a ratio of each (create scenario only)
 #   PROVISIOND_BIN, LOADGEN_BIN   the binaries (default bin/provisiond, bin/loadgen)
 # Other PROVISIOND_* settings of the environment (PROVISIOND_DB_MAX_CONNS,
 # PROVISIOND_PASSWORD_CONCURRENCY, …) reach the server; its address, database, fixtures and log
@@ -81,7 +85,7 @@ fi
 say "server ready after $(($(date +%s) - t0))s; running $loadgen $*"
 
 rc=0
-PROVISIOND_LOAD_KEY=$key PROVISIOND_LOAD_CONTROL_KEY=$control_key "$loadgen" -url "$base" "$@" || rc=$?
+PROVISIOND_LOAD_KEY=$key PROVISIOND_LOAD_CONTROL_KEY=$control_key "$loadgen" -url "$base" "$@" | tee "$tmp/server.out" || rc=$?
 
 # The server's peak resident memory over the whole run (the kernel's high-water mark).
 if [ -n "$pid" ] && [ -r "/proc/$pid/status" ]; then
@@ -97,5 +101,23 @@ if [ "$rc" -ne 0 ] || [ "$server_rc" -ne 0 ]; then
 fi
 if [ "$rc" -eq 0 ] && [ "$server_rc" -ne 0 ]; then
 	rc=1
+fi
+
+# throughput FILE: the req/s a loadgen report in FILE gives.
+throughput() { awk '/^throughput:/ {print $2}' "$1"; }
+
+if [ "${LOAD_COMPARE:-}" = 1 ] && [ "$rc" -eq 0 ]; then
+	bounds=(gorm)
+	bound_db="$tmp/bound.db"
+	if [ -n "${LOAD_DATABASE_URL:-}" ]; then
+		bounds+=(pgx)
+		bound_db=$LOAD_DATABASE_URL # the bounds' own table, loadgen_bound, apart from the server's
+	fi
+	for b in "${bounds[@]}"; do
+		say "bound $b: running $loadgen -bound $b $*"
+		"$loadgen" -bound "$b" -db "$bound_db" "$@" | tee "$tmp/bound-$b.out" || { rc=1; break; }
+		say "$(awk -v s="$(throughput "$tmp/server.out")" -v b="$(throughput "$tmp/bound-$b.out")" -v n="$b" \
+			'BEGIN {printf "server create / bare %s insert: %.1f / %.1f req/s = %.2f", n, s, b, s / b}')"
+	done
 fi
 exit "$rc"

@@ -123,6 +123,8 @@ type config struct {
 	timeout     time.Duration
 	preload     int
 	controlKey  string
+	bound       string
+	db          string
 }
 
 func main() {
@@ -162,6 +164,23 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	client := &http.Client{Transport: transport, Timeout: cfg.timeout}
 
 	g := &generator{cfg: cfg, client: client, run: runID()}
+	if cfg.bound != "" {
+		b, err := openBound(ctx, cfg.bound, cfg.db, cfg.concurrency)
+		if err != nil {
+			fmt.Fprintln(stderr, "loadgen: bound:", err)
+			return 2
+		}
+		defer b.close()
+		g.bound = b
+		fmt.Fprintf(stdout, "loadgen: bound=%s concurrency=%d %s\n", cfg.bound, cfg.concurrency, cfg.limit())
+		res := &result{}
+		g.measure(ctx, res)
+		res.print(stdout)
+		if res.failed() {
+			return 1
+		}
+		return 0
+	}
 
 	fmt.Fprintf(stdout, "loadgen: scenario=%s url=%s concurrency=%d %s password=%t\n",
 		cfg.scenario, cfg.baseURL, cfg.concurrency, cfg.limit(), cfg.password)
@@ -221,6 +240,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.IntVar(&cfg.warmup, "warmup", 200, "profiles created before a get or mixed run, for the gets to read")
 	fs.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "timeout of one request")
 	fs.IntVar(&cfg.preload, "preload", 0, "profiles to load through the control API before the run (search and list need them)")
+	fs.StringVar(&cfg.bound, "bound", "", "instead of the server, measure the database's bound: gorm (the server's driver and pragmas) or pgx (bare, PostgreSQL); needs -db")
+	fs.StringVar(&cfg.db, "db", "", "database URL of -bound (default: $PROVISIOND_LOAD_DATABASE_URL)")
 	fs.StringVar(&cfg.controlKey, "control-key", "", "control credential for -preload (default: $PROVISIOND_LOAD_CONTROL_KEY)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -234,10 +255,15 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	if cfg.controlKey == "" {
 		cfg.controlKey = getenv("PROVISIOND_LOAD_CONTROL_KEY")
 	}
+	if cfg.db == "" {
+		cfg.db = getenv("PROVISIOND_LOAD_DATABASE_URL")
+	}
 	explicit := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
 	switch {
-	case cfg.key == "":
+	case cfg.bound != "" && (cfg.db == "" || cfg.scenario != "create" || cfg.password || cfg.preload > 0):
+		return cfg, errors.New("-bound needs -db and measures creates only (no -scenario, -password or -preload)")
+	case cfg.key == "" && cfg.bound == "":
 		return cfg, errors.New("no key: pass -key or set PROVISIOND_LOAD_KEY")
 	case cfg.concurrency < 1:
 		return cfg, errors.New("-c must be at least 1")
@@ -289,6 +315,7 @@ type generator struct {
 	run    string
 	ids    []int64 // profiles the gets read
 	logins atomic.Int64
+	bound  bound // with -bound: what the workers measure instead of the server
 }
 
 // createBody is the JSON body of a create with a login never used before.
@@ -523,8 +550,17 @@ func (g *generator) opFor(i int64) op {
 	return opGet
 }
 
-// do sends one request and records its outcome in st.
+// do sends one request (with -bound: makes one insert) and records its outcome in st.
 func (g *generator) do(o op, worker int, rng *mrand.Rand, st *workerStats) {
+	if g.bound != nil {
+		t0 := time.Now()
+		if err := g.bound.insert(context.Background(), boundLogin(g.run, worker, g.logins.Add(1))); err != nil {
+			st.transportError(err)
+			return
+		}
+		st.latencies[opCreate] = append(st.latencies[opCreate], time.Since(t0))
+		return
+	}
 	req, err := g.newRequest(o, worker, g.cfg.password, rng)
 	if err != nil {
 		st.transportError(err)
