@@ -14,7 +14,9 @@
 #   LOAD_COMPARE           1: after the server's run, run the database's bounds with the same
 #                          loadgen flags (loadgen -bound gorm, and -bound pgx on PostgreSQL) on a
 #                          fresh database of the same kind, and print the server's throughput
-#                          as a ratio of each (create scenario only)
+#                          as a ratio of each (create scenario only); and the same loadgen run
+#                          against Stoplight Prism's mock of the X-Cart spec (a peer that
+#                          persists nothing) on LOAD_PRISM_PORT (default 18182)
 #   PROVISIOND_BIN, LOADGEN_BIN   the binaries (default bin/provisiond, bin/loadgen)
 # Other PROVISIOND_* settings of the environment (PROVISIOND_DB_MAX_CONNS,
 # PROVISIOND_PASSWORD_CONCURRENCY, …) reach the server; its address, database, fixtures and log
@@ -112,6 +114,17 @@ if [ "${LOAD_COMPARE:-}" = 1 ] && [ "$rc" -eq 0 ]; then
 	if [ -n "${LOAD_DATABASE_URL:-}" ]; then
 		bounds+=(pgx)
 		bound_db=$LOAD_DATABASE_URL # the bounds' own table, loadgen_bound, apart from the server's
+	fi
+	# The peer: Stoplight Prism's mock of the X-Cart spec, which persists nothing.
+	prism_port=${LOAD_PRISM_PORT:-18182}
+	if prism_pid=$(PRISM_VERBOSE_LEVEL=warn .ci/prism/start.sh xcart mock "$prism_port"); then
+		say "peer prism mock: running $loadgen against it $*"
+		PROVISIOND_LOAD_KEY=$key "$loadgen" -url "http://127.0.0.1:$prism_port" "$@" | tee "$tmp/prism.out" || true
+		kill "$prism_pid" 2>/dev/null || true
+		say "$(awk -v s="$(throughput "$tmp/server.out")" -v b="$(throughput "$tmp/prism.out")" \
+			'BEGIN {printf "server create / Prism mock create: %.1f / %.1f req/s = %.2f", s, b, (b > 0 ? s / b : 0)}')"
+	else
+		say "peer prism mock: could not start it (LOAD_PRISM_PORT=$prism_port)"
 	fi
 	for b in "${bounds[@]}"; do
 		say "bound $b: running $loadgen -bound $b $*"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # start.sh API UPSTREAM PORT: starts Stoplight Prism (the version pinned in package.json) as a
 # validating proxy for openapi/API.yaml in front of UPSTREAM (http://127.0.0.1:8080), listening on
-# 127.0.0.1:PORT; waits until it accepts connections, then prints its process id on stdout and
+# 127.0.0.1:PORT (UPSTREAM "mock": Prism's mock server instead, which answers every request with
+# the spec's examples and persists nothing — the peer `make load`'s LOAD_COMPARE measures); waits until it accepts connections, then prints its process id on stdout and
 # exits 0. Stop it with `kill PID` (SIGTERM). Exits non-zero, printing Prism's output on stderr,
 # when Prism exits or does not listen within PRISM_START_TIMEOUT seconds (default 60).
 #
@@ -76,12 +77,14 @@ fi
 # exec: the process id of the background job is node's, so `kill PID` stops Prism itself.
 # preload.cjs: SIGHUP is ignored (Prism outlives the session that started it; see PRISM_WATCH_PID)
 # and, with PRISM_LOG, the JSON log is written.
+mode=(proxy --validate-request=true "$work/$api.yaml" "$upstream")
+[ "$upstream" != mock ] || mode=(mock "$work/$api.yaml") # a mock always validates requests
 (
-	exec node --require "$here/preload.cjs" "$here/node_modules/@stoplight/prism-cli/dist/index.js" proxy \
+	exec node --require "$here/preload.cjs" "$here/node_modules/@stoplight/prism-cli/dist/index.js" "${mode[0]}" \
 		--host 127.0.0.1 --port "$port" \
-		--errors=false --cors=false --multiprocess=false --validate-request=true \
+		--errors=false --cors=false --multiprocess=false \
 		--verboseLevel "${PRISM_VERBOSE_LEVEL:-info}" \
-		"$work/$api.yaml" "$upstream"
+		"${mode[@]:1}"
 ) </dev/null >>"$out" 2>&1 &
 pid=$!
 
