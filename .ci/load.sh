@@ -16,7 +16,9 @@
 #                          fresh database of the same kind, and print the server's throughput
 #                          as a ratio of each (create scenario only); and the same loadgen run
 #                          against Stoplight Prism's mock of the X-Cart spec (a peer that
-#                          persists nothing) on LOAD_PRISM_PORT (default 18182)
+#                          persists nothing) on LOAD_PRISM_PORT (default 18182); with KRATOS_BIN
+#                          (an Ory Kratos binary) and LOAD_DATABASE_URL, also against Kratos' admin
+#                          create identity on the same PostgreSQL (its tables beside provisiond's)
 #   PROVISIOND_BIN, LOADGEN_BIN   the binaries (default bin/provisiond, bin/loadgen)
 # Other PROVISIOND_* settings of the environment (PROVISIOND_DB_MAX_CONNS,
 # PROVISIOND_PASSWORD_CONCURRENCY, …) reach the server; its address, database, fixtures and log
@@ -105,6 +107,52 @@ if [ "$rc" -eq 0 ] && [ "$server_rc" -ne 0 ]; then
 	rc=1
 fi
 
+# kratos_peer LOADGEN_FLAGS...: migrates Ory Kratos ($KRATOS_BIN) into the load database, serves
+# it with an identity schema of one email trait, runs loadgen -target kratos with the same flags
+# against its admin API (POST /admin/identities), prints the server's ratio to it, stops it.
+kratos_peer() {
+	local port=${LOAD_KRATOS_PORT:-18183}
+	cat >"$tmp/identity.schema.json" <<'JSON'
+{"$schema": "http://json-schema.org/draft-07/schema#", "type": "object",
+ "properties": {"traits": {"type": "object", "required": ["email"], "additionalProperties": false,
+  "properties": {"email": {"type": "string", "format": "email",
+   "ory.sh/kratos": {"credentials": {"password": {"identifier": true}}}}}}}}
+JSON
+	cat >"$tmp/kratos.yml" <<YAML
+dsn: $LOAD_DATABASE_URL
+serve:
+  public: {base_url: "http://127.0.0.1:$((port + 1))/", host: 127.0.0.1, port: $((port + 1))}
+  admin: {base_url: "http://127.0.0.1:$port/", host: 127.0.0.1, port: $port}
+selfservice: {default_browser_return_url: "http://127.0.0.1:$((port + 2))/"}
+identity:
+  default_schema_id: default
+  schemas: [{id: default, url: "file://$tmp/identity.schema.json"}]
+courier: {smtp: {connection_uri: "smtps://load:load@127.0.0.1:1025/?skip_ssl_verify=true"}}
+secrets: {cookie: ["$(head -c 24 /dev/urandom | base64)"], cipher: ["$(head -c 24 /dev/urandom | base64 | cut -c1-32)"]}
+log: {level: warning}
+YAML
+	"$KRATOS_BIN" migrate sql -e --yes --config "$tmp/kratos.yml" >"$tmp/kratos.log" 2>&1 || { say "kratos: migrate failed"; tail -5 "$tmp/kratos.log"; return 1; }
+	"$KRATOS_BIN" serve --config "$tmp/kratos.yml" --sqa-opt-out >>"$tmp/kratos.log" 2>&1 &
+	local kpid=$! t0=$SECONDS
+	until curl -sf -o /dev/null "http://127.0.0.1:$port/admin/health/ready"; do
+		if ! kill -0 "$kpid" 2>/dev/null || [ $((SECONDS - t0)) -ge 60 ]; then
+			say "kratos: not ready"
+			tail -5 "$tmp/kratos.log"
+			kill "$kpid" 2>/dev/null || true
+			return 1
+		fi
+		sleep 0.2
+	done
+	say "peer kratos: running $loadgen -target kratos against it $*"
+	local krc=0
+	"$loadgen" -target kratos -url "http://127.0.0.1:$port" "$@" | tee "$tmp/kratos.out" || krc=$?
+	kill "$kpid" 2>/dev/null || true
+	wait "$kpid" 2>/dev/null || true
+	say "$(awk -v s="$(throughput "$tmp/server.out")" -v b="$(throughput "$tmp/kratos.out")" \
+		'BEGIN {printf "server create / Kratos create identity: %.1f / %.1f req/s = %.2f", s, b, (b > 0 ? s / b : 0)}')"
+	return "$krc"
+}
+
 # throughput FILE: the req/s a loadgen report in FILE gives.
 throughput() { awk '/^throughput:/ {print $2}' "$1"; }
 
@@ -125,6 +173,9 @@ if [ "${LOAD_COMPARE:-}" = 1 ] && [ "$rc" -eq 0 ]; then
 			'BEGIN {printf "server create / Prism mock create: %.1f / %.1f req/s = %.2f", s, b, (b > 0 ? s / b : 0)}')"
 	else
 		say "peer prism mock: could not start it (LOAD_PRISM_PORT=$prism_port)"
+	fi
+	if [ -n "${KRATOS_BIN:-}" ] && [ -n "${LOAD_DATABASE_URL:-}" ]; then
+		kratos_peer "$@" || rc=1
 	fi
 	for b in "${bounds[@]}"; do
 		say "bound $b: running $loadgen -bound $b $*"

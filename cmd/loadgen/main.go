@@ -31,6 +31,9 @@
 //   - list: every request is a GET /api/profiles?page=<p>&itemsPerPage=25 of a page picked at
 //     random among those the preloaded profiles fill (deep pages included).
 //
+// -target kratos sends the same creates to Ory Kratos' admin API instead (POST /admin/identities
+// with an email trait, schema "default"): a peer on the same database, for LOAD_COMPARE.
+//
 // -preload N loads N profiles (without passwords) before the run through the control API's
 // POST /_provisiond/v1/fixtures, 10,000 per document, with the control credential -control-key
 // (or $PROVISIOND_LOAD_CONTROL_KEY): how lists and searches behave at 10 k, 100 k or 1 M rows.
@@ -125,6 +128,7 @@ type config struct {
 	controlKey  string
 	bound       string
 	db          string
+	target      string
 }
 
 func main() {
@@ -240,6 +244,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.IntVar(&cfg.warmup, "warmup", 200, "profiles created before a get or mixed run, for the gets to read")
 	fs.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "timeout of one request")
 	fs.IntVar(&cfg.preload, "preload", 0, "profiles to load through the control API before the run (search and list need them)")
+	fs.StringVar(&cfg.target, "target", "provisiond", "provisiond, or kratos: the same creates as Ory Kratos' admin create identity (POST /admin/identities, schema default with an email trait), a peer to compare with")
 	fs.StringVar(&cfg.bound, "bound", "", "instead of the server, measure the database's bound: gorm (the server's driver and pragmas) or pgx (bare, PostgreSQL); needs -db")
 	fs.StringVar(&cfg.db, "db", "", "database URL of -bound (default: $PROVISIOND_LOAD_DATABASE_URL)")
 	fs.StringVar(&cfg.controlKey, "control-key", "", "control credential for -preload (default: $PROVISIOND_LOAD_CONTROL_KEY)")
@@ -261,9 +266,13 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	explicit := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
 	switch {
+	case cfg.target != "provisiond" && cfg.target != "kratos":
+		return cfg, fmt.Errorf("-target must be provisiond or kratos, not %q", cfg.target)
+	case cfg.target == "kratos" && (cfg.scenario != "create" || cfg.password || cfg.preload > 0 || cfg.bound != ""):
+		return cfg, errors.New("-target kratos measures creates only (no -scenario, -password, -preload or -bound)")
 	case cfg.bound != "" && (cfg.db == "" || cfg.scenario != "create" || cfg.password || cfg.preload > 0):
 		return cfg, errors.New("-bound needs -db and measures creates only (no -scenario, -password or -preload)")
-	case cfg.key == "" && cfg.bound == "":
+	case cfg.key == "" && cfg.bound == "" && cfg.target == "provisiond":
 		return cfg, errors.New("no key: pass -key or set PROVISIOND_LOAD_KEY")
 	case cfg.concurrency < 1:
 		return cfg, errors.New("-c must be at least 1")
@@ -339,17 +348,24 @@ func (g *generator) createBody(worker int, password bool) []byte {
 func (g *generator) newRequest(o op, worker int, password bool, rng *mrand.Rand) (*http.Request, error) {
 	var req *http.Request
 	var err error
-	switch o {
-	case opCreate:
+	switch {
+	case o == opCreate && g.cfg.target == "kratos":
+		n := g.logins.Add(1)
+		body := `{"schema_id":"default","traits":{"email":"load-` + g.run + "-" + strconv.Itoa(worker) + "-" + strconv.FormatInt(n, 10) + `@example.com"}}`
+		req, err = http.NewRequest(http.MethodPost, g.cfg.baseURL+"/admin/identities", strings.NewReader(body))
+		if err == nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+	case o == opCreate:
 		req, err = http.NewRequest(http.MethodPost, g.cfg.baseURL+"/api/profiles", bytes.NewReader(g.createBody(worker, password)))
 		if err == nil {
 			req.Header.Set("Content-Type", "application/json")
 		}
-	case opSearch:
+	case o == opSearch:
 		// "-<run>-<i>@" is in exactly one preloaded login: preloadLogin(i).
 		text := "-" + g.run + "-" + strconv.Itoa(rng.IntN(g.cfg.preload)) + "@"
 		req, err = http.NewRequest(http.MethodGet, g.cfg.baseURL+"/api/profiles?login="+url.QueryEscape(text), nil)
-	case opList:
+	case o == opList:
 		pages := max(1, (g.cfg.preload+listPage-1)/listPage)
 		req, err = http.NewRequest(http.MethodGet, g.cfg.baseURL+"/api/profiles?itemsPerPage="+strconv.Itoa(listPage)+"&page="+strconv.Itoa(1+rng.IntN(pages)), nil)
 	default:
@@ -416,7 +432,10 @@ func (g *generator) createOne(ctx context.Context, worker int) (int64, error) {
 		return 0, err
 	}
 	if res.StatusCode != http.StatusCreated {
-		return 0, fmt.Errorf("POST %s/api/profiles answered %s, expected 201 Created: %s", g.cfg.baseURL, res.Status, bytes.TrimSpace(body))
+		return 0, fmt.Errorf("POST %s answered %s, expected 201 Created: %s", req.URL, res.Status, bytes.TrimSpace(body))
+	}
+	if g.cfg.target == "kratos" {
+		return 0, nil // a UUID; only the gets read ids, and kratos runs creates only
 	}
 	var created struct {
 		ID int64 `json:"id"`
