@@ -169,7 +169,8 @@ func (s *Service) List(ctx context.Context, pageSent, perPageSent *int, login st
 // they were stored, and reference data is never removed), and a new password is hashed, so that
 // no row lock, nor SQLite's one connection, is held while argon2id runs.
 func (s *Service) Update(ctx context.Context, id int, change func(*Profile), pw PasswordChange) (Profile, error) {
-	defer s.subjects.Delete(id) // once the change has committed (or failed): see Authorize
+	// Forgotten once the change has committed (or failed): see Authorize.
+	defer s.subjects.Delete(id)
 	var sent Profile // applied to an empty profile, change holds exactly the references it sets
 	change(&sent)
 	// Reported from inside the transaction, once the profile is known to exist: an unknown id is a
