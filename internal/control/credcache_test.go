@@ -1,12 +1,9 @@
 package control_test
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"testing"
-
-	"gorm.io/gorm"
 
 	"github.com/provisiond/provisiond/internal/apitest"
 	"github.com/provisiond/provisiond/internal/config"
@@ -56,33 +53,6 @@ func TestResetForgetsWhatTheServerKeeps(t *testing.T) {
 		}
 		if s := status(t, c.Server, bearer...); s != http.StatusUnauthorized {
 			t.Errorf("the JWT of a profile the reset removed: %d, want 401", s)
-		}
-	})
-}
-
-// TestFailedResetKeepsCredentials: a reset that drops credentials and then fails (rolled back)
-// leaves them usable at once.
-func TestFailedResetKeepsCredentials(t *testing.T) {
-	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
-		c := start(t, dialect, apitest.Options{})
-		key := []string{"X-Auth-Token", c.Keys["xcart"]}
-		if s := status(t, c.Server, key...); s != http.StatusOK {
-			t.Fatalf("the X-Cart key: %d", s)
-		}
-		injected := errors.New("injected failure")
-		err := c.DB.Callback().Create().Before("gorm:create").Register("test:fail", func(tx *gorm.DB) {
-			if tx.Statement.Table == "xcart_roles" {
-				_ = tx.AddError(injected)
-			}
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		res := c.control(t, "POST", "/reset?api=xcart&credentials=drop", nil)
-		_ = c.DB.Callback().Create().Remove("test:fail")
-		problem(t, res, http.StatusInternalServerError)
-		if s := status(t, c.Server, key...); s != http.StatusOK {
-			t.Errorf("the X-Cart key after a reset that rolled back: %d, want 200", s)
 		}
 	})
 }
