@@ -125,6 +125,12 @@ func TestCachedStore(t *testing.T) {
 			if n := reads.Load() - before; n != 0 {
 				t.Errorf("checks of a kept credential read the database %d times", n)
 			}
+			// Served while the database cannot be reached (here: a context that is over).
+			down, cancel := context.WithCancel(ctx)
+			cancel()
+			if _, err := s.Check(down, "xcart", secret); err != nil {
+				t.Errorf("a kept credential while the database cannot be reached: %v", err)
+			}
 		})
 
 		t.Run("an expired entry is read again", func(t *testing.T) {

@@ -205,7 +205,7 @@ func (s *Store) Check(ctx context.Context, api, secret string) (Credential, erro
 
 // Delete deletes every credential of the given APIs.
 func (s *Store) Delete(ctx context.Context, apis ...string) error {
-	defer s.cache.Clear() // once the delete is over: committed, unless s is on a transaction
+	defer s.cache.Clear() // once the delete has committed: a cached Store is never on a transaction
 	if err := s.db.WithContext(ctx).Where("api IN ?", apis).Delete(&Credential{}).Error; err != nil {
 		return fmt.Errorf("delete credentials: %w", err)
 	}
