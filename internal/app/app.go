@@ -132,7 +132,7 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 	if err != nil {
 		return nil, err
 	}
-	d := module.Deps{DB: db, Hasher: deps.Hasher, SigningKey: key, Now: deps.Now, Config: cfg, Credentials: credential.NewStore(db), Modules: Modules}
+	d := module.Deps{DB: db, Hasher: deps.Hasher, SigningKey: key, Now: deps.Now, Config: cfg, Credentials: credential.NewCachedStore(db, cfg.CredentialCacheTTL, deps.Now), Modules: Modules}
 	var apis []*httpserver.API
 	for _, m := range Modules.On(cfg) {
 		api, err := m.Build(d)

@@ -48,6 +48,9 @@ type Config struct {
 	Control bool
 	// ControlBodyLimit is the largest request body of the control API (fixtures documents).
 	ControlBodyLimit int64
+	// CredentialCacheTTL is how long a verified credential (or X-Cart JWT subject) is trusted
+	// without reading the database again; 0 reads it on every request.
+	CredentialCacheTTL time.Duration
 }
 
 // Default is the configuration before any environment variable or flag is read.
@@ -74,6 +77,7 @@ func Default() Config {
 		PasswordPolicy:       "min=8,letter,digit",
 		Control:              true,
 		ControlBodyLimit:     64 << 20,
+		CredentialCacheTTL:   5 * time.Second,
 	}
 }
 
@@ -140,6 +144,7 @@ func (s *Set) Serve(c *Config) {
 	s.add("validate-responses", "PROVISIOND_VALIDATE_RESPONSES", "check every API response against its spec and log each violation (for testing clients and the server)", func(n, u string) { s.fs.BoolVar(&c.ValidateResponses, n, c.ValidateResponses, u) })
 	s.add("password-concurrency", "PROVISIOND_PASSWORD_CONCURRENCY", "password hashes computed at once (each takes about 19 MiB)", func(n, u string) { s.fs.IntVar(&c.PasswordConcurrency, n, c.PasswordConcurrency, u) })
 	s.add("password-queue-timeout", "PROVISIOND_PASSWORD_QUEUE_TIMEOUT", "longest wait for a password-hashing slot; past it the request is answered 503 with Retry-After before anything is written (0: until the request's deadline)", func(n, u string) { s.fs.DurationVar(&c.PasswordQueueTimeout, n, c.PasswordQueueTimeout, u) })
+	s.add("credential-cache-ttl", "PROVISIOND_CREDENTIAL_CACHE_TTL", "how long a verified credential or X-Cart JWT subject is trusted without reading the database again; another instance's revocation takes effect within it (0: read on every request)", func(n, u string) { s.fs.DurationVar(&c.CredentialCacheTTL, n, c.CredentialCacheTTL, u) })
 }
 
 // Parse applies the environment (read through getenv), then the command line, then checks the result.
@@ -183,8 +188,8 @@ func (c *Config) Validate() error {
 	if c.JWTTTL <= 0 || c.OCCTokenTTL <= 0 {
 		errs = append(errs, errors.New("jwt-ttl and occ-token-ttl must be positive"))
 	}
-	if c.DBTimeout < 0 || c.PasswordQueueTimeout < 0 {
-		errs = append(errs, errors.New("db-timeout and password-queue-timeout must not be negative"))
+	if c.DBTimeout < 0 || c.PasswordQueueTimeout < 0 || c.CredentialCacheTTL < 0 {
+		errs = append(errs, errors.New("db-timeout, password-queue-timeout and credential-cache-ttl must not be negative"))
 	}
 	if c.PasswordConcurrency < 1 {
 		errs = append(errs, errors.New("password-concurrency must be at least 1"))

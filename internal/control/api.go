@@ -29,7 +29,8 @@ var Module = module.API{
 	Migrations:  func() []store.Migration { return nil },
 	Credentials: module.Credentials{Keys: true},
 	New: func(d module.Deps) (httpserver.API, error) {
-		api := Routes(NewService(d.DB, d.Modules, module.Env{Config: d.Config, Hasher: d.Hasher, Now: d.Now}), d.Credentials)
+		svc := NewService(d.DB, d.Modules, module.Env{Config: d.Config, Hasher: d.Hasher, Now: d.Now}).OnChange(d.Credentials.Invalidate)
+		api := Routes(svc, d.Credentials)
 		api.BodyLimit = d.Config.ControlBodyLimit
 		return api, nil
 	},

@@ -21,13 +21,24 @@ type Service struct {
 	modules module.List
 	loader  *fixtures.Loader
 	file    string
+	// changed is called once a reset or a fixtures document is over, committed or not: the
+	// server forgets the credentials and token subjects it keeps (credential.Store.Invalidate).
+	changed func()
 }
 
 // NewService returns the control service over the APIs of modules, reading and applying
 // fixtures in env (the server's configuration, hasher and clock); env.Config.FixturesFile is the
 // configured fixtures file that a reset applies again ("" for none).
 func NewService(db *gorm.DB, modules module.List, env module.Env) *Service {
-	return &Service{db: db, modules: modules, loader: fixtures.New(modules).With(env), file: env.Config.FixturesFile}
+	return &Service{db: db, modules: modules, loader: fixtures.New(modules).With(env), file: env.Config.FixturesFile, changed: func() {}}
+}
+
+// OnChange makes s call changed once each reset or fixtures document is over, committed or
+// rolled back: what the server keeps of the credentials and the data it replaced is forgotten
+// then, and not before the commit, when a request could still read and keep the old rows.
+func (s *Service) OnChange(changed func()) *Service {
+	s.changed = changed
+	return s
 }
 
 // Reset returns the data of apis (every API when empty) to the baseline (fixtures.Loader.Reset)
@@ -37,6 +48,7 @@ func (s *Service) Reset(ctx context.Context, apis []string, dropCredentials bool
 		apis = s.modules.Data()
 	}
 	apis = unique(apis)
+	defer s.changed()
 	err := s.loader.Reset(ctx, s.db, fixtures.Reset{APIs: apis, DropCredentials: dropCredentials, File: s.file})
 	if err != nil {
 		return nil, store.Classify(err, "reset", nil, nil)
@@ -52,6 +64,7 @@ func (s *Service) Apply(ctx context.Context, doc io.Reader) (fixtures.Applied, e
 	if err != nil {
 		return nil, documentProblems(err)
 	}
+	defer s.changed()
 	applied, err := s.loader.Apply(ctx, s.db, f, true)
 	var refused *fixtures.Refused
 	if errors.As(err, &refused) {

@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -66,10 +67,75 @@ func Migrations() []store.Migration {
 }
 
 // Store reads and writes credentials.
-type Store struct{ db *gorm.DB }
+type Store struct {
+	db *gorm.DB
+	// cache keeps verified credentials by hash (never by secret); nil in an uncached Store.
+	cache *Cache[string, Credential]
+	group *cacheGroup
+}
 
-// NewStore returns a Store over db.
+// NewStore returns a Store over db that keeps nothing in memory: every check reads the
+// database. Stores built on a transaction (fixtures, the start's bootstrap, the CLI) are of this
+// kind; whoever changes credentials through one clears the server's caches (Invalidate) once
+// the transaction is over.
 func NewStore(db *gorm.DB) *Store { return &Store{db: db} }
+
+// NewCachedStore returns a Store over db that keeps each credential it verified for ttl by the
+// clock now, at most CacheSize of them; 0 keeps nothing, as NewStore. An unknown secret is never
+// kept, so a credential created anywhere works at once. One is built per server and shared by
+// every request; what it changes (Import, Create, Delete) is forgotten at once, and the caches
+// made by CacheFor share its lifetime and are cleared with its own by Invalidate. Another
+// instance's changes show within ttl.
+func NewCachedStore(db *gorm.DB, ttl time.Duration, now func() time.Time) *Store {
+	g := &cacheGroup{ttl: ttl, now: now}
+	s := &Store{db: db, group: g, cache: NewCache[string, Credential](ttl, CacheSize, now)}
+	g.add(s.cache.Clear)
+	return s
+}
+
+// cacheGroup is the caches of one server: cleared together by Store.Invalidate.
+type cacheGroup struct {
+	ttl time.Duration
+	now func() time.Time
+
+	mu     sync.Mutex
+	clears []func()
+}
+
+func (g *cacheGroup) add(clear func()) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.clears = append(g.clears, clear)
+}
+
+// CacheFor returns a cache with s's lifetime and bound, cleared with s's own by s.Invalidate:
+// for what a request re-reads only to re-check a still-valid token (X-Cart's JWT subjects). Nil,
+// which keeps nothing, for an uncached Store.
+func CacheFor[K comparable, V any](s *Store) *Cache[K, V] {
+	if s == nil || s.group == nil {
+		return nil
+	}
+	c := NewCache[K, V](s.group.ttl, CacheSize, s.group.now)
+	if c != nil {
+		s.group.add(c.Clear)
+	}
+	return c
+}
+
+// Invalidate forgets every credential s keeps, and everything kept by the caches of CacheFor:
+// called after the credentials or an API's data changed other than through s (a reset, a
+// fixtures document applied), once that change has committed or rolled back.
+func (s *Store) Invalidate() {
+	if s == nil || s.group == nil {
+		return
+	}
+	s.group.mu.Lock()
+	clears := append([]func(){}, s.group.clears...)
+	s.group.mu.Unlock()
+	for _, clear := range clears {
+		clear()
+	}
+}
 
 // NewSecret returns a fresh random secret: 32 bytes, base64url without padding.
 func NewSecret() (string, error) {
@@ -105,6 +171,9 @@ func (s *Store) Import(ctx context.Context, api, secret string, readOnly bool) (
 		return false, apperr.Invalid("secret", "length", "a credential secret must be at least 16 characters")
 	}
 	c := Credential{API: api, Hash: hashOf(secret), ReadOnly: readOnly, CreatedAt: time.Now().UTC()}
+	// Forgotten once the write is over, whatever its outcome: a read that raced it is not kept
+	// (Cache.Put), and the next check reads the scope as written.
+	defer s.cache.Delete(c.Hash)
 	db := s.db.WithContext(ctx)
 	// Inserted only when new; then updated, so that the answer says which it was.
 	res := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&c)
@@ -136,6 +205,7 @@ func (s *Store) Check(ctx context.Context, api, secret string) (Credential, erro
 
 // Delete deletes every credential of the given APIs.
 func (s *Store) Delete(ctx context.Context, apis ...string) error {
+	defer s.cache.Clear() // once the delete has committed: a cached Store is never on a transaction
 	if err := s.db.WithContext(ctx).Where("api IN ?", apis).Delete(&Credential{}).Error; err != nil {
 		return fmt.Errorf("delete credentials: %w", err)
 	}
@@ -147,6 +217,19 @@ func (s *Store) Delete(ctx context.Context, apis ...string) error {
 // apperr.KindUnauthenticated error.
 func (s *Store) Lookup(ctx context.Context, secret string) (Credential, error) {
 	h := hashOf(secret)
+	if c, ok := s.cache.Get(h); ok {
+		return c, nil
+	}
+	t := s.cache.Ticket()
+	c, err := s.lookup(ctx, h)
+	if err == nil {
+		s.cache.Put(t, h, c)
+	}
+	return c, err
+}
+
+// lookup reads the credential whose hash is h.
+func (s *Store) lookup(ctx context.Context, h string) (Credential, error) {
 	var c Credential
 	err := s.db.WithContext(ctx).Where("hash = ?", h).Take(&c).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {

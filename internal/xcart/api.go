@@ -6,6 +6,7 @@ import (
 	"github.com/oapi-codegen/nullable"
 
 	gen "github.com/provisiond/provisiond/gen/xcart"
+	"github.com/provisiond/provisiond/internal/credential"
 	"github.com/provisiond/provisiond/internal/httpserver"
 	"github.com/provisiond/provisiond/internal/module"
 )
@@ -21,7 +22,7 @@ var Module = module.API{
 	Migrations:  Migrations,
 	Credentials: module.Credentials{Keys: true, ReadOnly: "GET only"},
 	New: func(d module.Deps) (httpserver.API, error) {
-		return Routes(NewService(NewStore(d.DB), d.Hasher, d.Signer(d.Config.JWTTTL), d.Now), d.Credentials), nil
+		return Routes(NewService(NewStore(d.DB), d.Hasher, d.Signer(d.Config.JWTTTL), d.Now).WithSubjects(credential.CacheFor[int, struct{}](d.Credentials)), d.Credentials), nil
 	},
 	Fixtures: fixtures,
 	Defaults: defaults,

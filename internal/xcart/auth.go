@@ -50,8 +50,7 @@ func authenticator(svc *Service, creds Credentials) openapi3filter.Authenticatio
 			if !ok {
 				return missing()
 			}
-			_, err := svc.Authorize(ctx, token)
-			return err
+			return svc.Authorize(ctx, token)
 		}
 		return apperr.Internal(fmt.Errorf("xcart: unknown security scheme %q", in.SecuritySchemeName))
 	}

@@ -99,11 +99,24 @@ type Service struct {
 	hasher *password.Hasher
 	signer *credential.Signer
 	now    func() time.Time
+	// subjects are the profiles that Authorize found may log in, by id: a JWT's profile is read
+	// again only when its entry expires or this Service changes or deletes the profile.
+	subjects *credential.Cache[int, struct{}]
 }
 
 // NewService returns a Service. now is the clock.
 func NewService(store Store, hasher *password.Hasher, signer *credential.Signer, now func() time.Time) *Service {
 	return &Service{store: store, hasher: hasher, signer: signer, now: now}
+}
+
+// WithSubjects makes s keep the profiles that may log in in subjects (credential.CacheFor), so
+// that a valid JWT does not read its profile on every request. A profile disabled, demoted,
+// stripped of its password or deleted through s is forgotten at once; by another instance, or by
+// a reset or fixtures document (which clear the cache, credential.Store.Invalidate), within the
+// cache's lifetime.
+func (s *Service) WithSubjects(subjects *credential.Cache[int, struct{}]) *Service {
+	s.subjects = subjects
+	return s
 }
 
 // PasswordChange says what an update does to the password: nothing (Set false), remove it
@@ -156,6 +169,8 @@ func (s *Service) List(ctx context.Context, pageSent, perPageSent *int, login st
 // they were stored, and reference data is never removed), and a new password is hashed, so that
 // no row lock, nor SQLite's one connection, is held while argon2id runs.
 func (s *Service) Update(ctx context.Context, id int, change func(*Profile), pw PasswordChange) (Profile, error) {
+	// Forgotten once the change has committed (or failed): see Authorize.
+	defer s.subjects.Delete(id)
 	var sent Profile // applied to an empty profile, change holds exactly the references it sets
 	change(&sent)
 	// Reported from inside the transaction, once the profile is known to exist: an unknown id is a
@@ -182,7 +197,10 @@ func (s *Service) Update(ctx context.Context, id int, change func(*Profile), pw 
 }
 
 // Delete removes a profile; the last administrator stays.
-func (s *Service) Delete(ctx context.Context, id int) error { return s.store.Delete(ctx, id) }
+func (s *Service) Delete(ctx context.Context, id int) error {
+	defer s.subjects.Delete(id)
+	return s.store.Delete(ctx, id)
+}
 
 // errBadCredentials is the one answer to every failed login, whatever was wrong.
 var errBadCredentials = &apperr.Error{Kind: apperr.KindUnauthenticated, Rule: "credentials", Message: "Invalid credentials."}
@@ -227,21 +245,31 @@ func (s *Service) Login(ctx context.Context, login, pw string) (string, error) {
 	return token, nil
 }
 
-// Authorize checks a JWT and that its profile still may log in.
-func (s *Service) Authorize(ctx context.Context, token string) (Profile, error) {
+// Authorize checks a JWT and that its profile still may log in. The signature and expiry are
+// checked every time; the profile is read only when s.subjects does not hold it (a profile that
+// may not log in is never kept, so one enabled or promoted works at once).
+func (s *Service) Authorize(ctx context.Context, token string) error {
 	sub, err := s.signer.Verify(Name, token)
 	if err != nil {
-		return Profile{}, err
+		return err
 	}
 	id, err := strconv.Atoi(sub)
 	if err != nil {
-		return Profile{}, apperr.Unauthenticated("Invalid JWT Token")
+		return apperr.Unauthenticated("Invalid JWT Token")
 	}
+	if _, ok := s.subjects.Get(id); ok {
+		return nil
+	}
+	t := s.subjects.Ticket()
 	p, err := s.store.Get(ctx, id)
 	if apperr.KindOf(err) == apperr.KindNotFound || err == nil && !mayLogIn(p) {
-		return Profile{}, apperr.Unauthenticated("Invalid JWT Token")
+		return apperr.Unauthenticated("Invalid JWT Token")
 	}
-	return p, err
+	if err != nil {
+		return err
+	}
+	s.subjects.Put(t, id, struct{}{})
+	return nil
 }
 
 func mayLogIn(p Profile) bool {
