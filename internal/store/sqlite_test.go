@@ -156,9 +156,9 @@ func TestSQLiteValues(t *testing.T) {
 	}
 }
 
-// BenchmarkSQLiteInsert measures single-row inserts, each in its own transaction (Transaction),
-// through GORM on a SQLite database opened by Open (WAL, synchronous FULL: one fsync per
-// commit), by 1 and by 2 goroutines sharing the one connection.
+// BenchmarkSQLiteInsert measures single-row inserts through GORM on a SQLite database opened by
+// Open (WAL, synchronous FULL: one fsync per commit), by 1, 2 and 16 goroutines sharing the one
+// connection, each insert in its own transaction (Transaction) or grouped (Commit).
 func BenchmarkSQLiteInsert(b *testing.B) {
 	type benchRow struct {
 		ID        int64  `gorm:"primaryKey"`
@@ -166,8 +166,17 @@ func BenchmarkSQLiteInsert(b *testing.B) {
 		Name      string
 		CreatedAt time.Time
 	}
-	for _, workers := range []int{1, 2} {
-		b.Run(fmt.Sprintf("goroutines=%d", workers), func(b *testing.B) {
+	for _, c := range []struct {
+		name    string
+		workers int
+		commit  func(context.Context, *gorm.DB, func(*gorm.DB) error) error
+	}{
+		{"transaction/goroutines=1", 1, store.Transaction}, {"transaction/goroutines=2", 2, store.Transaction},
+		{"transaction/goroutines=16", 16, store.Transaction}, {"commit/goroutines=1", 1, store.Commit},
+		{"commit/goroutines=2", 2, store.Commit}, {"commit/goroutines=16", 16, store.Commit},
+	} {
+		workers := c.workers
+		b.Run(c.name, func(b *testing.B) {
 			ctx := context.Background()
 			db, err := store.Open(ctx, filepath.Join(b.TempDir(), "db"), store.Options{Timeout: 10 * time.Second})
 			if err != nil {
@@ -187,7 +196,7 @@ func BenchmarkSQLiteInsert(b *testing.B) {
 						if i > int64(b.N) {
 							return
 						}
-						err := store.Transaction(ctx, db, func(tx *gorm.DB) error {
+						err := c.commit(ctx, db, func(tx *gorm.DB) error {
 							return tx.Create(&benchRow{Email: fmt.Sprintf("u%d@example.com", i), Name: "n", CreatedAt: time.Now()}).Error
 						})
 						if err != nil {

@@ -69,6 +69,11 @@ func Open(ctx context.Context, url string, opts Options) (*gorm.DB, error) {
 	if err := db.Use(deadlines{timeout: opts.Timeout}); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	if db.Name() == "sqlite" {
+		if err := db.Use(&groupCommits{}); err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+	}
 	sqlDB, err := db.DB()
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
