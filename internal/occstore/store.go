@@ -200,9 +200,10 @@ type Seeded struct {
 // PostgreSQL: 500 members are 6,000 parameters, far below PostgreSQL's 65,535.
 const seedBatch = 500
 
-// insertBatch is how many rows one INSERT of Seed writes. On SQLite it is small: its driver
-// (glebarez/go-sqlite) binds each parameter by searching the arguments for it, in time that
-// grows with the square of a statement's parameters.
+// insertBatch is how many rows one INSERT of Seed writes. On SQLite it is small: it was sized
+// for the previous driver (glebarez/go-sqlite), which bound each parameter by searching the
+// arguments for it, in time that grew with the square of a statement's parameters
+// (modernc.org/sqlite, the driver now, binds in linear time).
 func insertBatch(tx *gorm.DB) int {
 	if tx.Name() == "postgres" {
 		return seedBatch

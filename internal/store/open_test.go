@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/glebarez/go-sqlite"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, which the SQLite dialector uses
 
 	"github.com/provisiond/provisiond/internal/store"
 )
 
-// Opening a SQLite file that another process holds locked for longer than the driver's own
+// Opening a SQLite file that another process holds locked for longer than the dialector's default
 // 5 s busy timeout (an instance starting at the same moment, running its migrations) waits up to
 // the 10 s busy timeout that Open sets, also for the switch to WAL on its first connection.
 func TestOpenWaitsForALockedSQLiteFile(t *testing.T) {

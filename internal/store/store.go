@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/glebarez/sqlite"
+	"github.com/libtnb/sqlite"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -69,6 +69,11 @@ func Open(ctx context.Context, url string, opts Options) (*gorm.DB, error) {
 	if err := db.Use(deadlines{timeout: opts.Timeout}); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	if db.Name() == "sqlite" {
+		if err := db.Use(&groupCommits{}); err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+	}
 	sqlDB, err := db.DB()
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -99,9 +104,12 @@ func sqliteDSN(url string) (string, error) {
 			return "", fmt.Errorf("create database folder: %w", err)
 		}
 	}
+	// The driver is modernc.org/sqlite (pure Go, no cgo), through the GORM dialector
+	// github.com/libtnb/sqlite; both read the _pragma and _txlock parameters.
 	// busy_timeout first: the switch to WAL on a connection's first use needs the file's lock
 	// too, and must wait for another process holding it (an instance starting at the same moment)
-	// as long as every later statement would, not the driver's default 5 s.
+	// as long as every later statement would, not the dialector's default 5 s. (The driver runs a
+	// busy_timeout pragma before the others wherever it stands; it stays first here all the same.)
 	// synchronous(FULL): a write is on disk before it is acknowledged, even across a power cut
 	// (NORMAL, the usual WAL companion, may lose the last commits then).
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_txlock=immediate"
