@@ -42,6 +42,12 @@ func PrefixIndex(tx *gorm.DB, name, table, column string) error {
 // owner may create it). When it cannot be created (no privilege, not installed), the index is
 // left out with a warning and the searches stay scans: a migration does not fail for it. On
 // SQLite it does nothing: a contains-search stays a scan there.
+//
+// The index is built without GIN's pending list (fastupdate off): each insert pays for its
+// trigrams at once instead of leaving them to a later merge, because until that merge every
+// search through the index reads the whole list, and the planner, whose statistics lag behind a
+// bulk load, may choose the index even for an equality (pg_trgm serves = too): a fixtures load
+// that updated 10,000 members took 100 s instead of 2 with it.
 func TrigramIndex(tx *gorm.DB, name, table, column string) error {
 	if tx.Name() != "postgres" {
 		return nil
@@ -50,7 +56,7 @@ func TrigramIndex(tx *gorm.DB, name, table, column string) error {
 	if err != nil || schema == "" {
 		return err
 	}
-	return tx.Exec(fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s USING gin (%s %s.gin_trgm_ops)",
+	return tx.Exec(fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s USING gin (%s %s.gin_trgm_ops) WITH (fastupdate = off)",
 		name, table, column, quoteIdent(schema))).Error
 }
 
