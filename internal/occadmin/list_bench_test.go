@@ -11,7 +11,6 @@ import (
 
 	"github.com/provisiond/provisiond/internal/apitest"
 	"github.com/provisiond/provisiond/internal/config"
-	"github.com/provisiond/provisiond/internal/occ/occtest"
 )
 
 // seedProfiles inserts n admin profiles with one SQL statement, emails admin1@example.com to
@@ -67,7 +66,7 @@ func TestListAdminProfilesIndexed(t *testing.T) {
 	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		const n = 2000
 		s, header, sql := listServer(t, dialect, n)
-		occtest.CheckLists(t, s, "/ccadmin/v1/adminProfiles", header, sql, listCases(n), map[string]occtest.Page{
+		apitest.CheckOCCLists(t, s, "/ccadmin/v1/adminProfiles", header, sql, listCases(n), map[string]apitest.OCCPage{
 			"email-co":    {Emails: []string{"Admin1234@Example.com"}, Total: 1},
 			"email-sw":    {Emails: []string{"Admin1234@Example.com"}, Total: 1},
 			"email-eq":    {Emails: []string{"Admin1234@Example.com"}, Total: 1},

@@ -11,7 +11,6 @@ import (
 
 	"github.com/provisiond/provisiond/internal/apitest"
 	"github.com/provisiond/provisiond/internal/config"
-	"github.com/provisiond/provisiond/internal/occ/occtest"
 )
 
 // seedMembers inserts n members of Acme (the test fixtures' or-acme) with two SQL statements,
@@ -65,7 +64,7 @@ func TestListMembersIndexed(t *testing.T) {
 		const n = 2000
 		s, header, sql := listServer(t, dialect, n)
 		// Acme's two fixtures members come first: offset n-20 is member n-21.
-		occtest.CheckLists(t, s, membersPath, header, sql, listCases(n), map[string]occtest.Page{
+		apitest.CheckOCCLists(t, s, membersPath, header, sql, listCases(n), map[string]apitest.OCCPage{
 			"email-co":    {Emails: []string{"Member1234@Example.com"}, Total: 1},
 			"email-sw":    {Emails: []string{"Member1234@Example.com"}, Total: 1},
 			"email-eq":    {Emails: []string{"Member1234@Example.com"}, Total: 1},
