@@ -1,6 +1,7 @@
 package apitest
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,8 @@ import (
 	"testing"
 
 	"gorm.io/gorm"
+
+	"github.com/provisiond/provisiond/internal/store"
 )
 
 // EnvBenchRows lists the table sizes of the list benchmarks, comma-separated (for example
@@ -47,9 +50,11 @@ func Series(db *gorm.DB, n int) string {
 	return fmt.Sprintf("(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < %d) SELECT n FROM s) AS g", n)
 }
 
-// SeedSQL runs each statement on db, then ANALYZE, so that the planner knows the seeded tables.
+// SeedSQL runs each statement on db, without the database timeout, then ANALYZE, so that the
+// planner knows the seeded tables.
 func SeedSQL(tb testing.TB, db *gorm.DB, statements ...string) {
 	tb.Helper()
+	db = db.WithContext(store.Unbounded(context.Background()))
 	for _, s := range append(statements, "ANALYZE") {
 		if err := db.Exec(s).Error; err != nil {
 			tb.Fatalf("seed: %v\n%s", err, s)

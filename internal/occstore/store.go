@@ -142,8 +142,11 @@ func (s *DBStore) List(ctx context.Context, q ListQuery) ([]Member, int64, scim.
 	if err != nil {
 		return nil, 0, scim.Sort{}, err
 	}
+	// EXISTS, probing the membership's primary key (member, organization) for each member the
+	// filter selects, rather than id IN the organization's members: an organization may hold
+	// every member, and SQLite then reads all its memberships whatever the filter.
 	tx := s.db.WithContext(ctx).Model(&memberRow{}).
-		Where("id IN (?)", s.db.Model(&membershipRow{}).Select("member_id").Where("organization_id = ?", q.Organization))
+		Where("EXISTS (SELECT 1 FROM occstore_memberships ms WHERE ms.member_id = occstore_members.id AND ms.organization_id = ?)", q.Organization)
 	if c.Where != "" {
 		tx = tx.Where(c.Where, c.Args...)
 	}
