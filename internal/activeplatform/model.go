@@ -62,5 +62,18 @@ func Migrations() []store.Migration {
 			}
 			return tx.Table("activeplatform_attributes").Migrator().CreateTable(&attributeV1{})
 		},
+	}, {
+		// The list's filters and sorts: filters[email] (email_key LIKE '%…%') by a trigram index
+		// on PostgreSQL (a scan on SQLite); filters[status] and each sorting[field] followed by
+		// the id, as the list orders, by b-tree indexes (created_at and updated_at have theirs).
+		ID: "0502_activeplatform_list_indexes",
+		Up: func(tx *gorm.DB) error {
+			for _, col := range []string{"status", "email", "first_name", "last_name"} {
+				if err := store.SortIndex(tx, "idx_activeplatform_users_"+col+"_id", "activeplatform_users", col, "id"); err != nil {
+					return err
+				}
+			}
+			return store.TrigramIndex(tx, "idx_activeplatform_users_email_key_trgm", "activeplatform_users", "email_key")
+		},
 	}}
 }

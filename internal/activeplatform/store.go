@@ -83,7 +83,8 @@ func (s *DBStore) List(ctx context.Context, q ListQuery) ([]User, error) {
 		dir = " DESC"
 	}
 	var rows []userRow
-	if err := tx.Order(q.Sort + dir).Order("id" + dir).Offset(q.Offset).Limit(q.Limit).Find(&rows).Error; err != nil {
+	order := q.Sort + dir + ", id" + dir
+	if err := store.PageByID(s.db.WithContext(ctx).Model(&userRow{}), tx, order, q.Offset, q.Limit).Find(&rows).Error; err != nil {
 		return nil, apperr.Internal(fmt.Errorf("list users: %w", err))
 	}
 	out := make([]User, len(rows))

@@ -57,5 +57,15 @@ func Migrations() []store.Migration {
 			}
 			return tx.Table("occadmin_roles").Migrator().CreateTable(&roleV1{})
 		},
+	}, {
+		// The SCIM email filters over email_key (already lower-case): eq by its unique index, sw
+		// by a prefix index, co by a trigram index on PostgreSQL (a scan on SQLite).
+		ID: "0202_occadmin_email_search",
+		Up: func(tx *gorm.DB) error {
+			if err := store.PrefixIndex(tx, "idx_occadmin_profiles_email_key_prefix", "occadmin_profiles", "email_key"); err != nil {
+				return err
+			}
+			return store.TrigramIndex(tx, "idx_occadmin_profiles_email_key_trgm", "occadmin_profiles", "email_key")
+		},
 	}}
 }

@@ -67,7 +67,7 @@ func (s *DBStore) Update(ctx context.Context, id int64, change func(*AdminProfil
 // listColumns are the columns behind the attributes a list filters and sorts by.
 var listColumns = occ.Columns{
 	Filter: map[string]scimsql.Column{
-		"email":     scimsql.StringColumn("email_key"),
+		"email":     scimsql.KeyColumn("email_key"),
 		"firstName": scimsql.StringColumn("first_name"),
 		"lastName":  scimsql.StringColumn("last_name"),
 		"active":    scimsql.BoolColumn("active"),
@@ -97,7 +97,7 @@ func (s *DBStore) List(ctx context.Context, q ListQuery) ([]AdminProfile, int64,
 	if c.Order != "" {
 		order = c.Order + ", id"
 	}
-	if err := tx.Order(order).Offset(q.Offset).Limit(q.Limit).Find(&rows).Error; err != nil {
+	if err := store.PageByID(s.db.WithContext(ctx).Model(&profileRow{}), tx, order, q.Offset, q.Limit).Find(&rows).Error; err != nil {
 		return nil, 0, scim.Sort{}, apperr.Internal(fmt.Errorf("list admin profiles: %w", err))
 	}
 	out := make([]AdminProfile, len(rows))

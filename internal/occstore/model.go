@@ -82,5 +82,15 @@ func Migrations() []store.Migration {
 			}
 			return tx.Table("occstore_memberships").Migrator().CreateTable(&membershipV1{})
 		},
+	}, {
+		// The SCIM email filters over email_key (already lower-case): eq by its unique index, sw
+		// by a prefix index, co by a trigram index on PostgreSQL (a scan on SQLite).
+		ID: "0302_occstore_email_search",
+		Up: func(tx *gorm.DB) error {
+			if err := store.PrefixIndex(tx, "idx_occstore_members_email_key_prefix", "occstore_members", "email_key"); err != nil {
+				return err
+			}
+			return store.TrigramIndex(tx, "idx_occstore_members_email_key_trgm", "occstore_members", "email_key")
+		},
 	}}
 }

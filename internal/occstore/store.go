@@ -127,7 +127,7 @@ func (s *DBStore) InOrganization(ctx context.Context, member int64, organization
 // listColumns are the columns behind the attributes a list filters and sorts by.
 var listColumns = occ.Columns{
 	Filter: map[string]scimsql.Column{
-		"email":     scimsql.StringColumn("email_key"),
+		"email":     scimsql.KeyColumn("email_key"),
 		"firstName": scimsql.StringColumn("first_name"),
 		"lastName":  scimsql.StringColumn("last_name"),
 		"active":    scimsql.BoolColumn("active"),
@@ -142,8 +142,11 @@ func (s *DBStore) List(ctx context.Context, q ListQuery) ([]Member, int64, scim.
 	if err != nil {
 		return nil, 0, scim.Sort{}, err
 	}
+	// EXISTS, probing the membership's primary key (member, organization) for each member the
+	// filter selects, rather than id IN the organization's members: an organization may hold
+	// every member, and SQLite then reads all its memberships whatever the filter.
 	tx := s.db.WithContext(ctx).Model(&memberRow{}).
-		Where("id IN (?)", s.db.Model(&membershipRow{}).Select("member_id").Where("organization_id = ?", q.Organization))
+		Where("EXISTS (SELECT 1 FROM occstore_memberships ms WHERE ms.member_id = occstore_members.id AND ms.organization_id = ?)", q.Organization)
 	if c.Where != "" {
 		tx = tx.Where(c.Where, c.Args...)
 	}
@@ -156,7 +159,7 @@ func (s *DBStore) List(ctx context.Context, q ListQuery) ([]Member, int64, scim.
 		order = c.Order + ", id"
 	}
 	var rows []memberRow
-	if err := tx.Order(order).Offset(q.Offset).Limit(q.Limit).Find(&rows).Error; err != nil {
+	if err := store.PageByID(s.db.WithContext(ctx).Model(&memberRow{}), tx, order, q.Offset, q.Limit).Find(&rows).Error; err != nil {
 		return nil, 0, scim.Sort{}, apperr.Internal(fmt.Errorf("list members: %w", err))
 	}
 	out := make([]Member, len(rows))
@@ -471,7 +474,7 @@ func (s *DBStore) Page(ctx context.Context, offset, limit int) ([]Member, int64,
 		return nil, 0, store.Classify(err, "count members", nil, nil)
 	}
 	var rows []memberRow
-	if err := db.Order("id").Offset(offset).Limit(limit).Find(&rows).Error; err != nil {
+	if err := store.PageByID(db.Model(&memberRow{}), db.Model(&memberRow{}), "id", offset, limit).Find(&rows).Error; err != nil {
 		return nil, 0, store.Classify(err, "list members", nil, nil)
 	}
 	out := make([]Member, len(rows))

@@ -99,5 +99,12 @@ func Migrations() []store.Migration {
 			}
 			return tx.Table("xcart_roles").Migrator().CreateTable(&referenceV1{})
 		},
+	}, {
+		// The login search (login_key LIKE '%…%'): a trigram index on PostgreSQL; on SQLite it
+		// stays a scan.
+		ID: "0102_xcart_login_search",
+		Up: func(tx *gorm.DB) error {
+			return store.TrigramIndex(tx, "idx_xcart_profiles_login_key_trgm", "xcart_profiles", "login_key")
+		},
 	}}
 }

@@ -60,11 +60,12 @@ func fromResult(row profileRow, err error) (Profile, error) {
 // List reads one page of profiles in id order.
 func (s *DBStore) List(ctx context.Context, q ListQuery) ([]Profile, error) {
 	var rows []profileRow
-	tx := s.db.WithContext(ctx).Order("id").Offset(q.Offset).Limit(q.Limit)
+	db := s.db.WithContext(ctx)
+	filtered := db.Model(&profileRow{})
 	if q.Login != "" {
-		tx = tx.Where("login_key LIKE ? ESCAPE '!'", "%"+store.EscapeLike(loginKey(q.Login))+"%")
+		filtered = filtered.Where("login_key LIKE ? ESCAPE '!'", "%"+store.EscapeLike(loginKey(q.Login))+"%")
 	}
-	if err := tx.Find(&rows).Error; err != nil {
+	if err := store.PageByID(db.Model(&profileRow{}), filtered, "id", q.Offset, q.Limit).Find(&rows).Error; err != nil {
 		return nil, apperr.Internal(fmt.Errorf("list profiles: %w", err))
 	}
 	out := make([]Profile, len(rows))

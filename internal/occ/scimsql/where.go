@@ -39,7 +39,19 @@ func unsupportedOp(op string) *scim.FilterError {
 // % _ and ! in the value match themselves. The value must be a string. Note that SQLite's
 // lower() folds only ASCII letters (as does PostgreSQL's under the C locale), so
 // case-insensitivity beyond ASCII depends on the database.
-func StringColumn(expr string) Column {
+func StringColumn(expr string) Column { return textColumn("lower(" + expr + ")") }
+
+// KeyColumn is StringColumn over a text column (or SQL expression) expr that holds keys already
+// lower-cased with strings.ToLower: only the value is lower-cased, so that an index on the column
+// serves the comparison (eq by a b-tree, sw by a prefix index, co by a trigram index).
+//
+//	eq: expr = ?
+//	co: expr LIKE ? ESCAPE '!'   with %value%
+//	sw: expr LIKE ? ESCAPE '!'   with value%
+func KeyColumn(expr string) Column { return textColumn(expr) }
+
+// textColumn compares the lower-case text expr with a value lower-cased.
+func textColumn(expr string) Column {
 	return func(op string, value any) (string, []any, error) {
 		switch op {
 		case "eq", "co", "sw":
@@ -53,11 +65,11 @@ func StringColumn(expr string) Column {
 		s = strings.ToLower(s)
 		switch op {
 		case "eq":
-			return "lower(" + expr + ") = ?", []any{s}, nil
+			return expr + " = ?", []any{s}, nil
 		case "co":
-			return "lower(" + expr + ") LIKE ? ESCAPE '!'", []any{"%" + store.EscapeLike(s) + "%"}, nil
+			return expr + " LIKE ? ESCAPE '!'", []any{"%" + store.EscapeLike(s) + "%"}, nil
 		}
-		return "lower(" + expr + ") LIKE ? ESCAPE '!'", []any{store.EscapeLike(s) + "%"}, nil
+		return expr + " LIKE ? ESCAPE '!'", []any{store.EscapeLike(s) + "%"}, nil
 	}
 }
 
