@@ -560,16 +560,22 @@ func TestHashAll(t *testing.T) {
 	}
 }
 
+// countDerivations makes h count its derivations.
+func countDerivations(h *Hasher) *atomic.Int32 {
+	n := new(atomic.Int32)
+	h.kdf = func(password, salt []byte, p Params) []byte {
+		n.Add(1)
+		return idKey(password, salt, p)
+	}
+	return n
+}
+
 // TestEndedContextGetsNoSlot: a caller whose context has ended gets no slot, even a free one, and
 // no derivation is spent on it: its client is gone, or its deadline passed. Its error wraps the
 // context's cause and is classified unavailable.
 func TestEndedContextGetsNoSlot(t *testing.T) {
 	h := New(cheap, 1)
-	var derivations atomic.Int32
-	h.kdf = func(password, salt []byte, p Params) []byte {
-		derivations.Add(1)
-		return idKey(password, salt, p)
-	}
+	derivations := countDerivations(h)
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	expired, cancel2 := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
@@ -598,11 +604,7 @@ func TestEndedContextGetsNoSlot(t *testing.T) {
 // cancellation, and the slot stays free for the next caller.
 func TestSlotFreedAsContextEnds(t *testing.T) {
 	h := New(cheap, 1)
-	var derivations atomic.Int32
-	h.kdf = func(password, salt []byte, p Params) []byte {
-		derivations.Add(1)
-		return idKey(password, salt, p)
-	}
+	derivations := countDerivations(h)
 	for i := range 50 {
 		release, err := h.Hold(context.Background())
 		if err != nil {
