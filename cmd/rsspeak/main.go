@@ -115,6 +115,12 @@ func run() error {
 		fmt.Printf("  %4d × %s\n", answers[a], a)
 	}
 	fmt.Printf("  idle:  VmRSS %s (anonymous %s, file %s)\n", idle["VmRSS"], idle["RssAnon"], idle["RssFile"])
+	if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid)); err == nil {
+		// The fields after the command's name, which ends at the last ')': minflt is the 10th field.
+		if f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:])); len(f) > 7 {
+			fmt.Printf("  minor page faults: %s\n", f[7])
+		}
+	}
 	fmt.Printf("  after: VmRSS %s (anonymous %s, file %s); peak VmHWM %s\n", after["VmRSS"], after["RssAnon"], after["RssFile"], after["VmHWM"])
 	if *logFile != "" {
 		return os.WriteFile(*logFile, logs.Bytes(), 0o644)
