@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -210,9 +211,11 @@ func BootstrapCredentials(ctx context.Context, cfg config.Config, db *gorm.DB) (
 	return created, nil
 }
 
-// Serve runs the server on ln until ctx ends, then drains (drain), stops accepting, waits up to
-// cfg.ShutdownTimeout for in-flight requests, and closes the database.
+// Serve sets the memory limit (MemoryLimit) until it returns, runs the server on ln until ctx
+// ends, then drains (drain), stops accepting, waits up to cfg.ShutdownTimeout for in-flight
+// requests, and closes the database.
 func Serve(ctx context.Context, cfg config.Config, ln net.Listener, out io.Writer, logger *slog.Logger, deps Deps) (err error) {
+	defer applyMemoryLimit(cfg, os.Getenv, logger)()
 	db, err := OpenDB(ctx, cfg)
 	if err != nil {
 		return err

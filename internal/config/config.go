@@ -7,7 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -51,7 +53,13 @@ type Config struct {
 	// CredentialCacheTTL is how long a verified credential (or X-Cart JWT subject) is trusted
 	// without reading the database again; 0 reads it on every request.
 	CredentialCacheTTL time.Duration
+	// MemoryLimit is the Go runtime's soft memory limit in bytes (runtime/debug.SetMemoryLimit):
+	// 0 derives it from PasswordConcurrency, NoMemoryLimit sets none. GOMEMLIMIT, when set, wins.
+	MemoryLimit int64
 }
+
+// NoMemoryLimit is the MemoryLimit that sets no limit ("off"): the Go runtime's own default.
+const NoMemoryLimit = math.MaxInt64
 
 // Default is the configuration before any environment variable or flag is read.
 func Default() Config {
@@ -145,6 +153,43 @@ func (s *Set) Serve(c *Config) {
 	s.add("password-concurrency", "PROVISIOND_PASSWORD_CONCURRENCY", "password hashes computed at once (each takes about 19 MiB)", func(n, u string) { s.fs.IntVar(&c.PasswordConcurrency, n, c.PasswordConcurrency, u) })
 	s.add("password-queue-timeout", "PROVISIOND_PASSWORD_QUEUE_TIMEOUT", "longest wait for a password-hashing slot; past it the request is answered 503 with Retry-After before anything is written (0: until the request's deadline)", func(n, u string) { s.fs.DurationVar(&c.PasswordQueueTimeout, n, c.PasswordQueueTimeout, u) })
 	s.add("credential-cache-ttl", "PROVISIOND_CREDENTIAL_CACHE_TTL", "how long a verified credential or X-Cart JWT subject is trusted without reading the database again; another instance's revocation takes effect within it (0: read on every request)", func(n, u string) { s.fs.DurationVar(&c.CredentialCacheTTL, n, c.CredentialCacheTTL, u) })
+	s.add("memory-limit", "PROVISIOND_MEMORY_LIMIT", "soft limit of the Go runtime's memory, as GOMEMLIMIT writes it (160MiB, 1GiB, bytes): auto derives it from password-concurrency, off sets none; GOMEMLIMIT, when set, wins", func(n, u string) {
+		s.fs.Func(n, u+" (default auto)", func(v string) (err error) {
+			c.MemoryLimit, err = ParseMemoryLimit(v)
+			return err
+		})
+	})
+}
+
+// ParseMemoryLimit reads a memory limit: "auto" (0), "off" (NoMemoryLimit), or a positive size in
+// GOMEMLIMIT's syntax, a number of bytes with an optional unit B, KiB, MiB, GiB or TiB.
+func ParseMemoryLimit(v string) (int64, error) {
+	switch v {
+	case "auto":
+		return 0, nil
+	case "off":
+		return NoMemoryLimit, nil
+	}
+	digits := strings.TrimRight(v, "BKMGTi")
+	unit := int64(1)
+	switch v[len(digits):] {
+	case "", "B":
+	case "KiB":
+		unit = 1 << 10
+	case "MiB":
+		unit = 1 << 20
+	case "GiB":
+		unit = 1 << 30
+	case "TiB":
+		unit = 1 << 40
+	default:
+		return 0, fmt.Errorf("%q: want auto, off, or a size such as 160MiB (units B, KiB, MiB, GiB, TiB)", v)
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || n <= 0 || n > math.MaxInt64/unit {
+		return 0, fmt.Errorf("%q: want auto, off, or a positive size such as 160MiB", v)
+	}
+	return n * unit, nil
 }
 
 // Parse applies the environment (read through getenv), then the command line, then checks the result.

@@ -132,14 +132,28 @@ func (h *Hasher) queue(ctx context.Context) error {
 	case <-expired:
 		return apperr.Unavailable(ErrBusy)
 	case <-ctx.Done():
-		return apperr.Unavailable(fmt.Errorf("waiting to hash a password: %w", context.Cause(ctx)))
+		return ended(ctx)
 	}
+}
+
+// ended is the error of a caller whose context ended before its hash could start: classified
+// unavailable, and wrapping the context's cause, so that a client that went away is told from a
+// deadline that passed.
+func ended(ctx context.Context) error {
+	return apperr.Unavailable(fmt.Errorf("waiting to hash a password: %w", context.Cause(ctx)))
 }
 
 // Hold takes one of h's slots, as a hash does, and keeps it until release is called: meanwhile
 // others wait for a slot as they would behind a running hash. Like a hash, it gives up when ctx
 // ends first or h's wait has passed (queue). Tests use it to make callers wait.
+//
+// A caller whose context has ended gets no slot, even a free one: its hash would be thrown away
+// (its client gone, or its deadline passed), and the slot's time is better spent on a caller
+// still waiting.
 func (h *Hasher) Hold(ctx context.Context) (release func(), err error) {
+	if ctx.Err() != nil {
+		return nil, ended(ctx)
+	}
 	select {
 	case h.slots <- struct{}{}:
 	default:
@@ -148,6 +162,10 @@ func (h *Hasher) Hold(ctx context.Context) (release func(), err error) {
 		}
 		if err := h.queue(ctx); err != nil {
 			return nil, err
+		}
+		if ctx.Err() != nil { // a slot came free as ctx ended, and queue's select took the slot
+			<-h.slots
+			return nil, ended(ctx)
 		}
 	}
 	return func() { <-h.slots }, nil

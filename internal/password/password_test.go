@@ -559,3 +559,68 @@ func TestHashAll(t *testing.T) {
 		t.Errorf("HashAll with a canceled context succeeded")
 	}
 }
+
+// countDerivations makes h count its derivations.
+func countDerivations(h *Hasher) *atomic.Int32 {
+	n := new(atomic.Int32)
+	h.kdf = func(password, salt []byte, p Params) []byte {
+		n.Add(1)
+		return idKey(password, salt, p)
+	}
+	return n
+}
+
+// TestEndedContextGetsNoSlot: a caller whose context has ended gets no slot, even a free one, and
+// no derivation is spent on it: its client is gone, or its deadline passed. Its error wraps the
+// context's cause and is classified unavailable.
+func TestEndedContextGetsNoSlot(t *testing.T) {
+	h := New(cheap, 1)
+	derivations := countDerivations(h)
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	expired, cancel2 := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel2()
+	for name, c := range map[string]struct {
+		ctx  context.Context
+		want error
+	}{"cancelled": {cancelled, context.Canceled}, "deadline passed": {expired, context.DeadlineExceeded}} {
+		if _, err := h.Hash(c.ctx, "password"); !errors.Is(err, c.want) || apperr.KindOf(err) != apperr.KindUnavailable {
+			t.Errorf("%s: Hash = %v, want an unavailable error wrapping %v", name, err, c.want)
+		}
+		if ok, err := h.Check(c.ctx, "password", ""); ok || !errors.Is(err, c.want) {
+			t.Errorf("%s: Check = %v, %v; want an error wrapping %v", name, ok, err, c.want)
+		}
+	}
+	if n := derivations.Load(); n != 0 {
+		t.Errorf("%d derivations for callers whose context had ended, want none", n)
+	}
+	if _, err := h.Hash(context.Background(), "password"); err != nil || derivations.Load() != 1 {
+		t.Errorf("Hash with a live context: %v, %d derivations; want one", err, derivations.Load())
+	}
+}
+
+// TestSlotFreedAsContextEnds: a waiting caller whose context ends just as a slot comes free, so
+// that both are ready when it looks, never takes the slot: no derivation, an error wrapping the
+// cancellation, and the slot stays free for the next caller.
+func TestSlotFreedAsContextEnds(t *testing.T) {
+	h := New(cheap, 1)
+	derivations := countDerivations(h)
+	for i := range 50 {
+		release, err := h.Hold(context.Background())
+		if err != nil {
+			t.Fatalf("round %d: the slot was not free: %v", i, err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		h.OnWait(func(context.Context) {
+			cancel()
+			release()
+		})
+		if _, err := h.Hash(ctx, "password"); !errors.Is(err, context.Canceled) {
+			t.Fatalf("round %d: Hash = %v, want an error wrapping context.Canceled", i, err)
+		}
+		h.OnWait(nil)
+	}
+	if n := derivations.Load(); n != 0 {
+		t.Errorf("%d derivations for cancelled callers, want none", n)
+	}
+}

@@ -1,0 +1,56 @@
+package config
+
+import (
+	"flag"
+	"io"
+	"testing"
+)
+
+func TestParseMemoryLimit(t *testing.T) {
+	for in, want := range map[string]int64{
+		"auto":                0,
+		"off":                 NoMemoryLimit,
+		"100000000":           100000000,
+		"512B":                512,
+		"64KiB":               64 << 10,
+		"160MiB":              160 << 20,
+		"2GiB":                2 << 30,
+		"1TiB":                1 << 40,
+		"8388607TiB":          8388607 << 40,
+		"9223372036854775807": NoMemoryLimit,
+	} {
+		if got, err := ParseMemoryLimit(in); err != nil || got != want {
+			t.Errorf("ParseMemoryLimit(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "0", "0MiB", "-1", "-5MiB", "160MB", "160M", "1.5GiB", "MiB", "8388608TiB", "Auto", "none", " 160MiB"} {
+		if got, err := ParseMemoryLimit(bad); err == nil {
+			t.Errorf("ParseMemoryLimit(%q) = %d, want an error", bad, got)
+		}
+	}
+}
+
+// TestMemoryLimitSetting: the setting is auto (0) by default, read from PROVISIOND_MEMORY_LIMIT,
+// and a flag wins over it.
+func TestMemoryLimitSetting(t *testing.T) {
+	parse := func(env map[string]string, args ...string) (Config, error) {
+		c := Default()
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		s := NewSet(fs)
+		s.Serve(&c)
+		return c, s.Parse(&c, args, func(k string) string { return env[k] })
+	}
+	if c, err := parse(nil); err != nil || c.MemoryLimit != 0 {
+		t.Errorf("default: %d, %v; want 0 (auto)", c.MemoryLimit, err)
+	}
+	if c, err := parse(map[string]string{"PROVISIOND_MEMORY_LIMIT": "96MiB"}); err != nil || c.MemoryLimit != 96<<20 {
+		t.Errorf("PROVISIOND_MEMORY_LIMIT=96MiB: %d, %v; want %d", c.MemoryLimit, err, 96<<20)
+	}
+	if c, err := parse(map[string]string{"PROVISIOND_MEMORY_LIMIT": "96MiB"}, "--memory-limit", "off"); err != nil || c.MemoryLimit != NoMemoryLimit {
+		t.Errorf("--memory-limit off over the environment: %d, %v; want NoMemoryLimit", c.MemoryLimit, err)
+	}
+	if _, err := parse(map[string]string{"PROVISIOND_MEMORY_LIMIT": "lots"}); err == nil {
+		t.Errorf("PROVISIOND_MEMORY_LIMIT=lots was accepted")
+	}
+}
