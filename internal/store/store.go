@@ -57,7 +57,7 @@ func Open(ctx context.Context, url string, opts Options) (*gorm.DB, error) {
 		var dsn string
 		dsn, err = sqliteDSN(url)
 		if err == nil {
-			db, err = gorm.Open(sqlite.Open(dsn), cfg)
+			db, err = openSQLite(ctx, dsn, cfg)
 		}
 		// One connection: SQLite has one writer at a time anyway, and a single connection makes
 		// concurrent writes queue in Go instead of failing or spinning on the busy timeout.
@@ -92,6 +92,32 @@ func Open(ctx context.Context, url string, opts Options) (*gorm.DB, error) {
 	}
 	return db, nil
 }
+
+// openSQLite opens the SQLite database of dsn. Instances opening one new file at the same moment
+// take turns for its switch to WAL; SQLite answers SQLITE_BUSY there at once, without its busy
+// handler (the busy_timeout), when another connection holds the lock the switch needs, so the open
+// is tried again for as long as a statement would wait, the busy timeout.
+func openSQLite(ctx context.Context, dsn string, cfg *gorm.Config) (*gorm.DB, error) {
+	deadline := time.Now().Add(sqliteBusyTimeout)
+	for {
+		db, err := gorm.Open(sqlite.Open(dsn), cfg)
+		var lite interface{ Code() int }
+		if err == nil || !errors.As(err, &lite) || lite.Code()&0xff != sqliteBusy || time.Now().After(deadline) {
+			return db, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// sqliteBusy is SQLITE_BUSY, the primary result code of a lock another connection holds.
+const sqliteBusy = 5
+
+// sqliteBusyTimeout is how long a statement waits for another connection's lock (busy_timeout).
+const sqliteBusyTimeout = 10 * time.Second
 
 func sqliteDSN(url string) (string, error) {
 	path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite://"), "sqlite:")
