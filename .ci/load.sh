@@ -179,7 +179,8 @@ if [ "${LOAD_COMPARE:-}" = 1 ] && [ "$rc" -eq 0 ]; then
 	fi
 	for b in "${bounds[@]}"; do
 		say "bound $b: running $loadgen -bound $b $*"
-		"$loadgen" -bound "$b" -db "$bound_db" "$@" | tee "$tmp/bound-$b.out" || { rc=1; break; }
+		# The bound's pool is the server's: PROVISIOND_DB_MAX_CONNS, or loadgen's default (the server's).
+		"$loadgen" -bound "$b" -db "$bound_db" ${PROVISIOND_DB_MAX_CONNS:+-conns "$PROVISIOND_DB_MAX_CONNS"} "$@" | tee "$tmp/bound-$b.out" || { rc=1; break; }
 		say "$(awk -v s="$(throughput "$tmp/server.out")" -v b="$(throughput "$tmp/bound-$b.out")" -v n="$b" \
 			'BEGIN {printf "server create / bare %s insert: %.1f / %.1f req/s = %.2f", n, s, b, s / b}')"
 	done

@@ -76,6 +76,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -129,6 +130,7 @@ type config struct {
 	bound       string
 	db          string
 	target      string
+	conns       int
 }
 
 func main() {
@@ -169,14 +171,14 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 
 	g := &generator{cfg: cfg, client: client, run: runID()}
 	if cfg.bound != "" {
-		b, err := openBound(ctx, cfg.bound, cfg.db, cfg.concurrency)
+		b, err := openBound(ctx, cfg.bound, cfg.db, cfg.conns)
 		if err != nil {
 			fmt.Fprintln(stderr, "loadgen: bound:", err)
 			return 2
 		}
 		defer b.close()
 		g.bound = b
-		fmt.Fprintf(stdout, "loadgen: bound=%s concurrency=%d %s\n", cfg.bound, cfg.concurrency, cfg.limit())
+		fmt.Fprintf(stdout, "loadgen: bound=%s concurrency=%d connections=%d %s\n", cfg.bound, cfg.concurrency, cfg.conns, cfg.limit())
 		res := &result{}
 		g.measure(ctx, res)
 		res.print(stdout)
@@ -246,6 +248,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.IntVar(&cfg.preload, "preload", 0, "profiles to load through the control API before the run (search and list need them)")
 	fs.StringVar(&cfg.target, "target", "provisiond", "provisiond, or kratos: the same creates as Ory Kratos' admin create identity (POST /admin/identities, schema default with an email trait), a peer to compare with")
 	fs.StringVar(&cfg.bound, "bound", "", "instead of the server, measure the database's bound: gorm (the server's driver and pragmas) or pgx (bare, PostgreSQL); needs -db")
+	fs.IntVar(&cfg.conns, "conns", 4*runtime.NumCPU(), "database connections of -bound: by default the server's default pool (PROVISIOND_DB_MAX_CONNS, 4 per CPU), so that the bound and the server share the same limit")
 	fs.StringVar(&cfg.db, "db", "", "database URL of -bound (default: $PROVISIOND_LOAD_DATABASE_URL)")
 	fs.StringVar(&cfg.controlKey, "control-key", "", "control credential for -preload (default: $PROVISIOND_LOAD_CONTROL_KEY)")
 	if err := fs.Parse(args); err != nil {
