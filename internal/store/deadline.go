@@ -115,9 +115,10 @@ func Transaction(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) e
 
 // Scope makes ctx one unit of work (one request) for the database calls made under it, until
 // release is called:
-//   - they share one deadline, the database timeout after the first of them, instead of a
-//     deadline each, so that a request making several calls to a frozen database fails after one
-//     timeout, not after one per call;
+//   - they share one deadline, the database timeout after the first of them (and again after
+//     the first write: the writes get a whole timeout of their own), instead of a deadline each,
+//     so that a request making several calls to a frozen database fails after one timeout (two
+//     when it froze between a read and the first write), not after one per call;
 //   - the first write starts only while ctx is live (its deadline not passed, its client still
 //     there), and from then on every call of the scope runs without ctx's cancellation, by
 //     commitBy at the latest: a write that the request's deadline cut short could have committed
@@ -186,6 +187,11 @@ func callContext(ctx context.Context, timeout time.Duration, write bool) (contex
 			return nil, nil, apperr.Unavailable(fmt.Errorf("not writing: %w", context.DeadlineExceeded))
 		}
 		s.wrote = true
+		// The writes get a whole timeout of their own, not what the reads before them left
+		// (a request may have waited long for a password-hashing slot in between): a write cut
+		// short by a deadline may have committed on the server with its answer lost, so a write
+		// is interrupted only when the database itself does not answer within the timeout.
+		s.deadline = now.Add(timeout)
 	}
 	if !s.wrote {
 		if s.read == nil {

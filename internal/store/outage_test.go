@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -200,4 +201,29 @@ func TestFree(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The first write of a scope gets a whole database timeout of its own, not what the reads before
+// it left: a request that read, then waited (for a password-hashing slot), then writes must not
+// have its write cut short, since a write interrupted by a deadline may have committed on the
+// server with its answer lost. PostgreSQL only: the write is made slow with pg_sleep.
+func TestScopeGivesTheFirstWriteAWholeTimeout(t *testing.T) {
+	if !slices.Contains(apitest.Dialects(), "postgres") {
+		t.Skip("needs PostgreSQL (pg_sleep)")
+	}
+	db, err := store.Open(context.Background(), apitest.DatabaseURL(t, "postgres"), store.Options{MaxConns: 2, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close(db) })
+	ctx, release := store.Scope(context.Background(), time.Time{})
+	defer release()
+	var one int
+	if err := db.WithContext(ctx).Raw("SELECT 1").Scan(&one).Error; err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(800 * time.Millisecond) // most of the reads' deadline goes by
+	if err := db.WithContext(ctx).Exec("SELECT pg_sleep(0.5)").Error; err != nil {
+		t.Errorf("a 0.5 s write 0.8 s into a 1 s scope: %v, want nil (the write's own timeout)", err)
+	}
 }
