@@ -50,19 +50,27 @@ func StringColumn(expr string) Column { return textColumn("lower(" + expr + ")")
 //	sw: expr LIKE ? ESCAPE '!'   with value%
 func KeyColumn(expr string) Column { return textColumn(expr) }
 
+// textOperand is the lower-cased string value of a text comparison op (eq, co or sw).
+func textOperand(op string, value any) (string, error) {
+	switch op {
+	case "eq", "co", "sw":
+	default:
+		return "", unsupportedOp(op)
+	}
+	s, ok := value.(string)
+	if !ok {
+		return "", columnError("takes a string")
+	}
+	return strings.ToLower(s), nil
+}
+
 // textColumn compares the lower-case text expr with a value lower-cased.
 func textColumn(expr string) Column {
 	return func(op string, value any) (string, []any, error) {
-		switch op {
-		case "eq", "co", "sw":
-		default:
-			return "", nil, unsupportedOp(op)
+		s, err := textOperand(op, value)
+		if err != nil {
+			return "", nil, err
 		}
-		s, ok := value.(string)
-		if !ok {
-			return "", nil, columnError("takes a string")
-		}
-		s = strings.ToLower(s)
 		switch op {
 		case "eq":
 			return expr + " = ?", []any{s}, nil
@@ -102,16 +110,10 @@ func BoolColumn(expr string) Column {
 // (pattern %,%,%). The column is not lower-cased: its items must be stored in lower case.
 func ListColumn(expr string) Column {
 	return func(op string, value any) (string, []any, error) {
-		switch op {
-		case "eq", "co", "sw":
-		default:
-			return "", nil, unsupportedOp(op)
+		s, err := textOperand(op, value)
+		if err != nil {
+			return "", nil, err
 		}
-		s, ok := value.(string)
-		if !ok {
-			return "", nil, columnError("takes a string")
-		}
-		s = strings.ToLower(s)
 		if strings.Contains(s, ",") {
 			return "1 = 0", []any{}, nil
 		}
