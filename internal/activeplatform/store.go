@@ -29,7 +29,7 @@ func notFound(id int64) error {
 // Create inserts u and sets its ID.
 func (s *DBStore) Create(ctx context.Context, u *User) error {
 	row := toRow(u)
-	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+	if err := store.Insert(ctx, s.db, &row); err != nil {
 		return store.Classify(err, "insert user", errEmailTaken, nil)
 	}
 	u.ID = row.ID

@@ -134,6 +134,9 @@ type Server struct {
 	specs []spec
 }
 
+// Database is the server's database.
+func (s *Server) Database() *gorm.DB { return s.DB }
+
 type spec struct {
 	name   string
 	doc    *openapi3.T

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"gorm.io/gorm"
+
+	"github.com/provisiond/provisiond/internal/store"
 )
 
 // EnvRaceRounds sets how many rounds each case of an UpdateContract races (default 3, so that
@@ -184,6 +186,8 @@ type Creator interface {
 	Taken(t testing.TB, r *Response) bool
 	// Stored is how many records hold key, in any letter case, as the database says.
 	Stored(t testing.TB, key string) int64
+	// Database is the server's database.
+	Database() *gorm.DB
 }
 
 // ConcurrentCreates is how many creates of one key a CreateContract sends at once.
@@ -220,7 +224,33 @@ func (c CreateContract) Run(t *testing.T) {
 			t.Errorf("%d concurrent creates of %s in two letter cases: %d created, %d answered taken, %d records stored; want 1, %d, 1",
 				ConcurrentCreates, keys[0], created, taken, stored, ConcurrentCreates-1)
 		}
+		c.shareCommits(t, cr)
 	})
+}
+
+// shareCommits checks that concurrent creates of distinct keys are each stored, and that each
+// is one write of the database's group commits (on SQLite, where concurrent writes share one
+// commit and so one fsync; on PostgreSQL a create is a statement of its own).
+func (c CreateContract) shareCommits(t *testing.T, cr Creator) {
+	db := cr.Database()
+	before := store.GroupCommitted(db)
+	answers := Concurrently(ConcurrentCreates, func(i int) *Response { return cr.CreateWith(t, fmt.Sprintf("group%d@example.com", i)) })
+	for i, r := range answers {
+		if r.Status != c.Created {
+			t.Errorf("create %d of group%d@example.com: answered %d %s; want %d", i, i, r.Status, r.Body, c.Created)
+		} else if n := cr.Stored(t, fmt.Sprintf("group%d@example.com", i)); n != 1 {
+			t.Errorf("group%d@example.com: %d records stored after its create; want 1", i, n)
+		}
+	}
+	after := store.GroupCommitted(db)
+	writes, want := after.Writes-before.Writes, int64(0)
+	if db.Name() == "sqlite" {
+		want = ConcurrentCreates
+	}
+	if writes != want {
+		t.Errorf("%d concurrent creates made %d writes of group commits; want %d", ConcurrentCreates, writes, want)
+	}
+	t.Logf("%d concurrent creates: %d group commits", ConcurrentCreates, after.Groups-before.Groups)
 }
 
 // Stored is how many rows of table hold key, lower-cased, in column: the records a Creator's key

@@ -31,7 +31,7 @@ func notFound(id int64) error {
 // Create inserts p and sets its ID.
 func (s *DBStore) Create(ctx context.Context, p *AdminProfile) error {
 	row := toRow(p)
-	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+	if err := store.Insert(ctx, s.db, &row); err != nil {
 		return store.Classify(err, "insert admin profile", errEmailTaken, nil)
 	}
 	p.ID = row.ID

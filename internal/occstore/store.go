@@ -36,7 +36,7 @@ func (s *DBStore) Create(ctx context.Context, m *Member) error {
 	if err != nil {
 		return err
 	}
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = store.Commit(ctx, s.db, func(tx *gorm.DB) error {
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
@@ -458,7 +458,9 @@ func insertMembers(tx *gorm.DB, rows []memberRow, conflict string) (map[string]i
 // old: one targeted UPDATE, so that it cannot undo a change made since old was read (a fixtures
 // load that set another password). It is no error when the hash changed meanwhile.
 func (s *DBStore) ReplacePasswordHash(ctx context.Context, id int64, old, hash string) error {
-	err := s.db.WithContext(ctx).Model(&memberRow{}).Where("id = ? AND password_hash = ?", id, old).Update("password_hash", hash).Error
+	err := store.Write(ctx, s.db, func(tx *gorm.DB) error {
+		return tx.Model(&memberRow{}).Where("id = ? AND password_hash = ?", id, old).Update("password_hash", hash).Error
+	})
 	if err != nil {
 		return store.Classify(err, "replace password hash", nil, nil)
 	}

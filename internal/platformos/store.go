@@ -28,7 +28,7 @@ var errUserNotFound = apperr.NotFound("User not found")
 // Create inserts u and sets its ID.
 func (s *DBStore) Create(ctx context.Context, u *User) error {
 	row := toRow(u)
-	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+	if err := store.Insert(ctx, s.db, &row); err != nil {
 		return store.Classify(err, "insert user", errEmailTaken, nil)
 	}
 	u.ID = row.ID
@@ -58,7 +58,9 @@ func (s *DBStore) GetByEmail(ctx context.Context, email string) (User, error) {
 // column alone, so that no concurrent change of the user is lost, and a password changed since
 // old was read is kept.
 func (s *DBStore) Rehash(ctx context.Context, id int64, old, hash string) error {
-	err := s.db.WithContext(ctx).Model(&userRow{}).Where("id = ? AND password_hash = ?", id, old).UpdateColumn("password_hash", hash).Error
+	err := store.Write(ctx, s.db, func(tx *gorm.DB) error {
+		return tx.Model(&userRow{}).Where("id = ? AND password_hash = ?", id, old).UpdateColumn("password_hash", hash).Error
+	})
 	if err != nil {
 		return store.Classify(err, "rehash password", nil, nil)
 	}
@@ -240,16 +242,17 @@ func text(p *string) any {
 
 // CreateSession stores a session of user, known by the hash of its secret.
 func (s *DBStore) CreateSession(ctx context.Context, hash string, user int64, expires time.Time) error {
-	if err := s.db.WithContext(ctx).Create(&sessionRow{Hash: hash, UserID: user, ExpiresAt: expires}).Error; err != nil {
-		return apperr.Internal(fmt.Errorf("insert session: %w", err))
+	if err := store.Insert(ctx, s.db, &sessionRow{Hash: hash, UserID: user, ExpiresAt: expires}); err != nil {
+		return store.Classify(err, "insert session", nil, nil)
 	}
 	return nil
 }
 
 // DeleteSession ends the session with hash, if there is one.
 func (s *DBStore) DeleteSession(ctx context.Context, hash string) error {
-	if err := s.db.WithContext(ctx).Delete(&sessionRow{}, "hash = ?", hash).Error; err != nil {
-		return apperr.Internal(fmt.Errorf("delete session: %w", err))
+	err := store.Write(ctx, s.db, func(tx *gorm.DB) error { return tx.Delete(&sessionRow{}, "hash = ?", hash).Error })
+	if err != nil {
+		return store.Classify(err, "delete session", nil, nil)
 	}
 	return nil
 }

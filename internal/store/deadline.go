@@ -95,7 +95,8 @@ func Timeout(db *gorm.DB) time.Duration {
 }
 
 // Transaction runs fn in one transaction on db under ctx: committed when fn returns nil, rolled
-// back otherwise. Every multi-statement write of every API goes through it: the transaction is a
+// back otherwise. Every multi-statement write of every API goes through it (or through Commit,
+// which is Transaction but on SQLite, where it shares one commit): the transaction is a
 // write under the rules of callContext as a whole (beginning it on a frozen database must not
 // hang either), and a failing database is classified as unavailable however it shows (in BEGIN,
 // a statement or COMMIT).

@@ -27,12 +27,32 @@ type groupCommits struct {
 	mu      sync.Mutex
 	queue   []*groupRequest
 	writing bool // a writer goroutine is running
+	done    GroupCommits
+}
+
+// GroupCommits counts what the group commits of a database have done since it was opened.
+type GroupCommits struct {
+	// Groups is how many transactions ran, Writes how many Commit calls they held.
+	Groups, Writes int64
+}
+
+// GroupCommitted is what db's group commits have done; zero on a database without them
+// (PostgreSQL). Writes/Groups is the mean group size: how many writes shared one fsync.
+func GroupCommitted(db *gorm.DB) GroupCommits {
+	g, ok := db.Config.Plugins[groupCommitsName].(*groupCommits)
+	if !ok {
+		return GroupCommits{}
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.done
 }
 
 type groupRequest struct {
-	ctx  context.Context
-	fn   func(tx *gorm.DB) error
-	done chan error
+	ctx    context.Context
+	fn     func(tx *gorm.DB) error
+	single bool // fn writes one statement (Write)
+	done   chan error
 }
 
 const groupCommitsName = "provisiond:group-commits"
@@ -51,20 +71,56 @@ func (*groupCommits) Initialize(*gorm.DB) error { return nil }
 // nothing; once fn has started, Commit waits for the end of the shared transaction, whatever
 // ctx does: the write may commit, and the caller must know.
 func Commit(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) error {
+	return commit(ctx, db, fn, false)
+}
+
+// Write runs fn, a write of a single statement through tx: on SQLite as Commit does, so that
+// concurrent writes share one commit; elsewhere directly, since a single statement needs no
+// transaction around it.
+func Write(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) error {
+	return commit(ctx, db, fn, true)
+}
+
+// Insert writes row, a pointer to a new record whose primary key it sets, as one Write.
+func Insert(ctx context.Context, db *gorm.DB, row any) error {
+	return Write(ctx, db, func(tx *gorm.DB) error { return tx.Create(row).Error })
+}
+
+// commit is Commit, or Write when single (fn writes one statement).
+//
+// A request that finds nothing being written is a group of its own, run by its caller's
+// goroutine (no hand-over to a writer), and a single statement alone runs without a transaction
+// around it: an unloaded server pays nothing for the groups. Whatever arrives meanwhile waits in
+// the queue, for a writer goroutine that the caller starts when it is done.
+func commit(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error, single bool) error {
 	g, ok := db.Config.Plugins[groupCommitsName].(*groupCommits)
 	if !ok {
+		if single {
+			return fn(db.WithContext(ctx))
+		}
 		return Transaction(ctx, db, fn)
 	}
 	if err := ctx.Err(); err != nil {
 		return unavailable(fmt.Errorf("not writing: %w", context.Cause(ctx)))
 	}
-	r := &groupRequest{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	r := &groupRequest{ctx: ctx, fn: fn, single: single, done: make(chan error, 1)}
 	g.mu.Lock()
-	g.queue = append(g.queue, r)
-	start := !g.writing
+	if g.writing {
+		g.queue = append(g.queue, r)
+		g.mu.Unlock()
+		return <-r.done
+	}
+	// Nothing is being written, and so nothing waits (the writer ends only on an empty queue).
 	g.writing = true
+	g.done.Groups++
+	g.done.Writes++
 	g.mu.Unlock()
-	if start {
+	commitGroup(db, []*groupRequest{r})
+	g.mu.Lock()
+	more := len(g.queue) > 0
+	g.writing = more
+	g.mu.Unlock()
+	if more {
 		go g.write(db)
 	}
 	return <-r.done
@@ -82,22 +138,35 @@ func (g *groupCommits) write(db *gorm.DB) {
 		}
 		group := g.queue[:n:n]
 		g.queue = g.queue[n:]
+		g.done.Groups++
+		g.done.Writes += int64(n)
 		g.mu.Unlock()
 		commitGroup(db, group)
 	}
 }
 
-// commitGroup runs group in one transaction and answers each request after its end.
+// commitGroup runs group in one transaction and answers each request after its end. A request
+// alone in its group needs no savepoint: when it fails, the whole transaction is rolled back.
 func commitGroup(db *gorm.DB, group []*groupRequest) {
+	alone := len(group) == 1
+	if alone && group[0].single {
+		// One statement is a transaction of its own.
+		err, _ := runSaved(db, 0, group[0], false)
+		group[0].done <- err
+		return
+	}
 	errs := make([]error, len(group))
 	err := Transaction(context.Background(), db, func(tx *gorm.DB) error {
 		for i, r := range group {
 			var err error
-			if errs[i], err = runSaved(tx, i, r); err != nil {
+			if errs[i], err = runSaved(tx, i, r, !alone); err != nil {
 				// The transaction is lost (SQLite rolls it back whole on some errors, such as an
 				// interrupted write): what follows must not run outside it, in autocommit.
 				return err
 			}
+		}
+		if alone {
+			return errs[0]
 		}
 		return nil
 	})
@@ -109,17 +178,19 @@ func commitGroup(db *gorm.DB, group []*groupRequest) {
 	}
 }
 
-// runSaved runs request i of a group in savepoint g<i> of tx, under r's context without its
-// cancellation (a request whose client has gone must not interrupt the others' transaction;
-// its statements keep their deadlines), and rolls it back to the savepoint when it fails or
-// panics. err is r's own result; lost says that the transaction can no longer go on.
-func runSaved(tx *gorm.DB, i int, r *groupRequest) (err, lost error) {
+// runSaved runs request i of a group in tx, in savepoint g<i> when saved, under r's context
+// without its cancellation (a request whose client has gone must not interrupt the others'
+// transaction; its statements keep their deadlines), and rolls it back to the savepoint when it
+// fails or panics. err is r's own result; lost says that the transaction can no longer go on.
+func runSaved(tx *gorm.DB, i int, r *groupRequest, saved bool) (err, lost error) {
 	if err := r.ctx.Err(); err != nil {
 		return unavailable(fmt.Errorf("not writing: %w", context.Cause(r.ctx))), nil
 	}
 	sp := fmt.Sprintf("g%d", i)
-	if err := tx.Exec("SAVEPOINT " + sp).Error; err != nil {
-		return nil, err
+	if saved {
+		if err := tx.Exec("SAVEPOINT " + sp).Error; err != nil {
+			return nil, err
+		}
 	}
 	func() {
 		defer func() {
@@ -129,7 +200,7 @@ func runSaved(tx *gorm.DB, i int, r *groupRequest) (err, lost error) {
 		}()
 		err = unavailable(r.fn(tx.WithContext(context.WithoutCancel(r.ctx))))
 	}()
-	if err != nil {
+	if err != nil && saved {
 		if rerr := tx.Exec("ROLLBACK TO " + sp).Error; rerr != nil {
 			return err, fmt.Errorf("roll back to a failed request's savepoint: %w", rerr)
 		}

@@ -191,13 +191,13 @@ func Modify[R any](tx *gorm.DB, id any, change func(row *R) error, omit ...strin
 	return tx.Model(&row).Select("*").Omit(omit...).Updates(&row).Error
 }
 
-// Update is the whole update of an API's record: in one Transaction, Modify the row of R with id,
-// decoded into the value T the API's service works with, changed by change, encoded back. It
-// returns the value as written. Lift makes an infallible conversion fit decode or encode.
+// Update is the whole update of an API's record: in one Commit (a transaction of its own; on
+// SQLite, a share of one), Modify the row of R with id, decoded into the value T the API's
+// service works with, changed by change, encoded back. It returns the value as written. Lift makes an infallible conversion fit decode or encode.
 func Update[R, T any](ctx context.Context, db *gorm.DB, id any, decode func(R) (T, error), encode func(*T) (R, error),
 	change func(*T) error, omit ...string) (T, error) {
 	var v T
-	err := Transaction(ctx, db, func(tx *gorm.DB) error {
+	err := Commit(ctx, db, func(tx *gorm.DB) error {
 		return Modify(tx, id, func(row *R) error {
 			var err error
 			if v, err = decode(*row); err != nil {

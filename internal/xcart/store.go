@@ -29,7 +29,7 @@ func loginKey(login string) string { return strings.ToLower(login) }
 // Create inserts p and sets its ID.
 func (s *DBStore) Create(ctx context.Context, p *Profile) error {
 	row := toRow(p)
-	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+	if err := store.Insert(ctx, s.db, &row); err != nil {
 		return store.Classify(err, "insert profile", errLoginTaken, nil)
 	}
 	p.ID = int(row.ID)
@@ -118,11 +118,11 @@ var errAdminsFirst = errors.New("xcart: the administrators must be locked first"
 // last administrator's count is exact. Only such a change pays a second transaction; any other
 // locks its own profile alone.
 func (s *DBStore) adminGuarded(ctx context.Context, fn func(tx *gorm.DB, adminsLocked bool) error) error {
-	err := store.Transaction(ctx, s.db, func(tx *gorm.DB) error { return fn(tx, false) })
+	err := store.Commit(ctx, s.db, func(tx *gorm.DB) error { return fn(tx, false) })
 	if !errors.Is(err, errAdminsFirst) {
 		return err
 	}
-	return store.Transaction(ctx, s.db, func(tx *gorm.DB) error {
+	return store.Commit(ctx, s.db, func(tx *gorm.DB) error {
 		if _, err := lockAdmins(tx); err != nil {
 			return err
 		}
@@ -177,13 +177,14 @@ func (s *DBStore) Delete(ctx context.Context, id int) error {
 
 // RecordLogin sets the profile's last login time, and its first one when it has none.
 func (s *DBStore) RecordLogin(ctx context.Context, id int, at time.Time) error {
-	db := s.db.WithContext(ctx).Model(&profileRow{})
-	err := db.Where("id = ?", id).Updates(map[string]any{
-		"last_login_date":  at,
-		"first_login_date": gorm.Expr("COALESCE(first_login_date, ?)", at),
-	}).Error
+	err := store.Write(ctx, s.db, func(tx *gorm.DB) error {
+		return tx.Model(&profileRow{}).Where("id = ?", id).Updates(map[string]any{
+			"last_login_date":  at,
+			"first_login_date": gorm.Expr("COALESCE(first_login_date, ?)", at),
+		}).Error
+	})
 	if err != nil {
-		return apperr.Internal(fmt.Errorf("record login: %w", err))
+		return store.Classify(err, "record login", nil, nil)
 	}
 	return nil
 }
@@ -272,9 +273,9 @@ func loadNamed(tx *gorm.DB, kind string, names map[int]string, overwrite bool, c
 // RehashPassword replaces the profile's password hash old with hash: one UPDATE that matches only
 // while the stored hash is still old, so that a password changed since it was read stays changed.
 func (s *DBStore) RehashPassword(ctx context.Context, id int, old, hash string) error {
-	err := s.db.WithContext(ctx).Model(&profileRow{}).
-		Where("id = ? AND password_hash = ?", id, old).
-		Update("password_hash", hash).Error
+	err := store.Write(ctx, s.db, func(tx *gorm.DB) error {
+		return tx.Model(&profileRow{}).Where("id = ? AND password_hash = ?", id, old).Update("password_hash", hash).Error
+	})
 	if err != nil {
 		return store.Classify(err, "rehash password", nil, nil)
 	}
