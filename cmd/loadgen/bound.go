@@ -17,8 +17,9 @@ import (
 // create against its bound, in the same run on the same machine, is the figure that means
 // something on a shared machine (an absolute rate does not).
 //
-//   - gorm: GORM inserts through store.Open, so the same driver, pragmas and pool as the server
-//     (on SQLite the write lock, WAL and synchronous=FULL; on PostgreSQL the pgx driver).
+//   - gorm: GORM inserts through store.Open and store.Insert, so the same driver, pragmas, pool
+//     and commit path as the server (on SQLite the write lock, WAL, synchronous=FULL and the group
+//     commit that lets concurrent inserts share one fsync; on PostgreSQL the pgx driver).
 //   - pgx: bare pgx pool inserts, PostgreSQL only: the raw bound under everything GORM adds.
 type bound interface {
 	insert(ctx context.Context, login string) error
@@ -75,7 +76,7 @@ func openBound(ctx context.Context, kind, url string, conns int) (bound, error) 
 type gormBound struct{ db *gorm.DB }
 
 func (b gormBound) insert(ctx context.Context, login string) error {
-	return b.db.WithContext(ctx).Create(&boundRow{LoginKey: login, CreatedAt: time.Now().UTC()}).Error
+	return store.Insert(ctx, b.db, &boundRow{LoginKey: login, CreatedAt: time.Now().UTC()})
 }
 
 func (b gormBound) close() { _ = store.Close(b.db) }
