@@ -522,3 +522,42 @@ func BenchmarkSeed10k(b *testing.B) {
 		})
 	}
 }
+
+// TestRehashRacesPasswordChange logs in with a seeded bcrypt password (which stores it again as
+// argon2id) while the password is changed through the API: whatever the order, the change is
+// never lost, so afterwards the new password logs in and the old one does not.
+func TestRehashRacesPasswordChange(t *testing.T) {
+	const logins = 4
+	rounds := apitest.RaceRounds(t)
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		login := func(email, pw string) *apitest.Response {
+			return x.call(t, "POST", "/api/sessions", create("reference_rest_api_user_session", map[string]any{"email": email, "password": pw}))
+		}
+		for r := range rounds {
+			email, oldPW, newPW := fmt.Sprintf("rehash%d@example.com", r), fmt.Sprintf("old-password-%d", r), fmt.Sprintf("new-password-%d", r)
+			if _, err := seed(t, x, fmt.Sprintf("platformos:\n  users:\n    - {email: %s, first_name: R, password_hash: '%s'}\n", email, bcryptHash(t, oldPW)), true); err != nil {
+				t.Fatal(err)
+			}
+			id := byEmail(t, x, email).ID
+			answers := apitest.Concurrently(logins+1, func(i int) *apitest.Response {
+				if i == logins/2 {
+					return x.call(t, "PUT", "/api/users/"+id, create("reference_rest_api_update_user", map[string]any{"password": newPW}))
+				}
+				return login(email, oldPW)
+			})
+			for i, res := range answers {
+				if i == logins/2 && res.Status != http.StatusNoContent || i != logins/2 && res.Status != http.StatusOK && res.Status != http.StatusUnprocessableEntity {
+					t.Errorf("round %d, request %d: %d %s", r, i, res.Status, res.Body)
+				}
+			}
+			if res := login(email, newPW); res.Status != http.StatusOK {
+				t.Errorf("round %d: the new password after the race: %d %s, want 200 (the change was lost)", r, res.Status, res.Body)
+			}
+			if res := login(email, oldPW); res.Status != http.StatusUnprocessableEntity {
+				t.Errorf("round %d: the old password after the race: %d, want 422", r, res.Status)
+			}
+		}
+	})
+}
+

@@ -417,6 +417,46 @@ func TestSeededHashesLogIn(t *testing.T) {
 	})
 }
 
+// TestRehashRacesPasswordChange logs in with a seeded bcrypt password (which stores it again as
+// argon2id) while the password is changed through the API: whatever the order, the change is
+// never lost, so afterwards the new password logs in and the old one does not.
+func TestRehashRacesPasswordChange(t *testing.T) {
+	const logins = 4
+	rounds := apitest.RaceRounds(t)
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		for r := range rounds {
+			login, oldPW, newPW := fmt.Sprintf("rehash%d@example.com", r), fmt.Sprintf("old-password-%d", r), fmt.Sprintf("new-password-%d", r)
+			hash, err := bcrypt.GenerateFromPassword([]byte(oldPW), bcrypt.MinCost)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustApply(t, x.DB, fmt.Sprintf("xcart:\n  profiles:\n    - {login: %s, access_level: 100, password_hash: '%s'}\n", login, hash), true)
+			var id int
+			if err := x.DB.Table("xcart_profiles").Where("login_key = ?", login).Pluck("id", &id).Error; err != nil {
+				t.Fatal(err)
+			}
+			answers := apitest.Concurrently(logins+1, func(i int) *apitest.Response {
+				if i == logins/2 {
+					return x.Call(t, "PUT", fmt.Sprintf("/api/profiles/%d", id), map[string]any{"password": newPW}, "X-Auth-Token", x.key)
+				}
+				return logIn(t, x, login, oldPW)
+			})
+			for i, res := range answers {
+				if want := []int{http.StatusOK, http.StatusUnauthorized}; i == logins/2 && res.Status != http.StatusOK || !slices.Contains(want, res.Status) {
+					t.Errorf("round %d, request %d: %d %s", r, i, res.Status, res.Body)
+				}
+			}
+			if res := logIn(t, x, login, newPW); res.Status != http.StatusOK {
+				t.Errorf("round %d: the new password after the race: %d %s, want 200 (the change was lost)", r, res.Status, res.Body)
+			}
+			if res := logIn(t, x, login, oldPW); res.Status != http.StatusUnauthorized {
+				t.Errorf("round %d: the old password after the race: %d, want 401", r, res.Status)
+			}
+		}
+	})
+}
+
 // TestSeedRacesCreates applies a file with profile K while the API creates K many times at once,
 // in two letter cases: exactly one K is stored, the apply succeeds, and every create is answered
 // either 201 or X-Cart's "must be unique".
