@@ -560,4 +560,3 @@ func TestRehashRacesPasswordChange(t *testing.T) {
 		}
 	})
 }
-
