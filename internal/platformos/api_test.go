@@ -1,15 +1,19 @@
 package platformos_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/provisiond/provisiond/internal/apitest"
+	"github.com/provisiond/provisiond/internal/apperr"
 	"github.com/provisiond/provisiond/internal/config"
+	"github.com/provisiond/provisiond/internal/platformos"
 )
 
 type pos struct {
@@ -237,6 +241,24 @@ func TestAuthentication(t *testing.T) {
 		xkey := x.Keys["xcart"]
 		if res := x.Call(t, "POST", "/api/users", body, "Authorization", "Token token="+xkey); res.Status != 401 {
 			t.Errorf("an xcart key: %d, want 401", res.Status)
+		}
+	})
+}
+
+// TestSessionWritesOnAFailingDatabase: a database that cannot write a session (here: the
+// request's deadline has passed) is unavailable, answered 503, not an internal error.
+func TestSessionWritesOnAFailingDatabase(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		st := platformos.NewStore(start(t, dialect).DB)
+		ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+		defer cancel()
+		for name, err := range map[string]error{
+			"create": st.CreateSession(ctx, "hash", 1, time.Now().Add(time.Hour)),
+			"delete": st.DeleteSession(ctx, "hash"),
+		} {
+			if kind := apperr.KindOf(err); kind != apperr.KindUnavailable {
+				t.Errorf("%s a session past the deadline: %v (kind %v), want unavailable", name, err, kind)
+			}
 		}
 	})
 }

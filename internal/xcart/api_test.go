@@ -6,9 +6,12 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/provisiond/provisiond/internal/apitest"
+	"github.com/provisiond/provisiond/internal/apperr"
 	"github.com/provisiond/provisiond/internal/credential"
+	"github.com/provisiond/provisiond/internal/xcart"
 )
 
 // xc wraps a test server with X-Cart shortcuts.
@@ -492,6 +495,19 @@ func TestReadOnlyKey(t *testing.T) {
 		}
 		if res := x.call(t, "GET", item, nil); res.Map(t)["status"] != "E" {
 			t.Errorf("a read-only PUT changed the profile: %s", res.Body)
+		}
+	})
+}
+
+// TestRecordLoginOnAFailingDatabase: a database that cannot record a login (here: the request's
+// deadline has passed) is unavailable, answered 503, not an internal error.
+func TestRecordLoginOnAFailingDatabase(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+		defer cancel()
+		err := xcart.NewStore(start(t, dialect).DB).RecordLogin(ctx, 1, time.Now())
+		if kind := apperr.KindOf(err); kind != apperr.KindUnavailable {
+			t.Errorf("record a login past the deadline: %v (kind %v), want unavailable", err, kind)
 		}
 	})
 }
