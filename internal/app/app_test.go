@@ -18,6 +18,7 @@ import (
 	"github.com/provisiond/provisiond/internal/apitest"
 	"github.com/provisiond/provisiond/internal/app"
 	"github.com/provisiond/provisiond/internal/config"
+	"github.com/provisiond/provisiond/internal/store"
 	"github.com/provisiond/provisiond/openapi"
 )
 
@@ -241,8 +242,9 @@ func TestReadyzReportsADeadDatabase(t *testing.T) {
 	if res := s.Call(t, "GET", "/readyz", nil); res.Status != http.StatusOK {
 		t.Fatalf("readyz: %d", res.Status)
 	}
-	sqlDB, _ := s.DB.DB()
-	sqlDB.Close()
+	if err := store.Close(s.DB); err != nil { // every pool: the writer's and the readers'
+		t.Fatal(err)
+	}
 	if res := s.Call(t, "GET", "/readyz", nil); res.Status != http.StatusServiceUnavailable {
 		t.Errorf("readyz with the database closed: %d %s, want 503", res.Status, res.Body)
 	}

@@ -106,7 +106,7 @@ func (s *Set) add(name, env, usage string, register func(name, usage string)) {
 // Database registers the settings every command that opens the database needs.
 func (s *Set) Database(c *Config) {
 	s.add("database-url", "PROVISIOND_DATABASE_URL", "database: postgres://… for PostgreSQL, a file path or sqlite: URL for SQLite", func(n, u string) { s.fs.StringVar(&c.DatabaseURL, n, c.DatabaseURL, u) })
-	s.add("db-max-conns", "PROVISIOND_DB_MAX_CONNS", "PostgreSQL connection pool size, open and idle (SQLite always uses one connection)", func(n, u string) { s.fs.IntVar(&c.DBMaxConns, n, c.DBMaxConns, u) })
+	s.add("db-max-conns", "PROVISIOND_DB_MAX_CONNS", "database connection pool size, open and idle: PostgreSQL's pool; on SQLite the readers' pool (writes and transactions share one connection)", func(n, u string) { s.fs.IntVar(&c.DBMaxConns, n, c.DBMaxConns, u) })
 	s.add("db-timeout", "PROVISIOND_DB_TIMEOUT", "deadline of each database call and transaction; past it the request is answered 503 with Retry-After (0: none)", func(n, u string) { s.fs.DurationVar(&c.DBTimeout, n, c.DBTimeout, u) })
 	s.Log(c)
 }

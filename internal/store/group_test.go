@@ -201,3 +201,42 @@ func commitUntilKilled(t *testing.T, path string) {
 	}
 	wg.Wait()
 }
+
+// A read made outside a transaction on SQLite does not wait for a write in progress (its own
+// pool reads the last committed state), while a read inside the transaction sees the
+// transaction's own write; once the write is committed, a read sees it.
+func TestReadsDoNotWaitForWrites(t *testing.T) {
+	db := openGroupDB(t, filepath.Join(t.TempDir(), "db"))
+	ctx := context.Background()
+	inside, release := make(chan int64), make(chan struct{})
+	written := make(chan error, 1)
+	go func() {
+		written <- store.Commit(ctx, db, func(tx *gorm.DB) error {
+			if err := tx.Create(&groupRow{K: "new"}).Error; err != nil {
+				return err
+			}
+			var n int64
+			err := tx.Model(&groupRow{}).Count(&n).Error
+			inside <- n
+			<-release
+			return err
+		})
+	}()
+	if n := <-inside; n != 1 {
+		t.Errorf("inside the transaction: %d rows, want 1 (its own write)", n)
+	}
+	readCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var n int64
+	err := db.WithContext(readCtx).Model(&groupRow{}).Count(&n).Error
+	close(release)
+	if err != nil || n != 0 {
+		t.Errorf("a read while a write is in progress: %d rows, %v; want 0 at once, without waiting for the write", n, err)
+	}
+	if err := <-written; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Model(&groupRow{}).Count(&n).Error; err != nil || n != 1 {
+		t.Errorf("a read after the commit: %d rows, %v; want 1", n, err)
+	}
+}

@@ -23,7 +23,9 @@ import (
 // Options tune the connection pool.
 type Options struct {
 	// MaxConns is the PostgreSQL pool size, used for both open and idle connections so that
-	// connections are not churned under load. SQLite always uses a single connection.
+	// connections are not churned under load. On SQLite it is the size of the pool that serves
+	// the reads made outside a transaction; every write and transaction has one connection of
+	// its own (see Open).
 	MaxConns int
 	// Timeout is the deadline of every database call and of every transaction as a whole (0:
 	// none), so that a frozen database answers 503 instead of holding requests.
@@ -51,20 +53,28 @@ func Open(ctx context.Context, url string, opts Options) (*gorm.DB, error) {
 		err error
 	)
 	maxConns := opts.MaxConns
+	var dsn string
 	if IsPostgres(url) {
 		db, err = gorm.Open(postgres.Open(url), cfg)
 	} else {
-		var dsn string
 		dsn, err = sqliteDSN(url)
 		if err == nil {
 			db, err = openSQLite(ctx, dsn, cfg)
 		}
-		// One connection: SQLite has one writer at a time anyway, and a single connection makes
-		// concurrent writes queue in Go instead of failing or spinning on the busy timeout.
-		maxConns = 1
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if db.Name() == "sqlite" {
+		// One connection for the writes: SQLite has one writer at a time anyway, and a single
+		// connection makes concurrent writes queue in Go (and share commits: groupCommits)
+		// instead of failing or spinning on the busy timeout. The reads made outside a
+		// transaction have a pool of their own, so that they need not wait for a write's fsync.
+		if err := useReadPool(ctx, db, dsn, maxConns); err != nil {
+			_ = Close(db)
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+		maxConns = 1
 	}
 	if err := db.Use(deadlines{timeout: opts.Timeout}); err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -151,7 +161,7 @@ func Close(db *gorm.DB) error {
 	if err != nil {
 		return err
 	}
-	return sqlDB.Close()
+	return errors.Join(closeReadPool(db, sqlDB), sqlDB.Close())
 }
 
 // Ping checks that the database answers.
