@@ -8,7 +8,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCH       ?= .
 BENCHCOUNT  ?= 6
 
-.PHONY: all generate generate-go generate-ts build run test contract sdk-ts lint lint-go lint-spec bench load
+.PHONY: all generate generate-go generate-ts build run test contract sdk-ts lint lint-go lint-spec bench load perf
 
 all: build
 
@@ -82,3 +82,11 @@ load: build
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(LOADGEN) ./cmd/loadgen
 	@PROVISIOND_BIN='$(BIN)' LOADGEN_BIN='$(LOADGEN)' LOAD_ADDR='$(LOAD_ADDR)' \
 		LOAD_DATABASE_URL='$(LOAD_DATABASE_URL)' .ci/load.sh $(LOAD_ARGS)
+
+## perf: the performance report: every performance goal's ratio, measured side by side on this
+## machine (load runs on SQLite and PostgreSQL against peers and bounds, benchmarks, peak RSS,
+## lists at up to a million rows), as one table (see .ci/perf.sh; about half an hour)
+perf: build
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(LOADGEN) ./cmd/loadgen
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/rsspeak ./cmd/rsspeak
+	@PROVISIOND_BIN='$(BIN)' LOADGEN_BIN='$(LOADGEN)' .ci/perf.sh
