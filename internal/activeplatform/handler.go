@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"time"
 
 	gen "github.com/provisiond/provisiond/gen/activeplatform"
@@ -65,9 +66,14 @@ func (r reply) VisitGetUserResponse(w http.ResponseWriter) error    { return r.w
 func (r reply) VisitUpdateUserResponse(w http.ResponseWriter) error { return r.write(w) }
 
 func (h *Handler) users(ctx context.Context, us []User) ([]userJSON, error) {
-	defs, err := h.svc.Definitions(ctx)
-	if err != nil {
-		return nil, err
+	var defs map[string]Definition
+	// The display names are read only when a user has custom attributes to show by them: a
+	// create without any answers after its insert alone.
+	if slices.ContainsFunc(us, func(u User) bool { return len(u.Attributes) > 0 }) {
+		var err error
+		if defs, err = h.svc.Definitions(ctx); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]userJSON, len(us))
 	for i, u := range us {

@@ -89,7 +89,7 @@ func RecordSQL(tb testing.TB, db *gorm.DB) *Statements {
 	name := fmt.Sprintf("apitest:record:%p", r)
 	record := func(tx *gorm.DB) {
 		sql := tx.Statement.SQL.String()
-		if sql == "" { // not run: an earlier callback failed
+		if sql == "" || tx.DryRun { // not run: an earlier callback failed, or a subquery being built
 			return
 		}
 		_, inTx := tx.Statement.ConnPool.(gorm.TxCommitter)
