@@ -81,7 +81,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -89,6 +88,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	serverconfig "github.com/provisiond/provisiond/internal/config"
 )
 
 // loadPassword is the password every create sends with -password: 8 to 128 characters, as the
@@ -265,7 +266,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.IntVar(&cfg.preload, "preload", 0, "profiles to load through the control API before the run (search and list need them)")
 	fs.StringVar(&cfg.target, "target", "provisiond", "provisiond, or kratos: the same creates as Ory Kratos' admin create identity (POST /admin/identities, schema default with an email trait), a peer to compare with")
 	fs.StringVar(&cfg.bound, "bound", "", "instead of the server, measure the database's bound: gorm (the server's driver and pragmas) or pgx (bare, PostgreSQL), or http-gorm or http-pgx (the same insert behind a bare HTTP handler that loadgen serves and drives like the server); needs -db")
-	fs.IntVar(&cfg.conns, "conns", 4*runtime.NumCPU(), "database connections of -bound: by default the server's default pool (PROVISIOND_DB_MAX_CONNS, 4 per CPU), so that the bound and the server share the same limit")
+	fs.IntVar(&cfg.conns, "conns", serverconfig.Default().DBMaxConns, "database connections of -bound: by default the server's default pool (PROVISIOND_DB_MAX_CONNS: 4 per CPU, at least 32), so that the bound and the server share the same limit")
 	fs.StringVar(&cfg.db, "db", "", "database URL of -bound (default: $PROVISIOND_LOAD_DATABASE_URL)")
 	fs.StringVar(&cfg.controlKey, "control-key", "", "control credential for -preload (default: $PROVISIOND_LOAD_CONTROL_KEY)")
 	if err := fs.Parse(args); err != nil {
