@@ -12,9 +12,15 @@
 #                          SQLite database in a temporary directory
 #   LOAD_READY_TIMEOUT     seconds to wait for /readyz (default 60)
 #   LOAD_COMPARE           1: after the server's run, run the database's bounds with the same
-#                          loadgen flags (loadgen -bound gorm, and -bound pgx on PostgreSQL) on a
-#                          fresh database of the same kind, and print the server's throughput
-#                          as a ratio of each (create scenario only); and the same loadgen run
+#                          loadgen flags (loadgen -bound gorm, and -bound pgx on PostgreSQL: the
+#                          bare insert, without HTTP) on a fresh database of the same kind, and
+#                          the same inserts behind HTTP (-bound http-gorm, and http-pgx on
+#                          PostgreSQL: a bare net/http handler in loadgen's process that decodes
+#                          the JSON body and inserts, driven over loopback HTTP like the server,
+#                          a floor that pays for HTTP on the same cores as the server does), and
+#                          print the server's throughput as a ratio of each (create scenario
+#                          only): to the bare insert (the issue's ratio) and to the HTTP floor;
+#                          and the same loadgen run
 #                          against Stoplight Prism's mock of the X-Cart spec (a peer that
 #                          persists nothing) on LOAD_PRISM_PORT (default 18182); with KRATOS_BIN
 #                          (an Ory Kratos binary) and LOAD_DATABASE_URL, also against Kratos' admin
@@ -157,11 +163,9 @@ YAML
 throughput() { awk '/^throughput:/ {print $2}' "$1"; }
 
 if [ "${LOAD_COMPARE:-}" = 1 ] && [ "$rc" -eq 0 ]; then
-	bounds=(gorm)
-	bound_db="$tmp/bound.db"
+	bounds=(gorm http-gorm)
 	if [ -n "${LOAD_DATABASE_URL:-}" ]; then
-		bounds+=(pgx)
-		bound_db=$LOAD_DATABASE_URL # the bounds' own table, loadgen_bound, apart from the server's
+		bounds+=(pgx http-pgx)
 	fi
 	# The peer: Stoplight Prism's mock of the X-Cart spec, which persists nothing.
 	prism_port=${LOAD_PRISM_PORT:-18182}
@@ -178,11 +182,23 @@ if [ "${LOAD_COMPARE:-}" = 1 ] && [ "$rc" -eq 0 ]; then
 		kratos_peer "$@" || rc=1
 	fi
 	for b in "${bounds[@]}"; do
+		# Each bound on a fresh SQLite file; on PostgreSQL in the load database, in the bounds' own
+		# table, loadgen_bound, apart from the server's (every run inserts logins of its own).
+		bound_db="$tmp/bound-$b.db"
+		if [ -n "${LOAD_DATABASE_URL:-}" ]; then
+			bound_db=$LOAD_DATABASE_URL
+		fi
 		say "bound $b: running $loadgen -bound $b $*"
 		# The bound's pool is the server's: PROVISIOND_DB_MAX_CONNS, or loadgen's default (the server's).
 		"$loadgen" -bound "$b" -db "$bound_db" ${PROVISIOND_DB_MAX_CONNS:+-conns "$PROVISIOND_DB_MAX_CONNS"} "$@" | tee "$tmp/bound-$b.out" || { rc=1; break; }
 		say "$(awk -v s="$(throughput "$tmp/server.out")" -v b="$(throughput "$tmp/bound-$b.out")" -v n="$b" \
 			'BEGIN {printf "server create / bare %s insert: %.1f / %.1f req/s = %.2f", n, s, b, s / b}')"
+	done
+	say "the server's create against its bounds (over HTTP: the floor that pays for HTTP as the server does):"
+	for b in "${bounds[@]}"; do
+		[ -s "$tmp/bound-$b.out" ] || continue
+		say "$(awk -v s="$(throughput "$tmp/server.out")" -v b="$(throughput "$tmp/bound-$b.out")" -v n="$b" \
+			'BEGIN {printf "  server / %-9s = %.2f", n, (b > 0 ? s / b : 0)}')"
 	done
 fi
 exit "$rc"

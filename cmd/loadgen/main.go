@@ -34,6 +34,10 @@
 // -target kratos sends the same creates to Ory Kratos' admin API instead (POST /admin/identities
 // with an email trait, schema "default"): a peer on the same database, for LOAD_COMPARE.
 //
+// -bound KIND -db URL measures, instead of the server, the database's bound with the same
+// workers: gorm and pgx make the insert in process, http-gorm and http-pgx behind a bare HTTP
+// handler that loadgen serves itself and drives like the server (see bound.go).
+//
 // -preload N loads N profiles (without passwords) before the run through the control API's
 // POST /_provisiond/v1/fixtures, 10,000 per document, with the control credential -control-key
 // (or $PROVISIOND_LOAD_CONTROL_KEY): how lists and searches behave at 10 k, 100 k or 1 M rows.
@@ -57,6 +61,7 @@
 //	loadgen -url http://127.0.0.1:8080 -key "$KEY"                  # create, 32 workers, 10 s
 //	loadgen -key "$KEY" -c 8 -d 30s -password                       # argon2id path
 //	PROVISIOND_LOAD_KEY=$KEY loadgen -scenario get -c 64 -n 100000  # reads, 100k requests
+//	loadgen -bound http-pgx -db postgres://…/load -c 64              # the HTTP floor on PostgreSQL
 package main
 
 import (
@@ -76,7 +81,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -84,6 +88,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	serverconfig "github.com/provisiond/provisiond/internal/config"
 )
 
 // loadPassword is the password every create sends with -password: 8 to 128 characters, as the
@@ -171,25 +177,37 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 
 	g := &generator{cfg: cfg, client: client, run: runID()}
 	if cfg.bound != "" {
-		b, err := openBound(ctx, cfg.bound, cfg.db, cfg.conns)
+		kind, overHTTP := strings.CutPrefix(cfg.bound, httpBoundPrefix)
+		b, err := openBound(ctx, kind, cfg.db, cfg.conns)
 		if err != nil {
 			fmt.Fprintln(stderr, "loadgen: bound:", err)
 			return 2
 		}
 		defer b.close()
-		g.bound = b
-		fmt.Fprintf(stdout, "loadgen: bound=%s concurrency=%d connections=%d %s\n", cfg.bound, cfg.concurrency, cfg.conns, cfg.limit())
-		res := &result{}
-		g.measure(ctx, res)
-		res.print(stdout)
-		if res.failed() {
-			return 1
+		if !overHTTP {
+			g.bound = b
+			fmt.Fprintf(stdout, "loadgen: bound=%s concurrency=%d connections=%d %s\n", cfg.bound, cfg.concurrency, cfg.conns, cfg.limit())
+			res := &result{}
+			g.measure(ctx, res)
+			res.print(stdout)
+			if res.failed() {
+				return 1
+			}
+			return 0
 		}
-		return 0
+		// Served here and driven over HTTP like the server: the check and the run below.
+		url, stopServer, err := boundServer(b)
+		if err != nil {
+			fmt.Fprintln(stderr, "loadgen: bound:", err)
+			return 2
+		}
+		defer stopServer()
+		g.cfg.baseURL = url
+		fmt.Fprintf(stdout, "loadgen: bound=%s url=%s concurrency=%d connections=%d %s\n", cfg.bound, url, cfg.concurrency, cfg.conns, cfg.limit())
+	} else {
+		fmt.Fprintf(stdout, "loadgen: scenario=%s url=%s concurrency=%d %s password=%t\n",
+			cfg.scenario, cfg.baseURL, cfg.concurrency, cfg.limit(), cfg.password)
 	}
-
-	fmt.Fprintf(stdout, "loadgen: scenario=%s url=%s concurrency=%d %s password=%t\n",
-		cfg.scenario, cfg.baseURL, cfg.concurrency, cfg.limit(), cfg.password)
 
 	if cfg.preload > 0 {
 		t0 := time.Now()
@@ -247,8 +265,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "timeout of one request")
 	fs.IntVar(&cfg.preload, "preload", 0, "profiles to load through the control API before the run (search and list need them)")
 	fs.StringVar(&cfg.target, "target", "provisiond", "provisiond, or kratos: the same creates as Ory Kratos' admin create identity (POST /admin/identities, schema default with an email trait), a peer to compare with")
-	fs.StringVar(&cfg.bound, "bound", "", "instead of the server, measure the database's bound: gorm (the server's driver and pragmas) or pgx (bare, PostgreSQL); needs -db")
-	fs.IntVar(&cfg.conns, "conns", 4*runtime.NumCPU(), "database connections of -bound: by default the server's default pool (PROVISIOND_DB_MAX_CONNS, 4 per CPU), so that the bound and the server share the same limit")
+	fs.StringVar(&cfg.bound, "bound", "", "instead of the server, measure the database's bound: gorm (the server's driver and pragmas) or pgx (bare, PostgreSQL), or http-gorm or http-pgx (the same insert behind a bare HTTP handler that loadgen serves and drives like the server); needs -db")
+	fs.IntVar(&cfg.conns, "conns", serverconfig.Default().DBMaxConns, "database connections of -bound: by default the server's default pool (PROVISIOND_DB_MAX_CONNS: 4 per CPU, at least 32), so that the bound and the server share the same limit")
 	fs.StringVar(&cfg.db, "db", "", "database URL of -bound (default: $PROVISIOND_LOAD_DATABASE_URL)")
 	fs.StringVar(&cfg.controlKey, "control-key", "", "control credential for -preload (default: $PROVISIOND_LOAD_CONTROL_KEY)")
 	if err := fs.Parse(args); err != nil {
@@ -273,6 +291,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 		return cfg, fmt.Errorf("-target must be provisiond or kratos, not %q", cfg.target)
 	case cfg.target == "kratos" && (cfg.scenario != "create" || cfg.password || cfg.preload > 0 || cfg.bound != ""):
 		return cfg, errors.New("-target kratos measures creates only (no -scenario, -password, -preload or -bound)")
+	case !slices.Contains([]string{"", "gorm", "pgx", httpBoundPrefix + "gorm", httpBoundPrefix + "pgx"}, cfg.bound):
+		return cfg, fmt.Errorf("-bound must be gorm, pgx, http-gorm or http-pgx, not %q", cfg.bound)
 	case cfg.bound != "" && (cfg.db == "" || cfg.scenario != "create" || cfg.password || cfg.preload > 0):
 		return cfg, errors.New("-bound needs -db and measures creates only (no -scenario, -password or -preload)")
 	case cfg.key == "" && cfg.bound == "" && cfg.target == "provisiond":
@@ -576,7 +596,7 @@ func (g *generator) opFor(i int64) op {
 func (g *generator) do(o op, worker int, rng *mrand.Rand, st *workerStats) {
 	if g.bound != nil {
 		t0 := time.Now()
-		if err := g.bound.insert(context.Background(), boundLogin(g.run, worker, g.logins.Add(1))); err != nil {
+		if _, err := g.bound.insert(context.Background(), boundLogin(g.run, worker, g.logins.Add(1))); err != nil {
 			st.transportError(err)
 			return
 		}

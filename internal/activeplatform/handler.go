@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"time"
 
 	gen "github.com/provisiond/provisiond/gen/activeplatform"
@@ -64,10 +65,16 @@ func (r reply) VisitListUsersResponse(w http.ResponseWriter) error  { return r.w
 func (r reply) VisitGetUserResponse(w http.ResponseWriter) error    { return r.write(w) }
 func (r reply) VisitUpdateUserResponse(w http.ResponseWriter) error { return r.write(w) }
 
-func (h *Handler) users(ctx context.Context, us []User) ([]userJSON, error) {
-	defs, err := h.svc.Definitions(ctx)
-	if err != nil {
-		return nil, err
+// users is us as the API shows them, their custom attributes named after defs; when defs is nil,
+// after the definitions read only if a user has custom attributes to show (a create answers
+// after its insert alone: without attributes, it needs none; with them, it passes those it was
+// checked against).
+func (h *Handler) users(ctx context.Context, us []User, defs map[string]Definition) ([]userJSON, error) {
+	if defs == nil && slices.ContainsFunc(us, func(u User) bool { return len(u.Attributes) > 0 }) {
+		var err error
+		if defs, err = h.svc.Definitions(ctx); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]userJSON, len(us))
 	for i, u := range us {
@@ -94,8 +101,8 @@ func shown(defs map[string]Definition, attrs []Attribute) []attributeJSON {
 	return out
 }
 
-func (h *Handler) one(ctx context.Context, status int, u User) (reply, error) {
-	out, err := h.users(ctx, []User{u})
+func (h *Handler) one(ctx context.Context, status int, u User, defs map[string]Definition) (reply, error) {
+	out, err := h.users(ctx, []User{u}, defs)
 	if err != nil {
 		return reply{}, err
 	}
@@ -129,11 +136,11 @@ func (h *Handler) create(ctx context.Context, json, form *gen.UserCreate) (reply
 	if b.Password != nil {
 		pw = *b.Password
 	}
-	created, err := h.svc.Create(ctx, u, pw)
+	created, defs, err := h.svc.Create(ctx, u, pw)
 	if err != nil {
 		return reply{}, err
 	}
-	return h.one(ctx, http.StatusCreated, created)
+	return h.one(ctx, http.StatusCreated, created, defs)
 }
 
 func (h *Handler) update(ctx context.Context, id int64, json, form *gen.UserUpdate) (reply, error) {
@@ -151,7 +158,7 @@ func (h *Handler) update(ctx context.Context, id int64, json, form *gen.UserUpda
 	if err != nil {
 		return reply{}, err
 	}
-	return h.one(ctx, http.StatusOK, u)
+	return h.one(ctx, http.StatusOK, u, nil)
 }
 
 func (h *Handler) get(ctx context.Context, id int64) (reply, error) {
@@ -159,7 +166,7 @@ func (h *Handler) get(ctx context.Context, id int64) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	return h.one(ctx, http.StatusOK, u)
+	return h.one(ctx, http.StatusOK, u, nil)
 }
 
 // listParams are the list parameters of both list operations.
@@ -197,7 +204,7 @@ func (h *Handler) list(ctx context.Context, p listParams) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	out, err := h.users(ctx, us)
+	out, err := h.users(ctx, us, nil)
 	if err != nil {
 		return reply{}, err
 	}

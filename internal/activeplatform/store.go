@@ -45,11 +45,6 @@ func (s *DBStore) Get(ctx context.Context, id int64) (User, error) {
 	return row.user(), nil
 }
 
-// EmailFree is errEmailTaken when a user other than self holds email in any letter case.
-func (s *DBStore) EmailFree(ctx context.Context, email string, self int64) error {
-	return store.Free(ctx, s.db, &userRow{}, "email_key", strings.ToLower(email), self, errEmailTaken)
-}
-
 // Update changes the user id in one transaction that locks it first (store.Update), so that no
 // concurrent change is lost: change gets the stored user and alters it, or returns an error that
 // leaves it as it was. Read-modify-write rather than an UPDATE of the sent columns with a JSON

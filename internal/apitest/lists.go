@@ -77,27 +77,47 @@ type Statements struct {
 type Statement struct {
 	SQL  string
 	Vars []any
+	InTx bool // run inside a transaction (one BEGIN and one COMMIT more, per transaction)
 }
 
-// RecordSQL records every query db runs from now on (GORM's query and raw callbacks), until tb ends.
+// RecordSQL records every statement db runs from now on (GORM's create, query, update, delete,
+// row and raw callbacks), until tb ends. BEGIN and COMMIT are not statements of GORM's and are
+// not recorded; a statement run inside a transaction says so (Statement.InTx).
 func RecordSQL(tb testing.TB, db *gorm.DB) *Statements {
 	tb.Helper()
 	r := &Statements{}
 	name := fmt.Sprintf("apitest:record:%p", r)
 	record := func(tx *gorm.DB) {
+		sql := tx.Statement.SQL.String()
+		if sql == "" || tx.DryRun { // not run: an earlier callback failed, or a subquery being built
+			return
+		}
+		_, inTx := tx.Statement.ConnPool.(gorm.TxCommitter)
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		r.all = append(r.all, Statement{SQL: tx.Statement.SQL.String(), Vars: append([]any(nil), tx.Statement.Vars...)})
+		r.all = append(r.all, Statement{SQL: sql, Vars: append([]any(nil), tx.Statement.Vars...), InTx: inTx})
 	}
-	if err := db.Callback().Query().After("gorm:query").Register(name, record); err != nil {
-		tb.Fatal(err)
+	cb := db.Callback()
+	procs := []struct {
+		register func() error
+		remove   func() error
+	}{
+		{func() error { return cb.Create().After("gorm:create").Register(name, record) }, func() error { return cb.Create().Remove(name) }},
+		{func() error { return cb.Query().After("gorm:query").Register(name, record) }, func() error { return cb.Query().Remove(name) }},
+		{func() error { return cb.Update().After("gorm:update").Register(name, record) }, func() error { return cb.Update().Remove(name) }},
+		{func() error { return cb.Delete().After("gorm:delete").Register(name, record) }, func() error { return cb.Delete().Remove(name) }},
+		{func() error { return cb.Row().After("gorm:row").Register(name, record) }, func() error { return cb.Row().Remove(name) }},
+		{func() error { return cb.Raw().After("gorm:raw").Register(name, record) }, func() error { return cb.Raw().Remove(name) }},
 	}
-	if err := db.Callback().Row().After("gorm:row").Register(name, record); err != nil {
-		tb.Fatal(err)
+	for _, p := range procs {
+		if err := p.register(); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	tb.Cleanup(func() {
-		_ = db.Callback().Query().Remove(name)
-		_ = db.Callback().Row().Remove(name)
+		for _, p := range procs {
+			_ = p.remove()
+		}
 	})
 	return r
 }

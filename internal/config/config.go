@@ -61,11 +61,24 @@ type Config struct {
 // NoMemoryLimit is the MemoryLimit that sets no limit ("off"): the Go runtime's own default.
 const NoMemoryLimit = math.MaxInt64
 
+// MinDBMaxConns is the smallest default PostgreSQL pool: under load, more connections let more
+// inserts commit together (PostgreSQL flushes the WAL once for the commits that wait together)
+// and let fewer requests wait for a connection handed on by another. Measured with make load
+// (create, 64 clients, 2 CPUs shared by server, load generator and PostgreSQL), 32 connections
+// answered about 1.5 times as many creates as 8 (4 per CPU) and 1.2 times as many as 16, with a
+// lower p99; 64 no more than 32.
+const MinDBMaxConns = 32
+
+// DefaultDBMaxConns is the default PostgreSQL pool on cpus CPUs: 4 per CPU, and at least
+// MinDBMaxConns (a small machine), which leaves room in PostgreSQL's default max_connections
+// (100) for a second instance and for administration.
+func DefaultDBMaxConns(cpus int) int { return max(MinDBMaxConns, 4*cpus) }
+
 // Default is the configuration before any environment variable or flag is read.
 func Default() Config {
 	return Config{
 		DatabaseURL:          DefaultDatabaseURL,
-		DBMaxConns:           4 * runtime.NumCPU(),
+		DBMaxConns:           DefaultDBMaxConns(runtime.NumCPU()),
 		DBTimeout:            5 * time.Second,
 		AutoMigrate:          true,
 		LogLevel:             slog.LevelInfo,

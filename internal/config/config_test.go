@@ -54,3 +54,12 @@ func TestMemoryLimitSetting(t *testing.T) {
 		t.Errorf("PROVISIOND_MEMORY_LIMIT=lots was accepted")
 	}
 }
+
+// TestDefaultDBMaxConns: 4 connections per CPU, never fewer than MinDBMaxConns.
+func TestDefaultDBMaxConns(t *testing.T) {
+	for cpus, want := range map[int]int{1: 32, 2: 32, 8: 32, 9: 36, 16: 64} {
+		if got := DefaultDBMaxConns(cpus); got != want {
+			t.Errorf("DefaultDBMaxConns(%d) = %d, want %d", cpus, got, want)
+		}
+	}
+}

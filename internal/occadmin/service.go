@@ -124,8 +124,10 @@ func (s *Service) Create(ctx context.Context, p AdminProfile, pw *string) (Admin
 	if err != nil {
 		return AdminProfile{}, err
 	}
-	if err := errors.Join(checkRoles(p.Roles, roles), s.store.EmailFree(ctx, p.Email, 0)); err != nil {
-		return AdminProfile{}, err
+	if err := checkRoles(p.Roles, roles); err != nil {
+		// OCC lists a taken email with the other problems. Otherwise the email is checked by the
+		// insert itself (its unique violation is the same error): one round trip fewer.
+		return AdminProfile{}, errors.Join(err, s.store.EmailFree(ctx, p.Email, 0))
 	}
 	if pw != nil {
 		h, err := s.hasher.Hash(ctx, *pw)

@@ -114,6 +114,22 @@ func (s *DBStore) Organization(ctx context.Context, id string) (Organization, er
 	return Organization(row), nil
 }
 
+// MemberOrganization reads the organization id when member belongs to it, in one statement: the
+// membership and the organization are looked up at once.
+func (s *DBStore) MemberOrganization(ctx context.Context, member int64, id string) (Organization, bool, error) {
+	var rows []organizationRow
+	err := s.db.WithContext(ctx).
+		Where("id = ? AND id IN (?)", id, s.db.Model(&membershipRow{}).Select("organization_id").Where("member_id = ?", member)).
+		Limit(1).Find(&rows).Error
+	if err != nil {
+		return Organization{}, false, apperr.Internal(fmt.Errorf("read organization: %w", err))
+	}
+	if len(rows) == 0 {
+		return Organization{}, false, nil
+	}
+	return Organization(rows[0]), true, nil
+}
+
 // InOrganization reports whether member belongs to organization.
 func (s *DBStore) InOrganization(ctx context.Context, member int64, organization string) (bool, error) {
 	var n int64

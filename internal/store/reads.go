@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"runtime"
 	"strings"
 
 	"github.com/libtnb/sqlite"
@@ -10,9 +11,9 @@ import (
 	"gorm.io/plugin/dbresolver"
 )
 
-// useReadPool gives db, a SQLite database of dsn, a pool of up to conns connections of its own
-// for the reads made outside a transaction (GORM's dbresolver, the pool as its replica): in WAL
-// mode they read the last committed state alongside the one writing connection, instead of
+// useReadPool gives db, a SQLite database of dsn, a pool of up to conns connections (at most 4
+// per CPU) of its own for the reads made outside a transaction (GORM's dbresolver, the pool as
+// its replica): in WAL mode they read the last committed state alongside the one writing connection, instead of
 // waiting for it. Everything else stays on db's connection: writes, raw statements other than
 // a SELECT, and every statement of a transaction, reads included, so that a transaction reads
 // its own writes. A read made after a write's commit starts a new read transaction in SQLite, so
@@ -29,7 +30,8 @@ func useReadPool(ctx context.Context, db *gorm.DB, dsn string, conns int) error 
 	if err != nil {
 		return err
 	}
-	conns = max(conns, 1)
+	// SQLite's reads are CPU-bound: more connections than 4 per CPU only hold more page caches.
+	conns = max(min(conns, 4*runtime.NumCPU()), 1)
 	reads.SetMaxOpenConns(conns)
 	reads.SetMaxIdleConns(conns)
 	err = db.Use(dbresolver.Register(dbresolver.Config{

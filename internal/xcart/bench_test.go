@@ -137,7 +137,9 @@ func benchServer(tb testing.TB, dialect string) (http.Handler, string) {
 //   - fake: the production stack over an in-memory store, the cost of the stack itself;
 //   - fake-validate-responses: the same in the response-validation mode, its cost;
 //   - sqlite: the production stack over SQLite, without a password;
-//   - password: the same with a password (argon2id with OWASP parameters);
+//   - postgres-parallel: the production stack over PostgreSQL (PROVISIOND_TEST_DATABASE_URL; skipped
+//     without), 8 clients per CPU;
+//   - password: the same as sqlite with a password (argon2id with OWASP parameters);
 //   - *-parallel: 8 clients per CPU, for throughput under concurrency.
 func BenchmarkCreateProfile(b *testing.B) {
 	plain, withPassword := createBody(false), createBody(true)
@@ -159,6 +161,10 @@ func BenchmarkCreateProfile(b *testing.B) {
 	})
 	b.Run("sqlite-parallel", func(b *testing.B) {
 		h, token := benchServer(b, "sqlite")
+		benchParallel(b, h, plain, token, 8)
+	})
+	b.Run("postgres-parallel", func(b *testing.B) {
+		h, token := benchServer(b, "postgres")
 		benchParallel(b, h, plain, token, 8)
 	})
 	b.Run("password", func(b *testing.B) {

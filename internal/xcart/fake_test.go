@@ -202,12 +202,8 @@ func (s *fakeStore) RehashPassword(ctx context.Context, id int, old, hash string
 	return nil
 }
 
-func (s *fakeStore) MissingMemberships(ctx context.Context, ids []int) ([]int, error) {
-	return s.missing(s.memberships, ids), nil
-}
-
-func (s *fakeStore) MissingRoles(ctx context.Context, ids []int) ([]int, error) {
-	return s.missing(s.roles, ids), nil
+func (s *fakeStore) MissingReferences(ctx context.Context, refs xcart.References) (xcart.References, error) {
+	return xcart.References{Memberships: s.missing(s.memberships, refs.Memberships), Roles: s.missing(s.roles, refs.Roles)}, nil
 }
 
 func (s *fakeStore) missing(known map[int]bool, ids []int) []int {
@@ -293,17 +289,17 @@ func TestStoreContract(t *testing.T) {
 			}
 			for _, tc := range []struct {
 				name string
-				f    func(context.Context, []int) ([]int, error)
-				ids  []int
-				want []int
+				refs xcart.References
+				want xcart.References
 			}{
-				{"memberships", st.MissingMemberships, []int{1, 2, 3, 0}, []int{3, 0}},
-				{"roles", st.MissingRoles, []int{3, 4, 1}, []int{4}},
-				{"none", st.MissingRoles, nil, nil},
+				{"memberships", xcart.References{Memberships: []int{1, 2, 3, 0}}, xcart.References{Memberships: []int{3, 0}}},
+				{"roles", xcart.References{Roles: []int{3, 4, 1}}, xcart.References{Roles: []int{4}}},
+				{"both", xcart.References{Memberships: []int{4, 1}, Roles: []int{1, 4, 3}}, xcart.References{Memberships: []int{4}, Roles: []int{4}}},
+				{"none", xcart.References{}, xcart.References{}},
 			} {
-				got, err := tc.f(ctx, tc.ids)
-				if err != nil || !slices.Equal(got, tc.want) {
-					t.Errorf("Missing %s(%v) = %v, %v; want %v", tc.name, tc.ids, got, err, tc.want)
+				got, err := st.MissingReferences(ctx, tc.refs)
+				if err != nil || !slices.Equal(got.Memberships, tc.want.Memberships) || !slices.Equal(got.Roles, tc.want.Roles) {
+					t.Errorf("MissingReferences(%s %+v) = %+v, %v; want %+v", tc.name, tc.refs, got, err, tc.want)
 				}
 			}
 		})

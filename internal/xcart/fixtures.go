@@ -260,8 +260,7 @@ func hashPasswords(ctx context.Context, env module.Env, ss []seed) ([]Profile, e
 }
 
 // checkSeedReferences checks, as the create does, that the memberships and roles the profiles
-// name exist, once the file's own reference data is stored: one look-up of each kind for all of
-// them, and every problem of every profile listed.
+// name exist, once the file's own reference data is stored: one look-up for all of them, and every problem of every profile listed.
 func checkSeedReferences(ctx context.Context, st *DBStore, profiles []Profile) error {
 	var memberships, roles []int
 	for _, p := range profiles {
@@ -270,20 +269,16 @@ func checkSeedReferences(ctx context.Context, st *DBStore, profiles []Profile) e
 	}
 	slices.Sort(memberships)
 	slices.Sort(roles)
-	missingMemberships, err := st.MissingMemberships(ctx, slices.Compact(memberships))
+	missing, err := st.MissingReferences(ctx, References{Memberships: slices.Compact(memberships), Roles: slices.Compact(roles)})
 	if err != nil {
 		return err
 	}
-	missingRoles, err := st.MissingRoles(ctx, slices.Compact(roles))
-	if err != nil {
-		return err
-	}
-	if len(missingMemberships) == 0 && len(missingRoles) == 0 {
+	if len(missing.Memberships) == 0 && len(missing.Roles) == 0 {
 		return nil
 	}
 	var errs []error
 	for i, p := range profiles {
-		for _, e := range apperr.All(referenceProblems(p, missingMemberships, missingRoles)) {
+		for _, e := range apperr.All(referenceProblems(p, missing)) {
 			errs = append(errs, fmt.Errorf("profiles[%d].%s: %s", i, e.Field, e.Message))
 		}
 	}

@@ -88,9 +88,12 @@ type Store interface {
 	// RehashPassword replaces the password hash of the profile id with hash, only while it is
 	// still old: a password changed meanwhile stays as it was changed.
 	RehashPassword(ctx context.Context, id int, old, hash string) error
-	MissingMemberships(ctx context.Context, ids []int) ([]int, error)
-	MissingRoles(ctx context.Context, ids []int) ([]int, error)
+	// MissingReferences lists the ids among refs that name nothing.
+	MissingReferences(ctx context.Context, refs References) (References, error)
 }
+
+// References are membership and role ids.
+type References struct{ Memberships, Roles []int }
 
 // Service applies X-Cart's rules that the schema cannot express: references to memberships and
 // roles, roles only for administrators, login uniqueness, password hashing, who may log in.
@@ -286,15 +289,11 @@ func (s *Service) hash(ctx context.Context, pw string) (string, error) {
 
 // checkReferences reports every membership and role id that names nothing, X-Cart's way.
 func (s *Service) checkReferences(ctx context.Context, p Profile) error {
-	memberships, err := s.store.MissingMemberships(ctx, membershipIDs(p))
+	missing, err := s.store.MissingReferences(ctx, References{Memberships: membershipIDs(p), Roles: p.RoleIDs})
 	if err != nil {
 		return err
 	}
-	roles, err := s.store.MissingRoles(ctx, p.RoleIDs)
-	if err != nil {
-		return err
-	}
-	return referenceProblems(p, memberships, roles)
+	return referenceProblems(p, missing)
 }
 
 // membershipIDs are the memberships p names.
@@ -311,17 +310,17 @@ func membershipIDs(p Profile) []int {
 
 // referenceProblems lists, X-Cart's way, the references of p among the membership and role ids
 // that name nothing: the create and update check one profile, the fixtures many at once.
-func referenceProblems(p Profile, missingMemberships, missingRoles []int) error {
+func referenceProblems(p Profile, missing References) error {
 	var errs []error
-	if p.MembershipID != nil && slices.Contains(missingMemberships, *p.MembershipID) {
+	if p.MembershipID != nil && slices.Contains(missing.Memberships, *p.MembershipID) {
 		errs = append(errs, apperr.Invalid("membership_id", "exists", fmt.Sprintf("Membership with ID %d not found", *p.MembershipID)))
 	}
-	if p.PendingMembershipID != nil && slices.Contains(missingMemberships, *p.PendingMembershipID) {
+	if p.PendingMembershipID != nil && slices.Contains(missing.Memberships, *p.PendingMembershipID) {
 		errs = append(errs, apperr.Invalid("pending_membership_id", "exists", fmt.Sprintf("Pending membership with ID %d not found", *p.PendingMembershipID)))
 	}
 	var roles []int
 	for _, id := range p.RoleIDs {
-		if slices.Contains(missingRoles, id) {
+		if slices.Contains(missing.Roles, id) {
 			roles = append(roles, id)
 		}
 	}
