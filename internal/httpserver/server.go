@@ -149,6 +149,9 @@ func New(opts Options) (*echo.Echo, error) {
 	for _, api := range opts.APIs {
 		api.Register(e)
 	}
+	if err := v.checkRoutes(e.Routes(), s.apiFor); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 

@@ -170,6 +170,22 @@ func resolveSchemes(doc *openapi3.T, srs openapi3.SecurityRequirements) [][]sche
 	return out
 }
 
+// checkRoutes makes sure that the validator knows the operation of every route an API registered
+// (owner says which API's prefixes a path is under): a request to a route without one would reach
+// its handler unchecked. (An operation may have no route of its own: ActivePlatform's "….json"
+// paths are rewritten to the routes without the suffix before routing.)
+func (v *validator) checkRoutes(routes []*echo.Route, owner func(path string) *API) error {
+	for _, er := range routes {
+		if _, ok := v.routes[routeKey{er.Method, er.Path}]; ok || er.Method == echo.RouteNotFound {
+			continue
+		}
+		if api := owner(er.Path); api != nil {
+			return fmt.Errorf("%s: route %s %s has no operation in the spec", api.Name, er.Method, er.Path)
+		}
+	}
+	return nil
+}
+
 // lookup is the route of the operation Echo matched for c, if the specs define it.
 func (v *validator) lookup(c echo.Context) (*route, bool) {
 	r, ok := v.routes[routeKey{c.Request().Method, c.Path()}]
