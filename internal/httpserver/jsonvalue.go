@@ -153,26 +153,38 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 			return nil, err
 		}
 		d.members = append(d.members, jsonMember{k, v})
-		d.space()
-		if d.pos >= len(d.data) {
-			return nil, d.fail("after an object member")
+		more, err := d.separator('}', "after an object member")
+		if err != nil {
+			return nil, err
 		}
+		if more {
+			continue
+		}
+		members := d.members[base:]
+		m := make(map[string]any, len(members))
+		for _, kv := range members {
+			m[kv.key] = kv.value
+		}
+		return m, nil
+	}
+}
+
+// separator reads what follows an object's member or an array's element: a comma, when more
+// follow, or end, the closing bracket.
+func (d *jsonDecoder) separator(end byte, where string) (more bool, err error) {
+	d.space()
+	if d.pos < len(d.data) {
 		switch d.data[d.pos] {
 		case ',':
 			d.pos++
 			d.space()
-			continue
-		case '}':
+			return true, nil
+		case end:
 			d.pos++
-			members := d.members[base:]
-			m := make(map[string]any, len(members))
-			for _, kv := range members {
-				m[kv.key] = kv.value
-			}
-			return m, nil
+			return false, nil
 		}
-		return nil, d.fail("after an object member")
 	}
+	return false, d.fail(where)
 }
 
 func (d *jsonDecoder) array(depth int) (any, error) {
@@ -193,20 +205,14 @@ func (d *jsonDecoder) array(depth int) (any, error) {
 			return nil, err
 		}
 		d.elements = append(d.elements, v)
-		d.space()
-		if d.pos >= len(d.data) {
-			return nil, d.fail("after an array element")
+		more, err := d.separator(']', "after an array element")
+		if err != nil {
+			return nil, err
 		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-			d.space()
+		if more {
 			continue
-		case ']':
-			d.pos++
-			return append([]any(nil), d.elements[base:]...), nil
 		}
-		return nil, d.fail("after an array element")
+		return append([]any(nil), d.elements[base:]...), nil
 	}
 }
 

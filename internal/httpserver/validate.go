@@ -213,10 +213,12 @@ func (v *validator) middleware(c echo.Context, next echo.HandlerFunc) error {
 			c.SetRequest(req)
 		}
 	}
-	names, values := c.ParamNames(), c.ParamValues()
-	params := make(map[string]string, len(names))
-	for i, n := range names {
-		params[n] = values[i]
+	var params map[string]string // nil without path parameters: kin-openapi only reads it
+	if names, values := c.ParamNames(), c.ParamValues(); len(names) > 0 {
+		params = make(map[string]string, len(names))
+		for i, n := range names {
+			params[n] = values[i]
+		}
 	}
 	input := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: r.route, Options: &v.opts}
 
@@ -399,8 +401,8 @@ func (b *requestBody) rewind() {
 	}
 }
 
-// getBody is the request's GetBody: a fresh reader of the bytes (the control API's Prepare keeps
-// them).
+// getBody is the request's GetBody, for an API's Prepare: a fresh reader of the bytes (the control
+// API's Prepare keeps them).
 func (b *requestBody) getBody() (io.ReadCloser, error) {
 	return io.NopCloser(bytes.NewReader(b.data)), nil
 }
@@ -437,7 +439,10 @@ func (v *validator) readBody(req *http.Request, r *route) (*requestBody, error) 
 	}
 	b := &requestBody{data: data}
 	b.rewind()
-	req.Body, req.GetBody = b, b.getBody
+	req.Body = b
+	if r.api.Prepare != nil {
+		req.GetBody = b.getBody
+	}
 	return b, nil
 }
 
