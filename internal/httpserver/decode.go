@@ -1,7 +1,6 @@
 package httpserver
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -11,16 +10,22 @@ import (
 )
 
 // decodeJSONBody decodes one JSON value and refuses anything but white space after it
-// (kin-openapi's own decoder stops at the end of the first value and ignores the rest).
+// (kin-openapi's own decoder stops at the end of the first value and ignores the rest), as
+// decodeJSONValue does: the body decoder of application/json that kin-openapi uses where the
+// validator does not decode itself (responses).
 func decodeJSONBody(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
-	dec := json.NewDecoder(body)
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	data, err := io.ReadAll(body)
+	if err != nil {
 		return nil, &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: err}
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: errors.New("data after the JSON value")}
+	return parseJSON(data, nil)
+}
+
+// parseJSON is decodeJSONValue with kin-openapi's error for a body that does not parse.
+func parseJSON(data []byte, names map[string]string) (any, error) {
+	v, err := decodeJSONValue(data, names)
+	if err != nil {
+		return nil, &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: err}
 	}
 	return v, nil
 }

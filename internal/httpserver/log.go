@@ -5,17 +5,18 @@ import (
 	"log/slog"
 )
 
-type requestIDKey struct{}
-
-// WithRequestID returns ctx carrying the request id id.
+// WithRequestID returns ctx carrying the request id id, as the start of a new request's info
+// (requestInfo).
 func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
+	return context.WithValue(ctx, requestInfoKey{}, &requestInfo{id: id})
 }
 
 // RequestID is the request id ctx carries, or "".
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+	if info := infoOf(ctx); info != nil {
+		return info.id
+	}
+	return ""
 }
 
 // NewLogHandler wraps h so that every record logged with a request's context carries the

@@ -26,42 +26,38 @@ var responseOptions = openapi3filter.Options{IncludeResponseStatus: true, MultiE
 // the specs define, checks it against that operation once it is written, and logs every
 // violation with the request's id. The response itself goes out unchanged. Errors are rendered
 // here rather than by observe, so that error bodies are checked too.
-func (v *validator) checkResponses(logger *slog.Logger) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			req := c.Request()
-			r, ok := v.routes[req.Method+" "+c.Path()]
-			if !ok {
-				return next(c)
-			}
-			res := c.Response()
-			tee := &teeWriter{ResponseWriter: res.Writer}
-			res.Writer = tee
-			defer func() { res.Writer = tee.ResponseWriter }()
-			if err := next(c); err != nil {
-				c.Error(err)
-			}
-			if res.Status == StatusClientClosedRequest && !res.Committed {
-				return nil // nothing was answered: the client went away
-			}
-
-			in := &openapi3filter.ResponseValidationInput{
-				RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, Route: r.route},
-				Status:                 res.Status,
-				Header:                 res.Header(),
-				Body:                   io.NopCloser(bytes.NewReader(tee.body.Bytes())),
-				Options:                &responseOptions,
-			}
-			err := openapi3filter.ValidateResponse(req.Context(), in)
-			for _, problem := range responseProblems(err) {
-				logger.LogAttrs(c.Request().Context(), slog.LevelError, ResponseViolation,
-					slog.String("api", r.api.Name), slog.String("operation", r.route.Operation.OperationID),
-					slog.String("method", req.Method), slog.String("route", c.Path()),
-					slog.Int("status", res.Status), slog.String("violation", problem))
-			}
-			return nil
-		}
+func (v *validator) checkResponses(c echo.Context, next echo.HandlerFunc) error {
+	req := c.Request()
+	r, ok := v.lookup(c)
+	if !ok {
+		return next(c)
 	}
+	res := c.Response()
+	tee := &teeWriter{ResponseWriter: res.Writer}
+	res.Writer = tee
+	defer func() { res.Writer = tee.ResponseWriter }()
+	if err := next(c); err != nil {
+		c.Error(err)
+	}
+	if res.Status == StatusClientClosedRequest && !res.Committed {
+		return nil // nothing was answered: the client went away
+	}
+
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, Route: r.route},
+		Status:                 res.Status,
+		Header:                 res.Header(),
+		Body:                   io.NopCloser(bytes.NewReader(tee.body.Bytes())),
+		Options:                &responseOptions,
+	}
+	err := openapi3filter.ValidateResponse(req.Context(), in)
+	for _, problem := range responseProblems(err) {
+		v.logger.LogAttrs(c.Request().Context(), slog.LevelError, ResponseViolation,
+			slog.String("api", r.api.Name), slog.String("operation", r.route.Operation.OperationID),
+			slog.String("method", req.Method), slog.String("route", c.Path()),
+			slog.Int("status", res.Status), slog.String("violation", problem))
+	}
+	return nil
 }
 
 // teeWriter passes a response through while keeping a copy of its body.

@@ -42,33 +42,54 @@ func SchemaIssues(schema *openapi3.Schema, value any) []Issue {
 // the object for a key).
 func CharacterIssues(value any) []Issue {
 	var out []Issue
-	var walk func(v any, path string)
-	walk = func(v any, path string) {
-		switch x := v.(type) {
-		case string:
-			if strings.ContainsRune(x, 0) {
-				out = append(out, Issue{In: "body", Field: path, Rule: "characters", Value: x})
-			}
-		case []any:
-			for i, e := range x {
-				walk(e, path+"["+strconv.Itoa(i)+"]")
-			}
-		case map[string]any:
-			for k, e := range x {
-				p := k
-				if path != "" {
-					p = path + "." + k
-				}
-				if strings.ContainsRune(k, 0) {
-					out = append(out, Issue{In: "body", Field: path, Rule: "characters"})
-					continue
-				}
-				walk(e, p)
-			}
+	var steps [8]pathStep
+	walkCharacters(value, steps[:0], &out)
+	return out
+}
+
+// pathStep is one step down a decoded body: an object's key, or else an array's index. The steps
+// to a value are only joined into its property path when the value holds U+0000, so that a body
+// without one costs no path.
+type pathStep struct {
+	key   string
+	index int
+}
+
+// stepsPath is the property path the steps lead to ("" for the body itself).
+func stepsPath(steps []pathStep) string {
+	var b strings.Builder
+	for _, s := range steps {
+		switch {
+		case s.key == "":
+			b.WriteString("[" + strconv.Itoa(s.index) + "]")
+		case b.Len() > 0:
+			b.WriteString("." + s.key)
+		default:
+			b.WriteString(s.key)
 		}
 	}
-	walk(value, "")
-	return out
+	return b.String()
+}
+
+func walkCharacters(v any, at []pathStep, out *[]Issue) {
+	switch x := v.(type) {
+	case string:
+		if strings.ContainsRune(x, 0) {
+			*out = append(*out, Issue{In: "body", Field: stepsPath(at), Rule: "characters", Value: x})
+		}
+	case []any:
+		for i, e := range x {
+			walkCharacters(e, append(at, pathStep{index: i}), out)
+		}
+	case map[string]any:
+		for k, e := range x {
+			if strings.ContainsRune(k, 0) {
+				*out = append(*out, Issue{In: "body", Field: stepsPath(at), Rule: "characters"})
+				continue
+			}
+			walkCharacters(e, append(at, pathStep{key: k}), out)
+		}
+	}
 }
 
 // schemaIssue is the Issue of one schema problem found below at (the body, or a parameter).

@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -125,12 +126,8 @@ func New(opts Options) (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Pre(s.rewritePath, s.closeWhenDraining)
-	e.Use(s.observe, s.deadline)
-	if opts.ValidateResponses {
-		e.Use(v.checkResponses(opts.Logger))
-	}
-	e.Use(s.recover, s.limitBody, v.middleware)
+	e.Pre(s.before)
+	e.Use(s.middleware(v))
 
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
@@ -152,47 +149,82 @@ func New(opts Options) (*echo.Echo, error) {
 	for _, api := range opts.APIs {
 		api.Register(e)
 	}
+	if err := v.checkRoutes(e.Routes(), s.apiFor); err != nil {
+		return nil, err
+	}
 	return e, nil
+}
+
+// before runs ahead of routing: the owning API's path rewrite, and the draining server's
+// "Connection: close". One middleware, not one per job: Echo wraps its middleware around each
+// request anew, a closure each.
+func (s *server) before(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		s.rewritePath(c)
+		s.closeWhenDraining(c)
+		return next(c)
+	}
+}
+
+// middleware is the server's middleware chain around the matched route's handler, in order:
+// observe, deadline, checkResponses (in the response-validation mode), recover, limitBody and the
+// validator. They are one Echo middleware that calls each step directly, so that no step costs a
+// closure on the heap per request (Echo wraps each of its middleware around each request anew).
+func (s *server) middleware(v *validator) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			return s.observe(c, func(c echo.Context) error {
+				return s.deadline(c, func(c echo.Context) error {
+					if s.opts.ValidateResponses {
+						return v.checkResponses(c, func(c echo.Context) error { return s.guard(c, v, next) })
+					}
+					return s.guard(c, v, next)
+				})
+			})
+		}
+	}
+}
+
+// guard runs next under recover, limitBody and the validator.
+func (s *server) guard(c echo.Context, v *validator, next echo.HandlerFunc) error {
+	return s.recover(c, func(c echo.Context) error {
+		return s.limitBody(c, func(c echo.Context) error { return v.middleware(c, next) })
+	})
 }
 
 // deadline gives the request's context the configured deadline and scope while the request is
 // handled.
 // The request goes back to its own context afterwards, so that the error handler, which runs
 // later, sees whether the client went away and not this deadline's release.
-func (s *server) deadline(next echo.HandlerFunc) echo.HandlerFunc {
+func (s *server) deadline(c echo.Context, next echo.HandlerFunc) error {
 	if s.opts.RequestTimeout <= 0 && s.opts.RequestScope == nil {
-		return next
+		return next(c)
 	}
-	return func(c echo.Context) error {
-		req := c.Request()
-		ctx, cancel := req.Context(), context.CancelFunc(func() {})
-		if s.opts.RequestTimeout > 0 {
-			ctx, cancel = context.WithTimeout(ctx, s.opts.RequestTimeout)
-		}
-		defer cancel()
-		if s.opts.RequestScope != nil {
-			var release func()
-			ctx, release = s.opts.RequestScope(ctx)
-			defer release()
-		}
-		c.SetRequest(req.WithContext(ctx))
-		err := next(c)
-		c.SetRequest(c.Request().WithContext(req.Context()))
-		return err
+	req := c.Request()
+	ctx, cancel := req.Context(), context.CancelFunc(func() {})
+	if s.opts.RequestTimeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, s.opts.RequestTimeout)
 	}
+	defer cancel()
+	if s.opts.RequestScope != nil {
+		var release func()
+		ctx, release = s.opts.RequestScope(ctx)
+		defer release()
+	}
+	c.SetRequest(req.WithContext(ctx))
+	err := next(c)
+	c.SetRequest(c.Request().WithContext(req.Context()))
+	return err
 }
 
 // rewritePath applies the owning API's path rewrite before routing.
-func (s *server) rewritePath(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		req := c.Request()
-		if api := s.apiFor(req.URL.Path); api != nil && api.RewritePath != nil {
-			// In place: Echo routes the request it was given, whatever c.SetRequest says.
-			if p := api.RewritePath(req.URL.Path); p != req.URL.Path {
-				req.URL.Path, req.URL.RawPath = p, ""
-			}
+func (s *server) rewritePath(c echo.Context) {
+	req := c.Request()
+	if api := s.apiFor(req.URL.Path); api != nil && api.RewritePath != nil {
+		// In place: Echo routes the request it was given, whatever c.SetRequest says.
+		if p := api.RewritePath(req.URL.Path); p != req.URL.Path {
+			req.URL.Path, req.URL.RawPath = p, ""
 		}
-		return next(c)
 	}
 }
 
@@ -202,16 +234,16 @@ func (s *server) draining() bool { return s.opts.Draining != nil && s.opts.Drain
 // closeWhenDraining adds "Connection: close" to every response written once the server is
 // shutting down: a client stops reusing its connection after the answer it is waiting for, instead
 // of sending its next request on a connection the server is about to close.
-func (s *server) closeWhenDraining(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		res := c.Response()
-		res.Before(func() {
-			if s.draining() {
-				res.Header().Set(echo.HeaderConnection, "close")
-			}
-		})
-		return next(c)
+func (s *server) closeWhenDraining(c echo.Context) {
+	if s.opts.Draining == nil {
+		return
 	}
+	res := c.Response()
+	res.Before(func() {
+		if s.draining() {
+			res.Header().Set(echo.HeaderConnection, "close")
+		}
+	})
 }
 
 // ready answers 503 while the server is shutting down, so that load balancers send it no new
@@ -340,42 +372,40 @@ func genericReply(err error) Reply {
 }
 
 // observe gives the request its id, and logs and counts it once it is answered (errors included).
-func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		start := time.Now()
-		req := c.Request()
-		id := req.Header.Get(echo.HeaderXRequestID)
-		if !validRequestID(id) {
-			id = rand.Text()
-		}
-		c.Response().Header().Set(echo.HeaderXRequestID, id)
-		ctx := WithRequestID(req.Context(), id)
-		c.SetRequest(req.WithContext(ctx))
-
-		if err := next(c); err != nil {
-			c.Error(err)
-		}
-
-		res := c.Response()
-		route := c.Path()
-		if route == "" || res.Status == http.StatusNotFound && c.Handler() == nil {
-			route = "unmatched"
-		}
-		api := "none"
-		if a := s.apiFor(req.URL.Path); a != nil {
-			api = a.Name
-		}
-		elapsed := time.Since(start)
-		status := strconv.Itoa(res.Status)
-		s.metrics.requests.WithLabelValues(api, req.Method, route, status).Inc()
-		s.metrics.duration.WithLabelValues(api, req.Method, route, status).Observe(elapsed.Seconds())
-		// Only the route template is logged: the path and query hold submitted values.
-		s.opts.Logger.LogAttrs(ctx, slog.LevelInfo, "request",
-			slog.String("method", req.Method), slog.String("route", route),
-			slog.Int("status", res.Status), slog.Int64("bytes", res.Size),
-			slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000))
-		return nil
+func (s *server) observe(c echo.Context, next echo.HandlerFunc) error {
+	start := time.Now()
+	req := c.Request()
+	id := req.Header.Get(echo.HeaderXRequestID)
+	if !validRequestID(id) {
+		id = rand.Text()
 	}
+	c.Response().Header().Set(echo.HeaderXRequestID, id)
+	ctx := WithRequestID(req.Context(), id)
+	c.SetRequest(req.WithContext(ctx))
+
+	if err := next(c); err != nil {
+		c.Error(err)
+	}
+
+	res := c.Response()
+	route := c.Path()
+	if route == "" || res.Status == http.StatusNotFound && c.Handler() == nil {
+		route = "unmatched"
+	}
+	api := "none"
+	if a := s.apiFor(req.URL.Path); a != nil {
+		api = a.Name
+	}
+	elapsed := time.Since(start)
+	o := s.metrics.of(labels{api: api, method: req.Method, route: route, status: res.Status})
+	o.requests.Inc()
+	o.duration.Observe(elapsed.Seconds())
+	// Only the route template is logged: the path and query hold submitted values.
+	s.opts.Logger.LogAttrs(ctx, slog.LevelInfo, "request",
+		slog.String("method", req.Method), slog.String("route", route),
+		slog.Int("status", res.Status), slog.Int64("bytes", res.Size),
+		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000))
+	return nil
 }
 
 func validRequestID(id string) bool {
@@ -391,45 +421,70 @@ func validRequestID(id string) bool {
 }
 
 // recover turns a panic into an internal error, keeping the stack for the log.
-func (s *server) recover(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				if r == http.ErrAbortHandler {
-					panic(r)
-				}
-				err = apperr.Internal(fmt.Errorf("panic: %v\n%s", r, debug.Stack()))
+func (s *server) recover(c echo.Context, next echo.HandlerFunc) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if r == http.ErrAbortHandler {
+				panic(r)
 			}
-		}()
-		return next(c)
-	}
+			err = apperr.Internal(fmt.Errorf("panic: %v\n%s", r, debug.Stack()))
+		}
+	}()
+	return next(c)
 }
 
 // limitBody refuses bodies over the limit: at once when Content-Length says so, and while
 // reading otherwise.
-func (s *server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		req := c.Request()
-		limit := s.opts.BodyLimit
-		if api := s.apiFor(req.URL.Path); api != nil && api.BodyLimit > 0 {
-			limit = api.BodyLimit
-		}
-		if limit <= 0 {
-			return next(c)
-		}
-		if req.ContentLength > limit {
-			return &http.MaxBytesError{Limit: limit}
-		}
-		if req.Body != nil && req.Body != http.NoBody {
-			req.Body = http.MaxBytesReader(c.Response(), req.Body, limit)
-		}
+func (s *server) limitBody(c echo.Context, next echo.HandlerFunc) error {
+	req := c.Request()
+	limit := s.opts.BodyLimit
+	if api := s.apiFor(req.URL.Path); api != nil && api.BodyLimit > 0 {
+		limit = api.BodyLimit
+	}
+	if limit <= 0 {
 		return next(c)
 	}
+	if req.ContentLength > limit {
+		return &http.MaxBytesError{Limit: limit}
+	}
+	if req.Body != nil && req.Body != http.NoBody {
+		req.Body = http.MaxBytesReader(c.Response(), req.Body, limit)
+	}
+	return next(c)
 }
 
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// observers are the metrics of each set of labels met so far, so that a request finds its
+	// own without hashing and validating its labels in each vector under its lock.
+	observers sync.Map // labels → *observers
+}
+
+// labels are the labels of one request's metrics.
+type labels struct {
+	api, method, route string
+	status             int
+}
+
+// observers are the metrics of one set of labels.
+type observers struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+// of returns the metrics of l.
+func (m *metrics) of(l labels) *observers {
+	if o, ok := m.observers.Load(l); ok {
+		return o.(*observers)
+	}
+	status := strconv.Itoa(l.status)
+	o := &observers{
+		requests: m.requests.WithLabelValues(l.api, l.method, l.route, status),
+		duration: m.duration.WithLabelValues(l.api, l.method, l.route, status),
+	}
+	actual, _ := m.observers.LoadOrStore(l, o)
+	return actual.(*observers)
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {

@@ -22,7 +22,7 @@ func TestPanicsBecomeTheAPIsInternalError(t *testing.T) {
 	var rendered error
 	api := &httpserver.API{
 		Name:     "test",
-		Spec:     &openapi3.T{OpenAPI: "3.0.3", Paths: openapi3.NewPaths()},
+		Spec:     getSpec("/test/boom"),
 		Prefixes: []string{"/test"},
 		Register: func(e *echo.Echo) {
 			e.GET("/test/boom", func(echo.Context) error { panic("kaboom") })
@@ -84,7 +84,7 @@ func TestDrainingClosesConnectionsAndIsNotReady(t *testing.T) {
 	var draining bool
 	api := &httpserver.API{
 		Name:     "test",
-		Spec:     &openapi3.T{OpenAPI: "3.0.3", Paths: openapi3.NewPaths()},
+		Spec:     getSpec("/test/ok", "/test/fail"),
 		Prefixes: []string{"/test"},
 		Register: func(e *echo.Echo) {
 			e.GET("/test/ok", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
@@ -118,4 +118,13 @@ func TestDrainingClosesConnectionsAndIsNotReady(t *testing.T) {
 			}
 		}
 	}
+}
+
+// getSpec is a spec with one GET operation without parameters or body at each of paths.
+func getSpec(paths ...string) *openapi3.T {
+	doc := &openapi3.T{OpenAPI: "3.0.3", Paths: openapi3.NewPaths()}
+	for _, p := range paths {
+		doc.Paths.Set(p, &openapi3.PathItem{Get: &openapi3.Operation{OperationID: "get" + p, Responses: openapi3.NewResponses()}})
+	}
+	return doc
 }

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"mime"
 	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -21,19 +24,42 @@ import (
 	"github.com/provisiond/provisiond/internal/apperr"
 )
 
-// route is one operation of one API, as the validator needs it.
+// route is one operation of one API, as the validator needs it, with what it checks resolved once
+// at start.
 type route struct {
 	api      *API
 	route    *routers.Route
 	security openapi3.SecurityRequirements
-	media    []string // the request body's media types, when the operation has a body
+	// schemes are the security requirements' schemes, one list per requirement in its order, each
+	// sorted by name as kin-openapi tries them.
+	schemes [][]scheme
+	// authOptions are the validation options an authentication function sees.
+	authOptions openapi3filter.Options
+	media       []string // the request body's media types, when the operation has a body
 }
+
+// scheme is one security scheme of a requirement; value is nil when the spec does not declare it.
+type scheme struct {
+	name   string
+	value  *openapi3.SecurityScheme
+	scopes []string
+}
+
+// routeKey is a route as Echo matched it.
+type routeKey struct{ method, path string }
 
 // validator checks requests against the operation Echo's router matched, so the spec's
 // servers play no part in routing and every request is routed once.
 type validator struct {
-	routes map[string]*route // method + " " + Echo path
-	opts   openapi3filter.Options
+	routes map[routeKey]*route
+	// opts validate the parameters; the validator checks the body itself (validateBody), from the
+	// bytes it read once.
+	opts openapi3filter.Options
+	// visit are the schema options of a request body, kin-openapi's for opts.
+	visit []openapi3.SchemaValidationOption
+	// names are the property names of the specs' schemas, which a decoded body's keys share
+	// instead of allocating their own.
+	names  map[string]string
 	logger *slog.Logger
 }
 
@@ -51,16 +77,23 @@ func newValidator(apis []*API, logger *slog.Logger) (*validator, error) {
 	})
 	v := &validator{
 		logger: logger,
-		routes: map[string]*route{},
+		routes: map[routeKey]*route{},
+		names:  map[string]string{},
 		opts: openapi3filter.Options{
+			ExcludeRequestBody:  true,
 			MultiError:          true,
 			KeepValidatedValue:  true,
 			SkipSettingDefaults: true,
 			AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
 		},
+		// As openapi3filter.ValidateRequestBody builds them for the options above (no defaults set).
+		visit: []openapi3.SchemaValidationOption{openapi3.VisitAsRequest(), openapi3.MultiErrors()},
 	}
 	for _, api := range apis {
 		doc := api.Spec
+		if doc.IsOpenAPI31OrLater() {
+			return nil, fmt.Errorf("%s: OpenAPI %s: the validator checks bodies as OpenAPI 3.0", api.Name, doc.OpenAPI)
+		}
 		for path, item := range doc.Paths.Map() {
 			for method, op := range item.Operations() {
 				r := &route{
@@ -72,19 +105,23 @@ func newValidator(apis []*API, logger *slog.Logger) (*validator, error) {
 				} else {
 					r.security = doc.Security
 				}
+				r.schemes = resolveSchemes(doc, r.security)
+				r.authOptions = v.opts
+				r.authOptions.AuthenticationFunc = api.Authenticate
 				// The middleware checks security itself, first; the copy of the operation that
 				// ValidateRequest sees has none, so it is not checked twice.
 				unsecured := *op
 				unsecured.Security = &openapi3.SecurityRequirements{}
 				r.route.Operation = &unsecured
 				if op.RequestBody != nil && op.RequestBody.Value != nil {
-					for mt := range op.RequestBody.Value.Content {
+					for mt, content := range op.RequestBody.Value.Content {
 						r.media = append(r.media, mt)
+						propertyNames(content.Schema, v.names, map[*openapi3.Schema]bool{})
 					}
 				}
-				key := method + " " + echoPath(path)
+				key := routeKey{method, echoPath(path)}
 				if _, dup := v.routes[key]; dup {
-					return nil, fmt.Errorf("%s: operation %s is defined twice", api.Name, key)
+					return nil, fmt.Errorf("%s: operation %s %s is defined twice", api.Name, key.method, key.path)
 				}
 				v.routes[key] = r
 			}
@@ -93,88 +130,346 @@ func newValidator(apis []*API, logger *slog.Logger) (*validator, error) {
 	return v, nil
 }
 
+// propertyNames adds the names of the properties of s and of the schemas below it to names.
+func propertyNames(s *openapi3.SchemaRef, names map[string]string, seen map[*openapi3.Schema]bool) {
+	if s == nil || s.Value == nil || seen[s.Value] {
+		return
+	}
+	seen[s.Value] = true
+	v := s.Value
+	for name, p := range v.Properties {
+		names[name] = name
+		propertyNames(p, names, seen)
+	}
+	propertyNames(v.Items, names, seen)
+	if v.AdditionalProperties.Schema != nil {
+		propertyNames(v.AdditionalProperties.Schema, names, seen)
+	}
+	for _, all := range []openapi3.SchemaRefs{v.AllOf, v.AnyOf, v.OneOf} {
+		for _, sub := range all {
+			propertyNames(sub, names, seen)
+		}
+	}
+}
+
+// resolveSchemes looks up the schemes of each requirement of srs in doc, in the order
+// openapi3filter.ValidateSecurityRequirements tries them.
+func resolveSchemes(doc *openapi3.T, srs openapi3.SecurityRequirements) [][]scheme {
+	out := make([][]scheme, len(srs))
+	for i, sr := range srs {
+		for _, name := range slices.Sorted(maps.Keys(sr)) {
+			s := scheme{name: name, scopes: sr[name]}
+			if doc.Components != nil {
+				if ref := doc.Components.SecuritySchemes[name]; ref != nil {
+					s.value = ref.Value
+				}
+			}
+			out[i] = append(out[i], s)
+		}
+	}
+	return out
+}
+
+// checkRoutes makes sure that the validator knows the operation of every route an API registered
+// (owner says which API's prefixes a path is under): a request to a route without one would reach
+// its handler unchecked. (An operation may have no route of its own: ActivePlatform's "….json"
+// paths are rewritten to the routes without the suffix before routing.)
+func (v *validator) checkRoutes(routes []*echo.Route, owner func(path string) *API) error {
+	for _, er := range routes {
+		if _, ok := v.routes[routeKey{er.Method, er.Path}]; ok || er.Method == echo.RouteNotFound {
+			continue
+		}
+		if api := owner(er.Path); api != nil {
+			return fmt.Errorf("%s: route %s %s has no operation in the spec", api.Name, er.Method, er.Path)
+		}
+	}
+	return nil
+}
+
+// lookup is the route of the operation Echo matched for c, if the specs define it.
+func (v *validator) lookup(c echo.Context) (*route, bool) {
+	r, ok := v.routes[routeKey{c.Request().Method, c.Path()}]
+	return r, ok
+}
+
 // middleware validates the request of every route the specs define: security first (a request
 // without a valid credential learns nothing about its body), then the media type, then
 // parameters and body, reporting every problem at once. Only reading the body comes before
 // security: a body that cannot be read at all (too large, cut short) says nothing of its content.
-func (v *validator) middleware(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		req := c.Request()
-		r, ok := v.routes[req.Method+" "+c.Path()]
-		if !ok {
-			return next(c)
-		}
-		ctx := req.Context()
-		if err := v.readBody(req, r); err != nil {
-			return err
-		}
-		if len(r.security) > 0 {
-			ctx = context.WithValue(ctx, principalKey{}, &principalHolder{})
+func (v *validator) middleware(c echo.Context, next echo.HandlerFunc) error {
+	r, ok := v.lookup(c)
+	if !ok {
+		return next(c)
+	}
+	req := c.Request()
+	body, err := v.readBody(req, r)
+	if err != nil {
+		return err
+	}
+	ctx := req.Context()
+	if len(r.security) > 0 {
+		if ctx = withAuthentication(ctx); ctx != req.Context() {
 			req = req.WithContext(ctx)
 			c.SetRequest(req)
 		}
-		names, values := c.ParamNames(), c.ParamValues()
-		params := make(map[string]string, len(names))
+	}
+	var params map[string]string // nil without path parameters: kin-openapi only reads it
+	if names, values := c.ParamNames(), c.ParamValues(); len(names) > 0 {
+		params = make(map[string]string, len(names))
 		for i, n := range names {
 			params[n] = values[i]
 		}
-		input := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: r.route, Options: &v.opts}
+	}
+	input := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: r.route, Options: &v.opts}
 
-		if len(r.security) > 0 {
-			authInput := *input
-			authOpts := v.opts
-			authOpts.AuthenticationFunc = r.api.Authenticate
-			authInput.Options = &authOpts
-			if err := openapi3filter.ValidateSecurityRequirements(ctx, &authInput, r.security); err != nil {
-				return securityError(err)
-			}
+	if len(r.security) > 0 {
+		if err := r.authenticate(ctx, input, body); err != nil {
+			return securityError(err)
 		}
-		if r.api.Prepare != nil {
-			prepared, err := r.api.Prepare(req)
-			if err != nil {
-				return err
-			}
+	}
+	if r.api.Prepare != nil {
+		prepared, err := r.api.Prepare(req)
+		if err != nil {
+			return err
+		}
+		if prepared != req {
 			req = prepared
 			c.SetRequest(req)
 			input.Request = req
-		}
-		if r.media != nil && hasBody(req) {
-			if err := checkMediaType(req.Header.Get(echo.HeaderContentType), r.media); err != nil {
-				return err
+			// A prepared request with a body of its own (ActivePlatform's form as JSON) is read
+			// once more, the new body being in memory already.
+			if b, ok := req.Body.(*requestBody); !ok || b != body {
+				if body, err = v.readBody(req, r); err != nil {
+					return err
+				}
 			}
 		}
-		if err := openapi3filter.ValidateRequest(ctx, input); err != nil {
-			return requestError(r.route.Operation.OperationID, err)
+	}
+	if r.media != nil && hasBody(req) {
+		if err := checkMediaType(req.Header.Get(echo.HeaderContentType), r.media); err != nil {
+			return err
 		}
-		if issues := nulIssues(c); len(issues) > 0 {
-			return &InvalidRequest{OperationID: r.route.Operation.OperationID, Issues: issues}
+	}
+	if err := v.validate(ctx, input, r, body); err != nil {
+		return requestError(r.route.Operation.OperationID, err)
+	}
+	if issues := nulIssues(c); len(issues) > 0 {
+		return &InvalidRequest{OperationID: r.route.Operation.OperationID, Issues: issues}
+	}
+	body.rewind()
+	return next(c)
+}
+
+// authenticate checks the route's security requirements as openapi3filter.ValidateSecurityRequirements
+// does (the first requirement whose schemes all pass lets the request in; otherwise every
+// requirement's failure is returned, in order), without reading the body again for each scheme.
+func (r *route) authenticate(ctx context.Context, input *openapi3filter.RequestValidationInput, body *requestBody) error {
+	in := *input
+	in.Options = &r.authOptions
+	var errs []error
+	for _, schemes := range r.schemes {
+		err := r.requirement(ctx, &in, schemes, body)
+		if err == nil {
+			return nil
 		}
-		return next(c)
+		errs = append(errs, err)
+	}
+	return &openapi3filter.SecurityRequirementsError{SecurityRequirements: r.security, Errors: errs}
+}
+
+// requirement checks one security requirement: each of its schemes must pass. Each
+// authentication function may read the body, from its start.
+func (r *route) requirement(ctx context.Context, input *openapi3filter.RequestValidationInput, schemes []scheme, body *requestBody) error {
+	defer body.rewind()
+	for _, s := range schemes {
+		if s.value == nil {
+			return &openapi3filter.RequestError{Input: input, Err: fmt.Errorf("security scheme %q is not declared", s.name)}
+		}
+		body.rewind()
+		err := r.api.Authenticate(ctx, &openapi3filter.AuthenticationInput{
+			RequestValidationInput: input, SecuritySchemeName: s.name, SecurityScheme: s.value, Scopes: s.scopes,
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validate checks the parameters with kin-openapi and the body with validateBody: every problem
+// of both, parameters first, as openapi3filter.ValidateRequest lists them.
+func (v *validator) validate(ctx context.Context, input *openapi3filter.RequestValidationInput, r *route, body *requestBody) error {
+	var all openapi3.MultiError
+	if err := openapi3filter.ValidateRequest(ctx, input); err != nil {
+		var me openapi3.MultiError
+		if !errors.As(err, &me) {
+			return err
+		}
+		all = me
+	}
+	if rb := r.route.Operation.RequestBody; rb != nil && rb.Value != nil {
+		if err := v.validateBody(ctx, input, rb.Value, body); err != nil {
+			all = append(all, err)
+		}
+	}
+	if len(all) > 0 {
+		return all
+	}
+	return nil
+}
+
+// validateBody is openapi3filter.ValidateRequestBody for the validator's options over the body
+// read once: a JSON body is decoded once, from those bytes, and kept on the request for the
+// generated handler to bind (kin-openapi's KeepValidatedValue), instead of being read again into
+// a copy first. A body of another media type goes to kin-openapi.
+func (v *validator) validateBody(ctx context.Context, input *openapi3filter.RequestValidationInput, rb *openapi3.RequestBody, body *requestBody) error {
+	if body == nil || len(body.data) == 0 {
+		if rb.Required {
+			return &openapi3filter.RequestError{Input: input, RequestBody: rb, Err: openapi3filter.ErrInvalidRequired}
+		}
+		return nil
+	}
+	if len(rb.Content) == 0 {
+		return nil
+	}
+	req := input.Request
+	header := req.Header.Get(echo.HeaderContentType)
+	mt := rb.Content.Get(header)
+	if mt == nil {
+		return &openapi3filter.RequestError{Input: input, RequestBody: rb, Reason: fmt.Sprintf("header Content-Type has unexpected value %q", header)}
+	}
+	if mt.Schema == nil {
+		return nil
+	}
+	body.rewind()
+	if !decodedByJSONBody(header, mt) {
+		return openapi3filter.ValidateRequestBody(ctx, input, rb)
+	}
+	value, err := parseJSON(body.data, v.names)
+	if err != nil {
+		return &openapi3filter.RequestError{Input: input, RequestBody: rb, Reason: "failed to decode request body", Err: err}
+	}
+	if err := mt.Schema.Value.VisitJSON(value, v.visit...); err != nil {
+		return &openapi3filter.RequestError{Input: input, RequestBody: rb, Reason: "doesn't match schema" + schemaName(mt.Schema), Err: err}
+	}
+	body.validated = validatedBody{requestBody: body, value: value}
+	req.Body = &body.validated
+	return nil
+}
+
+// decodedByJSONBody reports whether kin-openapi would decode a body of the media type header,
+// under the spec's mt, with decodeJSONBody: an application/json body, not binary, without an
+// encoding of its own.
+func decodedByJSONBody(header string, mt *openapi3.MediaType) bool {
+	name, _, _ := strings.Cut(header, ";")
+	if !strings.EqualFold(strings.TrimSpace(name), echo.MIMEApplicationJSON) || mt.Encoding[""] != nil {
+		return false
+	}
+	s := mt.Schema.Value
+	return s != nil && !(s.Type.Is("string") && s.Format == "binary")
+}
+
+// schemaName is how kin-openapi names a schema in a body's error: " " and its reference or title.
+func schemaName(s *openapi3.SchemaRef) string {
+	id := strings.TrimSpace(s.Ref)
+	if id == "" && s.Value != nil {
+		id = strings.TrimSpace(s.Value.Title)
+	}
+	if id == "" {
+		return ""
+	}
+	return " " + id
+}
+
+// requestBody is a request body read into memory once: each of its readers (an authentication
+// function, the schema check, Prepare, the handler) reads the same bytes from their start, without
+// a copy.
+type requestBody struct {
+	data      []byte
+	reader    bytes.Reader
+	validated validatedBody
+}
+
+func (b *requestBody) Read(p []byte) (int, error)         { return b.reader.Read(p) }
+func (b *requestBody) WriteTo(w io.Writer) (int64, error) { return b.reader.WriteTo(w) }
+func (b *requestBody) Close() error                       { return nil }
+
+// rewind makes the next read start at the beginning; it does nothing to a nil body.
+func (b *requestBody) rewind() {
+	if b != nil {
+		b.reader.Reset(b.data)
 	}
 }
+
+// getBody is the request's GetBody, for an API's Prepare: a fresh reader of the bytes (the control
+// API's Prepare keeps them).
+func (b *requestBody) getBody() (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(b.data)), nil
+}
+
+// validatedBody is a request body once its schema check passed: it carries the value decoded from
+// it, through the interface of kin-openapi's KeepValidatedValue, which the generated strict
+// handlers bind instead of decoding the body again.
+type validatedBody struct {
+	*requestBody
+	value any
+}
+
+// ValidatedValue is the body's value as decoded and validated.
+func (b *validatedBody) ValidatedValue() any { return b.value }
 
 // readBody reads the whole body into memory, once, before anything else looks at it, so that a
 // body that cannot be read is one error wherever it would have surfaced (the authentication
 // function, a form decoder, the schema check). A body over the limit stays a 413; any other
 // failure — the client stopped sending before its Content-Length, or sends slower than the read
 // timeout — is the client's fault, refused as a body that does not parse (the API's own 400).
-func (v *validator) readBody(req *http.Request, r *route) error {
+// It returns nil for a request without a body.
+func (v *validator) readBody(req *http.Request, r *route) (*requestBody, error) {
 	if req.Body == nil || req.Body == http.NoBody {
-		return nil
+		return nil, nil
 	}
-	data, err := io.ReadAll(req.Body)
+	data, err := readAll(req.Body, req.ContentLength)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return tooLarge
+			return nil, tooLarge
 		}
 		v.logger.InfoContext(req.Context(), "request body unreadable", "error", err)
-		return &InvalidRequest{OperationID: r.route.Operation.OperationID, Issues: []Issue{{In: "body", Rule: "syntax"}}}
+		return nil, &InvalidRequest{OperationID: r.route.Operation.OperationID, Issues: []Issue{{In: "body", Rule: "syntax"}}}
 	}
-	// GetBody lets kin-openapi hand each reader of the body a fresh copy instead of reading again.
-	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-	req.Body, _ = req.GetBody()
-	return nil
+	b := &requestBody{data: data}
+	b.rewind()
+	req.Body = b
+	if r.api.Prepare != nil {
+		req.GetBody = b.getBody
+	}
+	return b, nil
+}
+
+// maxPresize bounds the buffer readAll sizes from a Content-Length, which the client chooses.
+const maxPresize = 64 << 10
+
+// readAll is io.ReadAll into one buffer of the announced size when the body has one (a size of 0
+// or less is unknown), so that a body of the announced size is one allocation and no copy.
+func readAll(r io.Reader, size int64) ([]byte, error) {
+	if size <= 0 || size > maxPresize {
+		return io.ReadAll(r)
+	}
+	// One byte more than announced: the read that finds the end then needs no larger buffer.
+	buf := make([]byte, 0, size+1)
+	for {
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, 512)
+		}
+	}
 }
 
 // nulIssues lists the request values that hold U+0000: PostgreSQL text cannot store it (a query
@@ -187,16 +482,25 @@ func nulIssues(c echo.Context) []Issue {
 			out = append(out, Issue{In: "path", Field: c.ParamNames()[i], Rule: "characters"})
 		}
 	}
-	for name, vs := range c.Request().URL.Query() {
+	// Most requests have no query: nothing to parse then.
+	if c.Request().URL.RawQuery != "" {
+		out = append(out, queryNulIssues(c.Request().URL.Query())...)
+	}
+	if vb, ok := c.Request().Body.(interface{ ValidatedValue() any }); ok {
+		out = append(out, CharacterIssues(vb.ValidatedValue())...)
+	}
+	return out
+}
+
+func queryNulIssues(query url.Values) []Issue {
+	var out []Issue
+	for name, vs := range query {
 		for _, v := range vs {
 			if strings.ContainsRune(v, 0) || strings.ContainsRune(name, 0) {
 				out = append(out, Issue{In: "query", Field: name, Rule: "characters"})
 				break
 			}
 		}
-	}
-	if vb, ok := c.Request().Body.(interface{ ValidatedValue() any }); ok {
-		out = append(out, CharacterIssues(vb.ValidatedValue())...)
 	}
 	return out
 }
