@@ -1,6 +1,8 @@
 package httpserver
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -11,19 +13,29 @@ import (
 
 // decodeJSONBody decodes one JSON value and refuses anything but white space after it
 // (kin-openapi's own decoder stops at the end of the first value and ignores the rest), as
-// decodeJSONValue does: the body decoder of application/json that kin-openapi uses where the
-// validator does not decode itself (responses).
+// parseJSON does: the body decoder of application/json that kin-openapi uses where the validator
+// does not decode itself (responses).
 func decodeJSONBody(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
 	data, err := io.ReadAll(body)
 	if err != nil {
 		return nil, &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: err}
 	}
-	return parseJSON(data, nil)
+	return parseJSON(data)
 }
 
-// parseJSON is decodeJSONValue with kin-openapi's error for a body that does not parse.
-func parseJSON(data []byte, names map[string]string) (any, error) {
-	v, err := decodeJSONValue(data, names)
+// parseJSON decodes data, one JSON value with nothing but white space after it, as encoding/json
+// decodes into an any with UseNumber (numbers stay exact), with kin-openapi's error for a body
+// that does not parse.
+func parseJSON(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	err := dec.Decode(&v)
+	if err == nil {
+		if _, end := dec.Token(); !errors.Is(end, io.EOF) {
+			err = errors.New("data after the JSON value")
+		}
+	}
 	if err != nil {
 		return nil, &openapi3filter.ParseError{Kind: openapi3filter.KindInvalidFormat, Cause: err}
 	}

@@ -57,9 +57,6 @@ type validator struct {
 	opts openapi3filter.Options
 	// visit are the schema options of a request body, kin-openapi's for opts.
 	visit []openapi3.SchemaValidationOption
-	// names are the property names of the specs' schemas, which a decoded body's keys share
-	// instead of allocating their own.
-	names  map[string]string
 	logger *slog.Logger
 }
 
@@ -78,7 +75,6 @@ func newValidator(apis []*API, logger *slog.Logger) (*validator, error) {
 	v := &validator{
 		logger: logger,
 		routes: map[routeKey]*route{},
-		names:  map[string]string{},
 		opts: openapi3filter.Options{
 			ExcludeRequestBody:  true,
 			MultiError:          true,
@@ -114,9 +110,8 @@ func newValidator(apis []*API, logger *slog.Logger) (*validator, error) {
 				unsecured.Security = &openapi3.SecurityRequirements{}
 				r.route.Operation = &unsecured
 				if op.RequestBody != nil && op.RequestBody.Value != nil {
-					for mt, content := range op.RequestBody.Value.Content {
+					for mt := range op.RequestBody.Value.Content {
 						r.media = append(r.media, mt)
-						propertyNames(content.Schema, v.names, map[*openapi3.Schema]bool{})
 					}
 				}
 				key := routeKey{method, echoPath(path)}
@@ -128,28 +123,6 @@ func newValidator(apis []*API, logger *slog.Logger) (*validator, error) {
 		}
 	}
 	return v, nil
-}
-
-// propertyNames adds the names of the properties of s and of the schemas below it to names.
-func propertyNames(s *openapi3.SchemaRef, names map[string]string, seen map[*openapi3.Schema]bool) {
-	if s == nil || s.Value == nil || seen[s.Value] {
-		return
-	}
-	seen[s.Value] = true
-	v := s.Value
-	for name, p := range v.Properties {
-		names[name] = name
-		propertyNames(p, names, seen)
-	}
-	propertyNames(v.Items, names, seen)
-	if v.AdditionalProperties.Schema != nil {
-		propertyNames(v.AdditionalProperties.Schema, names, seen)
-	}
-	for _, all := range []openapi3.SchemaRefs{v.AllOf, v.AnyOf, v.OneOf} {
-		for _, sub := range all {
-			propertyNames(sub, names, seen)
-		}
-	}
 }
 
 // resolveSchemes looks up the schemes of each requirement of srs in doc, in the order
@@ -345,7 +318,7 @@ func (v *validator) validateBody(ctx context.Context, input *openapi3filter.Requ
 	if !decodedByJSONBody(header, mt) {
 		return openapi3filter.ValidateRequestBody(ctx, input, rb)
 	}
-	value, err := parseJSON(body.data, v.names)
+	value, err := parseJSON(body.data)
 	if err != nil {
 		return &openapi3filter.RequestError{Input: input, RequestBody: rb, Reason: "failed to decode request body", Err: err}
 	}
