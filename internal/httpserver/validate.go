@@ -56,7 +56,7 @@ type validator struct {
 	// bytes it read once.
 	opts openapi3filter.Options
 	// visit are the schema options of a request body, kin-openapi's for opts.
-	visit []openapi3.SchemaValidationOption
+	visit  []openapi3.SchemaValidationOption
 	logger *slog.Logger
 }
 
