@@ -35,10 +35,13 @@ func listServer(tb testing.TB, dialect string, n int) (*apitest.Server, http.Hea
 	return s, http.Header{"X-Auth-Token": {s.Keys["xcart"]}}, apitest.RecordSQL(tb, s.DB)
 }
 
-// listCases are the lists the benchmark requests: a login partial search that matches a few
-// profiles, a first page and a deep page (the last but one) without a filter.
+// listCases are the lists the benchmark requests: a login partial search that matches one
+// profile whatever n (the measure of a search that stays flat), one whose matches grow with n
+// (user1234, user12340…, 1, 11, 111 and 1111 of them from 10,000 to a million profiles), a first
+// page and a deep page (the last but one) without a filter.
 func listCases(n int) []apitest.ListCase {
 	return []apitest.ListCase{
+		{Name: "login-search-one", Query: "login=uSer1234%40&itemsPerPage=10"},
 		{Name: "login-search", Query: "login=uSer1234&itemsPerPage=10"},
 		{Name: "first-page", Query: "page=1&itemsPerPage=10"},
 		{Name: "deep-page", Query: fmt.Sprintf("page=%d&itemsPerPage=10", n/10-1)},
