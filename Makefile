@@ -85,7 +85,7 @@ load: build
 
 ## perf: the performance report: every performance goal's ratio, measured side by side on this
 ## machine (load runs on SQLite and PostgreSQL against peers and bounds, benchmarks, peak RSS,
-## lists at up to a million rows), as one table (see .ci/perf.sh; about half an hour)
+## lists at up to a million rows), as one table (see .ci/perf.sh; about a quarter of an hour)
 perf: build
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(LOADGEN) ./cmd/loadgen
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/rsspeak ./cmd/rsspeak
