@@ -172,7 +172,10 @@ export interface components {
         };
         /** @description An access token to send as `Authorization: Bearer <access_token>`. */
         AccessToken: {
-            /** @description The token. */
+            /**
+             * Format: password
+             * @description The token, a secret (hence its format, password).
+             */
             access_token: string;
             /**
              * @description Always `bearer`.

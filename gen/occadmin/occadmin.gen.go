@@ -54,7 +54,7 @@ func (e SortOrderOrder) Valid() bool {
 
 // AccessToken An access token to send as `Authorization: Bearer <access_token>`.
 type AccessToken struct {
-	// AccessToken The token.
+	// AccessToken The token, a secret (hence its format, password).
 	AccessToken string `json:"access_token"`
 
 	// ExpiresIn Seconds until the token expires.

@@ -117,7 +117,10 @@ export interface components {
         };
         /** @description A JWT for the `JWT` security scheme. */
         LoginToken: {
-            /** @description The JWT. */
+            /**
+             * Format: password
+             * @description The JWT, a secret (hence its format, password).
+             */
             token: string;
         };
         /** @description An RFC 7807 problem document, as API Platform renders errors. */

@@ -170,7 +170,7 @@ type LoginRequest struct {
 
 // LoginToken A JWT for the `JWT` security scheme.
 type LoginToken struct {
-	// Token The JWT.
+	// Token The JWT, a secret (hence its format, password).
 	Token string `json:"token"`
 }
 
