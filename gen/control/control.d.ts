@@ -105,6 +105,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/_provisiond/v1/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the journaled requests
+         * @description The requests made to the five vendor APIs, newest first, with their answers: the last
+         *     `PROVISIOND_JOURNAL_SIZE` of them (1,000 by default; 0 keeps none), at most
+         *     `PROVISIOND_JOURNAL_BODY_LIMIT` bytes of each body (16 KiB by default; `truncated` says a body was
+         *     cut). Secrets are masked as `***` before anything is kept: every property the APIs' specs mark
+         *     `format: password` or `writeOnly` (in JSON bodies at any depth, and in forms), the credential headers
+         *     (`Authorization`, `Cookie`, `Set-Cookie`, and each API-key header of the five specs) and API-key query
+         *     parameters; a body that cannot be parsed and names a secret property is replaced whole. The journal is
+         *     in memory and per instance: each instance behind a load balancer keeps its own. A reset clears it.
+         */
+        get: operations["listRequests"];
+        put?: never;
+        post?: never;
+        /**
+         * Clear the journal
+         * @description Forgets every journaled request. Ids go on from where they were, so an id never names two requests.
+         */
+        delete: operations["clearRequests"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_provisiond/v1/requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one journaled request
+         * @description The request with this id, while the journal still holds it (404 once it was dropped or cleared).
+         */
+        get: operations["getRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -255,6 +306,62 @@ export interface components {
             attributes: {
                 [key: string]: unknown;
             };
+        };
+        JournalPage: {
+            /** @description The requests, newest first. */
+            items: components["schemas"]["JournalEntry"][];
+        };
+        /** @description One request to a vendor API and its answer, secrets masked as `***`. */
+        JournalEntry: {
+            /**
+             * Format: int64
+             * @description The journal id, in the order the requests were answered.
+             */
+            id: number;
+            /**
+             * Format: date-time
+             * @description When the request was received.
+             */
+            time: string;
+            api: components["schemas"]["ApiName"];
+            /** @description The operationId of the API's spec the request matched, or `unmatched`. */
+            operation: string;
+            method: string;
+            path: string;
+            /** @description The query string, without `?`; empty when there is none. */
+            query: string;
+            request: components["schemas"]["JournalMessage"];
+            response: components["schemas"]["JournalResponse"];
+            /**
+             * Format: double
+             * @description How long the server took to answer, in milliseconds.
+             */
+            duration_ms: number;
+            /** @description The request's `X-Request-Id`, as the server's log names it. */
+            request_id: string;
+            /** @description Whether a body was longer than the journal keeps (`PROVISIOND_JOURNAL_BODY_LIMIT`). */
+            truncated: boolean;
+        };
+        JournalMessage: {
+            /** @description The headers, each one's values joined with `, `. */
+            headers: {
+                [key: string]: string;
+            };
+            /** @description The body as text; empty when there was none. */
+            body: string;
+        };
+        JournalResponse: {
+            /**
+             * Format: int32
+             * @description The status answered.
+             */
+            status: number;
+            /** @description The headers, each one's values joined with `, `. */
+            headers: {
+                [key: string]: string;
+            };
+            /** @description The body as text; empty when there was none. */
+            body: string;
         };
     };
     responses: {
@@ -631,6 +738,153 @@ export interface operations {
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
+        };
+    };
+    listRequests: {
+        parameters: {
+            query?: {
+                /** @description Only the requests to this API. */
+                api?: components["schemas"]["ApiName"];
+                /** @description Only the requests of this operationId of the API's spec (`unmatched` for requests that matched no operation). */
+                operation?: string;
+                /** @description Only the requests with this HTTP method. */
+                method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS";
+                /** @description Only the requests answered with this status. */
+                status?: number;
+                /** @description Only the requests received at or after this time. */
+                since?: string;
+                /** @description The most requests to return (the newest). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The requests, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": 2,
+                     *           "time": "2026-01-02T03:04:05.123Z",
+                     *           "api": "xcart",
+                     *           "operation": "createProfile",
+                     *           "method": "POST",
+                     *           "path": "/api/profiles",
+                     *           "query": "",
+                     *           "request": {
+                     *             "headers": {
+                     *               "Content-Type": "application/json",
+                     *               "X-Auth-Token": "***"
+                     *             },
+                     *             "body": "{\"login\":\"jane@example.com\",\"password\":\"***\"}"
+                     *           },
+                     *           "response": {
+                     *             "status": 201,
+                     *             "headers": {
+                     *               "Content-Type": "application/json",
+                     *               "X-Request-Id": "2YQ3KNCZ6ZJ4SQDVAJH2LEBJDM"
+                     *             },
+                     *             "body": "{\"id\":1,\"login\":\"jane@example.com\"}"
+                     *           },
+                     *           "duration_ms": 3.2,
+                     *           "request_id": "2YQ3KNCZ6ZJ4SQDVAJH2LEBJDM",
+                     *           "truncated": false
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JournalPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    clearRequests: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The journal is empty. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The request's journal id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request and its answer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 7,
+                     *       "time": "2026-01-02T03:04:05.123Z",
+                     *       "api": "occadmin",
+                     *       "operation": "login",
+                     *       "method": "POST",
+                     *       "path": "/ccadmin/v1/login",
+                     *       "query": "",
+                     *       "request": {
+                     *         "headers": {
+                     *           "Authorization": "***",
+                     *           "Content-Type": "application/x-www-form-urlencoded"
+                     *         },
+                     *         "body": "grant_type=client_credentials"
+                     *       },
+                     *       "response": {
+                     *         "status": 200,
+                     *         "headers": {
+                     *           "Content-Type": "application/json"
+                     *         },
+                     *         "body": "{\"access_token\":\"***\",\"token_type\":\"bearer\",\"expires_in\":300}"
+                     *       },
+                     *       "duration_ms": 1.4,
+                     *       "request_id": "2YQ3KNCZ6ZJ4SQDVAJH2LEBJDM",
+                     *       "truncated": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["JournalEntry"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
         };
     };
 }

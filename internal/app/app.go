@@ -133,7 +133,12 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 	if err != nil {
 		return nil, err
 	}
-	d := module.Deps{DB: db, Hasher: deps.Hasher, SigningKey: key, Now: deps.Now, Config: cfg, Credentials: credential.NewCachedStore(db, cfg.CredentialCacheTTL, deps.Now), Modules: Modules}
+	journal, err := Modules.NewJournal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	d := module.Deps{DB: db, Hasher: deps.Hasher, SigningKey: key, Now: deps.Now, Config: cfg,
+		Credentials: credential.NewCachedStore(db, cfg.CredentialCacheTTL, deps.Now), Modules: Modules, Journal: journal}
 	var apis []*httpserver.API
 	for _, m := range Modules.On(cfg) {
 		api, err := m.Build(d)
@@ -148,6 +153,7 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 	return httpserver.New(httpserver.Options{
 		Logger:    logger,
 		BodyLimit: cfg.BodyLimit,
+		Journal:   journal,
 		Ready:     func(ctx context.Context) error { return store.Ping(ctx, db) },
 		Registry:  reg,
 		APIs:      apis,

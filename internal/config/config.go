@@ -50,6 +50,10 @@ type Config struct {
 	Control bool
 	// ControlBodyLimit is the largest request body of the control API (fixtures documents).
 	ControlBodyLimit int64
+	// JournalSize is how many requests to the vendor APIs the request journal keeps (0: none).
+	JournalSize int
+	// JournalBodyLimit is how many bytes of each request and response body the journal keeps.
+	JournalBodyLimit int
 	// CredentialCacheTTL is how long a verified credential (or X-Cart JWT subject) is trusted
 	// without reading the database again; 0 reads it on every request.
 	CredentialCacheTTL time.Duration
@@ -98,6 +102,8 @@ func Default() Config {
 		PasswordPolicy:       "min=8,letter,digit",
 		Control:              true,
 		ControlBodyLimit:     64 << 20,
+		JournalSize:          1000,
+		JournalBodyLimit:     16 << 10,
 		CredentialCacheTTL:   5 * time.Second,
 	}
 }
@@ -162,6 +168,8 @@ func (s *Set) Serve(c *Config) {
 	s.add("password-policy", "PROVISIOND_PASSWORD_POLICY", "ActivePlatform password policy: min=N plus any of letter, digit, upper, lower, symbol", func(n, u string) { s.fs.StringVar(&c.PasswordPolicy, n, c.PasswordPolicy, u) })
 	s.add("control", "PROVISIOND_CONTROL", "serve the control API at /_provisiond/v1 (reset, seed, inspect); false for a server that only other services, not test suites, call", func(n, u string) { s.fs.BoolVar(&c.Control, n, c.Control, u) })
 	s.add("control-body-limit", "PROVISIOND_CONTROL_BODY_LIMIT", "largest request body of the control API in bytes (a fixtures document of 10,000 users is about 2 MB)", func(n, u string) { s.fs.Int64Var(&c.ControlBodyLimit, n, c.ControlBodyLimit, u) })
+	s.add("journal-size", "PROVISIOND_JOURNAL_SIZE", "requests to the vendor APIs the control API's request journal keeps, secrets masked (0: no journal)", func(n, u string) { s.fs.IntVar(&c.JournalSize, n, c.JournalSize, u) })
+	s.add("journal-body-limit", "PROVISIOND_JOURNAL_BODY_LIMIT", "bytes of each request and response body the request journal keeps", func(n, u string) { s.fs.IntVar(&c.JournalBodyLimit, n, c.JournalBodyLimit, u) })
 	s.add("validate-responses", "PROVISIOND_VALIDATE_RESPONSES", "check every API response against its spec and log each violation (for testing clients and the server)", func(n, u string) { s.fs.BoolVar(&c.ValidateResponses, n, c.ValidateResponses, u) })
 	s.add("password-concurrency", "PROVISIOND_PASSWORD_CONCURRENCY", "password hashes computed at once (each takes about 19 MiB)", func(n, u string) { s.fs.IntVar(&c.PasswordConcurrency, n, c.PasswordConcurrency, u) })
 	s.add("password-queue-timeout", "PROVISIOND_PASSWORD_QUEUE_TIMEOUT", "longest wait for a password-hashing slot; past it the request is answered 503 with Retry-After before anything is written (0: until the request's deadline)", func(n, u string) { s.fs.DurationVar(&c.PasswordQueueTimeout, n, c.PasswordQueueTimeout, u) })
@@ -239,6 +247,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DBMaxConns < 1 {
 		errs = append(errs, errors.New("db-max-conns must be at least 1"))
+	}
+	if c.JournalSize < 0 || c.JournalBodyLimit < 0 {
+		errs = append(errs, errors.New("journal-size and journal-body-limit must not be negative"))
 	}
 	if c.BodyLimit < 1 || c.ControlBodyLimit < 1 {
 		errs = append(errs, errors.New("body-limit and control-body-limit must be at least 1 byte"))

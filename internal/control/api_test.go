@@ -56,6 +56,9 @@ var routes = []struct{ method, path string }{
 	{"POST", "/fixtures"},
 	{"GET", "/xcart/users"},
 	{"GET", "/xcart/users/1"},
+	{"GET", "/requests"},
+	{"GET", "/requests/1"},
+	{"DELETE", "/requests"},
 }
 
 func TestEveryRouteTakesOnlyAControlCredential(t *testing.T) {

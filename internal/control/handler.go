@@ -4,6 +4,7 @@ import (
 	"context"
 
 	gen "github.com/provisiond/provisiond/gen/control"
+	"github.com/provisiond/provisiond/internal/journal"
 	"github.com/provisiond/provisiond/internal/module"
 )
 
@@ -81,6 +82,60 @@ func (h *Handler) GetUser(ctx context.Context, req gen.GetUserRequestObject) (ge
 		return nil, err
 	}
 	return gen.GetUser200JSONResponse(user(req.Api, u)), nil
+}
+
+// ListRequests implements GET /_provisiond/v1/requests.
+func (h *Handler) ListRequests(_ context.Context, req gen.ListRequestsRequestObject) (gen.ListRequestsResponseObject, error) {
+	p := req.Params
+	f := journal.Filter{Limit: 100}
+	if p.Api != nil {
+		f.API = string(*p.Api)
+	}
+	if p.Operation != nil {
+		f.Operation = *p.Operation
+	}
+	if p.Method != nil {
+		f.Method = string(*p.Method)
+	}
+	if p.Status != nil {
+		f.Status = int(*p.Status)
+	}
+	if p.Since != nil {
+		f.Since = *p.Since
+	}
+	if p.Limit != nil {
+		f.Limit = int(*p.Limit)
+	}
+	entries := h.svc.Requests(f)
+	res := gen.ListRequests200JSONResponse{Items: make([]gen.JournalEntry, len(entries))}
+	for i, e := range entries {
+		res.Items[i] = entry(e)
+	}
+	return res, nil
+}
+
+// GetRequest implements GET /_provisiond/v1/requests/{id}.
+func (h *Handler) GetRequest(_ context.Context, req gen.GetRequestRequestObject) (gen.GetRequestResponseObject, error) {
+	e, err := h.svc.Request(req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return gen.GetRequest200JSONResponse(entry(e)), nil
+}
+
+// ClearRequests implements DELETE /_provisiond/v1/requests.
+func (h *Handler) ClearRequests(context.Context, gen.ClearRequestsRequestObject) (gen.ClearRequestsResponseObject, error) {
+	h.svc.ClearRequests()
+	return gen.ClearRequests204Response{}, nil
+}
+
+func entry(e journal.Entry) gen.JournalEntry {
+	return gen.JournalEntry{
+		Id: e.ID, Time: e.Time, Api: gen.ApiName(e.API), Operation: e.Operation, Method: e.Method, Path: e.Path, Query: e.Query,
+		Request:    gen.JournalMessage{Headers: e.RequestHeaders, Body: e.RequestBody},
+		Response:   gen.JournalResponse{Status: int32(e.Status), Headers: e.ResponseHeaders, Body: e.ResponseBody},
+		DurationMs: float64(e.Duration.Microseconds()) / 1000, RequestId: e.RequestID, Truncated: e.Truncated,
+	}
 }
 
 func user(api gen.ApiName, u module.User) gen.User {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/provisiond/provisiond/internal/apperr"
 	"github.com/provisiond/provisiond/internal/fixtures"
+	"github.com/provisiond/provisiond/internal/journal"
 	"github.com/provisiond/provisiond/internal/module"
 	"github.com/provisiond/provisiond/internal/store"
 )
@@ -24,6 +25,8 @@ type Service struct {
 	// changed is called once a reset or a fixtures document is over, committed or not: the
 	// server forgets the credentials and token subjects it keeps (credential.Store.Invalidate).
 	changed func()
+	// journal is the request journal of the vendor APIs (nil: none).
+	journal *journal.Journal
 }
 
 // NewService returns the control service over the APIs of modules, reading and applying
@@ -31,6 +34,37 @@ type Service struct {
 // configured fixtures file that a reset applies again ("" for none).
 func NewService(db *gorm.DB, modules module.List, env module.Env) *Service {
 	return &Service{db: db, modules: modules, loader: fixtures.New(modules).With(env), file: env.Config.FixturesFile, changed: func() {}}
+}
+
+// WithJournal makes s serve and clear the request journal j.
+func (s *Service) WithJournal(j *journal.Journal) *Service {
+	s.journal = j
+	return s
+}
+
+// Requests are the journaled requests f selects, newest first (none without a journal).
+func (s *Service) Requests(f journal.Filter) []journal.Entry {
+	if s.journal == nil {
+		return nil
+	}
+	return s.journal.List(f)
+}
+
+// Request is the journaled request with id.
+func (s *Service) Request(id int64) (journal.Entry, error) {
+	if s.journal != nil {
+		if e, ok := s.journal.Get(id); ok {
+			return e, nil
+		}
+	}
+	return journal.Entry{}, apperr.NotFound(fmt.Sprintf("The journal holds no request %d.", id))
+}
+
+// ClearRequests empties the request journal.
+func (s *Service) ClearRequests() {
+	if s.journal != nil {
+		s.journal.Clear()
+	}
 }
 
 // OnChange makes s call changed once each reset or fixtures document is over, committed or
@@ -49,6 +83,8 @@ func (s *Service) Reset(ctx context.Context, apis []string, dropCredentials bool
 	}
 	apis = unique(apis)
 	defer s.changed()
+	// A reset starts a test afresh: what the journal kept of the one before goes too.
+	s.ClearRequests()
 	err := s.loader.Reset(ctx, s.db, fixtures.Reset{APIs: apis, DropCredentials: dropCredentials, File: s.file})
 	if err != nil {
 		return nil, store.Classify(err, "reset", nil, nil)

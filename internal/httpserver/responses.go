@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -33,7 +32,7 @@ func (v *validator) checkResponses(c echo.Context, next echo.HandlerFunc) error 
 		return next(c)
 	}
 	res := c.Response()
-	tee := &teeWriter{ResponseWriter: res.Writer}
+	tee := &teeWriter{ResponseWriter: res.Writer, to: &capped{limit: -1}}
 	res.Writer = tee
 	defer func() { res.Writer = tee.ResponseWriter }()
 	if err := next(c); err != nil {
@@ -47,7 +46,7 @@ func (v *validator) checkResponses(c echo.Context, next echo.HandlerFunc) error 
 		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, Route: r.route},
 		Status:                 res.Status,
 		Header:                 res.Header(),
-		Body:                   io.NopCloser(bytes.NewReader(tee.body.Bytes())),
+		Body:                   io.NopCloser(bytes.NewReader(tee.to.Bytes())),
 		Options:                &responseOptions,
 	}
 	err := openapi3filter.ValidateResponse(req.Context(), in)
@@ -59,20 +58,6 @@ func (v *validator) checkResponses(c echo.Context, next echo.HandlerFunc) error 
 	}
 	return nil
 }
-
-// teeWriter passes a response through while keeping a copy of its body.
-type teeWriter struct {
-	http.ResponseWriter
-	body bytes.Buffer
-}
-
-func (w *teeWriter) Write(p []byte) (int, error) {
-	w.body.Write(p)
-	return w.ResponseWriter.Write(p)
-}
-
-// Unwrap lets http.ResponseController reach the connection's writer.
-func (w *teeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // responseProblems lists the violations in a ValidateResponse error, one line each. A line names
 // the place (a JSON pointer into the body, or a header) and the rule, never the value: response

@@ -26,6 +26,7 @@ import (
 
 	"github.com/provisiond/provisiond/internal/apperr"
 	"github.com/provisiond/provisiond/internal/docs"
+	"github.com/provisiond/provisiond/internal/journal"
 )
 
 // RetryAfterSeconds is the Retry-After of every 503: a database outage or an overload usually
@@ -72,6 +73,9 @@ type API struct {
 type Options struct {
 	Logger    *slog.Logger
 	BodyLimit int64
+	// Journal, when it records an API (journal.Journal.Records), receives every request to it
+	// with its answer.
+	Journal *journal.Journal
 	// Ready reports whether the server can serve (the database answers).
 	Ready func(context.Context) error
 	// Registry receives the HTTP metrics; /metrics serves it.
@@ -92,9 +96,10 @@ type Options struct {
 }
 
 type server struct {
-	opts    Options
-	metrics *metrics
-	specs   map[string][]byte // "xcart.yaml", "xcart.json" → document
+	opts      Options
+	metrics   *metrics
+	specs     map[string][]byte // "xcart.yaml", "xcart.json" → document
+	validator *validator
 }
 
 // New builds the Echo instance serving opts.APIs.
@@ -122,6 +127,7 @@ func New(opts Options) (*echo.Echo, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.validator = v
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -380,6 +386,14 @@ func (s *server) observe(c echo.Context, next echo.HandlerFunc) error {
 		id = rand.Text()
 	}
 	c.Response().Header().Set(echo.HeaderXRequestID, id)
+	api := "none"
+	if a := s.apiFor(req.URL.Path); a != nil {
+		api = a.Name
+	}
+	var rec *recording
+	if s.opts.Journal.Records(api) {
+		rec = record(c, req, s.opts.Journal.BodyLimit())
+	}
 	ctx := WithRequestID(req.Context(), id)
 	c.SetRequest(req.WithContext(ctx))
 
@@ -392,11 +406,10 @@ func (s *server) observe(c echo.Context, next echo.HandlerFunc) error {
 	if route == "" || res.Status == http.StatusNotFound && c.Handler() == nil {
 		route = "unmatched"
 	}
-	api := "none"
-	if a := s.apiFor(req.URL.Path); a != nil {
-		api = a.Name
-	}
 	elapsed := time.Since(start)
+	if rec != nil {
+		s.journal(c, req, rec, api, id, start, elapsed)
+	}
 	o := s.metrics.of(labels{api: api, method: req.Method, route: route, status: res.Status})
 	o.requests.Inc()
 	o.duration.Observe(elapsed.Seconds())

@@ -1,0 +1,85 @@
+package httpserver
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/provisiond/provisiond/internal/journal"
+)
+
+// recording is what the journal keeps of one request while it is served: the first bytes of
+// its body as the client sent it (before any Prepare) and of the answer.
+type recording struct {
+	req, res capped
+}
+
+// capped keeps the first limit bytes written to it, and one more when there were more (the
+// journal cuts them after masking, and says so); all of them when limit is negative.
+type capped struct {
+	bytes.Buffer
+	limit int
+}
+
+func (b *capped) keep(p []byte) {
+	if b.limit < 0 {
+		b.Write(p)
+		return
+	}
+	if room := b.limit + 1 - b.Len(); room > 0 {
+		b.Write(p[:min(len(p), room)])
+	}
+}
+
+// record starts recording req, the request of c, for the journal: its body is read through a
+// copy, and the answer written through another.
+func record(c echo.Context, req *http.Request, limit int) *recording {
+	r := &recording{req: capped{limit: limit}, res: capped{limit: limit}}
+	if req.Body != nil && req.Body != http.NoBody {
+		req.Body = &teeBody{ReadCloser: req.Body, to: &r.req}
+	}
+	res := c.Response()
+	res.Writer = &teeWriter{ResponseWriter: res.Writer, to: &r.res}
+	return r
+}
+
+type teeBody struct {
+	io.ReadCloser
+	to *capped
+}
+
+func (b *teeBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.to.keep(p[:n])
+	return n, err
+}
+
+// teeWriter passes a response through while keeping a copy of its body.
+type teeWriter struct {
+	http.ResponseWriter
+	to *capped
+}
+
+func (w *teeWriter) Write(p []byte) (int, error) {
+	w.to.keep(p)
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap gives http.ResponseController the writer below (flushes, hijacks, deadlines).
+func (w *teeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// journal adds the request of c, recorded in rec, with its answer to the journal.
+func (s *server) journal(c echo.Context, req *http.Request, rec *recording, api, id string, start time.Time, elapsed time.Duration) {
+	op := "unmatched"
+	if r, ok := s.validator.lookup(c); ok {
+		op = r.route.Operation.OperationID
+	}
+	res := c.Response()
+	s.opts.Journal.Add(journal.Entry{
+		Time: start.UTC(), API: api, Operation: op, Method: req.Method, Path: req.URL.Path, Query: req.URL.RawQuery,
+		Status: res.Status, Duration: elapsed, RequestID: id,
+	}, req.Header, res.Header(), rec.req.Bytes(), rec.res.Bytes(), req.Header.Get(echo.HeaderContentType), res.Header().Get(echo.HeaderContentType))
+}

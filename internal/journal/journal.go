@@ -1,0 +1,375 @@
+// Package journal keeps the last requests made to the vendor APIs, with their answers, in
+// memory, for the control API's request journal (/_provisiond/v1/requests): a bounded ring of
+// entries whose secrets are masked before they are stored. The fields to mask come from the
+// specs: every property marked `format: password` or `writeOnly`, every header of an API-key
+// security scheme, and the headers that carry credentials everywhere (Authorization, Cookie,
+// Set-Cookie).
+package journal
+
+import (
+	"bytes"
+	"encoding/json"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+// Masked is what a secret is replaced with.
+const Masked = "***"
+
+// Entry is one request and its answer, secrets masked.
+type Entry struct {
+	ID              int64
+	Time            time.Time
+	API             string
+	Operation       string // the operationId, or "unmatched"
+	Method          string
+	Path            string
+	Query           string
+	RequestHeaders  map[string]string
+	RequestBody     string
+	Status          int
+	ResponseHeaders map[string]string
+	ResponseBody    string
+	Duration        time.Duration
+	RequestID       string
+	// Truncated says that a body was longer than the journal keeps of one.
+	Truncated bool
+}
+
+// Filter selects entries: empty fields select all; Since selects those recorded at or after
+// it; Limit (0: all) the newest that many.
+type Filter struct {
+	API, Operation, Method string
+	Status                 int
+	Since                  time.Time
+	Limit                  int
+}
+
+// Journal is the ring of the last Size entries. Its zero value is not usable: use New.
+type Journal struct {
+	size, bodyLimit int
+	masks           map[string]*mask // by API name
+
+	mu      sync.Mutex
+	entries []Entry // a ring: the oldest at next%size once full
+	nextID  int64
+}
+
+// New returns a journal of the last size entries (0: none is kept), keeping at most bodyLimit
+// bytes of each body, masking the secrets that specs (by API name) mark.
+func New(size, bodyLimit int, specs map[string]*openapi3.T) *Journal {
+	j := &Journal{size: size, bodyLimit: bodyLimit, masks: map[string]*mask{}}
+	for name, doc := range specs {
+		j.masks[name] = newMask(doc)
+	}
+	// A credential header of any API is masked in every API's requests: a client may send its
+	// X-Cart key to another API by mistake, and it stays a secret there.
+	all := map[string]bool{}
+	for _, m := range j.masks {
+		maps.Copy(all, m.secretHeaders)
+	}
+	for _, m := range j.masks {
+		m.secretHeaders = all
+	}
+	return j
+}
+
+// Records reports whether requests to api are journaled: a journal of size 0 keeps nothing, and
+// only the APIs whose specs it was given are journaled.
+func (j *Journal) Records(api string) bool {
+	if j == nil || j.size <= 0 {
+		return false
+	}
+	_, ok := j.masks[api]
+	return ok
+}
+
+// BodyLimit is how many bytes of a body the journal keeps.
+func (j *Journal) BodyLimit() int { return j.bodyLimit }
+
+// Add masks e's secrets, cuts its bodies to the limit and stores it, with the next id.
+func (j *Journal) Add(e Entry, reqHeader, resHeader http.Header, reqBody, resBody []byte, reqType, resType string) {
+	if !j.Records(e.API) {
+		return
+	}
+	m := j.masks[e.API]
+	e.RequestHeaders = m.headers(reqHeader)
+	e.ResponseHeaders = m.headers(resHeader)
+	e.Query = m.query(e.Query)
+	var cut1, cut2 bool
+	e.RequestBody, cut1 = j.body(m, reqBody, reqType)
+	e.ResponseBody, cut2 = j.body(m, resBody, resType)
+	e.Truncated = cut1 || cut2
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.nextID++
+	e.ID = j.nextID
+	if len(j.entries) < j.size {
+		j.entries = append(j.entries, e)
+		return
+	}
+	j.entries[(e.ID-1)%int64(j.size)] = e
+}
+
+// body is data with its secrets masked, at most bodyLimit bytes of it, and whether it was cut.
+// A body the limit cuts is masked before it is cut; one that cannot be parsed, as JSON or as a
+// form as its media type says, is kept only when it holds none of the marked names.
+func (j *Journal) body(m *mask, data []byte, mediaType string) (string, bool) {
+	if len(data) == 0 {
+		return "", false
+	}
+	s := m.body(data, mediaType)
+	if len(s) > j.bodyLimit {
+		return s[:j.bodyLimit], true
+	}
+	return s, false
+}
+
+// List is the entries f selects, newest first.
+func (j *Journal) List(f Filter) []Entry {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	out := make([]Entry, 0, min(len(j.entries), max(f.Limit, 16)))
+	for id := j.nextID; id > j.nextID-int64(len(j.entries)); id-- {
+		e := j.entries[(id-1)%int64(j.size)]
+		if f.API != "" && e.API != f.API || f.Operation != "" && e.Operation != f.Operation ||
+			f.Method != "" && !strings.EqualFold(e.Method, f.Method) || f.Status != 0 && e.Status != f.Status ||
+			!f.Since.IsZero() && e.Time.Before(f.Since) {
+			continue
+		}
+		out = append(out, e)
+		if f.Limit > 0 && len(out) == f.Limit {
+			break
+		}
+	}
+	return out
+}
+
+// Get is the entry with id, if the journal still holds it.
+func (j *Journal) Get(id int64) (Entry, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if id < 1 || id > j.nextID || id <= j.nextID-int64(len(j.entries)) {
+		return Entry{}, false
+	}
+	return j.entries[(id-1)%int64(j.size)], true
+}
+
+// Clear forgets every entry; ids go on from where they were, so that an id never names two
+// entries.
+func (j *Journal) Clear() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.entries = j.entries[:0]
+	// The ring fills again from its first slot: the next id is one past a multiple of the size.
+	if j.size > 0 {
+		j.nextID = (j.nextID + int64(j.size) - 1) / int64(j.size) * int64(j.size)
+	}
+}
+
+// mask is what one API's spec marks secret.
+type mask struct {
+	names         map[string]bool // property names marked format: password or writeOnly
+	quotedNames   [][]byte        // the names, each in double quotes
+	secretHeaders map[string]bool // canonical header names that carry credentials
+	queries       map[string]bool // query parameters of API-key schemes
+}
+
+func newMask(doc *openapi3.T) *mask {
+	m := &mask{names: map[string]bool{}, queries: map[string]bool{}, secretHeaders: map[string]bool{
+		"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "Set-Cookie": true,
+	}}
+	for _, ref := range doc.Components.SecuritySchemes {
+		if s := ref.Value; s != nil && s.Type == "apiKey" {
+			switch s.In {
+			case "header":
+				m.secretHeaders[http.CanonicalHeaderKey(s.Name)] = true
+			case "query":
+				m.queries[s.Name] = true
+			case "cookie":
+				m.secretHeaders["Cookie"] = true
+			}
+		}
+	}
+	Secrets(doc, func(name string) { m.names[name] = true })
+	for name := range m.names {
+		m.quotedNames = append(m.quotedNames, []byte(`"`+name+`"`))
+	}
+	return m
+}
+
+func (m *mask) headers(h http.Header) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, v := range h {
+		if m.secretHeaders[http.CanonicalHeaderKey(k)] {
+			out[k] = Masked
+		} else {
+			out[k] = strings.Join(v, ", ")
+		}
+	}
+	return out
+}
+
+func (m *mask) query(raw string) string {
+	if raw == "" || len(m.queries) == 0 && len(m.names) == 0 {
+		return raw
+	}
+	v, err := url.ParseQuery(raw)
+	if err != nil {
+		return raw
+	}
+	changed := false
+	for k := range v {
+		if m.queries[k] || m.names[k] {
+			v[k], changed = []string{Masked}, true
+		}
+	}
+	if !changed {
+		return raw
+	}
+	return v.Encode()
+}
+
+// body masks data by its media type: in JSON every member with a marked name, at any depth; in
+// a form every field with a marked name. Anything else that holds a marked name is replaced whole.
+func (m *mask) body(data []byte, mediaType string) string {
+	mediaType = strings.ToLower(strings.TrimSpace(strings.SplitN(mediaType, ";", 2)[0]))
+	switch {
+	case mediaType == "application/x-www-form-urlencoded":
+		if v, err := url.ParseQuery(string(data)); err == nil {
+			changed := false
+			for k := range v {
+				if m.names[k] {
+					v[k], changed = []string{Masked}, true
+				}
+			}
+			if changed {
+				return v.Encode()
+			}
+			return string(data)
+		}
+	case mediaType == "application/json" || strings.HasSuffix(mediaType, "+json"):
+		if !m.quoted(data) {
+			return string(data) // no member can have a marked name: nothing to decode
+		}
+		var v any
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.UseNumber()
+		if dec.Decode(&v) == nil {
+			if m.json(v) {
+				if out, err := json.Marshal(v); err == nil {
+					return string(out)
+				}
+			}
+			return string(data)
+		}
+	}
+	for name := range m.names {
+		if bytes.Contains(bytes.ToLower(data), []byte(strings.ToLower(name))) {
+			return Masked
+		}
+	}
+	return string(data)
+}
+
+// quoted reports whether data holds a marked name in quotes, as a JSON member name would be
+// (escapes aside: a body that spells one with an escape is decoded like any other).
+func (m *mask) quoted(data []byte) bool {
+	if bytes.IndexByte(data, '\\') >= 0 {
+		return true
+	}
+	for _, q := range m.quotedNames {
+		if bytes.Contains(data, q) {
+			return true
+		}
+	}
+	return false
+}
+
+// json masks v's members with marked names in place, and reports whether it masked any.
+func (m *mask) json(v any) bool {
+	changed := false
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if m.names[k] && x != nil {
+				v[k], changed = Masked, true
+			} else if m.json(x) {
+				changed = true
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if m.json(x) {
+				changed = true
+			}
+		}
+	}
+	return changed
+}
+
+// Secrets calls found with the name of every property of doc's schemas (components, and the
+// request bodies, responses and parameters of its operations, at any depth) that doc marks as a
+// secret: `format: password` or `writeOnly`.
+func Secrets(doc *openapi3.T, found func(name string)) {
+	w := walk{seen: map[*openapi3.Schema]bool{}, found: found}
+	for _, ref := range doc.Components.Schemas {
+		w.schema(ref)
+	}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			for _, p := range slices.Concat(item.Parameters, op.Parameters) {
+				if p.Value != nil {
+					w.named(p.Value.Name, p.Value.Schema)
+				}
+			}
+			if op.RequestBody != nil && op.RequestBody.Value != nil {
+				for _, c := range op.RequestBody.Value.Content {
+					w.schema(c.Schema)
+				}
+			}
+			for _, r := range op.Responses.Map() {
+				if r.Value != nil {
+					for _, c := range r.Value.Content {
+						w.schema(c.Schema)
+					}
+				}
+			}
+		}
+	}
+}
+
+type walk struct {
+	seen  map[*openapi3.Schema]bool
+	found func(string)
+}
+
+func (w *walk) named(name string, ref *openapi3.SchemaRef) {
+	if ref != nil && ref.Value != nil && (ref.Value.Format == "password" || ref.Value.WriteOnly) {
+		w.found(name)
+	}
+	w.schema(ref)
+}
+
+func (w *walk) schema(ref *openapi3.SchemaRef) {
+	if ref == nil || ref.Value == nil || w.seen[ref.Value] {
+		return
+	}
+	s := ref.Value
+	w.seen[s] = true
+	for name, p := range s.Properties {
+		w.named(name, p)
+	}
+	w.schema(s.Items)
+	w.schema(s.AdditionalProperties.Schema)
+	for _, sub := range slices.Concat(s.AllOf, s.AnyOf, s.OneOf) {
+		w.schema(sub)
+	}
+}

@@ -1,0 +1,178 @@
+package journal_test
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/provisiond/provisiond/internal/journal"
+	"github.com/provisiond/provisiond/openapi"
+)
+
+func specs(t testing.TB) map[string]*openapi3.T {
+	t.Helper()
+	out := map[string]*openapi3.T{}
+	for _, name := range []string{"xcart", "occadmin", "occstore", "platformos", "activeplatform"} {
+		_, doc, err := openapi.Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[name] = doc
+	}
+	return out
+}
+
+func add(j *journal.Journal, api, op string, status int) {
+	j.Add(journal.Entry{Time: time.Now(), API: api, Operation: op, Method: "POST", Path: "/p", Status: status}, nil, nil, nil, nil, "", "")
+}
+
+func ids(es []journal.Entry) []int64 {
+	var out []int64
+	for _, e := range es {
+		out = append(out, e.ID)
+	}
+	return out
+}
+
+// The journal keeps the last size entries, newest first, with ids that never name two entries,
+// also across a Clear; Get finds only what it still holds.
+func TestRing(t *testing.T) {
+	j := journal.New(3, 100, specs(t))
+	for i := range 5 {
+		add(j, "xcart", "createProfile", 200+i)
+	}
+	if got := ids(j.List(journal.Filter{})); !slices.Equal(got, []int64{5, 4, 3}) {
+		t.Errorf("after 5 of at most 3: ids %v, want [5 4 3]", got)
+	}
+	if _, ok := j.Get(2); ok {
+		t.Error("Get(2) found an entry the ring dropped")
+	}
+	if e, ok := j.Get(4); !ok || e.Status != 203 {
+		t.Errorf("Get(4) = %+v, %v; want status 203", e, ok)
+	}
+	j.Clear()
+	if got := j.List(journal.Filter{}); len(got) != 0 {
+		t.Errorf("after Clear: %v", ids(got))
+	}
+	for range 4 {
+		add(j, "xcart", "createProfile", 201)
+	}
+	got := ids(j.List(journal.Filter{}))
+	if len(got) != 3 || got[0] <= 5 || got[0]-got[2] != 2 {
+		t.Errorf("after Clear and 4 more: ids %v, want the 3 newest, all above 5", got)
+	}
+	if _, ok := j.Get(got[0]); !ok {
+		t.Errorf("Get(%d) found nothing", got[0])
+	}
+	if j0 := journal.New(0, 100, specs(t)); j0.Records("xcart") {
+		t.Error("a journal of size 0 records")
+	}
+	if j.Records("control") {
+		t.Error("the journal records an API it has no spec of")
+	}
+}
+
+func TestFilter(t *testing.T) {
+	j := journal.New(10, 100, specs(t))
+	add(j, "xcart", "createProfile", 201)
+	add(j, "xcart", "getProfile", 404)
+	since := time.Now()
+	add(j, "occadmin", "createAdminProfile", 201)
+	add(j, "xcart", "createProfile", 400)
+	for _, c := range []struct {
+		f    journal.Filter
+		want []int64
+	}{
+		{journal.Filter{API: "xcart"}, []int64{4, 2, 1}},
+		{journal.Filter{Operation: "createProfile"}, []int64{4, 1}},
+		{journal.Filter{Status: 201}, []int64{3, 1}},
+		{journal.Filter{Method: "post", Limit: 2}, []int64{4, 3}},
+		{journal.Filter{Since: since}, []int64{4, 3}},
+		{journal.Filter{API: "platformos"}, nil},
+	} {
+		if got := ids(j.List(c.f)); !slices.Equal(got, c.want) {
+			t.Errorf("List(%+v) = %v, want %v", c.f, got, c.want)
+		}
+	}
+}
+
+// Secrets are masked before anything is stored: the properties the spec marks (format: password,
+// writeOnly) at any depth of a JSON body and in a form, the headers of the API's key schemes and
+// those that carry credentials everywhere; a body cut to the limit is masked first.
+func TestMasking(t *testing.T) {
+	j := journal.New(10, 1000, specs(t))
+	const secret = "hunter2-the-secret"
+	h := http.Header{"Authorization": {"Bearer " + secret}, "X-Auth-Token": {secret}, "Cookie": {"s=" + secret}, "Content-Type": {"application/json"}}
+	cases := []struct {
+		api, mediaType, req, res string
+	}{
+		{"xcart", "application/json", `{"login":"a@example.com","password":"` + secret + `","nested":[{"password":"` + secret + `"}]}`, `{"token":"` + secret + `"}`},
+		{"occadmin", "application/x-www-form-urlencoded", "grant_type=password&username=a&password=" + secret, `{"access_token":"` + secret + `","token_type":"bearer"}`},
+		{"platformos", "application/json", `{"form":{"email":"a@example.com","password":"` + secret + `"}}`, `{}`},
+		{"activeplatform", "text/plain", `password=` + secret, `{}`},
+		{"platformos", "application/json", `{"form":{"pass\u0077ord":"` + secret + `"}}`, `{}`},
+	}
+	for _, c := range cases {
+		j.Add(journal.Entry{API: c.api, Query: "a=1"}, h, http.Header{"Set-Cookie": {"s=" + secret}}, []byte(c.req), []byte(c.res), c.mediaType, "application/json")
+	}
+	for _, e := range j.List(journal.Filter{}) {
+		all := fmt.Sprint(e)
+		if strings.Contains(all, secret) {
+			t.Errorf("%s: the journal holds the secret: %s", e.API, all)
+		}
+		if e.RequestHeaders["Content-Type"] != "application/json" || e.Query != "a=1" {
+			t.Errorf("%s: a header or query that holds no secret was changed: %v %q", e.API, e.RequestHeaders, e.Query)
+		}
+	}
+	xc := j.List(journal.Filter{API: "xcart"})[0]
+	if !strings.Contains(xc.RequestBody, `"login":"a@example.com"`) || !strings.Contains(xc.RequestBody, `"password":"***"`) {
+		t.Errorf("xcart request body %s: want the login kept and the password ***", xc.RequestBody)
+	}
+	occ := j.List(journal.Filter{API: "occadmin"})[0]
+	if !strings.Contains(occ.RequestBody, "username=a") || !strings.Contains(occ.ResponseBody, `"token_type":"bearer"`) {
+		t.Errorf("occadmin: %s / %s: want the username and the token type kept", occ.RequestBody, occ.ResponseBody)
+	}
+
+	cut := journal.New(1, 20, specs(t))
+	cut.Add(journal.Entry{API: "xcart"}, nil, nil, []byte(`{"login":"a@example.com","password":"`+secret+`"}`), nil, "application/json", "")
+	e := cut.List(journal.Filter{})[0]
+	if len(e.RequestBody) != 20 || !e.Truncated || strings.Contains(e.RequestBody, "hunter") {
+		t.Errorf("a body over the limit: %q (truncated %v), want its first 20 bytes after masking", e.RequestBody, e.Truncated)
+	}
+}
+
+// Concurrent adds, lists and clears are safe (go test -race) and every id is unique.
+func TestConcurrent(t *testing.T) {
+	j := journal.New(50, 100, specs(t))
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				add(j, "xcart", "createProfile", 201)
+				if i%50 == 0 && w == 0 {
+					j.Clear()
+				}
+				seen := map[int64]bool{}
+				for _, e := range j.List(journal.Filter{Limit: 10}) {
+					if seen[e.ID] {
+						t.Errorf("id %d listed twice", e.ID)
+					}
+					seen[e.ID] = true
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for range 50 { // the last Clear may have come after the other workers' last adds
+		add(j, "xcart", "createProfile", 201)
+	}
+	if n := len(j.List(journal.Filter{})); n != 50 {
+		t.Errorf("%d entries, want 50", n)
+	}
+}
