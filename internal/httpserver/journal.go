@@ -15,6 +15,9 @@ import (
 // its body as the client sent it (before any Prepare) and of the answer.
 type recording struct {
 	req, res capped
+	// The copying body and writer, in the same allocation.
+	body   teeBody
+	writer teeWriter
 }
 
 // capped keeps the first limit bytes written to it, and one more when there were more (the
@@ -39,10 +42,15 @@ func (b *capped) keep(p []byte) {
 func record(c echo.Context, req *http.Request, limit int) *recording {
 	r := &recording{req: capped{limit: limit}, res: capped{limit: limit}}
 	if req.Body != nil && req.Body != http.NoBody {
-		req.Body = &teeBody{ReadCloser: req.Body, to: &r.req}
+		if req.ContentLength > 0 {
+			r.req.Grow(int(min(req.ContentLength, int64(limit)+1)))
+		}
+		r.body = teeBody{ReadCloser: req.Body, to: &r.req}
+		req.Body = &r.body
 	}
 	res := c.Response()
-	res.Writer = &teeWriter{ResponseWriter: res.Writer, to: &r.res}
+	r.writer = teeWriter{ResponseWriter: res.Writer, to: &r.res}
+	res.Writer = &r.writer
 	return r
 }
 

@@ -208,9 +208,12 @@ func newMask(doc *openapi3.T) *mask {
 func (m *mask) headers(h http.Header) map[string]string {
 	out := make(map[string]string, len(h))
 	for k, v := range h {
-		if m.secretHeaders[http.CanonicalHeaderKey(k)] {
+		switch {
+		case m.secretHeaders[http.CanonicalHeaderKey(k)]:
 			out[k] = Masked
-		} else {
+		case len(v) == 1:
+			out[k] = v[0]
+		default:
 			out[k] = strings.Join(v, ", ")
 		}
 	}
