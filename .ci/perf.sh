@@ -55,9 +55,6 @@ trap cleanup EXIT
 say() { printf 'perf: %s\n' "$*" >&2; }
 wanted() { [[ $skip != *",$1,"* ]]; }
 
-# record ROW VALUE: adds one round's figure of ROW to the results.
-record() { printf '%s\t%s\n' "$1" "$2" >>"$tmp/figures"; }
-
 # load_rounds NAME [DATABASE]: PERF_ROUNDS runs of .ci/load.sh with LOAD_COMPARE=1, on a fresh
 # SQLite database or, given DATABASE, on that PostgreSQL database created afresh for each run;
 # records every "server create / PEER: … = RATIO" line as "NAME / PEER" and the server's p99 as

@@ -27,6 +27,7 @@ import (
 	"github.com/provisiond/provisiond/internal/credential"
 	"github.com/provisiond/provisiond/internal/fixtures"
 	"github.com/provisiond/provisiond/internal/httpserver"
+	"github.com/provisiond/provisiond/internal/journal"
 	"github.com/provisiond/provisiond/internal/module"
 	"github.com/provisiond/provisiond/internal/occadmin"
 	"github.com/provisiond/provisiond/internal/occstore"
@@ -133,10 +134,7 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 	if err != nil {
 		return nil, err
 	}
-	journal, err := Modules.NewJournal(cfg)
-	if err != nil {
-		return nil, err
-	}
+	journal := journal.New(cfg.JournalSize, cfg.JournalBodyLimit)
 	d := module.Deps{DB: db, Hasher: deps.Hasher, SigningKey: key, Now: deps.Now, Config: cfg,
 		Credentials: credential.NewCachedStore(db, cfg.CredentialCacheTTL, deps.Now), Modules: Modules, Journal: journal}
 	var apis []*httpserver.API
@@ -146,6 +144,9 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 			return nil, err
 		}
 		apis = append(apis, api)
+		if len(m.Migrations()) > 0 { // an API that holds data: a vendor API, which the journal records
+			journal.Record(api.Name, api.Spec)
+		}
 	}
 
 	reg := prometheus.NewRegistry()

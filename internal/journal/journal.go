@@ -9,7 +9,6 @@ package journal
 import (
 	"bytes"
 	"encoding/json"
-	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -56,6 +55,7 @@ type Filter struct {
 type Journal struct {
 	size, bodyLimit int
 	masks           map[string]*mask // by API name
+	secretHeaders   map[string]bool  // canonical names of the headers that carry credentials
 
 	mu      sync.Mutex
 	entries []Entry // a ring: the oldest at next%size once full
@@ -63,26 +63,23 @@ type Journal struct {
 }
 
 // New returns a journal of the last size entries (0: none is kept), keeping at most bodyLimit
-// bytes of each body, masking the secrets that specs (by API name) mark.
-func New(size, bodyLimit int, specs map[string]*openapi3.T) *Journal {
-	j := &Journal{size: size, bodyLimit: bodyLimit, masks: map[string]*mask{}}
-	for name, doc := range specs {
-		j.masks[name] = newMask(doc)
-	}
-	// A credential header of any API is masked in every API's requests: a client may send its
-	// X-Cart key to another API by mistake, and it stays a secret there.
-	all := map[string]bool{}
-	for _, m := range j.masks {
-		maps.Copy(all, m.secretHeaders)
-	}
-	for _, m := range j.masks {
-		m.secretHeaders = all
-	}
-	return j
+// bytes of each body. It journals the APIs that Record names.
+func New(size, bodyLimit int) *Journal {
+	return &Journal{size: size, bodyLimit: bodyLimit, masks: map[string]*mask{}, secretHeaders: map[string]bool{
+		"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "Set-Cookie": true,
+	}}
+}
+
+// Record makes j journal the requests to api, masking what its spec doc marks secret. It is
+// called while the server is built, before any request. A credential header of any recorded
+// API is masked in every API's requests: a client may send its X-Cart key to another API by
+// mistake, and it stays a secret there.
+func (j *Journal) Record(api string, doc *openapi3.T) {
+	j.masks[api] = newMask(doc, j.secretHeaders)
 }
 
 // Records reports whether requests to api are journaled: a journal of size 0 keeps nothing, and
-// only the APIs whose specs it was given are journaled.
+// only the APIs given to Record are journaled.
 func (j *Journal) Records(api string) bool {
 	if j == nil || j.size <= 0 {
 		return false
@@ -178,14 +175,14 @@ func (j *Journal) Clear() {
 type mask struct {
 	names         map[string]bool // property names marked format: password or writeOnly
 	quotedNames   [][]byte        // the names, each in double quotes
-	secretHeaders map[string]bool // canonical header names that carry credentials
+	secretHeaders map[string]bool // canonical header names that carry credentials (Journal's)
 	queries       map[string]bool // query parameters of API-key schemes
 }
 
-func newMask(doc *openapi3.T) *mask {
-	m := &mask{names: map[string]bool{}, queries: map[string]bool{}, secretHeaders: map[string]bool{
-		"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "Set-Cookie": true,
-	}}
+// newMask is the mask of doc's secrets; it adds the headers of doc's API-key schemes to
+// secretHeaders, which every API's mask shares.
+func newMask(doc *openapi3.T, secretHeaders map[string]bool) *mask {
+	m := &mask{names: map[string]bool{}, queries: map[string]bool{}, secretHeaders: secretHeaders}
 	for _, ref := range doc.Components.SecuritySchemes {
 		if s := ref.Value; s != nil && s.Type == "apiKey" {
 			switch s.In {
@@ -274,8 +271,9 @@ func (m *mask) body(data []byte, mediaType string) string {
 			return string(data)
 		}
 	}
+	lower := bytes.ToLower(data)
 	for name := range m.names {
-		if bytes.Contains(bytes.ToLower(data), []byte(strings.ToLower(name))) {
+		if bytes.Contains(lower, []byte(strings.ToLower(name))) {
 			return Masked
 		}
 	}
@@ -318,11 +316,25 @@ func (m *mask) json(v any) bool {
 	return changed
 }
 
-// Secrets calls found with the name of every property of doc's schemas (components, and the
-// request bodies, responses and parameters of its operations, at any depth) that doc marks as a
-// secret: `format: password` or `writeOnly`.
+// Secrets calls found with the name of every property and parameter of doc (Properties) that
+// doc marks as a secret: `format: password` or `writeOnly`.
 func Secrets(doc *openapi3.T, found func(name string)) {
-	w := walk{seen: map[*openapi3.Schema]bool{}, found: found}
+	Properties(doc, func(name string, s *openapi3.Schema) {
+		if Marked(s) {
+			found(name)
+		}
+	})
+}
+
+// Marked reports whether s is marked as a secret, as the specs mark secrets: `format: password`,
+// or `writeOnly` (a value that is sent and never answered).
+func Marked(s *openapi3.Schema) bool { return s.Format == "password" || s.WriteOnly }
+
+// Properties calls visit with the name and schema of every property of doc's schemas (its
+// components, and the request bodies and responses of its operations, at any depth) and of every
+// parameter of its operations.
+func Properties(doc *openapi3.T, visit func(name string, s *openapi3.Schema)) {
+	w := walk{seen: map[*openapi3.Schema]bool{}, visit: visit}
 	for _, ref := range doc.Components.Schemas {
 		w.schema(ref)
 	}
@@ -349,14 +361,15 @@ func Secrets(doc *openapi3.T, found func(name string)) {
 	}
 }
 
+// walk visits each named schema, and walks each schema below it once.
 type walk struct {
 	seen  map[*openapi3.Schema]bool
-	found func(string)
+	visit func(string, *openapi3.Schema)
 }
 
 func (w *walk) named(name string, ref *openapi3.SchemaRef) {
-	if ref != nil && ref.Value != nil && (ref.Value.Format == "password" || ref.Value.WriteOnly) {
-		w.found(name)
+	if ref != nil && ref.Value != nil {
+		w.visit(name, ref.Value)
 	}
 	w.schema(ref)
 }

@@ -9,23 +9,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
-
 	"github.com/provisiond/provisiond/internal/journal"
 	"github.com/provisiond/provisiond/openapi"
 )
 
-func specs(t testing.TB) map[string]*openapi3.T {
+// newJournal is a journal of size entries and bodyLimit bytes per body that records the five
+// vendor APIs.
+func newJournal(t testing.TB, size, bodyLimit int) *journal.Journal {
 	t.Helper()
-	out := map[string]*openapi3.T{}
+	j := journal.New(size, bodyLimit)
 	for _, name := range []string{"xcart", "occadmin", "occstore", "platformos", "activeplatform"} {
 		_, doc, err := openapi.Load(name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out[name] = doc
+		j.Record(name, doc)
 	}
-	return out
+	return j
 }
 
 func add(j *journal.Journal, api, op string, status int) {
@@ -43,7 +43,7 @@ func ids(es []journal.Entry) []int64 {
 // The journal keeps the last size entries, newest first, with ids that never name two entries,
 // also across a Clear; Get finds only what it still holds.
 func TestRing(t *testing.T) {
-	j := journal.New(3, 100, specs(t))
+	j := newJournal(t, 3, 100)
 	for i := range 5 {
 		add(j, "xcart", "createProfile", 200+i)
 	}
@@ -70,7 +70,7 @@ func TestRing(t *testing.T) {
 	if _, ok := j.Get(got[0]); !ok {
 		t.Errorf("Get(%d) found nothing", got[0])
 	}
-	if j0 := journal.New(0, 100, specs(t)); j0.Records("xcart") {
+	if j0 := newJournal(t, 0, 100); j0.Records("xcart") {
 		t.Error("a journal of size 0 records")
 	}
 	if j.Records("control") {
@@ -79,7 +79,7 @@ func TestRing(t *testing.T) {
 }
 
 func TestFilter(t *testing.T) {
-	j := journal.New(10, 100, specs(t))
+	j := newJournal(t, 10, 100)
 	add(j, "xcart", "createProfile", 201)
 	add(j, "xcart", "getProfile", 404)
 	since := time.Now()
@@ -106,7 +106,7 @@ func TestFilter(t *testing.T) {
 // writeOnly) at any depth of a JSON body and in a form, the headers of the API's key schemes and
 // those that carry credentials everywhere; a body cut to the limit is masked first.
 func TestMasking(t *testing.T) {
-	j := journal.New(10, 1000, specs(t))
+	j := newJournal(t, 10, 1000)
 	const secret = "hunter2-the-secret"
 	h := http.Header{"Authorization": {"Bearer " + secret}, "X-Auth-Token": {secret}, "Cookie": {"s=" + secret}, "Content-Type": {"application/json"}}
 	cases := []struct {
@@ -139,7 +139,7 @@ func TestMasking(t *testing.T) {
 		t.Errorf("occadmin: %s / %s: want the username and the token type kept", occ.RequestBody, occ.ResponseBody)
 	}
 
-	cut := journal.New(1, 20, specs(t))
+	cut := newJournal(t, 1, 20)
 	cut.Add(journal.Entry{API: "xcart"}, nil, nil, []byte(`{"login":"a@example.com","password":"`+secret+`"}`), nil, "application/json", "")
 	e := cut.List(journal.Filter{})[0]
 	if len(e.RequestBody) != 20 || !e.Truncated || strings.Contains(e.RequestBody, "hunter") {
@@ -149,7 +149,7 @@ func TestMasking(t *testing.T) {
 
 // Concurrent adds, lists and clears are safe (go test -race) and every id is unique.
 func TestConcurrent(t *testing.T) {
-	j := journal.New(50, 100, specs(t))
+	j := newJournal(t, 50, 100)
 	var wg sync.WaitGroup
 	for w := range 8 {
 		wg.Go(func() {

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"gorm.io/gorm"
 
 	"github.com/provisiond/provisiond/internal/config"
@@ -112,20 +111,6 @@ type Deps struct {
 	// Journal is the request journal of the APIs that hold data (the vendor APIs), which the
 	// HTTP server fills and the control API reads; it keeps nothing when configured off.
 	Journal *journal.Journal
-}
-
-// NewJournal is the request journal of the APIs of l that hold data, as cfg sizes it, masking
-// what their specs mark secret.
-func (l List) NewJournal(cfg config.Config) (*journal.Journal, error) {
-	specs := map[string]*openapi3.T{}
-	for _, name := range l.Data() {
-		_, doc, err := openapi.Load(name)
-		if err != nil {
-			return nil, err
-		}
-		specs[name] = doc
-	}
-	return journal.New(cfg.JournalSize, cfg.JournalBodyLimit, specs), nil
 }
 
 // Signer is a token signer over the shared key whose tokens live for ttl.

@@ -186,8 +186,9 @@ func runSaved(tx *gorm.DB, i int, r *groupRequest, saved bool) (err, lost error)
 	if err := r.ctx.Err(); err != nil {
 		return unavailable(fmt.Errorf("not writing: %w", context.Cause(r.ctx))), nil
 	}
-	sp := fmt.Sprintf("g%d", i)
+	var sp string
 	if saved {
+		sp = fmt.Sprintf("g%d", i)
 		if err := tx.Exec("SAVEPOINT " + sp).Error; err != nil {
 			return nil, err
 		}
