@@ -262,3 +262,46 @@ func TestSessionWritesOnAFailingDatabase(t *testing.T) {
 		}
 	})
 }
+
+// TestSessionsRace logs one user in many times at once (each login stores a session of its
+// own), then logs one of those sessions out many times at once: every login and logout is
+// answered, that session is gone and every other one stays.
+func TestSessionsRace(t *testing.T) {
+	const n = 8
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		if res := x.call(t, "POST", "/api/users", create("reference_rest_api_create_user", map[string]any{
+			"first_name": "Ann", "email": "race@example.com", "password": "race-password",
+		})); res.Status != 201 {
+			t.Fatalf("create: %d %s", res.Status, res.Body)
+		}
+		logins := apitest.Concurrently(n, func(int) *apitest.Response {
+			return x.call(t, "POST", "/api/sessions", create("reference_rest_api_user_session", map[string]any{"email": "race@example.com", "password": "race-password"}))
+		})
+		for i, res := range logins {
+			if res.Status != 200 {
+				t.Fatalf("login %d of %d at once: %d %s", i, n, res.Status, res.Body)
+			}
+		}
+		count := func() int64 {
+			var sessions int64
+			x.DB.Table("platformos_sessions").Count(&sessions)
+			return sessions
+		}
+		if got := count(); got != n {
+			t.Fatalf("%d concurrent logins stored %d sessions, want %d", n, got, n)
+		}
+		cookie := strings.Split(logins[0].Header.Get("Set-Cookie"), ";")[0]
+		logouts := apitest.Concurrently(n, func(int) *apitest.Response {
+			return x.call(t, "DELETE", "/api/sessions", nil, "Cookie", cookie)
+		})
+		for i, res := range logouts {
+			if res.Status != 204 {
+				t.Errorf("logout %d of one session %d times at once: %d %s", i, n, res.Status, res.Body)
+			}
+		}
+		if got := count(); got != n-1 {
+			t.Errorf("after logging one session out: %d sessions, want %d", got, n-1)
+		}
+	})
+}
