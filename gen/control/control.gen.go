@@ -46,6 +46,81 @@ func (e ApiName) Valid() bool {
 	}
 }
 
+// Defines values for FaultActionType.
+const (
+	FaultActionTypeDelay  FaultActionType = "delay"
+	FaultActionTypeDrop   FaultActionType = "drop"
+	FaultActionTypeStatus FaultActionType = "status"
+)
+
+// Valid indicates whether the value is a known member of the FaultActionType enum.
+func (e FaultActionType) Valid() bool {
+	switch e {
+	case FaultActionTypeDelay:
+		return true
+	case FaultActionTypeDrop:
+		return true
+	case FaultActionTypeStatus:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JournalFaultAction.
+const (
+	JournalFaultActionDelay  JournalFaultAction = "delay"
+	JournalFaultActionDrop   JournalFaultAction = "drop"
+	JournalFaultActionStatus JournalFaultAction = "status"
+)
+
+// Valid indicates whether the value is a known member of the JournalFaultAction enum.
+func (e JournalFaultAction) Valid() bool {
+	switch e {
+	case JournalFaultActionDelay:
+		return true
+	case JournalFaultActionDrop:
+		return true
+	case JournalFaultActionStatus:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Method.
+const (
+	DELETE  Method = "DELETE"
+	GET     Method = "GET"
+	HEAD    Method = "HEAD"
+	OPTIONS Method = "OPTIONS"
+	PATCH   Method = "PATCH"
+	POST    Method = "POST"
+	PUT     Method = "PUT"
+)
+
+// Valid indicates whether the value is a known member of the Method enum.
+func (e Method) Valid() bool {
+	switch e {
+	case DELETE:
+		return true
+	case GET:
+		return true
+	case HEAD:
+		return true
+	case OPTIONS:
+		return true
+	case PATCH:
+		return true
+	case POST:
+		return true
+	case PUT:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ProblemItemIn.
 const (
 	Body   ProblemItemIn = "body"
@@ -88,51 +163,18 @@ func (e ResetResultCredentials) Valid() bool {
 	}
 }
 
-// Defines values for ListRequestsParamsMethod.
-const (
-	DELETE  ListRequestsParamsMethod = "DELETE"
-	GET     ListRequestsParamsMethod = "GET"
-	HEAD    ListRequestsParamsMethod = "HEAD"
-	OPTIONS ListRequestsParamsMethod = "OPTIONS"
-	PATCH   ListRequestsParamsMethod = "PATCH"
-	POST    ListRequestsParamsMethod = "POST"
-	PUT     ListRequestsParamsMethod = "PUT"
-)
-
-// Valid indicates whether the value is a known member of the ListRequestsParamsMethod enum.
-func (e ListRequestsParamsMethod) Valid() bool {
-	switch e {
-	case DELETE:
-		return true
-	case GET:
-		return true
-	case HEAD:
-		return true
-	case OPTIONS:
-		return true
-	case PATCH:
-		return true
-	case POST:
-		return true
-	case PUT:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ResetParamsCredentials.
 const (
-	Drop ResetParamsCredentials = "drop"
-	Keep ResetParamsCredentials = "keep"
+	ResetParamsCredentialsDrop ResetParamsCredentials = "drop"
+	ResetParamsCredentialsKeep ResetParamsCredentials = "keep"
 )
 
 // Valid indicates whether the value is a known member of the ResetParamsCredentials enum.
 func (e ResetParamsCredentials) Valid() bool {
 	switch e {
-	case Drop:
+	case ResetParamsCredentialsDrop:
 		return true
-	case Keep:
+	case ResetParamsCredentialsKeep:
 		return true
 	default:
 		return false
@@ -149,6 +191,93 @@ type Count struct {
 
 	// Updated Rows updated.
 	Updated int32 `json:"updated"`
+}
+
+// FaultAction What a fault rule does to the requests it fires on, by `type`:
+// `status` needs `status` (and may have `retry_after` for 429 and 503); `delay` needs `delay_ms` (and may
+// have `delay_max_ms`, at least `delay_ms`, for a uniformly random delay between the two); `drop` takes
+// nothing more. A field another type does not take is refused with 422.
+type FaultAction struct {
+	// DelayMaxMs The upper bound of a random delay, in milliseconds (60 s at most).
+	DelayMaxMs *int32 `json:"delay_max_ms,omitempty"`
+
+	// DelayMs The delay in milliseconds (60 s at most), or its lower bound with `delay_max_ms`.
+	DelayMs *int32 `json:"delay_ms,omitempty"`
+
+	// RetryAfter Seconds for the `Retry-After` header of a 429 or 503.
+	RetryAfter *int32 `json:"retry_after,omitempty"`
+
+	// Status The status to answer, with the vendor's own error body for it.
+	Status *int32          `json:"status,omitempty"`
+	Type   FaultActionType `json:"type"`
+}
+
+// FaultActionType defines model for FaultAction.Type.
+type FaultActionType string
+
+// FaultMatcher The requests a fault rule applies to; every field given must match (none given matches every request to the five vendor APIs).
+type FaultMatcher struct {
+	// Api A vendor API that stores users.
+	Api *ApiName `json:"api,omitempty"`
+
+	// Method An HTTP method.
+	Method *Method `json:"method,omitempty"`
+
+	// Operation An operationId of the API's spec; it needs `api`. An operation the API does not have is refused with 422, which lists the API's operations.
+	Operation *string `json:"operation,omitempty"`
+}
+
+// FaultPage defines model for FaultPage.
+type FaultPage struct {
+	// Items The rules, in the order they are tried.
+	Items []FaultRule `json:"items"`
+}
+
+// FaultRule defines model for FaultRule.
+type FaultRule struct {
+	// Action What a fault rule does to the requests it fires on, by `type`:
+	// `status` needs `status` (and may have `retry_after` for 429 and 503); `delay` needs `delay_ms` (and may
+	// have `delay_max_ms`, at least `delay_ms`, for a uniformly random delay between the two); `drop` takes
+	// nothing more. A field another type does not take is refused with 422.
+	Action FaultAction `json:"action"`
+
+	// Applied The requests it fired on.
+	Applied   int64     `json:"applied"`
+	CreatedAt time.Time `json:"created_at"`
+	Id        int64     `json:"id"`
+
+	// Match The requests a fault rule applies to; every field given must match (none given matches every request to the five vendor APIs).
+	Match FaultMatcher `json:"match"`
+
+	// Matched The matching requests it met while it was in force (fired on or not).
+	Matched int64 `json:"matched"`
+
+	// Probability The chance that it fires on each matching request.
+	Probability float64 `json:"probability"`
+
+	// Remaining How many more times it fires (0 once used up); absent for an unlimited rule.
+	Remaining *int32 `json:"remaining,omitempty"`
+
+	// Times The limit it was added with; absent for an unlimited rule.
+	Times *int32 `json:"times,omitempty"`
+}
+
+// FaultRuleInput defines model for FaultRuleInput.
+type FaultRuleInput struct {
+	// Action What a fault rule does to the requests it fires on, by `type`:
+	// `status` needs `status` (and may have `retry_after` for 429 and 503); `delay` needs `delay_ms` (and may
+	// have `delay_max_ms`, at least `delay_ms`, for a uniformly random delay between the two); `drop` takes
+	// nothing more. A field another type does not take is refused with 422.
+	Action FaultAction `json:"action"`
+
+	// Match The requests a fault rule applies to; every field given must match (none given matches every request to the five vendor APIs).
+	Match FaultMatcher `json:"match"`
+
+	// Probability The chance that the rule fires on each matching request (1 when absent).
+	Probability *float64 `json:"probability,omitempty"`
+
+	// Times Fire on the next this many matching requests only (unlimited when absent).
+	Times *int32 `json:"times,omitempty"`
 }
 
 // FixtureCredential defines model for FixtureCredential.
@@ -199,6 +328,9 @@ type JournalEntry struct {
 	// DurationMs How long the server took to answer, in milliseconds.
 	DurationMs float64 `json:"duration_ms"`
 
+	// Fault The fault rule that answered, delayed or dropped the request.
+	Fault *JournalFault `json:"fault,omitempty"`
+
 	// Id The journal id, in the order the requests were answered.
 	Id     int64  `json:"id"`
 	Method string `json:"method"`
@@ -221,6 +353,17 @@ type JournalEntry struct {
 	// Truncated Whether a body was longer than the journal keeps (`PROVISIOND_JOURNAL_BODY_LIMIT`).
 	Truncated bool `json:"truncated"`
 }
+
+// JournalFault The fault rule that answered, delayed or dropped the request.
+type JournalFault struct {
+	Action JournalFaultAction `json:"action"`
+
+	// Rule The rule's id.
+	Rule int64 `json:"rule"`
+}
+
+// JournalFaultAction defines model for JournalFault.Action.
+type JournalFaultAction string
 
 // JournalMessage defines model for JournalMessage.
 type JournalMessage struct {
@@ -245,9 +388,12 @@ type JournalResponse struct {
 	// Headers The headers, each one's values joined with `, `.
 	Headers map[string]string `json:"headers"`
 
-	// Status The status answered.
+	// Status The status answered; 0 when a `drop` fault closed the connection without an answer.
 	Status int32 `json:"status"`
 }
+
+// Method An HTTP method.
+type Method string
 
 // Problem An RFC 7807 problem detail.
 type Problem struct {
@@ -284,6 +430,36 @@ type ProblemItem struct {
 
 // ProblemItemIn Where the problem is.
 type ProblemItemIn string
+
+// RequestCount defines model for RequestCount.
+type RequestCount struct {
+	// Count How many journaled requests match.
+	Count int64 `json:"count"`
+}
+
+// RequestMatcher What a journaled request must be to be counted; every field given must match, none is required.
+type RequestMatcher struct {
+	// Api A vendor API that stores users.
+	Api *ApiName `json:"api,omitempty"`
+
+	// Body A JSON object the request body must contain (see the operation).
+	Body *map[string]interface{} `json:"body,omitempty"`
+
+	// Faulted Only the requests a fault rule answered, delayed or dropped (true), or only the others (false).
+	Faulted *bool `json:"faulted,omitempty"`
+
+	// Method An HTTP method.
+	Method *Method `json:"method,omitempty"`
+
+	// Operation An operationId of the API's spec (`unmatched` for requests that matched none); it needs `api`. An operation the API does not have is refused with 422, which lists the API's operations.
+	Operation *string `json:"operation,omitempty"`
+
+	// Path The request path, exactly, without the query (as journaled, e.g. `/api/profiles`).
+	Path *string `json:"path,omitempty"`
+
+	// Status The status answered (0 for a request a `drop` fault left unanswered).
+	Status *int32 `json:"status,omitempty"`
+}
 
 // ResetResult defines model for ResetResult.
 type ResetResult struct {
@@ -366,6 +542,9 @@ type Unauthorized = Problem
 // Unavailable An RFC 7807 problem detail.
 type Unavailable = Problem
 
+// Unprocessable An RFC 7807 problem detail.
+type Unprocessable = Problem
+
 // UnsupportedMediaType An RFC 7807 problem detail.
 type UnsupportedMediaType = Problem
 
@@ -378,10 +557,13 @@ type ListRequestsParams struct {
 	Operation *string `form:"operation,omitempty" json:"operation,omitempty"`
 
 	// Method Only the requests with this HTTP method.
-	Method *ListRequestsParamsMethod `form:"method,omitempty" json:"method,omitempty"`
+	Method *Method `form:"method,omitempty" json:"method,omitempty"`
 
 	// Status Only the requests answered with this status.
 	Status *int32 `form:"status,omitempty" json:"status,omitempty"`
+
+	// Faulted Only the requests a fault rule answered, delayed or dropped (true), or only the others (false).
+	Faulted *bool `form:"faulted,omitempty" json:"faulted,omitempty"`
 
 	// Since Only the requests received at or after this time.
 	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
@@ -389,9 +571,6 @@ type ListRequestsParams struct {
 	// Limit The most requests to return (the newest).
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 }
-
-// ListRequestsParamsMethod defines parameters for ListRequests.
-type ListRequestsParamsMethod string
 
 // ResetParams defines parameters for Reset.
 type ResetParams struct {
@@ -414,8 +593,14 @@ type ListUsersParams struct {
 	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// AddFaultJSONRequestBody defines body for AddFault for application/json ContentType.
+type AddFaultJSONRequestBody = FaultRuleInput
+
 // ApplyFixturesJSONRequestBody defines body for ApplyFixtures for application/json ContentType.
 type ApplyFixturesJSONRequestBody = Fixtures
+
+// CountRequestsJSONRequestBody defines body for CountRequests for application/json ContentType.
+type CountRequestsJSONRequestBody = RequestMatcher
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -491,6 +676,88 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// ClearFaults Remove every fault rule
+	//
+	// Removes every rule; requests are served as usual again. Ids go on from where they were.
+	//
+	// Corresponds with DELETE /_provisiond/v1/faults (the `ClearFaults` operationId).
+	ClearFaults(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListFaults List the fault rules
+	//
+	// Every rule, used up or not, in the order they are tried, with what is left of each.
+	//
+	// Corresponds with GET /_provisiond/v1/faults (the `ListFaults` operationId).
+	ListFaults(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddFaultWithBody Add a fault rule
+	//
+	// Makes the vendor APIs fail on purpose, to test how a client copes: the requests that match `match` are
+	// answered by `action` instead of the service, within the limits `times` and `probability`.
+	//
+	// - `status` answers the given status with the vendor's own error body for it, exactly as the API
+	//   answers that status itself: X-Cart's API Platform problem, platformOS's `{id, errors}`, OCC's error
+	//   model (a 500 with code 22004), ActivePlatform's `{error}`. `retry_after` adds a `Retry-After`
+	//   header (429 and 503 only). Nothing of the request is done: no write happens.
+	// - `delay` waits `delay_ms` milliseconds, or a uniformly random time between `delay_ms` and
+	//   `delay_max_ms`, then serves the request as usual. The wait does not count against the server's
+	//   request deadline or write timeout, and ends early when the client goes away or the server starts
+	//   shutting down (the request is then served at once).
+	// - `drop` closes the connection without an answer; nothing of the request is done.
+	//
+	// The rules are tried in the order they were added; the first that matches and fires (by its
+	// `probability`) decides, so one request meets one fault at most. `times` limits a rule to the next
+	// that many requests it fires on (unlimited when absent); a used-up rule stays listed with
+	// `remaining: 0` and fires no more. Faulted requests are journaled with `fault` set. Rules live in
+	// memory, per instance (each instance behind a load balancer has its own), until they are deleted, a
+	// reset, or a restart. The control API itself is never faulted. At most 1,000 rules exist at once.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /_provisiond/v1/faults (the `AddFault` operationId).
+	AddFaultWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AddFault Add a fault rule
+	//
+	// Makes the vendor APIs fail on purpose, to test how a client copes: the requests that match `match` are
+	// answered by `action` instead of the service, within the limits `times` and `probability`.
+	//
+	// - `status` answers the given status with the vendor's own error body for it, exactly as the API
+	//   answers that status itself: X-Cart's API Platform problem, platformOS's `{id, errors}`, OCC's error
+	//   model (a 500 with code 22004), ActivePlatform's `{error}`. `retry_after` adds a `Retry-After`
+	//   header (429 and 503 only). Nothing of the request is done: no write happens.
+	// - `delay` waits `delay_ms` milliseconds, or a uniformly random time between `delay_ms` and
+	//   `delay_max_ms`, then serves the request as usual. The wait does not count against the server's
+	//   request deadline or write timeout, and ends early when the client goes away or the server starts
+	//   shutting down (the request is then served at once).
+	// - `drop` closes the connection without an answer; nothing of the request is done.
+	//
+	// The rules are tried in the order they were added; the first that matches and fires (by its
+	// `probability`) decides, so one request meets one fault at most. `times` limits a rule to the next
+	// that many requests it fires on (unlimited when absent); a used-up rule stays listed with
+	// `remaining: 0` and fires no more. Faulted requests are journaled with `fault` set. Rules live in
+	// memory, per instance (each instance behind a load balancer has its own), until they are deleted, a
+	// reset, or a restart. The control API itself is never faulted. At most 1,000 rules exist at once.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /_provisiond/v1/faults (the `AddFault` operationId).
+	AddFault(ctx context.Context, body AddFaultJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteFault Remove one fault rule
+	//
+	// Removes the rule; the requests it matched are served as usual again (unless another rule matches).
+	//
+	// Corresponds with DELETE /_provisiond/v1/faults/{id} (the `DeleteFault` operationId).
+	DeleteFault(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetFault Read one fault rule
+	//
+	// The rule with what is left of it.
+	//
+	// Corresponds with GET /_provisiond/v1/faults/{id} (the `GetFault` operationId).
+	GetFault(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ApplyFixturesWithBody Apply a fixtures document
 	//
 	// Applies a fixtures document, in the format of the fixtures file (`PROVISIOND_FIXTURES`, described in
@@ -548,6 +815,42 @@ type ClientInterface interface {
 	// Corresponds with GET /_provisiond/v1/requests (the `ListRequests` operationId).
 	ListRequests(ctx context.Context, params *ListRequestsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// CountRequestsWithBody Count the journaled requests that match
+	//
+	// How many requests the journal holds that match every field given (an empty matcher counts them all),
+	// so that a test can assert "my client created exactly one profile with this login". It counts what
+	// the journal still holds: the last `PROVISIOND_JOURNAL_SIZE` requests since the last reset or clear.
+	//
+	// `body` matches a request whose body contains it: every member of an object must be in the request's
+	// object with a value that contains the given one, at any depth; every item of an array must be
+	// contained in some item of the request's array; any other value must be equal (numbers by value). A
+	// form-encoded body is matched as an object of strings (a field sent twice, as an array of them).
+	// Secret values are journaled as `***`, so a matcher cannot name one, and a request whose body is not
+	// an object never matches a `body`.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /_provisiond/v1/requests/count (the `CountRequests` operationId).
+	CountRequestsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CountRequests Count the journaled requests that match
+	//
+	// How many requests the journal holds that match every field given (an empty matcher counts them all),
+	// so that a test can assert "my client created exactly one profile with this login". It counts what
+	// the journal still holds: the last `PROVISIOND_JOURNAL_SIZE` requests since the last reset or clear.
+	//
+	// `body` matches a request whose body contains it: every member of an object must be in the request's
+	// object with a value that contains the given one, at any depth; every item of an array must be
+	// contained in some item of the request's array; any other value must be equal (numbers by value). A
+	// form-encoded body is matched as an object of strings (a field sent twice, as an array of them).
+	// Secret values are journaled as `***`, so a matcher cannot name one, and a request whose body is not
+	// an object never matches a `body`.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /_provisiond/v1/requests/count (the `CountRequests` operationId).
+	CountRequests(ctx context.Context, body CountRequestsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetRequest Read one journaled request
 	//
 	// The request with this id, while the journal still holds it (404 once it was dropped or cleared).
@@ -587,6 +890,148 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /_provisiond/v1/{api}/users/{id} (the `GetUser` operationId).
 	GetUser(ctx context.Context, api Api, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// ClearFaults Remove every fault rule
+//
+// Removes every rule; requests are served as usual again. Ids go on from where they were.
+//
+// Corresponds with DELETE /_provisiond/v1/faults (the `ClearFaults` operationId).
+func (c *Client) ClearFaults(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewClearFaultsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListFaults List the fault rules
+//
+// Every rule, used up or not, in the order they are tried, with what is left of each.
+//
+// Corresponds with GET /_provisiond/v1/faults (the `ListFaults` operationId).
+func (c *Client) ListFaults(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListFaultsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddFaultWithBody Add a fault rule
+//
+// Makes the vendor APIs fail on purpose, to test how a client copes: the requests that match `match` are
+// answered by `action` instead of the service, within the limits `times` and `probability`.
+//
+//   - `status` answers the given status with the vendor's own error body for it, exactly as the API
+//     answers that status itself: X-Cart's API Platform problem, platformOS's `{id, errors}`, OCC's error
+//     model (a 500 with code 22004), ActivePlatform's `{error}`. `retry_after` adds a `Retry-After`
+//     header (429 and 503 only). Nothing of the request is done: no write happens.
+//   - `delay` waits `delay_ms` milliseconds, or a uniformly random time between `delay_ms` and
+//     `delay_max_ms`, then serves the request as usual. The wait does not count against the server's
+//     request deadline or write timeout, and ends early when the client goes away or the server starts
+//     shutting down (the request is then served at once).
+//   - `drop` closes the connection without an answer; nothing of the request is done.
+//
+// The rules are tried in the order they were added; the first that matches and fires (by its
+// `probability`) decides, so one request meets one fault at most. `times` limits a rule to the next
+// that many requests it fires on (unlimited when absent); a used-up rule stays listed with
+// `remaining: 0` and fires no more. Faulted requests are journaled with `fault` set. Rules live in
+// memory, per instance (each instance behind a load balancer has its own), until they are deleted, a
+// reset, or a restart. The control API itself is never faulted. At most 1,000 rules exist at once.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /_provisiond/v1/faults (the `AddFault` operationId).
+func (c *Client) AddFaultWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddFaultRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AddFault Add a fault rule
+//
+// Makes the vendor APIs fail on purpose, to test how a client copes: the requests that match `match` are
+// answered by `action` instead of the service, within the limits `times` and `probability`.
+//
+//   - `status` answers the given status with the vendor's own error body for it, exactly as the API
+//     answers that status itself: X-Cart's API Platform problem, platformOS's `{id, errors}`, OCC's error
+//     model (a 500 with code 22004), ActivePlatform's `{error}`. `retry_after` adds a `Retry-After`
+//     header (429 and 503 only). Nothing of the request is done: no write happens.
+//   - `delay` waits `delay_ms` milliseconds, or a uniformly random time between `delay_ms` and
+//     `delay_max_ms`, then serves the request as usual. The wait does not count against the server's
+//     request deadline or write timeout, and ends early when the client goes away or the server starts
+//     shutting down (the request is then served at once).
+//   - `drop` closes the connection without an answer; nothing of the request is done.
+//
+// The rules are tried in the order they were added; the first that matches and fires (by its
+// `probability`) decides, so one request meets one fault at most. `times` limits a rule to the next
+// that many requests it fires on (unlimited when absent); a used-up rule stays listed with
+// `remaining: 0` and fires no more. Faulted requests are journaled with `fault` set. Rules live in
+// memory, per instance (each instance behind a load balancer has its own), until they are deleted, a
+// reset, or a restart. The control API itself is never faulted. At most 1,000 rules exist at once.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /_provisiond/v1/faults (the `AddFault` operationId).
+func (c *Client) AddFault(ctx context.Context, body AddFaultJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAddFaultRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteFault Remove one fault rule
+//
+// Removes the rule; the requests it matched are served as usual again (unless another rule matches).
+//
+// Corresponds with DELETE /_provisiond/v1/faults/{id} (the `DeleteFault` operationId).
+func (c *Client) DeleteFault(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteFaultRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetFault Read one fault rule
+//
+// The rule with what is left of it.
+//
+// Corresponds with GET /_provisiond/v1/faults/{id} (the `GetFault` operationId).
+func (c *Client) GetFault(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetFaultRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // ApplyFixturesWithBody Apply a fixtures document
@@ -686,6 +1131,62 @@ func (c *Client) ListRequests(ctx context.Context, params *ListRequestsParams, r
 	return c.Client.Do(req)
 }
 
+// CountRequestsWithBody Count the journaled requests that match
+//
+// How many requests the journal holds that match every field given (an empty matcher counts them all),
+// so that a test can assert "my client created exactly one profile with this login". It counts what
+// the journal still holds: the last `PROVISIOND_JOURNAL_SIZE` requests since the last reset or clear.
+//
+// `body` matches a request whose body contains it: every member of an object must be in the request's
+// object with a value that contains the given one, at any depth; every item of an array must be
+// contained in some item of the request's array; any other value must be equal (numbers by value). A
+// form-encoded body is matched as an object of strings (a field sent twice, as an array of them).
+// Secret values are journaled as `***`, so a matcher cannot name one, and a request whose body is not
+// an object never matches a `body`.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /_provisiond/v1/requests/count (the `CountRequests` operationId).
+func (c *Client) CountRequestsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCountRequestsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CountRequests Count the journaled requests that match
+//
+// How many requests the journal holds that match every field given (an empty matcher counts them all),
+// so that a test can assert "my client created exactly one profile with this login". It counts what
+// the journal still holds: the last `PROVISIOND_JOURNAL_SIZE` requests since the last reset or clear.
+//
+// `body` matches a request whose body contains it: every member of an object must be in the request's
+// object with a value that contains the given one, at any depth; every item of an array must be
+// contained in some item of the request's array; any other value must be equal (numbers by value). A
+// form-encoded body is matched as an object of strings (a field sent twice, as an array of them).
+// Secret values are journaled as `***`, so a matcher cannot name one, and a request whose body is not
+// an object never matches a `body`.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /_provisiond/v1/requests/count (the `CountRequests` operationId).
+func (c *Client) CountRequests(ctx context.Context, body CountRequestsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCountRequestsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetRequest Read one journaled request
 //
 // The request with this id, while the journal still holds it (404 once it was dropped or cleared).
@@ -764,6 +1265,168 @@ func (c *Client) GetUser(ctx context.Context, api Api, id string, reqEditors ...
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewClearFaultsRequest constructs an http.Request for the ClearFaults method
+func NewClearFaultsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_provisiond/v1/faults")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListFaultsRequest constructs an http.Request for the ListFaults method
+func NewListFaultsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_provisiond/v1/faults")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewAddFaultRequest calls the generic AddFault builder with application/json body
+func NewAddFaultRequest(server string, body AddFaultJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAddFaultRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewAddFaultRequestWithBody constructs an http.Request for the AddFault method, with any body, and a specified content type
+func NewAddFaultRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_provisiond/v1/faults")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteFaultRequest constructs an http.Request for the DeleteFault method
+func NewDeleteFaultRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_provisiond/v1/faults/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetFaultRequest constructs an http.Request for the GetFault method
+func NewGetFaultRequest(server string, id int64) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_provisiond/v1/faults/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
 }
 
 // NewApplyFixturesRequest calls the generic ApplyFixtures builder with application/json body
@@ -909,6 +1572,18 @@ func NewListRequestsRequest(server string, params *ListRequestsParams) (*http.Re
 
 		}
 
+		if params.Faulted != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "faulted", *params.Faulted, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Since != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "since", *params.Since, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
@@ -943,6 +1618,46 @@ func NewListRequestsRequest(server string, params *ListRequestsParams) (*http.Re
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewCountRequestsRequest calls the generic CountRequests builder with application/json body
+func NewCountRequestsRequest(server string, body CountRequestsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCountRequestsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCountRequestsRequestWithBody constructs an http.Request for the CountRequests method, with any body, and a specified content type
+func NewCountRequestsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_provisiond/v1/requests/count")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -1205,6 +1920,96 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// ClearFaultsWithResponse Remove every fault rule
+	//
+	// Removes every rule; requests are served as usual again. Ids go on from where they were.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /_provisiond/v1/faults (the `ClearFaults` operationId).
+	ClearFaultsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ClearFaultsResponse, error)
+
+	// ListFaultsWithResponse List the fault rules
+	//
+	// Every rule, used up or not, in the order they are tried, with what is left of each.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /_provisiond/v1/faults (the `ListFaults` operationId).
+	ListFaultsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListFaultsResponse, error)
+
+	// AddFaultWithBodyWithResponse Add a fault rule
+	//
+	// Makes the vendor APIs fail on purpose, to test how a client copes: the requests that match `match` are
+	// answered by `action` instead of the service, within the limits `times` and `probability`.
+	//
+	// - `status` answers the given status with the vendor's own error body for it, exactly as the API
+	//   answers that status itself: X-Cart's API Platform problem, platformOS's `{id, errors}`, OCC's error
+	//   model (a 500 with code 22004), ActivePlatform's `{error}`. `retry_after` adds a `Retry-After`
+	//   header (429 and 503 only). Nothing of the request is done: no write happens.
+	// - `delay` waits `delay_ms` milliseconds, or a uniformly random time between `delay_ms` and
+	//   `delay_max_ms`, then serves the request as usual. The wait does not count against the server's
+	//   request deadline or write timeout, and ends early when the client goes away or the server starts
+	//   shutting down (the request is then served at once).
+	// - `drop` closes the connection without an answer; nothing of the request is done.
+	//
+	// The rules are tried in the order they were added; the first that matches and fires (by its
+	// `probability`) decides, so one request meets one fault at most. `times` limits a rule to the next
+	// that many requests it fires on (unlimited when absent); a used-up rule stays listed with
+	// `remaining: 0` and fires no more. Faulted requests are journaled with `fault` set. Rules live in
+	// memory, per instance (each instance behind a load balancer has its own), until they are deleted, a
+	// reset, or a restart. The control API itself is never faulted. At most 1,000 rules exist at once.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /_provisiond/v1/faults (the `AddFault` operationId).
+	AddFaultWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddFaultResponse, error)
+
+	// AddFaultWithResponse Add a fault rule
+	//
+	// Makes the vendor APIs fail on purpose, to test how a client copes: the requests that match `match` are
+	// answered by `action` instead of the service, within the limits `times` and `probability`.
+	//
+	// - `status` answers the given status with the vendor's own error body for it, exactly as the API
+	//   answers that status itself: X-Cart's API Platform problem, platformOS's `{id, errors}`, OCC's error
+	//   model (a 500 with code 22004), ActivePlatform's `{error}`. `retry_after` adds a `Retry-After`
+	//   header (429 and 503 only). Nothing of the request is done: no write happens.
+	// - `delay` waits `delay_ms` milliseconds, or a uniformly random time between `delay_ms` and
+	//   `delay_max_ms`, then serves the request as usual. The wait does not count against the server's
+	//   request deadline or write timeout, and ends early when the client goes away or the server starts
+	//   shutting down (the request is then served at once).
+	// - `drop` closes the connection without an answer; nothing of the request is done.
+	//
+	// The rules are tried in the order they were added; the first that matches and fires (by its
+	// `probability`) decides, so one request meets one fault at most. `times` limits a rule to the next
+	// that many requests it fires on (unlimited when absent); a used-up rule stays listed with
+	// `remaining: 0` and fires no more. Faulted requests are journaled with `fault` set. Rules live in
+	// memory, per instance (each instance behind a load balancer has its own), until they are deleted, a
+	// reset, or a restart. The control API itself is never faulted. At most 1,000 rules exist at once.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /_provisiond/v1/faults (the `AddFault` operationId).
+	AddFaultWithResponse(ctx context.Context, body AddFaultJSONRequestBody, reqEditors ...RequestEditorFn) (*AddFaultResponse, error)
+
+	// DeleteFaultWithResponse Remove one fault rule
+	//
+	// Removes the rule; the requests it matched are served as usual again (unless another rule matches).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /_provisiond/v1/faults/{id} (the `DeleteFault` operationId).
+	DeleteFaultWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*DeleteFaultResponse, error)
+
+	// GetFaultWithResponse Read one fault rule
+	//
+	// The rule with what is left of it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /_provisiond/v1/faults/{id} (the `GetFault` operationId).
+	GetFaultWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetFaultResponse, error)
+
 	// ApplyFixturesWithBodyWithResponse Apply a fixtures document
 	//
 	// Applies a fixtures document, in the format of the fixtures file (`PROVISIOND_FIXTURES`, described in
@@ -1266,6 +2071,42 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /_provisiond/v1/requests (the `ListRequests` operationId).
 	ListRequestsWithResponse(ctx context.Context, params *ListRequestsParams, reqEditors ...RequestEditorFn) (*ListRequestsResponse, error)
 
+	// CountRequestsWithBodyWithResponse Count the journaled requests that match
+	//
+	// How many requests the journal holds that match every field given (an empty matcher counts them all),
+	// so that a test can assert "my client created exactly one profile with this login". It counts what
+	// the journal still holds: the last `PROVISIOND_JOURNAL_SIZE` requests since the last reset or clear.
+	//
+	// `body` matches a request whose body contains it: every member of an object must be in the request's
+	// object with a value that contains the given one, at any depth; every item of an array must be
+	// contained in some item of the request's array; any other value must be equal (numbers by value). A
+	// form-encoded body is matched as an object of strings (a field sent twice, as an array of them).
+	// Secret values are journaled as `***`, so a matcher cannot name one, and a request whose body is not
+	// an object never matches a `body`.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /_provisiond/v1/requests/count (the `CountRequests` operationId).
+	CountRequestsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CountRequestsResponse, error)
+
+	// CountRequestsWithResponse Count the journaled requests that match
+	//
+	// How many requests the journal holds that match every field given (an empty matcher counts them all),
+	// so that a test can assert "my client created exactly one profile with this login". It counts what
+	// the journal still holds: the last `PROVISIOND_JOURNAL_SIZE` requests since the last reset or clear.
+	//
+	// `body` matches a request whose body contains it: every member of an object must be in the request's
+	// object with a value that contains the given one, at any depth; every item of an array must be
+	// contained in some item of the request's array; any other value must be equal (numbers by value). A
+	// form-encoded body is matched as an object of strings (a field sent twice, as an array of them).
+	// Secret values are journaled as `***`, so a matcher cannot name one, and a request whose body is not
+	// an object never matches a `body`.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /_provisiond/v1/requests/count (the `CountRequests` operationId).
+	CountRequestsWithResponse(ctx context.Context, body CountRequestsJSONRequestBody, reqEditors ...RequestEditorFn) (*CountRequestsResponse, error)
+
 	// GetRequestWithResponse Read one journaled request
 	//
 	// The request with this id, while the journal still holds it (404 once it was dropped or cleared).
@@ -1313,6 +2154,365 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /_provisiond/v1/{api}/users/{id} (the `GetUser` operationId).
 	GetUserWithResponse(ctx context.Context, api Api, id string, reqEditors ...RequestEditorFn) (*GetUserResponse, error)
+}
+
+type ClearFaultsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ClearFaultsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ClearFaultsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ClearFaultsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ClearFaultsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ClearFaultsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ClearFaultsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ClearFaultsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListFaultsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FaultPage
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListFaultsResponse) GetJSON200() *FaultPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListFaultsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListFaultsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListFaultsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListFaultsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListFaultsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListFaultsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListFaultsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AddFaultResponse201Headers the declared response headers of an HTTP 201 response for AddFault
+type AddFaultResponse201Headers struct {
+	Location *string
+}
+
+type AddFaultResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *FaultRule
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *AddFaultResponse201Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r AddFaultResponse) GetJSON201() *FaultRule {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r AddFaultResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AddFaultResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r AddFaultResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r AddFaultResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r AddFaultResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r AddFaultResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r AddFaultResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r AddFaultResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AddFaultResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AddFaultResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AddFaultResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteFaultResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteFaultResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteFaultResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteFaultResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteFaultResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteFaultResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteFaultResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteFaultResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteFaultResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteFaultResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetFaultResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FaultRule
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetFaultResponse) GetJSON200() *FaultRule {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetFaultResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetFaultResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetFaultResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetFaultResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetFaultResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetFaultResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetFaultResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetFaultResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetFaultResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 // ApplyFixturesResponse503Headers the declared response headers of an HTTP 503 response for ApplyFixtures
@@ -1530,6 +2730,96 @@ func (r ListRequestsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListRequestsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CountRequestsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RequestCount
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *TooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Unprocessable
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CountRequestsResponse) GetJSON200() *RequestCount {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CountRequestsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CountRequestsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CountRequestsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CountRequestsResponse) GetApplicationproblemJSON413() *TooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CountRequestsResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CountRequestsResponse) GetApplicationproblemJSON422() *Unprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CountRequestsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r CountRequestsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CountRequestsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CountRequestsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CountRequestsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -1875,6 +3165,132 @@ func (r GetUserResponse) ContentType() string {
 	return ""
 }
 
+// ClearFaultsWithResponse Remove every fault rule
+//
+// Removes every rule; requests are served as usual again. Ids go on from where they were.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /_provisiond/v1/faults (the `ClearFaults` operationId).
+func (c *ClientWithResponses) ClearFaultsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ClearFaultsResponse, error) {
+	rsp, err := c.ClearFaults(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseClearFaultsResponse(rsp)
+}
+
+// ListFaultsWithResponse List the fault rules
+//
+// Every rule, used up or not, in the order they are tried, with what is left of each.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /_provisiond/v1/faults (the `ListFaults` operationId).
+func (c *ClientWithResponses) ListFaultsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListFaultsResponse, error) {
+	rsp, err := c.ListFaults(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListFaultsResponse(rsp)
+}
+
+// AddFaultWithBodyWithResponse Add a fault rule
+//
+// Makes the vendor APIs fail on purpose, to test how a client copes: the requests that match `match` are
+// answered by `action` instead of the service, within the limits `times` and `probability`.
+//
+//   - `status` answers the given status with the vendor's own error body for it, exactly as the API
+//     answers that status itself: X-Cart's API Platform problem, platformOS's `{id, errors}`, OCC's error
+//     model (a 500 with code 22004), ActivePlatform's `{error}`. `retry_after` adds a `Retry-After`
+//     header (429 and 503 only). Nothing of the request is done: no write happens.
+//   - `delay` waits `delay_ms` milliseconds, or a uniformly random time between `delay_ms` and
+//     `delay_max_ms`, then serves the request as usual. The wait does not count against the server's
+//     request deadline or write timeout, and ends early when the client goes away or the server starts
+//     shutting down (the request is then served at once).
+//   - `drop` closes the connection without an answer; nothing of the request is done.
+//
+// The rules are tried in the order they were added; the first that matches and fires (by its
+// `probability`) decides, so one request meets one fault at most. `times` limits a rule to the next
+// that many requests it fires on (unlimited when absent); a used-up rule stays listed with
+// `remaining: 0` and fires no more. Faulted requests are journaled with `fault` set. Rules live in
+// memory, per instance (each instance behind a load balancer has its own), until they are deleted, a
+// reset, or a restart. The control API itself is never faulted. At most 1,000 rules exist at once.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /_provisiond/v1/faults (the `AddFault` operationId).
+func (c *ClientWithResponses) AddFaultWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AddFaultResponse, error) {
+	rsp, err := c.AddFaultWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddFaultResponse(rsp)
+}
+
+// AddFaultWithResponse Add a fault rule
+//
+// Makes the vendor APIs fail on purpose, to test how a client copes: the requests that match `match` are
+// answered by `action` instead of the service, within the limits `times` and `probability`.
+//
+//   - `status` answers the given status with the vendor's own error body for it, exactly as the API
+//     answers that status itself: X-Cart's API Platform problem, platformOS's `{id, errors}`, OCC's error
+//     model (a 500 with code 22004), ActivePlatform's `{error}`. `retry_after` adds a `Retry-After`
+//     header (429 and 503 only). Nothing of the request is done: no write happens.
+//   - `delay` waits `delay_ms` milliseconds, or a uniformly random time between `delay_ms` and
+//     `delay_max_ms`, then serves the request as usual. The wait does not count against the server's
+//     request deadline or write timeout, and ends early when the client goes away or the server starts
+//     shutting down (the request is then served at once).
+//   - `drop` closes the connection without an answer; nothing of the request is done.
+//
+// The rules are tried in the order they were added; the first that matches and fires (by its
+// `probability`) decides, so one request meets one fault at most. `times` limits a rule to the next
+// that many requests it fires on (unlimited when absent); a used-up rule stays listed with
+// `remaining: 0` and fires no more. Faulted requests are journaled with `fault` set. Rules live in
+// memory, per instance (each instance behind a load balancer has its own), until they are deleted, a
+// reset, or a restart. The control API itself is never faulted. At most 1,000 rules exist at once.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /_provisiond/v1/faults (the `AddFault` operationId).
+func (c *ClientWithResponses) AddFaultWithResponse(ctx context.Context, body AddFaultJSONRequestBody, reqEditors ...RequestEditorFn) (*AddFaultResponse, error) {
+	rsp, err := c.AddFault(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAddFaultResponse(rsp)
+}
+
+// DeleteFaultWithResponse Remove one fault rule
+//
+// Removes the rule; the requests it matched are served as usual again (unless another rule matches).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /_provisiond/v1/faults/{id} (the `DeleteFault` operationId).
+func (c *ClientWithResponses) DeleteFaultWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*DeleteFaultResponse, error) {
+	rsp, err := c.DeleteFault(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteFaultResponse(rsp)
+}
+
+// GetFaultWithResponse Read one fault rule
+//
+// The rule with what is left of it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /_provisiond/v1/faults/{id} (the `GetFault` operationId).
+func (c *ClientWithResponses) GetFaultWithResponse(ctx context.Context, id int64, reqEditors ...RequestEditorFn) (*GetFaultResponse, error) {
+	rsp, err := c.GetFault(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetFaultResponse(rsp)
+}
+
 // ApplyFixturesWithBodyWithResponse Apply a fixtures document
 //
 // Applies a fixtures document, in the format of the fixtures file (`PROVISIOND_FIXTURES`, described in
@@ -1960,6 +3376,54 @@ func (c *ClientWithResponses) ListRequestsWithResponse(ctx context.Context, para
 	return ParseListRequestsResponse(rsp)
 }
 
+// CountRequestsWithBodyWithResponse Count the journaled requests that match
+//
+// How many requests the journal holds that match every field given (an empty matcher counts them all),
+// so that a test can assert "my client created exactly one profile with this login". It counts what
+// the journal still holds: the last `PROVISIOND_JOURNAL_SIZE` requests since the last reset or clear.
+//
+// `body` matches a request whose body contains it: every member of an object must be in the request's
+// object with a value that contains the given one, at any depth; every item of an array must be
+// contained in some item of the request's array; any other value must be equal (numbers by value). A
+// form-encoded body is matched as an object of strings (a field sent twice, as an array of them).
+// Secret values are journaled as `***`, so a matcher cannot name one, and a request whose body is not
+// an object never matches a `body`.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /_provisiond/v1/requests/count (the `CountRequests` operationId).
+func (c *ClientWithResponses) CountRequestsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CountRequestsResponse, error) {
+	rsp, err := c.CountRequestsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCountRequestsResponse(rsp)
+}
+
+// CountRequestsWithResponse Count the journaled requests that match
+//
+// How many requests the journal holds that match every field given (an empty matcher counts them all),
+// so that a test can assert "my client created exactly one profile with this login". It counts what
+// the journal still holds: the last `PROVISIOND_JOURNAL_SIZE` requests since the last reset or clear.
+//
+// `body` matches a request whose body contains it: every member of an object must be in the request's
+// object with a value that contains the given one, at any depth; every item of an array must be
+// contained in some item of the request's array; any other value must be equal (numbers by value). A
+// form-encoded body is matched as an object of strings (a field sent twice, as an array of them).
+// Secret values are journaled as `***`, so a matcher cannot name one, and a request whose body is not
+// an object never matches a `body`.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /_provisiond/v1/requests/count (the `CountRequests` operationId).
+func (c *ClientWithResponses) CountRequestsWithResponse(ctx context.Context, body CountRequestsJSONRequestBody, reqEditors ...RequestEditorFn) (*CountRequestsResponse, error) {
+	rsp, err := c.CountRequests(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCountRequestsResponse(rsp)
+}
+
 // GetRequestWithResponse Read one journaled request
 //
 // The request with this id, while the journal still holds it (404 once it was dropped or cleared).
@@ -2030,6 +3494,302 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, api Api, 
 		return nil, err
 	}
 	return ParseGetUserResponse(rsp)
+}
+
+// ParseClearFaultsResponse parses an HTTP response from a ClearFaultsWithResponse call
+func ParseClearFaultsResponse(rsp *http.Response) (*ClearFaultsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ClearFaultsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListFaultsResponse parses an HTTP response from a ListFaultsWithResponse call
+func ParseListFaultsResponse(rsp *http.Response) (*ListFaultsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListFaultsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FaultPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAddFaultResponse parses an HTTP response from a AddFaultWithResponse call
+func ParseAddFaultResponse(rsp *http.Response) (*AddFaultResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AddFaultResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest FaultRule
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers AddFaultResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteFaultResponse parses an HTTP response from a DeleteFaultWithResponse call
+func ParseDeleteFaultResponse(rsp *http.Response) (*DeleteFaultResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteFaultResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetFaultResponse parses an HTTP response from a GetFaultWithResponse call
+func ParseGetFaultResponse(rsp *http.Response) (*GetFaultResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetFaultResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FaultRule
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
 }
 
 // ParseApplyFixturesResponse parses an HTTP response from a ApplyFixturesWithResponse call
@@ -2204,6 +3964,81 @@ func ParseListRequestsResponse(rsp *http.Response) (*ListRequestsResponse, error
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCountRequestsResponse parses an HTTP response from a CountRequestsWithResponse call
+func ParseCountRequestsResponse(rsp *http.Response) (*CountRequestsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CountRequestsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RequestCount
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest TooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Unprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -2516,6 +4351,21 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ClearFaults Remove every fault rule
+	// (DELETE /_provisiond/v1/faults)
+	ClearFaults(ctx echo.Context) error
+	// ListFaults List the fault rules
+	// (GET /_provisiond/v1/faults)
+	ListFaults(ctx echo.Context) error
+	// AddFault Add a fault rule
+	// (POST /_provisiond/v1/faults)
+	AddFault(ctx echo.Context) error
+	// DeleteFault Remove one fault rule
+	// (DELETE /_provisiond/v1/faults/{id})
+	DeleteFault(ctx echo.Context, id int64) error
+	// GetFault Read one fault rule
+	// (GET /_provisiond/v1/faults/{id})
+	GetFault(ctx echo.Context, id int64) error
 	// ApplyFixtures Apply a fixtures document
 	// (POST /_provisiond/v1/fixtures)
 	ApplyFixtures(ctx echo.Context) error
@@ -2525,6 +4375,9 @@ type ServerInterface interface {
 	// ListRequests List the journaled requests
 	// (GET /_provisiond/v1/requests)
 	ListRequests(ctx echo.Context, params ListRequestsParams) error
+	// CountRequests Count the journaled requests that match
+	// (POST /_provisiond/v1/requests/count)
+	CountRequests(ctx echo.Context) error
 	// GetRequest Read one journaled request
 	// (GET /_provisiond/v1/requests/{id})
 	GetRequest(ctx echo.Context, id int64) error
@@ -2542,6 +4395,65 @@ type ServerInterface interface {
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// ClearFaults converts echo context to params.
+func (w *ServerInterfaceWrapper) ClearFaults(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ClearFaults(ctx)
+	return err
+}
+
+// ListFaults converts echo context to params.
+func (w *ServerInterfaceWrapper) ListFaults(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListFaults(ctx)
+	return err
+}
+
+// AddFault converts echo context to params.
+func (w *ServerInterfaceWrapper) AddFault(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AddFault(ctx)
+	return err
+}
+
+// DeleteFault converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteFault(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteFault(ctx, id)
+	return err
+}
+
+// GetFault converts echo context to params.
+func (w *ServerInterfaceWrapper) GetFault(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetFault(ctx, id)
+	return err
 }
 
 // ApplyFixtures converts echo context to params.
@@ -2596,6 +4508,13 @@ func (w *ServerInterfaceWrapper) ListRequests(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
 	}
 
+	// ------------- Optional query parameter "faulted" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "faulted", ctx.QueryParams(), &params.Faulted, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter faulted: %s", err))
+	}
+
 	// ------------- Optional query parameter "since" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
@@ -2612,6 +4531,15 @@ func (w *ServerInterfaceWrapper) ListRequests(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListRequests(ctx, params)
+	return err
+}
+
+// CountRequests converts echo context to params.
+func (w *ServerInterfaceWrapper) CountRequests(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CountRequests(ctx)
 	return err
 }
 
@@ -2765,7 +4693,13 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/_provisiond/v1/:api/users/:id", wrapper.GetUser, options.OperationMiddlewares["getUser"]...)
 	router.DELETE(options.BaseURL+"/_provisiond/v1/requests", wrapper.ClearRequests, options.OperationMiddlewares["clearRequests"]...)
 	router.GET(options.BaseURL+"/_provisiond/v1/requests", wrapper.ListRequests, options.OperationMiddlewares["listRequests"]...)
+	router.POST(options.BaseURL+"/_provisiond/v1/requests/count", wrapper.CountRequests, options.OperationMiddlewares["countRequests"]...)
 	router.GET(options.BaseURL+"/_provisiond/v1/requests/:id", wrapper.GetRequest, options.OperationMiddlewares["getRequest"]...)
+	router.DELETE(options.BaseURL+"/_provisiond/v1/faults", wrapper.ClearFaults, options.OperationMiddlewares["clearFaults"]...)
+	router.GET(options.BaseURL+"/_provisiond/v1/faults", wrapper.ListFaults, options.OperationMiddlewares["listFaults"]...)
+	router.POST(options.BaseURL+"/_provisiond/v1/faults", wrapper.AddFault, options.OperationMiddlewares["addFault"]...)
+	router.DELETE(options.BaseURL+"/_provisiond/v1/faults/:id", wrapper.DeleteFault, options.OperationMiddlewares["deleteFault"]...)
+	router.GET(options.BaseURL+"/_provisiond/v1/faults/:id", wrapper.GetFault, options.OperationMiddlewares["getFault"]...)
 
 }
 
@@ -2790,7 +4724,483 @@ type UnavailableApplicationProblemPlusJSONResponse struct {
 	Headers UnavailableResponseHeaders
 }
 
+type UnprocessableApplicationProblemPlusJSONResponse Problem
+
 type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
+
+type ClearFaultsRequestObject struct {
+}
+
+type ClearFaultsResponseObject interface {
+	VisitClearFaultsResponse(w http.ResponseWriter) error
+}
+
+type ClearFaults204Response struct {
+}
+
+func (response ClearFaults204Response) VisitClearFaultsResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ClearFaults401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ClearFaults401ApplicationProblemPlusJSONResponse) VisitClearFaultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearFaults403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ClearFaults403ApplicationProblemPlusJSONResponse) VisitClearFaultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ClearFaults500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ClearFaults500ApplicationProblemPlusJSONResponse) VisitClearFaultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFaultsRequestObject struct {
+}
+
+type ListFaultsResponseObject interface {
+	VisitListFaultsResponse(w http.ResponseWriter) error
+}
+
+type ListFaults200JSONResponse FaultPage
+
+func (response ListFaults200JSONResponse) VisitListFaultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFaults401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListFaults401ApplicationProblemPlusJSONResponse) VisitListFaultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFaults403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListFaults403ApplicationProblemPlusJSONResponse) VisitListFaultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListFaults500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListFaults500ApplicationProblemPlusJSONResponse) VisitListFaultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFaultRequestObject struct {
+	Body *AddFaultJSONRequestBody
+}
+
+type AddFaultResponseObject interface {
+	VisitAddFaultResponse(w http.ResponseWriter) error
+}
+
+type AddFault201ResponseHeaders struct {
+	Location *string
+}
+
+type AddFault201JSONResponse struct {
+	Body    FaultRule
+	Headers AddFault201ResponseHeaders
+}
+
+func (response AddFault201JSONResponse) VisitAddFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFault400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response AddFault400ApplicationProblemPlusJSONResponse) VisitAddFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFault401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response AddFault401ApplicationProblemPlusJSONResponse) VisitAddFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFault403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response AddFault403ApplicationProblemPlusJSONResponse) VisitAddFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFault413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response AddFault413ApplicationProblemPlusJSONResponse) VisitAddFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFault415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response AddFault415ApplicationProblemPlusJSONResponse) VisitAddFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFault422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response AddFault422ApplicationProblemPlusJSONResponse) VisitAddFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AddFault500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response AddFault500ApplicationProblemPlusJSONResponse) VisitAddFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFaultRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type DeleteFaultResponseObject interface {
+	VisitDeleteFaultResponse(w http.ResponseWriter) error
+}
+
+type DeleteFault204Response struct {
+}
+
+func (response DeleteFault204Response) VisitDeleteFaultResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteFault400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteFault400ApplicationProblemPlusJSONResponse) VisitDeleteFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFault401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteFault401ApplicationProblemPlusJSONResponse) VisitDeleteFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFault403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteFault403ApplicationProblemPlusJSONResponse) VisitDeleteFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFault404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteFault404ApplicationProblemPlusJSONResponse) VisitDeleteFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteFault500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteFault500ApplicationProblemPlusJSONResponse) VisitDeleteFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFaultRequestObject struct {
+	Id int64 `json:"id"`
+}
+
+type GetFaultResponseObject interface {
+	VisitGetFaultResponse(w http.ResponseWriter) error
+}
+
+type GetFault200JSONResponse FaultRule
+
+func (response GetFault200JSONResponse) VisitGetFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFault400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetFault400ApplicationProblemPlusJSONResponse) VisitGetFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFault401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetFault401ApplicationProblemPlusJSONResponse) VisitGetFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFault403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetFault403ApplicationProblemPlusJSONResponse) VisitGetFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFault404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetFault404ApplicationProblemPlusJSONResponse) VisitGetFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetFault500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetFault500ApplicationProblemPlusJSONResponse) VisitGetFaultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type ApplyFixturesRequestObject struct {
 	JSONBody *ApplyFixturesJSONRequestBody
@@ -3068,6 +5478,140 @@ type ListRequests500ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ListRequests500ApplicationProblemPlusJSONResponse) VisitListRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CountRequestsRequestObject struct {
+	Body *CountRequestsJSONRequestBody
+}
+
+type CountRequestsResponseObject interface {
+	VisitCountRequestsResponse(w http.ResponseWriter) error
+}
+
+type CountRequests200JSONResponse RequestCount
+
+func (response CountRequests200JSONResponse) VisitCountRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CountRequests400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CountRequests400ApplicationProblemPlusJSONResponse) VisitCountRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CountRequests401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CountRequests401ApplicationProblemPlusJSONResponse) VisitCountRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CountRequests403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CountRequests403ApplicationProblemPlusJSONResponse) VisitCountRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CountRequests413ApplicationProblemPlusJSONResponse struct {
+	TooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CountRequests413ApplicationProblemPlusJSONResponse) VisitCountRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CountRequests415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CountRequests415ApplicationProblemPlusJSONResponse) VisitCountRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CountRequests422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CountRequests422ApplicationProblemPlusJSONResponse) VisitCountRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CountRequests500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CountRequests500ApplicationProblemPlusJSONResponse) VisitCountRequestsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3532,6 +6076,21 @@ func (response GetUser503ApplicationProblemPlusJSONResponse) VisitGetUserRespons
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ClearFaults Remove every fault rule
+	// (DELETE /_provisiond/v1/faults)
+	ClearFaults(ctx context.Context, request ClearFaultsRequestObject) (ClearFaultsResponseObject, error)
+	// ListFaults List the fault rules
+	// (GET /_provisiond/v1/faults)
+	ListFaults(ctx context.Context, request ListFaultsRequestObject) (ListFaultsResponseObject, error)
+	// AddFault Add a fault rule
+	// (POST /_provisiond/v1/faults)
+	AddFault(ctx context.Context, request AddFaultRequestObject) (AddFaultResponseObject, error)
+	// DeleteFault Remove one fault rule
+	// (DELETE /_provisiond/v1/faults/{id})
+	DeleteFault(ctx context.Context, request DeleteFaultRequestObject) (DeleteFaultResponseObject, error)
+	// GetFault Read one fault rule
+	// (GET /_provisiond/v1/faults/{id})
+	GetFault(ctx context.Context, request GetFaultRequestObject) (GetFaultResponseObject, error)
 	// ApplyFixtures Apply a fixtures document
 	// (POST /_provisiond/v1/fixtures)
 	ApplyFixtures(ctx context.Context, request ApplyFixturesRequestObject) (ApplyFixturesResponseObject, error)
@@ -3541,6 +6100,9 @@ type StrictServerInterface interface {
 	// ListRequests List the journaled requests
 	// (GET /_provisiond/v1/requests)
 	ListRequests(ctx context.Context, request ListRequestsRequestObject) (ListRequestsResponseObject, error)
+	// CountRequests Count the journaled requests that match
+	// (POST /_provisiond/v1/requests/count)
+	CountRequests(ctx context.Context, request CountRequestsRequestObject) (CountRequestsResponseObject, error)
 	// GetRequest Read one journaled request
 	// (GET /_provisiond/v1/requests/{id})
 	GetRequest(ctx context.Context, request GetRequestRequestObject) (GetRequestResponseObject, error)
@@ -3565,6 +6127,148 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// ClearFaults operation middleware
+func (sh *strictHandler) ClearFaults(ctx echo.Context) error {
+	var request ClearFaultsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ClearFaults(ctx.Request().Context(), request.(ClearFaultsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ClearFaults")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ClearFaultsResponseObject); ok {
+		return validResponse.VisitClearFaultsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListFaults operation middleware
+func (sh *strictHandler) ListFaults(ctx echo.Context) error {
+	var request ListFaultsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListFaults(ctx.Request().Context(), request.(ListFaultsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListFaults")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListFaultsResponseObject); ok {
+		return validResponse.VisitListFaultsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AddFault operation middleware
+func (sh *strictHandler) AddFault(ctx echo.Context) error {
+	var request AddFaultRequestObject
+
+	var body AddFaultJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AddFault(ctx.Request().Context(), request.(AddFaultRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AddFault")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AddFaultResponseObject); ok {
+		return validResponse.VisitAddFaultResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteFault operation middleware
+func (sh *strictHandler) DeleteFault(ctx echo.Context, id int64) error {
+	var request DeleteFaultRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteFault(ctx.Request().Context(), request.(DeleteFaultRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteFault")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteFaultResponseObject); ok {
+		return validResponse.VisitDeleteFaultResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetFault operation middleware
+func (sh *strictHandler) GetFault(ctx echo.Context, id int64) error {
+	var request GetFaultRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetFault(ctx.Request().Context(), request.(GetFaultRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetFault")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetFaultResponseObject); ok {
+		return validResponse.VisitGetFaultResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // ApplyFixtures operation middleware
@@ -3661,6 +6365,52 @@ func (sh *strictHandler) ListRequests(ctx echo.Context, params ListRequestsParam
 		return err
 	} else if validResponse, ok := response.(ListRequestsResponseObject); ok {
 		return validResponse.VisitListRequestsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CountRequests operation middleware
+func (sh *strictHandler) CountRequests(ctx echo.Context) error {
+	var request CountRequestsRequestObject
+
+	var body CountRequestsJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CountRequests(ctx.Request().Context(), request.(CountRequestsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CountRequests")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CountRequestsResponseObject); ok {
+		return validResponse.VisitCountRequestsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

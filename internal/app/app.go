@@ -25,6 +25,7 @@ import (
 	"github.com/provisiond/provisiond/internal/config"
 	"github.com/provisiond/provisiond/internal/control"
 	"github.com/provisiond/provisiond/internal/credential"
+	"github.com/provisiond/provisiond/internal/fault"
 	"github.com/provisiond/provisiond/internal/fixtures"
 	"github.com/provisiond/provisiond/internal/httpserver"
 	"github.com/provisiond/provisiond/internal/journal"
@@ -120,6 +121,9 @@ type Deps struct {
 	// Draining reports whether the server is shutting down (httpserver.Options.Draining); Serve
 	// sets it. Never when nil.
 	Draining func() bool
+	// Stopping is closed once the server starts shutting down (httpserver.Options.Stopping);
+	// Serve sets it. Never when nil.
+	Stopping <-chan struct{}
 }
 
 // NewHandler builds the HTTP handler over a prepared database.
@@ -135,8 +139,9 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 		return nil, err
 	}
 	journal := journal.New(cfg.JournalSize, cfg.JournalBodyLimit)
+	faults := &fault.Rules{}
 	d := module.Deps{DB: db, Hasher: deps.Hasher, SigningKey: key, Now: deps.Now, Config: cfg,
-		Credentials: credential.NewCachedStore(db, cfg.CredentialCacheTTL, deps.Now), Modules: Modules, Journal: journal}
+		Credentials: credential.NewCachedStore(db, cfg.CredentialCacheTTL, deps.Now), Modules: Modules, Journal: journal, Faults: faults}
 	var apis []*httpserver.API
 	for _, m := range Modules.On(cfg) {
 		api, err := m.Build(d)
@@ -144,8 +149,9 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 			return nil, err
 		}
 		apis = append(apis, api)
-		if len(m.Migrations()) > 0 { // an API that holds data: a vendor API, which the journal records
+		if len(m.Migrations()) > 0 { // an API that holds data: a vendor API, which the journal records and faults cover
 			journal.Record(api.Name, api.Spec)
+			faults.Cover(api.Name)
 		}
 	}
 
@@ -166,6 +172,10 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 
 		ValidateResponses: cfg.ValidateResponses,
 		Draining:          deps.Draining,
+		Faults:            faults,
+		Stopping:          deps.Stopping,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
 	})
 }
 
@@ -245,7 +255,8 @@ func Serve(ctx context.Context, cfg config.Config, ln net.Listener, out io.Write
 		}
 	}
 	var draining atomic.Bool
-	deps.Draining = draining.Load
+	stopping := make(chan struct{})
+	deps.Draining, deps.Stopping = draining.Load, stopping
 	h, err := NewHandler(ctx, cfg, db, logger, deps)
 	if err != nil {
 		return err
@@ -270,6 +281,7 @@ func Serve(ctx context.Context, cfg config.Config, ln net.Listener, out io.Write
 	case <-ctx.Done():
 	}
 	draining.Store(true)
+	close(stopping)
 	drain(cfg.ShutdownDrain, conns, logger)
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)

@@ -12,7 +12,7 @@ import (
 // lower rank (its tests may import anything). The API packages are rank apiLayer, derived from
 // app.Modules, and may not import each other: what two APIs share lives below them.
 var layers = [][]string{
-	{"openapi", "gen/*", "internal/apperr", "internal/config", "internal/docs", "internal/email", "internal/optional", "internal/golden", "internal/occ/scim", "internal/journal"},
+	{"openapi", "gen/*", "internal/apperr", "internal/config", "internal/docs", "internal/email", "internal/optional", "internal/golden", "internal/occ/scim", "internal/journal", "internal/fault"},
 	{"internal/password", "internal/store"},
 	{"internal/credential", "internal/httpserver", "internal/occ/scimsql"},
 	{"internal/occ"},

@@ -29,7 +29,7 @@ var Module = module.API{
 	Migrations:  func() []store.Migration { return nil },
 	Credentials: module.Credentials{Keys: true},
 	New: func(d module.Deps) (httpserver.API, error) {
-		svc := NewService(d.DB, d.Modules, module.Env{Config: d.Config, Hasher: d.Hasher, Now: d.Now}).OnChange(d.Credentials.Invalidate).WithJournal(d.Journal)
+		svc := NewService(d.DB, d.Modules, module.Env{Config: d.Config, Hasher: d.Hasher, Now: d.Now}).OnChange(d.Credentials.Invalidate).WithJournal(d.Journal).WithFaults(d.Faults)
 		api := Routes(svc, d.Credentials)
 		api.BodyLimit = d.Config.ControlBodyLimit
 		return api, nil

@@ -26,7 +26,11 @@ func Render(err error, path string) httpserver.Reply {
 			for i, is := range invalid.Issues {
 				items[i] = item(is.In, is.Field, issueMessage(is))
 			}
-			return problem(http.StatusBadRequest, "The request is invalid.", path, items)
+			status := http.StatusBadRequest
+			if unprocessable[invalid.OperationID] && !invalid.Malformed() {
+				status = http.StatusUnprocessableEntity
+			}
+			return problem(status, "The request is invalid.", path, items)
 		},
 		Unavailable: problem(http.StatusServiceUnavailable, "The database is unavailable; retry.", path, nil),
 		Internal:    internal,
@@ -35,7 +39,11 @@ func Render(err error, path string) httpserver.Reply {
 		return r
 	}
 	var items []gen.ProblemItem
+	status, detail := http.StatusBadRequest, "The fixtures document is invalid; nothing of it was applied."
 	for _, e := range all {
+		if e.Rule == ruleInvalid {
+			status, detail = http.StatusUnprocessableEntity, "The request is invalid."
+		}
 		switch e.Kind {
 		case apperr.KindInvalid, apperr.KindConflict:
 			items = append(items, item("body", e.Field, e.Message))
@@ -49,8 +57,12 @@ func Render(err error, path string) httpserver.Reply {
 			return internal
 		}
 	}
-	return problem(http.StatusBadRequest, "The fixtures document is invalid; nothing of it was applied.", path, items)
+	return problem(status, detail, path, items)
 }
+
+// unprocessable are the operations whose well-formed bodies the schema refuses with 422: a
+// matcher or a fault rule that names what does not exist, or asks what cannot be.
+var unprocessable = map[string]bool{"addFault": true, "countRequests": true}
 
 func problem(status int, detail, path string, items []gen.ProblemItem) httpserver.Reply {
 	p := gen.Problem{Type: "about:blank", Title: http.StatusText(status), Status: int32(status), Instance: &path}

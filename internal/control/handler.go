@@ -24,7 +24,7 @@ func (h *Handler) Reset(ctx context.Context, req gen.ResetRequestObject) (gen.Re
 			apis = append(apis, string(a))
 		}
 	}
-	drop := req.Params.Credentials != nil && *req.Params.Credentials == gen.Drop
+	drop := req.Params.Credentials != nil && *req.Params.Credentials == gen.ResetParamsCredentialsDrop
 	done, err := h.svc.Reset(ctx, apis, drop)
 	if err != nil {
 		return nil, err
@@ -98,8 +98,9 @@ func (h *Handler) ListRequests(_ context.Context, req gen.ListRequestsRequestObj
 		f.Method = string(*p.Method)
 	}
 	if p.Status != nil {
-		f.Status = int(*p.Status)
+		f.Status = ptr(int(*p.Status))
 	}
+	f.Faulted = p.Faulted
 	if p.Since != nil {
 		f.Since = *p.Since
 	}
@@ -135,7 +136,15 @@ func entry(e journal.Entry) gen.JournalEntry {
 		Request:    gen.JournalMessage{Headers: e.RequestHeaders, Body: e.RequestBody},
 		Response:   gen.JournalResponse{Status: int32(e.Status), Headers: e.ResponseHeaders, Body: e.ResponseBody},
 		DurationMs: float64(e.Duration.Microseconds()) / 1000, RequestId: e.RequestID, Truncated: e.Truncated,
+		Fault: journalFault(e.Fault),
 	}
+}
+
+func journalFault(f *journal.Fault) *gen.JournalFault {
+	if f == nil {
+		return nil
+	}
+	return &gen.JournalFault{Rule: f.Rule, Action: gen.JournalFaultAction(f.Action)}
 }
 
 func user(api gen.ApiName, u module.User) gen.User {

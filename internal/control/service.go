@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/fault"
 	"github.com/provisiond/provisiond/internal/fixtures"
 	"github.com/provisiond/provisiond/internal/journal"
 	"github.com/provisiond/provisiond/internal/module"
@@ -27,13 +29,20 @@ type Service struct {
 	changed func()
 	// journal is the request journal of the vendor APIs (nil: none).
 	journal *journal.Journal
+	// faults are the fault rules applied to the vendor APIs (WithFaults).
+	faults *fault.Rules
+	now    func() time.Time
 }
 
 // NewService returns the control service over the APIs of modules, reading and applying
 // fixtures in env (the server's configuration, hasher and clock); env.Config.FixturesFile is the
 // configured fixtures file that a reset applies again ("" for none).
 func NewService(db *gorm.DB, modules module.List, env module.Env) *Service {
-	return &Service{db: db, modules: modules, loader: fixtures.New(modules).With(env), file: env.Config.FixturesFile, changed: func() {}}
+	now := env.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{db: db, modules: modules, loader: fixtures.New(modules).With(env), file: env.Config.FixturesFile, changed: func() {}, now: now}
 }
 
 // WithJournal makes s serve and clear the request journal j.
@@ -83,8 +92,10 @@ func (s *Service) Reset(ctx context.Context, apis []string, dropCredentials bool
 	}
 	apis = unique(apis)
 	defer s.changed()
-	// A reset starts a test afresh: what the journal kept of the one before goes too.
+	// A reset starts a test afresh: what the journal kept of the one before goes too, and so do
+	// its fault rules.
 	s.ClearRequests()
+	s.ClearFaults()
 	err := s.loader.Reset(ctx, s.db, fixtures.Reset{APIs: apis, DropCredentials: dropCredentials, File: s.file})
 	if err != nil {
 		return nil, store.Classify(err, "reset", nil, nil)

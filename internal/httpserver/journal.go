@@ -79,15 +79,23 @@ func (w *teeWriter) Write(p []byte) (int, error) {
 // Unwrap gives http.ResponseController the writer below (flushes, hijacks, deadlines).
 func (w *teeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// operation is the operationId of the route the request of c matched, or "unmatched".
+func (s *server) operation(c echo.Context) string {
+	if r, ok := s.validator.lookup(c); ok {
+		return r.route.Operation.OperationID
+	}
+	return "unmatched"
+}
+
 // journal adds the request of c, recorded in rec, with its answer to the journal.
 func (s *server) journal(c echo.Context, req *http.Request, rec *recording, api, id string, start time.Time, elapsed time.Duration) {
-	op := "unmatched"
-	if r, ok := s.validator.lookup(c); ok {
-		op = r.route.Operation.OperationID
-	}
 	res := c.Response()
-	s.opts.Journal.Add(journal.Entry{
-		Time: start.UTC(), API: api, Operation: op, Method: req.Method, Path: req.URL.Path, Query: req.URL.RawQuery,
+	e := journal.Entry{
+		Time: start.UTC(), API: api, Operation: s.operation(c), Method: req.Method, Path: req.URL.Path, Query: req.URL.RawQuery,
 		Status: res.Status, Duration: elapsed, RequestID: id,
-	}, req.Header, res.Header(), rec.req.Bytes(), rec.res.Bytes(), req.Header.Get(echo.HeaderContentType), res.Header().Get(echo.HeaderContentType))
+	}
+	if hit, ok := faultOf(c); ok {
+		e.Fault = &journal.Fault{Rule: hit.Rule, Action: hit.Action.Type}
+	}
+	s.opts.Journal.Add(e, req.Header, res.Header(), rec.req.Bytes(), rec.res.Bytes(), req.Header.Get(echo.HeaderContentType), res.Header().Get(echo.HeaderContentType))
 }

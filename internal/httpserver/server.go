@@ -26,6 +26,7 @@ import (
 
 	"github.com/provisiond/provisiond/internal/apperr"
 	"github.com/provisiond/provisiond/internal/docs"
+	"github.com/provisiond/provisiond/internal/fault"
 	"github.com/provisiond/provisiond/internal/journal"
 )
 
@@ -93,6 +94,14 @@ type Options struct {
 	// Draining, when set, reports whether the server is shutting down: /readyz then answers 503,
 	// and every response asks the client to close its connection.
 	Draining func() bool
+	// Faults, when set, are the fault rules applied to the requests of the APIs they cover
+	// (fault.Rules.Cover), ahead of everything but the journal, the log and the metrics.
+	Faults *fault.Rules
+	// Stopping, when set, is closed once the server starts shutting down: a delay fault ends then.
+	Stopping <-chan struct{}
+	// ReadTimeout and WriteTimeout are the http.Server's: a delay fault starts them again once it
+	// is over, so that the delay does not eat the request's own time.
+	ReadTimeout, WriteTimeout time.Duration
 }
 
 type server struct {
@@ -173,18 +182,20 @@ func (s *server) before(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // middleware is the server's middleware chain around the matched route's handler, in order:
-// observe, deadline, checkResponses (in the response-validation mode), recover, limitBody and the
+// observe, inject, deadline, checkResponses (in the response-validation mode), recover, limitBody and the
 // validator. They are one Echo middleware that calls each step directly, so that no step costs a
 // closure on the heap per request (Echo wraps each of its middleware around each request anew).
 func (s *server) middleware(v *validator) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			return s.observe(c, func(c echo.Context) error {
-				return s.deadline(c, func(c echo.Context) error {
-					if s.opts.ValidateResponses {
-						return v.checkResponses(c, func(c echo.Context) error { return s.guard(c, v, next) })
-					}
-					return s.guard(c, v, next)
+				return s.inject(c, func(c echo.Context) error {
+					return s.deadline(c, func(c echo.Context) error {
+						if s.opts.ValidateResponses {
+							return v.checkResponses(c, func(c echo.Context) error { return s.guard(c, v, next) })
+						}
+						return s.guard(c, v, next)
+					})
 				})
 			})
 		}
@@ -325,6 +336,12 @@ func (s *server) handleError(err error, c echo.Context) {
 	case reply.Status >= 500:
 		s.opts.Logger.ErrorContext(req.Context(), "request failed", "status", reply.Status, "error", err)
 	}
+	s.write(c, reply)
+}
+
+// write sends reply as the response of c.
+func (s *server) write(c echo.Context, reply Reply) {
+	req := c.Request()
 	c.Response().Header().Set(echo.HeaderContentType, reply.ContentType)
 	var werr error
 	if req.Method == http.MethodHead || reply.Body == nil {
@@ -397,7 +414,9 @@ func (s *server) observe(c echo.Context, next echo.HandlerFunc) error {
 	ctx := WithRequestID(req.Context(), id)
 	c.SetRequest(req.WithContext(ctx))
 
-	if err := next(c); err != nil {
+	err := next(c)
+	dropped := errors.Is(err, errDropped)
+	if err != nil && !dropped {
 		c.Error(err)
 	}
 
@@ -418,6 +437,9 @@ func (s *server) observe(c echo.Context, next echo.HandlerFunc) error {
 		slog.String("method", req.Method), slog.String("route", route),
 		slog.Int("status", res.Status), slog.Int64("bytes", res.Size),
 		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000))
+	if dropped {
+		s.dropConnection(c)
+	}
 	return nil
 }
 

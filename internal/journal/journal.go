@@ -40,22 +40,44 @@ type Entry struct {
 	RequestID       string
 	// Truncated says that a body was longer than the journal keeps of one.
 	Truncated bool
+	// Fault is the fault rule that answered, delayed or dropped the request (nil: none).
+	Fault *Fault
+}
+
+// Fault names the fault rule that acted on a request, and its action.
+type Fault struct {
+	Rule   int64
+	Action string
 }
 
 // Filter selects entries: empty fields select all; Since selects those recorded at or after
 // it; Limit (0: all) the newest that many.
 type Filter struct {
-	API, Operation, Method string
-	Status                 int
-	Since                  time.Time
-	Limit                  int
+	API, Operation, Method, Path string
+	// Status, when set, selects by status (0 is the status of a dropped request).
+	Status *int
+	// Faulted, when set, selects the requests a fault rule acted on (true) or the others.
+	Faulted *bool
+	// Body, when set, selects the requests whose body contains it (Contains).
+	Body  map[string]any
+	Since time.Time
+	Limit int
+}
+
+func (f *Filter) selects(e *Entry) bool {
+	return (f.API == "" || e.API == f.API) && (f.Operation == "" || e.Operation == f.Operation) &&
+		(f.Method == "" || strings.EqualFold(e.Method, f.Method)) && (f.Path == "" || e.Path == f.Path) &&
+		(f.Status == nil || e.Status == *f.Status) && (f.Faulted == nil || *f.Faulted == (e.Fault != nil)) &&
+		(f.Since.IsZero() || !e.Time.Before(f.Since)) &&
+		(f.Body == nil || Contains(requestBody(e), f.Body))
 }
 
 // Journal is the ring of the last Size entries. Its zero value is not usable: use New.
 type Journal struct {
 	size, bodyLimit int
 	masks           map[string]*mask // by API name
-	secretHeaders   map[string]bool  // canonical names of the headers that carry credentials
+	operations      map[string][]string
+	secretHeaders   map[string]bool // canonical names of the headers that carry credentials
 
 	mu      sync.Mutex
 	entries []Entry // a ring: the oldest at next%size once full
@@ -65,7 +87,7 @@ type Journal struct {
 // New returns a journal of the last size entries (0: none is kept), keeping at most bodyLimit
 // bytes of each body. It journals the APIs that Record names.
 func New(size, bodyLimit int) *Journal {
-	return &Journal{size: size, bodyLimit: bodyLimit, masks: map[string]*mask{}, secretHeaders: map[string]bool{
+	return &Journal{size: size, bodyLimit: bodyLimit, masks: map[string]*mask{}, operations: map[string][]string{}, secretHeaders: map[string]bool{
 		"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "Set-Cookie": true,
 	}}
 }
@@ -76,6 +98,20 @@ func New(size, bodyLimit int) *Journal {
 // mistake, and it stays a secret there.
 func (j *Journal) Record(api string, doc *openapi3.T) {
 	j.masks[api] = newMask(doc, j.secretHeaders)
+	var ops []string
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			ops = append(ops, op.OperationID)
+		}
+	}
+	slices.Sort(ops)
+	j.operations[api] = slices.Compact(ops)
+}
+
+// Operations are the operationIds of api's spec, sorted, and whether api is recorded.
+func (j *Journal) Operations(api string) ([]string, bool) {
+	ops, ok := j.operations[api]
+	return ops, ok
 }
 
 // Records reports whether requests to api are journaled: a journal of size 0 keeps nothing, and
@@ -136,9 +172,7 @@ func (j *Journal) List(f Filter) []Entry {
 	out := make([]Entry, 0, min(len(j.entries), max(f.Limit, 16)))
 	for id := j.nextID; id > j.nextID-int64(len(j.entries)); id-- {
 		e := j.entries[(id-1)%int64(j.size)]
-		if f.API != "" && e.API != f.API || f.Operation != "" && e.Operation != f.Operation ||
-			f.Method != "" && !strings.EqualFold(e.Method, f.Method) || f.Status != 0 && e.Status != f.Status ||
-			!f.Since.IsZero() && e.Time.Before(f.Since) {
+		if !f.selects(&e) {
 			continue
 		}
 		out = append(out, e)
@@ -147,6 +181,19 @@ func (j *Journal) List(f Filter) []Entry {
 		}
 	}
 	return out
+}
+
+// Count is how many entries f selects (its Limit aside).
+func (j *Journal) Count(f Filter) int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	n := 0
+	for i := range j.entries {
+		if f.selects(&j.entries[i]) {
+			n++
+		}
+	}
+	return n
 }
 
 // Get is the entry with id, if the journal still holds it.
@@ -240,7 +287,7 @@ func (m *mask) query(raw string) string {
 // body masks data by its media type: in JSON every member with a marked name, at any depth; in
 // a form every field with a marked name. Anything else that holds a marked name is replaced whole.
 func (m *mask) body(data []byte, mediaType string) string {
-	mediaType = strings.ToLower(strings.TrimSpace(strings.SplitN(mediaType, ";", 2)[0]))
+	mediaType = baseType(mediaType)
 	switch {
 	case mediaType == "application/x-www-form-urlencoded":
 		if v, err := url.ParseQuery(string(data)); err == nil {
@@ -278,6 +325,11 @@ func (m *mask) body(data []byte, mediaType string) string {
 		}
 	}
 	return string(data)
+}
+
+// baseType is a Content-Type's media type alone, lower-cased, without its parameters.
+func baseType(contentType string) string {
+	return strings.ToLower(strings.TrimSpace(strings.SplitN(contentType, ";", 2)[0]))
 }
 
 // quoted reports whether data holds a marked name in quotes, as a JSON member name would be

@@ -91,7 +91,8 @@ func TestFilter(t *testing.T) {
 	}{
 		{journal.Filter{API: "xcart"}, []int64{4, 2, 1}},
 		{journal.Filter{Operation: "createProfile"}, []int64{4, 1}},
-		{journal.Filter{Status: 201}, []int64{3, 1}},
+		{journal.Filter{Status: ptr(201)}, []int64{3, 1}},
+		{journal.Filter{Status: ptr(0)}, nil},
 		{journal.Filter{Method: "post", Limit: 2}, []int64{4, 3}},
 		{journal.Filter{Since: since}, []int64{4, 3}},
 		{journal.Filter{API: "platformos"}, nil},
@@ -101,6 +102,8 @@ func TestFilter(t *testing.T) {
 		}
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // Secrets are masked before anything is stored: the properties the spec marks (format: password,
 // writeOnly) at any depth of a JSON body and in a form, the headers of the API's key schemes and

@@ -16,6 +16,7 @@ import (
 
 	"github.com/provisiond/provisiond/internal/config"
 	"github.com/provisiond/provisiond/internal/credential"
+	"github.com/provisiond/provisiond/internal/fault"
 	"github.com/provisiond/provisiond/internal/httpserver"
 	"github.com/provisiond/provisiond/internal/journal"
 	"github.com/provisiond/provisiond/internal/password"
@@ -111,6 +112,9 @@ type Deps struct {
 	// Journal is the request journal of the APIs that hold data (the vendor APIs), which the
 	// HTTP server fills and the control API reads; it keeps nothing when configured off.
 	Journal *journal.Journal
+	// Faults are the fault rules the HTTP server applies to the vendor APIs' requests, which the
+	// control API manages.
+	Faults *fault.Rules
 }
 
 // Signer is a token signer over the shared key whose tokens live for ttl.
