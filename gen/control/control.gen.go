@@ -705,6 +705,9 @@ type ClientInterface interface {
 	//   shutting down (the request is then served at once).
 	// - `drop` closes the connection without an answer; nothing of the request is done.
 	//
+	// A fault acts before the API looks at the request, as a failing gateway in front of the vendor would:
+	// a request that matches is faulted whatever its credential or body.
+	//
 	// The rules are tried in the order they were added; the first that matches and fires (by its
 	// `probability`) decides, so one request meets one fault at most. `times` limits a rule to the next
 	// that many requests it fires on (unlimited when absent); a used-up rule stays listed with
@@ -731,6 +734,9 @@ type ClientInterface interface {
 	//   request deadline or write timeout, and ends early when the client goes away or the server starts
 	//   shutting down (the request is then served at once).
 	// - `drop` closes the connection without an answer; nothing of the request is done.
+	//
+	// A fault acts before the API looks at the request, as a failing gateway in front of the vendor would:
+	// a request that matches is faulted whatever its credential or body.
 	//
 	// The rules are tried in the order they were added; the first that matches and fires (by its
 	// `probability`) decides, so one request meets one fault at most. `times` limits a rule to the next
@@ -941,6 +947,9 @@ func (c *Client) ListFaults(ctx context.Context, reqEditors ...RequestEditorFn) 
 //     shutting down (the request is then served at once).
 //   - `drop` closes the connection without an answer; nothing of the request is done.
 //
+// A fault acts before the API looks at the request, as a failing gateway in front of the vendor would:
+// a request that matches is faulted whatever its credential or body.
+//
 // The rules are tried in the order they were added; the first that matches and fires (by its
 // `probability`) decides, so one request meets one fault at most. `times` limits a rule to the next
 // that many requests it fires on (unlimited when absent); a used-up rule stays listed with
@@ -977,6 +986,9 @@ func (c *Client) AddFaultWithBody(ctx context.Context, contentType string, body 
 //     request deadline or write timeout, and ends early when the client goes away or the server starts
 //     shutting down (the request is then served at once).
 //   - `drop` closes the connection without an answer; nothing of the request is done.
+//
+// A fault acts before the API looks at the request, as a failing gateway in front of the vendor would:
+// a request that matches is faulted whatever its credential or body.
 //
 // The rules are tried in the order they were added; the first that matches and fires (by its
 // `probability`) decides, so one request meets one fault at most. `times` limits a rule to the next
@@ -1953,6 +1965,9 @@ type ClientWithResponsesInterface interface {
 	//   shutting down (the request is then served at once).
 	// - `drop` closes the connection without an answer; nothing of the request is done.
 	//
+	// A fault acts before the API looks at the request, as a failing gateway in front of the vendor would:
+	// a request that matches is faulted whatever its credential or body.
+	//
 	// The rules are tried in the order they were added; the first that matches and fires (by its
 	// `probability`) decides, so one request meets one fault at most. `times` limits a rule to the next
 	// that many requests it fires on (unlimited when absent); a used-up rule stays listed with
@@ -1979,6 +1994,9 @@ type ClientWithResponsesInterface interface {
 	//   request deadline or write timeout, and ends early when the client goes away or the server starts
 	//   shutting down (the request is then served at once).
 	// - `drop` closes the connection without an answer; nothing of the request is done.
+	//
+	// A fault acts before the API looks at the request, as a failing gateway in front of the vendor would:
+	// a request that matches is faulted whatever its credential or body.
 	//
 	// The rules are tried in the order they were added; the first that matches and fires (by its
 	// `probability`) decides, so one request meets one fault at most. `times` limits a rule to the next
@@ -2275,7 +2293,7 @@ func (r ListFaultsResponse) ContentType() string {
 
 // AddFaultResponse201Headers the declared response headers of an HTTP 201 response for AddFault
 type AddFaultResponse201Headers struct {
-	Location *string
+	Location string
 }
 
 type AddFaultResponse struct {
@@ -3210,6 +3228,9 @@ func (c *ClientWithResponses) ListFaultsWithResponse(ctx context.Context, reqEdi
 //     shutting down (the request is then served at once).
 //   - `drop` closes the connection without an answer; nothing of the request is done.
 //
+// A fault acts before the API looks at the request, as a failing gateway in front of the vendor would:
+// a request that matches is faulted whatever its credential or body.
+//
 // The rules are tried in the order they were added; the first that matches and fires (by its
 // `probability`) decides, so one request meets one fault at most. `times` limits a rule to the next
 // that many requests it fires on (unlimited when absent); a used-up rule stays listed with
@@ -3242,6 +3263,9 @@ func (c *ClientWithResponses) AddFaultWithBodyWithResponse(ctx context.Context, 
 //     request deadline or write timeout, and ends early when the client goes away or the server starts
 //     shutting down (the request is then served at once).
 //   - `drop` closes the connection without an answer; nothing of the request is done.
+//
+// A fault acts before the API looks at the request, as a failing gateway in front of the vendor would:
+// a request that matches is faulted whatever its credential or body.
 //
 // The rules are tried in the order they were added; the first that matches and fires (by its
 // `probability`) decides, so one request meets one fault at most. `times` limits a rule to the next
@@ -3663,10 +3687,10 @@ func ParseAddFaultResponse(rsp *http.Response) (*AddFaultResponse, error) {
 		var headers AddFaultResponse201Headers
 		if values := rsp.Header.Values("Location"); len(values) > 0 {
 			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.Location = &value
+			headers.Location = value
 		}
 		response.Headers201 = &headers
 	}
@@ -4869,7 +4893,7 @@ type AddFaultResponseObject interface {
 }
 
 type AddFault201ResponseHeaders struct {
-	Location *string
+	Location string
 }
 
 type AddFault201JSONResponse struct {
@@ -4884,9 +4908,7 @@ func (response AddFault201JSONResponse) VisitAddFaultResponse(w http.ResponseWri
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.Location != nil {
-		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
-	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err

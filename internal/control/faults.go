@@ -155,7 +155,7 @@ func (h *Handler) AddFault(_ context.Context, req gen.AddFaultRequestObject) (ge
 		return nil, err
 	}
 	location := fmt.Sprintf("/_provisiond/v1/faults/%d", added.ID)
-	return gen.AddFault201JSONResponse{Body: rule(added), Headers: gen.AddFault201ResponseHeaders{Location: &location}}, nil
+	return gen.AddFault201JSONResponse{Body: rule(added), Headers: gen.AddFault201ResponseHeaders{Location: location}}, nil
 }
 
 // ListFaults implements GET /_provisiond/v1/faults.
