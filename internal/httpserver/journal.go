@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/provisiond/provisiond/internal/fault"
 	"github.com/provisiond/provisiond/internal/journal"
 )
 
@@ -94,8 +95,12 @@ func (s *server) journal(c echo.Context, req *http.Request, rec *recording, api,
 		Time: start.UTC(), API: api, Operation: s.operation(c), Method: req.Method, Path: req.URL.Path, Query: req.URL.RawQuery,
 		Status: res.Status, Duration: elapsed, RequestID: id,
 	}
+	resHeader := res.Header()
 	if hit, ok := faultOf(c); ok {
 		e.Fault = &journal.Fault{Rule: hit.Rule, Action: hit.Action.Type}
+		if hit.Action.Type == fault.Drop {
+			resHeader = nil // nothing was sent
+		}
 	}
-	s.opts.Journal.Add(e, req.Header, res.Header(), rec.req.Bytes(), rec.res.Bytes(), req.Header.Get(echo.HeaderContentType), res.Header().Get(echo.HeaderContentType))
+	s.opts.Journal.Add(e, req.Header, resHeader, rec.req.Bytes(), rec.res.Bytes(), req.Header.Get(echo.HeaderContentType), res.Header().Get(echo.HeaderContentType))
 }
