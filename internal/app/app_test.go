@@ -79,14 +79,17 @@ func (r *running) stop(t *testing.T) {
 	}
 }
 
-func (r *running) key(t *testing.T) string {
+func (r *running) key(t *testing.T) string { return r.keyOf(t, "xcart") }
+
+// keyOf is the credential of api that the server printed at its first start.
+func (r *running) keyOf(t *testing.T, api string) string {
 	t.Helper()
 	for _, line := range strings.Split(r.out.String(), "\n") {
-		if strings.Contains(line, "credential for xcart ") {
+		if strings.Contains(line, "credential for "+api+" ") {
 			return line[strings.LastIndex(line, " ")+1:]
 		}
 	}
-	t.Fatalf("no xcart credential printed: %q", r.out.String())
+	t.Fatalf("no %s credential printed: %q", api, r.out.String())
 	return ""
 }
 
