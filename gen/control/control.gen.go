@@ -813,7 +813,7 @@ type ClientInterface interface {
 	// `PROVISIOND_JOURNAL_SIZE` of them (1,000 by default; 0 keeps none), at most
 	// `PROVISIOND_JOURNAL_BODY_LIMIT` bytes of each body (16 KiB by default; `truncated` says a body was
 	// cut). Secrets are masked as `***` before anything is kept: every property the APIs' specs mark
-	// `format: password` or `writeOnly` (in JSON bodies at any depth, and in forms), the credential headers
+	// `format: password` or `writeOnly` (in JSON bodies at any depth, and in forms, also nested as in `user[password]`; names in any letter case), the credential headers
 	// (`Authorization`, `Cookie`, `Set-Cookie`, and each API-key header of the five specs) and API-key query
 	// parameters; a body that cannot be parsed and names a secret property is replaced whole. The journal is
 	// in memory and per instance: each instance behind a load balancer keeps its own. A reset clears it.
@@ -1125,7 +1125,7 @@ func (c *Client) ClearRequests(ctx context.Context, reqEditors ...RequestEditorF
 // `PROVISIOND_JOURNAL_SIZE` of them (1,000 by default; 0 keeps none), at most
 // `PROVISIOND_JOURNAL_BODY_LIMIT` bytes of each body (16 KiB by default; `truncated` says a body was
 // cut). Secrets are masked as `***` before anything is kept: every property the APIs' specs mark
-// `format: password` or `writeOnly` (in JSON bodies at any depth, and in forms), the credential headers
+// `format: password` or `writeOnly` (in JSON bodies at any depth, and in forms, also nested as in `user[password]`; names in any letter case), the credential headers
 // (`Authorization`, `Cookie`, `Set-Cookie`, and each API-key header of the five specs) and API-key query
 // parameters; a body that cannot be parsed and names a secret property is replaced whole. The journal is
 // in memory and per instance: each instance behind a load balancer keeps its own. A reset clears it.
@@ -2079,7 +2079,7 @@ type ClientWithResponsesInterface interface {
 	// `PROVISIOND_JOURNAL_SIZE` of them (1,000 by default; 0 keeps none), at most
 	// `PROVISIOND_JOURNAL_BODY_LIMIT` bytes of each body (16 KiB by default; `truncated` says a body was
 	// cut). Secrets are masked as `***` before anything is kept: every property the APIs' specs mark
-	// `format: password` or `writeOnly` (in JSON bodies at any depth, and in forms), the credential headers
+	// `format: password` or `writeOnly` (in JSON bodies at any depth, and in forms, also nested as in `user[password]`; names in any letter case), the credential headers
 	// (`Authorization`, `Cookie`, `Set-Cookie`, and each API-key header of the five specs) and API-key query
 	// parameters; a body that cannot be parsed and names a secret property is replaced whole. The journal is
 	// in memory and per instance: each instance behind a load balancer keeps its own. A reset clears it.
@@ -3384,7 +3384,7 @@ func (c *ClientWithResponses) ClearRequestsWithResponse(ctx context.Context, req
 // `PROVISIOND_JOURNAL_SIZE` of them (1,000 by default; 0 keeps none), at most
 // `PROVISIOND_JOURNAL_BODY_LIMIT` bytes of each body (16 KiB by default; `truncated` says a body was
 // cut). Secrets are masked as `***` before anything is kept: every property the APIs' specs mark
-// `format: password` or `writeOnly` (in JSON bodies at any depth, and in forms), the credential headers
+// `format: password` or `writeOnly` (in JSON bodies at any depth, and in forms, also nested as in `user[password]`; names in any letter case), the credential headers
 // (`Authorization`, `Cookie`, `Set-Cookie`, and each API-key header of the five specs) and API-key query
 // parameters; a body that cannot be parsed and names a secret property is replaced whole. The journal is
 // in memory and per instance: each instance behind a load balancer keeps its own. A reset clears it.

@@ -3,7 +3,7 @@
 // entries whose secrets are masked before they are stored. The fields to mask come from the
 // specs: every property marked `format: password` or `writeOnly`, every header of an API-key
 // security scheme, and the headers that carry credentials everywhere (Authorization, Cookie,
-// Set-Cookie).
+// Set-Cookie). Names are compared without regard to letter case.
 package journal
 
 import (
@@ -78,6 +78,7 @@ type Journal struct {
 	masks           map[string]*mask // by API name
 	operations      map[string][]string
 	secretHeaders   map[string]bool // canonical names of the headers that carry credentials
+	secretQueries   map[string]bool // query parameters of the API-key schemes, lower-cased
 
 	mu      sync.Mutex
 	entries []Entry // a ring: the oldest at next%size once full
@@ -89,15 +90,15 @@ type Journal struct {
 func New(size, bodyLimit int) *Journal {
 	return &Journal{size: size, bodyLimit: bodyLimit, masks: map[string]*mask{}, operations: map[string][]string{}, secretHeaders: map[string]bool{
 		"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "Set-Cookie": true,
-	}}
+	}, secretQueries: map[string]bool{}}
 }
 
 // Record makes j journal the requests to api, masking what its spec doc marks secret. It is
-// called while the server is built, before any request. A credential header of any recorded
-// API is masked in every API's requests: a client may send its X-Cart key to another API by
-// mistake, and it stays a secret there.
+// called while the server is built, before any request. A credential header or query parameter
+// of any recorded API is masked in every API's requests: a client may send its X-Cart key to
+// another API by mistake, and it stays a secret there.
 func (j *Journal) Record(api string, doc *openapi3.T) {
-	j.masks[api] = newMask(doc, j.secretHeaders)
+	j.masks[api] = newMask(doc, j.secretHeaders, j.secretQueries)
 	var ops []string
 	for _, item := range doc.Paths.Map() {
 		for _, op := range item.Operations() {
@@ -220,33 +221,59 @@ func (j *Journal) Clear() {
 
 // mask is what one API's spec marks secret.
 type mask struct {
-	names         map[string]bool // property names marked format: password or writeOnly
+	names         map[string]bool // property names marked format: password or writeOnly, lower-cased
 	quotedNames   [][]byte        // the names, each in double quotes
 	secretHeaders map[string]bool // canonical header names that carry credentials (Journal's)
-	queries       map[string]bool // query parameters of API-key schemes
+	queries       map[string]bool // query parameters of API-key schemes, lower-cased (Journal's)
 }
 
-// newMask is the mask of doc's secrets; it adds the headers of doc's API-key schemes to
-// secretHeaders, which every API's mask shares.
-func newMask(doc *openapi3.T, secretHeaders map[string]bool) *mask {
-	m := &mask{names: map[string]bool{}, queries: map[string]bool{}, secretHeaders: secretHeaders}
+// newMask is the mask of doc's secrets; it adds the headers and query parameters of doc's
+// API-key schemes to secretHeaders and secretQueries, which every API's mask shares.
+func newMask(doc *openapi3.T, secretHeaders, secretQueries map[string]bool) *mask {
+	m := &mask{names: map[string]bool{}, queries: secretQueries, secretHeaders: secretHeaders}
 	for _, ref := range doc.Components.SecuritySchemes {
 		if s := ref.Value; s != nil && s.Type == "apiKey" {
 			switch s.In {
 			case "header":
 				m.secretHeaders[http.CanonicalHeaderKey(s.Name)] = true
 			case "query":
-				m.queries[s.Name] = true
+				m.queries[strings.ToLower(s.Name)] = true
 			case "cookie":
 				m.secretHeaders["Cookie"] = true
 			}
 		}
 	}
-	Secrets(doc, func(name string) { m.names[name] = true })
+	Secrets(doc, func(name string) { m.names[strings.ToLower(name)] = true })
 	for name := range m.names {
 		m.quotedNames = append(m.quotedNames, []byte(`"`+name+`"`))
 	}
 	return m
+}
+
+// secret reports whether name, a member of a JSON body or a form field, is a marked name in any
+// letter case (compared without lower-casing it: no allocation for the camelCase names of a body).
+func (m *mask) secret(name string) bool {
+	if m.names[name] {
+		return true
+	}
+	for n := range m.names {
+		if strings.EqualFold(n, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// formSecret reports whether key, a form field's name, names a marked property, as Rack (and so
+// ActivePlatform) reads it: leading spaces dropped, and a marked name at any depth of its nested
+// syntax (user[password], password[]).
+func (m *mask) formSecret(key string) bool {
+	for part := range strings.FieldsFuncSeq(strings.TrimLeft(key, " "), func(r rune) bool { return r == '[' || r == ']' }) {
+		if m.secret(part) {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *mask) headers(h http.Header) map[string]string {
@@ -265,7 +292,7 @@ func (m *mask) headers(h http.Header) map[string]string {
 }
 
 func (m *mask) query(raw string) string {
-	if raw == "" || len(m.queries) == 0 && len(m.names) == 0 {
+	if raw == "" {
 		return raw
 	}
 	v, err := url.ParseQuery(raw)
@@ -274,7 +301,7 @@ func (m *mask) query(raw string) string {
 	}
 	changed := false
 	for k := range v {
-		if m.queries[k] || m.names[k] {
+		if m.queries[strings.ToLower(k)] || m.formSecret(k) {
 			v[k], changed = []string{Masked}, true
 		}
 	}
@@ -293,7 +320,7 @@ func (m *mask) body(data []byte, mediaType string) string {
 		if v, err := url.ParseQuery(string(data)); err == nil {
 			changed := false
 			for k := range v {
-				if m.names[k] {
+				if m.formSecret(k) {
 					v[k], changed = []string{Masked}, true
 				}
 			}
@@ -309,7 +336,9 @@ func (m *mask) body(data []byte, mediaType string) string {
 		var v any
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.UseNumber()
-		if dec.Decode(&v) == nil {
+		// A body of more than one value is masked as an unparsable one: masking the first value
+		// alone would keep a secret of the next.
+		if dec.Decode(&v) == nil && len(bytes.TrimSpace(data[dec.InputOffset():])) == 0 {
 			if m.json(v) {
 				if out, err := json.Marshal(v); err == nil {
 					return string(out)
@@ -320,7 +349,7 @@ func (m *mask) body(data []byte, mediaType string) string {
 	}
 	lower := bytes.ToLower(data)
 	for name := range m.names {
-		if bytes.Contains(lower, []byte(strings.ToLower(name))) {
+		if bytes.Contains(lower, []byte(name)) {
 			return Masked
 		}
 	}
@@ -332,18 +361,26 @@ func baseType(contentType string) string {
 	return strings.ToLower(strings.TrimSpace(strings.SplitN(contentType, ";", 2)[0]))
 }
 
-// quoted reports whether data holds a marked name in quotes, as a JSON member name would be
-// (escapes aside: a body that spells one with an escape is decoded like any other).
+// quoted reports whether data holds a marked name in quotes, in any letter case, as a JSON
+// member name would be (escapes aside: a body that spells one with an escape is decoded like any
+// other).
 func (m *mask) quoted(data []byte) bool {
 	if bytes.IndexByte(data, '\\') >= 0 {
 		return true
 	}
-	for _, q := range m.quotedNames {
-		if bytes.Contains(data, q) {
-			return true
+	for i := 0; ; {
+		j := bytes.IndexByte(data[i:], '"')
+		if j < 0 {
+			return false
 		}
+		i += j
+		for _, q := range m.quotedNames {
+			if len(data)-i >= len(q) && bytes.EqualFold(data[i:i+len(q)], q) {
+				return true
+			}
+		}
+		i++
 	}
-	return false
 }
 
 // json masks v's members with marked names in place, and reports whether it masked any.
@@ -352,7 +389,7 @@ func (m *mask) json(v any) bool {
 	switch v := v.(type) {
 	case map[string]any:
 		for k, x := range v {
-			if m.names[k] && x != nil {
+			if m.secret(k) && x != nil {
 				v[k], changed = Masked, true
 			} else if m.json(x) {
 				changed = true
