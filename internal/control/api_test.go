@@ -59,6 +59,12 @@ var routes = []struct{ method, path string }{
 	{"GET", "/requests"},
 	{"GET", "/requests/1"},
 	{"DELETE", "/requests"},
+	{"POST", "/requests/count"},
+	{"POST", "/faults"},
+	{"GET", "/faults"},
+	{"DELETE", "/faults"},
+	{"GET", "/faults/1"},
+	{"DELETE", "/faults/1"},
 }
 
 func TestEveryRouteTakesOnlyAControlCredential(t *testing.T) {

@@ -3,6 +3,7 @@ package control
 import (
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 
 	gen "github.com/provisiond/provisiond/gen/control"
@@ -22,9 +23,22 @@ func Render(err error, path string) httpserver.Reply {
 			return problem(status, transportDetail(status, err), path, nil)
 		},
 		Invalid: func(invalid *httpserver.InvalidRequest) httpserver.Reply {
-			items := make([]gen.ProblemItem, len(invalid.Issues))
-			for i, is := range invalid.Issues {
-				items[i] = item(is.In, is.Field, issueMessage(is))
+			items := make([]gen.ProblemItem, 0, len(invalid.Issues))
+			unknown := map[string]bool{}
+			for _, is := range invalid.Issues {
+				members := unknownMembers(is)
+				if len(members) == 0 {
+					items = append(items, item(is.In, is.Field, issueMessage(is)))
+					continue
+				}
+				// The validator reports each unknown member at its object, naming the member in
+				// prose only: name each, once, as the field.
+				for _, k := range members {
+					if field := httpserver.JoinPath(is.Field, []string{k}); !unknown[field] {
+						unknown[field] = true
+						items = append(items, item(is.In, field, "is not a known property"))
+					}
+				}
 			}
 			status := http.StatusBadRequest
 			if unprocessable[invalid.OperationID] && !invalid.Malformed() {
@@ -145,8 +159,22 @@ func issueMessage(is httpserver.Issue) string {
 		if s != nil && s.MaxLength != nil {
 			return fmt.Sprintf("must be at most %d characters long", *s.MaxLength)
 		}
-	case "additionalProperties":
-		return "is not a known property"
 	}
 	return "is invalid (" + is.Rule + ")"
+}
+
+// unknownMembers are the members of the object of is that its schema does not define, sorted.
+func unknownMembers(is httpserver.Issue) []string {
+	obj, ok := is.Value.(map[string]any)
+	if is.Rule != "properties" || !ok {
+		return nil
+	}
+	var out []string
+	for k := range obj {
+		if is.Schema == nil || is.Schema.Properties[k] == nil {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
