@@ -9,6 +9,7 @@ package journal
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -306,10 +307,7 @@ func (m *mask) body(data []byte, mediaType string) string {
 		if !m.quoted(data) {
 			return string(data) // no member can have a marked name: nothing to decode
 		}
-		var v any
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.UseNumber()
-		if dec.Decode(&v) == nil {
+		if v, ok := decodeJSON(data); ok {
 			if m.json(v) {
 				if out, err := json.Marshal(v); err == nil {
 					return string(out)
@@ -325,6 +323,21 @@ func (m *mask) body(data []byte, mediaType string) string {
 		}
 	}
 	return string(data)
+}
+
+// decodeJSON is data decoded as JSON, numbers as json.Number, when data is exactly one JSON
+// value: anything after the first value would be kept unmasked and unmatched.
+func decodeJSON(data []byte) (any, bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return nil, false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, false
+	}
+	return v, true
 }
 
 // baseType is a Content-Type's media type alone, lower-cased, without its parameters.

@@ -120,6 +120,8 @@ func TestMasking(t *testing.T) {
 		{"platformos", "application/json", `{"form":{"email":"a@example.com","password":"` + secret + `"}}`, `{}`},
 		{"activeplatform", "text/plain", `password=` + secret, `{}`},
 		{"platformos", "application/json", `{"form":{"pass\u0077ord":"` + secret + `"}}`, `{}`},
+		{"platformos", "application/json", `{"form":{}} {"form":{"password":"` + secret + `"}}`, `{}`},
+		{"platformos", "application/json", `{"form":{}}, "password":"` + secret + `"}`, `{}`},
 	}
 	for _, c := range cases {
 		j.Add(journal.Entry{API: c.api, Query: "a=1"}, h, http.Header{"Set-Cookie": {"s=" + secret}}, []byte(c.req), []byte(c.res), c.mediaType, "application/json")
