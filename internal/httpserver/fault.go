@@ -72,32 +72,42 @@ func statusFault(status int) error {
 	return echo.NewHTTPError(status, errInjected.Error())
 }
 
-// drain reads the body of a request a fault answers, up to the API's body limit: the journal
-// keeps what the client sent, and the connection can carry the client's next request.
+// drain reads the body of a request a fault answers, up to the API's body limit (all of it
+// without one, as the handler would): the journal keeps what the client sent, and the
+// connection can carry the client's next request.
 func (s *server) drain(c echo.Context, api *API) {
+	body := c.Request().Body
+	if body == nil || body == http.NoBody {
+		return
+	}
 	limit := s.opts.BodyLimit
 	if api.BodyLimit > 0 {
 		limit = api.BodyLimit
 	}
-	if body := c.Request().Body; body != nil && body != http.NoBody && limit > 0 {
-		_, _ = io.CopyN(io.Discard, body, limit)
+	if limit <= 0 {
+		_, _ = io.Copy(io.Discard, body)
+		return
 	}
+	_, _ = io.CopyN(io.Discard, body, limit)
 }
 
 // wait sleeps for d, or until the client goes away or the server starts shutting down. The
 // request's read and write deadlines start again afterwards: the delay is not the request's own
-// time.
+// time. The read deadline only where a body is left to read: without one, net/http is already
+// reading ahead to notice the client going away, with no deadline, and a deadline passing there
+// would cancel the request's context while its handler works.
 func (s *server) wait(c echo.Context, d time.Duration) {
+	req := c.Request()
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {
 	case <-timer.C:
-	case <-c.Request().Context().Done():
+	case <-req.Context().Done():
 	case <-s.opts.Stopping:
 	}
 	rc := http.NewResponseController(c.Response().Writer)
 	now := time.Now()
-	if s.opts.ReadTimeout > 0 {
+	if s.opts.ReadTimeout > 0 && req.Body != nil && req.Body != http.NoBody {
 		_ = rc.SetReadDeadline(now.Add(s.opts.ReadTimeout))
 	}
 	if s.opts.WriteTimeout > 0 {

@@ -5,18 +5,21 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/labstack/echo/v4"
 
 	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/fault"
 	"github.com/provisiond/provisiond/internal/httpserver"
 )
 
@@ -52,6 +55,7 @@ type notes struct {
 	authBodies [][]byte // the body as each call of the authentication function read it
 	handled    func(c echo.Context) error
 	rendered   error
+	faults     *fault.Rules // the server's fault rules (nil: none)
 }
 
 func (n *notes) server(tb testing.TB, register func(*echo.Echo, echo.HandlerFunc)) (*echo.Echo, error) {
@@ -83,7 +87,7 @@ func (n *notes) server(tb testing.TB, register func(*echo.Echo, echo.HandlerFunc
 			return httpserver.Reply{Status: http.StatusBadRequest, ContentType: "application/json", Body: map[string]string{"error": "refused"}}
 		},
 	}
-	return httpserver.New(httpserver.Options{APIs: []*httpserver.API{api}})
+	return httpserver.New(httpserver.Options{APIs: []*httpserver.API{api}, Faults: n.faults})
 }
 
 func putNote(e *echo.Echo, id, body string) *httptest.ResponseRecorder {
@@ -197,7 +201,25 @@ func TestRouteWithoutOperationIsRefusedAtStart(t *testing.T) {
 // BenchmarkValidatedRequest is one authenticated PUT with a JSON body through the middleware and
 // the validator; its allocs/op show what the shared request path costs each request.
 func BenchmarkValidatedRequest(b *testing.B) {
-	n := &notes{handled: func(c echo.Context) error { return c.NoContent(http.StatusNoContent) }}
+	benchmarkValidatedRequest(b, nil)
+}
+
+// BenchmarkValidatedRequestWith100FaultRules is BenchmarkValidatedRequest with 100 fault rules
+// in force, none of which matches: what the rules cost every request while a test uses them.
+func BenchmarkValidatedRequestWith100FaultRules(b *testing.B) {
+	rules := &fault.Rules{}
+	rules.Cover("notes")
+	for i := range 100 {
+		r := fault.Rule{Match: fault.Matcher{API: "notes", Operation: fmt.Sprintf("operation%d", i)}, Action: fault.Action{Type: fault.Drop}}
+		if _, err := rules.Add(r, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	benchmarkValidatedRequest(b, rules)
+}
+
+func benchmarkValidatedRequest(b *testing.B, faults *fault.Rules) {
+	n := &notes{handled: func(c echo.Context) error { return c.NoContent(http.StatusNoContent) }, faults: faults}
 	e, err := n.server(b, registerPut)
 	if err != nil {
 		b.Fatal(err)

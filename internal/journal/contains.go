@@ -1,7 +1,6 @@
 package journal
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/url"
 )
@@ -98,11 +97,6 @@ func requestBody(e *Entry) any {
 		}
 		return out
 	}
-	var v any
-	dec := json.NewDecoder(bytes.NewReader([]byte(e.RequestBody)))
-	dec.UseNumber()
-	if dec.Decode(&v) != nil {
-		return nil
-	}
+	v, _ := decodeJSON([]byte(e.RequestBody))
 	return v
 }

@@ -9,6 +9,7 @@ package journal
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -333,12 +334,9 @@ func (m *mask) body(data []byte, mediaType string) string {
 		if !m.quoted(data) {
 			return string(data) // no member can have a marked name: nothing to decode
 		}
-		var v any
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.UseNumber()
 		// A body of more than one value is masked as an unparsable one: masking the first value
 		// alone would keep a secret of the next.
-		if dec.Decode(&v) == nil && len(bytes.TrimSpace(data[dec.InputOffset():])) == 0 {
+		if v, ok := decodeJSON(data); ok {
 			if m.json(v) {
 				if out, err := json.Marshal(v); err == nil {
 					return string(out)
@@ -354,6 +352,21 @@ func (m *mask) body(data []byte, mediaType string) string {
 		}
 	}
 	return string(data)
+}
+
+// decodeJSON is data decoded as JSON, numbers as json.Number, when data is exactly one JSON
+// value: anything after the first value would be kept unmasked and unmatched.
+func decodeJSON(data []byte) (any, bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return nil, false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, false
+	}
+	return v, true
 }
 
 // baseType is a Content-Type's media type alone, lower-cased, without its parameters.

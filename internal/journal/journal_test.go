@@ -109,7 +109,7 @@ func ptr[T any](v T) *T { return &v }
 // writeOnly) at any depth of a JSON body and in a form, the headers of the API's key schemes and
 // those that carry credentials everywhere; a body cut to the limit is masked first.
 func TestMasking(t *testing.T) {
-	j := newJournal(t, 10, 1000)
+	j := newJournal(t, 100, 1000)
 	const secret = "hunter2-the-secret"
 	h := http.Header{"Authorization": {"Bearer " + secret}, "X-Auth-Token": {secret}, "Cookie": {"s=" + secret}, "Content-Type": {"application/json"}}
 	cases := []struct {
@@ -125,6 +125,8 @@ func TestMasking(t *testing.T) {
 		// Rack, and so ActivePlatform, drops the spaces before a name and reads nested names.
 		{"activeplatform", "application/x-www-form-urlencoded", "first_name=A&  password=" + secret, `{}`},
 		{"activeplatform", "application/x-www-form-urlencoded", "first_name=A&user%5Bpassword%5D=" + secret + "&password%5B%5D=" + secret, `{}`},
+		{"platformos", "application/json", `{"form":{}} {"form":{"password":"` + secret + `"}}`, `{}`},
+		{"platformos", "application/json", `{"form":{}}, "password":"` + secret + `"}`, `{}`},
 	}
 	for _, c := range cases {
 		j.Add(journal.Entry{API: c.api, Query: "a=1"}, h, http.Header{"Set-Cookie": {"s=" + secret}}, []byte(c.req), []byte(c.res), c.mediaType, "application/json")
