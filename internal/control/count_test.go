@@ -52,13 +52,17 @@ func TestCountRequests(t *testing.T) {
 		if res := c.Call(t, "POST", ap, map[string]any{"first_name": "Jason", "last_name": "Doe", "password": password, "email": "jason@example.com"}); res.Status != http.StatusCreated {
 			t.Fatalf("ActivePlatform JSON create: %d %s", res.Status, res.Body)
 		}
+		apJSON := "/api/vendor/v1/users.json?api_token=" + url.QueryEscape(c.Keys["activeplatform"])
+		if res := c.Call(t, "POST", apJSON, map[string]any{"first_name": "Sue", "last_name": "Suffix", "password": password, "email": "sue@example.com"}); res.Status != http.StatusCreated {
+			t.Fatalf("ActivePlatform create through users.json: %d %s", res.Status, res.Body)
+		}
 
 		for _, tc := range []struct {
 			name    string
 			matcher map[string]any
 			want    int
 		}{
-			{"everything", map[string]any{}, 8},
+			{"everything", map[string]any{}, 9},
 			{"one profile created with this login", map[string]any{"api": "xcart", "operation": "createProfile", "status": 201, "body": map[string]any{"login": "jane@example.com"}}, 1},
 			{"every create with this login", map[string]any{"api": "xcart", "operation": "createProfile", "body": map[string]any{"login": "jane@example.com"}}, 3},
 			{"a nested array item", map[string]any{"body": map[string]any{"role_ids": []int{1}}}, 2},
@@ -71,10 +75,12 @@ func TestCountRequests(t *testing.T) {
 			{"unmatched", map[string]any{"api": "xcart", "operation": "unmatched"}, 1},
 			{"faulted", map[string]any{"faulted": true}, 1},
 			{"faulted, with its status", map[string]any{"faulted": true, "status": 503, "body": map[string]any{"login": "jane@example.com"}}, 1},
-			{"not faulted", map[string]any{"faulted": false}, 7},
+			{"not faulted", map[string]any{"faulted": false}, 8},
 			{"another API", map[string]any{"api": "occadmin"}, 0},
 			{"a form body", map[string]any{"api": "activeplatform", "operation": "createUser", "body": map[string]any{"email": "formy@example.com", "first_name": "Formy"}}, 1},
 			{"form and JSON bodies alike", map[string]any{"api": "activeplatform", "body": map[string]any{"last_name": "Doe"}}, 2},
+			{"the operation of users.json, by the path sent", map[string]any{"api": "activeplatform", "operation": "createUserJson", "path": "/api/vendor/v1/users.json"}, 1},
+			{"createUser is not createUserJson", map[string]any{"api": "activeplatform", "operation": "createUser"}, 2},
 		} {
 			if got := c.count(t, tc.matcher); got != tc.want {
 				t.Errorf("%s: count %v = %d, want %d", tc.name, tc.matcher, got, tc.want)

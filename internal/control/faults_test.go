@@ -391,6 +391,10 @@ func TestFaultMatching(t *testing.T) {
 			{"operation", []map[string]any{{"match": map[string]any{"api": "xcart", "operation": "getProfile"}, "action": status(503)}}, []vendorCall{
 				{"xcart", "GET", "/api/profiles/1", 503}, {"xcart", "GET", "/api/profiles", 200}, {"xcart", "POST", "/api/profiles", 201},
 			}},
+			// ActivePlatform serves "users.json" by the route of "users", but the spec names it apart.
+			{"an operation of a suffixed path", []map[string]any{{"match": map[string]any{"api": "activeplatform", "operation": "listUsersJson"}, "action": status(503)}}, []vendorCall{
+				{"activeplatform", "GET", "/api/vendor/v1/users.json", 503}, {"activeplatform", "GET", "/api/vendor/v1/users", 200},
+			}},
 			{"another API", []map[string]any{{"match": map[string]any{"api": "activeplatform"}, "action": status(503)}}, []vendorCall{
 				{"activeplatform", "GET", "/api/vendor/v1/users", 503}, {"xcart", "GET", "/api/profiles", 200}, {"xcart", "POST", "/api/profiles", 201},
 			}},

@@ -82,7 +82,7 @@ func (w *teeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // operation is the operationId of the route the request of c matched, or "unmatched".
 func (s *server) operation(c echo.Context) string {
-	if r, ok := s.validator.lookup(c); ok {
+	if r, ok := s.validator.sent(c); ok {
 		return r.route.Operation.OperationID
 	}
 	return "unmatched"
@@ -92,7 +92,7 @@ func (s *server) operation(c echo.Context) string {
 func (s *server) journal(c echo.Context, req *http.Request, rec *recording, api, id string, start time.Time, elapsed time.Duration) {
 	res := c.Response()
 	e := journal.Entry{
-		Time: start.UTC(), API: api, Operation: s.operation(c), Method: req.Method, Path: req.URL.Path, Query: req.URL.RawQuery,
+		Time: start.UTC(), API: api, Operation: s.operation(c), Method: req.Method, Path: sentPath(c), Query: req.URL.RawQuery,
 		Status: res.Status, Duration: elapsed, RequestID: id,
 	}
 	resHeader := res.Header()

@@ -234,15 +234,28 @@ func (s *server) deadline(c echo.Context, next echo.HandlerFunc) error {
 	return err
 }
 
-// rewritePath applies the owning API's path rewrite before routing.
+// sentPathKey is where the request's echo.Context keeps the path the client sent, when the
+// owning API rewrote it before routing.
+const sentPathKey = "provisiond.sentPath"
+
+// rewritePath applies the owning API's path rewrite before routing, keeping the path sent.
 func (s *server) rewritePath(c echo.Context) {
 	req := c.Request()
 	if api := s.apiFor(req.URL.Path); api != nil && api.RewritePath != nil {
 		// In place: Echo routes the request it was given, whatever c.SetRequest says.
 		if p := api.RewritePath(req.URL.Path); p != req.URL.Path {
+			c.Set(sentPathKey, req.URL.Path)
 			req.URL.Path, req.URL.RawPath = p, ""
 		}
 	}
+}
+
+// sentPath is the path of the request of c as the client sent it, before any rewrite.
+func sentPath(c echo.Context) string {
+	if p, ok := c.Get(sentPathKey).(string); ok {
+		return p
+	}
+	return c.Request().URL.Path
 }
 
 // draining reports whether the server is shutting down.

@@ -165,6 +165,21 @@ func (v *validator) lookup(c echo.Context) (*route, bool) {
 	return r, ok
 }
 
+// sent is the route of the operation of the path the client sent: an API that rewrites paths
+// before routing (ActivePlatform's "….json") routes a rewritten request to the operation without
+// the suffix, but its spec names the suffixed one apart (createUserJson), and the journal and the
+// fault rules go by the operation the client called.
+func (v *validator) sent(c echo.Context) (*route, bool) {
+	if p, ok := c.Get(sentPathKey).(string); ok {
+		if suffix, cut := strings.CutPrefix(p, c.Request().URL.Path); cut {
+			if r, ok := v.routes[routeKey{c.Request().Method, c.Path() + suffix}]; ok {
+				return r, true
+			}
+		}
+	}
+	return v.lookup(c)
+}
+
 // middleware validates the request of every route the specs define: security first (a request
 // without a valid credential learns nothing about its body), then the media type, then
 // parameters and body, reporting every problem at once. Only reading the body comes before
