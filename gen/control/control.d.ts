@@ -118,7 +118,7 @@ export interface paths {
          *     `PROVISIOND_JOURNAL_SIZE` of them (1,000 by default; 0 keeps none), at most
          *     `PROVISIOND_JOURNAL_BODY_LIMIT` bytes of each body (16 KiB by default; `truncated` says a body was
          *     cut). Secrets are masked as `***` before anything is kept: every property the APIs' specs mark
-         *     `format: password` or `writeOnly` (in JSON bodies at any depth, and in forms), the credential headers
+         *     `format: password` or `writeOnly` (in JSON bodies at any depth, and in forms, also nested as in `user[password]`; names in any letter case), the credential headers
          *     (`Authorization`, `Cookie`, `Set-Cookie`, and each API-key header of the five specs) and API-key query
          *     parameters; a body that cannot be parsed and names a secret property is replaced whole. The journal is
          *     in memory and per instance: each instance behind a load balancer keeps its own. A reset clears it.
@@ -131,6 +131,35 @@ export interface paths {
          * @description Forgets every journaled request. Ids go on from where they were, so an id never names two requests.
          */
         delete: operations["clearRequests"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_provisiond/v1/requests/count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Count the journaled requests that match
+         * @description How many requests the journal holds that match every field given (an empty matcher counts them all),
+         *     so that a test can assert "my client created exactly one profile with this login". It counts what
+         *     the journal still holds: the last `PROVISIOND_JOURNAL_SIZE` requests since the last reset or clear.
+         *
+         *     `body` matches a request whose body contains it: every member of an object must be in the request's
+         *     object with a value that contains the given one, at any depth; every item of an array must be
+         *     contained in some item of the request's array; any other value must be equal (numbers by value). A
+         *     form-encoded body is matched as an object of strings (a field sent twice, as an array of them).
+         *     Secret values are journaled as `***`, so a matcher cannot name one, and a request whose body is not
+         *     an object never matches a `body`.
+         */
+        post: operations["countRequests"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -151,6 +180,82 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_provisiond/v1/faults": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the fault rules
+         * @description Every rule, used up or not, in the order they are tried, with what is left of each.
+         */
+        get: operations["listFaults"];
+        put?: never;
+        /**
+         * Add a fault rule
+         * @description Makes the vendor APIs fail on purpose, to test how a client copes: the requests that match `match` are
+         *     answered by `action` instead of the service, within the limits `times` and `probability`.
+         *
+         *     - `status` answers the given status with the vendor's own error body for it, exactly as the API
+         *       answers that status itself: X-Cart's API Platform problem, platformOS's `{id, errors}`, OCC's error
+         *       model (a 500 with code 22004), ActivePlatform's `{error}`. `retry_after` adds a `Retry-After`
+         *       header (429 and 503 only). Nothing of the request is done: no write happens.
+         *     - `delay` waits `delay_ms` milliseconds, or a uniformly random time between `delay_ms` and
+         *       `delay_max_ms`, then serves the request as usual. The wait does not count against the server's
+         *       request deadline or write timeout, and ends early when the client goes away or the server starts
+         *       shutting down (the request is then served at once).
+         *     - `drop` closes the connection without an answer; nothing of the request is done.
+         *
+         *     A fault acts before the API looks at the request, as a failing gateway in front of the vendor would:
+         *     a request that matches is faulted whatever its credential or body.
+         *
+         *     The rules are tried in the order they were added; the first that matches and fires (by its
+         *     `probability`) decides, so one request meets one fault at most. `times` limits a rule to the next
+         *     that many requests it fires on (unlimited when absent); a used-up rule stays listed with
+         *     `remaining: 0` and fires no more. Faulted requests are journaled with `fault` set. Rules live in
+         *     memory, per instance (each instance behind a load balancer has its own), until they are deleted, a
+         *     reset, or a restart. The control API itself is never faulted. At most 1,000 rules exist at once.
+         */
+        post: operations["addFault"];
+        /**
+         * Remove every fault rule
+         * @description Removes every rule; requests are served as usual again. Ids go on from where they were.
+         */
+        delete: operations["clearFaults"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_provisiond/v1/faults/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The rule's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * Read one fault rule
+         * @description The rule with what is left of it.
+         */
+        get: operations["getFault"];
+        put?: never;
+        post?: never;
+        /**
+         * Remove one fault rule
+         * @description Removes the rule; the requests it matched are served as usual again (unless another rule matches).
+         */
+        delete: operations["deleteFault"];
         options?: never;
         head?: never;
         patch?: never;
@@ -341,6 +446,7 @@ export interface components {
             request_id: string;
             /** @description Whether a body was longer than the journal keeps (`PROVISIOND_JOURNAL_BODY_LIMIT`). */
             truncated: boolean;
+            fault?: components["schemas"]["JournalFault"];
         };
         JournalMessage: {
             /** @description The headers, each one's values joined with `, `. */
@@ -353,7 +459,7 @@ export interface components {
         JournalResponse: {
             /**
              * Format: int32
-             * @description The status answered.
+             * @description The status answered; 0 when a `drop` fault closed the connection without an answer.
              */
             status: number;
             /** @description The headers, each one's values joined with `, `. */
@@ -362,6 +468,137 @@ export interface components {
             };
             /** @description The body as text; empty when there was none. */
             body: string;
+        };
+        /** @description What a journaled request must be to be counted; every field given must match, none is required. */
+        RequestMatcher: {
+            api?: components["schemas"]["ApiName"];
+            /** @description An operationId of the API's spec (`unmatched` for requests that matched none); it needs `api`. An operation the API does not have is refused with 422, which lists the API's operations. */
+            operation?: string;
+            method?: components["schemas"]["Method"];
+            /** @description The request path, exactly, without the query (as journaled, e.g. `/api/profiles`). */
+            path?: string;
+            /**
+             * Format: int32
+             * @description The status answered (0 for a request a `drop` fault left unanswered).
+             */
+            status?: number;
+            /** @description Only the requests a fault rule answered, delayed or dropped (true), or only the others (false). */
+            faulted?: boolean;
+            /** @description A JSON object the request body must contain (see the operation). */
+            body?: {
+                [key: string]: unknown;
+            };
+        };
+        RequestCount: {
+            /**
+             * Format: int64
+             * @description How many journaled requests match.
+             */
+            count: number;
+        };
+        /**
+         * @description An HTTP method.
+         * @enum {string}
+         */
+        Method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS";
+        /** @description The requests a fault rule applies to; every field given must match (none given matches every request to the five vendor APIs). */
+        FaultMatcher: {
+            api?: components["schemas"]["ApiName"];
+            /** @description An operationId of the API's spec; it needs `api`. An operation the API does not have is refused with 422, which lists the API's operations. */
+            operation?: string;
+            method?: components["schemas"]["Method"];
+        };
+        /**
+         * @description What a fault rule does to the requests it fires on, by `type`:
+         *     `status` needs `status` (and may have `retry_after` for 429 and 503); `delay` needs `delay_ms` (and may
+         *     have `delay_max_ms`, at least `delay_ms`, for a uniformly random delay between the two); `drop` takes
+         *     nothing more. A field another type does not take is refused with 422.
+         */
+        FaultAction: {
+            /** @enum {string} */
+            type: "status" | "delay" | "drop";
+            /**
+             * Format: int32
+             * @description The status to answer, with the vendor's own error body for it.
+             */
+            status?: number;
+            /**
+             * Format: int32
+             * @description Seconds for the `Retry-After` header of a 429 or 503.
+             */
+            retry_after?: number;
+            /**
+             * Format: int32
+             * @description The delay in milliseconds (60 s at most), or its lower bound with `delay_max_ms`.
+             */
+            delay_ms?: number;
+            /**
+             * Format: int32
+             * @description The upper bound of a random delay, in milliseconds (60 s at most).
+             */
+            delay_max_ms?: number;
+        };
+        FaultRuleInput: {
+            match: components["schemas"]["FaultMatcher"];
+            action: components["schemas"]["FaultAction"];
+            /**
+             * Format: int32
+             * @description Fire on the next this many matching requests only (unlimited when absent).
+             */
+            times?: number;
+            /**
+             * Format: double
+             * @description The chance that the rule fires on each matching request (1 when absent).
+             * @default 1
+             */
+            probability?: number;
+        };
+        FaultRule: {
+            /** Format: int64 */
+            id: number;
+            match: components["schemas"]["FaultMatcher"];
+            action: components["schemas"]["FaultAction"];
+            /**
+             * Format: int32
+             * @description The limit it was added with; absent for an unlimited rule.
+             */
+            times?: number;
+            /**
+             * Format: double
+             * @description The chance that it fires on each matching request.
+             */
+            probability: number;
+            /**
+             * Format: int32
+             * @description How many more times it fires (0 once used up); absent for an unlimited rule.
+             */
+            remaining?: number;
+            /**
+             * Format: int64
+             * @description The matching requests it met while it was in force (fired on or not).
+             */
+            matched: number;
+            /**
+             * Format: int64
+             * @description The requests it fired on.
+             */
+            applied: number;
+            /** Format: date-time */
+            created_at: string;
+        };
+        FaultPage: {
+            /** @description The rules, in the order they are tried. */
+            items: components["schemas"]["FaultRule"][];
+        };
+        /** @description The fault rule that answered, delayed or dropped the request. */
+        JournalFault: {
+            /**
+             * Format: int64
+             * @description The rule's id.
+             */
+            rule: number;
+            /** @enum {string} */
+            action: "status" | "delay" | "drop";
         };
     };
     responses: {
@@ -491,6 +728,35 @@ export interface components {
                  *       "title": "Service Unavailable",
                  *       "status": 503,
                  *       "detail": "The database is unavailable; retry."
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The matcher or the rule is well-formed JSON but not a valid one; `errors` lists every problem (an unknown API or operation lists the valid ones). */
+        Unprocessable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Unprocessable Entity",
+                 *       "status": 422,
+                 *       "detail": "The request is invalid.",
+                 *       "errors": [
+                 *         {
+                 *           "in": "body",
+                 *           "field": "match.operation",
+                 *           "message": "xcart has no operation \"createUser\"; its operations are createProfile, deleteProfile, getProfile, listProfiles, login, updateProfile"
+                 *         },
+                 *         {
+                 *           "in": "body",
+                 *           "field": "action.delay_ms",
+                 *           "message": "must be at most 60000"
+                 *         }
+                 *       ]
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];
@@ -748,9 +1014,11 @@ export interface operations {
                 /** @description Only the requests of this operationId of the API's spec (`unmatched` for requests that matched no operation). */
                 operation?: string;
                 /** @description Only the requests with this HTTP method. */
-                method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS";
+                method?: components["schemas"]["Method"];
                 /** @description Only the requests answered with this status. */
                 status?: number;
+                /** @description Only the requests a fault rule answered, delayed or dropped (true), or only the others (false). */
+                faulted?: boolean;
                 /** @description Only the requests received at or after this time. */
                 since?: string;
                 /** @description The most requests to return (the newest). */
@@ -831,6 +1099,52 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
+    countRequests: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "api": "xcart",
+                 *       "operation": "createProfile",
+                 *       "status": 201,
+                 *       "body": {
+                 *         "login": "jane@example.com"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["RequestMatcher"];
+            };
+        };
+        responses: {
+            /** @description How many journaled requests match. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "count": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RequestCount"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            500: components["responses"]["InternalError"];
+        };
+    };
     getRequest: {
         parameters: {
             query?: never;
@@ -879,6 +1193,201 @@ export interface operations {
                      */
                     "application/json": components["schemas"]["JournalEntry"];
                 };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listFaults: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rules. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": 1,
+                     *           "match": {
+                     *             "api": "xcart",
+                     *             "operation": "createProfile"
+                     *           },
+                     *           "action": {
+                     *             "type": "status",
+                     *             "status": 503,
+                     *             "retry_after": 2
+                     *           },
+                     *           "times": 2,
+                     *           "probability": 1,
+                     *           "remaining": 1,
+                     *           "matched": 1,
+                     *           "applied": 1,
+                     *           "created_at": "2026-01-02T03:04:05Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FaultPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    addFault: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FaultRuleInput"];
+            };
+        };
+        responses: {
+            /** @description The rule, in force from now on. */
+            201: {
+                headers: {
+                    /**
+                     * @description The rule's URL.
+                     * @example /_provisiond/v1/faults/1
+                     */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 1,
+                     *       "match": {
+                     *         "api": "xcart",
+                     *         "operation": "createProfile"
+                     *       },
+                     *       "action": {
+                     *         "type": "status",
+                     *         "status": 503,
+                     *         "retry_after": 2
+                     *       },
+                     *       "times": 2,
+                     *       "probability": 1,
+                     *       "remaining": 2,
+                     *       "matched": 0,
+                     *       "applied": 0,
+                     *       "created_at": "2026-01-02T03:04:05Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FaultRule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    clearFaults: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No rule is left. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getFault: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The rule's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rule. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 2,
+                     *       "match": {
+                     *         "api": "occstore"
+                     *       },
+                     *       "action": {
+                     *         "type": "delay",
+                     *         "delay_ms": 500,
+                     *         "delay_max_ms": 2000
+                     *       },
+                     *       "probability": 1,
+                     *       "matched": 12,
+                     *       "applied": 12,
+                     *       "created_at": "2026-01-02T03:04:05Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["FaultRule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    deleteFault: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The rule's id. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rule is gone. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];

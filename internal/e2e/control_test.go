@@ -66,16 +66,7 @@ func TestControl(t *testing.T) {
 	ctx := t.Context()
 	d := newDoer(t, "control")
 	defer d.coverage()
-	bearer := func(secret string) control.RequestEditorFn {
-		return func(_ context.Context, req *http.Request) error {
-			req.Header.Set("Authorization", "Bearer "+secret)
-			return nil
-		}
-	}
-	c, err := control.NewClientWithResponses(d.url(), control.WithHTTPClient(d), control.WithRequestEditorFn(bearer(key("control"))))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newControlClient(t, d)
 
 	// The suite's other tests share this server: leave it as the fixtures make it.
 	t.Cleanup(func() {
@@ -210,7 +201,7 @@ func TestControl(t *testing.T) {
 			t.Fatal(err)
 		}
 		want(t, "reset without a credential", res.StatusCode(), res.Body, http.StatusUnauthorized)
-		res, err = c.ResetWithResponse(ctx, nil, bearer(key("xcart")))
+		res, err = c.ResetWithResponse(ctx, nil, controlBearer(key("xcart")))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -245,6 +236,16 @@ func TestControl(t *testing.T) {
 			t.Fatal(err)
 		}
 		want(t, "a body over the limit", big.StatusCode(), big.Body, http.StatusRequestEntityTooLarge)
+		// A fault rule for an operation the API does not have: 422, listing the API's operations.
+		api, op := control.ApiName("xcart"), "deleteEverything"
+		noOp, err := c.AddFaultWithResponse(ctx, control.FaultRuleInput{Match: control.FaultMatcher{Api: &api, Operation: &op}, Action: control.FaultAction{Type: "drop"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "a fault rule for an unknown operation", noOp.StatusCode(), noOp.Body, http.StatusUnprocessableEntity)
+		if !strings.Contains(string(noOp.Body), "createProfile") {
+			t.Errorf("422 %s: want the API's operations listed", noOp.Body)
+		}
 	})
 }
 
