@@ -83,19 +83,9 @@ type retryCase struct {
 
 // jsonRequest is a request with a JSON body (none when body is empty) and the headers given in pairs.
 func jsonRequest(ctx context.Context, method, u, body string, header ...string) *http.Request {
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, r)
-	if err != nil {
-		panic(err)
-	}
-	if body != "" {
+	req := request(method, u, body, header...).WithContext(ctx)
+	if body != "" && req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
 	}
 	return req
 }
