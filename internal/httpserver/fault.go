@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"log/slog"
@@ -44,7 +45,7 @@ func (s *server) inject(c echo.Context, next echo.HandlerFunc) error {
 	s.opts.Logger.InfoContext(req.Context(), "fault injected", "rule", hit.Rule, "action", hit.Action.Type)
 	switch hit.Action.Type {
 	case fault.Delay:
-		s.wait(c, hit.Delay)
+		s.wait(c, api, hit.Delay)
 		return next(c)
 	case fault.Drop:
 		s.drain(c, api)
@@ -80,23 +81,57 @@ func (s *server) drain(c echo.Context, api *API) {
 	if body == nil || body == http.NoBody {
 		return
 	}
-	limit := s.opts.BodyLimit
-	if api.BodyLimit > 0 {
-		limit = api.BodyLimit
-	}
-	if limit <= 0 {
-		_, _ = io.Copy(io.Discard, body)
+	if limit := s.bodyLimit(api); limit > 0 {
+		_, _ = io.CopyN(io.Discard, body, limit)
 		return
 	}
-	_, _ = io.CopyN(io.Discard, body, limit)
+	_, _ = io.Copy(io.Discard, body)
 }
 
-// wait sleeps for d, or until the client goes away or the server starts shutting down. The
-// request's read and write deadlines start again afterwards: the delay is not the request's own
-// time. The read deadline only where a body is left to read: without one, net/http is already
-// reading ahead to notice the client going away, with no deadline, and a deadline passing there
-// would cancel the request's context while its handler works.
-func (s *server) wait(c echo.Context, d time.Duration) {
+// bodyLimit is the size limit of api's request bodies; 0 or less for none.
+func (s *server) bodyLimit(api *API) int64 {
+	if api.BodyLimit > 0 {
+		return api.BodyLimit
+	}
+	return s.opts.BodyLimit
+}
+
+// readAhead reads the body of the request of c before a delay, up to one byte past the API's
+// body limit, and gives the handler the same bytes afterwards: once net/http has seen the end of
+// a body it watches the connection, so the delay ends when the client goes away, with or without
+// a body. It reports whether a part of the body is still unread (over the limit, or cut short).
+func (s *server) readAhead(c echo.Context, api *API) (left bool) {
+	req := c.Request()
+	if req.Body == nil || req.Body == http.NoBody {
+		return false
+	}
+	limit := s.bodyLimit(api)
+	if limit > 0 && req.ContentLength > limit {
+		return true // refused with 413 unread (limitBody)
+	}
+	var r io.Reader = req.Body
+	if limit > 0 {
+		r = io.LimitReader(req.Body, limit+1)
+	}
+	read, err := io.ReadAll(r)
+	req.Body = readAhead{Reader: io.MultiReader(bytes.NewReader(read), req.Body), Closer: req.Body}
+	return err != nil || (limit > 0 && int64(len(read)) > limit)
+}
+
+// readAhead is a request body whose first bytes were read ahead.
+type readAhead struct {
+	io.Reader
+	io.Closer
+}
+
+// wait reads the body ahead (readAhead), then sleeps for d, or until the client goes away or the
+// server starts shutting down. The request's read and write deadlines start again afterwards: the
+// delay is not the request's own time. The read deadline only where a part of the body is left to
+// read: without one, net/http is already reading ahead to notice the client going away, with no
+// deadline, and a deadline passing there would cancel the request's context while its handler
+// works.
+func (s *server) wait(c echo.Context, api *API, d time.Duration) {
+	left := s.readAhead(c, api)
 	req := c.Request()
 	timer := time.NewTimer(d)
 	defer timer.Stop()
@@ -107,7 +142,7 @@ func (s *server) wait(c echo.Context, d time.Duration) {
 	}
 	rc := http.NewResponseController(c.Response().Writer)
 	now := time.Now()
-	if s.opts.ReadTimeout > 0 && req.Body != nil && req.Body != http.NoBody {
+	if s.opts.ReadTimeout > 0 && left {
 		_ = rc.SetReadDeadline(now.Add(s.opts.ReadTimeout))
 	}
 	if s.opts.WriteTimeout > 0 {

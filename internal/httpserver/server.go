@@ -486,8 +486,8 @@ func (s *server) recover(c echo.Context, next echo.HandlerFunc) (err error) {
 func (s *server) limitBody(c echo.Context, next echo.HandlerFunc) error {
 	req := c.Request()
 	limit := s.opts.BodyLimit
-	if api := s.apiFor(req.URL.Path); api != nil && api.BodyLimit > 0 {
-		limit = api.BodyLimit
+	if api := s.apiFor(req.URL.Path); api != nil {
+		limit = s.bodyLimit(api)
 	}
 	if limit <= 0 {
 		return next(c)
