@@ -12,7 +12,7 @@ import (
 	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 	"gorm.io/gorm"
 
 	"github.com/provisiond/provisiond/internal/apperr"
