@@ -17,8 +17,12 @@ COPY cmd/ cmd/
 COPY gen/ gen/
 COPY internal/ internal/
 COPY openapi/ openapi/
-# The same command as a developer's `make build`: CGO_ENABLED=0 go build -trimpath -o bin/provisiond.
-RUN --mount=type=cache,target=/root/.cache/go-build make build
+# The same command as a developer's `make build`: CGO_ENABLED=0 go build -trimpath -ldflags … -o
+# bin/provisiond. The context has no .git: the version and commit come as build arguments,
+#   docker build --build-arg VERSION=$(git describe --tags) --build-arg COMMIT=$(git rev-parse HEAD) .
+ARG VERSION=
+ARG COMMIT=
+RUN --mount=type=cache,target=/root/.cache/go-build make build VERSION="$VERSION" COMMIT="$COMMIT"
 
 # The data folder of the default SQLite database; distroless has no shell to create it later.
 RUN mkdir -p /out/data

@@ -22,9 +22,16 @@ generate-go:
 generate-ts:
 	.ci/typescript/generate.sh
 
-## build: build the server into bin/provisiond (static, no cgo)
+## build: build the server into bin/provisiond (static, no cgo), stamped with VERSION (the git tag,
+## "(devel)" without one), COMMIT and BUILD_DATE for `provisiond version` and provisiond_build_info
+VERSION     ?= $(shell git describe --tags --dirty 2>/dev/null)
+COMMIT      ?= $(shell git rev-parse HEAD 2>/dev/null)
+BUILD_DATE  ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+VERSION_PKG := github.com/provisiond/provisiond/internal/version
+LDFLAGS     := -X $(VERSION_PKG).version=$(VERSION) -X $(VERSION_PKG).commit=$(COMMIT) -X $(VERSION_PKG).date=$(BUILD_DATE)
+
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/provisiond
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/provisiond
 
 ## run: serve on :8080 with the SQLite database ./data/provisiond.db
 run:

@@ -35,6 +35,7 @@ import (
 	"github.com/provisiond/provisiond/internal/password"
 	"github.com/provisiond/provisiond/internal/platformos"
 	"github.com/provisiond/provisiond/internal/store"
+	"github.com/provisiond/provisiond/internal/version"
 	"github.com/provisiond/provisiond/internal/xcart"
 )
 
@@ -134,6 +135,15 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 	if deps.Hasher == nil {
 		deps.Hasher = password.New(password.OWASP, cfg.PasswordConcurrency).WithWait(cfg.PasswordQueueTimeout)
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), buildInfo(), passwordWait(deps.Hasher))
+	pools, err := store.Pools(db)
+	if err != nil {
+		return nil, err
+	}
+	for name, pool := range pools {
+		reg.MustRegister(collectors.NewDBStatsCollector(pool, name))
+	}
 	key, err := credential.SigningKey(ctx, db, cfg.JWTSecret)
 	if err != nil {
 		return nil, err
@@ -155,8 +165,6 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 		}
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return httpserver.New(httpserver.Options{
 		Logger:    logger,
 		BodyLimit: cfg.BodyLimit,
@@ -368,4 +376,28 @@ func Listen(cfg config.Config) (net.Listener, error) {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	return ln, nil
+}
+
+// buildInfo is the provisiond_build_info metric: always 1, labelled with the running build.
+func buildInfo() prometheus.Collector {
+	b := version.Get()
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "provisiond_build_info",
+		Help:        "The running build of provisiond: always 1, with its version, commit, build date and Go version as labels.",
+		ConstLabels: prometheus.Labels{"version": b.Version, "commit": b.Commit, "date": b.Date, "goversion": b.GoVersion},
+	})
+	g.Set(1)
+	return g
+}
+
+// passwordWait is the provisiond_password_wait_seconds histogram: how long each password hash or
+// check waited for a hashing slot (PROVISIOND_PASSWORD_CONCURRENCY), 0 when one was free.
+func passwordWait(h *password.Hasher) prometheus.Collector {
+	hist := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "provisiond_password_wait_seconds",
+		Help:    "Time a password hash or check waited for a hashing slot (0 when one was free), including waits that gave up.",
+		Buckets: []float64{0, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	})
+	h.ObserveWait(func(d time.Duration) { hist.Observe(d.Seconds()) })
+	return hist
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/provisiond/provisiond/internal/app"
 	"github.com/provisiond/provisiond/internal/config"
 	"github.com/provisiond/provisiond/internal/store"
+	"github.com/provisiond/provisiond/internal/version"
 	"github.com/provisiond/provisiond/openapi"
 )
 
@@ -190,6 +192,11 @@ func TestOperationalEndpoints(t *testing.T) {
 		{"/openapi/xcart.json", `"operationId":"createProfile"`, "application/json"},
 		{"/metrics", `provisiond_http_requests_total{api="xcart",method="POST",route="/api/profiles",status="201"} 1`, "text/plain"},
 		{"/metrics", `provisiond_http_request_duration_seconds_count{api="xcart",method="POST",route="/api/profiles",status="422"} 1`, "text/plain"},
+		// The database pools (SQLite: the writer and the readers) and the wait for a hashing slot.
+		{"/metrics", `go_sql_max_open_connections{db_name="main"} 1`, "text/plain"},
+		{"/metrics", `go_sql_max_open_connections{db_name="read"}`, "text/plain"},
+		{"/metrics", `provisiond_password_wait_seconds_count 1`, "text/plain"},
+		{"/metrics", `provisiond_build_info{commit="` + version.Get().Commit + `",date="` + version.Get().Date + `",goversion="` + runtime.Version() + `",version="` + version.Get().Version + `"} 1`, "text/plain"},
 	} {
 		status, body, h := get(c.path)
 		if status != http.StatusOK || !strings.Contains(body, c.contains) || !strings.HasPrefix(h.Get("Content-Type"), c.ctype) {
@@ -217,6 +224,9 @@ func TestOperationalEndpoints(t *testing.T) {
 			n++
 			if id, _ := rec["request_id"].(string); id == "" {
 				t.Errorf("request log line without request_id: %s", line)
+			}
+			if want := map[string]string{"/api/profiles": "xcart", "/metrics": "none"}[fmt.Sprint(rec["route"])]; want != "" && rec["api"] != want {
+				t.Errorf("request log line of %v: api %v, want %s", rec["route"], rec["api"], want)
 			}
 		}
 	}

@@ -1,5 +1,5 @@
-// Package cli is provisiond's command line: serve (the default), migrate, credentials create,
-// fixtures load and openapi. It parses flags and environment into a config.Config and calls
+// Package cli is provisiond's command line: serve (the default), migrate, credentials (create,
+// list, revoke), fixtures load, reset, openapi, healthcheck and version. It parses flags and environment into a config.Config and calls
 // internal/app.
 package cli
 
@@ -12,7 +12,9 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/provisiond/provisiond/internal/app"
@@ -20,6 +22,7 @@ import (
 	"github.com/provisiond/provisiond/internal/credential"
 	"github.com/provisiond/provisiond/internal/fixtures"
 	"github.com/provisiond/provisiond/internal/store"
+	"github.com/provisiond/provisiond/internal/version"
 	"github.com/provisiond/provisiond/openapi"
 )
 
@@ -33,11 +36,14 @@ Usage:
   provisiond migrate [flags]                      apply pending database migrations
   provisiond credentials create --api NAME [--read-only] [flags]
                                                   create an API credential; prints only its secret
+  provisiond credentials list [flags]             list the credentials (never a secret)
+  provisiond credentials revoke [flags] ID...     delete credentials by the ids the list shows
   provisiond fixtures load [flags] FILE           load reference data and credentials from YAML
   provisiond reset [--api NAME]... [--drop-credentials] [flags]
                                                   empty the APIs' data and apply the fixtures again
   provisiond openapi [--format yaml|json] NAME    print an API's OpenAPI document
   provisiond healthcheck [--url URL]              exit 0 when the server at PROVISIOND_ADDR is ready
+  provisiond version                              print the version, commit and build date
 
 Every flag also reads an environment variable (named in each command's --help); a flag wins.
 Run "provisiond COMMAND --help" for a command's flags.
@@ -62,9 +68,11 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	cmd := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
-	} else if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+	} else if len(args) > 0 && isHelp(args[0]) {
 		printUsage(stdout)
 		return flag.ErrHelp
+	} else if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		cmd = "version"
 	}
 	switch cmd {
 	case "serve":
@@ -72,10 +80,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "migrate":
 		return migrate(ctx, args, getenv, stdout, stderr)
 	case "credentials":
-		if len(args) == 0 || args[0] != "create" {
-			return errors.New(`credentials: the only subcommand is "create"`)
-		}
-		return createCredential(ctx, args[1:], getenv, stdout, stderr)
+		return credentials(ctx, args, getenv, stdout, stderr)
 	case "fixtures":
 		if len(args) == 0 || args[0] != "load" {
 			return errors.New(`fixtures: the only subcommand is "load"`)
@@ -87,6 +92,9 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return printSpec(args, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, args, getenv, stderr)
+	case "version":
+		_, err := fmt.Fprintln(stdout, version.Get())
+		return err
 	case "help":
 		printUsage(stdout)
 		return nil
@@ -162,6 +170,107 @@ func openPrepared(ctx context.Context, cfg config.Config, stderr io.Writer, run 
 		return err
 	}
 	return run(credential.NewStore(db))
+}
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help"
+}
+
+const credentialsUsage = `Usage:
+  provisiond credentials create --api NAME [--read-only] [flags]
+                                      create a credential for one API; prints only its secret
+  provisiond credentials list [flags] list the credentials: id, API, read-only, created, last used
+                                      (to within a minute); never a secret, which is not stored
+  provisiond credentials revoke [flags] ID...
+                                      delete the credentials with these ids; a running server
+                                      refuses them within PROVISIOND_CREDENTIAL_CACHE_TTL
+
+Run "provisiond credentials COMMAND --help" for a command's flags.
+`
+
+// credentials runs a credentials subcommand.
+func credentials(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || isHelp(args[0]) {
+		fmt.Fprint(stdout, credentialsUsage)
+		if len(args) == 0 {
+			return errors.New("credentials: a subcommand is needed: create, list or revoke")
+		}
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "create":
+		return createCredential(ctx, args[1:], getenv, stdout, stderr)
+	case "list":
+		return listCredentials(ctx, args[1:], getenv, stdout, stderr)
+	case "revoke":
+		return revokeCredentials(ctx, args[1:], getenv, stdout, stderr)
+	}
+	return fmt.Errorf("credentials: unknown subcommand %q: create, list or revoke", args[0])
+}
+
+// listCredentials prints a table of the credentials.
+func listCredentials(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg := config.Default()
+	fs := newFlagSet("credentials list", "Usage: provisiond credentials list [flags]\n\nLists the credentials: id, API, read-only, created, and last used (to within a minute;\n\"never\" when no request presented it yet). Secrets are stored only as hashes: none is shown.", stderr)
+	set := config.NewSet(fs)
+	set.Database(&cfg)
+	if err := parseNoArgs(set, &cfg, args, getenv); err != nil {
+		return err
+	}
+	return openPrepared(ctx, cfg, stderr, func(creds *credential.Store) error {
+		list, err := creds.List(ctx)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(w, "ID\tAPI\tREAD-ONLY\tCREATED\tLAST USED")
+		for _, c := range list {
+			used := "never"
+			if c.LastUsedAt != nil {
+				used = c.LastUsedAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(w, "%d\t%s\t%t\t%s\t%s\n", c.ID, c.API, c.ReadOnly, c.CreatedAt.UTC().Format(time.RFC3339), used)
+		}
+		return w.Flush()
+	})
+}
+
+// revokeCredentials deletes the credentials whose ids are given.
+func revokeCredentials(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg := config.Default()
+	fs := newFlagSet("credentials revoke", "Usage: provisiond credentials revoke [flags] ID...\n\nDeletes the credentials with these ids (as credentials list shows them). A running server\nrefuses a revoked credential within PROVISIOND_CREDENTIAL_CACHE_TTL (5s by default).", stderr)
+	set := config.NewSet(fs)
+	set.Database(&cfg)
+	if err := set.Parse(&cfg, args, getenv); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return errors.New("credentials revoke takes the ids of the credentials to revoke")
+	}
+	ids := make([]uint64, 0, fs.NArg())
+	for _, a := range fs.Args() {
+		id, err := strconv.ParseUint(a, 10, 64)
+		if err != nil || id == 0 {
+			return fmt.Errorf("credentials revoke: %q is not a credential id (a positive whole number, as credentials list shows)", a)
+		}
+		ids = append(ids, id)
+	}
+	return openPrepared(ctx, cfg, stderr, func(creds *credential.Store) error {
+		missing, err := creds.Revoke(ctx, ids...)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if !slices.Contains(missing, id) {
+				fmt.Fprintf(stdout, "revoked %d\n", id)
+			}
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("no credential with id %v", missing)
+		}
+		return nil
+	})
 }
 
 func createCredential(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

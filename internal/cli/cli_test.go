@@ -284,3 +284,57 @@ func TestResetEmptiesTheNamedAPIs(t *testing.T) {
 		t.Errorf("reset --api nope was accepted")
 	}
 }
+
+// `version` and `--version` print the build in one line on stdout.
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}, {"-version"}} {
+		out, _, err := run(t, nil, args...)
+		if err != nil || !strings.HasPrefix(out, "provisiond ") || strings.Count(out, "\n") != 1 || !strings.Contains(out, "go1.") {
+			t.Errorf("%v: %q %v, want one line: provisiond VERSION[, commit …], GOVERSION", args, out, err)
+		}
+	}
+}
+
+// `credentials --help` prints the subcommands and succeeds; `credentials list` shows every
+// credential without its secret; `credentials revoke` deletes by id and fails on an unknown one.
+func TestCredentialsListAndRevoke(t *testing.T) {
+	for _, help := range []string{"--help", "-h", "help"} {
+		out, _, err := run(t, nil, "credentials", help)
+		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(out, "credentials list") || !strings.Contains(out, "credentials revoke") {
+			t.Errorf("credentials %s: %q %v, want the usage and flag.ErrHelp (exit 0)", help, out, err)
+		}
+	}
+	if _, _, err := run(t, nil, "credentials"); err == nil {
+		t.Error("credentials without a subcommand succeeded")
+	}
+	env := map[string]string{"PROVISIOND_DATABASE_URL": filepath.Join(t.TempDir(), "p.db")}
+	secret, _, err := run(t, env, "credentials", "create", "--api", "occadmin", "--read-only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret = strings.TrimSpace(secret)
+	out, _, err := run(t, env, "credentials", "list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || strings.Join(strings.Fields(lines[0]), " ") != "ID API READ-ONLY CREATED LAST USED" {
+		t.Fatalf("credentials list:\n%s\nwant a header and one credential", out)
+	}
+	if f := strings.Fields(lines[1]); len(f) != 5 || f[0] != "1" || f[1] != "occadmin" || f[2] != "true" || f[4] != "never" {
+		t.Errorf("credentials list row %q, want 1 occadmin true CREATED never", lines[1])
+	}
+	if strings.Contains(out, secret) {
+		t.Error("credentials list shows the secret")
+	}
+	if _, _, err := run(t, env, "credentials", "revoke", "x"); err == nil {
+		t.Error("credentials revoke x succeeded")
+	}
+	out, _, err = run(t, env, "credentials", "revoke", "1", "2")
+	if err == nil || !strings.Contains(err.Error(), "[2]") || out != "revoked 1\n" {
+		t.Errorf("credentials revoke 1 2: %q %v, want 1 revoked and an error naming 2", out, err)
+	}
+	if out, _, err = run(t, env, "credentials", "list"); err != nil || strings.Count(strings.TrimSpace(out), "\n") != 0 {
+		t.Errorf("credentials list after the revoke: %q %v, want the header only", out, err)
+	}
+}

@@ -223,7 +223,7 @@ func (s *Set) Parse(c *Config, args []string, getenv func(string) string) error 
 		}
 		if v := getenv(env); v != "" {
 			if err := s.fs.Set(f.Name, v); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", env, err))
+				errs = append(errs, fmt.Errorf("%s=%q: %s", env, v, problem(f, err)))
 			}
 		}
 	})
@@ -234,6 +234,24 @@ func (s *Set) Parse(c *Config, args []string, getenv func(string) string) error 
 		return err
 	}
 	return c.Validate()
+}
+
+// problem says what is wrong with a value that f refused with err: the flag package's own
+// errors ("parse error") name no expected form.
+func problem(f *flag.Flag, err error) string {
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return err.Error()
+	}
+	switch g.Get().(type) {
+	case int, int64:
+		return "want a whole number (" + err.Error() + ")"
+	case bool:
+		return "want true or false"
+	case time.Duration:
+		return "want a duration such as 500ms, 30s, 5m or 1h30m"
+	}
+	return err.Error()
 }
 
 // Args are the command-line arguments left after the flags.

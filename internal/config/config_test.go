@@ -3,6 +3,7 @@ package config
 import (
 	"flag"
 	"io"
+	"strings"
 	"testing"
 )
 
@@ -60,6 +61,38 @@ func TestDefaultDBMaxConns(t *testing.T) {
 	for cpus, want := range map[int]int{1: 32, 2: 32, 8: 32, 9: 36, 16: 64} {
 		if got := DefaultDBMaxConns(cpus); got != want {
 			t.Errorf("DefaultDBMaxConns(%d) = %d, want %d", cpus, got, want)
+		}
+	}
+}
+
+// TestBadSettingsNameTheVariableAndTheProblem: a value a setting cannot take is refused with the
+// variable's name, the value, and the form it wants, every bad one at once.
+func TestBadSettingsNameTheVariableAndTheProblem(t *testing.T) {
+	env := map[string]string{
+		"PROVISIOND_BODY_LIMIT":   "abc",
+		"PROVISIOND_DB_TIMEOUT":   "5",
+		"PROVISIOND_CONTROL":      "maybe",
+		"PROVISIOND_LOG_FORMAT":   "xml",
+		"PROVISIOND_JOURNAL_SIZE": "99999999999999999999",
+	}
+	c := Default()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	s := NewSet(fs)
+	s.Serve(&c)
+	err := s.Parse(&c, nil, func(k string) string { return env[k] })
+	if err == nil {
+		t.Fatal("bad settings were accepted")
+	}
+	for _, want := range []string{
+		`PROVISIOND_BODY_LIMIT="abc": want a whole number`,
+		`PROVISIOND_DB_TIMEOUT="5": want a duration such as 500ms, 30s, 5m or 1h30m`,
+		`PROVISIOND_CONTROL="maybe": want true or false`,
+		`PROVISIOND_LOG_FORMAT="xml": must be "json" or "text"`,
+		`PROVISIOND_JOURNAL_SIZE="99999999999999999999": want a whole number (value out of range)`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q\nlacks %q", err, want)
 		}
 	}
 }

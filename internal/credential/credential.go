@@ -30,7 +30,13 @@ type Credential struct {
 	Hash      string    `gorm:"size:64;not null;uniqueIndex"`
 	ReadOnly  bool      `gorm:"not null"`
 	CreatedAt time.Time `gorm:"not null"`
+	// LastUsedAt is when a request last presented it, to within usedEvery (nil: never).
+	LastUsedAt *time.Time
 }
+
+// usedEvery is how stale a credential's LastUsedAt may get: a request that finds it older
+// writes the time again, so that a busy credential costs one write per period, not per request.
+const usedEvery = time.Minute
 
 // TableName keeps the table name stable whatever GORM's naming rules.
 func (Credential) TableName() string { return "credentials" }
@@ -55,6 +61,9 @@ func Migrations() []store.Migration {
 		Name  string `gorm:"primaryKey;size:64"`
 		Value string `gorm:"not null"`
 	}
+	type credentialV2 struct {
+		LastUsedAt *time.Time
+	}
 	return []store.Migration{{
 		ID: "0001_credentials_and_settings",
 		Up: func(tx *gorm.DB) error {
@@ -62,6 +71,11 @@ func Migrations() []store.Migration {
 				return err
 			}
 			return tx.Table("settings").Migrator().CreateTable(&settingV1{})
+		},
+	}, {
+		ID: "0002_credentials_last_used",
+		Up: func(tx *gorm.DB) error {
+			return tx.Table("credentials").Migrator().AddColumn(&credentialV2{}, "LastUsedAt")
 		},
 	}}
 }
@@ -241,7 +255,55 @@ func (s *Store) lookup(ctx context.Context, h string) (Credential, error) {
 	if subtle.ConstantTimeCompare([]byte(c.Hash), []byte(h)) != 1 {
 		return Credential{}, apperr.Unauthenticated("unknown credential")
 	}
+	s.used(ctx, &c)
 	return c, nil
+}
+
+// used records that c was presented now, when its LastUsedAt is older than usedEvery. A failure
+// is not the request's: the credential is valid, and the next lookup tries again.
+func (s *Store) used(ctx context.Context, c *Credential) {
+	now := time.Now().UTC()
+	if c.LastUsedAt != nil && now.Sub(*c.LastUsedAt) < usedEvery {
+		return
+	}
+	res := s.db.WithContext(ctx).Model(&Credential{}).
+		Where("id = ? AND (last_used_at IS NULL OR last_used_at < ?)", c.ID, now.Add(-usedEvery)).
+		Update("last_used_at", now)
+	if res.Error == nil && res.RowsAffected == 1 {
+		c.LastUsedAt = &now
+	}
+}
+
+// List is every credential, oldest first: never a secret, which is not stored.
+func (s *Store) List(ctx context.Context) ([]Credential, error) {
+	var cs []Credential
+	if err := s.db.WithContext(ctx).Order("id").Find(&cs).Error; err != nil {
+		return nil, fmt.Errorf("list credentials: %w", err)
+	}
+	return cs, nil
+}
+
+// Revoke deletes the credentials with the given ids and returns the ids it found none for. A
+// server that caches verified credentials (NewCachedStore) accepts a revoked one for at most its
+// cache's lifetime.
+func (s *Store) Revoke(ctx context.Context, ids ...uint64) (missing []uint64, err error) {
+	defer s.cache.Clear()
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for _, id := range ids {
+			res := tx.Where("id = ?", id).Delete(&Credential{})
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 0 {
+				missing = append(missing, id)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("revoke credentials: %w", err)
+	}
+	return missing, nil
 }
 
 // Count is the number of credentials of api.

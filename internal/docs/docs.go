@@ -23,6 +23,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/swaggest/swgui"
 	"github.com/swaggest/swgui/v5emb"
+
+	"github.com/provisiond/provisiond/internal/version"
 )
 
 // Prefix is the path under which the reference is served.
@@ -91,7 +93,7 @@ func New(apis []API) (http.Handler, error) {
 		})
 	}
 	var buf bytes.Buffer
-	if err := indexTemplate.Execute(&buf, indexData{APIs: entries, Assets: assetsPath}); err != nil {
+	if err := indexTemplate.Execute(&buf, indexData{APIs: entries, Assets: assetsPath, Build: version.Get()}); err != nil {
 		return nil, fmt.Errorf("docs: index: %w", err)
 	}
 	h.index = buf.Bytes()
@@ -244,6 +246,7 @@ var inlineScript = regexp.MustCompile(`(?s)<script>(.*?)</script>`)
 type indexData struct {
 	APIs   []indexEntry
 	Assets string
+	Build  version.Info
 }
 
 type indexEntry struct {
@@ -333,6 +336,7 @@ OpenAPI document: <a class="yaml" href="/openapi/{{.Name}}.yaml">YAML</a>, <a cl
 </li>
 {{- end}}
 </ul>
+<p class="meta build">Served by {{.Build}}.</p>
 </main>
 </body>
 </html>

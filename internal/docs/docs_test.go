@@ -17,6 +17,7 @@ import (
 
 	"github.com/provisiond/provisiond/internal/apitest"
 	"github.com/provisiond/provisiond/internal/docs"
+	"github.com/provisiond/provisiond/internal/version"
 	"github.com/provisiond/provisiond/openapi"
 )
 
@@ -111,6 +112,10 @@ func TestIndexListsEveryAPIWithItsLinks(t *testing.T) {
 					t.Errorf("%s: no link to %s (links: %q)", api.Name, l, got)
 				}
 			}
+		}
+		// The build that serves it.
+		if b := html.EscapeString(version.Get().String()); !strings.Contains(page, "Served by "+b+".") {
+			t.Errorf("GET %s: no \"Served by %s.\"", path, b)
 		}
 		// The links to the API pages work.
 		for _, l := range links(page) {

@@ -446,7 +446,7 @@ func (s *server) observe(c echo.Context, next echo.HandlerFunc) error {
 	o.requests.Inc()
 	o.duration.Observe(elapsed.Seconds())
 	// Only the route template is logged: the path and query hold submitted values.
-	s.opts.Logger.LogAttrs(ctx, slog.LevelInfo, "request",
+	s.opts.Logger.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("api", api),
 		slog.String("method", req.Method), slog.String("route", route),
 		slog.Int("status", res.Status), slog.Int64("bytes", res.Size),
 		slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000))

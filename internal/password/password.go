@@ -48,6 +48,7 @@ type Hasher struct {
 	wait   time.Duration
 	kdf    func(password, salt []byte, p Params) []byte
 	onWait func(ctx context.Context)
+	waited func(time.Duration)
 }
 
 // New returns a Hasher with params that runs at most limit hashes at once. A caller waits for a
@@ -156,11 +157,19 @@ func (h *Hasher) Hold(ctx context.Context) (release func(), err error) {
 	}
 	select {
 	case h.slots <- struct{}{}:
+		if h.waited != nil {
+			h.waited(0)
+		}
 	default:
 		if h.onWait != nil {
 			h.onWait(ctx)
 		}
-		if err := h.queue(ctx); err != nil {
+		start := time.Now()
+		err := h.queue(ctx)
+		if h.waited != nil {
+			h.waited(time.Since(start))
+		}
+		if err != nil {
 			return nil, err
 		}
 		if ctx.Err() != nil { // a slot came free as ctx ended, and queue's select took the slot
@@ -170,6 +179,11 @@ func (h *Hasher) Hold(ctx context.Context) (release func(), err error) {
 	}
 	return func() { <-h.slots }, nil
 }
+
+// ObserveWait makes h call f with the time each caller waited for a slot (0 when one was free),
+// whether it got one or gave up. Call it before h is used; Hashers made from h by WithWait
+// afterwards share it.
+func (h *Hasher) ObserveWait(f func(time.Duration)) { h.waited = f }
 
 // OnWait makes h call f, with the caller's context, whenever a caller finds every slot taken and
 // is about to wait for one. Call it before h is used. Tests use it to act on a request at exactly

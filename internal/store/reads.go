@@ -45,14 +45,39 @@ func useReadPool(ctx context.Context, db *gorm.DB, dsn string, conns int) error 
 
 // closeReadPool closes db's read pool, if it has one; main is db's own connection pool.
 func closeReadPool(db *gorm.DB, main *sql.DB) error {
+	if r := readPool(db, main); r != nil {
+		return r.Close()
+	}
+	return nil
+}
+
+// readPool is db's read pool (SQLite's, useReadPool), or nil; main is db's own connection pool.
+func readPool(db *gorm.DB, main *sql.DB) *sql.DB {
 	r, ok := db.Config.Plugins[(&dbresolver.DBResolver{}).Name()].(*dbresolver.DBResolver)
 	if !ok {
 		return nil
 	}
-	return r.Call(func(pool gorm.ConnPool) error {
+	var read *sql.DB
+	_ = r.Call(func(pool gorm.ConnPool) error {
 		if p, ok := pool.(*sql.DB); ok && p != main {
-			return p.Close()
+			read = p
 		}
 		return nil
 	})
+	return read
+}
+
+// Pools are db's connection pools by name, for their statistics (the provisiond_db_* metrics):
+// "main", which makes every write (and every statement on PostgreSQL), and on SQLite "read", the
+// pool of the reads made outside a transaction.
+func Pools(db *gorm.DB) (map[string]*sql.DB, error) {
+	main, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	pools := map[string]*sql.DB{"main": main}
+	if r := readPool(db, main); r != nil {
+		pools["read"] = r
+	}
+	return pools, nil
 }
