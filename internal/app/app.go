@@ -184,6 +184,7 @@ func NewHandler(ctx context.Context, cfg config.Config, db *gorm.DB, logger *slo
 		Stopping:          deps.Stopping,
 		ReadTimeout:       cfg.ReadTimeout,
 		WriteTimeout:      cfg.WriteTimeout,
+		CORSOrigins:       cfg.CORSOrigins,
 	})
 }
 

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/url"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +56,8 @@ type Config struct {
 	JournalSize int
 	// JournalBodyLimit is how many bytes of each request and response body the journal keeps.
 	JournalBodyLimit int
+	// CORSOrigins are the origins whose browser applications may call the server (none: CORS off).
+	CORSOrigins []string
 	// CredentialCacheTTL is how long a verified credential (or X-Cart JWT subject) is trusted
 	// without reading the database again; 0 reads it on every request.
 	CredentialCacheTTL time.Duration
@@ -174,12 +178,43 @@ func (s *Set) Serve(c *Config) {
 	s.add("password-concurrency", "PROVISIOND_PASSWORD_CONCURRENCY", "password hashes computed at once (each takes about 19 MiB)", func(n, u string) { s.fs.IntVar(&c.PasswordConcurrency, n, c.PasswordConcurrency, u) })
 	s.add("password-queue-timeout", "PROVISIOND_PASSWORD_QUEUE_TIMEOUT", "longest wait for a password-hashing slot; past it the request is answered 503 with Retry-After before anything is written (0: until the request's deadline)", func(n, u string) { s.fs.DurationVar(&c.PasswordQueueTimeout, n, c.PasswordQueueTimeout, u) })
 	s.add("credential-cache-ttl", "PROVISIOND_CREDENTIAL_CACHE_TTL", "how long a verified credential or X-Cart JWT subject is trusted without reading the database again; another instance's revocation takes effect within it (0: read on every request)", func(n, u string) { s.fs.DurationVar(&c.CredentialCacheTTL, n, c.CredentialCacheTTL, u) })
+	s.add("cors-origins", "PROVISIOND_CORS_ORIGINS", "origins whose browser applications may call every route, comma-separated (http://localhost:3000,https://app.example), or * for any (then without cookies); none answers no CORS preflight", func(n, u string) {
+		s.fs.Func(n, u, func(v string) (err error) {
+			c.CORSOrigins, err = ParseOrigins(v)
+			return err
+		})
+	})
 	s.add("memory-limit", "PROVISIOND_MEMORY_LIMIT", "soft limit of the Go runtime's memory, as GOMEMLIMIT writes it (160MiB, 1GiB, bytes): auto derives it from password-concurrency, off sets none; GOMEMLIMIT, when set, wins", func(n, u string) {
 		s.fs.Func(n, u+" (default auto)", func(v string) (err error) {
 			c.MemoryLimit, err = ParseMemoryLimit(v)
 			return err
 		})
 	})
+}
+
+// ParseOrigins reads a comma-separated list of CORS origins: each scheme://host[:port] (http or
+// https, no path), or "*" alone for any origin. Spaces around the commas are ignored.
+func ParseOrigins(v string) ([]string, error) {
+	var origins, bad []string
+	for o := range strings.SplitSeq(v, ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if o != "*" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil) {
+			bad = append(bad, strconv.Quote(o))
+			continue
+		}
+		origins = append(origins, o)
+	}
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("%s: want origins such as http://localhost:3000 (scheme, host and port only), or *", strings.Join(bad, ", "))
+	}
+	if slices.Contains(origins, "*") && len(origins) > 1 {
+		return nil, errors.New(`"*" allows every origin: give it alone`)
+	}
+	return origins, nil
 }
 
 // ParseMemoryLimit reads a memory limit: "auto" (0), "off" (NoMemoryLimit), or a positive size in

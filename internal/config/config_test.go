@@ -3,6 +3,7 @@ package config
 import (
 	"flag"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -93,6 +94,24 @@ func TestBadSettingsNameTheVariableAndTheProblem(t *testing.T) {
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q\nlacks %q", err, want)
+		}
+	}
+}
+
+func TestParseOrigins(t *testing.T) {
+	for in, want := range map[string][]string{
+		"":                      nil,
+		"*":                     {"*"},
+		"http://localhost:3000": {"http://localhost:3000"},
+		" http://localhost:3000 , https://app.example ,": {"http://localhost:3000", "https://app.example"},
+	} {
+		if got, err := ParseOrigins(in); err != nil || !slices.Equal(got, want) {
+			t.Errorf("ParseOrigins(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"localhost:3000", "ftp://x.example", "http://x.example/app", "http://x.example?a=1", "https://", "*,http://x.example", "http://u:p@x.example"} {
+		if got, err := ParseOrigins(bad); err == nil {
+			t.Errorf("ParseOrigins(%q) = %q, want an error", bad, got)
 		}
 	}
 }

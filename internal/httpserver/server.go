@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -102,6 +104,10 @@ type Options struct {
 	// ReadTimeout and WriteTimeout are the http.Server's: a delay fault starts them again once it
 	// is over, so that the delay does not eat the request's own time.
 	ReadTimeout, WriteTimeout time.Duration
+	// CORSOrigins, when not empty, are the origins (scheme://host[:port], or "*" for any) whose
+	// browser applications may call every route: preflights are answered, and responses carry
+	// the CORS headers. Cookies and credentials are allowed, but not with "*".
+	CORSOrigins []string
 }
 
 type server struct {
@@ -142,6 +148,9 @@ func New(opts Options) (*echo.Echo, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.Pre(s.before)
+	if len(opts.CORSOrigins) > 0 {
+		e.Use(cors(opts.CORSOrigins))
+	}
 	e.Use(s.middleware(v))
 
 	e.GET("/healthz", func(c echo.Context) error {
@@ -557,4 +566,18 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}
 	}
 	return m, nil
+}
+
+// cors answers the CORS preflights of origins for every route, before the journal, the fault
+// rules and the APIs see them, and adds the CORS headers to the other answers. The headers the
+// APIs answer with that a client reads are exposed: Location (X-Cart's and OCC's creates),
+// Retry-After (503s) and X-Request-Id.
+func cors(origins []string) echo.MiddlewareFunc {
+	return middleware.CORSWithConfig(middleware.CORSConfig{
+		AllowOrigins:     origins,
+		AllowMethods:     []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete},
+		AllowCredentials: !slices.Contains(origins, "*"),
+		ExposeHeaders:    []string{echo.HeaderLocation, echo.HeaderRetryAfter, echo.HeaderXRequestID},
+		MaxAge:           600,
+	})
 }
