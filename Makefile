@@ -8,7 +8,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCH       ?= .
 BENCHCOUNT  ?= 6
 
-.PHONY: all generate generate-go generate-ts build run test contract sdk-ts lint lint-go lint-spec bench load perf
+.PHONY: all generate generate-go generate-ts build run demo test test-all contract sdk-ts lint lint-go lint-spec bench load perf
 
 all: build
 
@@ -37,9 +37,19 @@ build:
 run:
 	PROVISIOND_LOG_FORMAT=$${PROVISIOND_LOG_FORMAT:-text} $(GO) run ./cmd/provisiond serve
 
-## test: every test on SQLite, and on PostgreSQL too when PROVISIOND_TEST_DATABASE_URL is set
+## demo: serve on 127.0.0.1:8080 (DEMO_ADDR) over a fresh temporary SQLite database with the
+## example fixtures, printing each API's credential and a first curl call
+demo: build
+	@PROVISIOND_BIN=$(BIN) .ci/demo.sh
+
+## test: every test on SQLite, and on PostgreSQL too when PROVISIOND_TEST_DATABASE_URL is set; then
+## a NOTICE line for each part of the suite that could not run here (no PostgreSQL, no chromium)
 test:
-	$(GO) test -count=1 ./...
+	@GO=$(GO) .ci/test.sh
+
+## test-all: make test, where any such gap is a failure (what CI runs)
+test-all:
+	@GO=$(GO) .ci/test.sh --strict
 
 ## contract: the end-to-end suite again, each API behind its own Stoplight Prism proxy
 ## (`prism proxy openapi/<api>.yaml`); any request or response violation Prism reports fails it

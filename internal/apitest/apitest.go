@@ -72,6 +72,9 @@ func Dialects() []string {
 
 // ForEachDialect runs f as a subtest on every database of Dialects.
 func ForEachDialect(t *testing.T, f func(t *testing.T, dialect string)) {
+	if os.Getenv(EnvDatabaseURL) == "" {
+		Gap(t, PostgresGap)
+	}
 	for _, d := range Dialects() {
 		t.Run(d, func(t *testing.T) { f(t, d) })
 	}
@@ -83,11 +86,8 @@ func DatabaseURL(t testing.TB, dialect string) string {
 	if dialect == "sqlite" {
 		return filepath.Join(t.TempDir(), "provisiond.db")
 	}
-	base := os.Getenv(EnvDatabaseURL)
-	if base == "" {
-		t.Skip(EnvDatabaseURL + " is not set")
-	}
-	u, drop, err := FreshSchema(base)
+	RequirePostgres(t)
+	u, drop, err := FreshSchema(os.Getenv(EnvDatabaseURL))
 	if err != nil {
 		t.Fatalf("%s: %v", EnvDatabaseURL, err)
 	}

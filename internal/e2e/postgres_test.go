@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/provisiond/provisiond/internal/apitest"
 )
 
 // cluster is a PostgreSQL server of the test's own, on a free port, which the test can stop,
@@ -31,7 +33,7 @@ func newCluster(t *testing.T) *cluster {
 		}
 	}
 	if len(bins) == 0 {
-		t.Skip("NOTICE: skipped: PostgreSQL's server programs (initdb, pg_ctl) are not installed, so this test cannot start and stop a PostgreSQL of its own")
+		apitest.SkipGap(t, "the tests that start and stop a PostgreSQL of their own did not run: its server programs (initdb, pg_ctl) are not installed (apt-get install postgresql)")
 	}
 	c := &cluster{bin: filepath.Dir(bins[len(bins)-1])}
 	dir, err := os.MkdirTemp("", "provisiond-pg-")
@@ -43,7 +45,7 @@ func newCluster(t *testing.T) *cluster {
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
-			t.Skip("NOTICE: skipped: running as root and there is no postgres user to run a PostgreSQL of the test's own")
+			apitest.SkipGap(t, "the tests that start and stop a PostgreSQL of their own did not run: running as root, and there is no postgres user to run it as")
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)

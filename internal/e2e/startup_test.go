@@ -40,10 +40,8 @@ const bootstrapPrefix = "provisiond: created a read/write credential for "
 // is made once and answered "already exists" by the others; and a token one instance issues is
 // accepted by the others.
 func TestInstancesStartTogether(t *testing.T) {
+	apitest.RequirePostgres(t) // the instances need a PostgreSQL database to share
 	base := os.Getenv(apitest.EnvDatabaseURL)
-	if base == "" {
-		t.Skip(apitest.EnvDatabaseURL + " is not set: the instances need a PostgreSQL database to share")
-	}
 	if env.prism {
 		t.Skip("the start-up race is the server's, not the specs': it runs without Prism")
 	}

@@ -12,6 +12,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/provisiond/provisiond/internal/apitest"
 	"github.com/provisiond/provisiond/internal/store"
 )
 
@@ -64,10 +65,8 @@ func TestSearchIndexesSQLite(t *testing.T) {
 // a role that may not create it: the migrations succeed, with a warning, and without the
 // trigram index. As the database's owner, they create pg_trgm and the index.
 func TestTrigramIndexWithoutPrivilege(t *testing.T) {
-	base := os.Getenv("PROVISIOND_TEST_DATABASE_URL")
-	if base == "" {
-		t.Skip("PROVISIOND_TEST_DATABASE_URL is not set")
-	}
+	apitest.RequirePostgres(t)
+	base := os.Getenv(apitest.EnvDatabaseURL)
 	ctx := context.Background()
 	admin, err := store.Open(ctx, base, store.Options{MaxConns: 1})
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -208,9 +207,7 @@ func TestFree(t *testing.T) {
 // have its write cut short, since a write interrupted by a deadline may have committed on the
 // server with its answer lost. PostgreSQL only: the write is made slow with pg_sleep.
 func TestScopeGivesTheFirstWriteAWholeTimeout(t *testing.T) {
-	if !slices.Contains(apitest.Dialects(), "postgres") {
-		t.Skip("needs PostgreSQL (pg_sleep)")
-	}
+	apitest.RequirePostgres(t) // the write is made slow with pg_sleep
 	db, err := store.Open(context.Background(), apitest.DatabaseURL(t, "postgres"), store.Options{MaxConns: 2, Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
