@@ -24,7 +24,7 @@
 #   PERF_CONCURRENCY   load workers (default 64)
 #   PERF_LIST_ROWS     table sizes of the list benchmarks (default 10000,100000,1000000)
 #   PERF_SKIP          sections to leave out, comma-separated: sqlite, postgres, bench, rss, lists
-#   KRATOS_BIN         an Ory Kratos binary, for the Kratos peer (see the README's load test)
+#   KRATOS_BIN         an Ory Kratos binary, for the Kratos peer (see docs/development.md, Load test)
 #   PGHOST, PGPORT, PGUSER   the PostgreSQL to create the fresh databases in (default
 #                      127.0.0.1, 5432, postgres; trust authentication, as in CI)
 # The exit status is 0 when every section ran, whether or not the goals are met.

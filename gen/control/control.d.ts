@@ -47,7 +47,7 @@ export interface paths {
         /**
          * Apply a fixtures document
          * @description Applies a fixtures document, in the format of the fixtures file (`PROVISIOND_FIXTURES`, described in
-         *     the README): one section per API, under its name, and `credentials`. Users and profiles are matched
+         *     docs/fixtures.md): one section per API, under its name, and `credentials`. Users and profiles are matched
          *     by their unique key (login or email, in any letter case): those that exist are updated, the others
          *     created, so applying a document twice creates nothing the second time. Passwords may be plain text
          *     (`password`, checked by the API's own password rules) or pre-hashed (`password_hash`: argon2id in PHC
@@ -309,8 +309,8 @@ export interface components {
             credentials: "kept" | "dropped";
         };
         /**
-         * @description A fixtures document: one section per API (its reference data and its users; the README's Fixtures
-         *     section gives each API's format) and the credentials to create. Each section is checked by its API.
+         * @description A fixtures document: one section per API (its reference data and its users; docs/fixtures.md
+         *     gives each API's format) and the credentials to create. Each section is checked by its API.
          */
         Fixtures: {
             /** @description X-Cart's section (memberships, roles, profiles). */

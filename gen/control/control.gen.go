@@ -292,8 +292,8 @@ type FixtureCredential struct {
 	Secret *string `json:"secret,omitempty"`
 }
 
-// Fixtures A fixtures document: one section per API (its reference data and its users; the README's Fixtures
-// section gives each API's format) and the credentials to create. Each section is checked by its API.
+// Fixtures A fixtures document: one section per API (its reference data and its users; docs/fixtures.md
+// gives each API's format) and the credentials to create. Each section is checked by its API.
 type Fixtures struct {
 	// Activeplatform ActivePlatform's section (custom_attributes, users).
 	Activeplatform *map[string]interface{} `json:"activeplatform,omitempty"`
@@ -767,7 +767,7 @@ type ClientInterface interface {
 	// ApplyFixturesWithBody Apply a fixtures document
 	//
 	// Applies a fixtures document, in the format of the fixtures file (`PROVISIOND_FIXTURES`, described in
-	// the README): one section per API, under its name, and `credentials`. Users and profiles are matched
+	// docs/fixtures.md): one section per API, under its name, and `credentials`. Users and profiles are matched
 	// by their unique key (login or email, in any letter case): those that exist are updated, the others
 	// created, so applying a document twice creates nothing the second time. Passwords may be plain text
 	// (`password`, checked by the API's own password rules) or pre-hashed (`password_hash`: argon2id in PHC
@@ -785,7 +785,7 @@ type ClientInterface interface {
 	// ApplyFixtures Apply a fixtures document
 	//
 	// Applies a fixtures document, in the format of the fixtures file (`PROVISIOND_FIXTURES`, described in
-	// the README): one section per API, under its name, and `credentials`. Users and profiles are matched
+	// docs/fixtures.md): one section per API, under its name, and `credentials`. Users and profiles are matched
 	// by their unique key (login or email, in any letter case): those that exist are updated, the others
 	// created, so applying a document twice creates nothing the second time. Passwords may be plain text
 	// (`password`, checked by the API's own password rules) or pre-hashed (`password_hash`: argon2id in PHC
@@ -1049,7 +1049,7 @@ func (c *Client) GetFault(ctx context.Context, id int64, reqEditors ...RequestEd
 // ApplyFixturesWithBody Apply a fixtures document
 //
 // Applies a fixtures document, in the format of the fixtures file (`PROVISIOND_FIXTURES`, described in
-// the README): one section per API, under its name, and `credentials`. Users and profiles are matched
+// docs/fixtures.md): one section per API, under its name, and `credentials`. Users and profiles are matched
 // by their unique key (login or email, in any letter case): those that exist are updated, the others
 // created, so applying a document twice creates nothing the second time. Passwords may be plain text
 // (`password`, checked by the API's own password rules) or pre-hashed (`password_hash`: argon2id in PHC
@@ -1077,7 +1077,7 @@ func (c *Client) ApplyFixturesWithBody(ctx context.Context, contentType string, 
 // ApplyFixtures Apply a fixtures document
 //
 // Applies a fixtures document, in the format of the fixtures file (`PROVISIOND_FIXTURES`, described in
-// the README): one section per API, under its name, and `credentials`. Users and profiles are matched
+// docs/fixtures.md): one section per API, under its name, and `credentials`. Users and profiles are matched
 // by their unique key (login or email, in any letter case): those that exist are updated, the others
 // created, so applying a document twice creates nothing the second time. Passwords may be plain text
 // (`password`, checked by the API's own password rules) or pre-hashed (`password_hash`: argon2id in PHC
@@ -2031,7 +2031,7 @@ type ClientWithResponsesInterface interface {
 	// ApplyFixturesWithBodyWithResponse Apply a fixtures document
 	//
 	// Applies a fixtures document, in the format of the fixtures file (`PROVISIOND_FIXTURES`, described in
-	// the README): one section per API, under its name, and `credentials`. Users and profiles are matched
+	// docs/fixtures.md): one section per API, under its name, and `credentials`. Users and profiles are matched
 	// by their unique key (login or email, in any letter case): those that exist are updated, the others
 	// created, so applying a document twice creates nothing the second time. Passwords may be plain text
 	// (`password`, checked by the API's own password rules) or pre-hashed (`password_hash`: argon2id in PHC
@@ -2049,7 +2049,7 @@ type ClientWithResponsesInterface interface {
 	// ApplyFixturesWithResponse Apply a fixtures document
 	//
 	// Applies a fixtures document, in the format of the fixtures file (`PROVISIOND_FIXTURES`, described in
-	// the README): one section per API, under its name, and `credentials`. Users and profiles are matched
+	// docs/fixtures.md): one section per API, under its name, and `credentials`. Users and profiles are matched
 	// by their unique key (login or email, in any letter case): those that exist are updated, the others
 	// created, so applying a document twice creates nothing the second time. Passwords may be plain text
 	// (`password`, checked by the API's own password rules) or pre-hashed (`password_hash`: argon2id in PHC
@@ -3318,7 +3318,7 @@ func (c *ClientWithResponses) GetFaultWithResponse(ctx context.Context, id int64
 // ApplyFixturesWithBodyWithResponse Apply a fixtures document
 //
 // Applies a fixtures document, in the format of the fixtures file (`PROVISIOND_FIXTURES`, described in
-// the README): one section per API, under its name, and `credentials`. Users and profiles are matched
+// docs/fixtures.md): one section per API, under its name, and `credentials`. Users and profiles are matched
 // by their unique key (login or email, in any letter case): those that exist are updated, the others
 // created, so applying a document twice creates nothing the second time. Passwords may be plain text
 // (`password`, checked by the API's own password rules) or pre-hashed (`password_hash`: argon2id in PHC
@@ -3342,7 +3342,7 @@ func (c *ClientWithResponses) ApplyFixturesWithBodyWithResponse(ctx context.Cont
 // ApplyFixturesWithResponse Apply a fixtures document
 //
 // Applies a fixtures document, in the format of the fixtures file (`PROVISIOND_FIXTURES`, described in
-// the README): one section per API, under its name, and `credentials`. Users and profiles are matched
+// docs/fixtures.md): one section per API, under its name, and `credentials`. Users and profiles are matched
 // by their unique key (login or email, in any letter case): those that exist are updated, the others
 // created, so applying a document twice creates nothing the second time. Passwords may be plain text
 // (`password`, checked by the API's own password rules) or pre-hashed (`password_hash`: argon2id in PHC

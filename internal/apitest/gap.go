@@ -17,7 +17,7 @@ const (
 )
 
 // PostgresGap is the notice of the tests that did not run on PostgreSQL.
-const PostgresGap = "the PostgreSQL variants of the tests did not run: set " + EnvDatabaseURL + "=postgres://… (see README, Tests)"
+const PostgresGap = "the PostgreSQL variants of the tests did not run: set " + EnvDatabaseURL + "=postgres://… (see docs/development.md, Tests)"
 
 // Gap records that a part of the suite cannot run on this machine, saying why and how to make it
 // run: in strict mode the test fails; otherwise the notice is left for `make test` to print and

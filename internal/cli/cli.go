@@ -348,7 +348,7 @@ func reset(ctx context.Context, args []string, getenv func(string) string, stdou
 
 func loadFixtures(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg := config.Default()
-	fs := newFlagSet("fixtures load", "Usage: provisiond fixtures load [flags] FILE\n\nLoads reference data and credentials from a YAML file (format in the README).\nRows with an id that exists take the file's values.", stderr)
+	fs := newFlagSet("fixtures load", "Usage: provisiond fixtures load [flags] FILE\n\nLoads reference data and credentials from a YAML file (format in docs/fixtures.md).\nRows with an id that exists take the file's values.", stderr)
 	set := config.NewSet(fs)
 	set.Database(&cfg)
 	if err := set.Parse(&cfg, args, getenv); err != nil {

@@ -58,7 +58,7 @@ func call(t *testing.T, d *doer, method, u string, body any, header ...string) (
 	return res.StatusCode, b
 }
 
-// TestControl is the README's recipe as a test suite would run it, through the control API's
+// TestControl is the recipe of docs/testing-your-client.md as a test suite would run it, through the control API's
 // generated Go client: reset, seed 1,000 users across the five APIs with pre-hashed passwords,
 // log in as seeded users through every vendor API that has a login, create through the vendor
 // APIs, and inspect what they stored through the control API.
