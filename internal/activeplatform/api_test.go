@@ -70,7 +70,9 @@ func TestSeedExampleInBothEncodings(t *testing.T) {
 				t.Fatalf("%s: %d %s", name, res.Status, res.Body)
 			}
 			m := res.Map(t)
-			if m["status"] != "active" || fmt.Sprint(m["custom_attributes"]) != "[map[name:Age value:21]]" || m["first_name"] != "John" || m["middle_name"] != "" {
+			// Attached to no account yet: inactive (vendor: "A user's status for all Accounts, to
+			// which it was linked").
+			if m["status"] != "inactive" || fmt.Sprint(m["custom_attributes"]) != "[map[name:Age value:21]]" || m["first_name"] != "John" || m["middle_name"] != "" {
 				t.Errorf("%s: %s", name, res.Body)
 			}
 			for _, k := range []string{"created_at", "updated_at"} {
@@ -188,6 +190,13 @@ func TestGetPutAndList(t *testing.T) {
 		if res := x.call(t, "PUT", "/api/vendor/v1/users/"+ids["Abe"], "last_name=Form", "Content-Type", form); res.Status != 200 || res.Map(t)["last_name"] != "Form" {
 			t.Errorf("PUT form: %d %s", res.Status, res.Body)
 		}
+		// Cleo and Bea are attached to an active account, Abe to an inactive one.
+		apply(t, x, "activeplatform:\n  accounts: [{id: 7, name: Acme}, {id: 8, name: Closed, status: inactive}]\n", false)
+		for first, account := range map[string]string{"Cleo": "7", "Bea": "7", "Abe": "8"} {
+			if res := x.call(t, "POST", "/api/v2/vendor/account_accesses?account_id="+account+"&user_id="+ids[first], nil); res.Status != http.StatusCreated {
+				t.Fatalf("attach %s: %d %s", first, res.Status, res.Body)
+			}
+		}
 		names := func(query string) string {
 			res := x.call(t, "GET", "/api/vendor/v1/users.json?"+query, nil)
 			if res.Status != 200 {
@@ -208,8 +217,8 @@ func TestGetPutAndList(t *testing.T) {
 			{"per_page=2", "Cleo,Abe"},
 			{"per_page=2&page=2", "Bea"},
 			{"filters%5Bemail%5D=BEA", "Bea"},
-			{"filters%5Bstatus%5D=active", "Cleo,Abe,Bea"},
-			{"filters%5Bstatus%5D=inactive", ""},
+			{"filters%5Bstatus%5D=active", "Cleo,Bea"},
+			{"filters%5Bstatus%5D=inactive", "Abe"},
 			{"filters%5Bcreated_at%5D=2026-01-02", "Cleo"},
 			{"filters%5Bcreated_at%5D=2026-01-04", "Abe,Bea"},
 			{"filters%5Bupdated_at%5D=2026-01-04", "Abe,Bea"},
