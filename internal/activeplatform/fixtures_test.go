@@ -90,6 +90,16 @@ func TestFixtureUsersRefused(t *testing.T) {
 		{"unknown status", `users: [{email: a@example.com, first_name: A, last_name: B, password: secret123, status: banned}]`, []string{
 			`users[0].status: value is not one of the allowed values ["active","inactive"]`,
 		}},
+		{"accounts", `accounts:
+  - {id: 7, name: Acme}
+  - {id: 7, name: Again, status: closed}
+  - {name: ""}
+  - {id: 9, name: Fine, status: inactive}`, []string{
+			"accounts[1]: an id (a positive integer, listed once) is required",
+			"accounts[1]: status must be active or inactive",
+			"accounts[2]: an id (a positive integer, listed once) is required",
+			"accounts[2]: a name is required",
+		}},
 		{"duplicate email in another letter case", `users:
   - {email: a@example.com, first_name: A, last_name: B, password: secret123}
   - {email: b@example.com, first_name: A, last_name: B, password: secret123}

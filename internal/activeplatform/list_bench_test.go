@@ -82,7 +82,7 @@ func TestListUsersIndexed(t *testing.T) {
 			"status-deep-page": {"AP2010@Example.com", "AP2020@Example.com"},
 		}
 		index := map[string]string{
-			"email-contains":   "idx_activeplatform_users_email_key_trgm",
+			"email-contains": "idx_activeplatform_users_email_key_trgm",
 			"sort-last-name": "idx_activeplatform_users_last_name_id",
 		}
 		for _, c := range listCases(s.Keys["activeplatform"])(n) {

@@ -41,9 +41,9 @@ type User struct {
 	FirstName, MiddleName, LastName string
 	PasswordHash                    string
 	// Status is the status responses show (statusOf); Global the user's own, stored one.
-	Status, Global                  string
-	Attributes                      []Attribute
-	CreatedAt, UpdatedAt            time.Time
+	Status, Global       string
+	Attributes           []Attribute
+	CreatedAt, UpdatedAt time.Time
 }
 
 // Attribute is a custom attribute's value, by the definition's key.
