@@ -1,11 +1,13 @@
 package activeplatform_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/provisiond/provisiond/internal/activeplatform"
 	"github.com/provisiond/provisiond/internal/apitest"
 )
 
@@ -108,6 +110,15 @@ func TestStatusFollowsAccounts(t *testing.T) {
 			x.call(t, "GET", "/api/vendor/v1/users?filters%5Bstatus%5D="+want, nil).JSON(t, &list)
 			if len(list) != 1 || fmt.Sprint(list[0]["id"]) != ann || list[0]["status"] != want {
 				t.Errorf("%s: the list of %s users is %v", when, want, list)
+			}
+			// The control API's neutral shape shows the same status, by id and in its list.
+			neutral, err := activeplatform.Module.Users.Get(context.Background(), x.DB, ann)
+			if err != nil || neutral.Status != want {
+				t.Errorf("%s: the neutral user has status %q (%v), want %s", when, neutral.Status, err, want)
+			}
+			all, _, err := activeplatform.Module.Users.List(context.Background(), x.DB, 0, 10)
+			if err != nil || len(all) != 1 || all[0].Status != want {
+				t.Errorf("%s: the neutral list is %v (%v), want one user with status %s", when, all, err, want)
 			}
 		}
 		status("attached to nothing", "inactive")
