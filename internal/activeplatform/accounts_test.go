@@ -149,17 +149,7 @@ func TestAccountUsers(t *testing.T) {
 			}
 		}
 		brief := func(path string) string {
-			res := x.call(t, "GET", path, nil)
-			if res.Status != http.StatusOK {
-				t.Fatalf("GET %s: %d %s", path, res.Status, res.Body)
-			}
-			var list []map[string]any
-			res.JSON(t, &list)
-			var out []string
-			for _, u := range list {
-				out = append(out, fmt.Sprintf("%v:%v", u["email"], u["status"]))
-			}
-			return strings.Join(out, " ")
+			return x.listed(t, path, " ", func(u map[string]any) string { return fmt.Sprintf("%v:%v", u["email"], u["status"]) })
 		}
 		for _, c := range []struct{ path, want string }{
 			{"/api/vendor/v1/accounts/7/users.json", "ann@example.com:active cy@example.com:active"},

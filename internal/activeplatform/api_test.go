@@ -54,6 +54,22 @@ const form = "application/x-www-form-urlencoded"
 
 var stamp = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$`)
 
+// listed GETs path, a list of users, and joins what show says of each with sep.
+func (x *ap) listed(t *testing.T, path, sep string, show func(u map[string]any) string) string {
+	t.Helper()
+	res := x.call(t, "GET", path, nil)
+	if res.Status != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", path, res.Status, res.Body)
+	}
+	var list []map[string]any
+	res.JSON(t, &list)
+	out := make([]string, len(list))
+	for i, u := range list {
+		out[i] = show(u)
+	}
+	return strings.Join(out, sep)
+}
+
 func errorOf(t *testing.T, res *apitest.Response) string {
 	t.Helper()
 	e, _ := res.Map(t)["error"].(string)
@@ -198,17 +214,7 @@ func TestGetPutAndList(t *testing.T) {
 			}
 		}
 		names := func(query string) string {
-			res := x.call(t, "GET", "/api/vendor/v1/users.json?"+query, nil)
-			if res.Status != 200 {
-				t.Fatalf("list %s: %d %s", query, res.Status, res.Body)
-			}
-			var list []map[string]any
-			res.JSON(t, &list)
-			var out []string
-			for _, u := range list {
-				out = append(out, u["first_name"].(string))
-			}
-			return strings.Join(out, ",")
+			return x.listed(t, "/api/vendor/v1/users.json?"+query, ",", func(u map[string]any) string { return u["first_name"].(string) })
 		}
 		for _, c := range []struct{ query, want string }{
 			{"", "Cleo,Abe,Bea"},
