@@ -15,7 +15,7 @@ export interface paths {
          * List Users
          * @description Answers a bare JSON array of users, one page at a time.
          *     Decisions: `filters[email]` keeps users whose email contains the text (any letter case);
-         *     `filters[status]` those with that status; `filters[created_at]` and `filters[updated_at]` take a date
+         *     `filters[status]` those with that status (as the user model computes it); `filters[created_at]` and `filters[updated_at]` take a date
          *     (`YYYY-MM-DD`) and keep users created (updated) on that day in the server's time zone
          *     (`PROVISIOND_TIMEZONE`). `sorting[field]` is one of id, email, first_name, last_name, created_at,
          *     updated_at (default id); `sorting[reversed]=true` reverses it. `per_page` is at most 100.
@@ -31,7 +31,9 @@ export interface paths {
          *     Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
          *     the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
          *     characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-         *     email in any letter case is a 422. A new user is `active`.
+         *     email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
+         *     (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
+         *     it was linked"): the seed's example answer shows `active` for a user its installation had attached.
          */
         post: operations["createUser"];
         delete?: never;
@@ -81,7 +83,7 @@ export interface paths {
          * List Users (.json)
          * @description Answers a bare JSON array of users, one page at a time.
          *     Decisions: `filters[email]` keeps users whose email contains the text (any letter case);
-         *     `filters[status]` those with that status; `filters[created_at]` and `filters[updated_at]` take a date
+         *     `filters[status]` those with that status (as the user model computes it); `filters[created_at]` and `filters[updated_at]` take a date
          *     (`YYYY-MM-DD`) and keep users created (updated) on that day in the server's time zone
          *     (`PROVISIOND_TIMEZONE`). `sorting[field]` is one of id, email, first_name, last_name, created_at,
          *     updated_at (default id); `sorting[reversed]=true` reverses it. `per_page` is at most 100.
@@ -97,7 +99,9 @@ export interface paths {
          *     Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
          *     the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
          *     characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-         *     email in any letter case is a 422. A new user is `active`.
+         *     email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
+         *     (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
+         *     it was linked"): the seed's example answer shows `active` for a user its installation had attached.
          */
         post: operations["createUserJson"];
         delete?: never;
@@ -129,6 +133,122 @@ export interface paths {
          *     committed wins.
          */
         put: operations["updateUserJson"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/vendor/account_accesses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Attach a User to an Account
+         * @description Attaches a user to an account (vendor: API guide 6.0, "Attach a User to an Account"): the user then has
+         *     access to the customer control panel, and its `status` is `active` while the account is active.
+         *     The parameters are in the query, as the vendor documents them; the answer is a 201 without a body.
+         *
+         *     Decisions (the vendor is silent): all missing or invalid parameters are named in one message
+         *     (`account_id is missing, user_id is missing`); a role left out is `user` (vendor: "the User gets the User
+         *     role if the role parameter is empty"); an unknown user is named before an unknown account; attaching a
+         *     user to an account it is already attached to is a 422 `User has already been taken` (ActiveRecord's
+         *     uniqueness message, as for a taken email), whatever the role, and leaves the first access as it was;
+         *     a second `owner` of one account is a 422 `Account already has an owner` (vendor: "An Account can have
+         *     only one user with Owner access level"). Concurrent attachments of the same user to the same account
+         *     store exactly one.
+         */
+        post: operations["createAccountAccess"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v2/vendor/account_accesses.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Attach a User to an Account (.json)
+         * @description Attaches a user to an account (vendor: API guide 6.0, "Attach a User to an Account"): the user then has
+         *     access to the customer control panel, and its `status` is `active` while the account is active. The same operation as the path without `.json`.
+         *     The parameters are in the query, as the vendor documents them; the answer is a 201 without a body.
+         *
+         *     Decisions (the vendor is silent): all missing or invalid parameters are named in one message
+         *     (`account_id is missing, user_id is missing`); a role left out is `user` (vendor: "the User gets the User
+         *     role if the role parameter is empty"); an unknown user is named before an unknown account; attaching a
+         *     user to an account it is already attached to is a 422 `User has already been taken` (ActiveRecord's
+         *     uniqueness message, as for a taken email), whatever the role, and leaves the first access as it was;
+         *     a second `owner` of one account is a 422 `Account already has an owner` (vendor: "An Account can have
+         *     only one user with Owner access level"). Concurrent attachments of the same user to the same account
+         *     store exactly one.
+         */
+        post: operations["createAccountAccessJson"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/vendor/v1/accounts/{id}/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's id. */
+                id: components["parameters"]["AccountId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get Account's Users
+         * @description Answers a bare JSON array of the users attached to the account (vendor: API guide 6.0, "Get Account's
+         *     Users by the Account ID"), in the user model of the users operations.
+         *     Decisions (the vendor is silent): the users are ordered by id, all of them (the vendor documents no
+         *     paging); an account without users answers `[]`; an unknown account, or an id that is not a positive
+         *     integer, is a 404 `Couldn't find Account with 'id'=<id>`.
+         */
+        get: operations["listAccountUsers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/vendor/v1/accounts/{id}/users.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's id. */
+                id: components["parameters"]["AccountId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get Account's Users (.json)
+         * @description Answers a bare JSON array of the users attached to the account (vendor: API guide 6.0, "Get Account's
+         *     Users by the Account ID"), in the user model of the users operations. The same operation as the path without `.json`.
+         *     Decisions (the vendor is silent): the users are ordered by id, all of them (the vendor documents no
+         *     paging); an account without users answers `[]`; an unknown account, or an id that is not a positive
+         *     integer, is a 404 `Couldn't find Account with 'id'=<id>`.
+         */
+        get: operations["listAccountUsersJson"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -206,7 +326,7 @@ export interface components {
             /** @description An email of the user, which is used as a login. */
             email: string;
             /**
-             * @description A user's status: active or inactive.
+             * @description A user's status for all accounts to which it is attached (vendor): `active` while it is attached to at least one active account, `inactive` otherwise; so a user the API has just created is `inactive` until it is attached to an active account. A user an operator deactivated globally (the fixtures' `status: inactive`, the vendor's "Global Deactivation of a User") stays `inactive`.
              * @enum {string}
              */
             status: "active" | "inactive";
@@ -243,7 +363,7 @@ export interface components {
                  *       "middle_name": "",
                  *       "last_name": "Doe",
                  *       "email": "john.doe8@activeplatfrom.com",
-                 *       "status": "active",
+                 *       "status": "inactive",
                  *       "custom_attributes": [
                  *         {
                  *           "name": "Age",
@@ -335,6 +455,47 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description Missing or invalid parameters, all named in one message. */
+        AccessBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description No user, or no account, has this id (the user is checked first). */
+        AccessNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description No account has this id. */
+        AccountNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "Couldn't find Account with 'id'=2000533"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The user is already attached to the account, or the account already has an owner. */
+        AccessUnprocessable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description The body is larger than the server accepts (1 MiB by default). */
         PayloadTooLarge: {
             headers: {
@@ -398,6 +559,14 @@ export interface components {
         };
     };
     parameters: {
+        /** @description The account's id. */
+        AccountId: number;
+        /** @description An ID of the Account, to which the User will be attached. */
+        AccessAccountId: number;
+        /** @description An ID of the User, which will be attached to the Account. */
+        AccessUserId: number;
+        /** @description The user's access level in the account: owner (at most one per account), admin or user (the default, also when sent empty). */
+        AccessRole: "user" | "admin" | "owner" | "";
         /** @description The user's id. */
         UserId: number;
         /** @description The page, from 1. */
@@ -747,6 +916,152 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createAccountAccess: {
+        parameters: {
+            query: {
+                /** @description An ID of the Account, to which the User will be attached. */
+                account_id: components["parameters"]["AccessAccountId"];
+                /** @description An ID of the User, which will be attached to the Account. */
+                user_id: components["parameters"]["AccessUserId"];
+                /** @description The user's access level in the account: owner (at most one per account), admin or user (the default, also when sent empty). */
+                role?: components["parameters"]["AccessRole"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user is attached to the account; the body is empty. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["AccessBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["AccessNotFound"];
+            422: components["responses"]["AccessUnprocessable"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createAccountAccessJson: {
+        parameters: {
+            query: {
+                /** @description An ID of the Account, to which the User will be attached. */
+                account_id: components["parameters"]["AccessAccountId"];
+                /** @description An ID of the User, which will be attached to the Account. */
+                user_id: components["parameters"]["AccessUserId"];
+                /** @description The user's access level in the account: owner (at most one per account), admin or user (the default, also when sent empty). */
+                role?: components["parameters"]["AccessRole"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user is attached to the account; the body is empty. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["AccessBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["AccessNotFound"];
+            422: components["responses"]["AccessUnprocessable"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listAccountUsers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's id. */
+                id: components["parameters"]["AccountId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account's users. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": 2000290,
+                     *         "first_name": "John",
+                     *         "middle_name": "",
+                     *         "last_name": "Doe",
+                     *         "email": "john.doe@activeplatfrom.com",
+                     *         "status": "inactive",
+                     *         "custom_attributes": [],
+                     *         "created_at": "2015-02-05T13:05:01.147+03:00",
+                     *         "updated_at": "2015-08-17T14:41:03.219+03:00"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["User"][];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["AccountNotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listAccountUsersJson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The account's id. */
+                id: components["parameters"]["AccountId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account's users. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": 2000290,
+                     *         "first_name": "John",
+                     *         "middle_name": "",
+                     *         "last_name": "Doe",
+                     *         "email": "john.doe@activeplatfrom.com",
+                     *         "status": "inactive",
+                     *         "custom_attributes": [],
+                     *         "created_at": "2015-02-05T13:05:01.147+03:00",
+                     *         "updated_at": "2015-08-17T14:41:03.219+03:00"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["User"][];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["AccountNotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };

@@ -36,6 +36,30 @@ func (e UserStatus) Valid() bool {
 	}
 }
 
+// Defines values for AccessRole.
+const (
+	AccessRoleAdmin AccessRole = "admin"
+	AccessRoleEmpty AccessRole = ""
+	AccessRoleOwner AccessRole = "owner"
+	AccessRoleUser  AccessRole = "user"
+)
+
+// Valid indicates whether the value is a known member of the AccessRole enum.
+func (e AccessRole) Valid() bool {
+	switch e {
+	case AccessRoleAdmin:
+		return true
+	case AccessRoleEmpty:
+		return true
+	case AccessRoleOwner:
+		return true
+	case AccessRoleUser:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FilterStatus.
 const (
 	FilterStatusActive   FilterStatus = "active"
@@ -78,6 +102,54 @@ func (e SortingField) Valid() bool {
 	case SortingFieldLastName:
 		return true
 	case SortingFieldUpdatedAt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateAccountAccessParamsRole.
+const (
+	CreateAccountAccessParamsRoleAdmin CreateAccountAccessParamsRole = "admin"
+	CreateAccountAccessParamsRoleEmpty CreateAccountAccessParamsRole = ""
+	CreateAccountAccessParamsRoleOwner CreateAccountAccessParamsRole = "owner"
+	CreateAccountAccessParamsRoleUser  CreateAccountAccessParamsRole = "user"
+)
+
+// Valid indicates whether the value is a known member of the CreateAccountAccessParamsRole enum.
+func (e CreateAccountAccessParamsRole) Valid() bool {
+	switch e {
+	case CreateAccountAccessParamsRoleAdmin:
+		return true
+	case CreateAccountAccessParamsRoleEmpty:
+		return true
+	case CreateAccountAccessParamsRoleOwner:
+		return true
+	case CreateAccountAccessParamsRoleUser:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CreateAccountAccessJsonParamsRole.
+const (
+	CreateAccountAccessJsonParamsRoleAdmin CreateAccountAccessJsonParamsRole = "admin"
+	CreateAccountAccessJsonParamsRoleEmpty CreateAccountAccessJsonParamsRole = ""
+	CreateAccountAccessJsonParamsRoleOwner CreateAccountAccessJsonParamsRole = "owner"
+	CreateAccountAccessJsonParamsRoleUser  CreateAccountAccessJsonParamsRole = "user"
+)
+
+// Valid indicates whether the value is a known member of the CreateAccountAccessJsonParamsRole enum.
+func (e CreateAccountAccessJsonParamsRole) Valid() bool {
+	switch e {
+	case CreateAccountAccessJsonParamsRoleAdmin:
+		return true
+	case CreateAccountAccessJsonParamsRoleEmpty:
+		return true
+	case CreateAccountAccessJsonParamsRoleOwner:
+		return true
+	case CreateAccountAccessJsonParamsRoleUser:
 		return true
 	default:
 		return false
@@ -227,14 +299,14 @@ type User struct {
 	// MiddleName The middle name for the user.
 	MiddleName string `json:"middle_name"`
 
-	// Status A user's status: active or inactive.
+	// Status A user's status for all accounts to which it is attached (vendor): `active` while it is attached to at least one active account, `inactive` otherwise; so a user the API has just created is `inactive` until it is attached to an active account. A user an operator deactivated globally (the fixtures' `status: inactive`, the vendor's "Global Deactivation of a User") stays `inactive`.
 	Status UserStatus `json:"status"`
 
 	// UpdatedAt A date and time of the last update of the user information.
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// UserStatus A user's status: active or inactive.
+// UserStatus A user's status for all accounts to which it is attached (vendor): `active` while it is attached to at least one active account, `inactive` otherwise; so a user the API has just created is `inactive` until it is attached to an active account. A user an operator deactivated globally (the fixtures' `status: inactive`, the vendor's "Global Deactivation of a User") stays `inactive`.
 type UserStatus string
 
 // UserCreate A new user.
@@ -279,6 +351,18 @@ type UserUpdate struct {
 	Password *string `json:"password,omitempty"`
 }
 
+// AccessAccountId defines model for AccessAccountId.
+type AccessAccountId = int
+
+// AccessRole defines model for AccessRole.
+type AccessRole string
+
+// AccessUserId defines model for AccessUserId.
+type AccessUserId = int
+
+// AccountId defines model for AccountId.
+type AccountId = int
+
 // FilterCreatedAt defines model for FilterCreatedAt.
 type FilterCreatedAt = openapi_types.Date
 
@@ -306,6 +390,18 @@ type SortingReversed = bool
 // UserId defines model for UserId.
 type UserId = int
 
+// AccessBadRequest An error.
+type AccessBadRequest = Error
+
+// AccessNotFound An error.
+type AccessNotFound = Error
+
+// AccessUnprocessable An error.
+type AccessUnprocessable = Error
+
+// AccountNotFound An error.
+type AccountNotFound = Error
+
 // BadRequest An error.
 type BadRequest = Error
 
@@ -332,6 +428,36 @@ type UnsupportedMediaType = Error
 
 // UserOK A user.
 type UserOK = User
+
+// CreateAccountAccessParams defines parameters for CreateAccountAccess.
+type CreateAccountAccessParams struct {
+	// AccountId An ID of the Account, to which the User will be attached.
+	AccountId AccessAccountId `form:"account_id" json:"account_id"`
+
+	// UserId An ID of the User, which will be attached to the Account.
+	UserId AccessUserId `form:"user_id" json:"user_id"`
+
+	// Role The user's access level in the account: owner (at most one per account), admin or user (the default, also when sent empty).
+	Role *CreateAccountAccessParamsRole `form:"role,omitempty" json:"role,omitempty"`
+}
+
+// CreateAccountAccessParamsRole defines parameters for CreateAccountAccess.
+type CreateAccountAccessParamsRole string
+
+// CreateAccountAccessJsonParams defines parameters for CreateAccountAccessJson.
+type CreateAccountAccessJsonParams struct {
+	// AccountId An ID of the Account, to which the User will be attached.
+	AccountId AccessAccountId `form:"account_id" json:"account_id"`
+
+	// UserId An ID of the User, which will be attached to the Account.
+	UserId AccessUserId `form:"user_id" json:"user_id"`
+
+	// Role The user's access level in the account: owner (at most one per account), admin or user (the default, also when sent empty).
+	Role *CreateAccountAccessJsonParamsRole `form:"role,omitempty" json:"role,omitempty"`
+}
+
+// CreateAccountAccessJsonParamsRole defines parameters for CreateAccountAccessJson.
+type CreateAccountAccessJsonParamsRole string
 
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
@@ -497,11 +623,69 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// CreateAccountAccess Attach a User to an Account
+	//
+	// Attaches a user to an account (vendor: API guide 6.0, "Attach a User to an Account"): the user then has
+	// access to the customer control panel, and its `status` is `active` while the account is active.
+	// The parameters are in the query, as the vendor documents them; the answer is a 201 without a body.
+	//
+	// Decisions (the vendor is silent): all missing or invalid parameters are named in one message
+	// (`account_id is missing, user_id is missing`); a role left out is `user` (vendor: "the User gets the User
+	// role if the role parameter is empty"); an unknown user is named before an unknown account; attaching a
+	// user to an account it is already attached to is a 422 `User has already been taken` (ActiveRecord's
+	// uniqueness message, as for a taken email), whatever the role, and leaves the first access as it was;
+	// a second `owner` of one account is a 422 `Account already has an owner` (vendor: "An Account can have
+	// only one user with Owner access level"). Concurrent attachments of the same user to the same account
+	// store exactly one.
+	//
+	// Corresponds with POST /api/v2/vendor/account_accesses (the `CreateAccountAccess` operationId).
+	CreateAccountAccess(ctx context.Context, params *CreateAccountAccessParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateAccountAccessJson Attach a User to an Account (.json)
+	//
+	// Attaches a user to an account (vendor: API guide 6.0, "Attach a User to an Account"): the user then has
+	// access to the customer control panel, and its `status` is `active` while the account is active. The same operation as the path without `.json`.
+	// The parameters are in the query, as the vendor documents them; the answer is a 201 without a body.
+	//
+	// Decisions (the vendor is silent): all missing or invalid parameters are named in one message
+	// (`account_id is missing, user_id is missing`); a role left out is `user` (vendor: "the User gets the User
+	// role if the role parameter is empty"); an unknown user is named before an unknown account; attaching a
+	// user to an account it is already attached to is a 422 `User has already been taken` (ActiveRecord's
+	// uniqueness message, as for a taken email), whatever the role, and leaves the first access as it was;
+	// a second `owner` of one account is a 422 `Account already has an owner` (vendor: "An Account can have
+	// only one user with Owner access level"). Concurrent attachments of the same user to the same account
+	// store exactly one.
+	//
+	// Corresponds with POST /api/v2/vendor/account_accesses.json (the `CreateAccountAccessJson` operationId).
+	CreateAccountAccessJson(ctx context.Context, params *CreateAccountAccessJsonParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListAccountUsers Get Account's Users
+	//
+	// Answers a bare JSON array of the users attached to the account (vendor: API guide 6.0, "Get Account's
+	// Users by the Account ID"), in the user model of the users operations.
+	// Decisions (the vendor is silent): the users are ordered by id, all of them (the vendor documents no
+	// paging); an account without users answers `[]`; an unknown account, or an id that is not a positive
+	// integer, is a 404 `Couldn't find Account with 'id'=<id>`.
+	//
+	// Corresponds with GET /api/vendor/v1/accounts/{id}/users (the `ListAccountUsers` operationId).
+	ListAccountUsers(ctx context.Context, id AccountId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListAccountUsersJson Get Account's Users (.json)
+	//
+	// Answers a bare JSON array of the users attached to the account (vendor: API guide 6.0, "Get Account's
+	// Users by the Account ID"), in the user model of the users operations. The same operation as the path without `.json`.
+	// Decisions (the vendor is silent): the users are ordered by id, all of them (the vendor documents no
+	// paging); an account without users answers `[]`; an unknown account, or an id that is not a positive
+	// integer, is a 404 `Couldn't find Account with 'id'=<id>`.
+	//
+	// Corresponds with GET /api/vendor/v1/accounts/{id}/users.json (the `ListAccountUsersJson` operationId).
+	ListAccountUsersJson(ctx context.Context, id AccountId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListUsers List Users
 	//
 	// Answers a bare JSON array of users, one page at a time.
 	// Decisions: `filters[email]` keeps users whose email contains the text (any letter case);
-	// `filters[status]` those with that status; `filters[created_at]` and `filters[updated_at]` take a date
+	// `filters[status]` those with that status (as the user model computes it); `filters[created_at]` and `filters[updated_at]` take a date
 	// (`YYYY-MM-DD`) and keep users created (updated) on that day in the server's time zone
 	// (`PROVISIOND_TIMEZONE`). `sorting[field]` is one of id, email, first_name, last_name, created_at,
 	// updated_at (default id); `sorting[reversed]=true` reverses it. `per_page` is at most 100.
@@ -518,7 +702,9 @@ type ClientInterface interface {
 	// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
 	// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
 	// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-	// email in any letter case is a 422. A new user is `active`.
+	// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
+	// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
+	// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -534,7 +720,9 @@ type ClientInterface interface {
 	// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
 	// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
 	// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-	// email in any letter case is a 422. A new user is `active`.
+	// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
+	// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
+	// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -550,7 +738,9 @@ type ClientInterface interface {
 	// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
 	// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
 	// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-	// email in any letter case is a 422. A new user is `active`.
+	// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
+	// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
+	// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -561,7 +751,7 @@ type ClientInterface interface {
 	//
 	// Answers a bare JSON array of users, one page at a time.
 	// Decisions: `filters[email]` keeps users whose email contains the text (any letter case);
-	// `filters[status]` those with that status; `filters[created_at]` and `filters[updated_at]` take a date
+	// `filters[status]` those with that status (as the user model computes it); `filters[created_at]` and `filters[updated_at]` take a date
 	// (`YYYY-MM-DD`) and keep users created (updated) on that day in the server's time zone
 	// (`PROVISIOND_TIMEZONE`). `sorting[field]` is one of id, email, first_name, last_name, created_at,
 	// updated_at (default id); `sorting[reversed]=true` reverses it. `per_page` is at most 100.
@@ -578,7 +768,9 @@ type ClientInterface interface {
 	// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
 	// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
 	// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-	// email in any letter case is a 422. A new user is `active`.
+	// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
+	// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
+	// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -594,7 +786,9 @@ type ClientInterface interface {
 	// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
 	// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
 	// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-	// email in any letter case is a 422. A new user is `active`.
+	// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
+	// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
+	// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -610,7 +804,9 @@ type ClientInterface interface {
 	// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
 	// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
 	// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-	// email in any letter case is a 422. A new user is `active`.
+	// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
+	// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
+	// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -704,11 +900,109 @@ type ClientInterface interface {
 	UpdateUserJsonWithFormdataBody(ctx context.Context, id UserId, body UpdateUserJsonFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
+// CreateAccountAccess Attach a User to an Account
+//
+// Attaches a user to an account (vendor: API guide 6.0, "Attach a User to an Account"): the user then has
+// access to the customer control panel, and its `status` is `active` while the account is active.
+// The parameters are in the query, as the vendor documents them; the answer is a 201 without a body.
+//
+// Decisions (the vendor is silent): all missing or invalid parameters are named in one message
+// (`account_id is missing, user_id is missing`); a role left out is `user` (vendor: "the User gets the User
+// role if the role parameter is empty"); an unknown user is named before an unknown account; attaching a
+// user to an account it is already attached to is a 422 `User has already been taken` (ActiveRecord's
+// uniqueness message, as for a taken email), whatever the role, and leaves the first access as it was;
+// a second `owner` of one account is a 422 `Account already has an owner` (vendor: "An Account can have
+// only one user with Owner access level"). Concurrent attachments of the same user to the same account
+// store exactly one.
+//
+// Corresponds with POST /api/v2/vendor/account_accesses (the `CreateAccountAccess` operationId).
+func (c *Client) CreateAccountAccess(ctx context.Context, params *CreateAccountAccessParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateAccountAccessRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateAccountAccessJson Attach a User to an Account (.json)
+//
+// Attaches a user to an account (vendor: API guide 6.0, "Attach a User to an Account"): the user then has
+// access to the customer control panel, and its `status` is `active` while the account is active. The same operation as the path without `.json`.
+// The parameters are in the query, as the vendor documents them; the answer is a 201 without a body.
+//
+// Decisions (the vendor is silent): all missing or invalid parameters are named in one message
+// (`account_id is missing, user_id is missing`); a role left out is `user` (vendor: "the User gets the User
+// role if the role parameter is empty"); an unknown user is named before an unknown account; attaching a
+// user to an account it is already attached to is a 422 `User has already been taken` (ActiveRecord's
+// uniqueness message, as for a taken email), whatever the role, and leaves the first access as it was;
+// a second `owner` of one account is a 422 `Account already has an owner` (vendor: "An Account can have
+// only one user with Owner access level"). Concurrent attachments of the same user to the same account
+// store exactly one.
+//
+// Corresponds with POST /api/v2/vendor/account_accesses.json (the `CreateAccountAccessJson` operationId).
+func (c *Client) CreateAccountAccessJson(ctx context.Context, params *CreateAccountAccessJsonParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateAccountAccessJsonRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListAccountUsers Get Account's Users
+//
+// Answers a bare JSON array of the users attached to the account (vendor: API guide 6.0, "Get Account's
+// Users by the Account ID"), in the user model of the users operations.
+// Decisions (the vendor is silent): the users are ordered by id, all of them (the vendor documents no
+// paging); an account without users answers `[]`; an unknown account, or an id that is not a positive
+// integer, is a 404 `Couldn't find Account with 'id'=<id>`.
+//
+// Corresponds with GET /api/vendor/v1/accounts/{id}/users (the `ListAccountUsers` operationId).
+func (c *Client) ListAccountUsers(ctx context.Context, id AccountId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAccountUsersRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListAccountUsersJson Get Account's Users (.json)
+//
+// Answers a bare JSON array of the users attached to the account (vendor: API guide 6.0, "Get Account's
+// Users by the Account ID"), in the user model of the users operations. The same operation as the path without `.json`.
+// Decisions (the vendor is silent): the users are ordered by id, all of them (the vendor documents no
+// paging); an account without users answers `[]`; an unknown account, or an id that is not a positive
+// integer, is a 404 `Couldn't find Account with 'id'=<id>`.
+//
+// Corresponds with GET /api/vendor/v1/accounts/{id}/users.json (the `ListAccountUsersJson` operationId).
+func (c *Client) ListAccountUsersJson(ctx context.Context, id AccountId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAccountUsersJsonRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListUsers List Users
 //
 // Answers a bare JSON array of users, one page at a time.
 // Decisions: `filters[email]` keeps users whose email contains the text (any letter case);
-// `filters[status]` those with that status; `filters[created_at]` and `filters[updated_at]` take a date
+// `filters[status]` those with that status (as the user model computes it); `filters[created_at]` and `filters[updated_at]` take a date
 // (`YYYY-MM-DD`) and keep users created (updated) on that day in the server's time zone
 // (`PROVISIOND_TIMEZONE`). `sorting[field]` is one of id, email, first_name, last_name, created_at,
 // updated_at (default id); `sorting[reversed]=true` reverses it. `per_page` is at most 100.
@@ -735,7 +1029,9 @@ func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEdit
 // Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
 // the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
 // characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-// email in any letter case is a 422. A new user is `active`.
+// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
+// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
+// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
 //
 // Takes any type of body and a specified content type.
 //
@@ -761,7 +1057,9 @@ func (c *Client) CreateUserWithBody(ctx context.Context, contentType string, bod
 // Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
 // the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
 // characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-// email in any letter case is a 422. A new user is `active`.
+// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
+// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
+// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -787,7 +1085,9 @@ func (c *Client) CreateUser(ctx context.Context, body CreateUserJSONRequestBody,
 // Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
 // the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
 // characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-// email in any letter case is a 422. A new user is `active`.
+// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
+// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
+// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -808,7 +1108,7 @@ func (c *Client) CreateUserWithFormdataBody(ctx context.Context, body CreateUser
 //
 // Answers a bare JSON array of users, one page at a time.
 // Decisions: `filters[email]` keeps users whose email contains the text (any letter case);
-// `filters[status]` those with that status; `filters[created_at]` and `filters[updated_at]` take a date
+// `filters[status]` those with that status (as the user model computes it); `filters[created_at]` and `filters[updated_at]` take a date
 // (`YYYY-MM-DD`) and keep users created (updated) on that day in the server's time zone
 // (`PROVISIOND_TIMEZONE`). `sorting[field]` is one of id, email, first_name, last_name, created_at,
 // updated_at (default id); `sorting[reversed]=true` reverses it. `per_page` is at most 100.
@@ -835,7 +1135,9 @@ func (c *Client) ListUsersJson(ctx context.Context, params *ListUsersJsonParams,
 // Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
 // the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
 // characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-// email in any letter case is a 422. A new user is `active`.
+// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
+// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
+// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
 //
 // Takes any type of body and a specified content type.
 //
@@ -861,7 +1163,9 @@ func (c *Client) CreateUserJsonWithBody(ctx context.Context, contentType string,
 // Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
 // the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
 // characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-// email in any letter case is a 422. A new user is `active`.
+// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
+// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
+// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -887,7 +1191,9 @@ func (c *Client) CreateUserJson(ctx context.Context, body CreateUserJsonJSONRequ
 // Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
 // the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
 // characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-// email in any letter case is a 422. A new user is `active`.
+// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
+// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
+// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -1068,6 +1374,214 @@ func (c *Client) UpdateUserJsonWithFormdataBody(ctx context.Context, id UserId, 
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewCreateAccountAccessRequest constructs an http.Request for the CreateAccountAccess method
+func NewCreateAccountAccessRequest(server string, params *CreateAccountAccessParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v2/vendor/account_accesses")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_id", params.AccountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user_id", params.UserId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Role != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "role", *params.Role, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateAccountAccessJsonRequest constructs an http.Request for the CreateAccountAccessJson method
+func NewCreateAccountAccessJsonRequest(server string, params *CreateAccountAccessJsonParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v2/vendor/account_accesses.json")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_id", params.AccountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user_id", params.UserId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Role != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "role", *params.Role, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListAccountUsersRequest constructs an http.Request for the ListAccountUsers method
+func NewListAccountUsersRequest(server string, id AccountId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/vendor/v1/accounts/%s/users", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewListAccountUsersJsonRequest constructs an http.Request for the ListAccountUsersJson method
+func NewListAccountUsersJsonRequest(server string, id AccountId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/vendor/v1/accounts/%s/users.json", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
 }
 
 // NewListUsersRequest constructs an http.Request for the ListUsers method
@@ -1676,11 +2190,77 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// CreateAccountAccessWithResponse Attach a User to an Account
+	//
+	// Attaches a user to an account (vendor: API guide 6.0, "Attach a User to an Account"): the user then has
+	// access to the customer control panel, and its `status` is `active` while the account is active.
+	// The parameters are in the query, as the vendor documents them; the answer is a 201 without a body.
+	//
+	// Decisions (the vendor is silent): all missing or invalid parameters are named in one message
+	// (`account_id is missing, user_id is missing`); a role left out is `user` (vendor: "the User gets the User
+	// role if the role parameter is empty"); an unknown user is named before an unknown account; attaching a
+	// user to an account it is already attached to is a 422 `User has already been taken` (ActiveRecord's
+	// uniqueness message, as for a taken email), whatever the role, and leaves the first access as it was;
+	// a second `owner` of one account is a 422 `Account already has an owner` (vendor: "An Account can have
+	// only one user with Owner access level"). Concurrent attachments of the same user to the same account
+	// store exactly one.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v2/vendor/account_accesses (the `CreateAccountAccess` operationId).
+	CreateAccountAccessWithResponse(ctx context.Context, params *CreateAccountAccessParams, reqEditors ...RequestEditorFn) (*CreateAccountAccessResponse, error)
+
+	// CreateAccountAccessJsonWithResponse Attach a User to an Account (.json)
+	//
+	// Attaches a user to an account (vendor: API guide 6.0, "Attach a User to an Account"): the user then has
+	// access to the customer control panel, and its `status` is `active` while the account is active. The same operation as the path without `.json`.
+	// The parameters are in the query, as the vendor documents them; the answer is a 201 without a body.
+	//
+	// Decisions (the vendor is silent): all missing or invalid parameters are named in one message
+	// (`account_id is missing, user_id is missing`); a role left out is `user` (vendor: "the User gets the User
+	// role if the role parameter is empty"); an unknown user is named before an unknown account; attaching a
+	// user to an account it is already attached to is a 422 `User has already been taken` (ActiveRecord's
+	// uniqueness message, as for a taken email), whatever the role, and leaves the first access as it was;
+	// a second `owner` of one account is a 422 `Account already has an owner` (vendor: "An Account can have
+	// only one user with Owner access level"). Concurrent attachments of the same user to the same account
+	// store exactly one.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v2/vendor/account_accesses.json (the `CreateAccountAccessJson` operationId).
+	CreateAccountAccessJsonWithResponse(ctx context.Context, params *CreateAccountAccessJsonParams, reqEditors ...RequestEditorFn) (*CreateAccountAccessJsonResponse, error)
+
+	// ListAccountUsersWithResponse Get Account's Users
+	//
+	// Answers a bare JSON array of the users attached to the account (vendor: API guide 6.0, "Get Account's
+	// Users by the Account ID"), in the user model of the users operations.
+	// Decisions (the vendor is silent): the users are ordered by id, all of them (the vendor documents no
+	// paging); an account without users answers `[]`; an unknown account, or an id that is not a positive
+	// integer, is a 404 `Couldn't find Account with 'id'=<id>`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/vendor/v1/accounts/{id}/users (the `ListAccountUsers` operationId).
+	ListAccountUsersWithResponse(ctx context.Context, id AccountId, reqEditors ...RequestEditorFn) (*ListAccountUsersResponse, error)
+
+	// ListAccountUsersJsonWithResponse Get Account's Users (.json)
+	//
+	// Answers a bare JSON array of the users attached to the account (vendor: API guide 6.0, "Get Account's
+	// Users by the Account ID"), in the user model of the users operations. The same operation as the path without `.json`.
+	// Decisions (the vendor is silent): the users are ordered by id, all of them (the vendor documents no
+	// paging); an account without users answers `[]`; an unknown account, or an id that is not a positive
+	// integer, is a 404 `Couldn't find Account with 'id'=<id>`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/vendor/v1/accounts/{id}/users.json (the `ListAccountUsersJson` operationId).
+	ListAccountUsersJsonWithResponse(ctx context.Context, id AccountId, reqEditors ...RequestEditorFn) (*ListAccountUsersJsonResponse, error)
+
 	// ListUsersWithResponse List Users
 	//
 	// Answers a bare JSON array of users, one page at a time.
 	// Decisions: `filters[email]` keeps users whose email contains the text (any letter case);
-	// `filters[status]` those with that status; `filters[created_at]` and `filters[updated_at]` take a date
+	// `filters[status]` those with that status (as the user model computes it); `filters[created_at]` and `filters[updated_at]` take a date
 	// (`YYYY-MM-DD`) and keep users created (updated) on that day in the server's time zone
 	// (`PROVISIOND_TIMEZONE`). `sorting[field]` is one of id, email, first_name, last_name, created_at,
 	// updated_at (default id); `sorting[reversed]=true` reverses it. `per_page` is at most 100.
@@ -1699,7 +2279,9 @@ type ClientWithResponsesInterface interface {
 	// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
 	// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
 	// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-	// email in any letter case is a 422. A new user is `active`.
+	// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
+	// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
+	// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1715,7 +2297,9 @@ type ClientWithResponsesInterface interface {
 	// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
 	// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
 	// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-	// email in any letter case is a 422. A new user is `active`.
+	// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
+	// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
+	// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1731,7 +2315,9 @@ type ClientWithResponsesInterface interface {
 	// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
 	// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
 	// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-	// email in any letter case is a 422. A new user is `active`.
+	// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
+	// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
+	// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1742,7 +2328,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Answers a bare JSON array of users, one page at a time.
 	// Decisions: `filters[email]` keeps users whose email contains the text (any letter case);
-	// `filters[status]` those with that status; `filters[created_at]` and `filters[updated_at]` take a date
+	// `filters[status]` those with that status (as the user model computes it); `filters[created_at]` and `filters[updated_at]` take a date
 	// (`YYYY-MM-DD`) and keep users created (updated) on that day in the server's time zone
 	// (`PROVISIOND_TIMEZONE`). `sorting[field]` is one of id, email, first_name, last_name, created_at,
 	// updated_at (default id); `sorting[reversed]=true` reverses it. `per_page` is at most 100.
@@ -1761,7 +2347,9 @@ type ClientWithResponsesInterface interface {
 	// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
 	// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
 	// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-	// email in any letter case is a 422. A new user is `active`.
+	// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
+	// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
+	// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1777,7 +2365,9 @@ type ClientWithResponsesInterface interface {
 	// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
 	// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
 	// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-	// email in any letter case is a 422. A new user is `active`.
+	// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
+	// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
+	// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1793,7 +2383,9 @@ type ClientWithResponsesInterface interface {
 	// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
 	// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
 	// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-	// email in any letter case is a 422. A new user is `active`.
+	// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
+	// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
+	// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1889,6 +2481,324 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /api/vendor/v1/users/{id}.json (the `UpdateUserJson` operationId).
 	UpdateUserJsonWithFormdataBodyWithResponse(ctx context.Context, id UserId, body UpdateUserJsonFormdataRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserJsonResponse, error)
+}
+
+// CreateAccountAccessResponse503Headers the declared response headers of an HTTP 503 response for CreateAccountAccess
+type CreateAccountAccessResponse503Headers struct {
+	RetryAfter *int
+}
+
+type CreateAccountAccessResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AccessBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AccessNotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *AccessUnprocessable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateAccountAccessResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateAccountAccessResponse) GetJSON400() *AccessBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateAccountAccessResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateAccountAccessResponse) GetJSON404() *AccessNotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CreateAccountAccessResponse) GetJSON422() *AccessUnprocessable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CreateAccountAccessResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateAccountAccessResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateAccountAccessResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateAccountAccessResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateAccountAccessResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateAccountAccessResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateAccountAccessJsonResponse503Headers the declared response headers of an HTTP 503 response for CreateAccountAccessJson
+type CreateAccountAccessJsonResponse503Headers struct {
+	RetryAfter *int
+}
+
+type CreateAccountAccessJsonResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *AccessBadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AccessNotFound
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *AccessUnprocessable
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateAccountAccessJsonResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateAccountAccessJsonResponse) GetJSON400() *AccessBadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateAccountAccessJsonResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateAccountAccessJsonResponse) GetJSON404() *AccessNotFound {
+	return r.JSON404
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CreateAccountAccessJsonResponse) GetJSON422() *AccessUnprocessable {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CreateAccountAccessJsonResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateAccountAccessJsonResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateAccountAccessJsonResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateAccountAccessJsonResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateAccountAccessJsonResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateAccountAccessJsonResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListAccountUsersResponse503Headers the declared response headers of an HTTP 503 response for ListAccountUsers
+type ListAccountUsersResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListAccountUsersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]User
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AccountNotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListAccountUsersResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAccountUsersResponse) GetJSON200() *[]User {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListAccountUsersResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListAccountUsersResponse) GetJSON404() *AccountNotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListAccountUsersResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListAccountUsersResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAccountUsersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAccountUsersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAccountUsersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAccountUsersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListAccountUsersJsonResponse503Headers the declared response headers of an HTTP 503 response for ListAccountUsersJson
+type ListAccountUsersJsonResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListAccountUsersJsonResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]User
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *AccountNotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListAccountUsersJsonResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAccountUsersJsonResponse) GetJSON200() *[]User {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListAccountUsersJsonResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListAccountUsersJsonResponse) GetJSON404() *AccountNotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListAccountUsersJsonResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListAccountUsersJsonResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAccountUsersJsonResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAccountUsersJsonResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAccountUsersJsonResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAccountUsersJsonResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 // ListUsersResponse503Headers the declared response headers of an HTTP 503 response for ListUsers
@@ -2583,11 +3493,101 @@ func (r UpdateUserJsonResponse) ContentType() string {
 	return ""
 }
 
+// CreateAccountAccessWithResponse Attach a User to an Account
+//
+// Attaches a user to an account (vendor: API guide 6.0, "Attach a User to an Account"): the user then has
+// access to the customer control panel, and its `status` is `active` while the account is active.
+// The parameters are in the query, as the vendor documents them; the answer is a 201 without a body.
+//
+// Decisions (the vendor is silent): all missing or invalid parameters are named in one message
+// (`account_id is missing, user_id is missing`); a role left out is `user` (vendor: "the User gets the User
+// role if the role parameter is empty"); an unknown user is named before an unknown account; attaching a
+// user to an account it is already attached to is a 422 `User has already been taken` (ActiveRecord's
+// uniqueness message, as for a taken email), whatever the role, and leaves the first access as it was;
+// a second `owner` of one account is a 422 `Account already has an owner` (vendor: "An Account can have
+// only one user with Owner access level"). Concurrent attachments of the same user to the same account
+// store exactly one.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v2/vendor/account_accesses (the `CreateAccountAccess` operationId).
+func (c *ClientWithResponses) CreateAccountAccessWithResponse(ctx context.Context, params *CreateAccountAccessParams, reqEditors ...RequestEditorFn) (*CreateAccountAccessResponse, error) {
+	rsp, err := c.CreateAccountAccess(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateAccountAccessResponse(rsp)
+}
+
+// CreateAccountAccessJsonWithResponse Attach a User to an Account (.json)
+//
+// Attaches a user to an account (vendor: API guide 6.0, "Attach a User to an Account"): the user then has
+// access to the customer control panel, and its `status` is `active` while the account is active. The same operation as the path without `.json`.
+// The parameters are in the query, as the vendor documents them; the answer is a 201 without a body.
+//
+// Decisions (the vendor is silent): all missing or invalid parameters are named in one message
+// (`account_id is missing, user_id is missing`); a role left out is `user` (vendor: "the User gets the User
+// role if the role parameter is empty"); an unknown user is named before an unknown account; attaching a
+// user to an account it is already attached to is a 422 `User has already been taken` (ActiveRecord's
+// uniqueness message, as for a taken email), whatever the role, and leaves the first access as it was;
+// a second `owner` of one account is a 422 `Account already has an owner` (vendor: "An Account can have
+// only one user with Owner access level"). Concurrent attachments of the same user to the same account
+// store exactly one.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v2/vendor/account_accesses.json (the `CreateAccountAccessJson` operationId).
+func (c *ClientWithResponses) CreateAccountAccessJsonWithResponse(ctx context.Context, params *CreateAccountAccessJsonParams, reqEditors ...RequestEditorFn) (*CreateAccountAccessJsonResponse, error) {
+	rsp, err := c.CreateAccountAccessJson(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateAccountAccessJsonResponse(rsp)
+}
+
+// ListAccountUsersWithResponse Get Account's Users
+//
+// Answers a bare JSON array of the users attached to the account (vendor: API guide 6.0, "Get Account's
+// Users by the Account ID"), in the user model of the users operations.
+// Decisions (the vendor is silent): the users are ordered by id, all of them (the vendor documents no
+// paging); an account without users answers `[]`; an unknown account, or an id that is not a positive
+// integer, is a 404 `Couldn't find Account with 'id'=<id>`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/vendor/v1/accounts/{id}/users (the `ListAccountUsers` operationId).
+func (c *ClientWithResponses) ListAccountUsersWithResponse(ctx context.Context, id AccountId, reqEditors ...RequestEditorFn) (*ListAccountUsersResponse, error) {
+	rsp, err := c.ListAccountUsers(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAccountUsersResponse(rsp)
+}
+
+// ListAccountUsersJsonWithResponse Get Account's Users (.json)
+//
+// Answers a bare JSON array of the users attached to the account (vendor: API guide 6.0, "Get Account's
+// Users by the Account ID"), in the user model of the users operations. The same operation as the path without `.json`.
+// Decisions (the vendor is silent): the users are ordered by id, all of them (the vendor documents no
+// paging); an account without users answers `[]`; an unknown account, or an id that is not a positive
+// integer, is a 404 `Couldn't find Account with 'id'=<id>`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/vendor/v1/accounts/{id}/users.json (the `ListAccountUsersJson` operationId).
+func (c *ClientWithResponses) ListAccountUsersJsonWithResponse(ctx context.Context, id AccountId, reqEditors ...RequestEditorFn) (*ListAccountUsersJsonResponse, error) {
+	rsp, err := c.ListAccountUsersJson(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAccountUsersJsonResponse(rsp)
+}
+
 // ListUsersWithResponse List Users
 //
 // Answers a bare JSON array of users, one page at a time.
 // Decisions: `filters[email]` keeps users whose email contains the text (any letter case);
-// `filters[status]` those with that status; `filters[created_at]` and `filters[updated_at]` take a date
+// `filters[status]` those with that status (as the user model computes it); `filters[created_at]` and `filters[updated_at]` take a date
 // (`YYYY-MM-DD`) and keep users created (updated) on that day in the server's time zone
 // (`PROVISIOND_TIMEZONE`). `sorting[field]` is one of id, email, first_name, last_name, created_at,
 // updated_at (default id); `sorting[reversed]=true` reverses it. `per_page` is at most 100.
@@ -2612,7 +3612,9 @@ func (c *ClientWithResponses) ListUsersWithResponse(ctx context.Context, params 
 // Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
 // the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
 // characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-// email in any letter case is a 422. A new user is `active`.
+// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
+// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
+// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2634,7 +3636,9 @@ func (c *ClientWithResponses) CreateUserWithBodyWithResponse(ctx context.Context
 // Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
 // the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
 // characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-// email in any letter case is a 422. A new user is `active`.
+// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
+// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
+// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2656,7 +3660,9 @@ func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, body C
 // Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
 // the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
 // characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-// email in any letter case is a 422. A new user is `active`.
+// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
+// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
+// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2673,7 +3679,7 @@ func (c *ClientWithResponses) CreateUserWithFormdataBodyWithResponse(ctx context
 //
 // Answers a bare JSON array of users, one page at a time.
 // Decisions: `filters[email]` keeps users whose email contains the text (any letter case);
-// `filters[status]` those with that status; `filters[created_at]` and `filters[updated_at]` take a date
+// `filters[status]` those with that status (as the user model computes it); `filters[created_at]` and `filters[updated_at]` take a date
 // (`YYYY-MM-DD`) and keep users created (updated) on that day in the server's time zone
 // (`PROVISIOND_TIMEZONE`). `sorting[field]` is one of id, email, first_name, last_name, created_at,
 // updated_at (default id); `sorting[reversed]=true` reverses it. `per_page` is at most 100.
@@ -2698,7 +3704,9 @@ func (c *ClientWithResponses) ListUsersJsonWithResponse(ctx context.Context, par
 // Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
 // the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
 // characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-// email in any letter case is a 422. A new user is `active`.
+// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
+// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
+// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2720,7 +3728,9 @@ func (c *ClientWithResponses) CreateUserJsonWithBodyWithResponse(ctx context.Con
 // Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
 // the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
 // characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-// email in any letter case is a 422. A new user is `active`.
+// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
+// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
+// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2742,7 +3752,9 @@ func (c *ClientWithResponses) CreateUserJsonWithResponse(ctx context.Context, bo
 // Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
 // the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
 // characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-// email in any letter case is a 422. A new user is `active`.
+// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
+// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
+// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2891,6 +3903,294 @@ func (c *ClientWithResponses) UpdateUserJsonWithFormdataBodyWithResponse(ctx con
 		return nil, err
 	}
 	return ParseUpdateUserJsonResponse(rsp)
+}
+
+// ParseCreateAccountAccessResponse parses an HTTP response from a CreateAccountAccessWithResponse call
+func ParseCreateAccountAccessResponse(rsp *http.Response) (*CreateAccountAccessResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateAccountAccessResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AccessBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AccessNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest AccessUnprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers CreateAccountAccessResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateAccountAccessJsonResponse parses an HTTP response from a CreateAccountAccessJsonWithResponse call
+func ParseCreateAccountAccessJsonResponse(rsp *http.Response) (*CreateAccountAccessJsonResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateAccountAccessJsonResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AccessBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AccessNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest AccessUnprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers CreateAccountAccessJsonResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListAccountUsersResponse parses an HTTP response from a ListAccountUsersWithResponse call
+func ParseListAccountUsersResponse(rsp *http.Response) (*ListAccountUsersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAccountUsersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []User
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AccountNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListAccountUsersResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListAccountUsersJsonResponse parses an HTTP response from a ListAccountUsersJsonWithResponse call
+func ParseListAccountUsersJsonResponse(rsp *http.Response) (*ListAccountUsersJsonResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAccountUsersJsonResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []User
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AccountNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListAccountUsersJsonResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
 }
 
 // ParseListUsersResponse parses an HTTP response from a ListUsersWithResponse call

@@ -17,6 +17,12 @@ import (
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// CreateAccountAccess Attach a User to an Account
+	// (POST /api/v2/vendor/account_accesses)
+	CreateAccountAccess(ctx echo.Context, params CreateAccountAccessParams) error
+	// ListAccountUsers Get Account's Users
+	// (GET /api/vendor/v1/accounts/{id}/users)
+	ListAccountUsers(ctx echo.Context, id AccountId) error
 	// ListUsers List Users
 	// (GET /api/vendor/v1/users)
 	ListUsers(ctx echo.Context, params ListUsersParams) error
@@ -34,6 +40,54 @@ type ServerInterface interface {
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// CreateAccountAccess converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateAccountAccess(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateAccountAccessParams
+	// ------------- Required query parameter "account_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "account_id", ctx.QueryParams(), &params.AccountId, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter account_id: %s", err))
+	}
+
+	// ------------- Required query parameter "user_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "user_id", ctx.QueryParams(), &params.UserId, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "role" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "role", ctx.QueryParams(), &params.Role, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter role: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateAccountAccess(ctx, params)
+	return err
+}
+
+// ListAccountUsers converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAccountUsers(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id AccountId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAccountUsers(ctx, id)
+	return err
 }
 
 // ListUsers converts echo context to params.
@@ -195,8 +249,18 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/vendor/v1/users", wrapper.CreateUser, options.OperationMiddlewares["createUser"]...)
 	router.GET(options.BaseURL+"/api/vendor/v1/users/:id", wrapper.GetUser, options.OperationMiddlewares["getUser"]...)
 	router.PUT(options.BaseURL+"/api/vendor/v1/users/:id", wrapper.UpdateUser, options.OperationMiddlewares["updateUser"]...)
+	router.POST(options.BaseURL+"/api/v2/vendor/account_accesses", wrapper.CreateAccountAccess, options.OperationMiddlewares["createAccountAccess"]...)
+	router.GET(options.BaseURL+"/api/vendor/v1/accounts/:id/users", wrapper.ListAccountUsers, options.OperationMiddlewares["listAccountUsers"]...)
 
 }
+
+type AccessBadRequestJSONResponse Error
+
+type AccessNotFoundJSONResponse Error
+
+type AccessUnprocessableJSONResponse Error
+
+type AccountNotFoundJSONResponse Error
 
 type BadRequestJSONResponse Error
 
@@ -224,6 +288,192 @@ type UnsupportedMediaTypeJSONResponse Error
 type UserJSONResponse User
 
 type UserOKJSONResponse User
+
+type CreateAccountAccessRequestObject struct {
+	Params CreateAccountAccessParams
+}
+
+type CreateAccountAccessResponseObject interface {
+	VisitCreateAccountAccessResponse(w http.ResponseWriter) error
+}
+
+type CreateAccountAccess201Response struct {
+}
+
+func (response CreateAccountAccess201Response) VisitCreateAccountAccessResponse(w http.ResponseWriter) error {
+	w.WriteHeader(201)
+	return nil
+}
+
+type CreateAccountAccess400JSONResponse struct{ AccessBadRequestJSONResponse }
+
+func (response CreateAccountAccess400JSONResponse) VisitCreateAccountAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAccountAccess401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response CreateAccountAccess401JSONResponse) VisitCreateAccountAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAccountAccess404JSONResponse struct{ AccessNotFoundJSONResponse }
+
+func (response CreateAccountAccess404JSONResponse) VisitCreateAccountAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAccountAccess422JSONResponse struct {
+	AccessUnprocessableJSONResponse
+}
+
+func (response CreateAccountAccess422JSONResponse) VisitCreateAccountAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAccountAccess500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response CreateAccountAccess500JSONResponse) VisitCreateAccountAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAccountAccess503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response CreateAccountAccess503JSONResponse) VisitCreateAccountAccessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAccountUsersRequestObject struct {
+	Id AccountId `json:"id"`
+}
+
+type ListAccountUsersResponseObject interface {
+	VisitListAccountUsersResponse(w http.ResponseWriter) error
+}
+
+type ListAccountUsers200JSONResponse []User
+
+func (response ListAccountUsers200JSONResponse) VisitListAccountUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAccountUsers401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListAccountUsers401JSONResponse) VisitListAccountUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAccountUsers404JSONResponse struct{ AccountNotFoundJSONResponse }
+
+func (response ListAccountUsers404JSONResponse) VisitListAccountUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAccountUsers500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListAccountUsers500JSONResponse) VisitListAccountUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAccountUsers503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response ListAccountUsers503JSONResponse) VisitListAccountUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type ListUsersRequestObject struct {
 	Params ListUsersParams
@@ -642,6 +892,12 @@ func (response UpdateUser503JSONResponse) VisitUpdateUserResponse(w http.Respons
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// CreateAccountAccess Attach a User to an Account
+	// (POST /api/v2/vendor/account_accesses)
+	CreateAccountAccess(ctx context.Context, request CreateAccountAccessRequestObject) (CreateAccountAccessResponseObject, error)
+	// ListAccountUsers Get Account's Users
+	// (GET /api/vendor/v1/accounts/{id}/users)
+	ListAccountUsers(ctx context.Context, request ListAccountUsersRequestObject) (ListAccountUsersResponseObject, error)
 	// ListUsers List Users
 	// (GET /api/vendor/v1/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
@@ -666,6 +922,56 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// CreateAccountAccess operation middleware
+func (sh *strictHandler) CreateAccountAccess(ctx echo.Context, params CreateAccountAccessParams) error {
+	var request CreateAccountAccessRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateAccountAccess(ctx.Request().Context(), request.(CreateAccountAccessRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateAccountAccess")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateAccountAccessResponseObject); ok {
+		return validResponse.VisitCreateAccountAccessResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListAccountUsers operation middleware
+func (sh *strictHandler) ListAccountUsers(ctx echo.Context, id AccountId) error {
+	var request ListAccountUsersRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAccountUsers(ctx.Request().Context(), request.(ListAccountUsersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAccountUsers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAccountUsersResponseObject); ok {
+		return validResponse.VisitListAccountUsersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // ListUsers operation middleware

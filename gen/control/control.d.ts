@@ -329,7 +329,7 @@ export interface components {
             platformos?: {
                 [key: string]: unknown;
             };
-            /** @description ActivePlatform's section (custom_attributes, users). */
+            /** @description ActivePlatform's section (custom_attributes, accounts, users). */
             activeplatform?: {
                 [key: string]: unknown;
             };
@@ -398,7 +398,7 @@ export interface components {
             first_name: string;
             /** @description Empty when the API keeps no names. */
             last_name: string;
-            /** @description The API's own status word (X-Cart's `E`/`D`, OCC's `active`/`inactive`, …); empty when it has none. */
+            /** @description The API's own status word, as the API answers it (X-Cart's `E`/`D`, OCC's `active`/`inactive`, ActivePlatform's `active`/`inactive` derived from the user's accounts, …); empty when it has none. */
             status: string;
             /** Format: date-time */
             created_at: string;

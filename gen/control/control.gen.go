@@ -295,7 +295,7 @@ type FixtureCredential struct {
 // Fixtures A fixtures document: one section per API (its reference data and its users; docs/fixtures.md
 // gives each API's format) and the credentials to create. Each section is checked by its API.
 type Fixtures struct {
-	// Activeplatform ActivePlatform's section (custom_attributes, users).
+	// Activeplatform ActivePlatform's section (custom_attributes, accounts, users).
 	Activeplatform *map[string]interface{} `json:"activeplatform,omitempty"`
 
 	// Credentials Credentials whose secrets the document chooses.
@@ -497,7 +497,7 @@ type User struct {
 	// Login The login name; empty when the API has no login of its own (X-Cart's login is its email).
 	Login string `json:"login"`
 
-	// Status The API's own status word (X-Cart's `E`/`D`, OCC's `active`/`inactive`, …); empty when it has none.
+	// Status The API's own status word, as the API answers it (X-Cart's `E`/`D`, OCC's `active`/`inactive`, ActivePlatform's `active`/`inactive` derived from the user's accounts, …); empty when it has none.
 	Status string `json:"status"`
 
 	// UpdatedAt Null when the API does not keep it or the user was never updated.

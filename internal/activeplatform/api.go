@@ -24,7 +24,16 @@ import (
 //go:embed default.yaml
 var defaults []byte
 
-const base = "/api/vendor/v1/users"
+// The paths of the operations: users, an account's users, accesses.
+const (
+	base     = "/api/vendor/v1/users"
+	accounts = "/api/vendor/v1/accounts"
+	accesses = "/api/v2/vendor/account_accesses"
+)
+
+// prefixes are the paths the API owns: any request under them, an operation's or not, answers
+// in Grape's dialect. Only ActivePlatform's own: "/api/" is shared with X-Cart and platformOS.
+var prefixes = []string{"/api/vendor/", "/api/v2/vendor/"}
 
 // Module is the ActivePlatform API as the program registers it (internal/app).
 var Module = module.API{
@@ -52,7 +61,7 @@ var Module = module.API{
 func Routes(svc *Service, creds Credentials, loc *time.Location) httpserver.API {
 	w := &gen.ServerInterfaceWrapper{Handler: gen.NewStrictHandler(NewHandler(svc, loc), nil)}
 	return httpserver.API{
-		Prefixes: []string{"/api/vendor/"},
+		Prefixes: prefixes,
 		// The ".json" routes are the same operations: RewritePath maps them onto the routes
 		// without the suffix, since Echo cannot tell "/users/:id" from "/users/:id.json".
 		Register: func(e *echo.Echo) {
@@ -60,6 +69,8 @@ func Routes(svc *Service, creds Credentials, loc *time.Location) httpserver.API 
 			e.GET(base, w.ListUsers)
 			e.GET(base+"/:id", w.GetUser)
 			e.PUT(base+"/:id", w.UpdateUser)
+			e.POST(accesses, w.CreateAccountAccess)
+			e.GET(accounts+"/:id/users", w.ListAccountUsers)
 		},
 		RewritePath:  rewritePath,
 		Prepare:      formToJSON,
@@ -68,10 +79,21 @@ func Routes(svc *Service, creds Credentials, loc *time.Location) httpserver.API 
 	}
 }
 
-// rewritePath drops the ".json" suffix of ActivePlatform's paths.
+// rewritePath drops the ".json" suffix of ActivePlatform's paths: of the users and of one user,
+// of an account's users, of the accesses.
 func rewritePath(p string) string {
-	if rest, ok := strings.CutPrefix(p, base); ok && strings.HasSuffix(rest, ".json") && strings.Count(rest, "/") <= 1 {
-		return strings.TrimSuffix(p, ".json")
+	trimmed, ok := strings.CutSuffix(p, ".json")
+	if !ok {
+		return p
+	}
+	if rest, ok := strings.CutPrefix(trimmed, base); ok && strings.Count(rest, "/") <= 1 {
+		return trimmed
+	}
+	if rest, ok := strings.CutPrefix(trimmed, accounts+"/"); ok && strings.Count(rest, "/") == 1 && strings.HasSuffix(rest, "/users") {
+		return trimmed
+	}
+	if trimmed == accesses {
+		return trimmed
 	}
 	return p
 }

@@ -54,6 +54,22 @@ const form = "application/x-www-form-urlencoded"
 
 var stamp = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$`)
 
+// listed GETs path, a list of users, and joins what show says of each with sep.
+func (x *ap) listed(t *testing.T, path, sep string, show func(u map[string]any) string) string {
+	t.Helper()
+	res := x.call(t, "GET", path, nil)
+	if res.Status != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", path, res.Status, res.Body)
+	}
+	var list []map[string]any
+	res.JSON(t, &list)
+	out := make([]string, len(list))
+	for i, u := range list {
+		out[i] = show(u)
+	}
+	return strings.Join(out, sep)
+}
+
 func errorOf(t *testing.T, res *apitest.Response) string {
 	t.Helper()
 	e, _ := res.Map(t)["error"].(string)
@@ -70,7 +86,9 @@ func TestSeedExampleInBothEncodings(t *testing.T) {
 				t.Fatalf("%s: %d %s", name, res.Status, res.Body)
 			}
 			m := res.Map(t)
-			if m["status"] != "active" || fmt.Sprint(m["custom_attributes"]) != "[map[name:Age value:21]]" || m["first_name"] != "John" || m["middle_name"] != "" {
+			// Attached to no account yet: inactive (vendor: "A user's status for all Accounts, to
+			// which it was linked").
+			if m["status"] != "inactive" || fmt.Sprint(m["custom_attributes"]) != "[map[name:Age value:21]]" || m["first_name"] != "John" || m["middle_name"] != "" {
 				t.Errorf("%s: %s", name, res.Body)
 			}
 			for _, k := range []string{"created_at", "updated_at"} {
@@ -188,18 +206,15 @@ func TestGetPutAndList(t *testing.T) {
 		if res := x.call(t, "PUT", "/api/vendor/v1/users/"+ids["Abe"], "last_name=Form", "Content-Type", form); res.Status != 200 || res.Map(t)["last_name"] != "Form" {
 			t.Errorf("PUT form: %d %s", res.Status, res.Body)
 		}
+		// Cleo and Bea are attached to an active account, Abe to an inactive one.
+		apply(t, x, "activeplatform:\n  accounts: [{id: 7, name: Acme}, {id: 8, name: Closed, status: inactive}]\n", false)
+		for first, account := range map[string]string{"Cleo": "7", "Bea": "7", "Abe": "8"} {
+			if res := x.call(t, "POST", "/api/v2/vendor/account_accesses?account_id="+account+"&user_id="+ids[first], nil); res.Status != http.StatusCreated {
+				t.Fatalf("attach %s: %d %s", first, res.Status, res.Body)
+			}
+		}
 		names := func(query string) string {
-			res := x.call(t, "GET", "/api/vendor/v1/users.json?"+query, nil)
-			if res.Status != 200 {
-				t.Fatalf("list %s: %d %s", query, res.Status, res.Body)
-			}
-			var list []map[string]any
-			res.JSON(t, &list)
-			var out []string
-			for _, u := range list {
-				out = append(out, u["first_name"].(string))
-			}
-			return strings.Join(out, ",")
+			return x.listed(t, "/api/vendor/v1/users.json?"+query, ",", func(u map[string]any) string { return u["first_name"].(string) })
 		}
 		for _, c := range []struct{ query, want string }{
 			{"", "Cleo,Abe,Bea"},
@@ -208,8 +223,8 @@ func TestGetPutAndList(t *testing.T) {
 			{"per_page=2", "Cleo,Abe"},
 			{"per_page=2&page=2", "Bea"},
 			{"filters%5Bemail%5D=BEA", "Bea"},
-			{"filters%5Bstatus%5D=active", "Cleo,Abe,Bea"},
-			{"filters%5Bstatus%5D=inactive", ""},
+			{"filters%5Bstatus%5D=active", "Cleo,Bea"},
+			{"filters%5Bstatus%5D=inactive", "Abe"},
 			{"filters%5Bcreated_at%5D=2026-01-02", "Cleo"},
 			{"filters%5Bcreated_at%5D=2026-01-04", "Abe,Bea"},
 			{"filters%5Bupdated_at%5D=2026-01-04", "Abe,Bea"},

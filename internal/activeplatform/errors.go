@@ -53,7 +53,7 @@ func renderInvalid(invalid *httpserver.InvalidRequest, path string) httpserver.R
 		field := rackPath(is.Field)
 		switch {
 		case is.In == "path":
-			return errReply(http.StatusNotFound, "Couldn't find User with 'id'="+idOf(path))
+			return errReply(http.StatusNotFound, notFoundOf(path))
 		case is.Rule == "syntax" || is.Rule == "missing":
 			return reply400("body is not valid JSON")
 		case field == "":
@@ -86,8 +86,13 @@ func rackPath(field string) string {
 	return head + "[" + strings.ReplaceAll(rest, ".", "][") + "]"
 }
 
-// idOf is the id segment of a user path.
-func idOf(path string) string {
+// notFoundOf is the 404 message of a path whose id is not one: the account's for an account's
+// users, else the user's.
+func notFoundOf(path string) string {
+	if rest, ok := strings.CutPrefix(path, accounts+"/"); ok {
+		id, _, _ := strings.Cut(rest, "/")
+		return "Couldn't find Account with 'id'=" + id
+	}
 	rest, _ := strings.CutPrefix(path, base+"/")
-	return strings.TrimSuffix(rest, ".json")
+	return "Couldn't find User with 'id'=" + strings.TrimSuffix(rest, ".json")
 }

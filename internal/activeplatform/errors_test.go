@@ -30,6 +30,13 @@ func TestRender(t *testing.T) {
 		{"invalid", errors.Join(invalid("email", "email cannot be changed"), invalid("password", "password is too weak")), 400, `{"error":"email cannot be changed, password is too weak"}`},
 		{"conflict", errEmailTaken, 422, `{"error":"Email has already been taken"}`},
 		{"not found", notFound(7), 404, `{"error":"Couldn't find User with 'id'=7"}`},
+		{"account not found", accountNotFound(2000533), 404, `{"error":"Couldn't find Account with 'id'=2000533"}`},
+		{"access taken", errAccessTaken, 422, `{"error":"User has already been taken"}`},
+		{"owner taken", errOwnerTaken, 422, `{"error":"Account already has an owner"}`},
+		{"missing query parameters", &httpserver.InvalidRequest{Issues: []httpserver.Issue{
+			{In: "query", Field: "account_id", Rule: "required"},
+			{In: "query", Field: "role", Rule: "enum"},
+		}}, 400, `{"error":"account_id is missing, role does not have a valid value"}`},
 		{"unauthenticated", apperr.Unauthenticated("401 Unauthorized"), 401, `{"error":"401 Unauthorized"}`},
 		{"route not found", echo.ErrNotFound, 404, `{"error":"404 Not Found"}`},
 		{"too large", &http.MaxBytesError{Limit: 10}, 413, `{"error":"413 Request Entity Too Large"}`},
@@ -60,4 +67,23 @@ func TestRender(t *testing.T) {
 		wire[c.name] = golden.NewResponse(t, r.Status, r.ContentType, r.Body)
 	}
 	golden.JSON(t, "testdata/render.json", wire)
+}
+
+// TestRenderPathOfAccount: an account id that is none is the account's 404, with the id as sent.
+func TestRenderPathOfAccount(t *testing.T) {
+	invalid := &httpserver.InvalidRequest{Issues: []httpserver.Issue{{In: "path", Field: "id", Rule: "type"}}}
+	for path, want := range map[string]string{
+		accounts + "/abc/users":      `{"error":"Couldn't find Account with 'id'=abc"}`,
+		accounts + "/abc/users.json": `{"error":"Couldn't find Account with 'id'=abc"}`,
+		base + "/abc":                `{"error":"Couldn't find User with 'id'=abc"}`,
+	} {
+		r := Render(invalid, path)
+		got, err := json.Marshal(r.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status != http.StatusNotFound || string(got) != want {
+			t.Errorf("Render(path issue, %s) = %d %s, want 404 %s", path, r.Status, got, want)
+		}
+	}
 }

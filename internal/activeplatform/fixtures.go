@@ -20,11 +20,22 @@ import (
 	"github.com/provisiond/provisiond/openapi"
 )
 
-// Fixtures is ActivePlatform's section of a fixtures file: the custom attribute definitions and
-// users.
+// Fixtures is ActivePlatform's section of a fixtures file: the custom attribute definitions, the
+// accounts and users.
 type Fixtures struct {
 	CustomAttributes []AttributeFixture `yaml:"custom_attributes"`
+	Accounts         []AccountFixture   `yaml:"accounts"`
 	Users            []UserFixture      `yaml:"users"`
+}
+
+// AccountFixture is an account (vendor: the account model's id, name and status), to which
+// POST /api/v2/vendor/account_accesses attaches users: its id (a positive integer, as the vendor's
+// ids), its name and its status (active or inactive; active when left out). A user is active
+// while attached to an active account.
+type AccountFixture struct {
+	ID     int64  `yaml:"id"`
+	Name   string `yaml:"name"`
+	Status string `yaml:"status"`
 }
 
 // AttributeFixture defines a custom attribute: the key requests use, the name responses show,
@@ -40,9 +51,9 @@ type AttributeFixture struct {
 // create call cannot set:
 //   - password_hash, instead of password: a hash made elsewhere (argon2id PHC or bcrypt),
 //     stored as it is, so that many users load without hashing;
-//   - status (active or inactive; active when left out, as create makes it): ActivePlatform
-//     derives it from the user's accounts, which provisiond does not serve, and without it no
-//     test could list inactive users (filters[status]=inactive).
+//   - status (active or inactive; active when left out, as create makes it): the user's global
+//     status (the vendor's "Global Deactivation of a User"). The status the API shows is active
+//     only while this one is and the user is attached to an active account.
 //
 // The fields are pointers so that a field left out is told from one sent empty, as the create
 // call tells them (first_name "" is accepted, a missing first_name is not).
@@ -105,6 +116,20 @@ func checkFixtures(env module.Env, f *Fixtures) []error {
 			errs = append(errs, fmt.Errorf("%s: type must be string, integer or boolean", where))
 		} else if a.Key != "" {
 			defs[a.Key] = Definition(a)
+		}
+	}
+	ids := map[int64]bool{}
+	for i, a := range f.Accounts {
+		where := fmt.Sprintf("accounts[%d]", i)
+		if a.ID < 1 || ids[a.ID] {
+			errs = append(errs, fmt.Errorf("%s: an id (a positive integer, listed once) is required", where))
+		}
+		ids[a.ID] = true
+		if a.Name == "" {
+			errs = append(errs, fmt.Errorf("%s: a name is required", where))
+		}
+		if a.Status != "" && a.Status != StatusActive && a.Status != StatusInactive {
+			errs = append(errs, fmt.Errorf("%s: status must be active or inactive", where))
 		}
 	}
 	for _, p := range checkUsers(f.Users, defs, policy) {
@@ -253,13 +278,20 @@ func attributeErrors(defs map[string]Definition, users []User) []error {
 }
 
 // prepareFixtures hashes the users' plain passwords, the slow part, before the start-up lock is
-// taken (a password_hash is stored as given). The write stores the definitions, checks the users'
-// custom attributes against the definitions then stored (the file's and those already there),
-// and upserts the users by email, in any letter case.
+// taken (a password_hash is stored as given). The write stores the definitions and the accounts,
+// checks the users' custom attributes against the definitions then stored (the file's and those
+// already there), and upserts the users by email, in any letter case.
 func prepareFixtures(ctx context.Context, env module.Env, f *Fixtures) (module.Write, error) {
 	defs := make([]Definition, len(f.CustomAttributes))
 	for i, a := range f.CustomAttributes {
 		defs[i] = Definition(a)
+	}
+	accounts := make([]Account, len(f.Accounts))
+	for i, a := range f.Accounts {
+		accounts[i] = Account(a)
+		if a.Status == "" {
+			accounts[i].Status = StatusActive
+		}
 	}
 	users, err := fixtureUsers(ctx, env.Hasher, f.Users)
 	if err != nil {
@@ -268,6 +300,9 @@ func prepareFixtures(ctx context.Context, env module.Env, f *Fixtures) (module.W
 	return func(ctx context.Context, tx *gorm.DB, overwrite bool, applied module.Applied) error {
 		st := NewStore(tx)
 		if err := st.LoadDefinitions(ctx, defs, overwrite, applied); err != nil {
+			return err
+		}
+		if err := st.LoadAccounts(ctx, accounts, overwrite, applied); err != nil {
 			return err
 		}
 		if len(users) == 0 {
@@ -297,10 +332,10 @@ func fixtureUsers(ctx context.Context, hasher *password.Hasher, in []UserFixture
 	for i, u := range in {
 		users[i] = User{
 			Email: deref(u.Email), FirstName: deref(u.FirstName), MiddleName: deref(u.MiddleName), LastName: deref(u.LastName),
-			Status: StatusActive, Attributes: u.attributes(),
+			Global: StatusActive, Attributes: u.attributes(),
 		}
 		if u.Status != nil {
-			users[i].Status = *u.Status
+			users[i].Global = *u.Status
 		}
 		if u.PasswordHash != nil {
 			hash, err := password.Import(*u.PasswordHash)

@@ -90,6 +90,16 @@ func TestFixtureUsersRefused(t *testing.T) {
 		{"unknown status", `users: [{email: a@example.com, first_name: A, last_name: B, password: secret123, status: banned}]`, []string{
 			`users[0].status: value is not one of the allowed values ["active","inactive"]`,
 		}},
+		{"accounts", `accounts:
+  - {id: 7, name: Acme}
+  - {id: 7, name: Again, status: closed}
+  - {name: ""}
+  - {id: 9, name: Fine, status: inactive}`, []string{
+			"accounts[1]: an id (a positive integer, listed once) is required",
+			"accounts[1]: status must be active or inactive",
+			"accounts[2]: an id (a positive integer, listed once) is required",
+			"accounts[2]: a name is required",
+		}},
 		{"duplicate email in another letter case", `users:
   - {email: a@example.com, first_name: A, last_name: B, password: secret123}
   - {email: b@example.com, first_name: A, last_name: B, password: secret123}
@@ -195,6 +205,8 @@ const seedDoc = `activeplatform:
   custom_attributes:
     - {key: age, name: Age, type: integer}
     - {key: department, name: Department, type: string}
+  accounts:
+    - {id: 7, name: Acme}
   users:
     - email: ann@example.com
       first_name: Ann
@@ -224,12 +236,21 @@ func TestSeedUsers(t *testing.T) {
 		doc := fmt.Sprintf(seedDoc, bc, phpHash)
 
 		got := counts(apply(t, x, doc, true))
-		want := map[string]module.Count{"custom_attributes": {Created: 1, Updated: 1}, "users": {Created: 3, Updated: 1}}
+		want := map[string]module.Count{"custom_attributes": {Created: 1, Updated: 1}, "accounts": {Created: 1}, "users": {Created: 3, Updated: 1}}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("first apply: %v, want %v", got, want)
 		}
 
+		// Every user attached to the active account: active, but Bob, deactivated globally.
 		list := x.call(t, "GET", "/api/vendor/v1/users", nil)
+		var attach []map[string]any
+		list.JSON(t, &attach)
+		for _, u := range attach {
+			if res := x.call(t, "POST", fmt.Sprintf("/api/v2/vendor/account_accesses.json?account_id=7&user_id=%v", u["id"]), nil); res.Status != http.StatusCreated {
+				t.Fatalf("attach %v: %d %s", u["email"], res.Status, res.Body)
+			}
+		}
+		list = x.call(t, "GET", "/api/vendor/v1/users", nil)
 		var users []map[string]any
 		list.JSON(t, &users)
 		var brief []string
@@ -263,7 +284,7 @@ func TestSeedUsers(t *testing.T) {
 
 		// The same file again creates nothing.
 		got = counts(apply(t, x, doc, true))
-		want = map[string]module.Count{"custom_attributes": {Updated: 2}, "users": {Updated: 4}}
+		want = map[string]module.Count{"custom_attributes": {Updated: 2}, "accounts": {Updated: 1}, "users": {Updated: 4}}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("second apply: %v, want %v", got, want)
 		}

@@ -64,6 +64,9 @@ func (r reply) VisitCreateUserResponse(w http.ResponseWriter) error { return r.w
 func (r reply) VisitListUsersResponse(w http.ResponseWriter) error  { return r.write(w) }
 func (r reply) VisitGetUserResponse(w http.ResponseWriter) error    { return r.write(w) }
 func (r reply) VisitUpdateUserResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r reply) VisitListAccountUsersResponse(w http.ResponseWriter) error {
+	return r.write(w)
+}
 
 // users is us as the API shows them, their custom attributes named after defs; when defs is nil,
 // after the definitions read only if a user has custom attributes to show (a create answers
@@ -246,4 +249,30 @@ func (h *Handler) ListUsers(ctx context.Context, req gen.ListUsersRequestObject)
 	p := req.Params
 	return h.list(ctx, listParams{page: p.Page, perPage: p.PerPage, field: str(p.SortingField), reversed: p.SortingReversed,
 		email: p.FiltersEmail, status: str(p.FiltersStatus), created: dateOf(p.FiltersCreatedAt), updated: dateOf(p.FiltersUpdatedAt)})
+}
+
+// CreateAccountAccess implements POST /api/v2/vendor/account_accesses.
+func (h *Handler) CreateAccountAccess(ctx context.Context, req gen.CreateAccountAccessRequestObject) (gen.CreateAccountAccessResponseObject, error) {
+	p := req.Params
+	a := Access{AccountID: int64(p.AccountId), UserID: int64(p.UserId)}
+	if p.Role != nil {
+		a.Role = string(*p.Role)
+	}
+	if err := h.svc.Attach(ctx, a); err != nil {
+		return nil, err
+	}
+	return gen.CreateAccountAccess201Response{}, nil
+}
+
+// ListAccountUsers implements GET /api/vendor/v1/accounts/{id}/users.
+func (h *Handler) ListAccountUsers(ctx context.Context, req gen.ListAccountUsersRequestObject) (gen.ListAccountUsersResponseObject, error) {
+	us, err := h.svc.AccountUsers(ctx, int64(req.Id))
+	if err != nil {
+		return nil, err
+	}
+	out, err := h.users(ctx, us, nil)
+	if err != nil {
+		return nil, err
+	}
+	return reply{status: http.StatusOK, body: out}, nil
 }

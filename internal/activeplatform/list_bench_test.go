@@ -14,7 +14,8 @@ import (
 )
 
 // seedUsers inserts n users with one SQL statement: emails ap1@example.com to apN@example.com,
-// first names First0 to First999, last names Last0 to Last996, every tenth inactive.
+// first names First0 to First999, last names Last0 to Last996, every tenth deactivated globally
+// (inactive) and the others attached to an active account (active).
 func seedUsers(tb testing.TB, db *gorm.DB, n int) {
 	tb.Helper()
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -24,6 +25,9 @@ func seedUsers(tb testing.TB, db *gorm.DB, n int) {
 			SELECT 'AP' || n || '@Example.com', 'ap' || n || '@example.com', 'First' || (n % 1000), '', 'Last' || (n % 997),
 			'x', CASE WHEN n % 10 = 0 THEN 'inactive' ELSE 'active' END, '[]', ?, ? FROM `+apitest.Series(db, n), at, at)
 	}))
+	apitest.SeedSQL(tb, db, `INSERT INTO activeplatform_accounts (id, name, status) VALUES (1, 'Acme', 'active')`)
+	apitest.SeedSQL(tb, db, `INSERT INTO activeplatform_account_accesses (user_id, account_id, role)
+		SELECT id, 1, 'user' FROM activeplatform_users WHERE status = 'active'`)
 }
 
 // listServer is the whole server over a fresh database of dialect with n users, as in
@@ -63,8 +67,9 @@ func BenchmarkListUsers(b *testing.B) {
 
 // TestListUsersIndexed runs the benchmark's requests over a few thousand users: each answers the
 // users it should, and its statements use the indexes the list needs: the email search the
-// trigram index on PostgreSQL (a scan on SQLite), the sort and the status filter their b-tree
-// indexes on both databases.
+// trigram index on PostgreSQL (a scan on SQLite), the sort its b-tree index on both databases.
+// The status filter has no index of its own to use: a user's status is derived from its
+// accounts (looked up by their primary keys), so its deep page is checked for its answer only.
 func TestListUsersIndexed(t *testing.T) {
 	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		const n = 2500
@@ -77,9 +82,8 @@ func TestListUsersIndexed(t *testing.T) {
 			"status-deep-page": {"AP2010@Example.com", "AP2020@Example.com"},
 		}
 		index := map[string]string{
-			"email-contains":   "idx_activeplatform_users_email_key_trgm",
-			"sort-last-name":   "idx_activeplatform_users_last_name_id",
-			"status-deep-page": "idx_activeplatform_users_status_id",
+			"email-contains": "idx_activeplatform_users_email_key_trgm",
+			"sort-last-name": "idx_activeplatform_users_last_name_id",
 		}
 		for _, c := range listCases(s.Keys["activeplatform"])(n) {
 			sql.Take()
@@ -98,7 +102,7 @@ func TestListUsersIndexed(t *testing.T) {
 			switch {
 			case c.Name == "email-contains" && dialect == "postgres":
 				apitest.UsesIndex(t, s.DB, statements[:1], index[c.Name], "enable_seqscan = off", "enable_indexscan = off")
-			case c.Name != "email-contains":
+			case c.Name == "sort-last-name":
 				apitest.OrdersByIndex(t, s.DB, statements[:1], index[c.Name], "enable_seqscan = off")
 			}
 		}

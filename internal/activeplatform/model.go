@@ -9,7 +9,9 @@ import (
 )
 
 // userRow is a user as stored; EmailKey is the lower-cased email, unique; Attributes holds the
-// custom attributes as a JSON list of {key, value}.
+// custom attributes as a JSON list of {key, value}; Status is the global status (an operator's
+// deactivation: fixtures). Linked is read, never written: whether the user is attached to an
+// active account (linkedSQL), selected by the reads that answer a status (withLinked).
 type userRow struct {
 	ID           int64 `gorm:"primaryKey"`
 	Email        string
@@ -22,9 +24,28 @@ type userRow struct {
 	Attributes   []Attribute `gorm:"serializer:json"`
 	CreatedAt    time.Time   `gorm:"autoCreateTime:false"`
 	UpdatedAt    time.Time   `gorm:"autoUpdateTime:false"`
+	Linked       bool        `gorm:"->;-:migration"`
 }
 
 func (userRow) TableName() string { return "activeplatform_users" }
+
+// accountRow is an account (reference data: fixtures).
+type accountRow struct {
+	ID     int64 `gorm:"primaryKey;autoIncrement:false"`
+	Name   string
+	Status string
+}
+
+func (accountRow) TableName() string { return "activeplatform_accounts" }
+
+// accessRow attaches a user to an account with a role; the pair is the primary key.
+type accessRow struct {
+	UserID    int64 `gorm:"primaryKey;autoIncrement:false"`
+	AccountID int64 `gorm:"primaryKey;autoIncrement:false"`
+	Role      string
+}
+
+func (accessRow) TableName() string { return "activeplatform_account_accesses" }
 
 type attributeRow struct {
 	Key  string `gorm:"primaryKey;column:attr_key"`
@@ -74,6 +95,32 @@ func Migrations() []store.Migration {
 				}
 			}
 			return store.TrigramIndex(tx, "idx_activeplatform_users_email_key_trgm", "activeplatform_users", "email_key")
+		},
+	}, {
+		// Accounts (reference data) and the accesses that attach users to them. An access's key
+		// is the pair (user first: a user's status looks up its accesses); an account's users are
+		// found by the second index; an account has at most one owner (vendor), by a partial
+		// unique index. Plain SQL: the same on both dialects, foreign keys included.
+		ID: "0503_activeplatform_accounts",
+		Up: func(tx *gorm.DB) error {
+			for _, stmt := range []string{
+				`CREATE TABLE activeplatform_accounts (
+					id BIGINT NOT NULL PRIMARY KEY,
+					name TEXT NOT NULL,
+					status TEXT NOT NULL)`,
+				`CREATE TABLE activeplatform_account_accesses (
+					user_id BIGINT NOT NULL REFERENCES activeplatform_users (id),
+					account_id BIGINT NOT NULL REFERENCES activeplatform_accounts (id),
+					role TEXT NOT NULL,
+					PRIMARY KEY (user_id, account_id))`,
+				`CREATE INDEX idx_activeplatform_account_accesses_account ON activeplatform_account_accesses (account_id, user_id)`,
+				`CREATE UNIQUE INDEX idx_activeplatform_account_accesses_owner ON activeplatform_account_accesses (account_id) WHERE role = 'owner'`,
+			} {
+				if err := tx.Exec(stmt).Error; err != nil {
+					return err
+				}
+			}
+			return nil
 		},
 	}}
 }

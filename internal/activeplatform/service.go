@@ -1,5 +1,6 @@
 // Package activeplatform serves ActivePlatform's API v1 for vendor users (seed 003): create,
-// list, read and update users with JSON or form-encoded bodies, Grape-style errors.
+// list, read and update users with JSON or form-encoded bodies, attach users to accounts
+// (reference data) and list an account's users, Grape-style errors.
 package activeplatform
 
 import (
@@ -25,7 +26,9 @@ const (
 	TypeBoolean = "boolean"
 )
 
-// The statuses of a user: a user the API creates is active.
+// The statuses of a user and of an account. A user's status (User.Status) is active while the
+// user is active globally (User.Global: a user the API creates is) and attached to an active
+// account (vendor: "A user's status for all Accounts, to which it was linked").
 const (
 	StatusActive   = "active"
 	StatusInactive = "inactive"
@@ -37,9 +40,10 @@ type User struct {
 	Email                           string
 	FirstName, MiddleName, LastName string
 	PasswordHash                    string
-	Status                          string
-	Attributes                      []Attribute
-	CreatedAt, UpdatedAt            time.Time
+	// Status is the status responses show (statusOf); Global the user's own, stored one.
+	Status, Global       string
+	Attributes           []Attribute
+	CreatedAt, UpdatedAt time.Time
 }
 
 // Attribute is a custom attribute's value, by the definition's key.
@@ -53,6 +57,35 @@ type Definition struct {
 	Key  string
 	Name string
 	Type string
+}
+
+// statusOf is a user's status: active while global is and the user is attached to an active
+// account (linked).
+func statusOf(global string, linked bool) string {
+	if global == StatusActive && linked {
+		return StatusActive
+	}
+	return StatusInactive
+}
+
+// The roles of an access; RoleUser is the default.
+const (
+	RoleUser  = "user"
+	RoleAdmin = "admin"
+	RoleOwner = "owner"
+)
+
+// Account is an account (reference data): its id, name and status (active or inactive).
+type Account struct {
+	ID     int64
+	Name   string
+	Status string
+}
+
+// Access attaches a user to an account with a role.
+type Access struct {
+	AccountID, UserID int64
+	Role              string
 }
 
 // DefaultPerPage is a list page's size when per_page is not sent.
@@ -77,6 +110,11 @@ type Store interface {
 	Update(ctx context.Context, id int64, change func(*User) error) (User, error)
 	List(ctx context.Context, q ListQuery) ([]User, error)
 	Definitions(ctx context.Context) (map[string]Definition, error)
+	// Attach stores an access: an unknown user or account is not found, the same user and
+	// account twice, or a second owner of an account, a conflict.
+	Attach(ctx context.Context, a Access) error
+	// AccountUsers reads the users attached to account id, by id; an unknown account is not found.
+	AccountUsers(ctx context.Context, id int64) ([]User, error)
 }
 
 // Policy is the password policy.
@@ -229,7 +267,8 @@ func (s *Service) Create(ctx context.Context, u User, pw string) (User, map[stri
 	if u.PasswordHash, err = s.hasher.Hash(ctx, pw); err != nil {
 		return User{}, nil, apperr.Unavailable(err)
 	}
-	u.Status = StatusActive
+	// Attached to no account yet.
+	u.Global, u.Status = StatusActive, statusOf(StatusActive, false)
 	u.CreatedAt = s.now().UTC()
 	u.UpdatedAt = u.CreatedAt
 	if err := s.store.Create(ctx, &u); err != nil {
@@ -311,6 +350,20 @@ func (s *Service) List(ctx context.Context, q ListQuery, page, perPage *int) ([]
 		q.Offset = (*page - 1) * q.Limit
 	}
 	return s.store.List(ctx, q)
+}
+
+// Attach attaches a user to an account; an empty role is RoleUser (vendor: "the User gets the
+// User role if the role parameter is empty").
+func (s *Service) Attach(ctx context.Context, a Access) error {
+	if a.Role == "" {
+		a.Role = RoleUser
+	}
+	return s.store.Attach(ctx, a)
+}
+
+// AccountUsers reads the users attached to account id.
+func (s *Service) AccountUsers(ctx context.Context, id int64) ([]User, error) {
+	return s.store.AccountUsers(ctx, id)
 }
 
 // Definitions reads the custom attribute definitions.

@@ -24,3 +24,26 @@ func TestCreateStatements(t *testing.T) {
 		{Name: "email taken", Body: john("TAKEN@example.com"), Status: http.StatusUnprocessableEntity, Want: 2},
 	})
 }
+
+// TestAccessStatements pins the statements of an attachment and of an account's users: the user
+// and the account looked up in one statement, then the INSERT, whose keys decide a duplicate
+// (looked up only then, to name it); the account, then its users with their status, then the
+// attribute definitions their custom attributes are named by.
+func TestAccessStatements(t *testing.T) {
+	// A token the cases' paths can carry: the fixtures' credential.
+	const token = "statements-activeplatform-token-0001"
+	path := func(query string) string { return "/api/v2/vendor/account_accesses?api_token=" + token + "&" + query }
+	apitest.StatementCount(t, func(t *testing.T, dialect string) (*apitest.Server, apitest.StatementCase) {
+		x := start(t, dialect, nil)
+		apply(t, x, "credentials:\n  - {api: activeplatform, secret: "+token+"}\n"+accountsDoc, false)
+		x.created(t, "ann@example.com")
+		x.created(t, "bob@example.com")
+		return x.Server, apitest.StatementCase{Method: http.MethodPost}
+	}, apitest.StatementCase{Name: "warm", Path: path("account_id=7&user_id=1"), Status: http.StatusCreated}, []apitest.StatementCase{
+		{Name: "attach", Path: path("account_id=8&user_id=1"), Status: http.StatusCreated, Want: 2},
+		{Name: "attached twice", Path: path("account_id=8&user_id=1&role=admin"), Status: http.StatusUnprocessableEntity, Want: 3},
+		{Name: "unknown user", Path: path("account_id=8&user_id=99"), Status: http.StatusNotFound, Want: 1},
+		// And the attribute definitions, to name the users' custom attributes.
+		{Name: "account users", Method: http.MethodGet, Path: "/api/vendor/v1/accounts/7/users?api_token=" + token, Status: http.StatusOK, Want: 3},
+	})
+}

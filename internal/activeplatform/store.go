@@ -2,6 +2,7 @@ package activeplatform
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -22,8 +23,32 @@ func NewStore(db *gorm.DB) *DBStore { return &DBStore{db: db} }
 
 var errEmailTaken = apperr.Conflict("email", "taken", "Email has already been taken")
 
+// errAccessTaken is the same user attached to the same account twice: ActiveRecord's uniqueness
+// message, as for a taken email (the vendor documents none).
+var errAccessTaken = apperr.Conflict("user_id", "taken", "User has already been taken")
+
+// errOwnerTaken is a second owner of an account (vendor: "An Account can have only one user with
+// Owner access level"; the wording is provisiond's).
+var errOwnerTaken = apperr.Conflict("role", "taken", "Account already has an owner")
+
 func notFound(id int64) error {
 	return apperr.NotFound(fmt.Sprintf("Couldn't find User with 'id'=%d", id))
+}
+
+func accountNotFound(id int64) error {
+	return apperr.NotFound(fmt.Sprintf("Couldn't find Account with 'id'=%d", id))
+}
+
+// linkedSQL is true for a user (a row of activeplatform_users) attached to an active account.
+const linkedSQL = `EXISTS (SELECT 1 FROM activeplatform_account_accesses a JOIN activeplatform_accounts c ON c.id = a.account_id
+	WHERE a.user_id = activeplatform_users.id AND c.status = 'active')`
+
+// activeSQL is true for a user whose status (statusOf) is active.
+const activeSQL = "(activeplatform_users.status = 'active' AND " + linkedSQL + ")"
+
+// withLinked reads users with userRow.Linked, which their status needs.
+func withLinked(db *gorm.DB) *gorm.DB {
+	return db.Model(&userRow{}).Select("activeplatform_users.*, " + linkedSQL + " AS linked")
 }
 
 // Create inserts u and sets its ID.
@@ -39,7 +64,7 @@ func (s *DBStore) Create(ctx context.Context, u *User) error {
 // Get reads the user with id.
 func (s *DBStore) Get(ctx context.Context, id int64) (User, error) {
 	var row userRow
-	if err := s.db.WithContext(ctx).Take(&row, id).Error; err != nil {
+	if err := withLinked(s.db.WithContext(ctx)).Take(&row, id).Error; err != nil {
 		return User{}, store.Classify(err, "read user", nil, notFound(id))
 	}
 	return row.user(), nil
@@ -55,6 +80,12 @@ func (s *DBStore) Update(ctx context.Context, id int64, change func(*User) error
 	if err != nil {
 		return User{}, store.Classify(err, "update user", nil, notFound(id))
 	}
+	// The status, which no update changes, as of now: the accounts are not locked.
+	var linked []int64
+	if err := s.db.WithContext(ctx).Model(&userRow{}).Where("id = ? AND "+linkedSQL, id).Pluck("id", &linked).Error; err != nil {
+		return User{}, store.Classify(err, "read user status", nil, nil)
+	}
+	u.Status = statusOf(u.Global, len(linked) > 0)
 	return u, nil
 }
 
@@ -64,8 +95,11 @@ func (s *DBStore) List(ctx context.Context, q ListQuery) ([]User, error) {
 	if q.Email != "" {
 		tx = tx.Where("email_key LIKE ? ESCAPE '!'", "%"+store.EscapeLike(strings.ToLower(q.Email))+"%")
 	}
-	if q.Status != "" {
-		tx = tx.Where("status = ?", q.Status)
+	switch q.Status {
+	case StatusActive:
+		tx = tx.Where(activeSQL)
+	case StatusInactive:
+		tx = tx.Where("NOT " + activeSQL)
 	}
 	if q.CreatedFrom != nil {
 		tx = tx.Where("created_at >= ? AND created_at < ?", *q.CreatedFrom, q.CreatedFrom.AddDate(0, 0, 1))
@@ -79,14 +113,70 @@ func (s *DBStore) List(ctx context.Context, q ListQuery) ([]User, error) {
 	}
 	var rows []userRow
 	order := q.Sort + dir + ", id" + dir
-	if err := store.PageByID(s.db.WithContext(ctx).Model(&userRow{}), tx, order, q.Offset, q.Limit).Find(&rows).Error; err != nil {
+	if err := store.PageByID(withLinked(s.db.WithContext(ctx)), tx, order, q.Offset, q.Limit).Find(&rows).Error; err != nil {
 		return nil, apperr.Internal(fmt.Errorf("list users: %w", err))
 	}
+	return usersOf(rows), nil
+}
+
+func usersOf(rows []userRow) []User {
 	out := make([]User, len(rows))
 	for i, r := range rows {
 		out[i] = r.user()
 	}
-	return out, nil
+	return out
+}
+
+// Attach stores a: the user and the account are looked up first (an unknown one is not found,
+// the user's before the account's), then the access is inserted; its primary key (the pair) and
+// the index of an account's owner decide between concurrent requests, and a violation is told
+// apart by looking the pair up.
+func (s *DBStore) Attach(ctx context.Context, a Access) error {
+	var found struct{ Users, Accounts int64 }
+	err := s.db.WithContext(ctx).Raw(`SELECT (SELECT COUNT(*) FROM activeplatform_users WHERE id = ?) AS users,
+		(SELECT COUNT(*) FROM activeplatform_accounts WHERE id = ?) AS accounts`, a.UserID, a.AccountID).Scan(&found).Error
+	switch {
+	case err != nil:
+		return store.Classify(err, "look up user and account", nil, nil)
+	case found.Users == 0:
+		return notFound(a.UserID)
+	case found.Accounts == 0:
+		return accountNotFound(a.AccountID)
+	}
+	row := accessRow{UserID: a.UserID, AccountID: a.AccountID, Role: a.Role}
+	err = store.Insert(ctx, s.db, &row)
+	switch {
+	case err == nil:
+		return nil
+	case !errors.Is(err, gorm.ErrDuplicatedKey):
+		return store.Classify(err, "insert access", nil, nil)
+	}
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&accessRow{}).Where("user_id = ? AND account_id = ?", a.UserID, a.AccountID).Count(&n).Error; err != nil {
+		return store.Classify(err, "look up access", nil, nil)
+	}
+	if n > 0 {
+		return errAccessTaken
+	}
+	return errOwnerTaken
+}
+
+// AccountUsers reads the users attached to account id, by id.
+func (s *DBStore) AccountUsers(ctx context.Context, id int64) ([]User, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&accountRow{}).Where("id = ?", id).Count(&n).Error; err != nil {
+		return nil, store.Classify(err, "read account", nil, nil)
+	}
+	if n == 0 {
+		return nil, accountNotFound(id)
+	}
+	var rows []userRow
+	err := withLinked(s.db.WithContext(ctx)).
+		Where("id IN (SELECT user_id FROM activeplatform_account_accesses WHERE account_id = ?)", id).Order("id").Find(&rows).Error
+	if err != nil {
+		return nil, store.Classify(err, "read account users", nil, nil)
+	}
+	return usersOf(rows), nil
 }
 
 // Definitions reads the custom attribute definitions, by key.
@@ -105,30 +195,51 @@ func (s *DBStore) Definitions(ctx context.Context) (map[string]Definition, error
 // LoadDefinitions stores definitions; with overwrite an existing key takes the new name and type.
 // It adds each definition it creates or changes to applied, as "custom_attributes".
 func (s *DBStore) LoadDefinitions(ctx context.Context, defs []Definition, overwrite bool, applied module.Applied) error {
-	if len(defs) == 0 {
+	rows := make([]attributeRow, len(defs))
+	for i, d := range defs {
+		rows[i] = attributeRow(d)
+	}
+	return loadReference(ctx, s.db, rows, "attr_key", func(r attributeRow) string { return r.Key }, []string{"name", "type"}, overwrite, applied, "custom_attributes")
+}
+
+// LoadAccounts stores accounts; with overwrite an existing id takes the new name and status. It
+// adds each account it creates or changes to applied, as "accounts".
+func (s *DBStore) LoadAccounts(ctx context.Context, accounts []Account, overwrite bool, applied module.Applied) error {
+	rows := make([]accountRow, len(accounts))
+	for i, a := range accounts {
+		rows[i] = accountRow(a)
+	}
+	return loadReference(ctx, s.db, rows, "id", func(r accountRow) int64 { return r.ID }, []string{"name", "status"}, overwrite, applied, "accounts")
+}
+
+// loadReference stores rows of reference data whose key (keyOf) is the column key, in one
+// transaction; with overwrite an existing row takes the new values of columns, without it is
+// left alone. It adds each row it creates or changes to applied, as kind.
+func loadReference[R any, K comparable](ctx context.Context, db *gorm.DB, rows []R, key string, keyOf func(R) K,
+	columns []string, overwrite bool, applied module.Applied, kind string) error {
+	if len(rows) == 0 {
 		return nil
 	}
-	onConflict := clause.OnConflict{Columns: []clause.Column{{Name: "attr_key"}}, DoNothing: true}
+	onConflict := clause.OnConflict{Columns: []clause.Column{{Name: key}}, DoNothing: true}
 	if overwrite {
-		onConflict = clause.OnConflict{Columns: []clause.Column{{Name: "attr_key"}}, DoUpdates: clause.AssignmentColumns([]string{"name", "type"})}
+		onConflict = clause.OnConflict{Columns: []clause.Column{{Name: key}}, DoUpdates: clause.AssignmentColumns(columns)}
 	}
-	return store.Transaction(ctx, s.db, func(tx *gorm.DB) error {
-		keys := make([]string, len(defs))
-		for i, d := range defs {
-			keys[i] = d.Key
+	return store.Transaction(ctx, db, func(tx *gorm.DB) error {
+		keys := make([]K, len(rows))
+		for i, r := range rows {
+			keys[i] = keyOf(r)
 		}
-		var stored []string
-		if err := tx.Model(&attributeRow{}).Where("attr_key IN ?", keys).Pluck("attr_key", &stored).Error; err != nil {
-			return fmt.Errorf("read attribute definitions: %w", err)
+		var stored []K
+		if err := tx.Model(new(R)).Where(key+" IN ?", keys).Pluck(key, &stored).Error; err != nil {
+			return fmt.Errorf("read %s: %w", kind, err)
 		}
-		for _, d := range defs {
-			row := attributeRow(d)
-			res := tx.Clauses(onConflict).Create(&row)
+		for i := range rows {
+			res := tx.Clauses(onConflict).Create(&rows[i])
 			if res.Error != nil {
-				return fmt.Errorf("attribute %s: %w", d.Key, res.Error)
+				return fmt.Errorf("%s %v: %w", kind, keys[i], res.Error)
 			}
 			if res.RowsAffected > 0 {
-				applied.Add("custom_attributes", !slices.Contains(stored, d.Key))
+				applied.Add(kind, !slices.Contains(stored, keys[i]))
 			}
 		}
 		return nil
@@ -225,7 +336,7 @@ func toRow(u *User) userRow {
 	}
 	return userRow{
 		ID: u.ID, Email: u.Email, EmailKey: strings.ToLower(u.Email), FirstName: u.FirstName, MiddleName: u.MiddleName,
-		LastName: u.LastName, PasswordHash: u.PasswordHash, Status: u.Status, Attributes: attrs,
+		LastName: u.LastName, PasswordHash: u.PasswordHash, Status: u.Global, Attributes: attrs,
 		CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
 	}
 }
@@ -233,7 +344,7 @@ func toRow(u *User) userRow {
 func (r userRow) user() User {
 	return User{
 		ID: r.ID, Email: r.Email, FirstName: r.FirstName, MiddleName: r.MiddleName, LastName: r.LastName,
-		PasswordHash: r.PasswordHash, Status: r.Status, Attributes: r.Attributes,
+		PasswordHash: r.PasswordHash, Status: statusOf(r.Status, r.Linked), Global: r.Status, Attributes: r.Attributes,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 }

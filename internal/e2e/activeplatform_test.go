@@ -67,8 +67,8 @@ func TestActivePlatform(t *testing.T) {
 		want(t, "create "+johnEmail, created.StatusCode(), created.Body, http.StatusCreated)
 		john = created.JSON201
 		if john == nil || john.Id <= 0 || john.FirstName != "John" || john.MiddleName != "" || john.LastName != "Doe" || john.Email != johnEmail ||
-			john.Status != activeplatform.UserStatusActive || !slices.Equal(john.CustomAttributes, []activeplatform.CustomAttribute{{Name: "Age", Value: "21"}}) {
-			t.Fatalf("create %s answered %s, want John Doe, active, with Age 21", johnEmail, created.Body)
+			john.Status != activeplatform.UserStatusInactive || !slices.Equal(john.CustomAttributes, []activeplatform.CustomAttribute{{Name: "Age", Value: "21"}}) {
+			t.Fatalf("create %s answered %s, want John Doe, inactive (attached to no account yet), with Age 21", johnEmail, created.Body)
 		}
 		if !john.CreatedAt.Equal(john.UpdatedAt) || john.CreatedAt.Before(start) || john.CreatedAt.After(time.Now()) {
 			t.Errorf("create %s answered created_at %s, updated_at %s, want both equal and now", johnEmail, john.CreatedAt, john.UpdatedAt)
@@ -93,12 +93,64 @@ func TestActivePlatform(t *testing.T) {
 		want(t, "create "+janeEmail+" form-encoded", formCreated.StatusCode(), formCreated.Body, http.StatusCreated)
 		jane = formCreated.JSON201
 		if jane == nil || jane.Id == john.Id || jane.FirstName != "Jane" || jane.MiddleName != "" || jane.LastName != "Roe" || jane.Email != janeEmail ||
-			jane.Status != activeplatform.UserStatusActive || len(jane.CustomAttributes) != 0 {
-			t.Fatalf("create %s form-encoded answered %s, want Jane Roe, active, no custom attributes", janeEmail, formCreated.Body)
+			jane.Status != activeplatform.UserStatusInactive || len(jane.CustomAttributes) != 0 {
+			t.Fatalf("create %s form-encoded answered %s, want Jane Roe, inactive, no custom attributes", janeEmail, formCreated.Body)
 		}
 	}) {
 		return
 	}
+
+	// Attach John to the fixtures' active account as its owner and Jane as a user (the role left
+	// out), on both paths, and Jane to the inactive account: both become active, the vendor's
+	// rule, in every answer that shows them.
+	if !prerequisite(t, "attach to accounts", func(t *testing.T) {
+		owner := activeplatform.CreateAccountAccessJsonParamsRoleOwner
+		res, err := c.CreateAccountAccessJsonWithResponse(ctx, &activeplatform.CreateAccountAccessJsonParams{AccountId: activeplatformAccount, UserId: john.Id, Role: &owner})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "attach John as the owner", res.StatusCode(), res.Body, http.StatusCreated)
+		for _, account := range []int{activeplatformAccount, activeplatformInactiveAccount} {
+			res, err := c.CreateAccountAccessWithResponse(ctx, &activeplatform.CreateAccountAccessParams{AccountId: account, UserId: jane.Id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want(t, "attach Jane to "+strconv.Itoa(account), res.StatusCode(), res.Body, http.StatusCreated)
+		}
+		for _, id := range []int{john.Id, jane.Id} {
+			got, err := c.GetUserWithResponse(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want(t, "get "+strconv.Itoa(id)+" once attached", got.StatusCode(), got.Body, http.StatusOK)
+			if got.JSON200.Status != activeplatform.UserStatusActive {
+				t.Fatalf("get %d once attached to an active account answered %s, want status active", id, got.Body)
+			}
+		}
+		john.Status, jane.Status = activeplatform.UserStatusActive, activeplatform.UserStatusActive
+	}) {
+		return
+	}
+
+	// An account's users, on both paths: the active account has both, the inactive one Jane.
+	t.Run("account users", func(t *testing.T) {
+		both, err := c.ListAccountUsersJsonWithResponse(ctx, activeplatformAccount)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "users of "+strconv.Itoa(activeplatformAccount)+".json", both.StatusCode(), both.Body, http.StatusOK)
+		if l := *both.JSON200; len(l) != 2 || !activeplatformSameUser(l[0], *john) || !activeplatformSameUser(l[1], *jane) {
+			t.Errorf("users of account %d answered %s, want John then Jane, active", activeplatformAccount, both.Body)
+		}
+		one, err := c.ListAccountUsersWithResponse(ctx, activeplatformInactiveAccount)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "users of "+strconv.Itoa(activeplatformInactiveAccount), one.StatusCode(), one.Body, http.StatusOK)
+		if l := *one.JSON200; len(l) != 1 || l[0].Id != jane.Id || l[0].Status != activeplatform.UserStatusActive {
+			t.Errorf("users of account %d answered %s, want Jane, active through her other account", activeplatformInactiveAccount, one.Body)
+		}
+	})
 
 	// Read both back, once on each path.
 	t.Run("get", func(t *testing.T) {
@@ -298,6 +350,44 @@ func TestActivePlatform(t *testing.T) {
 		}
 		want(t, "text/plain body", media.StatusCode(), media.Body, http.StatusUnsupportedMediaType)
 		activeplatformError(t, "text/plain body", media.JSON415, media.Body, "415 Unsupported Media Type")
+	})
+
+	t.Run("404 account", func(t *testing.T) {
+		unknownAccount := activeplatformAccount + 1
+		users, err := c.ListAccountUsersJsonWithResponse(ctx, unknownAccount)
+		if err != nil {
+			t.Fatal(err)
+		}
+		what := "users of " + strconv.Itoa(unknownAccount) + ".json"
+		want(t, what, users.StatusCode(), users.Body, http.StatusNotFound)
+		activeplatformError(t, what, users.JSON404, users.Body, "Couldn't find Account with 'id'="+strconv.Itoa(unknownAccount))
+		attach, err := c.CreateAccountAccessWithResponse(ctx, &activeplatform.CreateAccountAccessParams{AccountId: unknownAccount, UserId: john.Id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "attach to "+strconv.Itoa(unknownAccount), attach.StatusCode(), attach.Body, http.StatusNotFound)
+		activeplatformError(t, "attach to "+strconv.Itoa(unknownAccount), attach.JSON404, attach.Body, "Couldn't find Account with 'id'="+strconv.Itoa(unknownAccount))
+	})
+
+	t.Run("400 attach with a bad role", func(t *testing.T) {
+		root := activeplatform.CreateAccountAccessParamsRole("root")
+		bad, err := c.CreateAccountAccessWithResponse(invalid(ctx), &activeplatform.CreateAccountAccessParams{AccountId: activeplatformAccount, UserId: jane.Id, Role: &root})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "attach with role root", bad.StatusCode(), bad.Body, http.StatusBadRequest)
+		activeplatformError(t, "attach with role root", bad.JSON400, bad.Body, "role does not have a valid value")
+	})
+
+	// The same user to the same account twice, whatever the role.
+	t.Run("422 attach twice", func(t *testing.T) {
+		admin := activeplatform.CreateAccountAccessParamsRoleAdmin
+		twice, err := c.CreateAccountAccessWithResponse(ctx, &activeplatform.CreateAccountAccessParams{AccountId: activeplatformAccount, UserId: jane.Id, Role: &admin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "attach Jane again", twice.StatusCode(), twice.Body, http.StatusUnprocessableEntity)
+		activeplatformError(t, "attach Jane again", twice.JSON422, twice.Body, "User has already been taken")
 	})
 
 	// The email is taken in any letter case.

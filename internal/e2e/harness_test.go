@@ -53,8 +53,8 @@ func key(api string) string         { return "e2e-" + api + "-read-write-key-000
 func readOnlyKey(api string) string { return "e2e-" + api + "-read-only-key-0001" }
 
 // fixtures is the fixtures file of the servers the suite starts: a credential for every API
-// that takes one (app.Modules), read-only too where the API has them, and the OCC store's
-// organization.
+// that takes one (app.Modules), read-only too where the API has them, the OCC store's
+// organization and ActivePlatform's accounts.
 var fixtures = func() string {
 	var b strings.Builder
 	b.WriteString("credentials:\n")
@@ -64,8 +64,22 @@ var fixtures = func() string {
 	for _, api := range app.Modules.ReadOnly() {
 		fmt.Fprintf(&b, "  - {api: %s, secret: %s, read_only: true}\n", api, readOnlyKey(api))
 	}
-	return b.String() + occstoreFixtures
+	return b.String() + occstoreFixtures + activeplatformFixtures
 }()
+
+// The fixtures' ActivePlatform accounts: one active, one inactive.
+const (
+	activeplatformAccount         = 2000532
+	activeplatformInactiveAccount = 2000540
+)
+
+// activeplatformFixtures are ActivePlatform's accounts of the fixtures.
+var activeplatformFixtures = fmt.Sprintf(`
+activeplatform:
+  accounts:
+    - {id: %d, name: E2E}
+    - {id: %d, name: E2E closed, status: inactive}
+`, activeplatformAccount, activeplatformInactiveAccount)
 
 // occstoreFixtures is the fixtures' OCC store organization, with its administrator and a buyer.
 const occstoreFixtures = `
