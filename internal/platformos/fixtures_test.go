@@ -271,7 +271,7 @@ func TestFixtureUsersSeeded(t *testing.T) {
 		if res := x.call(t, "POST", "/api/users", create("signup_open", map[string]any{"email": "ANN@example.com"})); res.Status != 422 || errs(t, res) != "email: has already been taken" {
 			t.Errorf("create of a seeded email: %d %s", res.Status, res.Body)
 		}
-		if res := x.call(t, "PUT", "/api/users/"+ann.ID, create("reference_rest_api_update_user", map[string]any{"last_name": "Changed"})); res.Status != 204 {
+		if res := x.call(t, "PUT", "/api/users/"+ann.ID, create("reference_rest_api_update_user", map[string]any{"first_name": "Ann", "last_name": "Changed"})); res.Status != 204 {
 			t.Errorf("update of a seeded user: %d %s", res.Status, res.Body)
 		}
 		for email, pw := range map[string]string{"ann@example.com": "ann-password", "CY@example.com": "cy-password-1"} {
@@ -293,7 +293,7 @@ func TestFixtureUsersSeeded(t *testing.T) {
 		}
 
 		// Without overwrite: existing users (any letter case) are left alone and not counted; new ones are created.
-		x.call(t, "PUT", "/api/users/"+ann.ID, create("reference_rest_api_update_user", map[string]any{"last_name": "Kept"}))
+		x.call(t, "PUT", "/api/users/"+ann.ID, create("reference_rest_api_update_user", map[string]any{"first_name": "Ann", "last_name": "Kept"}))
 		got, err = seed(t, x, `platformos:
   users:
     - {email: ANN@example.com, first_name: Other, password: other-password}
@@ -542,7 +542,7 @@ func TestRehashRacesPasswordChange(t *testing.T) {
 			id := byEmail(t, x, email).ID
 			answers := apitest.Concurrently(logins+1, func(i int) *apitest.Response {
 				if i == logins/2 {
-					return x.call(t, "PUT", "/api/users/"+id, create("reference_rest_api_update_user", map[string]any{"password": newPW}))
+					return x.call(t, "PUT", "/api/users/"+id, create("update_any", map[string]any{"password": newPW}))
 				}
 				return login(email, oldPW)
 			})
