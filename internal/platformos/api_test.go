@@ -197,7 +197,7 @@ func TestUpdateAndSessions(t *testing.T) {
 		}
 
 		session := func(email, pw string) *apitest.Response {
-			return x.call(t, "POST", "/api/sessions", create("reference_rest_api_user_session", map[string]any{"email": email, "password": pw}))
+			return x.call(t, "POST", "/api/sessions", create("reference_rest_api_create_session", map[string]any{"email": email, "password": pw}))
 		}
 		if res := session("ann@example.com", "wrong-password"); res.Status != 422 || errs(t, res) != "base: Invalid email or password" {
 			t.Errorf("wrong password: %d %q", res.Status, errs(t, res))
@@ -292,7 +292,7 @@ func TestSessionsRace(t *testing.T) {
 			t.Fatalf("create: %d %s", res.Status, res.Body)
 		}
 		logins := apitest.Concurrently(n, func(int) *apitest.Response {
-			return x.call(t, "POST", "/api/sessions", create("reference_rest_api_user_session", map[string]any{"email": "race@example.com", "password": "race-password"}))
+			return x.call(t, "POST", "/api/sessions", create("reference_rest_api_create_session", map[string]any{"email": "race@example.com", "password": "race-password"}))
 		})
 		for i, res := range logins {
 			if res.Status != 200 {

@@ -275,7 +275,7 @@ func TestFixtureUsersSeeded(t *testing.T) {
 			t.Errorf("update of a seeded user: %d %s", res.Status, res.Body)
 		}
 		for email, pw := range map[string]string{"ann@example.com": "ann-password", "CY@example.com": "cy-password-1"} {
-			if res := x.call(t, "POST", "/api/sessions", create("reference_rest_api_user_session", map[string]any{"email": email, "password": pw})); res.Status != 200 {
+			if res := x.call(t, "POST", "/api/sessions", create("reference_rest_api_create_session", map[string]any{"email": email, "password": pw})); res.Status != 200 {
 				t.Errorf("login of %s: %d %s", email, res.Status, res.Body)
 			}
 		}
@@ -327,7 +327,7 @@ func TestFixtureUsersLogIn(t *testing.T) {
 			t.Fatal(err)
 		}
 		login := func(email, pw string) int {
-			return x.call(t, "POST", "/api/sessions", create("reference_rest_api_user_session", map[string]any{"email": email, "password": pw})).Status
+			return x.call(t, "POST", "/api/sessions", create("reference_rest_api_create_session", map[string]any{"email": email, "password": pw})).Status
 		}
 		if status := login("go@example.com", "wrong-password"); status != 422 {
 			t.Errorf("wrong password: %d", status)
@@ -532,7 +532,7 @@ func TestRehashRacesPasswordChange(t *testing.T) {
 	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		x := start(t, dialect)
 		login := func(email, pw string) *apitest.Response {
-			return x.call(t, "POST", "/api/sessions", create("reference_rest_api_user_session", map[string]any{"email": email, "password": pw}))
+			return x.call(t, "POST", "/api/sessions", create("reference_rest_api_create_session", map[string]any{"email": email, "password": pw}))
 		}
 		for r := range rounds {
 			email, oldPW, newPW := fmt.Sprintf("rehash%d@example.com", r), fmt.Sprintf("old-password-%d", r), fmt.Sprintf("new-password-%d", r)

@@ -41,7 +41,7 @@ func FuzzCreateUser(f *testing.F) {
 		fuzzCreateBody("signup_strict", `{"email":"seed-strict-short@example.com","password":"nine-char","last_name":"Strict","first_name":"No"}`),
 		fuzzCreateBody("signup_open", `{"email":"seed-open@example.com","profiles":{"seller":{"properties":{"shop":"A","rating":4.5}}}}`),
 		fuzzCreateBody("reference_rest_api_update_user", `{"email":"seed-update-kind@example.com"}`),
-		fuzzCreateBody("reference_rest_api_user_session", `{"email":"seed-session-kind@example.com","password":"somepassword"}`),
+		fuzzCreateBody("reference_rest_api_create_session", `{"email":"seed-session-kind@example.com","password":"somepassword"}`),
 		`{"form_configuration_name":"","form_name":"signup_open","form":{"email":"seed-both-names@example.com"}}`,
 		// malformed JSON, trailing data, not an object, empty
 		`{"form_configuration_name":"reference_rest_api_create_user","form":{"email":`,

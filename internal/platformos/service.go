@@ -35,11 +35,13 @@ const (
 // Kinds are the kinds of form configuration.
 var Kinds = []string{KindCreate, KindUpdate, KindSession, KindLogout}
 
-// aliases are other names of platformOS's reference session configurations: the plural its
-// reference pages use in their examples (pages/api-reference/rest-api/sessions, where its
-// reference application's form configurations, form_configurations/reference/rest-api/, are
-// singular), and the login configuration's former name in provisiond. A configuration stored
-// under one of these names is used rather than the one it stands for.
+// aliases are other names of platformOS's reference session configurations: the plural the
+// examples of its reference pages use (platformos-documentation: pages/reference/rest-api/
+// sessions_post.md and session_delete.md, app/views/pages/api-reference/rest-api/sessions.liquid),
+// where its reference application defines them in the singular (form_configurations/reference/
+// rest-api/{create,delete}_session.liquid), and the login configuration's former name in
+// provisiond. A configuration stored under one of these names is used rather than the one it
+// stands for.
 var aliases = map[string]string{
 	"reference_rest_api_create_sessions": "reference_rest_api_create_session",
 	"reference_rest_api_user_session":    "reference_rest_api_create_session",
