@@ -18,7 +18,7 @@ export interface paths {
          * @description Creates a user from the `form` fields that the named form configuration accepts.
          *
          *     Decisions: the configuration is named by `form_configuration_name` or by its newer name `form_name`;
-         *     a missing or unknown name is a 406, and so is a configuration made for updates or sessions. A field
+         *     a missing or unknown name is a 406, and so is a configuration made for updates, logins or logouts. A field
          *     the configuration does not accept is a 422 on that field ("is not allowed"). The email is always
          *     required and unique among users, compared case-insensitively; the password is stored as an
          *     argon2id hash.
@@ -41,8 +41,11 @@ export interface paths {
         /**
          * Update a User
          * @description Changes a user with the `form` fields that the named form configuration accepts; fields left out keep
-         *     their value. The rules are those of the create operation (for `reference_rest_api_update_user`, no
-         *     field is required). A `profiles` entry replaces the stored entry of that profile type.
+         *     their value. The rules are those of the create operation. `reference_rest_api_update_user` requires
+         *     `first_name`, as platformOS's reference configuration does (`validation: presence: true`): every update
+         *     under it sends a first name that is not blank, else a 422 on `first_name` and nothing is written; it
+         *     accepts every other user form field too (decision, as for the create configuration). A configuration
+         *     defined in fixtures may require nothing. A `profiles` entry replaces the stored entry of that profile type.
          *     Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
          */
         put: operations["updateUser"];
@@ -66,13 +69,27 @@ export interface paths {
          * Log a user in
          * @description Checks a user's email and password and starts a session.
          *     Decisions: answers `200 {}` and sets an HTTP-only session cookie (`_platformos_session`, 14 days);
-         *     the form configuration is `reference_rest_api_user_session` or one of the session kind from fixtures;
+         *     the form configuration is `reference_rest_api_create_session` (platformOS's reference login
+         *     configuration; also named `reference_rest_api_create_sessions`, as the vendor's pages spell it, and
+         *     `reference_rest_api_user_session`, provisiond's former name) or one of the session kind from fixtures;
          *     wrong credentials are a 422 on `base`, whichever part was wrong.
          */
         post: operations["createSession"];
         /**
          * Log a user out
          * @description Ends the session of the session cookie, if any, and clears the cookie.
+         *
+         *     The request names a logout form configuration, as platformOS documents (`form_name` "Required"):
+         *     `reference_rest_api_delete_session` (platformOS's reference one; also named
+         *     `reference_rest_api_delete_sessions`, as the vendor's pages spell it) or one of the logout kind from
+         *     fixtures. It is named in the JSON body (`form_configuration_name` or `form_name`), as the vendor's
+         *     example sends it, or in the query string under the same keys (decision: platformOS is a Rails
+         *     application, whose parameters merge query and body, and some HTTP clients cannot send a body with
+         *     DELETE); the body wins.
+         *
+         *     Decision: without a form configuration, or with one that is unknown or of another kind, the answer is
+         *     platformOS's own for wrong parameters, a 406, and the session stays. There is no session to end
+         *     without the cookie, or with a cookie of a session that has ended: the answer is a 204 all the same.
          */
         delete: operations["deleteSession"];
         options?: never;
@@ -146,6 +163,13 @@ export interface components {
             /** @description The newer name of `form_configuration_name`. */
             form_name?: string;
             form: components["schemas"]["SessionForm"];
+        };
+        /** @description A logout form configuration's name; platformOS's logout sends no form. */
+        DeleteSessionRequest: {
+            /** @description Name of the form configuration. */
+            form_configuration_name?: string;
+            /** @description The newer name of `form_configuration_name`. */
+            form_name?: string;
         };
         /** @description The user's credentials. */
         SessionForm: {
@@ -411,14 +435,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "form_configuration_name": "reference_rest_api_update_user",
-                 *       "form": {
-                 *         "last_name": "Example"
-                 *       }
-                 *     }
-                 */
                 "application/json": components["schemas"]["UserRequest"];
             };
         };
@@ -450,15 +466,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "form_configuration_name": "reference_rest_api_user_session",
-                 *       "form": {
-                 *         "email": "example1@example.com",
-                 *         "password": "somepassword"
-                 *       }
-                 *     }
-                 */
                 "application/json": components["schemas"]["SessionRequest"];
             };
         };
@@ -490,7 +497,15 @@ export interface operations {
     };
     deleteSession: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Name of the logout form configuration, when the body names none.
+                 * @example reference_rest_api_delete_session
+                 */
+                form_configuration_name?: string;
+                /** @description The newer name of `form_configuration_name`. */
+                form_name?: string;
+            };
             header?: never;
             path?: never;
             cookie?: {
@@ -498,7 +513,11 @@ export interface operations {
                 _platformos_session?: string;
             };
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["DeleteSessionRequest"];
+            };
+        };
         responses: {
             /** @description The session is ended. */
             204: {
@@ -512,7 +531,12 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            406: components["responses"]["NotAcceptable"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,6 +26,15 @@ type Created struct {
 
 	// Id Object identifier
 	Id int `json:"id"`
+}
+
+// DeleteSessionRequest A logout form configuration's name; platformOS's logout sends no form.
+type DeleteSessionRequest struct {
+	// FormConfigurationName Name of the form configuration.
+	FormConfigurationName *string `json:"form_configuration_name,omitempty"`
+
+	// FormName The newer name of `form_configuration_name`.
+	FormName *string `json:"form_name,omitempty"`
 }
 
 // Empty An empty object.
@@ -148,9 +158,18 @@ type UnsupportedMediaType = Errors
 
 // DeleteSessionParams defines parameters for DeleteSession.
 type DeleteSessionParams struct {
+	// FormConfigurationName Name of the logout form configuration, when the body names none.
+	FormConfigurationName *string `form:"form_configuration_name,omitempty" json:"form_configuration_name,omitempty"`
+
+	// FormName The newer name of `form_configuration_name`.
+	FormName *string `form:"form_name,omitempty" json:"form_name,omitempty"`
+
 	// UnderscorePlatformosSession The session cookie set by `POST /api/sessions`.
 	UnderscorePlatformosSession *string `form:"_platformos_session,omitempty" json:"_platformos_session,omitempty"`
 }
+
+// DeleteSessionJSONRequestBody defines body for DeleteSession for application/json ContentType.
+type DeleteSessionJSONRequestBody = DeleteSessionRequest
 
 // CreateSessionJSONRequestBody defines body for CreateSession for application/json ContentType.
 type CreateSessionJSONRequestBody = SessionRequest
@@ -536,18 +555,55 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// DeleteSessionWithBody Log a user out
+	//
+	// Ends the session of the session cookie, if any, and clears the cookie.
+	//
+	// The request names a logout form configuration, as platformOS documents (`form_name` "Required"):
+	// `reference_rest_api_delete_session` (platformOS's reference one; also named
+	// `reference_rest_api_delete_sessions`, as the vendor's pages spell it) or one of the logout kind from
+	// fixtures. It is named in the JSON body (`form_configuration_name` or `form_name`), as the vendor's
+	// example sends it, or in the query string under the same keys (decision: platformOS is a Rails
+	// application, whose parameters merge query and body, and some HTTP clients cannot send a body with
+	// DELETE); the body wins.
+	//
+	// Decision: without a form configuration, or with one that is unknown or of another kind, the answer is
+	// platformOS's own for wrong parameters, a 406, and the session stays. There is no session to end
+	// without the cookie, or with a cookie of a session that has ended: the answer is a 204 all the same.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with DELETE /api/sessions (the `DeleteSession` operationId).
+	DeleteSessionWithBody(ctx context.Context, params *DeleteSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// DeleteSession Log a user out
 	//
 	// Ends the session of the session cookie, if any, and clears the cookie.
 	//
+	// The request names a logout form configuration, as platformOS documents (`form_name` "Required"):
+	// `reference_rest_api_delete_session` (platformOS's reference one; also named
+	// `reference_rest_api_delete_sessions`, as the vendor's pages spell it) or one of the logout kind from
+	// fixtures. It is named in the JSON body (`form_configuration_name` or `form_name`), as the vendor's
+	// example sends it, or in the query string under the same keys (decision: platformOS is a Rails
+	// application, whose parameters merge query and body, and some HTTP clients cannot send a body with
+	// DELETE); the body wins.
+	//
+	// Decision: without a form configuration, or with one that is unknown or of another kind, the answer is
+	// platformOS's own for wrong parameters, a 406, and the session stays. There is no session to end
+	// without the cookie, or with a cookie of a session that has ended: the answer is a 204 all the same.
+	//
+	// Takes a body of the `application/json` content type.
+	//
 	// Corresponds with DELETE /api/sessions (the `DeleteSession` operationId).
-	DeleteSession(ctx context.Context, params *DeleteSessionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteSession(ctx context.Context, params *DeleteSessionParams, body DeleteSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateSessionWithBody Log a user in
 	//
 	// Checks a user's email and password and starts a session.
 	// Decisions: answers `200 {}` and sets an HTTP-only session cookie (`_platformos_session`, 14 days);
-	// the form configuration is `reference_rest_api_user_session` or one of the session kind from fixtures;
+	// the form configuration is `reference_rest_api_create_session` (platformOS's reference login
+	// configuration; also named `reference_rest_api_create_sessions`, as the vendor's pages spell it, and
+	// `reference_rest_api_user_session`, provisiond's former name) or one of the session kind from fixtures;
 	// wrong credentials are a 422 on `base`, whichever part was wrong.
 	//
 	// Takes any type of body and a specified content type.
@@ -559,7 +615,9 @@ type ClientInterface interface {
 	//
 	// Checks a user's email and password and starts a session.
 	// Decisions: answers `200 {}` and sets an HTTP-only session cookie (`_platformos_session`, 14 days);
-	// the form configuration is `reference_rest_api_user_session` or one of the session kind from fixtures;
+	// the form configuration is `reference_rest_api_create_session` (platformOS's reference login
+	// configuration; also named `reference_rest_api_create_sessions`, as the vendor's pages spell it, and
+	// `reference_rest_api_user_session`, provisiond's former name) or one of the session kind from fixtures;
 	// wrong credentials are a 422 on `base`, whichever part was wrong.
 	//
 	// Takes a body of the `application/json` content type.
@@ -572,7 +630,7 @@ type ClientInterface interface {
 	// Creates a user from the `form` fields that the named form configuration accepts.
 	//
 	// Decisions: the configuration is named by `form_configuration_name` or by its newer name `form_name`;
-	// a missing or unknown name is a 406, and so is a configuration made for updates or sessions. A field
+	// a missing or unknown name is a 406, and so is a configuration made for updates, logins or logouts. A field
 	// the configuration does not accept is a 422 on that field ("is not allowed"). The email is always
 	// required and unique among users, compared case-insensitively; the password is stored as an
 	// argon2id hash.
@@ -587,7 +645,7 @@ type ClientInterface interface {
 	// Creates a user from the `form` fields that the named form configuration accepts.
 	//
 	// Decisions: the configuration is named by `form_configuration_name` or by its newer name `form_name`;
-	// a missing or unknown name is a 406, and so is a configuration made for updates or sessions. A field
+	// a missing or unknown name is a 406, and so is a configuration made for updates, logins or logouts. A field
 	// the configuration does not accept is a 422 on that field ("is not allowed"). The email is always
 	// required and unique among users, compared case-insensitively; the password is stored as an
 	// argon2id hash.
@@ -600,8 +658,11 @@ type ClientInterface interface {
 	// UpdateUserWithBody Update a User
 	//
 	// Changes a user with the `form` fields that the named form configuration accepts; fields left out keep
-	// their value. The rules are those of the create operation (for `reference_rest_api_update_user`, no
-	// field is required). A `profiles` entry replaces the stored entry of that profile type.
+	// their value. The rules are those of the create operation. `reference_rest_api_update_user` requires
+	// `first_name`, as platformOS's reference configuration does (`validation: presence: true`): every update
+	// under it sends a first name that is not blank, else a 422 on `first_name` and nothing is written; it
+	// accepts every other user form field too (decision, as for the create configuration). A configuration
+	// defined in fixtures may require nothing. A `profiles` entry replaces the stored entry of that profile type.
 	// Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 	//
 	// Takes any type of body and a specified content type.
@@ -612,8 +673,11 @@ type ClientInterface interface {
 	// UpdateUser Update a User
 	//
 	// Changes a user with the `form` fields that the named form configuration accepts; fields left out keep
-	// their value. The rules are those of the create operation (for `reference_rest_api_update_user`, no
-	// field is required). A `profiles` entry replaces the stored entry of that profile type.
+	// their value. The rules are those of the create operation. `reference_rest_api_update_user` requires
+	// `first_name`, as platformOS's reference configuration does (`validation: presence: true`): every update
+	// under it sends a first name that is not blank, else a 422 on `first_name` and nothing is written; it
+	// accepts every other user form field too (decision, as for the create configuration). A configuration
+	// defined in fixtures may require nothing. A `profiles` entry replaces the stored entry of that profile type.
 	// Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 	//
 	// Takes a body of the `application/json` content type.
@@ -622,13 +686,58 @@ type ClientInterface interface {
 	UpdateUser(ctx context.Context, userId string, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
+// DeleteSessionWithBody Log a user out
+//
+// Ends the session of the session cookie, if any, and clears the cookie.
+//
+// The request names a logout form configuration, as platformOS documents (`form_name` "Required"):
+// `reference_rest_api_delete_session` (platformOS's reference one; also named
+// `reference_rest_api_delete_sessions`, as the vendor's pages spell it) or one of the logout kind from
+// fixtures. It is named in the JSON body (`form_configuration_name` or `form_name`), as the vendor's
+// example sends it, or in the query string under the same keys (decision: platformOS is a Rails
+// application, whose parameters merge query and body, and some HTTP clients cannot send a body with
+// DELETE); the body wins.
+//
+// Decision: without a form configuration, or with one that is unknown or of another kind, the answer is
+// platformOS's own for wrong parameters, a 406, and the session stays. There is no session to end
+// without the cookie, or with a cookie of a session that has ended: the answer is a 204 all the same.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with DELETE /api/sessions (the `DeleteSession` operationId).
+func (c *Client) DeleteSessionWithBody(ctx context.Context, params *DeleteSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteSessionRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // DeleteSession Log a user out
 //
 // Ends the session of the session cookie, if any, and clears the cookie.
 //
+// The request names a logout form configuration, as platformOS documents (`form_name` "Required"):
+// `reference_rest_api_delete_session` (platformOS's reference one; also named
+// `reference_rest_api_delete_sessions`, as the vendor's pages spell it) or one of the logout kind from
+// fixtures. It is named in the JSON body (`form_configuration_name` or `form_name`), as the vendor's
+// example sends it, or in the query string under the same keys (decision: platformOS is a Rails
+// application, whose parameters merge query and body, and some HTTP clients cannot send a body with
+// DELETE); the body wins.
+//
+// Decision: without a form configuration, or with one that is unknown or of another kind, the answer is
+// platformOS's own for wrong parameters, a 406, and the session stays. There is no session to end
+// without the cookie, or with a cookie of a session that has ended: the answer is a 204 all the same.
+//
+// Takes a body of the `application/json` content type.
+//
 // Corresponds with DELETE /api/sessions (the `DeleteSession` operationId).
-func (c *Client) DeleteSession(ctx context.Context, params *DeleteSessionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDeleteSessionRequest(c.Server, params)
+func (c *Client) DeleteSession(ctx context.Context, params *DeleteSessionParams, body DeleteSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteSessionRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -643,7 +752,9 @@ func (c *Client) DeleteSession(ctx context.Context, params *DeleteSessionParams,
 //
 // Checks a user's email and password and starts a session.
 // Decisions: answers `200 {}` and sets an HTTP-only session cookie (`_platformos_session`, 14 days);
-// the form configuration is `reference_rest_api_user_session` or one of the session kind from fixtures;
+// the form configuration is `reference_rest_api_create_session` (platformOS's reference login
+// configuration; also named `reference_rest_api_create_sessions`, as the vendor's pages spell it, and
+// `reference_rest_api_user_session`, provisiond's former name) or one of the session kind from fixtures;
 // wrong credentials are a 422 on `base`, whichever part was wrong.
 //
 // Takes any type of body and a specified content type.
@@ -665,7 +776,9 @@ func (c *Client) CreateSessionWithBody(ctx context.Context, contentType string, 
 //
 // Checks a user's email and password and starts a session.
 // Decisions: answers `200 {}` and sets an HTTP-only session cookie (`_platformos_session`, 14 days);
-// the form configuration is `reference_rest_api_user_session` or one of the session kind from fixtures;
+// the form configuration is `reference_rest_api_create_session` (platformOS's reference login
+// configuration; also named `reference_rest_api_create_sessions`, as the vendor's pages spell it, and
+// `reference_rest_api_user_session`, provisiond's former name) or one of the session kind from fixtures;
 // wrong credentials are a 422 on `base`, whichever part was wrong.
 //
 // Takes a body of the `application/json` content type.
@@ -688,7 +801,7 @@ func (c *Client) CreateSession(ctx context.Context, body CreateSessionJSONReques
 // Creates a user from the `form` fields that the named form configuration accepts.
 //
 // Decisions: the configuration is named by `form_configuration_name` or by its newer name `form_name`;
-// a missing or unknown name is a 406, and so is a configuration made for updates or sessions. A field
+// a missing or unknown name is a 406, and so is a configuration made for updates, logins or logouts. A field
 // the configuration does not accept is a 422 on that field ("is not allowed"). The email is always
 // required and unique among users, compared case-insensitively; the password is stored as an
 // argon2id hash.
@@ -713,7 +826,7 @@ func (c *Client) CreateUserWithBody(ctx context.Context, contentType string, bod
 // Creates a user from the `form` fields that the named form configuration accepts.
 //
 // Decisions: the configuration is named by `form_configuration_name` or by its newer name `form_name`;
-// a missing or unknown name is a 406, and so is a configuration made for updates or sessions. A field
+// a missing or unknown name is a 406, and so is a configuration made for updates, logins or logouts. A field
 // the configuration does not accept is a 422 on that field ("is not allowed"). The email is always
 // required and unique among users, compared case-insensitively; the password is stored as an
 // argon2id hash.
@@ -736,8 +849,11 @@ func (c *Client) CreateUser(ctx context.Context, body CreateUserJSONRequestBody,
 // UpdateUserWithBody Update a User
 //
 // Changes a user with the `form` fields that the named form configuration accepts; fields left out keep
-// their value. The rules are those of the create operation (for `reference_rest_api_update_user`, no
-// field is required). A `profiles` entry replaces the stored entry of that profile type.
+// their value. The rules are those of the create operation. `reference_rest_api_update_user` requires
+// `first_name`, as platformOS's reference configuration does (`validation: presence: true`): every update
+// under it sends a first name that is not blank, else a 422 on `first_name` and nothing is written; it
+// accepts every other user form field too (decision, as for the create configuration). A configuration
+// defined in fixtures may require nothing. A `profiles` entry replaces the stored entry of that profile type.
 // Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 //
 // Takes any type of body and a specified content type.
@@ -758,8 +874,11 @@ func (c *Client) UpdateUserWithBody(ctx context.Context, userId string, contentT
 // UpdateUser Update a User
 //
 // Changes a user with the `form` fields that the named form configuration accepts; fields left out keep
-// their value. The rules are those of the create operation (for `reference_rest_api_update_user`, no
-// field is required). A `profiles` entry replaces the stored entry of that profile type.
+// their value. The rules are those of the create operation. `reference_rest_api_update_user` requires
+// `first_name`, as platformOS's reference configuration does (`validation: presence: true`): every update
+// under it sends a first name that is not blank, else a 422 on `first_name` and nothing is written; it
+// accepts every other user form field too (decision, as for the create configuration). A configuration
+// defined in fixtures may require nothing. A `profiles` entry replaces the stored entry of that profile type.
 // Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 //
 // Takes a body of the `application/json` content type.
@@ -777,8 +896,19 @@ func (c *Client) UpdateUser(ctx context.Context, userId string, body UpdateUserJ
 	return c.Client.Do(req)
 }
 
-// NewDeleteSessionRequest constructs an http.Request for the DeleteSession method
-func NewDeleteSessionRequest(server string, params *DeleteSessionParams) (*http.Request, error) {
+// NewDeleteSessionRequest calls the generic DeleteSession builder with application/json body
+func NewDeleteSessionRequest(server string, params *DeleteSessionParams, body DeleteSessionJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDeleteSessionRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewDeleteSessionRequestWithBody constructs an http.Request for the DeleteSession method, with any body, and a specified content type
+func NewDeleteSessionRequestWithBody(server string, params *DeleteSessionParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -796,10 +926,51 @@ func NewDeleteSessionRequest(server string, params *DeleteSessionParams) (*http.
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.FormConfigurationName != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "form_configuration_name", *params.FormConfigurationName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.FormName != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "form_name", *params.FormName, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	if params != nil {
 
@@ -992,20 +1163,55 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// DeleteSessionWithBodyWithResponse Log a user out
+	//
+	// Ends the session of the session cookie, if any, and clears the cookie.
+	//
+	// The request names a logout form configuration, as platformOS documents (`form_name` "Required"):
+	// `reference_rest_api_delete_session` (platformOS's reference one; also named
+	// `reference_rest_api_delete_sessions`, as the vendor's pages spell it) or one of the logout kind from
+	// fixtures. It is named in the JSON body (`form_configuration_name` or `form_name`), as the vendor's
+	// example sends it, or in the query string under the same keys (decision: platformOS is a Rails
+	// application, whose parameters merge query and body, and some HTTP clients cannot send a body with
+	// DELETE); the body wins.
+	//
+	// Decision: without a form configuration, or with one that is unknown or of another kind, the answer is
+	// platformOS's own for wrong parameters, a 406, and the session stays. There is no session to end
+	// without the cookie, or with a cookie of a session that has ended: the answer is a 204 all the same.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/sessions (the `DeleteSession` operationId).
+	DeleteSessionWithBodyWithResponse(ctx context.Context, params *DeleteSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteSessionResponse, error)
+
 	// DeleteSessionWithResponse Log a user out
 	//
 	// Ends the session of the session cookie, if any, and clears the cookie.
 	//
-	// Returns a wrapper object for the known response body format(s).
+	// The request names a logout form configuration, as platformOS documents (`form_name` "Required"):
+	// `reference_rest_api_delete_session` (platformOS's reference one; also named
+	// `reference_rest_api_delete_sessions`, as the vendor's pages spell it) or one of the logout kind from
+	// fixtures. It is named in the JSON body (`form_configuration_name` or `form_name`), as the vendor's
+	// example sends it, or in the query string under the same keys (decision: platformOS is a Rails
+	// application, whose parameters merge query and body, and some HTTP clients cannot send a body with
+	// DELETE); the body wins.
+	//
+	// Decision: without a form configuration, or with one that is unknown or of another kind, the answer is
+	// platformOS's own for wrong parameters, a 406, and the session stays. There is no session to end
+	// without the cookie, or with a cookie of a session that has ended: the answer is a 204 all the same.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /api/sessions (the `DeleteSession` operationId).
-	DeleteSessionWithResponse(ctx context.Context, params *DeleteSessionParams, reqEditors ...RequestEditorFn) (*DeleteSessionResponse, error)
+	DeleteSessionWithResponse(ctx context.Context, params *DeleteSessionParams, body DeleteSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteSessionResponse, error)
 
 	// CreateSessionWithBodyWithResponse Log a user in
 	//
 	// Checks a user's email and password and starts a session.
 	// Decisions: answers `200 {}` and sets an HTTP-only session cookie (`_platformos_session`, 14 days);
-	// the form configuration is `reference_rest_api_user_session` or one of the session kind from fixtures;
+	// the form configuration is `reference_rest_api_create_session` (platformOS's reference login
+	// configuration; also named `reference_rest_api_create_sessions`, as the vendor's pages spell it, and
+	// `reference_rest_api_user_session`, provisiond's former name) or one of the session kind from fixtures;
 	// wrong credentials are a 422 on `base`, whichever part was wrong.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -1017,7 +1223,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Checks a user's email and password and starts a session.
 	// Decisions: answers `200 {}` and sets an HTTP-only session cookie (`_platformos_session`, 14 days);
-	// the form configuration is `reference_rest_api_user_session` or one of the session kind from fixtures;
+	// the form configuration is `reference_rest_api_create_session` (platformOS's reference login
+	// configuration; also named `reference_rest_api_create_sessions`, as the vendor's pages spell it, and
+	// `reference_rest_api_user_session`, provisiond's former name) or one of the session kind from fixtures;
 	// wrong credentials are a 422 on `base`, whichever part was wrong.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -1030,7 +1238,7 @@ type ClientWithResponsesInterface interface {
 	// Creates a user from the `form` fields that the named form configuration accepts.
 	//
 	// Decisions: the configuration is named by `form_configuration_name` or by its newer name `form_name`;
-	// a missing or unknown name is a 406, and so is a configuration made for updates or sessions. A field
+	// a missing or unknown name is a 406, and so is a configuration made for updates, logins or logouts. A field
 	// the configuration does not accept is a 422 on that field ("is not allowed"). The email is always
 	// required and unique among users, compared case-insensitively; the password is stored as an
 	// argon2id hash.
@@ -1045,7 +1253,7 @@ type ClientWithResponsesInterface interface {
 	// Creates a user from the `form` fields that the named form configuration accepts.
 	//
 	// Decisions: the configuration is named by `form_configuration_name` or by its newer name `form_name`;
-	// a missing or unknown name is a 406, and so is a configuration made for updates or sessions. A field
+	// a missing or unknown name is a 406, and so is a configuration made for updates, logins or logouts. A field
 	// the configuration does not accept is a 422 on that field ("is not allowed"). The email is always
 	// required and unique among users, compared case-insensitively; the password is stored as an
 	// argon2id hash.
@@ -1058,8 +1266,11 @@ type ClientWithResponsesInterface interface {
 	// UpdateUserWithBodyWithResponse Update a User
 	//
 	// Changes a user with the `form` fields that the named form configuration accepts; fields left out keep
-	// their value. The rules are those of the create operation (for `reference_rest_api_update_user`, no
-	// field is required). A `profiles` entry replaces the stored entry of that profile type.
+	// their value. The rules are those of the create operation. `reference_rest_api_update_user` requires
+	// `first_name`, as platformOS's reference configuration does (`validation: presence: true`): every update
+	// under it sends a first name that is not blank, else a 422 on `first_name` and nothing is written; it
+	// accepts every other user form field too (decision, as for the create configuration). A configuration
+	// defined in fixtures may require nothing. A `profiles` entry replaces the stored entry of that profile type.
 	// Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -1070,8 +1281,11 @@ type ClientWithResponsesInterface interface {
 	// UpdateUserWithResponse Update a User
 	//
 	// Changes a user with the `form` fields that the named form configuration accepts; fields left out keep
-	// their value. The rules are those of the create operation (for `reference_rest_api_update_user`, no
-	// field is required). A `profiles` entry replaces the stored entry of that profile type.
+	// their value. The rules are those of the create operation. `reference_rest_api_update_user` requires
+	// `first_name`, as platformOS's reference configuration does (`validation: presence: true`): every update
+	// under it sends a first name that is not blank, else a 422 on `first_name` and nothing is written; it
+	// accepts every other user form field too (decision, as for the create configuration). A configuration
+	// defined in fixtures may require nothing. A `profiles` entry replaces the stored entry of that profile type.
 	// Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -1093,8 +1307,18 @@ type DeleteSessionResponse503Headers struct {
 type DeleteSessionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationvndApiJSON400 the response for an HTTP 400 `application/vnd.api+json` response
+	ApplicationvndApiJSON400 *BadRequest
 	// ApplicationvndApiJSON401 the response for an HTTP 401 `application/vnd.api+json` response
 	ApplicationvndApiJSON401 *Unauthorized
+	// ApplicationvndApiJSON406 the response for an HTTP 406 `application/vnd.api+json` response
+	ApplicationvndApiJSON406 *NotAcceptable
+	// ApplicationvndApiJSON413 the response for an HTTP 413 `application/vnd.api+json` response
+	ApplicationvndApiJSON413 *PayloadTooLarge
+	// ApplicationvndApiJSON415 the response for an HTTP 415 `application/vnd.api+json` response
+	ApplicationvndApiJSON415 *UnsupportedMediaType
+	// ApplicationvndApiJSON422 the response for an HTTP 422 `application/vnd.api+json` response
+	ApplicationvndApiJSON422 *UnprocessableEntity
 	// ApplicationvndApiJSON500 the response for an HTTP 500 `application/vnd.api+json` response
 	ApplicationvndApiJSON500 *InternalError
 	// ApplicationvndApiJSON503 the response for an HTTP 503 `application/vnd.api+json` response
@@ -1105,9 +1329,34 @@ type DeleteSessionResponse struct {
 	Headers503 *DeleteSessionResponse503Headers
 }
 
+// GetApplicationvndApiJSON400 returns the response for an HTTP 400 `application/vnd.api+json` response
+func (r DeleteSessionResponse) GetApplicationvndApiJSON400() *BadRequest {
+	return r.ApplicationvndApiJSON400
+}
+
 // GetApplicationvndApiJSON401 returns the response for an HTTP 401 `application/vnd.api+json` response
 func (r DeleteSessionResponse) GetApplicationvndApiJSON401() *Unauthorized {
 	return r.ApplicationvndApiJSON401
+}
+
+// GetApplicationvndApiJSON406 returns the response for an HTTP 406 `application/vnd.api+json` response
+func (r DeleteSessionResponse) GetApplicationvndApiJSON406() *NotAcceptable {
+	return r.ApplicationvndApiJSON406
+}
+
+// GetApplicationvndApiJSON413 returns the response for an HTTP 413 `application/vnd.api+json` response
+func (r DeleteSessionResponse) GetApplicationvndApiJSON413() *PayloadTooLarge {
+	return r.ApplicationvndApiJSON413
+}
+
+// GetApplicationvndApiJSON415 returns the response for an HTTP 415 `application/vnd.api+json` response
+func (r DeleteSessionResponse) GetApplicationvndApiJSON415() *UnsupportedMediaType {
+	return r.ApplicationvndApiJSON415
+}
+
+// GetApplicationvndApiJSON422 returns the response for an HTTP 422 `application/vnd.api+json` response
+func (r DeleteSessionResponse) GetApplicationvndApiJSON422() *UnprocessableEntity {
+	return r.ApplicationvndApiJSON422
 }
 
 // GetApplicationvndApiJSON500 returns the response for an HTTP 500 `application/vnd.api+json` response
@@ -1468,15 +1717,54 @@ func (r UpdateUserResponse) ContentType() string {
 	return ""
 }
 
+// DeleteSessionWithBodyWithResponse Log a user out
+//
+// Ends the session of the session cookie, if any, and clears the cookie.
+//
+// The request names a logout form configuration, as platformOS documents (`form_name` "Required"):
+// `reference_rest_api_delete_session` (platformOS's reference one; also named
+// `reference_rest_api_delete_sessions`, as the vendor's pages spell it) or one of the logout kind from
+// fixtures. It is named in the JSON body (`form_configuration_name` or `form_name`), as the vendor's
+// example sends it, or in the query string under the same keys (decision: platformOS is a Rails
+// application, whose parameters merge query and body, and some HTTP clients cannot send a body with
+// DELETE); the body wins.
+//
+// Decision: without a form configuration, or with one that is unknown or of another kind, the answer is
+// platformOS's own for wrong parameters, a 406, and the session stays. There is no session to end
+// without the cookie, or with a cookie of a session that has ended: the answer is a 204 all the same.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/sessions (the `DeleteSession` operationId).
+func (c *ClientWithResponses) DeleteSessionWithBodyWithResponse(ctx context.Context, params *DeleteSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteSessionResponse, error) {
+	rsp, err := c.DeleteSessionWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteSessionResponse(rsp)
+}
+
 // DeleteSessionWithResponse Log a user out
 //
 // Ends the session of the session cookie, if any, and clears the cookie.
 //
-// Returns a wrapper object for the known response body format(s).
+// The request names a logout form configuration, as platformOS documents (`form_name` "Required"):
+// `reference_rest_api_delete_session` (platformOS's reference one; also named
+// `reference_rest_api_delete_sessions`, as the vendor's pages spell it) or one of the logout kind from
+// fixtures. It is named in the JSON body (`form_configuration_name` or `form_name`), as the vendor's
+// example sends it, or in the query string under the same keys (decision: platformOS is a Rails
+// application, whose parameters merge query and body, and some HTTP clients cannot send a body with
+// DELETE); the body wins.
+//
+// Decision: without a form configuration, or with one that is unknown or of another kind, the answer is
+// platformOS's own for wrong parameters, a 406, and the session stays. There is no session to end
+// without the cookie, or with a cookie of a session that has ended: the answer is a 204 all the same.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /api/sessions (the `DeleteSession` operationId).
-func (c *ClientWithResponses) DeleteSessionWithResponse(ctx context.Context, params *DeleteSessionParams, reqEditors ...RequestEditorFn) (*DeleteSessionResponse, error) {
-	rsp, err := c.DeleteSession(ctx, params, reqEditors...)
+func (c *ClientWithResponses) DeleteSessionWithResponse(ctx context.Context, params *DeleteSessionParams, body DeleteSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteSessionResponse, error) {
+	rsp, err := c.DeleteSession(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -1487,7 +1775,9 @@ func (c *ClientWithResponses) DeleteSessionWithResponse(ctx context.Context, par
 //
 // Checks a user's email and password and starts a session.
 // Decisions: answers `200 {}` and sets an HTTP-only session cookie (`_platformos_session`, 14 days);
-// the form configuration is `reference_rest_api_user_session` or one of the session kind from fixtures;
+// the form configuration is `reference_rest_api_create_session` (platformOS's reference login
+// configuration; also named `reference_rest_api_create_sessions`, as the vendor's pages spell it, and
+// `reference_rest_api_user_session`, provisiond's former name) or one of the session kind from fixtures;
 // wrong credentials are a 422 on `base`, whichever part was wrong.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -1505,7 +1795,9 @@ func (c *ClientWithResponses) CreateSessionWithBodyWithResponse(ctx context.Cont
 //
 // Checks a user's email and password and starts a session.
 // Decisions: answers `200 {}` and sets an HTTP-only session cookie (`_platformos_session`, 14 days);
-// the form configuration is `reference_rest_api_user_session` or one of the session kind from fixtures;
+// the form configuration is `reference_rest_api_create_session` (platformOS's reference login
+// configuration; also named `reference_rest_api_create_sessions`, as the vendor's pages spell it, and
+// `reference_rest_api_user_session`, provisiond's former name) or one of the session kind from fixtures;
 // wrong credentials are a 422 on `base`, whichever part was wrong.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -1524,7 +1816,7 @@ func (c *ClientWithResponses) CreateSessionWithResponse(ctx context.Context, bod
 // Creates a user from the `form` fields that the named form configuration accepts.
 //
 // Decisions: the configuration is named by `form_configuration_name` or by its newer name `form_name`;
-// a missing or unknown name is a 406, and so is a configuration made for updates or sessions. A field
+// a missing or unknown name is a 406, and so is a configuration made for updates, logins or logouts. A field
 // the configuration does not accept is a 422 on that field ("is not allowed"). The email is always
 // required and unique among users, compared case-insensitively; the password is stored as an
 // argon2id hash.
@@ -1545,7 +1837,7 @@ func (c *ClientWithResponses) CreateUserWithBodyWithResponse(ctx context.Context
 // Creates a user from the `form` fields that the named form configuration accepts.
 //
 // Decisions: the configuration is named by `form_configuration_name` or by its newer name `form_name`;
-// a missing or unknown name is a 406, and so is a configuration made for updates or sessions. A field
+// a missing or unknown name is a 406, and so is a configuration made for updates, logins or logouts. A field
 // the configuration does not accept is a 422 on that field ("is not allowed"). The email is always
 // required and unique among users, compared case-insensitively; the password is stored as an
 // argon2id hash.
@@ -1564,8 +1856,11 @@ func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, body C
 // UpdateUserWithBodyWithResponse Update a User
 //
 // Changes a user with the `form` fields that the named form configuration accepts; fields left out keep
-// their value. The rules are those of the create operation (for `reference_rest_api_update_user`, no
-// field is required). A `profiles` entry replaces the stored entry of that profile type.
+// their value. The rules are those of the create operation. `reference_rest_api_update_user` requires
+// `first_name`, as platformOS's reference configuration does (`validation: presence: true`): every update
+// under it sends a first name that is not blank, else a 422 on `first_name` and nothing is written; it
+// accepts every other user form field too (decision, as for the create configuration). A configuration
+// defined in fixtures may require nothing. A `profiles` entry replaces the stored entry of that profile type.
 // Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -1582,8 +1877,11 @@ func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context
 // UpdateUserWithResponse Update a User
 //
 // Changes a user with the `form` fields that the named form configuration accepts; fields left out keep
-// their value. The rules are those of the create operation (for `reference_rest_api_update_user`, no
-// field is required). A `profiles` entry replaces the stored entry of that profile type.
+// their value. The rules are those of the create operation. `reference_rest_api_update_user` requires
+// `first_name`, as platformOS's reference configuration does (`validation: presence: true`): every update
+// under it sends a first name that is not blank, else a 422 on `first_name` and nothing is written; it
+// accepts every other user form field too (decision, as for the create configuration). A configuration
+// defined in fixtures may require nothing. A `profiles` entry replaces the stored entry of that profile type.
 // Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -1614,12 +1912,47 @@ func ParseDeleteSessionResponse(rsp *http.Response) (*DeleteSessionResponse, err
 	case rsp.StatusCode == 204:
 		break // No content-type
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationvndApiJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationvndApiJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 406:
+		var dest NotAcceptable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationvndApiJSON406 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationvndApiJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationvndApiJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationvndApiJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -1988,6 +2321,19 @@ func (w *ServerInterfaceWrapper) DeleteSession(ctx echo.Context) error {
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params DeleteSessionParams
+	// ------------- Optional query parameter "form_configuration_name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "form_configuration_name", ctx.QueryParams(), &params.FormConfigurationName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter form_configuration_name: %s", err))
+	}
+
+	// ------------- Optional query parameter "form_name" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "form_name", ctx.QueryParams(), &params.FormName, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter form_name: %s", err))
+	}
 
 	if cookie, err := ctx.Cookie("_platformos_session"); err == nil {
 
@@ -2120,6 +2466,7 @@ type UnsupportedMediaTypeApplicationVndAPIPlusJSONResponse Errors
 
 type DeleteSessionRequestObject struct {
 	Params DeleteSessionParams
+	Body   *DeleteSessionJSONRequestBody
 }
 
 type DeleteSessionResponseObject interface {
@@ -2142,6 +2489,22 @@ func (response DeleteSession204Response) VisitDeleteSessionResponse(w http.Respo
 	return nil
 }
 
+type DeleteSession400ApplicationVndAPIPlusJSONResponse struct {
+	BadRequestApplicationVndAPIPlusJSONResponse
+}
+
+func (response DeleteSession400ApplicationVndAPIPlusJSONResponse) VisitDeleteSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/vnd.api+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteSession401ApplicationVndAPIPlusJSONResponse struct {
 	UnauthorizedApplicationVndAPIPlusJSONResponse
 }
@@ -2154,6 +2517,70 @@ func (response DeleteSession401ApplicationVndAPIPlusJSONResponse) VisitDeleteSes
 	}
 	w.Header().Set("Content-Type", "application/vnd.api+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSession406ApplicationVndAPIPlusJSONResponse struct {
+	NotAcceptableApplicationVndAPIPlusJSONResponse
+}
+
+func (response DeleteSession406ApplicationVndAPIPlusJSONResponse) VisitDeleteSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/vnd.api+json")
+	w.WriteHeader(406)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSession413ApplicationVndAPIPlusJSONResponse struct {
+	PayloadTooLargeApplicationVndAPIPlusJSONResponse
+}
+
+func (response DeleteSession413ApplicationVndAPIPlusJSONResponse) VisitDeleteSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/vnd.api+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSession415ApplicationVndAPIPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationVndAPIPlusJSONResponse
+}
+
+func (response DeleteSession415ApplicationVndAPIPlusJSONResponse) VisitDeleteSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/vnd.api+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteSession422ApplicationVndAPIPlusJSONResponse struct {
+	UnprocessableEntityApplicationVndAPIPlusJSONResponse
+}
+
+func (response DeleteSession422ApplicationVndAPIPlusJSONResponse) VisitDeleteSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/vnd.api+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2706,6 +3133,32 @@ func (sh *strictHandler) DeleteSession(ctx echo.Context, params DeleteSessionPar
 	var request DeleteSessionRequestObject
 
 	request.Params = params
+
+	var body DeleteSessionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.DeleteSession(ctx.Request().Context(), request.(DeleteSessionRequestObject))

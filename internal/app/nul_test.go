@@ -24,7 +24,7 @@ func TestNULIsRefusedEverywhere(t *testing.T) {
 			{"xcart query", "GET", "/api/profiles?login=a%00b", nil, x, 400},
 			{"occstore login form", "POST", "/ccstore/v1/login", "grant_type=password&username=a%00b@example.com&password=x", form, 400},
 			{"platformos body", "POST", "/api/users", `{"form_configuration_name":"reference_rest_api_create_user","form":{"email":"nul@example.com","password":"abcdef","first_name":"A\u0000B"}}`, p, 422},
-			{"platformos session", "POST", "/api/sessions", `{"form_configuration_name":"reference_rest_api_user_session","form":{"email":"a\u0000@example.com","password":"abcdef"}}`, p, 422},
+			{"platformos session", "POST", "/api/sessions", `{"form_configuration_name":"reference_rest_api_create_session","form":{"email":"a\u0000@example.com","password":"abcdef"}}`, p, 422},
 		} {
 			res := s.Call(t, c.method, c.path, c.body, c.header...)
 			if res.Status != c.status {

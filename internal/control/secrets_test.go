@@ -200,18 +200,18 @@ func platformOS(t *testing.T, w *wire, key, xcartKey string) {
 	id := fmt.Sprint(res.Map(t)["id"])
 	pw2 := w.secret(t, "platformOS changed password")
 	w.send(t, "platformOS update the password", 204, "PUT", "/api/users/"+id,
-		user("reference_rest_api_update_user", map[string]any{"password": pw2}), "Authorization", `Token token="`+key+`"`)
+		user("reference_rest_api_update_user", map[string]any{"first_name": "P", "password": pw2}), "Authorization", `Token token="`+key+`"`)
 	res = w.send(t, "platformOS log in", 200, "POST", "/api/sessions",
-		user("reference_rest_api_user_session", map[string]any{"email": "pos@example.com", "password": pw2}), token...)
+		user("reference_rest_api_create_session", map[string]any{"email": "pos@example.com", "password": pw2}), token...)
 	cookie, _, _ := strings.Cut(res.Header.Get("Set-Cookie"), ";")
 	name, value, _ := strings.Cut(cookie, "=")
 	if name != "_platformos_session" || value == "" {
 		t.Fatalf("platformOS log in: Set-Cookie %q", res.Header.Get("Set-Cookie"))
 	}
 	w.keep(value, "platformOS session cookie")
-	w.send(t, "platformOS log out", 204, "DELETE", "/api/sessions", nil, append([]string{"Cookie", cookie}, token...)...)
+	w.send(t, "platformOS log out", 204, "DELETE", "/api/sessions", map[string]any{"form_configuration_name": "reference_rest_api_delete_session"}, append([]string{"Cookie", cookie}, token...)...)
 	w.send(t, "platformOS log in with a wrong password", 422, "POST", "/api/sessions",
-		user("reference_rest_api_user_session", map[string]any{"email": "pos@example.com", "password": w.secret(t, "wrong platformOS password")}), token...)
+		user("reference_rest_api_create_session", map[string]any{"email": "pos@example.com", "password": w.secret(t, "wrong platformOS password")}), token...)
 	w.send(t, "platformOS a password too short", 422, "POST", "/api/users",
 		user("reference_rest_api_create_user", map[string]any{"email": "short@example.com", "first_name": "S", "password": w.secret(t, "platformOS password too short")[:5]}), token...)
 	w.send(t, "platformOS a wrong token", 401, "POST", "/api/users",

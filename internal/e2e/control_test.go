@@ -135,7 +135,7 @@ func TestControl(t *testing.T) {
 		pd := newDoer(t, "platformos")
 		for _, email := range []string{"seed-pos-0@example.com", "seed-pos-1@example.com"} {
 			status, body := call(t, pd, "POST", pd.url()+"/api/sessions", map[string]any{
-				"form_configuration_name": "reference_rest_api_user_session",
+				"form_configuration_name": "reference_rest_api_create_session",
 				"form":                    map[string]any{"email": email, "password": seedPassword},
 			}, "Authorization", "Token token="+key("platformos"))
 			want(t, "platformOS session "+email, status, body, http.StatusOK)

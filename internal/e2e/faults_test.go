@@ -143,7 +143,7 @@ func retryCases(t *testing.T) []retryCase {
 			// A login: platformOS has no read of a user, and logging in again is harmless.
 			retry: func(ctx context.Context) *http.Request {
 				return jsonRequest(ctx, "POST", env.urls["platformos"]+"/api/sessions",
-					`{"form_configuration_name":"reference_rest_api_user_session","form":{"email":"retry-pos@example.com","password":"retry-password"}}`,
+					`{"form_configuration_name":"reference_rest_api_create_session","form":{"email":"retry-pos@example.com","password":"retry-password"}}`,
 					"Authorization", "Token token="+key("platformos"))
 			},
 			unavailable: `{"id":null,"errors":{"base":["Service Unavailable"]}}`, created: 201,

@@ -26,7 +26,8 @@ func TestPlatformOS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	createForm, updateForm, sessionForm := "reference_rest_api_create_user", "reference_rest_api_update_user", "reference_rest_api_user_session"
+	// platformOS's reference form configurations, as its reference application names them.
+	createForm, updateForm, sessionForm, logoutForm := "reference_rest_api_create_user", "reference_rest_api_update_user", "reference_rest_api_create_session", "reference_rest_api_delete_session"
 	login := func(t *testing.T, ctx context.Context, email, password string) *platformos.CreateSessionResponse {
 		t.Helper()
 		res, err := c.CreateSessionWithResponse(ctx, platformos.SessionRequest{
@@ -83,7 +84,7 @@ func TestPlatformOS(t *testing.T) {
 			t.Fatalf("log in set cookies %q, want an HttpOnly _platformos_session for 14 days on /", session.HTTPResponse.Header.Values("Set-Cookie"))
 		}
 		t.Run("log out", func(t *testing.T) {
-			logout, err := c.DeleteSessionWithResponse(ctx, &platformos.DeleteSessionParams{UnderscorePlatformosSession: &cookie.Value})
+			logout, err := c.DeleteSessionWithResponse(ctx, &platformos.DeleteSessionParams{UnderscorePlatformosSession: &cookie.Value}, platformos.DeleteSessionRequest{FormConfigurationName: &logoutForm})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -102,7 +103,7 @@ func TestPlatformOS(t *testing.T) {
 		profiles := json.RawMessage(`{"buyer":{"properties":{"company":"Acme","age":30}}}`)
 		updated, err := c.UpdateUserWithResponse(ctx, id, platformos.UserRequest{
 			FormName: &updateForm,
-			Form:     platformos.UserForm{Email: &newEmail, Password: &newPassword, LastName: &lastName, Profiles: &profiles},
+			Form:     platformos.UserForm{Email: &newEmail, Password: &newPassword, FirstName: &firstName, LastName: &lastName, Profiles: &profiles},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -135,6 +136,7 @@ func TestPlatformOS(t *testing.T) {
 				FormConfigurationName: &updateForm,
 				Form: platformos.UserForm{
 					Email:                &blank,
+					FirstName:            &firstName,
 					Password:             &refusedPassword,
 					AdditionalProperties: map[string]any{"shoe_size": 42},
 				},
@@ -181,7 +183,7 @@ func TestPlatformOS(t *testing.T) {
 	t.Run("401 wrong token", func(t *testing.T) {
 		for _, auth := range []string{"Bearer " + key("platformos"), "Token token=e2e-wrong-token", `Token token="` + key("platformos") + `x"`} {
 			t.Run(auth, func(t *testing.T) {
-				res, err := c.DeleteSessionWithResponse(ctx, nil, withAuthorization(auth))
+				res, err := c.DeleteSessionWithResponse(ctx, nil, platformos.DeleteSessionRequest{FormConfigurationName: &logoutForm}, withAuthorization(auth))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -252,6 +254,26 @@ func TestPlatformOS(t *testing.T) {
 		platformosErrors(t, "log in with the create configuration", wrongKind.ApplicationvndApiJSON406, wrongKind.Body, map[string][]string{"form_configuration_name": {"is not a known form configuration"}})
 	})
 
+	t.Run("406 log out", func(t *testing.T) {
+		for _, tc := range []struct {
+			what    string
+			name    *string
+			message string
+		}{
+			{"log out without a form configuration", nil, "can't be blank"},
+			{"log out with the login configuration", &sessionForm, "is not a known form configuration"},
+		} {
+			t.Run(tc.what, func(t *testing.T) {
+				res, err := c.DeleteSessionWithResponse(ctx, nil, platformos.DeleteSessionRequest{FormName: tc.name})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want(t, tc.what, res.StatusCode(), res.Body, http.StatusNotAcceptable)
+				platformosErrors(t, tc.what, res.ApplicationvndApiJSON406, res.Body, map[string][]string{"form_configuration_name": {tc.message}})
+			})
+		}
+	})
+
 	t.Run("413 body over the limit", func(t *testing.T) {
 		large, err := c.CreateUserWithBodyWithResponse(oversized(ctx), "application/json", tooLarge())
 		if err != nil {
@@ -306,7 +328,44 @@ func TestPlatformOS(t *testing.T) {
 		}
 	})
 
+	t.Run("vendor examples", func(t *testing.T) { platformosVendorExamples(t, c) })
+
 	d.coverage()
+}
+
+// platformosVendorExamples follows platformOS's current reference pages
+// (platformos-documentation, app/views/pages/api-reference/rest-api/{users,sessions}.liquid) as a
+// new user would, with their names and values: the key form_name, and the session configurations
+// in the plural the pages spell them in. Only the email differs, so that the suite can run again
+// on the same server. Their update sends first_name, which reference_rest_api_update_user requires.
+func platformosVendorExamples(t *testing.T, c *platformos.ClientWithResponses) {
+	ctx := t.Context()
+	createForm, loginForm, updateForm, logoutForm := "reference_rest_api_create_user", "reference_rest_api_create_sessions", "reference_rest_api_update_user", "reference_rest_api_delete_sessions"
+	firstName, email, password := "Example", "e2e-pos.example1@example.com", "somepassword"
+	created, err := c.CreateUserWithResponse(ctx, platformos.UserRequest{FormName: &createForm, Form: platformos.UserForm{FirstName: &firstName, Email: &email, Password: &password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, "create as the vendor's example", created.StatusCode(), created.Body, http.StatusCreated)
+	session, err := c.CreateSessionWithResponse(ctx, platformos.SessionRequest{FormName: &loginForm, Form: platformos.SessionForm{Email: &email, Password: &password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, "log in as the vendor's example", session.StatusCode(), session.Body, http.StatusOK)
+	cookie := platformosSessionCookie(session.HTTPResponse)
+	if cookie == nil || cookie.Value == "" {
+		t.Fatalf("log in as the vendor's example set cookies %q, want _platformos_session", session.HTTPResponse.Header.Values("Set-Cookie"))
+	}
+	updated, err := c.UpdateUserWithResponse(ctx, strconv.Itoa(created.ApplicationvndApiJSON201.Id), platformos.UserRequest{FormName: &updateForm, Form: platformos.UserForm{FirstName: &firstName}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, "update as the vendor's example", updated.StatusCode(), updated.Body, http.StatusNoContent)
+	logout, err := c.DeleteSessionWithResponse(ctx, &platformos.DeleteSessionParams{UnderscorePlatformosSession: &cookie.Value}, platformos.DeleteSessionRequest{FormName: &logoutForm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, "log out as the vendor's example", logout.StatusCode(), logout.Body, http.StatusNoContent)
 }
 
 // platformosSessionCookie is the _platformos_session cookie a response sets, or nil.

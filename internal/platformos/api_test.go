@@ -157,7 +157,23 @@ func TestUpdateAndSessions(t *testing.T) {
 		}
 		id := fmt.Sprint(res.Map(t)["id"])
 		update := func(fields map[string]any) *apitest.Response {
-			return x.call(t, "PUT", "/api/users/"+id, create("reference_rest_api_update_user", fields))
+			return x.call(t, "PUT", "/api/users/"+id, create("update_any", fields))
+		}
+		// The reference update configuration requires first_name, as platformOS's does; the
+		// refused update writes nothing.
+		if res := x.call(t, "PUT", "/api/users/"+id, create("reference_rest_api_update_user", map[string]any{"last_name": "Refused"})); res.Status != 422 || errs(t, res) != "first_name: can't be blank" {
+			t.Errorf("PUT reference_rest_api_update_user without first_name: %d %q, want 422 first_name: can't be blank", res.Status, errs(t, res))
+		}
+		if res := x.call(t, "PUT", "/api/users/"+id, create("reference_rest_api_update_user", map[string]any{"first_name": " ", "last_name": "Refused"})); res.Status != 422 || errs(t, res) != "first_name: can't be blank" {
+			t.Errorf("PUT reference_rest_api_update_user with a blank first_name: %d %q", res.Status, errs(t, res))
+		}
+		var named int64
+		x.DB.Table("platformos_users").Where("id = ? AND last_name IS NOT NULL", id).Count(&named)
+		if named != 0 {
+			t.Errorf("a last_name stored by refused updates, want none")
+		}
+		if res := x.call(t, "PUT", "/api/users/"+id, create("reference_rest_api_update_user", map[string]any{"first_name": "Anne"})); res.Status != 204 {
+			t.Errorf("PUT reference_rest_api_update_user with first_name: %d %s, want 204", res.Status, res.Body)
 		}
 		if res := update(map[string]any{"last_name": "Example", "profiles": map[string]any{"seller": map[string]any{"properties": map[string]any{"shop": "A"}}}}); res.Status != 204 || len(res.Body) != 0 {
 			t.Errorf("PUT: %d %s, want 204 and no body", res.Status, res.Body)
@@ -181,7 +197,7 @@ func TestUpdateAndSessions(t *testing.T) {
 		}
 
 		session := func(email, pw string) *apitest.Response {
-			return x.call(t, "POST", "/api/sessions", create("reference_rest_api_user_session", map[string]any{"email": email, "password": pw}))
+			return x.call(t, "POST", "/api/sessions", create("reference_rest_api_create_session", map[string]any{"email": email, "password": pw}))
 		}
 		if res := session("ann@example.com", "wrong-password"); res.Status != 422 || errs(t, res) != "base: Invalid email or password" {
 			t.Errorf("wrong password: %d %q", res.Status, errs(t, res))
@@ -200,7 +216,7 @@ func TestUpdateAndSessions(t *testing.T) {
 			t.Errorf("%d sessions stored, want 1", sessions)
 		}
 		value := strings.TrimPrefix(strings.Split(cookie, ";")[0], "_platformos_session=")
-		res = x.call(t, "DELETE", "/api/sessions", nil, "Cookie", "_platformos_session="+value)
+		res = x.call(t, "DELETE", "/api/sessions", map[string]any{"form_configuration_name": "reference_rest_api_delete_session"}, "Cookie", "_platformos_session="+value)
 		if res.Status != 204 || !strings.Contains(res.Header.Get("Set-Cookie"), "Max-Age=0") {
 			t.Errorf("logout: %d cookie %q", res.Status, res.Header.Get("Set-Cookie"))
 		}
@@ -264,8 +280,8 @@ func TestSessionWritesOnAFailingDatabase(t *testing.T) {
 }
 
 // TestSessionsRace logs one user in many times at once (each login stores a session of its
-// own), then logs one of those sessions out many times at once: every login and logout is
-// answered, that session is gone and every other one stays.
+// own), then logs one of those sessions out many times at once, with the body of platformOS's
+// example: every login and logout is answered, that session is gone and every other one stays.
 func TestSessionsRace(t *testing.T) {
 	const n = 8
 	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
@@ -276,7 +292,7 @@ func TestSessionsRace(t *testing.T) {
 			t.Fatalf("create: %d %s", res.Status, res.Body)
 		}
 		logins := apitest.Concurrently(n, func(int) *apitest.Response {
-			return x.call(t, "POST", "/api/sessions", create("reference_rest_api_user_session", map[string]any{"email": "race@example.com", "password": "race-password"}))
+			return x.call(t, "POST", "/api/sessions", create("reference_rest_api_create_session", map[string]any{"email": "race@example.com", "password": "race-password"}))
 		})
 		for i, res := range logins {
 			if res.Status != 200 {
@@ -293,7 +309,7 @@ func TestSessionsRace(t *testing.T) {
 		}
 		cookie := strings.Split(logins[0].Header.Get("Set-Cookie"), ";")[0]
 		logouts := apitest.Concurrently(n, func(int) *apitest.Response {
-			return x.call(t, "DELETE", "/api/sessions", nil, "Cookie", cookie)
+			return x.call(t, "DELETE", "/api/sessions", map[string]any{"form_name": "reference_rest_api_delete_sessions"}, "Cookie", cookie)
 		})
 		for i, res := range logouts {
 			if res.Status != 204 {

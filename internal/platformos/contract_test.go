@@ -14,7 +14,7 @@ import (
 )
 
 // posUpdater is platformOS's adapter for apitest.UpdateContract: users updated through the API
-// with reference_rest_api_update_user, read back from the database (the API has no read). The
+// with update_any (a fixtures configuration that requires nothing), read back from the database (the API has no read). The
 // hash is profiles: a key is a profile type, its value is kept as the property "v".
 type posUpdater struct {
 	*pos
@@ -44,7 +44,7 @@ func (x *posUpdater) Update(t testing.TB, id string, change map[string]any) *api
 		}
 		form[k] = v
 	}
-	return x.Call(t, "PUT", "/api/users/"+id, map[string]any{"form_configuration_name": "reference_rest_api_update_user", "form": form}, "Authorization", x.auth)
+	return x.Call(t, "PUT", "/api/users/"+id, map[string]any{"form_configuration_name": "update_any", "form": form}, "Authorization", x.auth)
 }
 
 func (x *posUpdater) Read(t testing.TB, id string) map[string]any {

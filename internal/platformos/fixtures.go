@@ -28,8 +28,9 @@ type Fixtures struct {
 	Users              []UserFixture `yaml:"users"`
 }
 
-// FormFixture names the user form fields an operation (kind create, update or session) accepts
-// and those it requires, and the shortest password it takes (default 6).
+// FormFixture names the user form fields an operation (kind create, update, session or logout)
+// accepts and those it requires, and the shortest password it takes (default 6). A logout
+// configuration (DELETE /api/sessions) takes no fields.
 type FormFixture struct {
 	Name              string   `yaml:"name"`
 	Kind              string   `yaml:"kind"`
@@ -92,8 +93,11 @@ func checkFixtures(_ module.Env, f *Fixtures) []error {
 			errs = append(errs, fmt.Errorf("%s: a name is required, once", where))
 		}
 		seen[fc.Name] = true
-		if !slices.Contains([]string{KindCreate, KindUpdate, KindSession}, fc.Kind) {
-			errs = append(errs, fmt.Errorf("%s: kind must be create, update or session", where))
+		if !slices.Contains(Kinds, fc.Kind) {
+			errs = append(errs, fmt.Errorf("%s: kind must be create, update, session or logout", where))
+		}
+		if fc.Kind == KindLogout && len(fc.Fields) > 0 {
+			errs = append(errs, fmt.Errorf("%s: a logout configuration takes no fields (DELETE /api/sessions sends no form)", where))
 		}
 		for _, field := range slices.Concat(fc.Fields, fc.Required) {
 			if !slices.Contains(Fields, field) {

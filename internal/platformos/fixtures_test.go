@@ -271,11 +271,11 @@ func TestFixtureUsersSeeded(t *testing.T) {
 		if res := x.call(t, "POST", "/api/users", create("signup_open", map[string]any{"email": "ANN@example.com"})); res.Status != 422 || errs(t, res) != "email: has already been taken" {
 			t.Errorf("create of a seeded email: %d %s", res.Status, res.Body)
 		}
-		if res := x.call(t, "PUT", "/api/users/"+ann.ID, create("reference_rest_api_update_user", map[string]any{"last_name": "Changed"})); res.Status != 204 {
+		if res := x.call(t, "PUT", "/api/users/"+ann.ID, create("reference_rest_api_update_user", map[string]any{"first_name": "Ann", "last_name": "Changed"})); res.Status != 204 {
 			t.Errorf("update of a seeded user: %d %s", res.Status, res.Body)
 		}
 		for email, pw := range map[string]string{"ann@example.com": "ann-password", "CY@example.com": "cy-password-1"} {
-			if res := x.call(t, "POST", "/api/sessions", create("reference_rest_api_user_session", map[string]any{"email": email, "password": pw})); res.Status != 200 {
+			if res := x.call(t, "POST", "/api/sessions", create("reference_rest_api_create_session", map[string]any{"email": email, "password": pw})); res.Status != 200 {
 				t.Errorf("login of %s: %d %s", email, res.Status, res.Body)
 			}
 		}
@@ -293,7 +293,7 @@ func TestFixtureUsersSeeded(t *testing.T) {
 		}
 
 		// Without overwrite: existing users (any letter case) are left alone and not counted; new ones are created.
-		x.call(t, "PUT", "/api/users/"+ann.ID, create("reference_rest_api_update_user", map[string]any{"last_name": "Kept"}))
+		x.call(t, "PUT", "/api/users/"+ann.ID, create("reference_rest_api_update_user", map[string]any{"first_name": "Ann", "last_name": "Kept"}))
 		got, err = seed(t, x, `platformos:
   users:
     - {email: ANN@example.com, first_name: Other, password: other-password}
@@ -327,7 +327,7 @@ func TestFixtureUsersLogIn(t *testing.T) {
 			t.Fatal(err)
 		}
 		login := func(email, pw string) int {
-			return x.call(t, "POST", "/api/sessions", create("reference_rest_api_user_session", map[string]any{"email": email, "password": pw})).Status
+			return x.call(t, "POST", "/api/sessions", create("reference_rest_api_create_session", map[string]any{"email": email, "password": pw})).Status
 		}
 		if status := login("go@example.com", "wrong-password"); status != 422 {
 			t.Errorf("wrong password: %d", status)
@@ -532,7 +532,7 @@ func TestRehashRacesPasswordChange(t *testing.T) {
 	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		x := start(t, dialect)
 		login := func(email, pw string) *apitest.Response {
-			return x.call(t, "POST", "/api/sessions", create("reference_rest_api_user_session", map[string]any{"email": email, "password": pw}))
+			return x.call(t, "POST", "/api/sessions", create("reference_rest_api_create_session", map[string]any{"email": email, "password": pw}))
 		}
 		for r := range rounds {
 			email, oldPW, newPW := fmt.Sprintf("rehash%d@example.com", r), fmt.Sprintf("old-password-%d", r), fmt.Sprintf("new-password-%d", r)
@@ -542,7 +542,7 @@ func TestRehashRacesPasswordChange(t *testing.T) {
 			id := byEmail(t, x, email).ID
 			answers := apitest.Concurrently(logins+1, func(i int) *apitest.Response {
 				if i == logins/2 {
-					return x.call(t, "PUT", "/api/users/"+id, create("reference_rest_api_update_user", map[string]any{"password": newPW}))
+					return x.call(t, "PUT", "/api/users/"+id, create("update_any", map[string]any{"password": newPW}))
 				}
 				return login(email, oldPW)
 			})

@@ -41,7 +41,7 @@ func FuzzCreateUser(f *testing.F) {
 		fuzzCreateBody("signup_strict", `{"email":"seed-strict-short@example.com","password":"nine-char","last_name":"Strict","first_name":"No"}`),
 		fuzzCreateBody("signup_open", `{"email":"seed-open@example.com","profiles":{"seller":{"properties":{"shop":"A","rating":4.5}}}}`),
 		fuzzCreateBody("reference_rest_api_update_user", `{"email":"seed-update-kind@example.com"}`),
-		fuzzCreateBody("reference_rest_api_user_session", `{"email":"seed-session-kind@example.com","password":"somepassword"}`),
+		fuzzCreateBody("reference_rest_api_create_session", `{"email":"seed-session-kind@example.com","password":"somepassword"}`),
 		`{"form_configuration_name":"","form_name":"signup_open","form":{"email":"seed-both-names@example.com"}}`,
 		// malformed JSON, trailing data, not an object, empty
 		`{"form_configuration_name":"reference_rest_api_create_user","form":{"email":`,
@@ -117,10 +117,13 @@ func FuzzCreateUser(f *testing.F) {
 // hold the email sent, if any, and every profile type (and relationship user and transactable) of
 // the form, equal in value.
 func FuzzUpdateUser(f *testing.F) {
-	const ref = "reference_rest_api_update_user"
+	// update_any (testdata/fixtures.yaml) requires nothing, so that the seeds below reach the
+	// rules of each field; the reference configuration requires first_name.
+	const ref = "update_any"
 	for _, seed := range []string{
-		// the vendor example, and the same under the newer key form_name
-		`{"form_configuration_name":"reference_rest_api_update_user","form":{"last_name":"Example"}}`,
+		// the vendor's examples, under both keys, and the reference configuration without first_name
+		`{"form_configuration_name":"reference_rest_api_update_user","form":{"first_name":"Example"}}`,
+		`{"form_name":"reference_rest_api_update_user","form":{"first_name":"Example"}}`,
 		`{"form_name":"reference_rest_api_update_user","form":{"last_name":"Example"}}`,
 		// every field
 		fuzzCreateBody(ref, `{"email":"fuzz-update-2@example.com","password":"new-password","external_id":"ext-2","first_name":"F","middle_name":"M","last_name":"L","name":"F M L","featured":true,"public_profile":true,"profiles":{"seller":{"properties":{"shop":"A"}}},"relationship_users":{"friend":{"id":2}},"transactables":{"boat":{"name":"Boat"}}}`),

@@ -98,7 +98,15 @@ func (h *Handler) DeleteSession(ctx context.Context, req gen.DeleteSessionReques
 	if req.Params.UnderscorePlatformosSession != nil {
 		secret = *req.Params.UnderscorePlatformosSession
 	}
-	if err := h.svc.Logout(ctx, secret); err != nil {
+	// The body names the configuration as platformOS's example does; the query string may, as
+	// Rails merges both into the parameters. A name in the body wins.
+	name := formName(req.Params.FormConfigurationName, req.Params.FormName)
+	if req.Body != nil {
+		if inBody := formName(req.Body.FormConfigurationName, req.Body.FormName); inBody != "" {
+			name = inBody
+		}
+	}
+	if err := h.svc.Logout(ctx, name, secret); err != nil {
 		return nil, err
 	}
 	cookie := (&http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode}).String()

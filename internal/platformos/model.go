@@ -1,6 +1,9 @@
 package platformos
 
 import (
+	"encoding/json"
+	"maps"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -93,5 +96,55 @@ func Migrations() []store.Migration {
 			}
 			return tx.Table("platformos_sessions").Migrator().CreateTable(&sessionV1{})
 		},
+	}, {
+		ID: "0402_platformos_reference_forms",
+		Up: upgradeReferenceForms,
 	}}
+}
+
+// upgradeReferenceForms brings the built-in form configurations a database got before 0402 to
+// platformOS's reference rules, where they are still as built in (one an operator redefined is
+// left alone): reference_rest_api_update_user requires first_name, and
+// reference_rest_api_user_session goes, being now an alias of reference_rest_api_create_session
+// (which the defaults add at start, as they add reference_rest_api_delete_session). The old
+// definitions are written out here, frozen, as a migration must be.
+func upgradeReferenceForms(tx *gorm.DB) error {
+	type builtIn struct {
+		kind             string
+		fields, required []string
+	}
+	all := []string{"email", "password", "external_id", "first_name", "middle_name", "last_name", "name",
+		"featured", "public_profile", "profiles", "relationship_users", "transactables"}
+	old := map[string]builtIn{
+		"reference_rest_api_update_user":  {"update", all, []string{}},
+		"reference_rest_api_user_session": {"session", []string{"email", "password"}, []string{"email", "password"}},
+	}
+	var rows []struct {
+		Name, Kind, Fields, Required string
+		PasswordMinLength            int
+	}
+	if err := tx.Table("platformos_form_configurations").Where("name IN ?", slices.Sorted(maps.Keys(old))).Find(&rows).Error; err != nil {
+		return err
+	}
+	for _, r := range rows {
+		var fields, required []string
+		if json.Unmarshal([]byte(r.Fields), &fields) != nil || json.Unmarshal([]byte(r.Required), &required) != nil {
+			continue // not as built in
+		}
+		b := old[r.Name]
+		if r.Kind != b.kind || r.PasswordMinLength != 0 || !slices.Equal(fields, b.fields) || !slices.Equal(required, b.required) {
+			continue
+		}
+		var err error
+		switch r.Name {
+		case "reference_rest_api_update_user":
+			err = tx.Exec("UPDATE platformos_form_configurations SET required = ? WHERE name = ?", `["first_name"]`, r.Name).Error
+		default:
+			err = tx.Exec("DELETE FROM platformos_form_configurations WHERE name = ?", r.Name).Error
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -23,12 +23,30 @@ import (
 // Name is the API's short name.
 const Name = "platformos"
 
-// The kinds of form configuration: which operation may use it.
+// The kinds of form configuration: which operation may use it. KindSession logs in
+// (POST /api/sessions), KindLogout logs out (DELETE /api/sessions).
 const (
 	KindCreate  = "create"
 	KindUpdate  = "update"
 	KindSession = "session"
+	KindLogout  = "logout"
 )
+
+// Kinds are the kinds of form configuration.
+var Kinds = []string{KindCreate, KindUpdate, KindSession, KindLogout}
+
+// aliases are other names of platformOS's reference session configurations: the plural the
+// examples of its reference pages use (platformos-documentation: pages/reference/rest-api/
+// sessions_post.md and session_delete.md, app/views/pages/api-reference/rest-api/sessions.liquid),
+// where its reference application defines them in the singular (form_configurations/reference/
+// rest-api/{create,delete}_session.liquid), and the login configuration's former name in
+// provisiond. A configuration stored under one of these names is used rather than the one it
+// stands for.
+var aliases = map[string]string{
+	"reference_rest_api_create_sessions": "reference_rest_api_create_session",
+	"reference_rest_api_user_session":    "reference_rest_api_create_session",
+	"reference_rest_api_delete_sessions": "reference_rest_api_delete_session",
+}
 
 // DefaultPasswordMinLength is platformOS's default password validation.
 const DefaultPasswordMinLength = 6
@@ -151,12 +169,16 @@ func errFormConfiguration(rule, message string) error {
 	return &apperr.Error{Kind: apperr.KindInvalid, Field: "form_configuration_name", Rule: rule, Message: message, Err: errNotAcceptable}
 }
 
-// form finds the configuration name of kind.
+// form finds the configuration name of kind, or the one name is an alias of when none is
+// stored under name.
 func (s *Service) form(ctx context.Context, name, kind string) (FormConfiguration, error) {
 	if name == "" {
 		return FormConfiguration{}, errFormConfiguration("blank", "can't be blank")
 	}
 	cfg, ok, err := s.store.Form(ctx, name)
+	if target, alias := aliases[name]; err == nil && !ok && alias {
+		cfg, ok, err = s.store.Form(ctx, target)
+	}
 	if err != nil {
 		return FormConfiguration{}, err
 	}
@@ -423,8 +445,12 @@ func (s *Service) rehash(ctx context.Context, u User, pw string) error {
 	return s.store.Rehash(ctx, u.ID, u.PasswordHash, hash)
 }
 
-// Logout ends the session whose cookie holds secret.
-func (s *Service) Logout(ctx context.Context, secret string) error {
+// Logout ends the session whose cookie holds secret, under the logout configuration formName
+// (platformOS requires one: without it, or with an unknown one, the session stays).
+func (s *Service) Logout(ctx context.Context, formName, secret string) error {
+	if _, err := s.form(ctx, formName, KindLogout); err != nil {
+		return err
+	}
 	if secret == "" {
 		return nil
 	}

@@ -52,7 +52,7 @@ await run("platformos", async () => {
   step(`POST /api/users with the email in capitals: 422 {"email":["has already been taken"]}`);
 
   const session = await pos.POST("/api/sessions", {
-    body: { form_configuration_name: "reference_rest_api_user_session", form: { email: form.email, password: form.password } },
+    body: { form_configuration_name: "reference_rest_api_create_session", form: { email: form.email, password: form.password } },
   });
   expectEqual("log in", expectData("log in", session, 200), {});
   const cookie = session.response.headers.getSetCookie().find((c) => c.startsWith("_platformos_session="));
@@ -68,7 +68,7 @@ await run("platformos", async () => {
       params: { path: { user_id: String(created.id) } },
       body: {
         form_configuration_name: "reference_rest_api_update_user",
-        form: { password: newPassword, last_name: "Updated", profiles: { buyer: { properties: { company: "Globex" } } } },
+        form: { first_name: "Updated", password: newPassword, last_name: "Updated", profiles: { buyer: { properties: { company: "Globex" } } } },
       },
     }),
     204,
@@ -78,25 +78,28 @@ await run("platformos", async () => {
   const old = expectError(
     "log in with the old password",
     await pos.POST("/api/sessions", {
-      body: { form_configuration_name: "reference_rest_api_user_session", form: { email: form.email, password: form.password } },
+      body: { form_configuration_name: "reference_rest_api_create_session", form: { email: form.email, password: form.password } },
     }),
     422,
   );
   expectEqual("old password: errors", old.errors, { base: ["Invalid email or password"] });
   const renewed = await pos.POST("/api/sessions", {
-    body: { form_configuration_name: "reference_rest_api_user_session", form: { email: form.email.toUpperCase(), password: newPassword } },
+    body: { form_configuration_name: "reference_rest_api_create_session", form: { email: form.email.toUpperCase(), password: newPassword } },
   });
   expectEqual("log in with the new password", expectData("log in with the new password", renewed, 200), {});
   step("POST /api/sessions: the old password 422 (base), the new one 200");
 
   const logout = expectNoContent(
     "log out",
-    await pos.DELETE("/api/sessions", { headers: { Cookie: cookie.split(";")[0] ?? "" } }),
+    await pos.DELETE("/api/sessions", {
+      headers: { Cookie: cookie.split(";")[0] ?? "" },
+      body: { form_name: "reference_rest_api_delete_session" },
+    }),
     204,
   );
   const expired = logout.headers.getSetCookie().find((c) => c.startsWith("_platformos_session=;"));
   if (expired === undefined || !/Max-Age=0/.test(expired)) {
     throw new Error(`log out: the cookie is not expired: ${JSON.stringify(logout.headers.getSetCookie())}`);
   }
-  step("DELETE /api/sessions with the cookie: 204, the cookie expired");
+  step("DELETE /api/sessions with the cookie and reference_rest_api_delete_session: 204, the cookie expired");
 });
