@@ -249,3 +249,30 @@ func TestConcurrentAttach(t *testing.T) {
 		}
 	})
 }
+
+// An attach that races the deletion of its user (as a control API reset deletes everything) is
+// answered as the vendor answers an unknown user, never with a 500 from the foreign key.
+func TestAttachRacesDeletion(t *testing.T) {
+	const n = 6
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect, nil)
+		apply(t, x, accountsDoc, false)
+		for round := range apitest.RaceRounds(t) {
+			user := x.created(t, fmt.Sprintf("doomed%d@example.com", round))
+			answers := apitest.Concurrently(n+1, func(i int) *apitest.Response {
+				if i == n {
+					// Refused by the foreign key once an access exists: then the user stays.
+					x.DB.Exec("DELETE FROM activeplatform_users WHERE id = ?", user)
+					return nil
+				}
+				return x.attach(t, "/api/v2/vendor/account_accesses", fmt.Sprintf("account_id=%d&user_id=%s", 7+2*(i%2), user))
+			})
+			for _, res := range answers[:n] {
+				// Two attaches of one account: one is 201, the other 422 (or 404 once the user is gone).
+				if res.Status != http.StatusCreated && res.Status != http.StatusNotFound && res.Status != http.StatusUnprocessableEntity {
+					t.Errorf("round %d: attach racing the user's deletion: %d %s, want 201, 404 or 422", round, res.Status, res.Body)
+				}
+			}
+		}
+	})
+}

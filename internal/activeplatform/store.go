@@ -130,8 +130,22 @@ func usersOf(rows []userRow) []User {
 // Attach stores a: the user and the account are looked up first (an unknown one is not found,
 // the user's before the account's), then the access is inserted; its primary key (the pair) and
 // the index of an account's owner decide between concurrent requests, and a violation is told
-// apart by looking the pair up.
+// apart by looking the pair up. A user or account deleted between the look-up and the insert (a
+// reset of the control API) fails the insert's foreign key: then it is looked up again, once, and
+// answered as unknown.
 func (s *DBStore) Attach(ctx context.Context, a Access) error {
+	err := s.attach(ctx, a)
+	if errors.Is(err, gorm.ErrForeignKeyViolated) {
+		err = s.attach(ctx, a)
+	}
+	if errors.Is(err, gorm.ErrForeignKeyViolated) {
+		return store.Classify(err, "insert access", nil, nil)
+	}
+	return err
+}
+
+// attach is one try of Attach; a violated foreign key is returned as it is.
+func (s *DBStore) attach(ctx context.Context, a Access) error {
 	var found struct{ Users, Accounts int64 }
 	err := s.db.WithContext(ctx).Raw(`SELECT (SELECT COUNT(*) FROM activeplatform_users WHERE id = ?) AS users,
 		(SELECT COUNT(*) FROM activeplatform_accounts WHERE id = ?) AS accounts`, a.UserID, a.AccountID).Scan(&found).Error
@@ -146,8 +160,8 @@ func (s *DBStore) Attach(ctx context.Context, a Access) error {
 	row := accessRow{UserID: a.UserID, AccountID: a.AccountID, Role: a.Role}
 	err = store.Insert(ctx, s.db, &row)
 	switch {
-	case err == nil:
-		return nil
+	case err == nil, errors.Is(err, gorm.ErrForeignKeyViolated):
+		return err
 	case !errors.Is(err, gorm.ErrDuplicatedKey):
 		return store.Classify(err, "insert access", nil, nil)
 	}
