@@ -255,9 +255,6 @@ type ProfileCreatedApplicationLdPlusJSONResponse struct {
 type ProfileDeletedResponse struct {
 }
 
-type ProfileListJSONResponse []Profile
-type ProfileListApplicationLdPlusJSONResponse ProfileCollectionJsonld
-
 type ProfileOKJSONResponse Profile
 type ProfileOKApplicationLdPlusJSONResponse ProfileJsonld
 
@@ -511,7 +508,7 @@ type ListProfilesResponseObject interface {
 	VisitListProfilesResponse(w http.ResponseWriter) error
 }
 
-type ListProfiles200JSONResponse struct{ ProfileListJSONResponse }
+type ListProfiles200JSONResponse []Profile
 
 func (response ListProfiles200JSONResponse) VisitListProfilesResponse(w http.ResponseWriter) error {
 
@@ -525,9 +522,7 @@ func (response ListProfiles200JSONResponse) VisitListProfilesResponse(w http.Res
 	return err
 }
 
-type ListProfiles200ApplicationLdPlusJSONResponse struct {
-	ProfileListApplicationLdPlusJSONResponse
-}
+type ListProfiles200ApplicationLdPlusJSONResponse ProfileCollectionJsonld
 
 func (response ListProfiles200ApplicationLdPlusJSONResponse) VisitListProfilesResponse(w http.ResponseWriter) error {
 

@@ -3826,9 +3826,9 @@ type ListProfilesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ProfileListApplicationJSON
+	JSON200 *[]Profile
 	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
-	ApplicationldJSON200 *ProfileListApplicationLdPlusJSON
+	ApplicationldJSON200 *ProfileCollectionJsonld
 	// ApplicationldJSON400 the response for an HTTP 400 `application/ld+json` response
 	ApplicationldJSON400 *BadRequestApplicationLdPlusJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
@@ -3850,12 +3850,12 @@ type ListProfilesResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListProfilesResponse) GetJSON200() *ProfileListApplicationJSON {
+func (r ListProfilesResponse) GetJSON200() *[]Profile {
 	return r.JSON200
 }
 
 // GetApplicationldJSON200 returns the response for an HTTP 200 `application/ld+json` response
-func (r ListProfilesResponse) GetApplicationldJSON200() *ProfileListApplicationLdPlusJSON {
+func (r ListProfilesResponse) GetApplicationldJSON200() *ProfileCollectionJsonld {
 	return r.ApplicationldJSON200
 }
 
@@ -6695,14 +6695,14 @@ func ParseListProfilesResponse(rsp *http.Response) (*ListProfilesResponse, error
 
 	switch {
 	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
-		var dest ProfileListApplicationJSON
+		var dest []Profile
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON200 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 200:
-		var dest ProfileListApplicationLdPlusJSON
+		var dest ProfileCollectionJsonld
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
