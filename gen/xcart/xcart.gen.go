@@ -405,7 +405,7 @@ type ConstraintViolationListJsonldContext string
 // ConstraintViolationListJsonldType defines model for ConstraintViolationListJsonld.Type.
 type ConstraintViolationListJsonldType string
 
-// DateBounds The bounds of a date filter (API Platform's DateFilter keys); each is a date in a form PHP's DateTime reads.
+// DateBounds The bounds of a date filter (API Platform's DateFilter keys); each is a date in a form PHP's DateTime reads. Other keys, and a filter sent as a plain value (`added=2024-05-01`), are ignored, as the filter ignores them; of a key sent twice, the last value counts, as PHP reads a query.
 type DateBounds struct {
 	// After At or after this date.
 	After *string `json:"after,omitempty"`
@@ -754,10 +754,10 @@ type ProfileUpdateAccessLevel int
 // Example: E
 type ProfileUpdateStatus string
 
-// Added The bounds of a date filter (API Platform's DateFilter keys); each is a date in a form PHP's DateTime reads.
+// Added The bounds of a date filter (API Platform's DateFilter keys); each is a date in a form PHP's DateTime reads. Other keys, and a filter sent as a plain value (`added=2024-05-01`), are ignored, as the filter ignores them; of a key sent twice, the last value counts, as PHP reads a query.
 type Added = DateBounds
 
-// FirstLogin The bounds of a date filter (API Platform's DateFilter keys); each is a date in a form PHP's DateTime reads.
+// FirstLogin The bounds of a date filter (API Platform's DateFilter keys); each is a date in a form PHP's DateTime reads. Other keys, and a filter sent as a plain value (`added=2024-05-01`), are ignored, as the filter ignores them; of a key sent twice, the last value counts, as PHP reads a query.
 type FirstLogin = DateBounds
 
 // ItemsPerPage defines model for ItemsPerPage.

@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -68,6 +69,46 @@ func unsupportedFormat(p string) (string, bool) {
 		return format, true
 	}
 	return "", false
+}
+
+// dateFilters are the query parameters of X-Cart's IntegerDateFilter, and dateKeys their keys.
+var (
+	dateFilters = []string{"added", "first_login"}
+	dateKeys    = []string{"before", "strictly_before", "after", "strictly_after"}
+)
+
+// ignoreDateNoise drops from a request's query what X-Cart's date filters ignore, before the
+// query is validated and bound: a filter sent as a plain value ("added=2024-05-01"), a key that
+// is none of DateFilter's ("added[sometime]"), a nested value ("added[after][]"); and of a key
+// sent twice, all but the last value, as PHP reads a query (httpserver.API.Prepare).
+func ignoreDateNoise(req *http.Request) (*http.Request, error) {
+	if req.URL.RawQuery == "" || !strings.Contains(req.URL.RawQuery, "added") && !strings.Contains(req.URL.RawQuery, "first_login") {
+		return req, nil
+	}
+	query := req.URL.Query()
+	changed := false
+	for name, values := range query {
+		for _, filter := range dateFilters {
+			if name != filter && !strings.HasPrefix(name, filter+"[") {
+				continue
+			}
+			key, ok := strings.CutPrefix(name, filter+"[")
+			key, closed := strings.CutSuffix(key, "]")
+			if !ok || !closed || !slices.Contains(dateKeys, key) {
+				delete(query, name)
+				changed = true
+			} else if len(values) > 1 {
+				query[name] = values[len(values)-1:]
+				changed = true
+			}
+		}
+	}
+	if !changed {
+		return req, nil
+	}
+	out := req.Clone(req.Context())
+	out.URL.RawQuery = query.Encode()
+	return out, nil
 }
 
 // asksJSONLD reports whether the request asks for JSON-LD: by a ".jsonld" suffix on the path as

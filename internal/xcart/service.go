@@ -252,7 +252,7 @@ func (s *Service) List(ctx context.Context, p ListParams) (ProfilePage, error) {
 // unknown keys and the dates that cannot be read.
 func (s *Service) bounds(sent map[string]string, now time.Time) []Bound {
 	var out []Bound
-	for _, key := range []string{"before", "strictly_before", "after", "strictly_after"} {
+	for _, key := range dateKeys {
 		v, ok := sent[key]
 		if !ok {
 			continue
