@@ -87,18 +87,28 @@ func (h *Handler) CreateProfile(ctx context.Context, req gen.CreateProfileReques
 		return nil, err
 	}
 	location := profileIRI(created.ID)
-	if representationOf(ctx).jsonld {
-		ld, err := toJSONLD(created, true)
-		if err != nil {
-			return nil, err
-		}
-		return gen.CreateProfile201ApplicationLdPlusJSONResponse{ProfileCreatedApplicationLdPlusJSONResponse: gen.ProfileCreatedApplicationLdPlusJSONResponse{
-			Body: ld, Headers: gen.ProfileCreatedResponseHeaders{Location: &location},
-		}}, nil
+	headers := gen.ProfileCreatedResponseHeaders{Location: &location}
+	return answer(ctx, created,
+		func(ld gen.ProfileJsonld) gen.CreateProfileResponseObject {
+			return gen.CreateProfile201ApplicationLdPlusJSONResponse{ProfileCreatedApplicationLdPlusJSONResponse: gen.ProfileCreatedApplicationLdPlusJSONResponse{Body: ld, Headers: headers}}
+		},
+		func(p gen.Profile) gen.CreateProfileResponseObject {
+			return gen.CreateProfile201JSONResponse{ProfileCreatedJSONResponse: gen.ProfileCreatedJSONResponse{Body: p, Headers: headers}}
+		})
+}
+
+// answer is the response of one profile, p, in the representation the request of ctx asks for:
+// ld's in JSON-LD, plain's in JSON.
+func answer[R any](ctx context.Context, p Profile, ld func(gen.ProfileJsonld) R, plain func(gen.Profile) R) (R, error) {
+	if !representationOf(ctx).jsonld {
+		return plain(toAPI(p)), nil
 	}
-	return gen.CreateProfile201JSONResponse{ProfileCreatedJSONResponse: gen.ProfileCreatedJSONResponse{
-		Body: toAPI(created), Headers: gen.ProfileCreatedResponseHeaders{Location: &location},
-	}}, nil
+	item, err := toJSONLD(p, true)
+	if err != nil {
+		var none R
+		return none, err
+	}
+	return ld(item), nil
 }
 
 // body is the request's body in whichever of its media types it came (the validator admits a
@@ -148,14 +158,13 @@ func (h *Handler) GetProfile(ctx context.Context, req gen.GetProfileRequestObjec
 	if err != nil {
 		return nil, err
 	}
-	if representationOf(ctx).jsonld {
-		ld, err := toJSONLD(p, true)
-		if err != nil {
-			return nil, err
-		}
-		return gen.GetProfile200ApplicationLdPlusJSONResponse{ProfileOKApplicationLdPlusJSONResponse: gen.ProfileOKApplicationLdPlusJSONResponse(ld)}, nil
-	}
-	return gen.GetProfile200JSONResponse{ProfileOKJSONResponse: gen.ProfileOKJSONResponse(toAPI(p))}, nil
+	return answer(ctx, p,
+		func(ld gen.ProfileJsonld) gen.GetProfileResponseObject {
+			return gen.GetProfile200ApplicationLdPlusJSONResponse{ProfileOKApplicationLdPlusJSONResponse: gen.ProfileOKApplicationLdPlusJSONResponse(ld)}
+		},
+		func(p gen.Profile) gen.GetProfileResponseObject {
+			return gen.GetProfile200JSONResponse{ProfileOKJSONResponse: gen.ProfileOKJSONResponse(p)}
+		})
 }
 
 // UpdateProfile implements PUT /api/profiles/{profile_id}.
@@ -190,14 +199,13 @@ func (h *Handler) UpdateProfile(ctx context.Context, req gen.UpdateProfileReques
 	if err != nil {
 		return nil, err
 	}
-	if representationOf(ctx).jsonld {
-		ld, err := toJSONLD(p, true)
-		if err != nil {
-			return nil, err
-		}
-		return gen.UpdateProfile200ApplicationLdPlusJSONResponse{ProfileUpdatedApplicationLdPlusJSONResponse: gen.ProfileUpdatedApplicationLdPlusJSONResponse(ld)}, nil
-	}
-	return gen.UpdateProfile200JSONResponse{ProfileUpdatedJSONResponse: gen.ProfileUpdatedJSONResponse(toAPI(p))}, nil
+	return answer(ctx, p,
+		func(ld gen.ProfileJsonld) gen.UpdateProfileResponseObject {
+			return gen.UpdateProfile200ApplicationLdPlusJSONResponse{ProfileUpdatedApplicationLdPlusJSONResponse: gen.ProfileUpdatedApplicationLdPlusJSONResponse(ld)}
+		},
+		func(p gen.Profile) gen.UpdateProfileResponseObject {
+			return gen.UpdateProfile200JSONResponse{ProfileUpdatedJSONResponse: gen.ProfileUpdatedJSONResponse(p)}
+		})
 }
 
 // DeleteProfile implements DELETE /api/profiles/{profile_id}.
