@@ -4,6 +4,7 @@ import (
 	"context"
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
 	"slices"
 	"strconv"
@@ -80,35 +81,58 @@ var (
 // ignoreDateNoise drops from a request's query what X-Cart's date filters ignore, before the
 // query is validated and bound: a filter sent as a plain value ("added=2024-05-01"), a key that
 // is none of DateFilter's ("added[sometime]"), a nested value ("added[after][]"); and of a key
-// sent twice, all but the last value, as PHP reads a query (httpserver.API.Prepare).
+// sent twice, all but the last value, as PHP reads a query (httpserver.API.Prepare). The rest of
+// the query stays as sent, in its order, which the JSON-LD paging links repeat.
 func ignoreDateNoise(req *http.Request) (*http.Request, error) {
-	if req.URL.RawQuery == "" || !strings.Contains(req.URL.RawQuery, "added") && !strings.Contains(req.URL.RawQuery, "first_login") {
+	raw := req.URL.RawQuery
+	if !strings.Contains(raw, "added") && !strings.Contains(raw, "first_login") {
 		return req, nil
 	}
-	query := req.URL.Query()
-	changed := false
-	for name, values := range query {
-		for _, filter := range dateFilters {
-			if name != filter && !strings.HasPrefix(name, filter+"[") {
-				continue
-			}
-			key, ok := strings.CutPrefix(name, filter+"[")
-			key, closed := strings.CutSuffix(key, "]")
-			if !ok || !closed || !slices.Contains(dateKeys, key) {
-				delete(query, name)
-				changed = true
-			} else if len(values) > 1 {
-				query[name] = values[len(values)-1:]
-				changed = true
-			}
+	parts := strings.Split(raw, "&")
+	names := make([]string, len(parts))
+	last := map[string]int{}
+	for i, part := range parts {
+		k, _, _ := strings.Cut(part, "=")
+		if name, err := url.QueryUnescape(k); err == nil {
+			names[i] = name
+			last[name] = i
 		}
 	}
-	if !changed {
+	kept := parts[:0:0]
+	for i, part := range parts {
+		if !isDateNoise(names[i]) && (!isDateFilter(names[i]) || last[names[i]] == i) {
+			kept = append(kept, part)
+		}
+	}
+	if len(kept) == len(parts) {
 		return req, nil
 	}
 	out := req.Clone(req.Context())
-	out.URL.RawQuery = query.Encode()
+	out.URL.RawQuery = strings.Join(kept, "&")
 	return out, nil
+}
+
+// isDateFilter reports whether the query parameter name is one of X-Cart's date filters with one
+// of DateFilter's keys ("added[after]").
+func isDateFilter(name string) bool {
+	for _, filter := range dateFilters {
+		if key, ok := strings.CutPrefix(name, filter+"["); ok {
+			key, closed := strings.CutSuffix(key, "]")
+			return closed && slices.Contains(dateKeys, key)
+		}
+	}
+	return false
+}
+
+// isDateNoise reports whether the query parameter name is one of X-Cart's date filters in a form
+// the filter ignores.
+func isDateNoise(name string) bool {
+	for _, filter := range dateFilters {
+		if name == filter || strings.HasPrefix(name, filter+"[") {
+			return !isDateFilter(name)
+		}
+	}
+	return false
 }
 
 // asksJSONLD reports whether the request asks for JSON-LD: by a ".jsonld" suffix on the path as
