@@ -256,12 +256,17 @@ func TestListFilters(t *testing.T) {
 			{"added[sometime]=2030-01-01", []int{1, 2}}, // not a DateFilter key
 			{"added[after]=2026-01-02T03:30:00Z&added[before]=2026-01-02T05:00:00Z", []int{2}},
 			{"first_login[after]=2026-01-01", []int{2}},
+			{"raw:first_login[after]=2026-01-01&searchFakeField=later", []int{2}},
 			{"first_login[before]=2026-01-01", []int{1}}, // never logged in: X-Cart's 0
 			{"first_login[strictly_after]=1970-01-01T00:00:00Z", []int{2}},
 			{"first_login[after]=1970-01-01T00:00:00Z", []int{1, 2}},
 			{"first_login[strictly_before]=1970-01-01T00:00:00Z", nil},
 		} {
-			res := x.call(t, "GET", "/api/profiles?"+escapeBrackets(tc.query), nil)
+			query := escapeBrackets(tc.query)
+			if raw, ok := strings.CutPrefix(tc.query, "raw:"); ok {
+				query = raw // brackets as typed, not percent-encoded
+			}
+			res := x.call(t, "GET", "/api/profiles?"+query, nil)
 			if res.Status != http.StatusOK {
 				t.Errorf("%s: %d %s", tc.query, res.Status, res.Body)
 				continue
