@@ -177,5 +177,18 @@ func TestCountXCartFormatSuffixes(t *testing.T) {
 		if got := c.count(t, map[string]any{"path": "/api/profiles/1.jsonld"}); got != 1 {
 			t.Errorf("count of the path /api/profiles/1.jsonld = %d, want 1 (the path as sent)", got)
 		}
+		// A JSON-LD body is matched like a JSON one, its secrets masked alike.
+		ld := map[string]any{"login": "linked@example.com", "password": password}
+		if res := c.Call(t, "POST", "/api/profiles.jsonld", ld, "X-Auth-Token", c.Keys["xcart"], "Content-Type", "application/ld+json"); res.Status != http.StatusCreated {
+			t.Fatalf("POST /api/profiles.jsonld in ld+json: %d %s", res.Status, res.Body)
+		}
+		for _, tc := range []struct {
+			body map[string]any
+			want int
+		}{{map[string]any{"login": "linked@example.com"}, 1}, {map[string]any{"password": password}, 0}} {
+			if got := c.count(t, map[string]any{"operation": "createProfileJsonld", "api": "xcart", "body": tc.body}); got != tc.want {
+				t.Errorf("count of createProfileJsonld with the body %v = %d, want %d", tc.body, got, tc.want)
+			}
+		}
 	})
 }
