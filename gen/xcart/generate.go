@@ -3,3 +3,4 @@
 package xcart
 
 //go:generate go tool oapi-codegen -config cfg.yaml ../../openapi/xcart.yaml
+//go:generate go tool oapi-codegen -config server.cfg.yaml ../../openapi/xcart.yaml

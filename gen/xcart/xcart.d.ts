@@ -41,8 +41,13 @@ export interface paths {
         };
         /**
          * List profiles
-         * @description Answers a bare JSON array of profiles ordered by id, one page at a time.
-         *     `itemsPerPage` above 100 is capped at 100, as API Platform caps it; a page past the end is an empty array.
+         * @description Answers one page of profiles ordered by id: a bare JSON array in JSON, a `hydra:Collection`
+         *     in JSON-LD (with `hydra:totalItems`, the `hydra:view` paging links and the `hydra:search` template).
+         *     `itemsPerPage` above 100 is capped at 100, as API Platform caps it; a page past the end is empty.
+         *
+         *     Filters (X-Cart's `Profile` resource, `@ApiFilter`): `login` and `searchFakeField` (partial,
+         *     case-insensitive) and the date filters `added[…]` and `first_login[…]` (X-Cart's IntegerDateFilter); several
+         *     filters keep the profiles that match all of them.
          */
         get: operations["listProfiles"];
         put?: never;
@@ -50,9 +55,9 @@ export interface paths {
          * Create a profile
          * @description Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
          *
-         *     Decisions: attributes that are not in the schema are ignored, as API Platform ignores them.
-         *     Bodies are `application/json` only (X-Cart's JSON-LD variant, `application/ld+json`, is not served:
-         *     any other media type is a 415), and a body must be exactly one JSON object.
+         *     Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+         *     JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+         *     or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
          *     `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
          *     a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
          *     Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
@@ -70,7 +75,7 @@ export interface paths {
             header?: never;
             path: {
                 /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
-                profile_id: number;
+                profile_id: components["parameters"]["ProfileId"];
             };
             cookie?: never;
         };
@@ -101,10 +106,287 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/profiles.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List profiles (.json)
+         * @description Answers one page of profiles ordered by id: a bare JSON array in JSON, a `hydra:Collection`
+         *     in JSON-LD (with `hydra:totalItems`, the `hydra:view` paging links and the `hydra:search` template).
+         *     `itemsPerPage` above 100 is capped at 100, as API Platform caps it; a page past the end is empty.
+         *
+         *     Filters (X-Cart's `Profile` resource, `@ApiFilter`): `login` and `searchFakeField` (partial,
+         *     case-insensitive) and the date filters `added[…]` and `first_login[…]` (X-Cart's IntegerDateFilter); several
+         *     filters keep the profiles that match all of them.
+         *
+         *     The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+         *     whatever `Accept` asks for, as the suffix outranks the header.
+         */
+        get: operations["listProfilesJson"];
+        put?: never;
+        /**
+         * Create a profile (.json)
+         * @description Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+         *
+         *     Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+         *     JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+         *     or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+         *     `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+         *     a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+         *     Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+         *
+         *     The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+         *     whatever `Accept` asks for, as the suffix outranks the header.
+         */
+        post: operations["createProfileJson"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/profiles/{profile_id}.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["ProfileId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a profile (.json)
+         * @description Answers one profile.
+         *
+         *     The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+         *     whatever `Accept` asks for, as the suffix outranks the header.
+         */
+        get: operations["getProfileJson"];
+        /**
+         * Replace a profile's fields (.json)
+         * @description Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+         *     (a null `password` removes the password, so the profile can no longer log in).
+         *     The rules are those of the create operation, and the login must stay unique among the other profiles.
+         *     Decision: demoting the last administrator (`access_level` 0) is refused with 400
+         *     "Cannot remove the last admin profile", as deleting it is.
+         *     Concurrent updates of different fields all persist; of the same field, the last committed wins.
+         *
+         *     The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+         *     whatever `Accept` asks for, as the suffix outranks the header.
+         */
+        put: operations["updateProfileJson"];
+        post?: never;
+        /**
+         * Delete a profile (.json)
+         * @description Deletes a profile for good. The last administrator profile (`access_level` 100) cannot be deleted,
+         *     so that someone can still log in to the store's back office.
+         *
+         *     The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+         *     whatever `Accept` asks for, as the suffix outranks the header.
+         */
+        delete: operations["deleteProfileJson"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/profiles.jsonld": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List profiles (.jsonld)
+         * @description Answers one page of profiles ordered by id: a bare JSON array in JSON, a `hydra:Collection`
+         *     in JSON-LD (with `hydra:totalItems`, the `hydra:view` paging links and the `hydra:search` template).
+         *     `itemsPerPage` above 100 is capped at 100, as API Platform caps it; a page past the end is empty.
+         *
+         *     Filters (X-Cart's `Profile` resource, `@ApiFilter`): `login` and `searchFakeField` (partial,
+         *     case-insensitive) and the date filters `added[…]` and `first_login[…]` (X-Cart's IntegerDateFilter); several
+         *     filters keep the profiles that match all of them.
+         *
+         *     The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+         *     whatever `Accept` asks for, as the suffix outranks the header.
+         */
+        get: operations["listProfilesJsonld"];
+        put?: never;
+        /**
+         * Create a profile (.jsonld)
+         * @description Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+         *
+         *     Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+         *     JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+         *     or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+         *     `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+         *     a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+         *     Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+         *
+         *     The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+         *     whatever `Accept` asks for, as the suffix outranks the header.
+         */
+        post: operations["createProfileJsonld"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/profiles/{profile_id}.jsonld": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["ProfileId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a profile (.jsonld)
+         * @description Answers one profile.
+         *
+         *     The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+         *     whatever `Accept` asks for, as the suffix outranks the header.
+         */
+        get: operations["getProfileJsonld"];
+        /**
+         * Replace a profile's fields (.jsonld)
+         * @description Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+         *     (a null `password` removes the password, so the profile can no longer log in).
+         *     The rules are those of the create operation, and the login must stay unique among the other profiles.
+         *     Decision: demoting the last administrator (`access_level` 0) is refused with 400
+         *     "Cannot remove the last admin profile", as deleting it is.
+         *     Concurrent updates of different fields all persist; of the same field, the last committed wins.
+         *
+         *     The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+         *     whatever `Accept` asks for, as the suffix outranks the header.
+         */
+        put: operations["updateProfileJsonld"];
+        post?: never;
+        /**
+         * Delete a profile (.jsonld)
+         * @description Deletes a profile for good. The last administrator profile (`access_level` 100) cannot be deleted,
+         *     so that someone can still log in to the store's back office.
+         *
+         *     The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+         *     whatever `Accept` asks for, as the suffix outranks the header.
+         */
+        delete: operations["deleteProfileJsonld"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description The bounds of a date filter (API Platform's DateFilter keys); each is a date in a form PHP's DateTime reads. Other keys, and a filter sent as a plain value (`added=2024-05-01`), are ignored, as the filter ignores them; of a key sent twice, the last value counts, as PHP reads a query. */
+        DateBounds: {
+            /** @description At or before this date. */
+            before?: string;
+            /** @description Strictly before this date. */
+            strictly_before?: string;
+            /** @description At or after this date. */
+            after?: string;
+            /** @description Strictly after this date. */
+            strictly_after?: string;
+        };
+        /** @description An error in JSON-LD, as API Platform's Hydra error normalizer renders it for `application/ld+json`. */
+        HydraError: {
+            /** @enum {string} */
+            "@context": "/api/contexts/Error";
+            /** @enum {string} */
+            "@type": "hydra:Error";
+            /** @description A short summary. */
+            "hydra:title": string;
+            /** @description What went wrong. */
+            "hydra:description": string;
+            /** @description The HTTP status, as the login firewall reports it (only on a failed login). */
+            code?: number;
+            /** @description The login firewall's message (only on a failed login). */
+            message?: string;
+        };
+        /** @description Every constraint violation of the request in JSON-LD, as API Platform's Hydra normalizer renders it. */
+        ConstraintViolationListJsonld: {
+            /** @enum {string} */
+            "@context": "/api/contexts/ConstraintViolationList";
+            /** @enum {string} */
+            "@type": "ConstraintViolationList";
+            "hydra:title": string;
+            /** @description The violations, one "<propertyPath>: <message>" line each. */
+            "hydra:description": string;
+            violations: components["schemas"]["ConstraintViolation"][];
+        };
+        /** @description What JSON-LD adds to a profile. */
+        JsonldNode: {
+            /**
+             * @description The context of the resource, on an item alone (members of a collection share the collection's).
+             * @example /api/contexts/Profile
+             */
+            "@context"?: string;
+            /**
+             * @description The profile's IRI.
+             * @example /api/profiles/2
+             */
+            "@id": string;
+            /** @enum {string} */
+            "@type": "Profile";
+        };
+        /** @description A profile in JSON-LD (`application/ld+json`), as API Platform renders an item. */
+        ProfileJsonld: components["schemas"]["JsonldNode"] & components["schemas"]["Profile"];
+        /**
+         * @description One page of profiles in JSON-LD, as API Platform 2.7 renders a paginated collection: `hydra:member`,
+         *     `hydra:totalItems` (every profile the filters keep, on all pages), `hydra:view` (present when there is more
+         *     than one page or a filter or page was sent: the page's own IRI and links to the first, last, previous and next
+         *     pages, each the request's query with `page` set) and `hydra:search` (the filters).
+         */
+        ProfileCollectionJsonld: {
+            /** @enum {string} */
+            "@context": "/api/contexts/Profile";
+            /** @enum {string} */
+            "@id": "/api/profiles";
+            /** @enum {string} */
+            "@type": "hydra:Collection";
+            "hydra:member": components["schemas"]["ProfileJsonld"][];
+            "hydra:totalItems": number;
+            "hydra:view"?: components["schemas"]["HydraView"];
+            "hydra:search": components["schemas"]["HydraSearch"];
+        };
+        /** @description The paging links of a collection (`hydra:PartialCollectionView`). */
+        HydraView: {
+            "@id": string;
+            /** @enum {string} */
+            "@type": "hydra:PartialCollectionView";
+            "hydra:first"?: string;
+            "hydra:last"?: string;
+            "hydra:previous"?: string;
+            "hydra:next"?: string;
+        };
+        /** @description The filters of a collection, as an IRI template (`hydra:IriTemplate`). */
+        HydraSearch: {
+            /** @enum {string} */
+            "@type": "hydra:IriTemplate";
+            "hydra:template": string;
+            /** @enum {string} */
+            "hydra:variableRepresentation": "BasicRepresentation";
+            "hydra:mapping": components["schemas"]["HydraMapping"][];
+        };
+        /** @description One variable of an IRI template. */
+        HydraMapping: {
+            /** @enum {string} */
+            "@type": "IriTemplateMapping";
+            variable: string;
+            property: string;
+            required: boolean;
+        };
         /** @description An administrator's credentials. */
         LoginRequest: {
             /** @description The profile's login. */
@@ -162,7 +444,7 @@ export interface components {
             stripe_customer_id?: string | null;
             /**
              * Format: email
-             * @description The profile's email address, which is also its login; unique among profiles, compared case-insensitively. Addresses are checked with the HTML5 definition of a valid email address.
+             * @description The profile's email address, which is also its login; unique among profiles, compared case-insensitively. Checked as X-Cart checks it: Symfony's Email constraint (`ProfileInput::$login`) in the `html5` mode X-Cart configures (`config/packages/validator.yaml`, `email_validation_mode: html5`), the HTML5 definition of a valid email address: ASCII letters, digits and ``.!#$%&'*+/=?^_`{|}~-`` before the `@`, and after it at least two dot-separated labels of ASCII letters, digits and inner hyphens, at most 63 characters each; so an internationalized address (`zoë@example.com`) is refused.
              */
             login: string;
             /**
@@ -208,7 +490,7 @@ export interface components {
             stripe_customer_id?: string | null;
             /**
              * Format: email
-             * @description The profile's email address, which is also its login; unique among profiles, compared case-insensitively.
+             * @description The profile's email address, which is also its login; unique among profiles, compared case-insensitively. Checked as X-Cart checks it: Symfony's Email constraint (`ProfileInput::$login`) in the `html5` mode X-Cart configures (`config/packages/validator.yaml`, `email_validation_mode: html5`), the HTML5 definition of a valid email address: ASCII letters, digits and ``.!#$%&'*+/=?^_`{|}~-`` before the `@`, and after it at least two dot-separated labels of ASCII letters, digits and inner hyphens, at most 63 characters each; so an internationalized address (`zoë@example.com`) is refused.
              */
             login?: string;
             /**
@@ -287,6 +569,421 @@ export interface components {
         };
     };
     responses: {
+        /** @description One page of profiles. */
+        ProfileList: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example [
+                 *       {
+                 *         "id": 1,
+                 *         "login": "admin@example.com",
+                 *         "access_level": 100,
+                 *         "status": "E",
+                 *         "status_comment": "",
+                 *         "referer": "",
+                 *         "language": "en",
+                 *         "ga_client_id": "",
+                 *         "membership_id": null,
+                 *         "pending_membership_id": null,
+                 *         "force_change_password": false,
+                 *         "role_ids": [
+                 *           1
+                 *         ],
+                 *         "social_login_provider": null,
+                 *         "social_login_id": null,
+                 *         "concierge_user_id": null,
+                 *         "stripe_customer_id": null,
+                 *         "stored_selectors": [],
+                 *         "mail_chimp_lists": [],
+                 *         "mail_chimp_interests": [],
+                 *         "mail_chimp_segments": [],
+                 *         "create_date": "2024-05-01T09:30:00+00:00",
+                 *         "first_login_date": null,
+                 *         "last_login_date": null
+                 *       },
+                 *       {
+                 *         "id": 2,
+                 *         "login": "jane.doe@example.com",
+                 *         "access_level": 0,
+                 *         "status": "E",
+                 *         "status_comment": "",
+                 *         "referer": "",
+                 *         "language": "en",
+                 *         "ga_client_id": "",
+                 *         "membership_id": 1,
+                 *         "pending_membership_id": null,
+                 *         "force_change_password": false,
+                 *         "role_ids": [],
+                 *         "social_login_provider": null,
+                 *         "social_login_id": null,
+                 *         "concierge_user_id": null,
+                 *         "stripe_customer_id": null,
+                 *         "stored_selectors": [],
+                 *         "mail_chimp_lists": [
+                 *           3,
+                 *           7
+                 *         ],
+                 *         "mail_chimp_interests": [],
+                 *         "mail_chimp_segments": [],
+                 *         "create_date": "2024-05-01T09:30:00+00:00",
+                 *         "first_login_date": null,
+                 *         "last_login_date": null
+                 *       }
+                 *     ]
+                 */
+                "application/json": components["schemas"]["Profile"][];
+                /**
+                 * @example {
+                 *       "@context": "/api/contexts/Profile",
+                 *       "@id": "/api/profiles",
+                 *       "@type": "hydra:Collection",
+                 *       "hydra:member": [
+                 *         {
+                 *           "@id": "/api/profiles/1",
+                 *           "@type": "Profile",
+                 *           "id": 1,
+                 *           "login": "admin@example.com",
+                 *           "access_level": 100,
+                 *           "status": "E",
+                 *           "status_comment": "",
+                 *           "referer": "",
+                 *           "language": "en",
+                 *           "ga_client_id": "",
+                 *           "membership_id": null,
+                 *           "pending_membership_id": null,
+                 *           "force_change_password": false,
+                 *           "role_ids": [
+                 *             1
+                 *           ],
+                 *           "social_login_provider": null,
+                 *           "social_login_id": null,
+                 *           "concierge_user_id": null,
+                 *           "stripe_customer_id": null,
+                 *           "stored_selectors": [],
+                 *           "mail_chimp_lists": [],
+                 *           "mail_chimp_interests": [],
+                 *           "mail_chimp_segments": [],
+                 *           "create_date": "2024-05-01T09:30:00+00:00",
+                 *           "first_login_date": null,
+                 *           "last_login_date": null
+                 *         },
+                 *         {
+                 *           "@id": "/api/profiles/2",
+                 *           "@type": "Profile",
+                 *           "id": 2,
+                 *           "login": "jane.doe@example.com",
+                 *           "access_level": 0,
+                 *           "status": "E",
+                 *           "status_comment": "",
+                 *           "referer": "",
+                 *           "language": "en",
+                 *           "ga_client_id": "",
+                 *           "membership_id": 1,
+                 *           "pending_membership_id": null,
+                 *           "force_change_password": false,
+                 *           "role_ids": [],
+                 *           "social_login_provider": null,
+                 *           "social_login_id": null,
+                 *           "concierge_user_id": null,
+                 *           "stripe_customer_id": null,
+                 *           "stored_selectors": [],
+                 *           "mail_chimp_lists": [
+                 *             3,
+                 *             7
+                 *           ],
+                 *           "mail_chimp_interests": [],
+                 *           "mail_chimp_segments": [],
+                 *           "create_date": "2024-05-01T09:30:00+00:00",
+                 *           "first_login_date": null,
+                 *           "last_login_date": null
+                 *         }
+                 *       ],
+                 *       "hydra:totalItems": 3,
+                 *       "hydra:view": {
+                 *         "@id": "/api/profiles?itemsPerPage=2&page=1",
+                 *         "@type": "hydra:PartialCollectionView",
+                 *         "hydra:first": "/api/profiles?itemsPerPage=2&page=1",
+                 *         "hydra:last": "/api/profiles?itemsPerPage=2&page=2",
+                 *         "hydra:next": "/api/profiles?itemsPerPage=2&page=2"
+                 *       },
+                 *       "hydra:search": {
+                 *         "@type": "hydra:IriTemplate",
+                 *         "hydra:template": "/api/profiles{?first_login[before],first_login[strictly_before],first_login[after],first_login[strictly_after],added[before],added[strictly_before],added[after],added[strictly_after],login,login[],searchFakeField,searchFakeField[]}",
+                 *         "hydra:variableRepresentation": "BasicRepresentation",
+                 *         "hydra:mapping": [
+                 *           {
+                 *             "@type": "IriTemplateMapping",
+                 *             "variable": "login",
+                 *             "property": "login",
+                 *             "required": false
+                 *           }
+                 *         ]
+                 *       }
+                 *     }
+                 */
+                "application/ld+json": components["schemas"]["ProfileCollectionJsonld"];
+            };
+        };
+        /** @description Profile resource created */
+        ProfileCreated: {
+            headers: {
+                /**
+                 * @description The path of the new profile.
+                 * @example /api/profiles/2
+                 */
+                Location?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "id": 2,
+                 *       "login": "jane.doe@example.com",
+                 *       "access_level": 0,
+                 *       "status": "E",
+                 *       "status_comment": "",
+                 *       "referer": "",
+                 *       "language": "en",
+                 *       "ga_client_id": "",
+                 *       "membership_id": 1,
+                 *       "pending_membership_id": null,
+                 *       "force_change_password": false,
+                 *       "role_ids": [],
+                 *       "social_login_provider": null,
+                 *       "social_login_id": null,
+                 *       "concierge_user_id": null,
+                 *       "stripe_customer_id": null,
+                 *       "stored_selectors": [],
+                 *       "mail_chimp_lists": [
+                 *         3,
+                 *         7
+                 *       ],
+                 *       "mail_chimp_interests": [],
+                 *       "mail_chimp_segments": [],
+                 *       "create_date": "2024-05-01T09:30:00+00:00",
+                 *       "first_login_date": null,
+                 *       "last_login_date": null
+                 *     }
+                 */
+                "application/json": components["schemas"]["Profile"];
+                /**
+                 * @example {
+                 *       "@context": "/api/contexts/Profile",
+                 *       "@id": "/api/profiles/2",
+                 *       "@type": "Profile",
+                 *       "id": 2,
+                 *       "login": "jane.doe@example.com",
+                 *       "access_level": 0,
+                 *       "status": "E",
+                 *       "status_comment": "",
+                 *       "referer": "",
+                 *       "language": "en",
+                 *       "ga_client_id": "",
+                 *       "membership_id": 1,
+                 *       "pending_membership_id": null,
+                 *       "force_change_password": false,
+                 *       "role_ids": [],
+                 *       "social_login_provider": null,
+                 *       "social_login_id": null,
+                 *       "concierge_user_id": null,
+                 *       "stripe_customer_id": null,
+                 *       "stored_selectors": [],
+                 *       "mail_chimp_lists": [
+                 *         3,
+                 *         7
+                 *       ],
+                 *       "mail_chimp_interests": [],
+                 *       "mail_chimp_segments": [],
+                 *       "create_date": "2024-05-01T09:30:00+00:00",
+                 *       "first_login_date": null,
+                 *       "last_login_date": null
+                 *     }
+                 */
+                "application/ld+json": components["schemas"]["ProfileJsonld"];
+            };
+        };
+        /** @description The profile. */
+        ProfileOK: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "id": 2,
+                 *       "login": "jane.doe@example.com",
+                 *       "access_level": 0,
+                 *       "status": "E",
+                 *       "status_comment": "",
+                 *       "referer": "",
+                 *       "language": "en",
+                 *       "ga_client_id": "",
+                 *       "membership_id": 1,
+                 *       "pending_membership_id": null,
+                 *       "force_change_password": false,
+                 *       "role_ids": [],
+                 *       "social_login_provider": null,
+                 *       "social_login_id": null,
+                 *       "concierge_user_id": null,
+                 *       "stripe_customer_id": null,
+                 *       "stored_selectors": [],
+                 *       "mail_chimp_lists": [
+                 *         3,
+                 *         7
+                 *       ],
+                 *       "mail_chimp_interests": [],
+                 *       "mail_chimp_segments": [],
+                 *       "create_date": "2024-05-01T09:30:00+00:00",
+                 *       "first_login_date": null,
+                 *       "last_login_date": null
+                 *     }
+                 */
+                "application/json": components["schemas"]["Profile"];
+                /**
+                 * @example {
+                 *       "@context": "/api/contexts/Profile",
+                 *       "@id": "/api/profiles/2",
+                 *       "@type": "Profile",
+                 *       "id": 2,
+                 *       "login": "jane.doe@example.com",
+                 *       "access_level": 0,
+                 *       "status": "E",
+                 *       "status_comment": "",
+                 *       "referer": "",
+                 *       "language": "en",
+                 *       "ga_client_id": "",
+                 *       "membership_id": 1,
+                 *       "pending_membership_id": null,
+                 *       "force_change_password": false,
+                 *       "role_ids": [],
+                 *       "social_login_provider": null,
+                 *       "social_login_id": null,
+                 *       "concierge_user_id": null,
+                 *       "stripe_customer_id": null,
+                 *       "stored_selectors": [],
+                 *       "mail_chimp_lists": [
+                 *         3,
+                 *         7
+                 *       ],
+                 *       "mail_chimp_interests": [],
+                 *       "mail_chimp_segments": [],
+                 *       "create_date": "2024-05-01T09:30:00+00:00",
+                 *       "first_login_date": null,
+                 *       "last_login_date": null
+                 *     }
+                 */
+                "application/ld+json": components["schemas"]["ProfileJsonld"];
+            };
+        };
+        /** @description The profile as stored after the change. */
+        ProfileUpdated: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "id": 2,
+                 *       "login": "jane.doe@example.com",
+                 *       "access_level": 0,
+                 *       "status": "D",
+                 *       "status_comment": "Left the company",
+                 *       "referer": "",
+                 *       "language": "en",
+                 *       "ga_client_id": "",
+                 *       "membership_id": 1,
+                 *       "pending_membership_id": null,
+                 *       "force_change_password": false,
+                 *       "role_ids": [],
+                 *       "social_login_provider": null,
+                 *       "social_login_id": null,
+                 *       "concierge_user_id": null,
+                 *       "stripe_customer_id": null,
+                 *       "stored_selectors": [],
+                 *       "mail_chimp_lists": [
+                 *         3,
+                 *         7
+                 *       ],
+                 *       "mail_chimp_interests": [],
+                 *       "mail_chimp_segments": [],
+                 *       "create_date": "2024-05-01T09:30:00+00:00",
+                 *       "first_login_date": null,
+                 *       "last_login_date": null
+                 *     }
+                 */
+                "application/json": components["schemas"]["Profile"];
+                /**
+                 * @example {
+                 *       "@context": "/api/contexts/Profile",
+                 *       "@id": "/api/profiles/2",
+                 *       "@type": "Profile",
+                 *       "id": 2,
+                 *       "login": "jane.doe@example.com",
+                 *       "access_level": 0,
+                 *       "status": "D",
+                 *       "status_comment": "Left the company",
+                 *       "referer": "",
+                 *       "language": "en",
+                 *       "ga_client_id": "",
+                 *       "membership_id": 1,
+                 *       "pending_membership_id": null,
+                 *       "force_change_password": false,
+                 *       "role_ids": [],
+                 *       "social_login_provider": null,
+                 *       "social_login_id": null,
+                 *       "concierge_user_id": null,
+                 *       "stripe_customer_id": null,
+                 *       "stored_selectors": [],
+                 *       "mail_chimp_lists": [
+                 *         3,
+                 *         7
+                 *       ],
+                 *       "mail_chimp_interests": [],
+                 *       "mail_chimp_segments": [],
+                 *       "create_date": "2024-05-01T09:30:00+00:00",
+                 *       "first_login_date": null,
+                 *       "last_login_date": null
+                 *     }
+                 */
+                "application/ld+json": components["schemas"]["ProfileJsonld"];
+            };
+        };
+        /** @description The profile is deleted. */
+        ProfileDeleted: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
+        /** @description The profile is the last administrator. */
+        LastAdmin: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://tools.ietf.org/html/rfc2616#section-10",
+                 *       "title": "An error occurred",
+                 *       "detail": "Cannot remove the last admin profile",
+                 *       "instance": "/api/profiles/1"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+                /**
+                 * @example {
+                 *       "@context": "/api/contexts/Error",
+                 *       "@type": "hydra:Error",
+                 *       "hydra:title": "An error occurred",
+                 *       "hydra:description": "Cannot remove the last admin profile"
+                 *     }
+                 */
+                "application/ld+json": components["schemas"]["HydraError"];
+            };
+        };
         /** @description The request is malformed. */
         BadRequest: {
             headers: {
@@ -301,6 +998,15 @@ export interface components {
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];
+                /**
+                 * @example {
+                 *       "@context": "/api/contexts/Error",
+                 *       "@type": "hydra:Error",
+                 *       "hydra:title": "An error occurred",
+                 *       "hydra:description": "Syntax error"
+                 *     }
+                 */
+                "application/ld+json": components["schemas"]["HydraError"];
             };
         };
         /**
@@ -314,6 +1020,7 @@ export interface components {
             };
             content: {
                 "application/problem+json": components["schemas"]["Problem"];
+                "application/ld+json": components["schemas"]["HydraError"];
             };
         };
         /** @description No credential, or one that is not valid (unknown key, bad or expired JWT, JWT of a profile that is disabled or gone). */
@@ -330,6 +1037,15 @@ export interface components {
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];
+                /**
+                 * @example {
+                 *       "@context": "/api/contexts/Error",
+                 *       "@type": "hydra:Error",
+                 *       "hydra:title": "An error occurred",
+                 *       "hydra:description": "Full authentication is required to access this resource."
+                 *     }
+                 */
+                "application/ld+json": components["schemas"]["HydraError"];
             };
         };
         /** @description The credential may not do this (a read-only key on a write). */
@@ -346,6 +1062,15 @@ export interface components {
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];
+                /**
+                 * @example {
+                 *       "@context": "/api/contexts/Error",
+                 *       "@type": "hydra:Error",
+                 *       "hydra:title": "An error occurred",
+                 *       "hydra:description": "Access Denied."
+                 *     }
+                 */
+                "application/ld+json": components["schemas"]["HydraError"];
             };
         };
         /** @description No profile has this id. */
@@ -362,6 +1087,15 @@ export interface components {
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];
+                /**
+                 * @example {
+                 *       "@context": "/api/contexts/Error",
+                 *       "@type": "hydra:Error",
+                 *       "hydra:title": "An error occurred",
+                 *       "hydra:description": "Not Found"
+                 *     }
+                 */
+                "application/ld+json": components["schemas"]["HydraError"];
             };
         };
         /** @description The body is larger than the server accepts (1 MiB by default, `PROVISIOND_BODY_LIMIT`). */
@@ -378,9 +1112,18 @@ export interface components {
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];
+                /**
+                 * @example {
+                 *       "@context": "/api/contexts/Error",
+                 *       "@type": "hydra:Error",
+                 *       "hydra:title": "An error occurred",
+                 *       "hydra:description": "Request Entity Too Large"
+                 *     }
+                 */
+                "application/ld+json": components["schemas"]["HydraError"];
             };
         };
-        /** @description The body is not `application/json`. */
+        /** @description The body is neither `application/json` nor `application/ld+json` (the login takes `application/json` only). */
         UnsupportedMediaType: {
             headers: {
                 [name: string]: unknown;
@@ -390,10 +1133,19 @@ export interface components {
                  * @example {
                  *       "type": "https://tools.ietf.org/html/rfc2616#section-10",
                  *       "title": "An error occurred",
-                 *       "detail": "The content-type \"text/plain\" is not supported. Supported MIME types are \"application/json\"."
+                 *       "detail": "The content-type \"text/plain\" is not supported. Supported MIME types are \"application/json\", \"application/ld+json\"."
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];
+                /**
+                 * @example {
+                 *       "@context": "/api/contexts/Error",
+                 *       "@type": "hydra:Error",
+                 *       "hydra:title": "An error occurred",
+                 *       "hydra:description": "The content-type \"text/plain\" is not supported. Supported MIME types are \"application/json\", \"application/ld+json\"."
+                 *     }
+                 */
+                "application/ld+json": components["schemas"]["HydraError"];
             };
         };
         /**
@@ -423,6 +1175,25 @@ export interface components {
                  *     }
                  */
                 "application/problem+json": components["schemas"]["ConstraintViolationList"];
+                /**
+                 * @example {
+                 *       "@context": "/api/contexts/ConstraintViolationList",
+                 *       "@type": "ConstraintViolationList",
+                 *       "hydra:title": "An error occurred",
+                 *       "hydra:description": "login: This value is too short. It should have 5 characters or more.\nmembership_id: Membership with ID 42 not found",
+                 *       "violations": [
+                 *         {
+                 *           "propertyPath": "login",
+                 *           "message": "This value is too short. It should have 5 characters or more."
+                 *         },
+                 *         {
+                 *           "propertyPath": "membership_id",
+                 *           "message": "Membership with ID 42 not found"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/ld+json": components["schemas"]["ConstraintViolationListJsonld"];
             };
         };
         /** @description The database is unreachable or did not answer within the server's database deadline, or the server is overloaded with password hashing. The request was not applied; send it again after the number of seconds in `Retry-After`. */
@@ -444,6 +1215,15 @@ export interface components {
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];
+                /**
+                 * @example {
+                 *       "@context": "/api/contexts/Error",
+                 *       "@type": "hydra:Error",
+                 *       "hydra:title": "An error occurred",
+                 *       "hydra:description": "Service Unavailable"
+                 *     }
+                 */
+                "application/ld+json": components["schemas"]["HydraError"];
             };
         };
         /** @description Internal error. The detail is generic; the cause is in the server's log under the request id. */
@@ -460,11 +1240,118 @@ export interface components {
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];
+                /**
+                 * @example {
+                 *       "@context": "/api/contexts/Error",
+                 *       "@type": "hydra:Error",
+                 *       "hydra:title": "An error occurred",
+                 *       "hydra:description": "Internal Server Error"
+                 *     }
+                 */
+                "application/ld+json": components["schemas"]["HydraError"];
             };
         };
     };
-    parameters: never;
-    requestBodies: never;
+    parameters: {
+        /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+        ProfileId: number;
+        /** @description The page number, from 1. */
+        Page: number;
+        /** @description How many profiles a page holds; at most 100 (larger values are capped). */
+        ItemsPerPage: number;
+        /** @description Keep only profiles whose login contains this text, compared case-insensitively (X-Cart's SearchFilter, `partial`). */
+        Login: string;
+        /**
+         * @description Keep only profiles whose search text contains this text, compared case-insensitively (X-Cart's SearchFilter, `partial`,
+         *     on `Profile::$searchFakeField`). X-Cart's search text (`Profile::updateSearchFakeField`) is the login and, for each
+         *     address, its first and last names; provisiond keeps no addresses yet, so today the search text is the login, and the
+         *     names of the addresses join it once they are stored.
+         */
+        SearchFakeField: string;
+        /**
+         * @description Keep only profiles created before or after a date (X-Cart's IntegerDateFilter on `Profile::$added`, a Unix timestamp):
+         *     `added[before]` (at or before), `added[strictly_before]`, `added[after]` (at or after), `added[strictly_after]`;
+         *     several bounds all apply. A value is read as PHP's `new \DateTime($value)` reads it, in the forms clients send:
+         *     ISO 8601 / RFC 3339 date-times (`2024-05-01T09:30:00+02:00`, `…Z`, fractional seconds, `T` or a space), `2024-05-01`,
+         *     `2024-05-01 09:30` and `2024-05-01 09:30:00`, `@1714555800` (a Unix timestamp), `now`, `today`, `yesterday` and
+         *     `tomorrow`. A date without a time zone is in the server's (`PROVISIOND_TIMEZONE`, UTC by default), as PHP's
+         *     default time zone applies; the bound is the whole second, as X-Cart compares timestamps.
+         *
+         *     Decision, from X-Cart's code: a value that cannot be read as a date is ignored (the list answers 200, as if the
+         *     bound were not sent), because IntegerDateFilter catches DateTime's exception, logs "Invalid filter ignored" and
+         *     adds no condition; so are keys other than these four.
+         * @example {
+         *       "after": "2024-05-01T00:00:00+00:00"
+         *     }
+         */
+        Added: components["schemas"]["DateBounds"];
+        /**
+         * @description Keep only profiles whose first login is before or after a date (X-Cart's IntegerDateFilter on `Profile::$first_login`),
+         *     with the bounds and date forms of `added`. X-Cart stores 0 for a profile that never logged in, and the filter
+         *     compares that 0 like any timestamp: such a profile (`first_login_date` null) matches `before` and `strictly_before`
+         *     bounds after 1970-01-01 and no `after` bound after it.
+         * @example {
+         *       "before": "2024-05-01"
+         *     }
+         */
+        FirstLogin: components["schemas"]["DateBounds"];
+    };
+    requestBodies: {
+        /** @description The new Profile resource */
+        ProfileCreate: {
+            content: {
+                /**
+                 * @example {
+                 *       "login": "jane.doe@example.com",
+                 *       "password": "s3cret-passw0rd",
+                 *       "access_level": 0,
+                 *       "status": "E",
+                 *       "language": "en",
+                 *       "membership_id": 1,
+                 *       "mail_chimp_lists": [
+                 *         3,
+                 *         7
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["ProfileCreate"];
+                /**
+                 * @example {
+                 *       "login": "jane.doe@example.com",
+                 *       "password": "s3cret-passw0rd",
+                 *       "access_level": 0,
+                 *       "status": "E",
+                 *       "language": "en",
+                 *       "membership_id": 1,
+                 *       "mail_chimp_lists": [
+                 *         3,
+                 *         7
+                 *       ]
+                 *     }
+                 */
+                "application/ld+json": components["schemas"]["ProfileCreate"];
+            };
+        };
+        /** @description The fields to change. */
+        ProfileUpdate: {
+            content: {
+                /**
+                 * @example {
+                 *       "status": "D",
+                 *       "status_comment": "Left the company"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ProfileUpdate"];
+                /**
+                 * @example {
+                 *       "status": "D",
+                 *       "status_comment": "Left the company"
+                 *     }
+                 */
+                "application/ld+json": components["schemas"]["ProfileUpdate"];
+            };
+        };
+    };
     headers: never;
     pathItems: never;
 }
@@ -520,6 +1407,17 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
+                    /**
+                     * @example {
+                     *       "@context": "/api/contexts/Error",
+                     *       "@type": "hydra:Error",
+                     *       "hydra:title": "An error occurred",
+                     *       "hydra:description": "Invalid credentials.",
+                     *       "code": 401,
+                     *       "message": "Invalid credentials."
+                     *     }
+                     */
+                    "application/ld+json": components["schemas"]["HydraError"];
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
@@ -532,11 +1430,45 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description The page number, from 1. */
-                page?: number;
+                page?: components["parameters"]["Page"];
                 /** @description How many profiles a page holds; at most 100 (larger values are capped). */
-                itemsPerPage?: number;
-                /** @description Keep only profiles whose login contains this text, compared case-insensitively. */
-                login?: string;
+                itemsPerPage?: components["parameters"]["ItemsPerPage"];
+                /** @description Keep only profiles whose login contains this text, compared case-insensitively (X-Cart's SearchFilter, `partial`). */
+                login?: components["parameters"]["Login"];
+                /**
+                 * @description Keep only profiles whose search text contains this text, compared case-insensitively (X-Cart's SearchFilter, `partial`,
+                 *     on `Profile::$searchFakeField`). X-Cart's search text (`Profile::updateSearchFakeField`) is the login and, for each
+                 *     address, its first and last names; provisiond keeps no addresses yet, so today the search text is the login, and the
+                 *     names of the addresses join it once they are stored.
+                 */
+                searchFakeField?: components["parameters"]["SearchFakeField"];
+                /**
+                 * @description Keep only profiles created before or after a date (X-Cart's IntegerDateFilter on `Profile::$added`, a Unix timestamp):
+                 *     `added[before]` (at or before), `added[strictly_before]`, `added[after]` (at or after), `added[strictly_after]`;
+                 *     several bounds all apply. A value is read as PHP's `new \DateTime($value)` reads it, in the forms clients send:
+                 *     ISO 8601 / RFC 3339 date-times (`2024-05-01T09:30:00+02:00`, `…Z`, fractional seconds, `T` or a space), `2024-05-01`,
+                 *     `2024-05-01 09:30` and `2024-05-01 09:30:00`, `@1714555800` (a Unix timestamp), `now`, `today`, `yesterday` and
+                 *     `tomorrow`. A date without a time zone is in the server's (`PROVISIOND_TIMEZONE`, UTC by default), as PHP's
+                 *     default time zone applies; the bound is the whole second, as X-Cart compares timestamps.
+                 *
+                 *     Decision, from X-Cart's code: a value that cannot be read as a date is ignored (the list answers 200, as if the
+                 *     bound were not sent), because IntegerDateFilter catches DateTime's exception, logs "Invalid filter ignored" and
+                 *     adds no condition; so are keys other than these four.
+                 * @example {
+                 *       "after": "2024-05-01T00:00:00+00:00"
+                 *     }
+                 */
+                added?: components["parameters"]["Added"];
+                /**
+                 * @description Keep only profiles whose first login is before or after a date (X-Cart's IntegerDateFilter on `Profile::$first_login`),
+                 *     with the bounds and date forms of `added`. X-Cart stores 0 for a profile that never logged in, and the filter
+                 *     compares that 0 like any timestamp: such a profile (`first_login_date` null) matches `before` and `strictly_before`
+                 *     bounds after 1970-01-01 and no `after` bound after it.
+                 * @example {
+                 *       "before": "2024-05-01"
+                 *     }
+                 */
+                first_login?: components["parameters"]["FirstLogin"];
             };
             header?: never;
             path?: never;
@@ -578,10 +1510,128 @@ export interface operations {
                      *         "create_date": "2024-05-01T09:30:00+00:00",
                      *         "first_login_date": null,
                      *         "last_login_date": null
+                     *       },
+                     *       {
+                     *         "id": 2,
+                     *         "login": "jane.doe@example.com",
+                     *         "access_level": 0,
+                     *         "status": "E",
+                     *         "status_comment": "",
+                     *         "referer": "",
+                     *         "language": "en",
+                     *         "ga_client_id": "",
+                     *         "membership_id": 1,
+                     *         "pending_membership_id": null,
+                     *         "force_change_password": false,
+                     *         "role_ids": [],
+                     *         "social_login_provider": null,
+                     *         "social_login_id": null,
+                     *         "concierge_user_id": null,
+                     *         "stripe_customer_id": null,
+                     *         "stored_selectors": [],
+                     *         "mail_chimp_lists": [
+                     *           3,
+                     *           7
+                     *         ],
+                     *         "mail_chimp_interests": [],
+                     *         "mail_chimp_segments": [],
+                     *         "create_date": "2024-05-01T09:30:00+00:00",
+                     *         "first_login_date": null,
+                     *         "last_login_date": null
                      *       }
                      *     ]
                      */
                     "application/json": components["schemas"]["Profile"][];
+                    /**
+                     * @example {
+                     *       "@context": "/api/contexts/Profile",
+                     *       "@id": "/api/profiles",
+                     *       "@type": "hydra:Collection",
+                     *       "hydra:member": [
+                     *         {
+                     *           "@id": "/api/profiles/1",
+                     *           "@type": "Profile",
+                     *           "id": 1,
+                     *           "login": "admin@example.com",
+                     *           "access_level": 100,
+                     *           "status": "E",
+                     *           "status_comment": "",
+                     *           "referer": "",
+                     *           "language": "en",
+                     *           "ga_client_id": "",
+                     *           "membership_id": null,
+                     *           "pending_membership_id": null,
+                     *           "force_change_password": false,
+                     *           "role_ids": [
+                     *             1
+                     *           ],
+                     *           "social_login_provider": null,
+                     *           "social_login_id": null,
+                     *           "concierge_user_id": null,
+                     *           "stripe_customer_id": null,
+                     *           "stored_selectors": [],
+                     *           "mail_chimp_lists": [],
+                     *           "mail_chimp_interests": [],
+                     *           "mail_chimp_segments": [],
+                     *           "create_date": "2024-05-01T09:30:00+00:00",
+                     *           "first_login_date": null,
+                     *           "last_login_date": null
+                     *         },
+                     *         {
+                     *           "@id": "/api/profiles/2",
+                     *           "@type": "Profile",
+                     *           "id": 2,
+                     *           "login": "jane.doe@example.com",
+                     *           "access_level": 0,
+                     *           "status": "E",
+                     *           "status_comment": "",
+                     *           "referer": "",
+                     *           "language": "en",
+                     *           "ga_client_id": "",
+                     *           "membership_id": 1,
+                     *           "pending_membership_id": null,
+                     *           "force_change_password": false,
+                     *           "role_ids": [],
+                     *           "social_login_provider": null,
+                     *           "social_login_id": null,
+                     *           "concierge_user_id": null,
+                     *           "stripe_customer_id": null,
+                     *           "stored_selectors": [],
+                     *           "mail_chimp_lists": [
+                     *             3,
+                     *             7
+                     *           ],
+                     *           "mail_chimp_interests": [],
+                     *           "mail_chimp_segments": [],
+                     *           "create_date": "2024-05-01T09:30:00+00:00",
+                     *           "first_login_date": null,
+                     *           "last_login_date": null
+                     *         }
+                     *       ],
+                     *       "hydra:totalItems": 3,
+                     *       "hydra:view": {
+                     *         "@id": "/api/profiles?itemsPerPage=2&page=1",
+                     *         "@type": "hydra:PartialCollectionView",
+                     *         "hydra:first": "/api/profiles?itemsPerPage=2&page=1",
+                     *         "hydra:last": "/api/profiles?itemsPerPage=2&page=2",
+                     *         "hydra:next": "/api/profiles?itemsPerPage=2&page=2"
+                     *       },
+                     *       "hydra:search": {
+                     *         "@type": "hydra:IriTemplate",
+                     *         "hydra:template": "/api/profiles{?first_login[before],first_login[strictly_before],first_login[after],first_login[strictly_after],added[before],added[strictly_before],added[after],added[strictly_after],login,login[],searchFakeField,searchFakeField[]}",
+                     *         "hydra:variableRepresentation": "BasicRepresentation",
+                     *         "hydra:mapping": [
+                     *           {
+                     *             "@type": "IriTemplateMapping",
+                     *             "variable": "login",
+                     *             "property": "login",
+                     *             "required": false
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/ld+json": components["schemas"]["ProfileCollectionJsonld"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -597,71 +1647,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description The new Profile resource */
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "login": "jane.doe@example.com",
-                 *       "password": "s3cret-passw0rd",
-                 *       "access_level": 0,
-                 *       "status": "E",
-                 *       "language": "en",
-                 *       "membership_id": 1,
-                 *       "mail_chimp_lists": [
-                 *         3,
-                 *         7
-                 *       ]
-                 *     }
-                 */
-                "application/json": components["schemas"]["ProfileCreate"];
-            };
-        };
+        requestBody: components["requestBodies"]["ProfileCreate"];
         responses: {
-            /** @description Profile resource created */
-            201: {
-                headers: {
-                    /**
-                     * @description The path of the new profile.
-                     * @example /api/profiles/2
-                     */
-                    Location?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "id": 2,
-                     *       "login": "jane.doe@example.com",
-                     *       "access_level": 0,
-                     *       "status": "E",
-                     *       "status_comment": "",
-                     *       "referer": "",
-                     *       "language": "en",
-                     *       "ga_client_id": "",
-                     *       "membership_id": 1,
-                     *       "pending_membership_id": null,
-                     *       "force_change_password": false,
-                     *       "role_ids": [],
-                     *       "social_login_provider": null,
-                     *       "social_login_id": null,
-                     *       "concierge_user_id": null,
-                     *       "stripe_customer_id": null,
-                     *       "stored_selectors": [],
-                     *       "mail_chimp_lists": [
-                     *         3,
-                     *         7
-                     *       ],
-                     *       "mail_chimp_interests": [],
-                     *       "mail_chimp_segments": [],
-                     *       "create_date": "2024-05-01T09:30:00+00:00",
-                     *       "first_login_date": null,
-                     *       "last_login_date": null
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Profile"];
-                };
-            };
+            201: components["responses"]["ProfileCreated"];
             400: components["responses"]["InvalidInput"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -678,51 +1666,13 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
-                profile_id: number;
+                profile_id: components["parameters"]["ProfileId"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The profile. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "id": 2,
-                     *       "login": "jane.doe@example.com",
-                     *       "access_level": 0,
-                     *       "status": "E",
-                     *       "status_comment": "",
-                     *       "referer": "",
-                     *       "language": "en",
-                     *       "ga_client_id": "",
-                     *       "membership_id": 1,
-                     *       "pending_membership_id": null,
-                     *       "force_change_password": false,
-                     *       "role_ids": [],
-                     *       "social_login_provider": null,
-                     *       "social_login_id": null,
-                     *       "concierge_user_id": null,
-                     *       "stripe_customer_id": null,
-                     *       "stored_selectors": [],
-                     *       "mail_chimp_lists": [
-                     *         3,
-                     *         7
-                     *       ],
-                     *       "mail_chimp_interests": [],
-                     *       "mail_chimp_segments": [],
-                     *       "create_date": "2024-05-01T09:30:00+00:00",
-                     *       "first_login_date": null,
-                     *       "last_login_date": null
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Profile"];
-                };
-            };
+            200: components["responses"]["ProfileOK"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
@@ -735,62 +1685,13 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
-                profile_id: number;
+                profile_id: components["parameters"]["ProfileId"];
             };
             cookie?: never;
         };
-        /** @description The fields to change. */
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "status": "D",
-                 *       "status_comment": "Left the company"
-                 *     }
-                 */
-                "application/json": components["schemas"]["ProfileUpdate"];
-            };
-        };
+        requestBody: components["requestBodies"]["ProfileUpdate"];
         responses: {
-            /** @description The profile as stored after the change. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "id": 2,
-                     *       "login": "jane.doe@example.com",
-                     *       "access_level": 0,
-                     *       "status": "D",
-                     *       "status_comment": "Left the company",
-                     *       "referer": "",
-                     *       "language": "en",
-                     *       "ga_client_id": "",
-                     *       "membership_id": 1,
-                     *       "pending_membership_id": null,
-                     *       "force_change_password": false,
-                     *       "role_ids": [],
-                     *       "social_login_provider": null,
-                     *       "social_login_id": null,
-                     *       "concierge_user_id": null,
-                     *       "stripe_customer_id": null,
-                     *       "stored_selectors": [],
-                     *       "mail_chimp_lists": [
-                     *         3,
-                     *         7
-                     *       ],
-                     *       "mail_chimp_interests": [],
-                     *       "mail_chimp_segments": [],
-                     *       "create_date": "2024-05-01T09:30:00+00:00",
-                     *       "first_login_date": null,
-                     *       "last_login_date": null
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Profile"];
-                };
-            };
+            200: components["responses"]["ProfileUpdated"];
             400: components["responses"]["InvalidInput"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -808,36 +1709,296 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
-                profile_id: number;
+                profile_id: components["parameters"]["ProfileId"];
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The profile is deleted. */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
+            204: components["responses"]["ProfileDeleted"];
+            400: components["responses"]["LastAdmin"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listProfilesJson: {
+        parameters: {
+            query?: {
+                /** @description The page number, from 1. */
+                page?: components["parameters"]["Page"];
+                /** @description How many profiles a page holds; at most 100 (larger values are capped). */
+                itemsPerPage?: components["parameters"]["ItemsPerPage"];
+                /** @description Keep only profiles whose login contains this text, compared case-insensitively (X-Cart's SearchFilter, `partial`). */
+                login?: components["parameters"]["Login"];
+                /**
+                 * @description Keep only profiles whose search text contains this text, compared case-insensitively (X-Cart's SearchFilter, `partial`,
+                 *     on `Profile::$searchFakeField`). X-Cart's search text (`Profile::updateSearchFakeField`) is the login and, for each
+                 *     address, its first and last names; provisiond keeps no addresses yet, so today the search text is the login, and the
+                 *     names of the addresses join it once they are stored.
+                 */
+                searchFakeField?: components["parameters"]["SearchFakeField"];
+                /**
+                 * @description Keep only profiles created before or after a date (X-Cart's IntegerDateFilter on `Profile::$added`, a Unix timestamp):
+                 *     `added[before]` (at or before), `added[strictly_before]`, `added[after]` (at or after), `added[strictly_after]`;
+                 *     several bounds all apply. A value is read as PHP's `new \DateTime($value)` reads it, in the forms clients send:
+                 *     ISO 8601 / RFC 3339 date-times (`2024-05-01T09:30:00+02:00`, `…Z`, fractional seconds, `T` or a space), `2024-05-01`,
+                 *     `2024-05-01 09:30` and `2024-05-01 09:30:00`, `@1714555800` (a Unix timestamp), `now`, `today`, `yesterday` and
+                 *     `tomorrow`. A date without a time zone is in the server's (`PROVISIOND_TIMEZONE`, UTC by default), as PHP's
+                 *     default time zone applies; the bound is the whole second, as X-Cart compares timestamps.
+                 *
+                 *     Decision, from X-Cart's code: a value that cannot be read as a date is ignored (the list answers 200, as if the
+                 *     bound were not sent), because IntegerDateFilter catches DateTime's exception, logs "Invalid filter ignored" and
+                 *     adds no condition; so are keys other than these four.
+                 * @example {
+                 *       "after": "2024-05-01T00:00:00+00:00"
+                 *     }
+                 */
+                added?: components["parameters"]["Added"];
+                /**
+                 * @description Keep only profiles whose first login is before or after a date (X-Cart's IntegerDateFilter on `Profile::$first_login`),
+                 *     with the bounds and date forms of `added`. X-Cart stores 0 for a profile that never logged in, and the filter
+                 *     compares that 0 like any timestamp: such a profile (`first_login_date` null) matches `before` and `strictly_before`
+                 *     bounds after 1970-01-01 and no `after` bound after it.
+                 * @example {
+                 *       "before": "2024-05-01"
+                 *     }
+                 */
+                first_login?: components["parameters"]["FirstLogin"];
             };
-            /** @description The profile is the last administrator. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://tools.ietf.org/html/rfc2616#section-10",
-                     *       "title": "An error occurred",
-                     *       "detail": "Cannot remove the last admin profile",
-                     *       "instance": "/api/profiles/1"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["ProfileList"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createProfileJson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["ProfileCreate"];
+        responses: {
+            201: components["responses"]["ProfileCreated"];
+            400: components["responses"]["InvalidInput"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getProfileJson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["ProfileId"];
             };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["ProfileOK"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateProfileJson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["ProfileId"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["ProfileUpdate"];
+        responses: {
+            200: components["responses"]["ProfileUpdated"];
+            400: components["responses"]["InvalidInput"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteProfileJson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["ProfileId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["ProfileDeleted"];
+            400: components["responses"]["LastAdmin"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listProfilesJsonld: {
+        parameters: {
+            query?: {
+                /** @description The page number, from 1. */
+                page?: components["parameters"]["Page"];
+                /** @description How many profiles a page holds; at most 100 (larger values are capped). */
+                itemsPerPage?: components["parameters"]["ItemsPerPage"];
+                /** @description Keep only profiles whose login contains this text, compared case-insensitively (X-Cart's SearchFilter, `partial`). */
+                login?: components["parameters"]["Login"];
+                /**
+                 * @description Keep only profiles whose search text contains this text, compared case-insensitively (X-Cart's SearchFilter, `partial`,
+                 *     on `Profile::$searchFakeField`). X-Cart's search text (`Profile::updateSearchFakeField`) is the login and, for each
+                 *     address, its first and last names; provisiond keeps no addresses yet, so today the search text is the login, and the
+                 *     names of the addresses join it once they are stored.
+                 */
+                searchFakeField?: components["parameters"]["SearchFakeField"];
+                /**
+                 * @description Keep only profiles created before or after a date (X-Cart's IntegerDateFilter on `Profile::$added`, a Unix timestamp):
+                 *     `added[before]` (at or before), `added[strictly_before]`, `added[after]` (at or after), `added[strictly_after]`;
+                 *     several bounds all apply. A value is read as PHP's `new \DateTime($value)` reads it, in the forms clients send:
+                 *     ISO 8601 / RFC 3339 date-times (`2024-05-01T09:30:00+02:00`, `…Z`, fractional seconds, `T` or a space), `2024-05-01`,
+                 *     `2024-05-01 09:30` and `2024-05-01 09:30:00`, `@1714555800` (a Unix timestamp), `now`, `today`, `yesterday` and
+                 *     `tomorrow`. A date without a time zone is in the server's (`PROVISIOND_TIMEZONE`, UTC by default), as PHP's
+                 *     default time zone applies; the bound is the whole second, as X-Cart compares timestamps.
+                 *
+                 *     Decision, from X-Cart's code: a value that cannot be read as a date is ignored (the list answers 200, as if the
+                 *     bound were not sent), because IntegerDateFilter catches DateTime's exception, logs "Invalid filter ignored" and
+                 *     adds no condition; so are keys other than these four.
+                 * @example {
+                 *       "after": "2024-05-01T00:00:00+00:00"
+                 *     }
+                 */
+                added?: components["parameters"]["Added"];
+                /**
+                 * @description Keep only profiles whose first login is before or after a date (X-Cart's IntegerDateFilter on `Profile::$first_login`),
+                 *     with the bounds and date forms of `added`. X-Cart stores 0 for a profile that never logged in, and the filter
+                 *     compares that 0 like any timestamp: such a profile (`first_login_date` null) matches `before` and `strictly_before`
+                 *     bounds after 1970-01-01 and no `after` bound after it.
+                 * @example {
+                 *       "before": "2024-05-01"
+                 *     }
+                 */
+                first_login?: components["parameters"]["FirstLogin"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["ProfileList"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createProfileJsonld: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["ProfileCreate"];
+        responses: {
+            201: components["responses"]["ProfileCreated"];
+            400: components["responses"]["InvalidInput"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getProfileJsonld: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["ProfileId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["ProfileOK"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateProfileJsonld: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["ProfileId"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["ProfileUpdate"];
+        responses: {
+            200: components["responses"]["ProfileUpdated"];
+            400: components["responses"]["InvalidInput"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteProfileJsonld: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["ProfileId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["ProfileDeleted"];
+            400: components["responses"]["LastAdmin"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];

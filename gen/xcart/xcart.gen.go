@@ -14,11 +14,144 @@ import (
 	"strings"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/nullable"
 	"github.com/oapi-codegen/runtime"
-	openapi_types "github.com/oapi-codegen/runtime/types"
 )
+
+// Defines values for ConstraintViolationListJsonldContext.
+const (
+	ApicontextsConstraintViolationList ConstraintViolationListJsonldContext = "/api/contexts/ConstraintViolationList"
+)
+
+// Valid indicates whether the value is a known member of the ConstraintViolationListJsonldContext enum.
+func (e ConstraintViolationListJsonldContext) Valid() bool {
+	switch e {
+	case ApicontextsConstraintViolationList:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ConstraintViolationListJsonldType.
+const (
+	ConstraintViolationListJsonldTypeConstraintViolationList ConstraintViolationListJsonldType = "ConstraintViolationList"
+)
+
+// Valid indicates whether the value is a known member of the ConstraintViolationListJsonldType enum.
+func (e ConstraintViolationListJsonldType) Valid() bool {
+	switch e {
+	case ConstraintViolationListJsonldTypeConstraintViolationList:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HydraErrorContext.
+const (
+	ApicontextsError HydraErrorContext = "/api/contexts/Error"
+)
+
+// Valid indicates whether the value is a known member of the HydraErrorContext enum.
+func (e HydraErrorContext) Valid() bool {
+	switch e {
+	case ApicontextsError:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HydraErrorType.
+const (
+	HydraErrorTypeHydraError HydraErrorType = "hydra:Error"
+)
+
+// Valid indicates whether the value is a known member of the HydraErrorType enum.
+func (e HydraErrorType) Valid() bool {
+	switch e {
+	case HydraErrorTypeHydraError:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HydraMappingType.
+const (
+	IriTemplateMapping HydraMappingType = "IriTemplateMapping"
+)
+
+// Valid indicates whether the value is a known member of the HydraMappingType enum.
+func (e HydraMappingType) Valid() bool {
+	switch e {
+	case IriTemplateMapping:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HydraSearchType.
+const (
+	HydraIriTemplate HydraSearchType = "hydra:IriTemplate"
+)
+
+// Valid indicates whether the value is a known member of the HydraSearchType enum.
+func (e HydraSearchType) Valid() bool {
+	switch e {
+	case HydraIriTemplate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HydraSearchHydraVariableRepresentation.
+const (
+	BasicRepresentation HydraSearchHydraVariableRepresentation = "BasicRepresentation"
+)
+
+// Valid indicates whether the value is a known member of the HydraSearchHydraVariableRepresentation enum.
+func (e HydraSearchHydraVariableRepresentation) Valid() bool {
+	switch e {
+	case BasicRepresentation:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for HydraViewType.
+const (
+	HydraPartialCollectionView HydraViewType = "hydra:PartialCollectionView"
+)
+
+// Valid indicates whether the value is a known member of the HydraViewType enum.
+func (e HydraViewType) Valid() bool {
+	switch e {
+	case HydraPartialCollectionView:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JsonldNodeType.
+const (
+	JsonldNodeTypeProfile JsonldNodeType = "Profile"
+)
+
+// Valid indicates whether the value is a known member of the JsonldNodeType enum.
+func (e JsonldNodeType) Valid() bool {
+	switch e {
+	case JsonldNodeTypeProfile:
+		return true
+	default:
+		return false
+	}
+}
 
 // Defines values for ProfileAccessLevel.
 const (
@@ -56,6 +189,51 @@ func (e ProfileStatus) Valid() bool {
 	}
 }
 
+// Defines values for ProfileCollectionJsonldContext.
+const (
+	ApicontextsProfile ProfileCollectionJsonldContext = "/api/contexts/Profile"
+)
+
+// Valid indicates whether the value is a known member of the ProfileCollectionJsonldContext enum.
+func (e ProfileCollectionJsonldContext) Valid() bool {
+	switch e {
+	case ApicontextsProfile:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProfileCollectionJsonldId.
+const (
+	Apiprofiles ProfileCollectionJsonldId = "/api/profiles"
+)
+
+// Valid indicates whether the value is a known member of the ProfileCollectionJsonldId enum.
+func (e ProfileCollectionJsonldId) Valid() bool {
+	switch e {
+	case Apiprofiles:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProfileCollectionJsonldType.
+const (
+	HydraCollection ProfileCollectionJsonldType = "hydra:Collection"
+)
+
+// Valid indicates whether the value is a known member of the ProfileCollectionJsonldType enum.
+func (e ProfileCollectionJsonldType) Valid() bool {
+	switch e {
+	case HydraCollection:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ProfileCreateAccessLevel.
 const (
 	ProfileCreateAccessLevelN0   ProfileCreateAccessLevel = 0
@@ -86,6 +264,57 @@ func (e ProfileCreateStatus) Valid() bool {
 	case ProfileCreateStatusD:
 		return true
 	case ProfileCreateStatusE:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProfileJsonldType.
+const (
+	ProfileJsonldTypeProfile ProfileJsonldType = "Profile"
+)
+
+// Valid indicates whether the value is a known member of the ProfileJsonldType enum.
+func (e ProfileJsonldType) Valid() bool {
+	switch e {
+	case ProfileJsonldTypeProfile:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProfileJsonldAccessLevel.
+const (
+	ProfileJsonldAccessLevelN0   ProfileJsonldAccessLevel = 0
+	ProfileJsonldAccessLevelN100 ProfileJsonldAccessLevel = 100
+)
+
+// Valid indicates whether the value is a known member of the ProfileJsonldAccessLevel enum.
+func (e ProfileJsonldAccessLevel) Valid() bool {
+	switch e {
+	case ProfileJsonldAccessLevelN0:
+		return true
+	case ProfileJsonldAccessLevelN100:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProfileJsonldStatus.
+const (
+	ProfileJsonldStatusD ProfileJsonldStatus = "D"
+	ProfileJsonldStatusE ProfileJsonldStatus = "E"
+)
+
+// Valid indicates whether the value is a known member of the ProfileJsonldStatus enum.
+func (e ProfileJsonldStatus) Valid() bool {
+	switch e {
+	case ProfileJsonldStatusD:
+		return true
+	case ProfileJsonldStatusE:
 		return true
 	default:
 		return false
@@ -158,6 +387,117 @@ type ConstraintViolationList struct {
 	Type       string                `json:"type"`
 	Violations []ConstraintViolation `json:"violations"`
 }
+
+// ConstraintViolationListJsonld Every constraint violation of the request in JSON-LD, as API Platform's Hydra normalizer renders it.
+type ConstraintViolationListJsonld struct {
+	Context ConstraintViolationListJsonldContext `json:"@context"`
+	Type    ConstraintViolationListJsonldType    `json:"@type"`
+
+	// HydraDescription The violations, one "<propertyPath>: <message>" line each.
+	HydraDescription string                `json:"hydra:description"`
+	HydraTitle       string                `json:"hydra:title"`
+	Violations       []ConstraintViolation `json:"violations"`
+}
+
+// ConstraintViolationListJsonldContext defines model for ConstraintViolationListJsonld.Context.
+type ConstraintViolationListJsonldContext string
+
+// ConstraintViolationListJsonldType defines model for ConstraintViolationListJsonld.Type.
+type ConstraintViolationListJsonldType string
+
+// DateBounds The bounds of a date filter (API Platform's DateFilter keys); each is a date in a form PHP's DateTime reads. Other keys, and a filter sent as a plain value (`added=2024-05-01`), are ignored, as the filter ignores them; of a key sent twice, the last value counts, as PHP reads a query.
+type DateBounds struct {
+	// After At or after this date.
+	After *string `json:"after,omitempty"`
+
+	// Before At or before this date.
+	Before *string `json:"before,omitempty"`
+
+	// StrictlyAfter Strictly after this date.
+	StrictlyAfter *string `json:"strictly_after,omitempty"`
+
+	// StrictlyBefore Strictly before this date.
+	StrictlyBefore *string `json:"strictly_before,omitempty"`
+}
+
+// HydraError An error in JSON-LD, as API Platform's Hydra error normalizer renders it for `application/ld+json`.
+type HydraError struct {
+	Context HydraErrorContext `json:"@context"`
+	Type    HydraErrorType    `json:"@type"`
+
+	// Code The HTTP status, as the login firewall reports it (only on a failed login).
+	Code *int `json:"code,omitempty"`
+
+	// HydraDescription What went wrong.
+	HydraDescription string `json:"hydra:description"`
+
+	// HydraTitle A short summary.
+	HydraTitle string `json:"hydra:title"`
+
+	// Message The login firewall's message (only on a failed login).
+	Message *string `json:"message,omitempty"`
+}
+
+// HydraErrorContext defines model for HydraError.Context.
+type HydraErrorContext string
+
+// HydraErrorType defines model for HydraError.Type.
+type HydraErrorType string
+
+// HydraMapping One variable of an IRI template.
+type HydraMapping struct {
+	Type     HydraMappingType `json:"@type"`
+	Property string           `json:"property"`
+	Required bool             `json:"required"`
+	Variable string           `json:"variable"`
+}
+
+// HydraMappingType defines model for HydraMapping.Type.
+type HydraMappingType string
+
+// HydraSearch The filters of a collection, as an IRI template (`hydra:IriTemplate`).
+type HydraSearch struct {
+	Type                        HydraSearchType                        `json:"@type"`
+	HydraMapping                []HydraMapping                         `json:"hydra:mapping"`
+	HydraTemplate               string                                 `json:"hydra:template"`
+	HydraVariableRepresentation HydraSearchHydraVariableRepresentation `json:"hydra:variableRepresentation"`
+}
+
+// HydraSearchType defines model for HydraSearch.Type.
+type HydraSearchType string
+
+// HydraSearchHydraVariableRepresentation defines model for HydraSearch.HydraVariableRepresentation.
+type HydraSearchHydraVariableRepresentation string
+
+// HydraView The paging links of a collection (`hydra:PartialCollectionView`).
+type HydraView struct {
+	Id            string        `json:"@id"`
+	Type          HydraViewType `json:"@type"`
+	HydraFirst    *string       `json:"hydra:first,omitempty"`
+	HydraLast     *string       `json:"hydra:last,omitempty"`
+	HydraNext     *string       `json:"hydra:next,omitempty"`
+	HydraPrevious *string       `json:"hydra:previous,omitempty"`
+}
+
+// HydraViewType defines model for HydraView.Type.
+type HydraViewType string
+
+// JsonldNode What JSON-LD adds to a profile.
+type JsonldNode struct {
+	// Context The context of the resource, on an item alone (members of a collection share the collection's).
+	//
+	// Example: /api/contexts/Profile
+	Context *string `json:"@context,omitempty"`
+
+	// Iri The profile's IRI.
+	//
+	// Example: /api/profiles/2
+	Iri  string         `json:"@id"`
+	Type JsonldNodeType `json:"@type"`
+}
+
+// JsonldNodeType defines model for JsonldNode.Type.
+type JsonldNodeType string
 
 // LoginRequest An administrator's credentials.
 type LoginRequest struct {
@@ -237,6 +577,33 @@ type ProfileAccessLevel int
 // ProfileStatus Example: E
 type ProfileStatus string
 
+// ProfileCollectionJsonld One page of profiles in JSON-LD, as API Platform 2.7 renders a paginated collection: `hydra:member`,
+// `hydra:totalItems` (every profile the filters keep, on all pages), `hydra:view` (present when there is more
+// than one page or a filter or page was sent: the page's own IRI and links to the first, last, previous and next
+// pages, each the request's query with `page` set) and `hydra:search` (the filters).
+type ProfileCollectionJsonld struct {
+	Context     ProfileCollectionJsonldContext `json:"@context"`
+	Id          ProfileCollectionJsonldId      `json:"@id"`
+	Type        ProfileCollectionJsonldType    `json:"@type"`
+	HydraMember []ProfileJsonld                `json:"hydra:member"`
+
+	// HydraSearch The filters of a collection, as an IRI template (`hydra:IriTemplate`).
+	HydraSearch     HydraSearch `json:"hydra:search"`
+	HydraTotalItems int         `json:"hydra:totalItems"`
+
+	// HydraView The paging links of a collection (`hydra:PartialCollectionView`).
+	HydraView *HydraView `json:"hydra:view,omitempty"`
+}
+
+// ProfileCollectionJsonldContext defines model for ProfileCollectionJsonld.Context.
+type ProfileCollectionJsonldContext string
+
+// ProfileCollectionJsonldId defines model for ProfileCollectionJsonld.Id.
+type ProfileCollectionJsonldId string
+
+// ProfileCollectionJsonldType defines model for ProfileCollectionJsonld.Type.
+type ProfileCollectionJsonldType string
+
 // ProfileCreate The new Profile resource
 type ProfileCreate struct {
 	// AccessLevel 0 for a customer, 100 for an administrator.
@@ -246,11 +613,11 @@ type ProfileCreate struct {
 	GaClientId          *string                   `json:"ga_client_id,omitempty"`
 	Language            *string                   `json:"language,omitempty"`
 
-	// Login The profile's email address, which is also its login; unique among profiles, compared case-insensitively. Addresses are checked with the HTML5 definition of a valid email address.
-	Login              openapi_types.Email `json:"login"`
-	MailChimpInterests *[]int              `json:"mail_chimp_interests,omitempty"`
-	MailChimpLists     *[]int              `json:"mail_chimp_lists,omitempty"`
-	MailChimpSegments  *[]int              `json:"mail_chimp_segments,omitempty"`
+	// Login The profile's email address, which is also its login; unique among profiles, compared case-insensitively. Checked as X-Cart checks it: Symfony's Email constraint (`ProfileInput::$login`) in the `html5` mode X-Cart configures (`config/packages/validator.yaml`, `email_validation_mode: html5`), the HTML5 definition of a valid email address: ASCII letters, digits and ``.!#$%&'*+/=?^_`{|}~-`` before the `@`, and after it at least two dot-separated labels of ASCII letters, digits and inner hyphens, at most 63 characters each; so an internationalized address (`zoë@example.com`) is refused.
+	Login              string `json:"login"`
+	MailChimpInterests *[]int `json:"mail_chimp_interests,omitempty"`
+	MailChimpLists     *[]int `json:"mail_chimp_lists,omitempty"`
+	MailChimpSegments  *[]int `json:"mail_chimp_segments,omitempty"`
 
 	// MembershipId The id of an existing membership.
 	MembershipId nullable.Nullable[int] `json:"membership_id,omitempty"`
@@ -284,6 +651,62 @@ type ProfileCreateAccessLevel int
 // Example: E
 type ProfileCreateStatus string
 
+// ProfileJsonld A profile in JSON-LD (`application/ld+json`), as API Platform renders an item.
+type ProfileJsonld struct {
+	// Context The context of the resource, on an item alone (members of a collection share the collection's).
+	//
+	// Example: /api/contexts/Profile
+	Context *string `json:"@context,omitempty"`
+
+	// Iri The profile's IRI.
+	//
+	// Example: /api/profiles/2
+	Iri  string            `json:"@id"`
+	Type ProfileJsonldType `json:"@type"`
+
+	// AccessLevel 0 for a customer, 100 for an administrator.
+	AccessLevel     ProfileJsonldAccessLevel  `json:"access_level"`
+	ConciergeUserId nullable.Nullable[string] `json:"concierge_user_id"`
+
+	// CreateDate When the profile was created, ISO 8601 with offset.
+	CreateDate time.Time `json:"create_date"`
+
+	// FirstLoginDate The first JWT login, null until then.
+	FirstLoginDate      nullable.Nullable[time.Time] `json:"first_login_date"`
+	ForceChangePassword bool                         `json:"force_change_password"`
+	GaClientId          string                       `json:"ga_client_id"`
+	Id                  int                          `json:"id"`
+	Language            string                       `json:"language"`
+
+	// LastLoginDate The latest JWT login, null until the first.
+	LastLoginDate       nullable.Nullable[time.Time] `json:"last_login_date"`
+	Login               string                       `json:"login"`
+	MailChimpInterests  []int                        `json:"mail_chimp_interests"`
+	MailChimpLists      []int                        `json:"mail_chimp_lists"`
+	MailChimpSegments   []int                        `json:"mail_chimp_segments"`
+	MembershipId        nullable.Nullable[int]       `json:"membership_id"`
+	PendingMembershipId nullable.Nullable[int]       `json:"pending_membership_id"`
+	Referer             string                       `json:"referer"`
+	RoleIds             []int                        `json:"role_ids"`
+	SocialLoginId       nullable.Nullable[string]    `json:"social_login_id"`
+	SocialLoginProvider nullable.Nullable[string]    `json:"social_login_provider"`
+
+	// Status Example: E
+	Status           ProfileJsonldStatus       `json:"status"`
+	StatusComment    string                    `json:"status_comment"`
+	StoredSelectors  []string                  `json:"stored_selectors"`
+	StripeCustomerId nullable.Nullable[string] `json:"stripe_customer_id"`
+}
+
+// ProfileJsonldType defines model for ProfileJsonld.Type.
+type ProfileJsonldType string
+
+// ProfileJsonldAccessLevel 0 for a customer, 100 for an administrator.
+type ProfileJsonldAccessLevel int
+
+// ProfileJsonldStatus Example: E
+type ProfileJsonldStatus string
+
 // ProfileUpdate The fields of a profile to change; those left out keep their stored value.
 type ProfileUpdate struct {
 	// AccessLevel 0 for a customer, 100 for an administrator.
@@ -293,11 +716,11 @@ type ProfileUpdate struct {
 	GaClientId          *string                   `json:"ga_client_id,omitempty"`
 	Language            *string                   `json:"language,omitempty"`
 
-	// Login The profile's email address, which is also its login; unique among profiles, compared case-insensitively.
-	Login              *openapi_types.Email `json:"login,omitempty"`
-	MailChimpInterests *[]int               `json:"mail_chimp_interests,omitempty"`
-	MailChimpLists     *[]int               `json:"mail_chimp_lists,omitempty"`
-	MailChimpSegments  *[]int               `json:"mail_chimp_segments,omitempty"`
+	// Login The profile's email address, which is also its login; unique among profiles, compared case-insensitively. Checked as X-Cart checks it: Symfony's Email constraint (`ProfileInput::$login`) in the `html5` mode X-Cart configures (`config/packages/validator.yaml`, `email_validation_mode: html5`), the HTML5 definition of a valid email address: ASCII letters, digits and ``.!#$%&'*+/=?^_`{|}~-`` before the `@`, and after it at least two dot-separated labels of ASCII letters, digits and inner hyphens, at most 63 characters each; so an internationalized address (`zoë@example.com`) is refused.
+	Login              *string `json:"login,omitempty"`
+	MailChimpInterests *[]int  `json:"mail_chimp_interests,omitempty"`
+	MailChimpLists     *[]int  `json:"mail_chimp_lists,omitempty"`
+	MailChimpSegments  *[]int  `json:"mail_chimp_segments,omitempty"`
 
 	// MembershipId The id of an existing membership; null removes the membership.
 	MembershipId nullable.Nullable[int] `json:"membership_id,omitempty"`
@@ -331,46 +754,229 @@ type ProfileUpdateAccessLevel int
 // Example: E
 type ProfileUpdateStatus string
 
-// BadRequest An RFC 7807 problem document, as API Platform renders errors.
-type BadRequest = Problem
+// Added The bounds of a date filter (API Platform's DateFilter keys); each is a date in a form PHP's DateTime reads. Other keys, and a filter sent as a plain value (`added=2024-05-01`), are ignored, as the filter ignores them; of a key sent twice, the last value counts, as PHP reads a query.
+type Added = DateBounds
 
-// Forbidden An RFC 7807 problem document, as API Platform renders errors.
-type Forbidden = Problem
+// FirstLogin The bounds of a date filter (API Platform's DateFilter keys); each is a date in a form PHP's DateTime reads. Other keys, and a filter sent as a plain value (`added=2024-05-01`), are ignored, as the filter ignores them; of a key sent twice, the last value counts, as PHP reads a query.
+type FirstLogin = DateBounds
 
-// InternalError An RFC 7807 problem document, as API Platform renders errors.
-type InternalError = Problem
+// ItemsPerPage defines model for ItemsPerPage.
+type ItemsPerPage = int
 
-// InvalidInput An RFC 7807 problem document, as API Platform renders errors.
-type InvalidInput = Problem
+// Login defines model for Login.
+type Login = string
 
-// NotFound An RFC 7807 problem document, as API Platform renders errors.
-type NotFound = Problem
+// Page defines model for Page.
+type Page = int
 
-// PayloadTooLarge An RFC 7807 problem document, as API Platform renders errors.
-type PayloadTooLarge = Problem
+// ProfileId defines model for ProfileId.
+type ProfileId = int
 
-// Unauthorized An RFC 7807 problem document, as API Platform renders errors.
-type Unauthorized = Problem
+// SearchFakeField defines model for SearchFakeField.
+type SearchFakeField = string
 
-// Unavailable An RFC 7807 problem document, as API Platform renders errors.
-type Unavailable = Problem
+// BadRequestApplicationLdPlusJSON An error in JSON-LD, as API Platform's Hydra error normalizer renders it for `application/ld+json`.
+type BadRequestApplicationLdPlusJSON = HydraError
 
-// UnprocessableEntity A problem document listing every constraint violation of the request.
-type UnprocessableEntity = ConstraintViolationList
+// BadRequestApplicationProblemPlusJSON An RFC 7807 problem document, as API Platform renders errors.
+type BadRequestApplicationProblemPlusJSON = Problem
 
-// UnsupportedMediaType An RFC 7807 problem document, as API Platform renders errors.
-type UnsupportedMediaType = Problem
+// ForbiddenApplicationLdPlusJSON An error in JSON-LD, as API Platform's Hydra error normalizer renders it for `application/ld+json`.
+type ForbiddenApplicationLdPlusJSON = HydraError
+
+// ForbiddenApplicationProblemPlusJSON An RFC 7807 problem document, as API Platform renders errors.
+type ForbiddenApplicationProblemPlusJSON = Problem
+
+// InternalErrorApplicationLdPlusJSON An error in JSON-LD, as API Platform's Hydra error normalizer renders it for `application/ld+json`.
+type InternalErrorApplicationLdPlusJSON = HydraError
+
+// InternalErrorApplicationProblemPlusJSON An RFC 7807 problem document, as API Platform renders errors.
+type InternalErrorApplicationProblemPlusJSON = Problem
+
+// InvalidInputApplicationLdPlusJSON An error in JSON-LD, as API Platform's Hydra error normalizer renders it for `application/ld+json`.
+type InvalidInputApplicationLdPlusJSON = HydraError
+
+// InvalidInputApplicationProblemPlusJSON An RFC 7807 problem document, as API Platform renders errors.
+type InvalidInputApplicationProblemPlusJSON = Problem
+
+// LastAdminApplicationLdPlusJSON An error in JSON-LD, as API Platform's Hydra error normalizer renders it for `application/ld+json`.
+type LastAdminApplicationLdPlusJSON = HydraError
+
+// LastAdminApplicationProblemPlusJSON An RFC 7807 problem document, as API Platform renders errors.
+type LastAdminApplicationProblemPlusJSON = Problem
+
+// NotFoundApplicationLdPlusJSON An error in JSON-LD, as API Platform's Hydra error normalizer renders it for `application/ld+json`.
+type NotFoundApplicationLdPlusJSON = HydraError
+
+// NotFoundApplicationProblemPlusJSON An RFC 7807 problem document, as API Platform renders errors.
+type NotFoundApplicationProblemPlusJSON = Problem
+
+// PayloadTooLargeApplicationLdPlusJSON An error in JSON-LD, as API Platform's Hydra error normalizer renders it for `application/ld+json`.
+type PayloadTooLargeApplicationLdPlusJSON = HydraError
+
+// PayloadTooLargeApplicationProblemPlusJSON An RFC 7807 problem document, as API Platform renders errors.
+type PayloadTooLargeApplicationProblemPlusJSON = Problem
+
+// ProfileCreatedApplicationJSON Profile resource
+type ProfileCreatedApplicationJSON = Profile
+
+// ProfileCreatedApplicationLdPlusJSON A profile in JSON-LD (`application/ld+json`), as API Platform renders an item.
+type ProfileCreatedApplicationLdPlusJSON = ProfileJsonld
+
+// ProfileListApplicationJSON defines model for ProfileList.
+type ProfileListApplicationJSON = []Profile
+
+// ProfileListApplicationLdPlusJSON One page of profiles in JSON-LD, as API Platform 2.7 renders a paginated collection: `hydra:member`,
+// `hydra:totalItems` (every profile the filters keep, on all pages), `hydra:view` (present when there is more
+// than one page or a filter or page was sent: the page's own IRI and links to the first, last, previous and next
+// pages, each the request's query with `page` set) and `hydra:search` (the filters).
+type ProfileListApplicationLdPlusJSON = ProfileCollectionJsonld
+
+// ProfileOKApplicationJSON Profile resource
+type ProfileOKApplicationJSON = Profile
+
+// ProfileOKApplicationLdPlusJSON A profile in JSON-LD (`application/ld+json`), as API Platform renders an item.
+type ProfileOKApplicationLdPlusJSON = ProfileJsonld
+
+// ProfileUpdatedApplicationJSON Profile resource
+type ProfileUpdatedApplicationJSON = Profile
+
+// ProfileUpdatedApplicationLdPlusJSON A profile in JSON-LD (`application/ld+json`), as API Platform renders an item.
+type ProfileUpdatedApplicationLdPlusJSON = ProfileJsonld
+
+// UnauthorizedApplicationLdPlusJSON An error in JSON-LD, as API Platform's Hydra error normalizer renders it for `application/ld+json`.
+type UnauthorizedApplicationLdPlusJSON = HydraError
+
+// UnauthorizedApplicationProblemPlusJSON An RFC 7807 problem document, as API Platform renders errors.
+type UnauthorizedApplicationProblemPlusJSON = Problem
+
+// UnavailableApplicationLdPlusJSON An error in JSON-LD, as API Platform's Hydra error normalizer renders it for `application/ld+json`.
+type UnavailableApplicationLdPlusJSON = HydraError
+
+// UnavailableApplicationProblemPlusJSON An RFC 7807 problem document, as API Platform renders errors.
+type UnavailableApplicationProblemPlusJSON = Problem
+
+// UnprocessableEntityApplicationLdPlusJSON Every constraint violation of the request in JSON-LD, as API Platform's Hydra normalizer renders it.
+type UnprocessableEntityApplicationLdPlusJSON = ConstraintViolationListJsonld
+
+// UnprocessableEntityApplicationProblemPlusJSON A problem document listing every constraint violation of the request.
+type UnprocessableEntityApplicationProblemPlusJSON = ConstraintViolationList
+
+// UnsupportedMediaTypeApplicationLdPlusJSON An error in JSON-LD, as API Platform's Hydra error normalizer renders it for `application/ld+json`.
+type UnsupportedMediaTypeApplicationLdPlusJSON = HydraError
+
+// UnsupportedMediaTypeApplicationProblemPlusJSON An RFC 7807 problem document, as API Platform renders errors.
+type UnsupportedMediaTypeApplicationProblemPlusJSON = Problem
 
 // ListProfilesParams defines parameters for ListProfiles.
 type ListProfilesParams struct {
 	// Page The page number, from 1.
-	Page *int `form:"page,omitempty" json:"page,omitempty"`
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 
 	// ItemsPerPage How many profiles a page holds; at most 100 (larger values are capped).
-	ItemsPerPage *int `form:"itemsPerPage,omitempty" json:"itemsPerPage,omitempty"`
+	ItemsPerPage *ItemsPerPage `form:"itemsPerPage,omitempty" json:"itemsPerPage,omitempty"`
 
-	// Login Keep only profiles whose login contains this text, compared case-insensitively.
-	Login *string `form:"login,omitempty" json:"login,omitempty"`
+	// Login Keep only profiles whose login contains this text, compared case-insensitively (X-Cart's SearchFilter, `partial`).
+	Login *Login `form:"login,omitempty" json:"login,omitempty"`
+
+	// SearchFakeField Keep only profiles whose search text contains this text, compared case-insensitively (X-Cart's SearchFilter, `partial`,
+	// on `Profile::$searchFakeField`). X-Cart's search text (`Profile::updateSearchFakeField`) is the login and, for each
+	// address, its first and last names; provisiond keeps no addresses yet, so today the search text is the login, and the
+	// names of the addresses join it once they are stored.
+	SearchFakeField *SearchFakeField `form:"searchFakeField,omitempty" json:"searchFakeField,omitempty"`
+
+	// Added Keep only profiles created before or after a date (X-Cart's IntegerDateFilter on `Profile::$added`, a Unix timestamp):
+	// `added[before]` (at or before), `added[strictly_before]`, `added[after]` (at or after), `added[strictly_after]`;
+	// several bounds all apply. A value is read as PHP's `new \DateTime($value)` reads it, in the forms clients send:
+	// ISO 8601 / RFC 3339 date-times (`2024-05-01T09:30:00+02:00`, `…Z`, fractional seconds, `T` or a space), `2024-05-01`,
+	// `2024-05-01 09:30` and `2024-05-01 09:30:00`, `@1714555800` (a Unix timestamp), `now`, `today`, `yesterday` and
+	// `tomorrow`. A date without a time zone is in the server's (`PROVISIOND_TIMEZONE`, UTC by default), as PHP's
+	// default time zone applies; the bound is the whole second, as X-Cart compares timestamps.
+	//
+	// Decision, from X-Cart's code: a value that cannot be read as a date is ignored (the list answers 200, as if the
+	// bound were not sent), because IntegerDateFilter catches DateTime's exception, logs "Invalid filter ignored" and
+	// adds no condition; so are keys other than these four.
+	Added *Added `json:"added,omitempty"`
+
+	// FirstLogin Keep only profiles whose first login is before or after a date (X-Cart's IntegerDateFilter on `Profile::$first_login`),
+	// with the bounds and date forms of `added`. X-Cart stores 0 for a profile that never logged in, and the filter
+	// compares that 0 like any timestamp: such a profile (`first_login_date` null) matches `before` and `strictly_before`
+	// bounds after 1970-01-01 and no `after` bound after it.
+	FirstLogin *FirstLogin `json:"first_login,omitempty"`
+}
+
+// ListProfilesJsonParams defines parameters for ListProfilesJson.
+type ListProfilesJsonParams struct {
+	// Page The page number, from 1.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// ItemsPerPage How many profiles a page holds; at most 100 (larger values are capped).
+	ItemsPerPage *ItemsPerPage `form:"itemsPerPage,omitempty" json:"itemsPerPage,omitempty"`
+
+	// Login Keep only profiles whose login contains this text, compared case-insensitively (X-Cart's SearchFilter, `partial`).
+	Login *Login `form:"login,omitempty" json:"login,omitempty"`
+
+	// SearchFakeField Keep only profiles whose search text contains this text, compared case-insensitively (X-Cart's SearchFilter, `partial`,
+	// on `Profile::$searchFakeField`). X-Cart's search text (`Profile::updateSearchFakeField`) is the login and, for each
+	// address, its first and last names; provisiond keeps no addresses yet, so today the search text is the login, and the
+	// names of the addresses join it once they are stored.
+	SearchFakeField *SearchFakeField `form:"searchFakeField,omitempty" json:"searchFakeField,omitempty"`
+
+	// Added Keep only profiles created before or after a date (X-Cart's IntegerDateFilter on `Profile::$added`, a Unix timestamp):
+	// `added[before]` (at or before), `added[strictly_before]`, `added[after]` (at or after), `added[strictly_after]`;
+	// several bounds all apply. A value is read as PHP's `new \DateTime($value)` reads it, in the forms clients send:
+	// ISO 8601 / RFC 3339 date-times (`2024-05-01T09:30:00+02:00`, `…Z`, fractional seconds, `T` or a space), `2024-05-01`,
+	// `2024-05-01 09:30` and `2024-05-01 09:30:00`, `@1714555800` (a Unix timestamp), `now`, `today`, `yesterday` and
+	// `tomorrow`. A date without a time zone is in the server's (`PROVISIOND_TIMEZONE`, UTC by default), as PHP's
+	// default time zone applies; the bound is the whole second, as X-Cart compares timestamps.
+	//
+	// Decision, from X-Cart's code: a value that cannot be read as a date is ignored (the list answers 200, as if the
+	// bound were not sent), because IntegerDateFilter catches DateTime's exception, logs "Invalid filter ignored" and
+	// adds no condition; so are keys other than these four.
+	Added *Added `json:"added,omitempty"`
+
+	// FirstLogin Keep only profiles whose first login is before or after a date (X-Cart's IntegerDateFilter on `Profile::$first_login`),
+	// with the bounds and date forms of `added`. X-Cart stores 0 for a profile that never logged in, and the filter
+	// compares that 0 like any timestamp: such a profile (`first_login_date` null) matches `before` and `strictly_before`
+	// bounds after 1970-01-01 and no `after` bound after it.
+	FirstLogin *FirstLogin `json:"first_login,omitempty"`
+}
+
+// ListProfilesJsonldParams defines parameters for ListProfilesJsonld.
+type ListProfilesJsonldParams struct {
+	// Page The page number, from 1.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// ItemsPerPage How many profiles a page holds; at most 100 (larger values are capped).
+	ItemsPerPage *ItemsPerPage `form:"itemsPerPage,omitempty" json:"itemsPerPage,omitempty"`
+
+	// Login Keep only profiles whose login contains this text, compared case-insensitively (X-Cart's SearchFilter, `partial`).
+	Login *Login `form:"login,omitempty" json:"login,omitempty"`
+
+	// SearchFakeField Keep only profiles whose search text contains this text, compared case-insensitively (X-Cart's SearchFilter, `partial`,
+	// on `Profile::$searchFakeField`). X-Cart's search text (`Profile::updateSearchFakeField`) is the login and, for each
+	// address, its first and last names; provisiond keeps no addresses yet, so today the search text is the login, and the
+	// names of the addresses join it once they are stored.
+	SearchFakeField *SearchFakeField `form:"searchFakeField,omitempty" json:"searchFakeField,omitempty"`
+
+	// Added Keep only profiles created before or after a date (X-Cart's IntegerDateFilter on `Profile::$added`, a Unix timestamp):
+	// `added[before]` (at or before), `added[strictly_before]`, `added[after]` (at or after), `added[strictly_after]`;
+	// several bounds all apply. A value is read as PHP's `new \DateTime($value)` reads it, in the forms clients send:
+	// ISO 8601 / RFC 3339 date-times (`2024-05-01T09:30:00+02:00`, `…Z`, fractional seconds, `T` or a space), `2024-05-01`,
+	// `2024-05-01 09:30` and `2024-05-01 09:30:00`, `@1714555800` (a Unix timestamp), `now`, `today`, `yesterday` and
+	// `tomorrow`. A date without a time zone is in the server's (`PROVISIOND_TIMEZONE`, UTC by default), as PHP's
+	// default time zone applies; the bound is the whole second, as X-Cart compares timestamps.
+	//
+	// Decision, from X-Cart's code: a value that cannot be read as a date is ignored (the list answers 200, as if the
+	// bound were not sent), because IntegerDateFilter catches DateTime's exception, logs "Invalid filter ignored" and
+	// adds no condition; so are keys other than these four.
+	Added *Added `json:"added,omitempty"`
+
+	// FirstLogin Keep only profiles whose first login is before or after a date (X-Cart's IntegerDateFilter on `Profile::$first_login`),
+	// with the bounds and date forms of `added`. X-Cart stores 0 for a profile that never logged in, and the filter
+	// compares that 0 like any timestamp: such a profile (`first_login_date` null) matches `before` and `strictly_before`
+	// bounds after 1970-01-01 and no `after` bound after it.
+	FirstLogin *FirstLogin `json:"first_login,omitempty"`
 }
 
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
@@ -379,8 +985,38 @@ type LoginJSONRequestBody = LoginRequest
 // CreateProfileJSONRequestBody defines body for CreateProfile for application/json ContentType.
 type CreateProfileJSONRequestBody = ProfileCreate
 
+// CreateProfileApplicationLdPlusJSONRequestBody defines body for CreateProfile for application/ld+json ContentType.
+type CreateProfileApplicationLdPlusJSONRequestBody = ProfileCreate
+
+// CreateProfileJsonJSONRequestBody defines body for CreateProfileJson for application/json ContentType.
+type CreateProfileJsonJSONRequestBody = ProfileCreate
+
+// CreateProfileJsonApplicationLdPlusJSONRequestBody defines body for CreateProfileJson for application/ld+json ContentType.
+type CreateProfileJsonApplicationLdPlusJSONRequestBody = ProfileCreate
+
+// CreateProfileJsonldJSONRequestBody defines body for CreateProfileJsonld for application/json ContentType.
+type CreateProfileJsonldJSONRequestBody = ProfileCreate
+
+// CreateProfileJsonldApplicationLdPlusJSONRequestBody defines body for CreateProfileJsonld for application/ld+json ContentType.
+type CreateProfileJsonldApplicationLdPlusJSONRequestBody = ProfileCreate
+
 // UpdateProfileJSONRequestBody defines body for UpdateProfile for application/json ContentType.
 type UpdateProfileJSONRequestBody = ProfileUpdate
+
+// UpdateProfileApplicationLdPlusJSONRequestBody defines body for UpdateProfile for application/ld+json ContentType.
+type UpdateProfileApplicationLdPlusJSONRequestBody = ProfileUpdate
+
+// UpdateProfileJsonJSONRequestBody defines body for UpdateProfileJson for application/json ContentType.
+type UpdateProfileJsonJSONRequestBody = ProfileUpdate
+
+// UpdateProfileJsonApplicationLdPlusJSONRequestBody defines body for UpdateProfileJson for application/ld+json ContentType.
+type UpdateProfileJsonApplicationLdPlusJSONRequestBody = ProfileUpdate
+
+// UpdateProfileJsonldJSONRequestBody defines body for UpdateProfileJsonld for application/json ContentType.
+type UpdateProfileJsonldJSONRequestBody = ProfileUpdate
+
+// UpdateProfileJsonldApplicationLdPlusJSONRequestBody defines body for UpdateProfileJsonld for application/ld+json ContentType.
+type UpdateProfileJsonldApplicationLdPlusJSONRequestBody = ProfileUpdate
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -492,8 +1128,13 @@ type ClientInterface interface {
 
 	// ListProfiles List profiles
 	//
-	// Answers a bare JSON array of profiles ordered by id, one page at a time.
-	// `itemsPerPage` above 100 is capped at 100, as API Platform caps it; a page past the end is an empty array.
+	// Answers one page of profiles ordered by id: a bare JSON array in JSON, a `hydra:Collection`
+	// in JSON-LD (with `hydra:totalItems`, the `hydra:view` paging links and the `hydra:search` template).
+	// `itemsPerPage` above 100 is capped at 100, as API Platform caps it; a page past the end is empty.
+	//
+	// Filters (X-Cart's `Profile` resource, `@ApiFilter`): `login` and `searchFakeField` (partial,
+	// case-insensitive) and the date filters `added[…]` and `first_login[…]` (X-Cart's IntegerDateFilter); several
+	// filters keep the profiles that match all of them.
 	//
 	// Corresponds with GET /api/profiles (the `ListProfiles` operationId).
 	ListProfiles(ctx context.Context, params *ListProfilesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -502,9 +1143,9 @@ type ClientInterface interface {
 	//
 	// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
 	//
-	// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them.
-	// Bodies are `application/json` only (X-Cart's JSON-LD variant, `application/ld+json`, is not served:
-	// any other media type is a 415), and a body must be exactly one JSON object.
+	// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+	// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+	// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
 	// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
 	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
@@ -518,9 +1159,9 @@ type ClientInterface interface {
 	//
 	// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
 	//
-	// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them.
-	// Bodies are `application/json` only (X-Cart's JSON-LD variant, `application/ld+json`, is not served:
-	// any other media type is a 415), and a body must be exactly one JSON object.
+	// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+	// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+	// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
 	// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
 	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
@@ -530,20 +1171,182 @@ type ClientInterface interface {
 	// Corresponds with POST /api/profiles (the `CreateProfile` operationId).
 	CreateProfile(ctx context.Context, body CreateProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// CreateProfileWithApplicationLdPlusJSONBody Create a profile
+	//
+	// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+	//
+	// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+	// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+	// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+	// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+	//
+	// Takes a body of the `application/ld+json` content type.
+	//
+	// Corresponds with POST /api/profiles (the `CreateProfile` operationId).
+	CreateProfileWithApplicationLdPlusJSONBody(ctx context.Context, body CreateProfileApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListProfilesJson List profiles (.json)
+	//
+	// Answers one page of profiles ordered by id: a bare JSON array in JSON, a `hydra:Collection`
+	// in JSON-LD (with `hydra:totalItems`, the `hydra:view` paging links and the `hydra:search` template).
+	// `itemsPerPage` above 100 is capped at 100, as API Platform caps it; a page past the end is empty.
+	//
+	// Filters (X-Cart's `Profile` resource, `@ApiFilter`): `login` and `searchFakeField` (partial,
+	// case-insensitive) and the date filters `added[…]` and `first_login[…]` (X-Cart's IntegerDateFilter); several
+	// filters keep the profiles that match all of them.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Corresponds with GET /api/profiles.json (the `ListProfilesJson` operationId).
+	ListProfilesJson(ctx context.Context, params *ListProfilesJsonParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProfileJsonWithBody Create a profile (.json)
+	//
+	// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+	//
+	// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+	// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+	// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+	// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/profiles.json (the `CreateProfileJson` operationId).
+	CreateProfileJsonWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProfileJson Create a profile (.json)
+	//
+	// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+	//
+	// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+	// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+	// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+	// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/profiles.json (the `CreateProfileJson` operationId).
+	CreateProfileJson(ctx context.Context, body CreateProfileJsonJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProfileJsonWithApplicationLdPlusJSONBody Create a profile (.json)
+	//
+	// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+	//
+	// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+	// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+	// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+	// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/ld+json` content type.
+	//
+	// Corresponds with POST /api/profiles.json (the `CreateProfileJson` operationId).
+	CreateProfileJsonWithApplicationLdPlusJSONBody(ctx context.Context, body CreateProfileJsonApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListProfilesJsonld List profiles (.jsonld)
+	//
+	// Answers one page of profiles ordered by id: a bare JSON array in JSON, a `hydra:Collection`
+	// in JSON-LD (with `hydra:totalItems`, the `hydra:view` paging links and the `hydra:search` template).
+	// `itemsPerPage` above 100 is capped at 100, as API Platform caps it; a page past the end is empty.
+	//
+	// Filters (X-Cart's `Profile` resource, `@ApiFilter`): `login` and `searchFakeField` (partial,
+	// case-insensitive) and the date filters `added[…]` and `first_login[…]` (X-Cart's IntegerDateFilter); several
+	// filters keep the profiles that match all of them.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Corresponds with GET /api/profiles.jsonld (the `ListProfilesJsonld` operationId).
+	ListProfilesJsonld(ctx context.Context, params *ListProfilesJsonldParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProfileJsonldWithBody Create a profile (.jsonld)
+	//
+	// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+	//
+	// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+	// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+	// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+	// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/profiles.jsonld (the `CreateProfileJsonld` operationId).
+	CreateProfileJsonldWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProfileJsonld Create a profile (.jsonld)
+	//
+	// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+	//
+	// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+	// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+	// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+	// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/profiles.jsonld (the `CreateProfileJsonld` operationId).
+	CreateProfileJsonld(ctx context.Context, body CreateProfileJsonldJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProfileJsonldWithApplicationLdPlusJSONBody Create a profile (.jsonld)
+	//
+	// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+	//
+	// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+	// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+	// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+	// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/ld+json` content type.
+	//
+	// Corresponds with POST /api/profiles.jsonld (the `CreateProfileJsonld` operationId).
+	CreateProfileJsonldWithApplicationLdPlusJSONBody(ctx context.Context, body CreateProfileJsonldApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// DeleteProfile Delete a profile
 	//
 	// Deletes a profile for good. The last administrator profile (`access_level` 100) cannot be deleted,
 	// so that someone can still log in to the store's back office.
 	//
 	// Corresponds with DELETE /api/profiles/{profile_id} (the `DeleteProfile` operationId).
-	DeleteProfile(ctx context.Context, profileId int, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DeleteProfile(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetProfile Get a profile
 	//
 	// Answers one profile.
 	//
 	// Corresponds with GET /api/profiles/{profile_id} (the `GetProfile` operationId).
-	GetProfile(ctx context.Context, profileId int, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetProfile(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateProfileWithBody Replace a profile's fields
 	//
@@ -557,7 +1360,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /api/profiles/{profile_id} (the `UpdateProfile` operationId).
-	UpdateProfileWithBody(ctx context.Context, profileId int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateProfileWithBody(ctx context.Context, profileId ProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateProfile Replace a profile's fields
 	//
@@ -571,7 +1374,165 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /api/profiles/{profile_id} (the `UpdateProfile` operationId).
-	UpdateProfile(ctx context.Context, profileId int, body UpdateProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateProfile(ctx context.Context, profileId ProfileId, body UpdateProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProfileWithApplicationLdPlusJSONBody Replace a profile's fields
+	//
+	// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+	// (a null `password` removes the password, so the profile can no longer log in).
+	// The rules are those of the create operation, and the login must stay unique among the other profiles.
+	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+	// "Cannot remove the last admin profile", as deleting it is.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+	//
+	// Takes a body of the `application/ld+json` content type.
+	//
+	// Corresponds with PUT /api/profiles/{profile_id} (the `UpdateProfile` operationId).
+	UpdateProfileWithApplicationLdPlusJSONBody(ctx context.Context, profileId ProfileId, body UpdateProfileApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteProfileJson Delete a profile (.json)
+	//
+	// Deletes a profile for good. The last administrator profile (`access_level` 100) cannot be deleted,
+	// so that someone can still log in to the store's back office.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Corresponds with DELETE /api/profiles/{profile_id}.json (the `DeleteProfileJson` operationId).
+	DeleteProfileJson(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProfileJson Get a profile (.json)
+	//
+	// Answers one profile.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Corresponds with GET /api/profiles/{profile_id}.json (the `GetProfileJson` operationId).
+	GetProfileJson(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProfileJsonWithBody Replace a profile's fields (.json)
+	//
+	// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+	// (a null `password` removes the password, so the profile can no longer log in).
+	// The rules are those of the create operation, and the login must stay unique among the other profiles.
+	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+	// "Cannot remove the last admin profile", as deleting it is.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}.json (the `UpdateProfileJson` operationId).
+	UpdateProfileJsonWithBody(ctx context.Context, profileId ProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProfileJson Replace a profile's fields (.json)
+	//
+	// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+	// (a null `password` removes the password, so the profile can no longer log in).
+	// The rules are those of the create operation, and the login must stay unique among the other profiles.
+	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+	// "Cannot remove the last admin profile", as deleting it is.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}.json (the `UpdateProfileJson` operationId).
+	UpdateProfileJson(ctx context.Context, profileId ProfileId, body UpdateProfileJsonJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProfileJsonWithApplicationLdPlusJSONBody Replace a profile's fields (.json)
+	//
+	// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+	// (a null `password` removes the password, so the profile can no longer log in).
+	// The rules are those of the create operation, and the login must stay unique among the other profiles.
+	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+	// "Cannot remove the last admin profile", as deleting it is.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/ld+json` content type.
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}.json (the `UpdateProfileJson` operationId).
+	UpdateProfileJsonWithApplicationLdPlusJSONBody(ctx context.Context, profileId ProfileId, body UpdateProfileJsonApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteProfileJsonld Delete a profile (.jsonld)
+	//
+	// Deletes a profile for good. The last administrator profile (`access_level` 100) cannot be deleted,
+	// so that someone can still log in to the store's back office.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Corresponds with DELETE /api/profiles/{profile_id}.jsonld (the `DeleteProfileJsonld` operationId).
+	DeleteProfileJsonld(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProfileJsonld Get a profile (.jsonld)
+	//
+	// Answers one profile.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Corresponds with GET /api/profiles/{profile_id}.jsonld (the `GetProfileJsonld` operationId).
+	GetProfileJsonld(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProfileJsonldWithBody Replace a profile's fields (.jsonld)
+	//
+	// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+	// (a null `password` removes the password, so the profile can no longer log in).
+	// The rules are those of the create operation, and the login must stay unique among the other profiles.
+	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+	// "Cannot remove the last admin profile", as deleting it is.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}.jsonld (the `UpdateProfileJsonld` operationId).
+	UpdateProfileJsonldWithBody(ctx context.Context, profileId ProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProfileJsonld Replace a profile's fields (.jsonld)
+	//
+	// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+	// (a null `password` removes the password, so the profile can no longer log in).
+	// The rules are those of the create operation, and the login must stay unique among the other profiles.
+	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+	// "Cannot remove the last admin profile", as deleting it is.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}.jsonld (the `UpdateProfileJsonld` operationId).
+	UpdateProfileJsonld(ctx context.Context, profileId ProfileId, body UpdateProfileJsonldJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProfileJsonldWithApplicationLdPlusJSONBody Replace a profile's fields (.jsonld)
+	//
+	// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+	// (a null `password` removes the password, so the profile can no longer log in).
+	// The rules are those of the create operation, and the login must stay unique among the other profiles.
+	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+	// "Cannot remove the last admin profile", as deleting it is.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/ld+json` content type.
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}.jsonld (the `UpdateProfileJsonld` operationId).
+	UpdateProfileJsonldWithApplicationLdPlusJSONBody(ctx context.Context, profileId ProfileId, body UpdateProfileJsonldApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // LoginWithBody Log in and get a JWT
@@ -630,8 +1591,13 @@ func (c *Client) Login(ctx context.Context, body LoginJSONRequestBody, reqEditor
 
 // ListProfiles List profiles
 //
-// Answers a bare JSON array of profiles ordered by id, one page at a time.
-// `itemsPerPage` above 100 is capped at 100, as API Platform caps it; a page past the end is an empty array.
+// Answers one page of profiles ordered by id: a bare JSON array in JSON, a `hydra:Collection`
+// in JSON-LD (with `hydra:totalItems`, the `hydra:view` paging links and the `hydra:search` template).
+// `itemsPerPage` above 100 is capped at 100, as API Platform caps it; a page past the end is empty.
+//
+// Filters (X-Cart's `Profile` resource, `@ApiFilter`): `login` and `searchFakeField` (partial,
+// case-insensitive) and the date filters `added[…]` and `first_login[…]` (X-Cart's IntegerDateFilter); several
+// filters keep the profiles that match all of them.
 //
 // Corresponds with GET /api/profiles (the `ListProfiles` operationId).
 func (c *Client) ListProfiles(ctx context.Context, params *ListProfilesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -650,9 +1616,9 @@ func (c *Client) ListProfiles(ctx context.Context, params *ListProfilesParams, r
 //
 // Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
 //
-// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them.
-// Bodies are `application/json` only (X-Cart's JSON-LD variant, `application/ld+json`, is not served:
-// any other media type is a 415), and a body must be exactly one JSON object.
+// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
 // `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
 // a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 // Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
@@ -676,9 +1642,9 @@ func (c *Client) CreateProfileWithBody(ctx context.Context, contentType string, 
 //
 // Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
 //
-// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them.
-// Bodies are `application/json` only (X-Cart's JSON-LD variant, `application/ld+json`, is not served:
-// any other media type is a 415), and a body must be exactly one JSON object.
+// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
 // `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
 // a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 // Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
@@ -698,13 +1664,265 @@ func (c *Client) CreateProfile(ctx context.Context, body CreateProfileJSONReques
 	return c.Client.Do(req)
 }
 
+// CreateProfileWithApplicationLdPlusJSONBody Create a profile
+//
+// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+//
+// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+//
+// Takes a body of the `application/ld+json` content type.
+//
+// Corresponds with POST /api/profiles (the `CreateProfile` operationId).
+func (c *Client) CreateProfileWithApplicationLdPlusJSONBody(ctx context.Context, body CreateProfileApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProfileRequestWithApplicationLdPlusJSONBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListProfilesJson List profiles (.json)
+//
+// Answers one page of profiles ordered by id: a bare JSON array in JSON, a `hydra:Collection`
+// in JSON-LD (with `hydra:totalItems`, the `hydra:view` paging links and the `hydra:search` template).
+// `itemsPerPage` above 100 is capped at 100, as API Platform caps it; a page past the end is empty.
+//
+// Filters (X-Cart's `Profile` resource, `@ApiFilter`): `login` and `searchFakeField` (partial,
+// case-insensitive) and the date filters `added[…]` and `first_login[…]` (X-Cart's IntegerDateFilter); several
+// filters keep the profiles that match all of them.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Corresponds with GET /api/profiles.json (the `ListProfilesJson` operationId).
+func (c *Client) ListProfilesJson(ctx context.Context, params *ListProfilesJsonParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListProfilesJsonRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProfileJsonWithBody Create a profile (.json)
+//
+// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+//
+// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/profiles.json (the `CreateProfileJson` operationId).
+func (c *Client) CreateProfileJsonWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProfileJsonRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProfileJson Create a profile (.json)
+//
+// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+//
+// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/profiles.json (the `CreateProfileJson` operationId).
+func (c *Client) CreateProfileJson(ctx context.Context, body CreateProfileJsonJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProfileJsonRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProfileJsonWithApplicationLdPlusJSONBody Create a profile (.json)
+//
+// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+//
+// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/ld+json` content type.
+//
+// Corresponds with POST /api/profiles.json (the `CreateProfileJson` operationId).
+func (c *Client) CreateProfileJsonWithApplicationLdPlusJSONBody(ctx context.Context, body CreateProfileJsonApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProfileJsonRequestWithApplicationLdPlusJSONBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListProfilesJsonld List profiles (.jsonld)
+//
+// Answers one page of profiles ordered by id: a bare JSON array in JSON, a `hydra:Collection`
+// in JSON-LD (with `hydra:totalItems`, the `hydra:view` paging links and the `hydra:search` template).
+// `itemsPerPage` above 100 is capped at 100, as API Platform caps it; a page past the end is empty.
+//
+// Filters (X-Cart's `Profile` resource, `@ApiFilter`): `login` and `searchFakeField` (partial,
+// case-insensitive) and the date filters `added[…]` and `first_login[…]` (X-Cart's IntegerDateFilter); several
+// filters keep the profiles that match all of them.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Corresponds with GET /api/profiles.jsonld (the `ListProfilesJsonld` operationId).
+func (c *Client) ListProfilesJsonld(ctx context.Context, params *ListProfilesJsonldParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListProfilesJsonldRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProfileJsonldWithBody Create a profile (.jsonld)
+//
+// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+//
+// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/profiles.jsonld (the `CreateProfileJsonld` operationId).
+func (c *Client) CreateProfileJsonldWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProfileJsonldRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProfileJsonld Create a profile (.jsonld)
+//
+// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+//
+// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/profiles.jsonld (the `CreateProfileJsonld` operationId).
+func (c *Client) CreateProfileJsonld(ctx context.Context, body CreateProfileJsonldJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProfileJsonldRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProfileJsonldWithApplicationLdPlusJSONBody Create a profile (.jsonld)
+//
+// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+//
+// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/ld+json` content type.
+//
+// Corresponds with POST /api/profiles.jsonld (the `CreateProfileJsonld` operationId).
+func (c *Client) CreateProfileJsonldWithApplicationLdPlusJSONBody(ctx context.Context, body CreateProfileJsonldApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProfileJsonldRequestWithApplicationLdPlusJSONBody(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // DeleteProfile Delete a profile
 //
 // Deletes a profile for good. The last administrator profile (`access_level` 100) cannot be deleted,
 // so that someone can still log in to the store's back office.
 //
 // Corresponds with DELETE /api/profiles/{profile_id} (the `DeleteProfile` operationId).
-func (c *Client) DeleteProfile(ctx context.Context, profileId int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) DeleteProfile(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteProfileRequest(c.Server, profileId)
 	if err != nil {
 		return nil, err
@@ -721,7 +1939,7 @@ func (c *Client) DeleteProfile(ctx context.Context, profileId int, reqEditors ..
 // Answers one profile.
 //
 // Corresponds with GET /api/profiles/{profile_id} (the `GetProfile` operationId).
-func (c *Client) GetProfile(ctx context.Context, profileId int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) GetProfile(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetProfileRequest(c.Server, profileId)
 	if err != nil {
 		return nil, err
@@ -745,7 +1963,7 @@ func (c *Client) GetProfile(ctx context.Context, profileId int, reqEditors ...Re
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /api/profiles/{profile_id} (the `UpdateProfile` operationId).
-func (c *Client) UpdateProfileWithBody(ctx context.Context, profileId int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) UpdateProfileWithBody(ctx context.Context, profileId ProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateProfileRequestWithBody(c.Server, profileId, contentType, body)
 	if err != nil {
 		return nil, err
@@ -769,8 +1987,276 @@ func (c *Client) UpdateProfileWithBody(ctx context.Context, profileId int, conte
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /api/profiles/{profile_id} (the `UpdateProfile` operationId).
-func (c *Client) UpdateProfile(ctx context.Context, profileId int, body UpdateProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) UpdateProfile(ctx context.Context, profileId ProfileId, body UpdateProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateProfileRequest(c.Server, profileId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProfileWithApplicationLdPlusJSONBody Replace a profile's fields
+//
+// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+// (a null `password` removes the password, so the profile can no longer log in).
+// The rules are those of the create operation, and the login must stay unique among the other profiles.
+// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+// "Cannot remove the last admin profile", as deleting it is.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+//
+// Takes a body of the `application/ld+json` content type.
+//
+// Corresponds with PUT /api/profiles/{profile_id} (the `UpdateProfile` operationId).
+func (c *Client) UpdateProfileWithApplicationLdPlusJSONBody(ctx context.Context, profileId ProfileId, body UpdateProfileApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProfileRequestWithApplicationLdPlusJSONBody(c.Server, profileId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteProfileJson Delete a profile (.json)
+//
+// Deletes a profile for good. The last administrator profile (`access_level` 100) cannot be deleted,
+// so that someone can still log in to the store's back office.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Corresponds with DELETE /api/profiles/{profile_id}.json (the `DeleteProfileJson` operationId).
+func (c *Client) DeleteProfileJson(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteProfileJsonRequest(c.Server, profileId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetProfileJson Get a profile (.json)
+//
+// Answers one profile.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Corresponds with GET /api/profiles/{profile_id}.json (the `GetProfileJson` operationId).
+func (c *Client) GetProfileJson(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProfileJsonRequest(c.Server, profileId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProfileJsonWithBody Replace a profile's fields (.json)
+//
+// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+// (a null `password` removes the password, so the profile can no longer log in).
+// The rules are those of the create operation, and the login must stay unique among the other profiles.
+// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+// "Cannot remove the last admin profile", as deleting it is.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/profiles/{profile_id}.json (the `UpdateProfileJson` operationId).
+func (c *Client) UpdateProfileJsonWithBody(ctx context.Context, profileId ProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProfileJsonRequestWithBody(c.Server, profileId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProfileJson Replace a profile's fields (.json)
+//
+// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+// (a null `password` removes the password, so the profile can no longer log in).
+// The rules are those of the create operation, and the login must stay unique among the other profiles.
+// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+// "Cannot remove the last admin profile", as deleting it is.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/profiles/{profile_id}.json (the `UpdateProfileJson` operationId).
+func (c *Client) UpdateProfileJson(ctx context.Context, profileId ProfileId, body UpdateProfileJsonJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProfileJsonRequest(c.Server, profileId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProfileJsonWithApplicationLdPlusJSONBody Replace a profile's fields (.json)
+//
+// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+// (a null `password` removes the password, so the profile can no longer log in).
+// The rules are those of the create operation, and the login must stay unique among the other profiles.
+// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+// "Cannot remove the last admin profile", as deleting it is.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/ld+json` content type.
+//
+// Corresponds with PUT /api/profiles/{profile_id}.json (the `UpdateProfileJson` operationId).
+func (c *Client) UpdateProfileJsonWithApplicationLdPlusJSONBody(ctx context.Context, profileId ProfileId, body UpdateProfileJsonApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProfileJsonRequestWithApplicationLdPlusJSONBody(c.Server, profileId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteProfileJsonld Delete a profile (.jsonld)
+//
+// Deletes a profile for good. The last administrator profile (`access_level` 100) cannot be deleted,
+// so that someone can still log in to the store's back office.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Corresponds with DELETE /api/profiles/{profile_id}.jsonld (the `DeleteProfileJsonld` operationId).
+func (c *Client) DeleteProfileJsonld(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteProfileJsonldRequest(c.Server, profileId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetProfileJsonld Get a profile (.jsonld)
+//
+// Answers one profile.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Corresponds with GET /api/profiles/{profile_id}.jsonld (the `GetProfileJsonld` operationId).
+func (c *Client) GetProfileJsonld(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProfileJsonldRequest(c.Server, profileId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProfileJsonldWithBody Replace a profile's fields (.jsonld)
+//
+// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+// (a null `password` removes the password, so the profile can no longer log in).
+// The rules are those of the create operation, and the login must stay unique among the other profiles.
+// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+// "Cannot remove the last admin profile", as deleting it is.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/profiles/{profile_id}.jsonld (the `UpdateProfileJsonld` operationId).
+func (c *Client) UpdateProfileJsonldWithBody(ctx context.Context, profileId ProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProfileJsonldRequestWithBody(c.Server, profileId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProfileJsonld Replace a profile's fields (.jsonld)
+//
+// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+// (a null `password` removes the password, so the profile can no longer log in).
+// The rules are those of the create operation, and the login must stay unique among the other profiles.
+// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+// "Cannot remove the last admin profile", as deleting it is.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/profiles/{profile_id}.jsonld (the `UpdateProfileJsonld` operationId).
+func (c *Client) UpdateProfileJsonld(ctx context.Context, profileId ProfileId, body UpdateProfileJsonldJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProfileJsonldRequest(c.Server, profileId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProfileJsonldWithApplicationLdPlusJSONBody Replace a profile's fields (.jsonld)
+//
+// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+// (a null `password` removes the password, so the profile can no longer log in).
+// The rules are those of the create operation, and the login must stay unique among the other profiles.
+// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+// "Cannot remove the last admin profile", as deleting it is.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/ld+json` content type.
+//
+// Corresponds with PUT /api/profiles/{profile_id}.jsonld (the `UpdateProfileJsonld` operationId).
+func (c *Client) UpdateProfileJsonldWithApplicationLdPlusJSONBody(ctx context.Context, profileId ProfileId, body UpdateProfileJsonldApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProfileJsonldRequestWithApplicationLdPlusJSONBody(c.Server, profileId, body)
 	if err != nil {
 		return nil, err
 	}
@@ -885,6 +2371,42 @@ func NewListProfilesRequest(server string, params *ListProfilesParams) (*http.Re
 
 		}
 
+		if params.SearchFakeField != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "searchFakeField", *params.SearchFakeField, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Added != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "added", *params.Added, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.FirstLogin != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "first_login", *params.FirstLogin, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -908,6 +2430,17 @@ func NewCreateProfileRequest(server string, body CreateProfileJSONRequestBody) (
 	}
 	bodyReader = bytes.NewReader(buf)
 	return NewCreateProfileRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateProfileRequestWithApplicationLdPlusJSONBody calls the generic CreateProfile builder with application/ld+json body
+func NewCreateProfileRequestWithApplicationLdPlusJSONBody(server string, body CreateProfileApplicationLdPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateProfileRequestWithBody(server, "application/ld+json", bodyReader)
 }
 
 // NewCreateProfileRequestWithBody constructs an http.Request for the CreateProfile method, with any body, and a specified content type
@@ -939,8 +2472,338 @@ func NewCreateProfileRequestWithBody(server string, contentType string, body io.
 	return req, nil
 }
 
+// NewListProfilesJsonRequest constructs an http.Request for the ListProfilesJson method
+func NewListProfilesJsonRequest(server string, params *ListProfilesJsonParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles.json")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ItemsPerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "itemsPerPage", *params.ItemsPerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Login != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "login", *params.Login, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SearchFakeField != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "searchFakeField", *params.SearchFakeField, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Added != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "added", *params.Added, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.FirstLogin != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "first_login", *params.FirstLogin, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateProfileJsonRequest calls the generic CreateProfileJson builder with application/json body
+func NewCreateProfileJsonRequest(server string, body CreateProfileJsonJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateProfileJsonRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateProfileJsonRequestWithApplicationLdPlusJSONBody calls the generic CreateProfileJson builder with application/ld+json body
+func NewCreateProfileJsonRequestWithApplicationLdPlusJSONBody(server string, body CreateProfileJsonApplicationLdPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateProfileJsonRequestWithBody(server, "application/ld+json", bodyReader)
+}
+
+// NewCreateProfileJsonRequestWithBody constructs an http.Request for the CreateProfileJson method, with any body, and a specified content type
+func NewCreateProfileJsonRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles.json")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListProfilesJsonldRequest constructs an http.Request for the ListProfilesJsonld method
+func NewListProfilesJsonldRequest(server string, params *ListProfilesJsonldParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles.jsonld")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ItemsPerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "itemsPerPage", *params.ItemsPerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Login != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "login", *params.Login, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.SearchFakeField != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "searchFakeField", *params.SearchFakeField, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Added != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "added", *params.Added, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.FirstLogin != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("deepObject", true, "first_login", *params.FirstLogin, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "object", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateProfileJsonldRequest calls the generic CreateProfileJsonld builder with application/json body
+func NewCreateProfileJsonldRequest(server string, body CreateProfileJsonldJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateProfileJsonldRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateProfileJsonldRequestWithApplicationLdPlusJSONBody calls the generic CreateProfileJsonld builder with application/ld+json body
+func NewCreateProfileJsonldRequestWithApplicationLdPlusJSONBody(server string, body CreateProfileJsonldApplicationLdPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateProfileJsonldRequestWithBody(server, "application/ld+json", bodyReader)
+}
+
+// NewCreateProfileJsonldRequestWithBody constructs an http.Request for the CreateProfileJsonld method, with any body, and a specified content type
+func NewCreateProfileJsonldRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles.jsonld")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewDeleteProfileRequest constructs an http.Request for the DeleteProfile method
-func NewDeleteProfileRequest(server string, profileId int) (*http.Request, error) {
+func NewDeleteProfileRequest(server string, profileId ProfileId) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -974,7 +2837,7 @@ func NewDeleteProfileRequest(server string, profileId int) (*http.Request, error
 }
 
 // NewGetProfileRequest constructs an http.Request for the GetProfile method
-func NewGetProfileRequest(server string, profileId int) (*http.Request, error) {
+func NewGetProfileRequest(server string, profileId ProfileId) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1008,7 +2871,7 @@ func NewGetProfileRequest(server string, profileId int) (*http.Request, error) {
 }
 
 // NewUpdateProfileRequest calls the generic UpdateProfile builder with application/json body
-func NewUpdateProfileRequest(server string, profileId int, body UpdateProfileJSONRequestBody) (*http.Request, error) {
+func NewUpdateProfileRequest(server string, profileId ProfileId, body UpdateProfileJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -1018,8 +2881,19 @@ func NewUpdateProfileRequest(server string, profileId int, body UpdateProfileJSO
 	return NewUpdateProfileRequestWithBody(server, profileId, "application/json", bodyReader)
 }
 
+// NewUpdateProfileRequestWithApplicationLdPlusJSONBody calls the generic UpdateProfile builder with application/ld+json body
+func NewUpdateProfileRequestWithApplicationLdPlusJSONBody(server string, profileId ProfileId, body UpdateProfileApplicationLdPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateProfileRequestWithBody(server, profileId, "application/ld+json", bodyReader)
+}
+
 // NewUpdateProfileRequestWithBody constructs an http.Request for the UpdateProfile method, with any body, and a specified content type
-func NewUpdateProfileRequestWithBody(server string, profileId int, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateProfileRequestWithBody(server string, profileId ProfileId, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1035,6 +2909,258 @@ func NewUpdateProfileRequestWithBody(server string, profileId int, contentType s
 	}
 
 	operationPath := fmt.Sprintf("/api/profiles/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteProfileJsonRequest constructs an http.Request for the DeleteProfileJson method
+func NewDeleteProfileJsonRequest(server string, profileId ProfileId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s.json", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetProfileJsonRequest constructs an http.Request for the GetProfileJson method
+func NewGetProfileJsonRequest(server string, profileId ProfileId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s.json", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateProfileJsonRequest calls the generic UpdateProfileJson builder with application/json body
+func NewUpdateProfileJsonRequest(server string, profileId ProfileId, body UpdateProfileJsonJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateProfileJsonRequestWithBody(server, profileId, "application/json", bodyReader)
+}
+
+// NewUpdateProfileJsonRequestWithApplicationLdPlusJSONBody calls the generic UpdateProfileJson builder with application/ld+json body
+func NewUpdateProfileJsonRequestWithApplicationLdPlusJSONBody(server string, profileId ProfileId, body UpdateProfileJsonApplicationLdPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateProfileJsonRequestWithBody(server, profileId, "application/ld+json", bodyReader)
+}
+
+// NewUpdateProfileJsonRequestWithBody constructs an http.Request for the UpdateProfileJson method, with any body, and a specified content type
+func NewUpdateProfileJsonRequestWithBody(server string, profileId ProfileId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s.json", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteProfileJsonldRequest constructs an http.Request for the DeleteProfileJsonld method
+func NewDeleteProfileJsonldRequest(server string, profileId ProfileId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s.jsonld", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetProfileJsonldRequest constructs an http.Request for the GetProfileJsonld method
+func NewGetProfileJsonldRequest(server string, profileId ProfileId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s.jsonld", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateProfileJsonldRequest calls the generic UpdateProfileJsonld builder with application/json body
+func NewUpdateProfileJsonldRequest(server string, profileId ProfileId, body UpdateProfileJsonldJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateProfileJsonldRequestWithBody(server, profileId, "application/json", bodyReader)
+}
+
+// NewUpdateProfileJsonldRequestWithApplicationLdPlusJSONBody calls the generic UpdateProfileJsonld builder with application/ld+json body
+func NewUpdateProfileJsonldRequestWithApplicationLdPlusJSONBody(server string, profileId ProfileId, body UpdateProfileJsonldApplicationLdPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateProfileJsonldRequestWithBody(server, profileId, "application/ld+json", bodyReader)
+}
+
+// NewUpdateProfileJsonldRequestWithBody constructs an http.Request for the UpdateProfileJsonld method, with any body, and a specified content type
+func NewUpdateProfileJsonldRequestWithBody(server string, profileId ProfileId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s.jsonld", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -1134,8 +3260,13 @@ type ClientWithResponsesInterface interface {
 
 	// ListProfilesWithResponse List profiles
 	//
-	// Answers a bare JSON array of profiles ordered by id, one page at a time.
-	// `itemsPerPage` above 100 is capped at 100, as API Platform caps it; a page past the end is an empty array.
+	// Answers one page of profiles ordered by id: a bare JSON array in JSON, a `hydra:Collection`
+	// in JSON-LD (with `hydra:totalItems`, the `hydra:view` paging links and the `hydra:search` template).
+	// `itemsPerPage` above 100 is capped at 100, as API Platform caps it; a page past the end is empty.
+	//
+	// Filters (X-Cart's `Profile` resource, `@ApiFilter`): `login` and `searchFakeField` (partial,
+	// case-insensitive) and the date filters `added[…]` and `first_login[…]` (X-Cart's IntegerDateFilter); several
+	// filters keep the profiles that match all of them.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1146,9 +3277,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
 	//
-	// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them.
-	// Bodies are `application/json` only (X-Cart's JSON-LD variant, `application/ld+json`, is not served:
-	// any other media type is a 415), and a body must be exactly one JSON object.
+	// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+	// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+	// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
 	// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
 	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
@@ -1162,9 +3293,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
 	//
-	// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them.
-	// Bodies are `application/json` only (X-Cart's JSON-LD variant, `application/ld+json`, is not served:
-	// any other media type is a 415), and a body must be exactly one JSON object.
+	// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+	// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+	// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
 	// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
 	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
@@ -1174,6 +3305,172 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/profiles (the `CreateProfile` operationId).
 	CreateProfileWithResponse(ctx context.Context, body CreateProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProfileResponse, error)
 
+	// CreateProfileWithApplicationLdPlusJSONBodyWithResponse Create a profile
+	//
+	// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+	//
+	// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+	// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+	// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+	// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+	//
+	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/profiles (the `CreateProfile` operationId).
+	CreateProfileWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, body CreateProfileApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProfileResponse, error)
+
+	// ListProfilesJsonWithResponse List profiles (.json)
+	//
+	// Answers one page of profiles ordered by id: a bare JSON array in JSON, a `hydra:Collection`
+	// in JSON-LD (with `hydra:totalItems`, the `hydra:view` paging links and the `hydra:search` template).
+	// `itemsPerPage` above 100 is capped at 100, as API Platform caps it; a page past the end is empty.
+	//
+	// Filters (X-Cart's `Profile` resource, `@ApiFilter`): `login` and `searchFakeField` (partial,
+	// case-insensitive) and the date filters `added[…]` and `first_login[…]` (X-Cart's IntegerDateFilter); several
+	// filters keep the profiles that match all of them.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/profiles.json (the `ListProfilesJson` operationId).
+	ListProfilesJsonWithResponse(ctx context.Context, params *ListProfilesJsonParams, reqEditors ...RequestEditorFn) (*ListProfilesJsonResponse, error)
+
+	// CreateProfileJsonWithBodyWithResponse Create a profile (.json)
+	//
+	// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+	//
+	// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+	// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+	// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+	// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/profiles.json (the `CreateProfileJson` operationId).
+	CreateProfileJsonWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProfileJsonResponse, error)
+
+	// CreateProfileJsonWithResponse Create a profile (.json)
+	//
+	// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+	//
+	// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+	// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+	// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+	// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/profiles.json (the `CreateProfileJson` operationId).
+	CreateProfileJsonWithResponse(ctx context.Context, body CreateProfileJsonJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProfileJsonResponse, error)
+
+	// CreateProfileJsonWithApplicationLdPlusJSONBodyWithResponse Create a profile (.json)
+	//
+	// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+	//
+	// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+	// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+	// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+	// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/profiles.json (the `CreateProfileJson` operationId).
+	CreateProfileJsonWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, body CreateProfileJsonApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProfileJsonResponse, error)
+
+	// ListProfilesJsonldWithResponse List profiles (.jsonld)
+	//
+	// Answers one page of profiles ordered by id: a bare JSON array in JSON, a `hydra:Collection`
+	// in JSON-LD (with `hydra:totalItems`, the `hydra:view` paging links and the `hydra:search` template).
+	// `itemsPerPage` above 100 is capped at 100, as API Platform caps it; a page past the end is empty.
+	//
+	// Filters (X-Cart's `Profile` resource, `@ApiFilter`): `login` and `searchFakeField` (partial,
+	// case-insensitive) and the date filters `added[…]` and `first_login[…]` (X-Cart's IntegerDateFilter); several
+	// filters keep the profiles that match all of them.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/profiles.jsonld (the `ListProfilesJsonld` operationId).
+	ListProfilesJsonldWithResponse(ctx context.Context, params *ListProfilesJsonldParams, reqEditors ...RequestEditorFn) (*ListProfilesJsonldResponse, error)
+
+	// CreateProfileJsonldWithBodyWithResponse Create a profile (.jsonld)
+	//
+	// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+	//
+	// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+	// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+	// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+	// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/profiles.jsonld (the `CreateProfileJsonld` operationId).
+	CreateProfileJsonldWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProfileJsonldResponse, error)
+
+	// CreateProfileJsonldWithResponse Create a profile (.jsonld)
+	//
+	// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+	//
+	// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+	// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+	// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+	// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/profiles.jsonld (the `CreateProfileJsonld` operationId).
+	CreateProfileJsonldWithResponse(ctx context.Context, body CreateProfileJsonldJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProfileJsonldResponse, error)
+
+	// CreateProfileJsonldWithApplicationLdPlusJSONBodyWithResponse Create a profile (.jsonld)
+	//
+	// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+	//
+	// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+	// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+	// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+	// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/profiles.jsonld (the `CreateProfileJsonld` operationId).
+	CreateProfileJsonldWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, body CreateProfileJsonldApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProfileJsonldResponse, error)
+
 	// DeleteProfileWithResponse Delete a profile
 	//
 	// Deletes a profile for good. The last administrator profile (`access_level` 100) cannot be deleted,
@@ -1182,7 +3479,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /api/profiles/{profile_id} (the `DeleteProfile` operationId).
-	DeleteProfileWithResponse(ctx context.Context, profileId int, reqEditors ...RequestEditorFn) (*DeleteProfileResponse, error)
+	DeleteProfileWithResponse(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*DeleteProfileResponse, error)
 
 	// GetProfileWithResponse Get a profile
 	//
@@ -1191,7 +3488,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/profiles/{profile_id} (the `GetProfile` operationId).
-	GetProfileWithResponse(ctx context.Context, profileId int, reqEditors ...RequestEditorFn) (*GetProfileResponse, error)
+	GetProfileWithResponse(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*GetProfileResponse, error)
 
 	// UpdateProfileWithBodyWithResponse Replace a profile's fields
 	//
@@ -1205,7 +3502,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/profiles/{profile_id} (the `UpdateProfile` operationId).
-	UpdateProfileWithBodyWithResponse(ctx context.Context, profileId int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProfileResponse, error)
+	UpdateProfileWithBodyWithResponse(ctx context.Context, profileId ProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProfileResponse, error)
 
 	// UpdateProfileWithResponse Replace a profile's fields
 	//
@@ -1219,7 +3516,173 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/profiles/{profile_id} (the `UpdateProfile` operationId).
-	UpdateProfileWithResponse(ctx context.Context, profileId int, body UpdateProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileResponse, error)
+	UpdateProfileWithResponse(ctx context.Context, profileId ProfileId, body UpdateProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileResponse, error)
+
+	// UpdateProfileWithApplicationLdPlusJSONBodyWithResponse Replace a profile's fields
+	//
+	// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+	// (a null `password` removes the password, so the profile can no longer log in).
+	// The rules are those of the create operation, and the login must stay unique among the other profiles.
+	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+	// "Cannot remove the last admin profile", as deleting it is.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+	//
+	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/profiles/{profile_id} (the `UpdateProfile` operationId).
+	UpdateProfileWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, profileId ProfileId, body UpdateProfileApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileResponse, error)
+
+	// DeleteProfileJsonWithResponse Delete a profile (.json)
+	//
+	// Deletes a profile for good. The last administrator profile (`access_level` 100) cannot be deleted,
+	// so that someone can still log in to the store's back office.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/profiles/{profile_id}.json (the `DeleteProfileJson` operationId).
+	DeleteProfileJsonWithResponse(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*DeleteProfileJsonResponse, error)
+
+	// GetProfileJsonWithResponse Get a profile (.json)
+	//
+	// Answers one profile.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/profiles/{profile_id}.json (the `GetProfileJson` operationId).
+	GetProfileJsonWithResponse(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*GetProfileJsonResponse, error)
+
+	// UpdateProfileJsonWithBodyWithResponse Replace a profile's fields (.json)
+	//
+	// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+	// (a null `password` removes the password, so the profile can no longer log in).
+	// The rules are those of the create operation, and the login must stay unique among the other profiles.
+	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+	// "Cannot remove the last admin profile", as deleting it is.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}.json (the `UpdateProfileJson` operationId).
+	UpdateProfileJsonWithBodyWithResponse(ctx context.Context, profileId ProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProfileJsonResponse, error)
+
+	// UpdateProfileJsonWithResponse Replace a profile's fields (.json)
+	//
+	// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+	// (a null `password` removes the password, so the profile can no longer log in).
+	// The rules are those of the create operation, and the login must stay unique among the other profiles.
+	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+	// "Cannot remove the last admin profile", as deleting it is.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}.json (the `UpdateProfileJson` operationId).
+	UpdateProfileJsonWithResponse(ctx context.Context, profileId ProfileId, body UpdateProfileJsonJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileJsonResponse, error)
+
+	// UpdateProfileJsonWithApplicationLdPlusJSONBodyWithResponse Replace a profile's fields (.json)
+	//
+	// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+	// (a null `password` removes the password, so the profile can no longer log in).
+	// The rules are those of the create operation, and the login must stay unique among the other profiles.
+	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+	// "Cannot remove the last admin profile", as deleting it is.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}.json (the `UpdateProfileJson` operationId).
+	UpdateProfileJsonWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, profileId ProfileId, body UpdateProfileJsonApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileJsonResponse, error)
+
+	// DeleteProfileJsonldWithResponse Delete a profile (.jsonld)
+	//
+	// Deletes a profile for good. The last administrator profile (`access_level` 100) cannot be deleted,
+	// so that someone can still log in to the store's back office.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/profiles/{profile_id}.jsonld (the `DeleteProfileJsonld` operationId).
+	DeleteProfileJsonldWithResponse(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*DeleteProfileJsonldResponse, error)
+
+	// GetProfileJsonldWithResponse Get a profile (.jsonld)
+	//
+	// Answers one profile.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/profiles/{profile_id}.jsonld (the `GetProfileJsonld` operationId).
+	GetProfileJsonldWithResponse(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*GetProfileJsonldResponse, error)
+
+	// UpdateProfileJsonldWithBodyWithResponse Replace a profile's fields (.jsonld)
+	//
+	// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+	// (a null `password` removes the password, so the profile can no longer log in).
+	// The rules are those of the create operation, and the login must stay unique among the other profiles.
+	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+	// "Cannot remove the last admin profile", as deleting it is.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}.jsonld (the `UpdateProfileJsonld` operationId).
+	UpdateProfileJsonldWithBodyWithResponse(ctx context.Context, profileId ProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProfileJsonldResponse, error)
+
+	// UpdateProfileJsonldWithResponse Replace a profile's fields (.jsonld)
+	//
+	// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+	// (a null `password` removes the password, so the profile can no longer log in).
+	// The rules are those of the create operation, and the login must stay unique among the other profiles.
+	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+	// "Cannot remove the last admin profile", as deleting it is.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}.jsonld (the `UpdateProfileJsonld` operationId).
+	UpdateProfileJsonldWithResponse(ctx context.Context, profileId ProfileId, body UpdateProfileJsonldJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileJsonldResponse, error)
+
+	// UpdateProfileJsonldWithApplicationLdPlusJSONBodyWithResponse Replace a profile's fields (.jsonld)
+	//
+	// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+	// (a null `password` removes the password, so the profile can no longer log in).
+	// The rules are those of the create operation, and the login must stay unique among the other profiles.
+	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+	// "Cannot remove the last admin profile", as deleting it is.
+	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}.jsonld (the `UpdateProfileJsonld` operationId).
+	UpdateProfileJsonldWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, profileId ProfileId, body UpdateProfileJsonldApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileJsonldResponse, error)
 }
 
 // LoginResponse503Headers the declared response headers of an HTTP 503 response for Login
@@ -1232,18 +3695,30 @@ type LoginResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *LoginToken
+	// ApplicationldJSON400 the response for an HTTP 400 `application/ld+json` response
+	ApplicationldJSON400 *BadRequestApplicationLdPlusJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *HydraError
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Problem
+	// ApplicationldJSON413 the response for an HTTP 413 `application/ld+json` response
+	ApplicationldJSON413 *PayloadTooLargeApplicationLdPlusJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *PayloadTooLarge
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
+	// ApplicationldJSON415 the response for an HTTP 415 `application/ld+json` response
+	ApplicationldJSON415 *UnsupportedMediaTypeApplicationLdPlusJSON
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *UnsupportedMediaType
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *LoginResponse503Headers
 }
@@ -1253,9 +3728,19 @@ func (r LoginResponse) GetJSON200() *LoginToken {
 	return r.JSON200
 }
 
+// GetApplicationldJSON400 returns the response for an HTTP 400 `application/ld+json` response
+func (r LoginResponse) GetApplicationldJSON400() *BadRequestApplicationLdPlusJSON {
+	return r.ApplicationldJSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r LoginResponse) GetApplicationproblemJSON400() *BadRequest {
+func (r LoginResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r LoginResponse) GetApplicationldJSON401() *HydraError {
+	return r.ApplicationldJSON401
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -1263,23 +3748,43 @@ func (r LoginResponse) GetApplicationproblemJSON401() *Problem {
 	return r.ApplicationproblemJSON401
 }
 
+// GetApplicationldJSON413 returns the response for an HTTP 413 `application/ld+json` response
+func (r LoginResponse) GetApplicationldJSON413() *PayloadTooLargeApplicationLdPlusJSON {
+	return r.ApplicationldJSON413
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r LoginResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+func (r LoginResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON413
 }
 
+// GetApplicationldJSON415 returns the response for an HTTP 415 `application/ld+json` response
+func (r LoginResponse) GetApplicationldJSON415() *UnsupportedMediaTypeApplicationLdPlusJSON {
+	return r.ApplicationldJSON415
+}
+
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r LoginResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+func (r LoginResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON415
 }
 
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r LoginResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r LoginResponse) GetApplicationproblemJSON500() *InternalError {
+func (r LoginResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r LoginResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r LoginResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r LoginResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON503
 }
 
@@ -1322,14 +3827,24 @@ type ListProfilesResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *[]Profile
+	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
+	ApplicationldJSON200 *ProfileCollectionJsonld
+	// ApplicationldJSON400 the response for an HTTP 400 `application/ld+json` response
+	ApplicationldJSON400 *BadRequestApplicationLdPlusJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *BadRequest
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListProfilesResponse503Headers
 }
@@ -1339,23 +3854,48 @@ func (r ListProfilesResponse) GetJSON200() *[]Profile {
 	return r.JSON200
 }
 
+// GetApplicationldJSON200 returns the response for an HTTP 200 `application/ld+json` response
+func (r ListProfilesResponse) GetApplicationldJSON200() *ProfileCollectionJsonld {
+	return r.ApplicationldJSON200
+}
+
+// GetApplicationldJSON400 returns the response for an HTTP 400 `application/ld+json` response
+func (r ListProfilesResponse) GetApplicationldJSON400() *BadRequestApplicationLdPlusJSON {
+	return r.ApplicationldJSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r ListProfilesResponse) GetApplicationproblemJSON400() *BadRequest {
+func (r ListProfilesResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r ListProfilesResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r ListProfilesResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r ListProfilesResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r ListProfilesResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r ListProfilesResponse) GetApplicationproblemJSON500() *InternalError {
+func (r ListProfilesResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r ListProfilesResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r ListProfilesResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r ListProfilesResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON503
 }
 
@@ -1402,23 +3942,41 @@ type CreateProfileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON201 the response for an HTTP 201 `application/json` response
-	JSON201 *Profile
+	JSON201 *ProfileCreatedApplicationJSON
+	// ApplicationldJSON201 the response for an HTTP 201 `application/ld+json` response
+	ApplicationldJSON201 *ProfileCreatedApplicationLdPlusJSON
+	// ApplicationldJSON400 the response for an HTTP 400 `application/ld+json` response
+	ApplicationldJSON400 *InvalidInputApplicationLdPlusJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *InvalidInput
+	ApplicationproblemJSON400 *InvalidInputApplicationProblemPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON403 the response for an HTTP 403 `application/ld+json` response
+	ApplicationldJSON403 *ForbiddenApplicationLdPlusJSON
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *Forbidden
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
+	// ApplicationldJSON413 the response for an HTTP 413 `application/ld+json` response
+	ApplicationldJSON413 *PayloadTooLargeApplicationLdPlusJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *PayloadTooLarge
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
+	// ApplicationldJSON415 the response for an HTTP 415 `application/ld+json` response
+	ApplicationldJSON415 *UnsupportedMediaTypeApplicationLdPlusJSON
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *UnsupportedMediaType
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
+	// ApplicationldJSON422 the response for an HTTP 422 `application/ld+json` response
+	ApplicationldJSON422 *UnprocessableEntityApplicationLdPlusJSON
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *UnprocessableEntity
+	ApplicationproblemJSON422 *UnprocessableEntityApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
 	// Headers201 the parsed response headers for an HTTP 201 response
 	Headers201 *CreateProfileResponse201Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -1426,47 +3984,92 @@ type CreateProfileResponse struct {
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
-func (r CreateProfileResponse) GetJSON201() *Profile {
+func (r CreateProfileResponse) GetJSON201() *ProfileCreatedApplicationJSON {
 	return r.JSON201
 }
 
+// GetApplicationldJSON201 returns the response for an HTTP 201 `application/ld+json` response
+func (r CreateProfileResponse) GetApplicationldJSON201() *ProfileCreatedApplicationLdPlusJSON {
+	return r.ApplicationldJSON201
+}
+
+// GetApplicationldJSON400 returns the response for an HTTP 400 `application/ld+json` response
+func (r CreateProfileResponse) GetApplicationldJSON400() *InvalidInputApplicationLdPlusJSON {
+	return r.ApplicationldJSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r CreateProfileResponse) GetApplicationproblemJSON400() *InvalidInput {
+func (r CreateProfileResponse) GetApplicationproblemJSON400() *InvalidInputApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r CreateProfileResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r CreateProfileResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r CreateProfileResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetApplicationldJSON403 returns the response for an HTTP 403 `application/ld+json` response
+func (r CreateProfileResponse) GetApplicationldJSON403() *ForbiddenApplicationLdPlusJSON {
+	return r.ApplicationldJSON403
+}
+
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r CreateProfileResponse) GetApplicationproblemJSON403() *Forbidden {
+func (r CreateProfileResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON403
 }
 
+// GetApplicationldJSON413 returns the response for an HTTP 413 `application/ld+json` response
+func (r CreateProfileResponse) GetApplicationldJSON413() *PayloadTooLargeApplicationLdPlusJSON {
+	return r.ApplicationldJSON413
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r CreateProfileResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+func (r CreateProfileResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON413
 }
 
+// GetApplicationldJSON415 returns the response for an HTTP 415 `application/ld+json` response
+func (r CreateProfileResponse) GetApplicationldJSON415() *UnsupportedMediaTypeApplicationLdPlusJSON {
+	return r.ApplicationldJSON415
+}
+
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r CreateProfileResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+func (r CreateProfileResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON415
 }
 
+// GetApplicationldJSON422 returns the response for an HTTP 422 `application/ld+json` response
+func (r CreateProfileResponse) GetApplicationldJSON422() *UnprocessableEntityApplicationLdPlusJSON {
+	return r.ApplicationldJSON422
+}
+
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r CreateProfileResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+func (r CreateProfileResponse) GetApplicationproblemJSON422() *UnprocessableEntityApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON422
 }
 
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r CreateProfileResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r CreateProfileResponse) GetApplicationproblemJSON500() *InternalError {
+func (r CreateProfileResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r CreateProfileResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r CreateProfileResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r CreateProfileResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON503
 }
 
@@ -1499,6 +4102,576 @@ func (r CreateProfileResponse) ContentType() string {
 	return ""
 }
 
+// ListProfilesJsonResponse503Headers the declared response headers of an HTTP 503 response for ListProfilesJson
+type ListProfilesJsonResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListProfilesJsonResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProfileListApplicationJSON
+	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
+	ApplicationldJSON200 *ProfileListApplicationLdPlusJSON
+	// ApplicationldJSON400 the response for an HTTP 400 `application/ld+json` response
+	ApplicationldJSON400 *BadRequestApplicationLdPlusJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListProfilesJsonResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListProfilesJsonResponse) GetJSON200() *ProfileListApplicationJSON {
+	return r.JSON200
+}
+
+// GetApplicationldJSON200 returns the response for an HTTP 200 `application/ld+json` response
+func (r ListProfilesJsonResponse) GetApplicationldJSON200() *ProfileListApplicationLdPlusJSON {
+	return r.ApplicationldJSON200
+}
+
+// GetApplicationldJSON400 returns the response for an HTTP 400 `application/ld+json` response
+func (r ListProfilesJsonResponse) GetApplicationldJSON400() *BadRequestApplicationLdPlusJSON {
+	return r.ApplicationldJSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListProfilesJsonResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r ListProfilesJsonResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListProfilesJsonResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r ListProfilesJsonResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListProfilesJsonResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r ListProfilesJsonResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListProfilesJsonResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListProfilesJsonResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListProfilesJsonResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListProfilesJsonResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListProfilesJsonResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateProfileJsonResponse201Headers the declared response headers of an HTTP 201 response for CreateProfileJson
+type CreateProfileJsonResponse201Headers struct {
+	Location *string
+}
+
+// CreateProfileJsonResponse503Headers the declared response headers of an HTTP 503 response for CreateProfileJson
+type CreateProfileJsonResponse503Headers struct {
+	RetryAfter *int
+}
+
+type CreateProfileJsonResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ProfileCreatedApplicationJSON
+	// ApplicationldJSON201 the response for an HTTP 201 `application/ld+json` response
+	ApplicationldJSON201 *ProfileCreatedApplicationLdPlusJSON
+	// ApplicationldJSON400 the response for an HTTP 400 `application/ld+json` response
+	ApplicationldJSON400 *InvalidInputApplicationLdPlusJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *InvalidInputApplicationProblemPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON403 the response for an HTTP 403 `application/ld+json` response
+	ApplicationldJSON403 *ForbiddenApplicationLdPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
+	// ApplicationldJSON413 the response for an HTTP 413 `application/ld+json` response
+	ApplicationldJSON413 *PayloadTooLargeApplicationLdPlusJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
+	// ApplicationldJSON415 the response for an HTTP 415 `application/ld+json` response
+	ApplicationldJSON415 *UnsupportedMediaTypeApplicationLdPlusJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
+	// ApplicationldJSON422 the response for an HTTP 422 `application/ld+json` response
+	ApplicationldJSON422 *UnprocessableEntityApplicationLdPlusJSON
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntityApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateProfileJsonResponse201Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateProfileJsonResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateProfileJsonResponse) GetJSON201() *ProfileCreatedApplicationJSON {
+	return r.JSON201
+}
+
+// GetApplicationldJSON201 returns the response for an HTTP 201 `application/ld+json` response
+func (r CreateProfileJsonResponse) GetApplicationldJSON201() *ProfileCreatedApplicationLdPlusJSON {
+	return r.ApplicationldJSON201
+}
+
+// GetApplicationldJSON400 returns the response for an HTTP 400 `application/ld+json` response
+func (r CreateProfileJsonResponse) GetApplicationldJSON400() *InvalidInputApplicationLdPlusJSON {
+	return r.ApplicationldJSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateProfileJsonResponse) GetApplicationproblemJSON400() *InvalidInputApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r CreateProfileJsonResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateProfileJsonResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON403 returns the response for an HTTP 403 `application/ld+json` response
+func (r CreateProfileJsonResponse) GetApplicationldJSON403() *ForbiddenApplicationLdPlusJSON {
+	return r.ApplicationldJSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateProfileJsonResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationldJSON413 returns the response for an HTTP 413 `application/ld+json` response
+func (r CreateProfileJsonResponse) GetApplicationldJSON413() *PayloadTooLargeApplicationLdPlusJSON {
+	return r.ApplicationldJSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateProfileJsonResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationldJSON415 returns the response for an HTTP 415 `application/ld+json` response
+func (r CreateProfileJsonResponse) GetApplicationldJSON415() *UnsupportedMediaTypeApplicationLdPlusJSON {
+	return r.ApplicationldJSON415
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateProfileJsonResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationldJSON422 returns the response for an HTTP 422 `application/ld+json` response
+func (r CreateProfileJsonResponse) GetApplicationldJSON422() *UnprocessableEntityApplicationLdPlusJSON {
+	return r.ApplicationldJSON422
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateProfileJsonResponse) GetApplicationproblemJSON422() *UnprocessableEntityApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r CreateProfileJsonResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateProfileJsonResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r CreateProfileJsonResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateProfileJsonResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateProfileJsonResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateProfileJsonResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateProfileJsonResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateProfileJsonResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListProfilesJsonldResponse503Headers the declared response headers of an HTTP 503 response for ListProfilesJsonld
+type ListProfilesJsonldResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListProfilesJsonldResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProfileListApplicationJSON
+	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
+	ApplicationldJSON200 *ProfileListApplicationLdPlusJSON
+	// ApplicationldJSON400 the response for an HTTP 400 `application/ld+json` response
+	ApplicationldJSON400 *BadRequestApplicationLdPlusJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequestApplicationProblemPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListProfilesJsonldResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListProfilesJsonldResponse) GetJSON200() *ProfileListApplicationJSON {
+	return r.JSON200
+}
+
+// GetApplicationldJSON200 returns the response for an HTTP 200 `application/ld+json` response
+func (r ListProfilesJsonldResponse) GetApplicationldJSON200() *ProfileListApplicationLdPlusJSON {
+	return r.ApplicationldJSON200
+}
+
+// GetApplicationldJSON400 returns the response for an HTTP 400 `application/ld+json` response
+func (r ListProfilesJsonldResponse) GetApplicationldJSON400() *BadRequestApplicationLdPlusJSON {
+	return r.ApplicationldJSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListProfilesJsonldResponse) GetApplicationproblemJSON400() *BadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r ListProfilesJsonldResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListProfilesJsonldResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r ListProfilesJsonldResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListProfilesJsonldResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r ListProfilesJsonldResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListProfilesJsonldResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListProfilesJsonldResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListProfilesJsonldResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListProfilesJsonldResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListProfilesJsonldResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateProfileJsonldResponse201Headers the declared response headers of an HTTP 201 response for CreateProfileJsonld
+type CreateProfileJsonldResponse201Headers struct {
+	Location *string
+}
+
+// CreateProfileJsonldResponse503Headers the declared response headers of an HTTP 503 response for CreateProfileJsonld
+type CreateProfileJsonldResponse503Headers struct {
+	RetryAfter *int
+}
+
+type CreateProfileJsonldResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ProfileCreatedApplicationJSON
+	// ApplicationldJSON201 the response for an HTTP 201 `application/ld+json` response
+	ApplicationldJSON201 *ProfileCreatedApplicationLdPlusJSON
+	// ApplicationldJSON400 the response for an HTTP 400 `application/ld+json` response
+	ApplicationldJSON400 *InvalidInputApplicationLdPlusJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *InvalidInputApplicationProblemPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON403 the response for an HTTP 403 `application/ld+json` response
+	ApplicationldJSON403 *ForbiddenApplicationLdPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
+	// ApplicationldJSON413 the response for an HTTP 413 `application/ld+json` response
+	ApplicationldJSON413 *PayloadTooLargeApplicationLdPlusJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
+	// ApplicationldJSON415 the response for an HTTP 415 `application/ld+json` response
+	ApplicationldJSON415 *UnsupportedMediaTypeApplicationLdPlusJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
+	// ApplicationldJSON422 the response for an HTTP 422 `application/ld+json` response
+	ApplicationldJSON422 *UnprocessableEntityApplicationLdPlusJSON
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntityApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateProfileJsonldResponse201Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateProfileJsonldResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateProfileJsonldResponse) GetJSON201() *ProfileCreatedApplicationJSON {
+	return r.JSON201
+}
+
+// GetApplicationldJSON201 returns the response for an HTTP 201 `application/ld+json` response
+func (r CreateProfileJsonldResponse) GetApplicationldJSON201() *ProfileCreatedApplicationLdPlusJSON {
+	return r.ApplicationldJSON201
+}
+
+// GetApplicationldJSON400 returns the response for an HTTP 400 `application/ld+json` response
+func (r CreateProfileJsonldResponse) GetApplicationldJSON400() *InvalidInputApplicationLdPlusJSON {
+	return r.ApplicationldJSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateProfileJsonldResponse) GetApplicationproblemJSON400() *InvalidInputApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r CreateProfileJsonldResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateProfileJsonldResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON403 returns the response for an HTTP 403 `application/ld+json` response
+func (r CreateProfileJsonldResponse) GetApplicationldJSON403() *ForbiddenApplicationLdPlusJSON {
+	return r.ApplicationldJSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateProfileJsonldResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationldJSON413 returns the response for an HTTP 413 `application/ld+json` response
+func (r CreateProfileJsonldResponse) GetApplicationldJSON413() *PayloadTooLargeApplicationLdPlusJSON {
+	return r.ApplicationldJSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateProfileJsonldResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationldJSON415 returns the response for an HTTP 415 `application/ld+json` response
+func (r CreateProfileJsonldResponse) GetApplicationldJSON415() *UnsupportedMediaTypeApplicationLdPlusJSON {
+	return r.ApplicationldJSON415
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateProfileJsonldResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationldJSON422 returns the response for an HTTP 422 `application/ld+json` response
+func (r CreateProfileJsonldResponse) GetApplicationldJSON422() *UnprocessableEntityApplicationLdPlusJSON {
+	return r.ApplicationldJSON422
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateProfileJsonldResponse) GetApplicationproblemJSON422() *UnprocessableEntityApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r CreateProfileJsonldResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateProfileJsonldResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r CreateProfileJsonldResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateProfileJsonldResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateProfileJsonldResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateProfileJsonldResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateProfileJsonldResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateProfileJsonldResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // DeleteProfileResponse503Headers the declared response headers of an HTTP 503 response for DeleteProfile
 type DeleteProfileResponse503Headers struct {
 	RetryAfter *int
@@ -1507,49 +4680,91 @@ type DeleteProfileResponse503Headers struct {
 type DeleteProfileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationldJSON400 the response for an HTTP 400 `application/ld+json` response
+	ApplicationldJSON400 *LastAdminApplicationLdPlusJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *Problem
+	ApplicationproblemJSON400 *LastAdminApplicationProblemPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON403 the response for an HTTP 403 `application/ld+json` response
+	ApplicationldJSON403 *ForbiddenApplicationLdPlusJSON
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *Forbidden
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
+	// ApplicationldJSON404 the response for an HTTP 404 `application/ld+json` response
+	ApplicationldJSON404 *NotFoundApplicationLdPlusJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *DeleteProfileResponse503Headers
 }
 
+// GetApplicationldJSON400 returns the response for an HTTP 400 `application/ld+json` response
+func (r DeleteProfileResponse) GetApplicationldJSON400() *LastAdminApplicationLdPlusJSON {
+	return r.ApplicationldJSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r DeleteProfileResponse) GetApplicationproblemJSON400() *Problem {
+func (r DeleteProfileResponse) GetApplicationproblemJSON400() *LastAdminApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r DeleteProfileResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r DeleteProfileResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r DeleteProfileResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetApplicationldJSON403 returns the response for an HTTP 403 `application/ld+json` response
+func (r DeleteProfileResponse) GetApplicationldJSON403() *ForbiddenApplicationLdPlusJSON {
+	return r.ApplicationldJSON403
+}
+
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r DeleteProfileResponse) GetApplicationproblemJSON403() *Forbidden {
+func (r DeleteProfileResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON403
 }
 
+// GetApplicationldJSON404 returns the response for an HTTP 404 `application/ld+json` response
+func (r DeleteProfileResponse) GetApplicationldJSON404() *NotFoundApplicationLdPlusJSON {
+	return r.ApplicationldJSON404
+}
+
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r DeleteProfileResponse) GetApplicationproblemJSON404() *NotFound {
+func (r DeleteProfileResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r DeleteProfileResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r DeleteProfileResponse) GetApplicationproblemJSON500() *InternalError {
+func (r DeleteProfileResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r DeleteProfileResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r DeleteProfileResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r DeleteProfileResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON503
 }
 
@@ -1591,41 +4806,76 @@ type GetProfileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *Profile
+	JSON200 *ProfileOKApplicationJSON
+	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
+	ApplicationldJSON200 *ProfileOKApplicationLdPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON404 the response for an HTTP 404 `application/ld+json` response
+	ApplicationldJSON404 *NotFoundApplicationLdPlusJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetProfileResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetProfileResponse) GetJSON200() *Profile {
+func (r GetProfileResponse) GetJSON200() *ProfileOKApplicationJSON {
 	return r.JSON200
 }
 
+// GetApplicationldJSON200 returns the response for an HTTP 200 `application/ld+json` response
+func (r GetProfileResponse) GetApplicationldJSON200() *ProfileOKApplicationLdPlusJSON {
+	return r.ApplicationldJSON200
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r GetProfileResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r GetProfileResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r GetProfileResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetApplicationldJSON404 returns the response for an HTTP 404 `application/ld+json` response
+func (r GetProfileResponse) GetApplicationldJSON404() *NotFoundApplicationLdPlusJSON {
+	return r.ApplicationldJSON404
+}
+
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r GetProfileResponse) GetApplicationproblemJSON404() *NotFound {
+func (r GetProfileResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r GetProfileResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r GetProfileResponse) GetApplicationproblemJSON500() *InternalError {
+func (r GetProfileResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r GetProfileResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r GetProfileResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r GetProfileResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON503
 }
 
@@ -1667,76 +4917,146 @@ type UpdateProfileResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *Profile
+	JSON200 *ProfileUpdatedApplicationJSON
+	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
+	ApplicationldJSON200 *ProfileUpdatedApplicationLdPlusJSON
+	// ApplicationldJSON400 the response for an HTTP 400 `application/ld+json` response
+	ApplicationldJSON400 *InvalidInputApplicationLdPlusJSON
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
-	ApplicationproblemJSON400 *InvalidInput
+	ApplicationproblemJSON400 *InvalidInputApplicationProblemPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
-	ApplicationproblemJSON401 *Unauthorized
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON403 the response for an HTTP 403 `application/ld+json` response
+	ApplicationldJSON403 *ForbiddenApplicationLdPlusJSON
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
-	ApplicationproblemJSON403 *Forbidden
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
+	// ApplicationldJSON404 the response for an HTTP 404 `application/ld+json` response
+	ApplicationldJSON404 *NotFoundApplicationLdPlusJSON
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// ApplicationldJSON413 the response for an HTTP 413 `application/ld+json` response
+	ApplicationldJSON413 *PayloadTooLargeApplicationLdPlusJSON
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
-	ApplicationproblemJSON413 *PayloadTooLarge
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
+	// ApplicationldJSON415 the response for an HTTP 415 `application/ld+json` response
+	ApplicationldJSON415 *UnsupportedMediaTypeApplicationLdPlusJSON
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
-	ApplicationproblemJSON415 *UnsupportedMediaType
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
+	// ApplicationldJSON422 the response for an HTTP 422 `application/ld+json` response
+	ApplicationldJSON422 *UnprocessableEntityApplicationLdPlusJSON
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *UnprocessableEntity
+	ApplicationproblemJSON422 *UnprocessableEntityApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
-	ApplicationproblemJSON500 *InternalError
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *UpdateProfileResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r UpdateProfileResponse) GetJSON200() *Profile {
+func (r UpdateProfileResponse) GetJSON200() *ProfileUpdatedApplicationJSON {
 	return r.JSON200
 }
 
+// GetApplicationldJSON200 returns the response for an HTTP 200 `application/ld+json` response
+func (r UpdateProfileResponse) GetApplicationldJSON200() *ProfileUpdatedApplicationLdPlusJSON {
+	return r.ApplicationldJSON200
+}
+
+// GetApplicationldJSON400 returns the response for an HTTP 400 `application/ld+json` response
+func (r UpdateProfileResponse) GetApplicationldJSON400() *InvalidInputApplicationLdPlusJSON {
+	return r.ApplicationldJSON400
+}
+
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
-func (r UpdateProfileResponse) GetApplicationproblemJSON400() *InvalidInput {
+func (r UpdateProfileResponse) GetApplicationproblemJSON400() *InvalidInputApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON400
 }
 
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r UpdateProfileResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
-func (r UpdateProfileResponse) GetApplicationproblemJSON401() *Unauthorized {
+func (r UpdateProfileResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
 }
 
+// GetApplicationldJSON403 returns the response for an HTTP 403 `application/ld+json` response
+func (r UpdateProfileResponse) GetApplicationldJSON403() *ForbiddenApplicationLdPlusJSON {
+	return r.ApplicationldJSON403
+}
+
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
-func (r UpdateProfileResponse) GetApplicationproblemJSON403() *Forbidden {
+func (r UpdateProfileResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON403
 }
 
+// GetApplicationldJSON404 returns the response for an HTTP 404 `application/ld+json` response
+func (r UpdateProfileResponse) GetApplicationldJSON404() *NotFoundApplicationLdPlusJSON {
+	return r.ApplicationldJSON404
+}
+
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r UpdateProfileResponse) GetApplicationproblemJSON404() *NotFound {
+func (r UpdateProfileResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON404
 }
 
+// GetApplicationldJSON413 returns the response for an HTTP 413 `application/ld+json` response
+func (r UpdateProfileResponse) GetApplicationldJSON413() *PayloadTooLargeApplicationLdPlusJSON {
+	return r.ApplicationldJSON413
+}
+
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
-func (r UpdateProfileResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+func (r UpdateProfileResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON413
 }
 
+// GetApplicationldJSON415 returns the response for an HTTP 415 `application/ld+json` response
+func (r UpdateProfileResponse) GetApplicationldJSON415() *UnsupportedMediaTypeApplicationLdPlusJSON {
+	return r.ApplicationldJSON415
+}
+
 // GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
-func (r UpdateProfileResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+func (r UpdateProfileResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON415
 }
 
+// GetApplicationldJSON422 returns the response for an HTTP 422 `application/ld+json` response
+func (r UpdateProfileResponse) GetApplicationldJSON422() *UnprocessableEntityApplicationLdPlusJSON {
+	return r.ApplicationldJSON422
+}
+
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r UpdateProfileResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+func (r UpdateProfileResponse) GetApplicationproblemJSON422() *UnprocessableEntityApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON422
 }
 
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r UpdateProfileResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
-func (r UpdateProfileResponse) GetApplicationproblemJSON500() *InternalError {
+func (r UpdateProfileResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON500
 }
 
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r UpdateProfileResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r UpdateProfileResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r UpdateProfileResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON503
 }
 
@@ -1763,6 +5083,840 @@ func (r UpdateProfileResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateProfileResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteProfileJsonResponse503Headers the declared response headers of an HTTP 503 response for DeleteProfileJson
+type DeleteProfileJsonResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DeleteProfileJsonResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationldJSON400 the response for an HTTP 400 `application/ld+json` response
+	ApplicationldJSON400 *LastAdminApplicationLdPlusJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *LastAdminApplicationProblemPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON403 the response for an HTTP 403 `application/ld+json` response
+	ApplicationldJSON403 *ForbiddenApplicationLdPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
+	// ApplicationldJSON404 the response for an HTTP 404 `application/ld+json` response
+	ApplicationldJSON404 *NotFoundApplicationLdPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteProfileJsonResponse503Headers
+}
+
+// GetApplicationldJSON400 returns the response for an HTTP 400 `application/ld+json` response
+func (r DeleteProfileJsonResponse) GetApplicationldJSON400() *LastAdminApplicationLdPlusJSON {
+	return r.ApplicationldJSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteProfileJsonResponse) GetApplicationproblemJSON400() *LastAdminApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r DeleteProfileJsonResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteProfileJsonResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON403 returns the response for an HTTP 403 `application/ld+json` response
+func (r DeleteProfileJsonResponse) GetApplicationldJSON403() *ForbiddenApplicationLdPlusJSON {
+	return r.ApplicationldJSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteProfileJsonResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationldJSON404 returns the response for an HTTP 404 `application/ld+json` response
+func (r DeleteProfileJsonResponse) GetApplicationldJSON404() *NotFoundApplicationLdPlusJSON {
+	return r.ApplicationldJSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteProfileJsonResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r DeleteProfileJsonResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteProfileJsonResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r DeleteProfileJsonResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteProfileJsonResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteProfileJsonResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteProfileJsonResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteProfileJsonResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteProfileJsonResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetProfileJsonResponse503Headers the declared response headers of an HTTP 503 response for GetProfileJson
+type GetProfileJsonResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetProfileJsonResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProfileOKApplicationJSON
+	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
+	ApplicationldJSON200 *ProfileOKApplicationLdPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON404 the response for an HTTP 404 `application/ld+json` response
+	ApplicationldJSON404 *NotFoundApplicationLdPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetProfileJsonResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetProfileJsonResponse) GetJSON200() *ProfileOKApplicationJSON {
+	return r.JSON200
+}
+
+// GetApplicationldJSON200 returns the response for an HTTP 200 `application/ld+json` response
+func (r GetProfileJsonResponse) GetApplicationldJSON200() *ProfileOKApplicationLdPlusJSON {
+	return r.ApplicationldJSON200
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r GetProfileJsonResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetProfileJsonResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON404 returns the response for an HTTP 404 `application/ld+json` response
+func (r GetProfileJsonResponse) GetApplicationldJSON404() *NotFoundApplicationLdPlusJSON {
+	return r.ApplicationldJSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetProfileJsonResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r GetProfileJsonResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetProfileJsonResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r GetProfileJsonResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetProfileJsonResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProfileJsonResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProfileJsonResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProfileJsonResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProfileJsonResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateProfileJsonResponse503Headers the declared response headers of an HTTP 503 response for UpdateProfileJson
+type UpdateProfileJsonResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UpdateProfileJsonResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProfileUpdatedApplicationJSON
+	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
+	ApplicationldJSON200 *ProfileUpdatedApplicationLdPlusJSON
+	// ApplicationldJSON400 the response for an HTTP 400 `application/ld+json` response
+	ApplicationldJSON400 *InvalidInputApplicationLdPlusJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *InvalidInputApplicationProblemPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON403 the response for an HTTP 403 `application/ld+json` response
+	ApplicationldJSON403 *ForbiddenApplicationLdPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
+	// ApplicationldJSON404 the response for an HTTP 404 `application/ld+json` response
+	ApplicationldJSON404 *NotFoundApplicationLdPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// ApplicationldJSON413 the response for an HTTP 413 `application/ld+json` response
+	ApplicationldJSON413 *PayloadTooLargeApplicationLdPlusJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
+	// ApplicationldJSON415 the response for an HTTP 415 `application/ld+json` response
+	ApplicationldJSON415 *UnsupportedMediaTypeApplicationLdPlusJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
+	// ApplicationldJSON422 the response for an HTTP 422 `application/ld+json` response
+	ApplicationldJSON422 *UnprocessableEntityApplicationLdPlusJSON
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntityApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateProfileJsonResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateProfileJsonResponse) GetJSON200() *ProfileUpdatedApplicationJSON {
+	return r.JSON200
+}
+
+// GetApplicationldJSON200 returns the response for an HTTP 200 `application/ld+json` response
+func (r UpdateProfileJsonResponse) GetApplicationldJSON200() *ProfileUpdatedApplicationLdPlusJSON {
+	return r.ApplicationldJSON200
+}
+
+// GetApplicationldJSON400 returns the response for an HTTP 400 `application/ld+json` response
+func (r UpdateProfileJsonResponse) GetApplicationldJSON400() *InvalidInputApplicationLdPlusJSON {
+	return r.ApplicationldJSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateProfileJsonResponse) GetApplicationproblemJSON400() *InvalidInputApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r UpdateProfileJsonResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateProfileJsonResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON403 returns the response for an HTTP 403 `application/ld+json` response
+func (r UpdateProfileJsonResponse) GetApplicationldJSON403() *ForbiddenApplicationLdPlusJSON {
+	return r.ApplicationldJSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateProfileJsonResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationldJSON404 returns the response for an HTTP 404 `application/ld+json` response
+func (r UpdateProfileJsonResponse) GetApplicationldJSON404() *NotFoundApplicationLdPlusJSON {
+	return r.ApplicationldJSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateProfileJsonResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationldJSON413 returns the response for an HTTP 413 `application/ld+json` response
+func (r UpdateProfileJsonResponse) GetApplicationldJSON413() *PayloadTooLargeApplicationLdPlusJSON {
+	return r.ApplicationldJSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateProfileJsonResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationldJSON415 returns the response for an HTTP 415 `application/ld+json` response
+func (r UpdateProfileJsonResponse) GetApplicationldJSON415() *UnsupportedMediaTypeApplicationLdPlusJSON {
+	return r.ApplicationldJSON415
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateProfileJsonResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationldJSON422 returns the response for an HTTP 422 `application/ld+json` response
+func (r UpdateProfileJsonResponse) GetApplicationldJSON422() *UnprocessableEntityApplicationLdPlusJSON {
+	return r.ApplicationldJSON422
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateProfileJsonResponse) GetApplicationproblemJSON422() *UnprocessableEntityApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r UpdateProfileJsonResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpdateProfileJsonResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r UpdateProfileJsonResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r UpdateProfileJsonResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateProfileJsonResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateProfileJsonResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateProfileJsonResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateProfileJsonResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteProfileJsonldResponse503Headers the declared response headers of an HTTP 503 response for DeleteProfileJsonld
+type DeleteProfileJsonldResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DeleteProfileJsonldResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationldJSON400 the response for an HTTP 400 `application/ld+json` response
+	ApplicationldJSON400 *LastAdminApplicationLdPlusJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *LastAdminApplicationProblemPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON403 the response for an HTTP 403 `application/ld+json` response
+	ApplicationldJSON403 *ForbiddenApplicationLdPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
+	// ApplicationldJSON404 the response for an HTTP 404 `application/ld+json` response
+	ApplicationldJSON404 *NotFoundApplicationLdPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteProfileJsonldResponse503Headers
+}
+
+// GetApplicationldJSON400 returns the response for an HTTP 400 `application/ld+json` response
+func (r DeleteProfileJsonldResponse) GetApplicationldJSON400() *LastAdminApplicationLdPlusJSON {
+	return r.ApplicationldJSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteProfileJsonldResponse) GetApplicationproblemJSON400() *LastAdminApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r DeleteProfileJsonldResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteProfileJsonldResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON403 returns the response for an HTTP 403 `application/ld+json` response
+func (r DeleteProfileJsonldResponse) GetApplicationldJSON403() *ForbiddenApplicationLdPlusJSON {
+	return r.ApplicationldJSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteProfileJsonldResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationldJSON404 returns the response for an HTTP 404 `application/ld+json` response
+func (r DeleteProfileJsonldResponse) GetApplicationldJSON404() *NotFoundApplicationLdPlusJSON {
+	return r.ApplicationldJSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteProfileJsonldResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r DeleteProfileJsonldResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteProfileJsonldResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r DeleteProfileJsonldResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteProfileJsonldResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteProfileJsonldResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteProfileJsonldResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteProfileJsonldResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteProfileJsonldResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetProfileJsonldResponse503Headers the declared response headers of an HTTP 503 response for GetProfileJsonld
+type GetProfileJsonldResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetProfileJsonldResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProfileOKApplicationJSON
+	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
+	ApplicationldJSON200 *ProfileOKApplicationLdPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON404 the response for an HTTP 404 `application/ld+json` response
+	ApplicationldJSON404 *NotFoundApplicationLdPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetProfileJsonldResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetProfileJsonldResponse) GetJSON200() *ProfileOKApplicationJSON {
+	return r.JSON200
+}
+
+// GetApplicationldJSON200 returns the response for an HTTP 200 `application/ld+json` response
+func (r GetProfileJsonldResponse) GetApplicationldJSON200() *ProfileOKApplicationLdPlusJSON {
+	return r.ApplicationldJSON200
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r GetProfileJsonldResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetProfileJsonldResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON404 returns the response for an HTTP 404 `application/ld+json` response
+func (r GetProfileJsonldResponse) GetApplicationldJSON404() *NotFoundApplicationLdPlusJSON {
+	return r.ApplicationldJSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetProfileJsonldResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r GetProfileJsonldResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetProfileJsonldResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r GetProfileJsonldResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetProfileJsonldResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProfileJsonldResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProfileJsonldResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProfileJsonldResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProfileJsonldResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateProfileJsonldResponse503Headers the declared response headers of an HTTP 503 response for UpdateProfileJsonld
+type UpdateProfileJsonldResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UpdateProfileJsonldResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProfileUpdatedApplicationJSON
+	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
+	ApplicationldJSON200 *ProfileUpdatedApplicationLdPlusJSON
+	// ApplicationldJSON400 the response for an HTTP 400 `application/ld+json` response
+	ApplicationldJSON400 *InvalidInputApplicationLdPlusJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *InvalidInputApplicationProblemPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON403 the response for an HTTP 403 `application/ld+json` response
+	ApplicationldJSON403 *ForbiddenApplicationLdPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
+	// ApplicationldJSON404 the response for an HTTP 404 `application/ld+json` response
+	ApplicationldJSON404 *NotFoundApplicationLdPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFoundApplicationProblemPlusJSON
+	// ApplicationldJSON413 the response for an HTTP 413 `application/ld+json` response
+	ApplicationldJSON413 *PayloadTooLargeApplicationLdPlusJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
+	// ApplicationldJSON415 the response for an HTTP 415 `application/ld+json` response
+	ApplicationldJSON415 *UnsupportedMediaTypeApplicationLdPlusJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
+	// ApplicationldJSON422 the response for an HTTP 422 `application/ld+json` response
+	ApplicationldJSON422 *UnprocessableEntityApplicationLdPlusJSON
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntityApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateProfileJsonldResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateProfileJsonldResponse) GetJSON200() *ProfileUpdatedApplicationJSON {
+	return r.JSON200
+}
+
+// GetApplicationldJSON200 returns the response for an HTTP 200 `application/ld+json` response
+func (r UpdateProfileJsonldResponse) GetApplicationldJSON200() *ProfileUpdatedApplicationLdPlusJSON {
+	return r.ApplicationldJSON200
+}
+
+// GetApplicationldJSON400 returns the response for an HTTP 400 `application/ld+json` response
+func (r UpdateProfileJsonldResponse) GetApplicationldJSON400() *InvalidInputApplicationLdPlusJSON {
+	return r.ApplicationldJSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateProfileJsonldResponse) GetApplicationproblemJSON400() *InvalidInputApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r UpdateProfileJsonldResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateProfileJsonldResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON403 returns the response for an HTTP 403 `application/ld+json` response
+func (r UpdateProfileJsonldResponse) GetApplicationldJSON403() *ForbiddenApplicationLdPlusJSON {
+	return r.ApplicationldJSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateProfileJsonldResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationldJSON404 returns the response for an HTTP 404 `application/ld+json` response
+func (r UpdateProfileJsonldResponse) GetApplicationldJSON404() *NotFoundApplicationLdPlusJSON {
+	return r.ApplicationldJSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateProfileJsonldResponse) GetApplicationproblemJSON404() *NotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationldJSON413 returns the response for an HTTP 413 `application/ld+json` response
+func (r UpdateProfileJsonldResponse) GetApplicationldJSON413() *PayloadTooLargeApplicationLdPlusJSON {
+	return r.ApplicationldJSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateProfileJsonldResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationldJSON415 returns the response for an HTTP 415 `application/ld+json` response
+func (r UpdateProfileJsonldResponse) GetApplicationldJSON415() *UnsupportedMediaTypeApplicationLdPlusJSON {
+	return r.ApplicationldJSON415
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateProfileJsonldResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationldJSON422 returns the response for an HTTP 422 `application/ld+json` response
+func (r UpdateProfileJsonldResponse) GetApplicationldJSON422() *UnprocessableEntityApplicationLdPlusJSON {
+	return r.ApplicationldJSON422
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateProfileJsonldResponse) GetApplicationproblemJSON422() *UnprocessableEntityApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r UpdateProfileJsonldResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpdateProfileJsonldResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r UpdateProfileJsonldResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r UpdateProfileJsonldResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateProfileJsonldResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateProfileJsonldResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateProfileJsonldResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateProfileJsonldResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -1817,8 +5971,13 @@ func (c *ClientWithResponses) LoginWithResponse(ctx context.Context, body LoginJ
 
 // ListProfilesWithResponse List profiles
 //
-// Answers a bare JSON array of profiles ordered by id, one page at a time.
-// `itemsPerPage` above 100 is capped at 100, as API Platform caps it; a page past the end is an empty array.
+// Answers one page of profiles ordered by id: a bare JSON array in JSON, a `hydra:Collection`
+// in JSON-LD (with `hydra:totalItems`, the `hydra:view` paging links and the `hydra:search` template).
+// `itemsPerPage` above 100 is capped at 100, as API Platform caps it; a page past the end is empty.
+//
+// Filters (X-Cart's `Profile` resource, `@ApiFilter`): `login` and `searchFakeField` (partial,
+// case-insensitive) and the date filters `added[…]` and `first_login[…]` (X-Cart's IntegerDateFilter); several
+// filters keep the profiles that match all of them.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -1835,9 +5994,9 @@ func (c *ClientWithResponses) ListProfilesWithResponse(ctx context.Context, para
 //
 // Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
 //
-// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them.
-// Bodies are `application/json` only (X-Cart's JSON-LD variant, `application/ld+json`, is not served:
-// any other media type is a 415), and a body must be exactly one JSON object.
+// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
 // `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
 // a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 // Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
@@ -1857,9 +6016,9 @@ func (c *ClientWithResponses) CreateProfileWithBodyWithResponse(ctx context.Cont
 //
 // Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
 //
-// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them.
-// Bodies are `application/json` only (X-Cart's JSON-LD variant, `application/ld+json`, is not served:
-// any other media type is a 415), and a body must be exactly one JSON object.
+// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
 // `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
 // a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 // Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
@@ -1875,6 +6034,226 @@ func (c *ClientWithResponses) CreateProfileWithResponse(ctx context.Context, bod
 	return ParseCreateProfileResponse(rsp)
 }
 
+// CreateProfileWithApplicationLdPlusJSONBodyWithResponse Create a profile
+//
+// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+//
+// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+//
+// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/profiles (the `CreateProfile` operationId).
+func (c *ClientWithResponses) CreateProfileWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, body CreateProfileApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProfileResponse, error) {
+	rsp, err := c.CreateProfileWithApplicationLdPlusJSONBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProfileResponse(rsp)
+}
+
+// ListProfilesJsonWithResponse List profiles (.json)
+//
+// Answers one page of profiles ordered by id: a bare JSON array in JSON, a `hydra:Collection`
+// in JSON-LD (with `hydra:totalItems`, the `hydra:view` paging links and the `hydra:search` template).
+// `itemsPerPage` above 100 is capped at 100, as API Platform caps it; a page past the end is empty.
+//
+// Filters (X-Cart's `Profile` resource, `@ApiFilter`): `login` and `searchFakeField` (partial,
+// case-insensitive) and the date filters `added[…]` and `first_login[…]` (X-Cart's IntegerDateFilter); several
+// filters keep the profiles that match all of them.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/profiles.json (the `ListProfilesJson` operationId).
+func (c *ClientWithResponses) ListProfilesJsonWithResponse(ctx context.Context, params *ListProfilesJsonParams, reqEditors ...RequestEditorFn) (*ListProfilesJsonResponse, error) {
+	rsp, err := c.ListProfilesJson(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListProfilesJsonResponse(rsp)
+}
+
+// CreateProfileJsonWithBodyWithResponse Create a profile (.json)
+//
+// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+//
+// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/profiles.json (the `CreateProfileJson` operationId).
+func (c *ClientWithResponses) CreateProfileJsonWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProfileJsonResponse, error) {
+	rsp, err := c.CreateProfileJsonWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProfileJsonResponse(rsp)
+}
+
+// CreateProfileJsonWithResponse Create a profile (.json)
+//
+// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+//
+// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/profiles.json (the `CreateProfileJson` operationId).
+func (c *ClientWithResponses) CreateProfileJsonWithResponse(ctx context.Context, body CreateProfileJsonJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProfileJsonResponse, error) {
+	rsp, err := c.CreateProfileJson(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProfileJsonResponse(rsp)
+}
+
+// CreateProfileJsonWithApplicationLdPlusJSONBodyWithResponse Create a profile (.json)
+//
+// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+//
+// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/profiles.json (the `CreateProfileJson` operationId).
+func (c *ClientWithResponses) CreateProfileJsonWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, body CreateProfileJsonApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProfileJsonResponse, error) {
+	rsp, err := c.CreateProfileJsonWithApplicationLdPlusJSONBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProfileJsonResponse(rsp)
+}
+
+// ListProfilesJsonldWithResponse List profiles (.jsonld)
+//
+// Answers one page of profiles ordered by id: a bare JSON array in JSON, a `hydra:Collection`
+// in JSON-LD (with `hydra:totalItems`, the `hydra:view` paging links and the `hydra:search` template).
+// `itemsPerPage` above 100 is capped at 100, as API Platform caps it; a page past the end is empty.
+//
+// Filters (X-Cart's `Profile` resource, `@ApiFilter`): `login` and `searchFakeField` (partial,
+// case-insensitive) and the date filters `added[…]` and `first_login[…]` (X-Cart's IntegerDateFilter); several
+// filters keep the profiles that match all of them.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/profiles.jsonld (the `ListProfilesJsonld` operationId).
+func (c *ClientWithResponses) ListProfilesJsonldWithResponse(ctx context.Context, params *ListProfilesJsonldParams, reqEditors ...RequestEditorFn) (*ListProfilesJsonldResponse, error) {
+	rsp, err := c.ListProfilesJsonld(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListProfilesJsonldResponse(rsp)
+}
+
+// CreateProfileJsonldWithBodyWithResponse Create a profile (.jsonld)
+//
+// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+//
+// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/profiles.jsonld (the `CreateProfileJsonld` operationId).
+func (c *ClientWithResponses) CreateProfileJsonldWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProfileJsonldResponse, error) {
+	rsp, err := c.CreateProfileJsonldWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProfileJsonldResponse(rsp)
+}
+
+// CreateProfileJsonldWithResponse Create a profile (.jsonld)
+//
+// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+//
+// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/profiles.jsonld (the `CreateProfileJsonld` operationId).
+func (c *ClientWithResponses) CreateProfileJsonldWithResponse(ctx context.Context, body CreateProfileJsonldJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProfileJsonldResponse, error) {
+	rsp, err := c.CreateProfileJsonld(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProfileJsonldResponse(rsp)
+}
+
+// CreateProfileJsonldWithApplicationLdPlusJSONBodyWithResponse Create a profile (.jsonld)
+//
+// Creates a customer (`access_level` 0) or administrator (`access_level` 100) profile.
+//
+// Decisions: attributes that are not in the schema are ignored, as API Platform ignores them (so are
+// JSON-LD's `@context`, `@id` and `@type` in an `application/ld+json` body). Bodies are `application/json`
+// or `application/ld+json` (X-Cart's `formats`); any other media type is a 415, and a body must be exactly one JSON object.
+// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
+// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
+// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/profiles.jsonld (the `CreateProfileJsonld` operationId).
+func (c *ClientWithResponses) CreateProfileJsonldWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, body CreateProfileJsonldApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProfileJsonldResponse, error) {
+	rsp, err := c.CreateProfileJsonldWithApplicationLdPlusJSONBody(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProfileJsonldResponse(rsp)
+}
+
 // DeleteProfileWithResponse Delete a profile
 //
 // Deletes a profile for good. The last administrator profile (`access_level` 100) cannot be deleted,
@@ -1883,7 +6262,7 @@ func (c *ClientWithResponses) CreateProfileWithResponse(ctx context.Context, bod
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /api/profiles/{profile_id} (the `DeleteProfile` operationId).
-func (c *ClientWithResponses) DeleteProfileWithResponse(ctx context.Context, profileId int, reqEditors ...RequestEditorFn) (*DeleteProfileResponse, error) {
+func (c *ClientWithResponses) DeleteProfileWithResponse(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*DeleteProfileResponse, error) {
 	rsp, err := c.DeleteProfile(ctx, profileId, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -1898,7 +6277,7 @@ func (c *ClientWithResponses) DeleteProfileWithResponse(ctx context.Context, pro
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/profiles/{profile_id} (the `GetProfile` operationId).
-func (c *ClientWithResponses) GetProfileWithResponse(ctx context.Context, profileId int, reqEditors ...RequestEditorFn) (*GetProfileResponse, error) {
+func (c *ClientWithResponses) GetProfileWithResponse(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*GetProfileResponse, error) {
 	rsp, err := c.GetProfile(ctx, profileId, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -1918,7 +6297,7 @@ func (c *ClientWithResponses) GetProfileWithResponse(ctx context.Context, profil
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/profiles/{profile_id} (the `UpdateProfile` operationId).
-func (c *ClientWithResponses) UpdateProfileWithBodyWithResponse(ctx context.Context, profileId int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProfileResponse, error) {
+func (c *ClientWithResponses) UpdateProfileWithBodyWithResponse(ctx context.Context, profileId ProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProfileResponse, error) {
 	rsp, err := c.UpdateProfileWithBody(ctx, profileId, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -1938,12 +6317,244 @@ func (c *ClientWithResponses) UpdateProfileWithBodyWithResponse(ctx context.Cont
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/profiles/{profile_id} (the `UpdateProfile` operationId).
-func (c *ClientWithResponses) UpdateProfileWithResponse(ctx context.Context, profileId int, body UpdateProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileResponse, error) {
+func (c *ClientWithResponses) UpdateProfileWithResponse(ctx context.Context, profileId ProfileId, body UpdateProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileResponse, error) {
 	rsp, err := c.UpdateProfile(ctx, profileId, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParseUpdateProfileResponse(rsp)
+}
+
+// UpdateProfileWithApplicationLdPlusJSONBodyWithResponse Replace a profile's fields
+//
+// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+// (a null `password` removes the password, so the profile can no longer log in).
+// The rules are those of the create operation, and the login must stay unique among the other profiles.
+// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+// "Cannot remove the last admin profile", as deleting it is.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+//
+// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/profiles/{profile_id} (the `UpdateProfile` operationId).
+func (c *ClientWithResponses) UpdateProfileWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, profileId ProfileId, body UpdateProfileApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileResponse, error) {
+	rsp, err := c.UpdateProfileWithApplicationLdPlusJSONBody(ctx, profileId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProfileResponse(rsp)
+}
+
+// DeleteProfileJsonWithResponse Delete a profile (.json)
+//
+// Deletes a profile for good. The last administrator profile (`access_level` 100) cannot be deleted,
+// so that someone can still log in to the store's back office.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/profiles/{profile_id}.json (the `DeleteProfileJson` operationId).
+func (c *ClientWithResponses) DeleteProfileJsonWithResponse(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*DeleteProfileJsonResponse, error) {
+	rsp, err := c.DeleteProfileJson(ctx, profileId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteProfileJsonResponse(rsp)
+}
+
+// GetProfileJsonWithResponse Get a profile (.json)
+//
+// Answers one profile.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/profiles/{profile_id}.json (the `GetProfileJson` operationId).
+func (c *ClientWithResponses) GetProfileJsonWithResponse(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*GetProfileJsonResponse, error) {
+	rsp, err := c.GetProfileJson(ctx, profileId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProfileJsonResponse(rsp)
+}
+
+// UpdateProfileJsonWithBodyWithResponse Replace a profile's fields (.json)
+//
+// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+// (a null `password` removes the password, so the profile can no longer log in).
+// The rules are those of the create operation, and the login must stay unique among the other profiles.
+// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+// "Cannot remove the last admin profile", as deleting it is.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/profiles/{profile_id}.json (the `UpdateProfileJson` operationId).
+func (c *ClientWithResponses) UpdateProfileJsonWithBodyWithResponse(ctx context.Context, profileId ProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProfileJsonResponse, error) {
+	rsp, err := c.UpdateProfileJsonWithBody(ctx, profileId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProfileJsonResponse(rsp)
+}
+
+// UpdateProfileJsonWithResponse Replace a profile's fields (.json)
+//
+// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+// (a null `password` removes the password, so the profile can no longer log in).
+// The rules are those of the create operation, and the login must stay unique among the other profiles.
+// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+// "Cannot remove the last admin profile", as deleting it is.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/profiles/{profile_id}.json (the `UpdateProfileJson` operationId).
+func (c *ClientWithResponses) UpdateProfileJsonWithResponse(ctx context.Context, profileId ProfileId, body UpdateProfileJsonJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileJsonResponse, error) {
+	rsp, err := c.UpdateProfileJson(ctx, profileId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProfileJsonResponse(rsp)
+}
+
+// UpdateProfileJsonWithApplicationLdPlusJSONBodyWithResponse Replace a profile's fields (.json)
+//
+// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+// (a null `password` removes the password, so the profile can no longer log in).
+// The rules are those of the create operation, and the login must stay unique among the other profiles.
+// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+// "Cannot remove the last admin profile", as deleting it is.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/profiles/{profile_id}.json (the `UpdateProfileJson` operationId).
+func (c *ClientWithResponses) UpdateProfileJsonWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, profileId ProfileId, body UpdateProfileJsonApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileJsonResponse, error) {
+	rsp, err := c.UpdateProfileJsonWithApplicationLdPlusJSONBody(ctx, profileId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProfileJsonResponse(rsp)
+}
+
+// DeleteProfileJsonldWithResponse Delete a profile (.jsonld)
+//
+// Deletes a profile for good. The last administrator profile (`access_level` 100) cannot be deleted,
+// so that someone can still log in to the store's back office.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/profiles/{profile_id}.jsonld (the `DeleteProfileJsonld` operationId).
+func (c *ClientWithResponses) DeleteProfileJsonldWithResponse(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*DeleteProfileJsonldResponse, error) {
+	rsp, err := c.DeleteProfileJsonld(ctx, profileId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteProfileJsonldResponse(rsp)
+}
+
+// GetProfileJsonldWithResponse Get a profile (.jsonld)
+//
+// Answers one profile.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/profiles/{profile_id}.jsonld (the `GetProfileJsonld` operationId).
+func (c *ClientWithResponses) GetProfileJsonldWithResponse(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*GetProfileJsonldResponse, error) {
+	rsp, err := c.GetProfileJsonld(ctx, profileId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProfileJsonldResponse(rsp)
+}
+
+// UpdateProfileJsonldWithBodyWithResponse Replace a profile's fields (.jsonld)
+//
+// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+// (a null `password` removes the password, so the profile can no longer log in).
+// The rules are those of the create operation, and the login must stay unique among the other profiles.
+// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+// "Cannot remove the last admin profile", as deleting it is.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/profiles/{profile_id}.jsonld (the `UpdateProfileJsonld` operationId).
+func (c *ClientWithResponses) UpdateProfileJsonldWithBodyWithResponse(ctx context.Context, profileId ProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProfileJsonldResponse, error) {
+	rsp, err := c.UpdateProfileJsonldWithBody(ctx, profileId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProfileJsonldResponse(rsp)
+}
+
+// UpdateProfileJsonldWithResponse Replace a profile's fields (.jsonld)
+//
+// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+// (a null `password` removes the password, so the profile can no longer log in).
+// The rules are those of the create operation, and the login must stay unique among the other profiles.
+// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+// "Cannot remove the last admin profile", as deleting it is.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/profiles/{profile_id}.jsonld (the `UpdateProfileJsonld` operationId).
+func (c *ClientWithResponses) UpdateProfileJsonldWithResponse(ctx context.Context, profileId ProfileId, body UpdateProfileJsonldJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileJsonldResponse, error) {
+	rsp, err := c.UpdateProfileJsonld(ctx, profileId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProfileJsonldResponse(rsp)
+}
+
+// UpdateProfileJsonldWithApplicationLdPlusJSONBodyWithResponse Replace a profile's fields (.jsonld)
+//
+// Changes a profile. Fields left out keep their stored value; a nullable field sent as null is cleared
+// (a null `password` removes the password, so the profile can no longer log in).
+// The rules are those of the create operation, and the login must stay unique among the other profiles.
+// Decision: demoting the last administrator (`access_level` 0) is refused with 400
+// "Cannot remove the last admin profile", as deleting it is.
+// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/profiles/{profile_id}.jsonld (the `UpdateProfileJsonld` operationId).
+func (c *ClientWithResponses) UpdateProfileJsonldWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, profileId ProfileId, body UpdateProfileJsonldApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileJsonldResponse, error) {
+	rsp, err := c.UpdateProfileJsonldWithApplicationLdPlusJSONBody(ctx, profileId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProfileJsonldResponse(rsp)
 }
 
 // ParseLoginResponse parses an HTTP response from a LoginWithResponse call
@@ -1967,43 +6578,85 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest HydraError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest PayloadTooLarge
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest UnsupportedMediaType
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -2041,36 +6694,71 @@ func ParseListProfilesResponse(rsp *http.Response) (*ListProfilesResponse, error
 	}
 
 	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
 		var dest []Profile
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest BadRequest
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 200:
+		var dest ProfileCollectionJsonld
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -2108,64 +6796,127 @@ func ParseCreateProfileResponse(rsp *http.Response) (*CreateProfileResponse, err
 	}
 
 	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
-		var dest Profile
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 201:
+		var dest ProfileCreatedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON201 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest InvalidInput
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 201:
+		var dest ProfileCreatedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON201 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 400:
+		var dest InvalidInputApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest InvalidInputApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest PayloadTooLarge
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest UnsupportedMediaType
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest UnprocessableEntity
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 422:
+		var dest UnprocessableEntityApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 422:
+		var dest UnprocessableEntityApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON422 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -2199,6 +6950,546 @@ func ParseCreateProfileResponse(rsp *http.Response) (*CreateProfileResponse, err
 	return response, nil
 }
 
+// ParseListProfilesJsonResponse parses an HTTP response from a ListProfilesJsonWithResponse call
+func ParseListProfilesJsonResponse(rsp *http.Response) (*ListProfilesJsonResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListProfilesJsonResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
+		var dest ProfileListApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 200:
+		var dest ProfileListApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListProfilesJsonResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateProfileJsonResponse parses an HTTP response from a CreateProfileJsonWithResponse call
+func ParseCreateProfileJsonResponse(rsp *http.Response) (*CreateProfileJsonResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateProfileJsonResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 201:
+		var dest ProfileCreatedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 201:
+		var dest ProfileCreatedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON201 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 400:
+		var dest InvalidInputApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest InvalidInputApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 422:
+		var dest UnprocessableEntityApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 422:
+		var dest UnprocessableEntityApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateProfileJsonResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateProfileJsonResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListProfilesJsonldResponse parses an HTTP response from a ListProfilesJsonldWithResponse call
+func ParseListProfilesJsonldResponse(rsp *http.Response) (*ListProfilesJsonldResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListProfilesJsonldResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
+		var dest ProfileListApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 200:
+		var dest ProfileListApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest BadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListProfilesJsonldResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateProfileJsonldResponse parses an HTTP response from a CreateProfileJsonldWithResponse call
+func ParseCreateProfileJsonldResponse(rsp *http.Response) (*CreateProfileJsonldResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateProfileJsonldResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 201:
+		var dest ProfileCreatedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 201:
+		var dest ProfileCreatedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON201 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 400:
+		var dest InvalidInputApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest InvalidInputApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 422:
+		var dest UnprocessableEntityApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 422:
+		var dest UnprocessableEntityApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateProfileJsonldResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateProfileJsonldResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseDeleteProfileResponse parses an HTTP response from a DeleteProfileWithResponse call
 func ParseDeleteProfileResponse(rsp *http.Response) (*DeleteProfileResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -2216,43 +7507,85 @@ func ParseDeleteProfileResponse(rsp *http.Response) (*DeleteProfileResponse, err
 	case rsp.StatusCode == 204:
 		break // No content-type
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest Problem
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 400:
+		var dest LastAdminApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest LastAdminApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -2290,36 +7623,71 @@ func ParseGetProfileResponse(rsp *http.Response) (*GetProfileResponse, error) {
 	}
 
 	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest Profile
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
+		var dest ProfileOKApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 200:
+		var dest ProfileOKApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -2357,71 +7725,141 @@ func ParseUpdateProfileResponse(rsp *http.Response) (*UpdateProfileResponse, err
 	}
 
 	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest Profile
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
+		var dest ProfileUpdatedApplicationJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON200 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest InvalidInput
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 200:
+		var dest ProfileUpdatedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 400:
+		var dest InvalidInputApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest InvalidInputApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest Forbidden
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest PayloadTooLarge
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest UnsupportedMediaType
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON415 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest UnprocessableEntity
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 422:
+		var dest UnprocessableEntityApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 422:
+		var dest UnprocessableEntityApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON422 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest InternalError
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -2445,1202 +7883,788 @@ func ParseUpdateProfileResponse(rsp *http.Response) (*UpdateProfileResponse, err
 	return response, nil
 }
 
-// ServerInterface represents all server handlers.
-type ServerInterface interface {
-	// Login Log in and get a JWT
-	// (POST /api-login/check)
-	Login(ctx echo.Context) error
-	// ListProfiles List profiles
-	// (GET /api/profiles)
-	ListProfiles(ctx echo.Context, params ListProfilesParams) error
-	// CreateProfile Create a profile
-	// (POST /api/profiles)
-	CreateProfile(ctx echo.Context) error
-	// DeleteProfile Delete a profile
-	// (DELETE /api/profiles/{profile_id})
-	DeleteProfile(ctx echo.Context, profileId int) error
-	// GetProfile Get a profile
-	// (GET /api/profiles/{profile_id})
-	GetProfile(ctx echo.Context, profileId int) error
-	// UpdateProfile Replace a profile's fields
-	// (PUT /api/profiles/{profile_id})
-	UpdateProfile(ctx echo.Context, profileId int) error
-}
-
-// ServerInterfaceWrapper converts echo contexts to parameters.
-type ServerInterfaceWrapper struct {
-	Handler ServerInterface
-}
-
-// Login converts echo context to params.
-func (w *ServerInterfaceWrapper) Login(ctx echo.Context) error {
-	var err error
-
-	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.Login(ctx)
-	return err
-}
-
-// ListProfiles converts echo context to params.
-func (w *ServerInterfaceWrapper) ListProfiles(ctx echo.Context) error {
-	var err error
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params ListProfilesParams
-	// ------------- Optional query parameter "page" -------------
-
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+// ParseDeleteProfileJsonResponse parses an HTTP response from a DeleteProfileJsonWithResponse call
+func ParseDeleteProfileJsonResponse(rsp *http.Response) (*DeleteProfileJsonResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+		return nil, err
 	}
 
-	// ------------- Optional query parameter "itemsPerPage" -------------
-
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "itemsPerPage", ctx.QueryParams(), &params.ItemsPerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter itemsPerPage: %s", err))
+	response := &DeleteProfileJsonResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
 	}
 
-	// ------------- Optional query parameter "login" -------------
-
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "login", ctx.QueryParams(), &params.Login, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter login: %s", err))
-	}
-
-	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListProfiles(ctx, params)
-	return err
-}
-
-// CreateProfile converts echo context to params.
-func (w *ServerInterfaceWrapper) CreateProfile(ctx echo.Context) error {
-	var err error
-
-	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CreateProfile(ctx)
-	return err
-}
-
-// DeleteProfile converts echo context to params.
-func (w *ServerInterfaceWrapper) DeleteProfile(ctx echo.Context) error {
-	var err error
-	// ------------- Path parameter "profile_id" -------------
-	var profileId int
-
-	err = runtime.BindStyledParameterWithOptions("simple", "profile_id", ctx.Param("profile_id"), &profileId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter profile_id: %s", err))
-	}
-
-	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.DeleteProfile(ctx, profileId)
-	return err
-}
-
-// GetProfile converts echo context to params.
-func (w *ServerInterfaceWrapper) GetProfile(ctx echo.Context) error {
-	var err error
-	// ------------- Path parameter "profile_id" -------------
-	var profileId int
-
-	err = runtime.BindStyledParameterWithOptions("simple", "profile_id", ctx.Param("profile_id"), &profileId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter profile_id: %s", err))
-	}
-
-	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetProfile(ctx, profileId)
-	return err
-}
-
-// UpdateProfile converts echo context to params.
-func (w *ServerInterfaceWrapper) UpdateProfile(ctx echo.Context) error {
-	var err error
-	// ------------- Path parameter "profile_id" -------------
-	var profileId int
-
-	err = runtime.BindStyledParameterWithOptions("simple", "profile_id", ctx.Param("profile_id"), &profileId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter profile_id: %s", err))
-	}
-
-	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.UpdateProfile(ctx, profileId)
-	return err
-}
-
-// This is a simple interface which specifies echo.Route addition functions which
-// are present on both echo.Echo and echo.Group, since we want to allow using
-// either of them for path registration
-type EchoRouter interface {
-	CONNECT(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route
-	DELETE(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route
-	GET(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route
-	HEAD(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route
-	OPTIONS(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route
-	PATCH(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route
-	POST(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route
-	PUT(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route
-	TRACE(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route
-}
-
-// RegisterHandlersOptions configures RegisterHandlersWithOptions.
-type RegisterHandlersOptions struct {
-	// BaseURL is prepended to every registered path so the API can be served
-	// under a prefix.
-	BaseURL string
-	// OperationMiddlewares lets the caller attach per-operation middleware at
-	// registration time. The map key is the OpenAPI `operationId` value as it
-	// appears in the spec (the raw, un-normalized form). Operations that have
-	// no entry are registered with no extra middleware. A nil map disables
-	// per-operation middleware entirely.
-	OperationMiddlewares map[string][]echo.MiddlewareFunc
-}
-
-// RegisterHandlers adds each server route to the EchoRouter.
-func RegisterHandlers(router EchoRouter, si ServerInterface) {
-	RegisterHandlersWithOptions(router, si, RegisterHandlersOptions{})
-}
-
-// RegisterHandlersWithBaseURL registers handlers and prepends BaseURL to the
-// paths so the API can be served under a prefix.
-func RegisterHandlersWithBaseURL(router EchoRouter, si ServerInterface, baseURL string) {
-	RegisterHandlersWithOptions(router, si, RegisterHandlersOptions{BaseURL: baseURL})
-}
-
-// RegisterHandlersWithOptions registers handlers using the supplied options,
-// including any per-operation middleware.
-func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options RegisterHandlersOptions) {
-
-	wrapper := ServerInterfaceWrapper{
-		Handler: si,
-	}
-
-	router.POST(options.BaseURL+"/api-login/check", wrapper.Login, options.OperationMiddlewares["login"]...)
-	router.GET(options.BaseURL+"/api/profiles", wrapper.ListProfiles, options.OperationMiddlewares["listProfiles"]...)
-	router.POST(options.BaseURL+"/api/profiles", wrapper.CreateProfile, options.OperationMiddlewares["createProfile"]...)
-	router.DELETE(options.BaseURL+"/api/profiles/:profile_id", wrapper.DeleteProfile, options.OperationMiddlewares["deleteProfile"]...)
-	router.GET(options.BaseURL+"/api/profiles/:profile_id", wrapper.GetProfile, options.OperationMiddlewares["getProfile"]...)
-	router.PUT(options.BaseURL+"/api/profiles/:profile_id", wrapper.UpdateProfile, options.OperationMiddlewares["updateProfile"]...)
-
-}
-
-type BadRequestApplicationProblemPlusJSONResponse Problem
-
-type ForbiddenApplicationProblemPlusJSONResponse Problem
-
-type InternalErrorApplicationProblemPlusJSONResponse Problem
-
-type InvalidInputApplicationProblemPlusJSONResponse Problem
-
-type NotFoundApplicationProblemPlusJSONResponse Problem
-
-type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
-
-type UnauthorizedApplicationProblemPlusJSONResponse Problem
-
-type UnavailableResponseHeaders struct {
-	RetryAfter *int
-}
-type UnavailableApplicationProblemPlusJSONResponse struct {
-	Body Problem
-
-	Headers UnavailableResponseHeaders
-}
-
-type UnprocessableEntityApplicationProblemPlusJSONResponse ConstraintViolationList
-
-type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
-
-type LoginRequestObject struct {
-	Body *LoginJSONRequestBody
-}
-
-type LoginResponseObject interface {
-	VisitLoginResponse(w http.ResponseWriter) error
-}
-
-type Login200JSONResponse LoginToken
-
-func (response Login200JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(200)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type Login400ApplicationProblemPlusJSONResponse struct {
-	BadRequestApplicationProblemPlusJSONResponse
-}
-
-func (response Login400ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(400)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type Login401ApplicationProblemPlusJSONResponse Problem
-
-func (response Login401ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(401)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type Login413ApplicationProblemPlusJSONResponse struct {
-	PayloadTooLargeApplicationProblemPlusJSONResponse
-}
-
-func (response Login413ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(413)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type Login415ApplicationProblemPlusJSONResponse struct {
-	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
-}
-
-func (response Login415ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(415)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type Login500ApplicationProblemPlusJSONResponse struct {
-	InternalErrorApplicationProblemPlusJSONResponse
-}
-
-func (response Login500ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type Login503ApplicationProblemPlusJSONResponse struct {
-	UnavailableApplicationProblemPlusJSONResponse
-}
-
-func (response Login503ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
-	w.WriteHeader(503)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ListProfilesRequestObject struct {
-	Params ListProfilesParams
-}
-
-type ListProfilesResponseObject interface {
-	VisitListProfilesResponse(w http.ResponseWriter) error
-}
-
-type ListProfiles200JSONResponse []Profile
-
-func (response ListProfiles200JSONResponse) VisitListProfilesResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(200)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ListProfiles400ApplicationProblemPlusJSONResponse struct {
-	BadRequestApplicationProblemPlusJSONResponse
-}
-
-func (response ListProfiles400ApplicationProblemPlusJSONResponse) VisitListProfilesResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(400)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ListProfiles401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
-}
-
-func (response ListProfiles401ApplicationProblemPlusJSONResponse) VisitListProfilesResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(401)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ListProfiles500ApplicationProblemPlusJSONResponse struct {
-	InternalErrorApplicationProblemPlusJSONResponse
-}
-
-func (response ListProfiles500ApplicationProblemPlusJSONResponse) VisitListProfilesResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ListProfiles503ApplicationProblemPlusJSONResponse struct {
-	UnavailableApplicationProblemPlusJSONResponse
-}
-
-func (response ListProfiles503ApplicationProblemPlusJSONResponse) VisitListProfilesResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
-	w.WriteHeader(503)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type CreateProfileRequestObject struct {
-	Body *CreateProfileJSONRequestBody
-}
-
-type CreateProfileResponseObject interface {
-	VisitCreateProfileResponse(w http.ResponseWriter) error
-}
-
-type CreateProfile201ResponseHeaders struct {
-	Location *string
-}
-
-type CreateProfile201JSONResponse struct {
-	Body    Profile
-	Headers CreateProfile201ResponseHeaders
-}
-
-func (response CreateProfile201JSONResponse) VisitCreateProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	if response.Headers.Location != nil {
-		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
-	}
-	w.WriteHeader(201)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type CreateProfile400ApplicationProblemPlusJSONResponse struct {
-	InvalidInputApplicationProblemPlusJSONResponse
-}
-
-func (response CreateProfile400ApplicationProblemPlusJSONResponse) VisitCreateProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(400)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type CreateProfile401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
-}
-
-func (response CreateProfile401ApplicationProblemPlusJSONResponse) VisitCreateProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(401)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type CreateProfile403ApplicationProblemPlusJSONResponse struct {
-	ForbiddenApplicationProblemPlusJSONResponse
-}
-
-func (response CreateProfile403ApplicationProblemPlusJSONResponse) VisitCreateProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(403)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type CreateProfile413ApplicationProblemPlusJSONResponse struct {
-	PayloadTooLargeApplicationProblemPlusJSONResponse
-}
-
-func (response CreateProfile413ApplicationProblemPlusJSONResponse) VisitCreateProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(413)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type CreateProfile415ApplicationProblemPlusJSONResponse struct {
-	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
-}
-
-func (response CreateProfile415ApplicationProblemPlusJSONResponse) VisitCreateProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(415)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type CreateProfile422ApplicationProblemPlusJSONResponse struct {
-	UnprocessableEntityApplicationProblemPlusJSONResponse
-}
-
-func (response CreateProfile422ApplicationProblemPlusJSONResponse) VisitCreateProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(422)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type CreateProfile500ApplicationProblemPlusJSONResponse struct {
-	InternalErrorApplicationProblemPlusJSONResponse
-}
-
-func (response CreateProfile500ApplicationProblemPlusJSONResponse) VisitCreateProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type CreateProfile503ApplicationProblemPlusJSONResponse struct {
-	UnavailableApplicationProblemPlusJSONResponse
-}
-
-func (response CreateProfile503ApplicationProblemPlusJSONResponse) VisitCreateProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
-	w.WriteHeader(503)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type DeleteProfileRequestObject struct {
-	ProfileId int `json:"profile_id"`
-}
-
-type DeleteProfileResponseObject interface {
-	VisitDeleteProfileResponse(w http.ResponseWriter) error
-}
-
-type DeleteProfile204Response struct {
-}
-
-func (response DeleteProfile204Response) VisitDeleteProfileResponse(w http.ResponseWriter) error {
-	w.WriteHeader(204)
-	return nil
-}
-
-type DeleteProfile400ApplicationProblemPlusJSONResponse Problem
-
-func (response DeleteProfile400ApplicationProblemPlusJSONResponse) VisitDeleteProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(400)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type DeleteProfile401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
-}
-
-func (response DeleteProfile401ApplicationProblemPlusJSONResponse) VisitDeleteProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(401)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type DeleteProfile403ApplicationProblemPlusJSONResponse struct {
-	ForbiddenApplicationProblemPlusJSONResponse
-}
-
-func (response DeleteProfile403ApplicationProblemPlusJSONResponse) VisitDeleteProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(403)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type DeleteProfile404ApplicationProblemPlusJSONResponse struct {
-	NotFoundApplicationProblemPlusJSONResponse
-}
-
-func (response DeleteProfile404ApplicationProblemPlusJSONResponse) VisitDeleteProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(404)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type DeleteProfile500ApplicationProblemPlusJSONResponse struct {
-	InternalErrorApplicationProblemPlusJSONResponse
-}
-
-func (response DeleteProfile500ApplicationProblemPlusJSONResponse) VisitDeleteProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type DeleteProfile503ApplicationProblemPlusJSONResponse struct {
-	UnavailableApplicationProblemPlusJSONResponse
-}
-
-func (response DeleteProfile503ApplicationProblemPlusJSONResponse) VisitDeleteProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
-	w.WriteHeader(503)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetProfileRequestObject struct {
-	ProfileId int `json:"profile_id"`
-}
-
-type GetProfileResponseObject interface {
-	VisitGetProfileResponse(w http.ResponseWriter) error
-}
-
-type GetProfile200JSONResponse Profile
-
-func (response GetProfile200JSONResponse) VisitGetProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(200)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetProfile401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
-}
-
-func (response GetProfile401ApplicationProblemPlusJSONResponse) VisitGetProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(401)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetProfile404ApplicationProblemPlusJSONResponse struct {
-	NotFoundApplicationProblemPlusJSONResponse
-}
-
-func (response GetProfile404ApplicationProblemPlusJSONResponse) VisitGetProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(404)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetProfile500ApplicationProblemPlusJSONResponse struct {
-	InternalErrorApplicationProblemPlusJSONResponse
-}
-
-func (response GetProfile500ApplicationProblemPlusJSONResponse) VisitGetProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetProfile503ApplicationProblemPlusJSONResponse struct {
-	UnavailableApplicationProblemPlusJSONResponse
-}
-
-func (response GetProfile503ApplicationProblemPlusJSONResponse) VisitGetProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
-	w.WriteHeader(503)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type UpdateProfileRequestObject struct {
-	ProfileId int `json:"profile_id"`
-	Body      *UpdateProfileJSONRequestBody
-}
-
-type UpdateProfileResponseObject interface {
-	VisitUpdateProfileResponse(w http.ResponseWriter) error
-}
-
-type UpdateProfile200JSONResponse Profile
-
-func (response UpdateProfile200JSONResponse) VisitUpdateProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(200)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type UpdateProfile400ApplicationProblemPlusJSONResponse struct {
-	InvalidInputApplicationProblemPlusJSONResponse
-}
-
-func (response UpdateProfile400ApplicationProblemPlusJSONResponse) VisitUpdateProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(400)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type UpdateProfile401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
-}
-
-func (response UpdateProfile401ApplicationProblemPlusJSONResponse) VisitUpdateProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(401)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type UpdateProfile403ApplicationProblemPlusJSONResponse struct {
-	ForbiddenApplicationProblemPlusJSONResponse
-}
-
-func (response UpdateProfile403ApplicationProblemPlusJSONResponse) VisitUpdateProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(403)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type UpdateProfile404ApplicationProblemPlusJSONResponse struct {
-	NotFoundApplicationProblemPlusJSONResponse
-}
-
-func (response UpdateProfile404ApplicationProblemPlusJSONResponse) VisitUpdateProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(404)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type UpdateProfile413ApplicationProblemPlusJSONResponse struct {
-	PayloadTooLargeApplicationProblemPlusJSONResponse
-}
-
-func (response UpdateProfile413ApplicationProblemPlusJSONResponse) VisitUpdateProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(413)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type UpdateProfile415ApplicationProblemPlusJSONResponse struct {
-	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
-}
-
-func (response UpdateProfile415ApplicationProblemPlusJSONResponse) VisitUpdateProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(415)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type UpdateProfile422ApplicationProblemPlusJSONResponse struct {
-	UnprocessableEntityApplicationProblemPlusJSONResponse
-}
-
-func (response UpdateProfile422ApplicationProblemPlusJSONResponse) VisitUpdateProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(422)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type UpdateProfile500ApplicationProblemPlusJSONResponse struct {
-	InternalErrorApplicationProblemPlusJSONResponse
-}
-
-func (response UpdateProfile500ApplicationProblemPlusJSONResponse) VisitUpdateProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type UpdateProfile503ApplicationProblemPlusJSONResponse struct {
-	UnavailableApplicationProblemPlusJSONResponse
-}
-
-func (response UpdateProfile503ApplicationProblemPlusJSONResponse) VisitUpdateProfileResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	if response.Headers.RetryAfter != nil {
-		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
-	}
-	w.WriteHeader(503)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-// StrictServerInterface represents all server handlers.
-type StrictServerInterface interface {
-	// Login Log in and get a JWT
-	// (POST /api-login/check)
-	Login(ctx context.Context, request LoginRequestObject) (LoginResponseObject, error)
-	// ListProfiles List profiles
-	// (GET /api/profiles)
-	ListProfiles(ctx context.Context, request ListProfilesRequestObject) (ListProfilesResponseObject, error)
-	// CreateProfile Create a profile
-	// (POST /api/profiles)
-	CreateProfile(ctx context.Context, request CreateProfileRequestObject) (CreateProfileResponseObject, error)
-	// DeleteProfile Delete a profile
-	// (DELETE /api/profiles/{profile_id})
-	DeleteProfile(ctx context.Context, request DeleteProfileRequestObject) (DeleteProfileResponseObject, error)
-	// GetProfile Get a profile
-	// (GET /api/profiles/{profile_id})
-	GetProfile(ctx context.Context, request GetProfileRequestObject) (GetProfileResponseObject, error)
-	// UpdateProfile Replace a profile's fields
-	// (PUT /api/profiles/{profile_id})
-	UpdateProfile(ctx context.Context, request UpdateProfileRequestObject) (UpdateProfileResponseObject, error)
-}
-
-type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
-type StrictMiddlewareFunc func(f StrictHandlerFunc, operationID string) StrictHandlerFunc
-
-func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareFunc) ServerInterface {
-	return &strictHandler{ssi: ssi, middlewares: middlewares}
-}
-
-type strictHandler struct {
-	ssi         StrictServerInterface
-	middlewares []StrictMiddlewareFunc
-}
-
-// Login operation middleware
-func (sh *strictHandler) Login(ctx echo.Context) error {
-	var request LoginRequestObject
-
-	var body LoginJSONRequestBody
-	var err error
-	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
-		// A request validator built on kin-openapi's openapi3filter with
-		// KeepValidatedValue leaves the value it validated on the body. Bind
-		// that value, matching member names exactly, so the handler receives
-		// what was validated instead of a second, case-insensitive decode.
-		// Otherwise bind only the request body, so that path and query
-		// parameters are not also bound into the body struct.
-		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-			err = binder.BindBody(ctx, &body)
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 400:
+		var dest LastAdminApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
 		}
-	} else {
-		// A custom binder is installed on the Echo instance; defer to it
-		// entirely, since echo.Binder does not expose body-only binding and
-		// the binder may do more than decode (for example call ctx.Validate).
-		err = ctx.Bind(&body)
-	}
-	if err != nil {
-		return err
-	}
-	request.Body = &body
+		response.ApplicationldJSON400 = &dest
 
-	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.Login(ctx.Request().Context(), request.(LoginRequestObject))
-	}
-	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "Login")
-	}
-
-	response, err := handler(ctx, request)
-
-	if err != nil {
-		return err
-	} else if validResponse, ok := response.(LoginResponseObject); ok {
-		return validResponse.VisitLoginResponse(ctx.Response())
-	} else if response != nil {
-		return fmt.Errorf("unexpected response type: %T", response)
-	}
-	return nil
-}
-
-// ListProfiles operation middleware
-func (sh *strictHandler) ListProfiles(ctx echo.Context, params ListProfilesParams) error {
-	var request ListProfilesRequestObject
-
-	request.Params = params
-
-	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.ListProfiles(ctx.Request().Context(), request.(ListProfilesRequestObject))
-	}
-	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "ListProfiles")
-	}
-
-	response, err := handler(ctx, request)
-
-	if err != nil {
-		return err
-	} else if validResponse, ok := response.(ListProfilesResponseObject); ok {
-		return validResponse.VisitListProfilesResponse(ctx.Response())
-	} else if response != nil {
-		return fmt.Errorf("unexpected response type: %T", response)
-	}
-	return nil
-}
-
-// CreateProfile operation middleware
-func (sh *strictHandler) CreateProfile(ctx echo.Context) error {
-	var request CreateProfileRequestObject
-
-	var body CreateProfileJSONRequestBody
-	var err error
-	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
-		// A request validator built on kin-openapi's openapi3filter with
-		// KeepValidatedValue leaves the value it validated on the body. Bind
-		// that value, matching member names exactly, so the handler receives
-		// what was validated instead of a second, case-insensitive decode.
-		// Otherwise bind only the request body, so that path and query
-		// parameters are not also bound into the body struct.
-		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-			err = binder.BindBody(ctx, &body)
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest LastAdminApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
 		}
-	} else {
-		// A custom binder is installed on the Echo instance; defer to it
-		// entirely, since echo.Binder does not expose body-only binding and
-		// the binder may do more than decode (for example call ctx.Validate).
-		err = ctx.Bind(&body)
-	}
-	if err != nil {
-		return err
-	}
-	request.Body = &body
+		response.ApplicationproblemJSON400 = &dest
 
-	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.CreateProfile(ctx.Request().Context(), request.(CreateProfileRequestObject))
-	}
-	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "CreateProfile")
-	}
-
-	response, err := handler(ctx, request)
-
-	if err != nil {
-		return err
-	} else if validResponse, ok := response.(CreateProfileResponseObject); ok {
-		return validResponse.VisitCreateProfileResponse(ctx.Response())
-	} else if response != nil {
-		return fmt.Errorf("unexpected response type: %T", response)
-	}
-	return nil
-}
-
-// DeleteProfile operation middleware
-func (sh *strictHandler) DeleteProfile(ctx echo.Context, profileId int) error {
-	var request DeleteProfileRequestObject
-
-	request.ProfileId = profileId
-
-	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.DeleteProfile(ctx.Request().Context(), request.(DeleteProfileRequestObject))
-	}
-	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "DeleteProfile")
-	}
-
-	response, err := handler(ctx, request)
-
-	if err != nil {
-		return err
-	} else if validResponse, ok := response.(DeleteProfileResponseObject); ok {
-		return validResponse.VisitDeleteProfileResponse(ctx.Response())
-	} else if response != nil {
-		return fmt.Errorf("unexpected response type: %T", response)
-	}
-	return nil
-}
-
-// GetProfile operation middleware
-func (sh *strictHandler) GetProfile(ctx echo.Context, profileId int) error {
-	var request GetProfileRequestObject
-
-	request.ProfileId = profileId
-
-	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.GetProfile(ctx.Request().Context(), request.(GetProfileRequestObject))
-	}
-	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "GetProfile")
-	}
-
-	response, err := handler(ctx, request)
-
-	if err != nil {
-		return err
-	} else if validResponse, ok := response.(GetProfileResponseObject); ok {
-		return validResponse.VisitGetProfileResponse(ctx.Response())
-	} else if response != nil {
-		return fmt.Errorf("unexpected response type: %T", response)
-	}
-	return nil
-}
-
-// UpdateProfile operation middleware
-func (sh *strictHandler) UpdateProfile(ctx echo.Context, profileId int) error {
-	var request UpdateProfileRequestObject
-
-	request.ProfileId = profileId
-
-	var body UpdateProfileJSONRequestBody
-	var err error
-	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
-		// A request validator built on kin-openapi's openapi3filter with
-		// KeepValidatedValue leaves the value it validated on the body. Bind
-		// that value, matching member names exactly, so the handler receives
-		// what was validated instead of a second, case-insensitive decode.
-		// Otherwise bind only the request body, so that path and query
-		// parameters are not also bound into the body struct.
-		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-			err = binder.BindBody(ctx, &body)
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
 		}
-	} else {
-		// A custom binder is installed on the Echo instance; defer to it
-		// entirely, since echo.Binder does not expose body-only binding and
-		// the binder may do more than decode (for example call ctx.Validate).
-		err = ctx.Bind(&body)
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
 	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers DeleteProfileJsonResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetProfileJsonResponse parses an HTTP response from a GetProfileJsonWithResponse call
+func ParseGetProfileJsonResponse(rsp *http.Response) (*GetProfileJsonResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
-		return err
-	}
-	request.Body = &body
-
-	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
-		return sh.ssi.UpdateProfile(ctx.Request().Context(), request.(UpdateProfileRequestObject))
-	}
-	for _, middleware := range sh.middlewares {
-		handler = middleware(handler, "UpdateProfile")
+		return nil, err
 	}
 
-	response, err := handler(ctx, request)
+	response := &GetProfileJsonResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
 
+	switch {
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
+		var dest ProfileOKApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 200:
+		var dest ProfileOKApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetProfileJsonResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateProfileJsonResponse parses an HTTP response from a UpdateProfileJsonWithResponse call
+func ParseUpdateProfileJsonResponse(rsp *http.Response) (*UpdateProfileJsonResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
-		return err
-	} else if validResponse, ok := response.(UpdateProfileResponseObject); ok {
-		return validResponse.VisitUpdateProfileResponse(ctx.Response())
-	} else if response != nil {
-		return fmt.Errorf("unexpected response type: %T", response)
+		return nil, err
 	}
-	return nil
+
+	response := &UpdateProfileJsonResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
+		var dest ProfileUpdatedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 200:
+		var dest ProfileUpdatedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 400:
+		var dest InvalidInputApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest InvalidInputApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 422:
+		var dest UnprocessableEntityApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 422:
+		var dest UnprocessableEntityApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers UpdateProfileJsonResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteProfileJsonldResponse parses an HTTP response from a DeleteProfileJsonldWithResponse call
+func ParseDeleteProfileJsonldResponse(rsp *http.Response) (*DeleteProfileJsonldResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteProfileJsonldResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 400:
+		var dest LastAdminApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest LastAdminApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers DeleteProfileJsonldResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetProfileJsonldResponse parses an HTTP response from a GetProfileJsonldWithResponse call
+func ParseGetProfileJsonldResponse(rsp *http.Response) (*GetProfileJsonldResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProfileJsonldResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
+		var dest ProfileOKApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 200:
+		var dest ProfileOKApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetProfileJsonldResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateProfileJsonldResponse parses an HTTP response from a UpdateProfileJsonldWithResponse call
+func ParseUpdateProfileJsonldResponse(rsp *http.Response) (*UpdateProfileJsonldResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateProfileJsonldResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
+		var dest ProfileUpdatedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 200:
+		var dest ProfileUpdatedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 400:
+		var dest InvalidInputApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest InvalidInputApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest NotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 422:
+		var dest UnprocessableEntityApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 422:
+		var dest UnprocessableEntityApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers UpdateProfileJsonldResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
 }

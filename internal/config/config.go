@@ -168,7 +168,7 @@ func (s *Set) Serve(c *Config) {
 	s.add("read-timeout", "PROVISIOND_READ_TIMEOUT", "HTTP server read timeout", func(n, u string) { s.fs.DurationVar(&c.ReadTimeout, n, c.ReadTimeout, u) })
 	s.add("write-timeout", "PROVISIOND_WRITE_TIMEOUT", "HTTP server write timeout", func(n, u string) { s.fs.DurationVar(&c.WriteTimeout, n, c.WriteTimeout, u) })
 	s.add("idle-timeout", "PROVISIOND_IDLE_TIMEOUT", "HTTP server keep-alive idle timeout", func(n, u string) { s.fs.DurationVar(&c.IdleTimeout, n, c.IdleTimeout, u) })
-	s.add("timezone", "PROVISIOND_TIMEZONE", "time zone of ActivePlatform timestamps: an IANA name (Europe/Moscow) or an offset (+03:00)", func(n, u string) { s.fs.StringVar(&c.Timezone, n, c.Timezone, u) })
+	s.add("timezone", "PROVISIOND_TIMEZONE", "time zone of ActivePlatform timestamps and of X-Cart filter dates without one: an IANA name (Europe/Moscow) or an offset (+03:00)", func(n, u string) { s.fs.StringVar(&c.Timezone, n, c.Timezone, u) })
 	s.add("password-policy", "PROVISIOND_PASSWORD_POLICY", "ActivePlatform password policy: min=N plus any of letter, digit, upper, lower, symbol", func(n, u string) { s.fs.StringVar(&c.PasswordPolicy, n, c.PasswordPolicy, u) })
 	s.add("control", "PROVISIOND_CONTROL", "serve the control API at /_provisiond/v1 (reset, seed, inspect); false for a server that only other services, not test suites, call", func(n, u string) { s.fs.BoolVar(&c.Control, n, c.Control, u) })
 	s.add("control-body-limit", "PROVISIOND_CONTROL_BODY_LIMIT", "largest request body of the control API in bytes (a fixtures document of 10,000 users is about 2 MB)", func(n, u string) { s.fs.Int64Var(&c.ControlBodyLimit, n, c.ControlBodyLimit, u) })

@@ -133,3 +133,62 @@ func testCountRefusals(t *testing.T, dialect string) {
 		problem(t, c.control(t, "POST", "/requests/count", body), http.StatusBadRequest)
 	}
 }
+
+// X-Cart's format-suffixed routes are journaled, and matched by fault rules, as the operation
+// the client called: createProfileJson for /api/profiles.json, getProfileJsonld for
+// /api/profiles/1.jsonld, although both are served by the routes without the suffix.
+func TestCountXCartFormatSuffixes(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		c := start(t, dialect, apitest.Options{})
+		xcart := func(method, path string, body any) *apitest.Response {
+			return c.Call(t, method, path, body, "X-Auth-Token", c.Keys["xcart"])
+		}
+		if res := xcart("POST", "/api/profiles.json", map[string]any{"login": "suffix@example.com"}); res.Status != http.StatusCreated {
+			t.Fatalf("POST /api/profiles.json: %d %s", res.Status, res.Body)
+		}
+		for _, path := range []string{"/api/profiles/1.jsonld", "/api/profiles/1", "/api/profiles.jsonld"} {
+			if res := xcart("GET", path, nil); res.Status != http.StatusOK {
+				t.Fatalf("GET %s: %d %s", path, res.Status, res.Body)
+			}
+		}
+		c.addFault(t, map[string]any{"match": map[string]any{"api": "xcart", "operation": "listProfilesJson"}, "action": map[string]any{"type": "status", "status": 503}, "times": 1})
+		if res := xcart("GET", "/api/profiles", nil); res.Status != http.StatusOK {
+			t.Errorf("GET /api/profiles under a fault of listProfilesJson: %d, want 200", res.Status)
+		}
+		if res := xcart("GET", "/api/profiles.json", nil); res.Status != http.StatusServiceUnavailable {
+			t.Errorf("GET /api/profiles.json under a fault of listProfilesJson: %d, want 503", res.Status)
+		}
+		for _, tc := range []struct {
+			operation string
+			want      int
+		}{
+			{"createProfileJson", 1},
+			{"createProfile", 0},
+			{"getProfileJsonld", 1},
+			{"getProfile", 1},
+			{"listProfilesJsonld", 1},
+			{"listProfilesJson", 1},
+			{"listProfiles", 1},
+		} {
+			if got := c.count(t, map[string]any{"api": "xcart", "operation": tc.operation}); got != tc.want {
+				t.Errorf("count of %s = %d, want %d", tc.operation, got, tc.want)
+			}
+		}
+		if got := c.count(t, map[string]any{"path": "/api/profiles/1.jsonld"}); got != 1 {
+			t.Errorf("count of the path /api/profiles/1.jsonld = %d, want 1 (the path as sent)", got)
+		}
+		// A JSON-LD body is matched like a JSON one, its secrets masked alike.
+		ld := map[string]any{"login": "linked@example.com", "password": password}
+		if res := c.Call(t, "POST", "/api/profiles.jsonld", ld, "X-Auth-Token", c.Keys["xcart"], "Content-Type", "application/ld+json"); res.Status != http.StatusCreated {
+			t.Fatalf("POST /api/profiles.jsonld in ld+json: %d %s", res.Status, res.Body)
+		}
+		for _, tc := range []struct {
+			body map[string]any
+			want int
+		}{{map[string]any{"login": "linked@example.com"}, 1}, {map[string]any{"password": password}, 0}} {
+			if got := c.count(t, map[string]any{"operation": "createProfileJsonld", "api": "xcart", "body": tc.body}); got != tc.want {
+				t.Errorf("count of createProfileJsonld with the body %v = %d, want %d", tc.body, got, tc.want)
+			}
+		}
+	})
+}

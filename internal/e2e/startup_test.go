@@ -211,7 +211,7 @@ func xcartDuplicates(t *testing.T, ctx context.Context, urls []string, key strin
 	ids := make([]int, len(urls))
 	const taken = `Field "login" must be unique`
 	won := createOnce(t, "xcart: create "+login, http.StatusCreated, func(i int) answer {
-		res, err := clients[i].CreateProfileWithResponse(ctx, xcart.ProfileCreate{Login: openapi_types.Email(login), Password: nullable.NewNullableWithValue(password), AccessLevel: &admin})
+		res, err := clients[i].CreateProfileWithResponse(ctx, xcart.ProfileCreate{Login: login, Password: nullable.NewNullableWithValue(password), AccessLevel: &admin})
 		if err != nil {
 			return answer{err: err}
 		}

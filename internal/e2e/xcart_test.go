@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oapi-codegen/nullable"
 
@@ -104,6 +105,66 @@ func TestXCart(t *testing.T) {
 			want(t, "list", list.StatusCode(), list.Body, http.StatusOK)
 			if l := *list.JSON200; len(l) != 1 || l[0].Id != p.Id || l[0].Status != "D" {
 				t.Errorf("search %q = %s, want the updated profile alone", search, list.Body)
+			}
+		})
+		// An incremental sync: the profiles added since a date, through the ".json" route.
+		t.Run("added since, searchFakeField", func(t *testing.T) {
+			search := "e2e.admin"
+			for _, tc := range []struct {
+				since time.Time
+				want  int
+			}{{p.CreateDate, 1}, {p.CreateDate.Add(time.Second), 0}} {
+				since := tc.since.Format(time.RFC3339)
+				list, err := c.ListProfilesJsonWithResponse(ctx, &xcart.ListProfilesJsonParams{SearchFakeField: &search, Added: &xcart.DateBounds{After: &since}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want(t, "list.json", list.StatusCode(), list.Body, http.StatusOK)
+				if list.JSON200 == nil || len(*list.JSON200) != tc.want {
+					t.Errorf("added[after]=%s&searchFakeField=%s: %s, want %d profiles", since, search, list.Body, tc.want)
+				}
+			}
+		})
+		// JSON-LD, through the ".jsonld" routes: a create in ld+json, the item, the collection.
+		t.Run("JSON-LD", func(t *testing.T) {
+			created, err := c.CreateProfileJsonldWithApplicationLdPlusJSONBodyWithResponse(ctx, xcart.ProfileCreate{Login: "e2e.linked@example.com"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want(t, "create.jsonld", created.StatusCode(), created.Body, http.StatusCreated)
+			ld := created.ApplicationldJSON201
+			if ld == nil || ld.Iri != "/api/profiles/"+strconv.Itoa(ld.Id) || ld.Type != xcart.ProfileJsonldTypeProfile || ld.Context == nil || *ld.Context != "/api/contexts/Profile" {
+				t.Fatalf("created in JSON-LD: %s, want @context, @id and @type", created.Body)
+			}
+			item, err := c.GetProfileJsonldWithResponse(ctx, ld.Id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want(t, "get.jsonld", item.StatusCode(), item.Body, http.StatusOK)
+			if item.ApplicationldJSON200 == nil || item.ApplicationldJSON200.Login != "e2e.linked@example.com" {
+				t.Errorf("get.jsonld: %s", item.Body)
+			}
+			search := "e2e.linked"
+			coll, err := c.ListProfilesJsonldWithResponse(ctx, &xcart.ListProfilesJsonldParams{SearchFakeField: &search})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want(t, "list.jsonld", coll.StatusCode(), coll.Body, http.StatusOK)
+			if l := coll.ApplicationldJSON200; l == nil || l.HydraTotalItems != 1 || len(l.HydraMember) != 1 || l.HydraMember[0].Iri != ld.Iri || l.HydraView == nil {
+				t.Errorf("list.jsonld: %s, want the one profile and a view of the filtered list", coll.Body)
+			}
+			gone, err := c.DeleteProfileJsonldWithResponse(ctx, ld.Id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want(t, "delete.jsonld", gone.StatusCode(), gone.Body, http.StatusNoContent)
+			missing, err := c.GetProfileJsonldWithResponse(ctx, ld.Id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want(t, "get.jsonld of a deleted profile", missing.StatusCode(), missing.Body, http.StatusNotFound)
+			if e := missing.ApplicationldJSON404; e == nil || e.HydraDescription != "Not Found" || e.Type != xcart.HydraErrorTypeHydraError {
+				t.Errorf("get.jsonld of a deleted profile: %s, want a hydra:Error", missing.Body)
 			}
 		})
 	})

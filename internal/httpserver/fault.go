@@ -53,7 +53,7 @@ func (s *server) inject(c echo.Context, next echo.HandlerFunc) error {
 		return errDropped
 	}
 	s.drain(c, api)
-	reply := api.Render(statusFault(hit.Action.Status), req.URL.Path)
+	reply := render(c, api, statusFault(hit.Action.Status))
 	if ra := hit.Action.RetryAfter; ra != nil {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(*ra))
 	}

@@ -64,6 +64,11 @@ type API struct {
 	// Prepare, when set, may replace a request before it is validated (ActivePlatform decodes
 	// form-encoded bodies to JSON, so that both are checked by the same schema).
 	Prepare func(*http.Request) (*http.Request, error)
+	// Negotiate, when set, adapts an error reply to the representation the request asks for,
+	// before it is written (X-Cart answers API Platform's JSON-LD error shapes to a client that asks
+	// for application/ld+json); sent is the request's path as the client sent it, before
+	// RewritePath. Render stays a pure function of the error and the path.
+	Negotiate func(reply Reply, req *http.Request, sent string) Reply
 	// BodyLimit, when above 0, is the largest request body of this API, in place of the
 	// server's (the control API takes fixtures documents of thousands of users).
 	BodyLimit int64
@@ -259,6 +264,20 @@ func (s *server) rewritePath(c echo.Context) {
 	}
 }
 
+// render is api's answer to err for the request of c, in the representation it asks for.
+func render(c echo.Context, api *API, err error) Reply {
+	req := c.Request()
+	reply := api.Render(err, req.URL.Path)
+	if api.Negotiate != nil {
+		reply = api.Negotiate(reply, req, sentPath(c))
+	}
+	return reply
+}
+
+// SentPath is the path of the request of c as the client sent it, before the owning API's
+// RewritePath: what tells X-Cart's handlers a ".jsonld" request from one without the suffix.
+func SentPath(c echo.Context) string { return sentPath(c) }
+
 // sentPath is the path of the request of c as the client sent it, before any rewrite.
 func sentPath(c echo.Context) string {
 	if p, ok := c.Get(sentPathKey).(string); ok {
@@ -341,7 +360,7 @@ func (s *server) handleError(err error, c echo.Context) {
 	req := c.Request()
 	var reply Reply
 	if api := s.apiFor(req.URL.Path); api != nil {
-		reply = api.Render(err, req.URL.Path)
+		reply = render(c, api, err)
 	} else {
 		reply = genericReply(err)
 	}

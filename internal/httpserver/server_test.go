@@ -128,3 +128,47 @@ func getSpec(paths ...string) *openapi3.T {
 	}
 	return doc
 }
+
+// TestNegotiate checks that an API's Negotiate sees every error reply with its request and the
+// path as sent, before RewritePath, and that what it returns is what is written.
+func TestNegotiate(t *testing.T) {
+	var sent []string
+	api := &httpserver.API{
+		Name:        "test",
+		Spec:        getSpec("/test/item"),
+		Prefixes:    []string{"/test"},
+		Register:    func(e *echo.Echo) { e.GET("/test/item", func(echo.Context) error { return echo.ErrNotFound }) },
+		RewritePath: func(p string) string { return strings.TrimSuffix(p, ".alt") },
+		Render: func(err error, path string) httpserver.Reply {
+			return httpserver.Reply{Status: http.StatusNotFound, ContentType: "application/problem+json", Body: map[string]string{"path": path}}
+		},
+		Negotiate: func(r httpserver.Reply, req *http.Request, path string) httpserver.Reply {
+			sent = append(sent, path)
+			if strings.HasSuffix(path, ".alt") || req.Header.Get("Accept") == "application/alt" {
+				r.ContentType, r.Body = "application/alt", map[string]string{"alt": r.Body.(map[string]string)["path"]}
+			}
+			return r
+		},
+	}
+	e, err := httpserver.New(httpserver.Options{APIs: []*httpserver.API{api}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ path, accept, media, body string }{
+		{"/test/item", "", "application/problem+json", `{"path":"/test/item"}`},
+		{"/test/item.alt", "", "application/alt", `{"alt":"/test/item"}`},
+		{"/test/item", "application/alt", "application/alt", `{"alt":"/test/item"}`},
+		{"/test/none", "", "application/problem+json", `{"path":"/test/none"}`},
+	} {
+		req := httptest.NewRequest("GET", tc.path, nil)
+		req.Header.Set("Accept", tc.accept)
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if rec.Code != http.StatusNotFound || rec.Header().Get("Content-Type") != tc.media || strings.TrimSpace(rec.Body.String()) != tc.body {
+			t.Errorf("GET %s (Accept %q): %d %s %s, want 404 %s %s", tc.path, tc.accept, rec.Code, rec.Header().Get("Content-Type"), rec.Body, tc.media, tc.body)
+		}
+	}
+	if want := []string{"/test/item", "/test/item.alt", "/test/item", "/test/none"}; strings.Join(sent, " ") != strings.Join(want, " ") {
+		t.Errorf("Negotiate saw the paths %v, want %v (as sent)", sent, want)
+	}
+}

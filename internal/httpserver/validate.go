@@ -110,9 +110,8 @@ func newValidator(apis []*API, logger *slog.Logger) (*validator, error) {
 				unsecured.Security = &openapi3.SecurityRequirements{}
 				r.route.Operation = &unsecured
 				if op.RequestBody != nil && op.RequestBody.Value != nil {
-					for mt := range op.RequestBody.Value.Content {
-						r.media = append(r.media, mt)
-					}
+					// Sorted: a 415 names them in this order, the same each time.
+					r.media = slices.Sorted(maps.Keys(op.RequestBody.Value.Content))
 				}
 				key := routeKey{method, echoPath(path)}
 				if _, dup := v.routes[key]; dup {
@@ -345,12 +344,13 @@ func (v *validator) validateBody(ctx context.Context, input *openapi3filter.Requ
 	return nil
 }
 
-// decodedByJSONBody reports whether kin-openapi would decode a body of the media type header,
-// under the spec's mt, with decodeJSONBody: an application/json body, not binary, without an
-// encoding of its own.
+// decodedByJSONBody reports whether a body of the media type header, under the spec's mt, is
+// decoded as JSON by the validator: an application/json body, or one of a JSON-based media type
+// ("+json", such as X-Cart's application/ld+json), not binary, without an encoding of its own.
 func decodedByJSONBody(header string, mt *openapi3.MediaType) bool {
 	name, _, _ := strings.Cut(header, ";")
-	if !strings.EqualFold(strings.TrimSpace(name), echo.MIMEApplicationJSON) || mt.Encoding[""] != nil {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if name != echo.MIMEApplicationJSON && !strings.HasSuffix(name, "+json") || mt.Encoding[""] != nil {
 		return false
 	}
 	s := mt.Schema.Value

@@ -6,6 +6,7 @@ import (
 	"github.com/oapi-codegen/nullable"
 
 	gen "github.com/provisiond/provisiond/gen/xcart"
+	"github.com/provisiond/provisiond/internal/config"
 	"github.com/provisiond/provisiond/internal/credential"
 	"github.com/provisiond/provisiond/internal/httpserver"
 	"github.com/provisiond/provisiond/internal/module"
@@ -22,7 +23,13 @@ var Module = module.API{
 	Migrations:  Migrations,
 	Credentials: module.Credentials{Keys: true, ReadOnly: "GET only"},
 	New: func(d module.Deps) (httpserver.API, error) {
-		return Routes(NewService(NewStore(d.DB), d.Hasher, d.Signer(d.Config.JWTTTL), d.Now).WithSubjects(credential.CacheFor[int, struct{}](d.Credentials)), d.Credentials), nil
+		loc, err := config.Location(d.Config.Timezone)
+		if err != nil {
+			return httpserver.API{}, err
+		}
+		svc := NewService(NewStore(d.DB), d.Hasher, d.Signer(d.Config.JWTTTL), d.Now).
+			WithSubjects(credential.CacheFor[int, struct{}](d.Credentials)).InZone(loc)
+		return Routes(svc, d.Credentials), nil
 	},
 	Fixtures: fixtures,
 	Defaults: defaults,
@@ -32,12 +39,17 @@ var Module = module.API{
 // Routes is the X-Cart API over svc, without its name and spec (module.Mount adds them): what
 // Module builds, and what the benchmarks mount over an in-memory store.
 func Routes(svc *Service, creds Credentials) httpserver.API {
-	strict := gen.NewStrictHandler(NewHandler(svc), nil)
+	strict := gen.NewStrictHandler(NewHandler(svc), []gen.StrictMiddlewareFunc{negotiate})
 	return httpserver.API{
-		Prefixes:     []string{"/api/profiles", "/api-login/"},
+		Prefixes: []string{"/api/profiles", "/api-login/"},
+		// The ".json" and ".jsonld" operations are the routes without the suffix: RewritePath
+		// maps them there, and the handlers read the format from the path as sent.
 		Register:     func(e *echo.Echo) { gen.RegisterHandlers(e, strict) },
+		RewritePath:  rewritePath,
+		Prepare:      ignoreDateNoise,
 		Authenticate: authenticator(svc, creds),
 		Render:       Render,
+		Negotiate:    negotiateError,
 	}
 }
 

@@ -26,6 +26,9 @@ func Render(err error, path string) httpserver.Reply {
 	internal := problem(http.StatusInternalServerError, path, "Internal Server Error")
 	r, all, done := httpserver.Prologue{
 		Transport: func(status int, err error) httpserver.Reply {
+			if status == http.StatusNotFound {
+				return notFound(path)
+			}
 			return problem(status, path, transportDetail(status, err))
 		},
 		Invalid:     func(invalid *httpserver.InvalidRequest) httpserver.Reply { return renderInvalid(invalid, path) },
@@ -43,7 +46,7 @@ func Render(err error, path string) httpserver.Reply {
 		case apperr.KindConflict:
 			return problem(http.StatusBadRequest, path, e.Message)
 		case apperr.KindNotFound:
-			return problem(http.StatusNotFound, path, "Not Found")
+			return notFound(path)
 		case apperr.KindUnauthenticated:
 			r := problem(http.StatusUnauthorized, path, e.Message)
 			if e.Rule == "credentials" {
@@ -68,6 +71,15 @@ func problem(status int, path, detail string) httpserver.Reply {
 		Detail:   nullableString(detail),
 		Instance: nullableString(path),
 	}}
+}
+
+// notFound is the 404 of path: API Platform's `Format "xml" is not supported` for a profile path
+// with a format suffix it does not know, "Not Found" otherwise.
+func notFound(path string) httpserver.Reply {
+	if format, ok := unsupportedFormat(path); ok {
+		return problem(http.StatusNotFound, path, fmt.Sprintf(`Format "%s" is not supported`, format))
+	}
+	return problem(http.StatusNotFound, path, "Not Found")
 }
 
 func violationList(violations []gen.ConstraintViolation, path string) httpserver.Reply {
@@ -100,7 +112,7 @@ func renderInvalid(invalid *httpserver.InvalidRequest, path string) httpserver.R
 		switch {
 		case is.In == "path":
 			// An id that is not a number names no profile.
-			return problem(http.StatusNotFound, path, "Not Found")
+			return notFound(path)
 		case is.In == "query":
 			return problem(http.StatusBadRequest, path, queryDetail(is))
 		case is.Rule == "syntax" || is.Rule == "missing":

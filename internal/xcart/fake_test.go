@@ -110,18 +110,45 @@ func (s *fakeStore) GetByLogin(ctx context.Context, login string) (xcart.Profile
 func (s *fakeStore) List(ctx context.Context, q xcart.ListQuery) ([]xcart.Profile, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ids := make([]int, 0, len(s.byID))
-	for id, p := range s.byID {
-		if q.Login == "" || strings.Contains(strings.ToLower(p.Login), strings.ToLower(q.Login)) {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
+	ids := s.matching(q)
 	out := []xcart.Profile{}
 	for i := max(q.Offset, 0); i < len(ids) && len(out) < q.Limit; i++ {
 		out = append(out, clone(s.byID[ids[i]]))
 	}
 	return out, nil
+}
+
+func (s *fakeStore) Count(ctx context.Context, q xcart.ListQuery) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return int64(len(s.matching(q))), nil
+}
+
+// matching are the ids of the profiles q selects, in order; s.mu is held.
+func (s *fakeStore) matching(q xcart.ListQuery) []int {
+	contains := func(login, part string) bool {
+		return strings.Contains(strings.ToLower(login), strings.ToLower(part))
+	}
+	holds := func(bounds []xcart.Bound, t time.Time) bool {
+		for _, b := range bounds {
+			if !b.Holds(t) {
+				return false
+			}
+		}
+		return true
+	}
+	ids := make([]int, 0, len(s.byID))
+	for id, p := range s.byID {
+		firstLogin := time.Unix(0, 0)
+		if p.FirstLoginDate != nil {
+			firstLogin = *p.FirstLoginDate
+		}
+		if contains(p.Login, q.Login) && contains(p.Login, q.Search) && holds(q.Added, p.CreateDate) && holds(q.FirstLogin, firstLogin) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 func (s *fakeStore) Update(ctx context.Context, id int, change func(*xcart.Profile) error) (xcart.Profile, error) {
@@ -279,6 +306,34 @@ func TestStoreContract(t *testing.T) {
 			list, err := st.List(ctx, xcart.ListQuery{Limit: 10, Login: "EXAMPLE"})
 			if err != nil || len(list) != 2 || list[0].ID != a.ID {
 				t.Errorf("List = %d profiles, %v; want alice then bob", len(list), err)
+			}
+			if err := st.RecordLogin(ctx, b.ID, created.Add(time.Hour)); err != nil {
+				t.Fatalf("RecordLogin(bob): %v", err)
+			}
+			for _, tc := range []struct {
+				name string
+				q    xcart.ListQuery
+				want []int
+			}{
+				{"search", xcart.ListQuery{Search: "BOB@"}, []int{b.ID}},
+				{"added at or after", xcart.ListQuery{Added: []xcart.Bound{{Op: ">=", At: created}}}, []int{a.ID, b.ID}},
+				{"added strictly after", xcart.ListQuery{Added: []xcart.Bound{{Op: ">", At: created}}}, nil},
+				{"added strictly before", xcart.ListQuery{Added: []xcart.Bound{{Op: "<", At: created.Add(time.Second)}}}, []int{a.ID, b.ID}},
+				{"first login after", xcart.ListQuery{FirstLogin: []xcart.Bound{{Op: ">", At: created}}}, []int{b.ID}},
+				{"first login before: never is 0", xcart.ListQuery{FirstLogin: []xcart.Bound{{Op: "<", At: created}}}, []int{a.ID}},
+				{"both bounds", xcart.ListQuery{FirstLogin: []xcart.Bound{{Op: ">=", At: created.Add(time.Hour)}, {Op: "<=", At: created.Add(time.Hour)}}}, []int{b.ID}},
+			} {
+				q := tc.q
+				q.Limit = 10
+				list, err := st.List(ctx, q)
+				var got []int
+				for _, p := range list {
+					got = append(got, p.ID)
+				}
+				n, cerr := st.Count(ctx, tc.q)
+				if err != nil || cerr != nil || !slices.Equal(got, tc.want) || n != int64(len(tc.want)) {
+					t.Errorf("List and Count(%s) = %v, %d (%v, %v); want %v", tc.name, got, n, err, cerr, tc.want)
+				}
 			}
 			if err := st.Delete(ctx, a.ID); apperr.KindOf(err) != apperr.KindConflict {
 				t.Errorf("Delete(last admin) = %v, want conflict", err)

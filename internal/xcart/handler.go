@@ -2,11 +2,11 @@ package xcart
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/oapi-codegen/nullable"
 
 	gen "github.com/provisiond/provisiond/gen/xcart"
+	"github.com/provisiond/provisiond/internal/httpserver"
 	"github.com/provisiond/provisiond/internal/optional"
 )
 
@@ -32,37 +32,102 @@ func (h *Handler) Login(ctx context.Context, req gen.LoginRequestObject) (gen.Lo
 	return gen.Login200JSONResponse{Token: token}, nil
 }
 
-// ListProfiles implements GET /api/profiles.
+// ListProfiles implements GET /api/profiles: a JSON array, or a JSON-LD collection.
 func (h *Handler) ListProfiles(ctx context.Context, req gen.ListProfilesRequestObject) (gen.ListProfilesResponseObject, error) {
-	var login string
-	optional.Set(&login, req.Params.Login)
-	profiles, err := h.svc.List(ctx, req.Params.Page, req.Params.ItemsPerPage, login)
+	rep := representationOf(ctx)
+	q := req.Params
+	params := ListParams{
+		Page: q.Page, PerPage: q.ItemsPerPage,
+		Added: dateBounds(q.Added), FirstLogin: dateBounds(q.FirstLogin),
+		Total: rep.jsonld,
+	}
+	optional.Set(&params.Login, q.Login)
+	optional.Set(&params.Search, q.SearchFakeField)
+	page, err := h.svc.List(ctx, params)
 	if err != nil {
 		return nil, err
 	}
-	out := make(gen.ListProfiles200JSONResponse, len(profiles))
-	for i, p := range profiles {
+	if rep.jsonld {
+		c, err := collection(page, rep)
+		if err != nil {
+			return nil, err
+		}
+		return gen.ListProfiles200ApplicationLdPlusJSONResponse(c), nil
+	}
+	out := make(gen.ListProfiles200JSONResponse, len(page.Profiles))
+	for i, p := range page.Profiles {
 		out[i] = toAPI(p)
 	}
 	return out, nil
 }
 
+// dateBounds are the bounds of a date filter as sent, by DateFilter key.
+func dateBounds(b *gen.DateBounds) map[string]string {
+	if b == nil {
+		return nil
+	}
+	out := map[string]string{}
+	for key, v := range map[string]*string{"before": b.Before, "strictly_before": b.StrictlyBefore, "after": b.After, "strictly_after": b.StrictlyAfter} {
+		if v != nil {
+			out[key] = *v
+		}
+	}
+	return out
+}
+
 // CreateProfile implements POST /api/profiles.
 func (h *Handler) CreateProfile(ctx context.Context, req gen.CreateProfileRequestObject) (gen.CreateProfileResponseObject, error) {
-	p, pw := fromCreate(*req.Body)
+	b, err := body(req.JSONBody, req.ApplicationLdPlusJSONBody)
+	if err != nil {
+		return nil, err
+	}
+	p, pw := fromCreate(*b)
 	created, err := h.svc.Create(ctx, p, pw)
 	if err != nil {
 		return nil, err
 	}
-	location := "/api/profiles/" + strconv.Itoa(created.ID)
-	return gen.CreateProfile201JSONResponse{Body: toAPI(created), Headers: gen.CreateProfile201ResponseHeaders{Location: &location}}, nil
+	location := profileIRI(created.ID)
+	headers := gen.ProfileCreatedResponseHeaders{Location: &location}
+	return answer(ctx, created,
+		func(ld gen.ProfileJsonld) gen.CreateProfileResponseObject {
+			return gen.CreateProfile201ApplicationLdPlusJSONResponse{ProfileCreatedApplicationLdPlusJSONResponse: gen.ProfileCreatedApplicationLdPlusJSONResponse{Body: ld, Headers: headers}}
+		},
+		func(p gen.Profile) gen.CreateProfileResponseObject {
+			return gen.CreateProfile201JSONResponse{ProfileCreatedJSONResponse: gen.ProfileCreatedJSONResponse{Body: p, Headers: headers}}
+		})
+}
+
+// answer is the response of one profile, p, in the representation the request of ctx asks for:
+// ld's in JSON-LD, plain's in JSON.
+func answer[R any](ctx context.Context, p Profile, ld func(gen.ProfileJsonld) R, plain func(gen.Profile) R) (R, error) {
+	if !representationOf(ctx).jsonld {
+		return plain(toAPI(p)), nil
+	}
+	item, err := toJSONLD(p, true)
+	if err != nil {
+		var none R
+		return none, err
+	}
+	return ld(item), nil
+}
+
+// body is the request's body in whichever of its media types it came (the validator admits a
+// request with exactly one of them).
+func body[T any](json, jsonld *T) (*T, error) {
+	switch {
+	case json != nil:
+		return json, nil
+	case jsonld != nil:
+		return jsonld, nil
+	}
+	return nil, &httpserver.InvalidRequest{Issues: []httpserver.Issue{{In: "body", Rule: "missing"}}}
 }
 
 // fromCreate is the profile a create body asks for, with X-Cart's defaults for what it leaves
 // out, and its password (nil for none). The fixtures' profiles are create bodies too.
 func fromCreate(b gen.ProfileCreate) (Profile, *string) {
 	p := Profile{
-		Login:               string(b.Login),
+		Login:               b.Login,
 		AccessLevel:         AccessLevelCustomer,
 		Status:              StatusEnabled,
 		MembershipID:        nullableValue(b.MembershipId),
@@ -93,16 +158,23 @@ func (h *Handler) GetProfile(ctx context.Context, req gen.GetProfileRequestObjec
 	if err != nil {
 		return nil, err
 	}
-	return gen.GetProfile200JSONResponse(toAPI(p)), nil
+	return answer(ctx, p,
+		func(ld gen.ProfileJsonld) gen.GetProfileResponseObject {
+			return gen.GetProfile200ApplicationLdPlusJSONResponse{ProfileOKApplicationLdPlusJSONResponse: gen.ProfileOKApplicationLdPlusJSONResponse(ld)}
+		},
+		func(p gen.Profile) gen.GetProfileResponseObject {
+			return gen.GetProfile200JSONResponse{ProfileOKJSONResponse: gen.ProfileOKJSONResponse(p)}
+		})
 }
 
 // UpdateProfile implements PUT /api/profiles/{profile_id}.
 func (h *Handler) UpdateProfile(ctx context.Context, req gen.UpdateProfileRequestObject) (gen.UpdateProfileResponseObject, error) {
-	b := req.Body
+	b, err := body(req.JSONBody, req.ApplicationLdPlusJSONBody)
+	if err != nil {
+		return nil, err
+	}
 	change := func(p *Profile) {
-		if b.Login != nil {
-			p.Login = string(*b.Login)
-		}
+		optional.Set(&p.Login, b.Login)
 		optional.Set(&p.AccessLevel, (*int)(b.AccessLevel))
 		optional.Set(&p.Status, (*string)(b.Status))
 		optional.Set(&p.StatusComment, b.StatusComment)
@@ -127,7 +199,13 @@ func (h *Handler) UpdateProfile(ctx context.Context, req gen.UpdateProfileReques
 	if err != nil {
 		return nil, err
 	}
-	return gen.UpdateProfile200JSONResponse(toAPI(p)), nil
+	return answer(ctx, p,
+		func(ld gen.ProfileJsonld) gen.UpdateProfileResponseObject {
+			return gen.UpdateProfile200ApplicationLdPlusJSONResponse{ProfileUpdatedApplicationLdPlusJSONResponse: gen.ProfileUpdatedApplicationLdPlusJSONResponse(ld)}
+		},
+		func(p gen.Profile) gen.UpdateProfileResponseObject {
+			return gen.UpdateProfile200JSONResponse{ProfileUpdatedJSONResponse: gen.ProfileUpdatedJSONResponse(p)}
+		})
 }
 
 // DeleteProfile implements DELETE /api/profiles/{profile_id}.

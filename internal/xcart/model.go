@@ -106,5 +106,21 @@ func Migrations() []store.Migration {
 		Up: func(tx *gorm.DB) error {
 			return store.TrigramIndex(tx, "idx_xcart_profiles_login_key_trgm", "xcart_profiles", "login_key")
 		},
+	}, {
+		// The date filters of the list (added[…], first_login[…]): a client syncing by
+		// added[after] reads the newest profiles through an index instead of every row. X-Cart
+		// indexes first_login too.
+		ID: "0103_xcart_date_filters",
+		Up: func(tx *gorm.DB) error {
+			for _, stmt := range []string{
+				"CREATE INDEX idx_xcart_profiles_create_date ON xcart_profiles (create_date)",
+				"CREATE INDEX idx_xcart_profiles_first_login_date ON xcart_profiles (first_login_date)",
+			} {
+				if err := tx.Exec(stmt).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		},
 	}}
 }

@@ -66,17 +66,47 @@ type Profile struct {
 	LastLoginDate       *time.Time
 }
 
-// ListQuery selects a page of profiles.
+// ListQuery selects a page of profiles; its zero value selects every profile (Count).
 type ListQuery struct {
 	Offset, Limit int
 	Login         string // part of the login, any letter case
+	// Search is part of the search text (X-Cart's searchFakeField), any letter case. The text is
+	// the login: the names of addresses join it once profiles have addresses.
+	Search string
+	// Added and FirstLogin bound the create date and the first login; a profile that never
+	// logged in has X-Cart's first login timestamp, 0.
+	Added, FirstLogin []Bound
 }
+
+// Bound is one bound of a date filter: the date compared to At by Op, one of "<=", "<", ">=", ">".
+type Bound struct {
+	Op string
+	At time.Time
+}
+
+// Holds reports whether a date at t is within b.
+func (b Bound) Holds(t time.Time) bool {
+	switch b.Op {
+	case "<=":
+		return !t.After(b.At)
+	case "<":
+		return t.Before(b.At)
+	case ">=":
+		return !t.Before(b.At)
+	}
+	return t.After(b.At)
+}
+
+// neverLoggedIn is the first login X-Cart stores for a profile that never logged in: 0.
+var neverLoggedIn = time.Unix(0, 0).UTC()
 
 // Store is what the service needs from persistence. Errors are apperr errors: NotFound for a
 // missing profile, Conflict for a login taken (in any letter case).
 type Store interface {
 	Create(ctx context.Context, p *Profile) error
 	Get(ctx context.Context, id int) (Profile, error)
+	// Count is how many profiles q selects, whatever its offset and limit.
+	Count(ctx context.Context, q ListQuery) (int64, error)
 	GetByLogin(ctx context.Context, login string) (Profile, error)
 	List(ctx context.Context, q ListQuery) ([]Profile, error)
 	// Update changes the profile id in one transaction that locks it first: change gets the stored
@@ -102,6 +132,8 @@ type Service struct {
 	hasher *password.Hasher
 	signer *credential.Signer
 	now    func() time.Time
+	// loc is the time zone of a filter's date without one (PROVISIOND_TIMEZONE); nil is UTC.
+	loc *time.Location
 	// subjects are the profiles that Authorize found may log in, by id: a JWT's profile is read
 	// again only when its entry expires or this Service changes or deletes the profile.
 	subjects *credential.Cache[int, struct{}]
@@ -119,6 +151,13 @@ func NewService(store Store, hasher *password.Hasher, signer *credential.Signer,
 // cache's lifetime.
 func (s *Service) WithSubjects(subjects *credential.Cache[int, struct{}]) *Service {
 	s.subjects = subjects
+	return s
+}
+
+// InZone makes s read a list filter's date without a time zone in loc, as X-Cart reads it in
+// PHP's default time zone.
+func (s *Service) InZone(loc *time.Location) *Service {
+	s.loc = loc
 	return s
 }
 
@@ -153,17 +192,76 @@ func (s *Service) Create(ctx context.Context, p Profile, password *string) (Prof
 // Get reads a profile.
 func (s *Service) Get(ctx context.Context, id int) (Profile, error) { return s.store.Get(ctx, id) }
 
+// ListParams are the query parameters of a list, as sent.
+type ListParams struct {
+	Page, PerPage *int
+	Login, Search string
+	// Added and FirstLogin are the bounds of X-Cart's date filters, by key ("after",
+	// "strictly_before", …), each a date as PHP's DateTime reads it.
+	Added, FirstLogin map[string]string
+	// Total asks for the number of profiles the filters keep on all pages.
+	Total bool
+}
+
+// ProfilePage is one page of a list.
+type ProfilePage struct {
+	Profiles []Profile
+	// Page and PerPage are the page's number and size as applied; Total is the number of
+	// profiles on all pages (when asked for).
+	Page, PerPage int
+	Total         int64
+}
+
+// dateOps are the comparisons of the keys of API Platform's DateFilter.
+var dateOps = map[string]string{"before": "<=", "strictly_before": "<", "after": ">=", "strictly_after": ">"}
+
 // List reads a page of profiles: page counts from 1 (default 1), perPage defaults to
-// DefaultItemsPerPage and is capped at MaxItemsPerPage, as API Platform's pagination does.
-func (s *Service) List(ctx context.Context, pageSent, perPageSent *int, login string) ([]Profile, error) {
+// DefaultItemsPerPage and is capped at MaxItemsPerPage, as API Platform's pagination does. A date
+// bound that cannot be read is left out, as X-Cart's IntegerDateFilter ignores it.
+func (s *Service) List(ctx context.Context, p ListParams) (ProfilePage, error) {
 	page, perPage := 1, DefaultItemsPerPage
-	optional.Set(&page, pageSent)
-	optional.Set(&perPage, perPageSent)
+	optional.Set(&page, p.Page)
+	optional.Set(&perPage, p.PerPage)
 	perPage = min(perPage, MaxItemsPerPage)
-	if perPage <= 0 {
-		return []Profile{}, nil
+	now := s.now()
+	q := ListQuery{
+		Login: p.Login, Search: p.Search,
+		Added: s.bounds(p.Added, now), FirstLogin: s.bounds(p.FirstLogin, now),
 	}
-	return s.store.List(ctx, ListQuery{Offset: (page - 1) * perPage, Limit: perPage, Login: login})
+	out := ProfilePage{Profiles: []Profile{}, Page: page, PerPage: perPage}
+	if p.Total {
+		total, err := s.store.Count(ctx, q)
+		if err != nil {
+			return ProfilePage{}, err
+		}
+		out.Total = total
+	}
+	if perPage <= 0 {
+		return out, nil
+	}
+	q.Offset, q.Limit = (page-1)*perPage, perPage
+	profiles, err := s.store.List(ctx, q)
+	if err != nil {
+		return ProfilePage{}, err
+	}
+	out.Profiles = profiles
+	return out, nil
+}
+
+// bounds are the date bounds of one filter, in the order of dateOps' keys, leaving out the
+// unknown keys and the dates that cannot be read.
+func (s *Service) bounds(sent map[string]string, now time.Time) []Bound {
+	var out []Bound
+	for _, key := range dateKeys {
+		v, ok := sent[key]
+		if !ok {
+			continue
+		}
+		if at, ok := parseDate(v, now, s.loc); ok {
+			out = append(out, Bound{Op: dateOps[key], At: at})
+		}
+	}
+	return out
 }
 
 // Update applies change to the stored profile id and the password change pw. The store runs it

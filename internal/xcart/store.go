@@ -61,11 +61,7 @@ func fromResult(row profileRow, err error) (Profile, error) {
 func (s *DBStore) List(ctx context.Context, q ListQuery) ([]Profile, error) {
 	var rows []profileRow
 	db := s.db.WithContext(ctx)
-	filtered := db.Model(&profileRow{})
-	if q.Login != "" {
-		filtered = filtered.Where("login_key LIKE ? ESCAPE '!'", "%"+store.EscapeLike(loginKey(q.Login))+"%")
-	}
-	if err := store.PageByID(db.Model(&profileRow{}), filtered, "id", q.Offset, q.Limit).Find(&rows).Error; err != nil {
+	if err := store.PageByID(db.Model(&profileRow{}), filter(db, q), "id", q.Offset, q.Limit).Find(&rows).Error; err != nil {
 		return nil, apperr.Internal(fmt.Errorf("list profiles: %w", err))
 	}
 	out := make([]Profile, len(rows))
@@ -73,6 +69,29 @@ func (s *DBStore) List(ctx context.Context, q ListQuery) ([]Profile, error) {
 		out[i] = r.profile()
 	}
 	return out, nil
+}
+
+// filter is the query of the profiles q selects, without its offset and limit.
+func filter(db *gorm.DB, q ListQuery) *gorm.DB {
+	filtered := db.Model(&profileRow{})
+	// searchFakeField is the login while profiles have no addresses, so both search login_key.
+	for _, part := range []string{q.Login, q.Search} {
+		if part != "" {
+			filtered = filtered.Where("login_key LIKE ? ESCAPE '!'", "%"+store.EscapeLike(loginKey(part))+"%")
+		}
+	}
+	for _, b := range q.Added {
+		filtered = filtered.Where("create_date "+b.Op+" ?", b.At)
+	}
+	for _, b := range q.FirstLogin {
+		if b.Holds(neverLoggedIn) {
+			// X-Cart's first_login of a profile that never logged in is 0, which this bound keeps.
+			filtered = filtered.Where("(first_login_date "+b.Op+" ? OR first_login_date IS NULL)", b.At)
+		} else {
+			filtered = filtered.Where("first_login_date "+b.Op+" ?", b.At)
+		}
+	}
+	return filtered
 }
 
 var errNotFound = apperr.NotFound("Not Found")
@@ -435,10 +454,11 @@ func storedLevels(tx *gorm.DB, keys []string) (map[string]int, error) {
 	return out, nil
 }
 
-// Count is how many profiles are stored.
-func (s *DBStore) Count(ctx context.Context) (int64, error) {
+// Count is how many profiles q selects, whatever its offset and limit (all of them for the zero
+// ListQuery).
+func (s *DBStore) Count(ctx context.Context, q ListQuery) (int64, error) {
 	var n int64
-	if err := s.db.WithContext(ctx).Model(&profileRow{}).Count(&n).Error; err != nil {
+	if err := filter(s.db.WithContext(ctx), q).Count(&n).Error; err != nil {
 		return 0, store.Classify(err, "count profiles", nil, nil)
 	}
 	return n, nil

@@ -16,7 +16,7 @@ import (
 var users = &module.Users{
 	List: func(ctx context.Context, db *gorm.DB, offset, limit int) ([]module.User, int64, error) {
 		st := NewStore(db)
-		total, err := st.Count(ctx)
+		total, err := st.Count(ctx, ListQuery{})
 		if err != nil {
 			return nil, 0, err
 		}
