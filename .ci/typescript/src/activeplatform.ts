@@ -34,13 +34,21 @@ await run("activeplatform", async () => {
   } satisfies UserCreate;
   const created = expectData("create user", await ap.POST("/api/vendor/v1/users.json", { body: user }), 201);
   const { password, custom_attributes, ...fields } = user; // the password is never answered
-  expectFields("created user", created, { ...fields, status: "active", custom_attributes: [{ name: "Age", value: "21" }] });
+  expectFields("created user", created, { ...fields, status: "inactive", custom_attributes: [{ name: "Age", value: "21" }] });
   expectEqual("created user: no password", "password" in created, false);
   expectEqual("created user: updated_at", created.updated_at, created.created_at);
   if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$/.test(created.created_at)) {
     throw new Error(`create user: created_at ${created.created_at} is not ISO 8601 with milliseconds and an offset`);
   }
-  step(`POST /api/vendor/v1/users.json: 201, user ${created.id}, active, custom attribute age shown as Age`);
+  step(`POST /api/vendor/v1/users.json: 201, user ${created.id}, inactive (in no account yet), custom attribute age shown as Age`);
+
+  // Attached to an active account (check.sh's fixtures give 9001), the user is active.
+  const attached = await ap.POST("/api/v2/vendor/account_accesses.json", {
+    params: { query: { account_id: 9001, user_id: created.id, role: "owner" } },
+  });
+  expectEqual("attach to account 9001", attached.response.status, 201);
+  created.status = "active";
+  step(`POST /api/v2/vendor/account_accesses.json?account_id=9001&user_id=${created.id}&role=owner: 201, the user is active`);
 
   const read = expectData(
     "read user",
