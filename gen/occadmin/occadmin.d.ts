@@ -30,6 +30,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ccadmin/v1/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log out
+         * @description Logout. Perform logout operation: ends the access token sent, as OCC's `POST /ccadmin/v1/logout` does, and answers
+         *     `{"result": true}` (OCC's logout_response, 17.x to 22a). From then on that token is refused with 401 by every
+         *     provisiond instance sharing the database (the revocation is stored in the database until the token would have
+         *     expired), while the other tokens of the same caller keep working. A token obtained with a read-only application key may log out (logging out changes no data).
+         *
+         *     Decisions: OCC documents no request body; any body sent is ignored. A token that is invalid, expired or already
+         *     logged out gets 401, as on every other operation (OCC answers `result: false` for a failed logout, which provisiond
+         *     never needs: a token it accepts can always be ended).
+         */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/ccadmin/v1/refresh": {
         parameters: {
             query?: never;
@@ -169,6 +196,11 @@ export interface components {
              * @enum {string}
              */
             grant_type: "client_credentials";
+        };
+        /** @description OCC's logout_response. */
+        LogoutResult: {
+            /** @description true - logout was successful, false - it failed (provisiond always answers true). */
+            result: boolean;
         };
         /** @description An access token to send as `Authorization: Bearer <access_token>`. */
         AccessToken: {
@@ -405,7 +437,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description No access token, or one that is invalid or expired (for login, an unknown application key). */
+        /** @description No access token, or one that is invalid, expired or logged out (for login, an unknown application key). */
         Unauthorized: {
             headers: {
                 [name: string]: unknown;
@@ -591,6 +623,34 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The token is ended. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "result": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LogoutResult"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };

@@ -26,6 +26,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ccstore/v1/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log out
+         * @description Logout. Perform logout operation: ends the access token sent, as OCC's `POST /ccstore/v1/logout` does, and answers
+         *     `{"result": true}` (OCC's logout_response, 17.x to 22a). From then on that token is refused with 401 by every
+         *     provisiond instance sharing the database (the revocation is stored in the database until the token would have
+         *     expired), while the other tokens of the same member keep working.
+         *
+         *     Decisions: OCC documents no request body; any body sent is ignored. A token that is invalid, expired or already
+         *     logged out gets 401, as on every other operation (OCC answers `result: false` for a failed logout, which provisiond
+         *     never needs: a token it accepts can always be ended).
+         */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/ccstore/v1/refresh": {
         parameters: {
             query?: never;
@@ -149,6 +176,11 @@ export interface components {
              * @example ada-password
              */
             password: string;
+        };
+        /** @description OCC's logout_response. */
+        LogoutResult: {
+            /** @description true - logout was successful, false - it failed (provisiond always answers true). */
+            result: boolean;
         };
         /** @description An access token to send as `Authorization: Bearer <access_token>`. */
         AccessToken: {
@@ -373,7 +405,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description No access token, or one that is invalid or expired, or a member that was deactivated (for login, wrong credentials). */
+        /** @description No access token, or one that is invalid, expired or logged out, or a member that was deactivated (for login, wrong credentials). */
         Unauthorized: {
             headers: {
                 [name: string]: unknown;
@@ -550,6 +582,34 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The token is ended. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "result": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LogoutResult"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };

@@ -383,6 +383,30 @@ func TestOCCAdmin(t *testing.T) {
 		occWant(t, "login with a JSON body", jsonLogin.Body, occadminProblem(jsonLogin.JSON415), occProblem{"415", "Unsupported Media Type", "415", ""})
 	})
 
+	// Logout ends the token sent, and only that one: OCC's {"result": true}, then 401 for it.
+	t.Run("logout", func(t *testing.T) {
+		ended := occadminLogin(t, ctx, c, key("occadmin"))
+		out, err := c.LogoutWithResponse(ctx, occBearer(ended))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "logout", out.StatusCode(), out.Body, http.StatusOK)
+		if r := out.JSON200; r == nil || !r.Result {
+			t.Errorf("logout answered %s, want {\"result\": true}", out.Body)
+		}
+		again, err := c.RefreshWithResponse(invalid(ctx), occBearer(ended))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "refresh of a logged-out token", again.StatusCode(), again.Body, http.StatusUnauthorized)
+		occWant(t, "refresh of a logged-out token", again.Body, occadminProblem(again.JSON401), occProblem{"401", "The access token is invalid or has expired.", "401", ""})
+		kept, err := c.ListAdminRolesWithResponse(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "another token after a logout", kept.StatusCode(), kept.Body, http.StatusOK)
+	})
+
 	d.coverage()
 }
 

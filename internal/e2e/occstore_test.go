@@ -395,6 +395,30 @@ func TestOCCStore(t *testing.T) {
 		occWant(t, "login with a JSON body", jsonLogin.Body, occstoreProblem(jsonLogin.JSON415), occProblem{"415", "Unsupported Media Type", "415", ""})
 	})
 
+	// Logout ends the token sent, and only that one: OCC's {"result": true}, then 401 for it.
+	t.Run("logout", func(t *testing.T) {
+		ended := occstoreLogin(t, ctx, d, d.url(), occstoreAdminEmail, occstoreAdminPassword)
+		out, err := c.LogoutWithResponse(ctx, occBearer(ended))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "logout", out.StatusCode(), out.Body, http.StatusOK)
+		if r := out.JSON200; r == nil || !r.Result {
+			t.Errorf("logout answered %s, want {\"result\": true}", out.Body)
+		}
+		again, err := c.ListMembersWithResponse(invalid(ctx), &occstore.ListMembersParams{XCCOrganization: &org}, occBearer(ended))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "list with a logged-out token", again.StatusCode(), again.Body, http.StatusUnauthorized)
+		occWant(t, "list with a logged-out token", again.Body, occstoreProblem(again.JSON401), occProblem{"401", "The access token is invalid or has expired.", "401", ""})
+		kept, err := c.GetMemberWithResponse(ctx, id, inOrg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "another token of the same member after a logout", kept.StatusCode(), kept.Body, http.StatusOK)
+	})
+
 	d.coverage()
 }
 

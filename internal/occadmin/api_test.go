@@ -12,6 +12,7 @@ import (
 
 	"github.com/provisiond/provisiond/internal/apitest"
 	"github.com/provisiond/provisiond/internal/credential"
+	"github.com/provisiond/provisiond/internal/occ/occtest"
 )
 
 type oa struct {
@@ -336,6 +337,33 @@ func TestEveryServiceProblemAtOnce(t *testing.T) {
 		res := x.call(t, "POST", "/ccadmin/v1/adminProfiles/", p)
 		if got := codes(t, res); strings.Join(got, ",") != "22006 /email,89001 /roles/0" {
 			t.Errorf("duplicate email and unknown role: %v, want both; body %s", got, res.Body)
+		}
+	})
+}
+
+func TestLogout(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		a := apitest.Start(t, dialect, apitest.Options{})
+		b := apitest.Start(t, dialect, apitest.Options{DatabaseURL: a.Config.DatabaseURL})
+		occtest.TestLogout(t, occtest.API{
+			Login: func(t *testing.T, s *apitest.Server) string {
+				res := login(t, s, a.Keys["occadmin"], "grant_type=client_credentials")
+				if res.Status != http.StatusOK {
+					t.Fatalf("login: %d %s", res.Status, res.Body)
+				}
+				return res.Map(t)["access_token"].(string)
+			},
+			Base: "/ccadmin/v1", Probe: "/ccadmin/v1/adminRoles",
+		}, a, b)
+
+		// A token of a read-only key may log out: that changes no data.
+		ro, err := credential.NewStore(a.DB).Create(context.Background(), "occadmin", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok := login(t, a, ro, "grant_type=client_credentials").Map(t)["access_token"].(string)
+		if res := a.Call(t, "POST", "/ccadmin/v1/logout", nil, "Authorization", "Bearer "+tok); res.Status != http.StatusOK {
+			t.Errorf("logout with a read-only token: %d %s, want 200", res.Status, res.Body)
 		}
 	})
 }

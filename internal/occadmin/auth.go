@@ -20,6 +20,13 @@ type Credentials interface {
 	Check(ctx context.Context, api, secret string) (credential.Credential, error)
 }
 
+// Caller is who makes a request: the subject of its application key or access token ("key:<id>",
+// with readOnlySuffix for a read-only key), and the access token's claims (zero at login).
+type Caller struct {
+	Subject string
+	Token   credential.Claims
+}
+
 // readOnlySuffix marks the token subject of a read-only application key.
 const readOnlySuffix = ":read-only"
 
@@ -45,18 +52,20 @@ func authenticator(svc *Service, creds Credentials) openapi3filter.Authenticatio
 			if c.ReadOnly {
 				sub += readOnlySuffix
 			}
-			httpserver.SetPrincipal(ctx, sub)
+			httpserver.SetPrincipal(ctx, Caller{Subject: sub})
 			return nil
 		case "AccessToken":
-			sub, err := svc.Authorize(bearer)
+			c, err := svc.Authorize(ctx, bearer)
 			if err != nil {
 				return err
 			}
-			// A token obtained with a read-only application key may only read.
-			if strings.HasSuffix(sub, readOnlySuffix) && !readOnlyMethod(in.RequestValidationInput.Request.Method) && in.RequestValidationInput.Route.Operation.OperationID != "refresh" {
+			// A token obtained with a read-only application key may only read (and renew or end
+			// itself, which changes no data).
+			op := in.RequestValidationInput.Route.Operation.OperationID
+			if strings.HasSuffix(c.Subject, readOnlySuffix) && !readOnlyMethod(in.RequestValidationInput.Request.Method) && op != "refresh" && op != "logout" {
 				return apperr.Forbidden("The application key of this token is read-only.")
 			}
-			httpserver.SetPrincipal(ctx, sub)
+			httpserver.SetPrincipal(ctx, Caller{Subject: c.Subject, Token: c})
 			return nil
 		}
 		return apperr.Internal(fmt.Errorf("occadmin: unknown security scheme %q", in.SecuritySchemeName))

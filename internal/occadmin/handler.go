@@ -18,22 +18,22 @@ var _ gen.StrictServerInterface = (*Handler)(nil)
 // NewHandler returns a Handler over svc.
 func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
 
-// subject is the caller the authentication function recorded.
-func subject(ctx context.Context) (string, error) {
-	s, ok := httpserver.Principal(ctx).(string)
-	if !ok || s == "" {
-		return "", apperr.Internal(fmt.Errorf("occadmin: no authenticated caller"))
+// caller is the caller the authentication function recorded.
+func caller(ctx context.Context) (Caller, error) {
+	c, ok := httpserver.Principal(ctx).(Caller)
+	if !ok || c.Subject == "" {
+		return Caller{}, apperr.Internal(fmt.Errorf("occadmin: no authenticated caller"))
 	}
-	return s, nil
+	return c, nil
 }
 
 // Login implements POST /ccadmin/v1/login.
 func (h *Handler) Login(ctx context.Context, _ gen.LoginRequestObject) (gen.LoginResponseObject, error) {
-	sub, err := subject(ctx)
+	c, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	t, err := h.svc.Login(sub)
+	t, err := h.svc.Login(c.Subject)
 	if err != nil {
 		return nil, err
 	}
@@ -42,15 +42,27 @@ func (h *Handler) Login(ctx context.Context, _ gen.LoginRequestObject) (gen.Logi
 
 // Refresh implements POST /ccadmin/v1/refresh.
 func (h *Handler) Refresh(ctx context.Context, _ gen.RefreshRequestObject) (gen.RefreshResponseObject, error) {
-	sub, err := subject(ctx)
+	c, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	t, err := h.svc.Refresh(sub)
+	t, err := h.svc.Refresh(c.Subject)
 	if err != nil {
 		return nil, err
 	}
 	return gen.Refresh200JSONResponse(t), nil
+}
+
+// Logout implements POST /ccadmin/v1/logout.
+func (h *Handler) Logout(ctx context.Context, _ gen.LogoutRequestObject) (gen.LogoutResponseObject, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.svc.Logout(ctx, c.Token); err != nil {
+		return nil, err
+	}
+	return gen.Logout200JSONResponse{Result: true}, nil
 }
 
 func (h *Handler) create(ctx context.Context, b *gen.AdminProfileCreate) (gen.AdminProfileCreated, error) {

@@ -5,6 +5,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/provisiond/provisiond/internal/occ"
 	"github.com/provisiond/provisiond/internal/store"
 )
 
@@ -30,6 +31,9 @@ type roleRow struct {
 }
 
 func (roleRow) TableName() string { return "occadmin_roles" }
+
+// revokedTable keeps the logged-out access tokens.
+const revokedTable = "occadmin_revoked_tokens"
 
 // Migrations create the OCC admin tables from frozen structs.
 func Migrations() []store.Migration {
@@ -67,5 +71,8 @@ func Migrations() []store.Migration {
 			}
 			return store.TrigramIndex(tx, "idx_occadmin_profiles_email_key_trgm", "occadmin_profiles", "email_key")
 		},
-	}}
+	},
+		// Logged-out access tokens (POST /ccadmin/v1/logout), refused by every instance.
+		occ.RevocationsMigration("0203_occadmin_revoked_tokens", revokedTable),
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/credential"
 	"github.com/provisiond/provisiond/internal/occ"
 	"github.com/provisiond/provisiond/internal/occ/scim"
 	"github.com/provisiond/provisiond/internal/password"
@@ -115,8 +116,15 @@ func (s *Service) Login(credentialID string) (occ.Token, error) { return s.token
 // Refresh issues a fresh access token to the subject of a valid one.
 func (s *Service) Refresh(subject string) (occ.Token, error) { return s.tokens.Issue(subject) }
 
-// Authorize checks an access token and returns its subject.
-func (s *Service) Authorize(token string) (string, error) { return s.tokens.Check(token) }
+// Authorize checks an access token and returns its claims.
+func (s *Service) Authorize(ctx context.Context, token string) (credential.Claims, error) {
+	return s.tokens.Check(ctx, token)
+}
+
+// Logout ends the access token whose claims are token.
+func (s *Service) Logout(ctx context.Context, token credential.Claims) error {
+	return s.tokens.Revoke(ctx, token)
+}
 
 // Create stores a new admin profile; password, when not nil, becomes its password.
 func (s *Service) Create(ctx context.Context, p AdminProfile, pw *string) (AdminProfile, error) {

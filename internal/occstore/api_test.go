@@ -13,6 +13,7 @@ import (
 	"github.com/provisiond/provisiond/internal/apitest"
 	"github.com/provisiond/provisiond/internal/app"
 	"github.com/provisiond/provisiond/internal/config"
+	"github.com/provisiond/provisiond/internal/occ/occtest"
 )
 
 const form = "application/x-www-form-urlencoded"
@@ -349,5 +350,18 @@ func TestParentOrganizationOfEachMember(t *testing.T) {
 				t.Errorf("Ada %s herself in %s: %d, parentOrganization %s, want 200 and %s", c.method, c.org, res.Status, got, acme)
 			}
 		}
+	})
+}
+
+func TestLogout(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		a := start(t, dialect)
+		b := apitest.Start(t, dialect, apitest.Options{DatabaseURL: a.Config.DatabaseURL})
+		occtest.TestLogout(t, occtest.API{
+			Login: func(t *testing.T, s *apitest.Server) string {
+				return (&st{Server: s}).login(t, "ada@acme.example", "ada-password")
+			},
+			Base: "/ccstore/v1", Probe: "/ccstore/v1/organizationMembers",
+		}, a.Server, b)
 	})
 }

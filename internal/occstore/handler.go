@@ -24,12 +24,19 @@ var _ gen.StrictServerInterface = (*Handler)(nil)
 // NewHandler returns a Handler over svc.
 func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
 
-func caller(ctx context.Context) (Member, error) {
-	m, ok := httpserver.Principal(ctx).(Member)
+// loggedIn is the session the authentication function recorded.
+func loggedIn(ctx context.Context) (session, error) {
+	s, ok := httpserver.Principal(ctx).(session)
 	if !ok {
-		return Member{}, apperr.Internal(fmt.Errorf("occstore: no authenticated caller"))
+		return session{}, apperr.Internal(fmt.Errorf("occstore: no authenticated caller"))
 	}
-	return m, nil
+	return s, nil
+}
+
+// caller is the member the request's access token belongs to.
+func caller(ctx context.Context) (Member, error) {
+	s, err := loggedIn(ctx)
+	return s.Member, err
 }
 
 // actor is the caller with the organization it names to act in; the service resolves which
@@ -66,6 +73,18 @@ func (h *Handler) Refresh(ctx context.Context, _ gen.RefreshRequestObject) (gen.
 		return nil, err
 	}
 	return gen.Refresh200JSONResponse(t), nil
+}
+
+// Logout implements POST /ccstore/v1/logout.
+func (h *Handler) Logout(ctx context.Context, _ gen.LogoutRequestObject) (gen.LogoutResponseObject, error) {
+	s, err := loggedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.svc.Logout(ctx, s.Token); err != nil {
+		return nil, err
+	}
+	return gen.Logout200JSONResponse{Result: true}, nil
 }
 
 // CreateMember implements POST /ccstore/v1/organizationMembers.

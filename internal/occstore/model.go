@@ -5,6 +5,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/provisiond/provisiond/internal/occ"
 	"github.com/provisiond/provisiond/internal/store"
 )
 
@@ -44,6 +45,9 @@ type membershipRow struct {
 }
 
 func (membershipRow) TableName() string { return "occstore_memberships" }
+
+// revokedTable keeps the logged-out access tokens.
+const revokedTable = "occstore_revoked_tokens"
 
 // Migrations create the OCC store tables from frozen structs.
 func Migrations() []store.Migration {
@@ -92,5 +96,8 @@ func Migrations() []store.Migration {
 			}
 			return store.TrigramIndex(tx, "idx_occstore_members_email_key_trgm", "occstore_members", "email_key")
 		},
-	}}
+	},
+		// Logged-out access tokens (POST /ccstore/v1/logout), refused by every instance.
+		occ.RevocationsMigration("0303_occstore_revoked_tokens", revokedTable),
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/credential"
 	"github.com/provisiond/provisiond/internal/occ"
 	"github.com/provisiond/provisiond/internal/occ/scim"
 	"github.com/provisiond/provisiond/internal/password"
@@ -161,21 +162,27 @@ func (s *Service) Refresh(caller Member) (occ.Token, error) {
 	return s.tokens.Issue(strconv.FormatInt(caller.ID, 10))
 }
 
-// Authorize checks an access token and that its member is still active.
-func (s *Service) Authorize(ctx context.Context, token string) (Member, error) {
-	sub, err := s.tokens.Check(token)
+// Authorize checks an access token and that its member is still active, and returns the member
+// and the token's claims.
+func (s *Service) Authorize(ctx context.Context, token string) (Member, credential.Claims, error) {
+	c, err := s.tokens.Check(ctx, token)
 	if err != nil {
-		return Member{}, err
+		return Member{}, c, err
 	}
-	id, err := strconv.ParseInt(sub, 10, 64)
+	id, err := strconv.ParseInt(c.Subject, 10, 64)
 	if err != nil {
-		return Member{}, apperr.Unauthenticated("The access token is invalid or has expired.")
+		return Member{}, c, apperr.Unauthenticated("The access token is invalid or has expired.")
 	}
 	m, err := s.store.Get(ctx, id)
 	if apperr.KindOf(err) == apperr.KindNotFound || err == nil && !m.Active {
-		return Member{}, apperr.Unauthenticated("The access token is invalid or has expired.")
+		return Member{}, c, apperr.Unauthenticated("The access token is invalid or has expired.")
 	}
-	return m, err
+	return m, c, err
+}
+
+// Logout ends the access token whose claims are token.
+func (s *Service) Logout(ctx context.Context, token credential.Claims) error {
+	return s.tokens.Revoke(ctx, token)
 }
 
 // acting resolves the organization a caller acts in, first in every operation on members: the one
