@@ -19,8 +19,8 @@ export interface paths {
          *     The body is form-encoded and must be `grant_type=client_credentials`.
          *
          *     Decisions: application keys are provisiond credentials of the `occadmin` API
-         *     (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 5 minutes by default
-         *     (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token. A token obtained
+         *     (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 300 seconds by default
+         *     (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and an application key is not itself an access token. A token obtained
          *     with a read-only key may read and refresh, and any write with it is a 403.
          */
         post: operations["login"];
@@ -68,7 +68,7 @@ export interface paths {
         put?: never;
         /**
          * Renew an access token
-         * @description Answers a fresh access token for a still valid one; an expired token cannot be renewed (log in again).
+         * @description Answers a fresh access token for a still valid one, every call a new token (the one sent stays valid until it expires or is logged out); an expired token cannot be renewed (log in again).
          */
         post: operations["refresh"];
         delete?: never;

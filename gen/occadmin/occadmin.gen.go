@@ -514,8 +514,8 @@ type ClientInterface interface {
 	// The body is form-encoded and must be `grant_type=client_credentials`.
 	//
 	// Decisions: application keys are provisiond credentials of the `occadmin` API
-	// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 5 minutes by default
-	// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token. A token obtained
+	// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 300 seconds by default
+	// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and an application key is not itself an access token. A token obtained
 	// with a read-only key may read and refresh, and any write with it is a 403.
 	//
 	// Takes any type of body and a specified content type.
@@ -529,8 +529,8 @@ type ClientInterface interface {
 	// The body is form-encoded and must be `grant_type=client_credentials`.
 	//
 	// Decisions: application keys are provisiond credentials of the `occadmin` API
-	// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 5 minutes by default
-	// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token. A token obtained
+	// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 300 seconds by default
+	// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and an application key is not itself an access token. A token obtained
 	// with a read-only key may read and refresh, and any write with it is a 403.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
@@ -554,7 +554,7 @@ type ClientInterface interface {
 
 	// Refresh Renew an access token
 	//
-	// Answers a fresh access token for a still valid one; an expired token cannot be renewed (log in again).
+	// Answers a fresh access token for a still valid one, every call a new token (the one sent stays valid until it expires or is logged out); an expired token cannot be renewed (log in again).
 	//
 	// Corresponds with POST /ccadmin/v1/refresh (the `Refresh` operationId).
 	Refresh(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -756,8 +756,8 @@ func (c *Client) ListAdminRoles(ctx context.Context, reqEditors ...RequestEditor
 // The body is form-encoded and must be `grant_type=client_credentials`.
 //
 // Decisions: application keys are provisiond credentials of the `occadmin` API
-// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 5 minutes by default
-// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token. A token obtained
+// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 300 seconds by default
+// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and an application key is not itself an access token. A token obtained
 // with a read-only key may read and refresh, and any write with it is a 403.
 //
 // Takes any type of body and a specified content type.
@@ -781,8 +781,8 @@ func (c *Client) LoginWithBody(ctx context.Context, contentType string, body io.
 // The body is form-encoded and must be `grant_type=client_credentials`.
 //
 // Decisions: application keys are provisiond credentials of the `occadmin` API
-// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 5 minutes by default
-// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token. A token obtained
+// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 300 seconds by default
+// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and an application key is not itself an access token. A token obtained
 // with a read-only key may read and refresh, and any write with it is a 403.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
@@ -826,7 +826,7 @@ func (c *Client) Logout(ctx context.Context, reqEditors ...RequestEditorFn) (*ht
 
 // Refresh Renew an access token
 //
-// Answers a fresh access token for a still valid one; an expired token cannot be renewed (log in again).
+// Answers a fresh access token for a still valid one, every call a new token (the one sent stays valid until it expires or is logged out); an expired token cannot be renewed (log in again).
 //
 // Corresponds with POST /ccadmin/v1/refresh (the `Refresh` operationId).
 func (c *Client) Refresh(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1411,8 +1411,8 @@ type ClientWithResponsesInterface interface {
 	// The body is form-encoded and must be `grant_type=client_credentials`.
 	//
 	// Decisions: application keys are provisiond credentials of the `occadmin` API
-	// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 5 minutes by default
-	// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token. A token obtained
+	// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 300 seconds by default
+	// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and an application key is not itself an access token. A token obtained
 	// with a read-only key may read and refresh, and any write with it is a 403.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -1426,8 +1426,8 @@ type ClientWithResponsesInterface interface {
 	// The body is form-encoded and must be `grant_type=client_credentials`.
 	//
 	// Decisions: application keys are provisiond credentials of the `occadmin` API
-	// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 5 minutes by default
-	// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token. A token obtained
+	// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 300 seconds by default
+	// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and an application key is not itself an access token. A token obtained
 	// with a read-only key may read and refresh, and any write with it is a 403.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
@@ -1453,7 +1453,7 @@ type ClientWithResponsesInterface interface {
 
 	// RefreshWithResponse Renew an access token
 	//
-	// Answers a fresh access token for a still valid one; an expired token cannot be renewed (log in again).
+	// Answers a fresh access token for a still valid one, every call a new token (the one sent stays valid until it expires or is logged out); an expired token cannot be renewed (log in again).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2360,8 +2360,8 @@ func (c *ClientWithResponses) ListAdminRolesWithResponse(ctx context.Context, re
 // The body is form-encoded and must be `grant_type=client_credentials`.
 //
 // Decisions: application keys are provisiond credentials of the `occadmin` API
-// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 5 minutes by default
-// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token. A token obtained
+// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 300 seconds by default
+// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and an application key is not itself an access token. A token obtained
 // with a read-only key may read and refresh, and any write with it is a 403.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -2381,8 +2381,8 @@ func (c *ClientWithResponses) LoginWithBodyWithResponse(ctx context.Context, con
 // The body is form-encoded and must be `grant_type=client_credentials`.
 //
 // Decisions: application keys are provisiond credentials of the `occadmin` API
-// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 5 minutes by default
-// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token. A token obtained
+// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 300 seconds by default
+// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and an application key is not itself an access token. A token obtained
 // with a read-only key may read and refresh, and any write with it is a 403.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
@@ -2420,7 +2420,7 @@ func (c *ClientWithResponses) LogoutWithResponse(ctx context.Context, reqEditors
 
 // RefreshWithResponse Renew an access token
 //
-// Answers a fresh access token for a still valid one; an expired token cannot be renewed (log in again).
+// Answers a fresh access token for a still valid one, every call a new token (the one sent stays valid until it expires or is logged out); an expired token cannot be renewed (log in again).
 //
 // Returns a wrapper object for the known response body format(s).
 //

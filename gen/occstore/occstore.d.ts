@@ -17,7 +17,8 @@ export interface paths {
          * Log a shopper in
          * @description Exchanges a member's email and password, form-encoded with `grant_type=password`, for an access token.
          *     Decisions: only an active member with a password may log in (every other case is the same 401);
-         *     the token lives 5 minutes by default (`PROVISIOND_OCC_TOKEN_TTL`).
+         *     the token lives 930 seconds by default (`PROVISIOND_OCCSTORE_TOKEN_TTL`, whole seconds): OCC documents about
+         *     15 minutes for shopper tokens, and its examples answer `expires_in` 930.
          */
         post: operations["login"];
         delete?: never;
@@ -64,7 +65,7 @@ export interface paths {
         put?: never;
         /**
          * Renew an access token
-         * @description Answers a fresh access token for a still valid one of an active member.
+         * @description Answers a fresh access token for a still valid one of an active member; every call a new token (the one sent stays valid until it expires or is logged out).
          */
         post: operations["refresh"];
         delete?: never;
@@ -572,7 +573,7 @@ export interface operations {
                      * @example {
                      *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMTAwMDEifQ.c2lnbmF0dXJl",
                      *       "token_type": "bearer",
-                     *       "expires_in": 300
+                     *       "expires_in": 930
                      *     }
                      */
                     "application/json": components["schemas"]["AccessToken"];
@@ -633,7 +634,7 @@ export interface operations {
                      * @example {
                      *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMTAwMDIifQ.c2lnbmF0dXJl",
                      *       "token_type": "bearer",
-                     *       "expires_in": 300
+                     *       "expires_in": 930
                      *     }
                      */
                     "application/json": components["schemas"]["AccessToken"];

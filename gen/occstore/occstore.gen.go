@@ -947,7 +947,8 @@ type ClientInterface interface {
 	//
 	// Exchanges a member's email and password, form-encoded with `grant_type=password`, for an access token.
 	// Decisions: only an active member with a password may log in (every other case is the same 401);
-	// the token lives 5 minutes by default (`PROVISIOND_OCC_TOKEN_TTL`).
+	// the token lives 930 seconds by default (`PROVISIOND_OCCSTORE_TOKEN_TTL`, whole seconds): OCC documents about
+	// 15 minutes for shopper tokens, and its examples answer `expires_in` 930.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -958,7 +959,8 @@ type ClientInterface interface {
 	//
 	// Exchanges a member's email and password, form-encoded with `grant_type=password`, for an access token.
 	// Decisions: only an active member with a password may log in (every other case is the same 401);
-	// the token lives 5 minutes by default (`PROVISIOND_OCC_TOKEN_TTL`).
+	// the token lives 930 seconds by default (`PROVISIOND_OCCSTORE_TOKEN_TTL`, whole seconds): OCC documents about
+	// 15 minutes for shopper tokens, and its examples answer `expires_in` 930.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -1069,7 +1071,7 @@ type ClientInterface interface {
 
 	// Refresh Renew an access token
 	//
-	// Answers a fresh access token for a still valid one of an active member.
+	// Answers a fresh access token for a still valid one of an active member; every call a new token (the one sent stays valid until it expires or is logged out).
 	//
 	// Corresponds with POST /ccstore/v1/refresh (the `Refresh` operationId).
 	Refresh(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1079,7 +1081,8 @@ type ClientInterface interface {
 //
 // Exchanges a member's email and password, form-encoded with `grant_type=password`, for an access token.
 // Decisions: only an active member with a password may log in (every other case is the same 401);
-// the token lives 5 minutes by default (`PROVISIOND_OCC_TOKEN_TTL`).
+// the token lives 930 seconds by default (`PROVISIOND_OCCSTORE_TOKEN_TTL`, whole seconds): OCC documents about
+// 15 minutes for shopper tokens, and its examples answer `expires_in` 930.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1100,7 +1103,8 @@ func (c *Client) LoginWithBody(ctx context.Context, contentType string, body io.
 //
 // Exchanges a member's email and password, form-encoded with `grant_type=password`, for an access token.
 // Decisions: only an active member with a password may log in (every other case is the same 401);
-// the token lives 5 minutes by default (`PROVISIOND_OCC_TOKEN_TTL`).
+// the token lives 930 seconds by default (`PROVISIOND_OCCSTORE_TOKEN_TTL`, whole seconds): OCC documents about
+// 15 minutes for shopper tokens, and its examples answer `expires_in` 930.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -1291,7 +1295,7 @@ func (c *Client) UpdateMember(ctx context.Context, id string, params *UpdateMemb
 
 // Refresh Renew an access token
 //
-// Answers a fresh access token for a still valid one of an active member.
+// Answers a fresh access token for a still valid one of an active member; every call a new token (the one sent stays valid until it expires or is logged out).
 //
 // Corresponds with POST /ccstore/v1/refresh (the `Refresh` operationId).
 func (c *Client) Refresh(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1742,7 +1746,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Exchanges a member's email and password, form-encoded with `grant_type=password`, for an access token.
 	// Decisions: only an active member with a password may log in (every other case is the same 401);
-	// the token lives 5 minutes by default (`PROVISIOND_OCC_TOKEN_TTL`).
+	// the token lives 930 seconds by default (`PROVISIOND_OCCSTORE_TOKEN_TTL`, whole seconds): OCC documents about
+	// 15 minutes for shopper tokens, and its examples answer `expires_in` 930.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1753,7 +1758,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Exchanges a member's email and password, form-encoded with `grant_type=password`, for an access token.
 	// Decisions: only an active member with a password may log in (every other case is the same 401);
-	// the token lives 5 minutes by default (`PROVISIOND_OCC_TOKEN_TTL`).
+	// the token lives 930 seconds by default (`PROVISIOND_OCCSTORE_TOKEN_TTL`, whole seconds): OCC documents about
+	// 15 minutes for shopper tokens, and its examples answer `expires_in` 930.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1870,7 +1876,7 @@ type ClientWithResponsesInterface interface {
 
 	// RefreshWithResponse Renew an access token
 	//
-	// Answers a fresh access token for a still valid one of an active member.
+	// Answers a fresh access token for a still valid one of an active member; every call a new token (the one sent stays valid until it expires or is logged out).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2477,7 +2483,8 @@ func (r RefreshResponse) ContentType() string {
 //
 // Exchanges a member's email and password, form-encoded with `grant_type=password`, for an access token.
 // Decisions: only an active member with a password may log in (every other case is the same 401);
-// the token lives 5 minutes by default (`PROVISIOND_OCC_TOKEN_TTL`).
+// the token lives 930 seconds by default (`PROVISIOND_OCCSTORE_TOKEN_TTL`, whole seconds): OCC documents about
+// 15 minutes for shopper tokens, and its examples answer `expires_in` 930.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2494,7 +2501,8 @@ func (c *ClientWithResponses) LoginWithBodyWithResponse(ctx context.Context, con
 //
 // Exchanges a member's email and password, form-encoded with `grant_type=password`, for an access token.
 // Decisions: only an active member with a password may log in (every other case is the same 401);
-// the token lives 5 minutes by default (`PROVISIOND_OCC_TOKEN_TTL`).
+// the token lives 930 seconds by default (`PROVISIOND_OCCSTORE_TOKEN_TTL`, whole seconds): OCC documents about
+// 15 minutes for shopper tokens, and its examples answer `expires_in` 930.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2659,7 +2667,7 @@ func (c *ClientWithResponses) UpdateMemberWithResponse(ctx context.Context, id s
 
 // RefreshWithResponse Renew an access token
 //
-// Answers a fresh access token for a still valid one of an active member.
+// Answers a fresh access token for a still valid one of an active member; every call a new token (the one sent stays valid until it expires or is logged out).
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -3,6 +3,8 @@ package config
 import (
 	"flag"
 	"io"
+	"os"
+	"strings"
 	"testing"
 )
 
@@ -60,6 +62,26 @@ func TestDefaultDBMaxConns(t *testing.T) {
 	for cpus, want := range map[int]int{1: 32, 2: 32, 8: 32, 9: 36, 16: 64} {
 		if got := DefaultDBMaxConns(cpus); got != want {
 			t.Errorf("DefaultDBMaxConns(%d) = %d, want %d", cpus, got, want)
+		}
+	}
+}
+
+// TestREADMEListsEverySetting: the README's configuration table has a row for every setting of
+// serve (which registers all but the CLI's own), with its environment variable and its flag.
+func TestREADMEListsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	s := NewSet(fs)
+	c := Default()
+	s.Serve(&c)
+	for name, env := range s.env {
+		row := "| `" + env + "` | `--" + name + "` |"
+		if !strings.Contains(string(readme), row) {
+			t.Errorf("the README's configuration table has no row starting %s", row)
 		}
 	}
 }

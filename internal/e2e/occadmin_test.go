@@ -51,8 +51,8 @@ func TestOCCAdmin(t *testing.T) {
 			t.Fatal(err)
 		}
 		want(t, "refresh", refreshed.StatusCode(), refreshed.Body, http.StatusOK)
-		if r := refreshed.JSON200; r == nil || r.AccessToken == "" || r.TokenType != "bearer" || r.ExpiresIn != 300 {
-			t.Fatalf("refresh answered %s, want a bearer token for 300 s", refreshed.Body)
+		if r := refreshed.JSON200; r == nil || r.AccessToken == "" || r.AccessToken == token || r.TokenType != "bearer" || r.ExpiresIn != 300 {
+			t.Fatalf("refresh answered %s, want a new bearer token for 300 s", refreshed.Body)
 		}
 		token = refreshed.JSON200.AccessToken
 	}) {
@@ -436,8 +436,8 @@ func occstoreLogin(t *testing.T, ctx context.Context, d *doer, url, email, passw
 		t.Fatal(err)
 	}
 	want(t, "occstore login "+email, res.StatusCode(), res.Body, http.StatusOK)
-	if r := res.JSON200; r.AccessToken == "" || r.TokenType != "bearer" || r.ExpiresIn != 300 {
-		t.Fatalf("occstore login %s answered %s, want a bearer token for 300 s", email, res.Body)
+	if r := res.JSON200; r.AccessToken == "" || r.TokenType != "bearer" || r.ExpiresIn != 930 {
+		t.Fatalf("occstore login %s answered %s, want a bearer token for 930 s", email, res.Body)
 	}
 	return res.JSON200.AccessToken
 }

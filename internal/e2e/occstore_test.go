@@ -54,8 +54,8 @@ func TestOCCStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		want(t, "refresh", refreshed.StatusCode(), refreshed.Body, http.StatusOK)
-		if r := refreshed.JSON200; r == nil || r.AccessToken == "" || r.TokenType != "bearer" || r.ExpiresIn != 300 {
-			t.Fatalf("refresh answered %s, want a bearer token for 300 s", refreshed.Body)
+		if r := refreshed.JSON200; r == nil || r.AccessToken == "" || r.AccessToken == token || r.TokenType != "bearer" || r.ExpiresIn != 930 {
+			t.Fatalf("refresh answered %s, want a new bearer token for 930 s", refreshed.Body)
 		}
 		token = refreshed.JSON200.AccessToken
 	}) {

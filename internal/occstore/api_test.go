@@ -227,13 +227,17 @@ func TestLoginAndDeactivation(t *testing.T) {
 			t.Errorf("token of a deactivated member: %d, want 401", res.Status)
 		}
 
-		// Tokens expire after 5 minutes; refresh renews a valid one; the other OCC API refuses them.
-		x.Clock.Advance(4 * time.Minute)
-		fresh := x.as(t, x.ada, "POST", "/ccstore/v1/refresh", nil)
-		if fresh.Status != http.StatusOK {
-			t.Fatalf("refresh: %d %s", fresh.Status, fresh.Body)
+		// Tokens expire after 930 s; refresh renews a valid one, always with a new token; the other
+		// OCC API refuses them.
+		if got := x.loginRes(t, "grant_type=password&username=ada@acme.example&password=ada-password").Map(t)["expires_in"]; got != 930.0 {
+			t.Errorf("expires_in %v, want 930", got)
 		}
-		x.Clock.Advance(2 * time.Minute)
+		x.Clock.Advance(15 * time.Minute)
+		fresh := x.as(t, x.ada, "POST", "/ccstore/v1/refresh", nil)
+		if fresh.Status != http.StatusOK || fresh.Map(t)["access_token"] == x.ada || fresh.Map(t)["expires_in"] != 930.0 {
+			t.Fatalf("refresh: %d %s, want a new token for 930 s", fresh.Status, fresh.Body)
+		}
+		x.Clock.Advance(31 * time.Second)
 		if res := x.as(t, x.ada, "GET", "/ccstore/v1/organizationMembers", nil); res.Status != http.StatusUnauthorized {
 			t.Errorf("expired token: %d, want 401", res.Status)
 		}
@@ -363,5 +367,41 @@ func TestLogout(t *testing.T) {
 			},
 			Base: "/ccstore/v1", Probe: "/ccstore/v1/organizationMembers",
 		}, a.Server, b)
+	})
+}
+
+// TestTokenLifetimes: each OCC API has its own token lifetime setting, and expires_in is that
+// lifetime in whole seconds; refresh answers a new token even within the same second.
+func TestTokenLifetimes(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		s := apitest.Start(t, dialect, apitest.Options{Configure: func(c *config.Config) {
+			c.FixturesFile = "testdata/fixtures.yaml"
+			c.OCCAdminTokenTTL = 61 * time.Second
+			c.OCCStoreTokenTTL = 1234 * time.Second
+		}})
+		admin := s.Call(t, "POST", "/ccadmin/v1/login", "grant_type=client_credentials", "Content-Type", form, "Authorization", "Bearer "+s.Keys["occadmin"])
+		store := s.Call(t, "POST", "/ccstore/v1/login", "grant_type=password&username=ada@acme.example&password=ada-password", "Content-Type", form)
+		if got := admin.Map(t)["expires_in"]; got != 61.0 {
+			t.Errorf("occadmin expires_in %v (%s), want 61", got, admin.Body)
+		}
+		if got := store.Map(t)["expires_in"]; got != 1234.0 {
+			t.Errorf("occstore expires_in %v (%s), want 1234", got, store.Body)
+		}
+		for _, c := range []struct{ path, token string }{
+			{"/ccadmin/v1/refresh", admin.Map(t)["access_token"].(string)},
+			{"/ccstore/v1/refresh", store.Map(t)["access_token"].(string)},
+		} {
+			res := s.Call(t, "POST", c.path, nil, "Authorization", "Bearer "+c.token)
+			if res.Status != http.StatusOK || res.Map(t)["access_token"] == c.token {
+				t.Errorf("%s within the same second: %d %s, want a new token", c.path, res.Status, res.Body)
+			}
+		}
+		s.Clock.Advance(62 * time.Second)
+		if res := s.Call(t, "GET", "/ccadmin/v1/adminRoles", nil, "Authorization", "Bearer "+admin.Map(t)["access_token"].(string)); res.Status != http.StatusUnauthorized {
+			t.Errorf("occadmin token after 62 s of 61: %d, want 401", res.Status)
+		}
+		if res := s.Call(t, "GET", "/ccstore/v1/organizationMembers", nil, "Authorization", "Bearer "+store.Map(t)["access_token"].(string)); res.Status != http.StatusOK {
+			t.Errorf("occstore token after 62 s of 1234: %d, want 200", res.Status)
+		}
 	})
 }
