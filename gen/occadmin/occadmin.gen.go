@@ -470,6 +470,18 @@ type ClientInterface interface {
 	// Corresponds with POST /ccadmin/v1/adminProfiles/ (the `CreateAdminProfile` operationId).
 	CreateAdminProfile(ctx context.Context, params *CreateAdminProfileParams, body CreateAdminProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetCurrentAdminProfile Get Current Admin Profile
+	//
+	// Get the current profile information: the admin profile that logged in (`POST /ccadmin/v1/login` with
+	// `grant_type=password`) and holds the access token, in the model of `GET /ccadmin/v1/adminProfiles/{id}`.
+	//
+	// Decisions: an access token obtained with an application key (`grant_type=client_credentials`) has no
+	// admin profile behind it, which OCC's reference does not cover; provisiond answers 404 in OCC's error model.
+	// A profile deactivated since its login can no longer use its tokens (401), as on every operation.
+	//
+	// Corresponds with GET /ccadmin/v1/adminProfiles/current (the `GetCurrentAdminProfile` operationId).
+	GetCurrentAdminProfile(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetAdminProfile Get Admin Profile
 	//
 	// Answers one admin profile.
@@ -662,6 +674,28 @@ func (c *Client) CreateAdminProfileWithBody(ctx context.Context, params *CreateA
 // Corresponds with POST /ccadmin/v1/adminProfiles/ (the `CreateAdminProfile` operationId).
 func (c *Client) CreateAdminProfile(ctx context.Context, params *CreateAdminProfileParams, body CreateAdminProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateAdminProfileRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCurrentAdminProfile Get Current Admin Profile
+//
+// Get the current profile information: the admin profile that logged in (`POST /ccadmin/v1/login` with
+// `grant_type=password`) and holds the access token, in the model of `GET /ccadmin/v1/adminProfiles/{id}`.
+//
+// Decisions: an access token obtained with an application key (`grant_type=client_credentials`) has no
+// admin profile behind it, which OCC's reference does not cover; provisiond answers 404 in OCC's error model.
+// A profile deactivated since its login can no longer use its tokens (401), as on every operation.
+//
+// Corresponds with GET /ccadmin/v1/adminProfiles/current (the `GetCurrentAdminProfile` operationId).
+func (c *Client) GetCurrentAdminProfile(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCurrentAdminProfileRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -1053,6 +1087,33 @@ func NewCreateAdminProfileRequestWithBody(server string, params *CreateAdminProf
 	return req, nil
 }
 
+// NewGetCurrentAdminProfileRequest constructs an http.Request for the GetCurrentAdminProfile method
+func NewGetCurrentAdminProfileRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/ccadmin/v1/adminProfiles/current")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetAdminProfileRequest constructs an http.Request for the GetAdminProfile method
 func NewGetAdminProfileRequest(server string, id string) (*http.Request, error) {
 	var err error
@@ -1362,6 +1423,20 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /ccadmin/v1/adminProfiles/ (the `CreateAdminProfile` operationId).
 	CreateAdminProfileWithResponse(ctx context.Context, params *CreateAdminProfileParams, body CreateAdminProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateAdminProfileResponse, error)
+
+	// GetCurrentAdminProfileWithResponse Get Current Admin Profile
+	//
+	// Get the current profile information: the admin profile that logged in (`POST /ccadmin/v1/login` with
+	// `grant_type=password`) and holds the access token, in the model of `GET /ccadmin/v1/adminProfiles/{id}`.
+	//
+	// Decisions: an access token obtained with an application key (`grant_type=client_credentials`) has no
+	// admin profile behind it, which OCC's reference does not cover; provisiond answers 404 in OCC's error model.
+	// A profile deactivated since its login can no longer use its tokens (401), as on every operation.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /ccadmin/v1/adminProfiles/current (the `GetCurrentAdminProfile` operationId).
+	GetCurrentAdminProfileWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCurrentAdminProfileResponse, error)
 
 	// GetAdminProfileWithResponse Get Admin Profile
 	//
@@ -1725,6 +1800,82 @@ func (r CreateAdminProfileResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateAdminProfileResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCurrentAdminProfileResponse503Headers the declared response headers of an HTTP 503 response for GetCurrentAdminProfile
+type GetCurrentAdminProfileResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetCurrentAdminProfileResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AdminProfile
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCurrentAdminProfileResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCurrentAdminProfileResponse) GetJSON200() *AdminProfile {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCurrentAdminProfileResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetCurrentAdminProfileResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCurrentAdminProfileResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetCurrentAdminProfileResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCurrentAdminProfileResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCurrentAdminProfileResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCurrentAdminProfileResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCurrentAdminProfileResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -2288,6 +2439,26 @@ func (c *ClientWithResponses) CreateAdminProfileWithResponse(ctx context.Context
 	return ParseCreateAdminProfileResponse(rsp)
 }
 
+// GetCurrentAdminProfileWithResponse Get Current Admin Profile
+//
+// Get the current profile information: the admin profile that logged in (`POST /ccadmin/v1/login` with
+// `grant_type=password`) and holds the access token, in the model of `GET /ccadmin/v1/adminProfiles/{id}`.
+//
+// Decisions: an access token obtained with an application key (`grant_type=client_credentials`) has no
+// admin profile behind it, which OCC's reference does not cover; provisiond answers 404 in OCC's error model.
+// A profile deactivated since its login can no longer use its tokens (401), as on every operation.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /ccadmin/v1/adminProfiles/current (the `GetCurrentAdminProfile` operationId).
+func (c *ClientWithResponses) GetCurrentAdminProfileWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCurrentAdminProfileResponse, error) {
+	rsp, err := c.GetCurrentAdminProfile(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCurrentAdminProfileResponse(rsp)
+}
+
 // GetAdminProfileWithResponse Get Admin Profile
 //
 // Answers one admin profile.
@@ -2663,6 +2834,73 @@ func ParseCreateAdminProfileResponse(rsp *http.Response) (*CreateAdminProfileRes
 	switch {
 	case rsp.StatusCode == 503:
 		var headers CreateAdminProfileResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCurrentAdminProfileResponse parses an HTTP response from a GetCurrentAdminProfileWithResponse call
+func ParseGetCurrentAdminProfileResponse(rsp *http.Response) (*GetCurrentAdminProfileResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCurrentAdminProfileResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AdminProfile
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetCurrentAdminProfileResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -3090,6 +3328,9 @@ type ServerInterface interface {
 	// CreateAdminProfile Create Admin Profile
 	// (POST /ccadmin/v1/adminProfiles/)
 	CreateAdminProfile(ctx echo.Context, params CreateAdminProfileParams) error
+	// GetCurrentAdminProfile Get Current Admin Profile
+	// (GET /ccadmin/v1/adminProfiles/current)
+	GetCurrentAdminProfile(ctx echo.Context) error
 	// GetAdminProfile Get Admin Profile
 	// (GET /ccadmin/v1/adminProfiles/{id})
 	GetAdminProfile(ctx echo.Context, id string) error
@@ -3219,6 +3460,15 @@ func (w *ServerInterfaceWrapper) CreateAdminProfile(ctx echo.Context) error {
 	return err
 }
 
+// GetCurrentAdminProfile converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCurrentAdminProfile(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCurrentAdminProfile(ctx)
+	return err
+}
+
 // GetAdminProfile converts echo context to params.
 func (w *ServerInterfaceWrapper) GetAdminProfile(ctx echo.Context) error {
 	var err error
@@ -3340,6 +3590,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/ccadmin/v1/adminProfiles/", wrapper.CreateAdminProfile, options.OperationMiddlewares["createAdminProfile"]...)
 	router.GET(options.BaseURL+"/ccadmin/v1/adminProfiles", wrapper.ListAdminProfiles, options.OperationMiddlewares["listAdminProfiles"]...)
 	router.POST(options.BaseURL+"/ccadmin/v1/adminProfiles", wrapper.CreateAdminProfileWithoutSlash, options.OperationMiddlewares["createAdminProfileWithoutSlash"]...)
+	router.GET(options.BaseURL+"/ccadmin/v1/adminProfiles/current", wrapper.GetCurrentAdminProfile, options.OperationMiddlewares["getCurrentAdminProfile"]...)
 	router.GET(options.BaseURL+"/ccadmin/v1/adminProfiles/:id", wrapper.GetAdminProfile, options.OperationMiddlewares["getAdminProfile"]...)
 	router.PUT(options.BaseURL+"/ccadmin/v1/adminProfiles/:id", wrapper.UpdateAdminProfile, options.OperationMiddlewares["updateAdminProfile"]...)
 	router.GET(options.BaseURL+"/ccadmin/v1/adminRoles", wrapper.ListAdminRoles, options.OperationMiddlewares["listAdminRoles"]...)
@@ -3698,6 +3949,86 @@ func (response CreateAdminProfile500JSONResponse) VisitCreateAdminProfileRespons
 type CreateAdminProfile503JSONResponse struct{ UnavailableJSONResponse }
 
 func (response CreateAdminProfile503JSONResponse) VisitCreateAdminProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentAdminProfileRequestObject struct {
+}
+
+type GetCurrentAdminProfileResponseObject interface {
+	VisitGetCurrentAdminProfileResponse(w http.ResponseWriter) error
+}
+
+type GetCurrentAdminProfile200JSONResponse struct{ AdminProfileJSONResponse }
+
+func (response GetCurrentAdminProfile200JSONResponse) VisitGetCurrentAdminProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentAdminProfile401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetCurrentAdminProfile401JSONResponse) VisitGetCurrentAdminProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentAdminProfile404JSONResponse Error
+
+func (response GetCurrentAdminProfile404JSONResponse) VisitGetCurrentAdminProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentAdminProfile500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetCurrentAdminProfile500JSONResponse) VisitGetCurrentAdminProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentAdminProfile503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetCurrentAdminProfile503JSONResponse) VisitGetCurrentAdminProfileResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -4236,6 +4567,9 @@ type StrictServerInterface interface {
 	// CreateAdminProfile Create Admin Profile
 	// (POST /ccadmin/v1/adminProfiles/)
 	CreateAdminProfile(ctx context.Context, request CreateAdminProfileRequestObject) (CreateAdminProfileResponseObject, error)
+	// GetCurrentAdminProfile Get Current Admin Profile
+	// (GET /ccadmin/v1/adminProfiles/current)
+	GetCurrentAdminProfile(ctx context.Context, request GetCurrentAdminProfileRequestObject) (GetCurrentAdminProfileResponseObject, error)
 	// GetAdminProfile Get Admin Profile
 	// (GET /ccadmin/v1/adminProfiles/{id})
 	GetAdminProfile(ctx context.Context, request GetAdminProfileRequestObject) (GetAdminProfileResponseObject, error)
@@ -4383,6 +4717,29 @@ func (sh *strictHandler) CreateAdminProfile(ctx echo.Context, params CreateAdmin
 		return err
 	} else if validResponse, ok := response.(CreateAdminProfileResponseObject); ok {
 		return validResponse.VisitCreateAdminProfileResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCurrentAdminProfile operation middleware
+func (sh *strictHandler) GetCurrentAdminProfile(ctx echo.Context) error {
+	var request GetCurrentAdminProfileRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCurrentAdminProfile(ctx.Request().Context(), request.(GetCurrentAdminProfileRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCurrentAdminProfile")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCurrentAdminProfileResponseObject); ok {
+		return validResponse.VisitGetCurrentAdminProfileResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

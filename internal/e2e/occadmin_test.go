@@ -383,6 +383,16 @@ func TestOCCAdmin(t *testing.T) {
 		occWant(t, "login with a JSON body", jsonLogin.Body, occadminProblem(jsonLogin.JSON415), occProblem{"415", "Unsupported Media Type", "415", ""})
 	})
 
+	// An application key's token has no admin profile behind it.
+	t.Run("404 current admin profile of an application key", func(t *testing.T) {
+		cur, err := c.GetCurrentAdminProfileWithResponse(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "current admin profile", cur.StatusCode(), cur.Body, http.StatusNotFound)
+		occWant(t, "current admin profile", cur.Body, occadminProblem(cur.JSON404), occProblem{"404", "No admin profile is logged in: this access token was obtained with an application key.", "404", ""})
+	})
+
 	// Logout ends the token sent, and only that one: OCC's {"result": true}, then 401 for it.
 	t.Run("logout", func(t *testing.T) {
 		ended := occadminLogin(t, ctx, c, key("occadmin"))

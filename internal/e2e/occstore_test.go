@@ -395,6 +395,19 @@ func TestOCCStore(t *testing.T) {
 		occWant(t, "login with a JSON body", jsonLogin.Body, occstoreProblem(jsonLogin.JSON415), occProblem{"415", "Unsupported Media Type", "415", ""})
 	})
 
+	// The current profile: the administrator, its organizations, and the one in force.
+	t.Run("current profile", func(t *testing.T) {
+		cur, err := c.GetCurrentProfileWithResponse(ctx, &occstore.GetCurrentProfileParams{XCCOrganization: &org})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "current profile", cur.StatusCode(), cur.Body, http.StatusOK)
+		if p := cur.JSON200; p == nil || p.Email != occstoreAdminEmail || p.CurrentOrganization == nil || p.CurrentOrganization.Id != occstoreOrg ||
+			p.ParentOrganization.Id != occstoreOrg || !slices.Equal(p.Roles, []occstore.Role{{Function: occstore.Admin}}) {
+			t.Errorf("current profile = %s, want %s, an admin of %s, acting in it", cur.Body, occstoreAdminEmail, occstoreOrg)
+		}
+	})
+
 	// Logout ends the token sent, and only that one: OCC's {"result": true}, then 401 for it.
 	t.Run("logout", func(t *testing.T) {
 		ended := occstoreLogin(t, ctx, d, d.url(), occstoreAdminEmail, occstoreAdminPassword)

@@ -367,3 +367,17 @@ func TestLogout(t *testing.T) {
 		}
 	})
 }
+
+func TestCurrentAdminProfileOfAnApplicationKey(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		res := x.call(t, "GET", "/ccadmin/v1/adminProfiles/current", nil)
+		want := `{"errorCode":"404","message":"No admin profile is logged in: this access token was obtained with an application key.","status":"404"}`
+		if res.Status != http.StatusNotFound || strings.TrimSpace(string(res.Body)) != want {
+			t.Errorf("current with an application key's token: %d %s, want 404 %s", res.Status, res.Body, want)
+		}
+		if res := x.Call(t, "GET", "/ccadmin/v1/adminProfiles/current", nil); res.Status != http.StatusUnauthorized {
+			t.Errorf("current without a token: %d, want 401", res.Status)
+		}
+	})
+}

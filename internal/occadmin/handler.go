@@ -104,6 +104,19 @@ func (h *Handler) GetAdminProfile(ctx context.Context, req gen.GetAdminProfileRe
 	return gen.GetAdminProfile200JSONResponse{AdminProfileJSONResponse: gen.AdminProfileJSONResponse(toAPI(p))}, nil
 }
 
+// GetCurrentAdminProfile implements GET /ccadmin/v1/adminProfiles/current.
+func (h *Handler) GetCurrentAdminProfile(ctx context.Context, _ gen.GetCurrentAdminProfileRequestObject) (gen.GetCurrentAdminProfileResponseObject, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := h.svc.Current(ctx, c.Subject)
+	if err != nil {
+		return nil, err
+	}
+	return gen.GetCurrentAdminProfile200JSONResponse{AdminProfileJSONResponse: gen.AdminProfileJSONResponse(toAPI(p))}, nil
+}
+
 // UpdateAdminProfile implements PUT /ccadmin/v1/adminProfiles/{id}.
 func (h *Handler) UpdateAdminProfile(ctx context.Context, req gen.UpdateAdminProfileRequestObject) (gen.UpdateAdminProfileResponseObject, error) {
 	b := req.Body

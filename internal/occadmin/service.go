@@ -126,6 +126,20 @@ func (s *Service) Logout(ctx context.Context, token credential.Claims) error {
 	return s.tokens.Revoke(ctx, token)
 }
 
+// profileSubject starts the token subject of an admin profile that logged in with its password
+// ("profile:<n>"); an application key's starts with "key:".
+const profileSubject = "profile:"
+
+// Current reads the admin profile behind the access token of subject; a token of an application
+// key has none (not found).
+func (s *Service) Current(ctx context.Context, subject string) (ProfileView, error) {
+	n, err := strconv.ParseInt(strings.TrimPrefix(subject, profileSubject), 10, 64)
+	if !strings.HasPrefix(subject, profileSubject) || err != nil {
+		return ProfileView{}, apperr.NotFound("No admin profile is logged in: this access token was obtained with an application key.")
+	}
+	return s.Get(ctx, formatID(n))
+}
+
 // Create stores a new admin profile; password, when not nil, becomes its password.
 func (s *Service) Create(ctx context.Context, p AdminProfile, pw *string) (AdminProfile, error) {
 	roles, err := s.store.Roles(ctx)

@@ -405,3 +405,60 @@ func TestTokenLifetimes(t *testing.T) {
 		}
 	})
 }
+
+// TestCurrentProfile: the logged-in member with the organization in force, its parent and its
+// other organizations, in each organization it names; an organization it may not use is a 403.
+func TestCurrentProfile(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		acme, globex, closed := map[string]any{"id": "or-acme", "name": "Acme"}, map[string]any{"id": "or-globex", "name": "Globex"}, map[string]any{"id": "or-closed", "name": "Closed"}
+		for _, c := range []struct {
+			org     string // X-CCOrganization, or none
+			query   string
+			current map[string]any
+		}{
+			{"", "", acme},
+			{"or-globex", "", globex},
+			{"or-acme", "?includedRoles=allRolesForCurrentOrganization", acme},
+			{"", "?includedRoles=organizationalRolesForCurrentOrganization", acme},
+		} {
+			var header []string
+			if c.org != "" {
+				header = []string{"X-CCOrganization", c.org}
+			}
+			res := x.as(t, x.ada, "GET", "/ccstore/v1/profiles/current"+c.query, nil, header...)
+			if res.Status != http.StatusOK {
+				t.Fatalf("current in %q%s: %d %s", c.org, c.query, res.Status, res.Body)
+			}
+			got := res.Map(t)
+			want := map[string]any{
+				"id": got["id"], "repositoryId": got["id"], "email": "ada@acme.example", "firstName": "Ada", "lastName": "Admin",
+				"active": true, "receiveEmail": "no", "locale": nil, "roles": []any{map[string]any{"function": "admin"}},
+				"parentOrganization": acme, "currentOrganization": c.current, "secondaryOrganizations": []any{closed, globex},
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("current in %q%s = %v, want %v", c.org, c.query, got, want)
+			}
+		}
+		for org, msg := range map[string]string{
+			"or-closed":  "The organization or-closed is not active.",
+			"or-nowhere": "The caller does not belong to the organization or-nowhere.",
+		} {
+			res := x.as(t, x.ada, "GET", "/ccstore/v1/profiles/current", nil, "X-CCOrganization", org)
+			if res.Status != http.StatusForbidden || res.Map(t)["message"] != msg {
+				t.Errorf("current in %s: %d %s, want 403 %q", org, res.Status, res.Body, msg)
+			}
+		}
+		if res := x.as(t, x.ada, "GET", "/ccstore/v1/profiles/current?includedRoles=every", nil); res.Status != http.StatusBadRequest || res.Map(t)["errorCode"] != "22007" {
+			t.Errorf("includedRoles=every: %d %s, want 400 22007", res.Status, res.Body)
+		}
+		bea := x.login(t, "bea@acme.example", "bea-password")
+		res := x.as(t, bea, "GET", "/ccstore/v1/profiles/current", nil)
+		if got := res.Map(t); res.Status != http.StatusOK || fmt.Sprint(got["roles"]) != "[map[function:buyer]]" || fmt.Sprint(got["secondaryOrganizations"]) != "[]" {
+			t.Errorf("Bea's current profile: %d %s, want a buyer of Acme alone", res.Status, res.Body)
+		}
+		if res := x.Call(t, "GET", "/ccstore/v1/profiles/current", nil); res.Status != http.StatusUnauthorized {
+			t.Errorf("current without a token: %d, want 401", res.Status)
+		}
+	})
+}

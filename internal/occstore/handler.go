@@ -120,7 +120,7 @@ func (h *Handler) GetMember(ctx context.Context, req gen.GetMemberRequestObject)
 	if err != nil {
 		return nil, err
 	}
-	return memberReply{toAPI(m)}, nil
+	return jsonReply{toAPI(m)}, nil
 }
 
 // UpdateMember implements PUT /ccstore/v1/organizationMembers/{id}.
@@ -157,7 +157,7 @@ func (h *Handler) UpdateMember(ctx context.Context, req gen.UpdateMemberRequestO
 	if err != nil {
 		return nil, err
 	}
-	return memberReply{toAPI(m)}, nil
+	return jsonReply{toAPI(m)}, nil
 }
 
 // ListMembers implements GET /ccstore/v1/organizationMembers.
@@ -181,6 +181,31 @@ func (h *Handler) ListMembers(ctx context.Context, req gen.ListMembersRequestObj
 	return gen.ListMembers200JSONResponse{Items: items, Total: page.Total, TotalResults: page.Total, Offset: page.Offset, Limit: page.Limit}, nil
 }
 
+// GetCurrentProfile implements GET /ccstore/v1/profiles/current.
+func (h *Handler) GetCurrentProfile(ctx context.Context, req gen.GetCurrentProfileRequestObject) (gen.GetCurrentProfileResponseObject, error) {
+	a, err := actor(ctx, req.Params.XCCOrganization)
+	if err != nil {
+		return nil, err
+	}
+	v, err := h.svc.Current(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	m := toAPI(v.MemberView)
+	out := gen.CurrentProfile{
+		Id: m.Id, RepositoryId: m.RepositoryId, FirstName: m.FirstName, LastName: m.LastName, Email: m.Email, Active: m.Active,
+		ReceiveEmail: gen.CurrentProfileReceiveEmail(m.ReceiveEmail), Roles: m.Roles, ParentOrganization: m.ParentOrganization,
+		Locale: m.Locale, SecondaryOrganizations: make([]gen.OrganizationRef, len(v.Secondary)), AdditionalProperties: m.AdditionalProperties,
+	}
+	if v.Current != nil {
+		out.CurrentOrganization = &gen.OrganizationRef{Id: v.Current.ID, Name: v.Current.Name}
+	}
+	for i, o := range v.Secondary {
+		out.SecondaryOrganizations[i] = gen.OrganizationRef{Id: o.ID, Name: o.Name}
+	}
+	return jsonReply{out}, nil
+}
+
 // toAPI renders a member with its parent organization.
 func toAPI(m MemberView) gen.Member {
 	roles := make([]gen.Role, len(m.Roles))
@@ -200,15 +225,17 @@ func toAPI(m MemberView) gen.Member {
 	}
 }
 
-// memberReply writes one member with its dynamic properties. The generated 200 response types
-// are defined types over gen.Member and so lose its MarshalJSON, which writes those properties.
-type memberReply struct{ member gen.Member }
+// jsonReply writes a member or profile (a value of a generated type with a MarshalJSON) as a 200
+// with its dynamic properties. The generated 200 response types are defined types over those types
+// and so lose their MarshalJSON, which writes the dynamic properties.
+type jsonReply struct{ v json.Marshaler }
 
-func (r memberReply) VisitGetMemberResponse(w http.ResponseWriter) error    { return r.write(w) }
-func (r memberReply) VisitUpdateMemberResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r jsonReply) VisitGetMemberResponse(w http.ResponseWriter) error         { return r.write(w) }
+func (r jsonReply) VisitUpdateMemberResponse(w http.ResponseWriter) error      { return r.write(w) }
+func (r jsonReply) VisitGetCurrentProfileResponse(w http.ResponseWriter) error { return r.write(w) }
 
-func (r memberReply) write(w http.ResponseWriter) error {
-	b, err := json.Marshal(r.member)
+func (r jsonReply) write(w http.ResponseWriter) error {
+	b, err := json.Marshal(r.v)
 	if err != nil {
 		return err
 	}

@@ -195,24 +195,86 @@ func (s *Service) acting(ctx context.Context, a Actor) (Organization, error) {
 		if err != nil {
 			return Organization{}, err
 		}
-		if !in {
-			return Organization{}, apperr.Forbidden("The caller does not belong to the organization " + *named + ".")
-		}
-		if !org.Active {
-			return Organization{}, apperr.Forbidden("The organization " + *named + " is not active.")
-		}
-		return org, nil
+		return org, usable(org, in, *named)
 	}
 	orgs, err := s.store.Organizations(ctx, caller.ID)
 	if err != nil {
 		return Organization{}, err
 	}
-	for _, o := range orgs {
-		if o.Active {
-			return o, nil
-		}
+	if org, ok := firstActive(orgs); ok {
+		return org, nil
 	}
 	return Organization{}, apperr.Forbidden("The caller belongs to no active organization.")
+}
+
+// usable is nil when the caller may act in org, the organization named: when it belongs to it (in)
+// and org is active.
+func usable(org Organization, in bool, named string) error {
+	if !in {
+		return apperr.Forbidden("The caller does not belong to the organization " + named + ".")
+	}
+	if !org.Active {
+		return apperr.Forbidden("The organization " + named + " is not active.")
+	}
+	return nil
+}
+
+// firstActive is the first active organization of orgs (the caller's, in id order): the
+// organization in force when the request names none.
+func firstActive(orgs []Organization) (Organization, bool) {
+	for _, o := range orgs {
+		if o.Active {
+			return o, true
+		}
+	}
+	return Organization{}, false
+}
+
+// CurrentView is the logged-in member as getCurrentProfile shows it: its parent organization, the
+// organization in force (nil when it belongs to no active one and named none), and the other
+// organizations it belongs to.
+type CurrentView struct {
+	MemberView
+	Current   *Organization
+	Secondary []Organization
+}
+
+// Current reads the caller's own profile in the organization a names (or its first active one).
+func (s *Service) Current(ctx context.Context, a Actor) (CurrentView, error) {
+	orgs, err := s.store.Organizations(ctx, a.Caller.ID)
+	if err != nil {
+		return CurrentView{}, err
+	}
+	v := CurrentView{MemberView: MemberView{Member: a.Caller}, Secondary: []Organization{}}
+	if named := a.Organization; named != nil && *named != "" {
+		i := slices.IndexFunc(orgs, func(o Organization) bool { return o.ID == *named })
+		var org Organization
+		if i >= 0 {
+			org = orgs[i]
+		}
+		if err := usable(org, i >= 0, *named); err != nil {
+			return CurrentView{}, err
+		}
+		v.Current = &org
+	} else if org, ok := firstActive(orgs); ok {
+		v.Current = &org
+	}
+	for _, o := range orgs {
+		if o.ID == a.Caller.ParentOrganization {
+			v.Parent = o
+		} else {
+			v.Secondary = append(v.Secondary, o)
+		}
+	}
+	if v.Parent.ID == "" { // memberships are never removed, so this is only a safeguard
+		if v.Parent, err = s.store.Organization(ctx, a.Caller.ParentOrganization); err != nil {
+			return CurrentView{}, err
+		}
+	}
+	if v.Current == nil {
+		v.Roles = nil
+	}
+	return v, nil
 }
 
 func requireAdmin(caller Member) error {
