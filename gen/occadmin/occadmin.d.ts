@@ -14,14 +14,25 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Log in with an application key
-         * @description Exchanges an application key, sent as `Authorization: Bearer <application key>`, for an access token.
-         *     The body is form-encoded and must be `grant_type=client_credentials`.
+         * Log in with an application key or an admin profile's password
+         * @description Exchanges credentials for an access token; the body is form-encoded. Two grants, as OCC's authentication
+         *     guide documents them (17.x to 22a, "REST API authentication"):
+         *     - `grant_type=client_credentials`: an integration sends its application key as
+         *       `Authorization: Bearer <application key>`;
+         *     - `grant_type=password` with `username` (the profile's email) and `password`: an internal user (an admin
+         *       profile) logs in with its own credentials, no application key. The token then belongs to that profile
+         *       (`GET /ccadmin/v1/adminProfiles/current`).
          *
          *     Decisions: application keys are provisiond credentials of the `occadmin` API
          *     (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 300 seconds by default
-         *     (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and an application key is not itself an access token. A token obtained
-         *     with a read-only key may read and refresh, and any write with it is a 403.
+         *     (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and
+         *     an application key is not itself an access token. A token obtained with a read-only key may read, refresh
+         *     and log out, and any write with it is a 403. A password login takes an active admin profile with a password
+         *     (set at create, or by fixtures), whatever its roles; an unknown username, a wrong password, a profile without
+         *     a password and a deactivated one are the same 401 ("The username or password is invalid."), and a profile
+         *     deactivated later can no longer use its tokens. Multi-factor authentication (OCC's `/ccadmin/v1/mfalogin`
+         *     with `totp_code`) is not served. With `grant_type=password` an `Authorization` header is ignored; `username`
+         *     or `password` missing is error 22007 for each.
          */
         post: operations["login"];
         delete?: never;
@@ -134,6 +145,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ccadmin/v1/adminProfiles/current": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Current Admin Profile
+         * @description Get the current profile information: the admin profile that logged in (`POST /ccadmin/v1/login` with
+         *     `grant_type=password`) and holds the access token, in the model of `GET /ccadmin/v1/adminProfiles/{id}`.
+         *
+         *     Decisions: an access token obtained with an application key (`grant_type=client_credentials`) has no
+         *     admin profile behind it, which OCC's reference does not cover; provisiond answers 404 in OCC's error model.
+         *     A profile deactivated since its login can no longer use its tokens (401), as on every operation.
+         */
+        get: operations["getCurrentAdminProfile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/ccadmin/v1/adminProfiles/{id}": {
         parameters: {
             query?: never;
@@ -189,13 +225,24 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description An OAuth 2 client-credentials grant. */
+        /** @description An OAuth 2 client-credentials grant (application key), or a resource-owner password grant (admin profile). */
         LoginRequest: {
             /**
-             * @description Always `client_credentials`.
+             * @description `client_credentials` with an application key, or `password` with `username` and `password`.
              * @enum {string}
              */
-            grant_type: "client_credentials";
+            grant_type: "client_credentials" | "password";
+            /**
+             * @description With `grant_type=password`, the admin profile's email (its login), in any letter case.
+             * @example amber@example.com
+             */
+            username?: string;
+            /**
+             * Format: password
+             * @description With `grant_type=password`, the admin profile's password.
+             * @example Amber-Passw0rd
+             */
+            password?: string;
         };
         /** @description OCC's logout_response. */
         LogoutResult: {
@@ -594,16 +641,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "grant_type": "client_credentials"
-                 *     }
-                 */
                 "application/x-www-form-urlencoded": components["schemas"]["LoginRequest"];
             };
         };
         responses: {
-            /** @description The key is valid; the access token to send as a bearer token. */
+            /** @description The credentials are valid; the access token to send as a bearer token. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -620,7 +662,15 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            /** @description The login is refused, and the message says why, in OCC's error model. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
@@ -799,6 +849,37 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getCurrentAdminProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["AdminProfile"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The access token was obtained with an application key, so no admin profile is behind it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "errorCode": "404",
+                     *       "message": "No admin profile is logged in: this access token was obtained with an application key.",
+                     *       "status": "404"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };

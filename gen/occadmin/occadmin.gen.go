@@ -22,12 +22,15 @@ import (
 // Defines values for LoginRequestGrantType.
 const (
 	ClientCredentials LoginRequestGrantType = "client_credentials"
+	Password          LoginRequestGrantType = "password"
 )
 
 // Valid indicates whether the value is a known member of the LoginRequestGrantType enum.
 func (e LoginRequestGrantType) Valid() bool {
 	switch e {
 	case ClientCredentials:
+		return true
+	case Password:
 		return true
 	default:
 		return false
@@ -223,13 +226,23 @@ type ErrorItem struct {
 	Status *string `json:"status,omitempty"`
 }
 
-// LoginRequest An OAuth 2 client-credentials grant.
+// LoginRequest An OAuth 2 client-credentials grant (application key), or a resource-owner password grant (admin profile).
 type LoginRequest struct {
-	// GrantType Always `client_credentials`.
+	// GrantType `client_credentials` with an application key, or `password` with `username` and `password`.
 	GrantType LoginRequestGrantType `json:"grant_type"`
+
+	// Password With `grant_type=password`, the admin profile's password.
+	//
+	// Example: Amber-Passw0rd
+	Password *string `json:"password,omitempty"`
+
+	// Username With `grant_type=password`, the admin profile's email (its login), in any letter case.
+	//
+	// Example: amber@example.com
+	Username *string `json:"username,omitempty"`
 }
 
-// LoginRequestGrantType Always `client_credentials`.
+// LoginRequestGrantType `client_credentials` with an application key, or `password` with `username` and `password`.
 type LoginRequestGrantType string
 
 // LogoutResult OCC's logout_response.
@@ -520,30 +533,52 @@ type ClientInterface interface {
 	// Corresponds with GET /ccadmin/v1/adminRoles (the `ListAdminRoles` operationId).
 	ListAdminRoles(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// LoginWithBody Log in with an application key
+	// LoginWithBody Log in with an application key or an admin profile's password
 	//
-	// Exchanges an application key, sent as `Authorization: Bearer <application key>`, for an access token.
-	// The body is form-encoded and must be `grant_type=client_credentials`.
+	// Exchanges credentials for an access token; the body is form-encoded. Two grants, as OCC's authentication
+	// guide documents them (17.x to 22a, "REST API authentication"):
+	// - `grant_type=client_credentials`: an integration sends its application key as
+	//   `Authorization: Bearer <application key>`;
+	// - `grant_type=password` with `username` (the profile's email) and `password`: an internal user (an admin
+	//   profile) logs in with its own credentials, no application key. The token then belongs to that profile
+	//   (`GET /ccadmin/v1/adminProfiles/current`).
 	//
 	// Decisions: application keys are provisiond credentials of the `occadmin` API
 	// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 300 seconds by default
-	// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and an application key is not itself an access token. A token obtained
-	// with a read-only key may read and refresh, and any write with it is a 403.
+	// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and
+	// an application key is not itself an access token. A token obtained with a read-only key may read, refresh
+	// and log out, and any write with it is a 403. A password login takes an active admin profile with a password
+	// (set at create, or by fixtures), whatever its roles; an unknown username, a wrong password, a profile without
+	// a password and a deactivated one are the same 401 ("The username or password is invalid."), and a profile
+	// deactivated later can no longer use its tokens. Multi-factor authentication (OCC's `/ccadmin/v1/mfalogin`
+	// with `totp_code`) is not served. With `grant_type=password` an `Authorization` header is ignored; `username`
+	// or `password` missing is error 22007 for each.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /ccadmin/v1/login (the `Login` operationId).
 	LoginWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// LoginWithFormdataBody Log in with an application key
+	// LoginWithFormdataBody Log in with an application key or an admin profile's password
 	//
-	// Exchanges an application key, sent as `Authorization: Bearer <application key>`, for an access token.
-	// The body is form-encoded and must be `grant_type=client_credentials`.
+	// Exchanges credentials for an access token; the body is form-encoded. Two grants, as OCC's authentication
+	// guide documents them (17.x to 22a, "REST API authentication"):
+	// - `grant_type=client_credentials`: an integration sends its application key as
+	//   `Authorization: Bearer <application key>`;
+	// - `grant_type=password` with `username` (the profile's email) and `password`: an internal user (an admin
+	//   profile) logs in with its own credentials, no application key. The token then belongs to that profile
+	//   (`GET /ccadmin/v1/adminProfiles/current`).
 	//
 	// Decisions: application keys are provisiond credentials of the `occadmin` API
 	// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 300 seconds by default
-	// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and an application key is not itself an access token. A token obtained
-	// with a read-only key may read and refresh, and any write with it is a 403.
+	// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and
+	// an application key is not itself an access token. A token obtained with a read-only key may read, refresh
+	// and log out, and any write with it is a 403. A password login takes an active admin profile with a password
+	// (set at create, or by fixtures), whatever its roles; an unknown username, a wrong password, a profile without
+	// a password and a deactivated one are the same 401 ("The username or password is invalid."), and a profile
+	// deactivated later can no longer use its tokens. Multi-factor authentication (OCC's `/ccadmin/v1/mfalogin`
+	// with `totp_code`) is not served. With `grant_type=password` an `Authorization` header is ignored; `username`
+	// or `password` missing is error 22007 for each.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -784,15 +819,26 @@ func (c *Client) ListAdminRoles(ctx context.Context, reqEditors ...RequestEditor
 	return c.Client.Do(req)
 }
 
-// LoginWithBody Log in with an application key
+// LoginWithBody Log in with an application key or an admin profile's password
 //
-// Exchanges an application key, sent as `Authorization: Bearer <application key>`, for an access token.
-// The body is form-encoded and must be `grant_type=client_credentials`.
+// Exchanges credentials for an access token; the body is form-encoded. Two grants, as OCC's authentication
+// guide documents them (17.x to 22a, "REST API authentication"):
+//   - `grant_type=client_credentials`: an integration sends its application key as
+//     `Authorization: Bearer <application key>`;
+//   - `grant_type=password` with `username` (the profile's email) and `password`: an internal user (an admin
+//     profile) logs in with its own credentials, no application key. The token then belongs to that profile
+//     (`GET /ccadmin/v1/adminProfiles/current`).
 //
 // Decisions: application keys are provisiond credentials of the `occadmin` API
 // (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 300 seconds by default
-// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and an application key is not itself an access token. A token obtained
-// with a read-only key may read and refresh, and any write with it is a 403.
+// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and
+// an application key is not itself an access token. A token obtained with a read-only key may read, refresh
+// and log out, and any write with it is a 403. A password login takes an active admin profile with a password
+// (set at create, or by fixtures), whatever its roles; an unknown username, a wrong password, a profile without
+// a password and a deactivated one are the same 401 ("The username or password is invalid."), and a profile
+// deactivated later can no longer use its tokens. Multi-factor authentication (OCC's `/ccadmin/v1/mfalogin`
+// with `totp_code`) is not served. With `grant_type=password` an `Authorization` header is ignored; `username`
+// or `password` missing is error 22007 for each.
 //
 // Takes any type of body and a specified content type.
 //
@@ -809,15 +855,26 @@ func (c *Client) LoginWithBody(ctx context.Context, contentType string, body io.
 	return c.Client.Do(req)
 }
 
-// LoginWithFormdataBody Log in with an application key
+// LoginWithFormdataBody Log in with an application key or an admin profile's password
 //
-// Exchanges an application key, sent as `Authorization: Bearer <application key>`, for an access token.
-// The body is form-encoded and must be `grant_type=client_credentials`.
+// Exchanges credentials for an access token; the body is form-encoded. Two grants, as OCC's authentication
+// guide documents them (17.x to 22a, "REST API authentication"):
+//   - `grant_type=client_credentials`: an integration sends its application key as
+//     `Authorization: Bearer <application key>`;
+//   - `grant_type=password` with `username` (the profile's email) and `password`: an internal user (an admin
+//     profile) logs in with its own credentials, no application key. The token then belongs to that profile
+//     (`GET /ccadmin/v1/adminProfiles/current`).
 //
 // Decisions: application keys are provisiond credentials of the `occadmin` API
 // (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 300 seconds by default
-// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and an application key is not itself an access token. A token obtained
-// with a read-only key may read and refresh, and any write with it is a 403.
+// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and
+// an application key is not itself an access token. A token obtained with a read-only key may read, refresh
+// and log out, and any write with it is a 403. A password login takes an active admin profile with a password
+// (set at create, or by fixtures), whatever its roles; an unknown username, a wrong password, a profile without
+// a password and a deactivated one are the same 401 ("The username or password is invalid."), and a profile
+// deactivated later can no longer use its tokens. Multi-factor authentication (OCC's `/ccadmin/v1/mfalogin`
+// with `totp_code`) is not served. With `grant_type=password` an `Authorization` header is ignored; `username`
+// or `password` missing is error 22007 for each.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -1480,30 +1537,52 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /ccadmin/v1/adminRoles (the `ListAdminRoles` operationId).
 	ListAdminRolesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListAdminRolesResponse, error)
 
-	// LoginWithBodyWithResponse Log in with an application key
+	// LoginWithBodyWithResponse Log in with an application key or an admin profile's password
 	//
-	// Exchanges an application key, sent as `Authorization: Bearer <application key>`, for an access token.
-	// The body is form-encoded and must be `grant_type=client_credentials`.
+	// Exchanges credentials for an access token; the body is form-encoded. Two grants, as OCC's authentication
+	// guide documents them (17.x to 22a, "REST API authentication"):
+	// - `grant_type=client_credentials`: an integration sends its application key as
+	//   `Authorization: Bearer <application key>`;
+	// - `grant_type=password` with `username` (the profile's email) and `password`: an internal user (an admin
+	//   profile) logs in with its own credentials, no application key. The token then belongs to that profile
+	//   (`GET /ccadmin/v1/adminProfiles/current`).
 	//
 	// Decisions: application keys are provisiond credentials of the `occadmin` API
 	// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 300 seconds by default
-	// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and an application key is not itself an access token. A token obtained
-	// with a read-only key may read and refresh, and any write with it is a 403.
+	// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and
+	// an application key is not itself an access token. A token obtained with a read-only key may read, refresh
+	// and log out, and any write with it is a 403. A password login takes an active admin profile with a password
+	// (set at create, or by fixtures), whatever its roles; an unknown username, a wrong password, a profile without
+	// a password and a deactivated one are the same 401 ("The username or password is invalid."), and a profile
+	// deactivated later can no longer use its tokens. Multi-factor authentication (OCC's `/ccadmin/v1/mfalogin`
+	// with `totp_code`) is not served. With `grant_type=password` an `Authorization` header is ignored; `username`
+	// or `password` missing is error 22007 for each.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /ccadmin/v1/login (the `Login` operationId).
 	LoginWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LoginResponse, error)
 
-	// LoginWithFormdataBodyWithResponse Log in with an application key
+	// LoginWithFormdataBodyWithResponse Log in with an application key or an admin profile's password
 	//
-	// Exchanges an application key, sent as `Authorization: Bearer <application key>`, for an access token.
-	// The body is form-encoded and must be `grant_type=client_credentials`.
+	// Exchanges credentials for an access token; the body is form-encoded. Two grants, as OCC's authentication
+	// guide documents them (17.x to 22a, "REST API authentication"):
+	// - `grant_type=client_credentials`: an integration sends its application key as
+	//   `Authorization: Bearer <application key>`;
+	// - `grant_type=password` with `username` (the profile's email) and `password`: an internal user (an admin
+	//   profile) logs in with its own credentials, no application key. The token then belongs to that profile
+	//   (`GET /ccadmin/v1/adminProfiles/current`).
 	//
 	// Decisions: application keys are provisiond credentials of the `occadmin` API
 	// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 300 seconds by default
-	// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and an application key is not itself an access token. A token obtained
-	// with a read-only key may read and refresh, and any write with it is a 403.
+	// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and
+	// an application key is not itself an access token. A token obtained with a read-only key may read, refresh
+	// and log out, and any write with it is a 403. A password login takes an active admin profile with a password
+	// (set at create, or by fixtures), whatever its roles; an unknown username, a wrong password, a profile without
+	// a password and a deactivated one are the same 401 ("The username or password is invalid."), and a profile
+	// deactivated later can no longer use its tokens. Multi-factor authentication (OCC's `/ccadmin/v1/mfalogin`
+	// with `totp_code`) is not served. With `grant_type=password` an `Authorization` header is ignored; `username`
+	// or `password` missing is error 22007 for each.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2144,7 +2223,7 @@ type LoginResponse struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *Error
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
@@ -2168,7 +2247,7 @@ func (r LoginResponse) GetJSON400() *BadRequest {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r LoginResponse) GetJSON401() *Unauthorized {
+func (r LoginResponse) GetJSON401() *Error {
 	return r.JSON401
 }
 
@@ -2525,15 +2604,26 @@ func (c *ClientWithResponses) ListAdminRolesWithResponse(ctx context.Context, re
 	return ParseListAdminRolesResponse(rsp)
 }
 
-// LoginWithBodyWithResponse Log in with an application key
+// LoginWithBodyWithResponse Log in with an application key or an admin profile's password
 //
-// Exchanges an application key, sent as `Authorization: Bearer <application key>`, for an access token.
-// The body is form-encoded and must be `grant_type=client_credentials`.
+// Exchanges credentials for an access token; the body is form-encoded. Two grants, as OCC's authentication
+// guide documents them (17.x to 22a, "REST API authentication"):
+//   - `grant_type=client_credentials`: an integration sends its application key as
+//     `Authorization: Bearer <application key>`;
+//   - `grant_type=password` with `username` (the profile's email) and `password`: an internal user (an admin
+//     profile) logs in with its own credentials, no application key. The token then belongs to that profile
+//     (`GET /ccadmin/v1/adminProfiles/current`).
 //
 // Decisions: application keys are provisiond credentials of the `occadmin` API
 // (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 300 seconds by default
-// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and an application key is not itself an access token. A token obtained
-// with a read-only key may read and refresh, and any write with it is a 403.
+// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and
+// an application key is not itself an access token. A token obtained with a read-only key may read, refresh
+// and log out, and any write with it is a 403. A password login takes an active admin profile with a password
+// (set at create, or by fixtures), whatever its roles; an unknown username, a wrong password, a profile without
+// a password and a deactivated one are the same 401 ("The username or password is invalid."), and a profile
+// deactivated later can no longer use its tokens. Multi-factor authentication (OCC's `/ccadmin/v1/mfalogin`
+// with `totp_code`) is not served. With `grant_type=password` an `Authorization` header is ignored; `username`
+// or `password` missing is error 22007 for each.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2546,15 +2636,26 @@ func (c *ClientWithResponses) LoginWithBodyWithResponse(ctx context.Context, con
 	return ParseLoginResponse(rsp)
 }
 
-// LoginWithFormdataBodyWithResponse Log in with an application key
+// LoginWithFormdataBodyWithResponse Log in with an application key or an admin profile's password
 //
-// Exchanges an application key, sent as `Authorization: Bearer <application key>`, for an access token.
-// The body is form-encoded and must be `grant_type=client_credentials`.
+// Exchanges credentials for an access token; the body is form-encoded. Two grants, as OCC's authentication
+// guide documents them (17.x to 22a, "REST API authentication"):
+//   - `grant_type=client_credentials`: an integration sends its application key as
+//     `Authorization: Bearer <application key>`;
+//   - `grant_type=password` with `username` (the profile's email) and `password`: an internal user (an admin
+//     profile) logs in with its own credentials, no application key. The token then belongs to that profile
+//     (`GET /ccadmin/v1/adminProfiles/current`).
 //
 // Decisions: application keys are provisiond credentials of the `occadmin` API
 // (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 300 seconds by default
-// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and an application key is not itself an access token. A token obtained
-// with a read-only key may read and refresh, and any write with it is a 403.
+// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and
+// an application key is not itself an access token. A token obtained with a read-only key may read, refresh
+// and log out, and any write with it is a 403. A password login takes an active admin profile with a password
+// (set at create, or by fixtures), whatever its roles; an unknown username, a wrong password, a profile without
+// a password and a deactivated one are the same 401 ("The username or password is invalid."), and a profile
+// deactivated later can no longer use its tokens. Multi-factor authentication (OCC's `/ccadmin/v1/mfalogin`
+// with `totp_code`) is not served. With `grant_type=password` an `Authorization` header is ignored; `username`
+// or `password` missing is error 22007 for each.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3165,7 +3266,7 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -3340,7 +3441,7 @@ type ServerInterface interface {
 	// ListAdminRoles List Admin Roles
 	// (GET /ccadmin/v1/adminRoles)
 	ListAdminRoles(ctx echo.Context) error
-	// Login Log in with an application key
+	// Login Log in with an application key or an admin profile's password
 	// (POST /ccadmin/v1/login)
 	Login(ctx echo.Context) error
 	// Logout Log out
@@ -4366,7 +4467,7 @@ func (response Login400JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 	return err
 }
 
-type Login401JSONResponse struct{ UnauthorizedJSONResponse }
+type Login401JSONResponse Error
 
 func (response Login401JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
 
@@ -4579,7 +4680,7 @@ type StrictServerInterface interface {
 	// ListAdminRoles List Admin Roles
 	// (GET /ccadmin/v1/adminRoles)
 	ListAdminRoles(ctx context.Context, request ListAdminRolesRequestObject) (ListAdminRolesResponseObject, error)
-	// Login Log in with an application key
+	// Login Log in with an application key or an admin profile's password
 	// (POST /ccadmin/v1/login)
 	Login(ctx context.Context, request LoginRequestObject) (LoginResponseObject, error)
 	// Logout Log out

@@ -74,6 +74,37 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ccstore/v1/profiles/current": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Current Profile
+         * @description Get the current profile: the logged-in shopper, with the organization the request acts in
+         *     (`currentOrganization`, chosen by `X-CCOrganization` or else the shopper's first active organization),
+         *     the organization the member was created in (`parentOrganization`), the other organizations it belongs to
+         *     (`secondaryOrganizations`, OCC 22a) and its roles in the current organization. B2B clients call it right
+         *     after login to learn which organizations they may name in `X-CCOrganization`.
+         *
+         *     Decisions: `includedRoles` takes OCC's two values; provisiond has organizational roles only (no global
+         *     ones), so both answer the same roles. A member of no active organization, asking without
+         *     `X-CCOrganization`, is answered without `currentOrganization` and with no roles; naming an organization
+         *     the member does not belong to (or an inactive one) is a 403, as on every operation. Of OCC's profile
+         *     model provisiond answers the fields it keeps (no addresses, price lists or catalog); dynamic properties
+         *     are further top-level properties, as on a member.
+         */
+        get: operations["getCurrentProfile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/ccstore/v1/organizationMembers": {
         parameters: {
             query?: never;
@@ -287,6 +318,36 @@ export interface components {
             roles: components["schemas"]["Role"][];
             parentOrganization: components["schemas"]["OrganizationRef"];
             /** @description The member's locale, from `X-CCAsset-Language` at creation; null when none was given. */
+            locale: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description The logged-in shopper (OCC's getCurrentProfile_response, the fields provisiond keeps), with its dynamic properties as further top-level properties. */
+        CurrentProfile: {
+            /** @description The ID of the profile. */
+            id: string;
+            /** @description The repository ID of the profile (the same value as `id`). */
+            repositoryId: string;
+            /** @description The first name of the profile. */
+            firstName: string;
+            /** @description The last name of the profile. */
+            lastName: string;
+            /** @description The email address of the profile. */
+            email: string;
+            /** @description Always true (a deactivated member's token is refused). */
+            active: boolean;
+            /**
+             * @description This is email marketing flag. Can be yes or no.
+             * @enum {string}
+             */
+            receiveEmail: "yes" | "no";
+            /** @description List of user roles, in the current organization. */
+            roles: components["schemas"]["Role"][];
+            currentOrganization?: components["schemas"]["OrganizationRef"];
+            parentOrganization: components["schemas"]["OrganizationRef"];
+            /** @description The organizations the member belongs to besides its parent organization, in id order. */
+            secondaryOrganizations: components["schemas"]["OrganizationRef"][];
+            /** @description The member's locale; null when none was given. */
             locale: string | null;
         } & {
             [key: string]: unknown;
@@ -641,6 +702,72 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getCurrentProfile: {
+        parameters: {
+            query?: {
+                /** @description Whether only organizational roles or all roles of the current organization are answered (OCC's default `organizationalRolesForCurrentOrganization`). */
+                includedRoles?: "organizationalRolesForCurrentOrganization" | "allRolesForCurrentOrganization";
+            };
+            header?: {
+                /**
+                 * @description Current organization context of the logged in user: the id of an organization the caller belongs to
+                 *     (another is a 403). Without it, the caller's first active organization is used.
+                 * @example or-100001
+                 */
+                "X-CCOrganization"?: components["parameters"]["Organization"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The current profile. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "110001",
+                     *       "repositoryId": "110001",
+                     *       "firstName": "Ada",
+                     *       "lastName": "Admin",
+                     *       "email": "ada@acme.example",
+                     *       "active": true,
+                     *       "receiveEmail": "no",
+                     *       "locale": null,
+                     *       "roles": [
+                     *         {
+                     *           "function": "admin"
+                     *         }
+                     *       ],
+                     *       "parentOrganization": {
+                     *         "id": "or-100001",
+                     *         "name": "Acme"
+                     *       },
+                     *       "currentOrganization": {
+                     *         "id": "or-100002",
+                     *         "name": "Globex"
+                     *       },
+                     *       "secondaryOrganizations": [
+                     *         {
+                     *           "id": "or-100002",
+                     *           "name": "Globex"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CurrentProfile"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };

@@ -251,14 +251,29 @@ func TestOCCAdmin(t *testing.T) {
 		}
 	})
 
-	t.Run("400 login grant_type=password", func(t *testing.T) {
-		grant, err := c.LoginWithFormdataBodyWithResponse(invalid(ctx), occadmin.LoginRequest{GrantType: "password"}, occBearer(key("occadmin")))
+	t.Run("400 login grant_type=authorization_code", func(t *testing.T) {
+		grant, err := c.LoginWithFormdataBodyWithResponse(invalid(ctx), occadmin.LoginRequest{GrantType: "authorization_code"}, occBearer(key("occadmin")))
 		if err != nil {
 			t.Fatal(err)
 		}
-		want(t, "login grant_type=password", grant.StatusCode(), grant.Body, http.StatusBadRequest)
+		want(t, "login grant_type=authorization_code", grant.StatusCode(), grant.Body, http.StatusBadRequest)
 		if e := grant.JSON400; e == nil || occStr(e.ErrorCode) != "22007" || occStr(e.Status) != "400" {
-			t.Errorf("login grant_type=password answered %s, want error 22007", grant.Body)
+			t.Errorf("login grant_type=authorization_code answered %s, want error 22007", grant.Body)
+		}
+	})
+
+	t.Run("400 login grant_type=password without username and password", func(t *testing.T) {
+		grant, err := c.LoginWithFormdataBodyWithResponse(ctx, occadmin.LoginRequest{GrantType: occadmin.Password}, occNoBearer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "login grant_type=password alone", grant.StatusCode(), grant.Body, http.StatusBadRequest)
+		if e := grant.JSON400; e == nil || occStr(e.Message) != "There are 2 errors in the request." || e.Errors == nil ||
+			!slices.Equal(occadminItems(*e.Errors), []occProblem{
+				{"22007", "The value of username is missing.", "400", "/username"},
+				{"22007", "The value of password is missing.", "400", "/password"},
+			}) {
+			t.Errorf("login grant_type=password alone answered %s, want 22007 on /username and /password", grant.Body)
 		}
 	})
 
@@ -391,6 +406,46 @@ func TestOCCAdmin(t *testing.T) {
 		}
 		want(t, "current admin profile", cur.StatusCode(), cur.Body, http.StatusNotFound)
 		occWant(t, "current admin profile", cur.Body, occadminProblem(cur.JSON404), occProblem{"404", "No admin profile is logged in: this access token was obtained with an application key.", "404", ""})
+	})
+
+	// An admin profile with a password logs in with its own credentials (no application key),
+	// reads itself as the current profile, and logs out.
+	t.Run("password login", func(t *testing.T) {
+		admin := "e2e-occadmin-pw-" + run + "@example.com"
+		pw := "E2e-Passw0rd-" + run
+		made, err := c.CreateAdminProfileWithResponse(ctx, nil, occadmin.AdminProfileCreate{
+			Email: openapi_types.Email(admin), FirstName: "Pat", LastName: "Password", Roles: []string{"adminRole"}, Password: &pw,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "create "+admin, made.StatusCode(), made.Body, http.StatusOK)
+		in, err := c.LoginWithFormdataBodyWithResponse(ctx, occadmin.LoginRequest{GrantType: occadmin.Password, Username: &admin, Password: &pw}, occNoBearer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "password login "+admin, in.StatusCode(), in.Body, http.StatusOK)
+		own := in.JSON200.AccessToken
+		cur, err := c.GetCurrentAdminProfileWithResponse(ctx, occBearer(own))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "current admin profile", cur.StatusCode(), cur.Body, http.StatusOK)
+		if p := cur.JSON200; p.Id != made.JSON200.Id || p.Email != admin {
+			t.Errorf("current admin profile = %s, want %s", cur.Body, made.JSON200.Id)
+		}
+		wrong := "not-" + pw
+		refused, err := c.LoginWithFormdataBodyWithResponse(ctx, occadmin.LoginRequest{GrantType: occadmin.Password, Username: &admin, Password: &wrong}, occNoBearer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "password login with a wrong password", refused.StatusCode(), refused.Body, http.StatusUnauthorized)
+		occWant(t, "password login with a wrong password", refused.Body, occadminProblem(refused.JSON401), occProblem{"401", "The username or password is invalid.", "401", ""})
+		out, err := c.LogoutWithResponse(ctx, occBearer(own))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "logout of "+admin, out.StatusCode(), out.Body, http.StatusOK)
 	})
 
 	// Logout ends the token sent, and only that one: OCC's {"result": true}, then 401 for it.

@@ -157,7 +157,7 @@ func TestLoginFlows(t *testing.T) {
 			status          int
 			code            string
 		}{
-			{"wrong grant type", key, "grant_type=password", 400, "22007"},
+			{"wrong grant type", key, "grant_type=authorization_code", 400, "22007"},
 			{"no grant type", key, "scope=x", 400, "22007"},
 			{"wrong key", "not-a-key-of-this-server", "grant_type=client_credentials", 401, "401"},
 			{"key of another API", s.Keys["xcart"], "grant_type=client_credentials", 401, "401"},
@@ -167,8 +167,11 @@ func TestLoginFlows(t *testing.T) {
 				t.Errorf("login %s: %d %s, want %d with errorCode %s", c.name, res.Status, res.Body, c.status, c.code)
 			}
 		}
-		if res := s.Call(t, "POST", "/ccadmin/v1/login", "grant_type=client_credentials", "Content-Type", form); res.Status != 401 {
-			t.Errorf("login without a key: %d, want 401", res.Status)
+		if res := s.Call(t, "POST", "/ccadmin/v1/login", "grant_type=client_credentials", "Content-Type", form); res.Status != 401 || res.Map(t)["message"] != "This request requires an application key." {
+			t.Errorf("login without a key: %d %s, want 401 saying an application key is needed", res.Status, res.Body)
+		}
+		if res := login(t, s, "not-a-key-of-this-server", "grant_type=client_credentials"); res.Map(t)["message"] != "The application key is not valid." {
+			t.Errorf("login with an unknown key: %s, want it to say the key is not valid", res.Body)
 		}
 		if res := s.Call(t, "POST", "/ccadmin/v1/login", `{"grant_type":"client_credentials"}`, "Authorization", "Bearer "+key); res.Status != 415 {
 			t.Errorf("login with a JSON body: %d %s, want 415", res.Status, res.Body)
@@ -378,6 +381,69 @@ func TestCurrentAdminProfileOfAnApplicationKey(t *testing.T) {
 		}
 		if res := x.Call(t, "GET", "/ccadmin/v1/adminProfiles/current", nil); res.Status != http.StatusUnauthorized {
 			t.Errorf("current without a token: %d, want 401", res.Status)
+		}
+	})
+}
+
+// TestPasswordLogin: an admin profile logs in with its own email and password, its token reads
+// its current profile and works like a key's, ends when the profile is deactivated; a refused
+// login says why in OCC's model; imported bcrypt hashes are upgraded on login.
+func TestPasswordLogin(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		withPassword := profile("amber@example.com")
+		withPassword["password"] = "Amber-Passw0rd"
+		id := x.create(t, withPassword)
+		x.create(t, profile("nopass@example.com"))
+
+		pwLogin := func(body string) *apitest.Response {
+			return x.Call(t, "POST", "/ccadmin/v1/login", body, "Content-Type", form)
+		}
+		res := pwLogin("grant_type=password&username=AMBER@example.com&password=Amber-Passw0rd")
+		if res.Status != http.StatusOK || res.Map(t)["expires_in"] != 300.0 {
+			t.Fatalf("password login: %d %s", res.Status, res.Body)
+		}
+		tok := res.Map(t)["access_token"].(string)
+		as := func(method, path string, body any) *apitest.Response {
+			return x.Call(t, method, path, body, "Authorization", "Bearer "+tok)
+		}
+		cur := as("GET", "/ccadmin/v1/adminProfiles/current", nil)
+		if cur.Status != http.StatusOK || cur.Map(t)["id"] != id || cur.Map(t)["email"] != "amber@example.com" {
+			t.Errorf("current profile of a password login: %d %s, want %s", cur.Status, cur.Body, id)
+		}
+		if res := as("POST", "/ccadmin/v1/adminProfiles/", profile("made-by-amber@example.com")); res.Status != http.StatusOK {
+			t.Errorf("create with a profile's token: %d %s", res.Status, res.Body)
+		}
+		// An Authorization header that is not a key is ignored by a password login.
+		if res := x.Call(t, "POST", "/ccadmin/v1/login", "grant_type=password&username=amber@example.com&password=Amber-Passw0rd",
+			"Content-Type", form, "Authorization", "Bearer nonsense"); res.Status != http.StatusOK {
+			t.Errorf("password login with a stray bearer: %d %s", res.Status, res.Body)
+		}
+
+		const refused = `{"errorCode":"401","message":"The username or password is invalid.","status":"401"}`
+		for _, body := range []string{
+			"grant_type=password&username=amber@example.com&password=wrong",
+			"grant_type=password&username=ghost@example.com&password=Amber-Passw0rd",
+			"grant_type=password&username=nopass@example.com&password=anything",
+		} {
+			if res := pwLogin(body); res.Status != http.StatusUnauthorized || strings.TrimSpace(string(res.Body)) != refused {
+				t.Errorf("login %s: %d %s, want 401 %s", body, res.Status, res.Body, refused)
+			}
+		}
+		res = pwLogin("grant_type=password")
+		if got := codes(t, res); res.Status != http.StatusBadRequest || fmt.Sprint(got) != "[22007 /password 22007 /username]" {
+			t.Errorf("password login without username and password: %d %s", res.Status, res.Body)
+		}
+
+		// Deactivated: the login is refused and the profile's tokens stop working.
+		if res := x.call(t, "PUT", "/ccadmin/v1/adminProfiles/"+id, map[string]any{"active": false}); res.Status != http.StatusOK {
+			t.Fatalf("deactivate: %d %s", res.Status, res.Body)
+		}
+		if res := as("GET", "/ccadmin/v1/adminProfiles/current", nil); res.Status != http.StatusUnauthorized {
+			t.Errorf("a deactivated profile's token: %d, want 401", res.Status)
+		}
+		if res := pwLogin("grant_type=password&username=amber@example.com&password=Amber-Passw0rd"); res.Status != http.StatusUnauthorized {
+			t.Errorf("login of a deactivated profile: %d, want 401", res.Status)
 		}
 	})
 }

@@ -239,8 +239,7 @@ func TestProfilesSectionApply(t *testing.T) {
 			t.Errorf("create over a seeded email: %d %s, want 400 22006", res.Status, res.Body)
 		}
 
-		// Passwords: a plain one is stored as argon2id, a hash as given; each verifies. The
-		// admin API logs in with application keys only, so no login re-hashes a bcrypt hash.
+		// Passwords: a plain one is stored as argon2id, a hash as given; each verifies.
 		for email, pw := range map[string]string{
 			"carl@example.com": "carl-password", "rasmus@example.com": "rasmuslerdorf",
 			"quick@example.com": "bcrypt-password", "argon@example.com": "argon-password",
@@ -258,6 +257,22 @@ func TestProfilesSectionApply(t *testing.T) {
 		}
 		if h := storedHash(t, x, "amber@example.com"); h != "" {
 			t.Errorf("Amber, given no password, has the hash %q", h)
+		}
+
+		// Password logins at once with an imported bcrypt hash: each is answered, and the hash
+		// is stored again as argon2id (once: the others find it changed and leave it).
+		logins := apitest.Concurrently(4, func(int) *apitest.Response {
+			return x.Call(t, "POST", "/ccadmin/v1/login", "grant_type=password&username=rasmus@example.com&password=rasmuslerdorf", "Content-Type", form)
+		})
+		for i, res := range logins {
+			if res.Status != http.StatusOK {
+				t.Errorf("concurrent password login %d: %d %s", i, res.Status, res.Body)
+			}
+		}
+		if h := storedHash(t, x, "rasmus@example.com"); !strings.HasPrefix(h, "$argon2id$") {
+			t.Errorf("Rasmus's bcrypt hash after logins: %q, want an argon2id hash", h)
+		} else if ok, err := hasher.Check(ctx, "rasmuslerdorf", h); !ok || err != nil {
+			t.Errorf("Rasmus's re-hashed password does not verify (%v)", err)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package occadmin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	gen "github.com/provisiond/provisiond/gen/occadmin"
@@ -27,11 +28,35 @@ func caller(ctx context.Context) (Caller, error) {
 	return c, nil
 }
 
-// Login implements POST /ccadmin/v1/login.
-func (h *Handler) Login(ctx context.Context, _ gen.LoginRequestObject) (gen.LoginResponseObject, error) {
-	c, err := caller(ctx)
-	if err != nil {
-		return nil, err
+// Login implements POST /ccadmin/v1/login: grant_type=client_credentials with the application
+// key the authenticator checked, or grant_type=password with an admin profile's credentials.
+func (h *Handler) Login(ctx context.Context, req gen.LoginRequestObject) (gen.LoginResponseObject, error) {
+	b := req.Body
+	if b.GrantType == gen.Password {
+		var missing []error
+		for _, f := range []struct {
+			name string
+			v    *string
+		}{{"username", b.Username}, {"password", b.Password}} {
+			if f.v == nil || *f.v == "" {
+				missing = append(missing, apperr.Invalid("/"+f.name, CodeInvalidInput, fmt.Sprintf("The value of %s is missing.", f.name)))
+			}
+		}
+		if len(missing) > 0 {
+			return nil, errors.Join(missing...)
+		}
+		t, err := h.svc.PasswordLogin(ctx, *b.Username, *b.Password)
+		if err != nil {
+			return nil, err
+		}
+		return gen.Login200JSONResponse(t), nil
+	}
+	c, _ := httpserver.Principal(ctx).(Caller)
+	switch {
+	case c.Refused != nil:
+		return nil, c.Refused
+	case c.Subject == "":
+		return nil, apperr.Internal(fmt.Errorf("occadmin: login without a checked application key"))
 	}
 	t, err := h.svc.Login(c.Subject)
 	if err != nil {

@@ -86,6 +86,9 @@ type ListQuery struct {
 type Store interface {
 	Create(ctx context.Context, p *AdminProfile) error
 	Get(ctx context.Context, id int64) (AdminProfile, error)
+	GetByEmail(ctx context.Context, email string) (AdminProfile, error)
+	// ReplacePasswordHash stores hash as the profile's password hash if it is still old.
+	ReplacePasswordHash(ctx context.Context, id int64, old, hash string) error
 	// Update changes the profile id in one transaction that locks it first: change gets the stored
 	// profile and alters it, or returns an error that leaves it unchanged. It returns the profile
 	// as written.
@@ -113,12 +116,40 @@ func NewService(store Store, hasher *password.Hasher, tokens *occ.Tokens, now fu
 // Login issues an access token to the holder of application key credentialID.
 func (s *Service) Login(credentialID string) (occ.Token, error) { return s.tokens.Issue(credentialID) }
 
+// PasswordLogin checks an admin profile's email and password (occ.CheckPassword) and issues an
+// access token of that profile.
+func (s *Service) PasswordLogin(ctx context.Context, email, pw string) (occ.Token, error) {
+	p, err := s.store.GetByEmail(ctx, email)
+	found := err == nil
+	if err != nil && apperr.KindOf(err) != apperr.KindNotFound {
+		return occ.Token{}, err
+	}
+	acct := occ.Account{ID: p.ID, Hash: p.PasswordHash, Active: p.Active}
+	if err := occ.CheckPassword(ctx, s.hasher, pw, acct, found, s.store.ReplacePasswordHash); err != nil {
+		return occ.Token{}, err
+	}
+	return s.tokens.Issue(profileSubject + strconv.FormatInt(p.ID, 10))
+}
+
 // Refresh issues a fresh access token to the subject of a valid one.
 func (s *Service) Refresh(subject string) (occ.Token, error) { return s.tokens.Issue(subject) }
 
-// Authorize checks an access token and returns its claims.
+// Authorize checks an access token and returns its claims; the token of an admin profile also
+// needs the profile to be active still.
 func (s *Service) Authorize(ctx context.Context, token string) (credential.Claims, error) {
-	return s.tokens.Check(ctx, token)
+	c, err := s.tokens.Check(ctx, token)
+	if err != nil || !strings.HasPrefix(c.Subject, profileSubject) {
+		return c, err
+	}
+	n, err := strconv.ParseInt(strings.TrimPrefix(c.Subject, profileSubject), 10, 64)
+	if err != nil {
+		return credential.Claims{}, apperr.Unauthenticated("The access token is invalid or has expired.")
+	}
+	p, err := s.store.Get(ctx, n)
+	if apperr.KindOf(err) == apperr.KindNotFound || err == nil && !p.Active {
+		return credential.Claims{}, apperr.Unauthenticated("The access token is invalid or has expired.")
+	}
+	return c, err
 }
 
 // Logout ends the access token whose claims are token.

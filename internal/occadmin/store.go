@@ -47,6 +47,21 @@ func (s *DBStore) Get(ctx context.Context, id int64) (AdminProfile, error) {
 	return row.profile(), nil
 }
 
+// GetByEmail reads the profile whose email is email in any letter case.
+func (s *DBStore) GetByEmail(ctx context.Context, email string) (AdminProfile, error) {
+	var row profileRow
+	if err := s.db.WithContext(ctx).Where("email_key = ?", strings.ToLower(email)).Take(&row).Error; err != nil {
+		return AdminProfile{}, store.Classify(err, "read admin profile", nil, apperr.NotFound("no admin profile has this email"))
+	}
+	return row.profile(), nil
+}
+
+// ReplacePasswordHash stores hash as the password hash of the profile id if its hash is still
+// old (store.ReplaceHash).
+func (s *DBStore) ReplacePasswordHash(ctx context.Context, id int64, old, hash string) error {
+	return store.ReplaceHash(ctx, s.db, &profileRow{}, id, old, hash)
+}
+
 // EmailFree is errEmailTaken when a profile other than self holds email in any letter case.
 func (s *DBStore) EmailFree(ctx context.Context, email string, self int64) error {
 	return store.Free(ctx, s.db, &profileRow{}, "email_key", strings.ToLower(email), self, errEmailTaken)

@@ -125,34 +125,16 @@ func NewService(store Store, hasher *password.Hasher, tokens *occ.Tokens, now fu
 	return &Service{store: store, hasher: hasher, tokens: tokens, now: now}
 }
 
-var errBadLogin = apperr.Unauthenticated("The username or password is invalid.")
-
-// Login checks a member's email and password and issues an access token. A password whose
-// stored hash is an imported bcrypt one (password.NeedsRehash) is stored again with the server's
-// hasher, replacing that hash only if no one changed it since it was read.
+// Login checks a member's email and password (occ.CheckPassword) and issues an access token.
 func (s *Service) Login(ctx context.Context, email, pw string) (occ.Token, error) {
 	m, err := s.store.GetByEmail(ctx, email)
-	switch {
-	case apperr.KindOf(err) == apperr.KindNotFound:
-		m = Member{} // its empty hash costs a verification all the same
-	case err != nil:
+	found := err == nil
+	if err != nil && apperr.KindOf(err) != apperr.KindNotFound {
 		return occ.Token{}, err
 	}
-	ok, err := s.hasher.Check(ctx, pw, m.PasswordHash)
-	if err != nil {
+	acct := occ.Account{ID: m.ID, Hash: m.PasswordHash, Active: m.Active}
+	if err := occ.CheckPassword(ctx, s.hasher, pw, acct, found, s.store.ReplacePasswordHash); err != nil {
 		return occ.Token{}, err
-	}
-	if !ok || !m.Active {
-		return occ.Token{}, errBadLogin
-	}
-	if password.NeedsRehash(m.PasswordHash) {
-		hash, err := s.hasher.Hash(ctx, pw)
-		if err != nil {
-			return occ.Token{}, err
-		}
-		if err := s.store.ReplacePasswordHash(ctx, m.ID, m.PasswordHash, hash); err != nil {
-			return occ.Token{}, err
-		}
 	}
 	return s.tokens.Issue(strconv.FormatInt(m.ID, 10))
 }

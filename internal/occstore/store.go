@@ -471,16 +471,9 @@ func insertMembers(tx *gorm.DB, rows []memberRow, conflict string) (map[string]i
 }
 
 // ReplacePasswordHash stores hash as the password hash of the member id if its hash is still
-// old: one targeted UPDATE, so that it cannot undo a change made since old was read (a fixtures
-// load that set another password). It is no error when the hash changed meanwhile.
+// old (store.ReplaceHash).
 func (s *DBStore) ReplacePasswordHash(ctx context.Context, id int64, old, hash string) error {
-	err := store.Write(ctx, s.db, func(tx *gorm.DB) error {
-		return tx.Model(&memberRow{}).Where("id = ? AND password_hash = ?", id, old).Update("password_hash", hash).Error
-	})
-	if err != nil {
-		return store.Classify(err, "replace password hash", nil, nil)
-	}
-	return nil
+	return store.ReplaceHash(ctx, s.db, &memberRow{}, id, old, hash)
 }
 
 // Page reads the members of every organization ordered by id, from offset, at most limit, and
