@@ -208,9 +208,12 @@ export interface paths {
         };
         /**
          * List Admin Roles
-         * @description Answers every admin role with its privileges, so that a client can find valid role ids.
-         *     Decision: roles are reference data, loaded from fixtures (`provisiond fixtures load`); the built-in set
-         *     has `adminRole` and a role without privileges.
+         * @description List Internal Profile Roles: every admin role with OCC's `name`, `repositoryId`, `description` and
+         *     `category` (listInternalProfileRoles, 17.x to 22a), so that a client can find valid role ids.
+         *     Decisions: roles are reference data, loaded from fixtures (`provisiond fixtures load`); the built-in set
+         *     has `adminRole`, `catalogRole` and a role without privileges. `privileges` is provisiond's extension:
+         *     the privileges that back error 89012 (a profile needs a role that carries one), which OCC keeps as access
+         *     rights out of this list.
          */
         get: operations["listAdminRoles"];
         put?: never;
@@ -334,7 +337,7 @@ export interface components {
             roles: components["schemas"]["RoleRef"][];
             /**
              * Format: date-time
-             * @description When the profile was created.
+             * @description When the profile was created, in UTC with milliseconds as in OCC's current examples (`2014-09-24T12:00:00.000Z`).
              */
             registrationDate: string;
         };
@@ -365,11 +368,15 @@ export interface components {
         };
         /** @description An admin role. */
         AdminRole: {
-            /** @description The role's id, to use in a profile's `roles`. */
+            /** @description Repository ID of role, to use in a profile's `roles`. */
             repositoryId: string;
-            /** @description The role's name. */
+            /** @description Name of role. */
             name: string;
-            /** @description The privileges the role grants; a role without any cannot be a profile's only role. */
+            /** @description Description of role (empty when the fixtures give none). */
+            description: string;
+            /** @description Category of role, such as `Administrator` or `Commerce Cloud` (empty when the fixtures give none). */
+            category: string;
+            /** @description provisiond's extension, not in OCC's model - the privileges the role grants; a role without any cannot be a profile's only role (error 89012). */
             privileges: string[];
         };
         /** @description Every admin role. */
@@ -447,7 +454,7 @@ export interface components {
                  *           "name": "Administrator"
                  *         }
                  *       ],
-                 *       "registrationDate": "2024-05-01T09:30:00Z"
+                 *       "registrationDate": "2024-05-01T09:30:00.000Z"
                  *     }
                  */
                 "application/json": components["schemas"]["AdminProfile"];
@@ -804,7 +811,7 @@ export interface operations {
                      *               "name": "Administrator"
                      *             }
                      *           ],
-                     *           "registrationDate": "2024-05-01T09:30:00Z"
+                     *           "registrationDate": "2024-05-01T09:30:00.000Z"
                      *         }
                      *       ],
                      *       "limit": 250,
@@ -956,6 +963,8 @@ export interface operations {
                      *         {
                      *           "repositoryId": "adminRole",
                      *           "name": "Administrator",
+                     *           "description": "Administrator Role",
+                     *           "category": "Administrator",
                      *           "privileges": [
                      *             "Administrator"
                      *           ]
@@ -963,6 +972,8 @@ export interface operations {
                      *         {
                      *           "repositoryId": "noPrivilegesRole",
                      *           "name": "No privileges",
+                     *           "description": "A role that grants nothing",
+                     *           "category": "Commerce Cloud",
                      *           "privileges": []
                      *         }
                      *       ]

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/runtime"
@@ -84,8 +83,8 @@ type AdminProfile struct {
 	// LastName Last name (surname).
 	LastName string `json:"lastName"`
 
-	// RegistrationDate When the profile was created.
-	RegistrationDate time.Time `json:"registrationDate"`
+	// RegistrationDate When the profile was created, in UTC with milliseconds as in OCC's current examples (`2014-09-24T12:00:00.000Z`).
+	RegistrationDate string `json:"registrationDate"`
 
 	// RepositoryId The profile's id (the same value as `id`).
 	RepositoryId string `json:"repositoryId"`
@@ -162,13 +161,19 @@ type AdminProfileUpdate struct {
 
 // AdminRole An admin role.
 type AdminRole struct {
-	// Name The role's name.
+	// Category Category of role, such as `Administrator` or `Commerce Cloud` (empty when the fixtures give none).
+	Category string `json:"category"`
+
+	// Description Description of role (empty when the fixtures give none).
+	Description string `json:"description"`
+
+	// Name Name of role.
 	Name string `json:"name"`
 
-	// Privileges The privileges the role grants; a role without any cannot be a profile's only role.
+	// Privileges provisiond's extension, not in OCC's model - the privileges the role grants; a role without any cannot be a profile's only role (error 89012).
 	Privileges []string `json:"privileges"`
 
-	// RepositoryId The role's id, to use in a profile's `roles`.
+	// RepositoryId Repository ID of role, to use in a profile's `roles`.
 	RepositoryId string `json:"repositoryId"`
 }
 
@@ -526,9 +531,12 @@ type ClientInterface interface {
 
 	// ListAdminRoles List Admin Roles
 	//
-	// Answers every admin role with its privileges, so that a client can find valid role ids.
-	// Decision: roles are reference data, loaded from fixtures (`provisiond fixtures load`); the built-in set
-	// has `adminRole` and a role without privileges.
+	// List Internal Profile Roles: every admin role with OCC's `name`, `repositoryId`, `description` and
+	// `category` (listInternalProfileRoles, 17.x to 22a), so that a client can find valid role ids.
+	// Decisions: roles are reference data, loaded from fixtures (`provisiond fixtures load`); the built-in set
+	// has `adminRole`, `catalogRole` and a role without privileges. `privileges` is provisiond's extension:
+	// the privileges that back error 89012 (a profile needs a role that carries one), which OCC keeps as access
+	// rights out of this list.
 	//
 	// Corresponds with GET /ccadmin/v1/adminRoles (the `ListAdminRoles` operationId).
 	ListAdminRoles(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -802,9 +810,12 @@ func (c *Client) UpdateAdminProfile(ctx context.Context, id string, body UpdateA
 
 // ListAdminRoles List Admin Roles
 //
-// Answers every admin role with its privileges, so that a client can find valid role ids.
-// Decision: roles are reference data, loaded from fixtures (`provisiond fixtures load`); the built-in set
-// has `adminRole` and a role without privileges.
+// List Internal Profile Roles: every admin role with OCC's `name`, `repositoryId`, `description` and
+// `category` (listInternalProfileRoles, 17.x to 22a), so that a client can find valid role ids.
+// Decisions: roles are reference data, loaded from fixtures (`provisiond fixtures load`); the built-in set
+// has `adminRole`, `catalogRole` and a role without privileges. `privileges` is provisiond's extension:
+// the privileges that back error 89012 (a profile needs a role that carries one), which OCC keeps as access
+// rights out of this list.
 //
 // Corresponds with GET /ccadmin/v1/adminRoles (the `ListAdminRoles` operationId).
 func (c *Client) ListAdminRoles(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1528,9 +1539,12 @@ type ClientWithResponsesInterface interface {
 
 	// ListAdminRolesWithResponse List Admin Roles
 	//
-	// Answers every admin role with its privileges, so that a client can find valid role ids.
-	// Decision: roles are reference data, loaded from fixtures (`provisiond fixtures load`); the built-in set
-	// has `adminRole` and a role without privileges.
+	// List Internal Profile Roles: every admin role with OCC's `name`, `repositoryId`, `description` and
+	// `category` (listInternalProfileRoles, 17.x to 22a), so that a client can find valid role ids.
+	// Decisions: roles are reference data, loaded from fixtures (`provisiond fixtures load`); the built-in set
+	// has `adminRole`, `catalogRole` and a role without privileges. `privileges` is provisiond's extension:
+	// the privileges that back error 89012 (a profile needs a role that carries one), which OCC keeps as access
+	// rights out of this list.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2589,9 +2603,12 @@ func (c *ClientWithResponses) UpdateAdminProfileWithResponse(ctx context.Context
 
 // ListAdminRolesWithResponse List Admin Roles
 //
-// Answers every admin role with its privileges, so that a client can find valid role ids.
-// Decision: roles are reference data, loaded from fixtures (`provisiond fixtures load`); the built-in set
-// has `adminRole` and a role without privileges.
+// List Internal Profile Roles: every admin role with OCC's `name`, `repositoryId`, `description` and
+// `category` (listInternalProfileRoles, 17.x to 22a), so that a client can find valid role ids.
+// Decisions: roles are reference data, loaded from fixtures (`provisiond fixtures load`); the built-in set
+// has `adminRole`, `catalogRole` and a role without privileges. `privileges` is provisiond's extension:
+// the privileges that back error 89012 (a profile needs a role that carries one), which OCC keeps as access
+// rights out of this list.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -69,8 +69,8 @@ func TestOCCAdmin(t *testing.T) {
 		for _, r := range roles.JSON200.Items {
 			byID[r.RepositoryId] = r
 		}
-		if r := byID["adminRole"]; r.Name != "Administrator" || !slices.Equal(r.Privileges, []string{"Administrator"}) {
-			t.Errorf("roles = %s, want adminRole named Administrator with the privilege Administrator", roles.Body)
+		if r := byID["adminRole"]; r.Name != "Administrator" || r.Description != "Administrator Role" || r.Category != "Administrator" || !slices.Equal(r.Privileges, []string{"Administrator"}) {
+			t.Errorf("roles = %s, want adminRole named Administrator (Administrator Role, category Administrator) with the privilege Administrator", roles.Body)
 		}
 		if r, ok := byID["noPrivilegesRole"]; !ok || len(r.Privileges) != 0 {
 			t.Errorf("roles = %s, want noPrivilegesRole without privileges", roles.Body)
@@ -110,7 +110,9 @@ func TestOCCAdmin(t *testing.T) {
 			!slices.Equal(p.Roles, []occadmin.RoleRef{{RepositoryId: "adminRole", Name: "Administrator"}}) {
 			t.Errorf("get %s = %s, want %s, Amber Admin, inactive, the role adminRole named Administrator", id, got.Body, email)
 		}
-		if age := time.Since(p.RegistrationDate); age < -time.Minute || age > time.Hour {
+		if reg, err := time.Parse(time.RFC3339, p.RegistrationDate); err != nil || !strings.HasSuffix(p.RegistrationDate, "Z") || len(p.RegistrationDate) != len("2006-01-02T15:04:05.000Z") {
+			t.Errorf("get %s: registrationDate %s, want UTC with milliseconds", id, p.RegistrationDate)
+		} else if age := time.Since(reg); age < -time.Minute || age > time.Hour {
 			t.Errorf("get %s: registrationDate %s, want about now", id, p.RegistrationDate)
 		}
 	}) {
@@ -136,7 +138,7 @@ func TestOCCAdmin(t *testing.T) {
 				t.Fatal(err)
 			}
 			want(t, "get "+id+" after the update", again.StatusCode(), again.Body, http.StatusOK)
-			if a := again.JSON200; a.LastName != "Archer" || !a.Active || a.FirstName != "Amber" || !slices.Equal(a.Roles, wantRoles) || !a.RegistrationDate.Equal(p.RegistrationDate) {
+			if a := again.JSON200; a.LastName != "Archer" || !a.Active || a.FirstName != "Amber" || !slices.Equal(a.Roles, wantRoles) || a.RegistrationDate != p.RegistrationDate {
 				t.Errorf("get %s after the update = %s, want the update's answer %s", id, again.Body, updated.Body)
 			}
 		})

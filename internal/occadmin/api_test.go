@@ -95,7 +95,7 @@ func TestSeedExample(t *testing.T) {
 			}
 			got := x.call(t, "GET", "/ccadmin/v1/adminProfiles/"+id, nil).Map(t)
 			want := map[string]any{"id": id, "repositoryId": id, "email": email, "firstName": "Amber", "lastName": "Admin", "active": true,
-				"roles": []any{map[string]any{"repositoryId": "adminRole", "name": "Administrator"}}, "registrationDate": "2026-01-02T03:04:05Z"}
+				"roles": []any{map[string]any{"repositoryId": "adminRole", "name": "Administrator"}}, "registrationDate": "2026-01-02T03:04:05.000Z"}
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("GET %s = %v, want %v", id, got, want)
 			}
@@ -444,6 +444,32 @@ func TestPasswordLogin(t *testing.T) {
 		}
 		if res := pwLogin("grant_type=password&username=amber@example.com&password=Amber-Passw0rd"); res.Status != http.StatusUnauthorized {
 			t.Errorf("login of a deactivated profile: %d, want 401", res.Status)
+		}
+	})
+}
+
+// TestRolesAndRegistrationDate: admin roles carry OCC's name, repositoryId, description and
+// category besides provisiond's privileges; registrationDate has milliseconds, .000 included.
+func TestRolesAndRegistrationDate(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		res := x.call(t, "GET", "/ccadmin/v1/adminRoles", nil)
+		want := `{"items":[` +
+			`{"category":"Administrator","description":"Administrator Role","name":"Administrator","privileges":["Administrator"],"repositoryId":"adminRole"},` +
+			`{"category":"Commerce Cloud","description":"Catalog Role","name":"Catalog","privileges":["Catalog"],"repositoryId":"catalogRole"},` +
+			`{"category":"Commerce Cloud","description":"A role that grants nothing","name":"No privileges","privileges":[],"repositoryId":"noPrivilegesRole"}]}`
+		if res.Status != http.StatusOK || strings.TrimSpace(string(res.Body)) != want {
+			t.Errorf("admin roles: %d %s, want %s", res.Status, res.Body, want)
+		}
+		for _, c := range []struct {
+			after time.Duration
+			want  string
+		}{{0, "2026-01-02T03:04:05.000Z"}, {123*time.Millisecond + 456*time.Microsecond, "2026-01-02T03:04:05.123Z"}} {
+			x.Clock.Advance(c.after)
+			id := x.create(t, profile(fmt.Sprintf("reg%d@example.com", c.after)))
+			if got := x.call(t, "GET", "/ccadmin/v1/adminProfiles/"+id, nil).Map(t)["registrationDate"]; got != c.want {
+				t.Errorf("registrationDate %v, want %s", got, c.want)
+			}
 		}
 	})
 }

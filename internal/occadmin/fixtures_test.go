@@ -231,7 +231,7 @@ func TestProfilesSectionApply(t *testing.T) {
 		}
 		// The profile the API created kept its id and took the file's values.
 		taken := byEmail["taken@example.com"]
-		if taken["id"] != takenID || taken["email"] != "Taken@example.com" || taken["firstName"] != "Tina" || taken["registrationDate"] != "2026-01-02T03:04:05Z" {
+		if taken["id"] != takenID || taken["email"] != "Taken@example.com" || taken["firstName"] != "Tina" || taken["registrationDate"] != "2026-01-02T03:04:05.000Z" {
 			t.Errorf("the API's profile after the file = %v, want id %s, the file's email and names, its registration date", taken, takenID)
 		}
 		// The API's duplicate-email rule covers seeded profiles, whatever the letter case.
@@ -386,7 +386,7 @@ func TestUsers(t *testing.T) {
 			api := x.call(t, "GET", "/ccadmin/v1/adminProfiles/"+u.ID, nil).Map(t)
 			status := map[bool]string{true: "active", false: "inactive"}[api["active"].(bool)]
 			if api["email"] != u.Email || api["firstName"] != u.FirstName || api["lastName"] != u.LastName || status != u.Status ||
-				api["registrationDate"] != u.CreatedAt.Format("2006-01-02T15:04:05Z") || fmt.Sprint(api["roles"]) != fmt.Sprint(u.Extra["roles"]) {
+				api["registrationDate"] != u.CreatedAt.Format(occadmin.DateFormat) || fmt.Sprint(api["roles"]) != fmt.Sprint(u.Extra["roles"]) {
 				t.Errorf("user %+v, the API shows %v", u, api)
 			}
 			// Never a password or a hash.

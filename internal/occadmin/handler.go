@@ -193,10 +193,13 @@ func (h *Handler) ListAdminRoles(ctx context.Context, _ gen.ListAdminRolesReques
 	}
 	out := gen.ListAdminRoles200JSONResponse{Items: make([]gen.AdminRole, len(roles))}
 	for i, r := range roles {
-		out.Items[i] = gen.AdminRole{RepositoryId: r.ID, Name: r.Name, Privileges: r.Privileges}
+		out.Items[i] = gen.AdminRole{RepositoryId: r.ID, Name: r.Name, Description: r.Description, Category: r.Category, Privileges: r.Privileges}
 	}
 	return out, nil
 }
+
+// DateFormat is how the API writes registrationDate: UTC with milliseconds, as OCC does.
+const DateFormat = "2006-01-02T15:04:05.000Z"
 
 // toAPI renders a profile with its roles' names.
 func toAPI(p ProfileView) gen.AdminProfile {
@@ -207,6 +210,6 @@ func toAPI(p ProfileView) gen.AdminProfile {
 	id := formatID(p.ID)
 	return gen.AdminProfile{
 		Id: id, RepositoryId: id, Email: p.Email, FirstName: p.FirstName, LastName: p.LastName,
-		Active: p.Active, Roles: refs, RegistrationDate: p.RegistrationDate,
+		Active: p.Active, Roles: refs, RegistrationDate: p.RegistrationDate.UTC().Format(DateFormat),
 	}
 }

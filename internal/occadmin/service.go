@@ -57,11 +57,13 @@ type AdminProfile struct {
 	RegistrationDate time.Time
 }
 
-// Role is an admin role with the privileges it grants.
+// Role is an admin role with OCC's description and category, and the privileges it grants.
 type Role struct {
-	ID         string
-	Name       string
-	Privileges []string
+	ID          string
+	Name        string
+	Description string
+	Category    string
+	Privileges  []string
 }
 
 // RoleRef is a role of a profile as the API shows it: its id and name (empty when no role has
@@ -189,7 +191,7 @@ func (s *Service) Create(ctx context.Context, p AdminProfile, pw *string) (Admin
 		}
 		p.PasswordHash = h
 	}
-	p.RegistrationDate = s.now().UTC().Truncate(time.Second)
+	p.RegistrationDate = s.now().UTC().Truncate(time.Millisecond)
 	if err := s.store.Create(ctx, &p); err != nil {
 		return AdminProfile{}, err
 	}

@@ -130,17 +130,18 @@ func (s *DBStore) Roles(ctx context.Context) ([]Role, error) {
 	}
 	out := make([]Role, len(rows))
 	for i, r := range rows {
-		out[i] = Role{ID: r.ID, Name: r.Name, Privileges: orEmpty(r.Privileges)}
+		out[i] = Role{ID: r.ID, Name: r.Name, Description: r.Description, Category: r.Category, Privileges: orEmpty(r.Privileges)}
 	}
 	return out, nil
 }
 
-// LoadRoles stores roles; with overwrite an existing id takes the new name and privileges, and
+// LoadRoles stores roles; with overwrite an existing id takes the new name, description, category
+// and privileges, and
 // without it is left alone. count is called for each role created (true) or updated (false).
 func (s *DBStore) LoadRoles(ctx context.Context, roles []Role, overwrite bool, count func(created bool)) error {
 	return store.Transaction(ctx, s.db, func(tx *gorm.DB) error {
 		for _, r := range roles {
-			row := roleRow{ID: r.ID, Name: r.Name, Privileges: orEmpty(r.Privileges)}
+			row := roleRow{ID: r.ID, Name: r.Name, Description: r.Description, Category: r.Category, Privileges: orEmpty(r.Privileges)}
 			res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoNothing: true}).Create(&row)
 			if res.Error != nil {
 				return fmt.Errorf("admin role %s: %w", r.ID, res.Error)
@@ -152,7 +153,7 @@ func (s *DBStore) LoadRoles(ctx context.Context, roles []Role, overwrite bool, c
 			if !overwrite {
 				continue
 			}
-			if err := tx.Model(&row).Select("name", "privileges").Updates(&row).Error; err != nil {
+			if err := tx.Model(&row).Select("name", "description", "category", "privileges").Updates(&row).Error; err != nil {
 				return fmt.Errorf("admin role %s: %w", r.ID, err)
 			}
 			count(false)
