@@ -114,13 +114,15 @@ export interface paths {
         };
         /**
          * List Members
-         * @description Answers one page of the members of the caller's current organization; only its delegated
-         *     administrators may list them (others: 403).
+         * @description Answers one page of the members of the caller's current organization, each with its roles in that
+         *     organization (OCC's organizational roles: `includedRoles`, default
+         *     `organizationalRolesForCurrentOrganization`); only its delegated administrators may list them (a member
+         *     that administers another organization only: 403).
          *
          *     Decisions: `q` takes the SCIM filter subset `eq`, `co` (contains), `sw` (starts with), `and`, `or`,
          *     parentheses and double-quoted strings over `firstName`, `lastName`, `email` (compared
          *     case-insensitively), `active` (`true` or `false`) and `roles` (`roles eq "admin"` selects members
-         *     holding that role function); a filter that does not parse is error 22007. `sort` is `property:asc`
+         *     holding that role function in the current organization); a filter that does not parse is error 22007. `sort` is `property:asc`
          *     or `property:desc` over `email`, `firstName`, `lastName` or `id` (the default order is by id).
          */
         get: operations["listMembers"];
@@ -163,20 +165,28 @@ export interface paths {
         };
         /**
          * Get Member
-         * @description Answers one member of the caller's current organization. Decision: a member may read itself;
-         *     reading others takes a delegated administrator of the organization (others: 403).
+         * @description Answers one member of the caller's current organization, with its roles in that organization
+         *     (`includedRoles`, as on the list). Decision: a member may read itself; reading others takes a delegated
+         *     administrator of the current organization (others: 403).
          */
         get: operations["getMember"];
         /**
          * Update Member
          * @description Changes a member of the caller's current organization; fields left out keep their value, and dynamic
          *     properties sent are set (others are kept). `active: false` deactivates the member (there is no
-         *     delete): it can no longer log in, and its tokens stop working. Only a delegated administrator may
-         *     change members (others: 403), and only members created in the current organization: a member's
-         *     roles and active flag hold in every organization it belongs to, so a member of several
-         *     organizations is changed from the one it was created in (from another: 403).
-         *     Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
-         *     wins.
+         *     delete): it can no longer log in, and its tokens stop working. Only a delegated administrator of the
+         *     current organization may change members (others: 403). `roles` are the member's roles in the current
+         *     organization (OCC's organizational roles: one person may be `admin` in one account and `buyer` in
+         *     another), and any administrator of an organization the member belongs to may change them there; the
+         *     other fields hold in every organization, so only an administrator of the member's parent organization
+         *     changes them (from another: 403).
+         *
+         *     Decision (OCC documents no such rule): an update that would leave an organization without an active
+         *     delegated administrator is refused with error 22007 — taking the admin role away from its last active
+         *     administrator (at `/roles`), or deactivating a member that is the last active administrator of any of
+         *     its organizations (at `/active`), the caller itself included. Concurrent updates cannot together
+         *     leave none. Concurrent updates of different fields or dynamic properties all persist; of the same
+         *     one, the last committed wins.
          */
         put: operations["updateMember"];
         post?: never;
@@ -314,7 +324,7 @@ export interface components {
              * @enum {string}
              */
             receiveEmail: "yes" | "no";
-            /** @description The member's roles. */
+            /** @description The member's roles in the current organization. */
             roles: components["schemas"]["Role"][];
             parentOrganization: components["schemas"]["OrganizationRef"];
             /** @description The member's locale, from `X-CCAsset-Language` at creation; null when none was given. */
@@ -439,8 +449,9 @@ export interface components {
         /**
          * @description The error response. Codes: 22003 the email is missing or empty; 23006 the email is invalid;
          *     22006 the email is already in use; 22007 any other invalid input (a missing or mistyped field, a
-         *     `receiveEmail` other than "yes" or "no", a role function other than admin or buyer, malformed JSON).
-         *     Several problems are listed in `errors`.
+         *     `receiveEmail` other than "yes" or "no", a role function other than admin or buyer, malformed JSON; on
+         *     update, leaving an organization without an active delegated administrator). Several problems are
+         *     listed in `errors`.
          */
         CreateBadRequest: {
             headers: {
@@ -483,7 +494,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The caller is not a delegated administrator of the organization, or does not belong to the organization of `X-CCOrganization`. */
+        /** @description The caller is not a delegated administrator of the organization in force (its roles in other organizations do not count), or does not belong to the organization of `X-CCOrganization`. */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -586,6 +597,12 @@ export interface components {
         };
     };
     parameters: {
+        /**
+         * @description Whether only organizational roles or all roles of the current organization are answered (OCC's default
+         *     `organizationalRolesForCurrentOrganization`). Decision: provisiond has organizational roles only (no global
+         *     ones), so both values answer the roles of the current organization.
+         */
+        IncludedRoles: "organizationalRolesForCurrentOrganization" | "allRolesForCurrentOrganization";
         /**
          * @description Current organization context of the logged in user: the id of an organization the caller belongs to
          *     (another is a 403). Without it, the caller's first active organization is used.
@@ -709,8 +726,12 @@ export interface operations {
     getCurrentProfile: {
         parameters: {
             query?: {
-                /** @description Whether only organizational roles or all roles of the current organization are answered (OCC's default `organizationalRolesForCurrentOrganization`). */
-                includedRoles?: "organizationalRolesForCurrentOrganization" | "allRolesForCurrentOrganization";
+                /**
+                 * @description Whether only organizational roles or all roles of the current organization are answered (OCC's default
+                 *     `organizationalRolesForCurrentOrganization`). Decision: provisiond has organizational roles only (no global
+                 *     ones), so both values answer the roles of the current organization.
+                 */
+                includedRoles?: components["parameters"]["IncludedRoles"];
             };
             header?: {
                 /**
@@ -775,6 +796,12 @@ export interface operations {
     listMembers: {
         parameters: {
             query?: {
+                /**
+                 * @description Whether only organizational roles or all roles of the current organization are answered (OCC's default
+                 *     `organizationalRolesForCurrentOrganization`). Decision: provisiond has organizational roles only (no global
+                 *     ones), so both values answer the roles of the current organization.
+                 */
+                includedRoles?: components["parameters"]["IncludedRoles"];
                 /** @description How many members a page holds (at most 250). */
                 limit?: number;
                 /** @description How many members to skip. */
@@ -902,7 +929,14 @@ export interface operations {
     };
     getMember: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Whether only organizational roles or all roles of the current organization are answered (OCC's default
+                 *     `organizationalRolesForCurrentOrganization`). Decision: provisiond has organizational roles only (no global
+                 *     ones), so both values answer the roles of the current organization.
+                 */
+                includedRoles?: components["parameters"]["IncludedRoles"];
+            };
             header?: {
                 /**
                  * @description Current organization context of the logged in user: the id of an organization the caller belongs to

@@ -124,18 +124,72 @@ func (e RoleFunction) Valid() bool {
 	}
 }
 
+// Defines values for IncludedRoles.
+const (
+	IncludedRolesAllRolesForCurrentOrganization            IncludedRoles = "allRolesForCurrentOrganization"
+	IncludedRolesOrganizationalRolesForCurrentOrganization IncludedRoles = "organizationalRolesForCurrentOrganization"
+)
+
+// Valid indicates whether the value is a known member of the IncludedRoles enum.
+func (e IncludedRoles) Valid() bool {
+	switch e {
+	case IncludedRolesAllRolesForCurrentOrganization:
+		return true
+	case IncludedRolesOrganizationalRolesForCurrentOrganization:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListMembersParamsIncludedRoles.
+const (
+	ListMembersParamsIncludedRolesAllRolesForCurrentOrganization            ListMembersParamsIncludedRoles = "allRolesForCurrentOrganization"
+	ListMembersParamsIncludedRolesOrganizationalRolesForCurrentOrganization ListMembersParamsIncludedRoles = "organizationalRolesForCurrentOrganization"
+)
+
+// Valid indicates whether the value is a known member of the ListMembersParamsIncludedRoles enum.
+func (e ListMembersParamsIncludedRoles) Valid() bool {
+	switch e {
+	case ListMembersParamsIncludedRolesAllRolesForCurrentOrganization:
+		return true
+	case ListMembersParamsIncludedRolesOrganizationalRolesForCurrentOrganization:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetMemberParamsIncludedRoles.
+const (
+	GetMemberParamsIncludedRolesAllRolesForCurrentOrganization            GetMemberParamsIncludedRoles = "allRolesForCurrentOrganization"
+	GetMemberParamsIncludedRolesOrganizationalRolesForCurrentOrganization GetMemberParamsIncludedRoles = "organizationalRolesForCurrentOrganization"
+)
+
+// Valid indicates whether the value is a known member of the GetMemberParamsIncludedRoles enum.
+func (e GetMemberParamsIncludedRoles) Valid() bool {
+	switch e {
+	case GetMemberParamsIncludedRolesAllRolesForCurrentOrganization:
+		return true
+	case GetMemberParamsIncludedRolesOrganizationalRolesForCurrentOrganization:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetCurrentProfileParamsIncludedRoles.
 const (
-	AllRolesForCurrentOrganization            GetCurrentProfileParamsIncludedRoles = "allRolesForCurrentOrganization"
-	OrganizationalRolesForCurrentOrganization GetCurrentProfileParamsIncludedRoles = "organizationalRolesForCurrentOrganization"
+	GetCurrentProfileParamsIncludedRolesAllRolesForCurrentOrganization            GetCurrentProfileParamsIncludedRoles = "allRolesForCurrentOrganization"
+	GetCurrentProfileParamsIncludedRolesOrganizationalRolesForCurrentOrganization GetCurrentProfileParamsIncludedRoles = "organizationalRolesForCurrentOrganization"
 )
 
 // Valid indicates whether the value is a known member of the GetCurrentProfileParamsIncludedRoles enum.
 func (e GetCurrentProfileParamsIncludedRoles) Valid() bool {
 	switch e {
-	case AllRolesForCurrentOrganization:
+	case GetCurrentProfileParamsIncludedRolesAllRolesForCurrentOrganization:
 		return true
-	case OrganizationalRolesForCurrentOrganization:
+	case GetCurrentProfileParamsIncludedRolesOrganizationalRolesForCurrentOrganization:
 		return true
 	default:
 		return false
@@ -299,7 +353,7 @@ type Member struct {
 	// RepositoryId The member's id (the same value as `id`).
 	RepositoryId string `json:"repositoryId"`
 
-	// Roles The member's roles.
+	// Roles The member's roles in the current organization.
 	Roles                []Role                 `json:"roles"`
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
@@ -402,6 +456,9 @@ type RoleFunction string
 // AssetLanguage defines model for AssetLanguage.
 type AssetLanguage = string
 
+// IncludedRoles defines model for IncludedRoles.
+type IncludedRoles string
+
 // Organization defines model for Organization.
 type Organization = string
 
@@ -434,6 +491,11 @@ type UnsupportedMediaType = Error
 
 // ListMembersParams defines parameters for ListMembers.
 type ListMembersParams struct {
+	// IncludedRoles Whether only organizational roles or all roles of the current organization are answered (OCC's default
+	// `organizationalRolesForCurrentOrganization`). Decision: provisiond has organizational roles only (no global
+	// ones), so both values answer the roles of the current organization.
+	IncludedRoles *ListMembersParamsIncludedRoles `form:"includedRoles,omitempty" json:"includedRoles,omitempty"`
+
 	// Limit How many members a page holds (at most 250).
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -454,6 +516,9 @@ type ListMembersParams struct {
 	XCCOrganization *Organization `json:"X-CCOrganization,omitempty"`
 }
 
+// ListMembersParamsIncludedRoles defines parameters for ListMembers.
+type ListMembersParamsIncludedRoles string
+
 // CreateMemberParams defines parameters for CreateMember.
 type CreateMemberParams struct {
 	// XCCOrganization Current organization context of the logged in user: the id of an organization the caller belongs to
@@ -466,10 +531,18 @@ type CreateMemberParams struct {
 
 // GetMemberParams defines parameters for GetMember.
 type GetMemberParams struct {
+	// IncludedRoles Whether only organizational roles or all roles of the current organization are answered (OCC's default
+	// `organizationalRolesForCurrentOrganization`). Decision: provisiond has organizational roles only (no global
+	// ones), so both values answer the roles of the current organization.
+	IncludedRoles *GetMemberParamsIncludedRoles `form:"includedRoles,omitempty" json:"includedRoles,omitempty"`
+
 	// XCCOrganization Current organization context of the logged in user: the id of an organization the caller belongs to
 	// (another is a 403). Without it, the caller's first active organization is used.
 	XCCOrganization *Organization `json:"X-CCOrganization,omitempty"`
 }
+
+// GetMemberParamsIncludedRoles defines parameters for GetMember.
+type GetMemberParamsIncludedRoles string
 
 // UpdateMemberParams defines parameters for UpdateMember.
 type UpdateMemberParams struct {
@@ -480,7 +553,9 @@ type UpdateMemberParams struct {
 
 // GetCurrentProfileParams defines parameters for GetCurrentProfile.
 type GetCurrentProfileParams struct {
-	// IncludedRoles Whether only organizational roles or all roles of the current organization are answered (OCC's default `organizationalRolesForCurrentOrganization`).
+	// IncludedRoles Whether only organizational roles or all roles of the current organization are answered (OCC's default
+	// `organizationalRolesForCurrentOrganization`). Decision: provisiond has organizational roles only (no global
+	// ones), so both values answer the roles of the current organization.
 	IncludedRoles *GetCurrentProfileParamsIncludedRoles `form:"includedRoles,omitempty" json:"includedRoles,omitempty"`
 
 	// XCCOrganization Current organization context of the logged in user: the id of an organization the caller belongs to
@@ -1290,13 +1365,15 @@ type ClientInterface interface {
 
 	// ListMembers List Members
 	//
-	// Answers one page of the members of the caller's current organization; only its delegated
-	// administrators may list them (others: 403).
+	// Answers one page of the members of the caller's current organization, each with its roles in that
+	// organization (OCC's organizational roles: `includedRoles`, default
+	// `organizationalRolesForCurrentOrganization`); only its delegated administrators may list them (a member
+	// that administers another organization only: 403).
 	//
 	// Decisions: `q` takes the SCIM filter subset `eq`, `co` (contains), `sw` (starts with), `and`, `or`,
 	// parentheses and double-quoted strings over `firstName`, `lastName`, `email` (compared
 	// case-insensitively), `active` (`true` or `false`) and `roles` (`roles eq "admin"` selects members
-	// holding that role function); a filter that does not parse is error 22007. `sort` is `property:asc`
+	// holding that role function in the current organization); a filter that does not parse is error 22007. `sort` is `property:asc`
 	// or `property:desc` over `email`, `firstName`, `lastName` or `id` (the default order is by id).
 	//
 	// Corresponds with GET /ccstore/v1/organizationMembers (the `ListMembers` operationId).
@@ -1338,8 +1415,9 @@ type ClientInterface interface {
 
 	// GetMember Get Member
 	//
-	// Answers one member of the caller's current organization. Decision: a member may read itself;
-	// reading others takes a delegated administrator of the organization (others: 403).
+	// Answers one member of the caller's current organization, with its roles in that organization
+	// (`includedRoles`, as on the list). Decision: a member may read itself; reading others takes a delegated
+	// administrator of the current organization (others: 403).
 	//
 	// Corresponds with GET /ccstore/v1/organizationMembers/{id} (the `GetMember` operationId).
 	GetMember(ctx context.Context, id string, params *GetMemberParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1348,12 +1426,19 @@ type ClientInterface interface {
 	//
 	// Changes a member of the caller's current organization; fields left out keep their value, and dynamic
 	// properties sent are set (others are kept). `active: false` deactivates the member (there is no
-	// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator may
-	// change members (others: 403), and only members created in the current organization: a member's
-	// roles and active flag hold in every organization it belongs to, so a member of several
-	// organizations is changed from the one it was created in (from another: 403).
-	// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
-	// wins.
+	// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator of the
+	// current organization may change members (others: 403). `roles` are the member's roles in the current
+	// organization (OCC's organizational roles: one person may be `admin` in one account and `buyer` in
+	// another), and any administrator of an organization the member belongs to may change them there; the
+	// other fields hold in every organization, so only an administrator of the member's parent organization
+	// changes them (from another: 403).
+	//
+	// Decision (OCC documents no such rule): an update that would leave an organization without an active
+	// delegated administrator is refused with error 22007 — taking the admin role away from its last active
+	// administrator (at `/roles`), or deactivating a member that is the last active administrator of any of
+	// its organizations (at `/active`), the caller itself included. Concurrent updates cannot together
+	// leave none. Concurrent updates of different fields or dynamic properties all persist; of the same
+	// one, the last committed wins.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1364,12 +1449,19 @@ type ClientInterface interface {
 	//
 	// Changes a member of the caller's current organization; fields left out keep their value, and dynamic
 	// properties sent are set (others are kept). `active: false` deactivates the member (there is no
-	// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator may
-	// change members (others: 403), and only members created in the current organization: a member's
-	// roles and active flag hold in every organization it belongs to, so a member of several
-	// organizations is changed from the one it was created in (from another: 403).
-	// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
-	// wins.
+	// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator of the
+	// current organization may change members (others: 403). `roles` are the member's roles in the current
+	// organization (OCC's organizational roles: one person may be `admin` in one account and `buyer` in
+	// another), and any administrator of an organization the member belongs to may change them there; the
+	// other fields hold in every organization, so only an administrator of the member's parent organization
+	// changes them (from another: 403).
+	//
+	// Decision (OCC documents no such rule): an update that would leave an organization without an active
+	// delegated administrator is refused with error 22007 — taking the admin role away from its last active
+	// administrator (at `/roles`), or deactivating a member that is the last active administrator of any of
+	// its organizations (at `/active`), the caller itself included. Concurrent updates cannot together
+	// leave none. Concurrent updates of different fields or dynamic properties all persist; of the same
+	// one, the last committed wins.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1472,13 +1564,15 @@ func (c *Client) Logout(ctx context.Context, reqEditors ...RequestEditorFn) (*ht
 
 // ListMembers List Members
 //
-// Answers one page of the members of the caller's current organization; only its delegated
-// administrators may list them (others: 403).
+// Answers one page of the members of the caller's current organization, each with its roles in that
+// organization (OCC's organizational roles: `includedRoles`, default
+// `organizationalRolesForCurrentOrganization`); only its delegated administrators may list them (a member
+// that administers another organization only: 403).
 //
 // Decisions: `q` takes the SCIM filter subset `eq`, `co` (contains), `sw` (starts with), `and`, `or`,
 // parentheses and double-quoted strings over `firstName`, `lastName`, `email` (compared
 // case-insensitively), `active` (`true` or `false`) and `roles` (`roles eq "admin"` selects members
-// holding that role function); a filter that does not parse is error 22007. `sort` is `property:asc`
+// holding that role function in the current organization); a filter that does not parse is error 22007. `sort` is `property:asc`
 // or `property:desc` over `email`, `firstName`, `lastName` or `id` (the default order is by id).
 //
 // Corresponds with GET /ccstore/v1/organizationMembers (the `ListMembers` operationId).
@@ -1550,8 +1644,9 @@ func (c *Client) CreateMember(ctx context.Context, params *CreateMemberParams, b
 
 // GetMember Get Member
 //
-// Answers one member of the caller's current organization. Decision: a member may read itself;
-// reading others takes a delegated administrator of the organization (others: 403).
+// Answers one member of the caller's current organization, with its roles in that organization
+// (`includedRoles`, as on the list). Decision: a member may read itself; reading others takes a delegated
+// administrator of the current organization (others: 403).
 //
 // Corresponds with GET /ccstore/v1/organizationMembers/{id} (the `GetMember` operationId).
 func (c *Client) GetMember(ctx context.Context, id string, params *GetMemberParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1570,12 +1665,19 @@ func (c *Client) GetMember(ctx context.Context, id string, params *GetMemberPara
 //
 // Changes a member of the caller's current organization; fields left out keep their value, and dynamic
 // properties sent are set (others are kept). `active: false` deactivates the member (there is no
-// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator may
-// change members (others: 403), and only members created in the current organization: a member's
-// roles and active flag hold in every organization it belongs to, so a member of several
-// organizations is changed from the one it was created in (from another: 403).
-// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
-// wins.
+// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator of the
+// current organization may change members (others: 403). `roles` are the member's roles in the current
+// organization (OCC's organizational roles: one person may be `admin` in one account and `buyer` in
+// another), and any administrator of an organization the member belongs to may change them there; the
+// other fields hold in every organization, so only an administrator of the member's parent organization
+// changes them (from another: 403).
+//
+// Decision (OCC documents no such rule): an update that would leave an organization without an active
+// delegated administrator is refused with error 22007 — taking the admin role away from its last active
+// administrator (at `/roles`), or deactivating a member that is the last active administrator of any of
+// its organizations (at `/active`), the caller itself included. Concurrent updates cannot together
+// leave none. Concurrent updates of different fields or dynamic properties all persist; of the same
+// one, the last committed wins.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1596,12 +1698,19 @@ func (c *Client) UpdateMemberWithBody(ctx context.Context, id string, params *Up
 //
 // Changes a member of the caller's current organization; fields left out keep their value, and dynamic
 // properties sent are set (others are kept). `active: false` deactivates the member (there is no
-// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator may
-// change members (others: 403), and only members created in the current organization: a member's
-// roles and active flag hold in every organization it belongs to, so a member of several
-// organizations is changed from the one it was created in (from another: 403).
-// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
-// wins.
+// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator of the
+// current organization may change members (others: 403). `roles` are the member's roles in the current
+// organization (OCC's organizational roles: one person may be `admin` in one account and `buyer` in
+// another), and any administrator of an organization the member belongs to may change them there; the
+// other fields hold in every organization, so only an administrator of the member's parent organization
+// changes them (from another: 403).
+//
+// Decision (OCC documents no such rule): an update that would leave an organization without an active
+// delegated administrator is refused with error 22007 — taking the admin role away from its last active
+// administrator (at `/roles`), or deactivating a member that is the last active administrator of any of
+// its organizations (at `/active`), the caller itself included. Concurrent updates cannot together
+// leave none. Concurrent updates of different fields or dynamic properties all persist; of the same
+// one, the last committed wins.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1757,6 +1866,18 @@ func NewListMembersRequest(server string, params *ListMembersParams) (*http.Requ
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
+
+		if params.IncludedRoles != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "includedRoles", *params.IncludedRoles, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
 
 		if params.Limit != nil {
 
@@ -1937,6 +2058,33 @@ func NewGetMemberRequest(server string, id string, params *GetMemberParams) (*ht
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.IncludedRoles != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "includedRoles", *params.IncludedRoles, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -2206,13 +2354,15 @@ type ClientWithResponsesInterface interface {
 
 	// ListMembersWithResponse List Members
 	//
-	// Answers one page of the members of the caller's current organization; only its delegated
-	// administrators may list them (others: 403).
+	// Answers one page of the members of the caller's current organization, each with its roles in that
+	// organization (OCC's organizational roles: `includedRoles`, default
+	// `organizationalRolesForCurrentOrganization`); only its delegated administrators may list them (a member
+	// that administers another organization only: 403).
 	//
 	// Decisions: `q` takes the SCIM filter subset `eq`, `co` (contains), `sw` (starts with), `and`, `or`,
 	// parentheses and double-quoted strings over `firstName`, `lastName`, `email` (compared
 	// case-insensitively), `active` (`true` or `false`) and `roles` (`roles eq "admin"` selects members
-	// holding that role function); a filter that does not parse is error 22007. `sort` is `property:asc`
+	// holding that role function in the current organization); a filter that does not parse is error 22007. `sort` is `property:asc`
 	// or `property:desc` over `email`, `firstName`, `lastName` or `id` (the default order is by id).
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -2256,8 +2406,9 @@ type ClientWithResponsesInterface interface {
 
 	// GetMemberWithResponse Get Member
 	//
-	// Answers one member of the caller's current organization. Decision: a member may read itself;
-	// reading others takes a delegated administrator of the organization (others: 403).
+	// Answers one member of the caller's current organization, with its roles in that organization
+	// (`includedRoles`, as on the list). Decision: a member may read itself; reading others takes a delegated
+	// administrator of the current organization (others: 403).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2268,12 +2419,19 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes a member of the caller's current organization; fields left out keep their value, and dynamic
 	// properties sent are set (others are kept). `active: false` deactivates the member (there is no
-	// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator may
-	// change members (others: 403), and only members created in the current organization: a member's
-	// roles and active flag hold in every organization it belongs to, so a member of several
-	// organizations is changed from the one it was created in (from another: 403).
-	// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
-	// wins.
+	// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator of the
+	// current organization may change members (others: 403). `roles` are the member's roles in the current
+	// organization (OCC's organizational roles: one person may be `admin` in one account and `buyer` in
+	// another), and any administrator of an organization the member belongs to may change them there; the
+	// other fields hold in every organization, so only an administrator of the member's parent organization
+	// changes them (from another: 403).
+	//
+	// Decision (OCC documents no such rule): an update that would leave an organization without an active
+	// delegated administrator is refused with error 22007 — taking the admin role away from its last active
+	// administrator (at `/roles`), or deactivating a member that is the last active administrator of any of
+	// its organizations (at `/active`), the caller itself included. Concurrent updates cannot together
+	// leave none. Concurrent updates of different fields or dynamic properties all persist; of the same
+	// one, the last committed wins.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2284,12 +2442,19 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes a member of the caller's current organization; fields left out keep their value, and dynamic
 	// properties sent are set (others are kept). `active: false` deactivates the member (there is no
-	// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator may
-	// change members (others: 403), and only members created in the current organization: a member's
-	// roles and active flag hold in every organization it belongs to, so a member of several
-	// organizations is changed from the one it was created in (from another: 403).
-	// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
-	// wins.
+	// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator of the
+	// current organization may change members (others: 403). `roles` are the member's roles in the current
+	// organization (OCC's organizational roles: one person may be `admin` in one account and `buyer` in
+	// another), and any administrator of an organization the member belongs to may change them there; the
+	// other fields hold in every organization, so only an administrator of the member's parent organization
+	// changes them (from another: 403).
+	//
+	// Decision (OCC documents no such rule): an update that would leave an organization without an active
+	// delegated administrator is refused with error 22007 — taking the admin role away from its last active
+	// administrator (at `/roles`), or deactivating a member that is the last active administrator of any of
+	// its organizations (at `/active`), the caller itself included. Concurrent updates cannot together
+	// leave none. Concurrent updates of different fields or dynamic properties all persist; of the same
+	// one, the last committed wins.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3064,13 +3229,15 @@ func (c *ClientWithResponses) LogoutWithResponse(ctx context.Context, reqEditors
 
 // ListMembersWithResponse List Members
 //
-// Answers one page of the members of the caller's current organization; only its delegated
-// administrators may list them (others: 403).
+// Answers one page of the members of the caller's current organization, each with its roles in that
+// organization (OCC's organizational roles: `includedRoles`, default
+// `organizationalRolesForCurrentOrganization`); only its delegated administrators may list them (a member
+// that administers another organization only: 403).
 //
 // Decisions: `q` takes the SCIM filter subset `eq`, `co` (contains), `sw` (starts with), `and`, `or`,
 // parentheses and double-quoted strings over `firstName`, `lastName`, `email` (compared
 // case-insensitively), `active` (`true` or `false`) and `roles` (`roles eq "admin"` selects members
-// holding that role function); a filter that does not parse is error 22007. `sort` is `property:asc`
+// holding that role function in the current organization); a filter that does not parse is error 22007. `sort` is `property:asc`
 // or `property:desc` over `email`, `firstName`, `lastName` or `id` (the default order is by id).
 //
 // Returns a wrapper object for the known response body format(s).
@@ -3132,8 +3299,9 @@ func (c *ClientWithResponses) CreateMemberWithResponse(ctx context.Context, para
 
 // GetMemberWithResponse Get Member
 //
-// Answers one member of the caller's current organization. Decision: a member may read itself;
-// reading others takes a delegated administrator of the organization (others: 403).
+// Answers one member of the caller's current organization, with its roles in that organization
+// (`includedRoles`, as on the list). Decision: a member may read itself; reading others takes a delegated
+// administrator of the current organization (others: 403).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3150,12 +3318,19 @@ func (c *ClientWithResponses) GetMemberWithResponse(ctx context.Context, id stri
 //
 // Changes a member of the caller's current organization; fields left out keep their value, and dynamic
 // properties sent are set (others are kept). `active: false` deactivates the member (there is no
-// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator may
-// change members (others: 403), and only members created in the current organization: a member's
-// roles and active flag hold in every organization it belongs to, so a member of several
-// organizations is changed from the one it was created in (from another: 403).
-// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
-// wins.
+// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator of the
+// current organization may change members (others: 403). `roles` are the member's roles in the current
+// organization (OCC's organizational roles: one person may be `admin` in one account and `buyer` in
+// another), and any administrator of an organization the member belongs to may change them there; the
+// other fields hold in every organization, so only an administrator of the member's parent organization
+// changes them (from another: 403).
+//
+// Decision (OCC documents no such rule): an update that would leave an organization without an active
+// delegated administrator is refused with error 22007 — taking the admin role away from its last active
+// administrator (at `/roles`), or deactivating a member that is the last active administrator of any of
+// its organizations (at `/active`), the caller itself included. Concurrent updates cannot together
+// leave none. Concurrent updates of different fields or dynamic properties all persist; of the same
+// one, the last committed wins.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3172,12 +3347,19 @@ func (c *ClientWithResponses) UpdateMemberWithBodyWithResponse(ctx context.Conte
 //
 // Changes a member of the caller's current organization; fields left out keep their value, and dynamic
 // properties sent are set (others are kept). `active: false` deactivates the member (there is no
-// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator may
-// change members (others: 403), and only members created in the current organization: a member's
-// roles and active flag hold in every organization it belongs to, so a member of several
-// organizations is changed from the one it was created in (from another: 403).
-// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
-// wins.
+// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator of the
+// current organization may change members (others: 403). `roles` are the member's roles in the current
+// organization (OCC's organizational roles: one person may be `admin` in one account and `buyer` in
+// another), and any administrator of an organization the member belongs to may change them there; the
+// other fields hold in every organization, so only an administrator of the member's parent organization
+// changes them (from another: 403).
+//
+// Decision (OCC documents no such rule): an update that would leave an organization without an active
+// delegated administrator is refused with error 22007 — taking the admin role away from its last active
+// administrator (at `/roles`), or deactivating a member that is the last active administrator of any of
+// its organizations (at `/active`), the caller itself included. Concurrent updates cannot together
+// leave none. Concurrent updates of different fields or dynamic properties all persist; of the same
+// one, the last committed wins.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3894,6 +4076,13 @@ func (w *ServerInterfaceWrapper) ListMembers(ctx echo.Context) error {
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params ListMembersParams
+	// ------------- Optional query parameter "includedRoles" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "includedRoles", ctx.QueryParams(), &params.IncludedRoles, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter includedRoles: %s", err))
+	}
+
 	// ------------- Optional query parameter "limit" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
@@ -4008,6 +4197,12 @@ func (w *ServerInterfaceWrapper) GetMember(ctx echo.Context) error {
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params GetMemberParams
+	// ------------- Optional query parameter "includedRoles" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "includedRoles", ctx.QueryParams(), &params.IncludedRoles, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter includedRoles: %s", err))
+	}
 
 	headers := ctx.Request().Header
 	// ------------- Optional header parameter "X-CCOrganization" -------------

@@ -134,6 +134,7 @@ func (h *Handler) UpdateMember(ctx context.Context, req gen.UpdateMemberRequestO
 	if err != nil {
 		return nil, err
 	}
+	rolesOnly := b.Email == nil && b.FirstName == nil && b.LastName == nil && b.Active == nil && b.ReceiveEmail == nil && len(dyn) == 0
 	m, err := h.svc.Update(ctx, a, req.Id, func(m *Member) {
 		if b.Email != nil {
 			m.Email = string(*b.Email)
@@ -153,7 +154,7 @@ func (h *Handler) UpdateMember(ctx context.Context, req gen.UpdateMemberRequestO
 		for k, v := range dyn {
 			m.Dynamic[k] = v
 		}
-	})
+	}, rolesOnly)
 	if err != nil {
 		return nil, err
 	}

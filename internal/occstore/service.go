@@ -47,8 +47,9 @@ type Organization struct {
 	Active bool
 }
 
-// Member is an account contact. Roles are role functions ("admin", "buyer") that hold in every
-// organization the member belongs to; ParentOrganization is the organization it was created in.
+// Member is an account contact. Roles are role functions ("admin", "buyer") the member holds in
+// one organization, the one it is read in (roles belong to an organization, as OCC's
+// organizational roles do); ParentOrganization is the organization it was created in.
 type Member struct {
 	ID                 int64
 	Email              string
@@ -66,6 +67,12 @@ type Member struct {
 
 // HasRole reports whether m holds the role function f.
 func (m Member) HasRole(f string) bool { return slices.Contains(m.Roles, f) }
+
+// Membership is an organization a member belongs to, with the role functions it holds there.
+type Membership struct {
+	Organization
+	Roles []string
+}
 
 // MemberView is a member as the API shows it: with its parent organization.
 type MemberView struct {
@@ -98,17 +105,21 @@ type Store interface {
 	// ReplacePasswordHash stores hash as the member's password hash if it is still old.
 	ReplacePasswordHash(ctx context.Context, id int64, old, hash string) error
 	// Update changes the member id in one transaction that locks it first: change gets the stored
-	// member and alters it, or returns an error that leaves it unchanged. It returns the member as
-	// written.
-	Update(ctx context.Context, id int64, change func(*Member) error) (Member, error)
+	// member with its roles in org and alters it, or returns an error that leaves it unchanged;
+	// the roles it leaves become the member's in org. It returns the member as written. It
+	// refuses to leave an organization without an active delegated administrator.
+	Update(ctx context.Context, id int64, org string, change func(*Member) error) (Member, error)
 	// List reads the page q selects, how many members the filter selects in all, and the sort
 	// with its property named as the API names it.
 	List(ctx context.Context, q ListQuery) (items []Member, total int64, sorted scim.Sort, err error)
-	Organizations(ctx context.Context, member int64) ([]Organization, error)
+	// Memberships reads the organizations member belongs to, with its roles in each, in id order.
+	Memberships(ctx context.Context, member int64) ([]Membership, error)
 	Organization(ctx context.Context, id string) (Organization, error)
-	InOrganization(ctx context.Context, member int64, organization string) (bool, error)
-	// MemberOrganization reads the organization id when member belongs to it (ok false when not).
-	MemberOrganization(ctx context.Context, member int64, id string) (org Organization, ok bool, err error)
+	// RolesIn reads member's roles in organization (in false when it does not belong to it).
+	RolesIn(ctx context.Context, member int64, organization string) (roles []string, in bool, err error)
+	// MemberOrganization reads the organization id with member's roles there, when member
+	// belongs to it (ok false when not).
+	MemberOrganization(ctx context.Context, member int64, id string) (m Membership, ok bool, err error)
 }
 
 // Service applies OCC's rules for members that the schema cannot express: who may act in which
@@ -169,24 +180,24 @@ func (s *Service) Logout(ctx context.Context, token credential.Claims) error {
 
 // acting resolves the organization a caller acts in, first in every operation on members: the one
 // named (which the caller must belong to, and which must be active) or else the caller's first
-// active organization.
-func (s *Service) acting(ctx context.Context, a Actor) (Organization, error) {
+// active organization; with the caller's roles there, which decide what it may do.
+func (s *Service) acting(ctx context.Context, a Actor) (Membership, error) {
 	caller, named := a.Caller, a.Organization
 	if named != nil && *named != "" {
-		org, in, err := s.store.MemberOrganization(ctx, caller.ID, *named)
+		m, in, err := s.store.MemberOrganization(ctx, caller.ID, *named)
 		if err != nil {
-			return Organization{}, err
+			return Membership{}, err
 		}
-		return org, usable(org, in, *named)
+		return m, usable(m.Organization, in, *named)
 	}
-	orgs, err := s.store.Organizations(ctx, caller.ID)
+	ms, err := s.store.Memberships(ctx, caller.ID)
 	if err != nil {
-		return Organization{}, err
+		return Membership{}, err
 	}
-	if org, ok := firstActive(orgs); ok {
-		return org, nil
+	if m, ok := firstActive(ms); ok {
+		return m, nil
 	}
-	return Organization{}, apperr.Forbidden("The caller belongs to no active organization.")
+	return Membership{}, apperr.Forbidden("The caller belongs to no active organization.")
 }
 
 // usable is nil when the caller may act in org, the organization named: when it belongs to it (in)
@@ -201,15 +212,15 @@ func usable(org Organization, in bool, named string) error {
 	return nil
 }
 
-// firstActive is the first active organization of orgs (the caller's, in id order): the
+// firstActive is the first active organization of ms (the caller's, in id order): the
 // organization in force when the request names none.
-func firstActive(orgs []Organization) (Organization, bool) {
-	for _, o := range orgs {
-		if o.Active {
-			return o, true
+func firstActive(ms []Membership) (Membership, bool) {
+	for _, m := range ms {
+		if m.Active {
+			return m, true
 		}
 	}
-	return Organization{}, false
+	return Membership{}, false
 }
 
 // CurrentView is the logged-in member as getCurrentProfile shows it: its parent organization, the
@@ -223,29 +234,34 @@ type CurrentView struct {
 
 // Current reads the caller's own profile in the organization a names (or its first active one).
 func (s *Service) Current(ctx context.Context, a Actor) (CurrentView, error) {
-	orgs, err := s.store.Organizations(ctx, a.Caller.ID)
+	ms, err := s.store.Memberships(ctx, a.Caller.ID)
 	if err != nil {
 		return CurrentView{}, err
 	}
 	v := CurrentView{MemberView: MemberView{Member: a.Caller}, Secondary: []Organization{}}
+	var current *Membership
 	if named := a.Organization; named != nil && *named != "" {
-		i := slices.IndexFunc(orgs, func(o Organization) bool { return o.ID == *named })
-		var org Organization
+		i := slices.IndexFunc(ms, func(m Membership) bool { return m.ID == *named })
+		var m Membership
 		if i >= 0 {
-			org = orgs[i]
+			m = ms[i]
 		}
-		if err := usable(org, i >= 0, *named); err != nil {
+		if err := usable(m.Organization, i >= 0, *named); err != nil {
 			return CurrentView{}, err
 		}
-		v.Current = &org
-	} else if org, ok := firstActive(orgs); ok {
-		v.Current = &org
+		current = &m
+	} else if m, ok := firstActive(ms); ok {
+		current = &m
 	}
-	for _, o := range orgs {
-		if o.ID == a.Caller.ParentOrganization {
-			v.Parent = o
+	v.Roles = nil
+	if current != nil {
+		v.Current, v.Roles = &current.Organization, current.Roles
+	}
+	for _, m := range ms {
+		if m.ID == a.Caller.ParentOrganization {
+			v.Parent = m.Organization
 		} else {
-			v.Secondary = append(v.Secondary, o)
+			v.Secondary = append(v.Secondary, m.Organization)
 		}
 	}
 	if v.Parent.ID == "" { // memberships are never removed, so this is only a safeguard
@@ -253,14 +269,13 @@ func (s *Service) Current(ctx context.Context, a Actor) (CurrentView, error) {
 			return CurrentView{}, err
 		}
 	}
-	if v.Current == nil {
-		v.Roles = nil
-	}
 	return v, nil
 }
 
-func requireAdmin(caller Member) error {
-	if !caller.HasRole(RoleAdmin) {
+// requireAdmin is nil when acting, the caller's membership in the organization in force, holds the
+// admin role there: roles elsewhere do not count.
+func requireAdmin(acting Membership) error {
+	if !slices.Contains(acting.Roles, RoleAdmin) {
 		return apperr.Forbidden("Only a delegated administrator of the organization may do this.")
 	}
 	return nil
@@ -272,7 +287,7 @@ func (s *Service) Create(ctx context.Context, a Actor, m Member) (Member, error)
 	if err != nil {
 		return Member{}, err
 	}
-	if err := requireAdmin(a.Caller); err != nil {
+	if err := requireAdmin(org); err != nil {
 		return Member{}, err
 	}
 	if err := checkDynamic(m.Dynamic); err != nil {
@@ -295,7 +310,7 @@ func (s *Service) Get(ctx context.Context, a Actor, id string) (MemberView, erro
 	if err != nil {
 		return MemberView{}, err
 	}
-	n, err := s.memberOf(ctx, a.Caller, org, id)
+	n, roles, err := s.memberOf(ctx, a.Caller, org, id)
 	if err != nil {
 		return MemberView{}, err
 	}
@@ -303,48 +318,52 @@ func (s *Service) Get(ctx context.Context, a Actor, id string) (MemberView, erro
 	if err != nil {
 		return MemberView{}, err
 	}
-	v, err := s.view(ctx, org, m)
+	m.Roles = roles
+	v, err := s.view(ctx, org.Organization, m)
 	if err != nil {
 		return MemberView{}, err
 	}
 	return v[0], nil
 }
 
-// memberOf is the number of id, a member of org that caller may see: itself, or anyone when the
-// caller is an administrator.
-func (s *Service) memberOf(ctx context.Context, caller Member, org Organization, id string) (int64, error) {
+// memberOf is the number of id, a member of org (the caller's membership in force) that caller
+// may see: itself, or anyone when the caller administers org; with its roles in org.
+func (s *Service) memberOf(ctx context.Context, caller Member, org Membership, id string) (int64, []string, error) {
 	n, err := strconv.ParseInt(id, 10, 64)
 	if err != nil || n <= 0 {
-		return 0, notFound(id)
+		return 0, nil, notFound(id)
 	}
 	if n != caller.ID {
-		if err := requireAdmin(caller); err != nil {
-			return 0, err
+		if err := requireAdmin(org); err != nil {
+			return 0, nil, err
 		}
 	}
-	in, err := s.store.InOrganization(ctx, n, org.ID)
+	roles, in, err := s.store.RolesIn(ctx, n, org.ID)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if !in {
-		return 0, notFound(id)
+		return 0, nil, notFound(id)
 	}
-	return n, nil
+	return n, roles, nil
 }
 
-// Update applies change to a member of the organization a acts in; only an administrator may. The
-// store runs it in one transaction that locks the member first; what needs a query but no stored
-// member is done before: the membership in the organization (memberships are never removed), and
-// the owner of a sent email (an email left out is the member's own).
-func (s *Service) Update(ctx context.Context, a Actor, id string, change func(*Member)) (MemberView, error) {
+// Update applies change to a member of the organization a acts in; only an administrator of it
+// may. Roles are the member's in that organization; the other fields hold everywhere, so only
+// an administrator of the member's parent organization may change them (rolesOnly says that
+// change touches the roles alone). The store runs it in one transaction that locks the member
+// first; what needs a query but no stored member is done before: the membership in the
+// organization (memberships are never removed), and the owner of a sent email (an email left
+// out is the member's own).
+func (s *Service) Update(ctx context.Context, a Actor, id string, change func(*Member), rolesOnly bool) (MemberView, error) {
 	org, err := s.acting(ctx, a)
 	if err != nil {
 		return MemberView{}, err
 	}
-	if err := requireAdmin(a.Caller); err != nil {
+	if err := requireAdmin(org); err != nil {
 		return MemberView{}, err
 	}
-	n, err := s.memberOf(ctx, a.Caller, org, id)
+	n, _, err := s.memberOf(ctx, a.Caller, org, id)
 	if err != nil {
 		return MemberView{}, err
 	}
@@ -354,11 +373,9 @@ func (s *Service) Update(ctx context.Context, a Actor, id string, change func(*M
 	if sent.Email != "" {
 		emailTaken = s.store.EmailFree(ctx, sent.Email, n)
 	}
-	m, err := s.store.Update(ctx, n, func(m *Member) error {
-		// Roles and the active flag hold in every organization of the member, so only an
-		// administrator of the organization the member was created in may change it.
-		if m.ParentOrganization != org.ID {
-			return apperr.Forbidden(fmt.Sprintf("The member %s belongs to another organization; change it from there.", id))
+	m, err := s.store.Update(ctx, n, org.ID, func(m *Member) error {
+		if m.ParentOrganization != org.ID && !rolesOnly {
+			return apperr.Forbidden(fmt.Sprintf("The member %s belongs to another organization; change its profile from there (here, only its roles).", id))
 		}
 		change(m)
 		return errors.Join(checkDynamic(m.Dynamic), emailTaken)
@@ -366,8 +383,11 @@ func (s *Service) Update(ctx context.Context, a Actor, id string, change func(*M
 	if err != nil {
 		return MemberView{}, err
 	}
-	// The check above makes sure that org is the member's parent.
-	return MemberView{Member: m, Parent: org}, nil
+	v, err := s.view(ctx, org.Organization, m)
+	if err != nil {
+		return MemberView{}, err
+	}
+	return v[0], nil
 }
 
 // ListParams are the list operation's query parameters.
@@ -389,7 +409,7 @@ func (s *Service) List(ctx context.Context, a Actor, lp ListParams) (Page, error
 	if err != nil {
 		return Page{}, err
 	}
-	if err := requireAdmin(a.Caller); err != nil {
+	if err := requireAdmin(org); err != nil {
 		return Page{}, err
 	}
 	f, sort, err := occ.ParseList(lp.Filter, lp.Sort)
@@ -401,7 +421,7 @@ func (s *Service) List(ctx context.Context, a Actor, lp ListParams) (Page, error
 	if err != nil {
 		return Page{}, err
 	}
-	views, err := s.view(ctx, org, items...)
+	views, err := s.view(ctx, org.Organization, items...)
 	if err != nil {
 		return Page{}, err
 	}
