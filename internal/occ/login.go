@@ -19,11 +19,27 @@ type Account struct {
 	Active bool
 }
 
-// CheckPassword checks pw against acct, found by its username (ok false when none has it: an
+// LogIn checks a password login (grant_type=password) of either OCC API and answers the id of the
+// account logged in: find reads the account whose username is email (an apperr.KindNotFound error
+// when none has it), and replace stores a new hash (checkPassword).
+func LogIn(ctx context.Context, hasher *password.Hasher, email, pw string,
+	find func(ctx context.Context, email string) (Account, error),
+	replace func(ctx context.Context, id int64, old, hash string) error) (int64, error) {
+	acct, err := find(ctx, email)
+	if err != nil && apperr.KindOf(err) != apperr.KindNotFound {
+		return 0, err
+	}
+	if err := checkPassword(ctx, hasher, pw, acct, err == nil, replace); err != nil {
+		return 0, err
+	}
+	return acct.ID, nil
+}
+
+// checkPassword checks pw against acct, found by its username (ok false when none has it: an
 // empty hash then costs a verification all the same). A password whose stored hash is an
 // imported bcrypt one (password.NeedsRehash) is stored again with the server's hasher through
 // replace, which must change the hash only if it is still the one read.
-func CheckPassword(ctx context.Context, hasher *password.Hasher, pw string, acct Account, ok bool,
+func checkPassword(ctx context.Context, hasher *password.Hasher, pw string, acct Account, ok bool,
 	replace func(ctx context.Context, id int64, old, hash string) error) error {
 	if !ok {
 		acct = Account{}

@@ -118,19 +118,20 @@ func NewService(store Store, hasher *password.Hasher, tokens *occ.Tokens, now fu
 // Login issues an access token to the holder of application key credentialID.
 func (s *Service) Login(credentialID string) (occ.Token, error) { return s.tokens.Issue(credentialID) }
 
-// PasswordLogin checks an admin profile's email and password (occ.CheckPassword) and issues an
-// access token of that profile.
+// PasswordLogin checks an admin profile's email and password (occ.LogIn) and issues an access
+// token of that profile.
 func (s *Service) PasswordLogin(ctx context.Context, email, pw string) (occ.Token, error) {
+	id, err := occ.LogIn(ctx, s.hasher, email, pw, s.account, s.store.ReplacePasswordHash)
+	if err != nil {
+		return occ.Token{}, err
+	}
+	return s.tokens.Issue(profileSubject + strconv.FormatInt(id, 10))
+}
+
+// account is the login account of the profile whose email is email.
+func (s *Service) account(ctx context.Context, email string) (occ.Account, error) {
 	p, err := s.store.GetByEmail(ctx, email)
-	found := err == nil
-	if err != nil && apperr.KindOf(err) != apperr.KindNotFound {
-		return occ.Token{}, err
-	}
-	acct := occ.Account{ID: p.ID, Hash: p.PasswordHash, Active: p.Active}
-	if err := occ.CheckPassword(ctx, s.hasher, pw, acct, found, s.store.ReplacePasswordHash); err != nil {
-		return occ.Token{}, err
-	}
-	return s.tokens.Issue(profileSubject + strconv.FormatInt(p.ID, 10))
+	return occ.Account{ID: p.ID, Hash: p.PasswordHash, Active: p.Active}, err
 }
 
 // Refresh issues a fresh access token to the subject of a valid one.

@@ -136,18 +136,19 @@ func NewService(store Store, hasher *password.Hasher, tokens *occ.Tokens, now fu
 	return &Service{store: store, hasher: hasher, tokens: tokens, now: now}
 }
 
-// Login checks a member's email and password (occ.CheckPassword) and issues an access token.
+// Login checks a member's email and password (occ.LogIn) and issues an access token.
 func (s *Service) Login(ctx context.Context, email, pw string) (occ.Token, error) {
+	id, err := occ.LogIn(ctx, s.hasher, email, pw, s.account, s.store.ReplacePasswordHash)
+	if err != nil {
+		return occ.Token{}, err
+	}
+	return s.tokens.Issue(strconv.FormatInt(id, 10))
+}
+
+// account is the login account of the member whose email is email.
+func (s *Service) account(ctx context.Context, email string) (occ.Account, error) {
 	m, err := s.store.GetByEmail(ctx, email)
-	found := err == nil
-	if err != nil && apperr.KindOf(err) != apperr.KindNotFound {
-		return occ.Token{}, err
-	}
-	acct := occ.Account{ID: m.ID, Hash: m.PasswordHash, Active: m.Active}
-	if err := occ.CheckPassword(ctx, s.hasher, pw, acct, found, s.store.ReplacePasswordHash); err != nil {
-		return occ.Token{}, err
-	}
-	return s.tokens.Issue(strconv.FormatInt(m.ID, 10))
+	return occ.Account{ID: m.ID, Hash: m.PasswordHash, Active: m.Active}, err
 }
 
 // Refresh issues a fresh token to an authorized caller.
