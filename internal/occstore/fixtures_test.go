@@ -502,8 +502,12 @@ func TestFixturesMemberCreatedDuringApply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.ID != created.ID || m.FirstName != "Fix" || strings.Join(m.Roles, ",") != "buyer,admin" || m.ReceiveEmail != "yes" {
-		t.Errorf("K reads %+v, want member %d with the file's names and the roles buyer and admin", m, created.ID)
+	roles, _, err := occstore.NewStore(x.DB).RolesIn(ctx, m.ID, "or-acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.ID != created.ID || m.FirstName != "Fix" || strings.Join(roles, ",") != "buyer,admin" || m.ReceiveEmail != "yes" {
+		t.Errorf("K reads %+v with the roles %v in or-acme, want member %d with the file's names and the roles buyer and admin", m, roles, created.ID)
 	}
 	x.login(t, k, "fixture-password")
 }
