@@ -14,16 +14,54 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Log in with an application key
-         * @description Exchanges an application key, sent as `Authorization: Bearer <application key>`, for an access token.
-         *     The body is form-encoded and must be `grant_type=client_credentials`.
+         * Log in with an application key or an admin profile's password
+         * @description Exchanges credentials for an access token; the body is form-encoded. Two grants, as OCC's authentication
+         *     guide documents them (17.x to 22a, "REST API authentication"):
+         *     - `grant_type=client_credentials`: an integration sends its application key as
+         *       `Authorization: Bearer <application key>`;
+         *     - `grant_type=password` with `username` (the profile's email) and `password`: an internal user (an admin
+         *       profile) logs in with its own credentials, no application key. The token then belongs to that profile
+         *       (`GET /ccadmin/v1/adminProfiles/current`).
          *
          *     Decisions: application keys are provisiond credentials of the `occadmin` API
-         *     (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 5 minutes by default
-         *     (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token. A token obtained
-         *     with a read-only key may read and refresh, and any write with it is a 403.
+         *     (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 300 seconds by default
+         *     (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and
+         *     an application key is not itself an access token. A token obtained with a read-only key may read, refresh
+         *     and log out, and any write with it is a 403. A password login takes an active admin profile with a password
+         *     (set at create, or by fixtures), whatever its roles; an unknown username, a wrong password, a profile without
+         *     a password and a deactivated one are the same 401 ("The username or password is invalid."), and a profile
+         *     deactivated later can no longer use its tokens. Multi-factor authentication (OCC's `/ccadmin/v1/mfalogin`
+         *     with `totp_code`) is not served. With `grant_type=password` an `Authorization` header is ignored; `username`
+         *     or `password` missing is error 22007 for each.
          */
         post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ccadmin/v1/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log out
+         * @description Logout. Perform logout operation: ends the access token sent, as OCC's `POST /ccadmin/v1/logout` does, and answers
+         *     `{"result": true}` (OCC's logout_response, 17.x to 22a). From then on that token is refused with 401 by every
+         *     provisiond instance sharing the database (the revocation is stored in the database until the token would have
+         *     expired), while the other tokens of the same caller keep working. A token obtained with a read-only application key may log out (logging out changes no data).
+         *
+         *     Decisions: OCC documents no request body; any body sent is ignored. A token that is invalid, expired or already
+         *     logged out gets 401, as on every other operation (OCC answers `result: false` for a failed logout, which provisiond
+         *     never needs: a token it accepts can always be ended).
+         */
+        post: operations["logout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -41,7 +79,7 @@ export interface paths {
         put?: never;
         /**
          * Renew an access token
-         * @description Answers a fresh access token for a still valid one; an expired token cannot be renewed (log in again).
+         * @description Answers a fresh access token for a still valid one, every call a new token (the one sent stays valid until it expires or is logged out); an expired token cannot be renewed (log in again).
          */
         post: operations["refresh"];
         delete?: never;
@@ -107,6 +145,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ccadmin/v1/adminProfiles/current": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Current Admin Profile
+         * @description Get the current profile information: the admin profile that logged in (`POST /ccadmin/v1/login` with
+         *     `grant_type=password`) and holds the access token, in the model of `GET /ccadmin/v1/adminProfiles/{id}`.
+         *
+         *     Decisions: an access token obtained with an application key (`grant_type=client_credentials`) has no
+         *     admin profile behind it, which OCC's reference does not cover; provisiond answers 404 in OCC's error model.
+         *     A profile deactivated since its login can no longer use its tokens (401), as on every operation.
+         */
+        get: operations["getCurrentAdminProfile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/ccadmin/v1/adminProfiles/{id}": {
         parameters: {
             query?: never;
@@ -145,9 +208,12 @@ export interface paths {
         };
         /**
          * List Admin Roles
-         * @description Answers every admin role with its privileges, so that a client can find valid role ids.
-         *     Decision: roles are reference data, loaded from fixtures (`provisiond fixtures load`); the built-in set
-         *     has `adminRole` and a role without privileges.
+         * @description List Internal Profile Roles: every admin role with OCC's `name`, `repositoryId`, `description` and
+         *     `category` (listInternalProfileRoles, 17.x to 22a), so that a client can find valid role ids.
+         *     Decisions: roles are reference data, loaded from fixtures (`provisiond fixtures load`); the built-in set
+         *     has `adminRole`, `catalogRole` and a role without privileges. `privileges` is provisiond's extension:
+         *     the privileges that back error 89012 (a profile needs a role that carries one), which OCC keeps as access
+         *     rights out of this list.
          */
         get: operations["listAdminRoles"];
         put?: never;
@@ -162,13 +228,29 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description An OAuth 2 client-credentials grant. */
+        /** @description An OAuth 2 client-credentials grant (application key), or a resource-owner password grant (admin profile). */
         LoginRequest: {
             /**
-             * @description Always `client_credentials`.
+             * @description `client_credentials` with an application key, or `password` with `username` and `password`.
              * @enum {string}
              */
-            grant_type: "client_credentials";
+            grant_type: "client_credentials" | "password";
+            /**
+             * @description With `grant_type=password`, the admin profile's email (its login), in any letter case.
+             * @example amber@example.com
+             */
+            username?: string;
+            /**
+             * Format: password
+             * @description With `grant_type=password`, the admin profile's password.
+             * @example Amber-Passw0rd
+             */
+            password?: string;
+        };
+        /** @description OCC's logout_response. */
+        LogoutResult: {
+            /** @description true - logout was successful, false - it failed (provisiond always answers true). */
+            result: boolean;
         };
         /** @description An access token to send as `Authorization: Bearer <access_token>`. */
         AccessToken: {
@@ -255,7 +337,7 @@ export interface components {
             roles: components["schemas"]["RoleRef"][];
             /**
              * Format: date-time
-             * @description When the profile was created.
+             * @description When the profile was created, in UTC with milliseconds as in OCC's current examples (`2014-09-24T12:00:00.000Z`).
              */
             registrationDate: string;
         };
@@ -286,11 +368,15 @@ export interface components {
         };
         /** @description An admin role. */
         AdminRole: {
-            /** @description The role's id, to use in a profile's `roles`. */
+            /** @description Repository ID of role, to use in a profile's `roles`. */
             repositoryId: string;
-            /** @description The role's name. */
+            /** @description Name of role. */
             name: string;
-            /** @description The privileges the role grants; a role without any cannot be a profile's only role. */
+            /** @description Description of role (empty when the fixtures give none). */
+            description: string;
+            /** @description Category of role, such as `Administrator` or `Commerce Cloud` (empty when the fixtures give none). */
+            category: string;
+            /** @description provisiond's extension, not in OCC's model - the privileges the role grants; a role without any cannot be a profile's only role (error 89012). */
             privileges: string[];
         };
         /** @description Every admin role. */
@@ -368,7 +454,7 @@ export interface components {
                  *           "name": "Administrator"
                  *         }
                  *       ],
-                 *       "registrationDate": "2024-05-01T09:30:00Z"
+                 *       "registrationDate": "2024-05-01T09:30:00.000Z"
                  *     }
                  */
                 "application/json": components["schemas"]["AdminProfile"];
@@ -405,7 +491,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description No access token, or one that is invalid or expired (for login, an unknown application key). */
+        /** @description No access token, or one that is invalid, expired or logged out (for login, an unknown application key). */
         Unauthorized: {
             headers: {
                 [name: string]: unknown;
@@ -562,16 +648,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example {
-                 *       "grant_type": "client_credentials"
-                 *     }
-                 */
                 "application/x-www-form-urlencoded": components["schemas"]["LoginRequest"];
             };
         };
         responses: {
-            /** @description The key is valid; the access token to send as a bearer token. */
+            /** @description The credentials are valid; the access token to send as a bearer token. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -588,9 +669,45 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
+            /** @description The login is refused, and the message says why, in OCC's error model. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The token is ended. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "result": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LogoutResult"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -694,7 +811,7 @@ export interface operations {
                      *               "name": "Administrator"
                      *             }
                      *           ],
-                     *           "registrationDate": "2024-05-01T09:30:00Z"
+                     *           "registrationDate": "2024-05-01T09:30:00.000Z"
                      *         }
                      *       ],
                      *       "limit": 250,
@@ -739,6 +856,37 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getCurrentAdminProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["AdminProfile"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The access token was obtained with an application key, so no admin profile is behind it. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "errorCode": "404",
+                     *       "message": "No admin profile is logged in: this access token was obtained with an application key.",
+                     *       "status": "404"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -815,6 +963,8 @@ export interface operations {
                      *         {
                      *           "repositoryId": "adminRole",
                      *           "name": "Administrator",
+                     *           "description": "Administrator Role",
+                     *           "category": "Administrator",
                      *           "privileges": [
                      *             "Administrator"
                      *           ]
@@ -822,6 +972,8 @@ export interface operations {
                      *         {
                      *           "repositoryId": "noPrivilegesRole",
                      *           "name": "No privileges",
+                     *           "description": "A role that grants nothing",
+                     *           "category": "Commerce Cloud",
                      *           "privileges": []
                      *         }
                      *       ]

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/runtime"
@@ -22,12 +21,15 @@ import (
 // Defines values for LoginRequestGrantType.
 const (
 	ClientCredentials LoginRequestGrantType = "client_credentials"
+	Password          LoginRequestGrantType = "password"
 )
 
 // Valid indicates whether the value is a known member of the LoginRequestGrantType enum.
 func (e LoginRequestGrantType) Valid() bool {
 	switch e {
 	case ClientCredentials:
+		return true
+	case Password:
 		return true
 	default:
 		return false
@@ -81,8 +83,8 @@ type AdminProfile struct {
 	// LastName Last name (surname).
 	LastName string `json:"lastName"`
 
-	// RegistrationDate When the profile was created.
-	RegistrationDate time.Time `json:"registrationDate"`
+	// RegistrationDate When the profile was created, in UTC with milliseconds as in OCC's current examples (`2014-09-24T12:00:00.000Z`).
+	RegistrationDate string `json:"registrationDate"`
 
 	// RepositoryId The profile's id (the same value as `id`).
 	RepositoryId string `json:"repositoryId"`
@@ -159,13 +161,19 @@ type AdminProfileUpdate struct {
 
 // AdminRole An admin role.
 type AdminRole struct {
-	// Name The role's name.
+	// Category Category of role, such as `Administrator` or `Commerce Cloud` (empty when the fixtures give none).
+	Category string `json:"category"`
+
+	// Description Description of role (empty when the fixtures give none).
+	Description string `json:"description"`
+
+	// Name Name of role.
 	Name string `json:"name"`
 
-	// Privileges The privileges the role grants; a role without any cannot be a profile's only role.
+	// Privileges provisiond's extension, not in OCC's model - the privileges the role grants; a role without any cannot be a profile's only role (error 89012).
 	Privileges []string `json:"privileges"`
 
-	// RepositoryId The role's id, to use in a profile's `roles`.
+	// RepositoryId Repository ID of role, to use in a profile's `roles`.
 	RepositoryId string `json:"repositoryId"`
 }
 
@@ -223,14 +231,30 @@ type ErrorItem struct {
 	Status *string `json:"status,omitempty"`
 }
 
-// LoginRequest An OAuth 2 client-credentials grant.
+// LoginRequest An OAuth 2 client-credentials grant (application key), or a resource-owner password grant (admin profile).
 type LoginRequest struct {
-	// GrantType Always `client_credentials`.
+	// GrantType `client_credentials` with an application key, or `password` with `username` and `password`.
 	GrantType LoginRequestGrantType `json:"grant_type"`
+
+	// Password With `grant_type=password`, the admin profile's password.
+	//
+	// Example: Amber-Passw0rd
+	Password *string `json:"password,omitempty"`
+
+	// Username With `grant_type=password`, the admin profile's email (its login), in any letter case.
+	//
+	// Example: amber@example.com
+	Username *string `json:"username,omitempty"`
 }
 
-// LoginRequestGrantType Always `client_credentials`.
+// LoginRequestGrantType `client_credentials` with an application key, or `password` with `username` and `password`.
 type LoginRequestGrantType string
+
+// LogoutResult OCC's logout_response.
+type LogoutResult struct {
+	// Result true - logout was successful, false - it failed (provisiond always answers true).
+	Result bool `json:"result"`
+}
 
 // RoleRef A role an admin profile holds.
 type RoleRef struct {
@@ -464,6 +488,18 @@ type ClientInterface interface {
 	// Corresponds with POST /ccadmin/v1/adminProfiles/ (the `CreateAdminProfile` operationId).
 	CreateAdminProfile(ctx context.Context, params *CreateAdminProfileParams, body CreateAdminProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetCurrentAdminProfile Get Current Admin Profile
+	//
+	// Get the current profile information: the admin profile that logged in (`POST /ccadmin/v1/login` with
+	// `grant_type=password`) and holds the access token, in the model of `GET /ccadmin/v1/adminProfiles/{id}`.
+	//
+	// Decisions: an access token obtained with an application key (`grant_type=client_credentials`) has no
+	// admin profile behind it, which OCC's reference does not cover; provisiond answers 404 in OCC's error model.
+	// A profile deactivated since its login can no longer use its tokens (401), as on every operation.
+	//
+	// Corresponds with GET /ccadmin/v1/adminProfiles/current (the `GetCurrentAdminProfile` operationId).
+	GetCurrentAdminProfile(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetAdminProfile Get Admin Profile
 	//
 	// Answers one admin profile.
@@ -495,46 +531,85 @@ type ClientInterface interface {
 
 	// ListAdminRoles List Admin Roles
 	//
-	// Answers every admin role with its privileges, so that a client can find valid role ids.
-	// Decision: roles are reference data, loaded from fixtures (`provisiond fixtures load`); the built-in set
-	// has `adminRole` and a role without privileges.
+	// List Internal Profile Roles: every admin role with OCC's `name`, `repositoryId`, `description` and
+	// `category` (listInternalProfileRoles, 17.x to 22a), so that a client can find valid role ids.
+	// Decisions: roles are reference data, loaded from fixtures (`provisiond fixtures load`); the built-in set
+	// has `adminRole`, `catalogRole` and a role without privileges. `privileges` is provisiond's extension:
+	// the privileges that back error 89012 (a profile needs a role that carries one), which OCC keeps as access
+	// rights out of this list.
 	//
 	// Corresponds with GET /ccadmin/v1/adminRoles (the `ListAdminRoles` operationId).
 	ListAdminRoles(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// LoginWithBody Log in with an application key
+	// LoginWithBody Log in with an application key or an admin profile's password
 	//
-	// Exchanges an application key, sent as `Authorization: Bearer <application key>`, for an access token.
-	// The body is form-encoded and must be `grant_type=client_credentials`.
+	// Exchanges credentials for an access token; the body is form-encoded. Two grants, as OCC's authentication
+	// guide documents them (17.x to 22a, "REST API authentication"):
+	// - `grant_type=client_credentials`: an integration sends its application key as
+	//   `Authorization: Bearer <application key>`;
+	// - `grant_type=password` with `username` (the profile's email) and `password`: an internal user (an admin
+	//   profile) logs in with its own credentials, no application key. The token then belongs to that profile
+	//   (`GET /ccadmin/v1/adminProfiles/current`).
 	//
 	// Decisions: application keys are provisiond credentials of the `occadmin` API
-	// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 5 minutes by default
-	// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token. A token obtained
-	// with a read-only key may read and refresh, and any write with it is a 403.
+	// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 300 seconds by default
+	// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and
+	// an application key is not itself an access token. A token obtained with a read-only key may read, refresh
+	// and log out, and any write with it is a 403. A password login takes an active admin profile with a password
+	// (set at create, or by fixtures), whatever its roles; an unknown username, a wrong password, a profile without
+	// a password and a deactivated one are the same 401 ("The username or password is invalid."), and a profile
+	// deactivated later can no longer use its tokens. Multi-factor authentication (OCC's `/ccadmin/v1/mfalogin`
+	// with `totp_code`) is not served. With `grant_type=password` an `Authorization` header is ignored; `username`
+	// or `password` missing is error 22007 for each.
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /ccadmin/v1/login (the `Login` operationId).
 	LoginWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// LoginWithFormdataBody Log in with an application key
+	// LoginWithFormdataBody Log in with an application key or an admin profile's password
 	//
-	// Exchanges an application key, sent as `Authorization: Bearer <application key>`, for an access token.
-	// The body is form-encoded and must be `grant_type=client_credentials`.
+	// Exchanges credentials for an access token; the body is form-encoded. Two grants, as OCC's authentication
+	// guide documents them (17.x to 22a, "REST API authentication"):
+	// - `grant_type=client_credentials`: an integration sends its application key as
+	//   `Authorization: Bearer <application key>`;
+	// - `grant_type=password` with `username` (the profile's email) and `password`: an internal user (an admin
+	//   profile) logs in with its own credentials, no application key. The token then belongs to that profile
+	//   (`GET /ccadmin/v1/adminProfiles/current`).
 	//
 	// Decisions: application keys are provisiond credentials of the `occadmin` API
-	// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 5 minutes by default
-	// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token. A token obtained
-	// with a read-only key may read and refresh, and any write with it is a 403.
+	// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 300 seconds by default
+	// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and
+	// an application key is not itself an access token. A token obtained with a read-only key may read, refresh
+	// and log out, and any write with it is a 403. A password login takes an active admin profile with a password
+	// (set at create, or by fixtures), whatever its roles; an unknown username, a wrong password, a profile without
+	// a password and a deactivated one are the same 401 ("The username or password is invalid."), and a profile
+	// deactivated later can no longer use its tokens. Multi-factor authentication (OCC's `/ccadmin/v1/mfalogin`
+	// with `totp_code`) is not served. With `grant_type=password` an `Authorization` header is ignored; `username`
+	// or `password` missing is error 22007 for each.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /ccadmin/v1/login (the `Login` operationId).
 	LoginWithFormdataBody(ctx context.Context, body LoginFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// Logout Log out
+	//
+	// Logout. Perform logout operation: ends the access token sent, as OCC's `POST /ccadmin/v1/logout` does, and answers
+	// `{"result": true}` (OCC's logout_response, 17.x to 22a). From then on that token is refused with 401 by every
+	// provisiond instance sharing the database (the revocation is stored in the database until the token would have
+	// expired), while the other tokens of the same caller keep working. A token obtained with a read-only application key may log out (logging out changes no data).
+	//
+	// Decisions: OCC documents no request body; any body sent is ignored. A token that is invalid, expired or already
+	// logged out gets 401, as on every other operation (OCC answers `result: false` for a failed logout, which provisiond
+	// never needs: a token it accepts can always be ended).
+	//
+	// Corresponds with POST /ccadmin/v1/logout (the `Logout` operationId).
+	Logout(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// Refresh Renew an access token
 	//
-	// Answers a fresh access token for a still valid one; an expired token cannot be renewed (log in again).
+	// Answers a fresh access token for a still valid one, every call a new token (the one sent stays valid until it expires or is logged out); an expired token cannot be renewed (log in again).
 	//
 	// Corresponds with POST /ccadmin/v1/refresh (the `Refresh` operationId).
 	Refresh(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -652,6 +727,28 @@ func (c *Client) CreateAdminProfile(ctx context.Context, params *CreateAdminProf
 	return c.Client.Do(req)
 }
 
+// GetCurrentAdminProfile Get Current Admin Profile
+//
+// Get the current profile information: the admin profile that logged in (`POST /ccadmin/v1/login` with
+// `grant_type=password`) and holds the access token, in the model of `GET /ccadmin/v1/adminProfiles/{id}`.
+//
+// Decisions: an access token obtained with an application key (`grant_type=client_credentials`) has no
+// admin profile behind it, which OCC's reference does not cover; provisiond answers 404 in OCC's error model.
+// A profile deactivated since its login can no longer use its tokens (401), as on every operation.
+//
+// Corresponds with GET /ccadmin/v1/adminProfiles/current (the `GetCurrentAdminProfile` operationId).
+func (c *Client) GetCurrentAdminProfile(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCurrentAdminProfileRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetAdminProfile Get Admin Profile
 //
 // Answers one admin profile.
@@ -713,9 +810,12 @@ func (c *Client) UpdateAdminProfile(ctx context.Context, id string, body UpdateA
 
 // ListAdminRoles List Admin Roles
 //
-// Answers every admin role with its privileges, so that a client can find valid role ids.
-// Decision: roles are reference data, loaded from fixtures (`provisiond fixtures load`); the built-in set
-// has `adminRole` and a role without privileges.
+// List Internal Profile Roles: every admin role with OCC's `name`, `repositoryId`, `description` and
+// `category` (listInternalProfileRoles, 17.x to 22a), so that a client can find valid role ids.
+// Decisions: roles are reference data, loaded from fixtures (`provisiond fixtures load`); the built-in set
+// has `adminRole`, `catalogRole` and a role without privileges. `privileges` is provisiond's extension:
+// the privileges that back error 89012 (a profile needs a role that carries one), which OCC keeps as access
+// rights out of this list.
 //
 // Corresponds with GET /ccadmin/v1/adminRoles (the `ListAdminRoles` operationId).
 func (c *Client) ListAdminRoles(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -730,15 +830,26 @@ func (c *Client) ListAdminRoles(ctx context.Context, reqEditors ...RequestEditor
 	return c.Client.Do(req)
 }
 
-// LoginWithBody Log in with an application key
+// LoginWithBody Log in with an application key or an admin profile's password
 //
-// Exchanges an application key, sent as `Authorization: Bearer <application key>`, for an access token.
-// The body is form-encoded and must be `grant_type=client_credentials`.
+// Exchanges credentials for an access token; the body is form-encoded. Two grants, as OCC's authentication
+// guide documents them (17.x to 22a, "REST API authentication"):
+//   - `grant_type=client_credentials`: an integration sends its application key as
+//     `Authorization: Bearer <application key>`;
+//   - `grant_type=password` with `username` (the profile's email) and `password`: an internal user (an admin
+//     profile) logs in with its own credentials, no application key. The token then belongs to that profile
+//     (`GET /ccadmin/v1/adminProfiles/current`).
 //
 // Decisions: application keys are provisiond credentials of the `occadmin` API
-// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 5 minutes by default
-// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token. A token obtained
-// with a read-only key may read and refresh, and any write with it is a 403.
+// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 300 seconds by default
+// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and
+// an application key is not itself an access token. A token obtained with a read-only key may read, refresh
+// and log out, and any write with it is a 403. A password login takes an active admin profile with a password
+// (set at create, or by fixtures), whatever its roles; an unknown username, a wrong password, a profile without
+// a password and a deactivated one are the same 401 ("The username or password is invalid."), and a profile
+// deactivated later can no longer use its tokens. Multi-factor authentication (OCC's `/ccadmin/v1/mfalogin`
+// with `totp_code`) is not served. With `grant_type=password` an `Authorization` header is ignored; `username`
+// or `password` missing is error 22007 for each.
 //
 // Takes any type of body and a specified content type.
 //
@@ -755,15 +866,26 @@ func (c *Client) LoginWithBody(ctx context.Context, contentType string, body io.
 	return c.Client.Do(req)
 }
 
-// LoginWithFormdataBody Log in with an application key
+// LoginWithFormdataBody Log in with an application key or an admin profile's password
 //
-// Exchanges an application key, sent as `Authorization: Bearer <application key>`, for an access token.
-// The body is form-encoded and must be `grant_type=client_credentials`.
+// Exchanges credentials for an access token; the body is form-encoded. Two grants, as OCC's authentication
+// guide documents them (17.x to 22a, "REST API authentication"):
+//   - `grant_type=client_credentials`: an integration sends its application key as
+//     `Authorization: Bearer <application key>`;
+//   - `grant_type=password` with `username` (the profile's email) and `password`: an internal user (an admin
+//     profile) logs in with its own credentials, no application key. The token then belongs to that profile
+//     (`GET /ccadmin/v1/adminProfiles/current`).
 //
 // Decisions: application keys are provisiond credentials of the `occadmin` API
-// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 5 minutes by default
-// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token. A token obtained
-// with a read-only key may read and refresh, and any write with it is a 403.
+// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 300 seconds by default
+// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and
+// an application key is not itself an access token. A token obtained with a read-only key may read, refresh
+// and log out, and any write with it is a 403. A password login takes an active admin profile with a password
+// (set at create, or by fixtures), whatever its roles; an unknown username, a wrong password, a profile without
+// a password and a deactivated one are the same 401 ("The username or password is invalid."), and a profile
+// deactivated later can no longer use its tokens. Multi-factor authentication (OCC's `/ccadmin/v1/mfalogin`
+// with `totp_code`) is not served. With `grant_type=password` an `Authorization` header is ignored; `username`
+// or `password` missing is error 22007 for each.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -780,9 +902,33 @@ func (c *Client) LoginWithFormdataBody(ctx context.Context, body LoginFormdataRe
 	return c.Client.Do(req)
 }
 
+// Logout Log out
+//
+// Logout. Perform logout operation: ends the access token sent, as OCC's `POST /ccadmin/v1/logout` does, and answers
+// `{"result": true}` (OCC's logout_response, 17.x to 22a). From then on that token is refused with 401 by every
+// provisiond instance sharing the database (the revocation is stored in the database until the token would have
+// expired), while the other tokens of the same caller keep working. A token obtained with a read-only application key may log out (logging out changes no data).
+//
+// Decisions: OCC documents no request body; any body sent is ignored. A token that is invalid, expired or already
+// logged out gets 401, as on every other operation (OCC answers `result: false` for a failed logout, which provisiond
+// never needs: a token it accepts can always be ended).
+//
+// Corresponds with POST /ccadmin/v1/logout (the `Logout` operationId).
+func (c *Client) Logout(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLogoutRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // Refresh Renew an access token
 //
-// Answers a fresh access token for a still valid one; an expired token cannot be renewed (log in again).
+// Answers a fresh access token for a still valid one, every call a new token (the one sent stays valid until it expires or is logged out); an expired token cannot be renewed (log in again).
 //
 // Corresponds with POST /ccadmin/v1/refresh (the `Refresh` operationId).
 func (c *Client) Refresh(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1009,6 +1155,33 @@ func NewCreateAdminProfileRequestWithBody(server string, params *CreateAdminProf
 	return req, nil
 }
 
+// NewGetCurrentAdminProfileRequest constructs an http.Request for the GetCurrentAdminProfile method
+func NewGetCurrentAdminProfileRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/ccadmin/v1/adminProfiles/current")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetAdminProfileRequest constructs an http.Request for the GetAdminProfile method
 func NewGetAdminProfileRequest(server string, id string) (*http.Request, error) {
 	var err error
@@ -1157,6 +1330,33 @@ func NewLoginRequestWithBody(server string, contentType string, body io.Reader) 
 	return req, nil
 }
 
+// NewLogoutRequest constructs an http.Request for the Logout method
+func NewLogoutRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/ccadmin/v1/logout")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewRefreshRequest constructs an http.Request for the Refresh method
 func NewRefreshRequest(server string) (*http.Request, error) {
 	var err error
@@ -1292,6 +1492,20 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /ccadmin/v1/adminProfiles/ (the `CreateAdminProfile` operationId).
 	CreateAdminProfileWithResponse(ctx context.Context, params *CreateAdminProfileParams, body CreateAdminProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateAdminProfileResponse, error)
 
+	// GetCurrentAdminProfileWithResponse Get Current Admin Profile
+	//
+	// Get the current profile information: the admin profile that logged in (`POST /ccadmin/v1/login` with
+	// `grant_type=password`) and holds the access token, in the model of `GET /ccadmin/v1/adminProfiles/{id}`.
+	//
+	// Decisions: an access token obtained with an application key (`grant_type=client_credentials`) has no
+	// admin profile behind it, which OCC's reference does not cover; provisiond answers 404 in OCC's error model.
+	// A profile deactivated since its login can no longer use its tokens (401), as on every operation.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /ccadmin/v1/adminProfiles/current (the `GetCurrentAdminProfile` operationId).
+	GetCurrentAdminProfileWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCurrentAdminProfileResponse, error)
+
 	// GetAdminProfileWithResponse Get Admin Profile
 	//
 	// Answers one admin profile.
@@ -1325,48 +1539,89 @@ type ClientWithResponsesInterface interface {
 
 	// ListAdminRolesWithResponse List Admin Roles
 	//
-	// Answers every admin role with its privileges, so that a client can find valid role ids.
-	// Decision: roles are reference data, loaded from fixtures (`provisiond fixtures load`); the built-in set
-	// has `adminRole` and a role without privileges.
+	// List Internal Profile Roles: every admin role with OCC's `name`, `repositoryId`, `description` and
+	// `category` (listInternalProfileRoles, 17.x to 22a), so that a client can find valid role ids.
+	// Decisions: roles are reference data, loaded from fixtures (`provisiond fixtures load`); the built-in set
+	// has `adminRole`, `catalogRole` and a role without privileges. `privileges` is provisiond's extension:
+	// the privileges that back error 89012 (a profile needs a role that carries one), which OCC keeps as access
+	// rights out of this list.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /ccadmin/v1/adminRoles (the `ListAdminRoles` operationId).
 	ListAdminRolesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListAdminRolesResponse, error)
 
-	// LoginWithBodyWithResponse Log in with an application key
+	// LoginWithBodyWithResponse Log in with an application key or an admin profile's password
 	//
-	// Exchanges an application key, sent as `Authorization: Bearer <application key>`, for an access token.
-	// The body is form-encoded and must be `grant_type=client_credentials`.
+	// Exchanges credentials for an access token; the body is form-encoded. Two grants, as OCC's authentication
+	// guide documents them (17.x to 22a, "REST API authentication"):
+	// - `grant_type=client_credentials`: an integration sends its application key as
+	//   `Authorization: Bearer <application key>`;
+	// - `grant_type=password` with `username` (the profile's email) and `password`: an internal user (an admin
+	//   profile) logs in with its own credentials, no application key. The token then belongs to that profile
+	//   (`GET /ccadmin/v1/adminProfiles/current`).
 	//
 	// Decisions: application keys are provisiond credentials of the `occadmin` API
-	// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 5 minutes by default
-	// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token. A token obtained
-	// with a read-only key may read and refresh, and any write with it is a 403.
+	// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 300 seconds by default
+	// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and
+	// an application key is not itself an access token. A token obtained with a read-only key may read, refresh
+	// and log out, and any write with it is a 403. A password login takes an active admin profile with a password
+	// (set at create, or by fixtures), whatever its roles; an unknown username, a wrong password, a profile without
+	// a password and a deactivated one are the same 401 ("The username or password is invalid."), and a profile
+	// deactivated later can no longer use its tokens. Multi-factor authentication (OCC's `/ccadmin/v1/mfalogin`
+	// with `totp_code`) is not served. With `grant_type=password` an `Authorization` header is ignored; `username`
+	// or `password` missing is error 22007 for each.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /ccadmin/v1/login (the `Login` operationId).
 	LoginWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LoginResponse, error)
 
-	// LoginWithFormdataBodyWithResponse Log in with an application key
+	// LoginWithFormdataBodyWithResponse Log in with an application key or an admin profile's password
 	//
-	// Exchanges an application key, sent as `Authorization: Bearer <application key>`, for an access token.
-	// The body is form-encoded and must be `grant_type=client_credentials`.
+	// Exchanges credentials for an access token; the body is form-encoded. Two grants, as OCC's authentication
+	// guide documents them (17.x to 22a, "REST API authentication"):
+	// - `grant_type=client_credentials`: an integration sends its application key as
+	//   `Authorization: Bearer <application key>`;
+	// - `grant_type=password` with `username` (the profile's email) and `password`: an internal user (an admin
+	//   profile) logs in with its own credentials, no application key. The token then belongs to that profile
+	//   (`GET /ccadmin/v1/adminProfiles/current`).
 	//
 	// Decisions: application keys are provisiond credentials of the `occadmin` API
-	// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 5 minutes by default
-	// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token. A token obtained
-	// with a read-only key may read and refresh, and any write with it is a 403.
+	// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 300 seconds by default
+	// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and
+	// an application key is not itself an access token. A token obtained with a read-only key may read, refresh
+	// and log out, and any write with it is a 403. A password login takes an active admin profile with a password
+	// (set at create, or by fixtures), whatever its roles; an unknown username, a wrong password, a profile without
+	// a password and a deactivated one are the same 401 ("The username or password is invalid."), and a profile
+	// deactivated later can no longer use its tokens. Multi-factor authentication (OCC's `/ccadmin/v1/mfalogin`
+	// with `totp_code`) is not served. With `grant_type=password` an `Authorization` header is ignored; `username`
+	// or `password` missing is error 22007 for each.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /ccadmin/v1/login (the `Login` operationId).
 	LoginWithFormdataBodyWithResponse(ctx context.Context, body LoginFormdataRequestBody, reqEditors ...RequestEditorFn) (*LoginResponse, error)
 
+	// LogoutWithResponse Log out
+	//
+	// Logout. Perform logout operation: ends the access token sent, as OCC's `POST /ccadmin/v1/logout` does, and answers
+	// `{"result": true}` (OCC's logout_response, 17.x to 22a). From then on that token is refused with 401 by every
+	// provisiond instance sharing the database (the revocation is stored in the database until the token would have
+	// expired), while the other tokens of the same caller keep working. A token obtained with a read-only application key may log out (logging out changes no data).
+	//
+	// Decisions: OCC documents no request body; any body sent is ignored. A token that is invalid, expired or already
+	// logged out gets 401, as on every other operation (OCC answers `result: false` for a failed logout, which provisiond
+	// never needs: a token it accepts can always be ended).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /ccadmin/v1/logout (the `Logout` operationId).
+	LogoutWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*LogoutResponse, error)
+
 	// RefreshWithResponse Renew an access token
 	//
-	// Answers a fresh access token for a still valid one; an expired token cannot be renewed (log in again).
+	// Answers a fresh access token for a still valid one, every call a new token (the one sent stays valid until it expires or is logged out); an expired token cannot be renewed (log in again).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1644,6 +1899,82 @@ func (r CreateAdminProfileResponse) ContentType() string {
 	return ""
 }
 
+// GetCurrentAdminProfileResponse503Headers the declared response headers of an HTTP 503 response for GetCurrentAdminProfile
+type GetCurrentAdminProfileResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetCurrentAdminProfileResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AdminProfile
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCurrentAdminProfileResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCurrentAdminProfileResponse) GetJSON200() *AdminProfile {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCurrentAdminProfileResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetCurrentAdminProfileResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCurrentAdminProfileResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetCurrentAdminProfileResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCurrentAdminProfileResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCurrentAdminProfileResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCurrentAdminProfileResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCurrentAdminProfileResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetAdminProfileResponse503Headers the declared response headers of an HTTP 503 response for GetAdminProfile
 type GetAdminProfileResponse503Headers struct {
 	RetryAfter *int
@@ -1906,7 +2237,7 @@ type LoginResponse struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthorized
+	JSON401 *Error
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
@@ -1930,7 +2261,7 @@ func (r LoginResponse) GetJSON400() *BadRequest {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r LoginResponse) GetJSON401() *Unauthorized {
+func (r LoginResponse) GetJSON401() *Error {
 	return r.JSON401
 }
 
@@ -1977,6 +2308,75 @@ func (r LoginResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r LoginResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// LogoutResponse503Headers the declared response headers of an HTTP 503 response for Logout
+type LogoutResponse503Headers struct {
+	RetryAfter *int
+}
+
+type LogoutResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LogoutResult
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *LogoutResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r LogoutResponse) GetJSON200() *LogoutResult {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r LogoutResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r LogoutResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r LogoutResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r LogoutResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r LogoutResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r LogoutResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r LogoutResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -2132,6 +2532,26 @@ func (c *ClientWithResponses) CreateAdminProfileWithResponse(ctx context.Context
 	return ParseCreateAdminProfileResponse(rsp)
 }
 
+// GetCurrentAdminProfileWithResponse Get Current Admin Profile
+//
+// Get the current profile information: the admin profile that logged in (`POST /ccadmin/v1/login` with
+// `grant_type=password`) and holds the access token, in the model of `GET /ccadmin/v1/adminProfiles/{id}`.
+//
+// Decisions: an access token obtained with an application key (`grant_type=client_credentials`) has no
+// admin profile behind it, which OCC's reference does not cover; provisiond answers 404 in OCC's error model.
+// A profile deactivated since its login can no longer use its tokens (401), as on every operation.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /ccadmin/v1/adminProfiles/current (the `GetCurrentAdminProfile` operationId).
+func (c *ClientWithResponses) GetCurrentAdminProfileWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetCurrentAdminProfileResponse, error) {
+	rsp, err := c.GetCurrentAdminProfile(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCurrentAdminProfileResponse(rsp)
+}
+
 // GetAdminProfileWithResponse Get Admin Profile
 //
 // Answers one admin profile.
@@ -2183,9 +2603,12 @@ func (c *ClientWithResponses) UpdateAdminProfileWithResponse(ctx context.Context
 
 // ListAdminRolesWithResponse List Admin Roles
 //
-// Answers every admin role with its privileges, so that a client can find valid role ids.
-// Decision: roles are reference data, loaded from fixtures (`provisiond fixtures load`); the built-in set
-// has `adminRole` and a role without privileges.
+// List Internal Profile Roles: every admin role with OCC's `name`, `repositoryId`, `description` and
+// `category` (listInternalProfileRoles, 17.x to 22a), so that a client can find valid role ids.
+// Decisions: roles are reference data, loaded from fixtures (`provisiond fixtures load`); the built-in set
+// has `adminRole`, `catalogRole` and a role without privileges. `privileges` is provisiond's extension:
+// the privileges that back error 89012 (a profile needs a role that carries one), which OCC keeps as access
+// rights out of this list.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -2198,15 +2621,26 @@ func (c *ClientWithResponses) ListAdminRolesWithResponse(ctx context.Context, re
 	return ParseListAdminRolesResponse(rsp)
 }
 
-// LoginWithBodyWithResponse Log in with an application key
+// LoginWithBodyWithResponse Log in with an application key or an admin profile's password
 //
-// Exchanges an application key, sent as `Authorization: Bearer <application key>`, for an access token.
-// The body is form-encoded and must be `grant_type=client_credentials`.
+// Exchanges credentials for an access token; the body is form-encoded. Two grants, as OCC's authentication
+// guide documents them (17.x to 22a, "REST API authentication"):
+//   - `grant_type=client_credentials`: an integration sends its application key as
+//     `Authorization: Bearer <application key>`;
+//   - `grant_type=password` with `username` (the profile's email) and `password`: an internal user (an admin
+//     profile) logs in with its own credentials, no application key. The token then belongs to that profile
+//     (`GET /ccadmin/v1/adminProfiles/current`).
 //
 // Decisions: application keys are provisiond credentials of the `occadmin` API
-// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 5 minutes by default
-// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token. A token obtained
-// with a read-only key may read and refresh, and any write with it is a 403.
+// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 300 seconds by default
+// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and
+// an application key is not itself an access token. A token obtained with a read-only key may read, refresh
+// and log out, and any write with it is a 403. A password login takes an active admin profile with a password
+// (set at create, or by fixtures), whatever its roles; an unknown username, a wrong password, a profile without
+// a password and a deactivated one are the same 401 ("The username or password is invalid."), and a profile
+// deactivated later can no longer use its tokens. Multi-factor authentication (OCC's `/ccadmin/v1/mfalogin`
+// with `totp_code`) is not served. With `grant_type=password` an `Authorization` header is ignored; `username`
+// or `password` missing is error 22007 for each.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2219,15 +2653,26 @@ func (c *ClientWithResponses) LoginWithBodyWithResponse(ctx context.Context, con
 	return ParseLoginResponse(rsp)
 }
 
-// LoginWithFormdataBodyWithResponse Log in with an application key
+// LoginWithFormdataBodyWithResponse Log in with an application key or an admin profile's password
 //
-// Exchanges an application key, sent as `Authorization: Bearer <application key>`, for an access token.
-// The body is form-encoded and must be `grant_type=client_credentials`.
+// Exchanges credentials for an access token; the body is form-encoded. Two grants, as OCC's authentication
+// guide documents them (17.x to 22a, "REST API authentication"):
+//   - `grant_type=client_credentials`: an integration sends its application key as
+//     `Authorization: Bearer <application key>`;
+//   - `grant_type=password` with `username` (the profile's email) and `password`: an internal user (an admin
+//     profile) logs in with its own credentials, no application key. The token then belongs to that profile
+//     (`GET /ccadmin/v1/adminProfiles/current`).
 //
 // Decisions: application keys are provisiond credentials of the `occadmin` API
-// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 5 minutes by default
-// (`PROVISIOND_OCC_TOKEN_TTL`) and an application key is not itself an access token. A token obtained
-// with a read-only key may read and refresh, and any write with it is a 403.
+// (`provisiond credentials create --api occadmin [--read-only]`); an access token lives 300 seconds by default
+// (`PROVISIOND_OCCADMIN_TOKEN_TTL`, whole seconds; OCC documents 5 minutes for application-key tokens) and
+// an application key is not itself an access token. A token obtained with a read-only key may read, refresh
+// and log out, and any write with it is a 403. A password login takes an active admin profile with a password
+// (set at create, or by fixtures), whatever its roles; an unknown username, a wrong password, a profile without
+// a password and a deactivated one are the same 401 ("The username or password is invalid."), and a profile
+// deactivated later can no longer use its tokens. Multi-factor authentication (OCC's `/ccadmin/v1/mfalogin`
+// with `totp_code`) is not served. With `grant_type=password` an `Authorization` header is ignored; `username`
+// or `password` missing is error 22007 for each.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2240,9 +2685,31 @@ func (c *ClientWithResponses) LoginWithFormdataBodyWithResponse(ctx context.Cont
 	return ParseLoginResponse(rsp)
 }
 
+// LogoutWithResponse Log out
+//
+// Logout. Perform logout operation: ends the access token sent, as OCC's `POST /ccadmin/v1/logout` does, and answers
+// `{"result": true}` (OCC's logout_response, 17.x to 22a). From then on that token is refused with 401 by every
+// provisiond instance sharing the database (the revocation is stored in the database until the token would have
+// expired), while the other tokens of the same caller keep working. A token obtained with a read-only application key may log out (logging out changes no data).
+//
+// Decisions: OCC documents no request body; any body sent is ignored. A token that is invalid, expired or already
+// logged out gets 401, as on every other operation (OCC answers `result: false` for a failed logout, which provisiond
+// never needs: a token it accepts can always be ended).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /ccadmin/v1/logout (the `Logout` operationId).
+func (c *ClientWithResponses) LogoutWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*LogoutResponse, error) {
+	rsp, err := c.Logout(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLogoutResponse(rsp)
+}
+
 // RefreshWithResponse Renew an access token
 //
-// Answers a fresh access token for a still valid one; an expired token cannot be renewed (log in again).
+// Answers a fresh access token for a still valid one, every call a new token (the one sent stays valid until it expires or is logged out); an expired token cannot be renewed (log in again).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -2485,6 +2952,73 @@ func ParseCreateAdminProfileResponse(rsp *http.Response) (*CreateAdminProfileRes
 	switch {
 	case rsp.StatusCode == 503:
 		var headers CreateAdminProfileResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCurrentAdminProfileResponse parses an HTTP response from a GetCurrentAdminProfileWithResponse call
+func ParseGetCurrentAdminProfileResponse(rsp *http.Response) (*GetCurrentAdminProfileResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCurrentAdminProfileResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AdminProfile
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetCurrentAdminProfileResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -2749,7 +3283,7 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthorized
+		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -2788,6 +3322,66 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 	switch {
 	case rsp.StatusCode == 503:
 		var headers LoginResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseLogoutResponse parses an HTTP response from a LogoutWithResponse call
+func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &LogoutResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LogoutResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers LogoutResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -2852,6 +3446,9 @@ type ServerInterface interface {
 	// CreateAdminProfile Create Admin Profile
 	// (POST /ccadmin/v1/adminProfiles/)
 	CreateAdminProfile(ctx echo.Context, params CreateAdminProfileParams) error
+	// GetCurrentAdminProfile Get Current Admin Profile
+	// (GET /ccadmin/v1/adminProfiles/current)
+	GetCurrentAdminProfile(ctx echo.Context) error
 	// GetAdminProfile Get Admin Profile
 	// (GET /ccadmin/v1/adminProfiles/{id})
 	GetAdminProfile(ctx echo.Context, id string) error
@@ -2861,9 +3458,12 @@ type ServerInterface interface {
 	// ListAdminRoles List Admin Roles
 	// (GET /ccadmin/v1/adminRoles)
 	ListAdminRoles(ctx echo.Context) error
-	// Login Log in with an application key
+	// Login Log in with an application key or an admin profile's password
 	// (POST /ccadmin/v1/login)
 	Login(ctx echo.Context) error
+	// Logout Log out
+	// (POST /ccadmin/v1/logout)
+	Logout(ctx echo.Context) error
 	// Refresh Renew an access token
 	// (POST /ccadmin/v1/refresh)
 	Refresh(ctx echo.Context) error
@@ -2978,6 +3578,15 @@ func (w *ServerInterfaceWrapper) CreateAdminProfile(ctx echo.Context) error {
 	return err
 }
 
+// GetCurrentAdminProfile converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCurrentAdminProfile(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCurrentAdminProfile(ctx)
+	return err
+}
+
 // GetAdminProfile converts echo context to params.
 func (w *ServerInterfaceWrapper) GetAdminProfile(ctx echo.Context) error {
 	var err error
@@ -3025,6 +3634,15 @@ func (w *ServerInterfaceWrapper) Login(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.Login(ctx)
+	return err
+}
+
+// Logout converts echo context to params.
+func (w *ServerInterfaceWrapper) Logout(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Logout(ctx)
 	return err
 }
 
@@ -3085,10 +3703,12 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	}
 
 	router.POST(options.BaseURL+"/ccadmin/v1/login", wrapper.Login, options.OperationMiddlewares["login"]...)
+	router.POST(options.BaseURL+"/ccadmin/v1/logout", wrapper.Logout, options.OperationMiddlewares["logout"]...)
 	router.POST(options.BaseURL+"/ccadmin/v1/refresh", wrapper.Refresh, options.OperationMiddlewares["refresh"]...)
 	router.POST(options.BaseURL+"/ccadmin/v1/adminProfiles/", wrapper.CreateAdminProfile, options.OperationMiddlewares["createAdminProfile"]...)
 	router.GET(options.BaseURL+"/ccadmin/v1/adminProfiles", wrapper.ListAdminProfiles, options.OperationMiddlewares["listAdminProfiles"]...)
 	router.POST(options.BaseURL+"/ccadmin/v1/adminProfiles", wrapper.CreateAdminProfileWithoutSlash, options.OperationMiddlewares["createAdminProfileWithoutSlash"]...)
+	router.GET(options.BaseURL+"/ccadmin/v1/adminProfiles/current", wrapper.GetCurrentAdminProfile, options.OperationMiddlewares["getCurrentAdminProfile"]...)
 	router.GET(options.BaseURL+"/ccadmin/v1/adminProfiles/:id", wrapper.GetAdminProfile, options.OperationMiddlewares["getAdminProfile"]...)
 	router.PUT(options.BaseURL+"/ccadmin/v1/adminProfiles/:id", wrapper.UpdateAdminProfile, options.OperationMiddlewares["updateAdminProfile"]...)
 	router.GET(options.BaseURL+"/ccadmin/v1/adminRoles", wrapper.ListAdminRoles, options.OperationMiddlewares["listAdminRoles"]...)
@@ -3461,6 +4081,86 @@ func (response CreateAdminProfile503JSONResponse) VisitCreateAdminProfileRespons
 	return err
 }
 
+type GetCurrentAdminProfileRequestObject struct {
+}
+
+type GetCurrentAdminProfileResponseObject interface {
+	VisitGetCurrentAdminProfileResponse(w http.ResponseWriter) error
+}
+
+type GetCurrentAdminProfile200JSONResponse struct{ AdminProfileJSONResponse }
+
+func (response GetCurrentAdminProfile200JSONResponse) VisitGetCurrentAdminProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentAdminProfile401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetCurrentAdminProfile401JSONResponse) VisitGetCurrentAdminProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentAdminProfile404JSONResponse Error
+
+func (response GetCurrentAdminProfile404JSONResponse) VisitGetCurrentAdminProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentAdminProfile500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetCurrentAdminProfile500JSONResponse) VisitGetCurrentAdminProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentAdminProfile503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetCurrentAdminProfile503JSONResponse) VisitGetCurrentAdminProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetAdminProfileRequestObject struct {
 	Id string `json:"id"`
 }
@@ -3784,7 +4484,7 @@ func (response Login400JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 	return err
 }
 
-type Login401JSONResponse struct{ UnauthorizedJSONResponse }
+type Login401JSONResponse Error
 
 func (response Login401JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
 
@@ -3859,6 +4559,72 @@ func (response Login503JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 	return err
 }
 
+type LogoutRequestObject struct {
+}
+
+type LogoutResponseObject interface {
+	VisitLogoutResponse(w http.ResponseWriter) error
+}
+
+type Logout200JSONResponse LogoutResult
+
+func (response Logout200JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response Logout401JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response Logout500JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response Logout503JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RefreshRequestObject struct {
 }
 
@@ -3919,6 +4685,9 @@ type StrictServerInterface interface {
 	// CreateAdminProfile Create Admin Profile
 	// (POST /ccadmin/v1/adminProfiles/)
 	CreateAdminProfile(ctx context.Context, request CreateAdminProfileRequestObject) (CreateAdminProfileResponseObject, error)
+	// GetCurrentAdminProfile Get Current Admin Profile
+	// (GET /ccadmin/v1/adminProfiles/current)
+	GetCurrentAdminProfile(ctx context.Context, request GetCurrentAdminProfileRequestObject) (GetCurrentAdminProfileResponseObject, error)
 	// GetAdminProfile Get Admin Profile
 	// (GET /ccadmin/v1/adminProfiles/{id})
 	GetAdminProfile(ctx context.Context, request GetAdminProfileRequestObject) (GetAdminProfileResponseObject, error)
@@ -3928,9 +4697,12 @@ type StrictServerInterface interface {
 	// ListAdminRoles List Admin Roles
 	// (GET /ccadmin/v1/adminRoles)
 	ListAdminRoles(ctx context.Context, request ListAdminRolesRequestObject) (ListAdminRolesResponseObject, error)
-	// Login Log in with an application key
+	// Login Log in with an application key or an admin profile's password
 	// (POST /ccadmin/v1/login)
 	Login(ctx context.Context, request LoginRequestObject) (LoginResponseObject, error)
+	// Logout Log out
+	// (POST /ccadmin/v1/logout)
+	Logout(ctx context.Context, request LogoutRequestObject) (LogoutResponseObject, error)
 	// Refresh Renew an access token
 	// (POST /ccadmin/v1/refresh)
 	Refresh(ctx context.Context, request RefreshRequestObject) (RefreshResponseObject, error)
@@ -4069,6 +4841,29 @@ func (sh *strictHandler) CreateAdminProfile(ctx echo.Context, params CreateAdmin
 	return nil
 }
 
+// GetCurrentAdminProfile operation middleware
+func (sh *strictHandler) GetCurrentAdminProfile(ctx echo.Context) error {
+	var request GetCurrentAdminProfileRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCurrentAdminProfile(ctx.Request().Context(), request.(GetCurrentAdminProfileRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCurrentAdminProfile")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCurrentAdminProfileResponseObject); ok {
+		return validResponse.VisitGetCurrentAdminProfileResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetAdminProfile operation middleware
 func (sh *strictHandler) GetAdminProfile(ctx echo.Context, id string) error {
 	var request GetAdminProfileRequestObject
@@ -4192,6 +4987,29 @@ func (sh *strictHandler) Login(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(LoginResponseObject); ok {
 		return validResponse.VisitLoginResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// Logout operation middleware
+func (sh *strictHandler) Logout(ctx echo.Context) error {
+	var request LogoutRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.Logout(ctx.Request().Context(), request.(LogoutRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Logout")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(LogoutResponseObject); ok {
+		return validResponse.VisitLogoutResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

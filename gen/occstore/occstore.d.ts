@@ -17,9 +17,37 @@ export interface paths {
          * Log a shopper in
          * @description Exchanges a member's email and password, form-encoded with `grant_type=password`, for an access token.
          *     Decisions: only an active member with a password may log in (every other case is the same 401);
-         *     the token lives 5 minutes by default (`PROVISIOND_OCC_TOKEN_TTL`).
+         *     the token lives 930 seconds by default (`PROVISIOND_OCCSTORE_TOKEN_TTL`, whole seconds): OCC documents about
+         *     15 minutes for shopper tokens, and its examples answer `expires_in` 930.
          */
         post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ccstore/v1/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log out
+         * @description Logout. Perform logout operation: ends the access token sent, as OCC's `POST /ccstore/v1/logout` does, and answers
+         *     `{"result": true}` (OCC's logout_response, 17.x to 22a). From then on that token is refused with 401 by every
+         *     provisiond instance sharing the database (the revocation is stored in the database until the token would have
+         *     expired), while the other tokens of the same member keep working.
+         *
+         *     Decisions: OCC documents no request body; any body sent is ignored. A token that is invalid, expired or already
+         *     logged out gets 401, as on every other operation (OCC answers `result: false` for a failed logout, which provisiond
+         *     never needs: a token it accepts can always be ended).
+         */
+        post: operations["logout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -37,9 +65,40 @@ export interface paths {
         put?: never;
         /**
          * Renew an access token
-         * @description Answers a fresh access token for a still valid one of an active member.
+         * @description Answers a fresh access token for a still valid one of an active member; every call a new token (the one sent stays valid until it expires or is logged out).
          */
         post: operations["refresh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ccstore/v1/profiles/current": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Current Profile
+         * @description Get the current profile: the logged-in shopper, with the organization the request acts in
+         *     (`currentOrganization`, chosen by `X-CCOrganization` or else the shopper's first active organization),
+         *     the organization the member was created in (`parentOrganization`), the other organizations it belongs to
+         *     (`secondaryOrganizations`, OCC 22a) and its roles in the current organization. B2B clients call it right
+         *     after login to learn which organizations they may name in `X-CCOrganization`.
+         *
+         *     Decisions: `includedRoles` takes OCC's two values; provisiond has organizational roles only (no global
+         *     ones), so both answer the same roles. A member of no active organization, asking without
+         *     `X-CCOrganization`, is answered without `currentOrganization` and with no roles; naming an organization
+         *     the member does not belong to (or an inactive one) is a 403, as on every operation. Of OCC's profile
+         *     model provisiond answers the fields it keeps (no addresses, price lists or catalog); dynamic properties
+         *     are further top-level properties, as on a member.
+         */
+        get: operations["getCurrentProfile"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -55,13 +114,15 @@ export interface paths {
         };
         /**
          * List Members
-         * @description Answers one page of the members of the caller's current organization; only its delegated
-         *     administrators may list them (others: 403).
+         * @description Answers one page of the members of the caller's current organization, each with its roles in that
+         *     organization (OCC's organizational roles: `includedRoles`, default
+         *     `organizationalRolesForCurrentOrganization`); only its delegated administrators may list them (a member
+         *     that administers another organization only: 403).
          *
          *     Decisions: `q` takes the SCIM filter subset `eq`, `co` (contains), `sw` (starts with), `and`, `or`,
          *     parentheses and double-quoted strings over `firstName`, `lastName`, `email` (compared
          *     case-insensitively), `active` (`true` or `false`) and `roles` (`roles eq "admin"` selects members
-         *     holding that role function); a filter that does not parse is error 22007. `sort` is `property:asc`
+         *     holding that role function in the current organization); a filter that does not parse is error 22007. `sort` is `property:asc`
          *     or `property:desc` over `email`, `firstName`, `lastName` or `id` (the default order is by id).
          */
         get: operations["listMembers"];
@@ -104,20 +165,28 @@ export interface paths {
         };
         /**
          * Get Member
-         * @description Answers one member of the caller's current organization. Decision: a member may read itself;
-         *     reading others takes a delegated administrator of the organization (others: 403).
+         * @description Answers one member of the caller's current organization, with its roles in that organization
+         *     (`includedRoles`, as on the list). Decision: a member may read itself; reading others takes a delegated
+         *     administrator of the current organization (others: 403).
          */
         get: operations["getMember"];
         /**
          * Update Member
          * @description Changes a member of the caller's current organization; fields left out keep their value, and dynamic
          *     properties sent are set (others are kept). `active: false` deactivates the member (there is no
-         *     delete): it can no longer log in, and its tokens stop working. Only a delegated administrator may
-         *     change members (others: 403), and only members created in the current organization: a member's
-         *     roles and active flag hold in every organization it belongs to, so a member of several
-         *     organizations is changed from the one it was created in (from another: 403).
-         *     Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
-         *     wins.
+         *     delete): it can no longer log in, and its tokens stop working. Only a delegated administrator of the
+         *     current organization may change members (others: 403). `roles` are the member's roles in the current
+         *     organization (OCC's organizational roles: one person may be `admin` in one account and `buyer` in
+         *     another), and any administrator of an organization the member belongs to may change them there; the
+         *     other fields hold in every organization, so only an administrator of the member's parent organization
+         *     changes them (from another: 403).
+         *
+         *     Decision (OCC documents no such rule): an update that would leave an organization without an active
+         *     delegated administrator is refused with error 22007 — taking the admin role away from its last active
+         *     administrator (at `/roles`), or deactivating a member that is the last active administrator of any of
+         *     its organizations (at `/active`), the caller itself included. Concurrent updates cannot together
+         *     leave none. Concurrent updates of different fields or dynamic properties all persist; of the same
+         *     one, the last committed wins.
          */
         put: operations["updateMember"];
         post?: never;
@@ -149,6 +218,11 @@ export interface components {
              * @example ada-password
              */
             password: string;
+        };
+        /** @description OCC's logout_response. */
+        LogoutResult: {
+            /** @description true - logout was successful, false - it failed (provisiond always answers true). */
+            result: boolean;
         };
         /** @description An access token to send as `Authorization: Bearer <access_token>`. */
         AccessToken: {
@@ -250,10 +324,40 @@ export interface components {
              * @enum {string}
              */
             receiveEmail: "yes" | "no";
-            /** @description The member's roles. */
+            /** @description The member's roles in the current organization. */
             roles: components["schemas"]["Role"][];
             parentOrganization: components["schemas"]["OrganizationRef"];
             /** @description The member's locale, from `X-CCAsset-Language` at creation; null when none was given. */
+            locale: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description The logged-in shopper (OCC's getCurrentProfile_response, the fields provisiond keeps), with its dynamic properties as further top-level properties. */
+        CurrentProfile: {
+            /** @description The ID of the profile. */
+            id: string;
+            /** @description The repository ID of the profile (the same value as `id`). */
+            repositoryId: string;
+            /** @description The first name of the profile. */
+            firstName: string;
+            /** @description The last name of the profile. */
+            lastName: string;
+            /** @description The email address of the profile. */
+            email: string;
+            /** @description Always true (a deactivated member's token is refused). */
+            active: boolean;
+            /**
+             * @description This is email marketing flag. Can be yes or no.
+             * @enum {string}
+             */
+            receiveEmail: "yes" | "no";
+            /** @description List of user roles, in the current organization. */
+            roles: components["schemas"]["Role"][];
+            currentOrganization?: components["schemas"]["OrganizationRef"];
+            parentOrganization: components["schemas"]["OrganizationRef"];
+            /** @description The organizations the member belongs to besides its parent organization, in id order. */
+            secondaryOrganizations: components["schemas"]["OrganizationRef"][];
+            /** @description The member's locale; null when none was given. */
             locale: string | null;
         } & {
             [key: string]: unknown;
@@ -345,8 +449,9 @@ export interface components {
         /**
          * @description The error response. Codes: 22003 the email is missing or empty; 23006 the email is invalid;
          *     22006 the email is already in use; 22007 any other invalid input (a missing or mistyped field, a
-         *     `receiveEmail` other than "yes" or "no", a role function other than admin or buyer, malformed JSON).
-         *     Several problems are listed in `errors`.
+         *     `receiveEmail` other than "yes" or "no", a role function other than admin or buyer, malformed JSON; on
+         *     update, leaving an organization without an active delegated administrator). Several problems are
+         *     listed in `errors`.
          */
         CreateBadRequest: {
             headers: {
@@ -373,7 +478,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description No access token, or one that is invalid or expired, or a member that was deactivated (for login, wrong credentials). */
+        /** @description No access token, or one that is invalid, expired or logged out, or a member that was deactivated (for login, wrong credentials). */
         Unauthorized: {
             headers: {
                 [name: string]: unknown;
@@ -389,7 +494,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The caller is not a delegated administrator of the organization, or does not belong to the organization of `X-CCOrganization`. */
+        /** @description The caller is not a delegated administrator of the organization in force (its roles in other organizations do not count), or does not belong to the organization of `X-CCOrganization`. */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -493,6 +598,12 @@ export interface components {
     };
     parameters: {
         /**
+         * @description Whether only organizational roles or all roles of the current organization are answered (OCC's default
+         *     `organizationalRolesForCurrentOrganization`). Decision: provisiond has organizational roles only (no global
+         *     ones), so both values answer the roles of the current organization.
+         */
+        IncludedRoles: "organizationalRolesForCurrentOrganization" | "allRolesForCurrentOrganization";
+        /**
          * @description Current organization context of the logged in user: the id of an organization the caller belongs to
          *     (another is a 403). Without it, the caller's first active organization is used.
          * @example or-100001
@@ -540,7 +651,7 @@ export interface operations {
                      * @example {
                      *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMTAwMDEifQ.c2lnbmF0dXJl",
                      *       "token_type": "bearer",
-                     *       "expires_in": 300
+                     *       "expires_in": 930
                      *     }
                      */
                     "application/json": components["schemas"]["AccessToken"];
@@ -550,6 +661,34 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The token is ended. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "result": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LogoutResult"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -573,7 +712,7 @@ export interface operations {
                      * @example {
                      *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMTAwMDIifQ.c2lnbmF0dXJl",
                      *       "token_type": "bearer",
-                     *       "expires_in": 300
+                     *       "expires_in": 930
                      *     }
                      */
                     "application/json": components["schemas"]["AccessToken"];
@@ -584,9 +723,85 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    getCurrentProfile: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Whether only organizational roles or all roles of the current organization are answered (OCC's default
+                 *     `organizationalRolesForCurrentOrganization`). Decision: provisiond has organizational roles only (no global
+                 *     ones), so both values answer the roles of the current organization.
+                 */
+                includedRoles?: components["parameters"]["IncludedRoles"];
+            };
+            header?: {
+                /**
+                 * @description Current organization context of the logged in user: the id of an organization the caller belongs to
+                 *     (another is a 403). Without it, the caller's first active organization is used.
+                 * @example or-100001
+                 */
+                "X-CCOrganization"?: components["parameters"]["Organization"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The current profile. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "110001",
+                     *       "repositoryId": "110001",
+                     *       "firstName": "Ada",
+                     *       "lastName": "Admin",
+                     *       "email": "ada@acme.example",
+                     *       "active": true,
+                     *       "receiveEmail": "no",
+                     *       "locale": null,
+                     *       "roles": [
+                     *         {
+                     *           "function": "admin"
+                     *         }
+                     *       ],
+                     *       "parentOrganization": {
+                     *         "id": "or-100001",
+                     *         "name": "Acme"
+                     *       },
+                     *       "currentOrganization": {
+                     *         "id": "or-100002",
+                     *         "name": "Globex"
+                     *       },
+                     *       "secondaryOrganizations": [
+                     *         {
+                     *           "id": "or-100002",
+                     *           "name": "Globex"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CurrentProfile"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     listMembers: {
         parameters: {
             query?: {
+                /**
+                 * @description Whether only organizational roles or all roles of the current organization are answered (OCC's default
+                 *     `organizationalRolesForCurrentOrganization`). Decision: provisiond has organizational roles only (no global
+                 *     ones), so both values answer the roles of the current organization.
+                 */
+                includedRoles?: components["parameters"]["IncludedRoles"];
                 /** @description How many members a page holds (at most 250). */
                 limit?: number;
                 /** @description How many members to skip. */
@@ -714,7 +929,14 @@ export interface operations {
     };
     getMember: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Whether only organizational roles or all roles of the current organization are answered (OCC's default
+                 *     `organizationalRolesForCurrentOrganization`). Decision: provisiond has organizational roles only (no global
+                 *     ones), so both values answer the roles of the current organization.
+                 */
+                includedRoles?: components["parameters"]["IncludedRoles"];
+            };
             header?: {
                 /**
                  * @description Current organization context of the logged in user: the id of an organization the caller belongs to

@@ -19,6 +19,24 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for CurrentProfileReceiveEmail.
+const (
+	CurrentProfileReceiveEmailNo  CurrentProfileReceiveEmail = "no"
+	CurrentProfileReceiveEmailYes CurrentProfileReceiveEmail = "yes"
+)
+
+// Valid indicates whether the value is a known member of the CurrentProfileReceiveEmail enum.
+func (e CurrentProfileReceiveEmail) Valid() bool {
+	switch e {
+	case CurrentProfileReceiveEmailNo:
+		return true
+	case CurrentProfileReceiveEmailYes:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LoginRequestGrantType.
 const (
 	Password LoginRequestGrantType = "password"
@@ -106,6 +124,78 @@ func (e RoleFunction) Valid() bool {
 	}
 }
 
+// Defines values for IncludedRoles.
+const (
+	IncludedRolesAllRolesForCurrentOrganization            IncludedRoles = "allRolesForCurrentOrganization"
+	IncludedRolesOrganizationalRolesForCurrentOrganization IncludedRoles = "organizationalRolesForCurrentOrganization"
+)
+
+// Valid indicates whether the value is a known member of the IncludedRoles enum.
+func (e IncludedRoles) Valid() bool {
+	switch e {
+	case IncludedRolesAllRolesForCurrentOrganization:
+		return true
+	case IncludedRolesOrganizationalRolesForCurrentOrganization:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListMembersParamsIncludedRoles.
+const (
+	ListMembersParamsIncludedRolesAllRolesForCurrentOrganization            ListMembersParamsIncludedRoles = "allRolesForCurrentOrganization"
+	ListMembersParamsIncludedRolesOrganizationalRolesForCurrentOrganization ListMembersParamsIncludedRoles = "organizationalRolesForCurrentOrganization"
+)
+
+// Valid indicates whether the value is a known member of the ListMembersParamsIncludedRoles enum.
+func (e ListMembersParamsIncludedRoles) Valid() bool {
+	switch e {
+	case ListMembersParamsIncludedRolesAllRolesForCurrentOrganization:
+		return true
+	case ListMembersParamsIncludedRolesOrganizationalRolesForCurrentOrganization:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetMemberParamsIncludedRoles.
+const (
+	GetMemberParamsIncludedRolesAllRolesForCurrentOrganization            GetMemberParamsIncludedRoles = "allRolesForCurrentOrganization"
+	GetMemberParamsIncludedRolesOrganizationalRolesForCurrentOrganization GetMemberParamsIncludedRoles = "organizationalRolesForCurrentOrganization"
+)
+
+// Valid indicates whether the value is a known member of the GetMemberParamsIncludedRoles enum.
+func (e GetMemberParamsIncludedRoles) Valid() bool {
+	switch e {
+	case GetMemberParamsIncludedRolesAllRolesForCurrentOrganization:
+		return true
+	case GetMemberParamsIncludedRolesOrganizationalRolesForCurrentOrganization:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetCurrentProfileParamsIncludedRoles.
+const (
+	GetCurrentProfileParamsIncludedRolesAllRolesForCurrentOrganization            GetCurrentProfileParamsIncludedRoles = "allRolesForCurrentOrganization"
+	GetCurrentProfileParamsIncludedRolesOrganizationalRolesForCurrentOrganization GetCurrentProfileParamsIncludedRoles = "organizationalRolesForCurrentOrganization"
+)
+
+// Valid indicates whether the value is a known member of the GetCurrentProfileParamsIncludedRoles enum.
+func (e GetCurrentProfileParamsIncludedRoles) Valid() bool {
+	switch e {
+	case GetCurrentProfileParamsIncludedRolesAllRolesForCurrentOrganization:
+		return true
+	case GetCurrentProfileParamsIncludedRolesOrganizationalRolesForCurrentOrganization:
+		return true
+	default:
+		return false
+	}
+}
+
 // AccessToken An access token to send as `Authorization: Bearer <access_token>`.
 type AccessToken struct {
 	// AccessToken The token, a secret (hence its format, password).
@@ -117,6 +207,49 @@ type AccessToken struct {
 	// TokenType Always `bearer`.
 	TokenType string `json:"token_type"`
 }
+
+// CurrentProfile The logged-in shopper (OCC's getCurrentProfile_response, the fields provisiond keeps), with its dynamic properties as further top-level properties.
+type CurrentProfile struct {
+	// Active Always true (a deactivated member's token is refused).
+	Active bool `json:"active"`
+
+	// CurrentOrganization An organization.
+	CurrentOrganization *OrganizationRef `json:"currentOrganization,omitempty"`
+
+	// Email The email address of the profile.
+	Email string `json:"email"`
+
+	// FirstName The first name of the profile.
+	FirstName string `json:"firstName"`
+
+	// Id The ID of the profile.
+	Id string `json:"id"`
+
+	// LastName The last name of the profile.
+	LastName string `json:"lastName"`
+
+	// Locale The member's locale; null when none was given.
+	Locale nullable.Nullable[string] `json:"locale"`
+
+	// ParentOrganization An organization.
+	ParentOrganization OrganizationRef `json:"parentOrganization"`
+
+	// ReceiveEmail This is email marketing flag. Can be yes or no.
+	ReceiveEmail CurrentProfileReceiveEmail `json:"receiveEmail"`
+
+	// RepositoryId The repository ID of the profile (the same value as `id`).
+	RepositoryId string `json:"repositoryId"`
+
+	// Roles List of user roles, in the current organization.
+	Roles []Role `json:"roles"`
+
+	// SecondaryOrganizations The organizations the member belongs to besides its parent organization, in id order.
+	SecondaryOrganizations []OrganizationRef      `json:"secondaryOrganizations"`
+	AdditionalProperties   map[string]interface{} `json:"-"`
+}
+
+// CurrentProfileReceiveEmail This is email marketing flag. Can be yes or no.
+type CurrentProfileReceiveEmail string
 
 // Error OCC's error model.
 type Error struct {
@@ -185,6 +318,12 @@ type LoginRequest struct {
 // LoginRequestGrantType Always `password`.
 type LoginRequestGrantType string
 
+// LogoutResult OCC's logout_response.
+type LogoutResult struct {
+	// Result true - logout was successful, false - it failed (provisiond always answers true).
+	Result bool `json:"result"`
+}
+
 // Member A member, with its dynamic properties as further top-level properties.
 type Member struct {
 	// Active False when the member is deactivated.
@@ -214,7 +353,7 @@ type Member struct {
 	// RepositoryId The member's id (the same value as `id`).
 	RepositoryId string `json:"repositoryId"`
 
-	// Roles The member's roles.
+	// Roles The member's roles in the current organization.
 	Roles                []Role                 `json:"roles"`
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
@@ -317,6 +456,9 @@ type RoleFunction string
 // AssetLanguage defines model for AssetLanguage.
 type AssetLanguage = string
 
+// IncludedRoles defines model for IncludedRoles.
+type IncludedRoles string
+
 // Organization defines model for Organization.
 type Organization = string
 
@@ -349,6 +491,11 @@ type UnsupportedMediaType = Error
 
 // ListMembersParams defines parameters for ListMembers.
 type ListMembersParams struct {
+	// IncludedRoles Whether only organizational roles or all roles of the current organization are answered (OCC's default
+	// `organizationalRolesForCurrentOrganization`). Decision: provisiond has organizational roles only (no global
+	// ones), so both values answer the roles of the current organization.
+	IncludedRoles *ListMembersParamsIncludedRoles `form:"includedRoles,omitempty" json:"includedRoles,omitempty"`
+
 	// Limit How many members a page holds (at most 250).
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
@@ -369,6 +516,9 @@ type ListMembersParams struct {
 	XCCOrganization *Organization `json:"X-CCOrganization,omitempty"`
 }
 
+// ListMembersParamsIncludedRoles defines parameters for ListMembers.
+type ListMembersParamsIncludedRoles string
+
 // CreateMemberParams defines parameters for CreateMember.
 type CreateMemberParams struct {
 	// XCCOrganization Current organization context of the logged in user: the id of an organization the caller belongs to
@@ -381,10 +531,18 @@ type CreateMemberParams struct {
 
 // GetMemberParams defines parameters for GetMember.
 type GetMemberParams struct {
+	// IncludedRoles Whether only organizational roles or all roles of the current organization are answered (OCC's default
+	// `organizationalRolesForCurrentOrganization`). Decision: provisiond has organizational roles only (no global
+	// ones), so both values answer the roles of the current organization.
+	IncludedRoles *GetMemberParamsIncludedRoles `form:"includedRoles,omitempty" json:"includedRoles,omitempty"`
+
 	// XCCOrganization Current organization context of the logged in user: the id of an organization the caller belongs to
 	// (another is a 403). Without it, the caller's first active organization is used.
 	XCCOrganization *Organization `json:"X-CCOrganization,omitempty"`
 }
+
+// GetMemberParamsIncludedRoles defines parameters for GetMember.
+type GetMemberParamsIncludedRoles string
 
 // UpdateMemberParams defines parameters for UpdateMember.
 type UpdateMemberParams struct {
@@ -392,6 +550,21 @@ type UpdateMemberParams struct {
 	// (another is a 403). Without it, the caller's first active organization is used.
 	XCCOrganization *Organization `json:"X-CCOrganization,omitempty"`
 }
+
+// GetCurrentProfileParams defines parameters for GetCurrentProfile.
+type GetCurrentProfileParams struct {
+	// IncludedRoles Whether only organizational roles or all roles of the current organization are answered (OCC's default
+	// `organizationalRolesForCurrentOrganization`). Decision: provisiond has organizational roles only (no global
+	// ones), so both values answer the roles of the current organization.
+	IncludedRoles *GetCurrentProfileParamsIncludedRoles `form:"includedRoles,omitempty" json:"includedRoles,omitempty"`
+
+	// XCCOrganization Current organization context of the logged in user: the id of an organization the caller belongs to
+	// (another is a 403). Without it, the caller's first active organization is used.
+	XCCOrganization *Organization `json:"X-CCOrganization,omitempty"`
+}
+
+// GetCurrentProfileParamsIncludedRoles defines parameters for GetCurrentProfile.
+type GetCurrentProfileParamsIncludedRoles string
 
 // LoginFormdataRequestBody defines body for Login for application/x-www-form-urlencoded ContentType.
 type LoginFormdataRequestBody = LoginRequest
@@ -401,6 +574,221 @@ type CreateMemberJSONRequestBody = MemberCreate
 
 // UpdateMemberJSONRequestBody defines body for UpdateMember for application/json ContentType.
 type UpdateMemberJSONRequestBody = MemberUpdate
+
+// Getter for additional properties for CurrentProfile. Returns the specified
+// element and whether it was found
+func (a CurrentProfile) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for CurrentProfile
+func (a *CurrentProfile) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for CurrentProfile to handle AdditionalProperties
+func (a *CurrentProfile) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["active"]; found {
+		err = json.Unmarshal(raw, &a.Active)
+		if err != nil {
+			return fmt.Errorf("error reading 'active': %w", err)
+		}
+		delete(object, "active")
+	}
+
+	if raw, found := object["currentOrganization"]; found {
+		err = json.Unmarshal(raw, &a.CurrentOrganization)
+		if err != nil {
+			return fmt.Errorf("error reading 'currentOrganization': %w", err)
+		}
+		delete(object, "currentOrganization")
+	}
+
+	if raw, found := object["email"]; found {
+		err = json.Unmarshal(raw, &a.Email)
+		if err != nil {
+			return fmt.Errorf("error reading 'email': %w", err)
+		}
+		delete(object, "email")
+	}
+
+	if raw, found := object["firstName"]; found {
+		err = json.Unmarshal(raw, &a.FirstName)
+		if err != nil {
+			return fmt.Errorf("error reading 'firstName': %w", err)
+		}
+		delete(object, "firstName")
+	}
+
+	if raw, found := object["id"]; found {
+		err = json.Unmarshal(raw, &a.Id)
+		if err != nil {
+			return fmt.Errorf("error reading 'id': %w", err)
+		}
+		delete(object, "id")
+	}
+
+	if raw, found := object["lastName"]; found {
+		err = json.Unmarshal(raw, &a.LastName)
+		if err != nil {
+			return fmt.Errorf("error reading 'lastName': %w", err)
+		}
+		delete(object, "lastName")
+	}
+
+	if raw, found := object["locale"]; found {
+		err = json.Unmarshal(raw, &a.Locale)
+		if err != nil {
+			return fmt.Errorf("error reading 'locale': %w", err)
+		}
+		delete(object, "locale")
+	}
+
+	if raw, found := object["parentOrganization"]; found {
+		err = json.Unmarshal(raw, &a.ParentOrganization)
+		if err != nil {
+			return fmt.Errorf("error reading 'parentOrganization': %w", err)
+		}
+		delete(object, "parentOrganization")
+	}
+
+	if raw, found := object["receiveEmail"]; found {
+		err = json.Unmarshal(raw, &a.ReceiveEmail)
+		if err != nil {
+			return fmt.Errorf("error reading 'receiveEmail': %w", err)
+		}
+		delete(object, "receiveEmail")
+	}
+
+	if raw, found := object["repositoryId"]; found {
+		err = json.Unmarshal(raw, &a.RepositoryId)
+		if err != nil {
+			return fmt.Errorf("error reading 'repositoryId': %w", err)
+		}
+		delete(object, "repositoryId")
+	}
+
+	if raw, found := object["roles"]; found {
+		err = json.Unmarshal(raw, &a.Roles)
+		if err != nil {
+			return fmt.Errorf("error reading 'roles': %w", err)
+		}
+		delete(object, "roles")
+	}
+
+	if raw, found := object["secondaryOrganizations"]; found {
+		err = json.Unmarshal(raw, &a.SecondaryOrganizations)
+		if err != nil {
+			return fmt.Errorf("error reading 'secondaryOrganizations': %w", err)
+		}
+		delete(object, "secondaryOrganizations")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for CurrentProfile to handle AdditionalProperties
+func (a CurrentProfile) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["active"], err = json.Marshal(a.Active)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'active': %w", err)
+	}
+
+	if a.CurrentOrganization != nil {
+		object["currentOrganization"], err = json.Marshal(a.CurrentOrganization)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'currentOrganization': %w", err)
+		}
+	}
+
+	object["email"], err = json.Marshal(a.Email)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'email': %w", err)
+	}
+
+	object["firstName"], err = json.Marshal(a.FirstName)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'firstName': %w", err)
+	}
+
+	object["id"], err = json.Marshal(a.Id)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'id': %w", err)
+	}
+
+	object["lastName"], err = json.Marshal(a.LastName)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'lastName': %w", err)
+	}
+
+	object["locale"], err = json.Marshal(a.Locale)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'locale': %w", err)
+	}
+
+	object["parentOrganization"], err = json.Marshal(a.ParentOrganization)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'parentOrganization': %w", err)
+	}
+
+	object["receiveEmail"], err = json.Marshal(a.ReceiveEmail)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'receiveEmail': %w", err)
+	}
+
+	object["repositoryId"], err = json.Marshal(a.RepositoryId)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'repositoryId': %w", err)
+	}
+
+	if a.Roles != nil {
+		object["roles"], err = json.Marshal(a.Roles)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'roles': %w", err)
+		}
+	}
+
+	if a.SecondaryOrganizations != nil {
+		object["secondaryOrganizations"], err = json.Marshal(a.SecondaryOrganizations)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'secondaryOrganizations': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
 
 // Getter for additional properties for Member. Returns the specified
 // element and whether it was found
@@ -941,7 +1329,8 @@ type ClientInterface interface {
 	//
 	// Exchanges a member's email and password, form-encoded with `grant_type=password`, for an access token.
 	// Decisions: only an active member with a password may log in (every other case is the same 401);
-	// the token lives 5 minutes by default (`PROVISIOND_OCC_TOKEN_TTL`).
+	// the token lives 930 seconds by default (`PROVISIOND_OCCSTORE_TOKEN_TTL`, whole seconds): OCC documents about
+	// 15 minutes for shopper tokens, and its examples answer `expires_in` 930.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -952,22 +1341,39 @@ type ClientInterface interface {
 	//
 	// Exchanges a member's email and password, form-encoded with `grant_type=password`, for an access token.
 	// Decisions: only an active member with a password may log in (every other case is the same 401);
-	// the token lives 5 minutes by default (`PROVISIOND_OCC_TOKEN_TTL`).
+	// the token lives 930 seconds by default (`PROVISIOND_OCCSTORE_TOKEN_TTL`, whole seconds): OCC documents about
+	// 15 minutes for shopper tokens, and its examples answer `expires_in` 930.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /ccstore/v1/login (the `Login` operationId).
 	LoginWithFormdataBody(ctx context.Context, body LoginFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// Logout Log out
+	//
+	// Logout. Perform logout operation: ends the access token sent, as OCC's `POST /ccstore/v1/logout` does, and answers
+	// `{"result": true}` (OCC's logout_response, 17.x to 22a). From then on that token is refused with 401 by every
+	// provisiond instance sharing the database (the revocation is stored in the database until the token would have
+	// expired), while the other tokens of the same member keep working.
+	//
+	// Decisions: OCC documents no request body; any body sent is ignored. A token that is invalid, expired or already
+	// logged out gets 401, as on every other operation (OCC answers `result: false` for a failed logout, which provisiond
+	// never needs: a token it accepts can always be ended).
+	//
+	// Corresponds with POST /ccstore/v1/logout (the `Logout` operationId).
+	Logout(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListMembers List Members
 	//
-	// Answers one page of the members of the caller's current organization; only its delegated
-	// administrators may list them (others: 403).
+	// Answers one page of the members of the caller's current organization, each with its roles in that
+	// organization (OCC's organizational roles: `includedRoles`, default
+	// `organizationalRolesForCurrentOrganization`); only its delegated administrators may list them (a member
+	// that administers another organization only: 403).
 	//
 	// Decisions: `q` takes the SCIM filter subset `eq`, `co` (contains), `sw` (starts with), `and`, `or`,
 	// parentheses and double-quoted strings over `firstName`, `lastName`, `email` (compared
 	// case-insensitively), `active` (`true` or `false`) and `roles` (`roles eq "admin"` selects members
-	// holding that role function); a filter that does not parse is error 22007. `sort` is `property:asc`
+	// holding that role function in the current organization); a filter that does not parse is error 22007. `sort` is `property:asc`
 	// or `property:desc` over `email`, `firstName`, `lastName` or `id` (the default order is by id).
 	//
 	// Corresponds with GET /ccstore/v1/organizationMembers (the `ListMembers` operationId).
@@ -1009,8 +1415,9 @@ type ClientInterface interface {
 
 	// GetMember Get Member
 	//
-	// Answers one member of the caller's current organization. Decision: a member may read itself;
-	// reading others takes a delegated administrator of the organization (others: 403).
+	// Answers one member of the caller's current organization, with its roles in that organization
+	// (`includedRoles`, as on the list). Decision: a member may read itself; reading others takes a delegated
+	// administrator of the current organization (others: 403).
 	//
 	// Corresponds with GET /ccstore/v1/organizationMembers/{id} (the `GetMember` operationId).
 	GetMember(ctx context.Context, id string, params *GetMemberParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1019,12 +1426,19 @@ type ClientInterface interface {
 	//
 	// Changes a member of the caller's current organization; fields left out keep their value, and dynamic
 	// properties sent are set (others are kept). `active: false` deactivates the member (there is no
-	// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator may
-	// change members (others: 403), and only members created in the current organization: a member's
-	// roles and active flag hold in every organization it belongs to, so a member of several
-	// organizations is changed from the one it was created in (from another: 403).
-	// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
-	// wins.
+	// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator of the
+	// current organization may change members (others: 403). `roles` are the member's roles in the current
+	// organization (OCC's organizational roles: one person may be `admin` in one account and `buyer` in
+	// another), and any administrator of an organization the member belongs to may change them there; the
+	// other fields hold in every organization, so only an administrator of the member's parent organization
+	// changes them (from another: 403).
+	//
+	// Decision (OCC documents no such rule): an update that would leave an organization without an active
+	// delegated administrator is refused with error 22007 — taking the admin role away from its last active
+	// administrator (at `/roles`), or deactivating a member that is the last active administrator of any of
+	// its organizations (at `/active`), the caller itself included. Concurrent updates cannot together
+	// leave none. Concurrent updates of different fields or dynamic properties all persist; of the same
+	// one, the last committed wins.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1035,21 +1449,46 @@ type ClientInterface interface {
 	//
 	// Changes a member of the caller's current organization; fields left out keep their value, and dynamic
 	// properties sent are set (others are kept). `active: false` deactivates the member (there is no
-	// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator may
-	// change members (others: 403), and only members created in the current organization: a member's
-	// roles and active flag hold in every organization it belongs to, so a member of several
-	// organizations is changed from the one it was created in (from another: 403).
-	// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
-	// wins.
+	// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator of the
+	// current organization may change members (others: 403). `roles` are the member's roles in the current
+	// organization (OCC's organizational roles: one person may be `admin` in one account and `buyer` in
+	// another), and any administrator of an organization the member belongs to may change them there; the
+	// other fields hold in every organization, so only an administrator of the member's parent organization
+	// changes them (from another: 403).
+	//
+	// Decision (OCC documents no such rule): an update that would leave an organization without an active
+	// delegated administrator is refused with error 22007 — taking the admin role away from its last active
+	// administrator (at `/roles`), or deactivating a member that is the last active administrator of any of
+	// its organizations (at `/active`), the caller itself included. Concurrent updates cannot together
+	// leave none. Concurrent updates of different fields or dynamic properties all persist; of the same
+	// one, the last committed wins.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /ccstore/v1/organizationMembers/{id} (the `UpdateMember` operationId).
 	UpdateMember(ctx context.Context, id string, params *UpdateMemberParams, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetCurrentProfile Get Current Profile
+	//
+	// Get the current profile: the logged-in shopper, with the organization the request acts in
+	// (`currentOrganization`, chosen by `X-CCOrganization` or else the shopper's first active organization),
+	// the organization the member was created in (`parentOrganization`), the other organizations it belongs to
+	// (`secondaryOrganizations`, OCC 22a) and its roles in the current organization. B2B clients call it right
+	// after login to learn which organizations they may name in `X-CCOrganization`.
+	//
+	// Decisions: `includedRoles` takes OCC's two values; provisiond has organizational roles only (no global
+	// ones), so both answer the same roles. A member of no active organization, asking without
+	// `X-CCOrganization`, is answered without `currentOrganization` and with no roles; naming an organization
+	// the member does not belong to (or an inactive one) is a 403, as on every operation. Of OCC's profile
+	// model provisiond answers the fields it keeps (no addresses, price lists or catalog); dynamic properties
+	// are further top-level properties, as on a member.
+	//
+	// Corresponds with GET /ccstore/v1/profiles/current (the `GetCurrentProfile` operationId).
+	GetCurrentProfile(ctx context.Context, params *GetCurrentProfileParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// Refresh Renew an access token
 	//
-	// Answers a fresh access token for a still valid one of an active member.
+	// Answers a fresh access token for a still valid one of an active member; every call a new token (the one sent stays valid until it expires or is logged out).
 	//
 	// Corresponds with POST /ccstore/v1/refresh (the `Refresh` operationId).
 	Refresh(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1059,7 +1498,8 @@ type ClientInterface interface {
 //
 // Exchanges a member's email and password, form-encoded with `grant_type=password`, for an access token.
 // Decisions: only an active member with a password may log in (every other case is the same 401);
-// the token lives 5 minutes by default (`PROVISIOND_OCC_TOKEN_TTL`).
+// the token lives 930 seconds by default (`PROVISIOND_OCCSTORE_TOKEN_TTL`, whole seconds): OCC documents about
+// 15 minutes for shopper tokens, and its examples answer `expires_in` 930.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1080,7 +1520,8 @@ func (c *Client) LoginWithBody(ctx context.Context, contentType string, body io.
 //
 // Exchanges a member's email and password, form-encoded with `grant_type=password`, for an access token.
 // Decisions: only an active member with a password may log in (every other case is the same 401);
-// the token lives 5 minutes by default (`PROVISIOND_OCC_TOKEN_TTL`).
+// the token lives 930 seconds by default (`PROVISIOND_OCCSTORE_TOKEN_TTL`, whole seconds): OCC documents about
+// 15 minutes for shopper tokens, and its examples answer `expires_in` 930.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -1097,15 +1538,41 @@ func (c *Client) LoginWithFormdataBody(ctx context.Context, body LoginFormdataRe
 	return c.Client.Do(req)
 }
 
+// Logout Log out
+//
+// Logout. Perform logout operation: ends the access token sent, as OCC's `POST /ccstore/v1/logout` does, and answers
+// `{"result": true}` (OCC's logout_response, 17.x to 22a). From then on that token is refused with 401 by every
+// provisiond instance sharing the database (the revocation is stored in the database until the token would have
+// expired), while the other tokens of the same member keep working.
+//
+// Decisions: OCC documents no request body; any body sent is ignored. A token that is invalid, expired or already
+// logged out gets 401, as on every other operation (OCC answers `result: false` for a failed logout, which provisiond
+// never needs: a token it accepts can always be ended).
+//
+// Corresponds with POST /ccstore/v1/logout (the `Logout` operationId).
+func (c *Client) Logout(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLogoutRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListMembers List Members
 //
-// Answers one page of the members of the caller's current organization; only its delegated
-// administrators may list them (others: 403).
+// Answers one page of the members of the caller's current organization, each with its roles in that
+// organization (OCC's organizational roles: `includedRoles`, default
+// `organizationalRolesForCurrentOrganization`); only its delegated administrators may list them (a member
+// that administers another organization only: 403).
 //
 // Decisions: `q` takes the SCIM filter subset `eq`, `co` (contains), `sw` (starts with), `and`, `or`,
 // parentheses and double-quoted strings over `firstName`, `lastName`, `email` (compared
 // case-insensitively), `active` (`true` or `false`) and `roles` (`roles eq "admin"` selects members
-// holding that role function); a filter that does not parse is error 22007. `sort` is `property:asc`
+// holding that role function in the current organization); a filter that does not parse is error 22007. `sort` is `property:asc`
 // or `property:desc` over `email`, `firstName`, `lastName` or `id` (the default order is by id).
 //
 // Corresponds with GET /ccstore/v1/organizationMembers (the `ListMembers` operationId).
@@ -1177,8 +1644,9 @@ func (c *Client) CreateMember(ctx context.Context, params *CreateMemberParams, b
 
 // GetMember Get Member
 //
-// Answers one member of the caller's current organization. Decision: a member may read itself;
-// reading others takes a delegated administrator of the organization (others: 403).
+// Answers one member of the caller's current organization, with its roles in that organization
+// (`includedRoles`, as on the list). Decision: a member may read itself; reading others takes a delegated
+// administrator of the current organization (others: 403).
 //
 // Corresponds with GET /ccstore/v1/organizationMembers/{id} (the `GetMember` operationId).
 func (c *Client) GetMember(ctx context.Context, id string, params *GetMemberParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1197,12 +1665,19 @@ func (c *Client) GetMember(ctx context.Context, id string, params *GetMemberPara
 //
 // Changes a member of the caller's current organization; fields left out keep their value, and dynamic
 // properties sent are set (others are kept). `active: false` deactivates the member (there is no
-// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator may
-// change members (others: 403), and only members created in the current organization: a member's
-// roles and active flag hold in every organization it belongs to, so a member of several
-// organizations is changed from the one it was created in (from another: 403).
-// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
-// wins.
+// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator of the
+// current organization may change members (others: 403). `roles` are the member's roles in the current
+// organization (OCC's organizational roles: one person may be `admin` in one account and `buyer` in
+// another), and any administrator of an organization the member belongs to may change them there; the
+// other fields hold in every organization, so only an administrator of the member's parent organization
+// changes them (from another: 403).
+//
+// Decision (OCC documents no such rule): an update that would leave an organization without an active
+// delegated administrator is refused with error 22007 — taking the admin role away from its last active
+// administrator (at `/roles`), or deactivating a member that is the last active administrator of any of
+// its organizations (at `/active`), the caller itself included. Concurrent updates cannot together
+// leave none. Concurrent updates of different fields or dynamic properties all persist; of the same
+// one, the last committed wins.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1223,12 +1698,19 @@ func (c *Client) UpdateMemberWithBody(ctx context.Context, id string, params *Up
 //
 // Changes a member of the caller's current organization; fields left out keep their value, and dynamic
 // properties sent are set (others are kept). `active: false` deactivates the member (there is no
-// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator may
-// change members (others: 403), and only members created in the current organization: a member's
-// roles and active flag hold in every organization it belongs to, so a member of several
-// organizations is changed from the one it was created in (from another: 403).
-// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
-// wins.
+// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator of the
+// current organization may change members (others: 403). `roles` are the member's roles in the current
+// organization (OCC's organizational roles: one person may be `admin` in one account and `buyer` in
+// another), and any administrator of an organization the member belongs to may change them there; the
+// other fields hold in every organization, so only an administrator of the member's parent organization
+// changes them (from another: 403).
+//
+// Decision (OCC documents no such rule): an update that would leave an organization without an active
+// delegated administrator is refused with error 22007 — taking the admin role away from its last active
+// administrator (at `/roles`), or deactivating a member that is the last active administrator of any of
+// its organizations (at `/active`), the caller itself included. Concurrent updates cannot together
+// leave none. Concurrent updates of different fields or dynamic properties all persist; of the same
+// one, the last committed wins.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1245,9 +1727,37 @@ func (c *Client) UpdateMember(ctx context.Context, id string, params *UpdateMemb
 	return c.Client.Do(req)
 }
 
+// GetCurrentProfile Get Current Profile
+//
+// Get the current profile: the logged-in shopper, with the organization the request acts in
+// (`currentOrganization`, chosen by `X-CCOrganization` or else the shopper's first active organization),
+// the organization the member was created in (`parentOrganization`), the other organizations it belongs to
+// (`secondaryOrganizations`, OCC 22a) and its roles in the current organization. B2B clients call it right
+// after login to learn which organizations they may name in `X-CCOrganization`.
+//
+// Decisions: `includedRoles` takes OCC's two values; provisiond has organizational roles only (no global
+// ones), so both answer the same roles. A member of no active organization, asking without
+// `X-CCOrganization`, is answered without `currentOrganization` and with no roles; naming an organization
+// the member does not belong to (or an inactive one) is a 403, as on every operation. Of OCC's profile
+// model provisiond answers the fields it keeps (no addresses, price lists or catalog); dynamic properties
+// are further top-level properties, as on a member.
+//
+// Corresponds with GET /ccstore/v1/profiles/current (the `GetCurrentProfile` operationId).
+func (c *Client) GetCurrentProfile(ctx context.Context, params *GetCurrentProfileParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCurrentProfileRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // Refresh Renew an access token
 //
-// Answers a fresh access token for a still valid one of an active member.
+// Answers a fresh access token for a still valid one of an active member; every call a new token (the one sent stays valid until it expires or is logged out).
 //
 // Corresponds with POST /ccstore/v1/refresh (the `Refresh` operationId).
 func (c *Client) Refresh(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1302,6 +1812,33 @@ func NewLoginRequestWithBody(server string, contentType string, body io.Reader) 
 	return req, nil
 }
 
+// NewLogoutRequest constructs an http.Request for the Logout method
+func NewLogoutRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/ccstore/v1/logout")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListMembersRequest constructs an http.Request for the ListMembers method
 func NewListMembersRequest(server string, params *ListMembersParams) (*http.Request, error) {
 	var err error
@@ -1329,6 +1866,18 @@ func NewListMembersRequest(server string, params *ListMembersParams) (*http.Requ
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
+
+		if params.IncludedRoles != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "includedRoles", *params.IncludedRoles, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
 
 		if params.Limit != nil {
 
@@ -1511,6 +2060,33 @@ func NewGetMemberRequest(server string, id string, params *GetMemberParams) (*ht
 		return nil, err
 	}
 
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.IncludedRoles != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "includedRoles", *params.IncludedRoles, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
@@ -1577,6 +2153,75 @@ func NewUpdateMemberRequestWithBody(server string, id string, params *UpdateMemb
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.XCCOrganization != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-CCOrganization", *params.XCCOrganization, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-CCOrganization", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetCurrentProfileRequest constructs an http.Request for the GetCurrentProfile method
+func NewGetCurrentProfileRequest(server string, params *GetCurrentProfileParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/ccstore/v1/profiles/current")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.IncludedRoles != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "includedRoles", *params.IncludedRoles, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	if params != nil {
 
@@ -1671,7 +2316,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Exchanges a member's email and password, form-encoded with `grant_type=password`, for an access token.
 	// Decisions: only an active member with a password may log in (every other case is the same 401);
-	// the token lives 5 minutes by default (`PROVISIOND_OCC_TOKEN_TTL`).
+	// the token lives 930 seconds by default (`PROVISIOND_OCCSTORE_TOKEN_TTL`, whole seconds): OCC documents about
+	// 15 minutes for shopper tokens, and its examples answer `expires_in` 930.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1682,22 +2328,41 @@ type ClientWithResponsesInterface interface {
 	//
 	// Exchanges a member's email and password, form-encoded with `grant_type=password`, for an access token.
 	// Decisions: only an active member with a password may log in (every other case is the same 401);
-	// the token lives 5 minutes by default (`PROVISIOND_OCC_TOKEN_TTL`).
+	// the token lives 930 seconds by default (`PROVISIOND_OCCSTORE_TOKEN_TTL`, whole seconds): OCC documents about
+	// 15 minutes for shopper tokens, and its examples answer `expires_in` 930.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /ccstore/v1/login (the `Login` operationId).
 	LoginWithFormdataBodyWithResponse(ctx context.Context, body LoginFormdataRequestBody, reqEditors ...RequestEditorFn) (*LoginResponse, error)
 
+	// LogoutWithResponse Log out
+	//
+	// Logout. Perform logout operation: ends the access token sent, as OCC's `POST /ccstore/v1/logout` does, and answers
+	// `{"result": true}` (OCC's logout_response, 17.x to 22a). From then on that token is refused with 401 by every
+	// provisiond instance sharing the database (the revocation is stored in the database until the token would have
+	// expired), while the other tokens of the same member keep working.
+	//
+	// Decisions: OCC documents no request body; any body sent is ignored. A token that is invalid, expired or already
+	// logged out gets 401, as on every other operation (OCC answers `result: false` for a failed logout, which provisiond
+	// never needs: a token it accepts can always be ended).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /ccstore/v1/logout (the `Logout` operationId).
+	LogoutWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*LogoutResponse, error)
+
 	// ListMembersWithResponse List Members
 	//
-	// Answers one page of the members of the caller's current organization; only its delegated
-	// administrators may list them (others: 403).
+	// Answers one page of the members of the caller's current organization, each with its roles in that
+	// organization (OCC's organizational roles: `includedRoles`, default
+	// `organizationalRolesForCurrentOrganization`); only its delegated administrators may list them (a member
+	// that administers another organization only: 403).
 	//
 	// Decisions: `q` takes the SCIM filter subset `eq`, `co` (contains), `sw` (starts with), `and`, `or`,
 	// parentheses and double-quoted strings over `firstName`, `lastName`, `email` (compared
 	// case-insensitively), `active` (`true` or `false`) and `roles` (`roles eq "admin"` selects members
-	// holding that role function); a filter that does not parse is error 22007. `sort` is `property:asc`
+	// holding that role function in the current organization); a filter that does not parse is error 22007. `sort` is `property:asc`
 	// or `property:desc` over `email`, `firstName`, `lastName` or `id` (the default order is by id).
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -1741,8 +2406,9 @@ type ClientWithResponsesInterface interface {
 
 	// GetMemberWithResponse Get Member
 	//
-	// Answers one member of the caller's current organization. Decision: a member may read itself;
-	// reading others takes a delegated administrator of the organization (others: 403).
+	// Answers one member of the caller's current organization, with its roles in that organization
+	// (`includedRoles`, as on the list). Decision: a member may read itself; reading others takes a delegated
+	// administrator of the current organization (others: 403).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1753,12 +2419,19 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes a member of the caller's current organization; fields left out keep their value, and dynamic
 	// properties sent are set (others are kept). `active: false` deactivates the member (there is no
-	// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator may
-	// change members (others: 403), and only members created in the current organization: a member's
-	// roles and active flag hold in every organization it belongs to, so a member of several
-	// organizations is changed from the one it was created in (from another: 403).
-	// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
-	// wins.
+	// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator of the
+	// current organization may change members (others: 403). `roles` are the member's roles in the current
+	// organization (OCC's organizational roles: one person may be `admin` in one account and `buyer` in
+	// another), and any administrator of an organization the member belongs to may change them there; the
+	// other fields hold in every organization, so only an administrator of the member's parent organization
+	// changes them (from another: 403).
+	//
+	// Decision (OCC documents no such rule): an update that would leave an organization without an active
+	// delegated administrator is refused with error 22007 — taking the admin role away from its last active
+	// administrator (at `/roles`), or deactivating a member that is the last active administrator of any of
+	// its organizations (at `/active`), the caller itself included. Concurrent updates cannot together
+	// leave none. Concurrent updates of different fields or dynamic properties all persist; of the same
+	// one, the last committed wins.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1769,21 +2442,48 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes a member of the caller's current organization; fields left out keep their value, and dynamic
 	// properties sent are set (others are kept). `active: false` deactivates the member (there is no
-	// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator may
-	// change members (others: 403), and only members created in the current organization: a member's
-	// roles and active flag hold in every organization it belongs to, so a member of several
-	// organizations is changed from the one it was created in (from another: 403).
-	// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
-	// wins.
+	// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator of the
+	// current organization may change members (others: 403). `roles` are the member's roles in the current
+	// organization (OCC's organizational roles: one person may be `admin` in one account and `buyer` in
+	// another), and any administrator of an organization the member belongs to may change them there; the
+	// other fields hold in every organization, so only an administrator of the member's parent organization
+	// changes them (from another: 403).
+	//
+	// Decision (OCC documents no such rule): an update that would leave an organization without an active
+	// delegated administrator is refused with error 22007 — taking the admin role away from its last active
+	// administrator (at `/roles`), or deactivating a member that is the last active administrator of any of
+	// its organizations (at `/active`), the caller itself included. Concurrent updates cannot together
+	// leave none. Concurrent updates of different fields or dynamic properties all persist; of the same
+	// one, the last committed wins.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /ccstore/v1/organizationMembers/{id} (the `UpdateMember` operationId).
 	UpdateMemberWithResponse(ctx context.Context, id string, params *UpdateMemberParams, body UpdateMemberJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateMemberResponse, error)
 
+	// GetCurrentProfileWithResponse Get Current Profile
+	//
+	// Get the current profile: the logged-in shopper, with the organization the request acts in
+	// (`currentOrganization`, chosen by `X-CCOrganization` or else the shopper's first active organization),
+	// the organization the member was created in (`parentOrganization`), the other organizations it belongs to
+	// (`secondaryOrganizations`, OCC 22a) and its roles in the current organization. B2B clients call it right
+	// after login to learn which organizations they may name in `X-CCOrganization`.
+	//
+	// Decisions: `includedRoles` takes OCC's two values; provisiond has organizational roles only (no global
+	// ones), so both answer the same roles. A member of no active organization, asking without
+	// `X-CCOrganization`, is answered without `currentOrganization` and with no roles; naming an organization
+	// the member does not belong to (or an inactive one) is a 403, as on every operation. Of OCC's profile
+	// model provisiond answers the fields it keeps (no addresses, price lists or catalog); dynamic properties
+	// are further top-level properties, as on a member.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /ccstore/v1/profiles/current (the `GetCurrentProfile` operationId).
+	GetCurrentProfileWithResponse(ctx context.Context, params *GetCurrentProfileParams, reqEditors ...RequestEditorFn) (*GetCurrentProfileResponse, error)
+
 	// RefreshWithResponse Renew an access token
 	//
-	// Answers a fresh access token for a still valid one of an active member.
+	// Answers a fresh access token for a still valid one of an active member; every call a new token (the one sent stays valid until it expires or is logged out).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1875,6 +2575,75 @@ func (r LoginResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r LoginResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// LogoutResponse503Headers the declared response headers of an HTTP 503 response for Logout
+type LogoutResponse503Headers struct {
+	RetryAfter *int
+}
+
+type LogoutResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LogoutResult
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *LogoutResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r LogoutResponse) GetJSON200() *LogoutResult {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r LogoutResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r LogoutResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r LogoutResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r LogoutResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r LogoutResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r LogoutResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r LogoutResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -2248,6 +3017,89 @@ func (r UpdateMemberResponse) ContentType() string {
 	return ""
 }
 
+// GetCurrentProfileResponse503Headers the declared response headers of an HTTP 503 response for GetCurrentProfile
+type GetCurrentProfileResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetCurrentProfileResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CurrentProfile
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetCurrentProfileResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCurrentProfileResponse) GetJSON200() *CurrentProfile {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetCurrentProfileResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCurrentProfileResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetCurrentProfileResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCurrentProfileResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetCurrentProfileResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCurrentProfileResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCurrentProfileResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCurrentProfileResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCurrentProfileResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // RefreshResponse503Headers the declared response headers of an HTTP 503 response for Refresh
 type RefreshResponse503Headers struct {
 	RetryAfter *int
@@ -2321,7 +3173,8 @@ func (r RefreshResponse) ContentType() string {
 //
 // Exchanges a member's email and password, form-encoded with `grant_type=password`, for an access token.
 // Decisions: only an active member with a password may log in (every other case is the same 401);
-// the token lives 5 minutes by default (`PROVISIOND_OCC_TOKEN_TTL`).
+// the token lives 930 seconds by default (`PROVISIOND_OCCSTORE_TOKEN_TTL`, whole seconds): OCC documents about
+// 15 minutes for shopper tokens, and its examples answer `expires_in` 930.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2338,7 +3191,8 @@ func (c *ClientWithResponses) LoginWithBodyWithResponse(ctx context.Context, con
 //
 // Exchanges a member's email and password, form-encoded with `grant_type=password`, for an access token.
 // Decisions: only an active member with a password may log in (every other case is the same 401);
-// the token lives 5 minutes by default (`PROVISIOND_OCC_TOKEN_TTL`).
+// the token lives 930 seconds by default (`PROVISIOND_OCCSTORE_TOKEN_TTL`, whole seconds): OCC documents about
+// 15 minutes for shopper tokens, and its examples answer `expires_in` 930.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2351,15 +3205,39 @@ func (c *ClientWithResponses) LoginWithFormdataBodyWithResponse(ctx context.Cont
 	return ParseLoginResponse(rsp)
 }
 
+// LogoutWithResponse Log out
+//
+// Logout. Perform logout operation: ends the access token sent, as OCC's `POST /ccstore/v1/logout` does, and answers
+// `{"result": true}` (OCC's logout_response, 17.x to 22a). From then on that token is refused with 401 by every
+// provisiond instance sharing the database (the revocation is stored in the database until the token would have
+// expired), while the other tokens of the same member keep working.
+//
+// Decisions: OCC documents no request body; any body sent is ignored. A token that is invalid, expired or already
+// logged out gets 401, as on every other operation (OCC answers `result: false` for a failed logout, which provisiond
+// never needs: a token it accepts can always be ended).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /ccstore/v1/logout (the `Logout` operationId).
+func (c *ClientWithResponses) LogoutWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*LogoutResponse, error) {
+	rsp, err := c.Logout(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLogoutResponse(rsp)
+}
+
 // ListMembersWithResponse List Members
 //
-// Answers one page of the members of the caller's current organization; only its delegated
-// administrators may list them (others: 403).
+// Answers one page of the members of the caller's current organization, each with its roles in that
+// organization (OCC's organizational roles: `includedRoles`, default
+// `organizationalRolesForCurrentOrganization`); only its delegated administrators may list them (a member
+// that administers another organization only: 403).
 //
 // Decisions: `q` takes the SCIM filter subset `eq`, `co` (contains), `sw` (starts with), `and`, `or`,
 // parentheses and double-quoted strings over `firstName`, `lastName`, `email` (compared
 // case-insensitively), `active` (`true` or `false`) and `roles` (`roles eq "admin"` selects members
-// holding that role function); a filter that does not parse is error 22007. `sort` is `property:asc`
+// holding that role function in the current organization); a filter that does not parse is error 22007. `sort` is `property:asc`
 // or `property:desc` over `email`, `firstName`, `lastName` or `id` (the default order is by id).
 //
 // Returns a wrapper object for the known response body format(s).
@@ -2421,8 +3299,9 @@ func (c *ClientWithResponses) CreateMemberWithResponse(ctx context.Context, para
 
 // GetMemberWithResponse Get Member
 //
-// Answers one member of the caller's current organization. Decision: a member may read itself;
-// reading others takes a delegated administrator of the organization (others: 403).
+// Answers one member of the caller's current organization, with its roles in that organization
+// (`includedRoles`, as on the list). Decision: a member may read itself; reading others takes a delegated
+// administrator of the current organization (others: 403).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -2439,12 +3318,19 @@ func (c *ClientWithResponses) GetMemberWithResponse(ctx context.Context, id stri
 //
 // Changes a member of the caller's current organization; fields left out keep their value, and dynamic
 // properties sent are set (others are kept). `active: false` deactivates the member (there is no
-// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator may
-// change members (others: 403), and only members created in the current organization: a member's
-// roles and active flag hold in every organization it belongs to, so a member of several
-// organizations is changed from the one it was created in (from another: 403).
-// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
-// wins.
+// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator of the
+// current organization may change members (others: 403). `roles` are the member's roles in the current
+// organization (OCC's organizational roles: one person may be `admin` in one account and `buyer` in
+// another), and any administrator of an organization the member belongs to may change them there; the
+// other fields hold in every organization, so only an administrator of the member's parent organization
+// changes them (from another: 403).
+//
+// Decision (OCC documents no such rule): an update that would leave an organization without an active
+// delegated administrator is refused with error 22007 — taking the admin role away from its last active
+// administrator (at `/roles`), or deactivating a member that is the last active administrator of any of
+// its organizations (at `/active`), the caller itself included. Concurrent updates cannot together
+// leave none. Concurrent updates of different fields or dynamic properties all persist; of the same
+// one, the last committed wins.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2461,12 +3347,19 @@ func (c *ClientWithResponses) UpdateMemberWithBodyWithResponse(ctx context.Conte
 //
 // Changes a member of the caller's current organization; fields left out keep their value, and dynamic
 // properties sent are set (others are kept). `active: false` deactivates the member (there is no
-// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator may
-// change members (others: 403), and only members created in the current organization: a member's
-// roles and active flag hold in every organization it belongs to, so a member of several
-// organizations is changed from the one it was created in (from another: 403).
-// Concurrent updates of different fields or dynamic properties all persist; of the same one, the last committed
-// wins.
+// delete): it can no longer log in, and its tokens stop working. Only a delegated administrator of the
+// current organization may change members (others: 403). `roles` are the member's roles in the current
+// organization (OCC's organizational roles: one person may be `admin` in one account and `buyer` in
+// another), and any administrator of an organization the member belongs to may change them there; the
+// other fields hold in every organization, so only an administrator of the member's parent organization
+// changes them (from another: 403).
+//
+// Decision (OCC documents no such rule): an update that would leave an organization without an active
+// delegated administrator is refused with error 22007 — taking the admin role away from its last active
+// administrator (at `/roles`), or deactivating a member that is the last active administrator of any of
+// its organizations (at `/active`), the caller itself included. Concurrent updates cannot together
+// leave none. Concurrent updates of different fields or dynamic properties all persist; of the same
+// one, the last committed wins.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2479,9 +3372,35 @@ func (c *ClientWithResponses) UpdateMemberWithResponse(ctx context.Context, id s
 	return ParseUpdateMemberResponse(rsp)
 }
 
+// GetCurrentProfileWithResponse Get Current Profile
+//
+// Get the current profile: the logged-in shopper, with the organization the request acts in
+// (`currentOrganization`, chosen by `X-CCOrganization` or else the shopper's first active organization),
+// the organization the member was created in (`parentOrganization`), the other organizations it belongs to
+// (`secondaryOrganizations`, OCC 22a) and its roles in the current organization. B2B clients call it right
+// after login to learn which organizations they may name in `X-CCOrganization`.
+//
+// Decisions: `includedRoles` takes OCC's two values; provisiond has organizational roles only (no global
+// ones), so both answer the same roles. A member of no active organization, asking without
+// `X-CCOrganization`, is answered without `currentOrganization` and with no roles; naming an organization
+// the member does not belong to (or an inactive one) is a 403, as on every operation. Of OCC's profile
+// model provisiond answers the fields it keeps (no addresses, price lists or catalog); dynamic properties
+// are further top-level properties, as on a member.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /ccstore/v1/profiles/current (the `GetCurrentProfile` operationId).
+func (c *ClientWithResponses) GetCurrentProfileWithResponse(ctx context.Context, params *GetCurrentProfileParams, reqEditors ...RequestEditorFn) (*GetCurrentProfileResponse, error) {
+	rsp, err := c.GetCurrentProfile(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCurrentProfileResponse(rsp)
+}
+
 // RefreshWithResponse Renew an access token
 //
-// Answers a fresh access token for a still valid one of an active member.
+// Answers a fresh access token for a still valid one of an active member; every call a new token (the one sent stays valid until it expires or is logged out).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -2562,6 +3481,66 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 	switch {
 	case rsp.StatusCode == 503:
 		var headers LoginResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseLogoutResponse parses an HTTP response from a LogoutWithResponse call
+func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &LogoutResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LogoutResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers LogoutResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -2906,6 +3885,80 @@ func ParseUpdateMemberResponse(rsp *http.Response) (*UpdateMemberResponse, error
 	return response, nil
 }
 
+// ParseGetCurrentProfileResponse parses an HTTP response from a GetCurrentProfileWithResponse call
+func ParseGetCurrentProfileResponse(rsp *http.Response) (*GetCurrentProfileResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCurrentProfileResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CurrentProfile
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetCurrentProfileResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseRefreshResponse parses an HTTP response from a RefreshWithResponse call
 func ParseRefreshResponse(rsp *http.Response) (*RefreshResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -2971,6 +4024,9 @@ type ServerInterface interface {
 	// Login Log a shopper in
 	// (POST /ccstore/v1/login)
 	Login(ctx echo.Context) error
+	// Logout Log out
+	// (POST /ccstore/v1/logout)
+	Logout(ctx echo.Context) error
 	// ListMembers List Members
 	// (GET /ccstore/v1/organizationMembers)
 	ListMembers(ctx echo.Context, params ListMembersParams) error
@@ -2983,6 +4039,9 @@ type ServerInterface interface {
 	// UpdateMember Update Member
 	// (PUT /ccstore/v1/organizationMembers/{id})
 	UpdateMember(ctx echo.Context, id string, params UpdateMemberParams) error
+	// GetCurrentProfile Get Current Profile
+	// (GET /ccstore/v1/profiles/current)
+	GetCurrentProfile(ctx echo.Context, params GetCurrentProfileParams) error
 	// Refresh Renew an access token
 	// (POST /ccstore/v1/refresh)
 	Refresh(ctx echo.Context) error
@@ -3002,12 +4061,28 @@ func (w *ServerInterfaceWrapper) Login(ctx echo.Context) error {
 	return err
 }
 
+// Logout converts echo context to params.
+func (w *ServerInterfaceWrapper) Logout(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Logout(ctx)
+	return err
+}
+
 // ListMembers converts echo context to params.
 func (w *ServerInterfaceWrapper) ListMembers(ctx echo.Context) error {
 	var err error
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params ListMembersParams
+	// ------------- Optional query parameter "includedRoles" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "includedRoles", ctx.QueryParams(), &params.IncludedRoles, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter includedRoles: %s", err))
+	}
+
 	// ------------- Optional query parameter "limit" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
@@ -3122,6 +4197,12 @@ func (w *ServerInterfaceWrapper) GetMember(ctx echo.Context) error {
 
 	// Parameter object where we will unmarshal all parameters from the context
 	var params GetMemberParams
+	// ------------- Optional query parameter "includedRoles" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "includedRoles", ctx.QueryParams(), &params.IncludedRoles, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter includedRoles: %s", err))
+	}
 
 	headers := ctx.Request().Header
 	// ------------- Optional header parameter "X-CCOrganization" -------------
@@ -3178,6 +4259,41 @@ func (w *ServerInterfaceWrapper) UpdateMember(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateMember(ctx, id, params)
+	return err
+}
+
+// GetCurrentProfile converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCurrentProfile(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCurrentProfileParams
+	// ------------- Optional query parameter "includedRoles" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "includedRoles", ctx.QueryParams(), &params.IncludedRoles, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter includedRoles: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "X-CCOrganization" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-CCOrganization")]; found {
+		var XCCOrganization Organization
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for X-CCOrganization, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-CCOrganization", valueList[0], &XCCOrganization, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter X-CCOrganization: %s", err))
+		}
+
+		params.XCCOrganization = &XCCOrganization
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCurrentProfile(ctx, params)
 	return err
 }
 
@@ -3238,7 +4354,9 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	}
 
 	router.POST(options.BaseURL+"/ccstore/v1/login", wrapper.Login, options.OperationMiddlewares["login"]...)
+	router.POST(options.BaseURL+"/ccstore/v1/logout", wrapper.Logout, options.OperationMiddlewares["logout"]...)
 	router.POST(options.BaseURL+"/ccstore/v1/refresh", wrapper.Refresh, options.OperationMiddlewares["refresh"]...)
+	router.GET(options.BaseURL+"/ccstore/v1/profiles/current", wrapper.GetCurrentProfile, options.OperationMiddlewares["getCurrentProfile"]...)
 	router.GET(options.BaseURL+"/ccstore/v1/organizationMembers", wrapper.ListMembers, options.OperationMiddlewares["listMembers"]...)
 	router.POST(options.BaseURL+"/ccstore/v1/organizationMembers", wrapper.CreateMember, options.OperationMiddlewares["createMember"]...)
 	router.GET(options.BaseURL+"/ccstore/v1/organizationMembers/:id", wrapper.GetMember, options.OperationMiddlewares["getMember"]...)
@@ -3370,6 +4488,72 @@ func (response Login500JSONResponse) VisitLoginResponse(w http.ResponseWriter) e
 type Login503JSONResponse struct{ UnavailableJSONResponse }
 
 func (response Login503JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LogoutRequestObject struct {
+}
+
+type LogoutResponseObject interface {
+	VisitLogoutResponse(w http.ResponseWriter) error
+}
+
+type Logout200JSONResponse LogoutResult
+
+func (response Logout200JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response Logout401JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response Logout500JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response Logout503JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -3842,6 +5026,101 @@ func (response UpdateMember503JSONResponse) VisitUpdateMemberResponse(w http.Res
 	return err
 }
 
+type GetCurrentProfileRequestObject struct {
+	Params GetCurrentProfileParams
+}
+
+type GetCurrentProfileResponseObject interface {
+	VisitGetCurrentProfileResponse(w http.ResponseWriter) error
+}
+
+type GetCurrentProfile200JSONResponse CurrentProfile
+
+func (response GetCurrentProfile200JSONResponse) VisitGetCurrentProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentProfile400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetCurrentProfile400JSONResponse) VisitGetCurrentProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentProfile401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response GetCurrentProfile401JSONResponse) VisitGetCurrentProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentProfile403JSONResponse struct{ ForbiddenJSONResponse }
+
+func (response GetCurrentProfile403JSONResponse) VisitGetCurrentProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentProfile500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetCurrentProfile500JSONResponse) VisitGetCurrentProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCurrentProfile503JSONResponse struct{ UnavailableJSONResponse }
+
+func (response GetCurrentProfile503JSONResponse) VisitGetCurrentProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RefreshRequestObject struct {
 }
 
@@ -3913,6 +5192,9 @@ type StrictServerInterface interface {
 	// Login Log a shopper in
 	// (POST /ccstore/v1/login)
 	Login(ctx context.Context, request LoginRequestObject) (LoginResponseObject, error)
+	// Logout Log out
+	// (POST /ccstore/v1/logout)
+	Logout(ctx context.Context, request LogoutRequestObject) (LogoutResponseObject, error)
 	// ListMembers List Members
 	// (GET /ccstore/v1/organizationMembers)
 	ListMembers(ctx context.Context, request ListMembersRequestObject) (ListMembersResponseObject, error)
@@ -3925,6 +5207,9 @@ type StrictServerInterface interface {
 	// UpdateMember Update Member
 	// (PUT /ccstore/v1/organizationMembers/{id})
 	UpdateMember(ctx context.Context, request UpdateMemberRequestObject) (UpdateMemberResponseObject, error)
+	// GetCurrentProfile Get Current Profile
+	// (GET /ccstore/v1/profiles/current)
+	GetCurrentProfile(ctx context.Context, request GetCurrentProfileRequestObject) (GetCurrentProfileResponseObject, error)
 	// Refresh Renew an access token
 	// (POST /ccstore/v1/refresh)
 	Refresh(ctx context.Context, request RefreshRequestObject) (RefreshResponseObject, error)
@@ -3969,6 +5254,29 @@ func (sh *strictHandler) Login(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(LoginResponseObject); ok {
 		return validResponse.VisitLoginResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// Logout operation middleware
+func (sh *strictHandler) Logout(ctx echo.Context) error {
+	var request LogoutRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.Logout(ctx.Request().Context(), request.(LogoutRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Logout")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(LogoutResponseObject); ok {
+		return validResponse.VisitLogoutResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -4117,6 +5425,31 @@ func (sh *strictHandler) UpdateMember(ctx echo.Context, id string, params Update
 		return err
 	} else if validResponse, ok := response.(UpdateMemberResponseObject); ok {
 		return validResponse.VisitUpdateMemberResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCurrentProfile operation middleware
+func (sh *strictHandler) GetCurrentProfile(ctx echo.Context, params GetCurrentProfileParams) error {
+	var request GetCurrentProfileRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCurrentProfile(ctx.Request().Context(), request.(GetCurrentProfileRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCurrentProfile")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCurrentProfileResponseObject); ok {
+		return validResponse.VisitGetCurrentProfileResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

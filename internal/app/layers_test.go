@@ -22,7 +22,7 @@ var layers = [][]string{
 	nil, // the APIs
 	{"internal/app"},
 	{"internal/apitest", "internal/cli"},
-	{"cmd/*", "internal/e2e"},
+	{"cmd/*", "internal/e2e", "internal/occ/occtest"},
 }
 
 const apiLayer = 7

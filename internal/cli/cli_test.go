@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/provisiond/provisiond/internal/app"
 	"github.com/provisiond/provisiond/internal/cli"
@@ -172,7 +173,8 @@ func TestConfigPrecedence(t *testing.T) {
 		return cfg, err
 	}
 	cfg, err := parse(nil)
-	if err != nil || cfg.Addr != ":8080" || cfg.DatabaseURL != "./data/provisiond.db" || cfg.BodyLimit != 1<<20 || cfg.LogFormat != "json" || cfg.ValidateResponses {
+	if err != nil || cfg.Addr != ":8080" || cfg.DatabaseURL != "./data/provisiond.db" || cfg.BodyLimit != 1<<20 || cfg.LogFormat != "json" || cfg.ValidateResponses ||
+		cfg.OCCAdminTokenTTL != 5*time.Minute || cfg.OCCStoreTokenTTL != 930*time.Second {
 		t.Errorf("defaults: %+v %v", cfg, err)
 	}
 	cfg, err = parse(map[string]string{"PROVISIOND_ADDR": ":9000", "PROVISIOND_BODY_LIMIT": "2048", "PROVISIOND_LOG_FORMAT": "text"}, "--addr", ":9100")
@@ -188,7 +190,8 @@ func TestConfigPrecedence(t *testing.T) {
 		{"PROVISIOND_VALIDATE_RESPONSES", "validate-responses", "true", func(c config.Config) any { return c.ValidateResponses }, true},
 		{"PROVISIOND_TIMEZONE", "timezone", "Europe/Moscow", func(c config.Config) any { return c.Timezone }, "Europe/Moscow"},
 		{"PROVISIOND_PASSWORD_POLICY", "password-policy", "min=10,upper", func(c config.Config) any { return c.PasswordPolicy }, "min=10,upper"},
-		{"PROVISIOND_OCC_TOKEN_TTL", "occ-token-ttl", "90s", func(c config.Config) any { return c.OCCTokenTTL.String() }, "1m30s"},
+		{"PROVISIOND_OCCADMIN_TOKEN_TTL", "occadmin-token-ttl", "90s", func(c config.Config) any { return c.OCCAdminTokenTTL.String() }, "1m30s"},
+		{"PROVISIOND_OCCSTORE_TOKEN_TTL", "occstore-token-ttl", "20m", func(c config.Config) any { return c.OCCStoreTokenTTL.String() }, "20m0s"},
 		{"PROVISIOND_JWT_TTL", "jwt-ttl", "2h", func(c config.Config) any { return c.JWTTTL.String() }, "2h0m0s"},
 		{"PROVISIOND_PASSWORD_CONCURRENCY", "password-concurrency", "3", func(c config.Config) any { return c.PasswordConcurrency }, 3},
 		{"PROVISIOND_FIXTURES", "fixtures", "f.yaml", func(c config.Config) any { return c.FixturesFile }, "f.yaml"},
@@ -208,6 +211,8 @@ func TestConfigPrecedence(t *testing.T) {
 		{"PROVISIOND_LOG_LEVEL": "loud"},
 		{"PROVISIOND_JWT_SECRET": "short"},
 		{"PROVISIOND_BODY_LIMIT": "0"},
+		{"PROVISIOND_OCCADMIN_TOKEN_TTL": "1500ms"}, // expires_in is whole seconds
+		{"PROVISIOND_OCCSTORE_TOKEN_TTL": "0s"},
 	} {
 		if _, err := parse(env); err == nil {
 			t.Errorf("%v was accepted", env)

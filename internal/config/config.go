@@ -36,7 +36,8 @@ type Config struct {
 	Addr                 string
 	JWTSecret            string
 	JWTTTL               time.Duration
-	OCCTokenTTL          time.Duration
+	OCCAdminTokenTTL     time.Duration
+	OCCStoreTokenTTL     time.Duration
 	BodyLimit            int64
 	ShutdownTimeout      time.Duration
 	ShutdownDrain        time.Duration
@@ -93,7 +94,8 @@ func Default() Config {
 		LogFormat:            "json",
 		Addr:                 ":8080",
 		JWTTTL:               time.Hour,
-		OCCTokenTTL:          5 * time.Minute,
+		OCCAdminTokenTTL:     5 * time.Minute,
+		OCCStoreTokenTTL:     930 * time.Second,
 		BodyLimit:            1 << 20,
 		ShutdownTimeout:      15 * time.Second,
 		ShutdownDrain:        2 * time.Second,
@@ -161,7 +163,12 @@ func (s *Set) Serve(c *Config) {
 	s.Fixtures(c)
 	s.add("jwt-secret", "PROVISIOND_JWT_SECRET", "secret that signs JWTs; generated and kept in the database when empty", func(n, u string) { s.fs.StringVar(&c.JWTSecret, n, c.JWTSecret, u) })
 	s.add("jwt-ttl", "PROVISIOND_JWT_TTL", "lifetime of an issued JWT", func(n, u string) { s.fs.DurationVar(&c.JWTTTL, n, c.JWTTTL, u) })
-	s.add("occ-token-ttl", "PROVISIOND_OCC_TOKEN_TTL", "lifetime of an Oracle Commerce Cloud access token", func(n, u string) { s.fs.DurationVar(&c.OCCTokenTTL, n, c.OCCTokenTTL, u) })
+	s.add("occadmin-token-ttl", "PROVISIOND_OCCADMIN_TOKEN_TTL", "lifetime of an Oracle Commerce Cloud admin access token (application key login), whole seconds", func(n, u string) {
+		s.fs.DurationVar(&c.OCCAdminTokenTTL, n, c.OCCAdminTokenTTL, u)
+	})
+	s.add("occstore-token-ttl", "PROVISIOND_OCCSTORE_TOKEN_TTL", "lifetime of an Oracle Commerce Cloud shopper access token, whole seconds", func(n, u string) {
+		s.fs.DurationVar(&c.OCCStoreTokenTTL, n, c.OCCStoreTokenTTL, u)
+	})
 	s.add("body-limit", "PROVISIOND_BODY_LIMIT", "largest request body in bytes (413 beyond)", func(n, u string) { s.fs.Int64Var(&c.BodyLimit, n, c.BodyLimit, u) })
 	s.add("shutdown-timeout", "PROVISIOND_SHUTDOWN_TIMEOUT", "how long SIGTERM waits for in-flight requests", func(n, u string) { s.fs.DurationVar(&c.ShutdownTimeout, n, c.ShutdownTimeout, u) })
 	s.add("shutdown-drain", "PROVISIOND_SHUTDOWN_DRAIN", "how long SIGTERM keeps serving, with /readyz at 503 and every response closing its connection, before it stops accepting (0: stop at once)", func(n, u string) { s.fs.DurationVar(&c.ShutdownDrain, n, c.ShutdownDrain, u) })
@@ -307,8 +314,17 @@ func (c *Config) Validate() error {
 	if c.BodyLimit < 1 || c.ControlBodyLimit < 1 {
 		errs = append(errs, errors.New("body-limit and control-body-limit must be at least 1 byte"))
 	}
-	if c.JWTTTL <= 0 || c.OCCTokenTTL <= 0 {
-		errs = append(errs, errors.New("jwt-ttl and occ-token-ttl must be positive"))
+	if c.JWTTTL <= 0 {
+		errs = append(errs, errors.New("jwt-ttl must be positive"))
+	}
+	// OCC's expires_in is an integer number of seconds, so a lifetime is one too.
+	for _, ttl := range []struct {
+		name string
+		d    time.Duration
+	}{{"occadmin-token-ttl", c.OCCAdminTokenTTL}, {"occstore-token-ttl", c.OCCStoreTokenTTL}} {
+		if ttl.d < time.Second || ttl.d%time.Second != 0 {
+			errs = append(errs, fmt.Errorf("%s must be a positive whole number of seconds, not %s", ttl.name, ttl.d))
+		}
 	}
 	if c.DBTimeout < 0 || c.PasswordQueueTimeout < 0 || c.CredentialCacheTTL < 0 {
 		errs = append(errs, errors.New("db-timeout, password-queue-timeout and credential-cache-ttl must not be negative"))

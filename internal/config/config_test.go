@@ -3,6 +3,7 @@ package config
 import (
 	"flag"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -112,6 +113,26 @@ func TestParseOrigins(t *testing.T) {
 	for _, bad := range []string{"localhost:3000", "ftp://x.example", "http://x.example/app", "http://x.example?a=1", "https://", "*,http://x.example", "http://u:p@x.example"} {
 		if got, err := ParseOrigins(bad); err == nil {
 			t.Errorf("ParseOrigins(%q) = %q, want an error", bad, got)
+		}
+	}
+}
+
+// TestDocsListEverySetting: the configuration table of docs/cli-and-configuration.md has a row for every setting of
+// serve (which registers all but the CLI's own), with its environment variable and its flag.
+func TestDocsListEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("../../docs/cli-and-configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	s := NewSet(fs)
+	c := Default()
+	s.Serve(&c)
+	for name, env := range s.env {
+		row := "| `" + env + "` | `--" + name + "` |"
+		if !strings.Contains(string(readme), row) {
+			t.Errorf("docs/cli-and-configuration.md's configuration table has no row starting %s", row)
 		}
 	}
 }

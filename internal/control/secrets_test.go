@@ -223,8 +223,8 @@ func platformOS(t *testing.T, w *wire, key, xcartKey string) {
 }
 
 // occAdmin sends every OCC admin request: the application key in a form login, the access tokens
-// out of the login and the refresh and back in to every operation, passwords of new profiles, and
-// wrong keys and tokens.
+// out of the login and the refresh and back in to every operation, passwords of new profiles and
+// a profile's password login, and wrong keys, passwords and tokens.
 func occAdmin(t *testing.T, w *wire, key string) {
 	t.Helper()
 	res := w.send(t, "OCC admin login", 200, "POST", "/ccadmin/v1/login", "grant_type=client_credentials", "Authorization", "Bearer "+key)
@@ -234,7 +234,8 @@ func occAdmin(t *testing.T, w *wire, key string) {
 	profile := func(email, what string) map[string]any {
 		return map[string]any{"email": email, "firstName": "A", "lastName": "B", "roles": []string{"adminRole"}, "password": w.secret(t, what)}
 	}
-	res = w.send(t, "OCC admin create a profile with a password", 200, "POST", "/ccadmin/v1/adminProfiles/", profile("a@example.com", "OCC admin profile password"), bearer...)
+	withPassword := profile("a@example.com", "OCC admin profile password")
+	res = w.send(t, "OCC admin create a profile with a password", 200, "POST", "/ccadmin/v1/adminProfiles/", withPassword, bearer...)
 	id := field(t, res, "id")
 	w.send(t, "OCC admin create a profile with a password, without the slash", 200, "POST", "/ccadmin/v1/adminProfiles",
 		profile("b@example.com", "OCC admin profile password (no slash)"), bearer...)
@@ -245,6 +246,13 @@ func occAdmin(t *testing.T, w *wire, key string) {
 	w.send(t, "OCC admin login with a wrong key", 401, "POST", "/ccadmin/v1/login", "grant_type=client_credentials", "Authorization", "Bearer "+w.secret(t, "wrong OCC application key"))
 	w.send(t, "OCC admin the application key as an access token", 401, "GET", "/ccadmin/v1/adminRoles", nil, "Authorization", "Bearer "+key)
 	w.send(t, "OCC admin a wrong access token", 401, "POST", "/ccadmin/v1/refresh", nil, "Authorization", "Bearer "+w.secret(t, "wrong OCC admin access token"))
+	res = w.send(t, "OCC admin password login", 200, "POST", "/ccadmin/v1/login",
+		form("grant_type", "password", "username", "a@example.com", "password", withPassword["password"].(string)))
+	own := []string{"Authorization", "Bearer " + w.keep(field(t, res, "access_token"), "OCC admin profile's access token")}
+	w.send(t, "OCC admin current profile", 200, "GET", "/ccadmin/v1/adminProfiles/current", nil, own...)
+	w.send(t, "OCC admin logout", 200, "POST", "/ccadmin/v1/logout", nil, own...)
+	w.send(t, "OCC admin password login with a wrong password", 401, "POST", "/ccadmin/v1/login",
+		form("grant_type", "password", "username", "a@example.com", "password", w.secret(t, "wrong OCC admin profile password")))
 }
 
 // occStore sends every OCC store request: the password of a form login, the access tokens out of
@@ -270,6 +278,8 @@ func occStore(t *testing.T, w *wire, password string) {
 	w.send(t, "OCC store login with a wrong password", 401, "POST", "/ccstore/v1/login",
 		form("grant_type", "password", "username", "ada@acme.example", "password", w.secret(t, "wrong OCC store password")))
 	w.send(t, "OCC store a wrong access token", 401, "GET", "/ccstore/v1/organizationMembers", nil, "Authorization", "Bearer "+w.secret(t, "wrong OCC store access token"))
+	w.send(t, "OCC store current profile", 200, "GET", "/ccstore/v1/profiles/current", nil, bearer...)
+	w.send(t, "OCC store logout", 200, "POST", "/ccstore/v1/logout", nil, bearer...)
 }
 
 // activePlatform sends every ActivePlatform operation (with and without .json) with the key in the

@@ -31,10 +31,17 @@ func NewSigner(key []byte, ttl time.Duration, now func() time.Time) *Signer {
 // TTL is how long an issued token lives.
 func (s *Signer) TTL() time.Duration { return s.ttl }
 
-// Issue returns a token for subject, usable only with api.
+// Issue returns a token for subject, usable only with api. Each token carries an id of its own
+// (jti), so that two tokens issued to one subject in the same second differ and one of them can
+// be revoked alone.
 func (s *Signer) Issue(api, subject string) (string, error) {
 	now := s.now()
+	id, err := NewSecret()
+	if err != nil {
+		return "", err
+	}
 	claims := jwt.RegisteredClaims{
+		ID:        id,
 		Subject:   subject,
 		Audience:  jwt.ClaimStrings{api},
 		IssuedAt:  jwt.NewNumericDate(now),
@@ -46,6 +53,19 @@ func (s *Signer) Issue(api, subject string) (string, error) {
 // Verify checks token's signature, algorithm, expiry and audience and returns its subject.
 // Any failure is an apperr.KindUnauthenticated error.
 func (s *Signer) Verify(api, token string) (string, error) {
+	c, err := s.Claims(api, token)
+	return c.Subject, err
+}
+
+// Claims are what a valid token says: whom it was issued to, its own id (empty in a token
+// issued before tokens had one) and when it expires.
+type Claims struct {
+	Subject, ID string
+	Expires     time.Time
+}
+
+// Claims checks token as Verify does and returns its claims.
+func (s *Signer) Claims(api, token string) (Claims, error) {
 	var claims jwt.RegisteredClaims
 	_, err := jwt.ParseWithClaims(token, &claims, func(*jwt.Token) (any, error) { return s.key, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -55,11 +75,11 @@ func (s *Signer) Verify(api, token string) (string, error) {
 	)
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
-		return "", apperr.Unauthenticated("Expired JWT Token")
+		return Claims{}, apperr.Unauthenticated("Expired JWT Token")
 	case err != nil || claims.Subject == "":
-		return "", apperr.Unauthenticated("Invalid JWT Token")
+		return Claims{}, apperr.Unauthenticated("Invalid JWT Token")
 	}
-	return claims.Subject, nil
+	return Claims{Subject: claims.Subject, ID: claims.ID, Expires: claims.ExpiresAt.Time}, nil
 }
 
 // SigningKey returns the configured JWT secret, or the one kept in the database, generating and

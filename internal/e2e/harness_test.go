@@ -41,6 +41,7 @@ import (
 // The OCC store's organization and members the fixtures file gives the server. Public test values.
 const (
 	occstoreOrg           = "or-e2e"
+	occstoreOrgB          = "or-e2e-b" // Ada administers it too; Bea, a buyer of or-e2e, administers it
 	occstoreAdminEmail    = "ada@e2e.example"
 	occstoreAdminPassword = "ada-e2e-password"
 	occstoreBuyerEmail    = "bea@e2e.example"
@@ -81,7 +82,8 @@ activeplatform:
     - {id: %d, name: E2E closed, status: inactive}
 `, activeplatformAccount, activeplatformInactiveAccount)
 
-// occstoreFixtures is the fixtures' OCC store organization, with its administrator and a buyer.
+// occstoreFixtures is the fixtures' OCC store organizations: E2E, with its administrator and a
+// buyer, and E2E B, which both administer (roles belong to an organization).
 const occstoreFixtures = `
 occstore:
   organizations:
@@ -91,6 +93,11 @@ occstore:
         - {email: ` + occstoreAdminEmail + `, firstName: Ada, lastName: Admin, password: ` + occstoreAdminPassword + `}
       members:
         - {email: ` + occstoreBuyerEmail + `, firstName: Bea, lastName: Buyer, password: ` + occstoreBuyerPassword + `, roles: [buyer]}
+    - id: ` + occstoreOrgB + `
+      name: E2E B
+      admins:
+        - {email: ` + occstoreAdminEmail + `, firstName: Ada, lastName: Admin, password: ` + occstoreAdminPassword + `}
+        - {email: ` + occstoreBuyerEmail + `, firstName: Bea, lastName: Buyer, password: ` + occstoreBuyerPassword + `}
 `
 
 // env is the running system under test.

@@ -51,8 +51,8 @@ func TestOCCAdmin(t *testing.T) {
 			t.Fatal(err)
 		}
 		want(t, "refresh", refreshed.StatusCode(), refreshed.Body, http.StatusOK)
-		if r := refreshed.JSON200; r == nil || r.AccessToken == "" || r.TokenType != "bearer" || r.ExpiresIn != 300 {
-			t.Fatalf("refresh answered %s, want a bearer token for 300 s", refreshed.Body)
+		if r := refreshed.JSON200; r == nil || r.AccessToken == "" || r.AccessToken == token || r.TokenType != "bearer" || r.ExpiresIn != 300 {
+			t.Fatalf("refresh answered %s, want a new bearer token for 300 s", refreshed.Body)
 		}
 		token = refreshed.JSON200.AccessToken
 	}) {
@@ -69,8 +69,8 @@ func TestOCCAdmin(t *testing.T) {
 		for _, r := range roles.JSON200.Items {
 			byID[r.RepositoryId] = r
 		}
-		if r := byID["adminRole"]; r.Name != "Administrator" || !slices.Equal(r.Privileges, []string{"Administrator"}) {
-			t.Errorf("roles = %s, want adminRole named Administrator with the privilege Administrator", roles.Body)
+		if r := byID["adminRole"]; r.Name != "Administrator" || r.Description != "Administrator Role" || r.Category != "Administrator" || !slices.Equal(r.Privileges, []string{"Administrator"}) {
+			t.Errorf("roles = %s, want adminRole named Administrator (Administrator Role, category Administrator) with the privilege Administrator", roles.Body)
 		}
 		if r, ok := byID["noPrivilegesRole"]; !ok || len(r.Privileges) != 0 {
 			t.Errorf("roles = %s, want noPrivilegesRole without privileges", roles.Body)
@@ -110,7 +110,9 @@ func TestOCCAdmin(t *testing.T) {
 			!slices.Equal(p.Roles, []occadmin.RoleRef{{RepositoryId: "adminRole", Name: "Administrator"}}) {
 			t.Errorf("get %s = %s, want %s, Amber Admin, inactive, the role adminRole named Administrator", id, got.Body, email)
 		}
-		if age := time.Since(p.RegistrationDate); age < -time.Minute || age > time.Hour {
+		if reg, err := time.Parse(time.RFC3339, p.RegistrationDate); err != nil || !strings.HasSuffix(p.RegistrationDate, "Z") || len(p.RegistrationDate) != len("2006-01-02T15:04:05.000Z") {
+			t.Errorf("get %s: registrationDate %s, want UTC with milliseconds", id, p.RegistrationDate)
+		} else if age := time.Since(reg); age < -time.Minute || age > time.Hour {
 			t.Errorf("get %s: registrationDate %s, want about now", id, p.RegistrationDate)
 		}
 	}) {
@@ -136,7 +138,7 @@ func TestOCCAdmin(t *testing.T) {
 				t.Fatal(err)
 			}
 			want(t, "get "+id+" after the update", again.StatusCode(), again.Body, http.StatusOK)
-			if a := again.JSON200; a.LastName != "Archer" || !a.Active || a.FirstName != "Amber" || !slices.Equal(a.Roles, wantRoles) || !a.RegistrationDate.Equal(p.RegistrationDate) {
+			if a := again.JSON200; a.LastName != "Archer" || !a.Active || a.FirstName != "Amber" || !slices.Equal(a.Roles, wantRoles) || a.RegistrationDate != p.RegistrationDate {
 				t.Errorf("get %s after the update = %s, want the update's answer %s", id, again.Body, updated.Body)
 			}
 		})
@@ -251,14 +253,29 @@ func TestOCCAdmin(t *testing.T) {
 		}
 	})
 
-	t.Run("400 login grant_type=password", func(t *testing.T) {
-		grant, err := c.LoginWithFormdataBodyWithResponse(invalid(ctx), occadmin.LoginRequest{GrantType: "password"}, occBearer(key("occadmin")))
+	t.Run("400 login grant_type=authorization_code", func(t *testing.T) {
+		grant, err := c.LoginWithFormdataBodyWithResponse(invalid(ctx), occadmin.LoginRequest{GrantType: "authorization_code"}, occBearer(key("occadmin")))
 		if err != nil {
 			t.Fatal(err)
 		}
-		want(t, "login grant_type=password", grant.StatusCode(), grant.Body, http.StatusBadRequest)
+		want(t, "login grant_type=authorization_code", grant.StatusCode(), grant.Body, http.StatusBadRequest)
 		if e := grant.JSON400; e == nil || occStr(e.ErrorCode) != "22007" || occStr(e.Status) != "400" {
-			t.Errorf("login grant_type=password answered %s, want error 22007", grant.Body)
+			t.Errorf("login grant_type=authorization_code answered %s, want error 22007", grant.Body)
+		}
+	})
+
+	t.Run("400 login grant_type=password without username and password", func(t *testing.T) {
+		grant, err := c.LoginWithFormdataBodyWithResponse(ctx, occadmin.LoginRequest{GrantType: occadmin.Password}, occNoBearer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "login grant_type=password alone", grant.StatusCode(), grant.Body, http.StatusBadRequest)
+		if e := grant.JSON400; e == nil || occStr(e.Message) != "There are 2 errors in the request." || e.Errors == nil ||
+			!slices.Equal(occadminItems(*e.Errors), []occProblem{
+				{"22007", "The value of username is missing.", "400", "/username"},
+				{"22007", "The value of password is missing.", "400", "/password"},
+			}) {
+			t.Errorf("login grant_type=password alone answered %s, want 22007 on /username and /password", grant.Body)
 		}
 	})
 
@@ -383,6 +400,77 @@ func TestOCCAdmin(t *testing.T) {
 		occWant(t, "login with a JSON body", jsonLogin.Body, occadminProblem(jsonLogin.JSON415), occProblem{"415", "Unsupported Media Type", "415", ""})
 	})
 
+	// An application key's token has no admin profile behind it.
+	t.Run("404 current admin profile of an application key", func(t *testing.T) {
+		cur, err := c.GetCurrentAdminProfileWithResponse(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "current admin profile", cur.StatusCode(), cur.Body, http.StatusNotFound)
+		occWant(t, "current admin profile", cur.Body, occadminProblem(cur.JSON404), occProblem{"404", "No admin profile is logged in: this access token was obtained with an application key.", "404", ""})
+	})
+
+	// An admin profile with a password logs in with its own credentials (no application key),
+	// reads itself as the current profile, and logs out.
+	t.Run("password login", func(t *testing.T) {
+		admin := "e2e-occadmin-pw-" + run + "@example.com"
+		pw := "E2e-Passw0rd-" + run
+		made, err := c.CreateAdminProfileWithResponse(ctx, nil, occadmin.AdminProfileCreate{
+			Email: openapi_types.Email(admin), FirstName: "Pat", LastName: "Password", Roles: []string{"adminRole"}, Password: &pw,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "create "+admin, made.StatusCode(), made.Body, http.StatusOK)
+		in, err := c.LoginWithFormdataBodyWithResponse(ctx, occadmin.LoginRequest{GrantType: occadmin.Password, Username: &admin, Password: &pw}, occNoBearer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "password login "+admin, in.StatusCode(), in.Body, http.StatusOK)
+		own := in.JSON200.AccessToken
+		cur, err := c.GetCurrentAdminProfileWithResponse(ctx, occBearer(own))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "current admin profile", cur.StatusCode(), cur.Body, http.StatusOK)
+		if p := cur.JSON200; p.Id != made.JSON200.Id || p.Email != admin {
+			t.Errorf("current admin profile = %s, want %s", cur.Body, made.JSON200.Id)
+		}
+		wrong := "not-" + pw
+		refused, err := c.LoginWithFormdataBodyWithResponse(ctx, occadmin.LoginRequest{GrantType: occadmin.Password, Username: &admin, Password: &wrong}, occNoBearer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "password login with a wrong password", refused.StatusCode(), refused.Body, http.StatusUnauthorized)
+		occWant(t, "password login with a wrong password", refused.Body, occadminProblem(refused.JSON401), occProblem{"401", "The username or password is invalid.", "401", ""})
+		out, err := c.LogoutWithResponse(ctx, occBearer(own))
+		if err != nil {
+			t.Fatal(err)
+		}
+		occLoggedOut(t, "logout of "+admin, out.StatusCode(), out.Body, out.JSON200 != nil && out.JSON200.Result)
+	})
+
+	// Logout ends the token sent, and only that one: OCC's {"result": true}, then 401 for it.
+	t.Run("logout", func(t *testing.T) {
+		ended := occadminLogin(t, ctx, c, key("occadmin"))
+		out, err := c.LogoutWithResponse(ctx, occBearer(ended))
+		if err != nil {
+			t.Fatal(err)
+		}
+		occLoggedOut(t, "logout", out.StatusCode(), out.Body, out.JSON200 != nil && out.JSON200.Result)
+		again, err := c.RefreshWithResponse(invalid(ctx), occBearer(ended))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "refresh of a logged-out token", again.StatusCode(), again.Body, http.StatusUnauthorized)
+		occWant(t, "refresh of a logged-out token", again.Body, occadminProblem(again.JSON401), occProblem{"401", "The access token is invalid or has expired.", "401", ""})
+		kept, err := c.ListAdminRolesWithResponse(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "another token after a logout", kept.StatusCode(), kept.Body, http.StatusOK)
+	})
+
 	d.coverage()
 }
 
@@ -412,10 +500,20 @@ func occstoreLogin(t *testing.T, ctx context.Context, d *doer, url, email, passw
 		t.Fatal(err)
 	}
 	want(t, "occstore login "+email, res.StatusCode(), res.Body, http.StatusOK)
-	if r := res.JSON200; r.AccessToken == "" || r.TokenType != "bearer" || r.ExpiresIn != 300 {
-		t.Fatalf("occstore login %s answered %s, want a bearer token for 300 s", email, res.Body)
+	if r := res.JSON200; r.AccessToken == "" || r.TokenType != "bearer" || r.ExpiresIn != 930 {
+		t.Fatalf("occstore login %s answered %s, want a bearer token for 930 s", email, res.Body)
 	}
 	return res.JSON200.AccessToken
+}
+
+// occLoggedOut fails the test unless a logout answered 200 with {"result": true} (result says
+// whether the body had it); both OCC clients have types of their own for the body.
+func occLoggedOut(t *testing.T, what string, status int, body []byte, result bool) {
+	t.Helper()
+	want(t, what, status, body, http.StatusOK)
+	if !result {
+		t.Errorf("%s answered %s, want {\"result\": true}", what, body)
+	}
 }
 
 // occBearer sends token as the request's bearer token, in place of the client's. Its type is

@@ -54,8 +54,8 @@ func TestOCCStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		want(t, "refresh", refreshed.StatusCode(), refreshed.Body, http.StatusOK)
-		if r := refreshed.JSON200; r == nil || r.AccessToken == "" || r.TokenType != "bearer" || r.ExpiresIn != 300 {
-			t.Fatalf("refresh answered %s, want a bearer token for 300 s", refreshed.Body)
+		if r := refreshed.JSON200; r == nil || r.AccessToken == "" || r.AccessToken == token || r.TokenType != "bearer" || r.ExpiresIn != 930 {
+			t.Fatalf("refresh answered %s, want a new bearer token for 930 s", refreshed.Body)
 		}
 		token = refreshed.JSON200.AccessToken
 	}) {
@@ -395,7 +395,145 @@ func TestOCCStore(t *testing.T) {
 		occWant(t, "login with a JSON body", jsonLogin.Body, occstoreProblem(jsonLogin.JSON415), occProblem{"415", "Unsupported Media Type", "415", ""})
 	})
 
+	// The current profile: the administrator, its organizations, and the one in force.
+	t.Run("current profile", func(t *testing.T) {
+		cur, err := c.GetCurrentProfileWithResponse(ctx, &occstore.GetCurrentProfileParams{XCCOrganization: &org})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "current profile", cur.StatusCode(), cur.Body, http.StatusOK)
+		if p := cur.JSON200; p == nil || p.Email != occstoreAdminEmail || p.CurrentOrganization == nil || p.CurrentOrganization.Id != occstoreOrg ||
+			p.ParentOrganization.Id != occstoreOrg || !slices.Equal(p.Roles, []occstore.Role{{Function: occstore.Admin}}) {
+			t.Errorf("current profile = %s, want %s, an admin of %s, acting in it", cur.Body, occstoreAdminEmail, occstoreOrg)
+		}
+	})
+
+	// Logout ends the token sent, and only that one: OCC's {"result": true}, then 401 for it.
+	t.Run("logout", func(t *testing.T) {
+		ended := occstoreLogin(t, ctx, d, d.url(), occstoreAdminEmail, occstoreAdminPassword)
+		out, err := c.LogoutWithResponse(ctx, occBearer(ended))
+		if err != nil {
+			t.Fatal(err)
+		}
+		occLoggedOut(t, "logout", out.StatusCode(), out.Body, out.JSON200 != nil && out.JSON200.Result)
+		again, err := c.ListMembersWithResponse(invalid(ctx), &occstore.ListMembersParams{XCCOrganization: &org}, occBearer(ended))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "list with a logged-out token", again.StatusCode(), again.Body, http.StatusUnauthorized)
+		occWant(t, "list with a logged-out token", again.Body, occstoreProblem(again.JSON401), occProblem{"401", "The access token is invalid or has expired.", "401", ""})
+		kept, err := c.GetMemberWithResponse(ctx, id, inOrg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "another token of the same member after a logout", kept.StatusCode(), kept.Body, http.StatusOK)
+	})
+
 	d.coverage()
 }
 
 func occPtr[T any](v T) *T { return &v }
+
+// TestOCCStoreB2BFlow replays what a B2B storefront does for a new user, through the generated
+// client: the delegated administrator logs in, reads its current profile to learn its
+// organizations, switches organization, creates a buyer in one and an administrator in the
+// other; a member who is a buyer in one organization and an administrator in the other is
+// refused where OCC refuses it and served where it administers; everyone logs out.
+func TestOCCStoreB2BFlow(t *testing.T) {
+	ctx := t.Context()
+	d := newDoer(t, "occstore")
+	c, err := occstore.NewClientWithResponses(d.url(), occstore.WithHTTPClient(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	orgA, orgB := occstoreOrg, occstoreOrgB
+
+	ada := occstoreLogin(t, ctx, d, d.url(), occstoreAdminEmail, occstoreAdminPassword)
+	cur, err := c.GetCurrentProfileWithResponse(ctx, nil, occBearer(ada))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, "current profile", cur.StatusCode(), cur.Body, http.StatusOK)
+	p := cur.JSON200
+	if p.CurrentOrganization == nil || p.CurrentOrganization.Id != orgA || p.ParentOrganization.Id != orgA ||
+		!slices.ContainsFunc(p.SecondaryOrganizations, func(o occstore.OrganizationRef) bool { return o.Id == orgB }) {
+		t.Fatalf("current profile = %s, want %s in force and %s among the secondary organizations", cur.Body, orgA, orgB)
+	}
+
+	// Switch to B: the same profile, B in force, Ada's roles there.
+	switched, err := c.GetCurrentProfileWithResponse(ctx, &occstore.GetCurrentProfileParams{XCCOrganization: &orgB}, occBearer(ada))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, "current profile in "+orgB, switched.StatusCode(), switched.Body, http.StatusOK)
+	if s := switched.JSON200; s.CurrentOrganization == nil || s.CurrentOrganization.Id != orgB || !slices.Equal(s.Roles, []occstore.Role{{Function: occstore.Admin}}) {
+		t.Fatalf("current profile in %s = %s, want it in force with the admin role", orgB, switched.Body)
+	}
+
+	// A buyer in A, an administrator in B.
+	create := func(org, email string, f occstore.RoleFunction) string {
+		t.Helper()
+		res, err := c.CreateMemberWithResponse(ctx, &occstore.CreateMemberParams{XCCOrganization: &org}, occstore.MemberCreate{
+			FirstName: "New", LastName: "Member", Email: openapi_types.Email(email), Active: true,
+			ReceiveEmail: occstore.MemberCreateReceiveEmailNo, Roles: []occstore.Role{{Function: f}},
+		}, occBearer(ada))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "create "+email+" in "+org, res.StatusCode(), res.Body, http.StatusOK)
+		return res.JSON200.Id
+	}
+	buyerID := create(orgA, "e2e-b2b-buyer-"+run+"@example.com", occstore.Buyer)
+	adminID := create(orgB, "e2e-b2b-admin-"+run+"@example.com", occstore.Admin)
+	for _, c2 := range []struct {
+		id, org string
+		status  int
+		roles   []occstore.Role
+	}{
+		{buyerID, orgA, http.StatusOK, []occstore.Role{{Function: occstore.Buyer}}},
+		{adminID, orgB, http.StatusOK, []occstore.Role{{Function: occstore.Admin}}},
+		{adminID, orgA, http.StatusNotFound, nil},
+	} {
+		got, err := c.GetMemberWithResponse(ctx, c2.id, &occstore.GetMemberParams{XCCOrganization: &c2.org}, occBearer(ada))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "get "+c2.id+" in "+c2.org, got.StatusCode(), got.Body, c2.status)
+		if c2.status == http.StatusOK && (!slices.Equal(got.JSON200.Roles, c2.roles) || got.JSON200.ParentOrganization.Id != c2.org) {
+			t.Errorf("get %s in %s = %s, want the roles %v of %s", c2.id, c2.org, got.Body, c2.roles, c2.org)
+		}
+	}
+
+	// Bea is a buyer of A and an administrator of B: refused in A (OCC's 403), served in B.
+	bea := occstoreLogin(t, ctx, d, d.url(), occstoreBuyerEmail, occstoreBuyerPassword)
+	inA, err := c.ListMembersWithResponse(ctx, &occstore.ListMembersParams{XCCOrganization: &orgA}, occBearer(bea))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, "Bea lists "+orgA, inA.StatusCode(), inA.Body, http.StatusForbidden)
+	occWant(t, "Bea lists "+orgA, inA.Body, occstoreProblem(inA.JSON403), occProblem{"403", "Only a delegated administrator of the organization may do this.", "403", ""})
+	admins := `roles eq "admin"`
+	inB, err := c.ListMembersWithResponse(ctx, &occstore.ListMembersParams{XCCOrganization: &orgB, Q: &admins}, occBearer(bea))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, "Bea lists "+orgB, inB.StatusCode(), inB.Body, http.StatusOK)
+	if l := inB.JSON200; !slices.ContainsFunc(l.Items, func(m occstore.Member) bool { return m.Id == adminID }) {
+		t.Errorf("Bea lists the administrators of %s: %s, want %s among them", orgB, inB.Body, adminID)
+	}
+
+	// Everyone logs out; their tokens end.
+	for who, token := range map[string]string{"Ada": ada, "Bea": bea} {
+		out, err := c.LogoutWithResponse(ctx, occBearer(token))
+		if err != nil {
+			t.Fatal(err)
+		}
+		occLoggedOut(t, who+" logs out", out.StatusCode(), out.Body, out.JSON200 != nil && out.JSON200.Result)
+		after, err := c.GetCurrentProfileWithResponse(ctx, nil, occBearer(token))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, who+"'s current profile after logout", after.StatusCode(), after.Body, http.StatusUnauthorized)
+	}
+}

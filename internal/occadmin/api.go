@@ -21,7 +21,7 @@ var Module = module.API{
 	Migrations:  Migrations,
 	Credentials: module.Credentials{Keys: true, ReadOnly: "tokens that only read"},
 	New: func(d module.Deps) (httpserver.API, error) {
-		tokens := occ.NewTokens(Name, d.Signer(d.Config.OCCTokenTTL))
+		tokens := occ.NewTokens(Name, d.Signer(d.Config.OCCAdminTokenTTL), occ.NewRevocations(d.DB, revokedTable, d.Now))
 		return Routes(NewService(NewStore(d.DB), d.Hasher, tokens, d.Now), d.Credentials), nil
 	},
 	Fixtures: fixtures,

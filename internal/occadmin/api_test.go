@@ -12,6 +12,7 @@ import (
 
 	"github.com/provisiond/provisiond/internal/apitest"
 	"github.com/provisiond/provisiond/internal/credential"
+	"github.com/provisiond/provisiond/internal/occ/occtest"
 )
 
 type oa struct {
@@ -94,7 +95,7 @@ func TestSeedExample(t *testing.T) {
 			}
 			got := x.call(t, "GET", "/ccadmin/v1/adminProfiles/"+id, nil).Map(t)
 			want := map[string]any{"id": id, "repositoryId": id, "email": email, "firstName": "Amber", "lastName": "Admin", "active": true,
-				"roles": []any{map[string]any{"repositoryId": "adminRole", "name": "Administrator"}}, "registrationDate": "2026-01-02T03:04:05Z"}
+				"roles": []any{map[string]any{"repositoryId": "adminRole", "name": "Administrator"}}, "registrationDate": "2026-01-02T03:04:05.000Z"}
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("GET %s = %v, want %v", id, got, want)
 			}
@@ -156,7 +157,7 @@ func TestLoginFlows(t *testing.T) {
 			status          int
 			code            string
 		}{
-			{"wrong grant type", key, "grant_type=password", 400, "22007"},
+			{"wrong grant type", key, "grant_type=authorization_code", 400, "22007"},
 			{"no grant type", key, "scope=x", 400, "22007"},
 			{"wrong key", "not-a-key-of-this-server", "grant_type=client_credentials", 401, "401"},
 			{"key of another API", s.Keys["xcart"], "grant_type=client_credentials", 401, "401"},
@@ -166,8 +167,11 @@ func TestLoginFlows(t *testing.T) {
 				t.Errorf("login %s: %d %s, want %d with errorCode %s", c.name, res.Status, res.Body, c.status, c.code)
 			}
 		}
-		if res := s.Call(t, "POST", "/ccadmin/v1/login", "grant_type=client_credentials", "Content-Type", form); res.Status != 401 {
-			t.Errorf("login without a key: %d, want 401", res.Status)
+		if res := s.Call(t, "POST", "/ccadmin/v1/login", "grant_type=client_credentials", "Content-Type", form); res.Status != 401 || res.Map(t)["message"] != "This request requires an application key." {
+			t.Errorf("login without a key: %d %s, want 401 saying an application key is needed", res.Status, res.Body)
+		}
+		if res := login(t, s, "not-a-key-of-this-server", "grant_type=client_credentials"); res.Map(t)["message"] != "The application key is not valid." {
+			t.Errorf("login with an unknown key: %s, want it to say the key is not valid", res.Body)
 		}
 		if res := s.Call(t, "POST", "/ccadmin/v1/login", `{"grant_type":"client_credentials"}`, "Authorization", "Bearer "+key); res.Status != 415 {
 			t.Errorf("login with a JSON body: %d %s, want 415", res.Status, res.Body)
@@ -336,6 +340,136 @@ func TestEveryServiceProblemAtOnce(t *testing.T) {
 		res := x.call(t, "POST", "/ccadmin/v1/adminProfiles/", p)
 		if got := codes(t, res); strings.Join(got, ",") != "22006 /email,89001 /roles/0" {
 			t.Errorf("duplicate email and unknown role: %v, want both; body %s", got, res.Body)
+		}
+	})
+}
+
+func TestLogout(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		a := apitest.Start(t, dialect, apitest.Options{})
+		b := apitest.Start(t, dialect, apitest.Options{DatabaseURL: a.Config.DatabaseURL})
+		occtest.TestLogout(t, occtest.API{
+			Login: func(t *testing.T, s *apitest.Server) string {
+				res := login(t, s, a.Keys["occadmin"], "grant_type=client_credentials")
+				if res.Status != http.StatusOK {
+					t.Fatalf("login: %d %s", res.Status, res.Body)
+				}
+				return res.Map(t)["access_token"].(string)
+			},
+			Base: "/ccadmin/v1", Probe: "/ccadmin/v1/adminRoles",
+		}, a, b)
+
+		// A token of a read-only key may log out: that changes no data.
+		ro, err := credential.NewStore(a.DB).Create(context.Background(), "occadmin", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok := login(t, a, ro, "grant_type=client_credentials").Map(t)["access_token"].(string)
+		if res := a.Call(t, "POST", "/ccadmin/v1/logout", nil, "Authorization", "Bearer "+tok); res.Status != http.StatusOK {
+			t.Errorf("logout with a read-only token: %d %s, want 200", res.Status, res.Body)
+		}
+	})
+}
+
+func TestCurrentAdminProfileOfAnApplicationKey(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		res := x.call(t, "GET", "/ccadmin/v1/adminProfiles/current", nil)
+		want := `{"errorCode":"404","message":"No admin profile is logged in: this access token was obtained with an application key.","status":"404"}`
+		if res.Status != http.StatusNotFound || strings.TrimSpace(string(res.Body)) != want {
+			t.Errorf("current with an application key's token: %d %s, want 404 %s", res.Status, res.Body, want)
+		}
+		if res := x.Call(t, "GET", "/ccadmin/v1/adminProfiles/current", nil); res.Status != http.StatusUnauthorized {
+			t.Errorf("current without a token: %d, want 401", res.Status)
+		}
+	})
+}
+
+// TestPasswordLogin: an admin profile logs in with its own email and password, its token reads
+// its current profile and works like a key's, ends when the profile is deactivated; a refused
+// login says why in OCC's model; imported bcrypt hashes are upgraded on login.
+func TestPasswordLogin(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		withPassword := profile("amber@example.com")
+		withPassword["password"] = "Amber-Passw0rd"
+		id := x.create(t, withPassword)
+		x.create(t, profile("nopass@example.com"))
+
+		pwLogin := func(body string) *apitest.Response {
+			return x.Call(t, "POST", "/ccadmin/v1/login", body, "Content-Type", form)
+		}
+		res := pwLogin("grant_type=password&username=AMBER@example.com&password=Amber-Passw0rd")
+		if res.Status != http.StatusOK || res.Map(t)["expires_in"] != 300.0 {
+			t.Fatalf("password login: %d %s", res.Status, res.Body)
+		}
+		tok := res.Map(t)["access_token"].(string)
+		as := func(method, path string, body any) *apitest.Response {
+			return x.Call(t, method, path, body, "Authorization", "Bearer "+tok)
+		}
+		cur := as("GET", "/ccadmin/v1/adminProfiles/current", nil)
+		if cur.Status != http.StatusOK || cur.Map(t)["id"] != id || cur.Map(t)["email"] != "amber@example.com" {
+			t.Errorf("current profile of a password login: %d %s, want %s", cur.Status, cur.Body, id)
+		}
+		if res := as("POST", "/ccadmin/v1/adminProfiles/", profile("made-by-amber@example.com")); res.Status != http.StatusOK {
+			t.Errorf("create with a profile's token: %d %s", res.Status, res.Body)
+		}
+		// An Authorization header that is not a key is ignored by a password login.
+		if res := x.Call(t, "POST", "/ccadmin/v1/login", "grant_type=password&username=amber@example.com&password=Amber-Passw0rd",
+			"Content-Type", form, "Authorization", "Bearer nonsense"); res.Status != http.StatusOK {
+			t.Errorf("password login with a stray bearer: %d %s", res.Status, res.Body)
+		}
+
+		const refused = `{"errorCode":"401","message":"The username or password is invalid.","status":"401"}`
+		for _, body := range []string{
+			"grant_type=password&username=amber@example.com&password=wrong",
+			"grant_type=password&username=ghost@example.com&password=Amber-Passw0rd",
+			"grant_type=password&username=nopass@example.com&password=anything",
+		} {
+			if res := pwLogin(body); res.Status != http.StatusUnauthorized || strings.TrimSpace(string(res.Body)) != refused {
+				t.Errorf("login %s: %d %s, want 401 %s", body, res.Status, res.Body, refused)
+			}
+		}
+		res = pwLogin("grant_type=password")
+		if got := codes(t, res); res.Status != http.StatusBadRequest || fmt.Sprint(got) != "[22007 /password 22007 /username]" {
+			t.Errorf("password login without username and password: %d %s", res.Status, res.Body)
+		}
+
+		// Deactivated: the login is refused and the profile's tokens stop working.
+		if res := x.call(t, "PUT", "/ccadmin/v1/adminProfiles/"+id, map[string]any{"active": false}); res.Status != http.StatusOK {
+			t.Fatalf("deactivate: %d %s", res.Status, res.Body)
+		}
+		if res := as("GET", "/ccadmin/v1/adminProfiles/current", nil); res.Status != http.StatusUnauthorized {
+			t.Errorf("a deactivated profile's token: %d, want 401", res.Status)
+		}
+		if res := pwLogin("grant_type=password&username=amber@example.com&password=Amber-Passw0rd"); res.Status != http.StatusUnauthorized {
+			t.Errorf("login of a deactivated profile: %d, want 401", res.Status)
+		}
+	})
+}
+
+// TestRolesAndRegistrationDate: admin roles carry OCC's name, repositoryId, description and
+// category besides provisiond's privileges; registrationDate has milliseconds, .000 included.
+func TestRolesAndRegistrationDate(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		res := x.call(t, "GET", "/ccadmin/v1/adminRoles", nil)
+		want := `{"items":[` +
+			`{"category":"Administrator","description":"Administrator Role","name":"Administrator","privileges":["Administrator"],"repositoryId":"adminRole"},` +
+			`{"category":"Commerce Cloud","description":"Catalog Role","name":"Catalog","privileges":["Catalog"],"repositoryId":"catalogRole"},` +
+			`{"category":"Commerce Cloud","description":"A role that grants nothing","name":"No privileges","privileges":[],"repositoryId":"noPrivilegesRole"}]}`
+		if res.Status != http.StatusOK || strings.TrimSpace(string(res.Body)) != want {
+			t.Errorf("admin roles: %d %s, want %s", res.Status, res.Body, want)
+		}
+		for _, c := range []struct {
+			after time.Duration
+			want  string
+		}{{0, "2026-01-02T03:04:05.000Z"}, {123*time.Millisecond + 456*time.Microsecond, "2026-01-02T03:04:05.123Z"}} {
+			x.Clock.Advance(c.after)
+			id := x.create(t, profile(fmt.Sprintf("reg%d@example.com", c.after)))
+			if got := x.call(t, "GET", "/ccadmin/v1/adminProfiles/"+id, nil).Map(t)["registrationDate"]; got != c.want {
+				t.Errorf("registrationDate %v, want %s", got, c.want)
+			}
 		}
 	})
 }

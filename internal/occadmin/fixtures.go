@@ -25,12 +25,14 @@ type Fixtures struct {
 	Profiles []ProfileFixture `yaml:"profiles"`
 }
 
-// RoleFixture is an OCC admin role: an id such as adminRole, a name, and the privileges it
-// grants.
+// RoleFixture is an OCC admin role: an id such as adminRole, a name, OCC's description and
+// category (optional), and the privileges it grants.
 type RoleFixture struct {
-	ID         string   `yaml:"id"`
-	Name       string   `yaml:"name"`
-	Privileges []string `yaml:"privileges"`
+	ID          string   `yaml:"id"`
+	Name        string   `yaml:"name"`
+	Description string   `yaml:"description"`
+	Category    string   `yaml:"category"`
+	Privileges  []string `yaml:"privileges"`
 }
 
 // ProfileFixture is an admin profile: the body of createAdminProfile, by its JSON names, so that
@@ -212,7 +214,7 @@ func prepareFixtures(ctx context.Context, env module.Env, f *Fixtures) (module.W
 // seedProfiles turns the entries into profiles registered now, hashing plain passwords with the
 // server's hasher.
 func seedProfiles(ctx context.Context, env module.Env, ps []ProfileFixture) ([]AdminProfile, error) {
-	now := env.Now().UTC().Truncate(time.Second)
+	now := env.Now().UTC().Truncate(time.Millisecond)
 	out := make([]AdminProfile, len(ps))
 	var plain []int
 	var pws []string

@@ -231,7 +231,7 @@ func TestProfilesSectionApply(t *testing.T) {
 		}
 		// The profile the API created kept its id and took the file's values.
 		taken := byEmail["taken@example.com"]
-		if taken["id"] != takenID || taken["email"] != "Taken@example.com" || taken["firstName"] != "Tina" || taken["registrationDate"] != "2026-01-02T03:04:05Z" {
+		if taken["id"] != takenID || taken["email"] != "Taken@example.com" || taken["firstName"] != "Tina" || taken["registrationDate"] != "2026-01-02T03:04:05.000Z" {
 			t.Errorf("the API's profile after the file = %v, want id %s, the file's email and names, its registration date", taken, takenID)
 		}
 		// The API's duplicate-email rule covers seeded profiles, whatever the letter case.
@@ -239,8 +239,7 @@ func TestProfilesSectionApply(t *testing.T) {
 			t.Errorf("create over a seeded email: %d %s, want 400 22006", res.Status, res.Body)
 		}
 
-		// Passwords: a plain one is stored as argon2id, a hash as given; each verifies. The
-		// admin API logs in with application keys only, so no login re-hashes a bcrypt hash.
+		// Passwords: a plain one is stored as argon2id, a hash as given; each verifies.
 		for email, pw := range map[string]string{
 			"carl@example.com": "carl-password", "rasmus@example.com": "rasmuslerdorf",
 			"quick@example.com": "bcrypt-password", "argon@example.com": "argon-password",
@@ -258,6 +257,22 @@ func TestProfilesSectionApply(t *testing.T) {
 		}
 		if h := storedHash(t, x, "amber@example.com"); h != "" {
 			t.Errorf("Amber, given no password, has the hash %q", h)
+		}
+
+		// Password logins at once with an imported bcrypt hash: each is answered, and the hash
+		// is stored again as argon2id (once: the others find it changed and leave it).
+		logins := apitest.Concurrently(4, func(int) *apitest.Response {
+			return x.Call(t, "POST", "/ccadmin/v1/login", "grant_type=password&username=rasmus@example.com&password=rasmuslerdorf", "Content-Type", form)
+		})
+		for i, res := range logins {
+			if res.Status != http.StatusOK {
+				t.Errorf("concurrent password login %d: %d %s", i, res.Status, res.Body)
+			}
+		}
+		if h := storedHash(t, x, "rasmus@example.com"); !strings.HasPrefix(h, "$argon2id$") {
+			t.Errorf("Rasmus's bcrypt hash after logins: %q, want an argon2id hash", h)
+		} else if ok, err := hasher.Check(ctx, "rasmuslerdorf", h); !ok || err != nil {
+			t.Errorf("Rasmus's re-hashed password does not verify (%v)", err)
 		}
 	})
 }
@@ -371,7 +386,7 @@ func TestUsers(t *testing.T) {
 			api := x.call(t, "GET", "/ccadmin/v1/adminProfiles/"+u.ID, nil).Map(t)
 			status := map[bool]string{true: "active", false: "inactive"}[api["active"].(bool)]
 			if api["email"] != u.Email || api["firstName"] != u.FirstName || api["lastName"] != u.LastName || status != u.Status ||
-				api["registrationDate"] != u.CreatedAt.Format("2006-01-02T15:04:05Z") || fmt.Sprint(api["roles"]) != fmt.Sprint(u.Extra["roles"]) {
+				api["registrationDate"] != u.CreatedAt.Format(occadmin.DateFormat) || fmt.Sprint(api["roles"]) != fmt.Sprint(u.Extra["roles"]) {
 				t.Errorf("user %+v, the API shows %v", u, api)
 			}
 			// Never a password or a hash.

@@ -2,6 +2,7 @@ package occadmin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	gen "github.com/provisiond/provisiond/gen/occadmin"
@@ -18,22 +19,46 @@ var _ gen.StrictServerInterface = (*Handler)(nil)
 // NewHandler returns a Handler over svc.
 func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
 
-// subject is the caller the authentication function recorded.
-func subject(ctx context.Context) (string, error) {
-	s, ok := httpserver.Principal(ctx).(string)
-	if !ok || s == "" {
-		return "", apperr.Internal(fmt.Errorf("occadmin: no authenticated caller"))
+// caller is the caller the authentication function recorded.
+func caller(ctx context.Context) (Caller, error) {
+	c, ok := httpserver.Principal(ctx).(Caller)
+	if !ok || c.Subject == "" {
+		return Caller{}, apperr.Internal(fmt.Errorf("occadmin: no authenticated caller"))
 	}
-	return s, nil
+	return c, nil
 }
 
-// Login implements POST /ccadmin/v1/login.
-func (h *Handler) Login(ctx context.Context, _ gen.LoginRequestObject) (gen.LoginResponseObject, error) {
-	sub, err := subject(ctx)
-	if err != nil {
-		return nil, err
+// Login implements POST /ccadmin/v1/login: grant_type=client_credentials with the application
+// key the authenticator checked, or grant_type=password with an admin profile's credentials.
+func (h *Handler) Login(ctx context.Context, req gen.LoginRequestObject) (gen.LoginResponseObject, error) {
+	b := req.Body
+	if b.GrantType == gen.Password {
+		var missing []error
+		for _, f := range []struct {
+			name string
+			v    *string
+		}{{"username", b.Username}, {"password", b.Password}} {
+			if f.v == nil || *f.v == "" {
+				missing = append(missing, apperr.Invalid("/"+f.name, CodeInvalidInput, fmt.Sprintf("The value of %s is missing.", f.name)))
+			}
+		}
+		if len(missing) > 0 {
+			return nil, errors.Join(missing...)
+		}
+		t, err := h.svc.PasswordLogin(ctx, *b.Username, *b.Password)
+		if err != nil {
+			return nil, err
+		}
+		return gen.Login200JSONResponse(t), nil
 	}
-	t, err := h.svc.Login(sub)
+	c, _ := httpserver.Principal(ctx).(Caller)
+	switch {
+	case c.Refused != nil:
+		return nil, c.Refused
+	case c.Subject == "":
+		return nil, apperr.Internal(fmt.Errorf("occadmin: login without a checked application key"))
+	}
+	t, err := h.svc.Login(c.Subject)
 	if err != nil {
 		return nil, err
 	}
@@ -42,15 +67,27 @@ func (h *Handler) Login(ctx context.Context, _ gen.LoginRequestObject) (gen.Logi
 
 // Refresh implements POST /ccadmin/v1/refresh.
 func (h *Handler) Refresh(ctx context.Context, _ gen.RefreshRequestObject) (gen.RefreshResponseObject, error) {
-	sub, err := subject(ctx)
+	c, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	t, err := h.svc.Refresh(sub)
+	t, err := h.svc.Refresh(c.Subject)
 	if err != nil {
 		return nil, err
 	}
 	return gen.Refresh200JSONResponse(t), nil
+}
+
+// Logout implements POST /ccadmin/v1/logout.
+func (h *Handler) Logout(ctx context.Context, _ gen.LogoutRequestObject) (gen.LogoutResponseObject, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.svc.Logout(ctx, c.Token); err != nil {
+		return nil, err
+	}
+	return gen.Logout200JSONResponse{Result: true}, nil
 }
 
 func (h *Handler) create(ctx context.Context, b *gen.AdminProfileCreate) (gen.AdminProfileCreated, error) {
@@ -90,6 +127,19 @@ func (h *Handler) GetAdminProfile(ctx context.Context, req gen.GetAdminProfileRe
 		return nil, err
 	}
 	return gen.GetAdminProfile200JSONResponse{AdminProfileJSONResponse: gen.AdminProfileJSONResponse(toAPI(p))}, nil
+}
+
+// GetCurrentAdminProfile implements GET /ccadmin/v1/adminProfiles/current.
+func (h *Handler) GetCurrentAdminProfile(ctx context.Context, _ gen.GetCurrentAdminProfileRequestObject) (gen.GetCurrentAdminProfileResponseObject, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := h.svc.Current(ctx, c.Subject)
+	if err != nil {
+		return nil, err
+	}
+	return gen.GetCurrentAdminProfile200JSONResponse{AdminProfileJSONResponse: gen.AdminProfileJSONResponse(toAPI(p))}, nil
 }
 
 // UpdateAdminProfile implements PUT /ccadmin/v1/adminProfiles/{id}.
@@ -143,10 +193,13 @@ func (h *Handler) ListAdminRoles(ctx context.Context, _ gen.ListAdminRolesReques
 	}
 	out := gen.ListAdminRoles200JSONResponse{Items: make([]gen.AdminRole, len(roles))}
 	for i, r := range roles {
-		out.Items[i] = gen.AdminRole{RepositoryId: r.ID, Name: r.Name, Privileges: r.Privileges}
+		out.Items[i] = gen.AdminRole{RepositoryId: r.ID, Name: r.Name, Description: r.Description, Category: r.Category, Privileges: r.Privileges}
 	}
 	return out, nil
 }
+
+// DateFormat is how the API writes registrationDate: UTC with milliseconds, as OCC does.
+const DateFormat = "2006-01-02T15:04:05.000Z"
 
 // toAPI renders a profile with its roles' names.
 func toAPI(p ProfileView) gen.AdminProfile {
@@ -157,6 +210,6 @@ func toAPI(p ProfileView) gen.AdminProfile {
 	id := formatID(p.ID)
 	return gen.AdminProfile{
 		Id: id, RepositoryId: id, Email: p.Email, FirstName: p.FirstName, LastName: p.LastName,
-		Active: p.Active, Roles: refs, RegistrationDate: p.RegistrationDate,
+		Active: p.Active, Roles: refs, RegistrationDate: p.RegistrationDate.UTC().Format(DateFormat),
 	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/provisiond/provisiond/internal/occ"
 	"github.com/provisiond/provisiond/internal/store"
 )
 
@@ -24,12 +25,17 @@ type profileRow struct {
 func (profileRow) TableName() string { return "occadmin_profiles" }
 
 type roleRow struct {
-	ID         string `gorm:"primaryKey"`
-	Name       string
-	Privileges []string `gorm:"serializer:json"`
+	ID          string `gorm:"primaryKey"`
+	Name        string
+	Description string
+	Category    string
+	Privileges  []string `gorm:"serializer:json"`
 }
 
 func (roleRow) TableName() string { return "occadmin_roles" }
+
+// revokedTable keeps the logged-out access tokens.
+const revokedTable = "occadmin_revoked_tokens"
 
 // Migrations create the OCC admin tables from frozen structs.
 func Migrations() []store.Migration {
@@ -67,5 +73,20 @@ func Migrations() []store.Migration {
 			}
 			return store.TrigramIndex(tx, "idx_occadmin_profiles_email_key_trgm", "occadmin_profiles", "email_key")
 		},
-	}}
+	},
+		// Logged-out access tokens (POST /ccadmin/v1/logout), refused by every instance.
+		occ.RevocationsMigration("0203_occadmin_revoked_tokens", revokedTable),
+		{
+			// OCC's description and category of an admin role (listInternalProfileRoles).
+			ID: "0204_occadmin_role_description_category",
+			Up: func(tx *gorm.DB) error {
+				for _, col := range []string{"description", "category"} {
+					if err := tx.Exec("ALTER TABLE occadmin_roles ADD COLUMN " + col + " TEXT NOT NULL DEFAULT ''").Error; err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+		},
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/credential"
 	"github.com/provisiond/provisiond/internal/occ"
 	"github.com/provisiond/provisiond/internal/occ/scim"
 	"github.com/provisiond/provisiond/internal/password"
@@ -56,11 +57,13 @@ type AdminProfile struct {
 	RegistrationDate time.Time
 }
 
-// Role is an admin role with the privileges it grants.
+// Role is an admin role with OCC's description and category, and the privileges it grants.
 type Role struct {
-	ID         string
-	Name       string
-	Privileges []string
+	ID          string
+	Name        string
+	Description string
+	Category    string
+	Privileges  []string
 }
 
 // RoleRef is a role of a profile as the API shows it: its id and name (empty when no role has
@@ -85,6 +88,9 @@ type ListQuery struct {
 type Store interface {
 	Create(ctx context.Context, p *AdminProfile) error
 	Get(ctx context.Context, id int64) (AdminProfile, error)
+	GetByEmail(ctx context.Context, email string) (AdminProfile, error)
+	// ReplacePasswordHash stores hash as the profile's password hash if it is still old.
+	ReplacePasswordHash(ctx context.Context, id int64, old, hash string) error
 	// Update changes the profile id in one transaction that locks it first: change gets the stored
 	// profile and alters it, or returns an error that leaves it unchanged. It returns the profile
 	// as written.
@@ -112,11 +118,61 @@ func NewService(store Store, hasher *password.Hasher, tokens *occ.Tokens, now fu
 // Login issues an access token to the holder of application key credentialID.
 func (s *Service) Login(credentialID string) (occ.Token, error) { return s.tokens.Issue(credentialID) }
 
+// PasswordLogin checks an admin profile's email and password (occ.LogIn) and issues an access
+// token of that profile.
+func (s *Service) PasswordLogin(ctx context.Context, email, pw string) (occ.Token, error) {
+	id, err := occ.LogIn(ctx, s.hasher, email, pw, s.account, s.store.ReplacePasswordHash)
+	if err != nil {
+		return occ.Token{}, err
+	}
+	return s.tokens.Issue(profileSubject + strconv.FormatInt(id, 10))
+}
+
+// account is the login account of the profile whose email is email.
+func (s *Service) account(ctx context.Context, email string) (occ.Account, error) {
+	p, err := s.store.GetByEmail(ctx, email)
+	return occ.Account{ID: p.ID, Hash: p.PasswordHash, Active: p.Active}, err
+}
+
 // Refresh issues a fresh access token to the subject of a valid one.
 func (s *Service) Refresh(subject string) (occ.Token, error) { return s.tokens.Issue(subject) }
 
-// Authorize checks an access token and returns its subject.
-func (s *Service) Authorize(token string) (string, error) { return s.tokens.Check(token) }
+// Authorize checks an access token and returns its claims; the token of an admin profile also
+// needs the profile to be active still.
+func (s *Service) Authorize(ctx context.Context, token string) (credential.Claims, error) {
+	c, err := s.tokens.Check(ctx, token)
+	if err != nil || !strings.HasPrefix(c.Subject, profileSubject) {
+		return c, err
+	}
+	n, err := strconv.ParseInt(strings.TrimPrefix(c.Subject, profileSubject), 10, 64)
+	if err != nil {
+		return credential.Claims{}, apperr.Unauthenticated("The access token is invalid or has expired.")
+	}
+	p, err := s.store.Get(ctx, n)
+	if apperr.KindOf(err) == apperr.KindNotFound || err == nil && !p.Active {
+		return credential.Claims{}, apperr.Unauthenticated("The access token is invalid or has expired.")
+	}
+	return c, err
+}
+
+// Logout ends the access token whose claims are token.
+func (s *Service) Logout(ctx context.Context, token credential.Claims) error {
+	return s.tokens.Revoke(ctx, token)
+}
+
+// profileSubject starts the token subject of an admin profile that logged in with its password
+// ("profile:<n>"); an application key's starts with "key:".
+const profileSubject = "profile:"
+
+// Current reads the admin profile behind the access token of subject; a token of an application
+// key has none (not found).
+func (s *Service) Current(ctx context.Context, subject string) (ProfileView, error) {
+	n, err := strconv.ParseInt(strings.TrimPrefix(subject, profileSubject), 10, 64)
+	if !strings.HasPrefix(subject, profileSubject) || err != nil {
+		return ProfileView{}, apperr.NotFound("No admin profile is logged in: this access token was obtained with an application key.")
+	}
+	return s.Get(ctx, formatID(n))
+}
 
 // Create stores a new admin profile; password, when not nil, becomes its password.
 func (s *Service) Create(ctx context.Context, p AdminProfile, pw *string) (AdminProfile, error) {
@@ -136,7 +192,7 @@ func (s *Service) Create(ctx context.Context, p AdminProfile, pw *string) (Admin
 		}
 		p.PasswordHash = h
 	}
-	p.RegistrationDate = s.now().UTC().Truncate(time.Second)
+	p.RegistrationDate = s.now().UTC().Truncate(time.Millisecond)
 	if err := s.store.Create(ctx, &p); err != nil {
 		return AdminProfile{}, err
 	}

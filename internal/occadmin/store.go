@@ -47,6 +47,21 @@ func (s *DBStore) Get(ctx context.Context, id int64) (AdminProfile, error) {
 	return row.profile(), nil
 }
 
+// GetByEmail reads the profile whose email is email in any letter case.
+func (s *DBStore) GetByEmail(ctx context.Context, email string) (AdminProfile, error) {
+	var row profileRow
+	if err := s.db.WithContext(ctx).Where("email_key = ?", strings.ToLower(email)).Take(&row).Error; err != nil {
+		return AdminProfile{}, store.Classify(err, "read admin profile", nil, apperr.NotFound("no admin profile has this email"))
+	}
+	return row.profile(), nil
+}
+
+// ReplacePasswordHash stores hash as the password hash of the profile id if its hash is still
+// old (store.ReplaceHash).
+func (s *DBStore) ReplacePasswordHash(ctx context.Context, id int64, old, hash string) error {
+	return store.ReplaceHash(ctx, s.db, &profileRow{}, id, old, hash)
+}
+
 // EmailFree is errEmailTaken when a profile other than self holds email in any letter case.
 func (s *DBStore) EmailFree(ctx context.Context, email string, self int64) error {
 	return store.Free(ctx, s.db, &profileRow{}, "email_key", strings.ToLower(email), self, errEmailTaken)
@@ -115,17 +130,18 @@ func (s *DBStore) Roles(ctx context.Context) ([]Role, error) {
 	}
 	out := make([]Role, len(rows))
 	for i, r := range rows {
-		out[i] = Role{ID: r.ID, Name: r.Name, Privileges: orEmpty(r.Privileges)}
+		out[i] = Role{ID: r.ID, Name: r.Name, Description: r.Description, Category: r.Category, Privileges: orEmpty(r.Privileges)}
 	}
 	return out, nil
 }
 
-// LoadRoles stores roles; with overwrite an existing id takes the new name and privileges, and
+// LoadRoles stores roles; with overwrite an existing id takes the new name, description, category
+// and privileges, and
 // without it is left alone. count is called for each role created (true) or updated (false).
 func (s *DBStore) LoadRoles(ctx context.Context, roles []Role, overwrite bool, count func(created bool)) error {
 	return store.Transaction(ctx, s.db, func(tx *gorm.DB) error {
 		for _, r := range roles {
-			row := roleRow{ID: r.ID, Name: r.Name, Privileges: orEmpty(r.Privileges)}
+			row := roleRow{ID: r.ID, Name: r.Name, Description: r.Description, Category: r.Category, Privileges: orEmpty(r.Privileges)}
 			res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "id"}}, DoNothing: true}).Create(&row)
 			if res.Error != nil {
 				return fmt.Errorf("admin role %s: %w", r.ID, res.Error)
@@ -137,7 +153,7 @@ func (s *DBStore) LoadRoles(ctx context.Context, roles []Role, overwrite bool, c
 			if !overwrite {
 				continue
 			}
-			if err := tx.Model(&row).Select("name", "privileges").Updates(&row).Error; err != nil {
+			if err := tx.Model(&row).Select("name", "description", "category", "privileges").Updates(&row).Error; err != nil {
 				return fmt.Errorf("admin role %s: %w", r.ID, err)
 			}
 			count(false)

@@ -15,7 +15,7 @@ var Module = module.API{
 	Name:       Name,
 	Migrations: Migrations,
 	New: func(d module.Deps) (httpserver.API, error) {
-		tokens := occ.NewTokens(Name, d.Signer(d.Config.OCCTokenTTL))
+		tokens := occ.NewTokens(Name, d.Signer(d.Config.OCCStoreTokenTTL), occ.NewRevocations(d.DB, revokedTable, d.Now))
 		return Routes(NewService(NewStore(d.DB), d.Hasher, tokens, d.Now)), nil
 	},
 	Fixtures: fixtures,

@@ -13,6 +13,7 @@ import (
 	"github.com/provisiond/provisiond/internal/apitest"
 	"github.com/provisiond/provisiond/internal/app"
 	"github.com/provisiond/provisiond/internal/config"
+	"github.com/provisiond/provisiond/internal/occ/occtest"
 )
 
 const form = "application/x-www-form-urlencoded"
@@ -226,13 +227,17 @@ func TestLoginAndDeactivation(t *testing.T) {
 			t.Errorf("token of a deactivated member: %d, want 401", res.Status)
 		}
 
-		// Tokens expire after 5 minutes; refresh renews a valid one; the other OCC API refuses them.
-		x.Clock.Advance(4 * time.Minute)
-		fresh := x.as(t, x.ada, "POST", "/ccstore/v1/refresh", nil)
-		if fresh.Status != http.StatusOK {
-			t.Fatalf("refresh: %d %s", fresh.Status, fresh.Body)
+		// Tokens expire after 930 s; refresh renews a valid one, always with a new token; the other
+		// OCC API refuses them.
+		if got := x.loginRes(t, "grant_type=password&username=ada@acme.example&password=ada-password").Map(t)["expires_in"]; got != 930.0 {
+			t.Errorf("expires_in %v, want 930", got)
 		}
-		x.Clock.Advance(2 * time.Minute)
+		x.Clock.Advance(15 * time.Minute)
+		fresh := x.as(t, x.ada, "POST", "/ccstore/v1/refresh", nil)
+		if fresh.Status != http.StatusOK || fresh.Map(t)["access_token"] == x.ada || fresh.Map(t)["expires_in"] != 930.0 {
+			t.Fatalf("refresh: %d %s, want a new token for 930 s", fresh.Status, fresh.Body)
+		}
+		x.Clock.Advance(31 * time.Second)
 		if res := x.as(t, x.ada, "GET", "/ccstore/v1/organizationMembers", nil); res.Status != http.StatusUnauthorized {
 			t.Errorf("expired token: %d, want 401", res.Status)
 		}
@@ -347,6 +352,269 @@ func TestParentOrganizationOfEachMember(t *testing.T) {
 			res := x.as(t, x.ada, c.method, "/ccstore/v1/organizationMembers/"+adaID, body, "X-CCOrganization", c.org)
 			if got := fmt.Sprint(res.Map(t)["parentOrganization"]); res.Status != http.StatusOK || got != acme {
 				t.Errorf("Ada %s herself in %s: %d, parentOrganization %s, want 200 and %s", c.method, c.org, res.Status, got, acme)
+			}
+		}
+	})
+}
+
+func TestLogout(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		a := start(t, dialect)
+		b := apitest.Start(t, dialect, apitest.Options{DatabaseURL: a.Config.DatabaseURL})
+		occtest.TestLogout(t, occtest.API{
+			Login: func(t *testing.T, s *apitest.Server) string {
+				return (&st{Server: s}).login(t, "ada@acme.example", "ada-password")
+			},
+			Base: "/ccstore/v1", Probe: "/ccstore/v1/organizationMembers",
+		}, a.Server, b)
+	})
+}
+
+// TestTokenLifetimes: each OCC API has its own token lifetime setting, and expires_in is that
+// lifetime in whole seconds; refresh answers a new token even within the same second.
+func TestTokenLifetimes(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		s := apitest.Start(t, dialect, apitest.Options{Configure: func(c *config.Config) {
+			c.FixturesFile = "testdata/fixtures.yaml"
+			c.OCCAdminTokenTTL = 61 * time.Second
+			c.OCCStoreTokenTTL = 1234 * time.Second
+		}})
+		admin := s.Call(t, "POST", "/ccadmin/v1/login", "grant_type=client_credentials", "Content-Type", form, "Authorization", "Bearer "+s.Keys["occadmin"])
+		store := s.Call(t, "POST", "/ccstore/v1/login", "grant_type=password&username=ada@acme.example&password=ada-password", "Content-Type", form)
+		if got := admin.Map(t)["expires_in"]; got != 61.0 {
+			t.Errorf("occadmin expires_in %v (%s), want 61", got, admin.Body)
+		}
+		if got := store.Map(t)["expires_in"]; got != 1234.0 {
+			t.Errorf("occstore expires_in %v (%s), want 1234", got, store.Body)
+		}
+		for _, c := range []struct{ path, token string }{
+			{"/ccadmin/v1/refresh", admin.Map(t)["access_token"].(string)},
+			{"/ccstore/v1/refresh", store.Map(t)["access_token"].(string)},
+		} {
+			res := s.Call(t, "POST", c.path, nil, "Authorization", "Bearer "+c.token)
+			if res.Status != http.StatusOK || res.Map(t)["access_token"] == c.token {
+				t.Errorf("%s within the same second: %d %s, want a new token", c.path, res.Status, res.Body)
+			}
+		}
+		s.Clock.Advance(62 * time.Second)
+		if res := s.Call(t, "GET", "/ccadmin/v1/adminRoles", nil, "Authorization", "Bearer "+admin.Map(t)["access_token"].(string)); res.Status != http.StatusUnauthorized {
+			t.Errorf("occadmin token after 62 s of 61: %d, want 401", res.Status)
+		}
+		if res := s.Call(t, "GET", "/ccstore/v1/organizationMembers", nil, "Authorization", "Bearer "+store.Map(t)["access_token"].(string)); res.Status != http.StatusOK {
+			t.Errorf("occstore token after 62 s of 1234: %d, want 200", res.Status)
+		}
+	})
+}
+
+// TestCurrentProfile: the logged-in member with the organization in force, its parent and its
+// other organizations, in each organization it names; an organization it may not use is a 403.
+func TestCurrentProfile(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		acme, globex, closed := map[string]any{"id": "or-acme", "name": "Acme"}, map[string]any{"id": "or-globex", "name": "Globex"}, map[string]any{"id": "or-closed", "name": "Closed"}
+		for _, c := range []struct {
+			org     string // X-CCOrganization, or none
+			query   string
+			current map[string]any
+		}{
+			{"", "", acme},
+			{"or-globex", "", globex},
+			{"or-acme", "?includedRoles=allRolesForCurrentOrganization", acme},
+			{"", "?includedRoles=organizationalRolesForCurrentOrganization", acme},
+		} {
+			var header []string
+			if c.org != "" {
+				header = []string{"X-CCOrganization", c.org}
+			}
+			res := x.as(t, x.ada, "GET", "/ccstore/v1/profiles/current"+c.query, nil, header...)
+			if res.Status != http.StatusOK {
+				t.Fatalf("current in %q%s: %d %s", c.org, c.query, res.Status, res.Body)
+			}
+			got := res.Map(t)
+			want := map[string]any{
+				"id": got["id"], "repositoryId": got["id"], "email": "ada@acme.example", "firstName": "Ada", "lastName": "Admin",
+				"active": true, "receiveEmail": "no", "locale": nil, "roles": []any{map[string]any{"function": "admin"}},
+				"parentOrganization": acme, "currentOrganization": c.current, "secondaryOrganizations": []any{closed, globex},
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("current in %q%s = %v, want %v", c.org, c.query, got, want)
+			}
+		}
+		for org, msg := range map[string]string{
+			"or-closed":  "The organization or-closed is not active.",
+			"or-nowhere": "The caller does not belong to the organization or-nowhere.",
+		} {
+			res := x.as(t, x.ada, "GET", "/ccstore/v1/profiles/current", nil, "X-CCOrganization", org)
+			if res.Status != http.StatusForbidden || res.Map(t)["message"] != msg {
+				t.Errorf("current in %s: %d %s, want 403 %q", org, res.Status, res.Body, msg)
+			}
+		}
+		if res := x.as(t, x.ada, "GET", "/ccstore/v1/profiles/current?includedRoles=every", nil); res.Status != http.StatusBadRequest || res.Map(t)["errorCode"] != "22007" {
+			t.Errorf("includedRoles=every: %d %s, want 400 22007", res.Status, res.Body)
+		}
+		bea := x.login(t, "bea@acme.example", "bea-password")
+		res := x.as(t, bea, "GET", "/ccstore/v1/profiles/current", nil)
+		if got := res.Map(t); res.Status != http.StatusOK || fmt.Sprint(got["roles"]) != "[map[function:buyer]]" || fmt.Sprint(got["secondaryOrganizations"]) != "[]" {
+			t.Errorf("Bea's current profile: %d %s, want a buyer of Acme alone", res.Status, res.Body)
+		}
+		if res := x.Call(t, "GET", "/ccstore/v1/profiles/current", nil); res.Status != http.StatusUnauthorized {
+			t.Errorf("current without a token: %d, want 401", res.Status)
+		}
+	})
+}
+
+// multi starts the server over testdata/roles.yaml and logs in as each of its people.
+func multi(t *testing.T, dialect string) (x *st, tokens map[string]string, ids map[string]string) {
+	t.Helper()
+	x = &st{Server: apitest.Start(t, dialect, apitest.Options{Configure: func(c *config.Config) { c.FixturesFile = "testdata/roles.yaml" }})}
+	tokens, ids = map[string]string{}, map[string]string{}
+	for _, who := range []string{"pat", "bo", "cy", "di"} {
+		tokens[who] = x.login(t, who+"@multi.example", who+"-password")
+		ids[who] = x.as(t, tokens[who], "GET", "/ccstore/v1/profiles/current", nil).Map(t)["id"].(string)
+	}
+	return x, tokens, ids
+}
+
+// TestRolesPerOrganization: a member's roles hold in one organization each; every check uses the
+// roles of the organization in force, and the reads answer them.
+func TestRolesPerOrganization(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x, tok, ids := multi(t, dialect)
+		in := func(org string) []string { return []string{"X-CCOrganization", org} }
+		pat, bo := tok["pat"], tok["bo"]
+		members := "/ccstore/v1/organizationMembers"
+
+		// Pat administers A, not B, where Pat is a buyer: OCC answers 403 there.
+		if res := x.as(t, pat, "GET", members, nil, in("or-a")...); res.Status != http.StatusOK {
+			t.Errorf("Pat lists A: %d %s", res.Status, res.Body)
+		}
+		for _, c := range []struct {
+			method, path string
+			body         any
+		}{
+			{"GET", members, nil},
+			{"POST", members, member("by-pat@multi.example")},
+			{"GET", members + "/" + ids["bo"], nil},
+			{"PUT", members + "/" + ids["bo"], map[string]any{"roles": []map[string]string{{"function": "buyer"}}}},
+		} {
+			if res := x.as(t, pat, c.method, c.path, c.body, in("or-b")...); res.Status != http.StatusForbidden {
+				t.Errorf("Pat, a buyer of B, %s %s there: %d %s, want 403", c.method, c.path, res.Status, res.Body)
+			}
+		}
+		for org, want := range map[string]string{"or-a": "[map[function:admin]]", "or-b": "[map[function:buyer]]"} {
+			for _, path := range []string{members + "/" + ids["pat"], "/ccstore/v1/profiles/current", "/ccstore/v1/profiles/current?includedRoles=allRolesForCurrentOrganization"} {
+				if got := x.as(t, pat, "GET", path, nil, in(org)...).Map(t)["roles"]; fmt.Sprint(got) != want {
+					t.Errorf("Pat's roles by %s in %s: %v, want %s", path, org, got, want)
+				}
+			}
+		}
+		admins := func(org string) string {
+			res := x.as(t, bo, "GET", members+`?q=roles%20eq%20%22admin%22&includedRoles=organizationalRolesForCurrentOrganization`, nil, in(org)...)
+			var emails []string
+			for _, it := range res.Map(t)["items"].([]any) {
+				emails = append(emails, it.(map[string]any)["email"].(string))
+			}
+			return strings.Join(emails, ",")
+		}
+		if got := admins("or-b"); got != "bo@multi.example" {
+			t.Errorf("admins of B: %s, want Bo alone (Pat administers A only)", got)
+		}
+
+		// The last active administrator of B may not demote or deactivate itself.
+		for body, path := range map[string]string{`{"roles":[{"function":"buyer"}]}`: "/roles", `{"active":false}`: "/active"} {
+			res := x.as(t, bo, "PUT", members+"/"+ids["bo"], body, in("or-b")...)
+			if got := codes(t, res); res.Status != http.StatusBadRequest || fmt.Sprint(got) != "[22007 "+path+"]" {
+				t.Errorf("Bo, B's last administrator, sends %s: %d %s, want 400 22007 at %s", body, res.Status, res.Body, path)
+			}
+		}
+		// Nor may Pat, the last of A, be deactivated, from A.
+		if res := x.as(t, pat, "PUT", members+"/"+ids["pat"], map[string]any{"active": false}, in("or-a")...); res.Status != http.StatusBadRequest {
+			t.Errorf("deactivate Pat, A's last administrator: %d %s, want 400", res.Status, res.Body)
+		}
+
+		// Bo makes Pat an administrator of B (roles may be changed from any organization of the
+		// member; its other fields only from its parent organization, A).
+		res := x.as(t, bo, "PUT", members+"/"+ids["pat"], map[string]any{"roles": []map[string]string{{"function": "admin"}, {"function": "buyer"}}}, in("or-b")...)
+		if res.Status != http.StatusOK || fmt.Sprint(res.Map(t)["roles"]) != "[map[function:admin] map[function:buyer]]" {
+			t.Fatalf("Bo promotes Pat in B: %d %s", res.Status, res.Body)
+		}
+		if res := x.as(t, bo, "PUT", members+"/"+ids["pat"], map[string]any{"firstName": "Patricia"}, in("or-b")...); res.Status != http.StatusForbidden {
+			t.Errorf("Bo renames Pat from B: %d %s, want 403", res.Status, res.Body)
+		}
+		if got := x.as(t, pat, "GET", "/ccstore/v1/profiles/current", nil, in("or-a")...).Map(t)["roles"]; fmt.Sprint(got) != "[map[function:admin]]" {
+			t.Errorf("Pat's roles in A after B's change: %v, want admin alone", got)
+		}
+		if res := x.as(t, pat, "GET", members, nil, in("or-b")...); res.Status != http.StatusOK {
+			t.Errorf("Pat, now an administrator of B, lists it: %d %s", res.Status, res.Body)
+		}
+		if got := admins("or-b"); got != "pat@multi.example,bo@multi.example" {
+			t.Errorf("admins of B: %s, want Pat and Bo", got)
+		}
+		// Now Bo is not the last one: it may step down.
+		if res := x.as(t, bo, "PUT", members+"/"+ids["bo"], map[string]any{"roles": []map[string]string{{"function": "buyer"}}}, in("or-b")...); res.Status != http.StatusOK {
+			t.Errorf("Bo steps down with Pat administering B: %d %s", res.Status, res.Body)
+		}
+
+		// A member created in one organization holds its roles there only.
+		id := x.create2(t, pat, "or-b", "made-in-b@multi.example", "admin")
+		if res := x.as(t, pat, "GET", members+"/"+id, nil, in("or-a")...); res.Status != http.StatusNotFound {
+			t.Errorf("a member of B read from A: %d, want 404", res.Status)
+		}
+	})
+}
+
+// create2 creates email in org as token, with one role function; it answers the new id.
+func (x *st) create2(t *testing.T, token, org, email, function string) string {
+	t.Helper()
+	body := member(email)
+	body["roles"] = []map[string]string{{"function": function}}
+	res := x.as(t, token, "POST", "/ccstore/v1/organizationMembers", body, "X-CCOrganization", org)
+	if res.Status != http.StatusOK {
+		t.Fatalf("create %s in %s: %d %s", email, org, res.Status, res.Body)
+	}
+	return res.Map(t)["id"].(string)
+}
+
+// TestLastAdministratorRace: C's two administrators demote each other at once, in each of
+// apitest.RaceRounds rounds: one of them is refused, and C keeps an administrator.
+func TestLastAdministratorRace(t *testing.T) {
+	rounds := apitest.RaceRounds(t)
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x, tok, ids := multi(t, dialect)
+		buyer := map[string]any{"roles": []map[string]string{{"function": "buyer"}}}
+		admin := map[string]any{"roles": []map[string]string{{"function": "admin"}}}
+		path := func(who string) string { return "/ccstore/v1/organizationMembers/" + ids[who] }
+		for r := 1; r <= rounds; r++ {
+			answers := apitest.Concurrently(2, func(i int) *apitest.Response {
+				by, target := "cy", "di"
+				if i == 1 {
+					by, target = "di", "cy"
+				}
+				return x.as(t, tok[by], "PUT", path(target), buyer, "X-CCOrganization", "or-c")
+			})
+			ok := 0
+			for _, res := range answers {
+				switch res.Status {
+				case http.StatusOK:
+					ok++
+				case http.StatusBadRequest, http.StatusForbidden: // the last one, or no longer an administrator
+				default:
+					t.Errorf("round %d: %d %s", r, res.Status, res.Body)
+				}
+			}
+			if ok != 1 {
+				t.Fatalf("round %d: %d demotions succeeded, want exactly 1: %s / %s", r, ok, answers[0].Body, answers[1].Body)
+			}
+			left := x.as(t, tok["cy"], "GET", "/ccstore/v1/organizationMembers?q=roles%20eq%20%22admin%22", nil, "X-CCOrganization", "or-c")
+			if left.Status == http.StatusForbidden {
+				left = x.as(t, tok["di"], "GET", "/ccstore/v1/organizationMembers?q=roles%20eq%20%22admin%22", nil, "X-CCOrganization", "or-c")
+			}
+			if left.Map(t)["total"] != 1.0 {
+				t.Fatalf("round %d: C has %v administrators, want 1: %s", r, left.Map(t)["total"], left.Body)
+			}
+			// The remaining administrator restores the other.
+			for _, who := range []string{"cy", "di"} {
+				x.as(t, tok[who], "PUT", path(map[string]string{"cy": "di", "di": "cy"}[who]), admin, "X-CCOrganization", "or-c")
 			}
 		}
 	})

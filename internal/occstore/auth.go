@@ -7,6 +7,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 
 	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/credential"
 	"github.com/provisiond/provisiond/internal/httpserver"
 	"github.com/provisiond/provisiond/internal/occ"
 )
@@ -21,11 +22,17 @@ func authenticator(svc *Service) openapi3filter.AuthenticationFunc {
 		if !ok {
 			return occ.ErrNoToken()
 		}
-		m, err := svc.Authorize(ctx, bearer)
+		m, c, err := svc.Authorize(ctx, bearer)
 		if err != nil {
 			return err
 		}
-		httpserver.SetPrincipal(ctx, m)
+		httpserver.SetPrincipal(ctx, session{Member: m, Token: c})
 		return nil
 	}
+}
+
+// session is the member a request's access token belongs to, with the token's claims.
+type session struct {
+	Member Member
+	Token  credential.Claims
 }

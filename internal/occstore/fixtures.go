@@ -49,7 +49,8 @@ type OrganizationFixture struct {
 // ({function: buyer}) or by name alone (buyer); admins always get admin besides. A key spelled
 // like a field but for case, '_' or '-' (Password_Hash) is refused as a typo rather than kept as
 // a dynamic property. One email (in any letter case) listed in several organizations is one
-// member of each: its last listing gives its fields and password, and it has the roles of all.
+// member of each: its last listing gives its fields and password, and its roles in each
+// organization are those listed there (roles belong to an organization, as in OCC).
 type MemberFixture struct {
 	Email        *string       `yaml:"email"`
 	FirstName    *string       `yaml:"firstName"`
@@ -336,7 +337,8 @@ func jsonScalar(n *yaml.Node) (any, error) {
 
 // prepareFixtures turns the section into the members to store: one per email (whatever its
 // letter case), in the order first listed, with the organizations listing it; the last listing
-// gives its fields and password, and its roles are those of every listing. Passwords in clear
+// gives its fields and password, and its roles in each organization are those of the listings
+// there. Passwords in clear
 // are hashed here, before the start-up lock is taken, while other instances may hold it;
 // pre-hashed ones are stored as given.
 func prepareFixtures(ctx context.Context, env module.Env, f *Fixtures) (module.Write, error) {
@@ -392,6 +394,12 @@ func prepareFixtures(ctx context.Context, env module.Env, f *Fixtures) (module.W
 func (s *SeedMember) take(list, org string, a MemberFixture) error {
 	m := &s.Member
 	m.Email, m.FirstName, m.LastName = deref(a.Email), deref(a.FirstName), deref(a.LastName)
+	i := slices.IndexFunc(s.Organizations, func(ms SeedMembership) bool { return ms.Organization == org })
+	if i < 0 {
+		i = len(s.Organizations)
+		s.Organizations = append(s.Organizations, SeedMembership{Organization: org})
+	}
+	ms := &s.Organizations[i]
 	var roles []string
 	if list == "admins" {
 		roles = append(roles, RoleAdmin)
@@ -400,8 +408,8 @@ func (s *SeedMember) take(list, org string, a MemberFixture) error {
 		roles = append(roles, r.Function)
 	}
 	for _, r := range roles {
-		if !m.HasRole(r) {
-			m.Roles = append(m.Roles, r)
+		if !slices.Contains(ms.Roles, r) {
+			ms.Roles = append(ms.Roles, r)
 		}
 	}
 	if a.Active != nil {
@@ -427,9 +435,6 @@ func (s *SeedMember) take(list, org string, a MemberFixture) error {
 			return err
 		}
 		m.PasswordHash = hash
-	}
-	if !slices.Contains(s.Organizations, org) {
-		s.Organizations = append(s.Organizations, org)
 	}
 	return nil
 }

@@ -271,9 +271,12 @@ func TestFixturesSeedMembers(t *testing.T) {
 			t.Errorf("login of an inactive seeded member: %d, want 401", res.Status)
 		}
 		leota := x.login(t, "Leota@seed.example", "leota-password")
-		other := x.as(t, leota, "GET", "/ccstore/v1/organizationMembers", nil, "X-CCOrganization", "or-other")
-		if other.Status != http.StatusOK || other.Map(t)["total"] != 1.0 {
-			t.Errorf("Leota lists or-other: %d %s, want herself alone", other.Status, other.Body)
+		// Roles are per organization: Leota administers or-seed, and is a buyer of or-other.
+		if other := x.as(t, leota, "GET", "/ccstore/v1/organizationMembers", nil, "X-CCOrganization", "or-other"); other.Status != http.StatusForbidden {
+			t.Errorf("Leota, a buyer of or-other, lists it: %d %s, want 403", other.Status, other.Body)
+		}
+		if cur := x.as(t, leota, "GET", "/ccstore/v1/profiles/current", nil, "X-CCOrganization", "or-other"); fmt.Sprint(cur.Map(t)["roles"]) != "[map[function:buyer]]" {
+			t.Errorf("Leota's current profile in or-other: %s, want the buyer role alone", cur.Body)
 		}
 
 		// Applied again: everything is updated, nothing created, and the API shows the same.
@@ -292,6 +295,12 @@ func TestFixturesSeedMembers(t *testing.T) {
 			_ = json.Unmarshal(it["email"], &email)
 			_ = json.Unmarshal(it["id"], &id)
 			ids[strings.ToLower(email)] = id
+		}
+		// (Another administrator first, so that deactivating both leaves one.)
+		spare := member("spare@seed.example")
+		spare["roles"] = []map[string]string{{"function": "admin"}}
+		if res := x.as(t, sam, "POST", "/ccstore/v1/organizationMembers", spare); res.Status != http.StatusOK {
+			t.Fatalf("create another administrator: %d %s", res.Status, res.Body)
 		}
 		for _, email := range []string{"leota@seed.example", "sam@seed.example"} {
 			if res := x.as(t, sam, "PUT", "/ccstore/v1/organizationMembers/"+ids[email], map[string]any{"active": false, "Nickname": "Off"}); res.Status != http.StatusOK {
@@ -493,8 +502,12 @@ func TestFixturesMemberCreatedDuringApply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.ID != created.ID || m.FirstName != "Fix" || strings.Join(m.Roles, ",") != "buyer,admin" || m.ReceiveEmail != "yes" {
-		t.Errorf("K reads %+v, want member %d with the file's names and the roles buyer and admin", m, created.ID)
+	roles, _, err := occstore.NewStore(x.DB).RolesIn(ctx, m.ID, "or-acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.ID != created.ID || m.FirstName != "Fix" || strings.Join(roles, ",") != "buyer,admin" || m.ReceiveEmail != "yes" {
+		t.Errorf("K reads %+v with the roles %v in or-acme, want member %d with the file's names and the roles buyer and admin", m, roles, created.ID)
 	}
 	x.login(t, k, "fixture-password")
 }

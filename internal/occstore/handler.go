@@ -24,12 +24,19 @@ var _ gen.StrictServerInterface = (*Handler)(nil)
 // NewHandler returns a Handler over svc.
 func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
 
-func caller(ctx context.Context) (Member, error) {
-	m, ok := httpserver.Principal(ctx).(Member)
+// loggedIn is the session the authentication function recorded.
+func loggedIn(ctx context.Context) (session, error) {
+	s, ok := httpserver.Principal(ctx).(session)
 	if !ok {
-		return Member{}, apperr.Internal(fmt.Errorf("occstore: no authenticated caller"))
+		return session{}, apperr.Internal(fmt.Errorf("occstore: no authenticated caller"))
 	}
-	return m, nil
+	return s, nil
+}
+
+// caller is the member the request's access token belongs to.
+func caller(ctx context.Context) (Member, error) {
+	s, err := loggedIn(ctx)
+	return s.Member, err
 }
 
 // actor is the caller with the organization it names to act in; the service resolves which
@@ -68,6 +75,18 @@ func (h *Handler) Refresh(ctx context.Context, _ gen.RefreshRequestObject) (gen.
 	return gen.Refresh200JSONResponse(t), nil
 }
 
+// Logout implements POST /ccstore/v1/logout.
+func (h *Handler) Logout(ctx context.Context, _ gen.LogoutRequestObject) (gen.LogoutResponseObject, error) {
+	s, err := loggedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.svc.Logout(ctx, s.Token); err != nil {
+		return nil, err
+	}
+	return gen.Logout200JSONResponse{Result: true}, nil
+}
+
 // CreateMember implements POST /ccstore/v1/organizationMembers.
 func (h *Handler) CreateMember(ctx context.Context, req gen.CreateMemberRequestObject) (gen.CreateMemberResponseObject, error) {
 	a, err := actor(ctx, req.Params.XCCOrganization)
@@ -101,7 +120,7 @@ func (h *Handler) GetMember(ctx context.Context, req gen.GetMemberRequestObject)
 	if err != nil {
 		return nil, err
 	}
-	return memberReply{toAPI(m)}, nil
+	return jsonReply{toAPI(m)}, nil
 }
 
 // UpdateMember implements PUT /ccstore/v1/organizationMembers/{id}.
@@ -115,6 +134,7 @@ func (h *Handler) UpdateMember(ctx context.Context, req gen.UpdateMemberRequestO
 	if err != nil {
 		return nil, err
 	}
+	rolesOnly := b.Email == nil && b.FirstName == nil && b.LastName == nil && b.Active == nil && b.ReceiveEmail == nil && len(dyn) == 0
 	m, err := h.svc.Update(ctx, a, req.Id, func(m *Member) {
 		if b.Email != nil {
 			m.Email = string(*b.Email)
@@ -134,11 +154,11 @@ func (h *Handler) UpdateMember(ctx context.Context, req gen.UpdateMemberRequestO
 		for k, v := range dyn {
 			m.Dynamic[k] = v
 		}
-	})
+	}, rolesOnly)
 	if err != nil {
 		return nil, err
 	}
-	return memberReply{toAPI(m)}, nil
+	return jsonReply{toAPI(m)}, nil
 }
 
 // ListMembers implements GET /ccstore/v1/organizationMembers.
@@ -162,6 +182,31 @@ func (h *Handler) ListMembers(ctx context.Context, req gen.ListMembersRequestObj
 	return gen.ListMembers200JSONResponse{Items: items, Total: page.Total, TotalResults: page.Total, Offset: page.Offset, Limit: page.Limit}, nil
 }
 
+// GetCurrentProfile implements GET /ccstore/v1/profiles/current.
+func (h *Handler) GetCurrentProfile(ctx context.Context, req gen.GetCurrentProfileRequestObject) (gen.GetCurrentProfileResponseObject, error) {
+	a, err := actor(ctx, req.Params.XCCOrganization)
+	if err != nil {
+		return nil, err
+	}
+	v, err := h.svc.Current(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	m := toAPI(v.MemberView)
+	out := gen.CurrentProfile{
+		Id: m.Id, RepositoryId: m.RepositoryId, FirstName: m.FirstName, LastName: m.LastName, Email: m.Email, Active: m.Active,
+		ReceiveEmail: gen.CurrentProfileReceiveEmail(m.ReceiveEmail), Roles: m.Roles, ParentOrganization: m.ParentOrganization,
+		Locale: m.Locale, SecondaryOrganizations: make([]gen.OrganizationRef, len(v.Secondary)), AdditionalProperties: m.AdditionalProperties,
+	}
+	if v.Current != nil {
+		out.CurrentOrganization = &gen.OrganizationRef{Id: v.Current.ID, Name: v.Current.Name}
+	}
+	for i, o := range v.Secondary {
+		out.SecondaryOrganizations[i] = gen.OrganizationRef{Id: o.ID, Name: o.Name}
+	}
+	return jsonReply{out}, nil
+}
+
 // toAPI renders a member with its parent organization.
 func toAPI(m MemberView) gen.Member {
 	roles := make([]gen.Role, len(m.Roles))
@@ -181,15 +226,17 @@ func toAPI(m MemberView) gen.Member {
 	}
 }
 
-// memberReply writes one member with its dynamic properties. The generated 200 response types
-// are defined types over gen.Member and so lose its MarshalJSON, which writes those properties.
-type memberReply struct{ member gen.Member }
+// jsonReply writes a member or profile (a value of a generated type with a MarshalJSON) as a 200
+// with its dynamic properties. The generated 200 response types are defined types over those types
+// and so lose their MarshalJSON, which writes the dynamic properties.
+type jsonReply struct{ v json.Marshaler }
 
-func (r memberReply) VisitGetMemberResponse(w http.ResponseWriter) error    { return r.write(w) }
-func (r memberReply) VisitUpdateMemberResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r jsonReply) VisitGetMemberResponse(w http.ResponseWriter) error         { return r.write(w) }
+func (r jsonReply) VisitUpdateMemberResponse(w http.ResponseWriter) error      { return r.write(w) }
+func (r jsonReply) VisitGetCurrentProfileResponse(w http.ResponseWriter) error { return r.write(w) }
 
-func (r memberReply) write(w http.ResponseWriter) error {
-	b, err := json.Marshal(r.member)
+func (r jsonReply) write(w http.ResponseWriter) error {
+	b, err := json.Marshal(r.v)
 	if err != nil {
 		return err
 	}

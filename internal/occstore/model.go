@@ -5,6 +5,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/provisiond/provisiond/internal/occ"
 	"github.com/provisiond/provisiond/internal/store"
 )
 
@@ -16,9 +17,9 @@ type organizationRow struct {
 
 func (organizationRow) TableName() string { return "occstore_organizations" }
 
-// memberRow is a member as stored. EmailKey is the lower-cased email, unique; Roles holds the role
-// functions as ",admin,buyer," so that a filter can match one; Dynamic the dynamic properties as a
-// JSON object.
+// memberRow is a member as stored. EmailKey is the lower-cased email, unique; Dynamic the dynamic
+// properties as a JSON object. Roles is no longer read: a member's roles are those of each of its
+// memberships (membershipRow.Roles); it is written "," (none).
 type memberRow struct {
 	ID                   int64 `gorm:"primaryKey"`
 	Email                string
@@ -37,13 +38,18 @@ type memberRow struct {
 
 func (memberRow) TableName() string { return "occstore_members" }
 
-// membershipRow says that a member belongs to an organization.
+// membershipRow says that a member belongs to an organization, with the role functions it holds
+// there as ",admin,buyer," (so that a filter can match one).
 type membershipRow struct {
 	MemberID       int64  `gorm:"primaryKey;autoIncrement:false"`
 	OrganizationID string `gorm:"primaryKey"`
+	Roles          string
 }
 
 func (membershipRow) TableName() string { return "occstore_memberships" }
+
+// revokedTable keeps the logged-out access tokens.
+const revokedTable = "occstore_revoked_tokens"
 
 // Migrations create the OCC store tables from frozen structs.
 func Migrations() []store.Migration {
@@ -92,5 +98,19 @@ func Migrations() []store.Migration {
 			}
 			return store.TrigramIndex(tx, "idx_occstore_members_email_key_trgm", "occstore_members", "email_key")
 		},
-	}}
+	},
+		// Logged-out access tokens (POST /ccstore/v1/logout), refused by every instance.
+		occ.RevocationsMigration("0303_occstore_revoked_tokens", revokedTable),
+		{
+			// Roles belong to a membership (OCC's organizational roles): each membership starts
+			// with the roles its member held everywhere until now.
+			ID: "0304_occstore_membership_roles",
+			Up: func(tx *gorm.DB) error {
+				if err := tx.Exec("ALTER TABLE occstore_memberships ADD COLUMN roles TEXT NOT NULL DEFAULT ','").Error; err != nil {
+					return err
+				}
+				return tx.Exec("UPDATE occstore_memberships SET roles = (SELECT m.roles FROM occstore_members m WHERE m.id = occstore_memberships.member_id)").Error
+			},
+		},
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/provisiond/provisiond/internal/apperr"
+	"github.com/provisiond/provisiond/internal/credential"
 	"github.com/provisiond/provisiond/internal/occ"
 	"github.com/provisiond/provisiond/internal/occ/scim"
 	"github.com/provisiond/provisiond/internal/password"
@@ -46,8 +47,9 @@ type Organization struct {
 	Active bool
 }
 
-// Member is an account contact. Roles are role functions ("admin", "buyer") that hold in every
-// organization the member belongs to; ParentOrganization is the organization it was created in.
+// Member is an account contact. Roles are role functions ("admin", "buyer") the member holds in
+// one organization, the one it is read in (roles belong to an organization, as OCC's
+// organizational roles do); ParentOrganization is the organization it was created in.
 type Member struct {
 	ID                 int64
 	Email              string
@@ -65,6 +67,12 @@ type Member struct {
 
 // HasRole reports whether m holds the role function f.
 func (m Member) HasRole(f string) bool { return slices.Contains(m.Roles, f) }
+
+// Membership is an organization a member belongs to, with the role functions it holds there.
+type Membership struct {
+	Organization
+	Roles []string
+}
 
 // MemberView is a member as the API shows it: with its parent organization.
 type MemberView struct {
@@ -97,17 +105,21 @@ type Store interface {
 	// ReplacePasswordHash stores hash as the member's password hash if it is still old.
 	ReplacePasswordHash(ctx context.Context, id int64, old, hash string) error
 	// Update changes the member id in one transaction that locks it first: change gets the stored
-	// member and alters it, or returns an error that leaves it unchanged. It returns the member as
-	// written.
-	Update(ctx context.Context, id int64, change func(*Member) error) (Member, error)
+	// member with its roles in org and alters it, or returns an error that leaves it unchanged;
+	// the roles it leaves become the member's in org. It returns the member as written. It
+	// refuses to leave an organization without an active delegated administrator.
+	Update(ctx context.Context, id int64, org string, change func(*Member) error) (Member, error)
 	// List reads the page q selects, how many members the filter selects in all, and the sort
 	// with its property named as the API names it.
 	List(ctx context.Context, q ListQuery) (items []Member, total int64, sorted scim.Sort, err error)
-	Organizations(ctx context.Context, member int64) ([]Organization, error)
+	// Memberships reads the organizations member belongs to, with its roles in each, in id order.
+	Memberships(ctx context.Context, member int64) ([]Membership, error)
 	Organization(ctx context.Context, id string) (Organization, error)
-	InOrganization(ctx context.Context, member int64, organization string) (bool, error)
-	// MemberOrganization reads the organization id when member belongs to it (ok false when not).
-	MemberOrganization(ctx context.Context, member int64, id string) (org Organization, ok bool, err error)
+	// RolesIn reads member's roles in organization (in false when it does not belong to it).
+	RolesIn(ctx context.Context, member int64, organization string) (roles []string, in bool, err error)
+	// MemberOrganization reads the organization id with member's roles there, when member
+	// belongs to it (ok false when not).
+	MemberOrganization(ctx context.Context, member int64, id string) (m Membership, ok bool, err error)
 }
 
 // Service applies OCC's rules for members that the schema cannot express: who may act in which
@@ -124,36 +136,19 @@ func NewService(store Store, hasher *password.Hasher, tokens *occ.Tokens, now fu
 	return &Service{store: store, hasher: hasher, tokens: tokens, now: now}
 }
 
-var errBadLogin = apperr.Unauthenticated("The username or password is invalid.")
-
-// Login checks a member's email and password and issues an access token. A password whose
-// stored hash is an imported bcrypt one (password.NeedsRehash) is stored again with the server's
-// hasher, replacing that hash only if no one changed it since it was read.
+// Login checks a member's email and password (occ.LogIn) and issues an access token.
 func (s *Service) Login(ctx context.Context, email, pw string) (occ.Token, error) {
-	m, err := s.store.GetByEmail(ctx, email)
-	switch {
-	case apperr.KindOf(err) == apperr.KindNotFound:
-		m = Member{} // its empty hash costs a verification all the same
-	case err != nil:
-		return occ.Token{}, err
-	}
-	ok, err := s.hasher.Check(ctx, pw, m.PasswordHash)
+	id, err := occ.LogIn(ctx, s.hasher, email, pw, s.account, s.store.ReplacePasswordHash)
 	if err != nil {
 		return occ.Token{}, err
 	}
-	if !ok || !m.Active {
-		return occ.Token{}, errBadLogin
-	}
-	if password.NeedsRehash(m.PasswordHash) {
-		hash, err := s.hasher.Hash(ctx, pw)
-		if err != nil {
-			return occ.Token{}, err
-		}
-		if err := s.store.ReplacePasswordHash(ctx, m.ID, m.PasswordHash, hash); err != nil {
-			return occ.Token{}, err
-		}
-	}
-	return s.tokens.Issue(strconv.FormatInt(m.ID, 10))
+	return s.tokens.Issue(strconv.FormatInt(id, 10))
+}
+
+// account is the login account of the member whose email is email.
+func (s *Service) account(ctx context.Context, email string) (occ.Account, error) {
+	m, err := s.store.GetByEmail(ctx, email)
+	return occ.Account{ID: m.ID, Hash: m.PasswordHash, Active: m.Active}, err
 }
 
 // Refresh issues a fresh token to an authorized caller.
@@ -161,55 +156,127 @@ func (s *Service) Refresh(caller Member) (occ.Token, error) {
 	return s.tokens.Issue(strconv.FormatInt(caller.ID, 10))
 }
 
-// Authorize checks an access token and that its member is still active.
-func (s *Service) Authorize(ctx context.Context, token string) (Member, error) {
-	sub, err := s.tokens.Check(token)
+// Authorize checks an access token and that its member is still active, and returns the member
+// and the token's claims.
+func (s *Service) Authorize(ctx context.Context, token string) (Member, credential.Claims, error) {
+	c, err := s.tokens.Check(ctx, token)
 	if err != nil {
-		return Member{}, err
+		return Member{}, c, err
 	}
-	id, err := strconv.ParseInt(sub, 10, 64)
+	id, err := strconv.ParseInt(c.Subject, 10, 64)
 	if err != nil {
-		return Member{}, apperr.Unauthenticated("The access token is invalid or has expired.")
+		return Member{}, c, apperr.Unauthenticated("The access token is invalid or has expired.")
 	}
 	m, err := s.store.Get(ctx, id)
 	if apperr.KindOf(err) == apperr.KindNotFound || err == nil && !m.Active {
-		return Member{}, apperr.Unauthenticated("The access token is invalid or has expired.")
+		return Member{}, c, apperr.Unauthenticated("The access token is invalid or has expired.")
 	}
-	return m, err
+	return m, c, err
+}
+
+// Logout ends the access token whose claims are token.
+func (s *Service) Logout(ctx context.Context, token credential.Claims) error {
+	return s.tokens.Revoke(ctx, token)
 }
 
 // acting resolves the organization a caller acts in, first in every operation on members: the one
 // named (which the caller must belong to, and which must be active) or else the caller's first
-// active organization.
-func (s *Service) acting(ctx context.Context, a Actor) (Organization, error) {
+// active organization; with the caller's roles there, which decide what it may do.
+func (s *Service) acting(ctx context.Context, a Actor) (Membership, error) {
 	caller, named := a.Caller, a.Organization
 	if named != nil && *named != "" {
-		org, in, err := s.store.MemberOrganization(ctx, caller.ID, *named)
+		m, in, err := s.store.MemberOrganization(ctx, caller.ID, *named)
 		if err != nil {
-			return Organization{}, err
+			return Membership{}, err
 		}
-		if !in {
-			return Organization{}, apperr.Forbidden("The caller does not belong to the organization " + *named + ".")
-		}
-		if !org.Active {
-			return Organization{}, apperr.Forbidden("The organization " + *named + " is not active.")
-		}
-		return org, nil
+		return m, usable(m.Organization, in, *named)
 	}
-	orgs, err := s.store.Organizations(ctx, caller.ID)
+	ms, err := s.store.Memberships(ctx, caller.ID)
 	if err != nil {
-		return Organization{}, err
+		return Membership{}, err
 	}
-	for _, o := range orgs {
-		if o.Active {
-			return o, nil
-		}
+	if m, ok := firstActive(ms); ok {
+		return m, nil
 	}
-	return Organization{}, apperr.Forbidden("The caller belongs to no active organization.")
+	return Membership{}, apperr.Forbidden("The caller belongs to no active organization.")
 }
 
-func requireAdmin(caller Member) error {
-	if !caller.HasRole(RoleAdmin) {
+// usable is nil when the caller may act in org, the organization named: when it belongs to it (in)
+// and org is active.
+func usable(org Organization, in bool, named string) error {
+	if !in {
+		return apperr.Forbidden("The caller does not belong to the organization " + named + ".")
+	}
+	if !org.Active {
+		return apperr.Forbidden("The organization " + named + " is not active.")
+	}
+	return nil
+}
+
+// firstActive is the first active organization of ms (the caller's, in id order): the
+// organization in force when the request names none.
+func firstActive(ms []Membership) (Membership, bool) {
+	for _, m := range ms {
+		if m.Active {
+			return m, true
+		}
+	}
+	return Membership{}, false
+}
+
+// CurrentView is the logged-in member as getCurrentProfile shows it: its parent organization, the
+// organization in force (nil when it belongs to no active one and named none), and the other
+// organizations it belongs to.
+type CurrentView struct {
+	MemberView
+	Current   *Organization
+	Secondary []Organization
+}
+
+// Current reads the caller's own profile in the organization a names (or its first active one).
+func (s *Service) Current(ctx context.Context, a Actor) (CurrentView, error) {
+	ms, err := s.store.Memberships(ctx, a.Caller.ID)
+	if err != nil {
+		return CurrentView{}, err
+	}
+	v := CurrentView{MemberView: MemberView{Member: a.Caller}, Secondary: []Organization{}}
+	var current *Membership
+	if named := a.Organization; named != nil && *named != "" {
+		i := slices.IndexFunc(ms, func(m Membership) bool { return m.ID == *named })
+		var m Membership
+		if i >= 0 {
+			m = ms[i]
+		}
+		if err := usable(m.Organization, i >= 0, *named); err != nil {
+			return CurrentView{}, err
+		}
+		current = &m
+	} else if m, ok := firstActive(ms); ok {
+		current = &m
+	}
+	v.Roles = nil
+	if current != nil {
+		v.Current, v.Roles = &current.Organization, current.Roles
+	}
+	for _, m := range ms {
+		if m.ID == a.Caller.ParentOrganization {
+			v.Parent = m.Organization
+		} else {
+			v.Secondary = append(v.Secondary, m.Organization)
+		}
+	}
+	if v.Parent.ID == "" { // memberships are never removed, so this is only a safeguard
+		if v.Parent, err = s.store.Organization(ctx, a.Caller.ParentOrganization); err != nil {
+			return CurrentView{}, err
+		}
+	}
+	return v, nil
+}
+
+// requireAdmin is nil when acting, the caller's membership in the organization in force, holds the
+// admin role there: roles elsewhere do not count.
+func requireAdmin(acting Membership) error {
+	if !slices.Contains(acting.Roles, RoleAdmin) {
 		return apperr.Forbidden("Only a delegated administrator of the organization may do this.")
 	}
 	return nil
@@ -221,7 +288,7 @@ func (s *Service) Create(ctx context.Context, a Actor, m Member) (Member, error)
 	if err != nil {
 		return Member{}, err
 	}
-	if err := requireAdmin(a.Caller); err != nil {
+	if err := requireAdmin(org); err != nil {
 		return Member{}, err
 	}
 	if err := checkDynamic(m.Dynamic); err != nil {
@@ -244,7 +311,7 @@ func (s *Service) Get(ctx context.Context, a Actor, id string) (MemberView, erro
 	if err != nil {
 		return MemberView{}, err
 	}
-	n, err := s.memberOf(ctx, a.Caller, org, id)
+	n, roles, err := s.memberOf(ctx, a.Caller, org, id)
 	if err != nil {
 		return MemberView{}, err
 	}
@@ -252,48 +319,52 @@ func (s *Service) Get(ctx context.Context, a Actor, id string) (MemberView, erro
 	if err != nil {
 		return MemberView{}, err
 	}
-	v, err := s.view(ctx, org, m)
+	m.Roles = roles
+	v, err := s.view(ctx, org.Organization, m)
 	if err != nil {
 		return MemberView{}, err
 	}
 	return v[0], nil
 }
 
-// memberOf is the number of id, a member of org that caller may see: itself, or anyone when the
-// caller is an administrator.
-func (s *Service) memberOf(ctx context.Context, caller Member, org Organization, id string) (int64, error) {
+// memberOf is the number of id, a member of org (the caller's membership in force) that caller
+// may see: itself, or anyone when the caller administers org; with its roles in org.
+func (s *Service) memberOf(ctx context.Context, caller Member, org Membership, id string) (int64, []string, error) {
 	n, err := strconv.ParseInt(id, 10, 64)
 	if err != nil || n <= 0 {
-		return 0, notFound(id)
+		return 0, nil, notFound(id)
 	}
 	if n != caller.ID {
-		if err := requireAdmin(caller); err != nil {
-			return 0, err
+		if err := requireAdmin(org); err != nil {
+			return 0, nil, err
 		}
 	}
-	in, err := s.store.InOrganization(ctx, n, org.ID)
+	roles, in, err := s.store.RolesIn(ctx, n, org.ID)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if !in {
-		return 0, notFound(id)
+		return 0, nil, notFound(id)
 	}
-	return n, nil
+	return n, roles, nil
 }
 
-// Update applies change to a member of the organization a acts in; only an administrator may. The
-// store runs it in one transaction that locks the member first; what needs a query but no stored
-// member is done before: the membership in the organization (memberships are never removed), and
-// the owner of a sent email (an email left out is the member's own).
-func (s *Service) Update(ctx context.Context, a Actor, id string, change func(*Member)) (MemberView, error) {
+// Update applies change to a member of the organization a acts in; only an administrator of it
+// may. Roles are the member's in that organization; the other fields hold everywhere, so only
+// an administrator of the member's parent organization may change them (rolesOnly says that
+// change touches the roles alone). The store runs it in one transaction that locks the member
+// first; what needs a query but no stored member is done before: the membership in the
+// organization (memberships are never removed), and the owner of a sent email (an email left
+// out is the member's own).
+func (s *Service) Update(ctx context.Context, a Actor, id string, change func(*Member), rolesOnly bool) (MemberView, error) {
 	org, err := s.acting(ctx, a)
 	if err != nil {
 		return MemberView{}, err
 	}
-	if err := requireAdmin(a.Caller); err != nil {
+	if err := requireAdmin(org); err != nil {
 		return MemberView{}, err
 	}
-	n, err := s.memberOf(ctx, a.Caller, org, id)
+	n, _, err := s.memberOf(ctx, a.Caller, org, id)
 	if err != nil {
 		return MemberView{}, err
 	}
@@ -303,11 +374,9 @@ func (s *Service) Update(ctx context.Context, a Actor, id string, change func(*M
 	if sent.Email != "" {
 		emailTaken = s.store.EmailFree(ctx, sent.Email, n)
 	}
-	m, err := s.store.Update(ctx, n, func(m *Member) error {
-		// Roles and the active flag hold in every organization of the member, so only an
-		// administrator of the organization the member was created in may change it.
-		if m.ParentOrganization != org.ID {
-			return apperr.Forbidden(fmt.Sprintf("The member %s belongs to another organization; change it from there.", id))
+	m, err := s.store.Update(ctx, n, org.ID, func(m *Member) error {
+		if m.ParentOrganization != org.ID && !rolesOnly {
+			return apperr.Forbidden(fmt.Sprintf("The member %s belongs to another organization; change its profile from there (here, only its roles).", id))
 		}
 		change(m)
 		return errors.Join(checkDynamic(m.Dynamic), emailTaken)
@@ -315,8 +384,11 @@ func (s *Service) Update(ctx context.Context, a Actor, id string, change func(*M
 	if err != nil {
 		return MemberView{}, err
 	}
-	// The check above makes sure that org is the member's parent.
-	return MemberView{Member: m, Parent: org}, nil
+	v, err := s.view(ctx, org.Organization, m)
+	if err != nil {
+		return MemberView{}, err
+	}
+	return v[0], nil
 }
 
 // ListParams are the list operation's query parameters.
@@ -338,7 +410,7 @@ func (s *Service) List(ctx context.Context, a Actor, lp ListParams) (Page, error
 	if err != nil {
 		return Page{}, err
 	}
-	if err := requireAdmin(a.Caller); err != nil {
+	if err := requireAdmin(org); err != nil {
 		return Page{}, err
 	}
 	f, sort, err := occ.ParseList(lp.Filter, lp.Sort)
@@ -350,7 +422,7 @@ func (s *Service) List(ctx context.Context, a Actor, lp ListParams) (Page, error
 	if err != nil {
 		return Page{}, err
 	}
-	views, err := s.view(ctx, org, items...)
+	views, err := s.view(ctx, org.Organization, items...)
 	if err != nil {
 		return Page{}, err
 	}

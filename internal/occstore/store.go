@@ -30,7 +30,8 @@ var errEmailTaken = apperr.Conflict("/email", CodeEmailInUse, "A member with thi
 
 func notFound(id string) error { return apperr.NotFound(fmt.Sprintf("No member has the id %s.", id)) }
 
-// Create inserts m, a member of its parent organization, and sets its ID.
+// Create inserts m, a member of its parent organization with the roles m.Roles there, and sets
+// its ID.
 func (s *DBStore) Create(ctx context.Context, m *Member) error {
 	row, err := toRow(m)
 	if err != nil {
@@ -40,7 +41,7 @@ func (s *DBStore) Create(ctx context.Context, m *Member) error {
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
-		return tx.Create(&membershipRow{MemberID: row.ID, OrganizationID: row.ParentOrganizationID}).Error
+		return tx.Create(&membershipRow{MemberID: row.ID, OrganizationID: row.ParentOrganizationID, Roles: joinRoles(m.Roles)}).Error
 	})
 	if err != nil {
 		return store.Classify(err, "insert member", errEmailTaken, nil)
@@ -75,34 +76,113 @@ func (s *DBStore) fromResult(row memberRow, err error, id string) (Member, error
 	return row.member()
 }
 
-// Update changes the member id in one transaction that locks it first (store.Update), so that no
-// concurrent change is lost: change gets the stored member and alters it, or returns an error that
-// leaves it as it was. Read-modify-write rather than an UPDATE of the sent columns with a JSON
-// merge in the database: the checks need the member as stored (its parent organization) and as
-// changed (the reserved property names), and SQLite's json_patch would merge nested objects and
-// delete keys sent as null, where a dynamic property sent replaces the stored one whole.
-func (s *DBStore) Update(ctx context.Context, id int64, change func(*Member) error) (Member, error) {
-	m, err := store.Update(ctx, s.db, id, memberRow.member, toRow, change, "id", "created_at", "parent_organization_id")
+// Update changes the member id in one transaction that locks it first (store.Modify), so that no
+// concurrent change is lost: change gets the stored member, with its roles in org, and alters it,
+// or returns an error that leaves it as it was; the roles it leaves are stored as the member's in
+// org. Read-modify-write rather than an UPDATE of the sent columns with a JSON merge in the
+// database: the checks need the member as stored (its parent organization) and as changed (the
+// reserved property names), and SQLite's json_patch would merge nested objects and delete keys
+// sent as null, where a dynamic property sent replaces the stored one whole.
+//
+// An update that deactivates a delegated administrator, or takes the admin role away from one in
+// org, is refused (errLastAdmin) when no other active administrator of that organization would
+// remain: the administrators' memberships of each such organization are locked first, so that two
+// concurrent updates cannot each leave the other as the last administrator and together leave
+// none.
+func (s *DBStore) Update(ctx context.Context, id int64, org string, change func(*Member) error) (Member, error) {
+	var m Member
+	err := store.Commit(ctx, s.db, func(tx *gorm.DB) error {
+		var ms membershipRow
+		err := store.Modify(tx, id, func(row *memberRow) error {
+			if err := tx.Take(&ms, "member_id = ? AND organization_id = ?", id, org).Error; err != nil {
+				return err
+			}
+			var err error
+			if m, err = row.member(); err != nil {
+				return err
+			}
+			m.Roles = splitRoles(ms.Roles)
+			was := m
+			if err := change(&m); err != nil {
+				return err
+			}
+			if err := lastAdmins(tx, was, m, org); err != nil {
+				return err
+			}
+			*row, err = toRow(&m)
+			return err
+		}, "id", "created_at", "parent_organization_id")
+		if err != nil {
+			return err
+		}
+		if roles := joinRoles(m.Roles); roles != ms.Roles {
+			return tx.Model(&membershipRow{}).Where("member_id = ? AND organization_id = ?", id, org).Update("roles", roles).Error
+		}
+		return nil
+	})
 	if err != nil {
 		return Member{}, store.Classify(err, "update member", errEmailTaken, notFound(fmt.Sprint(id)))
 	}
 	return m, nil
 }
 
-// Organizations reads the organizations member belongs to, in id order.
-func (s *DBStore) Organizations(ctx context.Context, member int64) ([]Organization, error) {
-	var rows []organizationRow
-	err := s.db.WithContext(ctx).
-		Where("id IN (?)", s.db.Model(&membershipRow{}).Select("organization_id").Where("member_id = ?", member)).
-		Order("id").Find(&rows).Error
-	if err != nil {
-		return nil, apperr.Internal(fmt.Errorf("read organizations: %w", err))
+// lastAdmins is errLastAdmin when the change from was to now (the member, with its roles in org)
+// leaves an organization without an active delegated administrator: a deactivation, in each
+// organization where the member administers; losing the admin role, in org.
+func lastAdmins(tx *gorm.DB, was, now Member, org string) error {
+	if !was.Active {
+		return nil
 	}
-	out := make([]Organization, len(rows))
-	for i, r := range rows {
-		out[i] = Organization(r)
+	var orgs []string
+	switch {
+	case !now.Active:
+		if err := tx.Model(&membershipRow{}).Where("member_id = ? AND roles LIKE ?", was.ID, "%,"+RoleAdmin+",%").
+			Order("organization_id").Pluck("organization_id", &orgs).Error; err != nil {
+			return err
+		}
+	case was.HasRole(RoleAdmin) && !now.HasRole(RoleAdmin):
+		orgs = []string{org}
 	}
-	return out, nil
+	if len(orgs) == 0 {
+		return nil
+	}
+	// The administrators' memberships of those organizations are locked (in one order, so that
+	// two such updates cannot deadlock), rather than the organizations: a fixtures load locks
+	// organizations before members, and this update holds its member already.
+	var locked []membershipRow
+	if err := store.ForUpdate(tx).Where("organization_id IN ? AND roles LIKE ?", orgs, "%,"+RoleAdmin+",%").
+		Order("organization_id, member_id").Find(&locked).Error; err != nil {
+		return err
+	}
+	for _, o := range orgs {
+		var others int64
+		err := tx.Table("occstore_memberships AS ms").Joins("JOIN occstore_members AS m ON m.id = ms.member_id").
+			Where("ms.organization_id = ? AND ms.member_id <> ? AND m.active AND ms.roles LIKE ?", o, was.ID, "%,"+RoleAdmin+",%").
+			Count(&others).Error
+		if err != nil {
+			return err
+		}
+		if others == 0 {
+			return errLastAdmin(o, !now.Active)
+		}
+	}
+	return nil
+}
+
+// errLastAdmin refuses an update that would leave the organization org without an active
+// delegated administrator (a decision: OCC documents no such rule, and without it an
+// organization can lock every one of its members out).
+func errLastAdmin(org string, deactivated bool) error {
+	if deactivated {
+		return apperr.Invalid("/active", CodeInvalidInput, fmt.Sprintf("The member is the last active delegated administrator of the organization %s and cannot be deactivated.", org))
+	}
+	return apperr.Invalid("/roles", CodeInvalidInput, fmt.Sprintf("The member is the last active delegated administrator of the organization %s and cannot lose the admin role.", org))
+}
+
+// Memberships reads the organizations member belongs to, with its roles in each, in id order.
+func (s *DBStore) Memberships(ctx context.Context, member int64) ([]Membership, error) {
+	out, err := s.MembershipsOf(ctx, []int64{member})
+	return out[member], err
 }
 
 // Organization reads one organization.
@@ -114,47 +194,99 @@ func (s *DBStore) Organization(ctx context.Context, id string) (Organization, er
 	return Organization(row), nil
 }
 
-// MemberOrganization reads the organization id when member belongs to it, in one statement: the
-// membership and the organization are looked up at once.
-func (s *DBStore) MemberOrganization(ctx context.Context, member int64, id string) (Organization, bool, error) {
-	var rows []organizationRow
-	err := s.db.WithContext(ctx).
-		Where("id = ? AND id IN (?)", id, s.db.Model(&membershipRow{}).Select("organization_id").Where("member_id = ?", member)).
-		Limit(1).Find(&rows).Error
+// MemberOrganization reads the organization id, with member's roles there, when member belongs
+// to it, in one statement.
+func (s *DBStore) MemberOrganization(ctx context.Context, member int64, id string) (Membership, bool, error) {
+	var rows []membershipView
+	err := s.memberships(ctx).Where("ms.member_id = ? AND ms.organization_id = ?", member, id).Limit(1).Scan(&rows).Error
 	if err != nil {
-		return Organization{}, false, apperr.Internal(fmt.Errorf("read organization: %w", err))
+		return Membership{}, false, store.Classify(err, "read organization", nil, nil)
 	}
 	if len(rows) == 0 {
-		return Organization{}, false, nil
+		return Membership{}, false, nil
 	}
-	return Organization(rows[0]), true, nil
+	return rows[0].membership(), true, nil
 }
 
-// InOrganization reports whether member belongs to organization.
-func (s *DBStore) InOrganization(ctx context.Context, member int64, organization string) (bool, error) {
-	var n int64
-	err := s.db.WithContext(ctx).Model(&membershipRow{}).Where("member_id = ? AND organization_id = ?", member, organization).Count(&n).Error
+// RolesIn reads the roles of member in organization; in is false when it does not belong to it.
+func (s *DBStore) RolesIn(ctx context.Context, member int64, organization string) (roles []string, in bool, err error) {
+	var found []string
+	err = s.db.WithContext(ctx).Model(&membershipRow{}).Where("member_id = ? AND organization_id = ?", member, organization).Limit(1).Pluck("roles", &found).Error
 	if err != nil {
-		return false, apperr.Internal(fmt.Errorf("read membership: %w", err))
+		return nil, false, store.Classify(err, "read membership", nil, nil)
 	}
-	return n > 0, nil
+	if len(found) == 0 {
+		return nil, false, nil
+	}
+	return splitRoles(found[0]), true, nil
 }
 
-// listColumns are the columns behind the attributes a list filters and sorts by.
-var listColumns = occ.Columns{
-	Filter: map[string]scimsql.Column{
-		"email":     scimsql.KeyColumn("email_key"),
-		"firstName": scimsql.StringColumn("first_name"),
-		"lastName":  scimsql.StringColumn("last_name"),
-		"active":    scimsql.BoolColumn("active"),
-		"roles":     scimsql.ListColumn("roles"),
-	},
-	Sort: map[string]string{"id": "id", "email": "email_key", "firstName": "first_name", "lastName": "last_name"},
+// membershipView is a membership joined with its organization.
+type membershipView struct {
+	MemberID       int64
+	OrganizationID string
+	Name           string
+	Active         bool
+	Roles          string
 }
 
-// List reads the members of q's organization that q selects, one page, and how many it selects.
+func (v membershipView) membership() Membership {
+	return Membership{Organization: Organization{ID: v.OrganizationID, Name: v.Name, Active: v.Active}, Roles: splitRoles(v.Roles)}
+}
+
+// memberships is the query of memberships joined with their organizations.
+func (s *DBStore) memberships(ctx context.Context) *gorm.DB {
+	return s.db.WithContext(ctx).Table("occstore_memberships AS ms").
+		Select("ms.member_id, o.id AS organization_id, o.name, o.active, ms.roles").
+		Joins("JOIN occstore_organizations AS o ON o.id = ms.organization_id")
+}
+
+// joinRoles writes role functions as stored: ",admin,buyer,".
+func joinRoles(fs []string) string { return "," + strings.Join(fs, ",") + "," }
+
+// splitRoles reads role functions as joinRoles writes them.
+func splitRoles(s string) []string {
+	var out []string
+	for _, f := range strings.Split(strings.Trim(s, ","), ",") {
+		if f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// listColumns are the columns behind the attributes a list of org's members filters and sorts
+// by; roles are the member's in org.
+func listColumns(org string) occ.Columns {
+	return occ.Columns{
+		Filter: map[string]scimsql.Column{
+			"email":     scimsql.KeyColumn("email_key"),
+			"firstName": scimsql.StringColumn("first_name"),
+			"lastName":  scimsql.StringColumn("last_name"),
+			"active":    scimsql.BoolColumn("active"),
+			"roles":     rolesIn(org),
+		},
+		Sort: map[string]string{"id": "id", "email": "email_key", "firstName": "first_name", "lastName": "last_name"},
+	}
+}
+
+// rolesIn matches the roles a member holds in org, those of its membership there.
+func rolesIn(org string) scimsql.Column {
+	roles := scimsql.ListColumn("r.roles")
+	return func(op string, value any) (string, []any, error) {
+		cond, args, err := roles(op, value)
+		if err != nil {
+			return "", nil, err
+		}
+		return "EXISTS (SELECT 1 FROM occstore_memberships r WHERE r.member_id = occstore_members.id AND r.organization_id = ? AND " + cond + ")",
+			append([]any{org}, args...), nil
+	}
+}
+
+// List reads the members of q's organization that q selects, one page, with their roles there,
+// and how many it selects.
 func (s *DBStore) List(ctx context.Context, q ListQuery) ([]Member, int64, scim.Sort, error) {
-	c, err := listColumns.SQL(q.Filter, q.Sort)
+	c, err := listColumns(q.Organization).SQL(q.Filter, q.Sort)
 	if err != nil {
 		return nil, 0, scim.Sort{}, err
 	}
@@ -178,12 +310,32 @@ func (s *DBStore) List(ctx context.Context, q ListQuery) ([]Member, int64, scim.
 	if err := store.PageByID(s.db.WithContext(ctx).Model(&memberRow{}), tx, order, q.Offset, q.Limit).Find(&rows).Error; err != nil {
 		return nil, 0, scim.Sort{}, apperr.Internal(fmt.Errorf("list members: %w", err))
 	}
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	var roles []struct {
+		MemberID int64
+		Roles    string
+	}
+	if len(ids) > 0 {
+		err := s.db.WithContext(ctx).Model(&membershipRow{}).Select("member_id, roles").
+			Where("organization_id = ? AND member_id IN ?", q.Organization, ids).Scan(&roles).Error
+		if err != nil {
+			return nil, 0, scim.Sort{}, store.Classify(err, "read roles", nil, nil)
+		}
+	}
+	byID := make(map[int64][]string, len(roles))
+	for _, r := range roles {
+		byID[r.MemberID] = splitRoles(r.Roles)
+	}
 	out := make([]Member, len(rows))
 	for i, r := range rows {
 		m, err := r.member()
 		if err != nil {
 			return nil, 0, scim.Sort{}, err
 		}
+		m.Roles = byID[m.ID]
 		out[i] = m
 	}
 	return out, total, c.Sort, nil
@@ -197,17 +349,24 @@ type Seed struct {
 }
 
 // SeedMember is a member to store. Member holds a new member's fields, the parent organization
-// among them; an existing member (found by email, in any letter case) takes its email's letter
-// case, names, password hash and dynamic properties (others are kept), gains its roles (those it
-// has are kept: a concurrent update's are never lost), and takes its active flag, receiveEmail
-// and locale only when the Set fields say so: a member deactivated through the API stays
-// deactivated unless the file says otherwise. Its parent organization and creation time stay.
+// among them (its Roles are unused: roles are per organization); an existing member (found by
+// email, in any letter case) takes its email's letter case, names, password hash and dynamic
+// properties (others are kept), and takes its active flag, receiveEmail and locale only when the
+// Set fields say so: a member deactivated through the API stays deactivated unless the file says
+// otherwise. Its parent organization and creation time stay.
 type SeedMember struct {
 	Member
-	// Organizations are those the member belongs to (it joins each; memberships are never
-	// removed).
-	Organizations                         []string
+	// Organizations are those the member belongs to, with its roles in each: it joins each
+	// (memberships are never removed); in one it belongs to already it gains the roles (those it
+	// has are kept: a concurrent update's are never lost), with overwrite only.
+	Organizations                         []SeedMembership
 	SetActive, SetReceiveEmail, SetLocale bool
+}
+
+// SeedMembership is an organization of a SeedMember and the role functions it holds there.
+type SeedMembership struct {
+	Organization string
+	Roles        []string
 }
 
 // Seeded counts what Seed created and updated.
@@ -364,18 +523,62 @@ func seedMembers(tx *gorm.DB, members []SeedMember, overwrite bool) (module.Coun
 		c.Updated += len(chunk)
 	}
 
-	var memberships []membershipRow
+	return c, seedMemberships(tx, members, ids, overwrite)
+}
+
+// seedMemberships stores the memberships of members (ids by email key, every member locked):
+// new ones with their roles; existing ones, with overwrite, gain their roles.
+func seedMemberships(tx *gorm.DB, members []SeedMember, ids map[string]int64, overwrite bool) error {
+	memberIDs := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		memberIDs = append(memberIDs, id)
+	}
+	type key struct {
+		member int64
+		org    string
+	}
+	existing := map[key][]string{}
+	for chunk := range slices.Chunk(memberIDs, seedBatch) {
+		var rows []membershipRow
+		if err := tx.Where("member_id IN ?", chunk).Find(&rows).Error; err != nil {
+			return err
+		}
+		for _, r := range rows {
+			existing[key{r.MemberID, r.OrganizationID}] = splitRoles(r.Roles)
+		}
+	}
+	var fresh, changed []membershipRow
 	for _, m := range members {
-		for _, org := range m.Organizations {
-			memberships = append(memberships, membershipRow{MemberID: ids[strings.ToLower(m.Email)], OrganizationID: org})
+		id := ids[strings.ToLower(m.Email)]
+		for _, ms := range m.Organizations {
+			had, ok := existing[key{id, ms.Organization}]
+			if !ok {
+				fresh = append(fresh, membershipRow{MemberID: id, OrganizationID: ms.Organization, Roles: joinRoles(ms.Roles)})
+				continue
+			}
+			roles := had
+			for _, r := range ms.Roles {
+				if !slices.Contains(roles, r) {
+					roles = append(roles, r)
+				}
+			}
+			if overwrite && len(roles) != len(had) {
+				changed = append(changed, membershipRow{MemberID: id, OrganizationID: ms.Organization, Roles: joinRoles(roles)})
+			}
 		}
 	}
-	if len(memberships) > 0 {
-		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&memberships, insertBatch(tx)*6).Error; err != nil {
-			return c, err
+	if len(fresh) > 0 {
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&fresh, insertBatch(tx)*4).Error; err != nil {
+			return err
 		}
 	}
-	return c, nil
+	if len(changed) > 0 {
+		upsert := clause.OnConflict{Columns: []clause.Column{{Name: "member_id"}, {Name: "organization_id"}}, DoUpdates: clause.AssignmentColumns([]string{"roles"})}
+		if err := tx.Clauses(upsert).CreateInBatches(&changed, insertBatch(tx)*4).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // onto is row, the stored member, changed by m as SeedMember says.
@@ -385,11 +588,6 @@ func (m SeedMember) onto(row memberRow) (memberRow, error) {
 		return memberRow{}, err
 	}
 	cur.Email, cur.FirstName, cur.LastName, cur.PasswordHash = m.Email, m.FirstName, m.LastName, m.PasswordHash
-	for _, r := range m.Roles {
-		if !cur.HasRole(r) {
-			cur.Roles = append(cur.Roles, r)
-		}
-	}
 	if m.SetActive {
 		cur.Active = m.Active
 	}
@@ -471,16 +669,9 @@ func insertMembers(tx *gorm.DB, rows []memberRow, conflict string) (map[string]i
 }
 
 // ReplacePasswordHash stores hash as the password hash of the member id if its hash is still
-// old: one targeted UPDATE, so that it cannot undo a change made since old was read (a fixtures
-// load that set another password). It is no error when the hash changed meanwhile.
+// old (store.ReplaceHash).
 func (s *DBStore) ReplacePasswordHash(ctx context.Context, id int64, old, hash string) error {
-	err := store.Write(ctx, s.db, func(tx *gorm.DB) error {
-		return tx.Model(&memberRow{}).Where("id = ? AND password_hash = ?", id, old).Update("password_hash", hash).Error
-	})
-	if err != nil {
-		return store.Classify(err, "replace password hash", nil, nil)
-	}
-	return nil
+	return store.ReplaceHash(ctx, s.db, &memberRow{}, id, old, hash)
 }
 
 // Page reads the members of every organization ordered by id, from offset, at most limit, and
@@ -506,25 +697,17 @@ func (s *DBStore) Page(ctx context.Context, offset, limit int) ([]Member, int64,
 	return out, total, nil
 }
 
-// OrganizationsOf reads the organizations each of members belongs to, in id order.
-func (s *DBStore) OrganizationsOf(ctx context.Context, members []int64) (map[int64][]Organization, error) {
-	out := map[int64][]Organization{}
+// MembershipsOf reads the organizations each of members belongs to, with its roles in each, in
+// id order.
+func (s *DBStore) MembershipsOf(ctx context.Context, members []int64) (map[int64][]Membership, error) {
+	out := map[int64][]Membership{}
 	for chunk := range slices.Chunk(members, seedBatch) {
-		var rows []struct {
-			MemberID       int64
-			OrganizationID string
-			Name           string
-			Active         bool
-		}
-		err := s.db.WithContext(ctx).Table("occstore_memberships AS ms").
-			Select("ms.member_id, o.id AS organization_id, o.name, o.active").
-			Joins("JOIN occstore_organizations AS o ON o.id = ms.organization_id").
-			Where("ms.member_id IN ?", chunk).Order("ms.member_id, o.id").Scan(&rows).Error
-		if err != nil {
+		var rows []membershipView
+		if err := s.memberships(ctx).Where("ms.member_id IN ?", chunk).Order("ms.member_id, o.id").Scan(&rows).Error; err != nil {
 			return nil, store.Classify(err, "read memberships", nil, nil)
 		}
 		for _, r := range rows {
-			out[r.MemberID] = append(out[r.MemberID], Organization{ID: r.OrganizationID, Name: r.Name, Active: r.Active})
+			out[r.MemberID] = append(out[r.MemberID], r.membership())
 		}
 	}
 	return out, nil
@@ -545,7 +728,7 @@ func toRow(m *Member) (memberRow, error) {
 	}
 	return memberRow{
 		ID: m.ID, Email: m.Email, EmailKey: strings.ToLower(m.Email), FirstName: m.FirstName, LastName: m.LastName,
-		Active: m.Active, ReceiveEmail: m.ReceiveEmail, Roles: "," + strings.Join(m.Roles, ",") + ",",
+		Active: m.Active, ReceiveEmail: m.ReceiveEmail, Roles: ",",
 		Locale: m.Locale, PasswordHash: hash, Dynamic: string(js), ParentOrganizationID: m.ParentOrganization,
 		CreatedAt: m.CreatedAt,
 	}, nil
@@ -555,11 +738,6 @@ func (r memberRow) member() (Member, error) {
 	m := Member{
 		ID: r.ID, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName, Active: r.Active,
 		ReceiveEmail: r.ReceiveEmail, Locale: r.Locale, ParentOrganization: r.ParentOrganizationID, CreatedAt: r.CreatedAt.UTC(),
-	}
-	for _, f := range strings.Split(strings.Trim(r.Roles, ","), ",") {
-		if f != "" {
-			m.Roles = append(m.Roles, f)
-		}
 	}
 	if r.PasswordHash != nil {
 		m.PasswordHash = *r.PasswordHash

@@ -23,7 +23,7 @@ func listUsers(ctx context.Context, db *gorm.DB, offset, limit int) ([]module.Us
 	for i, m := range ms {
 		ids[i] = m.ID
 	}
-	orgs, err := st.OrganizationsOf(ctx, ids)
+	orgs, err := st.MembershipsOf(ctx, ids)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -47,7 +47,7 @@ func getUser(ctx context.Context, db *gorm.DB, id string) (module.User, error) {
 	if err != nil {
 		return module.User{}, err
 	}
-	orgs, err := st.OrganizationsOf(ctx, []int64{n})
+	orgs, err := st.MembershipsOf(ctx, []int64{n})
 	if err != nil {
 		return module.User{}, err
 	}
@@ -57,24 +57,30 @@ func getUser(ctx context.Context, db *gorm.DB, id string) (module.User, error) {
 // neutral is m, a member of orgs, in the neutral shape: the id as the API shows it (id and
 // repositoryId), the email as the login (members log in with it), the status "active" or
 // "inactive" from its active flag, and in Extra the member as the API's get member shows it
-// (active, receiveEmail, roles, locale, parentOrganization and the dynamic properties), with
-// the organizations it belongs to: secondaryOrganizations (the others than its parent, as OCC's
-// profile names them) and organizations, the ids of all of them, its parent's among them. A
-// dynamic property never takes one of these names from the member's own fields.
-func neutral(m Member, orgs []Organization) module.User {
+// in its parent organization (active, receiveEmail, roles, locale, parentOrganization and the
+// dynamic properties), with the organizations it belongs to: secondaryOrganizations (the others
+// than its parent, as OCC's profile names them), organizations, the ids of all of them, its
+// parent's among them, and organizationRoles, its roles in each by organization id. A dynamic
+// property never takes one of these names from the member's own fields.
+func neutral(m Member, orgs []Membership) module.User {
 	id := strconv.FormatInt(m.ID, 10)
 	status := "inactive"
 	if m.Active {
 		status = "active"
 	}
-	extra := make(map[string]any, len(m.Dynamic)+9)
+	extra := make(map[string]any, len(m.Dynamic)+10)
 	for k, v := range m.Dynamic {
 		extra[k] = v
 	}
-	roles := make([]map[string]any, len(m.Roles))
-	for i, f := range m.Roles {
-		roles[i] = map[string]any{"function": f}
+	functions := func(fs []string) []map[string]any {
+		out := make([]map[string]any, len(fs))
+		for i, f := range fs {
+			out[i] = map[string]any{"function": f}
+		}
+		return out
 	}
+	roles := functions(nil)
+	byOrg := make(map[string]any, len(orgs))
 	var locale any
 	if m.Locale != nil {
 		locale = *m.Locale
@@ -84,8 +90,10 @@ func neutral(m Member, orgs []Organization) module.User {
 	ids := make([]string, len(orgs))
 	for i, o := range orgs {
 		ids[i] = o.ID
+		byOrg[o.ID] = functions(o.Roles)
 		if o.ID == m.ParentOrganization {
 			parent["name"] = o.Name
+			roles = functions(o.Roles)
 		} else {
 			secondary = append(secondary, map[string]any{"id": o.ID, "name": o.Name})
 		}
@@ -98,6 +106,7 @@ func neutral(m Member, orgs []Organization) module.User {
 	extra["parentOrganization"] = parent
 	extra["secondaryOrganizations"] = secondary
 	extra["organizations"] = ids
+	extra["organizationRoles"] = byOrg
 	return module.User{
 		ID: id, Email: m.Email, Login: m.Email, FirstName: m.FirstName, LastName: m.LastName,
 		Status: status, CreatedAt: m.CreatedAt, Extra: extra,

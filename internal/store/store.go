@@ -279,3 +279,16 @@ func EscapeLike(s string) string {
 	}
 	return b.String()
 }
+
+// ReplaceHash stores hash in the password_hash column of the row id of model if it still holds
+// old: one targeted UPDATE, so that it cannot undo a change made since old was read (a fixtures
+// load that set another password). It is no error when the hash changed meanwhile.
+func ReplaceHash(ctx context.Context, db *gorm.DB, model any, id int64, old, hash string) error {
+	err := Write(ctx, db, func(tx *gorm.DB) error {
+		return tx.Model(model).Where("id = ? AND password_hash = ?", id, old).Update("password_hash", hash).Error
+	})
+	if err != nil {
+		return Classify(err, "replace password hash", nil, nil)
+	}
+	return nil
+}
