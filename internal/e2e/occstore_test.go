@@ -416,7 +416,7 @@ func TestOCCStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		occLoggedOut(t, "logout", out.StatusCode(), out.Body, out.JSON200 != nil && out.JSON200.Result)
-		again, err := c.ListMembersWithResponse(invalid(ctx), &occstore.ListMembersParams{XCCOrganization: &org}, occBearer(ended))
+		again, err := c.ListMembersWithResponse(ctx, &occstore.ListMembersParams{XCCOrganization: &org}, occBearer(ended))
 		if err != nil {
 			t.Fatal(err)
 		}
