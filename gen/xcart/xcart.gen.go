@@ -56,6 +56,60 @@ func (e ProfileStatus) Valid() bool {
 	}
 }
 
+// Defines values for ProfileAddressType.
+const (
+	ProfileAddressTypeC ProfileAddressType = "C"
+	ProfileAddressTypeR ProfileAddressType = "R"
+)
+
+// Valid indicates whether the value is a known member of the ProfileAddressType enum.
+func (e ProfileAddressType) Valid() bool {
+	switch e {
+	case ProfileAddressTypeC:
+		return true
+	case ProfileAddressTypeR:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProfileAddressCreateType.
+const (
+	ProfileAddressCreateTypeC ProfileAddressCreateType = "C"
+	ProfileAddressCreateTypeR ProfileAddressCreateType = "R"
+)
+
+// Valid indicates whether the value is a known member of the ProfileAddressCreateType enum.
+func (e ProfileAddressCreateType) Valid() bool {
+	switch e {
+	case ProfileAddressCreateTypeC:
+		return true
+	case ProfileAddressCreateTypeR:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProfileAddressUpdateType.
+const (
+	ProfileAddressUpdateTypeC ProfileAddressUpdateType = "C"
+	ProfileAddressUpdateTypeR ProfileAddressUpdateType = "R"
+)
+
+// Valid indicates whether the value is a known member of the ProfileAddressUpdateType enum.
+func (e ProfileAddressUpdateType) Valid() bool {
+	switch e {
+	case ProfileAddressUpdateTypeC:
+		return true
+	case ProfileAddressUpdateTypeR:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ProfileCreateAccessLevel.
 const (
 	ProfileCreateAccessLevelN0   ProfileCreateAccessLevel = 0
@@ -237,6 +291,114 @@ type ProfileAccessLevel int
 // ProfileStatus Example: E
 type ProfileStatus string
 
+// ProfileAddress An address of a profile (X-Cart's `ProfileAddressOutput`).
+type ProfileAddress struct {
+	City        string `json:"city"`
+	CountryCode string `json:"country_code"`
+
+	// CustomFields Values of X-Cart's additional address fields; always empty, since provisiond defines none.
+	CustomFields []ProfileAddressCustomFieldValue `json:"custom_fields"`
+	Firstname    string                           `json:"firstname"`
+	Id           int                              `json:"id"`
+	IsBilling    bool                             `json:"is_billing"`
+	IsShipping   bool                             `json:"is_shipping"`
+	IsWork       bool                             `json:"is_work"`
+	Lastname     string                           `json:"lastname"`
+	Phone        string                           `json:"phone"`
+
+	// State The state's id, null when the address names none.
+	State     nullable.Nullable[int] `json:"state"`
+	StateName string                 `json:"state_name"`
+	Street    string                 `json:"street"`
+	Title     string                 `json:"title"`
+	Type      ProfileAddressType     `json:"type"`
+	Zipcode   string                 `json:"zipcode"`
+}
+
+// ProfileAddressType defines model for ProfileAddress.Type.
+type ProfileAddressType string
+
+// ProfileAddressCreate A new address of a profile (X-Cart's `ProfileAddressInput`). The required fields are those X-Cart's default
+// address-field configuration requires; each must not be empty.
+type ProfileAddressCreate struct {
+	City string `json:"city"`
+
+	// CountryCode An ISO 3166-1 alpha-2 country code in capitals. Decision: provisiond keeps no country reference data, so
+	// the code is checked by this pattern only, not against a list of countries.
+	CountryCode string `json:"country_code"`
+
+	// CustomFields Values of X-Cart's additional address fields. provisiond defines none, so this must be empty.
+	CustomFields *[]ProfileAddressCustomField `json:"custom_fields,omitempty"`
+	Firstname    string                       `json:"firstname"`
+
+	// IsBilling The profile's billing address; takes the flag from the profile's other billing address.
+	IsBilling *bool `json:"is_billing,omitempty"`
+
+	// IsShipping The profile's shipping address; takes the flag from the profile's other shipping address.
+	IsShipping *bool  `json:"is_shipping,omitempty"`
+	IsWork     *bool  `json:"is_work,omitempty"`
+	Lastname   string `json:"lastname"`
+	Phone      string `json:"phone"`
+
+	// State The id of a state of the country; 0 or null for none. Decision: provisiond keeps no state reference data,
+	// so the id is stored as sent and not looked up.
+	State nullable.Nullable[int] `json:"state,omitempty"`
+
+	// StateName The state's name, for a country without states (X-Cart's custom state).
+	StateName *string `json:"state_name,omitempty"`
+	Street    string  `json:"street"`
+	Title     *string `json:"title,omitempty"`
+
+	// Type R (residential) or C (commercial).
+	Type    *ProfileAddressCreateType `json:"type,omitempty"`
+	Zipcode string                    `json:"zipcode"`
+}
+
+// ProfileAddressCreateType R (residential) or C (commercial).
+type ProfileAddressCreateType string
+
+// ProfileAddressCustomField The value of one of X-Cart's additional address fields, by its service name.
+type ProfileAddressCustomField struct {
+	Name  string                    `json:"name"`
+	Value nullable.Nullable[string] `json:"value,omitempty"`
+}
+
+// ProfileAddressCustomFieldValue The stored value of one of X-Cart's additional address fields.
+type ProfileAddressCustomFieldValue struct {
+	Name  string                    `json:"name"`
+	Value nullable.Nullable[string] `json:"value"`
+}
+
+// ProfileAddressUpdate The fields of an address to change; those left out keep their stored value.
+type ProfileAddressUpdate struct {
+	City *string `json:"city,omitempty"`
+
+	// CountryCode An ISO 3166-1 alpha-2 country code in capitals (checked by this pattern only); null leaves it unchanged.
+	CountryCode nullable.Nullable[string] `json:"country_code,omitempty"`
+
+	// CustomFields Values of X-Cart's additional address fields. provisiond defines none, so this must be empty.
+	CustomFields *[]ProfileAddressCustomField `json:"custom_fields,omitempty"`
+	Firstname    *string                      `json:"firstname,omitempty"`
+	IsBilling    *bool                        `json:"is_billing,omitempty"`
+	IsShipping   *bool                        `json:"is_shipping,omitempty"`
+	IsWork       *bool                        `json:"is_work,omitempty"`
+	Lastname     *string                      `json:"lastname,omitempty"`
+	Phone        *string                      `json:"phone,omitempty"`
+
+	// State The id of a state (not looked up); 0 for none; null leaves it unchanged.
+	State     nullable.Nullable[int] `json:"state,omitempty"`
+	StateName *string                `json:"state_name,omitempty"`
+	Street    *string                `json:"street,omitempty"`
+	Title     *string                `json:"title,omitempty"`
+
+	// Type R (residential) or C (commercial).
+	Type    *ProfileAddressUpdateType `json:"type,omitempty"`
+	Zipcode *string                   `json:"zipcode,omitempty"`
+}
+
+// ProfileAddressUpdateType R (residential) or C (commercial).
+type ProfileAddressUpdateType string
+
 // ProfileCreate The new Profile resource
 type ProfileCreate struct {
 	// AccessLevel 0 for a customer, 100 for an administrator.
@@ -331,6 +493,18 @@ type ProfileUpdateAccessLevel int
 // Example: E
 type ProfileUpdateStatus string
 
+// AddressProfileId defines model for AddressProfileId.
+type AddressProfileId = int
+
+// AddressBadRequest An RFC 7807 problem document, as API Platform renders errors.
+type AddressBadRequest = Problem
+
+// AddressNotFound An RFC 7807 problem document, as API Platform renders errors.
+type AddressNotFound = Problem
+
+// AddressUnprocessable A problem document listing every constraint violation of the request.
+type AddressUnprocessable = ConstraintViolationList
+
 // BadRequest An RFC 7807 problem document, as API Platform renders errors.
 type BadRequest = Problem
 
@@ -373,6 +547,15 @@ type ListProfilesParams struct {
 	Login *string `form:"login,omitempty" json:"login,omitempty"`
 }
 
+// ListProfileAddressesParams defines parameters for ListProfileAddresses.
+type ListProfileAddressesParams struct {
+	// Page The page number, from 1.
+	Page *int `form:"page,omitempty" json:"page,omitempty"`
+
+	// ItemsPerPage How many addresses a page holds; at most 100 (larger values are capped).
+	ItemsPerPage *int `form:"itemsPerPage,omitempty" json:"itemsPerPage,omitempty"`
+}
+
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
 
@@ -381,6 +564,12 @@ type CreateProfileJSONRequestBody = ProfileCreate
 
 // UpdateProfileJSONRequestBody defines body for UpdateProfile for application/json ContentType.
 type UpdateProfileJSONRequestBody = ProfileUpdate
+
+// CreateProfileAddressJSONRequestBody defines body for CreateProfileAddress for application/json ContentType.
+type CreateProfileAddressJSONRequestBody = ProfileAddressCreate
+
+// UpdateProfileAddressJSONRequestBody defines body for UpdateProfileAddress for application/json ContentType.
+type UpdateProfileAddressJSONRequestBody = ProfileAddressUpdate
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -572,6 +761,119 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /api/profiles/{profile_id} (the `UpdateProfile` operationId).
 	UpdateProfile(ctx context.Context, profileId int, body UpdateProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListProfileAddresses Retrieve a list of addresses from a profile
+	//
+	// Answers a bare JSON array of the profile's addresses ordered by id, one page at a time, paged as the
+	// profile list is (`page` from 1, `itemsPerPage` 30 by default and capped at 100).
+	//
+	// As X-Cart's address query (`ProfileAddress\SubExtension`) does, the list is filtered by the profile id:
+	// a profile that does not exist has no addresses, so its list is an empty array, not a 404.
+	// Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
+	// that names no profile (an empty list here, a 404 on the other address operations).
+	//
+	// Corresponds with GET /api/profiles/{profile_id}/addresses (the `ListProfileAddresses` operationId).
+	ListProfileAddresses(ctx context.Context, profileId AddressProfileId, params *ListProfileAddressesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProfileAddressWithBody Add an address to a profile
+	//
+	// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+	// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+	// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+	// POST followed by an address POST.
+	//
+	// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+	// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+	// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+	// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+	// never required). Every violation is listed at once in a 422.
+	//
+	// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+	// billing and at most one shipping address: an address written with a flag set takes that flag from the
+	// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+	// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+	//
+	// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+	// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+	// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+	// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+	CreateProfileAddressWithBody(ctx context.Context, profileId AddressProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProfileAddress Add an address to a profile
+	//
+	// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+	// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+	// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+	// POST followed by an address POST.
+	//
+	// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+	// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+	// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+	// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+	// never required). Every violation is listed at once in a 422.
+	//
+	// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+	// billing and at most one shipping address: an address written with a flag set takes that flag from the
+	// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+	// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+	//
+	// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+	// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+	// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+	// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+	CreateProfileAddress(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteProfileAddress Delete an address from a profile
+	//
+	// Deletes an address for good. A profile's addresses are also deleted with the profile.
+	//
+	// Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id} (the `DeleteProfileAddress` operationId).
+	DeleteProfileAddress(ctx context.Context, profileId AddressProfileId, addressId int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProfileAddress Retrieve an address from a profile
+	//
+	// Answers one address of the profile; an address of another profile is a 404.
+	//
+	// Corresponds with GET /api/profiles/{profile_id}/addresses/{address_id} (the `GetProfileAddress` operationId).
+	GetProfileAddress(ctx context.Context, profileId AddressProfileId, addressId int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProfileAddressWithBody Update an address of a profile
+	//
+	// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+	// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+	// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+	// committed wins.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+	UpdateProfileAddressWithBody(ctx context.Context, profileId AddressProfileId, addressId int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProfileAddress Update an address of a profile
+	//
+	// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+	// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+	// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+	// committed wins.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+	UpdateProfileAddress(ctx context.Context, profileId AddressProfileId, addressId int, body UpdateProfileAddressJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // LoginWithBody Log in and get a JWT
@@ -771,6 +1073,189 @@ func (c *Client) UpdateProfileWithBody(ctx context.Context, profileId int, conte
 // Corresponds with PUT /api/profiles/{profile_id} (the `UpdateProfile` operationId).
 func (c *Client) UpdateProfile(ctx context.Context, profileId int, body UpdateProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateProfileRequest(c.Server, profileId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListProfileAddresses Retrieve a list of addresses from a profile
+//
+// Answers a bare JSON array of the profile's addresses ordered by id, one page at a time, paged as the
+// profile list is (`page` from 1, `itemsPerPage` 30 by default and capped at 100).
+//
+// As X-Cart's address query (`ProfileAddress\SubExtension`) does, the list is filtered by the profile id:
+// a profile that does not exist has no addresses, so its list is an empty array, not a 404.
+// Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
+// that names no profile (an empty list here, a 404 on the other address operations).
+//
+// Corresponds with GET /api/profiles/{profile_id}/addresses (the `ListProfileAddresses` operationId).
+func (c *Client) ListProfileAddresses(ctx context.Context, profileId AddressProfileId, params *ListProfileAddressesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListProfileAddressesRequest(c.Server, profileId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProfileAddressWithBody Add an address to a profile
+//
+// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+// POST followed by an address POST.
+//
+// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+// never required). Every violation is listed at once in a 422.
+//
+// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+// billing and at most one shipping address: an address written with a flag set takes that flag from the
+// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+//
+// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+func (c *Client) CreateProfileAddressWithBody(ctx context.Context, profileId AddressProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProfileAddressRequestWithBody(c.Server, profileId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProfileAddress Add an address to a profile
+//
+// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+// POST followed by an address POST.
+//
+// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+// never required). Every violation is listed at once in a 422.
+//
+// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+// billing and at most one shipping address: an address written with a flag set takes that flag from the
+// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+//
+// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+func (c *Client) CreateProfileAddress(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProfileAddressRequest(c.Server, profileId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteProfileAddress Delete an address from a profile
+//
+// Deletes an address for good. A profile's addresses are also deleted with the profile.
+//
+// Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id} (the `DeleteProfileAddress` operationId).
+func (c *Client) DeleteProfileAddress(ctx context.Context, profileId AddressProfileId, addressId int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteProfileAddressRequest(c.Server, profileId, addressId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetProfileAddress Retrieve an address from a profile
+//
+// Answers one address of the profile; an address of another profile is a 404.
+//
+// Corresponds with GET /api/profiles/{profile_id}/addresses/{address_id} (the `GetProfileAddress` operationId).
+func (c *Client) GetProfileAddress(ctx context.Context, profileId AddressProfileId, addressId int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProfileAddressRequest(c.Server, profileId, addressId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProfileAddressWithBody Update an address of a profile
+//
+// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+// committed wins.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+func (c *Client) UpdateProfileAddressWithBody(ctx context.Context, profileId AddressProfileId, addressId int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProfileAddressRequestWithBody(c.Server, profileId, addressId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProfileAddress Update an address of a profile
+//
+// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+// committed wins.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+func (c *Client) UpdateProfileAddress(ctx context.Context, profileId AddressProfileId, addressId int, body UpdateProfileAddressJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProfileAddressRequest(c.Server, profileId, addressId, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1054,6 +1539,262 @@ func NewUpdateProfileRequestWithBody(server string, profileId int, contentType s
 	return req, nil
 }
 
+// NewListProfileAddressesRequest constructs an http.Request for the ListProfileAddresses method
+func NewListProfileAddressesRequest(server string, profileId AddressProfileId, params *ListProfileAddressesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s/addresses", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ItemsPerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "itemsPerPage", *params.ItemsPerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateProfileAddressRequest calls the generic CreateProfileAddress builder with application/json body
+func NewCreateProfileAddressRequest(server string, profileId AddressProfileId, body CreateProfileAddressJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateProfileAddressRequestWithBody(server, profileId, "application/json", bodyReader)
+}
+
+// NewCreateProfileAddressRequestWithBody constructs an http.Request for the CreateProfileAddress method, with any body, and a specified content type
+func NewCreateProfileAddressRequestWithBody(server string, profileId AddressProfileId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s/addresses", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteProfileAddressRequest constructs an http.Request for the DeleteProfileAddress method
+func NewDeleteProfileAddressRequest(server string, profileId AddressProfileId, addressId int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "address_id", addressId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s/addresses/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetProfileAddressRequest constructs an http.Request for the GetProfileAddress method
+func NewGetProfileAddressRequest(server string, profileId AddressProfileId, addressId int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "address_id", addressId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s/addresses/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateProfileAddressRequest calls the generic UpdateProfileAddress builder with application/json body
+func NewUpdateProfileAddressRequest(server string, profileId AddressProfileId, addressId int, body UpdateProfileAddressJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateProfileAddressRequestWithBody(server, profileId, addressId, "application/json", bodyReader)
+}
+
+// NewUpdateProfileAddressRequestWithBody constructs an http.Request for the UpdateProfileAddress method, with any body, and a specified content type
+func NewUpdateProfileAddressRequestWithBody(server string, profileId AddressProfileId, addressId int, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "address_id", addressId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s/addresses/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -1220,6 +1961,125 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /api/profiles/{profile_id} (the `UpdateProfile` operationId).
 	UpdateProfileWithResponse(ctx context.Context, profileId int, body UpdateProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileResponse, error)
+
+	// ListProfileAddressesWithResponse Retrieve a list of addresses from a profile
+	//
+	// Answers a bare JSON array of the profile's addresses ordered by id, one page at a time, paged as the
+	// profile list is (`page` from 1, `itemsPerPage` 30 by default and capped at 100).
+	//
+	// As X-Cart's address query (`ProfileAddress\SubExtension`) does, the list is filtered by the profile id:
+	// a profile that does not exist has no addresses, so its list is an empty array, not a 404.
+	// Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
+	// that names no profile (an empty list here, a 404 on the other address operations).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/profiles/{profile_id}/addresses (the `ListProfileAddresses` operationId).
+	ListProfileAddressesWithResponse(ctx context.Context, profileId AddressProfileId, params *ListProfileAddressesParams, reqEditors ...RequestEditorFn) (*ListProfileAddressesResponse, error)
+
+	// CreateProfileAddressWithBodyWithResponse Add an address to a profile
+	//
+	// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+	// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+	// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+	// POST followed by an address POST.
+	//
+	// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+	// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+	// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+	// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+	// never required). Every violation is listed at once in a 422.
+	//
+	// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+	// billing and at most one shipping address: an address written with a flag set takes that flag from the
+	// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+	// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+	//
+	// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+	// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+	// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+	// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+	CreateProfileAddressWithBodyWithResponse(ctx context.Context, profileId AddressProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProfileAddressResponse, error)
+
+	// CreateProfileAddressWithResponse Add an address to a profile
+	//
+	// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+	// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+	// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+	// POST followed by an address POST.
+	//
+	// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+	// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+	// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+	// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+	// never required). Every violation is listed at once in a 422.
+	//
+	// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+	// billing and at most one shipping address: an address written with a flag set takes that flag from the
+	// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+	// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+	//
+	// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+	// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+	// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+	// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+	CreateProfileAddressWithResponse(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProfileAddressResponse, error)
+
+	// DeleteProfileAddressWithResponse Delete an address from a profile
+	//
+	// Deletes an address for good. A profile's addresses are also deleted with the profile.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id} (the `DeleteProfileAddress` operationId).
+	DeleteProfileAddressWithResponse(ctx context.Context, profileId AddressProfileId, addressId int, reqEditors ...RequestEditorFn) (*DeleteProfileAddressResponse, error)
+
+	// GetProfileAddressWithResponse Retrieve an address from a profile
+	//
+	// Answers one address of the profile; an address of another profile is a 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/profiles/{profile_id}/addresses/{address_id} (the `GetProfileAddress` operationId).
+	GetProfileAddressWithResponse(ctx context.Context, profileId AddressProfileId, addressId int, reqEditors ...RequestEditorFn) (*GetProfileAddressResponse, error)
+
+	// UpdateProfileAddressWithBodyWithResponse Update an address of a profile
+	//
+	// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+	// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+	// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+	// committed wins.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+	UpdateProfileAddressWithBodyWithResponse(ctx context.Context, profileId AddressProfileId, addressId int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProfileAddressResponse, error)
+
+	// UpdateProfileAddressWithResponse Update an address of a profile
+	//
+	// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+	// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+	// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+	// committed wins.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+	UpdateProfileAddressWithResponse(ctx context.Context, profileId AddressProfileId, addressId int, body UpdateProfileAddressJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileAddressResponse, error)
 }
 
 // LoginResponse503Headers the declared response headers of an HTTP 503 response for Login
@@ -1769,6 +2629,463 @@ func (r UpdateProfileResponse) ContentType() string {
 	return ""
 }
 
+// ListProfileAddressesResponse503Headers the declared response headers of an HTTP 503 response for ListProfileAddresses
+type ListProfileAddressesResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListProfileAddressesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]ProfileAddress
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *AddressBadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListProfileAddressesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListProfileAddressesResponse) GetJSON200() *[]ProfileAddress {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListProfileAddressesResponse) GetApplicationproblemJSON400() *AddressBadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListProfileAddressesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListProfileAddressesResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListProfileAddressesResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListProfileAddressesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListProfileAddressesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListProfileAddressesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListProfileAddressesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateProfileAddressResponse201Headers the declared response headers of an HTTP 201 response for CreateProfileAddress
+type CreateProfileAddressResponse201Headers struct {
+	Location *string
+}
+
+// CreateProfileAddressResponse503Headers the declared response headers of an HTTP 503 response for CreateProfileAddress
+type CreateProfileAddressResponse503Headers struct {
+	RetryAfter *int
+}
+
+type CreateProfileAddressResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ProfileAddress
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *AddressBadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *AddressNotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *AddressUnprocessable
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateProfileAddressResponse201Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateProfileAddressResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateProfileAddressResponse) GetJSON201() *ProfileAddress {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateProfileAddressResponse) GetApplicationproblemJSON400() *AddressBadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateProfileAddressResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateProfileAddressResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateProfileAddressResponse) GetApplicationproblemJSON404() *AddressNotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateProfileAddressResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateProfileAddressResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateProfileAddressResponse) GetApplicationproblemJSON422() *AddressUnprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateProfileAddressResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateProfileAddressResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateProfileAddressResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateProfileAddressResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateProfileAddressResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateProfileAddressResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteProfileAddressResponse503Headers the declared response headers of an HTTP 503 response for DeleteProfileAddress
+type DeleteProfileAddressResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DeleteProfileAddressResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *AddressNotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteProfileAddressResponse503Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteProfileAddressResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteProfileAddressResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteProfileAddressResponse) GetApplicationproblemJSON404() *AddressNotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteProfileAddressResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteProfileAddressResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteProfileAddressResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteProfileAddressResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteProfileAddressResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteProfileAddressResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetProfileAddressResponse503Headers the declared response headers of an HTTP 503 response for GetProfileAddress
+type GetProfileAddressResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetProfileAddressResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProfileAddress
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *AddressNotFound
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetProfileAddressResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetProfileAddressResponse) GetJSON200() *ProfileAddress {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetProfileAddressResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetProfileAddressResponse) GetApplicationproblemJSON404() *AddressNotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetProfileAddressResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetProfileAddressResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProfileAddressResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProfileAddressResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProfileAddressResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProfileAddressResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateProfileAddressResponse503Headers the declared response headers of an HTTP 503 response for UpdateProfileAddress
+type UpdateProfileAddressResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UpdateProfileAddressResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProfileAddress
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *AddressBadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *AddressNotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *AddressUnprocessable
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateProfileAddressResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateProfileAddressResponse) GetJSON200() *ProfileAddress {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateProfileAddressResponse) GetApplicationproblemJSON400() *AddressBadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateProfileAddressResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateProfileAddressResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateProfileAddressResponse) GetApplicationproblemJSON404() *AddressNotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateProfileAddressResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateProfileAddressResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateProfileAddressResponse) GetApplicationproblemJSON422() *AddressUnprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpdateProfileAddressResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r UpdateProfileAddressResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateProfileAddressResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateProfileAddressResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateProfileAddressResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateProfileAddressResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // LoginWithBodyWithResponse Log in and get a JWT
 //
 // Exchanges the login and password of a profile for a JWT to send as `Authorization: Bearer <token>`.
@@ -1944,6 +3261,167 @@ func (c *ClientWithResponses) UpdateProfileWithResponse(ctx context.Context, pro
 		return nil, err
 	}
 	return ParseUpdateProfileResponse(rsp)
+}
+
+// ListProfileAddressesWithResponse Retrieve a list of addresses from a profile
+//
+// Answers a bare JSON array of the profile's addresses ordered by id, one page at a time, paged as the
+// profile list is (`page` from 1, `itemsPerPage` 30 by default and capped at 100).
+//
+// As X-Cart's address query (`ProfileAddress\SubExtension`) does, the list is filtered by the profile id:
+// a profile that does not exist has no addresses, so its list is an empty array, not a 404.
+// Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
+// that names no profile (an empty list here, a 404 on the other address operations).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/profiles/{profile_id}/addresses (the `ListProfileAddresses` operationId).
+func (c *ClientWithResponses) ListProfileAddressesWithResponse(ctx context.Context, profileId AddressProfileId, params *ListProfileAddressesParams, reqEditors ...RequestEditorFn) (*ListProfileAddressesResponse, error) {
+	rsp, err := c.ListProfileAddresses(ctx, profileId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListProfileAddressesResponse(rsp)
+}
+
+// CreateProfileAddressWithBodyWithResponse Add an address to a profile
+//
+// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+// POST followed by an address POST.
+//
+// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+// never required). Every violation is listed at once in a 422.
+//
+// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+// billing and at most one shipping address: an address written with a flag set takes that flag from the
+// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+//
+// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+func (c *ClientWithResponses) CreateProfileAddressWithBodyWithResponse(ctx context.Context, profileId AddressProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProfileAddressResponse, error) {
+	rsp, err := c.CreateProfileAddressWithBody(ctx, profileId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProfileAddressResponse(rsp)
+}
+
+// CreateProfileAddressWithResponse Add an address to a profile
+//
+// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+// POST followed by an address POST.
+//
+// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+// never required). Every violation is listed at once in a 422.
+//
+// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+// billing and at most one shipping address: an address written with a flag set takes that flag from the
+// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+//
+// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+func (c *ClientWithResponses) CreateProfileAddressWithResponse(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProfileAddressResponse, error) {
+	rsp, err := c.CreateProfileAddress(ctx, profileId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProfileAddressResponse(rsp)
+}
+
+// DeleteProfileAddressWithResponse Delete an address from a profile
+//
+// Deletes an address for good. A profile's addresses are also deleted with the profile.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id} (the `DeleteProfileAddress` operationId).
+func (c *ClientWithResponses) DeleteProfileAddressWithResponse(ctx context.Context, profileId AddressProfileId, addressId int, reqEditors ...RequestEditorFn) (*DeleteProfileAddressResponse, error) {
+	rsp, err := c.DeleteProfileAddress(ctx, profileId, addressId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteProfileAddressResponse(rsp)
+}
+
+// GetProfileAddressWithResponse Retrieve an address from a profile
+//
+// Answers one address of the profile; an address of another profile is a 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/profiles/{profile_id}/addresses/{address_id} (the `GetProfileAddress` operationId).
+func (c *ClientWithResponses) GetProfileAddressWithResponse(ctx context.Context, profileId AddressProfileId, addressId int, reqEditors ...RequestEditorFn) (*GetProfileAddressResponse, error) {
+	rsp, err := c.GetProfileAddress(ctx, profileId, addressId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProfileAddressResponse(rsp)
+}
+
+// UpdateProfileAddressWithBodyWithResponse Update an address of a profile
+//
+// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+// committed wins.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+func (c *ClientWithResponses) UpdateProfileAddressWithBodyWithResponse(ctx context.Context, profileId AddressProfileId, addressId int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProfileAddressResponse, error) {
+	rsp, err := c.UpdateProfileAddressWithBody(ctx, profileId, addressId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProfileAddressResponse(rsp)
+}
+
+// UpdateProfileAddressWithResponse Update an address of a profile
+//
+// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+// committed wins.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+func (c *ClientWithResponses) UpdateProfileAddressWithResponse(ctx context.Context, profileId AddressProfileId, addressId int, body UpdateProfileAddressJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileAddressResponse, error) {
+	rsp, err := c.UpdateProfileAddress(ctx, profileId, addressId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProfileAddressResponse(rsp)
 }
 
 // ParseLoginResponse parses an HTTP response from a LoginWithResponse call
@@ -2445,6 +3923,424 @@ func ParseUpdateProfileResponse(rsp *http.Response) (*UpdateProfileResponse, err
 	return response, nil
 }
 
+// ParseListProfileAddressesResponse parses an HTTP response from a ListProfileAddressesWithResponse call
+func ParseListProfileAddressesResponse(rsp *http.Response) (*ListProfileAddressesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListProfileAddressesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []ProfileAddress
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AddressBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListProfileAddressesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateProfileAddressResponse parses an HTTP response from a CreateProfileAddressWithResponse call
+func ParseCreateProfileAddressResponse(rsp *http.Response) (*CreateProfileAddressResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateProfileAddressResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ProfileAddress
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AddressBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AddressNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest AddressUnprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateProfileAddressResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateProfileAddressResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteProfileAddressResponse parses an HTTP response from a DeleteProfileAddressWithResponse call
+func ParseDeleteProfileAddressResponse(rsp *http.Response) (*DeleteProfileAddressResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteProfileAddressResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AddressNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers DeleteProfileAddressResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetProfileAddressResponse parses an HTTP response from a GetProfileAddressWithResponse call
+func ParseGetProfileAddressResponse(rsp *http.Response) (*GetProfileAddressResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProfileAddressResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ProfileAddress
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AddressNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetProfileAddressResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateProfileAddressResponse parses an HTTP response from a UpdateProfileAddressWithResponse call
+func ParseUpdateProfileAddressResponse(rsp *http.Response) (*UpdateProfileAddressResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateProfileAddressResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ProfileAddress
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AddressBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AddressNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest AddressUnprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers UpdateProfileAddressResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// Login Log in and get a JWT
@@ -2465,6 +4361,21 @@ type ServerInterface interface {
 	// UpdateProfile Replace a profile's fields
 	// (PUT /api/profiles/{profile_id})
 	UpdateProfile(ctx echo.Context, profileId int) error
+	// ListProfileAddresses Retrieve a list of addresses from a profile
+	// (GET /api/profiles/{profile_id}/addresses)
+	ListProfileAddresses(ctx echo.Context, profileId AddressProfileId, params ListProfileAddressesParams) error
+	// CreateProfileAddress Add an address to a profile
+	// (POST /api/profiles/{profile_id}/addresses)
+	CreateProfileAddress(ctx echo.Context, profileId AddressProfileId) error
+	// DeleteProfileAddress Delete an address from a profile
+	// (DELETE /api/profiles/{profile_id}/addresses/{address_id})
+	DeleteProfileAddress(ctx echo.Context, profileId AddressProfileId, addressId int) error
+	// GetProfileAddress Retrieve an address from a profile
+	// (GET /api/profiles/{profile_id}/addresses/{address_id})
+	GetProfileAddress(ctx echo.Context, profileId AddressProfileId, addressId int) error
+	// UpdateProfileAddress Update an address of a profile
+	// (PUT /api/profiles/{profile_id}/addresses/{address_id})
+	UpdateProfileAddress(ctx echo.Context, profileId AddressProfileId, addressId int) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -2570,6 +4481,126 @@ func (w *ServerInterfaceWrapper) UpdateProfile(ctx echo.Context) error {
 	return err
 }
 
+// ListProfileAddresses converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProfileAddresses(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "profile_id" -------------
+	var profileId AddressProfileId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "profile_id", ctx.Param("profile_id"), &profileId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter profile_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProfileAddressesParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "itemsPerPage" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "itemsPerPage", ctx.QueryParams(), &params.ItemsPerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter itemsPerPage: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProfileAddresses(ctx, profileId, params)
+	return err
+}
+
+// CreateProfileAddress converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateProfileAddress(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "profile_id" -------------
+	var profileId AddressProfileId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "profile_id", ctx.Param("profile_id"), &profileId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter profile_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateProfileAddress(ctx, profileId)
+	return err
+}
+
+// DeleteProfileAddress converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteProfileAddress(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "profile_id" -------------
+	var profileId AddressProfileId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "profile_id", ctx.Param("profile_id"), &profileId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter profile_id: %s", err))
+	}
+
+	// ------------- Path parameter "address_id" -------------
+	var addressId int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "address_id", ctx.Param("address_id"), &addressId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter address_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteProfileAddress(ctx, profileId, addressId)
+	return err
+}
+
+// GetProfileAddress converts echo context to params.
+func (w *ServerInterfaceWrapper) GetProfileAddress(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "profile_id" -------------
+	var profileId AddressProfileId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "profile_id", ctx.Param("profile_id"), &profileId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter profile_id: %s", err))
+	}
+
+	// ------------- Path parameter "address_id" -------------
+	var addressId int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "address_id", ctx.Param("address_id"), &addressId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter address_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetProfileAddress(ctx, profileId, addressId)
+	return err
+}
+
+// UpdateProfileAddress converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateProfileAddress(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "profile_id" -------------
+	var profileId AddressProfileId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "profile_id", ctx.Param("profile_id"), &profileId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter profile_id: %s", err))
+	}
+
+	// ------------- Path parameter "address_id" -------------
+	var addressId int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "address_id", ctx.Param("address_id"), &addressId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter address_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateProfileAddress(ctx, profileId, addressId)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -2623,8 +4654,19 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/api/profiles/:profile_id", wrapper.DeleteProfile, options.OperationMiddlewares["deleteProfile"]...)
 	router.GET(options.BaseURL+"/api/profiles/:profile_id", wrapper.GetProfile, options.OperationMiddlewares["getProfile"]...)
 	router.PUT(options.BaseURL+"/api/profiles/:profile_id", wrapper.UpdateProfile, options.OperationMiddlewares["updateProfile"]...)
+	router.GET(options.BaseURL+"/api/profiles/:profile_id/addresses", wrapper.ListProfileAddresses, options.OperationMiddlewares["listProfileAddresses"]...)
+	router.POST(options.BaseURL+"/api/profiles/:profile_id/addresses", wrapper.CreateProfileAddress, options.OperationMiddlewares["createProfileAddress"]...)
+	router.DELETE(options.BaseURL+"/api/profiles/:profile_id/addresses/:address_id", wrapper.DeleteProfileAddress, options.OperationMiddlewares["deleteProfileAddress"]...)
+	router.GET(options.BaseURL+"/api/profiles/:profile_id/addresses/:address_id", wrapper.GetProfileAddress, options.OperationMiddlewares["getProfileAddress"]...)
+	router.PUT(options.BaseURL+"/api/profiles/:profile_id/addresses/:address_id", wrapper.UpdateProfileAddress, options.OperationMiddlewares["updateProfileAddress"]...)
 
 }
+
+type AddressBadRequestApplicationProblemPlusJSONResponse Problem
+
+type AddressNotFoundApplicationProblemPlusJSONResponse Problem
+
+type AddressUnprocessableApplicationProblemPlusJSONResponse ConstraintViolationList
 
 type BadRequestApplicationProblemPlusJSONResponse Problem
 
@@ -3396,6 +5438,637 @@ func (response UpdateProfile503ApplicationProblemPlusJSONResponse) VisitUpdatePr
 	return err
 }
 
+type ListProfileAddressesRequestObject struct {
+	ProfileId AddressProfileId `json:"profile_id"`
+	Params    ListProfileAddressesParams
+}
+
+type ListProfileAddressesResponseObject interface {
+	VisitListProfileAddressesResponse(w http.ResponseWriter) error
+}
+
+type ListProfileAddresses200JSONResponse []ProfileAddress
+
+func (response ListProfileAddresses200JSONResponse) VisitListProfileAddressesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProfileAddresses400ApplicationProblemPlusJSONResponse struct {
+	AddressBadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListProfileAddresses400ApplicationProblemPlusJSONResponse) VisitListProfileAddressesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProfileAddresses401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListProfileAddresses401ApplicationProblemPlusJSONResponse) VisitListProfileAddressesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProfileAddresses500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListProfileAddresses500ApplicationProblemPlusJSONResponse) VisitListProfileAddressesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProfileAddresses503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListProfileAddresses503ApplicationProblemPlusJSONResponse) VisitListProfileAddressesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddressRequestObject struct {
+	ProfileId AddressProfileId `json:"profile_id"`
+	Body      *CreateProfileAddressJSONRequestBody
+}
+
+type CreateProfileAddressResponseObject interface {
+	VisitCreateProfileAddressResponse(w http.ResponseWriter) error
+}
+
+type CreateProfileAddress201ResponseHeaders struct {
+	Location *string
+}
+
+type CreateProfileAddress201JSONResponse struct {
+	Body    ProfileAddress
+	Headers CreateProfileAddress201ResponseHeaders
+}
+
+func (response CreateProfileAddress201JSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress400ApplicationProblemPlusJSONResponse struct {
+	AddressBadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProfileAddress400ApplicationProblemPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProfileAddress401ApplicationProblemPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProfileAddress403ApplicationProblemPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress404ApplicationProblemPlusJSONResponse struct {
+	AddressNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProfileAddress404ApplicationProblemPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProfileAddress413ApplicationProblemPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProfileAddress415ApplicationProblemPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress422ApplicationProblemPlusJSONResponse struct {
+	AddressUnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProfileAddress422ApplicationProblemPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProfileAddress500ApplicationProblemPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProfileAddress503ApplicationProblemPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProfileAddressRequestObject struct {
+	ProfileId AddressProfileId `json:"profile_id"`
+	AddressId int              `json:"address_id"`
+}
+
+type DeleteProfileAddressResponseObject interface {
+	VisitDeleteProfileAddressResponse(w http.ResponseWriter) error
+}
+
+type DeleteProfileAddress204Response struct {
+}
+
+func (response DeleteProfileAddress204Response) VisitDeleteProfileAddressResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteProfileAddress401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteProfileAddress401ApplicationProblemPlusJSONResponse) VisitDeleteProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProfileAddress403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteProfileAddress403ApplicationProblemPlusJSONResponse) VisitDeleteProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProfileAddress404ApplicationProblemPlusJSONResponse struct {
+	AddressNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteProfileAddress404ApplicationProblemPlusJSONResponse) VisitDeleteProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProfileAddress500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteProfileAddress500ApplicationProblemPlusJSONResponse) VisitDeleteProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProfileAddress503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteProfileAddress503ApplicationProblemPlusJSONResponse) VisitDeleteProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProfileAddressRequestObject struct {
+	ProfileId AddressProfileId `json:"profile_id"`
+	AddressId int              `json:"address_id"`
+}
+
+type GetProfileAddressResponseObject interface {
+	VisitGetProfileAddressResponse(w http.ResponseWriter) error
+}
+
+type GetProfileAddress200JSONResponse ProfileAddress
+
+func (response GetProfileAddress200JSONResponse) VisitGetProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProfileAddress401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetProfileAddress401ApplicationProblemPlusJSONResponse) VisitGetProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProfileAddress404ApplicationProblemPlusJSONResponse struct {
+	AddressNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetProfileAddress404ApplicationProblemPlusJSONResponse) VisitGetProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProfileAddress500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetProfileAddress500ApplicationProblemPlusJSONResponse) VisitGetProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProfileAddress503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetProfileAddress503ApplicationProblemPlusJSONResponse) VisitGetProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddressRequestObject struct {
+	ProfileId AddressProfileId `json:"profile_id"`
+	AddressId int              `json:"address_id"`
+	Body      *UpdateProfileAddressJSONRequestBody
+}
+
+type UpdateProfileAddressResponseObject interface {
+	VisitUpdateProfileAddressResponse(w http.ResponseWriter) error
+}
+
+type UpdateProfileAddress200JSONResponse ProfileAddress
+
+func (response UpdateProfileAddress200JSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress400ApplicationProblemPlusJSONResponse struct {
+	AddressBadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProfileAddress400ApplicationProblemPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProfileAddress401ApplicationProblemPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProfileAddress403ApplicationProblemPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress404ApplicationProblemPlusJSONResponse struct {
+	AddressNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProfileAddress404ApplicationProblemPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProfileAddress413ApplicationProblemPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProfileAddress415ApplicationProblemPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress422ApplicationProblemPlusJSONResponse struct {
+	AddressUnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProfileAddress422ApplicationProblemPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProfileAddress500ApplicationProblemPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProfileAddress503ApplicationProblemPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// Login Log in and get a JWT
@@ -3416,6 +6089,21 @@ type StrictServerInterface interface {
 	// UpdateProfile Replace a profile's fields
 	// (PUT /api/profiles/{profile_id})
 	UpdateProfile(ctx context.Context, request UpdateProfileRequestObject) (UpdateProfileResponseObject, error)
+	// ListProfileAddresses Retrieve a list of addresses from a profile
+	// (GET /api/profiles/{profile_id}/addresses)
+	ListProfileAddresses(ctx context.Context, request ListProfileAddressesRequestObject) (ListProfileAddressesResponseObject, error)
+	// CreateProfileAddress Add an address to a profile
+	// (POST /api/profiles/{profile_id}/addresses)
+	CreateProfileAddress(ctx context.Context, request CreateProfileAddressRequestObject) (CreateProfileAddressResponseObject, error)
+	// DeleteProfileAddress Delete an address from a profile
+	// (DELETE /api/profiles/{profile_id}/addresses/{address_id})
+	DeleteProfileAddress(ctx context.Context, request DeleteProfileAddressRequestObject) (DeleteProfileAddressResponseObject, error)
+	// GetProfileAddress Retrieve an address from a profile
+	// (GET /api/profiles/{profile_id}/addresses/{address_id})
+	GetProfileAddress(ctx context.Context, request GetProfileAddressRequestObject) (GetProfileAddressResponseObject, error)
+	// UpdateProfileAddress Update an address of a profile
+	// (PUT /api/profiles/{profile_id}/addresses/{address_id})
+	UpdateProfileAddress(ctx context.Context, request UpdateProfileAddressRequestObject) (UpdateProfileAddressResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -3639,6 +6327,181 @@ func (sh *strictHandler) UpdateProfile(ctx echo.Context, profileId int) error {
 		return err
 	} else if validResponse, ok := response.(UpdateProfileResponseObject); ok {
 		return validResponse.VisitUpdateProfileResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListProfileAddresses operation middleware
+func (sh *strictHandler) ListProfileAddresses(ctx echo.Context, profileId AddressProfileId, params ListProfileAddressesParams) error {
+	var request ListProfileAddressesRequestObject
+
+	request.ProfileId = profileId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProfileAddresses(ctx.Request().Context(), request.(ListProfileAddressesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProfileAddresses")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProfileAddressesResponseObject); ok {
+		return validResponse.VisitListProfileAddressesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateProfileAddress operation middleware
+func (sh *strictHandler) CreateProfileAddress(ctx echo.Context, profileId AddressProfileId) error {
+	var request CreateProfileAddressRequestObject
+
+	request.ProfileId = profileId
+
+	var body CreateProfileAddressJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateProfileAddress(ctx.Request().Context(), request.(CreateProfileAddressRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateProfileAddress")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateProfileAddressResponseObject); ok {
+		return validResponse.VisitCreateProfileAddressResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteProfileAddress operation middleware
+func (sh *strictHandler) DeleteProfileAddress(ctx echo.Context, profileId AddressProfileId, addressId int) error {
+	var request DeleteProfileAddressRequestObject
+
+	request.ProfileId = profileId
+	request.AddressId = addressId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteProfileAddress(ctx.Request().Context(), request.(DeleteProfileAddressRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteProfileAddress")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteProfileAddressResponseObject); ok {
+		return validResponse.VisitDeleteProfileAddressResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetProfileAddress operation middleware
+func (sh *strictHandler) GetProfileAddress(ctx echo.Context, profileId AddressProfileId, addressId int) error {
+	var request GetProfileAddressRequestObject
+
+	request.ProfileId = profileId
+	request.AddressId = addressId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetProfileAddress(ctx.Request().Context(), request.(GetProfileAddressRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetProfileAddress")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetProfileAddressResponseObject); ok {
+		return validResponse.VisitGetProfileAddressResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateProfileAddress operation middleware
+func (sh *strictHandler) UpdateProfileAddress(ctx echo.Context, profileId AddressProfileId, addressId int) error {
+	var request UpdateProfileAddressRequestObject
+
+	request.ProfileId = profileId
+	request.AddressId = addressId
+
+	var body UpdateProfileAddressJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateProfileAddress(ctx.Request().Context(), request.(UpdateProfileAddressRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateProfileAddress")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateProfileAddressResponseObject); ok {
+		return validResponse.VisitUpdateProfileAddressResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/provisiond/provisiond/internal/apperr"
 	"github.com/provisiond/provisiond/internal/credential"
-	"github.com/provisiond/provisiond/internal/optional"
 	"github.com/provisiond/provisiond/internal/password"
 )
 
@@ -105,6 +104,8 @@ type Service struct {
 	// subjects are the profiles that Authorize found may log in, by id: a JWT's profile is read
 	// again only when its entry expires or this Service changes or deletes the profile.
 	subjects *credential.Cache[int, struct{}]
+	// addresses keep the profiles' addresses (WithAddresses).
+	addresses AddressStore
 }
 
 // NewService returns a Service. now is the clock.
@@ -153,17 +154,13 @@ func (s *Service) Create(ctx context.Context, p Profile, password *string) (Prof
 // Get reads a profile.
 func (s *Service) Get(ctx context.Context, id int) (Profile, error) { return s.store.Get(ctx, id) }
 
-// List reads a page of profiles: page counts from 1 (default 1), perPage defaults to
-// DefaultItemsPerPage and is capped at MaxItemsPerPage, as API Platform's pagination does.
+// List reads a page of profiles (pageOf).
 func (s *Service) List(ctx context.Context, pageSent, perPageSent *int, login string) ([]Profile, error) {
-	page, perPage := 1, DefaultItemsPerPage
-	optional.Set(&page, pageSent)
-	optional.Set(&perPage, perPageSent)
-	perPage = min(perPage, MaxItemsPerPage)
-	if perPage <= 0 {
+	offset, limit := pageOf(pageSent, perPageSent)
+	if limit == 0 {
 		return []Profile{}, nil
 	}
-	return s.store.List(ctx, ListQuery{Offset: (page - 1) * perPage, Limit: perPage, Login: login})
+	return s.store.List(ctx, ListQuery{Offset: offset, Limit: limit, Login: login})
 }
 
 // Update applies change to the stored profile id and the password change pw. The store runs it
