@@ -6,7 +6,6 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/provisiond/provisiond/internal/apperr"
 	"github.com/provisiond/provisiond/internal/store"
 )
 
@@ -106,8 +105,9 @@ func (s *DBStore) DeleteAddress(ctx context.Context, profileID, id int) error {
 	return nil
 }
 
-// NamedAddresses returns, for each of profileIDs that has one, the address its name is read
-// from (Address.Names).
+// NamedAddresses returns, for each of profileIDs that has an address, the one X-Cart reads the
+// profile's name from (Address.nameRank): its billing address, else its shipping address, else
+// its first.
 func (s *DBStore) NamedAddresses(ctx context.Context, profileIDs []int) (map[int]Address, error) {
 	out := map[int]Address{}
 	if len(profileIDs) == 0 {
@@ -115,7 +115,7 @@ func (s *DBStore) NamedAddresses(ctx context.Context, profileIDs []int) (map[int
 	}
 	var rows []addressRow
 	if err := s.db.WithContext(ctx).Where("profile_id IN ?", profileIDs).Order("id").Find(&rows).Error; err != nil {
-		return nil, apperr.Internal(fmt.Errorf("read addresses: %w", err))
+		return nil, store.Classify(err, "read named addresses", nil, nil)
 	}
 	for _, r := range rows {
 		a := r.address()

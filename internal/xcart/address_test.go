@@ -11,6 +11,7 @@ import (
 
 	"github.com/provisiond/provisiond/internal/apitest"
 	"github.com/provisiond/provisiond/internal/credential"
+	"github.com/provisiond/provisiond/internal/xcart"
 )
 
 // newAddress is a create body with every required field, and the fields of extra on top.
@@ -450,4 +451,43 @@ func TestAddressUpdateContract(t *testing.T) {
 			"is_shipping": apitest.Toggle(true, false),
 		},
 	}.Run(t)
+}
+
+// TestAddressNamesTheUser checks the control API's neutral user: its first and last name are
+// those of the profile's billing address, else its shipping address, else its first address, as
+// X-Cart's Profile::getName() reads them; a profile without addresses has none.
+func TestAddressNamesTheUser(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		ctx := context.Background()
+		profile := func(login string, addresses ...map[string]any) string {
+			p := id(t, x.create(t, map[string]any{"login": login}))
+			for _, a := range addresses {
+				x.addAddress(t, p, newAddress(a))
+			}
+			return strconv.Itoa(p)
+		}
+		cases := []struct {
+			id          string
+			first, last string
+		}{
+			{profile("none@example.com"), "", ""},
+			{profile("first@example.com", map[string]any{"firstname": "First", "lastname": "One"}, map[string]any{"firstname": "Second"}), "First", "One"},
+			{profile("shipping@example.com", map[string]any{"firstname": "Plain"}, map[string]any{"firstname": "Ship", "lastname": "To", "is_shipping": true}), "Ship", "To"},
+			{profile("billing@example.com", map[string]any{"firstname": "Ship", "is_shipping": true}, map[string]any{"firstname": "Bill", "lastname": "Payer", "is_billing": true}), "Bill", "Payer"},
+		}
+		list, _, err := xcart.Module.Users.List(ctx, x.DB, 0, 10)
+		if err != nil || len(list) != len(cases) {
+			t.Fatalf("List = %d users, %v; want %d", len(list), err, len(cases))
+		}
+		for i, c := range cases {
+			got, err := xcart.Module.Users.Get(ctx, x.DB, c.id)
+			if err != nil || got.FirstName != c.first || got.LastName != c.last {
+				t.Errorf("Get(%s) = %q %q, %v; want %q %q", c.id, got.FirstName, got.LastName, err, c.first, c.last)
+			}
+			if list[i].FirstName != c.first || list[i].LastName != c.last {
+				t.Errorf("List's user %s = %q %q; want %q %q", c.id, list[i].FirstName, list[i].LastName, c.first, c.last)
+			}
+		}
+	})
 }
