@@ -4,6 +4,8 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/oapi-codegen/nullable"
+
 	gen "github.com/provisiond/provisiond/gen/xcart"
 	"github.com/provisiond/provisiond/internal/optional"
 )
@@ -21,27 +23,17 @@ func (h *Handler) ListProfileAddresses(ctx context.Context, req gen.ListProfileA
 	return out, nil
 }
 
-// CreateProfileAddress implements POST /api/profiles/{profile_id}/addresses.
+// CreateProfileAddress implements POST /api/profiles/{profile_id}/addresses: the body is
+// applied as an update of every field to a new residential address.
 func (h *Handler) CreateProfileAddress(ctx context.Context, req gen.CreateProfileAddressRequestObject) (gen.CreateProfileAddressResponseObject, error) {
 	b := req.Body
-	a := Address{
-		ProfileID:   req.ProfileId,
-		Type:        AddressResidential,
-		Firstname:   b.Firstname,
-		Lastname:    b.Lastname,
-		Phone:       b.Phone,
-		Street:      b.Street,
-		Zipcode:     b.Zipcode,
-		City:        b.City,
-		CountryCode: b.CountryCode,
-		State:       nullableValue(b.State),
-	}
-	optional.Set(&a.IsBilling, b.IsBilling)
-	optional.Set(&a.IsShipping, b.IsShipping)
-	optional.Set(&a.IsWork, b.IsWork)
-	optional.Set(&a.Type, (*string)(b.Type))
-	optional.Set(&a.Title, b.Title)
-	optional.Set(&a.StateName, b.StateName)
+	a := Address{ProfileID: req.ProfileId, Type: AddressResidential}
+	addressChange(gen.ProfileAddressUpdate{
+		IsBilling: b.IsBilling, IsShipping: b.IsShipping, IsWork: b.IsWork, Type: (*gen.ProfileAddressUpdateType)(b.Type),
+		Title: b.Title, Firstname: &b.Firstname, Lastname: &b.Lastname, Phone: &b.Phone, Street: &b.Street,
+		Zipcode: &b.Zipcode, City: &b.City, CountryCode: nullable.NewNullableWithValue(b.CountryCode),
+		State: b.State, StateName: b.StateName,
+	})(&a)
 	created, err := h.svc.CreateAddress(ctx, a, customFieldNames(b.CustomFields))
 	if err != nil {
 		return nil, err
@@ -64,7 +56,25 @@ func (h *Handler) GetProfileAddress(ctx context.Context, req gen.GetProfileAddre
 // leaves it.
 func (h *Handler) UpdateProfileAddress(ctx context.Context, req gen.UpdateProfileAddressRequestObject) (gen.UpdateProfileAddressResponseObject, error) {
 	b := req.Body
-	change := func(a *Address) {
+	a, err := h.svc.UpdateAddress(ctx, req.ProfileId, req.AddressId, addressChange(*b), customFieldNames(b.CustomFields))
+	if err != nil {
+		return nil, err
+	}
+	return gen.UpdateProfileAddress200JSONResponse(addressToAPI(a)), nil
+}
+
+// DeleteProfileAddress implements DELETE /api/profiles/{profile_id}/addresses/{address_id}.
+func (h *Handler) DeleteProfileAddress(ctx context.Context, req gen.DeleteProfileAddressRequestObject) (gen.DeleteProfileAddressResponseObject, error) {
+	if err := h.svc.DeleteAddress(ctx, req.ProfileId, req.AddressId); err != nil {
+		return nil, err
+	}
+	return gen.DeleteProfileAddress204Response{}, nil
+}
+
+// addressChange applies the fields b sends to an address; a null country_code or state is left
+// out, as X-Cart leaves it.
+func addressChange(b gen.ProfileAddressUpdate) func(*Address) {
+	return func(a *Address) {
 		optional.Set(&a.IsBilling, b.IsBilling)
 		optional.Set(&a.IsShipping, b.IsShipping)
 		optional.Set(&a.IsWork, b.IsWork)
@@ -82,19 +92,6 @@ func (h *Handler) UpdateProfileAddress(ctx context.Context, req gen.UpdateProfil
 		}
 		optional.Set(&a.StateName, b.StateName)
 	}
-	a, err := h.svc.UpdateAddress(ctx, req.ProfileId, req.AddressId, change, customFieldNames(b.CustomFields))
-	if err != nil {
-		return nil, err
-	}
-	return gen.UpdateProfileAddress200JSONResponse(addressToAPI(a)), nil
-}
-
-// DeleteProfileAddress implements DELETE /api/profiles/{profile_id}/addresses/{address_id}.
-func (h *Handler) DeleteProfileAddress(ctx context.Context, req gen.DeleteProfileAddressRequestObject) (gen.DeleteProfileAddressResponseObject, error) {
-	if err := h.svc.DeleteAddress(ctx, req.ProfileId, req.AddressId); err != nil {
-		return nil, err
-	}
-	return gen.DeleteProfileAddress204Response{}, nil
 }
 
 // customFieldNames are the service names of the custom fields a request sets.

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/provisiond/provisiond/internal/apitest"
@@ -401,41 +400,24 @@ func TestAddressAuthentication(t *testing.T) {
 	})
 }
 
-// xcAddressUpdater is X-Cart's adapter for apitest.UpdateContract over a profile's address.
-type xcAddressUpdater struct {
-	*xc
-	n atomic.Int64
-}
+// xcAddressUpdater is X-Cart's adapter for apitest.UpdateContract over a profile's address: the
+// profile adapter's update and read, on the ids "<profile>/addresses/<address>" it creates.
+type xcAddressUpdater struct{ *xcUpdater }
 
-func (x *xcAddressUpdater) Create(t testing.TB) string {
-	login := fmt.Sprintf("address%d@example.com", x.n.Add(1))
-	res := x.Call(t, "POST", "/api/profiles", map[string]any{"login": login}, "X-Auth-Token", x.key)
+func (x xcAddressUpdater) Create(t testing.TB) string {
+	profile := x.xcUpdater.Create(t)
+	res := x.Call(t, "POST", "/api/profiles/"+profile+"/addresses", newAddress(nil), "X-Auth-Token", x.key)
 	if res.Status != http.StatusCreated {
-		t.Fatalf("create %s: status %d, want 201; body %s", login, res.Status, res.Body)
+		t.Fatalf("create an address of %s: status %d, want 201; body %s", profile, res.Status, res.Body)
 	}
-	profile := id(t, res.Map(t))
-	res = x.Call(t, "POST", addressesOf(profile), newAddress(nil), "X-Auth-Token", x.key)
-	if res.Status != http.StatusCreated {
-		t.Fatalf("create an address of %d: status %d, want 201; body %s", profile, res.Status, res.Body)
-	}
-	return addressPath(profile, id(t, res.Map(t)))
-}
-
-func (x *xcAddressUpdater) Update(t testing.TB, path string, change map[string]any) *apitest.Response {
-	return x.Call(t, "PUT", path, change, "X-Auth-Token", x.key)
-}
-
-func (x *xcAddressUpdater) Read(t testing.TB, path string) map[string]any {
-	res := x.Call(t, "GET", path, nil, "X-Auth-Token", x.key)
-	if res.Status != http.StatusOK {
-		t.Fatalf("read address %s: status %d, want 200; body %s", path, res.Status, res.Body)
-	}
-	return res.Map(t)
+	return profile + "/addresses/" + strconv.Itoa(id(t, res.Map(t)))
 }
 
 func TestAddressUpdateContract(t *testing.T) {
 	apitest.UpdateContract{
-		Start: func(t *testing.T, dialect string) apitest.Updater { return &xcAddressUpdater{xc: start(t, dialect)} },
+		Start: func(t *testing.T, dialect string) apitest.Updater {
+			return xcAddressUpdater{&xcUpdater{xc: start(t, dialect)}}
+		},
 		Fields: map[string]func(int) any{
 			"firstname":   apitest.Text("first"),
 			"lastname":    apitest.Text("last"),
