@@ -473,3 +473,26 @@ func TestAddressNamesTheUser(t *testing.T) {
 		}
 	})
 }
+
+// TestResetEmptiesAddresses checks that the control API's reset, which empties the API's tables
+// children first, empties the addresses and restarts their ids too.
+func TestResetEmptiesAddresses(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		for i := range 2 {
+			profile := id(t, x.create(t, map[string]any{"login": fmt.Sprintf("before%d@example.com", i)}))
+			x.addAddress(t, profile, newAddress(map[string]any{"is_billing": true}))
+		}
+		if res := x.Call(t, "POST", "/_provisiond/v1/reset?api=xcart", nil, "Authorization", "Bearer "+x.Keys["control"]); res.Status != http.StatusOK {
+			t.Fatalf("reset: %d %s", res.Status, res.Body)
+		}
+		var n int64
+		if err := x.DB.Table("xcart_addresses").Count(&n).Error; err != nil || n != 0 {
+			t.Errorf("addresses after a reset: %d, %v; want 0", n, err)
+		}
+		profile := id(t, x.create(t, map[string]any{"login": "after@example.com"}))
+		if a := id(t, x.addAddress(t, profile, newAddress(nil))); profile != 1 || a != 1 {
+			t.Errorf("first profile and address after a reset: %d and %d, want 1 and 1", profile, a)
+		}
+	})
+}
