@@ -284,6 +284,97 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/profiles/{profile_id}/addresses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Retrieve a list of addresses from a profile
+         * @description Answers a bare JSON array of the profile's addresses ordered by id, one page at a time, paged as the
+         *     profile list is (`page` from 1, `itemsPerPage` 30 by default and capped at 100).
+         *
+         *     As X-Cart's address query (`ProfileAddress\SubExtension`) does, the list is filtered by the profile id:
+         *     a profile that does not exist has no addresses, so its list is an empty array, not a 404.
+         *     Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
+         *     that names no profile (an empty list here, a 404 on the other address operations).
+         */
+        get: operations["listProfileAddresses"];
+        put?: never;
+        /**
+         * Add an address to a profile
+         * @description Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+         *     phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+         *     address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+         *     POST followed by an address POST.
+         *
+         *     Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+         *     `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+         *     empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+         *     required only for a country with states, and provisiond keeps no country or state reference data, so it is
+         *     never required). Every violation is listed at once in a 422.
+         *
+         *     `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+         *     billing and at most one shipping address: an address written with a flag set takes that flag from the
+         *     profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+         *     `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+         *
+         *     Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+         *     InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+         *     Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+         *     `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+         *     `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored.
+         */
+        post: operations["createProfileAddress"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/profiles/{profile_id}/addresses/{address_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                address_id: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * Retrieve an address from a profile
+         * @description Answers one address of the profile; an address of another profile is a 404.
+         */
+        get: operations["getProfileAddress"];
+        /**
+         * Update an address of a profile
+         * @description Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+         *     value, and the rules of the create apply to the result: a required field sent empty is a 422.
+         *     A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+         *     `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+         *     leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+         *     committed wins.
+         */
+        put: operations["updateProfileAddress"];
+        post?: never;
+        /**
+         * Delete an address from a profile
+         * @description Deletes an address for good. A profile's addresses are also deleted with the profile.
+         */
+        delete: operations["deleteProfileAddress"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -566,6 +657,108 @@ export interface components {
             pending_membership_id: number | null;
             force_change_password: boolean;
             role_ids: number[];
+        };
+        /**
+         * @description A new address of a profile (X-Cart's `ProfileAddressInput`). The required fields are those X-Cart's default
+         *     address-field configuration requires; each must not be empty.
+         */
+        ProfileAddressCreate: {
+            /**
+             * @description The profile's billing address; takes the flag from the profile's other billing address.
+             * @default false
+             */
+            is_billing?: boolean;
+            /**
+             * @description The profile's shipping address; takes the flag from the profile's other shipping address.
+             * @default false
+             */
+            is_shipping?: boolean;
+            /** @default false */
+            is_work?: boolean;
+            /**
+             * @description R (residential) or C (commercial).
+             * @default R
+             * @enum {string}
+             */
+            type?: "R" | "C";
+            title?: string;
+            firstname: string;
+            lastname: string;
+            phone: string;
+            street: string;
+            zipcode: string;
+            city: string;
+            /**
+             * @description An ISO 3166-1 alpha-2 country code in capitals. Decision: provisiond keeps no country reference data, so
+             *     the code is checked by this pattern only, not against a list of countries.
+             */
+            country_code: string;
+            /**
+             * @description The id of a state of the country; 0 or null for none. Decision: provisiond keeps no state reference data,
+             *     so the id is stored as sent and not looked up.
+             */
+            state?: number | null;
+            /** @description The state's name, for a country without states (X-Cart's custom state). */
+            state_name?: string;
+            /** @description Values of X-Cart's additional address fields. provisiond defines none, so this must be empty. */
+            custom_fields?: components["schemas"]["ProfileAddressCustomField"][];
+        };
+        /** @description The fields of an address to change; those left out keep their stored value. */
+        ProfileAddressUpdate: {
+            is_billing?: boolean;
+            is_shipping?: boolean;
+            is_work?: boolean;
+            /**
+             * @description R (residential) or C (commercial).
+             * @enum {string}
+             */
+            type?: "R" | "C";
+            title?: string;
+            firstname?: string;
+            lastname?: string;
+            phone?: string;
+            street?: string;
+            zipcode?: string;
+            city?: string;
+            /** @description An ISO 3166-1 alpha-2 country code in capitals (checked by this pattern only); null leaves it unchanged. */
+            country_code?: string | null;
+            /** @description The id of a state (not looked up); 0 for none; null leaves it unchanged. */
+            state?: number | null;
+            state_name?: string;
+            /** @description Values of X-Cart's additional address fields. provisiond defines none, so this must be empty. */
+            custom_fields?: components["schemas"]["ProfileAddressCustomField"][];
+        };
+        /** @description The value of one of X-Cart's additional address fields, by its service name. */
+        ProfileAddressCustomField: {
+            name: string;
+            value?: string | null;
+        };
+        /** @description An address of a profile (X-Cart's `ProfileAddressOutput`). */
+        ProfileAddress: {
+            readonly id: number;
+            is_billing: boolean;
+            is_shipping: boolean;
+            is_work: boolean;
+            /** @enum {string} */
+            type: "R" | "C";
+            title: string;
+            firstname: string;
+            lastname: string;
+            phone: string;
+            street: string;
+            zipcode: string;
+            city: string;
+            country_code: string;
+            /** @description The state's id, null when the address names none. */
+            state: number | null;
+            state_name: string;
+            /** @description Values of X-Cart's additional address fields; always empty, since provisiond defines none. */
+            custom_fields: components["schemas"]["ProfileAddressCustomFieldValue"][];
+        };
+        /** @description The stored value of one of X-Cart's additional address fields. */
+        ProfileAddressCustomFieldValue: {
+            name: string;
+            value: string | null;
         };
     };
     responses: {
@@ -1251,8 +1444,67 @@ export interface components {
                 "application/ld+json": components["schemas"]["HydraError"];
             };
         };
+        /**
+         * @description The request is malformed: the body is not valid JSON (detail "Syntax error"), a value has the wrong JSON type
+         *     (the detail names the attribute and the expected and given types), or a query parameter is out of range.
+         */
+        AddressBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description No profile has this id, or the profile has no address with this id. */
+        AddressNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://tools.ietf.org/html/rfc2616#section-10",
+                 *       "title": "An error occurred",
+                 *       "detail": "Not Found"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description Unprocessable entity: one or more constraint violations, all listed in `violations`
+         *     and joined in `detail` as "<propertyPath>: <message>" lines.
+         */
+        AddressUnprocessable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://tools.ietf.org/html/rfc2616#section-10",
+                 *       "title": "An error occurred",
+                 *       "detail": "firstname: This value should not be blank.\ncountry_code: This value is not valid.",
+                 *       "violations": [
+                 *         {
+                 *           "propertyPath": "firstname",
+                 *           "message": "This value should not be blank."
+                 *         },
+                 *         {
+                 *           "propertyPath": "country_code",
+                 *           "message": "This value is not valid."
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["ConstraintViolationList"];
+            };
+        };
     };
     parameters: {
+        /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+        AddressProfileId: number;
         /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
         ProfileId: number;
         /** @description The page number, from 1. */
@@ -2002,6 +2254,278 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listProfileAddresses: {
+        parameters: {
+            query?: {
+                /** @description The page number, from 1. */
+                page?: number;
+                /** @description How many addresses a page holds; at most 100 (larger values are capped). */
+                itemsPerPage?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the profile's addresses. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": 1,
+                     *         "is_billing": true,
+                     *         "is_shipping": true,
+                     *         "is_work": false,
+                     *         "type": "R",
+                     *         "title": "",
+                     *         "firstname": "Jane",
+                     *         "lastname": "Doe",
+                     *         "phone": "+1 555 0100",
+                     *         "street": "1 Main Street",
+                     *         "zipcode": "10001",
+                     *         "city": "New York",
+                     *         "country_code": "US",
+                     *         "state": null,
+                     *         "state_name": "NY",
+                     *         "custom_fields": []
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["ProfileAddress"][];
+                };
+            };
+            400: components["responses"]["AddressBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createProfileAddress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+            };
+            cookie?: never;
+        };
+        /** @description The new address. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "is_billing": true,
+                 *       "is_shipping": true,
+                 *       "firstname": "Jane",
+                 *       "lastname": "Doe",
+                 *       "phone": "+1 555 0100",
+                 *       "street": "1 Main Street",
+                 *       "zipcode": "10001",
+                 *       "city": "New York",
+                 *       "country_code": "US",
+                 *       "state_name": "NY"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ProfileAddressCreate"];
+            };
+        };
+        responses: {
+            /** @description The address is created. */
+            201: {
+                headers: {
+                    /**
+                     * @description The path of the new address.
+                     * @example /api/profiles/2/addresses/1
+                     */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 1,
+                     *       "is_billing": true,
+                     *       "is_shipping": true,
+                     *       "is_work": false,
+                     *       "type": "R",
+                     *       "title": "",
+                     *       "firstname": "Jane",
+                     *       "lastname": "Doe",
+                     *       "phone": "+1 555 0100",
+                     *       "street": "1 Main Street",
+                     *       "zipcode": "10001",
+                     *       "city": "New York",
+                     *       "country_code": "US",
+                     *       "state": null,
+                     *       "state_name": "NY",
+                     *       "custom_fields": []
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProfileAddress"];
+                };
+            };
+            400: components["responses"]["AddressBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["AddressNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["AddressUnprocessable"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getProfileAddress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                address_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The address. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 1,
+                     *       "is_billing": true,
+                     *       "is_shipping": true,
+                     *       "is_work": false,
+                     *       "type": "R",
+                     *       "title": "",
+                     *       "firstname": "Jane",
+                     *       "lastname": "Doe",
+                     *       "phone": "+1 555 0100",
+                     *       "street": "1 Main Street",
+                     *       "zipcode": "10001",
+                     *       "city": "New York",
+                     *       "country_code": "US",
+                     *       "state": null,
+                     *       "state_name": "NY",
+                     *       "custom_fields": []
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProfileAddress"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["AddressNotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateProfileAddress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                address_id: number;
+            };
+            cookie?: never;
+        };
+        /** @description The fields to change. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "phone": "+1 555 0199",
+                 *       "is_shipping": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["ProfileAddressUpdate"];
+            };
+        };
+        responses: {
+            /** @description The address as stored after the change. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 1,
+                     *       "is_billing": true,
+                     *       "is_shipping": false,
+                     *       "is_work": false,
+                     *       "type": "R",
+                     *       "title": "",
+                     *       "firstname": "Jane",
+                     *       "lastname": "Doe",
+                     *       "phone": "+1 555 0199",
+                     *       "street": "1 Main Street",
+                     *       "zipcode": "10001",
+                     *       "city": "New York",
+                     *       "country_code": "US",
+                     *       "state": null,
+                     *       "state_name": "NY",
+                     *       "custom_fields": []
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProfileAddress"];
+                };
+            };
+            400: components["responses"]["AddressBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["AddressNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["AddressUnprocessable"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteProfileAddress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                address_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The address is deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["AddressNotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };

@@ -189,6 +189,60 @@ func (e ProfileStatus) Valid() bool {
 	}
 }
 
+// Defines values for ProfileAddressType.
+const (
+	ProfileAddressTypeC ProfileAddressType = "C"
+	ProfileAddressTypeR ProfileAddressType = "R"
+)
+
+// Valid indicates whether the value is a known member of the ProfileAddressType enum.
+func (e ProfileAddressType) Valid() bool {
+	switch e {
+	case ProfileAddressTypeC:
+		return true
+	case ProfileAddressTypeR:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProfileAddressCreateType.
+const (
+	ProfileAddressCreateTypeC ProfileAddressCreateType = "C"
+	ProfileAddressCreateTypeR ProfileAddressCreateType = "R"
+)
+
+// Valid indicates whether the value is a known member of the ProfileAddressCreateType enum.
+func (e ProfileAddressCreateType) Valid() bool {
+	switch e {
+	case ProfileAddressCreateTypeC:
+		return true
+	case ProfileAddressCreateTypeR:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProfileAddressUpdateType.
+const (
+	ProfileAddressUpdateTypeC ProfileAddressUpdateType = "C"
+	ProfileAddressUpdateTypeR ProfileAddressUpdateType = "R"
+)
+
+// Valid indicates whether the value is a known member of the ProfileAddressUpdateType enum.
+func (e ProfileAddressUpdateType) Valid() bool {
+	switch e {
+	case ProfileAddressUpdateTypeC:
+		return true
+	case ProfileAddressUpdateTypeR:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ProfileCollectionJsonldContext.
 const (
 	ApicontextsProfile ProfileCollectionJsonldContext = "/api/contexts/Profile"
@@ -577,6 +631,114 @@ type ProfileAccessLevel int
 // ProfileStatus Example: E
 type ProfileStatus string
 
+// ProfileAddress An address of a profile (X-Cart's `ProfileAddressOutput`).
+type ProfileAddress struct {
+	City        string `json:"city"`
+	CountryCode string `json:"country_code"`
+
+	// CustomFields Values of X-Cart's additional address fields; always empty, since provisiond defines none.
+	CustomFields []ProfileAddressCustomFieldValue `json:"custom_fields"`
+	Firstname    string                           `json:"firstname"`
+	Id           int                              `json:"id"`
+	IsBilling    bool                             `json:"is_billing"`
+	IsShipping   bool                             `json:"is_shipping"`
+	IsWork       bool                             `json:"is_work"`
+	Lastname     string                           `json:"lastname"`
+	Phone        string                           `json:"phone"`
+
+	// State The state's id, null when the address names none.
+	State     nullable.Nullable[int] `json:"state"`
+	StateName string                 `json:"state_name"`
+	Street    string                 `json:"street"`
+	Title     string                 `json:"title"`
+	Type      ProfileAddressType     `json:"type"`
+	Zipcode   string                 `json:"zipcode"`
+}
+
+// ProfileAddressType defines model for ProfileAddress.Type.
+type ProfileAddressType string
+
+// ProfileAddressCreate A new address of a profile (X-Cart's `ProfileAddressInput`). The required fields are those X-Cart's default
+// address-field configuration requires; each must not be empty.
+type ProfileAddressCreate struct {
+	City string `json:"city"`
+
+	// CountryCode An ISO 3166-1 alpha-2 country code in capitals. Decision: provisiond keeps no country reference data, so
+	// the code is checked by this pattern only, not against a list of countries.
+	CountryCode string `json:"country_code"`
+
+	// CustomFields Values of X-Cart's additional address fields. provisiond defines none, so this must be empty.
+	CustomFields *[]ProfileAddressCustomField `json:"custom_fields,omitempty"`
+	Firstname    string                       `json:"firstname"`
+
+	// IsBilling The profile's billing address; takes the flag from the profile's other billing address.
+	IsBilling *bool `json:"is_billing,omitempty"`
+
+	// IsShipping The profile's shipping address; takes the flag from the profile's other shipping address.
+	IsShipping *bool  `json:"is_shipping,omitempty"`
+	IsWork     *bool  `json:"is_work,omitempty"`
+	Lastname   string `json:"lastname"`
+	Phone      string `json:"phone"`
+
+	// State The id of a state of the country; 0 or null for none. Decision: provisiond keeps no state reference data,
+	// so the id is stored as sent and not looked up.
+	State nullable.Nullable[int] `json:"state,omitempty"`
+
+	// StateName The state's name, for a country without states (X-Cart's custom state).
+	StateName *string `json:"state_name,omitempty"`
+	Street    string  `json:"street"`
+	Title     *string `json:"title,omitempty"`
+
+	// Type R (residential) or C (commercial).
+	Type    *ProfileAddressCreateType `json:"type,omitempty"`
+	Zipcode string                    `json:"zipcode"`
+}
+
+// ProfileAddressCreateType R (residential) or C (commercial).
+type ProfileAddressCreateType string
+
+// ProfileAddressCustomField The value of one of X-Cart's additional address fields, by its service name.
+type ProfileAddressCustomField struct {
+	Name  string                    `json:"name"`
+	Value nullable.Nullable[string] `json:"value,omitempty"`
+}
+
+// ProfileAddressCustomFieldValue The stored value of one of X-Cart's additional address fields.
+type ProfileAddressCustomFieldValue struct {
+	Name  string                    `json:"name"`
+	Value nullable.Nullable[string] `json:"value"`
+}
+
+// ProfileAddressUpdate The fields of an address to change; those left out keep their stored value.
+type ProfileAddressUpdate struct {
+	City *string `json:"city,omitempty"`
+
+	// CountryCode An ISO 3166-1 alpha-2 country code in capitals (checked by this pattern only); null leaves it unchanged.
+	CountryCode nullable.Nullable[string] `json:"country_code,omitempty"`
+
+	// CustomFields Values of X-Cart's additional address fields. provisiond defines none, so this must be empty.
+	CustomFields *[]ProfileAddressCustomField `json:"custom_fields,omitempty"`
+	Firstname    *string                      `json:"firstname,omitempty"`
+	IsBilling    *bool                        `json:"is_billing,omitempty"`
+	IsShipping   *bool                        `json:"is_shipping,omitempty"`
+	IsWork       *bool                        `json:"is_work,omitempty"`
+	Lastname     *string                      `json:"lastname,omitempty"`
+	Phone        *string                      `json:"phone,omitempty"`
+
+	// State The id of a state (not looked up); 0 for none; null leaves it unchanged.
+	State     nullable.Nullable[int] `json:"state,omitempty"`
+	StateName *string                `json:"state_name,omitempty"`
+	Street    *string                `json:"street,omitempty"`
+	Title     *string                `json:"title,omitempty"`
+
+	// Type R (residential) or C (commercial).
+	Type    *ProfileAddressUpdateType `json:"type,omitempty"`
+	Zipcode *string                   `json:"zipcode,omitempty"`
+}
+
+// ProfileAddressUpdateType R (residential) or C (commercial).
+type ProfileAddressUpdateType string
+
 // ProfileCollectionJsonld One page of profiles in JSON-LD, as API Platform 2.7 renders a paginated collection: `hydra:member`,
 // `hydra:totalItems` (every profile the filters keep, on all pages), `hydra:view` (present when there is more
 // than one page or a filter or page was sent: the page's own IRI and links to the first, last, previous and next
@@ -757,6 +919,9 @@ type ProfileUpdateStatus string
 // Added The bounds of a date filter (API Platform's DateFilter keys); each is a date in a form PHP's DateTime reads. Other keys, and a filter sent as a plain value (`added=2024-05-01`), are ignored, as the filter ignores them; of a key sent twice, the last value counts, as PHP reads a query.
 type Added = DateBounds
 
+// AddressProfileId defines model for AddressProfileId.
+type AddressProfileId = int
+
 // FirstLogin The bounds of a date filter (API Platform's DateFilter keys); each is a date in a form PHP's DateTime reads. Other keys, and a filter sent as a plain value (`added=2024-05-01`), are ignored, as the filter ignores them; of a key sent twice, the last value counts, as PHP reads a query.
 type FirstLogin = DateBounds
 
@@ -774,6 +939,15 @@ type ProfileId = int
 
 // SearchFakeField defines model for SearchFakeField.
 type SearchFakeField = string
+
+// AddressBadRequest An RFC 7807 problem document, as API Platform renders errors.
+type AddressBadRequest = Problem
+
+// AddressNotFound An RFC 7807 problem document, as API Platform renders errors.
+type AddressNotFound = Problem
+
+// AddressUnprocessable A problem document listing every constraint violation of the request.
+type AddressUnprocessable = ConstraintViolationList
 
 // BadRequestApplicationLdPlusJSON An error in JSON-LD, as API Platform's Hydra error normalizer renders it for `application/ld+json`.
 type BadRequestApplicationLdPlusJSON = HydraError
@@ -979,6 +1153,15 @@ type ListProfilesJsonldParams struct {
 	FirstLogin *FirstLogin `json:"first_login,omitempty"`
 }
 
+// ListProfileAddressesParams defines parameters for ListProfileAddresses.
+type ListProfileAddressesParams struct {
+	// Page The page number, from 1.
+	Page *int `form:"page,omitempty" json:"page,omitempty"`
+
+	// ItemsPerPage How many addresses a page holds; at most 100 (larger values are capped).
+	ItemsPerPage *int `form:"itemsPerPage,omitempty" json:"itemsPerPage,omitempty"`
+}
+
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
 
@@ -1017,6 +1200,12 @@ type UpdateProfileJsonldJSONRequestBody = ProfileUpdate
 
 // UpdateProfileJsonldApplicationLdPlusJSONRequestBody defines body for UpdateProfileJsonld for application/ld+json ContentType.
 type UpdateProfileJsonldApplicationLdPlusJSONRequestBody = ProfileUpdate
+
+// CreateProfileAddressJSONRequestBody defines body for CreateProfileAddress for application/json ContentType.
+type CreateProfileAddressJSONRequestBody = ProfileAddressCreate
+
+// UpdateProfileAddressJSONRequestBody defines body for UpdateProfileAddress for application/json ContentType.
+type UpdateProfileAddressJSONRequestBody = ProfileAddressUpdate
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -1533,6 +1722,119 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /api/profiles/{profile_id}.jsonld (the `UpdateProfileJsonld` operationId).
 	UpdateProfileJsonldWithApplicationLdPlusJSONBody(ctx context.Context, profileId ProfileId, body UpdateProfileJsonldApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListProfileAddresses Retrieve a list of addresses from a profile
+	//
+	// Answers a bare JSON array of the profile's addresses ordered by id, one page at a time, paged as the
+	// profile list is (`page` from 1, `itemsPerPage` 30 by default and capped at 100).
+	//
+	// As X-Cart's address query (`ProfileAddress\SubExtension`) does, the list is filtered by the profile id:
+	// a profile that does not exist has no addresses, so its list is an empty array, not a 404.
+	// Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
+	// that names no profile (an empty list here, a 404 on the other address operations).
+	//
+	// Corresponds with GET /api/profiles/{profile_id}/addresses (the `ListProfileAddresses` operationId).
+	ListProfileAddresses(ctx context.Context, profileId AddressProfileId, params *ListProfileAddressesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProfileAddressWithBody Add an address to a profile
+	//
+	// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+	// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+	// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+	// POST followed by an address POST.
+	//
+	// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+	// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+	// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+	// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+	// never required). Every violation is listed at once in a 422.
+	//
+	// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+	// billing and at most one shipping address: an address written with a flag set takes that flag from the
+	// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+	// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+	//
+	// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+	// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+	// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+	// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+	CreateProfileAddressWithBody(ctx context.Context, profileId AddressProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProfileAddress Add an address to a profile
+	//
+	// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+	// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+	// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+	// POST followed by an address POST.
+	//
+	// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+	// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+	// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+	// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+	// never required). Every violation is listed at once in a 422.
+	//
+	// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+	// billing and at most one shipping address: an address written with a flag set takes that flag from the
+	// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+	// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+	//
+	// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+	// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+	// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+	// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+	CreateProfileAddress(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteProfileAddress Delete an address from a profile
+	//
+	// Deletes an address for good. A profile's addresses are also deleted with the profile.
+	//
+	// Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id} (the `DeleteProfileAddress` operationId).
+	DeleteProfileAddress(ctx context.Context, profileId AddressProfileId, addressId int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProfileAddress Retrieve an address from a profile
+	//
+	// Answers one address of the profile; an address of another profile is a 404.
+	//
+	// Corresponds with GET /api/profiles/{profile_id}/addresses/{address_id} (the `GetProfileAddress` operationId).
+	GetProfileAddress(ctx context.Context, profileId AddressProfileId, addressId int, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProfileAddressWithBody Update an address of a profile
+	//
+	// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+	// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+	// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+	// committed wins.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+	UpdateProfileAddressWithBody(ctx context.Context, profileId AddressProfileId, addressId int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProfileAddress Update an address of a profile
+	//
+	// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+	// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+	// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+	// committed wins.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+	UpdateProfileAddress(ctx context.Context, profileId AddressProfileId, addressId int, body UpdateProfileAddressJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // LoginWithBody Log in and get a JWT
@@ -2257,6 +2559,189 @@ func (c *Client) UpdateProfileJsonld(ctx context.Context, profileId ProfileId, b
 // Corresponds with PUT /api/profiles/{profile_id}.jsonld (the `UpdateProfileJsonld` operationId).
 func (c *Client) UpdateProfileJsonldWithApplicationLdPlusJSONBody(ctx context.Context, profileId ProfileId, body UpdateProfileJsonldApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateProfileJsonldRequestWithApplicationLdPlusJSONBody(c.Server, profileId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListProfileAddresses Retrieve a list of addresses from a profile
+//
+// Answers a bare JSON array of the profile's addresses ordered by id, one page at a time, paged as the
+// profile list is (`page` from 1, `itemsPerPage` 30 by default and capped at 100).
+//
+// As X-Cart's address query (`ProfileAddress\SubExtension`) does, the list is filtered by the profile id:
+// a profile that does not exist has no addresses, so its list is an empty array, not a 404.
+// Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
+// that names no profile (an empty list here, a 404 on the other address operations).
+//
+// Corresponds with GET /api/profiles/{profile_id}/addresses (the `ListProfileAddresses` operationId).
+func (c *Client) ListProfileAddresses(ctx context.Context, profileId AddressProfileId, params *ListProfileAddressesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListProfileAddressesRequest(c.Server, profileId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProfileAddressWithBody Add an address to a profile
+//
+// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+// POST followed by an address POST.
+//
+// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+// never required). Every violation is listed at once in a 422.
+//
+// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+// billing and at most one shipping address: an address written with a flag set takes that flag from the
+// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+//
+// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+func (c *Client) CreateProfileAddressWithBody(ctx context.Context, profileId AddressProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProfileAddressRequestWithBody(c.Server, profileId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProfileAddress Add an address to a profile
+//
+// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+// POST followed by an address POST.
+//
+// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+// never required). Every violation is listed at once in a 422.
+//
+// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+// billing and at most one shipping address: an address written with a flag set takes that flag from the
+// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+//
+// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+func (c *Client) CreateProfileAddress(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProfileAddressRequest(c.Server, profileId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteProfileAddress Delete an address from a profile
+//
+// Deletes an address for good. A profile's addresses are also deleted with the profile.
+//
+// Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id} (the `DeleteProfileAddress` operationId).
+func (c *Client) DeleteProfileAddress(ctx context.Context, profileId AddressProfileId, addressId int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteProfileAddressRequest(c.Server, profileId, addressId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetProfileAddress Retrieve an address from a profile
+//
+// Answers one address of the profile; an address of another profile is a 404.
+//
+// Corresponds with GET /api/profiles/{profile_id}/addresses/{address_id} (the `GetProfileAddress` operationId).
+func (c *Client) GetProfileAddress(ctx context.Context, profileId AddressProfileId, addressId int, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProfileAddressRequest(c.Server, profileId, addressId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProfileAddressWithBody Update an address of a profile
+//
+// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+// committed wins.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+func (c *Client) UpdateProfileAddressWithBody(ctx context.Context, profileId AddressProfileId, addressId int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProfileAddressRequestWithBody(c.Server, profileId, addressId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProfileAddress Update an address of a profile
+//
+// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+// committed wins.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+func (c *Client) UpdateProfileAddress(ctx context.Context, profileId AddressProfileId, addressId int, body UpdateProfileAddressJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProfileAddressRequest(c.Server, profileId, addressId, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3180,6 +3665,262 @@ func NewUpdateProfileJsonldRequestWithBody(server string, profileId ProfileId, c
 	return req, nil
 }
 
+// NewListProfileAddressesRequest constructs an http.Request for the ListProfileAddresses method
+func NewListProfileAddressesRequest(server string, profileId AddressProfileId, params *ListProfileAddressesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s/addresses", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ItemsPerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "itemsPerPage", *params.ItemsPerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateProfileAddressRequest calls the generic CreateProfileAddress builder with application/json body
+func NewCreateProfileAddressRequest(server string, profileId AddressProfileId, body CreateProfileAddressJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateProfileAddressRequestWithBody(server, profileId, "application/json", bodyReader)
+}
+
+// NewCreateProfileAddressRequestWithBody constructs an http.Request for the CreateProfileAddress method, with any body, and a specified content type
+func NewCreateProfileAddressRequestWithBody(server string, profileId AddressProfileId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s/addresses", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteProfileAddressRequest constructs an http.Request for the DeleteProfileAddress method
+func NewDeleteProfileAddressRequest(server string, profileId AddressProfileId, addressId int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "address_id", addressId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s/addresses/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetProfileAddressRequest constructs an http.Request for the GetProfileAddress method
+func NewGetProfileAddressRequest(server string, profileId AddressProfileId, addressId int) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "address_id", addressId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s/addresses/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateProfileAddressRequest calls the generic UpdateProfileAddress builder with application/json body
+func NewUpdateProfileAddressRequest(server string, profileId AddressProfileId, addressId int, body UpdateProfileAddressJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateProfileAddressRequestWithBody(server, profileId, addressId, "application/json", bodyReader)
+}
+
+// NewUpdateProfileAddressRequestWithBody constructs an http.Request for the UpdateProfileAddress method, with any body, and a specified content type
+func NewUpdateProfileAddressRequestWithBody(server string, profileId AddressProfileId, addressId int, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "address_id", addressId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s/addresses/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -3683,6 +4424,125 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /api/profiles/{profile_id}.jsonld (the `UpdateProfileJsonld` operationId).
 	UpdateProfileJsonldWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, profileId ProfileId, body UpdateProfileJsonldApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileJsonldResponse, error)
+
+	// ListProfileAddressesWithResponse Retrieve a list of addresses from a profile
+	//
+	// Answers a bare JSON array of the profile's addresses ordered by id, one page at a time, paged as the
+	// profile list is (`page` from 1, `itemsPerPage` 30 by default and capped at 100).
+	//
+	// As X-Cart's address query (`ProfileAddress\SubExtension`) does, the list is filtered by the profile id:
+	// a profile that does not exist has no addresses, so its list is an empty array, not a 404.
+	// Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
+	// that names no profile (an empty list here, a 404 on the other address operations).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/profiles/{profile_id}/addresses (the `ListProfileAddresses` operationId).
+	ListProfileAddressesWithResponse(ctx context.Context, profileId AddressProfileId, params *ListProfileAddressesParams, reqEditors ...RequestEditorFn) (*ListProfileAddressesResponse, error)
+
+	// CreateProfileAddressWithBodyWithResponse Add an address to a profile
+	//
+	// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+	// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+	// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+	// POST followed by an address POST.
+	//
+	// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+	// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+	// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+	// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+	// never required). Every violation is listed at once in a 422.
+	//
+	// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+	// billing and at most one shipping address: an address written with a flag set takes that flag from the
+	// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+	// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+	//
+	// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+	// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+	// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+	// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+	CreateProfileAddressWithBodyWithResponse(ctx context.Context, profileId AddressProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProfileAddressResponse, error)
+
+	// CreateProfileAddressWithResponse Add an address to a profile
+	//
+	// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+	// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+	// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+	// POST followed by an address POST.
+	//
+	// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+	// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+	// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+	// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+	// never required). Every violation is listed at once in a 422.
+	//
+	// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+	// billing and at most one shipping address: an address written with a flag set takes that flag from the
+	// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+	// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+	//
+	// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+	// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+	// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+	// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+	CreateProfileAddressWithResponse(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProfileAddressResponse, error)
+
+	// DeleteProfileAddressWithResponse Delete an address from a profile
+	//
+	// Deletes an address for good. A profile's addresses are also deleted with the profile.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id} (the `DeleteProfileAddress` operationId).
+	DeleteProfileAddressWithResponse(ctx context.Context, profileId AddressProfileId, addressId int, reqEditors ...RequestEditorFn) (*DeleteProfileAddressResponse, error)
+
+	// GetProfileAddressWithResponse Retrieve an address from a profile
+	//
+	// Answers one address of the profile; an address of another profile is a 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/profiles/{profile_id}/addresses/{address_id} (the `GetProfileAddress` operationId).
+	GetProfileAddressWithResponse(ctx context.Context, profileId AddressProfileId, addressId int, reqEditors ...RequestEditorFn) (*GetProfileAddressResponse, error)
+
+	// UpdateProfileAddressWithBodyWithResponse Update an address of a profile
+	//
+	// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+	// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+	// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+	// committed wins.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+	UpdateProfileAddressWithBodyWithResponse(ctx context.Context, profileId AddressProfileId, addressId int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProfileAddressResponse, error)
+
+	// UpdateProfileAddressWithResponse Update an address of a profile
+	//
+	// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+	// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+	// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+	// committed wins.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+	UpdateProfileAddressWithResponse(ctx context.Context, profileId AddressProfileId, addressId int, body UpdateProfileAddressJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileAddressResponse, error)
 }
 
 // LoginResponse503Headers the declared response headers of an HTTP 503 response for Login
@@ -5923,6 +6783,617 @@ func (r UpdateProfileJsonldResponse) ContentType() string {
 	return ""
 }
 
+// ListProfileAddressesResponse503Headers the declared response headers of an HTTP 503 response for ListProfileAddresses
+type ListProfileAddressesResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListProfileAddressesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]ProfileAddress
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *AddressBadRequest
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListProfileAddressesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListProfileAddressesResponse) GetJSON200() *[]ProfileAddress {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListProfileAddressesResponse) GetApplicationproblemJSON400() *AddressBadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r ListProfileAddressesResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListProfileAddressesResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r ListProfileAddressesResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListProfileAddressesResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r ListProfileAddressesResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListProfileAddressesResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListProfileAddressesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListProfileAddressesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListProfileAddressesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListProfileAddressesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateProfileAddressResponse201Headers the declared response headers of an HTTP 201 response for CreateProfileAddress
+type CreateProfileAddressResponse201Headers struct {
+	Location *string
+}
+
+// CreateProfileAddressResponse503Headers the declared response headers of an HTTP 503 response for CreateProfileAddress
+type CreateProfileAddressResponse503Headers struct {
+	RetryAfter *int
+}
+
+type CreateProfileAddressResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *ProfileAddress
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *AddressBadRequest
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON403 the response for an HTTP 403 `application/ld+json` response
+	ApplicationldJSON403 *ForbiddenApplicationLdPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *AddressNotFound
+	// ApplicationldJSON413 the response for an HTTP 413 `application/ld+json` response
+	ApplicationldJSON413 *PayloadTooLargeApplicationLdPlusJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
+	// ApplicationldJSON415 the response for an HTTP 415 `application/ld+json` response
+	ApplicationldJSON415 *UnsupportedMediaTypeApplicationLdPlusJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *AddressUnprocessable
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateProfileAddressResponse201Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateProfileAddressResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateProfileAddressResponse) GetJSON201() *ProfileAddress {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateProfileAddressResponse) GetApplicationproblemJSON400() *AddressBadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r CreateProfileAddressResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateProfileAddressResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON403 returns the response for an HTTP 403 `application/ld+json` response
+func (r CreateProfileAddressResponse) GetApplicationldJSON403() *ForbiddenApplicationLdPlusJSON {
+	return r.ApplicationldJSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateProfileAddressResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateProfileAddressResponse) GetApplicationproblemJSON404() *AddressNotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationldJSON413 returns the response for an HTTP 413 `application/ld+json` response
+func (r CreateProfileAddressResponse) GetApplicationldJSON413() *PayloadTooLargeApplicationLdPlusJSON {
+	return r.ApplicationldJSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateProfileAddressResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationldJSON415 returns the response for an HTTP 415 `application/ld+json` response
+func (r CreateProfileAddressResponse) GetApplicationldJSON415() *UnsupportedMediaTypeApplicationLdPlusJSON {
+	return r.ApplicationldJSON415
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateProfileAddressResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateProfileAddressResponse) GetApplicationproblemJSON422() *AddressUnprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r CreateProfileAddressResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateProfileAddressResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r CreateProfileAddressResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateProfileAddressResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateProfileAddressResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateProfileAddressResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateProfileAddressResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateProfileAddressResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteProfileAddressResponse503Headers the declared response headers of an HTTP 503 response for DeleteProfileAddress
+type DeleteProfileAddressResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DeleteProfileAddressResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON403 the response for an HTTP 403 `application/ld+json` response
+	ApplicationldJSON403 *ForbiddenApplicationLdPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *AddressNotFound
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteProfileAddressResponse503Headers
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r DeleteProfileAddressResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteProfileAddressResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON403 returns the response for an HTTP 403 `application/ld+json` response
+func (r DeleteProfileAddressResponse) GetApplicationldJSON403() *ForbiddenApplicationLdPlusJSON {
+	return r.ApplicationldJSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteProfileAddressResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteProfileAddressResponse) GetApplicationproblemJSON404() *AddressNotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r DeleteProfileAddressResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteProfileAddressResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r DeleteProfileAddressResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteProfileAddressResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteProfileAddressResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteProfileAddressResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteProfileAddressResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteProfileAddressResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetProfileAddressResponse503Headers the declared response headers of an HTTP 503 response for GetProfileAddress
+type GetProfileAddressResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetProfileAddressResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProfileAddress
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *AddressNotFound
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetProfileAddressResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetProfileAddressResponse) GetJSON200() *ProfileAddress {
+	return r.JSON200
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r GetProfileAddressResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetProfileAddressResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetProfileAddressResponse) GetApplicationproblemJSON404() *AddressNotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r GetProfileAddressResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetProfileAddressResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r GetProfileAddressResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetProfileAddressResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProfileAddressResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProfileAddressResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProfileAddressResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProfileAddressResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateProfileAddressResponse503Headers the declared response headers of an HTTP 503 response for UpdateProfileAddress
+type UpdateProfileAddressResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UpdateProfileAddressResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProfileAddress
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *AddressBadRequest
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON403 the response for an HTTP 403 `application/ld+json` response
+	ApplicationldJSON403 *ForbiddenApplicationLdPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *AddressNotFound
+	// ApplicationldJSON413 the response for an HTTP 413 `application/ld+json` response
+	ApplicationldJSON413 *PayloadTooLargeApplicationLdPlusJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
+	// ApplicationldJSON415 the response for an HTTP 415 `application/ld+json` response
+	ApplicationldJSON415 *UnsupportedMediaTypeApplicationLdPlusJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *AddressUnprocessable
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateProfileAddressResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateProfileAddressResponse) GetJSON200() *ProfileAddress {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateProfileAddressResponse) GetApplicationproblemJSON400() *AddressBadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r UpdateProfileAddressResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateProfileAddressResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON403 returns the response for an HTTP 403 `application/ld+json` response
+func (r UpdateProfileAddressResponse) GetApplicationldJSON403() *ForbiddenApplicationLdPlusJSON {
+	return r.ApplicationldJSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateProfileAddressResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateProfileAddressResponse) GetApplicationproblemJSON404() *AddressNotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationldJSON413 returns the response for an HTTP 413 `application/ld+json` response
+func (r UpdateProfileAddressResponse) GetApplicationldJSON413() *PayloadTooLargeApplicationLdPlusJSON {
+	return r.ApplicationldJSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateProfileAddressResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationldJSON415 returns the response for an HTTP 415 `application/ld+json` response
+func (r UpdateProfileAddressResponse) GetApplicationldJSON415() *UnsupportedMediaTypeApplicationLdPlusJSON {
+	return r.ApplicationldJSON415
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateProfileAddressResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateProfileAddressResponse) GetApplicationproblemJSON422() *AddressUnprocessable {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r UpdateProfileAddressResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpdateProfileAddressResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r UpdateProfileAddressResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r UpdateProfileAddressResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateProfileAddressResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateProfileAddressResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateProfileAddressResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateProfileAddressResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // LoginWithBodyWithResponse Log in and get a JWT
 //
 // Exchanges the login and password of a profile for a JWT to send as `Authorization: Bearer <token>`.
@@ -6555,6 +8026,167 @@ func (c *ClientWithResponses) UpdateProfileJsonldWithApplicationLdPlusJSONBodyWi
 		return nil, err
 	}
 	return ParseUpdateProfileJsonldResponse(rsp)
+}
+
+// ListProfileAddressesWithResponse Retrieve a list of addresses from a profile
+//
+// Answers a bare JSON array of the profile's addresses ordered by id, one page at a time, paged as the
+// profile list is (`page` from 1, `itemsPerPage` 30 by default and capped at 100).
+//
+// As X-Cart's address query (`ProfileAddress\SubExtension`) does, the list is filtered by the profile id:
+// a profile that does not exist has no addresses, so its list is an empty array, not a 404.
+// Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
+// that names no profile (an empty list here, a 404 on the other address operations).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/profiles/{profile_id}/addresses (the `ListProfileAddresses` operationId).
+func (c *ClientWithResponses) ListProfileAddressesWithResponse(ctx context.Context, profileId AddressProfileId, params *ListProfileAddressesParams, reqEditors ...RequestEditorFn) (*ListProfileAddressesResponse, error) {
+	rsp, err := c.ListProfileAddresses(ctx, profileId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListProfileAddressesResponse(rsp)
+}
+
+// CreateProfileAddressWithBodyWithResponse Add an address to a profile
+//
+// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+// POST followed by an address POST.
+//
+// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+// never required). Every violation is listed at once in a 422.
+//
+// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+// billing and at most one shipping address: an address written with a flag set takes that flag from the
+// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+//
+// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+func (c *ClientWithResponses) CreateProfileAddressWithBodyWithResponse(ctx context.Context, profileId AddressProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProfileAddressResponse, error) {
+	rsp, err := c.CreateProfileAddressWithBody(ctx, profileId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProfileAddressResponse(rsp)
+}
+
+// CreateProfileAddressWithResponse Add an address to a profile
+//
+// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+// POST followed by an address POST.
+//
+// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+// never required). Every violation is listed at once in a 422.
+//
+// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+// billing and at most one shipping address: an address written with a flag set takes that flag from the
+// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+//
+// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+func (c *ClientWithResponses) CreateProfileAddressWithResponse(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProfileAddressResponse, error) {
+	rsp, err := c.CreateProfileAddress(ctx, profileId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProfileAddressResponse(rsp)
+}
+
+// DeleteProfileAddressWithResponse Delete an address from a profile
+//
+// Deletes an address for good. A profile's addresses are also deleted with the profile.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id} (the `DeleteProfileAddress` operationId).
+func (c *ClientWithResponses) DeleteProfileAddressWithResponse(ctx context.Context, profileId AddressProfileId, addressId int, reqEditors ...RequestEditorFn) (*DeleteProfileAddressResponse, error) {
+	rsp, err := c.DeleteProfileAddress(ctx, profileId, addressId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteProfileAddressResponse(rsp)
+}
+
+// GetProfileAddressWithResponse Retrieve an address from a profile
+//
+// Answers one address of the profile; an address of another profile is a 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/profiles/{profile_id}/addresses/{address_id} (the `GetProfileAddress` operationId).
+func (c *ClientWithResponses) GetProfileAddressWithResponse(ctx context.Context, profileId AddressProfileId, addressId int, reqEditors ...RequestEditorFn) (*GetProfileAddressResponse, error) {
+	rsp, err := c.GetProfileAddress(ctx, profileId, addressId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProfileAddressResponse(rsp)
+}
+
+// UpdateProfileAddressWithBodyWithResponse Update an address of a profile
+//
+// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+// committed wins.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+func (c *ClientWithResponses) UpdateProfileAddressWithBodyWithResponse(ctx context.Context, profileId AddressProfileId, addressId int, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProfileAddressResponse, error) {
+	rsp, err := c.UpdateProfileAddressWithBody(ctx, profileId, addressId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProfileAddressResponse(rsp)
+}
+
+// UpdateProfileAddressWithResponse Update an address of a profile
+//
+// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+// committed wins.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+func (c *ClientWithResponses) UpdateProfileAddressWithResponse(ctx context.Context, profileId AddressProfileId, addressId int, body UpdateProfileAddressJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileAddressResponse, error) {
+	rsp, err := c.UpdateProfileAddress(ctx, profileId, addressId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProfileAddressResponse(rsp)
 }
 
 // ParseLoginResponse parses an HTTP response from a LoginWithResponse call
@@ -8656,6 +10288,578 @@ func ParseUpdateProfileJsonldResponse(rsp *http.Response) (*UpdateProfileJsonldR
 	switch {
 	case rsp.StatusCode == 503:
 		var headers UpdateProfileJsonldResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListProfileAddressesResponse parses an HTTP response from a ListProfileAddressesWithResponse call
+func ParseListProfileAddressesResponse(rsp *http.Response) (*ListProfileAddressesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListProfileAddressesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest []ProfileAddress
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AddressBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListProfileAddressesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateProfileAddressResponse parses an HTTP response from a CreateProfileAddressWithResponse call
+func ParseCreateProfileAddressResponse(rsp *http.Response) (*CreateProfileAddressResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateProfileAddressResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest ProfileAddress
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AddressBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AddressNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest AddressUnprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateProfileAddressResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateProfileAddressResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteProfileAddressResponse parses an HTTP response from a DeleteProfileAddressWithResponse call
+func ParseDeleteProfileAddressResponse(rsp *http.Response) (*DeleteProfileAddressResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteProfileAddressResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AddressNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers DeleteProfileAddressResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetProfileAddressResponse parses an HTTP response from a GetProfileAddressWithResponse call
+func ParseGetProfileAddressResponse(rsp *http.Response) (*GetProfileAddressResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProfileAddressResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ProfileAddress
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AddressNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetProfileAddressResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateProfileAddressResponse parses an HTTP response from a UpdateProfileAddressWithResponse call
+func ParseUpdateProfileAddressResponse(rsp *http.Response) (*UpdateProfileAddressResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateProfileAddressResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ProfileAddress
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest AddressBadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest AddressNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest AddressUnprocessable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers UpdateProfileAddressResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -272,6 +272,79 @@ func TestXCart(t *testing.T) {
 		want(t, "get after delete", gone.StatusCode(), gone.Body, http.StatusNotFound)
 	})
 
+	// A named customer: X-Cart keeps names in addresses, so it is a profile, then its billing
+	// address. The address is read back, moved, and deleted with its profile.
+	t.Run("customer with a billing address", func(t *testing.T) {
+		customer, err := c.CreateProfileWithResponse(ctx, xcart.ProfileCreate{Login: "e2e.named@example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "create a customer", customer.StatusCode(), customer.Body, http.StatusCreated)
+		pid := customer.JSON201.Id
+		billing := true
+		created, err := c.CreateProfileAddressWithResponse(ctx, pid, xcart.ProfileAddressCreate{
+			IsBilling: &billing, Firstname: "Ada", Lastname: "Lovelace", Phone: "+44 20 7946 0000",
+			Street: "12 St James's Square", Zipcode: "SW1Y 4JH", City: "London", CountryCode: "GB",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "create an address", created.StatusCode(), created.Body, http.StatusCreated)
+		a := created.JSON201
+		if a == nil || !a.IsBilling || a.Firstname != "Ada" || a.Type != "R" || a.State.IsSpecified() && !a.State.IsNull() {
+			t.Fatalf("created address = %s, want the billing address of Ada, residential, no state", created.Body)
+		}
+		if loc := created.HTTPResponse.Header.Get("Location"); !strings.HasSuffix(loc, "/api/profiles/"+strconv.Itoa(pid)+"/addresses/"+strconv.Itoa(a.Id)) {
+			t.Errorf("Location = %q, want the new address's path", loc)
+		}
+
+		shipping := true
+		phone := "+44 20 7946 0001"
+		updated, err := c.UpdateProfileAddressWithResponse(ctx, pid, a.Id, xcart.ProfileAddressUpdate{IsShipping: &shipping, Phone: &phone})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "update the address", updated.StatusCode(), updated.Body, http.StatusOK)
+		if u := updated.JSON200; !u.IsBilling || !u.IsShipping || u.Phone != phone || u.Lastname != "Lovelace" {
+			t.Errorf("updated address = %s, want billing and shipping, the new phone, the rest kept", updated.Body)
+		}
+
+		empty := ""
+		unprocessable, err := c.UpdateProfileAddressWithResponse(invalid(ctx), pid, a.Id, xcart.ProfileAddressUpdate{City: &empty})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "empty city", unprocessable.StatusCode(), unprocessable.Body, http.StatusUnprocessableEntity)
+
+		list, err := c.ListProfileAddressesWithResponse(ctx, pid, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "list addresses", list.StatusCode(), list.Body, http.StatusOK)
+		if l := *list.JSON200; len(l) != 1 || l[0].Id != a.Id || l[0].Phone != phone {
+			t.Errorf("addresses = %s, want the updated address alone", list.Body)
+		}
+
+		missing, err := c.CreateProfileAddressWithResponse(ctx, pid+1000, xcart.ProfileAddressCreate{
+			Firstname: "No", Lastname: "One", Phone: "0", Street: "-", Zipcode: "0", City: "-", CountryCode: "GB",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "address of a missing profile", missing.StatusCode(), missing.Body, http.StatusNotFound)
+
+		deleted, err := c.DeleteProfileWithResponse(ctx, pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "delete the customer", deleted.StatusCode(), deleted.Body, http.StatusNoContent)
+		gone, err := c.GetProfileAddressWithResponse(ctx, pid, a.Id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "address after its profile's delete", gone.StatusCode(), gone.Body, http.StatusNotFound)
+	})
+
 	d.coverage()
 }
 

@@ -137,6 +137,8 @@ type Service struct {
 	// subjects are the profiles that Authorize found may log in, by id: a JWT's profile is read
 	// again only when its entry expires or this Service changes or deletes the profile.
 	subjects *credential.Cache[int, struct{}]
+	// addresses keep the profiles' addresses (WithAddresses).
+	addresses AddressStore
 }
 
 // NewService returns a Service. now is the clock.
@@ -215,14 +217,12 @@ type ProfilePage struct {
 // dateOps are the comparisons of the keys of API Platform's DateFilter.
 var dateOps = map[string]string{"before": "<=", "strictly_before": "<", "after": ">=", "strictly_after": ">"}
 
-// List reads a page of profiles: page counts from 1 (default 1), perPage defaults to
-// DefaultItemsPerPage and is capped at MaxItemsPerPage, as API Platform's pagination does. A date
+// List reads a page of profiles, paged by pageOf. A date
 // bound that cannot be read is left out, as X-Cart's IntegerDateFilter ignores it.
 func (s *Service) List(ctx context.Context, p ListParams) (ProfilePage, error) {
-	page, perPage := 1, DefaultItemsPerPage
+	offset, perPage := pageOf(p.Page, p.PerPage)
+	page := 1
 	optional.Set(&page, p.Page)
-	optional.Set(&perPage, p.PerPage)
-	perPage = min(perPage, MaxItemsPerPage)
 	now := s.now()
 	q := ListQuery{
 		Login: p.Login, Search: p.Search,
@@ -239,7 +239,7 @@ func (s *Service) List(ctx context.Context, p ListParams) (ProfilePage, error) {
 	if perPage <= 0 {
 		return out, nil
 	}
-	q.Offset, q.Limit = (page-1)*perPage, perPage
+	q.Offset, q.Limit = offset, perPage
 	profiles, err := s.store.List(ctx, q)
 	if err != nil {
 		return ProfilePage{}, err
