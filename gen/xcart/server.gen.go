@@ -43,13 +43,13 @@ type ServerInterface interface {
 	CreateProfileAddress(ctx echo.Context, profileId AddressProfileId) error
 	// DeleteProfileAddress Delete an address from a profile
 	// (DELETE /api/profiles/{profile_id}/addresses/{address_id})
-	DeleteProfileAddress(ctx echo.Context, profileId AddressProfileId, addressId int) error
+	DeleteProfileAddress(ctx echo.Context, profileId AddressProfileId, addressId AddressId) error
 	// GetProfileAddress Retrieve an address from a profile
 	// (GET /api/profiles/{profile_id}/addresses/{address_id})
-	GetProfileAddress(ctx echo.Context, profileId AddressProfileId, addressId int) error
+	GetProfileAddress(ctx echo.Context, profileId AddressProfileId, addressId AddressId) error
 	// UpdateProfileAddress Update an address of a profile
 	// (PUT /api/profiles/{profile_id}/addresses/{address_id})
-	UpdateProfileAddress(ctx echo.Context, profileId AddressProfileId, addressId int) error
+	UpdateProfileAddress(ctx echo.Context, profileId AddressProfileId, addressId AddressId) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -236,7 +236,7 @@ func (w *ServerInterfaceWrapper) DeleteProfileAddress(ctx echo.Context) error {
 	}
 
 	// ------------- Path parameter "address_id" -------------
-	var addressId int
+	var addressId AddressId
 
 	err = runtime.BindStyledParameterWithOptions("simple", "address_id", ctx.Param("address_id"), &addressId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
 	if err != nil {
@@ -260,7 +260,7 @@ func (w *ServerInterfaceWrapper) GetProfileAddress(ctx echo.Context) error {
 	}
 
 	// ------------- Path parameter "address_id" -------------
-	var addressId int
+	var addressId AddressId
 
 	err = runtime.BindStyledParameterWithOptions("simple", "address_id", ctx.Param("address_id"), &addressId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
 	if err != nil {
@@ -284,7 +284,7 @@ func (w *ServerInterfaceWrapper) UpdateProfileAddress(ctx echo.Context) error {
 	}
 
 	// ------------- Path parameter "address_id" -------------
-	var addressId int
+	var addressId AddressId
 
 	err = runtime.BindStyledParameterWithOptions("simple", "address_id", ctx.Param("address_id"), &addressId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
 	if err != nil {
@@ -357,11 +357,37 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 }
 
+type AddressBadRequestApplicationLdPlusJSONResponse HydraError
 type AddressBadRequestApplicationProblemPlusJSONResponse Problem
 
+type AddressCreatedResponseHeaders struct {
+	Location *string
+}
+type AddressCreatedJSONResponse struct {
+	Body ProfileAddress
+
+	Headers AddressCreatedResponseHeaders
+}
+type AddressCreatedApplicationLdPlusJSONResponse struct {
+	Body AddressJsonld
+
+	Headers AddressCreatedResponseHeaders
+}
+
+type AddressDeletedResponse struct {
+}
+
+type AddressNotFoundApplicationLdPlusJSONResponse HydraError
 type AddressNotFoundApplicationProblemPlusJSONResponse Problem
 
+type AddressOKJSONResponse ProfileAddress
+type AddressOKApplicationLdPlusJSONResponse AddressJsonld
+
+type AddressUnprocessableApplicationLdPlusJSONResponse ConstraintViolationListJsonld
 type AddressUnprocessableApplicationProblemPlusJSONResponse ConstraintViolationList
+
+type AddressUpdatedJSONResponse ProfileAddress
+type AddressUpdatedApplicationLdPlusJSONResponse AddressJsonld
 
 type BadRequestApplicationLdPlusJSONResponse HydraError
 type BadRequestApplicationProblemPlusJSONResponse Problem
@@ -1865,6 +1891,36 @@ func (response ListProfileAddresses200JSONResponse) VisitListProfileAddressesRes
 	return err
 }
 
+type ListProfileAddresses200ApplicationLdPlusJSONResponse AddressCollectionJsonld
+
+func (response ListProfileAddresses200ApplicationLdPlusJSONResponse) VisitListProfileAddressesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProfileAddresses400ApplicationLdPlusJSONResponse struct {
+	AddressBadRequestApplicationLdPlusJSONResponse
+}
+
+func (response ListProfileAddresses400ApplicationLdPlusJSONResponse) VisitListProfileAddressesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListProfileAddresses400ApplicationProblemPlusJSONResponse struct {
 	AddressBadRequestApplicationProblemPlusJSONResponse
 }
@@ -1984,22 +2040,16 @@ func (response ListProfileAddresses503ApplicationProblemPlusJSONResponse) VisitL
 }
 
 type CreateProfileAddressRequestObject struct {
-	ProfileId AddressProfileId `json:"profile_id"`
-	Body      *CreateProfileAddressJSONRequestBody
+	ProfileId                 AddressProfileId `json:"profile_id"`
+	JSONBody                  *CreateProfileAddressJSONRequestBody
+	ApplicationLdPlusJSONBody *CreateProfileAddressApplicationLdPlusJSONRequestBody
 }
 
 type CreateProfileAddressResponseObject interface {
 	VisitCreateProfileAddressResponse(w http.ResponseWriter) error
 }
 
-type CreateProfileAddress201ResponseHeaders struct {
-	Location *string
-}
-
-type CreateProfileAddress201JSONResponse struct {
-	Body    ProfileAddress
-	Headers CreateProfileAddress201ResponseHeaders
-}
+type CreateProfileAddress201JSONResponse struct{ AddressCreatedJSONResponse }
 
 func (response CreateProfileAddress201JSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
 
@@ -2012,6 +2062,41 @@ func (response CreateProfileAddress201JSONResponse) VisitCreateProfileAddressRes
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
 	}
 	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress201ApplicationLdPlusJSONResponse struct {
+	AddressCreatedApplicationLdPlusJSONResponse
+}
+
+func (response CreateProfileAddress201ApplicationLdPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress400ApplicationLdPlusJSONResponse struct {
+	AddressBadRequestApplicationLdPlusJSONResponse
+}
+
+func (response CreateProfileAddress400ApplicationLdPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2096,6 +2181,22 @@ func (response CreateProfileAddress403ApplicationProblemPlusJSONResponse) VisitC
 	return err
 }
 
+type CreateProfileAddress404ApplicationLdPlusJSONResponse struct {
+	AddressNotFoundApplicationLdPlusJSONResponse
+}
+
+func (response CreateProfileAddress404ApplicationLdPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateProfileAddress404ApplicationProblemPlusJSONResponse struct {
 	AddressNotFoundApplicationProblemPlusJSONResponse
 }
@@ -2172,6 +2273,22 @@ func (response CreateProfileAddress415ApplicationProblemPlusJSONResponse) VisitC
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress422ApplicationLdPlusJSONResponse struct {
+	AddressUnprocessableApplicationLdPlusJSONResponse
+}
+
+func (response CreateProfileAddress422ApplicationLdPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2264,15 +2381,14 @@ func (response CreateProfileAddress503ApplicationProblemPlusJSONResponse) VisitC
 
 type DeleteProfileAddressRequestObject struct {
 	ProfileId AddressProfileId `json:"profile_id"`
-	AddressId int              `json:"address_id"`
+	AddressId AddressId        `json:"address_id"`
 }
 
 type DeleteProfileAddressResponseObject interface {
 	VisitDeleteProfileAddressResponse(w http.ResponseWriter) error
 }
 
-type DeleteProfileAddress204Response struct {
-}
+type DeleteProfileAddress204Response = AddressDeletedResponse
 
 func (response DeleteProfileAddress204Response) VisitDeleteProfileAddressResponse(w http.ResponseWriter) error {
 	w.WriteHeader(204)
@@ -2339,6 +2455,22 @@ func (response DeleteProfileAddress403ApplicationProblemPlusJSONResponse) VisitD
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProfileAddress404ApplicationLdPlusJSONResponse struct {
+	AddressNotFoundApplicationLdPlusJSONResponse
+}
+
+func (response DeleteProfileAddress404ApplicationLdPlusJSONResponse) VisitDeleteProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2431,14 +2563,14 @@ func (response DeleteProfileAddress503ApplicationProblemPlusJSONResponse) VisitD
 
 type GetProfileAddressRequestObject struct {
 	ProfileId AddressProfileId `json:"profile_id"`
-	AddressId int              `json:"address_id"`
+	AddressId AddressId        `json:"address_id"`
 }
 
 type GetProfileAddressResponseObject interface {
 	VisitGetProfileAddressResponse(w http.ResponseWriter) error
 }
 
-type GetProfileAddress200JSONResponse ProfileAddress
+type GetProfileAddress200JSONResponse struct{ AddressOKJSONResponse }
 
 func (response GetProfileAddress200JSONResponse) VisitGetProfileAddressResponse(w http.ResponseWriter) error {
 
@@ -2447,6 +2579,22 @@ func (response GetProfileAddress200JSONResponse) VisitGetProfileAddressResponse(
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProfileAddress200ApplicationLdPlusJSONResponse struct {
+	AddressOKApplicationLdPlusJSONResponse
+}
+
+func (response GetProfileAddress200ApplicationLdPlusJSONResponse) VisitGetProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2480,6 +2628,22 @@ func (response GetProfileAddress401ApplicationProblemPlusJSONResponse) VisitGetP
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProfileAddress404ApplicationLdPlusJSONResponse struct {
+	AddressNotFoundApplicationLdPlusJSONResponse
+}
+
+func (response GetProfileAddress404ApplicationLdPlusJSONResponse) VisitGetProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2571,16 +2735,17 @@ func (response GetProfileAddress503ApplicationProblemPlusJSONResponse) VisitGetP
 }
 
 type UpdateProfileAddressRequestObject struct {
-	ProfileId AddressProfileId `json:"profile_id"`
-	AddressId int              `json:"address_id"`
-	Body      *UpdateProfileAddressJSONRequestBody
+	ProfileId                 AddressProfileId `json:"profile_id"`
+	AddressId                 AddressId        `json:"address_id"`
+	JSONBody                  *UpdateProfileAddressJSONRequestBody
+	ApplicationLdPlusJSONBody *UpdateProfileAddressApplicationLdPlusJSONRequestBody
 }
 
 type UpdateProfileAddressResponseObject interface {
 	VisitUpdateProfileAddressResponse(w http.ResponseWriter) error
 }
 
-type UpdateProfileAddress200JSONResponse ProfileAddress
+type UpdateProfileAddress200JSONResponse struct{ AddressUpdatedJSONResponse }
 
 func (response UpdateProfileAddress200JSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
 
@@ -2590,6 +2755,38 @@ func (response UpdateProfileAddress200JSONResponse) VisitUpdateProfileAddressRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress200ApplicationLdPlusJSONResponse struct {
+	AddressUpdatedApplicationLdPlusJSONResponse
+}
+
+func (response UpdateProfileAddress200ApplicationLdPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress400ApplicationLdPlusJSONResponse struct {
+	AddressBadRequestApplicationLdPlusJSONResponse
+}
+
+func (response UpdateProfileAddress400ApplicationLdPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2674,6 +2871,22 @@ func (response UpdateProfileAddress403ApplicationProblemPlusJSONResponse) VisitU
 	return err
 }
 
+type UpdateProfileAddress404ApplicationLdPlusJSONResponse struct {
+	AddressNotFoundApplicationLdPlusJSONResponse
+}
+
+func (response UpdateProfileAddress404ApplicationLdPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateProfileAddress404ApplicationProblemPlusJSONResponse struct {
 	AddressNotFoundApplicationProblemPlusJSONResponse
 }
@@ -2750,6 +2963,22 @@ func (response UpdateProfileAddress415ApplicationProblemPlusJSONResponse) VisitU
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress422ApplicationLdPlusJSONResponse struct {
+	AddressUnprocessableApplicationLdPlusJSONResponse
+}
+
+func (response UpdateProfileAddress422ApplicationLdPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -3190,29 +3419,56 @@ func (sh *strictHandler) CreateProfileAddress(ctx echo.Context, profileId Addres
 	var request CreateProfileAddressRequestObject
 
 	request.ProfileId = profileId
-
-	var body CreateProfileAddressJSONRequestBody
-	var err error
-	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
-		// A request validator built on kin-openapi's openapi3filter with
-		// KeepValidatedValue leaves the value it validated on the body. Bind
-		// that value, matching member names exactly, so the handler receives
-		// what was validated instead of a second, case-insensitive decode.
-		// Otherwise bind only the request body, so that path and query
-		// parameters are not also bound into the body struct.
-		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-			err = binder.BindBody(ctx, &body)
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateProfileAddressJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
 		}
-	} else {
-		// A custom binder is installed on the Echo instance; defer to it
-		// entirely, since echo.Binder does not expose body-only binding and
-		// the binder may do more than decode (for example call ctx.Validate).
-		err = ctx.Bind(&body)
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
 	}
-	if err != nil {
-		return err
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/ld+json") {
+		var body CreateProfileAddressApplicationLdPlusJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.ApplicationLdPlusJSONBody = &body
+
 	}
-	request.Body = &body
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.CreateProfileAddress(ctx.Request().Context(), request.(CreateProfileAddressRequestObject))
@@ -3234,7 +3490,7 @@ func (sh *strictHandler) CreateProfileAddress(ctx echo.Context, profileId Addres
 }
 
 // DeleteProfileAddress operation middleware
-func (sh *strictHandler) DeleteProfileAddress(ctx echo.Context, profileId AddressProfileId, addressId int) error {
+func (sh *strictHandler) DeleteProfileAddress(ctx echo.Context, profileId AddressProfileId, addressId AddressId) error {
 	var request DeleteProfileAddressRequestObject
 
 	request.ProfileId = profileId
@@ -3260,7 +3516,7 @@ func (sh *strictHandler) DeleteProfileAddress(ctx echo.Context, profileId Addres
 }
 
 // GetProfileAddress operation middleware
-func (sh *strictHandler) GetProfileAddress(ctx echo.Context, profileId AddressProfileId, addressId int) error {
+func (sh *strictHandler) GetProfileAddress(ctx echo.Context, profileId AddressProfileId, addressId AddressId) error {
 	var request GetProfileAddressRequestObject
 
 	request.ProfileId = profileId
@@ -3286,34 +3542,61 @@ func (sh *strictHandler) GetProfileAddress(ctx echo.Context, profileId AddressPr
 }
 
 // UpdateProfileAddress operation middleware
-func (sh *strictHandler) UpdateProfileAddress(ctx echo.Context, profileId AddressProfileId, addressId int) error {
+func (sh *strictHandler) UpdateProfileAddress(ctx echo.Context, profileId AddressProfileId, addressId AddressId) error {
 	var request UpdateProfileAddressRequestObject
 
 	request.ProfileId = profileId
 	request.AddressId = addressId
-
-	var body UpdateProfileAddressJSONRequestBody
-	var err error
-	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
-		// A request validator built on kin-openapi's openapi3filter with
-		// KeepValidatedValue leaves the value it validated on the body. Bind
-		// that value, matching member names exactly, so the handler receives
-		// what was validated instead of a second, case-insensitive decode.
-		// Otherwise bind only the request body, so that path and query
-		// parameters are not also bound into the body struct.
-		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
-			err = binder.BindBody(ctx, &body)
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateProfileAddressJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
 		}
-	} else {
-		// A custom binder is installed on the Echo instance; defer to it
-		// entirely, since echo.Binder does not expose body-only binding and
-		// the binder may do more than decode (for example call ctx.Validate).
-		err = ctx.Bind(&body)
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
 	}
-	if err != nil {
-		return err
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/ld+json") {
+		var body UpdateProfileAddressApplicationLdPlusJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.ApplicationLdPlusJSONBody = &body
+
 	}
-	request.Body = &body
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.UpdateProfileAddress(ctx.Request().Context(), request.(UpdateProfileAddressRequestObject))

@@ -53,6 +53,8 @@ type AddressStore interface {
 	CreateAddress(ctx context.Context, a *Address) error
 	GetAddress(ctx context.Context, profileID, id int) (Address, error)
 	ListAddresses(ctx context.Context, profileID, offset, limit int) ([]Address, error)
+	// CountAddresses is how many addresses the profile has (none when it does not exist).
+	CountAddresses(ctx context.Context, profileID int) (int64, error)
 	// UpdateAddress changes the address in one transaction: change gets the stored address and
 	// alters it, or returns an error that leaves it unchanged. It returns the address as written.
 	UpdateAddress(ctx context.Context, profileID, id int, change func(*Address) error) (Address, error)
@@ -83,13 +85,33 @@ func (s *Service) GetAddress(ctx context.Context, profileID, id int) (Address, e
 	return s.addresses.GetAddress(ctx, profileID, id)
 }
 
-// ListAddresses reads a page of a profile's addresses, paged as profiles are (pageOf).
-func (s *Service) ListAddresses(ctx context.Context, profileID int, pageSent, perPageSent *int) ([]Address, error) {
+// AddressPage is one page of a profile's addresses.
+type AddressPage struct {
+	Addresses []Address
+	Paging
+}
+
+// ListAddresses reads a page of a profile's addresses, paged as profiles are (pageOf), and when
+// total is set, counts them on all pages.
+func (s *Service) ListAddresses(ctx context.Context, profileID int, pageSent, perPageSent *int, total bool) (AddressPage, error) {
 	offset, limit := pageOf(pageSent, perPageSent)
-	if limit == 0 {
-		return []Address{}, nil
+	out := AddressPage{Addresses: []Address{}, Paging: pagingOf(pageSent, limit)}
+	if total {
+		n, err := s.addresses.CountAddresses(ctx, profileID)
+		if err != nil {
+			return AddressPage{}, err
+		}
+		out.Total = n
 	}
-	return s.addresses.ListAddresses(ctx, profileID, offset, limit)
+	if limit == 0 {
+		return out, nil
+	}
+	addresses, err := s.addresses.ListAddresses(ctx, profileID, offset, limit)
+	if err != nil {
+		return AddressPage{}, err
+	}
+	out.Addresses = addresses
+	return out, nil
 }
 
 // UpdateAddress applies change to the stored address. The custom fields' violations are

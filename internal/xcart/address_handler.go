@@ -2,7 +2,6 @@ package xcart
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/oapi-codegen/nullable"
 
@@ -10,14 +9,23 @@ import (
 	"github.com/provisiond/provisiond/internal/optional"
 )
 
-// ListProfileAddresses implements GET /api/profiles/{profile_id}/addresses.
+// ListProfileAddresses implements GET /api/profiles/{profile_id}/addresses: a JSON array, or a
+// JSON-LD collection.
 func (h *Handler) ListProfileAddresses(ctx context.Context, req gen.ListProfileAddressesRequestObject) (gen.ListProfileAddressesResponseObject, error) {
-	addresses, err := h.svc.ListAddresses(ctx, req.ProfileId, req.Params.Page, req.Params.ItemsPerPage)
+	rep := representationOf(ctx)
+	page, err := h.svc.ListAddresses(ctx, req.ProfileId, req.Params.Page, req.Params.ItemsPerPage, rep.jsonld)
 	if err != nil {
 		return nil, err
 	}
-	out := make(gen.ListProfileAddresses200JSONResponse, len(addresses))
-	for i, a := range addresses {
+	if rep.jsonld {
+		c, err := addressCollection(page, req.ProfileId, rep)
+		if err != nil {
+			return nil, err
+		}
+		return gen.ListProfileAddresses200ApplicationLdPlusJSONResponse(c), nil
+	}
+	out := make(gen.ListProfileAddresses200JSONResponse, len(page.Addresses))
+	for i, a := range page.Addresses {
 		out[i] = addressToAPI(a)
 	}
 	return out, nil
@@ -26,7 +34,10 @@ func (h *Handler) ListProfileAddresses(ctx context.Context, req gen.ListProfileA
 // CreateProfileAddress implements POST /api/profiles/{profile_id}/addresses: the body is
 // applied as an update of every field to a new residential address.
 func (h *Handler) CreateProfileAddress(ctx context.Context, req gen.CreateProfileAddressRequestObject) (gen.CreateProfileAddressResponseObject, error) {
-	b := req.Body
+	b, err := body(req.JSONBody, req.ApplicationLdPlusJSONBody)
+	if err != nil {
+		return nil, err
+	}
 	a := Address{ProfileID: req.ProfileId, Type: AddressResidential}
 	addressChange(gen.ProfileAddressUpdate{
 		IsBilling: b.IsBilling, IsShipping: b.IsShipping, IsWork: b.IsWork, Type: (*gen.ProfileAddressUpdateType)(b.Type),
@@ -38,8 +49,15 @@ func (h *Handler) CreateProfileAddress(ctx context.Context, req gen.CreateProfil
 	if err != nil {
 		return nil, err
 	}
-	location := "/api/profiles/" + strconv.Itoa(created.ProfileID) + "/addresses/" + strconv.Itoa(created.ID)
-	return gen.CreateProfileAddress201JSONResponse{Body: addressToAPI(created), Headers: gen.CreateProfileAddress201ResponseHeaders{Location: &location}}, nil
+	location := addressIRI(created.ProfileID, created.ID)
+	headers := gen.AddressCreatedResponseHeaders{Location: &location}
+	return answer(ctx, created, addressToAPI, addressToJSONLD,
+		func(ld gen.AddressJsonld) gen.CreateProfileAddressResponseObject {
+			return gen.CreateProfileAddress201ApplicationLdPlusJSONResponse{AddressCreatedApplicationLdPlusJSONResponse: gen.AddressCreatedApplicationLdPlusJSONResponse{Body: ld, Headers: headers}}
+		},
+		func(a gen.ProfileAddress) gen.CreateProfileAddressResponseObject {
+			return gen.CreateProfileAddress201JSONResponse{AddressCreatedJSONResponse: gen.AddressCreatedJSONResponse{Body: a, Headers: headers}}
+		})
 }
 
 // GetProfileAddress implements GET /api/profiles/{profile_id}/addresses/{address_id}.
@@ -48,19 +66,34 @@ func (h *Handler) GetProfileAddress(ctx context.Context, req gen.GetProfileAddre
 	if err != nil {
 		return nil, err
 	}
-	return gen.GetProfileAddress200JSONResponse(addressToAPI(a)), nil
+	return answer(ctx, a, addressToAPI, addressToJSONLD,
+		func(ld gen.AddressJsonld) gen.GetProfileAddressResponseObject {
+			return gen.GetProfileAddress200ApplicationLdPlusJSONResponse{AddressOKApplicationLdPlusJSONResponse: gen.AddressOKApplicationLdPlusJSONResponse(ld)}
+		},
+		func(a gen.ProfileAddress) gen.GetProfileAddressResponseObject {
+			return gen.GetProfileAddress200JSONResponse{AddressOKJSONResponse: gen.AddressOKJSONResponse(a)}
+		})
 }
 
 // UpdateProfileAddress implements PUT /api/profiles/{profile_id}/addresses/{address_id}: the
 // fields sent replace the stored ones; a null country_code or state is left out, as X-Cart
 // leaves it.
 func (h *Handler) UpdateProfileAddress(ctx context.Context, req gen.UpdateProfileAddressRequestObject) (gen.UpdateProfileAddressResponseObject, error) {
-	b := req.Body
+	b, err := body(req.JSONBody, req.ApplicationLdPlusJSONBody)
+	if err != nil {
+		return nil, err
+	}
 	a, err := h.svc.UpdateAddress(ctx, req.ProfileId, req.AddressId, addressChange(*b), customFieldNames(b.CustomFields))
 	if err != nil {
 		return nil, err
 	}
-	return gen.UpdateProfileAddress200JSONResponse(addressToAPI(a)), nil
+	return answer(ctx, a, addressToAPI, addressToJSONLD,
+		func(ld gen.AddressJsonld) gen.UpdateProfileAddressResponseObject {
+			return gen.UpdateProfileAddress200ApplicationLdPlusJSONResponse{AddressUpdatedApplicationLdPlusJSONResponse: gen.AddressUpdatedApplicationLdPlusJSONResponse(ld)}
+		},
+		func(a gen.ProfileAddress) gen.UpdateProfileAddressResponseObject {
+			return gen.UpdateProfileAddress200JSONResponse{AddressUpdatedJSONResponse: gen.AddressUpdatedJSONResponse(a)}
+		})
 }
 
 // DeleteProfileAddress implements DELETE /api/profiles/{profile_id}/addresses/{address_id}.

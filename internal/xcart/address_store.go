@@ -59,6 +59,15 @@ func (s *DBStore) ListAddresses(ctx context.Context, profileID, offset, limit in
 	return out, nil
 }
 
+// CountAddresses is how many addresses profile profileID has: none when it does not exist.
+func (s *DBStore) CountAddresses(ctx context.Context, profileID int) (int64, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&addressRow{}).Where("profile_id = ?", profileID).Count(&n).Error; err != nil {
+		return 0, store.Classify(err, "count addresses", nil, nil)
+	}
+	return n, nil
+}
+
 // UpdateAddress changes the address id of profile profileID in one transaction that locks the
 // profile first, as CreateAddress does, then the address (store.Modify): change gets the stored
 // address and alters it, or returns an error that leaves it as it was; the flags it sets are

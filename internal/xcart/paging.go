@@ -13,3 +13,19 @@ func pageOf(pageSent, perPageSent *int) (offset, limit int) {
 	perPage = max(min(perPage, MaxItemsPerPage), 0)
 	return (page - 1) * perPage, perPage
 }
+
+// Paging is where a page of a list stands: its number and size as applied (pageOf), and the
+// number of items on all pages (when the request asked for it: a JSON-LD collection's
+// hydra:totalItems).
+type Paging struct {
+	Page, PerPage int
+	Total         int64
+}
+
+// pagingOf is the Paging of the page pageSent (1 when not sent) of perPage items, before its
+// total is known.
+func pagingOf(pageSent *int, perPage int) Paging {
+	page := 1
+	optional.Set(&page, pageSent)
+	return Paging{Page: page, PerPage: perPage}
+}

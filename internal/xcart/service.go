@@ -13,7 +13,6 @@ import (
 
 	"github.com/provisiond/provisiond/internal/apperr"
 	"github.com/provisiond/provisiond/internal/credential"
-	"github.com/provisiond/provisiond/internal/optional"
 	"github.com/provisiond/provisiond/internal/password"
 )
 
@@ -205,13 +204,10 @@ type ListParams struct {
 	Total bool
 }
 
-// ProfilePage is one page of a list.
+// ProfilePage is one page of profiles.
 type ProfilePage struct {
 	Profiles []Profile
-	// Page and PerPage are the page's number and size as applied; Total is the number of
-	// profiles on all pages (when asked for).
-	Page, PerPage int
-	Total         int64
+	Paging
 }
 
 // dateOps are the comparisons of the keys of API Platform's DateFilter.
@@ -221,14 +217,12 @@ var dateOps = map[string]string{"before": "<=", "strictly_before": "<", "after":
 // bound that cannot be read is left out, as X-Cart's IntegerDateFilter ignores it.
 func (s *Service) List(ctx context.Context, p ListParams) (ProfilePage, error) {
 	offset, perPage := pageOf(p.Page, p.PerPage)
-	page := 1
-	optional.Set(&page, p.Page)
 	now := s.now()
 	q := ListQuery{
 		Login: p.Login, Search: p.Search,
 		Added: s.bounds(p.Added, now), FirstLogin: s.bounds(p.FirstLogin, now),
 	}
-	out := ProfilePage{Profiles: []Profile{}, Page: page, PerPage: perPage}
+	out := ProfilePage{Profiles: []Profile{}, Paging: pagingOf(p.Page, perPage)}
 	if p.Total {
 		total, err := s.store.Count(ctx, q)
 		if err != nil {
