@@ -325,6 +325,29 @@ func TestXCart(t *testing.T) {
 			t.Errorf("addresses = %s, want the updated address alone", list.Body)
 		}
 
+		// JSON-LD, through the ".jsonld" routes: a create in ld+json, then the collection.
+		linked, err := c.CreateProfileAddressJsonldWithApplicationLdPlusJSONBodyWithResponse(ctx, pid, xcart.ProfileAddressCreate{
+			Firstname: "Ada", Lastname: "Lovelace", Phone: "+44 20 7946 0002",
+			Street: "1 Ockham Park", Zipcode: "KT24 6NP", City: "Ockham", CountryCode: "GB",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "create an address.jsonld", linked.StatusCode(), linked.Body, http.StatusCreated)
+		ld := linked.ApplicationldJSON201
+		if ld == nil || ld.Iri != "/api/profiles/"+strconv.Itoa(pid)+"/addresses/"+strconv.Itoa(ld.Id) || ld.RdfType != xcart.Address ||
+			ld.Context == nil || *ld.Context != "/api/contexts/Address" || ld.City != "Ockham" {
+			t.Errorf("created address.jsonld = %s, want an Address item with its IRI and context", linked.Body)
+		}
+		ldList, err := c.ListProfileAddressesJsonldWithResponse(ctx, pid, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "list addresses.jsonld", ldList.StatusCode(), ldList.Body, http.StatusOK)
+		if l := ldList.ApplicationldJSON200; l == nil || l.HydraTotalItems != 2 || len(l.HydraMember) != 2 || l.Id != "/api/profiles/"+strconv.Itoa(pid)+"/addresses" {
+			t.Errorf("addresses.jsonld = %s, want a collection of both addresses", ldList.Body)
+		}
+
 		missing, err := c.CreateProfileAddressWithResponse(ctx, pid+1000, xcart.ProfileAddressCreate{
 			Firstname: "No", Lastname: "One", Phone: "0", Street: "-", Zipcode: "0", City: "-", CountryCode: "GB",
 		})
