@@ -19,7 +19,6 @@ func TestAddressFormatSuffixes(t *testing.T) {
 		for _, suffix := range []string{".json", ".jsonld"} {
 			// Accept asks for the other format: the suffix wins.
 			accept := map[string]string{".json": "application/ld+json", ".jsonld": "application/json"}[suffix]
-			wantMedia := map[string]string{".json": "application/json", ".jsonld": "application/ld+json"}[suffix]
 			res := x.Call(t, "POST", addressesOf(profile)+suffix, newAddress(nil), "X-Auth-Token", x.key, "Accept", accept)
 			if res.Status != http.StatusCreated {
 				t.Fatalf("POST %s%s: %d %s", addressesOf(profile), suffix, res.Status, res.Body)
@@ -32,44 +31,22 @@ func TestAddressFormatSuffixes(t *testing.T) {
 				t.Errorf("POST %s%s (Accept %s): %s, want JSON-LD only for .jsonld", addressesOf(profile), suffix, accept, res.Body)
 			}
 			path := addressPath(profile, n) + suffix
-			for _, tc := range []struct {
-				method string
-				path   string
-				body   any
-				want   int
-			}{
+			x.suffixed(t, suffix, []suffixCall{
 				{"GET", path, nil, http.StatusOK},
 				{"PUT", path, map[string]any{"city": "Boston"}, http.StatusOK},
 				{"GET", addressesOf(profile) + suffix, nil, http.StatusOK},
 				{"DELETE", path, nil, http.StatusNoContent},
 				{"GET", path, nil, http.StatusNotFound},
-			} {
-				res := x.Call(t, tc.method, tc.path, tc.body, "X-Auth-Token", x.key, "Accept", accept)
-				if res.Status != tc.want {
-					t.Fatalf("%s %s: %d %s, want %d", tc.method, tc.path, res.Status, res.Body, tc.want)
-				}
-				want := wantMedia
-				if res.Status == http.StatusNotFound && suffix == ".json" {
-					want = "application/problem+json"
-				}
-				if got := res.Header.Get("Content-Type"); res.Status != http.StatusNoContent && !strings.HasPrefix(got, want) {
-					t.Errorf("%s %s (Accept %s): Content-Type %q, want %s", tc.method, tc.path, accept, got, want)
-				}
-			}
+			})
 		}
-		for _, tc := range []struct{ method, path, detail string }{
+		x.notFound(t, []suffixNotFound{
 			{"GET", addressesOf(profile) + ".xml", `Format "xml" is not supported`},
 			{"GET", addressPath(profile, 1) + ".csv", `Format "csv" is not supported`},
 			{"POST", addressesOf(profile) + ".html", `Format "html" is not supported`},
 			{"GET", fmt.Sprintf("/api/profiles/%d/addresses/abc.json", profile), "Not Found"},
 			{"GET", addressPath(profile, 1) + ".json.json", "Not Found"},
 			{"GET", addressPath(profile, 999) + ".json", "Not Found"},
-		} {
-			res := x.call(t, tc.method, tc.path, nil)
-			if res.Status != http.StatusNotFound || detail(t, res) != tc.detail {
-				t.Errorf("%s %s: %d %s, want 404 %q", tc.method, tc.path, res.Status, res.Body, tc.detail)
-			}
-		}
+		})
 	})
 }
 
