@@ -394,9 +394,12 @@ export interface components {
             email: string;
             /** @description The login name; empty when the API has no login of its own (X-Cart's login is its email). */
             login: string;
-            /** @description Empty when the API keeps no names. */
+            /**
+             * @description Empty when the API keeps no names. X-Cart keeps them in a profile's addresses: this is the first name of
+             *     its billing address, else its shipping address, else its first address (X-Cart's `Profile::getName()`).
+             */
             first_name: string;
-            /** @description Empty when the API keeps no names. */
+            /** @description Empty when the API keeps no names; X-Cart's is read as `first_name` is. */
             last_name: string;
             /** @description The API's own status word, as the API answers it (X-Cart's `E`/`D`, OCC's `active`/`inactive`, ActivePlatform's `active`/`inactive` derived from the user's accounts, …); empty when it has none. */
             status: string;

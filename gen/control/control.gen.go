@@ -485,13 +485,14 @@ type User struct {
 	// Email The email; empty when the API keeps none.
 	Email string `json:"email"`
 
-	// FirstName Empty when the API keeps no names.
+	// FirstName Empty when the API keeps no names. X-Cart keeps them in a profile's addresses: this is the first name of
+	// its billing address, else its shipping address, else its first address (X-Cart's `Profile::getName()`).
 	FirstName string `json:"first_name"`
 
 	// Id The id as the vendor API shows it.
 	Id string `json:"id"`
 
-	// LastName Empty when the API keeps no names.
+	// LastName Empty when the API keeps no names; X-Cart's is read as `first_name` is.
 	LastName string `json:"last_name"`
 
 	// Login The login name; empty when the API has no login of its own (X-Cart's login is its email).

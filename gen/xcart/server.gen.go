@@ -35,6 +35,21 @@ type ServerInterface interface {
 	// UpdateProfile Replace a profile's fields
 	// (PUT /api/profiles/{profile_id})
 	UpdateProfile(ctx echo.Context, profileId ProfileId) error
+	// ListProfileAddresses Retrieve a list of addresses from a profile
+	// (GET /api/profiles/{profile_id}/addresses)
+	ListProfileAddresses(ctx echo.Context, profileId AddressProfileId, params ListProfileAddressesParams) error
+	// CreateProfileAddress Add an address to a profile
+	// (POST /api/profiles/{profile_id}/addresses)
+	CreateProfileAddress(ctx echo.Context, profileId AddressProfileId) error
+	// DeleteProfileAddress Delete an address from a profile
+	// (DELETE /api/profiles/{profile_id}/addresses/{address_id})
+	DeleteProfileAddress(ctx echo.Context, profileId AddressProfileId, addressId AddressId) error
+	// GetProfileAddress Retrieve an address from a profile
+	// (GET /api/profiles/{profile_id}/addresses/{address_id})
+	GetProfileAddress(ctx echo.Context, profileId AddressProfileId, addressId AddressId) error
+	// UpdateProfileAddress Update an address of a profile
+	// (PUT /api/profiles/{profile_id}/addresses/{address_id})
+	UpdateProfileAddress(ctx echo.Context, profileId AddressProfileId, addressId AddressId) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -161,6 +176,126 @@ func (w *ServerInterfaceWrapper) UpdateProfile(ctx echo.Context) error {
 	return err
 }
 
+// ListProfileAddresses converts echo context to params.
+func (w *ServerInterfaceWrapper) ListProfileAddresses(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "profile_id" -------------
+	var profileId AddressProfileId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "profile_id", ctx.Param("profile_id"), &profileId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter profile_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListProfileAddressesParams
+	// ------------- Optional query parameter "page" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "page", ctx.QueryParams(), &params.Page, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter page: %s", err))
+	}
+
+	// ------------- Optional query parameter "itemsPerPage" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "itemsPerPage", ctx.QueryParams(), &params.ItemsPerPage, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter itemsPerPage: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListProfileAddresses(ctx, profileId, params)
+	return err
+}
+
+// CreateProfileAddress converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateProfileAddress(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "profile_id" -------------
+	var profileId AddressProfileId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "profile_id", ctx.Param("profile_id"), &profileId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter profile_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateProfileAddress(ctx, profileId)
+	return err
+}
+
+// DeleteProfileAddress converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteProfileAddress(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "profile_id" -------------
+	var profileId AddressProfileId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "profile_id", ctx.Param("profile_id"), &profileId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter profile_id: %s", err))
+	}
+
+	// ------------- Path parameter "address_id" -------------
+	var addressId AddressId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "address_id", ctx.Param("address_id"), &addressId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter address_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteProfileAddress(ctx, profileId, addressId)
+	return err
+}
+
+// GetProfileAddress converts echo context to params.
+func (w *ServerInterfaceWrapper) GetProfileAddress(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "profile_id" -------------
+	var profileId AddressProfileId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "profile_id", ctx.Param("profile_id"), &profileId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter profile_id: %s", err))
+	}
+
+	// ------------- Path parameter "address_id" -------------
+	var addressId AddressId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "address_id", ctx.Param("address_id"), &addressId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter address_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetProfileAddress(ctx, profileId, addressId)
+	return err
+}
+
+// UpdateProfileAddress converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateProfileAddress(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "profile_id" -------------
+	var profileId AddressProfileId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "profile_id", ctx.Param("profile_id"), &profileId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter profile_id: %s", err))
+	}
+
+	// ------------- Path parameter "address_id" -------------
+	var addressId AddressId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "address_id", ctx.Param("address_id"), &addressId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter address_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateProfileAddress(ctx, profileId, addressId)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -214,8 +349,45 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/api/profiles/:profile_id", wrapper.DeleteProfile, options.OperationMiddlewares["deleteProfile"]...)
 	router.GET(options.BaseURL+"/api/profiles/:profile_id", wrapper.GetProfile, options.OperationMiddlewares["getProfile"]...)
 	router.PUT(options.BaseURL+"/api/profiles/:profile_id", wrapper.UpdateProfile, options.OperationMiddlewares["updateProfile"]...)
+	router.GET(options.BaseURL+"/api/profiles/:profile_id/addresses", wrapper.ListProfileAddresses, options.OperationMiddlewares["listProfileAddresses"]...)
+	router.POST(options.BaseURL+"/api/profiles/:profile_id/addresses", wrapper.CreateProfileAddress, options.OperationMiddlewares["createProfileAddress"]...)
+	router.DELETE(options.BaseURL+"/api/profiles/:profile_id/addresses/:address_id", wrapper.DeleteProfileAddress, options.OperationMiddlewares["deleteProfileAddress"]...)
+	router.GET(options.BaseURL+"/api/profiles/:profile_id/addresses/:address_id", wrapper.GetProfileAddress, options.OperationMiddlewares["getProfileAddress"]...)
+	router.PUT(options.BaseURL+"/api/profiles/:profile_id/addresses/:address_id", wrapper.UpdateProfileAddress, options.OperationMiddlewares["updateProfileAddress"]...)
 
 }
+
+type AddressBadRequestApplicationLdPlusJSONResponse HydraError
+type AddressBadRequestApplicationProblemPlusJSONResponse Problem
+
+type AddressCreatedResponseHeaders struct {
+	Location *string
+}
+type AddressCreatedJSONResponse struct {
+	Body ProfileAddress
+
+	Headers AddressCreatedResponseHeaders
+}
+type AddressCreatedApplicationLdPlusJSONResponse struct {
+	Body AddressJsonld
+
+	Headers AddressCreatedResponseHeaders
+}
+
+type AddressDeletedResponse struct {
+}
+
+type AddressNotFoundApplicationLdPlusJSONResponse HydraError
+type AddressNotFoundApplicationProblemPlusJSONResponse Problem
+
+type AddressOKJSONResponse ProfileAddress
+type AddressOKApplicationLdPlusJSONResponse AddressJsonld
+
+type AddressUnprocessableApplicationLdPlusJSONResponse ConstraintViolationListJsonld
+type AddressUnprocessableApplicationProblemPlusJSONResponse ConstraintViolationList
+
+type AddressUpdatedJSONResponse ProfileAddress
+type AddressUpdatedApplicationLdPlusJSONResponse AddressJsonld
 
 type BadRequestApplicationLdPlusJSONResponse HydraError
 type BadRequestApplicationProblemPlusJSONResponse Problem
@@ -1696,6 +1868,1207 @@ func (response UpdateProfile503ApplicationProblemPlusJSONResponse) VisitUpdatePr
 	return err
 }
 
+type ListProfileAddressesRequestObject struct {
+	ProfileId AddressProfileId `json:"profile_id"`
+	Params    ListProfileAddressesParams
+}
+
+type ListProfileAddressesResponseObject interface {
+	VisitListProfileAddressesResponse(w http.ResponseWriter) error
+}
+
+type ListProfileAddresses200JSONResponse []ProfileAddress
+
+func (response ListProfileAddresses200JSONResponse) VisitListProfileAddressesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProfileAddresses200ApplicationLdPlusJSONResponse AddressCollectionJsonld
+
+func (response ListProfileAddresses200ApplicationLdPlusJSONResponse) VisitListProfileAddressesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProfileAddresses400ApplicationLdPlusJSONResponse struct {
+	AddressBadRequestApplicationLdPlusJSONResponse
+}
+
+func (response ListProfileAddresses400ApplicationLdPlusJSONResponse) VisitListProfileAddressesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProfileAddresses400ApplicationProblemPlusJSONResponse struct {
+	AddressBadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListProfileAddresses400ApplicationProblemPlusJSONResponse) VisitListProfileAddressesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProfileAddresses401ApplicationLdPlusJSONResponse struct {
+	UnauthorizedApplicationLdPlusJSONResponse
+}
+
+func (response ListProfileAddresses401ApplicationLdPlusJSONResponse) VisitListProfileAddressesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProfileAddresses401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListProfileAddresses401ApplicationProblemPlusJSONResponse) VisitListProfileAddressesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProfileAddresses500ApplicationLdPlusJSONResponse struct {
+	InternalErrorApplicationLdPlusJSONResponse
+}
+
+func (response ListProfileAddresses500ApplicationLdPlusJSONResponse) VisitListProfileAddressesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProfileAddresses500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListProfileAddresses500ApplicationProblemPlusJSONResponse) VisitListProfileAddressesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProfileAddresses503ApplicationLdPlusJSONResponse struct {
+	UnavailableApplicationLdPlusJSONResponse
+}
+
+func (response ListProfileAddresses503ApplicationLdPlusJSONResponse) VisitListProfileAddressesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProfileAddresses503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListProfileAddresses503ApplicationProblemPlusJSONResponse) VisitListProfileAddressesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddressRequestObject struct {
+	ProfileId                 AddressProfileId `json:"profile_id"`
+	JSONBody                  *CreateProfileAddressJSONRequestBody
+	ApplicationLdPlusJSONBody *CreateProfileAddressApplicationLdPlusJSONRequestBody
+}
+
+type CreateProfileAddressResponseObject interface {
+	VisitCreateProfileAddressResponse(w http.ResponseWriter) error
+}
+
+type CreateProfileAddress201JSONResponse struct{ AddressCreatedJSONResponse }
+
+func (response CreateProfileAddress201JSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress201ApplicationLdPlusJSONResponse struct {
+	AddressCreatedApplicationLdPlusJSONResponse
+}
+
+func (response CreateProfileAddress201ApplicationLdPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress400ApplicationLdPlusJSONResponse struct {
+	AddressBadRequestApplicationLdPlusJSONResponse
+}
+
+func (response CreateProfileAddress400ApplicationLdPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress400ApplicationProblemPlusJSONResponse struct {
+	AddressBadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProfileAddress400ApplicationProblemPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress401ApplicationLdPlusJSONResponse struct {
+	UnauthorizedApplicationLdPlusJSONResponse
+}
+
+func (response CreateProfileAddress401ApplicationLdPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProfileAddress401ApplicationProblemPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress403ApplicationLdPlusJSONResponse struct {
+	ForbiddenApplicationLdPlusJSONResponse
+}
+
+func (response CreateProfileAddress403ApplicationLdPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProfileAddress403ApplicationProblemPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress404ApplicationLdPlusJSONResponse struct {
+	AddressNotFoundApplicationLdPlusJSONResponse
+}
+
+func (response CreateProfileAddress404ApplicationLdPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress404ApplicationProblemPlusJSONResponse struct {
+	AddressNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProfileAddress404ApplicationProblemPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress413ApplicationLdPlusJSONResponse struct {
+	PayloadTooLargeApplicationLdPlusJSONResponse
+}
+
+func (response CreateProfileAddress413ApplicationLdPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProfileAddress413ApplicationProblemPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress415ApplicationLdPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationLdPlusJSONResponse
+}
+
+func (response CreateProfileAddress415ApplicationLdPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProfileAddress415ApplicationProblemPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress422ApplicationLdPlusJSONResponse struct {
+	AddressUnprocessableApplicationLdPlusJSONResponse
+}
+
+func (response CreateProfileAddress422ApplicationLdPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress422ApplicationProblemPlusJSONResponse struct {
+	AddressUnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProfileAddress422ApplicationProblemPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress500ApplicationLdPlusJSONResponse struct {
+	InternalErrorApplicationLdPlusJSONResponse
+}
+
+func (response CreateProfileAddress500ApplicationLdPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProfileAddress500ApplicationProblemPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress503ApplicationLdPlusJSONResponse struct {
+	UnavailableApplicationLdPlusJSONResponse
+}
+
+func (response CreateProfileAddress503ApplicationLdPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateProfileAddress503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateProfileAddress503ApplicationProblemPlusJSONResponse) VisitCreateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProfileAddressRequestObject struct {
+	ProfileId AddressProfileId `json:"profile_id"`
+	AddressId AddressId        `json:"address_id"`
+}
+
+type DeleteProfileAddressResponseObject interface {
+	VisitDeleteProfileAddressResponse(w http.ResponseWriter) error
+}
+
+type DeleteProfileAddress204Response = AddressDeletedResponse
+
+func (response DeleteProfileAddress204Response) VisitDeleteProfileAddressResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteProfileAddress401ApplicationLdPlusJSONResponse struct {
+	UnauthorizedApplicationLdPlusJSONResponse
+}
+
+func (response DeleteProfileAddress401ApplicationLdPlusJSONResponse) VisitDeleteProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProfileAddress401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteProfileAddress401ApplicationProblemPlusJSONResponse) VisitDeleteProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProfileAddress403ApplicationLdPlusJSONResponse struct {
+	ForbiddenApplicationLdPlusJSONResponse
+}
+
+func (response DeleteProfileAddress403ApplicationLdPlusJSONResponse) VisitDeleteProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProfileAddress403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteProfileAddress403ApplicationProblemPlusJSONResponse) VisitDeleteProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProfileAddress404ApplicationLdPlusJSONResponse struct {
+	AddressNotFoundApplicationLdPlusJSONResponse
+}
+
+func (response DeleteProfileAddress404ApplicationLdPlusJSONResponse) VisitDeleteProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProfileAddress404ApplicationProblemPlusJSONResponse struct {
+	AddressNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteProfileAddress404ApplicationProblemPlusJSONResponse) VisitDeleteProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProfileAddress500ApplicationLdPlusJSONResponse struct {
+	InternalErrorApplicationLdPlusJSONResponse
+}
+
+func (response DeleteProfileAddress500ApplicationLdPlusJSONResponse) VisitDeleteProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProfileAddress500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteProfileAddress500ApplicationProblemPlusJSONResponse) VisitDeleteProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProfileAddress503ApplicationLdPlusJSONResponse struct {
+	UnavailableApplicationLdPlusJSONResponse
+}
+
+func (response DeleteProfileAddress503ApplicationLdPlusJSONResponse) VisitDeleteProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteProfileAddress503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteProfileAddress503ApplicationProblemPlusJSONResponse) VisitDeleteProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProfileAddressRequestObject struct {
+	ProfileId AddressProfileId `json:"profile_id"`
+	AddressId AddressId        `json:"address_id"`
+}
+
+type GetProfileAddressResponseObject interface {
+	VisitGetProfileAddressResponse(w http.ResponseWriter) error
+}
+
+type GetProfileAddress200JSONResponse struct{ AddressOKJSONResponse }
+
+func (response GetProfileAddress200JSONResponse) VisitGetProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProfileAddress200ApplicationLdPlusJSONResponse struct {
+	AddressOKApplicationLdPlusJSONResponse
+}
+
+func (response GetProfileAddress200ApplicationLdPlusJSONResponse) VisitGetProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProfileAddress401ApplicationLdPlusJSONResponse struct {
+	UnauthorizedApplicationLdPlusJSONResponse
+}
+
+func (response GetProfileAddress401ApplicationLdPlusJSONResponse) VisitGetProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProfileAddress401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetProfileAddress401ApplicationProblemPlusJSONResponse) VisitGetProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProfileAddress404ApplicationLdPlusJSONResponse struct {
+	AddressNotFoundApplicationLdPlusJSONResponse
+}
+
+func (response GetProfileAddress404ApplicationLdPlusJSONResponse) VisitGetProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProfileAddress404ApplicationProblemPlusJSONResponse struct {
+	AddressNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetProfileAddress404ApplicationProblemPlusJSONResponse) VisitGetProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProfileAddress500ApplicationLdPlusJSONResponse struct {
+	InternalErrorApplicationLdPlusJSONResponse
+}
+
+func (response GetProfileAddress500ApplicationLdPlusJSONResponse) VisitGetProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProfileAddress500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetProfileAddress500ApplicationProblemPlusJSONResponse) VisitGetProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProfileAddress503ApplicationLdPlusJSONResponse struct {
+	UnavailableApplicationLdPlusJSONResponse
+}
+
+func (response GetProfileAddress503ApplicationLdPlusJSONResponse) VisitGetProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetProfileAddress503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetProfileAddress503ApplicationProblemPlusJSONResponse) VisitGetProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddressRequestObject struct {
+	ProfileId                 AddressProfileId `json:"profile_id"`
+	AddressId                 AddressId        `json:"address_id"`
+	JSONBody                  *UpdateProfileAddressJSONRequestBody
+	ApplicationLdPlusJSONBody *UpdateProfileAddressApplicationLdPlusJSONRequestBody
+}
+
+type UpdateProfileAddressResponseObject interface {
+	VisitUpdateProfileAddressResponse(w http.ResponseWriter) error
+}
+
+type UpdateProfileAddress200JSONResponse struct{ AddressUpdatedJSONResponse }
+
+func (response UpdateProfileAddress200JSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress200ApplicationLdPlusJSONResponse struct {
+	AddressUpdatedApplicationLdPlusJSONResponse
+}
+
+func (response UpdateProfileAddress200ApplicationLdPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress400ApplicationLdPlusJSONResponse struct {
+	AddressBadRequestApplicationLdPlusJSONResponse
+}
+
+func (response UpdateProfileAddress400ApplicationLdPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress400ApplicationProblemPlusJSONResponse struct {
+	AddressBadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProfileAddress400ApplicationProblemPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress401ApplicationLdPlusJSONResponse struct {
+	UnauthorizedApplicationLdPlusJSONResponse
+}
+
+func (response UpdateProfileAddress401ApplicationLdPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProfileAddress401ApplicationProblemPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress403ApplicationLdPlusJSONResponse struct {
+	ForbiddenApplicationLdPlusJSONResponse
+}
+
+func (response UpdateProfileAddress403ApplicationLdPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProfileAddress403ApplicationProblemPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress404ApplicationLdPlusJSONResponse struct {
+	AddressNotFoundApplicationLdPlusJSONResponse
+}
+
+func (response UpdateProfileAddress404ApplicationLdPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress404ApplicationProblemPlusJSONResponse struct {
+	AddressNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProfileAddress404ApplicationProblemPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress413ApplicationLdPlusJSONResponse struct {
+	PayloadTooLargeApplicationLdPlusJSONResponse
+}
+
+func (response UpdateProfileAddress413ApplicationLdPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProfileAddress413ApplicationProblemPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress415ApplicationLdPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationLdPlusJSONResponse
+}
+
+func (response UpdateProfileAddress415ApplicationLdPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProfileAddress415ApplicationProblemPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress422ApplicationLdPlusJSONResponse struct {
+	AddressUnprocessableApplicationLdPlusJSONResponse
+}
+
+func (response UpdateProfileAddress422ApplicationLdPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress422ApplicationProblemPlusJSONResponse struct {
+	AddressUnprocessableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProfileAddress422ApplicationProblemPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress500ApplicationLdPlusJSONResponse struct {
+	InternalErrorApplicationLdPlusJSONResponse
+}
+
+func (response UpdateProfileAddress500ApplicationLdPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProfileAddress500ApplicationProblemPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress503ApplicationLdPlusJSONResponse struct {
+	UnavailableApplicationLdPlusJSONResponse
+}
+
+func (response UpdateProfileAddress503ApplicationLdPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateProfileAddress503ApplicationProblemPlusJSONResponse struct {
+	UnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateProfileAddress503ApplicationProblemPlusJSONResponse) VisitUpdateProfileAddressResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
 	// Login Log in and get a JWT
@@ -1716,6 +3089,21 @@ type StrictServerInterface interface {
 	// UpdateProfile Replace a profile's fields
 	// (PUT /api/profiles/{profile_id})
 	UpdateProfile(ctx context.Context, request UpdateProfileRequestObject) (UpdateProfileResponseObject, error)
+	// ListProfileAddresses Retrieve a list of addresses from a profile
+	// (GET /api/profiles/{profile_id}/addresses)
+	ListProfileAddresses(ctx context.Context, request ListProfileAddressesRequestObject) (ListProfileAddressesResponseObject, error)
+	// CreateProfileAddress Add an address to a profile
+	// (POST /api/profiles/{profile_id}/addresses)
+	CreateProfileAddress(ctx context.Context, request CreateProfileAddressRequestObject) (CreateProfileAddressResponseObject, error)
+	// DeleteProfileAddress Delete an address from a profile
+	// (DELETE /api/profiles/{profile_id}/addresses/{address_id})
+	DeleteProfileAddress(ctx context.Context, request DeleteProfileAddressRequestObject) (DeleteProfileAddressResponseObject, error)
+	// GetProfileAddress Retrieve an address from a profile
+	// (GET /api/profiles/{profile_id}/addresses/{address_id})
+	GetProfileAddress(ctx context.Context, request GetProfileAddressRequestObject) (GetProfileAddressResponseObject, error)
+	// UpdateProfileAddress Update an address of a profile
+	// (PUT /api/profiles/{profile_id}/addresses/{address_id})
+	UpdateProfileAddress(ctx context.Context, request UpdateProfileAddressRequestObject) (UpdateProfileAddressResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -1994,6 +3382,235 @@ func (sh *strictHandler) UpdateProfile(ctx echo.Context, profileId ProfileId) er
 		return err
 	} else if validResponse, ok := response.(UpdateProfileResponseObject); ok {
 		return validResponse.VisitUpdateProfileResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListProfileAddresses operation middleware
+func (sh *strictHandler) ListProfileAddresses(ctx echo.Context, profileId AddressProfileId, params ListProfileAddressesParams) error {
+	var request ListProfileAddressesRequestObject
+
+	request.ProfileId = profileId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListProfileAddresses(ctx.Request().Context(), request.(ListProfileAddressesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListProfileAddresses")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListProfileAddressesResponseObject); ok {
+		return validResponse.VisitListProfileAddressesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateProfileAddress operation middleware
+func (sh *strictHandler) CreateProfileAddress(ctx echo.Context, profileId AddressProfileId) error {
+	var request CreateProfileAddressRequestObject
+
+	request.ProfileId = profileId
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body CreateProfileAddressJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/ld+json") {
+		var body CreateProfileAddressApplicationLdPlusJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.ApplicationLdPlusJSONBody = &body
+
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateProfileAddress(ctx.Request().Context(), request.(CreateProfileAddressRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateProfileAddress")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateProfileAddressResponseObject); ok {
+		return validResponse.VisitCreateProfileAddressResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteProfileAddress operation middleware
+func (sh *strictHandler) DeleteProfileAddress(ctx echo.Context, profileId AddressProfileId, addressId AddressId) error {
+	var request DeleteProfileAddressRequestObject
+
+	request.ProfileId = profileId
+	request.AddressId = addressId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteProfileAddress(ctx.Request().Context(), request.(DeleteProfileAddressRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteProfileAddress")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteProfileAddressResponseObject); ok {
+		return validResponse.VisitDeleteProfileAddressResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetProfileAddress operation middleware
+func (sh *strictHandler) GetProfileAddress(ctx echo.Context, profileId AddressProfileId, addressId AddressId) error {
+	var request GetProfileAddressRequestObject
+
+	request.ProfileId = profileId
+	request.AddressId = addressId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetProfileAddress(ctx.Request().Context(), request.(GetProfileAddressRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetProfileAddress")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetProfileAddressResponseObject); ok {
+		return validResponse.VisitGetProfileAddressResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateProfileAddress operation middleware
+func (sh *strictHandler) UpdateProfileAddress(ctx echo.Context, profileId AddressProfileId, addressId AddressId) error {
+	var request UpdateProfileAddressRequestObject
+
+	request.ProfileId = profileId
+	request.AddressId = addressId
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/json") {
+		var body UpdateProfileAddressJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.JSONBody = &body
+
+	}
+	if strings.HasPrefix(ctx.Request().Header.Get("Content-Type"), "application/ld+json") {
+		var body UpdateProfileAddressApplicationLdPlusJSONRequestBody
+		var err error
+		if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+			// A request validator built on kin-openapi's openapi3filter with
+			// KeepValidatedValue leaves the value it validated on the body. Bind
+			// that value, matching member names exactly, so the handler receives
+			// what was validated instead of a second, case-insensitive decode.
+			// Otherwise bind only the request body, so that path and query
+			// parameters are not also bound into the body struct.
+			if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+				err = binder.BindBody(ctx, &body)
+			}
+		} else {
+			// A custom binder is installed on the Echo instance; defer to it
+			// entirely, since echo.Binder does not expose body-only binding and
+			// the binder may do more than decode (for example call ctx.Validate).
+			err = ctx.Bind(&body)
+		}
+		if err != nil {
+			return err
+		}
+		request.ApplicationLdPlusJSONBody = &body
+
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateProfileAddress(ctx.Request().Context(), request.(UpdateProfileAddressRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateProfileAddress")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateProfileAddressResponseObject); ok {
+		return validResponse.VisitUpdateProfileAddressResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

@@ -284,6 +284,321 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/profiles/{profile_id}/addresses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Retrieve a list of addresses from a profile
+         * @description Answers the profile's addresses ordered by id, one page at a time, paged as the profile list is (`page` from 1,
+         *     `itemsPerPage` 30 by default and capped at 100): a bare JSON array in JSON, a `hydra:Collection` in JSON-LD (with
+         *     `hydra:totalItems` and the `hydra:view` paging links, as API Platform 2.7 writes a paginated collection; no
+         *     `hydra:search`, as X-Cart's address resource declares no filter).
+         *
+         *     As X-Cart's address query (`ProfileAddress\SubExtension`) does, the list is filtered by the profile id:
+         *     a profile that does not exist has no addresses, so its list is an empty array, not a 404.
+         *     Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
+         *     that names no profile (an empty list here, a 404 on the other address operations).
+         */
+        get: operations["listProfileAddresses"];
+        put?: never;
+        /**
+         * Add an address to a profile
+         * @description Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+         *     phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+         *     address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+         *     POST followed by an address POST.
+         *
+         *     Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+         *     `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+         *     empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+         *     required only for a country with states, and provisiond keeps no country or state reference data, so it is
+         *     never required). Every violation is listed at once in a 422.
+         *
+         *     `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+         *     billing and at most one shipping address: an address written with a flag set takes that flag from the
+         *     profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+         *     `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+         *
+         *     Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+         *     InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+         *     Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+         *     `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+         *     `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+         *     `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+         *     `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+         */
+        post: operations["createProfileAddress"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/profiles/{profile_id}/addresses/{address_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                address_id: components["parameters"]["AddressId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Retrieve an address from a profile
+         * @description Answers one address of the profile; an address of another profile is a 404.
+         */
+        get: operations["getProfileAddress"];
+        /**
+         * Update an address of a profile
+         * @description Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+         *     value, and the rules of the create apply to the result: a required field sent empty is a 422.
+         *     A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+         *     `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+         *     leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+         *     committed wins.
+         */
+        put: operations["updateProfileAddress"];
+        post?: never;
+        /**
+         * Delete an address from a profile
+         * @description Deletes an address for good. A profile's addresses are also deleted with the profile.
+         */
+        delete: operations["deleteProfileAddress"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/profiles/{profile_id}/addresses.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Retrieve a list of addresses from a profile (.json)
+         * @description Answers the profile's addresses ordered by id, one page at a time, paged as the profile list is (`page` from 1,
+         *     `itemsPerPage` 30 by default and capped at 100): a bare JSON array in JSON, a `hydra:Collection` in JSON-LD (with
+         *     `hydra:totalItems` and the `hydra:view` paging links, as API Platform 2.7 writes a paginated collection; no
+         *     `hydra:search`, as X-Cart's address resource declares no filter).
+         *
+         *     As X-Cart's address query (`ProfileAddress\SubExtension`) does, the list is filtered by the profile id:
+         *     a profile that does not exist has no addresses, so its list is an empty array, not a 404.
+         *     Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
+         *     that names no profile (an empty list here, a 404 on the other address operations).
+         *
+         *     The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+         *     whatever `Accept` asks for, as the suffix outranks the header.
+         */
+        get: operations["listProfileAddressesJson"];
+        put?: never;
+        /**
+         * Add an address to a profile (.json)
+         * @description Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+         *     phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+         *     address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+         *     POST followed by an address POST.
+         *
+         *     Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+         *     `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+         *     empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+         *     required only for a country with states, and provisiond keeps no country or state reference data, so it is
+         *     never required). Every violation is listed at once in a 422.
+         *
+         *     `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+         *     billing and at most one shipping address: an address written with a flag set takes that flag from the
+         *     profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+         *     `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+         *
+         *     Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+         *     InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+         *     Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+         *     `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+         *     `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+         *     `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+         *     `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+         *
+         *     The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+         *     whatever `Accept` asks for, as the suffix outranks the header.
+         */
+        post: operations["createProfileAddressJson"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/profiles/{profile_id}/addresses/{address_id}.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                address_id: components["parameters"]["AddressId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Retrieve an address from a profile (.json)
+         * @description Answers one address of the profile; an address of another profile is a 404.
+         *
+         *     The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+         *     whatever `Accept` asks for, as the suffix outranks the header.
+         */
+        get: operations["getProfileAddressJson"];
+        /**
+         * Update an address of a profile (.json)
+         * @description Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+         *     value, and the rules of the create apply to the result: a required field sent empty is a 422.
+         *     A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+         *     `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+         *     leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+         *     committed wins.
+         *
+         *     The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+         *     whatever `Accept` asks for, as the suffix outranks the header.
+         */
+        put: operations["updateProfileAddressJson"];
+        post?: never;
+        /**
+         * Delete an address from a profile (.json)
+         * @description Deletes an address for good. A profile's addresses are also deleted with the profile.
+         *
+         *     The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+         *     whatever `Accept` asks for, as the suffix outranks the header.
+         */
+        delete: operations["deleteProfileAddressJson"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/profiles/{profile_id}/addresses.jsonld": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Retrieve a list of addresses from a profile (.jsonld)
+         * @description Answers the profile's addresses ordered by id, one page at a time, paged as the profile list is (`page` from 1,
+         *     `itemsPerPage` 30 by default and capped at 100): a bare JSON array in JSON, a `hydra:Collection` in JSON-LD (with
+         *     `hydra:totalItems` and the `hydra:view` paging links, as API Platform 2.7 writes a paginated collection; no
+         *     `hydra:search`, as X-Cart's address resource declares no filter).
+         *
+         *     As X-Cart's address query (`ProfileAddress\SubExtension`) does, the list is filtered by the profile id:
+         *     a profile that does not exist has no addresses, so its list is an empty array, not a 404.
+         *     Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
+         *     that names no profile (an empty list here, a 404 on the other address operations).
+         *
+         *     The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+         *     whatever `Accept` asks for, as the suffix outranks the header.
+         */
+        get: operations["listProfileAddressesJsonld"];
+        put?: never;
+        /**
+         * Add an address to a profile (.jsonld)
+         * @description Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+         *     phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+         *     address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+         *     POST followed by an address POST.
+         *
+         *     Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+         *     `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+         *     empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+         *     required only for a country with states, and provisiond keeps no country or state reference data, so it is
+         *     never required). Every violation is listed at once in a 422.
+         *
+         *     `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+         *     billing and at most one shipping address: an address written with a flag set takes that flag from the
+         *     profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+         *     `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+         *
+         *     Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+         *     InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+         *     Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+         *     `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+         *     `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+         *     `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+         *     `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+         *
+         *     The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+         *     whatever `Accept` asks for, as the suffix outranks the header.
+         */
+        post: operations["createProfileAddressJsonld"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/profiles/{profile_id}/addresses/{address_id}.jsonld": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                address_id: components["parameters"]["AddressId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Retrieve an address from a profile (.jsonld)
+         * @description Answers one address of the profile; an address of another profile is a 404.
+         *
+         *     The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+         *     whatever `Accept` asks for, as the suffix outranks the header.
+         */
+        get: operations["getProfileAddressJsonld"];
+        /**
+         * Update an address of a profile (.jsonld)
+         * @description Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+         *     value, and the rules of the create apply to the result: a required field sent empty is a 422.
+         *     A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+         *     `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+         *     leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+         *     committed wins.
+         *
+         *     The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+         *     whatever `Accept` asks for, as the suffix outranks the header.
+         */
+        put: operations["updateProfileAddressJsonld"];
+        post?: never;
+        /**
+         * Delete an address from a profile (.jsonld)
+         * @description Deletes an address for good. A profile's addresses are also deleted with the profile.
+         *
+         *     The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+         *     whatever `Accept` asks for, as the suffix outranks the header.
+         */
+        delete: operations["deleteProfileAddressJsonld"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -359,6 +674,48 @@ export interface components {
             "hydra:totalItems": number;
             "hydra:view"?: components["schemas"]["HydraView"];
             "hydra:search": components["schemas"]["HydraSearch"];
+        };
+        /**
+         * @description What JSON-LD adds to an address. X-Cart's address resource is its `XLite\Model\Address` entity with no
+         *     `shortName`, so API Platform names it `Address` (its context `/api/contexts/Address`); its IRI is the path of
+         *     its item operation, `/profiles/{profile_id}/addresses/{address_id}`.
+         */
+        AddressNode: {
+            /**
+             * @description The context of the resource, on an item alone (members of a collection share the collection's).
+             * @example /api/contexts/Address
+             */
+            "@context"?: string;
+            /**
+             * @description The address's IRI.
+             * @example /api/profiles/2/addresses/1
+             */
+            "@id": string;
+            /**
+             * @description The JSON-LD type of an address, its resource's short name.
+             * @enum {string}
+             */
+            "@type": "Address";
+        };
+        /** @description An address in JSON-LD (`application/ld+json`), as API Platform renders an item. */
+        AddressJsonld: components["schemas"]["AddressNode"] & components["schemas"]["ProfileAddress"];
+        /**
+         * @description One page of a profile's addresses in JSON-LD, as API Platform 2.7 renders a paginated collection:
+         *     `hydra:member`, `hydra:totalItems` (the profile's addresses on all pages) and `hydra:view` (present when there
+         *     is more than one page or a query was sent: the page's own IRI and links to the first, last, previous and next
+         *     pages, each the request's query with `page` set). The collection's `@id` is its path,
+         *     `/api/profiles/{profile_id}/addresses`. No `hydra:search`: the resource declares no filter.
+         */
+        AddressCollectionJsonld: {
+            /** @enum {string} */
+            "@context": "/api/contexts/Address";
+            /** @example /api/profiles/2/addresses */
+            "@id": string;
+            /** @enum {string} */
+            "@type": "hydra:Collection";
+            "hydra:member": components["schemas"]["AddressJsonld"][];
+            "hydra:totalItems": number;
+            "hydra:view"?: components["schemas"]["HydraView"];
         };
         /** @description The paging links of a collection (`hydra:PartialCollectionView`). */
         HydraView: {
@@ -566,6 +923,108 @@ export interface components {
             pending_membership_id: number | null;
             force_change_password: boolean;
             role_ids: number[];
+        };
+        /**
+         * @description A new address of a profile (X-Cart's `ProfileAddressInput`). The required fields are those X-Cart's default
+         *     address-field configuration requires; each must not be empty.
+         */
+        ProfileAddressCreate: {
+            /**
+             * @description The profile's billing address; takes the flag from the profile's other billing address.
+             * @default false
+             */
+            is_billing?: boolean;
+            /**
+             * @description The profile's shipping address; takes the flag from the profile's other shipping address.
+             * @default false
+             */
+            is_shipping?: boolean;
+            /** @default false */
+            is_work?: boolean;
+            /**
+             * @description R (residential) or C (commercial).
+             * @default R
+             * @enum {string}
+             */
+            type?: "R" | "C";
+            title?: string;
+            firstname: string;
+            lastname: string;
+            phone: string;
+            street: string;
+            zipcode: string;
+            city: string;
+            /**
+             * @description An ISO 3166-1 alpha-2 country code in capitals. Decision: provisiond keeps no country reference data, so
+             *     the code is checked by this pattern only, not against a list of countries.
+             */
+            country_code: string;
+            /**
+             * @description The id of a state of the country; 0 or null for none. Decision: provisiond keeps no state reference data,
+             *     so the id is stored as sent and not looked up.
+             */
+            state?: number | null;
+            /** @description The state's name, for a country without states (X-Cart's custom state). */
+            state_name?: string;
+            /** @description Values of X-Cart's additional address fields. provisiond defines none, so this must be empty. */
+            custom_fields?: components["schemas"]["ProfileAddressCustomField"][];
+        };
+        /** @description The fields of an address to change; those left out keep their stored value. */
+        ProfileAddressUpdate: {
+            is_billing?: boolean;
+            is_shipping?: boolean;
+            is_work?: boolean;
+            /**
+             * @description R (residential) or C (commercial).
+             * @enum {string}
+             */
+            type?: "R" | "C";
+            title?: string;
+            firstname?: string;
+            lastname?: string;
+            phone?: string;
+            street?: string;
+            zipcode?: string;
+            city?: string;
+            /** @description An ISO 3166-1 alpha-2 country code in capitals (checked by this pattern only); null leaves it unchanged. */
+            country_code?: string | null;
+            /** @description The id of a state (not looked up); 0 for none; null leaves it unchanged. */
+            state?: number | null;
+            state_name?: string;
+            /** @description Values of X-Cart's additional address fields. provisiond defines none, so this must be empty. */
+            custom_fields?: components["schemas"]["ProfileAddressCustomField"][];
+        };
+        /** @description The value of one of X-Cart's additional address fields, by its service name. */
+        ProfileAddressCustomField: {
+            name: string;
+            value?: string | null;
+        };
+        /** @description An address of a profile (X-Cart's `ProfileAddressOutput`). */
+        ProfileAddress: {
+            readonly id: number;
+            is_billing: boolean;
+            is_shipping: boolean;
+            is_work: boolean;
+            /** @enum {string} */
+            type: "R" | "C";
+            title: string;
+            firstname: string;
+            lastname: string;
+            phone: string;
+            street: string;
+            zipcode: string;
+            city: string;
+            country_code: string;
+            /** @description The state's id, null when the address names none. */
+            state: number | null;
+            state_name: string;
+            /** @description Values of X-Cart's additional address fields; always empty, since provisiond defines none. */
+            custom_fields: components["schemas"]["ProfileAddressCustomFieldValue"][];
+        };
+        /** @description The stored value of one of X-Cart's additional address fields. */
+        ProfileAddressCustomFieldValue: {
+            name: string;
+            value: string | null;
         };
     };
     responses: {
@@ -1251,8 +1710,341 @@ export interface components {
                 "application/ld+json": components["schemas"]["HydraError"];
             };
         };
+        /** @description One page of the profile's addresses. */
+        AddressList: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example [
+                 *       {
+                 *         "id": 1,
+                 *         "is_billing": true,
+                 *         "is_shipping": true,
+                 *         "is_work": false,
+                 *         "type": "R",
+                 *         "title": "",
+                 *         "firstname": "Jane",
+                 *         "lastname": "Doe",
+                 *         "phone": "+1 555 0100",
+                 *         "street": "1 Main Street",
+                 *         "zipcode": "10001",
+                 *         "city": "New York",
+                 *         "country_code": "US",
+                 *         "state": null,
+                 *         "state_name": "NY",
+                 *         "custom_fields": []
+                 *       }
+                 *     ]
+                 */
+                "application/json": components["schemas"]["ProfileAddress"][];
+                /**
+                 * @example {
+                 *       "@context": "/api/contexts/Address",
+                 *       "@id": "/api/profiles/2/addresses",
+                 *       "@type": "hydra:Collection",
+                 *       "hydra:member": [
+                 *         {
+                 *           "@id": "/api/profiles/2/addresses/1",
+                 *           "@type": "Address",
+                 *           "id": 1,
+                 *           "is_billing": true,
+                 *           "is_shipping": true,
+                 *           "is_work": false,
+                 *           "type": "R",
+                 *           "title": "",
+                 *           "firstname": "Jane",
+                 *           "lastname": "Doe",
+                 *           "phone": "+1 555 0100",
+                 *           "street": "1 Main Street",
+                 *           "zipcode": "10001",
+                 *           "city": "New York",
+                 *           "country_code": "US",
+                 *           "state": null,
+                 *           "state_name": "NY",
+                 *           "custom_fields": []
+                 *         }
+                 *       ],
+                 *       "hydra:totalItems": 1
+                 *     }
+                 */
+                "application/ld+json": components["schemas"]["AddressCollectionJsonld"];
+            };
+        };
+        /** @description The address is created. */
+        AddressCreated: {
+            headers: {
+                /**
+                 * @description The path of the new address.
+                 * @example /api/profiles/2/addresses/1
+                 */
+                Location?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "id": 1,
+                 *       "is_billing": true,
+                 *       "is_shipping": true,
+                 *       "is_work": false,
+                 *       "type": "R",
+                 *       "title": "",
+                 *       "firstname": "Jane",
+                 *       "lastname": "Doe",
+                 *       "phone": "+1 555 0100",
+                 *       "street": "1 Main Street",
+                 *       "zipcode": "10001",
+                 *       "city": "New York",
+                 *       "country_code": "US",
+                 *       "state": null,
+                 *       "state_name": "NY",
+                 *       "custom_fields": []
+                 *     }
+                 */
+                "application/json": components["schemas"]["ProfileAddress"];
+                /**
+                 * @example {
+                 *       "@context": "/api/contexts/Address",
+                 *       "@id": "/api/profiles/2/addresses/1",
+                 *       "@type": "Address",
+                 *       "id": 1,
+                 *       "is_billing": true,
+                 *       "is_shipping": true,
+                 *       "is_work": false,
+                 *       "type": "R",
+                 *       "title": "",
+                 *       "firstname": "Jane",
+                 *       "lastname": "Doe",
+                 *       "phone": "+1 555 0100",
+                 *       "street": "1 Main Street",
+                 *       "zipcode": "10001",
+                 *       "city": "New York",
+                 *       "country_code": "US",
+                 *       "state": null,
+                 *       "state_name": "NY",
+                 *       "custom_fields": []
+                 *     }
+                 */
+                "application/ld+json": components["schemas"]["AddressJsonld"];
+            };
+        };
+        /** @description The address. */
+        AddressOK: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "id": 1,
+                 *       "is_billing": true,
+                 *       "is_shipping": true,
+                 *       "is_work": false,
+                 *       "type": "R",
+                 *       "title": "",
+                 *       "firstname": "Jane",
+                 *       "lastname": "Doe",
+                 *       "phone": "+1 555 0100",
+                 *       "street": "1 Main Street",
+                 *       "zipcode": "10001",
+                 *       "city": "New York",
+                 *       "country_code": "US",
+                 *       "state": null,
+                 *       "state_name": "NY",
+                 *       "custom_fields": []
+                 *     }
+                 */
+                "application/json": components["schemas"]["ProfileAddress"];
+                /**
+                 * @example {
+                 *       "@context": "/api/contexts/Address",
+                 *       "@id": "/api/profiles/2/addresses/1",
+                 *       "@type": "Address",
+                 *       "id": 1,
+                 *       "is_billing": true,
+                 *       "is_shipping": true,
+                 *       "is_work": false,
+                 *       "type": "R",
+                 *       "title": "",
+                 *       "firstname": "Jane",
+                 *       "lastname": "Doe",
+                 *       "phone": "+1 555 0100",
+                 *       "street": "1 Main Street",
+                 *       "zipcode": "10001",
+                 *       "city": "New York",
+                 *       "country_code": "US",
+                 *       "state": null,
+                 *       "state_name": "NY",
+                 *       "custom_fields": []
+                 *     }
+                 */
+                "application/ld+json": components["schemas"]["AddressJsonld"];
+            };
+        };
+        /** @description The address as stored after the change. */
+        AddressUpdated: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "id": 1,
+                 *       "is_billing": true,
+                 *       "is_shipping": false,
+                 *       "is_work": false,
+                 *       "type": "R",
+                 *       "title": "",
+                 *       "firstname": "Jane",
+                 *       "lastname": "Doe",
+                 *       "phone": "+1 555 0199",
+                 *       "street": "1 Main Street",
+                 *       "zipcode": "10001",
+                 *       "city": "New York",
+                 *       "country_code": "US",
+                 *       "state": null,
+                 *       "state_name": "NY",
+                 *       "custom_fields": []
+                 *     }
+                 */
+                "application/json": components["schemas"]["ProfileAddress"];
+                /**
+                 * @example {
+                 *       "@context": "/api/contexts/Address",
+                 *       "@id": "/api/profiles/2/addresses/1",
+                 *       "@type": "Address",
+                 *       "id": 1,
+                 *       "is_billing": true,
+                 *       "is_shipping": false,
+                 *       "is_work": false,
+                 *       "type": "R",
+                 *       "title": "",
+                 *       "firstname": "Jane",
+                 *       "lastname": "Doe",
+                 *       "phone": "+1 555 0199",
+                 *       "street": "1 Main Street",
+                 *       "zipcode": "10001",
+                 *       "city": "New York",
+                 *       "country_code": "US",
+                 *       "state": null,
+                 *       "state_name": "NY",
+                 *       "custom_fields": []
+                 *     }
+                 */
+                "application/ld+json": components["schemas"]["AddressJsonld"];
+            };
+        };
+        /** @description The address is deleted. */
+        AddressDeleted: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
+        /**
+         * @description The request is malformed: the body is not valid JSON (detail "Syntax error"), a value has the wrong JSON type
+         *     (the detail names the attribute and the expected and given types), or a query parameter is out of range.
+         */
+        AddressBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+                /**
+                 * @example {
+                 *       "@context": "/api/contexts/Error",
+                 *       "@type": "hydra:Error",
+                 *       "hydra:title": "An error occurred",
+                 *       "hydra:description": "Syntax error"
+                 *     }
+                 */
+                "application/ld+json": components["schemas"]["HydraError"];
+            };
+        };
+        /** @description No profile has this id, or the profile has no address with this id. */
+        AddressNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://tools.ietf.org/html/rfc2616#section-10",
+                 *       "title": "An error occurred",
+                 *       "detail": "Not Found"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+                /**
+                 * @example {
+                 *       "@context": "/api/contexts/Error",
+                 *       "@type": "hydra:Error",
+                 *       "hydra:title": "An error occurred",
+                 *       "hydra:description": "Not Found"
+                 *     }
+                 */
+                "application/ld+json": components["schemas"]["HydraError"];
+            };
+        };
+        /**
+         * @description Unprocessable entity: one or more constraint violations, all listed in `violations`
+         *     and joined in `detail` as "<propertyPath>: <message>" lines.
+         */
+        AddressUnprocessable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://tools.ietf.org/html/rfc2616#section-10",
+                 *       "title": "An error occurred",
+                 *       "detail": "firstname: This value should not be blank.\ncountry_code: This value is not valid.",
+                 *       "violations": [
+                 *         {
+                 *           "propertyPath": "firstname",
+                 *           "message": "This value should not be blank."
+                 *         },
+                 *         {
+                 *           "propertyPath": "country_code",
+                 *           "message": "This value is not valid."
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["ConstraintViolationList"];
+                /**
+                 * @example {
+                 *       "@context": "/api/contexts/ConstraintViolationList",
+                 *       "@type": "ConstraintViolationList",
+                 *       "hydra:title": "An error occurred",
+                 *       "hydra:description": "firstname: This value should not be blank.\ncountry_code: This value is not valid.",
+                 *       "violations": [
+                 *         {
+                 *           "propertyPath": "firstname",
+                 *           "message": "This value should not be blank."
+                 *         },
+                 *         {
+                 *           "propertyPath": "country_code",
+                 *           "message": "This value is not valid."
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/ld+json": components["schemas"]["ConstraintViolationListJsonld"];
+            };
+        };
     };
     parameters: {
+        /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+        AddressProfileId: number;
+        /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+        AddressId: number;
+        /** @description How many addresses a page holds; at most 100 (larger values are capped). */
+        AddressItemsPerPage: number;
         /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
         ProfileId: number;
         /** @description The page number, from 1. */
@@ -1297,6 +2089,60 @@ export interface components {
         FirstLogin: components["schemas"]["DateBounds"];
     };
     requestBodies: {
+        /** @description The new address. */
+        ProfileAddressCreate: {
+            content: {
+                /**
+                 * @example {
+                 *       "is_billing": true,
+                 *       "is_shipping": true,
+                 *       "firstname": "Jane",
+                 *       "lastname": "Doe",
+                 *       "phone": "+1 555 0100",
+                 *       "street": "1 Main Street",
+                 *       "zipcode": "10001",
+                 *       "city": "New York",
+                 *       "country_code": "US",
+                 *       "state_name": "NY"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ProfileAddressCreate"];
+                /**
+                 * @example {
+                 *       "is_billing": true,
+                 *       "is_shipping": true,
+                 *       "firstname": "Jane",
+                 *       "lastname": "Doe",
+                 *       "phone": "+1 555 0100",
+                 *       "street": "1 Main Street",
+                 *       "zipcode": "10001",
+                 *       "city": "New York",
+                 *       "country_code": "US",
+                 *       "state_name": "NY"
+                 *     }
+                 */
+                "application/ld+json": components["schemas"]["ProfileAddressCreate"];
+            };
+        };
+        /** @description The fields to change. */
+        ProfileAddressUpdate: {
+            content: {
+                /**
+                 * @example {
+                 *       "phone": "+1 555 0199",
+                 *       "is_shipping": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["ProfileAddressUpdate"];
+                /**
+                 * @example {
+                 *       "phone": "+1 555 0199",
+                 *       "is_shipping": false
+                 *     }
+                 */
+                "application/ld+json": components["schemas"]["ProfileAddressUpdate"];
+            };
+        };
         /** @description The new Profile resource */
         ProfileCreate: {
             content: {
@@ -2002,6 +2848,418 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listProfileAddresses: {
+        parameters: {
+            query?: {
+                /** @description The page number, from 1. */
+                page?: components["parameters"]["Page"];
+                /** @description How many addresses a page holds; at most 100 (larger values are capped). */
+                itemsPerPage?: components["parameters"]["AddressItemsPerPage"];
+            };
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the profile's addresses. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": 1,
+                     *         "is_billing": true,
+                     *         "is_shipping": true,
+                     *         "is_work": false,
+                     *         "type": "R",
+                     *         "title": "",
+                     *         "firstname": "Jane",
+                     *         "lastname": "Doe",
+                     *         "phone": "+1 555 0100",
+                     *         "street": "1 Main Street",
+                     *         "zipcode": "10001",
+                     *         "city": "New York",
+                     *         "country_code": "US",
+                     *         "state": null,
+                     *         "state_name": "NY",
+                     *         "custom_fields": []
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["ProfileAddress"][];
+                    /**
+                     * @example {
+                     *       "@context": "/api/contexts/Address",
+                     *       "@id": "/api/profiles/2/addresses",
+                     *       "@type": "hydra:Collection",
+                     *       "hydra:member": [
+                     *         {
+                     *           "@id": "/api/profiles/2/addresses/1",
+                     *           "@type": "Address",
+                     *           "id": 1,
+                     *           "is_billing": true,
+                     *           "is_shipping": true,
+                     *           "is_work": false,
+                     *           "type": "R",
+                     *           "title": "",
+                     *           "firstname": "Jane",
+                     *           "lastname": "Doe",
+                     *           "phone": "+1 555 0100",
+                     *           "street": "1 Main Street",
+                     *           "zipcode": "10001",
+                     *           "city": "New York",
+                     *           "country_code": "US",
+                     *           "state": null,
+                     *           "state_name": "NY",
+                     *           "custom_fields": []
+                     *         }
+                     *       ],
+                     *       "hydra:totalItems": 1
+                     *     }
+                     */
+                    "application/ld+json": components["schemas"]["AddressCollectionJsonld"];
+                };
+            };
+            400: components["responses"]["AddressBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createProfileAddress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["ProfileAddressCreate"];
+        responses: {
+            201: components["responses"]["AddressCreated"];
+            400: components["responses"]["AddressBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["AddressNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["AddressUnprocessable"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getProfileAddress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                address_id: components["parameters"]["AddressId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["AddressOK"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["AddressNotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateProfileAddress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                address_id: components["parameters"]["AddressId"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["ProfileAddressUpdate"];
+        responses: {
+            200: components["responses"]["AddressUpdated"];
+            400: components["responses"]["AddressBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["AddressNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["AddressUnprocessable"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteProfileAddress: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                address_id: components["parameters"]["AddressId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["AddressDeleted"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["AddressNotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listProfileAddressesJson: {
+        parameters: {
+            query?: {
+                /** @description The page number, from 1. */
+                page?: components["parameters"]["Page"];
+                /** @description How many addresses a page holds; at most 100 (larger values are capped). */
+                itemsPerPage?: components["parameters"]["AddressItemsPerPage"];
+            };
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["AddressList"];
+            400: components["responses"]["AddressBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createProfileAddressJson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["ProfileAddressCreate"];
+        responses: {
+            201: components["responses"]["AddressCreated"];
+            400: components["responses"]["AddressBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["AddressNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["AddressUnprocessable"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getProfileAddressJson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                address_id: components["parameters"]["AddressId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["AddressOK"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["AddressNotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateProfileAddressJson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                address_id: components["parameters"]["AddressId"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["ProfileAddressUpdate"];
+        responses: {
+            200: components["responses"]["AddressUpdated"];
+            400: components["responses"]["AddressBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["AddressNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["AddressUnprocessable"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteProfileAddressJson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                address_id: components["parameters"]["AddressId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["AddressDeleted"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["AddressNotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listProfileAddressesJsonld: {
+        parameters: {
+            query?: {
+                /** @description The page number, from 1. */
+                page?: components["parameters"]["Page"];
+                /** @description How many addresses a page holds; at most 100 (larger values are capped). */
+                itemsPerPage?: components["parameters"]["AddressItemsPerPage"];
+            };
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["AddressList"];
+            400: components["responses"]["AddressBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createProfileAddressJsonld: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["ProfileAddressCreate"];
+        responses: {
+            201: components["responses"]["AddressCreated"];
+            400: components["responses"]["AddressBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["AddressNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["AddressUnprocessable"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getProfileAddressJsonld: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                address_id: components["parameters"]["AddressId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["AddressOK"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["AddressNotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateProfileAddressJsonld: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                address_id: components["parameters"]["AddressId"];
+            };
+            cookie?: never;
+        };
+        requestBody: components["requestBodies"]["ProfileAddressUpdate"];
+        responses: {
+            200: components["responses"]["AddressUpdated"];
+            400: components["responses"]["AddressBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["AddressNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["AddressUnprocessable"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteProfileAddressJsonld: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                profile_id: components["parameters"]["AddressProfileId"];
+                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                address_id: components["parameters"]["AddressId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: components["responses"]["AddressDeleted"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["AddressNotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };

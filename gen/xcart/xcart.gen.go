@@ -18,6 +18,69 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for AddressCollectionJsonldContext.
+const (
+	ApicontextsAddress AddressCollectionJsonldContext = "/api/contexts/Address"
+)
+
+// Valid indicates whether the value is a known member of the AddressCollectionJsonldContext enum.
+func (e AddressCollectionJsonldContext) Valid() bool {
+	switch e {
+	case ApicontextsAddress:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AddressCollectionJsonldType.
+const (
+	AddressCollectionJsonldTypeHydraCollection AddressCollectionJsonldType = "hydra:Collection"
+)
+
+// Valid indicates whether the value is a known member of the AddressCollectionJsonldType enum.
+func (e AddressCollectionJsonldType) Valid() bool {
+	switch e {
+	case AddressCollectionJsonldTypeHydraCollection:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AddressRdfType.
+const (
+	Address AddressRdfType = "Address"
+)
+
+// Valid indicates whether the value is a known member of the AddressRdfType enum.
+func (e AddressRdfType) Valid() bool {
+	switch e {
+	case Address:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AddressJsonldType.
+const (
+	AddressJsonldTypeC AddressJsonldType = "C"
+	AddressJsonldTypeR AddressJsonldType = "R"
+)
+
+// Valid indicates whether the value is a known member of the AddressJsonldType enum.
+func (e AddressJsonldType) Valid() bool {
+	switch e {
+	case AddressJsonldTypeC:
+		return true
+	case AddressJsonldTypeR:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ConstraintViolationListJsonldContext.
 const (
 	ApicontextsConstraintViolationList ConstraintViolationListJsonldContext = "/api/contexts/ConstraintViolationList"
@@ -189,6 +252,60 @@ func (e ProfileStatus) Valid() bool {
 	}
 }
 
+// Defines values for ProfileAddressType.
+const (
+	ProfileAddressTypeC ProfileAddressType = "C"
+	ProfileAddressTypeR ProfileAddressType = "R"
+)
+
+// Valid indicates whether the value is a known member of the ProfileAddressType enum.
+func (e ProfileAddressType) Valid() bool {
+	switch e {
+	case ProfileAddressTypeC:
+		return true
+	case ProfileAddressTypeR:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProfileAddressCreateType.
+const (
+	ProfileAddressCreateTypeC ProfileAddressCreateType = "C"
+	ProfileAddressCreateTypeR ProfileAddressCreateType = "R"
+)
+
+// Valid indicates whether the value is a known member of the ProfileAddressCreateType enum.
+func (e ProfileAddressCreateType) Valid() bool {
+	switch e {
+	case ProfileAddressCreateTypeC:
+		return true
+	case ProfileAddressCreateTypeR:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProfileAddressUpdateType.
+const (
+	ProfileAddressUpdateTypeC ProfileAddressUpdateType = "C"
+	ProfileAddressUpdateTypeR ProfileAddressUpdateType = "R"
+)
+
+// Valid indicates whether the value is a known member of the ProfileAddressUpdateType enum.
+func (e ProfileAddressUpdateType) Valid() bool {
+	switch e {
+	case ProfileAddressUpdateTypeC:
+		return true
+	case ProfileAddressUpdateTypeR:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ProfileCollectionJsonldContext.
 const (
 	ApicontextsProfile ProfileCollectionJsonldContext = "/api/contexts/Profile"
@@ -221,13 +338,13 @@ func (e ProfileCollectionJsonldId) Valid() bool {
 
 // Defines values for ProfileCollectionJsonldType.
 const (
-	HydraCollection ProfileCollectionJsonldType = "hydra:Collection"
+	ProfileCollectionJsonldTypeHydraCollection ProfileCollectionJsonldType = "hydra:Collection"
 )
 
 // Valid indicates whether the value is a known member of the ProfileCollectionJsonldType enum.
 func (e ProfileCollectionJsonldType) Valid() bool {
 	switch e {
-	case HydraCollection:
+	case ProfileCollectionJsonldTypeHydraCollection:
 		return true
 	default:
 		return false
@@ -355,6 +472,90 @@ func (e ProfileUpdateStatus) Valid() bool {
 	default:
 		return false
 	}
+}
+
+// AddressCollectionJsonld One page of a profile's addresses in JSON-LD, as API Platform 2.7 renders a paginated collection:
+// `hydra:member`, `hydra:totalItems` (the profile's addresses on all pages) and `hydra:view` (present when there
+// is more than one page or a query was sent: the page's own IRI and links to the first, last, previous and next
+// pages, each the request's query with `page` set). The collection's `@id` is its path,
+// `/api/profiles/{profile_id}/addresses`. No `hydra:search`: the resource declares no filter.
+type AddressCollectionJsonld struct {
+	Context AddressCollectionJsonldContext `json:"@context"`
+
+	// Id Example: /api/profiles/2/addresses
+	Id              string                      `json:"@id"`
+	Type            AddressCollectionJsonldType `json:"@type"`
+	HydraMember     []AddressJsonld             `json:"hydra:member"`
+	HydraTotalItems int                         `json:"hydra:totalItems"`
+
+	// HydraView The paging links of a collection (`hydra:PartialCollectionView`).
+	HydraView *HydraView `json:"hydra:view,omitempty"`
+}
+
+// AddressCollectionJsonldContext defines model for AddressCollectionJsonld.Context.
+type AddressCollectionJsonldContext string
+
+// AddressCollectionJsonldType defines model for AddressCollectionJsonld.Type.
+type AddressCollectionJsonldType string
+
+// AddressJsonld An address in JSON-LD (`application/ld+json`), as API Platform renders an item.
+type AddressJsonld struct {
+	// Context The context of the resource, on an item alone (members of a collection share the collection's).
+	//
+	// Example: /api/contexts/Address
+	Context *string `json:"@context,omitempty"`
+
+	// Iri The address's IRI.
+	//
+	// Example: /api/profiles/2/addresses/1
+	Iri string `json:"@id"`
+
+	// RdfType The JSON-LD type of an address, its resource's short name.
+	RdfType     AddressRdfType `json:"@type"`
+	City        string         `json:"city"`
+	CountryCode string         `json:"country_code"`
+
+	// CustomFields Values of X-Cart's additional address fields; always empty, since provisiond defines none.
+	CustomFields []ProfileAddressCustomFieldValue `json:"custom_fields"`
+	Firstname    string                           `json:"firstname"`
+	Id           int                              `json:"id"`
+	IsBilling    bool                             `json:"is_billing"`
+	IsShipping   bool                             `json:"is_shipping"`
+	IsWork       bool                             `json:"is_work"`
+	Lastname     string                           `json:"lastname"`
+	Phone        string                           `json:"phone"`
+
+	// State The state's id, null when the address names none.
+	State     nullable.Nullable[int] `json:"state"`
+	StateName string                 `json:"state_name"`
+	Street    string                 `json:"street"`
+	Title     string                 `json:"title"`
+	Type      AddressJsonldType      `json:"type"`
+	Zipcode   string                 `json:"zipcode"`
+}
+
+// AddressRdfType The JSON-LD type of an address, its resource's short name.
+type AddressRdfType string
+
+// AddressJsonldType defines model for AddressJsonld.Type.
+type AddressJsonldType string
+
+// AddressNode What JSON-LD adds to an address. X-Cart's address resource is its `XLite\Model\Address` entity with no
+// `shortName`, so API Platform names it `Address` (its context `/api/contexts/Address`); its IRI is the path of
+// its item operation, `/profiles/{profile_id}/addresses/{address_id}`.
+type AddressNode struct {
+	// Context The context of the resource, on an item alone (members of a collection share the collection's).
+	//
+	// Example: /api/contexts/Address
+	Context *string `json:"@context,omitempty"`
+
+	// Iri The address's IRI.
+	//
+	// Example: /api/profiles/2/addresses/1
+	Iri string `json:"@id"`
+
+	// RdfType The JSON-LD type of an address, its resource's short name.
+	RdfType AddressRdfType `json:"@type"`
 }
 
 // ConstraintViolation One violated constraint.
@@ -577,6 +778,114 @@ type ProfileAccessLevel int
 // ProfileStatus Example: E
 type ProfileStatus string
 
+// ProfileAddress An address of a profile (X-Cart's `ProfileAddressOutput`).
+type ProfileAddress struct {
+	City        string `json:"city"`
+	CountryCode string `json:"country_code"`
+
+	// CustomFields Values of X-Cart's additional address fields; always empty, since provisiond defines none.
+	CustomFields []ProfileAddressCustomFieldValue `json:"custom_fields"`
+	Firstname    string                           `json:"firstname"`
+	Id           int                              `json:"id"`
+	IsBilling    bool                             `json:"is_billing"`
+	IsShipping   bool                             `json:"is_shipping"`
+	IsWork       bool                             `json:"is_work"`
+	Lastname     string                           `json:"lastname"`
+	Phone        string                           `json:"phone"`
+
+	// State The state's id, null when the address names none.
+	State     nullable.Nullable[int] `json:"state"`
+	StateName string                 `json:"state_name"`
+	Street    string                 `json:"street"`
+	Title     string                 `json:"title"`
+	Type      ProfileAddressType     `json:"type"`
+	Zipcode   string                 `json:"zipcode"`
+}
+
+// ProfileAddressType defines model for ProfileAddress.Type.
+type ProfileAddressType string
+
+// ProfileAddressCreate A new address of a profile (X-Cart's `ProfileAddressInput`). The required fields are those X-Cart's default
+// address-field configuration requires; each must not be empty.
+type ProfileAddressCreate struct {
+	City string `json:"city"`
+
+	// CountryCode An ISO 3166-1 alpha-2 country code in capitals. Decision: provisiond keeps no country reference data, so
+	// the code is checked by this pattern only, not against a list of countries.
+	CountryCode string `json:"country_code"`
+
+	// CustomFields Values of X-Cart's additional address fields. provisiond defines none, so this must be empty.
+	CustomFields *[]ProfileAddressCustomField `json:"custom_fields,omitempty"`
+	Firstname    string                       `json:"firstname"`
+
+	// IsBilling The profile's billing address; takes the flag from the profile's other billing address.
+	IsBilling *bool `json:"is_billing,omitempty"`
+
+	// IsShipping The profile's shipping address; takes the flag from the profile's other shipping address.
+	IsShipping *bool  `json:"is_shipping,omitempty"`
+	IsWork     *bool  `json:"is_work,omitempty"`
+	Lastname   string `json:"lastname"`
+	Phone      string `json:"phone"`
+
+	// State The id of a state of the country; 0 or null for none. Decision: provisiond keeps no state reference data,
+	// so the id is stored as sent and not looked up.
+	State nullable.Nullable[int] `json:"state,omitempty"`
+
+	// StateName The state's name, for a country without states (X-Cart's custom state).
+	StateName *string `json:"state_name,omitempty"`
+	Street    string  `json:"street"`
+	Title     *string `json:"title,omitempty"`
+
+	// Type R (residential) or C (commercial).
+	Type    *ProfileAddressCreateType `json:"type,omitempty"`
+	Zipcode string                    `json:"zipcode"`
+}
+
+// ProfileAddressCreateType R (residential) or C (commercial).
+type ProfileAddressCreateType string
+
+// ProfileAddressCustomField The value of one of X-Cart's additional address fields, by its service name.
+type ProfileAddressCustomField struct {
+	Name  string                    `json:"name"`
+	Value nullable.Nullable[string] `json:"value,omitempty"`
+}
+
+// ProfileAddressCustomFieldValue The stored value of one of X-Cart's additional address fields.
+type ProfileAddressCustomFieldValue struct {
+	Name  string                    `json:"name"`
+	Value nullable.Nullable[string] `json:"value"`
+}
+
+// ProfileAddressUpdate The fields of an address to change; those left out keep their stored value.
+type ProfileAddressUpdate struct {
+	City *string `json:"city,omitempty"`
+
+	// CountryCode An ISO 3166-1 alpha-2 country code in capitals (checked by this pattern only); null leaves it unchanged.
+	CountryCode nullable.Nullable[string] `json:"country_code,omitempty"`
+
+	// CustomFields Values of X-Cart's additional address fields. provisiond defines none, so this must be empty.
+	CustomFields *[]ProfileAddressCustomField `json:"custom_fields,omitempty"`
+	Firstname    *string                      `json:"firstname,omitempty"`
+	IsBilling    *bool                        `json:"is_billing,omitempty"`
+	IsShipping   *bool                        `json:"is_shipping,omitempty"`
+	IsWork       *bool                        `json:"is_work,omitempty"`
+	Lastname     *string                      `json:"lastname,omitempty"`
+	Phone        *string                      `json:"phone,omitempty"`
+
+	// State The id of a state (not looked up); 0 for none; null leaves it unchanged.
+	State     nullable.Nullable[int] `json:"state,omitempty"`
+	StateName *string                `json:"state_name,omitempty"`
+	Street    *string                `json:"street,omitempty"`
+	Title     *string                `json:"title,omitempty"`
+
+	// Type R (residential) or C (commercial).
+	Type    *ProfileAddressUpdateType `json:"type,omitempty"`
+	Zipcode *string                   `json:"zipcode,omitempty"`
+}
+
+// ProfileAddressUpdateType R (residential) or C (commercial).
+type ProfileAddressUpdateType string
+
 // ProfileCollectionJsonld One page of profiles in JSON-LD, as API Platform 2.7 renders a paginated collection: `hydra:member`,
 // `hydra:totalItems` (every profile the filters keep, on all pages), `hydra:view` (present when there is more
 // than one page or a filter or page was sent: the page's own IRI and links to the first, last, previous and next
@@ -757,6 +1066,15 @@ type ProfileUpdateStatus string
 // Added The bounds of a date filter (API Platform's DateFilter keys); each is a date in a form PHP's DateTime reads. Other keys, and a filter sent as a plain value (`added=2024-05-01`), are ignored, as the filter ignores them; of a key sent twice, the last value counts, as PHP reads a query.
 type Added = DateBounds
 
+// AddressId defines model for AddressId.
+type AddressId = int
+
+// AddressItemsPerPage defines model for AddressItemsPerPage.
+type AddressItemsPerPage = int
+
+// AddressProfileId defines model for AddressProfileId.
+type AddressProfileId = int
+
 // FirstLogin The bounds of a date filter (API Platform's DateFilter keys); each is a date in a form PHP's DateTime reads. Other keys, and a filter sent as a plain value (`added=2024-05-01`), are ignored, as the filter ignores them; of a key sent twice, the last value counts, as PHP reads a query.
 type FirstLogin = DateBounds
 
@@ -774,6 +1092,52 @@ type ProfileId = int
 
 // SearchFakeField defines model for SearchFakeField.
 type SearchFakeField = string
+
+// AddressBadRequestApplicationLdPlusJSON An error in JSON-LD, as API Platform's Hydra error normalizer renders it for `application/ld+json`.
+type AddressBadRequestApplicationLdPlusJSON = HydraError
+
+// AddressBadRequestApplicationProblemPlusJSON An RFC 7807 problem document, as API Platform renders errors.
+type AddressBadRequestApplicationProblemPlusJSON = Problem
+
+// AddressCreatedApplicationJSON An address of a profile (X-Cart's `ProfileAddressOutput`).
+type AddressCreatedApplicationJSON = ProfileAddress
+
+// AddressCreatedApplicationLdPlusJSON An address in JSON-LD (`application/ld+json`), as API Platform renders an item.
+type AddressCreatedApplicationLdPlusJSON = AddressJsonld
+
+// AddressListApplicationJSON defines model for AddressList.
+type AddressListApplicationJSON = []ProfileAddress
+
+// AddressListApplicationLdPlusJSON One page of a profile's addresses in JSON-LD, as API Platform 2.7 renders a paginated collection:
+// `hydra:member`, `hydra:totalItems` (the profile's addresses on all pages) and `hydra:view` (present when there
+// is more than one page or a query was sent: the page's own IRI and links to the first, last, previous and next
+// pages, each the request's query with `page` set). The collection's `@id` is its path,
+// `/api/profiles/{profile_id}/addresses`. No `hydra:search`: the resource declares no filter.
+type AddressListApplicationLdPlusJSON = AddressCollectionJsonld
+
+// AddressNotFoundApplicationLdPlusJSON An error in JSON-LD, as API Platform's Hydra error normalizer renders it for `application/ld+json`.
+type AddressNotFoundApplicationLdPlusJSON = HydraError
+
+// AddressNotFoundApplicationProblemPlusJSON An RFC 7807 problem document, as API Platform renders errors.
+type AddressNotFoundApplicationProblemPlusJSON = Problem
+
+// AddressOKApplicationJSON An address of a profile (X-Cart's `ProfileAddressOutput`).
+type AddressOKApplicationJSON = ProfileAddress
+
+// AddressOKApplicationLdPlusJSON An address in JSON-LD (`application/ld+json`), as API Platform renders an item.
+type AddressOKApplicationLdPlusJSON = AddressJsonld
+
+// AddressUnprocessableApplicationLdPlusJSON Every constraint violation of the request in JSON-LD, as API Platform's Hydra normalizer renders it.
+type AddressUnprocessableApplicationLdPlusJSON = ConstraintViolationListJsonld
+
+// AddressUnprocessableApplicationProblemPlusJSON A problem document listing every constraint violation of the request.
+type AddressUnprocessableApplicationProblemPlusJSON = ConstraintViolationList
+
+// AddressUpdatedApplicationJSON An address of a profile (X-Cart's `ProfileAddressOutput`).
+type AddressUpdatedApplicationJSON = ProfileAddress
+
+// AddressUpdatedApplicationLdPlusJSON An address in JSON-LD (`application/ld+json`), as API Platform renders an item.
+type AddressUpdatedApplicationLdPlusJSON = AddressJsonld
 
 // BadRequestApplicationLdPlusJSON An error in JSON-LD, as API Platform's Hydra error normalizer renders it for `application/ld+json`.
 type BadRequestApplicationLdPlusJSON = HydraError
@@ -979,6 +1343,33 @@ type ListProfilesJsonldParams struct {
 	FirstLogin *FirstLogin `json:"first_login,omitempty"`
 }
 
+// ListProfileAddressesParams defines parameters for ListProfileAddresses.
+type ListProfileAddressesParams struct {
+	// Page The page number, from 1.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// ItemsPerPage How many addresses a page holds; at most 100 (larger values are capped).
+	ItemsPerPage *AddressItemsPerPage `form:"itemsPerPage,omitempty" json:"itemsPerPage,omitempty"`
+}
+
+// ListProfileAddressesJsonParams defines parameters for ListProfileAddressesJson.
+type ListProfileAddressesJsonParams struct {
+	// Page The page number, from 1.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// ItemsPerPage How many addresses a page holds; at most 100 (larger values are capped).
+	ItemsPerPage *AddressItemsPerPage `form:"itemsPerPage,omitempty" json:"itemsPerPage,omitempty"`
+}
+
+// ListProfileAddressesJsonldParams defines parameters for ListProfileAddressesJsonld.
+type ListProfileAddressesJsonldParams struct {
+	// Page The page number, from 1.
+	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+
+	// ItemsPerPage How many addresses a page holds; at most 100 (larger values are capped).
+	ItemsPerPage *AddressItemsPerPage `form:"itemsPerPage,omitempty" json:"itemsPerPage,omitempty"`
+}
+
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
 
@@ -1017,6 +1408,42 @@ type UpdateProfileJsonldJSONRequestBody = ProfileUpdate
 
 // UpdateProfileJsonldApplicationLdPlusJSONRequestBody defines body for UpdateProfileJsonld for application/ld+json ContentType.
 type UpdateProfileJsonldApplicationLdPlusJSONRequestBody = ProfileUpdate
+
+// CreateProfileAddressJSONRequestBody defines body for CreateProfileAddress for application/json ContentType.
+type CreateProfileAddressJSONRequestBody = ProfileAddressCreate
+
+// CreateProfileAddressApplicationLdPlusJSONRequestBody defines body for CreateProfileAddress for application/ld+json ContentType.
+type CreateProfileAddressApplicationLdPlusJSONRequestBody = ProfileAddressCreate
+
+// CreateProfileAddressJsonJSONRequestBody defines body for CreateProfileAddressJson for application/json ContentType.
+type CreateProfileAddressJsonJSONRequestBody = ProfileAddressCreate
+
+// CreateProfileAddressJsonApplicationLdPlusJSONRequestBody defines body for CreateProfileAddressJson for application/ld+json ContentType.
+type CreateProfileAddressJsonApplicationLdPlusJSONRequestBody = ProfileAddressCreate
+
+// CreateProfileAddressJsonldJSONRequestBody defines body for CreateProfileAddressJsonld for application/json ContentType.
+type CreateProfileAddressJsonldJSONRequestBody = ProfileAddressCreate
+
+// CreateProfileAddressJsonldApplicationLdPlusJSONRequestBody defines body for CreateProfileAddressJsonld for application/ld+json ContentType.
+type CreateProfileAddressJsonldApplicationLdPlusJSONRequestBody = ProfileAddressCreate
+
+// UpdateProfileAddressJSONRequestBody defines body for UpdateProfileAddress for application/json ContentType.
+type UpdateProfileAddressJSONRequestBody = ProfileAddressUpdate
+
+// UpdateProfileAddressApplicationLdPlusJSONRequestBody defines body for UpdateProfileAddress for application/ld+json ContentType.
+type UpdateProfileAddressApplicationLdPlusJSONRequestBody = ProfileAddressUpdate
+
+// UpdateProfileAddressJsonJSONRequestBody defines body for UpdateProfileAddressJson for application/json ContentType.
+type UpdateProfileAddressJsonJSONRequestBody = ProfileAddressUpdate
+
+// UpdateProfileAddressJsonApplicationLdPlusJSONRequestBody defines body for UpdateProfileAddressJson for application/ld+json ContentType.
+type UpdateProfileAddressJsonApplicationLdPlusJSONRequestBody = ProfileAddressUpdate
+
+// UpdateProfileAddressJsonldJSONRequestBody defines body for UpdateProfileAddressJsonld for application/json ContentType.
+type UpdateProfileAddressJsonldJSONRequestBody = ProfileAddressUpdate
+
+// UpdateProfileAddressJsonldApplicationLdPlusJSONRequestBody defines body for UpdateProfileAddressJsonld for application/ld+json ContentType.
+type UpdateProfileAddressJsonldApplicationLdPlusJSONRequestBody = ProfileAddressUpdate
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -1533,6 +1960,552 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /api/profiles/{profile_id}.jsonld (the `UpdateProfileJsonld` operationId).
 	UpdateProfileJsonldWithApplicationLdPlusJSONBody(ctx context.Context, profileId ProfileId, body UpdateProfileJsonldApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListProfileAddresses Retrieve a list of addresses from a profile
+	//
+	// Answers the profile's addresses ordered by id, one page at a time, paged as the profile list is (`page` from 1,
+	// `itemsPerPage` 30 by default and capped at 100): a bare JSON array in JSON, a `hydra:Collection` in JSON-LD (with
+	// `hydra:totalItems` and the `hydra:view` paging links, as API Platform 2.7 writes a paginated collection; no
+	// `hydra:search`, as X-Cart's address resource declares no filter).
+	//
+	// As X-Cart's address query (`ProfileAddress\SubExtension`) does, the list is filtered by the profile id:
+	// a profile that does not exist has no addresses, so its list is an empty array, not a 404.
+	// Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
+	// that names no profile (an empty list here, a 404 on the other address operations).
+	//
+	// Corresponds with GET /api/profiles/{profile_id}/addresses (the `ListProfileAddresses` operationId).
+	ListProfileAddresses(ctx context.Context, profileId AddressProfileId, params *ListProfileAddressesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProfileAddressWithBody Add an address to a profile
+	//
+	// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+	// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+	// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+	// POST followed by an address POST.
+	//
+	// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+	// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+	// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+	// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+	// never required). Every violation is listed at once in a 422.
+	//
+	// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+	// billing and at most one shipping address: an address written with a flag set takes that flag from the
+	// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+	// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+	//
+	// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+	// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+	// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+	// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+	// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+	// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+	CreateProfileAddressWithBody(ctx context.Context, profileId AddressProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProfileAddress Add an address to a profile
+	//
+	// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+	// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+	// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+	// POST followed by an address POST.
+	//
+	// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+	// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+	// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+	// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+	// never required). Every violation is listed at once in a 422.
+	//
+	// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+	// billing and at most one shipping address: an address written with a flag set takes that flag from the
+	// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+	// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+	//
+	// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+	// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+	// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+	// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+	// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+	// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+	CreateProfileAddress(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProfileAddressWithApplicationLdPlusJSONBody Add an address to a profile
+	//
+	// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+	// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+	// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+	// POST followed by an address POST.
+	//
+	// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+	// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+	// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+	// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+	// never required). Every violation is listed at once in a 422.
+	//
+	// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+	// billing and at most one shipping address: an address written with a flag set takes that flag from the
+	// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+	// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+	//
+	// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+	// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+	// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+	// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+	// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+	// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+	//
+	// Takes a body of the `application/ld+json` content type.
+	//
+	// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+	CreateProfileAddressWithApplicationLdPlusJSONBody(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListProfileAddressesJson Retrieve a list of addresses from a profile (.json)
+	//
+	// Answers the profile's addresses ordered by id, one page at a time, paged as the profile list is (`page` from 1,
+	// `itemsPerPage` 30 by default and capped at 100): a bare JSON array in JSON, a `hydra:Collection` in JSON-LD (with
+	// `hydra:totalItems` and the `hydra:view` paging links, as API Platform 2.7 writes a paginated collection; no
+	// `hydra:search`, as X-Cart's address resource declares no filter).
+	//
+	// As X-Cart's address query (`ProfileAddress\SubExtension`) does, the list is filtered by the profile id:
+	// a profile that does not exist has no addresses, so its list is an empty array, not a 404.
+	// Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
+	// that names no profile (an empty list here, a 404 on the other address operations).
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Corresponds with GET /api/profiles/{profile_id}/addresses.json (the `ListProfileAddressesJson` operationId).
+	ListProfileAddressesJson(ctx context.Context, profileId AddressProfileId, params *ListProfileAddressesJsonParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProfileAddressJsonWithBody Add an address to a profile (.json)
+	//
+	// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+	// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+	// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+	// POST followed by an address POST.
+	//
+	// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+	// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+	// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+	// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+	// never required). Every violation is listed at once in a 422.
+	//
+	// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+	// billing and at most one shipping address: an address written with a flag set takes that flag from the
+	// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+	// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+	//
+	// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+	// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+	// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+	// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+	// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+	// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/profiles/{profile_id}/addresses.json (the `CreateProfileAddressJson` operationId).
+	CreateProfileAddressJsonWithBody(ctx context.Context, profileId AddressProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProfileAddressJson Add an address to a profile (.json)
+	//
+	// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+	// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+	// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+	// POST followed by an address POST.
+	//
+	// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+	// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+	// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+	// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+	// never required). Every violation is listed at once in a 422.
+	//
+	// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+	// billing and at most one shipping address: an address written with a flag set takes that flag from the
+	// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+	// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+	//
+	// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+	// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+	// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+	// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+	// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+	// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/profiles/{profile_id}/addresses.json (the `CreateProfileAddressJson` operationId).
+	CreateProfileAddressJson(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJsonJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProfileAddressJsonWithApplicationLdPlusJSONBody Add an address to a profile (.json)
+	//
+	// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+	// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+	// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+	// POST followed by an address POST.
+	//
+	// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+	// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+	// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+	// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+	// never required). Every violation is listed at once in a 422.
+	//
+	// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+	// billing and at most one shipping address: an address written with a flag set takes that flag from the
+	// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+	// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+	//
+	// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+	// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+	// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+	// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+	// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+	// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/ld+json` content type.
+	//
+	// Corresponds with POST /api/profiles/{profile_id}/addresses.json (the `CreateProfileAddressJson` operationId).
+	CreateProfileAddressJsonWithApplicationLdPlusJSONBody(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJsonApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListProfileAddressesJsonld Retrieve a list of addresses from a profile (.jsonld)
+	//
+	// Answers the profile's addresses ordered by id, one page at a time, paged as the profile list is (`page` from 1,
+	// `itemsPerPage` 30 by default and capped at 100): a bare JSON array in JSON, a `hydra:Collection` in JSON-LD (with
+	// `hydra:totalItems` and the `hydra:view` paging links, as API Platform 2.7 writes a paginated collection; no
+	// `hydra:search`, as X-Cart's address resource declares no filter).
+	//
+	// As X-Cart's address query (`ProfileAddress\SubExtension`) does, the list is filtered by the profile id:
+	// a profile that does not exist has no addresses, so its list is an empty array, not a 404.
+	// Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
+	// that names no profile (an empty list here, a 404 on the other address operations).
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Corresponds with GET /api/profiles/{profile_id}/addresses.jsonld (the `ListProfileAddressesJsonld` operationId).
+	ListProfileAddressesJsonld(ctx context.Context, profileId AddressProfileId, params *ListProfileAddressesJsonldParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProfileAddressJsonldWithBody Add an address to a profile (.jsonld)
+	//
+	// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+	// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+	// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+	// POST followed by an address POST.
+	//
+	// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+	// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+	// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+	// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+	// never required). Every violation is listed at once in a 422.
+	//
+	// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+	// billing and at most one shipping address: an address written with a flag set takes that flag from the
+	// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+	// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+	//
+	// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+	// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+	// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+	// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+	// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+	// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/profiles/{profile_id}/addresses.jsonld (the `CreateProfileAddressJsonld` operationId).
+	CreateProfileAddressJsonldWithBody(ctx context.Context, profileId AddressProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProfileAddressJsonld Add an address to a profile (.jsonld)
+	//
+	// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+	// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+	// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+	// POST followed by an address POST.
+	//
+	// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+	// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+	// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+	// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+	// never required). Every violation is listed at once in a 422.
+	//
+	// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+	// billing and at most one shipping address: an address written with a flag set takes that flag from the
+	// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+	// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+	//
+	// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+	// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+	// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+	// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+	// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+	// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/profiles/{profile_id}/addresses.jsonld (the `CreateProfileAddressJsonld` operationId).
+	CreateProfileAddressJsonld(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJsonldJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProfileAddressJsonldWithApplicationLdPlusJSONBody Add an address to a profile (.jsonld)
+	//
+	// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+	// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+	// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+	// POST followed by an address POST.
+	//
+	// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+	// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+	// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+	// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+	// never required). Every violation is listed at once in a 422.
+	//
+	// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+	// billing and at most one shipping address: an address written with a flag set takes that flag from the
+	// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+	// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+	//
+	// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+	// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+	// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+	// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+	// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+	// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/ld+json` content type.
+	//
+	// Corresponds with POST /api/profiles/{profile_id}/addresses.jsonld (the `CreateProfileAddressJsonld` operationId).
+	CreateProfileAddressJsonldWithApplicationLdPlusJSONBody(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJsonldApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteProfileAddress Delete an address from a profile
+	//
+	// Deletes an address for good. A profile's addresses are also deleted with the profile.
+	//
+	// Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id} (the `DeleteProfileAddress` operationId).
+	DeleteProfileAddress(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProfileAddress Retrieve an address from a profile
+	//
+	// Answers one address of the profile; an address of another profile is a 404.
+	//
+	// Corresponds with GET /api/profiles/{profile_id}/addresses/{address_id} (the `GetProfileAddress` operationId).
+	GetProfileAddress(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProfileAddressWithBody Update an address of a profile
+	//
+	// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+	// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+	// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+	// committed wins.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+	UpdateProfileAddressWithBody(ctx context.Context, profileId AddressProfileId, addressId AddressId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProfileAddress Update an address of a profile
+	//
+	// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+	// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+	// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+	// committed wins.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+	UpdateProfileAddress(ctx context.Context, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProfileAddressWithApplicationLdPlusJSONBody Update an address of a profile
+	//
+	// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+	// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+	// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+	// committed wins.
+	//
+	// Takes a body of the `application/ld+json` content type.
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+	UpdateProfileAddressWithApplicationLdPlusJSONBody(ctx context.Context, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteProfileAddressJson Delete an address from a profile (.json)
+	//
+	// Deletes an address for good. A profile's addresses are also deleted with the profile.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id}.json (the `DeleteProfileAddressJson` operationId).
+	DeleteProfileAddressJson(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProfileAddressJson Retrieve an address from a profile (.json)
+	//
+	// Answers one address of the profile; an address of another profile is a 404.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Corresponds with GET /api/profiles/{profile_id}/addresses/{address_id}.json (the `GetProfileAddressJson` operationId).
+	GetProfileAddressJson(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProfileAddressJsonWithBody Update an address of a profile (.json)
+	//
+	// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+	// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+	// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+	// committed wins.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.json (the `UpdateProfileAddressJson` operationId).
+	UpdateProfileAddressJsonWithBody(ctx context.Context, profileId AddressProfileId, addressId AddressId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProfileAddressJson Update an address of a profile (.json)
+	//
+	// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+	// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+	// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+	// committed wins.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.json (the `UpdateProfileAddressJson` operationId).
+	UpdateProfileAddressJson(ctx context.Context, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressJsonJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProfileAddressJsonWithApplicationLdPlusJSONBody Update an address of a profile (.json)
+	//
+	// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+	// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+	// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+	// committed wins.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/ld+json` content type.
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.json (the `UpdateProfileAddressJson` operationId).
+	UpdateProfileAddressJsonWithApplicationLdPlusJSONBody(ctx context.Context, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressJsonApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteProfileAddressJsonld Delete an address from a profile (.jsonld)
+	//
+	// Deletes an address for good. A profile's addresses are also deleted with the profile.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `DeleteProfileAddressJsonld` operationId).
+	DeleteProfileAddressJsonld(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProfileAddressJsonld Retrieve an address from a profile (.jsonld)
+	//
+	// Answers one address of the profile; an address of another profile is a 404.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Corresponds with GET /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `GetProfileAddressJsonld` operationId).
+	GetProfileAddressJsonld(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProfileAddressJsonldWithBody Update an address of a profile (.jsonld)
+	//
+	// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+	// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+	// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+	// committed wins.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `UpdateProfileAddressJsonld` operationId).
+	UpdateProfileAddressJsonldWithBody(ctx context.Context, profileId AddressProfileId, addressId AddressId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProfileAddressJsonld Update an address of a profile (.jsonld)
+	//
+	// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+	// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+	// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+	// committed wins.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `UpdateProfileAddressJsonld` operationId).
+	UpdateProfileAddressJsonld(ctx context.Context, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressJsonldJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateProfileAddressJsonldWithApplicationLdPlusJSONBody Update an address of a profile (.jsonld)
+	//
+	// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+	// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+	// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+	// committed wins.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/ld+json` content type.
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `UpdateProfileAddressJsonld` operationId).
+	UpdateProfileAddressJsonldWithApplicationLdPlusJSONBody(ctx context.Context, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressJsonldApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // LoginWithBody Log in and get a JWT
@@ -2257,6 +3230,822 @@ func (c *Client) UpdateProfileJsonld(ctx context.Context, profileId ProfileId, b
 // Corresponds with PUT /api/profiles/{profile_id}.jsonld (the `UpdateProfileJsonld` operationId).
 func (c *Client) UpdateProfileJsonldWithApplicationLdPlusJSONBody(ctx context.Context, profileId ProfileId, body UpdateProfileJsonldApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateProfileJsonldRequestWithApplicationLdPlusJSONBody(c.Server, profileId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListProfileAddresses Retrieve a list of addresses from a profile
+//
+// Answers the profile's addresses ordered by id, one page at a time, paged as the profile list is (`page` from 1,
+// `itemsPerPage` 30 by default and capped at 100): a bare JSON array in JSON, a `hydra:Collection` in JSON-LD (with
+// `hydra:totalItems` and the `hydra:view` paging links, as API Platform 2.7 writes a paginated collection; no
+// `hydra:search`, as X-Cart's address resource declares no filter).
+//
+// As X-Cart's address query (`ProfileAddress\SubExtension`) does, the list is filtered by the profile id:
+// a profile that does not exist has no addresses, so its list is an empty array, not a 404.
+// Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
+// that names no profile (an empty list here, a 404 on the other address operations).
+//
+// Corresponds with GET /api/profiles/{profile_id}/addresses (the `ListProfileAddresses` operationId).
+func (c *Client) ListProfileAddresses(ctx context.Context, profileId AddressProfileId, params *ListProfileAddressesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListProfileAddressesRequest(c.Server, profileId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProfileAddressWithBody Add an address to a profile
+//
+// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+// POST followed by an address POST.
+//
+// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+// never required). Every violation is listed at once in a 422.
+//
+// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+// billing and at most one shipping address: an address written with a flag set takes that flag from the
+// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+//
+// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+func (c *Client) CreateProfileAddressWithBody(ctx context.Context, profileId AddressProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProfileAddressRequestWithBody(c.Server, profileId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProfileAddress Add an address to a profile
+//
+// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+// POST followed by an address POST.
+//
+// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+// never required). Every violation is listed at once in a 422.
+//
+// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+// billing and at most one shipping address: an address written with a flag set takes that flag from the
+// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+//
+// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+func (c *Client) CreateProfileAddress(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProfileAddressRequest(c.Server, profileId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProfileAddressWithApplicationLdPlusJSONBody Add an address to a profile
+//
+// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+// POST followed by an address POST.
+//
+// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+// never required). Every violation is listed at once in a 422.
+//
+// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+// billing and at most one shipping address: an address written with a flag set takes that flag from the
+// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+//
+// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+//
+// Takes a body of the `application/ld+json` content type.
+//
+// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+func (c *Client) CreateProfileAddressWithApplicationLdPlusJSONBody(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProfileAddressRequestWithApplicationLdPlusJSONBody(c.Server, profileId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListProfileAddressesJson Retrieve a list of addresses from a profile (.json)
+//
+// Answers the profile's addresses ordered by id, one page at a time, paged as the profile list is (`page` from 1,
+// `itemsPerPage` 30 by default and capped at 100): a bare JSON array in JSON, a `hydra:Collection` in JSON-LD (with
+// `hydra:totalItems` and the `hydra:view` paging links, as API Platform 2.7 writes a paginated collection; no
+// `hydra:search`, as X-Cart's address resource declares no filter).
+//
+// As X-Cart's address query (`ProfileAddress\SubExtension`) does, the list is filtered by the profile id:
+// a profile that does not exist has no addresses, so its list is an empty array, not a 404.
+// Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
+// that names no profile (an empty list here, a 404 on the other address operations).
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Corresponds with GET /api/profiles/{profile_id}/addresses.json (the `ListProfileAddressesJson` operationId).
+func (c *Client) ListProfileAddressesJson(ctx context.Context, profileId AddressProfileId, params *ListProfileAddressesJsonParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListProfileAddressesJsonRequest(c.Server, profileId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProfileAddressJsonWithBody Add an address to a profile (.json)
+//
+// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+// POST followed by an address POST.
+//
+// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+// never required). Every violation is listed at once in a 422.
+//
+// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+// billing and at most one shipping address: an address written with a flag set takes that flag from the
+// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+//
+// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/profiles/{profile_id}/addresses.json (the `CreateProfileAddressJson` operationId).
+func (c *Client) CreateProfileAddressJsonWithBody(ctx context.Context, profileId AddressProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProfileAddressJsonRequestWithBody(c.Server, profileId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProfileAddressJson Add an address to a profile (.json)
+//
+// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+// POST followed by an address POST.
+//
+// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+// never required). Every violation is listed at once in a 422.
+//
+// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+// billing and at most one shipping address: an address written with a flag set takes that flag from the
+// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+//
+// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/profiles/{profile_id}/addresses.json (the `CreateProfileAddressJson` operationId).
+func (c *Client) CreateProfileAddressJson(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJsonJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProfileAddressJsonRequest(c.Server, profileId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProfileAddressJsonWithApplicationLdPlusJSONBody Add an address to a profile (.json)
+//
+// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+// POST followed by an address POST.
+//
+// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+// never required). Every violation is listed at once in a 422.
+//
+// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+// billing and at most one shipping address: an address written with a flag set takes that flag from the
+// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+//
+// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/ld+json` content type.
+//
+// Corresponds with POST /api/profiles/{profile_id}/addresses.json (the `CreateProfileAddressJson` operationId).
+func (c *Client) CreateProfileAddressJsonWithApplicationLdPlusJSONBody(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJsonApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProfileAddressJsonRequestWithApplicationLdPlusJSONBody(c.Server, profileId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListProfileAddressesJsonld Retrieve a list of addresses from a profile (.jsonld)
+//
+// Answers the profile's addresses ordered by id, one page at a time, paged as the profile list is (`page` from 1,
+// `itemsPerPage` 30 by default and capped at 100): a bare JSON array in JSON, a `hydra:Collection` in JSON-LD (with
+// `hydra:totalItems` and the `hydra:view` paging links, as API Platform 2.7 writes a paginated collection; no
+// `hydra:search`, as X-Cart's address resource declares no filter).
+//
+// As X-Cart's address query (`ProfileAddress\SubExtension`) does, the list is filtered by the profile id:
+// a profile that does not exist has no addresses, so its list is an empty array, not a 404.
+// Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
+// that names no profile (an empty list here, a 404 on the other address operations).
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Corresponds with GET /api/profiles/{profile_id}/addresses.jsonld (the `ListProfileAddressesJsonld` operationId).
+func (c *Client) ListProfileAddressesJsonld(ctx context.Context, profileId AddressProfileId, params *ListProfileAddressesJsonldParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListProfileAddressesJsonldRequest(c.Server, profileId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProfileAddressJsonldWithBody Add an address to a profile (.jsonld)
+//
+// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+// POST followed by an address POST.
+//
+// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+// never required). Every violation is listed at once in a 422.
+//
+// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+// billing and at most one shipping address: an address written with a flag set takes that flag from the
+// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+//
+// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/profiles/{profile_id}/addresses.jsonld (the `CreateProfileAddressJsonld` operationId).
+func (c *Client) CreateProfileAddressJsonldWithBody(ctx context.Context, profileId AddressProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProfileAddressJsonldRequestWithBody(c.Server, profileId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProfileAddressJsonld Add an address to a profile (.jsonld)
+//
+// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+// POST followed by an address POST.
+//
+// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+// never required). Every violation is listed at once in a 422.
+//
+// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+// billing and at most one shipping address: an address written with a flag set takes that flag from the
+// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+//
+// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/profiles/{profile_id}/addresses.jsonld (the `CreateProfileAddressJsonld` operationId).
+func (c *Client) CreateProfileAddressJsonld(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJsonldJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProfileAddressJsonldRequest(c.Server, profileId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProfileAddressJsonldWithApplicationLdPlusJSONBody Add an address to a profile (.jsonld)
+//
+// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+// POST followed by an address POST.
+//
+// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+// never required). Every violation is listed at once in a 422.
+//
+// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+// billing and at most one shipping address: an address written with a flag set takes that flag from the
+// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+//
+// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/ld+json` content type.
+//
+// Corresponds with POST /api/profiles/{profile_id}/addresses.jsonld (the `CreateProfileAddressJsonld` operationId).
+func (c *Client) CreateProfileAddressJsonldWithApplicationLdPlusJSONBody(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJsonldApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProfileAddressJsonldRequestWithApplicationLdPlusJSONBody(c.Server, profileId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteProfileAddress Delete an address from a profile
+//
+// Deletes an address for good. A profile's addresses are also deleted with the profile.
+//
+// Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id} (the `DeleteProfileAddress` operationId).
+func (c *Client) DeleteProfileAddress(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteProfileAddressRequest(c.Server, profileId, addressId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetProfileAddress Retrieve an address from a profile
+//
+// Answers one address of the profile; an address of another profile is a 404.
+//
+// Corresponds with GET /api/profiles/{profile_id}/addresses/{address_id} (the `GetProfileAddress` operationId).
+func (c *Client) GetProfileAddress(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProfileAddressRequest(c.Server, profileId, addressId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProfileAddressWithBody Update an address of a profile
+//
+// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+// committed wins.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+func (c *Client) UpdateProfileAddressWithBody(ctx context.Context, profileId AddressProfileId, addressId AddressId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProfileAddressRequestWithBody(c.Server, profileId, addressId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProfileAddress Update an address of a profile
+//
+// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+// committed wins.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+func (c *Client) UpdateProfileAddress(ctx context.Context, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProfileAddressRequest(c.Server, profileId, addressId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProfileAddressWithApplicationLdPlusJSONBody Update an address of a profile
+//
+// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+// committed wins.
+//
+// Takes a body of the `application/ld+json` content type.
+//
+// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+func (c *Client) UpdateProfileAddressWithApplicationLdPlusJSONBody(ctx context.Context, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProfileAddressRequestWithApplicationLdPlusJSONBody(c.Server, profileId, addressId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteProfileAddressJson Delete an address from a profile (.json)
+//
+// Deletes an address for good. A profile's addresses are also deleted with the profile.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id}.json (the `DeleteProfileAddressJson` operationId).
+func (c *Client) DeleteProfileAddressJson(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteProfileAddressJsonRequest(c.Server, profileId, addressId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetProfileAddressJson Retrieve an address from a profile (.json)
+//
+// Answers one address of the profile; an address of another profile is a 404.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Corresponds with GET /api/profiles/{profile_id}/addresses/{address_id}.json (the `GetProfileAddressJson` operationId).
+func (c *Client) GetProfileAddressJson(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProfileAddressJsonRequest(c.Server, profileId, addressId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProfileAddressJsonWithBody Update an address of a profile (.json)
+//
+// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+// committed wins.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.json (the `UpdateProfileAddressJson` operationId).
+func (c *Client) UpdateProfileAddressJsonWithBody(ctx context.Context, profileId AddressProfileId, addressId AddressId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProfileAddressJsonRequestWithBody(c.Server, profileId, addressId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProfileAddressJson Update an address of a profile (.json)
+//
+// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+// committed wins.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.json (the `UpdateProfileAddressJson` operationId).
+func (c *Client) UpdateProfileAddressJson(ctx context.Context, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressJsonJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProfileAddressJsonRequest(c.Server, profileId, addressId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProfileAddressJsonWithApplicationLdPlusJSONBody Update an address of a profile (.json)
+//
+// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+// committed wins.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/ld+json` content type.
+//
+// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.json (the `UpdateProfileAddressJson` operationId).
+func (c *Client) UpdateProfileAddressJsonWithApplicationLdPlusJSONBody(ctx context.Context, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressJsonApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProfileAddressJsonRequestWithApplicationLdPlusJSONBody(c.Server, profileId, addressId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteProfileAddressJsonld Delete an address from a profile (.jsonld)
+//
+// Deletes an address for good. A profile's addresses are also deleted with the profile.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `DeleteProfileAddressJsonld` operationId).
+func (c *Client) DeleteProfileAddressJsonld(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteProfileAddressJsonldRequest(c.Server, profileId, addressId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetProfileAddressJsonld Retrieve an address from a profile (.jsonld)
+//
+// Answers one address of the profile; an address of another profile is a 404.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Corresponds with GET /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `GetProfileAddressJsonld` operationId).
+func (c *Client) GetProfileAddressJsonld(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProfileAddressJsonldRequest(c.Server, profileId, addressId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProfileAddressJsonldWithBody Update an address of a profile (.jsonld)
+//
+// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+// committed wins.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `UpdateProfileAddressJsonld` operationId).
+func (c *Client) UpdateProfileAddressJsonldWithBody(ctx context.Context, profileId AddressProfileId, addressId AddressId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProfileAddressJsonldRequestWithBody(c.Server, profileId, addressId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProfileAddressJsonld Update an address of a profile (.jsonld)
+//
+// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+// committed wins.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `UpdateProfileAddressJsonld` operationId).
+func (c *Client) UpdateProfileAddressJsonld(ctx context.Context, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressJsonldJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProfileAddressJsonldRequest(c.Server, profileId, addressId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateProfileAddressJsonldWithApplicationLdPlusJSONBody Update an address of a profile (.jsonld)
+//
+// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+// committed wins.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/ld+json` content type.
+//
+// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `UpdateProfileAddressJsonld` operationId).
+func (c *Client) UpdateProfileAddressJsonldWithApplicationLdPlusJSONBody(ctx context.Context, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressJsonldApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateProfileAddressJsonldRequestWithApplicationLdPlusJSONBody(c.Server, profileId, addressId, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3180,6 +4969,840 @@ func NewUpdateProfileJsonldRequestWithBody(server string, profileId ProfileId, c
 	return req, nil
 }
 
+// NewListProfileAddressesRequest constructs an http.Request for the ListProfileAddresses method
+func NewListProfileAddressesRequest(server string, profileId AddressProfileId, params *ListProfileAddressesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s/addresses", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ItemsPerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "itemsPerPage", *params.ItemsPerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateProfileAddressRequest calls the generic CreateProfileAddress builder with application/json body
+func NewCreateProfileAddressRequest(server string, profileId AddressProfileId, body CreateProfileAddressJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateProfileAddressRequestWithBody(server, profileId, "application/json", bodyReader)
+}
+
+// NewCreateProfileAddressRequestWithApplicationLdPlusJSONBody calls the generic CreateProfileAddress builder with application/ld+json body
+func NewCreateProfileAddressRequestWithApplicationLdPlusJSONBody(server string, profileId AddressProfileId, body CreateProfileAddressApplicationLdPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateProfileAddressRequestWithBody(server, profileId, "application/ld+json", bodyReader)
+}
+
+// NewCreateProfileAddressRequestWithBody constructs an http.Request for the CreateProfileAddress method, with any body, and a specified content type
+func NewCreateProfileAddressRequestWithBody(server string, profileId AddressProfileId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s/addresses", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListProfileAddressesJsonRequest constructs an http.Request for the ListProfileAddressesJson method
+func NewListProfileAddressesJsonRequest(server string, profileId AddressProfileId, params *ListProfileAddressesJsonParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s/addresses.json", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ItemsPerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "itemsPerPage", *params.ItemsPerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateProfileAddressJsonRequest calls the generic CreateProfileAddressJson builder with application/json body
+func NewCreateProfileAddressJsonRequest(server string, profileId AddressProfileId, body CreateProfileAddressJsonJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateProfileAddressJsonRequestWithBody(server, profileId, "application/json", bodyReader)
+}
+
+// NewCreateProfileAddressJsonRequestWithApplicationLdPlusJSONBody calls the generic CreateProfileAddressJson builder with application/ld+json body
+func NewCreateProfileAddressJsonRequestWithApplicationLdPlusJSONBody(server string, profileId AddressProfileId, body CreateProfileAddressJsonApplicationLdPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateProfileAddressJsonRequestWithBody(server, profileId, "application/ld+json", bodyReader)
+}
+
+// NewCreateProfileAddressJsonRequestWithBody constructs an http.Request for the CreateProfileAddressJson method, with any body, and a specified content type
+func NewCreateProfileAddressJsonRequestWithBody(server string, profileId AddressProfileId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s/addresses.json", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListProfileAddressesJsonldRequest constructs an http.Request for the ListProfileAddressesJsonld method
+func NewListProfileAddressesJsonldRequest(server string, profileId AddressProfileId, params *ListProfileAddressesJsonldParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s/addresses.jsonld", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Page != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ItemsPerPage != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "itemsPerPage", *params.ItemsPerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateProfileAddressJsonldRequest calls the generic CreateProfileAddressJsonld builder with application/json body
+func NewCreateProfileAddressJsonldRequest(server string, profileId AddressProfileId, body CreateProfileAddressJsonldJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateProfileAddressJsonldRequestWithBody(server, profileId, "application/json", bodyReader)
+}
+
+// NewCreateProfileAddressJsonldRequestWithApplicationLdPlusJSONBody calls the generic CreateProfileAddressJsonld builder with application/ld+json body
+func NewCreateProfileAddressJsonldRequestWithApplicationLdPlusJSONBody(server string, profileId AddressProfileId, body CreateProfileAddressJsonldApplicationLdPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateProfileAddressJsonldRequestWithBody(server, profileId, "application/ld+json", bodyReader)
+}
+
+// NewCreateProfileAddressJsonldRequestWithBody constructs an http.Request for the CreateProfileAddressJsonld method, with any body, and a specified content type
+func NewCreateProfileAddressJsonldRequestWithBody(server string, profileId AddressProfileId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s/addresses.jsonld", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteProfileAddressRequest constructs an http.Request for the DeleteProfileAddress method
+func NewDeleteProfileAddressRequest(server string, profileId AddressProfileId, addressId AddressId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "address_id", addressId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s/addresses/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetProfileAddressRequest constructs an http.Request for the GetProfileAddress method
+func NewGetProfileAddressRequest(server string, profileId AddressProfileId, addressId AddressId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "address_id", addressId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s/addresses/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateProfileAddressRequest calls the generic UpdateProfileAddress builder with application/json body
+func NewUpdateProfileAddressRequest(server string, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateProfileAddressRequestWithBody(server, profileId, addressId, "application/json", bodyReader)
+}
+
+// NewUpdateProfileAddressRequestWithApplicationLdPlusJSONBody calls the generic UpdateProfileAddress builder with application/ld+json body
+func NewUpdateProfileAddressRequestWithApplicationLdPlusJSONBody(server string, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressApplicationLdPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateProfileAddressRequestWithBody(server, profileId, addressId, "application/ld+json", bodyReader)
+}
+
+// NewUpdateProfileAddressRequestWithBody constructs an http.Request for the UpdateProfileAddress method, with any body, and a specified content type
+func NewUpdateProfileAddressRequestWithBody(server string, profileId AddressProfileId, addressId AddressId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "address_id", addressId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s/addresses/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteProfileAddressJsonRequest constructs an http.Request for the DeleteProfileAddressJson method
+func NewDeleteProfileAddressJsonRequest(server string, profileId AddressProfileId, addressId AddressId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "address_id", addressId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s/addresses/%s.json", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetProfileAddressJsonRequest constructs an http.Request for the GetProfileAddressJson method
+func NewGetProfileAddressJsonRequest(server string, profileId AddressProfileId, addressId AddressId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "address_id", addressId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s/addresses/%s.json", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateProfileAddressJsonRequest calls the generic UpdateProfileAddressJson builder with application/json body
+func NewUpdateProfileAddressJsonRequest(server string, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressJsonJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateProfileAddressJsonRequestWithBody(server, profileId, addressId, "application/json", bodyReader)
+}
+
+// NewUpdateProfileAddressJsonRequestWithApplicationLdPlusJSONBody calls the generic UpdateProfileAddressJson builder with application/ld+json body
+func NewUpdateProfileAddressJsonRequestWithApplicationLdPlusJSONBody(server string, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressJsonApplicationLdPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateProfileAddressJsonRequestWithBody(server, profileId, addressId, "application/ld+json", bodyReader)
+}
+
+// NewUpdateProfileAddressJsonRequestWithBody constructs an http.Request for the UpdateProfileAddressJson method, with any body, and a specified content type
+func NewUpdateProfileAddressJsonRequestWithBody(server string, profileId AddressProfileId, addressId AddressId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "address_id", addressId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s/addresses/%s.json", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteProfileAddressJsonldRequest constructs an http.Request for the DeleteProfileAddressJsonld method
+func NewDeleteProfileAddressJsonldRequest(server string, profileId AddressProfileId, addressId AddressId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "address_id", addressId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s/addresses/%s.jsonld", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetProfileAddressJsonldRequest constructs an http.Request for the GetProfileAddressJsonld method
+func NewGetProfileAddressJsonldRequest(server string, profileId AddressProfileId, addressId AddressId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "address_id", addressId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s/addresses/%s.jsonld", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewUpdateProfileAddressJsonldRequest calls the generic UpdateProfileAddressJsonld builder with application/json body
+func NewUpdateProfileAddressJsonldRequest(server string, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressJsonldJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateProfileAddressJsonldRequestWithBody(server, profileId, addressId, "application/json", bodyReader)
+}
+
+// NewUpdateProfileAddressJsonldRequestWithApplicationLdPlusJSONBody calls the generic UpdateProfileAddressJsonld builder with application/ld+json body
+func NewUpdateProfileAddressJsonldRequestWithApplicationLdPlusJSONBody(server string, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressJsonldApplicationLdPlusJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateProfileAddressJsonldRequestWithBody(server, profileId, addressId, "application/ld+json", bodyReader)
+}
+
+// NewUpdateProfileAddressJsonldRequestWithBody constructs an http.Request for the UpdateProfileAddressJsonld method, with any body, and a specified content type
+func NewUpdateProfileAddressJsonldRequestWithBody(server string, profileId AddressProfileId, addressId AddressId, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "profile_id", profileId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "address_id", addressId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/profiles/%s/addresses/%s.jsonld", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -3683,6 +6306,570 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /api/profiles/{profile_id}.jsonld (the `UpdateProfileJsonld` operationId).
 	UpdateProfileJsonldWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, profileId ProfileId, body UpdateProfileJsonldApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileJsonldResponse, error)
+
+	// ListProfileAddressesWithResponse Retrieve a list of addresses from a profile
+	//
+	// Answers the profile's addresses ordered by id, one page at a time, paged as the profile list is (`page` from 1,
+	// `itemsPerPage` 30 by default and capped at 100): a bare JSON array in JSON, a `hydra:Collection` in JSON-LD (with
+	// `hydra:totalItems` and the `hydra:view` paging links, as API Platform 2.7 writes a paginated collection; no
+	// `hydra:search`, as X-Cart's address resource declares no filter).
+	//
+	// As X-Cart's address query (`ProfileAddress\SubExtension`) does, the list is filtered by the profile id:
+	// a profile that does not exist has no addresses, so its list is an empty array, not a 404.
+	// Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
+	// that names no profile (an empty list here, a 404 on the other address operations).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/profiles/{profile_id}/addresses (the `ListProfileAddresses` operationId).
+	ListProfileAddressesWithResponse(ctx context.Context, profileId AddressProfileId, params *ListProfileAddressesParams, reqEditors ...RequestEditorFn) (*ListProfileAddressesResponse, error)
+
+	// CreateProfileAddressWithBodyWithResponse Add an address to a profile
+	//
+	// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+	// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+	// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+	// POST followed by an address POST.
+	//
+	// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+	// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+	// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+	// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+	// never required). Every violation is listed at once in a 422.
+	//
+	// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+	// billing and at most one shipping address: an address written with a flag set takes that flag from the
+	// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+	// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+	//
+	// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+	// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+	// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+	// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+	// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+	// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+	CreateProfileAddressWithBodyWithResponse(ctx context.Context, profileId AddressProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProfileAddressResponse, error)
+
+	// CreateProfileAddressWithResponse Add an address to a profile
+	//
+	// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+	// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+	// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+	// POST followed by an address POST.
+	//
+	// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+	// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+	// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+	// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+	// never required). Every violation is listed at once in a 422.
+	//
+	// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+	// billing and at most one shipping address: an address written with a flag set takes that flag from the
+	// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+	// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+	//
+	// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+	// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+	// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+	// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+	// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+	// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+	CreateProfileAddressWithResponse(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProfileAddressResponse, error)
+
+	// CreateProfileAddressWithApplicationLdPlusJSONBodyWithResponse Add an address to a profile
+	//
+	// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+	// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+	// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+	// POST followed by an address POST.
+	//
+	// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+	// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+	// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+	// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+	// never required). Every violation is listed at once in a 422.
+	//
+	// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+	// billing and at most one shipping address: an address written with a flag set takes that flag from the
+	// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+	// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+	//
+	// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+	// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+	// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+	// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+	// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+	// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+	//
+	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+	CreateProfileAddressWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProfileAddressResponse, error)
+
+	// ListProfileAddressesJsonWithResponse Retrieve a list of addresses from a profile (.json)
+	//
+	// Answers the profile's addresses ordered by id, one page at a time, paged as the profile list is (`page` from 1,
+	// `itemsPerPage` 30 by default and capped at 100): a bare JSON array in JSON, a `hydra:Collection` in JSON-LD (with
+	// `hydra:totalItems` and the `hydra:view` paging links, as API Platform 2.7 writes a paginated collection; no
+	// `hydra:search`, as X-Cart's address resource declares no filter).
+	//
+	// As X-Cart's address query (`ProfileAddress\SubExtension`) does, the list is filtered by the profile id:
+	// a profile that does not exist has no addresses, so its list is an empty array, not a 404.
+	// Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
+	// that names no profile (an empty list here, a 404 on the other address operations).
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/profiles/{profile_id}/addresses.json (the `ListProfileAddressesJson` operationId).
+	ListProfileAddressesJsonWithResponse(ctx context.Context, profileId AddressProfileId, params *ListProfileAddressesJsonParams, reqEditors ...RequestEditorFn) (*ListProfileAddressesJsonResponse, error)
+
+	// CreateProfileAddressJsonWithBodyWithResponse Add an address to a profile (.json)
+	//
+	// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+	// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+	// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+	// POST followed by an address POST.
+	//
+	// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+	// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+	// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+	// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+	// never required). Every violation is listed at once in a 422.
+	//
+	// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+	// billing and at most one shipping address: an address written with a flag set takes that flag from the
+	// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+	// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+	//
+	// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+	// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+	// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+	// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+	// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+	// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/profiles/{profile_id}/addresses.json (the `CreateProfileAddressJson` operationId).
+	CreateProfileAddressJsonWithBodyWithResponse(ctx context.Context, profileId AddressProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProfileAddressJsonResponse, error)
+
+	// CreateProfileAddressJsonWithResponse Add an address to a profile (.json)
+	//
+	// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+	// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+	// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+	// POST followed by an address POST.
+	//
+	// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+	// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+	// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+	// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+	// never required). Every violation is listed at once in a 422.
+	//
+	// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+	// billing and at most one shipping address: an address written with a flag set takes that flag from the
+	// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+	// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+	//
+	// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+	// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+	// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+	// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+	// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+	// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/profiles/{profile_id}/addresses.json (the `CreateProfileAddressJson` operationId).
+	CreateProfileAddressJsonWithResponse(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJsonJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProfileAddressJsonResponse, error)
+
+	// CreateProfileAddressJsonWithApplicationLdPlusJSONBodyWithResponse Add an address to a profile (.json)
+	//
+	// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+	// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+	// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+	// POST followed by an address POST.
+	//
+	// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+	// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+	// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+	// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+	// never required). Every violation is listed at once in a 422.
+	//
+	// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+	// billing and at most one shipping address: an address written with a flag set takes that flag from the
+	// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+	// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+	//
+	// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+	// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+	// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+	// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+	// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+	// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/profiles/{profile_id}/addresses.json (the `CreateProfileAddressJson` operationId).
+	CreateProfileAddressJsonWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJsonApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProfileAddressJsonResponse, error)
+
+	// ListProfileAddressesJsonldWithResponse Retrieve a list of addresses from a profile (.jsonld)
+	//
+	// Answers the profile's addresses ordered by id, one page at a time, paged as the profile list is (`page` from 1,
+	// `itemsPerPage` 30 by default and capped at 100): a bare JSON array in JSON, a `hydra:Collection` in JSON-LD (with
+	// `hydra:totalItems` and the `hydra:view` paging links, as API Platform 2.7 writes a paginated collection; no
+	// `hydra:search`, as X-Cart's address resource declares no filter).
+	//
+	// As X-Cart's address query (`ProfileAddress\SubExtension`) does, the list is filtered by the profile id:
+	// a profile that does not exist has no addresses, so its list is an empty array, not a 404.
+	// Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
+	// that names no profile (an empty list here, a 404 on the other address operations).
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/profiles/{profile_id}/addresses.jsonld (the `ListProfileAddressesJsonld` operationId).
+	ListProfileAddressesJsonldWithResponse(ctx context.Context, profileId AddressProfileId, params *ListProfileAddressesJsonldParams, reqEditors ...RequestEditorFn) (*ListProfileAddressesJsonldResponse, error)
+
+	// CreateProfileAddressJsonldWithBodyWithResponse Add an address to a profile (.jsonld)
+	//
+	// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+	// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+	// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+	// POST followed by an address POST.
+	//
+	// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+	// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+	// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+	// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+	// never required). Every violation is listed at once in a 422.
+	//
+	// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+	// billing and at most one shipping address: an address written with a flag set takes that flag from the
+	// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+	// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+	//
+	// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+	// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+	// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+	// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+	// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+	// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/profiles/{profile_id}/addresses.jsonld (the `CreateProfileAddressJsonld` operationId).
+	CreateProfileAddressJsonldWithBodyWithResponse(ctx context.Context, profileId AddressProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProfileAddressJsonldResponse, error)
+
+	// CreateProfileAddressJsonldWithResponse Add an address to a profile (.jsonld)
+	//
+	// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+	// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+	// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+	// POST followed by an address POST.
+	//
+	// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+	// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+	// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+	// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+	// never required). Every violation is listed at once in a 422.
+	//
+	// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+	// billing and at most one shipping address: an address written with a flag set takes that flag from the
+	// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+	// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+	//
+	// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+	// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+	// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+	// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+	// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+	// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/profiles/{profile_id}/addresses.jsonld (the `CreateProfileAddressJsonld` operationId).
+	CreateProfileAddressJsonldWithResponse(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJsonldJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProfileAddressJsonldResponse, error)
+
+	// CreateProfileAddressJsonldWithApplicationLdPlusJSONBodyWithResponse Add an address to a profile (.jsonld)
+	//
+	// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+	// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+	// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+	// POST followed by an address POST.
+	//
+	// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+	// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+	// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+	// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+	// never required). Every violation is listed at once in a 422.
+	//
+	// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+	// billing and at most one shipping address: an address written with a flag set takes that flag from the
+	// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+	// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+	//
+	// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+	// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+	// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+	// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+	// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+	// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/profiles/{profile_id}/addresses.jsonld (the `CreateProfileAddressJsonld` operationId).
+	CreateProfileAddressJsonldWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJsonldApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProfileAddressJsonldResponse, error)
+
+	// DeleteProfileAddressWithResponse Delete an address from a profile
+	//
+	// Deletes an address for good. A profile's addresses are also deleted with the profile.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id} (the `DeleteProfileAddress` operationId).
+	DeleteProfileAddressWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*DeleteProfileAddressResponse, error)
+
+	// GetProfileAddressWithResponse Retrieve an address from a profile
+	//
+	// Answers one address of the profile; an address of another profile is a 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/profiles/{profile_id}/addresses/{address_id} (the `GetProfileAddress` operationId).
+	GetProfileAddressWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*GetProfileAddressResponse, error)
+
+	// UpdateProfileAddressWithBodyWithResponse Update an address of a profile
+	//
+	// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+	// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+	// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+	// committed wins.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+	UpdateProfileAddressWithBodyWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProfileAddressResponse, error)
+
+	// UpdateProfileAddressWithResponse Update an address of a profile
+	//
+	// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+	// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+	// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+	// committed wins.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+	UpdateProfileAddressWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileAddressResponse, error)
+
+	// UpdateProfileAddressWithApplicationLdPlusJSONBodyWithResponse Update an address of a profile
+	//
+	// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+	// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+	// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+	// committed wins.
+	//
+	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+	UpdateProfileAddressWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileAddressResponse, error)
+
+	// DeleteProfileAddressJsonWithResponse Delete an address from a profile (.json)
+	//
+	// Deletes an address for good. A profile's addresses are also deleted with the profile.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id}.json (the `DeleteProfileAddressJson` operationId).
+	DeleteProfileAddressJsonWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*DeleteProfileAddressJsonResponse, error)
+
+	// GetProfileAddressJsonWithResponse Retrieve an address from a profile (.json)
+	//
+	// Answers one address of the profile; an address of another profile is a 404.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/profiles/{profile_id}/addresses/{address_id}.json (the `GetProfileAddressJson` operationId).
+	GetProfileAddressJsonWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*GetProfileAddressJsonResponse, error)
+
+	// UpdateProfileAddressJsonWithBodyWithResponse Update an address of a profile (.json)
+	//
+	// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+	// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+	// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+	// committed wins.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.json (the `UpdateProfileAddressJson` operationId).
+	UpdateProfileAddressJsonWithBodyWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProfileAddressJsonResponse, error)
+
+	// UpdateProfileAddressJsonWithResponse Update an address of a profile (.json)
+	//
+	// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+	// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+	// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+	// committed wins.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.json (the `UpdateProfileAddressJson` operationId).
+	UpdateProfileAddressJsonWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressJsonJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileAddressJsonResponse, error)
+
+	// UpdateProfileAddressJsonWithApplicationLdPlusJSONBodyWithResponse Update an address of a profile (.json)
+	//
+	// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+	// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+	// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+	// committed wins.
+	//
+	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.json (the `UpdateProfileAddressJson` operationId).
+	UpdateProfileAddressJsonWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressJsonApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileAddressJsonResponse, error)
+
+	// DeleteProfileAddressJsonldWithResponse Delete an address from a profile (.jsonld)
+	//
+	// Deletes an address for good. A profile's addresses are also deleted with the profile.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `DeleteProfileAddressJsonld` operationId).
+	DeleteProfileAddressJsonldWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*DeleteProfileAddressJsonldResponse, error)
+
+	// GetProfileAddressJsonldWithResponse Retrieve an address from a profile (.jsonld)
+	//
+	// Answers one address of the profile; an address of another profile is a 404.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `GetProfileAddressJsonld` operationId).
+	GetProfileAddressJsonldWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*GetProfileAddressJsonldResponse, error)
+
+	// UpdateProfileAddressJsonldWithBodyWithResponse Update an address of a profile (.jsonld)
+	//
+	// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+	// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+	// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+	// committed wins.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `UpdateProfileAddressJsonld` operationId).
+	UpdateProfileAddressJsonldWithBodyWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProfileAddressJsonldResponse, error)
+
+	// UpdateProfileAddressJsonldWithResponse Update an address of a profile (.jsonld)
+	//
+	// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+	// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+	// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+	// committed wins.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `UpdateProfileAddressJsonld` operationId).
+	UpdateProfileAddressJsonldWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressJsonldJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileAddressJsonldResponse, error)
+
+	// UpdateProfileAddressJsonldWithApplicationLdPlusJSONBodyWithResponse Update an address of a profile (.jsonld)
+	//
+	// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+	// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+	// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+	// committed wins.
+	//
+	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `UpdateProfileAddressJsonld` operationId).
+	UpdateProfileAddressJsonldWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressJsonldApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileAddressJsonldResponse, error)
 }
 
 // LoginResponse503Headers the declared response headers of an HTTP 503 response for Login
@@ -5923,6 +9110,2112 @@ func (r UpdateProfileJsonldResponse) ContentType() string {
 	return ""
 }
 
+// ListProfileAddressesResponse503Headers the declared response headers of an HTTP 503 response for ListProfileAddresses
+type ListProfileAddressesResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListProfileAddressesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *[]ProfileAddress
+	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
+	ApplicationldJSON200 *AddressCollectionJsonld
+	// ApplicationldJSON400 the response for an HTTP 400 `application/ld+json` response
+	ApplicationldJSON400 *AddressBadRequestApplicationLdPlusJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *AddressBadRequestApplicationProblemPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListProfileAddressesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListProfileAddressesResponse) GetJSON200() *[]ProfileAddress {
+	return r.JSON200
+}
+
+// GetApplicationldJSON200 returns the response for an HTTP 200 `application/ld+json` response
+func (r ListProfileAddressesResponse) GetApplicationldJSON200() *AddressCollectionJsonld {
+	return r.ApplicationldJSON200
+}
+
+// GetApplicationldJSON400 returns the response for an HTTP 400 `application/ld+json` response
+func (r ListProfileAddressesResponse) GetApplicationldJSON400() *AddressBadRequestApplicationLdPlusJSON {
+	return r.ApplicationldJSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListProfileAddressesResponse) GetApplicationproblemJSON400() *AddressBadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r ListProfileAddressesResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListProfileAddressesResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r ListProfileAddressesResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListProfileAddressesResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r ListProfileAddressesResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListProfileAddressesResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListProfileAddressesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListProfileAddressesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListProfileAddressesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListProfileAddressesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateProfileAddressResponse201Headers the declared response headers of an HTTP 201 response for CreateProfileAddress
+type CreateProfileAddressResponse201Headers struct {
+	Location *string
+}
+
+// CreateProfileAddressResponse503Headers the declared response headers of an HTTP 503 response for CreateProfileAddress
+type CreateProfileAddressResponse503Headers struct {
+	RetryAfter *int
+}
+
+type CreateProfileAddressResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *AddressCreatedApplicationJSON
+	// ApplicationldJSON201 the response for an HTTP 201 `application/ld+json` response
+	ApplicationldJSON201 *AddressCreatedApplicationLdPlusJSON
+	// ApplicationldJSON400 the response for an HTTP 400 `application/ld+json` response
+	ApplicationldJSON400 *AddressBadRequestApplicationLdPlusJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *AddressBadRequestApplicationProblemPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON403 the response for an HTTP 403 `application/ld+json` response
+	ApplicationldJSON403 *ForbiddenApplicationLdPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
+	// ApplicationldJSON404 the response for an HTTP 404 `application/ld+json` response
+	ApplicationldJSON404 *AddressNotFoundApplicationLdPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *AddressNotFoundApplicationProblemPlusJSON
+	// ApplicationldJSON413 the response for an HTTP 413 `application/ld+json` response
+	ApplicationldJSON413 *PayloadTooLargeApplicationLdPlusJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
+	// ApplicationldJSON415 the response for an HTTP 415 `application/ld+json` response
+	ApplicationldJSON415 *UnsupportedMediaTypeApplicationLdPlusJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
+	// ApplicationldJSON422 the response for an HTTP 422 `application/ld+json` response
+	ApplicationldJSON422 *AddressUnprocessableApplicationLdPlusJSON
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *AddressUnprocessableApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateProfileAddressResponse201Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateProfileAddressResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateProfileAddressResponse) GetJSON201() *AddressCreatedApplicationJSON {
+	return r.JSON201
+}
+
+// GetApplicationldJSON201 returns the response for an HTTP 201 `application/ld+json` response
+func (r CreateProfileAddressResponse) GetApplicationldJSON201() *AddressCreatedApplicationLdPlusJSON {
+	return r.ApplicationldJSON201
+}
+
+// GetApplicationldJSON400 returns the response for an HTTP 400 `application/ld+json` response
+func (r CreateProfileAddressResponse) GetApplicationldJSON400() *AddressBadRequestApplicationLdPlusJSON {
+	return r.ApplicationldJSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateProfileAddressResponse) GetApplicationproblemJSON400() *AddressBadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r CreateProfileAddressResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateProfileAddressResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON403 returns the response for an HTTP 403 `application/ld+json` response
+func (r CreateProfileAddressResponse) GetApplicationldJSON403() *ForbiddenApplicationLdPlusJSON {
+	return r.ApplicationldJSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateProfileAddressResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationldJSON404 returns the response for an HTTP 404 `application/ld+json` response
+func (r CreateProfileAddressResponse) GetApplicationldJSON404() *AddressNotFoundApplicationLdPlusJSON {
+	return r.ApplicationldJSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateProfileAddressResponse) GetApplicationproblemJSON404() *AddressNotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationldJSON413 returns the response for an HTTP 413 `application/ld+json` response
+func (r CreateProfileAddressResponse) GetApplicationldJSON413() *PayloadTooLargeApplicationLdPlusJSON {
+	return r.ApplicationldJSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateProfileAddressResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationldJSON415 returns the response for an HTTP 415 `application/ld+json` response
+func (r CreateProfileAddressResponse) GetApplicationldJSON415() *UnsupportedMediaTypeApplicationLdPlusJSON {
+	return r.ApplicationldJSON415
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateProfileAddressResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationldJSON422 returns the response for an HTTP 422 `application/ld+json` response
+func (r CreateProfileAddressResponse) GetApplicationldJSON422() *AddressUnprocessableApplicationLdPlusJSON {
+	return r.ApplicationldJSON422
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateProfileAddressResponse) GetApplicationproblemJSON422() *AddressUnprocessableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r CreateProfileAddressResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateProfileAddressResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r CreateProfileAddressResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateProfileAddressResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateProfileAddressResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateProfileAddressResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateProfileAddressResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateProfileAddressResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListProfileAddressesJsonResponse503Headers the declared response headers of an HTTP 503 response for ListProfileAddressesJson
+type ListProfileAddressesJsonResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListProfileAddressesJsonResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AddressListApplicationJSON
+	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
+	ApplicationldJSON200 *AddressListApplicationLdPlusJSON
+	// ApplicationldJSON400 the response for an HTTP 400 `application/ld+json` response
+	ApplicationldJSON400 *AddressBadRequestApplicationLdPlusJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *AddressBadRequestApplicationProblemPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListProfileAddressesJsonResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListProfileAddressesJsonResponse) GetJSON200() *AddressListApplicationJSON {
+	return r.JSON200
+}
+
+// GetApplicationldJSON200 returns the response for an HTTP 200 `application/ld+json` response
+func (r ListProfileAddressesJsonResponse) GetApplicationldJSON200() *AddressListApplicationLdPlusJSON {
+	return r.ApplicationldJSON200
+}
+
+// GetApplicationldJSON400 returns the response for an HTTP 400 `application/ld+json` response
+func (r ListProfileAddressesJsonResponse) GetApplicationldJSON400() *AddressBadRequestApplicationLdPlusJSON {
+	return r.ApplicationldJSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListProfileAddressesJsonResponse) GetApplicationproblemJSON400() *AddressBadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r ListProfileAddressesJsonResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListProfileAddressesJsonResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r ListProfileAddressesJsonResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListProfileAddressesJsonResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r ListProfileAddressesJsonResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListProfileAddressesJsonResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListProfileAddressesJsonResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListProfileAddressesJsonResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListProfileAddressesJsonResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListProfileAddressesJsonResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateProfileAddressJsonResponse201Headers the declared response headers of an HTTP 201 response for CreateProfileAddressJson
+type CreateProfileAddressJsonResponse201Headers struct {
+	Location *string
+}
+
+// CreateProfileAddressJsonResponse503Headers the declared response headers of an HTTP 503 response for CreateProfileAddressJson
+type CreateProfileAddressJsonResponse503Headers struct {
+	RetryAfter *int
+}
+
+type CreateProfileAddressJsonResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *AddressCreatedApplicationJSON
+	// ApplicationldJSON201 the response for an HTTP 201 `application/ld+json` response
+	ApplicationldJSON201 *AddressCreatedApplicationLdPlusJSON
+	// ApplicationldJSON400 the response for an HTTP 400 `application/ld+json` response
+	ApplicationldJSON400 *AddressBadRequestApplicationLdPlusJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *AddressBadRequestApplicationProblemPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON403 the response for an HTTP 403 `application/ld+json` response
+	ApplicationldJSON403 *ForbiddenApplicationLdPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
+	// ApplicationldJSON404 the response for an HTTP 404 `application/ld+json` response
+	ApplicationldJSON404 *AddressNotFoundApplicationLdPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *AddressNotFoundApplicationProblemPlusJSON
+	// ApplicationldJSON413 the response for an HTTP 413 `application/ld+json` response
+	ApplicationldJSON413 *PayloadTooLargeApplicationLdPlusJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
+	// ApplicationldJSON415 the response for an HTTP 415 `application/ld+json` response
+	ApplicationldJSON415 *UnsupportedMediaTypeApplicationLdPlusJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
+	// ApplicationldJSON422 the response for an HTTP 422 `application/ld+json` response
+	ApplicationldJSON422 *AddressUnprocessableApplicationLdPlusJSON
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *AddressUnprocessableApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateProfileAddressJsonResponse201Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateProfileAddressJsonResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateProfileAddressJsonResponse) GetJSON201() *AddressCreatedApplicationJSON {
+	return r.JSON201
+}
+
+// GetApplicationldJSON201 returns the response for an HTTP 201 `application/ld+json` response
+func (r CreateProfileAddressJsonResponse) GetApplicationldJSON201() *AddressCreatedApplicationLdPlusJSON {
+	return r.ApplicationldJSON201
+}
+
+// GetApplicationldJSON400 returns the response for an HTTP 400 `application/ld+json` response
+func (r CreateProfileAddressJsonResponse) GetApplicationldJSON400() *AddressBadRequestApplicationLdPlusJSON {
+	return r.ApplicationldJSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateProfileAddressJsonResponse) GetApplicationproblemJSON400() *AddressBadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r CreateProfileAddressJsonResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateProfileAddressJsonResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON403 returns the response for an HTTP 403 `application/ld+json` response
+func (r CreateProfileAddressJsonResponse) GetApplicationldJSON403() *ForbiddenApplicationLdPlusJSON {
+	return r.ApplicationldJSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateProfileAddressJsonResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationldJSON404 returns the response for an HTTP 404 `application/ld+json` response
+func (r CreateProfileAddressJsonResponse) GetApplicationldJSON404() *AddressNotFoundApplicationLdPlusJSON {
+	return r.ApplicationldJSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateProfileAddressJsonResponse) GetApplicationproblemJSON404() *AddressNotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationldJSON413 returns the response for an HTTP 413 `application/ld+json` response
+func (r CreateProfileAddressJsonResponse) GetApplicationldJSON413() *PayloadTooLargeApplicationLdPlusJSON {
+	return r.ApplicationldJSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateProfileAddressJsonResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationldJSON415 returns the response for an HTTP 415 `application/ld+json` response
+func (r CreateProfileAddressJsonResponse) GetApplicationldJSON415() *UnsupportedMediaTypeApplicationLdPlusJSON {
+	return r.ApplicationldJSON415
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateProfileAddressJsonResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationldJSON422 returns the response for an HTTP 422 `application/ld+json` response
+func (r CreateProfileAddressJsonResponse) GetApplicationldJSON422() *AddressUnprocessableApplicationLdPlusJSON {
+	return r.ApplicationldJSON422
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateProfileAddressJsonResponse) GetApplicationproblemJSON422() *AddressUnprocessableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r CreateProfileAddressJsonResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateProfileAddressJsonResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r CreateProfileAddressJsonResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateProfileAddressJsonResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateProfileAddressJsonResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateProfileAddressJsonResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateProfileAddressJsonResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateProfileAddressJsonResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListProfileAddressesJsonldResponse503Headers the declared response headers of an HTTP 503 response for ListProfileAddressesJsonld
+type ListProfileAddressesJsonldResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListProfileAddressesJsonldResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AddressListApplicationJSON
+	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
+	ApplicationldJSON200 *AddressListApplicationLdPlusJSON
+	// ApplicationldJSON400 the response for an HTTP 400 `application/ld+json` response
+	ApplicationldJSON400 *AddressBadRequestApplicationLdPlusJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *AddressBadRequestApplicationProblemPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListProfileAddressesJsonldResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListProfileAddressesJsonldResponse) GetJSON200() *AddressListApplicationJSON {
+	return r.JSON200
+}
+
+// GetApplicationldJSON200 returns the response for an HTTP 200 `application/ld+json` response
+func (r ListProfileAddressesJsonldResponse) GetApplicationldJSON200() *AddressListApplicationLdPlusJSON {
+	return r.ApplicationldJSON200
+}
+
+// GetApplicationldJSON400 returns the response for an HTTP 400 `application/ld+json` response
+func (r ListProfileAddressesJsonldResponse) GetApplicationldJSON400() *AddressBadRequestApplicationLdPlusJSON {
+	return r.ApplicationldJSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListProfileAddressesJsonldResponse) GetApplicationproblemJSON400() *AddressBadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r ListProfileAddressesJsonldResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListProfileAddressesJsonldResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r ListProfileAddressesJsonldResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListProfileAddressesJsonldResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r ListProfileAddressesJsonldResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListProfileAddressesJsonldResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListProfileAddressesJsonldResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListProfileAddressesJsonldResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListProfileAddressesJsonldResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListProfileAddressesJsonldResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateProfileAddressJsonldResponse201Headers the declared response headers of an HTTP 201 response for CreateProfileAddressJsonld
+type CreateProfileAddressJsonldResponse201Headers struct {
+	Location *string
+}
+
+// CreateProfileAddressJsonldResponse503Headers the declared response headers of an HTTP 503 response for CreateProfileAddressJsonld
+type CreateProfileAddressJsonldResponse503Headers struct {
+	RetryAfter *int
+}
+
+type CreateProfileAddressJsonldResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *AddressCreatedApplicationJSON
+	// ApplicationldJSON201 the response for an HTTP 201 `application/ld+json` response
+	ApplicationldJSON201 *AddressCreatedApplicationLdPlusJSON
+	// ApplicationldJSON400 the response for an HTTP 400 `application/ld+json` response
+	ApplicationldJSON400 *AddressBadRequestApplicationLdPlusJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *AddressBadRequestApplicationProblemPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON403 the response for an HTTP 403 `application/ld+json` response
+	ApplicationldJSON403 *ForbiddenApplicationLdPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
+	// ApplicationldJSON404 the response for an HTTP 404 `application/ld+json` response
+	ApplicationldJSON404 *AddressNotFoundApplicationLdPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *AddressNotFoundApplicationProblemPlusJSON
+	// ApplicationldJSON413 the response for an HTTP 413 `application/ld+json` response
+	ApplicationldJSON413 *PayloadTooLargeApplicationLdPlusJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
+	// ApplicationldJSON415 the response for an HTTP 415 `application/ld+json` response
+	ApplicationldJSON415 *UnsupportedMediaTypeApplicationLdPlusJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
+	// ApplicationldJSON422 the response for an HTTP 422 `application/ld+json` response
+	ApplicationldJSON422 *AddressUnprocessableApplicationLdPlusJSON
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *AddressUnprocessableApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *CreateProfileAddressJsonldResponse201Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateProfileAddressJsonldResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateProfileAddressJsonldResponse) GetJSON201() *AddressCreatedApplicationJSON {
+	return r.JSON201
+}
+
+// GetApplicationldJSON201 returns the response for an HTTP 201 `application/ld+json` response
+func (r CreateProfileAddressJsonldResponse) GetApplicationldJSON201() *AddressCreatedApplicationLdPlusJSON {
+	return r.ApplicationldJSON201
+}
+
+// GetApplicationldJSON400 returns the response for an HTTP 400 `application/ld+json` response
+func (r CreateProfileAddressJsonldResponse) GetApplicationldJSON400() *AddressBadRequestApplicationLdPlusJSON {
+	return r.ApplicationldJSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateProfileAddressJsonldResponse) GetApplicationproblemJSON400() *AddressBadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r CreateProfileAddressJsonldResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateProfileAddressJsonldResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON403 returns the response for an HTTP 403 `application/ld+json` response
+func (r CreateProfileAddressJsonldResponse) GetApplicationldJSON403() *ForbiddenApplicationLdPlusJSON {
+	return r.ApplicationldJSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateProfileAddressJsonldResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationldJSON404 returns the response for an HTTP 404 `application/ld+json` response
+func (r CreateProfileAddressJsonldResponse) GetApplicationldJSON404() *AddressNotFoundApplicationLdPlusJSON {
+	return r.ApplicationldJSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateProfileAddressJsonldResponse) GetApplicationproblemJSON404() *AddressNotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationldJSON413 returns the response for an HTTP 413 `application/ld+json` response
+func (r CreateProfileAddressJsonldResponse) GetApplicationldJSON413() *PayloadTooLargeApplicationLdPlusJSON {
+	return r.ApplicationldJSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateProfileAddressJsonldResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationldJSON415 returns the response for an HTTP 415 `application/ld+json` response
+func (r CreateProfileAddressJsonldResponse) GetApplicationldJSON415() *UnsupportedMediaTypeApplicationLdPlusJSON {
+	return r.ApplicationldJSON415
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateProfileAddressJsonldResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationldJSON422 returns the response for an HTTP 422 `application/ld+json` response
+func (r CreateProfileAddressJsonldResponse) GetApplicationldJSON422() *AddressUnprocessableApplicationLdPlusJSON {
+	return r.ApplicationldJSON422
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateProfileAddressJsonldResponse) GetApplicationproblemJSON422() *AddressUnprocessableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r CreateProfileAddressJsonldResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateProfileAddressJsonldResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r CreateProfileAddressJsonldResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateProfileAddressJsonldResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateProfileAddressJsonldResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateProfileAddressJsonldResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateProfileAddressJsonldResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateProfileAddressJsonldResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteProfileAddressResponse503Headers the declared response headers of an HTTP 503 response for DeleteProfileAddress
+type DeleteProfileAddressResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DeleteProfileAddressResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON403 the response for an HTTP 403 `application/ld+json` response
+	ApplicationldJSON403 *ForbiddenApplicationLdPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
+	// ApplicationldJSON404 the response for an HTTP 404 `application/ld+json` response
+	ApplicationldJSON404 *AddressNotFoundApplicationLdPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *AddressNotFoundApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteProfileAddressResponse503Headers
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r DeleteProfileAddressResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteProfileAddressResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON403 returns the response for an HTTP 403 `application/ld+json` response
+func (r DeleteProfileAddressResponse) GetApplicationldJSON403() *ForbiddenApplicationLdPlusJSON {
+	return r.ApplicationldJSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteProfileAddressResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationldJSON404 returns the response for an HTTP 404 `application/ld+json` response
+func (r DeleteProfileAddressResponse) GetApplicationldJSON404() *AddressNotFoundApplicationLdPlusJSON {
+	return r.ApplicationldJSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteProfileAddressResponse) GetApplicationproblemJSON404() *AddressNotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r DeleteProfileAddressResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteProfileAddressResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r DeleteProfileAddressResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteProfileAddressResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteProfileAddressResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteProfileAddressResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteProfileAddressResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteProfileAddressResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetProfileAddressResponse503Headers the declared response headers of an HTTP 503 response for GetProfileAddress
+type GetProfileAddressResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetProfileAddressResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AddressOKApplicationJSON
+	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
+	ApplicationldJSON200 *AddressOKApplicationLdPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON404 the response for an HTTP 404 `application/ld+json` response
+	ApplicationldJSON404 *AddressNotFoundApplicationLdPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *AddressNotFoundApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetProfileAddressResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetProfileAddressResponse) GetJSON200() *AddressOKApplicationJSON {
+	return r.JSON200
+}
+
+// GetApplicationldJSON200 returns the response for an HTTP 200 `application/ld+json` response
+func (r GetProfileAddressResponse) GetApplicationldJSON200() *AddressOKApplicationLdPlusJSON {
+	return r.ApplicationldJSON200
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r GetProfileAddressResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetProfileAddressResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON404 returns the response for an HTTP 404 `application/ld+json` response
+func (r GetProfileAddressResponse) GetApplicationldJSON404() *AddressNotFoundApplicationLdPlusJSON {
+	return r.ApplicationldJSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetProfileAddressResponse) GetApplicationproblemJSON404() *AddressNotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r GetProfileAddressResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetProfileAddressResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r GetProfileAddressResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetProfileAddressResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProfileAddressResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProfileAddressResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProfileAddressResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProfileAddressResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateProfileAddressResponse503Headers the declared response headers of an HTTP 503 response for UpdateProfileAddress
+type UpdateProfileAddressResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UpdateProfileAddressResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AddressUpdatedApplicationJSON
+	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
+	ApplicationldJSON200 *AddressUpdatedApplicationLdPlusJSON
+	// ApplicationldJSON400 the response for an HTTP 400 `application/ld+json` response
+	ApplicationldJSON400 *AddressBadRequestApplicationLdPlusJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *AddressBadRequestApplicationProblemPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON403 the response for an HTTP 403 `application/ld+json` response
+	ApplicationldJSON403 *ForbiddenApplicationLdPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
+	// ApplicationldJSON404 the response for an HTTP 404 `application/ld+json` response
+	ApplicationldJSON404 *AddressNotFoundApplicationLdPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *AddressNotFoundApplicationProblemPlusJSON
+	// ApplicationldJSON413 the response for an HTTP 413 `application/ld+json` response
+	ApplicationldJSON413 *PayloadTooLargeApplicationLdPlusJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
+	// ApplicationldJSON415 the response for an HTTP 415 `application/ld+json` response
+	ApplicationldJSON415 *UnsupportedMediaTypeApplicationLdPlusJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
+	// ApplicationldJSON422 the response for an HTTP 422 `application/ld+json` response
+	ApplicationldJSON422 *AddressUnprocessableApplicationLdPlusJSON
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *AddressUnprocessableApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateProfileAddressResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateProfileAddressResponse) GetJSON200() *AddressUpdatedApplicationJSON {
+	return r.JSON200
+}
+
+// GetApplicationldJSON200 returns the response for an HTTP 200 `application/ld+json` response
+func (r UpdateProfileAddressResponse) GetApplicationldJSON200() *AddressUpdatedApplicationLdPlusJSON {
+	return r.ApplicationldJSON200
+}
+
+// GetApplicationldJSON400 returns the response for an HTTP 400 `application/ld+json` response
+func (r UpdateProfileAddressResponse) GetApplicationldJSON400() *AddressBadRequestApplicationLdPlusJSON {
+	return r.ApplicationldJSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateProfileAddressResponse) GetApplicationproblemJSON400() *AddressBadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r UpdateProfileAddressResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateProfileAddressResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON403 returns the response for an HTTP 403 `application/ld+json` response
+func (r UpdateProfileAddressResponse) GetApplicationldJSON403() *ForbiddenApplicationLdPlusJSON {
+	return r.ApplicationldJSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateProfileAddressResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationldJSON404 returns the response for an HTTP 404 `application/ld+json` response
+func (r UpdateProfileAddressResponse) GetApplicationldJSON404() *AddressNotFoundApplicationLdPlusJSON {
+	return r.ApplicationldJSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateProfileAddressResponse) GetApplicationproblemJSON404() *AddressNotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationldJSON413 returns the response for an HTTP 413 `application/ld+json` response
+func (r UpdateProfileAddressResponse) GetApplicationldJSON413() *PayloadTooLargeApplicationLdPlusJSON {
+	return r.ApplicationldJSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateProfileAddressResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationldJSON415 returns the response for an HTTP 415 `application/ld+json` response
+func (r UpdateProfileAddressResponse) GetApplicationldJSON415() *UnsupportedMediaTypeApplicationLdPlusJSON {
+	return r.ApplicationldJSON415
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateProfileAddressResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationldJSON422 returns the response for an HTTP 422 `application/ld+json` response
+func (r UpdateProfileAddressResponse) GetApplicationldJSON422() *AddressUnprocessableApplicationLdPlusJSON {
+	return r.ApplicationldJSON422
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateProfileAddressResponse) GetApplicationproblemJSON422() *AddressUnprocessableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r UpdateProfileAddressResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpdateProfileAddressResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r UpdateProfileAddressResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r UpdateProfileAddressResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateProfileAddressResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateProfileAddressResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateProfileAddressResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateProfileAddressResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteProfileAddressJsonResponse503Headers the declared response headers of an HTTP 503 response for DeleteProfileAddressJson
+type DeleteProfileAddressJsonResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DeleteProfileAddressJsonResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON403 the response for an HTTP 403 `application/ld+json` response
+	ApplicationldJSON403 *ForbiddenApplicationLdPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
+	// ApplicationldJSON404 the response for an HTTP 404 `application/ld+json` response
+	ApplicationldJSON404 *AddressNotFoundApplicationLdPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *AddressNotFoundApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteProfileAddressJsonResponse503Headers
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r DeleteProfileAddressJsonResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteProfileAddressJsonResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON403 returns the response for an HTTP 403 `application/ld+json` response
+func (r DeleteProfileAddressJsonResponse) GetApplicationldJSON403() *ForbiddenApplicationLdPlusJSON {
+	return r.ApplicationldJSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteProfileAddressJsonResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationldJSON404 returns the response for an HTTP 404 `application/ld+json` response
+func (r DeleteProfileAddressJsonResponse) GetApplicationldJSON404() *AddressNotFoundApplicationLdPlusJSON {
+	return r.ApplicationldJSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteProfileAddressJsonResponse) GetApplicationproblemJSON404() *AddressNotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r DeleteProfileAddressJsonResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteProfileAddressJsonResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r DeleteProfileAddressJsonResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteProfileAddressJsonResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteProfileAddressJsonResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteProfileAddressJsonResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteProfileAddressJsonResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteProfileAddressJsonResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetProfileAddressJsonResponse503Headers the declared response headers of an HTTP 503 response for GetProfileAddressJson
+type GetProfileAddressJsonResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetProfileAddressJsonResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AddressOKApplicationJSON
+	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
+	ApplicationldJSON200 *AddressOKApplicationLdPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON404 the response for an HTTP 404 `application/ld+json` response
+	ApplicationldJSON404 *AddressNotFoundApplicationLdPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *AddressNotFoundApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetProfileAddressJsonResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetProfileAddressJsonResponse) GetJSON200() *AddressOKApplicationJSON {
+	return r.JSON200
+}
+
+// GetApplicationldJSON200 returns the response for an HTTP 200 `application/ld+json` response
+func (r GetProfileAddressJsonResponse) GetApplicationldJSON200() *AddressOKApplicationLdPlusJSON {
+	return r.ApplicationldJSON200
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r GetProfileAddressJsonResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetProfileAddressJsonResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON404 returns the response for an HTTP 404 `application/ld+json` response
+func (r GetProfileAddressJsonResponse) GetApplicationldJSON404() *AddressNotFoundApplicationLdPlusJSON {
+	return r.ApplicationldJSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetProfileAddressJsonResponse) GetApplicationproblemJSON404() *AddressNotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r GetProfileAddressJsonResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetProfileAddressJsonResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r GetProfileAddressJsonResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetProfileAddressJsonResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProfileAddressJsonResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProfileAddressJsonResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProfileAddressJsonResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProfileAddressJsonResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateProfileAddressJsonResponse503Headers the declared response headers of an HTTP 503 response for UpdateProfileAddressJson
+type UpdateProfileAddressJsonResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UpdateProfileAddressJsonResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AddressUpdatedApplicationJSON
+	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
+	ApplicationldJSON200 *AddressUpdatedApplicationLdPlusJSON
+	// ApplicationldJSON400 the response for an HTTP 400 `application/ld+json` response
+	ApplicationldJSON400 *AddressBadRequestApplicationLdPlusJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *AddressBadRequestApplicationProblemPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON403 the response for an HTTP 403 `application/ld+json` response
+	ApplicationldJSON403 *ForbiddenApplicationLdPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
+	// ApplicationldJSON404 the response for an HTTP 404 `application/ld+json` response
+	ApplicationldJSON404 *AddressNotFoundApplicationLdPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *AddressNotFoundApplicationProblemPlusJSON
+	// ApplicationldJSON413 the response for an HTTP 413 `application/ld+json` response
+	ApplicationldJSON413 *PayloadTooLargeApplicationLdPlusJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
+	// ApplicationldJSON415 the response for an HTTP 415 `application/ld+json` response
+	ApplicationldJSON415 *UnsupportedMediaTypeApplicationLdPlusJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
+	// ApplicationldJSON422 the response for an HTTP 422 `application/ld+json` response
+	ApplicationldJSON422 *AddressUnprocessableApplicationLdPlusJSON
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *AddressUnprocessableApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateProfileAddressJsonResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateProfileAddressJsonResponse) GetJSON200() *AddressUpdatedApplicationJSON {
+	return r.JSON200
+}
+
+// GetApplicationldJSON200 returns the response for an HTTP 200 `application/ld+json` response
+func (r UpdateProfileAddressJsonResponse) GetApplicationldJSON200() *AddressUpdatedApplicationLdPlusJSON {
+	return r.ApplicationldJSON200
+}
+
+// GetApplicationldJSON400 returns the response for an HTTP 400 `application/ld+json` response
+func (r UpdateProfileAddressJsonResponse) GetApplicationldJSON400() *AddressBadRequestApplicationLdPlusJSON {
+	return r.ApplicationldJSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateProfileAddressJsonResponse) GetApplicationproblemJSON400() *AddressBadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r UpdateProfileAddressJsonResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateProfileAddressJsonResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON403 returns the response for an HTTP 403 `application/ld+json` response
+func (r UpdateProfileAddressJsonResponse) GetApplicationldJSON403() *ForbiddenApplicationLdPlusJSON {
+	return r.ApplicationldJSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateProfileAddressJsonResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationldJSON404 returns the response for an HTTP 404 `application/ld+json` response
+func (r UpdateProfileAddressJsonResponse) GetApplicationldJSON404() *AddressNotFoundApplicationLdPlusJSON {
+	return r.ApplicationldJSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateProfileAddressJsonResponse) GetApplicationproblemJSON404() *AddressNotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationldJSON413 returns the response for an HTTP 413 `application/ld+json` response
+func (r UpdateProfileAddressJsonResponse) GetApplicationldJSON413() *PayloadTooLargeApplicationLdPlusJSON {
+	return r.ApplicationldJSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateProfileAddressJsonResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationldJSON415 returns the response for an HTTP 415 `application/ld+json` response
+func (r UpdateProfileAddressJsonResponse) GetApplicationldJSON415() *UnsupportedMediaTypeApplicationLdPlusJSON {
+	return r.ApplicationldJSON415
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateProfileAddressJsonResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationldJSON422 returns the response for an HTTP 422 `application/ld+json` response
+func (r UpdateProfileAddressJsonResponse) GetApplicationldJSON422() *AddressUnprocessableApplicationLdPlusJSON {
+	return r.ApplicationldJSON422
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateProfileAddressJsonResponse) GetApplicationproblemJSON422() *AddressUnprocessableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r UpdateProfileAddressJsonResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpdateProfileAddressJsonResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r UpdateProfileAddressJsonResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r UpdateProfileAddressJsonResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateProfileAddressJsonResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateProfileAddressJsonResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateProfileAddressJsonResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateProfileAddressJsonResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteProfileAddressJsonldResponse503Headers the declared response headers of an HTTP 503 response for DeleteProfileAddressJsonld
+type DeleteProfileAddressJsonldResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DeleteProfileAddressJsonldResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON403 the response for an HTTP 403 `application/ld+json` response
+	ApplicationldJSON403 *ForbiddenApplicationLdPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
+	// ApplicationldJSON404 the response for an HTTP 404 `application/ld+json` response
+	ApplicationldJSON404 *AddressNotFoundApplicationLdPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *AddressNotFoundApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteProfileAddressJsonldResponse503Headers
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r DeleteProfileAddressJsonldResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteProfileAddressJsonldResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON403 returns the response for an HTTP 403 `application/ld+json` response
+func (r DeleteProfileAddressJsonldResponse) GetApplicationldJSON403() *ForbiddenApplicationLdPlusJSON {
+	return r.ApplicationldJSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteProfileAddressJsonldResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationldJSON404 returns the response for an HTTP 404 `application/ld+json` response
+func (r DeleteProfileAddressJsonldResponse) GetApplicationldJSON404() *AddressNotFoundApplicationLdPlusJSON {
+	return r.ApplicationldJSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteProfileAddressJsonldResponse) GetApplicationproblemJSON404() *AddressNotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r DeleteProfileAddressJsonldResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteProfileAddressJsonldResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r DeleteProfileAddressJsonldResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteProfileAddressJsonldResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteProfileAddressJsonldResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteProfileAddressJsonldResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteProfileAddressJsonldResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteProfileAddressJsonldResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetProfileAddressJsonldResponse503Headers the declared response headers of an HTTP 503 response for GetProfileAddressJsonld
+type GetProfileAddressJsonldResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetProfileAddressJsonldResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AddressOKApplicationJSON
+	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
+	ApplicationldJSON200 *AddressOKApplicationLdPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON404 the response for an HTTP 404 `application/ld+json` response
+	ApplicationldJSON404 *AddressNotFoundApplicationLdPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *AddressNotFoundApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetProfileAddressJsonldResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetProfileAddressJsonldResponse) GetJSON200() *AddressOKApplicationJSON {
+	return r.JSON200
+}
+
+// GetApplicationldJSON200 returns the response for an HTTP 200 `application/ld+json` response
+func (r GetProfileAddressJsonldResponse) GetApplicationldJSON200() *AddressOKApplicationLdPlusJSON {
+	return r.ApplicationldJSON200
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r GetProfileAddressJsonldResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetProfileAddressJsonldResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON404 returns the response for an HTTP 404 `application/ld+json` response
+func (r GetProfileAddressJsonldResponse) GetApplicationldJSON404() *AddressNotFoundApplicationLdPlusJSON {
+	return r.ApplicationldJSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetProfileAddressJsonldResponse) GetApplicationproblemJSON404() *AddressNotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r GetProfileAddressJsonldResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetProfileAddressJsonldResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r GetProfileAddressJsonldResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetProfileAddressJsonldResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProfileAddressJsonldResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProfileAddressJsonldResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProfileAddressJsonldResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProfileAddressJsonldResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateProfileAddressJsonldResponse503Headers the declared response headers of an HTTP 503 response for UpdateProfileAddressJsonld
+type UpdateProfileAddressJsonldResponse503Headers struct {
+	RetryAfter *int
+}
+
+type UpdateProfileAddressJsonldResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AddressUpdatedApplicationJSON
+	// ApplicationldJSON200 the response for an HTTP 200 `application/ld+json` response
+	ApplicationldJSON200 *AddressUpdatedApplicationLdPlusJSON
+	// ApplicationldJSON400 the response for an HTTP 400 `application/ld+json` response
+	ApplicationldJSON400 *AddressBadRequestApplicationLdPlusJSON
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *AddressBadRequestApplicationProblemPlusJSON
+	// ApplicationldJSON401 the response for an HTTP 401 `application/ld+json` response
+	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON403 the response for an HTTP 403 `application/ld+json` response
+	ApplicationldJSON403 *ForbiddenApplicationLdPlusJSON
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *ForbiddenApplicationProblemPlusJSON
+	// ApplicationldJSON404 the response for an HTTP 404 `application/ld+json` response
+	ApplicationldJSON404 *AddressNotFoundApplicationLdPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *AddressNotFoundApplicationProblemPlusJSON
+	// ApplicationldJSON413 the response for an HTTP 413 `application/ld+json` response
+	ApplicationldJSON413 *PayloadTooLargeApplicationLdPlusJSON
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLargeApplicationProblemPlusJSON
+	// ApplicationldJSON415 the response for an HTTP 415 `application/ld+json` response
+	ApplicationldJSON415 *UnsupportedMediaTypeApplicationLdPlusJSON
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaTypeApplicationProblemPlusJSON
+	// ApplicationldJSON422 the response for an HTTP 422 `application/ld+json` response
+	ApplicationldJSON422 *AddressUnprocessableApplicationLdPlusJSON
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *AddressUnprocessableApplicationProblemPlusJSON
+	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
+	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalErrorApplicationProblemPlusJSON
+	// ApplicationldJSON503 the response for an HTTP 503 `application/ld+json` response
+	ApplicationldJSON503 *UnavailableApplicationLdPlusJSON
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *UnavailableApplicationProblemPlusJSON
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *UpdateProfileAddressJsonldResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateProfileAddressJsonldResponse) GetJSON200() *AddressUpdatedApplicationJSON {
+	return r.JSON200
+}
+
+// GetApplicationldJSON200 returns the response for an HTTP 200 `application/ld+json` response
+func (r UpdateProfileAddressJsonldResponse) GetApplicationldJSON200() *AddressUpdatedApplicationLdPlusJSON {
+	return r.ApplicationldJSON200
+}
+
+// GetApplicationldJSON400 returns the response for an HTTP 400 `application/ld+json` response
+func (r UpdateProfileAddressJsonldResponse) GetApplicationldJSON400() *AddressBadRequestApplicationLdPlusJSON {
+	return r.ApplicationldJSON400
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateProfileAddressJsonldResponse) GetApplicationproblemJSON400() *AddressBadRequestApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationldJSON401 returns the response for an HTTP 401 `application/ld+json` response
+func (r UpdateProfileAddressJsonldResponse) GetApplicationldJSON401() *UnauthorizedApplicationLdPlusJSON {
+	return r.ApplicationldJSON401
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateProfileAddressJsonldResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON403 returns the response for an HTTP 403 `application/ld+json` response
+func (r UpdateProfileAddressJsonldResponse) GetApplicationldJSON403() *ForbiddenApplicationLdPlusJSON {
+	return r.ApplicationldJSON403
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateProfileAddressJsonldResponse) GetApplicationproblemJSON403() *ForbiddenApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationldJSON404 returns the response for an HTTP 404 `application/ld+json` response
+func (r UpdateProfileAddressJsonldResponse) GetApplicationldJSON404() *AddressNotFoundApplicationLdPlusJSON {
+	return r.ApplicationldJSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateProfileAddressJsonldResponse) GetApplicationproblemJSON404() *AddressNotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationldJSON413 returns the response for an HTTP 413 `application/ld+json` response
+func (r UpdateProfileAddressJsonldResponse) GetApplicationldJSON413() *PayloadTooLargeApplicationLdPlusJSON {
+	return r.ApplicationldJSON413
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateProfileAddressJsonldResponse) GetApplicationproblemJSON413() *PayloadTooLargeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationldJSON415 returns the response for an HTTP 415 `application/ld+json` response
+func (r UpdateProfileAddressJsonldResponse) GetApplicationldJSON415() *UnsupportedMediaTypeApplicationLdPlusJSON {
+	return r.ApplicationldJSON415
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r UpdateProfileAddressJsonldResponse) GetApplicationproblemJSON415() *UnsupportedMediaTypeApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationldJSON422 returns the response for an HTTP 422 `application/ld+json` response
+func (r UpdateProfileAddressJsonldResponse) GetApplicationldJSON422() *AddressUnprocessableApplicationLdPlusJSON {
+	return r.ApplicationldJSON422
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r UpdateProfileAddressJsonldResponse) GetApplicationproblemJSON422() *AddressUnprocessableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
+func (r UpdateProfileAddressJsonldResponse) GetApplicationldJSON500() *InternalErrorApplicationLdPlusJSON {
+	return r.ApplicationldJSON500
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpdateProfileAddressJsonldResponse) GetApplicationproblemJSON500() *InternalErrorApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationldJSON503 returns the response for an HTTP 503 `application/ld+json` response
+func (r UpdateProfileAddressJsonldResponse) GetApplicationldJSON503() *UnavailableApplicationLdPlusJSON {
+	return r.ApplicationldJSON503
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r UpdateProfileAddressJsonldResponse) GetApplicationproblemJSON503() *UnavailableApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateProfileAddressJsonldResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateProfileAddressJsonldResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateProfileAddressJsonldResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateProfileAddressJsonldResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // LoginWithBodyWithResponse Log in and get a JWT
 //
 // Exchanges the login and password of a profile for a JWT to send as `Authorization: Bearer <token>`.
@@ -6555,6 +11848,732 @@ func (c *ClientWithResponses) UpdateProfileJsonldWithApplicationLdPlusJSONBodyWi
 		return nil, err
 	}
 	return ParseUpdateProfileJsonldResponse(rsp)
+}
+
+// ListProfileAddressesWithResponse Retrieve a list of addresses from a profile
+//
+// Answers the profile's addresses ordered by id, one page at a time, paged as the profile list is (`page` from 1,
+// `itemsPerPage` 30 by default and capped at 100): a bare JSON array in JSON, a `hydra:Collection` in JSON-LD (with
+// `hydra:totalItems` and the `hydra:view` paging links, as API Platform 2.7 writes a paginated collection; no
+// `hydra:search`, as X-Cart's address resource declares no filter).
+//
+// As X-Cart's address query (`ProfileAddress\SubExtension`) does, the list is filtered by the profile id:
+// a profile that does not exist has no addresses, so its list is an empty array, not a 404.
+// Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
+// that names no profile (an empty list here, a 404 on the other address operations).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/profiles/{profile_id}/addresses (the `ListProfileAddresses` operationId).
+func (c *ClientWithResponses) ListProfileAddressesWithResponse(ctx context.Context, profileId AddressProfileId, params *ListProfileAddressesParams, reqEditors ...RequestEditorFn) (*ListProfileAddressesResponse, error) {
+	rsp, err := c.ListProfileAddresses(ctx, profileId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListProfileAddressesResponse(rsp)
+}
+
+// CreateProfileAddressWithBodyWithResponse Add an address to a profile
+//
+// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+// POST followed by an address POST.
+//
+// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+// never required). Every violation is listed at once in a 422.
+//
+// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+// billing and at most one shipping address: an address written with a flag set takes that flag from the
+// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+//
+// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+func (c *ClientWithResponses) CreateProfileAddressWithBodyWithResponse(ctx context.Context, profileId AddressProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProfileAddressResponse, error) {
+	rsp, err := c.CreateProfileAddressWithBody(ctx, profileId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProfileAddressResponse(rsp)
+}
+
+// CreateProfileAddressWithResponse Add an address to a profile
+//
+// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+// POST followed by an address POST.
+//
+// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+// never required). Every violation is listed at once in a 422.
+//
+// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+// billing and at most one shipping address: an address written with a flag set takes that flag from the
+// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+//
+// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+func (c *ClientWithResponses) CreateProfileAddressWithResponse(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProfileAddressResponse, error) {
+	rsp, err := c.CreateProfileAddress(ctx, profileId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProfileAddressResponse(rsp)
+}
+
+// CreateProfileAddressWithApplicationLdPlusJSONBodyWithResponse Add an address to a profile
+//
+// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+// POST followed by an address POST.
+//
+// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+// never required). Every violation is listed at once in a 422.
+//
+// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+// billing and at most one shipping address: an address written with a flag set takes that flag from the
+// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+//
+// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+//
+// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
+func (c *ClientWithResponses) CreateProfileAddressWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProfileAddressResponse, error) {
+	rsp, err := c.CreateProfileAddressWithApplicationLdPlusJSONBody(ctx, profileId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProfileAddressResponse(rsp)
+}
+
+// ListProfileAddressesJsonWithResponse Retrieve a list of addresses from a profile (.json)
+//
+// Answers the profile's addresses ordered by id, one page at a time, paged as the profile list is (`page` from 1,
+// `itemsPerPage` 30 by default and capped at 100): a bare JSON array in JSON, a `hydra:Collection` in JSON-LD (with
+// `hydra:totalItems` and the `hydra:view` paging links, as API Platform 2.7 writes a paginated collection; no
+// `hydra:search`, as X-Cart's address resource declares no filter).
+//
+// As X-Cart's address query (`ProfileAddress\SubExtension`) does, the list is filtered by the profile id:
+// a profile that does not exist has no addresses, so its list is an empty array, not a 404.
+// Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
+// that names no profile (an empty list here, a 404 on the other address operations).
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/profiles/{profile_id}/addresses.json (the `ListProfileAddressesJson` operationId).
+func (c *ClientWithResponses) ListProfileAddressesJsonWithResponse(ctx context.Context, profileId AddressProfileId, params *ListProfileAddressesJsonParams, reqEditors ...RequestEditorFn) (*ListProfileAddressesJsonResponse, error) {
+	rsp, err := c.ListProfileAddressesJson(ctx, profileId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListProfileAddressesJsonResponse(rsp)
+}
+
+// CreateProfileAddressJsonWithBodyWithResponse Add an address to a profile (.json)
+//
+// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+// POST followed by an address POST.
+//
+// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+// never required). Every violation is listed at once in a 422.
+//
+// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+// billing and at most one shipping address: an address written with a flag set takes that flag from the
+// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+//
+// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/profiles/{profile_id}/addresses.json (the `CreateProfileAddressJson` operationId).
+func (c *ClientWithResponses) CreateProfileAddressJsonWithBodyWithResponse(ctx context.Context, profileId AddressProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProfileAddressJsonResponse, error) {
+	rsp, err := c.CreateProfileAddressJsonWithBody(ctx, profileId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProfileAddressJsonResponse(rsp)
+}
+
+// CreateProfileAddressJsonWithResponse Add an address to a profile (.json)
+//
+// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+// POST followed by an address POST.
+//
+// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+// never required). Every violation is listed at once in a 422.
+//
+// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+// billing and at most one shipping address: an address written with a flag set takes that flag from the
+// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+//
+// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/profiles/{profile_id}/addresses.json (the `CreateProfileAddressJson` operationId).
+func (c *ClientWithResponses) CreateProfileAddressJsonWithResponse(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJsonJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProfileAddressJsonResponse, error) {
+	rsp, err := c.CreateProfileAddressJson(ctx, profileId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProfileAddressJsonResponse(rsp)
+}
+
+// CreateProfileAddressJsonWithApplicationLdPlusJSONBodyWithResponse Add an address to a profile (.json)
+//
+// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+// POST followed by an address POST.
+//
+// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+// never required). Every violation is listed at once in a 422.
+//
+// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+// billing and at most one shipping address: an address written with a flag set takes that flag from the
+// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+//
+// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/profiles/{profile_id}/addresses.json (the `CreateProfileAddressJson` operationId).
+func (c *ClientWithResponses) CreateProfileAddressJsonWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJsonApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProfileAddressJsonResponse, error) {
+	rsp, err := c.CreateProfileAddressJsonWithApplicationLdPlusJSONBody(ctx, profileId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProfileAddressJsonResponse(rsp)
+}
+
+// ListProfileAddressesJsonldWithResponse Retrieve a list of addresses from a profile (.jsonld)
+//
+// Answers the profile's addresses ordered by id, one page at a time, paged as the profile list is (`page` from 1,
+// `itemsPerPage` 30 by default and capped at 100): a bare JSON array in JSON, a `hydra:Collection` in JSON-LD (with
+// `hydra:totalItems` and the `hydra:view` paging links, as API Platform 2.7 writes a paginated collection; no
+// `hydra:search`, as X-Cart's address resource declares no filter).
+//
+// As X-Cart's address query (`ProfileAddress\SubExtension`) does, the list is filtered by the profile id:
+// a profile that does not exist has no addresses, so its list is an empty array, not a 404.
+// Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
+// that names no profile (an empty list here, a 404 on the other address operations).
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/profiles/{profile_id}/addresses.jsonld (the `ListProfileAddressesJsonld` operationId).
+func (c *ClientWithResponses) ListProfileAddressesJsonldWithResponse(ctx context.Context, profileId AddressProfileId, params *ListProfileAddressesJsonldParams, reqEditors ...RequestEditorFn) (*ListProfileAddressesJsonldResponse, error) {
+	rsp, err := c.ListProfileAddressesJsonld(ctx, profileId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListProfileAddressesJsonldResponse(rsp)
+}
+
+// CreateProfileAddressJsonldWithBodyWithResponse Add an address to a profile (.jsonld)
+//
+// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+// POST followed by an address POST.
+//
+// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+// never required). Every violation is listed at once in a 422.
+//
+// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+// billing and at most one shipping address: an address written with a flag set takes that flag from the
+// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+//
+// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/profiles/{profile_id}/addresses.jsonld (the `CreateProfileAddressJsonld` operationId).
+func (c *ClientWithResponses) CreateProfileAddressJsonldWithBodyWithResponse(ctx context.Context, profileId AddressProfileId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProfileAddressJsonldResponse, error) {
+	rsp, err := c.CreateProfileAddressJsonldWithBody(ctx, profileId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProfileAddressJsonldResponse(rsp)
+}
+
+// CreateProfileAddressJsonldWithResponse Add an address to a profile (.jsonld)
+//
+// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+// POST followed by an address POST.
+//
+// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+// never required). Every violation is listed at once in a 422.
+//
+// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+// billing and at most one shipping address: an address written with a flag set takes that flag from the
+// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+//
+// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/profiles/{profile_id}/addresses.jsonld (the `CreateProfileAddressJsonld` operationId).
+func (c *ClientWithResponses) CreateProfileAddressJsonldWithResponse(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJsonldJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProfileAddressJsonldResponse, error) {
+	rsp, err := c.CreateProfileAddressJsonld(ctx, profileId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProfileAddressJsonldResponse(rsp)
+}
+
+// CreateProfileAddressJsonldWithApplicationLdPlusJSONBodyWithResponse Add an address to a profile (.jsonld)
+//
+// Adds an address to a profile. A profile has no name fields of its own: a customer's first and last name,
+// phone and postal address live in its addresses, and X-Cart reads the profile's name from its billing
+// address, or else its shipping address (`Profile::getName()`). So provisioning a named customer is a profile
+// POST followed by an address POST.
+//
+// Rules (X-Cart 5.5's `ProfileAddressInput` and its input transformer, over X-Cart's default address fields):
+// `firstname`, `lastname`, `street`, `city`, `country_code`, `zipcode` and `phone` are required and must not be
+// empty (X-Cart's default store configuration marks exactly these, and the state, as required; the state is
+// required only for a country with states, and provisiond keeps no country or state reference data, so it is
+// never required). Every violation is listed at once in a 422.
+//
+// `is_billing` and `is_shipping` are the address's billing and shipping flags. A profile has at most one
+// billing and at most one shipping address: an address written with a flag set takes that flag from the
+// profile's other address that held it, in the same transaction (as X-Cart's `Profile::setBillingAddress()` and
+// `setShippingAddress()` switch the current address), so concurrent writes never leave two.
+//
+// Decisions: a profile that does not exist is a 404 (X-Cart's controller throws PHP's own
+// InvalidArgumentException "Profile with ID %d not found", which API Platform does not map and so answers 500).
+// Every address field is enabled (X-Cart's default configuration disables `title`; provisiond stores it).
+// `custom_fields` name X-Cart's additional address fields; provisiond defines none, so each one sent is a 422
+// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
+// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
+// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/profiles/{profile_id}/addresses.jsonld (the `CreateProfileAddressJsonld` operationId).
+func (c *ClientWithResponses) CreateProfileAddressJsonldWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, profileId AddressProfileId, body CreateProfileAddressJsonldApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProfileAddressJsonldResponse, error) {
+	rsp, err := c.CreateProfileAddressJsonldWithApplicationLdPlusJSONBody(ctx, profileId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProfileAddressJsonldResponse(rsp)
+}
+
+// DeleteProfileAddressWithResponse Delete an address from a profile
+//
+// Deletes an address for good. A profile's addresses are also deleted with the profile.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id} (the `DeleteProfileAddress` operationId).
+func (c *ClientWithResponses) DeleteProfileAddressWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*DeleteProfileAddressResponse, error) {
+	rsp, err := c.DeleteProfileAddress(ctx, profileId, addressId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteProfileAddressResponse(rsp)
+}
+
+// GetProfileAddressWithResponse Retrieve an address from a profile
+//
+// Answers one address of the profile; an address of another profile is a 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/profiles/{profile_id}/addresses/{address_id} (the `GetProfileAddress` operationId).
+func (c *ClientWithResponses) GetProfileAddressWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*GetProfileAddressResponse, error) {
+	rsp, err := c.GetProfileAddress(ctx, profileId, addressId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProfileAddressResponse(rsp)
+}
+
+// UpdateProfileAddressWithBodyWithResponse Update an address of a profile
+//
+// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+// committed wins.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+func (c *ClientWithResponses) UpdateProfileAddressWithBodyWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProfileAddressResponse, error) {
+	rsp, err := c.UpdateProfileAddressWithBody(ctx, profileId, addressId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProfileAddressResponse(rsp)
+}
+
+// UpdateProfileAddressWithResponse Update an address of a profile
+//
+// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+// committed wins.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+func (c *ClientWithResponses) UpdateProfileAddressWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileAddressResponse, error) {
+	rsp, err := c.UpdateProfileAddress(ctx, profileId, addressId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProfileAddressResponse(rsp)
+}
+
+// UpdateProfileAddressWithApplicationLdPlusJSONBodyWithResponse Update an address of a profile
+//
+// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+// committed wins.
+//
+// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
+func (c *ClientWithResponses) UpdateProfileAddressWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileAddressResponse, error) {
+	rsp, err := c.UpdateProfileAddressWithApplicationLdPlusJSONBody(ctx, profileId, addressId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProfileAddressResponse(rsp)
+}
+
+// DeleteProfileAddressJsonWithResponse Delete an address from a profile (.json)
+//
+// Deletes an address for good. A profile's addresses are also deleted with the profile.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id}.json (the `DeleteProfileAddressJson` operationId).
+func (c *ClientWithResponses) DeleteProfileAddressJsonWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*DeleteProfileAddressJsonResponse, error) {
+	rsp, err := c.DeleteProfileAddressJson(ctx, profileId, addressId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteProfileAddressJsonResponse(rsp)
+}
+
+// GetProfileAddressJsonWithResponse Retrieve an address from a profile (.json)
+//
+// Answers one address of the profile; an address of another profile is a 404.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/profiles/{profile_id}/addresses/{address_id}.json (the `GetProfileAddressJson` operationId).
+func (c *ClientWithResponses) GetProfileAddressJsonWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*GetProfileAddressJsonResponse, error) {
+	rsp, err := c.GetProfileAddressJson(ctx, profileId, addressId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProfileAddressJsonResponse(rsp)
+}
+
+// UpdateProfileAddressJsonWithBodyWithResponse Update an address of a profile (.json)
+//
+// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+// committed wins.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.json (the `UpdateProfileAddressJson` operationId).
+func (c *ClientWithResponses) UpdateProfileAddressJsonWithBodyWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProfileAddressJsonResponse, error) {
+	rsp, err := c.UpdateProfileAddressJsonWithBody(ctx, profileId, addressId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProfileAddressJsonResponse(rsp)
+}
+
+// UpdateProfileAddressJsonWithResponse Update an address of a profile (.json)
+//
+// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+// committed wins.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.json (the `UpdateProfileAddressJson` operationId).
+func (c *ClientWithResponses) UpdateProfileAddressJsonWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressJsonJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileAddressJsonResponse, error) {
+	rsp, err := c.UpdateProfileAddressJson(ctx, profileId, addressId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProfileAddressJsonResponse(rsp)
+}
+
+// UpdateProfileAddressJsonWithApplicationLdPlusJSONBodyWithResponse Update an address of a profile (.json)
+//
+// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+// committed wins.
+//
+// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.json (the `UpdateProfileAddressJson` operationId).
+func (c *ClientWithResponses) UpdateProfileAddressJsonWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressJsonApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileAddressJsonResponse, error) {
+	rsp, err := c.UpdateProfileAddressJsonWithApplicationLdPlusJSONBody(ctx, profileId, addressId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProfileAddressJsonResponse(rsp)
+}
+
+// DeleteProfileAddressJsonldWithResponse Delete an address from a profile (.jsonld)
+//
+// Deletes an address for good. A profile's addresses are also deleted with the profile.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `DeleteProfileAddressJsonld` operationId).
+func (c *ClientWithResponses) DeleteProfileAddressJsonldWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*DeleteProfileAddressJsonldResponse, error) {
+	rsp, err := c.DeleteProfileAddressJsonld(ctx, profileId, addressId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteProfileAddressJsonldResponse(rsp)
+}
+
+// GetProfileAddressJsonldWithResponse Retrieve an address from a profile (.jsonld)
+//
+// Answers one address of the profile; an address of another profile is a 404.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `GetProfileAddressJsonld` operationId).
+func (c *ClientWithResponses) GetProfileAddressJsonldWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*GetProfileAddressJsonldResponse, error) {
+	rsp, err := c.GetProfileAddressJsonld(ctx, profileId, addressId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProfileAddressJsonldResponse(rsp)
+}
+
+// UpdateProfileAddressJsonldWithBodyWithResponse Update an address of a profile (.jsonld)
+//
+// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+// committed wins.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `UpdateProfileAddressJsonld` operationId).
+func (c *ClientWithResponses) UpdateProfileAddressJsonldWithBodyWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateProfileAddressJsonldResponse, error) {
+	rsp, err := c.UpdateProfileAddressJsonldWithBody(ctx, profileId, addressId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProfileAddressJsonldResponse(rsp)
+}
+
+// UpdateProfileAddressJsonldWithResponse Update an address of a profile (.jsonld)
+//
+// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+// committed wins.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `UpdateProfileAddressJsonld` operationId).
+func (c *ClientWithResponses) UpdateProfileAddressJsonldWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressJsonldJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileAddressJsonldResponse, error) {
+	rsp, err := c.UpdateProfileAddressJsonld(ctx, profileId, addressId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProfileAddressJsonldResponse(rsp)
+}
+
+// UpdateProfileAddressJsonldWithApplicationLdPlusJSONBodyWithResponse Update an address of a profile (.jsonld)
+//
+// Changes an address. As X-Cart fills its input from the stored address first, fields left out keep their stored
+// value, and the rules of the create apply to the result: a required field sent empty is a 422.
+// A null `country_code` or `state` is the same as leaving it out, as in X-Cart. Setting `is_billing` or
+// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
+// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
+// committed wins.
+//
+// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
+// whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `UpdateProfileAddressJsonld` operationId).
+func (c *ClientWithResponses) UpdateProfileAddressJsonldWithApplicationLdPlusJSONBodyWithResponse(ctx context.Context, profileId AddressProfileId, addressId AddressId, body UpdateProfileAddressJsonldApplicationLdPlusJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProfileAddressJsonldResponse, error) {
+	rsp, err := c.UpdateProfileAddressJsonldWithApplicationLdPlusJSONBody(ctx, profileId, addressId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateProfileAddressJsonldResponse(rsp)
 }
 
 // ParseLoginResponse parses an HTTP response from a LoginWithResponse call
@@ -8656,6 +14675,1995 @@ func ParseUpdateProfileJsonldResponse(rsp *http.Response) (*UpdateProfileJsonldR
 	switch {
 	case rsp.StatusCode == 503:
 		var headers UpdateProfileJsonldResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListProfileAddressesResponse parses an HTTP response from a ListProfileAddressesWithResponse call
+func ParseListProfileAddressesResponse(rsp *http.Response) (*ListProfileAddressesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListProfileAddressesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
+		var dest []ProfileAddress
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 200:
+		var dest AddressCollectionJsonld
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 400:
+		var dest AddressBadRequestApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest AddressBadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListProfileAddressesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateProfileAddressResponse parses an HTTP response from a CreateProfileAddressWithResponse call
+func ParseCreateProfileAddressResponse(rsp *http.Response) (*CreateProfileAddressResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateProfileAddressResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 201:
+		var dest AddressCreatedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 201:
+		var dest AddressCreatedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON201 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 400:
+		var dest AddressBadRequestApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest AddressBadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 422:
+		var dest AddressUnprocessableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 422:
+		var dest AddressUnprocessableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateProfileAddressResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateProfileAddressResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListProfileAddressesJsonResponse parses an HTTP response from a ListProfileAddressesJsonWithResponse call
+func ParseListProfileAddressesJsonResponse(rsp *http.Response) (*ListProfileAddressesJsonResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListProfileAddressesJsonResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
+		var dest AddressListApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 200:
+		var dest AddressListApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 400:
+		var dest AddressBadRequestApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest AddressBadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListProfileAddressesJsonResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateProfileAddressJsonResponse parses an HTTP response from a CreateProfileAddressJsonWithResponse call
+func ParseCreateProfileAddressJsonResponse(rsp *http.Response) (*CreateProfileAddressJsonResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateProfileAddressJsonResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 201:
+		var dest AddressCreatedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 201:
+		var dest AddressCreatedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON201 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 400:
+		var dest AddressBadRequestApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest AddressBadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 422:
+		var dest AddressUnprocessableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 422:
+		var dest AddressUnprocessableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateProfileAddressJsonResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateProfileAddressJsonResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListProfileAddressesJsonldResponse parses an HTTP response from a ListProfileAddressesJsonldWithResponse call
+func ParseListProfileAddressesJsonldResponse(rsp *http.Response) (*ListProfileAddressesJsonldResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListProfileAddressesJsonldResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
+		var dest AddressListApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 200:
+		var dest AddressListApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 400:
+		var dest AddressBadRequestApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest AddressBadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListProfileAddressesJsonldResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateProfileAddressJsonldResponse parses an HTTP response from a CreateProfileAddressJsonldWithResponse call
+func ParseCreateProfileAddressJsonldResponse(rsp *http.Response) (*CreateProfileAddressJsonldResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateProfileAddressJsonldResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 201:
+		var dest AddressCreatedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 201:
+		var dest AddressCreatedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON201 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 400:
+		var dest AddressBadRequestApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest AddressBadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 422:
+		var dest AddressUnprocessableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 422:
+		var dest AddressUnprocessableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers CreateProfileAddressJsonldResponse201Headers
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateProfileAddressJsonldResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteProfileAddressResponse parses an HTTP response from a DeleteProfileAddressWithResponse call
+func ParseDeleteProfileAddressResponse(rsp *http.Response) (*DeleteProfileAddressResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteProfileAddressResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers DeleteProfileAddressResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetProfileAddressResponse parses an HTTP response from a GetProfileAddressWithResponse call
+func ParseGetProfileAddressResponse(rsp *http.Response) (*GetProfileAddressResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProfileAddressResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
+		var dest AddressOKApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 200:
+		var dest AddressOKApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetProfileAddressResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateProfileAddressResponse parses an HTTP response from a UpdateProfileAddressWithResponse call
+func ParseUpdateProfileAddressResponse(rsp *http.Response) (*UpdateProfileAddressResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateProfileAddressResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
+		var dest AddressUpdatedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 200:
+		var dest AddressUpdatedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 400:
+		var dest AddressBadRequestApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest AddressBadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 422:
+		var dest AddressUnprocessableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 422:
+		var dest AddressUnprocessableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers UpdateProfileAddressResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteProfileAddressJsonResponse parses an HTTP response from a DeleteProfileAddressJsonWithResponse call
+func ParseDeleteProfileAddressJsonResponse(rsp *http.Response) (*DeleteProfileAddressJsonResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteProfileAddressJsonResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers DeleteProfileAddressJsonResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetProfileAddressJsonResponse parses an HTTP response from a GetProfileAddressJsonWithResponse call
+func ParseGetProfileAddressJsonResponse(rsp *http.Response) (*GetProfileAddressJsonResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProfileAddressJsonResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
+		var dest AddressOKApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 200:
+		var dest AddressOKApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetProfileAddressJsonResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateProfileAddressJsonResponse parses an HTTP response from a UpdateProfileAddressJsonWithResponse call
+func ParseUpdateProfileAddressJsonResponse(rsp *http.Response) (*UpdateProfileAddressJsonResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateProfileAddressJsonResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
+		var dest AddressUpdatedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 200:
+		var dest AddressUpdatedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 400:
+		var dest AddressBadRequestApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest AddressBadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 422:
+		var dest AddressUnprocessableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 422:
+		var dest AddressUnprocessableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers UpdateProfileAddressJsonResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteProfileAddressJsonldResponse parses an HTTP response from a DeleteProfileAddressJsonldWithResponse call
+func ParseDeleteProfileAddressJsonldResponse(rsp *http.Response) (*DeleteProfileAddressJsonldResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteProfileAddressJsonldResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers DeleteProfileAddressJsonldResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetProfileAddressJsonldResponse parses an HTTP response from a GetProfileAddressJsonldWithResponse call
+func ParseGetProfileAddressJsonldResponse(rsp *http.Response) (*GetProfileAddressJsonldResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProfileAddressJsonldResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
+		var dest AddressOKApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 200:
+		var dest AddressOKApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetProfileAddressJsonldResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateProfileAddressJsonldResponse parses an HTTP response from a UpdateProfileAddressJsonldWithResponse call
+func ParseUpdateProfileAddressJsonldResponse(rsp *http.Response) (*UpdateProfileAddressJsonldResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateProfileAddressJsonldResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.Header.Get("Content-Type") == "application/json" && rsp.StatusCode == 200:
+		var dest AddressUpdatedApplicationJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 200:
+		var dest AddressUpdatedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON200 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 400:
+		var dest AddressBadRequestApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 400:
+		var dest AddressBadRequestApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 401:
+		var dest UnauthorizedApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 403:
+		var dest ForbiddenApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 413:
+		var dest PayloadTooLargeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 415:
+		var dest UnsupportedMediaTypeApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 422:
+		var dest AddressUnprocessableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 422:
+		var dest AddressUnprocessableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 500:
+		var dest InternalErrorApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON503 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 503:
+		var dest UnavailableApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers UpdateProfileAddressJsonldResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

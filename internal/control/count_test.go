@@ -192,3 +192,56 @@ func TestCountXCartFormatSuffixes(t *testing.T) {
 		}
 	})
 }
+
+// X-Cart's format-suffixed address routes are journaled, and matched by fault rules, as the
+// operation the client called (createProfileAddressJson for /api/profiles/1/addresses.json),
+// although the routes without the suffix serve them.
+func TestCountXCartAddressFormatSuffixes(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		c := start(t, dialect, apitest.Options{})
+		xcart := func(method, path string, body any, header ...string) *apitest.Response {
+			return c.Call(t, method, path, body, append([]string{"X-Auth-Token", c.Keys["xcart"]}, header...)...)
+		}
+		if res := xcart("POST", "/api/profiles", map[string]any{"login": "addresses@example.com"}); res.Status != http.StatusCreated {
+			t.Fatalf("POST /api/profiles: %d %s", res.Status, res.Body)
+		}
+		address := map[string]any{
+			"firstname": "Jane", "lastname": "Doe", "phone": "+1 555 0100", "street": "1 Main Street",
+			"zipcode": "10001", "city": "New York", "country_code": "US",
+		}
+		if res := xcart("POST", "/api/profiles/1/addresses.json", address); res.Status != http.StatusCreated {
+			t.Fatalf("POST /api/profiles/1/addresses.json: %d %s", res.Status, res.Body)
+		}
+		address["city"] = "Boston"
+		if res := xcart("POST", "/api/profiles/1/addresses.jsonld", address, "Content-Type", "application/ld+json"); res.Status != http.StatusCreated {
+			t.Fatalf("POST /api/profiles/1/addresses.jsonld in ld+json: %d %s", res.Status, res.Body)
+		}
+		c.addFault(t, map[string]any{"match": map[string]any{"api": "xcart", "operation": "getProfileAddressJsonld"}, "action": map[string]any{"type": "status", "status": 503}, "times": 1})
+		if res := xcart("GET", "/api/profiles/1/addresses/1", nil); res.Status != http.StatusOK {
+			t.Errorf("GET /api/profiles/1/addresses/1 under a fault of getProfileAddressJsonld: %d, want 200", res.Status)
+		}
+		if res := xcart("GET", "/api/profiles/1/addresses/1.jsonld", nil); res.Status != http.StatusServiceUnavailable {
+			t.Errorf("GET /api/profiles/1/addresses/1.jsonld under a fault of getProfileAddressJsonld: %d, want 503", res.Status)
+		}
+		for _, tc := range []struct {
+			operation string
+			body      map[string]any
+			want      int
+		}{
+			{"createProfileAddressJson", nil, 1},
+			{"createProfileAddressJsonld", nil, 1},
+			{"createProfileAddressJsonld", map[string]any{"city": "Boston"}, 1},
+			{"createProfileAddress", nil, 0},
+			{"getProfileAddressJsonld", nil, 1},
+			{"getProfileAddress", nil, 1},
+		} {
+			match := map[string]any{"api": "xcart", "operation": tc.operation}
+			if tc.body != nil {
+				match["body"] = tc.body
+			}
+			if got := c.count(t, match); got != tc.want {
+				t.Errorf("count of %s %v = %d, want %d", tc.operation, tc.body, got, tc.want)
+			}
+		}
+	})
+}

@@ -272,6 +272,102 @@ func TestXCart(t *testing.T) {
 		want(t, "get after delete", gone.StatusCode(), gone.Body, http.StatusNotFound)
 	})
 
+	// A named customer: X-Cart keeps names in addresses, so it is a profile, then its billing
+	// address. The address is read back, moved, and deleted with its profile.
+	t.Run("customer with a billing address", func(t *testing.T) {
+		customer, err := c.CreateProfileWithResponse(ctx, xcart.ProfileCreate{Login: "e2e.named@example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "create a customer", customer.StatusCode(), customer.Body, http.StatusCreated)
+		pid := customer.JSON201.Id
+		billing := true
+		created, err := c.CreateProfileAddressWithResponse(ctx, pid, xcart.ProfileAddressCreate{
+			IsBilling: &billing, Firstname: "Ada", Lastname: "Lovelace", Phone: "+44 20 7946 0000",
+			Street: "12 St James's Square", Zipcode: "SW1Y 4JH", City: "London", CountryCode: "GB",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "create an address", created.StatusCode(), created.Body, http.StatusCreated)
+		a := created.JSON201
+		if a == nil || !a.IsBilling || a.Firstname != "Ada" || a.Type != "R" || a.State.IsSpecified() && !a.State.IsNull() {
+			t.Fatalf("created address = %s, want the billing address of Ada, residential, no state", created.Body)
+		}
+		if loc := created.HTTPResponse.Header.Get("Location"); !strings.HasSuffix(loc, "/api/profiles/"+strconv.Itoa(pid)+"/addresses/"+strconv.Itoa(a.Id)) {
+			t.Errorf("Location = %q, want the new address's path", loc)
+		}
+
+		shipping := true
+		phone := "+44 20 7946 0001"
+		updated, err := c.UpdateProfileAddressWithResponse(ctx, pid, a.Id, xcart.ProfileAddressUpdate{IsShipping: &shipping, Phone: &phone})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "update the address", updated.StatusCode(), updated.Body, http.StatusOK)
+		if u := updated.JSON200; !u.IsBilling || !u.IsShipping || u.Phone != phone || u.Lastname != "Lovelace" {
+			t.Errorf("updated address = %s, want billing and shipping, the new phone, the rest kept", updated.Body)
+		}
+
+		empty := ""
+		unprocessable, err := c.UpdateProfileAddressWithResponse(invalid(ctx), pid, a.Id, xcart.ProfileAddressUpdate{City: &empty})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "empty city", unprocessable.StatusCode(), unprocessable.Body, http.StatusUnprocessableEntity)
+
+		list, err := c.ListProfileAddressesWithResponse(ctx, pid, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "list addresses", list.StatusCode(), list.Body, http.StatusOK)
+		if l := *list.JSON200; len(l) != 1 || l[0].Id != a.Id || l[0].Phone != phone {
+			t.Errorf("addresses = %s, want the updated address alone", list.Body)
+		}
+
+		// JSON-LD, through the ".jsonld" routes: a create in ld+json, then the collection.
+		linked, err := c.CreateProfileAddressJsonldWithApplicationLdPlusJSONBodyWithResponse(ctx, pid, xcart.ProfileAddressCreate{
+			Firstname: "Ada", Lastname: "Lovelace", Phone: "+44 20 7946 0002",
+			Street: "1 Ockham Park", Zipcode: "KT24 6NP", City: "Ockham", CountryCode: "GB",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "create an address.jsonld", linked.StatusCode(), linked.Body, http.StatusCreated)
+		ld := linked.ApplicationldJSON201
+		if ld == nil || ld.Iri != "/api/profiles/"+strconv.Itoa(pid)+"/addresses/"+strconv.Itoa(ld.Id) || ld.RdfType != xcart.Address ||
+			ld.Context == nil || *ld.Context != "/api/contexts/Address" || ld.City != "Ockham" {
+			t.Errorf("created address.jsonld = %s, want an Address item with its IRI and context", linked.Body)
+		}
+		ldList, err := c.ListProfileAddressesJsonldWithResponse(ctx, pid, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "list addresses.jsonld", ldList.StatusCode(), ldList.Body, http.StatusOK)
+		if l := ldList.ApplicationldJSON200; l == nil || l.HydraTotalItems != 2 || len(l.HydraMember) != 2 || l.Id != "/api/profiles/"+strconv.Itoa(pid)+"/addresses" {
+			t.Errorf("addresses.jsonld = %s, want a collection of both addresses", ldList.Body)
+		}
+
+		missing, err := c.CreateProfileAddressWithResponse(ctx, pid+1000, xcart.ProfileAddressCreate{
+			Firstname: "No", Lastname: "One", Phone: "0", Street: "-", Zipcode: "0", City: "-", CountryCode: "GB",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "address of a missing profile", missing.StatusCode(), missing.Body, http.StatusNotFound)
+
+		deleted, err := c.DeleteProfileWithResponse(ctx, pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "delete the customer", deleted.StatusCode(), deleted.Body, http.StatusNoContent)
+		gone, err := c.GetProfileAddressWithResponse(ctx, pid, a.Id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want(t, "address after its profile's delete", gone.StatusCode(), gone.Body, http.StatusNotFound)
+	})
+
 	d.coverage()
 }
 

@@ -20,15 +20,16 @@ var defaults []byte
 // Module is the X-Cart API as the program registers it (internal/app).
 var Module = module.API{
 	Name:        Name,
-	Migrations:  Migrations,
+	Migrations:  migrations,
 	Credentials: module.Credentials{Keys: true, ReadOnly: "GET only"},
 	New: func(d module.Deps) (httpserver.API, error) {
 		loc, err := config.Location(d.Config.Timezone)
 		if err != nil {
 			return httpserver.API{}, err
 		}
-		svc := NewService(NewStore(d.DB), d.Hasher, d.Signer(d.Config.JWTTTL), d.Now).
-			WithSubjects(credential.CacheFor[int, struct{}](d.Credentials)).InZone(loc)
+		st := NewStore(d.DB)
+		svc := NewService(st, d.Hasher, d.Signer(d.Config.JWTTTL), d.Now).
+			WithSubjects(credential.CacheFor[int, struct{}](d.Credentials)).WithAddresses(st).InZone(loc)
 		return Routes(svc, d.Credentials), nil
 	},
 	Fixtures: fixtures,

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,8 +52,8 @@ func suffix(p string) (string, bool) {
 	return ext[1:], true
 }
 
-// unsupportedFormat is the format of a profile path with a suffix API Platform does not know
-// (`/api/profiles.xml`, `/api/profiles/1.xml`): such a request is a 404 naming it. The html
+// unsupportedFormat is the format of a profile or address path with a suffix API Platform does
+// not know (`/api/profiles.xml`, `/api/profiles/1/addresses/2.xml`): such a request is a 404 naming it. The html
 // format X-Cart also declares renders its API documentation, which provisiond does not serve.
 func unsupportedFormat(p string) (string, bool) {
 	format, ok := suffix(p)
@@ -62,15 +63,15 @@ func unsupportedFormat(p string) (string, bool) {
 	if _, known := suffixes[format]; known {
 		return "", false
 	}
-	rest := strings.TrimSuffix(p, "."+format)
-	if rest == "/api/profiles" {
-		return format, true
-	}
-	if id, ok := strings.CutPrefix(rest, "/api/profiles/"); ok && id != "" && strings.Trim(id, "0123456789") == "" {
+	if resourcePath.MatchString(strings.TrimSuffix(p, "."+format)) {
 		return format, true
 	}
 	return "", false
 }
+
+// resourcePath matches the paths of X-Cart's profile and address operations without their suffix
+// (API Platform's routes require digits for the ids).
+var resourcePath = regexp.MustCompile(`^/api/profiles(/[0-9]+(/addresses(/[0-9]+)?)?)?$`)
 
 // dateFilters are the query parameters of X-Cart's IntegerDateFilter, and dateKeys their keys.
 var (

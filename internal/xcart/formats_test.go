@@ -36,47 +36,66 @@ func TestFormatSuffixes(t *testing.T) {
 			if got := res.Header.Get("Location"); got != fmt.Sprintf("/api/profiles/%d", n) {
 				t.Errorf("POST /api/profiles%s: Location %q, want the IRI without the suffix", suffix, got)
 			}
-			wantMedia := map[string]string{".json": "application/json", ".jsonld": "application/ld+json"}[suffix]
-			for _, tc := range []struct {
-				method string
-				path   string
-				body   any
-				want   int
-			}{
+			x.suffixed(t, suffix, []suffixCall{
 				{"GET", path, nil, http.StatusOK},
 				{"PUT", path, map[string]any{"status_comment": "via " + suffix}, http.StatusOK},
 				{"GET", "/api/profiles" + suffix, nil, http.StatusOK},
 				{"DELETE", path, nil, http.StatusNoContent},
 				{"GET", path, nil, http.StatusNotFound},
-			} {
-				// Accept asks for the other format: the suffix wins.
-				accept := map[string]string{".json": "application/ld+json", ".jsonld": "application/json"}[suffix]
-				res := x.Call(t, tc.method, tc.path, tc.body, "X-Auth-Token", x.key, "Accept", accept)
-				if res.Status != tc.want {
-					t.Fatalf("%s %s: %d %s, want %d", tc.method, tc.path, res.Status, res.Body, tc.want)
-				}
-				if res.Status == http.StatusNotFound && suffix == ".json" {
-					wantMedia = "application/problem+json"
-				}
-				if got := res.Header.Get("Content-Type"); res.Status != http.StatusNoContent && !strings.HasPrefix(got, wantMedia) {
-					t.Errorf("%s %s (Accept %s): Content-Type %q, want %s", tc.method, tc.path, accept, got, wantMedia)
-				}
-			}
+			})
 		}
-		for _, tc := range []struct{ method, path, detail string }{
+		x.notFound(t, []suffixNotFound{
 			{"GET", "/api/profiles.xml", `Format "xml" is not supported`},
 			{"GET", "/api/profiles/1.csv", `Format "csv" is not supported`},
 			{"POST", "/api/profiles.html", `Format "html" is not supported`},
 			{"GET", "/api/profiles/abc.json", "Not Found"},
 			{"GET", "/api/profiles/1.json.json", "Not Found"},
 			{"GET", "/api/profiles/999.json", "Not Found"},
-		} {
-			res := x.call(t, tc.method, tc.path, nil)
-			if res.Status != http.StatusNotFound || detail(t, res) != tc.detail {
-				t.Errorf("%s %s: %d %s, want 404 %q", tc.method, tc.path, res.Status, res.Body, tc.detail)
-			}
-		}
+		})
 	})
+}
+
+// suffixCall is a request of a format-suffixed route and the status it wants.
+type suffixCall struct {
+	method, path string
+	body         any
+	want         int
+}
+
+// suffixed sends each call with Accept asking for the format that suffix does not name, and
+// checks that the suffix wins: the status wanted, in the suffix's media type (an error of
+// ".json" in problem+json).
+func (x *xc) suffixed(t *testing.T, suffix string, calls []suffixCall) {
+	t.Helper()
+	accept := map[string]string{".json": "application/ld+json", ".jsonld": "application/json"}[suffix]
+	for _, tc := range calls {
+		res := x.Call(t, tc.method, tc.path, tc.body, "X-Auth-Token", x.key, "Accept", accept)
+		if res.Status != tc.want {
+			t.Fatalf("%s %s: %d %s, want %d", tc.method, tc.path, res.Status, res.Body, tc.want)
+		}
+		want := map[string]string{".json": "application/json", ".jsonld": "application/ld+json"}[suffix]
+		if res.Status >= 400 && suffix == ".json" {
+			want = "application/problem+json"
+		}
+		if got := res.Header.Get("Content-Type"); res.Status != http.StatusNoContent && !strings.HasPrefix(got, want) {
+			t.Errorf("%s %s (Accept %s): Content-Type %q, want %s", tc.method, tc.path, accept, got, want)
+		}
+	}
+}
+
+// suffixNotFound is a request of a path with a suffix API Platform does not route, and the
+// detail of its 404.
+type suffixNotFound struct{ method, path, detail string }
+
+// notFound checks that each call is a 404 with its detail.
+func (x *xc) notFound(t *testing.T, calls []suffixNotFound) {
+	t.Helper()
+	for _, tc := range calls {
+		res := x.call(t, tc.method, tc.path, nil)
+		if res.Status != http.StatusNotFound || detail(t, res) != tc.detail {
+			t.Errorf("%s %s: %d %s, want 404 %q", tc.method, tc.path, res.Status, res.Body, tc.detail)
+		}
+	}
 }
 
 // JSON-LD answers carry API Platform's Hydra shapes: an item's @context, @id and @type; a

@@ -88,7 +88,7 @@ func (h *Handler) CreateProfile(ctx context.Context, req gen.CreateProfileReques
 	}
 	location := profileIRI(created.ID)
 	headers := gen.ProfileCreatedResponseHeaders{Location: &location}
-	return answer(ctx, created,
+	return answer(ctx, created, toAPI, toJSONLD,
 		func(ld gen.ProfileJsonld) gen.CreateProfileResponseObject {
 			return gen.CreateProfile201ApplicationLdPlusJSONResponse{ProfileCreatedApplicationLdPlusJSONResponse: gen.ProfileCreatedApplicationLdPlusJSONResponse{Body: ld, Headers: headers}}
 		},
@@ -97,18 +97,18 @@ func (h *Handler) CreateProfile(ctx context.Context, req gen.CreateProfileReques
 		})
 }
 
-// answer is the response of one profile, p, in the representation the request of ctx asks for:
-// ld's in JSON-LD, plain's in JSON.
-func answer[R any](ctx context.Context, p Profile, ld func(gen.ProfileJsonld) R, plain func(gen.Profile) R) (R, error) {
+// answer is the response of one item (a profile, an address) in the representation the request
+// of ctx asks for: ld's of the item in JSON-LD (ldOf), plain's of the item in JSON (plainOf).
+func answer[T, A, J, R any](ctx context.Context, item T, plainOf func(T) A, ldOf func(T, bool) (J, error), ld func(J) R, plain func(A) R) (R, error) {
 	if !representationOf(ctx).jsonld {
-		return plain(toAPI(p)), nil
+		return plain(plainOf(item)), nil
 	}
-	item, err := toJSONLD(p, true)
+	out, err := ldOf(item, true)
 	if err != nil {
 		var none R
 		return none, err
 	}
-	return ld(item), nil
+	return ld(out), nil
 }
 
 // body is the request's body in whichever of its media types it came (the validator admits a
@@ -158,7 +158,7 @@ func (h *Handler) GetProfile(ctx context.Context, req gen.GetProfileRequestObjec
 	if err != nil {
 		return nil, err
 	}
-	return answer(ctx, p,
+	return answer(ctx, p, toAPI, toJSONLD,
 		func(ld gen.ProfileJsonld) gen.GetProfileResponseObject {
 			return gen.GetProfile200ApplicationLdPlusJSONResponse{ProfileOKApplicationLdPlusJSONResponse: gen.ProfileOKApplicationLdPlusJSONResponse(ld)}
 		},
@@ -199,7 +199,7 @@ func (h *Handler) UpdateProfile(ctx context.Context, req gen.UpdateProfileReques
 	if err != nil {
 		return nil, err
 	}
-	return answer(ctx, p,
+	return answer(ctx, p, toAPI, toJSONLD,
 		func(ld gen.ProfileJsonld) gen.UpdateProfileResponseObject {
 			return gen.UpdateProfile200ApplicationLdPlusJSONResponse{ProfileUpdatedApplicationLdPlusJSONResponse: gen.ProfileUpdatedApplicationLdPlusJSONResponse(ld)}
 		},

@@ -14,47 +14,102 @@ import (
 // profileIRI is the IRI of the profile id, its JSON-LD @id and its Location.
 func profileIRI(id int) string { return "/api/profiles/" + strconv.Itoa(id) }
 
-// toJSONLD is p as API Platform's JSON-LD item: @context (on an item answered alone, not on the
-// members of a collection), @id and @type, then the profile's fields. The fields are those of
-// toAPI, carried over through their JSON (the generated JSON-LD type repeats the profile's fields
-// rather than embedding its type), so that both representations hold the same values.
-func toJSONLD(p Profile, withContext bool) (gen.ProfileJsonld, error) {
-	js, err := json.Marshal(toAPI(p))
+// addressesIRI is the IRI of the addresses of profile profileID, their collection's @id.
+func addressesIRI(profileID int) string { return profileIRI(profileID) + "/addresses" }
+
+// addressIRI is the IRI of address id of profile profileID (the path of X-Cart's item operation,
+// /profiles/{profile_id}/addresses/{address_id}), its JSON-LD @id and its Location.
+func addressIRI(profileID, id int) string { return addressesIRI(profileID) + "/" + strconv.Itoa(id) }
+
+// jsonldItem is plain, an item in the API's JSON type, in its JSON-LD type J, as API Platform
+// writes an item: the item's fields carried over through their JSON (the generated JSON-LD types
+// repeat the item's fields rather than embedding its type), so that both representations hold
+// the same values; node sets @context, @id and @type.
+func jsonldItem[A, J any](plain A, node func(*J)) (J, error) {
+	var out J
+	js, err := json.Marshal(plain)
 	if err != nil {
-		return gen.ProfileJsonld{}, apperr.Internal(fmt.Errorf("profile as JSON: %w", err))
+		return out, apperr.Internal(fmt.Errorf("%T as JSON: %w", plain, err))
 	}
-	var out gen.ProfileJsonld
 	if err := json.Unmarshal(js, &out); err != nil {
-		return gen.ProfileJsonld{}, apperr.Internal(fmt.Errorf("profile as JSON-LD: %w", err))
+		return out, apperr.Internal(fmt.Errorf("%T as JSON-LD: %w", plain, err))
 	}
-	if withContext {
-		ctx := string(gen.ApicontextsProfile)
-		out.Context = &ctx
-	}
-	out.Iri, out.Type = profileIRI(p.ID), gen.ProfileJsonldTypeProfile
+	node(&out)
 	return out, nil
+}
+
+// jsonldMembers are items as the members of a JSON-LD collection (items without @context).
+func jsonldMembers[T, J any](items []T, toJSONLD func(T, bool) (J, error)) ([]J, error) {
+	out := make([]J, len(items))
+	for i, item := range items {
+		m, err := toJSONLD(item, false)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = m
+	}
+	return out, nil
+}
+
+// contextIf is the @context of an item: context on an item answered alone (withContext), none on
+// the members of a collection.
+func contextIf[S ~string](withContext bool, context S) *string {
+	if !withContext {
+		return nil
+	}
+	s := string(context)
+	return &s
+}
+
+// toJSONLD is p as API Platform's JSON-LD item (jsonldItem) of X-Cart's Profile resource.
+func toJSONLD(p Profile, withContext bool) (gen.ProfileJsonld, error) {
+	return jsonldItem(toAPI(p), func(out *gen.ProfileJsonld) {
+		out.Context, out.Iri, out.Type = contextIf(withContext, gen.ApicontextsProfile), profileIRI(p.ID), gen.ProfileJsonldTypeProfile
+	})
+}
+
+// addressToJSONLD is a as API Platform's JSON-LD item (jsonldItem) of X-Cart's address resource:
+// the Address entity, which has no shortName, so its @type is "Address" and its context
+// /api/contexts/Address.
+func addressToJSONLD(a Address, withContext bool) (gen.AddressJsonld, error) {
+	return jsonldItem(addressToAPI(a), func(out *gen.AddressJsonld) {
+		out.Context, out.Iri, out.RdfType = contextIf(withContext, gen.ApicontextsAddress), addressIRI(a.ProfileID, a.ID), gen.Address
+	})
 }
 
 // collection is page as API Platform 2.7's JSON-LD collection (a hydra:Collection with its
 // PartialCollectionView and its filters' IriTemplate); rep says the path and query the request
 // was sent with, which the paging links repeat.
 func collection(page ProfilePage, rep representation) (gen.ProfileCollectionJsonld, error) {
-	members := make([]gen.ProfileJsonld, len(page.Profiles))
-	for i, p := range page.Profiles {
-		m, err := toJSONLD(p, false)
-		if err != nil {
-			return gen.ProfileCollectionJsonld{}, err
-		}
-		members[i] = m
+	members, err := jsonldMembers(page.Profiles, toJSONLD)
+	if err != nil {
+		return gen.ProfileCollectionJsonld{}, err
 	}
 	return gen.ProfileCollectionJsonld{
 		Context:         gen.ApicontextsProfile,
 		Id:              gen.Apiprofiles,
-		Type:            gen.HydraCollection,
+		Type:            gen.ProfileCollectionJsonldTypeHydraCollection,
 		HydraMember:     members,
 		HydraTotalItems: int(page.Total),
-		HydraView:       view(page, rep),
+		HydraView:       view(page.Paging, rep),
 		HydraSearch:     search,
+	}, nil
+}
+
+// addressCollection is page, the addresses of profile profileID, as API Platform 2.7's JSON-LD
+// collection: as collection, without hydra:search (X-Cart's address resource has no filter).
+func addressCollection(page AddressPage, profileID int, rep representation) (gen.AddressCollectionJsonld, error) {
+	members, err := jsonldMembers(page.Addresses, addressToJSONLD)
+	if err != nil {
+		return gen.AddressCollectionJsonld{}, err
+	}
+	return gen.AddressCollectionJsonld{
+		Context:         gen.ApicontextsAddress,
+		Id:              addressesIRI(profileID),
+		Type:            gen.AddressCollectionJsonldTypeHydraCollection,
+		HydraMember:     members,
+		HydraTotalItems: int(page.Total),
+		HydraView:       view(page.Paging, rep),
 	}, nil
 }
 
@@ -62,7 +117,7 @@ func collection(page ProfilePage, rep representation) (gen.ProfileCollectionJson
 // none for the only page of an unfiltered list; otherwise the page's own IRI and, when there are
 // several pages, the first, last, previous and next (each the request's query with its page set,
 // IriHelper::createIri).
-func view(page ProfilePage, rep representation) *gen.HydraView {
+func view(page Paging, rep representation) *gen.HydraView {
 	last := 1
 	if page.PerPage > 0 && page.Total > 0 {
 		last = int((page.Total + int64(page.PerPage) - 1) / int64(page.PerPage))

@@ -13,7 +13,6 @@ import (
 
 	"github.com/provisiond/provisiond/internal/apperr"
 	"github.com/provisiond/provisiond/internal/credential"
-	"github.com/provisiond/provisiond/internal/optional"
 	"github.com/provisiond/provisiond/internal/password"
 )
 
@@ -137,6 +136,8 @@ type Service struct {
 	// subjects are the profiles that Authorize found may log in, by id: a JWT's profile is read
 	// again only when its entry expires or this Service changes or deletes the profile.
 	subjects *credential.Cache[int, struct{}]
+	// addresses keep the profiles' addresses (WithAddresses).
+	addresses AddressStore
 }
 
 // NewService returns a Service. now is the clock.
@@ -203,32 +204,25 @@ type ListParams struct {
 	Total bool
 }
 
-// ProfilePage is one page of a list.
+// ProfilePage is one page of profiles.
 type ProfilePage struct {
 	Profiles []Profile
-	// Page and PerPage are the page's number and size as applied; Total is the number of
-	// profiles on all pages (when asked for).
-	Page, PerPage int
-	Total         int64
+	Paging
 }
 
 // dateOps are the comparisons of the keys of API Platform's DateFilter.
 var dateOps = map[string]string{"before": "<=", "strictly_before": "<", "after": ">=", "strictly_after": ">"}
 
-// List reads a page of profiles: page counts from 1 (default 1), perPage defaults to
-// DefaultItemsPerPage and is capped at MaxItemsPerPage, as API Platform's pagination does. A date
+// List reads a page of profiles, paged by pageOf. A date
 // bound that cannot be read is left out, as X-Cart's IntegerDateFilter ignores it.
 func (s *Service) List(ctx context.Context, p ListParams) (ProfilePage, error) {
-	page, perPage := 1, DefaultItemsPerPage
-	optional.Set(&page, p.Page)
-	optional.Set(&perPage, p.PerPage)
-	perPage = min(perPage, MaxItemsPerPage)
+	offset, perPage := pageOf(p.Page, p.PerPage)
 	now := s.now()
 	q := ListQuery{
 		Login: p.Login, Search: p.Search,
 		Added: s.bounds(p.Added, now), FirstLogin: s.bounds(p.FirstLogin, now),
 	}
-	out := ProfilePage{Profiles: []Profile{}, Page: page, PerPage: perPage}
+	out := ProfilePage{Profiles: []Profile{}, Paging: pagingOf(p.Page, perPage)}
 	if p.Total {
 		total, err := s.store.Count(ctx, q)
 		if err != nil {
@@ -239,7 +233,7 @@ func (s *Service) List(ctx context.Context, p ListParams) (ProfilePage, error) {
 	if perPage <= 0 {
 		return out, nil
 	}
-	q.Offset, q.Limit = (page-1)*perPage, perPage
+	q.Offset, q.Limit = offset, perPage
 	profiles, err := s.store.List(ctx, q)
 	if err != nil {
 		return ProfilePage{}, err

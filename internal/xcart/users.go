@@ -24,9 +24,17 @@ var users = &module.Users{
 		if err != nil {
 			return nil, 0, err
 		}
+		ids := make([]int, len(profiles))
+		for i, p := range profiles {
+			ids[i] = p.ID
+		}
+		named, err := st.NamedAddresses(ctx, ids)
+		if err != nil {
+			return nil, 0, err
+		}
 		out := make([]module.User, len(profiles))
 		for i, p := range profiles {
-			if out[i], err = neutral(p); err != nil {
+			if out[i], err = neutral(p, named[p.ID]); err != nil {
 				return nil, 0, err
 			}
 		}
@@ -38,23 +46,29 @@ var users = &module.Users{
 		if err != nil || n < 0 || strconv.Itoa(n) != id {
 			return module.User{}, module.ErrNoUser
 		}
-		p, err := NewStore(db).Get(ctx, n)
+		st := NewStore(db)
+		p, err := st.Get(ctx, n)
 		if apperr.KindOf(err) == apperr.KindNotFound {
 			return module.User{}, module.ErrNoUser
 		}
 		if err != nil {
 			return module.User{}, err
 		}
-		return neutral(p)
+		named, err := st.NamedAddresses(ctx, []int{n})
+		if err != nil {
+			return module.User{}, err
+		}
+		return neutral(p, named[n])
 	},
 }
 
 // neutral is p in the control API's shape: the id, login (X-Cart's login is the email), status
-// (E or D) and create date in their own fields, and every other field the API shows for a profile
-// (GET /api/profiles/{id}, by the same names and in the same JSON types) in Extra. X-Cart keeps
-// no names on a profile and no update date. The API never shows the password or its hash, so
-// neither is here.
-func neutral(p Profile) (module.User, error) {
+// (E or D) and create date in their own fields, the first and last name of named (the address
+// X-Cart reads the profile's name from, NamedAddresses; none when it has no address), and every
+// other field the API shows for a profile (GET /api/profiles/{id}, by the same names and in the
+// same JSON types) in Extra. X-Cart keeps no update date. The API never shows the password or its
+// hash, so neither is here.
+func neutral(p Profile, named Address) (module.User, error) {
 	b, err := json.Marshal(toAPI(p))
 	if err != nil {
 		return module.User{}, apperr.Internal(fmt.Errorf("profile %d: %w", p.ID, err))
@@ -70,6 +84,8 @@ func neutral(p Profile) (module.User, error) {
 		ID:        strconv.Itoa(p.ID),
 		Email:     p.Login,
 		Login:     p.Login,
+		FirstName: named.Firstname,
+		LastName:  named.Lastname,
 		Status:    p.Status,
 		CreatedAt: p.CreateDate,
 		Extra:     extra,
