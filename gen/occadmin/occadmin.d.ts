@@ -774,7 +774,8 @@ export interface operations {
                 /** @description How many profiles to skip. */
                 offset?: number;
                 /**
-                 * @description The order, as `property:asc` or `property:desc`.
+                 * @description The order, as `property:asc` or `property:desc`; the property is one of `id`, `email`, `firstName`, `lastName`, `active`, `registrationDate`, in any letter case
+                 *     (SCIM compares attribute names so). Any other is refused with 400, error 22007 at `/sort`.
                  * @example email:asc
                  */
                 sort?: string;

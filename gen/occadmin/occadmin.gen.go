@@ -318,7 +318,8 @@ type ListAdminProfilesParams struct {
 	// Offset How many profiles to skip.
 	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
 
-	// Sort The order, as `property:asc` or `property:desc`.
+	// Sort The order, as `property:asc` or `property:desc`; the property is one of `id`, `email`, `firstName`, `lastName`, `active`, `registrationDate`, in any letter case
+	// (SCIM compares attribute names so). Any other is refused with 400, error 22007 at `/sort`.
 	Sort *string `form:"sort,omitempty" json:"sort,omitempty"`
 
 	// TotalResults Whether to count the profiles the filter selects (both `total` and `totalResults` are always given).

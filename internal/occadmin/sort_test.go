@@ -1,0 +1,13 @@
+package occadmin_test
+
+import (
+	"testing"
+
+	"github.com/provisiond/provisiond/internal/occ/occtest"
+	"github.com/provisiond/provisiond/internal/occadmin"
+)
+
+// The spec's sort parameter names exactly the properties the server sorts by.
+func TestSortablesAgree(t *testing.T) {
+	occtest.SortablesAgree(t, "occadmin", "listAdminProfiles", occadmin.SortColumns)
+}
