@@ -308,8 +308,12 @@ export interface components {
              * @description A new password, checked against the password policy.
              */
             password?: string;
-            /** @description Refused with a 400 (the email cannot be changed); listed so that the refusal is explicit. */
-            email?: string;
+            /**
+             * @description Read-only: the email is the login and cannot be changed. An update that sends it is refused with
+             *     400 `email cannot be changed`, as ActivePlatform refuses it; generated clients leave it out of
+             *     their update bodies.
+             */
+            readonly email?: string;
             /** @description Custom attributes to set. */
             custom_attributes?: components["schemas"]["CustomAttributeInput"][];
         };

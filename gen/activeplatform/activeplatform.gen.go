@@ -335,7 +335,9 @@ type UserUpdate struct {
 	// CustomAttributes Custom attributes to set.
 	CustomAttributes *[]CustomAttributeInput `json:"custom_attributes,omitempty"`
 
-	// Email Refused with a 400 (the email cannot be changed); listed so that the refusal is explicit.
+	// Email Read-only: the email is the login and cannot be changed. An update that sends it is refused with
+	// 400 `email cannot be changed`, as ActivePlatform refuses it; generated clients leave it out of
+	// their update bodies.
 	Email *string `json:"email,omitempty"`
 
 	// FirstName A first name.

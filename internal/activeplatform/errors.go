@@ -60,6 +60,8 @@ func renderInvalid(invalid *httpserver.InvalidRequest, path string) httpserver.R
 			other = append(other, "body is invalid")
 		case is.Rule == "required":
 			missing = append(missing, field+" is missing")
+		case is.Rule == "readOnly": // UserUpdate.email: ActivePlatform's own refusal
+			other = append(other, field+" cannot be changed")
 		case is.In == "query" && is.Rule == "enum":
 			other = append(other, field+" does not have a valid value")
 		default:
