@@ -156,7 +156,7 @@ func (h *Handler) update(ctx context.Context, id int64, json, form *gen.UserUpda
 	}
 	u, err := h.svc.Update(ctx, id, Change{
 		FirstName: b.FirstName, MiddleName: b.MiddleName, LastName: b.LastName, Password: b.Password,
-		EmailSent: b.Email != nil, Attributes: attributes(b.CustomAttributes),
+		Attributes: attributes(b.CustomAttributes),
 	})
 	if err != nil {
 		return reply{}, err

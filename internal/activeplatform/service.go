@@ -280,10 +280,10 @@ func (s *Service) Create(ctx context.Context, u User, pw string) (User, map[stri
 // Get reads user id (the spec lets only ids of 1 or more through).
 func (s *Service) Get(ctx context.Context, id int64) (User, error) { return s.store.Get(ctx, id) }
 
-// Change is an update: the fields sent.
+// Change is an update: the fields sent. (An email is refused before: the spec makes
+// UserUpdate.email readOnly, and the renderer answers it "email cannot be changed".)
 type Change struct {
 	FirstName, MiddleName, LastName, Password *string
-	EmailSent                                 bool
 	Attributes                                []Attribute
 }
 
@@ -292,15 +292,9 @@ type Change struct {
 // definitions) and a new password hashed, so that no row lock, nor SQLite's one connection, is
 // held while argon2id runs.
 func (s *Service) Update(ctx context.Context, id int64, c Change) (User, error) {
-	var errs []error
-	if c.EmailSent {
-		errs = append(errs, invalid("email", "email cannot be changed"))
-	}
-	_, err := s.check(ctx, c.Password, c.Attributes)
-	errs = append(errs, err)
 	// Reported from inside the transaction, once the user is known to exist: an unknown user is a
 	// 404 whatever else is wrong.
-	problems := errors.Join(errs...)
+	_, problems := s.check(ctx, c.Password, c.Attributes)
 	var hash string
 	if problems == nil && c.Password != nil {
 		var err error

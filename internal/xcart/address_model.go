@@ -28,9 +28,9 @@ type addressRow struct {
 
 func (addressRow) TableName() string { return "xcart_addresses" }
 
-// migrations are the API's schema history (Module.Migrations): the profiles' tables, then the
-// addresses'.
-func migrations() []store.Migration { return append(Migrations(), addressMigrations()...) }
+// Migrations are the X-Cart API's schema history (Module.Migrations): the profiles' tables, then
+// the addresses'.
+func Migrations() []store.Migration { return append(profileMigrations(), addressMigrations()...) }
 
 // addressMigrations create the addresses' table.
 //

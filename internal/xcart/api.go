@@ -20,7 +20,7 @@ var defaults []byte
 // Module is the X-Cart API as the program registers it (internal/app).
 var Module = module.API{
 	Name:        Name,
-	Migrations:  migrations,
+	Migrations:  Migrations,
 	Credentials: module.Credentials{Keys: true, ReadOnly: "GET only"},
 	New: func(d module.Deps) (httpserver.API, error) {
 		loc, err := config.Location(d.Config.Timezone)

@@ -54,9 +54,9 @@ type roleRow struct {
 
 func (roleRow) TableName() string { return "xcart_roles" }
 
-// Migrations create the X-Cart tables. The structs are frozen copies: a later change of the
-// models is a new migration, never an edit of these.
-func Migrations() []store.Migration {
+// profileMigrations create the profiles' tables (Migrations). The structs are frozen copies: a
+// later change of the models is a new migration, never an edit of these.
+func profileMigrations() []store.Migration {
 	type profileV1 struct {
 		ID                  int64  `gorm:"primaryKey"`
 		Login               string `gorm:"not null"`
