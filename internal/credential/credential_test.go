@@ -69,3 +69,37 @@ func TestListAndRevoke(t *testing.T) {
 		}
 	})
 }
+
+// Revokes of one credential at once: exactly one finds it, the others say it is missing, and it
+// is gone.
+func TestRevokeRace(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		db, _ := credDB(t, dialect)
+		s := credential.NewStore(db)
+		for round := range apitest.RaceRounds(t) {
+			secret, err := s.Create(ctx, "xcart", false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := mustCheck(t, s, "xcart", secret).ID
+			missing := apitest.Concurrently(4, func(int) []uint64 {
+				m, err := s.Revoke(ctx, id)
+				if err != nil {
+					t.Errorf("round %d: Revoke: %v", round, err)
+				}
+				return m
+			})
+			found := 0
+			for _, m := range missing {
+				if len(m) == 0 {
+					found++
+				}
+			}
+			if found != 1 {
+				t.Errorf("round %d: %d of 4 concurrent revokes found credential %d, want 1", round, found, id)
+			}
+			mustFail(t, s, "xcart", secret, "revoked")
+		}
+	})
+}
