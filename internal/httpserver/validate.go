@@ -10,7 +10,6 @@ import (
 	"maps"
 	"mime"
 	"net/http"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -240,9 +239,6 @@ func (v *validator) middleware(c echo.Context, next echo.HandlerFunc) error {
 	if err := v.validate(ctx, input, r, body); err != nil {
 		return requestError(r.route.Operation.OperationID, err)
 	}
-	if issues := nulIssues(c); len(issues) > 0 {
-		return &InvalidRequest{OperationID: r.route.Operation.OperationID, Issues: issues}
-	}
 	body.rewind()
 	return next(c)
 }
@@ -458,39 +454,6 @@ func readAll(r io.Reader, size int64) ([]byte, error) {
 			buf = slices.Grow(buf, 512)
 		}
 	}
-}
-
-// nulIssues lists the request values that hold U+0000: PostgreSQL text cannot store it (a query
-// with one fails), so such a value is refused as invalid before it reaches a store, whatever the
-// database. Rule "characters" marks them.
-func nulIssues(c echo.Context) []Issue {
-	var out []Issue
-	for i, v := range c.ParamValues() {
-		if strings.ContainsRune(v, 0) {
-			out = append(out, Issue{In: "path", Field: c.ParamNames()[i], Rule: "characters"})
-		}
-	}
-	// Most requests have no query: nothing to parse then.
-	if c.Request().URL.RawQuery != "" {
-		out = append(out, queryNulIssues(c.Request().URL.Query())...)
-	}
-	if vb, ok := c.Request().Body.(interface{ ValidatedValue() any }); ok {
-		out = append(out, CharacterIssues(vb.ValidatedValue())...)
-	}
-	return out
-}
-
-func queryNulIssues(query url.Values) []Issue {
-	var out []Issue
-	for name, vs := range query {
-		for _, v := range vs {
-			if strings.ContainsRune(v, 0) || strings.ContainsRune(name, 0) {
-				out = append(out, Issue{In: "query", Field: name, Rule: "characters"})
-				break
-			}
-		}
-	}
-	return out
 }
 
 func hasBody(req *http.Request) bool {
