@@ -17,11 +17,31 @@ export interface paths {
          * Create a User
          * @description Creates a user from the `form` fields that the named form configuration accepts.
          *
-         *     Decisions: the configuration is named by `form_configuration_name` or by its newer name `form_name`;
-         *     a missing or unknown name is a 406, and so is a configuration made for updates, logins or logouts. A field
-         *     the configuration does not accept is a 422 on that field ("is not allowed"). The email is always
-         *     required and unique among users, compared case-insensitively; the password is stored as an
-         *     argon2id hash.
+         *     Decisions: the configuration is named by `form_configuration_name` or by its newer name `form_name`
+         *     (one of the two is required: the body's `anyOf`); when both are sent, a `form_configuration_name` that
+         *     is not empty wins. The email is always required and unique among users, compared case-insensitively;
+         *     the password is stored as an argon2id hash.
+         *
+         *     Refusals, in the order they are decided (each answer is the `{"id": null, "errors": {…}}` envelope):
+         *     1. The body's schema: malformed JSON is a 400 on `base` ("is not valid JSON"). A body naming no
+         *        configuration (neither key) is a 406 `{"form_configuration_name": ["can't be blank"]}`. Every other
+         *        schema problem is a 422 listing each field at once: "can't be blank" for a required member (`form`),
+         *        "is invalid" for a wrong type or a string holding U+0000 (e.g.
+         *        `{"first_name": ["is invalid"], "featured": ["is invalid"]}`); the configuration's rules are then
+         *        not applied.
+         *     2. The form configuration (reference data): a name that is empty is a 406
+         *        `{"form_configuration_name": ["can't be blank"]}`; a name no configuration has (after the aliases),
+         *        or a configuration of another kind (update, session, logout), is a 406
+         *        `{"form_configuration_name": ["is not a known form configuration"]}`.
+         *     3. The configuration's rules, all listed in one 422: a `form` field it does not accept, or a name
+         *        that is no user form field, `{"<field>": ["is not allowed"]}`; a field it requires, missing or
+         *        blank (empty or only spaces), `{"<field>": ["can't be blank"]}` (the email is always required on a
+         *        create; a password sent must not be blank); an email that is not an address,
+         *        `{"email": ["is invalid"]}`; a password shorter than the configuration's minimum (6 characters
+         *        unless it asks for more), `{"password": ["is too short (minimum is 6 characters)"]}`; a hash
+         *        (`profiles`, `relationship_users`, `transactables`) holding U+0000 in a key or a value at any
+         *        depth, `{"<hash>": ["is invalid"]}`; an email another user has, in any letter case,
+         *        `{"email": ["has already been taken"]}`.
          */
         post: operations["createUser"];
         delete?: never;
@@ -47,6 +67,19 @@ export interface paths {
          *     accepts every other user form field too (decision, as for the create configuration). A configuration
          *     defined in fixtures may require nothing. A `profiles` entry replaces the stored entry of that profile type.
          *     Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
+         *
+         *     Refusals: a `user_id` that cannot be a user's id (not an integer from 1 to 9223372036854775807, or
+         *     holding U+0000) is a 404 `{"base": ["User not found"]}` whatever the body. Then the body's schema, as
+         *     for a create (400 malformed JSON; 406 `{"form_configuration_name": ["can't be blank"]}` when neither
+         *     name is sent; 422 "is invalid" / "can't be blank" on each field the schema refuses, U+0000 in a string
+         *     included). Then an id no user has is a 404 `{"base": ["User not found"]}`, before the rest: the
+         *     configuration (406 `{"form_configuration_name": ["can't be blank"]}` for an empty name,
+         *     `["is not a known form configuration"]` for an unknown one or one of another kind than update) and
+         *     its rules, all listed in one 422, as for a create: `is not allowed`, `can't be blank` (a required
+         *     field; an email or a password sent blank), `email` `is invalid`, `password`
+         *     `is too short (minimum is N characters)`, a hash holding U+0000 `is invalid`, and
+         *     `{"email": ["has already been taken"]}` when another user has the email (the user's own email, in
+         *     any letter case, is not taken). A refused update writes nothing.
          */
         put: operations["updateUser"];
         post?: never;
@@ -73,6 +106,15 @@ export interface paths {
          *     configuration; also named `reference_rest_api_create_sessions`, as the vendor's pages spell it, and
          *     `reference_rest_api_user_session`, provisiond's former name) or one of the session kind from fixtures;
          *     wrong credentials are a 422 on `base`, whichever part was wrong.
+         *
+         *     Refusals: malformed JSON is a 400 on `base`; a body naming no configuration (neither
+         *     `form_configuration_name` nor `form_name`: the body's `anyOf`) or an empty name is a 406
+         *     `{"form_configuration_name": ["can't be blank"]}`; a name no configuration has, or one that is not of
+         *     the session kind, is a 406 `{"form_configuration_name": ["is not a known form configuration"]}`; a
+         *     schema problem (a wrong type, U+0000 in a string) is a 422 "is invalid" on each such field (e.g.
+         *     `{"email": ["is invalid"]}`), all at once; a field the configuration requires (the reference one:
+         *     `email` and `password`) missing or blank is a 422 `{"<field>": ["can't be blank"]}`; an email no user
+         *     has, or a wrong password, is a 422 `{"base": ["Invalid email or password"]}`.
          */
         post: operations["createSession"];
         /**
@@ -88,8 +130,15 @@ export interface paths {
          *     DELETE); the body wins.
          *
          *     Decision: without a form configuration, or with one that is unknown or of another kind, the answer is
-         *     platformOS's own for wrong parameters, a 406, and the session stays. There is no session to end
-         *     without the cookie, or with a cookie of a session that has ended: the answer is a 204 all the same.
+         *     platformOS's own for wrong parameters, a 406, and the session stays: `{"form_configuration_name":
+         *     ["can't be blank"]}` when neither the body nor the query names one (or the name is empty),
+         *     `{"form_configuration_name": ["is not a known form configuration"]}` for an unknown name or a
+         *     configuration of another kind than logout. As the name may come from the query, the body schema
+         *     cannot require it (unlike the other operations' `anyOf`): the rule "one of the four places names it"
+         *     is the server's, answered with that 406. A name that is no string, or holds U+0000, in the body or
+         *     the query, is a 422 "is invalid" on its key (e.g. `{"form_name": ["is invalid"]}`); malformed JSON is
+         *     a 400 on `base`. There is no session to end without the cookie, or with a cookie of a session that
+         *     has ended: the answer is a 204 all the same.
          */
         delete: operations["deleteSession"];
         options?: never;
@@ -101,14 +150,18 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description A form configuration's name and the form. */
+        /**
+         * @description A form configuration's name and the form. One of `form_configuration_name` and `form_name` is required
+         *     (`anyOf`); a body with neither is a 406 `{"form_configuration_name": ["can't be blank"]}`, as platformOS
+         *     answers a missing form configuration.
+         */
         UserRequest: {
             /** @description Name of the form configuration. */
             form_configuration_name?: string;
             /** @description The newer name of `form_configuration_name`; either names the configuration. */
             form_name?: string;
             form: components["schemas"]["UserForm"];
-        };
+        } | unknown | unknown;
         /** @description UserForm parameters that correspond with the form configuration. Which are accepted and required depends on it. */
         UserForm: {
             /** @description User's email address. Default validation for presence, uniqueness, email format. */
@@ -130,17 +183,29 @@ export interface components {
              * @description Password for the user. Default validation minimum 6 characters (a form configuration may ask for more).
              */
             password?: string;
-            /** @description Form for updating profiles for this user, by profile type (stored as given). */
+            /**
+             * @description Form for updating profiles for this user, by profile type (stored as given). Like every hash of
+             *     the form stored as given, it cannot hold U+0000, in a key or a value at any depth: such a hash is a
+             *     422 `{"profiles": ["is invalid"]}`, listed with the form's other problems.
+             */
             profiles?: {
                 [key: string]: components["schemas"]["UserProfileForm"];
             };
             /** @description Whether the profile has been marked as public. */
             public_profile?: boolean;
-            /** @description Form for updating relationship users for this profile (stored as given). */
+            /**
+             * @description Form for updating relationship users for this profile (stored as given). It cannot hold U+0000,
+             *     in a key or a value at any depth: a 422 `{"relationship_users": ["is invalid"]}`, listed with the
+             *     form's other problems.
+             */
             relationship_users?: {
                 [key: string]: unknown;
             };
-            /** @description Form for updating a user's transactable(s) (stored as given). */
+            /**
+             * @description Form for updating a user's transactable(s) (stored as given). It cannot hold U+0000, in a key or
+             *     a value at any depth: a 422 `{"transactables": ["is invalid"]}`, listed with the form's other
+             *     problems.
+             */
             transactables?: {
                 [key: string]: unknown;
             };
@@ -149,22 +214,29 @@ export interface components {
         };
         /** @description The properties of one profile of the user. */
         UserProfileForm: {
-            /** @description Property name to value, stored as given. */
+            /** @description Property name to value, stored as given; U+0000 in a name or a value makes the whole `profiles` hash "is invalid" (422). */
             properties?: {
                 [key: string]: unknown;
             };
         } & {
             [key: string]: unknown;
         };
-        /** @description A session form configuration's name and the credentials. */
+        /**
+         * @description A session form configuration's name and the credentials. One of `form_configuration_name` and
+         *     `form_name` is required (`anyOf`); a body with neither is a 406
+         *     `{"form_configuration_name": ["can't be blank"]}`.
+         */
         SessionRequest: {
             /** @description Name of the form configuration. */
             form_configuration_name?: string;
             /** @description The newer name of `form_configuration_name`. */
             form_name?: string;
             form: components["schemas"]["SessionForm"];
-        };
-        /** @description A logout form configuration's name; platformOS's logout sends no form. */
+        } | unknown | unknown;
+        /**
+         * @description A logout form configuration's name; platformOS's logout sends no form. Neither key is required here:
+         *     the query string may name the configuration instead (see the operation); naming it nowhere is a 406.
+         */
         DeleteSessionRequest: {
             /** @description Name of the form configuration. */
             form_configuration_name?: string;
@@ -183,14 +255,20 @@ export interface components {
         };
         /** @description The new user's id, and no errors. */
         Created: {
-            /** @description Object identifier */
+            /**
+             * Format: int64
+             * @description Object identifier, from 1 to 9223372036854775807 (the range of the stored ids).
+             */
             id: number;
             /** @description Validation errors (none). */
             errors: Record<string, never>;
         };
         /** @description The error envelope; `errors` maps each failing field (or `base`) to its messages. */
         Errors: {
-            /** @description Always null on an error. */
+            /**
+             * Format: int64
+             * @description Always null on an error (the range is that of a user's id).
+             */
             id: number | null;
             /** @description Field name (or base) to messages. */
             errors: {
@@ -328,7 +406,7 @@ export interface components {
         Unavailable: {
             headers: {
                 /**
-                 * @description Seconds to wait before sending the request again.
+                 * @description Seconds to wait before sending the request again (an injected fault may ask for up to a day).
                  * @example 1
                  */
                 "Retry-After"?: number;
@@ -428,8 +506,13 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The user's id. An id that is not a positive integer names no user (404). */
-                user_id: string;
+                /**
+                 * @description The user's id, as `POST /api/users` answered it: an integer from 1 to 9223372036854775807 (the
+                 *     range of the stored ids). An id that is not such an integer (letters, 0, a negative number, a
+                 *     number out of that range, U+0000) names no user: the answer is the same 404 as for an id no user
+                 *     has, `{"id": null, "errors": {"base": ["User not found"]}}`.
+                 */
+                user_id: number;
             };
             cookie?: never;
         };

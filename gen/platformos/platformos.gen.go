@@ -24,11 +24,12 @@ type Created struct {
 	// Errors Validation errors (none).
 	Errors map[string]interface{} `json:"errors"`
 
-	// Id Object identifier
-	Id int `json:"id"`
+	// Id Object identifier, from 1 to 9223372036854775807 (the range of the stored ids).
+	Id int64 `json:"id"`
 }
 
-// DeleteSessionRequest A logout form configuration's name; platformOS's logout sends no form.
+// DeleteSessionRequest A logout form configuration's name; platformOS's logout sends no form. Neither key is required here:
+// the query string may name the configuration instead (see the operation); naming it nowhere is a 406.
 type DeleteSessionRequest struct {
 	// FormConfigurationName Name of the form configuration.
 	FormConfigurationName *string `json:"form_configuration_name,omitempty"`
@@ -45,8 +46,8 @@ type Errors struct {
 	// Errors Field name (or base) to messages.
 	Errors map[string][]string `json:"errors"`
 
-	// Id Always null on an error.
-	Id nullable.Nullable[int] `json:"id"`
+	// Id Always null on an error (the range is that of a user's id).
+	Id nullable.Nullable[int64] `json:"id"`
 }
 
 // SessionForm The user's credentials.
@@ -58,7 +59,9 @@ type SessionForm struct {
 	Password *string `json:"password,omitempty"`
 }
 
-// SessionRequest A session form configuration's name and the credentials.
+// SessionRequest A session form configuration's name and the credentials. One of `form_configuration_name` and
+// `form_name` is required (`anyOf`); a body with neither is a 406
+// `{"form_configuration_name": ["can't be blank"]}`.
 type SessionRequest struct {
 	// Form The user's credentials.
 	Form SessionForm `json:"form"`
@@ -68,7 +71,14 @@ type SessionRequest struct {
 
 	// FormName The newer name of `form_configuration_name`.
 	FormName *string `json:"form_name,omitempty"`
+	union    json.RawMessage
 }
+
+// SessionRequest0 defines model for SessionRequest.0.
+type SessionRequest0 = interface{}
+
+// SessionRequest1 defines model for SessionRequest.1.
+type SessionRequest1 = interface{}
 
 // UserForm UserForm parameters that correspond with the form configuration. Which are accepted and required depends on it.
 type UserForm struct {
@@ -96,28 +106,36 @@ type UserForm struct {
 	// Password Password for the user. Default validation minimum 6 characters (a form configuration may ask for more).
 	Password *string `json:"password,omitempty"`
 
-	// Profiles Form for updating profiles for this user, by profile type (stored as given).
+	// Profiles Form for updating profiles for this user, by profile type (stored as given). Like every hash of
+	// the form stored as given, it cannot hold U+0000, in a key or a value at any depth: such a hash is a
+	// 422 `{"profiles": ["is invalid"]}`, listed with the form's other problems.
 	Profiles *json.RawMessage `json:"profiles,omitempty"`
 
 	// PublicProfile Whether the profile has been marked as public.
 	PublicProfile *bool `json:"public_profile,omitempty"`
 
-	// RelationshipUsers Form for updating relationship users for this profile (stored as given).
+	// RelationshipUsers Form for updating relationship users for this profile (stored as given). It cannot hold U+0000,
+	// in a key or a value at any depth: a 422 `{"relationship_users": ["is invalid"]}`, listed with the
+	// form's other problems.
 	RelationshipUsers *json.RawMessage `json:"relationship_users,omitempty"`
 
-	// Transactables Form for updating a user's transactable(s) (stored as given).
+	// Transactables Form for updating a user's transactable(s) (stored as given). It cannot hold U+0000, in a key or
+	// a value at any depth: a 422 `{"transactables": ["is invalid"]}`, listed with the form's other
+	// problems.
 	Transactables        *json.RawMessage       `json:"transactables,omitempty"`
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
 // UserProfileForm The properties of one profile of the user.
 type UserProfileForm struct {
-	// Properties Property name to value, stored as given.
+	// Properties Property name to value, stored as given; U+0000 in a name or a value makes the whole `profiles` hash "is invalid" (422).
 	Properties           *map[string]interface{} `json:"properties,omitempty"`
 	AdditionalProperties map[string]interface{}  `json:"-"`
 }
 
-// UserRequest A form configuration's name and the form.
+// UserRequest A form configuration's name and the form. One of `form_configuration_name` and `form_name` is required
+// (`anyOf`); a body with neither is a 406 `{"form_configuration_name": ["can't be blank"]}`, as platformOS
+// answers a missing form configuration.
 type UserRequest struct {
 	// Form UserForm parameters that correspond with the form configuration. Which are accepted and required depends on it.
 	Form UserForm `json:"form"`
@@ -127,7 +145,14 @@ type UserRequest struct {
 
 	// FormName The newer name of `form_configuration_name`; either names the configuration.
 	FormName *string `json:"form_name,omitempty"`
+	union    json.RawMessage
 }
+
+// UserRequest0 defines model for UserRequest.0.
+type UserRequest0 = interface{}
+
+// UserRequest1 defines model for UserRequest.1.
+type UserRequest1 = interface{}
 
 // BadRequest The error envelope; `errors` maps each failing field (or `base`) to its messages.
 type BadRequest = Errors
@@ -481,6 +506,250 @@ func (a UserProfileForm) MarshalJSON() ([]byte, error) {
 	return json.Marshal(object)
 }
 
+// AsSessionRequest0 returns the union data inside the SessionRequest as a SessionRequest0
+func (t SessionRequest) AsSessionRequest0() (SessionRequest0, error) {
+	var body SessionRequest0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSessionRequest0 overwrites any union data inside the SessionRequest as the provided SessionRequest0
+func (t *SessionRequest) FromSessionRequest0(v SessionRequest0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSessionRequest0 performs a merge with any union data inside the SessionRequest, using the provided SessionRequest0
+func (t *SessionRequest) MergeSessionRequest0(v SessionRequest0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsSessionRequest1 returns the union data inside the SessionRequest as a SessionRequest1
+func (t SessionRequest) AsSessionRequest1() (SessionRequest1, error) {
+	var body SessionRequest1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromSessionRequest1 overwrites any union data inside the SessionRequest as the provided SessionRequest1
+func (t *SessionRequest) FromSessionRequest1(v SessionRequest1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeSessionRequest1 performs a merge with any union data inside the SessionRequest, using the provided SessionRequest1
+func (t *SessionRequest) MergeSessionRequest1(v SessionRequest1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t SessionRequest) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	object := make(map[string]json.RawMessage)
+	if t.union != nil {
+		err = json.Unmarshal(b, &object)
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	object["form"], err = json.Marshal(t.Form)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'form': %w", err)
+	}
+
+	if t.FormConfigurationName != nil {
+		object["form_configuration_name"], err = json.Marshal(t.FormConfigurationName)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'form_configuration_name': %w", err)
+		}
+	}
+
+	if t.FormName != nil {
+		object["form_name"], err = json.Marshal(t.FormName)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'form_name': %w", err)
+		}
+	}
+	b, err = json.Marshal(object)
+	return b, err
+}
+
+func (t *SessionRequest) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	if err != nil {
+		return err
+	}
+	object := make(map[string]json.RawMessage)
+	err = json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["form"]; found {
+		err = json.Unmarshal(raw, &t.Form)
+		if err != nil {
+			return fmt.Errorf("error reading 'form': %w", err)
+		}
+	}
+
+	if raw, found := object["form_configuration_name"]; found {
+		err = json.Unmarshal(raw, &t.FormConfigurationName)
+		if err != nil {
+			return fmt.Errorf("error reading 'form_configuration_name': %w", err)
+		}
+	}
+
+	if raw, found := object["form_name"]; found {
+		err = json.Unmarshal(raw, &t.FormName)
+		if err != nil {
+			return fmt.Errorf("error reading 'form_name': %w", err)
+		}
+	}
+
+	return err
+}
+
+// AsUserRequest0 returns the union data inside the UserRequest as a UserRequest0
+func (t UserRequest) AsUserRequest0() (UserRequest0, error) {
+	var body UserRequest0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUserRequest0 overwrites any union data inside the UserRequest as the provided UserRequest0
+func (t *UserRequest) FromUserRequest0(v UserRequest0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUserRequest0 performs a merge with any union data inside the UserRequest, using the provided UserRequest0
+func (t *UserRequest) MergeUserRequest0(v UserRequest0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsUserRequest1 returns the union data inside the UserRequest as a UserRequest1
+func (t UserRequest) AsUserRequest1() (UserRequest1, error) {
+	var body UserRequest1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromUserRequest1 overwrites any union data inside the UserRequest as the provided UserRequest1
+func (t *UserRequest) FromUserRequest1(v UserRequest1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeUserRequest1 performs a merge with any union data inside the UserRequest, using the provided UserRequest1
+func (t *UserRequest) MergeUserRequest1(v UserRequest1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t UserRequest) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	object := make(map[string]json.RawMessage)
+	if t.union != nil {
+		err = json.Unmarshal(b, &object)
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	object["form"], err = json.Marshal(t.Form)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'form': %w", err)
+	}
+
+	if t.FormConfigurationName != nil {
+		object["form_configuration_name"], err = json.Marshal(t.FormConfigurationName)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'form_configuration_name': %w", err)
+		}
+	}
+
+	if t.FormName != nil {
+		object["form_name"], err = json.Marshal(t.FormName)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'form_name': %w", err)
+		}
+	}
+	b, err = json.Marshal(object)
+	return b, err
+}
+
+func (t *UserRequest) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	if err != nil {
+		return err
+	}
+	object := make(map[string]json.RawMessage)
+	err = json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["form"]; found {
+		err = json.Unmarshal(raw, &t.Form)
+		if err != nil {
+			return fmt.Errorf("error reading 'form': %w", err)
+		}
+	}
+
+	if raw, found := object["form_configuration_name"]; found {
+		err = json.Unmarshal(raw, &t.FormConfigurationName)
+		if err != nil {
+			return fmt.Errorf("error reading 'form_configuration_name': %w", err)
+		}
+	}
+
+	if raw, found := object["form_name"]; found {
+		err = json.Unmarshal(raw, &t.FormName)
+		if err != nil {
+			return fmt.Errorf("error reading 'form_name': %w", err)
+		}
+	}
+
+	return err
+}
+
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
 
@@ -568,8 +837,15 @@ type ClientInterface interface {
 	// DELETE); the body wins.
 	//
 	// Decision: without a form configuration, or with one that is unknown or of another kind, the answer is
-	// platformOS's own for wrong parameters, a 406, and the session stays. There is no session to end
-	// without the cookie, or with a cookie of a session that has ended: the answer is a 204 all the same.
+	// platformOS's own for wrong parameters, a 406, and the session stays: `{"form_configuration_name":
+	// ["can't be blank"]}` when neither the body nor the query names one (or the name is empty),
+	// `{"form_configuration_name": ["is not a known form configuration"]}` for an unknown name or a
+	// configuration of another kind than logout. As the name may come from the query, the body schema
+	// cannot require it (unlike the other operations' `anyOf`): the rule "one of the four places names it"
+	// is the server's, answered with that 406. A name that is no string, or holds U+0000, in the body or
+	// the query, is a 422 "is invalid" on its key (e.g. `{"form_name": ["is invalid"]}`); malformed JSON is
+	// a 400 on `base`. There is no session to end without the cookie, or with a cookie of a session that
+	// has ended: the answer is a 204 all the same.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -589,8 +865,15 @@ type ClientInterface interface {
 	// DELETE); the body wins.
 	//
 	// Decision: without a form configuration, or with one that is unknown or of another kind, the answer is
-	// platformOS's own for wrong parameters, a 406, and the session stays. There is no session to end
-	// without the cookie, or with a cookie of a session that has ended: the answer is a 204 all the same.
+	// platformOS's own for wrong parameters, a 406, and the session stays: `{"form_configuration_name":
+	// ["can't be blank"]}` when neither the body nor the query names one (or the name is empty),
+	// `{"form_configuration_name": ["is not a known form configuration"]}` for an unknown name or a
+	// configuration of another kind than logout. As the name may come from the query, the body schema
+	// cannot require it (unlike the other operations' `anyOf`): the rule "one of the four places names it"
+	// is the server's, answered with that 406. A name that is no string, or holds U+0000, in the body or
+	// the query, is a 422 "is invalid" on its key (e.g. `{"form_name": ["is invalid"]}`); malformed JSON is
+	// a 400 on `base`. There is no session to end without the cookie, or with a cookie of a session that
+	// has ended: the answer is a 204 all the same.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -606,6 +889,15 @@ type ClientInterface interface {
 	// `reference_rest_api_user_session`, provisiond's former name) or one of the session kind from fixtures;
 	// wrong credentials are a 422 on `base`, whichever part was wrong.
 	//
+	// Refusals: malformed JSON is a 400 on `base`; a body naming no configuration (neither
+	// `form_configuration_name` nor `form_name`: the body's `anyOf`) or an empty name is a 406
+	// `{"form_configuration_name": ["can't be blank"]}`; a name no configuration has, or one that is not of
+	// the session kind, is a 406 `{"form_configuration_name": ["is not a known form configuration"]}`; a
+	// schema problem (a wrong type, U+0000 in a string) is a 422 "is invalid" on each such field (e.g.
+	// `{"email": ["is invalid"]}`), all at once; a field the configuration requires (the reference one:
+	// `email` and `password`) missing or blank is a 422 `{"<field>": ["can't be blank"]}`; an email no user
+	// has, or a wrong password, is a 422 `{"base": ["Invalid email or password"]}`.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/sessions (the `CreateSession` operationId).
@@ -620,6 +912,15 @@ type ClientInterface interface {
 	// `reference_rest_api_user_session`, provisiond's former name) or one of the session kind from fixtures;
 	// wrong credentials are a 422 on `base`, whichever part was wrong.
 	//
+	// Refusals: malformed JSON is a 400 on `base`; a body naming no configuration (neither
+	// `form_configuration_name` nor `form_name`: the body's `anyOf`) or an empty name is a 406
+	// `{"form_configuration_name": ["can't be blank"]}`; a name no configuration has, or one that is not of
+	// the session kind, is a 406 `{"form_configuration_name": ["is not a known form configuration"]}`; a
+	// schema problem (a wrong type, U+0000 in a string) is a 422 "is invalid" on each such field (e.g.
+	// `{"email": ["is invalid"]}`), all at once; a field the configuration requires (the reference one:
+	// `email` and `password`) missing or blank is a 422 `{"<field>": ["can't be blank"]}`; an email no user
+	// has, or a wrong password, is a 422 `{"base": ["Invalid email or password"]}`.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/sessions (the `CreateSession` operationId).
@@ -629,11 +930,31 @@ type ClientInterface interface {
 	//
 	// Creates a user from the `form` fields that the named form configuration accepts.
 	//
-	// Decisions: the configuration is named by `form_configuration_name` or by its newer name `form_name`;
-	// a missing or unknown name is a 406, and so is a configuration made for updates, logins or logouts. A field
-	// the configuration does not accept is a 422 on that field ("is not allowed"). The email is always
-	// required and unique among users, compared case-insensitively; the password is stored as an
-	// argon2id hash.
+	// Decisions: the configuration is named by `form_configuration_name` or by its newer name `form_name`
+	// (one of the two is required: the body's `anyOf`); when both are sent, a `form_configuration_name` that
+	// is not empty wins. The email is always required and unique among users, compared case-insensitively;
+	// the password is stored as an argon2id hash.
+	//
+	// Refusals, in the order they are decided (each answer is the `{"id": null, "errors": {…}}` envelope):
+	// 1. The body's schema: malformed JSON is a 400 on `base` ("is not valid JSON"). A body naming no
+	//    configuration (neither key) is a 406 `{"form_configuration_name": ["can't be blank"]}`. Every other
+	//    schema problem is a 422 listing each field at once: "can't be blank" for a required member (`form`),
+	//    "is invalid" for a wrong type or a string holding U+0000 (e.g.
+	//    `{"first_name": ["is invalid"], "featured": ["is invalid"]}`); the configuration's rules are then
+	//    not applied.
+	// 2. The form configuration (reference data): a name that is empty is a 406
+	//    `{"form_configuration_name": ["can't be blank"]}`; a name no configuration has (after the aliases),
+	//    or a configuration of another kind (update, session, logout), is a 406
+	//    `{"form_configuration_name": ["is not a known form configuration"]}`.
+	// 3. The configuration's rules, all listed in one 422: a `form` field it does not accept, or a name
+	//    that is no user form field, `{"<field>": ["is not allowed"]}`; a field it requires, missing or
+	//    blank (empty or only spaces), `{"<field>": ["can't be blank"]}` (the email is always required on a
+	//    create; a password sent must not be blank); an email that is not an address,
+	//    `{"email": ["is invalid"]}`; a password shorter than the configuration's minimum (6 characters
+	//    unless it asks for more), `{"password": ["is too short (minimum is 6 characters)"]}`; a hash
+	//    (`profiles`, `relationship_users`, `transactables`) holding U+0000 in a key or a value at any
+	//    depth, `{"<hash>": ["is invalid"]}`; an email another user has, in any letter case,
+	//    `{"email": ["has already been taken"]}`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -644,11 +965,31 @@ type ClientInterface interface {
 	//
 	// Creates a user from the `form` fields that the named form configuration accepts.
 	//
-	// Decisions: the configuration is named by `form_configuration_name` or by its newer name `form_name`;
-	// a missing or unknown name is a 406, and so is a configuration made for updates, logins or logouts. A field
-	// the configuration does not accept is a 422 on that field ("is not allowed"). The email is always
-	// required and unique among users, compared case-insensitively; the password is stored as an
-	// argon2id hash.
+	// Decisions: the configuration is named by `form_configuration_name` or by its newer name `form_name`
+	// (one of the two is required: the body's `anyOf`); when both are sent, a `form_configuration_name` that
+	// is not empty wins. The email is always required and unique among users, compared case-insensitively;
+	// the password is stored as an argon2id hash.
+	//
+	// Refusals, in the order they are decided (each answer is the `{"id": null, "errors": {…}}` envelope):
+	// 1. The body's schema: malformed JSON is a 400 on `base` ("is not valid JSON"). A body naming no
+	//    configuration (neither key) is a 406 `{"form_configuration_name": ["can't be blank"]}`. Every other
+	//    schema problem is a 422 listing each field at once: "can't be blank" for a required member (`form`),
+	//    "is invalid" for a wrong type or a string holding U+0000 (e.g.
+	//    `{"first_name": ["is invalid"], "featured": ["is invalid"]}`); the configuration's rules are then
+	//    not applied.
+	// 2. The form configuration (reference data): a name that is empty is a 406
+	//    `{"form_configuration_name": ["can't be blank"]}`; a name no configuration has (after the aliases),
+	//    or a configuration of another kind (update, session, logout), is a 406
+	//    `{"form_configuration_name": ["is not a known form configuration"]}`.
+	// 3. The configuration's rules, all listed in one 422: a `form` field it does not accept, or a name
+	//    that is no user form field, `{"<field>": ["is not allowed"]}`; a field it requires, missing or
+	//    blank (empty or only spaces), `{"<field>": ["can't be blank"]}` (the email is always required on a
+	//    create; a password sent must not be blank); an email that is not an address,
+	//    `{"email": ["is invalid"]}`; a password shorter than the configuration's minimum (6 characters
+	//    unless it asks for more), `{"password": ["is too short (minimum is 6 characters)"]}`; a hash
+	//    (`profiles`, `relationship_users`, `transactables`) holding U+0000 in a key or a value at any
+	//    depth, `{"<hash>": ["is invalid"]}`; an email another user has, in any letter case,
+	//    `{"email": ["has already been taken"]}`.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -665,10 +1006,23 @@ type ClientInterface interface {
 	// defined in fixtures may require nothing. A `profiles` entry replaces the stored entry of that profile type.
 	// Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 	//
+	// Refusals: a `user_id` that cannot be a user's id (not an integer from 1 to 9223372036854775807, or
+	// holding U+0000) is a 404 `{"base": ["User not found"]}` whatever the body. Then the body's schema, as
+	// for a create (400 malformed JSON; 406 `{"form_configuration_name": ["can't be blank"]}` when neither
+	// name is sent; 422 "is invalid" / "can't be blank" on each field the schema refuses, U+0000 in a string
+	// included). Then an id no user has is a 404 `{"base": ["User not found"]}`, before the rest: the
+	// configuration (406 `{"form_configuration_name": ["can't be blank"]}` for an empty name,
+	// `["is not a known form configuration"]` for an unknown one or one of another kind than update) and
+	// its rules, all listed in one 422, as for a create: `is not allowed`, `can't be blank` (a required
+	// field; an email or a password sent blank), `email` `is invalid`, `password`
+	// `is too short (minimum is N characters)`, a hash holding U+0000 `is invalid`, and
+	// `{"email": ["has already been taken"]}` when another user has the email (the user's own email, in
+	// any letter case, is not taken). A refused update writes nothing.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with PUT /api/users/{user_id} (the `UpdateUser` operationId).
-	UpdateUserWithBody(ctx context.Context, userId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateUserWithBody(ctx context.Context, userId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateUser Update a User
 	//
@@ -680,10 +1034,23 @@ type ClientInterface interface {
 	// defined in fixtures may require nothing. A `profiles` entry replaces the stored entry of that profile type.
 	// Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 	//
+	// Refusals: a `user_id` that cannot be a user's id (not an integer from 1 to 9223372036854775807, or
+	// holding U+0000) is a 404 `{"base": ["User not found"]}` whatever the body. Then the body's schema, as
+	// for a create (400 malformed JSON; 406 `{"form_configuration_name": ["can't be blank"]}` when neither
+	// name is sent; 422 "is invalid" / "can't be blank" on each field the schema refuses, U+0000 in a string
+	// included). Then an id no user has is a 404 `{"base": ["User not found"]}`, before the rest: the
+	// configuration (406 `{"form_configuration_name": ["can't be blank"]}` for an empty name,
+	// `["is not a known form configuration"]` for an unknown one or one of another kind than update) and
+	// its rules, all listed in one 422, as for a create: `is not allowed`, `can't be blank` (a required
+	// field; an email or a password sent blank), `email` `is invalid`, `password`
+	// `is too short (minimum is N characters)`, a hash holding U+0000 `is invalid`, and
+	// `{"email": ["has already been taken"]}` when another user has the email (the user's own email, in
+	// any letter case, is not taken). A refused update writes nothing.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /api/users/{user_id} (the `UpdateUser` operationId).
-	UpdateUser(ctx context.Context, userId string, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	UpdateUser(ctx context.Context, userId int64, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // DeleteSessionWithBody Log a user out
@@ -699,8 +1066,15 @@ type ClientInterface interface {
 // DELETE); the body wins.
 //
 // Decision: without a form configuration, or with one that is unknown or of another kind, the answer is
-// platformOS's own for wrong parameters, a 406, and the session stays. There is no session to end
-// without the cookie, or with a cookie of a session that has ended: the answer is a 204 all the same.
+// platformOS's own for wrong parameters, a 406, and the session stays: `{"form_configuration_name":
+// ["can't be blank"]}` when neither the body nor the query names one (or the name is empty),
+// `{"form_configuration_name": ["is not a known form configuration"]}` for an unknown name or a
+// configuration of another kind than logout. As the name may come from the query, the body schema
+// cannot require it (unlike the other operations' `anyOf`): the rule "one of the four places names it"
+// is the server's, answered with that 406. A name that is no string, or holds U+0000, in the body or
+// the query, is a 422 "is invalid" on its key (e.g. `{"form_name": ["is invalid"]}`); malformed JSON is
+// a 400 on `base`. There is no session to end without the cookie, or with a cookie of a session that
+// has ended: the answer is a 204 all the same.
 //
 // Takes any type of body and a specified content type.
 //
@@ -730,8 +1104,15 @@ func (c *Client) DeleteSessionWithBody(ctx context.Context, params *DeleteSessio
 // DELETE); the body wins.
 //
 // Decision: without a form configuration, or with one that is unknown or of another kind, the answer is
-// platformOS's own for wrong parameters, a 406, and the session stays. There is no session to end
-// without the cookie, or with a cookie of a session that has ended: the answer is a 204 all the same.
+// platformOS's own for wrong parameters, a 406, and the session stays: `{"form_configuration_name":
+// ["can't be blank"]}` when neither the body nor the query names one (or the name is empty),
+// `{"form_configuration_name": ["is not a known form configuration"]}` for an unknown name or a
+// configuration of another kind than logout. As the name may come from the query, the body schema
+// cannot require it (unlike the other operations' `anyOf`): the rule "one of the four places names it"
+// is the server's, answered with that 406. A name that is no string, or holds U+0000, in the body or
+// the query, is a 422 "is invalid" on its key (e.g. `{"form_name": ["is invalid"]}`); malformed JSON is
+// a 400 on `base`. There is no session to end without the cookie, or with a cookie of a session that
+// has ended: the answer is a 204 all the same.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -757,6 +1138,15 @@ func (c *Client) DeleteSession(ctx context.Context, params *DeleteSessionParams,
 // `reference_rest_api_user_session`, provisiond's former name) or one of the session kind from fixtures;
 // wrong credentials are a 422 on `base`, whichever part was wrong.
 //
+// Refusals: malformed JSON is a 400 on `base`; a body naming no configuration (neither
+// `form_configuration_name` nor `form_name`: the body's `anyOf`) or an empty name is a 406
+// `{"form_configuration_name": ["can't be blank"]}`; a name no configuration has, or one that is not of
+// the session kind, is a 406 `{"form_configuration_name": ["is not a known form configuration"]}`; a
+// schema problem (a wrong type, U+0000 in a string) is a 422 "is invalid" on each such field (e.g.
+// `{"email": ["is invalid"]}`), all at once; a field the configuration requires (the reference one:
+// `email` and `password`) missing or blank is a 422 `{"<field>": ["can't be blank"]}`; an email no user
+// has, or a wrong password, is a 422 `{"base": ["Invalid email or password"]}`.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/sessions (the `CreateSession` operationId).
@@ -781,6 +1171,15 @@ func (c *Client) CreateSessionWithBody(ctx context.Context, contentType string, 
 // `reference_rest_api_user_session`, provisiond's former name) or one of the session kind from fixtures;
 // wrong credentials are a 422 on `base`, whichever part was wrong.
 //
+// Refusals: malformed JSON is a 400 on `base`; a body naming no configuration (neither
+// `form_configuration_name` nor `form_name`: the body's `anyOf`) or an empty name is a 406
+// `{"form_configuration_name": ["can't be blank"]}`; a name no configuration has, or one that is not of
+// the session kind, is a 406 `{"form_configuration_name": ["is not a known form configuration"]}`; a
+// schema problem (a wrong type, U+0000 in a string) is a 422 "is invalid" on each such field (e.g.
+// `{"email": ["is invalid"]}`), all at once; a field the configuration requires (the reference one:
+// `email` and `password`) missing or blank is a 422 `{"<field>": ["can't be blank"]}`; an email no user
+// has, or a wrong password, is a 422 `{"base": ["Invalid email or password"]}`.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/sessions (the `CreateSession` operationId).
@@ -800,11 +1199,31 @@ func (c *Client) CreateSession(ctx context.Context, body CreateSessionJSONReques
 //
 // Creates a user from the `form` fields that the named form configuration accepts.
 //
-// Decisions: the configuration is named by `form_configuration_name` or by its newer name `form_name`;
-// a missing or unknown name is a 406, and so is a configuration made for updates, logins or logouts. A field
-// the configuration does not accept is a 422 on that field ("is not allowed"). The email is always
-// required and unique among users, compared case-insensitively; the password is stored as an
-// argon2id hash.
+// Decisions: the configuration is named by `form_configuration_name` or by its newer name `form_name`
+// (one of the two is required: the body's `anyOf`); when both are sent, a `form_configuration_name` that
+// is not empty wins. The email is always required and unique among users, compared case-insensitively;
+// the password is stored as an argon2id hash.
+//
+// Refusals, in the order they are decided (each answer is the `{"id": null, "errors": {…}}` envelope):
+//  1. The body's schema: malformed JSON is a 400 on `base` ("is not valid JSON"). A body naming no
+//     configuration (neither key) is a 406 `{"form_configuration_name": ["can't be blank"]}`. Every other
+//     schema problem is a 422 listing each field at once: "can't be blank" for a required member (`form`),
+//     "is invalid" for a wrong type or a string holding U+0000 (e.g.
+//     `{"first_name": ["is invalid"], "featured": ["is invalid"]}`); the configuration's rules are then
+//     not applied.
+//  2. The form configuration (reference data): a name that is empty is a 406
+//     `{"form_configuration_name": ["can't be blank"]}`; a name no configuration has (after the aliases),
+//     or a configuration of another kind (update, session, logout), is a 406
+//     `{"form_configuration_name": ["is not a known form configuration"]}`.
+//  3. The configuration's rules, all listed in one 422: a `form` field it does not accept, or a name
+//     that is no user form field, `{"<field>": ["is not allowed"]}`; a field it requires, missing or
+//     blank (empty or only spaces), `{"<field>": ["can't be blank"]}` (the email is always required on a
+//     create; a password sent must not be blank); an email that is not an address,
+//     `{"email": ["is invalid"]}`; a password shorter than the configuration's minimum (6 characters
+//     unless it asks for more), `{"password": ["is too short (minimum is 6 characters)"]}`; a hash
+//     (`profiles`, `relationship_users`, `transactables`) holding U+0000 in a key or a value at any
+//     depth, `{"<hash>": ["is invalid"]}`; an email another user has, in any letter case,
+//     `{"email": ["has already been taken"]}`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -825,11 +1244,31 @@ func (c *Client) CreateUserWithBody(ctx context.Context, contentType string, bod
 //
 // Creates a user from the `form` fields that the named form configuration accepts.
 //
-// Decisions: the configuration is named by `form_configuration_name` or by its newer name `form_name`;
-// a missing or unknown name is a 406, and so is a configuration made for updates, logins or logouts. A field
-// the configuration does not accept is a 422 on that field ("is not allowed"). The email is always
-// required and unique among users, compared case-insensitively; the password is stored as an
-// argon2id hash.
+// Decisions: the configuration is named by `form_configuration_name` or by its newer name `form_name`
+// (one of the two is required: the body's `anyOf`); when both are sent, a `form_configuration_name` that
+// is not empty wins. The email is always required and unique among users, compared case-insensitively;
+// the password is stored as an argon2id hash.
+//
+// Refusals, in the order they are decided (each answer is the `{"id": null, "errors": {…}}` envelope):
+//  1. The body's schema: malformed JSON is a 400 on `base` ("is not valid JSON"). A body naming no
+//     configuration (neither key) is a 406 `{"form_configuration_name": ["can't be blank"]}`. Every other
+//     schema problem is a 422 listing each field at once: "can't be blank" for a required member (`form`),
+//     "is invalid" for a wrong type or a string holding U+0000 (e.g.
+//     `{"first_name": ["is invalid"], "featured": ["is invalid"]}`); the configuration's rules are then
+//     not applied.
+//  2. The form configuration (reference data): a name that is empty is a 406
+//     `{"form_configuration_name": ["can't be blank"]}`; a name no configuration has (after the aliases),
+//     or a configuration of another kind (update, session, logout), is a 406
+//     `{"form_configuration_name": ["is not a known form configuration"]}`.
+//  3. The configuration's rules, all listed in one 422: a `form` field it does not accept, or a name
+//     that is no user form field, `{"<field>": ["is not allowed"]}`; a field it requires, missing or
+//     blank (empty or only spaces), `{"<field>": ["can't be blank"]}` (the email is always required on a
+//     create; a password sent must not be blank); an email that is not an address,
+//     `{"email": ["is invalid"]}`; a password shorter than the configuration's minimum (6 characters
+//     unless it asks for more), `{"password": ["is too short (minimum is 6 characters)"]}`; a hash
+//     (`profiles`, `relationship_users`, `transactables`) holding U+0000 in a key or a value at any
+//     depth, `{"<hash>": ["is invalid"]}`; an email another user has, in any letter case,
+//     `{"email": ["has already been taken"]}`.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -856,10 +1295,23 @@ func (c *Client) CreateUser(ctx context.Context, body CreateUserJSONRequestBody,
 // defined in fixtures may require nothing. A `profiles` entry replaces the stored entry of that profile type.
 // Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 //
+// Refusals: a `user_id` that cannot be a user's id (not an integer from 1 to 9223372036854775807, or
+// holding U+0000) is a 404 `{"base": ["User not found"]}` whatever the body. Then the body's schema, as
+// for a create (400 malformed JSON; 406 `{"form_configuration_name": ["can't be blank"]}` when neither
+// name is sent; 422 "is invalid" / "can't be blank" on each field the schema refuses, U+0000 in a string
+// included). Then an id no user has is a 404 `{"base": ["User not found"]}`, before the rest: the
+// configuration (406 `{"form_configuration_name": ["can't be blank"]}` for an empty name,
+// `["is not a known form configuration"]` for an unknown one or one of another kind than update) and
+// its rules, all listed in one 422, as for a create: `is not allowed`, `can't be blank` (a required
+// field; an email or a password sent blank), `email` `is invalid`, `password`
+// `is too short (minimum is N characters)`, a hash holding U+0000 `is invalid`, and
+// `{"email": ["has already been taken"]}` when another user has the email (the user's own email, in
+// any letter case, is not taken). A refused update writes nothing.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with PUT /api/users/{user_id} (the `UpdateUser` operationId).
-func (c *Client) UpdateUserWithBody(ctx context.Context, userId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) UpdateUserWithBody(ctx context.Context, userId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateUserRequestWithBody(c.Server, userId, contentType, body)
 	if err != nil {
 		return nil, err
@@ -881,10 +1333,23 @@ func (c *Client) UpdateUserWithBody(ctx context.Context, userId string, contentT
 // defined in fixtures may require nothing. A `profiles` entry replaces the stored entry of that profile type.
 // Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 //
+// Refusals: a `user_id` that cannot be a user's id (not an integer from 1 to 9223372036854775807, or
+// holding U+0000) is a 404 `{"base": ["User not found"]}` whatever the body. Then the body's schema, as
+// for a create (400 malformed JSON; 406 `{"form_configuration_name": ["can't be blank"]}` when neither
+// name is sent; 422 "is invalid" / "can't be blank" on each field the schema refuses, U+0000 in a string
+// included). Then an id no user has is a 404 `{"base": ["User not found"]}`, before the rest: the
+// configuration (406 `{"form_configuration_name": ["can't be blank"]}` for an empty name,
+// `["is not a known form configuration"]` for an unknown one or one of another kind than update) and
+// its rules, all listed in one 422, as for a create: `is not allowed`, `can't be blank` (a required
+// field; an email or a password sent blank), `email` `is invalid`, `password`
+// `is too short (minimum is N characters)`, a hash holding U+0000 `is invalid`, and
+// `{"email": ["has already been taken"]}` when another user has the email (the user's own email, in
+// any letter case, is not taken). A refused update writes nothing.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /api/users/{user_id} (the `UpdateUser` operationId).
-func (c *Client) UpdateUser(ctx context.Context, userId string, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+func (c *Client) UpdateUser(ctx context.Context, userId int64, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateUserRequest(c.Server, userId, body)
 	if err != nil {
 		return nil, err
@@ -1073,7 +1538,7 @@ func NewCreateUserRequestWithBody(server string, contentType string, body io.Rea
 }
 
 // NewUpdateUserRequest calls the generic UpdateUser builder with application/json body
-func NewUpdateUserRequest(server string, userId string, body UpdateUserJSONRequestBody) (*http.Request, error) {
+func NewUpdateUserRequest(server string, userId int64, body UpdateUserJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -1084,12 +1549,12 @@ func NewUpdateUserRequest(server string, userId string, body UpdateUserJSONReque
 }
 
 // NewUpdateUserRequestWithBody constructs an http.Request for the UpdateUser method, with any body, and a specified content type
-func NewUpdateUserRequestWithBody(server string, userId string, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateUserRequestWithBody(server string, userId int64, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "user_id", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "user_id", userId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
 	if err != nil {
 		return nil, err
 	}
@@ -1176,8 +1641,15 @@ type ClientWithResponsesInterface interface {
 	// DELETE); the body wins.
 	//
 	// Decision: without a form configuration, or with one that is unknown or of another kind, the answer is
-	// platformOS's own for wrong parameters, a 406, and the session stays. There is no session to end
-	// without the cookie, or with a cookie of a session that has ended: the answer is a 204 all the same.
+	// platformOS's own for wrong parameters, a 406, and the session stays: `{"form_configuration_name":
+	// ["can't be blank"]}` when neither the body nor the query names one (or the name is empty),
+	// `{"form_configuration_name": ["is not a known form configuration"]}` for an unknown name or a
+	// configuration of another kind than logout. As the name may come from the query, the body schema
+	// cannot require it (unlike the other operations' `anyOf`): the rule "one of the four places names it"
+	// is the server's, answered with that 406. A name that is no string, or holds U+0000, in the body or
+	// the query, is a 422 "is invalid" on its key (e.g. `{"form_name": ["is invalid"]}`); malformed JSON is
+	// a 400 on `base`. There is no session to end without the cookie, or with a cookie of a session that
+	// has ended: the answer is a 204 all the same.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1197,8 +1669,15 @@ type ClientWithResponsesInterface interface {
 	// DELETE); the body wins.
 	//
 	// Decision: without a form configuration, or with one that is unknown or of another kind, the answer is
-	// platformOS's own for wrong parameters, a 406, and the session stays. There is no session to end
-	// without the cookie, or with a cookie of a session that has ended: the answer is a 204 all the same.
+	// platformOS's own for wrong parameters, a 406, and the session stays: `{"form_configuration_name":
+	// ["can't be blank"]}` when neither the body nor the query names one (or the name is empty),
+	// `{"form_configuration_name": ["is not a known form configuration"]}` for an unknown name or a
+	// configuration of another kind than logout. As the name may come from the query, the body schema
+	// cannot require it (unlike the other operations' `anyOf`): the rule "one of the four places names it"
+	// is the server's, answered with that 406. A name that is no string, or holds U+0000, in the body or
+	// the query, is a 422 "is invalid" on its key (e.g. `{"form_name": ["is invalid"]}`); malformed JSON is
+	// a 400 on `base`. There is no session to end without the cookie, or with a cookie of a session that
+	// has ended: the answer is a 204 all the same.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1214,6 +1693,15 @@ type ClientWithResponsesInterface interface {
 	// `reference_rest_api_user_session`, provisiond's former name) or one of the session kind from fixtures;
 	// wrong credentials are a 422 on `base`, whichever part was wrong.
 	//
+	// Refusals: malformed JSON is a 400 on `base`; a body naming no configuration (neither
+	// `form_configuration_name` nor `form_name`: the body's `anyOf`) or an empty name is a 406
+	// `{"form_configuration_name": ["can't be blank"]}`; a name no configuration has, or one that is not of
+	// the session kind, is a 406 `{"form_configuration_name": ["is not a known form configuration"]}`; a
+	// schema problem (a wrong type, U+0000 in a string) is a 422 "is invalid" on each such field (e.g.
+	// `{"email": ["is invalid"]}`), all at once; a field the configuration requires (the reference one:
+	// `email` and `password`) missing or blank is a 422 `{"<field>": ["can't be blank"]}`; an email no user
+	// has, or a wrong password, is a 422 `{"base": ["Invalid email or password"]}`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/sessions (the `CreateSession` operationId).
@@ -1228,6 +1716,15 @@ type ClientWithResponsesInterface interface {
 	// `reference_rest_api_user_session`, provisiond's former name) or one of the session kind from fixtures;
 	// wrong credentials are a 422 on `base`, whichever part was wrong.
 	//
+	// Refusals: malformed JSON is a 400 on `base`; a body naming no configuration (neither
+	// `form_configuration_name` nor `form_name`: the body's `anyOf`) or an empty name is a 406
+	// `{"form_configuration_name": ["can't be blank"]}`; a name no configuration has, or one that is not of
+	// the session kind, is a 406 `{"form_configuration_name": ["is not a known form configuration"]}`; a
+	// schema problem (a wrong type, U+0000 in a string) is a 422 "is invalid" on each such field (e.g.
+	// `{"email": ["is invalid"]}`), all at once; a field the configuration requires (the reference one:
+	// `email` and `password`) missing or blank is a 422 `{"<field>": ["can't be blank"]}`; an email no user
+	// has, or a wrong password, is a 422 `{"base": ["Invalid email or password"]}`.
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/sessions (the `CreateSession` operationId).
@@ -1237,11 +1734,31 @@ type ClientWithResponsesInterface interface {
 	//
 	// Creates a user from the `form` fields that the named form configuration accepts.
 	//
-	// Decisions: the configuration is named by `form_configuration_name` or by its newer name `form_name`;
-	// a missing or unknown name is a 406, and so is a configuration made for updates, logins or logouts. A field
-	// the configuration does not accept is a 422 on that field ("is not allowed"). The email is always
-	// required and unique among users, compared case-insensitively; the password is stored as an
-	// argon2id hash.
+	// Decisions: the configuration is named by `form_configuration_name` or by its newer name `form_name`
+	// (one of the two is required: the body's `anyOf`); when both are sent, a `form_configuration_name` that
+	// is not empty wins. The email is always required and unique among users, compared case-insensitively;
+	// the password is stored as an argon2id hash.
+	//
+	// Refusals, in the order they are decided (each answer is the `{"id": null, "errors": {…}}` envelope):
+	// 1. The body's schema: malformed JSON is a 400 on `base` ("is not valid JSON"). A body naming no
+	//    configuration (neither key) is a 406 `{"form_configuration_name": ["can't be blank"]}`. Every other
+	//    schema problem is a 422 listing each field at once: "can't be blank" for a required member (`form`),
+	//    "is invalid" for a wrong type or a string holding U+0000 (e.g.
+	//    `{"first_name": ["is invalid"], "featured": ["is invalid"]}`); the configuration's rules are then
+	//    not applied.
+	// 2. The form configuration (reference data): a name that is empty is a 406
+	//    `{"form_configuration_name": ["can't be blank"]}`; a name no configuration has (after the aliases),
+	//    or a configuration of another kind (update, session, logout), is a 406
+	//    `{"form_configuration_name": ["is not a known form configuration"]}`.
+	// 3. The configuration's rules, all listed in one 422: a `form` field it does not accept, or a name
+	//    that is no user form field, `{"<field>": ["is not allowed"]}`; a field it requires, missing or
+	//    blank (empty or only spaces), `{"<field>": ["can't be blank"]}` (the email is always required on a
+	//    create; a password sent must not be blank); an email that is not an address,
+	//    `{"email": ["is invalid"]}`; a password shorter than the configuration's minimum (6 characters
+	//    unless it asks for more), `{"password": ["is too short (minimum is 6 characters)"]}`; a hash
+	//    (`profiles`, `relationship_users`, `transactables`) holding U+0000 in a key or a value at any
+	//    depth, `{"<hash>": ["is invalid"]}`; an email another user has, in any letter case,
+	//    `{"email": ["has already been taken"]}`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1252,11 +1769,31 @@ type ClientWithResponsesInterface interface {
 	//
 	// Creates a user from the `form` fields that the named form configuration accepts.
 	//
-	// Decisions: the configuration is named by `form_configuration_name` or by its newer name `form_name`;
-	// a missing or unknown name is a 406, and so is a configuration made for updates, logins or logouts. A field
-	// the configuration does not accept is a 422 on that field ("is not allowed"). The email is always
-	// required and unique among users, compared case-insensitively; the password is stored as an
-	// argon2id hash.
+	// Decisions: the configuration is named by `form_configuration_name` or by its newer name `form_name`
+	// (one of the two is required: the body's `anyOf`); when both are sent, a `form_configuration_name` that
+	// is not empty wins. The email is always required and unique among users, compared case-insensitively;
+	// the password is stored as an argon2id hash.
+	//
+	// Refusals, in the order they are decided (each answer is the `{"id": null, "errors": {…}}` envelope):
+	// 1. The body's schema: malformed JSON is a 400 on `base` ("is not valid JSON"). A body naming no
+	//    configuration (neither key) is a 406 `{"form_configuration_name": ["can't be blank"]}`. Every other
+	//    schema problem is a 422 listing each field at once: "can't be blank" for a required member (`form`),
+	//    "is invalid" for a wrong type or a string holding U+0000 (e.g.
+	//    `{"first_name": ["is invalid"], "featured": ["is invalid"]}`); the configuration's rules are then
+	//    not applied.
+	// 2. The form configuration (reference data): a name that is empty is a 406
+	//    `{"form_configuration_name": ["can't be blank"]}`; a name no configuration has (after the aliases),
+	//    or a configuration of another kind (update, session, logout), is a 406
+	//    `{"form_configuration_name": ["is not a known form configuration"]}`.
+	// 3. The configuration's rules, all listed in one 422: a `form` field it does not accept, or a name
+	//    that is no user form field, `{"<field>": ["is not allowed"]}`; a field it requires, missing or
+	//    blank (empty or only spaces), `{"<field>": ["can't be blank"]}` (the email is always required on a
+	//    create; a password sent must not be blank); an email that is not an address,
+	//    `{"email": ["is invalid"]}`; a password shorter than the configuration's minimum (6 characters
+	//    unless it asks for more), `{"password": ["is too short (minimum is 6 characters)"]}`; a hash
+	//    (`profiles`, `relationship_users`, `transactables`) holding U+0000 in a key or a value at any
+	//    depth, `{"<hash>": ["is invalid"]}`; an email another user has, in any letter case,
+	//    `{"email": ["has already been taken"]}`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1273,10 +1810,23 @@ type ClientWithResponsesInterface interface {
 	// defined in fixtures may require nothing. A `profiles` entry replaces the stored entry of that profile type.
 	// Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 	//
+	// Refusals: a `user_id` that cannot be a user's id (not an integer from 1 to 9223372036854775807, or
+	// holding U+0000) is a 404 `{"base": ["User not found"]}` whatever the body. Then the body's schema, as
+	// for a create (400 malformed JSON; 406 `{"form_configuration_name": ["can't be blank"]}` when neither
+	// name is sent; 422 "is invalid" / "can't be blank" on each field the schema refuses, U+0000 in a string
+	// included). Then an id no user has is a 404 `{"base": ["User not found"]}`, before the rest: the
+	// configuration (406 `{"form_configuration_name": ["can't be blank"]}` for an empty name,
+	// `["is not a known form configuration"]` for an unknown one or one of another kind than update) and
+	// its rules, all listed in one 422, as for a create: `is not allowed`, `can't be blank` (a required
+	// field; an email or a password sent blank), `email` `is invalid`, `password`
+	// `is too short (minimum is N characters)`, a hash holding U+0000 `is invalid`, and
+	// `{"email": ["has already been taken"]}` when another user has the email (the user's own email, in
+	// any letter case, is not taken). A refused update writes nothing.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/users/{user_id} (the `UpdateUser` operationId).
-	UpdateUserWithBodyWithResponse(ctx context.Context, userId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
+	UpdateUserWithBodyWithResponse(ctx context.Context, userId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
 
 	// UpdateUserWithResponse Update a User
 	//
@@ -1288,10 +1838,23 @@ type ClientWithResponsesInterface interface {
 	// defined in fixtures may require nothing. A `profiles` entry replaces the stored entry of that profile type.
 	// Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 	//
+	// Refusals: a `user_id` that cannot be a user's id (not an integer from 1 to 9223372036854775807, or
+	// holding U+0000) is a 404 `{"base": ["User not found"]}` whatever the body. Then the body's schema, as
+	// for a create (400 malformed JSON; 406 `{"form_configuration_name": ["can't be blank"]}` when neither
+	// name is sent; 422 "is invalid" / "can't be blank" on each field the schema refuses, U+0000 in a string
+	// included). Then an id no user has is a 404 `{"base": ["User not found"]}`, before the rest: the
+	// configuration (406 `{"form_configuration_name": ["can't be blank"]}` for an empty name,
+	// `["is not a known form configuration"]` for an unknown one or one of another kind than update) and
+	// its rules, all listed in one 422, as for a create: `is not allowed`, `can't be blank` (a required
+	// field; an email or a password sent blank), `email` `is invalid`, `password`
+	// `is too short (minimum is N characters)`, a hash holding U+0000 `is invalid`, and
+	// `{"email": ["has already been taken"]}` when another user has the email (the user's own email, in
+	// any letter case, is not taken). A refused update writes nothing.
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/users/{user_id} (the `UpdateUser` operationId).
-	UpdateUserWithResponse(ctx context.Context, userId string, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
+	UpdateUserWithResponse(ctx context.Context, userId int64, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error)
 }
 
 // DeleteSessionResponse204Headers the declared response headers of an HTTP 204 response for DeleteSession
@@ -1730,8 +2293,15 @@ func (r UpdateUserResponse) ContentType() string {
 // DELETE); the body wins.
 //
 // Decision: without a form configuration, or with one that is unknown or of another kind, the answer is
-// platformOS's own for wrong parameters, a 406, and the session stays. There is no session to end
-// without the cookie, or with a cookie of a session that has ended: the answer is a 204 all the same.
+// platformOS's own for wrong parameters, a 406, and the session stays: `{"form_configuration_name":
+// ["can't be blank"]}` when neither the body nor the query names one (or the name is empty),
+// `{"form_configuration_name": ["is not a known form configuration"]}` for an unknown name or a
+// configuration of another kind than logout. As the name may come from the query, the body schema
+// cannot require it (unlike the other operations' `anyOf`): the rule "one of the four places names it"
+// is the server's, answered with that 406. A name that is no string, or holds U+0000, in the body or
+// the query, is a 422 "is invalid" on its key (e.g. `{"form_name": ["is invalid"]}`); malformed JSON is
+// a 400 on `base`. There is no session to end without the cookie, or with a cookie of a session that
+// has ended: the answer is a 204 all the same.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -1757,8 +2327,15 @@ func (c *ClientWithResponses) DeleteSessionWithBodyWithResponse(ctx context.Cont
 // DELETE); the body wins.
 //
 // Decision: without a form configuration, or with one that is unknown or of another kind, the answer is
-// platformOS's own for wrong parameters, a 406, and the session stays. There is no session to end
-// without the cookie, or with a cookie of a session that has ended: the answer is a 204 all the same.
+// platformOS's own for wrong parameters, a 406, and the session stays: `{"form_configuration_name":
+// ["can't be blank"]}` when neither the body nor the query names one (or the name is empty),
+// `{"form_configuration_name": ["is not a known form configuration"]}` for an unknown name or a
+// configuration of another kind than logout. As the name may come from the query, the body schema
+// cannot require it (unlike the other operations' `anyOf`): the rule "one of the four places names it"
+// is the server's, answered with that 406. A name that is no string, or holds U+0000, in the body or
+// the query, is a 422 "is invalid" on its key (e.g. `{"form_name": ["is invalid"]}`); malformed JSON is
+// a 400 on `base`. There is no session to end without the cookie, or with a cookie of a session that
+// has ended: the answer is a 204 all the same.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -1780,6 +2357,15 @@ func (c *ClientWithResponses) DeleteSessionWithResponse(ctx context.Context, par
 // `reference_rest_api_user_session`, provisiond's former name) or one of the session kind from fixtures;
 // wrong credentials are a 422 on `base`, whichever part was wrong.
 //
+// Refusals: malformed JSON is a 400 on `base`; a body naming no configuration (neither
+// `form_configuration_name` nor `form_name`: the body's `anyOf`) or an empty name is a 406
+// `{"form_configuration_name": ["can't be blank"]}`; a name no configuration has, or one that is not of
+// the session kind, is a 406 `{"form_configuration_name": ["is not a known form configuration"]}`; a
+// schema problem (a wrong type, U+0000 in a string) is a 422 "is invalid" on each such field (e.g.
+// `{"email": ["is invalid"]}`), all at once; a field the configuration requires (the reference one:
+// `email` and `password`) missing or blank is a 422 `{"<field>": ["can't be blank"]}`; an email no user
+// has, or a wrong password, is a 422 `{"base": ["Invalid email or password"]}`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/sessions (the `CreateSession` operationId).
@@ -1800,6 +2386,15 @@ func (c *ClientWithResponses) CreateSessionWithBodyWithResponse(ctx context.Cont
 // `reference_rest_api_user_session`, provisiond's former name) or one of the session kind from fixtures;
 // wrong credentials are a 422 on `base`, whichever part was wrong.
 //
+// Refusals: malformed JSON is a 400 on `base`; a body naming no configuration (neither
+// `form_configuration_name` nor `form_name`: the body's `anyOf`) or an empty name is a 406
+// `{"form_configuration_name": ["can't be blank"]}`; a name no configuration has, or one that is not of
+// the session kind, is a 406 `{"form_configuration_name": ["is not a known form configuration"]}`; a
+// schema problem (a wrong type, U+0000 in a string) is a 422 "is invalid" on each such field (e.g.
+// `{"email": ["is invalid"]}`), all at once; a field the configuration requires (the reference one:
+// `email` and `password`) missing or blank is a 422 `{"<field>": ["can't be blank"]}`; an email no user
+// has, or a wrong password, is a 422 `{"base": ["Invalid email or password"]}`.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/sessions (the `CreateSession` operationId).
@@ -1815,11 +2410,31 @@ func (c *ClientWithResponses) CreateSessionWithResponse(ctx context.Context, bod
 //
 // Creates a user from the `form` fields that the named form configuration accepts.
 //
-// Decisions: the configuration is named by `form_configuration_name` or by its newer name `form_name`;
-// a missing or unknown name is a 406, and so is a configuration made for updates, logins or logouts. A field
-// the configuration does not accept is a 422 on that field ("is not allowed"). The email is always
-// required and unique among users, compared case-insensitively; the password is stored as an
-// argon2id hash.
+// Decisions: the configuration is named by `form_configuration_name` or by its newer name `form_name`
+// (one of the two is required: the body's `anyOf`); when both are sent, a `form_configuration_name` that
+// is not empty wins. The email is always required and unique among users, compared case-insensitively;
+// the password is stored as an argon2id hash.
+//
+// Refusals, in the order they are decided (each answer is the `{"id": null, "errors": {…}}` envelope):
+//  1. The body's schema: malformed JSON is a 400 on `base` ("is not valid JSON"). A body naming no
+//     configuration (neither key) is a 406 `{"form_configuration_name": ["can't be blank"]}`. Every other
+//     schema problem is a 422 listing each field at once: "can't be blank" for a required member (`form`),
+//     "is invalid" for a wrong type or a string holding U+0000 (e.g.
+//     `{"first_name": ["is invalid"], "featured": ["is invalid"]}`); the configuration's rules are then
+//     not applied.
+//  2. The form configuration (reference data): a name that is empty is a 406
+//     `{"form_configuration_name": ["can't be blank"]}`; a name no configuration has (after the aliases),
+//     or a configuration of another kind (update, session, logout), is a 406
+//     `{"form_configuration_name": ["is not a known form configuration"]}`.
+//  3. The configuration's rules, all listed in one 422: a `form` field it does not accept, or a name
+//     that is no user form field, `{"<field>": ["is not allowed"]}`; a field it requires, missing or
+//     blank (empty or only spaces), `{"<field>": ["can't be blank"]}` (the email is always required on a
+//     create; a password sent must not be blank); an email that is not an address,
+//     `{"email": ["is invalid"]}`; a password shorter than the configuration's minimum (6 characters
+//     unless it asks for more), `{"password": ["is too short (minimum is 6 characters)"]}`; a hash
+//     (`profiles`, `relationship_users`, `transactables`) holding U+0000 in a key or a value at any
+//     depth, `{"<hash>": ["is invalid"]}`; an email another user has, in any letter case,
+//     `{"email": ["has already been taken"]}`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -1836,11 +2451,31 @@ func (c *ClientWithResponses) CreateUserWithBodyWithResponse(ctx context.Context
 //
 // Creates a user from the `form` fields that the named form configuration accepts.
 //
-// Decisions: the configuration is named by `form_configuration_name` or by its newer name `form_name`;
-// a missing or unknown name is a 406, and so is a configuration made for updates, logins or logouts. A field
-// the configuration does not accept is a 422 on that field ("is not allowed"). The email is always
-// required and unique among users, compared case-insensitively; the password is stored as an
-// argon2id hash.
+// Decisions: the configuration is named by `form_configuration_name` or by its newer name `form_name`
+// (one of the two is required: the body's `anyOf`); when both are sent, a `form_configuration_name` that
+// is not empty wins. The email is always required and unique among users, compared case-insensitively;
+// the password is stored as an argon2id hash.
+//
+// Refusals, in the order they are decided (each answer is the `{"id": null, "errors": {…}}` envelope):
+//  1. The body's schema: malformed JSON is a 400 on `base` ("is not valid JSON"). A body naming no
+//     configuration (neither key) is a 406 `{"form_configuration_name": ["can't be blank"]}`. Every other
+//     schema problem is a 422 listing each field at once: "can't be blank" for a required member (`form`),
+//     "is invalid" for a wrong type or a string holding U+0000 (e.g.
+//     `{"first_name": ["is invalid"], "featured": ["is invalid"]}`); the configuration's rules are then
+//     not applied.
+//  2. The form configuration (reference data): a name that is empty is a 406
+//     `{"form_configuration_name": ["can't be blank"]}`; a name no configuration has (after the aliases),
+//     or a configuration of another kind (update, session, logout), is a 406
+//     `{"form_configuration_name": ["is not a known form configuration"]}`.
+//  3. The configuration's rules, all listed in one 422: a `form` field it does not accept, or a name
+//     that is no user form field, `{"<field>": ["is not allowed"]}`; a field it requires, missing or
+//     blank (empty or only spaces), `{"<field>": ["can't be blank"]}` (the email is always required on a
+//     create; a password sent must not be blank); an email that is not an address,
+//     `{"email": ["is invalid"]}`; a password shorter than the configuration's minimum (6 characters
+//     unless it asks for more), `{"password": ["is too short (minimum is 6 characters)"]}`; a hash
+//     (`profiles`, `relationship_users`, `transactables`) holding U+0000 in a key or a value at any
+//     depth, `{"<hash>": ["is invalid"]}`; an email another user has, in any letter case,
+//     `{"email": ["has already been taken"]}`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -1863,10 +2498,23 @@ func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, body C
 // defined in fixtures may require nothing. A `profiles` entry replaces the stored entry of that profile type.
 // Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 //
+// Refusals: a `user_id` that cannot be a user's id (not an integer from 1 to 9223372036854775807, or
+// holding U+0000) is a 404 `{"base": ["User not found"]}` whatever the body. Then the body's schema, as
+// for a create (400 malformed JSON; 406 `{"form_configuration_name": ["can't be blank"]}` when neither
+// name is sent; 422 "is invalid" / "can't be blank" on each field the schema refuses, U+0000 in a string
+// included). Then an id no user has is a 404 `{"base": ["User not found"]}`, before the rest: the
+// configuration (406 `{"form_configuration_name": ["can't be blank"]}` for an empty name,
+// `["is not a known form configuration"]` for an unknown one or one of another kind than update) and
+// its rules, all listed in one 422, as for a create: `is not allowed`, `can't be blank` (a required
+// field; an email or a password sent blank), `email` `is invalid`, `password`
+// `is too short (minimum is N characters)`, a hash holding U+0000 `is invalid`, and
+// `{"email": ["has already been taken"]}` when another user has the email (the user's own email, in
+// any letter case, is not taken). A refused update writes nothing.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/users/{user_id} (the `UpdateUser` operationId).
-func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context, userId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error) {
+func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context, userId int64, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error) {
 	rsp, err := c.UpdateUserWithBody(ctx, userId, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -1884,10 +2532,23 @@ func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context
 // defined in fixtures may require nothing. A `profiles` entry replaces the stored entry of that profile type.
 // Concurrent updates of different fields or hash entries all persist; of the same one, the last committed wins.
 //
+// Refusals: a `user_id` that cannot be a user's id (not an integer from 1 to 9223372036854775807, or
+// holding U+0000) is a 404 `{"base": ["User not found"]}` whatever the body. Then the body's schema, as
+// for a create (400 malformed JSON; 406 `{"form_configuration_name": ["can't be blank"]}` when neither
+// name is sent; 422 "is invalid" / "can't be blank" on each field the schema refuses, U+0000 in a string
+// included). Then an id no user has is a 404 `{"base": ["User not found"]}`, before the rest: the
+// configuration (406 `{"form_configuration_name": ["can't be blank"]}` for an empty name,
+// `["is not a known form configuration"]` for an unknown one or one of another kind than update) and
+// its rules, all listed in one 422, as for a create: `is not allowed`, `can't be blank` (a required
+// field; an email or a password sent blank), `email` `is invalid`, `password`
+// `is too short (minimum is N characters)`, a hash holding U+0000 `is invalid`, and
+// `{"email": ["has already been taken"]}` when another user has the email (the user's own email, in
+// any letter case, is not taken). A refused update writes nothing.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/users/{user_id} (the `UpdateUser` operationId).
-func (c *ClientWithResponses) UpdateUserWithResponse(ctx context.Context, userId string, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error) {
+func (c *ClientWithResponses) UpdateUserWithResponse(ctx context.Context, userId int64, body UpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateUserResponse, error) {
 	rsp, err := c.UpdateUser(ctx, userId, body, reqEditors...)
 	if err != nil {
 		return nil, err
@@ -2307,7 +2968,7 @@ type ServerInterface interface {
 	CreateUser(ctx echo.Context) error
 	// UpdateUser Update a User
 	// (PUT /api/users/{user_id})
-	UpdateUser(ctx echo.Context, userId string) error
+	UpdateUser(ctx echo.Context, userId int64) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
@@ -2373,9 +3034,9 @@ func (w *ServerInterfaceWrapper) CreateUser(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) UpdateUser(ctx echo.Context) error {
 	var err error
 	// ------------- Path parameter "user_id" -------------
-	var userId string
+	var userId int64
 
-	err = runtime.BindStyledParameterWithOptions("simple", "user_id", ctx.Param("user_id"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	err = runtime.BindStyledParameterWithOptions("simple", "user_id", ctx.Param("user_id"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter user_id: %s", err))
 	}
@@ -2937,7 +3598,7 @@ func (response CreateUser503ApplicationVndAPIPlusJSONResponse) VisitCreateUserRe
 }
 
 type UpdateUserRequestObject struct {
-	UserId string `json:"user_id"`
+	UserId int64 `json:"user_id"`
 	Body   *UpdateUserJSONRequestBody
 }
 
@@ -3272,7 +3933,7 @@ func (sh *strictHandler) CreateUser(ctx echo.Context) error {
 }
 
 // UpdateUser operation middleware
-func (sh *strictHandler) UpdateUser(ctx echo.Context, userId string) error {
+func (sh *strictHandler) UpdateUser(ctx echo.Context, userId int64) error {
 	var request UpdateUserRequestObject
 
 	request.UserId = userId

@@ -3,6 +3,7 @@ package platformos
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/oapi-codegen/nullable"
@@ -47,9 +48,22 @@ func Render(err error, _ string) httpserver.Reply {
 	return envelope(http.StatusUnprocessableEntity, errs)
 }
 
+// renderInvalid answers the validator's problems as platformOS would: a user id that cannot be
+// a stored one (not an integer, out of 1..2^63-1, U+0000) names no user, 404 whatever else is
+// wrong, as the service answers an unknown user before anything else; a body naming no form
+// configuration (its anyOf) is the service's 406 for a missing one, as the service checks the
+// configuration before the form; every other problem is a 422 on its field, all of them listed:
+// "can't be blank" for a required one, "is invalid" else (U+0000, a wrong type, …).
 func renderInvalid(invalid *httpserver.InvalidRequest) httpserver.Reply {
 	if invalid.Malformed() {
 		return base(http.StatusBadRequest, "is not valid JSON")
+	}
+	has := func(match func(httpserver.Issue) bool) bool { return slices.ContainsFunc(invalid.Issues, match) }
+	switch {
+	case has(func(is httpserver.Issue) bool { return is.In == "path" }):
+		return Render(errUserNotFound, "")
+	case has(func(is httpserver.Issue) bool { return is.In == "body" && is.Field == "" && is.Rule == "anyOf" }):
+		return Render(errFormConfiguration("blank", "can't be blank"), "")
 	}
 	errs := map[string][]string{}
 	for _, is := range invalid.Issues {
@@ -69,7 +83,7 @@ func renderInvalid(invalid *httpserver.InvalidRequest) httpserver.Reply {
 const mediaType = "application/vnd.api+json"
 
 func envelope(status int, errs map[string][]string) httpserver.Reply {
-	return httpserver.Reply{Status: status, ContentType: mediaType, Body: gen.Errors{Id: nullable.NewNullNullable[int](), Errors: errs}}
+	return httpserver.Reply{Status: status, ContentType: mediaType, Body: gen.Errors{Id: nullable.NewNullNullable[int64](), Errors: errs}}
 }
 
 func base(status int, message string) httpserver.Reply {

@@ -38,6 +38,12 @@ func TestRender(t *testing.T) {
 		{"syntax", &httpserver.InvalidRequest{Issues: []httpserver.Issue{{In: "body", Rule: "syntax"}}}, 400, `{"errors":{"base":["is not valid JSON"]},"id":null}`},
 		{"schema", &httpserver.InvalidRequest{Issues: []httpserver.Issue{{In: "body", Field: "form.email", Rule: "required"}, {In: "body", Field: "form.featured", Rule: "type"}}}, 422,
 			`{"errors":{"email":["can't be blank"],"featured":["is invalid"]},"id":null}`},
+		{"U+0000 with other problems", &httpserver.InvalidRequest{Issues: []httpserver.Issue{{In: "body", Field: "form.first_name", Rule: "pattern"}, {In: "body", Field: "form_name", Rule: "pattern"}, {In: "body", Field: "form.featured", Rule: "type"}}}, 422,
+			`{"errors":{"featured":["is invalid"],"first_name":["is invalid"],"form_name":["is invalid"]},"id":null}`},
+		{"no form configuration named", &httpserver.InvalidRequest{Issues: []httpserver.Issue{{In: "body", Field: "form.featured", Rule: "type"}, {In: "body", Rule: "anyOf"}}}, 406,
+			`{"errors":{"form_configuration_name":["can't be blank"]},"id":null}`},
+		{"user id that cannot exist", &httpserver.InvalidRequest{Issues: []httpserver.Issue{{In: "body", Rule: "anyOf"}, {In: "path", Field: "user_id", Rule: "maximum"}}}, 404,
+			`{"errors":{"base":["User not found"]},"id":null}`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -172,6 +172,8 @@ func TestLogoutForms(t *testing.T) {
 			{"the body's name wins", "?form_name=reference_rest_api_delete_session", map[string]any{"form_name": "nope"}, 406, "form_configuration_name: is not a known form configuration"},
 			{"malformed JSON", "", `{"form_name":`, 400, "base: is not valid JSON"},
 			{"a name that is no string", "", map[string]any{"form_name": 5}, 422, "form_name: is invalid"},
+			{"U+0000 in the body's name", "", map[string]any{"form_name": "reference_rest_api_delete_session\x00"}, 422, "form_name: is invalid"},
+			{"U+0000 in the query's name", "?form_configuration_name=reference_rest_api_delete_session%00", nil, 422, "form_configuration_name: is invalid"},
 		} {
 			res := x.call(t, "DELETE", "/api/sessions"+c.query, c.body, "Cookie", cookie)
 			if res.Status != c.status || errs(t, res) != c.want {

@@ -11,6 +11,7 @@ import (
 	"github.com/provisiond/provisiond/internal/apitest"
 	"github.com/provisiond/provisiond/internal/app"
 	"github.com/provisiond/provisiond/internal/config"
+	"github.com/provisiond/provisiond/internal/httpserver"
 	"github.com/provisiond/provisiond/internal/password"
 )
 
@@ -74,6 +75,12 @@ func FuzzCreateUser(f *testing.F) {
 		fuzzCreateBody("signup_open", `{"email":"Seed-Unicode@Example.COM","first_name":"Ãmbér 🙂","profiles":{"Ñame 🙂":{"properties":{"välue":"✓ <b>&amp;</b> \u2028","emoji":"\ud83d\ude00","lone":"\ud800","nul":"a\u0000b"}},"":{"properties":{"":""}}}}`),
 		"{\"form_configuration_name\":\"signup_open\",\"form\":{\"email\":\"seed-utf8@example.com\",\"first_name\":\"bad\xff\",\"profiles\":{\"bad\xfe\":{\"properties\":{\"v\":\"\xfd\"}}}}}",
 		fuzzCreateBody("signup_open", `{"email":"seed-nul@example.com","first_name":"A\u0000B"}`),
+		// U+0000 in the hashes stored as sent (keys and values, at any depth), in the configuration's
+		// name, and no name at all (the body's anyOf: 406)
+		fuzzCreateBody("signup_open", `{"email":"seed-nul-key@example.com","profiles":{"bu\u0000yer":{"properties":{"k\u0000":1}}}}`),
+		fuzzCreateBody(ref, `{"email":"seed-nul-hash@example.com","first_name":"A","password":"somepassword","relationship_users":{"r":["\u0000"]},"transactables":{"\u0000":{}}}`),
+		`{"form_name":"signup_open\u0000","form":{"email":"seed-nul-name@example.com"}}`,
+		`{"form":{"email":"seed-no-name@example.com"}}`,
 		// blank strings
 		fuzzCreateBody(ref, `{"email":" ","first_name":"","password":"      "}`),
 		fuzzCreateBody("signup_open", `{"email":"seed-blank@example.com","password":"","first_name":"  ","profiles":{}}`),
@@ -164,6 +171,8 @@ func FuzzUpdateUser(f *testing.F) {
 		fuzzCreateBody(ref, `{"first_name":"Ãmbér 🙂","profiles":{"Ñame 🙂":{"properties":{"v":"✓ <b>&amp;</b> \u2028","lone":"\ud800","nul":"a\u0000b"}},"":{}}}`),
 		"{\"form_configuration_name\":\"reference_rest_api_update_user\",\"form\":{\"last_name\":\"bad\xff\",\"profiles\":{\"bad\xfe\":{\"properties\":{\"v\":\"\xfd\"}}}}}",
 		fuzzCreateBody(ref, `{"last_name":"A\u0000B"}`),
+		fuzzCreateBody(ref, `{"profiles":{"bu\u0000yer":{}},"relationship_users":{"r":{"\u0000":1}},"transactables":{"t":["\u0000"]}}`),
+		`{"form_name":"update_any\u0000","form":{"last_name":"N"}}`,
 		fuzzCreateBody(ref, `{"profiles":{"buyer":{"properties":{"a":1}},"buyer":{"properties":{"a":2}}}}`),
 	} {
 		f.Add([]byte(seed))
@@ -245,10 +254,15 @@ func fuzzCreated(t *testing.T, body []byte, res *apitest.Response) int64 {
 	return id
 }
 
-// fuzzCheckStored checks that user id, as stored, holds the email of form (when it has one) and
-// every top-level entry of each JSON-object field of form, equal in value.
+// fuzzCheckStored checks that the accepted form held no U+0000 (every form field is a string
+// refusing it, a hash stored as sent refusing it, or refused as not allowed), and that user id, as
+// stored, holds the email of form (when it has one) and every top-level entry of each JSON-object
+// field of form, equal in value.
 func fuzzCheckStored(t *testing.T, s *apitest.Server, body []byte, id int64, form map[string]any) {
 	t.Helper()
+	if nul := httpserver.CharacterIssues(form); len(nul) > 0 {
+		t.Errorf("body %q was accepted with U+0000 in its form, at %q", body, nul[0].Field)
+	}
 	var email string
 	stored := make([]string, len(fuzzHashes))
 	row := s.DB.Table("platformos_users").Where("id = ?", id).Select("email, profiles, relationship_users, transactables").Row()

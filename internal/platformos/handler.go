@@ -71,7 +71,7 @@ func (h *Handler) CreateUser(ctx context.Context, req gen.CreateUserRequestObjec
 	if err != nil {
 		return nil, err
 	}
-	return gen.CreateUser201ApplicationVndAPIPlusJSONResponse{Id: int(id), Errors: map[string]any{}}, nil
+	return gen.CreateUser201ApplicationVndAPIPlusJSONResponse{Id: id, Errors: map[string]any{}}, nil
 }
 
 // UpdateUser implements PUT /api/users/{user_id}.

@@ -3,6 +3,7 @@
 package platformos
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -11,12 +12,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/provisiond/provisiond/internal/apperr"
 	"github.com/provisiond/provisiond/internal/email"
+	"github.com/provisiond/provisiond/internal/httpserver"
 	"github.com/provisiond/provisiond/internal/password"
 )
 
@@ -193,7 +194,36 @@ func (s *Service) form(ctx context.Context, name, kind string) (FormConfiguratio
 
 // check lists every problem of f under cfg. requireEmail holds for creates: a user always has one.
 func (s *Service) check(ctx context.Context, cfg FormConfiguration, f Form, requireEmail bool, self int64) error {
-	return s.withEmailTaken(ctx, f, self, rules(cfg, f, requireEmail))
+	return s.withEmailTaken(ctx, f, self, requestRules(cfg, f, requireEmail))
+}
+
+// requestRules are the rules of a request's form: those of rules, and the hashes stored as sent
+// refusing U+0000 (a fixtures user's hashes are checked for it with its other values).
+func requestRules(cfg FormConfiguration, f Form, requireEmail bool) []error {
+	return append(rules(cfg, f, requireEmail), nulHashes(cfg, f)...)
+}
+
+// nulHashes lists the hashes of f that cfg accepts and that hold U+0000 in a key or a value at
+// any depth: they are stored as sent, and PostgreSQL's text cannot hold it. Each is "is invalid"
+// on the hash, as Rails answers a value its column refuses.
+func nulHashes(cfg FormConfiguration, f Form) []error {
+	var errs []error
+	for _, h := range []struct {
+		name string
+		js   json.RawMessage
+	}{{"profiles", f.Profiles}, {"relationship_users", f.RelationshipUsers}, {"transactables", f.Transactables}} {
+		if len(h.js) == 0 || !slices.Contains(cfg.Fields, h.name) {
+			continue
+		}
+		// Numbers stay text (json.Number): 1e400 is a value profiles keep as sent, not an error.
+		dec := json.NewDecoder(bytes.NewReader(h.js))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil || len(httpserver.CharacterIssues(v)) > 0 {
+			errs = append(errs, invalid(h.name, "characters", "is invalid"))
+		}
+	}
+	return errs
 }
 
 // withEmailTaken joins errs with the email of f taken, when a user other than self holds it.
@@ -245,7 +275,7 @@ func (s *Service) Create(ctx context.Context, formName string, f Form) (int64, e
 	if err != nil {
 		return 0, err
 	}
-	if errs := rules(cfg, f, true); len(errs) > 0 {
+	if errs := requestRules(cfg, f, true); len(errs) > 0 {
 		// platformOS lists a taken email with the other problems. Otherwise the email is checked
 		// by the insert itself (its unique violation is the same error): one round trip fewer.
 		return 0, s.withEmailTaken(ctx, f, 0, errs)
@@ -269,9 +299,8 @@ func (s *Service) Create(ctx context.Context, formName string, f Form) (int64, e
 // one transaction that locks the user first; what needs no stored user is done before: the form
 // configuration is read, the form checked (the email's owner looked up), and a new password
 // hashed, so that no row lock, nor SQLite's one connection, is held while argon2id runs.
-func (s *Service) Update(ctx context.Context, id, formName string, f Form) error {
-	n, err := strconv.ParseInt(id, 10, 64)
-	if err != nil || n <= 0 {
+func (s *Service) Update(ctx context.Context, n int64, formName string, f Form) error {
+	if n <= 0 {
 		return errUserNotFound
 	}
 	// Reported from inside the transaction, once the user is known to exist: an unknown user is a
@@ -279,11 +308,12 @@ func (s *Service) Update(ctx context.Context, id, formName string, f Form) error
 	problems := s.checkUpdate(ctx, formName, f, n)
 	var hash string
 	if problems == nil {
+		var err error
 		if hash, err = s.hash(ctx, f.Password); err != nil {
 			return err
 		}
 	}
-	_, err = s.store.Update(ctx, n, func(u *User) error {
+	_, err := s.store.Update(ctx, n, func(u *User) error {
 		if problems != nil {
 			return problems
 		}

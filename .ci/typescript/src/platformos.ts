@@ -65,7 +65,7 @@ await run("platformos", async () => {
   expectNoContent(
     "update user",
     await pos.PUT("/api/users/{user_id}", {
-      params: { path: { user_id: String(created.id) } },
+      params: { path: { user_id: created.id } },
       body: {
         form_configuration_name: "reference_rest_api_update_user",
         form: { first_name: "Updated", password: newPassword, last_name: "Updated", profiles: { buyer: { properties: { company: "Globex" } } } },
