@@ -87,3 +87,19 @@ func TestSpecStatesDefaultPolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestFixturePasswordsFollowTheConfiguredPolicy: a fixtures file's passwords are checked by the
+// server's policy alone, not by the default one the spec as written states.
+func TestFixturePasswordsFollowTheConfiguredPolicy(t *testing.T) {
+	lax, _ := ParsePolicy("min=3")
+	pw := "abc"
+	users := []UserFixture{{FirstName: &pw, LastName: &pw, Email: ptr("a@example.com"), Password: &pw}}
+	if got := checkUsers(users, nil, lax); len(got) != 0 {
+		t.Errorf("min=3 refused %q: %v", pw, got)
+	}
+	if got := checkUsers(users, nil, DefaultPolicy); len(got) != 1 || got[0].Error() != "users[0].password: is too weak: at least 8 characters, a letter, a digit" {
+		t.Errorf("the default policy: %v, want one problem, the policy's words", got)
+	}
+}
+
+func ptr(s string) *string { return &s }
