@@ -59,9 +59,10 @@ func render(err error, path string, policy Policy) httpserver.Reply {
 }
 
 // renderInvalid words the schema's problems as Grape does: every missing or invalid parameter in
-// one 400, in the order the parameters are declared (declared). A path id that is none is the 404 of an unknown id; so is a query id
-// (account_id, user_id) that is an integer out of the ids' range, when nothing else is wrong
-// (Grape checks the parameters before the records are looked up; the user before the account).
+// one 400, in the order the parameters are declared (declared). A path id that is none is the
+// 404 of an unknown id; so is a query id (account_id, user_id) that is an integer out of the
+// ids' range, when nothing else is wrong (Grape checks the parameters before the records are
+// looked up; the user before the account).
 func renderInvalid(invalid *httpserver.InvalidRequest, path string, policy Policy) httpserver.Reply {
 	var msgs []string
 	unknown := map[string]string{}
