@@ -23,14 +23,21 @@ func Load(name string) ([]byte, *openapi3.T, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s spec: %w", name, err)
 	}
+	doc, err := Parse(name, text)
+	return text, doc, err
+}
+
+// Parse parses and validates text, a document of the API name (as written here, or adjusted to
+// the server's configuration: module.API.Spec).
+func Parse(name string, text []byte) (*openapi3.T, error) {
 	doc, err := openapi3.NewLoader().LoadFromData(text)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s spec: %w", name, err)
+		return nil, fmt.Errorf("%s spec: %w", name, err)
 	}
 	if err := doc.Validate(context.Background()); err != nil {
-		return nil, nil, fmt.Errorf("%s spec: %w", name, err)
+		return nil, fmt.Errorf("%s spec: %w", name, err)
 	}
-	return text, doc, nil
+	return doc, nil
 }
 
 // Names lists the APIs whose documents this folder holds, sorted.

@@ -19,6 +19,9 @@ export interface paths {
          *     (`YYYY-MM-DD`) and keep users created (updated) on that day in the server's time zone
          *     (`PROVISIOND_TIMEZONE`). `sorting[field]` is one of id, email, first_name, last_name, created_at,
          *     updated_at (default id); `sorting[reversed]=true` reverses it. `per_page` is at most 100.
+         *     Invalid parameters are named in one 400 (`page is invalid, per_page is invalid`; an enum's
+         *     `sorting[field] does not have a valid value`). No refusal depends on stored data: a page past the last
+         *     answers `[]`.
          */
         get: operations["listUsers"];
         put?: never;
@@ -28,12 +31,26 @@ export interface paths {
          *     (`custom_attributes[][key]=age&custom_attributes[][value]=21`); both are decoded to the same request
          *     and checked by the same rules.
          *
-         *     Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
-         *     the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
-         *     characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-         *     email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
-         *     (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
-         *     it was linked"): the seed's example answer shows `active` for a user its installation had attached.
+         *     Decisions: all missing and invalid parameters are named in one 400, in the order of the parameters
+         *     (`first_name is missing, password is missing`; a value the schema refuses, U+0000 included, is
+         *     `<parameter> is invalid`); the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`,
+         *     by default at least 8 characters with a letter and a digit, stated by the `Password` schema). A new user
+         *     is `inactive` until it is attached to an active account (`POST /api/v2/vendor/account_accesses`;
+         *     vendor: status is "A user's status for all Accounts, to which it was linked"): the seed's example answer
+         *     shows `active` for a user its installation had attached.
+         *
+         *     Refusals that depend on stored or configured data, once the schema's rules are met:
+         *     - a custom attribute whose key no defined attribute has: 400
+         *       `custom_attributes[<i>][key] does not have a valid value`;
+         *     - a custom attribute value that does not suit its attribute's type (an integer attribute takes a
+         *       64-bit integer, a boolean one `true` or `false`): 400 `custom_attributes[<i>][value] is invalid`;
+         *     - both named together in one 400, in the order of the attributes;
+         *     - a password the configured policy refuses: 400 `password is too weak: <the policy in words>` (by
+         *       default `password is too weak: at least 8 characters, a letter, a digit`); the served schema states
+         *       the policy the server is configured with (`minLength`, `pattern`), so the password is answered with
+         *       the schema's other problems, before the custom attributes are looked at;
+         *     - an email taken by another user, in any letter case: 422 `Email has already been taken`
+         *       (answered alone, after the rules above are met).
          */
         post: operations["createUser"];
         delete?: never;
@@ -47,20 +64,31 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description The user's id. */
+                /** @description The user's id, a positive 64-bit integer. An id that is not an integer of 1 to 9223372036854775807 (letters, U+0000, 0, a larger number) names no user: it is answered as an unknown user, 404 `Couldn't find User with 'id'=<id as sent>` (a U+0000 shown as U+FFFD). */
                 id: components["parameters"]["UserId"];
             };
             cookie?: never;
         };
         /**
          * Get a User
-         * @description Answers one user.
+         * @description Answers one user. No user with the id (or an id that cannot be one): 404 `Couldn't find User with 'id'=<id>`.
          */
         get: operations["getUser"];
         /**
          * Update a User
          * @description Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
-         *     attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+         *     attributes sent are set (others are kept). The email cannot be changed: sending it is a 400
+         *     `email cannot be changed`. Missing and invalid parameters are named in one 400, as for a create.
+         *
+         *     Refusals that depend on stored or configured data, once the schema's rules are met:
+         *     - no user has the id: 404 `Couldn't find User with 'id'=<id>`, whatever else is wrong with the
+         *       body (but what the schema refuses, answered first);
+         *     - a custom attribute whose key no defined attribute has: 400
+         *       `custom_attributes[<i>][key] does not have a valid value`; a value that does not suit its
+         *       attribute's type: 400 `custom_attributes[<i>][value] is invalid`;
+         *     - both named together in one 400, in the order of the attributes;
+         *     - a password the configured policy refuses: 400 `password is too weak: <the policy in words>`; the
+         *       served schema states the configured policy, so it is answered with the schema's other problems.
          *     Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
          *     committed wins.
          */
@@ -87,6 +115,9 @@ export interface paths {
          *     (`YYYY-MM-DD`) and keep users created (updated) on that day in the server's time zone
          *     (`PROVISIOND_TIMEZONE`). `sorting[field]` is one of id, email, first_name, last_name, created_at,
          *     updated_at (default id); `sorting[reversed]=true` reverses it. `per_page` is at most 100.
+         *     Invalid parameters are named in one 400 (`page is invalid, per_page is invalid`; an enum's
+         *     `sorting[field] does not have a valid value`). No refusal depends on stored data: a page past the last
+         *     answers `[]`.
          */
         get: operations["listUsersJson"];
         put?: never;
@@ -96,12 +127,26 @@ export interface paths {
          *     (`custom_attributes[][key]=age&custom_attributes[][value]=21`); both are decoded to the same request
          *     and checked by the same rules. The same operation as the path without `.json`.
          *
-         *     Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
-         *     the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
-         *     characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-         *     email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
-         *     (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
-         *     it was linked"): the seed's example answer shows `active` for a user its installation had attached.
+         *     Decisions: all missing and invalid parameters are named in one 400, in the order of the parameters
+         *     (`first_name is missing, password is missing`; a value the schema refuses, U+0000 included, is
+         *     `<parameter> is invalid`); the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`,
+         *     by default at least 8 characters with a letter and a digit, stated by the `Password` schema). A new user
+         *     is `inactive` until it is attached to an active account (`POST /api/v2/vendor/account_accesses`;
+         *     vendor: status is "A user's status for all Accounts, to which it was linked"): the seed's example answer
+         *     shows `active` for a user its installation had attached.
+         *
+         *     Refusals that depend on stored or configured data, once the schema's rules are met:
+         *     - a custom attribute whose key no defined attribute has: 400
+         *       `custom_attributes[<i>][key] does not have a valid value`;
+         *     - a custom attribute value that does not suit its attribute's type (an integer attribute takes a
+         *       64-bit integer, a boolean one `true` or `false`): 400 `custom_attributes[<i>][value] is invalid`;
+         *     - both named together in one 400, in the order of the attributes;
+         *     - a password the configured policy refuses: 400 `password is too weak: <the policy in words>` (by
+         *       default `password is too weak: at least 8 characters, a letter, a digit`); the served schema states
+         *       the policy the server is configured with (`minLength`, `pattern`), so the password is answered with
+         *       the schema's other problems, before the custom attributes are looked at;
+         *     - an email taken by another user, in any letter case: 422 `Email has already been taken`
+         *       (answered alone, after the rules above are met).
          */
         post: operations["createUserJson"];
         delete?: never;
@@ -115,20 +160,31 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description The user's id. */
+                /** @description The user's id, a positive 64-bit integer. An id that is not an integer of 1 to 9223372036854775807 (letters, U+0000, 0, a larger number) names no user: it is answered as an unknown user, 404 `Couldn't find User with 'id'=<id as sent>` (a U+0000 shown as U+FFFD). */
                 id: components["parameters"]["UserId"];
             };
             cookie?: never;
         };
         /**
          * Get a User (.json)
-         * @description Answers one user.
+         * @description Answers one user. No user with the id (or an id that cannot be one): 404 `Couldn't find User with 'id'=<id>`.
          */
         get: operations["getUserJson"];
         /**
          * Update a User (.json)
          * @description Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
-         *     attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+         *     attributes sent are set (others are kept). The email cannot be changed: sending it is a 400
+         *     `email cannot be changed`. Missing and invalid parameters are named in one 400, as for a create.
+         *
+         *     Refusals that depend on stored or configured data, once the schema's rules are met:
+         *     - no user has the id: 404 `Couldn't find User with 'id'=<id>`, whatever else is wrong with the
+         *       body (but what the schema refuses, answered first);
+         *     - a custom attribute whose key no defined attribute has: 400
+         *       `custom_attributes[<i>][key] does not have a valid value`; a value that does not suit its
+         *       attribute's type: 400 `custom_attributes[<i>][value] is invalid`;
+         *     - both named together in one 400, in the order of the attributes;
+         *     - a password the configured policy refuses: 400 `password is too weak: <the policy in words>`; the
+         *       served schema states the configured policy, so it is answered with the schema's other problems.
          *     Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
          *     committed wins.
          */
@@ -163,6 +219,13 @@ export interface paths {
          *     a second `owner` of one account is a 422 `Account already has an owner` (vendor: "An Account can have
          *     only one user with Owner access level"). Concurrent attachments of the same user to the same account
          *     store exactly one.
+         *
+         *     Refusals that depend on stored data, once the parameters are valid, in this order:
+         *     - no user has `user_id` (or it is an integer out of 1..9223372036854775807): 404
+         *       `Couldn't find User with 'id'=<user_id>`;
+         *     - no account has `account_id` (or it is out of range): 404 `Couldn't find Account with 'id'=<account_id>`;
+         *     - the user is already attached to the account, whatever the role: 422 `User has already been taken`;
+         *     - `role=owner` for an account that has an owner: 422 `Account already has an owner`.
          */
         post: operations["createAccountAccess"];
         delete?: never;
@@ -194,6 +257,13 @@ export interface paths {
          *     a second `owner` of one account is a 422 `Account already has an owner` (vendor: "An Account can have
          *     only one user with Owner access level"). Concurrent attachments of the same user to the same account
          *     store exactly one.
+         *
+         *     Refusals that depend on stored data, once the parameters are valid, in this order:
+         *     - no user has `user_id` (or it is an integer out of 1..9223372036854775807): 404
+         *       `Couldn't find User with 'id'=<user_id>`;
+         *     - no account has `account_id` (or it is out of range): 404 `Couldn't find Account with 'id'=<account_id>`;
+         *     - the user is already attached to the account, whatever the role: 422 `User has already been taken`;
+         *     - `role=owner` for an account that has an owner: 422 `Account already has an owner`.
          */
         post: operations["createAccountAccessJson"];
         delete?: never;
@@ -207,7 +277,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description The account's id. */
+                /** @description The account's id, a positive 64-bit integer. An id that is not an integer of 1 to 9223372036854775807 (letters, U+0000, 0, a larger number) names no account: it is answered as an unknown account, 404 `Couldn't find Account with 'id'=<id as sent>` (a U+0000 shown as U+FFFD). */
                 id: components["parameters"]["AccountId"];
             };
             cookie?: never;
@@ -234,7 +304,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description The account's id. */
+                /** @description The account's id, a positive 64-bit integer. An id that is not an integer of 1 to 9223372036854775807 (letters, U+0000, 0, a larger number) names no account: it is answered as an unknown account, 404 `Couldn't find Account with 'id'=<id as sent>` (a U+0000 shown as U+FFFD). */
                 id: components["parameters"]["AccountId"];
             };
             cookie?: never;
@@ -262,9 +332,9 @@ export interface components {
     schemas: {
         /** @description A custom attribute to set. */
         CustomAttributeInput: {
-            /** @description The attribute's key, as defined by the operator. */
+            /** @description The attribute's key, as defined by the operator. A key no attribute has (U+0000 included) is a 400 `custom_attributes[<i>][key] does not have a valid value`. */
             key: string;
-            /** @description The value, as text; it must suit the attribute's type (an integer attribute takes digits). */
+            /** @description The value, as text; it must suit the attribute's type (an integer attribute takes a 64-bit integer, a boolean one `true` or `false`): else, or when it holds U+0000, a 400 `custom_attributes[<i>][value] is invalid`. */
             value: string;
         };
         /** @description A custom attribute of a user. */
@@ -274,6 +344,18 @@ export interface components {
             /** @description The value, as text. */
             value: string;
         };
+        /**
+         * Format: password
+         * @description A password, checked against the operator's password policy (`PROVISIOND_PASSWORD_POLICY`). This
+         *     document states the default policy, `min=8,letter,digit`: at least 8 characters, among them a letter
+         *     (A-Z, a-z) and a digit (0-9). A server configured with another policy serves its document
+         *     (`/openapi/activeplatform.yaml`, `.json`) with `minLength` and `pattern` stating that policy, and
+         *     validates requests by it: `upper` is A-Z, `lower` a-z, `symbol` any other character.
+         *     A password the policy refuses is a 400 `password is too weak: <the policy in words>` (by default
+         *     `password is too weak: at least 8 characters, a letter, a digit`), listed with the request's other
+         *     problems; one holding U+0000 is a 400 `password is invalid`.
+         */
+        Password: string;
         /** @description A new user. */
         UserCreate: {
             /** @description A first name for the user. */
@@ -282,11 +364,7 @@ export interface components {
             middle_name?: string;
             /** @description A last name for the user. */
             last_name: string;
-            /**
-             * Format: password
-             * @description A password for the user, checked against the password policy.
-             */
-            password: string;
+            password: components["schemas"]["Password"];
             /**
              * Format: email
              * @description An email of the user, which will be used as a login.
@@ -303,11 +381,7 @@ export interface components {
             middle_name?: string;
             /** @description A last name. */
             last_name?: string;
-            /**
-             * Format: password
-             * @description A new password, checked against the password policy.
-             */
-            password?: string;
+            password?: components["schemas"]["Password"];
             /**
              * @description Read-only: the email is the login and cannot be changed. An update that sends it is refused with
              *     400 `email cannot be changed`, as ActivePlatform refuses it; generated clients leave it out of
@@ -319,7 +393,10 @@ export interface components {
         };
         /** @description A user. */
         User: {
-            /** @description A unique identification number of the user. */
+            /**
+             * Format: int64
+             * @description A unique identification number of the user.
+             */
             id: number;
             /** @description The first name for the user. */
             first_name: string;
@@ -563,25 +640,25 @@ export interface components {
         };
     };
     parameters: {
-        /** @description The account's id. */
+        /** @description The account's id, a positive 64-bit integer. An id that is not an integer of 1 to 9223372036854775807 (letters, U+0000, 0, a larger number) names no account: it is answered as an unknown account, 404 `Couldn't find Account with 'id'=<id as sent>` (a U+0000 shown as U+FFFD). */
         AccountId: number;
-        /** @description An ID of the Account, to which the User will be attached. */
+        /** @description An ID of the Account, to which the User will be attached: a positive 64-bit integer. A value that is not an integer is a 400 `account_id is invalid`; an integer outside 1 to 9223372036854775807 names no account and is answered as an unknown account, 404 `Couldn't find Account with 'id'=<value as sent>`, unless user_id is out of range too (the user's 404 first; an in-range user_id is then not looked up). */
         AccessAccountId: number;
-        /** @description An ID of the User, which will be attached to the Account. */
+        /** @description An ID of the User, which will be attached to the Account: a positive 64-bit integer. A value that is not an integer is a 400 `user_id is invalid`; an integer outside 1 to 9223372036854775807 names no user and is answered as an unknown user, 404 `Couldn't find User with 'id'=<value as sent>`. */
         AccessUserId: number;
         /** @description The user's access level in the account: owner (at most one per account), admin or user (the default, also when sent empty). */
         AccessRole: "user" | "admin" | "owner" | "";
-        /** @description The user's id. */
+        /** @description The user's id, a positive 64-bit integer. An id that is not an integer of 1 to 9223372036854775807 (letters, U+0000, 0, a larger number) names no user: it is answered as an unknown user, 404 `Couldn't find User with 'id'=<id as sent>` (a U+0000 shown as U+FFFD). */
         UserId: number;
-        /** @description The page, from 1. */
+        /** @description The page, from 1 to 2147483647. A value that is not an integer of that range (0, a larger number, letters) is a 400 `page is invalid`, listed with the request's other problems. */
         Page: number;
-        /** @description Users per page, at most 100. */
+        /** @description Users per page, 1 to 100. A value that is not an integer of that range is a 400 `per_page is invalid`, listed with the request's other problems. */
         PerPage: number;
         /** @description The field to sort on. */
         SortingField: "id" | "email" | "first_name" | "last_name" | "created_at" | "updated_at";
         /** @description True for descending order. */
         SortingReversed: boolean;
-        /** @description Keep users whose email contains this text, in any letter case. */
+        /** @description Keep users whose email contains this text, in any letter case. A text holding U+0000 is a 400 `filters[email] is invalid`. */
         FilterEmail: string;
         /** @description Keep users with this status. */
         FilterStatus: "active" | "inactive";
@@ -599,15 +676,15 @@ export interface operations {
     listUsers: {
         parameters: {
             query?: {
-                /** @description The page, from 1. */
+                /** @description The page, from 1 to 2147483647. A value that is not an integer of that range (0, a larger number, letters) is a 400 `page is invalid`, listed with the request's other problems. */
                 page?: components["parameters"]["Page"];
-                /** @description Users per page, at most 100. */
+                /** @description Users per page, 1 to 100. A value that is not an integer of that range is a 400 `per_page is invalid`, listed with the request's other problems. */
                 per_page?: components["parameters"]["PerPage"];
                 /** @description The field to sort on. */
                 "sorting[field]"?: components["parameters"]["SortingField"];
                 /** @description True for descending order. */
                 "sorting[reversed]"?: components["parameters"]["SortingReversed"];
-                /** @description Keep users whose email contains this text, in any letter case. */
+                /** @description Keep users whose email contains this text, in any letter case. A text holding U+0000 is a 400 `filters[email] is invalid`. */
                 "filters[email]"?: components["parameters"]["FilterEmail"];
                 /** @description Keep users with this status. */
                 "filters[status]"?: components["parameters"]["FilterStatus"];
@@ -709,7 +786,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The user's id. */
+                /** @description The user's id, a positive 64-bit integer. An id that is not an integer of 1 to 9223372036854775807 (letters, U+0000, 0, a larger number) names no user: it is answered as an unknown user, 404 `Couldn't find User with 'id'=<id as sent>` (a U+0000 shown as U+FFFD). */
                 id: components["parameters"]["UserId"];
             };
             cookie?: never;
@@ -728,7 +805,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The user's id. */
+                /** @description The user's id, a positive 64-bit integer. An id that is not an integer of 1 to 9223372036854775807 (letters, U+0000, 0, a larger number) names no user: it is answered as an unknown user, 404 `Couldn't find User with 'id'=<id as sent>` (a U+0000 shown as U+FFFD). */
                 id: components["parameters"]["UserId"];
             };
             cookie?: never;
@@ -763,15 +840,15 @@ export interface operations {
     listUsersJson: {
         parameters: {
             query?: {
-                /** @description The page, from 1. */
+                /** @description The page, from 1 to 2147483647. A value that is not an integer of that range (0, a larger number, letters) is a 400 `page is invalid`, listed with the request's other problems. */
                 page?: components["parameters"]["Page"];
-                /** @description Users per page, at most 100. */
+                /** @description Users per page, 1 to 100. A value that is not an integer of that range is a 400 `per_page is invalid`, listed with the request's other problems. */
                 per_page?: components["parameters"]["PerPage"];
                 /** @description The field to sort on. */
                 "sorting[field]"?: components["parameters"]["SortingField"];
                 /** @description True for descending order. */
                 "sorting[reversed]"?: components["parameters"]["SortingReversed"];
-                /** @description Keep users whose email contains this text, in any letter case. */
+                /** @description Keep users whose email contains this text, in any letter case. A text holding U+0000 is a 400 `filters[email] is invalid`. */
                 "filters[email]"?: components["parameters"]["FilterEmail"];
                 /** @description Keep users with this status. */
                 "filters[status]"?: components["parameters"]["FilterStatus"];
@@ -873,7 +950,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The user's id. */
+                /** @description The user's id, a positive 64-bit integer. An id that is not an integer of 1 to 9223372036854775807 (letters, U+0000, 0, a larger number) names no user: it is answered as an unknown user, 404 `Couldn't find User with 'id'=<id as sent>` (a U+0000 shown as U+FFFD). */
                 id: components["parameters"]["UserId"];
             };
             cookie?: never;
@@ -892,7 +969,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The user's id. */
+                /** @description The user's id, a positive 64-bit integer. An id that is not an integer of 1 to 9223372036854775807 (letters, U+0000, 0, a larger number) names no user: it is answered as an unknown user, 404 `Couldn't find User with 'id'=<id as sent>` (a U+0000 shown as U+FFFD). */
                 id: components["parameters"]["UserId"];
             };
             cookie?: never;
@@ -927,9 +1004,9 @@ export interface operations {
     createAccountAccess: {
         parameters: {
             query: {
-                /** @description An ID of the Account, to which the User will be attached. */
+                /** @description An ID of the Account, to which the User will be attached: a positive 64-bit integer. A value that is not an integer is a 400 `account_id is invalid`; an integer outside 1 to 9223372036854775807 names no account and is answered as an unknown account, 404 `Couldn't find Account with 'id'=<value as sent>`, unless user_id is out of range too (the user's 404 first; an in-range user_id is then not looked up). */
                 account_id: components["parameters"]["AccessAccountId"];
-                /** @description An ID of the User, which will be attached to the Account. */
+                /** @description An ID of the User, which will be attached to the Account: a positive 64-bit integer. A value that is not an integer is a 400 `user_id is invalid`; an integer outside 1 to 9223372036854775807 names no user and is answered as an unknown user, 404 `Couldn't find User with 'id'=<value as sent>`. */
                 user_id: components["parameters"]["AccessUserId"];
                 /** @description The user's access level in the account: owner (at most one per account), admin or user (the default, also when sent empty). */
                 role?: components["parameters"]["AccessRole"];
@@ -958,9 +1035,9 @@ export interface operations {
     createAccountAccessJson: {
         parameters: {
             query: {
-                /** @description An ID of the Account, to which the User will be attached. */
+                /** @description An ID of the Account, to which the User will be attached: a positive 64-bit integer. A value that is not an integer is a 400 `account_id is invalid`; an integer outside 1 to 9223372036854775807 names no account and is answered as an unknown account, 404 `Couldn't find Account with 'id'=<value as sent>`, unless user_id is out of range too (the user's 404 first; an in-range user_id is then not looked up). */
                 account_id: components["parameters"]["AccessAccountId"];
-                /** @description An ID of the User, which will be attached to the Account. */
+                /** @description An ID of the User, which will be attached to the Account: a positive 64-bit integer. A value that is not an integer is a 400 `user_id is invalid`; an integer outside 1 to 9223372036854775807 names no user and is answered as an unknown user, 404 `Couldn't find User with 'id'=<value as sent>`. */
                 user_id: components["parameters"]["AccessUserId"];
                 /** @description The user's access level in the account: owner (at most one per account), admin or user (the default, also when sent empty). */
                 role?: components["parameters"]["AccessRole"];
@@ -991,7 +1068,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The account's id. */
+                /** @description The account's id, a positive 64-bit integer. An id that is not an integer of 1 to 9223372036854775807 (letters, U+0000, 0, a larger number) names no account: it is answered as an unknown account, 404 `Couldn't find Account with 'id'=<id as sent>` (a U+0000 shown as U+FFFD). */
                 id: components["parameters"]["AccountId"];
             };
             cookie?: never;
@@ -1033,7 +1110,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The account's id. */
+                /** @description The account's id, a positive 64-bit integer. An id that is not an integer of 1 to 9223372036854775807 (letters, U+0000, 0, a larger number) names no account: it is answered as an unknown account, 404 `Couldn't find Account with 'id'=<id as sent>` (a U+0000 shown as U+FFFD). */
                 id: components["parameters"]["AccountId"];
             };
             cookie?: never;

@@ -263,10 +263,10 @@ type CustomAttribute struct {
 
 // CustomAttributeInput A custom attribute to set.
 type CustomAttributeInput struct {
-	// Key The attribute's key, as defined by the operator.
+	// Key The attribute's key, as defined by the operator. A key no attribute has (U+0000 included) is a 400 `custom_attributes[<i>][key] does not have a valid value`.
 	Key string `json:"key"`
 
-	// Value The value, as text; it must suit the attribute's type (an integer attribute takes digits).
+	// Value The value, as text; it must suit the attribute's type (an integer attribute takes a 64-bit integer, a boolean one `true` or `false`): else, or when it holds U+0000, a 400 `custom_attributes[<i>][value] is invalid`.
 	Value string `json:"value"`
 }
 
@@ -275,6 +275,16 @@ type Error struct {
 	// Error What went wrong.
 	Error string `json:"error"`
 }
+
+// Password A password, checked against the operator's password policy (`PROVISIOND_PASSWORD_POLICY`). This
+// document states the default policy, `min=8,letter,digit`: at least 8 characters, among them a letter
+// (A-Z, a-z) and a digit (0-9). A server configured with another policy serves its document
+// (`/openapi/activeplatform.yaml`, `.json`) with `minLength` and `pattern` stating that policy, and
+// validates requests by it: `upper` is A-Z, `lower` a-z, `symbol` any other character.
+// A password the policy refuses is a 400 `password is too weak: <the policy in words>` (by default
+// `password is too weak: at least 8 characters, a letter, a digit`), listed with the request's other
+// problems; one holding U+0000 is a 400 `password is invalid`.
+type Password = string
 
 // User A user.
 type User struct {
@@ -291,7 +301,7 @@ type User struct {
 	FirstName string `json:"first_name"`
 
 	// Id A unique identification number of the user.
-	Id int `json:"id"`
+	Id int64 `json:"id"`
 
 	// LastName The last name for the user.
 	LastName string `json:"last_name"`
@@ -326,8 +336,15 @@ type UserCreate struct {
 	// MiddleName A middle name for the user.
 	MiddleName *string `json:"middle_name,omitempty"`
 
-	// Password A password for the user, checked against the password policy.
-	Password *string `json:"password,omitempty"`
+	// Password A password, checked against the operator's password policy (`PROVISIOND_PASSWORD_POLICY`). This
+	// document states the default policy, `min=8,letter,digit`: at least 8 characters, among them a letter
+	// (A-Z, a-z) and a digit (0-9). A server configured with another policy serves its document
+	// (`/openapi/activeplatform.yaml`, `.json`) with `minLength` and `pattern` stating that policy, and
+	// validates requests by it: `upper` is A-Z, `lower` a-z, `symbol` any other character.
+	// A password the policy refuses is a 400 `password is too weak: <the policy in words>` (by default
+	// `password is too weak: at least 8 characters, a letter, a digit`), listed with the request's other
+	// problems; one holding U+0000 is a 400 `password is invalid`.
+	Password *Password `json:"password,omitempty"`
 }
 
 // UserUpdate The parameters to change; the email cannot be changed.
@@ -349,21 +366,28 @@ type UserUpdate struct {
 	// MiddleName A middle name.
 	MiddleName *string `json:"middle_name,omitempty"`
 
-	// Password A new password, checked against the password policy.
-	Password *string `json:"password,omitempty"`
+	// Password A password, checked against the operator's password policy (`PROVISIOND_PASSWORD_POLICY`). This
+	// document states the default policy, `min=8,letter,digit`: at least 8 characters, among them a letter
+	// (A-Z, a-z) and a digit (0-9). A server configured with another policy serves its document
+	// (`/openapi/activeplatform.yaml`, `.json`) with `minLength` and `pattern` stating that policy, and
+	// validates requests by it: `upper` is A-Z, `lower` a-z, `symbol` any other character.
+	// A password the policy refuses is a 400 `password is too weak: <the policy in words>` (by default
+	// `password is too weak: at least 8 characters, a letter, a digit`), listed with the request's other
+	// problems; one holding U+0000 is a 400 `password is invalid`.
+	Password *Password `json:"password,omitempty"`
 }
 
 // AccessAccountId defines model for AccessAccountId.
-type AccessAccountId = int
+type AccessAccountId = int64
 
 // AccessRole defines model for AccessRole.
 type AccessRole string
 
 // AccessUserId defines model for AccessUserId.
-type AccessUserId = int
+type AccessUserId = int64
 
 // AccountId defines model for AccountId.
-type AccountId = int
+type AccountId = int64
 
 // FilterCreatedAt defines model for FilterCreatedAt.
 type FilterCreatedAt = openapi_types.Date
@@ -378,10 +402,10 @@ type FilterStatus string
 type FilterUpdatedAt = openapi_types.Date
 
 // Page defines model for Page.
-type Page = int
+type Page = int32
 
 // PerPage defines model for PerPage.
-type PerPage = int
+type PerPage = int32
 
 // SortingField defines model for SortingField.
 type SortingField string
@@ -390,7 +414,7 @@ type SortingField string
 type SortingReversed = bool
 
 // UserId defines model for UserId.
-type UserId = int
+type UserId = int64
 
 // AccessBadRequest An error.
 type AccessBadRequest = Error
@@ -433,10 +457,10 @@ type UserOK = User
 
 // CreateAccountAccessParams defines parameters for CreateAccountAccess.
 type CreateAccountAccessParams struct {
-	// AccountId An ID of the Account, to which the User will be attached.
+	// AccountId An ID of the Account, to which the User will be attached: a positive 64-bit integer. A value that is not an integer is a 400 `account_id is invalid`; an integer outside 1 to 9223372036854775807 names no account and is answered as an unknown account, 404 `Couldn't find Account with 'id'=<value as sent>`, unless user_id is out of range too (the user's 404 first; an in-range user_id is then not looked up).
 	AccountId AccessAccountId `form:"account_id" json:"account_id"`
 
-	// UserId An ID of the User, which will be attached to the Account.
+	// UserId An ID of the User, which will be attached to the Account: a positive 64-bit integer. A value that is not an integer is a 400 `user_id is invalid`; an integer outside 1 to 9223372036854775807 names no user and is answered as an unknown user, 404 `Couldn't find User with 'id'=<value as sent>`.
 	UserId AccessUserId `form:"user_id" json:"user_id"`
 
 	// Role The user's access level in the account: owner (at most one per account), admin or user (the default, also when sent empty).
@@ -448,10 +472,10 @@ type CreateAccountAccessParamsRole string
 
 // CreateAccountAccessJsonParams defines parameters for CreateAccountAccessJson.
 type CreateAccountAccessJsonParams struct {
-	// AccountId An ID of the Account, to which the User will be attached.
+	// AccountId An ID of the Account, to which the User will be attached: a positive 64-bit integer. A value that is not an integer is a 400 `account_id is invalid`; an integer outside 1 to 9223372036854775807 names no account and is answered as an unknown account, 404 `Couldn't find Account with 'id'=<value as sent>`, unless user_id is out of range too (the user's 404 first; an in-range user_id is then not looked up).
 	AccountId AccessAccountId `form:"account_id" json:"account_id"`
 
-	// UserId An ID of the User, which will be attached to the Account.
+	// UserId An ID of the User, which will be attached to the Account: a positive 64-bit integer. A value that is not an integer is a 400 `user_id is invalid`; an integer outside 1 to 9223372036854775807 names no user and is answered as an unknown user, 404 `Couldn't find User with 'id'=<value as sent>`.
 	UserId AccessUserId `form:"user_id" json:"user_id"`
 
 	// Role The user's access level in the account: owner (at most one per account), admin or user (the default, also when sent empty).
@@ -463,10 +487,10 @@ type CreateAccountAccessJsonParamsRole string
 
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
-	// Page The page, from 1.
+	// Page The page, from 1 to 2147483647. A value that is not an integer of that range (0, a larger number, letters) is a 400 `page is invalid`, listed with the request's other problems.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 
-	// PerPage Users per page, at most 100.
+	// PerPage Users per page, 1 to 100. A value that is not an integer of that range is a 400 `per_page is invalid`, listed with the request's other problems.
 	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 
 	// SortingField The field to sort on.
@@ -475,7 +499,7 @@ type ListUsersParams struct {
 	// SortingReversed True for descending order.
 	SortingReversed *SortingReversed `form:"sorting[reversed],omitempty" json:"sorting[reversed],omitempty"`
 
-	// FiltersEmail Keep users whose email contains this text, in any letter case.
+	// FiltersEmail Keep users whose email contains this text, in any letter case. A text holding U+0000 is a 400 `filters[email] is invalid`.
 	FiltersEmail *FilterEmail `form:"filters[email],omitempty" json:"filters[email],omitempty"`
 
 	// FiltersStatus Keep users with this status.
@@ -496,10 +520,10 @@ type ListUsersParamsFiltersStatus string
 
 // ListUsersJsonParams defines parameters for ListUsersJson.
 type ListUsersJsonParams struct {
-	// Page The page, from 1.
+	// Page The page, from 1 to 2147483647. A value that is not an integer of that range (0, a larger number, letters) is a 400 `page is invalid`, listed with the request's other problems.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 
-	// PerPage Users per page, at most 100.
+	// PerPage Users per page, 1 to 100. A value that is not an integer of that range is a 400 `per_page is invalid`, listed with the request's other problems.
 	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
 
 	// SortingField The field to sort on.
@@ -508,7 +532,7 @@ type ListUsersJsonParams struct {
 	// SortingReversed True for descending order.
 	SortingReversed *SortingReversed `form:"sorting[reversed],omitempty" json:"sorting[reversed],omitempty"`
 
-	// FiltersEmail Keep users whose email contains this text, in any letter case.
+	// FiltersEmail Keep users whose email contains this text, in any letter case. A text holding U+0000 is a 400 `filters[email] is invalid`.
 	FiltersEmail *FilterEmail `form:"filters[email],omitempty" json:"filters[email],omitempty"`
 
 	// FiltersStatus Keep users with this status.
@@ -640,6 +664,13 @@ type ClientInterface interface {
 	// only one user with Owner access level"). Concurrent attachments of the same user to the same account
 	// store exactly one.
 	//
+	// Refusals that depend on stored data, once the parameters are valid, in this order:
+	// - no user has `user_id` (or it is an integer out of 1..9223372036854775807): 404
+	//   `Couldn't find User with 'id'=<user_id>`;
+	// - no account has `account_id` (or it is out of range): 404 `Couldn't find Account with 'id'=<account_id>`;
+	// - the user is already attached to the account, whatever the role: 422 `User has already been taken`;
+	// - `role=owner` for an account that has an owner: 422 `Account already has an owner`.
+	//
 	// Corresponds with POST /api/v2/vendor/account_accesses (the `CreateAccountAccess` operationId).
 	CreateAccountAccess(ctx context.Context, params *CreateAccountAccessParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -657,6 +688,13 @@ type ClientInterface interface {
 	// a second `owner` of one account is a 422 `Account already has an owner` (vendor: "An Account can have
 	// only one user with Owner access level"). Concurrent attachments of the same user to the same account
 	// store exactly one.
+	//
+	// Refusals that depend on stored data, once the parameters are valid, in this order:
+	// - no user has `user_id` (or it is an integer out of 1..9223372036854775807): 404
+	//   `Couldn't find User with 'id'=<user_id>`;
+	// - no account has `account_id` (or it is out of range): 404 `Couldn't find Account with 'id'=<account_id>`;
+	// - the user is already attached to the account, whatever the role: 422 `User has already been taken`;
+	// - `role=owner` for an account that has an owner: 422 `Account already has an owner`.
 	//
 	// Corresponds with POST /api/v2/vendor/account_accesses.json (the `CreateAccountAccessJson` operationId).
 	CreateAccountAccessJson(ctx context.Context, params *CreateAccountAccessJsonParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -691,6 +729,9 @@ type ClientInterface interface {
 	// (`YYYY-MM-DD`) and keep users created (updated) on that day in the server's time zone
 	// (`PROVISIOND_TIMEZONE`). `sorting[field]` is one of id, email, first_name, last_name, created_at,
 	// updated_at (default id); `sorting[reversed]=true` reverses it. `per_page` is at most 100.
+	// Invalid parameters are named in one 400 (`page is invalid, per_page is invalid`; an enum's
+	// `sorting[field] does not have a valid value`). No refusal depends on stored data: a page past the last
+	// answers `[]`.
 	//
 	// Corresponds with GET /api/vendor/v1/users (the `ListUsers` operationId).
 	ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -701,12 +742,26 @@ type ClientInterface interface {
 	// (`custom_attributes[][key]=age&custom_attributes[][value]=21`); both are decoded to the same request
 	// and checked by the same rules.
 	//
-	// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
-	// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
-	// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-	// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
-	// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
-	// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
+	// Decisions: all missing and invalid parameters are named in one 400, in the order of the parameters
+	// (`first_name is missing, password is missing`; a value the schema refuses, U+0000 included, is
+	// `<parameter> is invalid`); the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`,
+	// by default at least 8 characters with a letter and a digit, stated by the `Password` schema). A new user
+	// is `inactive` until it is attached to an active account (`POST /api/v2/vendor/account_accesses`;
+	// vendor: status is "A user's status for all Accounts, to which it was linked"): the seed's example answer
+	// shows `active` for a user its installation had attached.
+	//
+	// Refusals that depend on stored or configured data, once the schema's rules are met:
+	// - a custom attribute whose key no defined attribute has: 400
+	//   `custom_attributes[<i>][key] does not have a valid value`;
+	// - a custom attribute value that does not suit its attribute's type (an integer attribute takes a
+	//   64-bit integer, a boolean one `true` or `false`): 400 `custom_attributes[<i>][value] is invalid`;
+	// - both named together in one 400, in the order of the attributes;
+	// - a password the configured policy refuses: 400 `password is too weak: <the policy in words>` (by
+	//   default `password is too weak: at least 8 characters, a letter, a digit`); the served schema states
+	//   the policy the server is configured with (`minLength`, `pattern`), so the password is answered with
+	//   the schema's other problems, before the custom attributes are looked at;
+	// - an email taken by another user, in any letter case: 422 `Email has already been taken`
+	//   (answered alone, after the rules above are met).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -719,12 +774,26 @@ type ClientInterface interface {
 	// (`custom_attributes[][key]=age&custom_attributes[][value]=21`); both are decoded to the same request
 	// and checked by the same rules.
 	//
-	// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
-	// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
-	// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-	// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
-	// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
-	// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
+	// Decisions: all missing and invalid parameters are named in one 400, in the order of the parameters
+	// (`first_name is missing, password is missing`; a value the schema refuses, U+0000 included, is
+	// `<parameter> is invalid`); the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`,
+	// by default at least 8 characters with a letter and a digit, stated by the `Password` schema). A new user
+	// is `inactive` until it is attached to an active account (`POST /api/v2/vendor/account_accesses`;
+	// vendor: status is "A user's status for all Accounts, to which it was linked"): the seed's example answer
+	// shows `active` for a user its installation had attached.
+	//
+	// Refusals that depend on stored or configured data, once the schema's rules are met:
+	// - a custom attribute whose key no defined attribute has: 400
+	//   `custom_attributes[<i>][key] does not have a valid value`;
+	// - a custom attribute value that does not suit its attribute's type (an integer attribute takes a
+	//   64-bit integer, a boolean one `true` or `false`): 400 `custom_attributes[<i>][value] is invalid`;
+	// - both named together in one 400, in the order of the attributes;
+	// - a password the configured policy refuses: 400 `password is too weak: <the policy in words>` (by
+	//   default `password is too weak: at least 8 characters, a letter, a digit`); the served schema states
+	//   the policy the server is configured with (`minLength`, `pattern`), so the password is answered with
+	//   the schema's other problems, before the custom attributes are looked at;
+	// - an email taken by another user, in any letter case: 422 `Email has already been taken`
+	//   (answered alone, after the rules above are met).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -737,12 +806,26 @@ type ClientInterface interface {
 	// (`custom_attributes[][key]=age&custom_attributes[][value]=21`); both are decoded to the same request
 	// and checked by the same rules.
 	//
-	// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
-	// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
-	// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-	// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
-	// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
-	// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
+	// Decisions: all missing and invalid parameters are named in one 400, in the order of the parameters
+	// (`first_name is missing, password is missing`; a value the schema refuses, U+0000 included, is
+	// `<parameter> is invalid`); the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`,
+	// by default at least 8 characters with a letter and a digit, stated by the `Password` schema). A new user
+	// is `inactive` until it is attached to an active account (`POST /api/v2/vendor/account_accesses`;
+	// vendor: status is "A user's status for all Accounts, to which it was linked"): the seed's example answer
+	// shows `active` for a user its installation had attached.
+	//
+	// Refusals that depend on stored or configured data, once the schema's rules are met:
+	// - a custom attribute whose key no defined attribute has: 400
+	//   `custom_attributes[<i>][key] does not have a valid value`;
+	// - a custom attribute value that does not suit its attribute's type (an integer attribute takes a
+	//   64-bit integer, a boolean one `true` or `false`): 400 `custom_attributes[<i>][value] is invalid`;
+	// - both named together in one 400, in the order of the attributes;
+	// - a password the configured policy refuses: 400 `password is too weak: <the policy in words>` (by
+	//   default `password is too weak: at least 8 characters, a letter, a digit`); the served schema states
+	//   the policy the server is configured with (`minLength`, `pattern`), so the password is answered with
+	//   the schema's other problems, before the custom attributes are looked at;
+	// - an email taken by another user, in any letter case: 422 `Email has already been taken`
+	//   (answered alone, after the rules above are met).
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -757,6 +840,9 @@ type ClientInterface interface {
 	// (`YYYY-MM-DD`) and keep users created (updated) on that day in the server's time zone
 	// (`PROVISIOND_TIMEZONE`). `sorting[field]` is one of id, email, first_name, last_name, created_at,
 	// updated_at (default id); `sorting[reversed]=true` reverses it. `per_page` is at most 100.
+	// Invalid parameters are named in one 400 (`page is invalid, per_page is invalid`; an enum's
+	// `sorting[field] does not have a valid value`). No refusal depends on stored data: a page past the last
+	// answers `[]`.
 	//
 	// Corresponds with GET /api/vendor/v1/users.json (the `ListUsersJson` operationId).
 	ListUsersJson(ctx context.Context, params *ListUsersJsonParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -767,12 +853,26 @@ type ClientInterface interface {
 	// (`custom_attributes[][key]=age&custom_attributes[][value]=21`); both are decoded to the same request
 	// and checked by the same rules. The same operation as the path without `.json`.
 	//
-	// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
-	// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
-	// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-	// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
-	// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
-	// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
+	// Decisions: all missing and invalid parameters are named in one 400, in the order of the parameters
+	// (`first_name is missing, password is missing`; a value the schema refuses, U+0000 included, is
+	// `<parameter> is invalid`); the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`,
+	// by default at least 8 characters with a letter and a digit, stated by the `Password` schema). A new user
+	// is `inactive` until it is attached to an active account (`POST /api/v2/vendor/account_accesses`;
+	// vendor: status is "A user's status for all Accounts, to which it was linked"): the seed's example answer
+	// shows `active` for a user its installation had attached.
+	//
+	// Refusals that depend on stored or configured data, once the schema's rules are met:
+	// - a custom attribute whose key no defined attribute has: 400
+	//   `custom_attributes[<i>][key] does not have a valid value`;
+	// - a custom attribute value that does not suit its attribute's type (an integer attribute takes a
+	//   64-bit integer, a boolean one `true` or `false`): 400 `custom_attributes[<i>][value] is invalid`;
+	// - both named together in one 400, in the order of the attributes;
+	// - a password the configured policy refuses: 400 `password is too weak: <the policy in words>` (by
+	//   default `password is too weak: at least 8 characters, a letter, a digit`); the served schema states
+	//   the policy the server is configured with (`minLength`, `pattern`), so the password is answered with
+	//   the schema's other problems, before the custom attributes are looked at;
+	// - an email taken by another user, in any letter case: 422 `Email has already been taken`
+	//   (answered alone, after the rules above are met).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -785,12 +885,26 @@ type ClientInterface interface {
 	// (`custom_attributes[][key]=age&custom_attributes[][value]=21`); both are decoded to the same request
 	// and checked by the same rules. The same operation as the path without `.json`.
 	//
-	// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
-	// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
-	// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-	// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
-	// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
-	// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
+	// Decisions: all missing and invalid parameters are named in one 400, in the order of the parameters
+	// (`first_name is missing, password is missing`; a value the schema refuses, U+0000 included, is
+	// `<parameter> is invalid`); the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`,
+	// by default at least 8 characters with a letter and a digit, stated by the `Password` schema). A new user
+	// is `inactive` until it is attached to an active account (`POST /api/v2/vendor/account_accesses`;
+	// vendor: status is "A user's status for all Accounts, to which it was linked"): the seed's example answer
+	// shows `active` for a user its installation had attached.
+	//
+	// Refusals that depend on stored or configured data, once the schema's rules are met:
+	// - a custom attribute whose key no defined attribute has: 400
+	//   `custom_attributes[<i>][key] does not have a valid value`;
+	// - a custom attribute value that does not suit its attribute's type (an integer attribute takes a
+	//   64-bit integer, a boolean one `true` or `false`): 400 `custom_attributes[<i>][value] is invalid`;
+	// - both named together in one 400, in the order of the attributes;
+	// - a password the configured policy refuses: 400 `password is too weak: <the policy in words>` (by
+	//   default `password is too weak: at least 8 characters, a letter, a digit`); the served schema states
+	//   the policy the server is configured with (`minLength`, `pattern`), so the password is answered with
+	//   the schema's other problems, before the custom attributes are looked at;
+	// - an email taken by another user, in any letter case: 422 `Email has already been taken`
+	//   (answered alone, after the rules above are met).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -803,12 +917,26 @@ type ClientInterface interface {
 	// (`custom_attributes[][key]=age&custom_attributes[][value]=21`); both are decoded to the same request
 	// and checked by the same rules. The same operation as the path without `.json`.
 	//
-	// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
-	// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
-	// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-	// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
-	// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
-	// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
+	// Decisions: all missing and invalid parameters are named in one 400, in the order of the parameters
+	// (`first_name is missing, password is missing`; a value the schema refuses, U+0000 included, is
+	// `<parameter> is invalid`); the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`,
+	// by default at least 8 characters with a letter and a digit, stated by the `Password` schema). A new user
+	// is `inactive` until it is attached to an active account (`POST /api/v2/vendor/account_accesses`;
+	// vendor: status is "A user's status for all Accounts, to which it was linked"): the seed's example answer
+	// shows `active` for a user its installation had attached.
+	//
+	// Refusals that depend on stored or configured data, once the schema's rules are met:
+	// - a custom attribute whose key no defined attribute has: 400
+	//   `custom_attributes[<i>][key] does not have a valid value`;
+	// - a custom attribute value that does not suit its attribute's type (an integer attribute takes a
+	//   64-bit integer, a boolean one `true` or `false`): 400 `custom_attributes[<i>][value] is invalid`;
+	// - both named together in one 400, in the order of the attributes;
+	// - a password the configured policy refuses: 400 `password is too weak: <the policy in words>` (by
+	//   default `password is too weak: at least 8 characters, a letter, a digit`); the served schema states
+	//   the policy the server is configured with (`minLength`, `pattern`), so the password is answered with
+	//   the schema's other problems, before the custom attributes are looked at;
+	// - an email taken by another user, in any letter case: 422 `Email has already been taken`
+	//   (answered alone, after the rules above are met).
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -817,7 +945,7 @@ type ClientInterface interface {
 
 	// GetUser Get a User
 	//
-	// Answers one user.
+	// Answers one user. No user with the id (or an id that cannot be one): 404 `Couldn't find User with 'id'=<id>`.
 	//
 	// Corresponds with GET /api/vendor/v1/users/{id} (the `GetUser` operationId).
 	GetUser(ctx context.Context, id UserId, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -825,7 +953,18 @@ type ClientInterface interface {
 	// UpdateUserWithBody Update a User
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
-	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400
+	// `email cannot be changed`. Missing and invalid parameters are named in one 400, as for a create.
+	//
+	// Refusals that depend on stored or configured data, once the schema's rules are met:
+	// - no user has the id: 404 `Couldn't find User with 'id'=<id>`, whatever else is wrong with the
+	//   body (but what the schema refuses, answered first);
+	// - a custom attribute whose key no defined attribute has: 400
+	//   `custom_attributes[<i>][key] does not have a valid value`; a value that does not suit its
+	//   attribute's type: 400 `custom_attributes[<i>][value] is invalid`;
+	// - both named together in one 400, in the order of the attributes;
+	// - a password the configured policy refuses: 400 `password is too weak: <the policy in words>`; the
+	//   served schema states the configured policy, so it is answered with the schema's other problems.
 	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
 	// committed wins.
 	//
@@ -837,7 +976,18 @@ type ClientInterface interface {
 	// UpdateUser Update a User
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
-	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400
+	// `email cannot be changed`. Missing and invalid parameters are named in one 400, as for a create.
+	//
+	// Refusals that depend on stored or configured data, once the schema's rules are met:
+	// - no user has the id: 404 `Couldn't find User with 'id'=<id>`, whatever else is wrong with the
+	//   body (but what the schema refuses, answered first);
+	// - a custom attribute whose key no defined attribute has: 400
+	//   `custom_attributes[<i>][key] does not have a valid value`; a value that does not suit its
+	//   attribute's type: 400 `custom_attributes[<i>][value] is invalid`;
+	// - both named together in one 400, in the order of the attributes;
+	// - a password the configured policy refuses: 400 `password is too weak: <the policy in words>`; the
+	//   served schema states the configured policy, so it is answered with the schema's other problems.
 	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
 	// committed wins.
 	//
@@ -849,7 +999,18 @@ type ClientInterface interface {
 	// UpdateUserWithFormdataBody Update a User
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
-	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400
+	// `email cannot be changed`. Missing and invalid parameters are named in one 400, as for a create.
+	//
+	// Refusals that depend on stored or configured data, once the schema's rules are met:
+	// - no user has the id: 404 `Couldn't find User with 'id'=<id>`, whatever else is wrong with the
+	//   body (but what the schema refuses, answered first);
+	// - a custom attribute whose key no defined attribute has: 400
+	//   `custom_attributes[<i>][key] does not have a valid value`; a value that does not suit its
+	//   attribute's type: 400 `custom_attributes[<i>][value] is invalid`;
+	// - both named together in one 400, in the order of the attributes;
+	// - a password the configured policy refuses: 400 `password is too weak: <the policy in words>`; the
+	//   served schema states the configured policy, so it is answered with the schema's other problems.
 	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
 	// committed wins.
 	//
@@ -860,7 +1021,7 @@ type ClientInterface interface {
 
 	// GetUserJson Get a User (.json)
 	//
-	// Answers one user.
+	// Answers one user. No user with the id (or an id that cannot be one): 404 `Couldn't find User with 'id'=<id>`.
 	//
 	// Corresponds with GET /api/vendor/v1/users/{id}.json (the `GetUserJson` operationId).
 	GetUserJson(ctx context.Context, id UserId, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -868,7 +1029,18 @@ type ClientInterface interface {
 	// UpdateUserJsonWithBody Update a User (.json)
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
-	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400
+	// `email cannot be changed`. Missing and invalid parameters are named in one 400, as for a create.
+	//
+	// Refusals that depend on stored or configured data, once the schema's rules are met:
+	// - no user has the id: 404 `Couldn't find User with 'id'=<id>`, whatever else is wrong with the
+	//   body (but what the schema refuses, answered first);
+	// - a custom attribute whose key no defined attribute has: 400
+	//   `custom_attributes[<i>][key] does not have a valid value`; a value that does not suit its
+	//   attribute's type: 400 `custom_attributes[<i>][value] is invalid`;
+	// - both named together in one 400, in the order of the attributes;
+	// - a password the configured policy refuses: 400 `password is too weak: <the policy in words>`; the
+	//   served schema states the configured policy, so it is answered with the schema's other problems.
 	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
 	// committed wins.
 	//
@@ -880,7 +1052,18 @@ type ClientInterface interface {
 	// UpdateUserJson Update a User (.json)
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
-	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400
+	// `email cannot be changed`. Missing and invalid parameters are named in one 400, as for a create.
+	//
+	// Refusals that depend on stored or configured data, once the schema's rules are met:
+	// - no user has the id: 404 `Couldn't find User with 'id'=<id>`, whatever else is wrong with the
+	//   body (but what the schema refuses, answered first);
+	// - a custom attribute whose key no defined attribute has: 400
+	//   `custom_attributes[<i>][key] does not have a valid value`; a value that does not suit its
+	//   attribute's type: 400 `custom_attributes[<i>][value] is invalid`;
+	// - both named together in one 400, in the order of the attributes;
+	// - a password the configured policy refuses: 400 `password is too weak: <the policy in words>`; the
+	//   served schema states the configured policy, so it is answered with the schema's other problems.
 	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
 	// committed wins.
 	//
@@ -892,7 +1075,18 @@ type ClientInterface interface {
 	// UpdateUserJsonWithFormdataBody Update a User (.json)
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
-	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400
+	// `email cannot be changed`. Missing and invalid parameters are named in one 400, as for a create.
+	//
+	// Refusals that depend on stored or configured data, once the schema's rules are met:
+	// - no user has the id: 404 `Couldn't find User with 'id'=<id>`, whatever else is wrong with the
+	//   body (but what the schema refuses, answered first);
+	// - a custom attribute whose key no defined attribute has: 400
+	//   `custom_attributes[<i>][key] does not have a valid value`; a value that does not suit its
+	//   attribute's type: 400 `custom_attributes[<i>][value] is invalid`;
+	// - both named together in one 400, in the order of the attributes;
+	// - a password the configured policy refuses: 400 `password is too weak: <the policy in words>`; the
+	//   served schema states the configured policy, so it is answered with the schema's other problems.
 	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
 	// committed wins.
 	//
@@ -916,6 +1110,13 @@ type ClientInterface interface {
 // a second `owner` of one account is a 422 `Account already has an owner` (vendor: "An Account can have
 // only one user with Owner access level"). Concurrent attachments of the same user to the same account
 // store exactly one.
+//
+// Refusals that depend on stored data, once the parameters are valid, in this order:
+//   - no user has `user_id` (or it is an integer out of 1..9223372036854775807): 404
+//     `Couldn't find User with 'id'=<user_id>`;
+//   - no account has `account_id` (or it is out of range): 404 `Couldn't find Account with 'id'=<account_id>`;
+//   - the user is already attached to the account, whatever the role: 422 `User has already been taken`;
+//   - `role=owner` for an account that has an owner: 422 `Account already has an owner`.
 //
 // Corresponds with POST /api/v2/vendor/account_accesses (the `CreateAccountAccess` operationId).
 func (c *Client) CreateAccountAccess(ctx context.Context, params *CreateAccountAccessParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -944,6 +1145,13 @@ func (c *Client) CreateAccountAccess(ctx context.Context, params *CreateAccountA
 // a second `owner` of one account is a 422 `Account already has an owner` (vendor: "An Account can have
 // only one user with Owner access level"). Concurrent attachments of the same user to the same account
 // store exactly one.
+//
+// Refusals that depend on stored data, once the parameters are valid, in this order:
+//   - no user has `user_id` (or it is an integer out of 1..9223372036854775807): 404
+//     `Couldn't find User with 'id'=<user_id>`;
+//   - no account has `account_id` (or it is out of range): 404 `Couldn't find Account with 'id'=<account_id>`;
+//   - the user is already attached to the account, whatever the role: 422 `User has already been taken`;
+//   - `role=owner` for an account that has an owner: 422 `Account already has an owner`.
 //
 // Corresponds with POST /api/v2/vendor/account_accesses.json (the `CreateAccountAccessJson` operationId).
 func (c *Client) CreateAccountAccessJson(ctx context.Context, params *CreateAccountAccessJsonParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1008,6 +1216,9 @@ func (c *Client) ListAccountUsersJson(ctx context.Context, id AccountId, reqEdit
 // (`YYYY-MM-DD`) and keep users created (updated) on that day in the server's time zone
 // (`PROVISIOND_TIMEZONE`). `sorting[field]` is one of id, email, first_name, last_name, created_at,
 // updated_at (default id); `sorting[reversed]=true` reverses it. `per_page` is at most 100.
+// Invalid parameters are named in one 400 (`page is invalid, per_page is invalid`; an enum's
+// `sorting[field] does not have a valid value`). No refusal depends on stored data: a page past the last
+// answers `[]`.
 //
 // Corresponds with GET /api/vendor/v1/users (the `ListUsers` operationId).
 func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1028,12 +1239,26 @@ func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEdit
 // (`custom_attributes[][key]=age&custom_attributes[][value]=21`); both are decoded to the same request
 // and checked by the same rules.
 //
-// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
-// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
-// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
-// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
-// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
+// Decisions: all missing and invalid parameters are named in one 400, in the order of the parameters
+// (`first_name is missing, password is missing`; a value the schema refuses, U+0000 included, is
+// `<parameter> is invalid`); the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`,
+// by default at least 8 characters with a letter and a digit, stated by the `Password` schema). A new user
+// is `inactive` until it is attached to an active account (`POST /api/v2/vendor/account_accesses`;
+// vendor: status is "A user's status for all Accounts, to which it was linked"): the seed's example answer
+// shows `active` for a user its installation had attached.
+//
+// Refusals that depend on stored or configured data, once the schema's rules are met:
+//   - a custom attribute whose key no defined attribute has: 400
+//     `custom_attributes[<i>][key] does not have a valid value`;
+//   - a custom attribute value that does not suit its attribute's type (an integer attribute takes a
+//     64-bit integer, a boolean one `true` or `false`): 400 `custom_attributes[<i>][value] is invalid`;
+//   - both named together in one 400, in the order of the attributes;
+//   - a password the configured policy refuses: 400 `password is too weak: <the policy in words>` (by
+//     default `password is too weak: at least 8 characters, a letter, a digit`); the served schema states
+//     the policy the server is configured with (`minLength`, `pattern`), so the password is answered with
+//     the schema's other problems, before the custom attributes are looked at;
+//   - an email taken by another user, in any letter case: 422 `Email has already been taken`
+//     (answered alone, after the rules above are met).
 //
 // Takes any type of body and a specified content type.
 //
@@ -1056,12 +1281,26 @@ func (c *Client) CreateUserWithBody(ctx context.Context, contentType string, bod
 // (`custom_attributes[][key]=age&custom_attributes[][value]=21`); both are decoded to the same request
 // and checked by the same rules.
 //
-// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
-// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
-// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
-// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
-// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
+// Decisions: all missing and invalid parameters are named in one 400, in the order of the parameters
+// (`first_name is missing, password is missing`; a value the schema refuses, U+0000 included, is
+// `<parameter> is invalid`); the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`,
+// by default at least 8 characters with a letter and a digit, stated by the `Password` schema). A new user
+// is `inactive` until it is attached to an active account (`POST /api/v2/vendor/account_accesses`;
+// vendor: status is "A user's status for all Accounts, to which it was linked"): the seed's example answer
+// shows `active` for a user its installation had attached.
+//
+// Refusals that depend on stored or configured data, once the schema's rules are met:
+//   - a custom attribute whose key no defined attribute has: 400
+//     `custom_attributes[<i>][key] does not have a valid value`;
+//   - a custom attribute value that does not suit its attribute's type (an integer attribute takes a
+//     64-bit integer, a boolean one `true` or `false`): 400 `custom_attributes[<i>][value] is invalid`;
+//   - both named together in one 400, in the order of the attributes;
+//   - a password the configured policy refuses: 400 `password is too weak: <the policy in words>` (by
+//     default `password is too weak: at least 8 characters, a letter, a digit`); the served schema states
+//     the policy the server is configured with (`minLength`, `pattern`), so the password is answered with
+//     the schema's other problems, before the custom attributes are looked at;
+//   - an email taken by another user, in any letter case: 422 `Email has already been taken`
+//     (answered alone, after the rules above are met).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1084,12 +1323,26 @@ func (c *Client) CreateUser(ctx context.Context, body CreateUserJSONRequestBody,
 // (`custom_attributes[][key]=age&custom_attributes[][value]=21`); both are decoded to the same request
 // and checked by the same rules.
 //
-// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
-// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
-// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
-// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
-// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
+// Decisions: all missing and invalid parameters are named in one 400, in the order of the parameters
+// (`first_name is missing, password is missing`; a value the schema refuses, U+0000 included, is
+// `<parameter> is invalid`); the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`,
+// by default at least 8 characters with a letter and a digit, stated by the `Password` schema). A new user
+// is `inactive` until it is attached to an active account (`POST /api/v2/vendor/account_accesses`;
+// vendor: status is "A user's status for all Accounts, to which it was linked"): the seed's example answer
+// shows `active` for a user its installation had attached.
+//
+// Refusals that depend on stored or configured data, once the schema's rules are met:
+//   - a custom attribute whose key no defined attribute has: 400
+//     `custom_attributes[<i>][key] does not have a valid value`;
+//   - a custom attribute value that does not suit its attribute's type (an integer attribute takes a
+//     64-bit integer, a boolean one `true` or `false`): 400 `custom_attributes[<i>][value] is invalid`;
+//   - both named together in one 400, in the order of the attributes;
+//   - a password the configured policy refuses: 400 `password is too weak: <the policy in words>` (by
+//     default `password is too weak: at least 8 characters, a letter, a digit`); the served schema states
+//     the policy the server is configured with (`minLength`, `pattern`), so the password is answered with
+//     the schema's other problems, before the custom attributes are looked at;
+//   - an email taken by another user, in any letter case: 422 `Email has already been taken`
+//     (answered alone, after the rules above are met).
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -1114,6 +1367,9 @@ func (c *Client) CreateUserWithFormdataBody(ctx context.Context, body CreateUser
 // (`YYYY-MM-DD`) and keep users created (updated) on that day in the server's time zone
 // (`PROVISIOND_TIMEZONE`). `sorting[field]` is one of id, email, first_name, last_name, created_at,
 // updated_at (default id); `sorting[reversed]=true` reverses it. `per_page` is at most 100.
+// Invalid parameters are named in one 400 (`page is invalid, per_page is invalid`; an enum's
+// `sorting[field] does not have a valid value`). No refusal depends on stored data: a page past the last
+// answers `[]`.
 //
 // Corresponds with GET /api/vendor/v1/users.json (the `ListUsersJson` operationId).
 func (c *Client) ListUsersJson(ctx context.Context, params *ListUsersJsonParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1134,12 +1390,26 @@ func (c *Client) ListUsersJson(ctx context.Context, params *ListUsersJsonParams,
 // (`custom_attributes[][key]=age&custom_attributes[][value]=21`); both are decoded to the same request
 // and checked by the same rules. The same operation as the path without `.json`.
 //
-// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
-// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
-// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
-// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
-// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
+// Decisions: all missing and invalid parameters are named in one 400, in the order of the parameters
+// (`first_name is missing, password is missing`; a value the schema refuses, U+0000 included, is
+// `<parameter> is invalid`); the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`,
+// by default at least 8 characters with a letter and a digit, stated by the `Password` schema). A new user
+// is `inactive` until it is attached to an active account (`POST /api/v2/vendor/account_accesses`;
+// vendor: status is "A user's status for all Accounts, to which it was linked"): the seed's example answer
+// shows `active` for a user its installation had attached.
+//
+// Refusals that depend on stored or configured data, once the schema's rules are met:
+//   - a custom attribute whose key no defined attribute has: 400
+//     `custom_attributes[<i>][key] does not have a valid value`;
+//   - a custom attribute value that does not suit its attribute's type (an integer attribute takes a
+//     64-bit integer, a boolean one `true` or `false`): 400 `custom_attributes[<i>][value] is invalid`;
+//   - both named together in one 400, in the order of the attributes;
+//   - a password the configured policy refuses: 400 `password is too weak: <the policy in words>` (by
+//     default `password is too weak: at least 8 characters, a letter, a digit`); the served schema states
+//     the policy the server is configured with (`minLength`, `pattern`), so the password is answered with
+//     the schema's other problems, before the custom attributes are looked at;
+//   - an email taken by another user, in any letter case: 422 `Email has already been taken`
+//     (answered alone, after the rules above are met).
 //
 // Takes any type of body and a specified content type.
 //
@@ -1162,12 +1432,26 @@ func (c *Client) CreateUserJsonWithBody(ctx context.Context, contentType string,
 // (`custom_attributes[][key]=age&custom_attributes[][value]=21`); both are decoded to the same request
 // and checked by the same rules. The same operation as the path without `.json`.
 //
-// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
-// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
-// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
-// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
-// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
+// Decisions: all missing and invalid parameters are named in one 400, in the order of the parameters
+// (`first_name is missing, password is missing`; a value the schema refuses, U+0000 included, is
+// `<parameter> is invalid`); the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`,
+// by default at least 8 characters with a letter and a digit, stated by the `Password` schema). A new user
+// is `inactive` until it is attached to an active account (`POST /api/v2/vendor/account_accesses`;
+// vendor: status is "A user's status for all Accounts, to which it was linked"): the seed's example answer
+// shows `active` for a user its installation had attached.
+//
+// Refusals that depend on stored or configured data, once the schema's rules are met:
+//   - a custom attribute whose key no defined attribute has: 400
+//     `custom_attributes[<i>][key] does not have a valid value`;
+//   - a custom attribute value that does not suit its attribute's type (an integer attribute takes a
+//     64-bit integer, a boolean one `true` or `false`): 400 `custom_attributes[<i>][value] is invalid`;
+//   - both named together in one 400, in the order of the attributes;
+//   - a password the configured policy refuses: 400 `password is too weak: <the policy in words>` (by
+//     default `password is too weak: at least 8 characters, a letter, a digit`); the served schema states
+//     the policy the server is configured with (`minLength`, `pattern`), so the password is answered with
+//     the schema's other problems, before the custom attributes are looked at;
+//   - an email taken by another user, in any letter case: 422 `Email has already been taken`
+//     (answered alone, after the rules above are met).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1190,12 +1474,26 @@ func (c *Client) CreateUserJson(ctx context.Context, body CreateUserJsonJSONRequ
 // (`custom_attributes[][key]=age&custom_attributes[][value]=21`); both are decoded to the same request
 // and checked by the same rules. The same operation as the path without `.json`.
 //
-// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
-// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
-// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
-// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
-// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
+// Decisions: all missing and invalid parameters are named in one 400, in the order of the parameters
+// (`first_name is missing, password is missing`; a value the schema refuses, U+0000 included, is
+// `<parameter> is invalid`); the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`,
+// by default at least 8 characters with a letter and a digit, stated by the `Password` schema). A new user
+// is `inactive` until it is attached to an active account (`POST /api/v2/vendor/account_accesses`;
+// vendor: status is "A user's status for all Accounts, to which it was linked"): the seed's example answer
+// shows `active` for a user its installation had attached.
+//
+// Refusals that depend on stored or configured data, once the schema's rules are met:
+//   - a custom attribute whose key no defined attribute has: 400
+//     `custom_attributes[<i>][key] does not have a valid value`;
+//   - a custom attribute value that does not suit its attribute's type (an integer attribute takes a
+//     64-bit integer, a boolean one `true` or `false`): 400 `custom_attributes[<i>][value] is invalid`;
+//   - both named together in one 400, in the order of the attributes;
+//   - a password the configured policy refuses: 400 `password is too weak: <the policy in words>` (by
+//     default `password is too weak: at least 8 characters, a letter, a digit`); the served schema states
+//     the policy the server is configured with (`minLength`, `pattern`), so the password is answered with
+//     the schema's other problems, before the custom attributes are looked at;
+//   - an email taken by another user, in any letter case: 422 `Email has already been taken`
+//     (answered alone, after the rules above are met).
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -1214,7 +1512,7 @@ func (c *Client) CreateUserJsonWithFormdataBody(ctx context.Context, body Create
 
 // GetUser Get a User
 //
-// Answers one user.
+// Answers one user. No user with the id (or an id that cannot be one): 404 `Couldn't find User with 'id'=<id>`.
 //
 // Corresponds with GET /api/vendor/v1/users/{id} (the `GetUser` operationId).
 func (c *Client) GetUser(ctx context.Context, id UserId, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1232,7 +1530,19 @@ func (c *Client) GetUser(ctx context.Context, id UserId, reqEditors ...RequestEd
 // UpdateUserWithBody Update a User
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
-// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400
+// `email cannot be changed`. Missing and invalid parameters are named in one 400, as for a create.
+//
+// Refusals that depend on stored or configured data, once the schema's rules are met:
+//   - no user has the id: 404 `Couldn't find User with 'id'=<id>`, whatever else is wrong with the
+//     body (but what the schema refuses, answered first);
+//   - a custom attribute whose key no defined attribute has: 400
+//     `custom_attributes[<i>][key] does not have a valid value`; a value that does not suit its
+//     attribute's type: 400 `custom_attributes[<i>][value] is invalid`;
+//   - both named together in one 400, in the order of the attributes;
+//   - a password the configured policy refuses: 400 `password is too weak: <the policy in words>`; the
+//     served schema states the configured policy, so it is answered with the schema's other problems.
+//
 // Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
 // committed wins.
 //
@@ -1254,7 +1564,19 @@ func (c *Client) UpdateUserWithBody(ctx context.Context, id UserId, contentType 
 // UpdateUser Update a User
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
-// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400
+// `email cannot be changed`. Missing and invalid parameters are named in one 400, as for a create.
+//
+// Refusals that depend on stored or configured data, once the schema's rules are met:
+//   - no user has the id: 404 `Couldn't find User with 'id'=<id>`, whatever else is wrong with the
+//     body (but what the schema refuses, answered first);
+//   - a custom attribute whose key no defined attribute has: 400
+//     `custom_attributes[<i>][key] does not have a valid value`; a value that does not suit its
+//     attribute's type: 400 `custom_attributes[<i>][value] is invalid`;
+//   - both named together in one 400, in the order of the attributes;
+//   - a password the configured policy refuses: 400 `password is too weak: <the policy in words>`; the
+//     served schema states the configured policy, so it is answered with the schema's other problems.
+//
 // Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
 // committed wins.
 //
@@ -1276,7 +1598,19 @@ func (c *Client) UpdateUser(ctx context.Context, id UserId, body UpdateUserJSONR
 // UpdateUserWithFormdataBody Update a User
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
-// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400
+// `email cannot be changed`. Missing and invalid parameters are named in one 400, as for a create.
+//
+// Refusals that depend on stored or configured data, once the schema's rules are met:
+//   - no user has the id: 404 `Couldn't find User with 'id'=<id>`, whatever else is wrong with the
+//     body (but what the schema refuses, answered first);
+//   - a custom attribute whose key no defined attribute has: 400
+//     `custom_attributes[<i>][key] does not have a valid value`; a value that does not suit its
+//     attribute's type: 400 `custom_attributes[<i>][value] is invalid`;
+//   - both named together in one 400, in the order of the attributes;
+//   - a password the configured policy refuses: 400 `password is too weak: <the policy in words>`; the
+//     served schema states the configured policy, so it is answered with the schema's other problems.
+//
 // Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
 // committed wins.
 //
@@ -1297,7 +1631,7 @@ func (c *Client) UpdateUserWithFormdataBody(ctx context.Context, id UserId, body
 
 // GetUserJson Get a User (.json)
 //
-// Answers one user.
+// Answers one user. No user with the id (or an id that cannot be one): 404 `Couldn't find User with 'id'=<id>`.
 //
 // Corresponds with GET /api/vendor/v1/users/{id}.json (the `GetUserJson` operationId).
 func (c *Client) GetUserJson(ctx context.Context, id UserId, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1315,7 +1649,19 @@ func (c *Client) GetUserJson(ctx context.Context, id UserId, reqEditors ...Reque
 // UpdateUserJsonWithBody Update a User (.json)
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
-// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400
+// `email cannot be changed`. Missing and invalid parameters are named in one 400, as for a create.
+//
+// Refusals that depend on stored or configured data, once the schema's rules are met:
+//   - no user has the id: 404 `Couldn't find User with 'id'=<id>`, whatever else is wrong with the
+//     body (but what the schema refuses, answered first);
+//   - a custom attribute whose key no defined attribute has: 400
+//     `custom_attributes[<i>][key] does not have a valid value`; a value that does not suit its
+//     attribute's type: 400 `custom_attributes[<i>][value] is invalid`;
+//   - both named together in one 400, in the order of the attributes;
+//   - a password the configured policy refuses: 400 `password is too weak: <the policy in words>`; the
+//     served schema states the configured policy, so it is answered with the schema's other problems.
+//
 // Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
 // committed wins.
 //
@@ -1337,7 +1683,19 @@ func (c *Client) UpdateUserJsonWithBody(ctx context.Context, id UserId, contentT
 // UpdateUserJson Update a User (.json)
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
-// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400
+// `email cannot be changed`. Missing and invalid parameters are named in one 400, as for a create.
+//
+// Refusals that depend on stored or configured data, once the schema's rules are met:
+//   - no user has the id: 404 `Couldn't find User with 'id'=<id>`, whatever else is wrong with the
+//     body (but what the schema refuses, answered first);
+//   - a custom attribute whose key no defined attribute has: 400
+//     `custom_attributes[<i>][key] does not have a valid value`; a value that does not suit its
+//     attribute's type: 400 `custom_attributes[<i>][value] is invalid`;
+//   - both named together in one 400, in the order of the attributes;
+//   - a password the configured policy refuses: 400 `password is too weak: <the policy in words>`; the
+//     served schema states the configured policy, so it is answered with the schema's other problems.
+//
 // Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
 // committed wins.
 //
@@ -1359,7 +1717,19 @@ func (c *Client) UpdateUserJson(ctx context.Context, id UserId, body UpdateUserJ
 // UpdateUserJsonWithFormdataBody Update a User (.json)
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
-// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400
+// `email cannot be changed`. Missing and invalid parameters are named in one 400, as for a create.
+//
+// Refusals that depend on stored or configured data, once the schema's rules are met:
+//   - no user has the id: 404 `Couldn't find User with 'id'=<id>`, whatever else is wrong with the
+//     body (but what the schema refuses, answered first);
+//   - a custom attribute whose key no defined attribute has: 400
+//     `custom_attributes[<i>][key] does not have a valid value`; a value that does not suit its
+//     attribute's type: 400 `custom_attributes[<i>][value] is invalid`;
+//   - both named together in one 400, in the order of the attributes;
+//   - a password the configured policy refuses: 400 `password is too weak: <the policy in words>`; the
+//     served schema states the configured policy, so it is answered with the schema's other problems.
+//
 // Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
 // committed wins.
 //
@@ -1406,7 +1776,7 @@ func NewCreateAccountAccessRequest(server string, params *CreateAccountAccessPar
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_id", params.AccountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_id", params.AccountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
 			return nil, err
 		} else {
 			for _, qp := range strings.Split(queryFrag, "&") {
@@ -1414,7 +1784,7 @@ func NewCreateAccountAccessRequest(server string, params *CreateAccountAccessPar
 			}
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user_id", params.UserId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user_id", params.UserId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
 			return nil, err
 		} else {
 			for _, qp := range strings.Split(queryFrag, "&") {
@@ -1476,7 +1846,7 @@ func NewCreateAccountAccessJsonRequest(server string, params *CreateAccountAcces
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_id", params.AccountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "account_id", params.AccountId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
 			return nil, err
 		} else {
 			for _, qp := range strings.Split(queryFrag, "&") {
@@ -1484,7 +1854,7 @@ func NewCreateAccountAccessJsonRequest(server string, params *CreateAccountAcces
 			}
 		}
 
-		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user_id", params.UserId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user_id", params.UserId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
 			return nil, err
 		} else {
 			for _, qp := range strings.Split(queryFrag, "&") {
@@ -1524,7 +1894,7 @@ func NewListAccountUsersRequest(server string, id AccountId) (*http.Request, err
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
 	if err != nil {
 		return nil, err
 	}
@@ -1558,7 +1928,7 @@ func NewListAccountUsersJsonRequest(server string, id AccountId) (*http.Request,
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
 	if err != nil {
 		return nil, err
 	}
@@ -1616,7 +1986,7 @@ func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request,
 
 		if params.Page != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -1628,7 +1998,7 @@ func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request,
 
 		if params.PerPage != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -1805,7 +2175,7 @@ func NewListUsersJsonRequest(server string, params *ListUsersJsonParams) (*http.
 
 		if params.Page != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page", *params.Page, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -1817,7 +2187,7 @@ func NewListUsersJsonRequest(server string, params *ListUsersJsonParams) (*http.
 
 		if params.PerPage != nil {
 
-			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "per_page", *params.PerPage, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -1970,7 +2340,7 @@ func NewGetUserRequest(server string, id UserId) (*http.Request, error) {
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
 	if err != nil {
 		return nil, err
 	}
@@ -2026,7 +2396,7 @@ func NewUpdateUserRequestWithBody(server string, id UserId, contentType string, 
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
 	if err != nil {
 		return nil, err
 	}
@@ -2062,7 +2432,7 @@ func NewGetUserJsonRequest(server string, id UserId) (*http.Request, error) {
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
 	if err != nil {
 		return nil, err
 	}
@@ -2118,7 +2488,7 @@ func NewUpdateUserJsonRequestWithBody(server string, id UserId, contentType stri
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
 	if err != nil {
 		return nil, err
 	}
@@ -2207,6 +2577,13 @@ type ClientWithResponsesInterface interface {
 	// only one user with Owner access level"). Concurrent attachments of the same user to the same account
 	// store exactly one.
 	//
+	// Refusals that depend on stored data, once the parameters are valid, in this order:
+	// - no user has `user_id` (or it is an integer out of 1..9223372036854775807): 404
+	//   `Couldn't find User with 'id'=<user_id>`;
+	// - no account has `account_id` (or it is out of range): 404 `Couldn't find Account with 'id'=<account_id>`;
+	// - the user is already attached to the account, whatever the role: 422 `User has already been taken`;
+	// - `role=owner` for an account that has an owner: 422 `Account already has an owner`.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v2/vendor/account_accesses (the `CreateAccountAccess` operationId).
@@ -2226,6 +2603,13 @@ type ClientWithResponsesInterface interface {
 	// a second `owner` of one account is a 422 `Account already has an owner` (vendor: "An Account can have
 	// only one user with Owner access level"). Concurrent attachments of the same user to the same account
 	// store exactly one.
+	//
+	// Refusals that depend on stored data, once the parameters are valid, in this order:
+	// - no user has `user_id` (or it is an integer out of 1..9223372036854775807): 404
+	//   `Couldn't find User with 'id'=<user_id>`;
+	// - no account has `account_id` (or it is out of range): 404 `Couldn't find Account with 'id'=<account_id>`;
+	// - the user is already attached to the account, whatever the role: 422 `User has already been taken`;
+	// - `role=owner` for an account that has an owner: 422 `Account already has an owner`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2266,6 +2650,9 @@ type ClientWithResponsesInterface interface {
 	// (`YYYY-MM-DD`) and keep users created (updated) on that day in the server's time zone
 	// (`PROVISIOND_TIMEZONE`). `sorting[field]` is one of id, email, first_name, last_name, created_at,
 	// updated_at (default id); `sorting[reversed]=true` reverses it. `per_page` is at most 100.
+	// Invalid parameters are named in one 400 (`page is invalid, per_page is invalid`; an enum's
+	// `sorting[field] does not have a valid value`). No refusal depends on stored data: a page past the last
+	// answers `[]`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2278,12 +2665,26 @@ type ClientWithResponsesInterface interface {
 	// (`custom_attributes[][key]=age&custom_attributes[][value]=21`); both are decoded to the same request
 	// and checked by the same rules.
 	//
-	// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
-	// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
-	// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-	// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
-	// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
-	// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
+	// Decisions: all missing and invalid parameters are named in one 400, in the order of the parameters
+	// (`first_name is missing, password is missing`; a value the schema refuses, U+0000 included, is
+	// `<parameter> is invalid`); the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`,
+	// by default at least 8 characters with a letter and a digit, stated by the `Password` schema). A new user
+	// is `inactive` until it is attached to an active account (`POST /api/v2/vendor/account_accesses`;
+	// vendor: status is "A user's status for all Accounts, to which it was linked"): the seed's example answer
+	// shows `active` for a user its installation had attached.
+	//
+	// Refusals that depend on stored or configured data, once the schema's rules are met:
+	// - a custom attribute whose key no defined attribute has: 400
+	//   `custom_attributes[<i>][key] does not have a valid value`;
+	// - a custom attribute value that does not suit its attribute's type (an integer attribute takes a
+	//   64-bit integer, a boolean one `true` or `false`): 400 `custom_attributes[<i>][value] is invalid`;
+	// - both named together in one 400, in the order of the attributes;
+	// - a password the configured policy refuses: 400 `password is too weak: <the policy in words>` (by
+	//   default `password is too weak: at least 8 characters, a letter, a digit`); the served schema states
+	//   the policy the server is configured with (`minLength`, `pattern`), so the password is answered with
+	//   the schema's other problems, before the custom attributes are looked at;
+	// - an email taken by another user, in any letter case: 422 `Email has already been taken`
+	//   (answered alone, after the rules above are met).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2296,12 +2697,26 @@ type ClientWithResponsesInterface interface {
 	// (`custom_attributes[][key]=age&custom_attributes[][value]=21`); both are decoded to the same request
 	// and checked by the same rules.
 	//
-	// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
-	// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
-	// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-	// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
-	// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
-	// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
+	// Decisions: all missing and invalid parameters are named in one 400, in the order of the parameters
+	// (`first_name is missing, password is missing`; a value the schema refuses, U+0000 included, is
+	// `<parameter> is invalid`); the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`,
+	// by default at least 8 characters with a letter and a digit, stated by the `Password` schema). A new user
+	// is `inactive` until it is attached to an active account (`POST /api/v2/vendor/account_accesses`;
+	// vendor: status is "A user's status for all Accounts, to which it was linked"): the seed's example answer
+	// shows `active` for a user its installation had attached.
+	//
+	// Refusals that depend on stored or configured data, once the schema's rules are met:
+	// - a custom attribute whose key no defined attribute has: 400
+	//   `custom_attributes[<i>][key] does not have a valid value`;
+	// - a custom attribute value that does not suit its attribute's type (an integer attribute takes a
+	//   64-bit integer, a boolean one `true` or `false`): 400 `custom_attributes[<i>][value] is invalid`;
+	// - both named together in one 400, in the order of the attributes;
+	// - a password the configured policy refuses: 400 `password is too weak: <the policy in words>` (by
+	//   default `password is too weak: at least 8 characters, a letter, a digit`); the served schema states
+	//   the policy the server is configured with (`minLength`, `pattern`), so the password is answered with
+	//   the schema's other problems, before the custom attributes are looked at;
+	// - an email taken by another user, in any letter case: 422 `Email has already been taken`
+	//   (answered alone, after the rules above are met).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2314,12 +2729,26 @@ type ClientWithResponsesInterface interface {
 	// (`custom_attributes[][key]=age&custom_attributes[][value]=21`); both are decoded to the same request
 	// and checked by the same rules.
 	//
-	// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
-	// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
-	// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-	// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
-	// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
-	// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
+	// Decisions: all missing and invalid parameters are named in one 400, in the order of the parameters
+	// (`first_name is missing, password is missing`; a value the schema refuses, U+0000 included, is
+	// `<parameter> is invalid`); the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`,
+	// by default at least 8 characters with a letter and a digit, stated by the `Password` schema). A new user
+	// is `inactive` until it is attached to an active account (`POST /api/v2/vendor/account_accesses`;
+	// vendor: status is "A user's status for all Accounts, to which it was linked"): the seed's example answer
+	// shows `active` for a user its installation had attached.
+	//
+	// Refusals that depend on stored or configured data, once the schema's rules are met:
+	// - a custom attribute whose key no defined attribute has: 400
+	//   `custom_attributes[<i>][key] does not have a valid value`;
+	// - a custom attribute value that does not suit its attribute's type (an integer attribute takes a
+	//   64-bit integer, a boolean one `true` or `false`): 400 `custom_attributes[<i>][value] is invalid`;
+	// - both named together in one 400, in the order of the attributes;
+	// - a password the configured policy refuses: 400 `password is too weak: <the policy in words>` (by
+	//   default `password is too weak: at least 8 characters, a letter, a digit`); the served schema states
+	//   the policy the server is configured with (`minLength`, `pattern`), so the password is answered with
+	//   the schema's other problems, before the custom attributes are looked at;
+	// - an email taken by another user, in any letter case: 422 `Email has already been taken`
+	//   (answered alone, after the rules above are met).
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2334,6 +2763,9 @@ type ClientWithResponsesInterface interface {
 	// (`YYYY-MM-DD`) and keep users created (updated) on that day in the server's time zone
 	// (`PROVISIOND_TIMEZONE`). `sorting[field]` is one of id, email, first_name, last_name, created_at,
 	// updated_at (default id); `sorting[reversed]=true` reverses it. `per_page` is at most 100.
+	// Invalid parameters are named in one 400 (`page is invalid, per_page is invalid`; an enum's
+	// `sorting[field] does not have a valid value`). No refusal depends on stored data: a page past the last
+	// answers `[]`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2346,12 +2778,26 @@ type ClientWithResponsesInterface interface {
 	// (`custom_attributes[][key]=age&custom_attributes[][value]=21`); both are decoded to the same request
 	// and checked by the same rules. The same operation as the path without `.json`.
 	//
-	// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
-	// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
-	// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-	// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
-	// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
-	// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
+	// Decisions: all missing and invalid parameters are named in one 400, in the order of the parameters
+	// (`first_name is missing, password is missing`; a value the schema refuses, U+0000 included, is
+	// `<parameter> is invalid`); the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`,
+	// by default at least 8 characters with a letter and a digit, stated by the `Password` schema). A new user
+	// is `inactive` until it is attached to an active account (`POST /api/v2/vendor/account_accesses`;
+	// vendor: status is "A user's status for all Accounts, to which it was linked"): the seed's example answer
+	// shows `active` for a user its installation had attached.
+	//
+	// Refusals that depend on stored or configured data, once the schema's rules are met:
+	// - a custom attribute whose key no defined attribute has: 400
+	//   `custom_attributes[<i>][key] does not have a valid value`;
+	// - a custom attribute value that does not suit its attribute's type (an integer attribute takes a
+	//   64-bit integer, a boolean one `true` or `false`): 400 `custom_attributes[<i>][value] is invalid`;
+	// - both named together in one 400, in the order of the attributes;
+	// - a password the configured policy refuses: 400 `password is too weak: <the policy in words>` (by
+	//   default `password is too weak: at least 8 characters, a letter, a digit`); the served schema states
+	//   the policy the server is configured with (`minLength`, `pattern`), so the password is answered with
+	//   the schema's other problems, before the custom attributes are looked at;
+	// - an email taken by another user, in any letter case: 422 `Email has already been taken`
+	//   (answered alone, after the rules above are met).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2364,12 +2810,26 @@ type ClientWithResponsesInterface interface {
 	// (`custom_attributes[][key]=age&custom_attributes[][value]=21`); both are decoded to the same request
 	// and checked by the same rules. The same operation as the path without `.json`.
 	//
-	// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
-	// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
-	// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-	// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
-	// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
-	// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
+	// Decisions: all missing and invalid parameters are named in one 400, in the order of the parameters
+	// (`first_name is missing, password is missing`; a value the schema refuses, U+0000 included, is
+	// `<parameter> is invalid`); the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`,
+	// by default at least 8 characters with a letter and a digit, stated by the `Password` schema). A new user
+	// is `inactive` until it is attached to an active account (`POST /api/v2/vendor/account_accesses`;
+	// vendor: status is "A user's status for all Accounts, to which it was linked"): the seed's example answer
+	// shows `active` for a user its installation had attached.
+	//
+	// Refusals that depend on stored or configured data, once the schema's rules are met:
+	// - a custom attribute whose key no defined attribute has: 400
+	//   `custom_attributes[<i>][key] does not have a valid value`;
+	// - a custom attribute value that does not suit its attribute's type (an integer attribute takes a
+	//   64-bit integer, a boolean one `true` or `false`): 400 `custom_attributes[<i>][value] is invalid`;
+	// - both named together in one 400, in the order of the attributes;
+	// - a password the configured policy refuses: 400 `password is too weak: <the policy in words>` (by
+	//   default `password is too weak: at least 8 characters, a letter, a digit`); the served schema states
+	//   the policy the server is configured with (`minLength`, `pattern`), so the password is answered with
+	//   the schema's other problems, before the custom attributes are looked at;
+	// - an email taken by another user, in any letter case: 422 `Email has already been taken`
+	//   (answered alone, after the rules above are met).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2382,12 +2842,26 @@ type ClientWithResponsesInterface interface {
 	// (`custom_attributes[][key]=age&custom_attributes[][value]=21`); both are decoded to the same request
 	// and checked by the same rules. The same operation as the path without `.json`.
 	//
-	// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
-	// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
-	// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-	// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
-	// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
-	// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
+	// Decisions: all missing and invalid parameters are named in one 400, in the order of the parameters
+	// (`first_name is missing, password is missing`; a value the schema refuses, U+0000 included, is
+	// `<parameter> is invalid`); the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`,
+	// by default at least 8 characters with a letter and a digit, stated by the `Password` schema). A new user
+	// is `inactive` until it is attached to an active account (`POST /api/v2/vendor/account_accesses`;
+	// vendor: status is "A user's status for all Accounts, to which it was linked"): the seed's example answer
+	// shows `active` for a user its installation had attached.
+	//
+	// Refusals that depend on stored or configured data, once the schema's rules are met:
+	// - a custom attribute whose key no defined attribute has: 400
+	//   `custom_attributes[<i>][key] does not have a valid value`;
+	// - a custom attribute value that does not suit its attribute's type (an integer attribute takes a
+	//   64-bit integer, a boolean one `true` or `false`): 400 `custom_attributes[<i>][value] is invalid`;
+	// - both named together in one 400, in the order of the attributes;
+	// - a password the configured policy refuses: 400 `password is too weak: <the policy in words>` (by
+	//   default `password is too weak: at least 8 characters, a letter, a digit`); the served schema states
+	//   the policy the server is configured with (`minLength`, `pattern`), so the password is answered with
+	//   the schema's other problems, before the custom attributes are looked at;
+	// - an email taken by another user, in any letter case: 422 `Email has already been taken`
+	//   (answered alone, after the rules above are met).
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2396,7 +2870,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetUserWithResponse Get a User
 	//
-	// Answers one user.
+	// Answers one user. No user with the id (or an id that cannot be one): 404 `Couldn't find User with 'id'=<id>`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2406,7 +2880,18 @@ type ClientWithResponsesInterface interface {
 	// UpdateUserWithBodyWithResponse Update a User
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
-	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400
+	// `email cannot be changed`. Missing and invalid parameters are named in one 400, as for a create.
+	//
+	// Refusals that depend on stored or configured data, once the schema's rules are met:
+	// - no user has the id: 404 `Couldn't find User with 'id'=<id>`, whatever else is wrong with the
+	//   body (but what the schema refuses, answered first);
+	// - a custom attribute whose key no defined attribute has: 400
+	//   `custom_attributes[<i>][key] does not have a valid value`; a value that does not suit its
+	//   attribute's type: 400 `custom_attributes[<i>][value] is invalid`;
+	// - both named together in one 400, in the order of the attributes;
+	// - a password the configured policy refuses: 400 `password is too weak: <the policy in words>`; the
+	//   served schema states the configured policy, so it is answered with the schema's other problems.
 	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
 	// committed wins.
 	//
@@ -2418,7 +2903,18 @@ type ClientWithResponsesInterface interface {
 	// UpdateUserWithResponse Update a User
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
-	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400
+	// `email cannot be changed`. Missing and invalid parameters are named in one 400, as for a create.
+	//
+	// Refusals that depend on stored or configured data, once the schema's rules are met:
+	// - no user has the id: 404 `Couldn't find User with 'id'=<id>`, whatever else is wrong with the
+	//   body (but what the schema refuses, answered first);
+	// - a custom attribute whose key no defined attribute has: 400
+	//   `custom_attributes[<i>][key] does not have a valid value`; a value that does not suit its
+	//   attribute's type: 400 `custom_attributes[<i>][value] is invalid`;
+	// - both named together in one 400, in the order of the attributes;
+	// - a password the configured policy refuses: 400 `password is too weak: <the policy in words>`; the
+	//   served schema states the configured policy, so it is answered with the schema's other problems.
 	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
 	// committed wins.
 	//
@@ -2430,7 +2926,18 @@ type ClientWithResponsesInterface interface {
 	// UpdateUserWithFormdataBodyWithResponse Update a User
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
-	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400
+	// `email cannot be changed`. Missing and invalid parameters are named in one 400, as for a create.
+	//
+	// Refusals that depend on stored or configured data, once the schema's rules are met:
+	// - no user has the id: 404 `Couldn't find User with 'id'=<id>`, whatever else is wrong with the
+	//   body (but what the schema refuses, answered first);
+	// - a custom attribute whose key no defined attribute has: 400
+	//   `custom_attributes[<i>][key] does not have a valid value`; a value that does not suit its
+	//   attribute's type: 400 `custom_attributes[<i>][value] is invalid`;
+	// - both named together in one 400, in the order of the attributes;
+	// - a password the configured policy refuses: 400 `password is too weak: <the policy in words>`; the
+	//   served schema states the configured policy, so it is answered with the schema's other problems.
 	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
 	// committed wins.
 	//
@@ -2441,7 +2948,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetUserJsonWithResponse Get a User (.json)
 	//
-	// Answers one user.
+	// Answers one user. No user with the id (or an id that cannot be one): 404 `Couldn't find User with 'id'=<id>`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2451,7 +2958,18 @@ type ClientWithResponsesInterface interface {
 	// UpdateUserJsonWithBodyWithResponse Update a User (.json)
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
-	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400
+	// `email cannot be changed`. Missing and invalid parameters are named in one 400, as for a create.
+	//
+	// Refusals that depend on stored or configured data, once the schema's rules are met:
+	// - no user has the id: 404 `Couldn't find User with 'id'=<id>`, whatever else is wrong with the
+	//   body (but what the schema refuses, answered first);
+	// - a custom attribute whose key no defined attribute has: 400
+	//   `custom_attributes[<i>][key] does not have a valid value`; a value that does not suit its
+	//   attribute's type: 400 `custom_attributes[<i>][value] is invalid`;
+	// - both named together in one 400, in the order of the attributes;
+	// - a password the configured policy refuses: 400 `password is too weak: <the policy in words>`; the
+	//   served schema states the configured policy, so it is answered with the schema's other problems.
 	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
 	// committed wins.
 	//
@@ -2463,7 +2981,18 @@ type ClientWithResponsesInterface interface {
 	// UpdateUserJsonWithResponse Update a User (.json)
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
-	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400
+	// `email cannot be changed`. Missing and invalid parameters are named in one 400, as for a create.
+	//
+	// Refusals that depend on stored or configured data, once the schema's rules are met:
+	// - no user has the id: 404 `Couldn't find User with 'id'=<id>`, whatever else is wrong with the
+	//   body (but what the schema refuses, answered first);
+	// - a custom attribute whose key no defined attribute has: 400
+	//   `custom_attributes[<i>][key] does not have a valid value`; a value that does not suit its
+	//   attribute's type: 400 `custom_attributes[<i>][value] is invalid`;
+	// - both named together in one 400, in the order of the attributes;
+	// - a password the configured policy refuses: 400 `password is too weak: <the policy in words>`; the
+	//   served schema states the configured policy, so it is answered with the schema's other problems.
 	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
 	// committed wins.
 	//
@@ -2475,7 +3004,18 @@ type ClientWithResponsesInterface interface {
 	// UpdateUserJsonWithFormdataBodyWithResponse Update a User (.json)
 	//
 	// Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
-	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+	// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400
+	// `email cannot be changed`. Missing and invalid parameters are named in one 400, as for a create.
+	//
+	// Refusals that depend on stored or configured data, once the schema's rules are met:
+	// - no user has the id: 404 `Couldn't find User with 'id'=<id>`, whatever else is wrong with the
+	//   body (but what the schema refuses, answered first);
+	// - a custom attribute whose key no defined attribute has: 400
+	//   `custom_attributes[<i>][key] does not have a valid value`; a value that does not suit its
+	//   attribute's type: 400 `custom_attributes[<i>][value] is invalid`;
+	// - both named together in one 400, in the order of the attributes;
+	// - a password the configured policy refuses: 400 `password is too weak: <the policy in words>`; the
+	//   served schema states the configured policy, so it is answered with the schema's other problems.
 	// Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
 	// committed wins.
 	//
@@ -2487,7 +3027,7 @@ type ClientWithResponsesInterface interface {
 
 // CreateAccountAccessResponse503Headers the declared response headers of an HTTP 503 response for CreateAccountAccess
 type CreateAccountAccessResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *int32
 }
 
 type CreateAccountAccessResponse struct {
@@ -2570,7 +3110,7 @@ func (r CreateAccountAccessResponse) ContentType() string {
 
 // CreateAccountAccessJsonResponse503Headers the declared response headers of an HTTP 503 response for CreateAccountAccessJson
 type CreateAccountAccessJsonResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *int32
 }
 
 type CreateAccountAccessJsonResponse struct {
@@ -2653,7 +3193,7 @@ func (r CreateAccountAccessJsonResponse) ContentType() string {
 
 // ListAccountUsersResponse503Headers the declared response headers of an HTTP 503 response for ListAccountUsers
 type ListAccountUsersResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *int32
 }
 
 type ListAccountUsersResponse struct {
@@ -2729,7 +3269,7 @@ func (r ListAccountUsersResponse) ContentType() string {
 
 // ListAccountUsersJsonResponse503Headers the declared response headers of an HTTP 503 response for ListAccountUsersJson
 type ListAccountUsersJsonResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *int32
 }
 
 type ListAccountUsersJsonResponse struct {
@@ -2805,7 +3345,7 @@ func (r ListAccountUsersJsonResponse) ContentType() string {
 
 // ListUsersResponse503Headers the declared response headers of an HTTP 503 response for ListUsers
 type ListUsersResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *int32
 }
 
 type ListUsersResponse struct {
@@ -2881,7 +3421,7 @@ func (r ListUsersResponse) ContentType() string {
 
 // CreateUserResponse503Headers the declared response headers of an HTTP 503 response for CreateUser
 type CreateUserResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *int32
 }
 
 type CreateUserResponse struct {
@@ -2978,7 +3518,7 @@ func (r CreateUserResponse) ContentType() string {
 
 // ListUsersJsonResponse503Headers the declared response headers of an HTTP 503 response for ListUsersJson
 type ListUsersJsonResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *int32
 }
 
 type ListUsersJsonResponse struct {
@@ -3054,7 +3594,7 @@ func (r ListUsersJsonResponse) ContentType() string {
 
 // CreateUserJsonResponse503Headers the declared response headers of an HTTP 503 response for CreateUserJson
 type CreateUserJsonResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *int32
 }
 
 type CreateUserJsonResponse struct {
@@ -3151,7 +3691,7 @@ func (r CreateUserJsonResponse) ContentType() string {
 
 // GetUserResponse503Headers the declared response headers of an HTTP 503 response for GetUser
 type GetUserResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *int32
 }
 
 type GetUserResponse struct {
@@ -3227,7 +3767,7 @@ func (r GetUserResponse) ContentType() string {
 
 // UpdateUserResponse503Headers the declared response headers of an HTTP 503 response for UpdateUser
 type UpdateUserResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *int32
 }
 
 type UpdateUserResponse struct {
@@ -3324,7 +3864,7 @@ func (r UpdateUserResponse) ContentType() string {
 
 // GetUserJsonResponse503Headers the declared response headers of an HTTP 503 response for GetUserJson
 type GetUserJsonResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *int32
 }
 
 type GetUserJsonResponse struct {
@@ -3400,7 +3940,7 @@ func (r GetUserJsonResponse) ContentType() string {
 
 // UpdateUserJsonResponse503Headers the declared response headers of an HTTP 503 response for UpdateUserJson
 type UpdateUserJsonResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter *int32
 }
 
 type UpdateUserJsonResponse struct {
@@ -3510,6 +4050,13 @@ func (r UpdateUserJsonResponse) ContentType() string {
 // only one user with Owner access level"). Concurrent attachments of the same user to the same account
 // store exactly one.
 //
+// Refusals that depend on stored data, once the parameters are valid, in this order:
+//   - no user has `user_id` (or it is an integer out of 1..9223372036854775807): 404
+//     `Couldn't find User with 'id'=<user_id>`;
+//   - no account has `account_id` (or it is out of range): 404 `Couldn't find Account with 'id'=<account_id>`;
+//   - the user is already attached to the account, whatever the role: 422 `User has already been taken`;
+//   - `role=owner` for an account that has an owner: 422 `Account already has an owner`.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v2/vendor/account_accesses (the `CreateAccountAccess` operationId).
@@ -3535,6 +4082,13 @@ func (c *ClientWithResponses) CreateAccountAccessWithResponse(ctx context.Contex
 // a second `owner` of one account is a 422 `Account already has an owner` (vendor: "An Account can have
 // only one user with Owner access level"). Concurrent attachments of the same user to the same account
 // store exactly one.
+//
+// Refusals that depend on stored data, once the parameters are valid, in this order:
+//   - no user has `user_id` (or it is an integer out of 1..9223372036854775807): 404
+//     `Couldn't find User with 'id'=<user_id>`;
+//   - no account has `account_id` (or it is out of range): 404 `Couldn't find Account with 'id'=<account_id>`;
+//   - the user is already attached to the account, whatever the role: 422 `User has already been taken`;
+//   - `role=owner` for an account that has an owner: 422 `Account already has an owner`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3593,6 +4147,9 @@ func (c *ClientWithResponses) ListAccountUsersJsonWithResponse(ctx context.Conte
 // (`YYYY-MM-DD`) and keep users created (updated) on that day in the server's time zone
 // (`PROVISIOND_TIMEZONE`). `sorting[field]` is one of id, email, first_name, last_name, created_at,
 // updated_at (default id); `sorting[reversed]=true` reverses it. `per_page` is at most 100.
+// Invalid parameters are named in one 400 (`page is invalid, per_page is invalid`; an enum's
+// `sorting[field] does not have a valid value`). No refusal depends on stored data: a page past the last
+// answers `[]`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3611,12 +4168,26 @@ func (c *ClientWithResponses) ListUsersWithResponse(ctx context.Context, params 
 // (`custom_attributes[][key]=age&custom_attributes[][value]=21`); both are decoded to the same request
 // and checked by the same rules.
 //
-// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
-// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
-// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
-// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
-// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
+// Decisions: all missing and invalid parameters are named in one 400, in the order of the parameters
+// (`first_name is missing, password is missing`; a value the schema refuses, U+0000 included, is
+// `<parameter> is invalid`); the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`,
+// by default at least 8 characters with a letter and a digit, stated by the `Password` schema). A new user
+// is `inactive` until it is attached to an active account (`POST /api/v2/vendor/account_accesses`;
+// vendor: status is "A user's status for all Accounts, to which it was linked"): the seed's example answer
+// shows `active` for a user its installation had attached.
+//
+// Refusals that depend on stored or configured data, once the schema's rules are met:
+//   - a custom attribute whose key no defined attribute has: 400
+//     `custom_attributes[<i>][key] does not have a valid value`;
+//   - a custom attribute value that does not suit its attribute's type (an integer attribute takes a
+//     64-bit integer, a boolean one `true` or `false`): 400 `custom_attributes[<i>][value] is invalid`;
+//   - both named together in one 400, in the order of the attributes;
+//   - a password the configured policy refuses: 400 `password is too weak: <the policy in words>` (by
+//     default `password is too weak: at least 8 characters, a letter, a digit`); the served schema states
+//     the policy the server is configured with (`minLength`, `pattern`), so the password is answered with
+//     the schema's other problems, before the custom attributes are looked at;
+//   - an email taken by another user, in any letter case: 422 `Email has already been taken`
+//     (answered alone, after the rules above are met).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3635,12 +4206,26 @@ func (c *ClientWithResponses) CreateUserWithBodyWithResponse(ctx context.Context
 // (`custom_attributes[][key]=age&custom_attributes[][value]=21`); both are decoded to the same request
 // and checked by the same rules.
 //
-// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
-// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
-// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
-// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
-// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
+// Decisions: all missing and invalid parameters are named in one 400, in the order of the parameters
+// (`first_name is missing, password is missing`; a value the schema refuses, U+0000 included, is
+// `<parameter> is invalid`); the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`,
+// by default at least 8 characters with a letter and a digit, stated by the `Password` schema). A new user
+// is `inactive` until it is attached to an active account (`POST /api/v2/vendor/account_accesses`;
+// vendor: status is "A user's status for all Accounts, to which it was linked"): the seed's example answer
+// shows `active` for a user its installation had attached.
+//
+// Refusals that depend on stored or configured data, once the schema's rules are met:
+//   - a custom attribute whose key no defined attribute has: 400
+//     `custom_attributes[<i>][key] does not have a valid value`;
+//   - a custom attribute value that does not suit its attribute's type (an integer attribute takes a
+//     64-bit integer, a boolean one `true` or `false`): 400 `custom_attributes[<i>][value] is invalid`;
+//   - both named together in one 400, in the order of the attributes;
+//   - a password the configured policy refuses: 400 `password is too weak: <the policy in words>` (by
+//     default `password is too weak: at least 8 characters, a letter, a digit`); the served schema states
+//     the policy the server is configured with (`minLength`, `pattern`), so the password is answered with
+//     the schema's other problems, before the custom attributes are looked at;
+//   - an email taken by another user, in any letter case: 422 `Email has already been taken`
+//     (answered alone, after the rules above are met).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3659,12 +4244,26 @@ func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, body C
 // (`custom_attributes[][key]=age&custom_attributes[][value]=21`); both are decoded to the same request
 // and checked by the same rules.
 //
-// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
-// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
-// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
-// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
-// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
+// Decisions: all missing and invalid parameters are named in one 400, in the order of the parameters
+// (`first_name is missing, password is missing`; a value the schema refuses, U+0000 included, is
+// `<parameter> is invalid`); the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`,
+// by default at least 8 characters with a letter and a digit, stated by the `Password` schema). A new user
+// is `inactive` until it is attached to an active account (`POST /api/v2/vendor/account_accesses`;
+// vendor: status is "A user's status for all Accounts, to which it was linked"): the seed's example answer
+// shows `active` for a user its installation had attached.
+//
+// Refusals that depend on stored or configured data, once the schema's rules are met:
+//   - a custom attribute whose key no defined attribute has: 400
+//     `custom_attributes[<i>][key] does not have a valid value`;
+//   - a custom attribute value that does not suit its attribute's type (an integer attribute takes a
+//     64-bit integer, a boolean one `true` or `false`): 400 `custom_attributes[<i>][value] is invalid`;
+//   - both named together in one 400, in the order of the attributes;
+//   - a password the configured policy refuses: 400 `password is too weak: <the policy in words>` (by
+//     default `password is too weak: at least 8 characters, a letter, a digit`); the served schema states
+//     the policy the server is configured with (`minLength`, `pattern`), so the password is answered with
+//     the schema's other problems, before the custom attributes are looked at;
+//   - an email taken by another user, in any letter case: 422 `Email has already been taken`
+//     (answered alone, after the rules above are met).
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3685,6 +4284,9 @@ func (c *ClientWithResponses) CreateUserWithFormdataBodyWithResponse(ctx context
 // (`YYYY-MM-DD`) and keep users created (updated) on that day in the server's time zone
 // (`PROVISIOND_TIMEZONE`). `sorting[field]` is one of id, email, first_name, last_name, created_at,
 // updated_at (default id); `sorting[reversed]=true` reverses it. `per_page` is at most 100.
+// Invalid parameters are named in one 400 (`page is invalid, per_page is invalid`; an enum's
+// `sorting[field] does not have a valid value`). No refusal depends on stored data: a page past the last
+// answers `[]`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3703,12 +4305,26 @@ func (c *ClientWithResponses) ListUsersJsonWithResponse(ctx context.Context, par
 // (`custom_attributes[][key]=age&custom_attributes[][value]=21`); both are decoded to the same request
 // and checked by the same rules. The same operation as the path without `.json`.
 //
-// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
-// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
-// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
-// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
-// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
+// Decisions: all missing and invalid parameters are named in one 400, in the order of the parameters
+// (`first_name is missing, password is missing`; a value the schema refuses, U+0000 included, is
+// `<parameter> is invalid`); the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`,
+// by default at least 8 characters with a letter and a digit, stated by the `Password` schema). A new user
+// is `inactive` until it is attached to an active account (`POST /api/v2/vendor/account_accesses`;
+// vendor: status is "A user's status for all Accounts, to which it was linked"): the seed's example answer
+// shows `active` for a user its installation had attached.
+//
+// Refusals that depend on stored or configured data, once the schema's rules are met:
+//   - a custom attribute whose key no defined attribute has: 400
+//     `custom_attributes[<i>][key] does not have a valid value`;
+//   - a custom attribute value that does not suit its attribute's type (an integer attribute takes a
+//     64-bit integer, a boolean one `true` or `false`): 400 `custom_attributes[<i>][value] is invalid`;
+//   - both named together in one 400, in the order of the attributes;
+//   - a password the configured policy refuses: 400 `password is too weak: <the policy in words>` (by
+//     default `password is too weak: at least 8 characters, a letter, a digit`); the served schema states
+//     the policy the server is configured with (`minLength`, `pattern`), so the password is answered with
+//     the schema's other problems, before the custom attributes are looked at;
+//   - an email taken by another user, in any letter case: 422 `Email has already been taken`
+//     (answered alone, after the rules above are met).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3727,12 +4343,26 @@ func (c *ClientWithResponses) CreateUserJsonWithBodyWithResponse(ctx context.Con
 // (`custom_attributes[][key]=age&custom_attributes[][value]=21`); both are decoded to the same request
 // and checked by the same rules. The same operation as the path without `.json`.
 //
-// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
-// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
-// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
-// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
-// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
+// Decisions: all missing and invalid parameters are named in one 400, in the order of the parameters
+// (`first_name is missing, password is missing`; a value the schema refuses, U+0000 included, is
+// `<parameter> is invalid`); the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`,
+// by default at least 8 characters with a letter and a digit, stated by the `Password` schema). A new user
+// is `inactive` until it is attached to an active account (`POST /api/v2/vendor/account_accesses`;
+// vendor: status is "A user's status for all Accounts, to which it was linked"): the seed's example answer
+// shows `active` for a user its installation had attached.
+//
+// Refusals that depend on stored or configured data, once the schema's rules are met:
+//   - a custom attribute whose key no defined attribute has: 400
+//     `custom_attributes[<i>][key] does not have a valid value`;
+//   - a custom attribute value that does not suit its attribute's type (an integer attribute takes a
+//     64-bit integer, a boolean one `true` or `false`): 400 `custom_attributes[<i>][value] is invalid`;
+//   - both named together in one 400, in the order of the attributes;
+//   - a password the configured policy refuses: 400 `password is too weak: <the policy in words>` (by
+//     default `password is too weak: at least 8 characters, a letter, a digit`); the served schema states
+//     the policy the server is configured with (`minLength`, `pattern`), so the password is answered with
+//     the schema's other problems, before the custom attributes are looked at;
+//   - an email taken by another user, in any letter case: 422 `Email has already been taken`
+//     (answered alone, after the rules above are met).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3751,12 +4381,26 @@ func (c *ClientWithResponses) CreateUserJsonWithResponse(ctx context.Context, bo
 // (`custom_attributes[][key]=age&custom_attributes[][value]=21`); both are decoded to the same request
 // and checked by the same rules. The same operation as the path without `.json`.
 //
-// Decisions: all missing parameters are named in one message (`first_name is missing, password is missing`);
-// the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`, by default at least 8
-// characters with a letter and a digit); a custom attribute key that is not defined is a 400; a duplicate
-// email in any letter case is a 422. A new user is `inactive` until it is attached to an active account
-// (`POST /api/v2/vendor/account_accesses`; vendor: status is "A user's status for all Accounts, to which
-// it was linked"): the seed's example answer shows `active` for a user its installation had attached.
+// Decisions: all missing and invalid parameters are named in one 400, in the order of the parameters
+// (`first_name is missing, password is missing`; a value the schema refuses, U+0000 included, is
+// `<parameter> is invalid`); the password must satisfy the operator's policy (`PROVISIOND_PASSWORD_POLICY`,
+// by default at least 8 characters with a letter and a digit, stated by the `Password` schema). A new user
+// is `inactive` until it is attached to an active account (`POST /api/v2/vendor/account_accesses`;
+// vendor: status is "A user's status for all Accounts, to which it was linked"): the seed's example answer
+// shows `active` for a user its installation had attached.
+//
+// Refusals that depend on stored or configured data, once the schema's rules are met:
+//   - a custom attribute whose key no defined attribute has: 400
+//     `custom_attributes[<i>][key] does not have a valid value`;
+//   - a custom attribute value that does not suit its attribute's type (an integer attribute takes a
+//     64-bit integer, a boolean one `true` or `false`): 400 `custom_attributes[<i>][value] is invalid`;
+//   - both named together in one 400, in the order of the attributes;
+//   - a password the configured policy refuses: 400 `password is too weak: <the policy in words>` (by
+//     default `password is too weak: at least 8 characters, a letter, a digit`); the served schema states
+//     the policy the server is configured with (`minLength`, `pattern`), so the password is answered with
+//     the schema's other problems, before the custom attributes are looked at;
+//   - an email taken by another user, in any letter case: 422 `Email has already been taken`
+//     (answered alone, after the rules above are met).
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3771,7 +4415,7 @@ func (c *ClientWithResponses) CreateUserJsonWithFormdataBodyWithResponse(ctx con
 
 // GetUserWithResponse Get a User
 //
-// Answers one user.
+// Answers one user. No user with the id (or an id that cannot be one): 404 `Couldn't find User with 'id'=<id>`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3787,7 +4431,19 @@ func (c *ClientWithResponses) GetUserWithResponse(ctx context.Context, id UserId
 // UpdateUserWithBodyWithResponse Update a User
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
-// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400
+// `email cannot be changed`. Missing and invalid parameters are named in one 400, as for a create.
+//
+// Refusals that depend on stored or configured data, once the schema's rules are met:
+//   - no user has the id: 404 `Couldn't find User with 'id'=<id>`, whatever else is wrong with the
+//     body (but what the schema refuses, answered first);
+//   - a custom attribute whose key no defined attribute has: 400
+//     `custom_attributes[<i>][key] does not have a valid value`; a value that does not suit its
+//     attribute's type: 400 `custom_attributes[<i>][value] is invalid`;
+//   - both named together in one 400, in the order of the attributes;
+//   - a password the configured policy refuses: 400 `password is too weak: <the policy in words>`; the
+//     served schema states the configured policy, so it is answered with the schema's other problems.
+//
 // Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
 // committed wins.
 //
@@ -3805,7 +4461,19 @@ func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context
 // UpdateUserWithResponse Update a User
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
-// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400
+// `email cannot be changed`. Missing and invalid parameters are named in one 400, as for a create.
+//
+// Refusals that depend on stored or configured data, once the schema's rules are met:
+//   - no user has the id: 404 `Couldn't find User with 'id'=<id>`, whatever else is wrong with the
+//     body (but what the schema refuses, answered first);
+//   - a custom attribute whose key no defined attribute has: 400
+//     `custom_attributes[<i>][key] does not have a valid value`; a value that does not suit its
+//     attribute's type: 400 `custom_attributes[<i>][value] is invalid`;
+//   - both named together in one 400, in the order of the attributes;
+//   - a password the configured policy refuses: 400 `password is too weak: <the policy in words>`; the
+//     served schema states the configured policy, so it is answered with the schema's other problems.
+//
 // Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
 // committed wins.
 //
@@ -3823,7 +4491,19 @@ func (c *ClientWithResponses) UpdateUserWithResponse(ctx context.Context, id Use
 // UpdateUserWithFormdataBodyWithResponse Update a User
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
-// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400
+// `email cannot be changed`. Missing and invalid parameters are named in one 400, as for a create.
+//
+// Refusals that depend on stored or configured data, once the schema's rules are met:
+//   - no user has the id: 404 `Couldn't find User with 'id'=<id>`, whatever else is wrong with the
+//     body (but what the schema refuses, answered first);
+//   - a custom attribute whose key no defined attribute has: 400
+//     `custom_attributes[<i>][key] does not have a valid value`; a value that does not suit its
+//     attribute's type: 400 `custom_attributes[<i>][value] is invalid`;
+//   - both named together in one 400, in the order of the attributes;
+//   - a password the configured policy refuses: 400 `password is too weak: <the policy in words>`; the
+//     served schema states the configured policy, so it is answered with the schema's other problems.
+//
 // Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
 // committed wins.
 //
@@ -3840,7 +4520,7 @@ func (c *ClientWithResponses) UpdateUserWithFormdataBodyWithResponse(ctx context
 
 // GetUserJsonWithResponse Get a User (.json)
 //
-// Answers one user.
+// Answers one user. No user with the id (or an id that cannot be one): 404 `Couldn't find User with 'id'=<id>`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3856,7 +4536,19 @@ func (c *ClientWithResponses) GetUserJsonWithResponse(ctx context.Context, id Us
 // UpdateUserJsonWithBodyWithResponse Update a User (.json)
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
-// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400
+// `email cannot be changed`. Missing and invalid parameters are named in one 400, as for a create.
+//
+// Refusals that depend on stored or configured data, once the schema's rules are met:
+//   - no user has the id: 404 `Couldn't find User with 'id'=<id>`, whatever else is wrong with the
+//     body (but what the schema refuses, answered first);
+//   - a custom attribute whose key no defined attribute has: 400
+//     `custom_attributes[<i>][key] does not have a valid value`; a value that does not suit its
+//     attribute's type: 400 `custom_attributes[<i>][value] is invalid`;
+//   - both named together in one 400, in the order of the attributes;
+//   - a password the configured policy refuses: 400 `password is too weak: <the policy in words>`; the
+//     served schema states the configured policy, so it is answered with the schema's other problems.
+//
 // Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
 // committed wins.
 //
@@ -3874,7 +4566,19 @@ func (c *ClientWithResponses) UpdateUserJsonWithBodyWithResponse(ctx context.Con
 // UpdateUserJsonWithResponse Update a User (.json)
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
-// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400
+// `email cannot be changed`. Missing and invalid parameters are named in one 400, as for a create.
+//
+// Refusals that depend on stored or configured data, once the schema's rules are met:
+//   - no user has the id: 404 `Couldn't find User with 'id'=<id>`, whatever else is wrong with the
+//     body (but what the schema refuses, answered first);
+//   - a custom attribute whose key no defined attribute has: 400
+//     `custom_attributes[<i>][key] does not have a valid value`; a value that does not suit its
+//     attribute's type: 400 `custom_attributes[<i>][value] is invalid`;
+//   - both named together in one 400, in the order of the attributes;
+//   - a password the configured policy refuses: 400 `password is too weak: <the policy in words>`; the
+//     served schema states the configured policy, so it is answered with the schema's other problems.
+//
 // Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
 // committed wins.
 //
@@ -3892,7 +4596,19 @@ func (c *ClientWithResponses) UpdateUserJsonWithResponse(ctx context.Context, id
 // UpdateUserJsonWithFormdataBodyWithResponse Update a User (.json)
 //
 // Changes a user's names, password or custom attributes; parameters left out keep their value, and custom
-// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400.
+// attributes sent are set (others are kept). The email cannot be changed: sending it is a 400
+// `email cannot be changed`. Missing and invalid parameters are named in one 400, as for a create.
+//
+// Refusals that depend on stored or configured data, once the schema's rules are met:
+//   - no user has the id: 404 `Couldn't find User with 'id'=<id>`, whatever else is wrong with the
+//     body (but what the schema refuses, answered first);
+//   - a custom attribute whose key no defined attribute has: 400
+//     `custom_attributes[<i>][key] does not have a valid value`; a value that does not suit its
+//     attribute's type: 400 `custom_attributes[<i>][value] is invalid`;
+//   - both named together in one 400, in the order of the attributes;
+//   - a password the configured policy refuses: 400 `password is too weak: <the policy in words>`; the
+//     served schema states the configured policy, so it is answered with the schema's other problems.
+//
 // Concurrent updates of different parameters or custom attributes all persist; of the same one, the last
 // committed wins.
 //
@@ -3972,8 +4688,8 @@ func ParseCreateAccountAccessResponse(rsp *http.Response) (*CreateAccountAccessR
 	case rsp.StatusCode == 503:
 		var headers CreateAccountAccessResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -4049,8 +4765,8 @@ func ParseCreateAccountAccessJsonResponse(rsp *http.Response) (*CreateAccountAcc
 	case rsp.StatusCode == 503:
 		var headers CreateAccountAccessJsonResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -4116,8 +4832,8 @@ func ParseListAccountUsersResponse(rsp *http.Response) (*ListAccountUsersRespons
 	case rsp.StatusCode == 503:
 		var headers ListAccountUsersResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -4183,8 +4899,8 @@ func ParseListAccountUsersJsonResponse(rsp *http.Response) (*ListAccountUsersJso
 	case rsp.StatusCode == 503:
 		var headers ListAccountUsersJsonResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -4250,8 +4966,8 @@ func ParseListUsersResponse(rsp *http.Response) (*ListUsersResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers ListUsersResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -4338,8 +5054,8 @@ func ParseCreateUserResponse(rsp *http.Response) (*CreateUserResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers CreateUserResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -4405,8 +5121,8 @@ func ParseListUsersJsonResponse(rsp *http.Response) (*ListUsersJsonResponse, err
 	case rsp.StatusCode == 503:
 		var headers ListUsersJsonResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -4493,8 +5209,8 @@ func ParseCreateUserJsonResponse(rsp *http.Response) (*CreateUserJsonResponse, e
 	case rsp.StatusCode == 503:
 		var headers CreateUserJsonResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -4560,8 +5276,8 @@ func ParseGetUserResponse(rsp *http.Response) (*GetUserResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers GetUserResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -4648,8 +5364,8 @@ func ParseUpdateUserResponse(rsp *http.Response) (*UpdateUserResponse, error) {
 	case rsp.StatusCode == 503:
 		var headers UpdateUserResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -4715,8 +5431,8 @@ func ParseGetUserJsonResponse(rsp *http.Response) (*GetUserJsonResponse, error) 
 	case rsp.StatusCode == 503:
 		var headers GetUserJsonResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value
@@ -4803,8 +5519,8 @@ func ParseUpdateUserJsonResponse(rsp *http.Response) (*UpdateUserJsonResponse, e
 	case rsp.StatusCode == 503:
 		var headers UpdateUserJsonResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
-			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			var value int32
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int32"}); err != nil {
 				return nil, err
 			}
 			headers.RetryAfter = &value

@@ -51,6 +51,7 @@ var Module = module.API{
 		}
 		return Routes(NewService(NewStore(d.DB), d.Hasher, policy, d.Now), d.Credentials, loc), nil
 	},
+	Spec:     spec,
 	Fixtures: fixtures,
 	Defaults: defaults,
 	Users:    users,
@@ -75,7 +76,7 @@ func Routes(svc *Service, creds Credentials, loc *time.Location) httpserver.API 
 		RewritePath:  rewritePath,
 		Prepare:      formToJSON,
 		Authenticate: authenticator(creds),
-		Render:       Render,
+		Render:       Renderer(svc.policy),
 	}
 }
 

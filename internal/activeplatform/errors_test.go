@@ -42,6 +42,18 @@ func TestRender(t *testing.T) {
 		{"too large", &http.MaxBytesError{Limit: 10}, 413, `{"error":"413 Request Entity Too Large"}`},
 		{"syntax", &httpserver.InvalidRequest{Issues: []httpserver.Issue{{In: "body", Rule: "syntax"}}}, 400, `{"error":"body is not valid JSON"}`},
 		{"path", &httpserver.InvalidRequest{Issues: []httpserver.Issue{{In: "path", Field: "id", Rule: "type"}}}, 404, `{"error":"Couldn't find User with 'id'=abc"}`},
+		{"password by the schema", &httpserver.InvalidRequest{Issues: []httpserver.Issue{
+			{In: "body", Field: "password", Rule: "minLength", Value: "ab1"},
+			{In: "body", Field: "password", Rule: "pattern", Value: "ab1"},
+			{In: "body", Field: "first_name", Rule: "pattern", Value: "A\x00"},
+		}}, 400, `{"error":"first_name is invalid, password is too weak: at least 8 characters, a letter, a digit"}`},
+		{"password with U+0000", &httpserver.InvalidRequest{Issues: []httpserver.Issue{
+			{In: "body", Field: "password", Rule: "pattern", Value: "abcdefg1\x00"},
+		}}, 400, `{"error":"password is invalid"}`},
+		{"query ids out of range", &httpserver.InvalidRequest{Issues: []httpserver.Issue{
+			{In: "query", Field: "account_id", Rule: "minimum", Value: 0},
+			{In: "query", Field: "user_id", Rule: "type", Value: "9223372036854775808"},
+		}}, 404, `{"error":"Couldn't find User with 'id'=9223372036854775808"}`},
 		{"missing and invalid", &httpserver.InvalidRequest{Issues: []httpserver.Issue{
 			{In: "body", Field: "email", Rule: "format"},
 			{In: "body", Field: "first_name", Rule: "required"},

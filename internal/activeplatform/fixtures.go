@@ -96,6 +96,10 @@ type problem struct{ path, msg string }
 func (p problem) Error() string { return p.path + ": " + p.msg }
 func (p problem) Unwrap() error { return apperr.Invalid(p.path, "fixtures", p.msg) }
 
+// noNUL is the problem of a stored text holding U+0000, which the databases cannot store (the
+// API refuses it by the spec's patterns).
+const noNUL = "no text can hold U+0000"
+
 func checkFixtures(env module.Env, f *Fixtures) []error {
 	// Plain passwords are checked against the server's policy (PROVISIOND_PASSWORD_POLICY), as
 	// the create checks them; a password_hash is not.
@@ -110,6 +114,9 @@ func checkFixtures(env module.Env, f *Fixtures) []error {
 		where := fmt.Sprintf("custom_attributes[%d]", i)
 		if a.Key == "" || a.Name == "" || seen[a.Key] {
 			errs = append(errs, fmt.Errorf("%s: a key (listed once) and a name are required", where))
+		}
+		if strings.ContainsRune(a.Key+a.Name, 0) {
+			errs = append(errs, fmt.Errorf("%s: %s", where, noNUL))
 		}
 		seen[a.Key] = true
 		if !slices.Contains([]string{TypeString, TypeInteger, TypeBoolean}, a.Type) {
@@ -127,6 +134,9 @@ func checkFixtures(env module.Env, f *Fixtures) []error {
 		ids[a.ID] = true
 		if a.Name == "" {
 			errs = append(errs, fmt.Errorf("%s: a name is required", where))
+		}
+		if strings.ContainsRune(a.Name, 0) {
+			errs = append(errs, fmt.Errorf("%s: %s", where, noNUL))
 		}
 		if a.Status != "" && a.Status != StatusActive && a.Status != StatusInactive {
 			errs = append(errs, fmt.Errorf("%s: status must be active or inactive", where))
@@ -149,10 +159,11 @@ func checkUsers(users []UserFixture, defs map[string]Definition, policy Policy) 
 		where := fmt.Sprintf("users[%d]", i)
 		var ps []problem
 		add := func(field, msg string) { ps = append(ps, problem{where + "." + field, msg}) }
-		// The spec's rules: required fields and their types. The email's format is worded below,
-		// with the check for an email listed twice.
+		// The spec's rules: required fields and their types. The email's format (and U+0000) is
+		// worded below, with the check for an email listed twice.
 		for _, is := range httpserver.SchemaIssues(create, u.body()) {
-			if is.Rule == "format" || (is.Field == "password" && u.PasswordHash != nil) {
+			if is.Rule == "format" || (is.Field == "email" && is.Rule == "pattern") ||
+				(is.Field == "password" && (u.PasswordHash != nil || policyRule(is))) {
 				continue
 			}
 			add(is.Field, schemaMessage(is))
@@ -170,7 +181,7 @@ func checkUsers(users []UserFixture, defs map[string]Definition, policy Policy) 
 		switch {
 		case u.Password != nil && u.PasswordHash != nil:
 			add("password_hash", "give password or password_hash, not both")
-		case u.Password != nil && !policy.Allows(*u.Password):
+		case u.Password != nil && !strings.ContainsRune(*u.Password, 0) && !policy.Allows(*u.Password): // U+0000: invalid above
 			add("password", "is too weak: "+policy.Describe())
 		case u.PasswordHash != nil:
 			if _, err := password.Import(*u.PasswordHash); err != nil {
@@ -243,6 +254,14 @@ func deref(s *string) string {
 // kin-openapi's own words for a value not in an enum (the status), as the section always said
 // them; any other problem, which the fields' types do not let an entry have, "is invalid", as the
 // API answers it.
+// policyRule reports whether a problem of a password is the spec's statement of the default
+// policy (minLength, pattern), which the server's own policy words below; a password holding
+// U+0000 stays refused as invalid.
+func policyRule(is httpserver.Issue) bool {
+	s, _ := is.Value.(string)
+	return (is.Rule == "minLength" || is.Rule == "pattern") && !strings.ContainsRune(s, 0)
+}
+
 func schemaMessage(is httpserver.Issue) string {
 	switch is.Rule {
 	case "required":

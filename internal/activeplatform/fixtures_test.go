@@ -81,6 +81,15 @@ func TestFixtureUsersRefused(t *testing.T) {
 		{"weak password", `users: [{email: a@example.com, first_name: A, last_name: B, password: short}]`, []string{
 			"users[0].password: is too weak: at least 8 characters, a letter, a digit",
 		}},
+		{"U+0000", "users: [{email: \"a\\0@example.com\", first_name: \"A\\0\", last_name: B, password: \"secret123\\0\"}]", []string{
+			"users[0].email: is not a valid email address",
+			"users[0].first_name: is invalid",
+			"users[0].password: is invalid",
+		}},
+		{"U+0000 in reference data", "custom_attributes: [{key: \"a\\0\", name: A, type: string}]\naccounts: [{id: 1, name: \"B\\0\"}]", []string{
+			"custom_attributes[0]: no text can hold U+0000",
+			"accounts[0]: no text can hold U+0000",
+		}},
 		{"password and hash", `users: [{email: a@example.com, first_name: A, last_name: B, password: secret123, password_hash: "` + someArgon + `"}]`, []string{
 			"users[0].password_hash: give password or password_hash, not both",
 		}},

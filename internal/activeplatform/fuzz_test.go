@@ -189,6 +189,11 @@ func fzSeeds() []string {
 		"first_name=A&last_name=B&password=abcdefg1&email=nulkey%40example.com&x%00y=1&custom_attributes[][key]=a%00ge&custom_attributes[][value]=1",
 		`{"first_name":"A\u0000","last_name":"B","password":"abcdefg1","email":"nul2@example.com"}`,
 		"first_name=A&last_name=B&password=abcd%00efg1&email=nul3%40example.com",
+		`{"last_name":"B\u0000","password":"short","email":"a\u0000b","custom_attributes":[{"key":"a\u0000","value":"\u0000"}],"x\u0000":"\u0000"}`,
+		"first_name=A&last_name=B&password=12345678&email=nul4%40example.com&custom_attributes[][key]=age&custom_attributes[][value]=9223372036854775808",
+		// the password policy's classes: ASCII letters and digits
+		`{"first_name":"A","last_name":"B","password":"пароль١٢٣","email":"ascii@example.com"}`,
+		"first_name=A&last_name=B&password=1234567a&email=digitfirst%40example.com",
 		// emails
 		"first_name=A&last_name=B&password=abcdefg1&email=nope",
 		"first_name=A&last_name=B&password=abcdefg1&email=JOHN.DOE9%40ACTIVEPLATFROM.COM",

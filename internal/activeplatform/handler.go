@@ -221,6 +221,15 @@ func dateOf(d *gen.FilterCreatedAt) *time.Time {
 	return &d.Time
 }
 
+// wide is an int32 parameter as the service counts it.
+func wide(p *int32) *int {
+	if p == nil {
+		return nil
+	}
+	n := int(*p)
+	return &n
+}
+
 func str[T ~string](p *T) *string {
 	if p == nil {
 		return nil
@@ -236,25 +245,25 @@ func (h *Handler) CreateUser(ctx context.Context, req gen.CreateUserRequestObjec
 
 // GetUser implements GET /api/vendor/v1/users/{id}.
 func (h *Handler) GetUser(ctx context.Context, req gen.GetUserRequestObject) (gen.GetUserResponseObject, error) {
-	return h.get(ctx, int64(req.Id))
+	return h.get(ctx, req.Id)
 }
 
 // UpdateUser implements PUT /api/vendor/v1/users/{id}.
 func (h *Handler) UpdateUser(ctx context.Context, req gen.UpdateUserRequestObject) (gen.UpdateUserResponseObject, error) {
-	return h.update(ctx, int64(req.Id), req.JSONBody, req.FormdataBody)
+	return h.update(ctx, req.Id, req.JSONBody, req.FormdataBody)
 }
 
 // ListUsers implements GET /api/vendor/v1/users.
 func (h *Handler) ListUsers(ctx context.Context, req gen.ListUsersRequestObject) (gen.ListUsersResponseObject, error) {
 	p := req.Params
-	return h.list(ctx, listParams{page: p.Page, perPage: p.PerPage, field: str(p.SortingField), reversed: p.SortingReversed,
+	return h.list(ctx, listParams{page: wide(p.Page), perPage: wide(p.PerPage), field: str(p.SortingField), reversed: p.SortingReversed,
 		email: p.FiltersEmail, status: str(p.FiltersStatus), created: dateOf(p.FiltersCreatedAt), updated: dateOf(p.FiltersUpdatedAt)})
 }
 
 // CreateAccountAccess implements POST /api/v2/vendor/account_accesses.
 func (h *Handler) CreateAccountAccess(ctx context.Context, req gen.CreateAccountAccessRequestObject) (gen.CreateAccountAccessResponseObject, error) {
 	p := req.Params
-	a := Access{AccountID: int64(p.AccountId), UserID: int64(p.UserId)}
+	a := Access{AccountID: p.AccountId, UserID: p.UserId}
 	if p.Role != nil {
 		a.Role = string(*p.Role)
 	}
@@ -266,7 +275,7 @@ func (h *Handler) CreateAccountAccess(ctx context.Context, req gen.CreateAccount
 
 // ListAccountUsers implements GET /api/vendor/v1/accounts/{id}/users.
 func (h *Handler) ListAccountUsers(ctx context.Context, req gen.ListAccountUsersRequestObject) (gen.ListAccountUsersResponseObject, error) {
-	us, err := h.svc.AccountUsers(ctx, int64(req.Id))
+	us, err := h.svc.AccountUsers(ctx, req.Id)
 	if err != nil {
 		return nil, err
 	}

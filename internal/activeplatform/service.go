@@ -7,10 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
+	"unicode/utf8"
 
 	"github.com/provisiond/provisiond/internal/apperr"
 	"github.com/provisiond/provisiond/internal/password"
@@ -122,7 +124,12 @@ type Policy struct {
 	MinLength                           int
 	Letter, Digit, Upper, Lower, Symbol bool
 	text                                string
+	re                                  *regexp.Regexp // Schema's pattern, compiled
 }
+
+// DefaultPolicy is the policy of a server that configures none (PROVISIOND_PASSWORD_POLICY's
+// default), the one the spec states.
+var DefaultPolicy, _ = ParsePolicy("min=8,letter,digit")
 
 // ParsePolicy reads "min=8,letter,digit" (any of letter, digit, upper, lower, symbol).
 func ParsePolicy(s string) (Policy, error) {
@@ -151,19 +158,84 @@ func ParsePolicy(s string) (Policy, error) {
 			return Policy{}, fmt.Errorf("password policy: unknown rule %q", part)
 		}
 	}
+	_, pattern := p.Schema()
+	p.re = regexp.MustCompile(pattern)
 	return p, nil
 }
 
-// Allows reports whether pw satisfies the policy.
-func (p Policy) Allows(pw string) bool {
-	if len([]rune(pw)) < p.MinLength {
-		return false
+// The character classes of the policy's rules, as the spec's pattern states them (Schema):
+// ASCII letters and digits, so that one pattern means the same in every tool (JSON Schema has no
+// portable Unicode classes). A symbol is any other character. None matches U+0000, which the
+// spec refuses in a password (answered "password is invalid").
+const (
+	classLetter = `[A-Za-z]`
+	classDigit  = `[0-9]`
+	classUpper  = `[A-Z]`
+	classLower  = `[a-z]`
+	classSymbol = `[^\x00A-Za-z0-9]`
+)
+
+// classes are the classes of which pw needs a character each: distinct characters, since no two
+// overlap (a letter is implied by an upper- or a lower-case one, and then not listed).
+func (p Policy) classes() []string {
+	var out []string
+	if p.Letter && !p.Upper && !p.Lower {
+		out = append(out, classLetter)
 	}
-	has := func(f func(rune) bool) bool { return strings.IndexFunc(pw, f) >= 0 }
-	return (!p.Letter || has(unicode.IsLetter)) && (!p.Digit || has(unicode.IsDigit)) &&
-		(!p.Upper || has(unicode.IsUpper)) && (!p.Lower || has(unicode.IsLower)) &&
-		(!p.Symbol || has(func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }))
+	for _, c := range []struct {
+		on    bool
+		class string
+	}{{p.Upper, classUpper}, {p.Lower, classLower}, {p.Digit, classDigit}, {p.Symbol, classSymbol}} {
+		if c.on {
+			out = append(out, c.class)
+		}
+	}
+	return out
 }
+
+// Allows reports whether pw satisfies the policy: the spec's minLength (in characters) and
+// pattern (Schema), as the validator applies them.
+func (p Policy) Allows(pw string) bool {
+	re := p.re
+	if re == nil {
+		_, pattern := p.Schema()
+		re = regexp.MustCompile(pattern)
+	}
+	return utf8.RuneCountInString(pw) >= p.MinLength && re.MatchString(pw)
+}
+
+// Schema is the policy as the spec states a password's rules: a minLength and an anchored
+// pattern that refuses U+0000 and needs a character of each class the policy requires, in any
+// order (RE2 has no lookahead: one alternative per order).
+func (p Policy) Schema() (minLength int, pattern string) {
+	const anyText = `[^\x00]*`
+	var orders []string
+	for _, order := range permutations(p.classes()) {
+		orders = append(orders, strings.Join(order, anyText))
+	}
+	if len(orders) == 0 {
+		return p.MinLength, "^" + anyText + "$"
+	}
+	return p.MinLength, "^" + anyText + "(" + strings.Join(orders, "|") + ")" + anyText + "$"
+}
+
+// permutations lists every order of xs.
+func permutations(xs []string) [][]string {
+	if len(xs) <= 1 {
+		return [][]string{xs}
+	}
+	var out [][]string
+	for i := range xs {
+		rest := append(slices.Clone(xs[:i]), xs[i+1:]...)
+		for _, p := range permutations(rest) {
+			out = append(out, append([]string{xs[i]}, p...))
+		}
+	}
+	return out
+}
+
+// weak is the message of a password the policy refuses.
+func (p Policy) weak() string { return "password is too weak: " + p.Describe() }
 
 // Describe words the policy for an error message.
 func (p Policy) Describe() string {
@@ -199,7 +271,7 @@ func invalid(field, message string) error { return apperr.Invalid(field, "invali
 func (s *Service) check(ctx context.Context, pw *string, attrs []Attribute) (map[string]Definition, error) {
 	var errs []error
 	if pw != nil && !s.policy.Allows(*pw) {
-		errs = append(errs, invalid("password", "password is too weak: "+s.policy.Describe()))
+		errs = append(errs, invalid("password", s.policy.weak()))
 	}
 	var defs map[string]Definition
 	if len(attrs) > 0 {

@@ -21,6 +21,7 @@ import (
 	"github.com/provisiond/provisiond/internal/config"
 	"github.com/provisiond/provisiond/internal/credential"
 	"github.com/provisiond/provisiond/internal/fixtures"
+	"github.com/provisiond/provisiond/internal/module"
 	"github.com/provisiond/provisiond/internal/store"
 	"github.com/provisiond/provisiond/internal/version"
 	"github.com/provisiond/provisiond/openapi"
@@ -89,7 +90,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "reset":
 		return reset(ctx, args, getenv, stdout, stderr)
 	case "openapi":
-		return printSpec(args, stdout, stderr)
+		return printSpec(args, getenv, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, args, getenv, stderr)
 	case "version":
@@ -364,7 +365,9 @@ func loadFixtures(ctx context.Context, args []string, getenv func(string) string
 	})
 }
 
-func printSpec(args []string, stdout, stderr io.Writer) error {
+// printSpec prints an API's spec as the server serves it: adjusted to the configuration the
+// environment gives (module.API.Spec: PROVISIOND_PASSWORD_POLICY for ActivePlatform's).
+func printSpec(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	names := openapi.Names()
 	fs := newFlagSet("openapi", "Usage: provisiond openapi [--format yaml|json] NAME\n\nPrints an API's OpenAPI document. APIs: "+strings.Join(names, ", "), stderr)
 	format := fs.String("format", "yaml", "yaml or json")
@@ -374,7 +377,15 @@ func printSpec(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() != 1 || !slices.Contains(names, fs.Arg(0)) {
 		return fmt.Errorf("openapi takes one API name: %s", strings.Join(names, ", "))
 	}
-	doc, err := openapi.FS.ReadFile(fs.Arg(0) + ".yaml")
+	cfg := config.Default()
+	if v := getenv("PROVISIOND_PASSWORD_POLICY"); v != "" {
+		cfg.PasswordPolicy = v
+	}
+	m, ok := app.Modules.Named(fs.Arg(0))
+	if !ok {
+		m = module.API{Name: fs.Arg(0)}
+	}
+	doc, err := m.SpecText(cfg)
 	if err != nil {
 		return err
 	}

@@ -343,3 +343,24 @@ func TestCredentialsListAndRevoke(t *testing.T) {
 		t.Errorf("credentials list after the revoke: %q %v, want the header only", out, err)
 	}
 }
+
+// TestOpenAPICommandPasswordPolicy: ActivePlatform's document states the password policy the
+// environment configures, as the server serves it; the default policy's as written.
+func TestOpenAPICommandPasswordPolicy(t *testing.T) {
+	out, _, err := run(t, nil, "openapi", "activeplatform")
+	if err != nil || !strings.Contains(out, "\n      minLength: 8\n") {
+		t.Errorf("openapi activeplatform: %v, want the default policy's minLength 8", err)
+	}
+	env := map[string]string{"PROVISIOND_PASSWORD_POLICY": "min=12,lower"}
+	out, _, err = run(t, env, "openapi", "activeplatform")
+	if err != nil || !strings.Contains(out, "\n      minLength: 12\n") || !strings.Contains(out, `pattern: '^[^\x00]*([a-z])[^\x00]*$'`) {
+		t.Errorf("openapi activeplatform with min=12,lower: %v, want minLength 12 and a lower-case letter's pattern", err)
+	}
+	out, _, err = run(t, env, "openapi", "--format", "json", "activeplatform")
+	if err != nil || !strings.Contains(out, `"minLength":12`) {
+		t.Errorf("openapi --format json activeplatform with min=12,lower: %v", err)
+	}
+	if _, _, err := run(t, map[string]string{"PROVISIOND_PASSWORD_POLICY": "min=x"}, "openapi", "activeplatform"); err == nil {
+		t.Errorf("an invalid policy printed a document")
+	}
+}

@@ -45,6 +45,10 @@ type API struct {
 	// Users reads back the users (profiles, members) the API stored, in one neutral shape, for
 	// the control API's inspection; nil when it stores none.
 	Users *Users
+	// Spec, when set, returns the text of the API's spec for the configuration: openapi/<Name>.yaml
+	// adjusted to it (ActivePlatform's password policy), which the server validates requests by
+	// and serves, and "provisiond openapi" prints. Nil: the text as written.
+	Spec func(config.Config) ([]byte, error)
 	// Off reports whether the configuration switches the API off: it is then not mounted, and
 	// its paths answer 404. Nil: always on.
 	Off func(config.Config) bool
@@ -128,14 +132,34 @@ func (m API) Build(d Deps) (*httpserver.API, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Mount(m.Name, api)
+	yaml, err := m.SpecText(d.Config)
+	if err != nil {
+		return nil, err
+	}
+	return mount(m.Name, yaml, api)
+}
+
+// SpecText is the text of the API's spec for cfg (API.Spec).
+func (m API) SpecText(cfg config.Config) ([]byte, error) {
+	if m.Spec == nil {
+		return openapi.FS.ReadFile(m.Name + ".yaml")
+	}
+	return m.Spec(cfg)
 }
 
 // Mount completes api with the name and the spec of the API name: the spec as written in
 // openapi/, not oapi-codegen's embedded copy (gen.GetSwagger), whose operationIds are rewritten
 // in Go's capitalization.
 func Mount(name string, api httpserver.API) (*httpserver.API, error) {
-	yaml, spec, err := openapi.Load(name)
+	yaml, err := openapi.FS.ReadFile(name + ".yaml")
+	if err != nil {
+		return nil, err
+	}
+	return mount(name, yaml, api)
+}
+
+func mount(name string, yaml []byte, api httpserver.API) (*httpserver.API, error) {
+	spec, err := openapi.Parse(name, yaml)
 	if err != nil {
 		return nil, err
 	}
