@@ -86,6 +86,7 @@ type contractRun struct {
 	unnamed map[string]string
 	sent    map[string]int // requests sent by operation
 	valid   map[string]int // of which schema-valid
+	success int            // answers 2xx
 }
 
 // operation is one operation of the spec with its path and method.
@@ -214,7 +215,7 @@ func (c *contractRun) report() {
 	for _, n := range c.sent {
 		total += n
 	}
-	c.t.Logf("%s: %d requests over %d operations", c.api, total, len(c.sent))
+	c.t.Logf("%s: %d requests over %d operations, %d answered 2xx", c.api, total, len(c.sent), c.success)
 }
 
 // input is one generated request: its parameters by location and name, and its body.
@@ -257,14 +258,57 @@ func (c *contractRun) request(o operation, given map[string]any) *input {
 			}
 		}
 		if rb.Value.Required || c.rnd.IntN(4) > 0 {
-			v, ok := c.value(mt.Schema.Value, 0)
+			v, ok := c.fromExample(mt)
 			if !ok {
-				return nil
+				if v, ok = c.value(mt.Schema.Value, 0); !ok {
+					return nil
+				}
 			}
 			in.body, in.media, in.schema = v, media, mt.Schema.Value
 		}
 	}
 	return in
+}
+
+// fromExample draws, half the time, a body from one of the media type's examples (as testers
+// use a spec's explicit examples): each of its properties kept or drawn afresh from its schema.
+func (c *contractRun) fromExample(mt *openapi3.MediaType) (any, bool) {
+	var examples []any
+	if mt.Example != nil {
+		examples = append(examples, mt.Example)
+	}
+	for _, k := range slices.Sorted(maps.Keys(mt.Examples)) {
+		if e := mt.Examples[k]; e != nil && e.Value != nil && e.Value.Value != nil {
+			examples = append(examples, e.Value.Value)
+		}
+	}
+	if len(examples) == 0 || c.rnd.IntN(2) == 0 {
+		return nil, false
+	}
+	v := c.blend(jsonValue(examples[c.rnd.IntN(len(examples))]), mt.Schema.Value)
+	return v, len(httpserver.SchemaIssues(mt.Schema.Value, jsonValue(v))) == 0
+}
+
+func (c *contractRun) blend(example any, s *openapi3.Schema) any {
+	m, ok := example.(map[string]any)
+	if !ok || s == nil {
+		return example
+	}
+	out := map[string]any{}
+	for k, e := range m {
+		p := s.Properties[k]
+		if p == nil || c.rnd.IntN(2) == 0 {
+			out[k] = c.blend(e, nil)
+			if p != nil {
+				out[k] = c.blend(e, p.Value)
+			}
+			continue
+		}
+		if v, ok := c.value(p.Value, 1); ok {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 func (in *input) at(where string) map[string]any {
@@ -316,6 +360,9 @@ func (c *contractRun) send(o operation, in *input, valid bool) *apitest.Response
 	res := c.s.Do(c.t, req)
 	id := o.op.OperationID
 	c.sent[id]++
+	if res.Status < 300 {
+		c.success++
+	}
 	if valid {
 		c.valid[id]++
 	}
