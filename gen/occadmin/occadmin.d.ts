@@ -513,10 +513,11 @@ export interface components {
             };
         };
         /**
-         * @description The error response. Codes: 22003 the email is missing or empty; 23006 the email is invalid;
-         *     22006 a profile with the email exists; 22007 any other invalid input (a missing or mistyped field,
-         *     malformed JSON); 89002 the roles are missing or empty; 89001 a role does not exist; 89012 no role
-         *     carries a privilege; 22005 a password was sent empty. Several problems are listed in `errors`.
+         * @description The error response. Codes: 22003 the email is missing or empty; 23006 the email is invalid (U+0000
+         *     included); 22006 a profile with the email exists; 22007 any other invalid input (a missing or mistyped
+         *     field, a string holding U+0000, malformed JSON); 89002 the roles are missing or empty; 89001 a role does
+         *     not exist (a role id holding U+0000 included); 89012 no role carries a privilege; 22005 a password was
+         *     sent empty. Several problems are listed in `errors`; a value that breaks several rules is listed once.
          */
         CreateBadRequest: {
             headers: {

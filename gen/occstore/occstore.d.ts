@@ -537,11 +537,12 @@ export interface components {
             };
         };
         /**
-         * @description The error response. Codes: 22003 the email is missing or empty; 23006 the email is invalid;
-         *     22006 the email is already in use; 22007 any other invalid input (a missing or mistyped field, a
-         *     `receiveEmail` other than "yes" or "no", a role function other than admin or buyer, malformed JSON; on
-         *     update, leaving an organization without an active delegated administrator). Several problems are
-         *     listed in `errors`.
+         * @description The error response. Codes: 22003 the email is missing or empty; 23006 the email is invalid (U+0000
+         *     included); 22006 the email is already in use; 22007 any other invalid input (a missing or mistyped field, a
+         *     `receiveEmail` other than "yes" or "no", a role function other than admin or buyer, a string holding U+0000,
+         *     a reserved dynamic property name, a dynamic property that cannot be stored (see DynamicValue), malformed
+         *     JSON; on update, leaving an organization without an active delegated administrator). Several problems are
+         *     listed in `errors`; a value that breaks several rules is listed once.
          */
         CreateBadRequest: {
             headers: {
