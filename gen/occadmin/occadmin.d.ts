@@ -33,6 +33,15 @@ export interface paths {
          *     deactivated later can no longer use its tokens. Multi-factor authentication (OCC's `/ccadmin/v1/mfalogin`
          *     with `totp_code`) is not served. With `grant_type=password` an `Authorization` header is ignored; `username`
          *     or `password` missing is error 22007 for each.
+         *
+         *     Refusals, with their exact answers: `grant_type=client_credentials` without an `Authorization` header, 401
+         *     "This request requires an application key."; with a key this server does not know (or revoked), 401 "The
+         *     application key is not valid."; `grant_type=password` with an unknown username, a wrong password, a profile
+         *     without a password or a deactivated one, 401 "The username or password is invalid."; `username` or
+         *     `password` missing or empty, 400 error 22007 "The value of username is missing." (resp. password) at
+         *     `/username` (`/password`), both listed together; a `grant_type` other than the two, or a `username` or
+         *     `password` holding U+0000, 400 error 22007 "The value of <field> is invalid." at `/<field>`. Form fields the
+         *     operation does not define are ignored, whatever they hold.
          */
         post: operations["login"];
         delete?: never;
@@ -60,6 +69,10 @@ export interface paths {
          *     Decisions: OCC documents no request body; any body sent is ignored. A token that is invalid, expired or already
          *     logged out gets 401, as on every other operation (OCC answers `result: false` for a failed logout, which provisiond
          *     never needs: a token it accepts can always be ended).
+         *
+         *     Refusals: a request without an access token, 401 "This request requires an access token."; a token that is
+         *     invalid, expired, already logged out, of the other OCC API, or of an admin profile deactivated since, 401 "The
+         *     access token is invalid or has expired."
          */
         post: operations["logout"];
         delete?: never;
@@ -79,7 +92,13 @@ export interface paths {
         put?: never;
         /**
          * Renew an access token
-         * @description Answers a fresh access token for a still valid one, every call a new token (the one sent stays valid until it expires or is logged out); an expired token cannot be renewed (log in again).
+         * @description Answers a fresh access token for a still valid one, every call a new token (the one sent stays valid until it
+         *     expires or is logged out); an expired token cannot be renewed (log in again). A token of a read-only application
+         *     key may be renewed.
+         *
+         *     Refusals: a request without an access token, 401 "This request requires an access token."; a token that is
+         *     invalid, expired, logged out, or of an admin profile deactivated since, 401 "The access token is invalid or has
+         *     expired."
          */
         post: operations["refresh"];
         delete?: never;
@@ -106,6 +125,21 @@ export interface paths {
          *     required and may not be empty (OCC's page marks it optional yet lists error 89002 for roles that are
          *     null or empty); every role must exist (89001) and at least one must carry a privilege (89012).
          *     A duplicate email is error 22006 with status 400.
+         *
+         *     Refusals that depend on stored data, each 400 in OCC's error model at its `o:errorPath`, listed in `errors`
+         *     together (and with a taken email) when there are several: an email that an admin profile has already, in any
+         *     letter case, error 22006 "A profile with this email already exists." at `/email`; a role id that no role has
+         *     (`GET /ccadmin/v1/adminRoles`), error 89001 "The role <id> does not exist." at `/roles/<index>`, one per such
+         *     role; roles that all exist but none of which carries a privilege, error 89012 "None of the roles carries a
+         *     privilege." at `/roles`. The roles are checked only once the body conforms to the schema (a body with schema
+         *     problems is answered with those alone). Besides: a token of a read-only application key, 403 "The application
+         *     key of this token is read-only."; no token, or a token that is invalid, expired, logged out or of a deactivated
+         *     profile, 401 as on every operation.
+         *
+         *     U+0000, which no stored value may hold, is refused in every string of the body with the code the field's other
+         *     invalid values get: `email` 23006, a role id 89001 "The role <id> does not exist." (U+0000 written `\u0000`),
+         *     any other field 22007 "The value of <field> is invalid.". Members of the body the schema does not define are
+         *     ignored, whatever they hold (U+0000 included).
          */
         post: operations["createAdminProfile"];
         delete?: never;
@@ -131,6 +165,11 @@ export interface paths {
          *     `sort` is `property:asc` or `property:desc` over `email`, `firstName`, `lastName`, `active`,
          *     `registrationDate` or `id` (the default order is by id). `total` and `totalResults` are both
          *     the number of profiles the filter selects.
+         *
+         *     Refusals, each 400 in OCC's error model: a `q` that does not parse, or names another attribute, error 22007
+         *     "The filter is invalid: …" at `/q`; a `sort` of another shape, error 22007 at `/sort`; a `limit` out of 0 to 250,
+         *     an `offset` out of 0 to 2147483647, a value that is not an integer, or a `q` or `sort` holding U+0000, error
+         *     22007 "The value of the parameter <name> is invalid." at `/<name>`, every such problem listed together.
          */
         get: operations["listAdminProfiles"];
         put?: never;
@@ -175,14 +214,19 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id, such as `iuser10060`. */
+                /**
+                 * @description The profile's id, such as `iuser10060`: `iuser` and digits. An id of another shape (U+0000
+                 *     included) names no profile and is answered as any unknown id, 404 "No admin profile has the id
+                 *     <id>." (U+0000 written `\u0000` in the message).
+                 */
                 id: string;
             };
             cookie?: never;
         };
         /**
          * Get Admin Profile
-         * @description Answers one admin profile.
+         * @description Answers one admin profile. An id no admin profile has, whatever its shape (`iuser` and digits, or anything
+         *     else, U+0000 included), is 404 "No admin profile has the id <id>."; a token as on every operation (401).
          */
         get: operations["getAdminProfile"];
         /**
@@ -190,6 +234,14 @@ export interface paths {
          * @description Changes an admin profile; fields left out keep their value. `active: false` deactivates the profile
          *     (there is no delete). The rules are those of the create operation.
          *     Concurrent updates of different fields all persist; of the same field, the last committed wins.
+         *
+         *     Refusals: an id no admin profile has, whatever its shape (U+0000 included), 404 "No admin profile has the id
+         *     <id>." (a body with schema problems is answered 400 with those first, whatever the id); an email another admin
+         *     profile has, in any letter case, error 22006 "A profile with this email already exists." at `/email`; roles as
+         *     they stand after the change, checked as on create (89001 per unknown role at `/roles/<index>`, 89012 at `/roles`
+         *     when none carries a privilege), listed together with a taken email; a token of a read-only application key,
+         *     403 "The application key of this token is read-only."; tokens as on every operation (401). U+0000 in a string
+         *     of the body is refused as on create.
          */
         put: operations["updateAdminProfile"];
         post?: never;
@@ -264,7 +316,7 @@ export interface components {
              * @enum {string}
              */
             token_type: "bearer";
-            /** @description Seconds until the token expires. */
+            /** @description Seconds until the token expires (the server's token lifetime, a positive whole number of seconds). */
             expires_in: number;
         };
         /** @description A new admin profile. */
@@ -461,10 +513,11 @@ export interface components {
             };
         };
         /**
-         * @description The error response. Codes: 22003 the email is missing or empty; 23006 the email is invalid;
-         *     22006 a profile with the email exists; 22007 any other invalid input (a missing or mistyped field,
-         *     malformed JSON); 89002 the roles are missing or empty; 89001 a role does not exist; 89012 no role
-         *     carries a privilege; 22005 a password was sent empty. Several problems are listed in `errors`.
+         * @description The error response. Codes: 22003 the email is missing or empty; 23006 the email is invalid (U+0000
+         *     included); 22006 a profile with the email exists; 22007 any other invalid input (a missing or mistyped
+         *     field, a string holding U+0000, malformed JSON); 89002 the roles are missing or empty; 89001 a role does
+         *     not exist (a role id holding U+0000 included); 89012 no role carries a privilege; 22005 a password was
+         *     sent empty. Several problems are listed in `errors`; a value that breaks several rules is listed once.
          */
         CreateBadRequest: {
             headers: {
@@ -771,7 +824,11 @@ export interface operations {
             query?: {
                 /** @description How many profiles a page holds (at most 250). */
                 limit?: number;
-                /** @description How many profiles to skip. */
+                /**
+                 * @description How many profiles to skip, 0 to 2147483647. A value out of that range, or not an integer, is refused
+                 *     with 400, error 22007 at `/offset` ("The value of the parameter offset is invalid."), as is a `limit`
+                 *     out of 0 to 250.
+                 */
                 offset?: number;
                 /**
                  * @description The order, as `property:asc` or `property:desc`; the property is one of `id`, `email`, `firstName`, `lastName`, `active`, `registrationDate`, in any letter case
@@ -897,7 +954,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id, such as `iuser10060`. */
+                /**
+                 * @description The profile's id, such as `iuser10060`: `iuser` and digits. An id of another shape (U+0000
+                 *     included) names no profile and is answered as any unknown id, 404 "No admin profile has the id
+                 *     <id>." (U+0000 written `\u0000` in the message).
+                 */
                 id: string;
             };
             cookie?: never;
@@ -916,7 +977,11 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id, such as `iuser10060`. */
+                /**
+                 * @description The profile's id, such as `iuser10060`: `iuser` and digits. An id of another shape (U+0000
+                 *     included) names no profile and is answered as any unknown id, 404 "No admin profile has the id
+                 *     <id>." (U+0000 written `\u0000` in the message).
+                 */
                 id: string;
             };
             cookie?: never;

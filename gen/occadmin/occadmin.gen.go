@@ -59,7 +59,7 @@ type AccessToken struct {
 	// AccessToken The token, a secret (hence its format, password).
 	AccessToken string `json:"access_token"`
 
-	// ExpiresIn Seconds until the token expires.
+	// ExpiresIn Seconds until the token expires (the server's token lifetime, a positive whole number of seconds).
 	ExpiresIn int `json:"expires_in"`
 
 	// TokenType Always `bearer`.
@@ -315,7 +315,9 @@ type ListAdminProfilesParams struct {
 	// Limit How many profiles a page holds (at most 250).
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Offset How many profiles to skip.
+	// Offset How many profiles to skip, 0 to 2147483647. A value out of that range, or not an integer, is refused
+	// with 400, error 22007 at `/offset` ("The value of the parameter offset is invalid."), as is a `limit`
+	// out of 0 to 250.
 	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
 
 	// Sort The order, as `property:asc` or `property:desc`; the property is one of `id`, `email`, `firstName`, `lastName`, `active`, `registrationDate`, in any letter case
@@ -438,6 +440,11 @@ type ClientInterface interface {
 	// `registrationDate` or `id` (the default order is by id). `total` and `totalResults` are both
 	// the number of profiles the filter selects.
 	//
+	// Refusals, each 400 in OCC's error model: a `q` that does not parse, or names another attribute, error 22007
+	// "The filter is invalid: …" at `/q`; a `sort` of another shape, error 22007 at `/sort`; a `limit` out of 0 to 250,
+	// an `offset` out of 0 to 2147483647, a value that is not an integer, or a `q` or `sort` holding U+0000, error
+	// 22007 "The value of the parameter <name> is invalid." at `/<name>`, every such problem listed together.
+	//
 	// Corresponds with GET /ccadmin/v1/adminProfiles (the `ListAdminProfiles` operationId).
 	ListAdminProfiles(ctx context.Context, params *ListAdminProfilesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -469,6 +476,21 @@ type ClientInterface interface {
 	// null or empty); every role must exist (89001) and at least one must carry a privilege (89012).
 	// A duplicate email is error 22006 with status 400.
 	//
+	// Refusals that depend on stored data, each 400 in OCC's error model at its `o:errorPath`, listed in `errors`
+	// together (and with a taken email) when there are several: an email that an admin profile has already, in any
+	// letter case, error 22006 "A profile with this email already exists." at `/email`; a role id that no role has
+	// (`GET /ccadmin/v1/adminRoles`), error 89001 "The role <id> does not exist." at `/roles/<index>`, one per such
+	// role; roles that all exist but none of which carries a privilege, error 89012 "None of the roles carries a
+	// privilege." at `/roles`. The roles are checked only once the body conforms to the schema (a body with schema
+	// problems is answered with those alone). Besides: a token of a read-only application key, 403 "The application
+	// key of this token is read-only."; no token, or a token that is invalid, expired, logged out or of a deactivated
+	// profile, 401 as on every operation.
+	//
+	// U+0000, which no stored value may hold, is refused in every string of the body with the code the field's other
+	// invalid values get: `email` 23006, a role id 89001 "The role <id> does not exist." (U+0000 written `\u0000`),
+	// any other field 22007 "The value of <field> is invalid.". Members of the body the schema does not define are
+	// ignored, whatever they hold (U+0000 included).
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /ccadmin/v1/adminProfiles/ (the `CreateAdminProfile` operationId).
@@ -483,6 +505,21 @@ type ClientInterface interface {
 	// required and may not be empty (OCC's page marks it optional yet lists error 89002 for roles that are
 	// null or empty); every role must exist (89001) and at least one must carry a privilege (89012).
 	// A duplicate email is error 22006 with status 400.
+	//
+	// Refusals that depend on stored data, each 400 in OCC's error model at its `o:errorPath`, listed in `errors`
+	// together (and with a taken email) when there are several: an email that an admin profile has already, in any
+	// letter case, error 22006 "A profile with this email already exists." at `/email`; a role id that no role has
+	// (`GET /ccadmin/v1/adminRoles`), error 89001 "The role <id> does not exist." at `/roles/<index>`, one per such
+	// role; roles that all exist but none of which carries a privilege, error 89012 "None of the roles carries a
+	// privilege." at `/roles`. The roles are checked only once the body conforms to the schema (a body with schema
+	// problems is answered with those alone). Besides: a token of a read-only application key, 403 "The application
+	// key of this token is read-only."; no token, or a token that is invalid, expired, logged out or of a deactivated
+	// profile, 401 as on every operation.
+	//
+	// U+0000, which no stored value may hold, is refused in every string of the body with the code the field's other
+	// invalid values get: `email` 23006, a role id 89001 "The role <id> does not exist." (U+0000 written `\u0000`),
+	// any other field 22007 "The value of <field> is invalid.". Members of the body the schema does not define are
+	// ignored, whatever they hold (U+0000 included).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -503,7 +540,8 @@ type ClientInterface interface {
 
 	// GetAdminProfile Get Admin Profile
 	//
-	// Answers one admin profile.
+	// Answers one admin profile. An id no admin profile has, whatever its shape (`iuser` and digits, or anything
+	// else, U+0000 included), is 404 "No admin profile has the id <id>."; a token as on every operation (401).
 	//
 	// Corresponds with GET /ccadmin/v1/adminProfiles/{id} (the `GetAdminProfile` operationId).
 	GetAdminProfile(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -513,6 +551,14 @@ type ClientInterface interface {
 	// Changes an admin profile; fields left out keep their value. `active: false` deactivates the profile
 	// (there is no delete). The rules are those of the create operation.
 	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+	//
+	// Refusals: an id no admin profile has, whatever its shape (U+0000 included), 404 "No admin profile has the id
+	// <id>." (a body with schema problems is answered 400 with those first, whatever the id); an email another admin
+	// profile has, in any letter case, error 22006 "A profile with this email already exists." at `/email`; roles as
+	// they stand after the change, checked as on create (89001 per unknown role at `/roles/<index>`, 89012 at `/roles`
+	// when none carries a privilege), listed together with a taken email; a token of a read-only application key,
+	// 403 "The application key of this token is read-only."; tokens as on every operation (401). U+0000 in a string
+	// of the body is refused as on create.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -524,6 +570,14 @@ type ClientInterface interface {
 	// Changes an admin profile; fields left out keep their value. `active: false` deactivates the profile
 	// (there is no delete). The rules are those of the create operation.
 	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+	//
+	// Refusals: an id no admin profile has, whatever its shape (U+0000 included), 404 "No admin profile has the id
+	// <id>." (a body with schema problems is answered 400 with those first, whatever the id); an email another admin
+	// profile has, in any letter case, error 22006 "A profile with this email already exists." at `/email`; roles as
+	// they stand after the change, checked as on create (89001 per unknown role at `/roles/<index>`, 89012 at `/roles`
+	// when none carries a privilege), listed together with a taken email; a token of a read-only application key,
+	// 403 "The application key of this token is read-only."; tokens as on every operation (401). U+0000 in a string
+	// of the body is refused as on create.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -563,6 +617,15 @@ type ClientInterface interface {
 	// with `totp_code`) is not served. With `grant_type=password` an `Authorization` header is ignored; `username`
 	// or `password` missing is error 22007 for each.
 	//
+	// Refusals, with their exact answers: `grant_type=client_credentials` without an `Authorization` header, 401
+	// "This request requires an application key."; with a key this server does not know (or revoked), 401 "The
+	// application key is not valid."; `grant_type=password` with an unknown username, a wrong password, a profile
+	// without a password or a deactivated one, 401 "The username or password is invalid."; `username` or
+	// `password` missing or empty, 400 error 22007 "The value of username is missing." (resp. password) at
+	// `/username` (`/password`), both listed together; a `grant_type` other than the two, or a `username` or
+	// `password` holding U+0000, 400 error 22007 "The value of <field> is invalid." at `/<field>`. Form fields the
+	// operation does not define are ignored, whatever they hold.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /ccadmin/v1/login (the `Login` operationId).
@@ -589,6 +652,15 @@ type ClientInterface interface {
 	// with `totp_code`) is not served. With `grant_type=password` an `Authorization` header is ignored; `username`
 	// or `password` missing is error 22007 for each.
 	//
+	// Refusals, with their exact answers: `grant_type=client_credentials` without an `Authorization` header, 401
+	// "This request requires an application key."; with a key this server does not know (or revoked), 401 "The
+	// application key is not valid."; `grant_type=password` with an unknown username, a wrong password, a profile
+	// without a password or a deactivated one, 401 "The username or password is invalid."; `username` or
+	// `password` missing or empty, 400 error 22007 "The value of username is missing." (resp. password) at
+	// `/username` (`/password`), both listed together; a `grant_type` other than the two, or a `username` or
+	// `password` holding U+0000, 400 error 22007 "The value of <field> is invalid." at `/<field>`. Form fields the
+	// operation does not define are ignored, whatever they hold.
+	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
 	// Corresponds with POST /ccadmin/v1/login (the `Login` operationId).
@@ -605,12 +677,22 @@ type ClientInterface interface {
 	// logged out gets 401, as on every other operation (OCC answers `result: false` for a failed logout, which provisiond
 	// never needs: a token it accepts can always be ended).
 	//
+	// Refusals: a request without an access token, 401 "This request requires an access token."; a token that is
+	// invalid, expired, already logged out, of the other OCC API, or of an admin profile deactivated since, 401 "The
+	// access token is invalid or has expired."
+	//
 	// Corresponds with POST /ccadmin/v1/logout (the `Logout` operationId).
 	Logout(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Refresh Renew an access token
 	//
-	// Answers a fresh access token for a still valid one, every call a new token (the one sent stays valid until it expires or is logged out); an expired token cannot be renewed (log in again).
+	// Answers a fresh access token for a still valid one, every call a new token (the one sent stays valid until it
+	// expires or is logged out); an expired token cannot be renewed (log in again). A token of a read-only application
+	// key may be renewed.
+	//
+	// Refusals: a request without an access token, 401 "This request requires an access token."; a token that is
+	// invalid, expired, logged out, or of an admin profile deactivated since, 401 "The access token is invalid or has
+	// expired."
 	//
 	// Corresponds with POST /ccadmin/v1/refresh (the `Refresh` operationId).
 	Refresh(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -626,6 +708,11 @@ type ClientInterface interface {
 // `sort` is `property:asc` or `property:desc` over `email`, `firstName`, `lastName`, `active`,
 // `registrationDate` or `id` (the default order is by id). `total` and `totalResults` are both
 // the number of profiles the filter selects.
+//
+// Refusals, each 400 in OCC's error model: a `q` that does not parse, or names another attribute, error 22007
+// "The filter is invalid: …" at `/q`; a `sort` of another shape, error 22007 at `/sort`; a `limit` out of 0 to 250,
+// an `offset` out of 0 to 2147483647, a value that is not an integer, or a `q` or `sort` holding U+0000, error
+// 22007 "The value of the parameter <name> is invalid." at `/<name>`, every such problem listed together.
 //
 // Corresponds with GET /ccadmin/v1/adminProfiles (the `ListAdminProfiles` operationId).
 func (c *Client) ListAdminProfiles(ctx context.Context, params *ListAdminProfilesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -688,6 +775,21 @@ func (c *Client) CreateAdminProfileWithoutSlash(ctx context.Context, params *Cre
 // null or empty); every role must exist (89001) and at least one must carry a privilege (89012).
 // A duplicate email is error 22006 with status 400.
 //
+// Refusals that depend on stored data, each 400 in OCC's error model at its `o:errorPath`, listed in `errors`
+// together (and with a taken email) when there are several: an email that an admin profile has already, in any
+// letter case, error 22006 "A profile with this email already exists." at `/email`; a role id that no role has
+// (`GET /ccadmin/v1/adminRoles`), error 89001 "The role <id> does not exist." at `/roles/<index>`, one per such
+// role; roles that all exist but none of which carries a privilege, error 89012 "None of the roles carries a
+// privilege." at `/roles`. The roles are checked only once the body conforms to the schema (a body with schema
+// problems is answered with those alone). Besides: a token of a read-only application key, 403 "The application
+// key of this token is read-only."; no token, or a token that is invalid, expired, logged out or of a deactivated
+// profile, 401 as on every operation.
+//
+// U+0000, which no stored value may hold, is refused in every string of the body with the code the field's other
+// invalid values get: `email` 23006, a role id 89001 "The role <id> does not exist." (U+0000 written `\u0000`),
+// any other field 22007 "The value of <field> is invalid.". Members of the body the schema does not define are
+// ignored, whatever they hold (U+0000 included).
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /ccadmin/v1/adminProfiles/ (the `CreateAdminProfile` operationId).
@@ -712,6 +814,21 @@ func (c *Client) CreateAdminProfileWithBody(ctx context.Context, params *CreateA
 // required and may not be empty (OCC's page marks it optional yet lists error 89002 for roles that are
 // null or empty); every role must exist (89001) and at least one must carry a privilege (89012).
 // A duplicate email is error 22006 with status 400.
+//
+// Refusals that depend on stored data, each 400 in OCC's error model at its `o:errorPath`, listed in `errors`
+// together (and with a taken email) when there are several: an email that an admin profile has already, in any
+// letter case, error 22006 "A profile with this email already exists." at `/email`; a role id that no role has
+// (`GET /ccadmin/v1/adminRoles`), error 89001 "The role <id> does not exist." at `/roles/<index>`, one per such
+// role; roles that all exist but none of which carries a privilege, error 89012 "None of the roles carries a
+// privilege." at `/roles`. The roles are checked only once the body conforms to the schema (a body with schema
+// problems is answered with those alone). Besides: a token of a read-only application key, 403 "The application
+// key of this token is read-only."; no token, or a token that is invalid, expired, logged out or of a deactivated
+// profile, 401 as on every operation.
+//
+// U+0000, which no stored value may hold, is refused in every string of the body with the code the field's other
+// invalid values get: `email` 23006, a role id 89001 "The role <id> does not exist." (U+0000 written `\u0000`),
+// any other field 22007 "The value of <field> is invalid.". Members of the body the schema does not define are
+// ignored, whatever they hold (U+0000 included).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -752,7 +869,8 @@ func (c *Client) GetCurrentAdminProfile(ctx context.Context, reqEditors ...Reque
 
 // GetAdminProfile Get Admin Profile
 //
-// Answers one admin profile.
+// Answers one admin profile. An id no admin profile has, whatever its shape (`iuser` and digits, or anything
+// else, U+0000 included), is 404 "No admin profile has the id <id>."; a token as on every operation (401).
 //
 // Corresponds with GET /ccadmin/v1/adminProfiles/{id} (the `GetAdminProfile` operationId).
 func (c *Client) GetAdminProfile(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -772,6 +890,14 @@ func (c *Client) GetAdminProfile(ctx context.Context, id string, reqEditors ...R
 // Changes an admin profile; fields left out keep their value. `active: false` deactivates the profile
 // (there is no delete). The rules are those of the create operation.
 // Concurrent updates of different fields all persist; of the same field, the last committed wins.
+//
+// Refusals: an id no admin profile has, whatever its shape (U+0000 included), 404 "No admin profile has the id
+// <id>." (a body with schema problems is answered 400 with those first, whatever the id); an email another admin
+// profile has, in any letter case, error 22006 "A profile with this email already exists." at `/email`; roles as
+// they stand after the change, checked as on create (89001 per unknown role at `/roles/<index>`, 89012 at `/roles`
+// when none carries a privilege), listed together with a taken email; a token of a read-only application key,
+// 403 "The application key of this token is read-only."; tokens as on every operation (401). U+0000 in a string
+// of the body is refused as on create.
 //
 // Takes any type of body and a specified content type.
 //
@@ -793,6 +919,14 @@ func (c *Client) UpdateAdminProfileWithBody(ctx context.Context, id string, cont
 // Changes an admin profile; fields left out keep their value. `active: false` deactivates the profile
 // (there is no delete). The rules are those of the create operation.
 // Concurrent updates of different fields all persist; of the same field, the last committed wins.
+//
+// Refusals: an id no admin profile has, whatever its shape (U+0000 included), 404 "No admin profile has the id
+// <id>." (a body with schema problems is answered 400 with those first, whatever the id); an email another admin
+// profile has, in any letter case, error 22006 "A profile with this email already exists." at `/email`; roles as
+// they stand after the change, checked as on create (89001 per unknown role at `/roles/<index>`, 89012 at `/roles`
+// when none carries a privilege), listed together with a taken email; a token of a read-only application key,
+// 403 "The application key of this token is read-only."; tokens as on every operation (401). U+0000 in a string
+// of the body is refused as on create.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -852,6 +986,15 @@ func (c *Client) ListAdminRoles(ctx context.Context, reqEditors ...RequestEditor
 // with `totp_code`) is not served. With `grant_type=password` an `Authorization` header is ignored; `username`
 // or `password` missing is error 22007 for each.
 //
+// Refusals, with their exact answers: `grant_type=client_credentials` without an `Authorization` header, 401
+// "This request requires an application key."; with a key this server does not know (or revoked), 401 "The
+// application key is not valid."; `grant_type=password` with an unknown username, a wrong password, a profile
+// without a password or a deactivated one, 401 "The username or password is invalid."; `username` or
+// `password` missing or empty, 400 error 22007 "The value of username is missing." (resp. password) at
+// `/username` (`/password`), both listed together; a `grant_type` other than the two, or a `username` or
+// `password` holding U+0000, 400 error 22007 "The value of <field> is invalid." at `/<field>`. Form fields the
+// operation does not define are ignored, whatever they hold.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /ccadmin/v1/login (the `Login` operationId).
@@ -888,6 +1031,15 @@ func (c *Client) LoginWithBody(ctx context.Context, contentType string, body io.
 // with `totp_code`) is not served. With `grant_type=password` an `Authorization` header is ignored; `username`
 // or `password` missing is error 22007 for each.
 //
+// Refusals, with their exact answers: `grant_type=client_credentials` without an `Authorization` header, 401
+// "This request requires an application key."; with a key this server does not know (or revoked), 401 "The
+// application key is not valid."; `grant_type=password` with an unknown username, a wrong password, a profile
+// without a password or a deactivated one, 401 "The username or password is invalid."; `username` or
+// `password` missing or empty, 400 error 22007 "The value of username is missing." (resp. password) at
+// `/username` (`/password`), both listed together; a `grant_type` other than the two, or a `username` or
+// `password` holding U+0000, 400 error 22007 "The value of <field> is invalid." at `/<field>`. Form fields the
+// operation does not define are ignored, whatever they hold.
+//
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /ccadmin/v1/login (the `Login` operationId).
@@ -914,6 +1066,10 @@ func (c *Client) LoginWithFormdataBody(ctx context.Context, body LoginFormdataRe
 // logged out gets 401, as on every other operation (OCC answers `result: false` for a failed logout, which provisiond
 // never needs: a token it accepts can always be ended).
 //
+// Refusals: a request without an access token, 401 "This request requires an access token."; a token that is
+// invalid, expired, already logged out, of the other OCC API, or of an admin profile deactivated since, 401 "The
+// access token is invalid or has expired."
+//
 // Corresponds with POST /ccadmin/v1/logout (the `Logout` operationId).
 func (c *Client) Logout(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewLogoutRequest(c.Server)
@@ -929,7 +1085,13 @@ func (c *Client) Logout(ctx context.Context, reqEditors ...RequestEditorFn) (*ht
 
 // Refresh Renew an access token
 //
-// Answers a fresh access token for a still valid one, every call a new token (the one sent stays valid until it expires or is logged out); an expired token cannot be renewed (log in again).
+// Answers a fresh access token for a still valid one, every call a new token (the one sent stays valid until it
+// expires or is logged out); an expired token cannot be renewed (log in again). A token of a read-only application
+// key may be renewed.
+//
+// Refusals: a request without an access token, 401 "This request requires an access token."; a token that is
+// invalid, expired, logged out, or of an admin profile deactivated since, 401 "The access token is invalid or has
+// expired."
 //
 // Corresponds with POST /ccadmin/v1/refresh (the `Refresh` operationId).
 func (c *Client) Refresh(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1440,6 +1602,11 @@ type ClientWithResponsesInterface interface {
 	// `registrationDate` or `id` (the default order is by id). `total` and `totalResults` are both
 	// the number of profiles the filter selects.
 	//
+	// Refusals, each 400 in OCC's error model: a `q` that does not parse, or names another attribute, error 22007
+	// "The filter is invalid: …" at `/q`; a `sort` of another shape, error 22007 at `/sort`; a `limit` out of 0 to 250,
+	// an `offset` out of 0 to 2147483647, a value that is not an integer, or a `q` or `sort` holding U+0000, error
+	// 22007 "The value of the parameter <name> is invalid." at `/<name>`, every such problem listed together.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /ccadmin/v1/adminProfiles (the `ListAdminProfiles` operationId).
@@ -1473,6 +1640,21 @@ type ClientWithResponsesInterface interface {
 	// null or empty); every role must exist (89001) and at least one must carry a privilege (89012).
 	// A duplicate email is error 22006 with status 400.
 	//
+	// Refusals that depend on stored data, each 400 in OCC's error model at its `o:errorPath`, listed in `errors`
+	// together (and with a taken email) when there are several: an email that an admin profile has already, in any
+	// letter case, error 22006 "A profile with this email already exists." at `/email`; a role id that no role has
+	// (`GET /ccadmin/v1/adminRoles`), error 89001 "The role <id> does not exist." at `/roles/<index>`, one per such
+	// role; roles that all exist but none of which carries a privilege, error 89012 "None of the roles carries a
+	// privilege." at `/roles`. The roles are checked only once the body conforms to the schema (a body with schema
+	// problems is answered with those alone). Besides: a token of a read-only application key, 403 "The application
+	// key of this token is read-only."; no token, or a token that is invalid, expired, logged out or of a deactivated
+	// profile, 401 as on every operation.
+	//
+	// U+0000, which no stored value may hold, is refused in every string of the body with the code the field's other
+	// invalid values get: `email` 23006, a role id 89001 "The role <id> does not exist." (U+0000 written `\u0000`),
+	// any other field 22007 "The value of <field> is invalid.". Members of the body the schema does not define are
+	// ignored, whatever they hold (U+0000 included).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /ccadmin/v1/adminProfiles/ (the `CreateAdminProfile` operationId).
@@ -1487,6 +1669,21 @@ type ClientWithResponsesInterface interface {
 	// required and may not be empty (OCC's page marks it optional yet lists error 89002 for roles that are
 	// null or empty); every role must exist (89001) and at least one must carry a privilege (89012).
 	// A duplicate email is error 22006 with status 400.
+	//
+	// Refusals that depend on stored data, each 400 in OCC's error model at its `o:errorPath`, listed in `errors`
+	// together (and with a taken email) when there are several: an email that an admin profile has already, in any
+	// letter case, error 22006 "A profile with this email already exists." at `/email`; a role id that no role has
+	// (`GET /ccadmin/v1/adminRoles`), error 89001 "The role <id> does not exist." at `/roles/<index>`, one per such
+	// role; roles that all exist but none of which carries a privilege, error 89012 "None of the roles carries a
+	// privilege." at `/roles`. The roles are checked only once the body conforms to the schema (a body with schema
+	// problems is answered with those alone). Besides: a token of a read-only application key, 403 "The application
+	// key of this token is read-only."; no token, or a token that is invalid, expired, logged out or of a deactivated
+	// profile, 401 as on every operation.
+	//
+	// U+0000, which no stored value may hold, is refused in every string of the body with the code the field's other
+	// invalid values get: `email` 23006, a role id 89001 "The role <id> does not exist." (U+0000 written `\u0000`),
+	// any other field 22007 "The value of <field> is invalid.". Members of the body the schema does not define are
+	// ignored, whatever they hold (U+0000 included).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1509,7 +1706,8 @@ type ClientWithResponsesInterface interface {
 
 	// GetAdminProfileWithResponse Get Admin Profile
 	//
-	// Answers one admin profile.
+	// Answers one admin profile. An id no admin profile has, whatever its shape (`iuser` and digits, or anything
+	// else, U+0000 included), is 404 "No admin profile has the id <id>."; a token as on every operation (401).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1522,6 +1720,14 @@ type ClientWithResponsesInterface interface {
 	// (there is no delete). The rules are those of the create operation.
 	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 	//
+	// Refusals: an id no admin profile has, whatever its shape (U+0000 included), 404 "No admin profile has the id
+	// <id>." (a body with schema problems is answered 400 with those first, whatever the id); an email another admin
+	// profile has, in any letter case, error 22006 "A profile with this email already exists." at `/email`; roles as
+	// they stand after the change, checked as on create (89001 per unknown role at `/roles/<index>`, 89012 at `/roles`
+	// when none carries a privilege), listed together with a taken email; a token of a read-only application key,
+	// 403 "The application key of this token is read-only."; tokens as on every operation (401). U+0000 in a string
+	// of the body is refused as on create.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /ccadmin/v1/adminProfiles/{id} (the `UpdateAdminProfile` operationId).
@@ -1532,6 +1738,14 @@ type ClientWithResponsesInterface interface {
 	// Changes an admin profile; fields left out keep their value. `active: false` deactivates the profile
 	// (there is no delete). The rules are those of the create operation.
 	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+	//
+	// Refusals: an id no admin profile has, whatever its shape (U+0000 included), 404 "No admin profile has the id
+	// <id>." (a body with schema problems is answered 400 with those first, whatever the id); an email another admin
+	// profile has, in any letter case, error 22006 "A profile with this email already exists." at `/email`; roles as
+	// they stand after the change, checked as on create (89001 per unknown role at `/roles/<index>`, 89012 at `/roles`
+	// when none carries a privilege), listed together with a taken email; a token of a read-only application key,
+	// 403 "The application key of this token is read-only."; tokens as on every operation (401). U+0000 in a string
+	// of the body is refused as on create.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1573,6 +1787,15 @@ type ClientWithResponsesInterface interface {
 	// with `totp_code`) is not served. With `grant_type=password` an `Authorization` header is ignored; `username`
 	// or `password` missing is error 22007 for each.
 	//
+	// Refusals, with their exact answers: `grant_type=client_credentials` without an `Authorization` header, 401
+	// "This request requires an application key."; with a key this server does not know (or revoked), 401 "The
+	// application key is not valid."; `grant_type=password` with an unknown username, a wrong password, a profile
+	// without a password or a deactivated one, 401 "The username or password is invalid."; `username` or
+	// `password` missing or empty, 400 error 22007 "The value of username is missing." (resp. password) at
+	// `/username` (`/password`), both listed together; a `grant_type` other than the two, or a `username` or
+	// `password` holding U+0000, 400 error 22007 "The value of <field> is invalid." at `/<field>`. Form fields the
+	// operation does not define are ignored, whatever they hold.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /ccadmin/v1/login (the `Login` operationId).
@@ -1599,6 +1822,15 @@ type ClientWithResponsesInterface interface {
 	// with `totp_code`) is not served. With `grant_type=password` an `Authorization` header is ignored; `username`
 	// or `password` missing is error 22007 for each.
 	//
+	// Refusals, with their exact answers: `grant_type=client_credentials` without an `Authorization` header, 401
+	// "This request requires an application key."; with a key this server does not know (or revoked), 401 "The
+	// application key is not valid."; `grant_type=password` with an unknown username, a wrong password, a profile
+	// without a password or a deactivated one, 401 "The username or password is invalid."; `username` or
+	// `password` missing or empty, 400 error 22007 "The value of username is missing." (resp. password) at
+	// `/username` (`/password`), both listed together; a `grant_type` other than the two, or a `username` or
+	// `password` holding U+0000, 400 error 22007 "The value of <field> is invalid." at `/<field>`. Form fields the
+	// operation does not define are ignored, whatever they hold.
+	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /ccadmin/v1/login (the `Login` operationId).
@@ -1615,6 +1847,10 @@ type ClientWithResponsesInterface interface {
 	// logged out gets 401, as on every other operation (OCC answers `result: false` for a failed logout, which provisiond
 	// never needs: a token it accepts can always be ended).
 	//
+	// Refusals: a request without an access token, 401 "This request requires an access token."; a token that is
+	// invalid, expired, already logged out, of the other OCC API, or of an admin profile deactivated since, 401 "The
+	// access token is invalid or has expired."
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /ccadmin/v1/logout (the `Logout` operationId).
@@ -1622,7 +1858,13 @@ type ClientWithResponsesInterface interface {
 
 	// RefreshWithResponse Renew an access token
 	//
-	// Answers a fresh access token for a still valid one, every call a new token (the one sent stays valid until it expires or is logged out); an expired token cannot be renewed (log in again).
+	// Answers a fresh access token for a still valid one, every call a new token (the one sent stays valid until it
+	// expires or is logged out); an expired token cannot be renewed (log in again). A token of a read-only application
+	// key may be renewed.
+	//
+	// Refusals: a request without an access token, 401 "This request requires an access token."; a token that is
+	// invalid, expired, logged out, or of an admin profile deactivated since, 401 "The access token is invalid or has
+	// expired."
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2450,6 +2692,11 @@ func (r RefreshResponse) ContentType() string {
 // `registrationDate` or `id` (the default order is by id). `total` and `totalResults` are both
 // the number of profiles the filter selects.
 //
+// Refusals, each 400 in OCC's error model: a `q` that does not parse, or names another attribute, error 22007
+// "The filter is invalid: …" at `/q`; a `sort` of another shape, error 22007 at `/sort`; a `limit` out of 0 to 250,
+// an `offset` out of 0 to 2147483647, a value that is not an integer, or a `q` or `sort` holding U+0000, error
+// 22007 "The value of the parameter <name> is invalid." at `/<name>`, every such problem listed together.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /ccadmin/v1/adminProfiles (the `ListAdminProfiles` operationId).
@@ -2501,6 +2748,21 @@ func (c *ClientWithResponses) CreateAdminProfileWithoutSlashWithResponse(ctx con
 // null or empty); every role must exist (89001) and at least one must carry a privilege (89012).
 // A duplicate email is error 22006 with status 400.
 //
+// Refusals that depend on stored data, each 400 in OCC's error model at its `o:errorPath`, listed in `errors`
+// together (and with a taken email) when there are several: an email that an admin profile has already, in any
+// letter case, error 22006 "A profile with this email already exists." at `/email`; a role id that no role has
+// (`GET /ccadmin/v1/adminRoles`), error 89001 "The role <id> does not exist." at `/roles/<index>`, one per such
+// role; roles that all exist but none of which carries a privilege, error 89012 "None of the roles carries a
+// privilege." at `/roles`. The roles are checked only once the body conforms to the schema (a body with schema
+// problems is answered with those alone). Besides: a token of a read-only application key, 403 "The application
+// key of this token is read-only."; no token, or a token that is invalid, expired, logged out or of a deactivated
+// profile, 401 as on every operation.
+//
+// U+0000, which no stored value may hold, is refused in every string of the body with the code the field's other
+// invalid values get: `email` 23006, a role id 89001 "The role <id> does not exist." (U+0000 written `\u0000`),
+// any other field 22007 "The value of <field> is invalid.". Members of the body the schema does not define are
+// ignored, whatever they hold (U+0000 included).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /ccadmin/v1/adminProfiles/ (the `CreateAdminProfile` operationId).
@@ -2521,6 +2783,21 @@ func (c *ClientWithResponses) CreateAdminProfileWithBodyWithResponse(ctx context
 // required and may not be empty (OCC's page marks it optional yet lists error 89002 for roles that are
 // null or empty); every role must exist (89001) and at least one must carry a privilege (89012).
 // A duplicate email is error 22006 with status 400.
+//
+// Refusals that depend on stored data, each 400 in OCC's error model at its `o:errorPath`, listed in `errors`
+// together (and with a taken email) when there are several: an email that an admin profile has already, in any
+// letter case, error 22006 "A profile with this email already exists." at `/email`; a role id that no role has
+// (`GET /ccadmin/v1/adminRoles`), error 89001 "The role <id> does not exist." at `/roles/<index>`, one per such
+// role; roles that all exist but none of which carries a privilege, error 89012 "None of the roles carries a
+// privilege." at `/roles`. The roles are checked only once the body conforms to the schema (a body with schema
+// problems is answered with those alone). Besides: a token of a read-only application key, 403 "The application
+// key of this token is read-only."; no token, or a token that is invalid, expired, logged out or of a deactivated
+// profile, 401 as on every operation.
+//
+// U+0000, which no stored value may hold, is refused in every string of the body with the code the field's other
+// invalid values get: `email` 23006, a role id 89001 "The role <id> does not exist." (U+0000 written `\u0000`),
+// any other field 22007 "The value of <field> is invalid.". Members of the body the schema does not define are
+// ignored, whatever they hold (U+0000 included).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2555,7 +2832,8 @@ func (c *ClientWithResponses) GetCurrentAdminProfileWithResponse(ctx context.Con
 
 // GetAdminProfileWithResponse Get Admin Profile
 //
-// Answers one admin profile.
+// Answers one admin profile. An id no admin profile has, whatever its shape (`iuser` and digits, or anything
+// else, U+0000 included), is 404 "No admin profile has the id <id>."; a token as on every operation (401).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -2574,6 +2852,14 @@ func (c *ClientWithResponses) GetAdminProfileWithResponse(ctx context.Context, i
 // (there is no delete). The rules are those of the create operation.
 // Concurrent updates of different fields all persist; of the same field, the last committed wins.
 //
+// Refusals: an id no admin profile has, whatever its shape (U+0000 included), 404 "No admin profile has the id
+// <id>." (a body with schema problems is answered 400 with those first, whatever the id); an email another admin
+// profile has, in any letter case, error 22006 "A profile with this email already exists." at `/email`; roles as
+// they stand after the change, checked as on create (89001 per unknown role at `/roles/<index>`, 89012 at `/roles`
+// when none carries a privilege), listed together with a taken email; a token of a read-only application key,
+// 403 "The application key of this token is read-only."; tokens as on every operation (401). U+0000 in a string
+// of the body is refused as on create.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /ccadmin/v1/adminProfiles/{id} (the `UpdateAdminProfile` operationId).
@@ -2590,6 +2876,14 @@ func (c *ClientWithResponses) UpdateAdminProfileWithBodyWithResponse(ctx context
 // Changes an admin profile; fields left out keep their value. `active: false` deactivates the profile
 // (there is no delete). The rules are those of the create operation.
 // Concurrent updates of different fields all persist; of the same field, the last committed wins.
+//
+// Refusals: an id no admin profile has, whatever its shape (U+0000 included), 404 "No admin profile has the id
+// <id>." (a body with schema problems is answered 400 with those first, whatever the id); an email another admin
+// profile has, in any letter case, error 22006 "A profile with this email already exists." at `/email`; roles as
+// they stand after the change, checked as on create (89001 per unknown role at `/roles/<index>`, 89012 at `/roles`
+// when none carries a privilege), listed together with a taken email; a token of a read-only application key,
+// 403 "The application key of this token is read-only."; tokens as on every operation (401). U+0000 in a string
+// of the body is refused as on create.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -2643,6 +2937,15 @@ func (c *ClientWithResponses) ListAdminRolesWithResponse(ctx context.Context, re
 // with `totp_code`) is not served. With `grant_type=password` an `Authorization` header is ignored; `username`
 // or `password` missing is error 22007 for each.
 //
+// Refusals, with their exact answers: `grant_type=client_credentials` without an `Authorization` header, 401
+// "This request requires an application key."; with a key this server does not know (or revoked), 401 "The
+// application key is not valid."; `grant_type=password` with an unknown username, a wrong password, a profile
+// without a password or a deactivated one, 401 "The username or password is invalid."; `username` or
+// `password` missing or empty, 400 error 22007 "The value of username is missing." (resp. password) at
+// `/username` (`/password`), both listed together; a `grant_type` other than the two, or a `username` or
+// `password` holding U+0000, 400 error 22007 "The value of <field> is invalid." at `/<field>`. Form fields the
+// operation does not define are ignored, whatever they hold.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /ccadmin/v1/login (the `Login` operationId).
@@ -2675,6 +2978,15 @@ func (c *ClientWithResponses) LoginWithBodyWithResponse(ctx context.Context, con
 // with `totp_code`) is not served. With `grant_type=password` an `Authorization` header is ignored; `username`
 // or `password` missing is error 22007 for each.
 //
+// Refusals, with their exact answers: `grant_type=client_credentials` without an `Authorization` header, 401
+// "This request requires an application key."; with a key this server does not know (or revoked), 401 "The
+// application key is not valid."; `grant_type=password` with an unknown username, a wrong password, a profile
+// without a password or a deactivated one, 401 "The username or password is invalid."; `username` or
+// `password` missing or empty, 400 error 22007 "The value of username is missing." (resp. password) at
+// `/username` (`/password`), both listed together; a `grant_type` other than the two, or a `username` or
+// `password` holding U+0000, 400 error 22007 "The value of <field> is invalid." at `/<field>`. Form fields the
+// operation does not define are ignored, whatever they hold.
+//
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /ccadmin/v1/login (the `Login` operationId).
@@ -2697,6 +3009,10 @@ func (c *ClientWithResponses) LoginWithFormdataBodyWithResponse(ctx context.Cont
 // logged out gets 401, as on every other operation (OCC answers `result: false` for a failed logout, which provisiond
 // never needs: a token it accepts can always be ended).
 //
+// Refusals: a request without an access token, 401 "This request requires an access token."; a token that is
+// invalid, expired, already logged out, of the other OCC API, or of an admin profile deactivated since, 401 "The
+// access token is invalid or has expired."
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /ccadmin/v1/logout (the `Logout` operationId).
@@ -2710,7 +3026,13 @@ func (c *ClientWithResponses) LogoutWithResponse(ctx context.Context, reqEditors
 
 // RefreshWithResponse Renew an access token
 //
-// Answers a fresh access token for a still valid one, every call a new token (the one sent stays valid until it expires or is logged out); an expired token cannot be renewed (log in again).
+// Answers a fresh access token for a still valid one, every call a new token (the one sent stays valid until it
+// expires or is logged out); an expired token cannot be renewed (log in again). A token of a read-only application
+// key may be renewed.
+//
+// Refusals: a request without an access token, 401 "This request requires an access token."; a token that is
+// invalid, expired, logged out, or of an admin profile deactivated since, 401 "The access token is invalid or has
+// expired."
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -19,6 +19,13 @@ export interface paths {
          *     Decisions: only an active member with a password may log in (every other case is the same 401);
          *     the token lives 930 seconds by default (`PROVISIOND_OCCSTORE_TOKEN_TTL`, whole seconds): OCC documents about
          *     15 minutes for shopper tokens, and its examples answer `expires_in` 930.
+         *
+         *     Refusals, with their exact answers: an unknown username, a wrong password, a member without a password or a
+         *     deactivated one, 401 `{"errorCode":"401","message":"The username or password is invalid.","status":"401"}`;
+         *     `grant_type`, `username` or `password` missing, 400 error 22007 "The value of <field> is missing." at
+         *     `/<field>`; a `grant_type` other than `password`, or a field holding U+0000, 400 error 22007 "The value of
+         *     <field> is invalid." at `/<field>`; every such problem listed together. Form fields the operation does not
+         *     define are ignored, whatever they hold.
          */
         post: operations["login"];
         delete?: never;
@@ -46,6 +53,9 @@ export interface paths {
          *     Decisions: OCC documents no request body; any body sent is ignored. A token that is invalid, expired or already
          *     logged out gets 401, as on every other operation (OCC answers `result: false` for a failed logout, which provisiond
          *     never needs: a token it accepts can always be ended).
+         *
+         *     Refusals: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+         *     of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
          */
         post: operations["logout"];
         delete?: never;
@@ -65,7 +75,11 @@ export interface paths {
         put?: never;
         /**
          * Renew an access token
-         * @description Answers a fresh access token for a still valid one of an active member; every call a new token (the one sent stays valid until it expires or is logged out).
+         * @description Answers a fresh access token for a still valid one of an active member; every call a new token (the one sent
+         *     stays valid until it expires or is logged out).
+         *
+         *     Refusals: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+         *     of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
          */
         post: operations["refresh"];
         delete?: never;
@@ -95,6 +109,12 @@ export interface paths {
          *     the member does not belong to (or an inactive one) is a 403, as on every operation. Of OCC's profile
          *     model provisiond answers the fields it keeps (no addresses, price lists or catalog); dynamic properties
          *     are further top-level properties, as on a member.
+         *
+         *     Refusals: the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+         *     belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+         *     `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+         *     organization."; tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+         *     of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
          */
         get: operations["getCurrentProfile"];
         put?: never;
@@ -124,6 +144,16 @@ export interface paths {
          *     case-insensitively), `active` (`true` or `false`) and `roles` (`roles eq "admin"` selects members
          *     holding that role function in the current organization); a filter that does not parse is error 22007. `sort` is `property:asc`
          *     or `property:desc` over `email`, `firstName`, `lastName` or `id` (the default order is by id).
+         *
+         *     Refusals: the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+         *     belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+         *     `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+         *     organization."; a caller that is not a delegated administrator of the organization in force, 403 "Only
+         *     a delegated administrator of the organization may do this."; a `q` that does not parse or names another
+         *     attribute, 400 error 22007 "The filter is invalid: …" at `/q`; a `limit` out of 0 to 250, an `offset` out of 0
+         *     to 2147483647, a value that is not an integer, a `sort` of another shape, or a `q` holding U+0000, 400 error 22007
+         *     "The value of the parameter <name> is invalid." at `/<name>`, listed together. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+         *     of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
          */
         get: operations["listMembers"];
         put?: never;
@@ -138,6 +168,20 @@ export interface paths {
          *     may not reuse a name the member model answers with (`id`, `repositoryId`, `parentOrganization`,
          *     `locale`), nor be a `password` (it would be kept in clear; members with passwords come from
          *     fixtures): that is error 22007.
+         *
+         *     Refusals that depend on stored data or on the caller, with their exact answers: the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+         *     belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+         *     `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+         *     organization."; a caller
+         *     that does not hold the role function `admin` in the organization in force, 403 "Only a delegated administrator of
+         *     the organization may do this."; an email a member has already, in any letter case, 400 error 22006 "A member
+         *     with this email already exists." at `/email`; a reserved dynamic property name, 400 error 22007 "<name> cannot
+         *     be set." at `/<name>`; a dynamic property whose name, or a string or key anywhere in whose value, holds U+0000,
+         *     400 error 22007 "The value of <name> is invalid." at `/<name>` (see DynamicValue). The last three are found
+         *     once the body conforms to the schema (a body with schema problems is answered with those alone) and are listed
+         *     together in `errors`. U+0000 in a string of the member's own fields is a schema problem: 23006 for `email`,
+         *     22007 "The value of <field> is invalid." for any other. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+         *     of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
          */
         post: operations["createMember"];
         delete?: never;
@@ -158,7 +202,11 @@ export interface paths {
                 "X-CCOrganization"?: components["parameters"]["Organization"];
             };
             path: {
-                /** @description The member's id, a numeric string such as `110026`. */
+                /**
+                 * @description The member's id, a numeric string such as `110026`. An id of another shape (U+0000 included) names
+                 *     no member and is answered as any unknown id, 404 "No member has the id <id>." (U+0000 written
+                 *     `\u0000` in the message).
+                 */
                 id: string;
             };
             cookie?: never;
@@ -168,6 +216,16 @@ export interface paths {
          * @description Answers one member of the caller's current organization, with its roles in that organization
          *     (`includedRoles`, as on the list). Decision: a member may read itself; reading others takes a delegated
          *     administrator of the current organization (others: 403).
+         *
+         *     Refusals: an id that is not a number (U+0000 included), 404 "No member has the id <id>." whatever else the
+         *     request holds; the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+         *     belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+         *     `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+         *     organization."; another member than the caller, read by a caller that is not a
+         *     delegated administrator of the organization in force, 403 "Only a delegated administrator of the organization
+         *     may do this."; a number that is no member of the organization in force, 404 "No member has the id <id>.".
+         *     Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+         *     of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
          */
         get: operations["getMember"];
         /**
@@ -187,6 +245,24 @@ export interface paths {
          *     its organizations (at `/active`), the caller itself included. Concurrent updates cannot together
          *     leave none. Concurrent updates of different fields or dynamic properties all persist; of the same
          *     one, the last committed wins.
+         *
+         *     Refusals, with their exact answers: an id that is not a number (U+0000 included), 404 "No member has the id
+         *     <id>." (a body with schema problems is answered 400 with those first, whatever the id); the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+         *     belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+         *     `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+         *     organization."; a
+         *     caller that is not a delegated administrator of the organization in force, 403 "Only a delegated administrator
+         *     of the organization may do this."; a number that is no member of that organization, 404 "No member has the id
+         *     <id>."; a change of anything but `roles` to a member created in another organization, 403 "The member <id>
+         *     belongs to another organization; change its profile from there (here, only its roles)."; the last active
+         *     delegated administrator losing the admin role, 400 error 22007 "The member is the last active delegated
+         *     administrator of the organization <id> and cannot lose the admin role." at `/roles`, or deactivated, 400 error
+         *     22007 "The member is the last active delegated administrator of the organization <id> and cannot be
+         *     deactivated." at `/active`; an email another member has, in any letter case, 400 error 22006 "A member with
+         *     this email already exists." at `/email`; a reserved dynamic property name, or one holding U+0000, 400 error 22007
+         *     as on create. A taken email and the dynamic property names are listed together; the last administrator is
+         *     checked once they pass. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+         *     of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
          */
         put: operations["updateMember"];
         post?: never;
@@ -236,7 +312,7 @@ export interface components {
              * @enum {string}
              */
             token_type: "bearer";
-            /** @description Seconds until the token expires. */
+            /** @description Seconds until the token expires (the server's token lifetime, a positive whole number of seconds). */
             expires_in: number;
         };
         /** @description A role of the member in the organization. */
@@ -268,7 +344,7 @@ export interface components {
             /** @description List of roles need to associate with the user */
             roles: components["schemas"]["Role"][];
         } & {
-            [key: string]: unknown;
+            [key: string]: components["schemas"]["DynamicValue"];
         };
         /** @description The fields of a member to change; those left out keep their value. Other top-level properties are dynamic properties to set. */
         MemberUpdate: {
@@ -291,8 +367,22 @@ export interface components {
             /** @description The roles, replacing the current ones. */
             roles?: components["schemas"]["Role"][];
         } & {
-            [key: string]: unknown;
+            [key: string]: components["schemas"]["DynamicValue"];
         };
+        /**
+         * @description A dynamic property's value (OCC's custom properties of the profile): any JSON value, kept exactly as sent
+         *     (numbers digit for digit), at any depth. `null` is a value too: it sets the property to null, as OCC
+         *     answers a property that is not set (on update, it clears the property; the property stays in the member,
+         *     answered as null).
+         *
+         *     Refused with 400, error 22007 "The value of <name> is invalid." at the property (`o:errorPath` `/<name>`;
+         *     U+0000 written `\u0000`): a property whose name holds U+0000, or whose value holds it in any string or object
+         *     key at any depth (U+0000 cannot be stored); these are found once the body conforms to the schema, and listed in
+         *     `errors` with the other problems found then (reserved names, a taken email). A property whose value is itself a
+         *     number beyond the range of an IEEE 754 double (such as `1e400`, which OCC's number properties cannot hold either)
+         *     is refused alike by the schema check, with the body's other schema problems.
+         */
+        DynamicValue: unknown | (Record<string, never> | null);
         /** @description The id of the new member. */
         MemberCreated: {
             /** @description Repository id of the newly created profile */
@@ -447,11 +537,12 @@ export interface components {
             };
         };
         /**
-         * @description The error response. Codes: 22003 the email is missing or empty; 23006 the email is invalid;
-         *     22006 the email is already in use; 22007 any other invalid input (a missing or mistyped field, a
-         *     `receiveEmail` other than "yes" or "no", a role function other than admin or buyer, malformed JSON; on
-         *     update, leaving an organization without an active delegated administrator). Several problems are
-         *     listed in `errors`.
+         * @description The error response. Codes: 22003 the email is missing or empty; 23006 the email is invalid (U+0000
+         *     included); 22006 the email is already in use; 22007 any other invalid input (a missing or mistyped field, a
+         *     `receiveEmail` other than "yes" or "no", a role function other than admin or buyer, a string holding U+0000,
+         *     a reserved dynamic property name, a dynamic property that cannot be stored (see DynamicValue), malformed
+         *     JSON; on update, leaving an organization without an active delegated administrator). Several problems are
+         *     listed in `errors`; a value that breaks several rules is listed once.
          */
         CreateBadRequest: {
             headers: {
@@ -804,7 +895,11 @@ export interface operations {
                 includedRoles?: components["parameters"]["IncludedRoles"];
                 /** @description How many members a page holds (at most 250). */
                 limit?: number;
-                /** @description How many members to skip. */
+                /**
+                 * @description How many members to skip, 0 to 2147483647. A value out of that range, or not an integer, is refused
+                 *     with 400, error 22007 at `/offset` ("The value of the parameter offset is invalid."), as is a `limit`
+                 *     out of 0 to 250.
+                 */
                 offset?: number;
                 /**
                  * @description The order, as `property:asc` or `property:desc`; the property is one of `id`, `email`, `firstName`, `lastName`, in any letter case
@@ -947,7 +1042,11 @@ export interface operations {
                 "X-CCOrganization"?: components["parameters"]["Organization"];
             };
             path: {
-                /** @description The member's id, a numeric string such as `110026`. */
+                /**
+                 * @description The member's id, a numeric string such as `110026`. An id of another shape (U+0000 included) names
+                 *     no member and is answered as any unknown id, 404 "No member has the id <id>." (U+0000 written
+                 *     `\u0000` in the message).
+                 */
                 id: string;
             };
             cookie?: never;
@@ -974,7 +1073,11 @@ export interface operations {
                 "X-CCOrganization"?: components["parameters"]["Organization"];
             };
             path: {
-                /** @description The member's id, a numeric string such as `110026`. */
+                /**
+                 * @description The member's id, a numeric string such as `110026`. An id of another shape (U+0000 included) names
+                 *     no member and is answered as any unknown id, 404 "No member has the id <id>." (U+0000 written
+                 *     `\u0000` in the message).
+                 */
                 id: string;
             };
             cookie?: never;

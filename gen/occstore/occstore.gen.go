@@ -201,7 +201,7 @@ type AccessToken struct {
 	// AccessToken The token, a secret (hence its format, password).
 	AccessToken string `json:"access_token"`
 
-	// ExpiresIn Seconds until the token expires.
+	// ExpiresIn Seconds until the token expires (the server's token lifetime, a positive whole number of seconds).
 	ExpiresIn int `json:"expires_in"`
 
 	// TokenType Always `bearer`.
@@ -250,6 +250,19 @@ type CurrentProfile struct {
 
 // CurrentProfileReceiveEmail This is email marketing flag. Can be yes or no.
 type CurrentProfileReceiveEmail string
+
+// DynamicValue A dynamic property's value (OCC's custom properties of the profile): any JSON value, kept exactly as sent
+// (numbers digit for digit), at any depth. `null` is a value too: it sets the property to null, as OCC
+// answers a property that is not set (on update, it clears the property; the property stays in the member,
+// answered as null).
+//
+// Refused with 400, error 22007 "The value of <name> is invalid." at the property (`o:errorPath` `/<name>`;
+// U+0000 written `\u0000`): a property whose name holds U+0000, or whose value holds it in any string or object
+// key at any depth (U+0000 cannot be stored); these are found once the body conforms to the schema, and listed in
+// `errors` with the other problems found then (reserved names, a taken email). A property whose value is itself a
+// number beyond the range of an IEEE 754 double (such as `1e400`, which OCC's number properties cannot hold either)
+// is refused alike by the schema check, with the body's other schema problems.
+type DynamicValue = json.RawMessage
 
 // Error OCC's error model.
 type Error struct {
@@ -379,8 +392,8 @@ type MemberCreate struct {
 	ReceiveEmail MemberCreateReceiveEmail `json:"receiveEmail"`
 
 	// Roles List of roles need to associate with the user
-	Roles                []Role                     `json:"roles"`
-	AdditionalProperties map[string]json.RawMessage `json:"-"`
+	Roles                []Role                  `json:"roles"`
+	AdditionalProperties map[string]DynamicValue `json:"-"`
 }
 
 // MemberCreateReceiveEmail The string representation of whether the user wants to recieve email or not, it should be 'yes' or 'no'
@@ -428,8 +441,8 @@ type MemberUpdate struct {
 	ReceiveEmail *MemberUpdateReceiveEmail `json:"receiveEmail,omitempty"`
 
 	// Roles The roles, replacing the current ones.
-	Roles                *[]Role                    `json:"roles,omitempty"`
-	AdditionalProperties map[string]json.RawMessage `json:"-"`
+	Roles                *[]Role                 `json:"roles,omitempty"`
+	AdditionalProperties map[string]DynamicValue `json:"-"`
 }
 
 // MemberUpdateReceiveEmail Whether the member wants email.
@@ -499,7 +512,9 @@ type ListMembersParams struct {
 	// Limit How many members a page holds (at most 250).
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Offset How many members to skip.
+	// Offset How many members to skip, 0 to 2147483647. A value out of that range, or not an integer, is refused
+	// with 400, error 22007 at `/offset` ("The value of the parameter offset is invalid."), as is a `limit`
+	// out of 0 to 250.
 	Offset *int `form:"offset,omitempty" json:"offset,omitempty"`
 
 	// Sort The order, as `property:asc` or `property:desc`; the property is one of `id`, `email`, `firstName`, `lastName`, in any letter case
@@ -978,7 +993,7 @@ func (a Member) MarshalJSON() ([]byte, error) {
 
 // Getter for additional properties for MemberCreate. Returns the specified
 // element and whether it was found
-func (a MemberCreate) Get(fieldName string) (value json.RawMessage, found bool) {
+func (a MemberCreate) Get(fieldName string) (value DynamicValue, found bool) {
 	if a.AdditionalProperties != nil {
 		value, found = a.AdditionalProperties[fieldName]
 	}
@@ -986,9 +1001,9 @@ func (a MemberCreate) Get(fieldName string) (value json.RawMessage, found bool) 
 }
 
 // Setter for additional properties for MemberCreate
-func (a *MemberCreate) Set(fieldName string, value json.RawMessage) {
+func (a *MemberCreate) Set(fieldName string, value DynamicValue) {
 	if a.AdditionalProperties == nil {
-		a.AdditionalProperties = make(map[string]json.RawMessage)
+		a.AdditionalProperties = make(map[string]DynamicValue)
 	}
 	a.AdditionalProperties[fieldName] = value
 }
@@ -1050,9 +1065,9 @@ func (a *MemberCreate) UnmarshalJSON(b []byte) error {
 	}
 
 	if len(object) != 0 {
-		a.AdditionalProperties = make(map[string]json.RawMessage)
+		a.AdditionalProperties = make(map[string]DynamicValue)
 		for fieldName, fieldBuf := range object {
-			var fieldVal json.RawMessage
+			var fieldVal DynamicValue
 			err := json.Unmarshal(fieldBuf, &fieldVal)
 			if err != nil {
 				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
@@ -1111,7 +1126,7 @@ func (a MemberCreate) MarshalJSON() ([]byte, error) {
 
 // Getter for additional properties for MemberUpdate. Returns the specified
 // element and whether it was found
-func (a MemberUpdate) Get(fieldName string) (value json.RawMessage, found bool) {
+func (a MemberUpdate) Get(fieldName string) (value DynamicValue, found bool) {
 	if a.AdditionalProperties != nil {
 		value, found = a.AdditionalProperties[fieldName]
 	}
@@ -1119,9 +1134,9 @@ func (a MemberUpdate) Get(fieldName string) (value json.RawMessage, found bool) 
 }
 
 // Setter for additional properties for MemberUpdate
-func (a *MemberUpdate) Set(fieldName string, value json.RawMessage) {
+func (a *MemberUpdate) Set(fieldName string, value DynamicValue) {
 	if a.AdditionalProperties == nil {
-		a.AdditionalProperties = make(map[string]json.RawMessage)
+		a.AdditionalProperties = make(map[string]DynamicValue)
 	}
 	a.AdditionalProperties[fieldName] = value
 }
@@ -1183,9 +1198,9 @@ func (a *MemberUpdate) UnmarshalJSON(b []byte) error {
 	}
 
 	if len(object) != 0 {
-		a.AdditionalProperties = make(map[string]json.RawMessage)
+		a.AdditionalProperties = make(map[string]DynamicValue)
 		for fieldName, fieldBuf := range object {
-			var fieldVal json.RawMessage
+			var fieldVal DynamicValue
 			err := json.Unmarshal(fieldBuf, &fieldVal)
 			if err != nil {
 				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
@@ -1333,6 +1348,13 @@ type ClientInterface interface {
 	// the token lives 930 seconds by default (`PROVISIOND_OCCSTORE_TOKEN_TTL`, whole seconds): OCC documents about
 	// 15 minutes for shopper tokens, and its examples answer `expires_in` 930.
 	//
+	// Refusals, with their exact answers: an unknown username, a wrong password, a member without a password or a
+	// deactivated one, 401 `{"errorCode":"401","message":"The username or password is invalid.","status":"401"}`;
+	// `grant_type`, `username` or `password` missing, 400 error 22007 "The value of <field> is missing." at
+	// `/<field>`; a `grant_type` other than `password`, or a field holding U+0000, 400 error 22007 "The value of
+	// <field> is invalid." at `/<field>`; every such problem listed together. Form fields the operation does not
+	// define are ignored, whatever they hold.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /ccstore/v1/login (the `Login` operationId).
@@ -1344,6 +1366,13 @@ type ClientInterface interface {
 	// Decisions: only an active member with a password may log in (every other case is the same 401);
 	// the token lives 930 seconds by default (`PROVISIOND_OCCSTORE_TOKEN_TTL`, whole seconds): OCC documents about
 	// 15 minutes for shopper tokens, and its examples answer `expires_in` 930.
+	//
+	// Refusals, with their exact answers: an unknown username, a wrong password, a member without a password or a
+	// deactivated one, 401 `{"errorCode":"401","message":"The username or password is invalid.","status":"401"}`;
+	// `grant_type`, `username` or `password` missing, 400 error 22007 "The value of <field> is missing." at
+	// `/<field>`; a `grant_type` other than `password`, or a field holding U+0000, 400 error 22007 "The value of
+	// <field> is invalid." at `/<field>`; every such problem listed together. Form fields the operation does not
+	// define are ignored, whatever they hold.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -1361,6 +1390,9 @@ type ClientInterface interface {
 	// logged out gets 401, as on every other operation (OCC answers `result: false` for a failed logout, which provisiond
 	// never needs: a token it accepts can always be ended).
 	//
+	// Refusals: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+	// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
+	//
 	// Corresponds with POST /ccstore/v1/logout (the `Logout` operationId).
 	Logout(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -1377,6 +1409,16 @@ type ClientInterface interface {
 	// holding that role function in the current organization); a filter that does not parse is error 22007. `sort` is `property:asc`
 	// or `property:desc` over `email`, `firstName`, `lastName` or `id` (the default order is by id).
 	//
+	// Refusals: the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+	// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+	// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+	// organization."; a caller that is not a delegated administrator of the organization in force, 403 "Only
+	// a delegated administrator of the organization may do this."; a `q` that does not parse or names another
+	// attribute, 400 error 22007 "The filter is invalid: …" at `/q`; a `limit` out of 0 to 250, an `offset` out of 0
+	// to 2147483647, a value that is not an integer, a `sort` of another shape, or a `q` holding U+0000, 400 error 22007
+	// "The value of the parameter <name> is invalid." at `/<name>`, listed together. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+	// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
+	//
 	// Corresponds with GET /ccstore/v1/organizationMembers (the `ListMembers` operationId).
 	ListMembers(ctx context.Context, params *ListMembersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -1391,6 +1433,20 @@ type ClientInterface interface {
 	// may not reuse a name the member model answers with (`id`, `repositoryId`, `parentOrganization`,
 	// `locale`), nor be a `password` (it would be kept in clear; members with passwords come from
 	// fixtures): that is error 22007.
+	//
+	// Refusals that depend on stored data or on the caller, with their exact answers: the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+	// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+	// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+	// organization."; a caller
+	// that does not hold the role function `admin` in the organization in force, 403 "Only a delegated administrator of
+	// the organization may do this."; an email a member has already, in any letter case, 400 error 22006 "A member
+	// with this email already exists." at `/email`; a reserved dynamic property name, 400 error 22007 "<name> cannot
+	// be set." at `/<name>`; a dynamic property whose name, or a string or key anywhere in whose value, holds U+0000,
+	// 400 error 22007 "The value of <name> is invalid." at `/<name>` (see DynamicValue). The last three are found
+	// once the body conforms to the schema (a body with schema problems is answered with those alone) and are listed
+	// together in `errors`. U+0000 in a string of the member's own fields is a schema problem: 23006 for `email`,
+	// 22007 "The value of <field> is invalid." for any other. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+	// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1409,6 +1465,20 @@ type ClientInterface interface {
 	// `locale`), nor be a `password` (it would be kept in clear; members with passwords come from
 	// fixtures): that is error 22007.
 	//
+	// Refusals that depend on stored data or on the caller, with their exact answers: the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+	// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+	// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+	// organization."; a caller
+	// that does not hold the role function `admin` in the organization in force, 403 "Only a delegated administrator of
+	// the organization may do this."; an email a member has already, in any letter case, 400 error 22006 "A member
+	// with this email already exists." at `/email`; a reserved dynamic property name, 400 error 22007 "<name> cannot
+	// be set." at `/<name>`; a dynamic property whose name, or a string or key anywhere in whose value, holds U+0000,
+	// 400 error 22007 "The value of <name> is invalid." at `/<name>` (see DynamicValue). The last three are found
+	// once the body conforms to the schema (a body with schema problems is answered with those alone) and are listed
+	// together in `errors`. U+0000 in a string of the member's own fields is a schema problem: 23006 for `email`,
+	// 22007 "The value of <field> is invalid." for any other. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+	// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /ccstore/v1/organizationMembers (the `CreateMember` operationId).
@@ -1419,6 +1489,16 @@ type ClientInterface interface {
 	// Answers one member of the caller's current organization, with its roles in that organization
 	// (`includedRoles`, as on the list). Decision: a member may read itself; reading others takes a delegated
 	// administrator of the current organization (others: 403).
+	//
+	// Refusals: an id that is not a number (U+0000 included), 404 "No member has the id <id>." whatever else the
+	// request holds; the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+	// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+	// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+	// organization."; another member than the caller, read by a caller that is not a
+	// delegated administrator of the organization in force, 403 "Only a delegated administrator of the organization
+	// may do this."; a number that is no member of the organization in force, 404 "No member has the id <id>.".
+	// Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+	// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
 	//
 	// Corresponds with GET /ccstore/v1/organizationMembers/{id} (the `GetMember` operationId).
 	GetMember(ctx context.Context, id string, params *GetMemberParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1440,6 +1520,24 @@ type ClientInterface interface {
 	// its organizations (at `/active`), the caller itself included. Concurrent updates cannot together
 	// leave none. Concurrent updates of different fields or dynamic properties all persist; of the same
 	// one, the last committed wins.
+	//
+	// Refusals, with their exact answers: an id that is not a number (U+0000 included), 404 "No member has the id
+	// <id>." (a body with schema problems is answered 400 with those first, whatever the id); the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+	// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+	// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+	// organization."; a
+	// caller that is not a delegated administrator of the organization in force, 403 "Only a delegated administrator
+	// of the organization may do this."; a number that is no member of that organization, 404 "No member has the id
+	// <id>."; a change of anything but `roles` to a member created in another organization, 403 "The member <id>
+	// belongs to another organization; change its profile from there (here, only its roles)."; the last active
+	// delegated administrator losing the admin role, 400 error 22007 "The member is the last active delegated
+	// administrator of the organization <id> and cannot lose the admin role." at `/roles`, or deactivated, 400 error
+	// 22007 "The member is the last active delegated administrator of the organization <id> and cannot be
+	// deactivated." at `/active`; an email another member has, in any letter case, 400 error 22006 "A member with
+	// this email already exists." at `/email`; a reserved dynamic property name, or one holding U+0000, 400 error 22007
+	// as on create. A taken email and the dynamic property names are listed together; the last administrator is
+	// checked once they pass. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+	// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1464,6 +1562,24 @@ type ClientInterface interface {
 	// leave none. Concurrent updates of different fields or dynamic properties all persist; of the same
 	// one, the last committed wins.
 	//
+	// Refusals, with their exact answers: an id that is not a number (U+0000 included), 404 "No member has the id
+	// <id>." (a body with schema problems is answered 400 with those first, whatever the id); the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+	// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+	// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+	// organization."; a
+	// caller that is not a delegated administrator of the organization in force, 403 "Only a delegated administrator
+	// of the organization may do this."; a number that is no member of that organization, 404 "No member has the id
+	// <id>."; a change of anything but `roles` to a member created in another organization, 403 "The member <id>
+	// belongs to another organization; change its profile from there (here, only its roles)."; the last active
+	// delegated administrator losing the admin role, 400 error 22007 "The member is the last active delegated
+	// administrator of the organization <id> and cannot lose the admin role." at `/roles`, or deactivated, 400 error
+	// 22007 "The member is the last active delegated administrator of the organization <id> and cannot be
+	// deactivated." at `/active`; an email another member has, in any letter case, 400 error 22006 "A member with
+	// this email already exists." at `/email`; a reserved dynamic property name, or one holding U+0000, 400 error 22007
+	// as on create. A taken email and the dynamic property names are listed together; the last administrator is
+	// checked once they pass. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+	// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /ccstore/v1/organizationMembers/{id} (the `UpdateMember` operationId).
@@ -1484,12 +1600,22 @@ type ClientInterface interface {
 	// model provisiond answers the fields it keeps (no addresses, price lists or catalog); dynamic properties
 	// are further top-level properties, as on a member.
 	//
+	// Refusals: the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+	// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+	// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+	// organization."; tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+	// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
+	//
 	// Corresponds with GET /ccstore/v1/profiles/current (the `GetCurrentProfile` operationId).
 	GetCurrentProfile(ctx context.Context, params *GetCurrentProfileParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Refresh Renew an access token
 	//
-	// Answers a fresh access token for a still valid one of an active member; every call a new token (the one sent stays valid until it expires or is logged out).
+	// Answers a fresh access token for a still valid one of an active member; every call a new token (the one sent
+	// stays valid until it expires or is logged out).
+	//
+	// Refusals: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+	// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
 	//
 	// Corresponds with POST /ccstore/v1/refresh (the `Refresh` operationId).
 	Refresh(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1501,6 +1627,13 @@ type ClientInterface interface {
 // Decisions: only an active member with a password may log in (every other case is the same 401);
 // the token lives 930 seconds by default (`PROVISIOND_OCCSTORE_TOKEN_TTL`, whole seconds): OCC documents about
 // 15 minutes for shopper tokens, and its examples answer `expires_in` 930.
+//
+// Refusals, with their exact answers: an unknown username, a wrong password, a member without a password or a
+// deactivated one, 401 `{"errorCode":"401","message":"The username or password is invalid.","status":"401"}`;
+// `grant_type`, `username` or `password` missing, 400 error 22007 "The value of <field> is missing." at
+// `/<field>`; a `grant_type` other than `password`, or a field holding U+0000, 400 error 22007 "The value of
+// <field> is invalid." at `/<field>`; every such problem listed together. Form fields the operation does not
+// define are ignored, whatever they hold.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1523,6 +1656,13 @@ func (c *Client) LoginWithBody(ctx context.Context, contentType string, body io.
 // Decisions: only an active member with a password may log in (every other case is the same 401);
 // the token lives 930 seconds by default (`PROVISIOND_OCCSTORE_TOKEN_TTL`, whole seconds): OCC documents about
 // 15 minutes for shopper tokens, and its examples answer `expires_in` 930.
+//
+// Refusals, with their exact answers: an unknown username, a wrong password, a member without a password or a
+// deactivated one, 401 `{"errorCode":"401","message":"The username or password is invalid.","status":"401"}`;
+// `grant_type`, `username` or `password` missing, 400 error 22007 "The value of <field> is missing." at
+// `/<field>`; a `grant_type` other than `password`, or a field holding U+0000, 400 error 22007 "The value of
+// <field> is invalid." at `/<field>`; every such problem listed together. Form fields the operation does not
+// define are ignored, whatever they hold.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -1550,6 +1690,9 @@ func (c *Client) LoginWithFormdataBody(ctx context.Context, body LoginFormdataRe
 // logged out gets 401, as on every other operation (OCC answers `result: false` for a failed logout, which provisiond
 // never needs: a token it accepts can always be ended).
 //
+// Refusals: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
+//
 // Corresponds with POST /ccstore/v1/logout (the `Logout` operationId).
 func (c *Client) Logout(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewLogoutRequest(c.Server)
@@ -1576,6 +1719,16 @@ func (c *Client) Logout(ctx context.Context, reqEditors ...RequestEditorFn) (*ht
 // holding that role function in the current organization); a filter that does not parse is error 22007. `sort` is `property:asc`
 // or `property:desc` over `email`, `firstName`, `lastName` or `id` (the default order is by id).
 //
+// Refusals: the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+// organization."; a caller that is not a delegated administrator of the organization in force, 403 "Only
+// a delegated administrator of the organization may do this."; a `q` that does not parse or names another
+// attribute, 400 error 22007 "The filter is invalid: …" at `/q`; a `limit` out of 0 to 250, an `offset` out of 0
+// to 2147483647, a value that is not an integer, a `sort` of another shape, or a `q` holding U+0000, 400 error 22007
+// "The value of the parameter <name> is invalid." at `/<name>`, listed together. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
+//
 // Corresponds with GET /ccstore/v1/organizationMembers (the `ListMembers` operationId).
 func (c *Client) ListMembers(ctx context.Context, params *ListMembersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListMembersRequest(c.Server, params)
@@ -1600,6 +1753,20 @@ func (c *Client) ListMembers(ctx context.Context, params *ListMembersParams, req
 // may not reuse a name the member model answers with (`id`, `repositoryId`, `parentOrganization`,
 // `locale`), nor be a `password` (it would be kept in clear; members with passwords come from
 // fixtures): that is error 22007.
+//
+// Refusals that depend on stored data or on the caller, with their exact answers: the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+// organization."; a caller
+// that does not hold the role function `admin` in the organization in force, 403 "Only a delegated administrator of
+// the organization may do this."; an email a member has already, in any letter case, 400 error 22006 "A member
+// with this email already exists." at `/email`; a reserved dynamic property name, 400 error 22007 "<name> cannot
+// be set." at `/<name>`; a dynamic property whose name, or a string or key anywhere in whose value, holds U+0000,
+// 400 error 22007 "The value of <name> is invalid." at `/<name>` (see DynamicValue). The last three are found
+// once the body conforms to the schema (a body with schema problems is answered with those alone) and are listed
+// together in `errors`. U+0000 in a string of the member's own fields is a schema problem: 23006 for `email`,
+// 22007 "The value of <field> is invalid." for any other. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
 //
 // Takes any type of body and a specified content type.
 //
@@ -1628,6 +1795,20 @@ func (c *Client) CreateMemberWithBody(ctx context.Context, params *CreateMemberP
 // `locale`), nor be a `password` (it would be kept in clear; members with passwords come from
 // fixtures): that is error 22007.
 //
+// Refusals that depend on stored data or on the caller, with their exact answers: the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+// organization."; a caller
+// that does not hold the role function `admin` in the organization in force, 403 "Only a delegated administrator of
+// the organization may do this."; an email a member has already, in any letter case, 400 error 22006 "A member
+// with this email already exists." at `/email`; a reserved dynamic property name, 400 error 22007 "<name> cannot
+// be set." at `/<name>`; a dynamic property whose name, or a string or key anywhere in whose value, holds U+0000,
+// 400 error 22007 "The value of <name> is invalid." at `/<name>` (see DynamicValue). The last three are found
+// once the body conforms to the schema (a body with schema problems is answered with those alone) and are listed
+// together in `errors`. U+0000 in a string of the member's own fields is a schema problem: 23006 for `email`,
+// 22007 "The value of <field> is invalid." for any other. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /ccstore/v1/organizationMembers (the `CreateMember` operationId).
@@ -1648,6 +1829,16 @@ func (c *Client) CreateMember(ctx context.Context, params *CreateMemberParams, b
 // Answers one member of the caller's current organization, with its roles in that organization
 // (`includedRoles`, as on the list). Decision: a member may read itself; reading others takes a delegated
 // administrator of the current organization (others: 403).
+//
+// Refusals: an id that is not a number (U+0000 included), 404 "No member has the id <id>." whatever else the
+// request holds; the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+// organization."; another member than the caller, read by a caller that is not a
+// delegated administrator of the organization in force, 403 "Only a delegated administrator of the organization
+// may do this."; a number that is no member of the organization in force, 404 "No member has the id <id>.".
+// Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
 //
 // Corresponds with GET /ccstore/v1/organizationMembers/{id} (the `GetMember` operationId).
 func (c *Client) GetMember(ctx context.Context, id string, params *GetMemberParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1679,6 +1870,24 @@ func (c *Client) GetMember(ctx context.Context, id string, params *GetMemberPara
 // its organizations (at `/active`), the caller itself included. Concurrent updates cannot together
 // leave none. Concurrent updates of different fields or dynamic properties all persist; of the same
 // one, the last committed wins.
+//
+// Refusals, with their exact answers: an id that is not a number (U+0000 included), 404 "No member has the id
+// <id>." (a body with schema problems is answered 400 with those first, whatever the id); the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+// organization."; a
+// caller that is not a delegated administrator of the organization in force, 403 "Only a delegated administrator
+// of the organization may do this."; a number that is no member of that organization, 404 "No member has the id
+// <id>."; a change of anything but `roles` to a member created in another organization, 403 "The member <id>
+// belongs to another organization; change its profile from there (here, only its roles)."; the last active
+// delegated administrator losing the admin role, 400 error 22007 "The member is the last active delegated
+// administrator of the organization <id> and cannot lose the admin role." at `/roles`, or deactivated, 400 error
+// 22007 "The member is the last active delegated administrator of the organization <id> and cannot be
+// deactivated." at `/active`; an email another member has, in any letter case, 400 error 22006 "A member with
+// this email already exists." at `/email`; a reserved dynamic property name, or one holding U+0000, 400 error 22007
+// as on create. A taken email and the dynamic property names are listed together; the last administrator is
+// checked once they pass. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
 //
 // Takes any type of body and a specified content type.
 //
@@ -1713,6 +1922,24 @@ func (c *Client) UpdateMemberWithBody(ctx context.Context, id string, params *Up
 // leave none. Concurrent updates of different fields or dynamic properties all persist; of the same
 // one, the last committed wins.
 //
+// Refusals, with their exact answers: an id that is not a number (U+0000 included), 404 "No member has the id
+// <id>." (a body with schema problems is answered 400 with those first, whatever the id); the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+// organization."; a
+// caller that is not a delegated administrator of the organization in force, 403 "Only a delegated administrator
+// of the organization may do this."; a number that is no member of that organization, 404 "No member has the id
+// <id>."; a change of anything but `roles` to a member created in another organization, 403 "The member <id>
+// belongs to another organization; change its profile from there (here, only its roles)."; the last active
+// delegated administrator losing the admin role, 400 error 22007 "The member is the last active delegated
+// administrator of the organization <id> and cannot lose the admin role." at `/roles`, or deactivated, 400 error
+// 22007 "The member is the last active delegated administrator of the organization <id> and cannot be
+// deactivated." at `/active`; an email another member has, in any letter case, 400 error 22006 "A member with
+// this email already exists." at `/email`; a reserved dynamic property name, or one holding U+0000, 400 error 22007
+// as on create. A taken email and the dynamic property names are listed together; the last administrator is
+// checked once they pass. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /ccstore/v1/organizationMembers/{id} (the `UpdateMember` operationId).
@@ -1743,6 +1970,12 @@ func (c *Client) UpdateMember(ctx context.Context, id string, params *UpdateMemb
 // model provisiond answers the fields it keeps (no addresses, price lists or catalog); dynamic properties
 // are further top-level properties, as on a member.
 //
+// Refusals: the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+// organization."; tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
+//
 // Corresponds with GET /ccstore/v1/profiles/current (the `GetCurrentProfile` operationId).
 func (c *Client) GetCurrentProfile(ctx context.Context, params *GetCurrentProfileParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetCurrentProfileRequest(c.Server, params)
@@ -1758,7 +1991,11 @@ func (c *Client) GetCurrentProfile(ctx context.Context, params *GetCurrentProfil
 
 // Refresh Renew an access token
 //
-// Answers a fresh access token for a still valid one of an active member; every call a new token (the one sent stays valid until it expires or is logged out).
+// Answers a fresh access token for a still valid one of an active member; every call a new token (the one sent
+// stays valid until it expires or is logged out).
+//
+// Refusals: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
 //
 // Corresponds with POST /ccstore/v1/refresh (the `Refresh` operationId).
 func (c *Client) Refresh(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2320,6 +2557,13 @@ type ClientWithResponsesInterface interface {
 	// the token lives 930 seconds by default (`PROVISIOND_OCCSTORE_TOKEN_TTL`, whole seconds): OCC documents about
 	// 15 minutes for shopper tokens, and its examples answer `expires_in` 930.
 	//
+	// Refusals, with their exact answers: an unknown username, a wrong password, a member without a password or a
+	// deactivated one, 401 `{"errorCode":"401","message":"The username or password is invalid.","status":"401"}`;
+	// `grant_type`, `username` or `password` missing, 400 error 22007 "The value of <field> is missing." at
+	// `/<field>`; a `grant_type` other than `password`, or a field holding U+0000, 400 error 22007 "The value of
+	// <field> is invalid." at `/<field>`; every such problem listed together. Form fields the operation does not
+	// define are ignored, whatever they hold.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /ccstore/v1/login (the `Login` operationId).
@@ -2331,6 +2575,13 @@ type ClientWithResponsesInterface interface {
 	// Decisions: only an active member with a password may log in (every other case is the same 401);
 	// the token lives 930 seconds by default (`PROVISIOND_OCCSTORE_TOKEN_TTL`, whole seconds): OCC documents about
 	// 15 minutes for shopper tokens, and its examples answer `expires_in` 930.
+	//
+	// Refusals, with their exact answers: an unknown username, a wrong password, a member without a password or a
+	// deactivated one, 401 `{"errorCode":"401","message":"The username or password is invalid.","status":"401"}`;
+	// `grant_type`, `username` or `password` missing, 400 error 22007 "The value of <field> is missing." at
+	// `/<field>`; a `grant_type` other than `password`, or a field holding U+0000, 400 error 22007 "The value of
+	// <field> is invalid." at `/<field>`; every such problem listed together. Form fields the operation does not
+	// define are ignored, whatever they hold.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2347,6 +2598,9 @@ type ClientWithResponsesInterface interface {
 	// Decisions: OCC documents no request body; any body sent is ignored. A token that is invalid, expired or already
 	// logged out gets 401, as on every other operation (OCC answers `result: false` for a failed logout, which provisiond
 	// never needs: a token it accepts can always be ended).
+	//
+	// Refusals: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+	// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2366,6 +2620,16 @@ type ClientWithResponsesInterface interface {
 	// holding that role function in the current organization); a filter that does not parse is error 22007. `sort` is `property:asc`
 	// or `property:desc` over `email`, `firstName`, `lastName` or `id` (the default order is by id).
 	//
+	// Refusals: the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+	// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+	// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+	// organization."; a caller that is not a delegated administrator of the organization in force, 403 "Only
+	// a delegated administrator of the organization may do this."; a `q` that does not parse or names another
+	// attribute, 400 error 22007 "The filter is invalid: …" at `/q`; a `limit` out of 0 to 250, an `offset` out of 0
+	// to 2147483647, a value that is not an integer, a `sort` of another shape, or a `q` holding U+0000, 400 error 22007
+	// "The value of the parameter <name> is invalid." at `/<name>`, listed together. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+	// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /ccstore/v1/organizationMembers (the `ListMembers` operationId).
@@ -2382,6 +2646,20 @@ type ClientWithResponsesInterface interface {
 	// may not reuse a name the member model answers with (`id`, `repositoryId`, `parentOrganization`,
 	// `locale`), nor be a `password` (it would be kept in clear; members with passwords come from
 	// fixtures): that is error 22007.
+	//
+	// Refusals that depend on stored data or on the caller, with their exact answers: the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+	// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+	// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+	// organization."; a caller
+	// that does not hold the role function `admin` in the organization in force, 403 "Only a delegated administrator of
+	// the organization may do this."; an email a member has already, in any letter case, 400 error 22006 "A member
+	// with this email already exists." at `/email`; a reserved dynamic property name, 400 error 22007 "<name> cannot
+	// be set." at `/<name>`; a dynamic property whose name, or a string or key anywhere in whose value, holds U+0000,
+	// 400 error 22007 "The value of <name> is invalid." at `/<name>` (see DynamicValue). The last three are found
+	// once the body conforms to the schema (a body with schema problems is answered with those alone) and are listed
+	// together in `errors`. U+0000 in a string of the member's own fields is a schema problem: 23006 for `email`,
+	// 22007 "The value of <field> is invalid." for any other. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+	// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2400,6 +2678,20 @@ type ClientWithResponsesInterface interface {
 	// `locale`), nor be a `password` (it would be kept in clear; members with passwords come from
 	// fixtures): that is error 22007.
 	//
+	// Refusals that depend on stored data or on the caller, with their exact answers: the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+	// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+	// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+	// organization."; a caller
+	// that does not hold the role function `admin` in the organization in force, 403 "Only a delegated administrator of
+	// the organization may do this."; an email a member has already, in any letter case, 400 error 22006 "A member
+	// with this email already exists." at `/email`; a reserved dynamic property name, 400 error 22007 "<name> cannot
+	// be set." at `/<name>`; a dynamic property whose name, or a string or key anywhere in whose value, holds U+0000,
+	// 400 error 22007 "The value of <name> is invalid." at `/<name>` (see DynamicValue). The last three are found
+	// once the body conforms to the schema (a body with schema problems is answered with those alone) and are listed
+	// together in `errors`. U+0000 in a string of the member's own fields is a schema problem: 23006 for `email`,
+	// 22007 "The value of <field> is invalid." for any other. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+	// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /ccstore/v1/organizationMembers (the `CreateMember` operationId).
@@ -2410,6 +2702,16 @@ type ClientWithResponsesInterface interface {
 	// Answers one member of the caller's current organization, with its roles in that organization
 	// (`includedRoles`, as on the list). Decision: a member may read itself; reading others takes a delegated
 	// administrator of the current organization (others: 403).
+	//
+	// Refusals: an id that is not a number (U+0000 included), 404 "No member has the id <id>." whatever else the
+	// request holds; the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+	// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+	// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+	// organization."; another member than the caller, read by a caller that is not a
+	// delegated administrator of the organization in force, 403 "Only a delegated administrator of the organization
+	// may do this."; a number that is no member of the organization in force, 404 "No member has the id <id>.".
+	// Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+	// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2434,6 +2736,24 @@ type ClientWithResponsesInterface interface {
 	// leave none. Concurrent updates of different fields or dynamic properties all persist; of the same
 	// one, the last committed wins.
 	//
+	// Refusals, with their exact answers: an id that is not a number (U+0000 included), 404 "No member has the id
+	// <id>." (a body with schema problems is answered 400 with those first, whatever the id); the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+	// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+	// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+	// organization."; a
+	// caller that is not a delegated administrator of the organization in force, 403 "Only a delegated administrator
+	// of the organization may do this."; a number that is no member of that organization, 404 "No member has the id
+	// <id>."; a change of anything but `roles` to a member created in another organization, 403 "The member <id>
+	// belongs to another organization; change its profile from there (here, only its roles)."; the last active
+	// delegated administrator losing the admin role, 400 error 22007 "The member is the last active delegated
+	// administrator of the organization <id> and cannot lose the admin role." at `/roles`, or deactivated, 400 error
+	// 22007 "The member is the last active delegated administrator of the organization <id> and cannot be
+	// deactivated." at `/active`; an email another member has, in any letter case, 400 error 22006 "A member with
+	// this email already exists." at `/email`; a reserved dynamic property name, or one holding U+0000, 400 error 22007
+	// as on create. A taken email and the dynamic property names are listed together; the last administrator is
+	// checked once they pass. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+	// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /ccstore/v1/organizationMembers/{id} (the `UpdateMember` operationId).
@@ -2457,6 +2777,24 @@ type ClientWithResponsesInterface interface {
 	// leave none. Concurrent updates of different fields or dynamic properties all persist; of the same
 	// one, the last committed wins.
 	//
+	// Refusals, with their exact answers: an id that is not a number (U+0000 included), 404 "No member has the id
+	// <id>." (a body with schema problems is answered 400 with those first, whatever the id); the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+	// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+	// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+	// organization."; a
+	// caller that is not a delegated administrator of the organization in force, 403 "Only a delegated administrator
+	// of the organization may do this."; a number that is no member of that organization, 404 "No member has the id
+	// <id>."; a change of anything but `roles` to a member created in another organization, 403 "The member <id>
+	// belongs to another organization; change its profile from there (here, only its roles)."; the last active
+	// delegated administrator losing the admin role, 400 error 22007 "The member is the last active delegated
+	// administrator of the organization <id> and cannot lose the admin role." at `/roles`, or deactivated, 400 error
+	// 22007 "The member is the last active delegated administrator of the organization <id> and cannot be
+	// deactivated." at `/active`; an email another member has, in any letter case, 400 error 22006 "A member with
+	// this email already exists." at `/email`; a reserved dynamic property name, or one holding U+0000, 400 error 22007
+	// as on create. A taken email and the dynamic property names are listed together; the last administrator is
+	// checked once they pass. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+	// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /ccstore/v1/organizationMembers/{id} (the `UpdateMember` operationId).
@@ -2477,6 +2815,12 @@ type ClientWithResponsesInterface interface {
 	// model provisiond answers the fields it keeps (no addresses, price lists or catalog); dynamic properties
 	// are further top-level properties, as on a member.
 	//
+	// Refusals: the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+	// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+	// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+	// organization."; tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+	// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /ccstore/v1/profiles/current (the `GetCurrentProfile` operationId).
@@ -2484,7 +2828,11 @@ type ClientWithResponsesInterface interface {
 
 	// RefreshWithResponse Renew an access token
 	//
-	// Answers a fresh access token for a still valid one of an active member; every call a new token (the one sent stays valid until it expires or is logged out).
+	// Answers a fresh access token for a still valid one of an active member; every call a new token (the one sent
+	// stays valid until it expires or is logged out).
+	//
+	// Refusals: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+	// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3177,6 +3525,13 @@ func (r RefreshResponse) ContentType() string {
 // the token lives 930 seconds by default (`PROVISIOND_OCCSTORE_TOKEN_TTL`, whole seconds): OCC documents about
 // 15 minutes for shopper tokens, and its examples answer `expires_in` 930.
 //
+// Refusals, with their exact answers: an unknown username, a wrong password, a member without a password or a
+// deactivated one, 401 `{"errorCode":"401","message":"The username or password is invalid.","status":"401"}`;
+// `grant_type`, `username` or `password` missing, 400 error 22007 "The value of <field> is missing." at
+// `/<field>`; a `grant_type` other than `password`, or a field holding U+0000, 400 error 22007 "The value of
+// <field> is invalid." at `/<field>`; every such problem listed together. Form fields the operation does not
+// define are ignored, whatever they hold.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /ccstore/v1/login (the `Login` operationId).
@@ -3194,6 +3549,13 @@ func (c *ClientWithResponses) LoginWithBodyWithResponse(ctx context.Context, con
 // Decisions: only an active member with a password may log in (every other case is the same 401);
 // the token lives 930 seconds by default (`PROVISIOND_OCCSTORE_TOKEN_TTL`, whole seconds): OCC documents about
 // 15 minutes for shopper tokens, and its examples answer `expires_in` 930.
+//
+// Refusals, with their exact answers: an unknown username, a wrong password, a member without a password or a
+// deactivated one, 401 `{"errorCode":"401","message":"The username or password is invalid.","status":"401"}`;
+// `grant_type`, `username` or `password` missing, 400 error 22007 "The value of <field> is missing." at
+// `/<field>`; a `grant_type` other than `password`, or a field holding U+0000, 400 error 22007 "The value of
+// <field> is invalid." at `/<field>`; every such problem listed together. Form fields the operation does not
+// define are ignored, whatever they hold.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3216,6 +3578,9 @@ func (c *ClientWithResponses) LoginWithFormdataBodyWithResponse(ctx context.Cont
 // Decisions: OCC documents no request body; any body sent is ignored. A token that is invalid, expired or already
 // logged out gets 401, as on every other operation (OCC answers `result: false` for a failed logout, which provisiond
 // never needs: a token it accepts can always be ended).
+//
+// Refusals: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3241,6 +3606,16 @@ func (c *ClientWithResponses) LogoutWithResponse(ctx context.Context, reqEditors
 // holding that role function in the current organization); a filter that does not parse is error 22007. `sort` is `property:asc`
 // or `property:desc` over `email`, `firstName`, `lastName` or `id` (the default order is by id).
 //
+// Refusals: the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+// organization."; a caller that is not a delegated administrator of the organization in force, 403 "Only
+// a delegated administrator of the organization may do this."; a `q` that does not parse or names another
+// attribute, 400 error 22007 "The filter is invalid: …" at `/q`; a `limit` out of 0 to 250, an `offset` out of 0
+// to 2147483647, a value that is not an integer, a `sort` of another shape, or a `q` holding U+0000, 400 error 22007
+// "The value of the parameter <name> is invalid." at `/<name>`, listed together. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /ccstore/v1/organizationMembers (the `ListMembers` operationId).
@@ -3263,6 +3638,20 @@ func (c *ClientWithResponses) ListMembersWithResponse(ctx context.Context, param
 // may not reuse a name the member model answers with (`id`, `repositoryId`, `parentOrganization`,
 // `locale`), nor be a `password` (it would be kept in clear; members with passwords come from
 // fixtures): that is error 22007.
+//
+// Refusals that depend on stored data or on the caller, with their exact answers: the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+// organization."; a caller
+// that does not hold the role function `admin` in the organization in force, 403 "Only a delegated administrator of
+// the organization may do this."; an email a member has already, in any letter case, 400 error 22006 "A member
+// with this email already exists." at `/email`; a reserved dynamic property name, 400 error 22007 "<name> cannot
+// be set." at `/<name>`; a dynamic property whose name, or a string or key anywhere in whose value, holds U+0000,
+// 400 error 22007 "The value of <name> is invalid." at `/<name>` (see DynamicValue). The last three are found
+// once the body conforms to the schema (a body with schema problems is answered with those alone) and are listed
+// together in `errors`. U+0000 in a string of the member's own fields is a schema problem: 23006 for `email`,
+// 22007 "The value of <field> is invalid." for any other. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3287,6 +3676,20 @@ func (c *ClientWithResponses) CreateMemberWithBodyWithResponse(ctx context.Conte
 // `locale`), nor be a `password` (it would be kept in clear; members with passwords come from
 // fixtures): that is error 22007.
 //
+// Refusals that depend on stored data or on the caller, with their exact answers: the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+// organization."; a caller
+// that does not hold the role function `admin` in the organization in force, 403 "Only a delegated administrator of
+// the organization may do this."; an email a member has already, in any letter case, 400 error 22006 "A member
+// with this email already exists." at `/email`; a reserved dynamic property name, 400 error 22007 "<name> cannot
+// be set." at `/<name>`; a dynamic property whose name, or a string or key anywhere in whose value, holds U+0000,
+// 400 error 22007 "The value of <name> is invalid." at `/<name>` (see DynamicValue). The last three are found
+// once the body conforms to the schema (a body with schema problems is answered with those alone) and are listed
+// together in `errors`. U+0000 in a string of the member's own fields is a schema problem: 23006 for `email`,
+// 22007 "The value of <field> is invalid." for any other. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /ccstore/v1/organizationMembers (the `CreateMember` operationId).
@@ -3303,6 +3706,16 @@ func (c *ClientWithResponses) CreateMemberWithResponse(ctx context.Context, para
 // Answers one member of the caller's current organization, with its roles in that organization
 // (`includedRoles`, as on the list). Decision: a member may read itself; reading others takes a delegated
 // administrator of the current organization (others: 403).
+//
+// Refusals: an id that is not a number (U+0000 included), 404 "No member has the id <id>." whatever else the
+// request holds; the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+// organization."; another member than the caller, read by a caller that is not a
+// delegated administrator of the organization in force, 403 "Only a delegated administrator of the organization
+// may do this."; a number that is no member of the organization in force, 404 "No member has the id <id>.".
+// Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3333,6 +3746,24 @@ func (c *ClientWithResponses) GetMemberWithResponse(ctx context.Context, id stri
 // leave none. Concurrent updates of different fields or dynamic properties all persist; of the same
 // one, the last committed wins.
 //
+// Refusals, with their exact answers: an id that is not a number (U+0000 included), 404 "No member has the id
+// <id>." (a body with schema problems is answered 400 with those first, whatever the id); the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+// organization."; a
+// caller that is not a delegated administrator of the organization in force, 403 "Only a delegated administrator
+// of the organization may do this."; a number that is no member of that organization, 404 "No member has the id
+// <id>."; a change of anything but `roles` to a member created in another organization, 403 "The member <id>
+// belongs to another organization; change its profile from there (here, only its roles)."; the last active
+// delegated administrator losing the admin role, 400 error 22007 "The member is the last active delegated
+// administrator of the organization <id> and cannot lose the admin role." at `/roles`, or deactivated, 400 error
+// 22007 "The member is the last active delegated administrator of the organization <id> and cannot be
+// deactivated." at `/active`; an email another member has, in any letter case, 400 error 22006 "A member with
+// this email already exists." at `/email`; a reserved dynamic property name, or one holding U+0000, 400 error 22007
+// as on create. A taken email and the dynamic property names are listed together; the last administrator is
+// checked once they pass. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /ccstore/v1/organizationMembers/{id} (the `UpdateMember` operationId).
@@ -3362,6 +3793,24 @@ func (c *ClientWithResponses) UpdateMemberWithBodyWithResponse(ctx context.Conte
 // leave none. Concurrent updates of different fields or dynamic properties all persist; of the same
 // one, the last committed wins.
 //
+// Refusals, with their exact answers: an id that is not a number (U+0000 included), 404 "No member has the id
+// <id>." (a body with schema problems is answered 400 with those first, whatever the id); the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+// organization."; a
+// caller that is not a delegated administrator of the organization in force, 403 "Only a delegated administrator
+// of the organization may do this."; a number that is no member of that organization, 404 "No member has the id
+// <id>."; a change of anything but `roles` to a member created in another organization, 403 "The member <id>
+// belongs to another organization; change its profile from there (here, only its roles)."; the last active
+// delegated administrator losing the admin role, 400 error 22007 "The member is the last active delegated
+// administrator of the organization <id> and cannot lose the admin role." at `/roles`, or deactivated, 400 error
+// 22007 "The member is the last active delegated administrator of the organization <id> and cannot be
+// deactivated." at `/active`; an email another member has, in any letter case, 400 error 22006 "A member with
+// this email already exists." at `/email`; a reserved dynamic property name, or one holding U+0000, 400 error 22007
+// as on create. A taken email and the dynamic property names are listed together; the last administrator is
+// checked once they pass. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /ccstore/v1/organizationMembers/{id} (the `UpdateMember` operationId).
@@ -3388,6 +3837,12 @@ func (c *ClientWithResponses) UpdateMemberWithResponse(ctx context.Context, id s
 // model provisiond answers the fields it keeps (no addresses, price lists or catalog); dynamic properties
 // are further top-level properties, as on a member.
 //
+// Refusals: the organization named in `X-CCOrganization` when the caller does not belong to it, 403 "The caller does not
+// belong to the organization <id>."; when it is not active, 403 "The organization <id> is not active."; without
+// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
+// organization."; tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /ccstore/v1/profiles/current (the `GetCurrentProfile` operationId).
@@ -3401,7 +3856,11 @@ func (c *ClientWithResponses) GetCurrentProfileWithResponse(ctx context.Context,
 
 // RefreshWithResponse Renew an access token
 //
-// Answers a fresh access token for a still valid one of an active member; every call a new token (the one sent stays valid until it expires or is logged out).
+// Answers a fresh access token for a still valid one of an active member; every call a new token (the one sent
+// stays valid until it expires or is logged out).
+//
+// Refusals: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
+// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -6,7 +6,9 @@ package occ
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/provisiond/provisiond/internal/apperr"
 	"github.com/provisiond/provisiond/internal/httpserver"
@@ -39,6 +41,10 @@ const (
 type Dialect struct {
 	// Special words a schema problem the API gives a code of its own; ok false leaves it to Classify.
 	Special func(is httpserver.Issue, path string) (issue Issue, ok bool)
+	// NotFound, when set, is the API's answer to an id no record has. A path parameter the spec
+	// refuses (an id of another shape, U+0000 included) gets it, as any unknown id does: when
+	// the request has other problems, those alone are answered, as they are for an unknown id.
+	NotFound func(id string) error
 }
 
 // Classify gives a schema problem its OCC error code: the API's own first, then 22003 for an email
@@ -59,7 +65,8 @@ func (d Dialect) Classify(is httpserver.Issue) Issue {
 		return Issue{Code: CodeInvalidInput, Message: "The request body is not a valid JSON object."}
 	case is.Field == "email" && (is.Rule == "required" || is.Value == "" || is.Value == nil):
 		return Issue{Code: CodeEmailMissing, Message: "The email is missing or empty.", Path: path}
-	case is.Field == "email" && is.Rule == "format":
+	case is.Field == "email" && (is.Rule == "format" || is.Rule == "pattern"):
+		// The pattern refuses U+0000, which no address holds.
 		return Issue{Code: CodeEmailInvalid, Message: "The email is not a valid email address.", Path: path}
 	case is.Rule == "required":
 		return Issue{Code: CodeInvalidInput, Message: fmt.Sprintf("The value of %s is missing.", is.Field), Path: path}
@@ -81,8 +88,21 @@ func (d Dialect) Render(err error, _ string) httpserver.Reply {
 		},
 		Invalid: func(invalid *httpserver.InvalidRequest) httpserver.Reply {
 			issues := make([]Issue, 0, len(invalid.Issues))
+			var id *httpserver.Issue
 			for _, is := range invalid.Issues {
-				issues = append(issues, d.Classify(is))
+				if is.In == "path" && d.NotFound != nil {
+					id = &is
+					continue
+				}
+				// One value may break several rules that OCC answers alike (a name too long
+				// that holds U+0000): it is listed once.
+				if out := d.Classify(is); !slices.Contains(issues, out) {
+					issues = append(issues, out)
+				}
+			}
+			if len(issues) == 0 && id != nil {
+				v, _ := id.Value.(string)
+				return d.Render(d.NotFound(v), "")
 			}
 			return reply(http.StatusBadRequest, issues)
 		},
@@ -124,21 +144,26 @@ func statusOf(k apperr.Kind) int {
 	return http.StatusInternalServerError
 }
 
-// reply builds the body: one problem flat, several under errors[] with a summary on top.
+// reply builds the body: one problem flat, several under errors[] with a summary on top. A
+// message or path that names a value sent with U+0000 (an id, a property name) writes it \u0000:
+// the specs' strings hold no U+0000, as the character cannot be stored.
 func reply(status int, issues []Issue) httpserver.Reply {
 	st := strconv.Itoa(status)
 	body := ErrorBody{Status: st}
 	if len(issues) == 1 {
 		is := issues[0]
-		body.ErrorCode, body.Message, body.ErrorPath = is.Code, is.Message, is.Path
+		body.ErrorCode, body.Message, body.ErrorPath = is.Code, Printable(is.Message), Printable(is.Path)
 	} else {
 		body.Message = fmt.Sprintf("There are %d errors in the request.", len(issues))
 		for _, is := range issues {
-			body.Errors = append(body.Errors, ErrorBody{ErrorCode: is.Code, Message: is.Message, Status: st, ErrorPath: is.Path})
+			body.Errors = append(body.Errors, ErrorBody{ErrorCode: is.Code, Message: Printable(is.Message), Status: st, ErrorPath: Printable(is.Path)})
 		}
 	}
 	return httpserver.Reply{Status: status, ContentType: "application/json", Body: body}
 }
+
+// Printable is s with every U+0000 written as the six characters \u0000.
+func Printable(s string) string { return strings.ReplaceAll(s, "\x00", `\u0000`) }
 
 // Pointer renders a validator field path ("roles[0]", "a.b") as a JSON pointer ("/roles/0", "/a/b").
 func Pointer(field string) string {

@@ -20,7 +20,7 @@ func TestRender(t *testing.T) {
 			return Issue{Code: "89002", Message: "roles", Path: path}, true
 		}
 		return Issue{}, false
-	}}
+	}, NotFound: func(id string) error { return apperr.NotFound("No record has the id " + id + ".") }}
 	cases := []struct {
 		name   string
 		err    error
@@ -55,6 +55,26 @@ func TestRender(t *testing.T) {
 			{"errorCode":"89002","message":"roles","status":"400","o:errorPath":"/roles"},
 			{"errorCode":"22007","message":"The value of name.first is invalid.","status":"400","o:errorPath":"/name/first"},
 			{"errorCode":"22007","message":"The value of the parameter limit is invalid.","status":"400","o:errorPath":"/limit"}]}`},
+		// U+0000 (issue 17): an email holding it is invalid as an email, listed once though it
+		// breaks both the pattern and the format; a name too long that holds it, listed once.
+		{"U+0000 in an email and a long name", &httpserver.InvalidRequest{Issues: []httpserver.Issue{
+			{In: "body", Field: "email", Rule: "pattern", Value: "a\x00@example.com"},
+			{In: "body", Field: "email", Rule: "format", Value: "a\x00@example.com"},
+			{In: "body", Field: "firstName", Rule: "maxLength", Value: "f\x00"},
+			{In: "body", Field: "firstName", Rule: "pattern", Value: "f\x00"},
+		}}, 400, `{"message":"There are 2 errors in the request.","status":"400","errors":[
+			{"errorCode":"23006","message":"The email is not a valid email address.","status":"400","o:errorPath":"/email"},
+			{"errorCode":"22007","message":"The value of firstName is invalid.","status":"400","o:errorPath":"/firstName"}]}`},
+		// A name or an id holding U+0000 is written \u0000 in the message and the path.
+		{"U+0000 in a name", apperr.Invalid("/Nick\x00name", "22007", "The value of Nick\x00name is invalid."), 400,
+			`{"errorCode":"22007","message":"The value of Nick\\u0000name is invalid.","status":"400","o:errorPath":"/Nick\\u0000name"}`},
+		// A path id the spec refuses is the API's unknown id, unless the request has other problems.
+		{"path id refused", &httpserver.InvalidRequest{Issues: []httpserver.Issue{{In: "path", Field: "id", Rule: "pattern", Value: "1\x002"}}}, 404,
+			`{"errorCode":"404","message":"No record has the id 1\\u00002.","status":"404"}`},
+		{"path id refused and a body problem", &httpserver.InvalidRequest{Issues: []httpserver.Issue{
+			{In: "path", Field: "id", Rule: "pattern", Value: "x"},
+			{In: "body", Field: "active", Rule: "type", Value: "yes"},
+		}}, 400, `{"errorCode":"22007","message":"The value of active is invalid.","status":"400","o:errorPath":"/active"}`},
 		{"syntax", &httpserver.InvalidRequest{Issues: []httpserver.Issue{{In: "body", Rule: "syntax"}}}, 400, `{"errorCode":"22007","message":"The request body is not a valid JSON object.","status":"400"}`},
 	}
 	for _, c := range cases {

@@ -2,6 +2,9 @@ package occadmin
 
 import (
 	_ "embed"
+	"fmt"
+	"strings"
+
 	"github.com/labstack/echo/v4"
 
 	gen "github.com/provisiond/provisiond/gen/occadmin"
@@ -40,13 +43,20 @@ func Routes(svc *Service, creds Credentials) httpserver.API {
 	}
 }
 
-// dialect gives the admin profile fields their own codes: roles (89002) and password (22005).
-var dialect = occ.Dialect{Special: func(is httpserver.Issue, path string) (occ.Issue, bool) {
-	switch {
-	case is.Field == "roles" && (is.Rule == "required" || is.Rule == "minItems" || is.Value == nil):
-		return occ.Issue{Code: CodeRolesMissing, Message: "The roles are missing or empty.", Path: path}, true
-	case is.Field == "password" && is.Rule == "minLength":
-		return occ.Issue{Code: CodePasswordEmpty, Message: "The password is missing or empty.", Path: path}, true
-	}
-	return occ.Issue{}, false
-}}
+// dialect gives the admin profile fields their own codes: roles (89002, and 89001 for a role id
+// holding U+0000, which no role has) and password (22005); a path id of another shape than
+// iuser<n> is the 404 of any unknown id.
+var dialect = occ.Dialect{
+	Special: func(is httpserver.Issue, path string) (occ.Issue, bool) {
+		switch {
+		case is.Field == "roles" && (is.Rule == "required" || is.Rule == "minItems" || is.Value == nil):
+			return occ.Issue{Code: CodeRolesMissing, Message: "The roles are missing or empty.", Path: path}, true
+		case is.Field == "password" && is.Rule == "minLength":
+			return occ.Issue{Code: CodePasswordEmpty, Message: "The password is missing or empty.", Path: path}, true
+		case strings.HasPrefix(is.Field, "roles[") && is.Rule == "pattern":
+			return roleUnknown(path, fmt.Sprint(is.Value)), true
+		}
+		return occ.Issue{}, false
+	},
+	NotFound: func(id string) error { _, err := number(id); return err },
+}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -129,6 +130,14 @@ func TestErrorCodes(t *testing.T) {
 		{"no privilege", with(func(p map[string]any) { p["roles"] = []string{"noPrivilegesRole"} }), []string{"89012 /roles"}},
 		{"password empty", with(func(p map[string]any) { p["password"] = "" }), []string{"22005 /password"}},
 		{"several problems", map[string]any{"email": "bad", "lastName": 5, "roles": []string{}}, []string{"22007 /firstName", "22007 /lastName", "23006 /email", "89002 /roles"}},
+		// U+0000 (issue 17): the answer of any other invalid value of the field, each listed once.
+		{"first name U+0000", with(func(p map[string]any) { p["firstName"] = "A\x00B" }), []string{"22007 /firstName"}},
+		{"last name too long and U+0000", with(func(p map[string]any) { p["lastName"] = strings.Repeat("l", 255) + "\x00" }), []string{"22007 /lastName"}},
+		{"email U+0000", with(func(p map[string]any) { p["email"] = "a\x00b@example.com" }), []string{"23006 /email"}},
+		{"password U+0000", with(func(p map[string]any) { p["password"] = "pass\x00word" }), []string{"22007 /password"}},
+		{"role U+0000", with(func(p map[string]any) { p["roles"] = []string{"adminRole", "admin\x00Role"} }), []string{"89001 /roles/1"}},
+		{"U+0000 among other problems", map[string]any{"email": "x\x00@example.com", "firstName": "\x00", "roles": []string{"\x00"}},
+			[]string{"22007 /firstName", "22007 /lastName", "23006 /email", "89001 /roles/0"}},
 	}
 	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		x := start(t, dialect)
@@ -469,6 +478,70 @@ func TestRolesAndRegistrationDate(t *testing.T) {
 			id := x.create(t, profile(fmt.Sprintf("reg%d@example.com", c.after)))
 			if got := x.call(t, "GET", "/ccadmin/v1/adminProfiles/"+id, nil).Map(t)["registrationDate"]; got != c.want {
 				t.Errorf("registrationDate %v, want %s", got, c.want)
+			}
+		}
+	})
+}
+
+// TestNULAndBounds (issue 17): a path id that is not iuser<n> (U+0000 included) is the 404 of any
+// unknown id; a key the API ignores is ignored whatever it holds; the list's offset and limit out
+// of range, q and the login's fields with U+0000, are error 22007.
+func TestNULAndBounds(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		id := x.create(t, profile("nul@example.com"))
+		for _, c := range []struct{ id, message string }{
+			{id + "%00", `No admin profile has the id ` + id + `\u0000.`},
+			{"iuser%001", `No admin profile has the id iuser\u00001.`},
+			{"nobody", "No admin profile has the id nobody."},
+			{"iuser99999999999999999999", "No admin profile has the id iuser99999999999999999999."},
+		} {
+			want := `{"errorCode":"404","message":` + strconv.Quote(c.message) + `,"status":"404"}`
+			for _, method := range []string{"GET", "PUT"} {
+				res := x.call(t, method, "/ccadmin/v1/adminProfiles/"+c.id, map[string]any{"active": true})
+				if res.Status != http.StatusNotFound || strings.TrimSpace(string(res.Body)) != want {
+					t.Errorf("%s %s: %d %s, want 404 %s", method, c.id, res.Status, res.Body, want)
+				}
+			}
+		}
+		// With a body problem too, the body's problem is answered, as for any unknown id.
+		if res := x.call(t, "PUT", "/ccadmin/v1/adminProfiles/iuser%001", map[string]any{"active": "yes"}); res.Status != http.StatusBadRequest || fmt.Sprint(codes(t, res)) != "[22007 /active]" {
+			t.Errorf("PUT a refused id with a bad body: %d %s, want 400 22007 /active", res.Status, res.Body)
+		}
+
+		// Keys the API ignores may hold anything.
+		body := profile("ignored-keys@example.com")
+		body["note\x00"] = "a\x00b"
+		body["extra"] = map[string]any{"k\x00": []any{"\x00"}}
+		if res := x.call(t, "POST", "/ccadmin/v1/adminProfiles/", body); res.Status != http.StatusOK {
+			t.Errorf("create with ignored keys holding U+0000: %d %s, want 200", res.Status, res.Body)
+		}
+
+		for _, c := range []struct{ query, want string }{
+			{"offset=2147483648", "[22007 /offset]"},
+			{"offset=100000000000000000000", "[22007 /offset]"},
+			{"offset=-1", "[22007 /offset]"},
+			{"offset=abc", "[22007 /offset]"},
+			{"limit=9223372036854775808", "[22007 /limit]"},
+			{"q=email%20eq%20%22a%00%22", "[22007 /q]"},
+			{"sort=email%00:asc", "[22007 /sort]"},
+		} {
+			res := x.call(t, "GET", "/ccadmin/v1/adminProfiles?"+c.query, nil)
+			if got := fmt.Sprint(codes(t, res)); res.Status != http.StatusBadRequest || got != c.want {
+				t.Errorf("list ?%s: %d %s, want 400 %s", c.query, res.Status, res.Body, c.want)
+			}
+		}
+		if res := x.call(t, "GET", "/ccadmin/v1/adminProfiles?offset=2147483647", nil); res.Status != http.StatusOK || res.Map(t)["offset"] != 2147483647.0 {
+			t.Errorf("list at the largest offset: %d %s", res.Status, res.Body)
+		}
+
+		for _, c := range []struct{ body, want string }{
+			{"grant_type=password&username=nul%00@example.com&password=x", "[22007 /username]"},
+			{"grant_type=password&username=nul@example.com&password=x%00", "[22007 /password]"},
+		} {
+			res := x.Call(t, "POST", "/ccadmin/v1/login", c.body, "Content-Type", form)
+			if got := fmt.Sprint(codes(t, res)); res.Status != http.StatusBadRequest || got != c.want {
+				t.Errorf("login %s: %d %s, want 400 %s", c.body, res.Status, res.Body, c.want)
 			}
 		}
 	})

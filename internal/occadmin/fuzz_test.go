@@ -50,6 +50,8 @@ func FuzzCreateAdminProfile(f *testing.F) {
 		`{"FIRSTNAME":"A","LastName":"B","Roles":["adminRole"],"EMAIL":"seed-case@example.com"}`,
 		`{"firstName":"A","lastName":"B","roles":["adminRole"],"email":"seed-dup@example.com","email":"seed-dup2@example.com"}`,
 		`{"firstName":"A\u0000B","lastName":"\ud800","roles":["adminRole"],"email":"seed-nul@example.com"}`,
+		`{"firstName":"A","lastName":"B","roles":["admin\u0000Role"],"email":"seed-nul\u0000@example.com","password":"\u0000"}`,
+		`{"firstName":"A","lastName":"B","roles":["adminRole"],"email":"seed-nulkey@example.com","\u0000":"\u0000","x":{"k\u0000":["\u0000"]}}`,
 		"{\"firstName\":\"\xff\xfe\",\"lastName\":\"B\",\"roles\":[\"adminRole\"],\"email\":\"seed-badutf8@example.com\"}",
 		// empty
 		``,

@@ -233,6 +233,11 @@ func view(roles []Role, ps ...AdminProfile) []ProfileView {
 	return out
 }
 
+// roleUnknown is error 89001 of a role id that no role has, at path.
+func roleUnknown(path, id string) occ.Issue {
+	return occ.Issue{Code: CodeRoleUnknown, Message: fmt.Sprintf("The role %s does not exist.", id), Path: path}
+}
+
 // number is the number of an "iuser…" id; anything else names no profile.
 func number(id string) (int64, error) {
 	n, ok := parseID(id)
@@ -289,7 +294,8 @@ func checkRoles(ids []string, roles []Role) error {
 	for i, id := range ids {
 		r, ok := known[id]
 		if !ok {
-			errs = append(errs, apperr.Invalid(fmt.Sprintf("/roles/%d", i), CodeRoleUnknown, fmt.Sprintf("The role %s does not exist.", id)))
+			is := roleUnknown(fmt.Sprintf("/roles/%d", i), id)
+			errs = append(errs, apperr.Invalid(is.Path, is.Code, is.Message))
 			continue
 		}
 		privileged = privileged || len(r.Privileges) > 0

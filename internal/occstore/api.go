@@ -33,5 +33,6 @@ func Routes(svc *Service) httpserver.API {
 	}
 }
 
-// dialect: the store API has no codes of its own beyond those both OCC APIs share.
-var dialect = occ.Dialect{}
+// dialect: the store API has no codes of its own beyond those both OCC APIs share; a path id that
+// is not a number is the 404 of any unknown id.
+var dialect = occ.Dialect{NotFound: notFound}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -134,6 +135,18 @@ func TestErrorCodes(t *testing.T) {
 		{"reserved dynamic property", with(func(m map[string]any) { m["id"] = "1" }), []string{"22007 /id"}},
 		{"malformed JSON", `{"email":`, []string{"22007 <nil>"}},
 		{"several problems", map[string]any{"email": "", "active": "no", "receiveEmail": "yes"}, []string{"22003 /email", "22007 /active", "22007 /firstName", "22007 /lastName", "22007 /roles"}},
+		// U+0000 (issue 17): the answer of any other invalid value of the field, each listed once;
+		// in a dynamic property (at any depth, in a string or a key, or in its name), 22007 at the property.
+		{"first name U+0000", with(func(m map[string]any) { m["firstName"] = "A\x00" }), []string{"22007 /firstName"}},
+		{"last name too long and U+0000", with(func(m map[string]any) { m["lastName"] = strings.Repeat("l", 255) + "\x00" }), []string{"22007 /lastName"}},
+		{"email U+0000", with(func(m map[string]any) { m["email"] = "a\x00@example.com" }), []string{"23006 /email"}},
+		{"dynamic value U+0000", with(func(m map[string]any) { m["Nickname"] = "N\x00" }), []string{"22007 /Nickname"}},
+		{"dynamic value U+0000 inside", with(func(m map[string]any) { m["Prefs"] = map[string]any{"a": []any{1, "\x00"}} }), []string{"22007 /Prefs"}},
+		{"dynamic name U+0000", with(func(m map[string]any) { m["Nick\x00"] = 1 }), []string{`22007 /Nick\u0000`}},
+		{"dynamic key U+0000 inside", with(func(m map[string]any) { m["Prefs"] = map[string]any{"ok": map[string]any{"k\x00": nil}} }), []string{"22007 /Prefs"}},
+		{"dynamic number beyond a double", `{"firstName":"A","lastName":"B","email":"big@example.com","active":true,"receiveEmail":"yes","roles":[],"Big":1e400,"Deep":[1,{"x":-2e308}]}`, []string{"22007 /Big"}},
+		{"dynamic name U+0000, a reserved name, a taken email", with(func(m map[string]any) { m["\x00"] = "x"; m["id"] = "1"; m["email"] = "ada@acme.example" }),
+			[]string{"22006 /email", `22007 /\u0000`, "22007 /id"}},
 	}
 	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		x := start(t, dialect)
@@ -615,6 +628,85 @@ func TestLastAdministratorRace(t *testing.T) {
 			// The remaining administrator restores the other.
 			for _, who := range []string{"cy", "di"} {
 				x.as(t, tok[who], "PUT", path(map[string]string{"cy": "di", "di": "cy"}[who]), admin, "X-CCOrganization", "or-c")
+			}
+		}
+	})
+}
+
+// TestNULNullsAndBounds (issue 17): a dynamic property may be null, at the top as inside (and a
+// PUT with null clears it); a path id that is not a number (U+0000 included) is the 404 of any
+// unknown id; the list's offset out of range, and the login's fields with U+0000, are error 22007.
+func TestNULNullsAndBounds(t *testing.T) {
+	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
+		x := start(t, dialect)
+		m := member("nulls@example.com")
+		m["Nickname"], m["Prefs"] = nil, map[string]any{"a": nil, "b": []any{nil}}
+		id := x.create(t, m)
+		dyn := func(res *apitest.Response) string {
+			t.Helper()
+			if res.Status != http.StatusOK {
+				t.Fatalf("%d %s", res.Status, res.Body)
+			}
+			got := res.Map(t)
+			return fmt.Sprintf("Nickname=%v Prefs=%v", got["Nickname"], got["Prefs"])
+		}
+		path := "/ccstore/v1/organizationMembers/" + id
+		if got := dyn(x.as(t, x.ada, "GET", path, nil)); got != "Nickname=<nil> Prefs=map[a:<nil> b:[<nil>]]" {
+			t.Errorf("created with nulls, read back %s", got)
+		}
+		if got := dyn(x.as(t, x.ada, "PUT", path, map[string]any{"Nickname": "Nick"})); got != "Nickname=Nick Prefs=map[a:<nil> b:[<nil>]]" {
+			t.Errorf("set Nickname: %s", got)
+		}
+		if got := dyn(x.as(t, x.ada, "PUT", path, map[string]any{"Nickname": nil, "Prefs": nil})); got != "Nickname=<nil> Prefs=<nil>" {
+			t.Errorf("cleared with null: %s", got)
+		}
+		if res := x.as(t, x.ada, "PUT", path, map[string]any{"Nick\x00": nil, "Deep": map[string]any{"x": "\x00"}}); res.Status != http.StatusBadRequest || fmt.Sprint(codes(t, res)) != `[22007 /Deep 22007 /Nick\u0000]` {
+			t.Errorf("PUT with U+0000 in a value and a name: %d %s", res.Status, res.Body)
+		}
+		if res := x.as(t, x.ada, "PUT", path, map[string]any{"Nick\x00": nil, "id": 1}); res.Status != http.StatusBadRequest || fmt.Sprint(codes(t, res)) != `[22007 /Nick\u0000 22007 /id]` {
+			t.Errorf("PUT with U+0000 in a name and a reserved name: %d %s", res.Status, res.Body)
+		}
+
+		for _, c := range []struct{ id, message string }{
+			{id + "%00", "No member has the id " + id + `\u0000.`},
+			{"%00", `No member has the id \u0000.`},
+			{"abc", "No member has the id abc."},
+			{"99999999999999999999", "No member has the id 99999999999999999999."},
+		} {
+			want := `{"errorCode":"404","message":` + strconv.Quote(c.message) + `,"status":"404"}`
+			for _, method := range []string{"GET", "PUT"} {
+				res := x.as(t, x.ada, method, "/ccstore/v1/organizationMembers/"+c.id, map[string]any{"active": true})
+				if res.Status != http.StatusNotFound || strings.TrimSpace(string(res.Body)) != want {
+					t.Errorf("%s %s: %d %s, want 404 %s", method, c.id, res.Status, res.Body, want)
+				}
+			}
+		}
+
+		for _, c := range []struct{ query, want string }{
+			{"offset=2147483648", "[22007 /offset]"},
+			{"offset=100000000000000000000", "[22007 /offset]"},
+			{"offset=-1", "[22007 /offset]"},
+			{"offset=abc", "[22007 /offset]"},
+			{"limit=-1", "[22007 /limit]"},
+			{"limit=251", "[22007 /limit]"},
+			{"q=email%20eq%20%22a%00%22", "[22007 /q]"},
+		} {
+			res := x.as(t, x.ada, "GET", "/ccstore/v1/organizationMembers?"+c.query, nil)
+			if got := fmt.Sprint(codes(t, res)); res.Status != http.StatusBadRequest || got != c.want {
+				t.Errorf("list ?%s: %d %s, want 400 %s", c.query, res.Status, res.Body, c.want)
+			}
+		}
+		if res := x.as(t, x.ada, "GET", "/ccstore/v1/organizationMembers?offset=2147483647", nil); res.Status != http.StatusOK || res.Map(t)["offset"] != 2147483647.0 {
+			t.Errorf("list at the largest offset: %d %s", res.Status, res.Body)
+		}
+		for _, c := range []struct{ body, want string }{
+			{"grant_type=password&username=ada%00@acme.example&password=ada-password", "[22007 /username]"},
+			{"grant_type=password&username=ada@acme.example&password=ada-password%00", "[22007 /password]"},
+			{"grant_type=pass%00word&username=ada@acme.example&password=ada-password", "[22007 /grant_type]"},
+		} {
+			res := x.loginRes(t, c.body)
+			if got := fmt.Sprint(codes(t, res)); res.Status != http.StatusBadRequest || got != c.want {
+				t.Errorf("login %s: %d %s, want 400 %s", c.body, res.Status, res.Body, c.want)
 			}
 		}
 	})

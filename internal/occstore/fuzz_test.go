@@ -45,6 +45,8 @@ func FuzzCreateMember(f *testing.F) {
 		`{"firstName":"A","lastName":"B","roles":[{"function":"admin"}],"active":true,"receiveEmail":"no","email":"seed-nested@example.com","Prefs":{"colors":["red",{"shade":[0.5,[true,false]]}],"empty":{},"none":[]},"Matrix":[[1,2],[3,[4,[5]]]]}`,
 		// unicode names and values, escapes, a NUL, invalid UTF-8
 		`{"firstName":"Ãmbér 🙂","lastName":"Ådmïn","roles":[{"function":"buyer"}],"active":true,"receiveEmail":"yes","email":"seed-unicode@example.com","Ñame 🙂":"välue ✓","\u00e9t\u00e9":"\ud83d\ude00","":"empty name","nul":"a\u0000b"}`,
+		`{"firstName":"A","lastName":"B","roles":[{"function":"buyer"}],"active":true,"receiveEmail":"yes","email":"seed-nulname@example.com","Ni\u0000ck":1,"Deep":{"k\u0000":[1]},"Arr":[{"\u0000":null}]}`,
+		`{"firstName":"A\u0000","lastName":"B","roles":[{"function":"buy\u0000er"}],"active":true,"receiveEmail":"yes","email":"seed-nul\u0000@example.com"}`,
 		"{\"firstName\":\"A\",\"lastName\":\"B\",\"roles\":[{\"function\":\"buyer\"}],\"active\":true,\"receiveEmail\":\"yes\",\"email\":\"seed-utf8@example.com\",\"bad\xff\":\"\xfe\xfd\",\"lone\":\"\\ud800\"}",
 		// empty
 		``,

@@ -259,7 +259,7 @@ func dynamic(raw map[string]json.RawMessage) (map[string]any, error) {
 		dec.UseNumber()
 		var v any
 		if err := dec.Decode(&v); err != nil {
-			return nil, apperr.Invalid("/"+name, CodeInvalidInput, fmt.Sprintf("The value of %s is invalid.", name))
+			return nil, invalidValue(name)
 		}
 		out[name] = v
 	}

@@ -7,12 +7,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/provisiond/provisiond/internal/apperr"
 	"github.com/provisiond/provisiond/internal/credential"
+	"github.com/provisiond/provisiond/internal/httpserver"
 	"github.com/provisiond/provisiond/internal/occ"
 	"github.com/provisiond/provisiond/internal/occ/scim"
 	"github.com/provisiond/provisiond/internal/password"
@@ -448,6 +451,8 @@ func (s *Service) view(ctx context.Context, acting Organization, ms ...Member) (
 	return out, nil
 }
 
+// checkDynamic refuses the dynamic properties that cannot be stored: a reserved name, and a name,
+// or a string or object key anywhere in a value, holding U+0000 (error 22007 at the property).
 func checkDynamic(dyn map[string]any) error {
 	var errs []error
 	for _, name := range reserved {
@@ -455,5 +460,15 @@ func checkDynamic(dyn map[string]any) error {
 			errs = append(errs, apperr.Invalid("/"+name, CodeInvalidInput, fmt.Sprintf("%s cannot be set.", name)))
 		}
 	}
+	for _, name := range slices.Sorted(maps.Keys(dyn)) {
+		if strings.ContainsRune(name, 0) || len(httpserver.CharacterIssues(dyn[name])) > 0 {
+			errs = append(errs, invalidValue(name))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// invalidValue is error 22007 of the dynamic property name.
+func invalidValue(name string) error {
+	return apperr.Invalid("/"+name, CodeInvalidInput, fmt.Sprintf("The value of %s is invalid.", name))
 }
