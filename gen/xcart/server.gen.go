@@ -1969,6 +1969,38 @@ func (response ListProfileAddresses401ApplicationProblemPlusJSONResponse) VisitL
 	return err
 }
 
+type ListProfileAddresses404ApplicationLdPlusJSONResponse struct {
+	AddressNotFoundApplicationLdPlusJSONResponse
+}
+
+func (response ListProfileAddresses404ApplicationLdPlusJSONResponse) VisitListProfileAddressesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/ld+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListProfileAddresses404ApplicationProblemPlusJSONResponse struct {
+	AddressNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListProfileAddresses404ApplicationProblemPlusJSONResponse) VisitListProfileAddressesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListProfileAddresses500ApplicationLdPlusJSONResponse struct {
 	InternalErrorApplicationLdPlusJSONResponse
 }

@@ -24,6 +24,11 @@ export interface paths {
          *     profile is disabled, demoted or deleted. A body that is not a JSON object with string `username`
          *     and `password` is a 400 naming the key, as X-Cart's login firewall answers.
          *     The 401 body carries both the firewall's `code` and `message` and the problem fields.
+         *
+         *     Only `username` and `password` are read: any other key is ignored, whatever it holds (U+0000 included).
+         *     Refusals that depend on stored data, all the same 401 "Invalid credentials." (with `code` 401 and `message`): a
+         *     `username` that names no profile (one holding U+0000 never does: no stored login holds it), a wrong `password`
+         *     (one holding U+0000 never matches), and a profile that is not an administrator, is disabled or has no password.
          */
         post: operations["login"];
         delete?: never;
@@ -48,6 +53,8 @@ export interface paths {
          *     Filters (X-Cart's `Profile` resource, `@ApiFilter`): `login` and `searchFakeField` (partial,
          *     case-insensitive) and the date filters `added[…]` and `first_login[…]` (X-Cart's IntegerDateFilter); several
          *     filters keep the profiles that match all of them.
+         *
+         *     No refusal depends on stored data: a page past the last profile is empty (200).
          */
         get: operations["listProfiles"];
         put?: never;
@@ -61,6 +68,14 @@ export interface paths {
          *     `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
          *     a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
          *     Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+         *
+         *     Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+         *     breaks those gets their answer instead), in this order:
+         *     - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+         *       `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+         *       each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+         *       once per id, in id order. Every such reference of the request is listed in the one 422;
+         *     - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
          */
         post: operations["createProfile"];
         delete?: never;
@@ -74,7 +89,10 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id, from 1 to 9223372036854775807 (a BIGINT). An id that is not such an integer (letters, U+0000,
+                 *     0, or beyond that range) names no profile: 404 "Not Found", the answer for every unknown id.
+                 */
                 profile_id: components["parameters"]["ProfileId"];
             };
             cookie?: never;
@@ -82,6 +100,8 @@ export interface paths {
         /**
          * Get a profile
          * @description Answers one profile.
+         *
+         *     Refusal that depends on stored data: an id that names no profile is a 404 "Not Found".
          */
         get: operations["getProfile"];
         /**
@@ -92,6 +112,15 @@ export interface paths {
          *     Decision: demoting the last administrator (`access_level` 0) is refused with 400
          *     "Cannot remove the last admin profile", as deleting it is.
          *     Concurrent updates of different fields all persist; of the same field, the last committed wins.
+         *
+         *     Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+         *     - an id that names no profile: 404 "Not Found", whatever else the request holds;
+         *     - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+         *       create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+         *       found"), all listed at once;
+         *     - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+         *       "Cannot remove the last admin profile";
+         *     - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
          */
         put: operations["updateProfile"];
         post?: never;
@@ -99,6 +128,9 @@ export interface paths {
          * Delete a profile
          * @description Deletes a profile for good. The last administrator profile (`access_level` 100) cannot be deleted,
          *     so that someone can still log in to the store's back office.
+         *
+         *     Refusals that depend on stored data: an id that names no profile is a 404 "Not Found"; the only profile with
+         *     `access_level` 100 (enabled or not) is a 400 "Cannot remove the last admin profile".
          */
         delete: operations["deleteProfile"];
         options?: never;
@@ -125,6 +157,8 @@ export interface paths {
          *
          *     The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
          *     whatever `Accept` asks for, as the suffix outranks the header.
+         *
+         *     No refusal depends on stored data: a page past the last profile is empty (200).
          */
         get: operations["listProfilesJson"];
         put?: never;
@@ -141,6 +175,14 @@ export interface paths {
          *
          *     The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
          *     whatever `Accept` asks for, as the suffix outranks the header.
+         *
+         *     Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+         *     breaks those gets their answer instead), in this order:
+         *     - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+         *       `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+         *       each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+         *       once per id, in id order. Every such reference of the request is listed in the one 422;
+         *     - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
          */
         post: operations["createProfileJson"];
         delete?: never;
@@ -154,7 +196,10 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id, from 1 to 9223372036854775807 (a BIGINT). An id that is not such an integer (letters, U+0000,
+                 *     0, or beyond that range) names no profile: 404 "Not Found", the answer for every unknown id.
+                 */
                 profile_id: components["parameters"]["ProfileId"];
             };
             cookie?: never;
@@ -165,6 +210,8 @@ export interface paths {
          *
          *     The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
          *     whatever `Accept` asks for, as the suffix outranks the header.
+         *
+         *     Refusal that depends on stored data: an id that names no profile is a 404 "Not Found".
          */
         get: operations["getProfileJson"];
         /**
@@ -178,6 +225,15 @@ export interface paths {
          *
          *     The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
          *     whatever `Accept` asks for, as the suffix outranks the header.
+         *
+         *     Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+         *     - an id that names no profile: 404 "Not Found", whatever else the request holds;
+         *     - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+         *       create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+         *       found"), all listed at once;
+         *     - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+         *       "Cannot remove the last admin profile";
+         *     - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
          */
         put: operations["updateProfileJson"];
         post?: never;
@@ -188,6 +244,9 @@ export interface paths {
          *
          *     The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
          *     whatever `Accept` asks for, as the suffix outranks the header.
+         *
+         *     Refusals that depend on stored data: an id that names no profile is a 404 "Not Found"; the only profile with
+         *     `access_level` 100 (enabled or not) is a 400 "Cannot remove the last admin profile".
          */
         delete: operations["deleteProfileJson"];
         options?: never;
@@ -214,6 +273,8 @@ export interface paths {
          *
          *     The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
          *     whatever `Accept` asks for, as the suffix outranks the header.
+         *
+         *     No refusal depends on stored data: a page past the last profile is empty (200).
          */
         get: operations["listProfilesJsonld"];
         put?: never;
@@ -230,6 +291,14 @@ export interface paths {
          *
          *     The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
          *     whatever `Accept` asks for, as the suffix outranks the header.
+         *
+         *     Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+         *     breaks those gets their answer instead), in this order:
+         *     - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+         *       `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+         *       each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+         *       once per id, in id order. Every such reference of the request is listed in the one 422;
+         *     - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
          */
         post: operations["createProfileJsonld"];
         delete?: never;
@@ -243,7 +312,10 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id, from 1 to 9223372036854775807 (a BIGINT). An id that is not such an integer (letters, U+0000,
+                 *     0, or beyond that range) names no profile: 404 "Not Found", the answer for every unknown id.
+                 */
                 profile_id: components["parameters"]["ProfileId"];
             };
             cookie?: never;
@@ -254,6 +326,8 @@ export interface paths {
          *
          *     The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
          *     whatever `Accept` asks for, as the suffix outranks the header.
+         *
+         *     Refusal that depends on stored data: an id that names no profile is a 404 "Not Found".
          */
         get: operations["getProfileJsonld"];
         /**
@@ -267,6 +341,15 @@ export interface paths {
          *
          *     The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
          *     whatever `Accept` asks for, as the suffix outranks the header.
+         *
+         *     Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+         *     - an id that names no profile: 404 "Not Found", whatever else the request holds;
+         *     - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+         *       create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+         *       found"), all listed at once;
+         *     - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+         *       "Cannot remove the last admin profile";
+         *     - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
          */
         put: operations["updateProfileJsonld"];
         post?: never;
@@ -277,6 +360,9 @@ export interface paths {
          *
          *     The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
          *     whatever `Accept` asks for, as the suffix outranks the header.
+         *
+         *     Refusals that depend on stored data: an id that names no profile is a 404 "Not Found"; the only profile with
+         *     `access_level` 100 (enabled or not) is a 400 "Cannot remove the last admin profile".
          */
         delete: operations["deleteProfileJsonld"];
         options?: never;
@@ -289,7 +375,12 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id: an integer from 0 to 9223372036854775807 (a BIGINT; 0 names no profile, see the address list).
+                 *     A path segment that is not such an integer (letters, U+0000, a negative number, or beyond that range) is a 404 "Not Found",
+                 *     the answer for every unknown id, on every address operation, the list included (API Platform's routes take
+                 *     digits only).
+                 */
                 profile_id: components["parameters"]["AddressProfileId"];
             };
             cookie?: never;
@@ -305,6 +396,9 @@ export interface paths {
          *     a profile that does not exist has no addresses, so its list is an empty array, not a 404.
          *     Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
          *     that names no profile (an empty list here, a 404 on the other address operations).
+         *
+         *     No refusal depends on stored data: a profile id that names no profile lists no address (200, an empty page); a
+         *     path segment that is not a profile id (letters, U+0000, beyond 9223372036854775807) is a 404 "Not Found".
          */
         get: operations["listProfileAddresses"];
         put?: never;
@@ -333,6 +427,12 @@ export interface paths {
          *     `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
          *     `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
          *     `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+         *
+         *     Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+         *     - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+         *       `Field with "<name>" service name not found`, all listed at once;
+         *     - a profile id that names no profile: 404 "Not Found".
+         *     Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
          */
         post: operations["createProfileAddress"];
         delete?: never;
@@ -346,9 +446,17 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id: an integer from 0 to 9223372036854775807 (a BIGINT; 0 names no profile, see the address list).
+                 *     A path segment that is not such an integer (letters, U+0000, a negative number, or beyond that range) is a 404 "Not Found",
+                 *     the answer for every unknown id, on every address operation, the list included (API Platform's routes take
+                 *     digits only).
+                 */
                 profile_id: components["parameters"]["AddressProfileId"];
-                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                /**
+                 * @description The address's id, from 1 to 9223372036854775807 (a BIGINT). An id that is not such an integer (letters, U+0000,
+                 *     0, or beyond that range) names no address: 404 "Not Found", the answer for every unknown id.
+                 */
                 address_id: components["parameters"]["AddressId"];
             };
             cookie?: never;
@@ -356,6 +464,9 @@ export interface paths {
         /**
          * Retrieve an address from a profile
          * @description Answers one address of the profile; an address of another profile is a 404.
+         *
+         *     Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+         *     is a 404 "Not Found".
          */
         get: operations["getProfileAddress"];
         /**
@@ -366,12 +477,22 @@ export interface paths {
          *     `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
          *     leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
          *     committed wins.
+         *
+         *     Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+         *     - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+         *       request holds;
+         *     - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+         *       `Field with "<name>" service name not found`, all listed at once.
+         *     Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
          */
         put: operations["updateProfileAddress"];
         post?: never;
         /**
          * Delete an address from a profile
          * @description Deletes an address for good. A profile's addresses are also deleted with the profile.
+         *
+         *     Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+         *     is a 404 "Not Found".
          */
         delete: operations["deleteProfileAddress"];
         options?: never;
@@ -384,7 +505,12 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id: an integer from 0 to 9223372036854775807 (a BIGINT; 0 names no profile, see the address list).
+                 *     A path segment that is not such an integer (letters, U+0000, a negative number, or beyond that range) is a 404 "Not Found",
+                 *     the answer for every unknown id, on every address operation, the list included (API Platform's routes take
+                 *     digits only).
+                 */
                 profile_id: components["parameters"]["AddressProfileId"];
             };
             cookie?: never;
@@ -403,6 +529,9 @@ export interface paths {
          *
          *     The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
          *     whatever `Accept` asks for, as the suffix outranks the header.
+         *
+         *     No refusal depends on stored data: a profile id that names no profile lists no address (200, an empty page); a
+         *     path segment that is not a profile id (letters, U+0000, beyond 9223372036854775807) is a 404 "Not Found".
          */
         get: operations["listProfileAddressesJson"];
         put?: never;
@@ -434,6 +563,12 @@ export interface paths {
          *
          *     The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
          *     whatever `Accept` asks for, as the suffix outranks the header.
+         *
+         *     Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+         *     - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+         *       `Field with "<name>" service name not found`, all listed at once;
+         *     - a profile id that names no profile: 404 "Not Found".
+         *     Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
          */
         post: operations["createProfileAddressJson"];
         delete?: never;
@@ -447,9 +582,17 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id: an integer from 0 to 9223372036854775807 (a BIGINT; 0 names no profile, see the address list).
+                 *     A path segment that is not such an integer (letters, U+0000, a negative number, or beyond that range) is a 404 "Not Found",
+                 *     the answer for every unknown id, on every address operation, the list included (API Platform's routes take
+                 *     digits only).
+                 */
                 profile_id: components["parameters"]["AddressProfileId"];
-                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                /**
+                 * @description The address's id, from 1 to 9223372036854775807 (a BIGINT). An id that is not such an integer (letters, U+0000,
+                 *     0, or beyond that range) names no address: 404 "Not Found", the answer for every unknown id.
+                 */
                 address_id: components["parameters"]["AddressId"];
             };
             cookie?: never;
@@ -460,6 +603,9 @@ export interface paths {
          *
          *     The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
          *     whatever `Accept` asks for, as the suffix outranks the header.
+         *
+         *     Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+         *     is a 404 "Not Found".
          */
         get: operations["getProfileAddressJson"];
         /**
@@ -473,6 +619,13 @@ export interface paths {
          *
          *     The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
          *     whatever `Accept` asks for, as the suffix outranks the header.
+         *
+         *     Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+         *     - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+         *       request holds;
+         *     - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+         *       `Field with "<name>" service name not found`, all listed at once.
+         *     Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
          */
         put: operations["updateProfileAddressJson"];
         post?: never;
@@ -482,6 +635,9 @@ export interface paths {
          *
          *     The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
          *     whatever `Accept` asks for, as the suffix outranks the header.
+         *
+         *     Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+         *     is a 404 "Not Found".
          */
         delete: operations["deleteProfileAddressJson"];
         options?: never;
@@ -494,7 +650,12 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id: an integer from 0 to 9223372036854775807 (a BIGINT; 0 names no profile, see the address list).
+                 *     A path segment that is not such an integer (letters, U+0000, a negative number, or beyond that range) is a 404 "Not Found",
+                 *     the answer for every unknown id, on every address operation, the list included (API Platform's routes take
+                 *     digits only).
+                 */
                 profile_id: components["parameters"]["AddressProfileId"];
             };
             cookie?: never;
@@ -513,6 +674,9 @@ export interface paths {
          *
          *     The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
          *     whatever `Accept` asks for, as the suffix outranks the header.
+         *
+         *     No refusal depends on stored data: a profile id that names no profile lists no address (200, an empty page); a
+         *     path segment that is not a profile id (letters, U+0000, beyond 9223372036854775807) is a 404 "Not Found".
          */
         get: operations["listProfileAddressesJsonld"];
         put?: never;
@@ -544,6 +708,12 @@ export interface paths {
          *
          *     The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
          *     whatever `Accept` asks for, as the suffix outranks the header.
+         *
+         *     Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+         *     - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+         *       `Field with "<name>" service name not found`, all listed at once;
+         *     - a profile id that names no profile: 404 "Not Found".
+         *     Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
          */
         post: operations["createProfileAddressJsonld"];
         delete?: never;
@@ -557,9 +727,17 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id: an integer from 0 to 9223372036854775807 (a BIGINT; 0 names no profile, see the address list).
+                 *     A path segment that is not such an integer (letters, U+0000, a negative number, or beyond that range) is a 404 "Not Found",
+                 *     the answer for every unknown id, on every address operation, the list included (API Platform's routes take
+                 *     digits only).
+                 */
                 profile_id: components["parameters"]["AddressProfileId"];
-                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                /**
+                 * @description The address's id, from 1 to 9223372036854775807 (a BIGINT). An id that is not such an integer (letters, U+0000,
+                 *     0, or beyond that range) names no address: 404 "Not Found", the answer for every unknown id.
+                 */
                 address_id: components["parameters"]["AddressId"];
             };
             cookie?: never;
@@ -570,6 +748,9 @@ export interface paths {
          *
          *     The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
          *     whatever `Accept` asks for, as the suffix outranks the header.
+         *
+         *     Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+         *     is a 404 "Not Found".
          */
         get: operations["getProfileAddressJsonld"];
         /**
@@ -583,6 +764,13 @@ export interface paths {
          *
          *     The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
          *     whatever `Accept` asks for, as the suffix outranks the header.
+         *
+         *     Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+         *     - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+         *       request holds;
+         *     - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+         *       `Field with "<name>" service name not found`, all listed at once.
+         *     Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
          */
         put: operations["updateProfileAddressJsonld"];
         post?: never;
@@ -592,6 +780,9 @@ export interface paths {
          *
          *     The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
          *     whatever `Accept` asks for, as the suffix outranks the header.
+         *
+         *     Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+         *     is a 404 "Not Found".
          */
         delete: operations["deleteProfileAddressJsonld"];
         options?: never;
@@ -1443,7 +1634,14 @@ export interface components {
                 "application/ld+json": components["schemas"]["HydraError"];
             };
         };
-        /** @description The request is malformed. */
+        /**
+         * @description The request is malformed. A login body that is not a JSON object with string `username` and `password`:
+         *     `The key "<key>" must be provided.` or `The key "<key>" must be a string.`; malformed JSON: "Syntax error".
+         *     A list's query: `page` below 1 is "Page should not be less than 1" and beyond 9007199254740991 "Page parameter is
+         *     too large."; `itemsPerPage` below 0 is "Item per page parameter should not be less than 0"; any other value a
+         *     parameter's schema refuses (not a number, beyond its range, U+0000 in a filter) is
+         *     `Invalid value for the "<name>" query parameter.` (a date filter named as sent, `added[after]`).
+         */
         BadRequest: {
             headers: {
                 [name: string]: unknown;
@@ -1470,7 +1668,8 @@ export interface components {
         };
         /**
          * @description Invalid input: the body is not valid JSON (detail "Syntax error"), a value has the wrong JSON type
-         *     (the detail names the attribute and the expected and given types), or the login is already taken
+         *     (the detail names the attribute and the expected and given types; an integer beyond 64 bits is a float, as PHP
+         *     decodes it: `The type of the "role_ids" attribute must be "int", "float" given.`), or the login is already taken
          *     by another profile, compared case-insensitively (detail `Field "login" must be unique`).
          */
         InvalidInput: {
@@ -1609,7 +1808,8 @@ export interface components {
         };
         /**
          * @description Unprocessable entity: one or more constraint violations, all listed in `violations`
-         *     and joined in `detail` as "<propertyPath>: <message>" lines.
+         *     and joined in `detail` as "<propertyPath>: <message>" lines. A string holding U+0000 is the
+         *     violation "This value is not valid." of its property.
          */
         UnprocessableEntity: {
             headers: {
@@ -1945,7 +2145,10 @@ export interface components {
         };
         /**
          * @description The request is malformed: the body is not valid JSON (detail "Syntax error"), a value has the wrong JSON type
-         *     (the detail names the attribute and the expected and given types), or a query parameter is out of range.
+         *     (the detail names the attribute and the expected and given types; an integer beyond 64 bits is a float, as PHP
+         *     decodes it), or a query parameter is out of range (`page` below 1: "Page should not be less than 1", beyond
+         *     9007199254740991: "Page parameter is too large."; `itemsPerPage` below 0: "Item per page parameter should not be
+         *     less than 0"; otherwise `Invalid value for the "<name>" query parameter.`).
          */
         AddressBadRequest: {
             headers: {
@@ -1991,7 +2194,8 @@ export interface components {
         };
         /**
          * @description Unprocessable entity: one or more constraint violations, all listed in `violations`
-         *     and joined in `detail` as "<propertyPath>: <message>" lines.
+         *     and joined in `detail` as "<propertyPath>: <message>" lines. A string holding U+0000 is the
+         *     violation "This value is not valid." of its property.
          */
         AddressUnprocessable: {
             headers: {
@@ -2039,17 +2243,43 @@ export interface components {
         };
     };
     parameters: {
-        /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+        /**
+         * @description The profile's id: an integer from 0 to 9223372036854775807 (a BIGINT; 0 names no profile, see the address list).
+         *     A path segment that is not such an integer (letters, U+0000, a negative number, or beyond that range) is a 404 "Not Found",
+         *     the answer for every unknown id, on every address operation, the list included (API Platform's routes take
+         *     digits only).
+         */
         AddressProfileId: number;
-        /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+        /**
+         * @description The address's id, from 1 to 9223372036854775807 (a BIGINT). An id that is not such an integer (letters, U+0000,
+         *     0, or beyond that range) names no address: 404 "Not Found", the answer for every unknown id.
+         */
         AddressId: number;
-        /** @description How many addresses a page holds; at most 100 (larger values are capped). */
+        /**
+         * @description How many addresses a page holds; at most 100: any larger value up to 9223372036854775807 is read as 100, as
+         *     API Platform caps it. A negative value is a 400 "Item per page parameter should not be less than 0"; a value beyond
+         *     9223372036854775807 (which PHP would cap too) is a 400 `Invalid value for the "itemsPerPage" query parameter.`,
+         *     a decision: the schema gives every integer a range.
+         */
         AddressItemsPerPage: number;
-        /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+        /**
+         * @description The profile's id, from 1 to 9223372036854775807 (a BIGINT). An id that is not such an integer (letters, U+0000,
+         *     0, or beyond that range) names no profile: 404 "Not Found", the answer for every unknown id.
+         */
         ProfileId: number;
-        /** @description The page number, from 1. */
+        /**
+         * @description The page number, from 1 (0 or less is a 400 "Page should not be less than 1"). API Platform refuses a page whose
+         *     offset a PHP integer cannot hold with a 400 "Page parameter is too large."; decision: provisiond gives that answer
+         *     to every page beyond 9007199254740991 (2^53-1, the largest integer every JSON tool holds exactly). A page past the
+         *     last item is an empty page.
+         */
         Page: number;
-        /** @description How many profiles a page holds; at most 100 (larger values are capped). */
+        /**
+         * @description How many profiles a page holds; at most 100: any larger value up to 9223372036854775807 is read as 100, as
+         *     API Platform caps it. A negative value is a 400 "Item per page parameter should not be less than 0"; a value beyond
+         *     9223372036854775807 (which PHP would cap too) is a 400 `Invalid value for the "itemsPerPage" query parameter.`,
+         *     a decision: the schema gives every integer a range.
+         */
         ItemsPerPage: number;
         /** @description Keep only profiles whose login contains this text, compared case-insensitively (X-Cart's SearchFilter, `partial`). */
         Login: string;
@@ -2275,9 +2505,19 @@ export interface operations {
     listProfiles: {
         parameters: {
             query?: {
-                /** @description The page number, from 1. */
+                /**
+                 * @description The page number, from 1 (0 or less is a 400 "Page should not be less than 1"). API Platform refuses a page whose
+                 *     offset a PHP integer cannot hold with a 400 "Page parameter is too large."; decision: provisiond gives that answer
+                 *     to every page beyond 9007199254740991 (2^53-1, the largest integer every JSON tool holds exactly). A page past the
+                 *     last item is an empty page.
+                 */
                 page?: components["parameters"]["Page"];
-                /** @description How many profiles a page holds; at most 100 (larger values are capped). */
+                /**
+                 * @description How many profiles a page holds; at most 100: any larger value up to 9223372036854775807 is read as 100, as
+                 *     API Platform caps it. A negative value is a 400 "Item per page parameter should not be less than 0"; a value beyond
+                 *     9223372036854775807 (which PHP would cap too) is a 400 `Invalid value for the "itemsPerPage" query parameter.`,
+                 *     a decision: the schema gives every integer a range.
+                 */
                 itemsPerPage?: components["parameters"]["ItemsPerPage"];
                 /** @description Keep only profiles whose login contains this text, compared case-insensitively (X-Cart's SearchFilter, `partial`). */
                 login?: components["parameters"]["Login"];
@@ -2511,7 +2751,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id, from 1 to 9223372036854775807 (a BIGINT). An id that is not such an integer (letters, U+0000,
+                 *     0, or beyond that range) names no profile: 404 "Not Found", the answer for every unknown id.
+                 */
                 profile_id: components["parameters"]["ProfileId"];
             };
             cookie?: never;
@@ -2530,7 +2773,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id, from 1 to 9223372036854775807 (a BIGINT). An id that is not such an integer (letters, U+0000,
+                 *     0, or beyond that range) names no profile: 404 "Not Found", the answer for every unknown id.
+                 */
                 profile_id: components["parameters"]["ProfileId"];
             };
             cookie?: never;
@@ -2554,7 +2800,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id, from 1 to 9223372036854775807 (a BIGINT). An id that is not such an integer (letters, U+0000,
+                 *     0, or beyond that range) names no profile: 404 "Not Found", the answer for every unknown id.
+                 */
                 profile_id: components["parameters"]["ProfileId"];
             };
             cookie?: never;
@@ -2573,9 +2822,19 @@ export interface operations {
     listProfilesJson: {
         parameters: {
             query?: {
-                /** @description The page number, from 1. */
+                /**
+                 * @description The page number, from 1 (0 or less is a 400 "Page should not be less than 1"). API Platform refuses a page whose
+                 *     offset a PHP integer cannot hold with a 400 "Page parameter is too large."; decision: provisiond gives that answer
+                 *     to every page beyond 9007199254740991 (2^53-1, the largest integer every JSON tool holds exactly). A page past the
+                 *     last item is an empty page.
+                 */
                 page?: components["parameters"]["Page"];
-                /** @description How many profiles a page holds; at most 100 (larger values are capped). */
+                /**
+                 * @description How many profiles a page holds; at most 100: any larger value up to 9223372036854775807 is read as 100, as
+                 *     API Platform caps it. A negative value is a 400 "Item per page parameter should not be less than 0"; a value beyond
+                 *     9223372036854775807 (which PHP would cap too) is a 400 `Invalid value for the "itemsPerPage" query parameter.`,
+                 *     a decision: the schema gives every integer a range.
+                 */
                 itemsPerPage?: components["parameters"]["ItemsPerPage"];
                 /** @description Keep only profiles whose login contains this text, compared case-insensitively (X-Cart's SearchFilter, `partial`). */
                 login?: components["parameters"]["Login"];
@@ -2652,7 +2911,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id, from 1 to 9223372036854775807 (a BIGINT). An id that is not such an integer (letters, U+0000,
+                 *     0, or beyond that range) names no profile: 404 "Not Found", the answer for every unknown id.
+                 */
                 profile_id: components["parameters"]["ProfileId"];
             };
             cookie?: never;
@@ -2671,7 +2933,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id, from 1 to 9223372036854775807 (a BIGINT). An id that is not such an integer (letters, U+0000,
+                 *     0, or beyond that range) names no profile: 404 "Not Found", the answer for every unknown id.
+                 */
                 profile_id: components["parameters"]["ProfileId"];
             };
             cookie?: never;
@@ -2695,7 +2960,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id, from 1 to 9223372036854775807 (a BIGINT). An id that is not such an integer (letters, U+0000,
+                 *     0, or beyond that range) names no profile: 404 "Not Found", the answer for every unknown id.
+                 */
                 profile_id: components["parameters"]["ProfileId"];
             };
             cookie?: never;
@@ -2714,9 +2982,19 @@ export interface operations {
     listProfilesJsonld: {
         parameters: {
             query?: {
-                /** @description The page number, from 1. */
+                /**
+                 * @description The page number, from 1 (0 or less is a 400 "Page should not be less than 1"). API Platform refuses a page whose
+                 *     offset a PHP integer cannot hold with a 400 "Page parameter is too large."; decision: provisiond gives that answer
+                 *     to every page beyond 9007199254740991 (2^53-1, the largest integer every JSON tool holds exactly). A page past the
+                 *     last item is an empty page.
+                 */
                 page?: components["parameters"]["Page"];
-                /** @description How many profiles a page holds; at most 100 (larger values are capped). */
+                /**
+                 * @description How many profiles a page holds; at most 100: any larger value up to 9223372036854775807 is read as 100, as
+                 *     API Platform caps it. A negative value is a 400 "Item per page parameter should not be less than 0"; a value beyond
+                 *     9223372036854775807 (which PHP would cap too) is a 400 `Invalid value for the "itemsPerPage" query parameter.`,
+                 *     a decision: the schema gives every integer a range.
+                 */
                 itemsPerPage?: components["parameters"]["ItemsPerPage"];
                 /** @description Keep only profiles whose login contains this text, compared case-insensitively (X-Cart's SearchFilter, `partial`). */
                 login?: components["parameters"]["Login"];
@@ -2793,7 +3071,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id, from 1 to 9223372036854775807 (a BIGINT). An id that is not such an integer (letters, U+0000,
+                 *     0, or beyond that range) names no profile: 404 "Not Found", the answer for every unknown id.
+                 */
                 profile_id: components["parameters"]["ProfileId"];
             };
             cookie?: never;
@@ -2812,7 +3093,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id, from 1 to 9223372036854775807 (a BIGINT). An id that is not such an integer (letters, U+0000,
+                 *     0, or beyond that range) names no profile: 404 "Not Found", the answer for every unknown id.
+                 */
                 profile_id: components["parameters"]["ProfileId"];
             };
             cookie?: never;
@@ -2836,7 +3120,10 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id, from 1 to 9223372036854775807 (a BIGINT). An id that is not such an integer (letters, U+0000,
+                 *     0, or beyond that range) names no profile: 404 "Not Found", the answer for every unknown id.
+                 */
                 profile_id: components["parameters"]["ProfileId"];
             };
             cookie?: never;
@@ -2855,14 +3142,29 @@ export interface operations {
     listProfileAddresses: {
         parameters: {
             query?: {
-                /** @description The page number, from 1. */
+                /**
+                 * @description The page number, from 1 (0 or less is a 400 "Page should not be less than 1"). API Platform refuses a page whose
+                 *     offset a PHP integer cannot hold with a 400 "Page parameter is too large."; decision: provisiond gives that answer
+                 *     to every page beyond 9007199254740991 (2^53-1, the largest integer every JSON tool holds exactly). A page past the
+                 *     last item is an empty page.
+                 */
                 page?: components["parameters"]["Page"];
-                /** @description How many addresses a page holds; at most 100 (larger values are capped). */
+                /**
+                 * @description How many addresses a page holds; at most 100: any larger value up to 9223372036854775807 is read as 100, as
+                 *     API Platform caps it. A negative value is a 400 "Item per page parameter should not be less than 0"; a value beyond
+                 *     9223372036854775807 (which PHP would cap too) is a 400 `Invalid value for the "itemsPerPage" query parameter.`,
+                 *     a decision: the schema gives every integer a range.
+                 */
                 itemsPerPage?: components["parameters"]["AddressItemsPerPage"];
             };
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id: an integer from 0 to 9223372036854775807 (a BIGINT; 0 names no profile, see the address list).
+                 *     A path segment that is not such an integer (letters, U+0000, a negative number, or beyond that range) is a 404 "Not Found",
+                 *     the answer for every unknown id, on every address operation, the list included (API Platform's routes take
+                 *     digits only).
+                 */
                 profile_id: components["parameters"]["AddressProfileId"];
             };
             cookie?: never;
@@ -2933,6 +3235,7 @@ export interface operations {
             };
             400: components["responses"]["AddressBadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["AddressNotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -2942,7 +3245,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id: an integer from 0 to 9223372036854775807 (a BIGINT; 0 names no profile, see the address list).
+                 *     A path segment that is not such an integer (letters, U+0000, a negative number, or beyond that range) is a 404 "Not Found",
+                 *     the answer for every unknown id, on every address operation, the list included (API Platform's routes take
+                 *     digits only).
+                 */
                 profile_id: components["parameters"]["AddressProfileId"];
             };
             cookie?: never;
@@ -2966,9 +3274,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id: an integer from 0 to 9223372036854775807 (a BIGINT; 0 names no profile, see the address list).
+                 *     A path segment that is not such an integer (letters, U+0000, a negative number, or beyond that range) is a 404 "Not Found",
+                 *     the answer for every unknown id, on every address operation, the list included (API Platform's routes take
+                 *     digits only).
+                 */
                 profile_id: components["parameters"]["AddressProfileId"];
-                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                /**
+                 * @description The address's id, from 1 to 9223372036854775807 (a BIGINT). An id that is not such an integer (letters, U+0000,
+                 *     0, or beyond that range) names no address: 404 "Not Found", the answer for every unknown id.
+                 */
                 address_id: components["parameters"]["AddressId"];
             };
             cookie?: never;
@@ -2987,9 +3303,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id: an integer from 0 to 9223372036854775807 (a BIGINT; 0 names no profile, see the address list).
+                 *     A path segment that is not such an integer (letters, U+0000, a negative number, or beyond that range) is a 404 "Not Found",
+                 *     the answer for every unknown id, on every address operation, the list included (API Platform's routes take
+                 *     digits only).
+                 */
                 profile_id: components["parameters"]["AddressProfileId"];
-                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                /**
+                 * @description The address's id, from 1 to 9223372036854775807 (a BIGINT). An id that is not such an integer (letters, U+0000,
+                 *     0, or beyond that range) names no address: 404 "Not Found", the answer for every unknown id.
+                 */
                 address_id: components["parameters"]["AddressId"];
             };
             cookie?: never;
@@ -3013,9 +3337,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id: an integer from 0 to 9223372036854775807 (a BIGINT; 0 names no profile, see the address list).
+                 *     A path segment that is not such an integer (letters, U+0000, a negative number, or beyond that range) is a 404 "Not Found",
+                 *     the answer for every unknown id, on every address operation, the list included (API Platform's routes take
+                 *     digits only).
+                 */
                 profile_id: components["parameters"]["AddressProfileId"];
-                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                /**
+                 * @description The address's id, from 1 to 9223372036854775807 (a BIGINT). An id that is not such an integer (letters, U+0000,
+                 *     0, or beyond that range) names no address: 404 "Not Found", the answer for every unknown id.
+                 */
                 address_id: components["parameters"]["AddressId"];
             };
             cookie?: never;
@@ -3033,14 +3365,29 @@ export interface operations {
     listProfileAddressesJson: {
         parameters: {
             query?: {
-                /** @description The page number, from 1. */
+                /**
+                 * @description The page number, from 1 (0 or less is a 400 "Page should not be less than 1"). API Platform refuses a page whose
+                 *     offset a PHP integer cannot hold with a 400 "Page parameter is too large."; decision: provisiond gives that answer
+                 *     to every page beyond 9007199254740991 (2^53-1, the largest integer every JSON tool holds exactly). A page past the
+                 *     last item is an empty page.
+                 */
                 page?: components["parameters"]["Page"];
-                /** @description How many addresses a page holds; at most 100 (larger values are capped). */
+                /**
+                 * @description How many addresses a page holds; at most 100: any larger value up to 9223372036854775807 is read as 100, as
+                 *     API Platform caps it. A negative value is a 400 "Item per page parameter should not be less than 0"; a value beyond
+                 *     9223372036854775807 (which PHP would cap too) is a 400 `Invalid value for the "itemsPerPage" query parameter.`,
+                 *     a decision: the schema gives every integer a range.
+                 */
                 itemsPerPage?: components["parameters"]["AddressItemsPerPage"];
             };
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id: an integer from 0 to 9223372036854775807 (a BIGINT; 0 names no profile, see the address list).
+                 *     A path segment that is not such an integer (letters, U+0000, a negative number, or beyond that range) is a 404 "Not Found",
+                 *     the answer for every unknown id, on every address operation, the list included (API Platform's routes take
+                 *     digits only).
+                 */
                 profile_id: components["parameters"]["AddressProfileId"];
             };
             cookie?: never;
@@ -3050,6 +3397,7 @@ export interface operations {
             200: components["responses"]["AddressList"];
             400: components["responses"]["AddressBadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["AddressNotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -3059,7 +3407,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id: an integer from 0 to 9223372036854775807 (a BIGINT; 0 names no profile, see the address list).
+                 *     A path segment that is not such an integer (letters, U+0000, a negative number, or beyond that range) is a 404 "Not Found",
+                 *     the answer for every unknown id, on every address operation, the list included (API Platform's routes take
+                 *     digits only).
+                 */
                 profile_id: components["parameters"]["AddressProfileId"];
             };
             cookie?: never;
@@ -3083,9 +3436,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id: an integer from 0 to 9223372036854775807 (a BIGINT; 0 names no profile, see the address list).
+                 *     A path segment that is not such an integer (letters, U+0000, a negative number, or beyond that range) is a 404 "Not Found",
+                 *     the answer for every unknown id, on every address operation, the list included (API Platform's routes take
+                 *     digits only).
+                 */
                 profile_id: components["parameters"]["AddressProfileId"];
-                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                /**
+                 * @description The address's id, from 1 to 9223372036854775807 (a BIGINT). An id that is not such an integer (letters, U+0000,
+                 *     0, or beyond that range) names no address: 404 "Not Found", the answer for every unknown id.
+                 */
                 address_id: components["parameters"]["AddressId"];
             };
             cookie?: never;
@@ -3104,9 +3465,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id: an integer from 0 to 9223372036854775807 (a BIGINT; 0 names no profile, see the address list).
+                 *     A path segment that is not such an integer (letters, U+0000, a negative number, or beyond that range) is a 404 "Not Found",
+                 *     the answer for every unknown id, on every address operation, the list included (API Platform's routes take
+                 *     digits only).
+                 */
                 profile_id: components["parameters"]["AddressProfileId"];
-                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                /**
+                 * @description The address's id, from 1 to 9223372036854775807 (a BIGINT). An id that is not such an integer (letters, U+0000,
+                 *     0, or beyond that range) names no address: 404 "Not Found", the answer for every unknown id.
+                 */
                 address_id: components["parameters"]["AddressId"];
             };
             cookie?: never;
@@ -3130,9 +3499,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id: an integer from 0 to 9223372036854775807 (a BIGINT; 0 names no profile, see the address list).
+                 *     A path segment that is not such an integer (letters, U+0000, a negative number, or beyond that range) is a 404 "Not Found",
+                 *     the answer for every unknown id, on every address operation, the list included (API Platform's routes take
+                 *     digits only).
+                 */
                 profile_id: components["parameters"]["AddressProfileId"];
-                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                /**
+                 * @description The address's id, from 1 to 9223372036854775807 (a BIGINT). An id that is not such an integer (letters, U+0000,
+                 *     0, or beyond that range) names no address: 404 "Not Found", the answer for every unknown id.
+                 */
                 address_id: components["parameters"]["AddressId"];
             };
             cookie?: never;
@@ -3150,14 +3527,29 @@ export interface operations {
     listProfileAddressesJsonld: {
         parameters: {
             query?: {
-                /** @description The page number, from 1. */
+                /**
+                 * @description The page number, from 1 (0 or less is a 400 "Page should not be less than 1"). API Platform refuses a page whose
+                 *     offset a PHP integer cannot hold with a 400 "Page parameter is too large."; decision: provisiond gives that answer
+                 *     to every page beyond 9007199254740991 (2^53-1, the largest integer every JSON tool holds exactly). A page past the
+                 *     last item is an empty page.
+                 */
                 page?: components["parameters"]["Page"];
-                /** @description How many addresses a page holds; at most 100 (larger values are capped). */
+                /**
+                 * @description How many addresses a page holds; at most 100: any larger value up to 9223372036854775807 is read as 100, as
+                 *     API Platform caps it. A negative value is a 400 "Item per page parameter should not be less than 0"; a value beyond
+                 *     9223372036854775807 (which PHP would cap too) is a 400 `Invalid value for the "itemsPerPage" query parameter.`,
+                 *     a decision: the schema gives every integer a range.
+                 */
                 itemsPerPage?: components["parameters"]["AddressItemsPerPage"];
             };
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id: an integer from 0 to 9223372036854775807 (a BIGINT; 0 names no profile, see the address list).
+                 *     A path segment that is not such an integer (letters, U+0000, a negative number, or beyond that range) is a 404 "Not Found",
+                 *     the answer for every unknown id, on every address operation, the list included (API Platform's routes take
+                 *     digits only).
+                 */
                 profile_id: components["parameters"]["AddressProfileId"];
             };
             cookie?: never;
@@ -3167,6 +3559,7 @@ export interface operations {
             200: components["responses"]["AddressList"];
             400: components["responses"]["AddressBadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["AddressNotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
@@ -3176,7 +3569,12 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id: an integer from 0 to 9223372036854775807 (a BIGINT; 0 names no profile, see the address list).
+                 *     A path segment that is not such an integer (letters, U+0000, a negative number, or beyond that range) is a 404 "Not Found",
+                 *     the answer for every unknown id, on every address operation, the list included (API Platform's routes take
+                 *     digits only).
+                 */
                 profile_id: components["parameters"]["AddressProfileId"];
             };
             cookie?: never;
@@ -3200,9 +3598,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id: an integer from 0 to 9223372036854775807 (a BIGINT; 0 names no profile, see the address list).
+                 *     A path segment that is not such an integer (letters, U+0000, a negative number, or beyond that range) is a 404 "Not Found",
+                 *     the answer for every unknown id, on every address operation, the list included (API Platform's routes take
+                 *     digits only).
+                 */
                 profile_id: components["parameters"]["AddressProfileId"];
-                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                /**
+                 * @description The address's id, from 1 to 9223372036854775807 (a BIGINT). An id that is not such an integer (letters, U+0000,
+                 *     0, or beyond that range) names no address: 404 "Not Found", the answer for every unknown id.
+                 */
                 address_id: components["parameters"]["AddressId"];
             };
             cookie?: never;
@@ -3221,9 +3627,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id: an integer from 0 to 9223372036854775807 (a BIGINT; 0 names no profile, see the address list).
+                 *     A path segment that is not such an integer (letters, U+0000, a negative number, or beyond that range) is a 404 "Not Found",
+                 *     the answer for every unknown id, on every address operation, the list included (API Platform's routes take
+                 *     digits only).
+                 */
                 profile_id: components["parameters"]["AddressProfileId"];
-                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                /**
+                 * @description The address's id, from 1 to 9223372036854775807 (a BIGINT). An id that is not such an integer (letters, U+0000,
+                 *     0, or beyond that range) names no address: 404 "Not Found", the answer for every unknown id.
+                 */
                 address_id: components["parameters"]["AddressId"];
             };
             cookie?: never;
@@ -3247,9 +3661,17 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description The profile's id. An id that is not a non-negative integer names no profile (404). */
+                /**
+                 * @description The profile's id: an integer from 0 to 9223372036854775807 (a BIGINT; 0 names no profile, see the address list).
+                 *     A path segment that is not such an integer (letters, U+0000, a negative number, or beyond that range) is a 404 "Not Found",
+                 *     the answer for every unknown id, on every address operation, the list included (API Platform's routes take
+                 *     digits only).
+                 */
                 profile_id: components["parameters"]["AddressProfileId"];
-                /** @description The address's id. An id that is not a non-negative integer names no address (404). */
+                /**
+                 * @description The address's id, from 1 to 9223372036854775807 (a BIGINT). An id that is not such an integer (letters, U+0000,
+                 *     0, or beyond that range) names no address: 404 "Not Found", the answer for every unknown id.
+                 */
                 address_id: components["parameters"]["AddressId"];
             };
             cookie?: never;

@@ -1234,10 +1234,16 @@ type UnsupportedMediaTypeApplicationProblemPlusJSON = Problem
 
 // ListProfilesParams defines parameters for ListProfiles.
 type ListProfilesParams struct {
-	// Page The page number, from 1.
+	// Page The page number, from 1 (0 or less is a 400 "Page should not be less than 1"). API Platform refuses a page whose
+	// offset a PHP integer cannot hold with a 400 "Page parameter is too large."; decision: provisiond gives that answer
+	// to every page beyond 9007199254740991 (2^53-1, the largest integer every JSON tool holds exactly). A page past the
+	// last item is an empty page.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 
-	// ItemsPerPage How many profiles a page holds; at most 100 (larger values are capped).
+	// ItemsPerPage How many profiles a page holds; at most 100: any larger value up to 9223372036854775807 is read as 100, as
+	// API Platform caps it. A negative value is a 400 "Item per page parameter should not be less than 0"; a value beyond
+	// 9223372036854775807 (which PHP would cap too) is a 400 `Invalid value for the "itemsPerPage" query parameter.`,
+	// a decision: the schema gives every integer a range.
 	ItemsPerPage *ItemsPerPage `form:"itemsPerPage,omitempty" json:"itemsPerPage,omitempty"`
 
 	// Login Keep only profiles whose login contains this text, compared case-insensitively (X-Cart's SearchFilter, `partial`).
@@ -1271,10 +1277,16 @@ type ListProfilesParams struct {
 
 // ListProfilesJsonParams defines parameters for ListProfilesJson.
 type ListProfilesJsonParams struct {
-	// Page The page number, from 1.
+	// Page The page number, from 1 (0 or less is a 400 "Page should not be less than 1"). API Platform refuses a page whose
+	// offset a PHP integer cannot hold with a 400 "Page parameter is too large."; decision: provisiond gives that answer
+	// to every page beyond 9007199254740991 (2^53-1, the largest integer every JSON tool holds exactly). A page past the
+	// last item is an empty page.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 
-	// ItemsPerPage How many profiles a page holds; at most 100 (larger values are capped).
+	// ItemsPerPage How many profiles a page holds; at most 100: any larger value up to 9223372036854775807 is read as 100, as
+	// API Platform caps it. A negative value is a 400 "Item per page parameter should not be less than 0"; a value beyond
+	// 9223372036854775807 (which PHP would cap too) is a 400 `Invalid value for the "itemsPerPage" query parameter.`,
+	// a decision: the schema gives every integer a range.
 	ItemsPerPage *ItemsPerPage `form:"itemsPerPage,omitempty" json:"itemsPerPage,omitempty"`
 
 	// Login Keep only profiles whose login contains this text, compared case-insensitively (X-Cart's SearchFilter, `partial`).
@@ -1308,10 +1320,16 @@ type ListProfilesJsonParams struct {
 
 // ListProfilesJsonldParams defines parameters for ListProfilesJsonld.
 type ListProfilesJsonldParams struct {
-	// Page The page number, from 1.
+	// Page The page number, from 1 (0 or less is a 400 "Page should not be less than 1"). API Platform refuses a page whose
+	// offset a PHP integer cannot hold with a 400 "Page parameter is too large."; decision: provisiond gives that answer
+	// to every page beyond 9007199254740991 (2^53-1, the largest integer every JSON tool holds exactly). A page past the
+	// last item is an empty page.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 
-	// ItemsPerPage How many profiles a page holds; at most 100 (larger values are capped).
+	// ItemsPerPage How many profiles a page holds; at most 100: any larger value up to 9223372036854775807 is read as 100, as
+	// API Platform caps it. A negative value is a 400 "Item per page parameter should not be less than 0"; a value beyond
+	// 9223372036854775807 (which PHP would cap too) is a 400 `Invalid value for the "itemsPerPage" query parameter.`,
+	// a decision: the schema gives every integer a range.
 	ItemsPerPage *ItemsPerPage `form:"itemsPerPage,omitempty" json:"itemsPerPage,omitempty"`
 
 	// Login Keep only profiles whose login contains this text, compared case-insensitively (X-Cart's SearchFilter, `partial`).
@@ -1345,28 +1363,46 @@ type ListProfilesJsonldParams struct {
 
 // ListProfileAddressesParams defines parameters for ListProfileAddresses.
 type ListProfileAddressesParams struct {
-	// Page The page number, from 1.
+	// Page The page number, from 1 (0 or less is a 400 "Page should not be less than 1"). API Platform refuses a page whose
+	// offset a PHP integer cannot hold with a 400 "Page parameter is too large."; decision: provisiond gives that answer
+	// to every page beyond 9007199254740991 (2^53-1, the largest integer every JSON tool holds exactly). A page past the
+	// last item is an empty page.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 
-	// ItemsPerPage How many addresses a page holds; at most 100 (larger values are capped).
+	// ItemsPerPage How many addresses a page holds; at most 100: any larger value up to 9223372036854775807 is read as 100, as
+	// API Platform caps it. A negative value is a 400 "Item per page parameter should not be less than 0"; a value beyond
+	// 9223372036854775807 (which PHP would cap too) is a 400 `Invalid value for the "itemsPerPage" query parameter.`,
+	// a decision: the schema gives every integer a range.
 	ItemsPerPage *AddressItemsPerPage `form:"itemsPerPage,omitempty" json:"itemsPerPage,omitempty"`
 }
 
 // ListProfileAddressesJsonParams defines parameters for ListProfileAddressesJson.
 type ListProfileAddressesJsonParams struct {
-	// Page The page number, from 1.
+	// Page The page number, from 1 (0 or less is a 400 "Page should not be less than 1"). API Platform refuses a page whose
+	// offset a PHP integer cannot hold with a 400 "Page parameter is too large."; decision: provisiond gives that answer
+	// to every page beyond 9007199254740991 (2^53-1, the largest integer every JSON tool holds exactly). A page past the
+	// last item is an empty page.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 
-	// ItemsPerPage How many addresses a page holds; at most 100 (larger values are capped).
+	// ItemsPerPage How many addresses a page holds; at most 100: any larger value up to 9223372036854775807 is read as 100, as
+	// API Platform caps it. A negative value is a 400 "Item per page parameter should not be less than 0"; a value beyond
+	// 9223372036854775807 (which PHP would cap too) is a 400 `Invalid value for the "itemsPerPage" query parameter.`,
+	// a decision: the schema gives every integer a range.
 	ItemsPerPage *AddressItemsPerPage `form:"itemsPerPage,omitempty" json:"itemsPerPage,omitempty"`
 }
 
 // ListProfileAddressesJsonldParams defines parameters for ListProfileAddressesJsonld.
 type ListProfileAddressesJsonldParams struct {
-	// Page The page number, from 1.
+	// Page The page number, from 1 (0 or less is a 400 "Page should not be less than 1"). API Platform refuses a page whose
+	// offset a PHP integer cannot hold with a 400 "Page parameter is too large."; decision: provisiond gives that answer
+	// to every page beyond 9007199254740991 (2^53-1, the largest integer every JSON tool holds exactly). A page past the
+	// last item is an empty page.
 	Page *Page `form:"page,omitempty" json:"page,omitempty"`
 
-	// ItemsPerPage How many addresses a page holds; at most 100 (larger values are capped).
+	// ItemsPerPage How many addresses a page holds; at most 100: any larger value up to 9223372036854775807 is read as 100, as
+	// API Platform caps it. A negative value is a 400 "Item per page parameter should not be less than 0"; a value beyond
+	// 9223372036854775807 (which PHP would cap too) is a 400 `Invalid value for the "itemsPerPage" query parameter.`,
+	// a decision: the schema gives every integer a range.
 	ItemsPerPage *AddressItemsPerPage `form:"itemsPerPage,omitempty" json:"itemsPerPage,omitempty"`
 }
 
@@ -1531,6 +1567,11 @@ type ClientInterface interface {
 	// and `password` is a 400 naming the key, as X-Cart's login firewall answers.
 	// The 401 body carries both the firewall's `code` and `message` and the problem fields.
 	//
+	// Only `username` and `password` are read: any other key is ignored, whatever it holds (U+0000 included).
+	// Refusals that depend on stored data, all the same 401 "Invalid credentials." (with `code` 401 and `message`): a
+	// `username` that names no profile (one holding U+0000 never does: no stored login holds it), a wrong `password`
+	// (one holding U+0000 never matches), and a profile that is not an administrator, is disabled or has no password.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api-login/check (the `Login` operationId).
@@ -1548,6 +1589,11 @@ type ClientInterface interface {
 	// and `password` is a 400 naming the key, as X-Cart's login firewall answers.
 	// The 401 body carries both the firewall's `code` and `message` and the problem fields.
 	//
+	// Only `username` and `password` are read: any other key is ignored, whatever it holds (U+0000 included).
+	// Refusals that depend on stored data, all the same 401 "Invalid credentials." (with `code` 401 and `message`): a
+	// `username` that names no profile (one holding U+0000 never does: no stored login holds it), a wrong `password`
+	// (one holding U+0000 never matches), and a profile that is not an administrator, is disabled or has no password.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api-login/check (the `Login` operationId).
@@ -1563,6 +1609,8 @@ type ClientInterface interface {
 	// case-insensitive) and the date filters `added[…]` and `first_login[…]` (X-Cart's IntegerDateFilter); several
 	// filters keep the profiles that match all of them.
 	//
+	// No refusal depends on stored data: a page past the last profile is empty (200).
+	//
 	// Corresponds with GET /api/profiles (the `ListProfiles` operationId).
 	ListProfiles(ctx context.Context, params *ListProfilesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -1576,6 +1624,14 @@ type ClientInterface interface {
 	// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
 	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+	// breaks those gets their answer instead), in this order:
+	// - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+	//   `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+	//   each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+	//   once per id, in id order. Every such reference of the request is listed in the one 422;
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1593,6 +1649,14 @@ type ClientInterface interface {
 	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
 	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+	// breaks those gets their answer instead), in this order:
+	// - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+	//   `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+	//   each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+	//   once per id, in id order. Every such reference of the request is listed in the one 422;
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/profiles (the `CreateProfile` operationId).
@@ -1608,6 +1672,14 @@ type ClientInterface interface {
 	// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
 	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+	// breaks those gets their answer instead), in this order:
+	// - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+	//   `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+	//   each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+	//   once per id, in id order. Every such reference of the request is listed in the one 422;
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
 	//
 	// Takes a body of the `application/ld+json` content type.
 	//
@@ -1627,6 +1699,8 @@ type ClientInterface interface {
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// No refusal depends on stored data: a page past the last profile is empty (200).
+	//
 	// Corresponds with GET /api/profiles.json (the `ListProfilesJson` operationId).
 	ListProfilesJson(ctx context.Context, params *ListProfilesJsonParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -1643,6 +1717,14 @@ type ClientInterface interface {
 	//
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+	// breaks those gets their answer instead), in this order:
+	// - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+	//   `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+	//   each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+	//   once per id, in id order. Every such reference of the request is listed in the one 422;
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1663,6 +1745,14 @@ type ClientInterface interface {
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+	// breaks those gets their answer instead), in this order:
+	// - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+	//   `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+	//   each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+	//   once per id, in id order. Every such reference of the request is listed in the one 422;
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/profiles.json (the `CreateProfileJson` operationId).
@@ -1682,6 +1772,14 @@ type ClientInterface interface {
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+	// breaks those gets their answer instead), in this order:
+	// - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+	//   `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+	//   each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+	//   once per id, in id order. Every such reference of the request is listed in the one 422;
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+	//
 	// Takes a body of the `application/ld+json` content type.
 	//
 	// Corresponds with POST /api/profiles.json (the `CreateProfileJson` operationId).
@@ -1700,6 +1798,8 @@ type ClientInterface interface {
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// No refusal depends on stored data: a page past the last profile is empty (200).
+	//
 	// Corresponds with GET /api/profiles.jsonld (the `ListProfilesJsonld` operationId).
 	ListProfilesJsonld(ctx context.Context, params *ListProfilesJsonldParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -1716,6 +1816,14 @@ type ClientInterface interface {
 	//
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+	// breaks those gets their answer instead), in this order:
+	// - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+	//   `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+	//   each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+	//   once per id, in id order. Every such reference of the request is listed in the one 422;
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1736,6 +1844,14 @@ type ClientInterface interface {
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+	// breaks those gets their answer instead), in this order:
+	// - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+	//   `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+	//   each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+	//   once per id, in id order. Every such reference of the request is listed in the one 422;
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/profiles.jsonld (the `CreateProfileJsonld` operationId).
@@ -1755,6 +1871,14 @@ type ClientInterface interface {
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+	// breaks those gets their answer instead), in this order:
+	// - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+	//   `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+	//   each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+	//   once per id, in id order. Every such reference of the request is listed in the one 422;
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+	//
 	// Takes a body of the `application/ld+json` content type.
 	//
 	// Corresponds with POST /api/profiles.jsonld (the `CreateProfileJsonld` operationId).
@@ -1765,12 +1889,17 @@ type ClientInterface interface {
 	// Deletes a profile for good. The last administrator profile (`access_level` 100) cannot be deleted,
 	// so that someone can still log in to the store's back office.
 	//
+	// Refusals that depend on stored data: an id that names no profile is a 404 "Not Found"; the only profile with
+	// `access_level` 100 (enabled or not) is a 400 "Cannot remove the last admin profile".
+	//
 	// Corresponds with DELETE /api/profiles/{profile_id} (the `DeleteProfile` operationId).
 	DeleteProfile(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetProfile Get a profile
 	//
 	// Answers one profile.
+	//
+	// Refusal that depends on stored data: an id that names no profile is a 404 "Not Found".
 	//
 	// Corresponds with GET /api/profiles/{profile_id} (the `GetProfile` operationId).
 	GetProfile(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1783,6 +1912,15 @@ type ClientInterface interface {
 	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
 	// "Cannot remove the last admin profile", as deleting it is.
 	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+	// - an id that names no profile: 404 "Not Found", whatever else the request holds;
+	// - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+	//   create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+	//   found"), all listed at once;
+	// - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+	//   "Cannot remove the last admin profile";
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1798,6 +1936,15 @@ type ClientInterface interface {
 	// "Cannot remove the last admin profile", as deleting it is.
 	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+	// - an id that names no profile: 404 "Not Found", whatever else the request holds;
+	// - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+	//   create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+	//   found"), all listed at once;
+	// - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+	//   "Cannot remove the last admin profile";
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /api/profiles/{profile_id} (the `UpdateProfile` operationId).
@@ -1812,6 +1959,15 @@ type ClientInterface interface {
 	// "Cannot remove the last admin profile", as deleting it is.
 	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+	// - an id that names no profile: 404 "Not Found", whatever else the request holds;
+	// - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+	//   create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+	//   found"), all listed at once;
+	// - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+	//   "Cannot remove the last admin profile";
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+	//
 	// Takes a body of the `application/ld+json` content type.
 	//
 	// Corresponds with PUT /api/profiles/{profile_id} (the `UpdateProfile` operationId).
@@ -1825,6 +1981,9 @@ type ClientInterface interface {
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored data: an id that names no profile is a 404 "Not Found"; the only profile with
+	// `access_level` 100 (enabled or not) is a 400 "Cannot remove the last admin profile".
+	//
 	// Corresponds with DELETE /api/profiles/{profile_id}.json (the `DeleteProfileJson` operationId).
 	DeleteProfileJson(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -1834,6 +1993,8 @@ type ClientInterface interface {
 	//
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Refusal that depends on stored data: an id that names no profile is a 404 "Not Found".
 	//
 	// Corresponds with GET /api/profiles/{profile_id}.json (the `GetProfileJson` operationId).
 	GetProfileJson(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1849,6 +2010,15 @@ type ClientInterface interface {
 	//
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+	// - an id that names no profile: 404 "Not Found", whatever else the request holds;
+	// - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+	//   create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+	//   found"), all listed at once;
+	// - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+	//   "Cannot remove the last admin profile";
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1867,6 +2037,15 @@ type ClientInterface interface {
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+	// - an id that names no profile: 404 "Not Found", whatever else the request holds;
+	// - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+	//   create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+	//   found"), all listed at once;
+	// - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+	//   "Cannot remove the last admin profile";
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /api/profiles/{profile_id}.json (the `UpdateProfileJson` operationId).
@@ -1884,6 +2063,15 @@ type ClientInterface interface {
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+	// - an id that names no profile: 404 "Not Found", whatever else the request holds;
+	// - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+	//   create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+	//   found"), all listed at once;
+	// - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+	//   "Cannot remove the last admin profile";
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+	//
 	// Takes a body of the `application/ld+json` content type.
 	//
 	// Corresponds with PUT /api/profiles/{profile_id}.json (the `UpdateProfileJson` operationId).
@@ -1897,6 +2085,9 @@ type ClientInterface interface {
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored data: an id that names no profile is a 404 "Not Found"; the only profile with
+	// `access_level` 100 (enabled or not) is a 400 "Cannot remove the last admin profile".
+	//
 	// Corresponds with DELETE /api/profiles/{profile_id}.jsonld (the `DeleteProfileJsonld` operationId).
 	DeleteProfileJsonld(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -1906,6 +2097,8 @@ type ClientInterface interface {
 	//
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Refusal that depends on stored data: an id that names no profile is a 404 "Not Found".
 	//
 	// Corresponds with GET /api/profiles/{profile_id}.jsonld (the `GetProfileJsonld` operationId).
 	GetProfileJsonld(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1921,6 +2114,15 @@ type ClientInterface interface {
 	//
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+	// - an id that names no profile: 404 "Not Found", whatever else the request holds;
+	// - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+	//   create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+	//   found"), all listed at once;
+	// - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+	//   "Cannot remove the last admin profile";
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1939,6 +2141,15 @@ type ClientInterface interface {
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+	// - an id that names no profile: 404 "Not Found", whatever else the request holds;
+	// - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+	//   create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+	//   found"), all listed at once;
+	// - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+	//   "Cannot remove the last admin profile";
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /api/profiles/{profile_id}.jsonld (the `UpdateProfileJsonld` operationId).
@@ -1956,6 +2167,15 @@ type ClientInterface interface {
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+	// - an id that names no profile: 404 "Not Found", whatever else the request holds;
+	// - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+	//   create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+	//   found"), all listed at once;
+	// - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+	//   "Cannot remove the last admin profile";
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+	//
 	// Takes a body of the `application/ld+json` content type.
 	//
 	// Corresponds with PUT /api/profiles/{profile_id}.jsonld (the `UpdateProfileJsonld` operationId).
@@ -1972,6 +2192,9 @@ type ClientInterface interface {
 	// a profile that does not exist has no addresses, so its list is an empty array, not a 404.
 	// Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
 	// that names no profile (an empty list here, a 404 on the other address operations).
+	//
+	// No refusal depends on stored data: a profile id that names no profile lists no address (200, an empty page); a
+	// path segment that is not a profile id (letters, U+0000, beyond 9223372036854775807) is a 404 "Not Found".
 	//
 	// Corresponds with GET /api/profiles/{profile_id}/addresses (the `ListProfileAddresses` operationId).
 	ListProfileAddresses(ctx context.Context, profileId AddressProfileId, params *ListProfileAddressesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2001,6 +2224,12 @@ type ClientInterface interface {
 	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
 	// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
 	// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once;
+	// - a profile id that names no profile: 404 "Not Found".
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2033,6 +2262,12 @@ type ClientInterface interface {
 	// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
 	// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
 	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once;
+	// - a profile id that names no profile: 404 "Not Found".
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
@@ -2064,6 +2299,12 @@ type ClientInterface interface {
 	// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
 	// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
 	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once;
+	// - a profile id that names no profile: 404 "Not Found".
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+	//
 	// Takes a body of the `application/ld+json` content type.
 	//
 	// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
@@ -2083,6 +2324,9 @@ type ClientInterface interface {
 	//
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// No refusal depends on stored data: a profile id that names no profile lists no address (200, an empty page); a
+	// path segment that is not a profile id (letters, U+0000, beyond 9223372036854775807) is a 404 "Not Found".
 	//
 	// Corresponds with GET /api/profiles/{profile_id}/addresses.json (the `ListProfileAddressesJson` operationId).
 	ListProfileAddressesJson(ctx context.Context, profileId AddressProfileId, params *ListProfileAddressesJsonParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2115,6 +2359,12 @@ type ClientInterface interface {
 	//
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once;
+	// - a profile id that names no profile: 404 "Not Found".
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2150,6 +2400,12 @@ type ClientInterface interface {
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once;
+	// - a profile id that names no profile: 404 "Not Found".
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/profiles/{profile_id}/addresses.json (the `CreateProfileAddressJson` operationId).
@@ -2184,6 +2440,12 @@ type ClientInterface interface {
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once;
+	// - a profile id that names no profile: 404 "Not Found".
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+	//
 	// Takes a body of the `application/ld+json` content type.
 	//
 	// Corresponds with POST /api/profiles/{profile_id}/addresses.json (the `CreateProfileAddressJson` operationId).
@@ -2203,6 +2465,9 @@ type ClientInterface interface {
 	//
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// No refusal depends on stored data: a profile id that names no profile lists no address (200, an empty page); a
+	// path segment that is not a profile id (letters, U+0000, beyond 9223372036854775807) is a 404 "Not Found".
 	//
 	// Corresponds with GET /api/profiles/{profile_id}/addresses.jsonld (the `ListProfileAddressesJsonld` operationId).
 	ListProfileAddressesJsonld(ctx context.Context, profileId AddressProfileId, params *ListProfileAddressesJsonldParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2235,6 +2500,12 @@ type ClientInterface interface {
 	//
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once;
+	// - a profile id that names no profile: 404 "Not Found".
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2270,6 +2541,12 @@ type ClientInterface interface {
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once;
+	// - a profile id that names no profile: 404 "Not Found".
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/profiles/{profile_id}/addresses.jsonld (the `CreateProfileAddressJsonld` operationId).
@@ -2304,6 +2581,12 @@ type ClientInterface interface {
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once;
+	// - a profile id that names no profile: 404 "Not Found".
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+	//
 	// Takes a body of the `application/ld+json` content type.
 	//
 	// Corresponds with POST /api/profiles/{profile_id}/addresses.jsonld (the `CreateProfileAddressJsonld` operationId).
@@ -2313,12 +2596,18 @@ type ClientInterface interface {
 	//
 	// Deletes an address for good. A profile's addresses are also deleted with the profile.
 	//
+	// Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+	// is a 404 "Not Found".
+	//
 	// Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id} (the `DeleteProfileAddress` operationId).
 	DeleteProfileAddress(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetProfileAddress Retrieve an address from a profile
 	//
 	// Answers one address of the profile; an address of another profile is a 404.
+	//
+	// Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+	// is a 404 "Not Found".
 	//
 	// Corresponds with GET /api/profiles/{profile_id}/addresses/{address_id} (the `GetProfileAddress` operationId).
 	GetProfileAddress(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2331,6 +2620,13 @@ type ClientInterface interface {
 	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
 	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
 	// committed wins.
+	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+	//   request holds;
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once.
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2346,6 +2642,13 @@ type ClientInterface interface {
 	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
 	// committed wins.
 	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+	//   request holds;
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once.
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
@@ -2360,6 +2663,13 @@ type ClientInterface interface {
 	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
 	// committed wins.
 	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+	//   request holds;
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once.
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+	//
 	// Takes a body of the `application/ld+json` content type.
 	//
 	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
@@ -2372,6 +2682,9 @@ type ClientInterface interface {
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+	// is a 404 "Not Found".
+	//
 	// Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id}.json (the `DeleteProfileAddressJson` operationId).
 	DeleteProfileAddressJson(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -2381,6 +2694,9 @@ type ClientInterface interface {
 	//
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+	// is a 404 "Not Found".
 	//
 	// Corresponds with GET /api/profiles/{profile_id}/addresses/{address_id}.json (the `GetProfileAddressJson` operationId).
 	GetProfileAddressJson(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2396,6 +2712,13 @@ type ClientInterface interface {
 	//
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+	//   request holds;
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once.
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2414,6 +2737,13 @@ type ClientInterface interface {
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+	//   request holds;
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once.
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.json (the `UpdateProfileAddressJson` operationId).
@@ -2431,6 +2761,13 @@ type ClientInterface interface {
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+	//   request holds;
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once.
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+	//
 	// Takes a body of the `application/ld+json` content type.
 	//
 	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.json (the `UpdateProfileAddressJson` operationId).
@@ -2443,6 +2780,9 @@ type ClientInterface interface {
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+	// is a 404 "Not Found".
+	//
 	// Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `DeleteProfileAddressJsonld` operationId).
 	DeleteProfileAddressJsonld(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -2452,6 +2792,9 @@ type ClientInterface interface {
 	//
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+	// is a 404 "Not Found".
 	//
 	// Corresponds with GET /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `GetProfileAddressJsonld` operationId).
 	GetProfileAddressJsonld(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2467,6 +2810,13 @@ type ClientInterface interface {
 	//
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+	//   request holds;
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once.
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2485,6 +2835,13 @@ type ClientInterface interface {
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+	//   request holds;
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once.
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `UpdateProfileAddressJsonld` operationId).
@@ -2501,6 +2858,13 @@ type ClientInterface interface {
 	//
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+	//   request holds;
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once.
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
 	//
 	// Takes a body of the `application/ld+json` content type.
 	//
@@ -2519,6 +2883,11 @@ type ClientInterface interface {
 // profile is disabled, demoted or deleted. A body that is not a JSON object with string `username`
 // and `password` is a 400 naming the key, as X-Cart's login firewall answers.
 // The 401 body carries both the firewall's `code` and `message` and the problem fields.
+//
+// Only `username` and `password` are read: any other key is ignored, whatever it holds (U+0000 included).
+// Refusals that depend on stored data, all the same 401 "Invalid credentials." (with `code` 401 and `message`): a
+// `username` that names no profile (one holding U+0000 never does: no stored login holds it), a wrong `password`
+// (one holding U+0000 never matches), and a profile that is not an administrator, is disabled or has no password.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2547,6 +2916,11 @@ func (c *Client) LoginWithBody(ctx context.Context, contentType string, body io.
 // and `password` is a 400 naming the key, as X-Cart's login firewall answers.
 // The 401 body carries both the firewall's `code` and `message` and the problem fields.
 //
+// Only `username` and `password` are read: any other key is ignored, whatever it holds (U+0000 included).
+// Refusals that depend on stored data, all the same 401 "Invalid credentials." (with `code` 401 and `message`): a
+// `username` that names no profile (one holding U+0000 never does: no stored login holds it), a wrong `password`
+// (one holding U+0000 never matches), and a profile that is not an administrator, is disabled or has no password.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api-login/check (the `Login` operationId).
@@ -2572,6 +2946,8 @@ func (c *Client) Login(ctx context.Context, body LoginJSONRequestBody, reqEditor
 // case-insensitive) and the date filters `added[…]` and `first_login[…]` (X-Cart's IntegerDateFilter); several
 // filters keep the profiles that match all of them.
 //
+// No refusal depends on stored data: a page past the last profile is empty (200).
+//
 // Corresponds with GET /api/profiles (the `ListProfiles` operationId).
 func (c *Client) ListProfiles(ctx context.Context, params *ListProfilesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListProfilesRequest(c.Server, params)
@@ -2595,6 +2971,14 @@ func (c *Client) ListProfiles(ctx context.Context, params *ListProfilesParams, r
 // `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
 // a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 // Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+//
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+// breaks those gets their answer instead), in this order:
+//   - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+//     `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+//     each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+//     once per id, in id order. Every such reference of the request is listed in the one 422;
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2622,6 +3006,14 @@ func (c *Client) CreateProfileWithBody(ctx context.Context, contentType string, 
 // a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 // Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
 //
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+// breaks those gets their answer instead), in this order:
+//   - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+//     `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+//     each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+//     once per id, in id order. Every such reference of the request is listed in the one 422;
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/profiles (the `CreateProfile` operationId).
@@ -2647,6 +3039,14 @@ func (c *Client) CreateProfile(ctx context.Context, body CreateProfileJSONReques
 // `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
 // a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 // Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+//
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+// breaks those gets their answer instead), in this order:
+//   - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+//     `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+//     each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+//     once per id, in id order. Every such reference of the request is listed in the one 422;
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
 //
 // Takes a body of the `application/ld+json` content type.
 //
@@ -2676,6 +3076,8 @@ func (c *Client) CreateProfileWithApplicationLdPlusJSONBody(ctx context.Context,
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// No refusal depends on stored data: a page past the last profile is empty (200).
+//
 // Corresponds with GET /api/profiles.json (the `ListProfilesJson` operationId).
 func (c *Client) ListProfilesJson(ctx context.Context, params *ListProfilesJsonParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListProfilesJsonRequest(c.Server, params)
@@ -2702,6 +3104,14 @@ func (c *Client) ListProfilesJson(ctx context.Context, params *ListProfilesJsonP
 //
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+// breaks those gets their answer instead), in this order:
+//   - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+//     `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+//     each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+//     once per id, in id order. Every such reference of the request is listed in the one 422;
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2732,6 +3142,14 @@ func (c *Client) CreateProfileJsonWithBody(ctx context.Context, contentType stri
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+// breaks those gets their answer instead), in this order:
+//   - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+//     `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+//     each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+//     once per id, in id order. Every such reference of the request is listed in the one 422;
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/profiles.json (the `CreateProfileJson` operationId).
@@ -2761,6 +3179,14 @@ func (c *Client) CreateProfileJson(ctx context.Context, body CreateProfileJsonJS
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+// breaks those gets their answer instead), in this order:
+//   - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+//     `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+//     each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+//     once per id, in id order. Every such reference of the request is listed in the one 422;
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+//
 // Takes a body of the `application/ld+json` content type.
 //
 // Corresponds with POST /api/profiles.json (the `CreateProfileJson` operationId).
@@ -2789,6 +3215,8 @@ func (c *Client) CreateProfileJsonWithApplicationLdPlusJSONBody(ctx context.Cont
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// No refusal depends on stored data: a page past the last profile is empty (200).
+//
 // Corresponds with GET /api/profiles.jsonld (the `ListProfilesJsonld` operationId).
 func (c *Client) ListProfilesJsonld(ctx context.Context, params *ListProfilesJsonldParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListProfilesJsonldRequest(c.Server, params)
@@ -2815,6 +3243,14 @@ func (c *Client) ListProfilesJsonld(ctx context.Context, params *ListProfilesJso
 //
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+// breaks those gets their answer instead), in this order:
+//   - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+//     `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+//     each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+//     once per id, in id order. Every such reference of the request is listed in the one 422;
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2845,6 +3281,14 @@ func (c *Client) CreateProfileJsonldWithBody(ctx context.Context, contentType st
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+// breaks those gets their answer instead), in this order:
+//   - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+//     `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+//     each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+//     once per id, in id order. Every such reference of the request is listed in the one 422;
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/profiles.jsonld (the `CreateProfileJsonld` operationId).
@@ -2874,6 +3318,14 @@ func (c *Client) CreateProfileJsonld(ctx context.Context, body CreateProfileJson
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+// breaks those gets their answer instead), in this order:
+//   - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+//     `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+//     each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+//     once per id, in id order. Every such reference of the request is listed in the one 422;
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+//
 // Takes a body of the `application/ld+json` content type.
 //
 // Corresponds with POST /api/profiles.jsonld (the `CreateProfileJsonld` operationId).
@@ -2894,6 +3346,9 @@ func (c *Client) CreateProfileJsonldWithApplicationLdPlusJSONBody(ctx context.Co
 // Deletes a profile for good. The last administrator profile (`access_level` 100) cannot be deleted,
 // so that someone can still log in to the store's back office.
 //
+// Refusals that depend on stored data: an id that names no profile is a 404 "Not Found"; the only profile with
+// `access_level` 100 (enabled or not) is a 400 "Cannot remove the last admin profile".
+//
 // Corresponds with DELETE /api/profiles/{profile_id} (the `DeleteProfile` operationId).
 func (c *Client) DeleteProfile(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteProfileRequest(c.Server, profileId)
@@ -2910,6 +3365,8 @@ func (c *Client) DeleteProfile(ctx context.Context, profileId ProfileId, reqEdit
 // GetProfile Get a profile
 //
 // Answers one profile.
+//
+// Refusal that depends on stored data: an id that names no profile is a 404 "Not Found".
 //
 // Corresponds with GET /api/profiles/{profile_id} (the `GetProfile` operationId).
 func (c *Client) GetProfile(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2932,6 +3389,15 @@ func (c *Client) GetProfile(ctx context.Context, profileId ProfileId, reqEditors
 // Decision: demoting the last administrator (`access_level` 0) is refused with 400
 // "Cannot remove the last admin profile", as deleting it is.
 // Concurrent updates of different fields all persist; of the same field, the last committed wins.
+//
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+//   - an id that names no profile: 404 "Not Found", whatever else the request holds;
+//   - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+//     create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+//     found"), all listed at once;
+//   - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+//     "Cannot remove the last admin profile";
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2957,6 +3423,15 @@ func (c *Client) UpdateProfileWithBody(ctx context.Context, profileId ProfileId,
 // "Cannot remove the last admin profile", as deleting it is.
 // Concurrent updates of different fields all persist; of the same field, the last committed wins.
 //
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+//   - an id that names no profile: 404 "Not Found", whatever else the request holds;
+//   - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+//     create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+//     found"), all listed at once;
+//   - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+//     "Cannot remove the last admin profile";
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /api/profiles/{profile_id} (the `UpdateProfile` operationId).
@@ -2981,6 +3456,15 @@ func (c *Client) UpdateProfile(ctx context.Context, profileId ProfileId, body Up
 // "Cannot remove the last admin profile", as deleting it is.
 // Concurrent updates of different fields all persist; of the same field, the last committed wins.
 //
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+//   - an id that names no profile: 404 "Not Found", whatever else the request holds;
+//   - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+//     create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+//     found"), all listed at once;
+//   - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+//     "Cannot remove the last admin profile";
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+//
 // Takes a body of the `application/ld+json` content type.
 //
 // Corresponds with PUT /api/profiles/{profile_id} (the `UpdateProfile` operationId).
@@ -3004,6 +3488,9 @@ func (c *Client) UpdateProfileWithApplicationLdPlusJSONBody(ctx context.Context,
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored data: an id that names no profile is a 404 "Not Found"; the only profile with
+// `access_level` 100 (enabled or not) is a 400 "Cannot remove the last admin profile".
+//
 // Corresponds with DELETE /api/profiles/{profile_id}.json (the `DeleteProfileJson` operationId).
 func (c *Client) DeleteProfileJson(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteProfileJsonRequest(c.Server, profileId)
@@ -3023,6 +3510,8 @@ func (c *Client) DeleteProfileJson(ctx context.Context, profileId ProfileId, req
 //
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Refusal that depends on stored data: an id that names no profile is a 404 "Not Found".
 //
 // Corresponds with GET /api/profiles/{profile_id}.json (the `GetProfileJson` operationId).
 func (c *Client) GetProfileJson(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3048,6 +3537,15 @@ func (c *Client) GetProfileJson(ctx context.Context, profileId ProfileId, reqEdi
 //
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+//   - an id that names no profile: 404 "Not Found", whatever else the request holds;
+//   - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+//     create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+//     found"), all listed at once;
+//   - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+//     "Cannot remove the last admin profile";
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3076,6 +3574,15 @@ func (c *Client) UpdateProfileJsonWithBody(ctx context.Context, profileId Profil
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+//   - an id that names no profile: 404 "Not Found", whatever else the request holds;
+//   - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+//     create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+//     found"), all listed at once;
+//   - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+//     "Cannot remove the last admin profile";
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /api/profiles/{profile_id}.json (the `UpdateProfileJson` operationId).
@@ -3103,6 +3610,15 @@ func (c *Client) UpdateProfileJson(ctx context.Context, profileId ProfileId, bod
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+//   - an id that names no profile: 404 "Not Found", whatever else the request holds;
+//   - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+//     create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+//     found"), all listed at once;
+//   - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+//     "Cannot remove the last admin profile";
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+//
 // Takes a body of the `application/ld+json` content type.
 //
 // Corresponds with PUT /api/profiles/{profile_id}.json (the `UpdateProfileJson` operationId).
@@ -3126,6 +3642,9 @@ func (c *Client) UpdateProfileJsonWithApplicationLdPlusJSONBody(ctx context.Cont
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored data: an id that names no profile is a 404 "Not Found"; the only profile with
+// `access_level` 100 (enabled or not) is a 400 "Cannot remove the last admin profile".
+//
 // Corresponds with DELETE /api/profiles/{profile_id}.jsonld (the `DeleteProfileJsonld` operationId).
 func (c *Client) DeleteProfileJsonld(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteProfileJsonldRequest(c.Server, profileId)
@@ -3145,6 +3664,8 @@ func (c *Client) DeleteProfileJsonld(ctx context.Context, profileId ProfileId, r
 //
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Refusal that depends on stored data: an id that names no profile is a 404 "Not Found".
 //
 // Corresponds with GET /api/profiles/{profile_id}.jsonld (the `GetProfileJsonld` operationId).
 func (c *Client) GetProfileJsonld(ctx context.Context, profileId ProfileId, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3170,6 +3691,15 @@ func (c *Client) GetProfileJsonld(ctx context.Context, profileId ProfileId, reqE
 //
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+//   - an id that names no profile: 404 "Not Found", whatever else the request holds;
+//   - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+//     create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+//     found"), all listed at once;
+//   - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+//     "Cannot remove the last admin profile";
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3198,6 +3728,15 @@ func (c *Client) UpdateProfileJsonldWithBody(ctx context.Context, profileId Prof
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+//   - an id that names no profile: 404 "Not Found", whatever else the request holds;
+//   - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+//     create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+//     found"), all listed at once;
+//   - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+//     "Cannot remove the last admin profile";
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /api/profiles/{profile_id}.jsonld (the `UpdateProfileJsonld` operationId).
@@ -3225,6 +3764,15 @@ func (c *Client) UpdateProfileJsonld(ctx context.Context, profileId ProfileId, b
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+//   - an id that names no profile: 404 "Not Found", whatever else the request holds;
+//   - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+//     create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+//     found"), all listed at once;
+//   - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+//     "Cannot remove the last admin profile";
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+//
 // Takes a body of the `application/ld+json` content type.
 //
 // Corresponds with PUT /api/profiles/{profile_id}.jsonld (the `UpdateProfileJsonld` operationId).
@@ -3251,6 +3799,9 @@ func (c *Client) UpdateProfileJsonldWithApplicationLdPlusJSONBody(ctx context.Co
 // a profile that does not exist has no addresses, so its list is an empty array, not a 404.
 // Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
 // that names no profile (an empty list here, a 404 on the other address operations).
+//
+// No refusal depends on stored data: a profile id that names no profile lists no address (200, an empty page); a
+// path segment that is not a profile id (letters, U+0000, beyond 9223372036854775807) is a 404 "Not Found".
 //
 // Corresponds with GET /api/profiles/{profile_id}/addresses (the `ListProfileAddresses` operationId).
 func (c *Client) ListProfileAddresses(ctx context.Context, profileId AddressProfileId, params *ListProfileAddressesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3290,6 +3841,13 @@ func (c *Client) ListProfileAddresses(ctx context.Context, profileId AddressProf
 // `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
 // `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
 // `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+//
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once;
+//   - a profile id that names no profile: 404 "Not Found".
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3332,6 +3890,13 @@ func (c *Client) CreateProfileAddressWithBody(ctx context.Context, profileId Add
 // `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
 // `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
 //
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once;
+//   - a profile id that names no profile: 404 "Not Found".
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
@@ -3373,6 +3938,13 @@ func (c *Client) CreateProfileAddress(ctx context.Context, profileId AddressProf
 // `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
 // `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
 //
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once;
+//   - a profile id that names no profile: 404 "Not Found".
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+//
 // Takes a body of the `application/ld+json` content type.
 //
 // Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
@@ -3402,6 +3974,9 @@ func (c *Client) CreateProfileAddressWithApplicationLdPlusJSONBody(ctx context.C
 //
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// No refusal depends on stored data: a profile id that names no profile lists no address (200, an empty page); a
+// path segment that is not a profile id (letters, U+0000, beyond 9223372036854775807) is a 404 "Not Found".
 //
 // Corresponds with GET /api/profiles/{profile_id}/addresses.json (the `ListProfileAddressesJson` operationId).
 func (c *Client) ListProfileAddressesJson(ctx context.Context, profileId AddressProfileId, params *ListProfileAddressesJsonParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3444,6 +4019,13 @@ func (c *Client) ListProfileAddressesJson(ctx context.Context, profileId Address
 //
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once;
+//   - a profile id that names no profile: 404 "Not Found".
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3489,6 +4071,13 @@ func (c *Client) CreateProfileAddressJsonWithBody(ctx context.Context, profileId
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once;
+//   - a profile id that names no profile: 404 "Not Found".
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/profiles/{profile_id}/addresses.json (the `CreateProfileAddressJson` operationId).
@@ -3533,6 +4122,13 @@ func (c *Client) CreateProfileAddressJson(ctx context.Context, profileId Address
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once;
+//   - a profile id that names no profile: 404 "Not Found".
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+//
 // Takes a body of the `application/ld+json` content type.
 //
 // Corresponds with POST /api/profiles/{profile_id}/addresses.json (the `CreateProfileAddressJson` operationId).
@@ -3562,6 +4158,9 @@ func (c *Client) CreateProfileAddressJsonWithApplicationLdPlusJSONBody(ctx conte
 //
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// No refusal depends on stored data: a profile id that names no profile lists no address (200, an empty page); a
+// path segment that is not a profile id (letters, U+0000, beyond 9223372036854775807) is a 404 "Not Found".
 //
 // Corresponds with GET /api/profiles/{profile_id}/addresses.jsonld (the `ListProfileAddressesJsonld` operationId).
 func (c *Client) ListProfileAddressesJsonld(ctx context.Context, profileId AddressProfileId, params *ListProfileAddressesJsonldParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3604,6 +4203,13 @@ func (c *Client) ListProfileAddressesJsonld(ctx context.Context, profileId Addre
 //
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once;
+//   - a profile id that names no profile: 404 "Not Found".
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3649,6 +4255,13 @@ func (c *Client) CreateProfileAddressJsonldWithBody(ctx context.Context, profile
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once;
+//   - a profile id that names no profile: 404 "Not Found".
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/profiles/{profile_id}/addresses.jsonld (the `CreateProfileAddressJsonld` operationId).
@@ -3693,6 +4306,13 @@ func (c *Client) CreateProfileAddressJsonld(ctx context.Context, profileId Addre
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once;
+//   - a profile id that names no profile: 404 "Not Found".
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+//
 // Takes a body of the `application/ld+json` content type.
 //
 // Corresponds with POST /api/profiles/{profile_id}/addresses.jsonld (the `CreateProfileAddressJsonld` operationId).
@@ -3712,6 +4332,9 @@ func (c *Client) CreateProfileAddressJsonldWithApplicationLdPlusJSONBody(ctx con
 //
 // Deletes an address for good. A profile's addresses are also deleted with the profile.
 //
+// Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+// is a 404 "Not Found".
+//
 // Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id} (the `DeleteProfileAddress` operationId).
 func (c *Client) DeleteProfileAddress(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteProfileAddressRequest(c.Server, profileId, addressId)
@@ -3728,6 +4351,9 @@ func (c *Client) DeleteProfileAddress(ctx context.Context, profileId AddressProf
 // GetProfileAddress Retrieve an address from a profile
 //
 // Answers one address of the profile; an address of another profile is a 404.
+//
+// Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+// is a 404 "Not Found".
 //
 // Corresponds with GET /api/profiles/{profile_id}/addresses/{address_id} (the `GetProfileAddress` operationId).
 func (c *Client) GetProfileAddress(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3750,6 +4376,14 @@ func (c *Client) GetProfileAddress(ctx context.Context, profileId AddressProfile
 // `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
 // leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
 // committed wins.
+//
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+//     request holds;
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once.
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3775,6 +4409,14 @@ func (c *Client) UpdateProfileAddressWithBody(ctx context.Context, profileId Add
 // leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
 // committed wins.
 //
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+//     request holds;
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once.
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
@@ -3799,6 +4441,14 @@ func (c *Client) UpdateProfileAddress(ctx context.Context, profileId AddressProf
 // leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
 // committed wins.
 //
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+//     request holds;
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once.
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+//
 // Takes a body of the `application/ld+json` content type.
 //
 // Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
@@ -3821,6 +4471,9 @@ func (c *Client) UpdateProfileAddressWithApplicationLdPlusJSONBody(ctx context.C
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+// is a 404 "Not Found".
+//
 // Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id}.json (the `DeleteProfileAddressJson` operationId).
 func (c *Client) DeleteProfileAddressJson(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteProfileAddressJsonRequest(c.Server, profileId, addressId)
@@ -3840,6 +4493,9 @@ func (c *Client) DeleteProfileAddressJson(ctx context.Context, profileId Address
 //
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+// is a 404 "Not Found".
 //
 // Corresponds with GET /api/profiles/{profile_id}/addresses/{address_id}.json (the `GetProfileAddressJson` operationId).
 func (c *Client) GetProfileAddressJson(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3865,6 +4521,14 @@ func (c *Client) GetProfileAddressJson(ctx context.Context, profileId AddressPro
 //
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+//     request holds;
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once.
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3893,6 +4557,14 @@ func (c *Client) UpdateProfileAddressJsonWithBody(ctx context.Context, profileId
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+//     request holds;
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once.
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.json (the `UpdateProfileAddressJson` operationId).
@@ -3920,6 +4592,14 @@ func (c *Client) UpdateProfileAddressJson(ctx context.Context, profileId Address
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+//     request holds;
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once.
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+//
 // Takes a body of the `application/ld+json` content type.
 //
 // Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.json (the `UpdateProfileAddressJson` operationId).
@@ -3942,6 +4622,9 @@ func (c *Client) UpdateProfileAddressJsonWithApplicationLdPlusJSONBody(ctx conte
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+// is a 404 "Not Found".
+//
 // Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `DeleteProfileAddressJsonld` operationId).
 func (c *Client) DeleteProfileAddressJsonld(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDeleteProfileAddressJsonldRequest(c.Server, profileId, addressId)
@@ -3961,6 +4644,9 @@ func (c *Client) DeleteProfileAddressJsonld(ctx context.Context, profileId Addre
 //
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+// is a 404 "Not Found".
 //
 // Corresponds with GET /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `GetProfileAddressJsonld` operationId).
 func (c *Client) GetProfileAddressJsonld(ctx context.Context, profileId AddressProfileId, addressId AddressId, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3986,6 +4672,14 @@ func (c *Client) GetProfileAddressJsonld(ctx context.Context, profileId AddressP
 //
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+//     request holds;
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once.
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4014,6 +4708,14 @@ func (c *Client) UpdateProfileAddressJsonldWithBody(ctx context.Context, profile
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+//     request holds;
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once.
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `UpdateProfileAddressJsonld` operationId).
@@ -4040,6 +4742,14 @@ func (c *Client) UpdateProfileAddressJsonld(ctx context.Context, profileId Addre
 //
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+//     request holds;
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once.
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
 //
 // Takes a body of the `application/ld+json` content type.
 //
@@ -5859,6 +6569,11 @@ type ClientWithResponsesInterface interface {
 	// and `password` is a 400 naming the key, as X-Cart's login firewall answers.
 	// The 401 body carries both the firewall's `code` and `message` and the problem fields.
 	//
+	// Only `username` and `password` are read: any other key is ignored, whatever it holds (U+0000 included).
+	// Refusals that depend on stored data, all the same 401 "Invalid credentials." (with `code` 401 and `message`): a
+	// `username` that names no profile (one holding U+0000 never does: no stored login holds it), a wrong `password`
+	// (one holding U+0000 never matches), and a profile that is not an administrator, is disabled or has no password.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api-login/check (the `Login` operationId).
@@ -5876,6 +6591,11 @@ type ClientWithResponsesInterface interface {
 	// and `password` is a 400 naming the key, as X-Cart's login firewall answers.
 	// The 401 body carries both the firewall's `code` and `message` and the problem fields.
 	//
+	// Only `username` and `password` are read: any other key is ignored, whatever it holds (U+0000 included).
+	// Refusals that depend on stored data, all the same 401 "Invalid credentials." (with `code` 401 and `message`): a
+	// `username` that names no profile (one holding U+0000 never does: no stored login holds it), a wrong `password`
+	// (one holding U+0000 never matches), and a profile that is not an administrator, is disabled or has no password.
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api-login/check (the `Login` operationId).
@@ -5890,6 +6610,8 @@ type ClientWithResponsesInterface interface {
 	// Filters (X-Cart's `Profile` resource, `@ApiFilter`): `login` and `searchFakeField` (partial,
 	// case-insensitive) and the date filters `added[…]` and `first_login[…]` (X-Cart's IntegerDateFilter); several
 	// filters keep the profiles that match all of them.
+	//
+	// No refusal depends on stored data: a page past the last profile is empty (200).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5907,6 +6629,14 @@ type ClientWithResponsesInterface interface {
 	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
 	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+	// breaks those gets their answer instead), in this order:
+	// - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+	//   `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+	//   each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+	//   once per id, in id order. Every such reference of the request is listed in the one 422;
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/profiles (the `CreateProfile` operationId).
@@ -5923,6 +6653,14 @@ type ClientWithResponsesInterface interface {
 	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
 	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+	// breaks those gets their answer instead), in this order:
+	// - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+	//   `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+	//   each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+	//   once per id, in id order. Every such reference of the request is listed in the one 422;
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/profiles (the `CreateProfile` operationId).
@@ -5938,6 +6676,14 @@ type ClientWithResponsesInterface interface {
 	// `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
 	// a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 	// Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+	// breaks those gets their answer instead), in this order:
+	// - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+	//   `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+	//   each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+	//   once per id, in id order. Every such reference of the request is listed in the one 422;
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
 	//
 	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5956,6 +6702,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// No refusal depends on stored data: a page past the last profile is empty (200).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5976,6 +6724,14 @@ type ClientWithResponsesInterface interface {
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+	// breaks those gets their answer instead), in this order:
+	// - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+	//   `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+	//   each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+	//   once per id, in id order. Every such reference of the request is listed in the one 422;
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/profiles.json (the `CreateProfileJson` operationId).
@@ -5994,6 +6750,14 @@ type ClientWithResponsesInterface interface {
 	//
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+	// breaks those gets their answer instead), in this order:
+	// - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+	//   `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+	//   each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+	//   once per id, in id order. Every such reference of the request is listed in the one 422;
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6014,6 +6778,14 @@ type ClientWithResponsesInterface interface {
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+	// breaks those gets their answer instead), in this order:
+	// - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+	//   `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+	//   each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+	//   once per id, in id order. Every such reference of the request is listed in the one 422;
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+	//
 	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/profiles.json (the `CreateProfileJson` operationId).
@@ -6031,6 +6803,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// No refusal depends on stored data: a page past the last profile is empty (200).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6051,6 +6825,14 @@ type ClientWithResponsesInterface interface {
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+	// breaks those gets their answer instead), in this order:
+	// - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+	//   `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+	//   each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+	//   once per id, in id order. Every such reference of the request is listed in the one 422;
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/profiles.jsonld (the `CreateProfileJsonld` operationId).
@@ -6069,6 +6851,14 @@ type ClientWithResponsesInterface interface {
 	//
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+	// breaks those gets their answer instead), in this order:
+	// - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+	//   `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+	//   each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+	//   once per id, in id order. Every such reference of the request is listed in the one 422;
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6089,6 +6879,14 @@ type ClientWithResponsesInterface interface {
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+	// breaks those gets their answer instead), in this order:
+	// - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+	//   `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+	//   each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+	//   once per id, in id order. Every such reference of the request is listed in the one 422;
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+	//
 	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/profiles.jsonld (the `CreateProfileJsonld` operationId).
@@ -6099,6 +6897,9 @@ type ClientWithResponsesInterface interface {
 	// Deletes a profile for good. The last administrator profile (`access_level` 100) cannot be deleted,
 	// so that someone can still log in to the store's back office.
 	//
+	// Refusals that depend on stored data: an id that names no profile is a 404 "Not Found"; the only profile with
+	// `access_level` 100 (enabled or not) is a 400 "Cannot remove the last admin profile".
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /api/profiles/{profile_id} (the `DeleteProfile` operationId).
@@ -6107,6 +6908,8 @@ type ClientWithResponsesInterface interface {
 	// GetProfileWithResponse Get a profile
 	//
 	// Answers one profile.
+	//
+	// Refusal that depends on stored data: an id that names no profile is a 404 "Not Found".
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6122,6 +6925,15 @@ type ClientWithResponsesInterface interface {
 	// "Cannot remove the last admin profile", as deleting it is.
 	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+	// - an id that names no profile: 404 "Not Found", whatever else the request holds;
+	// - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+	//   create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+	//   found"), all listed at once;
+	// - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+	//   "Cannot remove the last admin profile";
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/profiles/{profile_id} (the `UpdateProfile` operationId).
@@ -6135,6 +6947,15 @@ type ClientWithResponsesInterface interface {
 	// Decision: demoting the last administrator (`access_level` 0) is refused with 400
 	// "Cannot remove the last admin profile", as deleting it is.
 	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
+	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+	// - an id that names no profile: 404 "Not Found", whatever else the request holds;
+	// - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+	//   create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+	//   found"), all listed at once;
+	// - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+	//   "Cannot remove the last admin profile";
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6150,6 +6971,15 @@ type ClientWithResponsesInterface interface {
 	// "Cannot remove the last admin profile", as deleting it is.
 	// Concurrent updates of different fields all persist; of the same field, the last committed wins.
 	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+	// - an id that names no profile: 404 "Not Found", whatever else the request holds;
+	// - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+	//   create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+	//   found"), all listed at once;
+	// - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+	//   "Cannot remove the last admin profile";
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+	//
 	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/profiles/{profile_id} (the `UpdateProfile` operationId).
@@ -6163,6 +6993,9 @@ type ClientWithResponsesInterface interface {
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored data: an id that names no profile is a 404 "Not Found"; the only profile with
+	// `access_level` 100 (enabled or not) is a 400 "Cannot remove the last admin profile".
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /api/profiles/{profile_id}.json (the `DeleteProfileJson` operationId).
@@ -6174,6 +7007,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Refusal that depends on stored data: an id that names no profile is a 404 "Not Found".
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6192,6 +7027,15 @@ type ClientWithResponsesInterface interface {
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+	// - an id that names no profile: 404 "Not Found", whatever else the request holds;
+	// - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+	//   create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+	//   found"), all listed at once;
+	// - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+	//   "Cannot remove the last admin profile";
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/profiles/{profile_id}.json (the `UpdateProfileJson` operationId).
@@ -6208,6 +7052,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+	// - an id that names no profile: 404 "Not Found", whatever else the request holds;
+	// - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+	//   create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+	//   found"), all listed at once;
+	// - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+	//   "Cannot remove the last admin profile";
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6226,6 +7079,15 @@ type ClientWithResponsesInterface interface {
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+	// - an id that names no profile: 404 "Not Found", whatever else the request holds;
+	// - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+	//   create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+	//   found"), all listed at once;
+	// - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+	//   "Cannot remove the last admin profile";
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+	//
 	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/profiles/{profile_id}.json (the `UpdateProfileJson` operationId).
@@ -6239,6 +7101,9 @@ type ClientWithResponsesInterface interface {
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored data: an id that names no profile is a 404 "Not Found"; the only profile with
+	// `access_level` 100 (enabled or not) is a 400 "Cannot remove the last admin profile".
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /api/profiles/{profile_id}.jsonld (the `DeleteProfileJsonld` operationId).
@@ -6250,6 +7115,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Refusal that depends on stored data: an id that names no profile is a 404 "Not Found".
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6268,6 +7135,15 @@ type ClientWithResponsesInterface interface {
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+	// - an id that names no profile: 404 "Not Found", whatever else the request holds;
+	// - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+	//   create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+	//   found"), all listed at once;
+	// - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+	//   "Cannot remove the last admin profile";
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/profiles/{profile_id}.jsonld (the `UpdateProfileJsonld` operationId).
@@ -6284,6 +7160,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+	// - an id that names no profile: 404 "Not Found", whatever else the request holds;
+	// - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+	//   create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+	//   found"), all listed at once;
+	// - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+	//   "Cannot remove the last admin profile";
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6302,6 +7187,15 @@ type ClientWithResponsesInterface interface {
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+	// - an id that names no profile: 404 "Not Found", whatever else the request holds;
+	// - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+	//   create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+	//   found"), all listed at once;
+	// - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+	//   "Cannot remove the last admin profile";
+	// - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+	//
 	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/profiles/{profile_id}.jsonld (the `UpdateProfileJsonld` operationId).
@@ -6318,6 +7212,9 @@ type ClientWithResponsesInterface interface {
 	// a profile that does not exist has no addresses, so its list is an empty array, not a 404.
 	// Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
 	// that names no profile (an empty list here, a 404 on the other address operations).
+	//
+	// No refusal depends on stored data: a profile id that names no profile lists no address (200, an empty page); a
+	// path segment that is not a profile id (letters, U+0000, beyond 9223372036854775807) is a 404 "Not Found".
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6350,6 +7247,12 @@ type ClientWithResponsesInterface interface {
 	// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
 	// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
 	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once;
+	// - a profile id that names no profile: 404 "Not Found".
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
@@ -6380,6 +7283,12 @@ type ClientWithResponsesInterface interface {
 	// `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
 	// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
 	// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once;
+	// - a profile id that names no profile: 404 "Not Found".
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6412,6 +7321,12 @@ type ClientWithResponsesInterface interface {
 	// `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
 	// `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
 	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once;
+	// - a profile id that names no profile: 404 "Not Found".
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+	//
 	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
@@ -6431,6 +7346,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// No refusal depends on stored data: a profile id that names no profile lists no address (200, an empty page); a
+	// path segment that is not a profile id (letters, U+0000, beyond 9223372036854775807) is a 404 "Not Found".
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6466,6 +7384,12 @@ type ClientWithResponsesInterface interface {
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once;
+	// - a profile id that names no profile: 404 "Not Found".
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/profiles/{profile_id}/addresses.json (the `CreateProfileAddressJson` operationId).
@@ -6499,6 +7423,12 @@ type ClientWithResponsesInterface interface {
 	//
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once;
+	// - a profile id that names no profile: 404 "Not Found".
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6534,6 +7464,12 @@ type ClientWithResponsesInterface interface {
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once;
+	// - a profile id that names no profile: 404 "Not Found".
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+	//
 	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/profiles/{profile_id}/addresses.json (the `CreateProfileAddressJson` operationId).
@@ -6553,6 +7489,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// No refusal depends on stored data: a profile id that names no profile lists no address (200, an empty page); a
+	// path segment that is not a profile id (letters, U+0000, beyond 9223372036854775807) is a 404 "Not Found".
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6588,6 +7527,12 @@ type ClientWithResponsesInterface interface {
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once;
+	// - a profile id that names no profile: 404 "Not Found".
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/profiles/{profile_id}/addresses.jsonld (the `CreateProfileAddressJsonld` operationId).
@@ -6621,6 +7566,12 @@ type ClientWithResponsesInterface interface {
 	//
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once;
+	// - a profile id that names no profile: 404 "Not Found".
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6656,6 +7607,12 @@ type ClientWithResponsesInterface interface {
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once;
+	// - a profile id that names no profile: 404 "Not Found".
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+	//
 	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/profiles/{profile_id}/addresses.jsonld (the `CreateProfileAddressJsonld` operationId).
@@ -6665,6 +7622,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Deletes an address for good. A profile's addresses are also deleted with the profile.
 	//
+	// Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+	// is a 404 "Not Found".
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id} (the `DeleteProfileAddress` operationId).
@@ -6673,6 +7633,9 @@ type ClientWithResponsesInterface interface {
 	// GetProfileAddressWithResponse Retrieve an address from a profile
 	//
 	// Answers one address of the profile; an address of another profile is a 404.
+	//
+	// Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+	// is a 404 "Not Found".
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6688,6 +7651,13 @@ type ClientWithResponsesInterface interface {
 	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
 	// committed wins.
 	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+	//   request holds;
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once.
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
@@ -6701,6 +7671,13 @@ type ClientWithResponsesInterface interface {
 	// `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
 	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
 	// committed wins.
+	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+	//   request holds;
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once.
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6716,6 +7693,13 @@ type ClientWithResponsesInterface interface {
 	// leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
 	// committed wins.
 	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+	//   request holds;
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once.
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+	//
 	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
@@ -6728,6 +7712,9 @@ type ClientWithResponsesInterface interface {
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+	// is a 404 "Not Found".
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id}.json (the `DeleteProfileAddressJson` operationId).
@@ -6739,6 +7726,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+	// is a 404 "Not Found".
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6757,6 +7747,13 @@ type ClientWithResponsesInterface interface {
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+	//   request holds;
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once.
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.json (the `UpdateProfileAddressJson` operationId).
@@ -6773,6 +7770,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+	//   request holds;
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once.
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6791,6 +7795,13 @@ type ClientWithResponsesInterface interface {
 	// The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+	//   request holds;
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once.
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+	//
 	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.json (the `UpdateProfileAddressJson` operationId).
@@ -6803,6 +7814,9 @@ type ClientWithResponsesInterface interface {
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+	// is a 404 "Not Found".
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `DeleteProfileAddressJsonld` operationId).
@@ -6814,6 +7828,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+	// is a 404 "Not Found".
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6832,6 +7849,13 @@ type ClientWithResponsesInterface interface {
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+	//   request holds;
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once.
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `UpdateProfileAddressJsonld` operationId).
@@ -6849,6 +7873,13 @@ type ClientWithResponsesInterface interface {
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
 	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+	//   request holds;
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once.
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `UpdateProfileAddressJsonld` operationId).
@@ -6865,6 +7896,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 	// whatever `Accept` asks for, as the suffix outranks the header.
+	//
+	// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+	// - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+	//   request holds;
+	// - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+	//   `Field with "<name>" service name not found`, all listed at once.
+	// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
 	//
 	// Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9130,6 +10168,10 @@ type ListProfileAddressesResponse struct {
 	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON404 the response for an HTTP 404 `application/ld+json` response
+	ApplicationldJSON404 *AddressNotFoundApplicationLdPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *AddressNotFoundApplicationProblemPlusJSON
 	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
 	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -9170,6 +10212,16 @@ func (r ListProfileAddressesResponse) GetApplicationldJSON401() *UnauthorizedApp
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r ListProfileAddressesResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON404 returns the response for an HTTP 404 `application/ld+json` response
+func (r ListProfileAddressesResponse) GetApplicationldJSON404() *AddressNotFoundApplicationLdPlusJSON {
+	return r.ApplicationldJSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListProfileAddressesResponse) GetApplicationproblemJSON404() *AddressNotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
 }
 
 // GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
@@ -9429,6 +10481,10 @@ type ListProfileAddressesJsonResponse struct {
 	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON404 the response for an HTTP 404 `application/ld+json` response
+	ApplicationldJSON404 *AddressNotFoundApplicationLdPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *AddressNotFoundApplicationProblemPlusJSON
 	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
 	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -9469,6 +10525,16 @@ func (r ListProfileAddressesJsonResponse) GetApplicationldJSON401() *Unauthorize
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r ListProfileAddressesJsonResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON404 returns the response for an HTTP 404 `application/ld+json` response
+func (r ListProfileAddressesJsonResponse) GetApplicationldJSON404() *AddressNotFoundApplicationLdPlusJSON {
+	return r.ApplicationldJSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListProfileAddressesJsonResponse) GetApplicationproblemJSON404() *AddressNotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
 }
 
 // GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
@@ -9728,6 +10794,10 @@ type ListProfileAddressesJsonldResponse struct {
 	ApplicationldJSON401 *UnauthorizedApplicationLdPlusJSON
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *UnauthorizedApplicationProblemPlusJSON
+	// ApplicationldJSON404 the response for an HTTP 404 `application/ld+json` response
+	ApplicationldJSON404 *AddressNotFoundApplicationLdPlusJSON
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *AddressNotFoundApplicationProblemPlusJSON
 	// ApplicationldJSON500 the response for an HTTP 500 `application/ld+json` response
 	ApplicationldJSON500 *InternalErrorApplicationLdPlusJSON
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -9768,6 +10838,16 @@ func (r ListProfileAddressesJsonldResponse) GetApplicationldJSON401() *Unauthori
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r ListProfileAddressesJsonldResponse) GetApplicationproblemJSON401() *UnauthorizedApplicationProblemPlusJSON {
 	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationldJSON404 returns the response for an HTTP 404 `application/ld+json` response
+func (r ListProfileAddressesJsonldResponse) GetApplicationldJSON404() *AddressNotFoundApplicationLdPlusJSON {
+	return r.ApplicationldJSON404
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListProfileAddressesJsonldResponse) GetApplicationproblemJSON404() *AddressNotFoundApplicationProblemPlusJSON {
+	return r.ApplicationproblemJSON404
 }
 
 // GetApplicationldJSON500 returns the response for an HTTP 500 `application/ld+json` response
@@ -11228,6 +12308,11 @@ func (r UpdateProfileAddressJsonldResponse) ContentType() string {
 // and `password` is a 400 naming the key, as X-Cart's login firewall answers.
 // The 401 body carries both the firewall's `code` and `message` and the problem fields.
 //
+// Only `username` and `password` are read: any other key is ignored, whatever it holds (U+0000 included).
+// Refusals that depend on stored data, all the same 401 "Invalid credentials." (with `code` 401 and `message`): a
+// `username` that names no profile (one holding U+0000 never does: no stored login holds it), a wrong `password`
+// (one holding U+0000 never matches), and a profile that is not an administrator, is disabled or has no password.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api-login/check (the `Login` operationId).
@@ -11251,6 +12336,11 @@ func (c *ClientWithResponses) LoginWithBodyWithResponse(ctx context.Context, con
 // and `password` is a 400 naming the key, as X-Cart's login firewall answers.
 // The 401 body carries both the firewall's `code` and `message` and the problem fields.
 //
+// Only `username` and `password` are read: any other key is ignored, whatever it holds (U+0000 included).
+// Refusals that depend on stored data, all the same 401 "Invalid credentials." (with `code` 401 and `message`): a
+// `username` that names no profile (one holding U+0000 never does: no stored login holds it), a wrong `password`
+// (one holding U+0000 never matches), and a profile that is not an administrator, is disabled or has no password.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api-login/check (the `Login` operationId).
@@ -11271,6 +12361,8 @@ func (c *ClientWithResponses) LoginWithResponse(ctx context.Context, body LoginJ
 // Filters (X-Cart's `Profile` resource, `@ApiFilter`): `login` and `searchFakeField` (partial,
 // case-insensitive) and the date filters `added[…]` and `first_login[…]` (X-Cart's IntegerDateFilter); several
 // filters keep the profiles that match all of them.
+//
+// No refusal depends on stored data: a page past the last profile is empty (200).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -11294,6 +12386,14 @@ func (c *ClientWithResponses) ListProfilesWithResponse(ctx context.Context, para
 // a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 // Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
 //
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+// breaks those gets their answer instead), in this order:
+//   - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+//     `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+//     each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+//     once per id, in id order. Every such reference of the request is listed in the one 422;
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/profiles (the `CreateProfile` operationId).
@@ -11316,6 +12416,14 @@ func (c *ClientWithResponses) CreateProfileWithBodyWithResponse(ctx context.Cont
 // a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 // Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
 //
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+// breaks those gets their answer instead), in this order:
+//   - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+//     `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+//     each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+//     once per id, in id order. Every such reference of the request is listed in the one 422;
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/profiles (the `CreateProfile` operationId).
@@ -11337,6 +12445,14 @@ func (c *ClientWithResponses) CreateProfileWithResponse(ctx context.Context, bod
 // `role_ids` must name existing roles whatever the access level, but are stored only for administrators;
 // a customer's `role_ids` are always empty. A `password` is stored as an argon2id hash and never returned.
 // Memberships and roles are reference data loaded from fixtures (`provisiond fixtures load`).
+//
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+// breaks those gets their answer instead), in this order:
+//   - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+//     `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+//     each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+//     once per id, in id order. Every such reference of the request is listed in the one 422;
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
 //
 // Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11361,6 +12477,8 @@ func (c *ClientWithResponses) CreateProfileWithApplicationLdPlusJSONBodyWithResp
 //
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// No refusal depends on stored data: a page past the last profile is empty (200).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -11387,6 +12505,14 @@ func (c *ClientWithResponses) ListProfilesJsonWithResponse(ctx context.Context, 
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+// breaks those gets their answer instead), in this order:
+//   - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+//     `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+//     each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+//     once per id, in id order. Every such reference of the request is listed in the one 422;
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/profiles.json (the `CreateProfileJson` operationId).
@@ -11411,6 +12537,14 @@ func (c *ClientWithResponses) CreateProfileJsonWithBodyWithResponse(ctx context.
 //
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+// breaks those gets their answer instead), in this order:
+//   - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+//     `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+//     each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+//     once per id, in id order. Every such reference of the request is listed in the one 422;
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11437,6 +12571,14 @@ func (c *ClientWithResponses) CreateProfileJsonWithResponse(ctx context.Context,
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+// breaks those gets their answer instead), in this order:
+//   - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+//     `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+//     each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+//     once per id, in id order. Every such reference of the request is listed in the one 422;
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+//
 // Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/profiles.json (the `CreateProfileJson` operationId).
@@ -11460,6 +12602,8 @@ func (c *ClientWithResponses) CreateProfileJsonWithApplicationLdPlusJSONBodyWith
 //
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// No refusal depends on stored data: a page past the last profile is empty (200).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -11486,6 +12630,14 @@ func (c *ClientWithResponses) ListProfilesJsonldWithResponse(ctx context.Context
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+// breaks those gets their answer instead), in this order:
+//   - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+//     `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+//     each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+//     once per id, in id order. Every such reference of the request is listed in the one 422;
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/profiles.jsonld (the `CreateProfileJsonld` operationId).
@@ -11510,6 +12662,14 @@ func (c *ClientWithResponses) CreateProfileJsonldWithBodyWithResponse(ctx contex
 //
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+// breaks those gets their answer instead), in this order:
+//   - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+//     `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+//     each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+//     once per id, in id order. Every such reference of the request is listed in the one 422;
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11536,6 +12696,14 @@ func (c *ClientWithResponses) CreateProfileJsonldWithResponse(ctx context.Contex
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules (a body that
+// breaks those gets their answer instead), in this order:
+//   - a `membership_id` that names no membership: 422, `membership_id`: "Membership with ID <id> not found"; a
+//     `pending_membership_id` that names none: 422, `pending_membership_id`: "Pending membership with ID <id> not found";
+//     each `role_ids` item that names no role (whatever the access level): 422, `role_ids`: "Role with ID <id> not found",
+//     once per id, in id order. Every such reference of the request is listed in the one 422;
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+//
 // Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/profiles.jsonld (the `CreateProfileJsonld` operationId).
@@ -11552,6 +12720,9 @@ func (c *ClientWithResponses) CreateProfileJsonldWithApplicationLdPlusJSONBodyWi
 // Deletes a profile for good. The last administrator profile (`access_level` 100) cannot be deleted,
 // so that someone can still log in to the store's back office.
 //
+// Refusals that depend on stored data: an id that names no profile is a 404 "Not Found"; the only profile with
+// `access_level` 100 (enabled or not) is a 400 "Cannot remove the last admin profile".
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /api/profiles/{profile_id} (the `DeleteProfile` operationId).
@@ -11566,6 +12737,8 @@ func (c *ClientWithResponses) DeleteProfileWithResponse(ctx context.Context, pro
 // GetProfileWithResponse Get a profile
 //
 // Answers one profile.
+//
+// Refusal that depends on stored data: an id that names no profile is a 404 "Not Found".
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -11587,6 +12760,15 @@ func (c *ClientWithResponses) GetProfileWithResponse(ctx context.Context, profil
 // "Cannot remove the last admin profile", as deleting it is.
 // Concurrent updates of different fields all persist; of the same field, the last committed wins.
 //
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+//   - an id that names no profile: 404 "Not Found", whatever else the request holds;
+//   - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+//     create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+//     found"), all listed at once;
+//   - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+//     "Cannot remove the last admin profile";
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/profiles/{profile_id} (the `UpdateProfile` operationId).
@@ -11606,6 +12788,15 @@ func (c *ClientWithResponses) UpdateProfileWithBodyWithResponse(ctx context.Cont
 // Decision: demoting the last administrator (`access_level` 0) is refused with 400
 // "Cannot remove the last admin profile", as deleting it is.
 // Concurrent updates of different fields all persist; of the same field, the last committed wins.
+//
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+//   - an id that names no profile: 404 "Not Found", whatever else the request holds;
+//   - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+//     create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+//     found"), all listed at once;
+//   - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+//     "Cannot remove the last admin profile";
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11627,6 +12818,15 @@ func (c *ClientWithResponses) UpdateProfileWithResponse(ctx context.Context, pro
 // "Cannot remove the last admin profile", as deleting it is.
 // Concurrent updates of different fields all persist; of the same field, the last committed wins.
 //
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+//   - an id that names no profile: 404 "Not Found", whatever else the request holds;
+//   - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+//     create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+//     found"), all listed at once;
+//   - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+//     "Cannot remove the last admin profile";
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+//
 // Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/profiles/{profile_id} (the `UpdateProfile` operationId).
@@ -11646,6 +12846,9 @@ func (c *ClientWithResponses) UpdateProfileWithApplicationLdPlusJSONBodyWithResp
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored data: an id that names no profile is a 404 "Not Found"; the only profile with
+// `access_level` 100 (enabled or not) is a 400 "Cannot remove the last admin profile".
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /api/profiles/{profile_id}.json (the `DeleteProfileJson` operationId).
@@ -11663,6 +12866,8 @@ func (c *ClientWithResponses) DeleteProfileJsonWithResponse(ctx context.Context,
 //
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Refusal that depends on stored data: an id that names no profile is a 404 "Not Found".
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -11687,6 +12892,15 @@ func (c *ClientWithResponses) GetProfileJsonWithResponse(ctx context.Context, pr
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+//   - an id that names no profile: 404 "Not Found", whatever else the request holds;
+//   - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+//     create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+//     found"), all listed at once;
+//   - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+//     "Cannot remove the last admin profile";
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/profiles/{profile_id}.json (the `UpdateProfileJson` operationId).
@@ -11709,6 +12923,15 @@ func (c *ClientWithResponses) UpdateProfileJsonWithBodyWithResponse(ctx context.
 //
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+//   - an id that names no profile: 404 "Not Found", whatever else the request holds;
+//   - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+//     create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+//     found"), all listed at once;
+//   - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+//     "Cannot remove the last admin profile";
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11733,6 +12956,15 @@ func (c *ClientWithResponses) UpdateProfileJsonWithResponse(ctx context.Context,
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+//   - an id that names no profile: 404 "Not Found", whatever else the request holds;
+//   - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+//     create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+//     found"), all listed at once;
+//   - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+//     "Cannot remove the last admin profile";
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+//
 // Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/profiles/{profile_id}.json (the `UpdateProfileJson` operationId).
@@ -11752,6 +12984,9 @@ func (c *ClientWithResponses) UpdateProfileJsonWithApplicationLdPlusJSONBodyWith
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored data: an id that names no profile is a 404 "Not Found"; the only profile with
+// `access_level` 100 (enabled or not) is a 400 "Cannot remove the last admin profile".
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /api/profiles/{profile_id}.jsonld (the `DeleteProfileJsonld` operationId).
@@ -11769,6 +13004,8 @@ func (c *ClientWithResponses) DeleteProfileJsonldWithResponse(ctx context.Contex
 //
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Refusal that depends on stored data: an id that names no profile is a 404 "Not Found".
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -11793,6 +13030,15 @@ func (c *ClientWithResponses) GetProfileJsonldWithResponse(ctx context.Context, 
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+//   - an id that names no profile: 404 "Not Found", whatever else the request holds;
+//   - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+//     create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+//     found"), all listed at once;
+//   - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+//     "Cannot remove the last admin profile";
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/profiles/{profile_id}.jsonld (the `UpdateProfileJsonld` operationId).
@@ -11815,6 +13061,15 @@ func (c *ClientWithResponses) UpdateProfileJsonldWithBodyWithResponse(ctx contex
 //
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+//   - an id that names no profile: 404 "Not Found", whatever else the request holds;
+//   - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+//     create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+//     found"), all listed at once;
+//   - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+//     "Cannot remove the last admin profile";
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11839,6 +13094,15 @@ func (c *ClientWithResponses) UpdateProfileJsonldWithResponse(ctx context.Contex
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored or reference data, checked once the body passes the schema's rules, in this order:
+//   - an id that names no profile: 404 "Not Found", whatever else the request holds;
+//   - a `membership_id`, `pending_membership_id` or `role_ids` item sent that names nothing: 422 with the messages of the
+//     create ("Membership with ID <id> not found", "Pending membership with ID <id> not found", "Role with ID <id> not
+//     found"), all listed at once;
+//   - an `access_level` other than 100 for the only profile with `access_level` 100 (enabled or not): 400
+//     "Cannot remove the last admin profile";
+//   - a login another profile holds, in any letter case: 400 `Field "login" must be unique`.
+//
 // Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/profiles/{profile_id}.jsonld (the `UpdateProfileJsonld` operationId).
@@ -11861,6 +13125,9 @@ func (c *ClientWithResponses) UpdateProfileJsonldWithApplicationLdPlusJSONBodyWi
 // a profile that does not exist has no addresses, so its list is an empty array, not a 404.
 // Decision: X-Cart refuses profile id 0 with 400 "Profile ID is invalid"; provisiond treats 0 as any other id
 // that names no profile (an empty list here, a 404 on the other address operations).
+//
+// No refusal depends on stored data: a profile id that names no profile lists no address (200, an empty page); a
+// path segment that is not a profile id (letters, U+0000, beyond 9223372036854775807) is a 404 "Not Found".
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -11899,6 +13166,13 @@ func (c *ClientWithResponses) ListProfileAddressesWithResponse(ctx context.Conte
 // `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
 // `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
 //
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once;
+//   - a profile id that names no profile: 404 "Not Found".
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
@@ -11935,6 +13209,13 @@ func (c *ClientWithResponses) CreateProfileAddressWithBodyWithResponse(ctx conte
 // `Field with "<name>" service name not found`. Attributes that are not in the schema are ignored (so are JSON-LD's
 // `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
 // `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
+//
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once;
+//   - a profile id that names no profile: 404 "Not Found".
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -11973,6 +13254,13 @@ func (c *ClientWithResponses) CreateProfileAddressWithResponse(ctx context.Conte
 // `@context`, `@id` and `@type` in an `application/ld+json` body); bodies are `application/json` or
 // `application/ld+json` (X-Cart's `formats`), any other media type is a 415.
 //
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once;
+//   - a profile id that names no profile: 404 "Not Found".
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+//
 // Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/profiles/{profile_id}/addresses (the `CreateProfileAddress` operationId).
@@ -11998,6 +13286,9 @@ func (c *ClientWithResponses) CreateProfileAddressWithApplicationLdPlusJSONBodyW
 //
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// No refusal depends on stored data: a profile id that names no profile lists no address (200, an empty page); a
+// path segment that is not a profile id (letters, U+0000, beyond 9223372036854775807) is a 404 "Not Found".
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -12039,6 +13330,13 @@ func (c *ClientWithResponses) ListProfileAddressesJsonWithResponse(ctx context.C
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once;
+//   - a profile id that names no profile: 404 "Not Found".
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/profiles/{profile_id}/addresses.json (the `CreateProfileAddressJson` operationId).
@@ -12078,6 +13376,13 @@ func (c *ClientWithResponses) CreateProfileAddressJsonWithBodyWithResponse(ctx c
 //
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once;
+//   - a profile id that names no profile: 404 "Not Found".
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12119,6 +13424,13 @@ func (c *ClientWithResponses) CreateProfileAddressJsonWithResponse(ctx context.C
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once;
+//   - a profile id that names no profile: 404 "Not Found".
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+//
 // Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/profiles/{profile_id}/addresses.json (the `CreateProfileAddressJson` operationId).
@@ -12144,6 +13456,9 @@ func (c *ClientWithResponses) CreateProfileAddressJsonWithApplicationLdPlusJSONB
 //
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// No refusal depends on stored data: a profile id that names no profile lists no address (200, an empty page); a
+// path segment that is not a profile id (letters, U+0000, beyond 9223372036854775807) is a 404 "Not Found".
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -12185,6 +13500,13 @@ func (c *ClientWithResponses) ListProfileAddressesJsonldWithResponse(ctx context
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once;
+//   - a profile id that names no profile: 404 "Not Found".
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/profiles/{profile_id}/addresses.jsonld (the `CreateProfileAddressJsonld` operationId).
@@ -12224,6 +13546,13 @@ func (c *ClientWithResponses) CreateProfileAddressJsonldWithBodyWithResponse(ctx
 //
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once;
+//   - a profile id that names no profile: 404 "Not Found".
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12265,6 +13594,13 @@ func (c *ClientWithResponses) CreateProfileAddressJsonldWithResponse(ctx context
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once;
+//   - a profile id that names no profile: 404 "Not Found".
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+//
 // Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/profiles/{profile_id}/addresses.jsonld (the `CreateProfileAddressJsonld` operationId).
@@ -12280,6 +13616,9 @@ func (c *ClientWithResponses) CreateProfileAddressJsonldWithApplicationLdPlusJSO
 //
 // Deletes an address for good. A profile's addresses are also deleted with the profile.
 //
+// Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+// is a 404 "Not Found".
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id} (the `DeleteProfileAddress` operationId).
@@ -12294,6 +13633,9 @@ func (c *ClientWithResponses) DeleteProfileAddressWithResponse(ctx context.Conte
 // GetProfileAddressWithResponse Retrieve an address from a profile
 //
 // Answers one address of the profile; an address of another profile is a 404.
+//
+// Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+// is a 404 "Not Found".
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -12315,6 +13657,14 @@ func (c *ClientWithResponses) GetProfileAddressWithResponse(ctx context.Context,
 // leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
 // committed wins.
 //
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+//     request holds;
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once.
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
@@ -12334,6 +13684,14 @@ func (c *ClientWithResponses) UpdateProfileAddressWithBodyWithResponse(ctx conte
 // `is_shipping` takes the flag from the profile's other address that held it, in the same transaction; clearing it
 // leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
 // committed wins.
+//
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+//     request holds;
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once.
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12355,6 +13713,14 @@ func (c *ClientWithResponses) UpdateProfileAddressWithResponse(ctx context.Conte
 // leaves the profile without one. Concurrent updates of different fields all persist; of the same field, the last
 // committed wins.
 //
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+//     request holds;
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once.
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+//
 // Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id} (the `UpdateProfileAddress` operationId).
@@ -12373,6 +13739,9 @@ func (c *ClientWithResponses) UpdateProfileAddressWithApplicationLdPlusJSONBodyW
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+// is a 404 "Not Found".
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id}.json (the `DeleteProfileAddressJson` operationId).
@@ -12390,6 +13759,9 @@ func (c *ClientWithResponses) DeleteProfileAddressJsonWithResponse(ctx context.C
 //
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+// is a 404 "Not Found".
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -12414,6 +13786,14 @@ func (c *ClientWithResponses) GetProfileAddressJsonWithResponse(ctx context.Cont
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+//     request holds;
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once.
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.json (the `UpdateProfileAddressJson` operationId).
@@ -12436,6 +13816,14 @@ func (c *ClientWithResponses) UpdateProfileAddressJsonWithBodyWithResponse(ctx c
 //
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+//     request holds;
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once.
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12460,6 +13848,14 @@ func (c *ClientWithResponses) UpdateProfileAddressJsonWithResponse(ctx context.C
 // The same operation as the path without `.json` (API Platform's `{_format}` suffix): it answers JSON
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+//     request holds;
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once.
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+//
 // Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.json (the `UpdateProfileAddressJson` operationId).
@@ -12478,6 +13874,9 @@ func (c *ClientWithResponses) UpdateProfileAddressJsonWithApplicationLdPlusJSONB
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+// is a 404 "Not Found".
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `DeleteProfileAddressJsonld` operationId).
@@ -12495,6 +13894,9 @@ func (c *ClientWithResponses) DeleteProfileAddressJsonldWithResponse(ctx context
 //
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Refusal that depends on stored data: a profile or address id that names nothing, or an address of another profile,
+// is a 404 "Not Found".
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -12519,6 +13921,14 @@ func (c *ClientWithResponses) GetProfileAddressJsonldWithResponse(ctx context.Co
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+//     request holds;
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once.
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `UpdateProfileAddressJsonld` operationId).
@@ -12542,6 +13952,14 @@ func (c *ClientWithResponses) UpdateProfileAddressJsonldWithBodyWithResponse(ctx
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
 //
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+//     request holds;
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once.
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with PUT /api/profiles/{profile_id}/addresses/{address_id}.jsonld (the `UpdateProfileAddressJsonld` operationId).
@@ -12564,6 +13982,14 @@ func (c *ClientWithResponses) UpdateProfileAddressJsonldWithResponse(ctx context
 //
 // The same operation as the path without `.jsonld` (API Platform's `{_format}` suffix): it answers JSON-LD
 // whatever `Accept` asks for, as the suffix outranks the header.
+//
+// Refusals that depend on stored data, checked once the body passes the schema's rules, in this order:
+//   - a profile or address id that names nothing, or an address of another profile: 404 "Not Found", whatever else the
+//     request holds;
+//   - each `custom_fields` item (provisiond defines no additional address field): 422, `custom_fields[<i>].name`:
+//     `Field with "<name>" service name not found`, all listed at once.
+//
+// Taking the billing or shipping flag from the profile's other address is not a refusal: the write succeeds.
 //
 // Takes a body of the `application/ld+json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14744,6 +16170,20 @@ func ParseListProfileAddressesResponse(rsp *http.Response) (*ListProfileAddresse
 		}
 		response.ApplicationproblemJSON401 = &dest
 
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
 	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
 		var dest InternalErrorApplicationLdPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15028,6 +16468,20 @@ func ParseListProfileAddressesJsonResponse(rsp *http.Response) (*ListProfileAddr
 		}
 		response.ApplicationproblemJSON401 = &dest
 
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
 	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
 		var dest InternalErrorApplicationLdPlusJSON
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15311,6 +16765,20 @@ func ParseListProfileAddressesJsonldResponse(rsp *http.Response) (*ListProfileAd
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationLdPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationldJSON404 = &dest
+
+	case rsp.Header.Get("Content-Type") == "application/problem+json" && rsp.StatusCode == 404:
+		var dest AddressNotFoundApplicationProblemPlusJSON
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
 
 	case rsp.Header.Get("Content-Type") == "application/ld+json" && rsp.StatusCode == 500:
 		var dest InternalErrorApplicationLdPlusJSON

@@ -2,6 +2,7 @@ package xcart_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -103,6 +104,18 @@ func TestAddressFieldRules(t *testing.T) {
 		{"custom field", newAddress(map[string]any{"custom_fields": []any{map[string]any{"name": "company", "value": "ACME"}}}),
 			want{422, "custom_fields[0].name", `Field with "company" service name not found`}},
 		{"unknown attribute ignored", newAddress(map[string]any{"favourite_colour": "blue"}), ok},
+		{"unknown attribute with U+0000 ignored", newAddress(map[string]any{"favourite\x00colour": "\x00"}), ok},
+		{"firstname U+0000", newAddress(map[string]any{"firstname": "Ja\x00ne"}), want{422, "firstname", "This value is not valid."}},
+		{"street U+0000", newAddress(map[string]any{"street": "\x00"}), want{422, "street", "This value is not valid."}},
+		{"country_code U+0000", newAddress(map[string]any{"country_code": "U\x00"}), want{422, "country_code", "This value is not valid."}},
+		{"custom field name U+0000", newAddress(map[string]any{"custom_fields": []any{map[string]any{"name": "co\x00", "value": "ACME"}}}),
+			want{422, "custom_fields[0].name", "This value is not valid."}},
+		{"custom field value U+0000", newAddress(map[string]any{"custom_fields": []any{map[string]any{"name": "company", "value": "\x00"}}}),
+			want{422, "custom_fields[0].value", "This value is not valid."}},
+		{"state int64 max", newAddress(map[string]any{"state": json.Number("9223372036854775807")}), ok},
+		{"state 2^63", newAddress(map[string]any{"state": json.Number("9223372036854775808")}), want{400, "", `The type of the "state" attribute must be "int", "float" given.`}},
+		{"state 10^20", newAddress(map[string]any{"state": json.Number("1e20")}), want{400, "", `The type of the "state" attribute must be "int", "float" given.`}},
+		{"state 1.0", newAddress(map[string]any{"state": json.Number("1.0")}), want{400, "", `The type of the "state" attribute must be "int", "float" given.`}},
 	}
 	apitest.ForEachDialect(t, func(t *testing.T, dialect string) {
 		x := start(t, dialect)

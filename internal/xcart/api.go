@@ -47,7 +47,7 @@ func Routes(svc *Service, creds Credentials) httpserver.API {
 		// maps them there, and the handlers read the format from the path as sent.
 		Register:     func(e *echo.Echo) { gen.RegisterHandlers(e, strict) },
 		RewritePath:  rewritePath,
-		Prepare:      ignoreDateNoise,
+		Prepare:      prepare,
 		Authenticate: authenticator(svc, creds),
 		Render:       Render,
 		Negotiate:    negotiateError,

@@ -4,7 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"net/url"
+	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -21,13 +26,22 @@ const (
 	problemMedia = "application/problem+json"
 )
 
-// Render turns any error of an X-Cart request into API Platform's problem document.
+// Render turns any error of an X-Cart request into API Platform's problem document. Its
+// instance is the path as sent, percent-encoded (Symfony's path info): a path that held U+0000 or
+// another byte a URL escapes is answered without it.
 func Render(err error, path string) httpserver.Reply {
+	return render(err, (&url.URL{Path: path}).EscapedPath())
+}
+
+func render(err error, path string) httpserver.Reply {
 	internal := problem(http.StatusInternalServerError, path, "Internal Server Error")
 	r, all, done := httpserver.Prologue{
 		Transport: func(status int, err error) httpserver.Reply {
 			if status == http.StatusNotFound {
 				return notFound(path)
+			}
+			if attribute, ok := unboundNumber(err); ok {
+				return problem(http.StatusBadRequest, path, typeError(attribute, "int", "float"))
 			}
 			return problem(status, path, transportDetail(status, err))
 		},
@@ -95,6 +109,29 @@ func violationList(violations []gen.ConstraintViolation, path string) httpserver
 	}}
 }
 
+// unboundNumber is the attribute of a body whose integer the binder could not hold: a number the
+// schema check let through as an integer that PHP's json_decode reads as a float, one beyond 64
+// bits (the check compares numbers as float64, to which 2^63 is 9223372036854775807) or one
+// written with a fraction or an exponent ("100.0" is in the enum [0, 100] to it). API Platform
+// refuses a float in an integer attribute with its type error, as renderInvalid answers the
+// floats the schema check finds.
+func unboundNumber(err error) (attribute string, ok bool) {
+	var number *json.UnmarshalTypeError
+	if !errors.As(err, &number) || !strings.HasPrefix(number.Value, "number") || number.Field == "" || number.Type == nil {
+		return "", false
+	}
+	switch number.Type.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return number.Field, true
+	}
+	return "", false
+}
+
+// typeError is API Platform's answer to a value of the wrong JSON type for an attribute.
+func typeError(attribute, want, given string) string {
+	return fmt.Sprintf(`The type of the "%s" attribute must be "%s", "%s" given.`, attribute, want, given)
+}
+
 func transportDetail(status int, err error) string {
 	var media *httpserver.UnsupportedMediaType
 	switch {
@@ -108,10 +145,11 @@ func transportDetail(status int, err error) string {
 
 func renderInvalid(invalid *httpserver.InvalidRequest, path string) httpserver.Reply {
 	var violations []gen.ConstraintViolation
+	var unmatched []string // the fields that hold U+0000 (the pattern every free string has)
 	for _, is := range invalid.Issues {
 		switch {
 		case is.In == "path":
-			// An id that is not a number names no profile.
+			// An id that is not a number, or not one a profile can have, names no profile.
 			return notFound(path)
 		case is.In == "query":
 			return problem(http.StatusBadRequest, path, queryDetail(is))
@@ -120,29 +158,93 @@ func renderInvalid(invalid *httpserver.InvalidRequest, path string) httpserver.R
 		case invalid.OperationID == "login" && is.Rule == "required":
 			// The login firewall, not API Platform, reads this body; it answers 400 per key.
 			return problem(http.StatusBadRequest, path, fmt.Sprintf(`The key "%s" must be provided.`, is.Field))
+		case invalid.OperationID == "login" && is.Rule == "pattern":
+			// A login or password with U+0000 is a string the firewall looks up and finds no
+			// profile for: no stored login or password holds U+0000.
+			continue
 		case invalid.OperationID == "login":
 			return problem(http.StatusBadRequest, path, fmt.Sprintf(`The key "%s" must be a string.`, is.Field))
 		case is.Field == "":
 			return problem(http.StatusBadRequest, path, "The input data is misformatted.")
+		case phpFloat(is.Schema, is.Value):
+			// API Platform's type error names the attribute, as for a number the binder cannot
+			// hold (unboundNumber).
+			return problem(http.StatusBadRequest, path, typeError(attributeOf(is.Field), "int", "float"))
 		case is.Rule == "type" || is.Rule == "nullable" || !typeMatches(is.Schema, is.Value):
 			// API Platform's denormalizer refuses a mistyped value before any constraint runs.
-			return problem(http.StatusBadRequest, path, fmt.Sprintf(`The type of the "%s" attribute must be "%s", "%s" given.`, is.Field, phpType(is.Schema), phpTypeOf(is.Value)))
+			return problem(http.StatusBadRequest, path, typeError(is.Field, phpType(is.Schema), phpTypeOf(is.Value)))
+		case is.Rule == "pattern":
+			unmatched = append(unmatched, is.Field)
 		default:
 			violations = append(violations, gen.ConstraintViolation{PropertyPath: is.Field, Message: constraintMessage(is)})
 		}
 	}
+	if invalid.OperationID == "login" {
+		return render(errBadCredentials, path)
+	}
+	// A field with U+0000 that breaks another constraint too is listed with that constraint's
+	// message only: X-Cart has no constraint of its own on U+0000.
+	for _, field := range unmatched {
+		if !slices.ContainsFunc(violations, func(v gen.ConstraintViolation) bool { return v.PropertyPath == field }) {
+			violations = append(violations, gen.ConstraintViolation{PropertyPath: field, Message: msgNotValid})
+		}
+	}
 	return violationList(violations, path)
+}
+
+// msgNotValid is Symfony's message for a value that breaks a Regex constraint: provisiond's
+// answer to a string holding U+0000, which no stored text can hold.
+const msgNotValid = "This value is not valid."
+
+// attributeOf is the attribute a body member belongs to: "role_ids" for "role_ids[1]".
+func attributeOf(field string) string {
+	attribute, _, _ := strings.Cut(field, "[")
+	return attribute
+}
+
+// phpFloat reports whether v, sent for the integer schema s, is a number PHP's json_decode reads
+// as a float: one with a fraction or an exponent ("1.0", "1e2"), or beyond 64 bits.
+func phpFloat(s *openapi3.Schema, v any) bool {
+	if s == nil || s.Type == nil || !s.Type.Is("integer") {
+		return false
+	}
+	switch n := v.(type) {
+	case json.Number:
+		_, err := n.Int64()
+		return err != nil
+	case float64:
+		return !isInt64(n)
+	}
+	return false
+}
+
+// isInt64 reports whether f is an integer within int64's range.
+func isInt64(f float64) bool {
+	return f == math.Trunc(f) && f >= math.MinInt64 && f < math.MaxInt64
 }
 
 func queryDetail(is httpserver.Issue) string {
 	switch {
 	case is.Field == "page" && is.Rule == "minimum":
 		return "Page should not be less than 1"
+	case is.Field == "page" && (is.Rule == "maximum" || digits.MatchString(fmt.Sprint(is.Value))):
+		// API Platform refuses a page whose offset a PHP integer cannot hold (PHP reads a page
+		// beyond 64 bits as PHP_INT_MAX); provisiond refuses every page beyond 2^53-1, the largest
+		// integer every JSON tool holds exactly.
+		return "Page parameter is too large."
 	case is.Field == "itemsPerPage" && is.Rule == "minimum":
 		return "Item per page parameter should not be less than 0"
 	}
-	return fmt.Sprintf(`Invalid value for the "%s" query parameter.`, is.Field)
+	// A date filter's key is named as sent: added[after], not kin-openapi's added.after.
+	name := is.Field
+	if filter, key, ok := strings.Cut(name, "."); ok {
+		name = filter + "[" + key + "]"
+	}
+	return fmt.Sprintf(`Invalid value for the "%s" query parameter.`, name)
 }
+
+// digits matches a decimal number without a sign.
+var digits = regexp.MustCompile(`^[0-9]+$`)
 
 // constraintMessage words a schema violation as Symfony's validator does.
 func constraintMessage(is httpserver.Issue) string {
@@ -171,7 +273,7 @@ func constraintMessage(is httpserver.Issue) string {
 			return fmt.Sprintf("This value should be less than or equal to %v.", *s.Max)
 		}
 	}
-	return "This value is not valid."
+	return msgNotValid
 }
 
 func plural(n uint64, word string) string {
@@ -219,7 +321,7 @@ func typeMatches(s *openapi3.Schema, v any) bool {
 	case bool:
 		return s.Type.Is("boolean")
 	case float64:
-		return s.Type.Is("number") || s.Type.Is("integer") && x == float64(int64(x))
+		return s.Type.Is("number") || s.Type.Is("integer") && isInt64(x)
 	case string:
 		return s.Type.Is("string")
 	case []any:
@@ -244,7 +346,7 @@ func phpTypeOf(v any) string {
 	case bool:
 		return "bool"
 	case float64:
-		if x == float64(int64(x)) {
+		if isInt64(x) {
 			return "int"
 		}
 		return "float"

@@ -4,12 +4,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 
+	gen "github.com/provisiond/provisiond/gen/xcart"
 	"github.com/provisiond/provisiond/internal/apperr"
 	"github.com/provisiond/provisiond/internal/golden"
 	"github.com/provisiond/provisiond/internal/httpserver"
@@ -20,6 +24,8 @@ func TestRender(t *testing.T) {
 	max2 := uint64(2)
 	short := &openapi3.Schema{Type: &openapi3.Types{"string"}, MaxLength: &max2}
 	integer := &openapi3.Schema{Type: &openapi3.Types{"integer"}, Enum: []any{0.0, 100.0}}
+	maxInt := float64(math.MaxInt64)
+	bounded := &openapi3.Schema{Type: &openapi3.Types{"integer"}, Max: &maxInt}
 	cases := []struct {
 		name   string
 		err    error
@@ -60,6 +66,25 @@ func TestRender(t *testing.T) {
 		}}, 422, `{"type":"T","title":"An error occurred","detail":"login: This value is too short. It should have 5 characters or more.\nlanguage: This value is too long. It should have 2 characters or less.\naccess_level: The value you selected is not a valid choice.","instance":"/p","violations":[{"propertyPath":"login","message":"This value is too short. It should have 5 characters or more."},{"propertyPath":"language","message":"This value is too long. It should have 2 characters or less."},{"propertyPath":"access_level","message":"The value you selected is not a valid choice."}]}`},
 		{"login body", &httpserver.InvalidRequest{OperationID: "login", Issues: []httpserver.Issue{{In: "body", Field: "username", Rule: "required"}}}, 400,
 			`{"type":"T","title":"An error occurred","detail":"The key \"username\" must be provided.","instance":"/p"}`},
+		{"login U+0000", &httpserver.InvalidRequest{OperationID: "login", Issues: []httpserver.Issue{{In: "body", Field: "username", Rule: "pattern", Schema: str, Value: "\x00"}}}, 401,
+			`{"type":"T","title":"An error occurred","detail":"Invalid credentials.","instance":"/p","code":401,"message":"Invalid credentials."}`},
+		{"U+0000", &httpserver.InvalidRequest{Issues: []httpserver.Issue{
+			{In: "body", Field: "login", Rule: "pattern", Schema: str, Value: "a\x00"},
+			{In: "body", Field: "login", Rule: "minLength", Schema: str, Value: "a\x00"},
+			{In: "body", Field: "referer", Rule: "pattern", Schema: str, Value: "\x00"},
+		}}, 422, `{"type":"T","title":"An error occurred","detail":"login: This value is too short. It should have 5 characters or more.\nreferer: This value is not valid.","instance":"/p","violations":[{"propertyPath":"login","message":"This value is too short. It should have 5 characters or more."},{"propertyPath":"referer","message":"This value is not valid."}]}`},
+		{"integer beyond 64 bits", &httpserver.InvalidRequest{Issues: []httpserver.Issue{{In: "body", Field: "role_ids[2]", Rule: "maximum", Schema: bounded, Value: json.Number("1e20")}}}, 400,
+			`{"type":"T","title":"An error occurred","detail":"The type of the \"role_ids\" attribute must be \"int\", \"float\" given.","instance":"/p"}`},
+		{"integer with a fraction", &httpserver.InvalidRequest{Issues: []httpserver.Issue{{In: "body", Field: "access_level", Rule: "enum", Schema: integer, Value: json.Number("1.0")}}}, 400,
+			`{"type":"T","title":"An error occurred","detail":"The type of the \"access_level\" attribute must be \"int\", \"float\" given.","instance":"/p"}`},
+		{"integer the binder cannot hold", echo.NewHTTPError(400, "unmarshal").SetInternal(&json.UnmarshalTypeError{Value: "number 9223372036854775808", Type: reflect.TypeFor[int](), Field: "membership_id"}), 400,
+			`{"type":"T","title":"An error occurred","detail":"The type of the \"membership_id\" attribute must be \"int\", \"float\" given.","instance":"/p"}`},
+		{"string the binder cannot hold", echo.NewHTTPError(400, "unmarshal").SetInternal(&json.UnmarshalTypeError{Value: "number 1", Type: reflect.TypeFor[string](), Field: "login"}), 400,
+			`{"type":"T","title":"An error occurred","detail":"Syntax error","instance":"/p"}`},
+		{"page too large", &httpserver.InvalidRequest{Issues: []httpserver.Issue{{In: "query", Field: "page", Rule: "type", Value: "99999999999999999999"}}}, 400,
+			`{"type":"T","title":"An error occurred","detail":"Page parameter is too large.","instance":"/p"}`},
+		{"date filter", &httpserver.InvalidRequest{Issues: []httpserver.Issue{{In: "query", Field: "added.after", Rule: "pattern", Value: "\x00"}}}, 400,
+			`{"type":"T","title":"An error occurred","detail":"Invalid value for the \"added[after]\" query parameter.","instance":"/p"}`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -89,4 +114,21 @@ func TestRender(t *testing.T) {
 		wire[c.name] = golden.NewResponse(t, r.Status, r.ContentType, r.Body)
 	}
 	golden.JSON(t, "testdata/render.json", wire)
+}
+
+// TestRenderInstance checks that a problem's instance is the path as sent, percent-encoded, so
+// that a path holding U+0000 is answered without it.
+func TestRenderInstance(t *testing.T) {
+	for path, want := range map[string]string{
+		"/api/profiles/1":               "/api/profiles/1",
+		"/api/profiles/1\x00":           "/api/profiles/1%00",
+		"/api/profiles/é":               "/api/profiles/%C3%A9",
+		"/api/profiles/1.x\x00":         "/api/profiles/1.x%00",
+		"/api/profiles/1/addresses/a b": "/api/profiles/1/addresses/a%20b",
+	} {
+		p, ok := Render(apperr.NotFound("x"), path).Body.(gen.Problem)
+		if got := p.Instance.MustGet(); !ok || got != want || strings.ContainsRune(p.Detail.MustGet(), 0) {
+			t.Errorf("Render(not found, %q): instance %q, detail %q, want instance %q", path, got, p.Detail.MustGet(), want)
+		}
+	}
 }

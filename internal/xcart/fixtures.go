@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -87,6 +88,10 @@ func checkNamed(where string, rows []NamedFixture) []error {
 		}
 		if r.Name == "" {
 			errs = append(errs, fmt.Errorf("%s[%d]: name is required", where, i))
+		}
+		if strings.ContainsRune(r.Name, 0) {
+			// No stored text can hold it (PostgreSQL's text cannot).
+			errs = append(errs, fmt.Errorf("%s[%d]: name must not hold U+0000", where, i))
 		}
 		if seen[r.ID] {
 			errs = append(errs, fmt.Errorf("%s: id %d listed twice", where, r.ID))

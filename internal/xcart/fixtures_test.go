@@ -91,6 +91,10 @@ func TestProfilesSectionRefused(t *testing.T) {
 			},
 		},
 		{"login missing", `{status: E}`, []string{"fixtures: xcart.profiles[0].login: This value should not be blank."}},
+		{"U+0000", `{login: a@example.com, status_comment: "a\0b", stored_selectors: ["\0"]}`, []string{
+			"fixtures: xcart.profiles[0].status_comment: This value is not valid.",
+			"fixtures: xcart.profiles[0].stored_selectors[0]: This value is not valid.",
+		}},
 		{"login null", `{login: null}`, []string{"fixtures: xcart.profiles[0].login: This value should not be blank."}},
 		{"login too short", `{login: a@bc}`, []string{
 			"fixtures: xcart.profiles[0].login: This value is not a valid email address.",
@@ -163,6 +167,21 @@ func (x *xc) profiles(t *testing.T) map[string]map[string]any {
 		out[p["login"].(string)] = p
 	}
 	return out
+}
+
+// TestReferenceNamesRefused checks the names of reference data: required, and without U+0000,
+// which no stored text can hold.
+func TestReferenceNamesRefused(t *testing.T) {
+	doc := "xcart:\n  memberships:\n    - {id: 1, name: \"Gold\\0\"}\n    - {id: 2, name: ''}\n  roles:\n    - {id: 1, name: \"\\0\"}\n"
+	_, err := app.Fixtures().Parse(strings.NewReader(doc))
+	want := []string{
+		"fixtures: xcart.memberships[0]: name must not hold U+0000",
+		"fixtures: xcart.memberships[1]: name is required",
+		"fixtures: xcart.roles[0]: name must not hold U+0000",
+	}
+	if got := lines(err); !slices.Equal(got, want) {
+		t.Errorf("Parse(%q):\ngot  %q\nwant %q", doc, got, want)
+	}
 }
 
 func TestSeedReferencesMustExist(t *testing.T) {

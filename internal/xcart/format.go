@@ -79,6 +79,36 @@ var (
 	dateKeys    = []string{"before", "strictly_before", "after", "strictly_after"}
 )
 
+// prepare is the API's httpserver.API.Prepare: ignoreDateNoise, then readJSONLDAsJSON.
+func prepare(req *http.Request) (*http.Request, error) {
+	req, err := ignoreDateNoise(req)
+	if err != nil {
+		return nil, err
+	}
+	return readJSONLDAsJSON(req), nil
+}
+
+// readJSONLDAsJSON has an application/ld+json body read as the JSON it is to X-Cart, whose JSON-LD
+// decoder is its JSON decoder (@context, @id and @type aside, ignored as every attribute the
+// resource does not have): both media types of a body have the same schema in the spec, and the
+// generated handler binds a JSON body with encoding/json's errors, which name the attribute of a
+// number it cannot hold (unboundNumber), where it answers such an ld+json body with a bare 415.
+// The request as sent, which the journal keeps, is left as it was. The login, which takes JSON
+// only, is left to refuse JSON-LD with its 415.
+func readJSONLDAsJSON(req *http.Request) *http.Request {
+	media, params, _ := strings.Cut(req.Header.Get(echo.HeaderContentType), ";")
+	if !strings.EqualFold(strings.TrimSpace(media), mediaJSONLD) || !strings.HasPrefix(req.URL.Path, "/api/profiles") {
+		return req
+	}
+	out := req.Clone(req.Context()) // the body stays the one the validator read
+	if params != "" {
+		out.Header.Set(echo.HeaderContentType, mediaJSON+";"+params)
+	} else {
+		out.Header.Set(echo.HeaderContentType, mediaJSON)
+	}
+	return out
+}
+
 // ignoreDateNoise drops from a request's query what X-Cart's date filters ignore, before the
 // query is validated and bound: a filter sent as a plain value ("added=2024-05-01"), a key that
 // is none of DateFilter's ("added[sometime]"), a nested value ("added[after][]"); and of a key

@@ -37,6 +37,9 @@ func FuzzCreateProfile(f *testing.F) {
 		// huge and odd numbers
 		`{"login":"seed-huge@example.com","membership_id":99999999999999999999999999,"role_ids":[1e400]}`,
 		`{"login":"seed-neg@example.com","membership_id":-1,"pending_membership_id":9223372036854775807,"access_level":1e2}`,
+		`{"login":"seed-2p63@example.com","access_level":100,"role_ids":[9223372036854775808],"membership_id":9223372036854775807}`,
+		`{"login":"seed-min@example.com","mail_chimp_lists":[-9223372036854775808,-9223372036854775809],"mail_chimp_segments":[1.0]}`,
+		`{"login":"seed-float@example.com","access_level":100.0,"pending_membership_id":-1e20}`,
 		// nested arrays and objects
 		`{"login":"seed-nested@example.com","role_ids":[[1],[2,[3]]],"stored_selectors":[{"a":[]}]}`,
 		`{"login":{"login":"a@example.com"}}`,
@@ -44,6 +47,8 @@ func FuzzCreateProfile(f *testing.F) {
 		`{"login":"ÜNÏCØDÉ@example.com"}`,
 		`{"login":"seed-case@example.com","LOGIN":"other@example.com","Login":"x"}`,
 		`{"login":"seed\u0000nul@example.com"}`,
+		`{"login":"seed-nulvalues@example.com","status_comment":"\u0000","stored_selectors":["\u0000"],"password":"\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000"}`,
+		`{"login":"seed-nulkey@example.com","\u0000":"\u0000","x\u0000y":{"\u0000":[1e400]}}`,
 		`{"login":"seed-dup@example.com","login":"seed-dup2@example.com"}`,
 		// empty
 		``,
