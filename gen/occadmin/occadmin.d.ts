@@ -38,7 +38,7 @@ export interface paths {
          *     "This request requires an application key."; with a key this server does not know (or revoked), 401 "The
          *     application key is not valid."; `grant_type=password` with an unknown username, a wrong password, a profile
          *     without a password or a deactivated one, 401 "The username or password is invalid."; `username` or
-         *     `password` missing or empty, 400 error 22007 "The value of username is missing." (resp. password) at
+         *     `password` missing or empty, 400 error 22007 "The value of username is missing." or "The value of password is missing." at
          *     `/username` (`/password`), both listed together; a `grant_type` other than the two, or a `username` or
          *     `password` holding U+0000, 400 error 22007 "The value of <field> is invalid." at `/<field>`. Form fields the
          *     operation does not define are ignored, whatever they hold.
@@ -167,7 +167,7 @@ export interface paths {
          *     the number of profiles the filter selects.
          *
          *     Refusals, each 400 in OCC's error model: a `q` that does not parse, or names another attribute, error 22007
-         *     "The filter is invalid: …" at `/q`; a `sort` of another shape, error 22007 at `/sort`; a `limit` out of 0 to 250,
+         *     "The filter is invalid: <reason>" at `/q`; a `sort` of another shape, error 22007 at `/sort`; a `limit` out of 0 to 250,
          *     an `offset` out of 0 to 2147483647, a value that is not an integer, or a `q` or `sort` holding U+0000, error
          *     22007 "The value of the parameter <name> is invalid." at `/<name>`, every such problem listed together.
          */
@@ -238,7 +238,7 @@ export interface paths {
          *     Refusals: an id no admin profile has, whatever its shape (U+0000 included), 404 "No admin profile has the id
          *     <id>." (a body with schema problems is answered 400 with those first, whatever the id); an email another admin
          *     profile has, in any letter case, error 22006 "A profile with this email already exists." at `/email`; roles as
-         *     they stand after the change, checked as on create (89001 per unknown role at `/roles/<index>`, 89012 at `/roles`
+         *     they stand after the change, checked as on create (89001 "The role <id> does not exist." per unknown role at `/roles/<index>`, 89012 at `/roles`
          *     when none carries a privilege), listed together with a taken email; a token of a read-only application key,
          *     403 "The application key of this token is read-only."; tokens as on every operation (401). U+0000 in a string
          *     of the body is refused as on create.

@@ -150,7 +150,7 @@ export interface paths {
          *     `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
          *     organization."; a caller that is not a delegated administrator of the organization in force, 403 "Only
          *     a delegated administrator of the organization may do this."; a `q` that does not parse or names another
-         *     attribute, 400 error 22007 "The filter is invalid: …" at `/q`; a `limit` out of 0 to 250, an `offset` out of 0
+         *     attribute, 400 error 22007 "The filter is invalid: <reason>" at `/q`; a `limit` out of 0 to 250, an `offset` out of 0
          *     to 2147483647, a value that is not an integer, a `sort` of another shape, or a `q` holding U+0000, 400 error 22007
          *     "The value of the parameter <name> is invalid." at `/<name>`, listed together. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
          *     of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
@@ -223,7 +223,9 @@ export interface paths {
          *     `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
          *     organization."; another member than the caller, read by a caller that is not a
          *     delegated administrator of the organization in force, 403 "Only a delegated administrator of the organization
-         *     may do this."; a number that is no member of the organization in force, 404 "No member has the id <id>.".
+         *     may do this."; a number that is no member of the organization in force, 404 "No member has the id <id>.";
+         *     an `includedRoles` that is not one of its values (U+0000 included), 400 error 22007 "The value of the
+         *     parameter includedRoles is invalid." at `/includedRoles`.
          *     Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
          *     of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
          */
@@ -1054,6 +1056,7 @@ export interface operations {
         requestBody?: never;
         responses: {
             200: components["responses"]["Member"];
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];

@@ -1414,7 +1414,7 @@ type ClientInterface interface {
 	// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
 	// organization."; a caller that is not a delegated administrator of the organization in force, 403 "Only
 	// a delegated administrator of the organization may do this."; a `q` that does not parse or names another
-	// attribute, 400 error 22007 "The filter is invalid: …" at `/q`; a `limit` out of 0 to 250, an `offset` out of 0
+	// attribute, 400 error 22007 "The filter is invalid: <reason>" at `/q`; a `limit` out of 0 to 250, an `offset` out of 0
 	// to 2147483647, a value that is not an integer, a `sort` of another shape, or a `q` holding U+0000, 400 error 22007
 	// "The value of the parameter <name> is invalid." at `/<name>`, listed together. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
 	// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
@@ -1496,7 +1496,9 @@ type ClientInterface interface {
 	// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
 	// organization."; another member than the caller, read by a caller that is not a
 	// delegated administrator of the organization in force, 403 "Only a delegated administrator of the organization
-	// may do this."; a number that is no member of the organization in force, 404 "No member has the id <id>.".
+	// may do this."; a number that is no member of the organization in force, 404 "No member has the id <id>.";
+	// an `includedRoles` that is not one of its values (U+0000 included), 400 error 22007 "The value of the
+	// parameter includedRoles is invalid." at `/includedRoles`.
 	// Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
 	// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
 	//
@@ -1724,7 +1726,7 @@ func (c *Client) Logout(ctx context.Context, reqEditors ...RequestEditorFn) (*ht
 // `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
 // organization."; a caller that is not a delegated administrator of the organization in force, 403 "Only
 // a delegated administrator of the organization may do this."; a `q` that does not parse or names another
-// attribute, 400 error 22007 "The filter is invalid: …" at `/q`; a `limit` out of 0 to 250, an `offset` out of 0
+// attribute, 400 error 22007 "The filter is invalid: <reason>" at `/q`; a `limit` out of 0 to 250, an `offset` out of 0
 // to 2147483647, a value that is not an integer, a `sort` of another shape, or a `q` holding U+0000, 400 error 22007
 // "The value of the parameter <name> is invalid." at `/<name>`, listed together. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
 // of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
@@ -1836,7 +1838,9 @@ func (c *Client) CreateMember(ctx context.Context, params *CreateMemberParams, b
 // `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
 // organization."; another member than the caller, read by a caller that is not a
 // delegated administrator of the organization in force, 403 "Only a delegated administrator of the organization
-// may do this."; a number that is no member of the organization in force, 404 "No member has the id <id>.".
+// may do this."; a number that is no member of the organization in force, 404 "No member has the id <id>.";
+// an `includedRoles` that is not one of its values (U+0000 included), 400 error 22007 "The value of the
+// parameter includedRoles is invalid." at `/includedRoles`.
 // Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
 // of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
 //
@@ -2625,7 +2629,7 @@ type ClientWithResponsesInterface interface {
 	// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
 	// organization."; a caller that is not a delegated administrator of the organization in force, 403 "Only
 	// a delegated administrator of the organization may do this."; a `q` that does not parse or names another
-	// attribute, 400 error 22007 "The filter is invalid: …" at `/q`; a `limit` out of 0 to 250, an `offset` out of 0
+	// attribute, 400 error 22007 "The filter is invalid: <reason>" at `/q`; a `limit` out of 0 to 250, an `offset` out of 0
 	// to 2147483647, a value that is not an integer, a `sort` of another shape, or a `q` holding U+0000, 400 error 22007
 	// "The value of the parameter <name> is invalid." at `/<name>`, listed together. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
 	// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
@@ -2709,7 +2713,9 @@ type ClientWithResponsesInterface interface {
 	// `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
 	// organization."; another member than the caller, read by a caller that is not a
 	// delegated administrator of the organization in force, 403 "Only a delegated administrator of the organization
-	// may do this."; a number that is no member of the organization in force, 404 "No member has the id <id>.".
+	// may do this."; a number that is no member of the organization in force, 404 "No member has the id <id>.";
+	// an `includedRoles` that is not one of its values (U+0000 included), 400 error 22007 "The value of the
+	// parameter includedRoles is invalid." at `/includedRoles`.
 	// Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
 	// of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
 	//
@@ -3189,6 +3195,8 @@ type GetMemberResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Member
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -3206,6 +3214,11 @@ type GetMemberResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetMemberResponse) GetJSON200() *Member {
 	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetMemberResponse) GetJSON400() *BadRequest {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -3611,7 +3624,7 @@ func (c *ClientWithResponses) LogoutWithResponse(ctx context.Context, reqEditors
 // `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
 // organization."; a caller that is not a delegated administrator of the organization in force, 403 "Only
 // a delegated administrator of the organization may do this."; a `q` that does not parse or names another
-// attribute, 400 error 22007 "The filter is invalid: …" at `/q`; a `limit` out of 0 to 250, an `offset` out of 0
+// attribute, 400 error 22007 "The filter is invalid: <reason>" at `/q`; a `limit` out of 0 to 250, an `offset` out of 0
 // to 2147483647, a value that is not an integer, a `sort` of another shape, or a `q` holding U+0000, 400 error 22007
 // "The value of the parameter <name> is invalid." at `/<name>`, listed together. Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
 // of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
@@ -3713,7 +3726,9 @@ func (c *ClientWithResponses) CreateMemberWithResponse(ctx context.Context, para
 // `X-CCOrganization`, a caller that belongs to no active organization, 403 "The caller belongs to no active
 // organization."; another member than the caller, read by a caller that is not a
 // delegated administrator of the organization in force, 403 "Only a delegated administrator of the organization
-// may do this."; a number that is no member of the organization in force, 404 "No member has the id <id>.".
+// may do this."; a number that is no member of the organization in force, 404 "No member has the id <id>.";
+// an `includedRoles` that is not one of its values (U+0000 included), 400 error 22007 "The value of the
+// parameter includedRoles is invalid." at `/includedRoles`.
 // Tokens: no access token, 401 "This request requires an access token."; a token that is invalid, expired, logged out,
 // of the other OCC API, or of a member deactivated since, 401 "The access token is invalid or has expired."
 //
@@ -4196,6 +4211,13 @@ func ParseGetMemberResponse(rsp *http.Response) (*GetMemberResponse, error) {
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
@@ -5268,6 +5290,20 @@ func (response GetMember200JSONResponse) VisitGetMemberResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMember400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetMember400JSONResponse) VisitGetMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
