@@ -77,7 +77,7 @@ export interface paths {
          *     `["is not a known form configuration"]` for an unknown one or one of another kind than update) and
          *     its rules, all listed in one 422, as for a create: `is not allowed`, `can't be blank` (a required
          *     field; an email or a password sent blank), `email` `is invalid`, `password`
-         *     `is too short (minimum is N characters)`, a hash holding U+0000 `is invalid`, and
+         *     `is too short (minimum is <n> characters)`, a hash holding U+0000 `is invalid`, and
          *     `{"email": ["has already been taken"]}` when another user has the email (the user's own email, in
          *     any letter case, is not taken). A refused update writes nothing.
          */
@@ -161,7 +161,7 @@ export interface components {
             /** @description The newer name of `form_configuration_name`; either names the configuration. */
             form_name?: string;
             form: components["schemas"]["UserForm"];
-        } | unknown | unknown;
+        } & (unknown | unknown);
         /** @description UserForm parameters that correspond with the form configuration. Which are accepted and required depends on it. */
         UserForm: {
             /** @description User's email address. Default validation for presence, uniqueness, email format. */
@@ -232,7 +232,7 @@ export interface components {
             /** @description The newer name of `form_configuration_name`. */
             form_name?: string;
             form: components["schemas"]["SessionForm"];
-        } | unknown | unknown;
+        } & (unknown | unknown);
         /**
          * @description A logout form configuration's name; platformOS's logout sends no form. Neither key is required here:
          *     the query string may name the configuration instead (see the operation); naming it nowhere is a 406.

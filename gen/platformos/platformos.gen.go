@@ -1015,7 +1015,7 @@ type ClientInterface interface {
 	// `["is not a known form configuration"]` for an unknown one or one of another kind than update) and
 	// its rules, all listed in one 422, as for a create: `is not allowed`, `can't be blank` (a required
 	// field; an email or a password sent blank), `email` `is invalid`, `password`
-	// `is too short (minimum is N characters)`, a hash holding U+0000 `is invalid`, and
+	// `is too short (minimum is <n> characters)`, a hash holding U+0000 `is invalid`, and
 	// `{"email": ["has already been taken"]}` when another user has the email (the user's own email, in
 	// any letter case, is not taken). A refused update writes nothing.
 	//
@@ -1043,7 +1043,7 @@ type ClientInterface interface {
 	// `["is not a known form configuration"]` for an unknown one or one of another kind than update) and
 	// its rules, all listed in one 422, as for a create: `is not allowed`, `can't be blank` (a required
 	// field; an email or a password sent blank), `email` `is invalid`, `password`
-	// `is too short (minimum is N characters)`, a hash holding U+0000 `is invalid`, and
+	// `is too short (minimum is <n> characters)`, a hash holding U+0000 `is invalid`, and
 	// `{"email": ["has already been taken"]}` when another user has the email (the user's own email, in
 	// any letter case, is not taken). A refused update writes nothing.
 	//
@@ -1304,7 +1304,7 @@ func (c *Client) CreateUser(ctx context.Context, body CreateUserJSONRequestBody,
 // `["is not a known form configuration"]` for an unknown one or one of another kind than update) and
 // its rules, all listed in one 422, as for a create: `is not allowed`, `can't be blank` (a required
 // field; an email or a password sent blank), `email` `is invalid`, `password`
-// `is too short (minimum is N characters)`, a hash holding U+0000 `is invalid`, and
+// `is too short (minimum is <n> characters)`, a hash holding U+0000 `is invalid`, and
 // `{"email": ["has already been taken"]}` when another user has the email (the user's own email, in
 // any letter case, is not taken). A refused update writes nothing.
 //
@@ -1342,7 +1342,7 @@ func (c *Client) UpdateUserWithBody(ctx context.Context, userId int64, contentTy
 // `["is not a known form configuration"]` for an unknown one or one of another kind than update) and
 // its rules, all listed in one 422, as for a create: `is not allowed`, `can't be blank` (a required
 // field; an email or a password sent blank), `email` `is invalid`, `password`
-// `is too short (minimum is N characters)`, a hash holding U+0000 `is invalid`, and
+// `is too short (minimum is <n> characters)`, a hash holding U+0000 `is invalid`, and
 // `{"email": ["has already been taken"]}` when another user has the email (the user's own email, in
 // any letter case, is not taken). A refused update writes nothing.
 //
@@ -1819,7 +1819,7 @@ type ClientWithResponsesInterface interface {
 	// `["is not a known form configuration"]` for an unknown one or one of another kind than update) and
 	// its rules, all listed in one 422, as for a create: `is not allowed`, `can't be blank` (a required
 	// field; an email or a password sent blank), `email` `is invalid`, `password`
-	// `is too short (minimum is N characters)`, a hash holding U+0000 `is invalid`, and
+	// `is too short (minimum is <n> characters)`, a hash holding U+0000 `is invalid`, and
 	// `{"email": ["has already been taken"]}` when another user has the email (the user's own email, in
 	// any letter case, is not taken). A refused update writes nothing.
 	//
@@ -1847,7 +1847,7 @@ type ClientWithResponsesInterface interface {
 	// `["is not a known form configuration"]` for an unknown one or one of another kind than update) and
 	// its rules, all listed in one 422, as for a create: `is not allowed`, `can't be blank` (a required
 	// field; an email or a password sent blank), `email` `is invalid`, `password`
-	// `is too short (minimum is N characters)`, a hash holding U+0000 `is invalid`, and
+	// `is too short (minimum is <n> characters)`, a hash holding U+0000 `is invalid`, and
 	// `{"email": ["has already been taken"]}` when another user has the email (the user's own email, in
 	// any letter case, is not taken). A refused update writes nothing.
 	//
@@ -2507,7 +2507,7 @@ func (c *ClientWithResponses) CreateUserWithResponse(ctx context.Context, body C
 // `["is not a known form configuration"]` for an unknown one or one of another kind than update) and
 // its rules, all listed in one 422, as for a create: `is not allowed`, `can't be blank` (a required
 // field; an email or a password sent blank), `email` `is invalid`, `password`
-// `is too short (minimum is N characters)`, a hash holding U+0000 `is invalid`, and
+// `is too short (minimum is <n> characters)`, a hash holding U+0000 `is invalid`, and
 // `{"email": ["has already been taken"]}` when another user has the email (the user's own email, in
 // any letter case, is not taken). A refused update writes nothing.
 //
@@ -2541,7 +2541,7 @@ func (c *ClientWithResponses) UpdateUserWithBodyWithResponse(ctx context.Context
 // `["is not a known form configuration"]` for an unknown one or one of another kind than update) and
 // its rules, all listed in one 422, as for a create: `is not allowed`, `can't be blank` (a required
 // field; an email or a password sent blank), `email` `is invalid`, `password`
-// `is too short (minimum is N characters)`, a hash holding U+0000 `is invalid`, and
+// `is too short (minimum is <n> characters)`, a hash holding U+0000 `is invalid`, and
 // `{"email": ["has already been taken"]}` when another user has the email (the user's own email, in
 // any letter case, is not taken). A refused update writes nothing.
 //

@@ -242,14 +242,16 @@ type input struct {
 	body                any
 	media               string
 	schema              *openapi3.Schema // the body's
+	params              *openapi3.Schema // the parameters' schemas, as the properties of one
 }
 
 // request generates a schema-valid request for o, with the parameters of given (from a link)
 // taking their given values; nil when no valid request could be generated.
 func (c *contractRun) request(o operation, given map[string]any) *input {
-	in := &input{path: map[string]any{}, query: map[string]any{}, header: map[string]any{}}
+	in := &input{path: map[string]any{}, query: map[string]any{}, header: map[string]any{}, params: &openapi3.Schema{Properties: openapi3.Schemas{}}}
 	for _, pr := range o.params {
 		p := pr.Value
+		in.params.Properties[p.Name] = p.Schema
 		if v, ok := given[p.In+"."+p.Name]; ok {
 			in.at(p.In)[p.Name] = v
 			continue
@@ -580,31 +582,41 @@ func (c *contractRun) putNUL(in *input) bool {
 	return true
 }
 
-// pastBound sets one integer of the request to 10^20, past every integer's maximum.
+// pastBound sets one integer parameter or body property to 10^20, past every integer's maximum;
+// false when the request has none. (Integers inside free-form values are any JSON value.)
 func (c *contractRun) pastBound(in *input) bool {
-	var keys []map[string]any
-	var names []string
-	var walk func(m map[string]any)
-	walk = func(m map[string]any) {
-		for k, v := range m {
-			switch x := v.(type) {
+	type spot struct {
+		m   map[string]any
+		key string
+	}
+	var spots []spot
+	var walk func(m map[string]any, s *openapi3.Schema)
+	walk = func(m map[string]any, s *openapi3.Schema) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			p := s.Properties[k]
+			if p == nil || p.Value == nil {
+				continue
+			}
+			switch x := m[k].(type) {
 			case int64:
-				keys, names = append(keys, m), append(names, k)
+				if p.Value.Type.Is(openapi3.TypeInteger) {
+					spots = append(spots, spot{m, k})
+				}
 			case map[string]any:
-				walk(x)
+				walk(x, p.Value)
 			}
 		}
 	}
-	walk(in.path)
-	walk(in.query)
-	if b, ok := in.body.(map[string]any); ok {
-		walk(b)
+	walk(in.path, in.params)
+	walk(in.query, in.params)
+	if b, ok := in.body.(map[string]any); ok && in.schema != nil {
+		walk(b, in.schema)
 	}
-	if len(keys) == 0 {
+	if len(spots) == 0 {
 		return false
 	}
-	i := c.rnd.IntN(len(keys))
-	keys[i][names[i]] = json.Number("100000000000000000000")
+	sp := spots[c.rnd.IntN(len(spots))]
+	sp.m[sp.key] = json.Number("100000000000000000000")
 	return true
 }
 

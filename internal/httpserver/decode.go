@@ -75,6 +75,13 @@ func issues(err error, at Issue) []Issue {
 		}
 		return []Issue{next}
 	case *openapi3.SchemaError:
+		// An allOf's problems are those of its parts, each with its own path (kin-openapi marks
+		// them): a schema written as allOf (fields, plus an anyOf of required names) lists its
+		// fields' problems one by one, as the same schema written flat would.
+		var parts openapi3.MultiError
+		if e.SchemaField == "allOf" && errors.As(e.Origin, &parts) {
+			return issuesOfAll(parts, at)
+		}
 		return []Issue{schemaIssue(at, e)}
 	case *openapi3filter.ParseError:
 		is := at

@@ -252,3 +252,36 @@ func TestCharacterIssues(t *testing.T) {
 		t.Errorf("CharacterIssues:\n got %#v\nwant %#v", got, want)
 	}
 }
+
+// TestSchemaIssuesOfAllOf checks that a schema written as allOf (its fields, plus an anyOf of
+// required names, as platformOS's bodies are) lists each part's problems with its own path, as
+// the same schema written flat would, not one allOf problem for the whole body.
+func TestSchemaIssuesOfAllOf(t *testing.T) {
+	var schema openapi3.Schema
+	if err := json.Unmarshal([]byte(`{"allOf": [
+		{"type": "object", "required": ["form"], "properties": {
+			"name": {"type": "string", "maxLength": 3},
+			"form": {"type": "object", "required": ["email"], "properties": {"email": {"type": "string"}}}}},
+		{"anyOf": [{"required": ["name"]}, {"required": ["alias"]}]}]}`), &schema); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, body string
+		want       []problem
+	}{
+		{"valid", `{"name": "abc", "form": {"email": "a"}}`, []problem{}},
+		{"both parts", `{"form": {}}`, []problem{
+			{"body", "", "", "anyOf", map[string]any{"form": map[string]any{}}},
+			{"body", "form.email", "form/email", "required", map[string]any{}},
+		}},
+		{"fields of the first part", `{"name": "abcd", "form": {"email": 1}}`, []problem{
+			{"body", "form.email", "form/email", "type", 1.0},
+			{"body", "name", "name", "maxLength", "abcd"},
+		}},
+	} {
+		got := problems(httpserver.SchemaIssues(&schema, body(t, c.body)))
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: %s:\n got %#v\nwant %#v", c.name, c.body, got, c.want)
+		}
+	}
+}
