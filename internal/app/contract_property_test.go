@@ -89,6 +89,7 @@ type contractRun struct {
 	unnamed map[string]string
 	sent    map[string]int // requests sent by operation
 	valid   map[string]int // of which schema-valid
+	missed  map[string]int // tries in which no schema-valid request was found, by operation
 	success int            // answers 2xx
 }
 
@@ -188,11 +189,12 @@ func (c *contractRun) credential(req *http.Request, o operation) {
 }
 
 func (c *contractRun) run() {
-	c.unnamed, c.sent, c.valid = map[string]string{}, map[string]int{}, map[string]int{}
+	c.unnamed, c.sent, c.valid, c.missed = map[string]string{}, map[string]int{}, map[string]int{}, map[string]int{}
 	for _, o := range c.operations() {
 		for range casesPerOperation {
 			in := c.request(o, nil)
 			if in == nil {
+				c.missed[o.op.OperationID]++
 				continue
 			}
 			res := c.send(o, in, true)
@@ -222,8 +224,8 @@ func (c *contractRun) run() {
 // not satisfy its schema, so it was not tested) and lists the refusals no description names.
 func (c *contractRun) report() {
 	for _, o := range c.operations() {
-		if c.valid[o.op.OperationID] == 0 {
-			c.t.Errorf("%s: no schema-valid request could be generated for %s %s", o.op.OperationID, o.method, o.path)
+		if missed := c.missed[o.op.OperationID]; missed > casesPerOperation/10 {
+			c.t.Errorf("%s: no schema-valid request could be generated for %s %s in %d of %d tries: its schemas are not tested", o.op.OperationID, o.method, o.path, missed, casesPerOperation)
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(c.unnamed)) {
@@ -707,8 +709,18 @@ func (c *contractRun) draw(s *openapi3.Schema, depth int) any {
 		return nil
 	case len(s.OneOf) > 0:
 		return c.draw(s.OneOf[r.IntN(len(s.OneOf))].Value, depth)
-	case len(s.AllOf) == 1 && s.Type == nil:
-		return c.draw(s.AllOf[0].Value, depth)
+	case len(s.AllOf) > 0:
+		// The parts as one object schema: their properties, required names and anyOf.
+		merged := &openapi3.Schema{Properties: openapi3.Schemas{}}
+		for _, part := range s.AllOf {
+			if len(s.AllOf) == 1 && !part.Value.Type.Is(openapi3.TypeObject) && len(part.Value.Properties) == 0 {
+				return c.draw(part.Value, depth)
+			}
+			maps.Copy(merged.Properties, part.Value.Properties)
+			merged.Required = append(merged.Required, part.Value.Required...)
+			merged.AnyOf = append(merged.AnyOf, part.Value.AnyOf...)
+		}
+		return c.drawObject(merged, depth)
 	}
 	switch {
 	case s.Type.Is(openapi3.TypeString):
