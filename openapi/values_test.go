@@ -220,3 +220,29 @@ func eachSchema(doc *openapi3.T, visit func(at string, s *openapi3.Schema)) {
 		walk("#/components/schemas/"+name, doc.Components.Schemas[name])
 	}
 }
+
+// TestRefusesNUL checks the proof TestStringsRefuseNUL rests on, with patterns that hold and
+// patterns that do not.
+func TestRefusesNUL(t *testing.T) {
+	for _, c := range []struct {
+		schema openapi3.Schema
+		ok     bool
+	}{
+		{openapi3.Schema{Pattern: `^[^\x00]*$`}, true},
+		{openapi3.Schema{Pattern: `^iuser[0-9]+$`}, true},
+		{openapi3.Schema{Pattern: `^([eE][mM][aA][iI][lL]|id):(asc|desc)$`}, true},
+		{openapi3.Schema{Enum: []any{"yes", "no"}}, true},
+		{openapi3.Schema{Format: "date-time"}, true},
+		{openapi3.Schema{Pattern: `^.*$`}, false},          // . matches U+0000
+		{openapi3.Schema{Pattern: `^[^a]*$`}, false},       // the negated class holds U+0000
+		{openapi3.Schema{Pattern: `[^\x00]+`}, false},      // not anchored: U+0000 around the match
+		{openapi3.Schema{Pattern: `^[0-9]+|x$`}, false},    // one alternative is not anchored at its end
+		{openapi3.Schema{Pattern: `^[\x00-\x1f]$`}, false}, // a range from U+0000
+		{openapi3.Schema{}, false},
+		{openapi3.Schema{Format: "password"}, false},
+	} {
+		if err := refusesNUL(&c.schema); (err == nil) != c.ok {
+			t.Errorf("pattern %q enum %v format %q: refusesNUL = %v, want ok %v", c.schema.Pattern, c.schema.Enum, c.schema.Format, err, c.ok)
+		}
+	}
+}

@@ -82,8 +82,10 @@ type contractRun struct {
 	doc *openapi3.T
 	rnd *rand.Rand
 
-	token string // the OCC access token (occadmin, occstore)
-	reset bool   // while resetting to log in again
+	ops   []operation          // the spec's operations, logouts last
+	byID  map[string]operation // the same by operationId
+	token string               // the OCC access token (occadmin, occstore)
+	reset bool                 // while resetting to log in again
 	// unnamed lists each refusal of a valid request that its operation's description does not
 	// name, once: "operation status message".
 	unnamed map[string]string
@@ -190,7 +192,11 @@ func (c *contractRun) credential(req *http.Request, o operation) {
 
 func (c *contractRun) run() {
 	c.unnamed, c.sent, c.valid, c.missed = map[string]string{}, map[string]int{}, map[string]int{}, map[string]int{}
-	for _, o := range c.operations() {
+	c.ops, c.byID = c.operations(), map[string]operation{}
+	for _, o := range c.ops {
+		c.byID[o.op.OperationID] = o
+	}
+	for _, o := range c.ops {
 		for range casesPerOperation {
 			in := c.request(o, nil)
 			if in == nil {
@@ -223,7 +229,7 @@ func (c *contractRun) run() {
 // report fails for every operation that never got a schema-valid request (the generator could
 // not satisfy its schema, so it was not tested) and lists the refusals no description names.
 func (c *contractRun) report() {
-	for _, o := range c.operations() {
+	for _, o := range c.ops {
 		if missed := c.missed[o.op.OperationID]; missed > casesPerOperation/10 {
 			c.t.Errorf("%s: no schema-valid request could be generated for %s %s in %d of %d tries: its schemas are not tested", o.op.OperationID, o.method, o.path, missed, casesPerOperation)
 		}
@@ -515,13 +521,9 @@ func (c *contractRun) follow(o operation, in *input, res *apitest.Response) {
 	}
 	var body map[string]any
 	_ = json.Unmarshal(res.Body, &body)
-	ops := map[string]operation{}
-	for _, x := range c.operations() {
-		ops[x.op.OperationID] = x
-	}
 	for _, name := range slices.Sorted(maps.Keys(r.Value.Links)) {
 		l := r.Value.Links[name].Value
-		target, ok := ops[l.OperationID]
+		target, ok := c.byID[l.OperationID]
 		if !ok {
 			c.t.Errorf("%s: link %s names no operation %s", o.op.OperationID, name, l.OperationID)
 			continue
@@ -911,6 +913,30 @@ func (c *contractRun) classRune(ranges []rune) rune {
 		ch := lo + rune(r.IntN(int(hi-lo)+1))
 		if unicode.IsPrint(ch) || ch < 0x20 {
 			return ch
+		}
+	}
+}
+
+// TestNamedIn checks how the property test tells a named refusal from an unnamed one.
+func TestNamedIn(t *testing.T) {
+	const description = `Refusals: an email taken, 400 error 22006 "A profile with this email already exists."; a role
+        nobody has, 89001 "The role <id> does not exist."; a user no one has, 404 ` + "`Couldn't find User with 'id'=<id>`" + `;
+        "<name>" alone says nothing.`
+	for _, c := range []struct {
+		message string
+		named   bool
+	}{
+		{"A profile with this email already exists.", true},
+		{"The role bogusRole does not exist.", true},
+		{"The role  does not exist.", true}, // an empty id
+		{"Couldn't find User with 'id'=42", true},
+		{"the role x does not exist.", true}, // letter case aside
+		{"A profile with this login already exists.", false},
+		{"The role x is not allowed.", false},
+		{"anything", false}, // a quoted placeholder alone names nothing
+	} {
+		if got := namedIn(description, c.message); got != c.named {
+			t.Errorf("namedIn(%q) = %v, want %v", c.message, got, c.named)
 		}
 	}
 }
